@@ -1,0 +1,109 @@
+#include <chrono>
+#include <cstdio>
+
+#include "mnemo/types.h"
+
+namespace mnemo {
+namespace {
+
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+bool ParseDigits(std::string_view text, size_t pos, size_t count, int64_t* value) {
+  if (pos + count > text.size()) return false;
+  int64_t result = 0;
+  for (size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    result = result * 10 + (text[i] - '0');
+  }
+  *value = result;
+  return true;
+}
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kSecondsPerDay = 86'400;
+
+}  // namespace
+
+Timestamp NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string FormatTimestamp(Timestamp ts) {
+  int64_t seconds = ts / kMicrosPerSecond;
+  int64_t micros = ts % kMicrosPerSecond;
+  if (micros < 0) {
+    micros += kMicrosPerSecond;
+    seconds -= 1;
+  }
+  int64_t days = seconds / kSecondsPerDay;
+  int64_t second_of_day = seconds % kSecondsPerDay;
+  if (second_of_day < 0) {
+    second_of_day += kSecondsPerDay;
+    days -= 1;
+  }
+  int64_t year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+                static_cast<long long>(year), month, day,
+                static_cast<long long>(second_of_day / 3600),
+                static_cast<long long>(second_of_day / 60 % 60),
+                static_cast<long long>(second_of_day % 60), static_cast<long long>(micros));
+  return buf;
+}
+
+std::optional<Timestamp> ParseTimestamp(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+00:00]
+  int64_t year, month, day, hour, minute, second;
+  if (text.size() < 19 || !ParseDigits(text, 0, 4, &year) || text[4] != '-' ||
+      !ParseDigits(text, 5, 2, &month) || text[7] != '-' || !ParseDigits(text, 8, 2, &day) ||
+      (text[10] != 'T' && text[10] != ' ') || !ParseDigits(text, 11, 2, &hour) ||
+      text[13] != ':' || !ParseDigits(text, 14, 2, &minute) || text[16] != ':' ||
+      !ParseDigits(text, 17, 2, &second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 6) micros = micros * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 6; ++i) micros *= 10;
+  }
+  std::string_view zone = text.substr(pos);
+  if (!(zone.empty() || zone == "Z" || zone == "+00:00")) return std::nullopt;
+  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return (days * kSecondsPerDay + hour * 3600 + minute * 60 + second) * kMicrosPerSecond + micros;
+}
+
+}  // namespace mnemo

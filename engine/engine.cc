@@ -1,0 +1,233 @@
+// The Engine facade: validates the caller's user id, takes the user's write lock, and hands
+// each operation to the store that owns it.  No table logic lives here.
+#include "mnemo/engine.h"
+
+#include <type_traits>
+
+#include "storage/db.h"
+#include "storage/lock_table.h"
+#include "storage/write_txn.h"
+#include "tables/conversation_store.h"
+#include "tables/document_store.h"
+#include "tables/message_store.h"
+#include "tables/validation.h"
+
+namespace mnemo {
+namespace {
+
+const Status& StatusOf(const Status& status) { return status; }
+template <typename T>
+const Status& StatusOf(const Result<T>& result) {
+  return result.status();
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  explicit Impl(std::unique_ptr<storage::Db> opened)
+      : db(std::move(opened)), conversations(*db), messages(*db, conversations), documents(*db) {}
+
+  // Runs `fn(txn)` under the user's write lock and commits what it staged when it succeeds.
+  template <typename Fn>
+  auto Write(std::string_view user_id, Fn&& fn) -> decltype(fn(std::declval<storage::WriteTxn&>())) {
+    MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
+    auto guard = locks.LockUser(user_id);
+    storage::WriteTxn txn(*db);
+    auto result = fn(txn);
+    if (!StatusOf(result).ok()) return result;
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
+    return result;
+  }
+
+  // Applies one batch op; returns the id of the row it created or changed.
+  Result<Uuid> ApplyOp(storage::WriteTxn& txn, std::string_view user_id, const WriteOp& op) {
+    const auto id_of = [](const auto& result) -> Result<Uuid> {
+      if (!result.ok()) return result.status();
+      return result->id;
+    };
+    return std::visit(
+        [&](const auto& typed) -> Result<Uuid> {
+          using T = std::decay_t<decltype(typed)>;
+          if constexpr (std::is_same_v<T, CreateConversationOp>) {
+            return id_of(conversations.Create(txn, user_id, typed.conversation));
+          } else if constexpr (std::is_same_v<T, UpsertConversationOp>) {
+            return id_of(conversations.Upsert(txn, user_id, typed.conversation));
+          } else if constexpr (std::is_same_v<T, AppendMessageOp>) {
+            return id_of(messages.Append(txn, user_id, typed.message));
+          } else if constexpr (std::is_same_v<T, UpsertMessageOp>) {
+            return id_of(messages.Upsert(txn, user_id, typed.message));
+          } else {
+            static_assert(std::is_same_v<T, CreateDocumentOp>, "unhandled WriteOp");
+            return id_of(documents.Create(txn, user_id, typed.document));
+          }
+        },
+        op);
+  }
+
+  std::unique_ptr<storage::Db> db;
+  storage::LockTable locks;
+  tables::ConversationStore conversations;
+  tables::MessageStore messages;
+  tables::DocumentStore documents;
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  storage::DbOptions db_options;
+  db_options.path = options.data_dir;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.dimension = options.dimension;
+  db_options.sync_writes = options.sync_writes;
+  db_options.block_cache_bytes = options.block_cache_bytes;
+  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<storage::Db> db, storage::Db::Open(db_options));
+  return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(db))));
+}
+
+uint32_t Engine::dimension() const { return impl_->db->dimension(); }
+Status Engine::Flush() { return impl_->db->Flush(); }
+
+// ---- conversations ----
+
+Result<Conversation> Engine::CreateConversation(std::string_view user_id, const NewConversation& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Create(txn, user_id, input); });
+}
+
+Result<Conversation> Engine::UpsertConversation(std::string_view user_id, const NewConversation& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Upsert(txn, user_id, input); });
+}
+
+Result<Conversation> Engine::GetConversation(std::string_view user_id, const Uuid& id, bool include_deleted) {
+  return impl_->conversations.Get(user_id, id, include_deleted);
+}
+
+Result<ConversationPage> Engine::ListConversations(std::string_view user_id,
+                                                   const ConversationListOptions& options) {
+  return impl_->conversations.List(user_id, options);
+}
+
+Result<ConversationPage> Engine::SearchConversationsByTitle(std::string_view user_id, std::string_view query,
+                                                            const ConversationListOptions& options) {
+  return impl_->conversations.SearchByTitle(user_id, query, options);
+}
+
+Result<UserStats> Engine::GetUserStats(std::string_view user_id) { return impl_->conversations.Stats(user_id); }
+
+Result<Conversation> Engine::UpdateConversation(std::string_view user_id, const Uuid& id,
+                                                const ConversationUpdate& update) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Update(txn, user_id, id, update); });
+}
+
+Result<Conversation> Engine::SoftDeleteConversation(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.SoftDelete(txn, user_id, id); });
+}
+
+Result<Conversation> Engine::UndeleteConversation(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Undelete(txn, user_id, id); });
+}
+
+Status Engine::HardDeleteConversation(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.HardDelete(txn, user_id, id); });
+}
+
+// ---- messages ----
+
+Result<Message> Engine::AppendMessage(std::string_view user_id, const NewMessage& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Append(txn, user_id, input); });
+}
+
+Result<Message> Engine::UpsertMessage(std::string_view user_id, const NewMessage& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Upsert(txn, user_id, input); });
+}
+
+Result<Message> Engine::GetMessage(std::string_view user_id, const Uuid& message_id) {
+  return impl_->messages.Get(user_id, message_id);
+}
+
+Result<MessagePage> Engine::ListMessages(std::string_view user_id, const Uuid& conversation_id,
+                                         const MessageQuery& query) {
+  return impl_->messages.List(user_id, conversation_id, query);
+}
+
+Result<std::vector<Message>> Engine::LastMessages(std::string_view user_id, const Uuid& conversation_id,
+                                                  int64_t count) {
+  return impl_->messages.Last(user_id, conversation_id, count);
+}
+
+Result<std::optional<Message>> Engine::LastMessageByRole(std::string_view user_id, const Uuid& conversation_id,
+                                                         Role role) {
+  return impl_->messages.LastByRole(user_id, conversation_id, role);
+}
+
+Result<Message> Engine::SetToolResults(std::string_view user_id, const Uuid& message_id,
+                                       std::string_view tool_results_json) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->messages.SetToolResults(txn, user_id, message_id, tool_results_json);
+  });
+}
+
+Result<TokenStats> Engine::GetTokenStats(std::string_view user_id, const Uuid& conversation_id) {
+  return impl_->messages.TokenUsage(user_id, conversation_id);
+}
+
+Result<int64_t> Engine::DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.DeleteAll(txn, user_id, conversation_id); });
+}
+
+// ---- documents ----
+
+Result<Document> Engine::CreateDocument(std::string_view user_id, const NewDocument& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.Create(txn, user_id, input); });
+}
+
+Result<Document> Engine::GetDocument(std::string_view user_id, const Uuid& id, bool include_deleted) {
+  return impl_->documents.Get(user_id, id, include_deleted);
+}
+
+Result<DocumentPage> Engine::ListDocuments(std::string_view user_id, const DocumentListOptions& options) {
+  return impl_->documents.List(user_id, options);
+}
+
+Result<DocumentPage> Engine::SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
+                                                       const DocumentListOptions& options) {
+  return impl_->documents.SearchByFilename(user_id, query, options);
+}
+
+Result<DocumentCounts> Engine::CountDocuments(std::string_view user_id) { return impl_->documents.Count(user_id); }
+
+Result<Document> Engine::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.SoftDelete(txn, user_id, id); });
+}
+
+Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.Undelete(txn, user_id, id); });
+}
+
+Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.HardDelete(txn, user_id, id).status(); });
+}
+
+// ---- batches ----
+
+Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops) {
+  if (ops.empty()) return Status::ValidationError("ops", "a batch needs at least one op");
+  if (ops.size() > kMaxBatchOps) {
+    return Status::ValidationError("ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
+  }
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<BatchResult> {
+    BatchResult result;
+    result.ids.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      Result<Uuid> applied = impl_->ApplyOp(txn, user_id, ops[i]);
+      if (!applied.ok()) {
+        const Status& s = applied.status();
+        return Status::FromCode(s.code(), "op " + std::to_string(i) + ": " + std::string(s.message()), s.field());
+      }
+      result.ids.push_back(applied.value());
+    }
+    return result;
+  });
+}
+
+}  // namespace mnemo

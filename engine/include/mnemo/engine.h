@@ -1,0 +1,98 @@
+// Engine: mnemo's storage engine for one data directory — the public API that mnemod, tools and
+// tests use.  (SPEC §2; vector search arrives in engine/vector.)
+//
+// Every operation is scoped to a user_id: rows of other users are NOT_FOUND, never revealed.
+// Errors come back as Status/Result with the SPEC §4 codes; VALIDATION_ERROR names the field.
+// Writes are durable when they return (EngineOptions::sync_writes) and atomic: a row, its
+// indexes and the counters it moves commit together.
+//
+// Thread-safety: an Engine is fully thread-safe; share one instance across threads.  Writes of
+// one user are serialized; different users write in parallel.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/batch.h"
+#include "mnemo/options.h"
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+
+namespace mnemo {
+
+class Engine {
+ public:
+  // Opens (or creates) the data directory.  VALIDATION_ERROR for a directory that is not
+  // mnemo's or has another schema version/dimension; UNAVAILABLE for I/O problems.
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  uint32_t dimension() const;
+
+  // ---- conversations ----
+  Result<Conversation> CreateConversation(std::string_view user_id, const NewConversation& input);
+  Result<Conversation> UpsertConversation(std::string_view user_id, const NewConversation& input);
+  // Soft-deleted conversations are NOT_FOUND unless include_deleted.
+  Result<Conversation> GetConversation(std::string_view user_id, const Uuid& id,
+                                       bool include_deleted = false);
+  Result<ConversationPage> ListConversations(std::string_view user_id,
+                                             const ConversationListOptions& options);
+  Result<ConversationPage> SearchConversationsByTitle(std::string_view user_id,
+                                                      std::string_view query,
+                                                      const ConversationListOptions& options);
+  Result<UserStats> GetUserStats(std::string_view user_id);
+  Result<Conversation> UpdateConversation(std::string_view user_id, const Uuid& id,
+                                          const ConversationUpdate& update);
+  Result<Conversation> SoftDeleteConversation(std::string_view user_id, const Uuid& id);
+  Result<Conversation> UndeleteConversation(std::string_view user_id, const Uuid& id);
+  // Removes the conversation and all its messages.
+  Status HardDeleteConversation(std::string_view user_id, const Uuid& id);
+
+  // ---- messages ----
+  Result<Message> AppendMessage(std::string_view user_id, const NewMessage& input);
+  Result<Message> UpsertMessage(std::string_view user_id, const NewMessage& input);
+  Result<Message> GetMessage(std::string_view user_id, const Uuid& message_id);
+  Result<MessagePage> ListMessages(std::string_view user_id, const Uuid& conversation_id,
+                                   const MessageQuery& query);
+  // The last `count` messages in chronological order.
+  Result<std::vector<Message>> LastMessages(std::string_view user_id, const Uuid& conversation_id,
+                                            int64_t count);
+  Result<std::optional<Message>> LastMessageByRole(std::string_view user_id,
+                                                   const Uuid& conversation_id, Role role);
+  Result<Message> SetToolResults(std::string_view user_id, const Uuid& message_id,
+                                 std::string_view tool_results_json);
+  Result<TokenStats> GetTokenStats(std::string_view user_id, const Uuid& conversation_id);
+  // Returns the number of messages deleted.
+  Result<int64_t> DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id);
+
+  // ---- documents ----
+  Result<Document> CreateDocument(std::string_view user_id, const NewDocument& input);
+  Result<Document> GetDocument(std::string_view user_id, const Uuid& id,
+                               bool include_deleted = false);
+  Result<DocumentPage> ListDocuments(std::string_view user_id, const DocumentListOptions& options);
+  Result<DocumentPage> SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
+                                                 const DocumentListOptions& options);
+  Result<DocumentCounts> CountDocuments(std::string_view user_id);
+  Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
+  Result<Document> UndeleteDocument(std::string_view user_id, const Uuid& id);
+  Status HardDeleteDocument(std::string_view user_id, const Uuid& id);
+
+  // ---- atomic batches ----
+  // Applies up to kMaxBatchOps writes atomically.  On failure nothing is written; the Status
+  // is the failing op's, with its message prefixed by "op N: ".
+  Result<BatchResult> ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops);
+
+  // Flushes memtables to disk (faster next open; not needed for durability).
+  Status Flush();
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mnemo

@@ -1,0 +1,29 @@
+// EngineOptions: how a data directory is opened.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mnemo {
+
+struct EngineOptions {
+  // ---- behaviour ----
+  // The data directory; created when missing (unless create_if_missing is false).
+  std::string data_dir = "./data";
+  bool create_if_missing = true;
+  // Embedding dimension.  Fixed when the directory is created (default 1536); opening an
+  // existing directory with a different explicit value fails.
+  std::optional<uint32_t> dimension;
+  // Sync the write-ahead log before acknowledging a write.  Default true: an acknowledged write
+  // survives kill -9 and power loss.  false trades that for latency (survives process crashes
+  // only).
+  bool sync_writes = true;
+
+  // ---- performance ----
+  // RocksDB block cache shared by all tables.
+  size_t block_cache_bytes = size_t{256} << 20;
+};
+
+}  // namespace mnemo

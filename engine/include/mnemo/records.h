@@ -1,0 +1,197 @@
+// The rows of the conversation store (SPEC §2) and the inputs that create or change them.
+//
+// JSON-valued fields (metadata, parts, tool_calls, ...) are carried as JSON text, stored as given
+// after validation.  Thread-safety: plain value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mnemo/types.h"
+
+namespace mnemo {
+
+inline constexpr char kDefaultModel[] = "claude-sonnet-4-5-20250929";
+
+// ---- conversations ----------------------------------------------------------------------------
+
+struct Conversation {
+  Uuid id;
+  std::string user_id;
+  std::string title;
+  std::optional<std::string> summary;
+  std::string model;
+  std::string system_prompt;
+  std::string metadata;  // JSON object
+  bool is_deleted = false;
+  std::optional<Timestamp> deleted_at;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+  int64_t message_count = 0;  // maintained by the server
+  int64_t total_tokens = 0;   // maintained by the server
+  std::optional<Timestamp> last_message_at;
+};
+
+struct NewConversation {
+  std::optional<Uuid> id;  // client-supplied id makes create idempotent
+  std::string title;
+  std::optional<std::string> summary;
+  std::optional<std::string> model;     // default kDefaultModel
+  std::string system_prompt;
+  std::optional<std::string> metadata;  // default "{}"
+};
+
+// Fields left unset are not changed.
+struct ConversationUpdate {
+  std::optional<std::string> title;
+  std::optional<std::string> summary;
+  std::optional<std::string> model;
+  std::optional<std::string> system_prompt;
+  std::optional<std::string> metadata;
+};
+
+enum class ConversationOrder : uint8_t { kCreatedDesc = 0, kUpdatedDesc = 1 };
+
+struct ConversationListOptions {
+  ConversationOrder order = ConversationOrder::kCreatedDesc;
+  int64_t skip = 0;
+  int64_t limit = 20;      // 1..100
+  std::string cursor;      // from a previous page's next_cursor; empty = from the start
+  bool include_deleted = false;
+};
+
+struct ConversationPage {
+  std::vector<Conversation> items;
+  int64_t total = 0;        // rows matching, independent of skip/limit
+  std::string next_cursor;  // empty when this page is the last
+};
+
+struct UserStats {
+  int64_t total = 0;
+  int64_t active = 0;
+  int64_t deleted = 0;
+  std::optional<Timestamp> last_activity;  // newest updated_at among the user's conversations
+};
+
+// ---- messages ---------------------------------------------------------------------------------
+
+// FROZEN: stored on disk and sent on the wire.
+enum class Role : uint8_t { kUser = 0, kAssistant = 1, kSystem = 2, kTool = 3 };
+inline constexpr int kRoleCount = 4;
+
+std::string_view RoleName(Role role);
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Message {
+  Uuid id;
+  Uuid conversation_id;
+  Role role = Role::kUser;
+  std::string content;
+  std::optional<std::string> parts;         // JSON array
+  std::optional<std::string> tool_calls;    // JSON
+  std::optional<std::string> tool_results;  // JSON
+  std::optional<std::string> attachments;   // JSON
+  std::optional<int64_t> tokens_used;
+  std::string metadata;  // JSON object
+  Timestamp created_at = 0;
+};
+
+struct NewMessage {
+  std::optional<Uuid> id;  // client-supplied id makes append idempotent
+  Uuid conversation_id;
+  std::string role;  // "user" | "assistant" | "system" | "tool"
+  std::string content;
+  std::optional<std::string> parts;
+  std::optional<std::string> tool_calls;
+  std::optional<std::string> tool_results;
+  std::optional<std::string> attachments;
+  std::optional<int64_t> tokens_used;
+  std::optional<std::string> metadata;
+};
+
+enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
+
+struct MessageQuery {
+  SortOrder order = SortOrder::kAscending;  // oldest first
+  int64_t skip = 0;
+  int64_t limit = 50;   // 1..200
+  std::string cursor;   // from a previous page's next_cursor
+  std::optional<Role> role;          // only this role
+  bool only_with_tool_calls = false;
+};
+
+struct MessagePage {
+  std::vector<Message> items;
+  int64_t total = 0;  // messages matching the filters, independent of skip/limit
+  std::string next_cursor;
+};
+
+struct RoleTokenStats {
+  int64_t message_count = 0;
+  int64_t total_tokens = 0;
+};
+
+struct TokenStats {
+  int64_t message_count = 0;
+  int64_t messages_with_tokens = 0;  // tokens_used not null
+  int64_t total_tokens = 0;
+  double average_tokens = 0;  // over messages_with_tokens; 0 when none
+  RoleTokenStats per_role[kRoleCount];  // indexed by Role
+};
+
+// ---- documents --------------------------------------------------------------------------------
+
+struct Document {
+  Uuid id;
+  std::string user_id;
+  std::string filename;
+  std::string file_type;  // pdf | txt | docx | md | html
+  std::string content;
+  int64_t total_chunks = 0;  // maintained by the server
+  std::string metadata;      // JSON object
+  bool is_deleted = false;
+  std::optional<Timestamp> deleted_at;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+};
+
+struct NewDocument {
+  std::optional<Uuid> id;
+  std::string filename;
+  std::string file_type;
+  std::string content;
+  std::optional<std::string> metadata;
+};
+
+struct DocumentListOptions {
+  int64_t skip = 0;
+  int64_t limit = 20;  // 1..100
+  std::string cursor;
+  bool include_deleted = false;
+};
+
+struct DocumentPage {
+  std::vector<Document> items;
+  int64_t total = 0;
+  std::string next_cursor;
+};
+
+struct DocumentCounts {
+  int64_t total = 0;
+  int64_t active = 0;
+  int64_t deleted = 0;
+};
+
+// ---- limits -----------------------------------------------------------------------------------
+
+inline constexpr int64_t kMaxConversationPageSize = 100;
+inline constexpr int64_t kMaxMessagePageSize = 200;
+inline constexpr int64_t kMaxDocumentPageSize = 100;
+inline constexpr size_t kMaxUserIdBytes = 255;
+inline constexpr size_t kMaxTitleChars = 255;
+inline constexpr size_t kMaxModelChars = 100;
+inline constexpr size_t kMaxFilenameChars = 255;
+
+}  // namespace mnemo

@@ -1,0 +1,248 @@
+#include "storage/db.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "common/coding.h"
+#include "storage/key_codec.h"
+
+namespace mnemo::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// FROZEN: on-disk names of the column families, indexed by Cf.
+constexpr const char* kColumnFamilyNames[] = {
+    "default", "conversations", "messages", "documents", "index",
+};
+static_assert(std::size(kColumnFamilyNames) == static_cast<size_t>(Cf::kCount));
+
+// The format record, key "format" in the meta family:
+//   magic "MNEMO\x01" (6 bytes) | schema version fixed32 | dimension fixed32
+constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kMagic = "MNEMO\x01";
+constexpr int kBloomBitsPerKey = 10;
+
+Status FromRocks(const rocksdb::Status& status, std::string_view context) {
+  if (status.ok()) return Status::Ok();
+  std::string message(context);
+  message += ": ";
+  message += status.ToString();
+  if (status.IsNotFound()) return Status::NotFound(message);
+  if (status.IsCorruption()) return Status::Unavailable("data corruption: " + message);
+  if (status.IsIOError() && status.subcode() == rocksdb::Status::kNoSpace) {
+    return Status::Unavailable("disk full: " + message);
+  }
+  if (status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
+    return Status::Conflict(message);
+  }
+  if (status.IsIOError()) return Status::Unavailable(message);
+  return Status::Internal(message);
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.cache_index_and_filter_blocks = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
+  if (options.path.empty()) return Status::ValidationError("data_dir", "data directory path is empty");
+  const uint32_t wanted_dimension = options.dimension.value_or(kDefaultDimension);
+  if (wanted_dimension == 0 || wanted_dimension > kMaxDimension) {
+    return Status::ValidationError("dimension", "dimension must be in 1.." + std::to_string(kMaxDimension));
+  }
+
+  std::error_code ec;
+  const fs::path dir(options.path);
+  const bool exists = fs::exists(dir, ec);
+  if (exists && !fs::is_directory(dir, ec)) {
+    return Status::ValidationError("data_dir", options.path + " exists and is not a directory");
+  }
+  const bool has_current = exists && fs::exists(dir / "CURRENT", ec);
+  const bool empty = !exists || fs::is_empty(dir, ec);
+  if (!has_current && !empty) {
+    return Status::ValidationError(
+        "data_dir", options.path + " is not empty and is not a mnemo data directory (no RocksDB CURRENT file)");
+  }
+  if (!has_current && !options.create_if_missing) {
+    return Status::NotFound("data directory " + options.path + " does not exist");
+  }
+  const bool fresh = !has_current;
+  if (fresh) {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::Unavailable("cannot create data directory " + options.path + ": " + ec.message());
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = fresh;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<std::string> names;
+  for (const char* name : kColumnFamilyNames) names.emplace_back(name);
+  if (!fresh) {
+    std::vector<std::string> existing;
+    auto listed = rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
+    if (!listed.ok()) return FromRocks(listed, "listing column families of " + options.path);
+    for (const auto& name : existing) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions(cache));
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto opened = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!opened.ok()) return FromRocks(opened, "opening data directory " + options.path);
+
+  std::unique_ptr<Db> db(new Db());
+  db->path_ = options.path;
+  db->sync_writes_ = options.sync_writes;
+  db->db_.reset(raw);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (i < static_cast<size_t>(Cf::kCount)) {
+      db->handles_[i] = handles[i];
+    } else {
+      raw->DestroyColumnFamilyHandle(handles[i]);  // a newer build's family; unused here
+    }
+  }
+  MNEMO_RETURN_IF_ERROR(db->CheckOrWriteFormat(options, fresh));
+  return db;
+}
+
+Db::~Db() {
+  if (!db_) return;
+  for (auto* handle : handles_) {
+    if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+Status Db::CheckOrWriteFormat(const DbOptions& options, bool fresh) {
+  std::string record;
+  Status found = Get(Cf::kMeta, kFormatKey, &record);
+  if (found.IsNotFound()) {
+    if (!fresh) {
+      return Status::ValidationError("data_dir", path_ + " is a RocksDB directory but not a mnemo data directory (no format record)");
+    }
+    dimension_ = options.dimension.value_or(kDefaultDimension);
+    record.assign(kMagic);
+    coding::PutFixed32(&record, kSchemaVersion);
+    coding::PutFixed32(&record, dimension_);
+    rocksdb::WriteBatch batch;
+    batch.Put(handle(Cf::kMeta), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), record);
+    return Write(&batch);
+  }
+  MNEMO_RETURN_IF_ERROR(found);
+
+  std::string_view input(record);
+  uint32_t version = 0;
+  uint32_t dimension = 0;
+  if (!input.starts_with(kMagic)) {
+    return Status::ValidationError("data_dir", path_ + " is not a mnemo data directory (bad format magic)");
+  }
+  input.remove_prefix(kMagic.size());
+  if (!coding::GetFixed32(&input, &version) || !coding::GetFixed32(&input, &dimension)) {
+    return Status::Unavailable("data corruption: format record of " + path_ + " is truncated");
+  }
+  if (version != kSchemaVersion) {
+    return Status::ValidationError(
+        "data_dir", path_ + " was created with schema version " + std::to_string(version) +
+                        "; this build of mnemo reads schema version " + std::to_string(kSchemaVersion));
+  }
+  if (options.dimension && *options.dimension != dimension) {
+    return Status::ValidationError(
+        "dimension", path_ + " stores " + std::to_string(dimension) + "-dimensional embeddings; " +
+                         std::to_string(*options.dimension) + " was requested");
+  }
+  dimension_ = dimension;
+  return Status::Ok();
+}
+
+Status Db::Get(Cf cf, std::string_view key, std::string* value) const {
+  return GetAt(nullptr, cf, key, value);
+}
+
+Status Db::GetAt(const rocksdb::Snapshot* snapshot, Cf cf, std::string_view key,
+                 std::string* value) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  auto status = db_->Get(read_options, handle(cf), rocksdb::Slice(key.data(), key.size()), value);
+  if (status.IsNotFound()) return Status::NotFound("key not found");
+  return FromRocks(status, "read");
+}
+
+Status Db::Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const {
+  return ScanAt(nullptr, cf, range, fn);
+}
+
+Status Db::ScanAt(const rocksdb::Snapshot* snapshot, Cf cf, const ScanRange& range,
+                  const ScanFn& fn) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  const std::string upper = keys::PrefixSuccessor(range.prefix);
+  const rocksdb::Slice upper_slice(upper);
+  const rocksdb::Slice lower_slice(range.prefix);
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  if (!range.prefix.empty()) read_options.iterate_lower_bound = &lower_slice;
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handle(cf)));
+  if (!range.reverse) {
+    it->Seek(range.start.empty() ? lower_slice : rocksdb::Slice(range.start));
+  } else if (range.start.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(rocksdb::Slice(range.start));
+  }
+  for (; it->Valid(); range.reverse ? it->Prev() : it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(range.prefix)) break;
+    if (range.skip_start && key == range.start) continue;
+    if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+Status Db::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = sync_writes_;
+  return FromRocks(db_->Write(write_options, batch), "write");
+}
+
+ReadView Db::Snapshot() const { return ReadView(this, db_->GetSnapshot()); }
+
+Status Db::Flush() {
+  rocksdb::FlushOptions flush_options;
+  std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
+  return FromRocks(db_->Flush(flush_options, all), "flush");
+}
+
+ReadView::ReadView(ReadView&& other) noexcept : db_(other.db_), snapshot_(other.snapshot_) {
+  other.snapshot_ = nullptr;
+}
+
+ReadView::~ReadView() {
+  if (snapshot_ != nullptr) db_->db_->ReleaseSnapshot(snapshot_);
+}
+
+}  // namespace mnemo::storage

@@ -1,0 +1,133 @@
+// Db: the RocksDB instance behind a data directory, its column families and its format record.
+//
+// On creation the directory records a format record (magic, schema version, embedding
+// dimension); every later open checks it and refuses directories written by another version, with
+// another dimension, or by something that is not mnemo.  rocksdb::Status is converted to
+// mnemo::Status here and nowhere else.
+//
+// Thread-safety: Db and ReadView are thread-safe for concurrent reads and writes (RocksDB's own
+// guarantees).  A ReadView must not outlive the Db that made it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mnemo/result.h"
+#include "mnemo/status.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace mnemo::storage {
+
+// Column families.  FROZEN: the names are on disk (see kColumnFamilyNames in db.cc).
+enum class Cf : uint8_t {
+  kMeta = 0,
+  kConversations,
+  kMessages,
+  kDocuments,
+  kIndex,
+  kCount,  // not a family
+};
+
+inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kDefaultDimension = 1536;
+inline constexpr uint32_t kMaxDimension = 16384;
+
+struct DbOptions {
+  std::string path;
+  bool create_if_missing = true;
+  // Dimension for a new directory (default kDefaultDimension).  When set and the directory
+  // already exists with another dimension, Open fails.
+  std::optional<uint32_t> dimension;
+  // Sync the WAL before a write is acknowledged (durable; SPEC §6 default).
+  bool sync_writes = true;
+  size_t block_cache_bytes = size_t{256} << 20;
+};
+
+// Calls fn(key, value) for each key; returning false stops the scan.  The views are valid only
+// during the call.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+struct ScanRange {
+  std::string prefix;        // only keys starting with this
+  std::string start;         // first key to visit (forward: >= start; reverse: <= start);
+                             // empty = the prefix's first (forward) or last (reverse) key
+  bool reverse = false;
+  bool skip_start = false;   // do not visit a key equal to `start` (cursor pagination)
+};
+
+class ReadView;
+
+class Db {
+ public:
+  // Opens or creates the data directory.  Errors: VALIDATION_ERROR for a directory that is not
+  // a mnemo directory or has an incompatible version/dimension; UNAVAILABLE for I/O problems
+  // (permissions, locked by another process, corruption) — the message says which.
+  static Result<std::unique_ptr<Db>> Open(const DbOptions& options);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  uint32_t dimension() const { return dimension_; }
+  const std::string& path() const { return path_; }
+
+  // Latest committed value.  NOT_FOUND when absent.
+  Status Get(Cf cf, std::string_view key, std::string* value) const;
+  Status Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const;
+  // Applies the batch atomically, synced per DbOptions::sync_writes.
+  Status Write(rocksdb::WriteBatch* batch);
+  // A consistent point-in-time view for multi-key reads.
+  ReadView Snapshot() const;
+  Status Flush();
+
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
+  rocksdb::DB* raw() const { return db_.get(); }
+
+ private:
+  friend class ReadView;
+  Db() = default;
+  Status CheckOrWriteFormat(const DbOptions& options, bool fresh);
+  Status GetAt(const rocksdb::Snapshot* snapshot, Cf cf, std::string_view key,
+               std::string* value) const;
+  Status ScanAt(const rocksdb::Snapshot* snapshot, Cf cf, const ScanRange& range,
+                const ScanFn& fn) const;
+
+  std::string path_;
+  uint32_t dimension_ = 0;
+  bool sync_writes_ = true;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
+};
+
+// A snapshot of the Db; reads through it see one consistent state.
+class ReadView {
+ public:
+  ReadView(ReadView&& other) noexcept;
+  ReadView& operator=(ReadView&&) = delete;
+  ReadView(const ReadView&) = delete;
+  ~ReadView();
+
+  Status Get(Cf cf, std::string_view key, std::string* value) const {
+    return db_->GetAt(snapshot_, cf, key, value);
+  }
+  Status Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const {
+    return db_->ScanAt(snapshot_, cf, range, fn);
+  }
+
+ private:
+  friend class Db;
+  ReadView(const Db* db, const rocksdb::Snapshot* snapshot) : db_(db), snapshot_(snapshot) {}
+  const Db* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+}  // namespace mnemo::storage

@@ -1,0 +1,184 @@
+#include "storage/key_codec.h"
+
+namespace mnemo::keys {
+namespace {
+
+constexpr uint64_t kSignBit = uint64_t{1} << 63;
+constexpr char kEscape = '\x00';
+constexpr char kEscapedZero = '\xff';
+constexpr char kTerminator = '\x01';
+
+void AppendBigEndian(std::string* out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+}  // namespace
+
+KeyBuilder& KeyBuilder::Byte(uint8_t value) {
+  key_.push_back(static_cast<char>(value));
+  return *this;
+}
+
+KeyBuilder& KeyBuilder::U64(uint64_t value) {
+  AppendBigEndian(&key_, value);
+  return *this;
+}
+
+KeyBuilder& KeyBuilder::I64(int64_t value) {
+  AppendBigEndian(&key_, static_cast<uint64_t>(value) ^ kSignBit);
+  return *this;
+}
+
+KeyBuilder& KeyBuilder::I64Desc(int64_t value) {
+  AppendBigEndian(&key_, ~(static_cast<uint64_t>(value) ^ kSignBit));
+  return *this;
+}
+
+KeyBuilder& KeyBuilder::String(std::string_view value) {
+  for (char c : value) {
+    key_.push_back(c);
+    if (c == kEscape) key_.push_back(kEscapedZero);
+  }
+  key_.push_back(kEscape);
+  key_.push_back(kTerminator);
+  return *this;
+}
+
+KeyBuilder& KeyBuilder::Id(const Uuid& value) {
+  key_.append(value.bytes());
+  return *this;
+}
+
+bool KeyReader::Byte(uint8_t* value) {
+  if (rest_.empty()) return false;
+  *value = static_cast<uint8_t>(rest_.front());
+  rest_.remove_prefix(1);
+  return true;
+}
+
+bool KeyReader::U64(uint64_t* value) {
+  if (rest_.size() < 8) return false;
+  uint64_t result = 0;
+  for (int i = 0; i < 8; ++i) result = (result << 8) | static_cast<uint8_t>(rest_[i]);
+  rest_.remove_prefix(8);
+  *value = result;
+  return true;
+}
+
+bool KeyReader::I64(int64_t* value) {
+  uint64_t raw = 0;
+  if (!U64(&raw)) return false;
+  *value = static_cast<int64_t>(raw ^ kSignBit);
+  return true;
+}
+
+bool KeyReader::I64Desc(int64_t* value) {
+  uint64_t raw = 0;
+  if (!U64(&raw)) return false;
+  *value = static_cast<int64_t>(~raw ^ kSignBit);
+  return true;
+}
+
+bool KeyReader::String(std::string* value) {
+  value->clear();
+  for (size_t i = 0; i < rest_.size(); ++i) {
+    if (rest_[i] != kEscape) {
+      value->push_back(rest_[i]);
+      continue;
+    }
+    if (i + 1 >= rest_.size()) return false;
+    if (rest_[i + 1] == kTerminator) {
+      rest_.remove_prefix(i + 2);
+      return true;
+    }
+    if (rest_[i + 1] != kEscapedZero) return false;
+    value->push_back(kEscape);
+    ++i;
+  }
+  return false;
+}
+
+bool KeyReader::Id(Uuid* value) {
+  if (rest_.size() < Uuid::kSize) return false;
+  *value = Uuid::FromBytes(rest_.substr(0, Uuid::kSize));
+  rest_.remove_prefix(Uuid::kSize);
+  return true;
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string result(prefix);
+  while (!result.empty()) {
+    const auto last = static_cast<uint8_t>(result.back());
+    if (last != 0xff) {
+      result.back() = static_cast<char>(last + 1);
+      return result;
+    }
+    result.pop_back();
+  }
+  return result;
+}
+
+std::string ConversationKey(const Uuid& id) { return std::string(id.bytes()); }
+std::string DocumentKey(const Uuid& id) { return std::string(id.bytes()); }
+
+std::string MessageKey(const Uuid& conversation_id, uint64_t seq) {
+  return KeyBuilder().Id(conversation_id).U64(seq).Release();
+}
+
+std::string MessagePrefix(const Uuid& conversation_id) { return std::string(conversation_id.bytes()); }
+
+std::string MessageByIdKey(const Uuid& message_id) {
+  return KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kMessageById)).Id(message_id).Release();
+}
+
+std::string UserScopePrefix(IndexTag tag, std::string_view user_id, Scope scope) {
+  return KeyBuilder()
+      .Byte(static_cast<uint8_t>(tag))
+      .String(user_id)
+      .Byte(static_cast<uint8_t>(scope))
+      .Release();
+}
+
+std::string UserTimeKey(IndexTag tag, std::string_view user_id, Scope scope, Timestamp ts,
+                        const Uuid& id) {
+  std::string key = UserScopePrefix(tag, user_id, scope);
+  KeyBuilder suffix;
+  suffix.I64Desc(ts).Id(id);
+  key += suffix.key();
+  return key;
+}
+
+std::string UserCountsKey(IndexTag tag, std::string_view user_id) {
+  return KeyBuilder().Byte(static_cast<uint8_t>(tag)).String(user_id).Release();
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    out.push_back(kHex[static_cast<uint8_t>(c) >> 4]);
+    out.push_back(kHex[static_cast<uint8_t>(c) & 0x0f]);
+  }
+  return out;
+}
+
+bool FromHex(std::string_view hex, std::string* bytes) {
+  if (hex.size() % 2 != 0) return false;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  bytes->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]);
+    const int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    bytes->push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
+}
+
+}  // namespace mnemo::keys

@@ -1,0 +1,98 @@
+// Order-preserving encoding of composite keys, and every key layout mnemo stores.
+//
+// A key is a concatenation of components whose encoded bytes compare (memcmp, RocksDB's default
+// comparator) in the same order as the values:
+//   byte      1 raw byte
+//   u64       8 bytes big-endian
+//   i64       8 bytes big-endian of (value XOR 2^63), so negatives sort first
+//   i64 desc  bitwise NOT of the i64 encoding: newest timestamps first
+//   string    bytes with 0x00 escaped as 0x00 0xFF, terminated by 0x00 0x01; prefix-free, so a
+//             shorter string sorts before its extensions and later components never interfere
+//   uuid      16 raw bytes
+//
+// Layouts (FROZEN: they are on disk; add new index tags, never change existing ones):
+//   cf conversations  [conversation uuid]                      -> conversation row
+//   cf messages       [conversation uuid][seq u64]             -> message row
+//   cf documents      [document uuid]                          -> document row
+//   cf index          [0x01][message uuid]                     -> [conversation uuid][seq fixed64]
+//                     [0x10][user][scope][created desc][uuid]  -> folded title
+//                     [0x11][user][scope][updated desc][uuid]  -> (empty)
+//                     [0x12][user]                             -> conversation counts
+//                     [0x20][user][scope][created desc][uuid]  -> folded filename
+//                     [0x21][user]                             -> document counts
+//   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
+//   a soft-deleted row only in "all", so either list is a plain prefix scan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mnemo/types.h"
+
+namespace mnemo::keys {
+
+class KeyBuilder {
+ public:
+  KeyBuilder& Byte(uint8_t value);
+  KeyBuilder& U64(uint64_t value);
+  KeyBuilder& I64(int64_t value);
+  KeyBuilder& I64Desc(int64_t value);
+  KeyBuilder& String(std::string_view value);
+  KeyBuilder& Id(const Uuid& value);
+
+  const std::string& key() const { return key_; }
+  std::string Release() { return std::move(key_); }
+
+ private:
+  std::string key_;
+};
+
+// Reads components back in order; each returns false on malformed or truncated input.
+class KeyReader {
+ public:
+  explicit KeyReader(std::string_view key) : rest_(key) {}
+  bool Byte(uint8_t* value);
+  bool U64(uint64_t* value);
+  bool I64(int64_t* value);
+  bool I64Desc(int64_t* value);
+  bool String(std::string* value);
+  bool Id(Uuid* value);
+  bool done() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+// The smallest key greater than every key starting with `prefix` (for upper bounds).
+// Empty when no such key exists (prefix of all 0xFF).
+std::string PrefixSuccessor(std::string_view prefix);
+
+enum class IndexTag : uint8_t {
+  kMessageById = 0x01,
+  kConversationByCreated = 0x10,
+  kConversationByUpdated = 0x11,
+  kUserConversationCounts = 0x12,
+  kDocumentByCreated = 0x20,
+  kUserDocumentCounts = 0x21,
+};
+
+enum class Scope : uint8_t { kActive = 0x00, kAll = 0x01 };
+
+std::string ConversationKey(const Uuid& id);
+std::string MessageKey(const Uuid& conversation_id, uint64_t seq);
+std::string MessagePrefix(const Uuid& conversation_id);
+std::string DocumentKey(const Uuid& id);
+
+std::string MessageByIdKey(const Uuid& message_id);
+// [tag][user][scope]: the prefix of one user's time-ordered index.
+std::string UserScopePrefix(IndexTag tag, std::string_view user_id, Scope scope);
+std::string UserTimeKey(IndexTag tag, std::string_view user_id, Scope scope, Timestamp ts,
+                        const Uuid& id);
+std::string UserCountsKey(IndexTag tag, std::string_view user_id);
+
+// Hex form of a key, used for opaque pagination cursors.
+std::string ToHex(std::string_view bytes);
+bool FromHex(std::string_view hex, std::string* bytes);
+
+}  // namespace mnemo::keys

@@ -1,0 +1,339 @@
+#include "tables/conversation_store.h"
+
+#include <algorithm>
+
+#include "common/utf8.h"
+#include "storage/key_codec.h"
+#include "tables/index_pager.h"
+#include "tables/message_store.h"
+#include "tables/validation.h"
+
+namespace mnemo::tables {
+namespace {
+
+using storage::Cf;
+using keys::IndexTag;
+using keys::Scope;
+
+constexpr char kEmptyObject[] = "{}";
+
+Status ValidateNew(const NewConversation& input) {
+  MNEMO_RETURN_IF_ERROR(ValidateRequiredText("title", input.title, kMaxTitleChars));
+  if (input.summary) MNEMO_RETURN_IF_ERROR(ValidateText("summary", *input.summary));
+  if (input.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *input.model, kMaxModelChars));
+  MNEMO_RETURN_IF_ERROR(ValidateText("system_prompt", input.system_prompt));
+  if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
+  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  return Status::Ok();
+}
+
+Status ValidateUpdate(const ConversationUpdate& update) {
+  if (update.title) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("title", *update.title, kMaxTitleChars));
+  if (update.summary) MNEMO_RETURN_IF_ERROR(ValidateText("summary", *update.summary));
+  if (update.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *update.model, kMaxModelChars));
+  if (update.system_prompt) MNEMO_RETURN_IF_ERROR(ValidateText("system_prompt", *update.system_prompt));
+  if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
+  return Status::Ok();
+}
+
+void ApplyFields(const NewConversation& input, Conversation* c) {
+  c->title = input.title;
+  c->summary = input.summary;
+  c->model = input.model.value_or(kDefaultModel);
+  c->system_prompt = input.system_prompt;
+  c->metadata = input.metadata.value_or(kEmptyObject);
+}
+
+Result<Counts> LoadCounts(const storage::WriteTxn& txn, const std::string& key) {
+  Counts counts;
+  std::string value;
+  Status status = txn.Get(Cf::kIndex, key, &value);
+  if (status.IsNotFound()) return counts;
+  MNEMO_RETURN_IF_ERROR(status);
+  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
+  return counts;
+}
+
+void Tally(Counts* counts, const Conversation& c, int64_t sign) {
+  counts->total += sign;
+  (c.is_deleted ? counts->deleted : counts->active) += sign;
+}
+
+}  // namespace
+
+Timestamp NextTimestamp(Timestamp previous) { return std::max(NowMicros(), previous + 1); }
+
+Result<ConversationRow> ConversationStore::LoadForWrite(const storage::WriteTxn& txn,
+                                                        std::string_view user_id, const Uuid& id,
+                                                        bool allow_deleted) const {
+  std::string value;
+  Status status = txn.Get(Cf::kConversations, keys::ConversationKey(id), &value);
+  if (status.IsNotFound()) return Status::NotFound("conversation " + id.ToString() + " not found");
+  MNEMO_RETURN_IF_ERROR(status);
+  ConversationRow row;
+  MNEMO_RETURN_IF_ERROR(DecodeConversation(value, id, &row));
+  if (row.conversation.user_id != user_id || (row.conversation.is_deleted && !allow_deleted)) {
+    return Status::NotFound("conversation " + id.ToString() + " not found");
+  }
+  return row;
+}
+
+void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation& c,
+                                     bool add) const {
+  const std::string folded_title = utf8::FoldCase(c.title);
+  for (Scope scope : {Scope::kActive, Scope::kAll}) {
+    if (scope == Scope::kActive && c.is_deleted) continue;
+    const std::string by_created =
+        keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id);
+    const std::string by_updated =
+        keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id);
+    if (add) {
+      txn.Put(Cf::kIndex, by_created, folded_title);
+      txn.Put(Cf::kIndex, by_updated, "");
+    } else {
+      txn.Delete(Cf::kIndex, by_created);
+      txn.Delete(Cf::kIndex, by_updated);
+    }
+  }
+}
+
+Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* old_row,
+                               const ConversationRow& new_row) const {
+  const Conversation& c = new_row.conversation;
+  const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, c.user_id);
+  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+  if (old_row != nullptr) {
+    StageIndexes(txn, old_row->conversation, /*add=*/false);
+    Tally(&counts, old_row->conversation, -1);
+  }
+  StageIndexes(txn, c, /*add=*/true);
+  Tally(&counts, c, +1);
+  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+  txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
+  return Status::Ok();
+}
+
+Result<Conversation> ConversationStore::Create(storage::WriteTxn& txn, std::string_view user_id,
+                                               const NewConversation& input) const {
+  MNEMO_RETURN_IF_ERROR(ValidateNew(input));
+  const Uuid id = input.id.value_or(Uuid::Generate());
+  if (input.id) {
+    std::string existing;
+    Status found = txn.Get(Cf::kConversations, keys::ConversationKey(id), &existing);
+    if (found.ok()) {
+      ConversationRow row;
+      MNEMO_RETURN_IF_ERROR(DecodeConversation(existing, id, &row));
+      if (row.conversation.user_id != user_id) {
+        return Status::DuplicateRecord("conversation id " + id.ToString() + " is already in use");
+      }
+      return row.conversation;
+    }
+    if (!found.IsNotFound()) return found;
+  }
+  ConversationRow row;
+  Conversation& c = row.conversation;
+  c.id = id;
+  c.user_id = std::string(user_id);
+  ApplyFields(input, &c);
+  c.created_at = c.updated_at = NowMicros();
+  MNEMO_RETURN_IF_ERROR(Save(txn, nullptr, row));
+  return c;
+}
+
+Result<Conversation> ConversationStore::Upsert(storage::WriteTxn& txn, std::string_view user_id,
+                                               const NewConversation& input) const {
+  if (!input.id) return Status::ValidationError("id", "is required for an upsert");
+  MNEMO_RETURN_IF_ERROR(ValidateNew(input));
+  std::string existing;
+  Status found = txn.Get(Cf::kConversations, keys::ConversationKey(*input.id), &existing);
+  if (found.IsNotFound()) return Create(txn, user_id, input);
+  MNEMO_RETURN_IF_ERROR(found);
+  ConversationRow old_row;
+  MNEMO_RETURN_IF_ERROR(DecodeConversation(existing, *input.id, &old_row));
+  if (old_row.conversation.user_id != user_id) {
+    return Status::DuplicateRecord("conversation id " + input.id->ToString() + " is already in use");
+  }
+  ConversationRow row = old_row;
+  ApplyFields(input, &row.conversation);
+  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
+  return row.conversation;
+}
+
+Result<Conversation> ConversationStore::Update(storage::WriteTxn& txn, std::string_view user_id,
+                                               const Uuid& id,
+                                               const ConversationUpdate& update) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUpdate(update));
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row, LoadForWrite(txn, user_id, id, false));
+  ConversationRow row = old_row;
+  Conversation& c = row.conversation;
+  if (update.title) c.title = *update.title;
+  if (update.summary) c.summary = *update.summary;
+  if (update.model) c.model = *update.model;
+  if (update.system_prompt) c.system_prompt = *update.system_prompt;
+  if (update.metadata) c.metadata = *update.metadata;
+  c.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
+  return c;
+}
+
+Result<Conversation> ConversationStore::SoftDelete(storage::WriteTxn& txn,
+                                                   std::string_view user_id,
+                                                   const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row, LoadForWrite(txn, user_id, id, true));
+  if (old_row.conversation.is_deleted) return old_row.conversation;
+  ConversationRow row = old_row;
+  row.conversation.is_deleted = true;
+  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  row.conversation.deleted_at = row.conversation.updated_at;
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
+  return row.conversation;
+}
+
+Result<Conversation> ConversationStore::Undelete(storage::WriteTxn& txn, std::string_view user_id,
+                                                 const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row, LoadForWrite(txn, user_id, id, true));
+  if (!old_row.conversation.is_deleted) return old_row.conversation;
+  ConversationRow row = old_row;
+  row.conversation.is_deleted = false;
+  row.conversation.deleted_at.reset();
+  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
+  return row.conversation;
+}
+
+Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view user_id,
+                                     const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow row, LoadForWrite(txn, user_id, id, true));
+  MNEMO_RETURN_IF_ERROR(StageDeleteAllMessages(txn, id).status());
+  const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id);
+  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+  Tally(&counts, row.conversation, -1);
+  StageIndexes(txn, row.conversation, /*add=*/false);
+  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+  txn.Delete(Cf::kConversations, keys::ConversationKey(id));
+  return Status::Ok();
+}
+
+Result<Conversation> ConversationStore::Get(std::string_view user_id, const Uuid& id,
+                                            bool include_deleted) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  std::string value;
+  Status status = db_.Get(Cf::kConversations, keys::ConversationKey(id), &value);
+  if (status.IsNotFound()) return Status::NotFound("conversation " + id.ToString() + " not found");
+  MNEMO_RETURN_IF_ERROR(status);
+  ConversationRow row;
+  MNEMO_RETURN_IF_ERROR(DecodeConversation(value, id, &row));
+  if (row.conversation.user_id != user_id || (row.conversation.is_deleted && !include_deleted)) {
+    return Status::NotFound("conversation " + id.ToString() + " not found");
+  }
+  return std::move(row.conversation);
+}
+
+namespace {
+
+Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page) {
+  std::vector<Conversation> items;
+  items.reserve(page.entries.size());
+  for (const auto& [key, value] : page.entries) {
+    const Uuid id = TrailingId(key);
+    std::string row_value;
+    Status status = view.Get(Cf::kConversations, keys::ConversationKey(id), &row_value);
+    if (status.IsNotFound()) {
+      return Status::Internal("index entry without conversation row " + id.ToString());
+    }
+    MNEMO_RETURN_IF_ERROR(status);
+    ConversationRow row;
+    MNEMO_RETURN_IF_ERROR(DecodeConversation(row_value, id, &row));
+    items.push_back(std::move(row.conversation));
+  }
+  return items;
+}
+
+PageRequest MakeRequest(std::string_view user_id, const ConversationListOptions& options,
+                        IndexTag tag) {
+  PageRequest request;
+  request.prefix = keys::UserScopePrefix(tag, user_id,
+                                         options.include_deleted ? Scope::kAll : Scope::kActive);
+  request.cursor = options.cursor;
+  request.skip = options.skip;
+  request.limit = options.limit;
+  return request;
+}
+
+}  // namespace
+
+Result<ConversationPage> ConversationStore::List(std::string_view user_id,
+                                                 const ConversationListOptions& options) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxConversationPageSize));
+  const IndexTag tag = options.order == ConversationOrder::kUpdatedDesc
+                           ? IndexTag::kConversationByUpdated
+                           : IndexTag::kConversationByCreated;
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page,
+                         ScanPage(view, Cf::kIndex, MakeRequest(user_id, options, tag)));
+  ConversationPage result;
+  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
+  result.next_cursor = std::move(page.next_cursor);
+  std::string counts_value;
+  Counts counts;
+  Status status = view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id),
+                           &counts_value);
+  if (status.ok()) MNEMO_RETURN_IF_ERROR(DecodeCounts(counts_value, &counts));
+  if (!status.ok() && !status.IsNotFound()) return status;
+  result.total = options.include_deleted ? counts.total : counts.active;
+  return result;
+}
+
+Result<ConversationPage> ConversationStore::SearchByTitle(
+    std::string_view user_id, std::string_view query,
+    const ConversationListOptions& options) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxConversationPageSize));
+  MNEMO_RETURN_IF_ERROR(ValidateText("query", query));
+  if (options.order != ConversationOrder::kCreatedDesc) {
+    return Status::ValidationError("order", "title search returns newest first by created_at only");
+  }
+  const std::string needle = utf8::FoldCase(query);
+  const ValueMatch match = [&](std::string_view folded_title) {
+    return utf8::ContainsFolded(folded_title, needle);
+  };
+  storage::ReadView view = db_.Snapshot();
+  const PageRequest request = MakeRequest(user_id, options, IndexTag::kConversationByCreated);
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
+  ConversationPage result;
+  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
+  result.next_cursor = std::move(page.next_cursor);
+  MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request.prefix, match));
+  return result;
+}
+
+Result<UserStats> ConversationStore::Stats(std::string_view user_id) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  storage::ReadView view = db_.Snapshot();
+  UserStats stats;
+  std::string value;
+  Status status =
+      view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id), &value);
+  if (status.ok()) {
+    Counts counts;
+    MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
+    stats.total = counts.total;
+    stats.active = counts.active;
+    stats.deleted = counts.deleted;
+  } else if (!status.IsNotFound()) {
+    return status;
+  }
+  storage::ScanRange newest;
+  newest.prefix = keys::UserScopePrefix(IndexTag::kConversationByUpdated, user_id, Scope::kAll);
+  MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kIndex, newest, [&](std::string_view key, std::string_view) {
+    keys::KeyReader reader(key.substr(newest.prefix.size()));
+    Timestamp updated_at = 0;
+    if (reader.I64Desc(&updated_at)) stats.last_activity = updated_at;
+    return false;
+  }));
+  return stats;
+}
+
+}  // namespace mnemo::tables

@@ -1,0 +1,75 @@
+// ConversationStore: conversation rows, their per-user indexes and counts (SPEC §2).
+//
+// Index maintenance lives in one place, Save(): given a row's old and new state it stages the
+// row, every index entry and the user's counts in the caller's WriteTxn, so they always commit
+// together.  Write methods stage into a WriteTxn and REQUIRE the caller to hold the user's
+// LockTable stripe until the transaction commits.  Read methods use a snapshot.
+//
+// Thread-safety: thread-safe (stateless beyond the Db reference).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+#include "tables/row_codec.h"
+
+namespace mnemo::tables {
+
+class ConversationStore {
+ public:
+  // `db` must outlive the store.
+  explicit ConversationStore(storage::Db& db) : db_(db) {}
+
+  // ---- writes (stage into txn) ----
+  // Creates a conversation.  With a client-supplied id that this user already owns, returns the
+  // existing row unchanged (idempotent retry); an id owned by another user is DUPLICATE_RECORD.
+  Result<Conversation> Create(storage::WriteTxn& txn, std::string_view user_id,
+                              const NewConversation& input) const;
+  // Creates the conversation with input.id (required) or replaces its title, summary, model,
+  // system_prompt and metadata.  Counters and deletion state are kept.
+  Result<Conversation> Upsert(storage::WriteTxn& txn, std::string_view user_id,
+                              const NewConversation& input) const;
+  Result<Conversation> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
+                              const ConversationUpdate& update) const;
+  // Soft delete; deleting a deleted conversation is a no-op.
+  Result<Conversation> SoftDelete(storage::WriteTxn& txn, std::string_view user_id,
+                                  const Uuid& id) const;
+  // Restores a soft-deleted conversation; restoring an active one is a no-op.
+  Result<Conversation> Undelete(storage::WriteTxn& txn, std::string_view user_id,
+                                const Uuid& id) const;
+  // Removes the conversation, its messages and their index entries.
+  Status HardDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+
+  // Loads a row of `user_id` through the transaction (sees staged writes).  NOT_FOUND for a
+  // missing row, another user's row, or (unless allow_deleted) a soft-deleted one.
+  Result<ConversationRow> LoadForWrite(const storage::WriteTxn& txn, std::string_view user_id,
+                                       const Uuid& id, bool allow_deleted) const;
+  // Stages `new_row` with its index entries and count changes.  `old_row` is the committed or
+  // staged state it replaces, or null for a new row.
+  Status Save(storage::WriteTxn& txn, const ConversationRow* old_row,
+              const ConversationRow& new_row) const;
+
+  // ---- reads ----
+  Result<Conversation> Get(std::string_view user_id, const Uuid& id, bool include_deleted) const;
+  Result<ConversationPage> List(std::string_view user_id,
+                                const ConversationListOptions& options) const;
+  // Case-insensitive (UTF-8) substring match on the title; newest first by created_at.
+  Result<ConversationPage> SearchByTitle(std::string_view user_id, std::string_view query,
+                                         const ConversationListOptions& options) const;
+  Result<UserStats> Stats(std::string_view user_id) const;
+
+ private:
+  void StageIndexes(storage::WriteTxn& txn, const Conversation& c, bool add) const;
+
+  storage::Db& db_;
+};
+
+// A timestamp for a change to a row last changed at `previous`: now, but strictly later than
+// `previous` so updated_at always moves forward even if the clock steps back.
+Timestamp NextTimestamp(Timestamp previous);
+
+}  // namespace mnemo::tables

@@ -1,0 +1,244 @@
+#include "tables/document_store.h"
+
+#include "common/utf8.h"
+#include "storage/key_codec.h"
+#include "tables/conversation_store.h"
+#include "tables/index_pager.h"
+#include "tables/row_codec.h"
+#include "tables/validation.h"
+
+namespace mnemo::tables {
+namespace {
+
+using storage::Cf;
+using keys::IndexTag;
+using keys::Scope;
+
+Status ValidateNew(const NewDocument& input) {
+  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  MNEMO_RETURN_IF_ERROR(ValidateRequiredText("filename", input.filename, kMaxFilenameChars));
+  MNEMO_RETURN_IF_ERROR(ValidateFileType(input.file_type));
+  MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
+  if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
+  return Status::Ok();
+}
+
+Result<Counts> LoadCounts(const storage::WriteTxn& txn, const std::string& key) {
+  Counts counts;
+  std::string value;
+  Status status = txn.Get(Cf::kIndex, key, &value);
+  if (status.IsNotFound()) return counts;
+  MNEMO_RETURN_IF_ERROR(status);
+  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
+  return counts;
+}
+
+void Tally(Counts* counts, const Document& d, int64_t sign) {
+  counts->total += sign;
+  (d.is_deleted ? counts->deleted : counts->active) += sign;
+}
+
+Result<Document> DecodeFound(std::string_view value, const Uuid& id, std::string_view user_id,
+                             bool include_deleted) {
+  Document d;
+  MNEMO_RETURN_IF_ERROR(DecodeDocument(value, id, &d));
+  if (d.user_id != user_id || (d.is_deleted && !include_deleted)) {
+    return Status::NotFound("document " + id.ToString() + " not found");
+  }
+  return d;
+}
+
+}  // namespace
+
+Result<Document> DocumentStore::LoadForWrite(const storage::WriteTxn& txn,
+                                             std::string_view user_id, const Uuid& id,
+                                             bool allow_deleted) const {
+  std::string value;
+  Status status = txn.Get(Cf::kDocuments, keys::DocumentKey(id), &value);
+  if (status.IsNotFound()) return Status::NotFound("document " + id.ToString() + " not found");
+  MNEMO_RETURN_IF_ERROR(status);
+  return DecodeFound(value, id, user_id, allow_deleted);
+}
+
+void DocumentStore::StageIndexes(storage::WriteTxn& txn, const Document& d, bool add) const {
+  for (Scope scope : {Scope::kActive, Scope::kAll}) {
+    if (scope == Scope::kActive && d.is_deleted) continue;
+    const std::string key =
+        keys::UserTimeKey(IndexTag::kDocumentByCreated, d.user_id, scope, d.created_at, d.id);
+    if (add) {
+      txn.Put(Cf::kIndex, key, utf8::FoldCase(d.filename));
+    } else {
+      txn.Delete(Cf::kIndex, key);
+    }
+  }
+}
+
+Status DocumentStore::Save(storage::WriteTxn& txn, const Document* old,
+                           const Document& document) const {
+  const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, document.user_id);
+  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+  if (old != nullptr) {
+    StageIndexes(txn, *old, /*add=*/false);
+    Tally(&counts, *old, -1);
+  }
+  StageIndexes(txn, document, /*add=*/true);
+  Tally(&counts, document, +1);
+  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+  txn.Put(Cf::kDocuments, keys::DocumentKey(document.id), EncodeDocument(document));
+  return Status::Ok();
+}
+
+Result<Document> DocumentStore::Create(storage::WriteTxn& txn, std::string_view user_id,
+                                       const NewDocument& input) const {
+  MNEMO_RETURN_IF_ERROR(ValidateNew(input));
+  const Uuid id = input.id.value_or(Uuid::Generate());
+  if (input.id) {
+    std::string existing;
+    Status found = txn.Get(Cf::kDocuments, keys::DocumentKey(id), &existing);
+    if (found.ok()) {
+      Document d;
+      MNEMO_RETURN_IF_ERROR(DecodeDocument(existing, id, &d));
+      if (d.user_id != user_id) {
+        return Status::DuplicateRecord("document id " + id.ToString() + " is already in use");
+      }
+      return d;
+    }
+    if (!found.IsNotFound()) return found;
+  }
+  Document d;
+  d.id = id;
+  d.user_id = std::string(user_id);
+  d.filename = input.filename;
+  d.file_type = input.file_type;
+  d.content = input.content;
+  d.metadata = input.metadata.value_or("{}");
+  d.created_at = d.updated_at = NowMicros();
+  MNEMO_RETURN_IF_ERROR(Save(txn, nullptr, d));
+  return d;
+}
+
+Result<Document> DocumentStore::SoftDelete(storage::WriteTxn& txn, std::string_view user_id,
+                                           const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, true));
+  if (old.is_deleted) return old;
+  Document d = old;
+  d.is_deleted = true;
+  d.updated_at = NextTimestamp(old.updated_at);
+  d.deleted_at = d.updated_at;
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
+  return d;
+}
+
+Result<Document> DocumentStore::Undelete(storage::WriteTxn& txn, std::string_view user_id,
+                                         const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, true));
+  if (!old.is_deleted) return old;
+  Document d = old;
+  d.is_deleted = false;
+  d.deleted_at.reset();
+  d.updated_at = NextTimestamp(old.updated_at);
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
+  return d;
+}
+
+Result<Document> DocumentStore::HardDelete(storage::WriteTxn& txn, std::string_view user_id,
+                                           const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, true));
+  const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id);
+  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+  Tally(&counts, old, -1);
+  StageIndexes(txn, old, /*add=*/false);
+  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+  txn.Delete(Cf::kDocuments, keys::DocumentKey(id));
+  return old;
+}
+
+Result<Document> DocumentStore::Get(std::string_view user_id, const Uuid& id,
+                                    bool include_deleted) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  std::string value;
+  Status status = db_.Get(Cf::kDocuments, keys::DocumentKey(id), &value);
+  if (status.IsNotFound()) return Status::NotFound("document " + id.ToString() + " not found");
+  MNEMO_RETURN_IF_ERROR(status);
+  return DecodeFound(value, id, user_id, include_deleted);
+}
+
+namespace {
+
+Result<DocumentPage> LoadPage(const storage::ReadView& view, IndexPage page) {
+  DocumentPage result;
+  result.items.reserve(page.entries.size());
+  for (const auto& [key, value] : page.entries) {
+    const Uuid id = TrailingId(key);
+    std::string row;
+    Status status = view.Get(Cf::kDocuments, keys::DocumentKey(id), &row);
+    if (status.IsNotFound()) return Status::Internal("index entry without document row " + id.ToString());
+    MNEMO_RETURN_IF_ERROR(status);
+    Document d;
+    MNEMO_RETURN_IF_ERROR(DecodeDocument(row, id, &d));
+    result.items.push_back(std::move(d));
+  }
+  result.next_cursor = std::move(page.next_cursor);
+  return result;
+}
+
+PageRequest MakeRequest(std::string_view user_id, const DocumentListOptions& options) {
+  PageRequest request;
+  request.prefix = keys::UserScopePrefix(IndexTag::kDocumentByCreated, user_id,
+                                         options.include_deleted ? Scope::kAll : Scope::kActive);
+  request.cursor = options.cursor;
+  request.skip = options.skip;
+  request.limit = options.limit;
+  return request;
+}
+
+}  // namespace
+
+Result<DocumentPage> DocumentStore::List(std::string_view user_id,
+                                         const DocumentListOptions& options) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxDocumentPageSize));
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, MakeRequest(user_id, options)));
+  MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
+  std::string value;
+  Counts counts;
+  Status status = view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id), &value);
+  if (status.ok()) MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
+  if (!status.ok() && !status.IsNotFound()) return status;
+  result.total = options.include_deleted ? counts.total : counts.active;
+  return result;
+}
+
+Result<DocumentPage> DocumentStore::SearchByFilename(std::string_view user_id,
+                                                     std::string_view query,
+                                                     const DocumentListOptions& options) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxDocumentPageSize));
+  MNEMO_RETURN_IF_ERROR(ValidateText("query", query));
+  const std::string needle = utf8::FoldCase(query);
+  const ValueMatch match = [&](std::string_view folded) { return utf8::ContainsFolded(folded, needle); };
+  storage::ReadView view = db_.Snapshot();
+  const PageRequest request = MakeRequest(user_id, options);
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
+  MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
+  MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request.prefix, match));
+  return result;
+}
+
+Result<DocumentCounts> DocumentStore::Count(std::string_view user_id) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  std::string value;
+  Status status = db_.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id), &value);
+  DocumentCounts result;
+  if (status.IsNotFound()) return result;
+  MNEMO_RETURN_IF_ERROR(status);
+  Counts counts;
+  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
+  result.total = counts.total;
+  result.active = counts.active;
+  result.deleted = counts.deleted;
+  return result;
+}
+
+}  // namespace mnemo::tables

@@ -1,0 +1,55 @@
+// DocumentStore: the RAG corpus's documents (SPEC §2), their per-user index and counts.
+//
+// Like ConversationStore, all index and count maintenance goes through Save().  Chunks and
+// their vectors are owned by the vector engine; it adjusts total_chunks through Save() in the
+// same WriteTxn as the chunk write.  Write methods REQUIRE the caller to hold the user's
+// LockTable stripe until commit.  Thread-safety: thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+
+namespace mnemo::tables {
+
+class DocumentStore {
+ public:
+  // `db` must outlive the store.
+  explicit DocumentStore(storage::Db& db) : db_(db) {}
+
+  // ---- writes (stage into txn) ----
+  // A client-supplied id this user already owns returns the existing row (idempotent retry);
+  // an id owned by another user is DUPLICATE_RECORD.
+  Result<Document> Create(storage::WriteTxn& txn, std::string_view user_id,
+                          const NewDocument& input) const;
+  Result<Document> SoftDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+  Result<Document> Undelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+  // Removes the row and its index entries.  The caller removes the document's chunks in the
+  // same transaction.
+  Result<Document> HardDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+
+  // NOT_FOUND for a missing row, another user's, or (unless allow_deleted) a soft-deleted one.
+  Result<Document> LoadForWrite(const storage::WriteTxn& txn, std::string_view user_id,
+                                const Uuid& id, bool allow_deleted) const;
+  // Stages `document` with its index entries and count changes; `old` is the state it replaces
+  // or null for a new row.
+  Status Save(storage::WriteTxn& txn, const Document* old, const Document& document) const;
+
+  // ---- reads ----
+  Result<Document> Get(std::string_view user_id, const Uuid& id, bool include_deleted) const;
+  Result<DocumentPage> List(std::string_view user_id, const DocumentListOptions& options) const;
+  // Case-insensitive (UTF-8) substring match on the filename, newest first.
+  Result<DocumentPage> SearchByFilename(std::string_view user_id, std::string_view query,
+                                        const DocumentListOptions& options) const;
+  Result<DocumentCounts> Count(std::string_view user_id) const;
+
+ private:
+  void StageIndexes(storage::WriteTxn& txn, const Document& d, bool add) const;
+
+  storage::Db& db_;
+};
+
+}  // namespace mnemo::tables

@@ -1,0 +1,366 @@
+#include "tables/message_store.h"
+
+#include <algorithm>
+
+#include "common/coding.h"
+#include "storage/key_codec.h"
+#include "tables/index_pager.h"
+#include "tables/validation.h"
+
+namespace mnemo::tables {
+namespace {
+
+using storage::Cf;
+
+constexpr char kEmptyObject[] = "{}";
+
+// JSON spellings that mean "no tool calls"; stored as absent so queries need not parse.
+bool IsEmptyJson(std::string_view json) {
+  const auto first = json.find_first_not_of(" \t\r\n");
+  const auto last = json.find_last_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return true;
+  json = json.substr(first, last - first + 1);
+  if (json == "null") return true;
+  if (json.size() < 2) return false;
+  const std::string_view inner = json.substr(1, json.size() - 2);
+  const bool blank_inner = inner.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  return blank_inner && ((json.front() == '[' && json.back() == ']') ||
+                         (json.front() == '{' && json.back() == '}'));
+}
+
+Status ValidateNew(const NewMessage& input) {
+  if (!ParseRole(input.role)) {
+    return Status::ValidationError("role", "must be one of user, assistant, system, tool");
+  }
+  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
+  if (input.parts) MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *input.parts));
+  if (input.content.empty() && !input.parts) {
+    return Status::ValidationError("content", "is required unless parts is given");
+  }
+  if (input.tool_calls) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_calls", *input.tool_calls));
+  if (input.tool_results) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *input.tool_results));
+  if (input.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *input.attachments));
+  if (input.tokens_used && *input.tokens_used < 0) {
+    return Status::ValidationError("tokens_used", "must be >= 0");
+  }
+  if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
+  return Status::Ok();
+}
+
+void ApplyFields(const NewMessage& input, Message* m) {
+  m->role = *ParseRole(input.role);
+  m->content = input.content;
+  m->parts = input.parts;
+  m->tool_calls = input.tool_calls && !IsEmptyJson(*input.tool_calls) ? input.tool_calls : std::nullopt;
+  m->tool_results = input.tool_results;
+  m->attachments = input.attachments;
+  m->tokens_used = input.tokens_used;
+  m->metadata = input.metadata.value_or(kEmptyObject);
+}
+
+// The message-id index value: conversation id (16 bytes) | seq fixed64.
+std::string EncodeLocation(const Uuid& conversation_id, uint64_t seq) {
+  std::string value(conversation_id.bytes());
+  coding::PutFixed64(&value, seq);
+  return value;
+}
+
+bool DecodeLocation(std::string_view value, Uuid* conversation_id, uint64_t* seq) {
+  if (value.size() != Uuid::kSize + 8) return false;
+  *conversation_id = Uuid::FromBytes(value.substr(0, Uuid::kSize));
+  value.remove_prefix(Uuid::kSize);
+  return coding::GetFixed64(&value, seq);
+}
+
+
+}  // namespace
+
+Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteTxn& txn,
+                                                           std::string_view user_id,
+                                                           const Uuid& message_id) const {
+  const Status not_found = Status::NotFound("message " + message_id.ToString() + " not found");
+  std::string location;
+  Status status = txn.Get(Cf::kIndex, keys::MessageByIdKey(message_id), &location);
+  if (status.IsNotFound()) return not_found;
+  MNEMO_RETURN_IF_ERROR(status);
+  Located located;
+  Uuid conversation_id;
+  if (!DecodeLocation(location, &conversation_id, &located.seq)) {
+    return Status::Internal("corrupt message index entry for " + message_id.ToString());
+  }
+  auto conversation = conversations_.LoadForWrite(txn, user_id, conversation_id, false);
+  if (conversation.status().IsNotFound()) return not_found;
+  MNEMO_RETURN_IF_ERROR(conversation.status());
+  located.conversation = std::move(conversation).value();
+  std::string row;
+  MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kMessages, keys::MessageKey(conversation_id, located.seq), &row));
+  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message));
+  return located;
+}
+
+Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view user_id,
+                                     const NewMessage& input) const {
+  MNEMO_RETURN_IF_ERROR(ValidateNew(input));
+  if (input.id) {
+    std::string location;
+    Status found = txn.Get(Cf::kIndex, keys::MessageByIdKey(*input.id), &location);
+    if (found.ok()) {
+      auto existing = LocateForWrite(txn, user_id, *input.id);
+      if (existing.ok() && existing->message.conversation_id == input.conversation_id) {
+        return existing->message;
+      }
+      return Status::DuplicateRecord("message id " + input.id->ToString() + " is already in use");
+    }
+    if (!found.IsNotFound()) return found;
+  }
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row,
+                         conversations_.LoadForWrite(txn, user_id, input.conversation_id, false));
+  ConversationRow row = old_row;
+  Conversation& c = row.conversation;
+
+  Message m;
+  m.id = input.id.value_or(Uuid::Generate());
+  m.conversation_id = input.conversation_id;
+  ApplyFields(input, &m);
+  m.created_at = std::max(NowMicros(), c.last_message_at.value_or(0));
+  const uint64_t seq = ++row.last_seq;
+
+  c.message_count += 1;
+  c.total_tokens += m.tokens_used.value_or(0);
+  c.last_message_at = m.created_at;
+  c.updated_at = std::max(m.created_at, NextTimestamp(c.updated_at));
+
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, seq), EncodeMessage(m));
+  txn.Put(Cf::kIndex, keys::MessageByIdKey(m.id), EncodeLocation(m.conversation_id, seq));
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &old_row, row));
+  return m;
+}
+
+Result<Message> MessageStore::Upsert(storage::WriteTxn& txn, std::string_view user_id,
+                                     const NewMessage& input) const {
+  if (!input.id) return Status::ValidationError("id", "is required for an upsert");
+  MNEMO_RETURN_IF_ERROR(ValidateNew(input));
+  std::string location;
+  Status found = txn.Get(Cf::kIndex, keys::MessageByIdKey(*input.id), &location);
+  if (found.IsNotFound()) return Append(txn, user_id, input);
+  MNEMO_RETURN_IF_ERROR(found);
+  auto located = LocateForWrite(txn, user_id, *input.id);
+  if (!located.ok()) {
+    if (located.status().IsNotFound()) {
+      return Status::DuplicateRecord("message id " + input.id->ToString() + " is already in use");
+    }
+    return located.status();
+  }
+  if (located->message.conversation_id != input.conversation_id) {
+    return Status::Conflict("message " + input.id->ToString() + " belongs to another conversation");
+  }
+  Message m = located->message;
+  const int64_t old_tokens = m.tokens_used.value_or(0);
+  ApplyFields(input, &m);
+  ConversationRow row = located->conversation;
+  row.conversation.total_tokens += m.tokens_used.value_or(0) - old_tokens;
+  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq), EncodeMessage(m));
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located->conversation, row));
+  return m;
+}
+
+Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string_view user_id,
+                                             const Uuid& message_id,
+                                             std::string_view tool_results) const {
+  MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", tool_results));
+  MNEMO_ASSIGN_OR_RETURN(Located located, LocateForWrite(txn, user_id, message_id));
+  Message m = located.message;
+  m.tool_results = std::string(tool_results);
+  ConversationRow row = located.conversation;
+  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
+  return m;
+}
+
+Result<int64_t> MessageStore::DeleteAll(storage::WriteTxn& txn, std::string_view user_id,
+                                        const Uuid& conversation_id) const {
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row,
+                         conversations_.LoadForWrite(txn, user_id, conversation_id, false));
+  MNEMO_ASSIGN_OR_RETURN(int64_t deleted, StageDeleteAllMessages(txn, conversation_id));
+  ConversationRow row = old_row;
+  row.conversation.message_count = 0;
+  row.conversation.total_tokens = 0;
+  row.conversation.last_message_at.reset();
+  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &old_row, row));
+  return deleted;
+}
+
+Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conversation_id) {
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  int64_t count = 0;
+  Status corrupt;
+  std::vector<std::string> message_keys;
+  std::vector<Uuid> message_ids;
+  MNEMO_RETURN_IF_ERROR(txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
+    auto id = PeekMessageId(value);
+    if (!id) {
+      corrupt = Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
+      return false;
+    }
+    message_keys.emplace_back(key);
+    message_ids.push_back(*id);
+    ++count;
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(corrupt);
+  for (size_t i = 0; i < message_keys.size(); ++i) {
+    txn.Delete(Cf::kMessages, message_keys[i]);
+    txn.Delete(Cf::kIndex, keys::MessageByIdKey(message_ids[i]));
+  }
+  return count;
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+Result<Conversation> MessageStore::VisibleConversation(const storage::ReadView& view,
+                                                       std::string_view user_id,
+                                                       const Uuid& id) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  std::string value;
+  Status status = view.Get(Cf::kConversations, keys::ConversationKey(id), &value);
+  if (status.IsNotFound()) return Status::NotFound("conversation " + id.ToString() + " not found");
+  MNEMO_RETURN_IF_ERROR(status);
+  ConversationRow row;
+  MNEMO_RETURN_IF_ERROR(DecodeConversation(value, id, &row));
+  if (row.conversation.user_id != user_id || row.conversation.is_deleted) {
+    return Status::NotFound("conversation " + id.ToString() + " not found");
+  }
+  return std::move(row.conversation);
+}
+
+Result<Message> MessageStore::Get(std::string_view user_id, const Uuid& message_id) const {
+  storage::ReadView view = db_.Snapshot();
+  const Status not_found = Status::NotFound("message " + message_id.ToString() + " not found");
+  std::string location;
+  Status status = view.Get(Cf::kIndex, keys::MessageByIdKey(message_id), &location);
+  if (status.IsNotFound()) return not_found;
+  MNEMO_RETURN_IF_ERROR(status);
+  Uuid conversation_id;
+  uint64_t seq = 0;
+  if (!DecodeLocation(location, &conversation_id, &seq)) {
+    return Status::Internal("corrupt message index entry for " + message_id.ToString());
+  }
+  auto conversation = VisibleConversation(view, user_id, conversation_id);
+  if (conversation.status().IsNotFound()) return not_found;
+  MNEMO_RETURN_IF_ERROR(conversation.status());
+  std::string row;
+  MNEMO_RETURN_IF_ERROR(view.Get(Cf::kMessages, keys::MessageKey(conversation_id, seq), &row));
+  Message message;
+  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &message));
+  return message;
+}
+
+Result<MessagePage> MessageStore::List(std::string_view user_id, const Uuid& conversation_id,
+                                       const MessageQuery& query) const {
+  MNEMO_RETURN_IF_ERROR(ValidatePaging(query.skip, query.limit, kMaxMessagePageSize));
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(Conversation conversation,
+                         VisibleConversation(view, user_id, conversation_id));
+  const bool filtered = query.role.has_value() || query.only_with_tool_calls;
+  ValueMatch match;
+  if (filtered) {
+    match = [&query, &conversation_id](std::string_view value) {
+      if (query.role && PeekMessageRole(value) != query.role) return false;
+      if (!query.only_with_tool_calls) return true;
+      Message m;
+      return DecodeMessage(value, conversation_id, &m).ok() && m.tool_calls.has_value();
+    };
+  }
+
+  PageRequest request;
+  request.prefix = keys::MessagePrefix(conversation_id);
+  request.cursor = query.cursor;
+  request.skip = query.skip;
+  request.limit = query.limit;
+  request.reverse = query.order == SortOrder::kDescending;
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kMessages, request, match));
+
+  MessagePage result;
+  result.items.reserve(page.entries.size());
+  for (const auto& [key, value] : page.entries) {
+    Message m;
+    MNEMO_RETURN_IF_ERROR(DecodeMessage(value, conversation_id, &m));
+    result.items.push_back(std::move(m));
+  }
+  result.next_cursor = std::move(page.next_cursor);
+  if (filtered) {
+    MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kMessages, request.prefix, match));
+  } else {
+    result.total = conversation.message_count;
+  }
+  return result;
+}
+
+Result<std::vector<Message>> MessageStore::Last(std::string_view user_id,
+                                                const Uuid& conversation_id, int64_t count) const {
+  if (count < 1 || count > kMaxMessagePageSize) {
+    return Status::ValidationError("limit", "must be in 1.." + std::to_string(kMaxMessagePageSize));
+  }
+  MessageQuery query;
+  query.order = SortOrder::kDescending;
+  query.limit = count;
+  MNEMO_ASSIGN_OR_RETURN(MessagePage page, List(user_id, conversation_id, query));
+  std::reverse(page.items.begin(), page.items.end());
+  return std::move(page.items);
+}
+
+Result<std::optional<Message>> MessageStore::LastByRole(std::string_view user_id,
+                                                        const Uuid& conversation_id,
+                                                        Role role) const {
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_RETURN_IF_ERROR(VisibleConversation(view, user_id, conversation_id).status());
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  range.reverse = true;
+  std::optional<Message> found;
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+    if (PeekMessageRole(value) != role) return true;
+    found.emplace();
+    decoded = DecodeMessage(value, conversation_id, &*found);
+    return false;
+  }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  return found;
+}
+
+Result<TokenStats> MessageStore::TokenUsage(std::string_view user_id,
+                                            const Uuid& conversation_id) const {
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_RETURN_IF_ERROR(VisibleConversation(view, user_id, conversation_id).status());
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  TokenStats stats;
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+    Message m;
+    decoded = DecodeMessage(value, conversation_id, &m);
+    if (!decoded.ok()) return false;
+    RoleTokenStats& role = stats.per_role[static_cast<size_t>(m.role)];
+    ++stats.message_count;
+    ++role.message_count;
+    if (m.tokens_used) {
+      ++stats.messages_with_tokens;
+      stats.total_tokens += *m.tokens_used;
+      role.total_tokens += *m.tokens_used;
+    }
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  if (stats.messages_with_tokens > 0) {
+    stats.average_tokens = static_cast<double>(stats.total_tokens) / static_cast<double>(stats.messages_with_tokens);
+  }
+  return stats;
+}
+
+}  // namespace mnemo::tables

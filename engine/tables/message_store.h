@@ -1,0 +1,77 @@
+// MessageStore: the messages of conversations (SPEC §2).
+//
+// Messages live under their conversation's key prefix, ordered by a per-conversation sequence
+// number, so paging a conversation is one range scan in either direction; a message-id index
+// maps ids to (conversation, seq).  Every append updates the conversation's counters
+// (message_count, total_tokens, last_message_at, updated_at) in the same WriteTxn.
+//
+// Write methods REQUIRE the caller to hold the user's LockTable stripe until commit.
+// Thread-safety: thread-safe (stateless beyond its references).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+#include "tables/conversation_store.h"
+
+namespace mnemo::tables {
+
+class MessageStore {
+ public:
+  // Both references must outlive the store.
+  MessageStore(storage::Db& db, const ConversationStore& conversations)
+      : db_(db), conversations_(conversations) {}
+
+  // ---- writes (stage into txn) ----
+  // Appends to an existing, non-deleted conversation of the user.  A client-supplied id that
+  // already names a message of that conversation returns it unchanged (idempotent retry); an id
+  // used elsewhere is DUPLICATE_RECORD.
+  Result<Message> Append(storage::WriteTxn& txn, std::string_view user_id,
+                         const NewMessage& input) const;
+  // Appends input.id (required) or replaces its role, content, parts, tool data, tokens and
+  // metadata; the conversation's total_tokens follows the change.
+  Result<Message> Upsert(storage::WriteTxn& txn, std::string_view user_id,
+                         const NewMessage& input) const;
+  Result<Message> SetToolResults(storage::WriteTxn& txn, std::string_view user_id,
+                                 const Uuid& message_id, std::string_view tool_results) const;
+  // Deletes every message of the conversation and resets its counters; returns how many.
+  Result<int64_t> DeleteAll(storage::WriteTxn& txn, std::string_view user_id,
+                            const Uuid& conversation_id) const;
+
+  // ---- reads ----
+  Result<Message> Get(std::string_view user_id, const Uuid& message_id) const;
+  Result<MessagePage> List(std::string_view user_id, const Uuid& conversation_id,
+                           const MessageQuery& query) const;
+  // The last `count` (1..200) messages, returned oldest first.
+  Result<std::vector<Message>> Last(std::string_view user_id, const Uuid& conversation_id,
+                                    int64_t count) const;
+  // The newest message with `role`, or nullopt when there is none.
+  Result<std::optional<Message>> LastByRole(std::string_view user_id,
+                                            const Uuid& conversation_id, Role role) const;
+  Result<TokenStats> TokenUsage(std::string_view user_id, const Uuid& conversation_id) const;
+
+ private:
+  struct Located {
+    ConversationRow conversation;
+    Message message;
+    uint64_t seq = 0;
+  };
+  Result<Located> LocateForWrite(const storage::WriteTxn& txn, std::string_view user_id,
+                                 const Uuid& message_id) const;
+  Result<Conversation> VisibleConversation(const storage::ReadView& view,
+                                           std::string_view user_id, const Uuid& id) const;
+
+  storage::Db& db_;
+  const ConversationStore& conversations_;
+};
+
+// Stages the deletion of every committed message of a conversation and their id-index entries.
+// Returns the number of messages.
+Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conversation_id);
+
+}  // namespace mnemo::tables

@@ -1,0 +1,26 @@
+// Field rules of SPEC §2.  Each check returns OK or a VALIDATION_ERROR naming the field.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "mnemo/status.h"
+
+namespace mnemo::tables {
+
+// Nesting deeper than this is rejected before parsing (protects the parser's stack).
+inline constexpr int kMaxJsonDepth = 64;
+
+Status ValidateUserId(std::string_view user_id);
+// Valid UTF-8, 1..max_chars code points, not only white space.
+Status ValidateRequiredText(std::string_view field, std::string_view value, size_t max_chars);
+// Valid UTF-8 (any length, may be empty).
+Status ValidateText(std::string_view field, std::string_view value);
+Status ValidateJsonObject(std::string_view field, std::string_view json);
+Status ValidateJsonArray(std::string_view field, std::string_view json);
+Status ValidateJsonValue(std::string_view field, std::string_view json);
+Status ValidateFileType(std::string_view file_type);
+// skip >= 0 and 1 <= limit <= max_limit.
+Status ValidatePaging(int64_t skip, int64_t limit, int64_t max_limit);
+
+}  // namespace mnemo::tables

@@ -1,0 +1,84 @@
+// Value types of the HNSW index: build parameters, per-query options, hits and statistics.
+//
+// Thread-safety: plain values; distinct objects may be used from different threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "mnemo/status.h"
+
+namespace mnemo::hnsw {
+
+class LabelFilter;
+
+// Build-time parameters.  They are stored in the index file and never change after Create().
+struct HnswParams {
+  // Vector dimension (1..kMaxDim).  Required.
+  uint32_t dim = 0;
+  // Links per node on levels >= 1; level 0 holds up to 2 * m.  Larger m: better recall at a
+  // given ef, more memory (8 * m bytes per node on level 0) and slower inserts.  2..kMaxM.
+  uint32_t m = 16;
+  // Beam width while inserting.  Larger: better graph, slower inserts.  >= 1.
+  uint32_t ef_construction = 64;
+  // Seeds the level draw.  A node's level depends only on (seed, label), so a build is
+  // reproducible whatever the insertion order or thread count.
+  uint64_t seed = 0x6D6E656D6F;
+
+  static constexpr uint32_t kMaxDim = 65536;
+  static constexpr uint32_t kMaxM = 128;
+
+  // OK, or ValidationError naming the offending field.
+  Status Validate() const;
+};
+
+// How Search() answers.  kAuto picks per query: an exact scan when the filter admits few labels
+// (cheaper than a filtered graph walk), graph search otherwise.
+enum class SearchStrategy : uint8_t { kAuto, kGraph, kExact };
+
+struct SearchOptions {
+  // Number of hits wanted (>= 1).
+  size_t k = 10;
+  // Beam width of the graph search; raised to k when smaller.  Larger: better recall, slower.
+  size_t ef = 64;
+  // Only hits whose label this filter allows are returned (tombstones never are).  Borrowed: must
+  // stay valid for the duration of the call.  nullptr: no filter.
+  const LabelFilter* filter = nullptr;
+  // Hits with a lower similarity are dropped, and the graph walk stops once no candidate can
+  // reach it, so a threshold makes a search cheaper, never slower.
+  float min_similarity = -std::numeric_limits<float>::infinity();
+  SearchStrategy strategy = SearchStrategy::kAuto;
+};
+
+// One result row: the caller's label and the cosine similarity (dot product of unit vectors).
+struct SearchHit {
+  uint64_t label = 0;
+  float similarity = 0.0f;
+};
+
+struct SearchStats {
+  // Vector dot products computed (the dominant cost).
+  uint64_t distance_computations = 0;
+  // Graph nodes whose neighbour lists were expanded.
+  uint64_t nodes_visited = 0;
+  // The beam width actually used (0 for an exact scan).
+  uint32_t ef_used = 0;
+  // True when the whole allowed set was scanned (chosen up front or as a fallback): the hits are
+  // then the exact top-k.
+  bool exact = false;
+  // True when the graph walk found fewer than k admissible nodes and an exact scan completed it.
+  bool fell_back_to_exact = false;
+  // True when fewer than k hits are returned (fewer than k live, allowed nodes pass
+  // min_similarity).
+  bool fewer_than_k = false;
+};
+
+struct SearchResult {
+  // Best first (highest similarity; ties by ascending label).
+  std::vector<SearchHit> hits;
+  SearchStats stats;
+};
+
+}  // namespace mnemo::hnsw

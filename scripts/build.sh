@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds mnemo.  Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# Release with -O2, Ninja, ccache when present, parallel jobs = cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${1:-"$root/build"}
+shift || true
+
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" \
+  -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build_dir" --parallel "$(nproc)"
