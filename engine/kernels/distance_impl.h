@@ -9,6 +9,9 @@
 // with intrinsics below instead.
 #pragma once
 
+// All x86 intrinsics are declared whatever the flags; each is used only in its own level's branch.
+#include <immintrin.h>
+
 #include <cstddef>
 #include <type_traits>
 
@@ -25,7 +28,8 @@ constexpr size_t kFloatsPerCacheLine = kCacheLineBytes / sizeof(float);
 // DotMany prefetches the row this many rows after the one being computed.
 constexpr size_t kManyAheadRows = 1;
 // DotGather prefetches the row this many entries after the one being computed.
-constexpr size_t kGatherAheadRows = 2;
+constexpr size_t kGatherAheadRows = 4;
+constexpr int kLocality = 3;
 
 template <class Arch>
 constexpr bool kIsAvx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
@@ -45,20 +49,23 @@ typename ArchKernels<Arch>::Batch ArchKernels<Arch>::Fma(const Batch& x, const B
 
 template <class Arch>
 float ArchKernels<Arch>::ReduceAdd(const Batch& v) {
+  __m128 quad;
   if constexpr (kIsAvx512<Arch>) {
-    return _mm512_reduce_add_ps(v);
+    // The zero-masking extracts avoid GCC 12's spurious -Wuninitialized in the unmasked
+    // extract/cast intrinsics (and _mm512_reduce_add_ps, which uses them).
+    constexpr __mmask8 kAllLanes = 0xFF;
+    const __m256 oct = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(kAllLanes, v, 0),
+                                     _mm512_maskz_extractf32x8_ps(kAllLanes, v, 1));
+    quad = _mm_add_ps(_mm256_castps256_ps128(oct), _mm256_extractf128_ps(oct, 1));
   } else if constexpr (kIsAvx<Arch>) {
-    const __m256 wide = v;
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(wide), _mm256_extractf128_ps(wide, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_shuffle_ps(sum, sum, 1));
-    return _mm_cvtss_f32(sum);
+    const __m256 oct = v;
+    quad = _mm_add_ps(_mm256_castps256_ps128(oct), _mm256_extractf128_ps(oct, 1));
   } else {
-    __m128 sum = v;
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_shuffle_ps(sum, sum, 1));
-    return _mm_cvtss_f32(sum);
+    quad = v;
   }
+  quad = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+  quad = _mm_add_ss(quad, _mm_shuffle_ps(quad, quad, 1));
+  return _mm_cvtss_f32(quad);
 }
 
 template <class Arch>
@@ -67,10 +74,10 @@ void ArchKernels<Arch>::PrefetchFloats(const float* p, size_t count) {
     return;
   }
   for (size_t off = 0; off < count; off += kFloatsPerCacheLine) {
-    __builtin_prefetch(p + off);
+    __builtin_prefetch(p + off, 0, kLocality);
   }
   // p need not be line-aligned, so the last element may sit one line further.
-  __builtin_prefetch(p + count - 1);
+  __builtin_prefetch(p + count - 1, 0, kLocality);
 }
 
 template <class Arch>
@@ -86,7 +93,7 @@ float ArchKernels<Arch>::DotImpl(const float* a, const float* b, size_t d, const
   for (; i + kBlock <= d; i += kBlock) {
     if constexpr (kPrefetch) {
       for (size_t off = 0; off < kBlock; off += kFloatsPerCacheLine) {
-        __builtin_prefetch(ahead + i + off);
+        __builtin_prefetch(ahead + i + off, 0, kLocality);
       }
     }
     acc0 = Fma(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i), acc0);

@@ -12,12 +12,17 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace mnemo::kernels {
+
+// Shows levels by name in test failure messages.
+void PrintTo(SimdLevel level, std::ostream* os) { *os << SimdLevelName(level); }
+
 namespace {
 
 constexpr std::array<size_t, 10> kDims = {1, 7, 15, 16, 17, 31, 33, 1535, 1536, 1537};

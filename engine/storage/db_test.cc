@@ -1,0 +1,156 @@
+#include "storage/db.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <fstream>
+
+#include "common/coding.h"
+#include "testing/temp_dir.h"
+
+namespace mnemo::storage {
+namespace {
+
+using mnemo::testing::TempDir;
+
+Result<std::unique_ptr<Db>> OpenAt(const std::string& path, std::optional<uint32_t> dimension = std::nullopt,
+                                   bool create = true) {
+  DbOptions options;
+  options.path = path;
+  options.dimension = dimension;
+  options.create_if_missing = create;
+  return Db::Open(options);
+}
+
+TEST(DbTest, CreatesWithDefaultDimensionAndReopens) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  {
+    auto db = OpenAt(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->dimension(), kDefaultDimension);
+  }
+  auto again = OpenAt(path);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->dimension(), kDefaultDimension);
+}
+
+TEST(DbTest, DimensionIsFixedAtCreation) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  ASSERT_TRUE(OpenAt(path, 768).ok());
+  auto implicit = OpenAt(path);
+  ASSERT_TRUE(implicit.ok());
+  EXPECT_EQ((*implicit)->dimension(), 768u);
+  implicit = Status::NotFound("closed");  // release the lock
+
+  auto mismatch = OpenAt(path, 1536);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kValidationError);
+  EXPECT_EQ(mismatch.status().field(), "dimension");
+  EXPECT_NE(mismatch.status().message().find("768"), std::string_view::npos);
+}
+
+TEST(DbTest, RejectsInvalidDimension) {
+  TempDir dir;
+  EXPECT_EQ(OpenAt(dir.Sub("a"), 0).status().field(), "dimension");
+  EXPECT_EQ(OpenAt(dir.Sub("b"), kMaxDimension + 1).status().field(), "dimension");
+}
+
+TEST(DbTest, RefusesForeignDirectory) {
+  TempDir dir;
+  std::ofstream(dir.path() / "notes.txt") << "not a database";
+  auto db = OpenAt(dir.path().string());
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kValidationError);
+  EXPECT_NE(db.status().message().find("not a mnemo data directory"), std::string_view::npos);
+}
+
+TEST(DbTest, RefusesPlainFileAndMissingDirWithoutCreate) {
+  TempDir dir;
+  std::ofstream(dir.path() / "file") << "x";
+  EXPECT_EQ(OpenAt(dir.Sub("file")).status().code(), StatusCode::kValidationError);
+  EXPECT_EQ(OpenAt(dir.Sub("missing"), std::nullopt, /*create=*/false).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(DbTest, RefusesRocksDbWithoutFormatRecord) {
+  TempDir dir;
+  const std::string path = dir.Sub("plain-rocks");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, &raw).ok());
+    delete raw;
+  }
+  auto db = OpenAt(path);
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("no format record"), std::string_view::npos) << db.status().ToString();
+}
+
+TEST(DbTest, RefusesOtherSchemaVersion) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  {
+    auto db = OpenAt(path);
+    ASSERT_TRUE(db.ok());
+    std::string record("MNEMO\x01", 6);
+    coding::PutFixed32(&record, kSchemaVersion + 1);
+    coding::PutFixed32(&record, 1536);
+    rocksdb::WriteBatch batch;
+    batch.Put((*db)->handle(Cf::kMeta), "format", record);
+    ASSERT_TRUE((*db)->Write(&batch).ok());
+  }
+  auto db = OpenAt(path);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kValidationError);
+  EXPECT_NE(db.status().message().find("schema version"), std::string_view::npos) << db.status().ToString();
+}
+
+TEST(DbTest, CorruptManifestIsReportedNotCrashed) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  ASSERT_TRUE(OpenAt(path).ok());
+  // Point CURRENT at a manifest that does not exist.
+  std::ofstream(std::filesystem::path(path) / "CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
+  auto db = OpenAt(path);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kUnavailable) << db.status().ToString();
+}
+
+TEST(DbTest, SecondOpenOfSameDirectoryFailsCleanly) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  auto first = OpenAt(path);
+  ASSERT_TRUE(first.ok());
+  auto second = OpenAt(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
+}
+
+TEST(DbTest, ScanHonoursPrefixDirectionAndStart) {
+  TempDir dir;
+  auto db = OpenAt(dir.Sub("data"));
+  ASSERT_TRUE(db.ok());
+  rocksdb::WriteBatch batch;
+  for (const char* key : {"a1", "b1", "b2", "b3", "c1"}) batch.Put((*db)->handle(Cf::kIndex), key, key);
+  ASSERT_TRUE((*db)->Write(&batch).ok());
+
+  const auto collect = [&](ScanRange range) {
+    std::vector<std::string> seen;
+    EXPECT_TRUE((*db)->Scan(Cf::kIndex, range, [&](std::string_view k, std::string_view) {
+      seen.emplace_back(k);
+      return true;
+    }).ok());
+    return seen;
+  };
+  EXPECT_EQ(collect({"b", "", false, false}), (std::vector<std::string>{"b1", "b2", "b3"}));
+  EXPECT_EQ(collect({"b", "", true, false}), (std::vector<std::string>{"b3", "b2", "b1"}));
+  EXPECT_EQ(collect({"b", "b2", false, true}), (std::vector<std::string>{"b3"}));
+  EXPECT_EQ(collect({"b", "b2", true, true}), (std::vector<std::string>{"b1"}));
+  EXPECT_EQ(collect({"d", "", true, false}), (std::vector<std::string>{}));
+}
+
+}  // namespace
+}  // namespace mnemo::storage

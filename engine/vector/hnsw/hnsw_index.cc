@@ -1,0 +1,216 @@
+// HnswIndex: construction, inserts, deletes, compaction.  Search lives in hnsw_search.cc,
+// neighbour selection in hnsw_build.cc, persistence in hnsw_io.cc.
+#include "vector/hnsw/hnsw_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "kernels/distance.h"
+
+namespace mnemo::hnsw {
+namespace {
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t PackEntry(uint32_t id, int level) {
+  return (static_cast<uint64_t>(level) << 32) | id;
+}
+uint32_t EntryId(uint64_t entry) { return static_cast<uint32_t>(entry); }
+int EntryLevel(uint64_t entry) { return static_cast<int>(entry >> 32); }
+
+}  // namespace
+
+Status HnswParams::Validate() const {
+  if (dim == 0 || dim > kMaxDim) {
+    return Status::ValidationError("dim", "dim must be in [1, " + std::to_string(kMaxDim) + "]");
+  }
+  if (m < 2 || m > kMaxM) {
+    return Status::ValidationError("m", "m must be in [2, " + std::to_string(kMaxM) + "]");
+  }
+  if (ef_construction == 0) {
+    return Status::ValidationError("ef_construction", "ef_construction must be >= 1");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(const HnswParams& params) {
+  MNEMO_RETURN_IF_ERROR(params.Validate());
+  return std::unique_ptr<HnswIndex>(new HnswIndex(params));
+}
+
+HnswIndex::HnswIndex(const HnswParams& params)
+    : params_(params),
+      level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
+      store_(params.dim, params.m) {}
+
+HnswIndex::~HnswIndex() = default;
+
+int HnswIndex::DrawLevel(uint64_t label) const {
+  const uint64_t bits = SplitMix64(params_.seed ^ SplitMix64(label));
+  const double uniform = (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1)
+  const double level = -std::log(uniform) * level_multiplier_;
+  return level >= kMaxLevel ? kMaxLevel : static_cast<int>(level);
+}
+
+Status HnswIndex::Add(uint64_t label, std::span<const float> vector) {
+  if (vector.size() != params_.dim) {
+    return Status::ValidationError("vector", "dimension " + std::to_string(vector.size()) +
+                                                 " does not match the index dimension " +
+                                                 std::to_string(params_.dim));
+  }
+  auto lease = scratch_pool_.Acquire();
+  lease->query.assign(vector.begin(), vector.end());
+  if (!kernels::Normalize(lease->query.data(), params_.dim)) {
+    return Status::ValidationError("vector", "vector is zero or has a NaN/Inf component");
+  }
+  std::shared_lock structure(structure_mutex_);
+  return AddNormalized(label, lease->query.data(), *lease);
+}
+
+Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scratch) {
+  uint32_t id;
+  {
+    std::unique_lock labels(label_mutex_);
+    auto it = label_to_id_.find(label);
+    if (it != label_to_id_.end()) {
+      const uint8_t state = store_.View().Meta(it->second).state.load(std::memory_order_acquire);
+      if ((state & kNodeDeleted) == 0) {
+        return Status::DuplicateRecord("label " + std::to_string(label) +
+                                       " is already in the index");
+      }
+    }
+    id = store_.Allocate();
+    if (id == kInvalidId) return Status::Unavailable("hnsw index is full (2^32 - 1 nodes)");
+    label_to_id_[label] = id;
+    live_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const int level = DrawLevel(label);
+  store_.InitNode(id, label, level, unit);
+  Insert(id, unit, level, scratch);
+  return Status::Ok();
+}
+
+void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scratch) {
+  uint64_t entry = entry_.load(std::memory_order_acquire);
+  // A node that raises the top level holds entry_mutex_ for its whole insertion, so the entry point
+  // only ever moves to a fully linked node.  This happens O(log n) times per index.
+  std::unique_lock top_lock(entry_mutex_, std::defer_lock);
+  if (entry == kNoEntry || level > EntryLevel(entry)) {
+    top_lock.lock();
+    entry = entry_.load(std::memory_order_acquire);
+    if (entry == kNoEntry) {
+      entry_.store(PackEntry(id, level), std::memory_order_release);
+      return;
+    }
+    if (level <= EntryLevel(entry)) top_lock.unlock();
+  }
+
+  const NodeView view = store_.View();
+  const int top_level = EntryLevel(entry);
+  SearchStats unused;
+  const uint32_t entry_id = EntryId(entry);
+  Candidate current{-kernels::Dot(unit, view.Vector(entry_id), params_.dim), entry_id};
+  GreedyDescend(view, unit, top_level, level + 1, &current, scratch, &unused);
+
+  for (int l = std::min(level, top_level); l >= 0; --l) {
+    scratch.visited.Reset(view.limit());
+    scratch.visited.Visit(current.id);
+    scratch.candidates.assign(1, current);
+    scratch.results.assign(1, current);
+    SearchLayer<false>(view, unit, l, params_.ef_construction,
+                       std::numeric_limits<float>::infinity(), nullptr, scratch, &unused);
+    // The next level starts from the closest node found on this one.
+    std::vector<Candidate>& found = scratch.results;
+    current = *std::min_element(found.begin(), found.end(), internal::NearerThan);
+    std::erase_if(found, [id](const Candidate& c) { return c.id == id; });
+    SelectNeighbors(view, found, params_.m, scratch);
+    scratch.neighbors.assign(scratch.selected.begin(), scratch.selected.end());
+    MergeLinks(id, l, scratch.neighbors, scratch);
+    for (const Candidate& neighbor : scratch.neighbors) {
+      const Candidate back_link{neighbor.dist, id};
+      MergeLinks(neighbor.id, l, std::span<const Candidate>(&back_link, 1), scratch);
+    }
+  }
+  if (top_lock.owns_lock() && level > top_level) {
+    entry_.store(PackEntry(id, level), std::memory_order_release);
+  }
+}
+
+Status HnswIndex::MarkDeleted(uint64_t label) {
+  std::shared_lock structure(structure_mutex_);
+  uint32_t id;
+  {
+    std::shared_lock labels(label_mutex_);
+    auto it = label_to_id_.find(label);
+    if (it == label_to_id_.end()) {
+      return Status::NotFound("label " + std::to_string(label) + " is not in the index");
+    }
+    id = it->second;
+  }
+  // fetch_or, not store: InitNode() may still be running for this node and ORs in kNodeReady.
+  const uint8_t before =
+      store_.View().Meta(id).state.fetch_or(kNodeDeleted, std::memory_order_acq_rel);
+  if ((before & kNodeDeleted) == 0) {
+    live_count_.fetch_sub(1, std::memory_order_relaxed);
+    deleted_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return Status::Ok();
+}
+
+bool HnswIndex::Contains(uint64_t label) const {
+  std::shared_lock labels(label_mutex_);
+  auto it = label_to_id_.find(label);
+  if (it == label_to_id_.end()) return false;
+  return (store_.View().Meta(it->second).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
+}
+
+size_t HnswIndex::memory_bytes() const {
+  size_t bytes = sizeof(*this) + store_.memory_bytes();
+  std::shared_lock labels(label_mutex_);
+  // unordered_map: one bucket pointer per bucket plus one heap node (next, hash, pair) per entry.
+  bytes += label_to_id_.bucket_count() * sizeof(void*) +
+           label_to_id_.size() * (sizeof(void*) * 2 + sizeof(std::pair<uint64_t, uint32_t>));
+  return bytes;
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
+  if (threads == 0) return Status::ValidationError("threads", "threads must be >= 1");
+  std::unique_lock structure(structure_mutex_);
+  std::unique_ptr<HnswIndex> fresh(new HnswIndex(params_));
+  const NodeView view = store_.View();
+  std::vector<uint32_t> live;
+  live.reserve(size());
+  for (uint32_t id = 0; id < view.limit(); ++id) {
+    if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) live.push_back(id);
+  }
+
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  Status first_error;
+  auto worker = [&] {
+    auto lease = fresh->scratch_pool_.Acquire();
+    for (size_t i = next.fetch_add(1); i < live.size(); i = next.fetch_add(1)) {
+      const uint32_t id = live[i];
+      Status status = fresh->AddNormalized(view.Meta(id).label, view.Vector(id), *lease);
+      if (!status.ok()) {
+        std::lock_guard guard(error_mutex);
+        if (first_error.ok()) first_error = std::move(status);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  if (!first_error.ok()) return first_error;
+  return fresh;
+}
+
+}  // namespace mnemo::hnsw

@@ -1,0 +1,205 @@
+// HnswIndex: an in-memory HNSW graph (Malkov & Yashunin) for cosine similarity over float32
+// vectors, with tombstone deletes, filtered search and checksummed persistence.
+//
+// Vectors are normalised to unit length on insert and queries on search, so similarity is the dot
+// product (cosine) and "closer" means "higher similarity".  Each node carries the caller's uint64
+// label (e.g. a row id); internally nodes are numbered densely with uint32 ids.
+//
+// Graph: level-0 links (up to 2*m per node) sit with the vector in one cache-aligned record;
+// levels >= 1 hold up to m links.  New nodes pick m neighbours per level with the HNSW heuristic
+// (keep a candidate only if it is closer to the new node than to every neighbour kept so far);
+// when a reverse link overflows a neighbour's list, that list is re-pruned with the same rule.
+//
+// Thread-safety:
+//  * Add() and MarkDeleted() may run concurrently with each other and with every search.  Writers
+//    lock one node's link list at a time (a per-node spinlock) and the entry point briefly.
+//  * Search(), ExactSearch(), Contains() and the counters take no lock shared with the graph
+//    writers: a search sees every node whose Add() returned before it started, and may or may not
+//    see nodes added meanwhile.  (An exact scan over an enumerable filter takes the label map's
+//    reader lock once, to translate labels.)
+//  * Save() and Compact() wait for in-flight Add()/MarkDeleted() calls and hold new ones back until
+//    they finish; searches keep running.
+//  * The destructor requires that no other call is in flight.
+//
+// File format (Save/Load), all integers little-endian:
+//   header, 64 bytes:
+//     u64 magic "MNEMOHNS" (bytes 4D 4E 45 4D 4F 48 4E 53)
+//     u32 format version (kFormatVersion = 1)
+//     u32 dim, u32 m, u32 ef_construction, u64 seed
+//     u64 applied_seqno (opaque to the index: the caller's log position the file reflects)
+//     u32 node_count, u32 deleted_count
+//     u32 entry_point id (0xFFFFFFFF when empty), u32 max_level
+//     u32 reserved (0), u32 reserved (0)
+//   node_count node records, in id order:
+//     u64 label, u8 flags (bit 0: deleted), u8 level, u16 reserved (0)
+//     for each level 0..level: u32 count, then count u32 neighbour ids
+//     dim f32: the unit vector
+//   trailer: u32 CRC-32C of every preceding byte.
+// FROZEN: the magic, the field order and the flag bits never change meaning; a new layout gets a
+// new format version.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mnemo/result.h"
+#include "mnemo/status.h"
+#include "vector/hnsw/hnsw_types.h"
+#include "vector/hnsw/label_filter.h"
+#include "vector/hnsw/node_store.h"
+#include "vector/hnsw/scratch_pool.h"
+#include "vector/hnsw/search_scratch.h"
+
+namespace mnemo::hnsw {
+
+class HnswIndex;
+
+// What Load() returns: the index and the applied_seqno passed to Save().
+struct LoadedHnswIndex {
+  std::unique_ptr<HnswIndex> index;
+  uint64_t applied_seqno = 0;
+};
+
+class HnswIndex {
+ public:
+  static constexpr uint32_t kFormatVersion = 1;
+
+  // Creates an empty index.  ValidationError when `params` are out of range.
+  static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params);
+
+  ~HnswIndex();
+  HnswIndex(const HnswIndex&) = delete;
+  HnswIndex& operator=(const HnswIndex&) = delete;
+
+  // Inserts `vector` (dim floats, copied and normalised) under `label`.
+  // Errors: ValidationError (wrong dimension, NaN/Inf, zero vector); DuplicateRecord when `label`
+  // is live in the index (a label whose node was MarkDeleted() may be added again: the new node
+  // replaces it); Unavailable when the index holds 2^32 - 1 nodes.
+  Status Add(uint64_t label, std::span<const float> vector);
+
+  // Tombstones the node of `label`: it is never returned again but keeps routing searches until
+  // Compact().  OK when the label was already deleted; NotFound when it was never added.
+  Status MarkDeleted(uint64_t label);
+
+  // k nearest live nodes to `query` (dim floats; normalised internally), best first, in `out`
+  // (whose buffers are reused).  With a filter, only allowed labels are returned; the walk keeps
+  // going past ef until it has ef allowed nodes or runs out of graph, and when it still has fewer
+  // than k it completes the answer with an exact scan, so fewer than k hits come back only when
+  // fewer than k live allowed nodes exist (or options.min_similarity cuts them).  out->stats says
+  // how the answer was produced.  An empty index yields no hits (fewer_than_k set).
+  // Errors: ValidationError for a wrong dimension, a non-finite or zero query, k == 0.
+  Status Search(std::span<const float> query, const SearchOptions& options,
+                SearchResult* out) const;
+  // Convenience form of the above.
+  Result<SearchResult> Search(std::span<const float> query, size_t k, size_t ef,
+                              const LabelFilter* filter = nullptr) const;
+
+  // Exact top-k by scanning every live node that `filter` allows (nullptr: all).  Used for small
+  // allow-lists, as the fallback of Search(), and as ground truth.  Errors as Search().
+  Status ExactSearch(std::span<const float> query, size_t k, const LabelFilter* filter,
+                     SearchResult* out) const;
+
+  // Builds a new index holding only the live nodes (same params and labels; node levels are kept
+  // since they derive from (seed, label)), re-inserting them on `threads` threads (>= 1).  Memory
+  // and graph quality of the result are those of a fresh build.  This index is unchanged; writers
+  // wait until the copy is complete.  Errors: ValidationError for threads == 0.
+  Result<std::unique_ptr<HnswIndex>> Compact(size_t threads = 1) const;
+
+  // Writes the index to `path` atomically: a temp file in the same directory, fsync, rename, fsync
+  // of the directory.  `applied_seqno` is stored verbatim.  Errors: Internal on I/O failure (the
+  // previous file at `path`, if any, is left intact).
+  Status Save(const std::string& path, uint64_t applied_seqno) const;
+
+  // Reads a file written by Save().  Errors: NotFound when the file does not exist; Internal with
+  // a message naming the problem for anything else (bad magic, unsupported version, bad params,
+  // truncation, checksum mismatch, inconsistent structure).  Never trusts sizes from the file
+  // before checking them against the file's length.
+  static Result<LoadedHnswIndex> Load(const std::string& path);
+
+  // True when `label` is live.
+  bool Contains(uint64_t label) const;
+  // Live nodes (added and not deleted).
+  size_t size() const { return live_count_.load(std::memory_order_relaxed); }
+  // Tombstoned nodes still held (reclaimed by Compact()).
+  size_t deleted_count() const { return deleted_count_.load(std::memory_order_relaxed); }
+  // Bytes held by the index (vectors, links, metadata, label map, scratch pools), approximate.
+  size_t memory_bytes() const;
+  const HnswParams& params() const { return params_; }
+
+ private:
+  using Candidate = internal::Candidate;
+  using Scratch = internal::SearchScratch;
+
+  explicit HnswIndex(const HnswParams& params);
+
+  // Reserves an id for `label`, writes the node and links it.  `unit` is already normalised.
+  Status AddNormalized(uint64_t label, const float* unit, Scratch& scratch);
+  // Links node `id` (written by InitNode) into the graph.
+  void Insert(uint32_t id, const float* unit, int level, Scratch& scratch);
+  int DrawLevel(uint64_t label) const;
+
+  // hnsw_search.cc
+  // Greedy walk (beam width 1) on levels from_level down to to_level, moving *current.
+  void GreedyDescend(const NodeView& view, const float* query, int from_level, int to_level,
+                     Candidate* current, Scratch& scratch, SearchStats* stats) const;
+  // Best-first beam search on one level, starting from scratch.candidates/results (already
+  // seeded and marked visited).  Leaves up to ef admitted nodes in scratch.results.  kFiltered
+  // admits only live nodes that `filter` (may be null) allows; otherwise every node is admitted.
+  template <bool kFiltered>
+  void SearchLayer(const NodeView& view, const float* query, int level, size_t ef,
+                   float max_dist, const LabelFilter* filter, Scratch& scratch,
+                   SearchStats* stats) const;
+  // Graph search on the normalised query; the hits are left in scratch.results.
+  void GraphSearch(uint64_t entry, const NodeView& view, const SearchOptions& options,
+                   Scratch& scratch, SearchStats* stats) const;
+  // Exact top-k over live nodes that `filter` allows, left in scratch.results.
+  void ExactScan(const NodeView& view, size_t k, const LabelFilter* filter, float max_dist,
+                 Scratch& scratch, SearchStats* stats) const;
+  bool PreferExact(const LabelFilter* filter, size_t ef) const;
+  // True when `id` is live and `filter` (may be null) allows its label.
+  bool Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const;
+  // Validates the query and k, and writes the normalised query to scratch.query.
+  Status PrepareQuery(std::span<const float> query, size_t k, Scratch& scratch) const;
+  // Sorts scratch.results best first and writes up to k hits to out.
+  void EmitHits(const NodeView& view, size_t k, Scratch& scratch, SearchResult* out) const;
+
+  // hnsw_build.cc
+  // Keeps at most `max_count` of `candidates` (distances to one base node) with the HNSW
+  // heuristic; the survivors are written to scratch.selected, closest first.
+  void SelectNeighbors(const NodeView& view, std::vector<Candidate>& candidates, size_t max_count,
+                       Scratch& scratch) const;
+  // Adds `additions` (distances to `node`) to node's list on `level`, re-pruning on overflow.
+  // REQUIRES: additions does not alias scratch.merged or scratch.selected.
+  void MergeLinks(uint32_t node, int level, std::span<const Candidate> additions,
+                  Scratch& scratch) const;
+
+  // Entry point and top level, packed as (level << 32) | id; kNoEntry when empty.
+  static constexpr uint64_t kNoEntry = ~uint64_t{0};
+
+  const HnswParams params_;
+  const double level_multiplier_;
+  NodeStore store_;
+  mutable ScratchPool<internal::SearchScratch> scratch_pool_;
+
+  std::atomic<uint64_t> entry_{kNoEntry};
+  std::mutex entry_mutex_;  // serialises changes of entry_ (rare: a new top level)
+
+  // Shared by Add()/MarkDeleted(); exclusive in Save()/Compact() for a stable snapshot.
+  mutable std::shared_mutex structure_mutex_;
+  // Guards label_to_id_ and serialises NodeStore::Allocate().
+  mutable std::shared_mutex label_mutex_;
+  std::unordered_map<uint64_t, uint32_t> label_to_id_;  // newest node of each label
+
+  std::atomic<size_t> live_count_{0};
+  std::atomic<size_t> deleted_count_{0};
+};
+
+}  // namespace mnemo::hnsw

@@ -1,0 +1,332 @@
+// HnswIndex search: greedy descent, beam search on a level, exact scan and the planner that
+// chooses between them.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "kernels/distance.h"
+#include "vector/hnsw/hnsw_index.h"
+
+namespace mnemo::hnsw {
+namespace {
+
+using internal::Candidate;
+using internal::CloserFirst;
+using internal::FartherFirst;
+
+// Rows per DotGather call in exact scans.
+constexpr size_t kScanBatch = 64;
+// Planner cost model, in units of one vector similarity.  A graph walk costs about
+// kWalkCostPerEf * ef similarities when every node is admissible, and 1/selectivity times that
+// when a filter admits only a fraction of the nodes.  An exact scan costs one similarity per
+// allowed node, plus one label check per live node (kLabelChecksPerSimilarity of them cost one
+// similarity) when the filter cannot enumerate its labels.
+constexpr double kWalkCostPerEf = 16.0;
+constexpr double kLabelChecksPerSimilarity = 32.0;
+
+}  // namespace
+
+Status HnswIndex::PrepareQuery(std::span<const float> query, size_t k, Scratch& scratch) const {
+  if (query.size() != params_.dim) {
+    return Status::ValidationError("query", "dimension " + std::to_string(query.size()) +
+                                                " does not match the index dimension " +
+                                                std::to_string(params_.dim));
+  }
+  if (k == 0) return Status::ValidationError("k", "k must be >= 1");
+  scratch.query.assign(query.begin(), query.end());
+  if (!kernels::Normalize(scratch.query.data(), params_.dim)) {
+    return Status::ValidationError("query", "query is zero or has a NaN/Inf component");
+  }
+  return Status::Ok();
+}
+
+bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef) const {
+  if (filter == nullptr) return false;
+  const std::optional<size_t> hint = filter->CountHint();
+  if (!hint) return false;
+  const double live = static_cast<double>(std::max<size_t>(size(), 1));
+  const double allowed = std::min(static_cast<double>(*hint), live);
+  if (allowed <= 0) return true;
+  double exact_cost = allowed;
+  if (filter->AllowedLabels() == nullptr) exact_cost += live / kLabelChecksPerSimilarity;
+  const double walk_cost = kWalkCostPerEf * static_cast<double>(ef) * live / allowed;
+  return exact_cost <= walk_cost;
+}
+
+Status HnswIndex::Search(std::span<const float> query, const SearchOptions& options,
+                         SearchResult* out) const {
+  auto lease = scratch_pool_.Acquire();
+  Scratch& scratch = *lease;
+  MNEMO_RETURN_IF_ERROR(PrepareQuery(query, options.k, scratch));
+  out->hits.clear();
+  out->stats = SearchStats{};
+  SearchStats* stats = &out->stats;
+  const float max_dist = -options.min_similarity;
+  const size_t ef = std::max(options.ef, options.k);
+  // The entry point first, then the view: the view then covers the entry node.
+  const uint64_t entry = entry_.load(std::memory_order_acquire);
+  const NodeView view = store_.View();
+
+  const bool exact = options.strategy == SearchStrategy::kExact ||
+                     (options.strategy == SearchStrategy::kAuto && PreferExact(options.filter, ef));
+  if (exact) {
+    ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
+    stats->exact = true;
+  } else {
+    GraphSearch(entry, view, options, scratch, stats);
+    // The walk found fewer than k admissible nodes (tiny or fragmented reachable set, or a very
+    // selective filter): complete the answer exactly.  With a similarity threshold a short answer
+    // is expected, and the walk's stopping rule is trusted instead.
+    if (scratch.results.size() < options.k && std::isinf(max_dist)) {
+      ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
+      stats->exact = true;
+      stats->fell_back_to_exact = true;
+    }
+  }
+  EmitHits(view, options.k, scratch, out);
+  stats->fewer_than_k = out->hits.size() < options.k;
+  return Status::Ok();
+}
+
+Result<SearchResult> HnswIndex::Search(std::span<const float> query, size_t k, size_t ef,
+                                       const LabelFilter* filter) const {
+  SearchOptions options;
+  options.k = k;
+  options.ef = ef;
+  options.filter = filter;
+  SearchResult result;
+  MNEMO_RETURN_IF_ERROR(Search(query, options, &result));
+  return result;
+}
+
+Status HnswIndex::ExactSearch(std::span<const float> query, size_t k, const LabelFilter* filter,
+                              SearchResult* out) const {
+  SearchOptions options;
+  options.k = k;
+  options.filter = filter;
+  options.strategy = SearchStrategy::kExact;
+  return Search(query, options, out);
+}
+
+void HnswIndex::EmitHits(const NodeView& view, size_t k, Scratch& scratch,
+                         SearchResult* out) const {
+  std::vector<Candidate>& results = scratch.results;
+  std::sort(results.begin(), results.end(), [&view](const Candidate& a, const Candidate& b) {
+    if (a.dist != b.dist) return a.dist < b.dist;
+    return view.Meta(a.id).label < view.Meta(b.id).label;
+  });
+  const size_t n = std::min(k, results.size());
+  out->hits.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out->hits.push_back(SearchHit{view.Meta(results[i].id).label, -results[i].dist});
+  }
+}
+
+bool HnswIndex::Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const {
+  const NodeMeta& meta = view.Meta(id);
+  if (meta.state.load(std::memory_order_relaxed) != kNodeReady) return false;
+  return filter == nullptr || filter->Allows(meta.label);
+}
+
+void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from_level,
+                              int to_level, Candidate* current, Scratch& scratch,
+                              SearchStats* stats) const {
+  const uint32_t limit = view.limit();
+  const uint32_t capacity = store_.Capacity(1);
+  scratch.ReserveBatch(capacity);
+  uint32_t* ids = scratch.batch_ids.data();
+  const float** rows = scratch.batch_rows.data();
+  float* sims = scratch.batch_sims.data();
+  for (int level = from_level; level >= to_level; --level) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      const uint32_t* list = view.Links(current->id, level);
+      const uint32_t count = std::min(LoadSlot(list), capacity);
+      size_t n = 0;
+      for (uint32_t i = 1; i <= count; ++i) {
+        const uint32_t id = LoadSlot(list + i);
+        if (id >= limit) continue;
+        ids[n] = id;
+        rows[n] = view.Vector(id);
+        ++n;
+      }
+      AcquireFence();
+      kernels::DotGather(query, rows, n, params_.dim, sims);
+      stats->distance_computations += n;
+      ++stats->nodes_visited;
+      for (size_t j = 0; j < n; ++j) {
+        if (-sims[j] < current->dist) {
+          *current = Candidate{-sims[j], ids[j]};
+          moved = true;
+        }
+      }
+    }
+  }
+}
+
+template <bool kFiltered>
+void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level, size_t ef,
+                            float max_dist, const LabelFilter* filter, Scratch& scratch,
+                            SearchStats* stats) const {
+  const uint32_t limit = view.limit();
+  const uint32_t capacity = store_.Capacity(level);
+  const size_t dim = params_.dim;
+  scratch.ReserveBatch(capacity);
+  uint32_t* ids = scratch.batch_ids.data();
+  const float** rows = scratch.batch_rows.data();
+  float* sims = scratch.batch_sims.data();
+  VisitedTable& visited = scratch.visited;
+  std::vector<Candidate>& candidates = scratch.candidates;
+  std::vector<Candidate>& results = scratch.results;
+
+  // Nodes farther than `bound` can improve neither the results nor the walk.  It is max_dist
+  // until ef nodes are admitted, then the distance of the worst of them.
+  float bound = results.size() >= ef ? std::min(results.front().dist, max_dist) : max_dist;
+  uint64_t expanded = 0;
+  uint64_t computed = 0;
+  while (!candidates.empty()) {
+    const Candidate current = candidates.front();
+    if (current.dist > bound) break;
+    std::pop_heap(candidates.begin(), candidates.end(), CloserFirst{});
+    candidates.pop_back();
+
+    const uint32_t* list = view.Links(current.id, level);
+    const uint32_t count = std::min(LoadSlot(list), capacity);
+    for (uint32_t i = 1; i <= count; ++i) {
+      const uint32_t id = LoadSlot(list + i);
+      if (id < limit) visited.Prefetch(id);
+    }
+    size_t n = 0;
+    for (uint32_t i = 1; i <= count; ++i) {
+      const uint32_t id = LoadSlot(list + i);
+      if (id >= limit || !visited.Visit(id)) continue;
+      ids[n] = id;
+      rows[n] = view.Vector(id);
+      ++n;
+    }
+    AcquireFence();
+    ++expanded;
+    if (n == 0) continue;
+    computed += n;
+    kernels::DotGather(query, rows, n, dim, sims);
+
+    for (size_t j = 0; j < n; ++j) {
+      const float dist = -sims[j];
+      if (!(dist < bound)) continue;
+      candidates.push_back(Candidate{dist, ids[j]});
+      std::push_heap(candidates.begin(), candidates.end(), CloserFirst{});
+      if constexpr (kFiltered) {
+        if (!Admissible(view, ids[j], filter)) continue;
+      }
+      results.push_back(Candidate{dist, ids[j]});
+      std::push_heap(results.begin(), results.end(), FartherFirst{});
+      if (results.size() > ef) {
+        std::pop_heap(results.begin(), results.end(), FartherFirst{});
+        results.pop_back();
+      }
+      if (results.size() >= ef) bound = std::min(results.front().dist, max_dist);
+    }
+  }
+  stats->nodes_visited += expanded;
+  stats->distance_computations += computed;
+}
+
+template void HnswIndex::SearchLayer<false>(const NodeView&, const float*, int, size_t, float,
+                                            const LabelFilter*, Scratch&, SearchStats*) const;
+template void HnswIndex::SearchLayer<true>(const NodeView&, const float*, int, size_t, float,
+                                           const LabelFilter*, Scratch&, SearchStats*) const;
+
+void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const SearchOptions& options,
+                            Scratch& scratch, SearchStats* stats) const {
+  scratch.results.clear();
+  if (entry == kNoEntry) return;
+  const float* query = scratch.query.data();
+  const uint32_t entry_id = static_cast<uint32_t>(entry);
+  const int top_level = static_cast<int>(entry >> 32);
+  Candidate current{-kernels::Dot(query, view.Vector(entry_id), params_.dim), entry_id};
+  ++stats->distance_computations;
+  GreedyDescend(view, query, top_level, 1, &current, scratch, stats);
+
+  const size_t ef = std::max(options.ef, options.k);
+  const float max_dist = -options.min_similarity;
+  stats->ef_used = static_cast<uint32_t>(std::min<size_t>(ef, UINT32_MAX));
+  scratch.visited.Reset(view.limit());
+  scratch.visited.Visit(current.id);
+  scratch.candidates.assign(1, current);
+  const bool filtered = options.filter != nullptr || deleted_count() > 0;
+  if ((!filtered || Admissible(view, current.id, options.filter)) && current.dist <= max_dist) {
+    scratch.results.push_back(current);
+  }
+  if (filtered) {
+    SearchLayer<true>(view, query, 0, ef, max_dist, options.filter, scratch, stats);
+  } else {
+    SearchLayer<false>(view, query, 0, ef, max_dist, nullptr, scratch, stats);
+  }
+}
+
+void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* filter,
+                          float max_dist, Scratch& scratch, SearchStats* stats) const {
+  const float* query = scratch.query.data();
+  std::vector<Candidate>& results = scratch.results;
+  results.clear();
+  scratch.ReserveBatch(kScanBatch);
+  uint32_t* ids = scratch.batch_ids.data();
+  const float** rows = scratch.batch_rows.data();
+  float* sims = scratch.batch_sims.data();
+  size_t n = 0;
+  uint64_t computed = 0;
+  auto flush = [&] {
+    kernels::DotGather(query, rows, n, params_.dim, sims);
+    computed += n;
+    for (size_t j = 0; j < n; ++j) {
+      const Candidate c{-sims[j], ids[j]};
+      if (c.dist > max_dist) continue;
+      if (results.size() < k) {
+        results.push_back(c);
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      } else if (c.dist < results.front().dist) {
+        std::pop_heap(results.begin(), results.end(), FartherFirst{});
+        results.back() = c;
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      }
+    }
+    n = 0;
+  };
+  auto consider = [&](uint32_t id) {
+    ids[n] = id;
+    rows[n] = view.Vector(id);
+    if (++n == kScanBatch) flush();
+  };
+
+  const std::vector<uint64_t>* labels = filter != nullptr ? filter->AllowedLabels() : nullptr;
+  if (labels != nullptr) {
+    // Touch only the listed labels: cost proportional to the allow-list, not to the index.
+    std::vector<uint32_t>& listed = scratch.listed_ids;
+    listed.clear();
+    {
+      std::shared_lock lock(label_mutex_);
+      for (uint64_t label : *labels) {
+        auto it = label_to_id_.find(label);
+        if (it != label_to_id_.end()) listed.push_back(it->second);
+      }
+    }
+    scratch.visited.Reset(view.limit());
+    for (uint32_t id : listed) {
+      if (id >= view.limit() || !scratch.visited.Visit(id)) continue;
+      if (view.Meta(id).state.load(std::memory_order_acquire) != kNodeReady) continue;
+      consider(id);
+    }
+  } else {
+    for (uint32_t id = 0; id < view.limit(); ++id) {
+      const NodeMeta& meta = view.Meta(id);
+      if (meta.state.load(std::memory_order_acquire) != kNodeReady) continue;
+      if (filter != nullptr && !filter->Allows(meta.label)) continue;
+      consider(id);
+    }
+  }
+  if (n > 0) flush();
+  stats->distance_computations += computed;
+}
+
+}  // namespace mnemo::hnsw

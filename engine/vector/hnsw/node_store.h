@@ -1,0 +1,169 @@
+// NodeStore: the memory of an HNSW graph, laid out for search speed.
+//
+// Each node has one fixed-stride record holding, in this order:
+//   offset 0   uint32 lock word (NodeLock)
+//   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
+//   offset V   float32 vector[dim], V = the header rounded up to 64 bytes (cache-line aligned)
+// The stride is rounded up to 64 bytes, so every vector starts on a cache line.  Records live in
+// fixed-size blocks allocated as the store grows; a block never moves, so a reader holding a node
+// pointer stays valid while writers append.  Per-node metadata (label, level, state, links of
+// levels >= 1) sits in a parallel NodeMeta array per block, dense so exact scans read it cheaply.
+// Link lists share one format: [count, id_1 .. id_count], capacity 2*m on level 0, m above.
+//
+// Concurrency protocol (the invariants that let readers run without locks):
+//  * Allocate() is called by one writer at a time (the owner serialises it).  It publishes the
+//    new node count with release semantics after the block table covers it; View() acquires it.
+//  * A node's vector, label, level and upper-link storage are written once, by InitNode(), before
+//    its state becomes kNodeReady (release) and before its id is stored in any link list.
+//  * Link lists change only under the owning node's NodeLock.  Readers load counts and ids with
+//    relaxed atomics and then issue an acquire fence (LoadLinks); writers issue a release fence
+//    before storing (PublishFence).  A reader may see a list mid-update (some old ids, some new),
+//    which is harmless: every id it sees names a fully initialised node.
+//  * Ids >= the View()'s limit may appear in lists (nodes allocated after the snapshot); readers
+//    skip them.
+//
+// Thread-safety: as above; View() and NodeView accessors are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace mnemo::hnsw {
+
+inline constexpr uint32_t kInvalidId = std::numeric_limits<uint32_t>::max();
+inline constexpr uint32_t kMaxNodes = kInvalidId;  // ids 0 .. kMaxNodes - 1
+inline constexpr int kMaxLevel = 16;
+
+// NodeMeta::state bits.  A node is live iff state == kNodeReady.
+inline constexpr uint8_t kNodeReady = 1;    // vector and label written; exact scans may use it
+inline constexpr uint8_t kNodeDeleted = 2;  // tombstone: traversable, never returned
+
+struct NodeMeta {
+  uint64_t label = 0;
+  // Links of levels 1..level, (1 + m) uint32 each: [count, ids...].  Null when level == 0.
+  std::unique_ptr<uint32_t[]> upper;
+  std::atomic<uint8_t> state{0};
+  uint8_t level = 0;
+};
+
+// Relaxed atomic access to one link slot (count or id).
+inline uint32_t LoadSlot(const uint32_t* slot) {
+  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(slot)).load(std::memory_order_relaxed);
+}
+inline void StoreSlot(uint32_t* slot, uint32_t value) {
+  std::atomic_ref<uint32_t>(*slot).store(value, std::memory_order_relaxed);
+}
+// Pairs with PublishFence(): after reading ids from a list, makes the named nodes' data visible.
+inline void AcquireFence() { std::atomic_thread_fence(std::memory_order_acquire); }
+inline void PublishFence() { std::atomic_thread_fence(std::memory_order_release); }
+
+// A spinlock in a node's record word.  Writers hold at most one at a time, briefly.
+class NodeLock {
+ public:
+  explicit NodeLock(uint32_t* word);
+  ~NodeLock();
+  NodeLock(const NodeLock&) = delete;
+  NodeLock& operator=(const NodeLock&) = delete;
+
+ private:
+  uint32_t* word_;
+};
+
+// One block of the store as readers see it.
+struct BlockRef {
+  std::byte* records = nullptr;
+  NodeMeta* meta = nullptr;
+};
+
+// A read snapshot: nodes [0, limit()) are addressable.  Cheap to copy; valid while the store lives.
+class NodeView {
+ public:
+  uint32_t limit() const { return limit_; }
+  std::byte* Record(uint32_t id) const {
+    return table_[id >> shift_].records + static_cast<size_t>(id & mask_) * stride_;
+  }
+  const float* Vector(uint32_t id) const {
+    return reinterpret_cast<const float*>(Record(id) + vector_offset_);
+  }
+  float* MutableVector(uint32_t id) const {
+    return reinterpret_cast<float*>(Record(id) + vector_offset_);
+  }
+  uint32_t* LockWord(uint32_t id) const { return reinterpret_cast<uint32_t*>(Record(id)); }
+  NodeMeta& Meta(uint32_t id) const { return table_[id >> shift_].meta[id & mask_]; }
+  // The link list [count, ids...] of `id` on `level`.  REQUIRES: level <= Meta(id).level.
+  uint32_t* Links(uint32_t id, int level) const {
+    if (level == 0) return reinterpret_cast<uint32_t*>(Record(id) + sizeof(uint32_t));
+    return Meta(id).upper.get() + static_cast<size_t>(level - 1) * upper_list_size_;
+  }
+  void PrefetchRecord(uint32_t id) const { __builtin_prefetch(Record(id)); }
+
+ private:
+  friend class NodeStore;
+  const BlockRef* table_ = nullptr;
+  uint32_t limit_ = 0;
+  uint32_t shift_ = 0;
+  uint32_t mask_ = 0;
+  size_t stride_ = 0;
+  size_t vector_offset_ = 0;
+  size_t upper_list_size_ = 0;
+};
+
+class NodeStore {
+ public:
+  // REQUIRES: dim >= 1, m >= 1 (validated by the owner).
+  NodeStore(uint32_t dim, uint32_t m);
+  NodeStore(const NodeStore&) = delete;
+  NodeStore& operator=(const NodeStore&) = delete;
+
+  uint32_t dim() const { return dim_; }
+  uint32_t m() const { return m_; }
+  // Capacity of a link list on `level`.
+  uint32_t Capacity(int level) const { return level == 0 ? 2 * m_ : m_; }
+
+  // Reserves the next id, growing the storage when needed; returns kInvalidId when full.  The
+  // node is not usable until InitNode().  REQUIRES: calls serialised by the owner.
+  uint32_t Allocate();
+  // Writes a reserved node: vector (dim floats, copied), label, level, empty link lists; then marks
+  // it ready.  REQUIRES: id was returned by Allocate() and not initialised yet; 0 <= level <=
+  // kMaxLevel.  Safe to run concurrently for distinct ids.
+  void InitNode(uint32_t id, uint64_t label, int level, const float* vector);
+
+  // Number of ids allocated (including nodes still being initialised).
+  uint32_t allocated() const { return allocated_.load(std::memory_order_acquire); }
+  NodeView View() const;
+  // Bytes held: blocks, link storage of upper levels, block tables.
+  size_t memory_bytes() const;
+
+ private:
+  struct alignas(64) CacheLine {
+    std::byte bytes[64];
+  };
+  struct Block {
+    std::unique_ptr<CacheLine[]> records;
+    std::unique_ptr<NodeMeta[]> meta;
+  };
+
+  const uint32_t dim_;
+  const uint32_t m_;
+  size_t vector_offset_;
+  size_t stride_;
+  uint32_t shift_;           // log2(nodes per block)
+  size_t block_lines_;       // cache lines per record block
+
+  // Writer side (serialised by the owner).
+  std::vector<Block> blocks_;
+  std::vector<std::unique_ptr<BlockRef[]>> tables_;  // back() is current; older ones kept alive
+  size_t table_capacity_ = 0;
+
+  // Reader side.
+  std::atomic<const BlockRef*> table_{nullptr};
+  std::atomic<uint32_t> allocated_{0};
+  std::atomic<size_t> upper_bytes_{0};
+  std::atomic<size_t> table_bytes_{0};
+};
+
+}  // namespace mnemo::hnsw
