@@ -2,6 +2,7 @@
 // each operation to the store that owns it.  No table logic lives here.
 #include "mnemo/engine.h"
 
+#include <filesystem>
 #include <type_traits>
 
 #include "storage/db.h"
@@ -11,6 +12,7 @@
 #include "tables/document_store.h"
 #include "tables/message_store.h"
 #include "tables/validation.h"
+#include "vector/vector_store.h"
 
 namespace mnemo {
 namespace {
@@ -56,9 +58,13 @@ struct Engine::Impl {
             return id_of(messages.Append(txn, user_id, typed.message));
           } else if constexpr (std::is_same_v<T, UpsertMessageOp>) {
             return id_of(messages.Upsert(txn, user_id, typed.message));
-          } else {
-            static_assert(std::is_same_v<T, CreateDocumentOp>, "unhandled WriteOp");
+          } else if constexpr (std::is_same_v<T, CreateDocumentOp>) {
             return id_of(documents.Create(txn, user_id, typed.document));
+          } else {
+            static_assert(std::is_same_v<T, AddChunkOp>, "unhandled WriteOp");
+            auto added = vectors->StageAddChunks(txn, user_id, documents, {typed.chunk});
+            if (!added.ok()) return added.status();
+            return added->front().id;
           }
         },
         op);
@@ -69,10 +75,14 @@ struct Engine::Impl {
   tables::ConversationStore conversations;
   tables::MessageStore messages;
   tables::DocumentStore documents;
+  std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
+  bool closed = false;
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (impl_) Close().IgnoreError();  // errors are only reportable through Close()
+}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   storage::DbOptions db_options;
@@ -82,11 +92,26 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.sync_writes = options.sync_writes;
   db_options.block_cache_bytes = options.block_cache_bytes;
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<storage::Db> db, storage::Db::Open(db_options));
-  return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(db))));
+  auto impl = std::make_unique<Impl>(std::move(db));
+  vector::VectorOptions vector_options;
+  vector_options.index_dir = (std::filesystem::path(options.data_dir) / "hnsw").string();
+  vector_options.m = options.hnsw_m;
+  vector_options.ef_construction = options.hnsw_ef_construction;
+  vector_options.default_ef = options.default_ef;
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 uint32_t Engine::dimension() const { return impl_->db->dimension(); }
 Status Engine::Flush() { return impl_->db->Flush(); }
+
+Status Engine::Close() {
+  if (impl_->closed) return Status::Ok();
+  impl_->closed = true;
+  Status saved = impl_->vectors->Close();
+  Status flushed = impl_->db->Flush();
+  return saved.ok() ? flushed : saved;
+}
 
 // ---- conversations ----
 
@@ -197,16 +222,64 @@ Result<DocumentPage> Engine::SearchDocumentsByFilename(std::string_view user_id,
 Result<DocumentCounts> Engine::CountDocuments(std::string_view user_id) { return impl_->documents.Count(user_id); }
 
 Result<Document> Engine::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.SoftDelete(txn, user_id, id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
+    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.SoftDelete(txn, user_id, id));
+    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
+    return document;
+  });
 }
 
 Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.Undelete(txn, user_id, id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
+    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.Undelete(txn, user_id, id));
+    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
+    return document;
+  });
 }
 
 Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.HardDelete(txn, user_id, id).status(); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Status {
+    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.HardDelete(txn, user_id, id));
+    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, id));
+    impl_->vectors->StageDocumentState(txn, document, /*erased=*/true);
+    return Status::Ok();
+  });
 }
+
+// ---- chunks and vector search ----
+
+Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
+  });
+}
+
+Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequest& request) {
+  return impl_->vectors->Search(user_id, request);
+}
+
+Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id,
+                                                        const std::vector<SearchRequest>& requests) {
+  if (requests.empty() || requests.size() > kMaxTopK) {
+    return Status::ValidationError("requests", "a batch search holds 1.." + std::to_string(kMaxTopK) + " queries");
+  }
+  std::vector<SearchResponse> responses;
+  responses.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto response = impl_->vectors->Search(user_id, requests[i]);
+    if (!response.ok()) {
+      const Status& s = response.status();
+      return Status::FromCode(s.code(), "query " + std::to_string(i) + ": " + std::string(s.message()), s.field());
+    }
+    responses.push_back(std::move(response).value());
+  }
+  return responses;
+}
+
+std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }
+Status Engine::RebuildPartition(std::string_view month) { return impl_->vectors->RebuildPartition(month); }
+Status Engine::SaveIndexes() { return impl_->vectors->SaveIndexes(); }
+void Engine::WaitForIndexing() { impl_->vectors->WaitForIndexing(); }
 
 // ---- batches ----
 

@@ -29,7 +29,7 @@ constexpr double kFlopsPerElement = 2.0;  // one multiply and one add
 constexpr size_t kAlignment = 64;         // rows start on cache lines, as in a real store
 constexpr size_t kDramBytes = size_t{256} << 20;
 constexpr size_t kDramRows = kDramBytes / (kDim * sizeof(float));
-constexpr size_t kL2Rows = 128;           // 768 KiB
+constexpr size_t kL2Rows = 128;            // 768 KiB
 constexpr size_t kGatherRowsPerCall = 32;  // 2 * M neighbours at M = 16 on layer 0
 constexpr size_t kGatherCalls = 4096;      // distinct neighbour lists cycled through
 constexpr uint32_t kSeed = 7;
@@ -40,8 +40,8 @@ struct AlignedDelete {
 using AlignedFloats = std::unique_ptr<float[], AlignedDelete>;
 
 AlignedFloats RandomFloats(size_t count, std::mt19937* rng) {
-  AlignedFloats buffer(static_cast<float*>(
-      ::operator new[](count * sizeof(float), std::align_val_t{kAlignment})));
+  AlignedFloats buffer(
+      static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t{kAlignment})));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (size_t i = 0; i < count; ++i) {
     buffer[i] = dist(*rng);
@@ -87,10 +87,9 @@ class LevelScope {
 };
 
 void SetFlopRate(benchmark::State& state, double elements_per_iteration) {
-  state.counters["FLOP/s"] =
-      benchmark::Counter(kFlopsPerElement * elements_per_iteration *
-                             static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["FLOP/s"] = benchmark::Counter(
+      kFlopsPerElement * elements_per_iteration * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
 
 void SetByteRate(benchmark::State& state, size_t floats_per_iteration) {
@@ -193,8 +192,11 @@ void BmDotLoop(benchmark::State& state, SimdLevel level) {
 void RegisterAll() {
   using LevelBenchmark = void (*)(benchmark::State&, SimdLevel);
   const std::pair<const char*, LevelBenchmark> per_level[] = {
-      {"Dot", BmDot},           {"DotManyL2", BmDotManyL2}, {"DotManyDram", BmDotManyDram},
-      {"DotGather", BmDotGather}, {"DotLoop", BmDotLoop},
+      {"Dot", BmDot},
+      {"DotManyL2", BmDotManyL2},
+      {"DotManyDram", BmDotManyDram},
+      {"DotGather", BmDotGather},
+      {"DotLoop", BmDotLoop},
   };
   const SimdLevel detected = DetectedSimdLevel();
   for (const auto& [name, fn] : per_level) {

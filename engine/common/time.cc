@@ -106,4 +106,25 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
   return (days * kSecondsPerDay + hour * 3600 + minute * 60 + second) * kMicrosPerSecond + micros;
 }
 
+uint32_t MonthOf(Timestamp ts) {
+  int64_t days = ts / (kMicrosPerSecond * kSecondsPerDay);
+  if (ts % (kMicrosPerSecond * kSecondsPerDay) < 0) days -= 1;
+  int64_t year = 0;
+  unsigned month = 0, day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  return static_cast<uint32_t>(year * 12 + (month - 1));
+}
+
+Timestamp MonthStart(uint32_t month) {
+  const int64_t year = month / 12;
+  const unsigned month_of_year = month % 12 + 1;
+  return DaysFromCivil(year, month_of_year, 1) * kSecondsPerDay * kMicrosPerSecond;
+}
+
+std::string MonthName(uint32_t month) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04u-%02u", month / 12, month % 12 + 1);
+  return buf;
+}
+
 }  // namespace mnemo

@@ -153,9 +153,7 @@ SimdLevel ActiveSimdLevel() { return GetDispatcher().active(); }
 
 SimdLevel SetMaxSimdLevel(SimdLevel cap) { return GetDispatcher().SetCap(cap); }
 
-float Dot(const float* a, const float* b, size_t d) {
-  return GetDispatcher().table().dot(a, b, d);
-}
+float Dot(const float* a, const float* b, size_t d) { return GetDispatcher().table().dot(a, b, d); }
 
 void DotMany(const float* query, const float* rows, size_t n, size_t d, float* out) {
   GetDispatcher().table().dot_many(query, rows, n, d, out);

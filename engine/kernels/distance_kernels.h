@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstddef>
-
 #include <xsimd/xsimd.hpp>
 
 namespace mnemo::kernels::internal {
@@ -43,12 +42,12 @@ struct ArchKernels {
  private:
   using Batch = xsimd::batch<float, Arch>;
 
-  // Dot product; when kPrefetch, also prefetches ahead[0..d), spread over the loop.
+  // Dot product; when kPrefetch, also prefetches ahead[0..d) into L2, spread over the loop.
   template <bool kPrefetch>
   static float DotImpl(const float* a, const float* b, size_t d, const float* ahead);
   static Batch Fma(const Batch& x, const Batch& y, const Batch& acc);
   static float ReduceAdd(const Batch& v);
-  // Prefetches the cache lines covering p[0..count).
+  // Prefetches the cache lines covering p[0..count) into L2.
   static void PrefetchFloats(const float* p, size_t count);
 };
 

@@ -12,8 +12,7 @@ float ScalarKernels::Dot(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-void ScalarKernels::DotMany(const float* query, const float* rows, size_t n, size_t d,
-                            float* out) {
+void ScalarKernels::DotMany(const float* query, const float* rows, size_t n, size_t d, float* out) {
   for (size_t r = 0; r < n; ++r) {
     out[r] = Dot(query, rows + r * d, d);
   }

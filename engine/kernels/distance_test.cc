@@ -143,8 +143,7 @@ TEST_P(LevelTest, DotExactOnIntegers) {
     MisalignedBuffer b(d);
     FillIntegers(&a, &rng_);
     FillIntegers(&b, &rng_);
-    EXPECT_EQ(Dot(a.data(), b.data(), d),
-              static_cast<float>(ReferenceDot(a.data(), b.data(), d)));
+    EXPECT_EQ(Dot(a.data(), b.data(), d), static_cast<float>(ReferenceDot(a.data(), b.data(), d)));
   }
 }
 
@@ -335,8 +334,8 @@ TEST(SimdLevelTest, NamesRoundTrip) {
 }
 
 TEST(SimdLevelTest, ParseRejectsBadNames) {
-  for (const char* bad : {"", "AVX2", "avx", "sse2", "sse4", "sse42", "avx512f", " avx2",
-                          "avx2 ", "scalar\n", "fma3+avx2"}) {
+  for (const char* bad : {"", "AVX2", "avx", "sse2", "sse4", "sse42", "avx512f", " avx2", "avx2 ",
+                          "scalar\n", "fma3+avx2"}) {
     SimdLevel level = SimdLevel::kAvx2;
     EXPECT_FALSE(ParseSimdLevel(bad, &level)) << '"' << bad << '"';
     EXPECT_EQ(level, SimdLevel::kAvx2) << "left unchanged";

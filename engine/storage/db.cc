@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 // FROZEN: on-disk names of the column families, indexed by Cf.
 constexpr const char* kColumnFamilyNames[] = {
-    "default", "conversations", "messages", "documents", "index",
+    "default", "conversations", "messages", "documents", "index", "chunks", "vectors",
 };
 static_assert(std::size(kColumnFamilyNames) == static_cast<size_t>(Cf::kCount));
 

@@ -35,6 +35,8 @@ enum class Cf : uint8_t {
   kMessages,
   kDocuments,
   kIndex,
+  kChunks,
+  kVectors,
   kCount,  // not a family
 };
 

@@ -152,6 +152,47 @@ std::string UserCountsKey(IndexTag tag, std::string_view user_id) {
   return KeyBuilder().Byte(static_cast<uint8_t>(tag)).String(user_id).Release();
 }
 
+std::string ChunkKey(const Uuid& id) { return std::string(id.bytes()); }
+
+std::string ChunkByDocumentPrefix(const Uuid& document_id) {
+  return KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kChunkByDocument)).Id(document_id).Release();
+}
+
+std::string ChunkByDocumentKey(const Uuid& document_id, uint64_t chunk_index) {
+  std::string key = ChunkByDocumentPrefix(document_id);
+  key += KeyBuilder().U64(chunk_index).key();
+  return key;
+}
+
+namespace {
+std::string U32BigEndian(uint32_t value) {
+  return KeyBuilder().U64(value).Release().substr(4);  // the low 4 bytes, big-endian
+}
+}  // namespace
+
+std::string VectorPrefix(uint32_t month) { return U32BigEndian(month); }
+
+std::string PayloadTagPrefix() { return std::string(1, static_cast<char>(IndexTag::kChunkPayload)); }
+
+std::string PayloadPrefix(uint32_t month) { return PayloadTagPrefix() + U32BigEndian(month); }
+
+bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
+  constexpr size_t kPayloadKeySize = 1 + 4 + 8;
+  if (key.size() != kPayloadKeySize || key[0] != static_cast<char>(IndexTag::kChunkPayload)) return false;
+  uint32_t value = 0;
+  for (size_t i = 1; i < 5; ++i) value = (value << 8) | static_cast<uint8_t>(key[i]);
+  *month = value;
+  return KeyReader(key.substr(5)).U64(label);
+}
+
+std::string PayloadKey(uint32_t month, uint64_t label) {
+  return PayloadPrefix(month) + KeyBuilder().U64(label).Release();
+}
+
+std::string VectorKey(uint32_t month, uint64_t label) {
+  return VectorPrefix(month) + KeyBuilder().U64(label).Release();
+}
+
 std::string ToHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

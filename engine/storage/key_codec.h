@@ -20,6 +20,11 @@
 //                     [0x12][user]                             -> conversation counts
 //                     [0x20][user][scope][created desc][uuid]  -> folded filename
 //                     [0x21][user]                             -> document counts
+//                     [0x30][document uuid][chunk_index u64]   -> chunk uuid
+//                     [0x31][month u32][label u64]             -> chunk payload (owner, ids,
+//                                                                 created_at, metadata)
+//   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
+//   cf vectors        [month u32][label u64]                   -> unit float32 vector
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
 //   a soft-deleted row only in "all", so either list is a plain prefix scan.
 #pragma once
@@ -75,6 +80,8 @@ enum class IndexTag : uint8_t {
   kUserConversationCounts = 0x12,
   kDocumentByCreated = 0x20,
   kUserDocumentCounts = 0x21,
+  kChunkByDocument = 0x30,
+  kChunkPayload = 0x31,
 };
 
 enum class Scope : uint8_t { kActive = 0x00, kAll = 0x01 };
@@ -90,6 +97,18 @@ std::string UserScopePrefix(IndexTag tag, std::string_view user_id, Scope scope)
 std::string UserTimeKey(IndexTag tag, std::string_view user_id, Scope scope, Timestamp ts,
                         const Uuid& id);
 std::string UserCountsKey(IndexTag tag, std::string_view user_id);
+
+std::string ChunkKey(const Uuid& id);
+std::string ChunkByDocumentKey(const Uuid& document_id, uint64_t chunk_index);
+std::string ChunkByDocumentPrefix(const Uuid& document_id);
+std::string VectorKey(uint32_t month, uint64_t label);
+std::string PayloadKey(uint32_t month, uint64_t label);
+std::string PayloadPrefix(uint32_t month);
+// All payload keys of all months.
+std::string PayloadTagPrefix();
+// Splits a payload key; false when it is not one.
+bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
+std::string VectorPrefix(uint32_t month);
 
 // Hex form of a key, used for opaque pagination cursors.
 std::string ToHex(std::string_view bytes);

@@ -21,6 +21,13 @@ void WriteTxn::Delete(Cf cf, std::string_view key) {
 }
 
 Status WriteTxn::Commit() {
+  MNEMO_RETURN_IF_ERROR(WriteStaged());
+  for (auto& fn : on_commit_) fn();
+  on_commit_.clear();
+  return Status::Ok();
+}
+
+Status WriteTxn::WriteStaged() {
   if (staged_.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;
   for (const auto& [cf_key, value] : staged_) {

@@ -10,7 +10,9 @@
 // Commit().  Thread-safety: not thread-safe; one thread uses a WriteTxn.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,15 +33,23 @@ class WriteTxn {
   void Put(Cf cf, std::string_view key, std::string value);
   void Delete(Cf cf, std::string_view key);
 
-  // Applies every staged write atomically; the transaction is empty afterwards.
+  // Registers `fn` to run after a successful Commit() (e.g. to update in-memory indexes so the
+  // write is searchable before it is acknowledged).  `fn` must not fail.  Dropped on failure.
+  void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
+
+  // Applies every staged write atomically, then runs the OnCommit() actions in order; the
+  // transaction is empty afterwards.
   Status Commit();
   bool empty() const { return staged_.empty(); }
   Db& db() const { return db_; }
 
  private:
+  Status WriteStaged();
+
   Db& db_;
   // Final state per key: a value, or nullopt for a delete.
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> staged_;
+  std::vector<std::function<void()>> on_commit_;
 };
 
 }  // namespace mnemo::storage

@@ -28,9 +28,13 @@ struct UpsertMessageOp {
 struct CreateDocumentOp {
   NewDocument document;
 };
+// Consecutive AddChunkOps are staged together (one document update for many chunks).
+struct AddChunkOp {
+  NewChunk chunk;
+};
 
 using WriteOp = std::variant<CreateConversationOp, UpsertConversationOp, AppendMessageOp,
-                             UpsertMessageOp, CreateDocumentOp>;
+                             UpsertMessageOp, CreateDocumentOp, AddChunkOp>;
 
 // The id of the row each op created or changed, in op order.
 struct BatchResult {

@@ -81,6 +81,24 @@ class Engine {
   Result<Document> UndeleteDocument(std::string_view user_id, const Uuid& id);
   Status HardDeleteDocument(std::string_view user_id, const Uuid& id);
 
+  // ---- chunks and vector search ----
+  // Adds chunks (with embeddings) to the user's live documents, atomically: all or none.  The
+  // chunks are searchable when this returns.
+  Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  // Cosine top-k over the user's chunks of live documents (SPEC §3).
+  Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request);
+  // Several searches in one call; fails as a whole on the first invalid request.
+  Result<std::vector<SearchResponse>> SearchBatch(std::string_view user_id,
+                                                  const std::vector<SearchRequest>& requests);
+  std::vector<PartitionInfo> ListPartitions();
+  // Rebuilds one month's graph ("YYYY-MM") online.
+  Status RebuildPartition(std::string_view month);
+  // Saves every partition's graph so the next open does not re-link rows.
+  Status SaveIndexes();
+  // Blocks until every written chunk is linked into its graph.  Search never needs this (rows
+  // are searchable at once); tests and benchmarks use it to measure the graph path.
+  void WaitForIndexing();
+
   // ---- atomic batches ----
   // Applies up to kMaxBatchOps writes atomically.  On failure nothing is written; the Status
   // is the failing op's, with its message prefixed by "op N: ".
@@ -88,6 +106,9 @@ class Engine {
 
   // Flushes memtables to disk (faster next open; not needed for durability).
   Status Flush();
+  // Stops background work, saves the graphs and flushes.  Called by the destructor when not
+  // called before; calling it lets the caller see errors.  No other call may follow.
+  Status Close();
 
  private:
   struct Impl;

@@ -21,6 +21,13 @@ struct EngineOptions {
   // only).
   bool sync_writes = true;
 
+  // ---- vector search ----
+  // HNSW parameters for new partitions (SPEC §3 defaults).
+  uint32_t hnsw_m = 16;
+  uint32_t hnsw_ef_construction = 64;
+  // Beam width of a search that names none (raised to top_k).
+  size_t default_ef = 64;
+
   // ---- performance ----
   // RocksDB block cache shared by all tables.
   size_t block_cache_bytes = size_t{256} << 20;

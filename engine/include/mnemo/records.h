@@ -184,6 +184,75 @@ struct DocumentCounts {
   int64_t deleted = 0;
 };
 
+// ---- chunks and vector search (SPEC §2 chunks, §3) -------------------------------------------
+
+struct NewChunk {
+  std::optional<Uuid> id;  // client-supplied id: re-adding the same chunk is idempotent
+  Uuid document_id;
+  int64_t chunk_index = 0;  // >= 0, unique per document
+  std::string chunk_text;   // non-empty
+  std::vector<float> embedding;  // the data directory's dimension; finite, non-zero norm
+  std::optional<std::string> metadata;  // JSON object, default {}
+  std::optional<Timestamp> created_at;  // for back-fills; default now.  Picks the month partition.
+};
+
+struct Chunk {
+  Uuid id;
+  Uuid document_id;
+  int64_t chunk_index = 0;
+  std::string chunk_text;
+  std::string metadata;
+  Timestamp created_at = 0;
+};
+
+struct SearchFilters {
+  std::vector<Uuid> document_ids;       // empty = any document
+  std::vector<std::string> file_types;  // empty = any type
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+  // Top-level metadata keys that must equal the given JSON values (e.g. {"lang", "\"en\""}).
+  std::vector<std::pair<std::string, std::string>> metadata_equals;
+};
+
+struct SearchRequest {
+  std::vector<float> query;  // the data directory's dimension
+  int64_t top_k = 10;        // 1..1000
+  std::optional<float> min_similarity;  // in [-1, 1]
+  SearchFilters filters;
+  std::optional<int64_t> ef;  // graph beam width; default adaptive
+};
+
+struct SearchHit {
+  Uuid chunk_id;
+  Uuid document_id;
+  int64_t chunk_index = 0;
+  std::string chunk_text;
+  std::string filename;
+  float similarity = 0;  // cosine in [-1, 1]
+  Timestamp created_at = 0;
+};
+
+// How an answer was produced (SPEC §3 "honesty").
+struct SearchResponse {
+  std::vector<SearchHit> hits;  // best first
+  bool exact = true;           // every allowed row was scored (no graph approximation)
+  uint32_t ef_used = 0;        // the largest beam width used by a graph search, 0 if none
+  bool fewer_than_top_k = false;  // fewer matching rows exist than top_k asked for
+  int32_t partitions_searched = 0;
+};
+
+struct PartitionInfo {
+  std::string month;  // "YYYY-MM"
+  int64_t rows = 0;             // live chunks
+  int64_t vector_bytes = 0;     // stored vector bytes
+  int64_t index_bytes = 0;      // in-memory HNSW bytes
+  int64_t pending_rows = 0;     // written, not yet in the graph (searched exactly meanwhile)
+  int64_t deleted_in_index = 0; // tombstones awaiting compaction
+};
+
+inline constexpr int64_t kMaxTopK = 1000;
+inline constexpr size_t kMaxChunksPerWrite = 10000;
+
 // ---- limits -----------------------------------------------------------------------------------
 
 inline constexpr int64_t kMaxConversationPageSize = 100;

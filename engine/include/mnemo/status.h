@@ -75,6 +75,9 @@ class Status {
   std::string_view message() const { return state_ ? std::string_view(state_->message) : ""; }
   std::string_view field() const { return state_ ? std::string_view(state_->field) : ""; }
 
+  // Documents that a failure is deliberately ignored at this call site.
+  void IgnoreError() const {}
+
   // "OK", or "CODE: message" with " (field: f)" when a field is set.
   std::string ToString() const;
 

@@ -22,6 +22,14 @@ std::string FormatTimestamp(Timestamp ts);
 // Parses what FormatTimestamp writes (the fraction and the trailing Z optional).
 std::optional<Timestamp> ParseTimestamp(std::string_view text);
 
+// Month partitions: a month is numbered year * 12 + (month - 1), e.g. 2026-11 -> 24322.
+uint32_t MonthOf(Timestamp ts);
+Timestamp MonthStart(uint32_t month);  // first microsecond of the month, UTC
+std::string MonthName(uint32_t month);  // "YYYY-MM"
+// Earliest and latest created_at accepted (years 1970..9999).
+inline constexpr Timestamp kMinTimestamp = 0;
+inline constexpr Timestamp kMaxTimestamp = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+
 // A 128-bit id, exposed to clients in RFC 4122 text form.  Server-generated ids are UUIDv7
 // (time-ordered), which keeps freshly written rows close together in the key space.
 class Uuid {

@@ -143,6 +143,11 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
   }
 }
 
+void HnswIndex::Reserve(size_t nodes) {
+  std::unique_lock labels(label_mutex_);
+  store_.Reserve(nodes);
+}
+
 Status HnswIndex::MarkDeleted(uint64_t label) {
   std::shared_lock structure(structure_mutex_);
   uint32_t id;
@@ -190,6 +195,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
   for (uint32_t id = 0; id < view.limit(); ++id) {
     if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) live.push_back(id);
   }
+  fresh->Reserve(live.size());
 
   std::atomic<size_t> next{0};
   std::mutex error_mutex;

@@ -85,6 +85,10 @@ class HnswIndex {
   // replaces it); Unavailable when the index holds 2^32 - 1 nodes.
   Status Add(uint64_t label, std::span<const float> vector);
 
+  // Pre-allocates room for `nodes` nodes in total (optional): a build of known size then grows in
+  // one step and holds no growth slack.  Thread-safe.
+  void Reserve(size_t nodes);
+
   // Tombstones the node of `label`: it is never returned again but keeps routing searches until
   // Compact().  OK when the label was already deleted; NotFound when it was never added.
   Status MarkDeleted(uint64_t label);
@@ -153,6 +157,7 @@ class HnswIndex {
   // Best-first beam search on one level, starting from scratch.candidates/results (already
   // seeded and marked visited).  Leaves up to ef admitted nodes in scratch.results.  kFiltered
   // admits only live nodes that `filter` (may be null) allows; otherwise every node is admitted.
+  // With a finite max_dist, a walk that finds nothing within it gives up early.
   template <bool kFiltered>
   void SearchLayer(const NodeView& view, const float* query, int level, size_t ef,
                    float max_dist, const LabelFilter* filter, Scratch& scratch,
@@ -168,8 +173,9 @@ class HnswIndex {
   bool Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const;
   // Validates the query and k, and writes the normalised query to scratch.query.
   Status PrepareQuery(std::span<const float> query, size_t k, Scratch& scratch) const;
-  // Sorts scratch.results best first and writes up to k hits to out.
-  void EmitHits(const NodeView& view, size_t k, Scratch& scratch, SearchResult* out) const;
+  // Sorts scratch.results best first and writes up to k hits within max_dist to out.
+  void EmitHits(const NodeView& view, size_t k, float max_dist, Scratch& scratch,
+                SearchResult* out) const;
 
   // hnsw_build.cc
   // Keeps at most `max_count` of `candidates` (distances to one base node) with the HNSW

@@ -24,6 +24,8 @@ constexpr size_t kScanBatch = 64;
 // similarity) when the filter cannot enumerate its labels.
 constexpr double kWalkCostPerEf = 16.0;
 constexpr double kLabelChecksPerSimilarity = 32.0;
+// max_dist when no similarity threshold is set.
+constexpr float kNoThreshold = std::numeric_limits<float>::infinity();
 
 }  // namespace
 
@@ -59,6 +61,9 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
   auto lease = scratch_pool_.Acquire();
   Scratch& scratch = *lease;
   MNEMO_RETURN_IF_ERROR(PrepareQuery(query, options.k, scratch));
+  if (std::isnan(options.min_similarity)) {
+    return Status::ValidationError("min_similarity", "min_similarity is NaN");
+  }
   out->hits.clear();
   out->stats = SearchStats{};
   SearchStats* stats = &out->stats;
@@ -78,13 +83,13 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
     // The walk found fewer than k admissible nodes (tiny or fragmented reachable set, or a very
     // selective filter): complete the answer exactly.  With a similarity threshold a short answer
     // is expected, and the walk's stopping rule is trusted instead.
-    if (scratch.results.size() < options.k && std::isinf(max_dist)) {
+    if (scratch.results.size() < options.k && max_dist == kNoThreshold) {
       ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
       stats->exact = true;
       stats->fell_back_to_exact = true;
     }
   }
-  EmitHits(view, options.k, scratch, out);
+  EmitHits(view, options.k, max_dist, scratch, out);
   stats->fewer_than_k = out->hits.size() < options.k;
   return Status::Ok();
 }
@@ -109,7 +114,7 @@ Status HnswIndex::ExactSearch(std::span<const float> query, size_t k, const Labe
   return Search(query, options, out);
 }
 
-void HnswIndex::EmitHits(const NodeView& view, size_t k, Scratch& scratch,
+void HnswIndex::EmitHits(const NodeView& view, size_t k, float max_dist, Scratch& scratch,
                          SearchResult* out) const {
   std::vector<Candidate>& results = scratch.results;
   std::sort(results.begin(), results.end(), [&view](const Candidate& a, const Candidate& b) {
@@ -118,7 +123,7 @@ void HnswIndex::EmitHits(const NodeView& view, size_t k, Scratch& scratch,
   });
   const size_t n = std::min(k, results.size());
   out->hits.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n && results[i].dist <= max_dist; ++i) {
     out->hits.push_back(SearchHit{view.Meta(results[i].id).label, -results[i].dist});
   }
 }
@@ -180,14 +185,20 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
   std::vector<Candidate>& candidates = scratch.candidates;
   std::vector<Candidate>& results = scratch.results;
 
-  // Nodes farther than `bound` can improve neither the results nor the walk.  It is max_dist
-  // until ef nodes are admitted, then the distance of the worst of them.
-  float bound = results.size() >= ef ? std::min(results.front().dist, max_dist) : max_dist;
+  // Nodes farther than `bound` can improve neither the results nor the walk: it is infinite until
+  // ef nodes are admitted, then the distance of the worst of them.
+  constexpr float kInfinity = std::numeric_limits<float>::infinity();
+  float bound = results.size() >= ef ? results.front().dist : kInfinity;
+  // With a similarity threshold, a walk that has found nothing passing it after `patience`
+  // expansions, and whose best candidate fails it too, gives up: nothing near the query passes.
+  // (Stopping at once would strand walks that start below the threshold and climb towards it.)
+  const uint64_t patience = std::max<size_t>(ef / 4, 1);
+  bool passed = !results.empty() && results.front().dist <= max_dist;
   uint64_t expanded = 0;
   uint64_t computed = 0;
   while (!candidates.empty()) {
     const Candidate current = candidates.front();
-    if (current.dist > bound) break;
+    if (current.dist > bound || (!passed && current.dist > max_dist && expanded >= patience)) break;
     std::pop_heap(candidates.begin(), candidates.end(), CloserFirst{});
     candidates.pop_back();
 
@@ -219,13 +230,14 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
       if constexpr (kFiltered) {
         if (!Admissible(view, ids[j], filter)) continue;
       }
+      passed = passed || dist <= max_dist;
       results.push_back(Candidate{dist, ids[j]});
       std::push_heap(results.begin(), results.end(), FartherFirst{});
       if (results.size() > ef) {
         std::pop_heap(results.begin(), results.end(), FartherFirst{});
         results.pop_back();
       }
-      if (results.size() >= ef) bound = std::min(results.front().dist, max_dist);
+      if (results.size() >= ef) bound = results.front().dist;
     }
   }
   stats->nodes_visited += expanded;
@@ -255,7 +267,7 @@ void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const SearchOp
   scratch.visited.Visit(current.id);
   scratch.candidates.assign(1, current);
   const bool filtered = options.filter != nullptr || deleted_count() > 0;
-  if ((!filtered || Admissible(view, current.id, options.filter)) && current.dist <= max_dist) {
+  if (!filtered || Admissible(view, current.id, options.filter)) {
     scratch.results.push_back(current);
   }
   if (filtered) {

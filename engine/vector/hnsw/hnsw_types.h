@@ -46,8 +46,9 @@ struct SearchOptions {
   // Only hits whose label this filter allows are returned (tombstones never are).  Borrowed: must
   // stay valid for the duration of the call.  nullptr: no filter.
   const LabelFilter* filter = nullptr;
-  // Hits with a lower similarity are dropped, and the graph walk stops once no candidate can
-  // reach it, so a threshold makes a search cheaper, never slower.
+  // Hits with a lower similarity are dropped.  A graph walk that finds nothing above it gives up
+  // early, and no exact fallback runs for a short answer, so a threshold makes a search cheaper,
+  // never slower.
   float min_similarity = -std::numeric_limits<float>::infinity();
   SearchStrategy strategy = SearchStrategy::kAuto;
 };

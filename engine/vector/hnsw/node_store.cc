@@ -8,11 +8,11 @@
 namespace mnemo::hnsw {
 namespace {
 
-// Blocks aim at this size: large enough that block bookkeeping is negligible, small enough that
-// the unused tail of the last block stays modest.
-constexpr size_t kTargetBlockBytes = size_t{4} << 20;
-constexpr uint32_t kMinBlockShift = 4;   // >= 16 nodes per block
-constexpr uint32_t kMaxBlockShift = 16;  // <= 65536 nodes per block
+// A chunk (the unit of addressing) holds about this many bytes of records; a block (the unit of
+// allocation) grows by doubling up to kMaxBlockBytes.
+constexpr size_t kChunkBytes = size_t{256} << 10;
+constexpr size_t kMaxBlockBytes = size_t{8} << 20;
+constexpr uint32_t kMaxChunkShift = 12;  // <= 4096 nodes per chunk
 constexpr size_t kLine = 64;
 
 size_t RoundUp(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
@@ -46,32 +46,52 @@ NodeStore::NodeStore(uint32_t dim, uint32_t m) : dim_(dim), m_(m) {
   const size_t header = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));
   vector_offset_ = RoundUp(header, kLine);
   stride_ = RoundUp(vector_offset_ + sizeof(float) * static_cast<size_t>(dim), kLine);
-  shift_ = kMinBlockShift;
-  while (shift_ < kMaxBlockShift && (stride_ << (shift_ + 1)) <= kTargetBlockBytes) ++shift_;
-  block_lines_ = (stride_ << shift_) / kLine;
+  chunk_shift_ = 0;
+  while (chunk_shift_ < kMaxChunkShift && (stride_ << (chunk_shift_ + 1)) <= kChunkBytes) {
+    ++chunk_shift_;
+  }
+  max_block_chunks_ = std::max<size_t>(1, kMaxBlockBytes / (stride_ << chunk_shift_));
+}
+
+void NodeStore::AddBlock(size_t chunks) {
+  const size_t first_chunk = capacity_ >> chunk_shift_;
+  const size_t nodes = chunks << chunk_shift_;
+  Block block;
+  block.records = std::make_unique_for_overwrite<CacheLine[]>(nodes * stride_ / kLine);
+  block.meta = std::make_unique<NodeMeta[]>(nodes);
+  if (first_chunk + chunks > table_capacity_) {
+    // Grow the reader table by copying; the old table stays alive for readers still using it.
+    const size_t capacity = std::max(first_chunk + chunks, table_capacity_ * 2);
+    auto table = std::make_unique<BlockRef[]>(capacity);
+    if (!tables_.empty()) std::copy_n(tables_.back().get(), table_capacity_, table.get());
+    tables_.push_back(std::move(table));
+    table_capacity_ = capacity;
+    table_bytes_.fetch_add(capacity * sizeof(BlockRef), std::memory_order_relaxed);
+  }
+  auto* records = reinterpret_cast<std::byte*>(block.records.get());
+  for (size_t c = 0; c < chunks; ++c) {
+    tables_.back()[first_chunk + c] =
+        BlockRef{records + ((c << chunk_shift_) * stride_), block.meta.get() + (c << chunk_shift_)};
+  }
+  blocks_.push_back(std::move(block));
+  capacity_ += nodes;
+  block_bytes_.fetch_add(nodes * (stride_ + sizeof(NodeMeta)), std::memory_order_relaxed);
+  table_.store(tables_.back().get(), std::memory_order_release);
+}
+
+void NodeStore::Reserve(size_t nodes) {
+  nodes = std::min<size_t>(nodes, kMaxNodes);
+  if (nodes <= capacity_) return;
+  const size_t chunk = size_t{1} << chunk_shift_;
+  AddBlock((nodes - capacity_ + chunk - 1) / chunk);
 }
 
 uint32_t NodeStore::Allocate() {
   const uint32_t id = allocated_.load(std::memory_order_relaxed);
   if (id >= kMaxNodes) return kInvalidId;
-  const size_t block = id >> shift_;
-  if (block == blocks_.size()) {
-    Block fresh;
-    fresh.records = std::make_unique_for_overwrite<CacheLine[]>(block_lines_);
-    fresh.meta = std::make_unique<NodeMeta[]>(size_t{1} << shift_);
-    if (block == table_capacity_) {
-      // Grow the reader table by copying; the old table stays alive for readers still using it.
-      const size_t capacity = std::max<size_t>(8, table_capacity_ * 2);
-      auto table = std::make_unique<BlockRef[]>(capacity);
-      if (!tables_.empty()) std::copy_n(tables_.back().get(), table_capacity_, table.get());
-      tables_.push_back(std::move(table));
-      table_capacity_ = capacity;
-      table_bytes_.fetch_add(capacity * sizeof(BlockRef), std::memory_order_relaxed);
-    }
-    tables_.back()[block] = BlockRef{reinterpret_cast<std::byte*>(fresh.records.get()),
-                                     fresh.meta.get()};
-    blocks_.push_back(std::move(fresh));
-    table_.store(tables_.back().get(), std::memory_order_release);
+  if (id == capacity_) {
+    // A new block as large as everything so far (capacity doubles), capped.
+    AddBlock(std::clamp<size_t>(capacity_ >> chunk_shift_, 1, max_block_chunks_));
   }
   allocated_.store(id + 1, std::memory_order_release);
   return id;
@@ -99,8 +119,8 @@ NodeView NodeStore::View() const {
   NodeView view;
   view.limit_ = allocated_.load(std::memory_order_acquire);
   view.table_ = table_.load(std::memory_order_acquire);
-  view.shift_ = shift_;
-  view.mask_ = (uint32_t{1} << shift_) - 1;
+  view.shift_ = chunk_shift_;
+  view.mask_ = (uint32_t{1} << chunk_shift_) - 1;
   view.stride_ = stride_;
   view.vector_offset_ = vector_offset_;
   view.upper_list_size_ = 1 + static_cast<size_t>(m_);
@@ -108,10 +128,8 @@ NodeView NodeStore::View() const {
 }
 
 size_t NodeStore::memory_bytes() const {
-  const size_t nodes_per_block = size_t{1} << shift_;
-  const size_t blocks = (allocated() + nodes_per_block - 1) >> shift_;
-  const size_t block_bytes = block_lines_ * kLine + nodes_per_block * sizeof(NodeMeta);
-  return blocks * block_bytes + table_bytes_.load(std::memory_order_relaxed) +
+  return block_bytes_.load(std::memory_order_relaxed) +
+         table_bytes_.load(std::memory_order_relaxed) +
          upper_bytes_.load(std::memory_order_relaxed);
 }
 

@@ -5,9 +5,12 @@
 //   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
 //   offset V   float32 vector[dim], V = the header rounded up to 64 bytes (cache-line aligned)
 // The stride is rounded up to 64 bytes, so every vector starts on a cache line.  Records live in
-// fixed-size blocks allocated as the store grows; a block never moves, so a reader holding a node
-// pointer stays valid while writers append.  Per-node metadata (label, level, state, links of
-// levels >= 1) sits in a parallel NodeMeta array per block, dense so exact scans read it cheaply.
+// blocks allocated as the store grows: each new block doubles the capacity, up to a cap of a few
+// MiB per block, so small indexes stay small and large ones need few allocations.  A block never
+// moves, so a reader holding a node pointer stays valid while writers append.  Blocks are
+// addressed through a table of fixed-size chunks (a block spans one or more chunks), so finding a
+// record is one shift, one table load and one multiply.  Per-node metadata (label, level, state,
+// links of levels >= 1) sits in a parallel NodeMeta array, dense so exact scans read it cheaply.
 // Link lists share one format: [count, id_1 .. id_count], capacity 2*m on level 0, m above.
 //
 // Concurrency protocol (the invariants that let readers run without locks):
@@ -73,7 +76,7 @@ class NodeLock {
   uint32_t* word_;
 };
 
-// One block of the store as readers see it.
+// One chunk of the store as readers see it.
 struct BlockRef {
   std::byte* records = nullptr;
   NodeMeta* meta = nullptr;
@@ -132,6 +135,10 @@ class NodeStore {
   // kMaxLevel.  Safe to run concurrently for distinct ids.
   void InitNode(uint32_t id, uint64_t label, int level, const float* vector);
 
+  // Makes room for `nodes` nodes in total with one allocation (no-op when already there), so a
+  // build of known size wastes no growth slack.  REQUIRES: serialised with Allocate().
+  void Reserve(size_t nodes);
+
   // Number of ids allocated (including nodes still being initialised).
   uint32_t allocated() const { return allocated_.load(std::memory_order_acquire); }
   NodeView View() const;
@@ -147,21 +154,26 @@ class NodeStore {
     std::unique_ptr<NodeMeta[]> meta;
   };
 
+  // Appends a block of `chunks` chunks and publishes it in the reader table.
+  void AddBlock(size_t chunks);
+
   const uint32_t dim_;
   const uint32_t m_;
   size_t vector_offset_;
   size_t stride_;
-  uint32_t shift_;           // log2(nodes per block)
-  size_t block_lines_;       // cache lines per record block
+  uint32_t chunk_shift_;     // log2(nodes per chunk)
+  size_t max_block_chunks_;  // growth cap, in chunks
 
   // Writer side (serialised by the owner).
   std::vector<Block> blocks_;
+  size_t capacity_ = 0;  // nodes covered by blocks_
   std::vector<std::unique_ptr<BlockRef[]>> tables_;  // back() is current; older ones kept alive
-  size_t table_capacity_ = 0;
+  size_t table_capacity_ = 0;                        // chunks the current table can address
 
   // Reader side.
   std::atomic<const BlockRef*> table_{nullptr};
   std::atomic<uint32_t> allocated_{0};
+  std::atomic<size_t> block_bytes_{0};
   std::atomic<size_t> upper_bytes_{0};
   std::atomic<size_t> table_bytes_{0};
 };

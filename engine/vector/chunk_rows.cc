@@ -1,0 +1,86 @@
+#include "vector/chunk_rows.h"
+
+#include <cstring>
+
+#include "common/coding.h"
+
+namespace mnemo::vector {
+namespace {
+
+// FROZEN format version bytes.
+constexpr uint8_t kChunkRowV1 = 1;
+constexpr uint8_t kPayloadV1 = 1;
+
+Status Corrupt(std::string_view what) { return Status::Internal("corrupt " + std::string(what) + " row"); }
+
+}  // namespace
+
+std::string EncodeChunkRow(const ChunkRow& row) {
+  std::string out(1, static_cast<char>(kChunkRowV1));
+  coding::PutVarint64(&out, row.label);
+  coding::PutVarint64(&out, row.month);
+  coding::PutLengthPrefixed(&out, row.chunk_text);
+  return out;
+}
+
+Status DecodeChunkRow(std::string_view data, ChunkRow* row) {
+  uint8_t version = 0;
+  uint64_t month = 0;
+  std::string_view text;
+  if (!coding::GetByte(&data, &version) || version != kChunkRowV1 ||
+      !coding::GetVarint64(&data, &row->label) || !coding::GetVarint64(&data, &month) ||
+      month > UINT32_MAX || !coding::GetLengthPrefixed(&data, &text) || !data.empty()) {
+    return Corrupt("chunk");
+  }
+  row->month = static_cast<uint32_t>(month);
+  row->chunk_text.assign(text);
+  return Status::Ok();
+}
+
+std::string EncodePayload(const ChunkPayload& p) {
+  std::string out(1, static_cast<char>(kPayloadV1));
+  coding::PutLengthPrefixed(&out, p.user_id);
+  out.append(p.chunk_id.bytes());
+  out.append(p.document_id.bytes());
+  coding::PutVarint64(&out, static_cast<uint64_t>(p.chunk_index));
+  coding::PutVarsint64(&out, p.created_at);
+  coding::PutLengthPrefixed(&out, p.metadata);
+  return out;
+}
+
+Status DecodePayload(std::string_view data, ChunkPayload* p) {
+  uint8_t version = 0;
+  std::string_view user, metadata;
+  uint64_t chunk_index = 0;
+  if (!coding::GetByte(&data, &version) || version != kPayloadV1 ||
+      !coding::GetLengthPrefixed(&data, &user) || data.size() < 2 * Uuid::kSize) {
+    return Corrupt("chunk payload");
+  }
+  p->chunk_id = Uuid::FromBytes(data.substr(0, Uuid::kSize));
+  p->document_id = Uuid::FromBytes(data.substr(Uuid::kSize, Uuid::kSize));
+  data.remove_prefix(2 * Uuid::kSize);
+  if (!coding::GetVarint64(&data, &chunk_index) || !coding::GetVarsint64(&data, &p->created_at) ||
+      !coding::GetLengthPrefixed(&data, &metadata) || !data.empty()) {
+    return Corrupt("chunk payload");
+  }
+  p->user_id.assign(user);
+  p->chunk_index = static_cast<int64_t>(chunk_index);
+  p->metadata.assign(metadata);
+  return Status::Ok();
+}
+
+std::string EncodeVector(const float* values, size_t dim) {
+  static_assert(sizeof(float) == 4, "float32 expected");
+  std::string out(dim * sizeof(float), '\0');
+  std::memcpy(out.data(), values, out.size());  // x86-64 and ARM64 are little-endian
+  return out;
+}
+
+Status DecodeVector(std::string_view data, size_t dim, std::vector<float>* values) {
+  if (data.size() != dim * sizeof(float)) return Corrupt("vector");
+  values->resize(dim);
+  std::memcpy(values->data(), data.data(), data.size());
+  return Status::Ok();
+}
+
+}  // namespace mnemo::vector

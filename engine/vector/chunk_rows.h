@@ -1,0 +1,47 @@
+// Stored formats of chunks and their vectors (see storage/key_codec.h for the keys).
+//
+//   chunk row v1   (cf chunks, by chunk id):   version | label varint | month varint |
+//                                              chunk_text LP
+//   payload v1     (cf index, by month+label): version | user LP | chunk id 16 | document id 16 |
+//                                              chunk_index varint | created_at varsint |
+//                                              metadata LP
+//   vector         (cf vectors, by month+label): dim little-endian float32 values, unit norm
+//
+// The payload is what search needs in memory for every row (owner, ids, time, metadata); it is
+// small so that opening a data directory rebuilds the in-memory tables with one short scan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/status.h"
+#include "mnemo/types.h"
+
+namespace mnemo::vector {
+
+struct ChunkRow {
+  uint64_t label = 0;
+  uint32_t month = 0;
+  std::string chunk_text;
+};
+
+struct ChunkPayload {
+  std::string user_id;
+  Uuid chunk_id;
+  Uuid document_id;
+  int64_t chunk_index = 0;
+  Timestamp created_at = 0;
+  std::string metadata;  // JSON object
+};
+
+std::string EncodeChunkRow(const ChunkRow& row);
+Status DecodeChunkRow(std::string_view data, ChunkRow* row);
+std::string EncodePayload(const ChunkPayload& payload);
+Status DecodePayload(std::string_view data, ChunkPayload* payload);
+std::string EncodeVector(const float* values, size_t dim);
+// INTERNAL_ERROR when the byte count is not dim * 4.
+Status DecodeVector(std::string_view data, size_t dim, std::vector<float>* values);
+
+}  // namespace mnemo::vector

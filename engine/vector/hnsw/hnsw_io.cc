@@ -1,0 +1,372 @@
+// HnswIndex persistence: Save() and Load().  The byte layout is documented in hnsw_index.h.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "vector/hnsw/crc32c.h"
+#include "vector/hnsw/hnsw_index.h"
+
+namespace mnemo::hnsw {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the file format is little-endian and written with plain memory copies");
+
+constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'H', 'N', 'S'};
+constexpr size_t kHeaderBytes = 64;
+constexpr size_t kTrailerBytes = 4;
+constexpr uint32_t kNoEntryId = 0xFFFFFFFFu;
+constexpr uint8_t kFlagDeleted = 1;
+constexpr size_t kIoChunk = size_t{1} << 20;
+
+std::string ErrnoText(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+// Buffered writer over a POSIX fd that checksums everything it writes.  The first failure sticks.
+class FileWriter {
+ public:
+  ~FileWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Open(const std::string& path) {
+    path_ = path;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Status::Internal(ErrnoText("cannot create", path));
+    buffer_.reserve(kIoChunk);
+    return Status::Ok();
+  }
+
+  void Put(const void* data, size_t n) {
+    crc_ = Crc32cExtend(crc_, data, n);
+    const auto* bytes = static_cast<const char*>(data);
+    while (n > 0) {
+      const size_t take = std::min(n, kIoChunk - buffer_.size());
+      buffer_.insert(buffer_.end(), bytes, bytes + take);
+      bytes += take;
+      n -= take;
+      if (buffer_.size() == kIoChunk) Flush();
+    }
+  }
+  template <typename T>
+  void PutValue(T value) {
+    Put(&value, sizeof(value));
+  }
+
+  // Appends the checksum trailer, then flushes, fsyncs and closes the file.
+  Status Finish() {
+    const uint32_t crc = crc_;
+    Put(&crc, sizeof(crc));
+    Flush();
+    if (status_.ok() && ::fsync(fd_) != 0) status_ = Status::Internal(ErrnoText("fsync", path_));
+    if (::close(fd_) != 0 && status_.ok()) status_ = Status::Internal(ErrnoText("close", path_));
+    fd_ = -1;
+    return status_;
+  }
+
+ private:
+  void Flush() {
+    const char* p = buffer_.data();
+    size_t left = buffer_.size();
+    while (status_.ok() && left > 0) {
+      const ssize_t written = ::write(fd_, p, left);
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        status_ = Status::Internal(ErrnoText("write", path_));
+        break;
+      }
+      p += written;
+      left -= static_cast<size_t>(written);
+    }
+    buffer_.clear();
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::vector<char> buffer_;
+  uint32_t crc_ = 0;
+  Status status_;
+};
+
+// Buffered reader that checksums everything it returns.  Read() fails (returns false) on a short
+// file or an I/O error; status() tells which.
+class FileReader {
+ public:
+  ~FileReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Open(const std::string& path) {
+    path_ = path;
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      if (errno == ENOENT) return Status::NotFound("no hnsw index file at " + path);
+      return Status::Internal(ErrnoText("cannot open", path));
+    }
+    struct stat info;
+    if (::fstat(fd_, &info) != 0) return Status::Internal(ErrnoText("cannot stat", path));
+    size_ = static_cast<uint64_t>(info.st_size);
+    buffer_.resize(kIoChunk);
+    return Status::Ok();
+  }
+
+  uint64_t size() const { return size_; }
+  uint64_t remaining() const { return size_ - consumed_; }
+  uint32_t crc() const { return crc_; }
+  const Status& status() const { return status_; }
+
+  bool Read(void* out, size_t n) {
+    auto* dst = static_cast<char*>(out);
+    const size_t wanted = n;
+    while (n > 0) {
+      if (begin_ == end_ && !Fill()) return false;
+      const size_t take = std::min(n, end_ - begin_);
+      std::memcpy(dst, buffer_.data() + begin_, take);
+      begin_ += take;
+      dst += take;
+      n -= take;
+    }
+    crc_ = Crc32cExtend(crc_, out, wanted);
+    consumed_ += wanted;
+    return true;
+  }
+  template <typename T>
+  bool ReadValue(T* value) {
+    return Read(value, sizeof(*value));
+  }
+
+ private:
+  bool Fill() {
+    for (;;) {
+      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) status_ = Status::Internal(ErrnoText("read", path_));
+      if (got <= 0) return false;
+      begin_ = 0;
+      end_ = static_cast<size_t>(got);
+      return true;
+    }
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  uint64_t consumed_ = 0;
+  std::vector<char> buffer_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint32_t crc_ = 0;
+  Status status_;
+};
+
+Status SyncDirectoryOf(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::Internal(ErrnoText("cannot open directory", dir));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::Internal(ErrnoText("fsync of directory", dir));
+  return Status::Ok();
+}
+
+Status Corrupt(const std::string& path, const std::string& what) {
+  return Status::Internal("corrupt hnsw index file " + path + ": " + what);
+}
+
+}  // namespace
+
+Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno) const {
+  std::unique_lock structure(structure_mutex_);  // no insert or delete in flight
+  const uint64_t entry = entry_.load(std::memory_order_acquire);
+  const NodeView view = store_.View();
+  const uint32_t node_count = view.limit();
+
+  const std::string temp = path + ".tmp";
+  FileWriter out;
+  Status status = out.Open(temp);
+  if (status.ok()) {
+    out.Put(kMagic, sizeof(kMagic));
+    out.PutValue<uint32_t>(kFormatVersion);
+    out.PutValue<uint32_t>(params_.dim);
+    out.PutValue<uint32_t>(params_.m);
+    out.PutValue<uint32_t>(params_.ef_construction);
+    out.PutValue<uint64_t>(params_.seed);
+    out.PutValue<uint64_t>(applied_seqno);
+    out.PutValue<uint32_t>(node_count);
+    out.PutValue<uint32_t>(static_cast<uint32_t>(deleted_count()));
+    out.PutValue<uint32_t>(entry == kNoEntry ? kNoEntryId : static_cast<uint32_t>(entry));
+    out.PutValue<uint32_t>(entry == kNoEntry ? 0 : static_cast<uint32_t>(entry >> 32));
+    out.PutValue<uint32_t>(0);
+    out.PutValue<uint32_t>(0);
+    for (uint32_t id = 0; id < node_count; ++id) {
+      const NodeMeta& meta = view.Meta(id);
+      out.PutValue<uint64_t>(meta.label);
+      const bool deleted = (meta.state.load(std::memory_order_acquire) & kNodeDeleted) != 0;
+      out.PutValue<uint8_t>(deleted ? kFlagDeleted : 0);
+      out.PutValue<uint8_t>(meta.level);
+      out.PutValue<uint16_t>(0);
+      for (int level = 0; level <= meta.level; ++level) {
+        const uint32_t* list = view.Links(id, level);
+        const uint32_t count = std::min(LoadSlot(list), store_.Capacity(level));
+        out.PutValue<uint32_t>(count);
+        for (uint32_t i = 1; i <= count; ++i) out.PutValue<uint32_t>(LoadSlot(list + i));
+      }
+      out.Put(view.Vector(id), sizeof(float) * params_.dim);
+    }
+    status = out.Finish();
+  }
+  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = Status::Internal(ErrnoText("cannot rename to", path));
+  }
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return SyncDirectoryOf(path);
+}
+
+Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
+  FileReader in;
+  MNEMO_RETURN_IF_ERROR(in.Open(path));
+  auto truncated = [&](const std::string& where) {
+    if (!in.status().ok()) return in.status();
+    return Corrupt(path, "truncated (in " + where + ")");
+  };
+  if (in.size() < kHeaderBytes + kTrailerBytes) return truncated("header");
+
+  char magic[sizeof(kMagic)];
+  uint32_t version, node_count, deleted_count, entry_id, max_level, reserved[2];
+  uint64_t applied_seqno;
+  HnswParams params;
+  if (!in.Read(magic, sizeof(magic)) || !in.ReadValue(&version) || !in.ReadValue(&params.dim) ||
+      !in.ReadValue(&params.m) || !in.ReadValue(&params.ef_construction) ||
+      !in.ReadValue(&params.seed) || !in.ReadValue(&applied_seqno) ||
+      !in.ReadValue(&node_count) || !in.ReadValue(&deleted_count) || !in.ReadValue(&entry_id) ||
+      !in.ReadValue(&max_level) || !in.Read(reserved, sizeof(reserved))) {
+    return truncated("header");
+  }
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
+    return Corrupt(path, "bad magic number (not an hnsw index file)");
+  }
+  if (version != kFormatVersion) {
+    return Corrupt(path, "unsupported format version " + std::to_string(version) +
+                             " (this build reads version " + std::to_string(kFormatVersion) + ")");
+  }
+  if (Status valid = params.Validate(); !valid.ok()) {
+    return Corrupt(path, "bad parameters: " + std::string(valid.message()));
+  }
+  // Every node record takes at least this many bytes, so a count the file cannot hold is caught
+  // before anything is allocated for it.
+  const uint64_t min_record = 8 + 4 + 4 + uint64_t{4} * params.dim;
+  if (uint64_t{node_count} * min_record > in.size() - kHeaderBytes - kTrailerBytes) {
+    return truncated("node records: the header announces " + std::to_string(node_count) +
+                     " nodes");
+  }
+  if (node_count >= kMaxNodes || deleted_count > node_count ||
+      (node_count == 0) != (entry_id == kNoEntryId) ||
+      (entry_id != kNoEntryId && entry_id >= node_count) || max_level > kMaxLevel) {
+    return Corrupt(path, "inconsistent header counts");
+  }
+
+  std::unique_ptr<HnswIndex> index(new HnswIndex(params));
+  NodeStore& store = index->store_;
+  store.Reserve(node_count);
+  std::vector<float> vector(params.dim);
+  std::vector<uint32_t> links;   // all levels of one node, each as [count, ids...]
+  std::vector<uint8_t> levels(node_count);
+  uint32_t deleted_seen = 0;
+  for (uint32_t id = 0; id < node_count; ++id) {
+    const std::string where = "node " + std::to_string(id);
+    uint64_t label;
+    uint8_t flags, level;
+    uint16_t pad;
+    if (!in.ReadValue(&label) || !in.ReadValue(&flags) || !in.ReadValue(&level) ||
+        !in.ReadValue(&pad)) {
+      return truncated(where);
+    }
+    if ((flags & ~kFlagDeleted) != 0 || pad != 0 || level > kMaxLevel) {
+      return Corrupt(path, where + ": bad flags or level");
+    }
+    links.clear();
+    for (int l = 0; l <= level; ++l) {
+      uint32_t count;
+      if (!in.ReadValue(&count)) return truncated(where);
+      if (count > store.Capacity(l)) return Corrupt(path, where + ": link list too long");
+      links.push_back(count);
+      const size_t start = links.size();
+      links.resize(start + count);
+      if (!in.Read(links.data() + start, sizeof(uint32_t) * count)) return truncated(where);
+      for (size_t i = start; i < links.size(); ++i) {
+        if (links[i] >= node_count) return Corrupt(path, where + ": link to a missing node");
+      }
+    }
+    if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
+
+    if (store.Allocate() != id) return Status::Internal("hnsw load: id allocation out of step");
+    store.InitNode(id, label, level, vector.data());
+    levels[id] = level;
+    const NodeView view = store.View();
+    size_t pos = 0;
+    for (int l = 0; l <= level; ++l) {
+      uint32_t* list = view.Links(id, l);
+      const uint32_t count = links[pos];
+      for (uint32_t i = 0; i < count; ++i) list[1 + i] = links[pos + 1 + i];
+      list[0] = count;
+      pos += 1 + count;
+    }
+    auto [it, inserted] = index->label_to_id_.try_emplace(label, id);
+    if (flags & kFlagDeleted) {
+      view.Meta(id).state.fetch_or(kNodeDeleted, std::memory_order_relaxed);
+      ++deleted_seen;
+      // The map keeps the newest node of a label; a live node is never displaced by a tombstone.
+      if (!inserted && (view.Meta(it->second).state.load() & kNodeDeleted) != 0) it->second = id;
+    } else {
+      if (!inserted && (view.Meta(it->second).state.load() & kNodeDeleted) == 0) {
+        return Corrupt(path, where + ": label " + std::to_string(label) + " is live twice");
+      }
+      it->second = id;
+      index->live_count_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  const uint32_t computed_crc = in.crc();
+  uint32_t stored_crc;
+  if (!in.ReadValue(&stored_crc)) return truncated("checksum trailer");
+  if (in.remaining() != 0) return Corrupt(path, "unexpected bytes after the checksum");
+  if (stored_crc != computed_crc) return Corrupt(path, "checksum mismatch");
+  if (deleted_seen != deleted_count) return Corrupt(path, "deleted count does not match");
+
+  // Structural checks the search code relies on: a link on level l names a node that has level l,
+  // and the entry point sits on the top level.
+  const NodeView view = store.View();
+  for (uint32_t id = 0; id < node_count; ++id) {
+    for (int l = 1; l <= levels[id]; ++l) {
+      const uint32_t* list = view.Links(id, l);
+      for (uint32_t i = 1; i <= list[0]; ++i) {
+        if (levels[list[i]] < l) {
+          return Corrupt(path, "node " + std::to_string(id) + ": level " + std::to_string(l) +
+                                   " link to a node below that level");
+        }
+      }
+    }
+  }
+  if (entry_id != kNoEntryId) {
+    if (levels[entry_id] != max_level) return Corrupt(path, "entry point is not on the top level");
+    for (uint32_t id = 0; id < node_count; ++id) {
+      if (levels[id] > max_level) return Corrupt(path, "a node lies above the top level");
+    }
+    index->entry_.store((uint64_t{max_level} << 32) | entry_id, std::memory_order_release);
+  }
+  index->deleted_count_.store(deleted_count, std::memory_order_relaxed);
+  return LoadedHnswIndex{std::move(index), applied_seqno};
+}
+
+}  // namespace mnemo::hnsw

@@ -1,0 +1,65 @@
+// In-memory state that search needs for every stored chunk, so filters never touch RocksDB:
+// the owner (interned), the document's live state, time and metadata.
+//
+// Thread-safety: DocumentState::deleted is atomic (a soft delete hides chunks from searches
+// already running); the rest of DocumentState and RowState never change after construction.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "mnemo/types.h"
+
+namespace mnemo::vector {
+
+struct DocumentState {
+  Uuid id;
+  std::string file_type;
+  std::string filename;
+  std::atomic<bool> deleted{false};
+};
+
+struct RowState {
+  uint32_t user_ref = 0;
+  Timestamp created_at = 0;
+  int64_t chunk_index = 0;
+  Uuid chunk_id;
+  std::shared_ptr<DocumentState> document;
+  // Parsed metadata object, or null when it is {} (most rows): only metadata filters read it.
+  std::shared_ptr<const nlohmann::json> metadata;
+};
+
+// Interns user ids to small integers so per-row state stays compact.  Thread-safe.
+class UserRegistry {
+ public:
+  // The ref of `user_id`, creating one when new.
+  uint32_t Intern(std::string_view user_id);
+  // The ref of `user_id`, or false when the user has never stored a chunk.
+  bool Find(std::string_view user_id, uint32_t* ref) const;
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, uint32_t> refs_;
+};
+
+// Documents by id, shared by the rows that belong to them.  Thread-safe.
+class DocumentRegistry {
+ public:
+  // The state of `id`, created (from the given fields) when unknown; known entries get the
+  // given fields' deletion flag.
+  std::shared_ptr<DocumentState> Upsert(const Uuid& id, std::string_view file_type,
+                                        std::string_view filename, bool deleted);
+  std::shared_ptr<DocumentState> Find(const Uuid& id) const;
+  void Erase(const Uuid& id);
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> documents_;
+};
+
+}  // namespace mnemo::vector

@@ -1,0 +1,124 @@
+// VectorStore::Search: validation, the per-query predicate, partition pruning by time, the
+// merge across partitions, and materialising hits from storage.
+#include <algorithm>
+
+#include "kernels/distance.h"
+#include "storage/key_codec.h"
+#include "tables/validation.h"
+#include "vector/chunk_rows.h"
+#include "vector/vector_store.h"
+
+namespace mnemo::vector {
+namespace {
+
+constexpr int64_t kMaxEf = 10000;
+
+Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate) {
+  predicate->user_ref = user_ref;
+  predicate->document_ids = filters.document_ids;
+  std::sort(predicate->document_ids.begin(), predicate->document_ids.end());
+  for (const auto& type : filters.file_types) {
+    Status valid = tables::ValidateFileType(type);
+    if (!valid.ok()) return Status::ValidationError("filters.file_types", valid.message());
+  }
+  predicate->file_types = filters.file_types;
+  predicate->created_from = filters.created_from.value_or(kMinTimestamp);
+  predicate->created_until = filters.created_until.value_or(kMaxTimestamp);
+  if (predicate->created_from >= predicate->created_until) {
+    return Status::ValidationError("filters.created_until", "must be later than created_from");
+  }
+  for (const auto& [key, json_value] : filters.metadata_equals) {
+    auto value = nlohmann::json::parse(json_value, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded() || json_value.size() > 4096) {
+      return Status::ValidationError("filters.metadata", "value of \"" + key + "\" is not valid JSON");
+    }
+    predicate->metadata_equals.emplace_back(key, std::move(value));
+  }
+  return Status::Ok();
+}
+
+bool Overlaps(uint32_t month, const RowPredicate& predicate) {
+  return MonthStart(month) < predicate.created_until && MonthStart(month + 1) > predicate.created_from;
+}
+
+}  // namespace
+
+Result<SearchResponse> VectorStore::Search(std::string_view user_id, const SearchRequest& request) const {
+  MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
+  if (request.top_k < 1 || request.top_k > kMaxTopK) {
+    return Status::ValidationError("top_k", "must be in 1.." + std::to_string(kMaxTopK));
+  }
+  if (request.query.size() != dim_) {
+    return Status::ValidationError("query", "has " + std::to_string(request.query.size()) +
+                                                " values; this data directory stores " + std::to_string(dim_) +
+                                                "-dimensional embeddings");
+  }
+  if (request.min_similarity && !(*request.min_similarity >= -1.0f && *request.min_similarity <= 1.0f)) {
+    return Status::ValidationError("min_similarity", "must be in [-1, 1]");
+  }
+  if (request.ef && (*request.ef < 1 || *request.ef > kMaxEf)) {
+    return Status::ValidationError("ef", "must be in 1.." + std::to_string(kMaxEf));
+  }
+  std::vector<float> unit(request.query);
+  if (!kernels::Normalize(unit.data(), unit.size())) {
+    return Status::ValidationError("query", "must be finite and have a non-zero norm");
+  }
+
+  SearchResponse response;
+  uint32_t user_ref = 0;
+  const bool known_user = users_.Find(user_id, &user_ref);
+  RowPredicate predicate;
+  MNEMO_RETURN_IF_ERROR(BuildPredicate(request.filters, user_ref, &predicate));
+  if (!known_user) {
+    response.fewer_than_top_k = true;
+    return response;
+  }
+
+  PartitionQuery query;
+  query.unit_query = unit.data();
+  query.k = static_cast<size_t>(request.top_k);
+  query.ef = std::max<size_t>(request.ef ? static_cast<size_t>(*request.ef) : options_.default_ef, query.k);
+  query.min_similarity = request.min_similarity.value_or(-1.0f);
+  query.predicate = &predicate;
+
+  std::vector<PartitionHit> merged;
+  for (const auto& partition : AllPartitions()) {
+    if (!Overlaps(partition->month(), predicate)) continue;
+    MNEMO_ASSIGN_OR_RETURN(PartitionAnswer answer, partition->Search(query));
+    ++response.partitions_searched;
+    response.exact = response.exact && answer.exact;
+    response.ef_used = std::max(response.ef_used, answer.ef_used);
+    for (auto& hit : answer.hits) merged.push_back(std::move(hit));
+  }
+  const auto better = [](const PartitionHit& a, const PartitionHit& b) {
+    return a.similarity != b.similarity ? a.similarity > b.similarity : a.label < b.label;
+  };
+  if (merged.size() > query.k) {
+    std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(query.k), merged.end(), better);
+    merged.resize(query.k);
+  } else {
+    std::sort(merged.begin(), merged.end(), better);
+  }
+
+  for (const auto& hit : merged) {
+    std::string value;
+    Status found = db_.Get(storage::Cf::kChunks, keys::ChunkKey(hit.row.chunk_id), &value);
+    if (found.IsNotFound()) continue;  // deleted after it was scored
+    MNEMO_RETURN_IF_ERROR(found);
+    ChunkRow row;
+    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
+    SearchHit out;
+    out.chunk_id = hit.row.chunk_id;
+    out.document_id = hit.row.document->id;
+    out.chunk_index = hit.row.chunk_index;
+    out.chunk_text = std::move(row.chunk_text);
+    out.filename = hit.row.document->filename;
+    out.similarity = std::clamp(hit.similarity, -1.0f, 1.0f);
+    out.created_at = hit.row.created_at;
+    response.hits.push_back(std::move(out));
+  }
+  response.fewer_than_top_k = response.hits.size() < query.k;
+  return response;
+}
+
+}  // namespace mnemo::vector

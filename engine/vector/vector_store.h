@@ -1,0 +1,114 @@
+// VectorStore: chunks, their embeddings and the month partitions that search them (SPEC §3).
+//
+// Storage is the truth: chunk rows, payloads and unit vectors are written in the caller's
+// WriteTxn (atomic with the document's total_chunks); when it commits, the rows go into their
+// partition's fresh buffer and are searchable before the write is acknowledged.  A background
+// indexer links fresh rows into each partition's HNSW graph.  Graphs are saved on Close() and by
+// SaveIndexes(); Open() loads them and catches up from storage (rows the saved graph lacks are
+// re-linked, rows deleted since are never returned).
+//
+// Thread-safety: thread-safe.  Stage* methods REQUIRE the caller to hold the user's LockTable
+// stripe until the transaction commits.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+#include "tables/document_store.h"
+#include "vector/partition.h"
+#include "vector/row_state.h"
+
+namespace mnemo::vector {
+
+struct VectorOptions {
+  // Where partition graphs are saved ("<dir>/YYYY-MM.hnsw").
+  std::string index_dir;
+  // Graph parameters for new partitions (SPEC §3 defaults).
+  uint32_t m = 16;
+  uint32_t ef_construction = 64;
+  // Beam width when a request names none (raised to top_k).
+  size_t default_ef = 64;
+  // Rebuild a partition's graph when tombstones exceed this fraction of its nodes.
+  double compact_deleted_fraction = 0.25;
+};
+
+class VectorStore {
+ public:
+  // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
+  // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
+  // error: the partition is re-linked from storage and a warning is logged).
+  static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options);
+  // Stops the indexer.  Does not save graphs: call Close() first for a fast next open.
+  ~VectorStore();
+  VectorStore(const VectorStore&) = delete;
+  VectorStore& operator=(const VectorStore&) = delete;
+
+  // ---- writes (stage into txn) ----
+  // Validates and stages chunks of the user's live documents, and the documents' new
+  // total_chunks.  A client-supplied chunk id that already names the same (document,
+  // chunk_index) returns the stored chunk (idempotent retry); any other reuse of an id or of a
+  // (document, chunk_index) pair is DUPLICATE_RECORD.  Errors name the chunk ("chunk 3: ...").
+  Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                            const tables::DocumentStore& documents,
+                                            const std::vector<NewChunk>& chunks);
+  // Stages the removal of every chunk of a document (hard delete).
+  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid& document_id);
+  // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
+  // or erased by a hard delete).
+  void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased);
+
+  // ---- reads ----
+  Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
+  std::vector<PartitionInfo> Partitions() const;
+
+  // ---- maintenance ----
+  // Saves every partition's graph.  Safe while serving.
+  Status SaveIndexes();
+  // Stops the indexer and saves the graphs.  Rows not yet linked are caught up on next open.
+  Status Close();
+  // Blocks until every written row is linked into its graph (tests and benchmarks).
+  void WaitForIndexing();
+  // Rebuilds one partition's graph ("YYYY-MM") online.  NOT_FOUND for an unknown month.
+  Status RebuildPartition(std::string_view month);
+
+ private:
+  VectorStore(storage::Db& db, const VectorOptions& options);
+  Status Load();
+  std::shared_ptr<Partition> PartitionFor(uint32_t month, bool create);
+  std::vector<std::shared_ptr<Partition>> AllPartitions() const;
+  Result<std::unique_ptr<hnsw::HnswIndex>> NewGraph() const;
+  std::string GraphPath(uint32_t month) const;
+  void IndexerLoop();
+  void NotifyIndexer();
+
+  storage::Db& db_;
+  const VectorOptions options_;
+  const uint32_t dim_;
+
+  UserRegistry users_;
+  DocumentRegistry documents_;
+  std::atomic<uint64_t> next_label_{1};
+
+  mutable std::shared_mutex partitions_mutex_;
+  std::map<uint32_t, std::shared_ptr<Partition>> partitions_;
+
+  std::mutex indexer_mutex_;
+  std::condition_variable indexer_wake_;
+  std::condition_variable indexer_idle_;
+  bool stop_ = false;
+  bool work_signalled_ = false;
+  std::thread indexer_;
+};
+
+}  // namespace mnemo::vector

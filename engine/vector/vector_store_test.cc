@@ -1,0 +1,431 @@
+// Chunks and vector search through the Engine API: validation, atomicity, freshness,
+// isolation, deletes, filters, thresholds, persistence and catch-up.  Recall against exact
+// ground truth is in vector_recall_test.cc.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "testing/engine_fixture.h"
+
+namespace mnemo {
+namespace {
+
+using testing::Unwrap;
+
+constexpr uint32_t kDim = 32;
+
+std::vector<float> RandomVector(std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(kDim);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+class VectorTest : public testing::EngineTest {
+ protected:
+  void SetUp() override {
+    EngineOptions options;
+    options.dimension = kDim;
+    Reopen(options);
+  }
+  void ReopenSame() {
+    EngineOptions options;
+    options.dimension = kDim;
+    Reopen(options);
+  }
+
+  Document Doc(const std::string& user, const std::string& file_type = "md") {
+    NewDocument input;
+    input.filename = "doc." + file_type;
+    input.file_type = file_type;
+    return Unwrap(engine_->CreateDocument(user, input));
+  }
+
+  NewChunk MakeChunk(const Uuid& document, int64_t index, std::vector<float> embedding) {
+    NewChunk chunk;
+    chunk.document_id = document;
+    chunk.chunk_index = index;
+    chunk.chunk_text = "chunk " + std::to_string(index);
+    chunk.embedding = std::move(embedding);
+    return chunk;
+  }
+
+  // Adds `count` random chunks to `document`; returns their vectors by chunk index.
+  std::vector<std::vector<float>> AddRandom(const std::string& user, const Uuid& document, int count,
+                                            int64_t first_index = 0, std::optional<Timestamp> created_at = {}) {
+    std::vector<NewChunk> chunks;
+    std::vector<std::vector<float>> vectors;
+    for (int i = 0; i < count; ++i) {
+      vectors.push_back(RandomVector(rng_));
+      chunks.push_back(MakeChunk(document, first_index + i, vectors.back()));
+      chunks.back().created_at = created_at;
+    }
+    Unwrap(engine_->AddChunks(user, chunks));
+    return vectors;
+  }
+
+  SearchResponse Search(const std::string& user, const std::vector<float>& query, int64_t k = 10,
+                        SearchFilters filters = {}) {
+    SearchRequest request;
+    request.query = query;
+    request.top_k = k;
+    request.filters = std::move(filters);
+    return Unwrap(engine_->Search(user, request));
+  }
+
+  std::mt19937 rng_{1234};
+};
+
+TEST_F(VectorTest, ChunkFieldRules) {
+  const Document doc = Doc("alice");
+  std::vector<float> good = RandomVector(rng_);
+  const auto expect_error = [&](NewChunk chunk, StatusCode code, const char* field) {
+    auto result = engine_->AddChunks("alice", {chunk});
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), code) << result.status().ToString();
+    EXPECT_EQ(result.status().field(), field) << result.status().ToString();
+    EXPECT_TRUE(result.status().message().starts_with("chunk 0: ")) << result.status().ToString();
+  };
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim - 1, 1.0f)), StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim + 1, 1.0f)), StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim, 0.0f)), StatusCode::kValidationError, "embedding");
+  std::vector<float> nan = good;
+  nan[3] = std::nanf("");
+  expect_error(MakeChunk(doc.id, 0, nan), StatusCode::kValidationError, "embedding");
+  std::vector<float> inf = good;
+  inf[0] = INFINITY;
+  expect_error(MakeChunk(doc.id, 0, inf), StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, -1, good), StatusCode::kValidationError, "chunk_index");
+  NewChunk empty_text = MakeChunk(doc.id, 0, good);
+  empty_text.chunk_text = "";
+  expect_error(empty_text, StatusCode::kValidationError, "chunk_text");
+  NewChunk bad_meta = MakeChunk(doc.id, 0, good);
+  bad_meta.metadata = "[1]";
+  expect_error(bad_meta, StatusCode::kValidationError, "metadata");
+  NewChunk bad_time = MakeChunk(doc.id, 0, good);
+  bad_time.created_at = -5;
+  expect_error(bad_time, StatusCode::kValidationError, "created_at");
+  expect_error(MakeChunk(Uuid::Generate(), 0, good), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->AddChunks("bob", {MakeChunk(doc.id, 0, good)}), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->AddChunks("alice", {}), StatusCode::kValidationError, "chunks");
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 0);
+}
+
+TEST_F(VectorTest, DuplicatesAndIdempotentRetry) {
+  const Document doc = Doc("alice");
+  NewChunk chunk = MakeChunk(doc.id, 0, RandomVector(rng_));
+  chunk.id = Uuid::Generate();
+  Unwrap(engine_->AddChunks("alice", {chunk}));
+  Unwrap(engine_->AddChunks("alice", {chunk}));  // the same chunk again: a retry, not a new row
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 1);
+  NewChunk same_index = MakeChunk(doc.id, 0, RandomVector(rng_));
+  EXPECT_STATUS(engine_->AddChunks("alice", {same_index}), StatusCode::kDuplicateRecord, "chunk_index");
+  NewChunk same_id = MakeChunk(doc.id, 1, RandomVector(rng_));
+  same_id.id = chunk.id;
+  EXPECT_STATUS(engine_->AddChunks("alice", {same_id}), StatusCode::kDuplicateRecord, "");
+  // Two chunks with one index in a single request: the second collides with the first.
+  EXPECT_STATUS(engine_->AddChunks("alice", {MakeChunk(doc.id, 5, RandomVector(rng_)), MakeChunk(doc.id, 5, RandomVector(rng_))}),
+                StatusCode::kDuplicateRecord, "chunk_index");
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 1);
+}
+
+TEST_F(VectorTest, OneBadChunkLeavesNothingBehind) {
+  const Document doc = Doc("alice");
+  std::vector<NewChunk> chunks;
+  for (int i = 0; i < 10; ++i) chunks.push_back(MakeChunk(doc.id, i, RandomVector(rng_)));
+  chunks.push_back(MakeChunk(doc.id, 10, std::vector<float>(kDim, 0.0f)));
+  auto result = engine_->AddChunks("alice", chunks);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(result.status().message().starts_with("chunk 10: "));
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 0);
+  const SearchResponse response = Search("alice", chunks[0].embedding);
+  EXPECT_TRUE(response.hits.empty());
+  EXPECT_TRUE(response.fewer_than_top_k);
+  for (const auto& p : engine_->ListPartitions()) EXPECT_EQ(p.rows, 0);
+}
+
+TEST_F(VectorTest, FreshWritesAreSearchableBeforeIndexing) {
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 1000);
+  // No WaitForIndexing(): every chunk must already be found by its own vector.
+  for (int i = 0; i < 1000; i += 97) {
+    const SearchResponse response = Search("alice", vectors[i], 1);
+    ASSERT_EQ(response.hits.size(), 1u);
+    EXPECT_EQ(response.hits[0].chunk_index, i);
+    EXPECT_NEAR(response.hits[0].similarity, 1.0f, 1e-4);
+  }
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 1000);
+  engine_->WaitForIndexing();
+  for (const auto& p : engine_->ListPartitions()) EXPECT_EQ(p.pending_rows, 0);
+  const SearchResponse indexed = Search("alice", vectors[500], 1);
+  ASSERT_EQ(indexed.hits.size(), 1u);
+  EXPECT_EQ(indexed.hits[0].chunk_index, 500);
+}
+
+TEST_F(VectorTest, UsersNeverSeeEachOthersChunks) {
+  const Document a = Doc("alice");
+  const Document b = Doc("bob");
+  const auto alice_vectors = AddRandom("alice", a.id, 50);
+  AddRandom("bob", b.id, 50);
+  engine_->WaitForIndexing();
+  for (int i = 0; i < 50; i += 7) {
+    const SearchResponse response = Search("bob", alice_vectors[i], 50);
+    EXPECT_EQ(response.hits.size(), 50u);
+    for (const auto& hit : response.hits) EXPECT_EQ(hit.document_id, b.id);
+  }
+  const SearchResponse none = Search("carol", alice_vectors[0]);
+  EXPECT_TRUE(none.hits.empty());
+  EXPECT_TRUE(none.fewer_than_top_k);
+}
+
+TEST_F(VectorTest, HitsCarryRowFieldsAndExactSimilarity) {
+  const Document doc = Doc("alice", "pdf");
+  std::vector<float> v = RandomVector(rng_);
+  NewChunk chunk = MakeChunk(doc.id, 7, v);
+  chunk.chunk_text = "the seventh chunk";
+  Unwrap(engine_->AddChunks("alice", {chunk}));
+  std::vector<float> q = v;
+  for (float& x : q) x *= 3.0f;  // scale does not change cosine
+  const SearchResponse response = Search("alice", q, 5);
+  ASSERT_EQ(response.hits.size(), 1u);
+  EXPECT_TRUE(response.fewer_than_top_k);
+  EXPECT_TRUE(response.exact);
+  const SearchHit& hit = response.hits[0];
+  EXPECT_EQ(hit.chunk_text, "the seventh chunk");
+  EXPECT_EQ(hit.filename, "doc.pdf");
+  EXPECT_EQ(hit.document_id, doc.id);
+  EXPECT_EQ(hit.chunk_index, 7);
+  EXPECT_NEAR(hit.similarity, 1.0f, 1e-5);
+  for (float& x : q) x = -x;
+  EXPECT_NEAR(Search("alice", q, 1).hits[0].similarity, -1.0f, 1e-5);
+}
+
+TEST_F(VectorTest, SoftDeleteHidesAtOnceAndHardDeleteRemoves) {
+  const Document keep = Doc("alice");
+  const Document drop = Doc("alice");
+  AddRandom("alice", keep.id, 30);
+  const auto dropped = AddRandom("alice", drop.id, 30);
+  engine_->WaitForIndexing();
+
+  Unwrap(engine_->SoftDeleteDocument("alice", drop.id));
+  for (int i = 0; i < 30; i += 5) {
+    for (const auto& hit : Search("alice", dropped[i], 40).hits) EXPECT_EQ(hit.document_id, keep.id);
+  }
+  Unwrap(engine_->UndeleteDocument("alice", drop.id));
+  EXPECT_EQ(Search("alice", dropped[3], 1).hits[0].document_id, drop.id);
+
+  ASSERT_TRUE(engine_->HardDeleteDocument("alice", drop.id).ok());
+  const SearchResponse after = Search("alice", dropped[3], 60);
+  EXPECT_EQ(after.hits.size(), 30u);
+  for (const auto& hit : after.hits) EXPECT_EQ(hit.document_id, keep.id);
+  int64_t rows = 0;
+  for (const auto& p : engine_->ListPartitions()) rows += p.rows;
+  EXPECT_EQ(rows, 30);
+}
+
+TEST_F(VectorTest, FiltersByDocumentTypeTimeAndMetadata) {
+  const Document md = Doc("alice", "md");
+  const Document pdf = Doc("alice", "pdf");
+  const Timestamp jan = *ParseTimestamp("2026-01-15T00:00:00Z");
+  const Timestamp mar = *ParseTimestamp("2026-03-15T00:00:00Z");
+  AddRandom("alice", md.id, 20, 0, jan);
+  AddRandom("alice", pdf.id, 20, 0, mar);
+  std::vector<NewChunk> tagged;
+  for (int i = 0; i < 5; ++i) {
+    tagged.push_back(MakeChunk(md.id, 100 + i, RandomVector(rng_)));
+    tagged.back().metadata = i % 2 ? R"({"lang":"en","page":1})" : R"({"lang":"de"})";
+    tagged.back().created_at = jan;
+  }
+  Unwrap(engine_->AddChunks("alice", tagged));
+  const std::vector<float> q = RandomVector(rng_);
+
+  SearchFilters by_doc;
+  by_doc.document_ids = {pdf.id};
+  SearchResponse r = Search("alice", q, 100, by_doc);
+  EXPECT_EQ(r.hits.size(), 20u);
+  for (const auto& h : r.hits) EXPECT_EQ(h.document_id, pdf.id);
+
+  SearchFilters by_type;
+  by_type.file_types = {"md"};
+  r = Search("alice", q, 100, by_type);
+  EXPECT_EQ(r.hits.size(), 25u);
+
+  SearchFilters by_time;
+  by_time.created_from = *ParseTimestamp("2026-03-01T00:00:00Z");
+  r = Search("alice", q, 100, by_time);
+  EXPECT_EQ(r.hits.size(), 20u);
+  EXPECT_EQ(r.partitions_searched, 1);  // January is pruned without being searched
+  for (const auto& h : r.hits) EXPECT_GE(h.created_at, *by_time.created_from);
+
+  SearchFilters by_meta;
+  by_meta.metadata_equals = {{"lang", "\"en\""}};
+  r = Search("alice", q, 100, by_meta);
+  EXPECT_EQ(r.hits.size(), 2u);
+  by_meta.metadata_equals.push_back({"page", "1"});
+  EXPECT_EQ(Search("alice", q, 100, by_meta).hits.size(), 2u);
+  by_meta.metadata_equals.back().second = "2";
+  EXPECT_EQ(Search("alice", q, 100, by_meta).hits.size(), 0u);
+
+  SearchFilters bad;
+  bad.file_types = {"exe"};
+  SearchRequest request;
+  request.query = q;
+  request.filters = bad;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "filters.file_types");
+  request.filters = {};
+  request.filters.created_from = mar;
+  request.filters.created_until = jan;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "filters.created_until");
+}
+
+TEST_F(VectorTest, RequestRules) {
+  const Document doc = Doc("alice");
+  AddRandom("alice", doc.id, 5);
+  SearchRequest request;
+  request.query = RandomVector(rng_);
+  request.top_k = 0;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "top_k");
+  request.top_k = kMaxTopK + 1;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "top_k");
+  request.top_k = kMaxTopK;
+  EXPECT_TRUE(engine_->Search("alice", request).ok());
+  request.top_k = 10;
+  request.query.pop_back();
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "query");
+  request.query = std::vector<float>(kDim, 0.0f);
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "query");
+  request.query = RandomVector(rng_);
+  request.query[1] = NAN;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "query");
+  request.query = RandomVector(rng_);
+  request.min_similarity = 1.5f;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "min_similarity");
+  request.min_similarity.reset();
+  request.ef = 0;
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "ef");
+  EXPECT_STATUS(engine_->Search("", request), StatusCode::kValidationError, "user_id");
+}
+
+TEST_F(VectorTest, MinSimilarityBoundsTheAnswer) {
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 200);
+  engine_->WaitForIndexing();
+  SearchRequest request;
+  request.query = vectors[0];
+  request.top_k = 200;
+  request.min_similarity = 0.3f;
+  const SearchResponse response = Unwrap(engine_->Search("alice", request));
+  ASSERT_FALSE(response.hits.empty());
+  EXPECT_LT(response.hits.size(), 200u);
+  EXPECT_TRUE(response.fewer_than_top_k);
+  for (const auto& hit : response.hits) EXPECT_GE(hit.similarity, 0.3f);
+  // Nothing above the threshold was left out.
+  request.min_similarity.reset();
+  const SearchResponse all = Unwrap(engine_->Search("alice", request));
+  size_t above = 0;
+  for (const auto& hit : all.hits) above += hit.similarity >= 0.3f;
+  EXPECT_EQ(response.hits.size(), above);
+}
+
+TEST_F(VectorTest, BatchSearchAndBatchWritesWithDocuments) {
+  const Uuid doc_id = Uuid::Generate();
+  NewDocument doc;
+  doc.id = doc_id;
+  doc.filename = "batch.txt";
+  doc.file_type = "txt";
+  std::vector<WriteOp> ops = {CreateDocumentOp{doc}};
+  std::vector<std::vector<float>> vectors;
+  for (int i = 0; i < 20; ++i) {
+    vectors.push_back(RandomVector(rng_));
+    ops.push_back(AddChunkOp{MakeChunk(doc_id, i, vectors.back())});
+  }
+  const BatchResult result = Unwrap(engine_->ApplyBatch("alice", ops));
+  EXPECT_EQ(result.ids.size(), 21u);
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc_id)).total_chunks, 20);
+
+  std::vector<SearchRequest> requests(3);
+  for (int i = 0; i < 3; ++i) {
+    requests[i].query = vectors[i * 5];
+    requests[i].top_k = 1;
+  }
+  const std::vector<SearchResponse> responses = Unwrap(engine_->SearchBatch("alice", requests));
+  ASSERT_EQ(responses.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(responses[i].hits[0].chunk_index, i * 5);
+  requests[1].top_k = 0;
+  auto failed = engine_->SearchBatch("alice", requests);
+  EXPECT_EQ(failed.status().field(), "top_k");
+  EXPECT_TRUE(failed.status().message().starts_with("query 1: "));
+
+  // A batch whose last op is bad leaves neither the document nor its chunks.
+  const Uuid other = Uuid::Generate();
+  doc.id = other;
+  std::vector<WriteOp> bad = {CreateDocumentOp{doc}, AddChunkOp{MakeChunk(other, 0, vectors[0])},
+                              AddChunkOp{MakeChunk(other, 1, std::vector<float>(3, 1.0f))}};
+  EXPECT_FALSE(engine_->ApplyBatch("alice", bad).ok());
+  EXPECT_STATUS(engine_->GetDocument("alice", other, true), StatusCode::kNotFound, "");
+  for (const auto& hit : Search("alice", vectors[0], 30).hits) EXPECT_EQ(hit.document_id, doc_id);
+}
+
+TEST_F(VectorTest, ReopenLoadsSavedGraphsWithoutRelinking) {
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 300);
+  engine_->WaitForIndexing();
+  ReopenSame();
+  const auto partitions = engine_->ListPartitions();
+  ASSERT_EQ(partitions.size(), 1u);
+  EXPECT_EQ(partitions[0].rows, 300);
+  EXPECT_EQ(partitions[0].pending_rows, 0);  // the saved graph covered every row
+  EXPECT_EQ(Search("alice", vectors[123], 1).hits[0].chunk_index, 123);
+  // New rows after reopen get fresh labels and are found too.
+  const auto more = AddRandom("alice", doc.id, 10, 1000);
+  EXPECT_EQ(Search("alice", more[4], 1).hits[0].chunk_index, 1004);
+  EXPECT_EQ(Search("alice", vectors[7], 1).hits[0].chunk_index, 7);
+}
+
+TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 200);
+  engine_->WaitForIndexing();
+  engine_.reset();  // saves graphs
+  const auto hnsw_dir = dir_.path() / "data" / "hnsw";
+  size_t corrupted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(hnsw_dir)) {
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('\x5a');
+    ++corrupted;
+  }
+  ASSERT_EQ(corrupted, 1u);
+  ReopenSame();
+  for (int i = 0; i < 200; i += 37) EXPECT_EQ(Search("alice", vectors[i], 1).hits[0].chunk_index, i);
+  engine_->WaitForIndexing();
+  EXPECT_EQ(engine_->ListPartitions()[0].pending_rows, 0);
+}
+
+TEST_F(VectorTest, DeletedRowsStayHiddenAcrossReopenAndRebuild) {
+  const Document keep = Doc("alice");
+  const Document drop = Doc("alice");
+  const auto kept = AddRandom("alice", keep.id, 100);
+  const auto dropped = AddRandom("alice", drop.id, 100);
+  engine_->WaitForIndexing();
+  ReopenSame();  // the saved graph holds the rows about to be deleted
+  ASSERT_TRUE(engine_->HardDeleteDocument("alice", drop.id).ok());
+  ReopenSame();
+  for (int i = 0; i < 100; i += 9) {
+    for (const auto& hit : Search("alice", dropped[i], 10).hits) EXPECT_EQ(hit.document_id, keep.id);
+  }
+  const auto before = engine_->ListPartitions();
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_TRUE(engine_->RebuildPartition(before[0].month).ok());
+  const auto after = engine_->ListPartitions();
+  EXPECT_EQ(after[0].deleted_in_index, 0);
+  EXPECT_EQ(after[0].rows, 100);
+  for (int i = 0; i < 100; i += 11) EXPECT_EQ(Search("alice", kept[i], 1).hits[0].chunk_index, i);
+  EXPECT_STATUS(engine_->RebuildPartition("1999-01"), StatusCode::kNotFound, "");
+}
+
+}  // namespace
+}  // namespace mnemo
