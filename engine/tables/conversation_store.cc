@@ -1,6 +1,7 @@
 #include "tables/conversation_store.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/utf8.h"
 #include "storage/key_codec.h"
@@ -78,22 +79,34 @@ Result<ConversationRow> ConversationStore::LoadForWrite(const storage::WriteTxn&
   return row;
 }
 
-void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation& c,
-                                     bool add) const {
+namespace {
+
+// The index entries (key -> value) a conversation row owns.
+std::map<std::string, std::string> IndexEntries(const Conversation& c) {
+  std::map<std::string, std::string> entries;
   const std::string folded_title = utf8::FoldCase(c.title);
   for (Scope scope : {Scope::kActive, Scope::kAll}) {
     if (scope == Scope::kActive && c.is_deleted) continue;
-    const std::string by_created =
-        keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id);
-    const std::string by_updated =
-        keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id);
-    if (add) {
-      txn.Put(Cf::kIndex, by_created, folded_title);
-      txn.Put(Cf::kIndex, by_updated, "");
-    } else {
-      txn.Delete(Cf::kIndex, by_created);
-      txn.Delete(Cf::kIndex, by_updated);
-    }
+    entries[keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id)] = folded_title;
+    entries[keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id)] = "";
+  }
+  return entries;
+}
+
+}  // namespace
+
+void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation* old_row,
+                                     const Conversation* new_row) const {
+  // Only entries that change are written: an append moves the by-updated entries but leaves
+  // the by-created ones alone, so hot conversations do not pile up RocksDB tombstones.
+  const auto before = old_row ? IndexEntries(*old_row) : std::map<std::string, std::string>();
+  const auto after = new_row ? IndexEntries(*new_row) : std::map<std::string, std::string>();
+  for (const auto& [key, value] : before) {
+    if (!after.contains(key)) txn.Delete(Cf::kIndex, key);
+  }
+  for (const auto& [key, value] : after) {
+    auto it = before.find(key);
+    if (it == before.end() || it->second != value) txn.Put(Cf::kIndex, key, value);
   }
 }
 
@@ -101,14 +114,14 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
                                const ConversationRow& new_row) const {
   const Conversation& c = new_row.conversation;
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, c.user_id);
-  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
-  if (old_row != nullptr) {
-    StageIndexes(txn, old_row->conversation, /*add=*/false);
-    Tally(&counts, old_row->conversation, -1);
+  const bool counts_change = old_row == nullptr || old_row->conversation.is_deleted != c.is_deleted;
+  if (counts_change) {
+    MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+    if (old_row != nullptr) Tally(&counts, old_row->conversation, -1);
+    Tally(&counts, c, +1);
+    txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   }
-  StageIndexes(txn, c, /*add=*/true);
-  Tally(&counts, c, +1);
-  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+  StageIndexes(txn, old_row ? &old_row->conversation : nullptr, &c);
   txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
   return Status::Ok();
 }
@@ -209,7 +222,7 @@ Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view us
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id);
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, row.conversation, -1);
-  StageIndexes(txn, row.conversation, /*add=*/false);
+  StageIndexes(txn, &row.conversation, nullptr);
   txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Delete(Cf::kConversations, keys::ConversationKey(id));
   return Status::Ok();

@@ -63,7 +63,9 @@ class ConversationStore {
   Result<UserStats> Stats(std::string_view user_id) const;
 
  private:
-  void StageIndexes(storage::WriteTxn& txn, const Conversation& c, bool add) const;
+  // Stages the index changes from `old_row` to `new_row` (either may be null).
+  void StageIndexes(storage::WriteTxn& txn, const Conversation* old_row,
+                    const Conversation* new_row) const;
 
   storage::Db& db_;
 };

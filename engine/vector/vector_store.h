@@ -38,7 +38,7 @@ struct VectorOptions {
   uint32_t m = 16;
   uint32_t ef_construction = 64;
   // Beam width when a request names none (raised to top_k).
-  size_t default_ef = 64;
+  size_t default_ef = 128;
   // Rebuild a partition's graph when tombstones exceed this fraction of its nodes.
   double compact_deleted_fraction = 0.25;
 };
