@@ -279,6 +279,18 @@ Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id
 std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }
 Status Engine::RebuildPartition(std::string_view month) { return impl_->vectors->RebuildPartition(month); }
 Status Engine::SaveIndexes() { return impl_->vectors->SaveIndexes(); }
+
+Result<int64_t> Engine::ArchivePartition(std::string_view month, const std::string& path) {
+  return impl_->vectors->ArchivePartition(month, path);
+}
+
+Result<int64_t> Engine::DropPartition(std::string_view month) {
+  return impl_->vectors->DropPartition(month, impl_->locks, impl_->documents);
+}
+
+Result<AttachResult> Engine::AttachArchive(const std::string& path) {
+  return impl_->vectors->AttachArchive(path, impl_->locks, impl_->documents);
+}
 void Engine::WaitForIndexing() { impl_->vectors->WaitForIndexing(); }
 
 // ---- batches ----

@@ -24,6 +24,7 @@
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
+#include "storage/lock_table.h"
 #include "storage/write_txn.h"
 #include "tables/document_store.h"
 #include "vector/partition.h"
@@ -81,6 +82,16 @@ class VectorStore {
   void WaitForIndexing();
   // Rebuilds one partition's graph ("YYYY-MM") online.  NOT_FOUND for an unknown month.
   Status RebuildPartition(std::string_view month);
+  // Writes the month's rows to an archive file; the partition stays.  Returns the row count.
+  Result<int64_t> ArchivePartition(std::string_view month, const std::string& path) const;
+  // Deletes every row of the month from storage and search, and its saved graph; documents'
+  // total_chunks follow.  Each owner's rows go in one atomic write under that owner's lock.
+  Result<int64_t> DropPartition(std::string_view month, storage::LockTable& locks,
+                                const tables::DocumentStore& documents);
+  // Re-adds an archive's rows with their original ids.  Rows whose document no longer exists
+  // (or was soft-deleted), or whose id or (document, chunk_index) is taken now, are skipped.
+  Result<AttachResult> AttachArchive(const std::string& path, storage::LockTable& locks,
+                                     const tables::DocumentStore& documents);
 
  private:
   VectorStore(storage::Db& db, const VectorOptions& options);

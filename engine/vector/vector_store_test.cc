@@ -429,3 +429,66 @@ TEST_F(VectorTest, DeletedRowsStayHiddenAcrossReopenAndRebuild) {
 
 }  // namespace
 }  // namespace mnemo
+
+namespace mnemo {
+namespace {
+
+class PartitionAdminTest : public VectorTest {};
+
+TEST_F(PartitionAdminTest, ArchiveDropAndReattach) {
+  const Document doc = Doc("alice");
+  const Document bobs = Doc("bob");
+  const Timestamp old_month = *ParseTimestamp("2025-01-20T00:00:00Z");
+  const Timestamp new_month = *ParseTimestamp("2026-06-20T00:00:00Z");
+  const auto old_vectors = AddRandom("alice", doc.id, 40, 0, old_month);
+  AddRandom("alice", doc.id, 10, 100, new_month);
+  AddRandom("bob", bobs.id, 5, 0, old_month);
+  EXPECT_EQ(engine_->ListPartitions().size(), 2u);
+  const std::string archive = dir_.Sub("2025-01.arc");
+
+  EXPECT_EQ(Unwrap(engine_->ArchivePartition("2025-01", archive)), 45);
+  EXPECT_EQ(Unwrap(engine_->DropPartition("2025-01")), 45);
+  ASSERT_EQ(engine_->ListPartitions().size(), 1u);
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 10);
+  EXPECT_EQ(Unwrap(engine_->GetDocument("bob", bobs.id)).total_chunks, 0);
+  for (const auto& hit : Search("alice", old_vectors[3], 20).hits) EXPECT_GE(hit.chunk_index, 100);
+
+  // Bob's document goes away before the re-attach: his rows are skipped, Alice's return.
+  ASSERT_TRUE(engine_->HardDeleteDocument("bob", bobs.id).ok());
+  const AttachResult attached = Unwrap(engine_->AttachArchive(archive));
+  EXPECT_EQ(attached.attached, 40);
+  EXPECT_EQ(attached.skipped, 5);
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 50);
+  const SearchResponse back = Search("alice", old_vectors[3], 1);
+  ASSERT_EQ(back.hits.size(), 1u);
+  EXPECT_EQ(back.hits[0].chunk_index, 3);
+  EXPECT_EQ(back.hits[0].created_at, old_month);
+  // Attaching twice adds nothing: every slot is taken.
+  EXPECT_EQ(Unwrap(engine_->AttachArchive(archive)).attached, 0);
+}
+
+TEST_F(PartitionAdminTest, BadArchivesAndMonthsAreRejected) {
+  EXPECT_STATUS(engine_->ArchivePartition("2025-13", dir_.Sub("x")), StatusCode::kValidationError, "month");
+  EXPECT_STATUS(engine_->DropPartition("January"), StatusCode::kValidationError, "month");
+  EXPECT_STATUS(engine_->AttachArchive(dir_.Sub("missing.arc")), StatusCode::kNotFound, "");
+  const Document doc = Doc("alice");
+  AddRandom("alice", doc.id, 3, 0, *ParseTimestamp("2025-02-01T00:00:00Z"));
+  const std::string archive = dir_.Sub("a.arc");
+  ASSERT_TRUE(engine_->ArchivePartition("2025-02", archive).ok());
+  {
+    std::fstream file(archive, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(40);
+    file.put('\x01');
+  }
+  auto corrupt = engine_->AttachArchive(archive);
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_NE(corrupt.status().message().find("checksum"), std::string_view::npos) << corrupt.status().ToString();
+  std::ofstream(dir_.Sub("junk.arc")) << "not an archive";
+  EXPECT_STATUS(engine_->AttachArchive(dir_.Sub("junk.arc")), StatusCode::kValidationError, "path");
+  // An empty month archives to a valid, empty file.
+  EXPECT_EQ(Unwrap(engine_->ArchivePartition("2001-01", dir_.Sub("empty.arc"))), 0);
+  EXPECT_EQ(Unwrap(engine_->AttachArchive(dir_.Sub("empty.arc"))).attached, 0);
+}
+
+}  // namespace
+}  // namespace mnemo

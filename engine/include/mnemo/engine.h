@@ -93,6 +93,12 @@ class Engine {
   std::vector<PartitionInfo> ListPartitions();
   // Rebuilds one month's graph ("YYYY-MM") online.
   Status RebuildPartition(std::string_view month);
+  // Writes a month's chunks to an archive file (the partition stays).  Returns the row count.
+  Result<int64_t> ArchivePartition(std::string_view month, const std::string& path);
+  // Deletes a month's chunks from storage and search; documents' total_chunks follow.
+  Result<int64_t> DropPartition(std::string_view month);
+  // Re-attaches an archive: rows come back with their ids where their document still exists.
+  Result<AttachResult> AttachArchive(const std::string& path);
   // Saves every partition's graph so the next open does not re-link rows.
   Status SaveIndexes();
   // Blocks until every written chunk is linked into its graph.  Search never needs this (rows

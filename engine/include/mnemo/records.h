@@ -250,6 +250,11 @@ struct PartitionInfo {
   int64_t deleted_in_index = 0; // tombstones awaiting compaction
 };
 
+struct AttachResult {
+  int64_t attached = 0;
+  int64_t skipped = 0;  // document gone, or id / (document, chunk_index) taken since
+};
+
 inline constexpr int64_t kMaxTopK = 1000;
 inline constexpr size_t kMaxChunksPerWrite = 10000;
 

@@ -1,0 +1,185 @@
+#include "vector/partition_archive.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/coding.h"
+#include "storage/key_codec.h"
+#include "vector/chunk_rows.h"
+#include "vector/hnsw/crc32c.h"
+
+namespace mnemo::vector {
+namespace {
+
+constexpr std::string_view kMagic = "MNEMOARC";
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 8;
+constexpr size_t kTrailerSize = 4;
+
+Status Invalid(const std::string& path, std::string_view why) {
+  return Status::ValidationError("path", path + " is not a usable partition archive: " + std::string(why));
+}
+
+// Appends to a file through stdio, tracking the running checksum.
+class ArchiveWriter {
+ public:
+  explicit ArchiveWriter(FILE* file) : file_(file) {}
+  bool Write(std::string_view bytes) {
+    crc_ = hnsw::Crc32cExtend(crc_, bytes.data(), bytes.size());
+    return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
+  }
+  uint32_t crc() const { return crc_; }
+
+ private:
+  FILE* file_;
+  uint32_t crc_ = 0;
+};
+
+}  // namespace
+
+bool ParseMonth(std::string_view text, uint32_t* month) {
+  if (text.size() != 7 || text[4] != '-') return false;
+  uint32_t year = 0, month_of_year = 0;
+  for (size_t i = 0; i < 7; ++i) {
+    if (i == 4) continue;
+    if (text[i] < '0' || text[i] > '9') return false;
+    (i < 4 ? year : month_of_year) = (i < 4 ? year : month_of_year) * 10 + static_cast<uint32_t>(text[i] - '0');
+  }
+  if (month_of_year < 1 || month_of_year > 12) return false;
+  *month = year * 12 + month_of_year - 1;
+  return true;
+}
+
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path) {
+  const std::string temp = path + ".tmp";
+  FILE* file = std::fopen(temp.c_str(), "wb");
+  if (file == nullptr) return Status::Unavailable("cannot create " + temp + ": " + std::strerror(errno));
+  ArchiveWriter writer(file);
+
+  // One snapshot for both passes: the header's count matches the records that follow.
+  const storage::ReadView view = db.Snapshot();
+  int64_t rows = 0;
+  storage::ScanRange range;
+  range.prefix = keys::PayloadPrefix(month);
+  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view, std::string_view) {
+    ++rows;
+    return true;
+  }));
+  std::string header(kMagic);
+  coding::PutFixed32(&header, kVersion);
+  coding::PutFixed32(&header, db.dimension());
+  coding::PutFixed32(&header, month);
+  coding::PutFixed64(&header, static_cast<uint64_t>(rows));
+  bool ok = writer.Write(header);
+
+  Status status;
+  int64_t written = 0;
+  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+    uint32_t key_month = 0;
+    uint64_t label = 0;
+    ChunkPayload payload;
+    ChunkRow chunk;
+    std::string chunk_value, vector_bytes;
+    if (!keys::ParsePayloadKey(key, &key_month, &label)) {
+      status = Status::Internal("corrupt chunk payload key");
+    } else if (status = DecodePayload(value, &payload); status.ok()) {
+      status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
+      if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
+      if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    }
+    if (!status.ok()) return false;
+    std::string record;
+    coding::PutLengthPrefixed(&record, payload.user_id);
+    record.append(payload.chunk_id.bytes());
+    record.append(payload.document_id.bytes());
+    coding::PutVarint64(&record, static_cast<uint64_t>(payload.chunk_index));
+    coding::PutVarsint64(&record, payload.created_at);
+    coding::PutLengthPrefixed(&record, payload.metadata);
+    coding::PutLengthPrefixed(&record, chunk.chunk_text);
+    record.append(vector_bytes);
+    std::string length;
+    coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
+    ok = ok && writer.Write(length) && writer.Write(record);
+    ++written;
+    return true;
+  }));
+  if (!status.ok()) {
+    std::fclose(file);
+    std::remove(temp.c_str());
+    return status;
+  }
+  std::string trailer;
+  coding::PutFixed32(&trailer, writer.crc());
+  ok = ok && written == rows && std::fwrite(trailer.data(), 1, trailer.size(), file) == trailer.size();
+  ok = ok && std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
+  ok = (std::fclose(file) == 0) && ok;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    std::remove(temp.c_str());
+    return Status::Unavailable("cannot write archive " + path + ": " + std::strerror(errno));
+  }
+  return rows;
+}
+
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::NotFound("archive " + path + " does not exist");
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const std::string data = buffer.str();
+  if (data.size() < kHeaderSize + kTrailerSize || !std::string_view(data).starts_with(kMagic)) {
+    return Invalid(path, "bad magic or too short");
+  }
+  std::string_view trailer(data.data() + data.size() - kTrailerSize, kTrailerSize);
+  uint32_t stored_crc = 0;
+  coding::GetFixed32(&trailer, &stored_crc);
+  if (hnsw::Crc32c(data.data(), data.size() - kTrailerSize) != stored_crc) return Invalid(path, "checksum mismatch");
+
+  std::string_view input(data.data() + kMagic.size(), data.size() - kMagic.size() - kTrailerSize);
+  uint32_t version = 0, file_dim = 0, month = 0;
+  uint64_t rows = 0;
+  coding::GetFixed32(&input, &version);
+  coding::GetFixed32(&input, &file_dim);
+  coding::GetFixed32(&input, &month);
+  coding::GetFixed64(&input, &rows);
+  if (version != kVersion) return Invalid(path, "unsupported version " + std::to_string(version));
+  if (file_dim != dim) {
+    return Invalid(path, "holds " + std::to_string(file_dim) + "-dimensional vectors, this data directory " +
+                             std::to_string(dim));
+  }
+  Archive archive;
+  archive.month = month;
+  for (uint64_t i = 0; i < rows; ++i) {
+    uint32_t length = 0;
+    if (!coding::GetFixed32(&input, &length) || length > input.size()) return Invalid(path, "truncated record");
+    std::string_view record = input.substr(0, length);
+    input.remove_prefix(length);
+    ArchivedRow row;
+    std::string_view user, metadata, text;
+    uint64_t chunk_index = 0;
+    int64_t created_at = 0;
+    if (!coding::GetLengthPrefixed(&record, &user) || record.size() < 2 * Uuid::kSize) return Invalid(path, "bad record");
+    row.user_id.assign(user);
+    row.chunk.id = Uuid::FromBytes(record.substr(0, Uuid::kSize));
+    row.chunk.document_id = Uuid::FromBytes(record.substr(Uuid::kSize, Uuid::kSize));
+    record.remove_prefix(2 * Uuid::kSize);
+    if (!coding::GetVarint64(&record, &chunk_index) || !coding::GetVarsint64(&record, &created_at) ||
+        !coding::GetLengthPrefixed(&record, &metadata) || !coding::GetLengthPrefixed(&record, &text) ||
+        !DecodeVector(record, dim, &row.chunk.embedding).ok()) {
+      return Invalid(path, "bad record");
+    }
+    row.chunk.chunk_index = static_cast<int64_t>(chunk_index);
+    row.chunk.created_at = created_at;
+    row.chunk.metadata = std::string(metadata);
+    row.chunk.chunk_text = std::string(text);
+    archive.rows.push_back(std::move(row));
+  }
+  if (!input.empty()) return Invalid(path, "trailing bytes");
+  return archive;
+}
+
+}  // namespace mnemo::vector

@@ -1,0 +1,45 @@
+// Partition archives: a month's chunks exported to one file that can be re-attached later
+// (SPEC §3 "drop or archive partitions older than a retention").
+//
+// File format v1, integers little-endian:
+//   magic "MNEMOARC" | u32 version (1) | u32 dim | u32 month | u64 row_count
+//   row_count records, each: u32 length | record
+//     record: user LP | chunk id 16 | document id 16 | chunk_index varint |
+//             created_at varsint | metadata LP | chunk_text LP | dim float32
+//   u32 CRC-32C of every preceding byte
+// FROZEN: a new layout gets a new version.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+
+namespace mnemo::vector {
+
+struct ArchivedRow {
+  std::string user_id;
+  NewChunk chunk;  // id, document_id, chunk_index, text, embedding, metadata, created_at all set
+};
+
+struct Archive {
+  uint32_t month = 0;
+  std::vector<ArchivedRow> rows;
+};
+
+// Parses "YYYY-MM"; false on anything else.
+bool ParseMonth(std::string_view text, uint32_t* month);
+
+// Writes every stored row of `month` to `path` atomically (temp file, fsync, rename).
+// Returns the number of rows.  Errors: UNAVAILABLE for I/O failures.
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path);
+
+// Reads and verifies an archive written for `dim`-dimensional vectors.  Errors: NOT_FOUND for a
+// missing file; VALIDATION_ERROR for a file that is not an archive, has another dimension, or
+// fails its checksum (the message says which).
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim);
+
+}  // namespace mnemo::vector
