@@ -64,7 +64,6 @@ void HnswIndex::MergeLinks(uint32_t node, int level, std::span<const Candidate> 
   if (merged.empty()) return;
 
   if (count + merged.size() <= capacity) {
-    PublishFence();  // the added nodes' data happens-before readers that find their ids
     for (size_t i = 0; i < merged.size(); ++i) StoreSlot(list + 1 + count + i, merged[i].id);
     StoreSlot(list, count + static_cast<uint32_t>(merged.size()));
     return;
@@ -84,7 +83,6 @@ void HnswIndex::MergeLinks(uint32_t node, int level, std::span<const Candidate> 
   }
   SelectNeighbors(view, merged, capacity, scratch);
   const std::vector<Candidate>& kept = scratch.selected;
-  PublishFence();
   for (size_t i = 0; i < kept.size(); ++i) StoreSlot(list + 1 + i, kept[i].id);
   StoreSlot(list, static_cast<uint32_t>(kept.size()));
 }

@@ -156,8 +156,7 @@ void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from
         rows[n] = view.Vector(id);
         ++n;
       }
-      AcquireFence();
-      kernels::DotGather(query, rows, n, params_.dim, sims);
+        kernels::DotGather(query, rows, n, params_.dim, sims);
       stats->distance_computations += n;
       ++stats->nodes_visited;
       for (size_t j = 0; j < n; ++j) {
@@ -216,7 +215,6 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
       rows[n] = view.Vector(id);
       ++n;
     }
-    AcquireFence();
     ++expanded;
     if (n == 0) continue;
     computed += n;

@@ -18,10 +18,10 @@
 //    new node count with release semantics after the block table covers it; View() acquires it.
 //  * A node's vector, label, level and upper-link storage are written once, by InitNode(), before
 //    its state becomes kNodeReady (release) and before its id is stored in any link list.
-//  * Link lists change only under the owning node's NodeLock.  Readers load counts and ids with
-//    relaxed atomics and then issue an acquire fence (LoadLinks); writers issue a release fence
-//    before storing (PublishFence).  A reader may see a list mid-update (some old ids, some new),
-//    which is harmless: every id it sees names a fully initialised node.
+//  * Link lists change only under the owning node's NodeLock.  Slots are written with release
+//    stores and read with acquire loads (StoreSlot/LoadSlot), without the lock.  A reader may see
+//    a list mid-update (some old ids, some new), which is harmless: every id it sees names a
+//    fully initialised node.
 //  * Ids >= the View()'s limit may appear in lists (nodes allocated after the snapshot); readers
 //    skip them.
 //
@@ -53,16 +53,15 @@ struct NodeMeta {
   uint8_t level = 0;
 };
 
-// Relaxed atomic access to one link slot (count or id).
+// Atomic access to one link slot (count or id).  A store releases and a load acquires, so a
+// reader that sees an id also sees the node data written before the id was stored (on x86 both
+// are plain moves).
 inline uint32_t LoadSlot(const uint32_t* slot) {
-  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(slot)).load(std::memory_order_relaxed);
+  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(slot)).load(std::memory_order_acquire);
 }
 inline void StoreSlot(uint32_t* slot, uint32_t value) {
-  std::atomic_ref<uint32_t>(*slot).store(value, std::memory_order_relaxed);
+  std::atomic_ref<uint32_t>(*slot).store(value, std::memory_order_release);
 }
-// Pairs with PublishFence(): after reading ids from a list, makes the named nodes' data visible.
-inline void AcquireFence() { std::atomic_thread_fence(std::memory_order_acquire); }
-inline void PublishFence() { std::atomic_thread_fence(std::memory_order_release); }
 
 // A spinlock in a node's record word.  Writers hold at most one at a time, briefly.
 class NodeLock {
