@@ -105,6 +105,22 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 uint32_t Engine::dimension() const { return impl_->db->dimension(); }
 Status Engine::Flush() { return impl_->db->Flush(); }
 
+Status Engine::CreateBackup(const std::string& path) {
+  std::error_code ec;
+  if (path.empty() || std::filesystem::exists(path, ec)) {
+    return Status::ValidationError("path", "backup path must name a directory that does not exist yet");
+  }
+  // Graphs first: they then cover no row the checkpoint lacks (rows deleted in between are
+  // filtered out on open; rows added in between are caught up from the checkpoint).
+  MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
+  MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
+  const auto graphs = std::filesystem::path(impl_->db->path()) / "hnsw";
+  std::filesystem::copy(graphs, std::filesystem::path(path) / "hnsw",
+                        std::filesystem::copy_options::recursive, ec);
+  if (ec) return Status::Unavailable("copying graphs into backup " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
 Status Engine::Close() {
   if (impl_->closed) return Status::Ok();
   impl_->closed = true;

@@ -4,6 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
@@ -235,6 +236,13 @@ Status Db::Flush() {
   rocksdb::FlushOptions flush_options;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
   return FromRocks(db_->Flush(flush_options, all), "flush");
+}
+
+Status Db::Checkpoint(const std::string& path) {
+  rocksdb::Checkpoint* raw = nullptr;
+  MNEMO_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(path), "creating checkpoint " + path);
 }
 
 ReadView::ReadView(ReadView&& other) noexcept : db_(other.db_), snapshot_(other.snapshot_) {

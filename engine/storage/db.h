@@ -90,6 +90,8 @@ class Db {
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
   Status Flush();
+  // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist.
+  Status Checkpoint(const std::string& path);
 
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
   rocksdb::DB* raw() const { return db_.get(); }

@@ -492,3 +492,36 @@ TEST_F(PartitionAdminTest, BadArchivesAndMonthsAreRejected) {
 
 }  // namespace
 }  // namespace mnemo
+
+namespace mnemo {
+namespace {
+
+TEST_F(VectorTest, BackupIsAConsistentOpenableCopy) {
+  const Conversation c = MakeConversation("alice", "backed up");
+  Append("alice", c.id, "user", "hello", 3);
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 50);
+  const std::string backup = dir_.Sub("backup");
+  ASSERT_TRUE(engine_->CreateBackup(backup).ok());
+  EXPECT_STATUS(engine_->CreateBackup(backup), StatusCode::kValidationError, "path");
+  // Writes after the backup are not in it.
+  Append("alice", c.id, "user", "after backup", 1);
+
+  EngineOptions options;
+  options.data_dir = backup;
+  auto restored = Engine::Open(options);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ((*restored)->dimension(), kDim);
+  const Conversation copy = Unwrap((*restored)->GetConversation("alice", c.id));
+  EXPECT_EQ(copy.message_count, 1);
+  EXPECT_EQ(copy.total_tokens, 3);
+  SearchRequest request;
+  request.query = vectors[17];
+  request.top_k = 1;
+  const SearchResponse found = Unwrap((*restored)->Search("alice", request));
+  ASSERT_EQ(found.hits.size(), 1u);
+  EXPECT_EQ(found.hits[0].chunk_index, 17);
+}
+
+}  // namespace
+}  // namespace mnemo

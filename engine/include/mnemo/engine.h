@@ -110,6 +110,12 @@ class Engine {
   // is the failing op's, with its message prefixed by "op N: ".
   Result<BatchResult> ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops);
 
+  // Writes a consistent copy of the data directory to `path`, which must not exist yet: a RocksDB
+  // checkpoint (hard links where the filesystem allows) plus the partitions' saved graphs.
+  // Restoring is opening that directory (or copying it into place).  Safe while serving.
+  // Errors: VALIDATION_ERROR when `path` exists; UNAVAILABLE for I/O failures.
+  Status CreateBackup(const std::string& path);
+
   // Flushes memtables to disk (faster next open; not needed for durability).
   Status Flush();
   // Stops background work, saves the graphs and flushes.  Called by the destructor when not

@@ -156,7 +156,7 @@ void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from
         rows[n] = view.Vector(id);
         ++n;
       }
-        kernels::DotGather(query, rows, n, params_.dim, sims);
+      kernels::DotGather(query, rows, n, params_.dim, sims);
       stats->distance_computations += n;
       ++stats->nodes_visited;
       for (size_t j = 0; j < n; ++j) {
@@ -192,7 +192,8 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
   // expansions, and whose best candidate fails it too, gives up: nothing near the query passes.
   // (Stopping at once would strand walks that start below the threshold and climb towards it.)
   const uint64_t patience = std::max<size_t>(ef / 4, 1);
-  bool passed = !results.empty() && results.front().dist <= max_dist;
+  bool passed = std::any_of(results.begin(), results.end(),
+                            [max_dist](const Candidate& c) { return c.dist <= max_dist; });
   uint64_t expanded = 0;
   uint64_t computed = 0;
   while (!candidates.empty()) {
@@ -218,6 +219,9 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
     ++expanded;
     if (n == 0) continue;
     computed += n;
+    // The best remaining candidate is likely the next one expanded: fetch its links while this
+    // batch is computed.
+    if (!candidates.empty()) view.PrefetchLinks(candidates.front().id, level);
     kernels::DotGather(query, rows, n, dim, sims);
 
     for (size_t j = 0; j < n; ++j) {

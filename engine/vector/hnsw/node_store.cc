@@ -124,6 +124,7 @@ NodeView NodeStore::View() const {
   view.stride_ = stride_;
   view.vector_offset_ = vector_offset_;
   view.upper_list_size_ = 1 + static_cast<size_t>(m_);
+  view.links_bytes_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m_));
   return view;
 }
 

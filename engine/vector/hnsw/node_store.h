@@ -101,7 +101,12 @@ class NodeView {
     if (level == 0) return reinterpret_cast<uint32_t*>(Record(id) + sizeof(uint32_t));
     return Meta(id).upper.get() + static_cast<size_t>(level - 1) * upper_list_size_;
   }
-  void PrefetchRecord(uint32_t id) const { __builtin_prefetch(Record(id)); }
+  // Starts loading the link list of `id` on `level` into the cache.
+  void PrefetchLinks(uint32_t id, int level) const {
+    if (level > 0) return;  // upper levels are small and searched rarely
+    const std::byte* record = Record(id);
+    for (size_t offset = 0; offset < links_bytes_; offset += 64) __builtin_prefetch(record + offset);
+  }
 
  private:
   friend class NodeStore;
@@ -112,6 +117,7 @@ class NodeView {
   size_t stride_ = 0;
   size_t vector_offset_ = 0;
   size_t upper_list_size_ = 0;
+  size_t links_bytes_ = 0;  // lock word, count and level-0 links
 };
 
 class NodeStore {
