@@ -105,6 +105,75 @@ TEST_F(ReopenTest, AcknowledgedWritesSurviveACrash) {
   EXPECT_EQ(after.total_tokens, 50);
 }
 
+TEST_F(ReopenTest, AcknowledgedChunksAreSearchableAfterACrash) {
+  constexpr uint32_t kDim = 16;
+  EngineOptions options;
+  options.data_dir = dir_.Sub("vectors");
+  options.dimension = kDim;
+  // A first life with a saved graph, so the crash leaves graph and storage out of step.
+  Uuid document_id;
+  {
+    auto engine = Unwrap(Engine::Open(options));
+    NewDocument doc;
+    doc.filename = "crash.md";
+    doc.file_type = "md";
+    document_id = Unwrap(engine->CreateDocument("alice", doc)).id;
+    std::vector<NewChunk> chunks;
+    for (int i = 0; i < 100; ++i) {
+      NewChunk chunk;
+      chunk.document_id = document_id;
+      chunk.chunk_index = i;
+      chunk.chunk_text = "before";
+      chunk.embedding.assign(kDim, 0.01f);
+      chunk.embedding[i % kDim] = 1.0f + static_cast<float>(i) / 100.0f;
+      chunks.push_back(std::move(chunk));
+    }
+    Unwrap(engine->AddChunks("alice", chunks));
+    engine->WaitForIndexing();
+  }
+  const auto vector_for = [&](int i) {
+    std::vector<float> v(kDim, -0.5f);
+    v[i % kDim] = 3.0f;
+    v[(i / kDim) % kDim] += 2.0f;
+    v[(i * 7) % kDim] -= 1.0f;
+    return v;
+  };
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto engine = Engine::Open(options);
+    if (!engine.ok()) ::_exit(2);
+    for (int i = 0; i < 60; ++i) {
+      NewChunk chunk;
+      chunk.document_id = document_id;
+      chunk.chunk_index = 1000 + i;
+      chunk.chunk_text = "after " + std::to_string(i);
+      chunk.embedding = vector_for(i);
+      if (!(*engine)->AddChunks("alice", {chunk}).ok()) ::_exit(3);
+    }
+    ::_exit(0);  // no Close(): graphs unsaved, memtables unflushed
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status));
+  ASSERT_EQ(WEXITSTATUS(wait_status), 0);
+
+  auto engine = Unwrap(Engine::Open(options));
+  EXPECT_EQ(Unwrap(engine->GetDocument("alice", document_id)).total_chunks, 160);
+  int64_t rows = 0;
+  for (const auto& partition : engine->ListPartitions()) rows += partition.rows;
+  EXPECT_EQ(rows, 160);
+  for (int i = 0; i < 60; ++i) {
+    SearchRequest request;
+    request.query = vector_for(i);
+    request.top_k = 1;
+    const SearchResponse response = Unwrap(engine->Search("alice", request));
+    ASSERT_EQ(response.hits.size(), 1u);
+    EXPECT_EQ(response.hits[0].chunk_index, 1000 + i);
+    EXPECT_NEAR(response.hits[0].similarity, 1.0f, 1e-4) << i;
+  }
+}
+
 TEST_F(ReopenTest, DimensionMismatchOnReopenIsRefused) {
   engine_.reset();
   EngineOptions options;
