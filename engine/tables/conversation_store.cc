@@ -5,6 +5,7 @@
 
 #include "common/utf8.h"
 #include "storage/key_codec.h"
+#include "tables/counts.h"
 #include "tables/index_pager.h"
 #include "tables/message_store.h"
 #include "tables/validation.h"
@@ -43,21 +44,6 @@ void ApplyFields(const NewConversation& input, Conversation* c) {
   c->model = input.model.value_or(kDefaultModel);
   c->system_prompt = input.system_prompt;
   c->metadata = input.metadata.value_or(kEmptyObject);
-}
-
-Result<Counts> LoadCounts(const storage::WriteTxn& txn, const std::string& key) {
-  Counts counts;
-  std::string value;
-  Status status = txn.Get(Cf::kIndex, key, &value);
-  if (status.IsNotFound()) return counts;
-  MNEMO_RETURN_IF_ERROR(status);
-  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
-  return counts;
-}
-
-void Tally(Counts* counts, const Conversation& c, int64_t sign) {
-  counts->total += sign;
-  (c.is_deleted ? counts->deleted : counts->active) += sign;
 }
 
 }  // namespace
@@ -289,12 +275,8 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   ConversationPage result;
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
   result.next_cursor = std::move(page.next_cursor);
-  std::string counts_value;
-  Counts counts;
-  Status status = view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id),
-                           &counts_value);
-  if (status.ok()) MNEMO_RETURN_IF_ERROR(DecodeCounts(counts_value, &counts));
-  if (!status.ok() && !status.IsNotFound()) return status;
+  MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
   result.total = options.include_deleted ? counts.total : counts.active;
   return result;
 }
@@ -326,18 +308,11 @@ Result<UserStats> ConversationStore::Stats(std::string_view user_id) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   storage::ReadView view = db_.Snapshot();
   UserStats stats;
-  std::string value;
-  Status status =
-      view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id), &value);
-  if (status.ok()) {
-    Counts counts;
-    MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
-    stats.total = counts.total;
-    stats.active = counts.active;
-    stats.deleted = counts.deleted;
-  } else if (!status.IsNotFound()) {
-    return status;
-  }
+  MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+  stats.total = counts.total;
+  stats.active = counts.active;
+  stats.deleted = counts.deleted;
   storage::ScanRange newest;
   newest.prefix = keys::UserScopePrefix(IndexTag::kConversationByUpdated, user_id, Scope::kAll);
   MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kIndex, newest, [&](std::string_view key, std::string_view) {

@@ -3,6 +3,7 @@
 #include "common/utf8.h"
 #include "storage/key_codec.h"
 #include "tables/conversation_store.h"
+#include "tables/counts.h"
 #include "tables/index_pager.h"
 #include "tables/row_codec.h"
 #include "tables/validation.h"
@@ -21,21 +22,6 @@ Status ValidateNew(const NewDocument& input) {
   MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
   if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
   return Status::Ok();
-}
-
-Result<Counts> LoadCounts(const storage::WriteTxn& txn, const std::string& key) {
-  Counts counts;
-  std::string value;
-  Status status = txn.Get(Cf::kIndex, key, &value);
-  if (status.IsNotFound()) return counts;
-  MNEMO_RETURN_IF_ERROR(status);
-  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
-  return counts;
-}
-
-void Tally(Counts* counts, const Document& d, int64_t sign) {
-  counts->total += sign;
-  (d.is_deleted ? counts->deleted : counts->active) += sign;
 }
 
 Result<Document> DecodeFound(std::string_view value, const Uuid& id, std::string_view user_id,
@@ -75,15 +61,21 @@ void DocumentStore::StageIndexes(storage::WriteTxn& txn, const Document& d, bool
 
 Status DocumentStore::Save(storage::WriteTxn& txn, const Document* old,
                            const Document& document) const {
-  const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, document.user_id);
-  MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
-  if (old != nullptr) {
-    StageIndexes(txn, *old, /*add=*/false);
-    Tally(&counts, *old, -1);
+  // Index entries and counts depend only on these fields; a chunk write that bumps
+  // total_chunks rewrites the row alone.
+  const bool listing_changes = old == nullptr || old->is_deleted != document.is_deleted ||
+                               old->filename != document.filename || old->created_at != document.created_at;
+  if (listing_changes) {
+    const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, document.user_id);
+    MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
+    if (old != nullptr) {
+      StageIndexes(txn, *old, /*add=*/false);
+      Tally(&counts, *old, -1);
+    }
+    StageIndexes(txn, document, /*add=*/true);
+    Tally(&counts, document, +1);
+    txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   }
-  StageIndexes(txn, document, /*add=*/true);
-  Tally(&counts, document, +1);
-  txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Put(Cf::kDocuments, keys::DocumentKey(document.id), EncodeDocument(document));
   return Status::Ok();
 }
@@ -201,11 +193,8 @@ Result<DocumentPage> DocumentStore::List(std::string_view user_id,
   storage::ReadView view = db_.Snapshot();
   MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, MakeRequest(user_id, options)));
   MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
-  std::string value;
-  Counts counts;
-  Status status = view.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id), &value);
-  if (status.ok()) MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
-  if (!status.ok() && !status.IsNotFound()) return status;
+  MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
   result.total = options.include_deleted ? counts.total : counts.active;
   return result;
 }
@@ -228,13 +217,9 @@ Result<DocumentPage> DocumentStore::SearchByFilename(std::string_view user_id,
 
 Result<DocumentCounts> DocumentStore::Count(std::string_view user_id) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
-  std::string value;
-  Status status = db_.Get(Cf::kIndex, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id), &value);
+  MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                         ReadCounts(db_.Snapshot(), keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
   DocumentCounts result;
-  if (status.IsNotFound()) return result;
-  MNEMO_RETURN_IF_ERROR(status);
-  Counts counts;
-  MNEMO_RETURN_IF_ERROR(DecodeCounts(value, &counts));
   result.total = counts.total;
   result.active = counts.active;
   result.deleted = counts.deleted;
