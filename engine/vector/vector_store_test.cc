@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "testing/engine_fixture.h"
 
@@ -521,6 +522,31 @@ TEST_F(VectorTest, BackupIsAConsistentOpenableCopy) {
   const SearchResponse found = Unwrap((*restored)->Search("alice", request));
   ASSERT_EQ(found.hits.size(), 1u);
   EXPECT_EQ(found.hits[0].chunk_index, 17);
+}
+
+}  // namespace
+}  // namespace mnemo
+
+namespace mnemo {
+namespace {
+
+TEST_F(VectorTest, TombstonesAboveTheThresholdAreCompactedInTheBackground) {
+  const Document keep = Doc("alice");
+  const Document drop = Doc("alice");
+  const auto kept = AddRandom("alice", keep.id, 120);
+  AddRandom("alice", drop.id, 80);
+  engine_->WaitForIndexing();
+  ASSERT_TRUE(engine_->HardDeleteDocument("alice", drop.id).ok());  // 40% of the graph
+  ASSERT_EQ(engine_->ListPartitions()[0].deleted_in_index, 80);
+  // The idle indexer rebuilds the graph; poll for it, bounded in time.
+  int64_t deleted = -1;
+  for (int attempt = 0; attempt < 100 && deleted != 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    deleted = engine_->ListPartitions()[0].deleted_in_index;
+  }
+  EXPECT_EQ(deleted, 0);
+  EXPECT_EQ(engine_->ListPartitions()[0].rows, 120);
+  for (int i = 0; i < 120; i += 13) EXPECT_EQ(Search("alice", kept[i], 1).hits[0].chunk_index, i);
 }
 
 }  // namespace
