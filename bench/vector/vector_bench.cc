@@ -3,26 +3,25 @@
 // (plus FAISS's exact scan), and mnemo's filtered search at three owner selectivities.
 //
 // Usage: mnemo_vector_bench [--n 100000] [--d 1536] [--queries 1000] [--ef 10,20,40,80,160,320]
-//                           [--M 16] [--efc 64] [--threads 1] [--k 10] [--seed 42]
+//                           [--M 16] [--efc 64] [--threads 1] [--k 10] [--seed 42] [--rounds 3]
 //                           [--systems mnemo,hnswlib,faiss] [--no-filtered]
+//
+// Search QPS is the best of `rounds` rounds; within a round the systems run back to back at each
+// ef, so background load on a shared machine hits them alike.
 #include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
+#include "bench_systems.h"
 #include "dataset.h"
 #include "faiss_peer.h"
 #include "hnswlib_peer.h"
@@ -44,6 +43,7 @@ struct Config {
   size_t k = 10;
   uint64_t seed = 42;
   std::vector<std::string> systems{"mnemo", "hnswlib", "faiss"};
+  size_t rounds = 3;
   bool filtered = true;
 };
 
@@ -75,6 +75,7 @@ bool ParseArgs(int argc, char** argv, Config* config) {
       else if (arg == "--threads") config->threads = std::max<size_t>(1, std::stoull(value));
       else if (arg == "--k") config->k = std::stoull(value);
       else if (arg == "--seed") config->seed = std::stoull(value);
+      else if (arg == "--rounds") config->rounds = std::max<size_t>(1, std::stoull(value));
       else if (arg == "--systems") config->systems = Split(value);
       else if (arg == "--no-filtered") config->filtered = false;
       else if (arg == "--ef") {
@@ -96,10 +97,6 @@ bool Enabled(const Config& config, const std::string& system) {
   return std::find(config.systems.begin(), config.systems.end(), system) != config.systems.end();
 }
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 size_t ResidentBytes() {
   malloc_trim(0);
   std::ifstream statm("/proc/self/statm");
@@ -117,27 +114,16 @@ std::string CpuName() {
   return "unknown";
 }
 
-// Runs fn(i) for i in [0, n) on `threads` threads (the calling thread included).
-void ParallelFor(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& thread : pool) thread.join();
-}
-
 // Exact top-k labels per query (row-major nq * k), optionally among `subset` rows only.
 std::vector<int64_t> GroundTruth(const Dataset& data, size_t k, size_t threads,
-                                 const std::vector<uint64_t>* subset = nullptr) {
+                                 const std::vector<uint64_t>* subset = nullptr,
+                                 std::vector<float>* sims = nullptr) {
   FaissFlatPeer flat(data.dim);
   std::vector<int64_t> labels;
   SetFaissThreads(static_cast<int>(threads));
   if (subset == nullptr) {
     flat.Add(data.size(), data.base.data());
-    flat.Search(data.query_count(), data.queries.data(), k, &labels);
+    flat.Search(data.query_count(), data.queries.data(), k, &labels, sims);
     return labels;
   }
   std::vector<float> rows(subset->size() * data.dim);
@@ -152,26 +138,31 @@ std::vector<int64_t> GroundTruth(const Dataset& data, size_t k, size_t threads,
   return labels;
 }
 
-// Recall@k of one answer against row q of the truth (missing truth entries are -1).
-double RecallOf(const std::vector<uint64_t>& got, const std::vector<int64_t>& truth, size_t q,
-                size_t k) {
-  size_t wanted = 0;
-  size_t found = 0;
-  for (size_t i = 0; i < k; ++i) {
-    const int64_t label = truth[q * k + i];
-    if (label < 0) continue;
-    ++wanted;
-    found += std::find(got.begin(), got.end(), static_cast<uint64_t>(label)) != got.end() ? 1 : 0;
+// How hard the data is: similarity of queries to their 1st and k-th true neighbour, and of
+// random pairs of rows.
+void PrintDataStats(const Dataset& data, const std::vector<float>& truth_sims, size_t k) {
+  double first = 0;
+  double kth = 0;
+  const size_t nq = data.query_count();
+  for (size_t q = 0; q < nq; ++q) {
+    first += truth_sims[q * k];
+    kth += truth_sims[q * k + k - 1];
   }
-  return wanted == 0 ? 1.0 : static_cast<double>(found) / static_cast<double>(wanted);
+  double random_pairs = 0;
+  const size_t pairs = 10000;
+  uint64_t state = 12345;
+  for (size_t i = 0; i < pairs; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t a = (state >> 33) % data.size();
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t b = (state >> 33) % data.size();
+    random_pairs += kernels::Dot(data.Row(a).data(), data.Row(b).data(), data.dim);
+  }
+  std::printf("- data difficulty: mean cosine of query to 1st neighbour %.3f, to %zu-th %.3f; "
+              "random pairs %.3f\n\n",
+              first / static_cast<double>(nq), k, kth / static_cast<double>(nq),
+              random_pairs / static_cast<double>(pairs));
 }
-
-struct SearchPoint {
-  size_t ef = 0;
-  double recall = 0;
-  double qps = 0;
-  double distances = 0;  // per query, when known
-};
 
 struct SystemReport {
   std::string name;
@@ -179,7 +170,7 @@ struct SystemReport {
   double build_seconds_threads = 0;
   double self_bytes_per_vector = 0;
   double rss_bytes_per_vector = 0;
-  std::vector<SearchPoint> points;
+  std::vector<SearchPoint> points;  // best round per ef
 };
 
 // QPS at the given recall, interpolating log(QPS) linearly in recall between bracketing points;
@@ -194,139 +185,6 @@ double QpsAtRecall(const std::vector<SearchPoint>& points, double target) {
     return std::exp(std::log(lo.qps) + t * (std::log(hi.qps) - std::log(lo.qps)));
   }
   return 0;
-}
-
-SystemReport RunMnemo(const Config& config, const Dataset& data, const std::vector<int64_t>& truth,
-                      std::unique_ptr<hnsw::HnswIndex>* keep) {
-  SystemReport report;
-  report.name = "mnemo";
-  hnsw::HnswParams params;
-  params.dim = static_cast<uint32_t>(data.dim);
-  params.m = static_cast<uint32_t>(config.m);
-  params.ef_construction = static_cast<uint32_t>(config.efc);
-  params.seed = config.seed;
-  auto build = [&](size_t threads) {
-    auto index = std::move(hnsw::HnswIndex::Create(params)).value();
-    index->Reserve(data.size());
-    const double start = Now();
-    ParallelFor(data.size(), threads, [&](size_t i) {
-      const Status status = index->Add(i, data.Row(i));
-      if (!status.ok()) std::fprintf(stderr, "add failed: %s\n", status.ToString().c_str());
-    });
-    return std::make_pair(std::move(index), Now() - start);
-  };
-  if (config.threads > 1) report.build_seconds_threads = build(config.threads).second;
-  const size_t rss_before = ResidentBytes();
-  auto [index, seconds] = build(1);
-  report.build_seconds = seconds;
-  report.rss_bytes_per_vector =
-      static_cast<double>(ResidentBytes() - rss_before) / static_cast<double>(data.size());
-  report.self_bytes_per_vector =
-      static_cast<double>(index->memory_bytes()) / static_cast<double>(data.size());
-
-  hnsw::SearchOptions options;
-  options.k = config.k;
-  hnsw::SearchResult result;
-  std::vector<uint64_t> got;
-  for (size_t ef : config.efs) {
-    options.ef = ef;
-    SearchPoint point;
-    point.ef = ef;
-    double recall = 0;
-    uint64_t distances = 0;
-    const double start = Now();
-    for (size_t q = 0; q < data.query_count(); ++q) {
-      (void)index->Search(data.Query(q), options, &result);
-      distances += result.stats.distance_computations;
-      got.clear();
-      for (const hnsw::SearchHit& hit : result.hits) got.push_back(hit.label);
-      recall += RecallOf(got, truth, q, config.k);
-    }
-    const double elapsed = Now() - start;
-    point.qps = static_cast<double>(data.query_count()) / elapsed;
-    point.recall = recall / static_cast<double>(data.query_count());
-    point.distances = static_cast<double>(distances) / static_cast<double>(data.query_count());
-    report.points.push_back(point);
-  }
-  *keep = std::move(index);
-  return report;
-}
-
-SystemReport RunHnswlib(const Config& config, const Dataset& data,
-                        const std::vector<int64_t>& truth) {
-  SystemReport report;
-  report.name = std::string("hnswlib (") + HnswlibPeer::SimdName() + ")";
-  auto build = [&](size_t threads) {
-    auto index = std::make_unique<HnswlibPeer>(data.dim, data.size(), config.m, config.efc,
-                                               config.seed);
-    const double start = Now();
-    ParallelFor(data.size(), threads, [&](size_t i) { index->Add(data.Row(i).data(), i); });
-    return std::make_pair(std::move(index), Now() - start);
-  };
-  if (config.threads > 1) report.build_seconds_threads = build(config.threads).second;
-  const size_t rss_before = ResidentBytes();
-  auto [index, seconds] = build(1);
-  report.build_seconds = seconds;
-  report.rss_bytes_per_vector =
-      static_cast<double>(ResidentBytes() - rss_before) / static_cast<double>(data.size());
-  report.self_bytes_per_vector =
-      static_cast<double>(index->memory_bytes()) / static_cast<double>(data.size());
-  std::vector<uint64_t> got;
-  for (size_t ef : config.efs) {
-    index->SetEf(ef);
-    SearchPoint point;
-    point.ef = ef;
-    double recall = 0;
-    const double start = Now();
-    for (size_t q = 0; q < data.query_count(); ++q) {
-      index->Search(data.Query(q).data(), config.k, &got);
-      recall += RecallOf(got, truth, q, config.k);
-    }
-    point.qps = static_cast<double>(data.query_count()) / (Now() - start);
-    point.recall = recall / static_cast<double>(data.query_count());
-    report.points.push_back(point);
-  }
-  return report;
-}
-
-SystemReport RunFaiss(const Config& config, const Dataset& data,
-                      const std::vector<int64_t>& truth) {
-  SystemReport report;
-  report.name = "FAISS HNSWFlat";
-  auto build = [&](size_t threads) {
-    SetFaissThreads(static_cast<int>(threads));
-    auto index = std::make_unique<FaissHnswPeer>(data.dim, config.m, config.efc);
-    const double start = Now();
-    index->Add(data.size(), data.base.data());
-    return std::make_pair(std::move(index), Now() - start);
-  };
-  if (config.threads > 1) report.build_seconds_threads = build(config.threads).second;
-  const size_t rss_before = ResidentBytes();
-  auto [index, seconds] = build(1);
-  report.build_seconds = seconds;
-  report.rss_bytes_per_vector =
-      static_cast<double>(ResidentBytes() - rss_before) / static_cast<double>(data.size());
-  report.self_bytes_per_vector =
-      static_cast<double>(index->memory_bytes()) / static_cast<double>(data.size());
-  SetFaissThreads(1);
-  std::vector<int64_t> labels;
-  std::vector<uint64_t> got;
-  for (size_t ef : config.efs) {
-    SearchPoint point;
-    point.ef = ef;
-    const double start = Now();
-    index->Search(data.query_count(), data.queries.data(), config.k, ef, &labels);
-    point.qps = static_cast<double>(data.query_count()) / (Now() - start);
-    double recall = 0;
-    for (size_t q = 0; q < data.query_count(); ++q) {
-      got.assign(labels.begin() + static_cast<std::ptrdiff_t>(q * config.k),
-                 labels.begin() + static_cast<std::ptrdiff_t>((q + 1) * config.k));
-      recall += RecallOf(got, truth, q, config.k);
-    }
-    point.recall = recall / static_cast<double>(data.query_count());
-    report.points.push_back(point);
-  }
-  return report;
 }
 
 double FlatQps(const Dataset& data, size_t k) {
@@ -358,7 +216,11 @@ void PrintFiltered(const Config& config, const Dataset& data, const hnsw::HnswIn
     const std::vector<int64_t> truth = GroundTruth(data, config.k, config.threads, &allowed);
     hnsw::LabelSetFilter filter(allowed);
     for (hnsw::SearchStrategy strategy : {hnsw::SearchStrategy::kAuto, hnsw::SearchStrategy::kGraph}) {
+      // A forced walk under a selective filter visits about ef / selectivity nodes: keep it to the
+      // small beams, and skip it where it would be a slower full scan.
+      if (strategy == hnsw::SearchStrategy::kGraph && fraction < 0.01) continue;
       for (size_t ef : config.efs) {
+        if (strategy == hnsw::SearchStrategy::kGraph && ef > 80) break;
         hnsw::SearchOptions options;
         options.k = config.k;
         options.ef = ef;
@@ -391,6 +253,107 @@ void PrintFiltered(const Config& config, const Dataset& data, const hnsw::HnswIn
   }
 }
 
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  std::string five;
+  in >> one >> five;
+  return one + " (1 min), " + five + " (5 min)";
+}
+
+// Builds with `threads` threads (timed, then dropped) and single-threaded (timed, kept; memory
+// measured).
+void BuildAndMeasure(BenchSystem& system, const Dataset& data, size_t threads,
+                     SystemReport* report) {
+  if (threads > 1) {
+    const double start = Now();
+    system.Build(data, threads);
+    report->build_seconds_threads = Now() - start;
+    system.Drop();
+  }
+  const size_t rss_before = ResidentBytes();
+  const double start = Now();
+  system.Build(data, 1);
+  report->build_seconds = Now() - start;
+  const double n = static_cast<double>(data.size());
+  report->rss_bytes_per_vector = static_cast<double>(ResidentBytes() - rss_before) / n;
+  report->self_bytes_per_vector = static_cast<double>(system.memory_bytes()) / n;
+  std::fprintf(stderr, "%s built: %.1fs\n", system.name().c_str(), report->build_seconds);
+}
+
+void PrintBuildTable(const Config& config, const Dataset& data,
+                     const std::vector<SystemReport>& reports) {
+  std::printf("### Build\n\n| system | build, 1 thread (s) | inserts/s, 1 thread | build, %zu "
+              "threads (s) | memory/vector, self-reported (B) | memory/vector, RSS delta (B) |\n"
+              "|---|---|---|---|---|---|\n",
+              config.threads);
+  for (const SystemReport& r : reports) {
+    char threaded[32] = "-";
+    if (config.threads > 1) std::snprintf(threaded, sizeof(threaded), "%.1f", r.build_seconds_threads);
+    std::printf("| %s | %.1f | %.0f | %s | %.0f | %.0f |\n", r.name.c_str(), r.build_seconds,
+                static_cast<double>(data.size()) / r.build_seconds, threaded,
+                r.self_bytes_per_vector, r.rss_bytes_per_vector);
+  }
+  std::printf("\nRaw vectors alone take %zu B each.\n", config.dim * sizeof(float));
+}
+
+void PrintSearchTable(const Config& config, const std::vector<SystemReport>& reports,
+                      double flat_qps) {
+  const bool with_distances = !reports.empty() && reports[0].name == "mnemo";
+  std::printf("\n### Search, single thread (recall@%zu against FAISS IndexFlatIP; QPS best of %zu "
+              "interleaved rounds)\n\n| ef |",
+              config.k, config.rounds);
+  for (const SystemReport& r : reports) {
+    std::printf(" %s recall | %s QPS |", r.name.c_str(), r.name.c_str());
+  }
+  if (with_distances) std::printf(" mnemo similarities/query |");
+  std::printf("\n|---|");
+  for (size_t i = 0; i < reports.size(); ++i) std::printf("---|---|");
+  if (with_distances) std::printf("---|");
+  std::printf("\n");
+  for (size_t e = 0; e < config.efs.size(); ++e) {
+    std::printf("| %zu |", config.efs[e]);
+    for (const SystemReport& r : reports) {
+      std::printf(" %.4f | %.0f |", r.points[e].recall, r.points[e].qps);
+    }
+    if (with_distances) std::printf(" %.0f |", reports[0].points[e].distances);
+    std::printf("\n");
+  }
+  if (flat_qps > 0) {
+    std::printf("\nFAISS IndexFlatIP (exact scan, one query per call): recall 1.0000, %.1f QPS\n",
+                flat_qps);
+  }
+
+  std::printf("\n### At recall@%zu = 0.95 (log-linear interpolation between ef points)\n\n"
+              "| system | QPS |\n|---|---|\n",
+              config.k);
+  double mnemo_qps = 0;
+  double hnswlib_qps = 0;
+  double mnemo_build = 0;
+  double hnswlib_build = 0;
+  for (const SystemReport& r : reports) {
+    const double qps = QpsAtRecall(r.points, 0.95);
+    if (qps > 0) {
+      std::printf("| %s | %.0f |\n", r.name.c_str(), qps);
+    } else {
+      std::printf("| %s | not reached |\n", r.name.c_str());
+    }
+    if (r.name == "mnemo") {
+      mnemo_qps = qps;
+      mnemo_build = r.build_seconds;
+    } else if (r.name.rfind("hnswlib", 0) == 0) {
+      hnswlib_qps = qps;
+      hnswlib_build = r.build_seconds;
+    }
+  }
+  if (mnemo_qps > 0 && hnswlib_qps > 0) {
+    std::printf("\nTargets: QPS mnemo/hnswlib at recall 0.95 = %.2fx (target >= 1.2x: %s); "
+                "single-thread build throughput mnemo/hnswlib = %.2fx (target >= 1.0x: %s)\n",
+                mnemo_qps / hnswlib_qps, mnemo_qps >= 1.2 * hnswlib_qps ? "met" : "NOT met",
+                hnswlib_build / mnemo_build, mnemo_build <= hnswlib_build ? "met" : "NOT met");
+  }
+}
+
 int Main(int argc, char** argv) {
   Config config;
   if (!ParseArgs(argc, argv, &config)) return 2;
@@ -400,14 +363,14 @@ int Main(int argc, char** argv) {
               config.n, config.dim, config.queries, static_cast<unsigned long long>(config.seed));
   std::printf("- HNSW: M=%zu efConstruction=%zu, k=%zu; build threads: 1 and %zu\n", config.m,
               config.efc, config.k, config.threads);
-  std::printf("- CPU: %s, %u hardware threads\n", CpuName().c_str(),
-              std::thread::hardware_concurrency());
+  std::printf("- CPU: %s, %u hardware threads; load average at start: %s\n", CpuName().c_str(),
+              std::thread::hardware_concurrency(), LoadAverage().c_str());
   std::printf("- SIMD: mnemo kernels dispatch at run time -> %s; hnswlib wrapper compiled with "
               "-march=native -> %s; FAISS is Debian's libfaiss.a (built for baseline x86-64)\n",
               std::string(kernels::SimdLevelName(kernels::ActiveSimdLevel())).c_str(),
               HnswlibPeer::SimdName());
   std::printf("- searches are single-threaded, one query at a time (FAISS: one batched call "
-              "with 1 OpenMP thread)\n\n");
+              "with 1 OpenMP thread)\n");
   std::fflush(stdout);
 
   DatasetOptions dataset_options;
@@ -419,82 +382,49 @@ int Main(int argc, char** argv) {
   const Dataset data = GenerateDataset(dataset_options);
   std::fprintf(stderr, "dataset: %.1fs\n", Now() - start);
   start = Now();
-  const std::vector<int64_t> truth =
-      GroundTruth(data, config.k, std::max<size_t>(config.threads, std::thread::hardware_concurrency()));
+  std::vector<float> truth_sims;
+  const std::vector<int64_t> truth = GroundTruth(
+      data, config.k, std::max<size_t>(config.threads, std::thread::hardware_concurrency()),
+      nullptr, &truth_sims);
   std::fprintf(stderr, "ground truth: %.1fs\n", Now() - start);
+  PrintDataStats(data, truth_sims, config.k);
 
-  std::vector<SystemReport> reports;
-  std::unique_ptr<hnsw::HnswIndex> mnemo_index;
+  BuildParams build_params;
+  build_params.m = config.m;
+  build_params.ef_construction = config.efc;
+  build_params.seed = config.seed;
+  std::vector<std::unique_ptr<BenchSystem>> systems;
+  MnemoSystem* mnemo = nullptr;
   if (Enabled(config, "mnemo")) {
-    reports.push_back(RunMnemo(config, data, truth, &mnemo_index));
-    std::fprintf(stderr, "mnemo done\n");
+    auto system = std::make_unique<MnemoSystem>(build_params);
+    mnemo = system.get();
+    systems.push_back(std::move(system));
   }
-  if (Enabled(config, "hnswlib")) {
-    reports.push_back(RunHnswlib(config, data, truth));
-    std::fprintf(stderr, "hnswlib done\n");
+  if (Enabled(config, "hnswlib")) systems.push_back(MakeHnswlibSystem(build_params));
+  if (Enabled(config, "faiss")) systems.push_back(MakeFaissHnswSystem(build_params));
+
+  std::vector<SystemReport> reports(systems.size());
+  for (size_t s = 0; s < systems.size(); ++s) {
+    reports[s].name = systems[s]->name();
+    BuildAndMeasure(*systems[s], data, config.threads, &reports[s]);
+    reports[s].points.resize(config.efs.size());
   }
-  if (Enabled(config, "faiss")) {
-    reports.push_back(RunFaiss(config, data, truth));
-    std::fprintf(stderr, "faiss done\n");
+  for (size_t round = 0; round < config.rounds; ++round) {
+    for (size_t e = 0; e < config.efs.size(); ++e) {
+      for (size_t s = 0; s < systems.size(); ++s) {
+        const SearchPoint point = systems[s]->Search(data, config.efs[e], config.k, truth);
+        SearchPoint& best = reports[s].points[e];
+        if (point.qps > best.qps) best = point;
+      }
+    }
+    std::fprintf(stderr, "search round %zu done\n", round + 1);
   }
   const double flat_qps = Enabled(config, "faiss") ? FlatQps(data, config.k) : 0;
 
-  std::printf("### Build\n\n| system | build, 1 thread (s) | inserts/s, 1 thread | build, %zu "
-              "threads (s) | memory/vector, self-reported (B) | memory/vector, RSS delta (B) |\n"
-              "|---|---|---|---|---|---|\n",
-              config.threads);
-  for (const SystemReport& r : reports) {
-    std::printf("| %s | %.1f | %.0f | %s | %.0f | %.0f |\n", r.name.c_str(), r.build_seconds,
-                static_cast<double>(data.size()) / r.build_seconds,
-                config.threads > 1 ? std::to_string(r.build_seconds_threads).substr(0, 6).c_str()
-                                   : "-",
-                r.self_bytes_per_vector, r.rss_bytes_per_vector);
-  }
-  std::printf("\nRaw vectors alone take %zu B each.\n", config.dim * sizeof(float));
-
-  std::printf("\n### Search, single thread (recall@%zu against FAISS IndexFlatIP)\n\n| ef |",
-              config.k);
-  for (const SystemReport& r : reports) std::printf(" %s recall | %s QPS |", r.name.c_str(), r.name.c_str());
-  if (!reports.empty() && reports[0].name == "mnemo") std::printf(" mnemo distances/query |");
-  std::printf("\n|---|");
-  for (size_t i = 0; i < reports.size(); ++i) std::printf("---|---|");
-  if (!reports.empty() && reports[0].name == "mnemo") std::printf("---|");
-  std::printf("\n");
-  for (size_t e = 0; e < config.efs.size(); ++e) {
-    std::printf("| %zu |", config.efs[e]);
-    for (const SystemReport& r : reports) {
-      std::printf(" %.4f | %.0f |", r.points[e].recall, r.points[e].qps);
-    }
-    if (!reports.empty() && reports[0].name == "mnemo") std::printf(" %.0f |", reports[0].points[e].distances);
-    std::printf("\n");
-  }
-  if (flat_qps > 0) std::printf("\nFAISS IndexFlatIP (exact scan): recall 1.0000, %.1f QPS\n", flat_qps);
-
-  std::printf("\n### At recall@%zu = 0.95 (log-linear interpolation between ef points)\n\n"
-              "| system | QPS |\n|---|---|\n",
-              config.k);
-  double mnemo_qps = 0;
-  double hnswlib_qps = 0;
-  double mnemo_build = 0;
-  double hnswlib_build = 0;
-  for (const SystemReport& r : reports) {
-    const double qps = QpsAtRecall(r.points, 0.95);
-    std::printf("| %s | %s |\n", r.name.c_str(), qps > 0 ? std::to_string(static_cast<long>(qps)).c_str() : "not reached");
-    if (r.name == "mnemo") {
-      mnemo_qps = qps;
-      mnemo_build = r.build_seconds;
-    } else if (r.name.rfind("hnswlib", 0) == 0) {
-      hnswlib_qps = qps;
-      hnswlib_build = r.build_seconds;
-    }
-  }
-  if (mnemo_qps > 0 && hnswlib_qps > 0) {
-    std::printf("\nTargets: QPS mnemo/hnswlib at recall 0.95 = %.2fx (target >= 1.2x: %s); build "
-                "throughput mnemo/hnswlib = %.2fx (target >= 1.0x: %s)\n",
-                mnemo_qps / hnswlib_qps, mnemo_qps >= 1.2 * hnswlib_qps ? "met" : "NOT met",
-                hnswlib_build / mnemo_build, mnemo_build <= hnswlib_build ? "met" : "NOT met");
-  }
-  if (config.filtered && mnemo_index) PrintFiltered(config, data, *mnemo_index);
+  PrintBuildTable(config, data, reports);
+  PrintSearchTable(config, reports, flat_qps);
+  if (config.filtered && mnemo != nullptr) PrintFiltered(config, data, *mnemo->index());
+  std::printf("\nLoad average at end: %s\n", LoadAverage().c_str());
   return 0;
 }
 

@@ -5,13 +5,6 @@
 #include "vector/hnsw/hnsw_index.h"
 
 namespace mnemo::hnsw {
-namespace {
-
-// Selected neighbours are compared with a candidate in groups this large: one DotGather call
-// amortises its setup and overlaps the loads, while an early rejection still skips the rest.
-constexpr size_t kCheckGroup = 4;
-
-}  // namespace
 
 void HnswIndex::SelectNeighbors(const NodeView& view, std::vector<Candidate>& candidates,
                                 size_t max_count, Scratch& scratch) const {
@@ -23,20 +16,16 @@ void HnswIndex::SelectNeighbors(const NodeView& view, std::vector<Candidate>& ca
     return;
   }
   const size_t dim = params_.dim;
-  const float* rows[kCheckGroup];
-  float sims[kCheckGroup];
   for (const Candidate& candidate : candidates) {
     if (selected.size() >= max_count) break;
     // Keep the candidate only if it is closer to the base node than to every neighbour kept so
-    // far: sim(candidate, kept) < sim(candidate, base) = -candidate.dist for all kept.
+    // far: sim(candidate, kept) <= sim(candidate, base) = -candidate.dist for all kept.  One
+    // product at a time: most candidates are rejected by one of the first (closest) kept ones.
     const float* vector = view.Vector(candidate.id);
     const float base_sim = -candidate.dist;
     bool keep = true;
-    for (size_t start = 0; keep && start < selected.size(); start += kCheckGroup) {
-      const size_t n = std::min(kCheckGroup, selected.size() - start);
-      for (size_t j = 0; j < n; ++j) rows[j] = view.Vector(selected[start + j].id);
-      kernels::DotGather(vector, rows, n, dim, sims);
-      for (size_t j = 0; j < n; ++j) keep = keep && sims[j] <= base_sim;
+    for (size_t i = 0; keep && i < selected.size(); ++i) {
+      keep = kernels::Dot(vector, view.Vector(selected[i].id), dim) <= base_sim;
     }
     if (keep) selected.push_back(candidate);
   }

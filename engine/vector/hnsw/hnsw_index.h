@@ -12,11 +12,11 @@
 //
 // Thread-safety:
 //  * Add() and MarkDeleted() may run concurrently with each other and with every search.  Writers
-//    lock one node's link list at a time (a per-node spinlock) and the entry point briefly.
-//  * Search(), ExactSearch(), Contains() and the counters take no lock shared with the graph
-//    writers: a search sees every node whose Add() returned before it started, and may or may not
-//    see nodes added meanwhile.  (An exact scan over an enumerable filter takes the label map's
-//    reader lock once, to translate labels.)
+//    lock one node's link list at a time (a per-node spinlock), the label map briefly (to register
+//    or find a label) and, rarely, the entry point.
+//  * Search() and ExactSearch() take no lock on the graph: a search sees every node whose Add()
+//    returned before it started, and may or may not see nodes added meanwhile.  An exact scan over
+//    an enumerable filter, and Contains(), take the label map's reader lock briefly.
 //  * Save() and Compact() wait for in-flight Add()/MarkDeleted() calls and hold new ones back until
 //    they finish; searches keep running.
 //  * The destructor requires that no other call is in flight.
@@ -99,7 +99,10 @@ class HnswIndex {
   // than k it completes the answer with an exact scan, so fewer than k hits come back only when
   // fewer than k live allowed nodes exist (or options.min_similarity cuts them).  out->stats says
   // how the answer was produced.  An empty index yields no hits (fewer_than_k set).
-  // Errors: ValidationError for a wrong dimension, a non-finite or zero query, k == 0.
+  // options.strategy kAuto answers by exact scan when that is cheaper than a graph walk (a small
+  // index, or a filter whose CountHint() marks a small allow-list), by graph walk otherwise.
+  // Errors: ValidationError for a wrong dimension, a non-finite or zero query, k == 0, a NaN
+  // min_similarity.  REQUIRES: out != nullptr.
   Status Search(std::span<const float> query, const SearchOptions& options,
                 SearchResult* out) const;
   // Convenience form of the above.
@@ -122,10 +125,12 @@ class HnswIndex {
   // previous file at `path`, if any, is left intact).
   Status Save(const std::string& path, uint64_t applied_seqno) const;
 
-  // Reads a file written by Save().  Errors: NotFound when the file does not exist; Internal with
-  // a message naming the problem for anything else (bad magic, unsupported version, bad params,
-  // truncation, checksum mismatch, inconsistent structure).  Never trusts sizes from the file
-  // before checking them against the file's length.
+  // Reads a file written by Save().  The header is checked first, then the whole file's checksum
+  // (one streaming pass), and only then is the index built, validating every count, id and level
+  // against the header.  Errors: NotFound when the file does not exist; Internal with a message
+  // naming the problem for anything else (bad magic, unsupported version, bad params, truncation,
+  // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
+  // before checking it against the file's length.
   static Result<LoadedHnswIndex> Load(const std::string& path);
 
   // True when `label` is live.
@@ -134,7 +139,8 @@ class HnswIndex {
   size_t size() const { return live_count_.load(std::memory_order_relaxed); }
   // Tombstoned nodes still held (reclaimed by Compact()).
   size_t deleted_count() const { return deleted_count_.load(std::memory_order_relaxed); }
-  // Bytes held by the index (vectors, links, metadata, label map, scratch pools), approximate.
+  // Bytes held by the index (vectors, links, metadata, label map), approximate; excludes the
+  // per-thread search scratch (about 2 bytes per node for each thread that has searched).
   size_t memory_bytes() const;
   const HnswParams& params() const { return params_; }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernels/distance.h"
@@ -131,6 +132,44 @@ TEST(HnswIndexTest, KLargerThanSizeReturnsEverything) {
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->hits.size(), 7u);
   EXPECT_TRUE(result->stats.fewer_than_k);
+  EXPECT_TRUE(result->stats.exact);  // so small an index is scanned, not walked
+}
+
+TEST(HnswIndexTest, PlannerScansSmallIndexesAndWalksLargeOnes) {
+  const TestData data = MakeClustered(3000, 1, 16, 10, 19);
+  auto index = BuildIndex(data, HnswParams{}, 500);
+  auto small = index->Search(data.Query(0), kK, 64);  // 500 nodes <= 16 * 64
+  ASSERT_TRUE(small.ok());
+  EXPECT_TRUE(small->stats.exact);
+  EXPECT_DOUBLE_EQ(Recall(small->hits, BruteForceTopK(data, data.Query(0), kK,
+                                                      [](uint64_t label) { return label < 500; })),
+                   1.0);
+  for (size_t i = 500; i < data.size(); ++i) ASSERT_TRUE(index->Add(i, data.Row(i)).ok());
+  auto large = index->Search(data.Query(0), kK, 64);  // 3000 nodes > 16 * 64
+  ASSERT_TRUE(large.ok());
+  EXPECT_FALSE(large->stats.exact);
+  EXPECT_EQ(large->stats.ef_used, 64u);
+}
+
+TEST(HnswIndexTest, ShortWalkFallsBackToExactUnlessThresholded) {
+  const TestData data = MakeClustered(7, 1, 8, 2, 1);
+  auto index = BuildIndex(data, HnswParams{});
+  SearchOptions options;
+  options.k = 50;
+  options.strategy = SearchStrategy::kGraph;  // kAuto would scan so small an index up front
+  SearchResult result;
+  // -1 (the least possible cosine) sets no threshold: a short walk is completed exactly.
+  for (float no_threshold : {-std::numeric_limits<float>::infinity(), -1.0f, -2.0f}) {
+    options.min_similarity = no_threshold;
+    ASSERT_TRUE(index->Search(data.Query(0), options, &result).ok());
+    EXPECT_EQ(result.hits.size(), 7u);
+    EXPECT_TRUE(result.stats.fell_back_to_exact);
+    EXPECT_TRUE(result.stats.exact);
+  }
+  options.min_similarity = -0.5f;
+  ASSERT_TRUE(index->Search(data.Query(0), options, &result).ok());
+  EXPECT_FALSE(result.stats.fell_back_to_exact);
+  EXPECT_TRUE(result.stats.fewer_than_k);
 }
 
 TEST(HnswIndexTest, SingleNode) {

@@ -18,14 +18,23 @@ using internal::FartherFirst;
 // Rows per DotGather call in exact scans.
 constexpr size_t kScanBatch = 64;
 // Planner cost model, in units of one vector similarity.  A graph walk costs about
-// kWalkCostPerEf * ef similarities when every node is admissible, and 1/selectivity times that
-// when a filter admits only a fraction of the nodes.  An exact scan costs one similarity per
-// allowed node, plus one label check per live node (kLabelChecksPerSimilarity of them cost one
-// similarity) when the filter cannot enumerate its labels.
+// kWalkCostPerEf * ef similarities when every node is admissible (measured: 11-19 per ef on
+// 100k x 1536 clustered data, ef 20..80), and 1/selectivity times that when a filter admits only
+// a fraction of the nodes.  An exact scan costs one similarity per allowed node, plus a label
+// lookup per listed label (kLookupCost) when the filter enumerates its labels, or a label check
+// per live node (kLabelChecksPerSimilarity of them cost one similarity) when it cannot.
 constexpr double kWalkCostPerEf = 16.0;
+constexpr double kLookupCost = 0.25;
 constexpr double kLabelChecksPerSimilarity = 32.0;
-// max_dist when no similarity threshold is set.
+// max_dist when no similarity threshold is set.  Cosine similarity is never below -1, so a
+// min_similarity of -1 or less sets no threshold.
 constexpr float kNoThreshold = std::numeric_limits<float>::infinity();
+constexpr float kNoSimilarityFloor = -1.0f;
+
+// The largest admissible distance (-similarity) for a min_similarity.
+float MaxDistance(float min_similarity) {
+  return min_similarity > kNoSimilarityFloor ? -min_similarity : kNoThreshold;
+}
 
 }  // namespace
 
@@ -44,16 +53,22 @@ Status HnswIndex::PrepareQuery(std::span<const float> query, size_t k, Scratch& 
 }
 
 bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef) const {
-  if (filter == nullptr) return false;
+  const double live = static_cast<double>(std::max<size_t>(size(), 1));
+  if (filter == nullptr) {
+    // A small index is scanned whole: exact, and no dearer than the walk would be.
+    return live <= kWalkCostPerEf * static_cast<double>(ef);
+  }
   const std::optional<size_t> hint = filter->CountHint();
   if (!hint) return false;
-  const double live = static_cast<double>(std::max<size_t>(size(), 1));
   const double allowed = std::min(static_cast<double>(*hint), live);
   if (allowed <= 0) return true;
-  double exact_cost = allowed;
-  if (filter->AllowedLabels() == nullptr) exact_cost += live / kLabelChecksPerSimilarity;
   const double walk_cost = kWalkCostPerEf * static_cast<double>(ef) * live / allowed;
-  return exact_cost <= walk_cost;
+  const double listed_cost = allowed * (1.0 + kLookupCost);               // enumerable filter
+  const double scanned_cost = allowed + live / kLabelChecksPerSimilarity;  // opaque filter
+  // AllowedLabels() may build its list on demand, so ask only when the answer matters.
+  if (walk_cost < std::min(listed_cost, scanned_cost)) return false;
+  if (walk_cost >= std::max(listed_cost, scanned_cost)) return true;
+  return (filter->AllowedLabels() != nullptr ? listed_cost : scanned_cost) <= walk_cost;
 }
 
 Status HnswIndex::Search(std::span<const float> query, const SearchOptions& options,
@@ -67,7 +82,7 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
   out->hits.clear();
   out->stats = SearchStats{};
   SearchStats* stats = &out->stats;
-  const float max_dist = -options.min_similarity;
+  const float max_dist = MaxDistance(options.min_similarity);
   const size_t ef = std::max(options.ef, options.k);
   // The entry point first, then the view: the view then covers the entry node.
   const uint64_t entry = entry_.load(std::memory_order_acquire);
@@ -263,7 +278,7 @@ void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const SearchOp
   GreedyDescend(view, query, top_level, 1, &current, scratch, stats);
 
   const size_t ef = std::max(options.ef, options.k);
-  const float max_dist = -options.min_similarity;
+  const float max_dist = MaxDistance(options.min_similarity);
   stats->ef_used = static_cast<uint32_t>(std::min<size_t>(ef, UINT32_MAX));
   scratch.visited.Reset(view.limit());
   scratch.visited.Visit(current.id);

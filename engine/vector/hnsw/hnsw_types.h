@@ -34,8 +34,8 @@ struct HnswParams {
   Status Validate() const;
 };
 
-// How Search() answers.  kAuto picks per query: an exact scan when the filter admits few labels
-// (cheaper than a filtered graph walk), graph search otherwise.
+// How Search() answers.  kAuto picks per query: an exact scan when it costs no more than a graph
+// walk (a small index, or a filter that admits few labels), graph search otherwise.
 enum class SearchStrategy : uint8_t { kAuto, kGraph, kExact };
 
 struct SearchOptions {
@@ -48,7 +48,7 @@ struct SearchOptions {
   const LabelFilter* filter = nullptr;
   // Hits with a lower similarity are dropped.  A graph walk that finds nothing above it gives up
   // early, and no exact fallback runs for a short answer, so a threshold makes a search cheaper,
-  // never slower.
+  // never slower.  -1 or less (every cosine is >= -1) means no threshold.
   float min_similarity = -std::numeric_limits<float>::infinity();
   SearchStrategy strategy = SearchStrategy::kAuto;
 };

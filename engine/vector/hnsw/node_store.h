@@ -4,20 +4,23 @@
 //   offset 0   uint32 lock word (NodeLock)
 //   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
 //   offset V   float32 vector[dim], V = the header rounded up to 64 bytes (cache-line aligned)
-// The stride is rounded up to 64 bytes, so every vector starts on a cache line.  Records live in
-// blocks allocated as the store grows: each new block doubles the capacity, up to a cap of a few
-// MiB per block, so small indexes stay small and large ones need few allocations.  A block never
-// moves, so a reader holding a node pointer stays valid while writers append.  Blocks are
-// addressed through a table of fixed-size chunks (a block spans one or more chunks), so finding a
-// record is one shift, one table load and one multiply.  Per-node metadata (label, level, state,
-// links of levels >= 1) sits in a parallel NodeMeta array, dense so exact scans read it cheaply.
+// The stride is rounded up to 64 bytes, so every vector starts on a cache line.
+//
+// Records live in blocks allocated as the store grows: each new block doubles the capacity, up to
+// 32 MiB per block, so small indexes stay small and large ones need few allocations (Reserve()
+// makes one block of an exact size).  Blocks are advised to use transparent huge pages, which
+// removes most TLB misses from the random record accesses of a search.  A block never moves, so a
+// reader holding a node pointer stays valid while writers append.  Blocks are addressed through a
+// table of fixed-size chunks (a block spans one or more chunks), so finding a record is one shift,
+// one table load and one multiply.  Per-node metadata (label, level, state, links of levels >= 1)
+// sits in a parallel NodeMeta array, dense so exact scans read it cheaply.
 // Link lists share one format: [count, id_1 .. id_count], capacity 2*m on level 0, m above.
 //
 // Concurrency protocol (the invariants that let readers run without locks):
 //  * Allocate() is called by one writer at a time (the owner serialises it).  It publishes the
 //    new node count with release semantics after the block table covers it; View() acquires it.
 //  * A node's vector, label, level and upper-link storage are written once, by InitNode(), before
-//    its state becomes kNodeReady (release) and before its id is stored in any link list.
+//    its state gains kNodeReady (release) and before its id is stored in any link list.
 //  * Link lists change only under the owning node's NodeLock.  Slots are written with release
 //    stores and read with acquire loads (StoreSlot/LoadSlot), without the lock.  A reader may see
 //    a list mid-update (some old ids, some new), which is harmless: every id it sees names a

@@ -1,0 +1,166 @@
+// Client: the C++ client of mnemod (SPEC §4).  One typed method per operation of the wire
+// protocol (protocol/schema/mnemo.fbs); values in, values out (types.h), errors as values
+// (error.h).  No FlatBuffers or Asio type appears in this interface.
+//
+// Connections.  A Client keeps ClientOptions::pool_size TCP connections.  Each opens with the
+// Hello handshake and then pipelines requests: every request carries an id, and the connection's
+// reader hands each response to the caller waiting for that id.  A call goes to the ready
+// connection with the fewest requests in flight, and never exceeds the server's announced
+// max_in_flight per connection (extra requests queue in the client).
+//
+// Failures.  A call fails with UNAVAILABLE when its connection cannot be established, breaks
+// while the request is in flight, or the response does not arrive within request_timeout.  A
+// broken connection is re-established transparently by the next call that needs it.  A read
+// whose connection broke is retried once on a fresh connection (within the same deadline); a
+// write is never retried, because it may or may not have been applied: give creates a client
+// id (Uuid::Generate()) to make retrying them yourself safe.  Every other code comes from the
+// server unchanged.
+//
+// Threading.  All sockets are driven by one I/O thread owned by the Client (Boost.Asio,
+// asynchronous operations on one io_context); calling threads only encode, hand the request to
+// that thread and wait for their own response.  Thread-safety: a Client is fully thread-safe;
+// share one instance between threads.  Destroying it closes every connection.  REQUIRES: no
+// call is in progress on another thread while the Client is destroyed.
+//
+// Users.  Every user-scoped method takes the user_id the request acts for as its first
+// argument.  A service key may name any user; a user key only its own user (others get
+// AUTHORIZATION_ERROR).  Rows of other users are NOT_FOUND, never revealed.  Administration
+// methods act on the whole server and name no user.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/client/batch.h"
+#include "mnemo/client/error.h"
+#include "mnemo/client/options.h"
+#include "mnemo/client/types.h"
+
+namespace mnemo::client {
+
+namespace internal {
+class Transport;
+}
+
+class Client {
+ public:
+  // Opens the pool: every connection is established and completes its handshake before this
+  // returns.  Errors: UNAVAILABLE (cannot connect, or connect_timeout elapsed),
+  // AUTHENTICATION_ERROR (the key was refused), VALIDATION_ERROR (bad options or a protocol
+  // version the server does not speak).  The caller owns the returned Client.
+  static Result<std::unique_ptr<Client>> Connect(const ClientOptions& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The handshake reply of the pool's first connection.
+  const ServerInfo& server_info() const;
+
+  // ---- conversations ----
+  // Creates a conversation.  With a client-supplied id, creating it again returns the existing
+  // row (DUPLICATE_RECORD if that id belongs to a different conversation; server's rule).
+  Result<Conversation> CreateConversation(std::string_view user_id, const NewConversation& input);
+  // Inserts or replaces the conversation with input.id (REQUIRES: input.id is set).
+  Result<Conversation> UpsertConversation(std::string_view user_id, const NewConversation& input);
+  // NOT_FOUND for a missing or other user's conversation, and for a soft-deleted one unless
+  // include_deleted.
+  Result<Conversation> GetConversation(std::string_view user_id, const Uuid& id,
+                                       bool include_deleted = false);
+  // The user's conversations, newest first (by created_at or updated_at).
+  Result<ConversationPage> ListConversations(std::string_view user_id,
+                                             const ConversationListOptions& options = {});
+  // Conversations whose title contains `query`, case-insensitively, paged like the list.
+  Result<ConversationPage> SearchConversationsByTitle(std::string_view user_id,
+                                                      std::string_view query,
+                                                      const ConversationListOptions& options = {});
+  // Counts of the user's conversations (total, active, deleted) and the last activity.
+  Result<UserStats> GetUserStats(std::string_view user_id);
+  // Changes the fields set in `update`; returns the row after the change.
+  Result<Conversation> UpdateConversation(std::string_view user_id, const Uuid& id,
+                                          const ConversationUpdate& update);
+  // Soft delete: hidden from gets and lists until restored.  Returns the row as deleted.
+  Result<Conversation> SoftDeleteConversation(std::string_view user_id, const Uuid& id);
+  // Removes the conversation and all its messages for good.
+  Result<void> HardDeleteConversation(std::string_view user_id, const Uuid& id);
+  // Undoes a soft delete; returns the restored row.
+  Result<Conversation> RestoreConversation(std::string_view user_id, const Uuid& id);
+
+  // ---- messages ----
+  // Appends a message; the conversation's counters and updated_at move in the same write.
+  Result<Message> AppendMessage(std::string_view user_id, const NewMessage& input);
+  // Inserts or replaces the message with input.id (REQUIRES: input.id is set).
+  Result<Message> UpsertMessage(std::string_view user_id, const NewMessage& input);
+  Result<Message> GetMessage(std::string_view user_id, const Uuid& message_id);
+  // A page of a conversation's messages (oldest or newest first, optional role / tool-call
+  // filters).
+  Result<MessagePage> ListMessages(std::string_view user_id, const Uuid& conversation_id,
+                                   const MessageQuery& query = {});
+  // The last `count` messages in chronological order.
+  Result<std::vector<Message>> LastMessages(std::string_view user_id, const Uuid& conversation_id,
+                                            int64_t count);
+  // The newest message of `role`, or nullopt when the conversation has none.
+  Result<std::optional<Message>> LastMessageByRole(std::string_view user_id,
+                                                   const Uuid& conversation_id, Role role);
+  // Replaces a message's tool_results (JSON text); returns the updated message.
+  Result<Message> SetToolResults(std::string_view user_id, const Uuid& message_id,
+                                 std::string_view tool_results_json);
+  Result<TokenStats> GetTokenStats(std::string_view user_id, const Uuid& conversation_id);
+  // Deletes every message of the conversation; returns how many were deleted.
+  Result<int64_t> DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id);
+
+  // ---- documents ----
+  Result<Document> CreateDocument(std::string_view user_id, const NewDocument& input);
+  Result<Document> GetDocument(std::string_view user_id, const Uuid& id,
+                               bool include_deleted = false);
+  // The user's documents, newest first.
+  Result<DocumentPage> ListDocuments(std::string_view user_id,
+                                     const DocumentListOptions& options = {});
+  // Documents whose filename contains `query`, case-insensitively.
+  Result<DocumentPage> SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
+                                                 const DocumentListOptions& options = {});
+  Result<DocumentCounts> CountDocuments(std::string_view user_id);
+  // Soft delete: the document and its chunks disappear from gets, lists and searches at once.
+  // Returns the row as deleted.
+  Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
+  // Removes the document, its chunks and their vectors for good.
+  Result<void> HardDeleteDocument(std::string_view user_id, const Uuid& id);
+  Result<Document> RestoreDocument(std::string_view user_id, const Uuid& id);
+
+  // ---- chunks and vector search ----
+  // Adds chunks (with embeddings) to the user's live documents, all or none.  The chunks are
+  // searchable when this returns.
+  Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  // Cosine top-k over the user's chunks of live documents (SPEC §3).
+  Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request);
+  // Several searches in one round trip; answers in request order.
+  Result<std::vector<SearchResponse>> SearchBatch(std::string_view user_id,
+                                                  const std::vector<SearchRequest>& requests);
+
+  // ---- atomic batches ----
+  // Applies every op of `batch` or none.  Returns the id of the row each op created or changed,
+  // in op order.
+  Result<std::vector<Uuid>> ApplyBatch(std::string_view user_id, const Batch& batch);
+
+  // ---- administration (service principal) ----
+  Result<ServerStats> GetStats();
+  Result<std::vector<PartitionInfo>> ListPartitions();
+  // Rebuilds the graph of one month ("YYYY-MM") online.
+  Result<void> RebuildPartition(std::string_view month);
+  // Exports a month's chunks to `path` on the server's machine; returns the row count.
+  Result<int64_t> ArchivePartition(std::string_view month, std::string_view path);
+  // Deletes a month's chunks; returns the row count.
+  Result<int64_t> DropPartition(std::string_view month);
+  // Re-attaches an archive written by ArchivePartition.
+  Result<AttachResult> AttachArchive(std::string_view path);
+  // Writes an online backup to `path` (which must not exist) on the server's machine.
+  Result<void> CreateBackup(std::string_view path);
+
+ private:
+  explicit Client(std::unique_ptr<internal::Transport> transport);
+  std::unique_ptr<internal::Transport> transport_;
+};
+
+}  // namespace mnemo::client

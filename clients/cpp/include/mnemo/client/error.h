@@ -1,0 +1,95 @@
+// Error and Result<T>: how every Client call reports its outcome.  No exception crosses the
+// client API; a failure is a value.
+//
+// An Error carries one of the SPEC §4 codes, a human message and, for validation errors, the
+// offending input field.  Codes other than UNAVAILABLE come from the server as it sent them;
+// UNAVAILABLE is also produced by the client itself when it cannot connect, the connection
+// breaks, or a request times out.
+//
+// Thread-safety: value types; distinct objects may be used from different threads.
+#pragma once
+
+#include <cassert>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace mnemo::client {
+
+// SPEC §4 status codes.  FROZEN: the numbers equal the wire's StatusCode values.
+enum class Code : uint8_t {
+  kOk = 0,
+  kValidationError = 1,
+  kNotFound = 2,
+  kDuplicateRecord = 3,
+  kConflict = 4,
+  kTransactionError = 5,
+  kAuthenticationError = 6,
+  kAuthorizationError = 7,
+  kRateLimited = 8,
+  kPayloadTooLarge = 9,
+  kUnavailable = 10,
+  kInternalError = 11,
+};
+
+// The SPEC §4 spelling, e.g. "VALIDATION_ERROR"; "UNKNOWN" for a value outside the table.
+std::string_view CodeName(Code code);
+
+struct Error {
+  Code code = Code::kInternalError;
+  std::string message;
+  std::string field;  // the offending input field; empty when there is none
+
+  // "NOT_FOUND: conversation not found" (plus " [field]" when a field is named).
+  std::string ToString() const;
+};
+
+// A value of type T, or an Error.  Constructed implicitly from either.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+
+  bool ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  // REQUIRES: ok().
+  T& value() & { return std::get<0>(state_); }
+  const T& value() const& { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  // REQUIRES: !ok().
+  const Error& error() const { return std::get<1>(state_); }
+  // The error's code, or kOk.
+  Code code() const { return ok() ? Code::kOk : error().code; }
+
+ private:
+  std::variant<T, Error> state_;
+};
+
+// The outcome of a call that returns nothing on success.
+template <>
+class Result<void> {
+ public:
+  Result() = default;  // success
+  Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT: implicit
+
+  bool ok() const { return !failed_; }
+  explicit operator bool() const { return ok(); }
+  // REQUIRES: !ok().
+  const Error& error() const { return error_; }
+  Code code() const { return ok() ? Code::kOk : error_.code; }
+
+ private:
+  Error error_;
+  bool failed_ = false;
+};
+
+}  // namespace mnemo::client

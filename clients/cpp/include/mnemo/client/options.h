@@ -1,0 +1,36 @@
+// ClientOptions: where a Client connects and how it behaves.
+//
+// Thread-safety: a value type.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mnemo::client {
+
+struct ClientOptions {
+  // ---- behaviour ----
+  // The server's address.  A host name is resolved on each (re)connect.
+  std::string host = "127.0.0.1";
+  uint16_t port = 7420;
+  // The API key sent in the handshake.  Empty: no key, which the server accepts only in
+  // protected mode (no keys created yet) on a loopback address, as a service principal.
+  std::string api_key;
+  // Reported to the server in the handshake (shows up in its logs).
+  std::string client_name = "mnemo-cpp";
+
+  // ---- performance and limits ----
+  // TCP connections kept open; requests are spread over them and pipelined on each.  >= 1.
+  int pool_size = 2;
+  // How long one call waits for its response before failing with UNAVAILABLE.  The call is
+  // abandoned, not cancelled on the server: a write that times out may still be applied.
+  std::chrono::milliseconds request_timeout{30'000};
+  // How long establishing one connection (resolve, TCP connect and handshake) may take.
+  std::chrono::milliseconds connect_timeout{5'000};
+  // The largest response frame accepted; a larger one breaks the connection.  Requests larger
+  // than the server's announced limit fail locally with PAYLOAD_TOO_LARGE.
+  uint32_t max_frame_bytes = 64u << 20;
+};
+
+}  // namespace mnemo::client

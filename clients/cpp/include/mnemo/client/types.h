@@ -1,0 +1,337 @@
+// The client's value types: ids, timestamps, the records of SPEC §2 and the inputs and answers
+// of every operation.  They mirror the wire schema (protocol/schema/mnemo.fbs) without exposing
+// any FlatBuffers type, so the protocol can change underneath without touching callers.
+//
+// Conventions: timestamps are microseconds since the Unix epoch (UTC), set by the server.
+// JSON-valued fields (metadata, parts, tool_calls, ...) are JSON text, sent and returned as
+// given; the server validates them.  An unset std::optional is "absent / null" on the wire; for
+// inputs it means "use the server's default" (or, for updates, "leave unchanged").
+//
+// Thread-safety: plain value types.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mnemo::client {
+
+// Microseconds since the Unix epoch, UTC.
+using Timestamp = int64_t;
+
+// A 128-bit id in RFC 4122 form.  On the wire it travels as two big-endian 64-bit halves:
+// hi() holds bytes 0..7 of the canonical form, lo() bytes 8..15.
+class Uuid {
+ public:
+  constexpr Uuid() = default;  // the nil UUID
+  constexpr Uuid(uint64_t hi, uint64_t lo) : hi_(hi), lo_(lo) {}
+
+  // Parses the 36-character canonical text form ("8-4-4-4-12" hex digits, either case).
+  // nullopt for anything else (braces, missing dashes, wrong length, non-hex digits).
+  static std::optional<Uuid> Parse(std::string_view text);
+  // A new random, time-ordered (version 7) UUID, e.g. for idempotent creates.  Thread-safe.
+  static Uuid Generate();
+
+  // Lower-case canonical text form, e.g. "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".
+  std::string ToString() const;
+  bool IsNil() const { return hi_ == 0 && lo_ == 0; }
+  uint64_t hi() const { return hi_; }
+  uint64_t lo() const { return lo_; }
+
+  friend bool operator==(const Uuid&, const Uuid&) = default;
+  friend auto operator<=>(const Uuid&, const Uuid&) = default;
+
+ private:
+  uint64_t hi_ = 0;
+  uint64_t lo_ = 0;
+};
+
+struct UuidHash {
+  size_t operator()(const Uuid& id) const {
+    return static_cast<size_t>(id.hi() * 0x9e3779b97f4a7c15ULL ^ id.lo());
+  }
+};
+
+// ---- conversations ----------------------------------------------------------------------------
+
+inline constexpr char kDefaultModel[] = "claude-sonnet-4-5-20250929";
+
+struct Conversation {
+  Uuid id;
+  std::string user_id;
+  std::string title;
+  std::optional<std::string> summary;
+  std::string model;
+  std::string system_prompt;
+  std::string metadata;  // JSON object
+  bool is_deleted = false;
+  std::optional<Timestamp> deleted_at;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+  int64_t message_count = 0;  // maintained by the server
+  int64_t total_tokens = 0;   // maintained by the server
+  std::optional<Timestamp> last_message_at;
+};
+
+struct NewConversation {
+  std::optional<Uuid> id;  // client-supplied: create is idempotent, upsert needs one
+  std::string title;       // 1..255 characters, not blank
+  std::optional<std::string> summary;
+  std::optional<std::string> model;     // default kDefaultModel
+  std::string system_prompt;
+  std::optional<std::string> metadata;  // JSON object, default {}
+};
+
+// Fields left unset are not changed.
+struct ConversationUpdate {
+  std::optional<std::string> title;
+  std::optional<std::string> summary;
+  std::optional<std::string> model;
+  std::optional<std::string> system_prompt;
+  std::optional<std::string> metadata;
+};
+
+enum class ConversationOrder : uint8_t { kCreatedDesc = 0, kUpdatedDesc = 1 };
+
+struct ConversationListOptions {
+  ConversationOrder order = ConversationOrder::kCreatedDesc;
+  int64_t skip = 0;
+  int64_t limit = 20;   // 1..100
+  std::string cursor;   // a previous page's next_cursor; empty = from the start
+  bool include_deleted = false;
+};
+
+struct ConversationPage {
+  std::vector<Conversation> items;
+  int64_t total = 0;        // rows matching, independent of skip/limit
+  std::string next_cursor;  // empty on the last page
+};
+
+struct UserStats {
+  int64_t total = 0;
+  int64_t active = 0;
+  int64_t deleted = 0;
+  std::optional<Timestamp> last_activity;
+};
+
+// ---- messages ---------------------------------------------------------------------------------
+
+// FROZEN: the numbers equal the wire's Role values.
+enum class Role : uint8_t { kUser = 0, kAssistant = 1, kSystem = 2, kTool = 3 };
+
+// "user", "assistant", "system", "tool".
+std::string_view RoleName(Role role);
+// The inverse of RoleName (exact, lower case); nullopt otherwise.
+std::optional<Role> ParseRole(std::string_view name);
+
+struct Message {
+  Uuid id;
+  Uuid conversation_id;
+  Role role = Role::kUser;
+  std::string content;
+  std::optional<std::string> parts;         // JSON array
+  std::optional<std::string> tool_calls;    // JSON
+  std::optional<std::string> tool_results;  // JSON
+  std::optional<std::string> attachments;   // JSON
+  std::optional<int64_t> tokens_used;
+  std::string metadata;  // JSON object
+  Timestamp created_at = 0;
+};
+
+struct NewMessage {
+  std::optional<Uuid> id;  // client-supplied: append is idempotent, upsert needs one
+  Uuid conversation_id;
+  // "user" | "assistant" | "system" | "tool" (RoleName); validated by the server.
+  std::string role = "user";
+  std::string content;  // non-empty unless parts is given
+  std::optional<std::string> parts;
+  std::optional<std::string> tool_calls;
+  std::optional<std::string> tool_results;
+  std::optional<std::string> attachments;
+  std::optional<int64_t> tokens_used;   // >= 0
+  std::optional<std::string> metadata;  // JSON object, default {}
+};
+
+enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
+
+struct MessageQuery {
+  SortOrder order = SortOrder::kAscending;  // oldest first
+  int64_t skip = 0;
+  int64_t limit = 50;  // 1..200
+  std::string cursor;  // a previous page's next_cursor
+  std::optional<Role> role;  // only this role
+  bool only_with_tool_calls = false;
+};
+
+struct MessagePage {
+  std::vector<Message> items;
+  int64_t total = 0;  // messages matching the filters, independent of skip/limit
+  std::string next_cursor;
+};
+
+struct RoleTokenStats {
+  int64_t message_count = 0;
+  int64_t total_tokens = 0;
+};
+
+struct TokenStats {
+  int64_t message_count = 0;
+  int64_t messages_with_tokens = 0;  // tokens_used not null
+  int64_t total_tokens = 0;
+  double average_tokens = 0;  // over messages_with_tokens; 0 when none
+  std::array<RoleTokenStats, 4> per_role{};  // indexed by static_cast<size_t>(Role)
+};
+
+// ---- documents --------------------------------------------------------------------------------
+
+struct Document {
+  Uuid id;
+  std::string user_id;
+  std::string filename;
+  std::string file_type;  // pdf | txt | docx | md | html
+  std::string content;
+  int64_t total_chunks = 0;  // maintained by the server
+  std::string metadata;      // JSON object
+  bool is_deleted = false;
+  std::optional<Timestamp> deleted_at;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+};
+
+struct NewDocument {
+  std::optional<Uuid> id;
+  std::string filename;   // 1..255 characters
+  std::string file_type;  // pdf | txt | docx | md | html
+  std::string content;
+  std::optional<std::string> metadata;  // JSON object, default {}
+};
+
+struct DocumentListOptions {
+  int64_t skip = 0;
+  int64_t limit = 20;  // 1..100
+  std::string cursor;
+  bool include_deleted = false;
+};
+
+struct DocumentPage {
+  std::vector<Document> items;
+  int64_t total = 0;
+  std::string next_cursor;
+};
+
+struct DocumentCounts {
+  int64_t total = 0;
+  int64_t active = 0;
+  int64_t deleted = 0;
+};
+
+// ---- chunks and vector search (SPEC §2 chunks, §3) -------------------------------------------
+
+struct NewChunk {
+  std::optional<Uuid> id;  // client-supplied: re-adding the same chunk is idempotent
+  Uuid document_id;
+  int64_t chunk_index = 0;       // >= 0, unique per document
+  std::string chunk_text;        // non-empty
+  std::vector<float> embedding;  // the server's dimension (ServerInfo::dimension)
+  std::optional<std::string> metadata;  // JSON object, default {}
+  std::optional<Timestamp> created_at;  // back-fills; picks the month partition.  Default now.
+};
+
+struct Chunk {
+  Uuid id;
+  Uuid document_id;
+  int64_t chunk_index = 0;
+  std::string chunk_text;
+  std::string metadata;
+  Timestamp created_at = 0;
+};
+
+struct MetadataEquals {
+  std::string key;    // a top-level metadata key
+  std::string value;  // a JSON value, e.g. "\"en\"" or "3"
+};
+
+struct SearchFilters {
+  std::vector<Uuid> document_ids;          // empty = any document
+  std::vector<std::string> file_types;     // empty = any type
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+  std::vector<MetadataEquals> metadata_equals;
+};
+
+struct SearchRequest {
+  std::vector<float> query;  // the server's dimension
+  int64_t top_k = 10;        // 1..1000
+  std::optional<float> min_similarity;  // in [-1, 1]
+  SearchFilters filters;
+  std::optional<int64_t> ef;  // graph beam width; default adaptive
+};
+
+struct SearchHit {
+  Uuid chunk_id;
+  Uuid document_id;
+  int64_t chunk_index = 0;
+  std::string chunk_text;
+  std::string filename;
+  float similarity = 0;  // cosine in [-1, 1]
+  Timestamp created_at = 0;
+};
+
+// The answer to one search, with how it was produced (SPEC §3 "honesty").
+struct SearchResponse {
+  std::vector<SearchHit> hits;    // best first
+  bool exact = true;              // every allowed row was scored
+  uint32_t ef_used = 0;           // the largest graph beam width used, 0 if no graph search
+  bool fewer_than_top_k = false;  // fewer matching rows exist than top_k
+  int32_t partitions_searched = 0;
+};
+
+// ---- administration ---------------------------------------------------------------------------
+
+struct PartitionInfo {
+  std::string month;  // "YYYY-MM"
+  int64_t rows = 0;
+  int64_t vector_bytes = 0;
+  int64_t index_bytes = 0;
+  int64_t pending_rows = 0;      // written, not yet linked into the graph
+  int64_t deleted_in_index = 0;  // tombstones awaiting compaction
+};
+
+struct AttachResult {
+  int64_t attached = 0;
+  int64_t skipped = 0;
+};
+
+struct OpStats {
+  std::string name;
+  uint64_t count = 0;
+  uint64_t errors = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+struct ServerStats {
+  uint64_t uptime_seconds = 0;
+  uint32_t connections = 0;
+  std::vector<PartitionInfo> partitions;
+  std::vector<OpStats> ops;
+  uint64_t data_bytes = 0;
+};
+
+// What the server said in its handshake reply.
+struct ServerInfo {
+  uint32_t protocol_version = 0;
+  std::string server_version;
+  uint32_t max_frame_bytes = 0;
+  uint32_t max_in_flight = 0;  // per connection; 0 = no limit announced
+  uint32_t dimension = 0;      // embedding dimension of the data directory
+  std::string principal;       // "service", or the user id a user key is pinned to
+};
+
+}  // namespace mnemo::client

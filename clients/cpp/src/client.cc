@@ -1,0 +1,332 @@
+#include "mnemo/client/client.h"
+
+#include <utility>
+
+#include "codec.h"
+#include "transport.h"
+
+namespace mnemo::client {
+namespace {
+
+using internal::Transport;
+constexpr auto kRead = Transport::Retry::kIfBroken;
+constexpr auto kWrite = Transport::Retry::kNever;
+
+// Sends one encoded request and decodes its response with `decode`.
+template <typename Encode, typename Decode>
+auto Invoke(Transport& transport, Transport::Retry retry, Encode encode, Decode decode)
+    -> decltype(decode(std::declval<const wire::Response&>())) {
+  const uint64_t id = transport.NextRequestId();
+  auto payload = transport.Call(id, encode(id), retry);
+  if (!payload.ok()) return payload.error();
+  // Verified by the transport; the root is read in place.
+  const auto* response = flatbuffers::GetRoot<wire::Response>(payload->data());
+  return decode(*response);
+}
+
+}  // namespace
+
+Client::Client(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
+  auto transport = Transport::Open(options);
+  if (!transport.ok()) return transport.error();
+  return std::unique_ptr<Client>(new Client(std::move(transport).value()));
+}
+
+const ServerInfo& Client::server_info() const { return transport_->server_info(); }
+
+// ---- conversations ----
+
+Result<Conversation> Client::CreateConversation(std::string_view user_id,
+                                                const NewConversation& input) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeCreateConversation(id, user_id, input); },
+      internal::DecodeConversation);
+}
+
+Result<Conversation> Client::UpsertConversation(std::string_view user_id,
+                                                const NewConversation& input) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeUpsertConversation(id, user_id, input); },
+      internal::DecodeConversation);
+}
+
+Result<Conversation> Client::GetConversation(std::string_view user_id, const Uuid& id,
+                                             bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t rid) { return internal::EncodeGetConversation(rid, user_id, id, include_deleted); },
+      internal::DecodeConversation);
+}
+
+Result<ConversationPage> Client::ListConversations(std::string_view user_id,
+                                                   const ConversationListOptions& options) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) {
+        return internal::EncodeListConversations(id, user_id, options, std::nullopt);
+      },
+      internal::DecodeConversationPage);
+}
+
+Result<ConversationPage> Client::SearchConversationsByTitle(std::string_view user_id,
+                                                            std::string_view query,
+                                                            const ConversationListOptions& options) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeListConversations(id, user_id, options, query); },
+      internal::DecodeConversationPage);
+}
+
+Result<UserStats> Client::GetUserStats(std::string_view user_id) {
+  return Invoke(
+      *transport_, kRead, [&](uint64_t id) { return internal::EncodeGetUserStats(id, user_id); },
+      internal::DecodeUserStats);
+}
+
+Result<Conversation> Client::UpdateConversation(std::string_view user_id, const Uuid& id,
+                                                const ConversationUpdate& update) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeUpdateConversation(rid, user_id, id, update); },
+      internal::DecodeConversation);
+}
+
+Result<Conversation> Client::SoftDeleteConversation(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeDeleteConversation(rid, user_id, id, false); },
+      internal::DecodeConversation);
+}
+
+Result<void> Client::HardDeleteConversation(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeDeleteConversation(rid, user_id, id, true); },
+      internal::DecodeDone);
+}
+
+Result<Conversation> Client::RestoreConversation(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeRestoreConversation(rid, user_id, id); },
+      internal::DecodeConversation);
+}
+
+// ---- messages ----
+
+Result<Message> Client::AppendMessage(std::string_view user_id, const NewMessage& input) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeAppendMessage(id, user_id, input); },
+      internal::DecodeMessage);
+}
+
+Result<Message> Client::UpsertMessage(std::string_view user_id, const NewMessage& input) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeUpsertMessage(id, user_id, input); },
+      internal::DecodeMessage);
+}
+
+Result<Message> Client::GetMessage(std::string_view user_id, const Uuid& message_id) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeGetMessage(id, user_id, message_id); },
+      internal::DecodeMessage);
+}
+
+Result<MessagePage> Client::ListMessages(std::string_view user_id, const Uuid& conversation_id,
+                                         const MessageQuery& query) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeListMessages(id, user_id, conversation_id, query); },
+      internal::DecodeMessagePage);
+}
+
+Result<std::vector<Message>> Client::LastMessages(std::string_view user_id,
+                                                  const Uuid& conversation_id, int64_t count) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeLastMessages(id, user_id, conversation_id, count); },
+      internal::DecodeMessages);
+}
+
+Result<std::optional<Message>> Client::LastMessageByRole(std::string_view user_id,
+                                                         const Uuid& conversation_id, Role role) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) {
+        return internal::EncodeLastMessageByRole(id, user_id, conversation_id, role);
+      },
+      internal::DecodeOptionalMessage);
+}
+
+Result<Message> Client::SetToolResults(std::string_view user_id, const Uuid& message_id,
+                                       std::string_view tool_results_json) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) {
+        return internal::EncodeSetToolResults(id, user_id, message_id, tool_results_json);
+      },
+      internal::DecodeMessage);
+}
+
+Result<TokenStats> Client::GetTokenStats(std::string_view user_id, const Uuid& conversation_id) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeGetTokenStats(id, user_id, conversation_id); },
+      internal::DecodeTokenStats);
+}
+
+Result<int64_t> Client::DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeDeleteMessages(id, user_id, conversation_id); },
+      internal::DecodeCount);
+}
+
+// ---- documents ----
+
+Result<Document> Client::CreateDocument(std::string_view user_id, const NewDocument& input) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeCreateDocument(id, user_id, input); },
+      internal::DecodeDocument);
+}
+
+Result<Document> Client::GetDocument(std::string_view user_id, const Uuid& id,
+                                     bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t rid) { return internal::EncodeGetDocument(rid, user_id, id, include_deleted); },
+      internal::DecodeDocument);
+}
+
+Result<DocumentPage> Client::ListDocuments(std::string_view user_id,
+                                           const DocumentListOptions& options) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeListDocuments(id, user_id, options, std::nullopt); },
+      internal::DecodeDocumentPage);
+}
+
+Result<DocumentPage> Client::SearchDocumentsByFilename(std::string_view user_id,
+                                                       std::string_view query,
+                                                       const DocumentListOptions& options) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeListDocuments(id, user_id, options, query); },
+      internal::DecodeDocumentPage);
+}
+
+Result<DocumentCounts> Client::CountDocuments(std::string_view user_id) {
+  return Invoke(
+      *transport_, kRead, [&](uint64_t id) { return internal::EncodeCountDocuments(id, user_id); },
+      internal::DecodeDocumentCounts);
+}
+
+Result<Document> Client::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeDeleteDocument(rid, user_id, id, false); },
+      internal::DecodeDocument);
+}
+
+Result<void> Client::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeDeleteDocument(rid, user_id, id, true); },
+      internal::DecodeDone);
+}
+
+Result<Document> Client::RestoreDocument(std::string_view user_id, const Uuid& id) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeRestoreDocument(rid, user_id, id); },
+      internal::DecodeDocument);
+}
+
+// ---- chunks and vector search ----
+
+Result<std::vector<Chunk>> Client::AddChunks(std::string_view user_id,
+                                             const std::vector<NewChunk>& chunks) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeAddChunks(id, user_id, chunks); },
+      internal::DecodeChunks);
+}
+
+Result<SearchResponse> Client::Search(std::string_view user_id, const SearchRequest& request) {
+  return Invoke(
+      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearch(id, user_id, request); },
+      internal::DecodeSearch);
+}
+
+Result<std::vector<SearchResponse>> Client::SearchBatch(std::string_view user_id,
+                                                        const std::vector<SearchRequest>& requests) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeSearchBatch(id, user_id, requests); },
+      internal::DecodeSearchBatch);
+}
+
+// ---- atomic batches ----
+
+Result<std::vector<Uuid>> Client::ApplyBatch(std::string_view user_id, const Batch& batch) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeApplyBatch(id, user_id, batch); },
+      internal::DecodeBatchIds);
+}
+
+// ---- administration ----
+
+Result<ServerStats> Client::GetStats() {
+  return Invoke(
+      *transport_, kRead, [](uint64_t id) { return internal::EncodeGetStats(id); },
+      internal::DecodeStats);
+}
+
+Result<std::vector<PartitionInfo>> Client::ListPartitions() {
+  return Invoke(
+      *transport_, kRead, [](uint64_t id) { return internal::EncodeListPartitions(id); },
+      internal::DecodePartitions);
+}
+
+Result<void> Client::RebuildPartition(std::string_view month) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeRebuildPartition(id, month); },
+      internal::DecodeDone);
+}
+
+Result<int64_t> Client::ArchivePartition(std::string_view month, std::string_view path) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeArchivePartition(id, month, path); },
+      internal::DecodeCount);
+}
+
+Result<int64_t> Client::DropPartition(std::string_view month) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDropPartition(id, month); },
+      internal::DecodeCount);
+}
+
+Result<AttachResult> Client::AttachArchive(std::string_view path) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeAttachArchive(id, path); },
+      internal::DecodeAttach);
+}
+
+Result<void> Client::CreateBackup(std::string_view path) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeCreateBackup(id, path); },
+      internal::DecodeDone);
+}
+
+}  // namespace mnemo::client

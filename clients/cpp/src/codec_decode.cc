@@ -1,0 +1,392 @@
+// The decoders of codec.h: verified Response FlatBuffers -> client values.
+#include "codec.h"
+
+#include <utility>
+
+#include "flatbuffers/flatbuffers.h"
+
+namespace mnemo::client::internal {
+namespace {
+
+namespace fb = flatbuffers;
+
+template <typename T>
+using Offset = fb::Offset<T>;
+
+// ---- decoding helpers -------------------------------------------------------------------------
+
+std::string Str(const fb::String* text) { return text ? text->str() : std::string(); }
+std::optional<std::string> OptStr(const fb::String* text) {
+  if (text == nullptr) return std::nullopt;
+  return text->str();
+}
+std::optional<int64_t> OptScalar(fb::Optional<int64_t> value) {
+  if (!value) return std::nullopt;
+  return *value;
+}
+Uuid IdOf(const wire::Id* id) { return id ? UuidFromWire(*id) : Uuid(); }
+
+Role RoleFromWire(wire::Role role) {
+  const auto value = static_cast<uint8_t>(role);
+  return value <= static_cast<uint8_t>(Role::kTool) ? static_cast<Role>(value) : Role::kUser;
+}
+
+Conversation ToConversation(const wire::Conversation& in) {
+  Conversation out;
+  out.id = IdOf(in.id());
+  out.user_id = Str(in.user_id());
+  out.title = Str(in.title());
+  out.summary = OptStr(in.summary());
+  out.model = Str(in.model());
+  out.system_prompt = Str(in.system_prompt());
+  out.metadata = Str(in.metadata());
+  out.is_deleted = in.is_deleted();
+  out.deleted_at = OptScalar(in.deleted_at());
+  out.created_at = in.created_at();
+  out.updated_at = in.updated_at();
+  out.message_count = in.message_count();
+  out.total_tokens = in.total_tokens();
+  out.last_message_at = OptScalar(in.last_message_at());
+  return out;
+}
+
+Message ToMessage(const wire::Message& in) {
+  Message out;
+  out.id = IdOf(in.id());
+  out.conversation_id = IdOf(in.conversation_id());
+  out.role = RoleFromWire(in.role());
+  out.content = Str(in.content());
+  out.parts = OptStr(in.parts());
+  out.tool_calls = OptStr(in.tool_calls());
+  out.tool_results = OptStr(in.tool_results());
+  out.attachments = OptStr(in.attachments());
+  out.tokens_used = OptScalar(in.tokens_used());
+  out.metadata = Str(in.metadata());
+  out.created_at = in.created_at();
+  return out;
+}
+
+Document ToDocument(const wire::Document& in) {
+  Document out;
+  out.id = IdOf(in.id());
+  out.user_id = Str(in.user_id());
+  out.filename = Str(in.filename());
+  out.file_type = Str(in.file_type());
+  out.content = Str(in.content());
+  out.total_chunks = in.total_chunks();
+  out.metadata = Str(in.metadata());
+  out.is_deleted = in.is_deleted();
+  out.deleted_at = OptScalar(in.deleted_at());
+  out.created_at = in.created_at();
+  out.updated_at = in.updated_at();
+  return out;
+}
+
+Chunk ToChunk(const wire::Chunk& in) {
+  Chunk out;
+  out.id = IdOf(in.id());
+  out.document_id = IdOf(in.document_id());
+  out.chunk_index = in.chunk_index();
+  out.chunk_text = Str(in.chunk_text());
+  out.metadata = Str(in.metadata());
+  out.created_at = in.created_at();
+  return out;
+}
+
+SearchResponse ToSearchResponse(const wire::SearchReply& in) {
+  SearchResponse out;
+  if (in.hits() != nullptr) {
+    out.hits.reserve(in.hits()->size());
+    for (const wire::SearchHit* hit : *in.hits()) {
+      if (hit == nullptr) continue;
+      SearchHit h;
+      h.chunk_id = IdOf(hit->chunk_id());
+      h.document_id = IdOf(hit->document_id());
+      h.chunk_index = hit->chunk_index();
+      h.chunk_text = Str(hit->chunk_text());
+      h.filename = Str(hit->filename());
+      h.similarity = hit->similarity();
+      h.created_at = hit->created_at();
+      out.hits.push_back(std::move(h));
+    }
+  }
+  out.exact = in.exact();
+  out.ef_used = in.ef_used();
+  out.fewer_than_top_k = in.fewer_than_top_k();
+  out.partitions_searched = in.partitions_searched();
+  return out;
+}
+
+PartitionInfo ToPartition(const wire::PartitionInfo& in) {
+  PartitionInfo out;
+  out.month = Str(in.month());
+  out.rows = in.rows();
+  out.vector_bytes = in.vector_bytes();
+  out.index_bytes = in.index_bytes();
+  out.pending_rows = in.pending_rows();
+  out.deleted_in_index = in.deleted_in_index();
+  return out;
+}
+
+std::vector<PartitionInfo> ToPartitions(const fb::Vector<Offset<wire::PartitionInfo>>* in) {
+  std::vector<PartitionInfo> out;
+  if (in == nullptr) return out;
+  out.reserve(in->size());
+  for (const wire::PartitionInfo* info : *in) {
+    if (info != nullptr) out.push_back(ToPartition(*info));
+  }
+  return out;
+}
+
+template <typename Out, typename In, typename Convert>
+std::vector<Out> ToVector(const fb::Vector<Offset<In>>* in, Convert convert) {
+  std::vector<Out> out;
+  if (in == nullptr) return out;
+  out.reserve(in->size());
+  for (const In* item : *in) {
+    if (item != nullptr) out.push_back(convert(*item));
+  }
+  return out;
+}
+
+std::string_view BodyName(wire::ResponseBody type) {
+  const char* name = wire::EnumNameResponseBody(type);
+  return name != nullptr && *name != '\0' ? name : "unknown";
+}
+
+// The typed body of a successful response, or the response's error, or INTERNAL_ERROR when the
+// body is of another type.
+template <typename Body>
+Result<const Body*> BodyOf(const wire::Response& response) {
+  if (response.error() != nullptr) return ErrorFromWire(*response.error());
+  constexpr wire::ResponseBody kExpected = wire::ResponseBodyTraits<Body>::enum_value;
+  if (response.body_type() != kExpected || response.body() == nullptr) {
+    return Error{Code::kInternalError,
+                 "unexpected response body " + std::string(BodyName(response.body_type())) +
+                     " (expected " + std::string(BodyName(kExpected)) + ")",
+                 ""};
+  }
+  return static_cast<const Body*>(response.body());
+}
+
+}  // namespace
+
+// ---- ids and errors ---------------------------------------------------------------------------
+
+Uuid UuidFromWire(const wire::Id& id) { return Uuid(id.hi(), id.lo()); }
+wire::Id UuidToWire(const Uuid& id) { return wire::Id(id.hi(), id.lo()); }
+
+Code CodeFromWire(wire::StatusCode code) {
+  const auto value = static_cast<uint8_t>(code);
+  if (value > static_cast<uint8_t>(Code::kInternalError)) return Code::kInternalError;
+  return static_cast<Code>(value);
+}
+
+Error ErrorFromWire(const wire::Error& error) {
+  Error out{CodeFromWire(error.code()), Str(error.message()), Str(error.field())};
+  if (out.code == Code::kOk) {
+    // An error table that says OK is a broken response, not a success.
+    out.code = Code::kInternalError;
+    if (out.message.empty()) out.message = "error response with code OK";
+  }
+  const auto raw = static_cast<uint8_t>(error.code());
+  if (raw > static_cast<uint8_t>(Code::kInternalError)) {
+    out.message = "unknown status code " + std::to_string(raw) + ": " + out.message;
+  }
+  return out;
+}
+
+// ---- decoders ---------------------------------------------------------------------------------
+
+Result<ServerInfo> DecodeHelloReply(const wire::Response& response) {
+  auto body = BodyOf<wire::HelloReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::HelloReply& in = **body;
+  ServerInfo out;
+  out.protocol_version = in.protocol_version();
+  out.server_version = Str(in.server_version());
+  out.max_frame_bytes = in.max_frame_bytes();
+  out.max_in_flight = in.max_in_flight();
+  out.dimension = in.dimension();
+  out.principal = Str(in.principal());
+  return out;
+}
+
+Result<Conversation> DecodeConversation(const wire::Response& response) {
+  auto body = BodyOf<wire::ConversationReply>(response);
+  if (!body.ok()) return body.error();
+  if ((*body)->conversation() == nullptr) {
+    return Error{Code::kInternalError, "ConversationReply without a conversation", ""};
+  }
+  return ToConversation(*(*body)->conversation());
+}
+
+Result<ConversationPage> DecodeConversationPage(const wire::Response& response) {
+  auto body = BodyOf<wire::ConversationPage>(response);
+  if (!body.ok()) return body.error();
+  ConversationPage out;
+  out.items = ToVector<Conversation>((*body)->items(), ToConversation);
+  out.total = (*body)->total();
+  out.next_cursor = Str((*body)->next_cursor());
+  return out;
+}
+
+Result<UserStats> DecodeUserStats(const wire::Response& response) {
+  auto body = BodyOf<wire::UserStats>(response);
+  if (!body.ok()) return body.error();
+  UserStats out;
+  out.total = (*body)->total();
+  out.active = (*body)->active();
+  out.deleted = (*body)->deleted();
+  out.last_activity = OptScalar((*body)->last_activity());
+  return out;
+}
+
+Result<Message> DecodeMessage(const wire::Response& response) {
+  auto body = BodyOf<wire::MessageReply>(response);
+  if (!body.ok()) return body.error();
+  if ((*body)->message() == nullptr) return Error{Code::kNotFound, "message not found", ""};
+  return ToMessage(*(*body)->message());
+}
+
+Result<std::optional<Message>> DecodeOptionalMessage(const wire::Response& response) {
+  auto body = BodyOf<wire::MessageReply>(response);
+  if (!body.ok()) return body.error();
+  if ((*body)->message() == nullptr) return std::optional<Message>();
+  return std::optional<Message>(ToMessage(*(*body)->message()));
+}
+
+Result<MessagePage> DecodeMessagePage(const wire::Response& response) {
+  auto body = BodyOf<wire::MessageList>(response);
+  if (!body.ok()) return body.error();
+  MessagePage out;
+  out.items = ToVector<Message>((*body)->items(), ToMessage);
+  out.total = (*body)->total();
+  out.next_cursor = Str((*body)->next_cursor());
+  return out;
+}
+
+Result<std::vector<Message>> DecodeMessages(const wire::Response& response) {
+  auto body = BodyOf<wire::MessageList>(response);
+  if (!body.ok()) return body.error();
+  return ToVector<Message>((*body)->items(), ToMessage);
+}
+
+Result<TokenStats> DecodeTokenStats(const wire::Response& response) {
+  auto body = BodyOf<wire::TokenStats>(response);
+  if (!body.ok()) return body.error();
+  const wire::TokenStats& in = **body;
+  TokenStats out;
+  out.message_count = in.message_count();
+  out.messages_with_tokens = in.messages_with_tokens();
+  out.total_tokens = in.total_tokens();
+  out.average_tokens = in.average_tokens();
+  if (in.per_role() != nullptr) {
+    for (const wire::RoleTokens* role : *in.per_role()) {
+      if (role == nullptr) continue;
+      const auto index = static_cast<size_t>(role->role());
+      if (index >= out.per_role.size()) continue;  // a role this client does not know
+      out.per_role[index].message_count = role->message_count();
+      out.per_role[index].total_tokens = role->total_tokens();
+    }
+  }
+  return out;
+}
+
+Result<int64_t> DecodeCount(const wire::Response& response) {
+  auto body = BodyOf<wire::CountReply>(response);
+  if (!body.ok()) return body.error();
+  return (*body)->count();
+}
+
+Result<Document> DecodeDocument(const wire::Response& response) {
+  auto body = BodyOf<wire::DocumentReply>(response);
+  if (!body.ok()) return body.error();
+  if ((*body)->document() == nullptr) {
+    return Error{Code::kInternalError, "DocumentReply without a document", ""};
+  }
+  return ToDocument(*(*body)->document());
+}
+
+Result<DocumentPage> DecodeDocumentPage(const wire::Response& response) {
+  auto body = BodyOf<wire::DocumentPage>(response);
+  if (!body.ok()) return body.error();
+  DocumentPage out;
+  out.items = ToVector<Document>((*body)->items(), ToDocument);
+  out.total = (*body)->total();
+  out.next_cursor = Str((*body)->next_cursor());
+  return out;
+}
+
+Result<DocumentCounts> DecodeDocumentCounts(const wire::Response& response) {
+  auto body = BodyOf<wire::DocumentCounts>(response);
+  if (!body.ok()) return body.error();
+  DocumentCounts out;
+  out.total = (*body)->total();
+  out.active = (*body)->active();
+  out.deleted = (*body)->deleted();
+  return out;
+}
+
+Result<std::vector<Chunk>> DecodeChunks(const wire::Response& response) {
+  auto body = BodyOf<wire::ChunkList>(response);
+  if (!body.ok()) return body.error();
+  return ToVector<Chunk>((*body)->chunks(), ToChunk);
+}
+
+Result<SearchResponse> DecodeSearch(const wire::Response& response) {
+  auto body = BodyOf<wire::SearchReply>(response);
+  if (!body.ok()) return body.error();
+  return ToSearchResponse(**body);
+}
+
+Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& response) {
+  auto body = BodyOf<wire::SearchBatchReply>(response);
+  if (!body.ok()) return body.error();
+  return ToVector<SearchResponse>((*body)->results(), ToSearchResponse);
+}
+
+Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response) {
+  auto body = BodyOf<wire::BatchReply>(response);
+  if (!body.ok()) return body.error();
+  std::vector<Uuid> out;
+  if ((*body)->ids() != nullptr) {
+    out.reserve((*body)->ids()->size());
+    for (const wire::Id* id : *(*body)->ids()) out.push_back(IdOf(id));
+  }
+  return out;
+}
+
+Result<std::vector<PartitionInfo>> DecodePartitions(const wire::Response& response) {
+  auto body = BodyOf<wire::PartitionList>(response);
+  if (!body.ok()) return body.error();
+  return ToPartitions((*body)->partitions());
+}
+
+Result<AttachResult> DecodeAttach(const wire::Response& response) {
+  auto body = BodyOf<wire::AttachReply>(response);
+  if (!body.ok()) return body.error();
+  return AttachResult{(*body)->attached(), (*body)->skipped()};
+}
+
+Result<ServerStats> DecodeStats(const wire::Response& response) {
+  auto body = BodyOf<wire::StatsReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::StatsReply& in = **body;
+  ServerStats out;
+  out.uptime_seconds = in.uptime_seconds();
+  out.connections = in.connections();
+  out.partitions = ToPartitions(in.partitions());
+  out.ops = ToVector<OpStats>(in.ops(), [](const wire::OpStats& op) {
+    return OpStats{Str(op.name()), op.count(), op.errors(), op.p50_us(), op.p99_us()};
+  });
+  out.data_bytes = in.data_bytes();
+  return out;
+}
+
+Result<void> DecodeDone(const wire::Response& response) {
+  if (response.error() != nullptr) return ErrorFromWire(*response.error());
+  return {};
+}
+
+}  // namespace mnemo::client::internal

@@ -1,0 +1,472 @@
+// The encoders of codec.h: client values -> Request FlatBuffers.
+#include "codec.h"
+
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "flatbuffers/flatbuffers.h"
+
+namespace mnemo::client::internal {
+namespace {
+
+namespace fb = flatbuffers;
+
+template <typename T>
+using Offset = fb::Offset<T>;
+
+// Wraps a FlatBufferBuilder with the conversions every encoder needs.  Nested objects are built
+// before the table that refers to them, as FlatBuffers requires.
+class Encoder {
+ public:
+  Offset<fb::String> Str(std::string_view text) {
+    return fbb_.CreateString(text.data(), text.size());
+  }
+  // Absent (0) for nullopt, so the reader sees null.
+  Offset<fb::String> OptStr(const std::optional<std::string>& text) {
+    return text ? Str(*text) : Offset<fb::String>();
+  }
+  Offset<fb::String> OptStr(std::optional<std::string_view> text) {
+    return text ? Str(*text) : Offset<fb::String>();
+  }
+  // Absent for an empty string (used where empty means "not given": cursors).
+  Offset<fb::String> NonEmptyStr(std::string_view text) {
+    return text.empty() ? Offset<fb::String>() : Str(text);
+  }
+
+  Offset<wire::NewConversation> NewConversation(const client::NewConversation& input) {
+    const auto title = Str(input.title);
+    const auto summary = OptStr(input.summary);
+    const auto model = OptStr(input.model);
+    const auto system_prompt = Str(input.system_prompt);
+    const auto metadata = OptStr(input.metadata);
+    const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
+    return wire::CreateNewConversation(fbb_, input.id ? &id : nullptr, title, summary, model,
+                                       system_prompt, metadata);
+  }
+
+  Offset<wire::NewMessage> NewMessage(const client::NewMessage& input) {
+    const auto role = Str(input.role);
+    const auto content = Str(input.content);
+    const auto parts = OptStr(input.parts);
+    const auto tool_calls = OptStr(input.tool_calls);
+    const auto tool_results = OptStr(input.tool_results);
+    const auto attachments = OptStr(input.attachments);
+    const auto metadata = OptStr(input.metadata);
+    const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
+    const wire::Id conversation_id = UuidToWire(input.conversation_id);
+    return wire::CreateNewMessage(fbb_, input.id ? &id : nullptr, &conversation_id, role, content,
+                                  parts, tool_calls, tool_results, attachments,
+                                  OptScalar(input.tokens_used), metadata);
+  }
+
+  Offset<wire::NewDocument> NewDocument(const client::NewDocument& input) {
+    const auto filename = Str(input.filename);
+    const auto file_type = Str(input.file_type);
+    const auto content = Str(input.content);
+    const auto metadata = OptStr(input.metadata);
+    const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
+    return wire::CreateNewDocument(fbb_, input.id ? &id : nullptr, filename, file_type, content,
+                                   metadata);
+  }
+
+  Offset<wire::NewChunk> NewChunk(const client::NewChunk& input) {
+    const auto chunk_text = Str(input.chunk_text);
+    const auto embedding = fbb_.CreateVector(input.embedding);
+    const auto metadata = OptStr(input.metadata);
+    const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
+    const wire::Id document_id = UuidToWire(input.document_id);
+    return wire::CreateNewChunk(fbb_, input.id ? &id : nullptr, &document_id, input.chunk_index,
+                                chunk_text, embedding, metadata, OptScalar(input.created_at));
+  }
+
+  Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request) {
+    const auto query = fbb_.CreateVector(request.query);
+    const auto filters = SearchFilters(request.filters);
+    fb::Optional<float> min_similarity = fb::nullopt;
+    if (request.min_similarity) min_similarity = *request.min_similarity;
+    return wire::CreateSearchQuery(fbb_, query, request.top_k, min_similarity, filters,
+                                   OptScalar(request.ef));
+  }
+
+  // Absent when no filter is set.
+  Offset<wire::SearchFilters> SearchFilters(const client::SearchFilters& filters) {
+    if (filters.document_ids.empty() && filters.file_types.empty() && !filters.created_from &&
+        !filters.created_until && filters.metadata_equals.empty()) {
+      return {};
+    }
+    Offset<fb::Vector<const wire::Id*>> document_ids;
+    if (!filters.document_ids.empty()) {
+      std::vector<wire::Id> ids;
+      ids.reserve(filters.document_ids.size());
+      for (const Uuid& id : filters.document_ids) ids.push_back(UuidToWire(id));
+      document_ids = fbb_.CreateVectorOfStructs(ids);
+    }
+    Offset<fb::Vector<Offset<fb::String>>> file_types;
+    if (!filters.file_types.empty()) {
+      std::vector<Offset<fb::String>> types;
+      for (const std::string& type : filters.file_types) types.push_back(Str(type));
+      file_types = fbb_.CreateVector(types);
+    }
+    Offset<fb::Vector<Offset<wire::MetadataEquals>>> metadata_equals;
+    if (!filters.metadata_equals.empty()) {
+      std::vector<Offset<wire::MetadataEquals>> items;
+      for (const MetadataEquals& item : filters.metadata_equals) {
+        const auto key = Str(item.key);
+        const auto value = Str(item.value);
+        items.push_back(wire::CreateMetadataEquals(fbb_, key, value));
+      }
+      metadata_equals = fbb_.CreateVector(items);
+    }
+    return wire::CreateSearchFilters(fbb_, document_ids, file_types,
+                                     OptScalar(filters.created_from),
+                                     OptScalar(filters.created_until), metadata_equals);
+  }
+
+  // Finishes the Request and returns its bytes.
+  template <typename Body>
+  std::string Finish(uint64_t request_id, std::string_view user_id, wire::RequestBody type,
+                     Offset<Body> body) {
+    const auto user = NonEmptyStr(user_id);
+    const auto root = wire::CreateRequest(fbb_, request_id, user, type, body.Union());
+    fbb_.Finish(root, wire::RequestIdentifier());
+    return std::string(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize());
+  }
+
+  fb::FlatBufferBuilder& fbb() { return fbb_; }
+
+ private:
+  static fb::Optional<int64_t> OptScalar(const std::optional<int64_t>& value) {
+    if (value) return *value;
+    return fb::nullopt;
+  }
+
+  fb::FlatBufferBuilder fbb_{1024};
+};
+
+}  // namespace
+
+// ---- encoders ---------------------------------------------------------------------------------
+
+std::string EncodeHello(uint64_t request_id, uint32_t protocol_version, std::string_view api_key,
+                        std::string_view client_name) {
+  Encoder e;
+  const auto key = e.NonEmptyStr(api_key);
+  const auto name = e.NonEmptyStr(client_name);
+  const auto body = wire::CreateHello(e.fbb(), protocol_version, key, name);
+  return e.Finish(request_id, {}, wire::RequestBody::Hello, body);
+}
+
+std::string EncodeCreateConversation(uint64_t request_id, std::string_view user_id,
+                                     const NewConversation& input) {
+  Encoder e;
+  const auto conversation = e.NewConversation(input);
+  const auto body = wire::CreateCreateConversationRequest(e.fbb(), conversation);
+  return e.Finish(request_id, user_id, wire::RequestBody::CreateConversationRequest, body);
+}
+
+std::string EncodeUpsertConversation(uint64_t request_id, std::string_view user_id,
+                                     const NewConversation& input) {
+  Encoder e;
+  const auto conversation = e.NewConversation(input);
+  const auto body = wire::CreateUpsertConversationRequest(e.fbb(), conversation);
+  return e.Finish(request_id, user_id, wire::RequestBody::UpsertConversationRequest, body);
+}
+
+std::string EncodeGetConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                  bool include_deleted) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateGetConversationRequest(e.fbb(), &wire_id, include_deleted);
+  return e.Finish(request_id, user_id, wire::RequestBody::GetConversationRequest, body);
+}
+
+std::string EncodeListConversations(uint64_t request_id, std::string_view user_id,
+                                    const ConversationListOptions& options,
+                                    std::optional<std::string_view> title_contains) {
+  Encoder e;
+  const auto cursor = e.NonEmptyStr(options.cursor);
+  const auto title = e.OptStr(title_contains);
+  const auto body = wire::CreateListConversationsRequest(
+      e.fbb(), static_cast<wire::ConversationOrder>(options.order), options.skip, options.limit,
+      cursor, options.include_deleted, title);
+  return e.Finish(request_id, user_id, wire::RequestBody::ListConversationsRequest, body);
+}
+
+std::string EncodeGetUserStats(uint64_t request_id, std::string_view user_id) {
+  Encoder e;
+  const auto body = wire::CreateGetUserStatsRequest(e.fbb());
+  return e.Finish(request_id, user_id, wire::RequestBody::GetUserStatsRequest, body);
+}
+
+std::string EncodeUpdateConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                     const ConversationUpdate& update) {
+  Encoder e;
+  const auto title = e.OptStr(update.title);
+  const auto summary = e.OptStr(update.summary);
+  const auto model = e.OptStr(update.model);
+  const auto system_prompt = e.OptStr(update.system_prompt);
+  const auto metadata = e.OptStr(update.metadata);
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateUpdateConversationRequest(e.fbb(), &wire_id, title, summary, model,
+                                                          system_prompt, metadata);
+  return e.Finish(request_id, user_id, wire::RequestBody::UpdateConversationRequest, body);
+}
+
+std::string EncodeDeleteConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                     bool hard) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateDeleteConversationRequest(e.fbb(), &wire_id, hard);
+  return e.Finish(request_id, user_id, wire::RequestBody::DeleteConversationRequest, body);
+}
+
+std::string EncodeRestoreConversation(uint64_t request_id, std::string_view user_id,
+                                      const Uuid& id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateRestoreConversationRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::RestoreConversationRequest, body);
+}
+
+std::string EncodeAppendMessage(uint64_t request_id, std::string_view user_id,
+                                const NewMessage& input) {
+  Encoder e;
+  const auto message = e.NewMessage(input);
+  const auto body = wire::CreateAppendMessageRequest(e.fbb(), message);
+  return e.Finish(request_id, user_id, wire::RequestBody::AppendMessageRequest, body);
+}
+
+std::string EncodeUpsertMessage(uint64_t request_id, std::string_view user_id,
+                                const NewMessage& input) {
+  Encoder e;
+  const auto message = e.NewMessage(input);
+  const auto body = wire::CreateUpsertMessageRequest(e.fbb(), message);
+  return e.Finish(request_id, user_id, wire::RequestBody::UpsertMessageRequest, body);
+}
+
+std::string EncodeGetMessage(uint64_t request_id, std::string_view user_id, const Uuid& id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateGetMessageRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::GetMessageRequest, body);
+}
+
+std::string EncodeListMessages(uint64_t request_id, std::string_view user_id,
+                               const Uuid& conversation_id, const MessageQuery& query) {
+  Encoder e;
+  const auto cursor = e.NonEmptyStr(query.cursor);
+  const auto role = query.role ? e.Str(RoleName(*query.role)) : Offset<fb::String>();
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateListMessagesRequest(
+      e.fbb(), &wire_id, static_cast<wire::SortOrder>(query.order), query.skip, query.limit,
+      cursor, role, query.only_with_tool_calls);
+  return e.Finish(request_id, user_id, wire::RequestBody::ListMessagesRequest, body);
+}
+
+std::string EncodeLastMessages(uint64_t request_id, std::string_view user_id,
+                               const Uuid& conversation_id, int64_t count) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateLastMessagesRequest(e.fbb(), &wire_id, count);
+  return e.Finish(request_id, user_id, wire::RequestBody::LastMessagesRequest, body);
+}
+
+std::string EncodeLastMessageByRole(uint64_t request_id, std::string_view user_id,
+                                    const Uuid& conversation_id, Role role) {
+  Encoder e;
+  const auto role_name = e.Str(RoleName(role));
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateLastMessageByRoleRequest(e.fbb(), &wire_id, role_name);
+  return e.Finish(request_id, user_id, wire::RequestBody::LastMessageByRoleRequest, body);
+}
+
+std::string EncodeSetToolResults(uint64_t request_id, std::string_view user_id,
+                                 const Uuid& message_id, std::string_view tool_results_json) {
+  Encoder e;
+  const auto results = e.Str(tool_results_json);
+  const wire::Id wire_id = UuidToWire(message_id);
+  const auto body = wire::CreateSetToolResultsRequest(e.fbb(), &wire_id, results);
+  return e.Finish(request_id, user_id, wire::RequestBody::SetToolResultsRequest, body);
+}
+
+std::string EncodeGetTokenStats(uint64_t request_id, std::string_view user_id,
+                                const Uuid& conversation_id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateGetTokenStatsRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::GetTokenStatsRequest, body);
+}
+
+std::string EncodeDeleteMessages(uint64_t request_id, std::string_view user_id,
+                                 const Uuid& conversation_id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateDeleteMessagesRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::DeleteMessagesRequest, body);
+}
+
+std::string EncodeCreateDocument(uint64_t request_id, std::string_view user_id,
+                                 const NewDocument& input) {
+  Encoder e;
+  const auto document = e.NewDocument(input);
+  const auto body = wire::CreateCreateDocumentRequest(e.fbb(), document);
+  return e.Finish(request_id, user_id, wire::RequestBody::CreateDocumentRequest, body);
+}
+
+std::string EncodeGetDocument(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                              bool include_deleted) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateGetDocumentRequest(e.fbb(), &wire_id, include_deleted);
+  return e.Finish(request_id, user_id, wire::RequestBody::GetDocumentRequest, body);
+}
+
+std::string EncodeListDocuments(uint64_t request_id, std::string_view user_id,
+                                const DocumentListOptions& options,
+                                std::optional<std::string_view> filename_contains) {
+  Encoder e;
+  const auto cursor = e.NonEmptyStr(options.cursor);
+  const auto filename = e.OptStr(filename_contains);
+  const auto body = wire::CreateListDocumentsRequest(e.fbb(), options.skip, options.limit, cursor,
+                                                     options.include_deleted, filename);
+  return e.Finish(request_id, user_id, wire::RequestBody::ListDocumentsRequest, body);
+}
+
+std::string EncodeCountDocuments(uint64_t request_id, std::string_view user_id) {
+  Encoder e;
+  const auto body = wire::CreateCountDocumentsRequest(e.fbb());
+  return e.Finish(request_id, user_id, wire::RequestBody::CountDocumentsRequest, body);
+}
+
+std::string EncodeDeleteDocument(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                 bool hard) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateDeleteDocumentRequest(e.fbb(), &wire_id, hard);
+  return e.Finish(request_id, user_id, wire::RequestBody::DeleteDocumentRequest, body);
+}
+
+std::string EncodeRestoreDocument(uint64_t request_id, std::string_view user_id, const Uuid& id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateRestoreDocumentRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::RestoreDocumentRequest, body);
+}
+
+std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
+                            const std::vector<NewChunk>& chunks) {
+  Encoder e;
+  std::vector<Offset<wire::NewChunk>> items;
+  items.reserve(chunks.size());
+  for (const NewChunk& chunk : chunks) items.push_back(e.NewChunk(chunk));
+  const auto vector = e.fbb().CreateVector(items);
+  const auto body = wire::CreateAddChunksRequest(e.fbb(), vector);
+  return e.Finish(request_id, user_id, wire::RequestBody::AddChunksRequest, body);
+}
+
+std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
+                         const SearchRequest& request) {
+  Encoder e;
+  const auto query = e.SearchQuery(request);
+  const auto body = wire::CreateSearchRequest(e.fbb(), query);
+  return e.Finish(request_id, user_id, wire::RequestBody::SearchRequest, body);
+}
+
+std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
+                              const std::vector<SearchRequest>& requests) {
+  Encoder e;
+  std::vector<Offset<wire::SearchQuery>> queries;
+  queries.reserve(requests.size());
+  for (const SearchRequest& request : requests) queries.push_back(e.SearchQuery(request));
+  const auto vector = e.fbb().CreateVector(queries);
+  const auto body = wire::CreateSearchBatchRequest(e.fbb(), vector);
+  return e.Finish(request_id, user_id, wire::RequestBody::SearchBatchRequest, body);
+}
+
+std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch) {
+  Encoder e;
+  std::vector<Offset<wire::BatchOp>> ops;
+  ops.reserve(batch.size());
+  for (const Batch::Op& op : batch.ops()) {
+    std::visit(
+        [&](const auto& item) {
+          using T = std::decay_t<decltype(item)>;
+          if constexpr (std::is_same_v<T, Batch::CreateConversationOp>) {
+            const auto input = e.NewConversation(item.conversation);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), input));
+          } else if constexpr (std::is_same_v<T, Batch::UpsertConversationOp>) {
+            const auto input = e.NewConversation(item.conversation);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), 0, input));
+          } else if constexpr (std::is_same_v<T, Batch::AppendMessageOp>) {
+            const auto input = e.NewMessage(item.message);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, input));
+          } else if constexpr (std::is_same_v<T, Batch::UpsertMessageOp>) {
+            const auto input = e.NewMessage(item.message);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, input));
+          } else if constexpr (std::is_same_v<T, Batch::CreateDocumentOp>) {
+            const auto input = e.NewDocument(item.document);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, input));
+          } else {
+            static_assert(std::is_same_v<T, Batch::AddChunkOp>);
+            const auto input = e.NewChunk(item.chunk);
+            ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, 0, input));
+          }
+        },
+        op);
+  }
+  const auto vector = e.fbb().CreateVector(ops);
+  const auto body = wire::CreateApplyBatchRequest(e.fbb(), vector);
+  return e.Finish(request_id, user_id, wire::RequestBody::ApplyBatchRequest, body);
+}
+
+std::string EncodeGetStats(uint64_t request_id) {
+  Encoder e;
+  const auto body = wire::CreateGetStatsRequest(e.fbb());
+  return e.Finish(request_id, {}, wire::RequestBody::GetStatsRequest, body);
+}
+
+std::string EncodeListPartitions(uint64_t request_id) {
+  Encoder e;
+  const auto body = wire::CreateListPartitionsRequest(e.fbb());
+  return e.Finish(request_id, {}, wire::RequestBody::ListPartitionsRequest, body);
+}
+
+std::string EncodeRebuildPartition(uint64_t request_id, std::string_view month) {
+  Encoder e;
+  const auto m = e.Str(month);
+  const auto body = wire::CreateRebuildPartitionRequest(e.fbb(), m);
+  return e.Finish(request_id, {}, wire::RequestBody::RebuildPartitionRequest, body);
+}
+
+std::string EncodeArchivePartition(uint64_t request_id, std::string_view month,
+                                   std::string_view path) {
+  Encoder e;
+  const auto m = e.Str(month);
+  const auto p = e.Str(path);
+  const auto body = wire::CreateArchivePartitionRequest(e.fbb(), m, p);
+  return e.Finish(request_id, {}, wire::RequestBody::ArchivePartitionRequest, body);
+}
+
+std::string EncodeDropPartition(uint64_t request_id, std::string_view month) {
+  Encoder e;
+  const auto m = e.Str(month);
+  const auto body = wire::CreateDropPartitionRequest(e.fbb(), m);
+  return e.Finish(request_id, {}, wire::RequestBody::DropPartitionRequest, body);
+}
+
+std::string EncodeAttachArchive(uint64_t request_id, std::string_view path) {
+  Encoder e;
+  const auto p = e.Str(path);
+  const auto body = wire::CreateAttachArchiveRequest(e.fbb(), p);
+  return e.Finish(request_id, {}, wire::RequestBody::AttachArchiveRequest, body);
+}
+
+std::string EncodeCreateBackup(uint64_t request_id, std::string_view path) {
+  Encoder e;
+  const auto p = e.Str(path);
+  const auto body = wire::CreateCreateBackupRequest(e.fbb(), p);
+  return e.Finish(request_id, {}, wire::RequestBody::CreateBackupRequest, body);
+}
+
+}  // namespace mnemo::client::internal

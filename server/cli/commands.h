@@ -1,0 +1,27 @@
+// The subcommands of the `mnemo` admin CLI.  Each returns the process exit code (0 success,
+// 1 failure, 2 usage error) and prints its own messages.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mnemo::cli {
+
+// ---- offline: work on a data directory directly ----
+int KeysCreate(const std::string& data_dir, const std::string& kind, const std::string& user_id);
+int KeysList(const std::string& data_dir);
+int KeysRevoke(const std::string& data_dir, const std::string& id);
+// Copies a backup directory (made by `mnemo backup` / CreateBackup) into place as `data_dir`,
+// which must not exist or be empty.  mnemod must not be running on it.
+int Restore(const std::string& backup_path, const std::string& data_dir);
+
+// ---- online: talk to a running mnemod ----
+struct ServerAddress {
+  std::string server = "127.0.0.1:7420";  // host:port
+  std::string api_key;                    // empty: protected mode (loopback, no keys yet)
+};
+int Stats(const ServerAddress& address);
+int Partitions(const ServerAddress& address);
+int Backup(const ServerAddress& address, const std::string& path);
+
+}  // namespace mnemo::cli

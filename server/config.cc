@@ -1,0 +1,139 @@
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <sstream>
+#include <thread>
+
+#include "protocol/version.h"
+
+namespace mnemo::server {
+
+bool ListenAddress::IsLoopback() const {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+std::string ListenAddress::ToString() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    *error = "listen address \"" + text + "\" is not host:port";
+    return std::nullopt;
+  }
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(out.host, ec);
+  if (ec) {
+    *error = "listen host \"" + out.host + "\" is not an IP address";
+    return std::nullopt;
+  }
+  const std::string port = text.substr(colon + 1);
+  unsigned long value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535) {
+      *error = "listen port \"" + port + "\" is not a number in 0..65535";
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) {
+    *error = "listen port \"" + port + "\" is not a number in 0..65535";
+    return std::nullopt;
+  }
+  out.port = static_cast<uint16_t>(value);
+  return out;
+}
+
+ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
+  ServerConfig config;
+  const uint32_t cores = std::max(1u, std::thread::hardware_concurrency());
+  config.io_threads = cores;
+  config.workers = cores;
+  config.max_frame_bytes = protocol::kDefaultMaxFrameBytes;
+
+  CLI::App app{"mnemod: the mnemo storage server (conversations, messages, documents, vector search)"};
+  app.set_config("--config", "", "read settings from this file (INI/TOML: key = value)");
+  app.set_version_flag("--version", "mnemod " MNEMO_SERVER_VERSION);
+  std::string listen = config.listen.ToString();
+  int64_t idle_seconds = config.idle_timeout.count();
+  int64_t shutdown_seconds = config.shutdown_timeout.count();
+  uint32_t dimension = 0;
+  app.add_option("--data", config.data_dir, "data directory (created on first run)")->capture_default_str();
+  app.add_option("--listen", listen, "address to listen on, host:port (port 0: ephemeral)")
+      ->capture_default_str();
+  app.add_option("--port-file", config.port_file, "write the bound port to this file once listening");
+  app.add_option("--dimension", dimension, "embedding dimension of a new data directory (default 1536)")
+      ->check(CLI::Range(1u, 65536u));
+  app.add_option("--sync-writes", config.sync_writes, "sync the WAL before acknowledging a write")
+      ->capture_default_str();
+  app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error|critical|off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--io-threads", config.io_threads, "network I/O threads (default: cores)")
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--workers", config.workers, "engine worker threads (default: cores)")
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--worker-queue", config.worker_queue,
+                 "requests waiting for a worker before the server answers UNAVAILABLE")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--max-connections", config.max_connections, "open connections at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--max-in-flight", config.max_in_flight, "unanswered requests per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 65536u));
+  app.add_option("--max-queued-bytes", config.max_queued_bytes,
+                 "unsent reply bytes per connection before reading pauses")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1} << 10, size_t{1} << 34));
+  app.add_option("--max-frame-bytes", config.max_frame_bytes, "largest frame accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(1024u, 0xffffffffu));
+  app.add_option("--idle-timeout", idle_seconds,
+                 "seconds a connection may stay idle, or not read its replies, before it is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400 * 365}));
+  app.add_option("--shutdown-timeout", shutdown_seconds,
+                 "seconds to let in-flight requests finish on SIGTERM/SIGINT")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+
+  ConfigOutcome outcome;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = app.exit(e, out, err);
+    outcome.exit_code = code == 0 ? 0 : 2;
+    outcome.output = code == 0 ? out.str() : err.str();
+    return outcome;
+  }
+  std::string error;
+  auto address = ParseListenAddress(listen, &error);
+  if (!address) {
+    outcome.exit_code = 2;
+    outcome.output = "mnemod: " + error + "\n";
+    return outcome;
+  }
+  config.listen = *address;
+  config.idle_timeout = std::chrono::seconds(idle_seconds);
+  config.shutdown_timeout = std::chrono::seconds(shutdown_seconds);
+  if (dimension != 0) config.dimension = dimension;
+  outcome.config = std::move(config);
+  return outcome;
+}
+
+}  // namespace mnemo::server

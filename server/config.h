@@ -1,0 +1,59 @@
+// ServerConfig: mnemod's settings, from flags and/or a config file (`--config FILE`, INI/TOML
+// `key = value` lines named like the long flags).  Defaults make `mnemod --data ./data` work.
+//
+// Thread-safety: plain value types and stateless functions.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mnemo::server {
+
+struct ListenAddress {
+  std::string host;  // an IPv4/IPv6 literal ("localhost" is read as 127.0.0.1)
+  uint16_t port = 0;  // 0: an ephemeral port (see ServerConfig::port_file)
+  bool IsLoopback() const;
+  std::string ToString() const;  // "127.0.0.1:7420", "[::1]:7420"
+};
+
+// Parses "host:port" or "[v6]:port".  nullopt with a reason in *error on anything else.
+std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error);
+
+struct ServerConfig {
+  // ---- behaviour ----
+  std::string data_dir = "./data";
+  ListenAddress listen{"127.0.0.1", 7420};
+  std::optional<uint32_t> dimension;  // only used when the data directory is created
+  bool sync_writes = true;            // sync the WAL before acknowledging writes (SPEC §6)
+  std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
+  std::string port_file;              // when set, the bound port is written here after listen
+
+  // ---- limits ----
+  uint32_t max_connections = 1024;
+  uint32_t max_in_flight = 64;        // per connection; reading pauses at the limit
+  size_t max_queued_bytes = size_t{16} << 20;  // per connection's unsent replies; reading pauses above
+  uint32_t max_frame_bytes = 0;       // 0 = protocol::kDefaultMaxFrameBytes (set by parsing)
+  std::chrono::seconds idle_timeout{300};
+  std::chrono::seconds shutdown_timeout{10};
+
+  // ---- performance ----
+  uint32_t io_threads = 0;  // 0 = number of cores (set by parsing)
+  uint32_t workers = 0;     // 0 = number of cores (set by parsing)
+  uint32_t worker_queue = 4096;  // engine requests waiting for a worker; beyond: UNAVAILABLE
+};
+
+// Outcome of ParseServerConfig: either a config to run with, or an exit (help, version or an
+// error) with the text to print.
+struct ConfigOutcome {
+  std::optional<ServerConfig> config;
+  int exit_code = 0;
+  std::string output;  // for stdout on exit_code 0, stderr otherwise
+};
+
+// Parses mnemod's command line (and the file named by --config).  Exit code 2 for usage errors.
+ConfigOutcome ParseServerConfig(int argc, const char* const* argv);
+
+}  // namespace mnemo::server

@@ -1,0 +1,118 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <vector>
+
+#include "protocol/version.h"
+#include "testing/temp_dir.h"
+
+namespace mnemo::server {
+namespace {
+
+ConfigOutcome Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "mnemod");
+  std::vector<const char*> argv;
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  return ParseServerConfig(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ConfigTest, Defaults) {
+  auto outcome = Parse({});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  const ServerConfig& config = *outcome.config;
+  EXPECT_EQ(config.data_dir, "./data");
+  EXPECT_EQ(config.listen.ToString(), "127.0.0.1:7420");
+  EXPECT_TRUE(config.listen.IsLoopback());
+  EXPECT_GE(config.io_threads, 1u);
+  EXPECT_GE(config.workers, 1u);
+  EXPECT_EQ(config.max_connections, 1024u);
+  EXPECT_EQ(config.max_in_flight, 64u);
+  EXPECT_EQ(config.idle_timeout, std::chrono::seconds(300));
+  EXPECT_EQ(config.max_frame_bytes, protocol::kDefaultMaxFrameBytes);
+  EXPECT_TRUE(config.sync_writes);
+  EXPECT_FALSE(config.dimension);
+}
+
+TEST(ConfigTest, Flags) {
+  auto outcome = Parse({"--data", "/tmp/x", "--listen", "0.0.0.0:9000", "--io-threads", "3", "--workers", "5",
+                        "--max-in-flight", "8", "--idle-timeout", "7", "--sync-writes", "false", "--dimension", "16",
+                        "--max-frame-bytes", "4096", "--port-file", "/tmp/p"});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  const ServerConfig& config = *outcome.config;
+  EXPECT_EQ(config.data_dir, "/tmp/x");
+  EXPECT_EQ(config.listen.port, 9000);
+  EXPECT_FALSE(config.listen.IsLoopback());
+  EXPECT_EQ(config.io_threads, 3u);
+  EXPECT_EQ(config.workers, 5u);
+  EXPECT_EQ(config.max_in_flight, 8u);
+  EXPECT_EQ(config.idle_timeout, std::chrono::seconds(7));
+  EXPECT_FALSE(config.sync_writes);
+  EXPECT_EQ(config.dimension, 16u);
+  EXPECT_EQ(config.max_frame_bytes, 4096u);
+  EXPECT_EQ(config.port_file, "/tmp/p");
+}
+
+TEST(ConfigTest, ConfigFile) {
+  mnemo::testing::TempDir dir;
+  const std::string path = dir.Sub("mnemod.toml");
+  {
+    std::ofstream out(path);
+    out << "# mnemod settings\n"
+        << "data = \"/srv/mnemo\"\n"
+        << "listen = \"[::1]:7500\"\n"
+        << "max-connections = 10\n"
+        << "log-level = \"debug\"\n";
+  }
+  auto outcome = Parse({"--config", path, "--workers", "2"});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  EXPECT_EQ(outcome.config->data_dir, "/srv/mnemo");
+  EXPECT_EQ(outcome.config->listen.host, "::1");
+  EXPECT_EQ(outcome.config->listen.ToString(), "[::1]:7500");
+  EXPECT_TRUE(outcome.config->listen.IsLoopback());
+  EXPECT_EQ(outcome.config->max_connections, 10u);
+  EXPECT_EQ(outcome.config->log_level, "debug");
+  EXPECT_EQ(outcome.config->workers, 2u);
+
+  auto missing = Parse({"--config", dir.Sub("absent.toml")});
+  EXPECT_FALSE(missing.config);
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(ConfigTest, BadInputIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--listen", "nonsense"},
+                                             {"--listen", "127.0.0.1:99999"},
+                                             {"--listen", "example.com:80"},
+                                             {"--workers", "0"},
+                                             {"--max-frame-bytes", "10"},
+                                             {"--log-level", "loud"},
+                                             {"--no-such-flag"}}) {
+    auto outcome = Parse(args);
+    EXPECT_FALSE(outcome.config) << args[0];
+    EXPECT_EQ(outcome.exit_code, 2) << args[0];
+    EXPECT_FALSE(outcome.output.empty()) << args[0];
+  }
+  auto help = Parse({"--help"});
+  EXPECT_FALSE(help.config);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--listen"), std::string::npos);
+}
+
+TEST(ConfigTest, ListenAddressParsing) {
+  std::string error;
+  auto v4 = ParseListenAddress("10.0.0.1:0", &error);
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->port, 0);
+  EXPECT_FALSE(v4->IsLoopback());
+  auto local = ParseListenAddress("localhost:1", &error);
+  ASSERT_TRUE(local);
+  EXPECT_TRUE(local->IsLoopback());
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1", &error));
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:", &error));
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:-1", &error));
+}
+
+}  // namespace
+}  // namespace mnemo::server

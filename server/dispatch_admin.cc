@@ -1,0 +1,108 @@
+// Admin requests (service principals only): stats, partitions, archive/attach, backup.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "server/auth/key_store.h"
+#include "server/dispatch_internal.h"
+#include "server/wire_in.h"
+
+namespace mnemo::server::dispatch {
+namespace {
+
+namespace fs = std::filesystem;
+using B = wire::RequestBody;
+
+// Bytes of the regular files under `dir`; unreadable entries are skipped.
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
+Result<std::string> Required(const flatbuffers::String* text, const char* field) {
+  if (text == nullptr || text->size() == 0) return Status::ValidationError(field, std::string(field) + " is required");
+  return text->str();
+}
+
+Result<Reply> Stats(Call& call, const AdminContext& admin) {
+  Builder& fbb = call.fbb;
+  const auto partitions = BuildPartitionInfos(fbb, call.engine.ListPartitions());
+  std::vector<flatbuffers::Offset<wire::OpStats>> ops;
+  for (const OpSnapshot& op : admin.stats.Snapshot()) {
+    ops.push_back(wire::CreateOpStats(fbb, fbb.CreateString(op.name), op.count, op.errors, op.p50_us, op.p99_us));
+  }
+  const auto op_vector = fbb.CreateVector(ops);
+  return MakeReply(wire::ResponseBody::StatsReply,
+                   wire::CreateStatsReply(fbb, admin.stats.uptime_seconds(), admin.stats.connections(), partitions,
+                                          op_vector, DirectoryBytes(admin.data_dir)));
+}
+
+// The engine's backup holds the database and graphs; the API keys go along, so that a restored
+// directory accepts the same keys.
+Result<Reply> Backup(Call& call, const AdminContext& admin, const std::string& path) {
+  MNEMO_RETURN_IF_ERROR(call.engine.CreateBackup(path));
+  const fs::path keys = KeyStore::PathFor(admin.data_dir);
+  std::error_code ec;
+  if (fs::exists(keys, ec)) {
+    const fs::path target = KeyStore::PathFor(path);
+    fs::create_directories(target.parent_path(), ec);
+    if (!ec) fs::copy_file(keys, target, fs::copy_options::overwrite_existing, ec);
+    if (ec) return Status::Unavailable("backup written, but copying the key file failed: " + ec.message());
+  }
+  spdlog::info("backup written to {}", path);
+  return DoneReply(call.fbb);
+}
+
+}  // namespace
+
+Result<Reply> Admin(Call& call, const AdminContext& admin) {
+  const wire::Request& request = call.request;
+  Builder& fbb = call.fbb;
+  switch (request.body_type()) {
+    case B::GetStatsRequest:
+      return Stats(call, admin);
+    case B::ListPartitionsRequest: {
+      const auto partitions = BuildPartitionInfos(fbb, call.engine.ListPartitions());
+      return MakeReply(wire::ResponseBody::PartitionList, wire::CreatePartitionList(fbb, partitions));
+    }
+    case B::RebuildPartitionRequest: {
+      MNEMO_ASSIGN_OR_RETURN(const std::string month, Required(request.body_as_RebuildPartitionRequest()->month(), "month"));
+      MNEMO_RETURN_IF_ERROR(call.engine.RebuildPartition(month));
+      return DoneReply(fbb);
+    }
+    case B::ArchivePartitionRequest: {
+      const auto* in = request.body_as_ArchivePartitionRequest();
+      MNEMO_ASSIGN_OR_RETURN(const std::string month, Required(in->month(), "month"));
+      MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(in->path(), "path"));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t rows, call.engine.ArchivePartition(month, path));
+      return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, rows));
+    }
+    case B::DropPartitionRequest: {
+      MNEMO_ASSIGN_OR_RETURN(const std::string month, Required(request.body_as_DropPartitionRequest()->month(), "month"));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t rows, call.engine.DropPartition(month));
+      return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, rows));
+    }
+    case B::AttachArchiveRequest: {
+      MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(request.body_as_AttachArchiveRequest()->path(), "path"));
+      MNEMO_ASSIGN_OR_RETURN(const AttachResult result, call.engine.AttachArchive(path));
+      return MakeReply(wire::ResponseBody::AttachReply, wire::CreateAttachReply(fbb, result.attached, result.skipped));
+    }
+    case B::CreateBackupRequest: {
+      MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(request.body_as_CreateBackupRequest()->path(), "path"));
+      return Backup(call, admin, path);
+    }
+    default:
+      return Status::Internal("not an admin request");
+  }
+}
+
+}  // namespace mnemo::server::dispatch

@@ -1,0 +1,97 @@
+#include "server/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <exception>
+
+#include "server/auth/authorize.h"
+#include "server/dispatch_internal.h"
+#include "server/op_table.h"
+#include "server/wire_in.h"
+
+namespace mnemo::server {
+
+Dispatcher::Dispatcher(Engine& engine, ServerStats& stats, DispatcherOptions options)
+    : engine_(engine), stats_(stats), options_(std::move(options)) {}
+
+std::string Dispatcher::Handle(const Principal& principal, const wire::Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  bool failed = false;
+  std::string response;
+  try {
+    response = Run(principal, request, &failed);
+  } catch (const std::exception& e) {  // engine and builders do not throw; stay up if they do
+    spdlog::error("request {}: {} threw: {}", request.id(), OpName(request.body_type()), e.what());
+    failed = true;
+    response = ErrorResponse(request.id(), Status::Internal("internal error"));
+  }
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  stats_.RecordRequest(request.body_type(), elapsed, failed);
+  return response;
+}
+
+std::string Dispatcher::Run(const Principal& principal, const wire::Request& request, bool* failed) {
+  const uint64_t id = request.id();
+  const wire::RequestBody type = request.body_type();
+  const std::string_view op = OpName(type);
+  const auto fail = [&](const Status& status) {
+    *failed = true;
+    const bool server_side = status.code() == StatusCode::kInternalError || status.code() == StatusCode::kUnavailable;
+    if (server_side) {
+      spdlog::warn("request {} {} ({}): {}", id, op, principal.Describe(), status.ToString());
+    } else {
+      spdlog::info("request {} {} ({}): {}", id, op, principal.Describe(), status.ToString());
+    }
+    return ErrorResponse(id, status);
+  };
+
+  const OpGroup group = GroupOf(type);
+  if (group == OpGroup::kUnknown) {
+    return fail(Status::ValidationError("body", "unknown request type " + std::to_string(static_cast<int>(type))));
+  }
+  if (group == OpGroup::kHello) return fail(Status::ValidationError("body", "hello was already done on this connection"));
+  if (request.body() == nullptr) return fail(Status::ValidationError("body", "the request body is missing"));
+
+  std::string user_id;
+  if (group == OpGroup::kAdmin) {
+    Status allowed = RequireService(principal, op);
+    if (!allowed.ok()) return fail(allowed);
+  } else {
+    auto resolved = ResolveUser(principal, StringOf(request.user_id()));
+    if (!resolved.ok()) return fail(resolved.status());
+    user_id = std::move(resolved).value();
+  }
+  spdlog::debug("request {} {} ({}){}{}", id, op, principal.Describe(), user_id.empty() ? "" : " user ", user_id);
+
+  Builder fbb(1024);
+  dispatch::Call call{engine_, fbb, request, user_id};
+  Result<dispatch::Reply> reply = Status::Internal("unhandled request group");
+  switch (group) {
+    case OpGroup::kConversations: reply = dispatch::Conversations(call); break;
+    case OpGroup::kMessages: reply = dispatch::Messages(call); break;
+    case OpGroup::kDocuments: reply = dispatch::Documents(call); break;
+    case OpGroup::kSearch: reply = dispatch::Search(call); break;
+    case OpGroup::kBatch: reply = dispatch::Batch(call); break;
+    case OpGroup::kAdmin: reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir}); break;
+    case OpGroup::kUnknown:
+    case OpGroup::kHello: break;
+  }
+  if (!reply.ok()) return fail(reply.status());
+  std::string payload = FinishResponse(fbb, id, reply->type, reply->body);
+  if (options_.max_frame_bytes != 0 && payload.size() > options_.max_frame_bytes) {
+    return fail(Status::FromCode(StatusCode::kPayloadTooLarge,
+                                 "the reply would be " + std::to_string(payload.size()) +
+                                     " bytes, more than the frame limit of " +
+                                     std::to_string(options_.max_frame_bytes) + "; ask for fewer rows"));
+  }
+  return payload;
+}
+
+namespace dispatch {
+
+Reply DoneReply(Builder& fbb) { return MakeReply(wire::ResponseBody::Done, wire::CreateDone(fbb)); }
+
+}  // namespace dispatch
+}  // namespace mnemo::server

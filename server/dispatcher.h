@@ -1,0 +1,41 @@
+// Dispatcher: runs one verified wire request against the engine and builds the wire reply.
+// It owns no state of its own beyond borrowed references; the handlers live in one file per
+// operation group (dispatch_<group>.cc).  It knows nothing of sockets or framing.
+//
+// Thread-safety: thread-safe (the engine and stats are); called from worker threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "mnemo/engine.h"
+#include "mnemo/wire/mnemo_generated.h"
+#include "server/auth/principal.h"
+#include "server/stats.h"
+
+namespace mnemo::server {
+
+struct DispatcherOptions {
+  std::string data_dir;             // for GetStats.data_bytes and backups of the key file
+  uint32_t max_frame_bytes = 0;     // a reply larger than this becomes PAYLOAD_TOO_LARGE
+};
+
+class Dispatcher {
+ public:
+  // `engine` and `stats` are borrowed and must outlive the dispatcher.
+  Dispatcher(Engine& engine, ServerStats& stats, DispatcherOptions options);
+
+  // Runs `request` (verified; any body but Hello) as `principal` and returns the finished
+  // Response payload (unframed): the reply, or an error echoing the request id.  Records the
+  // request in the stats and logs it.  Never throws.
+  std::string Handle(const Principal& principal, const wire::Request& request);
+
+ private:
+  std::string Run(const Principal& principal, const wire::Request& request, bool* failed);
+
+  Engine& engine_;
+  ServerStats& stats_;
+  const DispatcherOptions options_;
+};
+
+}  // namespace mnemo::server

@@ -1,0 +1,29 @@
+// The operation kinds of the wire protocol: which handler group owns each request body, and
+// its name for logs and stats.
+//
+// Thread-safety: stateless.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "mnemo/wire/mnemo_generated.h"
+
+namespace mnemo::server {
+
+enum class OpGroup : uint8_t {
+  kUnknown,  // RequestBody::NONE or a value this server does not know
+  kHello,
+  kConversations,
+  kMessages,
+  kDocuments,
+  kSearch,   // chunks and vector search
+  kBatch,
+  kAdmin,    // needs a service principal; not scoped to a user
+};
+
+OpGroup GroupOf(wire::RequestBody body);
+// "CreateConversation", "Search", ...; "unknown" for kUnknown bodies.
+std::string_view OpName(wire::RequestBody body);
+
+}  // namespace mnemo::server

@@ -1,0 +1,208 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "kernels/distance.h"
+
+namespace mnemo::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+// Beyond this many unlinked rows, shutdown saves the graphs without them (the next start links
+// them from storage) rather than holding up the exit.
+constexpr int64_t kMaxRowsToLinkOnShutdown = 200'000;
+
+fs::path StagingPathFor(const fs::path& data_dir) {
+  fs::path dir = fs::absolute(data_dir).lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();
+  return dir.parent_path() / ("." + dir.filename().string() + ".auth-staging");
+}
+
+}  // namespace
+
+Status WriteTextFile(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::Unavailable("cannot write " + temp);
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) return Status::Unavailable("cannot rename " + temp + " to " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
+  EngineOptions options;
+  options.data_dir = config.data_dir;
+  options.dimension = config.dimension;
+  options.sync_writes = config.sync_writes;
+
+  const fs::path dir(config.data_dir);
+  const fs::path auth = dir / "auth";
+  const fs::path aside = StagingPathFor(dir);
+  std::error_code ec;
+  // A previous start stopped between the two renames below: put the keys back first.
+  if (fs::exists(aside, ec) && !fs::exists(auth, ec)) {
+    fs::create_directories(dir, ec);
+    fs::rename(aside, auth, ec);
+    if (ec) return Status::Unavailable("cannot move " + aside.string() + " back to " + auth.string() + ": " + ec.message());
+  }
+  bool staged = false;
+  if (!fs::exists(dir / "CURRENT", ec) && fs::is_directory(auth, ec)) {
+    bool only_auth = true;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) only_auth &= entry.path().filename() == "auth";
+    if (only_auth && !ec) {
+      fs::rename(auth, aside, ec);
+      if (ec) return Status::Unavailable("cannot move " + auth.string() + " aside: " + ec.message());
+      staged = true;
+    }
+  }
+  auto engine = Engine::Open(options);
+  if (staged) {
+    fs::rename(aside, auth, ec);
+    if (ec) return Status::Unavailable("cannot move " + aside.string() + " back to " + auth.string() + ": " + ec.message());
+  }
+  return engine;
+}
+
+Server::Server(const ServerConfig& config) : config_(config), signals_(ioc_, SIGINT, SIGTERM) {}
+
+Server::~Server() {
+  RequestStop();
+  for (auto& thread : io_threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
+  std::unique_ptr<Server> server(new Server(config));
+  server->keys_ = std::make_unique<KeyStore>(KeyStore::PathFor(config.data_dir));
+  auto has_keys = server->keys_->HasKeys();
+  if (!has_keys.ok()) return Status::ValidationError("keys", has_keys.status().message());
+  const bool loopback = config.listen.IsLoopback();
+  if (!*has_keys && !loopback) {
+    return Status::ValidationError(
+        "listen", "refusing to listen on " + config.listen.ToString() +
+                      ": no API keys exist, and without keys (protected mode) mnemod only listens on a loopback "
+                      "address; create one with `mnemo keys create --data " + config.data_dir +
+                      " --kind service` or listen on 127.0.0.1");
+  }
+
+  MNEMO_ASSIGN_OR_RETURN(server->engine_, OpenEngine(config));
+  server->dispatcher_ = std::make_unique<Dispatcher>(
+      *server->engine_, server->stats_, DispatcherOptions{config.data_dir, config.max_frame_bytes});
+  server->workers_ = std::make_unique<WorkerPool>(config.workers, config.worker_queue);
+
+  HelloSettings hello;
+  hello.max_frame_bytes = config.max_frame_bytes;
+  hello.max_in_flight = config.max_in_flight;
+  hello.dimension = server->engine_->dimension();
+  hello.listening_on_loopback = loopback;
+  SessionLimits limits;
+  limits.max_frame_bytes = config.max_frame_bytes;
+  limits.max_in_flight = config.max_in_flight;
+  limits.max_queued_bytes = config.max_queued_bytes;
+  limits.idle_timeout = config.idle_timeout;
+  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_, *server->workers_, server->stats_,
+                                              server->registry_, hello, limits});
+
+  server->listener_ = std::make_shared<Listener>(server->ioc_, *server->services_, config.max_connections);
+  MNEMO_RETURN_IF_ERROR(server->listener_->Open(config.listen));
+  if (!config.port_file.empty()) {
+    MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
+  }
+
+  ListenAddress bound = config.listen;
+  bound.port = server->port();
+  spdlog::info("mnemod {} listening on {}; data {}; dimension {}; simd {}; {} io threads, {} workers",
+               MNEMO_SERVER_VERSION, bound.ToString(), config.data_dir, server->engine_->dimension(),
+               kernels::SimdLevelName(kernels::ActiveSimdLevel()), config.io_threads, config.workers);
+  if (!*has_keys) {
+    spdlog::warn("protected mode: no API keys exist, so unauthenticated loopback clients act as a service "
+                 "principal; create a key with `mnemo keys create --data {} --kind service`",
+                 config.data_dir);
+  }
+  return server;
+}
+
+void Server::RequestStop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_requested_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+int Server::Run() {
+  auto work = asio::make_work_guard(ioc_);
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    RequestStop();
+  });
+  listener_->Start();
+  for (uint32_t i = 0; i < config_.io_threads; ++i) {
+    io_threads_.emplace_back([this] { ioc_.run(); });
+  }
+  {
+    std::unique_lock lock(stop_mutex_);
+    stop_cv_.wait(lock, [&] { return stop_requested_; });
+  }
+  Shutdown();
+  work.reset();
+  ioc_.stop();
+  for (auto& thread : io_threads_) thread.join();
+  io_threads_.clear();
+
+  // Link rows still waiting for their graph, so the saved graphs cover them and the next start
+  // need not (bounded: a large backlog is left to the next start's catch-up).
+  int64_t pending = 0;
+  for (const auto& partition : engine_->ListPartitions()) pending += partition.pending_rows;
+  if (pending > 0 && pending <= kMaxRowsToLinkOnShutdown) {
+    spdlog::info("linking {} pending rows into their graphs before saving", pending);
+    engine_->WaitForIndexing();
+  }
+  Status closed = engine_->Close();
+  if (!closed.ok()) {
+    spdlog::error("closing the engine failed: {}", closed.ToString());
+    return 1;
+  }
+  spdlog::info("shutdown complete");
+  return 0;
+}
+
+void Server::Shutdown() {
+  using Clock = std::chrono::steady_clock;
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  listener_->Stop();
+  const auto live = registry_.BeginShutdown();
+  spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests", live.size());
+  for (const auto& session : live) session->BeginShutdown();
+
+  const auto wait_until = [&](Clock::time_point deadline) {
+    while (registry_.size() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return registry_.size() == 0;
+  };
+  if (!wait_until(Clock::now() + config_.shutdown_timeout)) {
+    spdlog::warn("{} connection(s) still busy after {} s; closing them", registry_.size(),
+                 config_.shutdown_timeout.count());
+    for (const auto& session : registry_.Live()) session->ForceClose();
+    wait_until(Clock::now() + std::chrono::seconds(1));
+  }
+  // Requests of force-closed sessions may still be at the workers: let them finish (their
+  // replies go nowhere) before the engine closes.
+  workers_->Shutdown();
+}
+
+}  // namespace mnemo::server

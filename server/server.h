@@ -1,0 +1,76 @@
+// Server: mnemod assembled — key store, engine, worker pool, listener and I/O threads — plus
+// the graceful shutdown of SPEC §6: on SIGTERM/SIGINT (or RequestStop) stop accepting, let
+// in-flight requests finish (bounded by shutdown_timeout), close the sessions, drain the
+// workers, link pending vectors and Engine::Close() (saves graphs, flushes).
+//
+// Thread-safety: Create and Run from one thread; RequestStop from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mnemo/engine.h"
+#include "mnemo/result.h"
+#include "server/auth/key_store.h"
+#include "server/config.h"
+#include "server/dispatcher.h"
+#include "server/listener.h"
+#include "server/session_registry.h"
+#include "server/stats.h"
+#include "server/worker_pool.h"
+
+namespace mnemo::server {
+
+class Server {
+ public:
+  // Checks the key store, opens the engine and binds the listen address.  VALIDATION_ERROR for
+  // configuration problems (e.g. a non-loopback address without keys, a corrupt key file, a data
+  // directory of another dimension); UNAVAILABLE for I/O problems (address in use, ...).
+  static Result<std::unique_ptr<Server>> Create(const ServerConfig& config);
+  ~Server();
+
+  uint16_t port() const { return listener_->port(); }
+
+  // Serves until SIGTERM/SIGINT or RequestStop(), then shuts down.  Returns the process exit
+  // code: 0 after a clean shutdown, 1 when closing the engine failed.
+  int Run();
+  void RequestStop();
+
+ private:
+  explicit Server(const ServerConfig& config);
+  void Shutdown();
+
+  const ServerConfig config_;
+  std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<Engine> engine_;
+  ServerStats stats_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<WorkerPool> workers_;
+  SessionRegistry registry_;
+  std::unique_ptr<SessionServices> services_;
+  // Declared after everything sessions borrow: destroying the io_context destroys handlers that
+  // still own sessions, whose destructors touch the registry and stats.
+  boost::asio::io_context ioc_;
+  boost::asio::signal_set signals_;
+  std::shared_ptr<Listener> listener_;
+  std::vector<std::thread> io_threads_;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;  // GUARDED_BY(stop_mutex_)
+};
+
+// Opens the engine for `config`.  A fresh data directory that so far holds only the key file
+// (`mnemo keys create` before the first start) is opened with the key file moved aside for the
+// moment, since Engine::Open refuses non-empty directories without a database.
+Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config);
+
+// Writes `text` to `path` atomically (temp file + rename).
+Status WriteTextFile(const std::string& path, const std::string& text);
+
+}  // namespace mnemo::server

@@ -1,0 +1,119 @@
+// Session: one client connection.  It reads length-prefixed frames, verifies each payload,
+// answers the Hello itself and hands every other request to the worker pool; replies come back
+// to the session's strand and are written with one write in flight.  A session knows framing,
+// limits and timeouts — not the engine.
+//
+// Lifetime: owned by the shared_ptrs its pending operations hold (STYLE §4); it ends when its
+// last handler returns.  Backpressure: reading pauses while `max_in_flight` requests are
+// unanswered or `max_queued_bytes` of replies are unsent, and resumes as they drain.  A client
+// that sends nothing (with nothing in flight) or stops reading its replies for `idle_timeout` is
+// disconnected.  Fatal framing errors get one Response with id 0, then a clean close.
+//
+// Thread-safety: Start/BeginShutdown/ForceClose may be called from any thread; everything else
+// runs on the session's strand.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mnemo/status.h"
+#include "server/auth/key_store.h"
+#include "server/auth/principal.h"
+#include "server/dispatcher.h"
+#include "server/hello.h"
+#include "server/session_registry.h"
+#include "server/stats.h"
+#include "server/worker_pool.h"
+
+namespace mnemo::server {
+
+struct SessionLimits {
+  uint32_t max_frame_bytes = 0;
+  uint32_t max_in_flight = 64;
+  size_t max_queued_bytes = size_t{16} << 20;
+  std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(300);
+  // After the last reply of a closing session: how long to wait for the client's EOF.
+  std::chrono::steady_clock::duration linger = std::chrono::seconds(1);
+};
+
+// What every session borrows from the server; all of it outlives the sessions.
+struct SessionServices {
+  KeyStore& keys;
+  Dispatcher& dispatcher;
+  WorkerPool& workers;
+  ServerStats& stats;
+  SessionRegistry& registry;
+  HelloSettings hello;
+  SessionLimits limits;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `socket` must use a strand executor of its own (boost::asio::make_strand).
+  Session(boost::asio::ip::tcp::socket socket, const SessionServices& services);
+  ~Session();
+
+  // Registers the session and starts reading.  With a non-OK `reject`, sends it as the id-0
+  // error response and closes instead (e.g. too many connections).
+  void Start(Status reject = Status::Ok());
+  // Stops taking requests; closes once in-flight requests are answered and written.
+  void BeginShutdown();
+  // Closes the socket now.
+  void ForceClose();
+
+ private:
+  void MaybeRead();
+  bool WantRead() const;
+  void OnRead(boost::system::error_code ec, size_t bytes);
+  void ProcessFrames();
+  void HandleFrame(std::string payload);
+  void Submit(std::string payload, const Principal& principal, uint64_t request_id, uint8_t body_type);
+  void OnReply(std::string response);
+  void Send(const std::string& payload);
+  void SendFatal(const Status& status);
+  void DoWrite();
+  void OnWrite(boost::system::error_code ec, size_t bytes);
+  void FinishAndClose();
+  void MaybeFinish();
+  void Close(const char* why);
+  void ArmTimer(std::chrono::steady_clock::time_point deadline);
+  void OnTimer(uint64_t generation);
+  void Touch();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  const SessionServices& services_;
+  std::string peer_;
+  uint64_t registry_id_ = 0;
+
+  // Input: bytes read; frames start at inbuf_pos_.
+  std::string inbuf_;
+  size_t inbuf_pos_ = 0;
+  size_t read_base_ = 0;  // where the pending read writes into inbuf_
+  bool reading_ = false;
+  bool peer_closed_ = false;  // EOF seen
+
+  // Output: framed replies waiting, and the batch being written.
+  std::deque<std::string> outq_;
+  std::vector<std::string> writing_batch_;
+  size_t out_bytes_ = 0;  // queued + being written
+  bool writing_ = false;
+
+  uint32_t in_flight_ = 0;            // requests at the workers
+  std::optional<Principal> principal_;  // set by a successful Hello
+  bool closing_ = false;   // no more requests; close when answered and flushed
+  bool draining_ = false;  // send side shut; waiting (bounded) for the client's EOF
+  bool closed_ = false;
+
+  std::chrono::steady_clock::time_point deadline_;
+  uint64_t timer_generation_ = 0;
+};
+
+}  // namespace mnemo::server

@@ -1,0 +1,166 @@
+#include "server/wire_in.h"
+
+namespace mnemo::server {
+namespace {
+
+Status Missing(const char* field) {
+  return Status::ValidationError(field, std::string(field) + " is required");
+}
+
+std::vector<float> FloatsOf(const flatbuffers::Vector<float>* values) {
+  std::vector<float> out;
+  if (values == nullptr) return out;
+  out.resize(values->size());
+  for (flatbuffers::uoffset_t i = 0; i < values->size(); ++i) out[i] = values->Get(i);
+  return out;
+}
+
+}  // namespace
+
+Uuid FromWireId(const wire::Id& id) {
+  std::array<uint8_t, Uuid::kSize> bytes{};
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(id.hi() >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(id.lo() >> (56 - 8 * i));
+  }
+  return Uuid(bytes);
+}
+
+Result<Uuid> RequireId(const wire::Id* id, const char* field) {
+  if (id == nullptr) return Missing(field);
+  return FromWireId(*id);
+}
+
+std::optional<Uuid> OptionalId(const wire::Id* id) {
+  if (id == nullptr) return std::nullopt;
+  return FromWireId(*id);
+}
+
+std::string StringOf(const flatbuffers::String* text) { return text ? text->str() : std::string(); }
+
+std::optional<std::string> OptionalString(const flatbuffers::String* text) {
+  if (text == nullptr) return std::nullopt;
+  return text->str();
+}
+
+Result<Role> RoleFromString(const std::string& name) {
+  auto role = ParseRole(name);
+  if (!role) return Status::ValidationError("role", "role must be one of user, assistant, system, tool");
+  return *role;
+}
+
+Result<NewConversation> FromWire(const wire::NewConversation* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  NewConversation out;
+  out.id = OptionalId(input->id());
+  out.title = StringOf(input->title());
+  out.summary = OptionalString(input->summary());
+  out.model = OptionalString(input->model());
+  out.system_prompt = StringOf(input->system_prompt());
+  out.metadata = OptionalString(input->metadata());
+  return out;
+}
+
+Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  NewMessage out;
+  out.id = OptionalId(input->id());
+  MNEMO_ASSIGN_OR_RETURN(out.conversation_id, RequireId(input->conversation_id(), "conversation_id"));
+  out.role = StringOf(input->role());
+  out.content = StringOf(input->content());
+  out.parts = OptionalString(input->parts());
+  out.tool_calls = OptionalString(input->tool_calls());
+  out.tool_results = OptionalString(input->tool_results());
+  out.attachments = OptionalString(input->attachments());
+  out.tokens_used = input->tokens_used();
+  out.metadata = OptionalString(input->metadata());
+  return out;
+}
+
+Result<NewDocument> FromWire(const wire::NewDocument* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  NewDocument out;
+  out.id = OptionalId(input->id());
+  out.filename = StringOf(input->filename());
+  out.file_type = StringOf(input->file_type());
+  out.content = StringOf(input->content());
+  out.metadata = OptionalString(input->metadata());
+  return out;
+}
+
+Result<NewChunk> FromWire(const wire::NewChunk* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  NewChunk out;
+  out.id = OptionalId(input->id());
+  MNEMO_ASSIGN_OR_RETURN(out.document_id, RequireId(input->document_id(), "document_id"));
+  out.chunk_index = input->chunk_index();
+  out.chunk_text = StringOf(input->chunk_text());
+  out.embedding = FloatsOf(input->embedding());
+  out.metadata = OptionalString(input->metadata());
+  out.created_at = input->created_at();
+  return out;
+}
+
+Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  SearchRequest out;
+  out.query = FloatsOf(input->query());
+  out.top_k = input->top_k();
+  out.min_similarity = input->min_similarity();
+  out.ef = input->ef();
+  if (const wire::SearchFilters* filters = input->filters()) {
+    if (filters->document_ids()) {
+      for (const wire::Id* id : *filters->document_ids()) out.filters.document_ids.push_back(FromWireId(*id));
+    }
+    if (filters->file_types()) {
+      for (const flatbuffers::String* type : *filters->file_types()) {
+        out.filters.file_types.push_back(StringOf(type));
+      }
+    }
+    out.filters.created_from = filters->created_from();
+    out.filters.created_until = filters->created_until();
+    if (filters->metadata_equals()) {
+      for (const wire::MetadataEquals* pair : *filters->metadata_equals()) {
+        if (pair == nullptr || pair->key() == nullptr || pair->value() == nullptr) {
+          return Status::ValidationError("metadata_equals", "metadata_equals entries need a key and a value");
+        }
+        out.filters.metadata_equals.emplace_back(pair->key()->str(), pair->value()->str());
+      }
+    }
+  }
+  return out;
+}
+
+Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field) {
+  if (input == nullptr) return Missing(field);
+  const int set = (input->create_conversation() != nullptr) + (input->upsert_conversation() != nullptr) +
+                  (input->append_message() != nullptr) + (input->upsert_message() != nullptr) +
+                  (input->create_document() != nullptr) + (input->add_chunk() != nullptr);
+  if (set != 1) {
+    return Status::ValidationError(field, std::string(field) + " must set exactly one operation");
+  }
+  if (input->create_conversation()) {
+    MNEMO_ASSIGN_OR_RETURN(NewConversation value, FromWire(input->create_conversation(), "create_conversation"));
+    return WriteOp(CreateConversationOp{std::move(value)});
+  }
+  if (input->upsert_conversation()) {
+    MNEMO_ASSIGN_OR_RETURN(NewConversation value, FromWire(input->upsert_conversation(), "upsert_conversation"));
+    return WriteOp(UpsertConversationOp{std::move(value)});
+  }
+  if (input->append_message()) {
+    MNEMO_ASSIGN_OR_RETURN(NewMessage value, FromWire(input->append_message(), "append_message"));
+    return WriteOp(AppendMessageOp{std::move(value)});
+  }
+  if (input->upsert_message()) {
+    MNEMO_ASSIGN_OR_RETURN(NewMessage value, FromWire(input->upsert_message(), "upsert_message"));
+    return WriteOp(UpsertMessageOp{std::move(value)});
+  }
+  if (input->create_document()) {
+    MNEMO_ASSIGN_OR_RETURN(NewDocument value, FromWire(input->create_document(), "create_document"));
+    return WriteOp(CreateDocumentOp{std::move(value)});
+  }
+  MNEMO_ASSIGN_OR_RETURN(NewChunk value, FromWire(input->add_chunk(), "add_chunk"));
+  return WriteOp(AddChunkOp{std::move(value)});
+}
+
+}  // namespace mnemo::server

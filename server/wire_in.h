@@ -1,0 +1,38 @@
+// Wire -> engine: turns verified request tables into the engine's input types.
+//
+// A required sub-table or id that is absent is VALIDATION_ERROR naming the field; everything
+// else (lengths, JSON, roles, dimensions) is validated by the engine.  Thread-safety: stateless.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mnemo/batch.h"
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "mnemo/wire/mnemo_generated.h"
+
+namespace mnemo::server {
+
+Uuid FromWireId(const wire::Id& id);
+// The id, or VALIDATION_ERROR naming `field` when absent.
+Result<Uuid> RequireId(const wire::Id* id, const char* field);
+std::optional<Uuid> OptionalId(const wire::Id* id);
+
+// An absent string reads as empty / nullopt.
+std::string StringOf(const flatbuffers::String* text);
+std::optional<std::string> OptionalString(const flatbuffers::String* text);
+
+Result<NewConversation> FromWire(const wire::NewConversation* input, const char* field);
+Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field);
+Result<NewDocument> FromWire(const wire::NewDocument* input, const char* field);
+Result<NewChunk> FromWire(const wire::NewChunk* input, const char* field);
+Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field);
+// Exactly one field of a BatchOp must be set.
+Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field);
+
+// "user" | "assistant" | "system" | "tool", else VALIDATION_ERROR (field role).
+Result<Role> RoleFromString(const std::string& name);
+
+}  // namespace mnemo::server

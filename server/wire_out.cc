@@ -1,0 +1,127 @@
+#include "server/wire_out.h"
+
+namespace mnemo::server {
+
+wire::StatusCode ToWireCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return wire::StatusCode::OK;
+    case StatusCode::kValidationError: return wire::StatusCode::VALIDATION_ERROR;
+    case StatusCode::kNotFound: return wire::StatusCode::NOT_FOUND;
+    case StatusCode::kDuplicateRecord: return wire::StatusCode::DUPLICATE_RECORD;
+    case StatusCode::kConflict: return wire::StatusCode::CONFLICT;
+    case StatusCode::kTransactionError: return wire::StatusCode::TRANSACTION_ERROR;
+    case StatusCode::kAuthenticationError: return wire::StatusCode::AUTHENTICATION_ERROR;
+    case StatusCode::kAuthorizationError: return wire::StatusCode::AUTHORIZATION_ERROR;
+    case StatusCode::kRateLimited: return wire::StatusCode::RATE_LIMITED;
+    case StatusCode::kPayloadTooLarge: return wire::StatusCode::PAYLOAD_TOO_LARGE;
+    case StatusCode::kUnavailable: return wire::StatusCode::UNAVAILABLE;
+    case StatusCode::kInternalError: return wire::StatusCode::INTERNAL_ERROR;
+  }
+  return wire::StatusCode::INTERNAL_ERROR;  // a code added to the engine but not here
+}
+
+wire::Id ToWireId(const Uuid& id) {
+  const std::string_view bytes = id.bytes();
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = hi << 8 | static_cast<uint8_t>(bytes[i]);
+    lo = lo << 8 | static_cast<uint8_t>(bytes[8 + i]);
+  }
+  return wire::Id(hi, lo);
+}
+
+wire::Role ToWireRole(Role role) {
+  switch (role) {
+    case Role::kUser: return wire::Role::user;
+    case Role::kAssistant: return wire::Role::assistant;
+    case Role::kSystem: return wire::Role::system;
+    case Role::kTool: return wire::Role::tool;
+  }
+  return wire::Role::user;
+}
+
+namespace {
+
+flatbuffers::Offset<flatbuffers::String> OptionalString(Builder& fbb, const std::optional<std::string>& text) {
+  return text ? fbb.CreateString(*text) : flatbuffers::Offset<flatbuffers::String>();
+}
+
+}  // namespace
+
+flatbuffers::Offset<wire::Conversation> BuildConversation(Builder& fbb, const Conversation& row) {
+  const wire::Id id = ToWireId(row.id);
+  return wire::CreateConversation(fbb, &id, fbb.CreateString(row.user_id), fbb.CreateString(row.title),
+                                  OptionalString(fbb, row.summary), fbb.CreateString(row.model),
+                                  fbb.CreateString(row.system_prompt), fbb.CreateString(row.metadata),
+                                  row.is_deleted, row.deleted_at, row.created_at, row.updated_at,
+                                  row.message_count, row.total_tokens, row.last_message_at);
+}
+
+flatbuffers::Offset<wire::Message> BuildMessage(Builder& fbb, const Message& row) {
+  const wire::Id id = ToWireId(row.id);
+  const wire::Id conversation_id = ToWireId(row.conversation_id);
+  return wire::CreateMessage(fbb, &id, &conversation_id, ToWireRole(row.role), fbb.CreateString(row.content),
+                             OptionalString(fbb, row.parts), OptionalString(fbb, row.tool_calls),
+                             OptionalString(fbb, row.tool_results), OptionalString(fbb, row.attachments),
+                             row.tokens_used, fbb.CreateString(row.metadata), row.created_at);
+}
+
+flatbuffers::Offset<wire::Document> BuildDocument(Builder& fbb, const Document& row) {
+  const wire::Id id = ToWireId(row.id);
+  return wire::CreateDocument(fbb, &id, fbb.CreateString(row.user_id), fbb.CreateString(row.filename),
+                              fbb.CreateString(row.file_type), fbb.CreateString(row.content), row.total_chunks,
+                              fbb.CreateString(row.metadata), row.is_deleted, row.deleted_at, row.created_at,
+                              row.updated_at);
+}
+
+flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row) {
+  const wire::Id id = ToWireId(row.id);
+  const wire::Id document_id = ToWireId(row.document_id);
+  return wire::CreateChunk(fbb, &id, &document_id, row.chunk_index, fbb.CreateString(row.chunk_text),
+                           fbb.CreateString(row.metadata), row.created_at);
+}
+
+flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const SearchResponse& response) {
+  std::vector<flatbuffers::Offset<wire::SearchHit>> hits;
+  hits.reserve(response.hits.size());
+  for (const SearchHit& hit : response.hits) {
+    const wire::Id chunk_id = ToWireId(hit.chunk_id);
+    const wire::Id document_id = ToWireId(hit.document_id);
+    hits.push_back(wire::CreateSearchHit(fbb, &chunk_id, &document_id, hit.chunk_index,
+                                         fbb.CreateString(hit.chunk_text), fbb.CreateString(hit.filename),
+                                         hit.similarity, hit.created_at));
+  }
+  return wire::CreateSearchReply(fbb, fbb.CreateVector(hits), response.exact, response.ef_used,
+                                 response.fewer_than_top_k, response.partitions_searched);
+}
+
+flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb, const PartitionInfo& info) {
+  return wire::CreatePartitionInfo(fbb, fbb.CreateString(info.month), info.rows, info.vector_bytes,
+                                   info.index_bytes, info.pending_rows, info.deleted_in_index);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>> BuildPartitionInfos(
+    Builder& fbb, const std::vector<PartitionInfo>& infos) {
+  std::vector<flatbuffers::Offset<wire::PartitionInfo>> out;
+  out.reserve(infos.size());
+  for (const auto& info : infos) out.push_back(BuildPartitionInfo(fbb, info));
+  return fbb.CreateVector(out);
+}
+
+std::string ErrorResponse(uint64_t id, const Status& status) {
+  Builder fbb(256);
+  const auto message = fbb.CreateString(status.message());
+  const auto field = status.field().empty() ? flatbuffers::Offset<flatbuffers::String>()
+                                            : fbb.CreateString(status.field());
+  const auto error = wire::CreateError(fbb, ToWireCode(status.code()), message, field);
+  fbb.Finish(wire::CreateResponse(fbb, id, error), wire::RequestIdentifier());
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type, flatbuffers::Offset<void> body) {
+  fbb.Finish(wire::CreateResponse(fbb, id, 0, type, body), wire::RequestIdentifier());
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+}  // namespace mnemo::server
