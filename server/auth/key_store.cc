@@ -13,7 +13,7 @@
 #include <random>
 #include <sstream>
 
-#include "server/auth/sha256.h"
+#include "common/sha256.h"
 
 namespace mnemo::server {
 namespace {

@@ -1,10 +1,10 @@
-#include "server/auth/sha256.h"
+#include "common/sha256.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace mnemo::server {
+namespace mnemo {
 namespace {
 
 // Test vectors from FIPS 180-4's examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf").
@@ -35,4 +35,4 @@ TEST(Sha256Test, IncrementalMatchesOneShot) {
 }
 
 }  // namespace
-}  // namespace mnemo::server
+}  // namespace mnemo

@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), used to store API keys hashed.  Our Debian package list has no OpenSSL,
+// SHA-256 (FIPS 180-4), used to store API keys hashed (mnemod) and for HMAC-SHA256 (mnemo-rest JWTs).  Our Debian package list has no OpenSSL,
 // so this is a small self-contained implementation; it is not constant-time with respect to the
 // message length, which is fine for hashing secrets of a fixed size.
 //
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace mnemo::server {
+namespace mnemo {
 
 class Sha256 {
  public:
@@ -38,4 +38,4 @@ Sha256::Digest Sha256Digest(std::string_view data);
 // The digest of `data` as 64 lower-case hex characters.
 std::string Sha256Hex(std::string_view data);
 
-}  // namespace mnemo::server
+}  // namespace mnemo

@@ -1,8 +1,8 @@
-#include "server/auth/sha256.h"
+#include "common/sha256.h"
 
 #include <cstring>
 
-namespace mnemo::server {
+namespace mnemo {
 namespace {
 
 // FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64
@@ -129,4 +129,4 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-}  // namespace mnemo::server
+}  // namespace mnemo
