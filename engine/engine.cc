@@ -88,6 +88,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   storage::DbOptions db_options;
   db_options.path = options.data_dir;
   db_options.create_if_missing = options.create_if_missing;
+  db_options.foreign_entries = options.foreign_entries;
   db_options.dimension = options.dimension;
   db_options.sync_writes = options.sync_writes;
   db_options.block_cache_bytes = options.block_cache_bytes;

@@ -19,12 +19,6 @@ namespace fs = std::filesystem;
 // them from storage) rather than holding up the exit.
 constexpr int64_t kMaxRowsToLinkOnShutdown = 200'000;
 
-fs::path StagingPathFor(const fs::path& data_dir) {
-  fs::path dir = fs::absolute(data_dir).lexically_normal();
-  if (dir.filename().empty()) dir = dir.parent_path();
-  return dir.parent_path() / ("." + dir.filename().string() + ".auth-staging");
-}
-
 }  // namespace
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
@@ -46,33 +40,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.data_dir = config.data_dir;
   options.dimension = config.dimension;
   options.sync_writes = config.sync_writes;
-
-  const fs::path dir(config.data_dir);
-  const fs::path auth = dir / "auth";
-  const fs::path aside = StagingPathFor(dir);
-  std::error_code ec;
-  // A previous start stopped between the two renames below: put the keys back first.
-  if (fs::exists(aside, ec) && !fs::exists(auth, ec)) {
-    fs::create_directories(dir, ec);
-    fs::rename(aside, auth, ec);
-    if (ec) return Status::Unavailable("cannot move " + aside.string() + " back to " + auth.string() + ": " + ec.message());
-  }
-  bool staged = false;
-  if (!fs::exists(dir / "CURRENT", ec) && fs::is_directory(auth, ec)) {
-    bool only_auth = true;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) only_auth &= entry.path().filename() == "auth";
-    if (only_auth && !ec) {
-      fs::rename(auth, aside, ec);
-      if (ec) return Status::Unavailable("cannot move " + auth.string() + " aside: " + ec.message());
-      staged = true;
-    }
-  }
-  auto engine = Engine::Open(options);
-  if (staged) {
-    fs::rename(aside, auth, ec);
-    if (ec) return Status::Unavailable("cannot move " + aside.string() + " back to " + auth.string() + ": " + ec.message());
-  }
-  return engine;
+  options.foreign_entries = {"auth"};  // the key store lives beside the engine's files
+  return Engine::Open(options);
 }
 
 Server::Server(const ServerConfig& config) : config_(config), signals_(ioc_, SIGINT, SIGTERM) {}

@@ -60,6 +60,16 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
   return options;
 }
 
+// True when every entry of `dir` is one of `foreign` (so the directory is empty for the engine).
+bool HoldsOnlyForeignEntries(const fs::path& dir, const std::vector<std::string>& foreign) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (std::find(foreign.begin(), foreign.end(), name) == foreign.end()) return false;
+  }
+  return !ec;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
@@ -76,7 +86,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     return Status::ValidationError("data_dir", options.path + " exists and is not a directory");
   }
   const bool has_current = exists && fs::exists(dir / "CURRENT", ec);
-  const bool empty = !exists || fs::is_empty(dir, ec);
+  const bool empty = !exists || HoldsOnlyForeignEntries(dir, options.foreign_entries);
   if (!has_current && !empty) {
     return Status::ValidationError(
         "data_dir", options.path + " is not empty and is not a mnemo data directory (no RocksDB CURRENT file)");

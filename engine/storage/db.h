@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/result.h"
 #include "mnemo/status.h"
@@ -47,6 +48,8 @@ inline constexpr uint32_t kMaxDimension = 16384;
 struct DbOptions {
   std::string path;
   bool create_if_missing = true;
+  // Entries of `path` that another owner keeps there (EngineOptions::foreign_entries).
+  std::vector<std::string> foreign_entries;
   // Dimension for a new directory (default kDefaultDimension).  When set and the directory
   // already exists with another dimension, Open fails.
   std::optional<uint32_t> dimension;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "common/coding.h"
@@ -64,6 +65,32 @@ TEST(DbTest, RefusesForeignDirectory) {
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kValidationError);
   EXPECT_NE(db.status().message().find("not a mnemo data directory"), std::string_view::npos);
+}
+
+TEST(DbTest, CreatesBesideForeignEntriesOnlyWhenDeclared) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "auth");
+  std::ofstream(dir.path() / "auth" / "keys.json") << "{}";
+  DbOptions options;
+  options.path = dir.path().string();
+  EXPECT_EQ(Db::Open(options).status().code(), StatusCode::kValidationError);  // undeclared
+
+  options.foreign_entries = {"auth"};
+  {
+    auto db = Db::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "auth" / "keys.json"));  // left untouched
+  auto again = Db::Open(options);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+
+  again = Status::NotFound("closed");  // release the lock
+
+  TempDir mixed;  // a declared entry does not excuse an undeclared one
+  std::filesystem::create_directories(mixed.path() / "auth");
+  std::ofstream(mixed.path() / "notes.txt") << "x";
+  options.path = mixed.path().string();
+  EXPECT_EQ(Db::Open(options).status().code(), StatusCode::kValidationError);
 }
 
 TEST(DbTest, RefusesPlainFileAndMissingDirWithoutCreate) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mnemo {
 
@@ -13,6 +14,10 @@ struct EngineOptions {
   // The data directory; created when missing (unless create_if_missing is false).
   std::string data_dir = "./data";
   bool create_if_missing = true;
+  // Names of entries in data_dir that belong to the embedding process, not the engine (mnemod
+  // keeps its API keys in "auth/").  They are ignored when deciding whether data_dir is a fresh,
+  // empty directory the engine may create its files in.
+  std::vector<std::string> foreign_entries;
   // Embedding dimension.  Fixed when the directory is created (default 1536); opening an
   // existing directory with a different explicit value fails.
   std::optional<uint32_t> dimension;
