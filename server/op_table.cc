@@ -53,6 +53,20 @@ OpGroup GroupOf(wire::RequestBody body) {
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
 }
 
+bool IsPointRead(wire::RequestBody body) {
+  using B = wire::RequestBody;
+  switch (body) {
+    case B::GetConversationRequest:
+    case B::GetUserStatsRequest:
+    case B::GetMessageRequest:
+    case B::GetDocumentRequest:
+    case B::CountDocumentsRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string_view OpName(wire::RequestBody body) {
   if (GroupOf(body) == OpGroup::kUnknown) return "unknown";
   std::string_view name = wire::EnumNameRequestBody(body);

@@ -23,6 +23,9 @@ enum class OpGroup : uint8_t {
 };
 
 OpGroup GroupOf(wire::RequestBody body);
+// Point reads (one row or one counter record by key): microseconds of work, so the server runs
+// them on the I/O thread instead of paying two thread hand-offs through the worker pool.
+bool IsPointRead(wire::RequestBody body);
 // "CreateConversation", "Search", ...; "unknown" for kUnknown bodies.
 std::string_view OpName(wire::RequestBody body);
 

@@ -15,9 +15,7 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
-// Beyond this many unlinked rows, shutdown saves the graphs without them (the next start links
-// them from storage) rather than holding up the exit.
-constexpr int64_t kMaxRowsToLinkOnShutdown = 200'000;
+constexpr auto kKeyRefreshInterval = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -124,8 +122,19 @@ int Server::Run() {
     io_threads_.emplace_back([this] { ioc_.run(); });
   }
   {
+    // Re-read the key file now and then, so keys created or revoked with the CLI take effect on
+    // live connections too (sessions re-check when KeyStore::generation() moves).
     std::unique_lock lock(stop_mutex_);
-    stop_cv_.wait(lock, [&] { return stop_requested_; });
+    std::string last_problem;
+    while (!stop_cv_.wait_for(lock, kKeyRefreshInterval, [&] { return stop_requested_; })) {
+      lock.unlock();
+      const Status refreshed = keys_->Refresh();
+      const std::string problem = refreshed.ok() ? "" : refreshed.ToString();
+      if (problem != last_problem && !problem.empty()) spdlog::warn("key file: {} (requests fail closed)", problem);
+      if (problem != last_problem && problem.empty()) spdlog::info("key file readable again");
+      last_problem = problem;
+      lock.lock();
+    }
   }
   Shutdown();
   work.reset();
@@ -133,14 +142,6 @@ int Server::Run() {
   for (auto& thread : io_threads_) thread.join();
   io_threads_.clear();
 
-  // Link rows still waiting for their graph, so the saved graphs cover them and the next start
-  // need not (bounded: a large backlog is left to the next start's catch-up).
-  int64_t pending = 0;
-  for (const auto& partition : engine_->ListPartitions()) pending += partition.pending_rows;
-  if (pending > 0 && pending <= kMaxRowsToLinkOnShutdown) {
-    spdlog::info("linking {} pending rows into their graphs before saving", pending);
-    engine_->WaitForIndexing();
-  }
   Status closed = engine_->Close();
   if (!closed.ok()) {
     spdlog::error("closing the engine failed: {}", closed.ToString());

@@ -65,9 +65,9 @@ class Server {
   bool stop_requested_ = false;  // GUARDED_BY(stop_mutex_)
 };
 
-// Opens the engine for `config`.  A fresh data directory that so far holds only the key file
-// (`mnemo keys create` before the first start) is opened with the key file moved aside for the
-// moment, since Engine::Open refuses non-empty directories without a database.
+// Opens the engine for `config`.  The key store's "auth/" directory is declared a foreign entry,
+// so a fresh data directory that so far holds only keys (`mnemo keys create` before the first
+// start) is still a fresh directory for the engine.
 Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config);
 
 // Writes `text` to `path` atomically (temp file + rename).

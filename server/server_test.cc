@@ -202,6 +202,35 @@ TEST(ServerTest, KeysAndProtectedMode) {
   ASSERT_TRUE(keys.Revoke(user->record.id).ok());
   RawConnection revoked(server.port());
   EXPECT_EQ(RoundTrip(revoked, testing::HelloRequest(6, user->key)).code(), StatusCode::AUTHENTICATION_ERROR);
+
+  // The connection bob opened before the revocation stops working too, once the server re-reads
+  // the key file (every second), while the service key's connection goes on.
+  StatusCode code = StatusCode::OK;
+  for (int i = 0; i < 50 && code == StatusCode::OK; ++i) {  // bounded: ~5 s
+    std::this_thread::sleep_for(100ms);
+    code = RoundTrip(*as_bob, testing::CreateConversationRequest(100 + i, "", "t")).code();
+  }
+  EXPECT_EQ(code, StatusCode::AUTHENTICATION_ERROR);
+  EXPECT_TRUE(as_bob->WaitForClose());
+  EXPECT_TRUE(RoundTrip(*as_service, testing::CreateConversationRequest(200, "alice", "t")).ok());
+}
+
+TEST(ServerTest, ProtectedModeEndsForLiveConnectionsWhenAKeyIsCreated) {
+  mnemo::testing::TempDir dir;
+  const std::string data = dir.Sub("data");
+  RunningServer server(TestConfig(data));
+  auto anonymous = Connect(server.port());
+  EXPECT_TRUE(RoundTrip(*anonymous, testing::CreateConversationRequest(2, "alice", "t")).ok());
+
+  KeyStore keys(KeyStore::PathFor(data));
+  ASSERT_TRUE(keys.Create(KeyKind::kService, "").ok());
+  StatusCode code = StatusCode::OK;
+  for (int i = 0; i < 50 && code == StatusCode::OK; ++i) {  // bounded: ~5 s
+    std::this_thread::sleep_for(100ms);
+    code = RoundTrip(*anonymous, testing::CreateConversationRequest(10 + i, "alice", "t")).code();
+  }
+  EXPECT_EQ(code, StatusCode::AUTHENTICATION_ERROR);
+  EXPECT_TRUE(anonymous->WaitForClose());
 }
 
 TEST(ServerTest, RefusesNonLoopbackWithoutKeys) {

@@ -177,6 +177,7 @@ void Session::HandleFrame(std::string payload) {
       return FinishAndClose();
     }
     const auto started = Clock::now();
+    keys_generation_ = services_.keys.generation();  // read first: a later change forces a re-check
     HelloOutcome outcome = HandleHello(*request, services_.keys, services_.hello);
     services_.stats.RecordRequest(type, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started),
                                   !outcome.principal);
@@ -185,6 +186,17 @@ void Session::HandleFrame(std::string payload) {
     spdlog::debug("{} authenticated as {}", peer_, outcome.principal->Describe());
     principal_ = std::move(outcome.principal);
     return;
+  }
+  if (const uint64_t generation = services_.keys.generation(); generation != keys_generation_) {
+    // Keys changed since this connection authenticated: a revoked key stops working at once.
+    keys_generation_ = generation;
+    if (Status still = services_.keys.CheckStillValid(*principal_); !still.ok()) {
+      spdlog::info("request {} from {}: {} no longer authorized: {}", id, peer_, principal_->Describe(),
+                   still.ToString());
+      services_.stats.RecordRequest(type, std::chrono::microseconds(0), true);
+      Send(ErrorResponse(id, still));
+      return FinishAndClose();
+    }
   }
   const OpGroup group = GroupOf(type);
   if (group == OpGroup::kUnknown || group == OpGroup::kHello) {
@@ -196,6 +208,7 @@ void Session::HandleFrame(std::string payload) {
     services_.stats.RecordRequest(type, std::chrono::microseconds(0), true);
     return Send(ErrorResponse(id, status));
   }
+  if (IsPointRead(type)) return Send(services_.dispatcher.Handle(*principal_, *request));
   Submit(std::move(payload), *principal_, id, static_cast<uint8_t>(type));
 }
 

@@ -108,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   uint32_t in_flight_ = 0;            // requests at the workers
   std::optional<Principal> principal_;  // set by a successful Hello
+  uint64_t keys_generation_ = 0;        // KeyStore::generation() principal_ was last checked at
   bool closing_ = false;   // no more requests; close when answered and flushed
   bool draining_ = false;  // send side shut; waiting (bounded) for the client's EOF
   bool closed_ = false;

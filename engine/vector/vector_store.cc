@@ -350,6 +350,12 @@ Status VectorStore::SaveIndexes() {
 }
 
 Status VectorStore::Close() {
+  size_t pending = 0;
+  for (const auto& partition : AllPartitions()) pending += partition->pending();
+  if (pending > 0 && pending <= options_.max_rows_linked_on_close) {
+    spdlog::info("linking {} pending rows into their graphs before saving", pending);
+    WaitForIndexing();
+  }
   {
     std::lock_guard lock(indexer_mutex_);
     stop_ = true;

@@ -42,6 +42,10 @@ struct VectorOptions {
   size_t default_ef = 128;
   // Rebuild a partition's graph when tombstones exceed this fraction of its nodes.
   double compact_deleted_fraction = 0.25;
+  // Close() links up to this many pending rows before saving the graphs, so the next open starts
+  // with complete graphs; a larger backlog is saved as is and linked by the next open's catch-up
+  // (a quick shutdown matters more than a quick start then).
+  size_t max_rows_linked_on_close = 200'000;
 };
 
 class VectorStore {
@@ -76,7 +80,8 @@ class VectorStore {
   // ---- maintenance ----
   // Saves every partition's graph.  Safe while serving.
   Status SaveIndexes();
-  // Stops the indexer and saves the graphs.  Rows not yet linked are caught up on next open.
+  // Links pending rows (up to VectorOptions::max_rows_linked_on_close), stops the indexer and
+  // saves the graphs.  Rows still unlinked are caught up on the next open.
   Status Close();
   // Blocks until every written row is linked into its graph (tests and benchmarks).
   void WaitForIndexing();

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "testing/engine_fixture.h"
+#include "vector/hnsw/hnsw_index.h"
 
 namespace mnemo {
 namespace {
@@ -384,6 +385,21 @@ TEST_F(VectorTest, ReopenLoadsSavedGraphsWithoutRelinking) {
   const auto more = AddRandom("alice", doc.id, 10, 1000);
   EXPECT_EQ(Search("alice", more[4], 1).hits[0].chunk_index, 1004);
   EXPECT_EQ(Search("alice", vectors[7], 1).hits[0].chunk_index, 7);
+}
+
+TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
+  const Document doc = Doc("alice");
+  AddRandom("alice", doc.id, 2000);  // no WaitForIndexing(): most rows are still pending
+  ASSERT_TRUE(engine_->Close().ok());
+  engine_.reset();
+  std::vector<std::filesystem::path> graphs;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "data" / "hnsw")) {
+    graphs.push_back(entry.path());
+  }
+  ASSERT_EQ(graphs.size(), 1u);
+  auto loaded = hnsw::HnswIndex::Load(graphs[0].string());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->index->size(), 2000u);  // every row linked before the save
 }
 
 TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {

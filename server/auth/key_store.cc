@@ -209,9 +209,11 @@ Status KeyStore::RefreshLocked() {
     stamp.mtime_ns = int64_t{info.st_mtim.tv_sec} * 1'000'000'000 + info.st_mtim.tv_nsec;
   } else if (errno != ENOENT) {
     load_error_ = Status::Unavailable(Errno("reading key file " + path_));
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     return load_error_;
   }
   if (loaded_ && *loaded_ == stamp) return load_error_;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
 
   if (!stamp.exists) {
     keys_.clear();
@@ -266,6 +268,7 @@ Status KeyStore::Mutate(Fn&& mutate) {
   MNEMO_RETURN_IF_ERROR(WriteFileAtomically(path_, SerializeKeyFile(updated)));
   keys_ = std::move(updated);
   loaded_.reset();  // re-stat on the next read
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 
@@ -337,6 +340,22 @@ Result<Principal> KeyStore::Verify(std::string_view api_key) {
     return Principal{key.kind, key.user_id, key.id};
   }
   return rejected();
+}
+
+Status KeyStore::CheckStillValid(const Principal& principal) {
+  std::lock_guard lock(mutex_);
+  if (!load_error_.ok()) return load_error_;
+  if (principal.key_id.empty()) {  // the protected-mode principal
+    if (keys_.empty()) return Status::Ok();
+    return Status::FromCode(StatusCode::kAuthenticationError,
+                            "API keys exist now, so protected mode has ended: reconnect with a key");
+  }
+  for (const auto& key : keys_) {
+    if (key.id != principal.key_id) continue;
+    if (!key.revoked) return Status::Ok();
+    return Status::FromCode(StatusCode::kAuthenticationError, "api key " + key.id + " has been revoked");
+  }
+  return Status::FromCode(StatusCode::kAuthenticationError, "api key " + principal.key_id + " no longer exists");
 }
 
 }  // namespace mnemo::server

@@ -15,6 +15,7 @@
 // Thread-safety: thread-safe.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,6 +72,15 @@ class KeyStore {
   // UNAVAILABLE when the key file cannot be read.
   Result<Principal> Verify(std::string_view api_key);
 
+  // Changes whenever the keys may have changed (a re-read, a create, a revoke): connections
+  // compare it with the value they authenticated under and re-check their principal when it moved.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Whether a principal authenticated earlier may still act (no file I/O: call Refresh() to see
+  // other processes' changes).  AUTHENTICATION_ERROR when its key has been revoked or removed,
+  // or, for the protected-mode principal, once any key exists; UNAVAILABLE when the key file
+  // could not be read (fails closed).
+  Status CheckStillValid(const Principal& principal);
+
  private:
   struct FileStamp {
     bool exists = false;
@@ -90,6 +100,7 @@ class KeyStore {
   std::vector<ApiKeyRecord> keys_;      // GUARDED_BY(mutex_)
   std::optional<FileStamp> loaded_;     // GUARDED_BY(mutex_): stamp of the file keys_ came from
   Status load_error_;                   // GUARDED_BY(mutex_): the last refresh's failure
+  std::atomic<uint64_t> generation_{0};  // bumped under mutex_ whenever keys_ is re-read or written
 };
 
 // Parses the JSON text of a key file; `path` only names it in errors.

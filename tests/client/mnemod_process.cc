@@ -92,10 +92,11 @@ bool MnemodProcess::Start(uint16_t port, std::string* error) {
   const std::string port_file = work_dir_ + "/mnemod.port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);
-  const std::vector<std::string> argv = {
+  std::vector<std::string> argv = {
       MnemodPath(), "--data", data_dir(), "--listen", "127.0.0.1:" + std::to_string(port),
-      "--port-file", port_file, "--dimension", std::to_string(kDimension), "--log-level", "warn",
+      "--port-file", port_file, "--dimension", std::to_string(dimension_), "--log-level", "warn",
       "--io-threads", "2", "--workers", "2"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   pid_ = Spawn(argv, log_path(), log_path());
   if (pid_ <= 0) {
     if (error) *error = "cannot spawn " + MnemodPath();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mnemo::client::testing {
@@ -47,6 +48,10 @@ class MnemodProcess {
   // SIGKILL and reap.
   void Kill();
   bool running() const { return pid_ > 0; }
+  // For the next Start(): the dimension of a new data directory (default kDimension) and extra
+  // mnemod flags (e.g. {"--max-connections", "8"}).
+  void set_dimension(uint32_t dimension) { dimension_ = dimension; }
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
   uint16_t port() const { return port_; }
   std::string data_dir() const { return work_dir_ + "/data"; }
@@ -56,6 +61,8 @@ class MnemodProcess {
   std::string work_dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint32_t dimension_ = kDimension;
+  std::vector<std::string> extra_args_;
 };
 
 // Runs a command (argv[0] is a path), returns its exit status and its stdout in *out.

@@ -118,7 +118,8 @@ class Engine {
 
   // Flushes memtables to disk (faster next open; not needed for durability).
   Status Flush();
-  // Stops background work, saves the graphs and flushes.  Called by the destructor when not
+  // Stops background work (after linking pending rows, up to
+  // EngineOptions::max_rows_linked_on_close), saves the graphs and flushes.  Called by the destructor when not
   // called before; calling it lets the caller see errors.  No other call may follow.
   Status Close();
 

@@ -34,6 +34,9 @@ struct EngineOptions {
   // the clustered test data across several partitions (tests/vector_recall_test.cc: 0.94 at 64,
   // 0.97 at 96, 0.98 at 128); requests may trade recall for speed with their own ef.
   size_t default_ef = 128;
+  // Close() links up to this many not-yet-indexed rows before saving the graphs (the next open
+  // then needs no catch-up); a larger backlog is left to the next open.
+  size_t max_rows_linked_on_close = 200'000;
 
   // ---- performance ----
   // RocksDB block cache shared by all tables.

@@ -1,0 +1,274 @@
+// mnemo_wire_bench: latency of the three hot operations over the wire (a real mnemod on
+// 127.0.0.1, driven by the C++ client) beside the same operations on an in-process Engine with
+// the same data — the cost of the protocol, the server and the loopback hop.
+//
+// Operations: get a conversation, append a message (durable: the WAL is synced before the
+// acknowledgement), and a 1536-d top-10 cosine search over one user's chunks (graph path).
+// Each runs for --seconds with 1 and then 2 client threads; every call is timed, and the table
+// gives ops/s (all threads together) and p50/p99 per call.
+//
+//   build/bench/wire/mnemo_wire_bench [--conversations 2000] [--chunks 20000] [--seconds 3]
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataset.h"
+#include "mnemo/client/client.h"
+#include "mnemo/engine.h"
+#include "mnemod_process.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using mnemo::bench::Dataset;
+using mnemo::client::testing::MnemodProcess;
+using mnemo::client::testing::TempDir;
+
+constexpr int kMessagesPerConversation = 20;
+constexpr int kUsers = 100;
+constexpr size_t kChunksPerCall = 1000;
+const std::string kSearchUser = "corpus-owner";
+
+std::string UserName(size_t i) { return "user-" + std::to_string(i % kUsers); }
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "mnemo_wire_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// The error text of a failed engine or client Result.
+template <typename R>
+std::string Why(const R& result) {
+  if constexpr (requires { result.status(); }) {
+    return result.status().ToString();
+  } else {
+    return result.error().ToString();
+  }
+}
+
+template <typename R>
+auto Must(R result, const char* what) {
+  if (!result.ok()) Die(std::string(what) + ": " + Why(result));
+  return std::move(result).value();
+}
+
+// The two systems under test expose the same method names and value types (the client mirrors
+// the engine's records), so one template loads and drives both.  `Api` is the namespace's types.
+struct EngineApi {
+  using Target = mnemo::Engine;
+  using Uuid = mnemo::Uuid;
+  using NewConversation = mnemo::NewConversation;
+  using NewMessage = mnemo::NewMessage;
+  using NewDocument = mnemo::NewDocument;
+  using NewChunk = mnemo::NewChunk;
+  using SearchRequest = mnemo::SearchRequest;
+  static constexpr const char* kName = "in-process";
+};
+
+struct WireApi {
+  using Target = mnemo::client::Client;
+  using Uuid = mnemo::client::Uuid;
+  using NewConversation = mnemo::client::NewConversation;
+  using NewMessage = mnemo::client::NewMessage;
+  using NewDocument = mnemo::client::NewDocument;
+  using NewChunk = mnemo::client::NewChunk;
+  using SearchRequest = mnemo::client::SearchRequest;
+  static constexpr const char* kName = "wire";
+};
+
+template <typename Api>
+struct Loaded {
+  std::vector<typename Api::Uuid> conversations;  // conversation i belongs to UserName(i)
+};
+
+template <typename Api>
+Loaded<Api> Load(typename Api::Target& target, size_t conversations, const Dataset& data) {
+  Loaded<Api> loaded;
+  for (size_t i = 0; i < conversations; ++i) {
+    typename Api::NewConversation conversation;
+    conversation.title = "Conversation " + std::to_string(i);
+    const auto id = Must(target.CreateConversation(UserName(i), conversation), "create conversation").id;
+    loaded.conversations.push_back(id);
+    for (int m = 0; m < kMessagesPerConversation; ++m) {
+      typename Api::NewMessage message;
+      message.conversation_id = id;
+      message.role = m % 2 == 0 ? "user" : "assistant";
+      message.content = "message " + std::to_string(m) + " of a benchmark conversation";
+      message.tokens_used = 12;
+      Must(target.AppendMessage(UserName(i), message), "append message");
+    }
+  }
+  typename Api::NewDocument document;
+  document.filename = "corpus.md";
+  document.file_type = "md";
+  const auto document_id = Must(target.CreateDocument(kSearchUser, document), "create document").id;
+  for (size_t first = 0; first < data.size(); first += kChunksPerCall) {
+    std::vector<typename Api::NewChunk> chunks;
+    for (size_t row = first; row < std::min(data.size(), first + kChunksPerCall); ++row) {
+      typename Api::NewChunk chunk;
+      chunk.document_id = document_id;
+      chunk.chunk_index = static_cast<int64_t>(row);
+      chunk.chunk_text = "chunk " + std::to_string(row);
+      const auto vector = data.Row(row);
+      chunk.embedding.assign(vector.begin(), vector.end());
+      chunks.push_back(std::move(chunk));
+    }
+    Must(target.AddChunks(kSearchUser, chunks), "add chunks");
+  }
+  return loaded;
+}
+
+// Waits until every chunk is linked into its graph, so searches measure the graph path.
+void WaitUntilIndexed(mnemo::Engine& engine) { engine.WaitForIndexing(); }
+void WaitUntilIndexed(mnemo::client::Client& client) {
+  const auto deadline = Clock::now() + std::chrono::minutes(10);
+  while (Clock::now() < deadline) {
+    int64_t pending = 0;
+    for (const auto& partition : Must(client.ListPartitions(), "list partitions")) pending += partition.pending_rows;
+    if (pending == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  Die("mnemod did not finish indexing within 10 minutes");
+}
+
+struct Row {
+  std::string op;
+  const char* system;
+  int threads;
+  double ops_per_second;
+  double p50_us;
+  double p99_us;
+};
+
+double Percentile(std::vector<double>& samples, double q) {
+  if (samples.empty()) return 0;
+  const size_t rank = std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
+  return samples[rank];
+}
+
+// Runs `op(thread, iteration)` on `threads` threads for `seconds`; every call is timed.
+Row Measure(const std::string& name, const char* system, int threads, double seconds,
+            const std::function<void(int, uint64_t)>& op) {
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
+  const auto start = Clock::now();
+  const auto stop_at = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      auto& mine = latencies[static_cast<size_t>(t)];
+      for (uint64_t i = 0; Clock::now() < stop_at; ++i) {
+        const auto begin = Clock::now();
+        op(t, i);
+        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (const auto& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
+  const double count = static_cast<double>(all.size());
+  return Row{name, system, threads, count / elapsed, Percentile(all, 0.50), Percentile(all, 0.99)};
+}
+
+template <typename Api>
+void Run(typename Api::Target& target, const Loaded<Api>& loaded, const Dataset& data, double seconds,
+         std::vector<Row>* rows) {
+  const size_t conversations = loaded.conversations.size();
+  for (int threads : {1, 2}) {
+    rows->push_back(Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+      Must(target.GetConversation(UserName(c), loaded.conversations[c]), "get conversation");
+    }));
+    rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+      typename Api::NewMessage message;
+      message.conversation_id = loaded.conversations[c];
+      message.role = "user";
+      message.content = "a new message appended by the benchmark";
+      message.tokens_used = 9;
+      Must(target.AppendMessage(UserName(c), message), "append message");
+    }));
+    rows->push_back(Measure("search top-10", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      typename Api::SearchRequest request;
+      const auto query = data.Query((i * 2 + static_cast<uint64_t>(t)) % data.query_count());
+      request.query.assign(query.begin(), query.end());
+      request.top_k = 10;
+      const auto response = Must(target.Search(kSearchUser, request), "search");
+      if (response.hits.size() != 10) Die("search returned " + std::to_string(response.hits.size()) + " hits");
+    }));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mnemo_wire_bench: over-the-wire vs in-process latency of get/append/search"};
+  size_t conversations = 2000;
+  size_t chunks = 20000;
+  size_t dimension = 1536;
+  double seconds = 3;
+  app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")->check(CLI::PositiveNumber);
+  app.add_option("--chunks", chunks, "chunks (vectors) preloaded for one user")->check(CLI::PositiveNumber);
+  app.add_option("--dimension", dimension, "embedding dimension")->check(CLI::Range(1, 4096));
+  app.add_option("--seconds", seconds, "measuring time per operation and thread count")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  mnemo::bench::DatasetOptions data_options;
+  data_options.n = chunks;
+  data_options.dim = dimension;
+  data_options.num_queries = 1000;
+  std::fprintf(stderr, "generating %zu x %zu vectors\n", chunks, dimension);
+  const Dataset data = mnemo::bench::GenerateDataset(data_options);
+
+  std::vector<Row> rows;
+  TempDir work;
+  {
+    std::fprintf(stderr, "in-process: loading\n");
+    mnemo::EngineOptions options;
+    options.data_dir = work.path() + "/engine";
+    options.dimension = static_cast<uint32_t>(dimension);
+    auto engine = Must(mnemo::Engine::Open(options), "open engine");
+    const auto loaded = Load<EngineApi>(*engine, conversations, data);
+    WaitUntilIndexed(*engine);
+    std::fprintf(stderr, "in-process: measuring\n");
+    Run<EngineApi>(*engine, loaded, data, seconds, &rows);
+  }
+  {
+    std::fprintf(stderr, "wire: starting mnemod and loading\n");
+    MnemodProcess server(work.path());
+    server.set_dimension(static_cast<uint32_t>(dimension));
+    std::string error;
+    if (!server.Start(0, &error)) Die(error);
+    mnemo::client::ClientOptions options;
+    options.port = server.port();
+    options.pool_size = 2;
+    auto client = Must(mnemo::client::Client::Connect(options), "connect");
+    const auto loaded = Load<WireApi>(*client, conversations, data);
+    WaitUntilIndexed(*client);
+    std::fprintf(stderr, "wire: measuring\n");
+    Run<WireApi>(*client, loaded, data, seconds, &rows);
+    client.reset();
+    server.Stop();
+  }
+
+  std::printf("| operation | system | client threads | ops/s | p50 µs | p99 µs |\n");
+  std::printf("|---|---|---:|---:|---:|---:|\n");
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.op != b.op ? a.op < b.op : a.threads < b.threads;
+  });
+  for (const Row& row : rows) {
+    std::printf("| %s | %s | %d | %.0f | %.1f | %.1f |\n", row.op.c_str(), row.system, row.threads,
+                row.ops_per_second, row.p50_us, row.p99_us);
+  }
+  return 0;
+}
