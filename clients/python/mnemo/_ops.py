@@ -1,0 +1,458 @@
+"""The operation table shared by Client and AsyncClient.
+
+Each function validates its arguments, and returns an Op: how to encode the request for a given
+request id, how to decode the response, and whether the request is a read (safe to resend once
+when its connection broke) or a write (never resent).  The clients only add I/O around an Op,
+so both speak the protocol identically.  Seed-style variants (Optional/bool/list results) are
+built here from the same requests by wrapping the decoder.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Generic, Iterable, Optional, Sequence, TypeVar
+from uuid import UUID
+
+from . import _convert as conv
+from . import _decode as dec
+from . import _encode as enc
+from .errors import RecordNotFoundError, ValidationError
+from .inputs import NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters
+from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
+                     PartitionInfo, SearchHit, SearchResult, ServerStats, TokenStats, UserStats)
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+_FLOAT32_MAX = 3.4e38
+READ = True  # resent once on a fresh connection when the connection broke
+WRITE = False  # never resent: it may have been applied
+
+
+class Op(Generic[T]):
+    """One request: ``encode(request_id) -> frame``, ``decode(payload) -> T``, ``retry``."""
+
+    __slots__ = ("encode", "decode", "retry")
+
+    def __init__(self, encode: Callable[[int], memoryview], decode: Callable[[bytes], T],
+                 retry: bool) -> None:
+        self.encode = encode
+        self.decode = decode
+        self.retry = retry
+
+
+# ---- decoder wrappers -------------------------------------------------------------------------
+
+
+def _then(decode: Callable[[bytes], T], convert: Callable[[T], U]) -> Callable[[bytes], U]:
+    return lambda payload: convert(decode(payload))
+
+
+def _or_none(decode: Callable[[bytes], T]) -> Callable[[bytes], Optional[T]]:
+    """NOT_FOUND becomes None (the seeds' Optional results)."""
+
+    def run(payload: bytes) -> Optional[T]:
+        try:
+            return decode(payload)
+        except RecordNotFoundError:
+            return None
+
+    return run
+
+
+def _found(decode: Callable[[bytes], Any]) -> Callable[[bytes], bool]:
+    """Success becomes True and NOT_FOUND False (the seeds' bool results)."""
+
+    def run(payload: bytes) -> bool:
+        try:
+            decode(payload)
+            return True
+        except RecordNotFoundError:
+            return False
+
+    return run
+
+
+# ---- argument checks --------------------------------------------------------------------------
+
+
+def _user(user_id: Any) -> str:
+    if not isinstance(user_id, str) or not user_id:
+        raise ValidationError("must be a non-empty string", "user_id")
+    return user_id
+
+
+def _role(role: Any) -> str:
+    if role not in dec.ROLE_NAMES:
+        raise ValidationError(f"must be one of {', '.join(dec.ROLE_NAMES)}, got {role!r}", "role")
+    return role
+
+
+def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional[SearchFilters],
+                 ef: Any, field: str) -> enc.SearchSpec:
+    top = enc.check_int(top_k, "top_k")
+    if min_similarity is not None:
+        if isinstance(min_similarity, bool) or not isinstance(min_similarity, numbers.Real) \
+                or not -_FLOAT32_MAX <= min_similarity <= _FLOAT32_MAX:
+            raise ValidationError(f"must be a number, got {min_similarity!r}", "min_similarity")
+        min_similarity = float(min_similarity)
+    beam = None if ef is None else enc.check_int(ef, "ef")
+    if filters is not None and not isinstance(filters, SearchFilters):
+        raise ValidationError("must be a mnemo.SearchFilters", "filters")
+    return enc.SearchSpec(conv.vector_bytes(vector, field), top, min_similarity, filters, beam)
+
+
+# ---- conversations ----------------------------------------------------------------------------
+
+
+def create_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.create_conversation(rid, user, item), dec.conversation, WRITE)
+
+
+def upsert_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.create_conversation(rid, user, item, upsert=True),
+              dec.conversation, WRITE)
+
+
+def get_conversation(user_id: str, conversation_id: Any,
+                     include_deleted: bool = False) -> Op[Conversation]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.get_conversation(rid, user, cid, include_deleted), dec.conversation,
+              READ)
+
+
+def get_user_conversation(user_id: str, conversation_id: Any,
+                          include_deleted: bool = False) -> Op[Optional[Conversation]]:
+    op = get_conversation(user_id, conversation_id, include_deleted)
+    return Op(op.encode, _or_none(dec.conversation), READ)
+
+
+def list_conversations(user_id: str, *, skip: int = 0, limit: int = 20,
+                       cursor: Optional[str] = None, include_deleted: bool = False,
+                       order_by: str = "created_at",
+                       title_contains: Optional[str] = None) -> Op[Page[Conversation]]:
+    user = _user(user_id)
+    if order_by not in ("created_at", "updated_at"):
+        raise ValidationError("must be 'created_at' or 'updated_at'", "order_by")
+    by_updated = order_by == "updated_at"
+    return Op(lambda rid: enc.list_conversations(
+        rid, user, by_updated=by_updated, skip=skip, limit=limit, cursor=cursor,
+        include_deleted=include_deleted, title_contains=title_contains),
+        dec.conversation_page, READ)
+
+
+def get_user_conversations(user_id: str, skip: int = 0, limit: int = 10,
+                           include_deleted: bool = False) -> Op[list[Conversation]]:
+    op = list_conversations(user_id, skip=skip, limit=limit, include_deleted=include_deleted)
+    return Op(op.encode, _then(op.decode, lambda page: page.items), READ)
+
+
+def search_by_title(user_id: str, search_term: str, skip: int = 0,
+                    limit: int = 10) -> Op[list[Conversation]]:
+    if not isinstance(search_term, str):
+        raise ValidationError("must be a string", "search_term")
+    op = list_conversations(user_id, skip=skip, limit=limit, title_contains=search_term)
+    return Op(op.encode, _then(op.decode, lambda page: page.items), READ)
+
+
+def get_user_stats(user_id: str) -> Op[UserStats]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.get_user_stats(rid, user), dec.user_stats, READ)
+
+
+def count_user_conversations(user_id: str, include_deleted: bool = False) -> Op[int]:
+    op = get_user_stats(user_id)
+
+    def pick(stats: UserStats) -> int:
+        return stats.total_conversations if include_deleted else stats.active_conversations
+
+    return Op(op.encode, _then(op.decode, pick), READ)
+
+
+def update_conversation(user_id: str, conversation_id: Any, *, title: Optional[str] = None,
+                        summary: Optional[str] = None, model: Optional[str] = None,
+                        system_prompt: Optional[str] = None,
+                        metadata: Any = None) -> Op[Conversation]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.update_conversation(
+        rid, user, cid, title=title, summary=summary, model=model, system_prompt=system_prompt,
+        metadata=metadata), dec.conversation, WRITE)
+
+
+def update_title_and_summary(user_id: str, conversation_id: Any, title: Optional[str] = None,
+                             summary: Optional[str] = None) -> Op[Optional[Conversation]]:
+    if title is None and summary is None:
+        return get_user_conversation(user_id, conversation_id)
+    op = update_conversation(user_id, conversation_id, title=title, summary=summary)
+    return Op(op.encode, _or_none(dec.conversation), WRITE)
+
+
+def soft_delete(user_id: str, conversation_id: Any) -> Op[bool]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.delete_conversation(rid, user, cid, False),
+              _found(dec.conversation), WRITE)
+
+
+def undelete(user_id: str, conversation_id: Any) -> Op[bool]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.restore_conversation(rid, user, cid), _found(dec.conversation),
+              WRITE)
+
+
+def delete_conversation(user_id: str, conversation_id: Any) -> Op[None]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.delete_conversation(rid, user, cid, True), dec.done, WRITE)
+
+
+# ---- messages ---------------------------------------------------------------------------------
+
+
+def create_message(user_id: str, item: NewMessage) -> Op[Message]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.append_message(rid, user, item), dec.message, WRITE)
+
+
+def upsert_message(user_id: str, item: NewMessage) -> Op[Message]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.append_message(rid, user, item, upsert=True), dec.message, WRITE)
+
+
+def get_message(user_id: str, message_id: Any) -> Op[Message]:
+    user, mid = _user(user_id), conv.to_uuid(message_id, "message_id")
+    return Op(lambda rid: enc.get_message(rid, user, mid), dec.message, READ)
+
+
+def list_messages(user_id: str, conversation_id: Any, *, descending: bool = False, skip: int = 0,
+                  limit: int = 50, cursor: Optional[str] = None, role: Optional[str] = None,
+                  only_with_tool_calls: bool = False) -> Op[Page[Message]]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    role = None if role is None else _role(role)
+    return Op(lambda rid: enc.list_messages(
+        rid, user, cid, descending=descending, skip=skip, limit=limit, cursor=cursor, role=role,
+        only_with_tool_calls=only_with_tool_calls), dec.message_page, READ)
+
+
+def _items_of(op: Op[Page[T]], reverse: bool = False) -> Op[list[T]]:
+    if reverse:
+        return Op(op.encode, _then(op.decode, lambda page: page.items[::-1]), READ)
+    return Op(op.encode, _then(op.decode, lambda page: page.items), READ)
+
+
+def get_conversation_messages(user_id: str, conversation_id: Any, skip: int = 0,
+                              limit: int = 50) -> Op[list[Message]]:
+    return _items_of(list_messages(user_id, conversation_id, skip=skip, limit=limit))
+
+
+def get_conversation_messages_desc(user_id: str, conversation_id: Any, skip: int = 0,
+                                   limit: int = 50) -> Op[list[Message]]:
+    return _items_of(list_messages(user_id, conversation_id, descending=True, skip=skip,
+                                   limit=limit), reverse=True)
+
+
+def get_conversation_message_count(user_id: str, conversation_id: Any) -> Op[int]:
+    op = list_messages(user_id, conversation_id, limit=1)
+    return Op(op.encode, _then(op.decode, lambda page: page.total), READ)
+
+
+def get_messages_by_role(user_id: str, conversation_id: Any, role: str, skip: int = 0,
+                         limit: int = 50) -> Op[list[Message]]:
+    return _items_of(list_messages(user_id, conversation_id, role=role, skip=skip, limit=limit))
+
+
+def get_messages_with_tool_calls(user_id: str, conversation_id: Any, skip: int = 0,
+                                 limit: int = 200) -> Op[list[Message]]:
+    return _items_of(list_messages(user_id, conversation_id, descending=True, skip=skip,
+                                   limit=limit, only_with_tool_calls=True))
+
+
+def get_last_messages(user_id: str, conversation_id: Any, count: int = 50) -> Op[list[Message]]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.last_messages(rid, user, cid, count),
+              _then(dec.message_page, lambda page: page.items), READ)
+
+
+def get_last_message_by_role(user_id: str, conversation_id: Any,
+                             role: str) -> Op[Optional[Message]]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    checked = _role(role)
+    return Op(lambda rid: enc.last_message_by_role(rid, user, cid, checked),
+              dec.optional_message, READ)
+
+
+def update_tool_results(user_id: str, message_id: Any, tool_results: Any) -> Op[Optional[Message]]:
+    user, mid = _user(user_id), conv.to_uuid(message_id, "message_id")
+    return Op(lambda rid: enc.set_tool_results(rid, user, mid, tool_results),
+              _or_none(dec.message), WRITE)
+
+
+def get_token_usage_stats(user_id: str, conversation_id: Any) -> Op[TokenStats]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.get_token_stats(rid, user, cid), dec.token_stats, READ)
+
+
+def delete_conversation_messages(user_id: str, conversation_id: Any) -> Op[int]:
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    return Op(lambda rid: enc.delete_messages(rid, user, cid), dec.count, WRITE)
+
+
+# ---- documents --------------------------------------------------------------------------------
+
+
+def create_document(user_id: str, item: NewDocument) -> Op[Document]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.create_document(rid, user, item), dec.document, WRITE)
+
+
+def get_document(user_id: str, document_id: Any, include_deleted: bool = False) -> Op[Document]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    return Op(lambda rid: enc.get_document(rid, user, did, include_deleted), dec.document, READ)
+
+
+def list_documents(user_id: str, *, skip: int = 0, limit: int = 20, cursor: Optional[str] = None,
+                   include_deleted: bool = False,
+                   filename_contains: Optional[str] = None) -> Op[Page[Document]]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.list_documents(
+        rid, user, skip=skip, limit=limit, cursor=cursor, include_deleted=include_deleted,
+        filename_contains=filename_contains), dec.document_page, READ)
+
+
+def get_user_documents(user_id: str, skip: int = 0, limit: int = 20,
+                       include_deleted: bool = False) -> Op[list[Document]]:
+    return _items_of(list_documents(user_id, skip=skip, limit=limit,
+                                    include_deleted=include_deleted))
+
+
+def search_documents_by_filename(user_id: str, search_term: str, skip: int = 0,
+                                 limit: int = 100) -> Op[list[Document]]:
+    if not isinstance(search_term, str):
+        raise ValidationError("must be a string", "search_term")
+    return _items_of(list_documents(user_id, skip=skip, limit=limit,
+                                    filename_contains=search_term))
+
+
+def count_documents(user_id: str) -> Op[DocumentCounts]:
+    user = _user(user_id)
+    return Op(lambda rid: enc.count_documents(rid, user), dec.document_counts, READ)
+
+
+def get_user_document_count(user_id: str) -> Op[int]:
+    op = count_documents(user_id)
+    return Op(op.encode, _then(op.decode, lambda counts: counts.active), READ)
+
+
+def soft_delete_document(user_id: str, document_id: Any) -> Op[bool]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    return Op(lambda rid: enc.delete_document(rid, user, did, False), _found(dec.document), WRITE)
+
+
+def restore_document(user_id: str, document_id: Any) -> Op[Document]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    return Op(lambda rid: enc.restore_document(rid, user, did), dec.document, WRITE)
+
+
+def delete_document(user_id: str, document_id: Any) -> Op[None]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    return Op(lambda rid: enc.delete_document(rid, user, did, True), dec.done, WRITE)
+
+
+# ---- chunks and vector search -----------------------------------------------------------------
+
+
+def add_chunks(user_id: str, chunks: Sequence[NewChunk]) -> Op[list[Chunk]]:
+    user = _user(user_id)
+    items = list(chunks)
+    for index, item in enumerate(items):
+        if not isinstance(item, NewChunk):
+            raise ValidationError("must be a mnemo.NewChunk", f"chunks[{index}]")
+    return Op(lambda rid: enc.add_chunks(rid, user, items), dec.chunks, WRITE)
+
+
+def search(user_id: str, query: Any, top_k: int = 10, *, min_similarity: Optional[float] = None,
+           filters: Optional[SearchFilters] = None, ef: Optional[int] = None) -> Op[SearchResult]:
+    user = _user(user_id)
+    spec = _search_spec(query, top_k, min_similarity, filters, ef, "query")
+    return Op(lambda rid: enc.search(rid, user, spec), dec.search_result, READ)
+
+
+def search_similar(user_id: str, query_embedding: Any, limit: int = 5,
+                   threshold: Optional[float] = None, *,
+                   filters: Optional[SearchFilters] = None) -> Op[list[SearchHit]]:
+    op = search(user_id, query_embedding, limit, min_similarity=threshold, filters=filters)
+    return Op(op.encode, _then(op.decode, lambda result: result.hits), READ)
+
+
+def search_batch(user_id: str, queries: Iterable[Any], top_k: int = 10, *,
+                 min_similarity: Optional[float] = None, filters: Optional[SearchFilters] = None,
+                 ef: Optional[int] = None) -> Op[list[SearchResult]]:
+    user = _user(user_id)
+    if isinstance(queries, (str, bytes)):
+        raise ValidationError("must be a sequence of vectors", "queries")
+    specs = [_search_spec(query, top_k, min_similarity, filters, ef, f"queries[{i}]")
+             for i, query in enumerate(queries)]
+    return Op(lambda rid: enc.search_batch(rid, user, specs), dec.search_results, READ)
+
+
+def search_similar_batch(user_id: str, query_embeddings: Iterable[Any], limit: int = 5,
+                         threshold: Optional[float] = None, *,
+                         filters: Optional[SearchFilters] = None) -> Op[list[list[SearchHit]]]:
+    op = search_batch(user_id, query_embeddings, limit, min_similarity=threshold, filters=filters)
+    return Op(op.encode, _then(op.decode, lambda results: [r.hits for r in results]), READ)
+
+
+# ---- atomic batches ---------------------------------------------------------------------------
+
+
+def apply_batch(user_id: str, ops: Sequence[tuple[str, Any]]) -> Op[list[UUID]]:
+    user = _user(user_id)
+    items = list(ops)
+    return Op(lambda rid: enc.apply_batch(rid, user, items), dec.batch_ids, WRITE)
+
+
+_UPSERT_KINDS = ((NewConversation, "upsert_conversation"), (NewMessage, "upsert_message"),
+                 (NewDocument, "create_document"), (NewChunk, "add_chunk"))
+
+
+def bulk_upsert(user_id: str, records: Iterable[Any]) -> Op[int]:
+    ops = []
+    for index, record in enumerate(records):
+        kind = next((name for cls, name in _UPSERT_KINDS if isinstance(record, cls)), None)
+        if kind is None:
+            raise ValidationError("must be a NewConversation, NewMessage, NewDocument or NewChunk",
+                                  f"records[{index}]")
+        ops.append((kind, record))
+    op = apply_batch(user_id, ops)
+    return Op(op.encode, _then(op.decode, len), WRITE)
+
+
+# ---- administration (service principal) -------------------------------------------------------
+
+
+def get_stats() -> Op[ServerStats]:
+    return Op(enc.get_stats, dec.stats, READ)
+
+
+def list_partitions() -> Op[list[PartitionInfo]]:
+    return Op(enc.list_partitions, dec.partitions, READ)
+
+
+def rebuild_partition(month: str) -> Op[None]:
+    return Op(lambda rid: enc.rebuild_partition(rid, month), dec.done, WRITE)
+
+
+def archive_partition(month: str, path: str) -> Op[int]:
+    return Op(lambda rid: enc.archive_partition(rid, month, path), dec.count, WRITE)
+
+
+def drop_partition(month: str) -> Op[int]:
+    return Op(lambda rid: enc.drop_partition(rid, month), dec.count, WRITE)
+
+
+def attach_archive(path: str) -> Op[AttachResult]:
+    return Op(lambda rid: enc.attach_archive(rid, path), dec.attach, WRITE)
+
+
+def create_backup(path: str) -> Op[None]:
+    return Op(lambda rid: enc.create_backup(rid, path), dec.done, WRITE)

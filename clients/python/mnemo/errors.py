@@ -1,0 +1,156 @@
+"""Typed exceptions of the mnemo client, one per SPEC §4 status code, all under MnemoError.
+
+The names mirror the seeds' repository exceptions (RecordNotFoundError, DuplicateRecordError,
+ValidationError with .field, TransactionError, AuthenticationError, AuthorizationError), so code
+written against the SQLAlchemy repositories keeps its ``except`` clauses.  Every error carries the
+wire ``code`` (e.g. ``"NOT_FOUND"``), the server's human ``message`` and, when the server named
+one, the offending input ``field``.
+
+UnavailableError is also raised by the client itself: it cannot connect, the connection broke
+while the request was in flight, or the response did not arrive in time (RequestTimeoutError,
+which is also a builtin TimeoutError).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "MnemoError",
+    "ValidationError",
+    "RecordNotFoundError",
+    "DuplicateRecordError",
+    "ConflictError",
+    "TransactionError",
+    "AuthenticationError",
+    "AuthorizationError",
+    "RateLimitedError",
+    "PayloadTooLargeError",
+    "UnavailableError",
+    "RequestTimeoutError",
+    "InternalError",
+    "RepositoryError",
+    "error_for_code",
+]
+
+
+class MnemoError(Exception):
+    """Base class of every error the client raises.
+
+    Attributes:
+        code: the SPEC §4 status name, e.g. ``"VALIDATION_ERROR"``.
+        message: the human-readable explanation.
+        field: the offending input field, or None.
+    """
+
+    code: str = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field or None
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.message}"
+        return f"{text} [{self.field}]" if self.field else text
+
+
+class ValidationError(MnemoError):
+    """The request was rejected as invalid; ``field`` names the input at fault."""
+
+    code = "VALIDATION_ERROR"
+
+
+class RecordNotFoundError(MnemoError):
+    """The row does not exist, is soft-deleted, or belongs to another user."""
+
+    code = "NOT_FOUND"
+
+
+class DuplicateRecordError(MnemoError):
+    """A client-supplied id is already used by another row."""
+
+    code = "DUPLICATE_RECORD"
+
+
+class ConflictError(MnemoError):
+    """The write conflicts with the row's current state."""
+
+    code = "CONFLICT"
+
+
+class TransactionError(MnemoError):
+    """An atomic write could not be applied; nothing was written."""
+
+    code = "TRANSACTION_ERROR"
+
+
+class AuthenticationError(MnemoError):
+    """The API key was missing or refused during the handshake."""
+
+    code = "AUTHENTICATION_ERROR"
+
+
+class AuthorizationError(MnemoError):
+    """The key may not act for the named user, or the operation needs a service key."""
+
+    code = "AUTHORIZATION_ERROR"
+
+
+class RateLimitedError(MnemoError):
+    """The server refused the request because of a rate limit; retry later."""
+
+    code = "RATE_LIMITED"
+
+
+class PayloadTooLargeError(MnemoError):
+    """The request is larger than the server accepts (its handshake's max_frame_bytes)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnavailableError(MnemoError):
+    """The server could not be reached or answered UNAVAILABLE (e.g. overloaded).
+
+    A write that fails this way may or may not have been applied; give creates a client id
+    (``mnemo.new_id()``) to make retrying them safe.
+    """
+
+    code = "UNAVAILABLE"
+
+
+class RequestTimeoutError(UnavailableError, TimeoutError):
+    """No response arrived within the client's request timeout."""
+
+
+class InternalError(MnemoError):
+    """The server failed unexpectedly, or its response could not be read."""
+
+    code = "INTERNAL_ERROR"
+
+
+# The seeds' base-class name, for code that catches ``RepositoryError``.
+RepositoryError = MnemoError
+
+# FROZEN: the numbers are the wire's StatusCode values (protocol/schema/mnemo.fbs).
+_BY_WIRE_CODE: dict[int, type[MnemoError]] = {
+    1: ValidationError,
+    2: RecordNotFoundError,
+    3: DuplicateRecordError,
+    4: ConflictError,
+    5: TransactionError,
+    6: AuthenticationError,
+    7: AuthorizationError,
+    8: RateLimitedError,
+    9: PayloadTooLargeError,
+    10: UnavailableError,
+    11: InternalError,
+}
+
+
+def error_for_code(code: int, message: str, field: Optional[str] = None) -> MnemoError:
+    """The exception for a wire status code; an unknown (or OK) code becomes InternalError."""
+    cls = _BY_WIRE_CODE.get(code)
+    if cls is None:
+        return InternalError(f"unexpected status code {code}: {message}", field)
+    return cls(message, field)

@@ -1,0 +1,254 @@
+"""The records and answers the client returns: plain dataclasses mirroring the wire schema.
+
+Conventions: ids are ``uuid.UUID``; timestamps are timezone-aware UTC ``datetime`` objects with
+microsecond precision, set by the server; JSON-valued fields (metadata, parts, tool_calls, ...)
+are decoded Python values (``None`` when absent).  Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Optional, TypeVar
+from uuid import UUID
+
+__all__ = [
+    "Conversation",
+    "Message",
+    "Document",
+    "Chunk",
+    "Page",
+    "UserStats",
+    "RoleTokens",
+    "TokenStats",
+    "DocumentCounts",
+    "SearchHit",
+    "SearchResult",
+    "ServerInfo",
+    "PartitionInfo",
+    "OpStats",
+    "ServerStats",
+    "AttachResult",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A conversation (SPEC §2); the counters are maintained by the server."""
+
+    id: UUID
+    user_id: str
+    title: str
+    summary: Optional[str]
+    model: str
+    system_prompt: str
+    metadata: dict[str, Any]
+    is_deleted: bool
+    deleted_at: Optional[datetime]
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+    total_tokens: int
+    last_message_at: Optional[datetime]
+
+
+@dataclass(slots=True)
+class Message:
+    """A message of a conversation; ``role`` is "user", "assistant", "system" or "tool"."""
+
+    id: UUID
+    conversation_id: UUID
+    role: str
+    content: str
+    parts: Any
+    tool_calls: Any
+    tool_results: Any
+    attachments: Any
+    tokens_used: Optional[int]
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Document:
+    """A document of the RAG corpus; ``total_chunks`` is maintained by the server."""
+
+    id: UUID
+    user_id: str
+    filename: str
+    file_type: str
+    content: str
+    total_chunks: int
+    metadata: dict[str, Any]
+    is_deleted: bool
+    deleted_at: Optional[datetime]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A stored chunk (the seeds' ``embeddings`` row) without its vector."""
+
+    id: UUID
+    document_id: UUID
+    chunk_index: int
+    chunk_text: str
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    """One page of a list: ``total`` counts every matching row; pass ``next_cursor`` back as
+    ``cursor`` to get the next page (None on the last page)."""
+
+    items: list[T]
+    total: int
+    next_cursor: Optional[str]
+
+
+@dataclass(slots=True)
+class UserStats:
+    """A user's conversation counts, named as the seeds' ``get_user_stats`` dict keys."""
+
+    total_conversations: int
+    active_conversations: int
+    deleted_conversations: int
+    last_activity: Optional[datetime]
+
+
+@dataclass(slots=True)
+class RoleTokens:
+    """Messages and tokens of one role in a conversation."""
+
+    message_count: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(slots=True)
+class TokenStats:
+    """Token usage of a conversation (the seeds' ``get_token_usage_stats``).
+
+    ``average_tokens`` averages over the messages whose tokens_used is set;
+    ``average_tokens_per_message`` over all messages, as the seeds compute it.
+    """
+
+    message_count: int
+    messages_with_tokens: int
+    total_tokens: int
+    average_tokens: float
+    per_role: dict[str, RoleTokens]
+
+    @property
+    def user_tokens(self) -> int:
+        return self.per_role["user"].total_tokens
+
+    @property
+    def assistant_tokens(self) -> int:
+        return self.per_role["assistant"].total_tokens
+
+    @property
+    def user_message_count(self) -> int:
+        return self.per_role["user"].message_count
+
+    @property
+    def assistant_message_count(self) -> int:
+        return self.per_role["assistant"].message_count
+
+    @property
+    def average_tokens_per_message(self) -> float:
+        return self.total_tokens / self.message_count if self.message_count else 0.0
+
+
+@dataclass(slots=True)
+class DocumentCounts:
+    """A user's document counts."""
+
+    total: int
+    active: int
+    deleted: int
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """One search result; ``similarity`` is the cosine in [-1, 1]."""
+
+    chunk_id: UUID
+    document_id: UUID
+    chunk_index: int
+    chunk_text: str
+    filename: str
+    similarity: float
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """The answer to one search, best hit first, and how it was produced (SPEC §3 "honesty").
+
+    ``exact``: every allowed row was scored; ``ef_used``: the largest graph beam width used (0
+    without graph search); ``fewer_than_top_k``: fewer matching rows exist than were asked for.
+    """
+
+    hits: list[SearchHit]
+    exact: bool
+    ef_used: int
+    fewer_than_top_k: bool
+    partitions_searched: int
+
+
+@dataclass(slots=True)
+class ServerInfo:
+    """What the server announced in its handshake reply."""
+
+    protocol_version: int
+    server_version: str
+    max_frame_bytes: int
+    max_in_flight: int  # per connection; 0 = no limit announced
+    dimension: int  # embedding dimension of the data directory
+    principal: str  # "service", or the user id a user key is pinned to
+
+
+@dataclass(slots=True)
+class PartitionInfo:
+    """One month partition of the vector store."""
+
+    month: str
+    rows: int
+    vector_bytes: int
+    index_bytes: int
+    pending_rows: int
+    deleted_in_index: int
+
+
+@dataclass(slots=True)
+class OpStats:
+    """Request count, errors and latency percentiles of one operation."""
+
+    name: str
+    count: int
+    errors: int
+    p50_us: float
+    p99_us: float
+
+
+@dataclass(slots=True)
+class ServerStats:
+    """Server-wide statistics (administration)."""
+
+    uptime_seconds: int
+    connections: int
+    partitions: list[PartitionInfo] = field(default_factory=list)
+    ops: list[OpStats] = field(default_factory=list)
+    data_bytes: int = 0
+
+
+@dataclass(slots=True)
+class AttachResult:
+    """Rows re-attached from an archive, and rows skipped because they already existed."""
+
+    attached: int
+    skipped: int

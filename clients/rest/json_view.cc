@@ -1,0 +1,129 @@
+// Records -> JSON.
+#include "json_view.h"
+
+#include "time_format.h"
+
+namespace mnemo::rest {
+namespace {
+
+namespace mc = mnemo::client;
+
+nlohmann::json OptionalTime(const std::optional<mc::Timestamp>& t) {
+  return t ? nlohmann::json(FormatIsoUtc(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json OptionalJson(const std::optional<std::string>& text) {
+  return text ? EmbeddedJson(*text) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json EmbeddedJson(const std::string& text) {
+  if (text.empty()) return nullptr;
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? nlohmann::json(text) : value;
+}
+
+nlohmann::json ConversationJson(const mc::Conversation& c) {
+  return {
+      {"id", c.id.ToString()},
+      {"user_id", c.user_id},
+      {"title", c.title},
+      {"summary", c.summary ? nlohmann::json(*c.summary) : nlohmann::json(nullptr)},
+      {"model", c.model},
+      {"system_prompt", c.system_prompt},
+      {"metadata", c.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(c.metadata)},
+      {"is_deleted", c.is_deleted},
+      {"deleted_at", OptionalTime(c.deleted_at)},
+      {"created_at", FormatIsoUtc(c.created_at)},
+      {"updated_at", FormatIsoUtc(c.updated_at)},
+      {"message_count", c.message_count},
+      {"total_tokens", c.total_tokens},
+      {"last_message_at", OptionalTime(c.last_message_at)},
+  };
+}
+
+nlohmann::json MessageJson(const mc::Message& m) {
+  return {
+      {"id", m.id.ToString()},
+      {"conversation_id", m.conversation_id.ToString()},
+      {"role", std::string(mc::RoleName(m.role))},
+      {"content", m.content},
+      {"parts", OptionalJson(m.parts)},
+      {"tool_calls", OptionalJson(m.tool_calls)},
+      {"tool_results", OptionalJson(m.tool_results)},
+      {"attachments", OptionalJson(m.attachments)},
+      {"tokens_used", m.tokens_used ? nlohmann::json(*m.tokens_used) : nlohmann::json(nullptr)},
+      {"metadata", m.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(m.metadata)},
+      {"created_at", FormatIsoUtc(m.created_at)},
+  };
+}
+
+nlohmann::json DocumentJson(const mc::Document& d, bool include_content) {
+  nlohmann::json out = {
+      {"id", d.id.ToString()},
+      {"user_id", d.user_id},
+      {"filename", d.filename},
+      {"file_type", d.file_type},
+      {"total_chunks", d.total_chunks},
+      {"metadata", d.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(d.metadata)},
+      {"is_deleted", d.is_deleted},
+      {"deleted_at", OptionalTime(d.deleted_at)},
+      {"created_at", FormatIsoUtc(d.created_at)},
+      {"updated_at", FormatIsoUtc(d.updated_at)},
+  };
+  if (include_content) out["content"] = d.content;
+  return out;
+}
+
+nlohmann::json UserStatsJson(const mc::UserStats& s) {
+  return {{"total", s.total},
+          {"active", s.active},
+          {"deleted", s.deleted},
+          {"last_activity", OptionalTime(s.last_activity)}};
+}
+
+nlohmann::json TokenStatsJson(const mc::TokenStats& s) {
+  nlohmann::json per_role = nlohmann::json::object();
+  for (size_t i = 0; i < s.per_role.size(); ++i) {
+    per_role[std::string(mc::RoleName(static_cast<mc::Role>(i)))] = {
+        {"message_count", s.per_role[i].message_count}, {"total_tokens", s.per_role[i].total_tokens}};
+  }
+  return {{"message_count", s.message_count},
+          {"messages_with_tokens", s.messages_with_tokens},
+          {"total_tokens", s.total_tokens},
+          {"average_tokens", s.average_tokens},
+          {"per_role", per_role}};
+}
+
+nlohmann::json SearchResponseJson(const mc::SearchResponse& r, int64_t top_k) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const mc::SearchHit& h : r.hits) {
+    items.push_back({{"chunk_id", h.chunk_id.ToString()},
+                     {"document_id", h.document_id.ToString()},
+                     {"chunk_index", h.chunk_index},
+                     {"chunk_text", h.chunk_text},
+                     {"filename", h.filename},
+                     {"similarity", h.similarity},
+                     {"created_at", FormatIsoUtc(h.created_at)}});
+  }
+  const auto total = static_cast<int64_t>(items.size());
+  return {{"items", std::move(items)},
+          {"total", total},
+          {"top_k", top_k},
+          {"exact", r.exact},
+          {"ef_used", r.ef_used},
+          {"fewer_than_top_k", r.fewer_than_top_k},
+          {"partitions_searched", r.partitions_searched}};
+}
+
+nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
+                        const std::string& next_cursor) {
+  return {{"items", std::move(items)},
+          {"total", total},
+          {"skip", skip},
+          {"limit", limit},
+          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+}
+
+}  // namespace mnemo::rest

@@ -1,0 +1,245 @@
+// OpenAPI document: paths from Routes(), component schemas written out by hand below.
+#include "openapi.h"
+
+#include <cctype>
+#include <string>
+
+#include "routes.h"
+
+namespace mnemo::rest {
+namespace {
+
+using json = nlohmann::json;
+
+json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+json Str() { return {{"type", "string"}}; }
+json NullableStr() { return {{"type", "string"}, {"nullable", true}}; }
+json Uuid() { return {{"type", "string"}, {"format", "uuid"}}; }
+json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
+json Int() { return {{"type", "integer"}, {"format", "int64"}}; }
+json Obj() { return {{"type", "object"}, {"additionalProperties", true}}; }
+json Vec() { return {{"type", "array"}, {"items", {{"type", "number"}, {"format", "float"}}}}; }
+json Page(const std::string& item) {
+  return {{"type", "object"},
+          {"properties",
+           {{"items", {{"type", "array"}, {"items", Ref(item)}}},
+            {"total", Int()},
+            {"skip", Int()},
+            {"limit", Int()},
+            {"next_cursor", NullableStr()}}}};
+}
+
+json Schemas() {
+  json s;
+  s["Error"] = {{"type", "object"},
+                {"properties",
+                 {{"error",
+                   {{"type", "object"},
+                    {"properties",
+                     {{"code", Str()}, {"message", Str()}, {"request_id", Str()}, {"details", Obj()}}}}}}}};
+  s["Conversation"] = {{"type", "object"},
+                       {"properties",
+                        {{"id", Uuid()}, {"user_id", Str()}, {"title", Str()}, {"summary", NullableStr()},
+                         {"model", Str()}, {"system_prompt", Str()}, {"metadata", Obj()},
+                         {"is_deleted", {{"type", "boolean"}}}, {"deleted_at", Time()},
+                         {"created_at", Time()}, {"updated_at", Time()}, {"message_count", Int()},
+                         {"total_tokens", Int()}, {"last_message_at", Time()}}}};
+  s["ConversationCreate"] = {{"type", "object"},
+                             {"required", {"title"}},
+                             {"properties",
+                              {{"id", Uuid()}, {"title", Str()}, {"summary", Str()}, {"model", Str()},
+                               {"system_prompt", Str()}, {"metadata", Obj()}}}};
+  s["ConversationUpdate"] = {{"type", "object"},
+                             {"properties",
+                              {{"title", Str()}, {"summary", Str()}, {"model", Str()},
+                               {"system_prompt", Str()}, {"metadata", Obj()}}}};
+  s["ConversationPage"] = Page("Conversation");
+  s["UserStats"] = {{"type", "object"},
+                    {"properties",
+                     {{"total", Int()}, {"active", Int()}, {"deleted", Int()}, {"last_activity", Time()}}}};
+  s["Message"] = {{"type", "object"},
+                  {"properties",
+                   {{"id", Uuid()}, {"conversation_id", Uuid()},
+                    {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+                    {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}}},
+                    {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
+                    {"tokens_used", Int()}, {"metadata", Obj()}, {"created_at", Time()}}}};
+  s["MessageCreate"] = {{"type", "object"},
+                        {"required", {"role"}},
+                        {"properties",
+                         {{"id", Uuid()},
+                          {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+                          {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}}},
+                          {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
+                          {"tokens_used", Int()}, {"metadata", Obj()}}}};
+  s["MessagePage"] = Page("Message");
+  s["TokenStats"] = {{"type", "object"},
+                     {"properties",
+                      {{"message_count", Int()}, {"messages_with_tokens", Int()}, {"total_tokens", Int()},
+                       {"average_tokens", {{"type", "number"}}}, {"per_role", Obj()}}}};
+  s["Document"] = {{"type", "object"},
+                   {"properties",
+                    {{"id", Uuid()}, {"user_id", Str()}, {"filename", Str()},
+                     {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
+                     {"content", Str()}, {"total_chunks", Int()}, {"metadata", Obj()},
+                     {"is_deleted", {{"type", "boolean"}}}, {"deleted_at", Time()},
+                     {"created_at", Time()}, {"updated_at", Time()}}}};
+  s["ChunkCreate"] = {{"type", "object"},
+                      {"required", {"chunk_text", "embedding"}},
+                      {"properties",
+                       {{"id", Uuid()}, {"chunk_index", Int()}, {"chunk_text", Str()},
+                        {"embedding", Vec()}, {"metadata", Obj()}, {"created_at", Time()}}}};
+  s["DocumentCreate"] = {{"type", "object"},
+                         {"required", {"filename", "file_type"}},
+                         {"properties",
+                          {{"id", Uuid()}, {"filename", Str()}, {"file_type", Str()}, {"content", Str()},
+                           {"metadata", Obj()},
+                           {"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
+  s["DocumentPage"] = Page("Document");
+  s["SearchRequest"] = {{"type", "object"},
+                        {"required", {"embedding"}},
+                        {"properties",
+                         {{"embedding", Vec()},
+                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}}},
+                          {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
+                          {"ef", Int()},
+                          {"filters",
+                           {{"type", "object"},
+                            {"properties",
+                             {{"document_ids", {{"type", "array"}, {"items", Uuid()}}},
+                              {"file_types", {{"type", "array"}, {"items", Str()}}},
+                              {"created_from", Time()}, {"created_until", Time()},
+                              {"metadata", Obj()}}}}}}}};
+  s["SearchHit"] = {{"type", "object"},
+                    {"properties",
+                     {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
+                      {"chunk_text", Str()}, {"filename", Str()}, {"similarity", {{"type", "number"}}},
+                      {"created_at", Time()}}}};
+  s["SearchResponse"] = {{"type", "object"},
+                         {"properties",
+                          {{"items", {{"type", "array"}, {"items", Ref("SearchHit")}}},
+                           {"total", Int()}, {"top_k", Int()}, {"exact", {{"type", "boolean"}}},
+                           {"ef_used", Int()}, {"fewer_than_top_k", {{"type", "boolean"}}},
+                           {"partitions_searched", Int()}}}};
+  return s;
+}
+
+// The request body schema and the success response schema of an API route ("" = none).
+std::pair<std::string, std::string> BodyAndResponse(RouteId id) {
+  using enum RouteId;
+  switch (id) {
+    case kCreateConversation: return {"ConversationCreate", "Conversation"};
+    case kListConversations:
+    case kSearchConversations: return {"", "ConversationPage"};
+    case kConversationStats: return {"", "UserStats"};
+    case kGetConversation:
+    case kRestoreConversation: return {"", "Conversation"};
+    case kUpdateConversation: return {"ConversationUpdate", "Conversation"};
+    case kListMessages: return {"", "MessagePage"};
+    case kAppendMessage: return {"MessageCreate", "Message"};
+    case kTokenStats: return {"", "TokenStats"};
+    case kCreateDocument: return {"DocumentCreate", "Document"};
+    case kListDocuments: return {"", "DocumentPage"};
+    case kSearchDocuments: return {"SearchRequest", "SearchResponse"};
+    case kGetDocument: return {"", "Document"};
+    case kDeleteConversation:
+    case kDeleteDocument:
+    case kHealth:
+    case kReady:
+    case kMetrics:
+    case kOpenApi: return {"", ""};
+  }
+  return {"", ""};
+}
+
+json QueryParam(const std::string& name, json schema, const std::string& description) {
+  return {{"name", name}, {"in", "query"}, {"required", false}, {"schema", std::move(schema)},
+          {"description", description}};
+}
+
+json QueryParams(RouteId id) {
+  using enum RouteId;
+  const json skip = QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
+  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}, "page size");
+  const json cursor = QueryParam("cursor", Str(), "a previous page's next_cursor");
+  const json deleted = QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
+  switch (id) {
+    case kListConversations:
+      return {skip, limit, cursor, deleted,
+              QueryParam("order", {{"type", "string"}, {"enum", {"created", "updated"}}}, "newest first by")};
+    case kSearchConversations:
+      return {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted};
+    case kGetConversation:
+    case kGetDocument: return {deleted};
+    case kDeleteConversation:
+    case kDeleteDocument: return {QueryParam("hard", {{"type", "boolean"}}, "delete for good")};
+    case kListMessages:
+      return {skip,
+              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}, "page size"),
+              cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first"),
+              QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}, "only this role"),
+              QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls")};
+    case kListDocuments:
+      return {skip, limit, cursor, deleted, QueryParam("q", Str(), "filename substring")};
+    default: return json::array();
+  }
+}
+
+json Operation(const RouteInfo& route) {
+  json op = {{"summary", std::string(route.summary)},
+             {"tags", {std::string(route.tag)}},
+             {"operationId", std::string(route.method) + " " + std::string(route.pattern)}};
+  json parameters = QueryParams(route.id);
+  if (std::string_view(route.pattern).find("{id}") != std::string_view::npos) {
+    parameters.push_back({{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", Uuid()}});
+  }
+  if (!parameters.empty()) op["parameters"] = parameters;
+  const auto [body, response] = BodyAndResponse(route.id);
+  if (!body.empty()) {
+    op["requestBody"] = {{"required", true},
+                         {"content", {{"application/json", {{"schema", Ref(body)}}}}}};
+  }
+  json ok = {{"description", "success"}};
+  if (!response.empty()) ok["content"] = {{"application/json", {{"schema", Ref(response)}}}};
+  if (route.id == RouteId::kMetrics) ok["content"] = {{"text/plain", {{"schema", Str()}}}};
+  json responses = {{std::to_string(route.success_status), ok}};
+  const json error = {{"description", "error"},
+                      {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+  if (route.needs_user) {
+    op["security"] = {{{"bearerAuth", json::array()}}, {{"devUserHeader", json::array()}}};
+    for (const char* status : {"401", "404", "409", "413", "422", "429", "503"}) responses[status] = error;
+  } else if (route.id == RouteId::kHealth) {
+    responses["503"] = {{"description", "mnemod unreachable"}};
+  }
+  op["responses"] = responses;
+  return op;
+}
+
+}  // namespace
+
+json OpenApiDocument() {
+  json paths = json::object();
+  for (const RouteInfo& route : Routes()) {
+    std::string method(route.method);
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[std::string(route.pattern)][method] = Operation(route);
+  }
+  return {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "mnemo REST API"},
+        {"version", "1.0.0"},
+        {"description",
+         "REST sidecar of mnemo (SPEC §5). Identity: Authorization: Bearer <HS256 JWT, sub = user id>; "
+         "X-User-ID only when mnemo-rest runs with --dev-user-header. Errors: "
+         "{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}."}}},
+      {"paths", paths},
+      {"components",
+       {{"schemas", Schemas()},
+        {"securitySchemes",
+         {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}},
+          {"devUserHeader", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-User-ID"}}}}}}},
+  };
+}
+
+}  // namespace mnemo::rest
