@@ -11,6 +11,23 @@
 #include "server/wire_in.h"
 
 namespace mnemo::server {
+namespace {
+
+constexpr size_t kMaxLoggedTraceBytes = 128;
+
+// How log lines name a request: "42", or "42 [trace req-7f3a]" when the caller sent a trace id
+// (printable ASCII kept, the rest shown as '?', so a trace id cannot forge log lines).
+std::string RequestLabel(const wire::Request& request) {
+  std::string label = std::to_string(request.id());
+  const std::string trace = StringOf(request.trace_id());
+  if (trace.empty()) return label;
+  label += " [trace ";
+  for (const char c : std::string_view(trace).substr(0, kMaxLoggedTraceBytes)) label += c >= 0x20 && c < 0x7f ? c : '?';
+  label += ']';
+  return label;
+}
+
+}  // namespace
 
 Dispatcher::Dispatcher(Engine& engine, ServerStats& stats, DispatcherOptions options)
     : engine_(engine), stats_(stats), options_(std::move(options)) {}
@@ -22,7 +39,7 @@ std::string Dispatcher::Handle(const Principal& principal, const wire::Request& 
   try {
     response = Run(principal, request, &failed);
   } catch (const std::exception& e) {  // engine and builders do not throw; stay up if they do
-    spdlog::error("request {}: {} threw: {}", request.id(), OpName(request.body_type()), e.what());
+    spdlog::error("request {}: {} threw: {}", RequestLabel(request), OpName(request.body_type()), e.what());
     failed = true;
     response = ErrorResponse(request.id(), Status::Internal("internal error"));
   }
@@ -40,9 +57,9 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     *failed = true;
     const bool server_side = status.code() == StatusCode::kInternalError || status.code() == StatusCode::kUnavailable;
     if (server_side) {
-      spdlog::warn("request {} {} ({}): {}", id, op, principal.Describe(), status.ToString());
+      spdlog::warn("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(), status.ToString());
     } else {
-      spdlog::info("request {} {} ({}): {}", id, op, principal.Describe(), status.ToString());
+      spdlog::info("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(), status.ToString());
     }
     return ErrorResponse(id, status);
   };
@@ -63,7 +80,9 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     if (!resolved.ok()) return fail(resolved.status());
     user_id = std::move(resolved).value();
   }
-  spdlog::debug("request {} {} ({}){}{}", id, op, principal.Describe(), user_id.empty() ? "" : " user ", user_id);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("request {} {} ({}){}{}", RequestLabel(request), op, principal.Describe(), user_id.empty() ? "" : " user ", user_id);
+  }
 
   Builder fbb(1024);
   dispatch::Call call{engine_, fbb, request, user_id};

@@ -3,10 +3,13 @@
 #include "server/dispatcher.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 
 #include "server/hello.h"
 #include "server/testing/wire_helpers.h"
@@ -134,6 +137,22 @@ class DispatcherTest : public ::testing::Test {
   const Principal alice_{KeyKind::kUser, "alice", "alice00000000000"};
   const Principal bob_{KeyKind::kUser, "bob", "bob0000000000000"};
 };
+
+TEST_F(DispatcherTest, TraceIdAppearsInTheLogSanitized) {
+  std::ostringstream captured;
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  spdlog::set_level(spdlog::level::info);
+  const std::string blank_title = BuildRequest(77, "alice", [](Builder& fbb) {
+    const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("  "));
+    return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
+  }, "req-42\nforged line");
+  EXPECT_EQ(Call(alice_, blank_title).code(), StatusCode::VALIDATION_ERROR);
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(captured.str().find("request 77 [trace req-42?forged line] CreateConversation"), std::string::npos)
+      << captured.str();
+}
 
 TEST_F(DispatcherTest, ConversationsRoundTrip) {
   auto created = Ok(alice_, CreateConversation("", "Weather in Berlin", 41));

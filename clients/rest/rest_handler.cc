@@ -204,6 +204,7 @@ void RestHandler::RunApi(const std::shared_ptr<Context>& ctx) {
   const MappedCall& call = std::get<MappedCall>(mapped);
 
   const auto upstream_start = SteadyClock::now();
+  const mc::ScopedTraceId trace(ctx->request_id);  // mnemod logs it beside its request id
   auto client = upstream_.Get();
   ExecOutcome outcome;
   if (!client.ok()) {

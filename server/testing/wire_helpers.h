@@ -25,11 +25,13 @@ inline std::string Finish(Builder& fbb) {
 }
 
 // A finished Request payload; `user_id` empty = absent.
-inline std::string BuildRequest(uint64_t id, std::string_view user_id, const BodyFn& body) {
+inline std::string BuildRequest(uint64_t id, std::string_view user_id, const BodyFn& body,
+                                std::string_view trace_id = {}) {
   Builder fbb(512);
   auto [type, offset] = body(fbb);
   const auto user = user_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(user_id);
-  fbb.Finish(wire::CreateRequest(fbb, id, user, type, offset), wire::RequestIdentifier());
+  const auto trace = trace_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(trace_id);
+  fbb.Finish(wire::CreateRequest(fbb, id, user, type, offset, trace), wire::RequestIdentifier());
   return Finish(fbb);
 }
 

@@ -86,7 +86,7 @@ class Mnemod:
             os.remove(self.port_file)
         self.proc = subprocess.Popen(
             [ARGS.mnemod, "--data", self.data, "--listen", f"127.0.0.1:{port}", "--port-file",
-             self.port_file, "--io-threads", "2", "--workers", "2", "--log-level", "warn"],
+             self.port_file, "--io-threads", "2", "--workers", "2", "--log-level", "info"],
             stdout=self.log, stderr=self.log)
         self.port = wait_for_file(self.port_file, self.proc)
 
@@ -467,6 +467,18 @@ class Headers(unittest.TestCase):
                                         headers={"X-Request-ID": "nf-1"})
         self.assertEqual(body["error"]["request_id"], "nf-1")
         self.assertEqual(set(body["error"]), {"code", "message", "request_id", "details"})
+
+    def test_request_id_reaches_mnemod_log(self):
+        user = new_user()
+        status, _, _ = MAIN.request("GET", f"/api/v1/conversations/{uuid.uuid4()}", user=user,
+                                    headers={"X-Request-ID": "trace-to-mnemod-7"})
+        self.assertEqual(status, 404)
+        log_path = os.path.join(ARGS.workdir, "mnemod.log")
+
+        def traced():
+            with open(log_path, "rb") as f:
+                return b"[trace trace-to-mnemod-7] GetConversation" in f.read()
+        self.assertTrue(poll(traced, True, timeout=5.0))
 
     def test_cors(self):
         user = new_user()

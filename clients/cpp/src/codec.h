@@ -4,7 +4,8 @@
 //
 // Encoders return one finished Request buffer (the frame payload, without the length prefix),
 // identified "MNEM".  user_id empty means "no user" (the field is left absent), used by the
-// handshake and the administration requests.
+// handshake and the administration requests.  Every request carries the encoding thread's
+// trace id (ScopedTraceId, trace_id.h) when one is set.
 //
 // Decoders take a verified Response (protocol::VerifyResponse) and return the value the
 // operation produces.  A response carrying an error yields that Error (code, message, field as

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "flatbuffers/flatbuffers.h"
+#include "trace_id.h"
 
 namespace mnemo::client::internal {
 namespace {
@@ -128,7 +129,8 @@ class Encoder {
   std::string Finish(uint64_t request_id, std::string_view user_id, wire::RequestBody type,
                      Offset<Body> body) {
     const auto user = NonEmptyStr(user_id);
-    const auto root = wire::CreateRequest(fbb_, request_id, user, type, body.Union());
+    const auto trace = NonEmptyStr(CurrentTraceId());
+    const auto root = wire::CreateRequest(fbb_, request_id, user, type, body.Union(), trace);
     fbb_.Finish(root, wire::RequestIdentifier());
     return std::string(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize());
   }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mnemo/client/client.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
 
@@ -47,6 +48,21 @@ TEST(CodecRequestTest, Hello) {
 
   auto anonymous = Verify(EncodeHello(8, 1, "", ""));
   EXPECT_EQ(anonymous.request->body_as_Hello()->api_key(), nullptr);
+}
+
+TEST(CodecRequestTest, TraceIdOfTheScopeIsAttachedAndTruncated) {
+  EXPECT_EQ(Verify(EncodeGetConversation(1, "alice", kIdA, false)).request->trace_id(), nullptr);
+  {
+    ScopedTraceId outer("req-outer");
+    EXPECT_EQ(S(Verify(EncodeGetConversation(2, "alice", kIdA, false)).request->trace_id()), "req-outer");
+    {
+      ScopedTraceId inner(std::string(500, 'x'));
+      EXPECT_EQ(S(Verify(EncodeGetConversation(3, "alice", kIdA, false)).request->trace_id()),
+                std::string(ScopedTraceId::kMaxTraceIdBytes, 'x'));
+    }
+    EXPECT_EQ(S(Verify(EncodeGetConversation(4, "alice", kIdA, false)).request->trace_id()), "req-outer");
+  }
+  EXPECT_EQ(Verify(EncodeGetConversation(5, "alice", kIdA, false)).request->trace_id(), nullptr);
 }
 
 TEST(CodecRequestTest, CreateAndUpsertConversation) {

@@ -45,6 +45,22 @@ namespace internal {
 class Transport;
 }
 
+// Tags every call the current thread makes while it lives with `trace_id` (e.g. an HTTP
+// X-Request-ID): mnemod writes it beside the request id in its log lines, so one request can be
+// followed from the web app through mnemo-rest into mnemod.  Scopes nest; the innermost wins.
+// At most kMaxTraceIdBytes are sent.  Thread-safety: affects only the constructing thread.
+class ScopedTraceId {
+ public:
+  static constexpr size_t kMaxTraceIdBytes = 128;
+  explicit ScopedTraceId(std::string_view trace_id);
+  ~ScopedTraceId();
+  ScopedTraceId(const ScopedTraceId&) = delete;
+  ScopedTraceId& operator=(const ScopedTraceId&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 class Client {
  public:
   // Opens the pool: every connection is established and completes its handshake before this
