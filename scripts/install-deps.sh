@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libcli11-dev
   python3 python3-flatbuffers python3-pytest python3-numpy
   python3-venv python3-pip python3-setuptools python3-wheel
+  postgresql-15 libpq-dev python3-matplotlib
 )
 
 missing=()

@@ -1,0 +1,75 @@
+// The conversation workload (SPEC §7): users x conversations x messages preloaded, then four
+// operations measured one kind at a time on `threads` client threads, each thread picking
+// uniformly random users and conversations (fixed seeds):
+//
+//   get_conversation   one conversation by id (scoped to its user)
+//   list_recent        the user's 10 most recently updated conversations, with the total
+//   last_messages      the last 50 messages of a conversation, oldest first
+//   append_message     append a ~200-byte message; the conversation's updated_at (and, in mnemo,
+//                      its counters) moves in the same durable write
+//
+// The same driver runs against mnemod (over the wire) and PostgreSQL (libpq), through the
+// ConversationStore interface, so both see identical operation sequences.
+//
+// Thread-safety: a ConversationStore is used from one thread; each ConversationSession from one
+// client thread (a session is one connection for PostgreSQL).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "progress.h"
+
+namespace mnemo::bench {
+
+struct ConversationShape {
+  size_t users = 1000;
+  size_t conversations_per_user = 20;
+  size_t messages_per_conversation = 50;
+};
+
+inline constexpr size_t kRecentConversations = 10;
+inline constexpr size_t kLastMessages = 50;
+
+// "cu<index>".
+std::string ConversationUser(size_t user);
+// The ~200-byte content of message `index` (deterministic).
+std::string MessageContent(size_t index);
+// "user" for even indexes, "assistant" for odd ones.
+const char* MessageRole(size_t index);
+// Tokens of message `index`, in [20, 400).
+int64_t MessageTokens(size_t index);
+
+class ConversationSession {
+ public:
+  virtual ~ConversationSession() = default;
+  // Each returns false on any error (the driver counts errors, keeps the first message).
+  virtual bool GetConversation(const std::string& user, const std::string& id) = 0;
+  virtual bool ListRecent(const std::string& user) = 0;
+  virtual bool LastMessages(const std::string& user, const std::string& id) = 0;
+  virtual bool AppendMessage(const std::string& user, const std::string& id, size_t index) = 0;
+  virtual std::string last_error() const = 0;
+};
+
+class ConversationStore {
+ public:
+  virtual ~ConversationStore() = default;
+  virtual std::string name() const = 0;
+  // Loads the shape; (*ids)[u] = the conversation ids of user u.  False with *error on failure.
+  virtual bool Preload(const ConversationShape& shape, const TimeBudget& budget,
+                       std::vector<std::vector<std::string>>* ids, std::string* error) = 0;
+  // A new session (connection); null with *error when it cannot be opened.
+  virtual std::unique_ptr<ConversationSession> OpenSession(std::string* error) = 0;
+};
+
+// Runs `ops_per_kind` operations of each kind on `threads` threads.  Returns
+// {preload_s, ops: {kind: {ops, errors, first_error, ops_per_s, latency}}} or {error}.
+nlohmann::json RunConversationWorkload(ConversationStore& store, const ConversationShape& shape,
+                                       size_t ops_per_kind, size_t threads,
+                                       const TimeBudget& budget);
+
+}  // namespace mnemo::bench

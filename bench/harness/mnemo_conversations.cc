@@ -1,0 +1,144 @@
+// mnemod as a ConversationStore (see mnemo_conversations.h).
+#include "mnemo_conversations.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "mnemo/client/client.h"
+
+namespace mnemo::bench {
+namespace {
+
+using client::Client;
+using client::Uuid;
+
+constexpr size_t kPreloadThreads = 2;
+
+std::unique_ptr<Client> Connect(uint16_t port, int pool_size, std::string* error) {
+  client::ClientOptions options;
+  options.port = port;
+  options.pool_size = pool_size;
+  options.client_name = "mnemo-bench";
+  auto client = Client::Connect(options);
+  if (!client.ok()) {
+    *error = client.error().ToString();
+    return nullptr;
+  }
+  return std::move(client).value();
+}
+
+class MnemoSession final : public ConversationSession {
+ public:
+  explicit MnemoSession(std::unique_ptr<Client> client) : client_(std::move(client)) {}
+
+  bool GetConversation(const std::string& user, const std::string& id) override {
+    return Check(client_->GetConversation(user, *Uuid::Parse(id)));
+  }
+  bool ListRecent(const std::string& user) override {
+    client::ConversationListOptions options;
+    options.order = client::ConversationOrder::kUpdatedDesc;
+    options.limit = static_cast<int64_t>(kRecentConversations);
+    return Check(client_->ListConversations(user, options));
+  }
+  bool LastMessages(const std::string& user, const std::string& id) override {
+    return Check(client_->LastMessages(user, *Uuid::Parse(id), static_cast<int64_t>(kLastMessages)));
+  }
+  bool AppendMessage(const std::string& user, const std::string& id, size_t index) override {
+    client::NewMessage message;
+    message.conversation_id = *Uuid::Parse(id);
+    message.role = MessageRole(index);
+    message.content = MessageContent(index);
+    message.tokens_used = MessageTokens(index);
+    return Check(client_->AppendMessage(user, message));
+  }
+  std::string last_error() const override { return last_error_; }
+
+ private:
+  template <typename T>
+  bool Check(const client::Result<T>& result) {
+    if (!result.ok()) last_error_ = result.error().ToString();
+    return result.ok();
+  }
+
+  std::unique_ptr<Client> client_;
+  std::string last_error_;
+};
+
+class MnemoStore final : public ConversationStore {
+ public:
+  explicit MnemoStore(uint16_t port) : port_(port) {}
+  std::string name() const override { return "mnemo"; }
+
+  bool Preload(const ConversationShape& shape, const TimeBudget& budget,
+               std::vector<std::vector<std::string>>* ids, std::string* error) override {
+    auto client = Connect(port_, static_cast<int>(kPreloadThreads), error);
+    if (client == nullptr) return false;
+    ids->assign(shape.users, {});
+    for (auto& user_ids : *ids) {
+      for (size_t c = 0; c < shape.conversations_per_user; ++c) user_ids.push_back(Uuid::Generate().ToString());
+    }
+    const size_t total = shape.users * shape.conversations_per_user;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex error_mutex;
+    Progress progress("mnemo preload conversations", total);
+    auto worker = [&] {
+      for (size_t i = next.fetch_add(1); i < total && !failed; i = next.fetch_add(1)) {
+        if (budget.Expired()) {
+          std::lock_guard lock(error_mutex);
+          *error = "time budget spent during the preload";
+          failed = true;
+          return;
+        }
+        const size_t user = i / shape.conversations_per_user;
+        const std::string& id = (*ids)[user][i % shape.conversations_per_user];
+        client::Batch batch;
+        client::NewConversation conversation;
+        conversation.id = *Uuid::Parse(id);
+        conversation.title = "Conversation " + std::to_string(i % shape.conversations_per_user) +
+                             " of user " + std::to_string(user);
+        conversation.system_prompt = "You are a helpful assistant.";
+        batch.CreateConversation(std::move(conversation));
+        for (size_t m = 0; m < shape.messages_per_conversation; ++m) {
+          client::NewMessage message;
+          message.conversation_id = *Uuid::Parse(id);
+          message.role = MessageRole(m);
+          message.content = MessageContent(m);
+          message.tokens_used = MessageTokens(m);
+          batch.AppendMessage(std::move(message));
+        }
+        auto result = client->ApplyBatch(ConversationUser(user), batch);
+        if (!result.ok()) {
+          std::lock_guard lock(error_mutex);
+          *error = result.error().ToString();
+          failed = true;
+          return;
+        }
+        progress.Advance();
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < kPreloadThreads; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& thread : pool) thread.join();
+    return !failed;
+  }
+
+  std::unique_ptr<ConversationSession> OpenSession(std::string* error) override {
+    auto client = Connect(port_, 1, error);
+    if (client == nullptr) return nullptr;
+    return std::make_unique<MnemoSession>(std::move(client));
+  }
+
+ private:
+  uint16_t port_;
+};
+
+}  // namespace
+
+std::unique_ptr<ConversationStore> MakeMnemoConversationStore(uint16_t port) {
+  return std::make_unique<MnemoStore>(port);
+}
+
+}  // namespace mnemo::bench

@@ -1,0 +1,139 @@
+// Spawning and stopping mnemod (see mnemod_process.h).
+#include "mnemod_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "progress.h"
+
+extern char** environ;
+
+namespace mnemo::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Waits for `pid` up to `timeout_s`; its wait status, or -1 while it still runs.
+int WaitFor(pid_t pid, double timeout_s) {
+  const double deadline = NowSeconds() + timeout_s;
+  while (true) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    if (NowSeconds() >= deadline) return -1;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+}  // namespace
+
+std::string FileTail(const std::string& path, size_t bytes) {
+  const std::string text = ReadAll(path);
+  return text.size() <= bytes ? text : text.substr(text.size() - bytes);
+}
+
+MnemodProcess::MnemodProcess(std::string binary, std::string work_dir, size_t dimension)
+    : binary_(std::move(binary)), work_dir_(std::move(work_dir)), dimension_(dimension) {}
+
+MnemodProcess::~MnemodProcess() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  WaitFor(pid_, 10);
+}
+
+bool MnemodProcess::Start(double timeout_s, std::string* error) {
+  const std::string port_file = work_dir_ + "/mnemod.port";
+  std::error_code ignored;
+  std::filesystem::remove(port_file, ignored);
+  const std::vector<std::string> argv = {binary_, "--data", data_dir(), "--listen", "127.0.0.1:0",
+                                         "--port-file", port_file, "--dimension",
+                                         std::to_string(dimension_), "--log-level", "warn"};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path().c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path().c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    pid_ = -1;
+    *error = "cannot spawn " + binary_;
+    return false;
+  }
+  const double deadline = NowSeconds() + timeout_s;
+  while (NowSeconds() < deadline) {
+    const std::string text = ReadAll(port_file);
+    if (!text.empty() && text.back() == '\n') {
+      port_ = static_cast<uint16_t>(std::stoi(text));
+      return true;
+    }
+    const int status = WaitFor(pid_, 0);
+    if (status != -1) {
+      pid_ = -1;
+      *error = "mnemod exited (status " + std::to_string(status) + "): " + FileTail(log_path(), 2000);
+      return false;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  ::kill(pid_, SIGKILL);
+  WaitFor(pid_, 10);
+  pid_ = -1;
+  *error = "mnemod did not come up: " + FileTail(log_path(), 2000);
+  return false;
+}
+
+bool MnemodProcess::Stop() {
+  if (!running()) return false;
+  ::kill(pid_, SIGTERM);
+  int status = WaitFor(pid_, 60);
+  if (status == -1) {
+    ::kill(pid_, SIGKILL);
+    status = WaitFor(pid_, 10);
+  }
+  pid_ = -1;
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+size_t MnemodProcess::ResidentBytes() const {
+  if (!running()) return 0;
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+}  // namespace mnemo::bench

@@ -1,0 +1,60 @@
+// MnemodProcess: runs one mnemod for the benchmark on 127.0.0.1 with an ephemeral port (learned
+// through --port-file), durable writes (the default), its log in `work_dir`/mnemod.log.  Also:
+// its resident memory, and TempDir (a directory removed when it goes away).
+//
+// Thread-safety: not thread-safe; the harness's main thread drives it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mnemo::bench {
+
+class MnemodProcess {
+ public:
+  // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log.
+  MnemodProcess(std::string binary, std::string work_dir, size_t dimension);
+  ~MnemodProcess();  // kills a running server
+  MnemodProcess(const MnemodProcess&) = delete;
+  MnemodProcess& operator=(const MnemodProcess&) = delete;
+
+  // Spawns mnemod and waits (up to `timeout_s`) for its port file.  False with a reason (and the
+  // log's tail) in *error when it exits or does not come up.
+  bool Start(double timeout_s, std::string* error);
+  // SIGTERM and wait for the clean exit (SIGKILL after 60 s).  True on exit status 0.
+  bool Stop();
+  bool running() const { return pid_ > 0; }
+  uint16_t port() const { return port_; }
+  // VmRSS of the server process; 0 when not running.
+  size_t ResidentBytes() const;
+  std::string data_dir() const { return work_dir_ + "/data"; }
+  std::string log_path() const { return work_dir_ + "/mnemod.log"; }
+
+ private:
+  std::string binary_;
+  std::string work_dir_;
+  size_t dimension_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+class TempDir {
+ public:
+  // A fresh directory under $TMPDIR (or /tmp) named prefix-XXXXXX.  Aborts if it cannot be made.
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The last `bytes` bytes of a file ("" when unreadable).
+std::string FileTail(const std::string& path, size_t bytes);
+
+}  // namespace mnemo::bench

@@ -1,0 +1,235 @@
+// Markdown report and target evaluation (see report.h).
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "latency.h"
+
+namespace mnemo::bench {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kRecallTarget = 0.95;
+
+std::string Fmt(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+double Num(const json& node, const char* key, double fallback = 0) {
+  return node.contains(key) && node[key].is_number() ? node[key].get<double>() : fallback;
+}
+
+std::vector<CurvePoint> Curve(const json& points) {
+  std::vector<CurvePoint> curve;
+  for (const json& point : points) curve.push_back({Num(point, "recall"), Num(point, "qps")});
+  return curve;
+}
+
+// The wire sweep's points for `threads` client threads, in ef order.
+json WirePoints(const json& results, size_t threads) {
+  json points = json::array();
+  if (!results.contains("search")) return points;
+  for (const json& run : results["search"]["runs"]) {
+    if (run["threads"].get<size_t>() == threads) points.push_back(run);
+  }
+  return points;
+}
+
+json Target(const std::string& text, bool measured, bool met, const std::string& value) {
+  return {{"target", text}, {"status", !measured ? "not measured" : (met ? "met" : "not met")},
+          {"value", value}};
+}
+
+}  // namespace
+
+void EvaluateTargets(json& results) {
+  json targets = json::array();
+  const double wire_qps = QpsAtRecall(Curve(WirePoints(results, 1)), kRecallTarget);
+  const bool have_wire = results.contains("search");
+  const bool have_peers = results.contains("inprocess");
+  double own_qps = 0;
+  double hnswlib_qps = 0;
+  if (have_peers) {
+    if (results["inprocess"].contains("mnemo") && results["inprocess"]["mnemo"].contains("points")) {
+      own_qps = QpsAtRecall(Curve(results["inprocess"]["mnemo"]["points"]), kRecallTarget);
+    }
+    if (results["inprocess"].contains("hnswlib") && results["inprocess"]["hnswlib"].contains("points")) {
+      hnswlib_qps = QpsAtRecall(Curve(results["inprocess"]["hnswlib"]["points"]), kRecallTarget);
+    }
+  }
+  const bool both = have_wire && own_qps > 0 && wire_qps > 0;
+  targets.push_back(Target("over the wire at recall@10 >= 0.95 (1 client thread): QPS >= 0.8 x mnemo in-process",
+                           both, both && wire_qps >= 0.8 * own_qps,
+                           both ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", own_qps) + " (" +
+                                      Fmt("%.2f", wire_qps / own_qps) + "x)"
+                                : "a curve never reached 0.95 or was not run"));
+  const bool both_h = have_wire && hnswlib_qps > 0 && wire_qps > 0;
+  targets.push_back(Target("over the wire at recall@10 >= 0.95 (1 client thread): QPS >= hnswlib in-process",
+                           both_h, both_h && wire_qps >= hnswlib_qps,
+                           both_h ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", hnswlib_qps) + " (" +
+                                        Fmt("%.2f", wire_qps / hnswlib_qps) + "x)"
+                                  : "a curve never reached 0.95 or was not run"));
+  if (results.contains("filtered")) {
+    double worst = 1;
+    for (const json& bucket : results["filtered"]["buckets"]) worst = std::min(worst, Num(bucket, "recall"));
+    targets.push_back(Target("filtered recall@10 >= 0.95 in every selectivity bucket", true,
+                             worst >= kRecallTarget, "worst bucket " + Fmt("%.3f", worst)));
+  } else {
+    targets.push_back(Target("filtered recall@10 >= 0.95 in every selectivity bucket", false, false, ""));
+  }
+  if (results.contains("ingest")) {
+    const double p99 = Num(results["ingest"]["batch_latency"], "p99_ms");
+    targets.push_back(Target("durable batch p99 <= 20 ms (batch of " +
+                                 std::to_string(results["options"]["batch"].get<size_t>()) + ")",
+                             true, p99 <= 20, Fmt("%.1f ms", p99)));
+  } else {
+    targets.push_back(Target("durable batch p99 <= 20 ms", false, false, ""));
+  }
+  bool conv_measured = false;
+  bool conv_met = true;
+  std::string conv_value;
+  if (results.contains("conversations") && results["conversations"].contains("postgres") &&
+      results["conversations"]["postgres"].contains("ops") &&
+      results["conversations"].contains("mnemo") && results["conversations"]["mnemo"].contains("ops")) {
+    conv_measured = true;
+    for (const auto& [kind, pg] : results["conversations"]["postgres"]["ops"].items()) {
+      const double ours = Num(results["conversations"]["mnemo"]["ops"][kind], "ops_per_s");
+      const double theirs = Num(pg, "ops_per_s");
+      if (theirs <= 0 || ours <= 0) conv_measured = false;  // cut short by the time budget
+      const double ratio = theirs > 0 ? ours / theirs : 0;
+      conv_met = conv_met && ratio >= 2;
+      conv_value += kind + " " + Fmt("%.2fx", ratio) + "; ";
+    }
+  }
+  targets.push_back(Target("conversation operations >= 2 x PostgreSQL throughput (each kind)",
+                           conv_measured, conv_met, conv_value));
+  if (results.contains("restart") && results["restart"].contains("first_search_s")) {
+    const double seconds = Num(results["restart"], "first_search_s");
+    const size_t n = results["options"]["n"].get<size_t>();
+    const size_t d = results["options"]["d"].get<size_t>();
+    const bool full_size = n >= 100000 && d >= 1536;
+    targets.push_back(Target("restart to first search <= 2 s for 100k x 1536", full_size,
+                             full_size && seconds <= 2,
+                             Fmt("%.2f s", seconds) + " at n=" + std::to_string(n) + ", d=" + std::to_string(d)));
+  } else {
+    targets.push_back(Target("restart to first search <= 2 s for 100k x 1536", false, false, ""));
+  }
+  results["targets"] = targets;
+}
+
+std::string MarkdownReport(const json& results) {
+  std::ostringstream out;
+  const json& options = results["options"];
+  out << "# mnemo-bench results\n\n";
+  out << "- command: `mnemo-bench " << results["command"].get<std::string>() << "`\n";
+  out << "- machine: " << results["machine"]["cpu"].get<std::string>() << ", "
+      << results["machine"]["cores"].get<int>() << " cores, " << results["machine"]["memory_gb"].get<double>()
+      << " GB; date " << results["date"].get<std::string>() << "\n";
+  out << "- data: " << options["n"].get<size_t>() << " x " << options["d"].get<size_t>() << " ("
+      << results["data"]["source"].get<std::string>() << "), " << options["queries"].get<size_t>()
+      << " queries, k=" << options["k"].get<size_t>() << ", M=" << options["M"].get<size_t>()
+      << ", ef_construction=" << options["efc"].get<size_t>() << "\n\n";
+
+  if (results.contains("ingest")) {
+    const json& ingest = results["ingest"];
+    const json& latency = ingest["batch_latency"];
+    out << "## Ingest over the wire (atomic durable batches of " << options["batch"].get<size_t>() << ")\n\n"
+        << "| rows | batches | vectors/s | batch p50 ms | batch p99 ms | last batch searchable after ack | all rows in the graph |\n"
+        << "|---|---|---|---|---|---|---|\n"
+        << "| " << ingest["rows"].get<size_t>() << " | " << ingest["batches"].get<size_t>() << " | "
+        << Fmt("%.0f", Num(ingest, "vectors_per_s")) << " | " << Fmt("%.2f", Num(latency, "p50_ms")) << " | "
+        << Fmt("%.2f", Num(latency, "p99_ms")) << " | " << Fmt("%.3f s", Num(ingest, "last_batch_searchable_s"))
+        << " | " << Fmt("%.1f s", Num(ingest, "indexed_s")) << " |\n\n";
+  }
+  out << "## Recall@10 vs QPS (unfiltered)\n\n"
+      << "| system | threads | ef | recall@10 | QPS | p50 ms | p99 ms | p99.9 ms |\n|---|---|---|---|---|---|---|---|\n";
+  if (results.contains("search")) {
+    for (const json& run : results["search"]["runs"]) {
+      out << "| mnemo over the wire | " << run["threads"].get<size_t>() << " | " << run["ef"].get<size_t>()
+          << " | " << Fmt("%.3f", Num(run, "recall")) << " | " << Fmt("%.0f", Num(run, "qps")) << " | "
+          << Fmt("%.2f", Num(run["latency"], "p50_ms")) << " | " << Fmt("%.2f", Num(run["latency"], "p99_ms"))
+          << " | " << Fmt("%.2f", Num(run["latency"], "p999_ms")) << " |\n";
+    }
+  }
+  if (results.contains("inprocess")) {
+    for (const auto& [name, system] : results["inprocess"].items()) {
+      if (!system.contains("points")) continue;
+      for (const json& point : system["points"]) {
+        const size_t ef = point["ef"].get<size_t>();
+        out << "| " << name << " in-process | 1 | " << (ef == 0 ? std::string("exact") : std::to_string(ef))
+            << " | " << Fmt("%.3f", Num(point, "recall")) << " | " << Fmt("%.0f", Num(point, "qps"))
+            << " | | | |\n";
+      }
+    }
+    out << "\nIn-process build (2 threads) and memory:\n\n| system | build s | bytes/vector |\n|---|---|---|\n";
+    for (const auto& [name, system] : results["inprocess"].items()) {
+      if (!system.contains("points")) continue;
+      out << "| " << name << " | " << Fmt("%.1f", Num(system, "build_s")) << " | "
+          << Fmt("%.0f", Num(system, "memory_bytes_per_vector")) << " |\n";
+    }
+  }
+  out << "\n";
+  if (results.contains("filtered")) {
+    out << "## Per-user (filtered) search over the wire, adaptive ef, 1 client thread\n\n"
+        << "| user | rows | selectivity | recall@10 | exact answers | QPS | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n";
+    for (const json& bucket : results["filtered"]["buckets"]) {
+      out << "| " << bucket["user"].get<std::string>() << " | " << bucket["rows"].get<size_t>() << " | "
+          << Fmt("%.4f%%", 100 * Num(bucket, "selectivity")) << " | " << Fmt("%.3f", Num(bucket, "recall"))
+          << " | " << Fmt("%.0f%%", 100 * Num(bucket, "exact_fraction")) << " | " << Fmt("%.0f", Num(bucket, "qps"))
+          << " | " << Fmt("%.2f", Num(bucket["latency"], "p50_ms")) << " | "
+          << Fmt("%.2f", Num(bucket["latency"], "p99_ms")) << " |\n";
+    }
+    out << "\n";
+  }
+  if (results.contains("restart")) {
+    const json& restart = results["restart"];
+    out << "## Restart and memory\n\n| mnemod start to first search answered | RSS after ingest (bytes/vector) | RSS after restart (bytes/vector) |\n|---|---|---|\n"
+        << "| " << Fmt("%.2f s", Num(restart, "first_search_s")) << " | "
+        << Fmt("%.0f", Num(restart, "rss_bytes_per_vector_after_ingest")) << " | "
+        << Fmt("%.0f", Num(restart, "rss_bytes_per_vector_after_restart")) << " |\n\n";
+  }
+  if (results.contains("conversations")) {
+    const json& conv = results["conversations"];
+    out << "## Conversation workload (" << options["conv_users"].get<size_t>() << " users x "
+        << options["conv_per_user"].get<size_t>() << " conversations x " << options["messages"].get<size_t>()
+        << " messages; " << options["conv_threads"].get<size_t>() << " client threads)\n\n"
+        << "| operation | system | ops/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n";
+    for (const char* system : {"mnemo", "postgres"}) {
+      if (!conv.contains(system)) continue;
+      if (!conv[system].contains("ops")) {
+        std::string reason = conv[system].value("error", std::string("?"));
+        for (char& c : reason) c = (c == '\n' || c == '|') ? ' ' : c;
+        if (reason.size() > 300) reason = reason.substr(0, 300) + "...";
+        out << "| (all) | " << system << " | not run: " << reason << " | | | |\n";
+        continue;
+      }
+      for (const auto& [kind, op] : conv[system]["ops"].items()) {
+        out << "| " << kind << " | " << system << " | " << Fmt("%.0f", Num(op, "ops_per_s")) << " | "
+            << Fmt("%.2f", Num(op["latency"], "p50_ms")) << " | " << Fmt("%.2f", Num(op["latency"], "p99_ms"))
+            << " | " << op["errors"].get<size_t>() << " |\n";
+      }
+    }
+    out << "\n";
+  }
+  if (results.contains("targets")) {
+    out << "## Issue 7 targets\n\n| target | status | measured |\n|---|---|---|\n";
+    for (const json& target : results["targets"]) {
+      out << "| " << target["target"].get<std::string>() << " | " << target["status"].get<std::string>()
+          << " | " << target["value"].get<std::string>() << " |\n";
+    }
+    out << "\n";
+  }
+  if (results.contains("notes") && !results["notes"].empty()) {
+    out << "## Notes\n\n";
+    for (const json& note : results["notes"]) out << "- " << note.get<std::string>() << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace mnemo::bench
