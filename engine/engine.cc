@@ -99,6 +99,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   vector_options.m = options.hnsw_m;
   vector_options.ef_construction = options.hnsw_ef_construction;
   vector_options.default_ef = options.default_ef;
+  vector_options.compressed_search = options.compressed_vector_search;
+  vector_options.rerank_factor = options.vector_rerank_factor;
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
   MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));

@@ -54,27 +54,59 @@ void MnemoSystem::Build(const Dataset& data, size_t threads) {
   });
 }
 
+namespace {
+
+std::string ModeName(const MnemoSearchMode& mode) {
+  const MnemoSearchMode defaults;
+  if (mode.compressed == defaults.compressed && mode.rerank_factor == defaults.rerank_factor &&
+      mode.rerank_min == defaults.rerank_min) {
+    return "mnemo";
+  }
+  if (!mode.compressed) return "mnemo float32";
+  std::string name = "mnemo int8+rerank " + std::to_string(mode.rerank_factor) + "k";
+  if (mode.rerank_min > 0) name += " min " + std::to_string(mode.rerank_min);
+  return name;
+}
+
+}  // namespace
+
+std::string MnemoSystem::name() const { return ModeName(mode_); }
+
+std::string MnemoModeView::name() const { return ModeName(mode_); }
+
 SearchPoint MnemoSystem::Search(const Dataset& data, size_t ef, size_t k,
                                 const std::vector<int64_t>& truth) {
+  return SearchMnemo(*index_, mode_, data, ef, k, truth);
+}
+
+SearchPoint SearchMnemo(const hnsw::HnswIndex& index, const MnemoSearchMode& mode,
+                        const Dataset& data, size_t ef, size_t k,
+                        const std::vector<int64_t>& truth) {
   hnsw::SearchOptions options;
   options.k = k;
   options.ef = ef;
+  options.compressed = mode.compressed;
+  options.rerank_factor = mode.rerank_factor;
+  options.rerank_min = mode.rerank_min;
   hnsw::SearchResult result;
   std::vector<uint64_t> got;
   double recall = 0;
   uint64_t distances = 0;
+  uint64_t code_distances = 0;
   const size_t nq = data.query_count();
   const double start = Now();
   for (size_t q = 0; q < nq; ++q) {
-    (void)index_->Search(data.Query(q), options, &result);
+    (void)index.Search(data.Query(q), options, &result);
     distances += result.stats.distance_computations;
+    code_distances += result.stats.code_computations;
     got.clear();
     for (const hnsw::SearchHit& hit : result.hits) got.push_back(hit.label);
     recall += RecallOf(got, truth, q, k);
   }
   const double elapsed = Now() - start;
-  return SearchPoint{ef, recall / static_cast<double>(nq), static_cast<double>(nq) / elapsed,
-                     static_cast<double>(distances) / static_cast<double>(nq)};
+  const double n = static_cast<double>(nq);
+  return SearchPoint{ef, recall / n, n / elapsed, static_cast<double>(distances) / n,
+                     static_cast<double>(code_distances) / n};
 }
 
 namespace {

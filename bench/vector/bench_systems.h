@@ -31,7 +31,21 @@ struct SearchPoint {
   double recall = 0;
   double qps = 0;
   double distances = 0;  // similarities computed per query; 0 when the system does not say
+  double code_distances = 0;  // of those, on compact int8 codes (mnemo's compressed walk)
 };
+
+// How mnemo searches: the compressed walk + exact float32 re-rank (its default), or the float32
+// walk.  Re-rank pool = max(k * rerank_factor, rerank_min).
+struct MnemoSearchMode {
+  bool compressed = true;
+  size_t rerank_factor = hnsw::SearchOptions::kDefaultRerankFactor;
+  size_t rerank_min = 0;
+};
+
+// Answers every query of `data` once on `index`, single-threaded, at beam width ef.
+SearchPoint SearchMnemo(const hnsw::HnswIndex& index, const MnemoSearchMode& mode,
+                        const Dataset& data, size_t ef, size_t k,
+                        const std::vector<int64_t>& truth);
 
 struct BuildParams {
   size_t m = 16;
@@ -57,8 +71,10 @@ class BenchSystem {
 
 class MnemoSystem final : public BenchSystem {
  public:
-  explicit MnemoSystem(const BuildParams& params) : params_(params) {}
-  std::string name() const override { return "mnemo"; }
+  explicit MnemoSystem(const BuildParams& params, MnemoSearchMode mode = {})
+      : params_(params), mode_(mode) {}
+  // "mnemo" for the default search path, else names the mode.
+  std::string name() const override;
   void Build(const Dataset& data, size_t threads) override;
   void Drop() override { index_.reset(); }
   size_t memory_bytes() const override { return index_ ? index_->memory_bytes() : 0; }
@@ -69,7 +85,27 @@ class MnemoSystem final : public BenchSystem {
 
  private:
   BuildParams params_;
+  MnemoSearchMode mode_;
   std::unique_ptr<hnsw::HnswIndex> index_;
+};
+
+// Another search mode on a MnemoSystem's index (no index of its own: Build() and Drop() do
+// nothing, memory_bytes() is 0).  `owner` must outlive this and be built before Search().
+class MnemoModeView final : public BenchSystem {
+ public:
+  MnemoModeView(const MnemoSystem& owner, MnemoSearchMode mode) : owner_(owner), mode_(mode) {}
+  std::string name() const override;
+  void Build(const Dataset&, size_t) override {}
+  void Drop() override {}
+  size_t memory_bytes() const override { return 0; }
+  SearchPoint Search(const Dataset& data, size_t ef, size_t k,
+                     const std::vector<int64_t>& truth) override {
+    return SearchMnemo(*owner_.index(), mode_, data, ef, k, truth);
+  }
+
+ private:
+  const MnemoSystem& owner_;
+  MnemoSearchMode mode_;
 };
 
 std::unique_ptr<BenchSystem> MakeHnswlibSystem(const BuildParams& params);

@@ -154,6 +154,8 @@ Result<PartitionAnswer> Partition::Search(const PartitionQuery& query) const {
   options.ef = query.ef;
   options.filter = &filter;
   options.min_similarity = query.min_similarity;
+  options.compressed = query.compressed;
+  options.rerank_factor = query.rerank_factor;
   hnsw::SearchResult result;
   if (graph_->size() > 0) {
     MNEMO_RETURN_IF_ERROR(graph_->Search(std::span<const float>(query.unit_query, dim_), options, &result));

@@ -43,6 +43,9 @@ struct PartitionQuery {
   size_t ef = 64;
   float min_similarity = -1.0f;
   const RowPredicate* predicate = nullptr;
+  // Compressed walk and its re-rank pool factor (hnsw::SearchOptions).
+  bool compressed = true;
+  size_t rerank_factor = hnsw::SearchOptions::kDefaultRerankFactor;
 };
 
 struct PartitionHit {

@@ -79,6 +79,8 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
   query.k = static_cast<size_t>(request.top_k);
   query.ef = std::max<size_t>(request.ef ? static_cast<size_t>(*request.ef) : options_.default_ef, query.k);
   query.min_similarity = request.min_similarity.value_or(-1.0f);
+  query.compressed = options_.compressed_search;
+  query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);
   query.predicate = &predicate;
 
   std::vector<PartitionHit> merged;

@@ -40,6 +40,9 @@ struct VectorOptions {
   uint32_t ef_construction = 64;
   // Beam width when a request names none (raised to top_k).
   size_t default_ef = 128;
+  // Compressed graph walk + exact re-rank of k * rerank_factor candidates (hnsw::SearchOptions).
+  bool compressed_search = true;
+  size_t rerank_factor = hnsw::SearchOptions::kDefaultRerankFactor;
   // Rebuild a partition's graph when tombstones exceed this fraction of its nodes.
   double compact_deleted_fraction = 0.25;
   // Close() links up to this many pending rows before saving the graphs, so the next open starts

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "kernels/distance.h"
+#include "vector/hnsw/search_metric.h"
 
 namespace mnemo::hnsw {
 namespace {
@@ -70,8 +71,40 @@ Status HnswIndex::Add(uint64_t label, std::span<const float> vector) {
   if (!kernels::Normalize(lease->query.data(), params_.dim)) {
     return Status::ValidationError("vector", "vector is zero or has a NaN/Inf component");
   }
-  std::shared_lock structure(structure_mutex_);
-  return AddNormalized(label, lease->query.data(), *lease);
+  Status status;
+  {
+    std::shared_lock structure(structure_mutex_);
+    status = AddNormalized(label, lease->query.data(), *lease);
+  }
+  if (status.ok() && quantizer_.load(std::memory_order_relaxed) == nullptr &&
+      store_.allocated() >= kQuantizerMinNodes) {
+    FitQuantizer(/*force=*/false);
+  }
+  return status;
+}
+
+void HnswIndex::FitQuantizer(bool force) {
+  std::unique_lock structure(structure_mutex_);  // no insert in flight: every node is ready
+  if (quantizer_.load(std::memory_order_relaxed) != nullptr) return;
+  const NodeView view = store_.View();
+  std::vector<uint32_t> ready;
+  ready.reserve(view.limit());
+  for (uint32_t id = 0; id < view.limit(); ++id) {
+    if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) != 0) ready.push_back(id);
+  }
+  if (ready.empty() || (!force && ready.size() < kQuantizerMinNodes)) return;
+  InstallQuantizer(ScalarQuantizer::Fit(params_.dim, ready.size(),
+                                        [&](size_t j) { return view.Vector(ready[j]); }));
+}
+
+void HnswIndex::InstallQuantizer(ScalarQuantizer quantizer) {
+  auto owned = std::make_unique<const ScalarQuantizer>(std::move(quantizer));
+  const NodeView view = store_.View();
+  for (uint32_t id = 0; id < view.limit(); ++id) {
+    owned->Encode(view.Vector(id), view.MutableCode(id));
+  }
+  owned_quantizer_ = std::move(owned);
+  quantizer_.store(owned_quantizer_.get(), std::memory_order_release);
 }
 
 Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scratch) {
@@ -92,7 +125,16 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scra
     live_count_.fetch_add(1, std::memory_order_relaxed);
   }
   const int level = DrawLevel(label);
-  store_.InitNode(id, label, level, unit);
+  // Read under structure_mutex_ (held shared by the caller): a quantizer published later was
+  // fitted after this node, and encoded it then.
+  const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire);
+  const uint8_t* code = nullptr;
+  if (quantizer != nullptr) {
+    scratch.code.resize(params_.dim);
+    quantizer->Encode(unit, scratch.code.data());
+    code = scratch.code.data();
+  }
+  store_.InitNode(id, label, level, unit, code);
   Insert(id, unit, level, scratch);
   return Status::Ok();
 }
@@ -116,15 +158,16 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
   const int top_level = EntryLevel(entry);
   SearchStats unused;
   const uint32_t entry_id = EntryId(entry);
-  Candidate current{-kernels::Dot(unit, view.Vector(entry_id), params_.dim), entry_id};
-  GreedyDescend(view, unit, top_level, level + 1, &current, scratch, &unused);
+  const internal::FloatMetric metric{unit, params_.dim};
+  Candidate current{-metric.One(view, entry_id), entry_id};
+  GreedyDescend(view, metric, top_level, level + 1, &current, scratch, &unused);
 
   for (int l = std::min(level, top_level); l >= 0; --l) {
     scratch.visited.Reset(view.limit());
     scratch.visited.Visit(current.id);
     scratch.candidates.assign(1, current);
     scratch.results.assign(1, current);
-    SearchLayer<false>(view, unit, l, params_.ef_construction,
+    SearchLayer<false>(view, metric, l, params_.ef_construction,
                        std::numeric_limits<float>::infinity(), nullptr, scratch, &unused);
     // The next level starts from the closest node found on this one.
     std::vector<Candidate>& found = scratch.results;
@@ -176,8 +219,15 @@ bool HnswIndex::Contains(uint64_t label) const {
   return (store_.View().Meta(it->second).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
 }
 
+HnswIndex::MemoryPerVector HnswIndex::memory_per_vector() const {
+  return MemoryPerVector{store_.code_bytes_per_node(), store_.vector_bytes_per_node()};
+}
+
 size_t HnswIndex::memory_bytes() const {
   size_t bytes = sizeof(*this) + store_.memory_bytes();
+  if (const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire)) {
+    bytes += 3 * sizeof(float) * quantizer->dim();  // lo, step, mean code
+  }
   std::shared_lock labels(label_mutex_);
   // unordered_map: one bucket pointer per bucket plus one heap node (next, hash, pair) per entry.
   bytes += label_to_id_.bucket_count() * sizeof(void*) +
@@ -196,6 +246,11 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
     if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) live.push_back(id);
   }
   fresh->Reserve(live.size());
+  // Refit on the live nodes (the old quantizer saw only the first nodes, and deleted ones).
+  if (live.size() >= kQuantizerMinNodes) {
+    fresh->InstallQuantizer(ScalarQuantizer::Fit(
+        params_.dim, live.size(), [&](size_t j) { return view.Vector(live[j]); }));
+  }
 
   std::atomic<size_t> next{0};
   std::mutex error_mutex;

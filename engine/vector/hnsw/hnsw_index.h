@@ -5,6 +5,21 @@
 // product (cosine) and "closer" means "higher similarity".  Each node carries the caller's uint64
 // label (e.g. a row id); internally nodes are numbered densely with uint32 ids.
 //
+// Compressed traversal: once the index holds kQuantizerMinNodes nodes it fits a per-dimension
+// 8-bit scalar quantizer (scalar_quantizer.h) on them and keeps a uint8 code of every vector next
+// to its links.  Searches then walk on the codes (a quarter of the bytes per visited node) and
+// re-rank the best candidates with the float32 vectors (SearchOptions::compressed, rerank_*), so
+// returned similarities stay exact.  The quantizer never changes for the life of an index
+// object; Compact() refits it on the live nodes.  Values outside the fitted range clamp, which
+// only blurs the walk's estimates (the re-rank is exact).
+//
+// Full-precision vectors stay in RAM (in each node's record) because inserts, Compact(), exact
+// scans and Save() read them too.  Seam for keeping them in storage instead (not implemented):
+// a `VectorSource` (label -> float32 vector, batched, e.g. a RocksDB multi-get of the chunk rows)
+// passed at Create()/Load(); records then omit the vector region (NodeStore's layout already
+// separates it), Rerank() and ExactScan() fetch the pool's vectors from the source, inserts use
+// the caller's vector plus codes for their neighbours, and Compact()/Save() stream from it.
+//
 // Graph: level-0 links (up to 2*m per node) sit with the vector in one cache-aligned record;
 // levels >= 1 hold up to m links.  New nodes pick m neighbours per level with the HNSW heuristic
 // (keep a candidate only if it is closer to the new node than to every neighbour kept so far);
@@ -18,23 +33,30 @@
 //    returned before it started, and may or may not see nodes added meanwhile.  An exact scan over
 //    an enumerable filter, and Contains(), take the label map's reader lock briefly.
 //  * Save() and Compact() wait for in-flight Add()/MarkDeleted() calls and hold new ones back until
-//    they finish; searches keep running.
+//    they finish; searches keep running.  So does fitting the quantizer (inside the Add() that
+//    reaches kQuantizerMinNodes): it encodes every node, then publishes the quantizer; a search
+//    that started before keeps walking on float32 vectors.
 //  * The destructor requires that no other call is in flight.
 //
 // File format (Save/Load), all integers little-endian:
 //   header, 64 bytes:
 //     u64 magic "MNEMOHNS" (bytes 4D 4E 45 4D 4F 48 4E 53)
-//     u32 format version (kFormatVersion = 1)
+//     u32 format version (kFormatVersion = 2; version 1 files, which lack the quantizer section,
+//         still load and get a quantizer fitted on their nodes)
 //     u32 dim, u32 m, u32 ef_construction, u64 seed
 //     u64 applied_seqno (opaque to the index: the caller's log position the file reflects)
 //     u32 node_count, u32 deleted_count
 //     u32 entry_point id (0xFFFFFFFF when empty), u32 max_level
 //     u32 reserved (0), u32 reserved (0)
+//   quantizer section (version >= 2):
+//     u32 present (0 or 1), u32 reserved (0)
+//     when present: dim f32 lo, dim f32 step, dim f32 mean code (ScalarQuantizer parameters)
 //   node_count node records, in id order:
 //     u64 label, u8 flags (bit 0: deleted), u8 level, u16 reserved (0)
 //     for each level 0..level: u32 count, then count u32 neighbour ids
 //     dim f32: the unit vector
 //   trailer: u32 CRC-32C of every preceding byte.
+// Codes are not stored: Load() re-encodes the vectors with the stored quantizer.
 // FROZEN: the magic, the field order and the flag bits never change meaning; a new layout gets a
 // new format version.
 #pragma once
@@ -55,6 +77,7 @@
 #include "vector/hnsw/hnsw_types.h"
 #include "vector/hnsw/label_filter.h"
 #include "vector/hnsw/node_store.h"
+#include "vector/hnsw/scalar_quantizer.h"
 #include "vector/hnsw/scratch_pool.h"
 #include "vector/hnsw/search_scratch.h"
 
@@ -70,7 +93,11 @@ struct LoadedHnswIndex {
 
 class HnswIndex {
  public:
-  static constexpr uint32_t kFormatVersion = 1;
+  static constexpr uint32_t kFormatVersion = 2;
+  static constexpr uint32_t kOldestFormatVersion = 1;
+  // The quantizer is fitted when the index first holds this many nodes.  Smaller indexes are
+  // searched by exact scan for most beams anyway (see SearchOptions::strategy).
+  static constexpr size_t kQuantizerMinNodes = 2048;
 
   // Creates an empty index.  ValidationError when `params` are out of range.
   static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params);
@@ -99,6 +126,9 @@ class HnswIndex {
   // than k it completes the answer with an exact scan, so fewer than k hits come back only when
   // fewer than k live allowed nodes exist (or options.min_similarity cuts them).  out->stats says
   // how the answer was produced.  An empty index yields no hits (fewer_than_k set).
+  // With options.compressed and a fitted quantizer the walk runs on the compact codes with beam
+  // max(ef, pool), pool = max(k * rerank_factor, rerank_min, k), and the best `pool` candidates
+  // by estimate are re-ranked with exact float32 similarities (stats.compressed set).
   // options.strategy kAuto answers by exact scan when that is cheaper than a graph walk (a small
   // index, or a filter whose CountHint() marks a small allow-list), by graph walk otherwise.
   // Errors: ValidationError for a wrong dimension, a non-finite or zero query, k == 0, a NaN
@@ -142,6 +172,17 @@ class HnswIndex {
   // Bytes held by the index (vectors, links, metadata, label map), approximate; excludes the
   // per-thread search scratch (about 2 bytes per node for each thread that has searched).
   size_t memory_bytes() const;
+  // Per-node bytes of the compact code and of the float32 vector (each padded to a cache line;
+  // both are held in RAM for every node).
+  struct MemoryPerVector {
+    size_t code_bytes = 0;
+    size_t vector_bytes = 0;
+  };
+  MemoryPerVector memory_per_vector() const;
+  // True once the quantizer is fitted: searches may then walk on the compact codes.
+  bool has_quantizer() const { return quantizer_.load(std::memory_order_acquire) != nullptr; }
+  // The quantizer (nullptr before it is fitted).  Valid for the life of the index.
+  const ScalarQuantizer* quantizer() const { return quantizer_.load(std::memory_order_acquire); }
   const HnswParams& params() const { return params_; }
 
  private:
@@ -150,6 +191,13 @@ class HnswIndex {
 
   explicit HnswIndex(const HnswParams& params);
 
+  // Fits the quantizer on every ready node and encodes them, if not fitted yet.  Takes
+  // structure_mutex_ exclusively.  No-op below kQuantizerMinNodes nodes unless `force`.
+  void FitQuantizer(bool force);
+  // Encodes every ready node with `quantizer` and publishes it.  REQUIRES: structure_mutex_ held
+  // exclusively (or the index not yet shared), no quantizer set.
+  void InstallQuantizer(ScalarQuantizer quantizer);
+
   // Reserves an id for `label`, writes the node and links it.  `unit` is already normalised.
   Status AddNormalized(uint64_t label, const float* unit, Scratch& scratch);
   // Links node `id` (written by InitNode) into the graph.
@@ -157,20 +205,27 @@ class HnswIndex {
   int DrawLevel(uint64_t label) const;
 
   // hnsw_search.cc
-  // Greedy walk (beam width 1) on levels from_level down to to_level, moving *current.
-  void GreedyDescend(const NodeView& view, const float* query, int from_level, int to_level,
+  // Greedy walk (beam width 1) on levels from_level down to to_level, moving *current.  Metric
+  // is internal::FloatMetric or internal::CodeMetric (search_metric.h).
+  template <class Metric>
+  void GreedyDescend(const NodeView& view, const Metric& metric, int from_level, int to_level,
                      Candidate* current, Scratch& scratch, SearchStats* stats) const;
   // Best-first beam search on one level, starting from scratch.candidates/results (already
   // seeded and marked visited).  Leaves up to ef admitted nodes in scratch.results.  kFiltered
   // admits only live nodes that `filter` (may be null) allows; otherwise every node is admitted.
   // With a finite max_dist, a walk that finds nothing within it gives up early.
-  template <bool kFiltered>
-  void SearchLayer(const NodeView& view, const float* query, int level, size_t ef,
+  template <bool kFiltered, class Metric>
+  void SearchLayer(const NodeView& view, const Metric& metric, int level, size_t ef,
                    float max_dist, const LabelFilter* filter, Scratch& scratch,
                    SearchStats* stats) const;
-  // Graph search on the normalised query; the hits are left in scratch.results.
-  void GraphSearch(uint64_t entry, const NodeView& view, const SearchOptions& options,
-                   Scratch& scratch, SearchStats* stats) const;
+  // Graph search on the normalised query with beam `ef`; the hits are left in scratch.results.
+  template <class Metric>
+  void GraphSearch(uint64_t entry, const NodeView& view, const Metric& metric, size_t ef,
+                   float max_dist, const SearchOptions& options, Scratch& scratch,
+                   SearchStats* stats) const;
+  // Keeps the best `pool` of scratch.results (by estimate) and replaces their distances by exact
+  // float32 ones.
+  void Rerank(const NodeView& view, size_t pool, Scratch& scratch, SearchStats* stats) const;
   // Exact top-k over live nodes that `filter` allows, left in scratch.results.
   void ExactScan(const NodeView& view, size_t k, const LabelFilter* filter, float max_dist,
                  Scratch& scratch, SearchStats* stats) const;
@@ -200,6 +255,11 @@ class HnswIndex {
   const double level_multiplier_;
   NodeStore store_;
   mutable ScratchPool<internal::SearchScratch> scratch_pool_;
+
+  // Set once (FitQuantizer/InstallQuantizer), never replaced: quantizer_ publishes owned_quantizer_
+  // with release semantics after every node's code is written.
+  std::unique_ptr<const ScalarQuantizer> owned_quantizer_;
+  std::atomic<const ScalarQuantizer*> quantizer_{nullptr};
 
   std::atomic<uint64_t> entry_{kNoEntry};
   std::mutex entry_mutex_;  // serialises changes of entry_ (rare: a new top level)

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -227,6 +228,14 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno) const {
     out.PutValue<uint32_t>(entry == kNoEntry ? 0 : static_cast<uint32_t>(entry >> 32));
     out.PutValue<uint32_t>(0);
     out.PutValue<uint32_t>(0);
+    const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire);
+    out.PutValue<uint32_t>(quantizer != nullptr ? 1 : 0);
+    out.PutValue<uint32_t>(0);
+    if (quantizer != nullptr) {
+      out.Put(quantizer->lo().data(), sizeof(float) * params_.dim);
+      out.Put(quantizer->step().data(), sizeof(float) * params_.dim);
+      out.Put(quantizer->mean_code().data(), sizeof(float) * params_.dim);
+    }
     for (uint32_t id = 0; id < node_count; ++id) {
       const NodeMeta& meta = view.Meta(id);
       out.PutValue<uint64_t>(meta.label);
@@ -277,17 +286,22 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
   if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
     return Corrupt(path, "bad magic number (not an hnsw index file)");
   }
-  if (version != kFormatVersion) {
+  if (version < kOldestFormatVersion || version > kFormatVersion) {
     return Corrupt(path, "unsupported format version " + std::to_string(version) +
-                             " (this build reads version " + std::to_string(kFormatVersion) + ")");
+                             " (this build reads versions " +
+                             std::to_string(kOldestFormatVersion) + " to " +
+                             std::to_string(kFormatVersion) + ")");
   }
   if (Status valid = params.Validate(); !valid.ok()) {
     return Corrupt(path, "bad parameters: " + std::string(valid.message()));
   }
   // Every node record takes at least this many bytes, so a count the file cannot hold is caught
-  // before anything is allocated for it.
+  // before anything is allocated for it.  (The quantizer section is checked as it is read.)
   const uint64_t min_record = 8 + 4 + 4 + uint64_t{4} * params.dim;
-  if (uint64_t{node_count} * min_record > in.size() - kHeaderBytes - kTrailerBytes) {
+  const uint64_t min_quantizer_section = version >= 2 ? 8 : 0;
+  if (in.size() - kHeaderBytes - kTrailerBytes < min_quantizer_section ||
+      uint64_t{node_count} * min_record >
+          in.size() - kHeaderBytes - kTrailerBytes - min_quantizer_section) {
     return truncated("node records: the header announces " + std::to_string(node_count) +
                      " nodes");
   }
@@ -299,6 +313,27 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
   // Verify the checksum before building anything, so a damaged file is reported as such and the
   // parse below only ever sees bytes that Save() wrote.
   MNEMO_RETURN_IF_ERROR(VerifyChecksum(path, in.size()));
+
+  std::optional<ScalarQuantizer> quantizer;
+  if (version >= 2) {
+    uint32_t present, pad;
+    if (!in.ReadValue(&present) || !in.ReadValue(&pad)) return truncated("quantizer section");
+    if (present > 1 || pad != 0) return Corrupt(path, "bad quantizer section flags");
+    if (present == 1) {
+      if (uint64_t{3} * sizeof(float) * params.dim > in.remaining()) {
+        return truncated("quantizer section");
+      }
+      std::vector<float> lo(params.dim), step(params.dim), mean_code(params.dim);
+      if (!in.Read(lo.data(), sizeof(float) * params.dim) ||
+          !in.Read(step.data(), sizeof(float) * params.dim) ||
+          !in.Read(mean_code.data(), sizeof(float) * params.dim)) {
+        return truncated("quantizer section");
+      }
+      auto parsed = ScalarQuantizer::FromParams(std::move(lo), std::move(step), std::move(mean_code));
+      if (!parsed.ok()) return Corrupt(path, std::string(parsed.status().message()));
+      quantizer.emplace(std::move(parsed).value());
+    }
+  }
 
   std::unique_ptr<HnswIndex> index(new HnswIndex(params));
   NodeStore& store = index->store_;
@@ -335,7 +370,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
     if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
 
     if (store.Allocate() != id) return Status::Internal("hnsw load: id allocation out of step");
-    store.InitNode(id, label, level, vector.data());
+    store.InitNode(id, label, level, vector.data(), /*code=*/nullptr);
     levels[id] = level;
     const NodeView view = store.View();
     size_t pos = 0;
@@ -389,6 +424,13 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
     index->entry_.store((uint64_t{max_level} << 32) | entry_id, std::memory_order_release);
   }
   index->deleted_count_.store(deleted_count, std::memory_order_relaxed);
+  // Codes are derived data: encode them with the stored quantizer, or fit one now for a file
+  // written before quantization existed (version 1) that is large enough.
+  if (quantizer) {
+    index->InstallQuantizer(std::move(*quantizer));
+  } else {
+    index->FitQuantizer(/*force=*/false);
+  }
   return LoadedHnswIndex{std::move(index), applied_seqno};
 }
 

@@ -4,16 +4,20 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "kernels/distance.h"
 #include "vector/hnsw/hnsw_index.h"
+#include "vector/hnsw/search_metric.h"
 
 namespace mnemo::hnsw {
 namespace {
 
 using internal::Candidate;
 using internal::CloserFirst;
+using internal::CodeMetric;
 using internal::FartherFirst;
+using internal::FloatMetric;
 
 // Rows per DotGather call in exact scans.
 constexpr size_t kScanBatch = 64;
@@ -30,6 +34,11 @@ constexpr double kLabelChecksPerSimilarity = 32.0;
 // min_similarity of -1 or less sets no threshold.
 constexpr float kNoThreshold = std::numeric_limits<float>::infinity();
 constexpr float kNoSimilarityFloor = -1.0f;
+
+// A compressed walk's estimates may be off by about 1e-3 (scalar_quantizer.h); its threshold is
+// loosened by this much so it does not give up on nodes that pass exactly.  The exact threshold
+// applies to the re-ranked hits.
+constexpr float kEstimateSlack = 0.02f;
 
 // The largest admissible distance (-similarity) for a min_similarity.
 float MaxDistance(float min_similarity) {
@@ -90,19 +99,33 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
 
   const bool exact = options.strategy == SearchStrategy::kExact ||
                      (options.strategy == SearchStrategy::kAuto && PreferExact(options.filter, ef));
+  const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire);
   if (exact) {
     ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
     stats->exact = true;
+  } else if (options.compressed && quantizer != nullptr) {
+    // Every node in this view has its code: the quantizer was published after all nodes then
+    // present were encoded, and later nodes are encoded before they are linked.
+    quantizer->PrepareQuery(scratch.query.data(), &scratch.quantized_query);
+    const CodeMetric metric{&scratch.quantized_query, params_.dim};
+    const size_t pool = std::max({options.k * std::max<size_t>(options.rerank_factor, 1),
+                                  options.rerank_min, options.k});
+    const float walk_max_dist = max_dist == kNoThreshold ? max_dist : max_dist + kEstimateSlack;
+    GraphSearch(entry, view, metric, std::max(ef, pool), walk_max_dist, options, scratch, stats);
+    Rerank(view, pool, scratch, stats);
+    stats->compressed = true;
   } else {
-    GraphSearch(entry, view, options, scratch, stats);
+    const FloatMetric metric{scratch.query.data(), params_.dim};
+    GraphSearch(entry, view, metric, ef, max_dist, options, scratch, stats);
+  }
+  if (!exact && scratch.results.size() < options.k && max_dist == kNoThreshold) {
     // The walk found fewer than k admissible nodes (tiny or fragmented reachable set, or a very
     // selective filter): complete the answer exactly.  With a similarity threshold a short answer
     // is expected, and the walk's stopping rule is trusted instead.
-    if (scratch.results.size() < options.k && max_dist == kNoThreshold) {
-      ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
-      stats->exact = true;
-      stats->fell_back_to_exact = true;
-    }
+    ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
+    stats->exact = true;
+    stats->fell_back_to_exact = true;
+    stats->compressed = false;
   }
   EmitHits(view, options.k, max_dist, scratch, out);
   stats->fewer_than_k = out->hits.size() < options.k;
@@ -149,14 +172,14 @@ bool HnswIndex::Admissible(const NodeView& view, uint32_t id, const LabelFilter*
   return filter == nullptr || filter->Allows(meta.label);
 }
 
-void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from_level,
+template <class Metric>
+void HnswIndex::GreedyDescend(const NodeView& view, const Metric& metric, int from_level,
                               int to_level, Candidate* current, Scratch& scratch,
                               SearchStats* stats) const {
   const uint32_t limit = view.limit();
   const uint32_t capacity = store_.Capacity(1);
   scratch.ReserveBatch(capacity);
   uint32_t* ids = scratch.batch_ids.data();
-  const float** rows = scratch.batch_rows.data();
   float* sims = scratch.batch_sims.data();
   for (int level = from_level; level >= to_level; --level) {
     for (bool moved = true; moved;) {
@@ -167,11 +190,9 @@ void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from
       for (uint32_t i = 1; i <= count; ++i) {
         const uint32_t id = LoadSlot(list + i);
         if (id >= limit) continue;
-        ids[n] = id;
-        rows[n] = view.Vector(id);
-        ++n;
+        ids[n++] = id;
       }
-      kernels::DotGather(query, rows, n, params_.dim, sims);
+      metric.Many(view, ids, n, sims, scratch);
       stats->distance_computations += n;
       ++stats->nodes_visited;
       for (size_t j = 0; j < n; ++j) {
@@ -184,16 +205,17 @@ void HnswIndex::GreedyDescend(const NodeView& view, const float* query, int from
   }
 }
 
-template <bool kFiltered>
-void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level, size_t ef,
+template void HnswIndex::GreedyDescend<FloatMetric>(const NodeView&, const FloatMetric&, int, int,
+                                                    Candidate*, Scratch&, SearchStats*) const;
+
+template <bool kFiltered, class Metric>
+void HnswIndex::SearchLayer(const NodeView& view, const Metric& metric, int level, size_t ef,
                             float max_dist, const LabelFilter* filter, Scratch& scratch,
                             SearchStats* stats) const {
   const uint32_t limit = view.limit();
   const uint32_t capacity = store_.Capacity(level);
-  const size_t dim = params_.dim;
   scratch.ReserveBatch(capacity);
   uint32_t* ids = scratch.batch_ids.data();
-  const float** rows = scratch.batch_rows.data();
   float* sims = scratch.batch_sims.data();
   VisitedTable& visited = scratch.visited;
   std::vector<Candidate>& candidates = scratch.candidates;
@@ -227,9 +249,7 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
     for (uint32_t i = 1; i <= count; ++i) {
       const uint32_t id = LoadSlot(list + i);
       if (id >= limit || !visited.Visit(id)) continue;
-      ids[n] = id;
-      rows[n] = view.Vector(id);
-      ++n;
+      ids[n++] = id;
     }
     ++expanded;
     if (n == 0) continue;
@@ -237,7 +257,7 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
     // The best remaining candidate is likely the next one expanded: fetch its links while this
     // batch is computed.
     if (!candidates.empty()) view.PrefetchLinks(candidates.front().id, level);
-    kernels::DotGather(query, rows, n, dim, sims);
+    metric.Many(view, ids, n, sims, scratch);
 
     for (size_t j = 0; j < n; ++j) {
       const float dist = -sims[j];
@@ -261,24 +281,23 @@ void HnswIndex::SearchLayer(const NodeView& view, const float* query, int level,
   stats->distance_computations += computed;
 }
 
-template void HnswIndex::SearchLayer<false>(const NodeView&, const float*, int, size_t, float,
-                                            const LabelFilter*, Scratch&, SearchStats*) const;
-template void HnswIndex::SearchLayer<true>(const NodeView&, const float*, int, size_t, float,
-                                           const LabelFilter*, Scratch&, SearchStats*) const;
+template void HnswIndex::SearchLayer<false, FloatMetric>(const NodeView&, const FloatMetric&, int,
+                                                         size_t, float, const LabelFilter*,
+                                                         Scratch&, SearchStats*) const;
 
-void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const SearchOptions& options,
-                            Scratch& scratch, SearchStats* stats) const {
+template <class Metric>
+void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const Metric& metric, size_t ef,
+                            float max_dist, const SearchOptions& options, Scratch& scratch,
+                            SearchStats* stats) const {
   scratch.results.clear();
   if (entry == kNoEntry) return;
-  const float* query = scratch.query.data();
   const uint32_t entry_id = static_cast<uint32_t>(entry);
   const int top_level = static_cast<int>(entry >> 32);
-  Candidate current{-kernels::Dot(query, view.Vector(entry_id), params_.dim), entry_id};
+  const uint64_t before = stats->distance_computations;
+  Candidate current{-metric.One(view, entry_id), entry_id};
   ++stats->distance_computations;
-  GreedyDescend(view, query, top_level, 1, &current, scratch, stats);
+  GreedyDescend(view, metric, top_level, 1, &current, scratch, stats);
 
-  const size_t ef = std::max(options.ef, options.k);
-  const float max_dist = MaxDistance(options.min_similarity);
   stats->ef_used = static_cast<uint32_t>(std::min<size_t>(ef, UINT32_MAX));
   scratch.visited.Reset(view.limit());
   scratch.visited.Visit(current.id);
@@ -288,10 +307,32 @@ void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const SearchOp
     scratch.results.push_back(current);
   }
   if (filtered) {
-    SearchLayer<true>(view, query, 0, ef, max_dist, options.filter, scratch, stats);
+    SearchLayer<true>(view, metric, 0, ef, max_dist, options.filter, scratch, stats);
   } else {
-    SearchLayer<false>(view, query, 0, ef, max_dist, nullptr, scratch, stats);
+    SearchLayer<false>(view, metric, 0, ef, max_dist, nullptr, scratch, stats);
   }
+  if constexpr (std::is_same_v<Metric, CodeMetric>) {
+    stats->code_computations += stats->distance_computations - before;
+  }
+}
+
+void HnswIndex::Rerank(const NodeView& view, size_t pool, Scratch& scratch,
+                       SearchStats* stats) const {
+  std::vector<Candidate>& results = scratch.results;
+  if (results.size() > pool) {
+    std::nth_element(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(pool),
+                     results.end(), internal::NearerThan);
+    results.resize(pool);
+  }
+  const size_t n = results.size();
+  scratch.ReserveBatch(n);
+  uint32_t* ids = scratch.batch_ids.data();
+  float* sims = scratch.batch_sims.data();
+  for (size_t j = 0; j < n; ++j) ids[j] = results[j].id;
+  const FloatMetric exact{scratch.query.data(), params_.dim};
+  exact.Many(view, ids, n, sims, scratch);
+  for (size_t j = 0; j < n; ++j) results[j].dist = -sims[j];
+  stats->distance_computations += n;
 }
 
 void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* filter,

@@ -63,7 +63,8 @@ NodeLock::~NodeLock() { std::atomic_ref<uint32_t>(*word_).store(0, std::memory_o
 
 NodeStore::NodeStore(uint32_t dim, uint32_t m) : dim_(dim), m_(m) {
   const size_t header = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));
-  vector_offset_ = RoundUp(header, kLine);
+  code_offset_ = RoundUp(header, kLine);
+  vector_offset_ = code_offset_ + RoundUp(dim, kLine);
   stride_ = RoundUp(vector_offset_ + sizeof(float) * static_cast<size_t>(dim), kLine);
   chunk_shift_ = 0;
   while (chunk_shift_ < kMaxChunkShift && (stride_ << (chunk_shift_ + 1)) <= kChunkBytes) {
@@ -117,13 +118,15 @@ uint32_t NodeStore::Allocate() {
   return id;
 }
 
-void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector) {
+void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector,
+                         const uint8_t* code) {
   assert(level >= 0 && level <= kMaxLevel);  // invariant: levels are drawn capped
   const NodeView view = View();
   assert(id < view.limit());  // invariant: id came from Allocate()
   std::byte* record = view.Record(id);
   std::memset(record, 0, sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m_)));
   std::memcpy(view.MutableVector(id), vector, sizeof(float) * dim_);
+  if (code != nullptr) std::memcpy(view.MutableCode(id), code, dim_);
   NodeMeta& meta = view.Meta(id);
   meta.label = label;
   meta.level = static_cast<uint8_t>(level);
@@ -144,6 +147,7 @@ NodeView NodeStore::View() const {
   view.shift_ = chunk_shift_;
   view.mask_ = (uint32_t{1} << chunk_shift_) - 1;
   view.stride_ = stride_;
+  view.code_offset_ = code_offset_;
   view.vector_offset_ = vector_offset_;
   view.upper_list_size_ = 1 + static_cast<size_t>(m_);
   view.links_bytes_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m_));

@@ -3,8 +3,14 @@
 // Each node has one fixed-stride record holding, in this order:
 //   offset 0   uint32 lock word (NodeLock)
 //   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
-//   offset V   float32 vector[dim], V = the header rounded up to 64 bytes (cache-line aligned)
-// The stride is rounded up to 64 bytes, so every vector starts on a cache line.
+//   offset C   uint8 code[dim] (the scalar-quantized vector the compressed traversal reads),
+//              C = the header rounded up to 64 bytes (cache-line aligned)
+//   offset V   float32 vector[dim], V = C + dim rounded up to 64 bytes
+// The stride is rounded up to 64 bytes, so every code and vector starts on a cache line.  A walk
+// reads a node's links and code, which sit together at the front of its record; the float vector
+// is read only for exact similarities (re-ranking, inserts, exact scans).  Codes are written by
+// InitNode() when the owner already has a quantizer, otherwise by the owner (EncodeCodes) before
+// it publishes its quantizer.
 //
 // Records live in blocks allocated as the store grows: each new block doubles the capacity, up to
 // 32 MiB per block, so small indexes stay small and large ones need few allocations (Reserve()
@@ -97,6 +103,12 @@ class NodeView {
   float* MutableVector(uint32_t id) const {
     return reinterpret_cast<float*>(Record(id) + vector_offset_);
   }
+  const uint8_t* Code(uint32_t id) const {
+    return reinterpret_cast<const uint8_t*>(Record(id) + code_offset_);
+  }
+  uint8_t* MutableCode(uint32_t id) const {
+    return reinterpret_cast<uint8_t*>(Record(id) + code_offset_);
+  }
   uint32_t* LockWord(uint32_t id) const { return reinterpret_cast<uint32_t*>(Record(id)); }
   NodeMeta& Meta(uint32_t id) const { return table_[id >> shift_].meta[id & mask_]; }
   // The link list [count, ids...] of `id` on `level`.  REQUIRES: level <= Meta(id).level.
@@ -118,6 +130,7 @@ class NodeView {
   uint32_t shift_ = 0;
   uint32_t mask_ = 0;
   size_t stride_ = 0;
+  size_t code_offset_ = 0;
   size_t vector_offset_ = 0;
   size_t upper_list_size_ = 0;
   size_t links_bytes_ = 0;  // lock word, count and level-0 links
@@ -138,10 +151,11 @@ class NodeStore {
   // Reserves the next id, growing the storage when needed; returns kInvalidId when full.  The
   // node is not usable until InitNode().  REQUIRES: calls serialised by the owner.
   uint32_t Allocate();
-  // Writes a reserved node: vector (dim floats, copied), label, level, empty link lists; then marks
-  // it ready.  REQUIRES: id was returned by Allocate() and not initialised yet; 0 <= level <=
-  // kMaxLevel.  Safe to run concurrently for distinct ids.
-  void InitNode(uint32_t id, uint64_t label, int level, const float* vector);
+  // Writes a reserved node: vector (dim floats, copied), code (dim bytes, copied; nullptr leaves
+  // the code unset), label, level, empty link lists; then marks it ready.  REQUIRES: id was
+  // returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel.  Safe to run
+  // concurrently for distinct ids.
+  void InitNode(uint32_t id, uint64_t label, int level, const float* vector, const uint8_t* code);
 
   // Makes room for `nodes` nodes in total with one allocation (no-op when already there), so a
   // build of known size wastes no growth slack.  REQUIRES: serialised with Allocate().
@@ -152,6 +166,9 @@ class NodeStore {
   NodeView View() const;
   // Bytes held: blocks, link storage of upper levels, block tables.
   size_t memory_bytes() const;
+  // Bytes of one record's code and float vector regions (each padded to a cache line).
+  size_t code_bytes_per_node() const { return vector_offset_ - code_offset_; }
+  size_t vector_bytes_per_node() const { return stride_ - vector_offset_; }
 
  private:
   struct alignas(64) CacheLine {
@@ -167,6 +184,7 @@ class NodeStore {
 
   const uint32_t dim_;
   const uint32_t m_;
+  size_t code_offset_;
   size_t vector_offset_;
   size_t stride_;
   uint32_t chunk_shift_;     // log2(nodes per chunk)

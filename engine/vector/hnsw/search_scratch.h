@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "vector/hnsw/scalar_quantizer.h"
 #include "vector/hnsw/visited_table.h"
 
 namespace mnemo::hnsw::internal {
@@ -39,11 +40,15 @@ struct SearchScratch {
   std::vector<Candidate> neighbors;   // neighbours chosen for the node being inserted
   std::vector<Candidate> merged;      // link-list merge input
   std::vector<float> query;           // normalised copy of the query
+  QuantizedQuery quantized_query;     // the query prepared for the compressed traversal
+  std::vector<uint8_t> code;          // code of the vector being inserted
   std::vector<uint32_t> listed_ids;   // ids of an enumerable filter's labels
   // One batch of neighbours whose similarities are computed together.
   std::vector<uint32_t> batch_ids;
   std::vector<const float*> batch_rows;
   std::vector<float> batch_sims;
+  std::vector<const uint8_t*> batch_codes;
+  std::vector<int32_t> batch_raw;
 
   // Makes the batch buffers hold at least `n` entries.
   void ReserveBatch(size_t n) {
@@ -51,6 +56,8 @@ struct SearchScratch {
       batch_ids.resize(n);
       batch_rows.resize(n);
       batch_sims.resize(n);
+      batch_codes.resize(n);
+      batch_raw.resize(n);
     }
   }
 };

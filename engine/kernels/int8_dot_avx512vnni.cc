@@ -1,0 +1,90 @@
+// The AVX-512 VNNI int8 variant (vpdpbusd: 64 uint8 x int8 products summed into 16 int32 lanes
+// per instruction, masked tail).  Built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni only;
+// intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
+#include <immintrin.h>
+
+#include "kernels/int8_dot_gather.h"
+#include "kernels/int8_dot_kernels.h"
+
+namespace mnemo::kernels::internal::int8_avx512vnni {
+namespace {
+
+constexpr size_t kStep = 64;
+
+inline __m512i Load64(const void* p) { return _mm512_loadu_si512(p); }
+
+inline int32_t ReduceAdd(__m512i v) {
+  // Zero-masking extracts: GCC 12 warns (-Wuninitialized) on the unmasked ones.
+  constexpr __mmask8 kAllLanes = 0xFF;
+  const __m256i oct = _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(kAllLanes, v, 0),
+                                       _mm512_maskz_extracti64x4_epi64(kAllLanes, v, 1));
+  __m128i quad = _mm_add_epi32(_mm256_castsi256_si128(oct), _mm256_extracti128_si256(oct, 1));
+  quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, _MM_SHUFFLE(1, 0, 3, 2)));
+  quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(quad);
+}
+
+}  // namespace
+
+int32_t DotU8S8(const uint8_t* codes, const int8_t* query, size_t d) {
+  // vpdpbusd (not the saturating vpdpbusds): four products of at most 255 * 128 each cannot
+  // overflow a lane, and the lanes' total is bounded as int8_dot.h states.
+  __m512i acc0 = _mm512_setzero_si512();
+  __m512i acc1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 2 * kStep <= d; i += 2 * kStep) {
+    acc0 = _mm512_dpbusd_epi32(acc0, Load64(codes + i), Load64(query + i));
+    acc1 = _mm512_dpbusd_epi32(acc1, Load64(codes + i + kStep), Load64(query + i + kStep));
+  }
+  if (i + kStep <= d) {
+    acc0 = _mm512_dpbusd_epi32(acc0, Load64(codes + i), Load64(query + i));
+    i += kStep;
+  }
+  if (i < d) {
+    // Masked loads read only the remaining (fewer than kStep) bytes and zero the rest.
+    const __mmask64 mask = (uint64_t{1} << (d - i)) - 1;
+    acc1 = _mm512_dpbusd_epi32(acc1, _mm512_maskz_loadu_epi8(mask, codes + i),
+                               _mm512_maskz_loadu_epi8(mask, query + i));
+  }
+  return ReduceAdd(_mm512_add_epi32(acc0, acc1));
+}
+
+void DotU8S8Gather(const int8_t* query, const uint8_t* const* rows, size_t n, size_t d,
+                   int32_t* out) {
+  GatherRows<int8_t, &DotU8S8>(query, rows, n, d, out);
+}
+
+int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
+  constexpr size_t kStep16 = 32;  // codes widened to 32 int16 lanes per step
+  auto widen = [](__m256i c) { return _mm512_cvtepu8_epi16(c); };
+  auto load_codes = [](const uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  };
+  __m512i acc0 = _mm512_setzero_si512();
+  __m512i acc1 = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 2 * kStep16 <= d; i += 2 * kStep16) {
+    const __m512i c0 = widen(load_codes(codes + i));
+    const __m512i c1 = widen(load_codes(codes + i + kStep16));
+    const __m512i q0 = _mm512_loadu_si512(query + i);
+    const __m512i q1 = _mm512_loadu_si512(query + i + kStep16);
+    acc0 = _mm512_dpwssd_epi32(acc0, c0, q0);
+    acc1 = _mm512_dpwssd_epi32(acc1, c1, q1);
+  }
+  // At most two masked steps: they read only the remaining bytes and zero the rest.
+  for (; i < d; i += kStep16) {
+    const size_t left = d - i < kStep16 ? d - i : kStep16;
+    const auto mask = static_cast<__mmask32>((uint64_t{1} << left) - 1);
+    const __m512i c0 = widen(_mm256_maskz_loadu_epi8(mask, codes + i));
+    const __m512i q0 = _mm512_maskz_loadu_epi16(mask, query + i);
+    acc0 = _mm512_dpwssd_epi32(acc0, c0, q0);
+  }
+  return ReduceAdd(_mm512_add_epi32(acc0, acc1));
+}
+
+void DotU8S16Gather(const int16_t* query, const uint8_t* const* rows, size_t n, size_t d,
+                    int32_t* out) {
+  GatherRows<int16_t, &DotU8S16>(query, rows, n, d, out);
+}
+
+}  // namespace mnemo::kernels::internal::int8_avx512vnni

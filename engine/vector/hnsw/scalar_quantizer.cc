@@ -1,0 +1,127 @@
+// ScalarQuantizer: fitting, encoding and query preparation (see scalar_quantizer.h).
+#include "vector/hnsw/scalar_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace mnemo::hnsw {
+namespace {
+
+constexpr float kMaxCode = static_cast<float>(ScalarQuantizer::kLevels - 1);
+constexpr int64_t kMaxExactSum = (int64_t{1} << 31) - 1;
+constexpr int32_t kInt16Max = 32767;
+// The fitted range is widened by this fraction on each side, so rows written after the fit that
+// drift a little outside it still encode without clamping (hnsw_compressed_test: with 2% a drifted
+// second half of the data lost 0.009 recall@10 against the float32 walk, with 10% none).
+constexpr float kRangeMargin = 0.1f;
+// Smallest step: a dimension constant over the fitted set still gets a positive, usable step.
+constexpr float kMinStep = 1e-9f;
+
+}  // namespace
+
+ScalarQuantizer::ScalarQuantizer(uint32_t dim)
+    : lo_(dim), step_(dim), inv_step_(dim), mean_code_(dim) {}
+
+void ScalarQuantizer::BeginFit() {
+  std::fill(lo_.begin(), lo_.end(), std::numeric_limits<float>::infinity());
+  // step_ holds the running max until FinishRange().
+  std::fill(step_.begin(), step_.end(), -std::numeric_limits<float>::infinity());
+  sum_.assign(lo_.size(), 0.0);
+}
+
+void ScalarQuantizer::AccumulateRange(const float* row) {
+  for (size_t i = 0; i < lo_.size(); ++i) {
+    lo_[i] = std::min(lo_[i], row[i]);
+    step_[i] = std::max(step_[i], row[i]);
+  }
+}
+
+void ScalarQuantizer::FinishRange() {
+  for (size_t i = 0; i < lo_.size(); ++i) {
+    const float width = step_[i] - lo_[i];
+    const float margin = width * kRangeMargin;
+    lo_[i] -= margin;
+    step_[i] = std::max((width + 2 * margin) / kMaxCode, kMinStep);
+    inv_step_[i] = 1.0f / step_[i];
+  }
+}
+
+void ScalarQuantizer::AccumulateMean(const float* row) {
+  for (size_t i = 0; i < lo_.size(); ++i) {
+    sum_[i] += std::clamp((row[i] - lo_[i]) * inv_step_[i], 0.0f, kMaxCode);
+  }
+}
+
+void ScalarQuantizer::FinishMean(size_t count) {
+  for (size_t i = 0; i < lo_.size(); ++i) {
+    mean_code_[i] = static_cast<float>(sum_[i] / static_cast<double>(count));
+  }
+  sum_.clear();
+  sum_.shrink_to_fit();
+}
+
+Result<ScalarQuantizer> ScalarQuantizer::FromParams(std::vector<float> lo, std::vector<float> step,
+                                                    std::vector<float> mean_code) {
+  if (lo.empty() || lo.size() != step.size() || lo.size() != mean_code.size()) {
+    return Status::ValidationError("quantizer", "parameter arrays are empty or differ in size");
+  }
+  for (size_t i = 0; i < lo.size(); ++i) {
+    if (!std::isfinite(lo[i]) || !std::isfinite(step[i]) || !(step[i] > 0) ||
+        !std::isfinite(lo[i] + kMaxCode * step[i]) || !(mean_code[i] >= 0) ||
+        !(mean_code[i] <= kMaxCode)) {
+      return Status::ValidationError("quantizer", "bad parameters for dimension " +
+                                                      std::to_string(i));
+    }
+  }
+  ScalarQuantizer q(static_cast<uint32_t>(lo.size()));
+  q.lo_ = std::move(lo);
+  q.step_ = std::move(step);
+  q.mean_code_ = std::move(mean_code);
+  for (size_t i = 0; i < q.lo_.size(); ++i) q.inv_step_[i] = 1.0f / q.step_[i];
+  return q;
+}
+
+void ScalarQuantizer::Encode(const float* vector, uint8_t* codes) const {
+  for (size_t i = 0; i < lo_.size(); ++i) {
+    const float code = std::clamp((vector[i] - lo_[i]) * inv_step_[i], 0.0f, kMaxCode);
+    codes[i] = static_cast<uint8_t>(std::lround(code));
+  }
+}
+
+void ScalarQuantizer::Decode(const uint8_t* codes, float* vector) const {
+  for (size_t i = 0; i < lo_.size(); ++i) vector[i] = lo_[i] + step_[i] * codes[i];
+}
+
+int32_t ScalarQuantizer::MaxWeight(uint32_t dim) {
+  const int64_t bound = kMaxExactSum / (int64_t{kLevels - 1} * std::max<uint32_t>(dim, 1));
+  return static_cast<int32_t>(std::clamp<int64_t>(bound, 1, kInt16Max));
+}
+
+void ScalarQuantizer::PrepareQuery(const float* query, QuantizedQuery* out) const {
+  const size_t dim = lo_.size();
+  const int32_t max_code_weight = MaxWeight(static_cast<uint32_t>(dim));
+  out->weights.resize(dim);
+  float max_weight = 0;
+  double bias = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    max_weight = std::max(max_weight, std::fabs(query[i] * step_[i]));
+    bias += static_cast<double>(query[i]) * lo_[i];
+  }
+  // An all-zero weight vector (query zero where every step is): every code contributes nothing.
+  const float scale = max_weight > 0 ? max_weight / static_cast<float>(max_code_weight) : 1.0f;
+  const float inv_scale = 1.0f / scale;
+  for (size_t i = 0; i < dim; ++i) {
+    const float weight = query[i] * step_[i];
+    const long rounded = std::clamp(std::lround(weight * inv_scale), -long{max_code_weight},
+                                    long{max_code_weight});
+    out->weights[i] = static_cast<int16_t>(rounded);
+    // The weight's rounding error times the dimension's mean code: constant over the codes.
+    bias += (static_cast<double>(weight) - static_cast<double>(scale) * rounded) * mean_code_[i];
+  }
+  out->scale = scale;
+  out->bias = static_cast<float>(bias);
+}
+
+}  // namespace mnemo::hnsw
