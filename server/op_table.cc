@@ -53,15 +53,40 @@ OpGroup GroupOf(wire::RequestBody body) {
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
 }
 
-bool IsPointRead(wire::RequestBody body) {
+namespace {
+
+bool SmallPage(int64_t skip, int64_t limit) {
+  return skip >= 0 && limit >= 0 && skip <= kMaxInlineRows && limit <= kMaxInlineRows - skip;
+}
+
+}  // namespace
+
+bool RunsOnIoThread(const wire::Request& request) {
   using B = wire::RequestBody;
-  switch (body) {
+  switch (request.body_type()) {
     case B::GetConversationRequest:
     case B::GetUserStatsRequest:
     case B::GetMessageRequest:
     case B::GetDocumentRequest:
     case B::CountDocumentsRequest:
       return true;
+    case B::ListConversationsRequest: {
+      const auto* list = request.body_as_ListConversationsRequest();
+      return list != nullptr && list->title_contains() == nullptr && SmallPage(list->skip(), list->limit());
+    }
+    case B::ListDocumentsRequest: {
+      const auto* list = request.body_as_ListDocumentsRequest();
+      return list != nullptr && list->filename_contains() == nullptr && SmallPage(list->skip(), list->limit());
+    }
+    case B::ListMessagesRequest: {
+      const auto* list = request.body_as_ListMessagesRequest();
+      return list != nullptr && list->role() == nullptr && !list->only_with_tool_calls() &&
+             SmallPage(list->skip(), list->limit());
+    }
+    case B::LastMessagesRequest: {
+      const auto* last = request.body_as_LastMessagesRequest();
+      return last != nullptr && SmallPage(0, last->count());
+    }
     default:
       return false;
   }

@@ -23,9 +23,12 @@ enum class OpGroup : uint8_t {
 };
 
 OpGroup GroupOf(wire::RequestBody body);
-// Point reads (one row or one counter record by key): microseconds of work, so the server runs
-// them on the I/O thread instead of paying two thread hand-offs through the worker pool.
-bool IsPointRead(wire::RequestBody body);
+// Reads bounded to a few index entries and rows: point reads (one row or counter record by key)
+// and unfiltered pages of at most kMaxInlineRows rows (skip + limit).  They take microseconds,
+// so the server runs them on the I/O thread instead of paying two thread hand-offs through the
+// worker pool; everything else (writes, searches, scans, deep pages) goes to the workers.
+inline constexpr int64_t kMaxInlineRows = 200;
+bool RunsOnIoThread(const wire::Request& request);
 // "CreateConversation", "Search", ...; "unknown" for kUnknown bodies.
 std::string_view OpName(wire::RequestBody body);
 

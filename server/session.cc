@@ -208,7 +208,7 @@ void Session::HandleFrame(std::string payload) {
     services_.stats.RecordRequest(type, std::chrono::microseconds(0), true);
     return Send(ErrorResponse(id, status));
   }
-  if (IsPointRead(type)) return Send(services_.dispatcher.Handle(*principal_, *request));
+  if (RunsOnIoThread(*request)) return Send(services_.dispatcher.Handle(*principal_, *request));
   Submit(std::move(payload), *principal_, id, static_cast<uint8_t>(type));
 }
 

@@ -2,8 +2,9 @@
 // 127.0.0.1, driven by the C++ client) beside the same operations on an in-process Engine with
 // the same data — the cost of the protocol, the server and the loopback hop.
 //
-// Operations: get a conversation, append a message (durable: the WAL is synced before the
-// acknowledgement), and a 1536-d top-10 cosine search over one user's chunks (graph path).
+// Operations: get a conversation, list a user's 10 most recently updated, append a message (durable: the WAL is synced before the
+// acknowledgement), and a 1536-d top-10 cosine search over one user's chunks (graph path); the
+// load phase's 1000-chunk AddChunks calls are reported too (while the indexer runs beside them).
 // Each runs for --seconds with 1 and then 2 client threads; every call is timed, and the table
 // gives ops/s (all threads together) and p50/p99 per call.
 //
@@ -70,6 +71,8 @@ struct EngineApi {
   using NewDocument = mnemo::NewDocument;
   using NewChunk = mnemo::NewChunk;
   using SearchRequest = mnemo::SearchRequest;
+  using ConversationListOptions = mnemo::ConversationListOptions;
+  using ConversationOrder = mnemo::ConversationOrder;
   static constexpr const char* kName = "in-process";
 };
 
@@ -81,12 +84,16 @@ struct WireApi {
   using NewDocument = mnemo::client::NewDocument;
   using NewChunk = mnemo::client::NewChunk;
   using SearchRequest = mnemo::client::SearchRequest;
+  using ConversationListOptions = mnemo::client::ConversationListOptions;
+  using ConversationOrder = mnemo::client::ConversationOrder;
   static constexpr const char* kName = "wire";
 };
 
 template <typename Api>
 struct Loaded {
   std::vector<typename Api::Uuid> conversations;  // conversation i belongs to UserName(i)
+  std::vector<double> add_chunks_us;               // latency of each kChunksPerCall-chunk write
+  double add_chunks_seconds = 0;                   // wall time of all of them
 };
 
 template <typename Api>
@@ -121,7 +128,11 @@ Loaded<Api> Load(typename Api::Target& target, size_t conversations, const Datas
       chunk.embedding.assign(vector.begin(), vector.end());
       chunks.push_back(std::move(chunk));
     }
+    const auto begin = Clock::now();
     Must(target.AddChunks(kSearchUser, chunks), "add chunks");
+    const auto elapsed = Clock::now() - begin;
+    loaded.add_chunks_us.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
+    loaded.add_chunks_seconds += std::chrono::duration<double>(elapsed).count();
   }
   return loaded;
 }
@@ -181,13 +192,24 @@ Row Measure(const std::string& name, const char* system, int threads, double sec
 }
 
 template <typename Api>
-void Run(typename Api::Target& target, const Loaded<Api>& loaded, const Dataset& data, double seconds,
+void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data, double seconds,
          std::vector<Row>* rows) {
+  const double calls = static_cast<double>(loaded.add_chunks_us.size());
+  rows->push_back(Row{"add " + std::to_string(kChunksPerCall) + " chunks (load)", Api::kName, 1,
+                      calls / loaded.add_chunks_seconds, Percentile(loaded.add_chunks_us, 0.50),
+                      Percentile(loaded.add_chunks_us, 0.99)});
   const size_t conversations = loaded.conversations.size();
   for (int threads : {1, 2}) {
     rows->push_back(Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
       Must(target.GetConversation(UserName(c), loaded.conversations[c]), "get conversation");
+    }));
+    rows->push_back(Measure("list 10 recent", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+      typename Api::ConversationListOptions options;
+      options.order = Api::ConversationOrder::kUpdatedDesc;
+      options.limit = 10;
+      Must(target.ListConversations(UserName(c), options), "list conversations");
     }));
     rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
@@ -238,7 +260,7 @@ int main(int argc, char** argv) {
     options.data_dir = work.path() + "/engine";
     options.dimension = static_cast<uint32_t>(dimension);
     auto engine = Must(mnemo::Engine::Open(options), "open engine");
-    const auto loaded = Load<EngineApi>(*engine, conversations, data);
+    auto loaded = Load<EngineApi>(*engine, conversations, data);
     WaitUntilIndexed(*engine);
     std::fprintf(stderr, "in-process: measuring\n");
     Run<EngineApi>(*engine, loaded, data, seconds, &rows);
@@ -253,7 +275,7 @@ int main(int argc, char** argv) {
     options.port = server.port();
     options.pool_size = 2;
     auto client = Must(mnemo::client::Client::Connect(options), "connect");
-    const auto loaded = Load<WireApi>(*client, conversations, data);
+    auto loaded = Load<WireApi>(*client, conversations, data);
     WaitUntilIndexed(*client);
     std::fprintf(stderr, "wire: measuring\n");
     Run<WireApi>(*client, loaded, data, seconds, &rows);

@@ -1,0 +1,63 @@
+// Which requests the server answers on its I/O threads: bounded reads only.
+#include "server/op_table.h"
+
+#include <gtest/gtest.h>
+
+#include "protocol/verify.h"
+#include "server/testing/wire_helpers.h"
+
+namespace mnemo::server {
+namespace {
+
+using testing::Body;
+using testing::BuildRequest;
+using testing::Builder;
+using B = wire::RequestBody;
+
+// Builds and verifies a request, then asks RunsOnIoThread about it.
+bool Inline(const testing::BodyFn& body) {
+  const std::string payload = BuildRequest(1, "alice", body);
+  std::string error;
+  const wire::Request* request = protocol::VerifyRequest(payload, &error);
+  EXPECT_NE(request, nullptr) << error;
+  return request != nullptr && RunsOnIoThread(*request);
+}
+
+bool ListConversations(int64_t skip, int64_t limit, const char* title = nullptr) {
+  return Inline([&](Builder& fbb) {
+    const auto title_offset = title ? fbb.CreateString(title) : flatbuffers::Offset<flatbuffers::String>();
+    return Body(B::ListConversationsRequest,
+                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::updated_desc, skip, limit, 0,
+                                                     false, title_offset));
+  });
+}
+
+TEST(OpTableTest, PointReadsAndSmallUnfilteredPagesRunInline) {
+  const wire::Id id;
+  EXPECT_TRUE(Inline([&](Builder& fbb) {
+    return Body(B::GetConversationRequest, wire::CreateGetConversationRequest(fbb, &id, false));
+  }));
+  EXPECT_TRUE(ListConversations(0, 10));
+  EXPECT_TRUE(ListConversations(100, 100));
+  EXPECT_TRUE(Inline([&](Builder& fbb) {
+    return Body(B::LastMessagesRequest, wire::CreateLastMessagesRequest(fbb, &id, 50));
+  }));
+}
+
+TEST(OpTableTest, DeepPagesFiltersWritesAndSearchesGoToWorkers) {
+  EXPECT_FALSE(ListConversations(10000, 10));        // 10k-deep pagination scans
+  EXPECT_FALSE(ListConversations(0, 201));           // over the bound
+  EXPECT_FALSE(ListConversations(-1, 10));           // invalid: the worker reports it
+  EXPECT_FALSE(ListConversations(0, 10, "trip"));    // title search scans every conversation
+  EXPECT_FALSE(Inline([](Builder& fbb) {
+    const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("t"));
+    return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
+  }));
+  const wire::Id id;
+  EXPECT_FALSE(Inline([&](Builder& fbb) {
+    return Body(B::LastMessagesRequest, wire::CreateLastMessagesRequest(fbb, &id, 100000));
+  }));
+}
+
+}  // namespace
+}  // namespace mnemo::server
