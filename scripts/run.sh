@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 1: install what is missing, build, and run mnemod on ./data, listening on
-# 127.0.0.1:7420 (protected mode until an API key exists: `build/server/mnemo keys create --data
+# 127.0.0.1:7420 (protected mode until an API key exists: `build/server/cli/mnemo keys create --data
 # ./data --kind service`), with the REST sidecar mnemo-rest beside it on 127.0.0.1:8080
 # (MNEMO_REST_LISTEN to change; MNEMO_REST_SERVICE_KEY when mnemod has keys).  JWTs are checked
 # with MNEMO_REST_JWT_SECRET, or with a secret generated once into build/rest-jwt-secret.
