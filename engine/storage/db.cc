@@ -50,8 +50,11 @@ Status FromRocks(const rocksdb::Status& status, std::string_view context) {
   return Status::Internal(message);
 }
 
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
+  // Unit float32 vectors do not compress: Snappy would only spend CPU on every flush,
+  // compaction and the full scan that loads them at open.
+  if (name == "vectors") options.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
@@ -119,7 +122,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions(cache));
+  for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions(name, cache));
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
