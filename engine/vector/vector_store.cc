@@ -274,14 +274,17 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     chunk.created_at = payload.created_at;
     written.push_back(chunk);
 
-    txn.OnCommit([this, label, month, payload = std::move(payload), unit = std::move(unit),
-                  document = doc_it->second.after]() mutable {
+    // The hook keeps only what the row state needs of the document (not its content).
+    const Document& document = doc_it->second.after;
+    txn.OnCommit([this, label, month, payload = std::move(payload), unit = std::move(unit), document_id = document.id,
+                  file_type = document.file_type, filename = document.filename,
+                  is_deleted = document.is_deleted]() mutable {
       RowState row;
       row.user_ref = users_.Intern(payload.user_id);
       row.created_at = payload.created_at;
       row.chunk_index = payload.chunk_index;
       row.chunk_id = payload.chunk_id;
-      row.document = documents_.Upsert(document.id, document.file_type, document.filename, document.is_deleted);
+      row.document = documents_.Upsert(document_id, file_type, filename, is_deleted);
       row.metadata = ParseMetadata(payload.metadata);
       PartitionFor(month, /*create=*/true)->Insert(label, std::move(row), std::move(unit));
     });
