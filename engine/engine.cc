@@ -324,6 +324,20 @@ Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vect
     BatchResult result;
     result.ids.reserve(ops.size());
     for (size_t i = 0; i < ops.size(); ++i) {
+      if (std::holds_alternative<AddChunkOp>(ops[i])) {
+        // A run of chunk ops is staged in one call: the document row is read and rewritten once
+        // per run instead of once per chunk (it may hold a large content text).
+        std::vector<NewChunk> chunks;
+        size_t end = i;
+        for (; end < ops.size() && std::holds_alternative<AddChunkOp>(ops[end]); ++end) {
+          chunks.push_back(std::get<AddChunkOp>(ops[end]).chunk);
+        }
+        MNEMO_ASSIGN_OR_RETURN(std::vector<Chunk> added,
+                               impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks, "op", i));
+        for (const Chunk& chunk : added) result.ids.push_back(chunk.id);
+        i = end - 1;
+        continue;
+      }
       Result<Uuid> applied = impl_->ApplyOp(txn, user_id, ops[i]);
       if (!applied.ok()) {
         const Status& s = applied.status();

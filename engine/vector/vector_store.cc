@@ -28,8 +28,10 @@ std::shared_ptr<const nlohmann::json> ParseMetadata(const std::string& metadata)
   return std::make_shared<const nlohmann::json>(std::move(parsed));
 }
 
-Status ChunkError(size_t index, const Status& status) {
-  return Status::FromCode(status.code(), "chunk " + std::to_string(index) + ": " + std::string(status.message()),
+// The error of item `index` ("chunk 3: ..." or, in a batch, "op 7: ...").
+Status ItemError(std::string_view name, size_t index, const Status& status) {
+  return Status::FromCode(status.code(),
+                          std::string(name) + " " + std::to_string(index) + ": " + std::string(status.message()),
                           status.field());
 }
 
@@ -188,7 +190,9 @@ std::vector<std::shared_ptr<Partition>> VectorStore::AllPartitions() const {
 
 Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
                                                        const tables::DocumentStore& documents,
-                                                       const std::vector<NewChunk>& chunks) {
+                                                       const std::vector<NewChunk>& chunks,
+                                                       std::string_view name, size_t first_index) {
+  const auto ChunkError = [&](size_t i, const Status& status) { return ItemError(name, first_index + i, status); };
   if (chunks.empty()) return Status::ValidationError("chunks", "at least one chunk is required");
   if (chunks.size() > kMaxChunksPerWrite) {
     return Status::ValidationError("chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per write");

@@ -66,10 +66,12 @@ class VectorStore {
   // Validates and stages chunks of the user's live documents, and the documents' new
   // total_chunks.  A client-supplied chunk id that already names the same (document,
   // chunk_index) returns the stored chunk (idempotent retry); any other reuse of an id or of a
-  // (document, chunk_index) pair is DUPLICATE_RECORD.  Errors name the chunk ("chunk 3: ...").
+  // (document, chunk_index) pair is DUPLICATE_RECORD.  Errors name the chunk ("chunk 3: ...";
+  // a batch passes `name` "op" and the index of its first chunk op as `first_index`).
   Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
                                             const tables::DocumentStore& documents,
-                                            const std::vector<NewChunk>& chunks);
+                                            const std::vector<NewChunk>& chunks,
+                                            std::string_view name = "chunk", size_t first_index = 0);
   // Stages the removal of every chunk of a document (hard delete).
   Status StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid& document_id);
   // Publishes a document's state to search when txn commits (created, soft-deleted, restored,

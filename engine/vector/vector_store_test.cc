@@ -387,6 +387,48 @@ TEST_F(VectorTest, ReopenLoadsSavedGraphsWithoutRelinking) {
   EXPECT_EQ(Search("alice", vectors[7], 1).hits[0].chunk_index, 7);
 }
 
+TEST_F(VectorTest, BatchStagesRunsOfChunkOpsTogetherAndNamesTheFailingOp) {
+  const Uuid doc_id = Uuid::Generate();
+  NewDocument document;
+  document.id = doc_id;
+  document.filename = "big.md";
+  document.file_type = "md";
+  document.content = std::string(100'000, 'x');
+  std::vector<std::vector<float>> vectors;
+  std::vector<WriteOp> ops{CreateDocumentOp{document}};
+  for (int i = 0; i < 3; ++i) {
+    vectors.push_back(RandomVector(rng_));
+    ops.push_back(AddChunkOp{MakeChunk(doc_id, i, vectors.back())});
+  }
+  NewConversation conversation;
+  conversation.title = "between the chunk runs";
+  ops.push_back(CreateConversationOp{conversation});
+  vectors.push_back(RandomVector(rng_));
+  ops.push_back(AddChunkOp{MakeChunk(doc_id, 3, vectors.back())});
+
+  const BatchResult result = Unwrap(engine_->ApplyBatch("alice", ops));
+  ASSERT_EQ(result.ids.size(), ops.size());
+  EXPECT_EQ(result.ids[0], doc_id);
+  EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc_id)).total_chunks, 4);
+  EXPECT_TRUE(engine_->GetConversation("alice", result.ids[4]).ok());
+  for (int i = 0; i < 4; ++i) {
+    const auto hits = Search("alice", vectors[static_cast<size_t>(i)], 1).hits;
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].chunk_id, result.ids[i < 3 ? static_cast<size_t>(i) + 1 : 5]);
+  }
+
+  // A bad chunk in the middle of a run fails the whole batch, naming its op.
+  const Uuid other = Uuid::Generate();
+  document.id = other;
+  std::vector<WriteOp> failing{CreateDocumentOp{document}, AddChunkOp{MakeChunk(other, 0, RandomVector(rng_))},
+                               AddChunkOp{MakeChunk(other, 1, std::vector<float>(kDim - 1, 1.0f))}};
+  auto failed = engine_->ApplyBatch("alice", failing);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().field(), "embedding");
+  EXPECT_TRUE(failed.status().message().starts_with("op 2: ")) << failed.status().ToString();
+  EXPECT_EQ(engine_->GetDocument("alice", other).status().code(), StatusCode::kNotFound);  // nothing applied
+}
+
 TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
   const Document doc = Doc("alice");
   AddRandom("alice", doc.id, 2000);  // no WaitForIndexing(): most rows are still pending
