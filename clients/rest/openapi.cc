@@ -170,9 +170,9 @@ json QueryParams(RouteId id) {
     case kSearchConversations:
       return {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted};
     case kGetConversation:
-    case kGetDocument: return {deleted};
+    case kGetDocument: return json::array({deleted});  // not {x}: clang would copy x, not wrap it
     case kDeleteConversation:
-    case kDeleteDocument: return {QueryParam("hard", {{"type", "boolean"}}, "delete for good")};
+    case kDeleteDocument: return json::array({QueryParam("hard", {{"type", "boolean"}}, "delete for good")});
     case kListMessages:
       return {skip,
               QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}, "page size"),

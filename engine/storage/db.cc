@@ -7,6 +7,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -48,6 +49,23 @@ Status FromRocks(const rocksdb::Status& status, std::string_view context) {
   }
   if (status.IsIOError()) return Status::Unavailable(message);
   return Status::Internal(message);
+}
+
+// Writes are refused while the data directory's filesystem has less free space than the
+// reserve: 1/16 of its size, at most 256 MiB (room for the WAL, memtable flushes and compactions
+// already under way).  A statvfs per write costs microseconds next to the WAL sync.
+constexpr uint64_t kDiskReserveCap = uint64_t{256} << 20;
+constexpr uint64_t kDiskReserveShare = 16;
+
+Status CheckDiskReserve(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) return Status::Ok();  // unknown: let RocksDB report
+  const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const uint64_t reserve = std::min(kDiskReserveCap, size / kDiskReserveShare);
+  if (free >= reserve) return Status::Ok();
+  return Status::Unavailable("disk full: " + std::to_string(free) + " bytes free on the filesystem of " + path +
+                             ", writes resume above " + std::to_string(reserve));
 }
 
 rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name, const std::shared_ptr<rocksdb::Cache>& cache) {
@@ -238,6 +256,7 @@ Status Db::ScanAt(const rocksdb::Snapshot* snapshot, Cf cf, const ScanRange& ran
 }
 
 Status Db::Write(rocksdb::WriteBatch* batch) {
+  MNEMO_RETURN_IF_ERROR(CheckDiskReserve(path_));
   rocksdb::WriteOptions write_options;
   write_options.sync = sync_writes_;
   return FromRocks(db_->Write(write_options, batch), "write");

@@ -88,7 +88,10 @@ class Db {
   // Latest committed value.  NOT_FOUND when absent.
   Status Get(Cf cf, std::string_view key, std::string* value) const;
   Status Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const;
-  // Applies the batch atomically, synced per DbOptions::sync_writes.
+  // Applies the batch atomically, synced per DbOptions::sync_writes.  UNAVAILABLE ("disk full")
+  // without touching RocksDB when the data directory's filesystem has less free space than
+  // kDiskReserve (see db.cc): RocksDB 7.8 (Debian 12) aborts on a write after a failed WAL
+  // append, so writes stop before the disk is full and resume by themselves once space returns.
   Status Write(rocksdb::WriteBatch* batch);
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
