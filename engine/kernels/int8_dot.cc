@@ -14,17 +14,12 @@ namespace {
 constexpr std::array<std::string_view, kNumInt8Variants> kVariantNames = {
     "scalar", "sse4.2", "avx2", "avx512bw", "avx512vnni"};
 
-constexpr Int8Kernels kScalar = {&int8_scalar::DotU8S8, &int8_scalar::DotU8S8Gather,
-    &int8_scalar::DotU8S16, &int8_scalar::DotU8S16Gather};
+constexpr Int8Kernels kScalar = {&int8_scalar::DotU8S16, &int8_scalar::DotU8S16Gather};
 #if MNEMO_KERNELS_X86
-constexpr Int8Kernels kSse42 = {&int8_sse42::DotU8S8, &int8_sse42::DotU8S8Gather,
-    &int8_sse42::DotU8S16, &int8_sse42::DotU8S16Gather};
-constexpr Int8Kernels kAvx2 = {&int8_avx2::DotU8S8, &int8_avx2::DotU8S8Gather,
-    &int8_avx2::DotU8S16, &int8_avx2::DotU8S16Gather};
-constexpr Int8Kernels kAvx512Bw = {&int8_avx512bw::DotU8S8, &int8_avx512bw::DotU8S8Gather,
-    &int8_avx512bw::DotU8S16, &int8_avx512bw::DotU8S16Gather};
-constexpr Int8Kernels kAvx512Vnni = {&int8_avx512vnni::DotU8S8, &int8_avx512vnni::DotU8S8Gather,
-    &int8_avx512vnni::DotU8S16, &int8_avx512vnni::DotU8S16Gather};
+constexpr Int8Kernels kSse42 = {&int8_sse42::DotU8S16, &int8_sse42::DotU8S16Gather};
+constexpr Int8Kernels kAvx2 = {&int8_avx2::DotU8S16, &int8_avx2::DotU8S16Gather};
+constexpr Int8Kernels kAvx512Bw = {&int8_avx512bw::DotU8S16, &int8_avx512bw::DotU8S16Gather};
+constexpr Int8Kernels kAvx512Vnni = {&int8_avx512vnni::DotU8S16, &int8_avx512vnni::DotU8S16Gather};
 #endif
 
 // True when the CPU has AVX-512 VNNI (checked once; the avx512 level itself is detected by
@@ -105,15 +100,6 @@ std::string_view Int8VariantName(Int8Variant variant) {
 }
 
 }  // namespace internal
-
-int32_t DotU8S8(const uint8_t* codes, const int8_t* query, size_t d) {
-  return internal::ActiveKernels().dot(codes, query, d);
-}
-
-void DotU8S8Gather(const int8_t* query, const uint8_t* const* rows, size_t n, size_t d,
-                   int32_t* out) {
-  internal::ActiveKernels().gather(query, rows, n, d, out);
-}
 
 int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
   return internal::ActiveKernels().dot16(codes, query, d);

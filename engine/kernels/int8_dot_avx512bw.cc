@@ -1,4 +1,4 @@
-// The AVX-512BW int8 variant (vpmovzxbw/vpmovsxbw + vpmaddwd, 32 dims per step, masked tail),
+// The AVX-512BW int8 variant (vpmovzxbw + vpmaddwd with the int16 query, 32 dims per step, masked tail),
 // for AVX-512 CPUs without VNNI.  Built with -mavx512f -mavx512bw -mavx512vl only; intrinsics and
 // internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
@@ -8,14 +8,6 @@
 
 namespace mnemo::kernels::internal::int8_avx512bw {
 namespace {
-
-constexpr size_t kStep = 32;
-
-inline __m512i MulAdd32(__m256i codes, __m256i query) {
-  return _mm512_madd_epi16(_mm512_cvtepu8_epi16(codes), _mm512_cvtepi8_epi16(query));
-}
-
-inline __m256i Load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 inline int32_t ReduceAdd(__m512i v) {
   // Zero-masking extracts: GCC 12 warns (-Wuninitialized) on the unmasked ones.
@@ -29,32 +21,6 @@ inline int32_t ReduceAdd(__m512i v) {
 }
 
 }  // namespace
-
-int32_t DotU8S8(const uint8_t* codes, const int8_t* query, size_t d) {
-  __m512i acc0 = _mm512_setzero_si512();
-  __m512i acc1 = _mm512_setzero_si512();
-  size_t i = 0;
-  for (; i + 2 * kStep <= d; i += 2 * kStep) {
-    acc0 = _mm512_add_epi32(acc0, MulAdd32(Load32(codes + i), Load32(query + i)));
-    acc1 = _mm512_add_epi32(acc1, MulAdd32(Load32(codes + i + kStep), Load32(query + i + kStep)));
-  }
-  if (i + kStep <= d) {
-    acc0 = _mm512_add_epi32(acc0, MulAdd32(Load32(codes + i), Load32(query + i)));
-    i += kStep;
-  }
-  if (i < d) {
-    // Masked loads read only the remaining (fewer than kStep) bytes and zero the rest.
-    const auto mask = static_cast<__mmask32>((uint64_t{1} << (d - i)) - 1);
-    acc1 = _mm512_add_epi32(acc1, MulAdd32(_mm256_maskz_loadu_epi8(mask, codes + i),
-                                           _mm256_maskz_loadu_epi8(mask, query + i)));
-  }
-  return ReduceAdd(_mm512_add_epi32(acc0, acc1));
-}
-
-void DotU8S8Gather(const int8_t* query, const uint8_t* const* rows, size_t n, size_t d,
-                   int32_t* out) {
-  GatherRows<int8_t, &DotU8S8>(query, rows, n, d, out);
-}
 
 int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
   constexpr size_t kStep16 = 32;  // codes widened to 32 int16 lanes per step

@@ -1,5 +1,5 @@
-// The AVX-512 VNNI int8 variant (vpdpbusd: 64 uint8 x int8 products summed into 16 int32 lanes
-// per instruction, masked tail).  Built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni only;
+// The AVX-512 VNNI int8 variant (uint8 codes widened to int16, then vpdpwssd: 32 products summed
+// into 16 int32 lanes per instruction, masked tail).  Built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni only;
 // intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
 
@@ -8,10 +8,6 @@
 
 namespace mnemo::kernels::internal::int8_avx512vnni {
 namespace {
-
-constexpr size_t kStep = 64;
-
-inline __m512i Load64(const void* p) { return _mm512_loadu_si512(p); }
 
 inline int32_t ReduceAdd(__m512i v) {
   // Zero-masking extracts: GCC 12 warns (-Wuninitialized) on the unmasked ones.
@@ -25,34 +21,6 @@ inline int32_t ReduceAdd(__m512i v) {
 }
 
 }  // namespace
-
-int32_t DotU8S8(const uint8_t* codes, const int8_t* query, size_t d) {
-  // vpdpbusd (not the saturating vpdpbusds): four products of at most 255 * 128 each cannot
-  // overflow a lane, and the lanes' total is bounded as int8_dot.h states.
-  __m512i acc0 = _mm512_setzero_si512();
-  __m512i acc1 = _mm512_setzero_si512();
-  size_t i = 0;
-  for (; i + 2 * kStep <= d; i += 2 * kStep) {
-    acc0 = _mm512_dpbusd_epi32(acc0, Load64(codes + i), Load64(query + i));
-    acc1 = _mm512_dpbusd_epi32(acc1, Load64(codes + i + kStep), Load64(query + i + kStep));
-  }
-  if (i + kStep <= d) {
-    acc0 = _mm512_dpbusd_epi32(acc0, Load64(codes + i), Load64(query + i));
-    i += kStep;
-  }
-  if (i < d) {
-    // Masked loads read only the remaining (fewer than kStep) bytes and zero the rest.
-    const __mmask64 mask = (uint64_t{1} << (d - i)) - 1;
-    acc1 = _mm512_dpbusd_epi32(acc1, _mm512_maskz_loadu_epi8(mask, codes + i),
-                               _mm512_maskz_loadu_epi8(mask, query + i));
-  }
-  return ReduceAdd(_mm512_add_epi32(acc0, acc1));
-}
-
-void DotU8S8Gather(const int8_t* query, const uint8_t* const* rows, size_t n, size_t d,
-                   int32_t* out) {
-  GatherRows<int8_t, &DotU8S8>(query, rows, n, d, out);
-}
 
 int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
   constexpr size_t kStep16 = 32;  // codes widened to 32 int16 lanes per step

@@ -5,17 +5,6 @@
 
 namespace mnemo::kernels::internal::int8_scalar {
 
-int32_t DotU8S8(const uint8_t* codes, const int8_t* query, size_t d) {
-  int32_t sum = 0;
-  for (size_t i = 0; i < d; ++i) sum += static_cast<int32_t>(codes[i]) * query[i];
-  return sum;
-}
-
-void DotU8S8Gather(const int8_t* query, const uint8_t* const* rows, size_t n, size_t d,
-                   int32_t* out) {
-  GatherRows<int8_t, &DotU8S8>(query, rows, n, d, out);
-}
-
 int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
   int32_t sum = 0;
   for (size_t i = 0; i < d; ++i) sum += static_cast<int32_t>(codes[i]) * query[i];
