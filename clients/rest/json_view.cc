@@ -1,7 +1,7 @@
 // Records -> JSON.
 #include "json_view.h"
 
-#include "time_format.h"
+#include "mnemo/types.h"
 
 namespace mnemo::rest {
 namespace {
@@ -9,7 +9,7 @@ namespace {
 namespace mc = mnemo::client;
 
 nlohmann::json OptionalTime(const std::optional<mc::Timestamp>& t) {
-  return t ? nlohmann::json(FormatIsoUtc(*t)) : nlohmann::json(nullptr);
+  return t ? nlohmann::json(FormatTimestamp(*t)) : nlohmann::json(nullptr);
 }
 
 nlohmann::json OptionalJson(const std::optional<std::string>& text) {
@@ -35,8 +35,8 @@ nlohmann::json ConversationJson(const mc::Conversation& c) {
       {"metadata", c.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(c.metadata)},
       {"is_deleted", c.is_deleted},
       {"deleted_at", OptionalTime(c.deleted_at)},
-      {"created_at", FormatIsoUtc(c.created_at)},
-      {"updated_at", FormatIsoUtc(c.updated_at)},
+      {"created_at", FormatTimestamp(c.created_at)},
+      {"updated_at", FormatTimestamp(c.updated_at)},
       {"message_count", c.message_count},
       {"total_tokens", c.total_tokens},
       {"last_message_at", OptionalTime(c.last_message_at)},
@@ -55,7 +55,7 @@ nlohmann::json MessageJson(const mc::Message& m) {
       {"attachments", OptionalJson(m.attachments)},
       {"tokens_used", m.tokens_used ? nlohmann::json(*m.tokens_used) : nlohmann::json(nullptr)},
       {"metadata", m.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(m.metadata)},
-      {"created_at", FormatIsoUtc(m.created_at)},
+      {"created_at", FormatTimestamp(m.created_at)},
   };
 }
 
@@ -69,8 +69,8 @@ nlohmann::json DocumentJson(const mc::Document& d, bool include_content) {
       {"metadata", d.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(d.metadata)},
       {"is_deleted", d.is_deleted},
       {"deleted_at", OptionalTime(d.deleted_at)},
-      {"created_at", FormatIsoUtc(d.created_at)},
-      {"updated_at", FormatIsoUtc(d.updated_at)},
+      {"created_at", FormatTimestamp(d.created_at)},
+      {"updated_at", FormatTimestamp(d.updated_at)},
   };
   if (include_content) out["content"] = d.content;
   return out;
@@ -105,7 +105,7 @@ nlohmann::json SearchResponseJson(const mc::SearchResponse& r, int64_t top_k) {
                      {"chunk_text", h.chunk_text},
                      {"filename", h.filename},
                      {"similarity", h.similarity},
-                     {"created_at", FormatIsoUtc(h.created_at)}});
+                     {"created_at", FormatTimestamp(h.created_at)}});
   }
   const auto total = static_cast<int64_t>(items.size());
   return {{"items", std::move(items)},

@@ -1,7 +1,6 @@
 // Civil-date arithmetic (Howard Hinnant's days_from_civil) for ISO-8601 timestamps.
 #include "time_format.h"
 
-#include <cstdio>
 
 namespace mnemo::rest {
 namespace {
@@ -16,18 +15,6 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
 }
 
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -58,31 +45,6 @@ bool Expect(std::string_view text, size_t* pos, char c) {
 }
 
 }  // namespace
-
-std::string FormatIsoUtc(int64_t micros) {
-  int64_t seconds = micros / kMicrosPerSecond;
-  int64_t frac = micros % kMicrosPerSecond;
-  if (frac < 0) {
-    frac += kMicrosPerSecond;
-    --seconds;
-  }
-  int64_t days = seconds / kSecondsPerDay;
-  int64_t sod = seconds % kSecondsPerDay;
-  if (sod < 0) {
-    sod += kSecondsPerDay;
-    --days;
-  }
-  int64_t y = 0;
-  unsigned m = 0;
-  unsigned d = 0;
-  CivilFromDays(days, &y, &m, &d);
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
-                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
-                static_cast<long long>(frac));
-  return buf;
-}
 
 std::optional<int64_t> ParseIsoUtc(std::string_view text) {
   size_t pos = 0;

@@ -1,5 +1,6 @@
-// ISO-8601 UTC timestamps for the JSON API: mnemo's microsecond timestamps out
-// ("2025-11-17T09:30:00.123456Z") and client-supplied ones in.
+// Client-supplied ISO-8601 timestamps for the JSON API.  Output uses the engine's
+// FormatTimestamp (mnemo/types.h: "2025-11-17T09:30:00.123456Z"); input is wider than the
+// engine's ParseTimestamp, which accepts only UTC: web clients send zone offsets.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -11,8 +12,6 @@
 
 namespace mnemo::rest {
 
-// Microseconds since the Unix epoch -> "YYYY-MM-DDTHH:MM:SS.ffffffZ".
-std::string FormatIsoUtc(int64_t micros);
 // Parses "YYYY-MM-DDTHH:MM:SS" with optional ".f" (1..9 digits, truncated to microseconds) and a
 // zone "Z", "+HH:MM" or "-HH:MM" (required).  Years 1970..9999.  nullopt for anything else,
 // including impossible dates (2025-02-30).

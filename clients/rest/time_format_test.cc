@@ -3,18 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include "mnemo/types.h"
+
 namespace mnemo::rest {
 namespace {
 
 TEST(TimeFormat, FormatsMicrosecondsUtc) {
-  EXPECT_EQ(FormatIsoUtc(0), "1970-01-01T00:00:00.000000Z");
-  EXPECT_EQ(FormatIsoUtc(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
-  EXPECT_EQ(FormatIsoUtc(951'782'400'000'000), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatTimestamp(1'700'000'000'123'456), "2023-11-14T22:13:20.123456Z");
+  EXPECT_EQ(FormatTimestamp(951'782'400'000'000), "2000-02-29T00:00:00.000000Z");
 }
 
 TEST(TimeFormat, ParsesWhatItFormatsAndZones) {
   for (const int64_t t : {int64_t{0}, int64_t{1'700'000'000'123'456}, int64_t{951'782'400'000'000}}) {
-    EXPECT_EQ(ParseIsoUtc(FormatIsoUtc(t)), t);
+    EXPECT_EQ(ParseIsoUtc(FormatTimestamp(t)), t);
   }
   EXPECT_EQ(ParseIsoUtc("2023-11-14T22:13:20Z"), 1'700'000'000'000'000);
   EXPECT_EQ(ParseIsoUtc("2023-11-15T00:13:20+02:00"), 1'700'000'000'000'000);

@@ -1,26 +1,13 @@
 // The AVX-512 VNNI int8 variant (uint8 codes widened to int16, then vpdpwssd: 32 products summed
-// into 16 int32 lanes per instruction, masked tail).  Built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni only;
-// intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
+// into 16 int32 lanes per instruction, masked tail).  Built with -mavx512f -mavx512bw -mavx512vl
+// -mavx512vnni only; intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
 
+#include "kernels/int8_dot_avx512_reduce.h"
 #include "kernels/int8_dot_gather.h"
 #include "kernels/int8_dot_kernels.h"
 
 namespace mnemo::kernels::internal::int8_avx512vnni {
-namespace {
-
-inline int32_t ReduceAdd(__m512i v) {
-  // Zero-masking extracts: GCC 12 warns (-Wuninitialized) on the unmasked ones.
-  constexpr __mmask8 kAllLanes = 0xFF;
-  const __m256i oct = _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(kAllLanes, v, 0),
-                                       _mm512_maskz_extracti64x4_epi64(kAllLanes, v, 1));
-  __m128i quad = _mm_add_epi32(_mm256_castsi256_si128(oct), _mm256_extracti128_si256(oct, 1));
-  quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, _MM_SHUFFLE(1, 0, 3, 2)));
-  quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(quad);
-}
-
-}  // namespace
 
 int32_t DotU8S16(const uint8_t* codes, const int16_t* query, size_t d) {
   constexpr size_t kStep16 = 32;  // codes widened to 32 int16 lanes per step
