@@ -143,7 +143,7 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
   input.tool_calls = body.OptionalJsonText("tool_calls");
   input.tool_results = body.OptionalJsonText("tool_results");
   input.attachments = body.OptionalJsonText("attachments");
-  input.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int64_t>::max());
+  input.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int32_t>::max());
   input.metadata = body.OptionalObjectText("metadata");
   return input;
 }

@@ -142,6 +142,7 @@ TEST(MapRequest, AppendMessage) {
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":-1})"))), "tokens_used");
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":1.5})"))), "tokens_used");
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":"3"})"))), "tokens_used");
+  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":2147483648})"))), "tokens_used");
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","parts":{}})"))), "parts");
 }
 

@@ -13,6 +13,9 @@ namespace {
 using storage::Cf;
 
 constexpr char kEmptyObject[] = "{}";
+// tokens_used is a PostgreSQL INTEGER in the schema mnemo replaces; bounding it keeps a
+// conversation's int64 total_tokens exact for any realistic number of messages.
+constexpr int64_t kMaxTokensUsed = 2147483647;
 
 // JSON spellings that mean "no tool calls"; stored as absent so queries need not parse.
 bool IsEmptyJson(std::string_view json) {
@@ -43,6 +46,9 @@ Status ValidateNew(const NewMessage& input) {
   if (input.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *input.attachments));
   if (input.tokens_used && *input.tokens_used < 0) {
     return Status::ValidationError("tokens_used", "must be >= 0");
+  }
+  if (input.tokens_used && *input.tokens_used > kMaxTokensUsed) {
+    return Status::ValidationError("tokens_used", "must be <= " + std::to_string(kMaxTokensUsed));
   }
   if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
   return Status::Ok();

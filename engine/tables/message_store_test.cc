@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -43,6 +44,12 @@ TEST_F(MessageTest, AppendUpdatesConversationCounters) {
   EXPECT_EQ(Unwrap(engine_->GetMessage("alice", m2.id)).content, "hello");
 }
 
+TEST_F(MessageTest, LargestTokenCountsSumExactly) {
+  Append("alice", conversation_, "user", "a", 2147483647);
+  Append("alice", conversation_, "assistant", "b", 2147483647);
+  EXPECT_EQ(Unwrap(engine_->GetConversation("alice", conversation_)).total_tokens, 4294967294);
+}
+
 TEST_F(MessageTest, FieldRules) {
   NewMessage input = Input("robot", "x");
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "role");
@@ -59,6 +66,11 @@ TEST_F(MessageTest, FieldRules) {
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
   input.tokens_used = 0;
   EXPECT_TRUE(engine_->AppendMessage("alice", input).ok());
+  // Found by the dispatch fuzzer: an unbounded count overflowed the conversation's total.
+  input.tokens_used = std::numeric_limits<int64_t>::max();
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
+  input.tokens_used = 2147483648;
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
   input = Input("assistant", "x");
   input.tool_calls = "[{";
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tool_calls");

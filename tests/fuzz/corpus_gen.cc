@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,6 +93,14 @@ std::vector<std::pair<std::string, std::string>> Requests() {
   batch_chunk.id = Id(8);
   batch_chunk.chunk_index = 2;
   batch.CreateConversation(batch_conversation).AppendMessage(batch_message).AddChunk(batch_chunk);
+  // Two messages whose token counts overflowed the conversation's total before they were bounded.
+  c::Batch huge_tokens;
+  c::NewConversation huge_conversation = new_conversation;
+  huge_conversation.id = Id(9);
+  c::NewMessage huge_message = new_message;
+  huge_message.conversation_id = Id(9);
+  huge_message.tokens_used = std::numeric_limits<int64_t>::max();
+  huge_tokens.CreateConversation(huge_conversation).AppendMessage(huge_message).AppendMessage(huge_message);
 
   uint64_t id = 1;
   return {
@@ -120,6 +129,7 @@ std::vector<std::pair<std::string, std::string>> Requests() {
       {"search", enc::EncodeSearch(id++, kUser, search)},
       {"search_batch", enc::EncodeSearchBatch(id++, kUser, {search, search})},
       {"apply_batch", enc::EncodeApplyBatch(id++, kUser, batch)},
+      {"apply_batch_huge_tokens", enc::EncodeApplyBatch(id++, kUser, huge_tokens)},
       {"stats", enc::EncodeGetStats(id++)},
       {"partitions", enc::EncodeListPartitions(id++)},
       {"rebuild_partition", enc::EncodeRebuildPartition(id++, "2025-01")},

@@ -154,7 +154,7 @@ struct NewMessage {
   std::optional<std::string> tool_calls;
   std::optional<std::string> tool_results;
   std::optional<std::string> attachments;
-  std::optional<int64_t> tokens_used;   // >= 0
+  std::optional<int64_t> tokens_used;   // 0 ≤ n ≤ 2147483647 (a PostgreSQL INTEGER)
   std::optional<std::string> metadata;  // JSON object, default {}
 };
 
