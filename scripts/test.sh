@@ -3,11 +3,12 @@
 #   1. Release build, full ctest suite: unit, integration and hardening (crash torture 20 rounds,
 #      backup/restore proof, disk faults, soak 30 s);
 #   2. clang ASan+UBSan build with libFuzzer instrumentation: the full ctest suite again (the
-#      hardening tests shortened), then every fuzz target for 30 s (tests/fuzz/run_fuzzers.sh);
+#      hardening tests shortened), then every fuzz target for 30 s (tests/fuzz/run_fuzzers.sh)
+#      with a fixed seed, so a green run stays green on the same code;
 #   3. ThreadSanitizer build of the server and its tests: the server's unit tests, the
 #      integration tests that drive mnemod (itself built with TSan) over sockets, and a 15 s soak
 #      against TSan-built mnemod and mnemo-rest (suppressions: tests/hardening/tsan.supp).
-# Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target
+# Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
 # One CI run (2 cores, empty ccache) must stay under 30 minutes.
 set -euo pipefail
@@ -37,6 +38,7 @@ stage() {
 if [ "$long" -eq 1 ]; then
   export MNEMO_TORTURE_ROUNDS=100 MNEMO_SOAK_SECONDS=300
   fuzz_seconds=300
+  export MNEMO_FUZZ_SEED=${MNEMO_FUZZ_SEED:-0}  # 0: libFuzzer picks a new seed every run
 else
   fuzz_seconds=${MNEMO_FUZZ_SECONDS:-30}
 fi

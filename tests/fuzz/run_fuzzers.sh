@@ -6,9 +6,13 @@
 # tree).  A crash stops the run with a non-zero exit; the input is kept as
 # BUILD_DIR/fuzz-work/<target>/crash-*: fix the bug, then copy the input into
 # tests/fuzz/regressions/<target>/ so fuzz_replay_<target> keeps it fixed.
+# MNEMO_FUZZ_SEED (default 1) fixes libFuzzer's random seed: CI explores the same inputs on the
+# same code, so its verdict does not depend on luck; 0 asks for a fresh seed (scripts/test.sh
+# --long, and any exploratory run — see tests/fuzz/regressions/README.md).
 set -euo pipefail
 build_dir=${1:?usage: run_fuzzers.sh BUILD_DIR [SECONDS]}
 seconds=${2:-30}
+seed=${MNEMO_FUZZ_SEED:-1}
 source_dir=$(cd "$(dirname "$0")" && pwd)
 status=0
 summary=()
@@ -24,7 +28,7 @@ for target in frame dispatch key_codec rest_mapper; do
   seeds=("$source_dir/corpus/$target")
   [ -d "$source_dir/regressions/$target" ] && seeds+=("$source_dir/regressions/$target")
   if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      "$binary" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -print_final_stats=1 \
+      "$binary" -seed="$seed" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=3072 -print_final_stats=1 \
       -artifact_prefix="$work/" "$work/corpus" "${seeds[@]}" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
