@@ -92,6 +92,25 @@ bool RunsOnIoThread(const wire::Request& request) {
   }
 }
 
+bool MayRunInline(const wire::Request& request) {
+  using B = wire::RequestBody;
+  switch (request.body_type()) {
+    case B::SearchRequest:
+    case B::CreateConversationRequest:
+    case B::UpsertConversationRequest:
+    case B::UpdateConversationRequest:
+    case B::DeleteConversationRequest:
+    case B::RestoreConversationRequest:
+    case B::AppendMessageRequest:
+    case B::UpsertMessageRequest:
+    case B::SetToolResultsRequest:
+    case B::CreateDocumentRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string_view OpName(wire::RequestBody body) {
   if (GroupOf(body) == OpGroup::kUnknown) return "unknown";
   std::string_view name = wire::EnumNameRequestBody(body);

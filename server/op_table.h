@@ -29,6 +29,11 @@ OpGroup GroupOf(wire::RequestBody body);
 // worker pool; everything else (writes, searches, scans, deep pages) goes to the workers.
 inline constexpr int64_t kMaxInlineRows = 200;
 bool RunsOnIoThread(const wire::Request& request);
+// CPU-heavy requests of bounded size — a single search, a single-row write — that an I/O thread
+// may run itself while it holds an inline slot (server/inline_slots.h) and the worker queue is
+// empty; otherwise they go to the workers.  Batches, bulk inserts, scans, deep pages and admin
+// work (backups, rebuilds) always go to the workers.
+bool MayRunInline(const wire::Request& request);
 // "CreateConversation", "Search", ...; "unknown" for kUnknown bodies.
 std::string_view OpName(wire::RequestBody body);
 

@@ -69,6 +69,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   server->dispatcher_ = std::make_unique<Dispatcher>(
       *server->engine_, server->stats_, DispatcherOptions{config.data_dir, config.max_frame_bytes});
   server->workers_ = std::make_unique<WorkerPool>(config.workers, config.worker_queue);
+  server->inline_slots_ = std::make_unique<InlineSlots>(config.io_threads > 0 ? config.io_threads - 1 : 0);
 
   HelloSettings hello;
   hello.max_frame_bytes = config.max_frame_bytes;
@@ -80,7 +81,8 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   limits.max_in_flight = config.max_in_flight;
   limits.max_queued_bytes = config.max_queued_bytes;
   limits.idle_timeout = config.idle_timeout;
-  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_, *server->workers_, server->stats_,
+  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_, *server->workers_,
+                                              *server->inline_slots_, server->stats_,
                                               server->registry_, hello, limits});
 
   server->listener_ = std::make_shared<Listener>(server->ioc_, *server->services_, config.max_connections);

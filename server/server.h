@@ -51,6 +51,7 @@ class Server {
   ServerStats stats_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<InlineSlots> inline_slots_;
   SessionRegistry registry_;
   std::unique_ptr<SessionServices> services_;
   // Declared after everything sessions borrow: destroying the io_context destroys handlers that

@@ -209,6 +209,11 @@ void Session::HandleFrame(std::string payload) {
     return Send(ErrorResponse(id, status));
   }
   if (RunsOnIoThread(*request)) return Send(services_.dispatcher.Handle(*principal_, *request));
+  if (MayRunInline(*request) && services_.workers.queued() == 0) {
+    if (InlineSlots::Lease lease(services_.inline_slots); lease) {
+      return Send(services_.dispatcher.Handle(*principal_, *request));
+    }
+  }
   Submit(std::move(payload), *principal_, id, static_cast<uint8_t>(type));
 }
 

@@ -1,6 +1,7 @@
 // Session: one client connection.  It reads length-prefixed frames, verifies each payload,
-// answers the Hello itself and hands every other request to the worker pool; replies come back
-// to the session's strand and are written with one write in flight.  A session knows framing,
+// answers the Hello itself, runs bounded reads (and, while an inline slot is free, searches and
+// single-row writes) on the I/O thread, and hands everything else to the worker pool; replies come
+// back to the session's strand and are written with one write in flight.  A session knows framing,
 // limits and timeouts — not the engine.
 //
 // Lifetime: owned by the shared_ptrs its pending operations hold (STYLE §4); it ends when its
@@ -28,6 +29,7 @@
 #include "server/auth/principal.h"
 #include "server/dispatcher.h"
 #include "server/hello.h"
+#include "server/inline_slots.h"
 #include "server/session_registry.h"
 #include "server/stats.h"
 #include "server/worker_pool.h"
@@ -48,6 +50,7 @@ struct SessionServices {
   KeyStore& keys;
   Dispatcher& dispatcher;
   WorkerPool& workers;
+  InlineSlots& inline_slots;  // heavy requests an I/O thread may run itself (see op_table.h)
   ServerStats& stats;
   SessionRegistry& registry;
   HelloSettings hello;
