@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   app.add_option("--worker-threads", options.worker_threads, "threads running mnemod calls")
       ->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--max-pending", options.max_pending, "API requests queued or running before 503")->capture_default_str();
-  app.add_option("--upstream-connections", options.upstream_connections, "TCP connections to mnemod")
+  app.add_option("--upstream-connections", options.upstream_connections,
+                 "pipelined TCP connections to mnemod (as many direct ones open on demand)")
       ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--upstream-timeout-ms", upstream_timeout_ms, "timeout of one mnemod call")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")

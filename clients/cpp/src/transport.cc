@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 
 #include "codec.h"
+#include "direct_connection.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
@@ -81,6 +82,13 @@ void Fail(const std::shared_ptr<PendingCall>& call, const Error& error, bool con
 
 Error Unavailable(std::string message) { return Error{Code::kUnavailable, std::move(message), ""}; }
 
+Error PayloadTooLarge(size_t payload_bytes, uint32_t limit) {
+  return Error{Code::kPayloadTooLarge,
+               "request of " + std::to_string(payload_bytes) +
+                   " bytes exceeds the server's limit of " + std::to_string(limit) + " bytes",
+               ""};
+}
+
 std::shared_ptr<const std::string> Framed(std::string_view payload) {
   auto frame = std::make_shared<std::string>();
   frame->reserve(protocol::kFrameHeaderBytes + payload.size());
@@ -93,6 +101,9 @@ constexpr short kPollPeerClosed = POLLRDHUP;  // Linux: the peer shut down its w
 #else
 constexpr short kPollPeerClosed = 0;
 #endif
+
+// How long calls skip the direct path after a direct connection could not be established.
+constexpr std::chrono::milliseconds kDirectPauseAfterConnectFailure{1000};
 
 constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kKeepReadBufferBytes = 1 << 20;
@@ -280,13 +291,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       queued_.pop_front();
       const size_t payload_bytes = call->frame->size() - protocol::kFrameHeaderBytes;
       if (info_.max_frame_bytes != 0 && payload_bytes > info_.max_frame_bytes) {
-        Fail(call,
-             Error{Code::kPayloadTooLarge,
-                   "request of " + std::to_string(payload_bytes) +
-                       " bytes exceeds the server's limit of " +
-                       std::to_string(info_.max_frame_bytes) + " bytes",
-                   ""},
-             false);
+        Fail(call, PayloadTooLarge(payload_bytes, info_.max_frame_bytes), false);
         continue;
       }
       in_flight_[call->id] = call;
@@ -444,6 +449,7 @@ Transport::Transport(const ClientOptions& options)
     : options_(options), work_(asio::make_work_guard(io_)) {
   for (int i = 0; i < options_.pool_size; ++i) {
     connections_.push_back(std::make_shared<Connection>(*this));
+    if (options_.direct_calls) direct_free_.emplace_back();  // established on first use
   }
   thread_ = std::thread([this] {
     // Handlers do not throw by design; should one (e.g. out of memory), keep serving: the calls
@@ -547,18 +553,84 @@ void Transport::SubmitAndWait(const std::shared_ptr<PendingCall>& call, Clock::t
   asio::post(io_, [this, call] { Abandon(call); });
 }
 
+Result<std::string> Transport::CallPipelined(uint64_t request_id,
+                                             const std::shared_ptr<const std::string>& frame,
+                                             Clock::time_point deadline, bool* connection_lost) {
+  auto call = std::make_shared<PendingCall>(request_id, frame);
+  SubmitAndWait(call, deadline);
+  std::lock_guard lock(call->mu);
+  *connection_lost = call->connection_lost;
+  if (call->response) return std::move(*call->response);
+  return call->error;
+}
+
+bool Transport::TakeDirect(std::unique_ptr<DirectConnection>* slot) {
+  std::lock_guard lock(direct_mu_);
+  if (direct_free_.empty() || Clock::now() < direct_paused_until_) return false;
+  *slot = std::move(direct_free_.back());
+  direct_free_.pop_back();
+  return true;
+}
+
+void Transport::ReturnDirect(std::unique_ptr<DirectConnection> slot) {
+  std::lock_guard lock(direct_mu_);
+  direct_free_.push_back(std::move(slot));
+}
+
+void Transport::PauseDirect() {
+  std::lock_guard lock(direct_mu_);
+  direct_paused_until_ = Clock::now() + kDirectPauseAfterConnectFailure;
+}
+
+Result<std::string> Transport::CallDirect(std::unique_ptr<DirectConnection>& slot,
+                                          uint64_t request_id, const std::string& frame,
+                                          Clock::time_point deadline, bool* connection_lost,
+                                          bool* connect_failed) {
+  *connection_lost = false;
+  *connect_failed = false;
+  // Closed by the server while idle (idle timeout, restart): reconnect instead of sending into it.
+  if (slot != nullptr && slot->PeerClosed()) slot.reset();
+  if (slot == nullptr) {
+    auto opened = DirectConnection::Open(options_, NextRequestId(),
+                                         std::min(deadline, Clock::now() + options_.connect_timeout));
+    if (!opened.ok()) {
+      *connect_failed = true;
+      return opened.error();
+    }
+    slot = std::move(opened).value();
+  }
+  const size_t payload_bytes = frame.size() - protocol::kFrameHeaderBytes;
+  const uint32_t limit = slot->info().max_frame_bytes;
+  if (limit != 0 && payload_bytes > limit) return PayloadTooLarge(payload_bytes, limit);
+  auto response = slot->Exchange(frame, request_id, deadline, connection_lost);
+  if (slot->broken()) slot.reset();
+  return response;
+}
+
 Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Retry retry) {
   const auto deadline = Clock::now() + options_.request_timeout;
   const auto frame = Framed(payload);
   payload.clear();
   for (int attempt = 0;; ++attempt) {
-    auto call = std::make_shared<PendingCall>(request_id, frame);
-    SubmitAndWait(call, deadline);
-    std::lock_guard lock(call->mu);
-    if (call->response) return std::move(*call->response);
-    const bool retry_now = call->connection_lost && retry == Retry::kIfBroken && attempt == 0 &&
+    bool connection_lost = false;
+    std::unique_ptr<DirectConnection> slot;
+    auto result = [&]() -> Result<std::string> {
+      if (!TakeDirect(&slot)) return CallPipelined(request_id, frame, deadline, &connection_lost);
+      bool connect_failed = false;
+      auto direct = CallDirect(slot, request_id, *frame, deadline, &connection_lost, &connect_failed);
+      ReturnDirect(std::move(slot));
+      if (connect_failed && direct.code() == Code::kUnavailable) {
+        // Unreachable, or refused for now (e.g. the server's connection limit): the pool may
+        // still be up.  Pause the direct path rather than try again on every call.
+        PauseDirect();
+        return CallPipelined(request_id, frame, deadline, &connection_lost);
+      }
+      return direct;
+    }();
+    if (result.ok()) return result;
+    const bool retry_now = connection_lost && retry == Retry::kIfBroken && attempt == 0 &&
                            Clock::now() < deadline;
-    if (!retry_now) return call->error;
+    if (!retry_now) return result;
   }
 }
 

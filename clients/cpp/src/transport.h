@@ -1,7 +1,20 @@
-// Transport: the client's connection pool.  Owns one I/O thread running a Boost.Asio io_context
-// and `pool_size` connections driven by it.  Each connection does the Hello handshake, then
-// pipelines requests: the reader matches every response to its caller by request id.
+// Transport: the client's connection pool.  A call takes one of two paths.
 //
+// The direct path (options.direct_calls, the default): up to `pool_size` blocking connections
+// (DirectConnection, established lazily on first use, same handshake), kept in a free list.  A
+// call takes a free one, writes its request with send() on the calling thread and reads its own
+// response with poll()+recv() until its deadline: no hand-off to the I/O thread, so a round trip
+// costs 2 thread wake-ups instead of 4 (like libpq).  A connection the server closed while it sat idle is re-established
+// transparently before sending.  After a timeout or any broken/desynchronized reply that
+// connection is closed (a late reply would desync it) and the next call opens a new one.  When
+// a direct connection cannot be established (UNAVAILABLE: unreachable, or the server's
+// connection limit) the call goes the pipelined way and the direct path pauses for a second; a
+// refused handshake (e.g. a bad key) fails the call with its error.
+//
+// The pipelined path, used when direct calls are off or every direct connection is busy (so
+// many concurrent callers still pipeline): one I/O thread running a Boost.Asio io_context and
+// `pool_size` connections driven by it, established in Open.  Each does the Hello handshake,
+// then pipelines requests: the reader matches every response to its caller by request id.
 // A call picks the ready connection with the fewest requests outstanding (queued or in flight)
 // and waits on its own condition variable until the response arrives or its deadline passes.
 // A connection sends at most the server's max_in_flight requests at once; the rest wait in its
@@ -9,15 +22,24 @@
 // `connection_lost`, so reads can be retried) and those it had not sent yet are handed to
 // another connection.  A broken connection is re-established by the next call.
 //
-// Thread-safety: Call() and NextRequestId() may be called from any thread.  Everything in a
-// Connection is touched only on the I/O thread.  REQUIRES: no call is in progress when the
-// Transport is destroyed.
+// Both paths fail alike: PAYLOAD_TOO_LARGE without sending when the request exceeds the
+// server's max_frame_bytes; UNAVAILABLE "request timed out after N ms" at the deadline;
+// UNAVAILABLE marked connection_lost when the connection broke after sending (Retry::kIfBroken
+// resends once); the error carried by a response with id 0 (the server rejected the frame);
+// UNAVAILABLE for a response frame larger than options.max_frame_bytes or a malformed one; the
+// handshake's error when a reconnect is refused.
+//
+// Thread-safety: Call() and NextRequestId() may be called from any thread.  A direct
+// connection is used by one caller at a time (it is out of the free list meanwhile).
+// Everything in a Connection is touched only on the I/O thread.  REQUIRES: no call is in
+// progress when the Transport is destroyed.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +54,7 @@
 namespace mnemo::client::internal {
 
 class Connection;
+class DirectConnection;
 struct PendingCall;
 
 class Transport {
@@ -73,6 +96,25 @@ class Transport {
   // Posts `call` to the I/O thread and waits until it completes or `deadline`.
   void SubmitAndWait(const std::shared_ptr<PendingCall>& call,
                      std::chrono::steady_clock::time_point deadline);
+  // One attempt of Call() on the pipelined path.
+  Result<std::string> CallPipelined(uint64_t request_id,
+                                    const std::shared_ptr<const std::string>& frame,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    bool* connection_lost);
+
+  // The direct path.  A slot of the free list holds an established connection or nullptr (to
+  // be established on its next use).  TakeDirect: false when every slot is in use or the path
+  // is paused (PauseDirect: for a while after a direct connection could not be established).
+  bool TakeDirect(std::unique_ptr<DirectConnection>* slot);
+  void ReturnDirect(std::unique_ptr<DirectConnection> slot);
+  void PauseDirect();
+  // One attempt of Call() on the connection in `slot` (re-established first when the server
+  // closed it, or when empty); leaves nullptr in `slot` when the connection is no longer usable.
+  // *connect_failed: establishing the connection failed (nothing was sent).
+  Result<std::string> CallDirect(std::unique_ptr<DirectConnection>& slot, uint64_t request_id,
+                                 const std::string& frame,
+                                 std::chrono::steady_clock::time_point deadline,
+                                 bool* connection_lost, bool* connect_failed);
 
   const ClientOptions options_;
   boost::asio::io_context io_;
@@ -82,6 +124,12 @@ class Transport {
   std::atomic<uint64_t> next_id_{1};
   ServerInfo server_info_;
   std::thread thread_;
+
+  std::mutex direct_mu_;
+  // GUARDED_BY(direct_mu_): the free direct slots (pool_size when idle; empty without
+  // options_.direct_calls).  Last in, first out, so established connections are reused first.
+  std::vector<std::unique_ptr<DirectConnection>> direct_free_;
+  std::chrono::steady_clock::time_point direct_paused_until_;  // GUARDED_BY(direct_mu_)
 };
 
 }  // namespace mnemo::client::internal

@@ -1,5 +1,6 @@
-// The connection pool against an in-process fake server: handshake, pipelining, the server's
-// in-flight limit, timeouts, broken connections and reconnects.  No mnemod needed.
+// The pipelined connection pool (direct calls off) against an in-process fake server:
+// handshake, pipelining, the server's in-flight limit, timeouts, broken connections and
+// reconnects.  No mnemod needed.  The direct path: direct_transport_test.cc.
 #include "transport.h"
 
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@ ClientOptions OptionsFor(const FakeServer& server) {
   options.pool_size = 1;
   options.request_timeout = 5s;
   options.connect_timeout = 2s;
+  options.direct_calls = false;  // these tests count the pool's connections
   return options;
 }
 

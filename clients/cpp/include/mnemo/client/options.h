@@ -23,6 +23,12 @@ struct ClientOptions {
   // ---- performance and limits ----
   // TCP connections kept open; requests are spread over them and pipelined on each.  >= 1.
   int pool_size = 2;
+  // Direct calls: the calling thread writes its request and reads its own response on one of up
+  // to `pool_size` extra blocking connections (opened on first use), with no hand-off to the
+  // client's I/O thread: 2 thread wake-ups per call instead of 4, i.e. lower latency for small
+  // calls.  When all of them are busy, calls are pipelined over the pool as without it.  Costs
+  // up to 2 x pool_size connections to the server.  false: every call goes through the pool.
+  bool direct_calls = true;
   // How long one call waits for its response before failing with UNAVAILABLE.  The call is
   // abandoned, not cancelled on the server: a write that times out may still be applied.
   std::chrono::milliseconds request_timeout{30'000};
