@@ -9,6 +9,12 @@
 // gives ops/s (all threads together) and p50/p99 per call.
 //
 //   build/bench/wire/mnemo_wire_bench [--conversations 2000] [--chunks 20000] [--seconds 3]
+//                                     [--no-direct]  (the client's pipelined path only)
+//
+// --batches N runs only the batch-write phase: N durable 1000-chunk AddChunks calls (rows cycle
+// through the --chunks generated vectors, chunk_index stays unique) per system, and reports
+// p50/p90/p99/max.  --system in-process|wire|both picks the systems (in-process alone is what
+// `perf record` wants).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -96,6 +102,33 @@ struct Loaded {
   double add_chunks_seconds = 0;                   // wall time of all of them
 };
 
+// Writes `rows` chunks of one new document in kChunksPerCall-chunk AddChunks calls, timing each
+// call.  Row r carries chunk_index r and the vector of dataset row r % data.size().
+template <typename Api>
+void AddChunks(typename Api::Target& target, const Dataset& data, size_t rows, Loaded<Api>* loaded) {
+  typename Api::NewDocument document;
+  document.filename = "corpus.md";
+  document.file_type = "md";
+  const auto document_id = Must(target.CreateDocument(kSearchUser, document), "create document").id;
+  for (size_t first = 0; first < rows; first += kChunksPerCall) {
+    std::vector<typename Api::NewChunk> chunks;
+    for (size_t row = first; row < std::min(rows, first + kChunksPerCall); ++row) {
+      typename Api::NewChunk chunk;
+      chunk.document_id = document_id;
+      chunk.chunk_index = static_cast<int64_t>(row);
+      chunk.chunk_text = "chunk " + std::to_string(row);
+      const auto vector = data.Row(row % data.size());
+      chunk.embedding.assign(vector.begin(), vector.end());
+      chunks.push_back(std::move(chunk));
+    }
+    const auto begin = Clock::now();
+    Must(target.AddChunks(kSearchUser, chunks), "add chunks");
+    const auto elapsed = Clock::now() - begin;
+    loaded->add_chunks_us.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
+    loaded->add_chunks_seconds += std::chrono::duration<double>(elapsed).count();
+  }
+}
+
 template <typename Api>
 Loaded<Api> Load(typename Api::Target& target, size_t conversations, const Dataset& data) {
   Loaded<Api> loaded;
@@ -113,27 +146,7 @@ Loaded<Api> Load(typename Api::Target& target, size_t conversations, const Datas
       Must(target.AppendMessage(UserName(i), message), "append message");
     }
   }
-  typename Api::NewDocument document;
-  document.filename = "corpus.md";
-  document.file_type = "md";
-  const auto document_id = Must(target.CreateDocument(kSearchUser, document), "create document").id;
-  for (size_t first = 0; first < data.size(); first += kChunksPerCall) {
-    std::vector<typename Api::NewChunk> chunks;
-    for (size_t row = first; row < std::min(data.size(), first + kChunksPerCall); ++row) {
-      typename Api::NewChunk chunk;
-      chunk.document_id = document_id;
-      chunk.chunk_index = static_cast<int64_t>(row);
-      chunk.chunk_text = "chunk " + std::to_string(row);
-      const auto vector = data.Row(row);
-      chunk.embedding.assign(vector.begin(), vector.end());
-      chunks.push_back(std::move(chunk));
-    }
-    const auto begin = Clock::now();
-    Must(target.AddChunks(kSearchUser, chunks), "add chunks");
-    const auto elapsed = Clock::now() - begin;
-    loaded.add_chunks_us.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
-    loaded.add_chunks_seconds += std::chrono::duration<double>(elapsed).count();
-  }
+  AddChunks<Api>(target, data, data.size(), &loaded);
   return loaded;
 }
 
@@ -231,6 +244,30 @@ void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data,
   }
 }
 
+// The batch-write phase alone: `batches` calls per system, then one line per system.
+struct BatchRow {
+  const char* system;
+  std::vector<double> us;
+};
+
+template <typename Api>
+BatchRow MeasureBatches(typename Api::Target& target, const Dataset& data, size_t batches) {
+  Loaded<Api> loaded;
+  AddChunks<Api>(target, data, batches * kChunksPerCall, &loaded);
+  return BatchRow{Api::kName, std::move(loaded.add_chunks_us)};
+}
+
+void PrintBatchRows(std::vector<BatchRow>& rows) {
+  std::printf("| %zu-chunk AddChunks (durable) | calls | p50 ms | p90 ms | p99 ms | max ms |\n", kChunksPerCall);
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  for (BatchRow& row : rows) {
+    std::vector<double>& us = row.us;
+    const double max = us.empty() ? 0 : *std::max_element(us.begin(), us.end());
+    std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f |\n", row.system, us.size(), Percentile(us, 0.50) / 1000,
+                Percentile(us, 0.90) / 1000, Percentile(us, 0.99) / 1000, max / 1000);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,11 +276,22 @@ int main(int argc, char** argv) {
   size_t chunks = 20000;
   size_t dimension = 1536;
   double seconds = 3;
+  size_t batches = 0;
+  std::string system = "both";
+  bool no_direct = false;
   app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")->check(CLI::PositiveNumber);
   app.add_option("--chunks", chunks, "chunks (vectors) preloaded for one user")->check(CLI::PositiveNumber);
   app.add_option("--dimension", dimension, "embedding dimension")->check(CLI::Range(1, 4096));
   app.add_option("--seconds", seconds, "measuring time per operation and thread count")->check(CLI::PositiveNumber);
+  app.add_option("--batches", batches, "run only the batch phase: this many 1000-chunk AddChunks calls per system")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--system", system, "systems to run: in-process, wire or both")
+      ->check(CLI::IsMember({"in-process", "wire", "both"}));
+  app.add_flag("--no-direct", no_direct,
+               "client: turn direct calls off (ClientOptions::direct_calls), every call pipelined");
   CLI11_PARSE(app, argc, argv);
+  const bool in_process = system != "wire";
+  const bool wire = system != "in-process";
 
   mnemo::bench::DatasetOptions data_options;
   data_options.n = chunks;
@@ -253,19 +301,25 @@ int main(int argc, char** argv) {
   const Dataset data = mnemo::bench::GenerateDataset(data_options);
 
   std::vector<Row> rows;
+  std::vector<BatchRow> batch_rows;
   TempDir work;
-  {
+  if (in_process) {
     std::fprintf(stderr, "in-process: loading\n");
     mnemo::EngineOptions options;
     options.data_dir = work.path() + "/engine";
     options.dimension = static_cast<uint32_t>(dimension);
+    if (batches > 0) options.max_rows_linked_on_close = 0;  // the batch phase ends at the last write
     auto engine = Must(mnemo::Engine::Open(options), "open engine");
-    auto loaded = Load<EngineApi>(*engine, conversations, data);
-    WaitUntilIndexed(*engine);
-    std::fprintf(stderr, "in-process: measuring\n");
-    Run<EngineApi>(*engine, loaded, data, seconds, &rows);
+    if (batches > 0) {
+      batch_rows.push_back(MeasureBatches<EngineApi>(*engine, data, batches));
+    } else {
+      auto loaded = Load<EngineApi>(*engine, conversations, data);
+      WaitUntilIndexed(*engine);
+      std::fprintf(stderr, "in-process: measuring\n");
+      Run<EngineApi>(*engine, loaded, data, seconds, &rows);
+    }
   }
-  {
+  if (wire) {
     std::fprintf(stderr, "wire: starting mnemod and loading\n");
     MnemodProcess server(work.path());
     server.set_dimension(static_cast<uint32_t>(dimension));
@@ -274,15 +328,24 @@ int main(int argc, char** argv) {
     mnemo::client::ClientOptions options;
     options.port = server.port();
     options.pool_size = 2;
+    options.direct_calls = !no_direct;
     auto client = Must(mnemo::client::Client::Connect(options), "connect");
-    auto loaded = Load<WireApi>(*client, conversations, data);
-    WaitUntilIndexed(*client);
-    std::fprintf(stderr, "wire: measuring\n");
-    Run<WireApi>(*client, loaded, data, seconds, &rows);
+    if (batches > 0) {
+      batch_rows.push_back(MeasureBatches<WireApi>(*client, data, batches));
+    } else {
+      auto loaded = Load<WireApi>(*client, conversations, data);
+      WaitUntilIndexed(*client);
+      std::fprintf(stderr, "wire: measuring\n");
+      Run<WireApi>(*client, loaded, data, seconds, &rows);
+    }
     client.reset();
     server.Stop();
   }
 
+  if (batches > 0) {
+    PrintBatchRows(batch_rows);
+    return 0;
+  }
   std::printf("| operation | system | client threads | ops/s | p50 µs | p99 µs |\n");
   std::printf("|---|---|---:|---:|---:|---:|\n");
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {

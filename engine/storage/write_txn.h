@@ -45,6 +45,8 @@ class WriteTxn {
 
  private:
   Status WriteStaged();
+  // Upper bound of the staged writes' size in a rocksdb::WriteBatch.
+  size_t BatchBytes() const;
 
   Db& db_;
   // Final state per key: a value, or nullopt for a delete.

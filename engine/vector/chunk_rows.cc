@@ -71,9 +71,8 @@ Status DecodePayload(std::string_view data, ChunkPayload* p) {
 
 std::string EncodeVector(const float* values, size_t dim) {
   static_assert(sizeof(float) == 4, "float32 expected");
-  std::string out(dim * sizeof(float), '\0');
-  std::memcpy(out.data(), values, out.size());  // x86-64 and ARM64 are little-endian
-  return out;
+  // x86-64 and ARM64 are little-endian: the bytes are the floats as they sit in memory.
+  return std::string(reinterpret_cast<const char*>(values), dim * sizeof(float));
 }
 
 Status DecodeVector(std::string_view data, size_t dim, std::vector<float>* values) {

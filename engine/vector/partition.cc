@@ -83,6 +83,15 @@ void Partition::Insert(uint64_t label, RowState row, std::vector<float> unit_vec
   fresh_[label] = std::move(unit_vector);
 }
 
+void Partition::InsertBatch(std::vector<FreshRow> rows) {
+  std::unique_lock lock(mutex_);
+  for (FreshRow& fresh : rows) {
+    user_labels_[fresh.row.user_ref].push_back(fresh.label);
+    rows_[fresh.label] = std::move(fresh.row);
+    fresh_[fresh.label] = std::move(fresh.unit_vector);
+  }
+}
+
 void Partition::Restore(uint64_t label, RowState row) {
   std::unique_lock lock(mutex_);
   user_labels_[row.user_ref].push_back(label);

@@ -68,6 +68,14 @@ class Partition {
 
   // Makes a committed row searchable (fresh buffer).  `unit_vector` has dim floats.
   void Insert(uint64_t label, RowState row, std::vector<float> unit_vector);
+  // A committed row for InsertBatch.
+  struct FreshRow {
+    uint64_t label;
+    RowState row;
+    std::vector<float> unit_vector;  // dim floats
+  };
+  // Insert() for many rows under one acquisition of the lock (a write of many chunks).
+  void InsertBatch(std::vector<FreshRow> rows);
   // Records a row's state without its vector, for a row the graph already holds (reopen).
   void Restore(uint64_t label, RowState row);
   // Hides a row at once; its graph node becomes a tombstone.

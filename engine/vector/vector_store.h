@@ -3,7 +3,8 @@
 // Storage is the truth: chunk rows, payloads and unit vectors are written in the caller's
 // WriteTxn (atomic with the document's total_chunks); when it commits, the rows go into their
 // partition's fresh buffer and are searchable before the write is acknowledged.  A background
-// indexer links fresh rows into each partition's HNSW graph.  Graphs are saved on Close() and by
+// indexer, at a lower CPU priority than request threads (nice 5), links fresh rows into each
+// partition's HNSW graph.  Graphs are saved on Close() and by
 // SaveIndexes(); Open() loads them and catches up from storage (rows the saved graph lacks are
 // re-linked, rows deleted since are never returned).
 //
