@@ -228,6 +228,28 @@ Status Db::GetAt(const rocksdb::Snapshot* snapshot, Cf cf, std::string_view key,
   return FromRocks(status, "read");
 }
 
+Status Db::MultiGetAt(const rocksdb::Snapshot* snapshot, Cf cf, const std::vector<std::string>& keys,
+                      std::vector<std::optional<std::string>>* values) const {
+  values->clear();
+  if (keys.empty()) return Status::Ok();
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(read_options, handle(cf), keys.size(), slices.data(), found.data(), statuses.data());
+  values->reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      values->emplace_back(std::nullopt);
+      continue;
+    }
+    MNEMO_RETURN_IF_ERROR(FromRocks(statuses[i], "read"));
+    values->emplace_back(found[i].ToString());
+  }
+  return Status::Ok();
+}
+
 Status Db::Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const {
   return ScanAt(nullptr, cf, range, fn);
 }

@@ -179,5 +179,28 @@ TEST(DbTest, ScanHonoursPrefixDirectionAndStart) {
   EXPECT_EQ(collect({"d", "", true, false}), (std::vector<std::string>{}));
 }
 
+TEST(DbTest, MultiGetAnswersEveryKeyInOrderFromItsSnapshot) {
+  TempDir dir;
+  auto db = OpenAt(dir.Sub("data"));
+  ASSERT_TRUE(db.ok());
+  rocksdb::WriteBatch batch;
+  for (const char* key : {"k1", "k2", "k3"}) batch.Put((*db)->handle(Cf::kIndex), key, std::string("v") + key);
+  ASSERT_TRUE((*db)->Write(&batch).ok());
+  const ReadView before = (*db)->Snapshot();
+  rocksdb::WriteBatch later;
+  later.Put((*db)->handle(Cf::kIndex), "k2", "changed");
+  later.Put((*db)->handle(Cf::kIndex), "k4", "new");
+  ASSERT_TRUE((*db)->Write(&later).ok());
+
+  std::vector<std::optional<std::string>> values;
+  const std::vector<std::string> keys = {"k3", "missing", "k2", "k4", "k1", "k3"};
+  ASSERT_TRUE(before.MultiGet(Cf::kIndex, keys, &values).ok());
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "vk2", std::nullopt, "vk1", "vk3"}));
+  ASSERT_TRUE((*db)->Snapshot().MultiGet(Cf::kIndex, keys, &values).ok());
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "changed", "new", "vk1", "vk3"}));
+  ASSERT_TRUE(before.MultiGet(Cf::kIndex, {}, &values).ok());
+  EXPECT_TRUE(values.empty());
+}
+
 }  // namespace
 }  // namespace mnemo::storage

@@ -232,18 +232,22 @@ Result<Conversation> ConversationStore::Get(std::string_view user_id, const Uuid
 namespace {
 
 Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page) {
-  std::vector<Conversation> items;
-  items.reserve(page.entries.size());
+  std::vector<Uuid> ids;
+  std::vector<std::string> row_keys;
+  ids.reserve(page.entries.size());
+  row_keys.reserve(page.entries.size());
   for (const auto& [key, value] : page.entries) {
-    const Uuid id = TrailingId(key);
-    std::string row_value;
-    Status status = view.Get(Cf::kConversations, keys::ConversationKey(id), &row_value);
-    if (status.IsNotFound()) {
-      return Status::Internal("index entry without conversation row " + id.ToString());
-    }
-    MNEMO_RETURN_IF_ERROR(status);
+    ids.push_back(TrailingId(key));
+    row_keys.push_back(keys::ConversationKey(ids.back()));
+  }
+  std::vector<std::optional<std::string>> row_values;
+  MNEMO_RETURN_IF_ERROR(view.MultiGet(Cf::kConversations, row_keys, &row_values));
+  std::vector<Conversation> items;
+  items.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!row_values[i]) return Status::Internal("index entry without conversation row " + ids[i].ToString());
     ConversationRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeConversation(row_value, id, &row));
+    MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[i], ids[i], &row));
     items.push_back(std::move(row.conversation));
   }
   return items;
