@@ -13,11 +13,27 @@ Status WriteTxn::Get(Cf cf, std::string_view key, std::string* value) const {
 }
 
 void WriteTxn::Put(Cf cf, std::string_view key, std::string value) {
-  staged_[std::make_pair(cf, std::string(key))] = std::move(value);
+  auto cf_key = std::make_pair(cf, std::string(key));
+  single_deletes_.erase(cf_key);
+  staged_[std::move(cf_key)] = std::move(value);
 }
 
 void WriteTxn::Delete(Cf cf, std::string_view key) {
-  staged_[std::make_pair(cf, std::string(key))] = std::nullopt;
+  auto cf_key = std::make_pair(cf, std::string(key));
+  single_deletes_.erase(cf_key);
+  staged_[std::move(cf_key)] = std::nullopt;
+}
+
+void WriteTxn::SingleDelete(Cf cf, std::string_view key) {
+  auto cf_key = std::make_pair(cf, std::string(key));
+  if (auto it = staged_.find(cf_key); it != staged_.end() && it->second) {
+    // Put by this transaction, so (written once) absent before it: nothing to write at all.
+    staged_.erase(it);
+    single_deletes_.erase(cf_key);
+    return;
+  }
+  single_deletes_.insert(cf_key);
+  staged_[std::move(cf_key)] = std::nullopt;
 }
 
 Status WriteTxn::Commit() {
@@ -46,11 +62,13 @@ Status WriteTxn::WriteStaged() {
   rocksdb::WriteBatch batch(BatchBytes());
   for (const auto& [cf_key, value] : staged_) {
     const auto& [cf, key] = cf_key;
-    rocksdb::Status status = value ? batch.Put(db_.handle(cf), key, *value)
-                                   : batch.Delete(db_.handle(cf), key);
+    rocksdb::Status status = value                               ? batch.Put(db_.handle(cf), key, *value)
+                             : single_deletes_.contains(cf_key) ? batch.SingleDelete(db_.handle(cf), key)
+                                                                 : batch.Delete(db_.handle(cf), key);
     if (!status.ok()) return Status::Internal("staging write: " + status.ToString());
   }
   staged_.clear();
+  single_deletes_.clear();
   return db_.Write(&batch);
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <vector>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,13 @@ class WriteTxn {
   Status Get(Cf cf, std::string_view key, std::string* value) const;
   void Put(Cf cf, std::string_view key, std::string value);
   void Delete(Cf cf, std::string_view key);
+  // A delete of a key that was written by exactly one Put since it last did not exist, and will
+  // never be overwritten (e.g. an index key embedding a timestamp that every update changes).
+  // RocksDB drops the Put and the delete together when they meet in a flush or compaction, so
+  // such churn leaves no tombstones for later scans to skip; a key Put earlier in this same
+  // transaction (hence absent before it) is simply dropped.  Mixing it with Delete or a second
+  // Put of the same key is undefined — use Delete when in doubt.
+  void SingleDelete(Cf cf, std::string_view key);
 
   // Registers `fn` to run after a successful Commit() (e.g. to update in-memory indexes so the
   // write is searchable before it is acknowledged).  `fn` must not fail.  Dropped on failure.
@@ -51,6 +59,8 @@ class WriteTxn {
   Db& db_;
   // Final state per key: a value, or nullopt for a delete.
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> staged_;
+  // Staged deletes (nullopt above) to be written as SingleDelete.
+  std::set<std::pair<Cf, std::string>, std::less<>> single_deletes_;
   std::vector<std::function<void()>> on_commit_;
 };
 

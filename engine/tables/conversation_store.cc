@@ -67,14 +67,21 @@ Result<ConversationRow> ConversationStore::LoadForWrite(const storage::WriteTxn&
 
 namespace {
 
-// The index entries (key -> value) a conversation row owns.
-std::map<std::string, std::string> IndexEntries(const Conversation& c) {
-  std::map<std::string, std::string> entries;
+struct IndexEntry {
+  std::string value;
+  // The key embeds updated_at, which every change of the row moves forward (NextTimestamp): it
+  // is written once and deleted once, so its delete may be a SingleDelete.
+  bool written_once = false;
+};
+
+// The index entries (key -> entry) a conversation row owns.
+std::map<std::string, IndexEntry> IndexEntries(const Conversation& c) {
+  std::map<std::string, IndexEntry> entries;
   const std::string folded_title = utf8::FoldCase(c.title);
   for (Scope scope : {Scope::kActive, Scope::kAll}) {
     if (scope == Scope::kActive && c.is_deleted) continue;
-    entries[keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id)] = folded_title;
-    entries[keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id)] = "";
+    entries[keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id)] = {folded_title};
+    entries[keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id)] = {"", true};
   }
   return entries;
 }
@@ -84,15 +91,22 @@ std::map<std::string, std::string> IndexEntries(const Conversation& c) {
 void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation* old_row,
                                      const Conversation* new_row) const {
   // Only entries that change are written: an append moves the by-updated entries but leaves
-  // the by-created ones alone, so hot conversations do not pile up RocksDB tombstones.
-  const auto before = old_row ? IndexEntries(*old_row) : std::map<std::string, std::string>();
-  const auto after = new_row ? IndexEntries(*new_row) : std::map<std::string, std::string>();
-  for (const auto& [key, value] : before) {
-    if (!after.contains(key)) txn.Delete(Cf::kIndex, key);
+  // the by-created ones alone, and the moved entries' deletes are SingleDeletes, which vanish
+  // with their Put at the next flush — so a chatty user's recent-conversations scan does not
+  // wade through thousands of tombstones.
+  const auto before = old_row ? IndexEntries(*old_row) : std::map<std::string, IndexEntry>();
+  const auto after = new_row ? IndexEntries(*new_row) : std::map<std::string, IndexEntry>();
+  for (const auto& [key, entry] : before) {
+    if (after.contains(key)) continue;
+    if (entry.written_once) {
+      txn.SingleDelete(Cf::kIndex, key);
+    } else {
+      txn.Delete(Cf::kIndex, key);
+    }
   }
-  for (const auto& [key, value] : after) {
+  for (const auto& [key, entry] : after) {
     auto it = before.find(key);
-    if (it == before.end() || it->second != value) txn.Put(Cf::kIndex, key, value);
+    if (it == before.end() || it->second.value != entry.value) txn.Put(Cf::kIndex, key, entry.value);
   }
 }
 
