@@ -87,6 +87,11 @@ class Db {
 
   // Latest committed value.  NOT_FOUND when absent.
   Status Get(Cf cf, std::string_view key, std::string* value) const;
+  // Several keys in one batched lookup; see ReadView::MultiGet.
+  Status MultiGet(Cf cf, const std::vector<std::string>& keys,
+                  std::vector<std::optional<std::string>>* values) const {
+    return MultiGetAt(nullptr, cf, keys, values);
+  }
   Status Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const;
   // Applies the batch atomically, synced per DbOptions::sync_writes.  UNAVAILABLE ("disk full")
   // without touching RocksDB when the data directory's filesystem has less free space than

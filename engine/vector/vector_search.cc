@@ -102,13 +102,16 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
     std::sort(merged.begin(), merged.end(), better);
   }
 
-  for (const auto& hit : merged) {
-    std::string value;
-    Status found = db_.Get(storage::Cf::kChunks, keys::ChunkKey(hit.row.chunk_id), &value);
-    if (found.IsNotFound()) continue;  // deleted after it was scored
-    MNEMO_RETURN_IF_ERROR(found);
+  std::vector<std::string> chunk_keys;
+  chunk_keys.reserve(merged.size());
+  for (const auto& hit : merged) chunk_keys.push_back(keys::ChunkKey(hit.row.chunk_id));
+  std::vector<std::optional<std::string>> values;
+  MNEMO_RETURN_IF_ERROR(db_.MultiGet(storage::Cf::kChunks, chunk_keys, &values));
+  for (size_t i = 0; i < merged.size(); ++i) {
+    const PartitionHit& hit = merged[i];
+    if (!values[i]) continue;  // deleted after it was scored
     ChunkRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
+    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[i], &row));
     SearchHit out;
     out.chunk_id = hit.row.chunk_id;
     out.document_id = hit.row.document->id;
