@@ -14,12 +14,14 @@
 #include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
+#include "testing/client_checks.h"
 #include "testing/fake_server.h"
 
 namespace mnemo::client {
 namespace {
 
 using testing::FakeServer;
+using testing::MustConnect;
 using testing::Peer;
 using namespace std::chrono_literals;
 
@@ -33,12 +35,6 @@ ClientOptions DirectOptionsFor(const FakeServer& server) {
   options.connect_timeout = 2s;
   options.direct_calls = true;
   return options;
-}
-
-std::unique_ptr<Client> MustConnect(const ClientOptions& options) {
-  auto client = Client::Connect(options);
-  EXPECT_TRUE(client.ok()) << client.error().ToString();
-  return client.ok() ? std::move(client).value() : nullptr;
 }
 
 // "u17" -> 17.
@@ -355,21 +351,7 @@ TEST(DirectTransportTest, ManyThreadsOverAPoolGetTheirOwnReplies) {
   options.pool_size = 2;
   auto client = MustConnect(options);
   ASSERT_NE(client, nullptr);
-  constexpr int kThreads = 8;
-  constexpr int kCalls = 200;
-  std::atomic<int> wrong{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kCalls; ++i) {
-        const int n = t * 1000 + i;
-        auto counts = client->CountDocuments("u" + std::to_string(n));
-        if (!counts.ok() || counts->total != n) ++wrong;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(testing::WrongRepliesFromThreads(*client, 8, 200), 0);
   EXPECT_LE(server.connections_accepted(), 4);  // 2 pipelined + at most 2 direct
 }
 
