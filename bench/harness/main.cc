@@ -9,6 +9,7 @@
 //   5. in-process peers on the same data: mnemo's HNSW, hnswlib, FAISS HNSW, FAISS exact scan
 //   6. restart: mnemod start to first search answered; RSS per vector
 //   7. the conversation workload against mnemod and PostgreSQL 15
+//   8. the Python client beside the C++ client on the same server and calls
 //
 // Output: Markdown on stdout, <out>/results.json, PNG plots via plot.py; progress on stderr.
 // See bench/README.md for what each figure means.
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_data.h"
+#include "client_compare.h"
 #include "conversation_workload.h"
 #include "ground_truth.h"
 #include "inprocess_vector.h"
@@ -114,6 +116,7 @@ class Harness {
       results_["inprocess"] = RunInProcessPeers(options_, bench_.data, truth_, budget_);
     }
     if (options_.PhaseEnabled("conversations")) Note(ConversationPhase(), "conversation phase");
+    if (options_.PhaseEnabled("clients")) Note(ClientPhase(), "clients phase");
     if (budget_.Expired()) Note("time budget of " + std::to_string(options_.time_budget_s) +
                                 " s spent: later measurements were cut short", "");
     return true;
@@ -256,6 +259,27 @@ class Harness {
       bucket["selectivity"] = static_cast<double>(counts[user]) / static_cast<double>(bench_.data.size());
       results_["filtered"]["buckets"].push_back(bucket);
       progress.Advance();
+    }
+    return "";
+  }
+
+  std::string ClientPhase() {
+    ClientCompareOptions compare;
+    compare.mnemod = MnemodBinary();
+    compare.work_dir = work_dir_ + "/clients";
+    fs::create_directories(compare.work_dir);
+    compare.python = options_.python.empty() ? std::string(MNEMO_BENCH_PYTHON) : options_.python;
+    compare.script = MNEMO_BENCH_CLIENT_SCRIPT;
+    compare.seconds = options_.client_seconds;
+    compare.warmup_seconds = std::min(0.5, options_.client_seconds);
+    if (options_.quick) {
+      compare.vectors = 2000;
+      compare.users = 20;
+    }
+    results_["clients"] = RunClientComparison(bench_, compare, budget_);
+    if (results_["clients"].contains("error")) return results_["clients"]["error"].get<std::string>();
+    if (results_["clients"]["python"].contains("error")) {
+      return results_["clients"]["python"]["error"].get<std::string>();
     }
     return "";
   }

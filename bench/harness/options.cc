@@ -16,7 +16,8 @@ constexpr char kUsage[] =
     "          --filtered-queries 300 --peers mnemo,hnswlib,faiss-hnsw,faiss-flat\n"
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
     "          --no-postgres\n"
-    "run:      --phases ingest,search,filtered,inprocess,restart,conversations\n"
+    "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
+    "run:      --phases ingest,search,filtered,inprocess,restart,conversations,clients\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -47,6 +48,7 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->conv_per_user = 5;
   options->messages_per_conv = 20;
   options->ops_per_kind = 200;
+  options->client_seconds = 0.3;
   options->time_budget_s = 100;
 }
 
@@ -109,6 +111,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       else if (arg == "--ops") options.ops_per_kind = std::stoull(value);
       else if (arg == "--conv-threads") options.conv_threads = std::stoull(value);
       else if (arg == "--no-postgres") options.postgres = false;
+      else if (arg == "--python") options.python = value;
+      else if (arg == "--client-seconds") options.client_seconds = std::stod(value);
       else if (arg == "--phases") options.phases = SplitList(value);
       else if (arg == "--time-budget") options.time_budget_s = std::stod(value);
       else if (arg == "--out") options.out_dir = value;
@@ -130,7 +134,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
                         options.batch > 0 && !options.efs.empty() &&
                         !options.client_threads.empty() && options.conv_users > 0 &&
                         options.conv_per_user > 0 && options.messages_per_conv >= 1 &&
-                        options.conv_threads > 0 && options.time_budget_s > 0;
+                        options.conv_threads > 0 && options.time_budget_s > 0 &&
+                        options.client_seconds > 0;
   const bool zero_in_list =
       std::find(options.efs.begin(), options.efs.end(), 0u) != options.efs.end() ||
       std::find(options.client_threads.begin(), options.client_threads.end(), 0u) !=

@@ -41,6 +41,10 @@ struct BenchOptions {
   size_t conv_threads = 2;
   bool postgres = true;
 
+  // ---- Python vs C++ client ----
+  std::string python;              // interpreter with mnemo installed; default: the test venv
+  double client_seconds = 3;       // measured per cell
+
   // ---- run ----
   bool quick = false;
   double time_budget_s = 1800;  // phases stop early (and say so) once this is spent
@@ -50,7 +54,7 @@ struct BenchOptions {
   std::string work_dir;         // default: a temp dir, removed at the end
   bool plots = true;
   std::vector<std::string> phases{"ingest", "search", "filtered", "inprocess", "restart",
-                                  "conversations"};
+                                  "conversations", "clients"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "codec.h"
+#include "timeouts.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
@@ -158,8 +159,7 @@ Result<std::string> DirectConnection::Exchange(std::string_view frame, uint64_t 
                                                Clock::time_point deadline,
                                                bool* connection_lost) {
   *connection_lost = false;
-  const std::string timeout_message =
-      "request timed out after " + std::to_string(options_.request_timeout.count()) + " ms";
+  const std::string timeout_message = TimedOut(options_.request_timeout).message;
   bool timed_out = false;
   if (auto error = SendAll(frame, deadline, &timed_out)) {
     if (timed_out) return Fail(Error{Code::kUnavailable, timeout_message, ""});

@@ -1,0 +1,253 @@
+// mnemo._native.dec: Response payloads -> mnemo.models dataclasses, through the C++ client's
+// decoders (clients/cpp/src/codec.h).  A response carrying an error raises it as its mnemo.errors
+// class; a body of the wrong type raises InternalError.  Ids become uuid.UUID, timestamps aware
+// UTC datetimes, JSON text Python values.
+#include <pybind11/stl.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec.h"
+#include "module.h"
+#include "py_values.h"
+
+namespace mnemo::python {
+namespace {
+
+namespace codec = client::internal;
+
+const wire::Response& Root(const Response& response) {
+  return *flatbuffers::GetRoot<wire::Response>(response.payload.data());
+}
+
+// The value of a decoder's Result, or its error raised.
+template <typename T>
+T Take(client::Result<T> result) {
+  if (!result.ok()) Raise(result.error());
+  return std::move(result).value();
+}
+
+py::object FromConversation(const client::Conversation& in) {
+  py::object out = NewModel("Conversation");
+  Set(out, "id", PyUuid(in.id));
+  Set(out, "user_id", PyText(in.user_id));
+  Set(out, "title", PyText(in.title));
+  Set(out, "summary", PyOptText(in.summary));
+  Set(out, "model", PyText(in.model));
+  Set(out, "system_prompt", PyText(in.system_prompt));
+  Set(out, "metadata", PyJsonObject(in.metadata));
+  Set(out, "is_deleted", py::bool_(in.is_deleted));
+  Set(out, "deleted_at", PyOptTime(in.deleted_at));
+  Set(out, "created_at", PyTime(in.created_at));
+  Set(out, "updated_at", PyTime(in.updated_at));
+  Set(out, "message_count", py::int_(in.message_count));
+  Set(out, "total_tokens", py::int_(in.total_tokens));
+  Set(out, "last_message_at", PyOptTime(in.last_message_at));
+  return out;
+}
+
+py::object FromMessage(const client::Message& in) {
+  py::object out = NewModel("Message");
+  Set(out, "id", PyUuid(in.id));
+  Set(out, "conversation_id", PyUuid(in.conversation_id));
+  Set(out, "role", py::str(std::string(client::RoleName(in.role))));
+  Set(out, "content", PyText(in.content));
+  Set(out, "parts", PyJson(in.parts));
+  Set(out, "tool_calls", PyJson(in.tool_calls));
+  Set(out, "tool_results", PyJson(in.tool_results));
+  Set(out, "attachments", PyJson(in.attachments));
+  Set(out, "tokens_used", PyOptInt(in.tokens_used));
+  Set(out, "metadata", PyJsonObject(in.metadata));
+  Set(out, "created_at", PyTime(in.created_at));
+  return out;
+}
+
+py::object FromDocument(const client::Document& in) {
+  py::object out = NewModel("Document");
+  Set(out, "id", PyUuid(in.id));
+  Set(out, "user_id", PyText(in.user_id));
+  Set(out, "filename", PyText(in.filename));
+  Set(out, "file_type", PyText(in.file_type));
+  Set(out, "content", PyText(in.content));
+  Set(out, "total_chunks", py::int_(in.total_chunks));
+  Set(out, "metadata", PyJsonObject(in.metadata));
+  Set(out, "is_deleted", py::bool_(in.is_deleted));
+  Set(out, "deleted_at", PyOptTime(in.deleted_at));
+  Set(out, "created_at", PyTime(in.created_at));
+  Set(out, "updated_at", PyTime(in.updated_at));
+  return out;
+}
+
+py::object FromChunk(const client::Chunk& in) {
+  py::object out = NewModel("Chunk");
+  Set(out, "id", PyUuid(in.id));
+  Set(out, "document_id", PyUuid(in.document_id));
+  Set(out, "chunk_index", py::int_(in.chunk_index));
+  Set(out, "chunk_text", PyText(in.chunk_text));
+  Set(out, "metadata", PyJsonObject(in.metadata));
+  Set(out, "created_at", PyTime(in.created_at));
+  return out;
+}
+
+py::object FromSearch(const client::SearchResponse& in) {
+  py::list hits(in.hits.size());
+  for (size_t i = 0; i < in.hits.size(); ++i) {
+    const client::SearchHit& hit = in.hits[i];
+    py::object out = NewModel("SearchHit");
+    Set(out, "chunk_id", PyUuid(hit.chunk_id));
+    Set(out, "document_id", PyUuid(hit.document_id));
+    Set(out, "chunk_index", py::int_(hit.chunk_index));
+    Set(out, "chunk_text", PyText(hit.chunk_text));
+    Set(out, "filename", PyText(hit.filename));
+    Set(out, "similarity", py::float_(hit.similarity));
+    Set(out, "created_at", PyTime(hit.created_at));
+    hits[i] = std::move(out);
+  }
+  py::object out = NewModel("SearchResult");
+  Set(out, "hits", std::move(hits));
+  Set(out, "exact", py::bool_(in.exact));
+  Set(out, "ef_used", py::int_(in.ef_used));
+  Set(out, "fewer_than_top_k", py::bool_(in.fewer_than_top_k));
+  Set(out, "partitions_searched", py::int_(in.partitions_searched));
+  return out;
+}
+
+py::object FromPartition(const client::PartitionInfo& in) {
+  py::object out = NewModel("PartitionInfo");
+  Set(out, "month", PyText(in.month));
+  Set(out, "rows", py::int_(in.rows));
+  Set(out, "vector_bytes", py::int_(in.vector_bytes));
+  Set(out, "index_bytes", py::int_(in.index_bytes));
+  Set(out, "pending_rows", py::int_(in.pending_rows));
+  Set(out, "deleted_in_index", py::int_(in.deleted_in_index));
+  return out;
+}
+
+template <typename T, typename Convert>
+py::list ListOf(const std::vector<T>& items, Convert convert) {
+  py::list out(items.size());
+  for (size_t i = 0; i < items.size(); ++i) out[i] = convert(items[i]);
+  return out;
+}
+
+template <typename PageT, typename Convert>
+py::object PageOf(const PageT& in, Convert convert) {
+  py::object out = NewModel("Page");
+  Set(out, "items", ListOf(in.items, convert));
+  Set(out, "total", py::int_(in.total));
+  Set(out, "next_cursor", in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
+  return out;
+}
+
+}  // namespace
+
+py::object DecodeServerInfo(const client::ServerInfo& in) {
+  py::object out = NewModel("ServerInfo");
+  Set(out, "protocol_version", py::int_(in.protocol_version));
+  Set(out, "server_version", PyText(in.server_version));
+  Set(out, "max_frame_bytes", py::int_(in.max_frame_bytes));
+  Set(out, "max_in_flight", py::int_(in.max_in_flight));
+  Set(out, "dimension", py::int_(in.dimension));
+  Set(out, "principal", PyText(in.principal));
+  return out;
+}
+
+void DefineDecoders(py::module_& dec) {
+  dec.def("conversation", [](const Response& r) {
+    return FromConversation(Take(codec::DecodeConversation(Root(r))));
+  });
+  dec.def("conversation_page", [](const Response& r) {
+    return PageOf(Take(codec::DecodeConversationPage(Root(r))), FromConversation);
+  });
+  dec.def("user_stats", [](const Response& r) {
+    const client::UserStats in = Take(codec::DecodeUserStats(Root(r)));
+    py::object out = NewModel("UserStats");
+    Set(out, "total_conversations", py::int_(in.total));
+    Set(out, "active_conversations", py::int_(in.active));
+    Set(out, "deleted_conversations", py::int_(in.deleted));
+    Set(out, "last_activity", PyOptTime(in.last_activity));
+    return out;
+  });
+  dec.def("message", [](const Response& r) { return FromMessage(Take(codec::DecodeMessage(Root(r)))); });
+  dec.def("optional_message", [](const Response& r) -> py::object {
+    const auto found = Take(codec::DecodeOptionalMessage(Root(r)));
+    return found ? FromMessage(*found) : py::none();
+  });
+  dec.def("message_page", [](const Response& r) {
+    return PageOf(Take(codec::DecodeMessagePage(Root(r))), FromMessage);
+  });
+  dec.def("messages", [](const Response& r) {
+    return ListOf(Take(codec::DecodeMessages(Root(r))), FromMessage);
+  });
+  dec.def("token_stats", [](const Response& r) {
+    const client::TokenStats in = Take(codec::DecodeTokenStats(Root(r)));
+    py::dict per_role;
+    for (size_t role = 0; role < in.per_role.size(); ++role) {
+      py::object tokens = NewModel("RoleTokens");
+      Set(tokens, "message_count", py::int_(in.per_role[role].message_count));
+      Set(tokens, "total_tokens", py::int_(in.per_role[role].total_tokens));
+      per_role[py::str(std::string(client::RoleName(static_cast<client::Role>(role))))] = tokens;
+    }
+    py::object out = NewModel("TokenStats");
+    Set(out, "message_count", py::int_(in.message_count));
+    Set(out, "messages_with_tokens", py::int_(in.messages_with_tokens));
+    Set(out, "total_tokens", py::int_(in.total_tokens));
+    Set(out, "average_tokens", py::float_(in.average_tokens));
+    Set(out, "per_role", std::move(per_role));
+    return out;
+  });
+  dec.def("count", [](const Response& r) { return Take(codec::DecodeCount(Root(r))); });
+  dec.def("document", [](const Response& r) { return FromDocument(Take(codec::DecodeDocument(Root(r)))); });
+  dec.def("document_page", [](const Response& r) {
+    return PageOf(Take(codec::DecodeDocumentPage(Root(r))), FromDocument);
+  });
+  dec.def("document_counts", [](const Response& r) {
+    const client::DocumentCounts in = Take(codec::DecodeDocumentCounts(Root(r)));
+    py::object out = NewModel("DocumentCounts");
+    Set(out, "total", py::int_(in.total));
+    Set(out, "active", py::int_(in.active));
+    Set(out, "deleted", py::int_(in.deleted));
+    return out;
+  });
+  dec.def("chunks", [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
+  dec.def("search_result", [](const Response& r) { return FromSearch(Take(codec::DecodeSearch(Root(r)))); });
+  dec.def("search_results", [](const Response& r) {
+    return ListOf(Take(codec::DecodeSearchBatch(Root(r))), FromSearch);
+  });
+  dec.def("batch_ids", [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
+  dec.def("partitions", [](const Response& r) {
+    return ListOf(Take(codec::DecodePartitions(Root(r))), FromPartition);
+  });
+  dec.def("attach", [](const Response& r) {
+    const client::AttachResult in = Take(codec::DecodeAttach(Root(r)));
+    py::object out = NewModel("AttachResult");
+    Set(out, "attached", py::int_(in.attached));
+    Set(out, "skipped", py::int_(in.skipped));
+    return out;
+  });
+  dec.def("stats", [](const Response& r) {
+    const client::ServerStats in = Take(codec::DecodeStats(Root(r)));
+    py::object out = NewModel("ServerStats");
+    Set(out, "uptime_seconds", py::int_(in.uptime_seconds));
+    Set(out, "connections", py::int_(in.connections));
+    Set(out, "partitions", ListOf(in.partitions, FromPartition));
+    Set(out, "ops", ListOf(in.ops, [](const client::OpStats& op) {
+          py::object item = NewModel("OpStats");
+          Set(item, "name", PyText(op.name));
+          Set(item, "count", py::int_(op.count));
+          Set(item, "errors", py::int_(op.errors));
+          Set(item, "p50_us", py::float_(op.p50_us));
+          Set(item, "p99_us", py::float_(op.p99_us));
+          return item;
+        }));
+    Set(out, "data_bytes", py::int_(in.data_bytes));
+    return out;
+  });
+  dec.def("done", [](const Response& r) {
+    const client::Result<void> done = codec::DecodeDone(Root(r));
+    if (!done.ok()) Raise(done.error());
+  });
+}
+
+}  // namespace mnemo::python
