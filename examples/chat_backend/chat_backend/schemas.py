@@ -1,9 +1,10 @@
 """Request and response bodies (Pydantic 1, as Debian 12's FastAPI 0.92 uses).
 
 Requests are checked here, before any store sees them, so both stores answer bad input with the
-same 422 naming the same field.  Text fields are strict: a number is not silently made a string.  The bounds are the seeds' column sizes (SPEC §2).  Responses
-read their fields by attribute (``orm_mode``): a store hands over its own records (mnemo's
-dataclasses, the SQLAlchemy rows) and the route returns them as they are.
+same 422 naming the same field.  The bounds are the seeds' column sizes (SPEC §2); text fields
+are strict (a number is not silently made a string).  Responses read their fields by attribute
+(``orm_mode``) or key: a store hands over its own records (the SQLAlchemy rows, or mnemo's as
+dicts) and the route returns them as they are.
 """
 
 from __future__ import annotations

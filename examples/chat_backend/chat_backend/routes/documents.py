@@ -29,7 +29,7 @@ async def create_document(data: DocumentCreate, user_id: str = Depends(get_user_
     for position, chunk in enumerate(data.chunks):
         _check_dimension(store, len(chunk.embedding), f"chunks[{position}].embedding")
     document, chunks = await store.create_document(user_id, data)
-    return DocumentCreated(**DocumentResponse.from_orm(document).dict(),
+    return DocumentCreated(**DocumentResponse.validate(document).dict(),
                            chunks=[ChunkRef(id=chunk_id, chunk_index=index)
                                    for chunk_id, index in chunks])
 

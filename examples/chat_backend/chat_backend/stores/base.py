@@ -4,8 +4,8 @@
 Conventions shared by both:
 - every call acts for ``user_id`` and sees only that user's rows; a row that is missing, soft-
   deleted (unless asked for) or another user's raises errors.NotFound, never reveals itself;
-- records are returned as the store's own objects, with attributes named as the response models
-  in chat_backend.schemas expect (they are read with ``orm_mode``);
+- records are returned as the store's own objects with attributes (read with ``orm_mode``), or
+  as dicts, named as the response models in chat_backend.schemas expect;
 - store-specific exceptions are left to propagate; ``translators`` maps their types to the
   APIError the app answers with (connection loss -> UNAVAILABLE, bad input -> VALIDATION_ERROR).
 

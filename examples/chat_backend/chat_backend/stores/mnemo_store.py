@@ -1,12 +1,15 @@
 """MnemoStore: the routes' data layer on mnemod, through one shared mnemo.AsyncClient.
 
 Each call is one request to mnemod (two where noted), pipelined with the other requests of the
-worker over the client's connection pool.  mnemo's records (dataclasses) go to the routes as
-they are; mnemo's exceptions are translated by ``translate`` below.
+worker over the client's connection pool.  mnemo's exceptions are translated by ``translate``
+below.  Records go to the routes as dicts of their fields (``_fields``): FastAPI would turn the
+dataclasses into dicts itself with dataclasses.asdict, which deep-copies every value and costs
+as much CPU as the rest of the response's serialization.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Mapping, Optional, Sequence
 from uuid import UUID
@@ -30,6 +33,21 @@ def translate(error: Exception) -> APIError:
     if isinstance(error, mnemo.ValidationError):
         return InvalidInput(error.field or "body", error.message)
     return APIError(error.code, error.message, error.field)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    """A mnemo record's fields as a dict that shares their values."""
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
+
+
+def _all_fields(records: Sequence[Any]) -> list[dict[str, Any]]:
+    return [_fields(record) for record in records]
 
 
 class MnemoStore:
@@ -60,33 +78,34 @@ class MnemoStore:
     # ---- conversations ----------------------------------------------------------------------
 
     async def create_conversation(self, user_id: str, data: ConversationCreate) -> Any:
-        return await self._client.create_conversation(
+        return _fields(await self._client.create_conversation(
             user_id, data.title, summary=data.summary, model=data.model,
-            system_prompt=data.system_prompt, metadata=data.metadata)
+            system_prompt=data.system_prompt, metadata=data.metadata))
 
     async def list_conversations(self, user_id: str, skip: int, limit: int,
                                  include_deleted: bool) -> tuple[Sequence[Any], int]:
         page = await self._client.list_conversations(user_id, skip=skip, limit=limit,
                                                      include_deleted=include_deleted)
-        return page.items, page.total
+        return _all_fields(page.items), page.total
 
     async def search_conversations(self, user_id: str, term: str, skip: int,
                                    limit: int) -> Sequence[Any]:
-        return await self._client.search_by_title(user_id, term, skip, limit)
+        return _all_fields(await self._client.search_by_title(user_id, term, skip, limit))
 
     async def conversation_stats(self, user_id: str) -> Any:
-        return await self._client.get_user_stats(user_id)
+        return _fields(await self._client.get_user_stats(user_id))
 
     async def get_conversation(self, user_id: str, conversation_id: UUID,
                                include_deleted: bool) -> Any:
-        return await self._client.get_conversation(user_id, conversation_id,
-                                                   include_deleted=include_deleted)
+        return _fields(await self._client.get_conversation(user_id, conversation_id,
+                                                           include_deleted=include_deleted))
 
     async def update_conversation(self, user_id: str, conversation_id: UUID,
                                   changes: Mapping[str, Any]) -> Any:
         if not changes:
             return await self.get_conversation(user_id, conversation_id, False)
-        return await self._client.update_conversation(user_id, conversation_id, **changes)
+        return _fields(await self._client.update_conversation(user_id, conversation_id,
+                                                              **changes))
 
     async def delete_conversation(self, user_id: str, conversation_id: UUID, hard: bool) -> None:
         if hard:
@@ -98,27 +117,26 @@ class MnemoStore:
         # Two requests: undelete answers a bool, the route answers the row.
         if not await self._client.undelete(user_id, conversation_id):
             raise NotFound("conversation", conversation_id)
-        return await self._client.get_conversation(user_id, conversation_id)
+        return _fields(await self._client.get_conversation(user_id, conversation_id))
 
     # ---- messages -----------------------------------------------------------------------------
 
     async def append_message(self, user_id: str, conversation_id: UUID,
                              data: MessageCreate) -> Any:
-        return await self._client.create_message(
+        return _fields(await self._client.create_message(
             user_id, conversation_id, data.role, data.content, tool_calls=data.tool_calls,
-            tool_results=data.tool_results, tokens_used=data.tokens_used, metadata=data.metadata)
+            tool_results=data.tool_results, tokens_used=data.tokens_used, metadata=data.metadata))
 
     async def list_messages(self, user_id: str, conversation_id: UUID, skip: int, limit: int,
                             role: Optional[str], newest_first: bool) -> Sequence[Any]:
         page = await self._client.list_messages(user_id, conversation_id,
                                                 descending=newest_first, skip=skip, limit=limit,
                                                 role=role)
-        return page.items
+        return _all_fields(page.items)
 
     async def token_stats(self, user_id: str, conversation_id: UUID) -> Any:
         stats = await self._client.get_token_usage_stats(user_id, conversation_id)
-        # A dict: FastAPI turns dataclasses into dicts of their fields, which would drop the
-        # seeds' per-role figures (properties of mnemo.TokenStats).
+        # The seeds' per-role figures are properties of mnemo.TokenStats, not fields.
         return {"total_tokens": stats.total_tokens, "user_tokens": stats.user_tokens,
                 "assistant_tokens": stats.assistant_tokens,
                 "average_tokens_per_message": stats.average_tokens_per_message,
@@ -141,15 +159,15 @@ class MnemoStore:
                                            metadata=chunk.metadata)
                 chunks.append((chunk_id, index))
         document = await self._client.get_document(user_id, document_id)
-        return document, chunks
+        return _fields(document), chunks
 
     async def list_documents(self, user_id: str, skip: int,
                              limit: int) -> tuple[Sequence[Any], int]:
         page = await self._client.list_documents(user_id, skip=skip, limit=limit)
-        return page.items, page.total
+        return _all_fields(page.items), page.total
 
     async def get_document(self, user_id: str, document_id: UUID) -> Any:
-        return await self._client.get_document(user_id, document_id)
+        return _fields(await self._client.get_document(user_id, document_id))
 
     async def delete_document(self, user_id: str, document_id: UUID, hard: bool) -> None:
         if hard:
@@ -162,5 +180,5 @@ class MnemoStore:
         if request.document_ids or request.file_types:
             filters = mnemo.SearchFilters(document_ids=request.document_ids,
                                           file_types=request.file_types)
-        return await self._client.search_similar(user_id, request.embedding, request.top_k,
-                                                 request.threshold, filters=filters)
+        return _all_fields(await self._client.search_similar(
+            user_id, request.embedding, request.top_k, request.threshold, filters=filters))
