@@ -158,16 +158,16 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
              f"{args.conversations_per_user} conversations each, "
              f"{args.messages_per_conversation} messages per conversation, "
              f"{args.reads} requests per read phase", "",
-             "| clients | route | store | req/s | p50 ms | p99 ms | app CPU µs/req "
+             "| clients | route | store | req/s | p50 ms | p99 ms | app CPU µs/req | app CPU "
              "| store CPU µs/req | loadgen CPU | load avg |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         n = r["requests"]
         lines.append(
             f"| {r['clients']} | `{ROUTES[r['phase']]}` | {r['stack']} | "
             f"{n / r['seconds']:,.0f} | {r['latency_us']['p50'] / 1e3:.2f} | "
             f"{r['latency_us']['p99'] / 1e3:.2f} | {r['app_cpu_seconds'] / n * 1e6:,.0f} | "
-            f"{r['store_cpu_seconds'] / n * 1e6:,.0f} | "
+            f"{r['app_cpu_seconds'] / r['seconds']:.0%} | {r['store_cpu_seconds'] / n * 1e6:,.0f} | "
             f"{r['cpu_seconds'] / r['seconds']:.0%} | {r['load_average']} |")
     by_key = {(r["clients"], r["phase"], r["stack"]): r for r in results}
     lines += ["", "| clients | route | mnemo req/s ÷ PostgreSQL | p99 mnemo / PostgreSQL "

@@ -38,15 +38,9 @@ class ConversationRepository:
 
     async def create(self, user_id: str, title: str, system_prompt: str, model: str,
                      summary: Optional[str], metadata: dict[str, Any]) -> Conversation:
-        conversation = Conversation()
-        conversation.user_id = user_id
-        conversation.title = title
-        conversation.system_prompt = system_prompt
-        conversation.model = model
-        conversation.summary = summary
-        conversation.metadata = metadata
-        conversation.is_deleted = False
-        conversation.deleted_at = None
+        conversation = Conversation(user_id=user_id, title=title, system_prompt=system_prompt,
+                                    model=model, summary=summary, metadata=metadata,
+                                    is_deleted=False, deleted_at=None)
         self.session.add(conversation)
         await self.session.flush()  # INSERT ... RETURNING id, created_at, updated_at
         set_committed_value(conversation, "message_count", 0)
@@ -156,14 +150,9 @@ class MessageRepository:
     async def create(self, conversation_id: UUID, role: str, content: str, tool_calls: Any,
                      tool_results: Any, tokens_used: Optional[int],
                      metadata: dict[str, Any]) -> Message:
-        message = Message()
-        message.conversation_id = conversation_id
-        message.role = role
-        message.content = content
-        message.tool_calls = tool_calls
-        message.tool_results = tool_results
-        message.tokens_used = tokens_used
-        message.metadata = metadata
+        message = Message(conversation_id=conversation_id, role=role, content=content,
+                          tool_calls=tool_calls, tool_results=tool_results,
+                          tokens_used=tokens_used, metadata=metadata)
         self.session.add(message)
         await self.session.flush()  # INSERT ... RETURNING id, created_at
         return message
@@ -210,15 +199,9 @@ class DocumentRepository:
 
     async def create(self, user_id: str, filename: str, file_type: str, content: str,
                      total_chunks: int, metadata: dict[str, Any]) -> Document:
-        document = Document()
-        document.user_id = user_id
-        document.filename = filename
-        document.file_type = file_type
-        document.content = content
-        document.total_chunks = total_chunks
-        document.metadata = metadata
-        document.is_deleted = False
-        document.deleted_at = None
+        document = Document(user_id=user_id, filename=filename, file_type=file_type,
+                            content=content, total_chunks=total_chunks, metadata=metadata,
+                            is_deleted=False, deleted_at=None)
         self.session.add(document)
         await self.session.flush()
         return document

@@ -116,15 +116,23 @@ embeddings = Table(
 SCHEMA_LOCK_KEY = 0x6D6E656D6F  # "mnemo"
 
 
-class Conversation:
+class _Row:
+    """A mapped row; ``Conversation(title=..., ...)`` sets the given columns."""
+
+    def __init__(self, **values: object) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+class Conversation(_Row):
     pass
 
 
-class Message:
+class Message(_Row):
     pass
 
 
-class Document:
+class Document(_Row):
     pass
 
 
