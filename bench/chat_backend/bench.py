@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -167,7 +166,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"| {r['clients']} | `{ROUTES[r['phase']]}` | {r['stack']} | "
             f"{n / r['seconds']:,.0f} | {r['latency_us']['p50'] / 1e3:.2f} | "
             f"{r['latency_us']['p99'] / 1e3:.2f} | {r['app_cpu_seconds'] / n * 1e6:,.0f} | "
-            f"{r['app_cpu_seconds'] / r['seconds']:.0%} | {r['store_cpu_seconds'] / n * 1e6:,.0f} | "
+            f"{r['app_cpu_seconds'] / r['seconds']:.0%} | "
+            f"{r['store_cpu_seconds'] / n * 1e6:,.0f} | "
             f"{r['cpu_seconds'] / r['seconds']:.0%} | {r['load_average']} |")
     by_key = {(r["clients"], r["phase"], r["stack"]): r for r in results}
     lines += ["", "| clients | route | mnemo req/s ÷ PostgreSQL | p99 mnemo / PostgreSQL "

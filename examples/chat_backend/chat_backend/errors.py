@@ -5,7 +5,8 @@ Every error answer, whatever raised it, has the body of the seeds' APIError hand
     {"error": {"code": "NOT_FOUND", "message": "...", "request_id": "...", "details": {...}}}
 
 with ``details.field`` naming the offending input when there is one.  Codes are mnemo's status
-names (SPEC §4) plus NOT_IMPLEMENTED; STATUS_FOR_CODE is the one place that maps them to HTTP.
+names (SPEC §4) plus METHOD_NOT_ALLOWED and NOT_IMPLEMENTED; STATUS_FOR_CODE is the one place
+that maps them to HTTP statuses.
 """
 
 from __future__ import annotations
@@ -41,14 +42,11 @@ _CODE_FOR_STATUS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "AUTHENTIC
 class APIError(Exception):
     """An error the API answers with; ``code`` is a key of STATUS_FOR_CODE."""
 
-    def __init__(self, code: str, message: str, field: Optional[str] = None,
-                 details: Optional[dict[str, Any]] = None) -> None:
+    def __init__(self, code: str, message: str, field: Optional[str] = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.details = dict(details or {})
-        if field:
-            self.details["field"] = field
+        self.details: dict[str, Any] = {"field": field} if field else {}
 
     @property
     def status_code(self) -> int:
@@ -73,12 +71,16 @@ class StoreUnavailable(APIError):
         super().__init__("UNAVAILABLE", message)
 
 
+def error_body(code: str, message: str, request_id: str,
+               details: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "request_id": request_id,
+                      "details": details or {}}}
+
+
 def error_response(request: Request, status: int, code: str, message: str,
                    details: Optional[dict[str, Any]] = None,
                    headers: Optional[dict[str, str]] = None) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", "")
-    body = {"error": {"code": code, "message": message, "request_id": request_id,
-                      "details": details or {}}}
+    body = error_body(code, message, getattr(request.state, "request_id", ""), details)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

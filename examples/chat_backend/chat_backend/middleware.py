@@ -13,10 +13,11 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ class RequestContext:
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:
-    body: dict[str, Any] = {"error": {"code": "INTERNAL_ERROR",
-                                      "message": "An internal server error occurred",
-                                      "request_id": request_id, "details": {}}}
+    body = error_body("INTERNAL_ERROR", "An internal server error occurred", request_id)
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": 500,
                 "headers": [(b"content-type", b"application/json"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,18 @@ def test_health_and_ready(api):
     assert health.status_code == 200, health.text
     assert health.json()["status"] == "healthy" and health.json()["store"] == api.store
     assert api.get("/ready").json()["ready"] is True
+
+
+def test_an_unexpected_failure_is_a_500_with_the_seeds_body(api, alice, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api.app.state.store, "get_conversation", broken)
+    response = api.get(f"/api/v1/conversations/{uuid.uuid4()}",
+                       headers={**alice.headers, "X-Request-ID": "bug-1"})
+    error = assert_error(response, 500, "INTERNAL_ERROR")
+    assert error["request_id"] == "bug-1" and "a bug" not in response.text
+    assert float(response.headers["X-Process-Time"]) >= 0
 
 
 def recovers(client: TestClient, url: str, user: User) -> bool:

@@ -38,15 +38,18 @@ def translate(error: Exception) -> APIError:
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(record: Any) -> dict[str, Any]:
-    """A mnemo record's fields as a dict that shares their values."""
+def _fields(record: Any) -> Any:
+    """A mnemo record's fields as a dict that shares their values (a record that is not a
+    dataclass is returned as it is: FastAPI reads its attributes)."""
     names = _FIELD_NAMES.get(type(record))
     if names is None:
-        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in dataclasses.fields(record))
-    return {name: getattr(record, name) for name in names}
+        names = _FIELD_NAMES[type(record)] = (
+            tuple(f.name for f in dataclasses.fields(record))
+            if dataclasses.is_dataclass(record) else ())
+    return {name: getattr(record, name) for name in names} if names else record
 
 
-def _all_fields(records: Sequence[Any]) -> list[dict[str, Any]]:
+def _all_fields(records: Sequence[Any]) -> list[Any]:
     return [_fields(record) for record in records]
 
 
