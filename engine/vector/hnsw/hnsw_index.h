@@ -195,6 +195,9 @@ class HnswIndex {
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
+  // Appends the unit vectors of up to `max_nodes` live nodes to `out` (row-major, dim floats
+  // each), e.g. to fit a quantizer shared by several indexes.  Thread-safe.
+  void CopyVectors(size_t max_nodes, std::vector<float>* out) const;
   // Live nodes (added and not deleted).
   size_t size() const { return live_count_.load(std::memory_order_relaxed); }
   // Tombstoned nodes still held (reclaimed by Compact()).
