@@ -1,6 +1,7 @@
 #include "vector/tenant.h"
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <optional>
 
@@ -74,6 +75,15 @@ bool RowPredicate::Matches(const RowState& row) const {
 
 bool RowPredicate::OverlapsMonth(uint32_t month) const {
   return MonthStart(month) < created_until && MonthStart(month + 1) > created_from;
+}
+
+double RowPredicate::MonthFraction(uint32_t month) const {
+  const Timestamp begin = MonthStart(month);
+  const Timestamp end = MonthStart(month + 1);
+  const Timestamp from = std::max(begin, created_from);
+  const Timestamp until = std::min(end, created_until);
+  if (until <= from) return 0;
+  return static_cast<double>(until - from) / static_cast<double>(end - begin);
 }
 
 Tenant::Tenant(std::string user_id, uint32_t user_ref, uint32_t dim, std::unique_ptr<hnsw::HnswIndex> graph)
@@ -184,15 +194,15 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   // Months the filter lets in; a search without a time range takes every month.
   const bool time_filtered = predicate.created_from != kMinTimestamp || predicate.created_until != kMaxTimestamp;
   std::vector<const std::vector<uint64_t>*> lists;
-  size_t listed = 0;
+  double admitted = 0;  // rows the time range admits, estimated
   for (const auto& [month, labels] : month_labels_) {
     if (time_filtered && !predicate.OverlapsMonth(month)) continue;
     lists.push_back(&labels);
-    listed += labels.size();
+    admitted += static_cast<double>(labels.size()) * predicate.MonthFraction(month);
     ++answer.months_searched;
   }
   if (lists.empty()) return answer;
-  const size_t count_hint = time_filtered ? listed : rows_.size();
+  const size_t count_hint = time_filtered ? static_cast<size_t>(std::ceil(admitted)) : rows_.size();
   RowFilter filter(rows_, predicate, std::move(lists), count_hint);
 
   hnsw::SearchOptions options;

@@ -43,6 +43,9 @@ struct RowPredicate {
   bool Matches(const RowState& row) const;
   // True when rows of `month` may fall inside [created_from, created_until).
   bool OverlapsMonth(uint32_t month) const;
+  // The fraction of `month`'s time span inside [created_from, created_until): with rows spread
+  // evenly over the month, the fraction of its rows the time range admits.
+  double MonthFraction(uint32_t month) const;
 };
 
 struct TenantQuery {

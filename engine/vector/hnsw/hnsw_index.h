@@ -271,9 +271,10 @@ class HnswIndex {
   void CodeScan(const NodeView& view, std::span<const uint32_t> ids, size_t k, float max_dist,
                 const ScalarQuantizer& quantizer, Scratch& scratch, SearchStats* stats) const;
   // The planner: true when an exact scan is predicted to cost no more than a walk with beam `ef`.
-  // `*effort` is set to the walk's effort (ef / admitted fraction) for the cost model.
+  // `*effort` is set to the walk's effort (ef / admitted fraction) and `*selective` to whether
+  // the filter admits less than CostModel::kSelectiveFraction of the index, for the cost model.
   bool PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
-                   double* effort) const;
+                   double* effort, bool* selective) const;
   // True when `id` is live and `filter` (may be null) allows its label.
   bool Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const;
   // Validates the query and k, and writes the normalised query to scratch.query.
