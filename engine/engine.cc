@@ -280,8 +280,9 @@ Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequ
 
 Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id,
                                                         const std::vector<SearchRequest>& requests) {
-  if (requests.empty() || requests.size() > kMaxTopK) {
-    return Status::ValidationError("requests", "a batch search holds 1.." + std::to_string(kMaxTopK) + " queries");
+  if (requests.empty() || requests.size() > kMaxSearchBatchQueries) {
+    return Status::ValidationError(
+        "requests", "a batch search holds 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
   }
   std::vector<SearchResponse> responses;
   responses.reserve(requests.size());

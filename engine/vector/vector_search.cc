@@ -12,8 +12,6 @@
 namespace mnemo::vector {
 namespace {
 
-constexpr int64_t kMaxEf = 10000;
-
 Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate) {
   predicate->user_ref = user_ref;
   predicate->document_ids = filters.document_ids;
