@@ -1,5 +1,6 @@
 #include "tables/index_pager.h"
 
+#include "mnemo/base/hex.h"
 #include "storage/key_codec.h"
 
 namespace mnemo::tables {
@@ -10,7 +11,7 @@ Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
   range.prefix = request.prefix;
   range.reverse = request.reverse;
   if (!request.cursor.empty()) {
-    if (!keys::FromHex(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
+    if (!HexDecode(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
         range.start.size() <= request.prefix.size()) {
       return Status::ValidationError("cursor", "is malformed or belongs to another listing");
     }
@@ -33,7 +34,7 @@ Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
     return true;
   });
   MNEMO_RETURN_IF_ERROR(status);
-  if (more && !page.entries.empty()) page.next_cursor = keys::ToHex(page.entries.back().first);
+  if (more && !page.entries.empty()) page.next_cursor = HexEncode(page.entries.back().first);
   return page;
 }
 

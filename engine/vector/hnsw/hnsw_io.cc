@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 #include "vector/hnsw/hnsw_index.h"
 
 namespace mnemo::hnsw {
