@@ -54,6 +54,9 @@ def _all_fields(records: Sequence[Any]) -> list[Any]:
 
 
 class MnemoStore:
+    """Store on mnemod.  Owns its client; used by the tasks of one event loop (a uvicorn
+    worker), not thread-safe."""
+
     name = "mnemo"
     translators: Mapping[type[Exception], Translator] = {mnemo.MnemoError: translate}
 

@@ -44,6 +44,9 @@ def _database(error: Exception) -> APIError:
 
 
 class PostgresStore:
+    """Store on PostgreSQL.  Owns its engine (and connection pool); used by the tasks of one
+    event loop (a uvicorn worker), not thread-safe."""
+
     name = "postgres"
     translators: Mapping[type[Exception], Translator] = {
         sa_exc.IntegrityError: _integrity,
