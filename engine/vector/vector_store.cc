@@ -14,7 +14,7 @@
 #include "tables/conversation_store.h"
 #include "tables/row_codec.h"
 #include "tables/validation.h"
-#include "common/sha256.h"
+#include "mnemo/base/sha256.h"
 #include "vector/chunk_rows.h"
 #include "vector/partition_archive.h"
 
