@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "mnemo/base/limits.h"
+#include "request_mapper.h"
 #include "routes.h"
 
 namespace mnemo::rest {
@@ -100,9 +102,9 @@ json Schemas() {
                         {"required", {"embedding"}},
                         {"properties",
                          {{"embedding", Vec()},
-                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}}},
+                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
                           {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
-                          {"ef", Int()},
+                          {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
                           {"filters",
                            {{"type", "object"},
                             {"properties",
@@ -160,7 +162,7 @@ json QueryParam(const std::string& name, json schema, const std::string& descrip
 json QueryParams(RouteId id) {
   using enum RouteId;
   const json skip = QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
-  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}, "page size");
+  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxConversationPageSize}, {"default", kDefaultListLimit}}, "page size");
   const json cursor = QueryParam("cursor", Str(), "a previous page's next_cursor");
   const json deleted = QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
   switch (id) {
@@ -175,7 +177,7 @@ json QueryParams(RouteId id) {
     case kDeleteDocument: return json::array({QueryParam("hard", {{"type", "boolean"}}, "delete for good")});
     case kListMessages:
       return {skip,
-              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}, "page size"),
+              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultMessagePageSize}}, "page size"),
               cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first"),
               QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}, "only this role"),
               QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls")};

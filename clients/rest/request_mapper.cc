@@ -8,17 +8,13 @@
 #include <string>
 
 #include "json_fields.h"
+#include "mnemo/base/limits.h"
+#include "mnemo/base/time.h"
 #include "query_string.h"
-#include "time_format.h"
 
 namespace mnemo::rest {
 namespace {
 
-constexpr int64_t kMaxListLimit = 100;
-constexpr int64_t kMaxMessageLimit = 200;
-constexpr int64_t kDefaultListLimit = 10;
-constexpr int64_t kDefaultMessageLimit = 50;
-constexpr int64_t kMaxTopK = 1000;
 
 // Query parameters of one request, with typed, validated accessors (throw FieldError).
 class Query {
@@ -70,7 +66,7 @@ mc::Uuid PathId(const std::string& text) {
 mc::ConversationListOptions ConversationListFrom(const Query& query) {
   mc::ConversationListOptions options;
   options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-  options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxListLimit);
+  options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxConversationPageSize);
   options.include_deleted = query.Bool("include_deleted");
   options.cursor = query.Text("cursor");
   const std::string order = query.Text("order");
@@ -112,7 +108,7 @@ mc::ConversationUpdate ConversationUpdateFrom(const JsonObject& body) {
 mc::MessageQuery MessageQueryFrom(const Query& query) {
   mc::MessageQuery out;
   out.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-  out.limit = query.Int("limit", kDefaultMessageLimit, 1, kMaxMessageLimit);
+  out.limit = query.Int("limit", kDefaultMessagePageSize, 1, kMaxMessagePageSize);
   out.cursor = query.Text("cursor");
   out.only_with_tool_calls = query.Bool("tool_calls_only");
   const std::string order = query.Text("order");
@@ -143,7 +139,7 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
   input.tool_calls = body.OptionalJsonText("tool_calls");
   input.tool_results = body.OptionalJsonText("tool_results");
   input.attachments = body.OptionalJsonText("attachments");
-  input.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int32_t>::max());
+  input.tokens_used = body.OptionalInt("tokens_used", 0, kMaxTokensUsed);
   input.metadata = body.OptionalObjectText("metadata");
   return input;
 }
@@ -151,7 +147,7 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
 std::optional<int64_t> OptionalTimestamp(const JsonObject& body, std::string_view key) {
   const auto text = body.OptionalString(key);
   if (!text) return std::nullopt;
-  const auto micros = ParseIsoUtc(*text);
+  const auto micros = ParseTimestamp(*text);
   if (!micros) throw FieldError(body.Path(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
   return micros;
 }
@@ -185,12 +181,12 @@ CreateDocumentCall CreateDocumentFrom(const JsonObject& body, const MapContext& 
 mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& context) {
   mc::SearchRequest request;
   request.query = body.RequiredVector("embedding", context.dimension);
-  request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(10);
+  request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
   if (const auto threshold = body.OptionalNumber("threshold")) {
     if (*threshold < -1 || *threshold > 1) throw FieldError(body.Path("threshold"), "must be in [-1, 1]");
     request.min_similarity = static_cast<float>(*threshold);
   }
-  request.ef = body.OptionalInt("ef", 1, 100000);
+  request.ef = body.OptionalInt("ef", 1, kMaxEf);
   const auto filters = body.OptionalObject("filters");
   if (!filters) return request;
   if (const auto ids = filters->OptionalArray("document_ids")) {
@@ -253,7 +249,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kListDocuments: {
       ListDocumentsCall call;
       call.options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-      call.options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxListLimit);
+      call.options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxDocumentPageSize);
       call.options.include_deleted = query.Bool("include_deleted");
       call.options.cursor = query.Text("cursor");
       if (const std::string* q = query.Find("q"); q != nullptr && !q->empty()) call.filename_query = *q;

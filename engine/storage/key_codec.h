@@ -110,8 +110,4 @@ std::string PayloadTagPrefix();
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 std::string VectorPrefix(uint32_t month);
 
-// Hex form of a key, used for opaque pagination cursors.
-std::string ToHex(std::string_view bytes);
-bool FromHex(std::string_view hex, std::string* bytes);
-
 }  // namespace mnemo::keys

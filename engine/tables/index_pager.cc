@@ -1,5 +1,6 @@
 #include "tables/index_pager.h"
 
+#include "mnemo/base/hex.h"
 #include "storage/key_codec.h"
 
 namespace mnemo::tables {
@@ -7,7 +8,7 @@ namespace mnemo::tables {
 Result<std::string> CursorStart(const PageRequest& request) {
   std::string start;
   if (request.cursor.empty()) return start;
-  if (!keys::FromHex(request.cursor, &start) || !start.starts_with(request.prefix) ||
+  if (!HexDecode(request.cursor, &start) || !start.starts_with(request.prefix) ||
       start.size() <= request.prefix.size()) {
     return Status::ValidationError("cursor", "is malformed or belongs to another listing");
   }
@@ -38,7 +39,7 @@ Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
     return true;
   });
   MNEMO_RETURN_IF_ERROR(status);
-  if (more && !page.entries.empty()) page.next_cursor = keys::ToHex(page.entries.back().first);
+  if (more && !page.entries.empty()) page.next_cursor = HexEncode(page.entries.back().first);
   return page;
 }
 

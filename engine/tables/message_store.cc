@@ -13,9 +13,6 @@ namespace {
 using storage::Cf;
 
 constexpr char kEmptyObject[] = "{}";
-// tokens_used is a PostgreSQL INTEGER in the schema mnemo replaces; bounding it keeps a
-// conversation's int64 total_tokens exact for any realistic number of messages.
-constexpr int64_t kMaxTokensUsed = 2147483647;
 
 // JSON spellings that mean "no tool calls"; stored as absent so queries need not parse.
 bool IsEmptyJson(std::string_view json) {

@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "mnemo/base/hex.h"
+
 namespace mnemo::tables {
 namespace {
 
@@ -235,7 +237,7 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
     page.entries.emplace_back(prefix + std::string(View(*it)), std::string());
     ++it;
   }
-  if (it != keys.rend() && !page.entries.empty()) page.next_cursor = keys::ToHex(page.entries.back().first);
+  if (it != keys.rend() && !page.entries.empty()) page.next_cursor = HexEncode(page.entries.back().first);
   return out;
 }
 

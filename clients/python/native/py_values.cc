@@ -121,7 +121,7 @@ client::Uuid Id(py::handle value, const std::string& field) {
   if (!high) throw py::error_already_set();
   const uint64_t hi = PyLong_AsUnsignedLongLongMask(high.ptr());
   if (PyErr_Occurred()) throw py::error_already_set();
-  return client::Uuid(hi, lo);
+  return client::Uuid::FromHalves(hi, lo);
 }
 
 std::optional<client::Uuid> OptId(py::handle value, const std::string& field) {
