@@ -17,6 +17,7 @@ directories go to a temporary directory, keeping the source tree clean.
 """
 
 import atexit
+import hashlib
 import os
 import re
 import shutil
@@ -43,7 +44,16 @@ ERROR_CODE_ROW = re.compile(r"^MNEMO_ERROR_CODE\((\w+), (\w+), (\d+), (\d+)\)\s*
 
 scratch = tempfile.mkdtemp(prefix="mnemo-py-build-")
 atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-GENERATED = Path(scratch) / "generated"
+
+
+def generated_dir() -> Path:
+    """Where the C++ header of the schema goes: a path named by the schema's hash, so that
+    repeated builds pass the compiler the same flags (and ccache, when CC/CXX use it, hits)."""
+    digest = hashlib.sha256(SCHEMA.read_bytes()).hexdigest()[:16] if SCHEMA.is_file() else "none"
+    return Path(tempfile.gettempdir()) / f"mnemo-wire-cpp-{digest}"
+
+
+GENERATED = generated_dir()
 
 
 def flatc(*args: str) -> None:
@@ -110,7 +120,15 @@ class BuildNative(build_ext):
     """build_ext, after generating the C++ header of the wire schema."""
 
     def run(self) -> None:
-        flatc("--cpp", "--scoped-enums", "-o", str(GENERATED / "mnemo" / "wire"))
+        if not (GENERATED / "mnemo" / "wire" / "mnemo_generated.h").is_file():
+            # Generated aside, then renamed into place: concurrent builds never see half a file.
+            partial = Path(tempfile.mkdtemp(prefix="mnemo-wire-cpp-", dir=scratch))
+            flatc("--cpp", "--scoped-enums", "-o", str(partial / "mnemo" / "wire"))
+            try:
+                partial.rename(GENERATED)
+            except OSError:
+                if not (GENERATED / "mnemo" / "wire" / "mnemo_generated.h").is_file():
+                    raise
         super().run()
 
 
