@@ -112,8 +112,9 @@ std::string Load(client::Client& client, const BenchData& bench, const ClientCom
 }
 
 // One C++ cell: `threads` threads sharing `client` call `op` for warm-up + seconds.
-json MeasureCpp(client::Client& client, const BenchData& bench, const std::vector<Conversation>& conversations,
-                const std::string& op, size_t threads, const ClientCompareOptions& options) {
+json MeasureCpp(client::Client& client, const MnemodProcess& server, const BenchData& bench,
+                const std::vector<Conversation>& conversations, const std::string& op, size_t threads,
+                const ClientCompareOptions& options) {
   const size_t queries = std::min(kPlanQueries, bench.data.query_count());
   std::atomic<bool> measuring{false};
   std::atomic<bool> stop{false};
@@ -161,17 +162,20 @@ json MeasureCpp(client::Client& client, const BenchData& bench, const std::vecto
   for (size_t w = 0; w < threads; ++w) pool.emplace_back(worker, w);
   std::this_thread::sleep_for(std::chrono::duration<double>(options.warmup_seconds));
   const double cpu_start = ProcessCpuSeconds();
+  const double server_start = server.CpuSeconds();
   const double start = NowSeconds();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
   measuring = false;
   const double wall = NowSeconds() - start;
   const double cpu = ProcessCpuSeconds() - cpu_start;
+  const double server_cpu = server.CpuSeconds() - server_start;
   stop = true;
   for (auto& thread : pool) thread.join();
   const double n = static_cast<double>(calls.load());
   json cell = {{"client", "cpp"}, {"op", op}, {"concurrency", threads}, {"calls", calls.load()},
-               {"seconds", wall}, {"qps", wall > 0 ? n / wall : 0}, {"cpu_us_per_call", n > 0 ? 1e6 * cpu / n : 0}};
+               {"seconds", wall}, {"qps", wall > 0 ? n / wall : 0}, {"cpu_us_per_call", n > 0 ? 1e6 * cpu / n : 0},
+               {"server_cpu_us_per_call", n > 0 ? 1e6 * server_cpu / n : 0}};
   if (errors > 0) cell["errors"] = {{"count", errors.load()}, {"first", first_error}};
   return cell;
 }
@@ -208,7 +212,9 @@ json MeasurePython(const ClientCompareOptions& options, const std::string& plan,
     cell["error"] = "unreadable output: " + output;
     return cell;
   }
-  for (const char* key : {"calls", "seconds", "qps", "cpu_us_per_call"}) cell[key] = measured.value(key, 0.0);
+  for (const char* key : {"calls", "seconds", "qps", "cpu_us_per_call", "server_cpu_us_per_call"}) {
+    cell[key] = measured.value(key, 0.0);
+  }
   return cell;
 }
 
@@ -236,7 +242,8 @@ json RunClientComparison(const BenchData& bench, const ClientCompareOptions& opt
   std::ofstream(queries_file, std::ios::binary)
       .write(reinterpret_cast<const char*>(bench.data.queries.data()),
              static_cast<std::streamsize>(queries * bench.data.dim * sizeof(float)));
-  json plan = {{"port", server.port()}, {"dimension", bench.data.dim}, {"search_user", kSearchUser},
+  json plan = {{"port", server.port()}, {"server_pid", server.pid()}, {"dimension", bench.data.dim},
+               {"search_user", kSearchUser},
                {"queries_file", queries_file}, {"conversations", json::array()}};
   for (const Conversation& c : conversations) plan["conversations"].push_back({c.user, c.id.ToString()});
   const std::string plan_path = options.work_dir + "/plan.json";
@@ -254,7 +261,7 @@ json RunClientComparison(const BenchData& bench, const ClientCompareOptions& opt
   for (const char* op : kOps) {
     for (const size_t concurrency : {size_t{1}, options.concurrency}) {
       if (budget.Expired()) break;
-      out["cells"].push_back(MeasureCpp(*client, bench, conversations, op, concurrency, options));
+      out["cells"].push_back(MeasureCpp(*client, server, bench, conversations, op, concurrency, options));
       if (python) out["cells"].push_back(MeasurePython(options, plan_path, op, concurrency));
       progress.Advance();
     }

@@ -35,7 +35,8 @@ struct ClientCompareOptions {
   size_t concurrency = 64;          // the many-callers cells
 };
 
-// Runs the phase.  Returns {"cells": [{client, op, concurrency, calls, qps, cpu_us_per_call}...],
+// Runs the phase.  Returns {"cells": [{client, op, concurrency, calls, qps, cpu_us_per_call,
+// server_cpu_us_per_call}...],
 // "python": {"interpreter", "error"?}, "vectors", ...}, or {"error"} when the server or the load
 // failed.
 nlohmann::json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options,

@@ -326,8 +326,8 @@ std::string MarkdownReport(const json& results) {
     out << "## Python client vs C++ client (" << Num(clients, "vectors") << " x " << Num(clients, "dimension")
         << " corpus, top-" << Num(clients, "top_k") << "; " << Num(clients, "conversations")
         << " conversations)\n\n"
-        << "| call | callers | C++ QPS | Python QPS | Python / C++ | C++ CPU us/call | Python CPU us/call |\n"
-        << "|---|---|---|---|---|---|---|\n";
+        << "| call | callers | C++ QPS | Python QPS | Python / C++ | client CPU us/call C++ / Python "
+        << "| server CPU us/call C++ / Python |\n|---|---|---|---|---|---|---|\n";
     for (const char* op : {"search", "get", "append"}) {
       for (const size_t concurrency : {size_t{1}, ManyCallers(results)}) {
         const json* cpp = ClientCell(results, "cpp", op, concurrency);
@@ -337,8 +337,10 @@ std::string MarkdownReport(const json& results) {
             << " | " << Fmt("%.0f", Num(*cpp, "qps")) << " | "
             << (python ? Fmt("%.0f", Num(*python, "qps")) : "-") << " | "
             << (python && Num(*cpp, "qps") > 0 ? Fmt("%.2f", Num(*python, "qps") / Num(*cpp, "qps")) : "-") << " | "
-            << Fmt("%.1f", Num(*cpp, "cpu_us_per_call")) << " | "
-            << (python ? Fmt("%.1f", Num(*python, "cpu_us_per_call")) : "-") << " |\n";
+            << Fmt("%.1f", Num(*cpp, "cpu_us_per_call")) << " / "
+            << (python ? Fmt("%.1f", Num(*python, "cpu_us_per_call")) : "-") << " | "
+            << Fmt("%.1f", Num(*cpp, "server_cpu_us_per_call")) << " / "
+            << (python ? Fmt("%.1f", Num(*python, "server_cpu_us_per_call")) : "-") << " |\n";
       }
     }
     if (clients.contains("python") && clients["python"].contains("error")) {

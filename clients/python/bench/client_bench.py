@@ -2,9 +2,10 @@
 
 mnemo-bench loads the data, writes a plan (JSON) and runs this script with the interpreter that
 has the mnemo package; the script prints one JSON object per measurement on stdout:
-``{"op", "mode", "concurrency", "calls", "seconds", "qps", "cpu_us_per_call"}``.  CPU is this
-process's own (time.process_time: the interpreter and the native core's I/O thread), so
-``cpu_us_per_call`` is what one call costs the client.
+``{"op", "mode", "concurrency", "calls", "seconds", "qps", "cpu_us_per_call",
+"server_cpu_us_per_call"}``.  CPU is this process's own (time.process_time: the interpreter and
+the native core's I/O thread), so ``cpu_us_per_call`` is what one call costs the client; the
+server's comes from /proc/<plan's server_pid>/stat over the same window.
 
 Modes: ``sync`` runs a blocking mnemo.Client on ``concurrency`` threads (1 in mnemo-bench);
 ``async`` runs ``concurrency`` asyncio tasks (64 in mnemo-bench) sharing one AsyncClient.  Ops:
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import threading
 import time
 import uuid
@@ -41,6 +43,16 @@ def load_plan(path: str) -> dict[str, Any]:
     plan["queries"] = list(queries.reshape(-1, plan["dimension"]))
     plan["conversations"] = [(user, uuid.UUID(cid)) for user, cid in plan["conversations"]]
     return plan
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used; 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def pick(items: list[Any], worker: int, i: int) -> Any:
@@ -66,7 +78,7 @@ def make_calls(plan: dict[str, Any]) -> dict[str, Callable[..., Any]]:
 
 
 def measure_sync(plan: dict[str, Any], call: Callable[..., Any], concurrency: int,
-                 seconds: float, warmup: float) -> tuple[int, float, float]:
+                 seconds: float, warmup: float) -> tuple[int, float, float, float]:
     counts = [0] * concurrency
     state = {"measuring": False, "stop": False}
     with mnemo.Client(port=plan["port"], client_name="mnemo-bench-python") as client:
@@ -83,19 +95,20 @@ def measure_sync(plan: dict[str, Any], call: Callable[..., Any], concurrency: in
         for thread in threads:
             thread.start()
         time.sleep(warmup)
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, wall, server = time.process_time(), time.perf_counter(), server_cpu(plan["server_pid"])
         state["measuring"] = True
         time.sleep(seconds)
         state["measuring"] = False
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server = server_cpu(plan["server_pid"]) - server
         state["stop"] = True
         for thread in threads:
             thread.join()
-    return sum(counts), wall, cpu
+    return sum(counts), wall, cpu, server
 
 
 async def measure_async(plan: dict[str, Any], call: Callable[..., Any], concurrency: int,
-                        seconds: float, warmup: float) -> tuple[int, float, float]:
+                        seconds: float, warmup: float) -> tuple[int, float, float, float]:
     counts = [0] * concurrency
     state = {"measuring": False, "stop": False}
     async with mnemo.AsyncClient(port=plan["port"], client_name="mnemo-bench-python") as client:
@@ -110,14 +123,15 @@ async def measure_async(plan: dict[str, Any], call: Callable[..., Any], concurre
 
         tasks = [asyncio.create_task(worker(w)) for w in range(concurrency)]
         await asyncio.sleep(warmup)
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, wall, server = time.process_time(), time.perf_counter(), server_cpu(plan["server_pid"])
         state["measuring"] = True
         await asyncio.sleep(seconds)
         state["measuring"] = False
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server = server_cpu(plan["server_pid"]) - server
         state["stop"] = True
         await asyncio.gather(*tasks)
-    return sum(counts), wall, cpu
+    return sum(counts), wall, cpu, server
 
 
 def main() -> None:
@@ -132,13 +146,16 @@ def main() -> None:
     plan = load_plan(args.plan)
     call = make_calls(plan)[args.op]
     if args.mode == "sync":
-        calls, wall, cpu = measure_sync(plan, call, args.concurrency, args.seconds, args.warmup)
+        calls, wall, cpu, server = measure_sync(plan, call, args.concurrency, args.seconds,
+                                                args.warmup)
     else:
-        calls, wall, cpu = asyncio.run(
+        calls, wall, cpu, server = asyncio.run(
             measure_async(plan, call, args.concurrency, args.seconds, args.warmup))
     print(json.dumps({"op": args.op, "mode": args.mode, "concurrency": args.concurrency,
                       "calls": calls, "seconds": wall, "qps": calls / wall if wall else 0.0,
-                      "cpu_us_per_call": 1e6 * cpu / calls if calls else 0.0}), flush=True)
+                      "cpu_us_per_call": 1e6 * cpu / calls if calls else 0.0,
+                      "server_cpu_us_per_call": 1e6 * server / calls if calls else 0.0}),
+          flush=True)
 
 
 if __name__ == "__main__":

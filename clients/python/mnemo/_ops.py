@@ -60,6 +60,8 @@ class SearchSpec:
 
 def check_int(value: Any, field: str) -> int:
     """An int64 argument (int or e.g. numpy.int64, not bool), or ValidationError."""
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case, quickly
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValidationError(f"must be an integer, got {value!r}", field)
     value = int(value)

@@ -29,64 +29,64 @@ T Take(client::Result<T> result) {
 }
 
 py::object FromConversation(const client::Conversation& in) {
-  py::object out = NewModel("Conversation");
-  Set(out, "id", PyUuid(in.id));
-  Set(out, "user_id", PyText(in.user_id));
-  Set(out, "title", PyText(in.title));
-  Set(out, "summary", PyOptText(in.summary));
-  Set(out, "model", PyText(in.model));
-  Set(out, "system_prompt", PyText(in.system_prompt));
-  Set(out, "metadata", PyJsonObject(in.metadata));
-  Set(out, "is_deleted", py::bool_(in.is_deleted));
-  Set(out, "deleted_at", PyOptTime(in.deleted_at));
-  Set(out, "created_at", PyTime(in.created_at));
-  Set(out, "updated_at", PyTime(in.updated_at));
-  Set(out, "message_count", py::int_(in.message_count));
-  Set(out, "total_tokens", py::int_(in.total_tokens));
-  Set(out, "last_message_at", PyOptTime(in.last_message_at));
+  py::object out = NewModel(MNEMO_MODEL("Conversation"));
+  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
+  Set(out, MNEMO_NAME("user_id"), PyText(in.user_id));
+  Set(out, MNEMO_NAME("title"), PyText(in.title));
+  Set(out, MNEMO_NAME("summary"), PyOptText(in.summary));
+  Set(out, MNEMO_NAME("model"), PyText(in.model));
+  Set(out, MNEMO_NAME("system_prompt"), PyText(in.system_prompt));
+  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_NAME("is_deleted"), py::bool_(in.is_deleted));
+  Set(out, MNEMO_NAME("deleted_at"), PyOptTime(in.deleted_at));
+  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_NAME("updated_at"), PyTime(in.updated_at));
+  Set(out, MNEMO_NAME("message_count"), py::int_(in.message_count));
+  Set(out, MNEMO_NAME("total_tokens"), py::int_(in.total_tokens));
+  Set(out, MNEMO_NAME("last_message_at"), PyOptTime(in.last_message_at));
   return out;
 }
 
 py::object FromMessage(const client::Message& in) {
-  py::object out = NewModel("Message");
-  Set(out, "id", PyUuid(in.id));
-  Set(out, "conversation_id", PyUuid(in.conversation_id));
-  Set(out, "role", py::str(std::string(client::RoleName(in.role))));
-  Set(out, "content", PyText(in.content));
-  Set(out, "parts", PyJson(in.parts));
-  Set(out, "tool_calls", PyJson(in.tool_calls));
-  Set(out, "tool_results", PyJson(in.tool_results));
-  Set(out, "attachments", PyJson(in.attachments));
-  Set(out, "tokens_used", PyOptInt(in.tokens_used));
-  Set(out, "metadata", PyJsonObject(in.metadata));
-  Set(out, "created_at", PyTime(in.created_at));
+  py::object out = NewModel(MNEMO_MODEL("Message"));
+  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
+  Set(out, MNEMO_NAME("conversation_id"), PyUuid(in.conversation_id));
+  Set(out, MNEMO_NAME("role"), py::str(std::string(client::RoleName(in.role))));
+  Set(out, MNEMO_NAME("content"), PyText(in.content));
+  Set(out, MNEMO_NAME("parts"), PyJson(in.parts));
+  Set(out, MNEMO_NAME("tool_calls"), PyJson(in.tool_calls));
+  Set(out, MNEMO_NAME("tool_results"), PyJson(in.tool_results));
+  Set(out, MNEMO_NAME("attachments"), PyJson(in.attachments));
+  Set(out, MNEMO_NAME("tokens_used"), PyOptInt(in.tokens_used));
+  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
   return out;
 }
 
 py::object FromDocument(const client::Document& in) {
-  py::object out = NewModel("Document");
-  Set(out, "id", PyUuid(in.id));
-  Set(out, "user_id", PyText(in.user_id));
-  Set(out, "filename", PyText(in.filename));
-  Set(out, "file_type", PyText(in.file_type));
-  Set(out, "content", PyText(in.content));
-  Set(out, "total_chunks", py::int_(in.total_chunks));
-  Set(out, "metadata", PyJsonObject(in.metadata));
-  Set(out, "is_deleted", py::bool_(in.is_deleted));
-  Set(out, "deleted_at", PyOptTime(in.deleted_at));
-  Set(out, "created_at", PyTime(in.created_at));
-  Set(out, "updated_at", PyTime(in.updated_at));
+  py::object out = NewModel(MNEMO_MODEL("Document"));
+  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
+  Set(out, MNEMO_NAME("user_id"), PyText(in.user_id));
+  Set(out, MNEMO_NAME("filename"), PyText(in.filename));
+  Set(out, MNEMO_NAME("file_type"), PyText(in.file_type));
+  Set(out, MNEMO_NAME("content"), PyText(in.content));
+  Set(out, MNEMO_NAME("total_chunks"), py::int_(in.total_chunks));
+  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_NAME("is_deleted"), py::bool_(in.is_deleted));
+  Set(out, MNEMO_NAME("deleted_at"), PyOptTime(in.deleted_at));
+  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_NAME("updated_at"), PyTime(in.updated_at));
   return out;
 }
 
 py::object FromChunk(const client::Chunk& in) {
-  py::object out = NewModel("Chunk");
-  Set(out, "id", PyUuid(in.id));
-  Set(out, "document_id", PyUuid(in.document_id));
-  Set(out, "chunk_index", py::int_(in.chunk_index));
-  Set(out, "chunk_text", PyText(in.chunk_text));
-  Set(out, "metadata", PyJsonObject(in.metadata));
-  Set(out, "created_at", PyTime(in.created_at));
+  py::object out = NewModel(MNEMO_MODEL("Chunk"));
+  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
+  Set(out, MNEMO_NAME("document_id"), PyUuid(in.document_id));
+  Set(out, MNEMO_NAME("chunk_index"), py::int_(in.chunk_index));
+  Set(out, MNEMO_NAME("chunk_text"), PyText(in.chunk_text));
+  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
   return out;
 }
 
@@ -94,33 +94,33 @@ py::object FromSearch(const client::SearchResponse& in) {
   py::list hits(in.hits.size());
   for (size_t i = 0; i < in.hits.size(); ++i) {
     const client::SearchHit& hit = in.hits[i];
-    py::object out = NewModel("SearchHit");
-    Set(out, "chunk_id", PyUuid(hit.chunk_id));
-    Set(out, "document_id", PyUuid(hit.document_id));
-    Set(out, "chunk_index", py::int_(hit.chunk_index));
-    Set(out, "chunk_text", PyText(hit.chunk_text));
-    Set(out, "filename", PyText(hit.filename));
-    Set(out, "similarity", py::float_(hit.similarity));
-    Set(out, "created_at", PyTime(hit.created_at));
+    py::object out = NewModel(MNEMO_MODEL("SearchHit"));
+    Set(out, MNEMO_NAME("chunk_id"), PyUuid(hit.chunk_id));
+    Set(out, MNEMO_NAME("document_id"), PyUuid(hit.document_id));
+    Set(out, MNEMO_NAME("chunk_index"), py::int_(hit.chunk_index));
+    Set(out, MNEMO_NAME("chunk_text"), PyText(hit.chunk_text));
+    Set(out, MNEMO_NAME("filename"), PyText(hit.filename));
+    Set(out, MNEMO_NAME("similarity"), py::float_(hit.similarity));
+    Set(out, MNEMO_NAME("created_at"), PyTime(hit.created_at));
     hits[i] = std::move(out);
   }
-  py::object out = NewModel("SearchResult");
-  Set(out, "hits", std::move(hits));
-  Set(out, "exact", py::bool_(in.exact));
-  Set(out, "ef_used", py::int_(in.ef_used));
-  Set(out, "fewer_than_top_k", py::bool_(in.fewer_than_top_k));
-  Set(out, "partitions_searched", py::int_(in.partitions_searched));
+  py::object out = NewModel(MNEMO_MODEL("SearchResult"));
+  Set(out, MNEMO_NAME("hits"), std::move(hits));
+  Set(out, MNEMO_NAME("exact"), py::bool_(in.exact));
+  Set(out, MNEMO_NAME("ef_used"), py::int_(in.ef_used));
+  Set(out, MNEMO_NAME("fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
+  Set(out, MNEMO_NAME("partitions_searched"), py::int_(in.partitions_searched));
   return out;
 }
 
 py::object FromPartition(const client::PartitionInfo& in) {
-  py::object out = NewModel("PartitionInfo");
-  Set(out, "month", PyText(in.month));
-  Set(out, "rows", py::int_(in.rows));
-  Set(out, "vector_bytes", py::int_(in.vector_bytes));
-  Set(out, "index_bytes", py::int_(in.index_bytes));
-  Set(out, "pending_rows", py::int_(in.pending_rows));
-  Set(out, "deleted_in_index", py::int_(in.deleted_in_index));
+  py::object out = NewModel(MNEMO_MODEL("PartitionInfo"));
+  Set(out, MNEMO_NAME("month"), PyText(in.month));
+  Set(out, MNEMO_NAME("rows"), py::int_(in.rows));
+  Set(out, MNEMO_NAME("vector_bytes"), py::int_(in.vector_bytes));
+  Set(out, MNEMO_NAME("index_bytes"), py::int_(in.index_bytes));
+  Set(out, MNEMO_NAME("pending_rows"), py::int_(in.pending_rows));
+  Set(out, MNEMO_NAME("deleted_in_index"), py::int_(in.deleted_in_index));
   return out;
 }
 
@@ -133,23 +133,23 @@ py::list ListOf(const std::vector<T>& items, Convert convert) {
 
 template <typename PageT, typename Convert>
 py::object PageOf(const PageT& in, Convert convert) {
-  py::object out = NewModel("Page");
-  Set(out, "items", ListOf(in.items, convert));
-  Set(out, "total", py::int_(in.total));
-  Set(out, "next_cursor", in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
+  py::object out = NewModel(MNEMO_MODEL("Page"));
+  Set(out, MNEMO_NAME("items"), ListOf(in.items, convert));
+  Set(out, MNEMO_NAME("total"), py::int_(in.total));
+  Set(out, MNEMO_NAME("next_cursor"), in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
   return out;
 }
 
 }  // namespace
 
 py::object DecodeServerInfo(const client::ServerInfo& in) {
-  py::object out = NewModel("ServerInfo");
-  Set(out, "protocol_version", py::int_(in.protocol_version));
-  Set(out, "server_version", PyText(in.server_version));
-  Set(out, "max_frame_bytes", py::int_(in.max_frame_bytes));
-  Set(out, "max_in_flight", py::int_(in.max_in_flight));
-  Set(out, "dimension", py::int_(in.dimension));
-  Set(out, "principal", PyText(in.principal));
+  py::object out = NewModel(MNEMO_MODEL("ServerInfo"));
+  Set(out, MNEMO_NAME("protocol_version"), py::int_(in.protocol_version));
+  Set(out, MNEMO_NAME("server_version"), PyText(in.server_version));
+  Set(out, MNEMO_NAME("max_frame_bytes"), py::int_(in.max_frame_bytes));
+  Set(out, MNEMO_NAME("max_in_flight"), py::int_(in.max_in_flight));
+  Set(out, MNEMO_NAME("dimension"), py::int_(in.dimension));
+  Set(out, MNEMO_NAME("principal"), PyText(in.principal));
   return out;
 }
 
@@ -162,11 +162,11 @@ void DefineDecoders(py::module_& dec) {
   });
   dec.def("user_stats", [](const Response& r) {
     const client::UserStats in = Take(codec::DecodeUserStats(Root(r)));
-    py::object out = NewModel("UserStats");
-    Set(out, "total_conversations", py::int_(in.total));
-    Set(out, "active_conversations", py::int_(in.active));
-    Set(out, "deleted_conversations", py::int_(in.deleted));
-    Set(out, "last_activity", PyOptTime(in.last_activity));
+    py::object out = NewModel(MNEMO_MODEL("UserStats"));
+    Set(out, MNEMO_NAME("total_conversations"), py::int_(in.total));
+    Set(out, MNEMO_NAME("active_conversations"), py::int_(in.active));
+    Set(out, MNEMO_NAME("deleted_conversations"), py::int_(in.deleted));
+    Set(out, MNEMO_NAME("last_activity"), PyOptTime(in.last_activity));
     return out;
   });
   dec.def("message", [](const Response& r) { return FromMessage(Take(codec::DecodeMessage(Root(r)))); });
@@ -184,17 +184,17 @@ void DefineDecoders(py::module_& dec) {
     const client::TokenStats in = Take(codec::DecodeTokenStats(Root(r)));
     py::dict per_role;
     for (size_t role = 0; role < in.per_role.size(); ++role) {
-      py::object tokens = NewModel("RoleTokens");
-      Set(tokens, "message_count", py::int_(in.per_role[role].message_count));
-      Set(tokens, "total_tokens", py::int_(in.per_role[role].total_tokens));
+      py::object tokens = NewModel(MNEMO_MODEL("RoleTokens"));
+      Set(tokens, MNEMO_NAME("message_count"), py::int_(in.per_role[role].message_count));
+      Set(tokens, MNEMO_NAME("total_tokens"), py::int_(in.per_role[role].total_tokens));
       per_role[py::str(std::string(client::RoleName(static_cast<client::Role>(role))))] = tokens;
     }
-    py::object out = NewModel("TokenStats");
-    Set(out, "message_count", py::int_(in.message_count));
-    Set(out, "messages_with_tokens", py::int_(in.messages_with_tokens));
-    Set(out, "total_tokens", py::int_(in.total_tokens));
-    Set(out, "average_tokens", py::float_(in.average_tokens));
-    Set(out, "per_role", std::move(per_role));
+    py::object out = NewModel(MNEMO_MODEL("TokenStats"));
+    Set(out, MNEMO_NAME("message_count"), py::int_(in.message_count));
+    Set(out, MNEMO_NAME("messages_with_tokens"), py::int_(in.messages_with_tokens));
+    Set(out, MNEMO_NAME("total_tokens"), py::int_(in.total_tokens));
+    Set(out, MNEMO_NAME("average_tokens"), py::float_(in.average_tokens));
+    Set(out, MNEMO_NAME("per_role"), std::move(per_role));
     return out;
   });
   dec.def("count", [](const Response& r) { return Take(codec::DecodeCount(Root(r))); });
@@ -204,10 +204,10 @@ void DefineDecoders(py::module_& dec) {
   });
   dec.def("document_counts", [](const Response& r) {
     const client::DocumentCounts in = Take(codec::DecodeDocumentCounts(Root(r)));
-    py::object out = NewModel("DocumentCounts");
-    Set(out, "total", py::int_(in.total));
-    Set(out, "active", py::int_(in.active));
-    Set(out, "deleted", py::int_(in.deleted));
+    py::object out = NewModel(MNEMO_MODEL("DocumentCounts"));
+    Set(out, MNEMO_NAME("total"), py::int_(in.total));
+    Set(out, MNEMO_NAME("active"), py::int_(in.active));
+    Set(out, MNEMO_NAME("deleted"), py::int_(in.deleted));
     return out;
   });
   dec.def("chunks", [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
@@ -221,27 +221,27 @@ void DefineDecoders(py::module_& dec) {
   });
   dec.def("attach", [](const Response& r) {
     const client::AttachResult in = Take(codec::DecodeAttach(Root(r)));
-    py::object out = NewModel("AttachResult");
-    Set(out, "attached", py::int_(in.attached));
-    Set(out, "skipped", py::int_(in.skipped));
+    py::object out = NewModel(MNEMO_MODEL("AttachResult"));
+    Set(out, MNEMO_NAME("attached"), py::int_(in.attached));
+    Set(out, MNEMO_NAME("skipped"), py::int_(in.skipped));
     return out;
   });
   dec.def("stats", [](const Response& r) {
     const client::ServerStats in = Take(codec::DecodeStats(Root(r)));
-    py::object out = NewModel("ServerStats");
-    Set(out, "uptime_seconds", py::int_(in.uptime_seconds));
-    Set(out, "connections", py::int_(in.connections));
-    Set(out, "partitions", ListOf(in.partitions, FromPartition));
-    Set(out, "ops", ListOf(in.ops, [](const client::OpStats& op) {
-          py::object item = NewModel("OpStats");
-          Set(item, "name", PyText(op.name));
-          Set(item, "count", py::int_(op.count));
-          Set(item, "errors", py::int_(op.errors));
-          Set(item, "p50_us", py::float_(op.p50_us));
-          Set(item, "p99_us", py::float_(op.p99_us));
+    py::object out = NewModel(MNEMO_MODEL("ServerStats"));
+    Set(out, MNEMO_NAME("uptime_seconds"), py::int_(in.uptime_seconds));
+    Set(out, MNEMO_NAME("connections"), py::int_(in.connections));
+    Set(out, MNEMO_NAME("partitions"), ListOf(in.partitions, FromPartition));
+    Set(out, MNEMO_NAME("ops"), ListOf(in.ops, [](const client::OpStats& op) {
+          py::object item = NewModel(MNEMO_MODEL("OpStats"));
+          Set(item, MNEMO_NAME("name"), PyText(op.name));
+          Set(item, MNEMO_NAME("count"), py::int_(op.count));
+          Set(item, MNEMO_NAME("errors"), py::int_(op.errors));
+          Set(item, MNEMO_NAME("p50_us"), py::float_(op.p50_us));
+          Set(item, MNEMO_NAME("p99_us"), py::float_(op.p99_us));
           return item;
         }));
-    Set(out, "data_bytes", py::int_(in.data_bytes));
+    Set(out, MNEMO_NAME("data_bytes"), py::int_(in.data_bytes));
     return out;
   });
   dec.def("done", [](const Response& r) {

@@ -3,6 +3,7 @@
 #include <datetime.h>
 
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "timeouts.h"
@@ -202,10 +203,10 @@ py::object PyUuid(const client::Uuid& id) {
   PyTypeObject* type = reinterpret_cast<PyTypeObject*>(refs().uuid_class.ptr());
   py::object uuid = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
   if (!uuid) throw py::error_already_set();
-  py::object high = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(id.hi()));
-  py::object shifted = py::reinterpret_steal<py::object>(PyNumber_Lshift(high.ptr(), py::int_(64).ptr()));
-  py::object low = py::reinterpret_steal<py::object>(PyLong_FromUnsignedLongLong(id.lo()));
-  py::object number = py::reinterpret_steal<py::object>(PyNumber_Or(shifted.ptr(), low.ptr()));
+  const std::string_view bytes = id.bytes();  // big-endian, as UUID.int reads them
+  py::object number = py::reinterpret_steal<py::object>(
+      _PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), /*little_endian=*/0,
+                            /*is_signed=*/0));
   if (!number) throw py::error_already_set();
   if (PyObject_GenericSetAttr(uuid.ptr(), refs().int_name.ptr(), number.ptr()) != 0 ||
       PyObject_GenericSetAttr(uuid.ptr(), refs().is_safe_name.ptr(), refs().safe_unknown.ptr()) != 0) {
@@ -262,16 +263,27 @@ py::object PyJsonObject(const std::string& text) {
   return refs().json_loads(PyText(text));
 }
 
-py::object NewModel(const char* class_name) {
-  const py::object cls = refs().models.attr(class_name);
-  PyTypeObject* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+PyObject* InternOnce(const char* text) {
+  PyObject* interned = PyUnicode_InternFromString(text);  // kept for the life of the process
+  if (interned == nullptr) throw py::error_already_set();
+  return interned;
+}
+
+PyObject* ModelClassOnce(const char* name) {
+  PyObject* cls = PyObject_GetAttrString(refs().models.ptr(), name);  // kept for the process
+  if (cls == nullptr) throw py::error_already_set();
+  return cls;
+}
+
+py::object NewModel(PyObject* cls) {
+  PyTypeObject* type = reinterpret_cast<PyTypeObject*>(cls);
   py::object object = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
   if (!object) throw py::error_already_set();
   return object;
 }
 
-void Set(py::handle object, const char* attribute, py::object value) {
-  if (PyObject_SetAttrString(object.ptr(), attribute, value.ptr()) != 0) throw py::error_already_set();
+void Set(py::handle object, PyObject* attribute, py::object value) {
+  if (PyObject_SetAttr(object.ptr(), attribute, value.ptr()) != 0) throw py::error_already_set();
 }
 
 }  // namespace mnemo::python

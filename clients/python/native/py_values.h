@@ -82,8 +82,25 @@ py::object PyOptInt(const std::optional<int64_t>& value);
 py::object PyJson(const std::optional<std::string>& text);
 py::object PyJsonObject(const std::string& text);
 
-// A mnemo.models dataclass instance without running __init__ (its fields are set one by one).
-py::object NewModel(const char* class_name);
-void Set(py::handle object, const char* attribute, py::object value);
+// An interned Python string, made once per use site: MNEMO_NAME("id").
+PyObject* InternOnce(const char* text);
+#define MNEMO_NAME(literal)                                                      \
+  ([]() -> PyObject* {                                                           \
+    static PyObject* const interned = ::mnemo::python::InternOnce(literal);     \
+    return interned;                                                             \
+  }())
+
+// A mnemo.models class, looked up once per use site: MNEMO_MODEL("Conversation").
+PyObject* ModelClassOnce(const char* name);
+#define MNEMO_MODEL(literal)                                                     \
+  ([]() -> PyObject* {                                                           \
+    static PyObject* const cls = ::mnemo::python::ModelClassOnce(literal);      \
+    return cls;                                                                  \
+  }())
+
+// An instance of a mnemo.models dataclass without running __init__ (its fields are set one by
+// one): NewModel(MNEMO_MODEL("Conversation")), then Set(object, MNEMO_NAME("id"), value).
+py::object NewModel(PyObject* cls);
+void Set(py::handle object, PyObject* attribute, py::object value);
 
 }  // namespace mnemo::python
