@@ -7,7 +7,8 @@
 #      with a fixed seed, so a green run stays green on the same code;
 #   3. ThreadSanitizer build of the server and its tests: the server's unit tests, the
 #      integration tests that drive mnemod (itself built with TSan) over sockets, and a 15 s soak
-#      against TSan-built mnemod and mnemo-rest (suppressions: tests/hardening/tsan.supp).
+#      against TSan-built mnemod and mnemo-rest (suppressions: tests/hardening/tsan.supp); plus
+#      the threaded tests of the in-memory recent list and of the C++ client's transport.
 # Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
 # One CI run (2 cores, empty ccache) must stay under 30 minutes.
@@ -62,7 +63,8 @@ if [ "$run_asan" -eq 1 ]; then
 fi
 
 if [ "$run_tsan" -eq 1 ]; then
-  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test"
+  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
+                mnemo_tables_test mnemo_client_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
       -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF
@@ -76,6 +78,12 @@ if [ "$run_tsan" -eq 1 ]; then
       echo "-- $binary"
       MNEMO_SOAK_SECONDS=15 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
     done
+    # Threaded pieces beside the server: the in-memory recent list (writers vs readers) and the
+    # C++ client's asynchronous calls (callers vs its I/O thread).
+    echo "-- recency index, asynchronous client calls"
+    "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
+    "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
+      --gtest_filter='AsyncTransport*:DirectTransport*:TransportTest*' || status=1
     return $status
   }
   stage "Tests (TSan, server)" tsan_tests
