@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "codec.h"
+#include "testing/client_checks.h"
 #include "testing/fake_server.h"
 #include "transport.h"
 
@@ -22,15 +23,8 @@ using testing::FakeServer;
 using testing::Peer;
 using namespace std::chrono_literals;
 
-ClientOptions OptionsFor(const FakeServer& server) {
-  ClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = server.port();
-  options.pool_size = 1;
-  options.request_timeout = 5s;
-  options.connect_timeout = 2s;
-  return options;
-}
+// CallAsync always takes the pipelined path: direct calls stay off.
+ClientOptions OptionsFor(const FakeServer& server) { return testing::FakeServerOptions(server, false); }
 
 std::unique_ptr<Transport> MustOpen(const ClientOptions& options) {
   auto opened = Transport::Open(options);
