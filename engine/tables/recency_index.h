@@ -51,7 +51,7 @@ class RecencyIndex {
  public:
   struct Limits {
     size_t max_keys = size_t{1} << 18;  // all users together (~6 MB of keys)
-    size_t max_users = size_t{1} << 16;
+    size_t max_users = size_t{1} << 14;
     size_t max_user_keys = 4096;        // per user and scope
   };
 
