@@ -218,6 +218,42 @@ json MeasurePython(const ClientCompareOptions& options, const std::string& plan,
   return cell;
 }
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+// One cell per (client, op, concurrency): the first round's, with each figure the median over
+// the rounds that did not fail.
+json MedianCells(const json& rounds) {
+  json cells = json::array();
+  for (const json& cell : rounds) {
+    const auto same = [&](const json& other) {
+      return other["client"] == cell["client"] && other["op"] == cell["op"] &&
+             other["concurrency"] == cell["concurrency"];
+    };
+    bool seen = false;
+    for (const json& done : cells) seen = seen || same(done);
+    if (seen) continue;
+    json merged = cell;
+    size_t measured = 0;
+    for (const char* key : {"calls", "seconds", "qps", "cpu_us_per_call", "server_cpu_us_per_call"}) {
+      std::vector<double> values;
+      for (const json& other : rounds) {
+        if (same(other) && !other.contains("error") && other.contains(key)) values.push_back(other[key].get<double>());
+      }
+      measured = values.size();
+      if (!values.empty()) merged[key] = Median(values);
+    }
+    merged["rounds"] = measured;
+    if (measured > 0) merged.erase("error");
+    cells.push_back(std::move(merged));
+  }
+  return cells;
+}
+
 }  // namespace
 
 json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options, const TimeBudget& budget) {
@@ -257,15 +293,20 @@ json RunClientComparison(const BenchData& bench, const ClientCompareOptions& opt
     out["python"]["error"] = "no Python interpreter with the mnemo package at '" + options.python +
                              "' (install it, e.g. ctest -R python_client_install, or pass --python)";
   }
-  Progress progress("clients: C++ vs Python", std::size(kOps) * 2);
-  for (const char* op : kOps) {
-    for (const size_t concurrency : {size_t{1}, options.concurrency}) {
-      if (budget.Expired()) break;
-      out["cells"].push_back(MeasureCpp(*client, server, bench, conversations, op, concurrency, options));
-      if (python) out["cells"].push_back(MeasurePython(options, plan_path, op, concurrency));
-      progress.Advance();
+  Progress progress("clients: C++ vs Python", std::size(kOps) * 2 * options.rounds);
+  out["round_cells"] = json::array();
+  for (size_t round = 0; round < options.rounds; ++round) {
+    for (const char* op : kOps) {
+      for (const size_t concurrency : {size_t{1}, options.concurrency}) {
+        if (budget.Expired()) break;
+        out["round_cells"].push_back(MeasureCpp(*client, server, bench, conversations, op, concurrency, options));
+        if (python) out["round_cells"].push_back(MeasurePython(options, plan_path, op, concurrency));
+        progress.Advance();
+      }
     }
   }
+  out["rounds"] = options.rounds;
+  out["cells"] = MedianCells(out["round_cells"]);
   return out;
 }
 

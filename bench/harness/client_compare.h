@@ -8,7 +8,8 @@
 // clients/python/bench/client_bench.py with `python` (an interpreter that can import mnemo): a
 // blocking mnemo.Client on one thread, and 64 asyncio tasks sharing one mnemo.AsyncClient.  Both
 // halves read one plan (users, conversation ids, query vectors) and walk it in the same order.
-// Cells alternate C++ and Python, so slow drift of a shared machine hits both alike.
+// Cells alternate C++ and Python, so slow drift of a shared machine hits both alike; with
+// `rounds` > 1 every pair is measured that many times and each figure is the median.
 //
 // Thread-safety: call from one thread.
 #pragma once
@@ -33,10 +34,11 @@ struct ClientCompareOptions {
   double seconds = 3;               // measured per cell (after a warm-up)
   double warmup_seconds = 0.5;
   size_t concurrency = 64;          // the many-callers cells
+  size_t rounds = 1;                // each cell measured this often, alternating; medians reported
 };
 
 // Runs the phase.  Returns {"cells": [{client, op, concurrency, calls, qps, cpu_us_per_call,
-// server_cpu_us_per_call}...],
+// server_cpu_us_per_call, rounds}...] (medians over the rounds), "round_cells": every round's,
 // "python": {"interpreter", "error"?}, "vectors", ...}, or {"error"} when the server or the load
 // failed.
 nlohmann::json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options,

@@ -285,6 +285,7 @@ class Harness {
     compare.python = options_.python.empty() ? std::string(MNEMO_BENCH_PYTHON) : options_.python;
     compare.script = MNEMO_BENCH_CLIENT_SCRIPT;
     compare.seconds = options_.client_seconds;
+    compare.rounds = options_.client_rounds;
     compare.warmup_seconds = std::min(0.5, options_.client_seconds);
     if (options_.quick) {
       compare.vectors = 2000;

@@ -50,6 +50,7 @@ struct BenchOptions {
   // ---- Python vs C++ client ----
   std::string python;              // interpreter with mnemo installed; default: the test venv
   double client_seconds = 3;       // measured per cell
+  size_t client_rounds = 3;        // cells measured per client and call (medians reported)
 
   // ---- run ----
   bool quick = false;

@@ -75,3 +75,40 @@ def test_answers_arrive_in_many_loop_turns_and_batches(mnemod, loop):
 
     created, fetched = loop.run_until_complete(asyncio.wait_for(scenario(), BOUND_S))
     assert [c.title for c in fetched] == [c.title for c in created] * 10
+
+
+class _Transport:
+    """A stand-in asyncio transport that keeps what it is asked to write."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+    def abort(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str) -> None:
+        return None
+
+
+def test_a_connection_reassembles_responses_split_anywhere(loop):
+    from fake_server import frame, user_stats_response
+    from mnemo._connection import Connection
+    from mnemo._native import dec
+
+    async def scenario():
+        connection = Connection(asyncio.get_running_loop(), "stand-in", 1 << 20)
+        connection.connection_made(_Transport())
+        connection._limit = 8  # as after a handshake
+        deadline = asyncio.get_running_loop().time() + BOUND_S
+        calls = [asyncio.ensure_future(connection.request(rid, b"request", deadline))
+                 for rid in (1, 2, 3)]
+        await asyncio.sleep(0)
+        data = b"".join(frame(user_stats_response(rid, 10 * rid)) for rid in (3, 1, 2))
+        for i in range(len(data)):  # one byte at a time: frames split at every position
+            connection.data_received(data[i:i + 1])
+        return [dec.user_stats(r).total_conversations for r in await asyncio.gather(*calls)]
+
+    assert loop.run_until_complete(asyncio.wait_for(scenario(), BOUND_S)) == [10, 20, 30]

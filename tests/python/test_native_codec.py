@@ -232,3 +232,36 @@ def test_bad_inputs_name_their_field(bad, field):
     with pytest.raises(mnemo.ValidationError) as info:
         enc.create_conversation(1, "u", item, False)
     assert info.value.field == field
+
+
+def _frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(4, "little") + payload
+
+
+def test_split_frames_takes_whole_verified_frames_only():
+    from fake_server import user_stats_response
+    from mnemo._native import split_frames
+
+    one, two = user_stats_response(1, 10), user_stats_response(2, 20)
+    data = _frame(one) + _frame(two) + _frame(one)[:7]
+    responses, used, error = split_frames(data, 1 << 20)
+    assert error is None and used == len(_frame(one)) + len(_frame(two))
+    assert [r.id for r in responses] == [1, 2]
+    assert [dec.user_stats(r).total_conversations for r in responses] == [10, 20]
+    assert split_frames(b"", 1 << 20) == ([], 0, None)
+    assert split_frames(_frame(one)[:3], 1 << 20)[1:] == (0, None)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (b"\x00\x00\x00\x00", "empty"),
+    (b"\xff\xff\xff\x7f", "exceeds max_frame_bytes"),
+    (_frame(b"\xff" * 8), "malformed"),
+])
+def test_split_frames_stops_at_a_bad_frame(bad, message):
+    from fake_server import user_stats_response
+    from mnemo._native import split_frames
+
+    good = _frame(user_stats_response(5, 1))
+    responses, used, error = split_frames(good + bad + good, 1 << 16)
+    assert [r.id for r in responses] == [5] and used == len(good)
+    assert message in error

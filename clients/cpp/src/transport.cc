@@ -48,9 +48,8 @@ struct PendingCall {
   bool connection_lost = false;          // GUARDED_BY(mu): sent, then the connection broke
 
   Connection* owner = nullptr;  // I/O thread only: the connection holding the call
-  // I/O thread only: invoked instead of the caller wake-up (the handshake's internal call, and
-  // asynchronous calls).  `connection_lost`: the request was sent, then the connection broke.
-  std::function<void(std::string* payload, const Error* error, bool connection_lost)> on_complete;
+  // I/O thread only: invoked instead of the caller wake-up (the handshake's internal call).
+  std::function<void(const std::string* payload, const Error* error)> on_complete;
 };
 
 namespace {
@@ -58,7 +57,7 @@ namespace {
 void Complete(const std::shared_ptr<PendingCall>& call, std::string payload) {
   call->owner = nullptr;
   if (call->on_complete) {
-    call->on_complete(&payload, nullptr, false);
+    call->on_complete(&payload, nullptr);
     return;
   }
   std::lock_guard lock(call->mu);
@@ -71,7 +70,7 @@ void Complete(const std::shared_ptr<PendingCall>& call, std::string payload) {
 void Fail(const std::shared_ptr<PendingCall>& call, const Error& error, bool connection_lost) {
   call->owner = nullptr;
   if (call->on_complete) {
-    call->on_complete(nullptr, &error, connection_lost);
+    call->on_complete(nullptr, &error);
     return;
   }
   std::lock_guard lock(call->mu);
@@ -248,7 +247,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                      transport_.options_.api_key,
                                      transport_.options_.client_name)));
     auto self = shared_from_this();
-    hello->on_complete = [self](std::string* payload, const Error* error, bool /*connection_lost*/) {
+    hello->on_complete = [self](const std::string* payload, const Error* error) {
       self->OnHelloReply(payload, error);
     };
     in_flight_[hello_id] = hello;
@@ -448,7 +447,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // ---- Transport --------------------------------------------------------------------------------
 
 Transport::Transport(const ClientOptions& options)
-    : options_(options), work_(asio::make_work_guard(io_)), async_timer_(io_) {
+    : options_(options), work_(asio::make_work_guard(io_)) {
   for (int i = 0; i < options_.pool_size; ++i) {
     connections_.push_back(std::make_shared<Connection>(*this));
     if (options_.direct_calls) direct_free_.emplace_back();  // established on first use
@@ -468,11 +467,7 @@ Transport::Transport(const ClientOptions& options)
 
 Transport::~Transport() {
   asio::post(io_, [this] {
-    closing_ = true;
-    async_timer_.cancel();
     for (auto& connection : connections_) connection->Close();
-    // Asynchronous calls between attempts (none is in a connection any more).
-    while (!async_calls_.empty()) FinishAsync(async_calls_.front(), Unavailable("client closed"));
   });
   work_.reset();
   thread_.join();
@@ -567,85 +562,6 @@ Result<std::string> Transport::CallPipelined(uint64_t request_id,
   *connection_lost = call->connection_lost;
   if (call->response) return std::move(*call->response);
   return call->error;
-}
-
-// ---- asynchronous calls ------------------------------------------------------------------------
-
-struct Transport::AsyncCall {
-  uint64_t request_id = 0;
-  std::shared_ptr<const std::string> frame;
-  Retry retry = Retry::kNever;
-  Done done;
-  Clock::time_point deadline;
-  int attempts = 0;
-  bool finished = false;
-  std::shared_ptr<PendingCall> attempt;  // the attempt in a connection, if any
-};
-
-void Transport::CallAsync(uint64_t request_id, std::string payload, Retry retry, Done done) {
-  auto call = std::make_shared<AsyncCall>();
-  call->request_id = request_id;
-  call->frame = Framed(payload);
-  call->retry = retry;
-  call->done = std::move(done);
-  asio::post(io_, [this, call] {
-    if (closing_) return FinishAsync(call, Unavailable("client closed"));
-    call->deadline = Clock::now() + options_.request_timeout;  // here, to keep the queue in order
-    async_calls_.push_back(call);
-    if (async_calls_.size() == 1) ArmAsyncTimer();
-    StartAsync(call);
-  });
-}
-
-void Transport::StartAsync(const std::shared_ptr<AsyncCall>& call) {
-  ++call->attempts;
-  auto attempt = std::make_shared<PendingCall>(call->request_id, call->frame);
-  attempt->on_complete = [this, call](std::string* payload, const Error* error, bool connection_lost) {
-    if (call->finished) return;
-    call->attempt.reset();
-    if (payload != nullptr) return FinishAsync(call, std::move(*payload));
-    const bool retry = connection_lost && call->retry == Retry::kIfBroken && call->attempts == 1 &&
-                       !closing_ && Clock::now() < call->deadline;
-    if (!retry) return FinishAsync(call, *error);
-    // Not from inside the breaking connection's loop: it is still failing its other calls.
-    asio::post(io_, [this, call] {
-      if (!call->finished) StartAsync(call);
-    });
-  };
-  call->attempt = attempt;
-  Submit(attempt);
-}
-
-void Transport::FinishAsync(const std::shared_ptr<AsyncCall>& call, Result<std::string> outcome) {
-  if (call->finished) return;
-  call->finished = true;
-  if (call->attempt) {
-    Abandon(call->attempt);
-    call->attempt.reset();
-  }
-  // Finished calls leave the deadline queue from its front (others are skipped when reached).
-  while (!async_calls_.empty() && async_calls_.front()->finished) async_calls_.pop_front();
-  Done done = std::move(call->done);
-  done(std::move(outcome));
-}
-
-void Transport::ArmAsyncTimer() {
-  if (async_calls_.empty() || closing_) return;
-  async_timer_.expires_at(async_calls_.front()->deadline);
-  async_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) OnAsyncTimer();
-  });
-}
-
-void Transport::OnAsyncTimer() {
-  const auto now = Clock::now();
-  while (!async_calls_.empty()) {
-    auto call = async_calls_.front();
-    if (!call->finished && call->deadline > now) break;
-    async_calls_.pop_front();
-    FinishAsync(call, TimedOut(options_.request_timeout));
-  }
-  ArmAsyncTimer();
 }
 
 bool Transport::TakeDirect(std::unique_ptr<DirectConnection>* slot) {

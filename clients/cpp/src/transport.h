@@ -29,10 +29,7 @@
 // UNAVAILABLE for a response frame larger than options.max_frame_bytes or a malformed one; the
 // handshake's error when a reconnect is refused.
 //
-// CallAsync() is the pipelined path without a waiting caller: the outcome is handed to a callback
-// on the I/O thread (for event loops, e.g. the Python client's asyncio surface).
-//
-// Thread-safety: Call(), CallAsync() and NextRequestId() may be called from any thread.  A direct
+// Thread-safety: Call() and NextRequestId() may be called from any thread.  A direct
 // connection is used by one caller at a time (it is out of the free list meanwhile).
 // Everything in a Connection is touched only on the I/O thread.  REQUIRES: no call is in
 // progress when the Transport is destroyed.
@@ -41,8 +38,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,7 +46,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "mnemo/client/error.h"
 #include "mnemo/client/options.h"
@@ -88,15 +82,6 @@ class Transport {
   // handshake's error when a reconnect is refused.
   Result<std::string> Call(uint64_t request_id, std::string payload, Retry retry);
 
-  // The outcome of an asynchronous call: what Call() would have returned.
-  using Done = std::function<void(Result<std::string> outcome)>;
-  // Like Call(), but returns at once; `done` runs exactly once, on the transport's I/O thread,
-  // with the outcome: same errors, deadline and retry rule as Call(), always on the pipelined
-  // path.  `done` must be quick (it holds up every connection) and must not block on the
-  // transport; it may call CallAsync.  Calls still unanswered when the transport is destroyed
-  // finish (during the destruction) with UNAVAILABLE "client closed".
-  void CallAsync(uint64_t request_id, std::string payload, Retry retry, Done done);
-
   // The handshake reply of the first connection.  Stable after Open.
   const ServerInfo& server_info() const { return server_info_; }
 
@@ -116,15 +101,6 @@ class Transport {
                                     const std::shared_ptr<const std::string>& frame,
                                     std::chrono::steady_clock::time_point deadline,
                                     bool* connection_lost);
-
-  // Asynchronous calls (I/O thread only).  StartAsync submits one attempt; FinishAsync ends the
-  // call once; the timer fails calls whose deadline passed.  Every call gets request_timeout, so
-  // submission order is deadline order and the queue's front is the earliest deadline.
-  struct AsyncCall;
-  void StartAsync(const std::shared_ptr<AsyncCall>& call);
-  void FinishAsync(const std::shared_ptr<AsyncCall>& call, Result<std::string> outcome);
-  void ArmAsyncTimer();
-  void OnAsyncTimer();
 
   // The direct path.  A slot of the free list holds an established connection or nullptr (to
   // be established on its next use).  TakeDirect: false when every slot is in use or the path
@@ -147,9 +123,6 @@ class Transport {
   size_t next_connection_ = 0;                            // I/O thread only: round robin
   std::atomic<uint64_t> next_id_{1};
   ServerInfo server_info_;
-  std::deque<std::shared_ptr<AsyncCall>> async_calls_;  // I/O thread only; unfinished, by deadline
-  boost::asio::steady_timer async_timer_;
-  bool closing_ = false;                                // I/O thread only: the destructor began
   std::thread thread_;
 
   std::mutex direct_mu_;

@@ -7,10 +7,10 @@ tasks may share one AsyncClient: requests are pipelined over a pool of ``pool_si
 connections are re-established by the next call; a read whose connection broke is retried once;
 a write is never retried.
 
-I/O runs in the native core (mnemo._native, the C++ client's transport) on a thread of its own:
-a call encodes its request, hands it over and awaits a future; finished calls are collected in
-batches when the core signals the event loop through a file descriptor (loop.add_reader), so the
-loop thread spends no time on sockets.
+The sockets are the event loop's own (mnemo._pool, mnemo._connection): a call encodes its request
+with the native core (mnemo._native), writes it at the end of the loop turn together with the
+other calls' and awaits its future; the loop reads the answers, the native core splits, verifies
+and decodes them.  No other thread takes part, so a call costs no thread hand-off.
 
 Lifetime::
 
@@ -19,20 +19,18 @@ Lifetime::
 
 An AsyncClient that is not used as a context manager connects on its first call (or on
 ``await client.connect()``, e.g. in a FastAPI lifespan); ``await client.close()`` when done.
-Thread-safety: none.  REQUIRES: one event loop — the client belongs to the loop that connected it.
+Thread-safety: none.  REQUIRES: one event loop — the client's connections belong to the loop that
+opened them.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Callable, Optional, TypeVar
 
-from ._native import Response
 from ._ops import Op
+from ._pool import Pool
 from ._surface import surface
 from .batch import AsyncBatchBlock
-from .client import _transport_for
-from .errors import MnemoError, UnavailableError
 from .models import ServerInfo
 from .options import DEFAULT_PORT, ClientOptions
 
@@ -44,9 +42,9 @@ T = TypeVar("T")
 def _coroutine(method: Callable[..., Op[T]]) -> Callable[..., Any]:
     async def call(self: "AsyncClient", *args: Any, **kwargs: Any) -> T:
         op = method(self, *args, **kwargs)
-        if self._loop is None:
-            await self._open()
-        return await self._submit(op)
+        pool = self._pool
+        request_id = pool.next_id()
+        return op.decode(await pool.call(request_id, op.encode(request_id).frame, op.retry))
 
     return call
 
@@ -73,11 +71,7 @@ class AsyncClient:
             host=host, port=port, api_key=api_key, client_name=client_name, pool_size=pool_size,
             request_timeout=request_timeout, connect_timeout=connect_timeout,
             max_frame_bytes=max_frame_bytes)
-        # Every call is pipelined (the event loop never blocks on a socket).
-        self._transport = _transport_for(self._options, direct_calls=False)
-        self._loop: Optional[asyncio.AbstractEventLoop] = None  # set once connected
-        self._opening: Optional[asyncio.Future[None]] = None
-        self._waiting: dict[int, tuple[asyncio.Future[Any], Callable[[Response], Any]]] = {}
+        self._pool = Pool(self._options)
 
     # ---- lifetime ---------------------------------------------------------------------------
 
@@ -87,20 +81,12 @@ class AsyncClient:
         Raises UnavailableError (cannot connect), AuthenticationError (key refused) or
         ValidationError (protocol version mismatch).
         """
-        await self._open()
+        await self._pool.open()
         return self
 
     async def close(self) -> None:
         """Closes every connection; calls still waiting fail with UnavailableError."""
-        if self._loop is not None:
-            self._loop.remove_reader(self._transport.completion_fd())
-        self._loop = None
-        self._transport.close()  # pending calls finish ("client closed") into the queue
-        self._collect()
-        for future, _ in self._waiting.values():
-            if not future.done():
-                future.set_exception(UnavailableError("client closed"))
-        self._waiting.clear()
+        await self._pool.close()
 
     async def __aenter__(self) -> "AsyncClient":
         return await self.connect()
@@ -115,57 +101,8 @@ class AsyncClient:
     @property
     def server_info(self) -> Optional[ServerInfo]:
         """What the server announced in its handshake; None before the first connection."""
-        return self._transport.server_info
+        return self._pool.info
 
     def batch(self, user_id: str) -> AsyncBatchBlock:
         """A transaction block: ``async with client.batch(user_id) as b: ...`` (mnemo.batch)."""
         return AsyncBatchBlock(lambda batch: self.apply_batch(user_id, batch))
-
-    # ---- calls ------------------------------------------------------------------------------
-
-    async def _open(self) -> None:
-        """Connects the pool (off the loop thread) and starts watching for finished calls.
-
-        Concurrent callers share one attempt; after a failure the next call tries again.
-        """
-        if self._loop is not None:
-            return
-        loop = asyncio.get_running_loop()
-        if self._opening is None:
-            self._opening = loop.run_in_executor(None, self._transport.open)
-        opening = self._opening
-        try:
-            await asyncio.shield(opening)
-        except MnemoError as error:
-            raise type(error)(error.message, error.field) from None  # each caller its own
-        finally:
-            if self._opening is opening and opening.done():
-                self._opening = None
-        if self._loop is None:
-            loop.add_reader(self._transport.completion_fd(), self._collect)
-            self._loop = loop
-
-    def _submit(self, op: Op[T]) -> "asyncio.Future[T]":
-        transport = self._transport
-        request = op.encode(transport.next_id())
-        future: asyncio.Future[T] = self._loop.create_future()  # type: ignore[union-attr]
-        self._waiting[request.id] = (future, op.decode)
-        transport.submit(request, op.retry, request.id)
-        return future
-
-    def _collect(self) -> None:
-        """Resolves the futures of every call the native core finished."""
-        for token, outcome in self._transport.drain():
-            entry = self._waiting.pop(token, None)
-            if entry is None:
-                continue
-            future, decode = entry
-            if future.done():  # its caller was cancelled
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-                continue
-            try:
-                future.set_result(decode(outcome))
-            except BaseException as error:  # noqa: BLE001 - the caller's to handle
-                future.set_exception(error)

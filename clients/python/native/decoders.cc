@@ -154,6 +154,7 @@ py::object DecodeServerInfo(const client::ServerInfo& in) {
 }
 
 void DefineDecoders(py::module_& dec) {
+  dec.def("hello_reply", [](const Response& r) { return DecodeServerInfo(Take(codec::DecodeHelloReply(Root(r)))); });
   dec.def("conversation", [](const Response& r) {
     return FromConversation(Take(codec::DecodeConversation(Root(r))));
   });

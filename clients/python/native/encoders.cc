@@ -120,6 +120,9 @@ using Rid = uint64_t;
 }  // namespace
 
 void DefineEncoders(py::module_& enc) {
+  enc.def("hello", [](Rid rid, uint32_t protocol_version, const std::string& api_key, const std::string& client_name) {
+    return Request{rid, codec::EncodeHello(rid, protocol_version, api_key, client_name)};
+  });
   enc.def("create_conversation", [](Rid rid, const std::string& user, py::handle item, bool upsert) {
     const client::NewConversation input = NewConversation(item, "");
     return Request{rid, upsert ? codec::EncodeUpsertConversation(rid, user, input)

@@ -1,21 +1,15 @@
 // mnemo._native: the native core of the Python client.  It puts the C++ client's transport and
 // codec (clients/cpp/src) under mnemo.Client and mnemo.AsyncClient:
 //
-//   Transport   the C++ connection pool.  call() is the blocking path (the calling thread writes
-//               and reads on a direct connection with the GIL released, or waits for the
-//               pipelined pool); submit() is the asynchronous path: the outcome is queued and
-//               completion_fd() (an eventfd) becomes readable, so an asyncio loop that watches
-//               it collects every finished call with one drain().
-//   enc / dec   the encoders and decoders (encoders.cc, decoders.cc).
+//   Transport     the C++ connection pool, for the blocking mnemo.Client: call() writes and reads
+//                 on a direct connection with the GIL released (or waits for the pipelined pool).
+//   enc / dec     the encoders and decoders (encoders.cc, decoders.cc), for both clients.
+//   split_frames  splits and verifies the responses an AsyncClient's connection received (its
+//                 sockets are the event loop's own: mnemo._connection).
 //   Request, Response   payloads passed between them without copies into Python bytes.
 //
-// Thread-safety: Transport.call() may run on many threads at once (it releases the GIL);
-// submit()/drain() belong to the one event loop of an AsyncClient.  REQUIRES: no call is in
-// progress when close() runs.
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
+// Thread-safety: Transport.call() may run on many threads at once (it releases the GIL).
+// REQUIRES: no call is in progress when close() runs.
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -23,6 +17,7 @@
 #include <vector>
 
 #include "module.h"
+#include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "py_values.h"
 #include "transport.h"
@@ -38,14 +33,8 @@ client::Error ClosedError() { return client::Error{client::Code::kUnavailable, "
 
 class PyTransport {
  public:
-  explicit PyTransport(client::ClientOptions options) : options_(std::move(options)) {
-    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (event_fd_ < 0) throw std::runtime_error("eventfd failed");
-  }
-  ~PyTransport() {
-    ReleaseTransport();
-    ::close(event_fd_);
-  }
+  explicit PyTransport(client::ClientOptions options) : options_(std::move(options)) {}
+  ~PyTransport() { ReleaseTransport(); }
   PyTransport(const PyTransport&) = delete;
   PyTransport& operator=(const PyTransport&) = delete;
 
@@ -75,8 +64,7 @@ class PyTransport {
     if (failed) Raise(*failed);
   }
 
-  // Closes every connection for good; asynchronous calls still pending complete with
-  // UnavailableError("client closed") in the next drain().  Idempotent.
+  // Closes every connection for good; later calls raise UnavailableError.  Idempotent.
   void Close() {
     py::gil_scoped_release release;
     ReleaseTransport();
@@ -112,41 +100,6 @@ class PyTransport {
     return Response{std::move(*result).value()};
   }
 
-  // Starts `request`; drain() returns (token, outcome) when it finishes.  REQUIRES: open.
-  void Submit(Request& request, bool retry, uint64_t token) {
-    auto transport = Current();
-    if (!transport) {
-      Complete(token, ClosedError());
-      return;
-    }
-    transport->CallAsync(request.id, std::move(request.payload),
-                         retry ? Transport::Retry::kIfBroken : Transport::Retry::kNever,
-                         [this, token](client::Result<std::string> outcome) { Complete(token, std::move(outcome)); });
-  }
-
-  int completion_fd() const { return event_fd_; }
-
-  // The calls finished since the last drain, as (token, Response or exception) tuples.
-  py::list Drain() {
-    uint64_t ignored = 0;
-    // Reset the eventfd before taking the queue: a completion queued after the swap below finds
-    // the queue empty and signals again, so none is left unseen.
-    while (::read(event_fd_, &ignored, sizeof(ignored)) < 0 && errno == EINTR) {
-    }
-    std::vector<std::pair<uint64_t, client::Result<std::string>>> finished;
-    {
-      std::lock_guard lock(done_mu_);
-      finished.swap(done_);
-    }
-    py::list out(finished.size());
-    for (size_t i = 0; i < finished.size(); ++i) {
-      auto& [token, outcome] = finished[i];
-      py::object value = outcome.ok() ? py::cast(Response{std::move(outcome).value()}) : ErrorObject(outcome.error());
-      out[i] = py::make_tuple(token, std::move(value));
-    }
-    return out;
-  }
-
  private:
   std::shared_ptr<Transport> Current() {
     std::lock_guard lock(ptr_mu_);
@@ -164,22 +117,7 @@ class PyTransport {
       closed_ = true;
       transport = std::move(transport_);
     }
-    transport.reset();  // joins the I/O thread; pending asynchronous calls complete meanwhile
-  }
-
-  // On the transport's I/O thread (or the caller's, for a closed transport).
-  void Complete(uint64_t token, client::Result<std::string> outcome) {
-    bool first = false;
-    {
-      std::lock_guard lock(done_mu_);
-      first = done_.empty();
-      done_.emplace_back(token, std::move(outcome));
-    }
-    if (first) {
-      const uint64_t one = 1;
-      while (::write(event_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
-      }
-    }
+    transport.reset();  // joins the I/O thread
   }
 
   const client::ClientOptions options_;
@@ -188,9 +126,6 @@ class PyTransport {
   std::shared_ptr<Transport> transport_;  // GUARDED_BY(ptr_mu_)
   bool closed_ = false;                   // GUARDED_BY(ptr_mu_)
   uint64_t fallback_ids_ = 1;             // ids before the pool is open (never sent)
-  int event_fd_ = -1;
-  std::mutex done_mu_;
-  std::vector<std::pair<uint64_t, client::Result<std::string>>> done_;  // GUARDED_BY(done_mu_)
 };
 
 client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const std::string& api_key,
@@ -210,6 +145,36 @@ client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const st
   return options;
 }
 
+py::tuple SplitFrames(py::buffer buffer, uint32_t max_frame_bytes) {
+  const py::buffer_info info = buffer.request();
+  const std::string_view data(static_cast<const char*>(info.ptr), static_cast<size_t>(info.size * info.itemsize));
+  py::list responses;
+  size_t used = 0;
+  py::object error = py::none();
+  while (used < data.size()) {
+    std::string_view payload;
+    size_t consumed = 0;
+    uint32_t announced = 0;
+    const auto result = mnemo::protocol::ParseFrame(data.substr(used), max_frame_bytes, &payload, &consumed, &announced);
+    if (result == mnemo::protocol::FrameResult::kNeedMore) break;
+    if (result != mnemo::protocol::FrameResult::kFrame) {
+      error = py::str(result == mnemo::protocol::FrameResult::kTooLarge
+                          ? "response frame of " + std::to_string(announced) + " bytes exceeds max_frame_bytes"
+                          : std::string("empty response frame"));
+      break;
+    }
+    Response response{std::string(payload)};  // its own, aligned storage for the verifier
+    std::string why;
+    if (mnemo::protocol::VerifyResponse(response.payload, &why) == nullptr) {
+      error = py::str("malformed response: " + why);
+      break;
+    }
+    responses.append(py::cast(std::move(response)));
+    used += consumed;
+  }
+  return py::make_tuple(std::move(responses), used, std::move(error));
+}
+
 }  // namespace
 }  // namespace mnemo::python
 
@@ -222,6 +187,14 @@ PYBIND11_MODULE(_native, m) {
   py::class_<Request>(m, "Request")
       .def_readonly("id", &Request::id)
       .def_property_readonly("payload", [](const Request& r) { return py::bytes(r.payload); })
+      .def_property_readonly("frame",
+                             [](const Request& r) {
+                               std::string frame;
+                               frame.reserve(mnemo::protocol::kFrameHeaderBytes + r.payload.size());
+                               mnemo::protocol::AppendFrame(r.payload, &frame);
+                               return py::bytes(frame);
+                             },
+                             "The payload framed for the wire (u32 little-endian length first).")
       .def("__len__", [](const Request& r) { return r.payload.size(); });
   py::class_<Response>(m, "Response")
       .def_static("from_bytes",
@@ -234,7 +207,15 @@ PYBIND11_MODULE(_native, m) {
                     return response;
                   },
                   "A verified Response from payload bytes (tests and tools).")
-      .def_property_readonly("payload", [](const Response& r) { return py::bytes(r.payload); });
+      .def_property_readonly("payload", [](const Response& r) { return py::bytes(r.payload); })
+      .def_property_readonly("id", [](const Response& r) {
+        return flatbuffers::GetRoot<mnemo::wire::Response>(r.payload.data())->id();
+      });
+
+  m.def("split_frames", &SplitFrames, py::arg("buffer"), py::arg("max_frame_bytes"),
+        "The whole response frames at the front of `buffer` (bytes-like): (responses, bytes used,\n"
+        "error).  Stops at the first bad frame (empty, over max_frame_bytes, or a payload the\n"
+        "verifier refuses) with its description in `error`; else error is None.");
 
   py::class_<PyTransport>(m, "Transport")
       .def(py::init(
@@ -253,10 +234,7 @@ PYBIND11_MODULE(_native, m) {
       .def_property_readonly("is_open", &PyTransport::is_open)
       .def_property_readonly("server_info", &PyTransport::server_info)
       .def("next_id", &PyTransport::next_id)
-      .def("call", &PyTransport::Call)
-      .def("submit", &PyTransport::Submit)
-      .def("completion_fd", &PyTransport::completion_fd)
-      .def("drain", &PyTransport::Drain);
+      .def("call", &PyTransport::Call);
 
   py::module_ enc = m.def_submodule("enc", "Request encoders");
   DefineEncoders(enc);
