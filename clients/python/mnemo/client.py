@@ -25,6 +25,7 @@ done.  REQUIRES: no call is in progress on another thread when close() is called
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable, Optional, TypeVar
 
 from ._native import Transport
@@ -70,6 +71,10 @@ class Client:
             request_timeout=request_timeout, connect_timeout=connect_timeout,
             max_frame_bytes=max_frame_bytes)
         self._transport = _transport_for(self._options, direct_calls=True)
+        # Request ids: unique per client (next() on a count is atomic under the GIL).  The
+        # native pool numbers its handshakes apart; ids only have to differ among a connection's
+        # unanswered requests.
+        self._ids = itertools.count(1)
 
     # ---- lifetime ---------------------------------------------------------------------------
 
@@ -111,8 +116,7 @@ class Client:
         return BatchBlock(lambda batch: self.apply_batch(user_id, batch))
 
     def _execute(self, op: Op[T]) -> T:
-        transport = self._transport
-        return op.decode(transport.call(op.encode(transport.next_id()), op.retry))
+        return op.decode(self._transport.call(op.encode(next(self._ids)), op.retry))
 
 
 def _transport_for(options: ClientOptions, direct_calls: bool) -> Transport:

@@ -30,63 +30,63 @@ T Take(client::Result<T> result) {
 
 py::object FromConversation(const client::Conversation& in) {
   py::object out = NewModel(MNEMO_MODEL("Conversation"));
-  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
-  Set(out, MNEMO_NAME("user_id"), PyText(in.user_id));
-  Set(out, MNEMO_NAME("title"), PyText(in.title));
-  Set(out, MNEMO_NAME("summary"), PyOptText(in.summary));
-  Set(out, MNEMO_NAME("model"), PyText(in.model));
-  Set(out, MNEMO_NAME("system_prompt"), PyText(in.system_prompt));
-  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
-  Set(out, MNEMO_NAME("is_deleted"), py::bool_(in.is_deleted));
-  Set(out, MNEMO_NAME("deleted_at"), PyOptTime(in.deleted_at));
-  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
-  Set(out, MNEMO_NAME("updated_at"), PyTime(in.updated_at));
-  Set(out, MNEMO_NAME("message_count"), py::int_(in.message_count));
-  Set(out, MNEMO_NAME("total_tokens"), py::int_(in.total_tokens));
-  Set(out, MNEMO_NAME("last_message_at"), PyOptTime(in.last_message_at));
+  Set(out, MNEMO_FIELD("Conversation", "id"), PyUuid(in.id));
+  Set(out, MNEMO_FIELD("Conversation", "user_id"), PyText(in.user_id));
+  Set(out, MNEMO_FIELD("Conversation", "title"), PyText(in.title));
+  Set(out, MNEMO_FIELD("Conversation", "summary"), PyOptText(in.summary));
+  Set(out, MNEMO_FIELD("Conversation", "model"), PyText(in.model));
+  Set(out, MNEMO_FIELD("Conversation", "system_prompt"), PyText(in.system_prompt));
+  Set(out, MNEMO_FIELD("Conversation", "metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_FIELD("Conversation", "is_deleted"), py::bool_(in.is_deleted));
+  Set(out, MNEMO_FIELD("Conversation", "deleted_at"), PyOptTime(in.deleted_at));
+  Set(out, MNEMO_FIELD("Conversation", "created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Conversation", "updated_at"), PyTime(in.updated_at));
+  Set(out, MNEMO_FIELD("Conversation", "message_count"), py::int_(in.message_count));
+  Set(out, MNEMO_FIELD("Conversation", "total_tokens"), py::int_(in.total_tokens));
+  Set(out, MNEMO_FIELD("Conversation", "last_message_at"), PyOptTime(in.last_message_at));
   return out;
 }
 
 py::object FromMessage(const client::Message& in) {
   py::object out = NewModel(MNEMO_MODEL("Message"));
-  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
-  Set(out, MNEMO_NAME("conversation_id"), PyUuid(in.conversation_id));
-  Set(out, MNEMO_NAME("role"), py::str(std::string(client::RoleName(in.role))));
-  Set(out, MNEMO_NAME("content"), PyText(in.content));
-  Set(out, MNEMO_NAME("parts"), PyJson(in.parts));
-  Set(out, MNEMO_NAME("tool_calls"), PyJson(in.tool_calls));
-  Set(out, MNEMO_NAME("tool_results"), PyJson(in.tool_results));
-  Set(out, MNEMO_NAME("attachments"), PyJson(in.attachments));
-  Set(out, MNEMO_NAME("tokens_used"), PyOptInt(in.tokens_used));
-  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
-  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Message", "id"), PyUuid(in.id));
+  Set(out, MNEMO_FIELD("Message", "conversation_id"), PyUuid(in.conversation_id));
+  Set(out, MNEMO_FIELD("Message", "role"), py::str(std::string(client::RoleName(in.role))));
+  Set(out, MNEMO_FIELD("Message", "content"), PyText(in.content));
+  Set(out, MNEMO_FIELD("Message", "parts"), PyJson(in.parts));
+  Set(out, MNEMO_FIELD("Message", "tool_calls"), PyJson(in.tool_calls));
+  Set(out, MNEMO_FIELD("Message", "tool_results"), PyJson(in.tool_results));
+  Set(out, MNEMO_FIELD("Message", "attachments"), PyJson(in.attachments));
+  Set(out, MNEMO_FIELD("Message", "tokens_used"), PyOptInt(in.tokens_used));
+  Set(out, MNEMO_FIELD("Message", "metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_FIELD("Message", "created_at"), PyTime(in.created_at));
   return out;
 }
 
 py::object FromDocument(const client::Document& in) {
   py::object out = NewModel(MNEMO_MODEL("Document"));
-  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
-  Set(out, MNEMO_NAME("user_id"), PyText(in.user_id));
-  Set(out, MNEMO_NAME("filename"), PyText(in.filename));
-  Set(out, MNEMO_NAME("file_type"), PyText(in.file_type));
-  Set(out, MNEMO_NAME("content"), PyText(in.content));
-  Set(out, MNEMO_NAME("total_chunks"), py::int_(in.total_chunks));
-  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
-  Set(out, MNEMO_NAME("is_deleted"), py::bool_(in.is_deleted));
-  Set(out, MNEMO_NAME("deleted_at"), PyOptTime(in.deleted_at));
-  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
-  Set(out, MNEMO_NAME("updated_at"), PyTime(in.updated_at));
+  Set(out, MNEMO_FIELD("Document", "id"), PyUuid(in.id));
+  Set(out, MNEMO_FIELD("Document", "user_id"), PyText(in.user_id));
+  Set(out, MNEMO_FIELD("Document", "filename"), PyText(in.filename));
+  Set(out, MNEMO_FIELD("Document", "file_type"), PyText(in.file_type));
+  Set(out, MNEMO_FIELD("Document", "content"), PyText(in.content));
+  Set(out, MNEMO_FIELD("Document", "total_chunks"), py::int_(in.total_chunks));
+  Set(out, MNEMO_FIELD("Document", "metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_FIELD("Document", "is_deleted"), py::bool_(in.is_deleted));
+  Set(out, MNEMO_FIELD("Document", "deleted_at"), PyOptTime(in.deleted_at));
+  Set(out, MNEMO_FIELD("Document", "created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Document", "updated_at"), PyTime(in.updated_at));
   return out;
 }
 
 py::object FromChunk(const client::Chunk& in) {
   py::object out = NewModel(MNEMO_MODEL("Chunk"));
-  Set(out, MNEMO_NAME("id"), PyUuid(in.id));
-  Set(out, MNEMO_NAME("document_id"), PyUuid(in.document_id));
-  Set(out, MNEMO_NAME("chunk_index"), py::int_(in.chunk_index));
-  Set(out, MNEMO_NAME("chunk_text"), PyText(in.chunk_text));
-  Set(out, MNEMO_NAME("metadata"), PyJsonObject(in.metadata));
-  Set(out, MNEMO_NAME("created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Chunk", "id"), PyUuid(in.id));
+  Set(out, MNEMO_FIELD("Chunk", "document_id"), PyUuid(in.document_id));
+  Set(out, MNEMO_FIELD("Chunk", "chunk_index"), py::int_(in.chunk_index));
+  Set(out, MNEMO_FIELD("Chunk", "chunk_text"), PyText(in.chunk_text));
+  Set(out, MNEMO_FIELD("Chunk", "metadata"), PyJsonObject(in.metadata));
+  Set(out, MNEMO_FIELD("Chunk", "created_at"), PyTime(in.created_at));
   return out;
 }
 
@@ -95,32 +95,32 @@ py::object FromSearch(const client::SearchResponse& in) {
   for (size_t i = 0; i < in.hits.size(); ++i) {
     const client::SearchHit& hit = in.hits[i];
     py::object out = NewModel(MNEMO_MODEL("SearchHit"));
-    Set(out, MNEMO_NAME("chunk_id"), PyUuid(hit.chunk_id));
-    Set(out, MNEMO_NAME("document_id"), PyUuid(hit.document_id));
-    Set(out, MNEMO_NAME("chunk_index"), py::int_(hit.chunk_index));
-    Set(out, MNEMO_NAME("chunk_text"), PyText(hit.chunk_text));
-    Set(out, MNEMO_NAME("filename"), PyText(hit.filename));
-    Set(out, MNEMO_NAME("similarity"), py::float_(hit.similarity));
-    Set(out, MNEMO_NAME("created_at"), PyTime(hit.created_at));
+    Set(out, MNEMO_FIELD("SearchHit", "chunk_id"), PyUuid(hit.chunk_id));
+    Set(out, MNEMO_FIELD("SearchHit", "document_id"), PyUuid(hit.document_id));
+    Set(out, MNEMO_FIELD("SearchHit", "chunk_index"), py::int_(hit.chunk_index));
+    Set(out, MNEMO_FIELD("SearchHit", "chunk_text"), PyText(hit.chunk_text));
+    Set(out, MNEMO_FIELD("SearchHit", "filename"), PyText(hit.filename));
+    Set(out, MNEMO_FIELD("SearchHit", "similarity"), py::float_(hit.similarity));
+    Set(out, MNEMO_FIELD("SearchHit", "created_at"), PyTime(hit.created_at));
     hits[i] = std::move(out);
   }
   py::object out = NewModel(MNEMO_MODEL("SearchResult"));
-  Set(out, MNEMO_NAME("hits"), std::move(hits));
-  Set(out, MNEMO_NAME("exact"), py::bool_(in.exact));
-  Set(out, MNEMO_NAME("ef_used"), py::int_(in.ef_used));
-  Set(out, MNEMO_NAME("fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
-  Set(out, MNEMO_NAME("partitions_searched"), py::int_(in.partitions_searched));
+  Set(out, MNEMO_FIELD("SearchResult", "hits"), std::move(hits));
+  Set(out, MNEMO_FIELD("SearchResult", "exact"), py::bool_(in.exact));
+  Set(out, MNEMO_FIELD("SearchResult", "ef_used"), py::int_(in.ef_used));
+  Set(out, MNEMO_FIELD("SearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
+  Set(out, MNEMO_FIELD("SearchResult", "partitions_searched"), py::int_(in.partitions_searched));
   return out;
 }
 
 py::object FromPartition(const client::PartitionInfo& in) {
   py::object out = NewModel(MNEMO_MODEL("PartitionInfo"));
-  Set(out, MNEMO_NAME("month"), PyText(in.month));
-  Set(out, MNEMO_NAME("rows"), py::int_(in.rows));
-  Set(out, MNEMO_NAME("vector_bytes"), py::int_(in.vector_bytes));
-  Set(out, MNEMO_NAME("index_bytes"), py::int_(in.index_bytes));
-  Set(out, MNEMO_NAME("pending_rows"), py::int_(in.pending_rows));
-  Set(out, MNEMO_NAME("deleted_in_index"), py::int_(in.deleted_in_index));
+  Set(out, MNEMO_FIELD("PartitionInfo", "month"), PyText(in.month));
+  Set(out, MNEMO_FIELD("PartitionInfo", "rows"), py::int_(in.rows));
+  Set(out, MNEMO_FIELD("PartitionInfo", "vector_bytes"), py::int_(in.vector_bytes));
+  Set(out, MNEMO_FIELD("PartitionInfo", "index_bytes"), py::int_(in.index_bytes));
+  Set(out, MNEMO_FIELD("PartitionInfo", "pending_rows"), py::int_(in.pending_rows));
+  Set(out, MNEMO_FIELD("PartitionInfo", "deleted_in_index"), py::int_(in.deleted_in_index));
   return out;
 }
 
@@ -134,9 +134,9 @@ py::list ListOf(const std::vector<T>& items, Convert convert) {
 template <typename PageT, typename Convert>
 py::object PageOf(const PageT& in, Convert convert) {
   py::object out = NewModel(MNEMO_MODEL("Page"));
-  Set(out, MNEMO_NAME("items"), ListOf(in.items, convert));
-  Set(out, MNEMO_NAME("total"), py::int_(in.total));
-  Set(out, MNEMO_NAME("next_cursor"), in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
+  Set(out, MNEMO_FIELD("Page", "items"), ListOf(in.items, convert));
+  Set(out, MNEMO_FIELD("Page", "total"), py::int_(in.total));
+  Set(out, MNEMO_FIELD("Page", "next_cursor"), in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
   return out;
 }
 
@@ -144,12 +144,12 @@ py::object PageOf(const PageT& in, Convert convert) {
 
 py::object DecodeServerInfo(const client::ServerInfo& in) {
   py::object out = NewModel(MNEMO_MODEL("ServerInfo"));
-  Set(out, MNEMO_NAME("protocol_version"), py::int_(in.protocol_version));
-  Set(out, MNEMO_NAME("server_version"), PyText(in.server_version));
-  Set(out, MNEMO_NAME("max_frame_bytes"), py::int_(in.max_frame_bytes));
-  Set(out, MNEMO_NAME("max_in_flight"), py::int_(in.max_in_flight));
-  Set(out, MNEMO_NAME("dimension"), py::int_(in.dimension));
-  Set(out, MNEMO_NAME("principal"), PyText(in.principal));
+  Set(out, MNEMO_FIELD("ServerInfo", "protocol_version"), py::int_(in.protocol_version));
+  Set(out, MNEMO_FIELD("ServerInfo", "server_version"), PyText(in.server_version));
+  Set(out, MNEMO_FIELD("ServerInfo", "max_frame_bytes"), py::int_(in.max_frame_bytes));
+  Set(out, MNEMO_FIELD("ServerInfo", "max_in_flight"), py::int_(in.max_in_flight));
+  Set(out, MNEMO_FIELD("ServerInfo", "dimension"), py::int_(in.dimension));
+  Set(out, MNEMO_FIELD("ServerInfo", "principal"), PyText(in.principal));
   return out;
 }
 
@@ -164,10 +164,10 @@ void DefineDecoders(py::module_& dec) {
   dec.def("user_stats", [](const Response& r) {
     const client::UserStats in = Take(codec::DecodeUserStats(Root(r)));
     py::object out = NewModel(MNEMO_MODEL("UserStats"));
-    Set(out, MNEMO_NAME("total_conversations"), py::int_(in.total));
-    Set(out, MNEMO_NAME("active_conversations"), py::int_(in.active));
-    Set(out, MNEMO_NAME("deleted_conversations"), py::int_(in.deleted));
-    Set(out, MNEMO_NAME("last_activity"), PyOptTime(in.last_activity));
+    Set(out, MNEMO_FIELD("UserStats", "total_conversations"), py::int_(in.total));
+    Set(out, MNEMO_FIELD("UserStats", "active_conversations"), py::int_(in.active));
+    Set(out, MNEMO_FIELD("UserStats", "deleted_conversations"), py::int_(in.deleted));
+    Set(out, MNEMO_FIELD("UserStats", "last_activity"), PyOptTime(in.last_activity));
     return out;
   });
   dec.def("message", [](const Response& r) { return FromMessage(Take(codec::DecodeMessage(Root(r)))); });
@@ -186,16 +186,16 @@ void DefineDecoders(py::module_& dec) {
     py::dict per_role;
     for (size_t role = 0; role < in.per_role.size(); ++role) {
       py::object tokens = NewModel(MNEMO_MODEL("RoleTokens"));
-      Set(tokens, MNEMO_NAME("message_count"), py::int_(in.per_role[role].message_count));
-      Set(tokens, MNEMO_NAME("total_tokens"), py::int_(in.per_role[role].total_tokens));
+      Set(tokens, MNEMO_FIELD("RoleTokens", "message_count"), py::int_(in.per_role[role].message_count));
+      Set(tokens, MNEMO_FIELD("RoleTokens", "total_tokens"), py::int_(in.per_role[role].total_tokens));
       per_role[py::str(std::string(client::RoleName(static_cast<client::Role>(role))))] = tokens;
     }
     py::object out = NewModel(MNEMO_MODEL("TokenStats"));
-    Set(out, MNEMO_NAME("message_count"), py::int_(in.message_count));
-    Set(out, MNEMO_NAME("messages_with_tokens"), py::int_(in.messages_with_tokens));
-    Set(out, MNEMO_NAME("total_tokens"), py::int_(in.total_tokens));
-    Set(out, MNEMO_NAME("average_tokens"), py::float_(in.average_tokens));
-    Set(out, MNEMO_NAME("per_role"), std::move(per_role));
+    Set(out, MNEMO_FIELD("TokenStats", "message_count"), py::int_(in.message_count));
+    Set(out, MNEMO_FIELD("TokenStats", "messages_with_tokens"), py::int_(in.messages_with_tokens));
+    Set(out, MNEMO_FIELD("TokenStats", "total_tokens"), py::int_(in.total_tokens));
+    Set(out, MNEMO_FIELD("TokenStats", "average_tokens"), py::float_(in.average_tokens));
+    Set(out, MNEMO_FIELD("TokenStats", "per_role"), std::move(per_role));
     return out;
   });
   dec.def("count", [](const Response& r) { return Take(codec::DecodeCount(Root(r))); });
@@ -206,9 +206,9 @@ void DefineDecoders(py::module_& dec) {
   dec.def("document_counts", [](const Response& r) {
     const client::DocumentCounts in = Take(codec::DecodeDocumentCounts(Root(r)));
     py::object out = NewModel(MNEMO_MODEL("DocumentCounts"));
-    Set(out, MNEMO_NAME("total"), py::int_(in.total));
-    Set(out, MNEMO_NAME("active"), py::int_(in.active));
-    Set(out, MNEMO_NAME("deleted"), py::int_(in.deleted));
+    Set(out, MNEMO_FIELD("DocumentCounts", "total"), py::int_(in.total));
+    Set(out, MNEMO_FIELD("DocumentCounts", "active"), py::int_(in.active));
+    Set(out, MNEMO_FIELD("DocumentCounts", "deleted"), py::int_(in.deleted));
     return out;
   });
   dec.def("chunks", [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
@@ -223,26 +223,26 @@ void DefineDecoders(py::module_& dec) {
   dec.def("attach", [](const Response& r) {
     const client::AttachResult in = Take(codec::DecodeAttach(Root(r)));
     py::object out = NewModel(MNEMO_MODEL("AttachResult"));
-    Set(out, MNEMO_NAME("attached"), py::int_(in.attached));
-    Set(out, MNEMO_NAME("skipped"), py::int_(in.skipped));
+    Set(out, MNEMO_FIELD("AttachResult", "attached"), py::int_(in.attached));
+    Set(out, MNEMO_FIELD("AttachResult", "skipped"), py::int_(in.skipped));
     return out;
   });
   dec.def("stats", [](const Response& r) {
     const client::ServerStats in = Take(codec::DecodeStats(Root(r)));
     py::object out = NewModel(MNEMO_MODEL("ServerStats"));
-    Set(out, MNEMO_NAME("uptime_seconds"), py::int_(in.uptime_seconds));
-    Set(out, MNEMO_NAME("connections"), py::int_(in.connections));
-    Set(out, MNEMO_NAME("partitions"), ListOf(in.partitions, FromPartition));
-    Set(out, MNEMO_NAME("ops"), ListOf(in.ops, [](const client::OpStats& op) {
+    Set(out, MNEMO_FIELD("ServerStats", "uptime_seconds"), py::int_(in.uptime_seconds));
+    Set(out, MNEMO_FIELD("ServerStats", "connections"), py::int_(in.connections));
+    Set(out, MNEMO_FIELD("ServerStats", "partitions"), ListOf(in.partitions, FromPartition));
+    Set(out, MNEMO_FIELD("ServerStats", "ops"), ListOf(in.ops, [](const client::OpStats& op) {
           py::object item = NewModel(MNEMO_MODEL("OpStats"));
-          Set(item, MNEMO_NAME("name"), PyText(op.name));
-          Set(item, MNEMO_NAME("count"), py::int_(op.count));
-          Set(item, MNEMO_NAME("errors"), py::int_(op.errors));
-          Set(item, MNEMO_NAME("p50_us"), py::float_(op.p50_us));
-          Set(item, MNEMO_NAME("p99_us"), py::float_(op.p99_us));
+          Set(item, MNEMO_FIELD("OpStats", "name"), PyText(op.name));
+          Set(item, MNEMO_FIELD("OpStats", "count"), py::int_(op.count));
+          Set(item, MNEMO_FIELD("OpStats", "errors"), py::int_(op.errors));
+          Set(item, MNEMO_FIELD("OpStats", "p50_us"), py::float_(op.p50_us));
+          Set(item, MNEMO_FIELD("OpStats", "p99_us"), py::float_(op.p99_us));
           return item;
         }));
-    Set(out, MNEMO_NAME("data_bytes"), py::int_(in.data_bytes));
+    Set(out, MNEMO_FIELD("ServerStats", "data_bytes"), py::int_(in.data_bytes));
     return out;
   });
   dec.def("done", [](const Response& r) {

@@ -1,6 +1,7 @@
 #include "py_values.h"
 
 #include <datetime.h>
+#include <structmember.h>
 
 #include <cstring>
 #include <string_view>
@@ -282,8 +283,28 @@ py::object NewModel(PyObject* cls) {
   return object;
 }
 
-void Set(py::handle object, PyObject* attribute, py::object value) {
-  if (PyObject_SetAttr(object.ptr(), attribute, value.ptr()) != 0) throw py::error_already_set();
+Field FieldOnce(const char* model, const char* attribute) {
+  Field field{InternOnce(attribute), -1};
+  PyTypeObject* type = reinterpret_cast<PyTypeObject*>(ModelClassOnce(model));
+  // A __slots__ entry is a member descriptor holding a Python object at a fixed offset.
+  PyObject* descriptor = _PyType_Lookup(type, field.name);  // borrowed
+  if (descriptor != nullptr && Py_TYPE(descriptor) == &PyMemberDescr_Type) {
+    const PyMemberDef* member = reinterpret_cast<PyMemberDescrObject*>(descriptor)->d_member;
+    if (member->type == T_OBJECT_EX && (member->flags & READONLY) == 0) field.offset = member->offset;
+  }
+  return field;
+}
+
+void Set(py::handle object, const Field& field, py::object value) {
+  if (field.offset < 0) {
+    if (PyObject_SetAttr(object.ptr(), field.name, value.ptr()) != 0) throw py::error_already_set();
+    return;
+  }
+  // What the member descriptor's setter does, without looking it up again.
+  PyObject** slot = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(object.ptr()) + field.offset);
+  PyObject* previous = *slot;
+  *slot = value.release().ptr();
+  Py_XDECREF(previous);
 }
 
 }  // namespace mnemo::python

@@ -98,9 +98,23 @@ PyObject* ModelClassOnce(const char* name);
     return cls;                                                                  \
   }())
 
+// A field of a mnemo.models dataclass (they use __slots__): its name, and where instances keep
+// it (the slot's offset, or -1 to go through setattr), resolved once per use site:
+// MNEMO_FIELD("Conversation", "id").
+struct Field {
+  PyObject* name;
+  Py_ssize_t offset;
+};
+Field FieldOnce(const char* model, const char* attribute);
+#define MNEMO_FIELD(model, attribute)                                                   \
+  ([]() -> const ::mnemo::python::Field& {                                              \
+    static const ::mnemo::python::Field field = ::mnemo::python::FieldOnce(model, attribute); \
+    return field;                                                                        \
+  }())
+
 // An instance of a mnemo.models dataclass without running __init__ (its fields are set one by
-// one): NewModel(MNEMO_MODEL("Conversation")), then Set(object, MNEMO_NAME("id"), value).
+// one): NewModel(MNEMO_MODEL("Conversation")), then Set(object, MNEMO_FIELD(...), value).
 py::object NewModel(PyObject* cls);
-void Set(py::handle object, PyObject* attribute, py::object value);
+void Set(py::handle object, const Field& field, py::object value);
 
 }  // namespace mnemo::python
