@@ -201,8 +201,8 @@ std::vector<uint64_t> Partition::Labels() const {
   return labels;
 }
 
-Status Partition::Save(const std::string& path, uint64_t label_watermark) const {
-  return graph()->Save(path, label_watermark);
+Status Partition::Save(const std::string& path, uint64_t label_watermark, FileSystem& fs) const {
+  return graph()->Save(path, label_watermark, fs);
 }
 
 Status Partition::CompactIfNeeded(double max_deleted_fraction) {

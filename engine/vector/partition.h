@@ -94,7 +94,7 @@ class Partition {
 
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
-  Status Save(const std::string& path, uint64_t label_watermark) const;
+  Status Save(const std::string& path, uint64_t label_watermark, FileSystem& fs) const;
   // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`.
   Status CompactIfNeeded(double max_deleted_fraction);
   // Rebuilds the graph from the live rows (online: searches continue on the old graph).

@@ -61,10 +61,10 @@ VectorStore::VectorStore(storage::Db& db, const VectorOptions& options)
     : db_(db), options_(options), dim_(db.dimension()) {}
 
 Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.index_dir, ec);
-  if (ec) return Status::Unavailable("cannot create index directory " + options.index_dir + ": " + ec.message());
   std::unique_ptr<VectorStore> store(new VectorStore(db, options));
+  // Graph saves sync their own directory entries; the directory's entry is made durable here.
+  MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(options.index_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(ParentDir(options.index_dir)));
   MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
   MNEMO_RETURN_IF_ERROR(store->Load());
   store->indexer_ = std::thread([raw = store.get()] { raw->IndexerLoop(); });
@@ -141,7 +141,7 @@ Status VectorStore::Load() {
   uint64_t next_label = max_label + 1;
   for (auto& [month, rows] : rows_by_month) {
     std::unique_ptr<hnsw::HnswIndex> graph;
-    auto loaded = hnsw::HnswIndex::Load(GraphPath(month));
+    auto loaded = hnsw::HnswIndex::Load(GraphPath(month), {}, fs());
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
@@ -391,7 +391,7 @@ std::vector<PartitionInfo> VectorStore::Partitions() const {
 Status VectorStore::SaveIndexes() {
   const uint64_t label_watermark = next_label_.load();
   for (const auto& partition : AllPartitions()) {
-    MNEMO_RETURN_IF_ERROR(partition->Save(GraphPath(partition->month()), label_watermark));
+    MNEMO_RETURN_IF_ERROR(partition->Save(GraphPath(partition->month()), label_watermark, fs()));
   }
   return Status::Ok();
 }

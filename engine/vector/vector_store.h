@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
@@ -34,8 +35,11 @@
 namespace mnemo::vector {
 
 struct VectorOptions {
-  // Where partition graphs are saved ("<dir>/YYYY-MM.hnsw").
+  // Where partition graphs are saved ("<dir>/YYYY-MM.hnsw"); its parent directory must exist.
   std::string index_dir;
+  // The file system graphs and archives go through; null means PosixFileSystem().  Must outlive
+  // the store.
+  FileSystem* file_system = nullptr;
   // Graph parameters for new partitions (SPEC §3 defaults).
   uint32_t m = 16;
   uint32_t ef_construction = 64;
@@ -111,6 +115,7 @@ class VectorStore {
   std::vector<std::shared_ptr<Partition>> AllPartitions() const;
   Result<std::unique_ptr<hnsw::HnswIndex>> NewGraph() const;
   std::string GraphPath(uint32_t month) const;
+  FileSystem& fs() const { return options_.file_system ? *options_.file_system : PosixFileSystem(); }
   void IndexerLoop();
   void NotifyIndexer();
 
