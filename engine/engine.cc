@@ -130,17 +130,8 @@ Status Engine::CreateBackup(const std::string& path) {
   MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
   MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
   // The saved graphs, copied and synced like the checkpoint's own files.
-  FileSystem& fs = impl_->fs();
-  const std::string graphs = (std::filesystem::path(impl_->db->path()) / "hnsw").string();
-  const std::string copies = (std::filesystem::path(path) / "hnsw").string();
-  MNEMO_ASSIGN_OR_RETURN(const std::vector<std::string> names, fs.ListDir(graphs));
-  MNEMO_RETURN_IF_ERROR(fs.CreateDir(copies));
-  for (const std::string& name : names) {
-    if (!name.ends_with(".hnsw")) continue;  // e.g. the temporary file of a save in progress
-    MNEMO_RETURN_IF_ERROR(CopyFile(fs, graphs + "/" + name, copies + "/" + name));
-  }
-  MNEMO_RETURN_IF_ERROR(fs.SyncDir(copies));
-  return fs.SyncDir(path);
+  MNEMO_RETURN_IF_ERROR(impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
+  return impl_->fs().SyncDir(path);
 }
 
 Status Engine::Close() {
@@ -278,7 +269,7 @@ Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& 
 Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Status {
     MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.HardDelete(txn, user_id, id));
-    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, id));
+    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, id));
     impl_->vectors->StageDocumentState(txn, document, /*erased=*/true);
     return Status::Ok();
   });

@@ -74,20 +74,16 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
     }
     std::vector<uint64_t> labels;
     for (const Row& row : rows) labels.push_back(row.label);
-    txn.OnCommit([this, month, labels = std::move(labels)] {
-      if (auto partition = PartitionFor(month, /*create=*/false)) {
-        for (uint64_t label : labels) partition->Remove(label);
+    txn.OnCommit([this, user = user_id, labels = std::move(labels)] {
+      uint32_t user_ref = 0;
+      if (!users_.Find(user, &user_ref)) return;
+      if (auto tenant = FindTenant(user_ref)) {
+        for (uint64_t label : labels) tenant->Remove(label);
       }
     });
     MNEMO_RETURN_IF_ERROR(txn.Commit());
     dropped += static_cast<int64_t>(rows.size());
   }
-  {
-    std::unique_lock lock(partitions_mutex_);
-    auto it = partitions_.find(month);
-    if (it != partitions_.end() && it->second->Info().rows == 0) partitions_.erase(it);
-  }
-  fs().Remove(GraphPath(month)).IgnoreError();  // absent when the graph was never saved
   return dropped;
 }
 

@@ -409,6 +409,24 @@ PowerCut::NodePtr PowerCut::Find(const std::string& path) const {
   return it == parent->entries.end() ? nullptr : it->second;
 }
 
+bool PowerCut::IsDurable(const std::string& path) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> parts;
+  if (!Split(path, &parts)) return false;
+  NodePtr node = tree_;
+  for (const std::string& part : parts) {
+    if (!node->dir) return false;
+    auto durable = node->durable_entries.find(part);
+    auto live = node->entries.find(part);
+    if (durable == node->durable_entries.end() || live == node->entries.end() ||
+        durable->second != live->second) {
+      return false;
+    }
+    node = durable->second;
+  }
+  return node->dir || node->durable == node->data;
+}
+
 void PowerCut::FileCreated(const std::string& path) {
   std::lock_guard lock(mu_);
   std::string name;

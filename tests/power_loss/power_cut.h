@@ -50,6 +50,10 @@ class PowerCut : public std::enable_shared_from_this<PowerCut> {
   // longer frozen).  REQUIRES: no file under root is open.
   void Cut();
 
+  // True when a cut now would leave `path` exactly as it is: reachable through durable
+  // directory entries and, for a file, with all its current bytes synced.
+  bool IsDurable(const std::string& path) const;
+
   struct Counts {
     int64_t file_syncs = 0;
     int64_t dir_syncs = 0;

@@ -22,14 +22,15 @@ CostModel::CostModel(uint32_t dim, bool learn)
       float_row_ns_(kFloatRowNs * DimScale(dim)),
       code_row_ns_(kCodeRowNs * DimScale(dim)),
       walk_step_ns_(kWalkStepNs * DimScale(dim)),
-      steps_per_effort_(kStepsPerEffort) {}
+      steps_per_effort_(kStepsPerEffort),
+      selective_steps_per_effort_(kStepsPerEffort) {}
 
 double CostModel::ScanNs(size_t rows, bool codes) const {
   return static_cast<double>(rows) * (codes ? code_row_ns() : float_row_ns());
 }
 
-double CostModel::WalkNs(double effort) const {
-  return effort * steps_per_effort() * walk_step_ns();
+double CostModel::WalkNs(double effort, bool selective) const {
+  return effort * steps_per_effort(selective) * walk_step_ns();
 }
 
 void CostModel::Update(std::atomic<double>& rate, double sample) {
@@ -44,10 +45,10 @@ void CostModel::RecordScan(size_t rows, bool codes, uint64_t ns) {
   Update(codes ? code_row_ns_ : float_row_ns_, static_cast<double>(ns) / static_cast<double>(rows));
 }
 
-void CostModel::RecordWalk(double effort, uint64_t steps, uint64_t ns) {
+void CostModel::RecordWalk(double effort, bool selective, uint64_t steps, uint64_t ns) {
   if (!learn_ || steps < 256 || effort <= 0) return;
   Update(walk_step_ns_, static_cast<double>(ns) / static_cast<double>(steps));
-  Update(steps_per_effort_, static_cast<double>(steps) / effort);
+  Update(selective ? selective_steps_per_effort_ : steps_per_effort_, static_cast<double>(steps) / effort);
 }
 
 }  // namespace mnemo::hnsw

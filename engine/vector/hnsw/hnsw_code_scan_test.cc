@@ -173,7 +173,8 @@ TEST(HnswCodeScanTest, LearningCostModelStaysPositiveAndPlansStayCorrect) {
     }
   }
   EXPECT_GT(costs.walk_step_ns(), 0);
-  EXPECT_GT(costs.steps_per_effort(), 0);
+  EXPECT_GT(costs.steps_per_effort(false), 0);
+  EXPECT_GT(costs.steps_per_effort(true), 0);
   EXPECT_GT(costs.float_row_ns(), 0);
   EXPECT_GT(costs.code_row_ns(), 0);
 }

@@ -240,6 +240,17 @@ bool HnswIndex::Contains(uint64_t label) const {
   return (store_.View().Meta(it->second).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
 }
 
+void HnswIndex::CopyVectors(size_t max_nodes, std::vector<float>* out) const {
+  const NodeView view = store_.View();
+  size_t copied = 0;
+  for (uint32_t id = 0; id < view.limit() && copied < max_nodes; ++id) {
+    if (view.Meta(id).state.load(std::memory_order_acquire) != kNodeReady) continue;
+    const float* vector = view.Vector(id);
+    out->insert(out->end(), vector, vector + params_.dim);
+    ++copied;
+  }
+}
+
 HnswIndex::MemoryPerVector HnswIndex::memory_per_vector() const {
   return MemoryPerVector{store_.code_bytes_per_node(), store_.vector_bytes_per_node()};
 }

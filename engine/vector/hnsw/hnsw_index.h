@@ -198,6 +198,9 @@ class HnswIndex {
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
+  // Appends the unit vectors of up to `max_nodes` live nodes to `out` (row-major, dim floats
+  // each), e.g. to fit a quantizer shared by several indexes.  Thread-safe.
+  void CopyVectors(size_t max_nodes, std::vector<float>* out) const;
   // Live nodes (added and not deleted).
   size_t size() const { return live_count_.load(std::memory_order_relaxed); }
   // Tombstoned nodes still held (reclaimed by Compact()).
@@ -271,9 +274,10 @@ class HnswIndex {
   void CodeScan(const NodeView& view, std::span<const uint32_t> ids, size_t k, float max_dist,
                 const ScalarQuantizer& quantizer, Scratch& scratch, SearchStats* stats) const;
   // The planner: true when an exact scan is predicted to cost no more than a walk with beam `ef`.
-  // `*effort` is set to the walk's effort (ef / admitted fraction) for the cost model.
+  // `*effort` is set to the walk's effort (ef / admitted fraction) and `*selective` to whether
+  // the filter admits less than CostModel::kSelectiveFraction of the index, for the cost model.
   bool PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
-                   double* effort) const;
+                   double* effort, bool* selective) const;
   // True when `id` is live and `filter` (may be null) allows its label.
   bool Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const;
   // Validates the query and k, and writes the normalised query to scratch.query.

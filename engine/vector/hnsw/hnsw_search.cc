@@ -63,13 +63,14 @@ Status HnswIndex::PrepareQuery(std::span<const float> query, size_t k, Scratch& 
 }
 
 bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
-                            double* effort) const {
+                            double* effort, bool* selective) const {
   const double live = static_cast<double>(std::max<size_t>(size(), 1));
   const double beam = static_cast<double>(ef);
+  *selective = false;
   if (filter == nullptr) {
     *effort = beam;
     // A small index is scanned whole when that costs no more than the walk.
-    return costs.ScanNs(size(), codes) <= costs.WalkNs(beam);
+    return costs.ScanNs(size(), codes) <= costs.WalkNs(beam, false);
   }
   const std::optional<size_t> hint = filter->CountHint();
   if (!hint) {
@@ -79,7 +80,8 @@ bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes, co
   const double allowed = std::min(static_cast<double>(*hint), live);
   if (allowed <= 0) return true;
   *effort = beam * live / allowed;
-  const double walk = costs.WalkNs(*effort);
+  *selective = allowed < CostModel::kSelectiveFraction * live;
+  const double walk = costs.WalkNs(*effort, *selective);
   const double row = costs.ScanNs(1, codes);
   const double listed = allowed * row * (1 + kLookupFraction);            // enumerable filter
   const double scanned = allowed * row + live * row * kLabelCheckFraction;  // opaque filter
@@ -112,10 +114,11 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
   const CostModel fixed_costs(params_.dim, /*learn=*/false);
   CostModel& costs = options.costs != nullptr ? *options.costs : const_cast<CostModel&>(fixed_costs);
   double effort = 0;
+  bool selective = false;
   const bool exact =
       options.strategy == SearchStrategy::kExact ||
       (options.strategy == SearchStrategy::kAuto &&
-       PreferExact(options.filter, ef, quantizer != nullptr, costs, &effort));
+       PreferExact(options.filter, ef, quantizer != nullptr, costs, &effort, &selective));
   if (exact) {
     ExactScan(view, options.k, options.filter, max_dist, quantizer, scratch, stats);
     stats->exact = true;
@@ -150,7 +153,7 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
     if (exact) {
       options.costs->RecordScan(stats->scanned, stats->compressed, static_cast<uint64_t>(elapsed));
     } else {
-      options.costs->RecordWalk(effort > 0 ? effort : static_cast<double>(ef),
+      options.costs->RecordWalk(effort > 0 ? effort : static_cast<double>(ef), selective,
                                 stats->distance_computations, static_cast<uint64_t>(elapsed));
     }
   }
