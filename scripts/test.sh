@@ -6,8 +6,9 @@
 #      hardening tests shortened), then every fuzz target for 30 s (tests/fuzz/run_fuzzers.sh)
 #      with a fixed seed, so a green run stays green on the same code;
 #   3. ThreadSanitizer build of the server and its tests: the server's unit tests, the
-#      integration tests that drive mnemod (itself built with TSan) over sockets, and a 15 s soak
-#      against TSan-built mnemod and mnemo-rest (suppressions: tests/hardening/tsan.supp).
+#      integration tests that drive mnemod (itself built with TSan) over sockets, a 15 s soak
+#      against TSan-built mnemod and mnemo-rest, and 5 rounds of crash torture (a kill, a clean
+#      stop, a settled graph check) with TSan on both sides (suppressions: tests/hardening/tsan.supp).
 # Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
 # One CI run (2 cores, empty ccache) must stay under 30 minutes.
@@ -62,7 +63,8 @@ if [ "$run_asan" -eq 1 ]; then
 fi
 
 if [ "$run_tsan" -eq 1 ]; then
-  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test"
+  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
+                crash_torture_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
       -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF
@@ -72,9 +74,10 @@ if [ "$run_tsan" -eq 1 ]; then
     local binary status=0
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/hardening/tsan.supp"
     for binary in server/mnemo_server_test server/integration_tests/mnemo_server_integration_test \
-                  server/integration_tests/mnemo_cli_integration_test tests/hardening/soak_test; do
+                  server/integration_tests/mnemo_cli_integration_test tests/hardening/soak_test \
+                  tests/hardening/crash_torture_test; do
       echo "-- $binary"
-      MNEMO_SOAK_SECONDS=15 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
+      MNEMO_SOAK_SECONDS=15 MNEMO_TORTURE_ROUNDS=5 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
     done
     return $status
   }
