@@ -38,6 +38,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.data_dir = config.data_dir;
   options.dimension = config.dimension;
   options.sync_writes = config.sync_writes;
+  if (config.hnsw_m) options.hnsw_m = *config.hnsw_m;
+  if (config.hnsw_ef_construction) options.hnsw_ef_construction = *config.hnsw_ef_construction;
   options.foreign_entries = {"auth"};  // the key store lives beside the engine's files
   return Engine::Open(options);
 }
