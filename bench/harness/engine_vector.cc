@@ -13,25 +13,12 @@ namespace {
 // The same batch the wire line sends (wire_vector.cc): a document and its chunks, atomically.
 std::vector<WriteOp> BatchOps(const BenchData& bench, const std::vector<uint32_t>& months,
                               const std::vector<uint32_t>& rows, size_t index) {
-  std::vector<WriteOp> ops;
   NewDocument document;
-  document.id = Uuid::Generate();
-  document.filename = "bench-" + std::to_string(index) + ".txt";
-  document.file_type = "txt";
-  document.content = "benchmark document";
-  const Uuid document_id = *document.id;
+  std::vector<NewChunk> chunks;
+  FillBatch(bench, months, rows, index, &document, &chunks);
+  std::vector<WriteOp> ops;
   ops.push_back(CreateDocumentOp{std::move(document)});
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const uint32_t row = rows[i];
-    NewChunk chunk;
-    chunk.document_id = document_id;
-    chunk.chunk_index = static_cast<int64_t>(i);
-    chunk.chunk_text = std::to_string(row);
-    const auto vector = bench.data.Row(row);
-    chunk.embedding.assign(vector.begin(), vector.end());
-    chunk.created_at = CreatedAt(months[row], row);
-    ops.push_back(AddChunkOp{std::move(chunk)});
-  }
+  for (NewChunk& chunk : chunks) ops.push_back(AddChunkOp{std::move(chunk)});
   return ops;
 }
 
@@ -58,7 +45,8 @@ nlohmann::json RunEngineInProcess(const BenchOptions& options, const BenchData& 
     const std::vector<uint32_t>& months = plan.months != nullptr ? *plan.months : bench.month;
     for (size_t i = 0; i < plan.batches.size(); ++i) {
       if (budget.Expired()) return {{"skipped", "time budget"}};
-      auto applied = engine->ApplyBatch(plan.batch_users[i], BatchOps(bench, months, plan.batches[i], i));
+      auto applied =
+          engine->ApplyBatch(plan.batch_users[i], BatchOps(bench, months, plan.batches[i], i));
       if (!applied.ok()) return {{"error", "ingest: " + applied.status().ToString()}};
       progress.Advance();
     }
@@ -66,9 +54,10 @@ nlohmann::json RunEngineInProcess(const BenchOptions& options, const BenchData& 
     entry["build_s"] = NowSeconds() - start;
   }
   int64_t graph_bytes = 0;
-  for (const PartitionInfo& partition : engine->ListPartitions()) graph_bytes += partition.index_bytes;
-  entry["memory_bytes_per_vector"] =
-      static_cast<double>(graph_bytes) / static_cast<double>(std::max<size_t>(1, bench.data.size()));
+  for (const PartitionInfo& partition : engine->ListPartitions())
+    graph_bytes += partition.index_bytes;
+  entry["memory_bytes_per_vector"] = static_cast<double>(graph_bytes) /
+                                     static_cast<double>(std::max<size_t>(1, bench.data.size()));
 
   const std::string& user = plan.batch_users.empty() ? std::string() : plan.batch_users.front();
   entry["points"] = nlohmann::json::array();

@@ -100,7 +100,8 @@ class PosixFs final : public FileSystem {
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("cannot rename to " + to + ":", from, errno);
+    if (::rename(from.c_str(), to.c_str()) != 0)
+      return ErrnoStatus("cannot rename to " + to + ":", from, errno);
     return Status::Ok();
   }
 

@@ -99,8 +99,10 @@ class Writer {
 
   void CreateConversation() {
     const Uuid id = Uuid::Generate();
-    LedgerWrite write{Kind::kCreate, {{Type::kConversation, id, {}}}, {}, false, "create conversation"};
-    if (Issue(std::move(write), [&] { return engine_.CreateConversation(ledger_.user, Conversation(id)).ok(); })) {
+    LedgerWrite write{
+        Kind::kCreate, {{Type::kConversation, id, {}}}, {}, false, "create conversation"};
+    if (Issue(std::move(write),
+              [&] { return engine_.CreateConversation(ledger_.user, Conversation(id)).ok(); })) {
       conversations_.push_back(id);
     }
   }
@@ -108,13 +110,18 @@ class Writer {
   void AppendMessage() {
     const Uuid conversation = PickAndMaybeForget(conversations_, false);
     const Uuid id = Uuid::Generate();
-    LedgerWrite write{Kind::kCreate, {{Type::kMessage, id, conversation}}, {}, false, "append message"};
-    Issue(std::move(write), [&] { return engine_.AppendMessage(ledger_.user, Message(id, conversation)).ok(); });
+    LedgerWrite write{
+        Kind::kCreate, {{Type::kMessage, id, conversation}}, {}, false, "append message"};
+    Issue(std::move(write),
+          [&] { return engine_.AppendMessage(ledger_.user, Message(id, conversation)).ok(); });
   }
 
   void ConversationBatch() {
     const Uuid conversation = Uuid::Generate();
-    LedgerWrite write{Kind::kCreate, {{Type::kConversation, conversation, {}}}, {}, false,
+    LedgerWrite write{Kind::kCreate,
+                      {{Type::kConversation, conversation, {}}},
+                      {},
+                      false,
                       "batch: conversation + 3 messages"};
     std::vector<WriteOp> ops{CreateConversationOp{Conversation(conversation)}};
     for (int i = 0; i < 3; ++i) {
@@ -130,7 +137,8 @@ class Writer {
   void CreateDocument() {
     const Uuid id = Uuid::Generate();
     LedgerWrite write{Kind::kCreate, {{Type::kDocument, id, {}}}, {}, false, "create document"};
-    if (Issue(std::move(write), [&] { return engine_.CreateDocument(ledger_.user, Document(id)).ok(); })) {
+    if (Issue(std::move(write),
+              [&] { return engine_.CreateDocument(ledger_.user, Document(id)).ok(); })) {
       documents_.push_back(id);
     }
   }
@@ -149,8 +157,8 @@ class Writer {
 
   void DocumentBatch() {
     const Uuid document = Uuid::Generate();
-    LedgerWrite write{Kind::kCreate, {{Type::kDocument, document, {}}}, {}, false,
-                      "batch: document + 2 chunks"};
+    LedgerWrite write{
+        Kind::kCreate, {{Type::kDocument, document, {}}}, {}, false, "batch: document + 2 chunks"};
     std::vector<WriteOp> ops{CreateDocumentOp{Document(document)}};
     for (int i = 0; i < 2; ++i) {
       const Uuid chunk = Uuid::Generate();
@@ -215,12 +223,10 @@ class Observed {
     switch (row.type) {
       case Type::kConversation:
         return engine_.GetConversation(user_, row.id, /*include_deleted=*/true).ok();
-      case Type::kMessage:
-        return engine_.GetMessage(user_, row.id).ok();
+      case Type::kMessage: return engine_.GetMessage(user_, row.id).ok();
       case Type::kDocument:
         return engine_.GetDocument(user_, row.id, /*include_deleted=*/true).ok();
-      case Type::kChunk:
-        return chunks_.contains(row.id);
+      case Type::kChunk: return chunks_.contains(row.id);
     }
     return false;
   }
@@ -256,7 +262,8 @@ std::vector<std::string> CheckAgainstLedgers(Engine& engine, const std::vector<L
     const size_t limit = settled.empty() ? ledger.writes.size() : settled[l];
     const auto acknowledged = [&](size_t i) { return i < limit && ledger.writes[i].acknowledged; };
     const auto report = [&](size_t i, const std::string& text) {
-      problems.push_back(ledger.user + " write " + std::to_string(i) + " (" + ledger.writes[i].what +
+      problems.push_back(ledger.user + " write " + std::to_string(i) + " (" +
+                         ledger.writes[i].what +
                          (acknowledged(i) ? ", acknowledged" : ", in flight") + "): " + text);
     };
     // Deletes: certainly applied (acknowledged), perhaps applied (in flight), and soft ones.
@@ -282,14 +289,18 @@ std::vector<std::string> CheckAgainstLedgers(Engine& engine, const std::vector<L
       if (write.kind != Kind::kCreate) continue;
       size_t seen = 0, present = 0;
       for (const Row& row : write.rows) {
-        const Uuid owner = row.type == Type::kConversation || row.type == Type::kDocument ? row.id : row.parent;
+        const Uuid owner =
+            row.type == Type::kConversation || row.type == Type::kDocument ? row.id : row.parent;
         if (maybe_erased.contains(owner)) continue;  // unknowable
-        if (row.type == Type::kMessage && (soft_deleted.contains(owner) || maybe_soft_deleted.contains(owner))) {
+        if (row.type == Type::kMessage &&
+            (soft_deleted.contains(owner) || maybe_soft_deleted.contains(owner))) {
           continue;  // messages of a soft-deleted conversation are hidden
         }
         const bool here = observed.Present(row);
         if (erased.contains(owner)) {
-          if (here) report(i, "row " + row.id.ToString() + " is back after its hard delete was acknowledged");
+          if (here)
+            report(i,
+                   "row " + row.id.ToString() + " is back after its hard delete was acknowledged");
           continue;
         }
         ++seen;
@@ -297,14 +308,16 @@ std::vector<std::string> CheckAgainstLedgers(Engine& engine, const std::vector<L
         if (!here && acknowledged(i)) report(i, "row " + row.id.ToString() + " was lost");
       }
       if (present != 0 && present != seen) {
-        report(i, "partly applied: " + std::to_string(present) + " of " + std::to_string(seen) + " rows");
+        report(i, "partly applied: " + std::to_string(present) + " of " + std::to_string(seen) +
+                      " rows");
       }
     }
     for (const Uuid& id : soft_deleted) {
       if (erased.contains(id) || maybe_erased.contains(id)) continue;
       auto row = engine.GetConversation(ledger.user, id, /*include_deleted=*/true);
       if (!row.ok() || !row->is_deleted) {
-        problems.push_back(ledger.user + ": acknowledged soft delete of " + id.ToString() + " undone");
+        problems.push_back(ledger.user + ": acknowledged soft delete of " + id.ToString() +
+                           " undone");
       }
     }
     // Counters agree with the rows they count.
@@ -318,9 +331,10 @@ std::vector<std::string> CheckAgainstLedgers(Engine& engine, const std::vector<L
           query.limit = kMaxMessagePageSize;
           auto page = engine.ListMessages(ledger.user, row.id, query);
           if (!page.ok() || page->total != conversation->message_count) {
-            problems.push_back(ledger.user + ": conversation " + row.id.ToString() + " counts " +
-                               std::to_string(conversation->message_count) + " messages, holds " +
-                               (page.ok() ? std::to_string(page->total) : page.status().ToString()));
+            problems.push_back(
+                ledger.user + ": conversation " + row.id.ToString() + " counts " +
+                std::to_string(conversation->message_count) + " messages, holds " +
+                (page.ok() ? std::to_string(page->total) : page.status().ToString()));
           }
         } else if (row.type == Type::kDocument) {
           auto document = engine.GetDocument(ledger.user, row.id);

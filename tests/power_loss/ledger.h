@@ -30,7 +30,7 @@ struct LedgerWrite {
   std::vector<Row> rows;  // kCreate: rows created together, all or none
   Uuid target;            // the deleted conversation or document
   bool acknowledged = false;
-  std::string what;       // for messages, e.g. "batch: conversation + 3 messages"
+  std::string what;  // for messages, e.g. "batch: conversation + 3 messages"
 };
 
 struct Ledger {

@@ -170,7 +170,8 @@ class PowerCutRocksFs final : public rocksdb::FileSystemWrapper {
       cut_->FileOpened(path);
       std::error_code ec;
       const uint64_t size = fs::file_size(path, ec);
-      *result = std::make_unique<TrackedWritableFile>(std::move(*result), path, ec ? 0 : size, cut_);
+      *result =
+          std::make_unique<TrackedWritableFile>(std::move(*result), path, ec ? 0 : size, cut_);
     }
     return status;
   }
@@ -546,7 +547,8 @@ void PowerCut::Cut() {
 
   for (const auto& entry : fs::directory_iterator(root_)) fs::remove_all(entry.path());
   std::map<const Node*, fs::path> written;
-  std::function<void(const Node&, const fs::path&)> write = [&](const Node& dir, const fs::path& at) {
+  std::function<void(const Node&, const fs::path&)> write = [&](const Node& dir,
+                                                                const fs::path& at) {
     for (const auto& [name, child] : dir.entries) {
       const fs::path path = at / name;
       if (child->dir) {

@@ -88,9 +88,9 @@ class PowerCut : public std::enable_shared_from_this<PowerCut> {
 
   const std::string root_;
   mutable std::mutex mu_;
-  NodePtr tree_;  // GUARDED_BY(mu_)
+  NodePtr tree_;         // GUARDED_BY(mu_)
   bool frozen_ = false;  // GUARDED_BY(mu_)
-  Counts counts_;  // GUARDED_BY(mu_)
+  Counts counts_;        // GUARDED_BY(mu_)
 };
 
 }  // namespace mnemo::testing

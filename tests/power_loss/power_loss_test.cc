@@ -32,7 +32,8 @@ constexpr uint32_t kDimension = 8;
 
 uint64_t BaseSeed() {
   static const uint64_t seed = []() -> uint64_t {
-    if (const char* text = std::getenv("MNEMO_POWER_LOSS_SEED")) return std::strtoull(text, nullptr, 10);
+    if (const char* text = std::getenv("MNEMO_POWER_LOSS_SEED"))
+      return std::strtoull(text, nullptr, 10);
     std::random_device device;
     return static_cast<uint64_t>(device()) << 32 | device();
   }();
@@ -132,9 +133,18 @@ class PowerLossTest : public ::testing::Test {
     EXPECT_TRUE(loaded.ok()) << path << ": " << loaded.status().ToString();
   }
 
+  // Opens `data_dir` after a cut and checks it against the ledgers; null when it did not open.
+  std::unique_ptr<Engine> ReopenAndCheck(const std::string& data_dir,
+                                         const std::vector<size_t>& settled = {}) {
+    std::unique_ptr<Engine> engine = Open(Options(data_dir));
+    if (engine) ExpectEveryPromiseKept(*engine, settled);
+    return engine;
+  }
+
   void ExpectEveryPromiseKept(Engine& engine, const std::vector<size_t>& settled = {}) {
     const auto problems = CheckAgainstLedgers(engine, ledgers_, settled);
-    EXPECT_TRUE(problems.empty()) << problems.size() << " problems (MNEMO_POWER_LOSS_SEED=" << BaseSeed()
+    EXPECT_TRUE(problems.empty()) << problems.size()
+                                  << " problems (MNEMO_POWER_LOSS_SEED=" << BaseSeed()
                                   << "):" << Describe(problems);
   }
 
@@ -167,16 +177,14 @@ TEST_F(PowerLossTest, AcknowledgedWritesSurviveACut) {
   CutPower(engine);
   ASSERT_GE(AcknowledgedWrites(ledgers_), 50u);
 
-  engine = Open(Options(data_));
+  engine = ReopenAndCheck(data_);
   ASSERT_TRUE(engine);
-  ExpectEveryPromiseKept(*engine);
   // A second cut right after recovery: what recovery wrote must be durable as well.
   cut_->Freeze();
   engine.reset();
   cut_->Cut();
-  engine = Open(Options(data_));
+  engine = ReopenAndCheck(data_);
   ASSERT_TRUE(engine);
-  ExpectEveryPromiseKept(*engine);
 }
 
 // Graph saves while the writers run; the power fails during or after one.  A save that returned
@@ -190,7 +198,8 @@ TEST_F(PowerLossTest, GraphSavesDuringWrites) {
   ASSERT_TRUE(engine->SaveIndexes().ok());
   const std::vector<std::string> saved = GraphFiles(data_);
   ASSERT_FALSE(saved.empty());
-  for (const std::string& path : saved) EXPECT_TRUE(cut_->IsDurable(path)) << path << ": saved, not durable";
+  for (const std::string& path : saved)
+    EXPECT_TRUE(cut_->IsDurable(path)) << path << ": saved, not durable";
   std::atomic<bool> saving{true};
   std::thread saver([&] {
     while (saving.load()) engine->SaveIndexes().IgnoreError();
@@ -203,9 +212,8 @@ TEST_F(PowerLossTest, GraphSavesDuringWrites) {
   CutPower(engine);
 
   for (const std::string& path : GraphFiles(data_)) ExpectGraphFileLoads(path);
-  engine = Open(Options(data_));
+  engine = ReopenAndCheck(data_);
   ASSERT_TRUE(engine);
-  ExpectEveryPromiseKept(*engine);
 }
 
 // Flushes turn memtables into SST files and enough of them start a compaction, which deletes its
@@ -215,7 +223,8 @@ TEST_F(PowerLossTest, FlushesAndCompaction) {
   ASSERT_TRUE(engine);
   StartWriters(*engine, /*max_writes=*/100000);
   const auto deadline = std::chrono::steady_clock::now() + 60s;
-  for (size_t flushes = 0; cut_->counts().removed_sst_files == 0 && std::chrono::steady_clock::now() < deadline;
+  for (size_t flushes = 0;
+       cut_->counts().removed_sst_files == 0 && std::chrono::steady_clock::now() < deadline;
        ++flushes) {
     WaitForAcknowledged(acknowledged_.load() + 20);
     ASSERT_TRUE(engine->Flush().ok());
@@ -224,9 +233,8 @@ TEST_F(PowerLossTest, FlushesAndCompaction) {
   WaitForAcknowledged(acknowledged_.load() + 20);
   CutPower(engine);
 
-  engine = Open(Options(data_));
+  engine = ReopenAndCheck(data_);
   ASSERT_TRUE(engine);
-  ExpectEveryPromiseKept(*engine);
 }
 
 // A backup taken during the writes, then the power fails.  The data directory holds every
@@ -245,19 +253,17 @@ TEST_F(PowerLossTest, BackupDuringWrites) {
   ASSERT_TRUE(engine->CreateBackup(backup).ok());
   const std::vector<std::string> copies = GraphFiles(backup);
   EXPECT_FALSE(copies.empty());
-  for (const std::string& path : copies) EXPECT_TRUE(cut_->IsDurable(path)) << path << ": copied, not durable";
+  for (const std::string& path : copies)
+    EXPECT_TRUE(cut_->IsDurable(path)) << path << ": copied, not durable";
   WaitForAcknowledged(acknowledged_.load() + 20);
   CutPower(engine);
 
-  engine = Open(Options(data_));
+  engine = ReopenAndCheck(data_);
   ASSERT_TRUE(engine);
-  ExpectEveryPromiseKept(*engine);
   engine.reset();
   ASSERT_TRUE(fs::exists(backup)) << "the backup did not survive the cut";
   for (const std::string& path : GraphFiles(backup)) ExpectGraphFileLoads(path);
-  auto restored = Open(Options(backup));
-  ASSERT_TRUE(restored);
-  ExpectEveryPromiseKept(*restored, settled);
+  EXPECT_TRUE(ReopenAndCheck(backup, settled)) << "the backup does not open";
 }
 
 // A partition archived and then dropped, and the power fails: the archive must have been
@@ -283,7 +289,8 @@ TEST_F(PowerLossTest, ArchiveThenDrop) {
   engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   auto attached = engine->AttachArchive(archive);
-  ASSERT_TRUE(attached.ok()) << "the archive did not survive the cut: " << attached.status().ToString();
+  ASSERT_TRUE(attached.ok()) << "the archive did not survive the cut: "
+                             << attached.status().ToString();
   EXPECT_EQ(attached->attached, *archived);
   ExpectEveryPromiseKept(*engine);
 }

@@ -32,9 +32,7 @@ class Uuid {
 
   bool IsNil() const;
   std::string ToString() const;  // lower-case canonical text form
-  std::string_view bytes() const {
-    return {reinterpret_cast<const char*>(bytes_.data()), kSize};
-  }
+  std::string_view bytes() const { return {reinterpret_cast<const char*>(bytes_.data()), kSize}; }
   uint64_t hi() const;  // bytes 0..7, big-endian
   uint64_t lo() const;  // bytes 8..15, big-endian
 
