@@ -37,6 +37,7 @@ class Uuid {
   uint64_t lo() const;  // bytes 8..15, big-endian
 
   friend bool operator==(const Uuid&, const Uuid&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the 0 it compares with here.
   friend auto operator<=>(const Uuid&, const Uuid&) = default;
 
  private:
