@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-venv python3-pip python3-setuptools python3-wheel
   postgresql-15 libpq-dev python3-matplotlib
+  libicu-dev libstemmer-dev libxapian-dev manpages manpages-zh
 )
 
 missing=()

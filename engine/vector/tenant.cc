@@ -177,6 +177,20 @@ size_t Tenant::IndexPending(size_t max_rows) {
   return batch.size();
 }
 
+bool Tenant::Admits(uint64_t label, const RowPredicate& predicate) const {
+  std::shared_lock lock(mutex_);
+  auto it = rows_.find(label);
+  return it != rows_.end() && predicate.Matches(it->second);
+}
+
+bool Tenant::FindRow(uint64_t label, RowState* row) const {
+  std::shared_lock lock(mutex_);
+  auto it = rows_.find(label);
+  if (it == rows_.end()) return false;
+  *row = it->second;
+  return true;
+}
+
 size_t Tenant::pending() const {
   std::shared_lock lock(mutex_);
   return fresh_.size();
