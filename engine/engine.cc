@@ -107,7 +107,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   text::Bm25Params bm25;
   bm25.k1 = options.bm25_k1;
   bm25.b = options.bm25_b;
-  MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
+  if (options.keyword_search) {
+    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
+  }
   MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -309,6 +311,18 @@ Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id, const 
 
 Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
   return impl_->vectors->SearchHybrid(user_id, request);
+}
+
+std::optional<TextIndexInfo> Engine::TextIndexStats() {
+  if (!impl_->text) return std::nullopt;
+  const text::TextIndexStats stats = impl_->text->Stats();
+  TextIndexInfo info;
+  info.rows = static_cast<int64_t>(stats.rows);
+  info.terms = static_cast<int64_t>(stats.terms);
+  info.postings = static_cast<int64_t>(stats.postings);
+  info.stored_bytes = static_cast<int64_t>(stats.stored_bytes);
+  info.memory_bytes = static_cast<int64_t>(stats.memory_bytes);
+  return info;
 }
 
 std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }

@@ -493,6 +493,47 @@ TEST_F(TextSearchTest, StopWordsOnlyOrUnknownTermsGiveAnEmptyAnswerThatSaysSo) {
   EXPECT_EQ(partly.text.unknown_terms, (std::vector<std::string>{"zebra"}));
 }
 
+// ---- sizes and the switch ---------------------------------------------------------------------
+
+TEST_F(TextSearchTest, IndexStatsCountRowsAndBytes) {
+  const Document doc = Doc("u");
+  const std::vector<Uuid> ids = Add("u", doc.id, {"alpha beta gamma", "alpha", "the of"});  // no terms in the last
+  std::optional<TextIndexInfo> info = engine_->TextIndexStats();
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->rows, 2);
+  EXPECT_EQ(info->terms, 3);
+  EXPECT_EQ(info->postings, 4);
+  EXPECT_GT(info->stored_bytes, 0);
+  EXPECT_GT(info->memory_bytes, 0);
+  const int64_t stored = info->stored_bytes;
+  ASSERT_TRUE(engine_->HardDeleteDocument("u", doc.id).ok());
+  info = engine_->TextIndexStats();
+  EXPECT_EQ(info->rows, 0);
+  EXPECT_EQ(info->stored_bytes, 0);
+  ReopenSame();
+  EXPECT_EQ(engine_->TextIndexStats()->rows, 0);
+  EXPECT_GT(stored, 0);
+}
+
+TEST_F(TextSearchTest, KeywordSearchOffAnswersUnavailable) {
+  EngineOptions options;
+  options.dimension = kDim;
+  options.keyword_search = false;
+  Reopen(options);
+  const Document doc = Doc("u");
+  Add("u", doc.id, {"alpha"});
+  EXPECT_FALSE(engine_->TextIndexStats().has_value());
+  EXPECT_STATUS(engine_->SearchText("u", TextSearchRequest{"alpha", 10, {}}), StatusCode::kUnavailable, "");
+  HybridSearchRequest hybrid;
+  hybrid.query_text = "alpha";
+  hybrid.query_embedding = RandomVector(rng_);
+  EXPECT_STATUS(engine_->SearchHybrid("u", hybrid), StatusCode::kUnavailable, "");
+  // Vector search is unaffected.
+  SearchRequest vector;
+  vector.query = RandomVector(rng_);
+  EXPECT_EQ(Unwrap(engine_->Search("u", vector)).hits.size(), 1u);
+}
+
 // ---- hybrid -----------------------------------------------------------------------------------
 
 TEST_F(TextSearchTest, HybridFusesBothLegsByReciprocalRankOrWeights) {

@@ -89,6 +89,12 @@ TEST_F(TextSearchClientTest, KeywordSearchCarriesScoresAndHowItRan) {
   EXPECT_TRUE(response.fewer_than_top_k);
   EXPECT_FALSE(response.vector.ran);
 
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ServerStats stats, client_->GetStats());
+  ASSERT_TRUE(stats.text.has_value());
+  EXPECT_EQ(stats.text->rows, 3);
+  EXPECT_EQ(stats.text->postings, 8);  // alpha beta | gamma | 北京 大学 机器 学习 课程
+  EXPECT_GT(stats.text->stored_bytes, 0);
+
   request.query = "机器学习";
   MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse chinese, client_->SearchText("u", request));
   ASSERT_EQ(chinese.hits.size(), 1u);

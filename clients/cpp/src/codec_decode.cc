@@ -431,6 +431,9 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
     return OpStats{Str(op.name()), op.count(), op.errors(), op.p50_us(), op.p99_us()};
   });
   out.data_bytes = in.data_bytes();
+  if (const wire::TextIndexInfo* text = in.text()) {
+    out.text = TextIndexInfo{text->rows(), text->terms(), text->postings(), text->stored_bytes(), text->memory_bytes()};
+  }
   return out;
 }
 

@@ -97,6 +97,8 @@ class Engine {
   // Keyword and vector search fused (reciprocal rank fusion by default) in one call.
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request);
   std::vector<PartitionInfo> ListPartitions();
+  // The keyword index's size; nullopt when keyword search is off (EngineOptions::keyword_search).
+  std::optional<TextIndexInfo> TextIndexStats();
   // Rebuilds one month's graph ("YYYY-MM") online.
   Status RebuildPartition(std::string_view month);
   // Writes a month's chunks to an archive file (the partition stays).  Returns the row count.

@@ -304,6 +304,15 @@ struct RankedSearchResponse {
   VectorLegInfo vector;
 };
 
+// The keyword index's size, all users.
+struct TextIndexInfo {
+  int64_t rows = 0;          // chunks with terms
+  int64_t terms = 0;         // distinct terms
+  int64_t postings = 0;      // postings in memory
+  int64_t stored_bytes = 0;  // keys + values of the stored row terms, before compression
+  int64_t memory_bytes = 0;  // posting lists and per-row arrays
+};
+
 struct PartitionInfo {
   std::string month;  // "YYYY-MM"
   int64_t rows = 0;             // live chunks

@@ -352,12 +352,22 @@ struct OpStats {
   double p99_us = 0;
 };
 
+// The keyword index's size, all users.
+struct TextIndexInfo {
+  int64_t rows = 0;          // chunks with terms
+  int64_t terms = 0;         // distinct terms
+  int64_t postings = 0;      // postings in memory
+  int64_t stored_bytes = 0;  // keys + values of the stored row terms, before compression
+  int64_t memory_bytes = 0;  // posting lists and per-row arrays
+};
+
 struct ServerStats {
   uint64_t uptime_seconds = 0;
   uint32_t connections = 0;
   std::vector<PartitionInfo> partitions;
   std::vector<OpStats> ops;
   uint64_t data_bytes = 0;
+  std::optional<TextIndexInfo> text;  // absent: keyword search is off
 };
 
 // What the server said in its handshake reply.
