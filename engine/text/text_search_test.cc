@@ -425,9 +425,10 @@ TEST_F(TextSearchTest, FiltersApplyToTheTextLeg) {
 
 TEST_F(TextSearchTest, AFailedWriteLeavesNoPostings) {
   const Document doc = Doc("u");
+  Add("u", doc.id, {"anchor words"});
   NewChunk good;
   good.document_id = doc.id;
-  good.chunk_index = 0;
+  good.chunk_index = 5;
   good.chunk_text = "phantom words";
   good.embedding = RandomVector(rng_);
   NewChunk bad = good;
@@ -436,14 +437,25 @@ TEST_F(TextSearchTest, AFailedWriteLeavesNoPostings) {
   EXPECT_FALSE(engine_->AddChunks("u", {good, bad}).ok());
   std::vector<WriteOp> ops = {AddChunkOp{good}, AddChunkOp{bad}};
   EXPECT_FALSE(engine_->ApplyBatch("u", ops).ok());
+  // The chunk is staged (terms included) before a later op of the batch fails.
+  NewMessage orphan;
+  orphan.conversation_id = Uuid::Generate();
+  orphan.role = "user";
+  orphan.content = "no such conversation";
+  ops = {AddChunkOp{good}, AppendMessageOp{orphan}};
+  EXPECT_FALSE(engine_->ApplyBatch("u", ops).ok());
   const RankedSearchResponse response = Text("u", "phantom");
   EXPECT_TRUE(response.hits.empty());
-  EXPECT_EQ(response.text.rows, 0);
+  EXPECT_EQ(response.text.rows, 1);  // the anchor only
+  EXPECT_EQ(response.text.unknown_terms, (std::vector<std::string>{"phantom"}));
+  EXPECT_EQ(Text("u", "words").hits.size(), 1u);
   ReopenSame();
   EXPECT_TRUE(Text("u", "phantom").hits.empty());
+  EXPECT_EQ(Text("u", "phantom").text.rows, 1);
   // The same chunk, written alone, is found.
   ASSERT_TRUE(engine_->AddChunks("u", {good}).ok());
   EXPECT_EQ(Text("u", "phantom").hits.size(), 1u);
+  EXPECT_EQ(Text("u", "words").hits.size(), 2u);
 }
 
 // ---- bad input --------------------------------------------------------------------------------
