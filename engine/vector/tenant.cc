@@ -205,15 +205,15 @@ size_t Tenant::IndexPending(size_t max_rows) {
 
 bool Tenant::Admits(uint64_t label, const RowPredicate& predicate) const {
   std::shared_lock lock(mutex_);
-  auto it = rows_.find(label);
-  return it != rows_.end() && predicate.Matches(it->second);
+  const RowState* row = FindRow(label);
+  return row != nullptr && predicate.Matches(*row);
 }
 
-bool Tenant::FindRow(uint64_t label, RowState* row) const {
+bool Tenant::CopyRow(uint64_t label, RowState* row) const {
   std::shared_lock lock(mutex_);
-  auto it = rows_.find(label);
-  if (it == rows_.end()) return false;
-  *row = it->second;
+  const RowState* found = FindRow(label);
+  if (found == nullptr) return false;
+  *row = *found;
   return true;
 }
 

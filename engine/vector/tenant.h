@@ -115,7 +115,7 @@ class Tenant {
   // True when the row `label` is here and matches `predicate` (the keyword leg's filter).
   bool Admits(uint64_t label, const RowPredicate& predicate) const;
   // Copies the state of row `label` into *row; false when the row is not here.
-  bool FindRow(uint64_t label, RowState* row) const;
+  bool CopyRow(uint64_t label, RowState* row) const;
 
   // True when the graph holds a live node for `label`.
   bool Indexed(uint64_t label) const;

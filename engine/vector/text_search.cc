@@ -60,7 +60,7 @@ Result<VectorStore::TextLeg> VectorStore::RunTextLeg(std::string_view user_id, s
   leg.info.rows_scored = static_cast<int64_t>(answer.rows_scored);
   for (const text::TextHit& hit : answer.hits) {
     RowState row;
-    if (tenant->FindRow(hit.label, &row)) leg.hits.emplace_back(std::move(row), hit.score);
+    if (tenant->CopyRow(hit.label, &row)) leg.hits.emplace_back(std::move(row), hit.score);
   }
   leg.info.candidates = static_cast<int64_t>(leg.hits.size());
   return leg;
