@@ -123,8 +123,8 @@ Corpus MakeCorpus(uint32_t docs, int vocabulary, uint32_t seed) {
   return corpus;
 }
 
-std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& terms, size_t k,
-                                  const Bm25Params& params, const std::function<bool(uint32_t)>& admit) {
+// The live rows (length > 0) and their summed length.
+std::pair<uint64_t, uint64_t> LiveRows(const Corpus& corpus) {
   uint64_t live = 0;
   uint64_t total = 0;
   for (uint32_t length : corpus.lengths) {
@@ -133,6 +133,12 @@ std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& 
       total += length;
     }
   }
+  return {live, total};
+}
+
+std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& terms, size_t k,
+                                  const Bm25Params& params, const std::function<bool(uint32_t)>& admit) {
+  const auto [live, total] = LiveRows(corpus);
   const double avg = static_cast<double>(total) / static_cast<double>(live);
   std::map<uint32_t, double> scores;
   for (int t : terms) {
@@ -156,14 +162,7 @@ std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& 
 
 std::vector<ScoredDoc> RunTopK(const Corpus& corpus, const std::vector<int>& terms, size_t k, const Bm25Params& params,
                            const std::function<bool(uint32_t)>& admit, TopKStats* stats) {
-  uint64_t live = 0;
-  uint64_t total = 0;
-  for (uint32_t length : corpus.lengths) {
-    if (length > 0) {
-      ++live;
-      total += length;
-    }
-  }
+  const auto [live, total] = LiveRows(corpus);
   std::vector<QueryTerm> query;
   for (int t : terms) {
     uint64_t df = 0;
