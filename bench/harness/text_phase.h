@@ -14,7 +14,9 @@
 //   - keyword top-10 latency for terms by how many chunks hold them (rare: 2-10 chunks, medium:
 //     0.1-1%, frequent: > 5%; English words and Chinese two-character words), with the share of
 //     postings whose score was computed;
-//   - hybrid top-10 latency (a medium term plus a bench query vector, RRF).
+//   - hybrid top-10 latency (a medium term plus a bench query vector, RRF), beside the same
+//     vector search on its own (top 50, what the hybrid's vector leg asks).
+// Queries start once every chunk is linked into the vector graph.
 //
 // Thread-safety: RunTextPhase runs on the calling thread.
 #pragma once
