@@ -59,9 +59,10 @@ bool BetterHit(const TenantHit& a, const TenantHit& b) {
 }  // namespace
 
 bool RowPredicate::Matches(const RowState& row) const {
+  // Cheapest first: the time range reads the row itself, the deleted flag its document.
+  if (row.created_at < created_from || row.created_at >= created_until) return false;
   if (row.user_ref != user_ref) return false;
   if (row.document->deleted.load(std::memory_order_acquire)) return false;
-  if (row.created_at < created_from || row.created_at >= created_until) return false;
   if (!document_ids.empty() &&
       !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
     return false;
