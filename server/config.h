@@ -30,6 +30,9 @@ struct ServerConfig {
   bool sync_writes = true;            // sync the WAL before acknowledging writes (SPEC §6)
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
+  bool keyword_search = true;         // EngineOptions::keyword_search
+  double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
+  double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
 
   // ---- limits ----
   uint32_t max_connections = 1024;

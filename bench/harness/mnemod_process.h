@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "options.h"
 
@@ -36,6 +37,8 @@ class MnemodProcess {
   size_t ResidentBytes() const;
   std::string data_dir() const { return work_dir_ + "/data"; }
   std::string log_path() const { return work_dir_ + "/mnemod.log"; }
+  // Flags added to mnemod's command line by the next Start().
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
  private:
   std::string binary_;
@@ -43,6 +46,7 @@ class MnemodProcess {
   size_t dimension_;
   size_t hnsw_m_;
   size_t hnsw_ef_construction_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

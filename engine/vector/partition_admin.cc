@@ -73,7 +73,12 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
     std::vector<uint64_t> labels;
-    for (const Row& row : rows) labels.push_back(row.label);
+    std::vector<text::RowRef> text_rows;
+    for (const Row& row : rows) {
+      labels.push_back(row.label);
+      text_rows.push_back(text::RowRef{month, row.label});
+    }
+    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
     txn.OnCommit([this, user = user_id, labels = std::move(labels)] {
       uint32_t user_ref = 0;
       if (!users_.Find(user, &user_ref)) return;

@@ -23,8 +23,9 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
 from .inputs import (DEFAULT_MODEL, NewChunk, NewConversation, NewDocument, NewMessage,
                      SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RoleTokens, SearchHit, SearchResult,
-                     ServerInfo, ServerStats, TokenStats, UserStats)
+                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RoleTokens,
+                     SearchHit, SearchResult, ServerInfo, ServerStats, TextLegInfo, TokenStats,
+                     UserStats, VectorLegInfo)
 from .options import PROTOCOL_VERSION, ClientOptions
 
 __version__ = "0.1.0"
