@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <type_traits>
+#include <vector>
 
+#include "mnemo/file_system.h"
 #include "storage/db.h"
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
@@ -12,6 +14,7 @@
 #include "tables/document_store.h"
 #include "tables/message_store.h"
 #include "tables/validation.h"
+#include "text/text_index.h"
 #include "vector/vector_store.h"
 
 namespace mnemo {
@@ -26,8 +29,14 @@ const Status& StatusOf(const Result<T>& result) {
 }  // namespace
 
 struct Engine::Impl {
-  explicit Impl(std::unique_ptr<storage::Db> opened)
-      : db(std::move(opened)), conversations(*db), messages(*db, conversations), documents(*db) {}
+  Impl(std::unique_ptr<storage::Db> opened, std::shared_ptr<FileSystem> fs)
+      : file_system(std::move(fs)),
+        db(std::move(opened)),
+        conversations(*db),
+        messages(*db, conversations),
+        documents(*db) {}
+
+  FileSystem& fs() const { return file_system ? *file_system : PosixFileSystem(); }
 
   // Runs `fn(txn)` under the user's write lock and commits what it staged when it succeeds.
   template <typename Fn>
@@ -70,11 +79,13 @@ struct Engine::Impl {
         op);
   }
 
+  std::shared_ptr<FileSystem> file_system;  // null: PosixFileSystem(); outlives `vectors`
   std::unique_ptr<storage::Db> db;
   storage::LockTable locks;
   tables::ConversationStore conversations;
   tables::MessageStore messages;
   tables::DocumentStore documents;
+  std::unique_ptr<text::TextIndex> text;         // set by Open(); before vectors, which borrow it
   std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
   bool closed = false;
 };
@@ -92,17 +103,25 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.dimension = options.dimension;
   db_options.sync_writes = options.sync_writes;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.file_system = options.rocksdb_file_system;
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<storage::Db> db, storage::Db::Open(db_options));
-  auto impl = std::make_unique<Impl>(std::move(db));
+  auto impl = std::make_unique<Impl>(std::move(db), options.file_system);
   vector::VectorOptions vector_options;
   vector_options.index_dir = (std::filesystem::path(options.data_dir) / "hnsw").string();
+  vector_options.file_system = impl->file_system.get();
   vector_options.m = options.hnsw_m;
   vector_options.ef_construction = options.hnsw_ef_construction;
   vector_options.default_ef = options.default_ef;
   vector_options.compressed_search = options.compressed_vector_search;
   vector_options.rerank_factor = options.vector_rerank_factor;
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
-  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options));
+  text::Bm25Params bm25;
+  bm25.k1 = options.bm25_k1;
+  bm25.b = options.bm25_b;
+  if (options.keyword_search) {
+    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
+  }
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -118,11 +137,9 @@ Status Engine::CreateBackup(const std::string& path) {
   // filtered out on open; rows added in between are caught up from the checkpoint).
   MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
   MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
-  const auto graphs = std::filesystem::path(impl_->db->path()) / "hnsw";
-  std::filesystem::copy(graphs, std::filesystem::path(path) / "hnsw",
-                        std::filesystem::copy_options::recursive, ec);
-  if (ec) return Status::Unavailable("copying graphs into backup " + path + ": " + ec.message());
-  return Status::Ok();
+  // The saved graphs, copied and synced like the checkpoint's own files.
+  MNEMO_RETURN_IF_ERROR(impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
+  return impl_->fs().SyncDir(path);
 }
 
 Status Engine::Close() {
@@ -295,6 +312,26 @@ Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id
     responses.push_back(std::move(response).value());
   }
   return responses;
+}
+
+Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id, const TextSearchRequest& request) {
+  return impl_->vectors->SearchText(user_id, request);
+}
+
+Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
+  return impl_->vectors->SearchHybrid(user_id, request);
+}
+
+std::optional<TextIndexInfo> Engine::TextIndexStats() {
+  if (!impl_->text) return std::nullopt;
+  const text::TextIndexStats stats = impl_->text->Stats();
+  TextIndexInfo info;
+  info.rows = static_cast<int64_t>(stats.rows);
+  info.terms = static_cast<int64_t>(stats.terms);
+  info.postings = static_cast<int64_t>(stats.postings);
+  info.stored_bytes = static_cast<int64_t>(stats.stored_bytes);
+  info.memory_bytes = static_cast<int64_t>(stats.memory_bytes);
+  return info;
 }
 
 std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }

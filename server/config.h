@@ -30,6 +30,9 @@ struct ServerConfig {
   bool sync_writes = true;            // sync the WAL before acknowledging writes (SPEC §6)
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
+  bool keyword_search = true;         // EngineOptions::keyword_search
+  double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
+  double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
 
   // ---- limits ----
   uint32_t max_connections = 1024;
@@ -43,6 +46,10 @@ struct ServerConfig {
   uint32_t io_threads = 0;  // 0 = number of cores (set by parsing)
   uint32_t workers = 0;     // 0 = number of cores (set by parsing)
   uint32_t worker_queue = 4096;  // engine requests waiting for a worker; beyond: UNAVAILABLE
+  // HNSW graph parameters for new graphs (EngineOptions::hnsw_m, hnsw_ef_construction); unset:
+  // the engine's defaults.  The engine checks the range when it opens.
+  std::optional<uint32_t> hnsw_m;
+  std::optional<uint32_t> hnsw_ef_construction;
 };
 
 // Outcome of ParseServerConfig: either a config to run with, or an exit (help, version or an

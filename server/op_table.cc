@@ -36,6 +36,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::AddChunksRequest:
     case B::SearchRequest:
     case B::SearchBatchRequest:
+    case B::SearchTextRequest:
+    case B::SearchHybridRequest:
       return OpGroup::kSearch;
     case B::ApplyBatchRequest:
       return OpGroup::kBatch;
@@ -96,6 +98,8 @@ bool MayRunInline(const wire::Request& request) {
   using B = wire::RequestBody;
   switch (request.body_type()) {
     case B::SearchRequest:
+    case B::SearchTextRequest:
+    case B::SearchHybridRequest:
     case B::CreateConversationRequest:
     case B::UpsertConversationRequest:
     case B::UpdateConversationRequest:

@@ -158,4 +158,58 @@ Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field) {
   return WriteOp(AddChunkOp{std::move(value)});
 }
 
+Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input) {
+  SearchFilters out;
+  if (input == nullptr) return out;
+  if (input->document_ids()) {
+    for (const wire::Id* id : *input->document_ids()) out.document_ids.push_back(FromWireId(*id));
+  }
+  if (input->file_types()) {
+    for (const flatbuffers::String* type : *input->file_types()) out.file_types.push_back(StringOf(type));
+  }
+  out.created_from = input->created_from();
+  out.created_until = input->created_until();
+  if (input->metadata_equals()) {
+    for (const wire::MetadataEquals* pair : *input->metadata_equals()) {
+      if (pair == nullptr || pair->key() == nullptr || pair->value() == nullptr) {
+        return Status::ValidationError("metadata_equals", "metadata_equals entries need a key and a value");
+      }
+      out.metadata_equals.emplace_back(pair->key()->str(), pair->value()->str());
+    }
+  }
+  return out;
+}
+
+Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input) {
+  TextSearchRequest out;
+  out.query = StringOf(input.query());
+  out.top_k = input.top_k();
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
+  return out;
+}
+
+Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
+  HybridSearchRequest out;
+  out.query_text = StringOf(input.query_text());
+  out.query_embedding = FloatsOf(input.query_embedding());
+  out.top_k = input.top_k();
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
+  switch (input.fusion()) {
+    case wire::Fusion::rrf:
+      out.fusion = Fusion::kRrf;
+      break;
+    case wire::Fusion::weighted:
+      out.fusion = Fusion::kWeighted;
+      break;
+    default:
+      return Status::ValidationError("fusion", "must be rrf or weighted");
+  }
+  out.rrf_k = input.rrf_k();
+  out.text_weight = input.text_weight();
+  out.candidates = input.candidates();
+  out.min_similarity = input.min_similarity();
+  out.ef = input.ef();
+  return out;
+}
+
 }  // namespace mnemo::server

@@ -42,8 +42,13 @@ def main():
             problems.append("wire search had errors")
     if not results.get("filtered", {}).get("buckets"):
         problems.append("no filtered buckets")
-    for name in ("mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"):
-        need(results.get("inprocess", {}).get(name, {}), "points", list, f"inprocess.{name}")
+    for name in ("mnemo-engine", "mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"):
+        peer = results.get("inprocess", {}).get(name, {})
+        need(peer, "points", list, f"inprocess.{name}")
+        need(peer, "simd", str, f"inprocess.{name}")
+        if any(point.get("errors", 0) for point in peer.get("points", [])):
+            problems.append(f"inprocess.{name} searches had errors")
+    need(results.get("machine", {}), "faiss_simd", str, "machine")
     need(results.get("restart", {}), "first_search_s", (int, float), "restart")
     mnemo_conv = results.get("conversations", {}).get("mnemo", {})
     for kind in ("get_conversation", "list_recent", "last_messages", "append_message"):
@@ -53,6 +58,15 @@ def main():
     postgres = results.get("conversations", {}).get("postgres", {})
     if "ops" not in postgres and "error" not in postgres:
         problems.append("conversations.postgres has neither ops nor an error")
+    text = need(results, "text", dict, "results") or {}
+    if "error" in text:
+        problems.append(f"text phase: {text['error']}")
+    need(text.get("ingest", {}), "chunks_per_s", (int, float), "text.ingest")
+    need(text.get("ingest", {}), "added_share", (int, float), "text.ingest")
+    need(text.get("index", {}), "stored_bytes", int, "text.index")
+    for band in ("rare", "medium", "frequent", "chinese"):
+        need(text.get("queries", {}).get(band, {}), "latency", dict, f"text.queries.{band}")
+    need(text.get("hybrid", {}), "latency", dict, "text.hybrid")
     clients = results.get("clients", {})
     cells = need(clients, "cells", list, "clients") or []
     for op in ("search", "get", "append"):

@@ -258,7 +258,7 @@ json MedianCells(const json& rounds) {
 
 json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options, const TimeBudget& budget) {
   std::string error;
-  MnemodProcess server(options.mnemod, options.work_dir, bench.data.dim);
+  MnemodProcess server(options.mnemod, options.work_dir, bench.data.dim, *options.options);
   if (!server.Start(kStartTimeoutS, &error)) return {{"error", error}};
   client::ClientOptions client_options;
   client_options.port = server.port();

@@ -19,12 +19,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_data.h"
+#include "options.h"
 #include "progress.h"
 
 namespace mnemo::bench {
 
 struct ClientCompareOptions {
   std::string mnemod;     // the mnemod binary
+  const BenchOptions* options = nullptr;  // the run's (mnemod's HNSW parameters); not owned
   std::string work_dir;   // holds the server's data directory and the plan
   std::string python;     // interpreter with mnemo installed; empty or missing: C++ half only
   std::string script;     // client_bench.py

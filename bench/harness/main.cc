@@ -8,15 +8,18 @@
 //   3. search over the wire: recall@10, QPS, latency percentiles per ef and client threads
 //   4. per-user (filtered) search by selectivity bucket, on a second mnemod whose rows have
 //      Zipf-skewed owners
-//   5. in-process peers on the same data: mnemo's HNSW, hnswlib, FAISS HNSW, FAISS exact scan
+//   5. in-process on the same data: mnemo::Engine (the wire line's rows and layout, through
+//      Engine::Search), mnemo's bare HNSW index, hnswlib, FAISS HNSW, FAISS exact scan
 //   6. restart: mnemod start to first search answered; RSS per vector
 //   7. the conversation workload against mnemod and PostgreSQL 15
-//   8. the Python client beside the C++ client on the same server and calls
+//   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
+//   9. the Python client beside the C++ client on the same server and calls
 //
 // Output: Markdown on stdout, <out>/results.json, PNG plots via plot.py; progress on stderr.
 // See bench/README.md for what each figure means.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -30,6 +33,8 @@
 #include "bench_data.h"
 #include "client_compare.h"
 #include "conversation_workload.h"
+#include "engine_vector.h"
+#include "faiss_peer.h"
 #include "ground_truth.h"
 #include "inprocess_vector.h"
 #include "mnemo/client/client.h"
@@ -40,6 +45,7 @@
 #include "progress.h"
 #include "report.h"
 #include "seed_phase.h"
+#include "text_phase.h"
 #include "wire_vector.h"
 
 namespace mnemo::bench {
@@ -85,7 +91,8 @@ json OptionsJson(const BenchOptions& options) {
           {"conv_threads", options.conv_threads}, {"quick", options.quick},
           {"seed_months", options.seed_months}, {"seed_users", options.seed_users},
           {"seed_big_share", options.seed_big_share}, {"seed_queries", options.seed_queries},
-          {"time_budget_s", options.time_budget_s}};
+          {"time_budget_s", options.time_budget_s}, {"text_chunks", options.text_chunks},
+          {"text_queries", options.text_queries}};
 }
 
 std::unique_ptr<client::Client> Connect(uint16_t port, int pool_size, std::string* error) {
@@ -128,8 +135,25 @@ class Harness {
     if (options_.PhaseEnabled("filtered")) Note(FilteredPhase(), "filtered phase");
     if (options_.PhaseEnabled("inprocess")) {
       results_["inprocess"] = RunInProcessPeers(options_, bench_.data, truth_, budget_);
+      if (std::find(options_.peers.begin(), options_.peers.end(), "mnemo-engine") != options_.peers.end()) {
+        fs::create_directories(work_dir_ + "/engine");
+        const IngestPlan plan = SingleOwnerPlan(bench_.data.size(), options_.batch, kCorpusUser);
+        results_["inprocess"]["mnemo-engine"] =
+            RunEngineInProcess(options_, bench_, plan, truth_, work_dir_ + "/engine/data", budget_);
+      }
     }
     if (options_.PhaseEnabled("conversations")) Note(ConversationPhase(), "conversation phase");
+    if (options_.PhaseEnabled("text")) {
+      TextPhaseInput input;
+      input.options = &options_;
+      input.bench = &bench_;
+      input.mnemod_binary = MnemodBinary();
+      input.work_dir = work_dir_ + "/text";
+      input.cache_dir = cache_dir_;
+      input.budget = &budget_;
+      results_["text"] = RunTextPhase(input);
+      if (results_["text"].contains("error")) Note(results_["text"]["error"].get<std::string>(), "text phase");
+    }
     if (options_.PhaseEnabled("clients")) Note(ClientPhase(), "clients phase");
     if (budget_.Expired()) Note("time budget of " + std::to_string(options_.time_budget_s) +
                                 " s spent: later measurements were cut short", "");
@@ -175,7 +199,7 @@ class Harness {
   std::string CorpusPhases() {
     std::string error;
     fs::create_directories(work_dir_ + "/corpus");
-    MnemodProcess server(MnemodBinary(), work_dir_ + "/corpus", bench_.data.dim);
+    MnemodProcess server(MnemodBinary(), work_dir_ + "/corpus", bench_.data.dim, options_);
     if (!server.Start(kStartTimeoutS, &error)) return error;
     size_t max_threads = 1;
     for (const size_t threads : options_.client_threads) max_threads = std::max(max_threads, threads);
@@ -233,7 +257,7 @@ class Harness {
   std::string FilteredPhase() {
     std::string error;
     fs::create_directories(work_dir_ + "/users");
-    MnemodProcess server(MnemodBinary(), work_dir_ + "/users", bench_.data.dim);
+    MnemodProcess server(MnemodBinary(), work_dir_ + "/users", bench_.data.dim, options_);
     if (!server.Start(kStartTimeoutS, &error)) return error;
     auto client = Connect(server.port(), 2, &error);
     if (client == nullptr) return error;
@@ -280,6 +304,7 @@ class Harness {
   std::string ClientPhase() {
     ClientCompareOptions compare;
     compare.mnemod = MnemodBinary();
+    compare.options = &options_;
     compare.work_dir = work_dir_ + "/clients";
     fs::create_directories(compare.work_dir);
     compare.python = options_.python.empty() ? std::string(MNEMO_BENCH_PYTHON) : options_.python;
@@ -307,7 +332,7 @@ class Harness {
     std::string error;
     {
       fs::create_directories(work_dir_ + "/conversations");
-      MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim);
+      MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim, options_);
       if (!server.Start(kStartTimeoutS, &error)) return error;
       auto store = MakeMnemoConversationStore(server.port());
       results_["conversations"]["mnemo"] =
@@ -364,7 +389,7 @@ int Main(int argc, char** argv) {
   results["command"] = command;
   results["options"] = OptionsJson(*options);
   results["machine"] = {{"cpu", CpuName()}, {"cores", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
-                        {"memory_gb", MemoryGb()}};
+                        {"memory_gb", MemoryGb()}, {"faiss_simd", FaissSimdNote()}};
   results["date"] = UtcNow();
   results["commit"] = GitCommit();
   results["notes"] = json::array();

@@ -1,6 +1,7 @@
 // MnemodProcess: runs one mnemod for the benchmark on 127.0.0.1 with an ephemeral port (learned
-// through --port-file), durable writes (the default), its log in `work_dir`/mnemod.log.  Also:
-// its resident memory, and TempDir (a directory removed when it goes away).
+// through --port-file), durable writes (the default), the run's HNSW parameters (--M, --efc ->
+// --hnsw-m, --hnsw-ef-construction), its log in `work_dir`/mnemod.log.  Also: its resident
+// memory, and TempDir (a directory removed when it goes away).
 //
 // Thread-safety: not thread-safe; the harness's main thread drives it.
 #pragma once
@@ -10,13 +11,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "options.h"
 
 namespace mnemo::bench {
 
 class MnemodProcess {
  public:
-  // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log.
-  MnemodProcess(std::string binary, std::string work_dir, size_t dimension);
+  // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log;
+  // `options`: the run's HNSW parameters.
+  MnemodProcess(std::string binary, std::string work_dir, size_t dimension, const BenchOptions& options);
   ~MnemodProcess();  // kills a running server
   MnemodProcess(const MnemodProcess&) = delete;
   MnemodProcess& operator=(const MnemodProcess&) = delete;
@@ -35,11 +40,16 @@ class MnemodProcess {
   double CpuSeconds() const;
   std::string data_dir() const { return work_dir_ + "/data"; }
   std::string log_path() const { return work_dir_ + "/mnemod.log"; }
+  // Flags added to mnemod's command line by the next Start().
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
  private:
   std::string binary_;
   std::string work_dir_;
   size_t dimension_;
+  size_t hnsw_m_;
+  size_t hnsw_ef_construction_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

@@ -13,13 +13,15 @@ constexpr char kUsage[] =
     "data:     --n N --d D --queries Q --users U --months M --seed S --k K\n"
     "          --base FILE.npy|.fvecs --query-file FILE.npy|.fvecs\n"
     "vectors:  --ef 16,32,64,128,256 --threads 1,2 --M 16 --efc 64 --batch 1000\n"
-    "          --filtered-queries 300 --peers mnemo,hnswlib,faiss-hnsw,faiss-flat\n"
+    "          --filtered-queries 300 --peers mnemo-engine,mnemo,hnswlib,faiss-hnsw,faiss-flat\n"
+    "          (--M and --efc build every graph: mnemod's, the Engine's and the peers')\n"
     "seed:     --seed-months 6,12,24 --seed-users 200 --seed-share 0.5 --seed-queries 500\n"
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
     "          --no-postgres\n"
+    "text:     --text-chunks N --text-queries N\n"
     "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
     "          --client-rounds 3\n"
-    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,clients\n"
+    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,text,clients\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -53,6 +55,8 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->conv_per_user = 5;
   options->messages_per_conv = 20;
   options->ops_per_kind = 200;
+  options->text_chunks = 3000;
+  options->text_queries = 30;
   options->client_seconds = 0.3;
   options->client_rounds = 1;
   options->time_budget_s = 100;
@@ -121,6 +125,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       else if (arg == "--ops") options.ops_per_kind = std::stoull(value);
       else if (arg == "--conv-threads") options.conv_threads = std::stoull(value);
       else if (arg == "--no-postgres") options.postgres = false;
+      else if (arg == "--text-chunks") options.text_chunks = std::stoull(value);
+      else if (arg == "--text-queries") options.text_queries = std::stoull(value);
       else if (arg == "--python") options.python = value;
       else if (arg == "--client-seconds") options.client_seconds = std::stod(value);
       else if (arg == "--client-rounds") options.client_rounds = std::stoull(value);

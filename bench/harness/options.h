@@ -31,7 +31,7 @@ struct BenchOptions {
   size_t ef_construction = 64;
   size_t batch = 1000;            // chunks per atomic ingest batch
   size_t filtered_queries = 300;  // queries per selectivity bucket
-  std::vector<std::string> peers{"mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"};
+  std::vector<std::string> peers{"mnemo-engine", "mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"};
 
   // ---- seed shape (the `seed` phase) ----
   std::vector<size_t> seed_months{6, 12, 24};  // one store per month count, same rows
@@ -47,6 +47,9 @@ struct BenchOptions {
   size_t conv_threads = 2;
   bool postgres = true;
 
+  // ---- keyword search (the `text` phase) ----
+  size_t text_chunks = 100000;  // chunks of Debian's own text (package descriptions, man pages)
+  size_t text_queries = 300;    // keyword queries per term-frequency band, and hybrid queries
   // ---- Python vs C++ client ----
   std::string python;              // interpreter with mnemo installed; default: the test venv
   double client_seconds = 3;       // measured per cell
@@ -61,7 +64,7 @@ struct BenchOptions {
   std::string work_dir;         // default: a temp dir, removed at the end
   bool plots = true;
   std::vector<std::string> phases{"seed", "ingest", "search", "filtered", "inprocess", "restart",
-                                  "conversations", "clients"};
+                                  "conversations", "text", "clients"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

@@ -1,8 +1,9 @@
-// mnemo_wire_bench: latency of the three hot operations over the wire (a real mnemod on
+// mnemo_wire_bench: latency of the hot operations over the wire (a real mnemod on
 // 127.0.0.1, driven by the C++ client) beside the same operations on an in-process Engine with
 // the same data — the cost of the protocol, the server and the loopback hop.
 //
-// Operations: get a conversation, list a user's 10 most recently updated, append a message (durable: the WAL is synced before the
+// Operations: get a conversation, list a user's 10 most recently updated, the last 50 messages of a
+// conversation (all of its 20), append a message (durable: the WAL is synced before the
 // acknowledgement), and a 1536-d top-10 cosine search over one user's chunks (graph path); the
 // load phase's 1000-chunk AddChunks calls are reported too (while the indexer runs beside them).
 // Each runs for --seconds with 1 and then 2 client threads; every call is timed, and the table
@@ -10,7 +11,7 @@
 //
 //   build/bench/wire/mnemo_wire_bench [--conversations 2000] [--chunks 20000] [--seconds 3]
 //                                     [--no-direct]  (the client's pipelined path only)
-//                                     [--ops get,list,append,search] [--threads 1,2]
+//                                     [--ops get,list,last,append,search] [--threads 1,2]
 //
 // --batches N runs only the batch-write phase: N durable 1000-chunk AddChunks calls (rows cycle
 // through the --chunks generated vectors, chunk_index stays unique) per system, and reports
@@ -207,7 +208,7 @@ Row Measure(const std::string& name, const char* system, int threads, double sec
 
 // Which operations Run measures and on how many client threads.
 struct RunPlan {
-  std::vector<std::string> ops{"get", "list", "append", "search"};
+  std::vector<std::string> ops{"get", "list", "last", "append", "search"};
   std::vector<int> threads{1, 2};
   bool Wants(const std::string& op) const { return std::find(ops.begin(), ops.end(), op) != ops.end(); }
 };
@@ -231,6 +232,10 @@ void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data,
       options.order = Api::ConversationOrder::kUpdatedDesc;
       options.limit = 10;
       Must(target.ListConversations(UserName(c), options), "list conversations");
+    }));
+    if (plan.Wants("last")) rows->push_back(Measure("last 50 messages", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+      Must(target.LastMessages(UserName(c), loaded.conversations[c], 50), "last messages");
     }));
     if (plan.Wants("append")) rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
@@ -298,9 +303,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"in-process", "wire", "both"}));
   app.add_flag("--no-direct", no_direct,
                "client: turn direct calls off (ClientOptions::direct_calls), every call pipelined");
-  app.add_option("--ops", plan.ops, "operations to measure (get, list, append, search)")
+  app.add_option("--ops", plan.ops, "operations to measure (get, list, last, append, search)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"get", "list", "append", "search"}));
+      ->check(CLI::IsMember({"get", "list", "last", "append", "search"}));
   app.add_option("--threads", plan.threads, "client thread counts, each measured in turn")
       ->delimiter(',')
       ->check(CLI::Range(1, 256));

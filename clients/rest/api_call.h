@@ -36,12 +36,16 @@ struct ListDocumentsCall { mc::DocumentListOptions options; std::optional<std::s
 struct GetDocumentCall { mc::Uuid id; bool include_deleted = false; };
 struct DeleteDocumentCall { mc::Uuid id; bool hard = false; };
 struct SearchDocumentsCall { mc::SearchRequest request; };
+// The same route with a text `query` (keyword search), or with both `query` and `embedding`.
+struct TextSearchDocumentsCall { mc::TextSearchRequest request; };
+struct HybridSearchDocumentsCall { mc::HybridSearchRequest request; };
 
 using ApiCall = std::variant<MetaCall, CreateConversationCall, ListConversationsCall,
                              SearchConversationsCall, ConversationStatsCall, GetConversationCall,
                              UpdateConversationCall, DeleteConversationCall,
                              RestoreConversationCall, ListMessagesCall, AppendMessageCall,
                              TokenStatsCall, CreateDocumentCall, ListDocumentsCall,
-                             GetDocumentCall, DeleteDocumentCall, SearchDocumentsCall>;
+                             GetDocumentCall, DeleteDocumentCall, SearchDocumentsCall,
+                             TextSearchDocumentsCall, HybridSearchDocumentsCall>;
 
 }  // namespace mnemo::rest

@@ -32,7 +32,7 @@ struct Visitor {
   std::string_view user;
 
   ExecOutcome operator()(const MetaCall&) const {
-    return {0, std::nullopt, ApiError{500, "INTERNAL_ERROR", "meta route reached the executor", {}}};
+    return {0, std::nullopt, ErrorOf(StatusCode::kInternalError, "meta route reached the executor")};
   }
   ExecOutcome operator()(const CreateConversationCall& c) const {
     return Render(client.CreateConversation(user, c.input), 201, ConversationJson);
@@ -114,6 +114,16 @@ struct Visitor {
   ExecOutcome operator()(const SearchDocumentsCall& c) const {
     return Render(client.Search(user, c.request), 200, [&](const mc::SearchResponse& r) {
       return SearchResponseJson(r, c.request.top_k);
+    });
+  }
+  ExecOutcome operator()(const TextSearchDocumentsCall& c) const {
+    return Render(client.SearchText(user, c.request), 200, [&](const mc::RankedSearchResponse& r) {
+      return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/false);
+    });
+  }
+  ExecOutcome operator()(const HybridSearchDocumentsCall& c) const {
+    return Render(client.SearchHybrid(user, c.request), 200, [&](const mc::RankedSearchResponse& r) {
+      return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/true);
     });
   }
 };

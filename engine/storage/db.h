@@ -23,6 +23,8 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
+class FileSystem;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -56,6 +58,8 @@ struct DbOptions {
   // Sync the WAL before a write is acknowledged (durable; SPEC §6 default).
   bool sync_writes = true;
   size_t block_cache_bytes = size_t{256} << 20;
+  // The file system RocksDB runs on; null is RocksDB's default.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // Calls fn(key, value) for each key; returning false stops the scan.  The views are valid only
@@ -101,7 +105,8 @@ class Db {
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
   Status Flush();
-  // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist.
+  // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist,
+  // durably: its files and its entry in the parent directory are synced when this returns.
   Status Checkpoint(const std::string& path);
 
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
@@ -121,6 +126,7 @@ class Db {
   std::string path_;
   uint32_t dimension_ = 0;
   bool sync_writes_ = true;
+  std::unique_ptr<rocksdb::Env> env_;  // wraps DbOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
 };

@@ -23,6 +23,10 @@
 //                     [0x30][document uuid][chunk_index u64]   -> chunk uuid
 //                     [0x31][month u32][label u64]             -> chunk payload (owner, ids,
 //                                                                 created_at, metadata)
+//                     [0x50][term bytes]                       -> term id varint (text index
+//                                                                 dictionary, all users)
+//                     [0x51][kind][user][month u32][label u64] -> a row's terms (text row,
+//                                                                 text/text_index.h)
 //   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
 //   cf vectors        [month u32][label u64]                   -> unit float32 vector
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
@@ -82,6 +86,8 @@ enum class IndexTag : uint8_t {
   kUserDocumentCounts = 0x21,
   kChunkByDocument = 0x30,
   kChunkPayload = 0x31,
+  kTextTerm = 0x50,
+  kTextRow = 0x51,
 };
 
 enum class Scope : uint8_t { kActive = 0x00, kAll = 0x01 };
@@ -109,5 +115,13 @@ std::string PayloadTagPrefix();
 // Splits a payload key; false when it is not one.
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 std::string VectorPrefix(uint32_t month);
+
+// Text index keys; `kind` is text::RowKind's byte.
+std::string TextTermKey(std::string_view term);
+std::string TextTermPrefix();
+std::string TextRowKey(uint8_t kind, std::string_view user_id, uint32_t month, uint64_t label);
+std::string TextRowPrefix();
+// Splits a text row key; false when it is not one.
+bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month, uint64_t* label);
 
 }  // namespace mnemo::keys

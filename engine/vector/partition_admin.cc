@@ -1,5 +1,4 @@
 // VectorStore's partition administration: archive, drop, re-attach.
-#include <filesystem>
 #include <map>
 
 #include "storage/key_codec.h"
@@ -21,7 +20,7 @@ Status ParseMonthArgument(std::string_view text, uint32_t* month) {
 Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name, const std::string& path) const {
   uint32_t month = 0;
   MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
-  return WriteArchive(db_, month, path);
+  return WriteArchive(db_, month, path, fs());
 }
 
 Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage::LockTable& locks,
@@ -74,7 +73,12 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
     std::vector<uint64_t> labels;
-    for (const Row& row : rows) labels.push_back(row.label);
+    std::vector<text::RowRef> text_rows;
+    for (const Row& row : rows) {
+      labels.push_back(row.label);
+      text_rows.push_back(text::RowRef{month, row.label});
+    }
+    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
     txn.OnCommit([this, user = user_id, labels = std::move(labels)] {
       uint32_t user_ref = 0;
       if (!users_.Find(user, &user_ref)) return;
@@ -90,7 +94,7 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
 
 Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage::LockTable& locks,
                                                 const tables::DocumentStore& documents) {
-  MNEMO_ASSIGN_OR_RETURN(Archive archive, ReadArchive(path, dim_));
+  MNEMO_ASSIGN_OR_RETURN(Archive archive, ReadArchive(path, dim_, fs()));
   std::map<std::string, std::vector<NewChunk>> by_user;
   for (auto& row : archive.rows) by_user[row.user_id].push_back(std::move(row.chunk));
 

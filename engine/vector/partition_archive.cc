@@ -1,13 +1,5 @@
 #include "vector/partition_archive.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "common/coding.h"
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
@@ -25,19 +17,21 @@ Status Invalid(const std::string& path, std::string_view why) {
   return Status::ValidationError("path", path + " is not a usable partition archive: " + std::string(why));
 }
 
-// Appends to a file through stdio, tracking the running checksum.
+// Appends to a file, tracking the running checksum.  The first failure sticks.
 class ArchiveWriter {
  public:
-  explicit ArchiveWriter(FILE* file) : file_(file) {}
-  bool Write(std::string_view bytes) {
+  explicit ArchiveWriter(WritableFile& file) : file_(file) {}
+  void Write(std::string_view bytes) {
     crc_ = Crc32cExtend(crc_, bytes.data(), bytes.size());
-    return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
+    if (status_.ok()) status_ = file_.Append(bytes);
   }
   uint32_t crc() const { return crc_; }
+  const Status& status() const { return status_; }
 
  private:
-  FILE* file_;
+  WritableFile& file_;
   uint32_t crc_ = 0;
+  Status status_;
 };
 
 }  // namespace
@@ -55,31 +49,37 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
   return true;
 }
 
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path) {
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
+                             FileSystem& fs) {
   const std::string temp = path + ".tmp";
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) return Status::Unavailable("cannot create " + temp + ": " + std::strerror(errno));
-  ArchiveWriter writer(file);
+  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.NewWritableFile(temp));
+  ArchiveWriter writer(*file);
+  const auto discard = [&](Status status) {
+    file.reset();
+    fs.Remove(temp).IgnoreError();
+    return status;
+  };
 
   // One snapshot for both passes: the header's count matches the records that follow.
   const storage::ReadView view = db.Snapshot();
   int64_t rows = 0;
   storage::ScanRange range;
   range.prefix = keys::PayloadPrefix(month);
-  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view, std::string_view) {
+  Status counted = view.Scan(storage::Cf::kIndex, range, [&](std::string_view, std::string_view) {
     ++rows;
     return true;
-  }));
+  });
+  if (!counted.ok()) return discard(counted);
   std::string header(kMagic);
   coding::PutFixed32(&header, kVersion);
   coding::PutFixed32(&header, db.dimension());
   coding::PutFixed32(&header, month);
   coding::PutFixed64(&header, static_cast<uint64_t>(rows));
-  bool ok = writer.Write(header);
+  writer.Write(header);
 
   Status status;
   int64_t written = 0;
-  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+  Status scanned = view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
     uint32_t key_month = 0;
     uint64_t label = 0;
     ChunkPayload payload;
@@ -104,33 +104,34 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
     record.append(vector_bytes);
     std::string length;
     coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
-    ok = ok && writer.Write(length) && writer.Write(record);
+    writer.Write(length);
+    writer.Write(record);
     ++written;
     return true;
-  }));
-  if (!status.ok()) {
-    std::fclose(file);
-    std::remove(temp.c_str());
-    return status;
-  }
+  });
+  if (!scanned.ok()) return discard(scanned);
+  if (!status.ok()) return discard(status);
+  if (written != rows) return discard(Status::Internal("archive row count changed under a snapshot"));
   std::string trailer;
   coding::PutFixed32(&trailer, writer.crc());
-  ok = ok && written == rows && std::fwrite(trailer.data(), 1, trailer.size(), file) == trailer.size();
-  ok = ok && std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return Status::Unavailable("cannot write archive " + path + ": " + std::strerror(errno));
-  }
+  writer.Write(trailer);
+  status = writer.status();
+  if (status.ok()) status = file->Sync();
+  if (status.ok()) status = file->Close();
+  if (status.ok()) status = fs.Rename(temp, path);
+  if (!status.ok()) return discard(status);
+  // The archive must outlive a power cut before anyone drops the partition it copies.
+  MNEMO_RETURN_IF_ERROR(fs.SyncDir(ParentDir(path)));
   return rows;
 }
 
-Result<Archive> ReadArchive(const std::string& path, uint32_t dim) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::NotFound("archive " + path + " does not exist");
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  const std::string data = buffer.str();
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& fs) {
+  auto read = ReadWholeFile(fs, path);
+  if (!read.ok()) {
+    if (read.status().IsNotFound()) return Status::NotFound("archive " + path + " does not exist");
+    return read.status();
+  }
+  const std::string data = std::move(read).value();
   if (data.size() < kHeaderSize + kTrailerSize || !std::string_view(data).starts_with(kMagic)) {
     return Invalid(path, "bad magic or too short");
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
@@ -33,13 +34,15 @@ struct Archive {
 // Parses "YYYY-MM"; false on anything else.
 bool ParseMonth(std::string_view text, uint32_t* month);
 
-// Writes every stored row of `month` to `path` atomically (temp file, fsync, rename).
-// Returns the number of rows.  Errors: UNAVAILABLE for I/O failures.
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path);
+// Writes every stored row of `month` to `path` through `fs`, atomically and durably (temp file,
+// fsync, rename, fsync of the directory).  Returns the number of rows.  Errors: UNAVAILABLE for
+// I/O failures.
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
+                             FileSystem& fs);
 
 // Reads and verifies an archive written for `dim`-dimensional vectors.  Errors: NOT_FOUND for a
 // missing file; VALIDATION_ERROR for a file that is not an archive, has another dimension, or
 // fails its checksum (the message says which).
-Result<Archive> ReadArchive(const std::string& path, uint32_t dim);
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& fs);
 
 }  // namespace mnemo::vector

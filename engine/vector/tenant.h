@@ -24,9 +24,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "vector/hnsw/hnsw_index.h"
+#include "vector/hnsw/label_index.h"
 #include "vector/row_state.h"
 
 namespace mnemo::vector {
@@ -47,6 +49,9 @@ struct RowPredicate {
   // evenly over the month, the fraction of its rows the time range admits.
   double MonthFraction(uint32_t month) const;
 };
+
+// Resolves a request's filters for `user_ref`.  VALIDATION_ERROR names the filter field.
+Status BuildRowPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate);
 
 struct TenantQuery {
   const float* unit_query = nullptr;  // normalised, dim floats
@@ -108,6 +113,11 @@ class Tenant {
 
   Result<TenantAnswer> Search(const TenantQuery& query) const;
 
+  // True when the row `label` is here and matches `predicate` (the keyword leg's filter).
+  bool Admits(uint64_t label, const RowPredicate& predicate) const;
+  // Copies the state of row `label` into *row; false when the row is not here.
+  bool CopyRow(uint64_t label, RowState* row) const;
+
   // True when the graph holds a live node for `label`.
   bool Indexed(uint64_t label) const;
   // Live rows of `month`.
@@ -121,7 +131,7 @@ class Tenant {
 
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
-  Status Save(const std::string& path, uint64_t label_watermark);
+  Status Save(const std::string& path, uint64_t label_watermark, FileSystem& fs);
   // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`.
   Status CompactIfNeeded(double max_deleted_fraction);
   // Rebuilds the graph from the live rows (online: searches continue on the old graph).
@@ -134,8 +144,18 @@ class Tenant {
   void SampleVectors(size_t max_rows, std::vector<float>* out) const;
 
  private:
+  // A row in a month list: valid while slot_labels_[slot] == label (slots are reused).
+  struct MonthEntry {
+    uint32_t slot;
+    uint64_t label;
+  };
+  friend class RowFilter;
+
   std::shared_ptr<hnsw::HnswIndex> graph() const;
+  // The state of `label`'s row, or null.  REQUIRES: mutex_ held.
+  const RowState* FindRow(uint64_t label) const;
   // REQUIRES: mutex_ held exclusively.
+  void AddRow(uint64_t label, RowState row);
   void PruneMonthList(uint32_t month);
 
   const std::string user_id_;
@@ -148,10 +168,14 @@ class Tenant {
 
   mutable std::shared_mutex mutex_;
   std::shared_ptr<hnsw::HnswIndex> graph_;  // replaced whole by compaction/rebuild
-  std::unordered_map<uint64_t, RowState> rows_;
+  // Live rows in dense slots (searches read them on their hot path), found by label.
+  std::vector<RowState> slot_rows_;
+  std::vector<uint64_t> slot_labels_;  // 0: a free slot
+  std::vector<uint32_t> free_slots_;
+  hnsw::LabelIndex slots_;             // label -> slot
   std::unordered_map<uint64_t, std::vector<float>> fresh_;
-  // Labels per month; may hold labels removed since (pruned when they pile up).
-  std::map<uint32_t, std::vector<uint64_t>> month_labels_;
+  // Rows per month; may hold rows removed since (pruned when they pile up).
+  std::map<uint32_t, std::vector<MonthEntry>> month_rows_;
   std::map<uint32_t, TenantMonthStats> month_stats_;
   std::unordered_map<uint32_t, size_t> month_stale_;
   bool rebuilding_ = false;

@@ -78,18 +78,23 @@ void RemoveMonthGraphFiles(const std::string& index_dir) {
 
 }  // namespace
 
-VectorStore::VectorStore(storage::Db& db, const VectorOptions& options)
+VectorStore::VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text)
     : db_(db),
       options_(options),
+      text_(text),
       dim_(db.dimension()),
       costs_(db.dimension()),
       scratch_(std::make_shared<hnsw::ScratchPool<hnsw::internal::SearchScratch>>()) {}
 
-Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(options.index_dir) / kTenantDir, ec);
-  if (ec) return Status::Unavailable("cannot create index directory " + options.index_dir + ": " + ec.message());
-  std::unique_ptr<VectorStore> store(new VectorStore(db, options));
+Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options,
+                                                       text::TextIndex* text) {
+  std::unique_ptr<VectorStore> store(new VectorStore(db, options, text));
+  // Graph saves sync their own directory entries; the directories' entries are made durable here.
+  const std::string tenant_dir = (std::filesystem::path(options.index_dir) / kTenantDir).string();
+  MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(options.index_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(tenant_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(options.index_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(ParentDir(options.index_dir)));
   {
     std::shared_lock lock(store->tenants_mutex_);
     MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
@@ -186,7 +191,7 @@ Status VectorStore::Load() {
   for (const auto& [user_id, rows] : rows_by_user) {
     std::unique_ptr<hnsw::HnswIndex> graph;
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources);
+    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources, fs());
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
@@ -289,6 +294,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
   };
   std::vector<StagedRow> staged_rows;
   staged_rows.reserve(chunks.size());
+  std::vector<text::TextRow> text_rows;  // the keyword index's view of the new rows
   const Timestamp now = NowMicros();
 
   for (size_t i = 0; i < chunks.size(); ++i) {
@@ -363,6 +369,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     chunk.created_at = payload.created_at;
     written.push_back(std::move(chunk));
     staged_rows.push_back(StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
+    text_rows.push_back(text::TextRow{label, month, input.chunk_text});
   }
   // The hook keeps only what the row state needs of each document (not its content).
   struct DocumentFields {
@@ -379,6 +386,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.before, change.after));
   }
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
     const uint32_t user_ref = TenantFor(user)->user_ref();
@@ -414,6 +422,7 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     return true;
   }));
   std::vector<uint64_t> removed;
+  std::vector<text::RowRef> text_rows;
   for (const auto& [index_key, chunk_id] : entries) {
     std::string value;
     MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kChunks, keys::ChunkKey(chunk_id), &value));
@@ -424,7 +433,9 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
     removed.push_back(row.label);
+    text_rows.push_back(text::RowRef{row.month, row.label});
   }
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] {
     uint32_t user_ref = 0;
     if (!users_.Find(user, &user_ref)) return;
@@ -476,17 +487,31 @@ std::vector<PartitionInfo> VectorStore::Partitions() const {
   return infos;
 }
 
+Status VectorStore::CopySavedGraphs(const std::string& dir) const {
+  const std::string tenants = (std::filesystem::path(dir) / kTenantDir).string();
+  MNEMO_RETURN_IF_ERROR(fs().CreateDir(dir));
+  MNEMO_RETURN_IF_ERROR(fs().CreateDir(tenants));
+  for (const auto& tenant : AllTenants()) {
+    const std::string from = GraphPath(tenant->user_id());
+    const Status copied =
+        CopyFile(fs(), from, (std::filesystem::path(tenants) / std::filesystem::path(from).filename()).string());
+    if (copied.IsNotFound()) continue;  // never saved: the tenant has no rows
+    MNEMO_RETURN_IF_ERROR(copied);
+  }
+  MNEMO_RETURN_IF_ERROR(fs().SyncDir(tenants));
+  return fs().SyncDir(dir);
+}
+
 Status VectorStore::SaveIndexes() {
   const uint64_t label_watermark = next_label_.load();
   for (const auto& tenant : AllTenants()) {
     const std::string path = GraphPath(tenant->user_id());
     if (tenant->rows() == 0) {
-      std::error_code ignored;
-      std::filesystem::remove(path, ignored);
+      fs().Remove(path).IgnoreError();  // absent when the graph was never saved
       continue;
     }
     if (!tenant->dirty() && std::filesystem::exists(path)) continue;
-    MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark));
+    MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark, fs()));
   }
   return Status::Ok();
 }

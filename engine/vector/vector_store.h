@@ -28,12 +28,14 @@
 #include <thread>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
 #include "tables/document_store.h"
+#include "text/text_index.h"
 #include "vector/hnsw/cost_model.h"
 #include "vector/tenant.h"
 #include "vector/row_state.h"
@@ -43,6 +45,9 @@ namespace mnemo::vector {
 struct VectorOptions {
   // Where tenant graphs are saved ("<dir>/tenants/<hash of user id>.hnsw").
   std::string index_dir;
+  // The file system graphs and archives go through; null means PosixFileSystem().  Must outlive
+  // the store.
+  FileSystem* file_system = nullptr;
   // Graph parameters for new tenant graphs (SPEC §3 defaults).
   uint32_t m = 16;
   uint32_t ef_construction = 64;
@@ -64,8 +69,10 @@ class VectorStore {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
   // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
-  // error: the partition is re-linked from storage and a warning is logged).
-  static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options);
+  // error: the partition is re-linked from storage and a warning is logged).  `text`, when
+  // given, is the keyword index chunk writes stage their text into; it must outlive the store.
+  static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options,
+                                                   text::TextIndex* text = nullptr);
   // Stops the indexer.  Does not save graphs: call Close() first for a fast next open.
   ~VectorStore();
   VectorStore(const VectorStore&) = delete;
@@ -89,11 +96,19 @@ class VectorStore {
 
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
+  // BM25 keyword search over the user's chunks, with the same filters as Search (text_search.cc).
+  // UNAVAILABLE when the store was opened without a text index.
+  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request) const;
+  // Keyword and vector search fused into one ranking.
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) const;
   std::vector<PartitionInfo> Partitions() const;
 
   // ---- maintenance ----
   // Saves every partition's graph.  Safe while serving.
   Status SaveIndexes();
+  // Copies the saved graph files into `dir` (created; laid out like index_dir), durably: files
+  // and the entries inside `dir` are synced (`dir`'s own entry is the caller's to sync).
+  Status CopySavedGraphs(const std::string& dir) const;
   // Links pending rows (up to VectorOptions::max_rows_linked_on_close), stops the indexer and
   // saves the graphs.  Rows still unlinked are caught up on the next open.
   Status Close();
@@ -114,7 +129,7 @@ class VectorStore {
                                      const tables::DocumentStore& documents);
 
  private:
-  VectorStore(storage::Db& db, const VectorOptions& options);
+  VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text);
   Status Load();
   // The tenant of `user_id` (interning the user), created with an empty graph when new.
   std::shared_ptr<Tenant> TenantFor(std::string_view user_id);
@@ -127,11 +142,19 @@ class VectorStore {
   std::string GraphPath(std::string_view user_id) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
+  FileSystem& fs() const { return options_.file_system ? *options_.file_system : PosixFileSystem(); }
   void IndexerLoop();
   void NotifyIndexer();
+  // The text leg: validates the query, runs it over the user's rows that `predicate` admits.
+  struct TextLeg;
+  Result<TextLeg> RunTextLeg(std::string_view user_id, std::string_view field, std::string_view query,
+                             size_t depth, const RowPredicate& predicate) const;
+  // Chunk rows for hits: fills each hit's chunk_text from storage; drops hits whose row is gone.
+  Status LoadChunkTexts(std::vector<RankedHit>* hits) const;
 
   storage::Db& db_;
   const VectorOptions options_;
+  text::TextIndex* const text_;  // borrowed, may be null
   const uint32_t dim_;
 
   UserRegistry users_;

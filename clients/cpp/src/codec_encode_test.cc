@@ -449,9 +449,18 @@ TEST(CodecRequestTest, VectorViewsReplaceTheInputsOwnVectors) {
   EXPECT_EQ(Floats(wire_ops->Get(0)->add_chunk()->embedding()), first);
   EXPECT_EQ(Floats(wire_ops->Get(2)->add_chunk()->embedding()), second);
 
+  HybridSearchRequest hybrid;
+  hybrid.query_text = "q";
+  hybrid.query_embedding = {9, 9};
+  auto fused = Verify(EncodeSearchHybrid(45, "u", hybrid, {second}));
+  EXPECT_EQ(Floats(fused.request->body_as_SearchHybridRequest()->query_embedding()), second);
+
   // Without views, each input's own vector.
   auto own = Verify(EncodeSearch(44, "u", query));
   EXPECT_EQ(Floats(own.request->body_as_SearchRequest()->query()->query()), query.query);
+  auto own_fused = Verify(EncodeSearchHybrid(46, "u", hybrid));
+  EXPECT_EQ(Floats(own_fused.request->body_as_SearchHybridRequest()->query_embedding()),
+            hybrid.query_embedding);
 }
 
 TEST(CodecRequestTest, AdministrationNamesNoUser) {

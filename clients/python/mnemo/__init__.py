@@ -24,8 +24,9 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
 from .inputs import (DEFAULT_MODEL, NewChunk, NewConversation, NewDocument, NewMessage,
                      SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RoleTokens, SearchHit, SearchResult,
-                     ServerInfo, ServerStats, TokenStats, UserStats)
+                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RoleTokens,
+                     SearchHit, SearchResult, ServerInfo, ServerStats, TextLegInfo, TokenStats,
+                     UserStats, VectorLegInfo)
 from .options import PROTOCOL_VERSION, ClientOptions
 
 __version__ = "0.1.0"
@@ -38,7 +39,8 @@ __all__ = [
     # records and answers
     "Conversation", "Message", "Document", "Chunk", "Page", "UserStats", "RoleTokens",
     "TokenStats", "DocumentCounts", "SearchHit", "SearchResult", "ServerInfo", "PartitionInfo",
-    "OpStats", "ServerStats", "AttachResult",
+    "OpStats", "ServerStats", "AttachResult", "RankedHit", "RankedSearchResult", "TextLegInfo",
+    "VectorLegInfo",
     # errors
     "MnemoError", "RepositoryError", "ValidationError", "RecordNotFoundError",
     "DuplicateRecordError", "ConflictError", "TransactionError", "AuthenticationError",

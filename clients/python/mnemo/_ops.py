@@ -10,6 +10,7 @@ results) are built here from the same requests by wrapping the decoder.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Callable, Generic, Iterable, Optional, Sequence, TypeVar
 from uuid import UUID
@@ -19,7 +20,8 @@ from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
 from .inputs import NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, SearchHit, SearchResult, ServerStats, TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, SearchHit, SearchResult, ServerStats,
+                     TokenStats, UserStats)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -55,6 +57,28 @@ class SearchSpec:
         self.top_k = top_k
         self.min_similarity = min_similarity
         self.filters = filters
+        self.ef = ef
+
+
+class HybridSpec:
+    """One hybrid search, already validated (read by the encoder); ``fusion`` is the wire value."""
+
+    __slots__ = ("query_text", "vector", "top_k", "filters", "fusion", "rrf_k", "text_weight",
+                 "candidates", "min_similarity", "ef")
+
+    def __init__(self, query_text: str, vector: memoryview, top_k: int,
+                 filters: Optional[SearchFilters], fusion: int, rrf_k: Optional[float],
+                 text_weight: Optional[float], candidates: Optional[int],
+                 min_similarity: Optional[float], ef: Optional[int]) -> None:
+        self.query_text = query_text
+        self.vector = vector
+        self.top_k = top_k
+        self.filters = filters
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.text_weight = text_weight
+        self.candidates = candidates
+        self.min_similarity = min_similarity
         self.ef = ef
 
 
@@ -117,18 +141,39 @@ def _role(role: Any) -> str:
     return role
 
 
+def _opt_number(value: Any, field: str, limit: float = math.inf) -> Optional[float]:
+    """None, or a real number (not bool) within +-limit as a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not -limit <= value <= limit:
+        raise ValidationError(f"must be a number, got {value!r}", field)
+    return float(value)
+
+
+def _opt_int(value: Any, field: str) -> Optional[int]:
+    return None if value is None else check_int(value, field)
+
+
+def _filters(filters: Any) -> Optional[SearchFilters]:
+    if filters is not None and not isinstance(filters, SearchFilters):
+        raise ValidationError("must be a mnemo.SearchFilters", "filters")
+    return filters
+
+
+def _query_text(text: Any, field: str) -> str:
+    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
+    if not isinstance(text, str):
+        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
+    return text
+
+
 def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional[SearchFilters],
                  ef: Any, field: str) -> SearchSpec:
     top = check_int(top_k, "top_k")
-    if min_similarity is not None:
-        if isinstance(min_similarity, bool) or not isinstance(min_similarity, numbers.Real) \
-                or not -_FLOAT32_MAX <= min_similarity <= _FLOAT32_MAX:
-            raise ValidationError(f"must be a number, got {min_similarity!r}", "min_similarity")
-        min_similarity = float(min_similarity)
-    beam = None if ef is None else check_int(ef, "ef")
-    if filters is not None and not isinstance(filters, SearchFilters):
-        raise ValidationError("must be a mnemo.SearchFilters", "filters")
-    return SearchSpec(conv.vector_bytes(vector, field), top, min_similarity, filters, beam)
+    similarity = _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX)
+    beam = _opt_int(ef, "ef")
+    return SearchSpec(conv.vector_bytes(vector, field), top, similarity, _filters(filters), beam)
 
 
 # ---- conversations ----------------------------------------------------------------------------
@@ -429,6 +474,39 @@ def search_similar_batch(user_id: str, query_embeddings: Iterable[Any], limit: i
                          filters: Optional[SearchFilters] = None) -> Op[list[list[SearchHit]]]:
     op = search_batch(user_id, query_embeddings, limit, min_similarity=threshold, filters=filters)
     return Op(op.encode, _then(op.decode, lambda results: [r.hits for r in results]), READ)
+
+
+def search_text(user_id: str, query: Any, top_k: int = 10,
+                filters: Optional[SearchFilters] = None) -> Op[RankedSearchResult]:
+    user = _user(user_id)
+    text = _query_text(query, "query")
+    top = check_int(top_k, "top_k")
+    chosen = _filters(filters)
+    return Op(lambda rid: enc.search_text(rid, user, text, top, chosen), dec.ranked_search_result,
+              READ)
+
+
+def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: int = 10,
+                  filters: Optional[SearchFilters] = None, fusion: str = "rrf", *,
+                  text_weight: Optional[float] = None, rrf_k: Optional[float] = None,
+                  candidates: Optional[int] = None, min_similarity: Optional[float] = None,
+                  ef: Optional[int] = None) -> Op[RankedSearchResult]:
+    user = _user(user_id)
+    if fusion not in dec.FUSION_NAMES:
+        raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
+                              "fusion")
+    spec = HybridSpec(
+        _query_text(query_text, "query_text"),
+        conv.vector_bytes(query_embedding, "query_embedding"),
+        check_int(top_k, "top_k"),
+        _filters(filters),
+        dec.FUSION_NAMES.index(fusion),
+        _opt_number(rrf_k, "rrf_k"),
+        _opt_number(text_weight, "text_weight"),
+        _opt_int(candidates, "candidates"),
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
+        _opt_int(ef, "ef"))
+    return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
 # ---- atomic batches ---------------------------------------------------------------------------

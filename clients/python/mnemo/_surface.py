@@ -17,7 +17,8 @@ from .batch import Batch
 from .inputs import (IdLike, NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters,
                      Vector)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, SearchHit, SearchResult, ServerStats, TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, SearchHit, SearchResult, ServerStats,
+                     TokenStats, UserStats)
 
 __all__ = ["surface"]
 
@@ -479,6 +480,55 @@ class Operations:
             limit,
             threshold,
             filters=filters,
+        )
+
+    def search_text(
+        self,
+        user_id: str,
+        query: str,
+        top_k: int = 10,
+        filters: Optional[SearchFilters] = None,
+    ) -> RankedSearchResult:
+        """BM25 keyword search over the user's chunks of live documents, with the same filters
+        as search().  Chinese, Japanese and European text are segmented, case-folded and (English)
+        stemmed alike in chunks and queries.  A query of stop words only, or of terms no chunk
+        holds, is an empty answer whose ``text`` says why; a blank one raises ValidationError.
+        """
+        return _ops.search_text(user_id, query, top_k, filters)
+
+    def search_hybrid(
+        self,
+        user_id: str,
+        query_text: str,
+        query_embedding: Vector,
+        top_k: int = 10,
+        filters: Optional[SearchFilters] = None,
+        fusion: str = "rrf",
+        *,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
+        candidates: Optional[int] = None,
+        min_similarity: Optional[float] = None,
+        ef: Optional[int] = None,
+    ) -> RankedSearchResult:
+        """Keyword and vector search fused into one ranking in one round trip.  ``fusion``:
+        "rrf" (reciprocal rank fusion, constant ``rrf_k``, default 60) or "weighted" (each leg
+        min-max normalised, ``text_weight`` in [0, 1], default 0.5).  Each leg hands
+        ``candidates`` rows (default max(top_k, 50)) to fusion; ``min_similarity`` and ``ef``
+        apply to the vector leg.
+        """
+        return _ops.search_hybrid(
+            user_id,
+            query_text,
+            query_embedding,
+            top_k,
+            filters,
+            fusion,
+            text_weight=text_weight,
+            rrf_k=rrf_k,
+            candidates=candidates,
+            min_similarity=min_similarity,
+            ef=ef,
         )
 
     def search_batch(

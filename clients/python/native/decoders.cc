@@ -90,26 +90,83 @@ py::object FromChunk(const client::Chunk& in) {
   return out;
 }
 
+py::object FromSearchHit(const client::SearchHit& hit) {
+  py::object out = NewModel(MNEMO_MODEL("SearchHit"));
+  Set(out, MNEMO_FIELD("SearchHit", "chunk_id"), PyUuid(hit.chunk_id));
+  Set(out, MNEMO_FIELD("SearchHit", "document_id"), PyUuid(hit.document_id));
+  Set(out, MNEMO_FIELD("SearchHit", "chunk_index"), py::int_(hit.chunk_index));
+  Set(out, MNEMO_FIELD("SearchHit", "chunk_text"), PyText(hit.chunk_text));
+  Set(out, MNEMO_FIELD("SearchHit", "filename"), PyText(hit.filename));
+  Set(out, MNEMO_FIELD("SearchHit", "similarity"), py::float_(hit.similarity));
+  Set(out, MNEMO_FIELD("SearchHit", "created_at"), PyTime(hit.created_at));
+  return out;
+}
+
 py::object FromSearch(const client::SearchResponse& in) {
   py::list hits(in.hits.size());
-  for (size_t i = 0; i < in.hits.size(); ++i) {
-    const client::SearchHit& hit = in.hits[i];
-    py::object out = NewModel(MNEMO_MODEL("SearchHit"));
-    Set(out, MNEMO_FIELD("SearchHit", "chunk_id"), PyUuid(hit.chunk_id));
-    Set(out, MNEMO_FIELD("SearchHit", "document_id"), PyUuid(hit.document_id));
-    Set(out, MNEMO_FIELD("SearchHit", "chunk_index"), py::int_(hit.chunk_index));
-    Set(out, MNEMO_FIELD("SearchHit", "chunk_text"), PyText(hit.chunk_text));
-    Set(out, MNEMO_FIELD("SearchHit", "filename"), PyText(hit.filename));
-    Set(out, MNEMO_FIELD("SearchHit", "similarity"), py::float_(hit.similarity));
-    Set(out, MNEMO_FIELD("SearchHit", "created_at"), PyTime(hit.created_at));
-    hits[i] = std::move(out);
-  }
+  for (size_t i = 0; i < in.hits.size(); ++i) hits[i] = FromSearchHit(in.hits[i]);
   py::object out = NewModel(MNEMO_MODEL("SearchResult"));
   Set(out, MNEMO_FIELD("SearchResult", "hits"), std::move(hits));
   Set(out, MNEMO_FIELD("SearchResult", "exact"), py::bool_(in.exact));
   Set(out, MNEMO_FIELD("SearchResult", "ef_used"), py::int_(in.ef_used));
   Set(out, MNEMO_FIELD("SearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
   Set(out, MNEMO_FIELD("SearchResult", "partitions_searched"), py::int_(in.partitions_searched));
+  return out;
+}
+
+template <typename T>
+py::object PyOptFloat(const std::optional<T>& value) {
+  return value ? py::object(py::float_(static_cast<double>(*value))) : py::none();
+}
+
+// The schema's Fusion names by wire value ("rrf", "weighted"): mnemo._native.dec.FUSION_NAMES.
+py::tuple FusionNames() {
+  py::list names;
+  for (const auto value : wire::EnumValuesFusion()) names.append(py::str(wire::EnumNameFusion(value)));
+  return py::tuple(names);
+}
+
+py::object FromRankedSearch(const client::RankedSearchResponse& in) {
+  py::list hits(in.hits.size());
+  for (size_t i = 0; i < in.hits.size(); ++i) {
+    const client::RankedHit& hit = in.hits[i];
+    py::object out = NewModel(MNEMO_MODEL("RankedHit"));
+    Set(out, MNEMO_FIELD("RankedHit", "hit"), FromSearchHit(hit.hit));
+    Set(out, MNEMO_FIELD("RankedHit", "score"), py::float_(hit.score));
+    Set(out, MNEMO_FIELD("RankedHit", "bm25"), PyOptFloat(hit.bm25));
+    Set(out, MNEMO_FIELD("RankedHit", "similarity"), PyOptFloat(hit.similarity));
+    Set(out, MNEMO_FIELD("RankedHit", "text_rank"), py::int_(hit.text_rank));
+    Set(out, MNEMO_FIELD("RankedHit", "vector_rank"), py::int_(hit.vector_rank));
+    hits[i] = std::move(out);
+  }
+  const auto texts = [](const std::vector<std::string>& items) {
+    py::list out(items.size());
+    for (size_t i = 0; i < items.size(); ++i) out[i] = PyText(items[i]);
+    return out;
+  };
+  py::object text = NewModel(MNEMO_MODEL("TextLegInfo"));
+  Set(text, MNEMO_FIELD("TextLegInfo", "ran"), py::bool_(in.text.ran));
+  Set(text, MNEMO_FIELD("TextLegInfo", "terms"), texts(in.text.terms));
+  Set(text, MNEMO_FIELD("TextLegInfo", "stopwords_ignored"), py::int_(in.text.stopwords_ignored));
+  Set(text, MNEMO_FIELD("TextLegInfo", "unknown_terms"), texts(in.text.unknown_terms));
+  Set(text, MNEMO_FIELD("TextLegInfo", "candidates"), py::int_(in.text.candidates));
+  Set(text, MNEMO_FIELD("TextLegInfo", "rows"), py::int_(in.text.rows));
+  Set(text, MNEMO_FIELD("TextLegInfo", "postings"), py::int_(in.text.postings));
+  Set(text, MNEMO_FIELD("TextLegInfo", "rows_scored"), py::int_(in.text.rows_scored));
+  Set(text, MNEMO_FIELD("TextLegInfo", "exact"), py::bool_(in.text.exact));
+  py::object vector = NewModel(MNEMO_MODEL("VectorLegInfo"));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "ran"), py::bool_(in.vector.ran));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "exact"), py::bool_(in.vector.exact));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "ef_used"), py::int_(in.vector.ef_used));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "partitions_searched"), py::int_(in.vector.partitions_searched));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "candidates"), py::int_(in.vector.candidates));
+  const wire::Fusion fusion = in.fusion == client::Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+  py::object out = NewModel(MNEMO_MODEL("RankedSearchResult"));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "hits"), std::move(hits));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "fusion"), py::str(wire::EnumNameFusion(fusion)));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "text"), std::move(text));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "vector"), std::move(vector));
   return out;
 }
 
@@ -216,6 +273,10 @@ void DefineDecoders(py::module_& dec) {
   dec.def("search_results", [](const Response& r) {
     return ListOf(Take(codec::DecodeSearchBatch(Root(r))), FromSearch);
   });
+  dec.def("ranked_search_result", [](const Response& r) {
+    return FromRankedSearch(Take(codec::DecodeRankedSearch(Root(r))));
+  });
+  dec.attr("FUSION_NAMES") = FusionNames();
   dec.def("batch_ids", [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
   dec.def("partitions", [](const Response& r) {
     return ListOf(Take(codec::DecodePartitions(Root(r))), FromPartition);

@@ -2,9 +2,9 @@
 // (clients/cpp/src/codec.h), so the Python and C++ clients put the same bytes on the wire.
 //
 // Each function takes the request id, the user id and the operation's arguments as mnemo._ops
-// passes them (ids as uuid.UUID or text, inputs as mnemo.inputs dataclasses, search queries as
-// mnemo._ops.SearchSpec) and returns a Request.  Wrong types raise mnemo.ValidationError naming
-// the field.  Embeddings are read in place from the callers' buffers (VectorViews).
+// passes them (ids as uuid.UUID or text, inputs as mnemo.inputs dataclasses, vector and hybrid
+// search queries as mnemo._ops.SearchSpec / HybridSpec) and returns a Request.  Wrong types raise
+// mnemo.ValidationError naming the field.  Embeddings are read in place from the callers' buffers (VectorViews).
 #include <pybind11/stl.h>
 
 #include <string>
@@ -104,6 +104,30 @@ client::SearchRequest Search(py::handle spec, std::vector<FloatView>* held, Vect
   const py::object min_similarity = spec.attr("min_similarity");
   if (!min_similarity.is_none()) out.min_similarity = min_similarity.cast<float>();
   out.filters = Filters(spec.attr("filters"));
+  const py::object ef = spec.attr("ef");
+  if (!ef.is_none()) out.ef = ef.cast<int64_t>();
+  return out;
+}
+
+// A validated mnemo._ops.HybridSpec; its embedding goes to `views`.
+client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held, VectorViews* views) {
+  client::HybridSearchRequest out;
+  out.query_text = Text(spec.attr("query_text"), "query_text");
+  held->emplace_back(spec.attr("vector"));
+  views->push_back(held->back().floats());
+  out.top_k = spec.attr("top_k").cast<int64_t>();
+  out.filters = Filters(spec.attr("filters"));
+  out.fusion = static_cast<client::Fusion>(spec.attr("fusion").cast<uint8_t>());
+  const auto opt_double = [&](const char* name) -> std::optional<double> {
+    const py::object value = spec.attr(name);
+    if (value.is_none()) return std::nullopt;
+    return value.cast<double>();
+  };
+  out.rrf_k = opt_double("rrf_k");
+  out.text_weight = opt_double("text_weight");
+  if (const auto min_similarity = opt_double("min_similarity")) out.min_similarity = static_cast<float>(*min_similarity);
+  const py::object candidates = spec.attr("candidates");
+  if (!candidates.is_none()) out.candidates = candidates.cast<int64_t>();
   const py::object ef = spec.attr("ef");
   if (!ef.is_none()) out.ef = ef.cast<int64_t>();
   return out;
@@ -255,6 +279,19 @@ void DefineEncoders(py::module_& enc) {
     std::vector<client::SearchRequest> requests;
     for (py::handle spec : specs) requests.push_back(Search(spec, &held, &views));
     return Request{rid, codec::EncodeSearchBatch(rid, user, requests, views)};
+  });
+  enc.def("search_text", [](Rid rid, const std::string& user, py::handle query, py::handle top_k, py::handle filters) {
+    client::TextSearchRequest request;
+    request.query = Text(query, "query");
+    request.top_k = Int(top_k, "top_k");
+    request.filters = Filters(filters);
+    return Request{rid, codec::EncodeSearchText(rid, user, request)};
+  });
+  enc.def("search_hybrid", [](Rid rid, const std::string& user, py::handle spec) {
+    std::vector<FloatView> held;
+    VectorViews views;
+    const client::HybridSearchRequest request = Hybrid(spec, &held, &views);
+    return Request{rid, codec::EncodeSearchHybrid(rid, user, request, views)};
   });
   enc.def("apply_batch", [](Rid rid, const std::string& user, py::list ops) {
     std::vector<FloatView> held;

@@ -3,11 +3,18 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
+
 namespace mnemo {
+
+class FileSystem;
 
 struct EngineOptions {
   // ---- behaviour ----
@@ -49,9 +56,29 @@ struct EngineOptions {
   // then needs no catch-up); a larger backlog is left to the next open.
   size_t max_rows_linked_on_close = 200'000;
 
+  // ---- keyword search ----
+  // Index chunk texts for keyword and hybrid search.  false: no index is kept or loaded (stored
+  // row terms stay untouched), and keyword and hybrid searches answer UNAVAILABLE.  For
+  // measuring what indexing costs a write; a store must not switch it off and on again, since
+  // chunks written meanwhile have no terms.
+  bool keyword_search = true;
+  // BM25 parameters (text/bm25.h): k1 in (0, 100] sets how much repeated occurrences of a term
+  // add (1.2: the third occurrence adds a fifth of the first's weight); b in [0, 1] how strongly
+  // a long chunk's score is normalised by its length (0.75; 0 = not at all).
+  double bm25_k1 = 1.2;
+  double bm25_b = 0.75;
+
   // ---- performance ----
   // RocksDB block cache shared by all tables.
   size_t block_cache_bytes = size_t{256} << 20;
+
+  // ---- for tests and embedding ----
+  // The file system RocksDB keeps the database files on; null is RocksDB's default (POSIX).
+  // The power-loss test passes one that forgets what was not synced.
+  std::shared_ptr<rocksdb::FileSystem> rocksdb_file_system;
+  // The file system of mnemo's own files (saved graphs, partition archives, the graph copies of
+  // a backup); null is PosixFileSystem() (mnemo/file_system.h).
+  std::shared_ptr<FileSystem> file_system;
 };
 
 }  // namespace mnemo
