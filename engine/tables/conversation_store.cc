@@ -69,8 +69,8 @@ namespace {
 
 struct IndexEntry {
   std::string value;
-  // The key embeds updated_at, which every change of the row moves forward (NextTimestamp): it
-  // is written once and deleted once, so its delete may be a SingleDelete.
+  // A by-updated entry.  Its key embeds updated_at, which every change of the row moves forward
+  // (NextTimestamp): it is written once and deleted once, so its delete may be a SingleDelete.
   bool written_once = false;
 };
 
@@ -96,17 +96,22 @@ void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation*
   // wade through thousands of tombstones.
   const auto before = old_row ? IndexEntries(*old_row) : std::map<std::string, IndexEntry>();
   const auto after = new_row ? IndexEntries(*new_row) : std::map<std::string, IndexEntry>();
+  const std::string_view user_id = new_row ? new_row->user_id : old_row->user_id;
   for (const auto& [key, entry] : before) {
     if (after.contains(key)) continue;
     if (entry.written_once) {
       txn.SingleDelete(Cf::kIndex, key);
+      recency_.Stage(txn, user_id, key, /*added=*/false);
     } else {
       txn.Delete(Cf::kIndex, key);
     }
   }
   for (const auto& [key, entry] : after) {
     auto it = before.find(key);
-    if (it == before.end() || it->second.value != entry.value) txn.Put(Cf::kIndex, key, entry.value);
+    if (it == before.end() || it->second.value != entry.value) {
+      txn.Put(Cf::kIndex, key, entry.value);
+      if (entry.written_once) recency_.Stage(txn, user_id, key, /*added=*/true);
+    }
   }
 }
 
@@ -287,9 +292,21 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   const IndexTag tag = options.order == ConversationOrder::kUpdatedDesc
                            ? IndexTag::kConversationByUpdated
                            : IndexTag::kConversationByCreated;
-  storage::ReadView view = db_.Snapshot();
-  MNEMO_ASSIGN_OR_RETURN(IndexPage page,
-                         ScanPage(view, Cf::kIndex, MakeRequest(user_id, options, tag)));
+  const PageRequest request = MakeRequest(user_id, options, tag);
+  MNEMO_ASSIGN_OR_RETURN(const std::string start, CursorStart(request));
+  // The recent list reads the in-memory mirror of the by-updated index when it can; otherwise
+  // (busy or uncached user, created order) it scans.
+  std::optional<RecencyIndex::CachedPage> cached =
+      tag == IndexTag::kConversationByUpdated
+          ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive, request, start)
+          : std::nullopt;
+  if (!cached) {
+    storage::ReadView snapshot = db_.Snapshot();
+    MNEMO_ASSIGN_OR_RETURN(IndexPage scanned, ScanPage(snapshot, Cf::kIndex, request));
+    cached.emplace(RecencyIndex::CachedPage{std::move(snapshot), std::move(scanned)});
+  }
+  const storage::ReadView& view = cached->view;
+  IndexPage& page = cached->page;
   ConversationPage result;
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
   result.next_cursor = std::move(page.next_cursor);

@@ -5,18 +5,23 @@
 
 namespace mnemo::tables {
 
+Result<std::string> CursorStart(const PageRequest& request) {
+  std::string start;
+  if (request.cursor.empty()) return start;
+  if (!HexDecode(request.cursor, &start) || !start.starts_with(request.prefix) ||
+      start.size() <= request.prefix.size()) {
+    return Status::ValidationError("cursor", "is malformed or belongs to another listing");
+  }
+  return start;
+}
+
 Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
                            const PageRequest& request, const ValueMatch& match) {
   storage::ScanRange range;
   range.prefix = request.prefix;
   range.reverse = request.reverse;
-  if (!request.cursor.empty()) {
-    if (!HexDecode(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
-        range.start.size() <= request.prefix.size()) {
-      return Status::ValidationError("cursor", "is malformed or belongs to another listing");
-    }
-    range.skip_start = true;
-  }
+  MNEMO_ASSIGN_OR_RETURN(range.start, CursorStart(request));
+  range.skip_start = !range.start.empty();
   IndexPage page;
   int64_t to_skip = request.skip;
   bool more = false;

@@ -34,6 +34,10 @@ struct IndexPage {
 // Matches an index entry by its value; an empty function matches everything.
 using ValueMatch = std::function<bool(std::string_view value)>;
 
+// The index key a request's cursor resumes after; empty without a cursor.  VALIDATION_ERROR
+// (field "cursor") for a malformed cursor or one of another listing.
+Result<std::string> CursorStart(const PageRequest& request);
+
 Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
                            const PageRequest& request, const ValueMatch& match = {});
 

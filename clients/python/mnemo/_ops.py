@@ -2,20 +2,21 @@
 
 Each function validates its arguments, and returns an Op: how to encode the request for a given
 request id, how to decode the response, and whether the request is a read (safe to resend once
-when its connection broke) or a write (never resent).  The clients only add I/O around an Op,
-so both speak the protocol identically.  Seed-style variants (Optional/bool/list results) are
-built here from the same requests by wrapping the decoder.
+when its connection broke) or a write (never resent).  The encoders and decoders are the native
+core's (mnemo._native: the C++ client's codec), so Python and C++ clients speak the protocol
+identically; the clients only add I/O around an Op.  Seed-style variants (Optional/bool/list
+results) are built here from the same requests by wrapping the decoder.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Callable, Generic, Iterable, Optional, Sequence, TypeVar
 from uuid import UUID
 
 from . import _convert as conv
-from . import _decode as dec
-from . import _encode as enc
+from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
 from .inputs import NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
@@ -26,33 +27,84 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 _FLOAT32_MAX = 3.4e38
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 READ = True  # resent once on a fresh connection when the connection broke
 WRITE = False  # never resent: it may have been applied
+# FROZEN: the wire's Role values, in order.
+ROLE_NAMES = ("user", "assistant", "system", "tool")
 
 
 class Op(Generic[T]):
-    """One request: ``encode(request_id) -> frame``, ``decode(payload) -> T``, ``retry``."""
+    """One request: ``encode(request_id) -> Request``, ``decode(Response) -> T``, ``retry``."""
 
     __slots__ = ("encode", "decode", "retry")
 
-    def __init__(self, encode: Callable[[int], memoryview], decode: Callable[[bytes], T],
+    def __init__(self, encode: Callable[[int], Request], decode: Callable[[Response], T],
                  retry: bool) -> None:
         self.encode = encode
         self.decode = decode
         self.retry = retry
 
 
+class SearchSpec:
+    """One search query, already validated: vector bytes plus options (read by the encoder)."""
+
+    __slots__ = ("vector", "top_k", "min_similarity", "filters", "ef")
+
+    def __init__(self, vector: memoryview, top_k: int, min_similarity: Optional[float],
+                 filters: Optional[SearchFilters], ef: Optional[int]) -> None:
+        self.vector = vector
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.filters = filters
+        self.ef = ef
+
+
+class HybridSpec:
+    """One hybrid search, already validated (read by the encoder); ``fusion`` is the wire value."""
+
+    __slots__ = ("query_text", "vector", "top_k", "filters", "fusion", "rrf_k", "text_weight",
+                 "candidates", "min_similarity", "ef")
+
+    def __init__(self, query_text: str, vector: memoryview, top_k: int,
+                 filters: Optional[SearchFilters], fusion: int, rrf_k: Optional[float],
+                 text_weight: Optional[float], candidates: Optional[int],
+                 min_similarity: Optional[float], ef: Optional[int]) -> None:
+        self.query_text = query_text
+        self.vector = vector
+        self.top_k = top_k
+        self.filters = filters
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.text_weight = text_weight
+        self.candidates = candidates
+        self.min_similarity = min_similarity
+        self.ef = ef
+
+
+def check_int(value: Any, field: str) -> int:
+    """An int64 argument (int or e.g. numpy.int64, not bool), or ValidationError."""
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case, quickly
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"must be an integer, got {value!r}", field)
+    value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValidationError(f"is out of range: {value}", field)
+    return value
+
+
 # ---- decoder wrappers -------------------------------------------------------------------------
 
 
-def _then(decode: Callable[[bytes], T], convert: Callable[[T], U]) -> Callable[[bytes], U]:
+def _then(decode: Callable[[Response], T], convert: Callable[[T], U]) -> Callable[[Response], U]:
     return lambda payload: convert(decode(payload))
 
 
-def _or_none(decode: Callable[[bytes], T]) -> Callable[[bytes], Optional[T]]:
+def _or_none(decode: Callable[[Response], T]) -> Callable[[Response], Optional[T]]:
     """NOT_FOUND becomes None (the seeds' Optional results)."""
 
-    def run(payload: bytes) -> Optional[T]:
+    def run(payload: Response) -> Optional[T]:
         try:
             return decode(payload)
         except RecordNotFoundError:
@@ -61,10 +113,10 @@ def _or_none(decode: Callable[[bytes], T]) -> Callable[[bytes], Optional[T]]:
     return run
 
 
-def _found(decode: Callable[[bytes], Any]) -> Callable[[bytes], bool]:
+def _found(decode: Callable[[Response], Any]) -> Callable[[Response], bool]:
     """Success becomes True and NOT_FOUND False (the seeds' bool results)."""
 
-    def run(payload: bytes) -> bool:
+    def run(payload: Response) -> bool:
         try:
             decode(payload)
             return True
@@ -84,23 +136,44 @@ def _user(user_id: Any) -> str:
 
 
 def _role(role: Any) -> str:
-    if role not in dec.ROLE_NAMES:
-        raise ValidationError(f"must be one of {', '.join(dec.ROLE_NAMES)}, got {role!r}", "role")
+    if role not in ROLE_NAMES:
+        raise ValidationError(f"must be one of {', '.join(ROLE_NAMES)}, got {role!r}", "role")
     return role
 
 
-def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional[SearchFilters],
-                 ef: Any, field: str) -> enc.SearchSpec:
-    top = enc.check_int(top_k, "top_k")
-    if min_similarity is not None:
-        if isinstance(min_similarity, bool) or not isinstance(min_similarity, numbers.Real) \
-                or not -_FLOAT32_MAX <= min_similarity <= _FLOAT32_MAX:
-            raise ValidationError(f"must be a number, got {min_similarity!r}", "min_similarity")
-        min_similarity = float(min_similarity)
-    beam = None if ef is None else enc.check_int(ef, "ef")
+def _opt_number(value: Any, field: str, limit: float = math.inf) -> Optional[float]:
+    """None, or a real number (not bool) within +-limit as a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not -limit <= value <= limit:
+        raise ValidationError(f"must be a number, got {value!r}", field)
+    return float(value)
+
+
+def _opt_int(value: Any, field: str) -> Optional[int]:
+    return None if value is None else check_int(value, field)
+
+
+def _filters(filters: Any) -> Optional[SearchFilters]:
     if filters is not None and not isinstance(filters, SearchFilters):
         raise ValidationError("must be a mnemo.SearchFilters", "filters")
-    return enc.SearchSpec(conv.vector_bytes(vector, field), top, min_similarity, filters, beam)
+    return filters
+
+
+def _query_text(text: Any, field: str) -> str:
+    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
+    if not isinstance(text, str):
+        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
+    return text
+
+
+def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional[SearchFilters],
+                 ef: Any, field: str) -> SearchSpec:
+    top = check_int(top_k, "top_k")
+    similarity = _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX)
+    beam = _opt_int(ef, "ef")
+    return SearchSpec(conv.vector_bytes(vector, field), top, similarity, _filters(filters), beam)
 
 
 # ---- conversations ----------------------------------------------------------------------------
@@ -108,20 +181,19 @@ def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional
 
 def create_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
     user = _user(user_id)
-    return Op(lambda rid: enc.create_conversation(rid, user, item), dec.conversation, WRITE)
+    return Op(lambda rid: enc.create_conversation(rid, user, item, False), dec.conversation, WRITE)
 
 
 def upsert_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
     user = _user(user_id)
-    return Op(lambda rid: enc.create_conversation(rid, user, item, upsert=True),
-              dec.conversation, WRITE)
+    return Op(lambda rid: enc.create_conversation(rid, user, item, True), dec.conversation, WRITE)
 
 
 def get_conversation(user_id: str, conversation_id: Any,
                      include_deleted: bool = False) -> Op[Conversation]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.get_conversation(rid, user, cid, include_deleted), dec.conversation,
-              READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_conversation(rid, user, cid, include), dec.conversation, READ)
 
 
 def get_user_conversation(user_id: str, conversation_id: Any,
@@ -138,10 +210,10 @@ def list_conversations(user_id: str, *, skip: int = 0, limit: int = 20,
     if order_by not in ("created_at", "updated_at"):
         raise ValidationError("must be 'created_at' or 'updated_at'", "order_by")
     by_updated = order_by == "updated_at"
-    return Op(lambda rid: enc.list_conversations(
-        rid, user, by_updated=by_updated, skip=skip, limit=limit, cursor=cursor,
-        include_deleted=include_deleted, title_contains=title_contains),
-        dec.conversation_page, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.list_conversations(rid, user, by_updated, skip, limit, cursor, include,
+                                                 title_contains),
+              dec.conversation_page, READ)
 
 
 def get_user_conversations(user_id: str, skip: int = 0, limit: int = 10,
@@ -177,9 +249,9 @@ def update_conversation(user_id: str, conversation_id: Any, *, title: Optional[s
                         system_prompt: Optional[str] = None,
                         metadata: Any = None) -> Op[Conversation]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.update_conversation(
-        rid, user, cid, title=title, summary=summary, model=model, system_prompt=system_prompt,
-        metadata=metadata), dec.conversation, WRITE)
+    return Op(lambda rid: enc.update_conversation(rid, user, cid, title, summary, model,
+                                                  system_prompt, metadata),
+              dec.conversation, WRITE)
 
 
 def update_title_and_summary(user_id: str, conversation_id: Any, title: Optional[str] = None,
@@ -212,12 +284,12 @@ def delete_conversation(user_id: str, conversation_id: Any) -> Op[None]:
 
 def create_message(user_id: str, item: NewMessage) -> Op[Message]:
     user = _user(user_id)
-    return Op(lambda rid: enc.append_message(rid, user, item), dec.message, WRITE)
+    return Op(lambda rid: enc.append_message(rid, user, item, False), dec.message, WRITE)
 
 
 def upsert_message(user_id: str, item: NewMessage) -> Op[Message]:
     user = _user(user_id)
-    return Op(lambda rid: enc.append_message(rid, user, item, upsert=True), dec.message, WRITE)
+    return Op(lambda rid: enc.append_message(rid, user, item, True), dec.message, WRITE)
 
 
 def get_message(user_id: str, message_id: Any) -> Op[Message]:
@@ -230,9 +302,9 @@ def list_messages(user_id: str, conversation_id: Any, *, descending: bool = Fals
                   only_with_tool_calls: bool = False) -> Op[Page[Message]]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
     role = None if role is None else _role(role)
-    return Op(lambda rid: enc.list_messages(
-        rid, user, cid, descending=descending, skip=skip, limit=limit, cursor=cursor, role=role,
-        only_with_tool_calls=only_with_tool_calls), dec.message_page, READ)
+    order, tools = bool(descending), bool(only_with_tool_calls)
+    return Op(lambda rid: enc.list_messages(rid, user, cid, order, skip, limit, cursor, role, tools),
+              dec.message_page, READ)
 
 
 def _items_of(op: Op[Page[T]], reverse: bool = False) -> Op[list[T]]:
@@ -270,8 +342,7 @@ def get_messages_with_tool_calls(user_id: str, conversation_id: Any, skip: int =
 
 def get_last_messages(user_id: str, conversation_id: Any, count: int = 50) -> Op[list[Message]]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.last_messages(rid, user, cid, count),
-              _then(dec.message_page, lambda page: page.items), READ)
+    return Op(lambda rid: enc.last_messages(rid, user, cid, count), dec.messages, READ)
 
 
 def get_last_message_by_role(user_id: str, conversation_id: Any,
@@ -308,16 +379,18 @@ def create_document(user_id: str, item: NewDocument) -> Op[Document]:
 
 def get_document(user_id: str, document_id: Any, include_deleted: bool = False) -> Op[Document]:
     user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
-    return Op(lambda rid: enc.get_document(rid, user, did, include_deleted), dec.document, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_document(rid, user, did, include), dec.document, READ)
 
 
 def list_documents(user_id: str, *, skip: int = 0, limit: int = 20, cursor: Optional[str] = None,
                    include_deleted: bool = False,
                    filename_contains: Optional[str] = None) -> Op[Page[Document]]:
     user = _user(user_id)
-    return Op(lambda rid: enc.list_documents(
-        rid, user, skip=skip, limit=limit, cursor=cursor, include_deleted=include_deleted,
-        filename_contains=filename_contains), dec.document_page, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.list_documents(rid, user, skip, limit, cursor, include,
+                                             filename_contains),
+              dec.document_page, READ)
 
 
 def get_user_documents(user_id: str, skip: int = 0, limit: int = 20,
@@ -403,32 +476,11 @@ def search_similar_batch(user_id: str, query_embeddings: Iterable[Any], limit: i
     return Op(op.encode, _then(op.decode, lambda results: [r.hits for r in results]), READ)
 
 
-def _filters(filters: Any) -> Optional[SearchFilters]:
-    if filters is not None and not isinstance(filters, SearchFilters):
-        raise ValidationError("must be a mnemo.SearchFilters", "filters")
-    return filters
-
-
-def _query_text(text: Any, field: str) -> str:
-    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
-    if not isinstance(text, str):
-        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
-    return text
-
-
-def _opt_number(value: Any, field: str) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValidationError(f"must be a number, got {value!r}", field)
-    return float(value)
-
-
 def search_text(user_id: str, query: Any, top_k: int = 10,
                 filters: Optional[SearchFilters] = None) -> Op[RankedSearchResult]:
     user = _user(user_id)
     text = _query_text(query, "query")
-    top = enc.check_int(top_k, "top_k")
+    top = check_int(top_k, "top_k")
     chosen = _filters(filters)
     return Op(lambda rid: enc.search_text(rid, user, text, top, chosen), dec.ranked_search_result,
               READ)
@@ -443,17 +495,17 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
     if fusion not in dec.FUSION_NAMES:
         raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
                               "fusion")
-    spec = enc.HybridSpec(
+    spec = HybridSpec(
         _query_text(query_text, "query_text"),
         conv.vector_bytes(query_embedding, "query_embedding"),
-        enc.check_int(top_k, "top_k"),
+        check_int(top_k, "top_k"),
         _filters(filters),
         dec.FUSION_NAMES.index(fusion),
         _opt_number(rrf_k, "rrf_k"),
         _opt_number(text_weight, "text_weight"),
-        None if candidates is None else enc.check_int(candidates, "candidates"),
-        _opt_number(min_similarity, "min_similarity"),
-        None if ef is None else enc.check_int(ef, "ef"))
+        _opt_int(candidates, "candidates"),
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
+        _opt_int(ef, "ef"))
     return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
