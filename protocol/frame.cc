@@ -12,7 +12,8 @@ FrameResult ParseFrame(std::string_view buffer, uint32_t max_frame_bytes, std::s
                        size_t* consumed, uint32_t* announced) {
   if (buffer.size() < kFrameHeaderBytes) return FrameResult::kNeedMore;
   uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) length |= static_cast<uint32_t>(static_cast<uint8_t>(buffer[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    length |= static_cast<uint32_t>(static_cast<uint8_t>(buffer[i])) << (8 * i);
   if (announced != nullptr) *announced = length;
   if (length == 0) return FrameResult::kEmpty;
   if (length > max_frame_bytes) return FrameResult::kTooLarge;

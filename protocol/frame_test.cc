@@ -39,7 +39,8 @@ TEST(FrameTest, NeedsMoreUntilTheWholeFrameArrives) {
   for (size_t cut = 0; cut < stream.size(); ++cut) {
     std::string_view payload;
     size_t consumed = 0;
-    EXPECT_EQ(ParseFrame(std::string_view(stream).substr(0, cut), 1024, &payload, &consumed), FrameResult::kNeedMore)
+    EXPECT_EQ(ParseFrame(std::string_view(stream).substr(0, cut), 1024, &payload, &consumed),
+              FrameResult::kNeedMore)
         << cut;
   }
 }

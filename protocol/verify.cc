@@ -16,12 +16,15 @@ bool Aligned(const flatbuffers::Vector<const wire::Id*>* ids) {
 }
 
 bool IdVectorsAligned(const wire::SearchQuery* query) {
-  return query == nullptr || query->filters() == nullptr || Aligned(query->filters()->document_ids());
+  return query == nullptr || query->filters() == nullptr ||
+         Aligned(query->filters()->document_ids());
 }
 
 bool IdVectorsAligned(const wire::Request& request) {
-  if (const auto* search = request.body_as_SearchRequest()) return IdVectorsAligned(search->query());
-  if (const auto* batch = request.body_as_SearchBatchRequest(); batch != nullptr && batch->queries() != nullptr) {
+  if (const auto* search = request.body_as_SearchRequest())
+    return IdVectorsAligned(search->query());
+  if (const auto* batch = request.body_as_SearchBatchRequest();
+      batch != nullptr && batch->queries() != nullptr) {
     for (const wire::SearchQuery* query : *batch->queries()) {
       if (!IdVectorsAligned(query)) return false;
     }

@@ -15,7 +15,8 @@ std::string BuildRequest(uint64_t id) {
   auto conversation_offset = conversation.Finish();
   auto body = wire::CreateCreateConversationRequest(builder, conversation_offset);
   auto user = builder.CreateString("alice");
-  auto request = wire::CreateRequest(builder, id, user, wire::RequestBody::CreateConversationRequest, body.Union());
+  auto request = wire::CreateRequest(builder, id, user,
+                                     wire::RequestBody::CreateConversationRequest, body.Union());
   builder.Finish(request, wire::RequestIdentifier());
   return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
 }
@@ -68,7 +69,8 @@ TEST(VerifyTest, ResponsesVerifyToo) {
   auto error_offset = wire::CreateError(builder, wire::StatusCode::NOT_FOUND, message);
   auto response = wire::CreateResponse(builder, 9, error_offset);
   builder.Finish(response, wire::RequestIdentifier());
-  const std::string payload(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
+  const std::string payload(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                            builder.GetSize());
   std::string error;
   const wire::Response* verified = VerifyResponse(payload, &error);
   ASSERT_NE(verified, nullptr) << error;

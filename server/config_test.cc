@@ -38,10 +38,30 @@ TEST(ConfigTest, Defaults) {
 }
 
 TEST(ConfigTest, Flags) {
-  auto outcome = Parse({"--data", "/tmp/x", "--listen", "0.0.0.0:9000", "--io-threads", "3", "--workers", "5",
-                        "--max-in-flight", "8", "--idle-timeout", "7", "--sync-writes", "false", "--dimension", "16",
-                        "--max-frame-bytes", "4096", "--port-file", "/tmp/p", "--hnsw-m", "32",
-                        "--hnsw-ef-construction", "200"});
+  auto outcome = Parse({"--data",
+                        "/tmp/x",
+                        "--listen",
+                        "0.0.0.0:9000",
+                        "--io-threads",
+                        "3",
+                        "--workers",
+                        "5",
+                        "--max-in-flight",
+                        "8",
+                        "--idle-timeout",
+                        "7",
+                        "--sync-writes",
+                        "false",
+                        "--dimension",
+                        "16",
+                        "--max-frame-bytes",
+                        "4096",
+                        "--port-file",
+                        "/tmp/p",
+                        "--hnsw-m",
+                        "32",
+                        "--hnsw-ef-construction",
+                        "200"});
   ASSERT_TRUE(outcome.config) << outcome.output;
   const ServerConfig& config = *outcome.config;
   EXPECT_EQ(config.data_dir, "/tmp/x");

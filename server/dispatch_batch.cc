@@ -9,14 +9,16 @@ Result<Reply> Batch(Call& call) {
   std::vector<WriteOp> ops;
   if (in.ops() != nullptr) {
     if (in.ops()->size() > kMaxBatchOps) {
-      return Status::ValidationError("ops", "at most " + std::to_string(kMaxBatchOps) + " ops per batch");
+      return Status::ValidationError("ops",
+                                     "at most " + std::to_string(kMaxBatchOps) + " ops per batch");
     }
     ops.reserve(in.ops()->size());
     for (flatbuffers::uoffset_t i = 0; i < in.ops()->size(); ++i) {
       auto op = FromWire(in.ops()->Get(i), "op");
       if (!op.ok()) {
         const Status& status = op.status();
-        return Status::FromCode(status.code(), "op " + std::to_string(i) + ": " + std::string(status.message()),
+        return Status::FromCode(status.code(),
+                                "op " + std::to_string(i) + ": " + std::string(status.message()),
                                 status.field());
       }
       ops.push_back(std::move(op).value());

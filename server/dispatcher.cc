@@ -13,7 +13,6 @@
 namespace mnemo::server {
 namespace {
 
-
 // How log lines name a request: "42", or "42 [trace req-7f3a]" when the caller sent a trace id
 // (printable ASCII kept, the rest shown as '?', so a trace id cannot forge log lines).
 std::string RequestLabel(const wire::Request& request) {
@@ -21,7 +20,8 @@ std::string RequestLabel(const wire::Request& request) {
   const std::string trace = StringOf(request.trace_id());
   if (trace.empty()) return label;
   label += " [trace ";
-  for (const char c : std::string_view(trace).substr(0, kMaxTraceIdBytes)) label += c >= 0x20 && c < 0x7f ? c : '?';
+  for (const char c : std::string_view(trace).substr(0, kMaxTraceIdBytes))
+    label += c >= 0x20 && c < 0x7f ? c : '?';
   label += ']';
   return label;
 }
@@ -38,37 +38,45 @@ std::string Dispatcher::Handle(const Principal& principal, const wire::Request& 
   try {
     response = Run(principal, request, &failed);
   } catch (const std::exception& e) {  // engine and builders do not throw; stay up if they do
-    spdlog::error("request {}: {} threw: {}", RequestLabel(request), OpName(request.body_type()), e.what());
+    spdlog::error("request {}: {} threw: {}", RequestLabel(request), OpName(request.body_type()),
+                  e.what());
     failed = true;
     response = ErrorResponse(request.id(), Status::Internal("internal error"));
   }
-  const auto elapsed =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
   stats_.RecordRequest(request.body_type(), elapsed, failed);
   return response;
 }
 
-std::string Dispatcher::Run(const Principal& principal, const wire::Request& request, bool* failed) {
+std::string Dispatcher::Run(const Principal& principal, const wire::Request& request,
+                            bool* failed) {
   const uint64_t id = request.id();
   const wire::RequestBody type = request.body_type();
   const std::string_view op = OpName(type);
   const auto fail = [&](const Status& status) {
     *failed = true;
-    const bool server_side = status.code() == StatusCode::kInternalError || status.code() == StatusCode::kUnavailable;
+    const bool server_side =
+        status.code() == StatusCode::kInternalError || status.code() == StatusCode::kUnavailable;
     if (server_side) {
-      spdlog::warn("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(), status.ToString());
+      spdlog::warn("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(),
+                   status.ToString());
     } else {
-      spdlog::info("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(), status.ToString());
+      spdlog::info("request {} {} ({}): {}", RequestLabel(request), op, principal.Describe(),
+                   status.ToString());
     }
     return ErrorResponse(id, status);
   };
 
   const OpGroup group = GroupOf(type);
   if (group == OpGroup::kUnknown) {
-    return fail(Status::ValidationError("body", "unknown request type " + std::to_string(static_cast<int>(type))));
+    return fail(Status::ValidationError(
+        "body", "unknown request type " + std::to_string(static_cast<int>(type))));
   }
-  if (group == OpGroup::kHello) return fail(Status::ValidationError("body", "hello was already done on this connection"));
-  if (request.body() == nullptr) return fail(Status::ValidationError("body", "the request body is missing"));
+  if (group == OpGroup::kHello)
+    return fail(Status::ValidationError("body", "hello was already done on this connection"));
+  if (request.body() == nullptr)
+    return fail(Status::ValidationError("body", "the request body is missing"));
 
   std::string user_id;
   if (group == OpGroup::kAdmin) {
@@ -80,7 +88,8 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     user_id = std::move(resolved).value();
   }
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("request {} {} ({}){}{}", RequestLabel(request), op, principal.Describe(), user_id.empty() ? "" : " user ", user_id);
+    spdlog::debug("request {} {} ({}){}{}", RequestLabel(request), op, principal.Describe(),
+                  user_id.empty() ? "" : " user ", user_id);
   }
 
   Builder fbb(1024);
@@ -92,7 +101,9 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     case OpGroup::kDocuments: reply = dispatch::Documents(call); break;
     case OpGroup::kSearch: reply = dispatch::Search(call); break;
     case OpGroup::kBatch: reply = dispatch::Batch(call); break;
-    case OpGroup::kAdmin: reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir}); break;
+    case OpGroup::kAdmin:
+      reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir});
+      break;
     case OpGroup::kUnknown:
     case OpGroup::kHello: break;
   }
@@ -102,7 +113,8 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     return fail(Status::FromCode(StatusCode::kPayloadTooLarge,
                                  "the reply would be " + std::to_string(payload.size()) +
                                      " bytes, more than the frame limit of " +
-                                     std::to_string(options_.max_frame_bytes) + "; ask for fewer rows"));
+                                     std::to_string(options_.max_frame_bytes) +
+                                     "; ask for fewer rows"));
   }
   return payload;
 }

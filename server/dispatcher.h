@@ -16,8 +16,8 @@
 namespace mnemo::server {
 
 struct DispatcherOptions {
-  std::string data_dir;             // for GetStats.data_bytes and backups of the key file
-  uint32_t max_frame_bytes = 0;     // a reply larger than this becomes PAYLOAD_TOO_LARGE
+  std::string data_dir;          // for GetStats.data_bytes and backups of the key file
+  uint32_t max_frame_bytes = 0;  // a reply larger than this becomes PAYLOAD_TOO_LARGE
 };
 
 class Dispatcher {

@@ -29,11 +29,14 @@ using wire::StatusCode;
 
 constexpr uint32_t kDim = 8;
 
-flatbuffers::Offset<flatbuffers::String> Str(Builder& fbb, std::string_view text) { return fbb.CreateString(text); }
+flatbuffers::Offset<flatbuffers::String> Str(Builder& fbb, std::string_view text) {
+  return fbb.CreateString(text);
+}
 
 std::vector<float> Vec(float seed) {
   std::vector<float> v(kDim);
-  for (uint32_t i = 0; i < kDim; ++i) v[i] = std::sin(seed * static_cast<float>(i + 1)) + 0.01f * static_cast<float>(i);
+  for (uint32_t i = 0; i < kDim; ++i)
+    v[i] = std::sin(seed * static_cast<float>(i + 1)) + 0.01f * static_cast<float>(i);
   return v;
 }
 
@@ -47,7 +50,8 @@ class DispatcherTest : public ::testing::Test {
     auto opened = Engine::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(opened).value();
-    dispatcher_ = std::make_unique<Dispatcher>(*engine_, stats_, DispatcherOptions{options.data_dir, 1u << 20});
+    dispatcher_ = std::make_unique<Dispatcher>(*engine_, stats_,
+                                               DispatcherOptions{options.data_dir, 1u << 20});
   }
 
   ParsedResponse Call(const Principal& principal, const std::string& payload) {
@@ -69,42 +73,55 @@ class DispatcherTest : public ::testing::Test {
   std::string ById(B type, std::string_view user, const wire::Id& id, bool flag = false) {
     return BuildRequest(9, user, [&](Builder& fbb) -> std::pair<B, flatbuffers::Offset<void>> {
       switch (type) {
-        case B::GetConversationRequest: return Body(type, wire::CreateGetConversationRequest(fbb, &id, flag));
-        case B::DeleteConversationRequest: return Body(type, wire::CreateDeleteConversationRequest(fbb, &id, flag));
-        case B::RestoreConversationRequest: return Body(type, wire::CreateRestoreConversationRequest(fbb, &id));
+        case B::GetConversationRequest:
+          return Body(type, wire::CreateGetConversationRequest(fbb, &id, flag));
+        case B::DeleteConversationRequest:
+          return Body(type, wire::CreateDeleteConversationRequest(fbb, &id, flag));
+        case B::RestoreConversationRequest:
+          return Body(type, wire::CreateRestoreConversationRequest(fbb, &id));
         case B::GetMessageRequest: return Body(type, wire::CreateGetMessageRequest(fbb, &id));
         case B::GetTokenStatsRequest: return Body(type, wire::CreateGetTokenStatsRequest(fbb, &id));
-        case B::DeleteMessagesRequest: return Body(type, wire::CreateDeleteMessagesRequest(fbb, &id));
-        case B::GetDocumentRequest: return Body(type, wire::CreateGetDocumentRequest(fbb, &id, flag));
-        case B::DeleteDocumentRequest: return Body(type, wire::CreateDeleteDocumentRequest(fbb, &id, flag));
-        case B::RestoreDocumentRequest: return Body(type, wire::CreateRestoreDocumentRequest(fbb, &id));
-        default: ADD_FAILURE() << "no id request for " << wire::EnumNameRequestBody(type); return {};
+        case B::DeleteMessagesRequest:
+          return Body(type, wire::CreateDeleteMessagesRequest(fbb, &id));
+        case B::GetDocumentRequest:
+          return Body(type, wire::CreateGetDocumentRequest(fbb, &id, flag));
+        case B::DeleteDocumentRequest:
+          return Body(type, wire::CreateDeleteDocumentRequest(fbb, &id, flag));
+        case B::RestoreDocumentRequest:
+          return Body(type, wire::CreateRestoreDocumentRequest(fbb, &id));
+        default:
+          ADD_FAILURE() << "no id request for " << wire::EnumNameRequestBody(type);
+          return {};
       }
     });
   }
-  std::string AppendMessage(std::string_view user, const wire::Id& conversation, std::string_view role,
-                            std::string_view content, std::optional<int64_t> tokens = std::nullopt,
+  std::string AppendMessage(std::string_view user, const wire::Id& conversation,
+                            std::string_view role, std::string_view content,
+                            std::optional<int64_t> tokens = std::nullopt,
                             std::string_view tool_calls = {}) {
     return BuildRequest(3, user, [&](Builder& fbb) {
-      const auto calls = tool_calls.empty() ? flatbuffers::Offset<flatbuffers::String>() : Str(fbb, tool_calls);
-      const auto message = wire::CreateNewMessage(fbb, nullptr, &conversation, Str(fbb, role), Str(fbb, content), 0,
-                                                  calls, 0, 0, tokens);
+      const auto calls =
+          tool_calls.empty() ? flatbuffers::Offset<flatbuffers::String>() : Str(fbb, tool_calls);
+      const auto message = wire::CreateNewMessage(fbb, nullptr, &conversation, Str(fbb, role),
+                                                  Str(fbb, content), 0, calls, 0, 0, tokens);
       return Body(B::AppendMessageRequest, wire::CreateAppendMessageRequest(fbb, message));
     });
   }
   std::string CreateDocument(std::string_view user, std::string_view filename) {
     return BuildRequest(4, user, [&](Builder& fbb) {
-      const auto document = wire::CreateNewDocument(fbb, nullptr, Str(fbb, filename), Str(fbb, "txt"), Str(fbb, "body"));
+      const auto document = wire::CreateNewDocument(fbb, nullptr, Str(fbb, filename),
+                                                    Str(fbb, "txt"), Str(fbb, "body"));
       return Body(B::CreateDocumentRequest, wire::CreateCreateDocumentRequest(fbb, document));
     });
   }
-  std::string AddChunks(std::string_view user, const wire::Id& document, const std::vector<std::vector<float>>& vectors,
-                        int64_t first_index = 0) {
+  std::string AddChunks(std::string_view user, const wire::Id& document,
+                        const std::vector<std::vector<float>>& vectors, int64_t first_index = 0) {
     return BuildRequest(5, user, [&](Builder& fbb) {
       std::vector<flatbuffers::Offset<wire::NewChunk>> chunks;
       for (size_t i = 0; i < vectors.size(); ++i) {
-        chunks.push_back(wire::CreateNewChunk(fbb, nullptr, &document, first_index + static_cast<int64_t>(i),
-                                              Str(fbb, "chunk " + std::to_string(i)), fbb.CreateVector(vectors[i])));
+        chunks.push_back(wire::CreateNewChunk(
+            fbb, nullptr, &document, first_index + static_cast<int64_t>(i),
+            Str(fbb, "chunk " + std::to_string(i)), fbb.CreateVector(vectors[i])));
       }
       return Body(B::AddChunksRequest, wire::CreateAddChunksRequest(fbb, fbb.CreateVector(chunks)));
     });
@@ -122,7 +139,8 @@ class DispatcherTest : public ::testing::Test {
         case B::CountDocumentsRequest: return Body(type, wire::CreateCountDocumentsRequest(fbb));
         case B::GetStatsRequest: return Body(type, wire::CreateGetStatsRequest(fbb));
         case B::ListPartitionsRequest: return Body(type, wire::CreateListPartitionsRequest(fbb));
-        case B::ListConversationsRequest: return Body(type, wire::CreateListConversationsRequest(fbb));
+        case B::ListConversationsRequest:
+          return Body(type, wire::CreateListConversationsRequest(fbb));
         case B::ListDocumentsRequest: return Body(type, wire::CreateListDocumentsRequest(fbb));
         default: ADD_FAILURE(); return {};
       }
@@ -144,13 +162,18 @@ TEST_F(DispatcherTest, TraceIdAppearsInTheLogSanitized) {
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
       "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
   spdlog::set_level(spdlog::level::info);
-  const std::string blank_title = BuildRequest(77, "alice", [](Builder& fbb) {
-    const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("  "));
-    return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
-  }, "req-42\nforged line");
+  const std::string blank_title = BuildRequest(
+      77, "alice",
+      [](Builder& fbb) {
+        const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("  "));
+        return Body(B::CreateConversationRequest,
+                    wire::CreateCreateConversationRequest(fbb, conversation));
+      },
+      "req-42\nforged line");
   EXPECT_EQ(Call(alice_, blank_title).code(), StatusCode::VALIDATION_ERROR);
   spdlog::set_default_logger(previous);
-  EXPECT_NE(captured.str().find("request 77 [trace req-42?forged line] CreateConversation"), std::string::npos)
+  EXPECT_NE(captured.str().find("request 77 [trace req-42?forged line] CreateConversation"),
+            std::string::npos)
       << captured.str();
 }
 
@@ -171,22 +194,26 @@ TEST_F(DispatcherTest, ConversationsRoundTrip) {
   auto listed = Ok(alice_, Simple(B::ListConversationsRequest));
   ASSERT_EQ(listed->body_type(), wire::ResponseBody::ConversationPage);
   EXPECT_EQ(listed->body_as_ConversationPage()->total(), 2);
-  EXPECT_EQ(listed->body_as_ConversationPage()->items()->Get(0)->title()->str(), "Second");  // newest first
+  EXPECT_EQ(listed->body_as_ConversationPage()->items()->Get(0)->title()->str(),
+            "Second");  // newest first
 
   auto searched = Ok(alice_, BuildRequest(2, "", [](Builder& fbb) {
                        return Body(B::ListConversationsRequest,
-                                   wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0, 20,
-                                                                        0, false, fbb.CreateString("BERLIN")));
+                                   wire::CreateListConversationsRequest(
+                                       fbb, wire::ConversationOrder::created_desc, 0, 20, 0, false,
+                                       fbb.CreateString("BERLIN")));
                      }));
   ASSERT_EQ(searched->body_as_ConversationPage()->items()->size(), 1u);
 
   auto updated = Ok(alice_, BuildRequest(2, "", [&](Builder& fbb) {
                       return Body(B::UpdateConversationRequest,
-                                  wire::CreateUpdateConversationRequest(fbb, &id, fbb.CreateString("Renamed"), 0, 0, 0,
-                                                                        fbb.CreateString(R"({"pinned":true})")));
+                                  wire::CreateUpdateConversationRequest(
+                                      fbb, &id, fbb.CreateString("Renamed"), 0, 0, 0,
+                                      fbb.CreateString(R"({"pinned":true})")));
                     }));
   EXPECT_EQ(updated->body_as_ConversationReply()->conversation()->title()->str(), "Renamed");
-  EXPECT_EQ(updated->body_as_ConversationReply()->conversation()->metadata()->str(), R"({"pinned":true})");
+  EXPECT_EQ(updated->body_as_ConversationReply()->conversation()->metadata()->str(),
+            R"({"pinned":true})");
 
   auto deleted = Ok(alice_, ById(B::DeleteConversationRequest, "", id));
   EXPECT_TRUE(deleted->body_as_ConversationReply()->conversation()->is_deleted());
@@ -200,14 +227,17 @@ TEST_F(DispatcherTest, ConversationsRoundTrip) {
 
   auto hard = Ok(alice_, ById(B::DeleteConversationRequest, "", id, /*hard=*/true));
   EXPECT_EQ(hard->body_type(), wire::ResponseBody::Done);
-  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "", id, true)).code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "", id, true)).code(),
+            StatusCode::NOT_FOUND);
 
   // Upsert with a client id is idempotent.
   const wire::Id client_id(0x0191aaaabbbb7ccc, 0x8dddeeeeffff0000);
   const auto upsert = [&](std::string_view title) {
     return BuildRequest(3, "", [&](Builder& fbb) {
-      const auto conversation = wire::CreateNewConversation(fbb, &client_id, fbb.CreateString(title));
-      return Body(B::UpsertConversationRequest, wire::CreateUpsertConversationRequest(fbb, conversation));
+      const auto conversation =
+          wire::CreateNewConversation(fbb, &client_id, fbb.CreateString(title));
+      return Body(B::UpsertConversationRequest,
+                  wire::CreateUpsertConversationRequest(fbb, conversation));
     });
   };
   Ok(alice_, upsert("v1"));
@@ -231,25 +261,33 @@ TEST_F(DispatcherTest, MessagesRoundTrip) {
 
   const auto list = [&](wire::SortOrder order, std::string_view role, bool tool_calls) {
     return BuildRequest(4, "", [&](Builder& fbb) {
-      const auto role_offset = role.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(role);
+      const auto role_offset =
+          role.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(role);
       return Body(B::ListMessagesRequest,
-                  wire::CreateListMessagesRequest(fbb, &conversation, order, 0, 50, 0, role_offset, tool_calls));
+                  wire::CreateListMessagesRequest(fbb, &conversation, order, 0, 50, 0, role_offset,
+                                                  tool_calls));
     });
   };
   auto ascending = Ok(alice_, list(wire::SortOrder::ascending, "", false));
   ASSERT_EQ(ascending->body_as_MessageList()->items()->size(), 3u);
   EXPECT_EQ(ascending->body_as_MessageList()->total(), 3);
-  EXPECT_EQ(ascending->body_as_MessageList()->items()->Get(0)->content()->str(), "What's the weather?");
+  EXPECT_EQ(ascending->body_as_MessageList()->items()->Get(0)->content()->str(),
+            "What's the weather?");
   auto descending = Ok(alice_, list(wire::SortOrder::descending, "", false));
   EXPECT_EQ(descending->body_as_MessageList()->items()->Get(0)->content()->str(), "7 degrees.");
-  EXPECT_EQ(Ok(alice_, list(wire::SortOrder::ascending, "assistant", false))->body_as_MessageList()->total(), 2);
-  EXPECT_EQ(Ok(alice_, list(wire::SortOrder::ascending, "", true))->body_as_MessageList()->total(), 1);
+  EXPECT_EQ(Ok(alice_, list(wire::SortOrder::ascending, "assistant", false))
+                ->body_as_MessageList()
+                ->total(),
+            2);
+  EXPECT_EQ(Ok(alice_, list(wire::SortOrder::ascending, "", true))->body_as_MessageList()->total(),
+            1);
   auto bad_role = Call(alice_, list(wire::SortOrder::ascending, "robot", false));
   EXPECT_EQ(bad_role.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_EQ(bad_role.field(), "role");
 
   auto last = Ok(alice_, BuildRequest(5, "", [&](Builder& fbb) {
-                   return Body(B::LastMessagesRequest, wire::CreateLastMessagesRequest(fbb, &conversation, 2));
+                   return Body(B::LastMessagesRequest,
+                               wire::CreateLastMessagesRequest(fbb, &conversation, 2));
                  }));
   ASSERT_EQ(last->body_as_MessageList()->items()->size(), 2u);
   EXPECT_EQ(last->body_as_MessageList()->items()->Get(1)->content()->str(), "7 degrees.");
@@ -260,12 +298,14 @@ TEST_F(DispatcherTest, MessagesRoundTrip) {
                   wire::CreateLastMessageByRoleRequest(fbb, &conversation, fbb.CreateString(role)));
     });
   };
-  EXPECT_EQ(Ok(alice_, last_by_role("user"))->body_as_MessageReply()->message()->content()->str(), "What's the weather?");
+  EXPECT_EQ(Ok(alice_, last_by_role("user"))->body_as_MessageReply()->message()->content()->str(),
+            "What's the weather?");
   EXPECT_EQ(Ok(alice_, last_by_role("tool"))->body_as_MessageReply()->message(), nullptr);
 
   auto tool_results = Ok(alice_, BuildRequest(7, "", [&](Builder& fbb) {
                            return Body(B::SetToolResultsRequest,
-                                       wire::CreateSetToolResultsRequest(fbb, &call_id, fbb.CreateString(R"({"t":7})")));
+                                       wire::CreateSetToolResultsRequest(
+                                           fbb, &call_id, fbb.CreateString(R"({"t":7})")));
                          }));
   EXPECT_EQ(tool_results->body_as_MessageReply()->message()->tool_results()->str(), R"({"t":7})");
 
@@ -295,11 +335,14 @@ TEST_F(DispatcherTest, DocumentsChunksAndSearch) {
   EXPECT_EQ(reply->hits()->Get(0)->filename()->str(), "notes.txt");
   EXPECT_TRUE(reply->exact());
 
-  auto batch = Ok(alice_, BuildRequest(2, "", [&](Builder& fbb) {
-                    std::vector<flatbuffers::Offset<wire::SearchQuery>> queries;
-                    for (float seed : {1.0f, 3.0f}) queries.push_back(wire::CreateSearchQuery(fbb, fbb.CreateVector(Vec(seed)), 1));
-                    return Body(B::SearchBatchRequest, wire::CreateSearchBatchRequest(fbb, fbb.CreateVector(queries)));
-                  }));
+  auto batch =
+      Ok(alice_, BuildRequest(2, "", [&](Builder& fbb) {
+           std::vector<flatbuffers::Offset<wire::SearchQuery>> queries;
+           for (float seed : {1.0f, 3.0f})
+             queries.push_back(wire::CreateSearchQuery(fbb, fbb.CreateVector(Vec(seed)), 1));
+           return Body(B::SearchBatchRequest,
+                       wire::CreateSearchBatchRequest(fbb, fbb.CreateVector(queries)));
+         }));
   ASSERT_EQ(batch->body_as_SearchBatchReply()->results()->size(), 2u);
   EXPECT_EQ(batch->body_as_SearchBatchReply()->results()->Get(1)->hits()->Get(0)->chunk_index(), 2);
 
@@ -311,7 +354,8 @@ TEST_F(DispatcherTest, DocumentsChunksAndSearch) {
   EXPECT_EQ(listed->body_as_DocumentPage()->items()->Get(0)->total_chunks(), 3);
   auto by_name = Ok(alice_, BuildRequest(3, "", [](Builder& fbb) {
                       return Body(B::ListDocumentsRequest,
-                                  wire::CreateListDocumentsRequest(fbb, 0, 20, 0, false, fbb.CreateString("NOTES")));
+                                  wire::CreateListDocumentsRequest(fbb, 0, 20, 0, false,
+                                                                   fbb.CreateString("NOTES")));
                     }));
   EXPECT_EQ(by_name->body_as_DocumentPage()->total(), 1);
 
@@ -320,11 +364,16 @@ TEST_F(DispatcherTest, DocumentsChunksAndSearch) {
   EXPECT_EQ(Ok(alice_, Simple(B::CountDocumentsRequest))->body_as_DocumentCounts()->deleted(), 1);
   Ok(alice_, ById(B::RestoreDocumentRequest, "", document));
   EXPECT_EQ(Ok(alice_, Search("", Vec(2)))->body_as_SearchReply()->hits()->size(), 3u);
-  EXPECT_EQ(Ok(alice_, ById(B::GetDocumentRequest, "", document))->body_as_DocumentReply()->document()->filename()->str(),
+  EXPECT_EQ(Ok(alice_, ById(B::GetDocumentRequest, "", document))
+                ->body_as_DocumentReply()
+                ->document()
+                ->filename()
+                ->str(),
             "notes.txt");
   EXPECT_EQ(Ok(alice_, ById(B::DeleteDocumentRequest, "", document, /*hard=*/true))->body_type(),
             wire::ResponseBody::Done);
-  EXPECT_EQ(Call(alice_, ById(B::GetDocumentRequest, "", document, true)).code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(alice_, ById(B::GetDocumentRequest, "", document, true)).code(),
+            StatusCode::NOT_FOUND);
 }
 
 TEST_F(DispatcherTest, EmbeddingsAreValidated) {
@@ -334,12 +383,18 @@ TEST_F(DispatcherTest, EmbeddingsAreValidated) {
             StatusCode::VALIDATION_ERROR);
   std::vector<float> nan_vector = Vec(1);
   nan_vector[3] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_EQ(Call(alice_, AddChunks("", document, {nan_vector})).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(Call(alice_, AddChunks("", document, {nan_vector})).code(),
+            StatusCode::VALIDATION_ERROR);
   EXPECT_EQ(Call(alice_, AddChunks("", document, {std::vector<float>(kDim, 0.0f)})).code(),
             StatusCode::VALIDATION_ERROR);
-  EXPECT_EQ(Call(alice_, Search("", std::vector<float>(3, 1.0f))).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(Call(alice_, Search("", std::vector<float>(3, 1.0f))).code(),
+            StatusCode::VALIDATION_ERROR);
   // Nothing was written.
-  EXPECT_EQ(Ok(alice_, ById(B::GetDocumentRequest, "", document))->body_as_DocumentReply()->document()->total_chunks(), 0);
+  EXPECT_EQ(Ok(alice_, ById(B::GetDocumentRequest, "", document))
+                ->body_as_DocumentReply()
+                ->document()
+                ->total_chunks(),
+            0);
 }
 
 TEST_F(DispatcherTest, BatchIsAtomic) {
@@ -347,10 +402,11 @@ TEST_F(DispatcherTest, BatchIsAtomic) {
   const auto batch = [&](std::string_view second_role) {
     return BuildRequest(11, "", [&](Builder& fbb) {
       std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
-      const auto new_conversation = wire::CreateNewConversation(fbb, &conversation, fbb.CreateString("Batch"));
+      const auto new_conversation =
+          wire::CreateNewConversation(fbb, &conversation, fbb.CreateString("Batch"));
       ops.push_back(wire::CreateBatchOp(fbb, new_conversation));
-      const auto message = wire::CreateNewMessage(fbb, nullptr, &conversation, fbb.CreateString(second_role),
-                                                  fbb.CreateString("hi"));
+      const auto message = wire::CreateNewMessage(
+          fbb, nullptr, &conversation, fbb.CreateString(second_role), fbb.CreateString("hi"));
       ops.push_back(wire::CreateBatchOp(fbb, 0, 0, message));
       return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
     });
@@ -358,19 +414,24 @@ TEST_F(DispatcherTest, BatchIsAtomic) {
   auto failed = Call(alice_, batch("robot"));
   EXPECT_EQ(failed.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_NE(failed.message().find("op 1"), std::string::npos) << failed.message();
-  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "", conversation)).code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "", conversation)).code(),
+            StatusCode::NOT_FOUND);
 
   auto applied = Ok(alice_, batch("user"));
   ASSERT_EQ(applied->body_as_BatchReply()->ids()->size(), 2u);
   EXPECT_EQ(applied->body_as_BatchReply()->ids()->Get(0)->lo(), conversation.lo());
   EXPECT_EQ(Ok(alice_, ById(B::GetConversationRequest, "", conversation))
-                ->body_as_ConversationReply()->conversation()->message_count(),
+                ->body_as_ConversationReply()
+                ->conversation()
+                ->message_count(),
             1);
 
-  auto empty_op = Call(alice_, BuildRequest(12, "", [](Builder& fbb) {
-                         std::vector<flatbuffers::Offset<wire::BatchOp>> ops{wire::CreateBatchOp(fbb)};
-                         return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
-                       }));
+  auto empty_op =
+      Call(alice_, BuildRequest(12, "", [](Builder& fbb) {
+             std::vector<flatbuffers::Offset<wire::BatchOp>> ops{wire::CreateBatchOp(fbb)};
+             return Body(B::ApplyBatchRequest,
+                         wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
+           }));
   EXPECT_EQ(empty_op.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_NE(empty_op.message().find("op 0"), std::string::npos);
 }
@@ -383,16 +444,19 @@ TEST_F(DispatcherTest, UserIsolationThroughPrincipals) {
   auto impersonation = Call(bob_, ById(B::GetConversationRequest, "alice", id));
   EXPECT_EQ(impersonation.code(), StatusCode::AUTHORIZATION_ERROR);
   EXPECT_EQ(impersonation.field(), "user_id");
-  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "bob", id)).code(), StatusCode::AUTHORIZATION_ERROR);
+  EXPECT_EQ(Call(alice_, ById(B::GetConversationRequest, "bob", id)).code(),
+            StatusCode::AUTHORIZATION_ERROR);
   EXPECT_EQ(Call(bob_, AppendMessage("", id, "user", "intrusion")).code(), StatusCode::NOT_FOUND);
   // A service key acts for whoever it names, and must name someone.
   Ok(service_, ById(B::GetConversationRequest, "alice", id));
-  EXPECT_EQ(Call(service_, ById(B::GetConversationRequest, "bob", id)).code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(service_, ById(B::GetConversationRequest, "bob", id)).code(),
+            StatusCode::NOT_FOUND);
   auto unnamed = Call(service_, ById(B::GetConversationRequest, "", id));
   EXPECT_EQ(unnamed.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_EQ(unnamed.field(), "user_id");
   // Too long a user id is the engine's validation error.
-  EXPECT_EQ(Call(service_, CreateConversation(std::string(300, 'x'), "t")).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(Call(service_, CreateConversation(std::string(300, 'x'), "t")).code(),
+            StatusCode::VALIDATION_ERROR);
 }
 
 TEST_F(DispatcherTest, AdminNeedsAServicePrincipal) {
@@ -430,59 +494,74 @@ TEST_F(DispatcherTest, AdminNeedsAServicePrincipal) {
     return BuildRequest(20, "", [&](Builder& fbb) -> std::pair<B, flatbuffers::Offset<void>> {
       const auto m = fbb.CreateString(month);
       switch (type) {
-        case B::RebuildPartitionRequest: return Body(type, wire::CreateRebuildPartitionRequest(fbb, m));
+        case B::RebuildPartitionRequest:
+          return Body(type, wire::CreateRebuildPartitionRequest(fbb, m));
         case B::ArchivePartitionRequest:
           return Body(type, wire::CreateArchivePartitionRequest(fbb, m, fbb.CreateString(path)));
         case B::DropPartitionRequest: return Body(type, wire::CreateDropPartitionRequest(fbb, m));
-        case B::AttachArchiveRequest: return Body(type, wire::CreateAttachArchiveRequest(fbb, fbb.CreateString(path)));
-        case B::CreateBackupRequest: return Body(type, wire::CreateCreateBackupRequest(fbb, fbb.CreateString(path)));
+        case B::AttachArchiveRequest:
+          return Body(type, wire::CreateAttachArchiveRequest(fbb, fbb.CreateString(path)));
+        case B::CreateBackupRequest:
+          return Body(type, wire::CreateCreateBackupRequest(fbb, fbb.CreateString(path)));
         default: ADD_FAILURE(); return {};
       }
     });
   };
-  EXPECT_EQ(Ok(service_, with_month(B::RebuildPartitionRequest))->body_type(), wire::ResponseBody::Done);
+  EXPECT_EQ(Ok(service_, with_month(B::RebuildPartitionRequest))->body_type(),
+            wire::ResponseBody::Done);
   const std::string archive = dir_.Sub("archive.bin");
-  EXPECT_EQ(Ok(service_, with_month(B::ArchivePartitionRequest, archive))->body_as_CountReply()->count(), 2);
+  EXPECT_EQ(
+      Ok(service_, with_month(B::ArchivePartitionRequest, archive))->body_as_CountReply()->count(),
+      2);
   EXPECT_EQ(Ok(service_, with_month(B::DropPartitionRequest))->body_as_CountReply()->count(), 2);
   EXPECT_EQ(Ok(alice_, Search("", Vec(1)))->body_as_SearchReply()->hits()->size(), 0u);
-  EXPECT_EQ(Ok(service_, with_month(B::AttachArchiveRequest, archive))->body_as_AttachReply()->attached(), 2);
+  EXPECT_EQ(
+      Ok(service_, with_month(B::AttachArchiveRequest, archive))->body_as_AttachReply()->attached(),
+      2);
   EXPECT_EQ(Ok(alice_, Search("", Vec(1)))->body_as_SearchReply()->hits()->size(), 2u);
-  EXPECT_EQ(Call(alice_, with_month(B::CreateBackupRequest, dir_.Sub("nope"))).code(), StatusCode::AUTHORIZATION_ERROR);
+  EXPECT_EQ(Call(alice_, with_month(B::CreateBackupRequest, dir_.Sub("nope"))).code(),
+            StatusCode::AUTHORIZATION_ERROR);
 
   // The backup carries the key file along.
   KeyStore keys(KeyStore::PathFor(dir_.Sub("data")));
   ASSERT_TRUE(keys.Create(KeyKind::kService, "").ok());
   const std::string backup = dir_.Sub("backup");
-  EXPECT_EQ(Ok(service_, with_month(B::CreateBackupRequest, backup))->body_type(), wire::ResponseBody::Done);
+  EXPECT_EQ(Ok(service_, with_month(B::CreateBackupRequest, backup))->body_type(),
+            wire::ResponseBody::Done);
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(backup) / "CURRENT"));
   EXPECT_TRUE(std::filesystem::exists(KeyStore::PathFor(backup)));
-  EXPECT_EQ(Call(service_, with_month(B::CreateBackupRequest, backup)).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(Call(service_, with_month(B::CreateBackupRequest, backup)).code(),
+            StatusCode::VALIDATION_ERROR);
   EXPECT_EQ(Call(service_, with_month(B::AttachArchiveRequest, "")).field(), "path");
 }
 
 TEST_F(DispatcherTest, MalformedRequestsGetValidationErrors) {
   // An unknown union type (a newer client) and NONE.
   for (uint8_t type : {uint8_t{0}, uint8_t{200}}) {
-    auto response = Call(alice_, BuildRequest(31, "", [&](Builder& fbb) {
-                           return std::make_pair(static_cast<B>(type), wire::CreateDone(fbb).Union());
-                         }));
+    auto response =
+        Call(alice_, BuildRequest(31, "", [&](Builder& fbb) {
+               return std::make_pair(static_cast<B>(type), wire::CreateDone(fbb).Union());
+             }));
     EXPECT_EQ(response->id(), 31u);
     EXPECT_EQ(response.code(), StatusCode::VALIDATION_ERROR);
   }
   // A known type without its table.
-  auto no_body = Call(alice_, BuildRequest(32, "", [](Builder&) {
-                        return std::make_pair(B::GetConversationRequest, flatbuffers::Offset<void>());
-                      }));
+  auto no_body =
+      Call(alice_, BuildRequest(32, "", [](Builder&) {
+             return std::make_pair(B::GetConversationRequest, flatbuffers::Offset<void>());
+           }));
   EXPECT_EQ(no_body.code(), StatusCode::VALIDATION_ERROR);
   // A request without its required sub-table or id.
-  auto no_conversation = Call(alice_, BuildRequest(33, "", [](Builder& fbb) {
-                                return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb));
-                              }));
+  auto no_conversation =
+      Call(alice_, BuildRequest(33, "", [](Builder& fbb) {
+             return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb));
+           }));
   EXPECT_EQ(no_conversation.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_EQ(no_conversation.field(), "conversation");
-  auto no_id = Call(alice_, BuildRequest(34, "", [](Builder& fbb) {
-                      return Body(B::GetConversationRequest, wire::CreateGetConversationRequest(fbb));
-                    }));
+  auto no_id =
+      Call(alice_, BuildRequest(34, "", [](Builder& fbb) {
+             return Body(B::GetConversationRequest, wire::CreateGetConversationRequest(fbb));
+           }));
   EXPECT_EQ(no_id.field(), "id");
   // A hello after the handshake.
   EXPECT_EQ(Call(alice_, testing::HelloRequest(35)).code(), StatusCode::VALIDATION_ERROR);

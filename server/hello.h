@@ -23,13 +23,14 @@ struct HelloSettings {
 };
 
 struct HelloOutcome {
-  std::string response;                 // the finished Response payload (unframed)
-  std::optional<Principal> principal;   // set on success; nullopt: send the response and close
+  std::string response;                // the finished Response payload (unframed)
+  std::optional<Principal> principal;  // set on success; nullopt: send the response and close
 };
 
 // Answers a Hello request (REQUIRES: request.body_type() == Hello).  Wrong protocol version:
 // VALIDATION_ERROR; bad or missing credentials: AUTHENTICATION_ERROR; both end the connection.
-HelloOutcome HandleHello(const wire::Request& request, KeyStore& keys, const HelloSettings& settings);
+HelloOutcome HandleHello(const wire::Request& request, KeyStore& keys,
+                         const HelloSettings& settings);
 
 // The reply to a first request that is not a Hello (AUTHENTICATION_ERROR; the connection closes).
 std::string HelloRequiredResponse(uint64_t request_id);

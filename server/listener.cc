@@ -19,7 +19,9 @@ Listener::Listener(std::vector<asio::io_context*> contexts, const SessionService
 Status Listener::Open(const ListenAddress& address) {
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address.host, ec);
-  if (ec) return Status::ValidationError("listen", "bad listen address " + address.host + ": " + ec.message());
+  if (ec)
+    return Status::ValidationError("listen",
+                                   "bad listen address " + address.host + ": " + ec.message());
   const asio::ip::tcp::endpoint endpoint(ip, address.port);
   const auto fail = [&](const char* what) {
     return Status::Unavailable(std::string(what) + " " + address.ToString() + ": " + ec.message());
@@ -55,10 +57,10 @@ void Listener::DoAccept() {
   if (stopped_) return;
   asio::io_context& owner = *contexts_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor_.async_accept(owner,
-                         [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-                           self->OnAccept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(owner, [self = shared_from_this()](boost::system::error_code ec,
+                                                            asio::ip::tcp::socket socket) {
+    self->OnAccept(ec, std::move(socket));
+  });
 }
 
 void Listener::OnAccept(boost::system::error_code ec, asio::ip::tcp::socket socket) {
@@ -73,7 +75,8 @@ void Listener::OnAccept(boost::system::error_code ec, asio::ip::tcp::socket sock
   }
   Status reject;
   if (services_.registry.size() >= max_connections_) {
-    reject = Status::Unavailable("too many connections (limit " + std::to_string(max_connections_) + ")");
+    reject = Status::Unavailable("too many connections (limit " + std::to_string(max_connections_) +
+                                 ")");
   }
   std::make_shared<Session>(std::move(socket), services_)->Start(std::move(reject));
   DoAccept();

@@ -8,11 +8,12 @@
 // Lifetime: shared_from_this, like the sessions.  Thread-safety: Start/Stop from any thread.
 #pragma once
 
+#include <memory>
+#include <vector>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <memory>
-#include <vector>
 
 #include "mnemo/status.h"
 #include "server/config.h"

@@ -17,9 +17,9 @@ enum class OpGroup : uint8_t {
   kConversations,
   kMessages,
   kDocuments,
-  kSearch,   // chunks and vector search
+  kSearch,  // chunks and vector search
   kBatch,
-  kAdmin,    // needs a service principal; not scoped to a user
+  kAdmin,  // needs a service principal; not scoped to a user
 };
 
 OpGroup GroupOf(wire::RequestBody body);

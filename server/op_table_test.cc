@@ -12,8 +12,8 @@ namespace mnemo::server {
 namespace {
 
 using testing::Body;
-using testing::BuildRequest;
 using testing::Builder;
+using testing::BuildRequest;
 using B = wire::RequestBody;
 
 // Builds and verifies a request, then asks RunsOnIoThread about it.
@@ -36,10 +36,11 @@ bool MayInline(const testing::BodyFn& body) {
 
 bool ListConversations(int64_t skip, int64_t limit, const char* title = nullptr) {
   return Inline([&](Builder& fbb) {
-    const auto title_offset = title ? fbb.CreateString(title) : flatbuffers::Offset<flatbuffers::String>();
+    const auto title_offset =
+        title ? fbb.CreateString(title) : flatbuffers::Offset<flatbuffers::String>();
     return Body(B::ListConversationsRequest,
-                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::updated_desc, skip, limit, 0,
-                                                     false, title_offset));
+                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::updated_desc,
+                                                     skip, limit, 0, false, title_offset));
   });
 }
 
@@ -56,13 +57,14 @@ TEST(OpTableTest, PointReadsAndSmallUnfilteredPagesRunInline) {
 }
 
 TEST(OpTableTest, DeepPagesFiltersWritesAndSearchesGoToWorkers) {
-  EXPECT_FALSE(ListConversations(10000, 10));        // 10k-deep pagination scans
-  EXPECT_FALSE(ListConversations(0, 201));           // over the bound
-  EXPECT_FALSE(ListConversations(-1, 10));           // invalid: the worker reports it
-  EXPECT_FALSE(ListConversations(0, 10, "trip"));    // title search scans every conversation
+  EXPECT_FALSE(ListConversations(10000, 10));      // 10k-deep pagination scans
+  EXPECT_FALSE(ListConversations(0, 201));         // over the bound
+  EXPECT_FALSE(ListConversations(-1, 10));         // invalid: the worker reports it
+  EXPECT_FALSE(ListConversations(0, 10, "trip"));  // title search scans every conversation
   EXPECT_FALSE(Inline([](Builder& fbb) {
     const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("t"));
-    return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
+    return Body(B::CreateConversationRequest,
+                wire::CreateCreateConversationRequest(fbb, conversation));
   }));
   const wire::Id id;
   EXPECT_FALSE(Inline([&](Builder& fbb) {
@@ -73,27 +75,26 @@ TEST(OpTableTest, DeepPagesFiltersWritesAndSearchesGoToWorkers) {
 TEST(OpTableTest, SingleSearchesAndRowWritesMayRunInlineButBatchesAndAdminNever) {
   EXPECT_TRUE(MayInline([](Builder& fbb) {
     const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("t"));
-    return Body(B::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
+    return Body(B::CreateConversationRequest,
+                wire::CreateCreateConversationRequest(fbb, conversation));
   }));
-  EXPECT_TRUE(MayInline([](Builder& fbb) {
-    return Body(B::SearchRequest, wire::CreateSearchRequest(fbb));
-  }));
+  EXPECT_TRUE(MayInline(
+      [](Builder& fbb) { return Body(B::SearchRequest, wire::CreateSearchRequest(fbb)); }));
   EXPECT_FALSE(MayInline([](Builder& fbb) {
     return Body(B::SearchBatchRequest, wire::CreateSearchBatchRequest(fbb));
   }));
+  EXPECT_FALSE(MayInline(
+      [](Builder& fbb) { return Body(B::AddChunksRequest, wire::CreateAddChunksRequest(fbb)); }));
+  EXPECT_FALSE(MayInline(
+      [](Builder& fbb) { return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb)); }));
   EXPECT_FALSE(MayInline([](Builder& fbb) {
-    return Body(B::AddChunksRequest, wire::CreateAddChunksRequest(fbb));
-  }));
-  EXPECT_FALSE(MayInline([](Builder& fbb) {
-    return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb));
-  }));
-  EXPECT_FALSE(MayInline([](Builder& fbb) {
-    return Body(B::CreateBackupRequest, wire::CreateCreateBackupRequest(fbb, fbb.CreateString("/tmp/b")));
+    return Body(B::CreateBackupRequest,
+                wire::CreateCreateBackupRequest(fbb, fbb.CreateString("/tmp/b")));
   }));
   EXPECT_FALSE(MayInline([](Builder& fbb) {  // a title search scans every conversation
     return Body(B::ListConversationsRequest,
-                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::updated_desc, 0, 10, 0, false,
-                                                     fbb.CreateString("trip")));
+                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::updated_desc, 0,
+                                                     10, 0, false, fbb.CreateString("trip")));
   }));
 }
 

@@ -88,7 +88,8 @@ std::string Batch(uint64_t id, std::string_view user, int conversations) {
   return BuildRequest(id, user, [&](Builder& fbb) {
     std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
     for (int i = 0; i < conversations; ++i) {
-      ops.push_back(wire::CreateBatchOp(fbb, wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("c"))));
+      ops.push_back(wire::CreateBatchOp(
+          fbb, wire::CreateNewConversation(fbb, nullptr, fbb.CreateString("c"))));
     }
     return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
   });
@@ -99,7 +100,8 @@ TEST(ServerTest, ServesAndSurvivesBadInput) {
   RunningServer server(TestConfig(dir.Sub("data")));
 
   auto connection = Connect(server.port());
-  for (uint64_t id = 10; id < 40; ++id) ASSERT_TRUE(connection->SendFrame(testing::CreateConversationRequest(id, "u", "t")));
+  for (uint64_t id = 10; id < 40; ++id)
+    ASSERT_TRUE(connection->SendFrame(testing::CreateConversationRequest(id, "u", "t")));
   std::set<uint64_t> ids;
   for (int i = 0; i < 30; ++i) {
     auto response = Read(*connection);
@@ -186,7 +188,8 @@ TEST(ServerTest, KeysAndProtectedMode) {
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(data) / "CURRENT"));
 
   RawConnection anonymous(server.port());
-  EXPECT_EQ(RoundTrip(anonymous, testing::HelloRequest(1)).code(), StatusCode::AUTHENTICATION_ERROR);
+  EXPECT_EQ(RoundTrip(anonymous, testing::HelloRequest(1)).code(),
+            StatusCode::AUTHENTICATION_ERROR);
   EXPECT_TRUE(anonymous.WaitForClose());
 
   auto as_service = Connect(server.port(), service->key);
@@ -199,10 +202,12 @@ TEST(ServerTest, KeysAndProtectedMode) {
   EXPECT_EQ(RoundTrip(*as_bob, testing::CreateConversationRequest(3, "alice", "t")).code(),
             StatusCode::AUTHORIZATION_ERROR);
   EXPECT_TRUE(RoundTrip(*as_bob, testing::CreateConversationRequest(4, "", "t")).ok());
-  EXPECT_EQ(RoundTrip(*as_bob, testing::ListPartitionsRequest(5)).code(), StatusCode::AUTHORIZATION_ERROR);
+  EXPECT_EQ(RoundTrip(*as_bob, testing::ListPartitionsRequest(5)).code(),
+            StatusCode::AUTHORIZATION_ERROR);
   ASSERT_TRUE(keys.Revoke(user->record.id).ok());
   RawConnection revoked(server.port());
-  EXPECT_EQ(RoundTrip(revoked, testing::HelloRequest(6, user->key)).code(), StatusCode::AUTHENTICATION_ERROR);
+  EXPECT_EQ(RoundTrip(revoked, testing::HelloRequest(6, user->key)).code(),
+            StatusCode::AUTHENTICATION_ERROR);
 
   // The connection bob opened before the revocation stops working too, once the server re-reads
   // the key file (every second), while the service key's connection goes on.

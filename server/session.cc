@@ -2,10 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 
 #include "protocol/frame.h"
 #include "protocol/verify.h"
@@ -18,10 +19,10 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 16 << 10;       // bytes per read while no large frame is pending
-constexpr size_t kMaxReadChunk = 1 << 20;     // bytes per read into a large frame
-constexpr size_t kMaxWriteBatch = 64;         // replies gathered into one write
-constexpr size_t kShrinkAbove = 1 << 20;      // give back input buffers larger than this when idle
+constexpr size_t kReadChunk = 16 << 10;    // bytes per read while no large frame is pending
+constexpr size_t kMaxReadChunk = 1 << 20;  // bytes per read into a large frame
+constexpr size_t kMaxWriteBatch = 64;      // replies gathered into one write
+constexpr size_t kShrinkAbove = 1 << 20;   // give back input buffers larger than this when idle
 
 std::string PeerOf(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
@@ -33,7 +34,10 @@ std::string PeerOf(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, const SessionServices& services)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()), services_(services), peer_(PeerOf(socket_)) {}
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      services_(services),
+      peer_(PeerOf(socket_)) {}
 
 Session::~Session() {
   // Normally Close() ran; a session whose last handler was dropped unrun (the io_context stopped)
@@ -73,7 +77,8 @@ void Session::BeginShutdown() {
 }
 
 void Session::ForceClose() {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->Close("server shutdown"); });
+  asio::dispatch(socket_.get_executor(),
+                 [self = shared_from_this()] { self->Close("server shutdown"); });
 }
 
 // ---- reading ------------------------------------------------------------------------------
@@ -81,7 +86,8 @@ void Session::ForceClose() {
 bool Session::WantRead() const {
   if (closed_ || peer_closed_ || reading_) return false;
   if (closing_) return true;  // read and discard until the close completes
-  return in_flight_ < services_.limits.max_in_flight && out_bytes_ <= services_.limits.max_queued_bytes;
+  return in_flight_ < services_.limits.max_in_flight &&
+         out_bytes_ <= services_.limits.max_queued_bytes;
 }
 
 void Session::MaybeRead() {
@@ -101,8 +107,9 @@ void Session::MaybeRead() {
   uint32_t announced = 0;
   std::string_view payload;
   size_t consumed = 0;
-  if (!closing_ && protocol::ParseFrame(inbuf_, services_.limits.max_frame_bytes, &payload, &consumed, &announced) ==
-                       protocol::FrameResult::kNeedMore &&
+  if (!closing_ &&
+      protocol::ParseFrame(inbuf_, services_.limits.max_frame_bytes, &payload, &consumed,
+                           &announced) == protocol::FrameResult::kNeedMore &&
       announced > 0) {
     const size_t missing = protocol::kFrameHeaderBytes + announced - inbuf_.size();
     want = std::clamp(missing, kReadChunk, kMaxReadChunk);
@@ -128,7 +135,8 @@ void Session::OnRead(boost::system::error_code ec, size_t bytes) {
     return MaybeFinish();
   }
   if (ec) {
-    if (ec != asio::error::operation_aborted) spdlog::debug("read from {} failed: {}", peer_, ec.message());
+    if (ec != asio::error::operation_aborted)
+      spdlog::debug("read from {} failed: {}", peer_, ec.message());
     return Close("read error");
   }
   Touch();
@@ -138,17 +146,20 @@ void Session::OnRead(boost::system::error_code ec, size_t bytes) {
 
 void Session::ProcessFrames() {
   if (reading_ || closed_) return;  // a pending read owns the tail of inbuf_
-  while (!closing_ && in_flight_ < services_.limits.max_in_flight && out_bytes_ <= services_.limits.max_queued_bytes) {
+  while (!closing_ && in_flight_ < services_.limits.max_in_flight &&
+         out_bytes_ <= services_.limits.max_queued_bytes) {
     std::string_view payload;
     size_t consumed = 0;
     uint32_t announced = 0;
-    const auto result = protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_),
-                                             services_.limits.max_frame_bytes, &payload, &consumed, &announced);
+    const auto result =
+        protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_),
+                             services_.limits.max_frame_bytes, &payload, &consumed, &announced);
     if (result == protocol::FrameResult::kNeedMore) break;
     if (result == protocol::FrameResult::kTooLarge) {
-      return SendFatal(Status::FromCode(StatusCode::kPayloadTooLarge,
-                                        "frame of " + std::to_string(announced) + " bytes exceeds the limit of " +
-                                            std::to_string(services_.limits.max_frame_bytes) + " bytes"));
+      return SendFatal(Status::FromCode(
+          StatusCode::kPayloadTooLarge,
+          "frame of " + std::to_string(announced) + " bytes exceeds the limit of " +
+              std::to_string(services_.limits.max_frame_bytes) + " bytes"));
     }
     if (result == protocol::FrameResult::kEmpty) {
       return SendFatal(Status::ValidationError("frame", "zero-length frame"));
@@ -179,8 +190,9 @@ void Session::HandleFrame(std::string payload) {
     const auto started = Clock::now();
     keys_generation_ = services_.keys.generation();  // read first: a later change forces a re-check
     HelloOutcome outcome = HandleHello(*request, services_.keys, services_.hello);
-    services_.stats.RecordRequest(type, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started),
-                                  !outcome.principal);
+    services_.stats.RecordRequest(
+        type, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started),
+        !outcome.principal);
     Send(outcome.response);
     if (!outcome.principal) return FinishAndClose();
     spdlog::debug("{} authenticated as {}", peer_, outcome.principal->Describe());
@@ -191,8 +203,8 @@ void Session::HandleFrame(std::string payload) {
     // Keys changed since this connection authenticated: a revoked key stops working at once.
     keys_generation_ = generation;
     if (Status still = services_.keys.CheckStillValid(*principal_); !still.ok()) {
-      spdlog::info("request {} from {}: {} no longer authorized: {}", id, peer_, principal_->Describe(),
-                   still.ToString());
+      spdlog::info("request {} from {}: {} no longer authorized: {}", id, peer_,
+                   principal_->Describe(), still.ToString());
       services_.stats.RecordRequest(type, std::chrono::microseconds(0), true);
       Send(ErrorResponse(id, still));
       return FinishAndClose();
@@ -203,7 +215,8 @@ void Session::HandleFrame(std::string payload) {
     const Status status =
         group == OpGroup::kHello
             ? Status::ValidationError("body", "hello was already done on this connection")
-            : Status::ValidationError("body", "unknown request type " + std::to_string(static_cast<int>(type)));
+            : Status::ValidationError(
+                  "body", "unknown request type " + std::to_string(static_cast<int>(type)));
     spdlog::info("request {} from {}: {}", id, peer_, status.ToString());
     services_.stats.RecordRequest(type, std::chrono::microseconds(0), true);
     return Send(ErrorResponse(id, status));
@@ -217,20 +230,24 @@ void Session::HandleFrame(std::string payload) {
   Submit(std::move(payload), *principal_, id, static_cast<uint8_t>(type));
 }
 
-void Session::Submit(std::string payload, const Principal& principal, uint64_t request_id, uint8_t body_type) {
+void Session::Submit(std::string payload, const Principal& principal, uint64_t request_id,
+                     uint8_t body_type) {
   ++in_flight_;
   auto shared_payload = std::make_shared<const std::string>(std::move(payload));
-  const bool queued = services_.workers.TrySubmit([self = shared_from_this(), shared_payload, principal] {
-    // Verified on the I/O thread; the bytes are unchanged since.
-    const auto* request = flatbuffers::GetRoot<wire::Request>(shared_payload->data());
-    std::string response = self->services_.dispatcher.Handle(principal, *request);
-    asio::post(self->socket_.get_executor(),
-               [self, response = std::move(response)]() mutable { self->OnReply(std::move(response)); });
-  });
+  const bool queued =
+      services_.workers.TrySubmit([self = shared_from_this(), shared_payload, principal] {
+        // Verified on the I/O thread; the bytes are unchanged since.
+        const auto* request = flatbuffers::GetRoot<wire::Request>(shared_payload->data());
+        std::string response = self->services_.dispatcher.Handle(principal, *request);
+        asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
+          self->OnReply(std::move(response));
+        });
+      });
   if (queued) return;
   --in_flight_;
   spdlog::warn("server busy: request {} from {} refused (worker queue full)", request_id, peer_);
-  services_.stats.RecordRequest(static_cast<wire::RequestBody>(body_type), std::chrono::microseconds(0), true);
+  services_.stats.RecordRequest(static_cast<wire::RequestBody>(body_type),
+                                std::chrono::microseconds(0), true);
   Send(ErrorResponse(request_id, Status::Unavailable("server busy")));
 }
 
@@ -270,9 +287,10 @@ void Session::DoWrite() {
   }
   buffers.reserve(writing_batch_.size());
   for (const auto& frame : writing_batch_) buffers.push_back(asio::buffer(frame));
-  asio::async_write(socket_, buffers, [self = shared_from_this()](boost::system::error_code ec, size_t bytes) {
-    self->OnWrite(ec, bytes);
-  });
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](boost::system::error_code ec, size_t bytes) {
+                      self->OnWrite(ec, bytes);
+                    });
 }
 
 void Session::OnWrite(boost::system::error_code ec, size_t /*bytes*/) {
@@ -281,7 +299,8 @@ void Session::OnWrite(boost::system::error_code ec, size_t /*bytes*/) {
   writing_ = false;
   if (closed_) return;
   if (ec) {
-    if (ec != asio::error::operation_aborted) spdlog::debug("write to {} failed: {}", peer_, ec.message());
+    if (ec != asio::error::operation_aborted)
+      spdlog::debug("write to {} failed: {}", peer_, ec.message());
     return Close("write error");
   }
   Touch();
@@ -307,7 +326,8 @@ void Session::MaybeFinish() {
     if (!closing_) {
       std::string_view payload;
       size_t consumed = 0;
-      if (protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_), services_.limits.max_frame_bytes, &payload,
+      if (protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_),
+                               services_.limits.max_frame_bytes, &payload,
                                &consumed) == protocol::FrameResult::kFrame) {
         return;  // ProcessFrames will run again as replies drain
       }
@@ -343,7 +363,9 @@ void Session::Touch() { deadline_ = Clock::now() + services_.limits.idle_timeout
 void Session::ArmTimer(Clock::time_point deadline) {
   const uint64_t generation = ++timer_generation_;
   timer_.expires_at(deadline);
-  timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code) { self->OnTimer(generation); });
+  timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code) {
+    self->OnTimer(generation);
+  });
 }
 
 void Session::OnTimer(uint64_t generation) {
@@ -356,8 +378,9 @@ void Session::OnTimer(uint64_t generation) {
   if (now < deadline_) return ArmTimer(deadline_);
   // Idle (nothing in flight and no request arriving) or not reading its replies.
   if (writing_ || in_flight_ == 0) {
-    spdlog::info("closing connection from {}: {}", peer_,
-                 writing_ ? "client did not read its replies within the idle timeout" : "idle timeout");
+    spdlog::info(
+        "closing connection from {}: {}", peer_,
+        writing_ ? "client did not read its replies within the idle timeout" : "idle timeout");
     return Close("timeout");
   }
   // Waiting for the engine, not for the client.

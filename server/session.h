@@ -1,8 +1,8 @@
 // Session: one client connection.  It reads length-prefixed frames, verifies each payload,
 // answers the Hello itself, runs bounded reads (and, while an inline slot is free, searches and
 // single-row writes) on the I/O thread, and hands everything else to the worker pool; replies come
-// back to the I/O thread that owns the connection and are written with one write in flight.  A session knows framing,
-// limits and timeouts — not the engine.
+// back to the I/O thread that owns the connection and are written with one write in flight.  A
+// session knows framing, limits and timeouts — not the engine.
 //
 // Lifetime: owned by the shared_ptrs its pending operations hold (STYLE §4); it ends when its
 // last handler returns.  Backpressure: reading pauses while `max_in_flight` requests are
@@ -14,8 +14,6 @@
 // runs on the I/O thread that owns the connection.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -23,6 +21,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "mnemo/status.h"
 #include "server/auth/key_store.h"
@@ -78,7 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(boost::system::error_code ec, size_t bytes);
   void ProcessFrames();
   void HandleFrame(std::string payload);
-  void Submit(std::string payload, const Principal& principal, uint64_t request_id, uint8_t body_type);
+  void Submit(std::string payload, const Principal& principal, uint64_t request_id,
+              uint8_t body_type);
   void OnReply(std::string response);
   void Send(const std::string& payload);
   void SendFatal(const Status& status);
@@ -110,11 +112,11 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t out_bytes_ = 0;  // queued + being written
   bool writing_ = false;
 
-  uint32_t in_flight_ = 0;            // requests at the workers
+  uint32_t in_flight_ = 0;              // requests at the workers
   std::optional<Principal> principal_;  // set by a successful Hello
   uint64_t keys_generation_ = 0;        // KeyStore::generation() principal_ was last checked at
-  bool closing_ = false;   // no more requests; close when answered and flushed
-  bool draining_ = false;  // send side shut; waiting (bounded) for the client's EOF
+  bool closing_ = false;                // no more requests; close when answered and flushed
+  bool draining_ = false;               // send side shut; waiting (bounded) for the client's EOF
   bool closed_ = false;
 
   std::chrono::steady_clock::time_point deadline_;

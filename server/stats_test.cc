@@ -30,8 +30,10 @@ TEST(ServerStatsTest, PerOperationCounts) {
   ServerStats stats;
   stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(50), false);
   stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(70), true);
-  stats.RecordRequest(wire::RequestBody::CreateConversationRequest, std::chrono::microseconds(5), false);
-  stats.RecordRequest(static_cast<wire::RequestBody>(200), std::chrono::microseconds(5), true);  // ignored
+  stats.RecordRequest(wire::RequestBody::CreateConversationRequest, std::chrono::microseconds(5),
+                      false);
+  stats.RecordRequest(static_cast<wire::RequestBody>(200), std::chrono::microseconds(5),
+                      true);  // ignored
   stats.ConnectionOpened();
   stats.ConnectionOpened();
   stats.ConnectionClosed();

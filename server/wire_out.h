@@ -24,16 +24,20 @@ flatbuffers::Offset<wire::Message> BuildMessage(Builder& fbb, const Message& row
 flatbuffers::Offset<wire::Document> BuildDocument(Builder& fbb, const Document& row);
 flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row);
 flatbuffers::Offset<wire::SearchHit> BuildSearchHit(Builder& fbb, const SearchHit& hit);
-flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const SearchResponse& response);
-flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(Builder& fbb, const RankedSearchResponse& response);
-flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb, const PartitionInfo& info);
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>> BuildPartitionInfos(
-    Builder& fbb, const std::vector<PartitionInfo>& infos);
+flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb,
+                                                        const SearchResponse& response);
+flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
+    Builder& fbb, const RankedSearchResponse& response);
+flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,
+                                                            const PartitionInfo& info);
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>>
+BuildPartitionInfos(Builder& fbb, const std::vector<PartitionInfo>& infos);
 
 // A finished Response payload (not framed) carrying an error.  `id` 0 is for frames that could
 // not be read as a request.
 std::string ErrorResponse(uint64_t id, const Status& status);
 // Finishes `fbb` with a successful Response around `body` and returns the payload bytes.
-std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type, flatbuffers::Offset<void> body);
+std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type,
+                           flatbuffers::Offset<void> body);
 
 }  // namespace mnemo::server

@@ -21,7 +21,9 @@ TEST_F(ReopenTest, EverythingSurvivesCloseAndReopen) {
   const Conversation deleted = MakeConversation("alice", "deleted one");
   Unwrap(engine_->SoftDeleteConversation("alice", deleted.id));
   std::vector<Uuid> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(Append("alice", c.id, i % 2 ? "assistant" : "user", "m" + std::to_string(i), i).id);
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(
+        Append("alice", c.id, i % 2 ? "assistant" : "user", "m" + std::to_string(i), i).id);
   const Document d = MakeDocument("alice", "kept.md");
   const Conversation before = Unwrap(engine_->GetConversation("alice", c.id));
 
@@ -77,14 +79,16 @@ TEST_F(ReopenTest, AcknowledgedWritesSurviveACrash) {
       if (!appended.ok()) ::_exit(3);
       // Report the acknowledged id, then carry on; the process dies without closing.
       const std::string line = appended->id.ToString() + "\n";
-      if (::write(pipe_fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) ::_exit(4);
+      if (::write(pipe_fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        ::_exit(4);
     }
     ::_exit(0);  // no destructors, no flush, no close: a crash as far as RocksDB is concerned
   }
   ::close(pipe_fds[1]);
   std::string acknowledged;
   char buf[4096];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) acknowledged.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;)
+    acknowledged.append(buf, static_cast<size_t>(n));
   ::close(pipe_fds[0]);
   int wait_status = 0;
   ASSERT_EQ(::waitpid(child, &wait_status, 0), child);

@@ -1,8 +1,9 @@
 // Search on the seeds' deployment shape: many users sharing six month partitions, one of them
 // holding half of all rows, every query scoped to one user.  Checked against exact answers (FAISS
-// IndexFlatIP) over each user's live rows: recall@10 per bucket of users (the big tenant, > 5%, 1-5%,
-// < 1% of the rows), isolation (no hit of another user, ever), never a short answer, time filters,
-// soft and hard deletes, a dropped month, and a reopen whose saved graphs lack the newest rows.
+// IndexFlatIP) over each user's live rows: recall@10 per bucket of users (the big tenant, > 5%,
+// 1-5%, < 1% of the rows), isolation (no hit of another user, ever), never a short answer, time
+// filters, soft and hard deletes, a dropped month, and a reopen whose saved graphs lack the newest
+// rows.
 #include <faiss/IndexFlat.h>
 #include <gtest/gtest.h>
 
@@ -71,7 +72,8 @@ class Vectors {
 Timestamp MonthTime(int month, int row) {
   // Month m is 2026-01 + m; rows spread over its first 27 days.
   const Timestamp start = *ParseTimestamp("2026-0" + std::to_string(1 + month) + "-01T00:00:00Z");
-  return start + static_cast<Timestamp>((static_cast<uint64_t>(row) * 2654435761u) % (27 * 86400)) * 1'000'000;
+  return start + static_cast<Timestamp>((static_cast<uint64_t>(row) * 2654435761u) % (27 * 86400)) *
+                     1'000'000;
 }
 
 class SeedShapeTest : public testing::EngineTest {
@@ -105,7 +107,8 @@ class SeedShapeTest : public testing::EngineTest {
       // Three documents per user, so deletes can take part of a user's rows.
       auto& docs = documents[row.user];
       if (docs.empty()) {
-        for (int d = 0; d < 3; ++d) docs.push_back(MakeDocument(row.user, "d" + std::to_string(d) + ".md").id);
+        for (int d = 0; d < 3; ++d)
+          docs.push_back(MakeDocument(row.user, "d" + std::to_string(d) + ".md").id);
       }
       row.document = docs[static_cast<size_t>(i) % 3];
       NewChunk chunk;
@@ -138,7 +141,10 @@ class SeedShapeTest : public testing::EngineTest {
     std::map<std::string, std::vector<std::string>> buckets;
     for (const auto& [user, count] : Counts()) {
       const double share = static_cast<double>(count) / kRows;
-      const std::string bucket = user == "big" ? "big" : share > 0.05 ? ">5%" : share >= 0.01 ? "1-5%" : "<1%";
+      const std::string bucket = user == "big"   ? "big"
+                                 : share > 0.05  ? ">5%"
+                                 : share >= 0.01 ? "1-5%"
+                                                 : "<1%";
       buckets[bucket].push_back(user);
     }
     return buckets;
@@ -165,8 +171,10 @@ class SeedShapeTest : public testing::EngineTest {
       if (want > 0) {
         std::vector<float> distances(want);
         std::vector<faiss::Index::idx_t> labels(want);
-        exact.search(1, query.data(), static_cast<faiss::Index::idx_t>(want), distances.data(), labels.data());
-        for (faiss::Index::idx_t label : labels) truth.insert(allowed[static_cast<size_t>(label)]->chunk_index);
+        exact.search(1, query.data(), static_cast<faiss::Index::idx_t>(want), distances.data(),
+                     labels.data());
+        for (faiss::Index::idx_t label : labels)
+          truth.insert(allowed[static_cast<size_t>(label)]->chunk_index);
       }
 
       SearchRequest request;
@@ -198,14 +206,15 @@ class SeedShapeTest : public testing::EngineTest {
       double sum = 0;
       int runs = 0;
       for (size_t i = 0; i < users.size() && i < 8; ++i) {
-        sum += Check(users[i], kQueriesPerBucket / static_cast<int>(std::min<size_t>(users.size(), 8)) + 1,
+        sum += Check(users[i],
+                     kQueriesPerBucket / static_cast<int>(std::min<size_t>(users.size(), 8)) + 1,
                      filters, admit, ++seed);
         ++runs;
       }
       const double recall = sum / runs;
       EXPECT_GE(recall, kMinRecall) << label << ", bucket " << bucket;
-      std::printf("%s, bucket %s (%zu users): recall@10 %.3f\n", label.c_str(), bucket.c_str(), users.size(),
-                  recall);
+      std::printf("%s, bucket %s (%zu users): recall@10 %.3f\n", label.c_str(), bucket.c_str(),
+                  users.size(), recall);
     }
   }
 
@@ -225,15 +234,17 @@ TEST_F(SeedShapeTest, EveryBucketWithAndWithoutTimeFilters) {
   // The last month only, and two middle months.
   SearchFilters last;
   last.created_from = MonthTime(kMonths - 1, 0) - (MonthTime(kMonths - 1, 0) % 86'400'000'000);
-  CheckBuckets(last, [&](const Row& row) { return row.created_at >= *last.created_from; }, "last month");
+  CheckBuckets(
+      last, [&](const Row& row) { return row.created_at >= *last.created_from; }, "last month");
   SearchFilters middle;
   middle.created_from = *ParseTimestamp("2026-03-01T00:00:00Z");
   middle.created_until = *ParseTimestamp("2026-05-01T00:00:00Z");
-  CheckBuckets(middle,
-               [&](const Row& row) {
-                 return row.created_at >= *middle.created_from && row.created_at < *middle.created_until;
-               },
-               "March and April");
+  CheckBuckets(
+      middle,
+      [&](const Row& row) {
+        return row.created_at >= *middle.created_from && row.created_at < *middle.created_until;
+      },
+      "March and April");
 
   // An unknown user and a user without rows in the range: empty, never another user's rows.
   SearchRequest request;
@@ -252,10 +263,16 @@ TEST_F(SeedShapeTest, DeletesDroppedMonthsAndAReopenWithStaleGraphs) {
       if (row.document == document) row.live = false;
     }
   };
-  const Uuid big_doc = rows_[std::find_if(rows_.begin(), rows_.end(), [](const Row& r) { return r.user == "big"; }) -
-                             rows_.begin()].document;
-  const Uuid u1_doc = std::find_if(rows_.begin(), rows_.end(), [](const Row& r) { return r.user == "u1"; })->document;
-  const Uuid u2_doc = std::find_if(rows_.begin(), rows_.end(), [](const Row& r) { return r.user == "u2"; })->document;
+  const Uuid big_doc =
+      rows_[std::find_if(rows_.begin(), rows_.end(), [](const Row& r) { return r.user == "big"; }) -
+            rows_.begin()]
+          .document;
+  const Uuid u1_doc = std::find_if(rows_.begin(), rows_.end(), [](const Row& r) {
+                        return r.user == "u1";
+                      })->document;
+  const Uuid u2_doc = std::find_if(rows_.begin(), rows_.end(), [](const Row& r) {
+                        return r.user == "u2";
+                      })->document;
   Unwrap(engine_->SoftDeleteDocument("big", big_doc));
   Unwrap(engine_->SoftDeleteDocument("u1", u1_doc));
   ASSERT_TRUE(engine_->HardDeleteDocument("u2", u2_doc).ok());
@@ -279,7 +296,8 @@ TEST_F(SeedShapeTest, DeletesDroppedMonthsAndAReopenWithStaleGraphs) {
   std::vector<NewChunk> chunks;
   const Uuid doc = MakeDocument("big", "late.md").id;
   for (int i = 0; i < 300; ++i) {
-    Row row{"big", doc, static_cast<int64_t>(rows_.size()), MonthTime(kMonths - 1, i), more.Next(), true};
+    Row row{"big",       doc, static_cast<int64_t>(rows_.size()), MonthTime(kMonths - 1, i),
+            more.Next(), true};
     NewChunk chunk;
     chunk.document_id = doc;
     chunk.chunk_index = row.chunk_index;

@@ -113,7 +113,8 @@ class RecallTest : public testing::EngineTest {
     EXPECT_GE(candidates.size(), static_cast<size_t>(kTopK)) << user;
     faiss::IndexFlatIP exact(kDim);
     std::vector<float> flat;
-    for (const Row* row : candidates) flat.insert(flat.end(), row->vector.begin(), row->vector.end());
+    for (const Row* row : candidates)
+      flat.insert(flat.end(), row->vector.begin(), row->vector.end());
     exact.add(static_cast<faiss::Index::idx_t>(candidates.size()), flat.data());
 
     ClusteredData queries(777);
@@ -124,7 +125,8 @@ class RecallTest : public testing::EngineTest {
       std::vector<faiss::Index::idx_t> labels(kTopK);
       exact.search(1, query.data(), kTopK, distances.data(), labels.data());
       std::set<int64_t> truth;
-      for (faiss::Index::idx_t label : labels) truth.insert(candidates[static_cast<size_t>(label)]->chunk_index);
+      for (faiss::Index::idx_t label : labels)
+        truth.insert(candidates[static_cast<size_t>(label)]->chunk_index);
 
       SearchRequest request;
       request.query = query;
@@ -144,7 +146,8 @@ class RecallTest : public testing::EngineTest {
   }
 };
 
-const Timestamp kMonths[] = {*ParseTimestamp("2026-08-10T00:00:00Z"), *ParseTimestamp("2026-09-10T00:00:00Z"),
+const Timestamp kMonths[] = {*ParseTimestamp("2026-08-10T00:00:00Z"),
+                             *ParseTimestamp("2026-09-10T00:00:00Z"),
                              *ParseTimestamp("2026-10-10T00:00:00Z")};
 
 TEST_F(RecallTest, SingleTenantWithoutFilters) {
@@ -153,7 +156,8 @@ TEST_F(RecallTest, SingleTenantWithoutFilters) {
   for (int i = 0; i < kRows; ++i) rows[i] = Row{"solo", i, kMonths[i % 3], data.Next()};
   Load(rows);
   EXPECT_EQ(engine_->ListPartitions().size(), 3u);
-  const double recall = MeasureRecall(rows, "solo", {}, [](const Row&) { return true; }, false);
+  const double recall = MeasureRecall(
+      rows, "solo", {}, [](const Row&) { return true; }, false);
   EXPECT_GE(recall, kMinRecall);
   std::printf("recall@10 single tenant, 3 partitions: %.3f\n", recall);
 }
@@ -171,13 +175,16 @@ TEST_F(RecallTest, TenantsAtEverySelectivityAndTimeRange) {
   Load(rows);
   const auto all = [](const Row&) { return true; };
   for (const char* user : {"p20", "p2", "p0.1"}) {
-    const double recall = MeasureRecall(rows, user, {}, all, /*expect_exact=*/std::string(user) == "p0.1");
+    const double recall =
+        MeasureRecall(rows, user, {}, all, /*expect_exact=*/std::string(user) == "p0.1");
     EXPECT_GE(recall, kMinRecall) << user;
     std::printf("recall@10 tenant %s: %.3f\n", user, recall);
   }
   SearchFilters recent;
   recent.created_from = *ParseTimestamp("2026-09-01T00:00:00Z");
-  const double recall = MeasureRecall(rows, "rest", recent, [&](const Row& r) { return r.created_at >= *recent.created_from; }, false);
+  const double recall = MeasureRecall(
+      rows, "rest", recent, [&](const Row& r) { return r.created_at >= *recent.created_from; },
+      false);
   EXPECT_GE(recall, kMinRecall);
   std::printf("recall@10 time range (2 of 3 months): %.3f\n", recall);
 }

@@ -81,7 +81,8 @@ bool BuildBenchData(const BenchOptions& options, BenchData* out, std::string* er
                std::to_string(queries.dim) + ")";
       return false;
     }
-    if (!NormaliseRows(&base.rows, base.dim, error) || !NormaliseRows(&queries.rows, base.dim, error)) {
+    if (!NormaliseRows(&base.rows, base.dim, error) ||
+        !NormaliseRows(&queries.rows, base.dim, error)) {
       return false;
     }
     out->data.dim = base.dim;
@@ -89,11 +90,12 @@ bool BuildBenchData(const BenchOptions& options, BenchData* out, std::string* er
     out->data.queries = std::move(queries.rows);
     out->data.owners = ZipfOwners(out->data.size(), options.users, options.seed);
     out->source = options.base_file + " + " + options.query_file;
-    key << "-files-" << FileStamp(options.base_file) << "-" << FileStamp(options.query_file)
-        << "-n" << out->data.size() << "-q" << out->data.query_count();
+    key << "-files-" << FileStamp(options.base_file) << "-" << FileStamp(options.query_file) << "-n"
+        << out->data.size() << "-q" << out->data.query_count();
   }
   out->month.resize(out->data.size());
-  for (size_t i = 0; i < out->month.size(); ++i) out->month[i] = MonthOf(i, options.months, options.seed);
+  for (size_t i = 0; i < out->month.size(); ++i)
+    out->month[i] = MonthOf(i, options.months, options.seed);
   out->cache_key = key.str();
   return true;
 }

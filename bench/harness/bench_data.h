@@ -19,7 +19,7 @@ struct BenchData {
   Dataset data;                 // base rows, queries, owners (topics empty for file data)
   std::vector<uint32_t> month;  // month bucket of each base row, in [0, months)
   std::string cache_key;
-  std::string source;           // "synthetic" or the file names
+  std::string source;  // "synthetic" or the file names
 };
 
 // Builds the run's data.  False with a reason in *error when a file cannot be read, the base and

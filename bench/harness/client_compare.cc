@@ -44,12 +44,15 @@ size_t Pick(size_t size, size_t worker, uint64_t i) { return (i * 7919 + worker 
 double ProcessCpuSeconds() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-std::string Load(client::Client& client, const BenchData& bench, const ClientCompareOptions& options,
-                 std::vector<Conversation>* conversations, size_t* rows, const TimeBudget& budget) {
+std::string Load(client::Client& client, const BenchData& bench,
+                 const ClientCompareOptions& options, std::vector<Conversation>* conversations,
+                 size_t* rows, const TimeBudget& budget) {
   client::NewDocument document;
   document.filename = "clients.md";
   document.file_type = "md";
@@ -113,8 +116,8 @@ std::string Load(client::Client& client, const BenchData& bench, const ClientCom
 
 // One C++ cell: `threads` threads sharing `client` call `op` for warm-up + seconds.
 json MeasureCpp(client::Client& client, const MnemodProcess& server, const BenchData& bench,
-                const std::vector<Conversation>& conversations, const std::string& op, size_t threads,
-                const ClientCompareOptions& options) {
+                const std::vector<Conversation>& conversations, const std::string& op,
+                size_t threads, const ClientCompareOptions& options) {
   const size_t queries = std::min(kPlanQueries, bench.data.query_count());
   std::atomic<bool> measuring{false};
   std::atomic<bool> stop{false};
@@ -173,25 +176,31 @@ json MeasureCpp(client::Client& client, const MnemodProcess& server, const Bench
   stop = true;
   for (auto& thread : pool) thread.join();
   const double n = static_cast<double>(calls.load());
-  json cell = {{"client", "cpp"}, {"op", op}, {"concurrency", threads}, {"calls", calls.load()},
-               {"seconds", wall}, {"qps", wall > 0 ? n / wall : 0}, {"cpu_us_per_call", n > 0 ? 1e6 * cpu / n : 0},
+  json cell = {{"client", "cpp"},
+               {"op", op},
+               {"concurrency", threads},
+               {"calls", calls.load()},
+               {"seconds", wall},
+               {"qps", wall > 0 ? n / wall : 0},
+               {"cpu_us_per_call", n > 0 ? 1e6 * cpu / n : 0},
                {"server_cpu_us_per_call", n > 0 ? 1e6 * server_cpu / n : 0}};
   if (errors > 0) cell["errors"] = {{"count", errors.load()}, {"first", first_error}};
   return cell;
 }
 
 // One Python cell: runs the script and parses its JSON line.
-json MeasurePython(const ClientCompareOptions& options, const std::string& plan, const std::string& op,
-                   size_t concurrency) {
+json MeasurePython(const ClientCompareOptions& options, const std::string& plan,
+                   const std::string& op, size_t concurrency) {
   const std::string mode = concurrency == 1 ? "sync" : "async";
   const std::string log = options.work_dir + "/client_bench.log";
   char seconds[32];
   char warmup[32];
   std::snprintf(seconds, sizeof seconds, "%.3f", options.seconds);
   std::snprintf(warmup, sizeof warmup, "%.3f", options.warmup_seconds);
-  const std::string command = "'" + options.python + "' '" + options.script + "' --plan '" + plan + "' --op " + op +
-                              " --mode " + mode + " --concurrency " + std::to_string(concurrency) + " --seconds " +
-                              seconds + " --warmup " + warmup + " 2>>'" + log + "'";
+  const std::string command = "'" + options.python + "' '" + options.script + "' --plan '" + plan +
+                              "' --op " + op + " --mode " + mode + " --concurrency " +
+                              std::to_string(concurrency) + " --seconds " + seconds + " --warmup " +
+                              warmup + " 2>>'" + log + "'";
   FILE* pipe = ::popen(command.c_str(), "r");
   json cell = {{"client", "python"}, {"op", op}, {"concurrency", concurrency}, {"mode", mode}};
   if (pipe == nullptr) {
@@ -204,7 +213,8 @@ json MeasurePython(const ClientCompareOptions& options, const std::string& plan,
   const int status = ::pclose(pipe);
   const auto line_start = output.rfind('{');
   if (status != 0 || line_start == std::string::npos) {
-    cell["error"] = "client_bench.py failed (status " + std::to_string(status) + "): " + FileTail(log, 600);
+    cell["error"] =
+        "client_bench.py failed (status " + std::to_string(status) + "): " + FileTail(log, 600);
     return cell;
   }
   const json measured = json::parse(output.substr(line_start), nullptr, false);
@@ -239,10 +249,12 @@ json MedianCells(const json& rounds) {
     if (seen) continue;
     json merged = cell;
     size_t measured = 0;
-    for (const char* key : {"calls", "seconds", "qps", "cpu_us_per_call", "server_cpu_us_per_call"}) {
+    for (const char* key :
+         {"calls", "seconds", "qps", "cpu_us_per_call", "server_cpu_us_per_call"}) {
       std::vector<double> values;
       for (const json& other : rounds) {
-        if (same(other) && !other.contains("error") && other.contains(key)) values.push_back(other[key].get<double>());
+        if (same(other) && !other.contains("error") && other.contains(key))
+          values.push_back(other[key].get<double>());
       }
       measured = values.size();
       if (!values.empty()) merged[key] = Median(values);
@@ -256,7 +268,8 @@ json MedianCells(const json& rounds) {
 
 }  // namespace
 
-json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options, const TimeBudget& budget) {
+json RunClientComparison(const BenchData& bench, const ClientCompareOptions& options,
+                         const TimeBudget& budget) {
   std::string error;
   MnemodProcess server(options.mnemod, options.work_dir, bench.data.dim, *options.options);
   if (!server.Start(kStartTimeoutS, &error)) return {{"error", error}};
@@ -278,20 +291,26 @@ json RunClientComparison(const BenchData& bench, const ClientCompareOptions& opt
   std::ofstream(queries_file, std::ios::binary)
       .write(reinterpret_cast<const char*>(bench.data.queries.data()),
              static_cast<std::streamsize>(queries * bench.data.dim * sizeof(float)));
-  json plan = {{"port", server.port()}, {"server_pid", server.pid()}, {"dimension", bench.data.dim},
-               {"search_user", kSearchUser},
+  json plan = {{"port", server.port()},        {"server_pid", server.pid()},
+               {"dimension", bench.data.dim},  {"search_user", kSearchUser},
                {"queries_file", queries_file}, {"conversations", json::array()}};
-  for (const Conversation& c : conversations) plan["conversations"].push_back({c.user, c.id.ToString()});
+  for (const Conversation& c : conversations)
+    plan["conversations"].push_back({c.user, c.id.ToString()});
   const std::string plan_path = options.work_dir + "/plan.json";
   std::ofstream(plan_path) << plan.dump();
 
-  json out = {{"vectors", rows}, {"dimension", bench.data.dim}, {"conversations", conversations.size()},
-              {"top_k", kTopK}, {"seconds_per_cell", options.seconds}, {"cells", json::array()}};
+  json out = {{"vectors", rows},
+              {"dimension", bench.data.dim},
+              {"conversations", conversations.size()},
+              {"top_k", kTopK},
+              {"seconds_per_cell", options.seconds},
+              {"cells", json::array()}};
   const bool python = !options.python.empty() && ::access(options.python.c_str(), X_OK) == 0;
   out["python"] = {{"interpreter", options.python}};
   if (!python) {
-    out["python"]["error"] = "no Python interpreter with the mnemo package at '" + options.python +
-                             "' (install it, e.g. ctest -R python_client_install, or pass --python)";
+    out["python"]["error"] =
+        "no Python interpreter with the mnemo package at '" + options.python +
+        "' (install it, e.g. ctest -R python_client_install, or pass --python)";
   }
   Progress progress("clients: C++ vs Python", std::size(kOps) * 2 * options.rounds);
   out["round_cells"] = json::array();
@@ -299,8 +318,10 @@ json RunClientComparison(const BenchData& bench, const ClientCompareOptions& opt
     for (const char* op : kOps) {
       for (const size_t concurrency : {size_t{1}, options.concurrency}) {
         if (budget.Expired()) break;
-        out["round_cells"].push_back(MeasureCpp(*client, server, bench, conversations, op, concurrency, options));
-        if (python) out["round_cells"].push_back(MeasurePython(options, plan_path, op, concurrency));
+        out["round_cells"].push_back(
+            MeasureCpp(*client, server, bench, conversations, op, concurrency, options));
+        if (python)
+          out["round_cells"].push_back(MeasurePython(options, plan_path, op, concurrency));
         progress.Advance();
       }
     }

@@ -25,18 +25,18 @@
 namespace mnemo::bench {
 
 struct ClientCompareOptions {
-  std::string mnemod;     // the mnemod binary
+  std::string mnemod;                     // the mnemod binary
   const BenchOptions* options = nullptr;  // the run's (mnemod's HNSW parameters); not owned
-  std::string work_dir;   // holds the server's data directory and the plan
-  std::string python;     // interpreter with mnemo installed; empty or missing: C++ half only
-  std::string script;     // client_bench.py
-  size_t vectors = 20000;           // corpus rows searched (at most the data's)
-  size_t users = 100;               // conversation owners
+  std::string work_dir;                   // holds the server's data directory and the plan
+  std::string python;      // interpreter with mnemo installed; empty or missing: C++ half only
+  std::string script;      // client_bench.py
+  size_t vectors = 20000;  // corpus rows searched (at most the data's)
+  size_t users = 100;      // conversation owners
   size_t conversations_per_user = 10;
-  double seconds = 3;               // measured per cell (after a warm-up)
+  double seconds = 3;  // measured per cell (after a warm-up)
   double warmup_seconds = 0.5;
-  size_t concurrency = 64;          // the many-callers cells
-  size_t rounds = 1;                // each cell measured this often, alternating; medians reported
+  size_t concurrency = 64;  // the many-callers cells
+  size_t rounds = 1;        // each cell measured this often, alternating; medians reported
 };
 
 // Runs the phase.  Returns {"cells": [{client, op, concurrency, calls, qps, cpu_us_per_call,

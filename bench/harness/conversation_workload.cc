@@ -87,12 +87,13 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
     const double elapsed = NowSeconds() - start;
     std::vector<double> all;
     for (const auto& part : latencies) all.insert(all.end(), part.begin(), part.end());
-    out["ops"][kKinds[kind]] = {{"ops", all.size()},
-                                {"errors", errors.load()},
-                                {"first_error", first_error},
-                                {"ops_per_s", elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0},
-                                {"latency", ToJson(Summarize(all))},
-                                {"latency_cdf", LatencyCdf(all, 100)}};
+    out["ops"][kKinds[kind]] = {
+        {"ops", all.size()},
+        {"errors", errors.load()},
+        {"first_error", first_error},
+        {"ops_per_s", elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0},
+        {"latency", ToJson(Summarize(all))},
+        {"latency_cdf", LatencyCdf(all, 100)}};
   }
   return out;
 }

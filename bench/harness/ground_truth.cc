@@ -22,9 +22,11 @@ uint64_t Fnv1a(const std::string& text) {
 }
 
 std::string CachePath(const TruthRequest& request, size_t nq) {
-  const std::string full_key = request.key + "-k" + std::to_string(request.k) + "-q" + std::to_string(nq);
+  const std::string full_key =
+      request.key + "-k" + std::to_string(request.k) + "-q" + std::to_string(nq);
   char name[32];
-  std::snprintf(name, sizeof name, "%016llx.truth", static_cast<unsigned long long>(Fnv1a(full_key)));
+  std::snprintf(name, sizeof name, "%016llx.truth",
+                static_cast<unsigned long long>(Fnv1a(full_key)));
   return request.cache_dir + "/" + name;
 }
 
@@ -78,15 +80,17 @@ void Store(const std::string& path, const std::string& key, size_t nq, size_t k,
 }  // namespace
 
 std::string DefaultCacheDir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/mnemo-bench";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/mnemo-bench";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/mnemo-bench";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/mnemo-bench";
   return "/tmp/mnemo-bench-cache";
 }
 
 std::vector<int64_t> ExactTopK(const TruthRequest& request, bool* from_cache) {
   const Dataset& data = *request.data;
-  const size_t nq = request.queries == 0 ? data.query_count()
-                                         : std::min(request.queries, data.query_count());
+  const size_t nq =
+      request.queries == 0 ? data.query_count() : std::min(request.queries, data.query_count());
   const bool cached = !request.key.empty() && !request.cache_dir.empty();
   const std::string key = FullKey(request, nq);
   std::vector<int64_t> labels;

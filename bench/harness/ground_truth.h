@@ -19,10 +19,10 @@ namespace mnemo::bench {
 struct TruthRequest {
   const Dataset* data = nullptr;
   size_t k = 10;
-  size_t queries = 0;                     // the first `queries` queries (0: all)
+  size_t queries = 0;                             // the first `queries` queries (0: all)
   const std::vector<uint64_t>* subset = nullptr;  // base rows to search; null: all
-  std::string key;                        // names data + subset; empty: do not cache
-  std::string cache_dir;                  // empty: do not cache
+  std::string key;                                // names data + subset; empty: do not cache
+  std::string cache_dir;                          // empty: do not cache
   int threads = 2;
 };
 

@@ -24,7 +24,8 @@ nlohmann::json Describe(const std::string& name) {
   }
   if (name == "hnswlib") return {{"label", "hnswlib"}, {"simd", HnswlibPeer::SimdName()}};
   if (name == "faiss-hnsw") return {{"label", "FAISS IndexHNSWFlat"}, {"simd", FaissSimdLevel()}};
-  if (name == "faiss-flat") return {{"label", "FAISS IndexFlatIP (exact scan)"}, {"simd", FaissSimdLevel()}};
+  if (name == "faiss-flat")
+    return {{"label", "FAISS IndexFlatIP (exact scan)"}, {"simd", FaissSimdLevel()}};
   return {{"label", name}};
 }
 
@@ -57,8 +58,10 @@ nlohmann::json RunFlat(const Dataset& data, size_t k, const std::vector<int64_t>
   const double elapsed = NowSeconds() - start;
   return {{"build_s", 0},
           {"memory_bytes_per_vector", static_cast<double>(data.dim * sizeof(float))},
-          {"points", {{{"ef", 0}, {"recall", recall / static_cast<double>(nq)},
-                       {"qps", static_cast<double>(nq) / elapsed}}}}};
+          {"points",
+           {{{"ef", 0},
+             {"recall", recall / static_cast<double>(nq)},
+             {"qps", static_cast<double>(nq) / elapsed}}}}};
 }
 
 }  // namespace

@@ -82,16 +82,31 @@ std::string UtcNow() {
 }
 
 json OptionsJson(const BenchOptions& options) {
-  return {{"n", options.n}, {"d", options.dim}, {"queries", options.queries}, {"users", options.users},
-          {"months", options.months}, {"seed", options.seed}, {"k", options.k}, {"efs", options.efs},
-          {"threads", options.client_threads}, {"M", options.m}, {"efc", options.ef_construction},
-          {"batch", options.batch}, {"filtered_queries", options.filtered_queries},
-          {"conv_users", options.conv_users}, {"conv_per_user", options.conv_per_user},
-          {"messages", options.messages_per_conv}, {"ops", options.ops_per_kind},
-          {"conv_threads", options.conv_threads}, {"quick", options.quick},
-          {"seed_months", options.seed_months}, {"seed_users", options.seed_users},
-          {"seed_big_share", options.seed_big_share}, {"seed_queries", options.seed_queries},
-          {"time_budget_s", options.time_budget_s}, {"text_chunks", options.text_chunks},
+  return {{"n", options.n},
+          {"d", options.dim},
+          {"queries", options.queries},
+          {"users", options.users},
+          {"months", options.months},
+          {"seed", options.seed},
+          {"k", options.k},
+          {"efs", options.efs},
+          {"threads", options.client_threads},
+          {"M", options.m},
+          {"efc", options.ef_construction},
+          {"batch", options.batch},
+          {"filtered_queries", options.filtered_queries},
+          {"conv_users", options.conv_users},
+          {"conv_per_user", options.conv_per_user},
+          {"messages", options.messages_per_conv},
+          {"ops", options.ops_per_kind},
+          {"conv_threads", options.conv_threads},
+          {"quick", options.quick},
+          {"seed_months", options.seed_months},
+          {"seed_users", options.seed_users},
+          {"seed_big_share", options.seed_big_share},
+          {"seed_queries", options.seed_queries},
+          {"time_budget_s", options.time_budget_s},
+          {"text_chunks", options.text_chunks},
           {"text_queries", options.text_queries}};
 }
 
@@ -111,7 +126,9 @@ std::unique_ptr<client::Client> Connect(uint16_t port, int pool_size, std::strin
 class Harness {
  public:
   Harness(const BenchOptions& options, std::string work_dir, json* results)
-      : options_(options), work_dir_(std::move(work_dir)), results_(*results),
+      : options_(options),
+        work_dir_(std::move(work_dir)),
+        results_(*results),
         budget_(options.time_budget_s) {}
 
   bool Run() {
@@ -135,7 +152,8 @@ class Harness {
     if (options_.PhaseEnabled("filtered")) Note(FilteredPhase(), "filtered phase");
     if (options_.PhaseEnabled("inprocess")) {
       results_["inprocess"] = RunInProcessPeers(options_, bench_.data, truth_, budget_);
-      if (std::find(options_.peers.begin(), options_.peers.end(), "mnemo-engine") != options_.peers.end()) {
+      if (std::find(options_.peers.begin(), options_.peers.end(), "mnemo-engine") !=
+          options_.peers.end()) {
         fs::create_directories(work_dir_ + "/engine");
         const IngestPlan plan = SingleOwnerPlan(bench_.data.size(), options_.batch, kCorpusUser);
         results_["inprocess"]["mnemo-engine"] =
@@ -152,11 +170,14 @@ class Harness {
       input.cache_dir = cache_dir_;
       input.budget = &budget_;
       results_["text"] = RunTextPhase(input);
-      if (results_["text"].contains("error")) Note(results_["text"]["error"].get<std::string>(), "text phase");
+      if (results_["text"].contains("error"))
+        Note(results_["text"]["error"].get<std::string>(), "text phase");
     }
     if (options_.PhaseEnabled("clients")) Note(ClientPhase(), "clients phase");
-    if (budget_.Expired()) Note("time budget of " + std::to_string(options_.time_budget_s) +
-                                " s spent: later measurements were cut short", "");
+    if (budget_.Expired())
+      Note("time budget of " + std::to_string(options_.time_budget_s) +
+               " s spent: later measurements were cut short",
+           "");
     return true;
   }
 
@@ -169,7 +190,8 @@ class Harness {
   }
 
   std::string MnemodBinary() const {
-    return options_.mnemod_path.empty() ? std::string(MNEMO_BENCH_MNEMOD_PATH) : options_.mnemod_path;
+    return options_.mnemod_path.empty() ? std::string(MNEMO_BENCH_MNEMOD_PATH)
+                                        : options_.mnemod_path;
   }
 
   bool LoadData(std::string* error) {
@@ -178,8 +200,10 @@ class Harness {
       if (!BuildBenchData(options_, &bench_, error)) return false;
       progress.Advance();
     }
-    results_["data"] = {{"source", bench_.source}, {"rows", bench_.data.size()},
-                        {"queries", bench_.data.query_count()}, {"dim", bench_.data.dim}};
+    results_["data"] = {{"source", bench_.source},
+                        {"rows", bench_.data.size()},
+                        {"queries", bench_.data.query_count()},
+                        {"dim", bench_.data.dim}};
     bool from_cache = false;
     {
       Progress progress("data: exact ground truth", 1);
@@ -202,25 +226,30 @@ class Harness {
     MnemodProcess server(MnemodBinary(), work_dir_ + "/corpus", bench_.data.dim, options_);
     if (!server.Start(kStartTimeoutS, &error)) return error;
     size_t max_threads = 1;
-    for (const size_t threads : options_.client_threads) max_threads = std::max(max_threads, threads);
+    for (const size_t threads : options_.client_threads)
+      max_threads = std::max(max_threads, threads);
     auto client = Connect(server.port(), static_cast<int>(max_threads), &error);
     if (client == nullptr) return error;
 
     const IngestPlan plan = SingleOwnerPlan(bench_.data.size(), options_.batch, kCorpusUser);
     const IngestResult ingest = Ingest(*client, bench_, plan, 1, budget_, "ingest over the wire");
     results_["ingest"] = ToJson(ingest);
-    if (ingest.failed_batches > 0) Note("ingest: " + std::to_string(ingest.failed_batches) +
-                                       " batches failed, first: " + ingest.first_error, "");
+    if (ingest.failed_batches > 0)
+      Note("ingest: " + std::to_string(ingest.failed_batches) +
+               " batches failed, first: " + ingest.first_error,
+           "");
     const size_t rss_after_ingest = server.ResidentBytes();
 
     if (options_.PhaseEnabled("search")) {
       results_["search"]["runs"] = json::array();
-      Progress progress("search over the wire", options_.client_threads.size() * options_.efs.size());
+      Progress progress("search over the wire",
+                        options_.client_threads.size() * options_.efs.size());
       for (const size_t threads : options_.client_threads) {
         for (const size_t ef : options_.efs) {
           if (budget_.Expired()) break;
-          const SearchRun run = RunSearches(*client, bench_.data, kCorpusUser, bench_.data.query_count(),
-                                            options_.k, ef, threads, truth_, budget_);
+          const SearchRun run =
+              RunSearches(*client, bench_.data, kCorpusUser, bench_.data.query_count(), options_.k,
+                          ef, threads, truth_, budget_);
           results_["search"]["runs"].push_back(ToJson(run, true));
           progress.Advance();
         }
@@ -294,7 +323,8 @@ class Harness {
                                         options_.k, 0, 1, truth, budget_);
       json bucket = ToJson(run, false);
       bucket["rows"] = counts[user];
-      bucket["selectivity"] = static_cast<double>(counts[user]) / static_cast<double>(bench_.data.size());
+      bucket["selectivity"] =
+          static_cast<double>(counts[user]) / static_cast<double>(bench_.data.size());
       results_["filtered"]["buckets"].push_back(bucket);
       progress.Advance();
     }
@@ -317,7 +347,8 @@ class Harness {
       compare.users = 20;
     }
     results_["clients"] = RunClientComparison(bench_, compare, budget_);
-    if (results_["clients"].contains("error")) return results_["clients"]["error"].get<std::string>();
+    if (results_["clients"].contains("error"))
+      return results_["clients"]["error"].get<std::string>();
     if (results_["clients"]["python"].contains("error")) {
       return results_["clients"]["python"]["error"].get<std::string>();
     }
@@ -335,8 +366,8 @@ class Harness {
       MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim, options_);
       if (!server.Start(kStartTimeoutS, &error)) return error;
       auto store = MakeMnemoConversationStore(server.port());
-      results_["conversations"]["mnemo"] =
-          RunConversationWorkload(*store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
+      results_["conversations"]["mnemo"] = RunConversationWorkload(
+          *store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
     }
     if (!options_.postgres) {
       results_["conversations"]["postgres"] = {{"error", "disabled with --no-postgres"}};
@@ -348,8 +379,8 @@ class Harness {
       results_["conversations"]["postgres"] = {{"error", error}};
       return "PostgreSQL not measured: " + error;
     }
-    results_["conversations"]["postgres"] =
-        RunConversationWorkload(*store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
+    results_["conversations"]["postgres"] = RunConversationWorkload(
+        *store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
     results_["conversations"]["postgres"]["version"] = version;
     return "";
   }
@@ -367,7 +398,8 @@ class Harness {
 };
 
 std::string GitCommit() {
-  const std::string command = std::string("git -C ") + MNEMO_BENCH_SOURCE_DIR + " rev-parse HEAD 2>/dev/null";
+  const std::string command =
+      std::string("git -C ") + MNEMO_BENCH_SOURCE_DIR + " rev-parse HEAD 2>/dev/null";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return "unknown";
   char text[64] = {};
@@ -388,8 +420,10 @@ int Main(int argc, char** argv) {
   json results;
   results["command"] = command;
   results["options"] = OptionsJson(*options);
-  results["machine"] = {{"cpu", CpuName()}, {"cores", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
-                        {"memory_gb", MemoryGb()}, {"faiss_simd", FaissSimdNote()}};
+  results["machine"] = {{"cpu", CpuName()},
+                        {"cores", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
+                        {"memory_gb", MemoryGb()},
+                        {"faiss_simd", FaissSimdNote()}};
   results["date"] = UtcNow();
   results["commit"] = GitCommit();
   results["notes"] = json::array();
@@ -414,13 +448,16 @@ int Main(int argc, char** argv) {
   std::fputs(MarkdownReport(results).c_str(), stdout);
   std::fflush(stdout);
   if (options->plots) {
-    const std::string plot = std::string("/usr/bin/python3 ") + MNEMO_BENCH_PLOT_SCRIPT + " " + json_path +
-                             " " + options->out_dir + " 1>&2";
+    const std::string plot = std::string("/usr/bin/python3 ") + MNEMO_BENCH_PLOT_SCRIPT + " " +
+                             json_path + " " + options->out_dir + " 1>&2";
     if (std::system(plot.c_str()) != 0) {
-      std::fprintf(stderr, "mnemo-bench: plots not drawn (needs /usr/bin/python3 with python3-matplotlib)\n");
+      std::fprintf(
+          stderr,
+          "mnemo-bench: plots not drawn (needs /usr/bin/python3 with python3-matplotlib)\n");
     }
   }
-  std::fprintf(stderr, "mnemo-bench: done in %.0f s; results in %s\n", NowSeconds() - start, json_path.c_str());
+  std::fprintf(stderr, "mnemo-bench: done in %.0f s; results in %s\n", NowSeconds() - start,
+               json_path.c_str());
   return 0;
 }
 

@@ -42,7 +42,8 @@ class MnemoSession final : public ConversationSession {
     return Check(client_->ListConversations(user, options));
   }
   bool LastMessages(const std::string& user, const std::string& id) override {
-    return Check(client_->LastMessages(user, *Uuid::Parse(id), static_cast<int64_t>(kLastMessages)));
+    return Check(
+        client_->LastMessages(user, *Uuid::Parse(id), static_cast<int64_t>(kLastMessages)));
   }
   bool AppendMessage(const std::string& user, const std::string& id, size_t index) override {
     client::NewMessage message;
@@ -76,7 +77,8 @@ class MnemoStore final : public ConversationStore {
     if (client == nullptr) return false;
     ids->assign(shape.users, {});
     for (auto& user_ids : *ids) {
-      for (size_t c = 0; c < shape.conversations_per_user; ++c) user_ids.push_back(Uuid::Generate().ToString());
+      for (size_t c = 0; c < shape.conversations_per_user; ++c)
+        user_ids.push_back(Uuid::Generate().ToString());
     }
     const size_t total = shape.users * shape.conversations_per_user;
     std::atomic<size_t> next{0};

@@ -67,11 +67,21 @@ bool MnemodProcess::Start(double timeout_s, std::string* error) {
   const std::string port_file = work_dir_ + "/mnemod.port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);
-  std::vector<std::string> argv = {binary_, "--data", data_dir(), "--listen", "127.0.0.1:0",
-                                   "--port-file", port_file, "--dimension",
-                                   std::to_string(dimension_), "--log-level", "warn",
-                                   "--hnsw-m", std::to_string(hnsw_m_),
-                                   "--hnsw-ef-construction", std::to_string(hnsw_ef_construction_)};
+  std::vector<std::string> argv = {binary_,
+                                   "--data",
+                                   data_dir(),
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--port-file",
+                                   port_file,
+                                   "--dimension",
+                                   std::to_string(dimension_),
+                                   "--log-level",
+                                   "warn",
+                                   "--hnsw-m",
+                                   std::to_string(hnsw_m_),
+                                   "--hnsw-ef-construction",
+                                   std::to_string(hnsw_ef_construction_)};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -99,7 +109,8 @@ bool MnemodProcess::Start(double timeout_s, std::string* error) {
     const int status = WaitFor(pid_, 0);
     if (status != -1) {
       pid_ = -1;
-      *error = "mnemod exited (status " + std::to_string(status) + "): " + FileTail(log_path(), 2000);
+      *error =
+          "mnemod exited (status " + std::to_string(status) + "): " + FileTail(log_path(), 2000);
       return false;
     }
     std::this_thread::sleep_for(2ms);

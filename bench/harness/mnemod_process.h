@@ -21,7 +21,8 @@ class MnemodProcess {
  public:
   // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log;
   // `options`: the run's HNSW parameters.
-  MnemodProcess(std::string binary, std::string work_dir, size_t dimension, const BenchOptions& options);
+  MnemodProcess(std::string binary, std::string work_dir, size_t dimension,
+                const BenchOptions& options);
   ~MnemodProcess();  // kills a running server
   MnemodProcess(const MnemodProcess&) = delete;
   MnemodProcess& operator=(const MnemodProcess&) = delete;

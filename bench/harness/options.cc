@@ -99,44 +99,82 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
         *exit_code = 0;
         return std::nullopt;
       } else if (arg == "--quick") {
-      } else if (arg == "--n") options.n = std::stoull(value);
-      else if (arg == "--d") options.dim = std::stoull(value);
-      else if (arg == "--queries") options.queries = std::stoull(value);
-      else if (arg == "--users") options.users = std::stoull(value);
-      else if (arg == "--months") options.months = std::stoull(value);
-      else if (arg == "--seed") options.seed = std::stoull(value);
-      else if (arg == "--k") options.k = std::stoull(value);
-      else if (arg == "--base") options.base_file = value;
-      else if (arg == "--query-file") options.query_file = value;
-      else if (arg == "--ef") options.efs = SplitSizes(value);
-      else if (arg == "--threads") options.client_threads = SplitSizes(value);
-      else if (arg == "--M") options.m = std::stoull(value);
-      else if (arg == "--efc") options.ef_construction = std::stoull(value);
-      else if (arg == "--batch") options.batch = std::stoull(value);
-      else if (arg == "--filtered-queries") options.filtered_queries = std::stoull(value);
-      else if (arg == "--peers") options.peers = SplitList(value);
-      else if (arg == "--seed-months") options.seed_months = SplitSizes(value);
-      else if (arg == "--seed-users") options.seed_users = std::stoull(value);
-      else if (arg == "--seed-share") options.seed_big_share = std::stod(value);
-      else if (arg == "--seed-queries") options.seed_queries = std::stoull(value);
-      else if (arg == "--conv-users") options.conv_users = std::stoull(value);
-      else if (arg == "--conv-per-user") options.conv_per_user = std::stoull(value);
-      else if (arg == "--messages") options.messages_per_conv = std::stoull(value);
-      else if (arg == "--ops") options.ops_per_kind = std::stoull(value);
-      else if (arg == "--conv-threads") options.conv_threads = std::stoull(value);
-      else if (arg == "--no-postgres") options.postgres = false;
-      else if (arg == "--text-chunks") options.text_chunks = std::stoull(value);
-      else if (arg == "--text-queries") options.text_queries = std::stoull(value);
-      else if (arg == "--python") options.python = value;
-      else if (arg == "--client-seconds") options.client_seconds = std::stod(value);
-      else if (arg == "--client-rounds") options.client_rounds = std::stoull(value);
-      else if (arg == "--phases") options.phases = SplitList(value);
-      else if (arg == "--time-budget") options.time_budget_s = std::stod(value);
-      else if (arg == "--out") options.out_dir = value;
-      else if (arg == "--cache-dir") options.cache_dir = value;
-      else if (arg == "--mnemod") options.mnemod_path = value;
-      else if (arg == "--work-dir") options.work_dir = value;
-      else if (arg == "--no-plots") options.plots = false;
+      } else if (arg == "--n")
+        options.n = std::stoull(value);
+      else if (arg == "--d")
+        options.dim = std::stoull(value);
+      else if (arg == "--queries")
+        options.queries = std::stoull(value);
+      else if (arg == "--users")
+        options.users = std::stoull(value);
+      else if (arg == "--months")
+        options.months = std::stoull(value);
+      else if (arg == "--seed")
+        options.seed = std::stoull(value);
+      else if (arg == "--k")
+        options.k = std::stoull(value);
+      else if (arg == "--base")
+        options.base_file = value;
+      else if (arg == "--query-file")
+        options.query_file = value;
+      else if (arg == "--ef")
+        options.efs = SplitSizes(value);
+      else if (arg == "--threads")
+        options.client_threads = SplitSizes(value);
+      else if (arg == "--M")
+        options.m = std::stoull(value);
+      else if (arg == "--efc")
+        options.ef_construction = std::stoull(value);
+      else if (arg == "--batch")
+        options.batch = std::stoull(value);
+      else if (arg == "--filtered-queries")
+        options.filtered_queries = std::stoull(value);
+      else if (arg == "--peers")
+        options.peers = SplitList(value);
+      else if (arg == "--seed-months")
+        options.seed_months = SplitSizes(value);
+      else if (arg == "--seed-users")
+        options.seed_users = std::stoull(value);
+      else if (arg == "--seed-share")
+        options.seed_big_share = std::stod(value);
+      else if (arg == "--seed-queries")
+        options.seed_queries = std::stoull(value);
+      else if (arg == "--conv-users")
+        options.conv_users = std::stoull(value);
+      else if (arg == "--conv-per-user")
+        options.conv_per_user = std::stoull(value);
+      else if (arg == "--messages")
+        options.messages_per_conv = std::stoull(value);
+      else if (arg == "--ops")
+        options.ops_per_kind = std::stoull(value);
+      else if (arg == "--conv-threads")
+        options.conv_threads = std::stoull(value);
+      else if (arg == "--no-postgres")
+        options.postgres = false;
+      else if (arg == "--text-chunks")
+        options.text_chunks = std::stoull(value);
+      else if (arg == "--text-queries")
+        options.text_queries = std::stoull(value);
+      else if (arg == "--python")
+        options.python = value;
+      else if (arg == "--client-seconds")
+        options.client_seconds = std::stod(value);
+      else if (arg == "--client-rounds")
+        options.client_rounds = std::stoull(value);
+      else if (arg == "--phases")
+        options.phases = SplitList(value);
+      else if (arg == "--time-budget")
+        options.time_budget_s = std::stod(value);
+      else if (arg == "--out")
+        options.out_dir = value;
+      else if (arg == "--cache-dir")
+        options.cache_dir = value;
+      else if (arg == "--mnemod")
+        options.mnemod_path = value;
+      else if (arg == "--work-dir")
+        options.work_dir = value;
+      else if (arg == "--no-plots")
+        options.plots = false;
       else {
         std::fprintf(stderr, "mnemo-bench: unknown argument %s\n%s", arg.c_str(), kUsage);
         return std::nullopt;
@@ -146,18 +184,17 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       return std::nullopt;
     }
   }
-  const bool sizes_ok = options.n > 0 && options.dim > 0 && options.queries > 0 &&
-                        options.users > 0 && options.months > 0 && options.k > 0 &&
-                        options.batch > 0 && !options.efs.empty() &&
-                        !options.client_threads.empty() && options.conv_users > 0 &&
-                        options.conv_per_user > 0 && options.messages_per_conv >= 1 &&
-                        options.conv_threads > 0 && options.time_budget_s > 0 &&
-                        options.client_seconds > 0 && options.client_rounds > 0 &&
-                        options.seed_users > 0 && options.seed_queries > 0 &&
-                        options.seed_big_share >= 0 && options.seed_big_share < 1;
+  const bool sizes_ok =
+      options.n > 0 && options.dim > 0 && options.queries > 0 && options.users > 0 &&
+      options.months > 0 && options.k > 0 && options.batch > 0 && !options.efs.empty() &&
+      !options.client_threads.empty() && options.conv_users > 0 && options.conv_per_user > 0 &&
+      options.messages_per_conv >= 1 && options.conv_threads > 0 && options.time_budget_s > 0 &&
+      options.client_seconds > 0 && options.client_rounds > 0 && options.seed_users > 0 &&
+      options.seed_queries > 0 && options.seed_big_share >= 0 && options.seed_big_share < 1;
   const bool zero_in_list =
       std::find(options.efs.begin(), options.efs.end(), 0u) != options.efs.end() ||
-      std::find(options.seed_months.begin(), options.seed_months.end(), 0u) != options.seed_months.end() ||
+      std::find(options.seed_months.begin(), options.seed_months.end(), 0u) !=
+          options.seed_months.end() ||
       std::find(options.client_threads.begin(), options.client_threads.end(), 0u) !=
           options.client_threads.end();
   if (!sizes_ok || zero_in_list) {
@@ -186,12 +223,12 @@ std::string DescribeOptions(const BenchOptions& options) {
   text << (options.quick ? "--quick " : "") << "--n " << options.n << " --d " << options.dim
        << " --queries " << options.queries << " --users " << options.users << " --months "
        << options.months << " --seed " << options.seed << " --k " << options.k << " --ef "
-       << join(options.efs) << " --threads " << join(options.client_threads) << " --M "
-       << options.m << " --efc " << options.ef_construction << " --batch " << options.batch
-       << " --conv-users " << options.conv_users << " --conv-per-user " << options.conv_per_user
-       << " --messages " << options.messages_per_conv << " --ops " << options.ops_per_kind
-       << " --seed-months " << join(options.seed_months) << " --seed-users " << options.seed_users
-       << " --seed-share " << options.seed_big_share << " --seed-queries " << options.seed_queries;
+       << join(options.efs) << " --threads " << join(options.client_threads) << " --M " << options.m
+       << " --efc " << options.ef_construction << " --batch " << options.batch << " --conv-users "
+       << options.conv_users << " --conv-per-user " << options.conv_per_user << " --messages "
+       << options.messages_per_conv << " --ops " << options.ops_per_kind << " --seed-months "
+       << join(options.seed_months) << " --seed-users " << options.seed_users << " --seed-share "
+       << options.seed_big_share << " --seed-queries " << options.seed_queries;
   if (!options.base_file.empty()) text << " --base " << options.base_file;
   if (!options.query_file.empty()) text << " --query-file " << options.query_file;
   return text.str();

@@ -14,14 +14,14 @@ namespace mnemo::bench {
 
 struct BenchOptions {
   // ---- data ----
-  size_t n = 100000;        // base vectors
+  size_t n = 100000;  // base vectors
   size_t dim = 1536;
   size_t queries = 1000;
-  size_t users = 1000;      // Zipf-skewed owners of the per-user (filtered) copy
-  size_t months = 1;        // month buckets (one mnemo partition each)
+  size_t users = 1000;  // Zipf-skewed owners of the per-user (filtered) copy
+  size_t months = 1;    // month buckets (one mnemo partition each)
   uint64_t seed = 42;
-  std::string base_file;    // .npy or .fvecs instead of generated vectors
-  std::string query_file;   // .npy or .fvecs queries (required with base_file)
+  std::string base_file;   // .npy or .fvecs instead of generated vectors
+  std::string query_file;  // .npy or .fvecs queries (required with base_file)
   size_t k = 10;
 
   // ---- vector search ----
@@ -51,20 +51,20 @@ struct BenchOptions {
   size_t text_chunks = 100000;  // chunks of Debian's own text (package descriptions, man pages)
   size_t text_queries = 300;    // keyword queries per term-frequency band, and hybrid queries
   // ---- Python vs C++ client ----
-  std::string python;              // interpreter with mnemo installed; default: the test venv
-  double client_seconds = 3;       // measured per cell
-  size_t client_rounds = 3;        // cells measured per client and call (medians reported)
+  std::string python;         // interpreter with mnemo installed; default: the test venv
+  double client_seconds = 3;  // measured per cell
+  size_t client_rounds = 3;   // cells measured per client and call (medians reported)
 
   // ---- run ----
   bool quick = false;
   double time_budget_s = 1800;  // phases stop early (and say so) once this is spent
   std::string out_dir = "bench-results";
-  std::string cache_dir;        // default $XDG_CACHE_HOME/mnemo-bench or ~/.cache/mnemo-bench
-  std::string mnemod_path;      // default: the mnemod built next to this binary
-  std::string work_dir;         // default: a temp dir, removed at the end
+  std::string cache_dir;    // default $XDG_CACHE_HOME/mnemo-bench or ~/.cache/mnemo-bench
+  std::string mnemod_path;  // default: the mnemod built next to this binary
+  std::string work_dir;     // default: a temp dir, removed at the end
   bool plots = true;
-  std::vector<std::string> phases{"seed", "ingest", "search", "filtered", "inprocess", "restart",
-                                  "conversations", "text", "clients"};
+  std::vector<std::string> phases{"seed",    "ingest",        "search", "filtered", "inprocess",
+                                  "restart", "conversations", "text",   "clients"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

@@ -175,7 +175,8 @@ class PgSession final : public ConversationSession {
   bool AppendMessage(const std::string& user, const std::string& id, size_t index) override {
     const std::string content = MessageContent(index);
     const std::string tokens = std::to_string(MessageTokens(index));
-    return Run("append", {id.c_str(), user.c_str(), MessageRole(index), content.c_str(), tokens.c_str()},
+    return Run("append",
+               {id.c_str(), user.c_str(), MessageRole(index), content.c_str(), tokens.c_str()},
                true);
   }
   std::string last_error() const override { return last_error_; }
@@ -183,8 +184,8 @@ class PgSession final : public ConversationSession {
  private:
   // Executes a prepared statement; with `need_row`, an empty answer is an error (NOT_FOUND).
   bool Run(const char* name, std::vector<const char*> params, bool need_row) {
-    PgResult result(PQexecPrepared(conn_.get(), name, static_cast<int>(params.size()), params.data(),
-                                   nullptr, nullptr, 0));
+    PgResult result(PQexecPrepared(conn_.get(), name, static_cast<int>(params.size()),
+                                   params.data(), nullptr, nullptr, 0));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
       last_error_ = PQerrorMessage(conn_.get());
       return false;
@@ -214,7 +215,8 @@ class PgStore final : public ConversationStore {
     progress.Advance();
     const std::string filler = MessageContent(0).substr(std::string("message 0: ").size());
     if (!ExecParams(conn.get(), kPreloadConversations,
-                    {std::to_string(shape.users), std::to_string(shape.conversations_per_user)}, error)) {
+                    {std::to_string(shape.users), std::to_string(shape.conversations_per_user)},
+                    error)) {
       return false;
     }
     progress.Advance();
@@ -223,11 +225,13 @@ class PgStore final : public ConversationStore {
       return false;
     }
     progress.Advance();
-    for (const char* sql : {"VACUUM ANALYZE conversations", "VACUUM ANALYZE messages", "CHECKPOINT"}) {
+    for (const char* sql :
+         {"VACUUM ANALYZE conversations", "VACUUM ANALYZE messages", "CHECKPOINT"}) {
       if (!Exec(conn.get(), sql, error)) return false;
     }
     progress.Advance();
-    PgResult result(PQexec(conn.get(), "SELECT substr(user_id, 3)::int, id::text FROM conversations"));
+    PgResult result(
+        PQexec(conn.get(), "SELECT substr(user_id, 3)::int, id::text FROM conversations"));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
       *error = PQerrorMessage(conn.get());
       return false;
@@ -253,7 +257,8 @@ class PgStore final : public ConversationStore {
     PgConn conn = Open(server_->conninfo(), &error);
     if (conn == nullptr) return "unknown";
     PgResult result(PQexec(conn.get(), "SHOW server_version"));
-    return PQresultStatus(result.get()) == PGRES_TUPLES_OK ? PQgetvalue(result.get(), 0, 0) : "unknown";
+    return PQresultStatus(result.get()) == PGRES_TUPLES_OK ? PQgetvalue(result.get(), 0, 0)
+                                                           : "unknown";
   }
 
  private:

@@ -3,7 +3,8 @@
 
 namespace mnemo::bench {
 
-std::unique_ptr<ConversationStore> StartPostgresConversationStore(std::string*, std::string* error) {
+std::unique_ptr<ConversationStore> StartPostgresConversationStore(std::string*,
+                                                                  std::string* error) {
   *error = "mnemo-bench was built without libpq (install libpq-dev and reconfigure)";
   return nullptr;
 }

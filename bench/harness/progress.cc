@@ -17,7 +17,9 @@ double NowSeconds() {
 }
 
 Progress::Progress(std::string label, size_t total)
-    : label_(std::move(label)), total_(total == 0 ? 1 : total), start_(NowSeconds()),
+    : label_(std::move(label)),
+      total_(total == 0 ? 1 : total),
+      start_(NowSeconds()),
       tty_(::isatty(STDERR_FILENO) != 0) {
   if (!tty_) std::fprintf(stderr, "%s: started (%zu)\n", label_.c_str(), total);
 }

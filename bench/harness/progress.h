@@ -37,8 +37,8 @@ class Progress {
   bool tty_;
   std::atomic<size_t> done_{0};
   std::mutex draw_mutex_;
-  double last_draw_ = 0;     // guarded by draw_mutex_
-  size_t last_decile_ = 0;   // guarded by draw_mutex_
+  double last_draw_ = 0;    // guarded by draw_mutex_
+  size_t last_decile_ = 0;  // guarded by draw_mutex_
 };
 
 class TimeBudget {

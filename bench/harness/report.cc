@@ -50,12 +50,14 @@ std::string PeerName(const std::string& key, const json& system) {
 }
 
 json Target(const std::string& text, bool measured, bool met, const std::string& value) {
-  return {{"target", text}, {"status", !measured ? "not measured" : (met ? "met" : "not met")},
+  return {{"target", text},
+          {"status", !measured ? "not measured" : (met ? "met" : "not met")},
           {"value", value}};
 }
 
 // The clients phase's cell of `client` for `op` at `concurrency`, or null.
-const json* ClientCell(const json& results, const std::string& client, const std::string& op, size_t concurrency) {
+const json* ClientCell(const json& results, const std::string& client, const std::string& op,
+                       size_t concurrency) {
   if (!results.contains("clients") || !results["clients"].contains("cells")) return nullptr;
   for (const json& cell : results["clients"]["cells"]) {
     if (cell.value("client", "") == client && cell.value("op", "") == op &&
@@ -70,7 +72,8 @@ const json* ClientCell(const json& results, const std::string& client, const std
 size_t ManyCallers(const json& results) {
   size_t many = 0;
   if (results.contains("clients") && results["clients"].contains("cells")) {
-    for (const json& cell : results["clients"]["cells"]) many = std::max(many, cell.value("concurrency", size_t{0}));
+    for (const json& cell : results["clients"]["cells"])
+      many = std::max(many, cell.value("concurrency", size_t{0}));
   }
   return many;
 }
@@ -86,32 +89,38 @@ void EvaluateTargets(json& results) {
   double hnswlib_qps = 0;
   if (have_peers) {
     // The wire line against the same Engine in-process: what the wire costs.
-    if (results["inprocess"].contains("mnemo-engine") && results["inprocess"]["mnemo-engine"].contains("points")) {
+    if (results["inprocess"].contains("mnemo-engine") &&
+        results["inprocess"]["mnemo-engine"].contains("points")) {
       own_qps = QpsAtRecall(Curve(results["inprocess"]["mnemo-engine"]["points"]), kRecallTarget);
     }
-    if (results["inprocess"].contains("hnswlib") && results["inprocess"]["hnswlib"].contains("points")) {
+    if (results["inprocess"].contains("hnswlib") &&
+        results["inprocess"]["hnswlib"].contains("points")) {
       hnswlib_qps = QpsAtRecall(Curve(results["inprocess"]["hnswlib"]["points"]), kRecallTarget);
     }
   }
   const bool both = have_wire && own_qps > 0 && wire_qps > 0;
-  targets.push_back(Target("over the wire at recall@10 >= 0.95 (1 client thread): QPS >= 0.8 x mnemo Engine in-process",
-                           both, both && wire_qps >= 0.8 * own_qps,
-                           both ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", own_qps) + " (" +
-                                      Fmt("%.2f", wire_qps / own_qps) + "x)"
-                                : "a curve never reached 0.95 or was not run"));
+  targets.push_back(Target(
+      "over the wire at recall@10 >= 0.95 (1 client thread): QPS >= 0.8 x mnemo Engine in-process",
+      both, both && wire_qps >= 0.8 * own_qps,
+      both ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", own_qps) + " (" +
+                 Fmt("%.2f", wire_qps / own_qps) + "x)"
+           : "a curve never reached 0.95 or was not run"));
   const bool both_h = have_wire && hnswlib_qps > 0 && wire_qps > 0;
-  targets.push_back(Target("over the wire at recall@10 >= 0.95 (1 client thread): QPS >= hnswlib in-process",
-                           both_h, both_h && wire_qps >= hnswlib_qps,
-                           both_h ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", hnswlib_qps) + " (" +
-                                        Fmt("%.2f", wire_qps / hnswlib_qps) + "x)"
-                                  : "a curve never reached 0.95 or was not run"));
+  targets.push_back(
+      Target("over the wire at recall@10 >= 0.95 (1 client thread): QPS >= hnswlib in-process",
+             both_h, both_h && wire_qps >= hnswlib_qps,
+             both_h ? Fmt("%.0f", wire_qps) + " vs " + Fmt("%.0f", hnswlib_qps) + " (" +
+                          Fmt("%.2f", wire_qps / hnswlib_qps) + "x)"
+                    : "a curve never reached 0.95 or was not run"));
   if (results.contains("filtered")) {
     double worst = 1;
-    for (const json& bucket : results["filtered"]["buckets"]) worst = std::min(worst, Num(bucket, "recall"));
+    for (const json& bucket : results["filtered"]["buckets"])
+      worst = std::min(worst, Num(bucket, "recall"));
     targets.push_back(Target("filtered recall@10 >= 0.95 in every selectivity bucket", true,
                              worst >= kRecallTarget, "worst bucket " + Fmt("%.3f", worst)));
   } else {
-    targets.push_back(Target("filtered recall@10 >= 0.95 in every selectivity bucket", false, false, ""));
+    targets.push_back(
+        Target("filtered recall@10 >= 0.95 in every selectivity bucket", false, false, ""));
   }
   if (results.contains("ingest")) {
     const double p99 = Num(results["ingest"]["batch_latency"], "p99_ms");
@@ -126,7 +135,8 @@ void EvaluateTargets(json& results) {
   std::string conv_value;
   if (results.contains("conversations") && results["conversations"].contains("postgres") &&
       results["conversations"]["postgres"].contains("ops") &&
-      results["conversations"].contains("mnemo") && results["conversations"]["mnemo"].contains("ops")) {
+      results["conversations"].contains("mnemo") &&
+      results["conversations"]["mnemo"].contains("ops")) {
     conv_measured = true;
     for (const auto& [kind, pg] : results["conversations"]["postgres"]["ops"].items()) {
       const double ours = Num(results["conversations"]["mnemo"]["ops"][kind], "ops_per_s");
@@ -145,7 +155,8 @@ void EvaluateTargets(json& results) {
   if (conv_measured) {
     for (const auto& [kind, pg] : results["conversations"]["postgres"]["ops"].items()) {
       const json& ours = results["conversations"]["mnemo"]["ops"][kind];
-      const double ratio = Num(pg, "ops_per_s") > 0 ? Num(ours, "ops_per_s") / Num(pg, "ops_per_s") : 0;
+      const double ratio =
+          Num(pg, "ops_per_s") > 0 ? Num(ours, "ops_per_s") / Num(pg, "ops_per_s") : 0;
       const double our_p99 = Num(ours["latency"], "p99_ms");
       const double their_p99 = Num(pg["latency"], "p99_ms");
       parity_met = parity_met && ratio >= 1 && our_p99 <= their_p99;
@@ -153,8 +164,9 @@ void EvaluateTargets(json& results) {
                       Fmt("%.2f ms", their_p99) + "); ";
     }
   }
-  targets.push_back(Target("conversation operations >= 1.0 x PostgreSQL throughput, p99 no worse (each kind)",
-                           conv_measured, parity_met, parity_value));
+  targets.push_back(
+      Target("conversation operations >= 1.0 x PostgreSQL throughput, p99 no worse (each kind)",
+             conv_measured, parity_met, parity_value));
   // Issue 16: the Python client >= 0.8 x the C++ client's QPS for search and get.
   bool clients_measured = ManyCallers(results) > 0;
   bool clients_met = true;
@@ -169,19 +181,21 @@ void EvaluateTargets(json& results) {
       }
       const double ratio = Num(*python, "qps") / Num(*cpp, "qps");
       clients_met = clients_met && ratio >= 0.8;
-      clients_value += std::string(op) + " x" + std::to_string(concurrency) + " " + Fmt("%.2fx", ratio) + "; ";
+      clients_value +=
+          std::string(op) + " x" + std::to_string(concurrency) + " " + Fmt("%.2fx", ratio) + "; ";
     }
   }
-  targets.push_back(Target("Python client QPS >= 0.8 x C++ client (search, get; 1 and many callers)",
-                           clients_measured, clients_met, clients_value));
+  targets.push_back(
+      Target("Python client QPS >= 0.8 x C++ client (search, get; 1 and many callers)",
+             clients_measured, clients_met, clients_value));
   if (results.contains("restart") && results["restart"].contains("first_search_s")) {
     const double seconds = Num(results["restart"], "first_search_s");
     const size_t n = results["options"]["n"].get<size_t>();
     const size_t d = results["options"]["d"].get<size_t>();
     const bool full_size = n >= 100000 && d >= 1536;
-    targets.push_back(Target("restart to first search <= 2 s for 100k x 1536", full_size,
-                             full_size && seconds <= 2,
-                             Fmt("%.2f s", seconds) + " at n=" + std::to_string(n) + ", d=" + std::to_string(d)));
+    targets.push_back(Target(
+        "restart to first search <= 2 s for 100k x 1536", full_size, full_size && seconds <= 2,
+        Fmt("%.2f s", seconds) + " at n=" + std::to_string(n) + ", d=" + std::to_string(d)));
   } else {
     targets.push_back(Target("restart to first search <= 2 s for 100k x 1536", false, false, ""));
   }
@@ -193,12 +207,15 @@ void SeedSection(const json& seed, std::ostringstream& out) {
   out << "## Search on the seeds' shape (per user, over the wire, 1 client thread, adaptive ef)\n\n"
       << seed["users"].get<size_t>() << " Zipf users plus one tenant holding "
       << Fmt("%.0f%%", 100 * Num(seed, "big_share")) << " of the rows; "
-      << seed["queries_per_bucket"].get<size_t>() << " queries per bucket, each run as one user of the bucket.\n\n"
-      << "| months | bucket | users | rows | filter | recall@10 | exact answers | QPS | p50 ms | p99 ms |\n"
+      << seed["queries_per_bucket"].get<size_t>()
+      << " queries per bucket, each run as one user of the bucket.\n\n"
+      << "| months | bucket | users | rows | filter | recall@10 | exact answers | QPS | p50 ms | "
+         "p99 ms |\n"
       << "|---|---|---|---|---|---|---|---|---|---|\n";
   auto store_rows = [&](const json& store, const std::string& label) {
     if (store.contains("error")) {
-      out << "| " << label << " | not run: " << store["error"].get<std::string>() << " | | | | | | | | |\n";
+      out << "| " << label << " | not run: " << store["error"].get<std::string>()
+          << " | | | | | | | | |\n";
       return;
     }
     for (const json& bucket : store["buckets"]) {
@@ -208,15 +225,17 @@ void SeedSection(const json& seed, std::ostringstream& out) {
         out << "| " << label << " | " << bucket["bucket"].get<std::string>() << " | "
             << bucket["users"].get<size_t>() << " | " << bucket["rows"].get<size_t>() << " | "
             << (std::string(filter) == "all" ? "none" : "last 30 days") << " | "
-            << Fmt("%.3f", Num(run, "recall")) << " | " << Fmt("%.0f%%", 100 * Num(run, "exact_fraction")) << " | "
-            << Fmt("%.0f", Num(run, "qps")) << " | " << Fmt("%.2f", Num(run["latency"], "p50_ms")) << " | "
-            << Fmt("%.2f", Num(run["latency"], "p99_ms")) << " |\n";
+            << Fmt("%.3f", Num(run, "recall")) << " | "
+            << Fmt("%.0f%%", 100 * Num(run, "exact_fraction")) << " | "
+            << Fmt("%.0f", Num(run, "qps")) << " | " << Fmt("%.2f", Num(run["latency"], "p50_ms"))
+            << " | " << Fmt("%.2f", Num(run["latency"], "p99_ms")) << " |\n";
       }
     }
   };
   if (seed.contains("reference")) store_rows(seed["reference"], "1 (one tenant)");
   for (const json& store : seed["stores"]) {
-    store_rows(store, store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
+    store_rows(store,
+               store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
   }
   out << "\nIngest and memory per store:\n\n| months | vectors/s | batch p50 ms | batch p99 ms | "
          "all rows in the graphs after | RSS bytes/vector |\n|---|---|---|---|---|---|\n";
@@ -225,12 +244,14 @@ void SeedSection(const json& seed, std::ostringstream& out) {
     const json& ingest = store["ingest"];
     out << "| " << label << " | " << Fmt("%.0f", Num(ingest, "vectors_per_s")) << " | "
         << Fmt("%.1f", Num(ingest["batch_latency"], "p50_ms")) << " | "
-        << Fmt("%.1f", Num(ingest["batch_latency"], "p99_ms")) << " | " << Fmt("%.1f s", Num(ingest, "indexed_s"))
-        << " | " << Fmt("%.0f", Num(store, "rss_bytes_per_vector")) << " |\n";
+        << Fmt("%.1f", Num(ingest["batch_latency"], "p99_ms")) << " | "
+        << Fmt("%.1f s", Num(ingest, "indexed_s")) << " | "
+        << Fmt("%.0f", Num(store, "rss_bytes_per_vector")) << " |\n";
   };
   if (seed.contains("reference")) ingest_row(seed["reference"], "1 (one tenant)");
   for (const json& store : seed["stores"]) {
-    ingest_row(store, store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
+    ingest_row(store,
+               store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
   }
   out << "\n";
 }
@@ -241,8 +262,9 @@ std::string MarkdownReport(const json& results) {
   out << "# mnemo-bench results\n\n";
   out << "- command: `mnemo-bench " << results["command"].get<std::string>() << "`\n";
   out << "- machine: " << results["machine"]["cpu"].get<std::string>() << ", "
-      << results["machine"]["cores"].get<int>() << " cores, " << results["machine"]["memory_gb"].get<double>()
-      << " GB; date " << results["date"].get<std::string>() << "\n";
+      << results["machine"]["cores"].get<int>() << " cores, "
+      << results["machine"]["memory_gb"].get<double>() << " GB; date "
+      << results["date"].get<std::string>() << "\n";
   if (results["machine"].contains("faiss_simd")) {
     out << "- FAISS: " << results["machine"]["faiss_simd"].get<std::string>() << "\n";
   }
@@ -256,22 +278,27 @@ std::string MarkdownReport(const json& results) {
   if (results.contains("ingest")) {
     const json& ingest = results["ingest"];
     const json& latency = ingest["batch_latency"];
-    out << "## Ingest over the wire (atomic durable batches of " << options["batch"].get<size_t>() << ")\n\n"
-        << "| rows | batches | vectors/s | batch p50 ms | batch p99 ms | last batch searchable after ack | all rows in the graph |\n"
+    out << "## Ingest over the wire (atomic durable batches of " << options["batch"].get<size_t>()
+        << ")\n\n"
+        << "| rows | batches | vectors/s | batch p50 ms | batch p99 ms | last batch searchable "
+           "after ack | all rows in the graph |\n"
         << "|---|---|---|---|---|---|---|\n"
         << "| " << ingest["rows"].get<size_t>() << " | " << ingest["batches"].get<size_t>() << " | "
-        << Fmt("%.0f", Num(ingest, "vectors_per_s")) << " | " << Fmt("%.2f", Num(latency, "p50_ms")) << " | "
-        << Fmt("%.2f", Num(latency, "p99_ms")) << " | " << Fmt("%.3f s", Num(ingest, "last_batch_searchable_s"))
-        << " | " << Fmt("%.1f s", Num(ingest, "indexed_s")) << " |\n\n";
+        << Fmt("%.0f", Num(ingest, "vectors_per_s")) << " | " << Fmt("%.2f", Num(latency, "p50_ms"))
+        << " | " << Fmt("%.2f", Num(latency, "p99_ms")) << " | "
+        << Fmt("%.3f s", Num(ingest, "last_batch_searchable_s")) << " | "
+        << Fmt("%.1f s", Num(ingest, "indexed_s")) << " |\n\n";
   }
   out << "## Recall@10 vs QPS (unfiltered)\n\n"
-      << "| system | threads | ef | recall@10 | QPS | p50 ms | p99 ms | p99.9 ms |\n|---|---|---|---|---|---|---|---|\n";
+      << "| system | threads | ef | recall@10 | QPS | p50 ms | p99 ms | p99.9 ms "
+         "|\n|---|---|---|---|---|---|---|---|\n";
   if (results.contains("search")) {
     for (const json& run : results["search"]["runs"]) {
-      out << "| mnemo over the wire | " << run["threads"].get<size_t>() << " | " << run["ef"].get<size_t>()
-          << " | " << Fmt("%.3f", Num(run, "recall")) << " | " << Fmt("%.0f", Num(run, "qps")) << " | "
-          << Fmt("%.2f", Num(run["latency"], "p50_ms")) << " | " << Fmt("%.2f", Num(run["latency"], "p99_ms"))
-          << " | " << Fmt("%.2f", Num(run["latency"], "p999_ms")) << " |\n";
+      out << "| mnemo over the wire | " << run["threads"].get<size_t>() << " | "
+          << run["ef"].get<size_t>() << " | " << Fmt("%.3f", Num(run, "recall")) << " | "
+          << Fmt("%.0f", Num(run, "qps")) << " | " << Fmt("%.2f", Num(run["latency"], "p50_ms"))
+          << " | " << Fmt("%.2f", Num(run["latency"], "p99_ms")) << " | "
+          << Fmt("%.2f", Num(run["latency"], "p999_ms")) << " |\n";
     }
   }
   if (results.contains("inprocess")) {
@@ -279,12 +306,14 @@ std::string MarkdownReport(const json& results) {
       if (!system.contains("points")) continue;
       for (const json& point : system["points"]) {
         const size_t ef = point["ef"].get<size_t>();
-        out << "| " << PeerName(name, system) << " in-process | 1 | " << (ef == 0 ? std::string("exact") : std::to_string(ef))
-            << " | " << Fmt("%.3f", Num(point, "recall")) << " | " << Fmt("%.0f", Num(point, "qps"))
+        out << "| " << PeerName(name, system) << " in-process | 1 | "
+            << (ef == 0 ? std::string("exact") : std::to_string(ef)) << " | "
+            << Fmt("%.3f", Num(point, "recall")) << " | " << Fmt("%.0f", Num(point, "qps"))
             << " | | | |\n";
       }
     }
-    out << "\nIn-process build and memory (the indexes alone: 2 threads; the Engine: ingest through ApplyBatch, "
+    out << "\nIn-process build and memory (the indexes alone: 2 threads; the Engine: ingest "
+           "through ApplyBatch, "
            "then linking):\n\n| system | build s | bytes/vector |\n|---|---|---|\n";
     for (const auto& [name, system] : results["inprocess"].items()) {
       if (!system.contains("points")) continue;
@@ -295,19 +324,23 @@ std::string MarkdownReport(const json& results) {
   out << "\n";
   if (results.contains("filtered")) {
     out << "## Per-user (filtered) search over the wire, adaptive ef, 1 client thread\n\n"
-        << "| user | rows | selectivity | recall@10 | exact answers | QPS | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n";
+        << "| user | rows | selectivity | recall@10 | exact answers | QPS | p50 ms | p99 ms "
+           "|\n|---|---|---|---|---|---|---|---|\n";
     for (const json& bucket : results["filtered"]["buckets"]) {
-      out << "| " << bucket["user"].get<std::string>() << " | " << bucket["rows"].get<size_t>() << " | "
-          << Fmt("%.4f%%", 100 * Num(bucket, "selectivity")) << " | " << Fmt("%.3f", Num(bucket, "recall"))
-          << " | " << Fmt("%.0f%%", 100 * Num(bucket, "exact_fraction")) << " | " << Fmt("%.0f", Num(bucket, "qps"))
-          << " | " << Fmt("%.2f", Num(bucket["latency"], "p50_ms")) << " | "
+      out << "| " << bucket["user"].get<std::string>() << " | " << bucket["rows"].get<size_t>()
+          << " | " << Fmt("%.4f%%", 100 * Num(bucket, "selectivity")) << " | "
+          << Fmt("%.3f", Num(bucket, "recall")) << " | "
+          << Fmt("%.0f%%", 100 * Num(bucket, "exact_fraction")) << " | "
+          << Fmt("%.0f", Num(bucket, "qps")) << " | "
+          << Fmt("%.2f", Num(bucket["latency"], "p50_ms")) << " | "
           << Fmt("%.2f", Num(bucket["latency"], "p99_ms")) << " |\n";
     }
     out << "\n";
   }
   if (results.contains("restart")) {
     const json& restart = results["restart"];
-    out << "## Restart and memory\n\n| mnemod start to first search answered | RSS after ingest (bytes/vector) | RSS after restart (bytes/vector) |\n|---|---|---|\n"
+    out << "## Restart and memory\n\n| mnemod start to first search answered | RSS after ingest "
+           "(bytes/vector) | RSS after restart (bytes/vector) |\n|---|---|---|\n"
         << "| " << Fmt("%.2f s", Num(restart, "first_search_s")) << " | "
         << Fmt("%.0f", Num(restart, "rss_bytes_per_vector_after_ingest")) << " | "
         << Fmt("%.0f", Num(restart, "rss_bytes_per_vector_after_restart")) << " |\n\n";
@@ -315,8 +348,9 @@ std::string MarkdownReport(const json& results) {
   if (results.contains("conversations")) {
     const json& conv = results["conversations"];
     out << "## Conversation workload (" << options["conv_users"].get<size_t>() << " users x "
-        << options["conv_per_user"].get<size_t>() << " conversations x " << options["messages"].get<size_t>()
-        << " messages; " << options["conv_threads"].get<size_t>() << " client threads)\n\n"
+        << options["conv_per_user"].get<size_t>() << " conversations x "
+        << options["messages"].get<size_t>() << " messages; "
+        << options["conv_threads"].get<size_t>() << " client threads)\n\n"
         << "| operation | system | ops/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n";
     for (const char* system : {"mnemo", "postgres"}) {
       if (!conv.contains(system)) continue;
@@ -328,30 +362,34 @@ std::string MarkdownReport(const json& results) {
         continue;
       }
       for (const auto& [kind, op] : conv[system]["ops"].items()) {
-        out << "| " << kind << " | " << system << " | " << Fmt("%.0f", Num(op, "ops_per_s")) << " | "
-            << Fmt("%.2f", Num(op["latency"], "p50_ms")) << " | " << Fmt("%.2f", Num(op["latency"], "p99_ms"))
-            << " | " << op["errors"].get<size_t>() << " |\n";
+        out << "| " << kind << " | " << system << " | " << Fmt("%.0f", Num(op, "ops_per_s"))
+            << " | " << Fmt("%.2f", Num(op["latency"], "p50_ms")) << " | "
+            << Fmt("%.2f", Num(op["latency"], "p99_ms")) << " | " << op["errors"].get<size_t>()
+            << " |\n";
       }
     }
     out << "\n";
   }
   if (results.contains("clients") && results["clients"].contains("cells")) {
     const json& clients = results["clients"];
-    out << "## Python client vs C++ client (" << Num(clients, "vectors") << " x " << Num(clients, "dimension")
-        << " corpus, top-" << Num(clients, "top_k") << "; " << Num(clients, "conversations")
-        << " conversations)\n\n"
-        << "| call | callers | C++ QPS | Python QPS | Python / C++ | client CPU us/call C++ / Python "
+    out << "## Python client vs C++ client (" << Num(clients, "vectors") << " x "
+        << Num(clients, "dimension") << " corpus, top-" << Num(clients, "top_k") << "; "
+        << Num(clients, "conversations") << " conversations)\n\n"
+        << "| call | callers | C++ QPS | Python QPS | Python / C++ | client CPU us/call C++ / "
+           "Python "
         << "| server CPU us/call C++ / Python |\n|---|---|---|---|---|---|---|\n";
     for (const char* op : {"search", "get", "append"}) {
       for (const size_t concurrency : {size_t{1}, ManyCallers(results)}) {
         const json* cpp = ClientCell(results, "cpp", op, concurrency);
         const json* python = ClientCell(results, "python", op, concurrency);
         if (cpp == nullptr) continue;
-        out << "| " << op << " | " << concurrency << (concurrency == 1 ? " thread" : " (threads / asyncio tasks)")
-            << " | " << Fmt("%.0f", Num(*cpp, "qps")) << " | "
+        out << "| " << op << " | " << concurrency
+            << (concurrency == 1 ? " thread" : " (threads / asyncio tasks)") << " | "
+            << Fmt("%.0f", Num(*cpp, "qps")) << " | "
             << (python ? Fmt("%.0f", Num(*python, "qps")) : "-") << " | "
-            << (python && Num(*cpp, "qps") > 0 ? Fmt("%.2f", Num(*python, "qps") / Num(*cpp, "qps")) : "-") << " | "
-            << Fmt("%.1f", Num(*cpp, "cpu_us_per_call")) << " / "
+            << (python && Num(*cpp, "qps") > 0 ? Fmt("%.2f", Num(*python, "qps") / Num(*cpp, "qps"))
+                                               : "-")
+            << " | " << Fmt("%.1f", Num(*cpp, "cpu_us_per_call")) << " / "
             << (python ? Fmt("%.1f", Num(*python, "cpu_us_per_call")) : "-") << " | "
             << Fmt("%.1f", Num(*cpp, "server_cpu_us_per_call")) << " / "
             << (python ? Fmt("%.1f", Num(*python, "server_cpu_us_per_call")) : "-") << " |\n";
@@ -365,8 +403,9 @@ std::string MarkdownReport(const json& results) {
   if (results.contains("targets")) {
     out << "## Targets\n\n| target | status | measured |\n|---|---|---|\n";
     for (const json& target : results["targets"]) {
-      out << "| " << target["target"].get<std::string>() << " | " << target["status"].get<std::string>()
-          << " | " << target["value"].get<std::string>() << " |\n";
+      out << "| " << target["target"].get<std::string>() << " | "
+          << target["status"].get<std::string>() << " | " << target["value"].get<std::string>()
+          << " |\n";
     }
     out << "\n";
   }

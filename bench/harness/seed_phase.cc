@@ -57,21 +57,25 @@ SearchPlan PlanBucket(const Dataset& data, const std::vector<uint32_t>& owners_o
   for (const auto& [owner, qs] : queries_of) {
     std::vector<uint32_t> rows;
     for (size_t row = 0; row < owners_of_rows.size(); ++row) {
-      if (owners_of_rows[row] == owner && created[row] >= from) rows.push_back(static_cast<uint32_t>(row));
+      if (owners_of_rows[row] == owner && created[row] >= from)
+        rows.push_back(static_cast<uint32_t>(row));
     }
     if (rows.empty()) continue;
     FaissFlatPeer flat(data.dim);
     std::vector<float> base(rows.size() * data.dim);
-    for (size_t i = 0; i < rows.size(); ++i) std::copy_n(data.Row(rows[i]).data(), data.dim, &base[i * data.dim]);
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::copy_n(data.Row(rows[i]).data(), data.dim, &base[i * data.dim]);
     flat.Add(rows.size(), base.data());
     std::vector<float> query_rows(qs.size() * data.dim);
-    for (size_t i = 0; i < qs.size(); ++i) std::copy_n(data.Query(qs[i]).data(), data.dim, &query_rows[i * data.dim]);
+    for (size_t i = 0; i < qs.size(); ++i)
+      std::copy_n(data.Query(qs[i]).data(), data.dim, &query_rows[i * data.dim]);
     std::vector<int64_t> labels;
     flat.Search(qs.size(), query_rows.data(), k, &labels);
     for (size_t i = 0; i < qs.size(); ++i) {
       for (size_t j = 0; j < k; ++j) {
         const int64_t label = labels[i * k + j];
-        plan.truth[qs[i] * k + j] = label < 0 ? -1 : static_cast<int64_t>(rows[static_cast<size_t>(label)]);
+        plan.truth[qs[i] * k + j] =
+            label < 0 ? -1 : static_cast<int64_t>(rows[static_cast<size_t>(label)]);
       }
     }
   }
@@ -85,9 +89,9 @@ json RunJson(const SearchRun& run) {
 }
 
 // One store: ingest every row with `owners` and `months`, wait for the graphs, run the buckets.
-json RunStore(const SeedPhaseInput& input, const std::string& name, const std::vector<uint32_t>& owners,
-              const std::vector<uint32_t>& months, size_t month_count, const std::vector<Bucket>& buckets,
-              bool with_time_filter) {
+json RunStore(const SeedPhaseInput& input, const std::string& name,
+              const std::vector<uint32_t>& owners, const std::vector<uint32_t>& months,
+              size_t month_count, const std::vector<Bucket>& buckets, bool with_time_filter) {
   const BenchOptions& options = *input.options;
   const Dataset& data = input.bench->data;
   json result = {{"months", month_count}};
@@ -115,8 +119,9 @@ json RunStore(const SeedPhaseInput& input, const std::string& name, const std::v
   for (uint32_t owner = 0; owner < by_owner.size(); ++owner) {
     const auto& rows = by_owner[owner];
     for (size_t start = 0; start < rows.size(); start += options.batch) {
-      plan.batches.emplace_back(rows.begin() + static_cast<std::ptrdiff_t>(start),
-                                rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), start + options.batch)));
+      plan.batches.emplace_back(
+          rows.begin() + static_cast<std::ptrdiff_t>(start),
+          rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), start + options.batch)));
       plan.batch_users.push_back(SeedUserName(owner));
     }
   }
@@ -130,13 +135,13 @@ json RunStore(const SeedPhaseInput& input, const std::string& name, const std::v
     shuffled.batches.push_back(std::move(plan.batches[i]));
     shuffled.batch_users.push_back(plan.batch_users[i]);
   }
-  const IngestResult ingest = Ingest(client, *input.bench, shuffled, kIngestThreads, *input.budget,
-                                     "seed: ingest " + name);
+  const IngestResult ingest =
+      Ingest(client, *input.bench, shuffled, kIngestThreads, *input.budget, "seed: ingest " + name);
   result["ingest"] = ToJson(ingest);
   result["ingest"].erase("batch_latency_cdf");
   if (ingest.failed_batches > 0) return {{"error", "ingest failed: " + ingest.first_error}};
-  result["rss_bytes_per_vector"] =
-      static_cast<double>(server.ResidentBytes()) / static_cast<double>(std::max<size_t>(ingest.rows, 1));
+  result["rss_bytes_per_vector"] = static_cast<double>(server.ResidentBytes()) /
+                                   static_cast<double>(std::max<size_t>(ingest.rows, 1));
 
   std::vector<client::Timestamp> created(owners.size());
   client::Timestamp newest = 0;
@@ -150,14 +155,19 @@ json RunStore(const SeedPhaseInput& input, const std::string& name, const std::v
   for (const Bucket& bucket : buckets) {
     size_t rows = 0;
     for (uint32_t owner : bucket.owners) rows += by_owner[owner].size();
-    json entry = {{"bucket", bucket.name}, {"users", bucket.owners.size()},
-                  {"rows", rows}, {"share", static_cast<double>(rows) / static_cast<double>(owners.size())}};
+    json entry = {{"bucket", bucket.name},
+                  {"users", bucket.owners.size()},
+                  {"rows", rows},
+                  {"share", static_cast<double>(rows) / static_cast<double>(owners.size())}};
     for (const bool filtered : {false, true}) {
       if (input.budget->Expired() || (filtered && !with_time_filter)) break;
-      const client::Timestamp from = filtered ? last_30_days : std::numeric_limits<client::Timestamp>::min();
-      SearchPlan searches = PlanBucket(data, owners, created, bucket, options.seed_queries, options.k, from);
+      const client::Timestamp from =
+          filtered ? last_30_days : std::numeric_limits<client::Timestamp>::min();
+      SearchPlan searches =
+          PlanBucket(data, owners, created, bucket, options.seed_queries, options.k, from);
       if (filtered) searches.filters.created_from = last_30_days;
-      const SearchRun run = RunPlannedSearches(client, data, searches, options.k, 0, 1, *input.budget);
+      const SearchRun run =
+          RunPlannedSearches(client, data, searches, options.k, 0, 1, *input.budget);
       entry[filtered ? "last_30_days" : "all"] = RunJson(run);
       progress.Advance();
     }
@@ -179,34 +189,41 @@ std::vector<uint32_t> SeedOwners(size_t rows, size_t users, double big_share, ui
   return owners;
 }
 
-std::string SeedUserName(uint32_t owner) { return owner == 0 ? "big" : "s" + std::to_string(owner); }
+std::string SeedUserName(uint32_t owner) {
+  return owner == 0 ? "big" : "s" + std::to_string(owner);
+}
 
 json RunSeedPhase(const SeedPhaseInput& input) {
   const BenchOptions& options = *input.options;
   const Dataset& data = input.bench->data;
-  const std::vector<uint32_t> owners = SeedOwners(data.size(), options.seed_users, options.seed_big_share, options.seed);
+  const std::vector<uint32_t> owners =
+      SeedOwners(data.size(), options.seed_users, options.seed_big_share, options.seed);
   std::vector<size_t> counts(options.seed_users + 1, 0);
   for (uint32_t owner : owners) ++counts[owner];
   const std::vector<Bucket> buckets = MakeBuckets(counts, data.size());
 
-  json result = {{"users", options.seed_users}, {"big_share", options.seed_big_share},
-                 {"queries_per_bucket", options.seed_queries}, {"stores", json::array()}};
+  json result = {{"users", options.seed_users},
+                 {"big_share", options.seed_big_share},
+                 {"queries_per_bucket", options.seed_queries},
+                 {"stores", json::array()}};
   // The reference: the same rows in one month, owned by one tenant.
   {
     const std::vector<uint32_t> one_owner(data.size(), 0);
     const std::vector<uint32_t> one_month(data.size(), 0);
     const std::vector<size_t> one_count = {data.size()};
-    json reference = RunStore(input, "one-month-one-tenant", one_owner, one_month, 1, MakeBuckets(one_count, data.size()),
-                                /*with_time_filter=*/false);
+    json reference = RunStore(input, "one-month-one-tenant", one_owner, one_month, 1,
+                              MakeBuckets(one_count, data.size()),
+                              /*with_time_filter=*/false);
     result["reference"] = std::move(reference);
   }
   for (const size_t month_count : options.seed_months) {
     if (input.budget->Expired()) break;
     std::vector<uint32_t> months(data.size());
-    for (size_t row = 0; row < data.size(); ++row) months[row] = MonthOf(row, month_count, options.seed);
-    result["stores"].push_back(
-        RunStore(input, std::to_string(month_count) + "-months", owners, months, month_count, buckets,
-                 /*with_time_filter=*/true));
+    for (size_t row = 0; row < data.size(); ++row)
+      months[row] = MonthOf(row, month_count, options.seed);
+    result["stores"].push_back(RunStore(input, std::to_string(month_count) + "-months", owners,
+                                        months, month_count, buckets,
+                                        /*with_time_filter=*/true));
   }
   return result;
 }

@@ -23,11 +23,11 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 namespace mc = mnemo::client;
 
-constexpr size_t kChunkTarget = 600;   // bytes: a chunk ends at the first space past this
-constexpr size_t kChunkMax = 800;      // bytes: or here, at a character boundary
-constexpr size_t kChunkMin = 40;       // shorter pieces are dropped
-constexpr size_t kBatch = 1000;        // chunks per durable AddChunks batch
-constexpr size_t kCompareBatches = 20; // batches alternating between keyword search off and on
+constexpr size_t kChunkTarget = 600;    // bytes: a chunk ends at the first space past this
+constexpr size_t kChunkMax = 800;       // bytes: or here, at a character boundary
+constexpr size_t kChunkMin = 40;        // shorter pieces are dropped
+constexpr size_t kBatch = 1000;         // chunks per durable AddChunks batch
+constexpr size_t kCompareBatches = 20;  // batches alternating between keyword search off and on
 constexpr double kStartTimeoutS = 120;
 constexpr const char* kUser = "kb";
 
@@ -84,9 +84,11 @@ void AppendCollapsed(std::string_view line, std::string* text) {
 std::string RoffLine(const std::string& line) {
   std::string body = line;
   if (!body.empty() && (body[0] == '.' || body[0] == '\'')) {
-    static const std::set<std::string> kTextMacros = {"SH", "SS", "B", "I", "BR", "IR", "BI", "IB", "RB", "RI", "TP", "IP"};
+    static const std::set<std::string> kTextMacros = {"SH", "SS", "B",  "I",  "BR", "IR",
+                                                      "BI", "IB", "RB", "RI", "TP", "IP"};
     const size_t space = body.find(' ');
-    const std::string macro = body.substr(1, space == std::string::npos ? std::string::npos : space - 1);
+    const std::string macro =
+        body.substr(1, space == std::string::npos ? std::string::npos : space - 1);
     if (!kTextMacros.contains(macro) || space == std::string::npos) return "";
     body = body.substr(space + 1);
   }
@@ -99,16 +101,21 @@ std::string RoffLine(const std::string& line) {
     }
     const char e = body[++i];
     if (e == 'f' || e == 's') {  // font or size: \fB, \f(XX, \f[..], \s+1
-      if (i + 1 < body.size() && body[i + 1] == '(') i += 3;
-      else if (i + 1 < body.size() && body[i + 1] == '[') i = body.find(']', i);
-      else i += 1;
+      if (i + 1 < body.size() && body[i + 1] == '(')
+        i += 3;
+      else if (i + 1 < body.size() && body[i + 1] == '[')
+        i = body.find(']', i);
+      else
+        i += 1;
       if (i == std::string::npos) break;
     } else if (e == '(') {
       i += 2;
       out.push_back(' ');
     } else if (e == '*') {
-      if (i + 1 < body.size() && body[i + 1] == '(') i += 3;
-      else i += 1;
+      if (i + 1 < body.size() && body[i + 1] == '(')
+        i += 3;
+      else
+        i += 1;
     } else if (e == '-' || e == 'e' || e == ' ') {
       out.push_back(e == 'e' ? '\\' : e);
     }
@@ -116,7 +123,8 @@ std::string RoffLine(const std::string& line) {
   return out;
 }
 
-bool ReadCommand(const std::string& command, const std::function<void(const std::string&)>& line_fn) {
+bool ReadCommand(const std::string& command,
+                 const std::function<void(const std::string&)>& line_fn) {
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return false;
   char buffer[8192];
@@ -159,7 +167,8 @@ void PackageDescriptions(size_t limit, std::vector<std::string>* out) {
   std::string text;
   bool in_description = false;
   const auto flush = [&] {
-    if (!text.empty() && seen.insert(text).second && out->size() < limit) Chunk(package + ": " + text, limit, out);
+    if (!text.empty() && seen.insert(text).second && out->size() < limit)
+      Chunk(package + ": " + text, limit, out);
     text.clear();
   };
   ReadCommand("apt-cache dumpavail 2>/dev/null", [&](const std::string& line) {
@@ -194,7 +203,8 @@ std::vector<std::pair<char32_t, size_t>> CodePoints(const std::string& s) {
     const auto c = static_cast<unsigned char>(s[i]);
     const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
     char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t j = 1; j < n && i + j < s.size(); ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3F);
+    for (size_t j = 1; j < n && i + j < s.size(); ++j)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3F);
     out.emplace_back(cp, i);
     i += n;
   }
@@ -203,8 +213,8 @@ std::vector<std::pair<char32_t, size_t>> CodePoints(const std::string& s) {
 
 // Picks up to `per_band` terms per band by how many chunks hold them.
 Bands PickTerms(const std::vector<std::string>& chunks, size_t per_band) {
-  static const std::unordered_set<std::string> kStop = {"that", "with", "this", "their", "then", "there",
-                                                       "these", "they", "will", "into", "such"};
+  static const std::unordered_set<std::string> kStop = {
+      "that", "with", "this", "their", "then", "there", "these", "they", "will", "into", "such"};
   std::unordered_map<std::string, size_t> df;
   for (const std::string& chunk : chunks) {
     std::unordered_set<std::string> seen;
@@ -217,7 +227,8 @@ Bands PickTerms(const std::vector<std::string>& chunks, size_t per_band) {
         word.push_back(static_cast<char>(c - 'A' + 'a'));
       } else {
         const bool bounded = !(c >= '0' && c <= '9') && c != '_';
-        if (bounded && word.size() >= 4 && word.size() <= 12 && !kStop.contains(word)) seen.insert(word);
+        if (bounded && word.size() >= 4 && word.size() <= 12 && !kStop.contains(word))
+          seen.insert(word);
         word.clear();
       }
     }
@@ -251,8 +262,10 @@ Bands PickTerms(const std::vector<std::string>& chunks, size_t per_band) {
     // An even spread over the band's terms, then repeated when it holds fewer than asked.
     std::vector<std::string>& chosen = bands.terms[band];
     const size_t step = std::max<size_t>(1, list.size() / std::max<size_t>(1, per_band));
-    for (size_t i = 0; i < list.size() && chosen.size() < per_band; i += step) chosen.push_back(list[i].second);
-    for (size_t i = 0; !chosen.empty() && chosen.size() < per_band; ++i) chosen.push_back(chosen[i]);
+    for (size_t i = 0; i < list.size() && chosen.size() < per_band; i += step)
+      chosen.push_back(list[i].second);
+    for (size_t i = 0; !chosen.empty() && chosen.size() < per_band; ++i)
+      chosen.push_back(chosen[i]);
   }
   return bands;
 }
@@ -271,8 +284,8 @@ std::unique_ptr<mc::Client> Connect(uint16_t port, std::string* error) {
 }
 
 // Writes chunks [begin, end) as one durable batch into a new document; returns seconds or -1.
-double WriteBatch(mc::Client& client, const std::vector<std::string>& chunks, const Dataset& data, size_t begin,
-                  size_t end, std::string* error) {
+double WriteBatch(mc::Client& client, const std::vector<std::string>& chunks, const Dataset& data,
+                  size_t begin, size_t end, std::string* error) {
   mc::NewDocument document;
   document.filename = "debian-" + std::to_string(begin / kBatch) + ".txt";
   document.file_type = "txt";
@@ -306,7 +319,8 @@ json LatencyJson(std::vector<double> seconds) { return ToJson(Summarize(std::mov
 
 }  // namespace
 
-bool LoadTextCorpus(size_t count, const std::string& cache_dir, std::vector<std::string>* chunks, std::string* error) {
+bool LoadTextCorpus(size_t count, const std::string& cache_dir, std::vector<std::string>* chunks,
+                    std::string* error) {
   const std::string path = cache_dir + "/text-corpus-v1-" + std::to_string(count) + ".txt";
   chunks->clear();
   if (std::ifstream cached(path); cached) {
@@ -327,7 +341,8 @@ bool LoadTextCorpus(size_t count, const std::string& cache_dir, std::vector<std:
     ManPages("/usr/share/man", count - chinese.size() - descriptions.size(), &english);
   }
   for (auto* part : {&chinese, &english, &descriptions}) {
-    chunks->insert(chunks->end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
+    chunks->insert(chunks->end(), std::make_move_iterator(part->begin()),
+                   std::make_move_iterator(part->end()));
   }
   if (chunks->empty()) {
     *error = "no text found (apt-cache dumpavail, /usr/share/man): install manpages, manpages-zh";
@@ -352,7 +367,8 @@ json RunTextPhase(const TextPhaseInput& input) {
   std::string error;
   {
     Progress progress("text: corpus from Debian's package descriptions and man pages", 1);
-    if (!LoadTextCorpus(options.text_chunks, input.cache_dir, &chunks, &error)) return {{"error", error}};
+    if (!LoadTextCorpus(options.text_chunks, input.cache_dir, &chunks, &error))
+      return {{"error", error}};
     progress.Advance();
   }
   size_t text_bytes = 0;
@@ -360,16 +376,20 @@ json RunTextPhase(const TextPhaseInput& input) {
   for (const std::string& chunk : chunks) {
     text_bytes += chunk.size();
     const auto points = CodePoints(chunk);
-    if (std::any_of(points.begin(), points.end(), [](const auto& p) { return IsHan(p.first); })) ++han_chunks;
+    if (std::any_of(points.begin(), points.end(), [](const auto& p) { return IsHan(p.first); }))
+      ++han_chunks;
   }
-  result["corpus"] = {{"chunks", chunks.size()}, {"chunk_text_bytes", text_bytes}, {"chunks_with_chinese", han_chunks}};
+  result["corpus"] = {{"chunks", chunks.size()},
+                      {"chunk_text_bytes", text_bytes},
+                      {"chunks_with_chinese", han_chunks}};
 
   fs::create_directories(input.work_dir + "/on");
   fs::create_directories(input.work_dir + "/off");
   MnemodProcess on(input.mnemod_binary, input.work_dir + "/on", data.dim, *input.options);
   MnemodProcess off(input.mnemod_binary, input.work_dir + "/off", data.dim, *input.options);
   off.set_extra_args({"--keyword-search", "false"});
-  if (!on.Start(kStartTimeoutS, &error) || !off.Start(kStartTimeoutS, &error)) return {{"error", error}};
+  if (!on.Start(kStartTimeoutS, &error) || !off.Start(kStartTimeoutS, &error))
+    return {{"error", error}};
   auto client_on = Connect(on.port(), &error);
   auto client_off = client_on ? Connect(off.port(), &error) : nullptr;
   if (!client_off) return {{"error", error}};
@@ -404,7 +424,8 @@ json RunTextPhase(const TextPhaseInput& input) {
   }
   client_off.reset();
   off.Stop();
-  const std::vector<double> on_compared(on_seconds.begin(), on_seconds.begin() + std::min(compare, on_seconds.size()));
+  const std::vector<double> on_compared(on_seconds.begin(),
+                                        on_seconds.begin() + std::min(compare, on_seconds.size()));
   const LatencySummary on_summary = Summarize(on_compared);
   const LatencySummary off_summary = Summarize(off_seconds);
   double on_total = 0;
@@ -419,8 +440,9 @@ json RunTextPhase(const TextPhaseInput& input) {
       {"compared_on", ToJson(on_summary)},
       {"compared_off", ToJson(off_summary)},
       {"added_share", off_summary.p50_ms > 0 ? on_summary.p50_ms / off_summary.p50_ms - 1 : 0.0},
-      {"indexing_chunks_per_s",
-       on_summary.p50_ms > off_summary.p50_ms ? 1000.0 * kBatch / (on_summary.p50_ms - off_summary.p50_ms) : 0.0}};
+      {"indexing_chunks_per_s", on_summary.p50_ms > off_summary.p50_ms
+                                    ? 1000.0 * kBatch / (on_summary.p50_ms - off_summary.p50_ms)
+                                    : 0.0}};
 
   auto stats = client_on->GetStats();
   if (stats.ok() && stats->text) {
@@ -433,8 +455,10 @@ json RunTextPhase(const TextPhaseInput& input) {
                        {"stored_bytes", info.stored_bytes},
                        {"memory_bytes", info.memory_bytes},
                        {"chunk_text_bytes", ingested_bytes},
-                       {"stored_share", static_cast<double>(info.stored_bytes) / static_cast<double>(ingested_bytes)},
-                       {"memory_share", static_cast<double>(info.memory_bytes) / static_cast<double>(ingested_bytes)}};
+                       {"stored_share", static_cast<double>(info.stored_bytes) /
+                                            static_cast<double>(ingested_bytes)},
+                       {"memory_share", static_cast<double>(info.memory_bytes) /
+                                            static_cast<double>(ingested_bytes)}};
   }
 
   // Queries run once every row is linked into its graph, as in the vector phases (the vector leg
@@ -447,7 +471,8 @@ json RunTextPhase(const TextPhaseInput& input) {
   }
 
   // Keyword queries by band, then hybrid.
-  const std::vector<std::string> ingested_chunks(chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(ingested));
+  const std::vector<std::string> ingested_chunks(
+      chunks.begin(), chunks.begin() + static_cast<std::ptrdiff_t>(ingested));
   const Bands bands = PickTerms(ingested_chunks, options.text_queries);
   result["queries"] = json::object();
   for (const auto& [band, terms] : bands.terms) {
@@ -499,7 +524,8 @@ json RunTextPhase(const TextPhaseInput& input) {
       const double vector_start = NowSeconds();
       auto vector_answer = client_on->Search(kUser, vector);
       vector_seconds.push_back(NowSeconds() - vector_start);
-      if (!vector_answer.ok()) return {{"error", "vector search: " + vector_answer.error().ToString()}};
+      if (!vector_answer.ok())
+        return {{"error", "vector search: " + vector_answer.error().ToString()}};
       progress.Advance();
     }
     result["hybrid"] = {{"latency", LatencyJson(seconds)},
@@ -512,7 +538,9 @@ json RunTextPhase(const TextPhaseInput& input) {
 }
 
 void TextSection(const json& text, std::ostringstream& out) {
-  const auto num = [](const json& node, const char* key) { return node.contains(key) ? node[key].get<double>() : 0.0; };
+  const auto num = [](const json& node, const char* key) {
+    return node.contains(key) ? node[key].get<double>() : 0.0;
+  };
   const auto fmt = [](const char* format, double value) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, format, value);
@@ -524,41 +552,50 @@ void TextSection(const json& text, std::ostringstream& out) {
     return;
   }
   const json& corpus = text["corpus"];
-  out << corpus["chunks"].get<size_t>() << " chunks (" << fmt("%.1f", num(corpus, "chunk_text_bytes") / 1e6)
-      << " MB of chunk_text, " << corpus["chunks_with_chinese"].get<size_t>()
+  out << corpus["chunks"].get<size_t>() << " chunks ("
+      << fmt("%.1f", num(corpus, "chunk_text_bytes") / 1e6) << " MB of chunk_text, "
+      << corpus["chunks_with_chinese"].get<size_t>()
       << " with Chinese) from package descriptions and man pages (manpages, manpages-zh).\n\n";
   if (text.contains("ingest")) {
     const json& ingest = text["ingest"];
-    out << "| ingest | chunks/s | batch p50 ms, keyword on | batch p50 ms, off | added to a batch | indexing chunks/s |\n"
+    out << "| ingest | chunks/s | batch p50 ms, keyword on | batch p50 ms, off | added to a batch "
+           "| indexing chunks/s |\n"
         << "|---|---|---|---|---|---|\n"
-        << "| " << ingest["chunks"].get<size_t>() << " chunks, " << ingest["compared_batches"].get<size_t>()
-        << " batches compared | " << fmt("%.0f", num(ingest, "chunks_per_s")) << " | "
-        << fmt("%.1f", num(ingest["compared_on"], "p50_ms")) << " | " << fmt("%.1f", num(ingest["compared_off"], "p50_ms"))
-        << " | " << fmt("%+.1f%%", 100 * num(ingest, "added_share")) << " | "
+        << "| " << ingest["chunks"].get<size_t>() << " chunks, "
+        << ingest["compared_batches"].get<size_t>() << " batches compared | "
+        << fmt("%.0f", num(ingest, "chunks_per_s")) << " | "
+        << fmt("%.1f", num(ingest["compared_on"], "p50_ms")) << " | "
+        << fmt("%.1f", num(ingest["compared_off"], "p50_ms")) << " | "
+        << fmt("%+.1f%%", 100 * num(ingest, "added_share")) << " | "
         << fmt("%.0f", num(ingest, "indexing_chunks_per_s")) << " |\n\n";
   }
   if (text.contains("index")) {
     const json& index = text["index"];
-    out << "Index: " << index["terms"].get<int64_t>() << " terms, " << index["postings"].get<int64_t>()
-        << " postings; stored " << fmt("%.1f MB", num(index, "stored_bytes") / 1e6) << " ("
-        << fmt("%.0f%%", 100 * num(index, "stored_share")) << " of chunk_text, before RocksDB compression), in memory "
-        << fmt("%.1f MB", num(index, "memory_bytes") / 1e6) << " (" << fmt("%.0f%%", 100 * num(index, "memory_share"))
-        << ").\n\n";
+    out << "Index: " << index["terms"].get<int64_t>() << " terms, "
+        << index["postings"].get<int64_t>() << " postings; stored "
+        << fmt("%.1f MB", num(index, "stored_bytes") / 1e6) << " ("
+        << fmt("%.0f%%", 100 * num(index, "stored_share"))
+        << " of chunk_text, before RocksDB compression), in memory "
+        << fmt("%.1f MB", num(index, "memory_bytes") / 1e6) << " ("
+        << fmt("%.0f%%", 100 * num(index, "memory_share")) << ").\n\n";
   }
-  out << "| query | example | p50 ms | p99 ms | postings | rows scored | hits |\n|---|---|---|---|---|---|---|\n";
+  out << "| query | example | p50 ms | p99 ms | postings | rows scored | hits "
+         "|\n|---|---|---|---|---|---|---|\n";
   for (const char* band : {"rare", "medium", "frequent", "chinese"}) {
     if (!text["queries"].contains(band)) continue;
     const json& q = text["queries"][band];
     out << "| keyword, " << band << " | " << q["example"].get<std::string>() << " | "
-        << fmt("%.3f", num(q["latency"], "p50_ms")) << " | " << fmt("%.3f", num(q["latency"], "p99_ms")) << " | "
-        << fmt("%.0f", num(q, "mean_postings")) << " | " << fmt("%.0f", num(q, "mean_rows_scored")) << " | "
+        << fmt("%.3f", num(q["latency"], "p50_ms")) << " | "
+        << fmt("%.3f", num(q["latency"], "p99_ms")) << " | " << fmt("%.0f", num(q, "mean_postings"))
+        << " | " << fmt("%.0f", num(q, "mean_rows_scored")) << " | "
         << fmt("%.1f", num(q, "mean_hits")) << " |\n";
   }
   if (text.contains("hybrid")) {
     const json& h = text["hybrid"];
-    out << "| hybrid (RRF), medium term + vector | | " << fmt("%.3f", num(h["latency"], "p50_ms")) << " | "
-        << fmt("%.3f", num(h["latency"], "p99_ms")) << " | | | |\n";
-    out << "| its vector leg alone (top 50) | | " << fmt("%.3f", num(h["vector_leg_alone"], "p50_ms")) << " | "
+    out << "| hybrid (RRF), medium term + vector | | " << fmt("%.3f", num(h["latency"], "p50_ms"))
+        << " | " << fmt("%.3f", num(h["latency"], "p99_ms")) << " | | | |\n";
+    out << "| its vector leg alone (top 50) | | "
+        << fmt("%.3f", num(h["vector_leg_alone"], "p50_ms")) << " | "
         << fmt("%.3f", num(h["vector_leg_alone"], "p99_ms")) << " | | | |\n";
   }
   out << "\n";

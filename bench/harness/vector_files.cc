@@ -28,19 +28,31 @@ bool ReadNpy(std::ifstream& in, size_t max_rows, VectorFile* out, std::string* e
   uint32_t header_len = 0;
   if (major == 1) {
     unsigned char len[2];
-    if (!in.read(reinterpret_cast<char*>(len), 2)) { *error = "truncated .npy header"; return false; }
+    if (!in.read(reinterpret_cast<char*>(len), 2)) {
+      *error = "truncated .npy header";
+      return false;
+    }
     header_len = len[0] | (len[1] << 8);
   } else if (major == 2 || major == 3) {
     unsigned char len[4];
-    if (!in.read(reinterpret_cast<char*>(len), 4)) { *error = "truncated .npy header"; return false; }
+    if (!in.read(reinterpret_cast<char*>(len), 4)) {
+      *error = "truncated .npy header";
+      return false;
+    }
     header_len = len[0] | (len[1] << 8) | (len[2] << 16) | (static_cast<uint32_t>(len[3]) << 24);
   } else {
     *error = "unsupported .npy version " + std::to_string(major);
     return false;
   }
-  if (header_len > (1u << 20)) { *error = ".npy header too long"; return false; }
+  if (header_len > (1u << 20)) {
+    *error = ".npy header too long";
+    return false;
+  }
   std::string header(header_len, '\0');
-  if (!in.read(header.data(), header_len)) { *error = "truncated .npy header"; return false; }
+  if (!in.read(header.data(), header_len)) {
+    *error = "truncated .npy header";
+    return false;
+  }
   if (!std::regex_search(header, std::regex("'descr'\\s*:\\s*'<f4'"))) {
     *error = ".npy dtype must be little-endian float32 ('<f4')";
     return false;
@@ -50,13 +62,17 @@ bool ReadNpy(std::ifstream& in, size_t max_rows, VectorFile* out, std::string* e
     return false;
   }
   std::smatch shape;
-  if (!std::regex_search(header, shape, std::regex("'shape'\\s*:\\s*\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\)"))) {
+  if (!std::regex_search(header, shape,
+                         std::regex("'shape'\\s*:\\s*\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\)"))) {
     *error = ".npy shape must be 2-D (rows, dim)";
     return false;
   }
   const size_t rows = std::stoull(shape[1].str());
   const size_t dim = std::stoull(shape[2].str());
-  if (dim == 0 || rows == 0) { *error = ".npy array is empty"; return false; }
+  if (dim == 0 || rows == 0) {
+    *error = ".npy array is empty";
+    return false;
+  }
   const size_t wanted = max_rows == 0 ? rows : std::min(rows, max_rows);
   out->dim = dim;
   out->rows.resize(wanted * dim);
@@ -78,7 +94,10 @@ bool ReadFvecs(std::ifstream& in, size_t max_rows, VectorFile* out, std::string*
       *error = row == 0 ? ".fvecs file is empty" : ".fvecs row header truncated";
       return false;
     }
-    if (dim <= 0 || dim > (1 << 16)) { *error = ".fvecs row has a bad dimension"; return false; }
+    if (dim <= 0 || dim > (1 << 16)) {
+      *error = ".fvecs row has a bad dimension";
+      return false;
+    }
     if (out->dim == 0) out->dim = static_cast<size_t>(dim);
     if (static_cast<size_t>(dim) != out->dim) {
       *error = ".fvecs rows disagree on the dimension (row " + std::to_string(row) + ")";
@@ -104,9 +123,12 @@ bool ReadVectorFile(const std::string& path, size_t max_rows, VectorFile* out, s
     return false;
   }
   bool ok = false;
-  if (EndsWith(path, ".npy")) ok = ReadNpy(in, max_rows, out, error);
-  else if (EndsWith(path, ".fvecs")) ok = ReadFvecs(in, max_rows, out, error);
-  else *error = "unknown vector file type (want .npy or .fvecs): " + path;
+  if (EndsWith(path, ".npy"))
+    ok = ReadNpy(in, max_rows, out, error);
+  else if (EndsWith(path, ".fvecs"))
+    ok = ReadFvecs(in, max_rows, out, error);
+  else
+    *error = "unknown vector file type (want .npy or .fvecs): " + path;
   if (!ok && error->rfind(path, 0) != 0) *error = path + ": " + *error;
   return ok;
 }

@@ -58,7 +58,8 @@ class VectorFilesTest : public ::testing::Test {
 
 TEST_F(VectorFilesTest, ReadsNpy) {
   const std::string path =
-      Write("a.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", {1, 2, 3, 4, 5, 6}));
+      Write("a.npy",
+            Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", {1, 2, 3, 4, 5, 6}));
   VectorFile file;
   std::string error;
   ASSERT_TRUE(ReadVectorFile(path, 0, &file, &error)) << error;
@@ -69,7 +70,8 @@ TEST_F(VectorFilesTest, ReadsNpy) {
 
 TEST_F(VectorFilesTest, ReadsAtMostMaxRows) {
   const std::string path =
-      Write("a.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", {1, 2, 3, 4, 5, 6}));
+      Write("a.npy",
+            Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", {1, 2, 3, 4, 5, 6}));
   VectorFile file;
   std::string error;
   ASSERT_TRUE(ReadVectorFile(path, 1, &file, &error)) << error;
@@ -78,7 +80,8 @@ TEST_F(VectorFilesTest, ReadsAtMostMaxRows) {
 
 TEST_F(VectorFilesTest, RefusesBadNpy) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"dtype.npy", Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", {1, 2, 3, 4})},
+      {"dtype.npy",
+       Npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", {1, 2, 3, 4})},
       {"fortran.npy", Npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }", {1, 2})},
       {"oned.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", {1, 2})},
       {"short.npy", Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2), }", {1, 2})},
@@ -96,7 +99,8 @@ TEST_F(VectorFilesTest, RefusesBadNpy) {
 TEST_F(VectorFilesTest, ReadsFvecs) {
   VectorFile file;
   std::string error;
-  ASSERT_TRUE(ReadVectorFile(Write("a.fvecs", Fvecs({{1, 2}, {3, 4}, {5, 6}})), 0, &file, &error)) << error;
+  ASSERT_TRUE(ReadVectorFile(Write("a.fvecs", Fvecs({{1, 2}, {3, 4}, {5, 6}})), 0, &file, &error))
+      << error;
   EXPECT_EQ(file.dim, 2u);
   EXPECT_EQ(file.size(), 3u);
 }
@@ -143,9 +147,15 @@ TEST(BenchOptionsTest, QuickPresetAndOverrides) {
 
 TEST(BenchOptionsTest, RefusesBadArguments) {
   const std::vector<std::vector<std::string>> cases = {
-      {"--n", "0"},        {"--n", "abc"},           {"--bogus", "1"},
-      {"--ef", "16,0"},    {"--threads", "0"},       {"--base", "a.npy"},
-      {"--n"},             {"--k", "20", "--n", "10"}, {"--time-budget", "-5"},
+      {"--n", "0"},
+      {"--n", "abc"},
+      {"--bogus", "1"},
+      {"--ef", "16,0"},
+      {"--threads", "0"},
+      {"--base", "a.npy"},
+      {"--n"},
+      {"--k", "20", "--n", "10"},
+      {"--time-budget", "-5"},
   };
   for (const auto& args : cases) {
     int exit_code = -1;

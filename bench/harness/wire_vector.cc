@@ -37,7 +37,8 @@ int64_t RowOf(const client::SearchHit& hit) {
   }
 }
 
-double FreshnessProbe(Client& client, const BenchData& bench, const std::string& user, uint32_t row) {
+double FreshnessProbe(Client& client, const BenchData& bench, const std::string& user,
+                      uint32_t row) {
   client::SearchRequest request;
   const auto vector = bench.data.Row(row);
   request.query.assign(vector.begin(), vector.end());
@@ -45,7 +46,8 @@ double FreshnessProbe(Client& client, const BenchData& bench, const std::string&
   const double start = NowSeconds();
   while (NowSeconds() - start < kFreshnessTimeoutS) {
     auto answer = client.Search(user, request);
-    if (answer.ok() && !answer->hits.empty() && RowOf(answer->hits[0]) == row) return NowSeconds() - start;
+    if (answer.ok() && !answer->hits.empty() && RowOf(answer->hits[0]) == row)
+      return NowSeconds() - start;
   }
   return -1;
 }
@@ -67,7 +69,8 @@ IngestPlan SingleOwnerPlan(size_t rows, size_t batch, const std::string& user) {
   IngestPlan plan;
   for (size_t start = 0; start < rows; start += batch) {
     std::vector<uint32_t> part;
-    for (size_t row = start; row < std::min(rows, start + batch); ++row) part.push_back(static_cast<uint32_t>(row));
+    for (size_t row = start; row < std::min(rows, start + batch); ++row)
+      part.push_back(static_cast<uint32_t>(row));
     plan.batches.push_back(std::move(part));
     plan.batch_users.push_back(user);
   }
@@ -85,8 +88,9 @@ IngestPlan PerOwnerPlan(const Dataset& data, size_t batch) {
   for (size_t owner = 0; owner < by_owner.size(); ++owner) {
     const auto& rows = by_owner[owner];
     for (size_t start = 0; start < rows.size(); start += batch) {
-      plan.batches.emplace_back(rows.begin() + static_cast<ptrdiff_t>(start),
-                                rows.begin() + static_cast<ptrdiff_t>(std::min(rows.size(), start + batch)));
+      plan.batches.emplace_back(
+          rows.begin() + static_cast<ptrdiff_t>(start),
+          rows.begin() + static_cast<ptrdiff_t>(std::min(rows.size(), start + batch)));
       plan.batch_users.push_back("u" + std::to_string(owner));
     }
   }
@@ -240,7 +244,8 @@ SearchRun RunPlannedSearches(Client& client, const Dataset& data, const SearchPl
 }
 
 nlohmann::json ToJson(const IngestResult& result) {
-  const double vectors_per_s = result.seconds > 0 ? static_cast<double>(result.rows) / result.seconds : 0;
+  const double vectors_per_s =
+      result.seconds > 0 ? static_cast<double>(result.rows) / result.seconds : 0;
   return {{"rows", result.rows},
           {"batches", result.batches},
           {"failed_batches", result.failed_batches},

@@ -41,11 +41,11 @@ struct IngestResult {
   size_t batches = 0;
   size_t failed_batches = 0;
   std::string first_error;
-  double seconds = 0;               // first send to last ack
+  double seconds = 0;  // first send to last ack
   std::vector<double> batch_seconds;
   double last_batch_searchable_s = -1;  // from the last ack until a search returns its row
-  double indexed_s = -1;            // from the first send until no row is pending in any graph
-  bool truncated = false;           // stopped early by the time budget
+  double indexed_s = -1;                // from the first send until no row is pending in any graph
+  bool truncated = false;               // stopped early by the time budget
 };
 
 // Sends the plan's batches on `threads` client threads.  Rows are chunks whose text is their
@@ -59,9 +59,9 @@ double WaitUntilIndexed(client::Client& client, const TimeBudget& budget, double
 
 struct SearchRun {
   std::string user;
-  size_t ef = 0;           // 0: the server's adaptive default
+  size_t ef = 0;  // 0: the server's adaptive default
   size_t threads = 1;
-  size_t queries = 0;      // answered
+  size_t queries = 0;  // answered
   size_t errors = 0;
   double recall = 0;
   double qps = 0;

@@ -25,14 +25,18 @@ const std::vector<std::string>& Corpus(bool chinese) {
     if (const char* path = std::getenv("MNEMO_TEXT_CORPUS")) {
       std::ifstream in(path);
       for (std::string line; std::getline(in, line) && chunks.size() < 2000;) {
-        const bool has_high = std::any_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE4; });
+        const bool has_high = std::any_of(
+            line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE4; });
         if (has_high == want_chinese) chunks.push_back(line);
       }
     }
     if (chunks.empty()) {
-      chunks.push_back(want_chinese ? "我们在北京大学学习机器学习和深度学习。向量数据库的检索性能很重要，用户的对话历史需要持久化保存。"
-                                    : "The searching of connections is running on the compaction of RocksDB tables; "
-                                      "ERR_CONNECTION_REFUSED when the server restarts and clients reconnect.");
+      chunks.push_back(
+          want_chinese
+              ? "我们在北京大学学习机器学习和深度学习。向量数据库的检索性能很重要，用户的对话历史需"
+                "要持久化保存。"
+              : "The searching of connections is running on the compaction of RocksDB tables; "
+                "ERR_CONNECTION_REFUSED when the server restarts and clients reconnect.");
     }
     return chunks;
   };
@@ -82,7 +86,11 @@ void BM_XapianTermGenerator(benchmark::State& state) {
   }
   SetBytes(state, chunks, rounds);
 }
-BENCHMARK(BM_XapianTermGenerator)->Arg(0)->Arg(1)->ArgName("chinese")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_XapianTermGenerator)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("chinese")
+    ->Unit(benchmark::kMillisecond);
 
 // Top-10 of one term over `range(0)` rows that all hold it.
 void BM_TopKCommonTerm(benchmark::State& state) {
@@ -100,8 +108,9 @@ void BM_TopKCommonTerm(benchmark::State& state) {
   std::vector<QueryTerm> terms = {{&list, Bm25TermWeight(rows, rows, params)}};
   for (auto _ : state) {
     TopKStats stats;
-    benchmark::DoNotOptimize(TopK(terms, 10, lengths, static_cast<double>(total) / rows, params,
-                                  [](uint32_t) { return true; }, &stats));
+    benchmark::DoNotOptimize(TopK(
+        terms, 10, lengths, static_cast<double>(total) / rows, params,
+        [](uint32_t) { return true; }, &stats));
   }
 }
 BENCHMARK(BM_TopKCommonTerm)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);

@@ -30,7 +30,7 @@ struct SearchPoint {
   size_t ef = 0;
   double recall = 0;
   double qps = 0;
-  double distances = 0;  // similarities computed per query; 0 when the system does not say
+  double distances = 0;       // similarities computed per query; 0 when the system does not say
   double code_distances = 0;  // of those, on compact int8 codes (mnemo's compressed walk)
 };
 

@@ -10,7 +10,8 @@ namespace {
 
 std::vector<double> ZipfWeights(size_t count, double exponent) {
   std::vector<double> weights(count);
-  for (size_t i = 0; i < count; ++i) weights[i] = 1.0 / std::pow(1.0 + static_cast<double>(i), exponent);
+  for (size_t i = 0; i < count; ++i)
+    weights[i] = 1.0 / std::pow(1.0 + static_cast<double>(i), exponent);
   return weights;
 }
 
@@ -35,7 +36,8 @@ Dataset GenerateDataset(const DatasetOptions& options) {
   std::vector<float> scale(dim);
   double scale_norm = 0;
   for (size_t j = 0; j < dim; ++j) {
-    scale[j] = static_cast<float>(std::pow(1.0 + static_cast<double>(rank[j]), -options.spectrum_decay));
+    scale[j] =
+        static_cast<float>(std::pow(1.0 + static_cast<double>(rank[j]), -options.spectrum_decay));
     scale_norm += static_cast<double>(scale[j]) * scale[j];
   }
   // A centroid's expected norm is sqrt(scale_norm); the shared direction gets mean_weight of it.

@@ -25,25 +25,25 @@
 namespace mnemo::bench {
 
 struct DatasetOptions {
-  size_t n = 100000;          // base rows
+  size_t n = 100000;  // base rows
   size_t dim = 1536;
   size_t num_queries = 1000;
   size_t num_topics = 500;
-  double topic_zipf = 1.0;     // topic size skew
-  double spectrum_decay = 0.5; // per-dimension scale exponent
-  double mean_weight = 0.8;    // weight of the shared direction, relative to a centroid's norm
-  double topic_spread = 0.9;   // within-topic noise, relative to a centroid's norm
+  double topic_zipf = 1.0;      // topic size skew
+  double spectrum_decay = 0.5;  // per-dimension scale exponent
+  double mean_weight = 0.8;     // weight of the shared direction, relative to a centroid's norm
+  double topic_spread = 0.9;    // within-topic noise, relative to a centroid's norm
   size_t num_users = 10000;
-  double user_zipf = 1.2;      // owner skew: user 0 owns ~20% of rows with the defaults
+  double user_zipf = 1.2;  // owner skew: user 0 owns ~20% of rows with the defaults
   uint64_t seed = 42;
 };
 
 struct Dataset {
   size_t dim = 0;
-  std::vector<float> base;      // n * dim, row-major, unit rows
-  std::vector<float> queries;   // num_queries * dim, row-major, unit rows
-  std::vector<uint32_t> owners; // owner (user id) of each base row
-  std::vector<uint32_t> topics; // topic of each base row
+  std::vector<float> base;       // n * dim, row-major, unit rows
+  std::vector<float> queries;    // num_queries * dim, row-major, unit rows
+  std::vector<uint32_t> owners;  // owner (user id) of each base row
+  std::vector<uint32_t> topics;  // topic of each base row
 
   size_t size() const { return dim == 0 ? 0 : base.size() / dim; }
   size_t query_count() const { return dim == 0 ? 0 : queries.size() / dim; }

@@ -19,15 +19,16 @@ std::string FaissSimdLevel() {
 std::string FaissSimdNote() {
   const std::string level = FaissSimdLevel();
   if (level.find("GENERIC") != std::string::npos) {
-    return level + ": a generic build (x86-64 baseline, SSE2 only; no AVX2/AVX-512 kernels), as Debian "
-                   "12 ships libfaiss";
+    return level +
+           ": a generic build (x86-64 baseline, SSE2 only; no AVX2/AVX-512 kernels), as Debian "
+           "12 ships libfaiss";
   }
   return level;
 }
 
 struct FaissHnswPeer::Impl {
-  Impl(size_t dim, size_t m) : index(static_cast<int>(dim), static_cast<int>(m),
-                                     faiss::METRIC_INNER_PRODUCT) {}
+  Impl(size_t dim, size_t m)
+      : index(static_cast<int>(dim), static_cast<int>(m), faiss::METRIC_INNER_PRODUCT) {}
   faiss::IndexHNSWFlat index;
 };
 
@@ -47,8 +48,8 @@ void FaissHnswPeer::Search(size_t nq, const float* queries, size_t k, size_t ef,
   impl_->index.hnsw.efSearch = static_cast<int>(ef);
   std::vector<float> distances(nq * k);
   labels->resize(nq * k);
-  impl_->index.search(static_cast<faiss::Index::idx_t>(nq), queries, static_cast<faiss::Index::idx_t>(k),
-                      distances.data(), labels->data());
+  impl_->index.search(static_cast<faiss::Index::idx_t>(nq), queries,
+                      static_cast<faiss::Index::idx_t>(k), distances.data(), labels->data());
 }
 
 size_t FaissHnswPeer::memory_bytes() const {
@@ -56,7 +57,8 @@ size_t FaissHnswPeer::memory_bytes() const {
   const auto* storage = dynamic_cast<const faiss::IndexFlatCodes*>(impl_->index.storage);
   const size_t vectors = storage != nullptr ? storage->codes.size() : 0;
   return vectors + hnsw.neighbors.size() * sizeof(hnsw.neighbors[0]) +
-         hnsw.offsets.size() * sizeof(hnsw.offsets[0]) + hnsw.levels.size() * sizeof(hnsw.levels[0]);
+         hnsw.offsets.size() * sizeof(hnsw.offsets[0]) +
+         hnsw.levels.size() * sizeof(hnsw.levels[0]);
 }
 
 struct FaissFlatPeer::Impl {
@@ -71,8 +73,8 @@ void FaissFlatPeer::Add(size_t n, const float* rows) {
   impl_->index.add(static_cast<faiss::Index::idx_t>(n), rows);
 }
 
-void FaissFlatPeer::Search(size_t nq, const float* queries, size_t k,
-                           std::vector<int64_t>* labels, std::vector<float>* sims) {
+void FaissFlatPeer::Search(size_t nq, const float* queries, size_t k, std::vector<int64_t>* labels,
+                           std::vector<float>* sims) {
   // Debian's FAISS links the reference BLAS, far slower than FAISS's own SIMD scan: never let a
   // batch take the BLAS path.
   faiss::distance_compute_blas_threshold = 1 << 30;
@@ -80,8 +82,8 @@ void FaissFlatPeer::Search(size_t nq, const float* queries, size_t k,
   std::vector<float>* out = sims != nullptr ? sims : &local;
   out->resize(nq * k);
   labels->resize(nq * k);
-  impl_->index.search(static_cast<faiss::Index::idx_t>(nq), queries, static_cast<faiss::Index::idx_t>(k),
-                      out->data(), labels->data());
+  impl_->index.search(static_cast<faiss::Index::idx_t>(nq), queries,
+                      static_cast<faiss::Index::idx_t>(k), out->data(), labels->data());
 }
 
 }  // namespace mnemo::bench

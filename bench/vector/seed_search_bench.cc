@@ -38,7 +38,8 @@ double ThreadCpuSeconds() {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
+  return values[std::min(values.size() - 1,
+                         static_cast<size_t>(p * static_cast<double>(values.size())))];
 }
 
 struct Options {
@@ -57,7 +58,8 @@ Timestamp RowTime(size_t month, size_t row) {
   char text[32];
   std::snprintf(text, sizeof text, "%04d-%02d-01T00:00:00Z", year, month_of_year);
   const Timestamp start = *ParseTimestamp(text);
-  return start + static_cast<Timestamp>((static_cast<uint64_t>(row) * 2654435761u) % (27 * 86400)) * 1'000'000;
+  return start + static_cast<Timestamp>((static_cast<uint64_t>(row) * 2654435761u) % (27 * 86400)) *
+                     1'000'000;
 }
 
 int Run(const Options& options) {
@@ -77,7 +79,9 @@ int Run(const Options& options) {
     owner[i] = uniform(rng) < options.share ? 0 : 1 + zipf(rng);
     month[i] = rng() % options.months;
   }
-  const auto name = [](uint32_t o) { return o == 0 ? std::string("big") : "s" + std::to_string(o); };
+  const auto name = [](uint32_t o) {
+    return o == 0 ? std::string("big") : "s" + std::to_string(o);
+  };
 
   const std::string dir = options.dir.empty() ? "/tmp/mnemo-seed-search-bench" : options.dir;
   std::filesystem::remove_all(dir);
@@ -129,7 +133,11 @@ int Run(const Options& options) {
   for (uint32_t o = 0; o <= options.users; ++o) {
     if (counts[o] == 0) continue;
     const double share = static_cast<double>(counts[o]) / static_cast<double>(options.n);
-    buckets[o == 0 ? "1 big" : share > 0.05 ? "2 >5%" : share >= 0.01 ? "3 1-5%" : "4 <1%"].push_back(o);
+    buckets[o == 0          ? "1 big"
+            : share > 0.05  ? "2 >5%"
+            : share >= 0.01 ? "3 1-5%"
+                            : "4 <1%"]
+        .push_back(o);
   }
   Timestamp newest = 0;
   for (size_t i = 0; i < options.n; ++i) newest = std::max(newest, RowTime(month[i], i));
@@ -143,7 +151,8 @@ int Run(const Options& options) {
       std::vector<std::set<int64_t>>& truth = truths[{bucket, filtered}];
       truth.resize(options.queries);
       std::map<uint32_t, std::vector<size_t>> queries_of;
-      for (size_t q = 0; q < options.queries; ++q) queries_of[owners[q % owners.size()]].push_back(q);
+      for (size_t q = 0; q < options.queries; ++q)
+        queries_of[owners[q % owners.size()]].push_back(q);
       for (const auto& [o, qs] : queries_of) {
         std::vector<size_t> allowed;
         for (size_t row : rows_of[o]) {
@@ -152,18 +161,21 @@ int Run(const Options& options) {
         if (allowed.empty()) continue;
         faiss::IndexFlatIP flat(static_cast<faiss::Index::idx_t>(options.dim));
         std::vector<float> base;
-        for (size_t row : allowed) base.insert(base.end(), data.Row(row).begin(), data.Row(row).end());
+        for (size_t row : allowed)
+          base.insert(base.end(), data.Row(row).begin(), data.Row(row).end());
         flat.add(static_cast<faiss::Index::idx_t>(allowed.size()), base.data());
         const size_t k = std::min<size_t>(10, allowed.size());
         std::vector<float> query_rows;
-        for (size_t q : qs) query_rows.insert(query_rows.end(), data.Query(q).begin(), data.Query(q).end());
+        for (size_t q : qs)
+          query_rows.insert(query_rows.end(), data.Query(q).begin(), data.Query(q).end());
         std::vector<float> sims(k * qs.size());
         std::vector<faiss::Index::idx_t> labels(k * qs.size());
-        flat.search(static_cast<faiss::Index::idx_t>(qs.size()), query_rows.data(), static_cast<faiss::Index::idx_t>(k),
-                    sims.data(), labels.data());
+        flat.search(static_cast<faiss::Index::idx_t>(qs.size()), query_rows.data(),
+                    static_cast<faiss::Index::idx_t>(k), sims.data(), labels.data());
         for (size_t i = 0; i < qs.size(); ++i) {
           for (size_t j = 0; j < k; ++j) {
-            truth[qs[i]].insert(static_cast<int64_t>(allowed[static_cast<size_t>(labels[i * k + j])]));
+            truth[qs[i]].insert(
+                static_cast<int64_t>(allowed[static_cast<size_t>(labels[i * k + j])]));
           }
         }
       }
@@ -171,7 +183,9 @@ int Run(const Options& options) {
   }
   std::fprintf(stderr, "exact truth computed\n");
 
-  std::printf("| bucket | filter | recall@10 | exact | CPU us/query mean | p50 | p99 |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| bucket | filter | recall@10 | exact | CPU us/query mean | p50 | p99 "
+      "|\n|---|---|---|---|---|---|---|\n");
   for (const auto& [bucket, owners] : buckets) {
     for (const bool filtered : {false, true}) {
       const std::vector<std::set<int64_t>>& truth = truths[{bucket, filtered}];
@@ -193,7 +207,9 @@ int Run(const Options& options) {
         }
         size_t found = 0;
         for (const auto& hit : answer->hits) found += truth[q].count(std::stoll(hit.chunk_text));
-        recall += truth[q].empty() ? 1.0 : static_cast<double>(found) / static_cast<double>(truth[q].size());
+        recall += truth[q].empty()
+                      ? 1.0
+                      : static_cast<double>(found) / static_cast<double>(truth[q].size());
         exact += answer->exact ? 1 : 0;
       }
       double mean = 0;
@@ -201,8 +217,8 @@ int Run(const Options& options) {
       mean /= static_cast<double>(cpu.size());
       std::printf("| %s | %s | %.3f | %.0f%% | %.0f | %.0f | %.0f |\n", bucket.c_str() + 2,
                   filtered ? "last 30 days" : "none", recall / static_cast<double>(options.queries),
-                  100.0 * static_cast<double>(exact) / static_cast<double>(options.queries), mean * 1e6,
-                  Percentile(cpu, 0.5) * 1e6, Percentile(cpu, 0.99) * 1e6);
+                  100.0 * static_cast<double>(exact) / static_cast<double>(options.queries),
+                  mean * 1e6, Percentile(cpu, 0.5) * 1e6, Percentile(cpu, 0.99) * 1e6);
       std::fflush(stdout);
     }
   }
@@ -217,13 +233,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--n") options.n = std::stoull(value);
-    else if (flag == "--d") options.dim = std::stoull(value);
-    else if (flag == "--months") options.months = std::stoull(value);
-    else if (flag == "--users") options.users = std::stoull(value);
-    else if (flag == "--share") options.share = std::stod(value);
-    else if (flag == "--queries") options.queries = std::stoull(value);
-    else if (flag == "--dir") options.dir = value;
+    if (flag == "--n")
+      options.n = std::stoull(value);
+    else if (flag == "--d")
+      options.dim = std::stoull(value);
+    else if (flag == "--months")
+      options.months = std::stoull(value);
+    else if (flag == "--users")
+      options.users = std::stoull(value);
+    else if (flag == "--share")
+      options.share = std::stod(value);
+    else if (flag == "--queries")
+      options.queries = std::stoull(value);
+    else if (flag == "--dir")
+      options.dir = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;

@@ -73,17 +73,28 @@ bool ParseArgs(int argc, char** argv, Config* config) {
       value = argv[++i];
     }
     try {
-      if (arg == "--n") config->n = std::stoull(value);
-      else if (arg == "--d") config->dim = std::stoull(value);
-      else if (arg == "--queries") config->queries = std::stoull(value);
-      else if (arg == "--M") config->m = std::stoull(value);
-      else if (arg == "--efc") config->efc = std::stoull(value);
-      else if (arg == "--threads") config->threads = std::max<size_t>(1, std::stoull(value));
-      else if (arg == "--k") config->k = std::stoull(value);
-      else if (arg == "--seed") config->seed = std::stoull(value);
-      else if (arg == "--rounds") config->rounds = std::max<size_t>(1, std::stoull(value));
-      else if (arg == "--systems") config->systems = Split(value);
-      else if (arg == "--no-filtered") config->filtered = false;
+      if (arg == "--n")
+        config->n = std::stoull(value);
+      else if (arg == "--d")
+        config->dim = std::stoull(value);
+      else if (arg == "--queries")
+        config->queries = std::stoull(value);
+      else if (arg == "--M")
+        config->m = std::stoull(value);
+      else if (arg == "--efc")
+        config->efc = std::stoull(value);
+      else if (arg == "--threads")
+        config->threads = std::max<size_t>(1, std::stoull(value));
+      else if (arg == "--k")
+        config->k = std::stoull(value);
+      else if (arg == "--seed")
+        config->seed = std::stoull(value);
+      else if (arg == "--rounds")
+        config->rounds = std::max<size_t>(1, std::stoull(value));
+      else if (arg == "--systems")
+        config->systems = Split(value);
+      else if (arg == "--no-filtered")
+        config->filtered = false;
       else if (arg == "--rerank") {
         config->rerank_factors.clear();
         for (const std::string& part : Split(value)) {
@@ -169,10 +180,11 @@ void PrintDataStats(const Dataset& data, const std::vector<float>& truth_sims, s
     const size_t b = (state >> 33) % data.size();
     random_pairs += kernels::Dot(data.Row(a).data(), data.Row(b).data(), data.dim);
   }
-  std::printf("- data difficulty: mean cosine of query to 1st neighbour %.3f, to %zu-th %.3f; "
-              "random pairs %.3f\n\n",
-              first / static_cast<double>(nq), k, kth / static_cast<double>(nq),
-              random_pairs / static_cast<double>(pairs));
+  std::printf(
+      "- data difficulty: mean cosine of query to 1st neighbour %.3f, to %zu-th %.3f; "
+      "random pairs %.3f\n\n",
+      first / static_cast<double>(nq), k, kth / static_cast<double>(nq),
+      random_pairs / static_cast<double>(pairs));
 }
 
 struct SystemReport {
@@ -213,11 +225,13 @@ double FlatQps(const Dataset& data, size_t k) {
 void PrintFiltered(const Config& config, const Dataset& data, const hnsw::HnswIndex& index) {
   DatasetOptions defaults;
   std::printf("\n### Filtered search (mnemo, owner allow-list, single thread)\n\n");
-  std::printf("Filter: LabelSetFilter of the rows one user owns; planner = auto (exact scan of the "
-              "allowed rows when cheaper than a filtered walk), and the graph walk forced.\n\n");
-  std::printf("| target | user | allowed rows | strategy | ef | recall@%zu | QPS | exact answers | "
-              "short answers |\n|---|---|---|---|---|---|---|---|---|\n",
-              config.k);
+  std::printf(
+      "Filter: LabelSetFilter of the rows one user owns; planner = auto (exact scan of the "
+      "allowed rows when cheaper than a filtered walk), and the graph walk forced.\n\n");
+  std::printf(
+      "| target | user | allowed rows | strategy | ef | recall@%zu | QPS | exact answers | "
+      "short answers |\n|---|---|---|---|---|---|---|---|---|\n",
+      config.k);
   for (double fraction : {0.2, 0.02, 0.001}) {
     const uint32_t user = UserNearestShare(data, defaults.num_users, fraction, config.k);
     if (user >= defaults.num_users) continue;
@@ -227,7 +241,8 @@ void PrintFiltered(const Config& config, const Dataset& data, const hnsw::HnswIn
     }
     const std::vector<int64_t> truth = GroundTruth(data, config.k, config.threads, &allowed);
     hnsw::LabelSetFilter filter(allowed);
-    for (hnsw::SearchStrategy strategy : {hnsw::SearchStrategy::kAuto, hnsw::SearchStrategy::kGraph}) {
+    for (hnsw::SearchStrategy strategy :
+         {hnsw::SearchStrategy::kAuto, hnsw::SearchStrategy::kGraph}) {
       // A forced walk under a selective filter visits about ef / selectivity nodes: keep it to the
       // small beams, and skip it where it would be a slower full scan.
       if (strategy == hnsw::SearchStrategy::kGraph && fraction < 0.01) continue;
@@ -295,14 +310,16 @@ void BuildAndMeasure(BenchSystem& system, const Dataset& data, size_t threads,
 
 void PrintBuildTable(const Config& config, const Dataset& data,
                      const std::vector<SystemReport>& reports) {
-  std::printf("### Build\n\n| system | build, 1 thread (s) | inserts/s, 1 thread | build, %zu "
-              "threads (s) | memory/vector, self-reported (B) | memory/vector, RSS delta (B) |\n"
-              "|---|---|---|---|---|---|\n",
-              config.threads);
+  std::printf(
+      "### Build\n\n| system | build, 1 thread (s) | inserts/s, 1 thread | build, %zu "
+      "threads (s) | memory/vector, self-reported (B) | memory/vector, RSS delta (B) |\n"
+      "|---|---|---|---|---|---|\n",
+      config.threads);
   for (const SystemReport& r : reports) {
     if (r.shares_index) continue;
     char threaded[32] = "-";
-    if (config.threads > 1) std::snprintf(threaded, sizeof(threaded), "%.1f", r.build_seconds_threads);
+    if (config.threads > 1)
+      std::snprintf(threaded, sizeof(threaded), "%.1f", r.build_seconds_threads);
     std::printf("| %s | %.1f | %.0f | %s | %.0f | %.0f |\n", r.name.c_str(), r.build_seconds,
                 static_cast<double>(data.size()) / r.build_seconds, threaded,
                 r.self_bytes_per_vector, r.rss_bytes_per_vector);
@@ -312,9 +329,10 @@ void PrintBuildTable(const Config& config, const Dataset& data,
 
 void PrintSearchTable(const Config& config, const std::vector<SystemReport>& reports,
                       double flat_qps) {
-  std::printf("\n### Search, single thread (recall@%zu against FAISS IndexFlatIP; QPS best of %zu "
-              "interleaved rounds)\n\n| ef |",
-              config.k, config.rounds);
+  std::printf(
+      "\n### Search, single thread (recall@%zu against FAISS IndexFlatIP; QPS best of %zu "
+      "interleaved rounds)\n\n| ef |",
+      config.k, config.rounds);
   for (const SystemReport& r : reports) {
     std::printf(" %s recall | %s QPS |", r.name.c_str(), r.name.c_str());
   }
@@ -333,9 +351,10 @@ void PrintSearchTable(const Config& config, const std::vector<SystemReport>& rep
                 flat_qps);
   }
 
-  std::printf("\n### QPS at fixed recall@%zu (log-linear interpolation between ef points)\n\n"
-              "| system | QPS at 0.95 | x hnswlib | QPS at 0.99 | x hnswlib |\n|---|---|---|---|---|\n",
-              config.k);
+  std::printf(
+      "\n### QPS at fixed recall@%zu (log-linear interpolation between ef points)\n\n"
+      "| system | QPS at 0.95 | x hnswlib | QPS at 0.99 | x hnswlib |\n|---|---|---|---|---|\n",
+      config.k);
   double hnswlib_at[2] = {0, 0};
   double hnswlib_build = 0;
   for (const SystemReport& r : reports) {
@@ -369,13 +388,13 @@ void PrintSearchTable(const Config& config, const std::vector<SystemReport>& rep
     if (mnemo_at[1] > 0 && hnswlib_at[1] > 0) {
       std::snprintf(at99, sizeof(at99), "%.2fx", mnemo_at[1] / hnswlib_at[1]);
     }
-    std::printf("\nTargets (mnemo default path vs hnswlib): at recall 0.95 %.2fx (target >= 3x: "
-                "%s); at 0.99 %s (target >= 2.5x: %s); single-thread build throughput %.2fx "
-                "(target >= 1.0x: %s)\n",
-                mnemo_at[0] / hnswlib_at[0], mnemo_at[0] >= 3 * hnswlib_at[0] ? "met" : "NOT met",
-                at99,
-                mnemo_at[1] >= 2.5 * hnswlib_at[1] && hnswlib_at[1] > 0 ? "met" : "NOT met",
-                hnswlib_build / mnemo_build, mnemo_build <= hnswlib_build ? "met" : "NOT met");
+    std::printf(
+        "\nTargets (mnemo default path vs hnswlib): at recall 0.95 %.2fx (target >= 3x: "
+        "%s); at 0.99 %s (target >= 2.5x: %s); single-thread build throughput %.2fx "
+        "(target >= 1.0x: %s)\n",
+        mnemo_at[0] / hnswlib_at[0], mnemo_at[0] >= 3 * hnswlib_at[0] ? "met" : "NOT met", at99,
+        mnemo_at[1] >= 2.5 * hnswlib_at[1] && hnswlib_at[1] > 0 ? "met" : "NOT met",
+        hnswlib_build / mnemo_build, mnemo_build <= hnswlib_build ? "met" : "NOT met");
   }
 }
 
@@ -412,9 +431,9 @@ Bandwidth MeasureBandwidth(size_t dim) {
     for (size_t i = 0; i + kBatch <= rows; i += kBatch) {
       kernels::DotGather(query.data(), order.data() + i, kBatch, dim, out.data());
     }
-    bandwidth.random_rows = std::max(bandwidth.random_rows,
-                                     static_cast<double>(rows / kBatch * kBatch * dim *
-                                                         sizeof(float)) / (Now() - start));
+    bandwidth.random_rows = std::max(
+        bandwidth.random_rows,
+        static_cast<double>(rows / kBatch * kBatch * dim * sizeof(float)) / (Now() - start));
   }
   return bandwidth;
 }
@@ -426,22 +445,24 @@ void PrintBandwidthTable(const Config& config, const std::vector<SystemReport>& 
   const hnsw::HnswIndex::MemoryPerVector memory = index.memory_per_vector();
   const double row_bytes = static_cast<double>(config.dim * sizeof(float));
   const double code_bytes = static_cast<double>(config.dim);
-  std::printf("\n### Bytes read per query vs. single-thread bandwidth\n\n"
-              "Measured single-thread read bandwidth: %.1f GB/s sequential, %.1f GB/s gathering "
-              "random %zu-float rows.  Bound = bandwidth / bytes per query (sequential, as in the "
-              "issue).  Vector memory per node: %zu B code + %zu B float32 (both in RAM).\n\n"
-              "| system | ef | similarities/query | of which on int8 codes | KB read/query | "
-              "bound QPS (sequential) | bound QPS (random rows) | measured QPS | measured / "
-              "bound |\n|---|---|---|---|---|---|---|---|---|\n",
-              bandwidth.sequential / 1e9, bandwidth.random_rows / 1e9, config.dim,
-              memory.code_bytes, memory.vector_bytes);
+  std::printf(
+      "\n### Bytes read per query vs. single-thread bandwidth\n\n"
+      "Measured single-thread read bandwidth: %.1f GB/s sequential, %.1f GB/s gathering "
+      "random %zu-float rows.  Bound = bandwidth / bytes per query (sequential, as in the "
+      "issue).  Vector memory per node: %zu B code + %zu B float32 (both in RAM).\n\n"
+      "| system | ef | similarities/query | of which on int8 codes | KB read/query | "
+      "bound QPS (sequential) | bound QPS (random rows) | measured QPS | measured / "
+      "bound |\n|---|---|---|---|---|---|---|---|---|\n",
+      bandwidth.sequential / 1e9, bandwidth.random_rows / 1e9, config.dim, memory.code_bytes,
+      memory.vector_bytes);
   for (const SystemReport& r : reports) {
     if (r.name.rfind("mnemo", 0) != 0) continue;
     for (const SearchPoint& p : r.points) {
-      const double bytes = p.code_distances * code_bytes + (p.distances - p.code_distances) * row_bytes;
+      const double bytes =
+          p.code_distances * code_bytes + (p.distances - p.code_distances) * row_bytes;
       const double bound = bandwidth.sequential / bytes;
-      std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |\n",
-                  r.name.c_str(), p.ef, p.distances, p.code_distances, bytes / 1024, bound,
+      std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |\n", r.name.c_str(),
+                  p.ef, p.distances, p.code_distances, bytes / 1024, bound,
                   bandwidth.random_rows / bytes, p.qps, p.qps / bound);
     }
   }
@@ -451,19 +472,22 @@ int Main(int argc, char** argv) {
   Config config;
   if (!ParseArgs(argc, argv, &config)) return 2;
   std::printf("# mnemo vector benchmark\n\n");
-  std::printf("- data: n=%zu d=%zu queries=%zu, synthetic embeddings (bench/vector/dataset.h, "
-              "seed %llu)\n",
-              config.n, config.dim, config.queries, static_cast<unsigned long long>(config.seed));
+  std::printf(
+      "- data: n=%zu d=%zu queries=%zu, synthetic embeddings (bench/vector/dataset.h, "
+      "seed %llu)\n",
+      config.n, config.dim, config.queries, static_cast<unsigned long long>(config.seed));
   std::printf("- HNSW: M=%zu efConstruction=%zu, k=%zu; build threads: 1 and %zu\n", config.m,
               config.efc, config.k, config.threads);
   std::printf("- CPU: %s, %u hardware threads; load average at start: %s\n", CpuName().c_str(),
               std::thread::hardware_concurrency(), LoadAverage().c_str());
-  std::printf("- SIMD: mnemo kernels dispatch at run time -> %s (int8: %s); hnswlib wrapper compiled with "
-              "-march=native -> %s; FAISS is Debian's libfaiss.a (built for baseline x86-64)\n",
-              std::string(kernels::SimdLevelName(kernels::ActiveSimdLevel())).c_str(),
-              std::string(kernels::Int8KernelName()).c_str(), HnswlibPeer::SimdName());
-  std::printf("- searches are single-threaded, one query at a time (FAISS: one batched call "
-              "with 1 OpenMP thread)\n");
+  std::printf(
+      "- SIMD: mnemo kernels dispatch at run time -> %s (int8: %s); hnswlib wrapper compiled with "
+      "-march=native -> %s; FAISS is Debian's libfaiss.a (built for baseline x86-64)\n",
+      std::string(kernels::SimdLevelName(kernels::ActiveSimdLevel())).c_str(),
+      std::string(kernels::Int8KernelName()).c_str(), HnswlibPeer::SimdName());
+  std::printf(
+      "- searches are single-threaded, one query at a time (FAISS: one batched call "
+      "with 1 OpenMP thread)\n");
   std::fflush(stdout);
 
   DatasetOptions dataset_options;

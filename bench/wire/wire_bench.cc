@@ -17,8 +17,6 @@
 // through the --chunks generated vectors, chunk_index stays unique) per system, and reports
 // p50/p90/p99/max.  --system in-process|wire|both picks the systems (in-process alone is what
 // `perf record` wants).
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,6 +26,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "dataset.h"
 #include "mnemo/client/client.h"
@@ -100,14 +100,15 @@ struct WireApi {
 template <typename Api>
 struct Loaded {
   std::vector<typename Api::Uuid> conversations;  // conversation i belongs to UserName(i)
-  std::vector<double> add_chunks_us;               // latency of each kChunksPerCall-chunk write
-  double add_chunks_seconds = 0;                   // wall time of all of them
+  std::vector<double> add_chunks_us;              // latency of each kChunksPerCall-chunk write
+  double add_chunks_seconds = 0;                  // wall time of all of them
 };
 
 // Writes `rows` chunks of one new document in kChunksPerCall-chunk AddChunks calls, timing each
 // call.  Row r carries chunk_index r and the vector of dataset row r % data.size().
 template <typename Api>
-void AddChunks(typename Api::Target& target, const Dataset& data, size_t rows, Loaded<Api>* loaded) {
+void AddChunks(typename Api::Target& target, const Dataset& data, size_t rows,
+               Loaded<Api>* loaded) {
   typename Api::NewDocument document;
   document.filename = "corpus.md";
   document.file_type = "md";
@@ -137,7 +138,8 @@ Loaded<Api> Load(typename Api::Target& target, size_t conversations, const Datas
   for (size_t i = 0; i < conversations; ++i) {
     typename Api::NewConversation conversation;
     conversation.title = "Conversation " + std::to_string(i);
-    const auto id = Must(target.CreateConversation(UserName(i), conversation), "create conversation").id;
+    const auto id =
+        Must(target.CreateConversation(UserName(i), conversation), "create conversation").id;
     loaded.conversations.push_back(id);
     for (int m = 0; m < kMessagesPerConversation; ++m) {
       typename Api::NewMessage message;
@@ -158,7 +160,8 @@ void WaitUntilIndexed(mnemo::client::Client& client) {
   const auto deadline = Clock::now() + std::chrono::minutes(10);
   while (Clock::now() < deadline) {
     int64_t pending = 0;
-    for (const auto& partition : Must(client.ListPartitions(), "list partitions")) pending += partition.pending_rows;
+    for (const auto& partition : Must(client.ListPartitions(), "list partitions"))
+      pending += partition.pending_rows;
     if (pending == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -176,8 +179,10 @@ struct Row {
 
 double Percentile(std::vector<double>& samples, double q) {
   if (samples.empty()) return 0;
-  const size_t rank = std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
+  const size_t rank =
+      std::min(samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank),
+                   samples.end());
   return samples[rank];
 }
 
@@ -186,7 +191,8 @@ Row Measure(const std::string& name, const char* system, int threads, double sec
             const std::function<void(int, uint64_t)>& op) {
   std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
   const auto start = Clock::now();
-  const auto stop_at = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto stop_at =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -210,7 +216,9 @@ Row Measure(const std::string& name, const char* system, int threads, double sec
 struct RunPlan {
   std::vector<std::string> ops{"get", "list", "last", "append", "search"};
   std::vector<int> threads{1, 2};
-  bool Wants(const std::string& op) const { return std::find(ops.begin(), ops.end(), op) != ops.end(); }
+  bool Wants(const std::string& op) const {
+    return std::find(ops.begin(), ops.end(), op) != ops.end();
+  }
 };
 
 template <typename Api>
@@ -222,38 +230,49 @@ void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data,
                       Percentile(loaded.add_chunks_us, 0.99)});
   const size_t conversations = loaded.conversations.size();
   for (int threads : plan.threads) {
-    if (plan.Wants("get")) rows->push_back(Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
-      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
-      Must(target.GetConversation(UserName(c), loaded.conversations[c]), "get conversation");
-    }));
-    if (plan.Wants("list")) rows->push_back(Measure("list 10 recent", Api::kName, threads, seconds, [&](int t, uint64_t i) {
-      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
-      typename Api::ConversationListOptions options;
-      options.order = Api::ConversationOrder::kUpdatedDesc;
-      options.limit = 10;
-      Must(target.ListConversations(UserName(c), options), "list conversations");
-    }));
-    if (plan.Wants("last")) rows->push_back(Measure("last 50 messages", Api::kName, threads, seconds, [&](int t, uint64_t i) {
-      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
-      Must(target.LastMessages(UserName(c), loaded.conversations[c], 50), "last messages");
-    }));
-    if (plan.Wants("append")) rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
-      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
-      typename Api::NewMessage message;
-      message.conversation_id = loaded.conversations[c];
-      message.role = "user";
-      message.content = "a new message appended by the benchmark";
-      message.tokens_used = 9;
-      Must(target.AppendMessage(UserName(c), message), "append message");
-    }));
-    if (plan.Wants("search")) rows->push_back(Measure("search top-10", Api::kName, threads, seconds, [&](int t, uint64_t i) {
-      typename Api::SearchRequest request;
-      const auto query = data.Query((i * 2 + static_cast<uint64_t>(t)) % data.query_count());
-      request.query.assign(query.begin(), query.end());
-      request.top_k = 10;
-      const auto response = Must(target.Search(kSearchUser, request), "search");
-      if (response.hits.size() != 10) Die("search returned " + std::to_string(response.hits.size()) + " hits");
-    }));
+    if (plan.Wants("get"))
+      rows->push_back(
+          Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+            const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+            Must(target.GetConversation(UserName(c), loaded.conversations[c]), "get conversation");
+          }));
+    if (plan.Wants("list"))
+      rows->push_back(
+          Measure("list 10 recent", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+            const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+            typename Api::ConversationListOptions options;
+            options.order = Api::ConversationOrder::kUpdatedDesc;
+            options.limit = 10;
+            Must(target.ListConversations(UserName(c), options), "list conversations");
+          }));
+    if (plan.Wants("last"))
+      rows->push_back(
+          Measure("last 50 messages", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+            const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+            Must(target.LastMessages(UserName(c), loaded.conversations[c], 50), "last messages");
+          }));
+    if (plan.Wants("append"))
+      rows->push_back(
+          Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+            const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+            typename Api::NewMessage message;
+            message.conversation_id = loaded.conversations[c];
+            message.role = "user";
+            message.content = "a new message appended by the benchmark";
+            message.tokens_used = 9;
+            Must(target.AppendMessage(UserName(c), message), "append message");
+          }));
+    if (plan.Wants("search"))
+      rows->push_back(
+          Measure("search top-10", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+            typename Api::SearchRequest request;
+            const auto query = data.Query((i * 2 + static_cast<uint64_t>(t)) % data.query_count());
+            request.query.assign(query.begin(), query.end());
+            request.top_k = 10;
+            const auto response = Must(target.Search(kSearchUser, request), "search");
+            if (response.hits.size() != 10)
+              Die("search returned " + std::to_string(response.hits.size()) + " hits");
+          }));
   }
 }
 
@@ -271,13 +290,15 @@ BatchRow MeasureBatches(typename Api::Target& target, const Dataset& data, size_
 }
 
 void PrintBatchRows(std::vector<BatchRow>& rows) {
-  std::printf("| %zu-chunk AddChunks (durable) | calls | p50 ms | p90 ms | p99 ms | max ms |\n", kChunksPerCall);
+  std::printf("| %zu-chunk AddChunks (durable) | calls | p50 ms | p90 ms | p99 ms | max ms |\n",
+              kChunksPerCall);
   std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (BatchRow& row : rows) {
     std::vector<double>& us = row.us;
     const double max = us.empty() ? 0 : *std::max_element(us.begin(), us.end());
-    std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f |\n", row.system, us.size(), Percentile(us, 0.50) / 1000,
-                Percentile(us, 0.90) / 1000, Percentile(us, 0.99) / 1000, max / 1000);
+    std::printf("| %s | %zu | %.1f | %.1f | %.1f | %.1f |\n", row.system, us.size(),
+                Percentile(us, 0.50) / 1000, Percentile(us, 0.90) / 1000,
+                Percentile(us, 0.99) / 1000, max / 1000);
   }
 }
 
@@ -293,11 +314,15 @@ int main(int argc, char** argv) {
   std::string system = "both";
   bool no_direct = false;
   RunPlan plan;
-  app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")->check(CLI::PositiveNumber);
-  app.add_option("--chunks", chunks, "chunks (vectors) preloaded for one user")->check(CLI::PositiveNumber);
+  app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--chunks", chunks, "chunks (vectors) preloaded for one user")
+      ->check(CLI::PositiveNumber);
   app.add_option("--dimension", dimension, "embedding dimension")->check(CLI::Range(1, 4096));
-  app.add_option("--seconds", seconds, "measuring time per operation and thread count")->check(CLI::PositiveNumber);
-  app.add_option("--batches", batches, "run only the batch phase: this many 1000-chunk AddChunks calls per system")
+  app.add_option("--seconds", seconds, "measuring time per operation and thread count")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--batches", batches,
+                 "run only the batch phase: this many 1000-chunk AddChunks calls per system")
       ->check(CLI::PositiveNumber);
   app.add_option("--system", system, "systems to run: in-process, wire or both")
       ->check(CLI::IsMember({"in-process", "wire", "both"}));
@@ -328,7 +353,8 @@ int main(int argc, char** argv) {
     mnemo::EngineOptions options;
     options.data_dir = work.path() + "/engine";
     options.dimension = static_cast<uint32_t>(dimension);
-    if (batches > 0) options.max_rows_linked_on_close = 0;  // the batch phase ends at the last write
+    if (batches > 0)
+      options.max_rows_linked_on_close = 0;  // the batch phase ends at the last write
     auto engine = Must(mnemo::Engine::Open(options), "open engine");
     if (batches > 0) {
       batch_rows.push_back(MeasureBatches<EngineApi>(*engine, data, batches));

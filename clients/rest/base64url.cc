@@ -39,7 +39,8 @@ std::string Base64UrlEncode(std::string_view bytes) {
     out += kAlphabet[n >> 18 & 63];
     out += kAlphabet[n >> 12 & 63];
   } else if (rest == 2) {
-    const uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8;
+    const uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1])
+                                                                  << 8;
     out += kAlphabet[n >> 18 & 63];
     out += kAlphabet[n >> 12 & 63];
     out += kAlphabet[n >> 6 & 63];

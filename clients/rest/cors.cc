@@ -5,7 +5,8 @@
 
 namespace mnemo::rest {
 
-CorsPolicy::CorsPolicy(std::vector<std::string> allowed_origins) : allowed_(std::move(allowed_origins)) {
+CorsPolicy::CorsPolicy(std::vector<std::string> allowed_origins)
+    : allowed_(std::move(allowed_origins)) {
   any_ = std::find(allowed_.begin(), allowed_.end(), "*") != allowed_.end();
 }
 
@@ -30,9 +31,10 @@ HttpReply CorsPolicy::Preflight(const HttpRequest& request) const {
   AddHeaders(origin, &reply.headers);
   reply.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
   const std::string_view asked = request.Header("access-control-request-headers");
-  reply.headers.emplace_back("Access-Control-Allow-Headers",
-                             asked.empty() ? std::string("Authorization, Content-Type, X-Request-ID, X-User-ID")
-                                           : std::string(asked));
+  reply.headers.emplace_back(
+      "Access-Control-Allow-Headers",
+      asked.empty() ? std::string("Authorization, Content-Type, X-Request-ID, X-User-ID")
+                    : std::string(asked));
   reply.headers.emplace_back("Access-Control-Max-Age", "600");
   return reply;
 }

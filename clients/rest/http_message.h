@@ -31,8 +31,8 @@ struct HttpRequest {
 struct HttpReply {
   int status = 200;
   std::string content_type = "application/json";
-  std::string body;     // empty for 204
-  HeaderList headers;   // extra headers (X-Request-ID, CORS, Retry-After, ...)
+  std::string body;    // empty for 204
+  HeaderList headers;  // extra headers (X-Request-ID, CORS, Retry-After, ...)
 };
 
 }  // namespace mnemo::rest

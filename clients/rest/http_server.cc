@@ -1,14 +1,16 @@
 // Beast listener and per-connection sessions.
 #include "http_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
-#include <boost/asio/strand.hpp>
 #include <cctype>
+#include <memory>
+
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
-#include <memory>
-#include <spdlog/spdlog.h>
 
 namespace mnemo::rest {
 namespace {
@@ -36,8 +38,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(HttpServer::kMaxHeaderBytes);
     parser_->body_limit(max_body_bytes_);
     stream_.expires_after(HttpServer::kIdleTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -47,34 +50,40 @@ class Session : public std::enable_shared_from_this<Session> {
       return OnReadError(http::error::body_limit);
     }
     if (beast::iequals(header[http::field::expect], "100-continue")) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
-      return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, size_t) {
-        if (wec) return self->Close();
-        self->ReadBody();
-      });
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     header.version());
+      return http::async_write(stream_, *cont,
+                               [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                                 if (wec) return self->Close();
+                                 self->ReadBody();
+                               });
     }
     ReadBody();
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       const std::string rid(parser_->get()["X-Request-ID"]);
-      return Write(handler_.Reject(413, "PAYLOAD_TOO_LARGE",
-                                   "request body exceeds " + std::to_string(max_body_bytes_) + " bytes", rid),
+      return Write(handler_.Reject(
+                       413, "PAYLOAD_TOO_LARGE",
+                       "request body exceeds " + std::to_string(max_body_bytes_) + " bytes", rid),
                    /*keep_alive=*/false, /*drain=*/true);
     }
     if (ec == http::error::header_limit) {
-      return Write(handler_.Reject(431, "HEADERS_TOO_LARGE", "request headers too large", ""), false, true);
+      return Write(handler_.Reject(431, "HEADERS_TOO_LARGE", "request headers too large", ""),
+                   false, true);
     }
     if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream &&
-        ec != http::error::partial_message) {
-      return Write(handler_.Reject(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message(), ""), false, false);
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return Write(
+          handler_.Reject(400, "BAD_REQUEST", "malformed HTTP request: " + ec.message(), ""), false,
+          false);
     }
     Close();  // EOF, reset, idle timeout
   }
@@ -95,9 +104,10 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = req.version();
     stream_.expires_never();
     handler_.Handle(std::move(request), [self = shared_from_this(), keep_alive](HttpReply reply) {
-      net::post(self->stream_.get_executor(), [self, keep_alive, reply = std::move(reply)]() mutable {
-        self->Write(std::move(reply), keep_alive, false);
-      });
+      net::post(self->stream_.get_executor(),
+                [self, keep_alive, reply = std::move(reply)]() mutable {
+                  self->Write(std::move(reply), keep_alive, false);
+                });
     });
   }
 
@@ -111,12 +121,14 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     stream_.expires_after(HttpServer::kIdleTimeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive, drain](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      if (keep_alive) return self->ReadHeader();
-      if (drain) return self->Drain();
-      self->Close();
-    });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep_alive, drain](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          if (keep_alive) return self->ReadHeader();
+          if (drain) return self->Drain();
+          self->Close();
+        });
   }
 
   // Half-closes and reads (and discards) what the client still sends, so that it can read our
@@ -129,11 +141,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void DrainSome() {
-    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
-      self->DrainSome();
-    });
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+                              self->DrainSome();
+                            });
   }
 
   void Close() {
@@ -155,7 +168,10 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 HttpServer::HttpServer(net::io_context& ioc, RestHandler& handler, size_t max_body_bytes)
-    : ioc_(ioc), handler_(handler), max_body_bytes_(max_body_bytes), acceptor_(net::make_strand(ioc)) {}
+    : ioc_(ioc),
+      handler_(handler),
+      max_body_bytes_(max_body_bytes),
+      acceptor_(net::make_strand(ioc)) {}
 
 std::optional<std::string> HttpServer::Listen(const std::string& host, uint16_t port) {
   beast::error_code ec;

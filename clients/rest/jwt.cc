@@ -26,8 +26,7 @@ nlohmann::json DecodeJsonSegment(std::string_view segment) {
 }  // namespace
 
 std::variant<JwtClaims, JwtRejection> VerifyJwtHs256(std::string_view token,
-                                                     std::string_view secret,
-                                                     int64_t now_seconds) {
+                                                     std::string_view secret, int64_t now_seconds) {
   if (token.empty() || token.size() > kMaxTokenBytes) return Reject("malformed token");
   const size_t dot1 = token.find('.');
   if (dot1 == std::string_view::npos) return Reject("malformed token");
@@ -68,8 +67,8 @@ std::variant<JwtClaims, JwtRejection> VerifyJwtHs256(std::string_view token,
     if (nbf->get<double>() > static_cast<double>(now_seconds)) return Reject("token not yet valid");
   }
   // exp is in the future here; clamp absurd values so the cast stays defined.
-  const int64_t expires_at = exp_value > 1e15 ? int64_t{1'000'000'000'000'000}
-                                              : static_cast<int64_t>(exp_value);
+  const int64_t expires_at =
+      exp_value > 1e15 ? int64_t{1'000'000'000'000'000} : static_cast<int64_t>(exp_value);
   return JwtClaims{sub->get<std::string>(), expires_at};
 }
 

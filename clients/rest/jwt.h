@@ -28,8 +28,7 @@ struct JwtRejection {
 
 // Verifies `token` against `secret` at time `now_seconds` (seconds since the epoch).
 std::variant<JwtClaims, JwtRejection> VerifyJwtHs256(std::string_view token,
-                                                     std::string_view secret,
-                                                     int64_t now_seconds);
+                                                     std::string_view secret, int64_t now_seconds);
 
 // Signs a token {"alg":"HS256","typ":"JWT"} . payload_json.  REQUIRES: payload_json is JSON.
 std::string SignJwtHs256(std::string_view payload_json, std::string_view secret);

@@ -14,16 +14,17 @@ namespace {
 constexpr int64_t kNow = 1'700'000'000;
 
 TEST(Base64Url, RoundTripsAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xff\xfe\x00", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba",
+                                                       "foobar", std::string("\xff\xfe\x00", 3)}) {
     const auto decoded = Base64UrlDecode(Base64UrlEncode(s));
     ASSERT_TRUE(decoded.has_value());
     EXPECT_EQ(*decoded, s);
   }
   EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-  EXPECT_FALSE(Base64UrlDecode("a").has_value());       // impossible length
-  EXPECT_FALSE(Base64UrlDecode("ab+/").has_value());    // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("a").has_value());     // impossible length
+  EXPECT_FALSE(Base64UrlDecode("ab+/").has_value());  // standard alphabet
   EXPECT_FALSE(Base64UrlDecode("ab c").has_value());
-  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());      // non-zero trailing bits
+  EXPECT_FALSE(Base64UrlDecode("Zh").has_value());  // non-zero trailing bits
 }
 
 TEST(Jwt, AcceptsAValidToken) {
@@ -54,12 +55,15 @@ TEST(Jwt, RefusesForgedExpiredAndMalformedTokens) {
   EXPECT_EQ(Reason(VerifyJwtHs256(good, "s3cret", 1700000100)), "token expired");
   EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":"alice"})", "s3cret"), "s3cret", kNow)),
             "token has no \"exp\"");
-  EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":"","exp":1700000100})", "s3cret"), "s3cret", kNow)),
-            "token has no valid \"sub\"");
-  EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":7,"exp":1700000100})", "s3cret"), "s3cret", kNow)),
-            "token has no valid \"sub\"");
-  EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":"a","exp":1700000100,"nbf":1700000050})", "s3cret"),
+  EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":"","exp":1700000100})", "s3cret"),
                                   "s3cret", kNow)),
+            "token has no valid \"sub\"");
+  EXPECT_EQ(Reason(VerifyJwtHs256(SignJwtHs256(R"({"sub":7,"exp":1700000100})", "s3cret"), "s3cret",
+                                  kNow)),
+            "token has no valid \"sub\"");
+  EXPECT_EQ(Reason(VerifyJwtHs256(
+                SignJwtHs256(R"({"sub":"a","exp":1700000100,"nbf":1700000050})", "s3cret"),
+                "s3cret", kNow)),
             "token not yet valid");
   EXPECT_EQ(Reason(VerifyJwtHs256("", "s3cret", kNow)), "malformed token");
   EXPECT_EQ(Reason(VerifyJwtHs256("a.b", "s3cret", kNow)), "malformed token");
@@ -70,13 +74,15 @@ TEST(Jwt, RefusesForgedExpiredAndMalformedTokens) {
   const size_t dot1 = good.find('.');
   const size_t dot2 = good.find('.', dot1 + 1);
   const std::string tampered = good.substr(0, dot1 + 1) +
-                               Base64UrlEncode(R"({"sub":"mallory","exp":1700000100})") + good.substr(dot2);
+                               Base64UrlEncode(R"({"sub":"mallory","exp":1700000100})") +
+                               good.substr(dot2);
   EXPECT_EQ(Reason(VerifyJwtHs256(tampered, "s3cret", kNow)), "invalid token signature");
 
   // alg "none" with an empty signature.
   const std::string none = Base64UrlEncode(R"({"alg":"none"})") + "." +
                            Base64UrlEncode(R"({"sub":"alice","exp":1700000100})") + ".";
-  EXPECT_EQ(Reason(VerifyJwtHs256(none, "s3cret", kNow)), "unsupported token algorithm (HS256 required)");
+  EXPECT_EQ(Reason(VerifyJwtHs256(none, "s3cret", kNow)),
+            "unsupported token algorithm (HS256 required)");
 }
 
 }  // namespace

@@ -81,7 +81,9 @@ std::string Metrics::RenderPrometheus() const {
                         std::to_string(status) + "\"",
                     h);
   }
-  out += "# HELP mnemo_rest_upstream_duration_seconds Time spent in mnemod calls, by route and outcome.\n";
+  out +=
+      "# HELP mnemo_rest_upstream_duration_seconds Time spent in mnemod calls, by route and "
+      "outcome.\n";
   out += "# TYPE mnemo_rest_upstream_duration_seconds histogram\n";
   for (const auto& [key, h] : upstream_) {
     const auto& [route, outcome] = key;

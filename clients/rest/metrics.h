@@ -21,8 +21,8 @@ namespace mnemo::rest {
 class Metrics {
  public:
   // Upper bounds (seconds) of the histogram buckets; +Inf is implied.
-  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                      0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   void RecordRequest(std::string_view route, std::string_view method, int status, double seconds);
   // `outcome`: "ok" or the error code name, e.g. "UNAVAILABLE".

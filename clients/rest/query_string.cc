@@ -41,7 +41,8 @@ std::optional<QueryParams> ParseQuery(std::string_view query) {
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
     auto key = PercentDecode(pair.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    auto value = PercentDecode(
+        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value) return std::nullopt;
     params.emplace_back(std::move(*key), std::move(*value));
   }

@@ -40,9 +40,9 @@ std::string Vector(size_t n) {
 }
 
 TEST(MapRequest, CreateConversation) {
-  const auto call = CallOf<CreateConversationCall>(
-      Map("POST", "/api/v1/conversations",
-          R"({"title":"Trip","system_prompt":"be nice","metadata":{"k":1},"model":null,"extra":true})"));
+  const auto call = CallOf<CreateConversationCall>(Map(
+      "POST", "/api/v1/conversations",
+      R"({"title":"Trip","system_prompt":"be nice","metadata":{"k":1},"model":null,"extra":true})"));
   EXPECT_EQ(call.input.title, "Trip");
   EXPECT_EQ(call.input.system_prompt, "be nice");
   EXPECT_EQ(call.input.metadata, R"({"k":1})");
@@ -59,11 +59,15 @@ TEST(MapRequest, BodyErrorsNameTheField) {
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", "[1,2]"))), "body");
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", "{}"))), "title");
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", R"({"title":5})"))), "title");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", R"({"title":"t","metadata":[1]})"))), "metadata");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", R"({"title":"t","id":"nope"})"))), "id");
-  EXPECT_EQ(Error(Map("POST", "/api/v1/conversations", R"({"title":"t"})", 0, "text/plain")).status, 415);
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", R"({"title":"t","metadata":[1]})"))),
+            "metadata");
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations", R"({"title":"t","id":"nope"})"))),
+            "id");
+  EXPECT_EQ(Error(Map("POST", "/api/v1/conversations", R"({"title":"t"})", 0, "text/plain")).status,
+            415);
   // No Content-Type at all is accepted (curl -d sends form type; that one is refused above).
-  EXPECT_TRUE(std::holds_alternative<MappedCall>(Map("POST", "/api/v1/conversations", R"({"title":"t"})", 0, "")));
+  EXPECT_TRUE(std::holds_alternative<MappedCall>(
+      Map("POST", "/api/v1/conversations", R"({"title":"t"})", 0, "")));
 }
 
 TEST(MapRequest, ListQueryParameters) {
@@ -82,24 +86,29 @@ TEST(MapRequest, ListQueryParameters) {
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?limit=ten"))), "limit");
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?skip=-1"))), "skip");
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?skip=99999999999999999999"))), "skip");
-  EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?include_deleted=maybe"))), "include_deleted");
+  EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?include_deleted=maybe"))),
+            "include_deleted");
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?order=sideways"))), "order");
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations?x=%zz"))), "query");
 }
 
 TEST(MapRequest, TitleSearchNeedsQueryText) {
-  const auto call = CallOf<SearchConversationsCall>(Map("GET", "/api/v1/conversations/search?q=trip%20plan"));
+  const auto call =
+      CallOf<SearchConversationsCall>(Map("GET", "/api/v1/conversations/search?q=trip%20plan"));
   EXPECT_EQ(call.query, "trip plan");
   EXPECT_EQ(Field(Error(Map("GET", "/api/v1/conversations/search"))), "q");
 }
 
 TEST(MapRequest, PathIdsMustBeUuids) {
-  const auto call = CallOf<GetConversationCall>(Map("GET", std::string("/api/v1/conversations/") + kId));
+  const auto call =
+      CallOf<GetConversationCall>(Map("GET", std::string("/api/v1/conversations/") + kId));
   EXPECT_EQ(call.id.ToString(), kId);
   auto e = Error(Map("GET", "/api/v1/conversations/not-a-uuid"));
   EXPECT_EQ(e.status, 422);
   EXPECT_EQ(Field(e), "id");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations/123/messages", R"({"role":"user","content":"x"})"))), "id");
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/conversations/123/messages",
+                            R"({"role":"user","content":"x"})"))),
+            "id");
 }
 
 TEST(MapRequest, UnknownPathsAndMethods) {
@@ -123,7 +132,9 @@ TEST(MapRequest, DeleteIsSoftUnlessHard) {
   const std::string target = std::string("/api/v1/conversations/") + kId;
   EXPECT_FALSE(CallOf<DeleteConversationCall>(Map("DELETE", target)).hard);
   EXPECT_TRUE(CallOf<DeleteConversationCall>(Map("DELETE", target + "?hard=true")).hard);
-  EXPECT_TRUE(CallOf<DeleteDocumentCall>(Map("DELETE", std::string("/api/v1/documents/") + kId + "?hard=1")).hard);
+  EXPECT_TRUE(
+      CallOf<DeleteDocumentCall>(Map("DELETE", std::string("/api/v1/documents/") + kId + "?hard=1"))
+          .hard);
 }
 
 TEST(MapRequest, AppendMessage) {
@@ -139,16 +150,22 @@ TEST(MapRequest, AppendMessage) {
 
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"content":"x"})"))), "role");
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"robot","content":"x"})"))), "role");
-  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":-1})"))), "tokens_used");
-  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":1.5})"))), "tokens_used");
-  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":"3"})"))), "tokens_used");
-  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":2147483648})"))), "tokens_used");
+  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":-1})"))),
+            "tokens_used");
+  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":1.5})"))),
+            "tokens_used");
+  EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","content":"x","tokens_used":"3"})"))),
+            "tokens_used");
+  EXPECT_EQ(Field(Error(
+                Map("POST", target, R"({"role":"user","content":"x","tokens_used":2147483648})"))),
+            "tokens_used");
   EXPECT_EQ(Field(Error(Map("POST", target, R"({"role":"user","parts":{}})"))), "parts");
 }
 
 TEST(MapRequest, ListMessagesQuery) {
   const std::string target = std::string("/api/v1/conversations/") + kId + "/messages";
-  const auto call = CallOf<ListMessagesCall>(Map("GET", target + "?order=desc&limit=200&role=tool"));
+  const auto call =
+      CallOf<ListMessagesCall>(Map("GET", target + "?order=desc&limit=200&role=tool"));
   EXPECT_EQ(call.query.order, mnemo::client::SortOrder::kDescending);
   EXPECT_EQ(call.query.limit, 200);
   EXPECT_EQ(call.query.role, mnemo::client::Role::kTool);
@@ -159,9 +176,11 @@ TEST(MapRequest, ListMessagesQuery) {
 
 TEST(MapRequest, CreateDocumentWithChunks) {
   const std::string body = R"({"filename":"a.md","file_type":"md","content":"text","chunks":[)"
-                           R"({"chunk_text":"one","embedding":)" + Vector(4) + R"(},)"
-                           R"({"chunk_index":7,"chunk_text":"two","embedding":)" + Vector(4) +
-                           R"(,"created_at":"2024-01-02T03:04:05Z"}]})";
+                           R"({"chunk_text":"one","embedding":)" +
+                           Vector(4) +
+                           R"(},)"
+                           R"({"chunk_index":7,"chunk_text":"two","embedding":)" +
+                           Vector(4) + R"(,"created_at":"2024-01-02T03:04:05Z"}]})";
   const auto call = CallOf<CreateDocumentCall>(Map("POST", "/api/v1/documents", body, 4));
   ASSERT_TRUE(call.document.id.has_value());
   ASSERT_EQ(call.chunks.size(), 2u);
@@ -174,29 +193,36 @@ TEST(MapRequest, CreateDocumentWithChunks) {
 
 TEST(MapRequest, ChunkErrorsNameTheChunk) {
   const auto doc = [](const std::string& chunk) {
-    return R"({"filename":"a.md","file_type":"md","chunks":[{"chunk_text":"ok","embedding":[1,0,0,0]},)" + chunk + "]}";
+    return R"({"filename":"a.md","file_type":"md","chunks":[{"chunk_text":"ok","embedding":[1,0,0,0]},)" +
+           chunk + "]}";
   };
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", doc(R"({"chunk_text":"x","embedding":[1,0,0]})"), 4))),
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents",
+                            doc(R"({"chunk_text":"x","embedding":[1,0,0]})"), 4))),
             "chunks[1].embedding");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", doc(R"({"chunk_text":"x","embedding":[1,0,"a",0]})"), 4))),
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents",
+                            doc(R"({"chunk_text":"x","embedding":[1,0,"a",0]})"), 4))),
             "chunks[1].embedding");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", doc(R"({"chunk_text":"x","embedding":[1e300,0,0,0]})"), 4))),
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents",
+                            doc(R"({"chunk_text":"x","embedding":[1e300,0,0,0]})"), 4))),
             "chunks[1].embedding");
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", doc(R"({"embedding":[1,0,0,0]})"), 4))),
             "chunks[1].chunk_text");
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", doc(R"("text")"), 4))), "chunks[1]");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents",
-                            doc(R"({"chunk_text":"x","embedding":[1,0,0,0],"created_at":"yesterday"})"), 4))),
+  EXPECT_EQ(Field(Error(Map(
+                "POST", "/api/v1/documents",
+                doc(R"({"chunk_text":"x","embedding":[1,0,0,0],"created_at":"yesterday"})"), 4))),
             "chunks[1].created_at");
   EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", R"({"file_type":"md"})"))), "filename");
-  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents", R"({"filename":"a","file_type":"md","chunks":{}})"))),
+  EXPECT_EQ(Field(Error(Map("POST", "/api/v1/documents",
+                            R"({"filename":"a","file_type":"md","chunks":{}})"))),
             "chunks");
 }
 
 TEST(MapRequest, SearchDocuments) {
-  const std::string body = R"({"embedding":)" + Vector(4) +
-                           R"(,"top_k":5,"threshold":0.25,"filters":{"document_ids":[")" + kId +
-                           R"("],"file_types":["md"],"created_from":"2024-01-01T00:00:00Z","metadata":{"lang":"en"}}})";
+  const std::string body =
+      R"({"embedding":)" + Vector(4) +
+      R"(,"top_k":5,"threshold":0.25,"filters":{"document_ids":[")" + kId +
+      R"("],"file_types":["md"],"created_from":"2024-01-01T00:00:00Z","metadata":{"lang":"en"}}})";
   const auto call = CallOf<SearchDocumentsCall>(Map("POST", "/api/v1/documents/search", body, 4));
   EXPECT_EQ(call.request.top_k, 5);
   EXPECT_FLOAT_EQ(*call.request.min_similarity, 0.25f);
@@ -205,24 +231,28 @@ TEST(MapRequest, SearchDocuments) {
   EXPECT_EQ(call.request.filters.created_from, 1'704'067'200'000'000);
   ASSERT_EQ(call.request.filters.metadata_equals.size(), 1u);
   EXPECT_EQ(call.request.filters.metadata_equals[0].value, "\"en\"");
-  EXPECT_EQ(CallOf<SearchDocumentsCall>(Map("POST", "/api/v1/documents/search", R"({"embedding":[1]})")).request.top_k, 10);
+  EXPECT_EQ(
+      CallOf<SearchDocumentsCall>(Map("POST", "/api/v1/documents/search", R"({"embedding":[1]})"))
+          .request.top_k,
+      10);
 }
 
 TEST(MapRequest, KeywordAndHybridSearch) {
   const std::string filters = R"("filters":{"file_types":["md"],"metadata":{"lang":"en"}})";
   const auto text = CallOf<TextSearchDocumentsCall>(
-      Map("POST", "/api/v1/documents/search", R"({"query":"机器学习 rocksdb","top_k":7,)" + filters + "}", 4));
+      Map("POST", "/api/v1/documents/search",
+          R"({"query":"机器学习 rocksdb","top_k":7,)" + filters + "}", 4));
   EXPECT_EQ(text.request.query, "机器学习 rocksdb");
   EXPECT_EQ(text.request.top_k, 7);
   EXPECT_EQ(text.request.filters.file_types, std::vector<std::string>{"md"});
   ASSERT_EQ(text.request.filters.metadata_equals.size(), 1u);
 
-  const auto hybrid = CallOf<HybridSearchDocumentsCall>(
-      Map("POST", "/api/v1/documents/search",
-          R"({"query":"rocksdb","embedding":)" + Vector(4) +
-              R"(,"top_k":5,"threshold":0.1,"ef":40,"fusion":"weighted","text_weight":0.3,"rrf_k":10,"candidates":20,)" +
-              filters + "}",
-          4));
+  const auto hybrid = CallOf<HybridSearchDocumentsCall>(Map(
+      "POST", "/api/v1/documents/search",
+      R"({"query":"rocksdb","embedding":)" + Vector(4) +
+          R"(,"top_k":5,"threshold":0.1,"ef":40,"fusion":"weighted","text_weight":0.3,"rrf_k":10,"candidates":20,)" +
+          filters + "}",
+      4));
   EXPECT_EQ(hybrid.request.query_text, "rocksdb");
   EXPECT_EQ(hybrid.request.query_embedding.size(), 4u);
   EXPECT_EQ(hybrid.request.top_k, 5);
@@ -241,21 +271,27 @@ TEST(MapRequest, KeywordAndHybridSearch) {
 }
 
 TEST(MapRequest, KeywordAndHybridSearchErrors) {
-  const auto search = [](const std::string& body) { return Map("POST", "/api/v1/documents/search", body, 4); };
+  const auto search = [](const std::string& body) {
+    return Map("POST", "/api/v1/documents/search", body, 4);
+  };
   const std::string e = R"("embedding":)" + Vector(4);
   EXPECT_EQ(Field(Error(search(R"({"query":7})"))), "query");
   EXPECT_EQ(Field(Error(search(R"({"query":"x","top_k":0})"))), "top_k");
-  EXPECT_EQ(Field(Error(search(R"({"query":"x","filters":{"created_from":"never"}})"))), "filters.created_from");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x","filters":{"created_from":"never"}})"))),
+            "filters.created_from");
   EXPECT_EQ(Field(Error(search(R"({"query":"x","embedding":[1,2]})"))), "embedding");
   EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"fusion":"max"})"))), "fusion");
   EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"text_weight":2})"))), "text_weight");
   EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"rrf_k":0})"))), "rrf_k");
-  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"top_k":10,"candidates":5})"))), "candidates");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"top_k":10,"candidates":5})"))),
+            "candidates");
   EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"threshold":3})"))), "threshold");
 }
 
 TEST(MapRequest, SearchErrors) {
-  const auto search = [](const std::string& body) { return Map("POST", "/api/v1/documents/search", body, 4); };
+  const auto search = [](const std::string& body) {
+    return Map("POST", "/api/v1/documents/search", body, 4);
+  };
   EXPECT_EQ(Field(Error(search(R"({"top_k":3})"))), "embedding");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2]})"))), "embedding");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[]})"))), "embedding");
@@ -263,7 +299,8 @@ TEST(MapRequest, SearchErrors) {
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"top_k":0})"))), "top_k");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"top_k":1001})"))), "top_k");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"top_k":"10"})"))), "top_k");
-  EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"top_k":18446744073709551615})"))), "top_k");
+  EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"top_k":18446744073709551615})"))),
+            "top_k");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"threshold":1.5})"))), "threshold");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"threshold":"high"})"))), "threshold");
   EXPECT_EQ(Field(Error(search(R"({"embedding":[1,2,3,4],"filters":[]})"))), "filters");

@@ -32,8 +32,9 @@ TEST(Routes, FindsLiteralRoutesBeforeIdRoutes) {
 TEST(Routes, ReportsAllowedMethodsAndUnknownPaths) {
   auto lookup = FindRoute("PUT", "/api/v1/conversations");
   EXPECT_EQ(lookup.route, nullptr);
-  EXPECT_EQ(std::set<std::string_view>(lookup.allowed_methods.begin(), lookup.allowed_methods.end()),
-            (std::set<std::string_view>{"GET", "POST"}));
+  EXPECT_EQ(
+      std::set<std::string_view>(lookup.allowed_methods.begin(), lookup.allowed_methods.end()),
+      (std::set<std::string_view>{"GET", "POST"}));
   lookup = FindRoute("GET", "/api/v1/nothing");
   EXPECT_EQ(lookup.route, nullptr);
   EXPECT_TRUE(lookup.allowed_methods.empty());
@@ -49,7 +50,8 @@ TEST(OpenApi, DocumentsEveryRoute) {
     std::string method(route.method);
     for (char& c : method) c = static_cast<char>(std::tolower(c));
     ASSERT_TRUE(doc["paths"].contains(std::string(route.pattern))) << route.pattern;
-    EXPECT_TRUE(doc["paths"][std::string(route.pattern)].contains(method)) << route.pattern << " " << method;
+    EXPECT_TRUE(doc["paths"][std::string(route.pattern)].contains(method))
+        << route.pattern << " " << method;
   }
 }
 

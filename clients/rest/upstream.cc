@@ -14,7 +14,8 @@ mc::Result<mc::Client*> Upstream::Get() {
   std::lock_guard<std::mutex> lock(mu_);
   if (client_) return client_.get();
   const auto now = std::chrono::steady_clock::now();
-  if (last_failure_ != std::chrono::steady_clock::time_point{} && now - last_failure_ < kRetryInterval) {
+  if (last_failure_ != std::chrono::steady_clock::time_point{} &&
+      now - last_failure_ < kRetryInterval) {
     return last_error_;
   }
   auto connected = mc::Client::Connect(options_);

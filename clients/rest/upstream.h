@@ -33,10 +33,10 @@ class Upstream {
  private:
   const mnemo::client::ClientOptions options_;
   std::mutex mu_;
-  std::unique_ptr<mnemo::client::Client> client_;           // GUARDED_BY(mu_) until set
-  std::atomic<mnemo::client::Client*> ready_{nullptr};       // client_.get() once connected
-  std::chrono::steady_clock::time_point last_failure_{};     // GUARDED_BY(mu_)
-  mnemo::client::Error last_error_;                          // GUARDED_BY(mu_)
+  std::unique_ptr<mnemo::client::Client> client_;         // GUARDED_BY(mu_) until set
+  std::atomic<mnemo::client::Client*> ready_{nullptr};    // client_.get() once connected
+  std::chrono::steady_clock::time_point last_failure_{};  // GUARDED_BY(mu_)
+  mnemo::client::Error last_error_;                       // GUARDED_BY(mu_)
   std::atomic<uint32_t> dimension_{0};
 };
 

@@ -34,7 +34,8 @@ TEST(JsonView, PageAndSearchShapes) {
   EXPECT_EQ(page["limit"], 2);
   EXPECT_TRUE(page["next_cursor"].is_null());
   mc::SearchResponse r;
-  r.hits.push_back(mc::SearchHit{mc::Uuid::FromHalves(1, 2), mc::Uuid::FromHalves(3, 4), 0, "text", "a.md", 0.5f, 0});
+  r.hits.push_back(mc::SearchHit{mc::Uuid::FromHalves(1, 2), mc::Uuid::FromHalves(3, 4), 0, "text",
+                                 "a.md", 0.5f, 0});
   r.exact = true;
   const nlohmann::json s = SearchResponseJson(r, 10);
   EXPECT_EQ(s["items"].size(), 1u);
@@ -46,7 +47,8 @@ TEST(JsonView, PageAndSearchShapes) {
 TEST(JsonView, RankedSearchShapes) {
   mc::RankedSearchResponse r;
   mc::RankedHit text_only;
-  text_only.hit = mc::SearchHit{mc::Uuid::FromHalves(1, 2), mc::Uuid::FromHalves(3, 4), 2, "text", "a.md", 0, 0};
+  text_only.hit = mc::SearchHit{
+      mc::Uuid::FromHalves(1, 2), mc::Uuid::FromHalves(3, 4), 2, "text", "a.md", 0, 0};
   text_only.score = 1.5;
   text_only.bm25 = 1.5;
   text_only.text_rank = 1;
@@ -98,7 +100,8 @@ TEST(ApiError, MapsEveryClientCode) {
   EXPECT_EQ(body["error"]["request_id"], "rid-1");
   EXPECT_EQ(body["error"]["details"]["field"], "title");
   // details is always an object, even when the error was built with {} (JSON null).
-  EXPECT_TRUE(ErrorBody(ApiError{404, "NOT_FOUND", "gone", {}}, "r")["error"]["details"].is_object());
+  EXPECT_TRUE(
+      ErrorBody(ApiError{404, "NOT_FOUND", "gone", {}}, "r")["error"]["details"].is_object());
 }
 
 TEST(Metrics, RendersCountersAndHistograms) {
@@ -107,12 +110,16 @@ TEST(Metrics, RendersCountersAndHistograms) {
   m.RecordRequest("/api/v1/conversations/{id}", "GET", 200, 0.2);
   m.RecordUpstream("/api/v1/conversations/{id}", "ok", 0.001);
   const std::string text = m.RenderPrometheus();
-  EXPECT_NE(text.find(R"(mnemo_rest_requests_total{route="/api/v1/conversations/{id}",method="GET",status="200"} 2)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(mnemo_rest_requests_total{route="/api/v1/conversations/{id}",method="GET",status="200"} 2)"),
+      std::string::npos);
   EXPECT_NE(text.find(R"(le="0.0025"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(le="+Inf"} 2)"), std::string::npos);
-  EXPECT_NE(text.find(R"(mnemo_rest_upstream_duration_seconds_count{route="/api/v1/conversations/{id}",outcome="ok"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(mnemo_rest_upstream_duration_seconds_count{route="/api/v1/conversations/{id}",outcome="ok"} 1)"),
+      std::string::npos);
 }
 
 }  // namespace

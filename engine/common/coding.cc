@@ -35,7 +35,8 @@ void PutLengthPrefixed(std::string* dst, std::string_view value) {
 bool GetFixed32(std::string_view* input, uint32_t* value) {
   if (input->size() < 4) return false;
   uint32_t result = 0;
-  for (int i = 0; i < 4; ++i) result |= static_cast<uint32_t>(static_cast<uint8_t>((*input)[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    result |= static_cast<uint32_t>(static_cast<uint8_t>((*input)[i])) << (8 * i);
   *value = result;
   input->remove_prefix(4);
   return true;
@@ -44,7 +45,8 @@ bool GetFixed32(std::string_view* input, uint32_t* value) {
 bool GetFixed64(std::string_view* input, uint64_t* value) {
   if (input->size() < 8) return false;
   uint64_t result = 0;
-  for (int i = 0; i < 8; ++i) result |= static_cast<uint64_t>(static_cast<uint8_t>((*input)[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    result |= static_cast<uint64_t>(static_cast<uint8_t>((*input)[i])) << (8 * i);
   *value = result;
   input->remove_prefix(8);
   return true;

@@ -16,7 +16,7 @@ TEST(Utf8Test, Validity) {
   EXPECT_FALSE(IsValid("\xED\xA0\x80"));      // surrogate
   EXPECT_FALSE(IsValid("\xF4\x90\x80\x80"));  // > U+10FFFF
   EXPECT_FALSE(IsValid("\xFF"));
-  EXPECT_FALSE(IsValid("a\x80z"));            // stray continuation
+  EXPECT_FALSE(IsValid("a\x80z"));  // stray continuation
 }
 
 TEST(Utf8Test, CountsCodePointsNotBytes) {

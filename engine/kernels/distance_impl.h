@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <type_traits>
+
 #include <xsimd/xsimd.hpp>
 
 #include "kernels/distance_kernels.h"

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+
 #include <xsimd/xsimd.hpp>
 
 namespace mnemo::kernels::internal {

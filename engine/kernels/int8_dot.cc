@@ -1,10 +1,11 @@
 // Run-time dispatch for int8_dot.h: maps the float kernels' active SIMD level (distance.h) to an
 // int8 variant, using VNNI at the avx512 level when the CPU has it.  Built with the baseline
 // flags only; the SIMD code lives in int8_dot_<variant>.cc.
+#include "kernels/int8_dot.h"
+
 #include <array>
 
 #include "kernels/distance.h"
-#include "kernels/int8_dot.h"
 #include "kernels/int8_dot_kernels.h"
 
 namespace mnemo::kernels {
@@ -41,12 +42,9 @@ Int8Variant ActiveVariant() {
   switch (ActiveSimdLevel()) {
     case SimdLevel::kAvx512:
       return CpuHasVnni() ? Int8Variant::kAvx512Vnni : Int8Variant::kAvx512Bw;
-    case SimdLevel::kAvx2:
-      return Int8Variant::kAvx2;
-    case SimdLevel::kSse42:
-      return Int8Variant::kSse42;
-    case SimdLevel::kScalar:
-      break;
+    case SimdLevel::kAvx2: return Int8Variant::kAvx2;
+    case SimdLevel::kSse42: return Int8Variant::kSse42;
+    case SimdLevel::kScalar: break;
   }
   return Int8Variant::kScalar;
 }
@@ -54,16 +52,11 @@ Int8Variant ActiveVariant() {
 const Int8Kernels& ActiveKernels() {
 #if MNEMO_KERNELS_X86
   switch (ActiveVariant()) {
-    case Int8Variant::kAvx512Vnni:
-      return kAvx512Vnni;
-    case Int8Variant::kAvx512Bw:
-      return kAvx512Bw;
-    case Int8Variant::kAvx2:
-      return kAvx2;
-    case Int8Variant::kSse42:
-      return kSse42;
-    case Int8Variant::kScalar:
-      break;
+    case Int8Variant::kAvx512Vnni: return kAvx512Vnni;
+    case Int8Variant::kAvx512Bw: return kAvx512Bw;
+    case Int8Variant::kAvx2: return kAvx2;
+    case Int8Variant::kSse42: return kSse42;
+    case Int8Variant::kScalar: break;
   }
 #endif
   return kScalar;
@@ -74,21 +67,15 @@ const Int8Kernels& ActiveKernels() {
 const Int8Kernels* Int8KernelsFor(Int8Variant variant) {
   const SimdLevel detected = DetectedSimdLevel();
   switch (variant) {
-    case Int8Variant::kScalar:
-      return &kScalar;
+    case Int8Variant::kScalar: return &kScalar;
 #if MNEMO_KERNELS_X86
-    case Int8Variant::kSse42:
-      return detected >= SimdLevel::kSse42 ? &kSse42 : nullptr;
-    case Int8Variant::kAvx2:
-      return detected >= SimdLevel::kAvx2 ? &kAvx2 : nullptr;
-    case Int8Variant::kAvx512Bw:
-      return detected >= SimdLevel::kAvx512 ? &kAvx512Bw : nullptr;
+    case Int8Variant::kSse42: return detected >= SimdLevel::kSse42 ? &kSse42 : nullptr;
+    case Int8Variant::kAvx2: return detected >= SimdLevel::kAvx2 ? &kAvx2 : nullptr;
+    case Int8Variant::kAvx512Bw: return detected >= SimdLevel::kAvx512 ? &kAvx512Bw : nullptr;
     case Int8Variant::kAvx512Vnni:
       return detected >= SimdLevel::kAvx512 && CpuHasVnni() ? &kAvx512Vnni : nullptr;
 #else
-    default:
-      (void)detected;
-      return nullptr;
+    default: (void)detected; return nullptr;
 #endif
   }
   return nullptr;

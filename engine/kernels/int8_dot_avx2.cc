@@ -1,5 +1,5 @@
-// The AVX2 int8 variant (vpmovzxbw + vpmaddwd with the int16 query, 16 dims per step).  Built with -mavx2
-// only; intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
+// The AVX2 int8 variant (vpmovzxbw + vpmaddwd with the int16 query, 16 dims per step).  Built with
+// -mavx2 only; intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
 
 #include "kernels/int8_dot_gather.h"

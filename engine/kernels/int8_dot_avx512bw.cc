@@ -1,6 +1,6 @@
-// The AVX-512BW int8 variant (vpmovzxbw + vpmaddwd with the int16 query, 32 dims per step, masked tail),
-// for AVX-512 CPUs without VNNI.  Built with -mavx512f -mavx512bw -mavx512vl only; intrinsics and
-// internal-linkage helpers only (see int8_dot_kernels.h).
+// The AVX-512BW int8 variant (vpmovzxbw + vpmaddwd with the int16 query, 32 dims per step, masked
+// tail), for AVX-512 CPUs without VNNI.  Built with -mavx512f -mavx512bw -mavx512vl only;
+// intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
 
 #include "kernels/int8_dot_avx512_reduce.h"

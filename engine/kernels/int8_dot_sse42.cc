@@ -1,5 +1,5 @@
-// The SSE4.2 int8 variant (pmovzxbw + pmaddwd with the int16 query, 8 dims per step).  Built with -msse4.2
-// only; intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
+// The SSE4.2 int8 variant (pmovzxbw + pmaddwd with the int16 query, 8 dims per step).  Built with
+// -msse4.2 only; intrinsics and internal-linkage helpers only (see int8_dot_kernels.h).
 #include <immintrin.h>
 
 #include "kernels/int8_dot_gather.h"

@@ -2,6 +2,8 @@
 // must match exactly (integer arithmetic), on dimensions that exercise the unrolled loop, the
 // single-step loop and the (masked or scalar) tail, with misaligned, exactly-sized inputs so ASan
 // catches any over-read.  Also checks the extreme values (255 x -128) and the dispatcher.
+#include "kernels/int8_dot.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "kernels/distance.h"
-#include "kernels/int8_dot.h"
 #include "kernels/int8_dot_kernels.h"
 
 namespace mnemo::kernels {

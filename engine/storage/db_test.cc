@@ -14,7 +14,8 @@ namespace {
 
 using mnemo::testing::TempDir;
 
-Result<std::unique_ptr<Db>> OpenAt(const std::string& path, std::optional<uint32_t> dimension = std::nullopt,
+Result<std::unique_ptr<Db>> OpenAt(const std::string& path,
+                                   std::optional<uint32_t> dimension = std::nullopt,
                                    bool create = true) {
   DbOptions options;
   options.path = path;
@@ -113,7 +114,8 @@ TEST(DbTest, RefusesRocksDbWithoutFormatRecord) {
   }
   auto db = OpenAt(path);
   ASSERT_FALSE(db.ok());
-  EXPECT_NE(db.status().message().find("no format record"), std::string_view::npos) << db.status().ToString();
+  EXPECT_NE(db.status().message().find("no format record"), std::string_view::npos)
+      << db.status().ToString();
 }
 
 TEST(DbTest, RefusesOtherSchemaVersion) {
@@ -132,7 +134,8 @@ TEST(DbTest, RefusesOtherSchemaVersion) {
   auto db = OpenAt(path);
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kValidationError);
-  EXPECT_NE(db.status().message().find("schema version"), std::string_view::npos) << db.status().ToString();
+  EXPECT_NE(db.status().message().find("schema version"), std::string_view::npos)
+      << db.status().ToString();
 }
 
 TEST(DbTest, CorruptManifestIsReportedNotCrashed) {
@@ -161,15 +164,19 @@ TEST(DbTest, ScanHonoursPrefixDirectionAndStart) {
   auto db = OpenAt(dir.Sub("data"));
   ASSERT_TRUE(db.ok());
   rocksdb::WriteBatch batch;
-  for (const char* key : {"a1", "b1", "b2", "b3", "c1"}) batch.Put((*db)->handle(Cf::kIndex), key, key);
+  for (const char* key : {"a1", "b1", "b2", "b3", "c1"})
+    batch.Put((*db)->handle(Cf::kIndex), key, key);
   ASSERT_TRUE((*db)->Write(&batch).ok());
 
   const auto collect = [&](ScanRange range) {
     std::vector<std::string> seen;
-    EXPECT_TRUE((*db)->Scan(Cf::kIndex, range, [&](std::string_view k, std::string_view) {
-      seen.emplace_back(k);
-      return true;
-    }).ok());
+    EXPECT_TRUE((*db)
+                    ->Scan(Cf::kIndex, range,
+                           [&](std::string_view k, std::string_view) {
+                             seen.emplace_back(k);
+                             return true;
+                           })
+                    .ok());
     return seen;
   };
   EXPECT_EQ(collect({"b", "", false, false}), (std::vector<std::string>{"b1", "b2", "b3"}));
@@ -184,7 +191,8 @@ TEST(DbTest, MultiGetAnswersEveryKeyInOrderFromItsSnapshot) {
   auto db = OpenAt(dir.Sub("data"));
   ASSERT_TRUE(db.ok());
   rocksdb::WriteBatch batch;
-  for (const char* key : {"k1", "k2", "k3"}) batch.Put((*db)->handle(Cf::kIndex), key, std::string("v") + key);
+  for (const char* key : {"k1", "k2", "k3"})
+    batch.Put((*db)->handle(Cf::kIndex), key, std::string("v") + key);
   ASSERT_TRUE((*db)->Write(&batch).ok());
   const ReadView before = (*db)->Snapshot();
   rocksdb::WriteBatch later;
@@ -195,9 +203,11 @@ TEST(DbTest, MultiGetAnswersEveryKeyInOrderFromItsSnapshot) {
   std::vector<std::optional<std::string>> values;
   const std::vector<std::string> keys = {"k3", "missing", "k2", "k4", "k1", "k3"};
   ASSERT_TRUE(before.MultiGet(Cf::kIndex, keys, &values).ok());
-  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "vk2", std::nullopt, "vk1", "vk3"}));
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "vk2",
+                                                             std::nullopt, "vk1", "vk3"}));
   ASSERT_TRUE((*db)->Snapshot().MultiGet(Cf::kIndex, keys, &values).ok());
-  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "changed", "new", "vk1", "vk3"}));
+  EXPECT_EQ(values, (std::vector<std::optional<std::string>>{"vk3", std::nullopt, "changed", "new",
+                                                             "vk1", "vk3"}));
   ASSERT_TRUE(before.MultiGet(Cf::kIndex, {}, &values).ok());
   EXPECT_TRUE(values.empty());
 }

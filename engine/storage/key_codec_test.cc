@@ -62,7 +62,8 @@ TEST(KeyCodecTest, EncodedOrderMatchesTupleOrderRandomized) {
 TEST(KeyCodecTest, SortedEncodingsDecodeToSortedTuples) {
   std::mt19937_64 rng(42);
   std::vector<Tuple> tuples;
-  for (int i = 0; i < 2000; ++i) tuples.emplace_back(RandomString(rng), RandomInt(rng), rng(), RandomString(rng));
+  for (int i = 0; i < 2000; ++i)
+    tuples.emplace_back(RandomString(rng), RandomInt(rng), rng(), RandomString(rng));
   std::vector<std::string> encoded;
   for (const auto& t : tuples) encoded.push_back(Encode(t, false));
   std::sort(tuples.begin(), tuples.end());
@@ -90,13 +91,17 @@ TEST(KeyCodecTest, StringComponentIsPrefixFree) {
 
 TEST(KeyCodecTest, DescendingTimestampsSortNewestFirst) {
   const Uuid id;
-  const std::string older = UserTimeKey(IndexTag::kConversationByCreated, "u", Scope::kAll, 100, id);
-  const std::string newer = UserTimeKey(IndexTag::kConversationByCreated, "u", Scope::kAll, 200, id);
+  const std::string older =
+      UserTimeKey(IndexTag::kConversationByCreated, "u", Scope::kAll, 100, id);
+  const std::string newer =
+      UserTimeKey(IndexTag::kConversationByCreated, "u", Scope::kAll, 200, id);
   EXPECT_LT(newer, older);
-  EXPECT_TRUE(older.starts_with(UserScopePrefix(IndexTag::kConversationByCreated, "u", Scope::kAll)));
+  EXPECT_TRUE(
+      older.starts_with(UserScopePrefix(IndexTag::kConversationByCreated, "u", Scope::kAll)));
   // One user's prefix never covers another user whose id extends it.
-  EXPECT_FALSE(UserTimeKey(IndexTag::kConversationByCreated, "uv", Scope::kAll, 1, id)
-                   .starts_with(UserScopePrefix(IndexTag::kConversationByCreated, "u", Scope::kAll)));
+  EXPECT_FALSE(
+      UserTimeKey(IndexTag::kConversationByCreated, "uv", Scope::kAll, 1, id)
+          .starts_with(UserScopePrefix(IndexTag::kConversationByCreated, "u", Scope::kAll)));
 }
 
 TEST(KeyCodecTest, ReaderRejectsTruncatedAndBadEscapes) {

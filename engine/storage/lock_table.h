@@ -19,7 +19,8 @@ class LockTable {
  public:
   // Blocks until the stripe of `user_id` is free; released when the guard is destroyed.
   std::unique_lock<std::mutex> LockUser(std::string_view user_id) {
-    return std::unique_lock<std::mutex>(stripes_[std::hash<std::string_view>()(user_id) % kStripes]);
+    return std::unique_lock<std::mutex>(
+        stripes_[std::hash<std::string_view>()(user_id) % kStripes]);
   }
 
  private:

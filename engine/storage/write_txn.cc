@@ -62,9 +62,10 @@ Status WriteTxn::WriteStaged() {
   rocksdb::WriteBatch batch(BatchBytes());
   for (const auto& [cf_key, value] : staged_) {
     const auto& [cf, key] = cf_key;
-    rocksdb::Status status = value                               ? batch.Put(db_.handle(cf), key, *value)
-                             : single_deletes_.contains(cf_key) ? batch.SingleDelete(db_.handle(cf), key)
-                                                                 : batch.Delete(db_.handle(cf), key);
+    rocksdb::Status status = value ? batch.Put(db_.handle(cf), key, *value)
+                             : single_deletes_.contains(cf_key)
+                                 ? batch.SingleDelete(db_.handle(cf), key)
+                                 : batch.Delete(db_.handle(cf), key);
     if (!status.ok()) return Status::Internal("staging write: " + status.ToString());
   }
   staged_.clear();

@@ -13,12 +13,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <vector>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "storage/db.h"
 

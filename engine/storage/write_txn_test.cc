@@ -33,8 +33,8 @@ class WriteTxnTest : public ::testing::Test {
   // Counts every internal entry of the index family, tombstones included.
   size_t InternalEntries() const {
     std::vector<rocksdb::KeyVersion> versions;
-    const auto status = rocksdb::GetAllKeyVersions(db_->raw(), db_->handle(Cf::kIndex), rocksdb::Slice(),
-                                                   rocksdb::Slice(), 1000, &versions);
+    const auto status = rocksdb::GetAllKeyVersions(
+        db_->raw(), db_->handle(Cf::kIndex), rocksdb::Slice(), rocksdb::Slice(), 1000, &versions);
     EXPECT_TRUE(status.ok()) << status.ToString();
     return versions.size();
   }

@@ -26,7 +26,8 @@ TEST_F(BatchTest, ConversationWithFirstMessagesCommitsTogether) {
   CreateConversationOp create;
   create.conversation.id = id;
   create.conversation.title = "batched";
-  std::vector<WriteOp> ops = {create, MessageOp(id, "user", "hi", 3), MessageOp(id, "assistant", "hello", 4)};
+  std::vector<WriteOp> ops = {create, MessageOp(id, "user", "hi", 3),
+                              MessageOp(id, "assistant", "hello", 4)};
   const BatchResult result = Unwrap(engine_->ApplyBatch("alice", ops));
   ASSERT_EQ(result.ids.size(), 3u);
   EXPECT_EQ(result.ids[0], id);
@@ -47,8 +48,9 @@ TEST_F(BatchTest, OneInvalidOpLeavesTheStoreUnchanged) {
   NewDocument doc;
   doc.filename = "x.md";
   doc.file_type = "md";
-  std::vector<WriteOp> ops = {create, MessageOp(id, "user", "hi", 3), MessageOp(existing.id, "user", "more", 5),
-                              CreateDocumentOp{doc}, MessageOp(id, "robot", "bad role", 1)};
+  std::vector<WriteOp> ops = {create, MessageOp(id, "user", "hi", 3),
+                              MessageOp(existing.id, "user", "more", 5), CreateDocumentOp{doc},
+                              MessageOp(id, "robot", "bad role", 1)};
   auto result = engine_->ApplyBatch("alice", ops);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kValidationError);
@@ -92,7 +94,8 @@ TEST_F(BatchTest, RejectsEmptyAndOversizedBatches) {
   EXPECT_STATUS(engine_->ApplyBatch("alice", {}), StatusCode::kValidationError, "ops");
   std::vector<WriteOp> many(kMaxBatchOps + 1, CreateConversationOp{});
   EXPECT_STATUS(engine_->ApplyBatch("alice", many), StatusCode::kValidationError, "ops");
-  EXPECT_STATUS(engine_->ApplyBatch("", {CreateConversationOp{}}), StatusCode::kValidationError, "user_id");
+  EXPECT_STATUS(engine_->ApplyBatch("", {CreateConversationOp{}}), StatusCode::kValidationError,
+                "user_id");
 }
 
 TEST_F(BatchTest, CannotWriteIntoAnotherUsersConversation) {

@@ -30,13 +30,15 @@ TEST_F(DocumentTest, FieldRules) {
   input.file_type = "md";
   for (const std::string& bad : {std::string(""), std::string(" "), std::string(256, 'f')}) {
     input.filename = bad;
-    EXPECT_STATUS(engine_->CreateDocument("alice", input), StatusCode::kValidationError, "filename");
+    EXPECT_STATUS(engine_->CreateDocument("alice", input), StatusCode::kValidationError,
+                  "filename");
   }
   input.filename = std::string(255, 'f');
   EXPECT_TRUE(engine_->CreateDocument("alice", input).ok());
   for (const char* bad : {"", "PDF", "exe", "markdown"}) {
     input.file_type = bad;
-    EXPECT_STATUS(engine_->CreateDocument("alice", input), StatusCode::kValidationError, "file_type");
+    EXPECT_STATUS(engine_->CreateDocument("alice", input), StatusCode::kValidationError,
+                  "file_type");
   }
   for (const char* good : {"pdf", "txt", "docx", "md", "html"}) {
     input.file_type = good;

@@ -58,7 +58,8 @@ class RecencyIndexTest : public ::testing::Test {
   Uuid Create(const std::string& user) {
     NewConversation input;
     input.title = "t";
-    auto created = Write(user, [&](storage::WriteTxn& txn) { return store_->Create(txn, user, input); });
+    auto created =
+        Write(user, [&](storage::WriteTxn& txn) { return store_->Create(txn, user, input); });
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     return created->id;
   }
@@ -68,7 +69,8 @@ class RecencyIndexTest : public ::testing::Test {
     input.conversation_id = id;
     input.role = "user";
     input.content = "hello";
-    auto appended = Write(user, [&](storage::WriteTxn& txn) { return messages_->Append(txn, user, input); });
+    auto appended =
+        Write(user, [&](storage::WriteTxn& txn) { return messages_->Append(txn, user, input); });
     EXPECT_TRUE(appended.ok()) << appended.status().ToString();
   }
 
@@ -113,8 +115,9 @@ class RecencyIndexTest : public ::testing::Test {
             ASSERT_TRUE(listed.ok()) << listed.status().ToString();
             std::vector<Uuid> ids;
             for (const Conversation& c : listed->items) ids.push_back(c.id);
-            ASSERT_EQ(ids, expected.ids) << user << " deleted=" << include_deleted << " limit=" << limit
-                                         << " skip=" << skip << " page=" << page_number;
+            ASSERT_EQ(ids, expected.ids)
+                << user << " deleted=" << include_deleted << " limit=" << limit << " skip=" << skip
+                << " page=" << page_number;
             ASSERT_EQ(listed->next_cursor, expected.next_cursor);
             ASSERT_EQ(listed->total, expected.total);
             if (listed->next_cursor.empty()) break;
@@ -145,9 +148,7 @@ TEST_F(RecencyIndexTest, RandomHistoryListsExactlyWhatTheIndexScanFinds) {
     std::vector<Uuid>& mine = ids[user];
     const Uuid id = mine[rng() % mine.size()];
     switch (rng() % 12) {
-      case 0:
-        mine.push_back(Create(user));
-        break;
+      case 0: mine.push_back(Create(user)); break;
       case 1:  // hard delete (NOT_FOUND when already gone)
         Write(user, [&](storage::WriteTxn& txn) -> Result<bool> {
           MNEMO_RETURN_IF_ERROR(store_->HardDelete(txn, user, id));
@@ -254,7 +255,8 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
     });
   }
   std::atomic<int> pages{0};
-  const std::string prefix = keys::UserScopePrefix(IndexTag::kConversationByUpdated, "ann", Scope::kActive);
+  const std::string prefix =
+      keys::UserScopePrefix(IndexTag::kConversationByUpdated, "ann", Scope::kActive);
   for (int r = 0; r < 2; ++r) {
     threads.emplace_back([&] {
       PageRequest request;
@@ -271,7 +273,9 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
           ASSERT_TRUE(reader.I64Desc(&listed_at));
           const Uuid id = TrailingId(key);
           std::string row_bytes;
-          ASSERT_TRUE(cached->view.Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes).ok());
+          ASSERT_TRUE(
+              cached->view.Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes)
+                  .ok());
           ConversationRow row;
           ASSERT_TRUE(DecodeConversation(row_bytes, id, &row).ok());
           ASSERT_EQ(row.conversation.updated_at, listed_at) << "page and snapshot differ";

@@ -244,12 +244,14 @@ namespace mnemo::tables {
 
 // A v1 message starts with: version byte | id (16 bytes) | role byte.
 std::optional<Uuid> PeekMessageId(std::string_view data) {
-  if (data.size() < 1 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1) return std::nullopt;
+  if (data.size() < 1 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1)
+    return std::nullopt;
   return Uuid::FromBytes(data.substr(1, Uuid::kSize));
 }
 
 std::optional<Role> PeekMessageRole(std::string_view data) {
-  if (data.size() < 2 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1) return std::nullopt;
+  if (data.size() < 2 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1)
+    return std::nullopt;
   const auto role = static_cast<uint8_t>(data[1 + Uuid::kSize]);
   if (role >= kRoleCount) return std::nullopt;
   return static_cast<Role>(role);

@@ -62,13 +62,13 @@ class EngineTest : public ::testing::Test {
 };
 
 // EXPECT that `expr` (a Status or Result) fails with `code` and, if given, names `field`.
-#define EXPECT_STATUS(expr, expected_code, expected_field)                                \
-  do {                                                                                    \
-    const ::mnemo::Status _s = ::mnemo::testing::StatusOf(expr);                          \
-    EXPECT_EQ(_s.code(), expected_code) << _s.ToString();                                 \
-    if (std::string_view(expected_field).size() > 0) {                                   \
-      EXPECT_EQ(_s.field(), expected_field) << _s.ToString();                             \
-    }                                                                                     \
+#define EXPECT_STATUS(expr, expected_code, expected_field)       \
+  do {                                                           \
+    const ::mnemo::Status _s = ::mnemo::testing::StatusOf(expr); \
+    EXPECT_EQ(_s.code(), expected_code) << _s.ToString();        \
+    if (std::string_view(expected_field).size() > 0) {           \
+      EXPECT_EQ(_s.field(), expected_field) << _s.ToString();    \
+    }                                                            \
   } while (0)
 
 inline Status StatusOf(const Status& status) { return status; }

@@ -19,15 +19,15 @@ namespace {
 // conjunctions that ICU's dictionary segments as words of their own and that nearly every
 // sentence holds.  Sorted (binary search).
 constexpr std::array<std::string_view, 52> kStopwords = {
-    "a",    "an",   "and",  "are",  "as",    "at",   "be",    "but",  "by",   "for",
-    "if",   "in",   "into", "is",   "it",    "no",   "not",   "of",   "on",   "or",
-    "such", "that", "the",  "their", "then", "there", "these", "they", "this", "to",
-    "was",  "will", "with", "与",   "之",    "也",   "了",    "以及", "其",   "及",
-    "和",   "在",   "就",   "并且", "或",    "把",   "是",    "的",   "着",   "而",
-    "被",   "都",
+    "a",   "an",    "and",  "are",   "as",    "at",   "be",   "but", "by",  "for",  "if",
+    "in",  "into",  "is",   "it",    "no",    "not",  "of",   "on",  "or",  "such", "that",
+    "the", "their", "then", "there", "these", "they", "this", "to",  "was", "will", "with",
+    "与",  "之",    "也",   "了",    "以及",  "其",   "及",   "和",  "在",  "就",   "并且",
+    "或",  "把",    "是",   "的",    "着",    "而",   "被",   "都",
 };
 
-static_assert(std::is_sorted(kStopwords.begin(), kStopwords.end()), "IsStopword binary-searches the list");
+static_assert(std::is_sorted(kStopwords.begin(), kStopwords.end()),
+              "IsStopword binary-searches the list");
 
 constexpr size_t LongestStopword() {
   size_t longest = 0;
@@ -76,10 +76,12 @@ const std::string& Stem(ThreadState& state, const std::string& word) {
   if (found != state.stems.end()) return found->second;
   if (state.stems.size() >= kStemCacheWords) state.stems.clear();
   std::string stem = word;
-  const sb_symbol* stemmed = sb_stemmer_stem(state.stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
-                                             static_cast<int>(word.size()));
+  const sb_symbol* stemmed =
+      sb_stemmer_stem(state.stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                      static_cast<int>(word.size()));
   if (stemmed != nullptr) {
-    stem.assign(reinterpret_cast<const char*>(stemmed), static_cast<size_t>(sb_stemmer_length(state.stemmer)));
+    stem.assign(reinterpret_cast<const char*>(stemmed),
+                static_cast<size_t>(sb_stemmer_length(state.stemmer)));
   }
   return state.stems.emplace(word, std::move(stem)).first->second;
 }
@@ -150,7 +152,8 @@ bool Joins(std::string_view text, size_t i) {
   const char mid = text[i];
   const AsciiClass before = kAsciiClasses[static_cast<uint8_t>(text[i - 1])];
   const AsciiClass after = kAsciiClasses[static_cast<uint8_t>(text[i + 1])];
-  if (before == AsciiClass::kLetter && after == AsciiClass::kLetter) return mid == '.' || mid == '\'';
+  if (before == AsciiClass::kLetter && after == AsciiClass::kLetter)
+    return mid == '.' || mid == '\'';
   if (before == AsciiClass::kDigit && after == AsciiClass::kDigit) {
     return mid == '.' || mid == '\'' || mid == ',' || mid == ';';
   }
@@ -188,19 +191,23 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, Analysis* out) {
 Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, Analysis* out) {
   UErrorCode error = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFKCCasefoldInstance(error);
-  if (U_FAILURE(error)) return Status::Internal(std::string("ICU NFKC_Casefold: ") + u_errorName(error));
-  const icu::UnicodeString source =
-      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  if (U_FAILURE(error))
+    return Status::Internal(std::string("ICU NFKC_Casefold: ") + u_errorName(error));
+  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
   icu::UnicodeString normalized = normalizer->normalize(source, error);
-  if (U_FAILURE(error)) return Status::Internal(std::string("ICU normalization: ") + u_errorName(error));
+  if (U_FAILURE(error))
+    return Status::Internal(std::string("ICU normalization: ") + u_errorName(error));
   // The typographic apostrophe is the ASCII one for the stemmer ("it’s" stems like "it's").
-  normalized.findAndReplace(icu::UnicodeString(static_cast<UChar>(0x2019)), icu::UnicodeString(u'\''));
+  normalized.findAndReplace(icu::UnicodeString(static_cast<UChar>(0x2019)),
+                            icu::UnicodeString(u'\''));
 
   icu::BreakIterator& words = *state.words;
   words.setText(normalized);
   std::string token;
   int32_t start = words.first();
-  for (int32_t end = words.next(); end != icu::BreakIterator::DONE; start = end, end = words.next()) {
+  for (int32_t end = words.next(); end != icu::BreakIterator::DONE;
+       start = end, end = words.next()) {
     const int32_t rule = words.getRuleStatus();
     if (rule >= UBRK_WORD_NONE && rule < UBRK_WORD_NONE_LIMIT) continue;  // spaces, punctuation
     token.clear();

@@ -25,15 +25,15 @@ TEST(AnalyzerTest, EnglishIsFoldedStemmedAndStopped) {
   size_t stopwords = 0;
   EXPECT_EQ(Terms("The Searching of CONNECTIONS is running", &stopwords),
             (Strings{"search", "connect", "run"}));
-  EXPECT_EQ(stopwords, 3u);  // the, of, is
+  EXPECT_EQ(stopwords, 3u);                            // the, of, is
   EXPECT_EQ(Terms("It's a test"), (Strings{"test"}));  // "it's" stems to the stop word "it"
   EXPECT_EQ(Terms("It’s fine"), (Strings{"fine"}));    // typographic apostrophe
 }
 
 TEST(AnalyzerTest, CompatibilityFormsAndCaseFold) {
   EXPECT_EQ(Terms("ＨＥＬＬＯ Ｗｏｒｌｄ"), Terms("hello world"));  // full-width forms
-  EXPECT_EQ(Terms("ﬁle"), Terms("file"));                          // ligature
-  EXPECT_EQ(Terms("Straße"), Terms("STRASSE"));                    // full case folding
+  EXPECT_EQ(Terms("ﬁle"), Terms("file"));                           // ligature
+  EXPECT_EQ(Terms("Straße"), Terms("STRASSE"));                     // full case folding
 }
 
 TEST(AnalyzerTest, IdentifiersAndNumbersStayWhole) {
@@ -99,14 +99,17 @@ void ExpectSameAsIcu(const std::string& text) {
 }
 
 TEST(AnalyzerTest, AsciiShortcutGivesIcusTerms) {
-  for (const char* text : {"The quick brown fox's tail, e.g. 3.14 or 1,000,000; ok?",
-                           "ERR_CONNECTION_REFUSED at 10.0.0.1:8080 (v1.2.3) __init__ a_b_ _x x__y",
-                           "don't can't it's 'quoted' \"double\" a.b. .a a..b 1..2 1.a a.1 1,a a:b 1:2",
-                           "Running runs RAN runner's C++ C# node.js foo-bar foo/bar x=1 y==2 #42 @user",
-                           "", " ", "_", "__", "a", "1", "'", ".", "a'", "'a", "1'2", "a'1"}) {
+  for (const char* text :
+       {"The quick brown fox's tail, e.g. 3.14 or 1,000,000; ok?",
+        "ERR_CONNECTION_REFUSED at 10.0.0.1:8080 (v1.2.3) __init__ a_b_ _x x__y",
+        "don't can't it's 'quoted' \"double\" a.b. .a a..b 1..2 1.a a.1 1,a a:b 1:2",
+        "Running runs RAN runner's C++ C# node.js foo-bar foo/bar x=1 y==2 #42 @user", "", " ", "_",
+        "__", "a", "1", "'", ".", "a'", "'a", "1'2", "a'1"}) {
     ExpectSameAsIcu(text);
   }
-  std::string alphabet; for (int c = 0; c < 128; ++c) alphabet.push_back(static_cast<char>(c)); alphabet += "aZq09_@.,;:'aaa111";
+  std::string alphabet;
+  for (int c = 0; c < 128; ++c) alphabet.push_back(static_cast<char>(c));
+  alphabet += "aZq09_@.,;:'aaa111";
   std::mt19937 rng(20261202);
   std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
   std::uniform_int_distribution<size_t> length(1, 40);

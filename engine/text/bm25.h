@@ -19,12 +19,13 @@
 namespace mnemo::text {
 
 struct Bm25Params {
-  double k1 = 1.2;   // > 0: how much repeated occurrences add
-  double b = 0.75;   // in [0, 1]: how strongly long rows are normalised
+  double k1 = 1.2;  // > 0: how much repeated occurrences add
+  double b = 0.75;  // in [0, 1]: how strongly long rows are normalised
 };
 
 inline double Bm25Idf(uint64_t rows, uint64_t df) {
-  double w = (static_cast<double>(rows) - static_cast<double>(df) + 0.5) / (static_cast<double>(df) + 0.5);
+  double w =
+      (static_cast<double>(rows) - static_cast<double>(df) + 0.5) / (static_cast<double>(df) + 0.5);
   if (w < 2) w = w * 0.5 + 1;
   return std::log(w);
 }

@@ -8,8 +8,8 @@ namespace {
 
 // Merges both legs by id; `leg_score(leg, index)` gives a hit's contribution.
 template <typename LegScore>
-std::vector<FusedHit> Merge(const std::vector<LegHit>& text, const std::vector<LegHit>& vector, size_t top_k,
-                            LegScore leg_score) {
+std::vector<FusedHit> Merge(const std::vector<LegHit>& text, const std::vector<LegHit>& vector,
+                            size_t top_k, LegScore leg_score) {
   std::unordered_map<Uuid, size_t, UuidHash> slot;
   std::vector<FusedHit> fused;
   fused.reserve(text.size() + vector.size());
@@ -48,8 +48,8 @@ std::vector<FusedHit> Merge(const std::vector<LegHit>& text, const std::vector<L
 std::vector<double> Normalised(const std::vector<LegHit>& leg) {
   std::vector<double> out(leg.size(), 1.0);
   if (leg.empty()) return out;
-  const auto [low, high] = std::minmax_element(leg.begin(), leg.end(),
-                                               [](const LegHit& a, const LegHit& b) { return a.score < b.score; });
+  const auto [low, high] = std::minmax_element(
+      leg.begin(), leg.end(), [](const LegHit& a, const LegHit& b) { return a.score < b.score; });
   const double span = high->score - low->score;
   if (span <= 0) return out;
   for (size_t i = 0; i < leg.size(); ++i) out[i] = (leg[i].score - low->score) / span;
@@ -58,13 +58,15 @@ std::vector<double> Normalised(const std::vector<LegHit>& leg) {
 
 }  // namespace
 
-std::vector<FusedHit> FuseRrf(const std::vector<LegHit>& text, const std::vector<LegHit>& vector, double rrf_k,
-                              size_t top_k) {
-  return Merge(text, vector, top_k, [&](int, size_t index) { return 1.0 / (rrf_k + static_cast<double>(index + 1)); });
+std::vector<FusedHit> FuseRrf(const std::vector<LegHit>& text, const std::vector<LegHit>& vector,
+                              double rrf_k, size_t top_k) {
+  return Merge(text, vector, top_k,
+               [&](int, size_t index) { return 1.0 / (rrf_k + static_cast<double>(index + 1)); });
 }
 
-std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text, const std::vector<LegHit>& vector,
-                                   double text_weight, size_t top_k) {
+std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text,
+                                   const std::vector<LegHit>& vector, double text_weight,
+                                   size_t top_k) {
   const std::vector<double> text_norm = Normalised(text);
   const std::vector<double> vector_norm = Normalised(vector);
   return Merge(text, vector, top_k, [&](int which, size_t index) {

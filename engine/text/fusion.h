@@ -30,14 +30,15 @@ struct FusedHit {
   double score = 0;
   int32_t text_rank = 0;  // 1-based; 0 = the text leg did not return it
   int32_t vector_rank = 0;
-  double text_score = 0;    // the leg's own score, when returned
+  double text_score = 0;  // the leg's own score, when returned
   double vector_score = 0;
 };
 
 // Both legs best first, each id at most once per leg.  Returns at most `top_k` rows, best first.
-std::vector<FusedHit> FuseRrf(const std::vector<LegHit>& text, const std::vector<LegHit>& vector, double rrf_k,
-                              size_t top_k);
-std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text, const std::vector<LegHit>& vector,
-                                   double text_weight, size_t top_k);
+std::vector<FusedHit> FuseRrf(const std::vector<LegHit>& text, const std::vector<LegHit>& vector,
+                              double rrf_k, size_t top_k);
+std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text,
+                                   const std::vector<LegHit>& vector, double text_weight,
+                                   size_t top_k);
 
 }  // namespace mnemo::text

@@ -25,13 +25,16 @@ uint64_t GetVarint(const uint8_t** p) {
 
 // Adds (tf, length) to the impacts in (*impacts)[begin, end) unless one of them beats or
 // equals it in both; drops those it beats.
-void AddImpact(std::vector<PostingList::Impact>* impacts, size_t begin, uint32_t tf, uint32_t length) {
+void AddImpact(std::vector<PostingList::Impact>* impacts, size_t begin, uint32_t tf,
+               uint32_t length) {
   for (size_t i = begin; i < impacts->size(); ++i) {
     if ((*impacts)[i].tf >= tf && (*impacts)[i].length <= length) return;
   }
   auto first = impacts->begin() + static_cast<std::ptrdiff_t>(begin);
   impacts->erase(std::remove_if(first, impacts->end(),
-                                [&](const PostingList::Impact& p) { return p.tf <= tf && p.length >= length; }),
+                                [&](const PostingList::Impact& p) {
+                                  return p.tf <= tf && p.length >= length;
+                                }),
                  impacts->end());
   impacts->push_back(PostingList::Impact{tf, length});
 }
@@ -109,8 +112,9 @@ void PostingCursor::Advance(uint32_t target) {
   const auto& blocks = list_.blocks();
   if (blocks[block_].last_doc < target) {
     // The first later block that may hold target; blocks are sorted by last doc.
-    auto it = std::lower_bound(blocks.begin() + static_cast<std::ptrdiff_t>(block_) + 1, blocks.end(), target,
-                               [](const PostingList::Block& b, uint32_t t) { return b.last_doc < t; });
+    auto it = std::lower_bound(
+        blocks.begin() + static_cast<std::ptrdiff_t>(block_) + 1, blocks.end(), target,
+        [](const PostingList::Block& b, uint32_t t) { return b.last_doc < t; });
     Load(static_cast<size_t>(it - blocks.begin()));
     if (doc_ == kEndDoc) return;
   }

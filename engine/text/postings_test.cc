@@ -1,4 +1,6 @@
 // Posting lists and block-max MaxScore top-k against brute force.
+#include "text/postings.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <random>
 #include <span>
 
-#include "text/postings.h"
 #include "text/top_k.h"
 
 namespace mnemo::text {
@@ -24,7 +25,8 @@ TEST(PostingListTest, RoundTripsAcrossBlocks) {
     expected.emplace_back(doc, tf);
   }
   ASSERT_EQ(list.size(), expected.size());
-  EXPECT_EQ(list.blocks().size(), (expected.size() + PostingList::kBlockSize - 1) / PostingList::kBlockSize);
+  EXPECT_EQ(list.blocks().size(),
+            (expected.size() + PostingList::kBlockSize - 1) / PostingList::kBlockSize);
   PostingCursor cursor(list);
   for (const auto& [d, tf] : expected) {
     ASSERT_EQ(cursor.doc(), d);
@@ -68,7 +70,8 @@ TEST(PostingListTest, BlockBoundsCoverTheirPostings) {
   }
   // Every posting is matched or beaten (tf >= and length <=) by an impact of its block and of
   // the list, and no impact beats another.
-  const auto covered = [](std::span<const PostingList::Impact> impacts, uint32_t tf, uint32_t length) {
+  const auto covered = [](std::span<const PostingList::Impact> impacts, uint32_t tf,
+                          uint32_t length) {
     for (const auto& impact : impacts) {
       if (impact.tf >= tf && impact.length <= length) return true;
     }
@@ -76,13 +79,15 @@ TEST(PostingListTest, BlockBoundsCoverTheirPostings) {
   };
   for (size_t b = 0; b < list.blocks().size(); ++b) {
     const auto impacts = list.block_impacts(b);
-    for (size_t i = b * PostingList::kBlockSize; i < std::min<size_t>(500, (b + 1) * PostingList::kBlockSize); ++i) {
+    for (size_t i = b * PostingList::kBlockSize;
+         i < std::min<size_t>(500, (b + 1) * PostingList::kBlockSize); ++i) {
       EXPECT_TRUE(covered(impacts, lengths[i].first, lengths[i].second)) << "posting " << i;
       EXPECT_TRUE(covered(list.impacts(), lengths[i].first, lengths[i].second)) << "posting " << i;
     }
     for (const auto& a : impacts) {
       bool is_posting = false;
-      for (size_t i = b * PostingList::kBlockSize; i < std::min<size_t>(500, (b + 1) * PostingList::kBlockSize); ++i) {
+      for (size_t i = b * PostingList::kBlockSize;
+           i < std::min<size_t>(500, (b + 1) * PostingList::kBlockSize); ++i) {
         is_posting |= lengths[i].first == a.tf && lengths[i].second == a.length;
       }
       EXPECT_TRUE(is_posting);
@@ -137,7 +142,8 @@ std::pair<uint64_t, uint64_t> LiveRows(const Corpus& corpus) {
 }
 
 std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& terms, size_t k,
-                                  const Bm25Params& params, const std::function<bool(uint32_t)>& admit) {
+                                  const Bm25Params& params,
+                                  const std::function<bool(uint32_t)>& admit) {
   const auto [live, total] = LiveRows(corpus);
   const double avg = static_cast<double>(total) / static_cast<double>(live);
   std::map<uint32_t, double> scores;
@@ -154,14 +160,16 @@ std::vector<ScoredDoc> BruteForce(const Corpus& corpus, const std::vector<int>& 
   for (const auto& [d, s] : scores) {
     if (admit(d)) all.push_back(ScoredDoc{d, s});
   }
-  std::sort(all.begin(), all.end(),
-            [](const ScoredDoc& a, const ScoredDoc& b) { return a.score != b.score ? a.score > b.score : a.doc < b.doc; });
+  std::sort(all.begin(), all.end(), [](const ScoredDoc& a, const ScoredDoc& b) {
+    return a.score != b.score ? a.score > b.score : a.doc < b.doc;
+  });
   if (all.size() > k) all.resize(k);
   return all;
 }
 
-std::vector<ScoredDoc> RunTopK(const Corpus& corpus, const std::vector<int>& terms, size_t k, const Bm25Params& params,
-                           const std::function<bool(uint32_t)>& admit, TopKStats* stats) {
+std::vector<ScoredDoc> RunTopK(const Corpus& corpus, const std::vector<int>& terms, size_t k,
+                               const Bm25Params& params, const std::function<bool(uint32_t)>& admit,
+                               TopKStats* stats) {
   const auto [live, total] = LiveRows(corpus);
   std::vector<QueryTerm> query;
   for (int t : terms) {
@@ -169,10 +177,12 @@ std::vector<ScoredDoc> RunTopK(const Corpus& corpus, const std::vector<int>& ter
     for (const auto& [d, tf] : corpus.tfs.at(t)) df += corpus.lengths[d] > 0 ? 1 : 0;
     query.push_back(QueryTerm{&corpus.lists.at(t), Bm25TermWeight(live, df, params)});
   }
-  return TopK(query, k, corpus.lengths, static_cast<double>(total) / static_cast<double>(live), params, admit, stats);
+  return TopK(query, k, corpus.lengths, static_cast<double>(total) / static_cast<double>(live),
+              params, admit, stats);
 }
 
-void ExpectSameRanking(const std::vector<ScoredDoc>& expected, const std::vector<ScoredDoc>& actual) {
+void ExpectSameRanking(const std::vector<ScoredDoc>& expected,
+                       const std::vector<ScoredDoc>& actual) {
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_NEAR(actual[i].score, expected[i].score, 1e-9 * expected[i].score) << "rank " << i;
@@ -190,12 +200,14 @@ TEST(TopKTest, MatchesBruteForceOnRandomQueries) {
     const int count = 1 + static_cast<int>(rng() % 5);
     for (int i = 0; i < count; ++i) {
       const int t = static_cast<int>(rng() % 400);
-      if (corpus.tfs.contains(t) && std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(t);
+      if (corpus.tfs.contains(t) && std::find(terms.begin(), terms.end(), t) == terms.end())
+        terms.push_back(t);
     }
     if (terms.empty()) continue;
     const size_t k = 1 + rng() % 30;
     TopKStats stats;
-    ExpectSameRanking(BruteForce(corpus, terms, k, params, all), RunTopK(corpus, terms, k, params, all, &stats));
+    ExpectSameRanking(BruteForce(corpus, terms, k, params, all),
+                      RunTopK(corpus, terms, k, params, all, &stats));
   }
 }
 
@@ -203,10 +215,13 @@ TEST(TopKTest, FiltersRemovedRowsAndOtherParameters) {
   Corpus corpus = MakeCorpus(3000, 200, 4);
   for (uint32_t d = 0; d < corpus.lengths.size(); d += 3) corpus.lengths[d] = 0;  // removed rows
   const auto odd = [](uint32_t doc) { return doc % 2 == 1; };
-  for (const Bm25Params params : {Bm25Params{1.2, 0.75}, Bm25Params{2.0, 0.0}, Bm25Params{0.5, 1.0}}) {
-    for (const std::vector<int>& terms : {std::vector<int>{0}, std::vector<int>{0, 1, 7}, std::vector<int>{3, 150}}) {
+  for (const Bm25Params params :
+       {Bm25Params{1.2, 0.75}, Bm25Params{2.0, 0.0}, Bm25Params{0.5, 1.0}}) {
+    for (const std::vector<int>& terms :
+         {std::vector<int>{0}, std::vector<int>{0, 1, 7}, std::vector<int>{3, 150}}) {
       TopKStats stats;
-      ExpectSameRanking(BruteForce(corpus, terms, 10, params, odd), RunTopK(corpus, terms, 10, params, odd, &stats));
+      ExpectSameRanking(BruteForce(corpus, terms, 10, params, odd),
+                        RunTopK(corpus, terms, 10, params, odd, &stats));
     }
   }
 }
@@ -218,21 +233,26 @@ TEST(TopKTest, CommonTermsAreNotScoredInFull) {
   const Bm25Params params;
   TopKStats stats;
   const auto all = [](uint32_t) { return true; };
-  ExpectSameRanking(BruteForce(corpus, {0}, 10, params, all), RunTopK(corpus, {0}, 10, params, all, &stats));
+  ExpectSameRanking(BruteForce(corpus, {0}, 10, params, all),
+                    RunTopK(corpus, {0}, 10, params, all, &stats));
   EXPECT_GT(stats.postings, 10000u);
-  EXPECT_LT(stats.docs_scored * 2, stats.postings) << "scored " << stats.docs_scored << " of " << stats.postings;
+  EXPECT_LT(stats.docs_scored * 2, stats.postings)
+      << "scored " << stats.docs_scored << " of " << stats.postings;
   EXPECT_GT(stats.windows_skipped, 0u);
 
   TopKStats two;
-  ExpectSameRanking(BruteForce(corpus, {0, 1}, 10, params, all), RunTopK(corpus, {0, 1}, 10, params, all, &two));
-  EXPECT_LT(two.docs_scored * 2, two.postings) << "scored " << two.docs_scored << " of " << two.postings;
+  ExpectSameRanking(BruteForce(corpus, {0, 1}, 10, params, all),
+                    RunTopK(corpus, {0, 1}, 10, params, all, &two));
+  EXPECT_LT(two.docs_scored * 2, two.postings)
+      << "scored " << two.docs_scored << " of " << two.postings;
 }
 
 TEST(TopKTest, AdmitIsOnlyAskedAboutRowsThatWouldEnter) {
   Corpus corpus = MakeCorpus(20000, 50, 8);
   size_t asked = 0;
   TopKStats stats;
-  RunTopK(corpus, {0}, 10, Bm25Params{}, [&](uint32_t) { return ++asked, true; }, &stats);
+  RunTopK(
+      corpus, {0}, 10, Bm25Params{}, [&](uint32_t) { return ++asked, true; }, &stats);
   EXPECT_LT(asked, stats.postings / 10);
 }
 

@@ -51,8 +51,8 @@ Status DecodeTextRow(std::string_view data, uint32_t* length, TermCounts* terms)
   uint64_t value = 0;
   uint64_t count = 0;
   if (!coding::GetByte(&data, &version) || version != kAnalyzerVersion) {
-    return Status::Internal("text row of analyzer version " + std::to_string(version) + "; this build reads " +
-                            std::to_string(kAnalyzerVersion));
+    return Status::Internal("text row of analyzer version " + std::to_string(version) +
+                            "; this build reads " + std::to_string(kAnalyzerVersion));
   }
   if (!coding::GetVarint64(&data, &value) || value > UINT32_MAX) return corrupt;
   *length = static_cast<uint32_t>(value);
@@ -82,7 +82,8 @@ Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* o
   const std::string name(field);
   if (!utf8::IsValid(query)) return Status::ValidationError(name, "must be valid UTF-8");
   if (query.size() > kMaxTextQueryBytes) {
-    return Status::ValidationError(name, "has " + std::to_string(query.size()) + " bytes; at most " +
+    return Status::ValidationError(name, "has " + std::to_string(query.size()) +
+                                             " bytes; at most " +
                                              std::to_string(kMaxTextQueryBytes));
   }
   if (utf8::IsBlank(query)) return Status::ValidationError(name, "must not be empty or blank");
@@ -95,7 +96,8 @@ Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* o
     if (seen.insert(term).second) out->terms.push_back(term);
   }
   if (out->terms.size() > kMaxTextQueryTerms) {
-    return Status::ValidationError(name, "has " + std::to_string(out->terms.size()) + " distinct terms; at most " +
+    return Status::ValidationError(name, "has " + std::to_string(out->terms.size()) +
+                                             " distinct terms; at most " +
                                              std::to_string(kMaxTextQueryTerms));
   }
   return Status::Ok();
@@ -205,8 +207,9 @@ class TextIndex::UserIndex {
     if (dead_ >= kMinDeadForCompaction && dead_ > live_) CompactLocked();
   }
 
-  TextAnswer Search(const std::vector<std::pair<std::string, std::optional<uint32_t>>>& terms, size_t k,
-                    const Bm25Params& params, const std::function<bool(uint64_t)>& admit) const {
+  TextAnswer Search(const std::vector<std::pair<std::string, std::optional<uint32_t>>>& terms,
+                    size_t k, const Bm25Params& params,
+                    const std::function<bool(uint64_t)>& admit) const {
     TextAnswer answer;
     std::shared_lock lock(mutex_);
     answer.rows = live_;
@@ -226,12 +229,14 @@ class TextIndex::UserIndex {
     if (query.empty() || live_ == 0) return answer;
     const double avg_length = static_cast<double>(total_length_) / static_cast<double>(live_);
     TopKStats stats;
-    const std::vector<ScoredDoc> top =
-        TopK(query, k, lengths_, avg_length, params, [&](uint32_t doc) { return admit(labels_[doc]); }, &stats);
+    const std::vector<ScoredDoc> top = TopK(
+        query, k, lengths_, avg_length, params, [&](uint32_t doc) { return admit(labels_[doc]); },
+        &stats);
     answer.postings = stats.postings;
     answer.rows_scored = stats.docs_scored;
     answer.hits.reserve(top.size());
-    for (const ScoredDoc& scored : top) answer.hits.push_back(TextHit{labels_[scored.doc], scored.score});
+    for (const ScoredDoc& scored : top)
+      answer.hits.push_back(TextHit{labels_[scored.doc], scored.score});
     return answer;
   }
 
@@ -243,7 +248,8 @@ class TextIndex::UserIndex {
       stats->postings += term.postings.size();
       stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
     }
-    stats->memory_bytes += labels_.capacity() * sizeof(uint64_t) + lengths_.capacity() * sizeof(uint32_t) +
+    stats->memory_bytes += labels_.capacity() * sizeof(uint64_t) +
+                           lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
   }
 
@@ -294,8 +300,8 @@ class TextIndex::UserIndex {
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<uint32_t, Term> terms_;
-  std::vector<uint64_t> labels_;   // by doc
-  std::vector<uint32_t> lengths_;  // by doc; 0 = removed
+  std::vector<uint64_t> labels_;                 // by doc
+  std::vector<uint32_t> lengths_;                // by doc; 0 = removed
   std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
   uint64_t live_ = 0;
   uint64_t dead_ = 0;
@@ -318,8 +324,10 @@ TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
 TextIndex::~TextIndex() = default;
 
 Result<std::unique_ptr<TextIndex>> TextIndex::Open(storage::Db& db, const Bm25Params& params) {
-  if (!(params.k1 > 0 && params.k1 <= 100)) return Status::ValidationError("bm25_k1", "must be in (0, 100]");
-  if (!(params.b >= 0 && params.b <= 1)) return Status::ValidationError("bm25_b", "must be in [0, 1]");
+  if (!(params.k1 > 0 && params.k1 <= 100))
+    return Status::ValidationError("bm25_k1", "must be in (0, 100]");
+  if (!(params.b >= 0 && params.b <= 1))
+    return Status::ValidationError("bm25_b", "must be in [0, 1]");
   std::unique_ptr<TextIndex> index(new TextIndex(db, params));
   MNEMO_RETURN_IF_ERROR(index->Load());
   return index;
@@ -329,15 +337,16 @@ Status TextIndex::Load() {
   Status decoded;
   storage::ScanRange terms;
   terms.prefix = keys::TextTermPrefix();
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, terms, [&](std::string_view key, std::string_view value) {
-    uint64_t id = 0;
-    if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX) {
-      decoded = Status::Internal("corrupt text term entry");
-      return false;
-    }
-    dictionary_->Restore(key.substr(terms.prefix.size()), static_cast<uint32_t>(id));
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kIndex, terms, [&](std::string_view key, std::string_view value) {
+        uint64_t id = 0;
+        if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX) {
+          decoded = Status::Internal("corrupt text term entry");
+          return false;
+        }
+        dictionary_->Restore(key.substr(terms.prefix.size()), static_cast<uint32_t>(id));
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
 
   storage::ScanRange rows;
@@ -346,36 +355,39 @@ Status TextIndex::Load() {
   std::shared_ptr<UserIndex> current;
   std::string user_id;
   TermCounts counts;
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, rows, [&](std::string_view key, std::string_view value) {
-    uint8_t kind = 0;
-    uint32_t month = 0;
-    uint64_t label = 0;
-    if (!keys::ParseTextRowKey(key, &kind, &user_id, &month, &label)) {
-      decoded = Status::Internal("corrupt text row key");
-      return false;
-    }
-    uint32_t length = 0;
-    decoded = DecodeTextRow(value, &length, &counts);
-    if (!decoded.ok()) return false;
-    // Keys are grouped by (kind, user): one lookup per user.
-    const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
-    if (!current || user_key != current_key) {
-      current = FindOrCreate(static_cast<RowKind>(kind), user_id);
-      current_key = user_key;
-    }
-    current->Add(label, length, counts, key.size() + value.size());
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kIndex, rows, [&](std::string_view key, std::string_view value) {
+        uint8_t kind = 0;
+        uint32_t month = 0;
+        uint64_t label = 0;
+        if (!keys::ParseTextRowKey(key, &kind, &user_id, &month, &label)) {
+          decoded = Status::Internal("corrupt text row key");
+          return false;
+        }
+        uint32_t length = 0;
+        decoded = DecodeTextRow(value, &length, &counts);
+        if (!decoded.ok()) return false;
+        // Keys are grouped by (kind, user): one lookup per user.
+        const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
+        if (!current || user_key != current_key) {
+          current = FindOrCreate(static_cast<RowKind>(kind), user_id);
+          current_key = user_key;
+        }
+        current->Add(label, length, counts, key.size() + value.size());
+        return true;
+      }));
   return decoded;
 }
 
-std::shared_ptr<TextIndex::UserIndex> TextIndex::Find(RowKind kind, std::string_view user_id) const {
+std::shared_ptr<TextIndex::UserIndex> TextIndex::Find(RowKind kind,
+                                                      std::string_view user_id) const {
   std::shared_lock lock(users_mutex_);
   auto it = users_.find(UserKey(kind, user_id));
   return it == users_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind, std::string_view user_id) {
+std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
+                                                              std::string_view user_id) {
   if (auto found = Find(kind, user_id)) return found;
   std::unique_lock lock(users_mutex_);
   auto& slot = users_[UserKey(kind, user_id)];
@@ -420,7 +432,8 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
                 new_terms = std::move(new_terms)] {
     if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
     std::shared_ptr<UserIndex> index = FindOrCreate(kind, user);
-    for (const PendingRow& row : pending) index->Add(row.label, row.length, row.terms, row.stored_bytes);
+    for (const PendingRow& row : pending)
+      index->Add(row.label, row.length, row.terms, row.stored_bytes);
   });
   return Status::Ok();
 }
@@ -430,7 +443,8 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
   std::vector<PendingRow> removed;
   std::string value;
   for (const RowRef& row : rows) {
-    const std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
+    const std::string key =
+        keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
     Status found = txn.Get(Cf::kIndex, key, &value);
     if (found.IsNotFound()) continue;  // a row without terms
     MNEMO_RETURN_IF_ERROR(found);
@@ -448,8 +462,9 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
   return Status::Ok();
 }
 
-Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id, const std::vector<std::string>& terms,
-                                     size_t k, const std::function<bool(uint64_t label)>& admit) const {
+Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id,
+                                     const std::vector<std::string>& terms, size_t k,
+                                     const std::function<bool(uint64_t label)>& admit) const {
   std::vector<std::pair<std::string, std::optional<uint32_t>>> resolved;
   resolved.reserve(terms.size());
   for (const std::string& term : terms) resolved.emplace_back(term, dictionary_->Find(term));

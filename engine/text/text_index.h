@@ -80,11 +80,11 @@ struct TextAnswer {
 };
 
 struct TextIndexStats {
-  uint64_t rows = 0;            // live rows with terms, all users
-  uint64_t terms = 0;           // dictionary size
-  uint64_t postings = 0;        // live and dead postings in memory
-  uint64_t stored_bytes = 0;    // keys + values of the stored row terms (before compression)
-  uint64_t memory_bytes = 0;    // posting lists and per-row arrays
+  uint64_t rows = 0;          // live rows with terms, all users
+  uint64_t terms = 0;         // dictionary size
+  uint64_t postings = 0;      // live and dead postings in memory
+  uint64_t stored_bytes = 0;  // keys + values of the stored row terms (before compression)
+  uint64_t memory_bytes = 0;  // posting lists and per-row arrays
 };
 
 class TextIndex {
@@ -99,14 +99,17 @@ class TextIndex {
 
   // Stages the terms of new rows; they become searchable when txn commits.
   // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
-  Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id, const std::vector<TextRow>& rows);
+  Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                  const std::vector<TextRow>& rows);
   // Stages the removal of rows' terms (rows without stored terms are skipped).
-  Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id, const std::vector<RowRef>& rows);
+  Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                     const std::vector<RowRef>& rows);
 
   // The `k` best rows of the user for the terms (ParseQuery's), best first.  `admit(label)` is
   // called only for rows that would enter the top k, under the user's read lock: it must not
   // call back into this index.
-  Result<TextAnswer> Search(RowKind kind, std::string_view user_id, const std::vector<std::string>& terms, size_t k,
+  Result<TextAnswer> Search(RowKind kind, std::string_view user_id,
+                            const std::vector<std::string>& terms, size_t k,
                             const std::function<bool(uint64_t label)>& admit) const;
 
   TextIndexStats Stats() const;

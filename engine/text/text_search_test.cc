@@ -52,8 +52,8 @@ struct RefHit {
 };
 
 // BM25 as written in text/bm25.h, computed from scratch over `rows`.
-std::vector<RefHit> PlainBm25(const std::vector<RefRow>& rows, const std::vector<std::string>& terms, double k1,
-                              double b) {
+std::vector<RefHit> PlainBm25(const std::vector<RefRow>& rows,
+                              const std::vector<std::string>& terms, double k1, double b) {
   double n = 0;
   double total = 0;
   for (const RefRow& row : rows) {
@@ -79,13 +79,15 @@ std::vector<RefHit> PlainBm25(const std::vector<RefRow>& rows, const std::vector
     }
     if (matched) hits.push_back(RefHit{row.chunk_id, score});
   }
-  std::sort(hits.begin(), hits.end(), [](const RefHit& a, const RefHit& b) { return a.score > b.score; });
+  std::sort(hits.begin(), hits.end(),
+            [](const RefHit& a, const RefHit& b) { return a.score > b.score; });
   return hits;
 }
 
 // The same rows in a Xapian in-memory database, ranked by Xapian::BM25Weight(k1, 0, 0, b, 0).
-std::vector<RefHit> XapianBm25(const std::vector<RefRow>& rows, const std::vector<std::string>& terms, double k1,
-                               double b, size_t k) {
+std::vector<RefHit> XapianBm25(const std::vector<RefRow>& rows,
+                               const std::vector<std::string>& terms, double k1, double b,
+                               size_t k) {
   Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
   for (const RefRow& row : rows) {
     if (row.length == 0) continue;
@@ -106,16 +108,18 @@ std::vector<RefHit> XapianBm25(const std::vector<RefRow>& rows, const std::vecto
 }
 
 // Scores rank by rank within 1e-4 relative; the ids agree except among tied scores.
-void ExpectSameHits(const std::vector<RefHit>& expected, const std::vector<RankedHit>& actual, size_t k,
-                    const std::string& what) {
+void ExpectSameHits(const std::vector<RefHit>& expected, const std::vector<RankedHit>& actual,
+                    size_t k, const std::string& what) {
   const size_t n = std::min(expected.size(), k);
   ASSERT_EQ(actual.size(), n) << what;
   for (size_t i = 0; i < n; ++i) {
-    EXPECT_NEAR(actual[i].score, expected[i].score, 1e-4 * expected[i].score) << what << " rank " << i;
+    EXPECT_NEAR(actual[i].score, expected[i].score, 1e-4 * expected[i].score)
+        << what << " rank " << i;
     ASSERT_TRUE(actual[i].bm25.has_value());
     EXPECT_EQ(*actual[i].bm25, actual[i].score);
-    const bool tied = (i > 0 && std::abs(expected[i - 1].score - expected[i].score) < 1e-9) ||
-                      (i + 1 < expected.size() && std::abs(expected[i + 1].score - expected[i].score) < 1e-9);
+    const bool tied =
+        (i > 0 && std::abs(expected[i - 1].score - expected[i].score) < 1e-9) ||
+        (i + 1 < expected.size() && std::abs(expected[i + 1].score - expected[i].score) < 1e-9);
     if (!tied) {
       EXPECT_EQ(actual[i].hit.chunk_id, expected[i].chunk_id) << what << " rank " << i;
     }
@@ -123,12 +127,14 @@ void ExpectSameHits(const std::vector<RefHit>& expected, const std::vector<Ranke
 }
 
 const std::vector<std::string> kEnglish = {
-    "search",   "index",  "vector",  "postgres", "latency", "throughput", "memory",  "cluster", "replica",
-    "failover", "tenant", "month",   "archive",  "compact", "token",      "embedding", "server", "client",
-    "python",   "rocksdb", "graph",  "beam",     "recall",  "filter",     "metadata", "document", "chunk",
-    "message",  "summary", "prompt", "model",    "answer",  "question",   "context", "budget",  "window"};
-const std::vector<std::string> kChinese = {"机器", "学习", "数据库", "向量", "检索", "用户", "对话", "模型",
-                                           "北京", "大学", "文档", "搜索", "性能", "延迟", "内存", "服务器"};
+    "search",   "index",    "vector", "postgres", "latency", "throughput", "memory", "cluster",
+    "replica",  "failover", "tenant", "month",    "archive", "compact",    "token",  "embedding",
+    "server",   "client",   "python", "rocksdb",  "graph",   "beam",       "recall", "filter",
+    "metadata", "document", "chunk",  "message",  "summary", "prompt",     "model",  "answer",
+    "question", "context",  "budget", "window"};
+const std::vector<std::string> kChinese = {"机器", "学习", "数据库", "向量",  "检索", "用户",
+                                           "对话", "模型", "北京",   "大学",  "文档", "搜索",
+                                           "性能", "延迟", "内存",   "服务器"};
 
 // Text of `words` words drawn with Zipf-like weights from both vocabularies.
 std::string RandomText(std::mt19937& rng, int words) {
@@ -165,8 +171,10 @@ class TextSearchTest : public testing::EngineTest {
   }
 
   // Adds chunks with the given texts to `document`; returns their ids.
-  std::vector<Uuid> Add(const std::string& user, const Uuid& document, const std::vector<std::string>& texts,
-                        std::optional<Timestamp> created_at = std::nullopt, const std::string& metadata = "{}") {
+  std::vector<Uuid> Add(const std::string& user, const Uuid& document,
+                        const std::vector<std::string>& texts,
+                        std::optional<Timestamp> created_at = std::nullopt,
+                        const std::string& metadata = "{}") {
     std::vector<NewChunk> chunks;
     for (const std::string& t : texts) {
       NewChunk chunk;
@@ -206,7 +214,8 @@ class TextSearchTest : public testing::EngineTest {
 
 // ---- scores against references ----------------------------------------------------------------
 
-class Bm25ReferenceTest : public TextSearchTest, public ::testing::WithParamInterface<std::pair<double, double>> {
+class Bm25ReferenceTest : public TextSearchTest,
+                          public ::testing::WithParamInterface<std::pair<double, double>> {
  protected:
   void SetUp() override {
     k1_ = GetParam().first;
@@ -222,18 +231,21 @@ TEST_P(Bm25ReferenceTest, ScoresMatchPlainBm25AndXapian) {
   for (int d = 0; d < 3; ++d) {
     const Document doc = Doc("alice");
     std::vector<std::string> texts;
-    for (int i = 0; i < 400; ++i) texts.push_back(RandomText(rng_, 3 + static_cast<int>(rng_() % 80)));
+    for (int i = 0; i < 400; ++i)
+      texts.push_back(RandomText(rng_, 3 + static_cast<int>(rng_() % 80)));
     const std::vector<Uuid> ids = Add("alice", doc.id, texts);
     for (size_t i = 0; i < ids.size(); ++i) alice_rows.push_back(Analyzed(ids[i], texts[i]));
   }
   const Document bob_doc = Doc("bob");
   for (int batch = 0; batch < 2; ++batch) {
     std::vector<std::string> texts;
-    for (int i = 0; i < 400; ++i) texts.push_back(RandomText(rng_, 1 + static_cast<int>(rng_() % 20)));
+    for (int i = 0; i < 400; ++i)
+      texts.push_back(RandomText(rng_, 1 + static_cast<int>(rng_() % 20)));
     Add("bob", bob_doc.id, texts);
   }
 
-  std::vector<std::vector<std::string>> queries = {{"search"}, {"机器", "学习"}, {"window"}, {"search", "window"}};
+  std::vector<std::vector<std::string>> queries = {
+      {"search"}, {"机器", "学习"}, {"window"}, {"search", "window"}};
   for (int q = 0; q < 30; ++q) {
     std::vector<std::string> words;
     const int count = 1 + static_cast<int>(rng_() % 4);
@@ -252,7 +264,8 @@ TEST_P(Bm25ReferenceTest, ScoresMatchPlainBm25AndXapian) {
     EXPECT_LE(response.text.rows_scored, response.text.postings);
     const std::vector<std::string>& terms = response.text.terms;
     ExpectSameHits(PlainBm25(alice_rows, terms, k1_, b_), response.hits, 20, "plain: " + query);
-    ExpectSameHits(XapianBm25(alice_rows, terms, k1_, b_, 20), response.hits, 20, "xapian: " + query);
+    ExpectSameHits(XapianBm25(alice_rows, terms, k1_, b_, 20), response.hits, 20,
+                   "xapian: " + query);
   }
 }
 
@@ -262,7 +275,8 @@ INSTANTIATE_TEST_SUITE_P(Parameters, Bm25ReferenceTest,
 
 TEST_F(TextSearchTest, OtherUsersRowsChangeNeitherScoresNorAnswers) {
   const Document doc = Doc("alice");
-  Add("alice", doc.id, {"rocksdb compaction tuning", "rocksdb block cache", "graph search beam width"});
+  Add("alice", doc.id,
+      {"rocksdb compaction tuning", "rocksdb block cache", "graph search beam width"});
   const RankedSearchResponse before = Text("alice", "rocksdb cache");
   const Document bob_doc = Doc("bob");
   std::vector<std::string> texts(500, "rocksdb rocksdb cache cache cache");
@@ -276,7 +290,8 @@ TEST_F(TextSearchTest, OtherUsersRowsChangeNeitherScoresNorAnswers) {
   EXPECT_EQ(after.text.rows, 3);
   EXPECT_EQ(after.text.postings, before.text.postings);
   // Bob's query sees only Bob's rows; a third user sees nothing and is told the terms are unknown.
-  for (const RankedHit& hit : Text("bob", "rocksdb", 1000).hits) EXPECT_EQ(hit.hit.document_id, bob_doc.id);
+  for (const RankedHit& hit : Text("bob", "rocksdb", 1000).hits)
+    EXPECT_EQ(hit.hit.document_id, bob_doc.id);
   const RankedSearchResponse carol = Text("carol", "rocksdb cache");
   EXPECT_TRUE(carol.hits.empty());
   EXPECT_EQ(carol.text.unknown_terms, (std::vector<std::string>{"rocksdb", "cach"}));
@@ -288,11 +303,12 @@ TEST_F(TextSearchTest, ChineseEnglishAndMixedText) {
   const Document doc = Doc("u");
   const std::vector<Uuid> ids = Add(
       "u", doc.id,
-      {"我们在北京大学学习机器学习和深度学习。", "向量数据库的检索性能很重要", "Searching connections is slow",
-       "Error ERR_CONNECTION_REFUSED when connecting to 10.0.0.1", "iPhone 15价格是多少？", "ＦＵＬＬ－ＷＩＤＴＨ text here",
-       "日本語のテキストを検索する"});
+      {"我们在北京大学学习机器学习和深度学习。", "向量数据库的检索性能很重要",
+       "Searching connections is slow", "Error ERR_CONNECTION_REFUSED when connecting to 10.0.0.1",
+       "iPhone 15价格是多少？", "ＦＵＬＬ－ＷＩＤＴＨ text here", "日本語のテキストを検索する"});
   EXPECT_EQ(Ids(Text("u", "机器学习")).front(), ids[0]);
-  EXPECT_EQ(Text("u", "机器学习").hits.front().hit.chunk_text, "我们在北京大学学习机器学习和深度学习。");
+  EXPECT_EQ(Text("u", "机器学习").hits.front().hit.chunk_text,
+            "我们在北京大学学习机器学习和深度学习。");
   EXPECT_EQ(Text("u", "机器学习").hits.front().hit.document_id, doc.id);
   EXPECT_EQ(Text("u", "机器学习").hits.front().hit.filename, doc.filename);
   EXPECT_EQ(Ids(Text("u", "北京大学")).front(), ids[0]);
@@ -314,16 +330,19 @@ TEST_F(TextSearchTest, ChineseEnglishAndMixedText) {
 TEST_F(TextSearchTest, HardDeleteRemovesRowsAndTheirStatistics) {
   const Document keep = Doc("u");
   const Document gone = Doc("u");
-  const std::vector<Uuid> kept = Add("u", keep.id, {"alpha beta", "alpha gamma delta", "beta beta"});
+  const std::vector<Uuid> kept =
+      Add("u", keep.id, {"alpha beta", "alpha gamma delta", "beta beta"});
   const std::vector<Uuid> removed = Add("u", gone.id, {"alpha alpha alpha", "alpha beta"});
   ASSERT_EQ(Text("u", "alpha").hits.front().hit.chunk_id, removed[0]);
   ASSERT_TRUE(engine_->HardDeleteDocument("u", gone.id).ok());
-  const std::vector<RefRow> rows = {Analyzed(kept[0], "alpha beta"), Analyzed(kept[1], "alpha gamma delta"),
+  const std::vector<RefRow> rows = {Analyzed(kept[0], "alpha beta"),
+                                    Analyzed(kept[1], "alpha gamma delta"),
                                     Analyzed(kept[2], "beta beta")};
   for (int round = 0; round < 2; ++round) {
     const RankedSearchResponse response = Text("u", "alpha beta");
     EXPECT_EQ(response.text.rows, 3);
-    ExpectSameHits(PlainBm25(rows, response.text.terms, k1_, b_), response.hits, 10, "after delete");
+    ExpectSameHits(PlainBm25(rows, response.text.terms, k1_, b_), response.hits, 10,
+                   "after delete");
     ReopenSame();  // the same after the index is rebuilt from storage
   }
 }
@@ -352,7 +371,8 @@ TEST_F(TextSearchTest, DropArchiveAndAttachCarryTheIndex) {
   const Document doc = Doc("u");
   const Timestamp january = *ParseTimestamp("2024-01-15T00:00:00Z");
   const Timestamp february = *ParseTimestamp("2024-02-15T00:00:00Z");
-  const std::vector<Uuid> old_ids = Add("u", doc.id, {"archive quarterly report", "report draft"}, january);
+  const std::vector<Uuid> old_ids =
+      Add("u", doc.id, {"archive quarterly report", "report draft"}, january);
   const std::vector<Uuid> new_ids = Add("u", doc.id, {"report final"}, february);
   EXPECT_EQ(Text("u", "report").hits.size(), 3u);
   SearchFilters february_only;
@@ -379,10 +399,12 @@ TEST_F(TextSearchTest, ReopenGivesTheSameAnswers) {
   for (int d = 0; d < 2; ++d) {
     const Document doc = Doc("u");
     std::vector<std::string> texts;
-    for (int i = 0; i < 300; ++i) texts.push_back(RandomText(rng_, 5 + static_cast<int>(rng_() % 40)));
+    for (int i = 0; i < 300; ++i)
+      texts.push_back(RandomText(rng_, 5 + static_cast<int>(rng_() % 40)));
     Add("u", doc.id, texts);
   }
-  const std::vector<std::string> queries = {"search", "机器 学习", "window budget context", "graph beam recall"};
+  const std::vector<std::string> queries = {"search", "机器 学习", "window budget context",
+                                            "graph beam recall"};
   std::vector<RankedSearchResponse> before;
   for (const auto& q : queries) before.push_back(Text("u", q, 30));
   ReopenSame();
@@ -403,8 +425,10 @@ TEST_F(TextSearchTest, ReopenGivesTheSameAnswers) {
 TEST_F(TextSearchTest, FiltersApplyToTheTextLeg) {
   const Document md = Doc("u", "md");
   const Document pdf = Doc("u", "pdf");
-  const std::vector<Uuid> md_ids = Add("u", md.id, {"latency budget", "latency latency"}, std::nullopt, R"({"lang":"en"})");
-  const std::vector<Uuid> pdf_ids = Add("u", pdf.id, {"latency report"}, std::nullopt, R"({"lang":"de"})");
+  const std::vector<Uuid> md_ids =
+      Add("u", md.id, {"latency budget", "latency latency"}, std::nullopt, R"({"lang":"en"})");
+  const std::vector<Uuid> pdf_ids =
+      Add("u", pdf.id, {"latency report"}, std::nullopt, R"({"lang":"de"})");
   SearchFilters by_type;
   by_type.file_types = {"pdf"};
   EXPECT_EQ(Ids(Text("u", "latency", 10, by_type)), pdf_ids);
@@ -472,16 +496,19 @@ TEST_F(TextSearchTest, BadQueriesAreRejectedWithTheFieldNamed) {
   EXPECT_STATUS(search(""), StatusCode::kValidationError, "query");
   EXPECT_STATUS(search(" \t\n\u3000"), StatusCode::kValidationError, "query");
   EXPECT_STATUS(search("bad \xff\xfe utf8"), StatusCode::kValidationError, "query");
-  EXPECT_STATUS(search(std::string(kMaxTextQueryBytes + 1, 'a')), StatusCode::kValidationError, "query");
+  EXPECT_STATUS(search(std::string(kMaxTextQueryBytes + 1, 'a')), StatusCode::kValidationError,
+                "query");
   std::string many;
   for (size_t i = 0; i <= kMaxTextQueryTerms; ++i) many += "w" + std::to_string(i) + " ";
   EXPECT_STATUS(search(many), StatusCode::kValidationError, "query");
   EXPECT_STATUS(search("text", 0), StatusCode::kValidationError, "top_k");
   EXPECT_STATUS(search("text", kMaxTopK + 1), StatusCode::kValidationError, "top_k");
-  EXPECT_STATUS(engine_->SearchText("", TextSearchRequest{"text", 10, {}}), StatusCode::kValidationError, "user_id");
+  EXPECT_STATUS(engine_->SearchText("", TextSearchRequest{"text", 10, {}}),
+                StatusCode::kValidationError, "user_id");
   TextSearchRequest bad_filter{"text", 10, {}};
   bad_filter.filters.file_types = {"exe"};
-  EXPECT_STATUS(engine_->SearchText("u", bad_filter), StatusCode::kValidationError, "filters.file_types");
+  EXPECT_STATUS(engine_->SearchText("u", bad_filter), StatusCode::kValidationError,
+                "filters.file_types");
   // At the limits: accepted.
   EXPECT_TRUE(search(std::string(kMaxTextQueryBytes, 'a')).ok());
   EXPECT_TRUE(search("text", kMaxTopK).ok());
@@ -509,7 +536,8 @@ TEST_F(TextSearchTest, StopWordsOnlyOrUnknownTermsGiveAnEmptyAnswerThatSaysSo) {
 
 TEST_F(TextSearchTest, IndexStatsCountRowsAndBytes) {
   const Document doc = Doc("u");
-  const std::vector<Uuid> ids = Add("u", doc.id, {"alpha beta gamma", "alpha", "the of"});  // no terms in the last
+  const std::vector<Uuid> ids =
+      Add("u", doc.id, {"alpha beta gamma", "alpha", "the of"});  // no terms in the last
   std::optional<TextIndexInfo> info = engine_->TextIndexStats();
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->rows, 2);
@@ -535,7 +563,8 @@ TEST_F(TextSearchTest, KeywordSearchOffAnswersUnavailable) {
   const Document doc = Doc("u");
   Add("u", doc.id, {"alpha"});
   EXPECT_FALSE(engine_->TextIndexStats().has_value());
-  EXPECT_STATUS(engine_->SearchText("u", TextSearchRequest{"alpha", 10, {}}), StatusCode::kUnavailable, "");
+  EXPECT_STATUS(engine_->SearchText("u", TextSearchRequest{"alpha", 10, {}}),
+                StatusCode::kUnavailable, "");
   HybridSearchRequest hybrid;
   hybrid.query_text = "alpha";
   hybrid.query_embedding = RandomVector(rng_);
@@ -551,7 +580,8 @@ TEST_F(TextSearchTest, KeywordSearchOffAnswersUnavailable) {
 TEST_F(TextSearchTest, HybridFusesBothLegsByReciprocalRankOrWeights) {
   const Document doc = Doc("u");
   std::vector<std::string> texts;
-  for (int i = 0; i < 200; ++i) texts.push_back(RandomText(rng_, 5 + static_cast<int>(rng_() % 30)));
+  for (int i = 0; i < 200; ++i)
+    texts.push_back(RandomText(rng_, 5 + static_cast<int>(rng_() % 30)));
   Add("u", doc.id, texts);
   const std::vector<float> embedding = RandomVector(rng_);
   const std::string query = "search window 机器";
@@ -564,8 +594,10 @@ TEST_F(TextSearchTest, HybridFusesBothLegsByReciprocalRankOrWeights) {
   const SearchResponse vector_leg = Unwrap(engine_->Search("u", vector_request));
   std::map<Uuid, int> text_rank;
   std::map<Uuid, int> vector_rank;
-  for (size_t i = 0; i < text_leg.hits.size(); ++i) text_rank[text_leg.hits[i].hit.chunk_id] = static_cast<int>(i + 1);
-  for (size_t i = 0; i < vector_leg.hits.size(); ++i) vector_rank[vector_leg.hits[i].chunk_id] = static_cast<int>(i + 1);
+  for (size_t i = 0; i < text_leg.hits.size(); ++i)
+    text_rank[text_leg.hits[i].hit.chunk_id] = static_cast<int>(i + 1);
+  for (size_t i = 0; i < vector_leg.hits.size(); ++i)
+    vector_rank[vector_leg.hits[i].chunk_id] = static_cast<int>(i + 1);
 
   HybridSearchRequest request;
   request.query_text = query;
@@ -601,10 +633,12 @@ TEST_F(TextSearchTest, HybridFusesBothLegsByReciprocalRankOrWeights) {
   request.fusion = Fusion::kWeighted;
   request.text_weight = 1.0;  // the text leg alone decides
   const RankedSearchResponse text_only = Unwrap(engine_->SearchHybrid("u", request));
-  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(text_only.hits[i].hit.chunk_id, text_leg.hits[i].hit.chunk_id);
+  for (size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(text_only.hits[i].hit.chunk_id, text_leg.hits[i].hit.chunk_id);
   request.text_weight = 0.0;  // the vector leg alone decides
   const RankedSearchResponse vector_only = Unwrap(engine_->SearchHybrid("u", request));
-  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(vector_only.hits[i].hit.chunk_id, vector_leg.hits[i].chunk_id);
+  for (size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(vector_only.hits[i].hit.chunk_id, vector_leg.hits[i].chunk_id);
   EXPECT_EQ(vector_only.fusion, Fusion::kWeighted);
 }
 

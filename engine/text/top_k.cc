@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <span>
 #include <memory>
+#include <span>
 
 namespace mnemo::text {
 namespace {
@@ -19,15 +19,17 @@ bool WorseFirst(const ScoredDoc& a, const ScoredDoc& b) {
 
 }  // namespace
 
-std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k, const std::vector<uint32_t>& lengths,
-                            double avg_length, const Bm25Params& params,
-                            const std::function<bool(uint32_t)>& admit, TopKStats* stats) {
+std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k,
+                            const std::vector<uint32_t>& lengths, double avg_length,
+                            const Bm25Params& params, const std::function<bool(uint32_t)>& admit,
+                            TopKStats* stats) {
   std::vector<ScoredDoc> heap;
   if (k == 0 || terms.empty() || avg_length <= 0) return heap;
   const auto bound = [&](double weight, std::span<const PostingList::Impact> impacts) {
     double best = 0;
     for (const PostingList::Impact& impact : impacts) {
-      best = std::max(best, Bm25Score(weight, impact.tf, Bm25LengthNorm(impact.length, avg_length, params)));
+      best = std::max(
+          best, Bm25Score(weight, impact.tf, Bm25LengthNorm(impact.length, avg_length, params)));
     }
     return best;
   };
@@ -43,7 +45,8 @@ std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k, const
     }
     std::vector<double> list_bound(terms.size());
     for (size_t i : order) list_bound[i] = bound(terms[i].weight, terms[i].postings->impacts());
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return list_bound[a] < list_bound[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return list_bound[a] < list_bound[b]; });
     for (size_t i : order) {
       cursors.push_back(std::make_unique<PostingCursor>(*terms[i].postings));
       weights.push_back(terms[i].weight);
@@ -82,7 +85,8 @@ std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k, const
       // Window [doc, window_end]: every essential list stays within its current block there.
       uint32_t window_end = kEndDoc;
       for (size_t i = first_essential; i < n; ++i) {
-        if (cursors[i]->doc() != kEndDoc) window_end = std::min(window_end, cursors[i]->block().last_doc);
+        if (cursors[i]->doc() != kEndDoc)
+          window_end = std::min(window_end, cursors[i]->block().last_doc);
       }
       double window_bound = first_essential > 0 ? prefix[first_essential - 1] : 0;
       for (size_t i = first_essential; i < n; ++i) {
@@ -135,7 +139,8 @@ std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k, const
     }
     if (full()) {
       threshold = heap.front().score;
-      while (first_essential < n && CannotBeat(prefix[first_essential], threshold)) ++first_essential;
+      while (first_essential < n && CannotBeat(prefix[first_essential], threshold))
+        ++first_essential;
     }
   }
   std::sort(heap.begin(), heap.end(), [](const ScoredDoc& a, const ScoredDoc& b) {

@@ -33,16 +33,17 @@ struct ScoredDoc {
 };
 
 struct TopKStats {
-  uint64_t postings = 0;        // postings in the query's lists
-  uint64_t docs_scored = 0;     // rows whose score was computed
-  uint64_t windows_skipped = 0; // block windows passed over by their bounds
+  uint64_t postings = 0;         // postings in the query's lists
+  uint64_t docs_scored = 0;      // rows whose score was computed
+  uint64_t windows_skipped = 0;  // block windows passed over by their bounds
 };
 
 // The k best rows by BM25 among those holding any query term, best first (ties by lower doc).
 // `lengths[doc]` is each row's term count; 0 marks a removed row, which never matches.
 // `admit(doc)` filters rows and is called only for a row whose score would enter the top k.
-std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k, const std::vector<uint32_t>& lengths,
-                            double avg_length, const Bm25Params& params,
-                            const std::function<bool(uint32_t)>& admit, TopKStats* stats);
+std::vector<ScoredDoc> TopK(const std::vector<QueryTerm>& terms, size_t k,
+                            const std::vector<uint32_t>& lengths, double avg_length,
+                            const Bm25Params& params, const std::function<bool(uint32_t)>& admit,
+                            TopKStats* stats);
 
 }  // namespace mnemo::text

@@ -1,10 +1,10 @@
 // mnemo-demo: opens (or creates) a data directory, writes a conversation with a few messages
 // and a document, and reads everything back.  README command 1 runs it until mnemod exists.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "mnemo/engine.h"
 
@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     int64_t tokens;
   } turns[] = {
       {"user", "What's the weather in Berlin?", nullptr, 9},
-      {"assistant", "Let me check.", R"([{"id":"call_1","name":"get_weather","arguments":{"city":"Berlin"}}])", 14},
+      {"assistant", "Let me check.",
+       R"([{"id":"call_1","name":"get_weather","arguments":{"city":"Berlin"}}])", 14},
       {"tool", R"({"temp_c": 7, "sky": "overcast"})", nullptr, 11},
       {"assistant", "It is 7 °C and overcast in Berlin.", nullptr, 12},
   };
@@ -66,9 +67,11 @@ int main(int argc, char** argv) {
 
   auto stored = db.GetConversation(user, id);
   if (!stored.ok()) return Fail(stored.status());
-  std::printf("conversation %s \"%s\": %lld messages, %lld tokens, updated %s\n", id.ToString().c_str(),
-              stored->title.c_str(), static_cast<long long>(stored->message_count),
-              static_cast<long long>(stored->total_tokens), mnemo::FormatTimestamp(stored->updated_at).c_str());
+  std::printf("conversation %s \"%s\": %lld messages, %lld tokens, updated %s\n",
+              id.ToString().c_str(), stored->title.c_str(),
+              static_cast<long long>(stored->message_count),
+              static_cast<long long>(stored->total_tokens),
+              mnemo::FormatTimestamp(stored->updated_at).c_str());
   auto messages = db.LastMessages(user, id, 50);
   if (!messages.ok()) return Fail(messages.status());
   for (const auto& m : *messages) {

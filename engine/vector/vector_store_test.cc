@@ -57,8 +57,9 @@ class VectorTest : public testing::EngineTest {
   }
 
   // Adds `count` random chunks to `document`; returns their vectors by chunk index.
-  std::vector<std::vector<float>> AddRandom(const std::string& user, const Uuid& document, int count,
-                                            int64_t first_index = 0, std::optional<Timestamp> created_at = {}) {
+  std::vector<std::vector<float>> AddRandom(const std::string& user, const Uuid& document,
+                                            int count, int64_t first_index = 0,
+                                            std::optional<Timestamp> created_at = {}) {
     std::vector<NewChunk> chunks;
     std::vector<std::vector<float>> vectors;
     for (int i = 0; i < count; ++i) {
@@ -92,9 +93,12 @@ TEST_F(VectorTest, ChunkFieldRules) {
     EXPECT_EQ(result.status().field(), field) << result.status().ToString();
     EXPECT_TRUE(result.status().message().starts_with("chunk 0: ")) << result.status().ToString();
   };
-  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim - 1, 1.0f)), StatusCode::kValidationError, "embedding");
-  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim + 1, 1.0f)), StatusCode::kValidationError, "embedding");
-  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim, 0.0f)), StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim - 1, 1.0f)),
+               StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim + 1, 1.0f)),
+               StatusCode::kValidationError, "embedding");
+  expect_error(MakeChunk(doc.id, 0, std::vector<float>(kDim, 0.0f)), StatusCode::kValidationError,
+               "embedding");
   std::vector<float> nan = good;
   nan[3] = std::nanf("");
   expect_error(MakeChunk(doc.id, 0, nan), StatusCode::kValidationError, "embedding");
@@ -125,12 +129,14 @@ TEST_F(VectorTest, DuplicatesAndIdempotentRetry) {
   Unwrap(engine_->AddChunks("alice", {chunk}));  // the same chunk again: a retry, not a new row
   EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 1);
   NewChunk same_index = MakeChunk(doc.id, 0, RandomVector(rng_));
-  EXPECT_STATUS(engine_->AddChunks("alice", {same_index}), StatusCode::kDuplicateRecord, "chunk_index");
+  EXPECT_STATUS(engine_->AddChunks("alice", {same_index}), StatusCode::kDuplicateRecord,
+                "chunk_index");
   NewChunk same_id = MakeChunk(doc.id, 1, RandomVector(rng_));
   same_id.id = chunk.id;
   EXPECT_STATUS(engine_->AddChunks("alice", {same_id}), StatusCode::kDuplicateRecord, "");
   // Two chunks with one index in a single request: the second collides with the first.
-  EXPECT_STATUS(engine_->AddChunks("alice", {MakeChunk(doc.id, 5, RandomVector(rng_)), MakeChunk(doc.id, 5, RandomVector(rng_))}),
+  EXPECT_STATUS(engine_->AddChunks("alice", {MakeChunk(doc.id, 5, RandomVector(rng_)),
+                                             MakeChunk(doc.id, 5, RandomVector(rng_))}),
                 StatusCode::kDuplicateRecord, "chunk_index");
   EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 1);
 }
@@ -251,7 +257,8 @@ TEST_F(VectorTest, SoftDeleteHidesAtOnceAndHardDeleteRemoves) {
 
   Unwrap(engine_->SoftDeleteDocument("alice", drop.id));
   for (int i = 0; i < 30; i += 5) {
-    for (const auto& hit : Search("alice", dropped[i], 40).hits) EXPECT_EQ(hit.document_id, keep.id);
+    for (const auto& hit : Search("alice", dropped[i], 40).hits)
+      EXPECT_EQ(hit.document_id, keep.id);
   }
   Unwrap(engine_->UndeleteDocument("alice", drop.id));
   EXPECT_EQ(Search("alice", dropped[3], 1).hits[0].document_id, drop.id);
@@ -313,11 +320,13 @@ TEST_F(VectorTest, FiltersByDocumentTypeTimeAndMetadata) {
   SearchRequest request;
   request.query = q;
   request.filters = bad;
-  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "filters.file_types");
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError,
+                "filters.file_types");
   request.filters = {};
   request.filters.created_from = mar;
   request.filters.created_until = jan;
-  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError, "filters.created_until");
+  EXPECT_STATUS(engine_->Search("alice", request), StatusCode::kValidationError,
+                "filters.created_until");
 }
 
 TEST_F(VectorTest, RequestRules) {
@@ -457,13 +466,15 @@ TEST_F(VectorTest, BatchStagesRunsOfChunkOpsTogetherAndNamesTheFailingOp) {
   // A bad chunk in the middle of a run fails the whole batch, naming its op.
   const Uuid other = Uuid::Generate();
   document.id = other;
-  std::vector<WriteOp> failing{CreateDocumentOp{document}, AddChunkOp{MakeChunk(other, 0, RandomVector(rng_))},
+  std::vector<WriteOp> failing{CreateDocumentOp{document},
+                               AddChunkOp{MakeChunk(other, 0, RandomVector(rng_))},
                                AddChunkOp{MakeChunk(other, 1, std::vector<float>(kDim - 1, 1.0f))}};
   auto failed = engine_->ApplyBatch("alice", failing);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().field(), "embedding");
   EXPECT_TRUE(failed.status().message().starts_with("op 2: ")) << failed.status().ToString();
-  EXPECT_EQ(engine_->GetDocument("alice", other).status().code(), StatusCode::kNotFound);  // nothing applied
+  EXPECT_EQ(engine_->GetDocument("alice", other).status().code(),
+            StatusCode::kNotFound);  // nothing applied
 }
 
 TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
@@ -472,7 +483,8 @@ TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
   ASSERT_TRUE(engine_->Close().ok());
   engine_.reset();
   std::vector<std::filesystem::path> graphs;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "data" / "hnsw" / "tenants")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_.path() / "data" / "hnsw" / "tenants")) {
     graphs.push_back(entry.path());
   }
   ASSERT_EQ(graphs.size(), 1u);  // one graph: alice's
@@ -496,7 +508,8 @@ TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {
   }
   ASSERT_EQ(corrupted, 1u);
   ReopenSame();
-  for (int i = 0; i < 200; i += 37) EXPECT_EQ(Search("alice", vectors[i], 1).hits[0].chunk_index, i);
+  for (int i = 0; i < 200; i += 37)
+    EXPECT_EQ(Search("alice", vectors[i], 1).hits[0].chunk_index, i);
   engine_->WaitForIndexing();
   EXPECT_EQ(engine_->ListPartitions()[0].pending_rows, 0);
 }
@@ -511,7 +524,8 @@ TEST_F(VectorTest, DeletedRowsStayHiddenAcrossReopenAndRebuild) {
   ASSERT_TRUE(engine_->HardDeleteDocument("alice", drop.id).ok());
   ReopenSame();
   for (int i = 0; i < 100; i += 9) {
-    for (const auto& hit : Search("alice", dropped[i], 10).hits) EXPECT_EQ(hit.document_id, keep.id);
+    for (const auto& hit : Search("alice", dropped[i], 10).hits)
+      EXPECT_EQ(hit.document_id, keep.id);
   }
   const auto before = engine_->ListPartitions();
   ASSERT_EQ(before.size(), 1u);
@@ -564,7 +578,8 @@ TEST_F(PartitionAdminTest, ArchiveDropAndReattach) {
 }
 
 TEST_F(PartitionAdminTest, BadArchivesAndMonthsAreRejected) {
-  EXPECT_STATUS(engine_->ArchivePartition("2025-13", dir_.Sub("x")), StatusCode::kValidationError, "month");
+  EXPECT_STATUS(engine_->ArchivePartition("2025-13", dir_.Sub("x")), StatusCode::kValidationError,
+                "month");
   EXPECT_STATUS(engine_->DropPartition("January"), StatusCode::kValidationError, "month");
   EXPECT_STATUS(engine_->AttachArchive(dir_.Sub("missing.arc")), StatusCode::kNotFound, "");
   const Document doc = Doc("alice");
@@ -578,7 +593,8 @@ TEST_F(PartitionAdminTest, BadArchivesAndMonthsAreRejected) {
   }
   auto corrupt = engine_->AttachArchive(archive);
   ASSERT_FALSE(corrupt.ok());
-  EXPECT_NE(corrupt.status().message().find("checksum"), std::string_view::npos) << corrupt.status().ToString();
+  EXPECT_NE(corrupt.status().message().find("checksum"), std::string_view::npos)
+      << corrupt.status().ToString();
   std::ofstream(dir_.Sub("junk.arc")) << "not an archive";
   EXPECT_STATUS(engine_->AttachArchive(dir_.Sub("junk.arc")), StatusCode::kValidationError, "path");
   // An empty month archives to a valid, empty file.

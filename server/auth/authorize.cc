@@ -2,7 +2,8 @@
 
 namespace mnemo::server {
 
-Result<Principal> Authenticate(KeyStore& keys, std::string_view api_key, bool listening_on_loopback) {
+Result<Principal> Authenticate(KeyStore& keys, std::string_view api_key,
+                               bool listening_on_loopback) {
   if (!api_key.empty()) return keys.Verify(api_key);
   auto has_keys = keys.HasKeys();
   if (!has_keys.ok()) return has_keys.status();
@@ -21,7 +22,8 @@ Result<Principal> Authenticate(KeyStore& keys, std::string_view api_key, bool li
 Result<std::string> ResolveUser(const Principal& principal, std::string_view requested_user_id) {
   if (principal.is_service()) {
     if (requested_user_id.empty()) {
-      return Status::ValidationError("user_id", "a service principal must name the user_id it acts for");
+      return Status::ValidationError("user_id",
+                                     "a service principal must name the user_id it acts for");
     }
     return std::string(requested_user_id);
   }

@@ -15,7 +15,8 @@ namespace mnemo::server {
 // The principal of a Hello.  With an api key: the key's principal (AUTHENTICATION_ERROR when it
 // is unknown or revoked).  Without one: the protected-mode service principal when the store has
 // no keys and the server listens on a loopback address; AUTHENTICATION_ERROR otherwise.
-Result<Principal> Authenticate(KeyStore& keys, std::string_view api_key, bool listening_on_loopback);
+Result<Principal> Authenticate(KeyStore& keys, std::string_view api_key,
+                               bool listening_on_loopback);
 
 // The user a user-scoped request acts for.  A user key acts for its pinned user (an empty
 // request user_id means that user; another one is AUTHORIZATION_ERROR).  A service key acts for

@@ -9,9 +9,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "mnemo/base/hex.h"
 #include "mnemo/base/limits.h"
@@ -34,7 +35,8 @@ std::string RandomHex(size_t digits) {
   out.reserve(digits);
   while (out.size() < digits) {
     uint32_t word = source();
-    for (int i = 0; i < 8 && out.size() < digits; ++i, word >>= 4) out.push_back(kLowerHexDigits[word & 0xf]);
+    for (int i = 0; i < 8 && out.size() < digits; ++i, word >>= 4)
+      out.push_back(kLowerHexDigits[word & 0xf]);
   }
   return out;
 }
@@ -44,7 +46,8 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 // An exclusive advisory lock on `<auth dir>/keys.lock`, held while the file is rewritten.
 class FileLock {
  public:
-  explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
+  explicit FileLock(const std::string& path)
+      : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
     if (fd_ < 0) {
       error_ = Errno("opening lock file " + path);
       return;
@@ -129,7 +132,8 @@ Result<std::vector<ApiKeyRecord>> ParseKeyFile(std::string_view text, const std:
   if (!root.contains("format") || root["format"] != kFileFormat) {
     return corrupt("unknown format (expected \"format\": 1)");
   }
-  if (!root.contains("keys") || !root["keys"].is_array()) return corrupt("\"keys\" is not an array");
+  if (!root.contains("keys") || !root["keys"].is_array())
+    return corrupt("\"keys\" is not an array");
   std::vector<ApiKeyRecord> keys;
   try {
     for (size_t i = 0; i < root["keys"].size(); ++i) {
@@ -154,7 +158,8 @@ Result<std::vector<ApiKeyRecord>> ParseKeyFile(std::string_view text, const std:
       }
       record.created_at = ParseTime(entry.at("created_at"), where + " created_at");
       record.revoked = entry.at("revoked").get<bool>();
-      if (entry.contains("revoked_at")) record.revoked_at = ParseTime(entry["revoked_at"], where + " revoked_at");
+      if (entry.contains("revoked_at"))
+        record.revoked_at = ParseTime(entry["revoked_at"], where + " revoked_at");
       keys.push_back(std::move(record));
     }
   } catch (const std::exception& e) {
@@ -262,7 +267,8 @@ Result<CreatedKey> KeyStore::Create(KeyKind kind, std::string_view user_id) {
     return Status::ValidationError("user_id", "a user key needs the user id it is pinned to");
   }
   if (kind == KeyKind::kService && !user_id.empty()) {
-    return Status::ValidationError("user_id", "a service key acts for any user and takes no user id");
+    return Status::ValidationError("user_id",
+                                   "a service key acts for any user and takes no user id");
   }
   if (user_id.size() > kMaxUserIdBytes) {
     return Status::ValidationError("user_id", "user id is longer than 255 bytes");
@@ -320,7 +326,8 @@ Result<Principal> KeyStore::Verify(std::string_view api_key) {
     if (key.id != id) continue;
     if (!ConstantTimeEquals(key.secret_sha256, digest)) return rejected();
     if (key.revoked) {
-      return Status::FromCode(StatusCode::kAuthenticationError, "api key " + key.id + " has been revoked");
+      return Status::FromCode(StatusCode::kAuthenticationError,
+                              "api key " + key.id + " has been revoked");
     }
     return Principal{key.kind, key.user_id, key.id};
   }
@@ -332,15 +339,18 @@ Status KeyStore::CheckStillValid(const Principal& principal) {
   if (!load_error_.ok()) return load_error_;
   if (principal.key_id.empty()) {  // the protected-mode principal
     if (keys_.empty()) return Status::Ok();
-    return Status::FromCode(StatusCode::kAuthenticationError,
-                            "API keys exist now, so protected mode has ended: reconnect with a key");
+    return Status::FromCode(
+        StatusCode::kAuthenticationError,
+        "API keys exist now, so protected mode has ended: reconnect with a key");
   }
   for (const auto& key : keys_) {
     if (key.id != principal.key_id) continue;
     if (!key.revoked) return Status::Ok();
-    return Status::FromCode(StatusCode::kAuthenticationError, "api key " + key.id + " has been revoked");
+    return Status::FromCode(StatusCode::kAuthenticationError,
+                            "api key " + key.id + " has been revoked");
   }
-  return Status::FromCode(StatusCode::kAuthenticationError, "api key " + principal.key_id + " no longer exists");
+  return Status::FromCode(StatusCode::kAuthenticationError,
+                          "api key " + principal.key_id + " no longer exists");
 }
 
 }  // namespace mnemo::server

@@ -97,9 +97,9 @@ class KeyStore {
 
   const std::string path_;
   std::mutex mutex_;
-  std::vector<ApiKeyRecord> keys_;      // GUARDED_BY(mutex_)
-  std::optional<FileStamp> loaded_;     // GUARDED_BY(mutex_): stamp of the file keys_ came from
-  Status load_error_;                   // GUARDED_BY(mutex_): the last refresh's failure
+  std::vector<ApiKeyRecord> keys_;       // GUARDED_BY(mutex_)
+  std::optional<FileStamp> loaded_;      // GUARDED_BY(mutex_): stamp of the file keys_ came from
+  Status load_error_;                    // GUARDED_BY(mutex_): the last refresh's failure
   std::atomic<uint64_t> generation_{0};  // bumped under mutex_ whenever keys_ is re-read or written
 };
 

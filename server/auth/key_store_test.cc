@@ -119,9 +119,10 @@ TEST_F(KeyStoreTest, ReloadsWhenTheFileChanges) {
 
 TEST_F(KeyStoreTest, CorruptFileIsAClearError) {
   std::filesystem::create_directories(std::filesystem::path(Path()).parent_path());
-  for (const char* text : {"{not json", "[]", R"({"format": 2, "keys": []})",
-                           R"({"format": 1, "keys": [{"id": "xyz"}]})",
-                           R"({"format": 1, "keys": [{"id": "0123456789abcdef", "kind": "root", "user_id": "",
+  for (const char* text :
+       {"{not json", "[]", R"({"format": 2, "keys": []})",
+        R"({"format": 1, "keys": [{"id": "xyz"}]})",
+        R"({"format": 1, "keys": [{"id": "0123456789abcdef", "kind": "root", "user_id": "",
                                "sha256": "", "created_at": "2026-01-01T00:00:00Z", "revoked": false}]})"}) {
     {
       std::ofstream out(Path(), std::ios::trunc);
@@ -130,8 +131,10 @@ TEST_F(KeyStoreTest, CorruptFileIsAClearError) {
     KeyStore store(Path());
     auto has = store.HasKeys();
     ASSERT_FALSE(has.ok()) << text;
-    EXPECT_NE(has.status().message().find(Path()), std::string_view::npos) << has.status().ToString();
-    EXPECT_NE(has.status().message().find("corrupt"), std::string_view::npos) << has.status().ToString();
+    EXPECT_NE(has.status().message().find(Path()), std::string_view::npos)
+        << has.status().ToString();
+    EXPECT_NE(has.status().message().find("corrupt"), std::string_view::npos)
+        << has.status().ToString();
     // Verification fails closed, and a create does not overwrite the damaged file.
     EXPECT_FALSE(store.Verify("mnemo_0123456789abcdef_" + std::string(64, 'a')).ok());
     EXPECT_FALSE(store.Create(KeyKind::kService, "").ok());
@@ -145,7 +148,8 @@ TEST_F(KeyStoreTest, ConcurrentCreatesAllLand) {
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(a.Create(KeyKind::kService, "").ok());
   });
   std::thread second([&] {
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(b.Create(KeyKind::kUser, "u" + std::to_string(i)).ok());
+    for (int i = 0; i < 10; ++i)
+      ASSERT_TRUE(b.Create(KeyKind::kUser, "u" + std::to_string(i)).ok());
   });
   first.join();
   second.join();

@@ -15,7 +15,8 @@ int Fail(const Status& status) {
 
 }  // namespace
 
-int KeysCreate(const std::string& data_dir, const std::string& kind_name, const std::string& user_id) {
+int KeysCreate(const std::string& data_dir, const std::string& kind_name,
+               const std::string& user_id) {
   server::KeyKind kind;
   if (!server::ParseKeyKind(kind_name, &kind)) {
     std::fprintf(stderr, "mnemo: --kind must be service or user\n");
@@ -24,12 +25,14 @@ int KeysCreate(const std::string& data_dir, const std::string& kind_name, const 
   server::KeyStore store(server::KeyStore::PathFor(data_dir));
   auto created = store.Create(kind, user_id);
   if (!created.ok()) return Fail(created.status());
-  // The key on stdout (and nothing else), the explanation on stderr: `KEY=$(mnemo keys create ...)`.
+  // The key on stdout (and nothing else), the explanation on stderr: `KEY=$(mnemo keys create
+  // ...)`.
   std::printf("%s\n", created->key.c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "created %s key %s%s%s\nthe key is shown only this once; it is stored hashed in %s\n",
-               kind_name.c_str(), created->record.id.c_str(), user_id.empty() ? "" : " for user ",
-               user_id.c_str(), store.path().c_str());
+  std::fprintf(
+      stderr, "created %s key %s%s%s\nthe key is shown only this once; it is stored hashed in %s\n",
+      kind_name.c_str(), created->record.id.c_str(), user_id.empty() ? "" : " for user ",
+      user_id.c_str(), store.path().c_str());
   return 0;
 }
 
@@ -43,8 +46,10 @@ int KeysList(const std::string& data_dir) {
   }
   std::printf("%-16s  %-7s  %-27s  %-8s  %s\n", "ID", "KIND", "CREATED", "STATE", "USER");
   for (const auto& key : *keys) {
-    std::printf("%-16s  %-7s  %-27s  %-8s  %s\n", key.id.c_str(), std::string(server::KeyKindName(key.kind)).c_str(),
-                FormatTimestamp(key.created_at).c_str(), key.revoked ? "revoked" : "active", key.user_id.c_str());
+    std::printf("%-16s  %-7s  %-27s  %-8s  %s\n", key.id.c_str(),
+                std::string(server::KeyKindName(key.kind)).c_str(),
+                FormatTimestamp(key.created_at).c_str(), key.revoked ? "revoked" : "active",
+                key.user_id.c_str());
   }
   return 0;
 }

@@ -29,29 +29,36 @@ inline std::string BuildRequest(uint64_t id, std::string_view user_id, const Bod
                                 std::string_view trace_id = {}) {
   Builder fbb(512);
   auto [type, offset] = body(fbb);
-  const auto user = user_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(user_id);
-  const auto trace = trace_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(trace_id);
+  const auto user =
+      user_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(user_id);
+  const auto trace =
+      trace_id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(trace_id);
   fbb.Finish(wire::CreateRequest(fbb, id, user, type, offset, trace), wire::RequestIdentifier());
   return Finish(fbb);
 }
 
 template <typename T>
-std::pair<wire::RequestBody, flatbuffers::Offset<void>> Body(wire::RequestBody type, flatbuffers::Offset<T> offset) {
+std::pair<wire::RequestBody, flatbuffers::Offset<void>> Body(wire::RequestBody type,
+                                                             flatbuffers::Offset<T> offset) {
   return {type, offset.Union()};
 }
 
 inline std::string HelloRequest(uint64_t id, std::string_view api_key = {},
                                 uint32_t version = protocol::kProtocolVersion) {
   return BuildRequest(id, "", [&](Builder& fbb) {
-    const auto key = api_key.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(api_key);
-    return Body(wire::RequestBody::Hello, wire::CreateHello(fbb, version, key, fbb.CreateString("test")));
+    const auto key =
+        api_key.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(api_key);
+    return Body(wire::RequestBody::Hello,
+                wire::CreateHello(fbb, version, key, fbb.CreateString("test")));
   });
 }
 
-inline std::string CreateConversationRequest(uint64_t id, std::string_view user_id, std::string_view title) {
+inline std::string CreateConversationRequest(uint64_t id, std::string_view user_id,
+                                             std::string_view title) {
   return BuildRequest(id, user_id, [&](Builder& fbb) {
     const auto conversation = wire::CreateNewConversation(fbb, nullptr, fbb.CreateString(title));
-    return Body(wire::RequestBody::CreateConversationRequest, wire::CreateCreateConversationRequest(fbb, conversation));
+    return Body(wire::RequestBody::CreateConversationRequest,
+                wire::CreateCreateConversationRequest(fbb, conversation));
   });
 }
 
@@ -64,7 +71,8 @@ inline std::string ListPartitionsRequest(uint64_t id) {
 // A verified copy of a Response payload.
 class ParsedResponse {
  public:
-  explicit ParsedResponse(std::string_view payload) : bytes_(std::make_unique<std::string>(payload)) {
+  explicit ParsedResponse(std::string_view payload)
+      : bytes_(std::make_unique<std::string>(payload)) {
     std::string error;
     response_ = protocol::VerifyResponse(*bytes_, &error);
     EXPECT_NE(response_, nullptr) << "response does not verify: " << error;
@@ -79,10 +87,14 @@ class ParsedResponse {
     return response_->error() ? response_->error()->code() : wire::StatusCode::OK;
   }
   std::string message() const {
-    return response_ && response_->error() && response_->error()->message() ? response_->error()->message()->str() : "";
+    return response_ && response_->error() && response_->error()->message()
+               ? response_->error()->message()->str()
+               : "";
   }
   std::string field() const {
-    return response_ && response_->error() && response_->error()->field() ? response_->error()->field()->str() : "";
+    return response_ && response_->error() && response_->error()->field()
+               ? response_->error()->field()->str()
+               : "";
   }
 
  private:

@@ -12,7 +12,8 @@ namespace {
 // Creates a key with the CLI; returns its text (empty on failure).
 std::string CreateKey(const std::string& data_dir, const std::string& kind,
                       const std::string& user = "") {
-  std::vector<std::string> argv = {MnemoCliPath(), "keys", "create", "--data", data_dir, "--kind", kind};
+  std::vector<std::string> argv = {MnemoCliPath(), "keys",   "create", "--data",
+                                   data_dir,       "--kind", kind};
   if (!user.empty()) {
     argv.push_back("--user");
     argv.push_back(user);
@@ -50,21 +51,24 @@ TEST(ClientAuthTest, ServiceAndUserKeysAndRevocation) {
 
   // With keys, a connection without one (or with a wrong one) is refused.
   EXPECT_EQ(Client::Connect(LocalOptions(server.port())).error().code, Code::kAuthenticationError);
-  EXPECT_EQ(Client::Connect(LocalOptions(server.port(), "mnemo_0123456789abcdef_" + std::string(64, '0')))
-                .error()
-                .code,
-            Code::kAuthenticationError);
+  EXPECT_EQ(
+      Client::Connect(LocalOptions(server.port(), "mnemo_0123456789abcdef_" + std::string(64, '0')))
+          .error()
+          .code,
+      Code::kAuthenticationError);
   EXPECT_EQ(Client::Connect(LocalOptions(server.port(), "garbage")).error().code,
             Code::kAuthenticationError);
 
   // A service key acts for any user.
-  MNEMO_ASSERT_OK_AND_ASSIGN(auto service, Client::Connect(LocalOptions(server.port(), service_key)));
+  MNEMO_ASSERT_OK_AND_ASSIGN(auto service,
+                             Client::Connect(LocalOptions(server.port(), service_key)));
   EXPECT_EQ(service->server_info().principal, "service");
   NewConversation input;
   input.title = "bob's secret";
   MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation bobs, service->CreateConversation("bob", input));
   input.title = "alice's chat";
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation alices, service->CreateConversation("alice", input));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation alices,
+                             service->CreateConversation("alice", input));
   MNEMO_ASSERT_OK(service->GetConversation("bob", bobs.id));
   MNEMO_ASSERT_OK(service->GetStats());
   // A service key must name the user.
@@ -74,7 +78,8 @@ TEST(ClientAuthTest, ServiceAndUserKeysAndRevocation) {
   MNEMO_ASSERT_OK_AND_ASSIGN(auto alice, Client::Connect(LocalOptions(server.port(), alice_key)));
   EXPECT_EQ(alice->server_info().principal, "alice");
   MNEMO_ASSERT_OK(alice->GetConversation("alice", alices.id));
-  MNEMO_ASSERT_OK_AND_ASSIGN(const UserStats own, alice->GetUserStats(""));  // empty: the pinned user
+  MNEMO_ASSERT_OK_AND_ASSIGN(const UserStats own,
+                             alice->GetUserStats(""));  // empty: the pinned user
   EXPECT_EQ(own.total, 1);
   // Naming another user is refused; another user's row is not revealed.
   EXPECT_EQ(alice->GetConversation("bob", bobs.id).code(), Code::kAuthorizationError);
@@ -89,7 +94,10 @@ TEST(ClientAuthTest, ServiceAndUserKeysAndRevocation) {
 
   // Revoked keys cannot open connections any more.
   std::string out;
-  ASSERT_EQ(RunCommand({MnemoCliPath(), "keys", "revoke", "--data", server.data_dir(), KeyId(alice_key)}, &out), 0);
+  ASSERT_EQ(
+      RunCommand({MnemoCliPath(), "keys", "revoke", "--data", server.data_dir(), KeyId(alice_key)},
+                 &out),
+      0);
   EXPECT_EQ(Client::Connect(LocalOptions(server.port(), alice_key)).error().code,
             Code::kAuthenticationError);
   MNEMO_ASSERT_OK(Client::Connect(LocalOptions(server.port(), service_key)));

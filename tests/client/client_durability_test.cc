@@ -2,6 +2,8 @@
 // while mnemod is SIGKILLed at a random moment; after a restart on the same data directory every
 // acknowledged write is there, and no unacknowledged write is half-applied.  The same Client
 // object is used across the restart, so this also checks its transparent reconnect.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -9,8 +11,6 @@
 #include <random>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "mnemod_process.h"
@@ -133,7 +133,8 @@ bool ChunkPresent(Client& client, const std::string& user, const Uuid& document,
     *error = found.error().ToString();
     return false;
   }
-  return !found->hits.empty() && found->hits[0].chunk_id == id && found->hits[0].similarity > 0.999f;
+  return !found->hits.empty() && found->hits[0].chunk_id == id &&
+         found->hits[0].similarity > 0.999f;
 }
 
 TEST(ClientDurabilityTest, AcknowledgedWritesSurviveKill9) {
@@ -158,7 +159,8 @@ TEST(ClientDurabilityTest, AcknowledgedWritesSurviveKill9) {
     NewDocument document;
     document.filename = "doc.txt";
     document.file_type = "txt";
-    MNEMO_ASSERT_OK_AND_ASSIGN(const Document doc, client->CreateDocument(ledgers[t].user, document));
+    MNEMO_ASSERT_OK_AND_ASSIGN(const Document doc,
+                               client->CreateDocument(ledgers[t].user, document));
     ledgers[t].document = doc.id;
   }
 
@@ -173,7 +175,8 @@ TEST(ClientDurabilityTest, AcknowledgedWritesSurviveKill9) {
   while (acked.load() < 20 && std::chrono::steady_clock::now() < warmup_deadline) {
     std::this_thread::sleep_for(5ms);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1500)(rng)));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1500)(rng)));
   server.Kill();
   const int acked_at_kill = acked.load();
   stop = true;
@@ -252,7 +255,8 @@ TEST(ClientDurabilityTest, AcknowledgedWritesSurviveKill9) {
             << "unacknowledged chunk batch half-applied: " << present << " chunks";
       }
     }
-    MNEMO_ASSERT_OK_AND_ASSIGN(const Document document, client->GetDocument(ledger.user, ledger.document));
+    MNEMO_ASSERT_OK_AND_ASSIGN(const Document document,
+                               client->GetDocument(ledger.user, ledger.document));
     EXPECT_EQ(document.total_chunks, static_cast<int64_t>(expected_present.size()));
     if (!ledger.chunks.empty()) {
       // One search over the user's whole corpus (up to the top_k limit) sees only stored chunks.
@@ -266,16 +270,18 @@ TEST(ClientDurabilityTest, AcknowledgedWritesSurviveKill9) {
         EXPECT_EQ(found, expected_present) << "search does not see exactly the stored chunks";
       } else {
         EXPECT_EQ(found.size(), static_cast<size_t>(kMaxTopK));
-        for (const Uuid& id : found) EXPECT_TRUE(expected_present.count(id)) << "phantom chunk " << id.ToString();
+        for (const Uuid& id : found)
+          EXPECT_TRUE(expected_present.count(id)) << "phantom chunk " << id.ToString();
       }
     }
   }
   EXPECT_GT(acked_batches, 0);
   EXPECT_GT(acked_chunk_batches, 0);
-  std::printf("[ durability ] seed %llu: killed after %d acknowledged writes (%d batches, %d appends, "
-              "%d chunk batches acknowledged; %d unacknowledged writes checked)\n",
-              static_cast<unsigned long long>(seed), acked_at_kill, acked_batches, acked_appends,
-              acked_chunk_batches, unacked_seen);
+  std::printf(
+      "[ durability ] seed %llu: killed after %d acknowledged writes (%d batches, %d appends, "
+      "%d chunk batches acknowledged; %d unacknowledged writes checked)\n",
+      static_cast<unsigned long long>(seed), acked_at_kill, acked_batches, acked_appends,
+      acked_chunk_batches, unacked_seen);
   EXPECT_EQ(server.Stop(), 0);
 }
 

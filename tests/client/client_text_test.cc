@@ -60,7 +60,8 @@ class TextSearchClientTest : public ::testing::Test {
 TEST_F(TextSearchClientTest, KeywordSearchCarriesScoresAndHowItRan) {
   TextSearchRequest request;
   request.query = "ALPHA zebra the";
-  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse response, client_->SearchText("u", request));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse response,
+                             client_->SearchText("u", request));
   ASSERT_EQ(response.hits.size(), 1u);
   const RankedHit& hit = response.hits[0];
   EXPECT_EQ(hit.hit.chunk_id, ids_[0]);
@@ -102,7 +103,8 @@ TEST_F(TextSearchClientTest, KeywordSearchCarriesScoresAndHowItRan) {
 
   request.query = "alpha";
   request.filters.file_types = {"pdf"};
-  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse filtered, client_->SearchText("u", request));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse filtered,
+                             client_->SearchText("u", request));
   EXPECT_TRUE(filtered.hits.empty());
 }
 
@@ -116,7 +118,8 @@ TEST_F(TextSearchClientTest, HybridSearchCarriesBothLegs) {
   request.candidates = 5;
   request.min_similarity = -1.0f;
   request.ef = 32;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse response, client_->SearchHybrid("u", request));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const RankedSearchResponse response,
+                             client_->SearchHybrid("u", request));
   ASSERT_EQ(response.hits.size(), 3u);
   EXPECT_EQ(response.fusion, Fusion::kWeighted);
   EXPECT_TRUE(response.text.ran);

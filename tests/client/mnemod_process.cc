@@ -92,10 +92,21 @@ bool MnemodProcess::Start(uint16_t port, std::string* error) {
   const std::string port_file = work_dir_ + "/mnemod.port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);
-  std::vector<std::string> argv = {
-      MnemodPath(), "--data", data_dir(), "--listen", "127.0.0.1:" + std::to_string(port),
-      "--port-file", port_file, "--dimension", std::to_string(dimension_), "--log-level", "warn",
-      "--io-threads", "2", "--workers", "2"};
+  std::vector<std::string> argv = {MnemodPath(),
+                                   "--data",
+                                   data_dir(),
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port),
+                                   "--port-file",
+                                   port_file,
+                                   "--dimension",
+                                   std::to_string(dimension_),
+                                   "--log-level",
+                                   "warn",
+                                   "--io-threads",
+                                   "2",
+                                   "--workers",
+                                   "2"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   pid_ = Spawn(argv, log_path(), log_path());
   if (pid_ <= 0) {
@@ -112,13 +123,16 @@ bool MnemodProcess::Start(uint16_t port, std::string* error) {
     const int status = WaitFor(pid_, 0ms);
     if (status != -1) {
       pid_ = -1;
-      if (error) *error = "mnemod exited (status " + std::to_string(status) + "): " + Tail(ReadFile(log_path()), 2000);
+      if (error)
+        *error = "mnemod exited (status " + std::to_string(status) +
+                 "): " + Tail(ReadFile(log_path()), 2000);
       return false;
     }
     std::this_thread::sleep_for(20ms);
   }
   Kill();
-  if (error) *error = "mnemod did not write its port file within 20 s: " + Tail(ReadFile(log_path()), 2000);
+  if (error)
+    *error = "mnemod did not write its port file within 20 s: " + Tail(ReadFile(log_path()), 2000);
   return false;
 }
 

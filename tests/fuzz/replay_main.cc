@@ -1,7 +1,8 @@
 // Replays files through a fuzz target's LLVMFuzzerTestOneInput: the committed seed corpus and
 // the regression inputs (crashes found once, kept forever) run as an ordinary ctest in every
 // build, with or without clang.  Usage: <target>_replay FILE_OR_DIR...  (directories are read
-// non-recursively, in name order; a missing path is skipped).  Exits 0 when every input ran; a bug aborts the process.
+// non-recursively, in name order; a missing path is skipped).  Exits 0 when every input ran; a bug
+// aborts the process.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>

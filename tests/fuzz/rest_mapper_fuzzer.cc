@@ -17,8 +17,8 @@ namespace mnemo::fuzz {
 namespace {
 
 constexpr std::string_view kMethods[] = {"GET", "POST", "PATCH", "DELETE", "PUT", "get", ""};
-constexpr std::string_view kContentTypes[] = {"application/json", "application/json; charset=utf-8", "",
-                                              "text/plain", "APPLICATION/JSON"};
+constexpr std::string_view kContentTypes[] = {"application/json", "application/json; charset=utf-8",
+                                              "", "text/plain", "APPLICATION/JSON"};
 constexpr uint32_t kDimensions[] = {0, 4, 16};
 
 void Run(FuzzInput& input) {
@@ -29,7 +29,8 @@ void Run(FuzzInput& input) {
   const std::string_view rest = input.Rest();
   const size_t newline = rest.find('\n');
   const std::string_view target = rest.substr(0, newline);
-  const std::string_view body = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+  const std::string_view body =
+      newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
 
   const auto mapped = rest::MapRequest(method, target, content_type, body, context);
   if (const auto* call = std::get_if<rest::MappedCall>(&mapped)) {
@@ -41,7 +42,8 @@ void Run(FuzzInput& input) {
   FUZZ_CHECK(error.status >= 400 && error.status < 500);
   FUZZ_CHECK(!error.code.empty());
   if (error.status == 422) FUZZ_CHECK(error.details.contains("field"));
-  (void)rest::ErrorBody(error, "fuzz").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  (void)rest::ErrorBody(error, "fuzz")
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ std::unique_ptr<Client> Connect(uint16_t port) {
 TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
   if (MnemoCliPath().empty()) GTEST_SKIP() << "the mnemo CLI is not built";
   const uint64_t seed = EnvSeed("MNEMO_BACKUP_SEED");
-  std::printf("[ backup ] seed %llu (MNEMO_BACKUP_SEED replays it)\n", static_cast<unsigned long long>(seed));
+  std::printf("[ backup ] seed %llu (MNEMO_BACKUP_SEED replays it)\n",
+              static_cast<unsigned long long>(seed));
   TempDir live_dir, restored_dir;
   MnemodProcess live(live_dir.path());
   std::string error;
@@ -48,7 +49,7 @@ TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
 
   LoadOptions load;
   load.dimension = MnemodProcess::kDimension;
-  load.max_iterations = 100000;  // stopped after the backup, not by count
+  load.max_iterations = 100000;      // stopped after the backup, not by count
   load.stop_on_unavailable = false;  // the server stays up: every failure is unexpected
   std::vector<WriterLog> logs(kWriters);
   for (int w = 0; w < kWriters; ++w) {
@@ -61,18 +62,22 @@ TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     const uint64_t writer_seed = seed + static_cast<uint64_t>(w);
-    writers.emplace_back([&, w, writer_seed] { RunWriter(*client, logs[w], load, clock, acked, stop, writer_seed); });
+    writers.emplace_back([&, w, writer_seed] {
+      RunWriter(*client, logs[w], load, clock, acked, stop, writer_seed);
+    });
   }
   const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (acked.load() < 100 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+  while (acked.load() < 100 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(2ms);
 
   // The backup, through the CLI, while the writers go on.
   const std::string backup_path = live_dir.path() + "/backup";
   const uint64_t began = clock.fetch_add(1);
   const int acked_before = acked.load();
   std::string output;
-  const int backup_status = RunCommand(
-      {MnemoCliPath(), "backup", backup_path, "--server", "127.0.0.1:" + std::to_string(live.port())}, &output);
+  const int backup_status = RunCommand({MnemoCliPath(), "backup", backup_path, "--server",
+                                        "127.0.0.1:" + std::to_string(live.port())},
+                                       &output);
   const uint64_t finished = clock.fetch_add(1);
   const int acked_during = acked.load() - acked_before;
   std::this_thread::sleep_for(200ms);  // writes after the backup, which it must not hold
@@ -82,9 +87,11 @@ TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
   for (const auto& log : logs) ASSERT_EQ(log.unexpected, "") << log.user;
   int overlapping = 0;  // acknowledged writes in flight while the backup ran
   for (const auto& log : logs) {
-    for (const Op& op : log.ops) overlapping += op.acked && op.started < finished && op.acked_at > began ? 1 : 0;
+    for (const Op& op : log.ops)
+      overlapping += op.acked && op.started < finished && op.acked_at > began ? 1 : 0;
   }
-  EXPECT_GT(overlapping, 0) << "no write overlapped the backup: the point-in-time check proves nothing";
+  EXPECT_GT(overlapping, 0)
+      << "no write overlapped the backup: the point-in-time check proves nothing";
 
   // The live server holds everything acknowledged (sanity for the log itself).
   std::vector<std::string> failures;
@@ -95,7 +102,10 @@ TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
   EXPECT_EQ(live.Stop(), 0);
 
   MnemodProcess restored(restored_dir.path());
-  ASSERT_EQ(RunCommand({MnemoCliPath(), "restore", "--backup", backup_path, "--data", restored.data_dir()}, &output), 0)
+  ASSERT_EQ(RunCommand(
+                {MnemoCliPath(), "restore", "--backup", backup_path, "--data", restored.data_dir()},
+                &output),
+            0)
       << output;
   ASSERT_TRUE(restored.Start(0, &error)) << error;
   auto restored_client = Connect(restored.port());
@@ -104,9 +114,11 @@ TEST(BackupProofTest, OnlineBackupRestoresToAConsistentPointInTime) {
   CheckSummary summary;
   CheckOpLog(*restored_client, logs, CheckBounds{began, finished}, &failures, &summary);
   for (const auto& failure : failures) ADD_FAILURE() << "restored: " << failure;
-  std::printf("[ backup ] %d ops logged, %d acknowledged while the backup ran, %d overlapping it; the restored "
-              "state holds %d (%d chunks found by their vector)\n",
-              live_summary.ops, acked_during, overlapping, summary.visible_ops, summary.chunks_checked);
+  std::printf(
+      "[ backup ] %d ops logged, %d acknowledged while the backup ran, %d overlapping it; the "
+      "restored "
+      "state holds %d (%d chunks found by their vector)\n",
+      live_summary.ops, acked_during, overlapping, summary.visible_ops, summary.chunks_checked);
   restored_client.reset();
   EXPECT_EQ(restored.Stop(), 0);
 }

@@ -90,7 +90,8 @@ TEST(CrashTortureTest, AcknowledgedWritesSurviveRepeatedKill9) {
     if (settle) round_load.max_iterations = 60;  // run to the end: keep the check short
     std::vector<std::thread> writers;
     for (int w = 0; w < kWriters; ++w) {
-      writers.emplace_back([&, w] { RunWriter(*client, logs[w], round_load, clock, acked, stop, seeds[w]); });
+      writers.emplace_back(
+          [&, w] { RunWriter(*client, logs[w], round_load, clock, acked, stop, seeds[w]); });
     }
     if (settle) {
       // The writers finish their load; every row gets linked; the live server's searches walk
@@ -118,8 +119,10 @@ TEST(CrashTortureTest, AcknowledgedWritesSurviveRepeatedKill9) {
     } else {
       // A random moment: after a few acknowledgements, within ~0.8 s.
       const auto deadline = std::chrono::steady_clock::now() + 20s;
-      while (acked.load() < 8 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 800)(rng)));
+      while (acked.load() < 8 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(2ms);
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 800)(rng)));
     }
     if (clean_stop) {
       EXPECT_EQ(server.Stop(), 0) << "clean stop";
@@ -143,10 +146,12 @@ TEST(CrashTortureTest, AcknowledgedWritesSurviveRepeatedKill9) {
     CheckOpLog(**connected, logs, CheckBounds{}, &failures, &summary);
     for (const auto& failure : failures) ADD_FAILURE() << failure;
     ASSERT_TRUE(failures.empty());
-    std::printf("[ torture ] round %d: %s after %d acknowledged writes; %d ops, %d visible, %d unacknowledged, "
-                "%d chunks found by their vector, %d graph searches\n",
-                round, clean_stop ? "stopped" : "killed", acked.load(), summary.ops, summary.visible_ops,
-                summary.unacked_ops, summary.chunks_checked, summary.graph_searches);
+    std::printf(
+        "[ torture ] round %d: %s after %d acknowledged writes; %d ops, %d visible, %d "
+        "unacknowledged, "
+        "%d chunks found by their vector, %d graph searches\n",
+        round, clean_stop ? "stopped" : "killed", acked.load(), summary.ops, summary.visible_ops,
+        summary.unacked_ops, summary.chunks_checked, summary.graph_searches);
     total.ops += summary.ops;
     total.unacked_ops += summary.unacked_ops;
     total.chunks_checked += summary.chunks_checked;
@@ -160,13 +165,17 @@ TEST(CrashTortureTest, AcknowledgedWritesSurviveRepeatedKill9) {
   ASSERT_TRUE(connected.ok()) << connected.error().ToString();
   std::vector<std::string> failures;
   CheckSummary final_summary;
-  for (const auto& logs : all_rounds) CheckOpLog(**connected, logs, CheckBounds{}, &failures, &final_summary);
+  for (const auto& logs : all_rounds)
+    CheckOpLog(**connected, logs, CheckBounds{}, &failures, &final_summary);
   for (const auto& failure : failures) ADD_FAILURE() << "final re-check: " << failure;
   connected->reset();
   EXPECT_EQ(server.Stop(), 0);
-  std::printf("[ torture ] %d rounds passed: %d ops logged (%d unacknowledged), %d chunk checks, %d graph searches "
-              "(%d needed the wide beam)\n",
-              rounds, total.ops, total.unacked_ops, total.chunks_checked, total.graph_searches, total.narrow_beam_misses);
+  std::printf(
+      "[ torture ] %d rounds passed: %d ops logged (%d unacknowledged), %d chunk checks, %d graph "
+      "searches "
+      "(%d needed the wide beam)\n",
+      rounds, total.ops, total.unacked_ops, total.chunks_checked, total.graph_searches,
+      total.narrow_beam_misses);
 }
 
 }  // namespace

@@ -85,7 +85,8 @@ TEST(DiskFaultTest, DiskFullFailsWritesCleanlyAndRecoversWhenSpaceReturns) {
   TempDir dir;
   MnemodProcess server(dir.path());
   TmpfsMount mount(server.data_dir(), "size=24m,mode=0755");
-  if (!mount.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << mount.error() << "): ENOSPC not tested";
+  if (!mount.mounted())
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << mount.error() << "): ENOSPC not tested";
   std::string error;
   ASSERT_TRUE(server.Start(0, &error)) << error;
   auto client = Connect(server.port());
@@ -174,8 +175,10 @@ void ExpectRefusedStart(MnemodProcess& server) {
   std::string error;
   ASSERT_FALSE(server.Start(0, &error)) << "mnemod started on a read-only data directory";
   EXPECT_NE(error.find("exited"), std::string::npos) << error;
-  EXPECT_NE(error.find(server.data_dir()), std::string::npos) << "the message does not name the directory: " << error;
-  EXPECT_TRUE(error.find("ead-only") != std::string::npos || error.find("ermission") != std::string::npos)
+  EXPECT_NE(error.find(server.data_dir()), std::string::npos)
+      << "the message does not name the directory: " << error;
+  EXPECT_TRUE(error.find("ead-only") != std::string::npos ||
+              error.find("ermission") != std::string::npos)
       << "the message does not say why: " << error;
   std::printf("[ disk ] read-only start refused: %s\n", error.substr(error.find(':') + 1).c_str());
 }
@@ -193,7 +196,9 @@ TEST(DiskFaultTest, ReadOnlyDataDirectoryAtStartIsRefusedClearly) {
     ExpectRefusedStart(server);
     return;
   }
-  if (::geteuid() == 0) GTEST_SKIP() << "root without mount(2) (" << mount.error() << "): cannot make a read-only directory";
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root without mount(2) (" << mount.error()
+                 << "): cannot make a read-only directory";
   std::filesystem::create_directories(server.data_dir());
   ASSERT_EQ(::chmod(server.data_dir().c_str(), 0555), 0);
   ExpectRefusedStart(server);

@@ -23,7 +23,8 @@ inline int EnvInt(const char* name, int fallback) {
 
 // The seed in environment variable `name`, or a random one.
 inline uint64_t EnvSeed(const char* name) {
-  if (const char* text = std::getenv(name); text != nullptr && *text != '\0') return std::strtoull(text, nullptr, 10);
+  if (const char* text = std::getenv(name); text != nullptr && *text != '\0')
+    return std::strtoull(text, nullptr, 10);
   std::random_device source;
   return (static_cast<uint64_t>(source()) << 32) | source();
 }

@@ -20,21 +20,24 @@ struct HttpConnection::State {
   bool connected = false;
 };
 
-HttpConnection::HttpConnection(uint16_t port) : state_(std::make_unique<State>()) { state_->port = port; }
+HttpConnection::HttpConnection(uint16_t port) : state_(std::make_unique<State>()) {
+  state_->port = port;
+}
 
 HttpConnection::~HttpConnection() {
   beast::error_code ignored;
   state_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
-HttpAnswer HttpConnection::Call(const std::string& method, const std::string& target, const std::string& user,
-                                const std::string& body) {
+HttpAnswer HttpConnection::Call(const std::string& method, const std::string& target,
+                                const std::string& user, const std::string& body) {
   for (int attempt = 0; attempt < 2; ++attempt) {  // a kept-alive connection may have been closed
     beast::error_code ec;
     if (!state_->connected) {
       state_->stream.close();
       state_->stream.expires_after(std::chrono::seconds(10));
-      state_->stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), state_->port), ec);
+      state_->stream.connect(
+          asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), state_->port), ec);
       if (ec) return {0, "connect: " + ec.message()};
       state_->connected = true;
       state_->buffer.clear();
@@ -54,8 +57,8 @@ HttpAnswer HttpConnection::Call(const std::string& method, const std::string& ta
     if (!ec) http::read(state_->stream, state_->buffer, response, ec);
     if (ec) {
       state_->connected = false;
-      if (attempt == 0 && (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-                           ec == asio::error::broken_pipe)) {
+      if (attempt == 0 && (ec == http::error::end_of_stream ||
+                           ec == asio::error::connection_reset || ec == asio::error::broken_pipe)) {
         continue;
       }
       return {0, method + " " + target + ": " + ec.message()};

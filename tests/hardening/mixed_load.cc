@@ -142,14 +142,16 @@ class Writer {
       }
     }
     if (candidates.empty()) return true;
-    const int owner = candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+    const int owner =
+        candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
     deleted_[owner] = true;
     Op op;
     op.kind = conversation ? OpKind::kDeleteConversation : OpKind::kDeleteDocument;
     op.owner = owner;
     op.target = log_.ops[owner].target;
     const Uuid target = op.target;
-    if (conversation) return Send(std::move(op), [&] { return client_.HardDeleteConversation(log_.user, target); });
+    if (conversation)
+      return Send(std::move(op), [&] { return client_.HardDeleteConversation(log_.user, target); });
     return Send(std::move(op), [&] { return client_.HardDeleteDocument(log_.user, target); });
   }
 
@@ -188,8 +190,9 @@ bool PrepareWriter(Client& client, WriterLog& log, std::string* error) {
   return true;
 }
 
-void RunWriter(Client& client, WriterLog& log, const LoadOptions& options, std::atomic<uint64_t>& clock,
-               std::atomic<int>& acked, const std::atomic<bool>& stop, uint64_t seed) {
+void RunWriter(Client& client, WriterLog& log, const LoadOptions& options,
+               std::atomic<uint64_t>& clock, std::atomic<int>& acked, const std::atomic<bool>& stop,
+               uint64_t seed) {
   Writer writer(client, log, options, clock, acked, seed);
   for (int iteration = 0; iteration < options.max_iterations && !stop.load(); ++iteration) {
     if (!writer.Iterate(iteration)) return;

@@ -35,25 +35,25 @@ using client::Client;
 using client::Uuid;
 
 enum class OpKind : uint8_t {
-  kBatchConversation,  // ApplyBatch: a conversation + its first messages
-  kAppend,             // AppendMessage to the conversation of an earlier op
-  kAddChunks,          // AddChunks into the writer's long-lived document
-  kBatchDocument,      // ApplyBatch: CreateDocument + AddChunk ops
-  kDeleteConversation, // HardDeleteConversation of an earlier kBatchConversation
-  kDeleteDocument,     // HardDeleteDocument of an earlier kBatchDocument
+  kBatchConversation,   // ApplyBatch: a conversation + its first messages
+  kAppend,              // AppendMessage to the conversation of an earlier op
+  kAddChunks,           // AddChunks into the writer's long-lived document
+  kBatchDocument,       // ApplyBatch: CreateDocument + AddChunk ops
+  kDeleteConversation,  // HardDeleteConversation of an earlier kBatchConversation
+  kDeleteDocument,      // HardDeleteDocument of an earlier kBatchDocument
 };
 
 inline constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 
 struct Op {
   OpKind kind = OpKind::kBatchConversation;
-  Uuid target;                           // the conversation or document the op writes into
-  std::vector<Uuid> ids;                 // messages or chunks it creates
+  Uuid target;                              // the conversation or document the op writes into
+  std::vector<Uuid> ids;                    // messages or chunks it creates
   std::vector<std::vector<float>> vectors;  // per chunk
-  int owner = -1;                        // deletes and appends: index of the op that created target
+  int owner = -1;  // deletes and appends: index of the op that created target
   bool acked = false;
-  uint64_t started = 0;                  // logical clock before the request was sent
-  uint64_t acked_at = kNever;            // logical clock after the acknowledgement
+  uint64_t started = 0;        // logical clock before the request was sent
+  uint64_t acked_at = kNever;  // logical clock after the acknowledgement
 };
 
 struct WriterLog {
@@ -76,8 +76,9 @@ struct LoadOptions {
 bool PrepareWriter(Client& client, WriterLog& log, std::string* error);
 
 // Writes until `stop`, max_iterations, or (stop_on_unavailable) the first UNAVAILABLE.
-void RunWriter(Client& client, WriterLog& log, const LoadOptions& options, std::atomic<uint64_t>& clock,
-               std::atomic<int>& acked, const std::atomic<bool>& stop, uint64_t seed);
+void RunWriter(Client& client, WriterLog& log, const LoadOptions& options,
+               std::atomic<uint64_t>& clock, std::atomic<int>& acked, const std::atomic<bool>& stop,
+               uint64_t seed);
 
 struct CheckBounds {
   // Ops acknowledged before this clock value must be visible (kNever: every acknowledged op).
@@ -88,8 +89,8 @@ struct CheckBounds {
 
 struct CheckSummary {
   int ops = 0, visible_ops = 0, unacked_ops = 0, chunks_checked = 0;
-  int graph_searches = 0;       // whole-corpus searches the planner answered by a graph walk
-  int narrow_beam_misses = 0;   // ...that missed the chunk at the narrow beam (found when wide)
+  int graph_searches = 0;      // whole-corpus searches the planner answered by a graph walk
+  int narrow_beam_misses = 0;  // ...that missed the chunk at the narrow beam (found when wide)
 };
 
 // Appends one line per violation to *failures (empty: the state is consistent).

@@ -60,7 +60,8 @@ class Checker {
   void Fail(const std::string& what) { failures_->push_back(log_->user + ": " + what); }
 
   bool RowPresent(Code code, const std::string& what) {
-    if (code != Code::kOk && code != Code::kNotFound) Fail(what + " read failed: " + std::string(client::CodeName(code)));
+    if (code != Code::kOk && code != Code::kNotFound)
+      Fail(what + " read failed: " + std::string(client::CodeName(code)));
     return code == Code::kOk;
   }
 
@@ -75,7 +76,8 @@ class Checker {
       Fail("search failed: " + found.error().ToString());
       return false;
     }
-    return !found->hits.empty() && found->hits[0].chunk_id == id && found->hits[0].similarity > 0.999f;
+    return !found->hits.empty() && found->hits[0].chunk_id == id &&
+           found->hits[0].similarity > 0.999f;
   }
 
   static Seen Summarize(size_t present, size_t total) {
@@ -89,9 +91,11 @@ class Checker {
       size_t present = 0, total = 0;
       switch (op.kind) {
         case OpKind::kBatchConversation:
-          present += RowPresent(client_.GetConversation(log_->user, op.target).code(), "conversation");
+          present +=
+              RowPresent(client_.GetConversation(log_->user, op.target).code(), "conversation");
           total = 1 + op.ids.size();
-          for (const Uuid& id : op.ids) present += RowPresent(client_.GetMessage(log_->user, id).code(), "message");
+          for (const Uuid& id : op.ids)
+            present += RowPresent(client_.GetMessage(log_->user, id).code(), "message");
           break;
         case OpKind::kAppend:
           present += RowPresent(client_.GetMessage(log_->user, op.ids[0]).code(), "message");
@@ -102,13 +106,13 @@ class Checker {
           ++total;
           [[fallthrough]];
         case OpKind::kAddChunks:
-          for (size_t i = 0; i < op.ids.size(); ++i) present += ChunkFound(op.target, op.ids[i], op.vectors[i]);
+          for (size_t i = 0; i < op.ids.size(); ++i)
+            present += ChunkFound(op.target, op.ids[i], op.vectors[i]);
           total += op.ids.size();
           summary_->chunks_checked += static_cast<int>(op.ids.size());
           break;
         case OpKind::kDeleteConversation:
-        case OpKind::kDeleteDocument:
-          break;
+        case OpKind::kDeleteDocument: break;
       }
       seen.push_back(total == 0 ? Seen::kNotObserved : Summarize(present, total));
     }
@@ -119,10 +123,13 @@ class Checker {
   bool Visible(size_t index, int cut) const {
     const auto& ops = log_->ops;
     if (static_cast<int>(index) >= cut) return false;
-    const int owner = ops[index].kind == OpKind::kAppend ? ops[index].owner : static_cast<int>(index);
+    const int owner =
+        ops[index].kind == OpKind::kAppend ? ops[index].owner : static_cast<int>(index);
     for (int d = 0; d < cut; ++d) {
       const OpKind kind = ops[d].kind;
-      if ((kind == OpKind::kDeleteConversation || kind == OpKind::kDeleteDocument) && ops[d].owner == owner) return false;
+      if ((kind == OpKind::kDeleteConversation || kind == OpKind::kDeleteDocument) &&
+          ops[d].owner == owner)
+        return false;
     }
     return true;
   }
@@ -133,10 +140,12 @@ class Checker {
     int lower = 0, upper = static_cast<int>(ops.size());
     for (size_t i = 0; i < ops.size(); ++i) {
       const uint64_t acked_at = ops[i].acked_at;
-      const bool must_in = bounds.must_include_acked_before == kNever ? acked_at != kNever
-                                                                      : acked_at < bounds.must_include_acked_before;
+      const bool must_in = bounds.must_include_acked_before == kNever
+                               ? acked_at != kNever
+                               : acked_at < bounds.must_include_acked_before;
       if (must_in) lower = static_cast<int>(i) + 1;
-      if (bounds.must_exclude_started_after != kNever && ops[i].started > bounds.must_exclude_started_after) {
+      if (bounds.must_exclude_started_after != kNever &&
+          ops[i].started > bounds.must_exclude_started_after) {
         upper = std::min(upper, static_cast<int>(i));
       }
     }
@@ -155,7 +164,8 @@ class Checker {
     std::ostringstream text;
     text << (explaining.empty() ? "no prefix of the op log explains the state"
                                 : "the state is a prefix, but not one the acknowledgements allow")
-         << " (must include ops [0," << lower << "), exclude from " << upper << "; explaining cuts:";
+         << " (must include ops [0," << lower << "), exclude from " << upper
+         << "; explaining cuts:";
     for (int cut : explaining) text << ' ' << cut;
     text << ") ops:";
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -180,8 +190,10 @@ class Checker {
           CheckGraphFinds(op.ids[c], op.vectors[c]);
           any_vector = op.vectors[c];
         }
-        if (op.kind == OpKind::kAddChunks) main_document_chunks += static_cast<int64_t>(op.ids.size());
-        if (op.kind == OpKind::kBatchDocument) CheckDocumentChunks(op.target, static_cast<int64_t>(op.ids.size()));
+        if (op.kind == OpKind::kAddChunks)
+          main_document_chunks += static_cast<int64_t>(op.ids.size());
+        if (op.kind == OpKind::kBatchDocument)
+          CheckDocumentChunks(op.target, static_cast<int64_t>(op.ids.size()));
       }
       if (op.kind == OpKind::kBatchConversation) CheckConversationCounters(i, cut);
     }
@@ -209,15 +221,16 @@ class Checker {
       }
       if (ef == kGraphEf) ++summary_->narrow_beam_misses;
     }
-    Fail("chunk " + id.ToString() + " is stored but its own vector does not find it in the user's corpus");
+    Fail("chunk " + id.ToString() +
+         " is stored but its own vector does not find it in the user's corpus");
   }
 
   void CheckDocumentChunks(const Uuid& document, int64_t expected) {
     auto got = client_.GetDocument(log_->user, document);
     if (!got.ok()) return Fail("document " + document.ToString() + ": " + got.error().ToString());
     if (got->total_chunks != expected) {
-      Fail("document " + document.ToString() + " total_chunks " + std::to_string(got->total_chunks) + ", rows " +
-           std::to_string(expected));
+      Fail("document " + document.ToString() + " total_chunks " +
+           std::to_string(got->total_chunks) + ", rows " + std::to_string(expected));
     }
   }
 
@@ -225,15 +238,18 @@ class Checker {
     const auto& ops = log_->ops;
     int64_t expected = static_cast<int64_t>(ops[index].ids.size());
     for (size_t j = 0; j < ops.size(); ++j) {
-      if (ops[j].kind == OpKind::kAppend && ops[j].owner == static_cast<int>(index) && Visible(j, cut)) ++expected;
+      if (ops[j].kind == OpKind::kAppend && ops[j].owner == static_cast<int>(index) &&
+          Visible(j, cut))
+        ++expected;
     }
     auto conversation = client_.GetConversation(log_->user, ops[index].target);
     auto page = client_.ListMessages(log_->user, ops[index].target);
-    if (!conversation.ok() || !page.ok()) return Fail("conversation " + ops[index].target.ToString() + " unreadable");
+    if (!conversation.ok() || !page.ok())
+      return Fail("conversation " + ops[index].target.ToString() + " unreadable");
     if (conversation->message_count != expected || page->total != expected) {
       Fail("conversation " + ops[index].target.ToString() + ": message_count " +
-           std::to_string(conversation->message_count) + ", listed " + std::to_string(page->total) + ", expected " +
-           std::to_string(expected));
+           std::to_string(conversation->message_count) + ", listed " + std::to_string(page->total) +
+           ", expected " + std::to_string(expected));
     }
   }
 
@@ -248,7 +264,8 @@ class Checker {
     if (!found.ok()) return Fail("search failed: " + found.error().ToString());
     std::set<Uuid> ids;
     for (const auto& hit : found->hits) {
-      if (!visible.count(hit.chunk_id)) Fail("search returns chunk " + hit.chunk_id.ToString() + " no visible op wrote");
+      if (!visible.count(hit.chunk_id))
+        Fail("search returns chunk " + hit.chunk_id.ToString() + " no visible op wrote");
       ids.insert(hit.chunk_id);
     }
     if (visible.size() <= static_cast<size_t>(kMaxTopK) && ids.size() != visible.size()) {

@@ -7,8 +7,8 @@
 // bytes per request shows; normal cache and memtable growth does not).
 //
 // MNEMO_SOAK_SECONDS (default 30; scripts/test.sh --long: 300) sets the load's duration.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -108,7 +108,8 @@ void ProtocolLoad(uint16_t port, int index, const std::atomic<bool>& stop, Tally
     search.top_k = 5;
     check(c.Search(user, search).code(), "search");
     check(c.ListConversations(user).code(), "list conversations");
-    if (iteration % 4 == 3) check(c.HardDeleteConversation(user, conversation->id).code(), "delete");
+    if (iteration % 4 == 3)
+      check(c.HardDeleteConversation(user, conversation->id).code(), "delete");
   }
 }
 
@@ -128,12 +129,14 @@ void RestLoad(uint16_t port, int index, const std::atomic<bool>& stop, Tally& ta
     if (answer.status == 429) {
       ++tally.rate_limited;
     } else {
-      tally.Error("REST " + what + ": " + std::to_string(answer.status) + " " + answer.body.substr(0, 200));
+      tally.Error("REST " + what + ": " + std::to_string(answer.status) + " " +
+                  answer.body.substr(0, 200));
     }
     return false;
   };
   for (int iteration = 0; !stop.load(); ++iteration) {
-    const HttpAnswer created = http.Call("POST", "/api/v1/conversations", user, R"({"title":"rest soak"})");
+    const HttpAnswer created =
+        http.Call("POST", "/api/v1/conversations", user, R"({"title":"rest soak"})");
     if (check(created, "create conversation")) {
       const auto id_at = created.body.find("\"id\":\"");
       if (id_at != std::string::npos) {
@@ -141,14 +144,18 @@ void RestLoad(uint16_t port, int index, const std::atomic<bool>& stop, Tally& ta
         check(http.Call("POST", "/api/v1/conversations/" + id + "/messages", user,
                         R"({"role":"user","content":"hello"})"),
               "append");
-        check(http.Call("GET", "/api/v1/conversations/" + id + "/messages?limit=20", user), "list messages");
+        check(http.Call("GET", "/api/v1/conversations/" + id + "/messages?limit=20", user),
+              "list messages");
       }
     }
-    check(http.Call("POST", "/api/v1/documents", user,
-                    R"({"filename":"r.txt","file_type":"txt","content":"x","chunks":[{"chunk_index":0,"chunk_text":"c","embedding":)" +
-                        vector_json() + "}]}"),
-          "create document");
-    check(http.Call("POST", "/api/v1/documents/search", user, R"({"embedding":)" + vector_json() + R"(,"top_k":5})"),
+    check(
+        http.Call(
+            "POST", "/api/v1/documents", user,
+            R"({"filename":"r.txt","file_type":"txt","content":"x","chunks":[{"chunk_index":0,"chunk_text":"c","embedding":)" +
+                vector_json() + "}]}"),
+        "create document");
+    check(http.Call("POST", "/api/v1/documents/search", user,
+                    R"({"embedding":)" + vector_json() + R"(,"top_k":5})"),
           "search");
     check(http.Call("GET", "/api/v1/conversations?limit=10", user), "list conversations");
   }
@@ -160,11 +167,26 @@ class RestProcess {
   RestProcess(const std::string& work_dir, uint16_t upstream_port) {
     const std::string port_file = work_dir + "/rest.port";
     const std::string log = work_dir + "/rest.log";
-    std::vector<std::string> argv = {MNEMO_SOAK_REST_PATH, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                     "--upstream", "127.0.0.1:" + std::to_string(upstream_port),
-                                     "--dev-user-header", "--rate-create", "400/s", "--rate-read", "800/s",
-                                     "--rate-other", "400/s", "--log-level", "warn", "--max-pending", "512",
-                                     "--upstream-connections", std::to_string(kRestUpstreamConnections)};
+    std::vector<std::string> argv = {MNEMO_SOAK_REST_PATH,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--port-file",
+                                     port_file,
+                                     "--upstream",
+                                     "127.0.0.1:" + std::to_string(upstream_port),
+                                     "--dev-user-header",
+                                     "--rate-create",
+                                     "400/s",
+                                     "--rate-read",
+                                     "800/s",
+                                     "--rate-other",
+                                     "400/s",
+                                     "--log-level",
+                                     "warn",
+                                     "--max-pending",
+                                     "512",
+                                     "--upstream-connections",
+                                     std::to_string(kRestUpstreamConnections)};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -177,7 +199,8 @@ class RestProcess {
     for (int i = 0; i < 500 && pid_ > 0 && port_ == 0; ++i) {
       std::ifstream in(port_file);
       std::string text;
-      if (std::getline(in, text) && !text.empty() && in.eof() == false) port_ = static_cast<uint16_t>(std::stoi(text));
+      if (std::getline(in, text) && !text.empty() && in.eof() == false)
+        port_ = static_cast<uint16_t>(std::stoi(text));
       if (port_ == 0) std::this_thread::sleep_for(20ms);
     }
   }
@@ -249,27 +272,36 @@ TEST(SoakTest, MixedLoadOn64ConnectionsLeaksNothing) {
   // keeps them (a bounded pool, not a leak): they are the only sockets allowed to remain.
   const int rest_pool_growth = rest ? kRestUpstreamConnections : 0;
   const int mnemod_sockets = SettledSocketCount(mnemod, mnemod_idle_sockets + rest_pool_growth);
-  EXPECT_LE(mnemod_sockets, mnemod_idle_sockets + rest_pool_growth) << "mnemod keeps sockets after the clients left";
+  EXPECT_LE(mnemod_sockets, mnemod_idle_sockets + rest_pool_growth)
+      << "mnemod keeps sockets after the clients left";
   const int mnemod_fds = OpenFileCount(mnemod);
   if (rest) {
     const int rest_sockets = SettledSocketCount(rest->pid(), rest_idle_sockets + rest_pool_growth);
-    EXPECT_LE(rest_sockets, rest_idle_sockets + rest_pool_growth) << "mnemo-rest keeps sockets after the clients left";
-    std::printf("[ soak ] mnemo-rest RSS %.1f MiB after warm-up, %.1f MiB at the end; sockets idle %d, after %d\n",
-                static_cast<double>(rest_rss_warm) / (1 << 20), static_cast<double>(rest_rss_end) / (1 << 20),
-                rest_idle_sockets, rest_sockets);
+    EXPECT_LE(rest_sockets, rest_idle_sockets + rest_pool_growth)
+        << "mnemo-rest keeps sockets after the clients left";
+    std::printf(
+        "[ soak ] mnemo-rest RSS %.1f MiB after warm-up, %.1f MiB at the end; sockets idle %d, "
+        "after %d\n",
+        static_cast<double>(rest_rss_warm) / (1 << 20),
+        static_cast<double>(rest_rss_end) / (1 << 20), rest_idle_sockets, rest_sockets);
     EXPECT_LT(rest_rss_end, 2 * rest_rss_warm + (int64_t{256} << 20));
   }
-  std::printf("[ soak ] %d s, %d protocol%s connections: %llu requests (%llu after warm-up), %llu rate-limited, "
-              "%llu errors\n",
-              seconds, kConnections, rest ? " + 64 HTTP" : "", static_cast<unsigned long long>(tally.requests.load()),
-              static_cast<unsigned long long>(tally.requests.load() - requests_warm),
-              static_cast<unsigned long long>(tally.rate_limited.load()),
-              static_cast<unsigned long long>(tally.errors.load()));
-  std::printf("[ soak ] mnemod RSS %.1f MiB after warm-up, %.1f MiB at the end; sockets idle %d, after %d; "
-              "fds idle %d, under load %d, after %d (table files may add)\n",
-              static_cast<double>(rss_warm) / (1 << 20), static_cast<double>(rss_end) / (1 << 20),
-              mnemod_idle_sockets, mnemod_sockets, mnemod_idle_fds, mnemod_busy_fds, mnemod_fds);
-  EXPECT_LT(rss_end, 2 * rss_warm + (int64_t{256} << 20)) << "mnemod's memory grows far beyond its warm-up size";
+  std::printf(
+      "[ soak ] %d s, %d protocol%s connections: %llu requests (%llu after warm-up), %llu "
+      "rate-limited, "
+      "%llu errors\n",
+      seconds, kConnections, rest ? " + 64 HTTP" : "",
+      static_cast<unsigned long long>(tally.requests.load()),
+      static_cast<unsigned long long>(tally.requests.load() - requests_warm),
+      static_cast<unsigned long long>(tally.rate_limited.load()),
+      static_cast<unsigned long long>(tally.errors.load()));
+  std::printf(
+      "[ soak ] mnemod RSS %.1f MiB after warm-up, %.1f MiB at the end; sockets idle %d, after %d; "
+      "fds idle %d, under load %d, after %d (table files may add)\n",
+      static_cast<double>(rss_warm) / (1 << 20), static_cast<double>(rss_end) / (1 << 20),
+      mnemod_idle_sockets, mnemod_sockets, mnemod_idle_fds, mnemod_busy_fds, mnemod_fds);
+  EXPECT_LT(rss_end, 2 * rss_warm + (int64_t{256} << 20))
+      << "mnemod's memory grows far beyond its warm-up size";
   rest.reset();
   EXPECT_EQ(server.Stop(), 0);
 }

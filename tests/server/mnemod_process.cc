@@ -12,7 +12,6 @@
 #include <sstream>
 #include <thread>
 
-
 extern char** environ;
 
 namespace mnemo::server::testing {
@@ -20,14 +19,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path) {
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
+            const std::string& log_path) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(binary.c_str()));
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
@@ -56,13 +57,16 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-std::optional<MnemodProcess> MnemodProcess::Start(const std::string& data_dir, const std::vector<std::string>& extra) {
+std::optional<MnemodProcess> MnemodProcess::Start(const std::string& data_dir,
+                                                  const std::vector<std::string>& extra) {
   MnemodProcess process;
   process.log_path_ = data_dir + ".log";
   const std::string port_file = data_dir + ".port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> args = {"--data", data_dir, "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                   "--dimension", "8", "--sync-writes", "false", "--io-threads", "2", "--workers", "2"};
+  std::vector<std::string> args = {"--data",        data_dir,  "--listen",     "127.0.0.1:0",
+                                   "--port-file",   port_file, "--dimension",  "8",
+                                   "--sync-writes", "false",   "--io-threads", "2",
+                                   "--workers",     "2"};
   args.insert(args.end(), extra.begin(), extra.end());
   process.pid_ = Spawn(MNEMOD_PATH, args, process.log_path_);
   if (process.pid_ < 0) return std::nullopt;
@@ -86,7 +90,8 @@ std::optional<MnemodProcess> MnemodProcess::Start(const std::string& data_dir, c
 int MnemodProcess::RunToExit(const std::string& binary, const std::vector<std::string>& args,
                              std::chrono::seconds timeout, std::string* output) {
   const std::string log = std::filesystem::temp_directory_path() /
-                          ("mnemo-run-" + std::to_string(::getpid()) + "-" + std::to_string(Clock::now().time_since_epoch().count()));
+                          ("mnemo-run-" + std::to_string(::getpid()) + "-" +
+                           std::to_string(Clock::now().time_since_epoch().count()));
   const pid_t pid = Spawn(binary, args, log);
   if (pid < 0) return -1;
   int code = WaitFor(pid, Clock::now() + timeout);

@@ -18,7 +18,8 @@ class MnemodProcess {
  public:
   // Starts `binary` (MNEMOD_PATH by default) with --data, --listen 127.0.0.1:0, --port-file,
   // --dimension 8 and `extra` flags; stdout/stderr go to `<data>.log`.
-  static std::optional<MnemodProcess> Start(const std::string& data_dir, const std::vector<std::string>& extra = {});
+  static std::optional<MnemodProcess> Start(const std::string& data_dir,
+                                            const std::vector<std::string>& extra = {});
   // Runs mnemod (or any binary) to completion and returns its exit code (-1 on timeout).
   static int RunToExit(const std::string& binary, const std::vector<std::string>& args,
                        std::chrono::seconds timeout, std::string* output = nullptr);
@@ -45,6 +46,5 @@ class MnemodProcess {
   uint16_t port_ = 0;
   std::string log_path_;
 };
-
 
 }  // namespace mnemo::server::testing

@@ -35,8 +35,9 @@ std::vector<float> Vec(float seed) {
 
 std::string CreateDocument(uint64_t id, std::string_view user) {
   return BuildRequest(id, user, [](Builder& fbb) {
-    const auto document = wire::CreateNewDocument(fbb, nullptr, fbb.CreateString("doc.txt"), fbb.CreateString("txt"),
-                                                  fbb.CreateString("content"));
+    const auto document =
+        wire::CreateNewDocument(fbb, nullptr, fbb.CreateString("doc.txt"), fbb.CreateString("txt"),
+                                fbb.CreateString("content"));
     return Body(B::CreateDocumentRequest, wire::CreateCreateDocumentRequest(fbb, document));
   });
 }
@@ -46,8 +47,9 @@ std::string AddChunks(uint64_t id, std::string_view user, const wire::Id& docume
   return BuildRequest(id, user, [&](Builder& fbb) {
     std::vector<flatbuffers::Offset<wire::NewChunk>> chunks;
     for (size_t i = 0; i < vectors.size(); ++i) {
-      chunks.push_back(wire::CreateNewChunk(fbb, nullptr, &document, first_index + static_cast<int64_t>(i),
-                                            fbb.CreateString("text"), fbb.CreateVector(vectors[i])));
+      chunks.push_back(
+          wire::CreateNewChunk(fbb, nullptr, &document, first_index + static_cast<int64_t>(i),
+                               fbb.CreateString("text"), fbb.CreateVector(vectors[i])));
     }
     return Body(B::AddChunksRequest, wire::CreateAddChunksRequest(fbb, fbb.CreateVector(chunks)));
   });
@@ -55,7 +57,9 @@ std::string AddChunks(uint64_t id, std::string_view user, const wire::Id& docume
 
 std::string SearchRequest(uint64_t id, std::string_view user, const std::vector<float>& query) {
   return BuildRequest(id, user, [&](Builder& fbb) {
-    return Body(B::SearchRequest, wire::CreateSearchRequest(fbb, wire::CreateSearchQuery(fbb, fbb.CreateVector(query), 5)));
+    return Body(
+        B::SearchRequest,
+        wire::CreateSearchRequest(fbb, wire::CreateSearchQuery(fbb, fbb.CreateVector(query), 5)));
   });
 }
 
@@ -63,7 +67,8 @@ std::string SearchRequest(uint64_t id, std::string_view user, const std::vector<
 // no similarity floor and a beam wider than any graph these tests build.
 std::string SearchAllRequest(uint64_t id, std::string_view user, const std::vector<float>& query) {
   return BuildRequest(id, user, [&](Builder& fbb) {
-    const auto search = wire::CreateSearchQuery(fbb, fbb.CreateVector(query), kMaxTopK, flatbuffers::nullopt, 0, kMaxEf);
+    const auto search = wire::CreateSearchQuery(fbb, fbb.CreateVector(query), kMaxTopK,
+                                                flatbuffers::nullopt, 0, kMaxEf);
     return Body(B::SearchRequest, wire::CreateSearchRequest(fbb, search));
   });
 }
@@ -72,8 +77,9 @@ std::string IdText(const wire::Id& id) { return Uuid::FromHalves(id.hi(), id.lo(
 
 std::string ListConversations(uint64_t id, std::string_view user, int64_t limit) {
   return BuildRequest(id, user, [&](Builder& fbb) {
-    return Body(B::ListConversationsRequest,
-                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0, limit));
+    return Body(
+        B::ListConversationsRequest,
+        wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0, limit));
   });
 }
 
@@ -146,7 +152,8 @@ TEST_F(MnemodTest, HelloAndPipelinedRequests) {
   EXPECT_EQ(reply->max_frame_bytes(), 64u << 20);
 
   // 50 pipelined creates; every id comes back exactly once.
-  for (uint64_t id = 100; id < 150; ++id) ASSERT_TRUE(connection.SendFrame(CreateConversationRequest(id, "pipeliner", "t")));
+  for (uint64_t id = 100; id < 150; ++id)
+    ASSERT_TRUE(connection.SendFrame(CreateConversationRequest(id, "pipeliner", "t")));
   std::set<uint64_t> seen;
   for (int i = 0; i < 50; ++i) {
     auto response = Read(connection);
@@ -244,13 +251,13 @@ TEST_F(MnemodTest, InvalidFlatBufferKeepsTheConnection) {
 TEST_F(MnemodTest, UnknownRequestType) {
   auto connection = Connect(port());
   auto response = RoundTrip(*connection, BuildRequest(77, "u", [](Builder& fbb) {
-                              return std::make_pair(static_cast<B>(250), wire::CreateDone(fbb).Union());
-                            }));
+    return std::make_pair(static_cast<B>(250), wire::CreateDone(fbb).Union());
+  }));
   EXPECT_EQ(response->id(), 77u);
   EXPECT_EQ(response.code(), StatusCode::VALIDATION_ERROR);
   auto none = RoundTrip(*connection, BuildRequest(78, "u", [](Builder&) {
-                          return std::make_pair(B::NONE, flatbuffers::Offset<void>());
-                        }));
+    return std::make_pair(B::NONE, flatbuffers::Offset<void>());
+  }));
   EXPECT_EQ(none->id(), 78u);
   EXPECT_EQ(none.code(), StatusCode::VALIDATION_ERROR);
   EXPECT_TRUE(RoundTrip(*connection, ListPartitionsRequest(79)).ok());
@@ -261,16 +268,20 @@ TEST_F(MnemodTest, EmbeddingsAreChecked) {
   auto document = RoundTrip(*connection, CreateDocument(2, "embedder"));
   ASSERT_TRUE(document.ok());
   const wire::Id id = *document->body_as_DocumentReply()->document()->id();
-  auto wrong_dimension = RoundTrip(*connection, AddChunks(3, "embedder", id, {std::vector<float>(kDim * 2, 0.1f)}, 0));
+  auto wrong_dimension =
+      RoundTrip(*connection, AddChunks(3, "embedder", id, {std::vector<float>(kDim * 2, 0.1f)}, 0));
   EXPECT_EQ(wrong_dimension->id(), 3u);
   EXPECT_EQ(wrong_dimension.code(), StatusCode::VALIDATION_ERROR);
   std::vector<float> with_nan = Vec(1);
   with_nan[0] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_EQ(RoundTrip(*connection, AddChunks(4, "embedder", id, {with_nan}, 0)).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(RoundTrip(*connection, AddChunks(4, "embedder", id, {with_nan}, 0)).code(),
+            StatusCode::VALIDATION_ERROR);
   std::vector<float> with_inf = Vec(1);
   with_inf[1] = std::numeric_limits<float>::infinity();
-  EXPECT_EQ(RoundTrip(*connection, AddChunks(5, "embedder", id, {with_inf}, 0)).code(), StatusCode::VALIDATION_ERROR);
-  EXPECT_EQ(RoundTrip(*connection, SearchRequest(6, "embedder", with_nan)).code(), StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(RoundTrip(*connection, AddChunks(5, "embedder", id, {with_inf}, 0)).code(),
+            StatusCode::VALIDATION_ERROR);
+  EXPECT_EQ(RoundTrip(*connection, SearchRequest(6, "embedder", with_nan)).code(),
+            StatusCode::VALIDATION_ERROR);
   EXPECT_TRUE(RoundTrip(*connection, AddChunks(7, "embedder", id, {Vec(1)}, 0)).ok());
   auto found = RoundTrip(*connection, SearchRequest(8, "embedder", Vec(1)));
   ASSERT_TRUE(found.ok());
@@ -282,23 +293,24 @@ TEST_F(MnemodTest, DeepSkipPagination) {
   const wire::Id conversation(0x0191000000007000, 0x8000000000000abc);
   constexpr int kMessages = 9999;  // + the conversation = a full batch of 10000 ops
   auto batch = RoundTrip(*connection, BuildRequest(2, "deep", [&](Builder& fbb) {
-                           std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
-                           ops.push_back(wire::CreateBatchOp(
-                               fbb, wire::CreateNewConversation(fbb, &conversation, fbb.CreateString("Deep"))));
-                           const auto role = fbb.CreateString("user");
-                           for (int i = 0; i < kMessages; ++i) {
-                             const auto message = wire::CreateNewMessage(fbb, nullptr, &conversation, role,
-                                                                         fbb.CreateString("m" + std::to_string(i)));
-                             ops.push_back(wire::CreateBatchOp(fbb, 0, 0, message));
-                           }
-                           return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
-                         }));
+    std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
+    ops.push_back(wire::CreateBatchOp(
+        fbb, wire::CreateNewConversation(fbb, &conversation, fbb.CreateString("Deep"))));
+    const auto role = fbb.CreateString("user");
+    for (int i = 0; i < kMessages; ++i) {
+      const auto message = wire::CreateNewMessage(fbb, nullptr, &conversation, role,
+                                                  fbb.CreateString("m" + std::to_string(i)));
+      ops.push_back(wire::CreateBatchOp(fbb, 0, 0, message));
+    }
+    return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
+  }));
   ASSERT_TRUE(batch.ok()) << batch.message();
   const auto page = [&](int64_t skip) {
     return RoundTrip(*connection, BuildRequest(3, "deep", [&](Builder& fbb) {
-                       return Body(B::ListMessagesRequest,
-                                   wire::CreateListMessagesRequest(fbb, &conversation, wire::SortOrder::ascending, skip, 50));
-                     }));
+      return Body(B::ListMessagesRequest,
+                  wire::CreateListMessagesRequest(fbb, &conversation, wire::SortOrder::ascending,
+                                                  skip, 50));
+    }));
   };
   auto deep = page(9990);
   ASSERT_TRUE(deep.ok()) << deep.message();
@@ -318,7 +330,8 @@ TEST_F(MnemodTest, DeepSkipPagination) {
 TEST(MnemodStartTest, NoKeysMeansLoopbackOnly) {
   mnemo::testing::TempDir dir;
   std::string output;
-  const int code = MnemodProcess::RunToExit(MNEMOD_PATH, {"--data", dir.Sub("data"), "--listen", "0.0.0.0:0"}, 30s, &output);
+  const int code = MnemodProcess::RunToExit(
+      MNEMOD_PATH, {"--data", dir.Sub("data"), "--listen", "0.0.0.0:0"}, 30s, &output);
   EXPECT_EQ(code, 2) << output;
   EXPECT_NE(output.find("no API keys"), std::string::npos) << output;
 }
@@ -334,21 +347,23 @@ TEST(MnemodBackpressureTest, SlowClientNeverReads) {
   {
     auto setup = Connect(server->port());
     auto batch = RoundTrip(*setup, BuildRequest(2, "slow", [](Builder& fbb) {
-                             std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
-                             for (int i = 0; i < 100; ++i) {
-                               ops.push_back(wire::CreateBatchOp(
-                                   fbb, wire::CreateNewConversation(fbb, nullptr, fbb.CreateString(std::string(250, 'a' + i % 26)),
-                                                                    fbb.CreateString(std::string(2000, 's')))));
-                             }
-                             return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
-                           }));
+      std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
+      for (int i = 0; i < 100; ++i) {
+        ops.push_back(wire::CreateBatchOp(
+            fbb, wire::CreateNewConversation(fbb, nullptr,
+                                             fbb.CreateString(std::string(250, 'a' + i % 26)),
+                                             fbb.CreateString(std::string(2000, 's')))));
+      }
+      return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
+    }));
     ASSERT_TRUE(batch.ok()) << batch.message();
   }
   const long rss_before = server->RssKib();
 
   auto slow = Connect(server->port());
   std::string burst;
-  for (uint64_t id = 10; id < 1010; ++id) protocol::AppendFrame(ListConversations(id, "slow", 100), &burst);
+  for (uint64_t id = 10; id < 1010; ++id)
+    protocol::AppendFrame(ListConversations(id, "slow", 100), &burst);
   ASSERT_TRUE(slow->SendBytes(burst));  // ~100 KB: fits the socket buffers; ~230 MB of replies
 
   // Others are still served promptly while the slow client is stuck.
@@ -367,8 +382,10 @@ TEST(MnemodBackpressureTest, SlowClientNeverReads) {
 #else
   constexpr long kMaxGrowthKib = 128 * 1024;
 #endif
-  EXPECT_LT(rss_during - rss_before, kMaxGrowthKib) << "RSS grew from " << rss_before << " to " << rss_during << " KiB";
-  GTEST_LOG_(INFO) << "mnemod RSS " << rss_before << " KiB before the burst, " << rss_during << " KiB during it";
+  EXPECT_LT(rss_during - rss_before, kMaxGrowthKib)
+      << "RSS grew from " << rss_before << " to " << rss_during << " KiB";
+  GTEST_LOG_(INFO) << "mnemod RSS " << rss_before << " KiB before the burst, " << rss_during
+                   << " KiB during it";
 
   // The slow client is dropped once it has not read for the idle timeout (2 s).
   const auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -405,11 +422,13 @@ TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
     uint64_t next_id = kFirstAddId;
     for (int first = 0; first < kChunks; first += kPerRequest) {
       std::vector<std::vector<float>> vectors;
-      for (int i = 0; i < kPerRequest; ++i) vectors.push_back(Vec(static_cast<float>(first + i) * 0.37f));
+      for (int i = 0; i < kPerRequest; ++i)
+        vectors.push_back(Vec(static_cast<float>(first + i) * 0.37f));
       ASSERT_TRUE(connection->SendFrame(AddChunks(next_id++, "owner", id, vectors, first)));
     }
     for (uint64_t i = 0; i < kSearches; ++i) {
-      ASSERT_TRUE(connection->SendFrame(SearchRequest(next_id++, "owner", Vec(static_cast<float>(i)))));
+      ASSERT_TRUE(
+          connection->SendFrame(SearchRequest(next_id++, "owner", Vec(static_cast<float>(i)))));
     }
     std::set<uint64_t> answered;
     auto record = [&](const ParsedResponse& response) {
@@ -438,7 +457,8 @@ TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
     auto partitions = RoundTrip(*connection, ListPartitionsRequest(2));
     ASSERT_TRUE(partitions.ok());
     int64_t rows = 0;
-    for (const wire::PartitionInfo* partition : *partitions->body_as_PartitionList()->partitions()) {
+    for (const wire::PartitionInfo* partition :
+         *partitions->body_as_PartitionList()->partitions()) {
       EXPECT_EQ(partition->pending_rows(), 0) << partition->month()->str();
       rows += partition->rows();
     }
@@ -448,7 +468,8 @@ TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
     auto found = RoundTrip(*connection, SearchAllRequest(3, "owner", Vec(0)));
     ASSERT_TRUE(found.ok()) << found.message();
     std::set<std::string> stored;
-    for (const wire::SearchHit* hit : *found->body_as_SearchReply()->hits()) stored.insert(IdText(*hit->chunk_id()));
+    for (const wire::SearchHit* hit : *found->body_as_SearchReply()->hits())
+      stored.insert(IdText(*hit->chunk_id()));
     EXPECT_EQ(stored, acknowledged);
     EXPECT_EQ(server->Stop(SIGTERM, 60s), 0) << server->Log();
   }

@@ -3,13 +3,13 @@
 // idle timeout, the server's frame limit, more concurrent callers than pool_size, and a refused
 // API key.  Timeouts and malformed replies need a misbehaving server: direct_transport_test.cc
 // and transport_test.cc cover them with the fake one.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "mnemod_process.h"

@@ -1,9 +1,8 @@
 // The decoders against the schema: every response type, built by hand as the server would,
 // decodes into the client's values; errors map to the SPEC §4 codes.
-#include "codec.h"
-
 #include <gtest/gtest.h>
 
+#include "codec.h"
 #include "protocol/verify.h"
 
 namespace mnemo::client::internal {
@@ -56,10 +55,10 @@ fb::Offset<wire::Conversation> MakeConversation(fb::FlatBufferBuilder& fbb, cons
   const auto model = fbb.CreateString("m");
   const auto prompt = fbb.CreateString("p");
   const auto metadata = fbb.CreateString("{}");
-  return wire::CreateConversation(
-      fbb, &wid, user, title, summary, model, prompt, metadata, with_optionals,
-      with_optionals ? fb::Optional<int64_t>(5) : fb::nullopt, 1, 2, 3, 4,
-      with_optionals ? fb::Optional<int64_t>(6) : fb::nullopt);
+  return wire::CreateConversation(fbb, &wid, user, title, summary, model, prompt, metadata,
+                                  with_optionals,
+                                  with_optionals ? fb::Optional<int64_t>(5) : fb::nullopt, 1, 2, 3,
+                                  4, with_optionals ? fb::Optional<int64_t>(6) : fb::nullopt);
 }
 
 fb::Offset<wire::Message> MakeMessage(fb::FlatBufferBuilder& fbb, const Uuid& id, wire::Role role,
@@ -153,9 +152,8 @@ TEST(CodecResponseTest, UserStats) {
   EXPECT_EQ(stats->active, 3);
   EXPECT_EQ(stats->deleted, 2);
   EXPECT_EQ(stats->last_activity, 1234);
-  auto empty = DecodeUserStats(f.Build(wire::ResponseBody::UserStats, [](auto& fbb) {
-    return wire::CreateUserStats(fbb).Union();
-  }));
+  auto empty = DecodeUserStats(f.Build(
+      wire::ResponseBody::UserStats, [](auto& fbb) { return wire::CreateUserStats(fbb).Union(); }));
   ASSERT_TRUE(empty.ok());
   EXPECT_FALSE(empty->last_activity.has_value());
 }

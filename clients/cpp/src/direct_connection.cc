@@ -20,10 +20,10 @@
 #include <utility>
 
 #include "codec.h"
-#include "timeouts.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
+#include "timeouts.h"
 
 namespace mnemo::client::internal {
 namespace {
@@ -141,9 +141,9 @@ Result<std::unique_ptr<DirectConnection>> DirectConnection::Open(const ClientOpt
 
   // The handshake: a Hello request, answered before anything else is sent.
   std::string frame;
-  protocol::AppendFrame(EncodeHello(hello_id, protocol::kProtocolVersion, options.api_key,
-                                    options.client_name),
-                        &frame);
+  protocol::AppendFrame(
+      EncodeHello(hello_id, protocol::kProtocolVersion, options.api_key, options.client_name),
+      &frame);
   bool timed_out = false;
   if (auto error = connection->SendAll(frame, deadline, &timed_out)) {
     return timed_out ? Error{Code::kUnavailable, timeout_message, ""} : *error;
@@ -182,8 +182,7 @@ bool DirectConnection::PeerClosed() {
 }
 
 Result<std::string> DirectConnection::Exchange(std::string_view frame, uint64_t request_id,
-                                               Clock::time_point deadline,
-                                               bool* connection_lost) {
+                                               Clock::time_point deadline, bool* connection_lost) {
   *connection_lost = false;
   const std::string timeout_message = TimedOut(options_.request_timeout).message;
   bool timed_out = false;
@@ -228,14 +227,13 @@ std::optional<Error> DirectConnection::SendAll(std::string_view bytes, Clock::ti
       *timed_out = wait == Wait::kTimedOut;
       return Unavailable(*timed_out ? "timed out" : "poll failed: " + ErrnoText(errno));
     }
-    return Unavailable("connection to " + Address() + " broke while writing: " +
-                       ErrnoText(n < 0 ? errno : EPIPE));
+    return Unavailable("connection to " + Address() +
+                       " broke while writing: " + ErrnoText(n < 0 ? errno : EPIPE));
   }
   return std::nullopt;
 }
 
-Result<std::string> DirectConnection::ReadResponse(uint64_t expected_id,
-                                                   Clock::time_point deadline,
+Result<std::string> DirectConnection::ReadResponse(uint64_t expected_id, Clock::time_point deadline,
                                                    const std::string& timeout_message,
                                                    bool* timed_out) {
   *timed_out = false;

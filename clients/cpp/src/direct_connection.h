@@ -85,9 +85,9 @@ class DirectConnection {
   const int fd_;
   ServerInfo info_;
   bool broken_ = false;
-  bool blocking_ = false;         // after the handshake (EnterBlockingMode)
-  Clock::time_point last_used_;   // when the last call on this connection ended
-  std::vector<char> buffer_;  // received bytes not consumed yet: [0, buffered_)
+  bool blocking_ = false;        // after the handshake (EnterBlockingMode)
+  Clock::time_point last_used_;  // when the last call on this connection ended
+  std::vector<char> buffer_;     // received bytes not consumed yet: [0, buffered_)
   size_t buffered_ = 0;
 };
 

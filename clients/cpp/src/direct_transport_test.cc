@@ -2,6 +2,8 @@
 // connections beside the pool, timeouts, broken and desynchronized replies, reconnects after the
 // server closed an idle connection, refused reconnects, and the fall-back to the pipelined pool
 // when every direct connection is busy.  No mnemod needed.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -10,8 +12,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "testing/client_checks.h"
@@ -26,7 +26,9 @@ using testing::Peer;
 using namespace std::chrono_literals;
 
 // pool_size 1: the pool's one connection is accepted at Connect, the direct one on first use.
-ClientOptions DirectOptionsFor(const FakeServer& server) { return testing::FakeServerOptions(server, true); }
+ClientOptions DirectOptionsFor(const FakeServer& server) {
+  return testing::FakeServerOptions(server, true);
+}
 
 // "u17" -> 17.
 int64_t UserNumber(const wire::Request& request) {
@@ -164,7 +166,7 @@ TEST(DirectTransportTest, ConnectionClosedByTheServerWhileIdleIsReestablished) {
   ASSERT_TRUE(client->CountDocuments("u1").ok());
   const int hellos = server.hellos();
   for (int round = 0; round < 3; ++round) {
-    server.DropConnections();  // like an idle timeout: FIN on every connection
+    server.DropConnections();           // like an idle timeout: FIN on every connection
     std::this_thread::sleep_for(20ms);  // let the FIN arrive (correctness does not depend on it)
     requests = 0;
     // A write is never resent: it succeeds only because the closed connection is detected
@@ -257,8 +259,7 @@ void ExpectBadReplyFailsThenRecovers(
   auto failed = client->DeleteAllMessages("u1", Uuid::Generate());  // a write: not resent
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, code);
-  EXPECT_NE(failed.error().message.find(message_part), std::string::npos)
-      << failed.error().message;
+  EXPECT_NE(failed.error().message.find(message_part), std::string::npos) << failed.error().message;
   const int accepted = server.connections_accepted();
   auto good = client->CountDocuments("u6");
   ASSERT_TRUE(good.ok()) << good.error().ToString();
@@ -285,7 +286,8 @@ TEST(DirectTransportTest, ResponseForAnotherRequestBreaksTheConnection) {
 TEST(DirectTransportTest, RejectedFrameReportsTheServersError) {
   ExpectBadReplyFailsThenRecovers(
       [](const std::shared_ptr<Peer>& peer, const wire::Request&) {
-        peer->Send(testing::MakeErrorReply(0, wire::StatusCode::PAYLOAD_TOO_LARGE, "frame too big"));
+        peer->Send(
+            testing::MakeErrorReply(0, wire::StatusCode::PAYLOAD_TOO_LARGE, "frame too big"));
       },
       Code::kPayloadTooLarge, "frame too big");
 }

@@ -20,10 +20,10 @@
 
 #include "codec.h"
 #include "direct_connection.h"
-#include "timeouts.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
+#include "timeouts.h"
 
 namespace mnemo::client::internal {
 
@@ -42,10 +42,10 @@ struct PendingCall {
 
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;                     // GUARDED_BY(mu)
-  std::optional<std::string> response;   // GUARDED_BY(mu): the verified payload on success
-  Error error;                           // GUARDED_BY(mu): the failure otherwise
-  bool connection_lost = false;          // GUARDED_BY(mu): sent, then the connection broke
+  bool done = false;                    // GUARDED_BY(mu)
+  std::optional<std::string> response;  // GUARDED_BY(mu): the verified payload on success
+  Error error;                          // GUARDED_BY(mu): the failure otherwise
+  bool connection_lost = false;         // GUARDED_BY(mu): sent, then the connection broke
 
   Connection* owner = nullptr;  // I/O thread only: the connection holding the call
   // I/O thread only: invoked instead of the caller wake-up (the handshake's internal call).
@@ -163,10 +163,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     connect_timer_.expires_after(transport_.options_.connect_timeout);
     connect_timer_.async_wait([self, generation](const boost::system::error_code& ec) {
       if (ec || generation != self->generation_ || self->state_ != State::kConnecting) return;
-      self->Break(Unavailable("connecting to " + self->Address() + " timed out after " +
-                              std::to_string(self->transport_.options_.connect_timeout.count()) +
-                              " ms"),
-                  /*sent_lost=*/true);
+      self->Break(
+          Unavailable("connecting to " + self->Address() + " timed out after " +
+                      std::to_string(self->transport_.options_.connect_timeout.count()) + " ms"),
+          /*sent_lost=*/true);
     });
     resolver_.async_resolve(
         transport_.options_.host, std::to_string(transport_.options_.port),
@@ -178,18 +178,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         true);
             return;
           }
-          asio::async_connect(
-              self->socket_, endpoints,
-              [self, generation](const boost::system::error_code& connect_ec, const tcp::endpoint&) {
-                if (generation != self->generation_) return;
-                if (connect_ec) {
-                  self->Break(Unavailable("cannot connect to " + self->Address() + ": " +
-                                          connect_ec.message()),
-                              true);
-                  return;
-                }
-                self->OnConnected();
-              });
+          asio::async_connect(self->socket_, endpoints,
+                              [self, generation](const boost::system::error_code& connect_ec,
+                                                 const tcp::endpoint&) {
+                                if (generation != self->generation_) return;
+                                if (connect_ec) {
+                                  self->Break(Unavailable("cannot connect to " + self->Address() +
+                                                          ": " + connect_ec.message()),
+                                              true);
+                                  return;
+                                }
+                                self->OnConnected();
+                              });
         });
   }
 
@@ -243,9 +243,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // The handshake: a Hello request, answered before anything else is sent.
     const uint64_t hello_id = transport_.NextRequestId();
     auto hello = std::make_shared<PendingCall>(
-        hello_id, Framed(EncodeHello(hello_id, protocol::kProtocolVersion,
-                                     transport_.options_.api_key,
-                                     transport_.options_.client_name)));
+        hello_id,
+        Framed(EncodeHello(hello_id, protocol::kProtocolVersion, transport_.options_.api_key,
+                           transport_.options_.client_name)));
     auto self = shared_from_this();
     hello->on_complete = [self](const std::string* payload, const Error* error) {
       self->OnHelloReply(payload, error);
@@ -316,7 +316,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void StartWrite() {
     if (writing_ || write_queue_.empty()) return;
     writing_ = true;
-    auto batch = std::make_shared<std::vector<std::shared_ptr<PendingCall>>>(std::move(write_queue_));
+    auto batch =
+        std::make_shared<std::vector<std::shared_ptr<PendingCall>>>(std::move(write_queue_));
     write_queue_.clear();
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(batch->size());
@@ -350,10 +351,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         [self, generation](const boost::system::error_code& ec, size_t bytes) {
           if (generation != self->generation_) return;
           if (ec) {
-            self->Break(Unavailable(ec == asio::error::eof
-                                        ? "server closed the connection"
-                                        : "connection to " + self->Address() +
-                                              " broke: " + ec.message()),
+            self->Break(Unavailable(ec == asio::error::eof ? "server closed the connection"
+                                                           : "connection to " + self->Address() +
+                                                                 " broke: " + ec.message()),
                         true);
             return;
           }
@@ -434,7 +434,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerInfo info_;
   std::vector<std::function<void(const Error*)>> connect_waiters_;
 
-  std::deque<std::shared_ptr<PendingCall>> queued_;  // not sent yet
+  std::deque<std::shared_ptr<PendingCall>> queued_;                       // not sent yet
   std::unordered_map<uint64_t, std::shared_ptr<PendingCall>> in_flight_;  // sent, no answer yet
   std::vector<std::shared_ptr<PendingCall>> write_queue_;  // in flight, waiting for the writer
   bool writing_ = false;
@@ -543,7 +543,8 @@ void Transport::Abandon(const std::shared_ptr<PendingCall>& call) {
   if (call->owner != nullptr) call->owner->Remove(call);
 }
 
-void Transport::SubmitAndWait(const std::shared_ptr<PendingCall>& call, Clock::time_point deadline) {
+void Transport::SubmitAndWait(const std::shared_ptr<PendingCall>& call,
+                              Clock::time_point deadline) {
   asio::post(io_, [this, call] { Submit(call); });
   std::unique_lock lock(call->mu);
   if (call->cv.wait_until(lock, deadline, [&] { return call->done; })) return;
@@ -591,8 +592,8 @@ Result<std::string> Transport::CallDirect(std::unique_ptr<DirectConnection>& slo
   // Closed by the server while idle (idle timeout, restart): reconnect instead of sending into it.
   if (slot != nullptr && slot->PeerClosed()) slot.reset();
   if (slot == nullptr) {
-    auto opened = DirectConnection::Open(options_, NextRequestId(),
-                                         std::min(deadline, Clock::now() + options_.connect_timeout));
+    auto opened = DirectConnection::Open(
+        options_, NextRequestId(), std::min(deadline, Clock::now() + options_.connect_timeout));
     if (!opened.ok()) {
       *connect_failed = true;
       return opened.error();
@@ -617,7 +618,8 @@ Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Re
     auto result = [&]() -> Result<std::string> {
       if (!TakeDirect(&slot)) return CallPipelined(request_id, frame, deadline, &connection_lost);
       bool connect_failed = false;
-      auto direct = CallDirect(slot, request_id, *frame, deadline, &connection_lost, &connect_failed);
+      auto direct =
+          CallDirect(slot, request_id, *frame, deadline, &connection_lost, &connect_failed);
       ReturnDirect(std::move(slot));
       if (connect_failed && direct.code() == Code::kUnavailable) {
         // Unreachable, or refused for now (e.g. the server's connection limit): the pool may
@@ -628,8 +630,8 @@ Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Re
       return direct;
     }();
     if (result.ok()) return result;
-    const bool retry_now = connection_lost && retry == Retry::kIfBroken && attempt == 0 &&
-                           Clock::now() < deadline;
+    const bool retry_now =
+        connection_lost && retry == Retry::kIfBroken && attempt == 0 && Clock::now() < deadline;
     if (!retry_now) return result;
   }
 }

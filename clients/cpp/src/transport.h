@@ -4,12 +4,12 @@
 // (DirectConnection, established lazily on first use, same handshake), kept in a free list.  A
 // call takes a free one, writes its request with send() on the calling thread and reads its own
 // response with recv() until its deadline: no hand-off to the I/O thread, so a round trip
-// costs 2 thread wake-ups instead of 4 (like libpq).  A connection the server closed while it sat idle is re-established
-// transparently before sending.  After a timeout or any broken/desynchronized reply that
-// connection is closed (a late reply would desync it) and the next call opens a new one.  When
-// a direct connection cannot be established (UNAVAILABLE: unreachable, or the server's
-// connection limit) the call goes the pipelined way and the direct path pauses for a second; a
-// refused handshake (e.g. a bad key) fails the call with its error.
+// costs 2 thread wake-ups instead of 4 (like libpq).  A connection the server closed while it sat
+// idle is re-established transparently before sending.  After a timeout or any
+// broken/desynchronized reply that connection is closed (a late reply would desync it) and the next
+// call opens a new one.  When a direct connection cannot be established (UNAVAILABLE: unreachable,
+// or the server's connection limit) the call goes the pipelined way and the direct path pauses for
+// a second; a refused handshake (e.g. a bad key) fails the call with its error.
 //
 // The pipelined path, used when direct calls are off or every direct connection is busy (so
 // many concurrent callers still pipeline): one I/O thread running a Boost.Asio io_context and

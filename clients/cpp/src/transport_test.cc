@@ -4,6 +4,7 @@
 #include "transport.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,8 +16,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "testing/client_checks.h"
@@ -31,7 +30,9 @@ using testing::Peer;
 using namespace std::chrono_literals;
 
 // direct_calls off: these tests count the pool's connections.
-ClientOptions OptionsFor(const FakeServer& server) { return testing::FakeServerOptions(server, false); }
+ClientOptions OptionsFor(const FakeServer& server) {
+  return testing::FakeServerOptions(server, false);
+}
 
 // Answers CountDocuments with total = the number in the user id ("u17" -> 17), everything else
 // with Done.
@@ -49,8 +50,8 @@ class Deferred {
  public:
   void Add(std::shared_ptr<Peer> peer, const wire::Request& request) {
     std::lock_guard lock(mu_);
-    items_.push_back({std::move(peer), request.id(), request.user_id() ? request.user_id()->str() : "",
-                      request.body_type()});
+    items_.push_back({std::move(peer), request.id(),
+                      request.user_id() ? request.user_id()->str() : "", request.body_type()});
     cv_.notify_all();
   }
   bool WaitFor(size_t n, std::chrono::milliseconds timeout = 5000ms) {
@@ -111,8 +112,8 @@ TEST(TransportTest, HandshakeSendsCredentialsAndReadsServerInfo) {
 
 TEST(TransportTest, RefusedHandshakeReportsTheServersError) {
   FakeServer server(AnswerByUser, [](const std::shared_ptr<Peer>& peer, const wire::Request& r) {
-    peer->Send(testing::MakeErrorReply(r.id(), wire::StatusCode::AUTHENTICATION_ERROR,
-                                       "unknown api key"));
+    peer->Send(
+        testing::MakeErrorReply(r.id(), wire::StatusCode::AUTHENTICATION_ERROR, "unknown api key"));
   });
   auto client = Client::Connect(OptionsFor(server));
   ASSERT_FALSE(client.ok());
@@ -161,9 +162,8 @@ TEST(TransportTest, BadOptionsAreValidationErrors) {
 
 TEST(TransportTest, PipelinedResponsesReachTheirCallersInAnyOrder) {
   Deferred deferred;
-  FakeServer server([&](const std::shared_ptr<Peer>& peer, const wire::Request& r) {
-    deferred.Add(peer, r);
-  });
+  FakeServer server(
+      [&](const std::shared_ptr<Peer>& peer, const wire::Request& r) { deferred.Add(peer, r); });
   auto client = MustConnect(OptionsFor(server));  // one connection
   ASSERT_NE(client, nullptr);
   constexpr int kCallers = 8;
@@ -187,9 +187,8 @@ TEST(TransportTest, PipelinedResponsesReachTheirCallersInAnyOrder) {
 
 TEST(TransportTest, NeverExceedsTheServersInFlightLimit) {
   Deferred deferred;
-  FakeServer server([&](const std::shared_ptr<Peer>& peer, const wire::Request& r) {
-    deferred.Add(peer, r);
-  });
+  FakeServer server(
+      [&](const std::shared_ptr<Peer>& peer, const wire::Request& r) { deferred.Add(peer, r); });
   server.max_in_flight = 2;
   auto client = MustConnect(OptionsFor(server));
   ASSERT_NE(client, nullptr);

@@ -1,6 +1,7 @@
+#include "mnemo/client/types.h"
+
 #include "mnemo/client/batch.h"
 #include "mnemo/client/error.h"
-#include "mnemo/client/types.h"
 
 namespace mnemo::client {
 

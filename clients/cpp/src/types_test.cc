@@ -1,10 +1,11 @@
-#include <set>
+#include "mnemo/client/types.h"
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "mnemo/client/batch.h"
 #include "mnemo/client/error.h"
-#include "mnemo/client/types.h"
 
 namespace mnemo::client {
 namespace {
@@ -54,8 +55,8 @@ TEST(UuidTest, GenerateIsVersion7UniqueAndTimeOrdered) {
   Uuid previous = Uuid::Generate();
   for (int i = 0; i < 1000; ++i) {
     const Uuid id = Uuid::Generate();
-    EXPECT_EQ((id.hi() >> 12) & 0xf, 7u);    // version
-    EXPECT_EQ(id.lo() >> 62, 0x2u);           // RFC 4122 variant
+    EXPECT_EQ((id.hi() >> 12) & 0xf, 7u);           // version
+    EXPECT_EQ(id.lo() >> 62, 0x2u);                 // RFC 4122 variant
     EXPECT_GE(id.hi() >> 16, previous.hi() >> 16);  // millisecond timestamps never go back
     EXPECT_TRUE(seen.insert(id).second);
     const auto parsed = Uuid::Parse(id.ToString());

@@ -10,13 +10,14 @@
 //
 // Thread-safety: Transport.call() may run on many threads at once (it releases the GIL).
 // REQUIRES: no call is in progress when close() runs.
+#include "module.h"
+
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
 
-#include "module.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "py_values.h"
@@ -24,12 +25,13 @@
 
 namespace mnemo::python {
 
-
 namespace {
 
 using client::internal::Transport;
 
-client::Error ClosedError() { return client::Error{client::Code::kUnavailable, "client closed", ""}; }
+client::Error ClosedError() {
+  return client::Error{client::Code::kUnavailable, "client closed", ""};
+}
 
 class PyTransport {
  public:
@@ -93,8 +95,9 @@ class PyTransport {
     std::optional<client::Result<std::string>> result;
     {
       py::gil_scoped_release release;
-      result.emplace(transport->Call(request.id, std::move(request.payload),
-                                     retry ? Transport::Retry::kIfBroken : Transport::Retry::kNever));
+      result.emplace(
+          transport->Call(request.id, std::move(request.payload),
+                          retry ? Transport::Retry::kIfBroken : Transport::Retry::kNever));
     }
     if (!result->ok()) Raise(result->error());
     return Response{std::move(*result).value()};
@@ -129,8 +132,9 @@ class PyTransport {
 };
 
 client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const std::string& api_key,
-                                const std::string& client_name, int pool_size, double request_timeout,
-                                double connect_timeout, uint32_t max_frame_bytes, bool direct_calls) {
+                                const std::string& client_name, int pool_size,
+                                double request_timeout, double connect_timeout,
+                                uint32_t max_frame_bytes, bool direct_calls) {
   using std::chrono::milliseconds;
   client::ClientOptions options;
   options.host = host;
@@ -147,7 +151,8 @@ client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const st
 
 py::tuple SplitFrames(py::buffer buffer, uint32_t max_frame_bytes) {
   const py::buffer_info info = buffer.request();
-  const std::string_view data(static_cast<const char*>(info.ptr), static_cast<size_t>(info.size * info.itemsize));
+  const std::string_view data(static_cast<const char*>(info.ptr),
+                              static_cast<size_t>(info.size * info.itemsize));
   py::list responses;
   size_t used = 0;
   py::object error = py::none();
@@ -155,11 +160,13 @@ py::tuple SplitFrames(py::buffer buffer, uint32_t max_frame_bytes) {
     std::string_view payload;
     size_t consumed = 0;
     uint32_t announced = 0;
-    const auto result = mnemo::protocol::ParseFrame(data.substr(used), max_frame_bytes, &payload, &consumed, &announced);
+    const auto result = mnemo::protocol::ParseFrame(data.substr(used), max_frame_bytes, &payload,
+                                                    &consumed, &announced);
     if (result == mnemo::protocol::FrameResult::kNeedMore) break;
     if (result != mnemo::protocol::FrameResult::kFrame) {
       error = py::str(result == mnemo::protocol::FrameResult::kTooLarge
-                          ? "response frame of " + std::to_string(announced) + " bytes exceeds max_frame_bytes"
+                          ? "response frame of " + std::to_string(announced) +
+                                " bytes exceeds max_frame_bytes"
                           : std::string("empty response frame"));
       break;
     }
@@ -187,26 +194,29 @@ PYBIND11_MODULE(_native, m) {
   py::class_<Request>(m, "Request")
       .def_readonly("id", &Request::id)
       .def_property_readonly("payload", [](const Request& r) { return py::bytes(r.payload); })
-      .def_property_readonly("frame",
-                             [](const Request& r) {
-                               std::string frame;
-                               frame.reserve(mnemo::protocol::kFrameHeaderBytes + r.payload.size());
-                               mnemo::protocol::AppendFrame(r.payload, &frame);
-                               return py::bytes(frame);
-                             },
-                             "The payload framed for the wire (u32 little-endian length first).")
+      .def_property_readonly(
+          "frame",
+          [](const Request& r) {
+            std::string frame;
+            frame.reserve(mnemo::protocol::kFrameHeaderBytes + r.payload.size());
+            mnemo::protocol::AppendFrame(r.payload, &frame);
+            return py::bytes(frame);
+          },
+          "The payload framed for the wire (u32 little-endian length first).")
       .def("__len__", [](const Request& r) { return r.payload.size(); });
   py::class_<Response>(m, "Response")
-      .def_static("from_bytes",
-                  [](const py::bytes& data) {
-                    Response response{std::string(data)};
-                    std::string why;
-                    if (mnemo::protocol::VerifyResponse(response.payload, &why) == nullptr) {
-                      Raise(mnemo::client::Error{mnemo::client::Code::kInternalError, "malformed response: " + why, ""});
-                    }
-                    return response;
-                  },
-                  "A verified Response from payload bytes (tests and tools).")
+      .def_static(
+          "from_bytes",
+          [](const py::bytes& data) {
+            Response response{std::string(data)};
+            std::string why;
+            if (mnemo::protocol::VerifyResponse(response.payload, &why) == nullptr) {
+              Raise(mnemo::client::Error{mnemo::client::Code::kInternalError,
+                                         "malformed response: " + why, ""});
+            }
+            return response;
+          },
+          "A verified Response from payload bytes (tests and tools).")
       .def_property_readonly("payload", [](const Response& r) { return py::bytes(r.payload); })
       .def_property_readonly("id", [](const Response& r) {
         return flatbuffers::GetRoot<mnemo::wire::Response>(r.payload.data())->id();
@@ -218,17 +228,16 @@ PYBIND11_MODULE(_native, m) {
         "verifier refuses) with its description in `error`; else error is None.");
 
   py::class_<PyTransport>(m, "Transport")
-      .def(py::init(
-               [](const std::string& host, uint16_t port, const std::string& api_key, const std::string& client_name,
-                  int pool_size, double request_timeout, double connect_timeout, uint32_t max_frame_bytes,
-                  bool direct_calls) {
-                 return std::make_unique<PyTransport>(OptionsOf(host, port, api_key, client_name, pool_size,
-                                                                request_timeout, connect_timeout, max_frame_bytes,
-                                                                direct_calls));
-               }),
-           py::arg("host"), py::arg("port"), py::arg("api_key"), py::arg("client_name"), py::arg("pool_size"),
-           py::arg("request_timeout"), py::arg("connect_timeout"), py::arg("max_frame_bytes"),
-           py::arg("direct_calls"))
+      .def(py::init([](const std::string& host, uint16_t port, const std::string& api_key,
+                       const std::string& client_name, int pool_size, double request_timeout,
+                       double connect_timeout, uint32_t max_frame_bytes, bool direct_calls) {
+             return std::make_unique<PyTransport>(
+                 OptionsOf(host, port, api_key, client_name, pool_size, request_timeout,
+                           connect_timeout, max_frame_bytes, direct_calls));
+           }),
+           py::arg("host"), py::arg("port"), py::arg("api_key"), py::arg("client_name"),
+           py::arg("pool_size"), py::arg("request_timeout"), py::arg("connect_timeout"),
+           py::arg("max_frame_bytes"), py::arg("direct_calls"))
       .def("open", &PyTransport::Open)
       .def("close", &PyTransport::Close)
       .def_property_readonly("is_open", &PyTransport::is_open)
@@ -241,4 +250,3 @@ PYBIND11_MODULE(_native, m) {
   py::module_ dec = m.def_submodule("dec", "Response decoders");
   DefineDecoders(dec);
 }
-

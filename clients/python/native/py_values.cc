@@ -86,7 +86,8 @@ void RaiseValidation(const std::string& message, const std::string& field) {
 // ---- arguments ----------------------------------------------------------------------------------
 
 std::string Text(py::handle value, const std::string& field) {
-  if (!PyUnicode_Check(value.ptr())) RaiseValidation("must be a string, got " + TypeName(value), field);
+  if (!PyUnicode_Check(value.ptr()))
+    RaiseValidation("must be a string, got " + TypeName(value), field);
   Py_ssize_t size = 0;
   const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
   if (data == nullptr) {
@@ -119,7 +120,8 @@ client::Uuid Id(py::handle value, const std::string& field) {
   }
   const py::object number = uuid.attr(refs().int_name);
   const uint64_t lo = PyLong_AsUnsignedLongLongMask(number.ptr());
-  const py::object high = py::reinterpret_steal<py::object>(PyNumber_Rshift(number.ptr(), py::int_(64).ptr()));
+  const py::object high =
+      py::reinterpret_steal<py::object>(PyNumber_Rshift(number.ptr(), py::int_(64).ptr()));
   if (!high) throw py::error_already_set();
   const uint64_t hi = PyLong_AsUnsignedLongLongMask(high.ptr());
   if (PyErr_Occurred()) throw py::error_already_set();
@@ -133,7 +135,8 @@ std::optional<client::Uuid> OptId(py::handle value, const std::string& field) {
 
 int64_t Int(py::handle value, const std::string& field) {
   PyObject* object = value.ptr();
-  if (PyBool_Check(object)) RaiseValidation("must be an integer, got " + py::repr(value).cast<std::string>(), field);
+  if (PyBool_Check(object))
+    RaiseValidation("must be an integer, got " + py::repr(value).cast<std::string>(), field);
   py::object number;
   if (PyLong_Check(object)) {
     number = py::reinterpret_borrow<py::object>(value);
@@ -147,7 +150,8 @@ int64_t Int(py::handle value, const std::string& field) {
   }
   int overflow = 0;
   const long long result = PyLong_AsLongLongAndOverflow(number.ptr(), &overflow);
-  if (overflow != 0) RaiseValidation("is out of range: " + py::repr(number).cast<std::string>(), field);
+  if (overflow != 0)
+    RaiseValidation("is out of range: " + py::repr(number).cast<std::string>(), field);
   if (result == -1 && PyErr_Occurred()) throw py::error_already_set();
   return result;
 }
@@ -167,7 +171,8 @@ py::object ToVectorBytes(py::handle value, const std::string& field) {
 }
 
 FloatView::FloatView(py::handle bytes_view) {
-  if (PyObject_GetBuffer(bytes_view.ptr(), &buffer_, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+  if (PyObject_GetBuffer(bytes_view.ptr(), &buffer_, PyBUF_SIMPLE) != 0)
+    throw py::error_already_set();
   held_ = true;
   // vector_bytes guarantees a contiguous little-endian float32 byte view (the host is little
   // endian, or it swapped); the pointer keeps the caller's alignment (numpy and array('f')
@@ -186,10 +191,12 @@ FloatView::FloatView(FloatView&& other) noexcept
 // ---- answers ------------------------------------------------------------------------------------
 
 py::object PyText(const std::string& text) {
-  PyObject* decoded = PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), nullptr);
+  PyObject* decoded =
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), nullptr);
   if (decoded == nullptr) {
     PyErr_Clear();
-    Throw(refs().errors.attr("InternalError")("malformed response from server: text that is not UTF-8"));
+    Throw(refs().errors.attr("InternalError")(
+        "malformed response from server: text that is not UTF-8"));
   }
   return py::reinterpret_steal<py::object>(decoded);
 }
@@ -205,12 +212,13 @@ py::object PyUuid(const client::Uuid& id) {
   py::object uuid = py::reinterpret_steal<py::object>(type->tp_alloc(type, 0));
   if (!uuid) throw py::error_already_set();
   const std::string_view bytes = id.bytes();  // big-endian, as UUID.int reads them
-  py::object number = py::reinterpret_steal<py::object>(
-      _PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), /*little_endian=*/0,
-                            /*is_signed=*/0));
+  py::object number = py::reinterpret_steal<py::object>(_PyLong_FromByteArray(
+      reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), /*little_endian=*/0,
+      /*is_signed=*/0));
   if (!number) throw py::error_already_set();
   if (PyObject_GenericSetAttr(uuid.ptr(), refs().int_name.ptr(), number.ptr()) != 0 ||
-      PyObject_GenericSetAttr(uuid.ptr(), refs().is_safe_name.ptr(), refs().safe_unknown.ptr()) != 0) {
+      PyObject_GenericSetAttr(uuid.ptr(), refs().is_safe_name.ptr(), refs().safe_unknown.ptr()) !=
+          0) {
     throw py::error_already_set();
   }
   return uuid;
@@ -238,8 +246,8 @@ py::object PyTime(client::Timestamp micros) {
   PyObject* time = PyDateTimeAPI->DateTime_FromDateAndTime(
       static_cast<int>(year), static_cast<int>(month), static_cast<int>(day),
       static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
-      static_cast<int>(second_of_day % 60), static_cast<int>(rest % 1'000'000), PyDateTime_TimeZone_UTC,
-      PyDateTimeAPI->DateTimeType);
+      static_cast<int>(second_of_day % 60), static_cast<int>(rest % 1'000'000),
+      PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType);
   if (time == nullptr) throw py::error_already_set();  // outside datetime's years 1..9999
   return py::reinterpret_steal<py::object>(time);
 }
@@ -290,7 +298,8 @@ Field FieldOnce(const char* model, const char* attribute) {
   PyObject* descriptor = _PyType_Lookup(type, field.name);  // borrowed
   if (descriptor != nullptr && Py_TYPE(descriptor) == &PyMemberDescr_Type) {
     const PyMemberDef* member = reinterpret_cast<PyMemberDescrObject*>(descriptor)->d_member;
-    if (member->type == T_OBJECT_EX && (member->flags & READONLY) == 0) field.offset = member->offset;
+    if (member->type == T_OBJECT_EX && (member->flags & READONLY) == 0)
+      field.offset = member->offset;
   }
   return field;
 }
@@ -301,7 +310,8 @@ void Set(py::handle object, const Field& field, py::object value) {
     return;
   }
   // What the member descriptor's setter does, without looking it up again.
-  PyObject** slot = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(object.ptr()) + field.offset);
+  PyObject** slot =
+      reinterpret_cast<PyObject**>(reinterpret_cast<char*>(object.ptr()) + field.offset);
   PyObject* previous = *slot;
   *slot = value.release().ptr();
   Py_XDECREF(previous);

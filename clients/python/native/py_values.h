@@ -37,13 +37,13 @@ py::object ErrorObject(const client::Error& error);
 
 // ---- arguments ----------------------------------------------------------------------------------
 
-std::string Text(py::handle value, const std::string& field);               // str
+std::string Text(py::handle value, const std::string& field);                    // str
 std::optional<std::string> OptText(py::handle value, const std::string& field);  // str or None
-std::string Json(py::handle value, const std::string& field);               // any JSON value
+std::string Json(py::handle value, const std::string& field);                    // any JSON value
 std::optional<std::string> OptJson(py::handle value, const std::string& field);  // None: absent
-client::Uuid Id(py::handle value, const std::string& field);                // UUID or its text
+client::Uuid Id(py::handle value, const std::string& field);                     // UUID or its text
 std::optional<client::Uuid> OptId(py::handle value, const std::string& field);
-int64_t Int(py::handle value, const std::string& field);                    // int64, not bool
+int64_t Int(py::handle value, const std::string& field);  // int64, not bool
 std::optional<int64_t> OptInt(py::handle value, const std::string& field);
 std::optional<client::Timestamp> OptMicros(py::handle value, const std::string& field);
 
@@ -84,18 +84,18 @@ py::object PyJsonObject(const std::string& text);
 
 // An interned Python string, made once per use site: MNEMO_NAME("id").
 PyObject* InternOnce(const char* text);
-#define MNEMO_NAME(literal)                                                      \
-  ([]() -> PyObject* {                                                           \
-    static PyObject* const interned = ::mnemo::python::InternOnce(literal);     \
-    return interned;                                                             \
+#define MNEMO_NAME(literal)                                                 \
+  ([]() -> PyObject* {                                                      \
+    static PyObject* const interned = ::mnemo::python::InternOnce(literal); \
+    return interned;                                                        \
   }())
 
 // A mnemo.models class, looked up once per use site: MNEMO_MODEL("Conversation").
 PyObject* ModelClassOnce(const char* name);
-#define MNEMO_MODEL(literal)                                                     \
-  ([]() -> PyObject* {                                                           \
-    static PyObject* const cls = ::mnemo::python::ModelClassOnce(literal);      \
-    return cls;                                                                  \
+#define MNEMO_MODEL(literal)                                               \
+  ([]() -> PyObject* {                                                     \
+    static PyObject* const cls = ::mnemo::python::ModelClassOnce(literal); \
+    return cls;                                                            \
   }())
 
 // A field of a mnemo.models dataclass (they use __slots__): its name, and where instances keep
@@ -106,10 +106,10 @@ struct Field {
   Py_ssize_t offset;
 };
 Field FieldOnce(const char* model, const char* attribute);
-#define MNEMO_FIELD(model, attribute)                                                   \
-  ([]() -> const ::mnemo::python::Field& {                                              \
+#define MNEMO_FIELD(model, attribute)                                                         \
+  ([]() -> const ::mnemo::python::Field& {                                                    \
     static const ::mnemo::python::Field field = ::mnemo::python::FieldOnce(model, attribute); \
-    return field;                                                                        \
+    return field;                                                                             \
   }())
 
 // An instance of a mnemo.models dataclass without running __init__ (its fields are set one by

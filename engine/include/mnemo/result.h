@@ -39,7 +39,8 @@ class Result {
 };
 
 // Evaluates `rexpr` (a Result); on error returns its Status, else moves the value into `lhs`.
-#define MNEMO_ASSIGN_OR_RETURN(lhs, rexpr) MNEMO_ASSIGN_OR_RETURN_IMPL(MNEMO_CONCAT(_r, __LINE__), lhs, rexpr)
+#define MNEMO_ASSIGN_OR_RETURN(lhs, rexpr) \
+  MNEMO_ASSIGN_OR_RETURN_IMPL(MNEMO_CONCAT(_r, __LINE__), lhs, rexpr)
 #define MNEMO_CONCAT_INNER(a, b) a##b
 #define MNEMO_CONCAT(a, b) MNEMO_CONCAT_INNER(a, b)
 #define MNEMO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \

@@ -1,9 +1,9 @@
 // Status: the outcome of an engine operation.
 //
-// A Status is either OK or carries a code from SPEC §4 (StatusCode, mnemo/base/error_codes.h), a human-readable message and, for
-// validation errors, the name of the offending field.  An OK status allocates nothing (the state
-// pointer is null), so the success path is free.  "Not found" is a normal outcome, not an
-// exception: callers test `status.IsNotFound()`.
+// A Status is either OK or carries a code from SPEC §4 (StatusCode, mnemo/base/error_codes.h), a
+// human-readable message and, for validation errors, the name of the offending field.  An OK status
+// allocates nothing (the state pointer is null), so the success path is free.  "Not found" is a
+// normal outcome, not an exception: callers test `status.IsNotFound()`.
 //
 // Thread-safety: a Status is a value; distinct objects may be used from different threads.
 #pragma once
@@ -30,11 +30,15 @@ class Status {
   static Status ValidationError(std::string_view field, std::string_view message) {
     return Status(StatusCode::kValidationError, message, field);
   }
-  static Status NotFound(std::string_view message) { return Status(StatusCode::kNotFound, message); }
+  static Status NotFound(std::string_view message) {
+    return Status(StatusCode::kNotFound, message);
+  }
   static Status DuplicateRecord(std::string_view message) {
     return Status(StatusCode::kDuplicateRecord, message);
   }
-  static Status Conflict(std::string_view message) { return Status(StatusCode::kConflict, message); }
+  static Status Conflict(std::string_view message) {
+    return Status(StatusCode::kConflict, message);
+  }
   static Status TransactionError(std::string_view message) {
     return Status(StatusCode::kTransactionError, message);
   }
@@ -75,9 +79,9 @@ class Status {
 };
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define MNEMO_RETURN_IF_ERROR(expr)           \
-  do {                                        \
-    ::mnemo::Status _mnemo_status = (expr);   \
+#define MNEMO_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::mnemo::Status _mnemo_status = (expr);        \
     if (!_mnemo_status.ok()) return _mnemo_status; \
   } while (0)
 

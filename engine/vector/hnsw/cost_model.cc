@@ -48,7 +48,8 @@ void CostModel::RecordScan(size_t rows, bool codes, uint64_t ns) {
 void CostModel::RecordWalk(double effort, bool selective, uint64_t steps, uint64_t ns) {
   if (!learn_ || steps < 256 || effort <= 0) return;
   Update(walk_step_ns_, static_cast<double>(ns) / static_cast<double>(steps));
-  Update(selective ? selective_steps_per_effort_ : steps_per_effort_, static_cast<double>(steps) / effort);
+  Update(selective ? selective_steps_per_effort_ : steps_per_effort_,
+         static_cast<double>(steps) / effort);
 }
 
 }  // namespace mnemo::hnsw

@@ -50,7 +50,8 @@ class CostModel {
   double code_row_ns() const { return code_row_ns_.load(std::memory_order_relaxed); }
   double walk_step_ns() const { return walk_step_ns_.load(std::memory_order_relaxed); }
   double steps_per_effort(bool selective) const {
-    return (selective ? selective_steps_per_effort_ : steps_per_effort_).load(std::memory_order_relaxed);
+    return (selective ? selective_steps_per_effort_ : steps_per_effort_)
+        .load(std::memory_order_relaxed);
   }
 
  private:

@@ -104,8 +104,8 @@ TEST(HnswCodeScanTest, RowsThatClampStayExact) {
   // its ranges and clamps, so the codes are poor; the per-row error bounds must still hold.
   const TestData data = testing::MakeClustered(2000, 30, kDim, 20, 13);
   const TestData other = testing::MakeClustered(300, 1, kDim, 2, 99);
-  auto quantizer = std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(
-      kDim, 300, [&](size_t j) { return other.Row(j).data(); }));
+  auto quantizer = std::make_shared<const ScalarQuantizer>(
+      ScalarQuantizer::Fit(kDim, 300, [&](size_t j) { return other.Row(j).data(); }));
   HnswResources resources;
   resources.quantizer = quantizer;
   resources.fit_own_quantizer = false;
@@ -131,8 +131,8 @@ TEST(HnswCodeScanTest, SharedResourcesAndAQuantizerAdoptedLater) {
   // together they hold more than kQuantizerMinNodes.
   EXPECT_FALSE(a->has_quantizer());
   EXPECT_FALSE(b->has_quantizer());
-  auto shared = std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(
-      kDim, data.size(), [&](size_t j) { return data.Row(j).data(); }));
+  auto shared = std::make_shared<const ScalarQuantizer>(
+      ScalarQuantizer::Fit(kDim, data.size(), [&](size_t j) { return data.Row(j).data(); }));
   a->AdoptQuantizer(shared);
   b->AdoptQuantizer(shared);
   EXPECT_EQ(a->quantizer(), shared.get());

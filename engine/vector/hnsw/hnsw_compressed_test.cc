@@ -92,8 +92,9 @@ TEST_F(HnswCompressedTest, QuantizerIsFittedOnceTheIndexIsLargeEnough) {
   ASSERT_TRUE(index->Search(Data().Query(0), options, &result).ok());
   EXPECT_FALSE(result.stats.compressed);  // no quantizer yet: float32 walk
 
-  ASSERT_TRUE(index->Add(HnswIndex::kQuantizerMinNodes - 1,
-                         Data().Row(HnswIndex::kQuantizerMinNodes - 1)).ok());
+  ASSERT_TRUE(
+      index->Add(HnswIndex::kQuantizerMinNodes - 1, Data().Row(HnswIndex::kQuantizerMinNodes - 1))
+          .ok());
   ASSERT_TRUE(index->has_quantizer());
   EXPECT_EQ(index->quantizer()->dim(), kDim);
   ASSERT_TRUE(index->Search(Data().Query(0), options, &result).ok());
@@ -179,7 +180,8 @@ TEST_F(HnswCompressedTest, DataAddedAfterTheFitAndAfterARefitIsFound) {
   const double compressed_recall = MeanRecall(*index, all, true);
   EXPECT_GE(compressed_recall, float_recall - 0.01) << "float " << float_recall;
 
-  for (uint64_t label = 0; label < all.size(); label += 4) ASSERT_TRUE(index->MarkDeleted(label).ok());
+  for (uint64_t label = 0; label < all.size(); label += 4)
+    ASSERT_TRUE(index->MarkDeleted(label).ok());
   auto compacted = index->Compact(2);
   ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
   const HnswIndex& fresh = **compacted;

@@ -61,7 +61,9 @@ TEST(HnswDeleteTest, DeletedNeverReturnedAndCompactionRecovers) {
       EXPECT_TRUE(result.ok());
       EXPECT_EQ(result->hits.size(), kK);
       for (const SearchHit& hit : result->hits) EXPECT_FALSE(deleted.contains(hit.label));
-      auto allow = [&](uint64_t label) { return live(label) && (!filter || filter->Allows(label)); };
+      auto allow = [&](uint64_t label) {
+        return live(label) && (!filter || filter->Allows(label));
+      };
       total += Recall(result->hits, BruteForceTopK(data, data.Query(q), kK, allow));
     }
     return total / static_cast<double>(data.query_count());
@@ -97,7 +99,8 @@ TEST(HnswDeleteTest, DeletedNeverReturnedAndCompactionRecovers) {
 TEST(HnswDeleteTest, DeleteEverythingThenAddAgain) {
   const TestData data = testing::MakeClustered(300, 5, 16, 5, 2);
   auto index = testing::BuildIndex(data, HnswParams{});
-  for (uint64_t label = 0; label < data.size(); ++label) ASSERT_TRUE(index->MarkDeleted(label).ok());
+  for (uint64_t label = 0; label < data.size(); ++label)
+    ASSERT_TRUE(index->MarkDeleted(label).ok());
   auto result = index->Search(data.Query(0), kK, 32);
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(result->hits.empty());

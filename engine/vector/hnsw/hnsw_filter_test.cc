@@ -77,7 +77,8 @@ HnswIndex* FilteredSearchTest::index_ = nullptr;
 
 TEST_F(FilteredSearchTest, RecallAndCountAtEverySelectivity) {
   for (double fraction : {0.2, 0.02, 0.001}) {
-    const std::vector<uint64_t> allowed = Sample(fraction, 100 + static_cast<uint64_t>(fraction * 1000));
+    const std::vector<uint64_t> allowed =
+        Sample(fraction, 100 + static_cast<uint64_t>(fraction * 1000));
     ASSERT_GE(allowed.size(), kK) << fraction;
     LabelSetFilter set_filter(allowed);
     LabelBitsetFilter bitset_filter(data_->size());
@@ -115,8 +116,8 @@ TEST_F(FilteredSearchTest, FewerAllowedThanKReturnsAllOfThem) {
 TEST_F(FilteredSearchTest, EmptyAndUnknownAllowListsYieldNothing) {
   LabelSetFilter empty(std::vector<uint64_t>{});
   LabelSetFilter unknown(std::vector<uint64_t>{1u << 30, (1u << 30) + 1});
-  for (const LabelFilter* filter : {static_cast<const LabelFilter*>(&empty),
-                                    static_cast<const LabelFilter*>(&unknown)}) {
+  for (const LabelFilter* filter :
+       {static_cast<const LabelFilter*>(&empty), static_cast<const LabelFilter*>(&unknown)}) {
     auto result = index_->Search(data_->Query(0), kK, kEf, filter);
     ASSERT_TRUE(result.ok());
     EXPECT_TRUE(result->hits.empty());

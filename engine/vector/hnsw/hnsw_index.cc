@@ -20,9 +20,7 @@ uint64_t SplitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-uint64_t PackEntry(uint32_t id, int level) {
-  return (static_cast<uint64_t>(level) << 32) | id;
-}
+uint64_t PackEntry(uint32_t id, int level) { return (static_cast<uint64_t>(level) << 32) | id; }
 uint32_t EntryId(uint64_t entry) { return static_cast<uint32_t>(entry); }
 int EntryLevel(uint64_t entry) { return static_cast<int>(entry >> 32); }
 
@@ -99,7 +97,8 @@ void HnswIndex::FitQuantizer(bool force) {
   std::vector<uint32_t> ready;
   ready.reserve(view.limit());
   for (uint32_t id = 0; id < view.limit(); ++id) {
-    if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) != 0) ready.push_back(id);
+    if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) != 0)
+      ready.push_back(id);
   }
   if (ready.empty() || (!force && ready.size() < kQuantizerMinNodes)) return;
   InstallQuantizer(std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(

@@ -254,9 +254,8 @@ class HnswIndex {
   // admits only live nodes that `filter` (may be null) allows; otherwise every node is admitted.
   // With a finite max_dist, a walk that finds nothing within it gives up early.
   template <bool kFiltered, class Metric>
-  void SearchLayer(const NodeView& view, const Metric& metric, int level, size_t ef,
-                   float max_dist, const LabelFilter* filter, Scratch& scratch,
-                   SearchStats* stats) const;
+  void SearchLayer(const NodeView& view, const Metric& metric, int level, size_t ef, float max_dist,
+                   const LabelFilter* filter, Scratch& scratch, SearchStats* stats) const;
   // Graph search on the normalised query with beam `ef`; the hits are left in scratch.results.
   template <class Metric>
   void GraphSearch(uint64_t entry, const NodeView& view, const Metric& metric, size_t ef,

@@ -238,9 +238,9 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   HnswParams params;
   if (!in.Read(magic, sizeof(magic)) || !in.ReadValue(&version) || !in.ReadValue(&params.dim) ||
       !in.ReadValue(&params.m) || !in.ReadValue(&params.ef_construction) ||
-      !in.ReadValue(&params.seed) || !in.ReadValue(&applied_seqno) ||
-      !in.ReadValue(&node_count) || !in.ReadValue(&deleted_count) || !in.ReadValue(&entry_id) ||
-      !in.ReadValue(&max_level) || !in.Read(reserved, sizeof(reserved))) {
+      !in.ReadValue(&params.seed) || !in.ReadValue(&applied_seqno) || !in.ReadValue(&node_count) ||
+      !in.ReadValue(&deleted_count) || !in.ReadValue(&entry_id) || !in.ReadValue(&max_level) ||
+      !in.Read(reserved, sizeof(reserved))) {
     return truncated("header");
   }
   if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
@@ -248,9 +248,8 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   }
   if (version < kOldestFormatVersion || version > kFormatVersion) {
     return Corrupt(path, "unsupported format version " + std::to_string(version) +
-                             " (this build reads versions " +
-                             std::to_string(kOldestFormatVersion) + " to " +
-                             std::to_string(kFormatVersion) + ")");
+                             " (this build reads versions " + std::to_string(kOldestFormatVersion) +
+                             " to " + std::to_string(kFormatVersion) + ")");
   }
   if (Status valid = params.Validate(); !valid.ok()) {
     return Corrupt(path, "bad parameters: " + std::string(valid.message()));
@@ -262,8 +261,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   if (in.size() - kHeaderBytes - kTrailerBytes < min_quantizer_section ||
       uint64_t{node_count} * min_record >
           in.size() - kHeaderBytes - kTrailerBytes - min_quantizer_section) {
-    return truncated("node records: the header announces " + std::to_string(node_count) +
-                     " nodes");
+    return truncated("node records: the header announces " + std::to_string(node_count) + " nodes");
   }
   if (node_count >= kMaxNodes || deleted_count > node_count ||
       (node_count == 0) != (entry_id == kNoEntryId) ||
@@ -289,7 +287,8 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
           !in.Read(mean_code.data(), sizeof(float) * params.dim)) {
         return truncated("quantizer section");
       }
-      auto parsed = ScalarQuantizer::FromParams(std::move(lo), std::move(step), std::move(mean_code));
+      auto parsed =
+          ScalarQuantizer::FromParams(std::move(lo), std::move(step), std::move(mean_code));
       if (!parsed.ok()) return Corrupt(path, std::string(parsed.status().message()));
       quantizer.emplace(std::move(parsed).value());
     }
@@ -299,7 +298,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   NodeStore& store = index->store_;
   store.Reserve(node_count);
   std::vector<float> vector(params.dim);
-  std::vector<uint32_t> links;   // all levels of one node, each as [count, ids...]
+  std::vector<uint32_t> links;  // all levels of one node, each as [count, ids...]
   std::vector<uint8_t> levels(node_count);
   uint32_t deleted_seen = 0;
   for (uint32_t id = 0; id < node_count; ++id) {
@@ -347,7 +346,8 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
       view.Meta(id).state.fetch_or(kNodeDeleted, std::memory_order_relaxed);
       ++deleted_seen;
       // The map keeps the newest node of a label; a live node is never displaced by a tombstone.
-      if (inserted || (view.Meta(earlier).state.load() & kNodeDeleted) != 0) index->label_to_id_.Upsert(label, id);
+      if (inserted || (view.Meta(earlier).state.load() & kNodeDeleted) != 0)
+        index->label_to_id_.Upsert(label, id);
     } else {
       if (!inserted && (view.Meta(earlier).state.load() & kNodeDeleted) == 0) {
         return Corrupt(path, where + ": label " + std::to_string(label) + " is live twice");

@@ -65,7 +65,8 @@ TEST_F(HnswIoTest, RoundTripGivesIdenticalResults) {
   params.ef_construction = 50;
   params.seed = 1234;
   auto index = testing::BuildIndex(data, params);
-  for (uint64_t label = 0; label < data.size(); label += 10) ASSERT_TRUE(index->MarkDeleted(label).ok());
+  for (uint64_t label = 0; label < data.size(); label += 10)
+    ASSERT_TRUE(index->MarkDeleted(label).ok());
   ASSERT_TRUE(index->MarkDeleted(11).ok());
   ASSERT_TRUE(index->Add(11, data.Row(12)).ok());  // a re-added label: tombstone + live node
 
@@ -159,9 +160,7 @@ TEST_F(DamagedFileTest, EveryTruncationIsRejected) {
   EXPECT_NE(LoadBytes(good_.substr(0, 70)).message().find("truncated"), std::string::npos);
 }
 
-TEST_F(DamagedFileTest, TrailingBytesAreRejected) {
-  EXPECT_FALSE(LoadBytes(good_ + "x").ok());
-}
+TEST_F(DamagedFileTest, TrailingBytesAreRejected) { EXPECT_FALSE(LoadBytes(good_ + "x").ok()); }
 
 TEST_F(DamagedFileTest, EveryBitFlipIsRejected) {
   // Every bit of the header, then every 11th bit of the rest.

@@ -62,8 +62,8 @@ Status HnswIndex::PrepareQuery(std::span<const float> query, size_t k, Scratch& 
   return Status::Ok();
 }
 
-bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
-                            double* effort, bool* selective) const {
+bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes,
+                            const CostModel& costs, double* effort, bool* selective) const {
   const double live = static_cast<double>(std::max<size_t>(size(), 1));
   const double beam = static_cast<double>(ef);
   *selective = false;
@@ -83,7 +83,7 @@ bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes, co
   *selective = allowed < CostModel::kSelectiveFraction * live;
   const double walk = costs.WalkNs(*effort, *selective);
   const double row = costs.ScanNs(1, codes);
-  const double listed = allowed * row * (1 + kLookupFraction);            // enumerable filter
+  const double listed = allowed * row * (1 + kLookupFraction);              // enumerable filter
   const double scanned = allowed * row + live * row * kLabelCheckFraction;  // opaque filter
   // AllowedLabels() may build its list on demand, so ask only when the answer matters.
   if (walk < std::min(listed, scanned)) return false;
@@ -112,7 +112,8 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
       options.compressed ? quantizer_.load(std::memory_order_acquire) : nullptr;
 
   const CostModel fixed_costs(params_.dim, /*learn=*/false);
-  CostModel& costs = options.costs != nullptr ? *options.costs : const_cast<CostModel&>(fixed_costs);
+  CostModel& costs =
+      options.costs != nullptr ? *options.costs : const_cast<CostModel&>(fixed_costs);
   double effort = 0;
   bool selective = false;
   const bool exact =
@@ -127,8 +128,8 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
     // present were encoded, and later nodes are encoded before they are linked.
     quantizer->PrepareQuery(scratch.query.data(), &scratch.quantized_query);
     const CodeMetric metric{&scratch.quantized_query, params_.dim};
-    const size_t pool = std::max({options.k * std::max<size_t>(options.rerank_factor, 1),
-                                  options.rerank_min, options.k});
+    const size_t pool = std::max(
+        {options.k * std::max<size_t>(options.rerank_factor, 1), options.rerank_min, options.k});
     const float walk_max_dist = max_dist == kNoThreshold ? max_dist : max_dist + kEstimateSlack;
     GraphSearch(entry, view, metric, std::max(ef, pool), walk_max_dist, options, scratch, stats);
     Rerank(view, pool, scratch, stats);
@@ -148,7 +149,8 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
   EmitHits(view, options.k, max_dist, scratch, out);
   stats->fewer_than_k = out->hits.size() < options.k;
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - started).count();
+                           std::chrono::steady_clock::now() - started)
+                           .count();
   if (options.costs != nullptr && !stats->fell_back_to_exact) {
     if (exact) {
       options.costs->RecordScan(stats->scanned, stats->compressed, static_cast<uint64_t>(elapsed));
@@ -363,8 +365,8 @@ void HnswIndex::Rerank(const NodeView& view, size_t pool, Scratch& scratch,
   stats->distance_computations += n;
 }
 
-void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* filter,
-                          float max_dist, const ScalarQuantizer* quantizer, Scratch& scratch,
+void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* filter, float max_dist,
+                          const ScalarQuantizer* quantizer, Scratch& scratch,
                           SearchStats* stats) const {
   std::vector<uint32_t>& ids = scratch.scan_ids;
   ids.clear();

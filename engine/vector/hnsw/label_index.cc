@@ -67,7 +67,8 @@ bool LabelIndex::Erase(uint64_t label) {
   for (size_t next = (hole + 1) & mask_; keys_[next] != kEmpty; next = (next + 1) & mask_) {
     const size_t home = Home(keys_[next]);
     // The entry at `next` may move to `hole` iff its home is not inside (hole, next].
-    const bool home_in_range = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+    const bool home_in_range =
+        hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
     if (home_in_range) continue;
     keys_[hole] = keys_[next];
     values_[hole] = values_[next];

@@ -40,7 +40,9 @@ class LabelIndex {
 
   size_t size() const { return size_; }
   // Bytes of the two arrays.
-  size_t memory_bytes() const { return keys_.capacity() * sizeof(uint64_t) + values_.capacity() * sizeof(uint32_t); }
+  size_t memory_bytes() const {
+    return keys_.capacity() * sizeof(uint64_t) + values_.capacity() * sizeof(uint32_t);
+  }
 
   // Calls fn(label, value) for every entry.
   template <typename Fn>

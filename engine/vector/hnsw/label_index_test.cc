@@ -17,7 +17,7 @@ TEST(LabelIndexTest, MatchesAReferenceMapUnderRandomOperations) {
   for (int step = 0; step < 200000; ++step) {
     // Labels from a small range collide often; sequential ones exercise the hash spread.
     // Label 0 and the largest label are kept aside and at the table's edge.
-    const uint64_t label = step % 3 == 0 ? rng() % 5000
+    const uint64_t label = step % 3 == 0   ? rng() % 5000
                            : step % 7 == 0 ? UINT64_MAX - rng() % 3
                                            : static_cast<uint64_t>(step);
     switch (rng() % 4) {
@@ -28,9 +28,7 @@ TEST(LabelIndexTest, MatchesAReferenceMapUnderRandomOperations) {
         reference[label] = value;
         break;
       }
-      case 2:
-        EXPECT_EQ(index.Erase(label), reference.erase(label) == 1);
-        break;
+      case 2: EXPECT_EQ(index.Erase(label), reference.erase(label) == 1); break;
       default: {
         auto it = reference.find(label);
         EXPECT_EQ(index.Find(label), it == reference.end() ? LabelIndex::kMissing : it->second);
@@ -52,7 +50,8 @@ TEST(LabelIndexTest, EmptyClearedAndReserved) {
   EXPECT_EQ(index.Find(42), LabelIndex::kMissing);
   EXPECT_FALSE(index.Erase(42));
   index.Reserve(1000);
-  for (uint64_t label = 1; label <= 1000; ++label) index.Upsert(label, static_cast<uint32_t>(label * 2));
+  for (uint64_t label = 1; label <= 1000; ++label)
+    index.Upsert(label, static_cast<uint32_t>(label * 2));
   EXPECT_EQ(index.size(), 1000u);
   EXPECT_EQ(index.Find(500), 1000u);
   index.Clear();

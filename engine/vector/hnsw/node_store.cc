@@ -18,7 +18,9 @@ constexpr size_t kMaxBlockBytes = size_t{32} << 20;
 constexpr uint32_t kMaxChunkShift = 12;  // <= 4096 nodes per chunk
 constexpr size_t kLine = 64;
 
-size_t RoundUp(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+size_t RoundUp(size_t value, size_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
 
 // Asks the kernel to back [data, data + bytes) with transparent huge pages where it can.  A search
 // touches a few thousand random records; with 4 KiB pages nearly every one costs a TLB miss and a

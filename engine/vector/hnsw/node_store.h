@@ -123,7 +123,8 @@ class NodeView {
   void PrefetchLinks(uint32_t id, int level) const {
     if (level > 0) return;  // upper levels are small and searched rarely
     const std::byte* record = Record(id);
-    for (size_t offset = 0; offset < links_bytes_; offset += 64) __builtin_prefetch(record + offset);
+    for (size_t offset = 0; offset < links_bytes_; offset += 64)
+      __builtin_prefetch(record + offset);
   }
 
  private:
@@ -155,9 +156,9 @@ class NodeStore {
   // node is not usable until InitNode().  REQUIRES: calls serialised by the owner.
   uint32_t Allocate();
   // Writes a reserved node: vector (dim floats, copied), code (dim bytes, copied; nullptr leaves
-  // the code unset) and its error bound, label, level, empty link lists; then marks it ready.  REQUIRES: id was
-  // returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel.  Safe to run
-  // concurrently for distinct ids.
+  // the code unset) and its error bound, label, level, empty link lists; then marks it ready.
+  // REQUIRES: id was returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel.  Safe
+  // to run concurrently for distinct ids.
   void InitNode(uint32_t id, uint64_t label, int level, const float* vector, const uint8_t* code,
                 float code_error);
 
@@ -196,7 +197,7 @@ class NodeStore {
 
   // Writer side (serialised by the owner).
   std::vector<Block> blocks_;
-  size_t capacity_ = 0;  // nodes covered by blocks_
+  size_t capacity_ = 0;                              // nodes covered by blocks_
   std::vector<std::unique_ptr<BlockRef[]>> tables_;  // back() is current; older ones kept alive
   size_t table_capacity_ = 0;                        // chunks the current table can address
 

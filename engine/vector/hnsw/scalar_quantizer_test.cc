@@ -68,7 +68,8 @@ TEST(ScalarQuantizerTest, ConstantDimensionGetsAPositiveStep) {
   EXPECT_NEAR(decoded[0], 0.5f, 1e-6f);
 }
 
-// The estimate bias + scale * (integer code dot product) tracks the exact cosine closely on embedding-like data.
+// The estimate bias + scale * (integer code dot product) tracks the exact cosine closely on
+// embedding-like data.
 TEST(ScalarQuantizerTest, SimilarityEstimateIsCloseToExact) {
   const testing::TestData data = testing::MakeClustered(3000, 50, 1536, 30, 11);
   const ScalarQuantizer q = FitOn(data);

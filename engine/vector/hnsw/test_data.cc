@@ -39,7 +39,8 @@ TestData MakeClustered(size_t n, size_t num_queries, size_t dim, size_t clusters
   data.dim = dim;
   data.base.resize(n * dim);
   data.queries.resize(num_queries * dim);
-  for (size_t i = 0; i < n; ++i) FillNear(centres[pick(rng)], spread, rng, gauss, &data.base[i * dim]);
+  for (size_t i = 0; i < n; ++i)
+    FillNear(centres[pick(rng)], spread, rng, gauss, &data.base[i * dim]);
   for (size_t i = 0; i < num_queries; ++i) {
     FillNear(centres[pick(rng)], spread, rng, gauss, &data.queries[i * dim]);
   }

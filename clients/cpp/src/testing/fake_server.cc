@@ -27,8 +27,7 @@ bool WriteAll(int fd, const char* data, size_t size) {
   return true;
 }
 
-std::string Finish(flatbuffers::FlatBufferBuilder& fbb,
-                   flatbuffers::Offset<wire::Response> root) {
+std::string Finish(flatbuffers::FlatBufferBuilder& fbb, flatbuffers::Offset<wire::Response> root) {
   fbb.Finish(root, wire::RequestIdentifier());
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
@@ -169,16 +168,18 @@ std::string MakeHelloReply(uint64_t id, uint32_t max_in_flight, uint32_t max_fra
   flatbuffers::FlatBufferBuilder fbb;
   const auto version = fbb.CreateString("fake-0.1");
   const auto who = fbb.CreateString(principal);
-  const auto body = wire::CreateHelloReply(fbb, 1, version, max_frame_bytes, max_in_flight,
-                                           dimension, who);
-  return Finish(fbb, wire::CreateResponse(fbb, id, 0, wire::ResponseBody::HelloReply, body.Union()));
+  const auto body =
+      wire::CreateHelloReply(fbb, 1, version, max_frame_bytes, max_in_flight, dimension, who);
+  return Finish(fbb,
+                wire::CreateResponse(fbb, id, 0, wire::ResponseBody::HelloReply, body.Union()));
 }
 
 std::string MakeErrorReply(uint64_t id, wire::StatusCode code, const std::string& message,
                            const std::string& field) {
   flatbuffers::FlatBufferBuilder fbb;
   const auto m = fbb.CreateString(message);
-  const auto f = field.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(field);
+  const auto f =
+      field.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(field);
   const auto error = wire::CreateError(fbb, code, m, f);
   return Finish(fbb, wire::CreateResponse(fbb, id, error));
 }
@@ -186,7 +187,8 @@ std::string MakeErrorReply(uint64_t id, wire::StatusCode code, const std::string
 std::string MakeCountReply(uint64_t id, int64_t count) {
   flatbuffers::FlatBufferBuilder fbb;
   const auto body = wire::CreateCountReply(fbb, count);
-  return Finish(fbb, wire::CreateResponse(fbb, id, 0, wire::ResponseBody::CountReply, body.Union()));
+  return Finish(fbb,
+                wire::CreateResponse(fbb, id, 0, wire::ResponseBody::CountReply, body.Union()));
 }
 
 std::string MakeDocumentCountsReply(uint64_t id, int64_t total, int64_t active, int64_t deleted) {

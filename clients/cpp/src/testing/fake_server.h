@@ -43,8 +43,8 @@ class FakeServer {
  public:
   // Called for every verified request on the connection's reader thread, one call at a time
   // across the whole server.  `payload` holds the request's bytes (root: `request`).
-  using Handler = std::function<void(const std::shared_ptr<Peer>& peer,
-                                     const wire::Request& request)>;
+  using Handler =
+      std::function<void(const std::shared_ptr<Peer>& peer, const wire::Request& request)>;
 
   // Starts listening.  `handler` answers everything but Hello; `hello` (optional) replaces the
   // default handshake answer (a HelloReply with the settings below).

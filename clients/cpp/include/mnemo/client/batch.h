@@ -20,12 +20,24 @@ namespace mnemo::client {
 
 class Batch {
  public:
-  struct CreateConversationOp { NewConversation conversation; };
-  struct UpsertConversationOp { NewConversation conversation; };  // id required
-  struct AppendMessageOp { NewMessage message; };
-  struct UpsertMessageOp { NewMessage message; };  // id required
-  struct CreateDocumentOp { NewDocument document; };
-  struct AddChunkOp { NewChunk chunk; };
+  struct CreateConversationOp {
+    NewConversation conversation;
+  };
+  struct UpsertConversationOp {
+    NewConversation conversation;
+  };  // id required
+  struct AppendMessageOp {
+    NewMessage message;
+  };
+  struct UpsertMessageOp {
+    NewMessage message;
+  };  // id required
+  struct CreateDocumentOp {
+    NewDocument document;
+  };
+  struct AddChunkOp {
+    NewChunk chunk;
+  };
   using Op = std::variant<CreateConversationOp, UpsertConversationOp, AppendMessageOp,
                           UpsertMessageOp, CreateDocumentOp, AddChunkOp>;
 

@@ -39,7 +39,7 @@ struct Error {
 template <typename T>
 class Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -67,7 +67,7 @@ class Result {
 template <>
 class Result<void> {
  public:
-  Result() = default;  // success
+  Result() = default;                                               // success
   Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT: implicit
 
   bool ok() const { return !failed_; }
