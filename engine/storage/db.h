@@ -17,12 +17,14 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/maintenance.h"
 #include "mnemo/result.h"
 #include "mnemo/status.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class EventListener;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -103,6 +105,9 @@ class Db {
   Status Flush();
   // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist.
   Status Checkpoint(const std::string& path);
+  // RocksDB's figures for `metrics`: its families, running compactions and the flushes and
+  // compactions completed since open.
+  void FillMetrics(EngineMetrics* metrics) const;
 
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
   rocksdb::DB* raw() const { return db_.get(); }
@@ -123,6 +128,7 @@ class Db {
   bool sync_writes_ = true;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
+  std::shared_ptr<rocksdb::EventListener> completions_;  // counts flushes and compactions
 };
 
 // A snapshot of the Db; reads through it see one consistent state.

@@ -23,6 +23,10 @@
 //                     [0x30][document uuid][chunk_index u64]   -> chunk uuid
 //                     [0x31][month u32][label u64]             -> chunk payload (owner, ids,
 //                                                                 created_at, metadata)
+//                     [0x32][month u32][label u64]             -> chunk payload of a
+//                                                                 soft-deleted chunk
+//                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
+//                                                                 soft-deleted rows, oldest first
 //   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
 //   cf vectors        [month u32][label u64]                   -> unit float32 vector
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
@@ -82,7 +86,12 @@ enum class IndexTag : uint8_t {
   kUserDocumentCounts = 0x21,
   kChunkByDocument = 0x30,
   kChunkPayload = 0x31,
+  kDeletedChunkPayload = 0x32,
+  kPurgeQueue = 0x40,
 };
+
+// The kind of row a purge-queue entry names.  FROZEN: stored in keys.
+enum class PurgeKind : uint8_t { kConversation = 1, kDocument = 2, kChunk = 3 };
 
 enum class Scope : uint8_t { kActive = 0x00, kAll = 0x01 };
 
@@ -109,6 +118,14 @@ std::string PayloadTagPrefix();
 // Splits a payload key; false when it is not one.
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 std::string VectorPrefix(uint32_t month);
+// Payload keys of soft-deleted chunks (same layout as PayloadKey under their own tag).
+std::string DeletedPayloadKey(uint32_t month, uint64_t label);
+std::string DeletedPayloadPrefix(uint32_t month);
+
+std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
+std::string PurgeQueuePrefix();
+// Splits a purge-queue key; false when it is not one.
+bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id);
 
 // Hex form of a key, used for opaque pagination cursors.
 std::string ToHex(std::string_view bytes);

@@ -56,43 +56,50 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
 }
 
 Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path) {
-  const std::string temp = path + ".tmp";
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) return Status::Unavailable("cannot create " + temp + ": " + std::strerror(errno));
-  ArchiveWriter writer(file);
-
-  // One snapshot for both passes: the header's count matches the records that follow.
   const storage::ReadView view = db.Snapshot();
-  int64_t rows = 0;
+  std::vector<std::pair<uint64_t, ChunkPayload>> rows;
+  Status status;
   storage::ScanRange range;
   range.prefix = keys::PayloadPrefix(month);
-  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view, std::string_view) {
-    ++rows;
-    return true;
-  }));
-  std::string header(kMagic);
-  coding::PutFixed32(&header, kVersion);
-  coding::PutFixed32(&header, db.dimension());
-  coding::PutFixed32(&header, month);
-  coding::PutFixed64(&header, static_cast<uint64_t>(rows));
-  bool ok = writer.Write(header);
-
-  Status status;
-  int64_t written = 0;
   MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
     uint32_t key_month = 0;
     uint64_t label = 0;
     ChunkPayload payload;
-    ChunkRow chunk;
-    std::string chunk_value, vector_bytes;
     if (!keys::ParsePayloadKey(key, &key_month, &label)) {
       status = Status::Internal("corrupt chunk payload key");
-    } else if (status = DecodePayload(value, &payload); status.ok()) {
-      status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
-      if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
-      if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    } else {
+      status = DecodePayload(value, &payload);
     }
     if (!status.ok()) return false;
+    rows.emplace_back(label, std::move(payload));
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(status);
+  return WriteArchiveRows(view, db.dimension(), month, rows, path);
+}
+
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+                                 const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
+                                 const std::string& path) {
+  const std::string temp = path + ".tmp";
+  FILE* file = std::fopen(temp.c_str(), "wb");
+  if (file == nullptr) return Status::Unavailable("cannot create " + temp + ": " + std::strerror(errno));
+  ArchiveWriter writer(file);
+  std::string header(kMagic);
+  coding::PutFixed32(&header, kVersion);
+  coding::PutFixed32(&header, dim);
+  coding::PutFixed32(&header, month);
+  coding::PutFixed64(&header, static_cast<uint64_t>(rows.size()));
+  bool ok = writer.Write(header);
+
+  Status status;
+  for (const auto& [label, payload] : rows) {
+    ChunkRow chunk;
+    std::string chunk_value, vector_bytes;
+    status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
+    if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
+    if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    if (!status.ok()) break;
     std::string record;
     coding::PutLengthPrefixed(&record, payload.user_id);
     record.append(payload.chunk_id.bytes());
@@ -105,9 +112,7 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
     std::string length;
     coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
     ok = ok && writer.Write(length) && writer.Write(record);
-    ++written;
-    return true;
-  }));
+  }
   if (!status.ok()) {
     std::fclose(file);
     std::remove(temp.c_str());
@@ -115,14 +120,14 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
   }
   std::string trailer;
   coding::PutFixed32(&trailer, writer.crc());
-  ok = ok && written == rows && std::fwrite(trailer.data(), 1, trailer.size(), file) == trailer.size();
+  ok = ok && std::fwrite(trailer.data(), 1, trailer.size(), file) == trailer.size();
   ok = ok && std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
   ok = (std::fclose(file) == 0) && ok;
   if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
     std::remove(temp.c_str());
     return Status::Unavailable("cannot write archive " + path + ": " + std::strerror(errno));
   }
-  return rows;
+  return static_cast<int64_t>(rows.size());
 }
 
 Result<Archive> ReadArchive(const std::string& path, uint32_t dim) {

@@ -17,6 +17,7 @@
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
+#include "vector/chunk_rows.h"
 
 namespace mnemo::vector {
 
@@ -33,9 +34,13 @@ struct Archive {
 // Parses "YYYY-MM"; false on anything else.
 bool ParseMonth(std::string_view text, uint32_t* month);
 
-// Writes every stored row of `month` to `path` atomically (temp file, fsync, rename).
+// Writes every live row of `month` to `path` atomically (temp file, fsync, rename).
 // Returns the number of rows.  Errors: UNAVAILABLE for I/O failures.
 Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path);
+// The same for given rows of `month` (label, payload), read through `view`.
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+                                 const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
+                                 const std::string& path);
 
 // Reads and verifies an archive written for `dim`-dimensional vectors.  Errors: NOT_FOUND for a
 // missing file; VALIDATION_ERROR for a file that is not an archive, has another dimension, or

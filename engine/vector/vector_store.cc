@@ -29,12 +29,6 @@ constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
 // it runs at full speed; under contention it gets about a third of a request thread's share.
 constexpr int kIndexerNice = 5;
 
-std::shared_ptr<const nlohmann::json> ParseMetadata(const std::string& metadata) {
-  auto parsed = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) return nullptr;
-  return std::make_shared<const nlohmann::json>(std::move(parsed));
-}
-
 // The error of item `index` ("chunk 3: ..." or, in a batch, "op 7: ...").
 Status ItemError(std::string_view name, size_t index, const Status& status) {
   return Status::FromCode(status.code(),
@@ -130,7 +124,7 @@ Status VectorStore::Load() {
     row.chunk_index = payload.chunk_index;
     row.chunk_id = payload.chunk_id;
     row.document = std::move(document);
-    row.metadata = ParseMetadata(payload.metadata);
+    row.metadata = ParseChunkMetadata(payload.metadata);
     max_label = std::max(max_label, label);
     rows_by_month[month].emplace_back(label, std::move(row));
     return true;
@@ -184,6 +178,24 @@ std::shared_ptr<Partition> VectorStore::PartitionFor(uint32_t month, bool create
   auto& slot = partitions_[month];
   if (!slot) slot = std::make_shared<Partition>(month, dim_, std::move(graph).value());
   return slot;
+}
+
+void VectorStore::InsertRows(uint32_t month, std::vector<Partition::FreshRow> rows) {
+  // Under the registry lock, so a partition found here is not retired (erased when empty) before
+  // the rows are in it.
+  {
+    std::shared_lock lock(partitions_mutex_);
+    auto it = partitions_.find(month);
+    if (it != partitions_.end()) {
+      it->second->InsertBatch(std::move(rows));
+      return;
+    }
+  }
+  auto graph = NewGraph();
+  std::unique_lock lock(partitions_mutex_);
+  auto& slot = partitions_[month];
+  if (!slot) slot = std::make_shared<Partition>(month, dim_, std::move(graph).value());  // params validated in Open()
+  slot->InsertBatch(std::move(rows));
 }
 
 std::vector<std::shared_ptr<Partition>> VectorStore::AllPartitions() const {
@@ -281,7 +293,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     payload.metadata = input.metadata.value_or("{}");
     const uint32_t month = MonthOf(payload.created_at);
 
-    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(ChunkRow{label, month, input.chunk_text}));
+    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(ChunkRow{label, month, input.chunk_text, std::nullopt}));
     txn.Put(Cf::kIndex, by_document, std::string(chunk_id.bytes()));
     txn.Put(Cf::kIndex, keys::PayloadKey(month, label), EncodePayload(payload));
     txn.Put(Cf::kVectors, keys::VectorKey(month, label), EncodeVector(unit.data(), dim_));
@@ -330,10 +342,10 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
       row.chunk_index = staged.payload.chunk_index;
       row.chunk_id = staged.payload.chunk_id;
       row.document = states.at(staged.document_id);
-      row.metadata = ParseMetadata(staged.payload.metadata);
+      row.metadata = ParseChunkMetadata(staged.payload.metadata);
       run.push_back(Partition::FreshRow{staged.label, std::move(row), std::move(staged.unit)});
       if (i + 1 == staged_rows.size() || staged_rows[i + 1].month != staged.month) {
-        PartitionFor(staged.month, /*create=*/true)->InsertBatch(std::move(run));
+        InsertRows(staged.month, std::move(run));
         run.clear();
       }
     }
@@ -358,8 +370,13 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid
     MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
     txn.Delete(Cf::kIndex, index_key);
     txn.Delete(Cf::kChunks, keys::ChunkKey(chunk_id));
-    txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
+    if (row.deleted_at) {
+      txn.Delete(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label));
+      txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));
+      continue;
+    }
+    txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     removed.emplace_back(row.month, row.label);
   }
   txn.OnCommit([this, removed = std::move(removed)] {
@@ -414,7 +431,10 @@ Status VectorStore::Close() {
 
 Status VectorStore::RebuildPartition(std::string_view month) {
   for (const auto& partition : AllPartitions()) {
-    if (MonthName(partition->month()) == month) return partition->Rebuild();
+    if (MonthName(partition->month()) != month) continue;
+    MNEMO_RETURN_IF_ERROR(partition->Rebuild());
+    graph_compactions_.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
   }
   return Status::NotFound("no partition " + std::string(month));
 }
@@ -453,8 +473,12 @@ void VectorStore::IndexerLoop() {
     for (const auto& partition : AllPartitions()) linked += partition->IndexPending(kIndexBatch);
     if (linked > 0) continue;
     for (const auto& partition : AllPartitions()) {
-      Status compacted = partition->CompactIfNeeded(options_.compact_deleted_fraction);
-      if (!compacted.ok()) spdlog::warn("partition {}: compaction failed: {}", MonthName(partition->month()), compacted.ToString());
+      Result<bool> compacted = partition->CompactIfNeeded(options_.compact_deleted_fraction);
+      if (!compacted.ok()) {
+        spdlog::warn("partition {}: compaction failed: {}", MonthName(partition->month()), compacted.status().ToString());
+      } else if (*compacted) {
+        graph_compactions_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     std::unique_lock lock(indexer_mutex_);
     indexer_idle_.notify_all();

@@ -1,11 +1,14 @@
 // EngineOptions: how a data directory is opened.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "mnemo/maintenance.h"
 
 namespace mnemo {
 
@@ -45,6 +48,12 @@ struct EngineOptions {
   // Close() links up to this many not-yet-indexed rows before saving the graphs (the next open
   // then needs no catch-up); a larger backlog is left to the next open.
   size_t max_rows_linked_on_close = 200'000;
+
+  // ---- retention ----
+  // Applied in the background every retention_interval while the engine is open (nothing runs
+  // when the policy is disabled).  Engine::ApplyRetention runs any policy on demand.
+  RetentionPolicy retention;
+  std::chrono::seconds retention_interval{3600};
 
   // ---- performance ----
   // RocksDB block cache shared by all tables.
