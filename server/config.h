@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,15 @@ struct ServerConfig {
   bool sync_writes = true;            // sync the WAL before acknowledging writes (SPEC §6)
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
+  // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
+  std::optional<ListenAddress> metrics_listen;
+  std::string metrics_port_file;      // when set, the metrics port is written here after listen
+
+  // ---- retention (mnemo/maintenance.h), applied every retention_interval ----
+  int32_t retention_months = 0;       // keep this many newest months of chunks; 0 keeps all
+  std::string retention_archive_dir;  // retired months are archived here first; empty: not archived
+  int64_t purge_after_days = 30;      // soft-deleted rows are purged after this many days; 0 never
+  std::chrono::seconds retention_interval{3600};
 
   // ---- limits ----
   uint32_t max_connections = 1024;

@@ -29,6 +29,18 @@ Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field);
 Result<NewDocument> FromWire(const wire::NewDocument* input, const char* field);
 Result<NewChunk> FromWire(const wire::NewChunk* input, const char* field);
 Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field);
+// Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.
+Result<MetadataEquals> MetadataFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
+                                        const char* field);
+// Filters: an absent table is the empty filter.
+Result<ConversationFilter> FromWire(const wire::ConversationFilter* input);
+Result<DocumentFilter> FromWire(const wire::DocumentFilter* input);
+// Sets the filter fields of `query` that `input` sets.
+Status ApplyFilter(const wire::MessageFilter* input, MessageQuery* query);
+MessageUpdate FromWire(const wire::UpdateMessageRequest& input);
+DocumentUpdate FromWire(const wire::UpdateDocumentRequest& input);
+// A list of chunks of a request; at most kMaxChunksPerWrite.
+Result<std::vector<NewChunk>> ChunksFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks);
 // Exactly one field of a BatchOp must be set.
 Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field);
 

@@ -216,22 +216,6 @@ void Retention::FillMetrics(EngineMetrics* metrics) const {
   metrics->chunks_purged = chunks_purged_.load(std::memory_order_relaxed);
 }
 
-std::string DescribeReport(const RetentionReport& report) {
-  std::string text;
-  for (const auto& month : report.retired) {
-    text += "retired month " + month.month + ": " + std::to_string(month.rows) + " chunk rows deleted";
-    text += month.archive_path.empty() ? " (not archived)\n" : ", archived to " + month.archive_path + "\n";
-  }
-  text += "retention as of " + FormatTimestamp(report.now) + ": " + std::to_string(report.retired.size()) +
-          " month(s) retired";
-  if (report.month_cutoff != 0) text += " (cut-off " + FormatTimestamp(report.month_cutoff) + ")";
-  text += "; purged " + std::to_string(report.conversations_purged) + " conversation(s), " +
-          std::to_string(report.documents_purged) + " document(s), " + std::to_string(report.chunks_purged) +
-          " chunk(s)";
-  if (report.purge_cutoff != 0) text += " deleted before " + FormatTimestamp(report.purge_cutoff);
-  return text;
-}
-
 RetentionRunner::RetentionRunner(Retention& retention, RetentionPolicy policy, std::chrono::seconds interval)
     : retention_(retention), policy_(std::move(policy)), interval_(std::max(interval, std::chrono::seconds(1))) {
   thread_ = std::thread([this] { Loop(); });
@@ -255,12 +239,32 @@ void RetentionRunner::Loop() {
       spdlog::warn("retention run failed: {}", report.status().ToString());
     } else if (!report->retired.empty() || report->conversations_purged + report->documents_purged +
                                                    report->chunks_purged > 0) {
-      spdlog::info("{}", DescribeReport(*report));
+      spdlog::info("{}", DescribeRetention(*report));
     } else {
-      spdlog::debug("{}", DescribeReport(*report));
+      spdlog::debug("{}", DescribeRetention(*report));
     }
     lock.lock();
   }
 }
 
 }  // namespace mnemo::maintenance
+
+namespace mnemo {
+
+std::string DescribeRetention(const RetentionReport& report) {
+  std::string text;
+  for (const auto& month : report.retired) {
+    text += "retired month " + month.month + ": " + std::to_string(month.rows) + " chunk rows deleted";
+    text += month.archive_path.empty() ? " (not archived)\n" : ", archived to " + month.archive_path + "\n";
+  }
+  text += "retention as of " + FormatTimestamp(report.now) + ": " + std::to_string(report.retired.size()) +
+          " month(s) retired";
+  if (report.month_cutoff != 0) text += " (cut-off " + FormatTimestamp(report.month_cutoff) + ")";
+  text += "; purged " + std::to_string(report.conversations_purged) + " conversation(s), " +
+          std::to_string(report.documents_purged) + " document(s), " + std::to_string(report.chunks_purged) +
+          " chunk(s)";
+  if (report.purge_cutoff != 0) text += " deleted before " + FormatTimestamp(report.purge_cutoff);
+  return text;
+}
+
+}  // namespace mnemo

@@ -94,7 +94,4 @@ class RetentionRunner {
   std::thread thread_;
 };
 
-// One line per retired month and one summary line, for logs and the CLI.
-std::string DescribeReport(const RetentionReport& report);
-
 }  // namespace mnemo::maintenance

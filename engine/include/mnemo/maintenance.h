@@ -49,6 +49,9 @@ struct RetentionReport {
   int64_t chunks_purged = 0;
 };
 
+// One line per retired month and a summary line, for logs and the CLI.
+std::string DescribeRetention(const RetentionReport& report);
+
 // RocksDB's view of one column family.
 struct StorageFamilyMetrics {
   std::string name;              // "conversations", "messages", "documents", "index", ...
