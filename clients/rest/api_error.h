@@ -31,6 +31,10 @@ ApiError ValidationError(std::string_view field, std::string_view message);
 int HttpStatusFor(client::Code code);
 ApiError FromClientError(const client::Error& error);
 
+// The seeds' backend's spelling of a SPEC code: RECORD_NOT_FOUND for NOT_FOUND,
+// INTERNAL_SERVER_ERROR for INTERNAL_ERROR, every other code unchanged.
+std::string_view SeedCodeName(std::string_view code);
+
 // The response body for `error`.
 nlohmann::json ErrorBody(const ApiError& error, std::string_view request_id);
 

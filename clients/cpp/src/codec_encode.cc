@@ -238,11 +238,13 @@ std::string EncodeListConversations(uint64_t request_id, std::string_view user_i
   Encoder e;
   ConversationFilter filter = options.filter;
   if (title_contains) filter.title_contains = std::string(*title_contains);
+  // The title also travels in the request's own field, which servers without filter tables read.
   const auto cursor = e.NonEmptyStr(options.cursor);
+  const auto title = e.OptStr(filter.title_contains);
   const auto wire_filter = e.ConversationFilter(filter);
   const auto body = wire::CreateListConversationsRequest(
       e.fbb(), static_cast<wire::ConversationOrder>(options.order), options.skip, options.limit,
-      cursor, options.include_deleted, 0, wire_filter);
+      cursor, options.include_deleted, title, wire_filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListConversationsRequest, body);
 }
 
@@ -318,11 +320,13 @@ std::string EncodeListMessages(uint64_t request_id, std::string_view user_id,
                                const Uuid& conversation_id, const MessageQuery& query) {
   Encoder e;
   const auto cursor = e.NonEmptyStr(query.cursor);
+  // Role and tool-call filters also travel in the request's own fields (older servers).
+  const auto role = query.role ? e.Str(RoleName(*query.role)) : Offset<fb::String>();
   const auto filter = e.MessageFilter(query);
   const wire::Id wire_id = UuidToWire(conversation_id);
   const auto body = wire::CreateListMessagesRequest(
       e.fbb(), &wire_id, static_cast<wire::SortOrder>(query.order), query.skip, query.limit,
-      cursor, 0, false, filter);
+      cursor, role, query.only_with_tool_calls, filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListMessagesRequest, body);
 }
 
@@ -428,9 +432,10 @@ std::string EncodeListDocuments(uint64_t request_id, std::string_view user_id,
   DocumentFilter filter = options.filter;
   if (filename_contains) filter.filename_contains = std::string(*filename_contains);
   const auto cursor = e.NonEmptyStr(options.cursor);
+  const auto filename = e.OptStr(filter.filename_contains);  // also in its own field (older servers)
   const auto wire_filter = e.DocumentFilter(filter);
   const auto body = wire::CreateListDocumentsRequest(e.fbb(), options.skip, options.limit, cursor,
-                                                     options.include_deleted, 0, wire_filter);
+                                                     options.include_deleted, filename, wire_filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListDocumentsRequest, body);
 }
 
