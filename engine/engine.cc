@@ -307,7 +307,7 @@ Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& 
 Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Status {
     MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.HardDelete(txn, user_id, id));
-    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, id));
+    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, id));
     impl_->vectors->StageDocumentState(txn, document, /*erased=*/true);
     return Status::Ok();
   });
@@ -331,7 +331,7 @@ Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const
   }
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
     MNEMO_ASSIGN_OR_RETURN(const Document before, impl_->documents.LoadForWrite(txn, user_id, document_id, false));
-    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, document_id));
+    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
     Document emptied = before;
     emptied.total_chunks = 0;
     emptied.updated_at = tables::NextTimestamp(before.updated_at);
@@ -373,8 +373,9 @@ Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequ
 
 Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id,
                                                         const std::vector<SearchRequest>& requests) {
-  if (requests.empty() || requests.size() > kMaxTopK) {
-    return Status::ValidationError("requests", "a batch search holds 1.." + std::to_string(kMaxTopK) + " queries");
+  if (requests.empty() || requests.size() > kMaxSearchBatchQueries) {
+    return Status::ValidationError(
+        "requests", "a batch search holds 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
   }
   std::vector<SearchResponse> responses;
   responses.reserve(requests.size());

@@ -44,8 +44,9 @@ Result<Reply> ListChunks(Call& call, const wire::ListChunksRequest& in) {
 Result<Reply> SearchBatch(Call& call, const wire::SearchBatchRequest& in) {
   std::vector<SearchRequest> queries;
   if (in.queries() != nullptr) {
-    if (in.queries()->size() > static_cast<size_t>(kMaxTopK)) {
-      return Status::ValidationError("queries", "at most " + std::to_string(kMaxTopK) + " queries per request");
+    if (in.queries()->size() > kMaxSearchBatchQueries) {
+      return Status::ValidationError(
+          "queries", "at most " + std::to_string(kMaxSearchBatchQueries) + " queries per request");
     }
     queries.reserve(in.queries()->size());
     for (const wire::SearchQuery* query : *in.queries()) {

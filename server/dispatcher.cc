@@ -13,7 +13,6 @@
 namespace mnemo::server {
 namespace {
 
-constexpr size_t kMaxLoggedTraceBytes = 128;
 
 // How log lines name a request: "42", or "42 [trace req-7f3a]" when the caller sent a trace id
 // (printable ASCII kept, the rest shown as '?', so a trace id cannot forge log lines).
@@ -22,7 +21,7 @@ std::string RequestLabel(const wire::Request& request) {
   const std::string trace = StringOf(request.trace_id());
   if (trace.empty()) return label;
   label += " [trace ";
-  for (const char c : std::string_view(trace).substr(0, kMaxLoggedTraceBytes)) label += c >= 0x20 && c < 0x7f ? c : '?';
+  for (const char c : std::string_view(trace).substr(0, kMaxTraceIdBytes)) label += c >= 0x20 && c < 0x7f ? c : '?';
   label += ']';
   return label;
 }

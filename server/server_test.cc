@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "mnemo/engine.h"
 #include "protocol/frame.h"
 #include "server/testing/raw_connection.h"
 #include "server/testing/wire_helpers.h"
@@ -243,23 +244,47 @@ TEST(ServerTest, RefusesNonLoopbackWithoutKeys) {
   EXPECT_NE(created.status().message().find("no API keys"), std::string_view::npos);
 }
 
+// Stop() with requests in flight: every request the server took is answered before its
+// connection closes, and none is applied without an answer (the ones it never read are neither).
+// Each batch creates kPerBatch conversations atomically, so the stopped server's data directory
+// says how many batches ran.
 TEST(ServerTest, StopAnswersInFlightRequests) {
   mnemo::testing::TempDir dir;
-  RunningServer server(TestConfig(dir.Sub("data")));
-  auto connection = Connect(server.port());
-  std::string burst;
-  for (uint64_t id = 10; id < 20; ++id) protocol::AppendFrame(Batch(id, "stopper", 500), &burst);
-  ASSERT_TRUE(connection->SendBytes(burst));
-  auto first = Read(*connection);
-  EXPECT_TRUE(first.ok());
-  std::thread stopper([&] { EXPECT_EQ(server.Stop(), 0); });
-  int answered = 1;
-  while (auto frame = connection->ReadFrame(10s)) {
-    EXPECT_TRUE(ParsedResponse(*frame).ok());
-    ++answered;
+  const std::string data = dir.Sub("data");
+  constexpr uint64_t kFirstId = 10;
+  constexpr uint64_t kBatches = 10;
+  constexpr int kPerBatch = 500;
+  std::set<uint64_t> answered;
+  {
+    RunningServer server(TestConfig(data));
+    auto connection = Connect(server.port());
+    std::string burst;
+    for (uint64_t id = kFirstId; id < kFirstId + kBatches; ++id) {
+      protocol::AppendFrame(Batch(id, "stopper", kPerBatch), &burst);
+    }
+    ASSERT_TRUE(connection->SendBytes(burst));
+    auto first = Read(*connection);
+    ASSERT_TRUE(first.ok()) << first.message();
+    answered.insert(first->id());
+    std::thread stopper([&] { EXPECT_EQ(server.Stop(), 0); });
+    while (auto frame = connection->ReadFrame(10s)) {
+      ParsedResponse response(*frame);
+      EXPECT_TRUE(response.ok()) << response.message();
+      EXPECT_GE(response->id(), kFirstId);
+      EXPECT_LT(response->id(), kFirstId + kBatches);
+      EXPECT_TRUE(answered.insert(response->id()).second) << "answered twice: " << response->id();
+    }
+    stopper.join();
   }
-  stopper.join();
-  EXPECT_GE(answered, 1);
+  EngineOptions options;
+  options.data_dir = data;
+  options.create_if_missing = false;
+  auto engine = Engine::Open(options);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto stats = (*engine)->GetUserStats("stopper");
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->total, static_cast<int64_t>(answered.size()) * kPerBatch)
+      << answered.size() << " of " << kBatches << " batches answered";
 }
 
 }  // namespace

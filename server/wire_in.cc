@@ -1,5 +1,7 @@
 #include "server/wire_in.h"
 
+#include "protocol/wire_codes.h"
+
 namespace mnemo::server {
 namespace {
 
@@ -17,14 +19,7 @@ std::vector<float> FloatsOf(const flatbuffers::Vector<float>* values) {
 
 }  // namespace
 
-Uuid FromWireId(const wire::Id& id) {
-  std::array<uint8_t, Uuid::kSize> bytes{};
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(id.hi() >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(id.lo() >> (56 - 8 * i));
-  }
-  return Uuid(bytes);
-}
+Uuid FromWireId(const wire::Id& id) { return protocol::FromWire(id); }
 
 Result<Uuid> RequireId(const wire::Id* id, const char* field) {
   if (id == nullptr) return Missing(field);

@@ -1,35 +1,10 @@
 #include "server/wire_out.h"
 
+#include "protocol/wire_codes.h"
+
 namespace mnemo::server {
 
-wire::StatusCode ToWireCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return wire::StatusCode::OK;
-    case StatusCode::kValidationError: return wire::StatusCode::VALIDATION_ERROR;
-    case StatusCode::kNotFound: return wire::StatusCode::NOT_FOUND;
-    case StatusCode::kDuplicateRecord: return wire::StatusCode::DUPLICATE_RECORD;
-    case StatusCode::kConflict: return wire::StatusCode::CONFLICT;
-    case StatusCode::kTransactionError: return wire::StatusCode::TRANSACTION_ERROR;
-    case StatusCode::kAuthenticationError: return wire::StatusCode::AUTHENTICATION_ERROR;
-    case StatusCode::kAuthorizationError: return wire::StatusCode::AUTHORIZATION_ERROR;
-    case StatusCode::kRateLimited: return wire::StatusCode::RATE_LIMITED;
-    case StatusCode::kPayloadTooLarge: return wire::StatusCode::PAYLOAD_TOO_LARGE;
-    case StatusCode::kUnavailable: return wire::StatusCode::UNAVAILABLE;
-    case StatusCode::kInternalError: return wire::StatusCode::INTERNAL_ERROR;
-  }
-  return wire::StatusCode::INTERNAL_ERROR;  // a code added to the engine but not here
-}
-
-wire::Id ToWireId(const Uuid& id) {
-  const std::string_view bytes = id.bytes();
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-  for (int i = 0; i < 8; ++i) {
-    hi = hi << 8 | static_cast<uint8_t>(bytes[i]);
-    lo = lo << 8 | static_cast<uint8_t>(bytes[8 + i]);
-  }
-  return wire::Id(hi, lo);
-}
+wire::Id ToWireId(const Uuid& id) { return protocol::ToWire(id); }
 
 wire::Role ToWireRole(Role role) {
   switch (role) {
@@ -114,7 +89,7 @@ std::string ErrorResponse(uint64_t id, const Status& status) {
   const auto message = fbb.CreateString(status.message());
   const auto field = status.field().empty() ? flatbuffers::Offset<flatbuffers::String>()
                                             : fbb.CreateString(status.field());
-  const auto error = wire::CreateError(fbb, ToWireCode(status.code()), message, field);
+  const auto error = wire::CreateError(fbb, protocol::ToWire(status.code()), message, field);
   fbb.Finish(wire::CreateResponse(fbb, id, error), wire::RequestIdentifier());
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }

@@ -1,5 +1,5 @@
-// Engine -> wire: builds response tables from engine records, and the one table that maps each
-// engine StatusCode to its wire StatusCode (STYLE §7 rule 1).
+// Engine -> wire: builds response tables from engine records (status codes and ids convert
+// through protocol/wire_codes.h).
 //
 // Thread-safety: stateless; each FlatBufferBuilder is used by one thread.
 #pragma once
@@ -14,7 +14,6 @@
 
 namespace mnemo::server {
 
-wire::StatusCode ToWireCode(StatusCode code);
 wire::Id ToWireId(const Uuid& id);
 wire::Role ToWireRole(Role role);
 

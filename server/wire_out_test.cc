@@ -8,19 +8,8 @@
 namespace mnemo::server {
 namespace {
 
-// Every engine code maps to the wire code of the same name (and number).
-TEST(WireOutTest, EveryStatusCodeMapsToTheWire) {
-  for (int value = 0; value <= static_cast<int>(StatusCode::kInternalError); ++value) {
-    const auto code = static_cast<StatusCode>(value);
-    const wire::StatusCode wire_code = ToWireCode(code);
-    EXPECT_EQ(static_cast<int>(wire_code), value);
-    EXPECT_EQ(std::string(wire::EnumNameStatusCode(wire_code)), std::string(StatusCodeName(code)));
-  }
-  EXPECT_EQ(static_cast<int>(wire::StatusCode::MAX), static_cast<int>(StatusCode::kInternalError));
-}
-
 TEST(WireOutTest, ErrorResponsesCarryCodeMessageAndField) {
-  for (int value = 1; value <= static_cast<int>(StatusCode::kInternalError); ++value) {
+  for (int value = 1; value < static_cast<int>(kStatusCodeCount); ++value) {
     const Status status = Status::FromCode(static_cast<StatusCode>(value), "went wrong", "title");
     testing::ParsedResponse response(ErrorResponse(77, status));
     ASSERT_TRUE(response.valid());

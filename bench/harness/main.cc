@@ -1,5 +1,7 @@
 // mnemo-bench: the end-to-end benchmark harness (issue 7).  One command, one run:
 //
+//   0. seed: per-user search on the seeds' shape (many users sharing month partitions; 6, 12 and
+//      24 months) beside the same rows in one month owned by one tenant
 //   1. data: generated text-embedding-like vectors (or .npy/.fvecs), owners, month buckets;
 //      exact ground truth (FAISS IndexFlatIP), cached on disk
 //   2. ingest into a fresh mnemod over the wire (atomic durable batches)
@@ -35,6 +37,7 @@
 #include "postgres_conversations.h"
 #include "progress.h"
 #include "report.h"
+#include "seed_phase.h"
 #include "wire_vector.h"
 
 namespace mnemo::bench {
@@ -78,6 +81,8 @@ json OptionsJson(const BenchOptions& options) {
           {"conv_users", options.conv_users}, {"conv_per_user", options.conv_per_user},
           {"messages", options.messages_per_conv}, {"ops", options.ops_per_kind},
           {"conv_threads", options.conv_threads}, {"quick", options.quick},
+          {"seed_months", options.seed_months}, {"seed_users", options.seed_users},
+          {"seed_big_share", options.seed_big_share}, {"seed_queries", options.seed_queries},
           {"time_budget_s", options.time_budget_s}};
 }
 
@@ -105,6 +110,15 @@ class Harness {
     if (!LoadData(&error)) {
       std::fprintf(stderr, "mnemo-bench: %s\n", error.c_str());
       return false;
+    }
+    if (options_.PhaseEnabled("seed")) {
+      SeedPhaseInput input;
+      input.options = &options_;
+      input.bench = &bench_;
+      input.mnemod_binary = MnemodBinary();
+      input.work_dir = work_dir_ + "/seed";
+      input.budget = &budget_;
+      results_["seed"] = RunSeedPhase(input);
     }
     const bool wire = options_.PhaseEnabled("ingest") || options_.PhaseEnabled("search") ||
                       options_.PhaseEnabled("restart");

@@ -14,9 +14,10 @@ constexpr char kUsage[] =
     "          --base FILE.npy|.fvecs --query-file FILE.npy|.fvecs\n"
     "vectors:  --ef 16,32,64,128,256 --threads 1,2 --M 16 --efc 64 --batch 1000\n"
     "          --filtered-queries 300 --peers mnemo,hnswlib,faiss-hnsw,faiss-flat\n"
+    "seed:     --seed-months 6,12,24 --seed-users 200 --seed-share 0.5 --seed-queries 500\n"
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
     "          --no-postgres\n"
-    "run:      --phases ingest,search,filtered,inprocess,restart,conversations\n"
+    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -43,6 +44,9 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->users = 50;
   options->efs = {16, 64};
   options->filtered_queries = 50;
+  options->seed_months = {2, 3};
+  options->seed_users = 20;
+  options->seed_queries = 40;
   options->conv_users = 20;
   options->conv_per_user = 5;
   options->messages_per_conv = 20;
@@ -103,6 +107,10 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       else if (arg == "--batch") options.batch = std::stoull(value);
       else if (arg == "--filtered-queries") options.filtered_queries = std::stoull(value);
       else if (arg == "--peers") options.peers = SplitList(value);
+      else if (arg == "--seed-months") options.seed_months = SplitSizes(value);
+      else if (arg == "--seed-users") options.seed_users = std::stoull(value);
+      else if (arg == "--seed-share") options.seed_big_share = std::stod(value);
+      else if (arg == "--seed-queries") options.seed_queries = std::stoull(value);
       else if (arg == "--conv-users") options.conv_users = std::stoull(value);
       else if (arg == "--conv-per-user") options.conv_per_user = std::stoull(value);
       else if (arg == "--messages") options.messages_per_conv = std::stoull(value);
@@ -130,9 +138,12 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
                         options.batch > 0 && !options.efs.empty() &&
                         !options.client_threads.empty() && options.conv_users > 0 &&
                         options.conv_per_user > 0 && options.messages_per_conv >= 1 &&
-                        options.conv_threads > 0 && options.time_budget_s > 0;
+                        options.conv_threads > 0 && options.time_budget_s > 0 &&
+                        options.seed_users > 0 && options.seed_queries > 0 &&
+                        options.seed_big_share >= 0 && options.seed_big_share < 1;
   const bool zero_in_list =
       std::find(options.efs.begin(), options.efs.end(), 0u) != options.efs.end() ||
+      std::find(options.seed_months.begin(), options.seed_months.end(), 0u) != options.seed_months.end() ||
       std::find(options.client_threads.begin(), options.client_threads.end(), 0u) !=
           options.client_threads.end();
   if (!sizes_ok || zero_in_list) {
@@ -164,7 +175,9 @@ std::string DescribeOptions(const BenchOptions& options) {
        << join(options.efs) << " --threads " << join(options.client_threads) << " --M "
        << options.m << " --efc " << options.ef_construction << " --batch " << options.batch
        << " --conv-users " << options.conv_users << " --conv-per-user " << options.conv_per_user
-       << " --messages " << options.messages_per_conv << " --ops " << options.ops_per_kind;
+       << " --messages " << options.messages_per_conv << " --ops " << options.ops_per_kind
+       << " --seed-months " << join(options.seed_months) << " --seed-users " << options.seed_users
+       << " --seed-share " << options.seed_big_share << " --seed-queries " << options.seed_queries;
   if (!options.base_file.empty()) text << " --base " << options.base_file;
   if (!options.query_file.empty()) text << " --query-file " << options.query_file;
   return text.str();

@@ -33,6 +33,12 @@ struct BenchOptions {
   size_t filtered_queries = 300;  // queries per selectivity bucket
   std::vector<std::string> peers{"mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"};
 
+  // ---- seed shape (the `seed` phase) ----
+  std::vector<size_t> seed_months{6, 12, 24};  // one store per month count, same rows
+  size_t seed_users = 200;                     // Zipf-skewed users beside the big tenant
+  double seed_big_share = 0.5;                 // share of all rows owned by the big tenant
+  size_t seed_queries = 500;                   // queries per bucket and filter
+
   // ---- conversation workload ----
   size_t conv_users = 1000;
   size_t conv_per_user = 20;
@@ -49,7 +55,7 @@ struct BenchOptions {
   std::string mnemod_path;      // default: the mnemod built next to this binary
   std::string work_dir;         // default: a temp dir, removed at the end
   bool plots = true;
-  std::vector<std::string> phases{"ingest", "search", "filtered", "inprocess", "restart",
+  std::vector<std::string> phases{"seed", "ingest", "search", "filtered", "inprocess", "restart",
                                   "conversations"};
 
   bool PhaseEnabled(const std::string& phase) const;

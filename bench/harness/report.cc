@@ -123,6 +123,53 @@ void EvaluateTargets(json& results) {
   results["targets"] = targets;
 }
 
+// The seed table: one row per store and bucket, the reference store first.
+void SeedSection(const json& seed, std::ostringstream& out) {
+  out << "## Search on the seeds' shape (per user, over the wire, 1 client thread, adaptive ef)\n\n"
+      << seed["users"].get<size_t>() << " Zipf users plus one tenant holding "
+      << Fmt("%.0f%%", 100 * Num(seed, "big_share")) << " of the rows; "
+      << seed["queries_per_bucket"].get<size_t>() << " queries per bucket, each run as one user of the bucket.\n\n"
+      << "| months | bucket | users | rows | filter | recall@10 | exact answers | QPS | p50 ms | p99 ms |\n"
+      << "|---|---|---|---|---|---|---|---|---|---|\n";
+  auto store_rows = [&](const json& store, const std::string& label) {
+    if (store.contains("error")) {
+      out << "| " << label << " | not run: " << store["error"].get<std::string>() << " | | | | | | | | |\n";
+      return;
+    }
+    for (const json& bucket : store["buckets"]) {
+      for (const char* filter : {"all", "last_30_days"}) {
+        if (!bucket.contains(filter)) continue;
+        const json& run = bucket[filter];
+        out << "| " << label << " | " << bucket["bucket"].get<std::string>() << " | "
+            << bucket["users"].get<size_t>() << " | " << bucket["rows"].get<size_t>() << " | "
+            << (std::string(filter) == "all" ? "none" : "last 30 days") << " | "
+            << Fmt("%.3f", Num(run, "recall")) << " | " << Fmt("%.0f%%", 100 * Num(run, "exact_fraction")) << " | "
+            << Fmt("%.0f", Num(run, "qps")) << " | " << Fmt("%.2f", Num(run["latency"], "p50_ms")) << " | "
+            << Fmt("%.2f", Num(run["latency"], "p99_ms")) << " |\n";
+      }
+    }
+  };
+  if (seed.contains("reference")) store_rows(seed["reference"], "1 (one tenant)");
+  for (const json& store : seed["stores"]) {
+    store_rows(store, store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
+  }
+  out << "\nIngest and memory per store:\n\n| months | vectors/s | batch p50 ms | batch p99 ms | "
+         "all rows in the graphs after | RSS bytes/vector |\n|---|---|---|---|---|---|\n";
+  auto ingest_row = [&](const json& store, const std::string& label) {
+    if (!store.contains("ingest")) return;
+    const json& ingest = store["ingest"];
+    out << "| " << label << " | " << Fmt("%.0f", Num(ingest, "vectors_per_s")) << " | "
+        << Fmt("%.1f", Num(ingest["batch_latency"], "p50_ms")) << " | "
+        << Fmt("%.1f", Num(ingest["batch_latency"], "p99_ms")) << " | " << Fmt("%.1f s", Num(ingest, "indexed_s"))
+        << " | " << Fmt("%.0f", Num(store, "rss_bytes_per_vector")) << " |\n";
+  };
+  if (seed.contains("reference")) ingest_row(seed["reference"], "1 (one tenant)");
+  for (const json& store : seed["stores"]) {
+    ingest_row(store, store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
+  }
+  out << "\n";
+}
+
 std::string MarkdownReport(const json& results) {
   std::ostringstream out;
   const json& options = results["options"];
@@ -135,6 +182,7 @@ std::string MarkdownReport(const json& results) {
       << results["data"]["source"].get<std::string>() << "), " << options["queries"].get<size_t>()
       << " queries, k=" << options["k"].get<size_t>() << ", M=" << options["M"].get<size_t>()
       << ", ef_construction=" << options["efc"].get<size_t>() << "\n\n";
+  if (results.contains("seed")) SeedSection(results["seed"], out);
 
   if (results.contains("ingest")) {
     const json& ingest = results["ingest"];

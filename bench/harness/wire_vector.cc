@@ -17,18 +17,8 @@ using client::Client;
 
 constexpr double kFreshnessTimeoutS = 30;
 
-// created_at of a row: its month bucket m is month m+1 of 2024 (rolling into later years), plus
-// a per-row offset within the first 27 days.
-client::Timestamp CreatedAt(uint32_t month, uint32_t row) {
-  using namespace std::chrono;
-  const int year_offset = static_cast<int>(month / 12);
-  const unsigned month_of_year = 1 + month % 12;
-  const sys_days day = year{2024 + year_offset} / std::chrono::month{month_of_year} / 1;
-  const int64_t start_us = duration_cast<microseconds>(day.time_since_epoch()).count();
-  return start_us + static_cast<int64_t>(row % (27 * 86400)) * 1'000'000;
-}
-
-client::Batch MakeBatch(const BenchData& bench, const std::vector<uint32_t>& rows, size_t index) {
+client::Batch MakeBatch(const BenchData& bench, const std::vector<uint32_t>& months,
+                        const std::vector<uint32_t>& rows, size_t index) {
   client::Batch batch;
   client::NewDocument document;
   document.id = client::Uuid::Generate();
@@ -45,7 +35,7 @@ client::Batch MakeBatch(const BenchData& bench, const std::vector<uint32_t>& row
     chunk.chunk_text = std::to_string(row);
     const auto vector = bench.data.Row(row);
     chunk.embedding.assign(vector.begin(), vector.end());
-    chunk.created_at = CreatedAt(bench.month[row], row);
+    chunk.created_at = CreatedAt(months[row], row);
     batch.AddChunk(std::move(chunk));
   }
   return batch;
@@ -74,6 +64,17 @@ double FreshnessProbe(Client& client, const BenchData& bench, const std::string&
 }
 
 }  // namespace
+
+client::Timestamp CreatedAt(uint32_t month, uint32_t row) {
+  using namespace std::chrono;
+  const int year_offset = static_cast<int>(month / 12);
+  const unsigned month_of_year = 1 + month % 12;
+  const sys_days day = year{2024 + year_offset} / std::chrono::month{month_of_year} / 1;
+  const int64_t start_us = duration_cast<microseconds>(day.time_since_epoch()).count();
+  // Rows spread over the bucket's first 27 days (a multiplicative hash of the row number).
+  const uint64_t second = (uint64_t{row} * 2654435761u) % (27 * 86400);
+  return start_us + static_cast<int64_t>(second) * 1'000'000;
+}
 
 IngestPlan SingleOwnerPlan(size_t rows, size_t batch, const std::string& user) {
   IngestPlan plan;
@@ -122,7 +123,8 @@ IngestResult Ingest(Client& client, const BenchData& bench, const IngestPlan& pl
         stopped = true;
         return;
       }
-      const client::Batch batch = MakeBatch(bench, plan.batches[i], i);
+      const client::Batch batch =
+          MakeBatch(bench, plan.months != nullptr ? *plan.months : bench.month, plan.batches[i], i);
       const double sent = NowSeconds();
       auto answer = client.ApplyBatch(plan.batch_users[i], batch);
       const double acked = NowSeconds();
@@ -177,11 +179,24 @@ double WaitUntilIndexed(Client& client, const TimeBudget& budget, double max_wai
 SearchRun RunSearches(Client& client, const Dataset& data, const std::string& user, size_t queries,
                       size_t k, size_t ef, size_t threads, const std::vector<int64_t>& truth,
                       const TimeBudget& budget) {
-  SearchRun run;
+  SearchPlan plan;
+  const size_t nq = std::min(queries, data.query_count());
+  plan.users.assign(nq, user);
+  for (size_t q = 0; q < nq; ++q) plan.query_rows.push_back(static_cast<uint32_t>(q));
+  plan.truth = truth;
+  plan.truth.resize(nq * k, -1);
+  SearchRun run = RunPlannedSearches(client, data, plan, k, ef, threads, budget);
   run.user = user;
+  return run;
+}
+
+SearchRun RunPlannedSearches(Client& client, const Dataset& data, const SearchPlan& plan, size_t k,
+                             size_t ef, size_t threads, const TimeBudget& budget) {
+  SearchRun run;
   run.ef = ef;
   run.threads = threads;
-  const size_t nq = std::min(queries, data.query_count());
+  const size_t nq = plan.query_rows.size();
+  const std::vector<int64_t>& truth = plan.truth;
   std::vector<double> latencies(nq, -1);
   std::vector<double> recalls(nq, 0);
   std::vector<char> exact(nq, 0);
@@ -191,13 +206,14 @@ SearchRun RunSearches(Client& client, const Dataset& data, const std::string& us
     client::SearchRequest request;
     request.top_k = static_cast<int64_t>(k);
     if (ef > 0) request.ef = static_cast<int64_t>(ef);
+    request.filters = plan.filters;
     std::vector<uint64_t> got;
     for (size_t q = next.fetch_add(1); q < nq; q = next.fetch_add(1)) {
       if (budget.Expired()) return;
-      const auto vector = data.Query(q);
+      const auto vector = data.Query(plan.query_rows[q]);
       request.query.assign(vector.begin(), vector.end());
       const double sent = NowSeconds();
-      auto answer = client.Search(user, request);
+      auto answer = client.Search(plan.users[q], request);
       latencies[q] = NowSeconds() - sent;
       if (!answer.ok()) {
         ++errors;

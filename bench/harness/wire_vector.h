@@ -27,6 +27,8 @@ struct IngestPlan {
   // Batches of base-row numbers; all rows of one batch belong to batch_users[i].
   std::vector<std::vector<uint32_t>> batches;
   std::vector<std::string> batch_users;
+  // Month bucket of every base row; null: the run's (BenchData::month).  Borrowed.
+  const std::vector<uint32_t>* months = nullptr;
 };
 
 // Every row owned by `user`, in batches of `batch` rows.
@@ -72,6 +74,22 @@ struct SearchRun {
 SearchRun RunSearches(client::Client& client, const Dataset& data, const std::string& user,
                       size_t queries, size_t k, size_t ef, size_t threads,
                       const std::vector<int64_t>& truth, const TimeBudget& budget);
+
+// Queries with their own users and exact answers, and one filter for all of them.
+struct SearchPlan {
+  std::vector<uint32_t> query_rows;  // the query vector of each search
+  std::vector<std::string> users;    // the user each search runs as
+  std::vector<int64_t> truth;        // row-major, k base rows per search (-1: none)
+  client::SearchFilters filters;
+};
+
+// Runs the plan's searches at `ef` (0: adaptive) with `threads` client threads.
+SearchRun RunPlannedSearches(client::Client& client, const Dataset& data, const SearchPlan& plan,
+                             size_t k, size_t ef, size_t threads, const TimeBudget& budget);
+
+// created_at of base row `row` in month bucket `month`: month m is month m+1 of 2024 (rolling
+// into later years), plus a per-row offset spread over its first 27 days.
+client::Timestamp CreatedAt(uint32_t month, uint32_t row);
 
 nlohmann::json ToJson(const IngestResult& result);
 nlohmann::json ToJson(const SearchRun& run, bool with_cdf);

@@ -1,35 +1,18 @@
-// Error codes to HTTP statuses, and the error body.
+// Error answers and their body; statuses come from mnemo_base's code table.
 #include "api_error.h"
 
 namespace mnemo::rest {
 
 ApiError ValidationError(std::string_view field, std::string_view message) {
-  ApiError error{422, "VALIDATION_ERROR", std::string(message), nlohmann::json::object()};
+  ApiError error{HttpStatusOf(StatusCode::kValidationError),
+                 std::string(StatusCodeName(StatusCode::kValidationError)), std::string(message),
+                 nlohmann::json::object()};
   error.details["field"] = std::string(field);
   return error;
 }
 
-int HttpStatusFor(client::Code code) {
-  using client::Code;
-  switch (code) {
-    case Code::kOk: return 200;
-    case Code::kValidationError: return 422;
-    case Code::kNotFound: return 404;
-    case Code::kDuplicateRecord:
-    case Code::kConflict: return 409;
-    case Code::kAuthenticationError: return 401;
-    case Code::kAuthorizationError: return 403;
-    case Code::kRateLimited: return 429;
-    case Code::kPayloadTooLarge: return 413;
-    case Code::kUnavailable: return 503;
-    case Code::kTransactionError:
-    case Code::kInternalError: return 500;
-  }
-  return 500;
-}
-
 ApiError FromClientError(const client::Error& error) {
-  ApiError out{HttpStatusFor(error.code), std::string(client::CodeName(error.code)), error.message,
+  ApiError out{HttpStatusOf(error.code), std::string(StatusCodeName(error.code)), error.message,
                nlohmann::json::object()};
   if (!error.field.empty()) out.details["field"] = error.field;
   return out;

@@ -1,6 +1,6 @@
 // ApiError: an HTTP error answer of mnemo-rest, rendered as seed 001's body
-// {"error": {"code", "message", "request_id", "details"}}; and the one table that maps the
-// client library's codes (SPEC §4) onto HTTP statuses.
+// {"error": {"code", "message", "request_id", "details"}}.  The HTTP status of each SPEC §4
+// code is mnemo_base's table (HttpStatusOf, mnemo/base/error_codes.h).
 //
 // Thread-safety: value types and pure functions.
 #pragma once
@@ -25,10 +25,7 @@ struct ApiError {
 // "chunks[2].embedding".
 ApiError ValidationError(std::string_view field, std::string_view message);
 
-// VALIDATION_ERROR→422 (details.field), NOT_FOUND→404, DUPLICATE_RECORD/CONFLICT→409,
-// AUTHENTICATION_ERROR→401, AUTHORIZATION_ERROR→403, RATE_LIMITED→429, PAYLOAD_TOO_LARGE→413,
-// UNAVAILABLE→503, anything else→500.
-int HttpStatusFor(client::Code code);
+// The answer for a client error: HttpStatusOf(code), the code's name, details.field when set.
 ApiError FromClientError(const client::Error& error);
 
 // The seeds' backend's spelling of a SPEC code: RECORD_NOT_FOUND for NOT_FOUND,

@@ -1,7 +1,7 @@
 // Records -> JSON.
 #include "json_view.h"
 
-#include "mnemo/types.h"
+#include "mnemo/base/time.h"
 
 namespace mnemo::rest {
 namespace {

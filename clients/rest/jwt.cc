@@ -4,13 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "base64url.h"
-#include "hmac_sha256.h"
+#include "mnemo/base/limits.h"
+#include "mnemo/base/sha256.h"
 
 namespace mnemo::rest {
 namespace {
 
 constexpr size_t kMaxTokenBytes = 8192;
-constexpr size_t kMaxSubjectBytes = 255;
 
 JwtRejection Reject(std::string reason) { return JwtRejection{std::move(reason)}; }
 
@@ -55,7 +55,7 @@ std::variant<JwtClaims, JwtRejection> VerifyJwtHs256(std::string_view token,
   if (payload.is_null()) return Reject("malformed token payload");
   const auto sub = payload.find("sub");
   if (sub == payload.end() || !sub->is_string() || sub->get<std::string>().empty() ||
-      sub->get<std::string>().size() > kMaxSubjectBytes) {
+      sub->get<std::string>().size() > kMaxUserIdBytes) {
     return Reject("token has no valid \"sub\"");
   }
   const auto exp = payload.find("exp");

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "mnemo/base/limits.h"
+#include "request_mapper.h"
 #include "routes.h"
 
 namespace mnemo::rest {
@@ -100,9 +102,9 @@ json Schemas() {
                         {"required", {"embedding"}},
                         {"properties",
                          {{"embedding", Vec()},
-                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 10}}},
+                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
                           {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
-                          {"ef", Int()},
+                          {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
                           {"filters",
                            {{"type", "object"},
                             {"properties",
@@ -155,7 +157,7 @@ json Schemas() {
   s["SearchBatchRequest"] = {{"type", "object"},
                              {"required", {"queries"}},
                              {"properties", {{"queries", {{"type", "array"}, {"items", Ref("SearchRequest")},
-                                                          {"minItems", 1}, {"maxItems", 1000}}}}}};
+                                                          {"minItems", 1}, {"maxItems", kMaxSearchBatchQueries}}}}}};
   s["SearchBatchResponse"] = {{"type", "object"},
                               {"properties", {{"results", {{"type", "array"}, {"items", Ref("SearchResponse")}}}}}};
   s["SearchResponse"] = {{"type", "object"},
@@ -227,7 +229,7 @@ json With(json params, std::initializer_list<json> more) {
 json QueryParams(RouteId id) {
   using enum RouteId;
   const json skip = QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
-  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}, "page size");
+  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxConversationPageSize}, {"default", kDefaultListLimit}}, "page size");
   const json cursor = QueryParam("cursor", Str(), "a previous page's next_cursor");
   const json deleted = QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
   const json exists = QueryParam("exists", {{"type", "boolean"}}, "answer {\"exists\": bool}, stopping at the first match");
@@ -261,17 +263,17 @@ json QueryParams(RouteId id) {
     case kListMessages:
       return With(message_filters,
                   {skip,
-                   QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}, "page size"),
+                   QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultMessagePageSize}}, "page size"),
                    cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first")});
     case kCountMessages: return With(message_filters, {exists});
     case kLastMessages:
-      return {QueryParam("count", {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 20}}, "how many"),
+      return {QueryParam("count", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultLastMessages}}, "how many"),
               role};
     case kListDocuments: return With(document_filters, {skip, limit, cursor, deleted});
     case kCountDocuments: return With(document_filters, {deleted, exists});
     case kListChunks:
       return {skip,
-              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 100}}, "page size"),
+              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxChunkPageSize}, {"default", kDefaultChunkPageSize}}, "page size"),
               cursor, QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted chunks")};
     default: return json::array();
   }

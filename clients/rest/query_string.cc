@@ -1,17 +1,9 @@
 // Target splitting and query decoding.
 #include "query_string.h"
 
+#include "mnemo/base/hex.h"
+
 namespace mnemo::rest {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::pair<std::string_view, std::string_view> SplitTarget(std::string_view target) {
   const size_t q = target.find('?');
@@ -26,8 +18,8 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
     const char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = HexValue(text[i + 1]);
-      const int lo = HexValue(text[i + 2]);
+      const int hi = HexDigitValue(text[i + 1]);
+      const int lo = HexDigitValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi << 4 | lo);
       i += 2;

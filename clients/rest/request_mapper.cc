@@ -8,19 +8,13 @@
 #include <string>
 
 #include "json_fields.h"
+#include "mnemo/base/limits.h"
+#include "mnemo/base/time.h"
 #include "query_string.h"
-#include "time_format.h"
 
 namespace mnemo::rest {
 namespace {
 
-constexpr int64_t kMaxListLimit = 100;
-constexpr int64_t kMaxMessageLimit = 200;
-constexpr int64_t kDefaultListLimit = 10;
-constexpr int64_t kDefaultMessageLimit = 50;
-constexpr int64_t kMaxTopK = 1000;
-constexpr int64_t kDefaultChunkLimit = 100;
-constexpr int64_t kMaxChunkLimit = 1000;
 
 // Query parameters of one request, with typed, validated accessors (throw FieldError).
 class Query {
@@ -66,7 +60,7 @@ class Query {
   std::optional<int64_t> Time(std::string_view key) const {
     const std::string* text = Find(key);
     if (text == nullptr) return std::nullopt;
-    const auto micros = ParseIsoUtc(*text);
+    const auto micros = ParseTimestamp(*text);
     if (!micros) throw FieldError(std::string(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
     return micros;
   }
@@ -124,7 +118,7 @@ mc::ConversationListOptions ConversationListFrom(const Query& query) {
   mc::ConversationListOptions options;
   options.filter = ConversationFilterFrom(query);
   options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-  options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxListLimit);
+  options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxConversationPageSize);
   options.include_deleted = query.Bool("include_deleted");
   options.cursor = query.Text("cursor");
   const std::string order = query.Text("order");
@@ -183,7 +177,7 @@ void MessageFilterFrom(const Query& query, mc::MessageQuery* out) {
 mc::MessageQuery MessageQueryFrom(const Query& query) {
   mc::MessageQuery out;
   out.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-  out.limit = query.Int("limit", kDefaultMessageLimit, 1, kMaxMessageLimit);
+  out.limit = query.Int("limit", kDefaultMessagePageSize, 1, kMaxMessagePageSize);
   out.cursor = query.Text("cursor");
   const std::string order = query.Text("order");
   if (order.empty() || order == "asc") {
@@ -210,7 +204,7 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
   input.tool_calls = body.OptionalJsonText("tool_calls");
   input.tool_results = body.OptionalJsonText("tool_results");
   input.attachments = body.OptionalJsonText("attachments");
-  input.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int32_t>::max());
+  input.tokens_used = body.OptionalInt("tokens_used", 0, kMaxTokensUsed);
   input.metadata = body.OptionalObjectText("metadata");
   return input;
 }
@@ -268,7 +262,7 @@ mc::DocumentFilter DocumentFilterFrom(const Query& query) {
 std::optional<int64_t> OptionalTimestamp(const JsonObject& body, std::string_view key) {
   const auto text = body.OptionalString(key);
   if (!text) return std::nullopt;
-  const auto micros = ParseIsoUtc(*text);
+  const auto micros = ParseTimestamp(*text);
   if (!micros) throw FieldError(body.Path(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
   return micros;
 }
@@ -315,12 +309,12 @@ WriteChunksCall WriteChunksFrom(const mc::Uuid& document, const JsonObject& body
 mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& context) {
   mc::SearchRequest request;
   request.query = body.RequiredVector("embedding", context.dimension);
-  request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(10);
+  request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
   if (const auto threshold = body.OptionalNumber("threshold")) {
     if (*threshold < -1 || *threshold > 1) throw FieldError(body.Path("threshold"), "must be in [-1, 1]");
     request.min_similarity = static_cast<float>(*threshold);
   }
-  request.ef = body.OptionalInt("ef", 1, 100000);
+  request.ef = body.OptionalInt("ef", 1, kMaxEf);
   const auto filters = body.OptionalObject("filters");
   if (!filters) return request;
   if (const auto ids = filters->OptionalArray("document_ids")) {
@@ -383,7 +377,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kDeleteMessages: return DeleteMessagesCall{PathId(path_id)};
     case kLastMessages: {
       const mc::Uuid id = PathId(path_id);
-      return LastMessagesCall{id, query.Int("count", 20, 1, kMaxMessageLimit), RoleFrom(query)};
+      return LastMessagesCall{id, query.Int("count", kDefaultLastMessages, 1, kMaxMessagePageSize), RoleFrom(query)};
     }
     case kCountMessages: {
       CountMessagesCall call{PathId(path_id), {}, query.Bool("exists")};
@@ -407,7 +401,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kListDocuments: {
       ListDocumentsCall call;
       call.options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-      call.options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxListLimit);
+      call.options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxDocumentPageSize);
       call.options.include_deleted = query.Bool("include_deleted");
       call.options.cursor = query.Text("cursor");
       call.options.filter = DocumentFilterFrom(query);
@@ -420,8 +414,8 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       const JsonObject parsed = body();
       const auto queries = parsed.OptionalArray("queries");
       if (!queries) throw FieldError("queries", "is required");
-      if (queries->size() == 0 || queries->size() > static_cast<size_t>(kMaxTopK)) {
-        throw FieldError("queries", "must hold 1.." + std::to_string(kMaxTopK) + " queries");
+      if (queries->size() == 0 || queries->size() > kMaxSearchBatchQueries) {
+        throw FieldError("queries", "must hold 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
       }
       SearchDocumentsBatchCall call;
       for (size_t i = 0; i < queries->size(); ++i) call.requests.push_back(SearchRequestFrom(queries->ObjectAt(i), context));
@@ -437,7 +431,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kListChunks: {
       ListChunksCall call{PathId(path_id), {}};
       call.options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
-      call.options.limit = query.Int("limit", kDefaultChunkLimit, 1, kMaxChunkLimit);
+      call.options.limit = query.Int("limit", kDefaultChunkPageSize, 1, kMaxChunkPageSize);
       call.options.cursor = query.Text("cursor");
       call.options.include_deleted = query.Bool("include_deleted");
       return call;

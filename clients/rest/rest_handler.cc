@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "executor.h"
+#include "mnemo/base/limits.h"
 #include "jwt.h"
 #include "openapi.h"
 #include "query_string.h"
@@ -22,14 +23,12 @@ namespace {
 namespace mc = mnemo::client;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr size_t kMaxRequestIdBytes = 128;
-constexpr size_t kMaxUserIdBytes = 255;
 constexpr std::string_view kHealthUser = "_mnemo_rest_health";
 
 // A client-supplied X-Request-ID is echoed when it is short printable ASCII without spaces;
 // otherwise a new UUID is used.
 std::string RequestIdFrom(std::string_view header) {
-  bool ok = !header.empty() && header.size() <= kMaxRequestIdBytes;
+  bool ok = !header.empty() && header.size() <= kMaxTraceIdBytes;
   for (const char c : header) ok = ok && c > 0x20 && c < 0x7f;
   return ok ? std::string(header) : mc::Uuid::Generate().ToString();
 }

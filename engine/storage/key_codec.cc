@@ -227,33 +227,4 @@ bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind,
   return true;
 }
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    out.push_back(kHex[static_cast<uint8_t>(c) >> 4]);
-    out.push_back(kHex[static_cast<uint8_t>(c) & 0x0f]);
-  }
-  return out;
-}
-
-bool FromHex(std::string_view hex, std::string* bytes) {
-  if (hex.size() % 2 != 0) return false;
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  bytes->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]);
-    const int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    bytes->push_back(static_cast<char>(hi << 4 | lo));
-  }
-  return true;
-}
-
 }  // namespace mnemo::keys

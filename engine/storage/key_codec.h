@@ -127,8 +127,4 @@ std::string PurgeQueuePrefix();
 // Splits a purge-queue key; false when it is not one.
 bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id);
 
-// Hex form of a key, used for opaque pagination cursors.
-std::string ToHex(std::string_view bytes);
-bool FromHex(std::string_view hex, std::string* bytes);
-
 }  // namespace mnemo::keys

@@ -113,15 +113,10 @@ TEST(KeyCodecTest, ReaderRejectsTruncatedAndBadEscapes) {
   EXPECT_FALSE(r4.Id(&id));
 }
 
-TEST(KeyCodecTest, PrefixSuccessorAndHex) {
+TEST(KeyCodecTest, PrefixSuccessor) {
   EXPECT_EQ(PrefixSuccessor("ab"), "ac");
   EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
   EXPECT_EQ(PrefixSuccessor(std::string("\xff\xff", 2)), "");
-  std::string bytes;
-  ASSERT_TRUE(FromHex(ToHex(std::string("\x00\x7f\xff", 3)), &bytes));
-  EXPECT_EQ(bytes, std::string("\x00\x7f\xff", 3));
-  EXPECT_FALSE(FromHex("abc", &bytes));
-  EXPECT_FALSE(FromHex("zz", &bytes));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tables/index_pager.h"
 
+#include "mnemo/base/hex.h"
 #include "storage/key_codec.h"
 
 namespace mnemo::tables {
@@ -11,7 +12,7 @@ Result<storage::ScanRange> RangeOf(const PageRequest& request, bool use_cursor) 
   range.prefix = request.prefix;
   range.reverse = request.reverse;
   if (use_cursor && !request.cursor.empty()) {
-    if (!keys::FromHex(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
+    if (!HexDecode(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
         range.start.size() <= request.prefix.size()) {
       return Status::ValidationError("cursor", "is malformed or belongs to another listing");
     }
@@ -58,7 +59,7 @@ Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
   });
   MNEMO_RETURN_IF_ERROR(status);
   MNEMO_RETURN_IF_ERROR(failed);
-  if (more && !page.entries.empty()) page.next_cursor = keys::ToHex(page.entries.back().first);
+  if (more && !page.entries.empty()) page.next_cursor = HexEncode(page.entries.back().first);
   return page;
 }
 

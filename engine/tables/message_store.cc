@@ -14,9 +14,6 @@ namespace {
 using storage::Cf;
 
 constexpr char kEmptyObject[] = "{}";
-// tokens_used is a PostgreSQL INTEGER in the schema mnemo replaces; bounding it keeps a
-// conversation's int64 total_tokens exact for any realistic number of messages.
-constexpr int64_t kMaxTokensUsed = 2147483647;
 
 Status ValidateRole(std::string_view role) {
   if (!ParseRole(role)) return Status::ValidationError("role", "must be one of user, assistant, system, tool");

@@ -5,12 +5,10 @@
 #include <optional>
 #include <string_view>
 
+#include "mnemo/base/limits.h"
 #include "mnemo/status.h"
 
 namespace mnemo::tables {
-
-// Nesting deeper than this is rejected before parsing (protects the parser's stack).
-inline constexpr int kMaxJsonDepth = 64;
 
 Status ValidateUserId(std::string_view user_id);
 // Valid UTF-8, 1..max_chars code points, not only white space.

@@ -86,9 +86,7 @@ Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::str
   document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
-  txn.OnCommit([this, month = row.month, label = row.label] {
-    if (auto partition = PartitionFor(month, /*create=*/false)) partition->Remove(label);
-  });
+  txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
   return ToChunk(row, located.payload);
 }
 
@@ -116,16 +114,17 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
   txn.OnCommit([this, row, payload = located.payload, fields = document, unit = std::move(unit)]() mutable {
+    std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
     RowState state;
-    state.user_ref = users_.Intern(payload.user_id);
+    state.user_ref = tenant->user_ref();
     state.created_at = payload.created_at;
     state.chunk_index = payload.chunk_index;
     state.chunk_id = payload.chunk_id;
     state.document = documents_.Upsert(fields.id, fields.file_type, fields.filename, fields.is_deleted);
     state.metadata = ParseChunkMetadata(payload.metadata);
-    std::vector<Partition::FreshRow> rows;
-    rows.push_back(Partition::FreshRow{row.label, std::move(state), std::move(unit)});
-    InsertRows(row.month, std::move(rows));
+    std::vector<Tenant::FreshRow> rows;
+    rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit)});
+    tenant->InsertBatch(std::move(rows));
     NotifyIndexer();
   });
   return ToChunk(row, located.payload);
@@ -149,9 +148,7 @@ Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_
     document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
     document.updated_at = tables::NextTimestamp(located.document.updated_at);
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
-    txn.OnCommit([this, month = row.month, label = row.label] {
-      if (auto partition = PartitionFor(month, /*create=*/false)) partition->Remove(label);
-    });
+    txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
   }
   return ToChunk(row, payload);
 }

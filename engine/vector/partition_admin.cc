@@ -36,8 +36,7 @@ struct MonthRow {
 namespace {
 
 // Every row of `month` in `view`, live rows first.
-Status CollectMonth(const storage::ReadView& view, uint32_t month,
-                    const std::function<void(MonthRow)>& add) {
+Status CollectMonth(const storage::ReadView& view, uint32_t month, const std::function<void(MonthRow)>& add) {
   Status decoded;
   for (const bool deleted : {false, true}) {
     storage::ScanRange range;
@@ -112,21 +111,8 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
       change.second.updated_at = tables::NextTimestamp(change.first.updated_at);
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
-    txn.OnCommit([this, month, labels = std::move(labels)] {
-      if (auto partition = PartitionFor(month, /*create=*/false)) {
-        for (uint64_t label : labels) partition->Remove(label);
-      }
-    });
+    txn.OnCommit([this, user = user_id, labels = std::move(labels)] { RemoveRows(user, labels); });
     MNEMO_RETURN_IF_ERROR(txn.Commit());
-  }
-  {
-    std::unique_lock lock(partitions_mutex_);
-    auto it = partitions_.find(month);
-    if (it != partitions_.end() && it->second->Info().rows == 0) {
-      partitions_.erase(it);
-      std::error_code ignored;
-      std::filesystem::remove(GraphPath(month), ignored);
-    }
   }
   return dropped;
 }
@@ -155,8 +141,12 @@ Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& arch
 
 Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
   std::set<uint32_t> months;
-  for (const auto& partition : AllPartitions()) months.insert(partition->month());
-  // Months whose rows are all soft-deleted have no partition in memory.
+  for (const auto& tenant : AllTenants()) {
+    for (const auto& [month, stats] : tenant->MonthStats()) {
+      if (stats.rows > 0) months.insert(month);
+    }
+  }
+  // Soft-deleted rows are in no tenant: their months come from storage.
   storage::ScanRange range;
   range.prefix = std::string(1, static_cast<char>(keys::IndexTag::kDeletedChunkPayload));
   MNEMO_RETURN_IF_ERROR(db_.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {

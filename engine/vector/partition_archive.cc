@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "common/coding.h"
+#include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
 #include "vector/chunk_rows.h"
-#include "vector/hnsw/crc32c.h"
 
 namespace mnemo::vector {
 namespace {
@@ -30,7 +30,7 @@ class ArchiveWriter {
  public:
   explicit ArchiveWriter(FILE* file) : file_(file) {}
   bool Write(std::string_view bytes) {
-    crc_ = hnsw::Crc32cExtend(crc_, bytes.data(), bytes.size());
+    crc_ = Crc32cExtend(crc_, bytes.data(), bytes.size());
     return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
   }
   uint32_t crc() const { return crc_; }
@@ -142,7 +142,7 @@ Result<Archive> ReadArchive(const std::string& path, uint32_t dim) {
   std::string_view trailer(data.data() + data.size() - kTrailerSize, kTrailerSize);
   uint32_t stored_crc = 0;
   coding::GetFixed32(&trailer, &stored_crc);
-  if (hnsw::Crc32c(data.data(), data.size() - kTrailerSize) != stored_crc) return Invalid(path, "checksum mismatch");
+  if (Crc32c(data.data(), data.size() - kTrailerSize) != stored_crc) return Invalid(path, "checksum mismatch");
 
   std::string_view input(data.data() + kMagic.size(), data.size() - kMagic.size() - kTrailerSize);
   uint32_t version = 0, file_dim = 0, month = 0;

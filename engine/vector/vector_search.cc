@@ -1,6 +1,7 @@
-// VectorStore::Search: validation, the per-query predicate, partition pruning by time, the
-// merge across partitions, and materialising hits from storage.
+// VectorStore::Search: validation, the per-query predicate, the user's tenant search, and
+// materialising hits from storage.
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/distance.h"
 #include "storage/key_codec.h"
@@ -10,8 +11,6 @@
 
 namespace mnemo::vector {
 namespace {
-
-constexpr int64_t kMaxEf = 10000;
 
 Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate) {
   predicate->user_ref = user_ref;
@@ -37,8 +36,14 @@ Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredic
   return Status::Ok();
 }
 
-bool Overlaps(uint32_t month, const RowPredicate& predicate) {
-  return MonthStart(month) < predicate.created_until && MonthStart(month + 1) > predicate.created_from;
+// The beam width for a graph of `rows` rows when the request names none: `base` up to
+// kEfGrowthStart rows, then half of `base` more per doubling, at most kEfGrowthCap times `base`.
+size_t DefaultEf(size_t base, size_t rows) {
+  constexpr double kEfGrowthStart = 10000;
+  constexpr double kEfGrowthCap = 4;
+  if (static_cast<double>(rows) <= kEfGrowthStart) return base;
+  const double factor = std::min(kEfGrowthCap, 1 + 0.5 * std::log2(static_cast<double>(rows) / kEfGrowthStart));
+  return static_cast<size_t>(static_cast<double>(base) * factor);
 }
 
 }  // namespace
@@ -74,33 +79,27 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
     return response;
   }
 
-  PartitionQuery query;
+  auto tenant = FindTenant(user_ref);
+  if (!tenant) {
+    response.fewer_than_top_k = true;
+    return response;
+  }
+  TenantQuery query;
   query.unit_query = unit.data();
   query.k = static_cast<size_t>(request.top_k);
-  query.ef = std::max<size_t>(request.ef ? static_cast<size_t>(*request.ef) : options_.default_ef, query.k);
+  query.ef = std::max<size_t>(
+      request.ef ? static_cast<size_t>(*request.ef) : DefaultEf(options_.default_ef, tenant->graph_rows()), query.k);
   query.min_similarity = request.min_similarity.value_or(-1.0f);
   query.compressed = options_.compressed_search;
   query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);
   query.predicate = &predicate;
+  query.costs = &costs_;
 
-  std::vector<PartitionHit> merged;
-  for (const auto& partition : AllPartitions()) {
-    if (!Overlaps(partition->month(), predicate)) continue;
-    MNEMO_ASSIGN_OR_RETURN(PartitionAnswer answer, partition->Search(query));
-    ++response.partitions_searched;
-    response.exact = response.exact && answer.exact;
-    response.ef_used = std::max(response.ef_used, answer.ef_used);
-    for (auto& hit : answer.hits) merged.push_back(std::move(hit));
-  }
-  const auto better = [](const PartitionHit& a, const PartitionHit& b) {
-    return a.similarity != b.similarity ? a.similarity > b.similarity : a.label < b.label;
-  };
-  if (merged.size() > query.k) {
-    std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(query.k), merged.end(), better);
-    merged.resize(query.k);
-  } else {
-    std::sort(merged.begin(), merged.end(), better);
-  }
+  MNEMO_ASSIGN_OR_RETURN(TenantAnswer answer, tenant->Search(query));
+  response.partitions_searched = answer.months_searched;
+  response.exact = answer.exact;
+  response.ef_used = answer.ef_used;
+  std::vector<TenantHit>& merged = answer.hits;
 
   std::vector<std::string> chunk_keys;
   chunk_keys.reserve(merged.size());
@@ -108,7 +107,7 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
   std::vector<std::optional<std::string>> values;
   MNEMO_RETURN_IF_ERROR(db_.MultiGet(storage::Cf::kChunks, chunk_keys, &values));
   for (size_t i = 0; i < merged.size(); ++i) {
-    const PartitionHit& hit = merged[i];
+    const TenantHit& hit = merged[i];
     if (!values[i]) continue;  // deleted after it was scored
     ChunkRow row;
     MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[i], &row));

@@ -14,15 +14,21 @@
 #include "tables/conversation_store.h"
 #include "tables/row_codec.h"
 #include "tables/validation.h"
+#include "mnemo/base/sha256.h"
 #include "vector/chunk_rows.h"
+#include "vector/partition_archive.h"
 
 namespace mnemo::vector {
 namespace {
 
 using storage::Cf;
 
-// Rows linked per partition per indexer turn: small enough that every partition progresses.
+// Rows linked per tenant per indexer turn: small enough that every tenant progresses.
 constexpr size_t kIndexBatch = 64;
+// Tenant graphs are saved under this sub-directory of the index directory.
+constexpr const char* kTenantDir = "tenants";
+// Rows the shared quantizer is fitted on.
+constexpr size_t kQuantizerSample = 16384;
 constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
 // The indexer's nice value: graph linking is background work that must not take CPU from the
 // writes and searches being answered (fresh rows are searchable without it).  On an idle core
@@ -49,17 +55,39 @@ Status ValidateChunk(const NewChunk& chunk) {
   return Status::Ok();
 }
 
+// Graph files of the earlier layout (one graph per month, "<dir>/YYYY-MM.hnsw"): their rows are
+// linked into the per-user graphs from storage, so the files only take space.
+void RemoveMonthGraphFiles(const std::string& index_dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(index_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    uint32_t month = 0;
+    if (name.size() == 12 && name.ends_with(".hnsw") && ParseMonth(name.substr(0, 7), &month)) {
+      std::error_code ignored;
+      std::filesystem::remove(entry.path(), ignored);
+      spdlog::info("removed {}: month graphs are replaced by per-user graphs", name);
+    }
+  }
+}
+
 }  // namespace
 
 VectorStore::VectorStore(storage::Db& db, const VectorOptions& options)
-    : db_(db), options_(options), dim_(db.dimension()) {}
+    : db_(db),
+      options_(options),
+      dim_(db.dimension()),
+      costs_(db.dimension()),
+      scratch_(std::make_shared<hnsw::ScratchPool<hnsw::internal::SearchScratch>>()) {}
 
 Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options) {
   std::error_code ec;
-  std::filesystem::create_directories(options.index_dir, ec);
+  std::filesystem::create_directories(std::filesystem::path(options.index_dir) / kTenantDir, ec);
   if (ec) return Status::Unavailable("cannot create index directory " + options.index_dir + ": " + ec.message());
   std::unique_ptr<VectorStore> store(new VectorStore(db, options));
-  MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
+  {
+    std::shared_lock lock(store->tenants_mutex_);
+    MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
+  }
   MNEMO_RETURN_IF_ERROR(store->Load());
   store->indexer_ = std::thread([raw = store.get()] { raw->IndexerLoop(); });
   return store;
@@ -74,16 +102,26 @@ VectorStore::~VectorStore() {
   if (indexer_.joinable()) indexer_.join();
 }
 
+hnsw::HnswResources VectorStore::GraphResources() const {
+  hnsw::HnswResources resources;
+  resources.scratch = scratch_;
+  resources.quantizer = quantizer_;
+  resources.fit_own_quantizer = false;
+  return resources;
+}
+
 Result<std::unique_ptr<hnsw::HnswIndex>> VectorStore::NewGraph() const {
   hnsw::HnswParams params;
   params.dim = dim_;
   params.m = options_.m;
   params.ef_construction = options_.ef_construction;
-  return hnsw::HnswIndex::Create(params);
+  return hnsw::HnswIndex::Create(params, GraphResources());
 }
 
-std::string VectorStore::GraphPath(uint32_t month) const {
-  return (std::filesystem::path(options_.index_dir) / (MonthName(month) + ".hnsw")).string();
+std::string VectorStore::GraphPath(std::string_view user_id) const {
+  // User ids are arbitrary bytes up to 255 long: the file is named by a hash of the id.
+  const std::string name = Sha256Hex(user_id).substr(0, 32) + ".hnsw";
+  return (std::filesystem::path(options_.index_dir) / kTenantDir / name).string();
 }
 
 Status VectorStore::Load() {
@@ -98,8 +136,13 @@ Status VectorStore::Load() {
   }));
   MNEMO_RETURN_IF_ERROR(decoded);
 
-  // Then every row's payload, grouped by month.
-  std::map<uint32_t, std::vector<std::pair<uint64_t, RowState>>> rows_by_month;
+  // Then every row's payload, grouped by owner.
+  struct LoadedRow {
+    uint64_t label;
+    uint32_t month;
+    RowState row;
+  };
+  std::map<std::string, std::vector<LoadedRow>, std::less<>> rows_by_user;
   uint64_t max_label = 0;
   storage::ScanRange payloads;
   payloads.prefix = keys::PayloadTagPrefix();
@@ -126,82 +169,88 @@ Status VectorStore::Load() {
     row.document = std::move(document);
     row.metadata = ParseChunkMetadata(payload.metadata);
     max_label = std::max(max_label, label);
-    rows_by_month[month].emplace_back(label, std::move(row));
+    rows_by_user[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
     return true;
   }));
   MNEMO_RETURN_IF_ERROR(decoded);
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
   uint64_t next_label = max_label + 1;
-  for (auto& [month, rows] : rows_by_month) {
+  std::vector<std::unique_ptr<hnsw::HnswIndex>> graphs;
+  for (const auto& [user_id, rows] : rows_by_user) {
     std::unique_ptr<hnsw::HnswIndex> graph;
-    auto loaded = hnsw::HnswIndex::Load(GraphPath(month));
+    hnsw::HnswResources resources = GraphResources();
+    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources);
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
       next_label = std::max(next_label, loaded->applied_seqno);
     } else {
       if (!loaded.ok() && !loaded.status().IsNotFound()) {
-        spdlog::warn("partition {}: saved graph unusable ({}); re-linking from storage",
-                     MonthName(month), loaded.status().ToString());
+        spdlog::warn("user graph {}: saved graph unusable ({}); re-linking from storage", GraphPath(user_id),
+                     loaded.status().ToString());
       }
       MNEMO_ASSIGN_OR_RETURN(graph, NewGraph());
     }
-    auto partition = std::make_shared<Partition>(month, dim_, std::move(graph));
+    graphs.push_back(std::move(graph));
+  }
+  // The quantizer every graph shares: the one of the largest saved graph that has one.
+  size_t largest = 0;
+  for (const auto& graph : graphs) {
+    if (graph->has_quantizer() && (!quantizer_ || graph->size() > largest)) {
+      quantizer_ = graph->shared_quantizer();
+      largest = graph->size();
+    }
+  }
+  size_t graph_index = 0;
+  for (auto& [user_id, rows] : rows_by_user) {
+    std::unique_ptr<hnsw::HnswIndex> graph = std::move(graphs[graph_index++]);
+    if (quantizer_) graph->AdoptQuantizer(quantizer_);
+    const uint32_t user_ref = users_.Intern(user_id);
+    auto tenant = std::make_shared<Tenant>(user_id, user_ref, dim_, std::move(graph));
+    std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
-    for (auto& [label, row] : rows) {
-      if (partition->Indexed(label)) {
-        partition->Restore(label, std::move(row));
+    for (auto& [label, month, row] : rows) {
+      if (tenant->Indexed(label)) {
+        tenant->Restore(label, std::move(row));
         continue;
       }
       std::string bytes;
       MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kVectors, keys::VectorKey(month, label), &bytes));
       MNEMO_RETURN_IF_ERROR(DecodeVector(bytes, dim_, &vector));
-      partition->Insert(label, std::move(row), vector);
+      fresh.push_back(Tenant::FreshRow{label, std::move(row), vector});
     }
-    partitions_[month] = std::move(partition);
+    tenant->InsertBatch(std::move(fresh));
+    tenants_[user_ref] = std::move(tenant);
   }
   next_label_.store(next_label);
+  RemoveMonthGraphFiles(options_.index_dir);
   return Status::Ok();
 }
 
-std::shared_ptr<Partition> VectorStore::PartitionFor(uint32_t month, bool create) {
-  {
-    std::shared_lock lock(partitions_mutex_);
-    auto it = partitions_.find(month);
-    if (it != partitions_.end()) return it->second;
+std::shared_ptr<Tenant> VectorStore::TenantFor(std::string_view user_id) {
+  const uint32_t user_ref = users_.Intern(user_id);
+  if (auto tenant = FindTenant(user_ref)) return tenant;
+  std::unique_lock lock(tenants_mutex_);
+  auto& slot = tenants_[user_ref];
+  if (!slot) {
+    auto graph = NewGraph();  // parameters were validated in Open()
+    slot = std::make_shared<Tenant>(std::string(user_id), user_ref, dim_, std::move(graph).value());
   }
-  if (!create) return nullptr;
-  auto graph = NewGraph();
-  if (!graph.ok()) return nullptr;  // parameters were validated in Open()
-  std::unique_lock lock(partitions_mutex_);
-  auto& slot = partitions_[month];
-  if (!slot) slot = std::make_shared<Partition>(month, dim_, std::move(graph).value());
   return slot;
 }
 
-void VectorStore::InsertRows(uint32_t month, std::vector<Partition::FreshRow> rows) {
-  // Under the registry lock, so a partition found here is not retired (erased when empty) before
-  // the rows are in it.
-  {
-    std::shared_lock lock(partitions_mutex_);
-    auto it = partitions_.find(month);
-    if (it != partitions_.end()) {
-      it->second->InsertBatch(std::move(rows));
-      return;
-    }
-  }
-  auto graph = NewGraph();
-  std::unique_lock lock(partitions_mutex_);
-  auto& slot = partitions_[month];
-  if (!slot) slot = std::make_shared<Partition>(month, dim_, std::move(graph).value());  // params validated in Open()
-  slot->InsertBatch(std::move(rows));
+std::shared_ptr<Tenant> VectorStore::FindTenant(uint32_t user_ref) const {
+  std::shared_lock lock(tenants_mutex_);
+  auto it = tenants_.find(user_ref);
+  return it == tenants_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<Partition>> VectorStore::AllPartitions() const {
-  std::shared_lock lock(partitions_mutex_);
-  std::vector<std::shared_ptr<Partition>> all;
-  for (const auto& [month, partition] : partitions_) all.push_back(partition);
+std::vector<std::shared_ptr<Tenant>> VectorStore::AllTenants() const {
+  std::shared_lock lock(tenants_mutex_);
+  std::vector<std::shared_ptr<Tenant>> all;
+  all.reserve(tenants_.size());
+  for (const auto& [user_ref, tenant] : tenants_) all.push_back(tenant);
   return all;
 }
 
@@ -326,16 +375,14 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
-    const uint32_t user_ref = users_.Intern(user);
+    const uint32_t user_ref = TenantFor(user)->user_ref();
     std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> states;
     for (const auto& [id, fields] : document_fields) {
       states.emplace(id, documents_.Upsert(id, fields.file_type, fields.filename, fields.is_deleted));
     }
-    // Rows of one call mostly share a month: insert each month's run under one lock.
-    std::vector<Partition::FreshRow> run;
-    run.reserve(staged_rows.size());
-    for (size_t i = 0; i < staged_rows.size(); ++i) {
-      StagedRow& staged = staged_rows[i];
+    std::vector<Tenant::FreshRow> fresh;
+    fresh.reserve(staged_rows.size());
+    for (StagedRow& staged : staged_rows) {
       RowState row;
       row.user_ref = user_ref;
       row.created_at = staged.payload.created_at;
@@ -343,18 +390,16 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
       row.chunk_id = staged.payload.chunk_id;
       row.document = states.at(staged.document_id);
       row.metadata = ParseChunkMetadata(staged.payload.metadata);
-      run.push_back(Partition::FreshRow{staged.label, std::move(row), std::move(staged.unit)});
-      if (i + 1 == staged_rows.size() || staged_rows[i + 1].month != staged.month) {
-        InsertRows(staged.month, std::move(run));
-        run.clear();
-      }
+      fresh.push_back(Tenant::FreshRow{staged.label, std::move(row), std::move(staged.unit)});
     }
+    TenantFor(user)->InsertBatch(std::move(fresh));
     NotifyIndexer();
   });
   return written;
 }
 
-Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid& document_id) {
+Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                              const Uuid& document_id) {
   storage::ScanRange range;
   range.prefix = keys::ChunkByDocumentPrefix(document_id);
   std::vector<std::pair<std::string, Uuid>> entries;
@@ -362,7 +407,7 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid
     if (value.size() == Uuid::kSize) entries.emplace_back(std::string(key), Uuid::FromBytes(value));
     return true;
   }));
-  std::vector<std::pair<uint32_t, uint64_t>> removed;
+  std::vector<uint64_t> removed;
   for (const auto& [index_key, chunk_id] : entries) {
     std::string value;
     MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kChunks, keys::ChunkKey(chunk_id), &value));
@@ -371,20 +416,24 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid
     txn.Delete(Cf::kIndex, index_key);
     txn.Delete(Cf::kChunks, keys::ChunkKey(chunk_id));
     txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
-    if (row.deleted_at) {
+    if (row.deleted_at) {  // soft-deleted: its payload sits under the deleted tag, not in search
       txn.Delete(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label));
       txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));
       continue;
     }
     txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
-    removed.emplace_back(row.month, row.label);
+    removed.push_back(row.label);
   }
-  txn.OnCommit([this, removed = std::move(removed)] {
-    for (const auto& [month, label] : removed) {
-      if (auto partition = PartitionFor(month, /*create=*/false)) partition->Remove(label);
-    }
-  });
+  txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] { RemoveRows(user, removed); });
   return Status::Ok();
+}
+
+void VectorStore::RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels) {
+  uint32_t user_ref = 0;
+  if (!users_.Find(user_id, &user_ref)) return;
+  if (auto tenant = FindTenant(user_ref)) {
+    for (uint64_t label : labels) tenant->Remove(label);
+  }
 }
 
 void VectorStore::StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased) {
@@ -400,22 +449,52 @@ void VectorStore::StageDocumentState(storage::WriteTxn& txn, const Document& doc
 // ---- maintenance ------------------------------------------------------------------------------
 
 std::vector<PartitionInfo> VectorStore::Partitions() const {
+  std::map<uint32_t, PartitionInfo> months;
+  for (const auto& tenant : AllTenants()) {
+    const std::map<uint32_t, TenantMonthStats> stats = tenant->MonthStats();
+    int64_t tenant_rows = 0;
+    for (const auto& [month, figures] : stats) tenant_rows += figures.rows;
+    const double graph_bytes = static_cast<double>(tenant->graph_bytes());
+    for (const auto& [month, figures] : stats) {
+      PartitionInfo& info = months[month];
+      info.rows += figures.rows;
+      info.pending_rows += figures.pending;
+      info.deleted_in_index += figures.tombstones;
+      // A tenant's graph spans its months: each month is charged its share of the rows.
+      if (tenant_rows > 0) {
+        info.index_bytes += static_cast<int64_t>(graph_bytes * static_cast<double>(figures.rows) /
+                                                 static_cast<double>(tenant_rows));
+      }
+    }
+  }
   std::vector<PartitionInfo> infos;
-  for (const auto& partition : AllPartitions()) infos.push_back(partition->Info());
+  for (auto& [month, info] : months) {
+    if (info.rows == 0) continue;  // every row of the month is gone (dropped or deleted)
+    info.month = MonthName(month);
+    info.vector_bytes = info.rows * static_cast<int64_t>(dim_ * sizeof(float));
+    infos.push_back(std::move(info));
+  }
   return infos;
 }
 
 Status VectorStore::SaveIndexes() {
   const uint64_t label_watermark = next_label_.load();
-  for (const auto& partition : AllPartitions()) {
-    MNEMO_RETURN_IF_ERROR(partition->Save(GraphPath(partition->month()), label_watermark));
+  for (const auto& tenant : AllTenants()) {
+    const std::string path = GraphPath(tenant->user_id());
+    if (tenant->rows() == 0) {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+      continue;
+    }
+    if (!tenant->dirty() && std::filesystem::exists(path)) continue;
+    MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark));
   }
   return Status::Ok();
 }
 
 Status VectorStore::Close() {
   size_t pending = 0;
-  for (const auto& partition : AllPartitions()) pending += partition->pending();
+  for (const auto& tenant : AllTenants()) pending += tenant->pending();
   if (pending > 0 && pending <= options_.max_rows_linked_on_close) {
     spdlog::info("linking {} pending rows into their graphs before saving", pending);
     WaitForIndexing();
@@ -429,14 +508,50 @@ Status VectorStore::Close() {
   return SaveIndexes();
 }
 
-Status VectorStore::RebuildPartition(std::string_view month) {
-  for (const auto& partition : AllPartitions()) {
-    if (MonthName(partition->month()) != month) continue;
-    MNEMO_RETURN_IF_ERROR(partition->Rebuild());
+Status VectorStore::RebuildPartition(std::string_view month_name) {
+  uint32_t month = 0;
+  if (!ParseMonth(month_name, &month)) return Status::ValidationError("month", "must be YYYY-MM");
+  bool found = false;
+  for (const auto& tenant : AllTenants()) {
+    const auto stats = tenant->MonthStats();
+    auto it = stats.find(month);
+    if (it == stats.end() || it->second.rows == 0) continue;
+    found = true;
+    MNEMO_RETURN_IF_ERROR(tenant->Rebuild());
     graph_compactions_.fetch_add(1, std::memory_order_relaxed);
-    return Status::Ok();
   }
-  return Status::NotFound("no partition " + std::string(month));
+  if (!found) return Status::NotFound("no partition " + std::string(month_name));
+  return Status::Ok();
+}
+
+void VectorStore::MaybeFitQuantizer() {
+  {
+    std::shared_lock lock(tenants_mutex_);
+    if (quantizer_) return;
+  }
+  const std::vector<std::shared_ptr<Tenant>> tenants = AllTenants();
+  size_t rows = 0;
+  for (const auto& tenant : tenants) rows += tenant->rows();
+  if (rows < hnsw::HnswIndex::kQuantizerMinNodes) return;
+  // A sample spread over the tenants: each gives its share of kQuantizerSample rows (at least one).
+  std::vector<float> sample;
+  for (const auto& tenant : tenants) {
+    const size_t share = std::max<size_t>(1, kQuantizerSample * tenant->rows() / rows);
+    tenant->SampleVectors(share, &sample);
+  }
+  const size_t count = sample.size() / dim_;
+  if (count == 0) return;
+  auto quantizer = std::make_shared<const hnsw::ScalarQuantizer>(hnsw::ScalarQuantizer::Fit(
+      dim_, count, [&](size_t j) { return sample.data() + j * dim_; }));
+  std::vector<std::shared_ptr<Tenant>> all;
+  {
+    // Tenants created from now on get the quantizer from NewGraph(); those that exist now adopt it.
+    std::unique_lock lock(tenants_mutex_);
+    quantizer_ = quantizer;
+    for (const auto& [user_ref, tenant] : tenants_) all.push_back(tenant);
+  }
+  for (const auto& tenant : all) tenant->AdoptQuantizer(quantizer);
+  spdlog::info("fitted the shared vector quantizer on {} rows", count);
 }
 
 void VectorStore::NotifyIndexer() {
@@ -451,8 +566,8 @@ void VectorStore::WaitForIndexing() {
   std::unique_lock lock(indexer_mutex_);
   indexer_idle_.wait(lock, [&] {
     if (stop_) return true;
-    for (const auto& partition : AllPartitions()) {
-      if (partition->pending() > 0) return false;
+    for (const auto& tenant : AllTenants()) {
+      if (tenant->pending() > 0) return false;
     }
     return !work_signalled_;
   });
@@ -470,12 +585,13 @@ void VectorStore::IndexerLoop() {
       work_signalled_ = false;
     }
     size_t linked = 0;
-    for (const auto& partition : AllPartitions()) linked += partition->IndexPending(kIndexBatch);
+    for (const auto& tenant : AllTenants()) linked += tenant->IndexPending(kIndexBatch);
+    MaybeFitQuantizer();
     if (linked > 0) continue;
-    for (const auto& partition : AllPartitions()) {
-      Result<bool> compacted = partition->CompactIfNeeded(options_.compact_deleted_fraction);
+    for (const auto& tenant : AllTenants()) {
+      Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
       if (!compacted.ok()) {
-        spdlog::warn("partition {}: compaction failed: {}", MonthName(partition->month()), compacted.status().ToString());
+        spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());
       } else if (*compacted) {
         graph_compactions_.fetch_add(1, std::memory_order_relaxed);
       }

@@ -1,12 +1,17 @@
-// VectorStore: chunks, their embeddings and the month partitions that search them (SPEC §3).
+// VectorStore: chunks, their embeddings and the per-user indexes that search them (SPEC §3).
 //
 // Storage is the truth: chunk rows, payloads and unit vectors are written in the caller's
-// WriteTxn (atomic with the document's total_chunks); when it commits, the rows go into their
-// partition's fresh buffer and are searchable before the write is acknowledged.  A background
-// indexer, at a lower CPU priority than request threads (nice 5), links fresh rows into each
-// partition's HNSW graph.  Graphs are saved on Close() and by
-// SaveIndexes(); Open() loads them and catches up from storage (rows the saved graph lacks are
-// re-linked, rows deleted since are never returned).
+// WriteTxn (atomic with the document's total_chunks), keyed by month, so a month is the unit of
+// archive and drop.  Search structures are per user (Tenant): every search names one user, so it
+// touches only that user's rows, whatever the number of months and of other users.  When a write
+// commits, its rows go into their tenant's fresh buffer and are searchable before the write is
+// acknowledged.  A background indexer, at a lower CPU priority than request threads (nice 5),
+// links fresh rows into each tenant's HNSW graph.  Tenant graphs share one scratch pool and one
+// quantizer, fitted on a sample once the store holds hnsw::HnswIndex::kQuantizerMinNodes rows, so
+// a small tenant costs little memory and is scanned on codes.  Graphs are saved on Close() and by
+// SaveIndexes() (one file per user with a graph, "<index_dir>/tenants/<hash of user>.hnsw");
+// Open() loads them and catches up from storage (rows a saved graph lacks are re-linked, rows
+// deleted since are never returned).
 //
 // Thread-safety: thread-safe.  Stage* methods REQUIRE the caller to hold the user's LockTable
 // stripe until the transaction commits.
@@ -15,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -28,23 +34,25 @@
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
 #include "tables/document_store.h"
-#include "vector/partition.h"
+#include "vector/hnsw/cost_model.h"
+#include "vector/tenant.h"
 #include "vector/row_state.h"
 
 namespace mnemo::vector {
 
 struct VectorOptions {
-  // Where partition graphs are saved ("<dir>/YYYY-MM.hnsw").
+  // Where tenant graphs are saved ("<dir>/tenants/<hash of user id>.hnsw").
   std::string index_dir;
-  // Graph parameters for new partitions (SPEC §3 defaults).
+  // Graph parameters for new tenant graphs (SPEC §3 defaults).
   uint32_t m = 16;
   uint32_t ef_construction = 64;
-  // Beam width when a request names none (raised to top_k).
+  // Beam width when a request names none, for a graph of up to 10,000 rows; larger graphs get
+  // more (EngineOptions::default_ef says how much).  Raised to top_k.
   size_t default_ef = 128;
   // Compressed graph walk + exact re-rank of k * rerank_factor candidates (hnsw::SearchOptions).
   bool compressed_search = true;
   size_t rerank_factor = hnsw::SearchOptions::kDefaultRerankFactor;
-  // Rebuild a partition's graph when tombstones exceed this fraction of its nodes.
+  // Rebuild a tenant's graph when tombstones exceed this fraction of its nodes.
   double compact_deleted_fraction = 0.25;
   // Close() links up to this many pending rows before saving the graphs, so the next open starts
   // with complete graphs; a larger backlog is saved as is and linked by the next open's catch-up
@@ -75,9 +83,9 @@ class VectorStore {
                                             const tables::DocumentStore& documents,
                                             const std::vector<NewChunk>& chunks,
                                             std::string_view name = "chunk", size_t first_index = 0);
-  // Stages the removal of every chunk of a document, live or soft-deleted (hard delete, or the
-  // first half of a replacement).
-  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, const Uuid& document_id);
+  // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
+  // or the first half of a replacement).
+  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id, const Uuid& document_id);
   // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
   // or erased by a hard delete).
   void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased);
@@ -120,7 +128,8 @@ class VectorStore {
   Status Close();
   // Blocks until every written row is linked into its graph (tests and benchmarks).
   void WaitForIndexing();
-  // Rebuilds one partition's graph ("YYYY-MM") online.  NOT_FOUND for an unknown month.
+  // Rebuilds online the graph of every user with rows in the month ("YYYY-MM").  NOT_FOUND for a
+  // month without rows.
   Status RebuildPartition(std::string_view month);
   // Writes the month's rows to an archive file; the partition stays.  Returns the row count.
   Result<int64_t> ArchivePartition(std::string_view month, const std::string& path) const;
@@ -144,12 +153,17 @@ class VectorStore {
  private:
   VectorStore(storage::Db& db, const VectorOptions& options);
   Status Load();
-  std::shared_ptr<Partition> PartitionFor(uint32_t month, bool create);
-  // Makes committed rows of `month` searchable, creating its partition when needed.
-  void InsertRows(uint32_t month, std::vector<Partition::FreshRow> rows);
-  std::vector<std::shared_ptr<Partition>> AllPartitions() const;
+  // The tenant of `user_id` (interning the user), created with an empty graph when new.
+  std::shared_ptr<Tenant> TenantFor(std::string_view user_id);
+  // The tenant of a known user ref, or null.
+  std::shared_ptr<Tenant> FindTenant(uint32_t user_ref) const;
+  std::vector<std::shared_ptr<Tenant>> AllTenants() const;
+  // REQUIRES: tenants_mutex_ held (the shared quantizer is read under it).
   Result<std::unique_ptr<hnsw::HnswIndex>> NewGraph() const;
-  std::string GraphPath(uint32_t month) const;
+  hnsw::HnswResources GraphResources() const;
+  std::string GraphPath(std::string_view user_id) const;
+  // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
+  void MaybeFitQuantizer();
   void IndexerLoop();
   void NotifyIndexer();
   struct LocatedChunk;
@@ -158,6 +172,8 @@ class VectorStore {
                                    bool allow_deleted_document) const;
   Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows, storage::LockTable& locks,
                                 const tables::DocumentStore& documents);
+  // Hides rows of `user_id` from search (soft or hard deletes, at commit).
+  void RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels);
 
   storage::Db& db_;
   const VectorOptions options_;
@@ -167,9 +183,12 @@ class VectorStore {
   DocumentRegistry documents_;
   std::atomic<uint64_t> next_label_{1};
   std::atomic<uint64_t> graph_compactions_{0};
+  mutable hnsw::CostModel costs_;
+  const std::shared_ptr<hnsw::ScratchPool<hnsw::internal::SearchScratch>> scratch_;
 
-  mutable std::shared_mutex partitions_mutex_;
-  std::map<uint32_t, std::shared_ptr<Partition>> partitions_;
+  mutable std::shared_mutex tenants_mutex_;
+  std::unordered_map<uint32_t, std::shared_ptr<Tenant>> tenants_;  // by user ref
+  std::shared_ptr<const hnsw::ScalarQuantizer> quantizer_;          // shared by tenant graphs
 
   std::mutex indexer_mutex_;
   std::condition_variable indexer_wake_;

@@ -472,10 +472,10 @@ TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
   ASSERT_TRUE(engine_->Close().ok());
   engine_.reset();
   std::vector<std::filesystem::path> graphs;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "data" / "hnsw")) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "data" / "hnsw" / "tenants")) {
     graphs.push_back(entry.path());
   }
-  ASSERT_EQ(graphs.size(), 1u);
+  ASSERT_EQ(graphs.size(), 1u);  // one graph: alice's
   auto loaded = hnsw::HnswIndex::Load(graphs[0].string());
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->index->size(), 2000u);  // every row linked before the save
@@ -486,7 +486,7 @@ TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {
   const auto vectors = AddRandom("alice", doc.id, 200);
   engine_->WaitForIndexing();
   engine_.reset();  // saves graphs
-  const auto hnsw_dir = dir_.path() / "data" / "hnsw";
+  const auto hnsw_dir = dir_.path() / "data" / "hnsw" / "tenants";
   size_t corrupted = 0;
   for (const auto& entry : std::filesystem::directory_iterator(hnsw_dir)) {
     std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);

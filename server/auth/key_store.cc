@@ -13,7 +13,9 @@
 #include <random>
 #include <sstream>
 
-#include "common/sha256.h"
+#include "mnemo/base/hex.h"
+#include "mnemo/base/limits.h"
+#include "mnemo/base/sha256.h"
 
 namespace mnemo::server {
 namespace {
@@ -25,33 +27,16 @@ constexpr int kFileFormat = 1;
 constexpr size_t kIdHexDigits = 16;
 constexpr size_t kSecretHexDigits = 64;
 constexpr std::string_view kKeyPrefix = "mnemo_";
-constexpr size_t kMaxUserIdBytes = 255;
 
 std::string RandomHex(size_t digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::random_device source("/dev/urandom");
   std::string out;
   out.reserve(digits);
   while (out.size() < digits) {
     uint32_t word = source();
-    for (int i = 0; i < 8 && out.size() < digits; ++i, word >>= 4) out.push_back(kHex[word & 0xf]);
+    for (int i = 0; i < 8 && out.size() < digits; ++i, word >>= 4) out.push_back(kLowerHexDigits[word & 0xf]);
   }
   return out;
-}
-
-bool IsLowerHex(std::string_view text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-// Compares without an early exit, so timing does not reveal the matching prefix.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
 }
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fuzz_support.h"
+#include "mnemo/base/hex.h"
 #include "storage/key_codec.h"
 
 namespace mnemo::fuzz {
@@ -137,10 +138,10 @@ void CheckCanonical(const std::vector<Kind>& schema, std::string_view raw) {
 
 void CheckHexAndSuccessor(const std::string& key, std::string_view raw, uint8_t cut) {
   std::string back;
-  FUZZ_CHECK(keys::FromHex(keys::ToHex(key), &back));
+  FUZZ_CHECK(HexDecode(HexEncode(key), &back));
   FUZZ_CHECK(back == key);
   std::string decoded;
-  if (keys::FromHex(raw, &decoded)) FUZZ_CHECK(keys::ToHex(decoded).size() == raw.size());
+  if (HexDecode(raw, &decoded)) FUZZ_CHECK(HexEncode(decoded).size() == raw.size());
 
   const std::string prefix = key.substr(0, std::min<size_t>(cut, key.size()));
   const std::string successor = keys::PrefixSuccessor(prefix);

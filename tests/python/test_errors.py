@@ -28,6 +28,19 @@ CODES = [
 ]
 
 
+def test_the_generated_code_table_matches_the_wire_schema_and_the_classes():
+    from mnemo import _status_codes
+    from mnemo.wire.StatusCode import StatusCode
+
+    on_wire = {name: value for name, value in vars(StatusCode).items() if not name.startswith("_")}
+    assert _status_codes.WIRE_VALUES == on_wire
+    assert set(_status_codes.HTTP_STATUS) == set(on_wire)
+    assert sorted(value for value, _ in CODES) == sorted(set(on_wire.values()) - {0})
+    for name, value in _status_codes.WIRE_VALUES.items():
+        if name != "OK":
+            assert mnemo.errors.error_for_code(value, "m").code == name
+
+
 @pytest.mark.parametrize("code, error_class", CODES)
 def test_every_status_code_raises_its_exception(connect, code, error_class):
     def respond(rid, _):

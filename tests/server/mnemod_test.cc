@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include "mnemo/base/limits.h"
+#include "mnemo/base/uuid.h"
 #include "mnemod_process.h"
 #include "protocol/frame.h"
 #include "server/testing/wire_helpers.h"
@@ -56,6 +58,17 @@ std::string SearchRequest(uint64_t id, std::string_view user, const std::vector<
     return Body(B::SearchRequest, wire::CreateSearchRequest(fbb, wire::CreateSearchQuery(fbb, fbb.CreateVector(query), 5)));
   });
 }
+
+// A search returning every row of a user with fewer than kMaxTopK chunks: the largest top_k,
+// no similarity floor and a beam wider than any graph these tests build.
+std::string SearchAllRequest(uint64_t id, std::string_view user, const std::vector<float>& query) {
+  return BuildRequest(id, user, [&](Builder& fbb) {
+    const auto search = wire::CreateSearchQuery(fbb, fbb.CreateVector(query), kMaxTopK, flatbuffers::nullopt, 0, kMaxEf);
+    return Body(B::SearchRequest, wire::CreateSearchRequest(fbb, search));
+  });
+}
+
+std::string IdText(const wire::Id& id) { return Uuid::FromHalves(id.hi(), id.lo()).ToString(); }
 
 std::string ListConversations(uint64_t id, std::string_view user, int64_t limit) {
   return BuildRequest(id, user, [&](Builder& fbb) {
@@ -370,11 +383,17 @@ TEST(MnemodBackpressureTest, SlowClientNeverReads) {
 }
 
 // SIGTERM with requests in flight: every accepted request is answered, mnemod exits 0, and the
-// next start loads the saved graphs (nothing left to link).
+// next start loads the saved graphs (nothing left to link) and holds exactly the acknowledged
+// chunks, each found by its id.
 TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
   mnemo::testing::TempDir dir;
   const std::string data = dir.Sub("data");
   constexpr int kChunks = 600;
+  constexpr int kPerRequest = 50;
+  constexpr uint64_t kFirstAddId = 10;
+  constexpr uint64_t kAdds = kChunks / kPerRequest;
+  constexpr uint64_t kSearches = 20;
+  std::set<std::string> acknowledged;  // chunk ids, as text
   {
     auto server = MnemodProcess::Start(data, {"--log-level", "info"});
     ASSERT_TRUE(server);
@@ -383,31 +402,35 @@ TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
     ASSERT_TRUE(document.ok());
     const wire::Id id = *document->body_as_DocumentReply()->document()->id();
     // Pipeline the writes and some searches, and SIGTERM while they are in flight.
-    uint64_t next_id = 10;
-    for (int first = 0; first < kChunks; first += 50) {
+    uint64_t next_id = kFirstAddId;
+    for (int first = 0; first < kChunks; first += kPerRequest) {
       std::vector<std::vector<float>> vectors;
-      for (int i = 0; i < 50; ++i) vectors.push_back(Vec(static_cast<float>(first + i) * 0.37f));
+      for (int i = 0; i < kPerRequest; ++i) vectors.push_back(Vec(static_cast<float>(first + i) * 0.37f));
       ASSERT_TRUE(connection->SendFrame(AddChunks(next_id++, "owner", id, vectors, first)));
     }
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(connection->SendFrame(SearchRequest(next_id++, "owner", Vec(i))));
-    auto first = Read(*connection);  // at least one is done: the rest are in flight or queued
-    EXPECT_TRUE(first.ok()) << first.message();
-    ::kill(server->pid(), SIGTERM);
-    int answered = 1;
-    int failed = first.ok() ? 0 : 1;
-    while (auto frame = connection->ReadFrame(20s)) {
-      ParsedResponse response(*frame);
-      ++answered;
-      failed += response.ok() ? 0 : 1;
+    for (uint64_t i = 0; i < kSearches; ++i) {
+      ASSERT_TRUE(connection->SendFrame(SearchRequest(next_id++, "owner", Vec(static_cast<float>(i)))));
     }
-    EXPECT_EQ(failed, 0);
-    EXPECT_GE(answered, 1);
+    std::set<uint64_t> answered;
+    auto record = [&](const ParsedResponse& response) {
+      EXPECT_TRUE(response.ok()) << response.message();
+      EXPECT_TRUE(answered.insert(response->id()).second) << "answered twice: " << response->id();
+      if (response->id() < kFirstAddId || response->id() >= kFirstAddId + kAdds) return;
+      const wire::ChunkList* added = response->body_as_ChunkList();
+      ASSERT_NE(added, nullptr) << response->id();
+      EXPECT_EQ(added->chunks()->size(), static_cast<size_t>(kPerRequest));
+      for (const wire::Chunk* chunk : *added->chunks()) acknowledged.insert(IdText(*chunk->id()));
+    };
+    record(Read(*connection));  // at least one is done: the rest are in flight or queued
+    ::kill(server->pid(), SIGTERM);
+    while (auto frame = connection->ReadFrame(20s)) record(ParsedResponse(*frame));
     EXPECT_EQ(server->Stop(SIGTERM, 60s), 0) << server->Log();
     const std::string log = server->Log();
     EXPECT_NE(log.find("shutdown complete"), std::string::npos) << log;
     // The requests not answered were never taken (the connection closed before reading them).
-    if (answered < kChunks / 50 + 20) GTEST_LOG_(INFO) << answered << " of " << kChunks / 50 + 20 << " answered";
+    GTEST_LOG_(INFO) << answered.size() << " of " << kAdds + kSearches << " requests answered";
   }
+  ASSERT_FALSE(acknowledged.empty());
   {
     auto server = MnemodProcess::Start(data, {"--log-level", "warn"});
     ASSERT_TRUE(server);
@@ -419,12 +442,14 @@ TEST(MnemodShutdownTest, SigtermWithRequestsInFlightThenRestart) {
       EXPECT_EQ(partition->pending_rows(), 0) << partition->month()->str();
       rows += partition->rows();
     }
-    // Every acknowledged chunk is there (all of them, when every AddChunks was answered).
-    EXPECT_GT(rows, 0);
-    EXPECT_LE(rows, kChunks);
-    auto found = RoundTrip(*connection, SearchRequest(3, "owner", Vec(0)));
-    ASSERT_TRUE(found.ok());
-    EXPECT_EQ(found->body_as_SearchReply()->hits()->size(), 5u);
+    // Exactly the acknowledged chunks are there: a search wide enough to return every row
+    // (top_k above the row count, a beam covering the whole graph) finds each one by its id.
+    EXPECT_EQ(rows, static_cast<int64_t>(acknowledged.size()));
+    auto found = RoundTrip(*connection, SearchAllRequest(3, "owner", Vec(0)));
+    ASSERT_TRUE(found.ok()) << found.message();
+    std::set<std::string> stored;
+    for (const wire::SearchHit* hit : *found->body_as_SearchReply()->hits()) stored.insert(IdText(*hit->chunk_id()));
+    EXPECT_EQ(stored, acknowledged);
     EXPECT_EQ(server->Stop(SIGTERM, 60s), 0) << server->Log();
   }
 }

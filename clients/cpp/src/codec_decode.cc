@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "flatbuffers/flatbuffers.h"
+#include "protocol/wire_codes.h"
 
 namespace mnemo::client::internal {
 namespace {
@@ -175,13 +176,11 @@ Result<const Body*> BodyOf(const wire::Response& response) {
 
 // ---- ids and errors ---------------------------------------------------------------------------
 
-Uuid UuidFromWire(const wire::Id& id) { return Uuid(id.hi(), id.lo()); }
-wire::Id UuidToWire(const Uuid& id) { return wire::Id(id.hi(), id.lo()); }
+Uuid UuidFromWire(const wire::Id& id) { return protocol::FromWire(id); }
+wire::Id UuidToWire(const Uuid& id) { return protocol::ToWire(id); }
 
 Code CodeFromWire(wire::StatusCode code) {
-  const auto value = static_cast<uint8_t>(code);
-  if (value > static_cast<uint8_t>(Code::kInternalError)) return Code::kInternalError;
-  return static_cast<Code>(value);
+  return protocol::FromWire(code).value_or(Code::kInternalError);
 }
 
 Error ErrorFromWire(const wire::Error& error) {
@@ -191,9 +190,9 @@ Error ErrorFromWire(const wire::Error& error) {
     out.code = Code::kInternalError;
     if (out.message.empty()) out.message = "error response with code OK";
   }
-  const auto raw = static_cast<uint8_t>(error.code());
-  if (raw > static_cast<uint8_t>(Code::kInternalError)) {
-    out.message = "unknown status code " + std::to_string(raw) + ": " + out.message;
+  if (!protocol::FromWire(error.code())) {
+    out.message = "unknown status code " + std::to_string(static_cast<int>(error.code())) + ": " +
+                  out.message;
   }
   return out;
 }

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ._status_codes import WIRE_VALUES
+
 __all__ = [
     "MnemoError",
     "ValidationError",
@@ -132,20 +134,33 @@ class InternalError(MnemoError):
 # The seeds' base-class name, for code that catches ``RepositoryError``.
 RepositoryError = MnemoError
 
-# FROZEN: the numbers are the wire's StatusCode values (protocol/schema/mnemo.fbs).
-_BY_WIRE_CODE: dict[int, type[MnemoError]] = {
-    1: ValidationError,
-    2: RecordNotFoundError,
-    3: DuplicateRecordError,
-    4: ConflictError,
-    5: TransactionError,
-    6: AuthenticationError,
-    7: AuthorizationError,
-    8: RateLimitedError,
-    9: PayloadTooLargeError,
-    10: UnavailableError,
-    11: InternalError,
-}
+_ERROR_CLASSES: tuple[type[MnemoError], ...] = (
+    ValidationError,
+    RecordNotFoundError,
+    DuplicateRecordError,
+    ConflictError,
+    TransactionError,
+    AuthenticationError,
+    AuthorizationError,
+    RateLimitedError,
+    PayloadTooLargeError,
+    UnavailableError,
+    InternalError,
+)
+
+
+def _classes_by_wire_value() -> dict[int, type[MnemoError]]:
+    """Wire value -> exception class, the values taken from the generated code table."""
+    names = {cls.code for cls in _ERROR_CLASSES}
+    expected = set(WIRE_VALUES) - {"OK"}
+    if names != expected:
+        raise ImportError(f"mnemo.errors does not match the status code table: classes for "
+                          f"{sorted(names - expected)} have no code, codes "
+                          f"{sorted(expected - names)} have no class")
+    return {WIRE_VALUES[cls.code]: cls for cls in _ERROR_CLASSES}
+
+
+_BY_WIRE_CODE = _classes_by_wire_value()
 
 
 def error_for_code(code: int, message: str, field: Optional[str] = None) -> MnemoError:

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "mnemo/base/limits.h"
 #include "mnemo/records.h"
 
 namespace mnemo {
@@ -40,7 +41,5 @@ using WriteOp = std::variant<CreateConversationOp, UpsertConversationOp, AppendM
 struct BatchResult {
   std::vector<Uuid> ids;
 };
-
-inline constexpr size_t kMaxBatchOps = 10000;
 
 }  // namespace mnemo

@@ -30,12 +30,15 @@ struct EngineOptions {
   bool sync_writes = true;
 
   // ---- vector search ----
-  // HNSW parameters for new partitions (SPEC §3 defaults).
+  // HNSW parameters for new user graphs (SPEC §3 defaults).
   uint32_t hnsw_m = 16;
   uint32_t hnsw_ef_construction = 64;
-  // Beam width of a search that names none (raised to top_k).  128 keeps recall@10 >= 0.95 on
-  // the clustered test data across several partitions (tests/vector_recall_test.cc: 0.94 at 64,
-  // 0.97 at 96, 0.98 at 128); requests may trade recall for speed with their own ef.
+  // Beam width of a search that names none (raised to top_k), for a user with up to 10,000 rows in
+  // their graph; each doubling beyond adds half of it (20k rows: 1.5x, 40k: 2x, 80k: 2.5x, capped
+  // at 4x), since a walk's recall at a fixed beam falls as the graph grows.  On the clustered test
+  // data with out-of-distribution queries (tests/vector_recall_test.cc, 20k rows in one graph)
+  // recall@10 was 0.88 at 64, 0.95 at 128, 0.98 at 256; requests may trade recall for speed with
+  // their own ef.
   size_t default_ef = 128;
   // Walk the graph on compact 8-bit codes (a quarter of the bytes per node) and re-rank the best
   // top_k * vector_rerank_factor candidates with exact float32 cosine; returned similarities are

@@ -10,11 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/limits.h"
 #include "mnemo/types.h"
 
 namespace mnemo {
-
-inline constexpr char kDefaultModel[] = "claude-sonnet-4-5-20250929";
 
 // Top-level metadata keys that must equal the given JSON values, e.g. {"lang", "\"en\""} (an
 // object key with a JSON-text value).  Used by list, count and search filters.
@@ -74,7 +73,7 @@ struct ConversationFilter {
 struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
-  int64_t limit = 20;      // 1..100
+  int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
   std::string cursor;      // from a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
   ConversationFilter filter;
@@ -149,7 +148,7 @@ enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
 struct MessageQuery {
   SortOrder order = SortOrder::kAscending;  // oldest first
   int64_t skip = 0;
-  int64_t limit = 50;   // 1..200
+  int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
   std::string cursor;   // from a previous page's next_cursor
   // ---- filters (also used by counts) ----
   std::optional<Role> role;          // only this role
@@ -222,7 +221,7 @@ struct DocumentFilter {
 
 struct DocumentListOptions {
   int64_t skip = 0;
-  int64_t limit = 20;  // 1..100
+  int64_t limit = kDefaultDocumentPageSize;  // 1..kMaxDocumentPageSize
   std::string cursor;
   bool include_deleted = false;
   DocumentFilter filter;
@@ -289,7 +288,7 @@ struct SearchFilters {
 
 struct SearchRequest {
   std::vector<float> query;  // the data directory's dimension
-  int64_t top_k = 10;        // 1..1000
+  int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
   std::optional<float> min_similarity;  // in [-1, 1]
   SearchFilters filters;
   std::optional<int64_t> ef;  // graph beam width; default adaptive
@@ -327,19 +326,5 @@ struct AttachResult {
   int64_t attached = 0;
   int64_t skipped = 0;  // document gone, or id / (document, chunk_index) taken since
 };
-
-inline constexpr int64_t kMaxTopK = 1000;
-inline constexpr size_t kMaxChunksPerWrite = 10000;
-
-// ---- limits -----------------------------------------------------------------------------------
-
-inline constexpr int64_t kMaxConversationPageSize = 100;
-inline constexpr int64_t kMaxMessagePageSize = 200;
-inline constexpr int64_t kMaxDocumentPageSize = 100;
-inline constexpr int64_t kMaxChunkPageSize = 1000;
-inline constexpr size_t kMaxUserIdBytes = 255;
-inline constexpr size_t kMaxTitleChars = 255;
-inline constexpr size_t kMaxModelChars = 100;
-inline constexpr size_t kMaxFilenameChars = 255;
 
 }  // namespace mnemo

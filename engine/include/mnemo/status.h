@@ -1,6 +1,6 @@
 // Status: the outcome of an engine operation.
 //
-// A Status is either OK or carries a code from SPEC §4, a human-readable message and, for
+// A Status is either OK or carries a code from SPEC §4 (StatusCode, mnemo/base/error_codes.h), a human-readable message and, for
 // validation errors, the name of the offending field.  An OK status allocates nothing (the state
 // pointer is null), so the success path is free.  "Not found" is a normal outcome, not an
 // exception: callers test `status.IsNotFound()`.
@@ -13,27 +13,9 @@
 #include <string>
 #include <string_view>
 
+#include "mnemo/base/error_codes.h"
+
 namespace mnemo {
-
-// The error codes of SPEC §4.  FROZEN: the numeric values reach the wire protocol; never
-// renumber, only append.
-enum class StatusCode : uint8_t {
-  kOk = 0,
-  kValidationError = 1,
-  kNotFound = 2,
-  kDuplicateRecord = 3,
-  kConflict = 4,
-  kTransactionError = 5,
-  kAuthenticationError = 6,
-  kAuthorizationError = 7,
-  kRateLimited = 8,
-  kPayloadTooLarge = 9,
-  kUnavailable = 10,
-  kInternalError = 11,
-};
-
-// The SPEC §4 spelling of a code, e.g. "VALIDATION_ERROR".
-std::string_view StatusCodeName(StatusCode code);
 
 class Status {
  public:

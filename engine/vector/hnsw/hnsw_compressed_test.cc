@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "kernels/distance.h"
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 #include "vector/hnsw/hnsw_index.h"
 #include "vector/hnsw/label_filter.h"
 #include "vector/hnsw/test_data.h"

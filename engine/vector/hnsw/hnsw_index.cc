@@ -41,15 +41,24 @@ Status HnswParams::Validate() const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(const HnswParams& params) {
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(const HnswParams& params,
+                                                     const HnswResources& resources) {
   MNEMO_RETURN_IF_ERROR(params.Validate());
-  return std::unique_ptr<HnswIndex>(new HnswIndex(params));
+  if (resources.quantizer && resources.quantizer->dim() != params.dim) {
+    return Status::ValidationError("quantizer", "quantizer dimension does not match the index");
+  }
+  std::unique_ptr<HnswIndex> index(new HnswIndex(params, resources));
+  if (resources.quantizer) index->InstallQuantizer(resources.quantizer);
+  return index;
 }
 
-HnswIndex::HnswIndex(const HnswParams& params)
+HnswIndex::HnswIndex(const HnswParams& params, const HnswResources& resources)
     : params_(params),
       level_multiplier_(1.0 / std::log(static_cast<double>(params.m))),
-      store_(params.dim, params.m) {}
+      store_(params.dim, params.m),
+      scratch_pool_(resources.scratch ? resources.scratch
+                                      : std::make_shared<ScratchPool<internal::SearchScratch>>()),
+      fit_own_quantizer_(resources.fit_own_quantizer) {}
 
 HnswIndex::~HnswIndex() = default;
 
@@ -66,7 +75,7 @@ Status HnswIndex::Add(uint64_t label, std::span<const float> vector) {
                                                  " does not match the index dimension " +
                                                  std::to_string(params_.dim));
   }
-  auto lease = scratch_pool_.Acquire();
+  auto lease = scratch_pool_->Acquire();
   lease->query.assign(vector.begin(), vector.end());
   if (!kernels::Normalize(lease->query.data(), params_.dim)) {
     return Status::ValidationError("vector", "vector is zero or has a NaN/Inf component");
@@ -76,7 +85,7 @@ Status HnswIndex::Add(uint64_t label, std::span<const float> vector) {
     std::shared_lock structure(structure_mutex_);
     status = AddNormalized(label, lease->query.data(), *lease);
   }
-  if (status.ok() && quantizer_.load(std::memory_order_relaxed) == nullptr &&
+  if (status.ok() && fit_own_quantizer_ && quantizer_.load(std::memory_order_relaxed) == nullptr &&
       store_.allocated() >= kQuantizerMinNodes) {
     FitQuantizer(/*force=*/false);
   }
@@ -93,18 +102,29 @@ void HnswIndex::FitQuantizer(bool force) {
     if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) != 0) ready.push_back(id);
   }
   if (ready.empty() || (!force && ready.size() < kQuantizerMinNodes)) return;
-  InstallQuantizer(ScalarQuantizer::Fit(params_.dim, ready.size(),
-                                        [&](size_t j) { return view.Vector(ready[j]); }));
+  InstallQuantizer(std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(
+      params_.dim, ready.size(), [&](size_t j) { return view.Vector(ready[j]); })));
 }
 
-void HnswIndex::InstallQuantizer(ScalarQuantizer quantizer) {
-  auto owned = std::make_unique<const ScalarQuantizer>(std::move(quantizer));
+void HnswIndex::AdoptQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer) {
+  std::unique_lock structure(structure_mutex_);  // no insert in flight: every node is ready
+  if (quantizer_.load(std::memory_order_relaxed) != nullptr) return;
+  InstallQuantizer(std::move(quantizer));
+}
+
+void HnswIndex::InstallQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer) {
   const NodeView view = store_.View();
   for (uint32_t id = 0; id < view.limit(); ++id) {
-    owned->Encode(view.Vector(id), view.MutableCode(id));
+    view.Meta(id).code_error = quantizer->Encode(view.Vector(id), view.MutableCode(id));
   }
-  owned_quantizer_ = std::move(owned);
+  owned_quantizer_ = std::move(quantizer);
   quantizer_.store(owned_quantizer_.get(), std::memory_order_release);
+}
+
+std::shared_ptr<const ScalarQuantizer> HnswIndex::shared_quantizer() const {
+  // owned_quantizer_ is written once, before quantizer_ is published.
+  if (quantizer_.load(std::memory_order_acquire) == nullptr) return nullptr;
+  return owned_quantizer_;
 }
 
 Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scratch) {
@@ -129,12 +149,13 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scra
   // fitted after this node, and encoded it then.
   const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire);
   const uint8_t* code = nullptr;
+  float code_error = 0;
   if (quantizer != nullptr) {
     scratch.code.resize(params_.dim);
-    quantizer->Encode(unit, scratch.code.data());
+    code_error = quantizer->Encode(unit, scratch.code.data());
     code = scratch.code.data();
   }
-  store_.InitNode(id, label, level, unit, code);
+  store_.InitNode(id, label, level, unit, code, code_error);
   Insert(id, unit, level, scratch);
   return Status::Ok();
 }
@@ -219,6 +240,17 @@ bool HnswIndex::Contains(uint64_t label) const {
   return (store_.View().Meta(it->second).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
 }
 
+void HnswIndex::CopyVectors(size_t max_nodes, std::vector<float>* out) const {
+  const NodeView view = store_.View();
+  size_t copied = 0;
+  for (uint32_t id = 0; id < view.limit() && copied < max_nodes; ++id) {
+    if (view.Meta(id).state.load(std::memory_order_acquire) != kNodeReady) continue;
+    const float* vector = view.Vector(id);
+    out->insert(out->end(), vector, vector + params_.dim);
+    ++copied;
+  }
+}
+
 HnswIndex::MemoryPerVector HnswIndex::memory_per_vector() const {
   return MemoryPerVector{store_.code_bytes_per_node(), store_.vector_bytes_per_node()};
 }
@@ -238,7 +270,10 @@ size_t HnswIndex::memory_bytes() const {
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
   if (threads == 0) return Status::ValidationError("threads", "threads must be >= 1");
   std::unique_lock structure(structure_mutex_);
-  std::unique_ptr<HnswIndex> fresh(new HnswIndex(params_));
+  HnswResources resources;
+  resources.scratch = scratch_pool_;
+  resources.fit_own_quantizer = fit_own_quantizer_;
+  std::unique_ptr<HnswIndex> fresh(new HnswIndex(params_, resources));
   const NodeView view = store_.View();
   std::vector<uint32_t> live;
   live.reserve(size());
@@ -248,15 +283,17 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
   fresh->Reserve(live.size());
   // Refit on the live nodes (the old quantizer saw only the first nodes, and deleted ones).
   if (live.size() >= kQuantizerMinNodes) {
-    fresh->InstallQuantizer(ScalarQuantizer::Fit(
-        params_.dim, live.size(), [&](size_t j) { return view.Vector(live[j]); }));
+    fresh->InstallQuantizer(std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(
+        params_.dim, live.size(), [&](size_t j) { return view.Vector(live[j]); })));
+  } else if (owned_quantizer_ != nullptr && quantizer_.load(std::memory_order_acquire) != nullptr) {
+    fresh->InstallQuantizer(owned_quantizer_);
   }
 
   std::atomic<size_t> next{0};
   std::mutex error_mutex;
   Status first_error;
   auto worker = [&] {
-    auto lease = fresh->scratch_pool_.Acquire();
+    auto lease = fresh->scratch_pool_->Acquire();
     for (size_t i = next.fetch_add(1); i < live.size(); i = next.fetch_add(1)) {
       const uint32_t id = live[i];
       Status status = fresh->AddNormalized(view.Meta(id).label, view.Vector(id), *lease);

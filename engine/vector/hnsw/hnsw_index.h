@@ -13,6 +13,15 @@
 // object; Compact() refits it on the live nodes.  Values outside the fitted range clamp, which
 // only blurs the walk's estimates (the re-rank is exact).
 //
+// Exact scans of more than a few rows also run on the codes once they exist: every row gets an
+// estimate, and only rows whose estimate plus its error bound (the node's code_error, from
+// ScalarQuantizer::Encode, plus the query's rounding_error) can still reach the top k are re-ranked
+// with float32 vectors.  The answer is the exact top-k, as from a float32 scan.
+//
+// Many small indexes (one per tenant) can share their scratch memory and one quantizer
+// (HnswResources); such an index never fits a quantizer of its own until Compact() finds it large
+// enough, and takes the shared one through AdoptQuantizer().
+//
 // Full-precision vectors stay in RAM (in each node's record) because inserts, Compact(), exact
 // scans and Save() read them too.  Seam for keeping them in storage instead (not implemented):
 // a `VectorSource` (label -> float32 vector, batched, e.g. a RocksDB multi-get of the chunk rows)
@@ -74,6 +83,7 @@
 
 #include "mnemo/result.h"
 #include "mnemo/status.h"
+#include "vector/hnsw/cost_model.h"
 #include "vector/hnsw/hnsw_types.h"
 #include "vector/hnsw/label_filter.h"
 #include "vector/hnsw/node_store.h"
@@ -84,6 +94,17 @@
 namespace mnemo::hnsw {
 
 class HnswIndex;
+
+// What several indexes may share.  Every member is optional.
+struct HnswResources {
+  // Per-query working memory; null: the index keeps a pool of its own.
+  std::shared_ptr<ScratchPool<internal::SearchScratch>> scratch;
+  // Encodes the index's nodes from the start (instead of a quantizer fitted by the index itself at
+  // kQuantizerMinNodes).  With `fit_own_quantizer` false the index never fits one on its own
+  // before Compact(): its owner provides one later with AdoptQuantizer().
+  std::shared_ptr<const ScalarQuantizer> quantizer;
+  bool fit_own_quantizer = true;
+};
 
 // What Load() returns: the index and the applied_seqno passed to Save().
 struct LoadedHnswIndex {
@@ -100,7 +121,8 @@ class HnswIndex {
   static constexpr size_t kQuantizerMinNodes = 2048;
 
   // Creates an empty index.  ValidationError when `params` are out of range.
-  static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params);
+  static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params,
+                                                   const HnswResources& resources = {});
 
   ~HnswIndex();
   HnswIndex(const HnswIndex&) = delete;
@@ -144,11 +166,18 @@ class HnswIndex {
   Status ExactSearch(std::span<const float> query, size_t k, const LabelFilter* filter,
                      SearchResult* out) const;
 
-  // Builds a new index holding only the live nodes (same params and labels; node levels are kept
-  // since they derive from (seed, label)), re-inserting them on `threads` threads (>= 1).  Memory
-  // and graph quality of the result are those of a fresh build.  This index is unchanged; writers
-  // wait until the copy is complete.  Errors: ValidationError for threads == 0.
+  // Builds a new index holding only the live nodes (same params, resources and labels; node levels
+  // are kept since they derive from (seed, label)), re-inserting them on `threads` threads
+  // (>= 1).  The quantizer is refitted on the live nodes when there are kQuantizerMinNodes of
+  // them; otherwise the copy keeps this index's quantizer.  Memory and graph quality of the result
+  // are those of a fresh build.  This index is unchanged; writers wait until the copy is complete.
+  // Errors: ValidationError for threads == 0.
   Result<std::unique_ptr<HnswIndex>> Compact(size_t threads = 1) const;
+
+  // Encodes every node with `quantizer` and makes searches use it, unless the index already has a
+  // quantizer (then a no-op).  REQUIRES: quantizer->dim() == params().dim.  Thread-safe; waits for
+  // in-flight inserts.
+  void AdoptQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer);
 
   // Writes the index to `path` atomically: a temp file in the same directory, fsync, rename, fsync
   // of the directory.  `applied_seqno` is stored verbatim.  Errors: Internal on I/O failure (the
@@ -161,10 +190,14 @@ class HnswIndex {
   // naming the problem for anything else (bad magic, unsupported version, bad params, truncation,
   // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
   // before checking it against the file's length.
-  static Result<LoadedHnswIndex> Load(const std::string& path);
+  // `resources` as for Create(); a file without a quantizer section takes resources.quantizer.
+  static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {});
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
+  // Appends the unit vectors of up to `max_nodes` live nodes to `out` (row-major, dim floats
+  // each), e.g. to fit a quantizer shared by several indexes.  Thread-safe.
+  void CopyVectors(size_t max_nodes, std::vector<float>* out) const;
   // Live nodes (added and not deleted).
   size_t size() const { return live_count_.load(std::memory_order_relaxed); }
   // Tombstoned nodes still held (reclaimed by Compact()).
@@ -183,20 +216,22 @@ class HnswIndex {
   bool has_quantizer() const { return quantizer_.load(std::memory_order_acquire) != nullptr; }
   // The quantizer (nullptr before it is fitted).  Valid for the life of the index.
   const ScalarQuantizer* quantizer() const { return quantizer_.load(std::memory_order_acquire); }
+  // The quantizer as a shareable handle (null before it is fitted).
+  std::shared_ptr<const ScalarQuantizer> shared_quantizer() const;
   const HnswParams& params() const { return params_; }
 
  private:
   using Candidate = internal::Candidate;
   using Scratch = internal::SearchScratch;
 
-  explicit HnswIndex(const HnswParams& params);
+  HnswIndex(const HnswParams& params, const HnswResources& resources);
 
   // Fits the quantizer on every ready node and encodes them, if not fitted yet.  Takes
   // structure_mutex_ exclusively.  No-op below kQuantizerMinNodes nodes unless `force`.
   void FitQuantizer(bool force);
   // Encodes every ready node with `quantizer` and publishes it.  REQUIRES: structure_mutex_ held
   // exclusively (or the index not yet shared), no quantizer set.
-  void InstallQuantizer(ScalarQuantizer quantizer);
+  void InstallQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer);
 
   // Reserves an id for `label`, writes the node and links it.  `unit` is already normalised.
   Status AddNormalized(uint64_t label, const float* unit, Scratch& scratch);
@@ -226,10 +261,20 @@ class HnswIndex {
   // Keeps the best `pool` of scratch.results (by estimate) and replaces their distances by exact
   // float32 ones.
   void Rerank(const NodeView& view, size_t pool, Scratch& scratch, SearchStats* stats) const;
-  // Exact top-k over live nodes that `filter` allows, left in scratch.results.
+  // Exact top-k over live nodes that `filter` allows, left in scratch.results.  Scores the rows
+  // on their codes (then re-ranks the few that can reach the top k) when `quantizer` is set and
+  // there are enough rows for it to pay; on float32 vectors otherwise.  Sets stats->compressed
+  // when it used the codes.
   void ExactScan(const NodeView& view, size_t k, const LabelFilter* filter, float max_dist,
-                 Scratch& scratch, SearchStats* stats) const;
-  bool PreferExact(const LabelFilter* filter, size_t ef) const;
+                 const ScalarQuantizer* quantizer, Scratch& scratch, SearchStats* stats) const;
+  // The exact top-k of `ids` (admissible nodes), from their codes and error bounds.
+  void CodeScan(const NodeView& view, std::span<const uint32_t> ids, size_t k, float max_dist,
+                const ScalarQuantizer& quantizer, Scratch& scratch, SearchStats* stats) const;
+  // The planner: true when an exact scan is predicted to cost no more than a walk with beam `ef`.
+  // `*effort` is set to the walk's effort (ef / admitted fraction) and `*selective` to whether
+  // the filter admits less than CostModel::kSelectiveFraction of the index, for the cost model.
+  bool PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
+                   double* effort, bool* selective) const;
   // True when `id` is live and `filter` (may be null) allows its label.
   bool Admissible(const NodeView& view, uint32_t id, const LabelFilter* filter) const;
   // Validates the query and k, and writes the normalised query to scratch.query.
@@ -254,11 +299,13 @@ class HnswIndex {
   const HnswParams params_;
   const double level_multiplier_;
   NodeStore store_;
-  mutable ScratchPool<internal::SearchScratch> scratch_pool_;
+  // Shared with other indexes when the creator passed one (HnswResources::scratch).
+  std::shared_ptr<ScratchPool<internal::SearchScratch>> scratch_pool_;
+  const bool fit_own_quantizer_;
 
   // Set once (FitQuantizer/InstallQuantizer), never replaced: quantizer_ publishes owned_quantizer_
   // with release semantics after every node's code is written.
-  std::unique_ptr<const ScalarQuantizer> owned_quantizer_;
+  std::shared_ptr<const ScalarQuantizer> owned_quantizer_;
   std::atomic<const ScalarQuantizer*> quantizer_{nullptr};
 
   std::atomic<uint64_t> entry_{kNoEntry};

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 #include "vector/hnsw/hnsw_index.h"
 
 namespace mnemo::hnsw {
@@ -263,7 +263,7 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno) const {
   return SyncDirectoryOf(path);
 }
 
-Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
+Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResources& resources) {
   FileReader in;
   MNEMO_RETURN_IF_ERROR(in.Open(path));
   auto truncated = [&](const std::string& where) {
@@ -335,7 +335,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
     }
   }
 
-  std::unique_ptr<HnswIndex> index(new HnswIndex(params));
+  std::unique_ptr<HnswIndex> index(new HnswIndex(params, resources));
   NodeStore& store = index->store_;
   store.Reserve(node_count);
   std::vector<float> vector(params.dim);
@@ -370,7 +370,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
     if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
 
     if (store.Allocate() != id) return Status::Internal("hnsw load: id allocation out of step");
-    store.InitNode(id, label, level, vector.data(), /*code=*/nullptr);
+    store.InitNode(id, label, level, vector.data(), /*code=*/nullptr, /*code_error=*/0);
     levels[id] = level;
     const NodeView view = store.View();
     size_t pos = 0;
@@ -427,8 +427,10 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path) {
   // Codes are derived data: encode them with the stored quantizer, or fit one now for a file
   // written before quantization existed (version 1) that is large enough.
   if (quantizer) {
-    index->InstallQuantizer(std::move(*quantizer));
-  } else {
+    index->InstallQuantizer(std::make_shared<const ScalarQuantizer>(std::move(*quantizer)));
+  } else if (resources.quantizer && resources.quantizer->dim() == params.dim) {
+    index->InstallQuantizer(resources.quantizer);
+  } else if (index->fit_own_quantizer_) {
     index->FitQuantizer(/*force=*/false);
   }
   return LoadedHnswIndex{std::move(index), applied_seqno};

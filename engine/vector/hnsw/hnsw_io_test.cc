@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 #include "vector/hnsw/hnsw_index.h"
 #include "vector/hnsw/test_data.h"
 

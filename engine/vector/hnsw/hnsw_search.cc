@@ -1,7 +1,9 @@
 // HnswIndex search: greedy descent, beam search on a level, exact scan and the planner that
 // chooses between them.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -21,15 +23,14 @@ using internal::FloatMetric;
 
 // Rows per DotGather call in exact scans.
 constexpr size_t kScanBatch = 64;
-// Planner cost model, in units of one vector similarity.  A graph walk costs about
-// kWalkCostPerEf * ef similarities when every node is admissible (measured: 11-19 per ef on
-// 100k x 1536 clustered data, ef 20..80), and 1/selectivity times that when a filter admits only
-// a fraction of the nodes.  An exact scan costs one similarity per allowed node, plus a label
-// lookup per listed label (kLookupCost) when the filter enumerates its labels, or a label check
-// per live node (kLabelChecksPerSimilarity of them cost one similarity) when it cannot.
-constexpr double kWalkCostPerEf = 16.0;
-constexpr double kLookupCost = 0.25;
-constexpr double kLabelChecksPerSimilarity = 32.0;
+// An exact scan of fewer rows than this scores them on float32 vectors: the code pass and its
+// bookkeeping would not pay.
+constexpr size_t kMinCodeScanRows = 128;
+// An exact scan touching only a filter's listed labels pays a label lookup per listed label, this
+// fraction of a row's scoring time; one that checks every node against an opaque filter pays a
+// label check per node, this fraction.
+constexpr double kLookupFraction = 0.25;
+constexpr double kLabelCheckFraction = 1.0 / 32;
 // max_dist when no similarity threshold is set.  Cosine similarity is never below -1, so a
 // min_similarity of -1 or less sets no threshold.
 constexpr float kNoThreshold = std::numeric_limits<float>::infinity();
@@ -61,28 +62,39 @@ Status HnswIndex::PrepareQuery(std::span<const float> query, size_t k, Scratch& 
   return Status::Ok();
 }
 
-bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef) const {
+bool HnswIndex::PreferExact(const LabelFilter* filter, size_t ef, bool codes, const CostModel& costs,
+                            double* effort, bool* selective) const {
   const double live = static_cast<double>(std::max<size_t>(size(), 1));
+  const double beam = static_cast<double>(ef);
+  *selective = false;
   if (filter == nullptr) {
-    // A small index is scanned whole: exact, and no dearer than the walk would be.
-    return live <= kWalkCostPerEf * static_cast<double>(ef);
+    *effort = beam;
+    // A small index is scanned whole when that costs no more than the walk.
+    return costs.ScanNs(size(), codes) <= costs.WalkNs(beam, false);
   }
   const std::optional<size_t> hint = filter->CountHint();
-  if (!hint) return false;
+  if (!hint) {
+    *effort = beam;
+    return false;
+  }
   const double allowed = std::min(static_cast<double>(*hint), live);
   if (allowed <= 0) return true;
-  const double walk_cost = kWalkCostPerEf * static_cast<double>(ef) * live / allowed;
-  const double listed_cost = allowed * (1.0 + kLookupCost);               // enumerable filter
-  const double scanned_cost = allowed + live / kLabelChecksPerSimilarity;  // opaque filter
+  *effort = beam * live / allowed;
+  *selective = allowed < CostModel::kSelectiveFraction * live;
+  const double walk = costs.WalkNs(*effort, *selective);
+  const double row = costs.ScanNs(1, codes);
+  const double listed = allowed * row * (1 + kLookupFraction);            // enumerable filter
+  const double scanned = allowed * row + live * row * kLabelCheckFraction;  // opaque filter
   // AllowedLabels() may build its list on demand, so ask only when the answer matters.
-  if (walk_cost < std::min(listed_cost, scanned_cost)) return false;
-  if (walk_cost >= std::max(listed_cost, scanned_cost)) return true;
-  return (filter->AllowedLabels() != nullptr ? listed_cost : scanned_cost) <= walk_cost;
+  if (walk < std::min(listed, scanned)) return false;
+  if (walk >= std::max(listed, scanned)) return true;
+  return (filter->AllowedLabels() != nullptr ? listed : scanned) <= walk;
 }
 
 Status HnswIndex::Search(std::span<const float> query, const SearchOptions& options,
                          SearchResult* out) const {
-  auto lease = scratch_pool_.Acquire();
+  const auto started = std::chrono::steady_clock::now();
+  auto lease = scratch_pool_->Acquire();
   Scratch& scratch = *lease;
   MNEMO_RETURN_IF_ERROR(PrepareQuery(query, options.k, scratch));
   if (std::isnan(options.min_similarity)) {
@@ -96,14 +108,21 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
   // The entry point first, then the view: the view then covers the entry node.
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   const NodeView view = store_.View();
+  const ScalarQuantizer* quantizer =
+      options.compressed ? quantizer_.load(std::memory_order_acquire) : nullptr;
 
-  const bool exact = options.strategy == SearchStrategy::kExact ||
-                     (options.strategy == SearchStrategy::kAuto && PreferExact(options.filter, ef));
-  const ScalarQuantizer* quantizer = quantizer_.load(std::memory_order_acquire);
+  const CostModel fixed_costs(params_.dim, /*learn=*/false);
+  CostModel& costs = options.costs != nullptr ? *options.costs : const_cast<CostModel&>(fixed_costs);
+  double effort = 0;
+  bool selective = false;
+  const bool exact =
+      options.strategy == SearchStrategy::kExact ||
+      (options.strategy == SearchStrategy::kAuto &&
+       PreferExact(options.filter, ef, quantizer != nullptr, costs, &effort, &selective));
   if (exact) {
-    ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
+    ExactScan(view, options.k, options.filter, max_dist, quantizer, scratch, stats);
     stats->exact = true;
-  } else if (options.compressed && quantizer != nullptr) {
+  } else if (quantizer != nullptr) {
     // Every node in this view has its code: the quantizer was published after all nodes then
     // present were encoded, and later nodes are encoded before they are linked.
     quantizer->PrepareQuery(scratch.query.data(), &scratch.quantized_query);
@@ -122,13 +141,22 @@ Status HnswIndex::Search(std::span<const float> query, const SearchOptions& opti
     // The walk found fewer than k admissible nodes (tiny or fragmented reachable set, or a very
     // selective filter): complete the answer exactly.  With a similarity threshold a short answer
     // is expected, and the walk's stopping rule is trusted instead.
-    ExactScan(view, options.k, options.filter, max_dist, scratch, stats);
+    ExactScan(view, options.k, options.filter, max_dist, quantizer, scratch, stats);
     stats->exact = true;
     stats->fell_back_to_exact = true;
-    stats->compressed = false;
   }
   EmitHits(view, options.k, max_dist, scratch, out);
   stats->fewer_than_k = out->hits.size() < options.k;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - started).count();
+  if (options.costs != nullptr && !stats->fell_back_to_exact) {
+    if (exact) {
+      options.costs->RecordScan(stats->scanned, stats->compressed, static_cast<uint64_t>(elapsed));
+    } else {
+      options.costs->RecordWalk(effort > 0 ? effort : static_cast<double>(ef), selective,
+                                stats->distance_computations, static_cast<uint64_t>(elapsed));
+    }
+  }
   return Status::Ok();
 }
 
@@ -336,39 +364,10 @@ void HnswIndex::Rerank(const NodeView& view, size_t pool, Scratch& scratch,
 }
 
 void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* filter,
-                          float max_dist, Scratch& scratch, SearchStats* stats) const {
-  const float* query = scratch.query.data();
-  std::vector<Candidate>& results = scratch.results;
-  results.clear();
-  scratch.ReserveBatch(kScanBatch);
-  uint32_t* ids = scratch.batch_ids.data();
-  const float** rows = scratch.batch_rows.data();
-  float* sims = scratch.batch_sims.data();
-  size_t n = 0;
-  uint64_t computed = 0;
-  auto flush = [&] {
-    kernels::DotGather(query, rows, n, params_.dim, sims);
-    computed += n;
-    for (size_t j = 0; j < n; ++j) {
-      const Candidate c{-sims[j], ids[j]};
-      if (c.dist > max_dist) continue;
-      if (results.size() < k) {
-        results.push_back(c);
-        std::push_heap(results.begin(), results.end(), FartherFirst{});
-      } else if (c.dist < results.front().dist) {
-        std::pop_heap(results.begin(), results.end(), FartherFirst{});
-        results.back() = c;
-        std::push_heap(results.begin(), results.end(), FartherFirst{});
-      }
-    }
-    n = 0;
-  };
-  auto consider = [&](uint32_t id) {
-    ids[n] = id;
-    rows[n] = view.Vector(id);
-    if (++n == kScanBatch) flush();
-  };
-
+                          float max_dist, const ScalarQuantizer* quantizer, Scratch& scratch,
+                          SearchStats* stats) const {
+  std::vector<uint32_t>& ids = scratch.scan_ids;
+  ids.clear();
   const std::vector<uint64_t>* labels = filter != nullptr ? filter->AllowedLabels() : nullptr;
   if (labels != nullptr) {
     // Touch only the listed labels: cost proportional to the allow-list, not to the index.
@@ -385,18 +384,128 @@ void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* fil
     for (uint32_t id : listed) {
       if (id >= view.limit() || !scratch.visited.Visit(id)) continue;
       if (view.Meta(id).state.load(std::memory_order_acquire) != kNodeReady) continue;
-      consider(id);
+      ids.push_back(id);
     }
   } else {
     for (uint32_t id = 0; id < view.limit(); ++id) {
       const NodeMeta& meta = view.Meta(id);
       if (meta.state.load(std::memory_order_acquire) != kNodeReady) continue;
       if (filter != nullptr && !filter->Allows(meta.label)) continue;
-      consider(id);
+      ids.push_back(id);
     }
   }
-  if (n > 0) flush();
-  stats->distance_computations += computed;
+  stats->scanned += ids.size();
+  if (quantizer != nullptr && ids.size() >= kMinCodeScanRows) {
+    CodeScan(view, ids, k, max_dist, *quantizer, scratch, stats);
+    return;
+  }
+  stats->compressed = false;
+
+  const float* query = scratch.query.data();
+  std::vector<Candidate>& results = scratch.results;
+  results.clear();
+  scratch.ReserveBatch(kScanBatch);
+  const float** rows = scratch.batch_rows.data();
+  float* sims = scratch.batch_sims.data();
+  for (size_t begin = 0; begin < ids.size(); begin += kScanBatch) {
+    const size_t n = std::min(kScanBatch, ids.size() - begin);
+    for (size_t j = 0; j < n; ++j) rows[j] = view.Vector(ids[begin + j]);
+    kernels::DotGather(query, rows, n, params_.dim, sims);
+    for (size_t j = 0; j < n; ++j) {
+      const Candidate c{-sims[j], ids[begin + j]};
+      if (c.dist > max_dist) continue;
+      if (results.size() < k) {
+        results.push_back(c);
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      } else if (c.dist < results.front().dist) {
+        std::pop_heap(results.begin(), results.end(), FartherFirst{});
+        results.back() = c;
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      }
+    }
+  }
+  stats->distance_computations += ids.size();
+}
+
+void HnswIndex::CodeScan(const NodeView& view, std::span<const uint32_t> ids, size_t k,
+                         float max_dist, const ScalarQuantizer& quantizer, Scratch& scratch,
+                         SearchStats* stats) const {
+  // Pass 1: an estimate of every row from its code, and bounds that hold the exact similarity:
+  // estimate - bound <= similarity <= estimate + bound.
+  quantizer.PrepareQuery(scratch.query.data(), &scratch.quantized_query);
+  const QuantizedQuery& quantized = scratch.quantized_query;
+  const float slack = quantized.rounding_error + QuantizedQuery::kEstimateEpsilon;
+  const size_t n = ids.size();
+  std::vector<float>& estimates = scratch.scan_estimates;
+  std::vector<float>& floors = scratch.scan_floors;
+  estimates.resize(n);
+  floors.resize(n);
+  scratch.ReserveBatch(kScanBatch);
+  const uint8_t** codes = scratch.batch_codes.data();
+  int32_t* raw = scratch.batch_raw.data();
+  for (size_t begin = 0; begin < n; begin += kScanBatch) {
+    const size_t count = std::min(kScanBatch, n - begin);
+    for (size_t j = 0; j < count; ++j) codes[j] = view.Code(ids[begin + j]);
+    kernels::DotU8S16Gather(quantized.weights.data(), codes, count, params_.dim, raw);
+    for (size_t j = 0; j < count; ++j) {
+      estimates[begin + j] = quantized.Similarity(raw[j]);
+      floors[begin + j] = estimates[begin + j] - (view.Meta(ids[begin + j]).code_error + slack);
+    }
+  }
+  stats->distance_computations += n;
+  stats->code_computations += n;
+
+  // The k-th largest lower bound: at least k rows are at least that similar, so a row whose upper
+  // bound is below it cannot be in the top k.  A similarity threshold cuts the same way.
+  float cut = max_dist == kNoThreshold ? -std::numeric_limits<float>::infinity() : -max_dist;
+  if (n >= k) {
+    std::nth_element(floors.begin(), floors.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                     floors.end(), std::greater<float>());
+    cut = std::max(cut, floors[k - 1]);
+  }
+  // Survivors by upper bound, best first (dist = -upper bound, id = position in `ids`).
+  std::vector<Candidate>& survivors = scratch.candidates;
+  survivors.clear();
+  for (size_t j = 0; j < n; ++j) {
+    const float upper = estimates[j] + view.Meta(ids[j]).code_error + slack;
+    if (upper >= cut) survivors.push_back(Candidate{-upper, static_cast<uint32_t>(j)});
+  }
+  std::sort(survivors.begin(), survivors.end(), internal::NearerThan);
+
+  // Pass 2: exact similarities in order of upper bound, until no remaining row can enter the
+  // top k.
+  constexpr size_t kRerankBatch = 16;
+  std::vector<Candidate>& results = scratch.results;
+  results.clear();
+  const float** rows = scratch.batch_rows.data();
+  float* sims = scratch.batch_sims.data();
+  uint32_t* batch_ids = scratch.batch_ids.data();
+  uint64_t reranked = 0;
+  for (size_t begin = 0; begin < survivors.size(); begin += kRerankBatch) {
+    if (results.size() == k && survivors[begin].dist > results.front().dist) break;
+    const size_t count = std::min(kRerankBatch, survivors.size() - begin);
+    for (size_t j = 0; j < count; ++j) {
+      batch_ids[j] = ids[survivors[begin + j].id];
+      rows[j] = view.Vector(batch_ids[j]);
+    }
+    kernels::DotGather(scratch.query.data(), rows, count, params_.dim, sims);
+    reranked += count;
+    for (size_t j = 0; j < count; ++j) {
+      const Candidate c{-sims[j], batch_ids[j]};
+      if (c.dist > max_dist) continue;
+      if (results.size() < k) {
+        results.push_back(c);
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      } else if (c.dist < results.front().dist) {
+        std::pop_heap(results.begin(), results.end(), FartherFirst{});
+        results.back() = c;
+        std::push_heap(results.begin(), results.end(), FartherFirst{});
+      }
+    }
+  }
+  stats->distance_computations += reranked;
+  stats->reranked += reranked;
+  stats->compressed = true;
 }
 
 }  // namespace mnemo::hnsw

@@ -12,6 +12,7 @@
 
 namespace mnemo::hnsw {
 
+class CostModel;
 class LabelFilter;
 
 // Build-time parameters.  They are stored in the index file and never change after Create().
@@ -62,6 +63,9 @@ struct SearchOptions {
   // measurement (bench/vector): see kDefaultRerankFactor.  rerank_factor >= 1.
   size_t rerank_factor = kDefaultRerankFactor;
   size_t rerank_min = 0;
+  // What the planner (kAuto) predicts costs from, and what it teaches with this search's measured
+  // time.  Borrowed; nullptr: fixed default rates, nothing learned.
+  CostModel* costs = nullptr;
 
   // 2: on 20k x 1536 clustered embeddings (bench/vector, M=16) recall@10 with a pool of 2k
   // matched a pool of 4k at ef >= 32 and stayed within 0.01 of the float32 walk at every ef;
@@ -82,8 +86,14 @@ struct SearchStats {
   uint64_t nodes_visited = 0;
   // Of distance_computations, those on compact codes (the rest read float32 vectors).
   uint64_t code_computations = 0;
-  // True when the walk ran on compact codes and its best candidates were re-ranked exactly.
+  // True when the walk (or the exact scan) ran on compact codes and its best candidates were
+  // re-ranked exactly.
   bool compressed = false;
+  // Rows an exact scan scored (on codes or on float32 vectors).
+  uint64_t scanned = 0;
+  // Rows whose float32 similarity an exact scan on codes computed (the rest were ruled out by
+  // their estimate's error bound).
+  uint64_t reranked = 0;
   // The beam width actually used (0 for an exact scan).
   uint32_t ef_used = 0;
   // True when the whole allowed set was scanned (chosen up front or as a fallback): the hits are

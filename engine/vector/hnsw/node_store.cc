@@ -119,7 +119,7 @@ uint32_t NodeStore::Allocate() {
 }
 
 void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector,
-                         const uint8_t* code) {
+                         const uint8_t* code, float code_error) {
   assert(level >= 0 && level <= kMaxLevel);  // invariant: levels are drawn capped
   const NodeView view = View();
   assert(id < view.limit());  // invariant: id came from Allocate()
@@ -129,6 +129,7 @@ void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* ve
   if (code != nullptr) std::memcpy(view.MutableCode(id), code, dim_);
   NodeMeta& meta = view.Meta(id);
   meta.label = label;
+  meta.code_error = code_error;
   meta.level = static_cast<uint8_t>(level);
   if (level > 0) {
     const size_t slots = static_cast<size_t>(level) * (1 + m_);

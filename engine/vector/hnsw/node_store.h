@@ -58,6 +58,9 @@ struct NodeMeta {
   uint64_t label = 0;
   // Links of levels 1..level, (1 + m) uint32 each: [count, ids...].  Null when level == 0.
   std::unique_ptr<uint32_t[]> upper;
+  // Bound on the norm of (vector - decoded code) (ScalarQuantizer::Encode); meaningful once the
+  // code is written.  Fills what would otherwise be padding.
+  float code_error = 0;
   std::atomic<uint8_t> state{0};
   uint8_t level = 0;
 };
@@ -152,10 +155,11 @@ class NodeStore {
   // node is not usable until InitNode().  REQUIRES: calls serialised by the owner.
   uint32_t Allocate();
   // Writes a reserved node: vector (dim floats, copied), code (dim bytes, copied; nullptr leaves
-  // the code unset), label, level, empty link lists; then marks it ready.  REQUIRES: id was
+  // the code unset) and its error bound, label, level, empty link lists; then marks it ready.  REQUIRES: id was
   // returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel.  Safe to run
   // concurrently for distinct ids.
-  void InitNode(uint32_t id, uint64_t label, int level, const float* vector, const uint8_t* code);
+  void InitNode(uint32_t id, uint64_t label, int level, const float* vector, const uint8_t* code,
+                float code_error);
 
   // Makes room for `nodes` nodes in total with one allocation (no-op when already there), so a
   // build of known size wastes no growth slack.  REQUIRES: serialised with Allocate().

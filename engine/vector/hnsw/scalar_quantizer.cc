@@ -83,11 +83,17 @@ Result<ScalarQuantizer> ScalarQuantizer::FromParams(std::vector<float> lo, std::
   return q;
 }
 
-void ScalarQuantizer::Encode(const float* vector, uint8_t* codes) const {
+float ScalarQuantizer::Encode(const float* vector, uint8_t* codes) const {
+  double squared = 0;
   for (size_t i = 0; i < lo_.size(); ++i) {
     const float code = std::clamp((vector[i] - lo_[i]) * inv_step_[i], 0.0f, kMaxCode);
     codes[i] = static_cast<uint8_t>(std::lround(code));
+    const double residual = static_cast<double>(vector[i]) -
+                            (static_cast<double>(lo_[i]) + static_cast<double>(step_[i]) * codes[i]);
+    squared += residual * residual;
   }
+  // Rounded up: the bound must not be below the true norm after conversion to float.
+  return std::nextafter(static_cast<float>(std::sqrt(squared)), std::numeric_limits<float>::infinity());
 }
 
 void ScalarQuantizer::Decode(const uint8_t* codes, float* vector) const {
@@ -112,16 +118,22 @@ void ScalarQuantizer::PrepareQuery(const float* query, QuantizedQuery* out) cons
   // An all-zero weight vector (query zero where every step is): every code contributes nothing.
   const float scale = max_weight > 0 ? max_weight / static_cast<float>(max_code_weight) : 1.0f;
   const float inv_scale = 1.0f / scale;
+  double rounding_error = 0;
   for (size_t i = 0; i < dim; ++i) {
     const float weight = query[i] * step_[i];
     const long rounded = std::clamp(std::lround(weight * inv_scale), -long{max_code_weight},
                                     long{max_code_weight});
     out->weights[i] = static_cast<int16_t>(rounded);
     // The weight's rounding error times the dimension's mean code: constant over the codes.
-    bias += (static_cast<double>(weight) - static_cast<double>(scale) * rounded) * mean_code_[i];
+    const double weight_error = static_cast<double>(weight) - static_cast<double>(scale) * rounded;
+    bias += weight_error * mean_code_[i];
+    // What remains is weight_error * (code - mean code), at most this for any code.
+    rounding_error += std::fabs(weight_error) *
+                      std::max<double>(mean_code_[i], kMaxCode - mean_code_[i]);
   }
   out->scale = scale;
   out->bias = static_cast<float>(bias);
+  out->rounding_error = static_cast<float>(rounding_error);
 }
 
 }  // namespace mnemo::hnsw

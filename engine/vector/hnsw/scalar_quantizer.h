@@ -35,6 +35,14 @@ struct QuantizedQuery {
   std::vector<int16_t> weights;
   float scale = 0;
   float bias = 0;
+  // Bound on what the weights' rounding adds to the estimate's error, for any code (see
+  // ScalarQuantizer::PrepareQuery).  The whole error of an estimate for a vector x whose code was
+  // written with Encode() returning e is at most e + rounding_error (+ float rounding, which
+  // kEstimateEpsilon covers).
+  float rounding_error = 0;
+
+  // Bound on float rounding in one estimate and one exact float32 dot product.
+  static constexpr float kEstimateEpsilon = 1e-4f;
 
   float Similarity(int32_t raw) const { return bias + scale * static_cast<float>(raw); }
 };
@@ -72,8 +80,11 @@ class ScalarQuantizer {
   std::span<const float> step() const { return step_; }
   std::span<const float> mean_code() const { return mean_code_; }
 
-  // Writes the dim codes of `vector` (dim floats) to `codes`.
-  void Encode(const float* vector, uint8_t* codes) const;
+  // Writes the dim codes of `vector` (dim floats) to `codes`.  Returns an upper bound on the
+  // Euclidean norm of (vector - Decode(codes)), clamping included.  For a unit query q that bound
+  // also bounds |q . vector - q . decoded| (Cauchy-Schwarz), which is what lets an exact scan skip
+  // the float32 re-rank of rows whose estimate cannot reach the top k.
+  float Encode(const float* vector, uint8_t* codes) const;
   // Writes the decoded approximation of `codes` to `vector` (dim floats).
   void Decode(const uint8_t* codes, float* vector) const;
   // Prepares `query` (dim floats, normalised) for similarity estimates; reuses out's buffers.

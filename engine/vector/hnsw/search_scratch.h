@@ -43,6 +43,9 @@ struct SearchScratch {
   QuantizedQuery quantized_query;     // the query prepared for the compressed traversal
   std::vector<uint8_t> code;          // code of the vector being inserted
   std::vector<uint32_t> listed_ids;   // ids of an enumerable filter's labels
+  std::vector<uint32_t> scan_ids;     // admissible ids of an exact scan
+  std::vector<float> scan_estimates;  // their code estimates (exact scan on codes)
+  std::vector<float> scan_floors;     // their estimates' lower bounds
   // One batch of neighbours whose similarities are computed together.
   std::vector<uint32_t> batch_ids;
   std::vector<const float*> batch_rows;

@@ -51,7 +51,7 @@ class Transport;
 // At most kMaxTraceIdBytes are sent.  Thread-safety: affects only the constructing thread.
 class ScopedTraceId {
  public:
-  static constexpr size_t kMaxTraceIdBytes = 128;
+  static constexpr size_t kMaxTraceIdBytes = ::mnemo::kMaxTraceIdBytes;
   explicit ScopedTraceId(std::string_view trace_id);
   ~ScopedTraceId();
   ScopedTraceId(const ScopedTraceId&) = delete;

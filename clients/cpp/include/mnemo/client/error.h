@@ -16,26 +16,15 @@
 #include <utility>
 #include <variant>
 
+#include "mnemo/base/error_codes.h"
+
 namespace mnemo::client {
 
-// SPEC §4 status codes.  FROZEN: the numbers equal the wire's StatusCode values.
-enum class Code : uint8_t {
-  kOk = 0,
-  kValidationError = 1,
-  kNotFound = 2,
-  kDuplicateRecord = 3,
-  kConflict = 4,
-  kTransactionError = 5,
-  kAuthenticationError = 6,
-  kAuthorizationError = 7,
-  kRateLimited = 8,
-  kPayloadTooLarge = 9,
-  kUnavailable = 10,
-  kInternalError = 11,
-};
+// The SPEC §4 status codes (mnemo/base/error_codes.h); the numbers are the wire's.
+using Code = ::mnemo::StatusCode;
 
 // The SPEC §4 spelling, e.g. "VALIDATION_ERROR"; "UNKNOWN" for a value outside the table.
-std::string_view CodeName(Code code);
+constexpr std::string_view CodeName(Code code) { return StatusCodeName(code); }
 
 struct Error {
   Code code = Code::kInternalError;

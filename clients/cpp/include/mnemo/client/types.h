@@ -10,8 +10,6 @@
 // Thread-safety: plain value types.
 #pragma once
 
-#include <array>
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,47 +18,22 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/limits.h"
+#include "mnemo/base/time.h"
+#include "mnemo/base/uuid.h"
+
 namespace mnemo::client {
 
-// Microseconds since the Unix epoch, UTC.
-using Timestamp = int64_t;
+// Microseconds since the Unix epoch, UTC (mnemo/base/time.h).
+using Timestamp = ::mnemo::Timestamp;
 
-// A 128-bit id in RFC 4122 form.  On the wire it travels as two big-endian 64-bit halves:
-// hi() holds bytes 0..7 of the canonical form, lo() bytes 8..15.
-class Uuid {
- public:
-  constexpr Uuid() = default;  // the nil UUID
-  constexpr Uuid(uint64_t hi, uint64_t lo) : hi_(hi), lo_(lo) {}
-
-  // Parses the 36-character canonical text form ("8-4-4-4-12" hex digits, either case).
-  // nullopt for anything else (braces, missing dashes, wrong length, non-hex digits).
-  static std::optional<Uuid> Parse(std::string_view text);
-  // A new random, time-ordered (version 7) UUID, e.g. for idempotent creates.  Thread-safe.
-  static Uuid Generate();
-
-  // Lower-case canonical text form, e.g. "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".
-  std::string ToString() const;
-  bool IsNil() const { return hi_ == 0 && lo_ == 0; }
-  uint64_t hi() const { return hi_; }
-  uint64_t lo() const { return lo_; }
-
-  friend bool operator==(const Uuid&, const Uuid&) = default;
-  friend auto operator<=>(const Uuid&, const Uuid&) = default;
-
- private:
-  uint64_t hi_ = 0;
-  uint64_t lo_ = 0;
-};
-
-struct UuidHash {
-  size_t operator()(const Uuid& id) const {
-    return static_cast<size_t>(id.hi() * 0x9e3779b97f4a7c15ULL ^ id.lo());
-  }
-};
+// A 128-bit id in RFC 9562 text form (mnemo/base/uuid.h).  On the wire it travels as two
+// big-endian 64-bit halves: hi() holds bytes 0..7 of the canonical form, lo() bytes 8..15.
+// Uuid::Generate() makes a new time-ordered (version 7) id, e.g. for idempotent creates.
+using Uuid = ::mnemo::Uuid;
+using UuidHash = ::mnemo::UuidHash;
 
 // ---- conversations ----------------------------------------------------------------------------
-
-inline constexpr char kDefaultModel[] = "claude-sonnet-4-5-20250929";
 
 struct Conversation {
   Uuid id;
@@ -119,7 +92,7 @@ struct ConversationFilter {
 struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
-  int64_t limit = 20;   // 1..100
+  int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
   std::string cursor;   // a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
   ConversationFilter filter;
@@ -195,7 +168,7 @@ enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
 struct MessageQuery {
   SortOrder order = SortOrder::kAscending;  // oldest first
   int64_t skip = 0;
-  int64_t limit = 50;  // 1..200
+  int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
   std::string cursor;  // a previous page's next_cursor
   // ---- filters (also used by CountMessages) ----
   std::optional<Role> role;  // only this role
@@ -267,7 +240,7 @@ struct DocumentFilter {
 
 struct DocumentListOptions {
   int64_t skip = 0;
-  int64_t limit = 20;  // 1..100
+  int64_t limit = kDefaultDocumentPageSize;  // 1..kMaxDocumentPageSize
   std::string cursor;
   bool include_deleted = false;
   DocumentFilter filter;
@@ -332,7 +305,7 @@ struct SearchFilters {
 
 struct SearchRequest {
   std::vector<float> query;  // the server's dimension
-  int64_t top_k = 10;        // 1..1000
+  int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
   std::optional<float> min_similarity;  // in [-1, 1]
   SearchFilters filters;
   std::optional<int64_t> ef;  // graph beam width; default adaptive

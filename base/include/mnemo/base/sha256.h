@@ -1,6 +1,7 @@
-// SHA-256 (FIPS 180-4), used to store API keys hashed (mnemod) and for HMAC-SHA256 (mnemo-rest JWTs).  Our Debian package list has no OpenSSL,
-// so this is a small self-contained implementation; it is not constant-time with respect to the
-// message length, which is fine for hashing secrets of a fixed size.
+// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104): mnemod stores API keys hashed, mnemo-rest
+// verifies HS256 JWTs.  Our Debian package list has no OpenSSL, so this is a small
+// self-contained implementation; it is not constant-time with respect to the message length,
+// which is fine for hashing secrets of a fixed size.
 //
 // Thread-safety: Sha256 objects are not thread-safe; the free functions are.
 #pragma once
@@ -37,5 +38,12 @@ class Sha256 {
 Sha256::Digest Sha256Digest(std::string_view data);
 // The digest of `data` as 64 lower-case hex characters.
 std::string Sha256Hex(std::string_view data);
+
+// The 32-byte MAC of `message` under `key` (raw bytes; keys longer than a block are hashed).
+std::string HmacSha256(std::string_view key, std::string_view message);
+
+// True when a == b.  The time taken depends only on the lengths, not on where they differ, so
+// comparing a secret's digest reveals no matching prefix.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace mnemo

@@ -1,11 +1,11 @@
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace mnemo::hnsw {
+namespace mnemo {
 namespace {
 
 TEST(Crc32cTest, KnownVectors) {
@@ -42,4 +42,4 @@ TEST(Crc32cTest, DetectsSingleBitFlips) {
 }
 
 }  // namespace
-}  // namespace mnemo::hnsw
+}  // namespace mnemo

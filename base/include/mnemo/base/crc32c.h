@@ -1,5 +1,6 @@
 // CRC-32C (Castagnoli polynomial 0x1EDC6F41, reflected 0x82F63B78), as used by iSCSI, ext4 and
-// LevelDB.  Software slice-by-8 implementation; no CPU feature requirements.
+// LevelDB; it guards mnemo's own files (HNSW graphs, partition archives).  Software slice-by-8
+// implementation; no CPU feature requirements.
 //
 // Thread-safety: all functions are thread-safe (the lookup tables are built at compile time).
 #pragma once
@@ -7,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace mnemo::hnsw {
+namespace mnemo {
 
 // Returns the CRC-32C of data[0..n) continuing from `crc`, the CRC of the bytes before it (0 for
 // the first chunk).  Extend(Extend(0, a), b) == Crc32c(a ++ b).
@@ -16,4 +17,4 @@ uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n);
 // CRC-32C of data[0..n).
 inline uint32_t Crc32c(const void* data, size_t n) { return Crc32cExtend(0, data, n); }
 
-}  // namespace mnemo::hnsw
+}  // namespace mnemo

@@ -1,10 +1,10 @@
-#include "vector/hnsw/crc32c.h"
+#include "mnemo/base/crc32c.h"
 
 #include <array>
 #include <bit>
 #include <cstring>
 
-namespace mnemo::hnsw {
+namespace mnemo {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "slice-by-8 loads assume little-endian");
@@ -51,4 +51,4 @@ uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
   return ~c;
 }
 
-}  // namespace mnemo::hnsw
+}  // namespace mnemo

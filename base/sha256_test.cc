@@ -1,8 +1,10 @@
-#include "common/sha256.h"
+#include "mnemo/base/sha256.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "mnemo/base/hex.h"
 
 namespace mnemo {
 namespace {
@@ -32,6 +34,26 @@ TEST(Sha256Test, IncrementalMatchesOneShot) {
   // Known digest of 64 'a's (one full block plus a padding-only block).
   EXPECT_EQ(Sha256Hex(std::string(64, 'a')),
             "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+std::string Hex(std::string_view bytes) { return HexEncode(bytes); }
+
+TEST(HmacSha256Test, Rfc4231Vectors) {
+  // Test case 2 ("Jefe") and test case 6 (key longer than a block).
+  EXPECT_EQ(Hex(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(Hex(HmacSha256(std::string(131, '\xaa'),
+                           "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("Secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret "));
+  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
 }
 
 }  // namespace

@@ -1,0 +1,335 @@
+#include "vector/tenant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <optional>
+
+#include "kernels/distance.h"
+
+namespace mnemo::vector {
+namespace {
+
+// Admits the tenant's rows that match the query's predicate.  The per-month label lists let the
+// index answer a time-filtered query by scanning only the months the filter selects.  One filter
+// serves one query on one thread.
+class RowFilter final : public hnsw::LabelFilter {
+ public:
+  RowFilter(const std::unordered_map<uint64_t, RowState>& rows, const RowPredicate& predicate,
+            std::vector<const std::vector<uint64_t>*> month_lists, size_t count_hint)
+      : rows_(rows), predicate_(predicate), month_lists_(std::move(month_lists)), count_hint_(count_hint) {}
+
+  bool Allows(uint64_t label) const override {
+    auto it = rows_.find(label);
+    return it != rows_.end() && predicate_.Matches(it->second);
+  }
+  std::optional<size_t> CountHint() const override { return count_hint_; }
+  // The month lists may hold removed labels or rows other conditions reject; the index scans
+  // this list without calling Allows(), so it gets the exact allowed subset, built on demand.
+  const std::vector<uint64_t>* AllowedLabels() const override {
+    if (!allowed_) {
+      allowed_.emplace();
+      allowed_->reserve(count_hint_);
+      for (const std::vector<uint64_t>* list : month_lists_) {
+        for (uint64_t label : *list) {
+          if (Allows(label)) allowed_->push_back(label);
+        }
+      }
+    }
+    return &*allowed_;
+  }
+
+ private:
+  const std::unordered_map<uint64_t, RowState>& rows_;
+  const RowPredicate& predicate_;
+  const std::vector<const std::vector<uint64_t>*> month_lists_;
+  const size_t count_hint_;
+  mutable std::optional<std::vector<uint64_t>> allowed_;
+};
+
+bool BetterHit(const TenantHit& a, const TenantHit& b) {
+  return a.similarity != b.similarity ? a.similarity > b.similarity : a.label < b.label;
+}
+
+}  // namespace
+
+bool RowPredicate::Matches(const RowState& row) const {
+  if (row.user_ref != user_ref) return false;
+  if (row.document->deleted.load(std::memory_order_acquire)) return false;
+  if (row.created_at < created_from || row.created_at >= created_until) return false;
+  if (!document_ids.empty() &&
+      !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
+    return false;
+  }
+  if (!file_types.empty() &&
+      std::find(file_types.begin(), file_types.end(), row.document->file_type()) == file_types.end()) {
+    return false;
+  }
+  for (const auto& [key, value] : metadata_equals) {
+    if (!row.metadata) return false;
+    auto it = row.metadata->find(key);
+    if (it == row.metadata->end() || *it != value) return false;
+  }
+  return true;
+}
+
+bool RowPredicate::OverlapsMonth(uint32_t month) const {
+  return MonthStart(month) < created_until && MonthStart(month + 1) > created_from;
+}
+
+double RowPredicate::MonthFraction(uint32_t month) const {
+  const Timestamp begin = MonthStart(month);
+  const Timestamp end = MonthStart(month + 1);
+  const Timestamp from = std::max(begin, created_from);
+  const Timestamp until = std::min(end, created_until);
+  if (until <= from) return 0;
+  return static_cast<double>(until - from) / static_cast<double>(end - begin);
+}
+
+Tenant::Tenant(std::string user_id, uint32_t user_ref, uint32_t dim, std::unique_ptr<hnsw::HnswIndex> graph)
+    : user_id_(std::move(user_id)), user_ref_(user_ref), dim_(dim), graph_(std::move(graph)) {}
+
+std::shared_ptr<hnsw::HnswIndex> Tenant::graph() const {
+  std::shared_lock lock(mutex_);
+  return graph_;
+}
+
+void Tenant::InsertBatch(std::vector<FreshRow> rows) {
+  std::unique_lock lock(mutex_);
+  for (FreshRow& fresh : rows) {
+    const uint32_t month = MonthOf(fresh.row.created_at);
+    month_labels_[month].push_back(fresh.label);
+    TenantMonthStats& stats = month_stats_[month];
+    ++stats.rows;
+    ++stats.pending;
+    rows_[fresh.label] = std::move(fresh.row);
+    fresh_[fresh.label] = std::move(fresh.unit_vector);
+  }
+}
+
+void Tenant::Restore(uint64_t label, RowState row) {
+  std::unique_lock lock(mutex_);
+  const uint32_t month = MonthOf(row.created_at);
+  month_labels_[month].push_back(label);
+  ++month_stats_[month].rows;
+  rows_[label] = std::move(row);
+}
+
+bool Tenant::Remove(uint64_t label) {
+  std::unique_lock lock(mutex_);
+  auto it = rows_.find(label);
+  if (it == rows_.end()) return false;
+  const uint32_t month = MonthOf(it->second.created_at);
+  rows_.erase(it);
+  TenantMonthStats& stats = month_stats_[month];
+  --stats.rows;
+  if (fresh_.erase(label) > 0) --stats.pending;
+  if (graph_->Contains(label)) {
+    graph_->MarkDeleted(label).IgnoreError();
+    ++stats.tombstones;
+    ++version_;
+  }
+  if (rebuilding_) removed_during_rebuild_.push_back(label);
+  if (++month_stale_[month] * 2 > month_labels_[month].size()) PruneMonthList(month);
+  return true;
+}
+
+void Tenant::PruneMonthList(uint32_t month) {
+  std::vector<uint64_t>& labels = month_labels_[month];
+  std::erase_if(labels, [&](uint64_t label) { return !rows_.contains(label); });
+  month_stale_[month] = 0;
+  if (labels.empty()) {
+    month_labels_.erase(month);
+    month_stale_.erase(month);
+    const TenantMonthStats& stats = month_stats_[month];
+    if (stats.rows == 0 && stats.tombstones == 0) month_stats_.erase(month);
+  }
+}
+
+size_t Tenant::IndexPending(size_t max_rows) {
+  std::lock_guard maintenance(maintenance_mutex_);
+  std::vector<std::pair<uint64_t, std::vector<float>>> batch;
+  std::shared_ptr<hnsw::HnswIndex> graph;
+  {
+    std::shared_lock lock(mutex_);
+    graph = graph_;
+    for (const auto& [label, vector] : fresh_) {
+      if (batch.size() == max_rows) break;
+      batch.emplace_back(label, vector);
+    }
+  }
+  if (batch.empty()) return 0;
+  for (const auto& [label, vector] : batch) {
+    // DuplicateRecord (already linked) is fine; other errors cannot happen for validated rows.
+    graph->Add(label, vector).IgnoreError();
+  }
+  std::unique_lock lock(mutex_);
+  ++version_;
+  for (const auto& [label, vector] : batch) {
+    auto row = rows_.find(label);
+    if (row == rows_.end()) {
+      // Removed while we were linking it: tombstone it so it never routes as live.
+      if (graph->Contains(label)) graph->MarkDeleted(label).IgnoreError();
+      continue;
+    }
+    if (fresh_.erase(label) > 0) --month_stats_[MonthOf(row->second.created_at)].pending;
+  }
+  return batch.size();
+}
+
+size_t Tenant::pending() const {
+  std::shared_lock lock(mutex_);
+  return fresh_.size();
+}
+
+size_t Tenant::rows() const {
+  std::shared_lock lock(mutex_);
+  return rows_.size();
+}
+
+Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
+  TenantAnswer answer;
+  const RowPredicate& predicate = *query.predicate;
+  std::shared_lock lock(mutex_);
+  // Months the filter lets in; a search without a time range takes every month.
+  const bool time_filtered = predicate.created_from != kMinTimestamp || predicate.created_until != kMaxTimestamp;
+  std::vector<const std::vector<uint64_t>*> lists;
+  double admitted = 0;  // rows the time range admits, estimated
+  for (const auto& [month, labels] : month_labels_) {
+    if (time_filtered && !predicate.OverlapsMonth(month)) continue;
+    lists.push_back(&labels);
+    admitted += static_cast<double>(labels.size()) * predicate.MonthFraction(month);
+    ++answer.months_searched;
+  }
+  if (lists.empty()) return answer;
+  const size_t count_hint = time_filtered ? static_cast<size_t>(std::ceil(admitted)) : rows_.size();
+  RowFilter filter(rows_, predicate, std::move(lists), count_hint);
+
+  hnsw::SearchOptions options;
+  options.k = query.k;
+  options.ef = query.ef;
+  options.filter = &filter;
+  options.min_similarity = query.min_similarity;
+  options.compressed = query.compressed;
+  options.rerank_factor = query.rerank_factor;
+  options.costs = query.costs;
+  hnsw::SearchResult result;
+  if (graph_->size() > 0) {
+    MNEMO_RETURN_IF_ERROR(graph_->Search(std::span<const float>(query.unit_query, dim_), options, &result));
+    answer.exact = result.stats.exact;
+    answer.ef_used = result.stats.ef_used;
+  }
+  for (const auto& hit : result.hits) {
+    auto row = rows_.find(hit.label);
+    if (row == rows_.end()) continue;
+    answer.hits.push_back(TenantHit{hit.label, hit.similarity, row->second});
+  }
+  for (const auto& [label, vector] : fresh_) {
+    if (!filter.Allows(label)) continue;
+    const float similarity = kernels::Dot(query.unit_query, vector.data(), dim_);
+    if (similarity < query.min_similarity) continue;
+    answer.hits.push_back(TenantHit{label, similarity, rows_.at(label)});
+  }
+  std::sort(answer.hits.begin(), answer.hits.end(), BetterHit);
+  // A row being linked sits in both the graph and the fresh buffer for a moment.
+  auto last = std::unique(answer.hits.begin(), answer.hits.end(),
+                          [](const TenantHit& a, const TenantHit& b) { return a.label == b.label; });
+  answer.hits.erase(last, answer.hits.end());
+  if (answer.hits.size() > query.k) answer.hits.resize(query.k);
+  return answer;
+}
+
+bool Tenant::Indexed(uint64_t label) const { return graph()->Contains(label); }
+
+std::vector<uint64_t> Tenant::LabelsIn(uint32_t month) const {
+  std::shared_lock lock(mutex_);
+  std::vector<uint64_t> labels;
+  auto it = month_labels_.find(month);
+  if (it == month_labels_.end()) return labels;
+  for (uint64_t label : it->second) {
+    if (rows_.contains(label)) labels.push_back(label);
+  }
+  return labels;
+}
+
+std::map<uint32_t, TenantMonthStats> Tenant::MonthStats() const {
+  std::shared_lock lock(mutex_);
+  return month_stats_;
+}
+
+size_t Tenant::graph_bytes() const { return graph()->memory_bytes(); }
+
+bool Tenant::dirty() const {
+  std::shared_lock lock(mutex_);
+  return version_ != saved_version_;
+}
+
+Status Tenant::Save(const std::string& path, uint64_t label_watermark) {
+  std::shared_ptr<hnsw::HnswIndex> current;
+  uint64_t version = 0;
+  {
+    std::shared_lock lock(mutex_);
+    current = graph_;
+    version = version_;
+  }
+  MNEMO_RETURN_IF_ERROR(current->Save(path, label_watermark));
+  std::unique_lock lock(mutex_);
+  // A change made while the file was written keeps the tenant dirty.
+  if (graph_ == current) saved_version_ = std::max(saved_version_, version);
+  return Status::Ok();
+}
+
+Result<bool> Tenant::CompactIfNeeded(double max_deleted_fraction) {
+  std::shared_ptr<hnsw::HnswIndex> current = graph();
+  const double total = static_cast<double>(current->size() + current->deleted_count());
+  if (total == 0 || static_cast<double>(current->deleted_count()) <= max_deleted_fraction * total) {
+    return false;
+  }
+  MNEMO_RETURN_IF_ERROR(Rebuild());
+  return true;
+}
+
+Status Tenant::Rebuild() {
+  std::lock_guard maintenance(maintenance_mutex_);
+  std::shared_ptr<hnsw::HnswIndex> current = graph();
+  {
+    std::unique_lock lock(mutex_);
+    rebuilding_ = true;
+    removed_during_rebuild_.clear();
+  }
+  auto rebuilt = current->Compact(1);
+  std::unique_lock lock(mutex_);
+  rebuilding_ = false;
+  if (!rebuilt.ok()) return rebuilt.status();
+  std::shared_ptr<hnsw::HnswIndex> next(std::move(rebuilt).value());
+  for (auto& [month, stats] : month_stats_) stats.tombstones = 0;
+  // Rows removed while the copy was made are still live in it.
+  for (uint64_t label : removed_during_rebuild_) {
+    if (next->Contains(label)) next->MarkDeleted(label).IgnoreError();
+  }
+  removed_during_rebuild_.clear();
+  graph_ = std::move(next);
+  ++version_;
+  return Status::Ok();
+}
+
+size_t Tenant::graph_rows() const { return graph()->size(); }
+
+void Tenant::AdoptQuantizer(std::shared_ptr<const hnsw::ScalarQuantizer> quantizer) {
+  std::lock_guard maintenance(maintenance_mutex_);
+  graph()->AdoptQuantizer(std::move(quantizer));
+  std::unique_lock lock(mutex_);
+  ++version_;
+}
+
+void Tenant::SampleVectors(size_t max_rows, std::vector<float>* out) const {
+  std::shared_lock lock(mutex_);
+  const size_t before = out->size() / dim_;
+  graph_->CopyVectors(max_rows, out);
+  size_t copied = out->size() / dim_ - before;
+  for (auto it = fresh_.begin(); it != fresh_.end() && copied < max_rows; ++it, ++copied) {
+    out->insert(out->end(), it->second.begin(), it->second.end());
+  }
+}
+
+}  // namespace mnemo::vector

@@ -1,0 +1,164 @@
+// Tenant: the searchable rows of one user, across every month.
+//
+// Every search names one user, so each user's rows form their own index: an HNSW graph of the
+// user's linked rows plus a "fresh" buffer of rows written but not yet linked.  Writes land in the
+// fresh buffer when their transaction commits, so they are searchable before the write is
+// acknowledged; a background indexer moves them into the graph.  A search touches only its user's
+// rows: its cost depends on that user's row count, not on other users or on how many months the
+// store spans.  Months remain the unit of storage, archive and drop (VectorStore); within a tenant
+// they are label lists, so a time filter selects its months' rows without a scan of the rest.
+//
+// Search = the planner's choice on the graph (exact scan of the allowed rows on codes, or a walk;
+// hnsw::HnswIndex::Search) + an exact scan of the fresh buffer.
+//
+// Thread-safety: thread-safe.  Readers (Search) share `mutex_`; Insert/Remove/IndexPending take it
+// exclusively only briefly (never during a graph insert).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "vector/hnsw/hnsw_index.h"
+#include "vector/row_state.h"
+
+namespace mnemo::vector {
+
+// A row's filter conditions beyond ownership, resolved once per query.
+struct RowPredicate {
+  uint32_t user_ref = 0;
+  std::vector<Uuid> document_ids;        // sorted; empty = any
+  std::vector<std::string> file_types;   // empty = any
+  Timestamp created_from = kMinTimestamp;
+  Timestamp created_until = kMaxTimestamp;  // exclusive
+  std::vector<std::pair<std::string, nlohmann::json>> metadata_equals;
+
+  bool Matches(const RowState& row) const;
+  // True when rows of `month` may fall inside [created_from, created_until).
+  bool OverlapsMonth(uint32_t month) const;
+  // The fraction of `month`'s time span inside [created_from, created_until): with rows spread
+  // evenly over the month, the fraction of its rows the time range admits.
+  double MonthFraction(uint32_t month) const;
+};
+
+struct TenantQuery {
+  const float* unit_query = nullptr;  // normalised, dim floats
+  size_t k = 10;
+  size_t ef = 64;
+  float min_similarity = -1.0f;
+  const RowPredicate* predicate = nullptr;
+  // Compressed walk and its re-rank pool factor (hnsw::SearchOptions).
+  bool compressed = true;
+  size_t rerank_factor = hnsw::SearchOptions::kDefaultRerankFactor;
+  // The planner's cost model (hnsw::SearchOptions::costs).  Borrowed, may be null.
+  hnsw::CostModel* costs = nullptr;
+};
+
+struct TenantHit {
+  uint64_t label = 0;
+  float similarity = 0;
+  RowState row;  // a copy, so the hit outlives concurrent deletes
+};
+
+struct TenantAnswer {
+  std::vector<TenantHit> hits;  // best first, at most k
+  bool exact = true;
+  uint32_t ef_used = 0;
+  int32_t months_searched = 0;  // months of this user's rows the filter let in
+};
+
+// Per-month figures of one tenant (VectorStore sums them into PartitionInfo).
+struct TenantMonthStats {
+  int64_t rows = 0;
+  int64_t pending = 0;
+  int64_t tombstones = 0;  // rows removed from the graph since it was last rebuilt
+};
+
+class Tenant {
+ public:
+  Tenant(std::string user_id, uint32_t user_ref, uint32_t dim, std::unique_ptr<hnsw::HnswIndex> graph);
+
+  const std::string& user_id() const { return user_id_; }
+  uint32_t user_ref() const { return user_ref_; }
+
+  // A committed row for InsertBatch.
+  struct FreshRow {
+    uint64_t label;
+    RowState row;
+    std::vector<float> unit_vector;  // dim floats
+  };
+  // Makes committed rows searchable (fresh buffer), under one acquisition of the lock.
+  void InsertBatch(std::vector<FreshRow> rows);
+  // Records a row's state without its vector, for a row the graph already holds (reopen).
+  void Restore(uint64_t label, RowState row);
+  // Hides a row at once; its graph node becomes a tombstone.  False when the row is not here.
+  bool Remove(uint64_t label);
+
+  // Links up to `max_rows` fresh rows into the graph; returns how many were linked.
+  size_t IndexPending(size_t max_rows);
+  size_t pending() const;
+  size_t rows() const;
+
+  Result<TenantAnswer> Search(const TenantQuery& query) const;
+
+  // True when the graph holds a live node for `label`.
+  bool Indexed(uint64_t label) const;
+  // Live rows of `month`.
+  std::vector<uint64_t> LabelsIn(uint32_t month) const;
+  // Per-month figures, for every month with rows or tombstones.
+  std::map<uint32_t, TenantMonthStats> MonthStats() const;
+  // Bytes held by the graph.
+  size_t graph_bytes() const;
+  // True when the graph changed since the last successful Save().
+  bool dirty() const;
+
+  // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
+  // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
+  Status Save(const std::string& path, uint64_t label_watermark);
+  // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`; true
+  // when it did.
+  Result<bool> CompactIfNeeded(double max_deleted_fraction);
+  // Rebuilds the graph from the live rows (online: searches continue on the old graph).
+  Status Rebuild();
+  // Rows in the graph (linked, live).
+  size_t graph_rows() const;
+  // Hands the store-wide quantizer to the graph (a no-op when it has one).
+  void AdoptQuantizer(std::shared_ptr<const hnsw::ScalarQuantizer> quantizer);
+  // Copies up to `max_rows` unit vectors (graph rows, then fresh ones) into `out`, row-major.
+  void SampleVectors(size_t max_rows, std::vector<float>* out) const;
+
+ private:
+  std::shared_ptr<hnsw::HnswIndex> graph() const;
+  // REQUIRES: mutex_ held exclusively.
+  void PruneMonthList(uint32_t month);
+
+  const std::string user_id_;
+  const uint32_t user_ref_;
+  const uint32_t dim_;
+
+  // Serialises graph maintenance (linking fresh rows, rebuilds) so no link lands in a graph that
+  // is being replaced.
+  std::mutex maintenance_mutex_;
+
+  mutable std::shared_mutex mutex_;
+  std::shared_ptr<hnsw::HnswIndex> graph_;  // replaced whole by compaction/rebuild
+  std::unordered_map<uint64_t, RowState> rows_;
+  std::unordered_map<uint64_t, std::vector<float>> fresh_;
+  // Labels per month; may hold labels removed since (pruned when they pile up).
+  std::map<uint32_t, std::vector<uint64_t>> month_labels_;
+  std::map<uint32_t, TenantMonthStats> month_stats_;
+  std::unordered_map<uint32_t, size_t> month_stale_;
+  bool rebuilding_ = false;
+  std::vector<uint64_t> removed_during_rebuild_;
+  uint64_t version_ = 0;        // bumped by every change to the graph
+  uint64_t saved_version_ = 0;  // version_ at the last successful Save()
+};
+
+}  // namespace mnemo::vector
