@@ -23,6 +23,17 @@ Result<storage::ScanRange> RangeOf(const PageRequest& request, bool use_cursor) 
   return range;
 }
 
+// True when `match` (if any) admits the entry; false when it does not or fails (*failed set).
+bool Admits(const EntryMatch& match, std::string_view key, std::string_view value, Status* failed) {
+  if (!match) return true;
+  Result<bool> matched = match(key, value);
+  if (!matched.ok()) {
+    *failed = matched.status();
+    return false;
+  }
+  return *matched;
+}
+
 bool PastEnd(const PageRequest& request, std::string_view key) {
   return !request.reverse && !request.end.empty() && key >= request.end;
 }
@@ -38,14 +49,7 @@ Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
   Status failed;
   Status status = view.Scan(cf, range, [&](std::string_view key, std::string_view value) {
     if (PastEnd(request, key)) return false;
-    if (match) {
-      Result<bool> matched = match(key, value);
-      if (!matched.ok()) {
-        failed = matched.status();
-        return false;
-      }
-      if (!*matched) return true;
-    }
+    if (!Admits(match, key, value, &failed)) return failed.ok();
     if (to_skip > 0) {
       --to_skip;
       return true;
@@ -70,14 +74,7 @@ Result<int64_t> CountMatches(const storage::ReadView& view, storage::Cf cf,
   Status failed;
   Status status = view.Scan(cf, range, [&](std::string_view key, std::string_view value) {
     if (PastEnd(request, key) || count >= stop_at) return false;
-    if (match) {
-      Result<bool> matched = match(key, value);
-      if (!matched.ok()) {
-        failed = matched.status();
-        return false;
-      }
-      if (!*matched) return true;
-    }
+    if (!Admits(match, key, value, &failed)) return failed.ok();
     ++count;
     return count < stop_at;
   });

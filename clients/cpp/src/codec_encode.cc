@@ -81,6 +81,13 @@ class Encoder {
                                 chunk_text, embedding, metadata, OptScalar(input.created_at));
   }
 
+  Offset<fb::Vector<Offset<wire::NewChunk>>> Chunks(const std::vector<client::NewChunk>& chunks) {
+    std::vector<Offset<wire::NewChunk>> items;
+    items.reserve(chunks.size());
+    for (const client::NewChunk& chunk : chunks) items.push_back(NewChunk(chunk));
+    return fbb_.CreateVector(items);
+  }
+
   Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request) {
     const auto query = fbb_.CreateVector(request.query);
     const auto filters = SearchFilters(request.filters);
@@ -517,10 +524,7 @@ std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, co
 std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
                                 const Uuid& document_id, const std::vector<NewChunk>& chunks) {
   Encoder e;
-  std::vector<Offset<wire::NewChunk>> items;
-  items.reserve(chunks.size());
-  for (const NewChunk& chunk : chunks) items.push_back(e.NewChunk(chunk));
-  const auto vector = e.fbb().CreateVector(items);
+  const auto vector = e.Chunks(chunks);
   const wire::Id wire_id = UuidToWire(document_id);
   const auto body = wire::CreateReplaceChunksRequest(e.fbb(), &wire_id, vector);
   return e.Finish(request_id, user_id, wire::RequestBody::ReplaceChunksRequest, body);
@@ -529,10 +533,7 @@ std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
 std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
                             const std::vector<NewChunk>& chunks) {
   Encoder e;
-  std::vector<Offset<wire::NewChunk>> items;
-  items.reserve(chunks.size());
-  for (const NewChunk& chunk : chunks) items.push_back(e.NewChunk(chunk));
-  const auto vector = e.fbb().CreateVector(items);
+  const auto vector = e.Chunks(chunks);
   const auto body = wire::CreateAddChunksRequest(e.fbb(), vector);
   return e.Finish(request_id, user_id, wire::RequestBody::AddChunksRequest, body);
 }
