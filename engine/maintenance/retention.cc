@@ -85,6 +85,7 @@ Status Retention::EnsurePurgeQueue() {
 Result<RetentionReport> Retention::Apply(const RetentionPolicy& policy, Timestamp now) {
   if (policy.keep_months < 0) return Status::ValidationError("keep_months", "must be >= 0");
   if (policy.purge_after_seconds < 0) return Status::ValidationError("purge_after_seconds", "must be >= 0");
+  std::lock_guard one_run_at_a_time(run_mutex_);
   runs_.fetch_add(1, std::memory_order_relaxed);
   RetentionReport report;
   report.now = now;

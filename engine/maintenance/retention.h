@@ -10,8 +10,9 @@
 //   - a row is purged only while it is still soft-deleted and its deleted_at is before the purge
 //     cut-off (a row restored, or deleted again later, stays).
 //
-// Thread-safety: Retention is thread-safe (concurrent Apply calls do the same work twice, never
-// wrong work).  RetentionRunner: construct and destroy on one thread.
+// Thread-safety: Retention is thread-safe; runs are serialized (a run asked for while another
+// runs waits for it), so two runs never pick the same archive name.  RetentionRunner: construct
+// and destroy on one thread.
 #pragma once
 
 #include <atomic>
@@ -62,6 +63,7 @@ class Retention {
   const tables::DocumentStore& documents_;
   vector::VectorStore& vectors_;
 
+  std::mutex run_mutex_;  // held by Apply
   std::atomic<uint64_t> runs_{0};
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> months_retired_{0};

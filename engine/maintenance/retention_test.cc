@@ -1,11 +1,14 @@
 // Retention: retiring months (with and without archives), purging soft-deleted rows after the
 // purge age, the background runner, the purge-queue backfill, and retention under write load.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "storage/db.h"
@@ -166,7 +169,12 @@ TEST_F(RetentionTest, PurgesOnlyRowsDeletedLongerAgoThanThePurgeAge) {
   EXPECT_EQ(metrics.retention_runs, 3u);
 }
 
-TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicy) {
+TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicyAndLogsIt) {
+  std::ostringstream log;
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  spdlog::set_level(spdlog::level::info);
   EngineOptions options;
   options.retention.purge_after_seconds = 1;
   options.retention_interval = std::chrono::seconds(1);
@@ -181,6 +189,10 @@ TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicy) {
   }
   EXPECT_STATUS(engine_->GetConversation("alice", conversation.id, true), StatusCode::kNotFound, "");
   EXPECT_GE(engine_->GetMetrics().retention_runs, 1u);
+  engine_.reset();  // stops the runner before the log is read
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(log.str().find("purged 1 conversation(s), 0 document(s), 0 chunk(s) deleted before"), std::string::npos)
+      << log.str();
   EngineOptions invalid;
   invalid.retention.keep_months = -2;
   invalid.dimension = kDim;
