@@ -5,11 +5,12 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "mnemo/maintenance.h"
 
 namespace mnemo::server {
 
@@ -38,7 +39,7 @@ struct ServerConfig {
   // ---- retention (mnemo/maintenance.h), applied every retention_interval ----
   int32_t retention_months = 0;       // keep this many newest months of chunks; 0 keeps all
   std::string retention_archive_dir;  // retired months are archived here first; empty: not archived
-  int64_t purge_after_days = 30;      // soft-deleted rows are purged after this many days; 0 never
+  int64_t purge_after_days = kDefaultPurgeAfterDays;  // soft-deleted rows are purged after this; 0 never
   std::chrono::seconds retention_interval{3600};
 
   // ---- limits ----

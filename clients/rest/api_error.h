@@ -28,7 +28,7 @@ ApiError ValidationError(std::string_view field, std::string_view message);
 // The answer for a client error: HttpStatusOf(code), the code's name, details.field when set.
 ApiError FromClientError(const client::Error& error);
 
-// The seeds' backend's spelling of a SPEC code: RECORD_NOT_FOUND for NOT_FOUND,
+// The spelling of a SPEC code in the backend mnemo replaces: RECORD_NOT_FOUND for NOT_FOUND,
 // INTERNAL_SERVER_ERROR for INTERNAL_ERROR, every other code unchanged.
 std::string_view SeedCodeName(std::string_view code);
 

@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   std::string error_codes = "mnemo";
   app.add_option("--error-codes", error_codes,
                  "spelling of error codes: mnemo (SPEC), or seed (RECORD_NOT_FOUND and INTERNAL_SERVER_ERROR "
-                 "for NOT_FOUND and INTERNAL_ERROR, as the seeds' backend)")
+                 "for NOT_FOUND and INTERNAL_ERROR, as the backend mnemo replaces)")
       ->envname("MNEMO_REST_ERROR_CODES")->capture_default_str()->check(CLI::IsMember({"mnemo", "seed"}));
   app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body; larger gets 413")
       ->envname("MNEMO_REST_MAX_BODY_BYTES")->capture_default_str();

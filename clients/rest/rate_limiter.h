@@ -1,5 +1,5 @@
 // Per-user token-bucket rate limits (seed 001: create 10/min, read 30/min, everything else
-// 100/min), each route limited on its own as the seeds' per-endpoint limits are.  Each (user,
+// 100/min), each route limited on its own as the backend mnemo replaces limits each endpoint.  Each (user,
 // route) pair owns a bucket holding up to its class's `requests` tokens that refills
 // continuously at requests/period; a request takes one token or is refused with the time until
 // the next token.  State is per process: behind a load balancer each sidecar limits on its own.

@@ -53,7 +53,7 @@ TEST(RateLimiter, ManyUsersAreSweptWithoutLosingState) {
   EXPECT_FALSE(limiter.Acquire("hot", 5, RateClass::kOther, t0 + milliseconds(10)).allowed);
 }
 
-// The seeds limit each route on its own: filling one create route's bucket leaves another
+// Each route is limited on its own: filling one create route's bucket leaves another
 // create route of the same user untouched.
 TEST(RateLimiter, EachRouteHasItsOwnBucket) {
   RateLimiter limiter({RateLimit{2, 60}, RateLimit{2, 60}, RateLimit{2, 60}});

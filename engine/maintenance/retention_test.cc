@@ -141,7 +141,7 @@ TEST_F(RetentionTest, PurgesOnlyRowsDeletedLongerAgoThanThePurgeAge) {
   Unwrap(engine_->UndeleteConversation("alice", kept.id));
 
   RetentionPolicy policy;
-  policy.purge_after_seconds = kSeedPurgeAfterSeconds;
+  policy.purge_after_seconds = kDefaultPurgeAfterDays * 24 * 3600;
   // Exactly 30 days after the deletes: not older than the purge age yet.
   RetentionReport report = Unwrap(engine_->ApplyRetention(policy, deleted_at + 30 * kDay));
   EXPECT_EQ(report.conversations_purged, 0);

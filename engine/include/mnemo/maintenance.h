@@ -24,14 +24,15 @@ struct RetentionPolicy {
   // name is taken); created when missing.  Empty: retired months are deleted without archive.
   std::string archive_dir;
   // Soft-deleted conversations (with their messages), documents (with their chunks) and chunks
-  // are deleted for good once their deleted_at is this many seconds old.  0 never purges.  The
-  // seeds' backend purges after 30 days (kSeedPurgeAfterSeconds).
+  // are deleted for good once their deleted_at is this many seconds old.  0 never purges.  mnemod
+  // purges after kDefaultPurgeAfterDays unless configured otherwise.
   int64_t purge_after_seconds = 0;
 
   bool enabled() const { return keep_months > 0 || purge_after_seconds > 0; }
 };
 
-inline constexpr int64_t kSeedPurgeAfterSeconds = int64_t{30} * 24 * 3600;
+// mnemod's purge age: 30 days, as the backend mnemo replaces.
+inline constexpr int64_t kDefaultPurgeAfterDays = 30;
 
 // What one retention run did.
 struct RetentionReport {
