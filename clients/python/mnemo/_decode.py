@@ -8,17 +8,20 @@ connected to; a buffer that cannot be read raises InternalError instead of a low
 from __future__ import annotations
 
 import struct
+from datetime import datetime
 from typing import Any, Callable, Optional, TypeVar
 
 from . import _convert as conv
 from . import _fast_search
 from .errors import InternalError, error_for_code
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RoleTokens, SearchHit, SearchResult,
-                     ServerInfo, ServerStats, TokenStats, UserStats)
+                     OpStats, Page, PartitionInfo, RetentionReport, RetiredMonth, RoleTokens,
+                     SearchHit, SearchResult, ServerInfo, ServerStats, TokenStats, UserStats)
 from .wire.AttachReply import AttachReply
 from .wire.BatchReply import BatchReply
 from .wire.ChunkList import ChunkList
+from .wire.ChunkPage import ChunkPage
+from .wire.ChunkReply import ChunkReply
 from .wire.ConversationPage import ConversationPage
 from .wire.ConversationReply import ConversationReply
 from .wire.CountReply import CountReply
@@ -29,6 +32,7 @@ from .wire.HelloReply import HelloReply
 from .wire.MessageList import MessageList
 from .wire.MessageReply import MessageReply
 from .wire.PartitionList import PartitionList
+from .wire.RetentionReply import RetentionReply
 from .wire.Response import Response
 from .wire.ResponseBody import ResponseBody
 from .wire.SearchBatchReply import SearchBatchReply
@@ -135,7 +139,8 @@ def _document(d: Any) -> Document:
 def _chunk(c: Any) -> Chunk:
     return Chunk(id=_uuid(c.Id()), document_id=_uuid(c.DocumentId()), chunk_index=c.ChunkIndex(),
                  chunk_text=_str(c.ChunkText()), metadata=conv.from_json_object(c.Metadata()),
-                 created_at=conv.from_micros(c.CreatedAt()))
+                 created_at=conv.from_micros(c.CreatedAt()), is_deleted=bool(c.IsDeleted()),
+                 deleted_at=conv.opt_from_micros(c.DeletedAt()))
 
 
 def _hit(h: Any) -> SearchHit:
@@ -233,6 +238,11 @@ def count(payload: bytes) -> int:
     return _body(payload, ResponseBody.CountReply, CountReply).Count()
 
 
+def exists(payload: bytes) -> bool:
+    """A CountReply of an exists_only request as a yes/no."""
+    return count(payload) > 0
+
+
 @guarded
 def document(payload: bytes) -> Document:
     r = _body(payload, ResponseBody.DocumentReply, DocumentReply)
@@ -259,6 +269,21 @@ def document_counts(payload: bytes) -> DocumentCounts:
 def chunks(payload: bytes) -> list[Chunk]:
     r = _body(payload, ResponseBody.ChunkList, ChunkList)
     return [_chunk(r.Chunks(i)) for i in range(r.ChunksLength())]
+
+
+@guarded
+def chunk(payload: bytes) -> Chunk:
+    c = _body(payload, ResponseBody.ChunkReply, ChunkReply).Chunk()
+    if c is None:
+        raise InternalError("ChunkReply without a chunk")
+    return _chunk(c)
+
+
+@guarded
+def chunk_page(payload: bytes) -> Page[Chunk]:
+    r = _body(payload, ResponseBody.ChunkPage, ChunkPage)
+    items = [_chunk(r.Items(i)) for i in range(r.ItemsLength())]
+    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
 
 
 @guarded
@@ -318,3 +343,22 @@ def stats(payload: bytes) -> ServerStats:
 @guarded
 def done(payload: bytes) -> None:
     raise_error(payload)
+
+
+def _opt_time(micros: int) -> Optional[datetime]:
+    """A cut-off: 0 means "off"."""
+    return conv.from_micros(micros) if micros else None
+
+
+@guarded
+def retention(payload: bytes) -> RetentionReport:
+    r = _body(payload, ResponseBody.RetentionReply, RetentionReply)
+    retired = []
+    for i in range(r.RetiredLength()):
+        month = r.Retired(i)
+        retired.append(RetiredMonth(month=_str(month.Month()), rows=month.Rows(),
+                                    archive_path=_str(month.ArchivePath()) or None))
+    return RetentionReport(now=conv.from_micros(r.Now()), month_cutoff=_opt_time(r.MonthCutoff()),
+                           purge_cutoff=_opt_time(r.PurgeCutoff()), retired=retired,
+                           conversations_purged=r.ConversationsPurged(),
+                           documents_purged=r.DocumentsPurged(), chunks_purged=r.ChunksPurged())

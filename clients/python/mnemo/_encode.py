@@ -9,7 +9,7 @@ structs written inline.  Embeddings are copied once, straight into the builder's
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 from uuid import UUID
 
 import flatbuffers
@@ -17,21 +17,31 @@ import flatbuffers
 from . import _convert as conv
 from . import _fast_search
 from .errors import ValidationError
-from .inputs import NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters
+from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
+                     NewConversation, NewDocument, NewMessage, SearchFilters)
 from .wire import AddChunksRequest as w_add_chunks
 from .wire import AppendMessageRequest as w_append
 from .wire import ApplyBatchRequest as w_apply_batch
+from .wire import ApplyRetentionRequest as w_apply_retention
 from .wire import ArchivePartitionRequest as w_archive
 from .wire import AttachArchiveRequest as w_attach
 from .wire import BatchOp as w_batch_op
+from .wire import ConversationFilter as w_conversation_filter
+from .wire import CountConversationsRequest as w_count_conversations
 from .wire import CountDocumentsRequest as w_count_documents
+from .wire import CountMatchingDocumentsRequest as w_count_matching_documents
+from .wire import CountMessagesRequest as w_count_messages
 from .wire import CreateBackupRequest as w_backup
 from .wire import CreateConversationRequest as w_create_conversation
 from .wire import CreateDocumentRequest as w_create_document
+from .wire import DeleteChunkRequest as w_delete_chunk
 from .wire import DeleteConversationRequest as w_delete_conversation
 from .wire import DeleteDocumentRequest as w_delete_document
+from .wire import DeleteMessageRequest as w_delete_message
 from .wire import DeleteMessagesRequest as w_delete_messages
+from .wire import DocumentFilter as w_document_filter
 from .wire import DropPartitionRequest as w_drop
+from .wire import GetChunkRequest as w_get_chunk
 from .wire import GetConversationRequest as w_get_conversation
 from .wire import GetDocumentRequest as w_get_document
 from .wire import GetMessageRequest as w_get_message
@@ -41,17 +51,21 @@ from .wire import GetUserStatsRequest as w_user_stats
 from .wire import Hello as w_hello
 from .wire import LastMessageByRoleRequest as w_last_by_role
 from .wire import LastMessagesRequest as w_last_messages
+from .wire import ListChunksRequest as w_list_chunks
 from .wire import ListConversationsRequest as w_list_conversations
 from .wire import ListDocumentsRequest as w_list_documents
 from .wire import ListMessagesRequest as w_list_messages
 from .wire import ListPartitionsRequest as w_list_partitions
+from .wire import MessageFilter as w_message_filter
 from .wire import MetadataEquals as w_metadata_equals
 from .wire import NewChunk as w_new_chunk
 from .wire import NewConversation as w_new_conversation
 from .wire import NewDocument as w_new_document
 from .wire import NewMessage as w_new_message
 from .wire import RebuildPartitionRequest as w_rebuild
+from .wire import ReplaceChunksRequest as w_replace_chunks
 from .wire import Request as w_request
+from .wire import RestoreChunkRequest as w_restore_chunk
 from .wire import RestoreConversationRequest as w_restore_conversation
 from .wire import RestoreDocumentRequest as w_restore_document
 from .wire import SearchBatchRequest as w_search_batch
@@ -60,6 +74,8 @@ from .wire import SearchQuery as w_search_query
 from .wire import SearchRequest as w_search
 from .wire import SetToolResultsRequest as w_set_tool_results
 from .wire import UpdateConversationRequest as w_update_conversation
+from .wire import UpdateDocumentRequest as w_update_document
+from .wire import UpdateMessageRequest as w_update_message
 from .wire import UpsertConversationRequest as w_upsert_conversation
 from .wire import UpsertMessageRequest as w_upsert_message
 from .wire.Id import CreateId
@@ -252,6 +268,82 @@ def _offsets_vector(b: flatbuffers.Builder, offsets: Sequence[int]) -> int:
     return b.EndVector()
 
 
+def _metadata_equals(b: flatbuffers.Builder, values: Any, field: str) -> int:
+    """A [MetadataEquals] vector from {key: JSON value}, or 0 (absent) when empty."""
+    if not values:
+        return 0
+    if not isinstance(values, Mapping):
+        raise ValidationError("must be a mapping of metadata keys to values", field)
+    items = []
+    for key, value in values.items():
+        key_offset = _text(b, key, field)
+        value_offset = b.CreateString(conv.to_json(value, field))
+        w_metadata_equals.Start(b)
+        w_metadata_equals.AddKey(b, key_offset)
+        w_metadata_equals.AddValue(b, value_offset)
+        items.append(w_metadata_equals.End(b))
+    return _offsets_vector(b, items)
+
+
+def _file_types(b: flatbuffers.Builder, values: Any, field: str) -> int:
+    if not values:
+        return 0
+    if isinstance(values, str):
+        raise ValidationError("must be a list of file types", field)
+    return _offsets_vector(b, [_text(b, value, field) for value in values])
+
+
+def _add_times(module: Any, b: flatbuffers.Builder, filters: Any, names: Sequence[str]) -> None:
+    """Adds the filter's set timestamps; REQUIRES: module.Start(b) was called."""
+    for name in names:
+        value = getattr(filters, name)
+        if value is not None:
+            adder = getattr(module, "Add" + name.title().replace("_", ""))
+            adder(b, conv.to_micros(value, f"filter.{name}"))
+
+
+def _conversation_filter(b: flatbuffers.Builder, filters: Optional[ConversationFilter]) -> int:
+    if filters is None:
+        return 0
+    model = _opt_text(b, filters.model, "filter.model")
+    title = _opt_text(b, filters.title_contains, "filter.title_contains")
+    metadata = _metadata_equals(b, filters.metadata_equals, "filter.metadata_equals")
+    w_conversation_filter.Start(b)
+    _add_times(w_conversation_filter, b, filters,
+               ("created_from", "created_until", "updated_from", "updated_until"))
+    w_conversation_filter.AddModel(b, model)
+    w_conversation_filter.AddTitleContains(b, title)
+    w_conversation_filter.AddMetadataEquals(b, metadata)
+    return w_conversation_filter.End(b)
+
+
+def _message_filter(b: flatbuffers.Builder, filters: Optional[MessageFilter]) -> int:
+    if filters is None:
+        return 0
+    role = _opt_text(b, filters.role, "filter.role")
+    metadata = _metadata_equals(b, filters.metadata_equals, "filter.metadata_equals")
+    w_message_filter.Start(b)
+    w_message_filter.AddRole(b, role)
+    w_message_filter.AddOnlyWithToolCalls(b, bool(filters.only_with_tool_calls))
+    _add_times(w_message_filter, b, filters, ("created_from", "created_until"))
+    w_message_filter.AddMetadataEquals(b, metadata)
+    return w_message_filter.End(b)
+
+
+def _document_filter(b: flatbuffers.Builder, filters: Optional[DocumentFilter]) -> int:
+    if filters is None:
+        return 0
+    file_types = _file_types(b, filters.file_types, "filter.file_types")
+    filename = _opt_text(b, filters.filename_contains, "filter.filename_contains")
+    metadata = _metadata_equals(b, filters.metadata_equals, "filter.metadata_equals")
+    w_document_filter.Start(b)
+    _add_times(w_document_filter, b, filters, ("created_from", "created_until"))
+    w_document_filter.AddFileTypes(b, file_types)
+    w_document_filter.AddFilenameContains(b, filename)
+    w_document_filter.AddMetadataEquals(b, metadata)
+    return w_document_filter.End(b)
+
+
 def _search_filters(b: flatbuffers.Builder, filters: Optional[SearchFilters]) -> int:
     if filters is None or filters.is_empty():
         return 0
@@ -262,23 +354,8 @@ def _search_filters(b: flatbuffers.Builder, filters: Optional[SearchFilters]) ->
         for value in reversed(ids):
             _id(b, value)
         document_ids = b.EndVector()
-    file_types = 0
-    if filters.file_types:
-        if isinstance(filters.file_types, str):
-            raise ValidationError("must be a list of file types", "filters.file_types")
-        types = [_text(b, value, "filters.file_types") for value in filters.file_types]
-        file_types = _offsets_vector(b, types)
-    metadata_equals = 0
-    if filters.metadata_equals:
-        items = []
-        for key, value in filters.metadata_equals.items():
-            key_offset = _text(b, key, "filters.metadata_equals")
-            value_offset = b.CreateString(conv.to_json(value, "filters.metadata_equals"))
-            w_metadata_equals.Start(b)
-            w_metadata_equals.AddKey(b, key_offset)
-            w_metadata_equals.AddValue(b, value_offset)
-            items.append(w_metadata_equals.End(b))
-        metadata_equals = _offsets_vector(b, items)
+    file_types = _file_types(b, filters.file_types, "filters.file_types")
+    metadata_equals = _metadata_equals(b, filters.metadata_equals, "filters.metadata_equals")
     created_from = conv.opt_micros(filters.created_from, "filters.created_from")
     created_until = conv.opt_micros(filters.created_until, "filters.created_until")
     w_search_filters.Start(b)
@@ -341,10 +418,12 @@ def get_conversation(request_id: int, user_id: str, conversation_id: UUID,
 
 def list_conversations(request_id: int, user_id: str, *, by_updated: bool, skip: int, limit: int,
                        cursor: Optional[str], include_deleted: bool,
-                       title_contains: Optional[str]) -> memoryview:
+                       title_contains: Optional[str],
+                       filters: Optional[ConversationFilter] = None) -> memoryview:
     b = flatbuffers.Builder(192)
     cursor_offset = _text(b, cursor, "cursor") if cursor else 0
     title = _opt_text(b, title_contains, "search_term")
+    filter_offset = _conversation_filter(b, filters)
     w_list_conversations.Start(b)
     w_list_conversations.AddOrder(b, 1 if by_updated else 0)
     w_list_conversations.AddSkip(b, check_int(skip, "skip"))
@@ -352,6 +431,7 @@ def list_conversations(request_id: int, user_id: str, *, by_updated: bool, skip:
     w_list_conversations.AddCursor(b, cursor_offset)
     w_list_conversations.AddIncludeDeleted(b, bool(include_deleted))
     w_list_conversations.AddTitleContains(b, title)
+    w_list_conversations.AddFilter(b, filter_offset)
     return _finish(b, request_id, user_id, RequestBody.ListConversationsRequest,
                    w_list_conversations.End(b))
 
@@ -408,10 +488,12 @@ def get_message(request_id: int, user_id: str, message_id: UUID) -> memoryview:
 
 def list_messages(request_id: int, user_id: str, conversation_id: UUID, *, descending: bool,
                   skip: int, limit: int, cursor: Optional[str], role: Optional[str],
-                  only_with_tool_calls: bool) -> memoryview:
+                  only_with_tool_calls: bool,
+                  filters: Optional[MessageFilter] = None) -> memoryview:
     b = flatbuffers.Builder(192)
     cursor_offset = _text(b, cursor, "cursor") if cursor else 0
     role_offset = _opt_text(b, role, "role")
+    filter_offset = _message_filter(b, filters)
     w_list_messages.Start(b)
     w_list_messages.AddConversationId(b, _id(b, conversation_id))
     w_list_messages.AddOrder(b, 1 if descending else 0)
@@ -420,6 +502,7 @@ def list_messages(request_id: int, user_id: str, conversation_id: UUID, *, desce
     w_list_messages.AddCursor(b, cursor_offset)
     w_list_messages.AddRole(b, role_offset)
     w_list_messages.AddOnlyWithToolCalls(b, bool(only_with_tool_calls))
+    w_list_messages.AddFilter(b, filter_offset)
     return _finish(b, request_id, user_id, RequestBody.ListMessagesRequest, w_list_messages.End(b))
 
 
@@ -471,6 +554,83 @@ def delete_messages(request_id: int, user_id: str, conversation_id: UUID) -> mem
                                 user_id, conversation_id)
 
 
+def _count(b: flatbuffers.Builder, module: Any, body_type: int, request_id: int, user_id: str,
+           filter_offset: int, exists_only: bool, *, include_deleted: bool = False,
+           conversation_id: Optional[UUID] = None) -> memoryview:
+    """The count requests: (conversation_id | include_deleted), filter, exists_only."""
+    module.Start(b)
+    if conversation_id is not None:
+        module.AddConversationId(b, _id(b, conversation_id))
+    if include_deleted:
+        module.AddIncludeDeleted(b, True)
+    module.AddFilter(b, filter_offset)
+    if exists_only:
+        module.AddExistsOnly(b, True)
+    return _finish(b, request_id, user_id, body_type, module.End(b))
+
+
+def count_conversations(request_id: int, user_id: str, filters: Optional[ConversationFilter],
+                        include_deleted: bool, exists_only: bool) -> memoryview:
+    b = flatbuffers.Builder(192)
+    return _count(b, w_count_conversations, RequestBody.CountConversationsRequest, request_id,
+                  user_id, _conversation_filter(b, filters), exists_only,
+                  include_deleted=include_deleted)
+
+
+def count_messages(request_id: int, user_id: str, conversation_id: UUID,
+                   filters: Optional[MessageFilter], exists_only: bool) -> memoryview:
+    b = flatbuffers.Builder(192)
+    return _count(b, w_count_messages, RequestBody.CountMessagesRequest, request_id, user_id,
+                  _message_filter(b, filters), exists_only, conversation_id=conversation_id)
+
+
+def count_matching_documents(request_id: int, user_id: str, filters: Optional[DocumentFilter],
+                             include_deleted: bool, exists_only: bool) -> memoryview:
+    b = flatbuffers.Builder(192)
+    return _count(b, w_count_matching_documents, RequestBody.CountMatchingDocumentsRequest,
+                  request_id, user_id, _document_filter(b, filters), exists_only,
+                  include_deleted=include_deleted)
+
+
+def _update_json(b: flatbuffers.Builder, value: Any, field: str) -> int:
+    """An update's JSON field: 0 (unchanged) for None, JSON null for CLEAR."""
+    if value is None:
+        return 0
+    return b.CreateString("null" if value is CLEAR else conv.to_json(value, field))
+
+
+def update_message(request_id: int, user_id: str, message_id: UUID, *, role: Optional[str],
+                   content: Optional[str], parts: Any, tool_calls: Any, tool_results: Any,
+                   attachments: Any, tokens_used: Any, metadata: Any) -> memoryview:
+    b = flatbuffers.Builder(512)
+    role_offset = _opt_text(b, role, "role")
+    content_offset = _opt_text(b, content, "content")
+    json_offsets = [_update_json(b, value, name) for name, value in (
+        ("parts", parts), ("tool_calls", tool_calls), ("tool_results", tool_results),
+        ("attachments", attachments))]
+    metadata_offset = _opt_json(b, metadata, "metadata")
+    w_update_message.Start(b)
+    w_update_message.AddId(b, _id(b, message_id))
+    w_update_message.AddRole(b, role_offset)
+    w_update_message.AddContent(b, content_offset)
+    w_update_message.AddParts(b, json_offsets[0])
+    w_update_message.AddToolCalls(b, json_offsets[1])
+    w_update_message.AddToolResults(b, json_offsets[2])
+    w_update_message.AddAttachments(b, json_offsets[3])
+    if tokens_used is CLEAR:
+        w_update_message.AddClearTokensUsed(b, True)
+    elif tokens_used is not None:
+        w_update_message.AddTokensUsed(b, check_int(tokens_used, "tokens_used"))
+    w_update_message.AddMetadata(b, metadata_offset)
+    return _finish(b, request_id, user_id, RequestBody.UpdateMessageRequest,
+                   w_update_message.End(b))
+
+
+def delete_message(request_id: int, user_id: str, message_id: UUID) -> memoryview:
+    return _id_only(w_delete_message, RequestBody.DeleteMessageRequest, request_id, user_id,
+                    message_id)
+
+
 def create_document(request_id: int, user_id: str, item: NewDocument) -> memoryview:
     b = flatbuffers.Builder(256 + len(item.content) * 2 if isinstance(item.content, str) else 256)
     document = _new_document(b, item)
@@ -488,16 +648,19 @@ def get_document(request_id: int, user_id: str, document_id: UUID,
 
 def list_documents(request_id: int, user_id: str, *, skip: int, limit: int,
                    cursor: Optional[str], include_deleted: bool,
-                   filename_contains: Optional[str]) -> memoryview:
+                   filename_contains: Optional[str],
+                   filters: Optional[DocumentFilter] = None) -> memoryview:
     b = flatbuffers.Builder(192)
     cursor_offset = _text(b, cursor, "cursor") if cursor else 0
     filename = _opt_text(b, filename_contains, "search_term")
+    filter_offset = _document_filter(b, filters)
     w_list_documents.Start(b)
     w_list_documents.AddSkip(b, check_int(skip, "skip"))
     w_list_documents.AddLimit(b, check_int(limit, "limit"))
     w_list_documents.AddCursor(b, cursor_offset)
     w_list_documents.AddIncludeDeleted(b, bool(include_deleted))
     w_list_documents.AddFilenameContains(b, filename)
+    w_list_documents.AddFilter(b, filter_offset)
     return _finish(b, request_id, user_id, RequestBody.ListDocumentsRequest,
                    w_list_documents.End(b))
 
@@ -516,6 +679,24 @@ def restore_document(request_id: int, user_id: str, document_id: UUID) -> memory
                     document_id)
 
 
+def update_document(request_id: int, user_id: str, document_id: UUID, *,
+                    filename: Optional[str], file_type: Optional[str], content: Optional[str],
+                    metadata: Any) -> memoryview:
+    b = flatbuffers.Builder(256 + len(content) * 2 if isinstance(content, str) else 256)
+    filename_offset = _opt_text(b, filename, "filename")
+    file_type_offset = _opt_text(b, file_type, "file_type")
+    content_offset = _opt_text(b, content, "content")
+    metadata_offset = _opt_json(b, metadata, "metadata")
+    w_update_document.Start(b)
+    w_update_document.AddId(b, _id(b, document_id))
+    w_update_document.AddFilename(b, filename_offset)
+    w_update_document.AddFileType(b, file_type_offset)
+    w_update_document.AddContent(b, content_offset)
+    w_update_document.AddMetadata(b, metadata_offset)
+    return _finish(b, request_id, user_id, RequestBody.UpdateDocumentRequest,
+                   w_update_document.End(b))
+
+
 def add_chunks(request_id: int, user_id: str, chunks: Sequence[NewChunk]) -> memoryview:
     b = flatbuffers.Builder(1024 + 8 * 1024 * len(chunks))
     offsets = [_new_chunk(b, chunk, f"chunks[{i}]") for i, chunk in enumerate(chunks)]
@@ -523,6 +704,46 @@ def add_chunks(request_id: int, user_id: str, chunks: Sequence[NewChunk]) -> mem
     w_add_chunks.Start(b)
     w_add_chunks.AddChunks(b, vector)
     return _finish(b, request_id, user_id, RequestBody.AddChunksRequest, w_add_chunks.End(b))
+
+
+def get_chunk(request_id: int, user_id: str, chunk_id: UUID, include_deleted: bool) -> memoryview:
+    return _id_only(w_get_chunk, RequestBody.GetChunkRequest, request_id, user_id, chunk_id,
+                    include_deleted)
+
+
+def list_chunks(request_id: int, user_id: str, document_id: UUID, *, skip: int, limit: int,
+                cursor: Optional[str], include_deleted: bool) -> memoryview:
+    b = flatbuffers.Builder(192)
+    cursor_offset = _text(b, cursor, "cursor") if cursor else 0
+    w_list_chunks.Start(b)
+    w_list_chunks.AddDocumentId(b, _id(b, document_id))
+    w_list_chunks.AddSkip(b, check_int(skip, "skip"))
+    w_list_chunks.AddLimit(b, check_int(limit, "limit"))
+    w_list_chunks.AddCursor(b, cursor_offset)
+    w_list_chunks.AddIncludeDeleted(b, bool(include_deleted))
+    return _finish(b, request_id, user_id, RequestBody.ListChunksRequest, w_list_chunks.End(b))
+
+
+def delete_chunk(request_id: int, user_id: str, chunk_id: UUID, hard: bool) -> memoryview:
+    return _id_only(w_delete_chunk, RequestBody.DeleteChunkRequest, request_id, user_id,
+                    chunk_id, hard)
+
+
+def restore_chunk(request_id: int, user_id: str, chunk_id: UUID) -> memoryview:
+    return _id_only(w_restore_chunk, RequestBody.RestoreChunkRequest, request_id, user_id,
+                    chunk_id)
+
+
+def replace_chunks(request_id: int, user_id: str, document_id: UUID,
+                   chunks: Sequence[NewChunk]) -> memoryview:
+    b = flatbuffers.Builder(1024 + 8 * 1024 * len(chunks))
+    vector = _offsets_vector(b, [_new_chunk(b, chunk, f"chunks[{i}]")
+                                 for i, chunk in enumerate(chunks)])
+    w_replace_chunks.Start(b)
+    w_replace_chunks.AddDocumentId(b, _id(b, document_id))
+    w_replace_chunks.AddChunks(b, vector)
+    return _finish(b, request_id, user_id, RequestBody.ReplaceChunksRequest,
+                   w_replace_chunks.End(b))
 
 
 def search(request_id: int, user_id: str, spec: SearchSpec) -> memoryview:
@@ -626,3 +847,21 @@ def attach_archive(request_id: int, path: str) -> memoryview:
 
 def create_backup(request_id: int, path: str) -> memoryview:
     return _strings(w_backup, RequestBody.CreateBackupRequest, request_id, path=path)
+
+
+def apply_retention(request_id: int, keep_months: Optional[int], archive_dir: Optional[str],
+                    purge_after_seconds: Optional[int]) -> memoryview:
+    """All of them None: the server's configured policy; otherwise this one (None parts off)."""
+    b = flatbuffers.Builder(256)
+    archive = _opt_text(b, archive_dir, "archive_dir")
+    configured = keep_months is None and archive_dir is None and purge_after_seconds is None
+    w_apply_retention.Start(b)
+    if configured:
+        w_apply_retention.AddConfigured(b, True)
+    if keep_months is not None:
+        w_apply_retention.AddKeepMonths(b, keep_months)
+    w_apply_retention.AddArchiveDir(b, archive)
+    if purge_after_seconds is not None:
+        w_apply_retention.AddPurgeAfterSeconds(b, purge_after_seconds)
+    return _finish(b, request_id, None, RequestBody.ApplyRetentionRequest,
+                   w_apply_retention.End(b))

@@ -20,6 +20,7 @@ that opened them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Iterable, Mapping, Optional, Sequence, TypeVar, Union
 from uuid import UUID
 
@@ -27,11 +28,11 @@ from . import _ops
 from ._ops import Op
 from ._pool import Pool
 from .batch import AsyncBatchBlock, Batch
-from .inputs import (IdLike, NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters,
-                     Vector)
+from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter, NewChunk,
+                     NewConversation, NewDocument, NewMessage, SearchFilters, Vector)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, SearchHit, SearchResult, ServerInfo, ServerStats, TokenStats,
-                     UserStats)
+                     PartitionInfo, RetentionReport, SearchHit, SearchResult, ServerInfo,
+                     ServerStats, TokenStats, UserStats)
 from .options import DEFAULT_PORT, ClientOptions
 
 __all__ = ["AsyncClient"]
@@ -157,10 +158,11 @@ class AsyncClient:
         cursor: Optional[str] = None,
         include_deleted: bool = False,
         order_by: str = "created_at",
+        filter: Optional[ConversationFilter] = None,
     ) -> Page[Conversation]:
         """A page of the user's conversations, newest first by ``order_by`` ("created_at" or
         "updated_at"); ``limit`` <= 100.  ``total`` counts all matches; pass ``next_cursor`` back as
-        ``cursor`` for stable paging.
+        ``cursor`` for stable paging.  ``filter`` keeps only the matching conversations.
         """
         return await self._execute(_ops.list_conversations(
             user_id,
@@ -169,6 +171,37 @@ class AsyncClient:
             cursor=cursor,
             include_deleted=include_deleted,
             order_by=order_by,
+            filter=filter,
+        ))
+
+    async def count_conversations(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[ConversationFilter] = None,
+    ) -> int:
+        """How many of the user's conversations match ``filter`` (all of them without one)."""
+        return await self._execute(_ops.count_conversations(
+            user_id,
+            include_deleted=include_deleted,
+            filter=filter,
+        ))
+
+    async def conversations_exist(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[ConversationFilter] = None,
+    ) -> bool:
+        """Whether any conversation of the user matches ``filter`` (the server stops at the first).
+        """
+        return await self._execute(_ops.count_conversations(
+            user_id,
+            include_deleted=include_deleted,
+            filter=filter,
+            exists_only=True,
         ))
 
     async def get_user_conversations(
@@ -301,9 +334,11 @@ class AsyncClient:
         cursor: Optional[str] = None,
         role: Optional[str] = None,
         only_with_tool_calls: bool = False,
+        filter: Optional[MessageFilter] = None,
     ) -> Page[Message]:
         """A page of a conversation's messages, oldest first (or newest first with ``descending``),
-        optionally of one role or only those with tool calls; ``limit`` <= 200.
+        optionally of one role or only those with tool calls; ``limit`` <= 200.  ``filter`` adds
+        conditions (its role and only_with_tool_calls win when set).
         """
         return await self._execute(_ops.list_messages(
             user_id,
@@ -314,7 +349,70 @@ class AsyncClient:
             cursor=cursor,
             role=role,
             only_with_tool_calls=only_with_tool_calls,
+            filter=filter,
         ))
+
+    async def count_messages(
+        self,
+        user_id: str,
+        conversation_id: IdLike,
+        *,
+        filter: Optional[MessageFilter] = None,
+    ) -> int:
+        """How many of the conversation's messages match ``filter`` (all of them without one)."""
+        return await self._execute(_ops.count_messages(user_id, conversation_id, filter=filter))
+
+    async def messages_exist(
+        self,
+        user_id: str,
+        conversation_id: IdLike,
+        *,
+        filter: Optional[MessageFilter] = None,
+    ) -> bool:
+        """Whether any message of the conversation matches ``filter``."""
+        return await self._execute(_ops.count_messages(
+            user_id,
+            conversation_id,
+            filter=filter,
+            exists_only=True,
+        ))
+
+    async def update_message(
+        self,
+        user_id: str,
+        message_id: IdLike,
+        *,
+        role: Optional[str] = None,
+        content: Optional[str] = None,
+        parts: Any = None,
+        tool_calls: Any = None,
+        tool_results: Any = None,
+        attachments: Any = None,
+        tokens_used: Any = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Message:
+        """Changes the given fields of a message (None = unchanged; mnemo.CLEAR sets parts,
+        tool_calls, tool_results, attachments or tokens_used to null); the conversation's
+        total_tokens follows.  Returns the message after the change.
+        """
+        return await self._execute(_ops.update_message(
+            user_id,
+            message_id,
+            role=role,
+            content=content,
+            parts=parts,
+            tool_calls=tool_calls,
+            tool_results=tool_results,
+            attachments=attachments,
+            tokens_used=tokens_used,
+            metadata=metadata,
+        ))
+
+    async def delete_message(self, user_id: str, message_id: IdLike) -> Message:
+        """Deletes one message for good; the conversation's counters follow.  Returns the deleted
+        message (RecordNotFoundError when missing).
+        """
+        return await self._execute(_ops.delete_message(user_id, message_id))
 
     async def get_conversation_messages(
         self,
@@ -468,14 +566,69 @@ class AsyncClient:
         limit: int = 20,
         cursor: Optional[str] = None,
         include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
     ) -> Page[Document]:
-        """A page of the user's documents, newest first; ``limit`` <= 100."""
+        """A page of the user's documents, newest first; ``limit`` <= 100.  ``filter`` keeps only
+        the matching documents.
+        """
         return await self._execute(_ops.list_documents(
             user_id,
             skip=skip,
             limit=limit,
             cursor=cursor,
             include_deleted=include_deleted,
+            filter=filter,
+        ))
+
+    async def count_matching_documents(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
+    ) -> int:
+        """How many of the user's documents match ``filter`` (all of them without one)."""
+        return await self._execute(_ops.count_matching_documents(
+            user_id,
+            include_deleted=include_deleted,
+            filter=filter,
+        ))
+
+    async def documents_exist(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
+    ) -> bool:
+        """Whether any document of the user matches ``filter``."""
+        return await self._execute(_ops.count_matching_documents(
+            user_id,
+            include_deleted=include_deleted,
+            filter=filter,
+            exists_only=True,
+        ))
+
+    async def update_document(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        *,
+        filename: Optional[str] = None,
+        file_type: Optional[str] = None,
+        content: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Document:
+        """Changes the given fields of a live document (None = unchanged); search shows a new
+        filename or file type at once.  Returns the document after the change.
+        """
+        return await self._execute(_ops.update_document(
+            user_id,
+            document_id,
+            filename=filename,
+            file_type=file_type,
+            content=content,
+            metadata=metadata,
         ))
 
     async def get_user_documents(
@@ -532,6 +685,61 @@ class AsyncClient:
         They are searchable when this returns.
         """
         return await self._execute(_ops.add_chunks(user_id, chunks))
+
+    async def replace_chunks(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        chunks: Sequence[NewChunk],
+    ) -> list[Chunk]:
+        """Replaces every chunk of a live document (soft-deleted ones too) by ``chunks``,
+        atomically; an empty list removes them all.  Returns the new chunks.
+        """
+        return await self._execute(_ops.replace_chunks(user_id, document_id, chunks))
+
+    async def get_chunk(
+        self,
+        user_id: str,
+        chunk_id: IdLike,
+        *,
+        include_deleted: bool = False,
+    ) -> Chunk:
+        """One chunk (without its vector); a soft-deleted one only with ``include_deleted``."""
+        return await self._execute(_ops.get_chunk(user_id, chunk_id, include_deleted))
+
+    async def list_chunks(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        *,
+        skip: int = 0,
+        limit: int = 100,
+        cursor: Optional[str] = None,
+        include_deleted: bool = False,
+    ) -> Page[Chunk]:
+        """A page of a live document's chunks in chunk_index order; ``limit`` <= 1000."""
+        return await self._execute(_ops.list_chunks(
+            user_id,
+            document_id,
+            skip=skip,
+            limit=limit,
+            cursor=cursor,
+            include_deleted=include_deleted,
+        ))
+
+    async def soft_delete_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Hides a chunk from search at once; it keeps its chunk_index until restored or deleted
+        for good.  Returns the chunk as deleted.
+        """
+        return await self._execute(_ops.delete_chunk(user_id, chunk_id, False))
+
+    async def restore_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Makes a soft-deleted chunk searchable again; returns the restored chunk."""
+        return await self._execute(_ops.restore_chunk(user_id, chunk_id))
+
+    async def delete_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Removes a chunk (live or soft-deleted) and its vector for good; returns it."""
+        return await self._execute(_ops.delete_chunk(user_id, chunk_id, True))
 
     async def search(
         self,
@@ -662,3 +870,18 @@ class AsyncClient:
     async def create_backup(self, path: str) -> None:
         """Writes an online backup to ``path`` (which must not exist) on the server's machine."""
         return await self._execute(_ops.create_backup(path))
+
+    async def apply_retention(
+        self,
+        *,
+        keep_months: Optional[int] = None,
+        archive_dir: Optional[str] = None,
+        purge_after: Optional[timedelta] = None,
+    ) -> RetentionReport:
+        """Runs retention once.  Without arguments: the server's configured policy (mnemod's
+        --retention-* flags).  Otherwise this policy, with the parts left None off: keep the newest
+        ``keep_months`` calendar months of chunks (older months are archived into
+        ``archive_dir`` on the server's machine when given, then dropped), and purge the rows
+        soft-deleted more than ``purge_after`` ago.
+        """
+        return await self._execute(_ops.apply_retention(keep_months, archive_dir, purge_after))
