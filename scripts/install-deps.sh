@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-14-dev
   python3-venv python3-pip python3-setuptools python3-wheel
   postgresql-15 libpq-dev python3-matplotlib
+  python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-httpx
+  python3-sqlalchemy python3-asyncpg
 )
 
 missing=()

@@ -10,29 +10,32 @@
 namespace mnemo::vector {
 namespace {
 
-// Admits the tenant's rows that match the query's predicate.  The per-month label lists let the
+}  // namespace
+
+// Admits the tenant's rows that match the query's predicate.  The per-month row lists let the
 // index answer a time-filtered query by scanning only the months the filter selects.  One filter
-// serves one query on one thread.
+// serves one query on one thread, under the tenant's shared lock.
 class RowFilter final : public hnsw::LabelFilter {
  public:
-  RowFilter(const std::unordered_map<uint64_t, RowState>& rows, const RowPredicate& predicate,
-            std::vector<const std::vector<uint64_t>*> month_lists, size_t count_hint)
-      : rows_(rows), predicate_(predicate), month_lists_(std::move(month_lists)), count_hint_(count_hint) {}
+  RowFilter(const Tenant& tenant, const RowPredicate& predicate,
+            std::vector<const std::vector<Tenant::MonthEntry>*> month_lists, size_t count_hint)
+      : tenant_(tenant), predicate_(predicate), month_lists_(std::move(month_lists)), count_hint_(count_hint) {}
 
   bool Allows(uint64_t label) const override {
-    auto it = rows_.find(label);
-    return it != rows_.end() && predicate_.Matches(it->second);
+    const RowState* row = tenant_.FindRow(label);
+    return row != nullptr && predicate_.Matches(*row);
   }
   std::optional<size_t> CountHint() const override { return count_hint_; }
-  // The month lists may hold removed labels or rows other conditions reject; the index scans
-  // this list without calling Allows(), so it gets the exact allowed subset, built on demand.
+  // The month lists may hold removed rows or rows other conditions reject; the index scans this
+  // list without calling Allows(), so it gets the exact allowed subset, built on demand.
   const std::vector<uint64_t>* AllowedLabels() const override {
     if (!allowed_) {
       allowed_.emplace();
       allowed_->reserve(count_hint_);
-      for (const std::vector<uint64_t>* list : month_lists_) {
-        for (uint64_t label : *list) {
-          if (Allows(label)) allowed_->push_back(label);
+      for (const std::vector<Tenant::MonthEntry>* list : month_lists_) {
+        for (const Tenant::MonthEntry& entry : *list) {
+          if (tenant_.slot_labels_[entry.slot] != entry.label) continue;
+          if (predicate_.Matches(tenant_.slot_rows_[entry.slot])) allowed_->push_back(entry.label);
         }
       }
     }
@@ -40,12 +43,14 @@ class RowFilter final : public hnsw::LabelFilter {
   }
 
  private:
-  const std::unordered_map<uint64_t, RowState>& rows_;
+  const Tenant& tenant_;
   const RowPredicate& predicate_;
-  const std::vector<const std::vector<uint64_t>*> month_lists_;
+  const std::vector<const std::vector<Tenant::MonthEntry>*> month_lists_;
   const size_t count_hint_;
   mutable std::optional<std::vector<uint64_t>> allowed_;
 };
+
+namespace {
 
 bool BetterHit(const TenantHit& a, const TenantHit& b) {
   return a.similarity != b.similarity ? a.similarity > b.similarity : a.label < b.label;
@@ -54,9 +59,10 @@ bool BetterHit(const TenantHit& a, const TenantHit& b) {
 }  // namespace
 
 bool RowPredicate::Matches(const RowState& row) const {
+  // Cheapest first: the time range reads the row itself, the deleted flag its document.
+  if (row.created_at < created_from || row.created_at >= created_until) return false;
   if (row.user_ref != user_ref) return false;
   if (row.document->deleted.load(std::memory_order_acquire)) return false;
-  if (row.created_at < created_from || row.created_at >= created_until) return false;
   if (!document_ids.empty() &&
       !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
     return false;
@@ -94,33 +100,54 @@ std::shared_ptr<hnsw::HnswIndex> Tenant::graph() const {
   return graph_;
 }
 
+const RowState* Tenant::FindRow(uint64_t label) const {
+  const uint32_t slot = slots_.Find(label);
+  return slot == hnsw::LabelIndex::kMissing ? nullptr : &slot_rows_[slot];
+}
+
+void Tenant::AddRow(uint64_t label, RowState row) {
+  const uint32_t month = MonthOf(row.created_at);
+  uint32_t slot = slots_.Find(label);
+  if (slot == hnsw::LabelIndex::kMissing) {
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(slot_rows_.size());
+      slot_rows_.emplace_back();
+      slot_labels_.push_back(0);
+    }
+    slots_.Upsert(label, slot);
+    month_rows_[month].push_back(MonthEntry{slot, label});
+    ++month_stats_[month].rows;
+  }
+  slot_rows_[slot] = std::move(row);
+  slot_labels_[slot] = label;
+}
+
 void Tenant::InsertBatch(std::vector<FreshRow> rows) {
   std::unique_lock lock(mutex_);
   for (FreshRow& fresh : rows) {
-    const uint32_t month = MonthOf(fresh.row.created_at);
-    month_labels_[month].push_back(fresh.label);
-    TenantMonthStats& stats = month_stats_[month];
-    ++stats.rows;
-    ++stats.pending;
-    rows_[fresh.label] = std::move(fresh.row);
+    ++month_stats_[MonthOf(fresh.row.created_at)].pending;
+    AddRow(fresh.label, std::move(fresh.row));
     fresh_[fresh.label] = std::move(fresh.unit_vector);
   }
 }
 
 void Tenant::Restore(uint64_t label, RowState row) {
   std::unique_lock lock(mutex_);
-  const uint32_t month = MonthOf(row.created_at);
-  month_labels_[month].push_back(label);
-  ++month_stats_[month].rows;
-  rows_[label] = std::move(row);
+  AddRow(label, std::move(row));
 }
 
 bool Tenant::Remove(uint64_t label) {
   std::unique_lock lock(mutex_);
-  auto it = rows_.find(label);
-  if (it == rows_.end()) return false;
-  const uint32_t month = MonthOf(it->second.created_at);
-  rows_.erase(it);
+  const uint32_t slot = slots_.Find(label);
+  if (slot == hnsw::LabelIndex::kMissing) return false;
+  const uint32_t month = MonthOf(slot_rows_[slot].created_at);
+  slots_.Erase(label);
+  slot_rows_[slot] = RowState{};
+  slot_labels_[slot] = 0;
+  free_slots_.push_back(slot);
   TenantMonthStats& stats = month_stats_[month];
   --stats.rows;
   if (fresh_.erase(label) > 0) --stats.pending;
@@ -130,16 +157,16 @@ bool Tenant::Remove(uint64_t label) {
     ++version_;
   }
   if (rebuilding_) removed_during_rebuild_.push_back(label);
-  if (++month_stale_[month] * 2 > month_labels_[month].size()) PruneMonthList(month);
+  if (++month_stale_[month] * 2 > month_rows_[month].size()) PruneMonthList(month);
   return true;
 }
 
 void Tenant::PruneMonthList(uint32_t month) {
-  std::vector<uint64_t>& labels = month_labels_[month];
-  std::erase_if(labels, [&](uint64_t label) { return !rows_.contains(label); });
+  std::vector<MonthEntry>& entries = month_rows_[month];
+  std::erase_if(entries, [&](const MonthEntry& entry) { return slot_labels_[entry.slot] != entry.label; });
   month_stale_[month] = 0;
-  if (labels.empty()) {
-    month_labels_.erase(month);
+  if (entries.empty()) {
+    month_rows_.erase(month);
     month_stale_.erase(month);
     const TenantMonthStats& stats = month_stats_[month];
     if (stats.rows == 0 && stats.tombstones == 0) month_stats_.erase(month);
@@ -166,13 +193,13 @@ size_t Tenant::IndexPending(size_t max_rows) {
   std::unique_lock lock(mutex_);
   ++version_;
   for (const auto& [label, vector] : batch) {
-    auto row = rows_.find(label);
-    if (row == rows_.end()) {
+    const RowState* row = FindRow(label);
+    if (row == nullptr) {
       // Removed while we were linking it: tombstone it so it never routes as live.
       if (graph->Contains(label)) graph->MarkDeleted(label).IgnoreError();
       continue;
     }
-    if (fresh_.erase(label) > 0) --month_stats_[MonthOf(row->second.created_at)].pending;
+    if (fresh_.erase(label) > 0) --month_stats_[MonthOf(row->created_at)].pending;
   }
   return batch.size();
 }
@@ -184,7 +211,7 @@ size_t Tenant::pending() const {
 
 size_t Tenant::rows() const {
   std::shared_lock lock(mutex_);
-  return rows_.size();
+  return slots_.size();
 }
 
 Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
@@ -193,17 +220,17 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   std::shared_lock lock(mutex_);
   // Months the filter lets in; a search without a time range takes every month.
   const bool time_filtered = predicate.created_from != kMinTimestamp || predicate.created_until != kMaxTimestamp;
-  std::vector<const std::vector<uint64_t>*> lists;
+  std::vector<const std::vector<MonthEntry>*> lists;
   double admitted = 0;  // rows the time range admits, estimated
-  for (const auto& [month, labels] : month_labels_) {
+  for (const auto& [month, labels] : month_rows_) {
     if (time_filtered && !predicate.OverlapsMonth(month)) continue;
     lists.push_back(&labels);
     admitted += static_cast<double>(labels.size()) * predicate.MonthFraction(month);
     ++answer.months_searched;
   }
   if (lists.empty()) return answer;
-  const size_t count_hint = time_filtered ? static_cast<size_t>(std::ceil(admitted)) : rows_.size();
-  RowFilter filter(rows_, predicate, std::move(lists), count_hint);
+  const size_t count_hint = time_filtered ? static_cast<size_t>(std::ceil(admitted)) : slots_.size();
+  RowFilter filter(*this, predicate, std::move(lists), count_hint);
 
   hnsw::SearchOptions options;
   options.k = query.k;
@@ -220,15 +247,16 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
     answer.ef_used = result.stats.ef_used;
   }
   for (const auto& hit : result.hits) {
-    auto row = rows_.find(hit.label);
-    if (row == rows_.end()) continue;
-    answer.hits.push_back(TenantHit{hit.label, hit.similarity, row->second});
+    const RowState* row = FindRow(hit.label);
+    if (row == nullptr) continue;
+    answer.hits.push_back(TenantHit{hit.label, hit.similarity, *row});
   }
   for (const auto& [label, vector] : fresh_) {
-    if (!filter.Allows(label)) continue;
+    const RowState* row = FindRow(label);
+    if (row == nullptr || !predicate.Matches(*row)) continue;
     const float similarity = kernels::Dot(query.unit_query, vector.data(), dim_);
     if (similarity < query.min_similarity) continue;
-    answer.hits.push_back(TenantHit{label, similarity, rows_.at(label)});
+    answer.hits.push_back(TenantHit{label, similarity, *row});
   }
   std::sort(answer.hits.begin(), answer.hits.end(), BetterHit);
   // A row being linked sits in both the graph and the fresh buffer for a moment.
@@ -244,10 +272,10 @@ bool Tenant::Indexed(uint64_t label) const { return graph()->Contains(label); }
 std::vector<uint64_t> Tenant::LabelsIn(uint32_t month) const {
   std::shared_lock lock(mutex_);
   std::vector<uint64_t> labels;
-  auto it = month_labels_.find(month);
-  if (it == month_labels_.end()) return labels;
-  for (uint64_t label : it->second) {
-    if (rows_.contains(label)) labels.push_back(label);
+  auto it = month_rows_.find(month);
+  if (it == month_rows_.end()) return labels;
+  for (const MonthEntry& entry : it->second) {
+    if (slot_labels_[entry.slot] == entry.label) labels.push_back(entry.label);
   }
   return labels;
 }

@@ -27,6 +27,7 @@
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "vector/hnsw/hnsw_index.h"
+#include "vector/hnsw/label_index.h"
 #include "vector/row_state.h"
 
 namespace mnemo::vector {
@@ -135,8 +136,18 @@ class Tenant {
   void SampleVectors(size_t max_rows, std::vector<float>* out) const;
 
  private:
+  // A row in a month list: valid while slot_labels_[slot] == label (slots are reused).
+  struct MonthEntry {
+    uint32_t slot;
+    uint64_t label;
+  };
+  friend class RowFilter;
+
   std::shared_ptr<hnsw::HnswIndex> graph() const;
+  // The state of `label`'s row, or null.  REQUIRES: mutex_ held.
+  const RowState* FindRow(uint64_t label) const;
   // REQUIRES: mutex_ held exclusively.
+  void AddRow(uint64_t label, RowState row);
   void PruneMonthList(uint32_t month);
 
   const std::string user_id_;
@@ -149,10 +160,14 @@ class Tenant {
 
   mutable std::shared_mutex mutex_;
   std::shared_ptr<hnsw::HnswIndex> graph_;  // replaced whole by compaction/rebuild
-  std::unordered_map<uint64_t, RowState> rows_;
+  // Live rows in dense slots (searches read them on their hot path), found by label.
+  std::vector<RowState> slot_rows_;
+  std::vector<uint64_t> slot_labels_;  // 0: a free slot
+  std::vector<uint32_t> free_slots_;
+  hnsw::LabelIndex slots_;             // label -> slot
   std::unordered_map<uint64_t, std::vector<float>> fresh_;
-  // Labels per month; may hold labels removed since (pruned when they pile up).
-  std::map<uint32_t, std::vector<uint64_t>> month_labels_;
+  // Rows per month; may hold rows removed since (pruned when they pile up).
+  std::map<uint32_t, std::vector<MonthEntry>> month_rows_;
   std::map<uint32_t, TenantMonthStats> month_stats_;
   std::unordered_map<uint32_t, size_t> month_stale_;
   bool rebuilding_ = false;

@@ -131,9 +131,9 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scra
   uint32_t id;
   {
     std::unique_lock labels(label_mutex_);
-    auto it = label_to_id_.find(label);
-    if (it != label_to_id_.end()) {
-      const uint8_t state = store_.View().Meta(it->second).state.load(std::memory_order_acquire);
+    const uint32_t existing = label_to_id_.Find(label);
+    if (existing != LabelIndex::kMissing) {
+      const uint8_t state = store_.View().Meta(existing).state.load(std::memory_order_acquire);
       if ((state & kNodeDeleted) == 0) {
         return Status::DuplicateRecord("label " + std::to_string(label) +
                                        " is already in the index");
@@ -141,7 +141,7 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scra
     }
     id = store_.Allocate();
     if (id == kInvalidId) return Status::Unavailable("hnsw index is full (2^32 - 1 nodes)");
-    label_to_id_[label] = id;
+    label_to_id_.Upsert(label, id);
     live_count_.fetch_add(1, std::memory_order_relaxed);
   }
   const int level = DrawLevel(label);
@@ -210,6 +210,7 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
 void HnswIndex::Reserve(size_t nodes) {
   std::unique_lock labels(label_mutex_);
   store_.Reserve(nodes);
+  label_to_id_.Reserve(nodes);
 }
 
 Status HnswIndex::MarkDeleted(uint64_t label) {
@@ -217,11 +218,10 @@ Status HnswIndex::MarkDeleted(uint64_t label) {
   uint32_t id;
   {
     std::shared_lock labels(label_mutex_);
-    auto it = label_to_id_.find(label);
-    if (it == label_to_id_.end()) {
+    id = label_to_id_.Find(label);
+    if (id == LabelIndex::kMissing) {
       return Status::NotFound("label " + std::to_string(label) + " is not in the index");
     }
-    id = it->second;
   }
   // fetch_or, not store: InitNode() may still be running for this node and ORs in kNodeReady.
   const uint8_t before =
@@ -235,9 +235,9 @@ Status HnswIndex::MarkDeleted(uint64_t label) {
 
 bool HnswIndex::Contains(uint64_t label) const {
   std::shared_lock labels(label_mutex_);
-  auto it = label_to_id_.find(label);
-  if (it == label_to_id_.end()) return false;
-  return (store_.View().Meta(it->second).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
+  const uint32_t id = label_to_id_.Find(label);
+  if (id == LabelIndex::kMissing) return false;
+  return (store_.View().Meta(id).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
 }
 
 void HnswIndex::CopyVectors(size_t max_nodes, std::vector<float>* out) const {
@@ -261,9 +261,7 @@ size_t HnswIndex::memory_bytes() const {
     bytes += 3 * sizeof(float) * quantizer->dim();  // lo, step, mean code
   }
   std::shared_lock labels(label_mutex_);
-  // unordered_map: one bucket pointer per bucket plus one heap node (next, hash, pair) per entry.
-  bytes += label_to_id_.bucket_count() * sizeof(void*) +
-           label_to_id_.size() * (sizeof(void*) * 2 + sizeof(std::pair<uint64_t, uint32_t>));
+  bytes += label_to_id_.memory_bytes();
   return bytes;
 }
 

@@ -86,6 +86,7 @@
 #include "vector/hnsw/cost_model.h"
 #include "vector/hnsw/hnsw_types.h"
 #include "vector/hnsw/label_filter.h"
+#include "vector/hnsw/label_index.h"
 #include "vector/hnsw/node_store.h"
 #include "vector/hnsw/scalar_quantizer.h"
 #include "vector/hnsw/scratch_pool.h"
@@ -315,7 +316,7 @@ class HnswIndex {
   mutable std::shared_mutex structure_mutex_;
   // Guards label_to_id_ and serialises NodeStore::Allocate().
   mutable std::shared_mutex label_mutex_;
-  std::unordered_map<uint64_t, uint32_t> label_to_id_;  // newest node of each label
+  LabelIndex label_to_id_;  // newest node of each label
 
   std::atomic<size_t> live_count_{0};
   std::atomic<size_t> deleted_count_{0};

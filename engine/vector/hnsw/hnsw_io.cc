@@ -381,17 +381,18 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
       list[0] = count;
       pos += 1 + count;
     }
-    auto [it, inserted] = index->label_to_id_.try_emplace(label, id);
+    const uint32_t earlier = index->label_to_id_.Find(label);
+    const bool inserted = earlier == LabelIndex::kMissing;
     if (flags & kFlagDeleted) {
       view.Meta(id).state.fetch_or(kNodeDeleted, std::memory_order_relaxed);
       ++deleted_seen;
       // The map keeps the newest node of a label; a live node is never displaced by a tombstone.
-      if (!inserted && (view.Meta(it->second).state.load() & kNodeDeleted) != 0) it->second = id;
+      if (inserted || (view.Meta(earlier).state.load() & kNodeDeleted) != 0) index->label_to_id_.Upsert(label, id);
     } else {
-      if (!inserted && (view.Meta(it->second).state.load() & kNodeDeleted) == 0) {
+      if (!inserted && (view.Meta(earlier).state.load() & kNodeDeleted) == 0) {
         return Corrupt(path, where + ": label " + std::to_string(label) + " is live twice");
       }
-      it->second = id;
+      index->label_to_id_.Upsert(label, id);
       index->live_count_.fetch_add(1, std::memory_order_relaxed);
     }
   }

@@ -376,8 +376,8 @@ void HnswIndex::ExactScan(const NodeView& view, size_t k, const LabelFilter* fil
     {
       std::shared_lock lock(label_mutex_);
       for (uint64_t label : *labels) {
-        auto it = label_to_id_.find(label);
-        if (it != label_to_id_.end()) listed.push_back(it->second);
+        const uint32_t id = label_to_id_.Find(label);
+        if (id != LabelIndex::kMissing) listed.push_back(id);
       }
     }
     scratch.visited.Reset(view.limit());

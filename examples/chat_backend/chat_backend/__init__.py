@@ -1,0 +1,1 @@
+"""The seeds' chat backend (FastAPI) on mnemo, or on PostgreSQL; see main.py."""

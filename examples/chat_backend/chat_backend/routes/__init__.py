@@ -1,0 +1,1 @@
+"""The API's routers: conversations, messages, documents (under /api/v1) and health."""
