@@ -163,6 +163,12 @@ def _partition(p: Any) -> PartitionInfo:
                          deleted_in_index=p.DeletedInIndex())
 
 
+def _page(r: Any, item: Callable[[Any], T]) -> Page[T]:
+    """A page body (items, total, next_cursor) with its items read by ``item``."""
+    items = [item(r.Items(i)) for i in range(r.ItemsLength())]
+    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
+
+
 # ---- decoders (payload -> value) ----------------------------------------------------------------
 
 
@@ -185,9 +191,7 @@ def conversation(payload: bytes) -> Conversation:
 
 @guarded
 def conversation_page(payload: bytes) -> Page[Conversation]:
-    r = _body(payload, ResponseBody.ConversationPage, ConversationPage)
-    items = [_conversation(r.Items(i)) for i in range(r.ItemsLength())]
-    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
+    return _page(_body(payload, ResponseBody.ConversationPage, ConversationPage), _conversation)
 
 
 @guarded
@@ -214,9 +218,7 @@ def message(payload: bytes) -> Message:
 
 @guarded
 def message_page(payload: bytes) -> Page[Message]:
-    r = _body(payload, ResponseBody.MessageList, MessageList)
-    items = [_message(r.Items(i)) for i in range(r.ItemsLength())]
-    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
+    return _page(_body(payload, ResponseBody.MessageList, MessageList), _message)
 
 
 @guarded
@@ -254,9 +256,7 @@ def document(payload: bytes) -> Document:
 
 @guarded
 def document_page(payload: bytes) -> Page[Document]:
-    r = _body(payload, ResponseBody.DocumentPage, DocumentPage)
-    items = [_document(r.Items(i)) for i in range(r.ItemsLength())]
-    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
+    return _page(_body(payload, ResponseBody.DocumentPage, DocumentPage), _document)
 
 
 @guarded
@@ -281,9 +281,7 @@ def chunk(payload: bytes) -> Chunk:
 
 @guarded
 def chunk_page(payload: bytes) -> Page[Chunk]:
-    r = _body(payload, ResponseBody.ChunkPage, ChunkPage)
-    items = [_chunk(r.Items(i)) for i in range(r.ItemsLength())]
-    return Page(items=items, total=r.Total(), next_cursor=_opt_str(r.NextCursor()) or None)
+    return _page(_body(payload, ResponseBody.ChunkPage, ChunkPage), _chunk)
 
 
 @guarded

@@ -91,6 +91,11 @@ def _role(role: Any) -> str:
     return role
 
 
+def _count(encode: Callable[[int], memoryview], exists_only: bool) -> Op[Any]:
+    """A count request's Op: the count, or (exists_only) whether it is above zero."""
+    return Op(encode, dec.exists if exists_only else dec.count, READ)
+
+
 def _filter(value: Any, cls: type) -> Any:
     if value is not None and not isinstance(value, cls):
         raise ValidationError(f"must be a mnemo.{cls.__name__}", "filter")
@@ -174,9 +179,8 @@ def count_conversations(user_id: str, *, include_deleted: bool = False,
                         exists_only: bool = False) -> Op[Any]:
     """The matching conversations' count, or (exists_only) whether there is one."""
     user, filters = _user(user_id), _filter(filter, ConversationFilter)
-    return Op(lambda rid: enc.count_conversations(rid, user, filters, bool(include_deleted),
-                                                  exists_only),
-              dec.exists if exists_only else dec.count, READ)
+    return _count(lambda rid: enc.count_conversations(rid, user, filters, bool(include_deleted),
+                                                      exists_only), exists_only)
 
 
 def get_user_conversations(user_id: str, skip: int = 0, limit: int = 10,
@@ -277,8 +281,8 @@ def count_messages(user_id: str, conversation_id: Any, *, filter: Optional[Messa
     """The conversation's matching messages' count, or (exists_only) whether there is one."""
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
     filters = _message_filter(filter)
-    return Op(lambda rid: enc.count_messages(rid, user, cid, filters, exists_only),
-              dec.exists if exists_only else dec.count, READ)
+    return _count(lambda rid: enc.count_messages(rid, user, cid, filters, exists_only),
+                  exists_only)
 
 
 def update_message(user_id: str, message_id: Any, *, role: Optional[str] = None,
@@ -393,9 +397,8 @@ def count_matching_documents(user_id: str, *, include_deleted: bool = False,
                              exists_only: bool = False) -> Op[Any]:
     """The matching documents' count, or (exists_only) whether there is one."""
     user, filters = _user(user_id), _filter(filter, DocumentFilter)
-    return Op(lambda rid: enc.count_matching_documents(rid, user, filters, bool(include_deleted),
-                                                       exists_only),
-              dec.exists if exists_only else dec.count, READ)
+    return _count(lambda rid: enc.count_matching_documents(
+        rid, user, filters, bool(include_deleted), exists_only), exists_only)
 
 
 def update_document(user_id: str, document_id: Any, *, filename: Optional[str] = None,
