@@ -13,6 +13,7 @@
 #include "tables/document_store.h"
 #include "tables/message_store.h"
 #include "tables/validation.h"
+#include "text/text_index.h"
 #include "vector/vector_store.h"
 
 namespace mnemo {
@@ -76,6 +77,7 @@ struct Engine::Impl {
   tables::ConversationStore conversations;
   tables::MessageStore messages;
   tables::DocumentStore documents;
+  std::unique_ptr<text::TextIndex> text;         // set by Open(); before vectors, which borrow it
   std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
   std::unique_ptr<maintenance::Retention> retention;  // set by Open()
   RetentionPolicy policy;
@@ -106,7 +108,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   vector_options.compressed_search = options.compressed_vector_search;
   vector_options.rerank_factor = options.vector_rerank_factor;
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
-  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options));
+  text::Bm25Params bm25;
+  bm25.k1 = options.bm25_k1;
+  bm25.b = options.bm25_b;
+  if (options.keyword_search) {
+    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
+  }
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
   impl->retention = std::make_unique<maintenance::Retention>(*impl->db, impl->locks, impl->conversations,
                                                               impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
@@ -388,6 +396,26 @@ Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id
     responses.push_back(std::move(response).value());
   }
   return responses;
+}
+
+Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id, const TextSearchRequest& request) {
+  return impl_->vectors->SearchText(user_id, request);
+}
+
+Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
+  return impl_->vectors->SearchHybrid(user_id, request);
+}
+
+std::optional<TextIndexInfo> Engine::TextIndexStats() {
+  if (!impl_->text) return std::nullopt;
+  const text::TextIndexStats stats = impl_->text->Stats();
+  TextIndexInfo info;
+  info.rows = static_cast<int64_t>(stats.rows);
+  info.terms = static_cast<int64_t>(stats.terms);
+  info.postings = static_cast<int64_t>(stats.postings);
+  info.stored_bytes = static_cast<int64_t>(stats.stored_bytes);
+  info.memory_bytes = static_cast<int64_t>(stats.memory_bytes);
+  return info;
 }
 
 std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }

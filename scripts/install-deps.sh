@@ -15,6 +15,7 @@ packages=(
   postgresql-15 libpq-dev python3-matplotlib
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-httpx
   python3-sqlalchemy python3-asyncpg
+  libicu-dev libstemmer-dev libxapian-dev manpages manpages-zh
 )
 
 missing=()

@@ -109,6 +109,15 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
                  "seconds to let in-flight requests finish on SIGTERM/SIGINT")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+  app.add_option("--keyword-search", config.keyword_search,
+                 "index chunk texts for keyword and hybrid search (false: for measuring its write cost)")
+      ->capture_default_str();
+  app.add_option("--bm25-k1", config.bm25_k1, "keyword search: BM25 k1, how much repeated terms add")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 100.0));
+  app.add_option("--bm25-b", config.bm25_b, "keyword search: BM25 b, how strongly long chunks are normalised")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen,

@@ -32,6 +32,9 @@ struct ServerConfig {
   bool sync_writes = true;            // sync the WAL before acknowledging writes (SPEC §6)
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
+  bool keyword_search = true;         // EngineOptions::keyword_search
+  double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
+  double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
   // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
   std::optional<ListenAddress> metrics_listen;
   std::string metrics_port_file;      // when set, the metrics port is written here after listen

@@ -26,9 +26,14 @@ Result<Reply> Stats(Call& call, const AdminContext& admin) {
     ops.push_back(wire::CreateOpStats(fbb, fbb.CreateString(op.name), op.count, op.errors, op.p50_us, op.p99_us));
   }
   const auto op_vector = fbb.CreateVector(ops);
+  flatbuffers::Offset<wire::TextIndexInfo> text;
+  if (const std::optional<TextIndexInfo> info = call.engine.TextIndexStats()) {
+    text = wire::CreateTextIndexInfo(fbb, info->rows, info->terms, info->postings, info->stored_bytes,
+                                     info->memory_bytes);
+  }
   return MakeReply(wire::ResponseBody::StatsReply,
                    wire::CreateStatsReply(fbb, admin.stats.uptime_seconds(), admin.stats.connections(), partitions,
-                                          op_vector, DirectoryBytes(admin.data_dir)));
+                                          op_vector, DirectoryBytes(admin.data_dir), text));
 }
 
 // The engine's backup holds the database and graphs; the API keys go along, so that a restored

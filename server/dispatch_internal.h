@@ -36,6 +36,8 @@ Result<Reply> Conversations(Call& call);
 Result<Reply> Messages(Call& call);
 Result<Reply> Documents(Call& call);
 Result<Reply> Search(Call& call);
+// Keyword and hybrid search (dispatch_text.cc), reached through Search.
+Result<Reply> TextSearch(Call& call);
 Result<Reply> Batch(Call& call);
 
 struct AdminContext {

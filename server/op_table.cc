@@ -42,6 +42,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::AddChunksRequest:
     case B::SearchRequest:
     case B::SearchBatchRequest:
+    case B::SearchTextRequest:
+    case B::SearchHybridRequest:
     case B::GetChunkRequest:
     case B::ListChunksRequest:
     case B::DeleteChunkRequest:
@@ -109,6 +111,8 @@ bool MayRunInline(const wire::Request& request) {
   using B = wire::RequestBody;
   switch (request.body_type()) {
     case B::SearchRequest:
+    case B::SearchTextRequest:
+    case B::SearchHybridRequest:
     case B::CreateConversationRequest:
     case B::UpsertConversationRequest:
     case B::UpdateConversationRequest:

@@ -103,19 +103,7 @@ Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field
   out.top_k = input->top_k();
   out.min_similarity = input->min_similarity();
   out.ef = input->ef();
-  if (const wire::SearchFilters* filters = input->filters()) {
-    if (filters->document_ids()) {
-      for (const wire::Id* id : *filters->document_ids()) out.filters.document_ids.push_back(FromWireId(*id));
-    }
-    if (filters->file_types()) {
-      for (const flatbuffers::String* type : *filters->file_types()) {
-        out.filters.file_types.push_back(StringOf(type));
-      }
-    }
-    out.filters.created_from = filters->created_from();
-    out.filters.created_until = filters->created_until();
-    MNEMO_ASSIGN_OR_RETURN(out.filters.metadata_equals, MetadataFromWire(filters->metadata_equals(), "metadata_equals"));
-  }
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input->filters()));
   return out;
 }
 
@@ -237,6 +225,53 @@ Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field) {
   }
   MNEMO_ASSIGN_OR_RETURN(NewChunk value, FromWire(input->add_chunk(), "add_chunk"));
   return WriteOp(AddChunkOp{std::move(value)});
+}
+
+Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input) {
+  SearchFilters out;
+  if (input == nullptr) return out;
+  if (input->document_ids()) {
+    for (const wire::Id* id : *input->document_ids()) out.document_ids.push_back(FromWireId(*id));
+  }
+  if (input->file_types()) {
+    for (const flatbuffers::String* type : *input->file_types()) out.file_types.push_back(StringOf(type));
+  }
+  out.created_from = input->created_from();
+  out.created_until = input->created_until();
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  return out;
+}
+
+Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input) {
+  TextSearchRequest out;
+  out.query = StringOf(input.query());
+  out.top_k = input.top_k();
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
+  return out;
+}
+
+Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
+  HybridSearchRequest out;
+  out.query_text = StringOf(input.query_text());
+  out.query_embedding = FloatsOf(input.query_embedding());
+  out.top_k = input.top_k();
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
+  switch (input.fusion()) {
+    case wire::Fusion::rrf:
+      out.fusion = Fusion::kRrf;
+      break;
+    case wire::Fusion::weighted:
+      out.fusion = Fusion::kWeighted;
+      break;
+    default:
+      return Status::ValidationError("fusion", "must be rrf or weighted");
+  }
+  out.rrf_k = input.rrf_k();
+  out.text_weight = input.text_weight();
+  out.candidates = input.candidates();
+  out.min_similarity = input.min_similarity();
+  out.ef = input.ef();
+  return out;
 }
 
 }  // namespace mnemo::server

@@ -29,6 +29,9 @@ Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field);
 Result<NewDocument> FromWire(const wire::NewDocument* input, const char* field);
 Result<NewChunk> FromWire(const wire::NewChunk* input, const char* field);
 Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field);
+Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input);
+Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input);
+Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input);
 // Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.
 Result<MetadataEquals> MetadataFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
                                         const char* field);

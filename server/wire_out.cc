@@ -57,18 +57,40 @@ flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row) {
                            fbb.CreateString(row.metadata), row.created_at, row.is_deleted, row.deleted_at);
 }
 
+flatbuffers::Offset<wire::SearchHit> BuildSearchHit(Builder& fbb, const SearchHit& hit) {
+  const wire::Id chunk_id = ToWireId(hit.chunk_id);
+  const wire::Id document_id = ToWireId(hit.document_id);
+  return wire::CreateSearchHit(fbb, &chunk_id, &document_id, hit.chunk_index, fbb.CreateString(hit.chunk_text),
+                               fbb.CreateString(hit.filename), hit.similarity, hit.created_at);
+}
+
 flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const SearchResponse& response) {
   std::vector<flatbuffers::Offset<wire::SearchHit>> hits;
   hits.reserve(response.hits.size());
-  for (const SearchHit& hit : response.hits) {
-    const wire::Id chunk_id = ToWireId(hit.chunk_id);
-    const wire::Id document_id = ToWireId(hit.document_id);
-    hits.push_back(wire::CreateSearchHit(fbb, &chunk_id, &document_id, hit.chunk_index,
-                                         fbb.CreateString(hit.chunk_text), fbb.CreateString(hit.filename),
-                                         hit.similarity, hit.created_at));
-  }
+  for (const SearchHit& hit : response.hits) hits.push_back(BuildSearchHit(fbb, hit));
   return wire::CreateSearchReply(fbb, fbb.CreateVector(hits), response.exact, response.ef_used,
                                  response.fewer_than_top_k, response.partitions_searched);
+}
+
+flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(Builder& fbb, const RankedSearchResponse& response) {
+  std::vector<flatbuffers::Offset<wire::RankedHit>> hits;
+  hits.reserve(response.hits.size());
+  for (const RankedHit& ranked : response.hits) {
+    const auto hit = BuildSearchHit(fbb, ranked.hit);
+    hits.push_back(wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity, ranked.text_rank,
+                                         ranked.vector_rank));
+  }
+  const auto hit_vector = fbb.CreateVector(hits);
+  const TextLegInfo& text = response.text;
+  const auto terms = fbb.CreateVectorOfStrings(text.terms);
+  const auto unknown = fbb.CreateVectorOfStrings(text.unknown_terms);
+  const auto text_info = wire::CreateTextLegInfo(fbb, text.ran, terms, text.stopwords_ignored, unknown, text.candidates,
+                                                 text.rows, text.postings, text.rows_scored, text.exact);
+  const VectorLegInfo& vector = response.vector;
+  const auto vector_info = wire::CreateVectorLegInfo(fbb, vector.ran, vector.exact, vector.ef_used,
+                                                     vector.partitions_searched, vector.candidates);
+  const wire::Fusion fusion = response.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+  return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k, fusion, text_info, vector_info);
 }
 
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb, const PartitionInfo& info) {

@@ -23,7 +23,9 @@ flatbuffers::Offset<wire::Conversation> BuildConversation(Builder& fbb, const Co
 flatbuffers::Offset<wire::Message> BuildMessage(Builder& fbb, const Message& row);
 flatbuffers::Offset<wire::Document> BuildDocument(Builder& fbb, const Document& row);
 flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row);
+flatbuffers::Offset<wire::SearchHit> BuildSearchHit(Builder& fbb, const SearchHit& hit);
 flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const SearchResponse& response);
+flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(Builder& fbb, const RankedSearchResponse& response);
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb, const PartitionInfo& info);
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>> BuildPartitionInfos(
     Builder& fbb, const std::vector<PartitionInfo>& infos);

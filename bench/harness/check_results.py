@@ -53,6 +53,15 @@ def main():
     postgres = results.get("conversations", {}).get("postgres", {})
     if "ops" not in postgres and "error" not in postgres:
         problems.append("conversations.postgres has neither ops nor an error")
+    text = need(results, "text", dict, "results") or {}
+    if "error" in text:
+        problems.append(f"text phase: {text['error']}")
+    need(text.get("ingest", {}), "chunks_per_s", (int, float), "text.ingest")
+    need(text.get("ingest", {}), "added_share", (int, float), "text.ingest")
+    need(text.get("index", {}), "stored_bytes", int, "text.index")
+    for band in ("rare", "medium", "frequent", "chinese"):
+        need(text.get("queries", {}).get(band, {}), "latency", dict, f"text.queries.{band}")
+    need(text.get("hybrid", {}), "latency", dict, "text.hybrid")
     for target in results.get("targets", []):
         need(target, "status", str, "targets[]")
     if problems:

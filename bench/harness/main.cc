@@ -11,6 +11,7 @@
 //   5. in-process peers on the same data: mnemo's HNSW, hnswlib, FAISS HNSW, FAISS exact scan
 //   6. restart: mnemod start to first search answered; RSS per vector
 //   7. the conversation workload against mnemod and PostgreSQL 15
+//   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
 //
 // Output: Markdown on stdout, <out>/results.json, PNG plots via plot.py; progress on stderr.
 // See bench/README.md for what each figure means.
@@ -38,6 +39,7 @@
 #include "progress.h"
 #include "report.h"
 #include "seed_phase.h"
+#include "text_phase.h"
 #include "wire_vector.h"
 
 namespace mnemo::bench {
@@ -83,7 +85,8 @@ json OptionsJson(const BenchOptions& options) {
           {"conv_threads", options.conv_threads}, {"quick", options.quick},
           {"seed_months", options.seed_months}, {"seed_users", options.seed_users},
           {"seed_big_share", options.seed_big_share}, {"seed_queries", options.seed_queries},
-          {"time_budget_s", options.time_budget_s}};
+          {"time_budget_s", options.time_budget_s}, {"text_chunks", options.text_chunks},
+          {"text_queries", options.text_queries}};
 }
 
 std::unique_ptr<client::Client> Connect(uint16_t port, int pool_size, std::string* error) {
@@ -128,6 +131,17 @@ class Harness {
       results_["inprocess"] = RunInProcessPeers(options_, bench_.data, truth_, budget_);
     }
     if (options_.PhaseEnabled("conversations")) Note(ConversationPhase(), "conversation phase");
+    if (options_.PhaseEnabled("text")) {
+      TextPhaseInput input;
+      input.options = &options_;
+      input.bench = &bench_;
+      input.mnemod_binary = MnemodBinary();
+      input.work_dir = work_dir_ + "/text";
+      input.cache_dir = cache_dir_;
+      input.budget = &budget_;
+      results_["text"] = RunTextPhase(input);
+      if (results_["text"].contains("error")) Note(results_["text"]["error"].get<std::string>(), "text phase");
+    }
     if (budget_.Expired()) Note("time budget of " + std::to_string(options_.time_budget_s) +
                                 " s spent: later measurements were cut short", "");
     return true;

@@ -62,9 +62,10 @@ bool MnemodProcess::Start(double timeout_s, std::string* error) {
   const std::string port_file = work_dir_ + "/mnemod.port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);
-  const std::vector<std::string> argv = {binary_, "--data", data_dir(), "--listen", "127.0.0.1:0",
-                                         "--port-file", port_file, "--dimension",
-                                         std::to_string(dimension_), "--log-level", "warn"};
+  std::vector<std::string> argv = {binary_, "--data", data_dir(), "--listen", "127.0.0.1:0",
+                                   "--port-file", port_file, "--dimension",
+                                   std::to_string(dimension_), "--log-level", "warn"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path().c_str(),

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mnemo::bench {
 
@@ -32,11 +33,14 @@ class MnemodProcess {
   size_t ResidentBytes() const;
   std::string data_dir() const { return work_dir_ + "/data"; }
   std::string log_path() const { return work_dir_ + "/mnemod.log"; }
+  // Flags added to mnemod's command line by the next Start().
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
  private:
   std::string binary_;
   std::string work_dir_;
   size_t dimension_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

@@ -17,7 +17,8 @@ constexpr char kUsage[] =
     "seed:     --seed-months 6,12,24 --seed-users 200 --seed-share 0.5 --seed-queries 500\n"
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
     "          --no-postgres\n"
-    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations\n"
+    "text:     --text-chunks N --text-queries N\n"
+    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,text\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -51,6 +52,8 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->conv_per_user = 5;
   options->messages_per_conv = 20;
   options->ops_per_kind = 200;
+  options->text_chunks = 3000;
+  options->text_queries = 30;
   options->time_budget_s = 100;
 }
 
@@ -117,6 +120,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       else if (arg == "--ops") options.ops_per_kind = std::stoull(value);
       else if (arg == "--conv-threads") options.conv_threads = std::stoull(value);
       else if (arg == "--no-postgres") options.postgres = false;
+      else if (arg == "--text-chunks") options.text_chunks = std::stoull(value);
+      else if (arg == "--text-queries") options.text_queries = std::stoull(value);
       else if (arg == "--phases") options.phases = SplitList(value);
       else if (arg == "--time-budget") options.time_budget_s = std::stod(value);
       else if (arg == "--out") options.out_dir = value;

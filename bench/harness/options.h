@@ -47,6 +47,10 @@ struct BenchOptions {
   size_t conv_threads = 2;
   bool postgres = true;
 
+  // ---- keyword search (the `text` phase) ----
+  size_t text_chunks = 100000;  // chunks of Debian's own text (package descriptions, man pages)
+  size_t text_queries = 300;    // keyword queries per term-frequency band, and hybrid queries
+
   // ---- run ----
   bool quick = false;
   double time_budget_s = 1800;  // phases stop early (and say so) once this is spent
@@ -56,7 +60,7 @@ struct BenchOptions {
   std::string work_dir;         // default: a temp dir, removed at the end
   bool plots = true;
   std::vector<std::string> phases{"seed", "ingest", "search", "filtered", "inprocess", "restart",
-                                  "conversations"};
+                                  "conversations", "text"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

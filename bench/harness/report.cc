@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "latency.h"
+#include "text_phase.h"
 
 namespace mnemo::bench {
 namespace {
@@ -183,6 +184,7 @@ std::string MarkdownReport(const json& results) {
       << " queries, k=" << options["k"].get<size_t>() << ", M=" << options["M"].get<size_t>()
       << ", ef_construction=" << options["efc"].get<size_t>() << "\n\n";
   if (results.contains("seed")) SeedSection(results["seed"], out);
+  if (results.contains("text")) TextSection(results["text"], out);
 
   if (results.contains("ingest")) {
     const json& ingest = results["ingest"];

@@ -49,6 +49,9 @@ struct UpdateDocumentCall { mc::Uuid id; mc::DocumentUpdate update; };
 struct DeleteDocumentCall { mc::Uuid id; bool hard = false; };
 struct RestoreDocumentCall { mc::Uuid id; };
 struct SearchDocumentsCall { mc::SearchRequest request; };
+// The same route with a text `query` (keyword search), or with both `query` and `embedding`.
+struct TextSearchDocumentsCall { mc::TextSearchRequest request; };
+struct HybridSearchDocumentsCall { mc::HybridSearchRequest request; };
 struct SearchDocumentsBatchCall { std::vector<mc::SearchRequest> requests; };
 struct ListChunksCall { mc::Uuid document_id; mc::ChunkListOptions options; };
 // Chunks for AddChunks (replace = false) or ReplaceChunks; each names document_id.
@@ -64,6 +67,7 @@ using ApiCall = std::variant<
     CountMessagesCall, TokenStatsCall, GetMessageCall, UpdateMessageCall, DeleteMessageCall, SetToolResultsCall,
     CreateDocumentCall, ListDocumentsCall, CountDocumentsCall, GetDocumentCall, UpdateDocumentCall,
     DeleteDocumentCall, RestoreDocumentCall, SearchDocumentsCall, SearchDocumentsBatchCall, ListChunksCall,
-    WriteChunksCall, GetChunkCall, DeleteChunkCall, RestoreChunkCall>;
+    WriteChunksCall, GetChunkCall, DeleteChunkCall, RestoreChunkCall, TextSearchDocumentsCall,
+    HybridSearchDocumentsCall>;
 
 }  // namespace mnemo::rest

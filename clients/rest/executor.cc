@@ -214,6 +214,16 @@ struct Visitor {
       return SearchResponseJson(r, c.request.top_k);
     });
   }
+  ExecOutcome operator()(const TextSearchDocumentsCall& c) const {
+    return Render(client.SearchText(user, c.request), 200, [&](const mc::RankedSearchResponse& r) {
+      return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/false);
+    });
+  }
+  ExecOutcome operator()(const HybridSearchDocumentsCall& c) const {
+    return Render(client.SearchHybrid(user, c.request), 200, [&](const mc::RankedSearchResponse& r) {
+      return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/true);
+    });
+  }
 };
 
 }  // namespace

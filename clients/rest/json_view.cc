@@ -130,6 +130,50 @@ nlohmann::json SearchResponseJson(const mc::SearchResponse& r, int64_t top_k) {
           {"partitions_searched", r.partitions_searched}};
 }
 
+nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k, bool hybrid) {
+  const auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+  nlohmann::json items = nlohmann::json::array();
+  for (const mc::RankedHit& ranked : r.hits) {
+    const mc::SearchHit& h = ranked.hit;
+    items.push_back({{"chunk_id", h.chunk_id.ToString()},
+                     {"document_id", h.document_id.ToString()},
+                     {"chunk_index", h.chunk_index},
+                     {"chunk_text", h.chunk_text},
+                     {"filename", h.filename},
+                     {"created_at", FormatTimestamp(h.created_at)},
+                     {"score", ranked.score},
+                     {"bm25", optional(ranked.bm25)},
+                     {"similarity", optional(ranked.similarity)},
+                     {"text_rank", ranked.text_rank},
+                     {"vector_rank", ranked.vector_rank}});
+  }
+  const auto total = static_cast<int64_t>(items.size());
+  nlohmann::json out = {{"mode", hybrid ? "hybrid" : "keyword"},
+                        {"items", std::move(items)},
+                        {"total", total},
+                        {"top_k", top_k},
+                        {"fewer_than_top_k", r.fewer_than_top_k},
+                        {"text",
+                         {{"ran", r.text.ran},
+                          {"terms", r.text.terms},
+                          {"stopwords_ignored", r.text.stopwords_ignored},
+                          {"unknown_terms", r.text.unknown_terms},
+                          {"candidates", r.text.candidates},
+                          {"rows", r.text.rows},
+                          {"postings", r.text.postings},
+                          {"rows_scored", r.text.rows_scored},
+                          {"exact", r.text.exact}}}};
+  if (hybrid) {
+    out["fusion"] = r.fusion == mc::Fusion::kWeighted ? "weighted" : "rrf";
+    out["vector"] = {{"ran", r.vector.ran},
+                     {"exact", r.vector.exact},
+                     {"ef_used", r.vector.ef_used},
+                     {"partitions_searched", r.vector.partitions_searched},
+                     {"candidates", r.vector.candidates}};
+  }
+  return out;
+}
+
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor) {
   return {{"items", std::move(items)},

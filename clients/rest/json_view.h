@@ -24,6 +24,10 @@ nlohmann::json UserStatsJson(const mnemo::client::UserStats& s);
 nlohmann::json TokenStatsJson(const mnemo::client::TokenStats& s);
 // {items, total, top_k, exact, ef_used, fewer_than_top_k, partitions_searched}.
 nlohmann::json SearchResponseJson(const mnemo::client::SearchResponse& r, int64_t top_k);
+// Keyword or hybrid search: {mode ("keyword" | "hybrid"), items (each a search hit plus score,
+// bm25, text_rank, vector_rank; similarity null when the vector leg did not return the row),
+// total, top_k, fewer_than_top_k, text {...}, and for hybrid fusion and vector {...}}.
+nlohmann::json RankedSearchResponseJson(const mnemo::client::RankedSearchResponse& r, int64_t top_k, bool hybrid);
 // {items, total, skip, limit, next_cursor (null on the last page)}.
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor);

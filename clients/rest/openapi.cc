@@ -99,9 +99,19 @@ json Schemas() {
                            {"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
   s["DocumentPage"] = Page("Document");
   s["SearchRequest"] = {{"type", "object"},
-                        {"required", {"embedding"}},
+                        {"description",
+                         "embedding alone: vector search; query alone: BM25 keyword search; both: hybrid search "
+                         "(the two rankings fused, reciprocal rank fusion by default). One of them is required."},
                         {"properties",
                          {{"embedding", Vec()},
+                          {"query", {{"type", "string"}, {"minLength", 1}, {"maxLength", kMaxTextQueryBytes},
+                                     {"description", "keyword query (UTF-8 bytes; not blank)"}}},
+                          {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}, {"default", "rrf"}}},
+                          {"text_weight", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"default", 0.5},
+                                           {"description", "weighted fusion: the keyword leg's share"}}},
+                          {"rrf_k", {{"type", "number"}, {"exclusiveMinimum", 0}, {"default", 60}}},
+                          {"candidates", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK},
+                                          {"description", "rows each leg hands to fusion (>= top_k; default max(top_k, 50))"}}},
                           {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
                           {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
                           {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
@@ -160,12 +170,38 @@ json Schemas() {
                                                           {"minItems", 1}, {"maxItems", kMaxSearchBatchQueries}}}}}};
   s["SearchBatchResponse"] = {{"type", "object"},
                               {"properties", {{"results", {{"type", "array"}, {"items", Ref("SearchResponse")}}}}}};
+  s["RankedSearchHit"] = {{"type", "object"},
+                          {"properties",
+                           {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
+                            {"chunk_text", Str()}, {"filename", Str()}, {"created_at", Time()},
+                            {"score", {{"type", "number"}, {"description", "BM25 (keyword) or the fused score (hybrid)"}}},
+                            {"bm25", {{"type", "number"}, {"nullable", true}}},
+                            {"similarity", {{"type", "number"}, {"nullable", true}}},
+                            {"text_rank", Int()}, {"vector_rank", Int()}}}};
   s["SearchResponse"] = {{"type", "object"},
+                         {"description",
+                          "vector search: items are SearchHit and exact/ef_used/partitions_searched describe the "
+                          "graph search; keyword and hybrid search (mode): items are RankedSearchHit, text (and "
+                          "vector) say how each leg ran"},
                          {"properties",
-                          {{"items", {{"type", "array"}, {"items", Ref("SearchHit")}}},
+                          {{"items", {{"type", "array"}, {"items", {{"oneOf", {Ref("SearchHit"), Ref("RankedSearchHit")}}}}}},
                            {"total", Int()}, {"top_k", Int()}, {"exact", {{"type", "boolean"}}},
                            {"ef_used", Int()}, {"fewer_than_top_k", {{"type", "boolean"}}},
-                           {"partitions_searched", Int()}}}};
+                           {"partitions_searched", Int()},
+                           {"mode", {{"type", "string"}, {"enum", {"keyword", "hybrid"}}}},
+                           {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}}},
+                           {"text",
+                            {{"type", "object"},
+                             {"properties",
+                              {{"ran", {{"type", "boolean"}}}, {"terms", {{"type", "array"}, {"items", Str()}}},
+                               {"stopwords_ignored", Int()}, {"unknown_terms", {{"type", "array"}, {"items", Str()}}},
+                               {"candidates", Int()}, {"rows", Int()}, {"postings", Int()}, {"rows_scored", Int()},
+                               {"exact", {{"type", "boolean"}}}}}}},
+                           {"vector",
+                            {{"type", "object"},
+                             {"properties",
+                              {{"ran", {{"type", "boolean"}}}, {"exact", {{"type", "boolean"}}}, {"ef_used", Int()},
+                               {"partitions_searched", Int()}, {"candidates", Int()}}}}}}}};
   return s;
 }
 

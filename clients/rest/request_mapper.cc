@@ -306,6 +306,24 @@ WriteChunksCall WriteChunksFrom(const mc::Uuid& document, const JsonObject& body
   return WriteChunksCall{document, ChunksFrom(*chunks, document, context), replace};
 }
 
+mc::SearchFilters SearchFiltersFrom(const JsonObject& body) {
+  mc::SearchFilters out;
+  const auto filters = body.OptionalObject("filters");
+  if (!filters) return out;
+  if (const auto ids = filters->OptionalArray("document_ids")) {
+    for (size_t i = 0; i < ids->size(); ++i) out.document_ids.push_back(ids->UuidAt(i));
+  }
+  if (const auto types = filters->OptionalArray("file_types")) {
+    for (size_t i = 0; i < types->size(); ++i) out.file_types.push_back(types->StringAt(i));
+  }
+  out.created_from = OptionalTimestamp(*filters, "created_from");
+  out.created_until = OptionalTimestamp(*filters, "created_until");
+  if (const auto metadata = filters->OptionalObject("metadata")) {
+    for (const auto& [key, value] : metadata->items()) out.metadata_equals.push_back({key, value.dump()});
+  }
+  return out;
+}
+
 mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& context) {
   mc::SearchRequest request;
   request.query = body.RequiredVector("embedding", context.dimension);
@@ -315,22 +333,44 @@ mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& co
     request.min_similarity = static_cast<float>(*threshold);
   }
   request.ef = body.OptionalInt("ef", 1, kMaxEf);
-  const auto filters = body.OptionalObject("filters");
-  if (!filters) return request;
-  if (const auto ids = filters->OptionalArray("document_ids")) {
-    for (size_t i = 0; i < ids->size(); ++i) request.filters.document_ids.push_back(ids->UuidAt(i));
-  }
-  if (const auto types = filters->OptionalArray("file_types")) {
-    for (size_t i = 0; i < types->size(); ++i) request.filters.file_types.push_back(types->StringAt(i));
-  }
-  request.filters.created_from = OptionalTimestamp(*filters, "created_from");
-  request.filters.created_until = OptionalTimestamp(*filters, "created_until");
-  if (const auto metadata = filters->OptionalObject("metadata")) {
-    for (const auto& [key, value] : metadata->items()) {
-      request.filters.metadata_equals.push_back({key, value.dump()});
-    }
-  }
+  request.filters = SearchFiltersFrom(body);
   return request;
+}
+
+// POST /api/v1/documents/search: `embedding` alone is vector search, `query` alone keyword
+// search, both a hybrid search.  The query text's own rules (not blank, length) are mnemod's.
+ApiCall DocumentSearchFrom(const JsonObject& body, const MapContext& context) {
+  const std::optional<std::string> query = body.OptionalString("query");
+  if (!query) return SearchDocumentsCall{SearchRequestFrom(body, context)};
+  if (!body.OptionalArray("embedding")) {
+    mc::TextSearchRequest request;
+    request.query = *query;
+    request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
+    request.filters = SearchFiltersFrom(body);
+    return TextSearchDocumentsCall{std::move(request)};
+  }
+  const mc::SearchRequest vector = SearchRequestFrom(body, context);
+  mc::HybridSearchRequest request;
+  request.query_text = *query;
+  request.query_embedding = vector.query;
+  request.top_k = vector.top_k;
+  request.filters = vector.filters;
+  request.min_similarity = vector.min_similarity;
+  request.ef = vector.ef;
+  const std::string fusion = body.OptionalString("fusion").value_or("rrf");
+  if (fusion == "weighted") {
+    request.fusion = mc::Fusion::kWeighted;
+  } else if (fusion != "rrf") {
+    throw FieldError(body.Path("fusion"), "must be \"rrf\" or \"weighted\"");
+  }
+  request.text_weight = body.OptionalNumber("text_weight");
+  if (request.text_weight && !(*request.text_weight >= 0 && *request.text_weight <= 1)) {
+    throw FieldError(body.Path("text_weight"), "must be in [0, 1]");
+  }
+  request.rrf_k = body.OptionalNumber("rrf_k");
+  if (request.rrf_k && !(*request.rrf_k > 0)) throw FieldError(body.Path("rrf_k"), "must be > 0");
+  request.candidates = body.OptionalInt("candidates", request.top_k, kMaxTopK);
+  return HybridSearchDocumentsCall{std::move(request)};
 }
 
 bool IsJsonContentType(std::string_view content_type) {
@@ -409,7 +449,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     }
     case kCountDocuments:
       return CountDocumentsCall{DocumentFilterFrom(query), query.Bool("include_deleted"), query.Bool("exists")};
-    case kSearchDocuments: return SearchDocumentsCall{SearchRequestFrom(body(), context)};
+    case kSearchDocuments: return DocumentSearchFrom(body(), context);
     case kSearchDocumentsBatch: {
       const JsonObject parsed = body();
       const auto queries = parsed.OptionalArray("queries");

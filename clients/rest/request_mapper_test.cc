@@ -208,6 +208,52 @@ TEST(MapRequest, SearchDocuments) {
   EXPECT_EQ(CallOf<SearchDocumentsCall>(Map("POST", "/api/v1/documents/search", R"({"embedding":[1]})")).request.top_k, 10);
 }
 
+TEST(MapRequest, KeywordAndHybridSearch) {
+  const std::string filters = R"("filters":{"file_types":["md"],"metadata":{"lang":"en"}})";
+  const auto text = CallOf<TextSearchDocumentsCall>(
+      Map("POST", "/api/v1/documents/search", R"({"query":"机器学习 rocksdb","top_k":7,)" + filters + "}", 4));
+  EXPECT_EQ(text.request.query, "机器学习 rocksdb");
+  EXPECT_EQ(text.request.top_k, 7);
+  EXPECT_EQ(text.request.filters.file_types, std::vector<std::string>{"md"});
+  ASSERT_EQ(text.request.filters.metadata_equals.size(), 1u);
+
+  const auto hybrid = CallOf<HybridSearchDocumentsCall>(
+      Map("POST", "/api/v1/documents/search",
+          R"({"query":"rocksdb","embedding":)" + Vector(4) +
+              R"(,"top_k":5,"threshold":0.1,"ef":40,"fusion":"weighted","text_weight":0.3,"rrf_k":10,"candidates":20,)" +
+              filters + "}",
+          4));
+  EXPECT_EQ(hybrid.request.query_text, "rocksdb");
+  EXPECT_EQ(hybrid.request.query_embedding.size(), 4u);
+  EXPECT_EQ(hybrid.request.top_k, 5);
+  EXPECT_EQ(hybrid.request.fusion, mc::Fusion::kWeighted);
+  EXPECT_DOUBLE_EQ(*hybrid.request.text_weight, 0.3);
+  EXPECT_DOUBLE_EQ(*hybrid.request.rrf_k, 10);
+  EXPECT_EQ(*hybrid.request.candidates, 20);
+  EXPECT_FLOAT_EQ(*hybrid.request.min_similarity, 0.1f);
+  EXPECT_EQ(*hybrid.request.ef, 40);
+  EXPECT_EQ(hybrid.request.filters.file_types, std::vector<std::string>{"md"});
+  const auto defaults = CallOf<HybridSearchDocumentsCall>(
+      Map("POST", "/api/v1/documents/search", R"({"query":"x","embedding":)" + Vector(4) + "}", 4));
+  EXPECT_EQ(defaults.request.fusion, mc::Fusion::kRrf);
+  EXPECT_FALSE(defaults.request.text_weight.has_value());
+  EXPECT_FALSE(defaults.request.candidates.has_value());
+}
+
+TEST(MapRequest, KeywordAndHybridSearchErrors) {
+  const auto search = [](const std::string& body) { return Map("POST", "/api/v1/documents/search", body, 4); };
+  const std::string e = R"("embedding":)" + Vector(4);
+  EXPECT_EQ(Field(Error(search(R"({"query":7})"))), "query");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x","top_k":0})"))), "top_k");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x","filters":{"created_from":"never"}})"))), "filters.created_from");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x","embedding":[1,2]})"))), "embedding");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"fusion":"max"})"))), "fusion");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"text_weight":2})"))), "text_weight");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"rrf_k":0})"))), "rrf_k");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"top_k":10,"candidates":5})"))), "candidates");
+  EXPECT_EQ(Field(Error(search(R"({"query":"x",)" + e + R"(,"threshold":3})"))), "threshold");
+}
+
 TEST(MapRequest, SearchErrors) {
   const auto search = [](const std::string& body) { return Map("POST", "/api/v1/documents/search", body, 4); };
   EXPECT_EQ(Field(Error(search(R"({"top_k":3})"))), "embedding");

@@ -43,6 +43,41 @@ TEST(JsonView, PageAndSearchShapes) {
   EXPECT_EQ(s["exact"], true);
 }
 
+TEST(JsonView, RankedSearchShapes) {
+  mc::RankedSearchResponse r;
+  mc::RankedHit text_only;
+  text_only.hit = mc::SearchHit{mc::Uuid::FromHalves(1, 2), mc::Uuid::FromHalves(3, 4), 2, "text", "a.md", 0, 0};
+  text_only.score = 1.5;
+  text_only.bm25 = 1.5;
+  text_only.text_rank = 1;
+  r.hits.push_back(text_only);
+  r.text.ran = true;
+  r.text.terms = {"rocksdb"};
+  r.text.unknown_terms = {"zebra"};
+  r.text.rows_scored = 3;
+  const nlohmann::json keyword = RankedSearchResponseJson(r, 10, /*hybrid=*/false);
+  EXPECT_EQ(keyword["mode"], "keyword");
+  EXPECT_EQ(keyword["items"][0]["score"], 1.5);
+  EXPECT_EQ(keyword["items"][0]["bm25"], 1.5);
+  EXPECT_TRUE(keyword["items"][0]["similarity"].is_null());
+  EXPECT_EQ(keyword["items"][0]["text_rank"], 1);
+  EXPECT_EQ(keyword["items"][0]["vector_rank"], 0);
+  EXPECT_EQ(keyword["text"]["terms"], nlohmann::json::array({"rocksdb"}));
+  EXPECT_EQ(keyword["text"]["unknown_terms"], nlohmann::json::array({"zebra"}));
+  EXPECT_EQ(keyword["text"]["rows_scored"], 3);
+  EXPECT_FALSE(keyword.contains("vector"));
+  EXPECT_FALSE(keyword.contains("fusion"));
+  r.fusion = mc::Fusion::kWeighted;
+  r.vector.ran = true;
+  r.vector.candidates = 4;
+  r.hits[0].similarity = 0.25f;
+  const nlohmann::json hybrid = RankedSearchResponseJson(r, 10, /*hybrid=*/true);
+  EXPECT_EQ(hybrid["mode"], "hybrid");
+  EXPECT_EQ(hybrid["fusion"], "weighted");
+  EXPECT_EQ(hybrid["vector"]["candidates"], 4);
+  EXPECT_EQ(hybrid["items"][0]["similarity"], 0.25);
+}
+
 TEST(JsonView, EmbeddedJsonSurvivesBadText) {
   EXPECT_EQ(EmbeddedJson("[1,2]"), nlohmann::json::array({1, 2}));
   EXPECT_EQ(EmbeddedJson("not json"), "not json");

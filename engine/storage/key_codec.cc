@@ -227,4 +227,37 @@ bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind,
   return true;
 }
 
+std::string TextTermPrefix() { return std::string(1, static_cast<char>(IndexTag::kTextTerm)); }
+
+std::string TextTermKey(std::string_view term) {
+  std::string key = TextTermPrefix();
+  key.append(term);  // the last component: no terminator needed
+  return key;
+}
+
+std::string TextRowPrefix() { return std::string(1, static_cast<char>(IndexTag::kTextRow)); }
+
+std::string TextRowKey(uint8_t kind, std::string_view user_id, uint32_t month, uint64_t label) {
+  std::string key = KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kTextRow)).Byte(kind).String(user_id).Release();
+  key += U32BigEndian(month);
+  key += KeyBuilder().U64(label).key();
+  return key;
+}
+
+bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month, uint64_t* label) {
+  KeyReader reader(key);
+  uint8_t tag = 0;
+  if (!reader.Byte(&tag) || tag != static_cast<uint8_t>(IndexTag::kTextRow)) return false;
+  if (!reader.Byte(kind) || !reader.String(user_id)) return false;
+  // The month: 4 big-endian bytes.
+  uint64_t month_high = 0;
+  uint8_t byte = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (!reader.Byte(&byte)) return false;
+    month_high = (month_high << 8) | byte;
+  }
+  *month = static_cast<uint32_t>(month_high);
+  return reader.U64(label) && reader.done();
+}
+
 }  // namespace mnemo::keys

@@ -27,6 +27,10 @@
 //                                                                 soft-deleted chunk
 //                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
 //                                                                 soft-deleted rows, oldest first
+//                     [0x50][term bytes]                       -> term id varint (text index
+//                                                                 dictionary, all users)
+//                     [0x51][kind][user][month u32][label u64] -> a row's terms (text row,
+//                                                                 text/text_index.h)
 //   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
 //   cf vectors        [month u32][label u64]                   -> unit float32 vector
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
@@ -88,6 +92,8 @@ enum class IndexTag : uint8_t {
   kChunkPayload = 0x31,
   kDeletedChunkPayload = 0x32,
   kPurgeQueue = 0x40,
+  kTextTerm = 0x50,
+  kTextRow = 0x51,
 };
 
 // The kind of row a purge-queue entry names.  FROZEN: stored in keys.
@@ -126,5 +132,13 @@ std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
 std::string PurgeQueuePrefix();
 // Splits a purge-queue key; false when it is not one.
 bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id);
+
+// Text index keys; `kind` is text::RowKind's byte.
+std::string TextTermKey(std::string_view term);
+std::string TextTermPrefix();
+std::string TextRowKey(uint8_t kind, std::string_view user_id, uint32_t month, uint64_t label);
+std::string TextRowPrefix();
+// Splits a text row key; false when it is not one.
+bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month, uint64_t* label);
 
 }  // namespace mnemo::keys

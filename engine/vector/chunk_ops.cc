@@ -2,9 +2,9 @@
 //
 // A soft-deleted chunk keeps its row (now with deleted_at), its vector and its chunk_index slot;
 // its payload moves from the live payload key to the deleted-payload key, so search state and
-// the open-time scan no longer see it, and a purge-queue entry records when it was deleted.
-// Restoring gives the row a new label (its old one is a tombstone in the graph) and puts it
-// back in its partition.
+// the open-time scan no longer see it, its terms leave the keyword index, and a purge-queue entry
+// records when it was deleted.  Restoring gives the row a new label (its old one is a tombstone
+// in the graph) and puts it back in its partition and, under that label, in the keyword index.
 #include "storage/key_codec.h"
 #include "tables/conversation_store.h"
 #include "tables/index_pager.h"
@@ -86,6 +86,7 @@ Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::str
   document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
   txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
   return ToChunk(row, located.payload);
 }
@@ -113,6 +114,10 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   document.total_chunks += 1;
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
+  if (text_) {
+    MNEMO_RETURN_IF_ERROR(
+        text_->StageAdd(txn, text::RowKind::kChunk, user_id, {text::TextRow{row.label, row.month, row.chunk_text}}));
+  }
   txn.OnCommit([this, row, payload = located.payload, fields = document, unit = std::move(unit)]() mutable {
     std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
     RowState state;
@@ -148,6 +153,7 @@ Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_
     document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
     document.updated_at = tables::NextTimestamp(located.document.updated_at);
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
+    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
     txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
   }
   return ToChunk(row, payload);

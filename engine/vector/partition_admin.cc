@@ -111,6 +111,9 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
       change.second.updated_at = tables::NextTimestamp(change.first.updated_at);
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
+    std::vector<text::RowRef> text_rows;
+    for (uint64_t label : labels) text_rows.push_back(text::RowRef{month, label});
+    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
     txn.OnCommit([this, user = user_id, labels = std::move(labels)] { RemoveRows(user, labels); });
     MNEMO_RETURN_IF_ERROR(txn.Commit());
   }

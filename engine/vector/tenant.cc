@@ -204,6 +204,20 @@ size_t Tenant::IndexPending(size_t max_rows) {
   return batch.size();
 }
 
+bool Tenant::Admits(uint64_t label, const RowPredicate& predicate) const {
+  std::shared_lock lock(mutex_);
+  const RowState* row = FindRow(label);
+  return row != nullptr && predicate.Matches(*row);
+}
+
+bool Tenant::CopyRow(uint64_t label, RowState* row) const {
+  std::shared_lock lock(mutex_);
+  const RowState* found = FindRow(label);
+  if (found == nullptr) return false;
+  *row = *found;
+  return true;
+}
+
 size_t Tenant::pending() const {
   std::shared_lock lock(mutex_);
   return fresh_.size();

@@ -49,6 +49,9 @@ struct RowPredicate {
   double MonthFraction(uint32_t month) const;
 };
 
+// Resolves a request's filters for `user_ref`.  VALIDATION_ERROR names the filter field.
+Status BuildRowPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate);
+
 struct TenantQuery {
   const float* unit_query = nullptr;  // normalised, dim floats
   size_t k = 10;
@@ -108,6 +111,11 @@ class Tenant {
   size_t rows() const;
 
   Result<TenantAnswer> Search(const TenantQuery& query) const;
+
+  // True when the row `label` is here and matches `predicate` (the keyword leg's filter).
+  bool Admits(uint64_t label, const RowPredicate& predicate) const;
+  // Copies the state of row `label` into *row; false when the row is not here.
+  bool CopyRow(uint64_t label, RowState* row) const;
 
   // True when the graph holds a live node for `label`.
   bool Indexed(uint64_t label) const;

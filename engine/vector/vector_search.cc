@@ -10,9 +10,8 @@
 #include "vector/vector_store.h"
 
 namespace mnemo::vector {
-namespace {
 
-Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate) {
+Status BuildRowPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredicate* predicate) {
   predicate->user_ref = user_ref;
   predicate->document_ids = filters.document_ids;
   std::sort(predicate->document_ids.begin(), predicate->document_ids.end());
@@ -35,6 +34,8 @@ Status BuildPredicate(const SearchFilters& filters, uint32_t user_ref, RowPredic
   }
   return Status::Ok();
 }
+
+namespace {
 
 // The beam width for a graph of `rows` rows when the request names none: `base` up to
 // kEfGrowthStart rows, then half of `base` more per doubling, at most kEfGrowthCap times `base`.
@@ -73,7 +74,7 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
   uint32_t user_ref = 0;
   const bool known_user = users_.Find(user_id, &user_ref);
   RowPredicate predicate;
-  MNEMO_RETURN_IF_ERROR(BuildPredicate(request.filters, user_ref, &predicate));
+  MNEMO_RETURN_IF_ERROR(BuildRowPredicate(request.filters, user_ref, &predicate));
   if (!known_user) {
     response.fewer_than_top_k = true;
     return response;

@@ -72,18 +72,20 @@ void RemoveMonthGraphFiles(const std::string& index_dir) {
 
 }  // namespace
 
-VectorStore::VectorStore(storage::Db& db, const VectorOptions& options)
+VectorStore::VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text)
     : db_(db),
       options_(options),
+      text_(text),
       dim_(db.dimension()),
       costs_(db.dimension()),
       scratch_(std::make_shared<hnsw::ScratchPool<hnsw::internal::SearchScratch>>()) {}
 
-Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options) {
+Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options,
+                                                       text::TextIndex* text) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(options.index_dir) / kTenantDir, ec);
   if (ec) return Status::Unavailable("cannot create index directory " + options.index_dir + ": " + ec.message());
-  std::unique_ptr<VectorStore> store(new VectorStore(db, options));
+  std::unique_ptr<VectorStore> store(new VectorStore(db, options, text));
   {
     std::shared_lock lock(store->tenants_mutex_);
     MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
@@ -283,6 +285,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
   };
   std::vector<StagedRow> staged_rows;
   staged_rows.reserve(chunks.size());
+  std::vector<text::TextRow> text_rows;  // the keyword index's view of the new rows
   const Timestamp now = NowMicros();
 
   for (size_t i = 0; i < chunks.size(); ++i) {
@@ -357,6 +360,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     chunk.created_at = payload.created_at;
     written.push_back(std::move(chunk));
     staged_rows.push_back(StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
+    text_rows.push_back(text::TextRow{label, month, input.chunk_text});
   }
   // The hook keeps only what the row state needs of each document (not its content).
   struct DocumentFields {
@@ -373,6 +377,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.before, change.after));
   }
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
     const uint32_t user_ref = TenantFor(user)->user_ref();
@@ -408,6 +413,7 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     return true;
   }));
   std::vector<uint64_t> removed;
+  std::vector<text::RowRef> text_rows;
   for (const auto& [index_key, chunk_id] : entries) {
     std::string value;
     MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kChunks, keys::ChunkKey(chunk_id), &value));
@@ -423,7 +429,9 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     }
     txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     removed.push_back(row.label);
+    text_rows.push_back(text::RowRef{row.month, row.label});
   }
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] { RemoveRows(user, removed); });
   return Status::Ok();
 }

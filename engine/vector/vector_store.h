@@ -34,6 +34,7 @@
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
 #include "tables/document_store.h"
+#include "text/text_index.h"
 #include "vector/hnsw/cost_model.h"
 #include "vector/tenant.h"
 #include "vector/row_state.h"
@@ -66,8 +67,10 @@ class VectorStore {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
   // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
-  // error: the partition is re-linked from storage and a warning is logged).
-  static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options);
+  // error: the partition is re-linked from storage and a warning is logged).  `text`, when
+  // given, is the keyword index chunk writes stage their text into; it must outlive the store.
+  static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options,
+                                                   text::TextIndex* text = nullptr);
   // Stops the indexer.  Does not save graphs: call Close() first for a fast next open.
   ~VectorStore();
   VectorStore(const VectorStore&) = delete;
@@ -116,6 +119,11 @@ class VectorStore {
   // A page of a live document's chunks in chunk_index order.
   Result<ChunkPage> ListChunks(std::string_view user_id, const tables::DocumentStore& documents,
                                const Uuid& document_id, const ChunkListOptions& options) const;
+  // BM25 keyword search over the user's chunks, with the same filters as Search (text_search.cc).
+  // UNAVAILABLE when the store was opened without a text index.
+  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request) const;
+  // Keyword and vector search fused into one ranking.
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) const;
   std::vector<PartitionInfo> Partitions() const;
   // Graph compactions (tombstone clean-ups and rebuilds) since open.
   uint64_t graph_compactions() const { return graph_compactions_.load(std::memory_order_relaxed); }
@@ -151,7 +159,7 @@ class VectorStore {
                                      const tables::DocumentStore& documents);
 
  private:
-  VectorStore(storage::Db& db, const VectorOptions& options);
+  VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text);
   Status Load();
   // The tenant of `user_id` (interning the user), created with an empty graph when new.
   std::shared_ptr<Tenant> TenantFor(std::string_view user_id);
@@ -174,9 +182,16 @@ class VectorStore {
                                 const tables::DocumentStore& documents);
   // Hides rows of `user_id` from search (soft or hard deletes, at commit).
   void RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels);
+  // The text leg: validates the query, runs it over the user's rows that `predicate` admits.
+  struct TextLeg;
+  Result<TextLeg> RunTextLeg(std::string_view user_id, std::string_view field, std::string_view query,
+                             size_t depth, const RowPredicate& predicate) const;
+  // Chunk rows for hits: fills each hit's chunk_text from storage; drops hits whose row is gone.
+  Status LoadChunkTexts(std::vector<RankedHit>* hits) const;
 
   storage::Db& db_;
   const VectorOptions options_;
+  text::TextIndex* const text_;  // borrowed, may be null
   const uint32_t dim_;
 
   UserRegistry users_;

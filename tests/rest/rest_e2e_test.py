@@ -322,6 +322,48 @@ class Documents(unittest.TestCase):
         self.assertEqual(MAIN.request("DELETE", f"/api/v1/documents/{did}?hard=true", user=user)[0], 204)
         self.assertEqual(MAIN.request("GET", f"/api/v1/documents/{did}?include_deleted=true", user=user)[0], 404)
 
+    def test_keyword_and_hybrid_search(self):
+        user = new_user()
+        texts = ["机器学习的向量数据库", "RocksDB compaction tuning", "the rocksdb block cache"]
+        chunks = [{"chunk_text": t, "embedding": unit_vector(5000 + i)} for i, t in enumerate(texts)]
+        status, _, doc = MAIN.request("POST", "/api/v1/documents",
+                                      {"filename": "kb.md", "file_type": "md", "chunks": chunks}, user=user)
+        self.assertEqual(status, 201, doc)
+        # query alone: keyword search, as the seeds' endpoint took `query`.
+        status, _, res = MAIN.request("POST", "/api/v1/documents/search", {"query": "机器学习"}, user=user)
+        self.assertEqual(status, 200, res)
+        self.assertEqual((res["mode"], [i["chunk_text"] for i in res["items"]]), ("keyword", [texts[0]]))
+        self.assertEqual(res["items"][0]["text_rank"], 1)
+        self.assertIsNone(res["items"][0]["similarity"])
+        self.assertGreater(res["items"][0]["bm25"], 0)
+        self.assertEqual(res["text"]["terms"], ["机器", "学习"])
+        status, _, res = MAIN.request("POST", "/api/v1/documents/search", {"query": "RocksDB"}, user=user)
+        self.assertEqual({i["chunk_text"] for i in res["items"]}, {texts[1], texts[2]})
+        # Stop words only: an empty answer that says so.
+        status, _, res = MAIN.request("POST", "/api/v1/documents/search", {"query": "the of"}, user=user)
+        self.assertEqual((status, res["items"], res["text"]["ran"], res["text"]["stopwords_ignored"]),
+                         (200, [], False, 2))
+        # Both: hybrid, the vector leg's best row (the third chunk's own vector) and the keyword match.
+        status, _, res = MAIN.request("POST", "/api/v1/documents/search",
+                                      {"query": "compaction", "embedding": unit_vector(5002), "top_k": 3},
+                                      user=user)
+        self.assertEqual(status, 200, res)
+        self.assertEqual((res["mode"], res["fusion"], res["vector"]["ran"], res["text"]["ran"]),
+                         ("hybrid", "rrf", True, True))
+        by_text = {i["chunk_text"]: i for i in res["items"]}
+        self.assertEqual(by_text[texts[1]]["text_rank"], 1)
+        self.assertEqual(by_text[texts[2]]["vector_rank"], 1)
+        self.assertAlmostEqual(by_text[texts[2]]["similarity"], 1.0, places=3)
+        # Bad input: 422 naming the field; nothing stored is lost.
+        for body, field in (({"query": "   "}, "query"), ({"query": "x" * 5000}, "query"),
+                            ({"query": 5}, "query"), ({"top_k": 3}, "embedding"),
+                            ({"query": "x", "embedding": unit_vector(1), "fusion": "max"}, "fusion"),
+                            ({"query": "x", "embedding": unit_vector(1), "text_weight": -1}, "text_weight")):
+            status, _, err = MAIN.request("POST", "/api/v1/documents/search", body, user=user)
+            self.assertEqual((status, err["error"]["details"].get("field")), (422, field), body)
+        status, _, res = MAIN.request("POST", "/api/v1/documents/search", {"query": "rocksdb"}, user=user)
+        self.assertEqual(len(res["items"]), 2)
+
     def test_embedding_validation(self):
         user = new_user()
         status, _, body = MAIN.request("POST", "/api/v1/documents/search", {"embedding": [0.1] * 10}, user=user)

@@ -384,6 +384,18 @@ Result<std::vector<SearchResponse>> Client::SearchBatch(std::string_view user_id
       internal::DecodeSearchBatch);
 }
 
+Result<RankedSearchResponse> Client::SearchText(std::string_view user_id, const TextSearchRequest& request) {
+  return Invoke(
+      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearchText(id, user_id, request); },
+      internal::DecodeRankedSearch);
+}
+
+Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
+  return Invoke(
+      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearchHybrid(id, user_id, request); },
+      internal::DecodeRankedSearch);
+}
+
 // ---- atomic batches ----
 
 Result<std::vector<Uuid>> Client::ApplyBatch(std::string_view user_id, const Batch& batch) {

@@ -113,6 +113,8 @@ std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
                          const SearchRequest& request);
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
                               const std::vector<SearchRequest>& requests);
+std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, const TextSearchRequest& request);
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request);
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch);
 
 std::string EncodeGetStats(uint64_t request_id);
@@ -158,6 +160,7 @@ Result<bool> DecodeExists(const wire::Response& response);
 Result<RetentionReport> DecodeRetention(const wire::Response& response);
 Result<SearchResponse> DecodeSearch(const wire::Response& response);
 Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& response);
+Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response);
 Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response);
 Result<std::vector<PartitionInfo>> DecodePartitions(const wire::Response& response);
 Result<AttachResult> DecodeAttach(const wire::Response& response);

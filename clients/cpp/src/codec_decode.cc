@@ -96,21 +96,24 @@ Chunk ToChunk(const wire::Chunk& in) {
   return out;
 }
 
+SearchHit ToSearchHit(const wire::SearchHit& hit) {
+  SearchHit h;
+  h.chunk_id = IdOf(hit.chunk_id());
+  h.document_id = IdOf(hit.document_id());
+  h.chunk_index = hit.chunk_index();
+  h.chunk_text = Str(hit.chunk_text());
+  h.filename = Str(hit.filename());
+  h.similarity = hit.similarity();
+  h.created_at = hit.created_at();
+  return h;
+}
+
 SearchResponse ToSearchResponse(const wire::SearchReply& in) {
   SearchResponse out;
   if (in.hits() != nullptr) {
     out.hits.reserve(in.hits()->size());
     for (const wire::SearchHit* hit : *in.hits()) {
-      if (hit == nullptr) continue;
-      SearchHit h;
-      h.chunk_id = IdOf(hit->chunk_id());
-      h.document_id = IdOf(hit->document_id());
-      h.chunk_index = hit->chunk_index();
-      h.chunk_text = Str(hit->chunk_text());
-      h.filename = Str(hit->filename());
-      h.similarity = hit->similarity();
-      h.created_at = hit->created_at();
-      out.hits.push_back(std::move(h));
+      if (hit != nullptr) out.hits.push_back(ToSearchHit(*hit));
     }
   }
   out.exact = in.exact();
@@ -387,6 +390,54 @@ Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& resp
   return ToVector<SearchResponse>((*body)->results(), ToSearchResponse);
 }
 
+Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response) {
+  auto body = BodyOf<wire::RankedSearchReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::RankedSearchReply& in = **body;
+  const auto strings = [](const fb::Vector<Offset<fb::String>>* items) {
+    std::vector<std::string> out;
+    if (items == nullptr) return out;
+    for (const fb::String* item : *items) out.push_back(Str(item));
+    return out;
+  };
+  RankedSearchResponse out;
+  if (in.hits() != nullptr) {
+    out.hits.reserve(in.hits()->size());
+    for (const wire::RankedHit* hit : *in.hits()) {
+      if (hit == nullptr) continue;
+      RankedHit h;
+      if (hit->hit() != nullptr) h.hit = ToSearchHit(*hit->hit());
+      h.score = hit->score();
+      if (hit->bm25()) h.bm25 = *hit->bm25();
+      if (hit->similarity()) h.similarity = *hit->similarity();
+      h.text_rank = hit->text_rank();
+      h.vector_rank = hit->vector_rank();
+      out.hits.push_back(std::move(h));
+    }
+  }
+  out.fewer_than_top_k = in.fewer_than_top_k();
+  out.fusion = in.fusion() == wire::Fusion::weighted ? Fusion::kWeighted : Fusion::kRrf;
+  if (const wire::TextLegInfo* text = in.text()) {
+    out.text.ran = text->ran();
+    out.text.terms = strings(text->terms());
+    out.text.stopwords_ignored = text->stopwords_ignored();
+    out.text.unknown_terms = strings(text->unknown_terms());
+    out.text.candidates = text->candidates();
+    out.text.rows = text->rows();
+    out.text.postings = text->postings();
+    out.text.rows_scored = text->rows_scored();
+    out.text.exact = text->exact();
+  }
+  if (const wire::VectorLegInfo* vector = in.vector()) {
+    out.vector.ran = vector->ran();
+    out.vector.exact = vector->exact();
+    out.vector.ef_used = vector->ef_used();
+    out.vector.partitions_searched = vector->partitions_searched();
+    out.vector.candidates = vector->candidates();
+  }
+  return out;
+}
+
 Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response) {
   auto body = BodyOf<wire::BatchReply>(response);
   if (!body.ok()) return body.error();
@@ -422,6 +473,9 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
     return OpStats{Str(op.name()), op.count(), op.errors(), op.p50_us(), op.p99_us()};
   });
   out.data_bytes = in.data_bytes();
+  if (const wire::TextIndexInfo* text = in.text()) {
+    out.text = TextIndexInfo{text->rows(), text->terms(), text->postings(), text->stored_bytes(), text->memory_bytes()};
+  }
   return out;
 }
 

@@ -180,6 +180,21 @@ class Encoder {
                                       metadata);
   }
 
+  Offset<wire::SearchHybridRequest> SearchHybrid(const HybridSearchRequest& request) {
+    const auto text = Str(request.query_text);
+    const auto embedding = fbb_.CreateVector(request.query_embedding);
+    const auto filters = SearchFilters(request.filters);
+    const wire::Fusion fusion = request.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+    fb::Optional<float> min_similarity = fb::nullopt;
+    if (request.min_similarity) min_similarity = *request.min_similarity;
+    fb::Optional<double> rrf_k = fb::nullopt;
+    if (request.rrf_k) rrf_k = *request.rrf_k;
+    fb::Optional<double> text_weight = fb::nullopt;
+    if (request.text_weight) text_weight = *request.text_weight;
+    return wire::CreateSearchHybridRequest(fbb_, text, embedding, request.top_k, filters, fusion, rrf_k, text_weight,
+                                           OptScalar(request.candidates), min_similarity, OptScalar(request.ef));
+  }
+
   // Finishes the Request and returns its bytes.
   template <typename Body>
   std::string Finish(uint64_t request_id, std::string_view user_id, wire::RequestBody type,
@@ -555,6 +570,20 @@ std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
   const auto vector = e.fbb().CreateVector(queries);
   const auto body = wire::CreateSearchBatchRequest(e.fbb(), vector);
   return e.Finish(request_id, user_id, wire::RequestBody::SearchBatchRequest, body);
+}
+
+std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, const TextSearchRequest& request) {
+  Encoder e;
+  const auto query = e.Str(request.query);
+  const auto filters = e.SearchFilters(request.filters);
+  const auto body = wire::CreateSearchTextRequest(e.fbb(), query, request.top_k, filters);
+  return e.Finish(request_id, user_id, wire::RequestBody::SearchTextRequest, body);
+}
+
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request) {
+  Encoder e;
+  const auto body = e.SearchHybrid(request);
+  return e.Finish(request_id, user_id, wire::RequestBody::SearchHybridRequest, body);
 }
 
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch) {

@@ -23,8 +23,9 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
 from .inputs import (CLEAR, DEFAULT_MODEL, ConversationFilter, DocumentFilter, MessageFilter,
                      NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RetentionReport, RetiredMonth, RoleTokens,
-                     SearchHit, SearchResult, ServerInfo, ServerStats, TokenStats, UserStats)
+                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RetentionReport,
+                     RetiredMonth, RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats,
+                     TextLegInfo, TokenStats, UserStats, VectorLegInfo)
 from .options import PROTOCOL_VERSION, ClientOptions
 
 __version__ = "0.1.0"

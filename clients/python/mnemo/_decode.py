@@ -15,8 +15,9 @@ from . import _convert as conv
 from . import _fast_search
 from .errors import InternalError, error_for_code
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RetentionReport, RetiredMonth, RoleTokens,
-                     SearchHit, SearchResult, ServerInfo, ServerStats, TokenStats, UserStats)
+                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RetentionReport,
+                     RetiredMonth, RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats,
+                     TextLegInfo, TokenStats, UserStats, VectorLegInfo)
 from .wire.AttachReply import AttachReply
 from .wire.BatchReply import BatchReply
 from .wire.ChunkList import ChunkList
@@ -36,6 +37,7 @@ from .wire.RetentionReply import RetentionReply
 from .wire.Response import Response
 from .wire.ResponseBody import ResponseBody
 from .wire.SearchBatchReply import SearchBatchReply
+from .wire.RankedSearchReply import RankedSearchReply
 from .wire.SearchReply import SearchReply
 from .wire.StatsReply import StatsReply
 from .wire.TokenStats import TokenStats as WireTokenStats
@@ -45,6 +47,8 @@ T = TypeVar("T")
 
 # FROZEN: the wire's Role values.
 ROLE_NAMES = ("user", "assistant", "system", "tool")
+# Hybrid fusion names by wire value (the schema's Fusion enum).
+FUSION_NAMES = ("rrf", "weighted")
 _BODY_NAMES = {value: name for name, value in vars(ResponseBody).items()
                if not name.startswith("_")}
 
@@ -155,6 +159,29 @@ def _search_result(r: Any) -> SearchResult:
     return SearchResult(hits=hits, exact=bool(r.Exact()), ef_used=r.EfUsed(),
                         fewer_than_top_k=bool(r.FewerThanTopK()),
                         partitions_searched=r.PartitionsSearched())
+
+
+def _ranked_hit(h: Any) -> RankedHit:
+    return RankedHit(hit=_hit(h.Hit()), score=h.Score(), bm25=h.Bm25(), similarity=h.Similarity(),
+                     text_rank=h.TextRank(), vector_rank=h.VectorRank())
+
+
+def _text_leg(t: Any) -> TextLegInfo:
+    if t is None:
+        return TextLegInfo(ran=False, terms=[], stopwords_ignored=0, unknown_terms=[],
+                           candidates=0, rows=0, postings=0, rows_scored=0, exact=True)
+    return TextLegInfo(ran=bool(t.Ran()), terms=[_str(t.Terms(i)) for i in range(t.TermsLength())],
+                       stopwords_ignored=t.StopwordsIgnored(),
+                       unknown_terms=[_str(t.UnknownTerms(i)) for i in range(t.UnknownTermsLength())],
+                       candidates=t.Candidates(), rows=t.Rows(), postings=t.Postings(),
+                       rows_scored=t.RowsScored(), exact=bool(t.Exact()))
+
+
+def _vector_leg(v: Any) -> VectorLegInfo:
+    if v is None:
+        return VectorLegInfo(ran=False, exact=True, ef_used=0, partitions_searched=0, candidates=0)
+    return VectorLegInfo(ran=bool(v.Ran()), exact=bool(v.Exact()), ef_used=v.EfUsed(),
+                         partitions_searched=v.PartitionsSearched(), candidates=v.Candidates())
 
 
 def _partition(p: Any) -> PartitionInfo:
@@ -305,6 +332,16 @@ def search_results_generated(payload: bytes) -> list[SearchResult]:
     """search_results through the generated readers (errors, other bodies; test reference)."""
     r = _body(payload, ResponseBody.SearchBatchReply, SearchBatchReply)
     return [_search_result(r.Results(i)) for i in range(r.ResultsLength())]
+
+
+@guarded
+def ranked_search_result(payload: bytes) -> RankedSearchResult:
+    r = _body(payload, ResponseBody.RankedSearchReply, RankedSearchReply)
+    return RankedSearchResult(hits=[_ranked_hit(r.Hits(i)) for i in range(r.HitsLength())],
+                              fewer_than_top_k=bool(r.FewerThanTopK()),
+                              fusion=FUSION_NAMES[r.Fusion()] if r.Fusion() < len(FUSION_NAMES)
+                              else "rrf",
+                              text=_text_leg(r.Text()), vector=_vector_leg(r.Vector()))
 
 
 @guarded

@@ -71,7 +71,9 @@ from .wire import RestoreDocumentRequest as w_restore_document
 from .wire import SearchBatchRequest as w_search_batch
 from .wire import SearchFilters as w_search_filters
 from .wire import SearchQuery as w_search_query
+from .wire import SearchHybridRequest as w_search_hybrid
 from .wire import SearchRequest as w_search
+from .wire import SearchTextRequest as w_search_text
 from .wire import SetToolResultsRequest as w_set_tool_results
 from .wire import UpdateConversationRequest as w_update_conversation
 from .wire import UpdateDocumentRequest as w_update_document
@@ -775,6 +777,65 @@ def search_batch_generated(request_id: int, user_id: str,
     w_search_batch.Start(b)
     w_search_batch.AddQueries(b, queries)
     return _finish(b, request_id, user_id, RequestBody.SearchBatchRequest, w_search_batch.End(b))
+
+
+class HybridSpec:
+    """One hybrid search, already validated (fusion is the wire enum value)."""
+
+    __slots__ = ("query_text", "vector", "top_k", "filters", "fusion", "rrf_k", "text_weight",
+                 "candidates", "min_similarity", "ef")
+
+    def __init__(self, query_text: str, vector: memoryview, top_k: int,
+                 filters: Optional[SearchFilters], fusion: int, rrf_k: Optional[float],
+                 text_weight: Optional[float], candidates: Optional[int],
+                 min_similarity: Optional[float], ef: Optional[int]) -> None:
+        self.query_text = query_text
+        self.vector = vector
+        self.top_k = top_k
+        self.filters = filters
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.text_weight = text_weight
+        self.candidates = candidates
+        self.min_similarity = min_similarity
+        self.ef = ef
+
+
+def search_text(request_id: int, user_id: str, query: str, top_k: int,
+                filters: Optional[SearchFilters]) -> memoryview:
+    b = flatbuffers.Builder(len(query) * 3 + 512)
+    text = _text(b, query, "query")
+    filter_offset = _search_filters(b, filters)
+    w_search_text.Start(b)
+    w_search_text.AddQuery(b, text)
+    w_search_text.AddTopK(b, top_k)
+    w_search_text.AddFilters(b, filter_offset)
+    return _finish(b, request_id, user_id, RequestBody.SearchTextRequest, w_search_text.End(b))
+
+
+def search_hybrid(request_id: int, user_id: str, spec: HybridSpec) -> memoryview:
+    b = flatbuffers.Builder(len(spec.vector) + len(spec.query_text) * 3 + 512)
+    text = _text(b, spec.query_text, "query_text")
+    embedding = _floats(b, spec.vector)
+    filter_offset = _search_filters(b, spec.filters)
+    w_search_hybrid.Start(b)
+    w_search_hybrid.AddQueryText(b, text)
+    w_search_hybrid.AddQueryEmbedding(b, embedding)
+    w_search_hybrid.AddTopK(b, spec.top_k)
+    w_search_hybrid.AddFilters(b, filter_offset)
+    w_search_hybrid.AddFusion(b, spec.fusion)
+    if spec.rrf_k is not None:
+        w_search_hybrid.AddRrfK(b, spec.rrf_k)
+    if spec.text_weight is not None:
+        w_search_hybrid.AddTextWeight(b, spec.text_weight)
+    if spec.candidates is not None:
+        w_search_hybrid.AddCandidates(b, spec.candidates)
+    if spec.min_similarity is not None:
+        w_search_hybrid.AddMinSimilarity(b, spec.min_similarity)
+    if spec.ef is not None:
+        w_search_hybrid.AddEf(b, spec.ef)
+    return _finish(b, request_id, user_id, RequestBody.SearchHybridRequest,
+                   w_search_hybrid.End(b))
 
 
 # Batch op kinds -> the BatchOp field they set.

@@ -21,8 +21,8 @@ from .errors import RecordNotFoundError, ValidationError
 from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
                      NewConversation, NewDocument, NewMessage, SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RetentionReport, SearchHit, SearchResult, ServerStats,
-                     TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
+                     ServerStats, TokenStats, UserStats)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -515,6 +515,60 @@ def search_similar_batch(user_id: str, query_embeddings: Iterable[Any], limit: i
                          filters: Optional[SearchFilters] = None) -> Op[list[list[SearchHit]]]:
     op = search_batch(user_id, query_embeddings, limit, min_similarity=threshold, filters=filters)
     return Op(op.encode, _then(op.decode, lambda results: [r.hits for r in results]), READ)
+
+
+def _filters(filters: Any) -> Optional[SearchFilters]:
+    if filters is not None and not isinstance(filters, SearchFilters):
+        raise ValidationError("must be a mnemo.SearchFilters", "filters")
+    return filters
+
+
+def _query_text(text: Any, field: str) -> str:
+    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
+    if not isinstance(text, str):
+        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
+    return text
+
+
+def _opt_number(value: Any, field: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationError(f"must be a number, got {value!r}", field)
+    return float(value)
+
+
+def search_text(user_id: str, query: Any, top_k: int = 10,
+                filters: Optional[SearchFilters] = None) -> Op[RankedSearchResult]:
+    user = _user(user_id)
+    text = _query_text(query, "query")
+    top = enc.check_int(top_k, "top_k")
+    chosen = _filters(filters)
+    return Op(lambda rid: enc.search_text(rid, user, text, top, chosen), dec.ranked_search_result,
+              READ)
+
+
+def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: int = 10,
+                  filters: Optional[SearchFilters] = None, fusion: str = "rrf", *,
+                  text_weight: Optional[float] = None, rrf_k: Optional[float] = None,
+                  candidates: Optional[int] = None, min_similarity: Optional[float] = None,
+                  ef: Optional[int] = None) -> Op[RankedSearchResult]:
+    user = _user(user_id)
+    if fusion not in dec.FUSION_NAMES:
+        raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
+                              "fusion")
+    spec = enc.HybridSpec(
+        _query_text(query_text, "query_text"),
+        conv.vector_bytes(query_embedding, "query_embedding"),
+        enc.check_int(top_k, "top_k"),
+        _filters(filters),
+        dec.FUSION_NAMES.index(fusion),
+        _opt_number(rrf_k, "rrf_k"),
+        _opt_number(text_weight, "text_weight"),
+        None if candidates is None else enc.check_int(candidates, "candidates"),
+        _opt_number(min_similarity, "min_similarity"),
+        None if ef is None else enc.check_int(ef, "ef"))
+    return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
 # ---- atomic batches ---------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from .batch import AsyncBatchBlock, Batch
 from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter, NewChunk,
                      NewConversation, NewDocument, NewMessage, SearchFilters, Vector)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RetentionReport, SearchHit, SearchResult, ServerInfo,
-                     ServerStats, TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
+                     ServerInfo, ServerStats, TokenStats, UserStats)
 from .options import DEFAULT_PORT, ClientOptions
 
 __all__ = ["AsyncClient"]
@@ -780,6 +780,55 @@ class AsyncClient:
             limit,
             threshold,
             filters=filters,
+        ))
+
+    async def search_text(
+        self,
+        user_id: str,
+        query: str,
+        top_k: int = 10,
+        filters: Optional[SearchFilters] = None,
+    ) -> RankedSearchResult:
+        """BM25 keyword search over the user's chunks of live documents, with the same filters
+        as search().  Chinese, Japanese and European text are segmented, case-folded and (English)
+        stemmed alike in chunks and queries.  A query of stop words only, or of terms no chunk
+        holds, is an empty answer whose ``text`` says why; a blank one raises ValidationError.
+        """
+        return await self._execute(_ops.search_text(user_id, query, top_k, filters))
+
+    async def search_hybrid(
+        self,
+        user_id: str,
+        query_text: str,
+        query_embedding: Vector,
+        top_k: int = 10,
+        filters: Optional[SearchFilters] = None,
+        fusion: str = "rrf",
+        *,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
+        candidates: Optional[int] = None,
+        min_similarity: Optional[float] = None,
+        ef: Optional[int] = None,
+    ) -> RankedSearchResult:
+        """Keyword and vector search fused into one ranking in one round trip.  ``fusion``:
+        "rrf" (reciprocal rank fusion, constant ``rrf_k``, default 60) or "weighted" (each leg
+        min-max normalised, ``text_weight`` in [0, 1], default 0.5).  Each leg hands
+        ``candidates`` rows (default max(top_k, 50)) to fusion; ``min_similarity`` and ``ef``
+        apply to the vector leg.
+        """
+        return await self._execute(_ops.search_hybrid(
+            user_id,
+            query_text,
+            query_embedding,
+            top_k,
+            filters,
+            fusion,
+            text_weight=text_weight,
+            rrf_k=rrf_k,
+            candidates=candidates,
+            min_similarity=min_similarity,
+            ef=ef,
         ))
 
     async def search_batch(

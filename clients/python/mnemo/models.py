@@ -209,6 +209,67 @@ class SearchResult:
 
 
 @dataclass(slots=True)
+class RankedHit:
+    """One keyword or hybrid search result.
+
+    ``score`` orders the answer: the BM25 score (keyword search) or the fused score (hybrid).
+    ``bm25`` / ``similarity`` are each leg's own score, None when that leg did not return the
+    row; ``text_rank`` / ``vector_rank`` its 1-based rank there (0 = not returned).
+    ``hit.similarity`` is the cosine when the vector leg returned the row, else 0.
+    """
+
+    hit: SearchHit
+    score: float
+    bm25: Optional[float]
+    similarity: Optional[float]
+    text_rank: int
+    vector_rank: int
+
+
+@dataclass(slots=True)
+class TextLegInfo:
+    """How the keyword leg ran.  ``ran`` is False when the query has no terms after analysis
+    (stop words only); ``terms`` are the query's normalised, stemmed index terms;
+    ``unknown_terms`` those no row of the user holds; ``rows`` BM25's N; ``rows_scored`` the rows
+    whose score was computed out of ``postings`` (the rest were pruned, never changing the top k).
+    """
+
+    ran: bool
+    terms: list[str]
+    stopwords_ignored: int
+    unknown_terms: list[str]
+    candidates: int
+    rows: int
+    postings: int
+    rows_scored: int
+    exact: bool
+
+
+@dataclass(slots=True)
+class VectorLegInfo:
+    """How the vector leg of a hybrid search ran (as SearchResult)."""
+
+    ran: bool
+    exact: bool
+    ef_used: int
+    partitions_searched: int
+    candidates: int
+
+
+@dataclass(slots=True)
+class RankedSearchResult:
+    """The answer to a keyword or hybrid search, best hit first, and how each leg ran.
+    ``fusion`` ("rrf" or "weighted") and ``vector`` describe hybrid searches only.
+    """
+
+    hits: list[RankedHit]
+    fewer_than_top_k: bool
+    fusion: str
+    text: TextLegInfo
+    vector: VectorLegInfo
+
+
+@dataclass(slots=True)
 class ServerInfo:
     """What the server announced in its handshake reply."""
 

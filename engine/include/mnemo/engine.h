@@ -127,7 +127,15 @@ class Engine {
   // Several searches in one call; fails as a whole on the first invalid request.
   Result<std::vector<SearchResponse>> SearchBatch(std::string_view user_id,
                                                   const std::vector<SearchRequest>& requests);
+  // BM25 keyword search over the user's chunks of live documents, with the same filters as
+  // Search.  A query of stop words only, or of terms the user's chunks never hold, is an empty
+  // answer whose `text` says why; a blank query is VALIDATION_ERROR.
+  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request);
+  // Keyword and vector search fused (reciprocal rank fusion by default) in one call.
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request);
   std::vector<PartitionInfo> ListPartitions();
+  // The keyword index's size; nullopt when keyword search is off (EngineOptions::keyword_search).
+  std::optional<TextIndexInfo> TextIndexStats();
   // Rebuilds one month's graph ("YYYY-MM") online.
   Status RebuildPartition(std::string_view month);
   // Writes a month's chunks to an archive file (the partition stays).  Returns the row count.

@@ -52,6 +52,18 @@ struct EngineOptions {
   // then needs no catch-up); a larger backlog is left to the next open.
   size_t max_rows_linked_on_close = 200'000;
 
+  // ---- keyword search ----
+  // Index chunk texts for keyword and hybrid search.  false: no index is kept or loaded (stored
+  // row terms stay untouched), and keyword and hybrid searches answer UNAVAILABLE.  For
+  // measuring what indexing costs a write; a store must not switch it off and on again, since
+  // chunks written meanwhile have no terms.
+  bool keyword_search = true;
+  // BM25 parameters (text/bm25.h): k1 in (0, 100] sets how much repeated occurrences of a term
+  // add (1.2: the third occurrence adds a fifth of the first's weight); b in [0, 1] how strongly
+  // a long chunk's score is normalised by its length (0.75; 0 = not at all).
+  double bm25_k1 = 1.2;
+  double bm25_b = 0.75;
+
   // ---- retention ----
   // Applied in the background every retention_interval while the engine is open (nothing runs
   // when the policy is disabled).  Engine::ApplyRetention runs any policy on demand.

@@ -313,6 +313,79 @@ struct SearchResponse {
   int32_t partitions_searched = 0;
 };
 
+// ---- keyword (BM25) and hybrid search (SPEC §8) ---------------------------------------------
+
+struct TextSearchRequest {
+  std::string query;  // 1..kMaxTextQueryBytes bytes of UTF-8, not blank
+  int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
+  SearchFilters filters;
+};
+
+// How hybrid search merges its two rankings.  FROZEN values (on the wire).
+enum class Fusion : uint8_t { kRrf = 0, kWeighted = 1 };
+
+struct HybridSearchRequest {
+  std::string query_text;               // as TextSearchRequest::query
+  std::vector<float> query_embedding;   // as SearchRequest::query
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
+  SearchFilters filters;                // applied to both legs
+  Fusion fusion = Fusion::kRrf;
+  std::optional<double> rrf_k;          // RRF constant, > 0; default 60
+  std::optional<double> text_weight;    // weighted fusion: the text leg's share in [0, 1]; default 0.5
+  // Rows each leg hands to fusion: top_k..kMaxTopK; default max(top_k, kDefaultHybridCandidates).
+  std::optional<int64_t> candidates;
+  std::optional<float> min_similarity;  // vector leg, as SearchRequest
+  std::optional<int64_t> ef;            // vector leg, as SearchRequest
+};
+
+struct RankedHit {
+  SearchHit hit;  // hit.similarity: the cosine when the vector leg returned the row, else 0
+  double score = 0;  // the order: the BM25 score (text search) or the fused score (hybrid)
+  std::optional<double> bm25;       // absent: the text leg did not return the row
+  std::optional<float> similarity;  // absent: the vector leg did not return the row
+  int32_t text_rank = 0;    // 1-based rank in the text leg; 0 = not returned by it
+  int32_t vector_rank = 0;  // 1-based rank in the vector leg; 0 = not returned by it
+};
+
+// How the text leg ran.
+struct TextLegInfo {
+  bool ran = false;  // false: the query has no terms after analysis (stop words only)
+  std::vector<std::string> terms;          // the query's index terms (normalised, stemmed)
+  int32_t stopwords_ignored = 0;
+  std::vector<std::string> unknown_terms;  // terms that no row of this user holds
+  int64_t candidates = 0;   // rows the leg returned
+  int64_t rows = 0;         // the user's rows with terms (BM25's N)
+  int64_t postings = 0;     // postings in the query terms' lists
+  int64_t rows_scored = 0;  // rows whose BM25 score was computed (the rest were pruned)
+  bool exact = true;        // always: pruning never changes the top k
+};
+
+// How the vector leg ran (hybrid only).
+struct VectorLegInfo {
+  bool ran = false;
+  bool exact = true;  // as SearchResponse
+  uint32_t ef_used = 0;
+  int32_t partitions_searched = 0;
+  int64_t candidates = 0;  // rows the leg returned
+};
+
+struct RankedSearchResponse {
+  std::vector<RankedHit> hits;  // best first
+  bool fewer_than_top_k = false;
+  Fusion fusion = Fusion::kRrf;  // hybrid only
+  TextLegInfo text;
+  VectorLegInfo vector;
+};
+
+// The keyword index's size, all users.
+struct TextIndexInfo {
+  int64_t rows = 0;          // chunks with terms
+  int64_t terms = 0;         // distinct terms
+  int64_t postings = 0;      // postings in memory
+  int64_t stored_bytes = 0;  // keys + values of the stored row terms, before compression
+  int64_t memory_bytes = 0;  // posting lists and per-row arrays
+};
+
 struct PartitionInfo {
   std::string month;  // "YYYY-MM"
   int64_t rows = 0;             // live chunks

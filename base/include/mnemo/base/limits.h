@@ -16,6 +16,11 @@ inline constexpr int64_t kMaxTopK = 1000;
 inline constexpr int64_t kMaxEf = 10000;
 // Queries in one batched search.
 inline constexpr size_t kMaxSearchBatchQueries = 1000;
+// Keyword search: bytes of query text, and distinct terms after analysis.
+inline constexpr size_t kMaxTextQueryBytes = 4096;
+inline constexpr size_t kMaxTextQueryTerms = 64;
+// Hybrid search: candidates each leg (text, vector) hands to fusion, unless the request says.
+inline constexpr int64_t kDefaultHybridCandidates = 50;
 
 // ---- writes ------------------------------------------------------------------------------------
 // Chunks in one AddChunks / create-document call.

@@ -191,6 +191,11 @@ class Client {
   // Several searches in one round trip; answers in request order.
   Result<std::vector<SearchResponse>> SearchBatch(std::string_view user_id,
                                                   const std::vector<SearchRequest>& requests);
+  // BM25 keyword search over the user's chunks (same filters as Search).  A query of stop words
+  // only, or of terms no chunk holds, is an empty answer whose `text` says why.
+  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request);
+  // Keyword and vector search fused into one ranking in one round trip.
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request);
 
   // ---- atomic batches ----
   // Applies every op of `batch` or none.  Returns the id of the row each op created or changed,

@@ -1,0 +1,49 @@
+// Analyzer: turns text into index terms, the same way for stored rows and for queries.
+//
+// Steps, in order:
+//   1. Unicode normalization with case folding (ICU's NFKC_Casefold): full-width and
+//      compatibility forms fold to their plain form ("Ｆｏｏ" -> "foo", "ﬁ" -> "fi"), case is
+//      folded ("Straße" -> "strasse"), default-ignorable code points vanish.
+//   2. Word segmentation (ICU word break, UAX #29): letters, numbers, kana and ideographs form
+//      tokens; spaces and punctuation separate them.  Chinese and Japanese runs, which have no
+//      spaces, are split into words by ICU's dictionary ("机器学习" -> "机器", "学习").
+//   3. Stop words (a short English list and a few Chinese function words) are dropped.
+//   4. Words of letters get the Snowball English stemmer ("searching" -> "search"); numbers,
+//      ideographs and kana are kept as they are.
+//   5. A term longer than kMaxTermBytes is cut at a character boundary to that length.
+//
+// The output defines what the stored index means: a change to any step changes the terms of
+// queries but not those of rows already stored, so it needs a new analyzer version
+// (kAnalyzerVersion, recorded with every stored row).
+//
+// Thread-safety: thread-safe (each thread uses its own ICU break iterator and stemmer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/status.h"
+
+namespace mnemo::text {
+
+// FROZEN: stored with every row's postings; bump it (and re-index) when the output changes.
+inline constexpr uint8_t kAnalyzerVersion = 1;
+// Longest term, in bytes of UTF-8.
+inline constexpr size_t kMaxTermBytes = 64;
+
+struct Analysis {
+  std::vector<std::string> terms;  // in text order, repeats included
+  size_t stopwords = 0;            // tokens dropped as stop words
+};
+
+// Analyzes `utf8`.  Invalid UTF-8 sequences are treated as U+FFFD (callers validate first and
+// reject them with the field named).  INTERNAL_ERROR only if ICU fails.
+Status Analyze(std::string_view utf8, Analysis* out);
+
+// True when `term` (already normalized) is a stop word.
+bool IsStopword(std::string_view term);
+
+}  // namespace mnemo::text

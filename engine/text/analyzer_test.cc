@@ -1,0 +1,89 @@
+// The analyzer on English, Chinese, Japanese and mixed text: normalisation, case folding,
+// segmentation, stop words, stemming and term length.
+#include "text/analyzer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace mnemo::text {
+namespace {
+
+std::vector<std::string> Terms(std::string_view text, size_t* stopwords = nullptr) {
+  Analysis analysis;
+  Status status = Analyze(text, &analysis);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  if (stopwords != nullptr) *stopwords = analysis.stopwords;
+  return analysis.terms;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(AnalyzerTest, EnglishIsFoldedStemmedAndStopped) {
+  size_t stopwords = 0;
+  EXPECT_EQ(Terms("The Searching of CONNECTIONS is running", &stopwords),
+            (Strings{"search", "connect", "run"}));
+  EXPECT_EQ(stopwords, 3u);  // the, of, is
+  EXPECT_EQ(Terms("It's a test"), (Strings{"test"}));  // "it's" stems to the stop word "it"
+  EXPECT_EQ(Terms("It’s fine"), (Strings{"fine"}));    // typographic apostrophe
+}
+
+TEST(AnalyzerTest, CompatibilityFormsAndCaseFold) {
+  EXPECT_EQ(Terms("ＨＥＬＬＯ Ｗｏｒｌｄ"), Terms("hello world"));  // full-width forms
+  EXPECT_EQ(Terms("ﬁle"), Terms("file"));                          // ligature
+  EXPECT_EQ(Terms("Straße"), Terms("STRASSE"));                    // full case folding
+}
+
+TEST(AnalyzerTest, IdentifiersAndNumbersStayWhole) {
+  EXPECT_EQ(Terms("ERR_CONNECTION_REFUSED at 10.0.0.1 v1.2.3"),
+            (Strings{"err_connection_refus", "10.0.0.1", "v1.2.3"}));
+  EXPECT_EQ(Terms("SKU-4711"), (Strings{"sku", "4711"}));
+}
+
+TEST(AnalyzerTest, ChineseIsSegmentedIntoWords) {
+  size_t stopwords = 0;
+  EXPECT_EQ(Terms("我们在北京大学学习机器学习。", &stopwords),
+            (Strings{"我们", "北京", "大学", "学习", "机器", "学习"}));
+  EXPECT_EQ(stopwords, 1u);  // 在
+  // The same words segment the same way in a query as in a longer text.
+  EXPECT_EQ(Terms("机器学习"), (Strings{"机器", "学习"}));
+  EXPECT_EQ(Terms("中华人民共和国的首都"), (Strings{"中华", "人民", "共和国", "首都"}));
+}
+
+TEST(AnalyzerTest, MixedAndJapaneseText) {
+  EXPECT_EQ(Terms("iPhone 15价格是多少？"), (Strings{"iphon", "15", "价格", "多少"}));
+  EXPECT_EQ(Terms("日本語のテキスト"), (Strings{"日本語", "の", "テキスト"}));
+}
+
+TEST(AnalyzerTest, PunctuationAndStopWordsOnlyGiveNoTerms) {
+  size_t stopwords = 0;
+  EXPECT_TRUE(Terms("... !!! ???", &stopwords).empty());
+  EXPECT_EQ(stopwords, 0u);
+  EXPECT_TRUE(Terms("the of and 的 了", &stopwords).empty());
+  EXPECT_EQ(stopwords, 5u);
+  EXPECT_TRUE(Terms("").empty());
+}
+
+TEST(AnalyzerTest, LongTermsAreCutAtACharacterBoundary) {
+  const std::string ascii(200, 'x');
+  ASSERT_EQ(Terms(ascii).size(), 1u);
+  EXPECT_EQ(Terms(ascii)[0].size(), kMaxTermBytes);
+  // 3-byte characters: the cut never splits one.
+  std::string wide;
+  for (int i = 0; i < 40; ++i) wide += "ä";  // 2 bytes each, one word of letters
+  const Strings terms = Terms(wide);
+  ASSERT_EQ(terms.size(), 1u);
+  EXPECT_LE(terms[0].size(), kMaxTermBytes);
+  EXPECT_EQ(terms[0].size() % 2, 0u);
+}
+
+TEST(AnalyzerTest, IsStopword) {
+  EXPECT_TRUE(IsStopword("the"));
+  EXPECT_TRUE(IsStopword("的"));
+  EXPECT_FALSE(IsStopword("search"));
+  EXPECT_FALSE(IsStopword(""));
+}
+
+}  // namespace
+}  // namespace mnemo::text

@@ -1,0 +1,477 @@
+#include "text/text_index.h"
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <unordered_set>
+
+#include "common/coding.h"
+#include "common/utf8.h"
+#include "mnemo/base/limits.h"
+#include "storage/key_codec.h"
+#include "text/analyzer.h"
+#include "text/postings.h"
+#include "text/top_k.h"
+
+namespace mnemo::text {
+namespace {
+
+using storage::Cf;
+
+// Removed rows whose postings trigger a rebuild of the user's lists: more than the live rows,
+// and at least this many.
+constexpr size_t kMinDeadForCompaction = 256;
+
+using TermCounts = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), ids ascending
+
+std::string UserKey(RowKind kind, std::string_view user_id) {
+  std::string key(1, static_cast<char>(kind));
+  key.append(user_id);
+  return key;
+}
+
+std::string EncodeTextRow(uint32_t length, const TermCounts& terms) {
+  std::string out;
+  out.reserve(3 + terms.size() * 3);
+  out.push_back(static_cast<char>(kAnalyzerVersion));
+  coding::PutVarint64(&out, length);
+  coding::PutVarint64(&out, terms.size());
+  uint32_t previous = 0;
+  for (const auto& [id, tf] : terms) {
+    coding::PutVarint64(&out, (static_cast<uint64_t>(id - previous) << 1) | (tf > 1 ? 1 : 0));
+    if (tf > 1) coding::PutVarint64(&out, tf);
+    previous = id;
+  }
+  return out;
+}
+
+Status DecodeTextRow(std::string_view data, uint32_t* length, TermCounts* terms) {
+  const Status corrupt = Status::Internal("corrupt text row");
+  uint8_t version = 0;
+  uint64_t value = 0;
+  uint64_t count = 0;
+  if (!coding::GetByte(&data, &version) || version != kAnalyzerVersion) {
+    return Status::Internal("text row of analyzer version " + std::to_string(version) + "; this build reads " +
+                            std::to_string(kAnalyzerVersion));
+  }
+  if (!coding::GetVarint64(&data, &value) || value > UINT32_MAX) return corrupt;
+  *length = static_cast<uint32_t>(value);
+  if (!coding::GetVarint64(&data, &count) || count > data.size()) return corrupt;
+  terms->clear();
+  terms->reserve(count);
+  uint64_t id = 0;
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!coding::GetVarint64(&data, &value)) return corrupt;
+    id += value >> 1;
+    uint64_t tf = 1;
+    if ((value & 1) && (!coding::GetVarint64(&data, &tf) || tf < 2)) return corrupt;
+    if (id > UINT32_MAX || tf > UINT32_MAX || (i > 0 && (value >> 1) == 0)) return corrupt;
+    terms->emplace_back(static_cast<uint32_t>(id), static_cast<uint32_t>(tf));
+    sum += tf;
+  }
+  if (!data.empty() || sum != *length || count == 0) return corrupt;
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---- ParseQuery -------------------------------------------------------------------------------
+
+Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* out) {
+  const std::string name(field);
+  if (!utf8::IsValid(query)) return Status::ValidationError(name, "must be valid UTF-8");
+  if (query.size() > kMaxTextQueryBytes) {
+    return Status::ValidationError(name, "has " + std::to_string(query.size()) + " bytes; at most " +
+                                             std::to_string(kMaxTextQueryBytes));
+  }
+  if (utf8::IsBlank(query)) return Status::ValidationError(name, "must not be empty or blank");
+  Analysis analysis;
+  MNEMO_RETURN_IF_ERROR(Analyze(query, &analysis));
+  out->stopwords = analysis.stopwords;
+  out->terms.clear();
+  std::unordered_set<std::string_view> seen;
+  for (const std::string& term : analysis.terms) {
+    if (seen.insert(term).second) out->terms.push_back(term);
+  }
+  if (out->terms.size() > kMaxTextQueryTerms) {
+    return Status::ValidationError(name, "has " + std::to_string(out->terms.size()) + " distinct terms; at most " +
+                                             std::to_string(kMaxTextQueryTerms));
+  }
+  return Status::Ok();
+}
+
+// ---- Dictionary -------------------------------------------------------------------------------
+
+// Term -> id.  An id is assigned in memory when a row first uses the term; its dictionary entry
+// is staged by every write that uses the term until one of them commits ("durable"), so a
+// stored row never names an id whose entry is not stored.
+class TextIndex::Dictionary {
+ public:
+  struct Lookup {
+    uint32_t id;
+    bool durable;
+  };
+
+  std::optional<uint32_t> Find(std::string_view term) const {
+    std::shared_lock lock(mutex_);
+    auto it = entries_.find(term);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second.id;
+  }
+
+  Lookup Intern(std::string_view term) {
+    {
+      std::shared_lock lock(mutex_);
+      auto it = entries_.find(term);
+      if (it != entries_.end()) return Lookup{it->second.id, it->second.durable};
+    }
+    std::unique_lock lock(mutex_);
+    auto [it, inserted] = entries_.try_emplace(std::string(term), Entry{next_id_, false});
+    if (inserted) ++next_id_;
+    return Lookup{it->second.id, it->second.durable};
+  }
+
+  void MarkDurable(const std::vector<std::string>& terms) {
+    std::unique_lock lock(mutex_);
+    for (const std::string& term : terms) {
+      auto it = entries_.find(term);
+      if (it != entries_.end()) it->second.durable = true;
+    }
+  }
+
+  // Loading: a stored entry.
+  void Restore(std::string_view term, uint32_t id) {
+    entries_.insert_or_assign(std::string(term), Entry{id, true});
+    next_id_ = std::max(next_id_, id + 1);
+  }
+
+  size_t size() const {
+    std::shared_lock lock(mutex_);
+    return entries_.size();
+  }
+
+ private:
+  struct Entry {
+    uint32_t id;
+    bool durable;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
+  uint32_t next_id_ = 1;
+};
+
+// ---- UserIndex --------------------------------------------------------------------------------
+
+// One user's rows of one kind.
+class TextIndex::UserIndex {
+ public:
+  // `stored_bytes`: the row's key and value sizes in storage.
+  void Add(uint64_t label, uint32_t length, const TermCounts& terms, size_t stored_bytes) {
+    std::unique_lock lock(mutex_);
+    const uint32_t doc = static_cast<uint32_t>(labels_.size());
+    labels_.push_back(label);
+    lengths_.push_back(length);
+    docs_[label] = doc;
+    ++live_;
+    total_length_ += length;
+    stored_bytes_ += stored_bytes;
+    for (const auto& [id, tf] : terms) {
+      Term& term = terms_[id];
+      term.postings.Append(doc, tf, length);
+      ++term.df;
+    }
+  }
+
+  void Remove(uint64_t label, const TermCounts& terms, size_t stored_bytes) {
+    std::unique_lock lock(mutex_);
+    auto it = docs_.find(label);
+    if (it == docs_.end()) return;
+    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, stored_bytes);
+    const uint32_t doc = it->second;
+    docs_.erase(it);
+    total_length_ -= lengths_[doc];
+    lengths_[doc] = 0;
+    --live_;
+    ++dead_;
+    for (const auto& [id, tf] : terms) {
+      auto term = terms_.find(id);
+      if (term != terms_.end() && term->second.df > 0) --term->second.df;
+    }
+    if (dead_ >= kMinDeadForCompaction && dead_ > live_) CompactLocked();
+  }
+
+  TextAnswer Search(const std::vector<std::pair<std::string, std::optional<uint32_t>>>& terms, size_t k,
+                    const Bm25Params& params, const std::function<bool(uint64_t)>& admit) const {
+    TextAnswer answer;
+    std::shared_lock lock(mutex_);
+    answer.rows = live_;
+    std::vector<QueryTerm> query;
+    for (const auto& [text, id] : terms) {
+      const Term* term = nullptr;
+      if (id) {
+        auto it = terms_.find(*id);
+        if (it != terms_.end() && it->second.df > 0) term = &it->second;
+      }
+      if (term == nullptr) {
+        answer.unknown_terms.push_back(text);
+        continue;
+      }
+      query.push_back(QueryTerm{&term->postings, Bm25TermWeight(live_, term->df, params)});
+    }
+    if (query.empty() || live_ == 0) return answer;
+    const double avg_length = static_cast<double>(total_length_) / static_cast<double>(live_);
+    TopKStats stats;
+    const std::vector<ScoredDoc> top =
+        TopK(query, k, lengths_, avg_length, params, [&](uint32_t doc) { return admit(labels_[doc]); }, &stats);
+    answer.postings = stats.postings;
+    answer.rows_scored = stats.docs_scored;
+    answer.hits.reserve(top.size());
+    for (const ScoredDoc& scored : top) answer.hits.push_back(TextHit{labels_[scored.doc], scored.score});
+    return answer;
+  }
+
+  void AddStats(TextIndexStats* stats) const {
+    std::shared_lock lock(mutex_);
+    stats->rows += live_;
+    stats->stored_bytes += stored_bytes_;
+    for (const auto& [id, term] : terms_) {
+      stats->postings += term.postings.size();
+      stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
+    }
+    stats->memory_bytes += labels_.capacity() * sizeof(uint64_t) + lengths_.capacity() * sizeof(uint32_t) +
+                           docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
+  }
+
+ private:
+  struct Term {
+    PostingList postings;
+    uint32_t df = 0;  // live rows holding the term
+  };
+
+  // Renumbers the live rows densely and rebuilds every list without the removed rows.
+  // REQUIRES: mutex_ held exclusively.
+  void CompactLocked() {
+    std::vector<uint32_t> renumbered(labels_.size(), kEndDoc);
+    std::vector<uint64_t> labels;
+    std::vector<uint32_t> lengths;
+    labels.reserve(live_);
+    lengths.reserve(live_);
+    for (uint32_t doc = 0; doc < labels_.size(); ++doc) {
+      if (lengths_[doc] == 0) continue;
+      renumbered[doc] = static_cast<uint32_t>(labels.size());
+      docs_[labels_[doc]] = renumbered[doc];
+      labels.push_back(labels_[doc]);
+      lengths.push_back(lengths_[doc]);
+    }
+    uint32_t docs[PostingList::kBlockSize];
+    uint32_t tfs[PostingList::kBlockSize];
+    for (auto it = terms_.begin(); it != terms_.end();) {
+      if (it->second.df == 0) {
+        it = terms_.erase(it);
+        continue;
+      }
+      PostingList rebuilt;
+      const PostingList& old = it->second.postings;
+      for (size_t block = 0; block < old.blocks().size(); ++block) {
+        const uint32_t count = old.DecodeBlock(block, docs, tfs);
+        for (uint32_t i = 0; i < count; ++i) {
+          const uint32_t doc = renumbered[docs[i]];
+          if (doc != kEndDoc) rebuilt.Append(doc, tfs[i], lengths[doc]);
+        }
+      }
+      it->second.postings = std::move(rebuilt);
+      ++it;
+    }
+    labels_ = std::move(labels);
+    lengths_ = std::move(lengths);
+    dead_ = 0;
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<uint32_t, Term> terms_;
+  std::vector<uint64_t> labels_;   // by doc
+  std::vector<uint32_t> lengths_;  // by doc; 0 = removed
+  std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
+  uint64_t live_ = 0;
+  uint64_t dead_ = 0;
+  uint64_t total_length_ = 0;
+  uint64_t stored_bytes_ = 0;
+};
+
+// ---- TextIndex --------------------------------------------------------------------------------
+
+struct TextIndex::PendingRow {
+  uint64_t label;
+  uint32_t length;
+  TermCounts terms;
+  size_t stored_bytes;  // key + value
+};
+
+TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
+    : db_(db), params_(params), dictionary_(std::make_unique<Dictionary>()) {}
+
+TextIndex::~TextIndex() = default;
+
+Result<std::unique_ptr<TextIndex>> TextIndex::Open(storage::Db& db, const Bm25Params& params) {
+  if (!(params.k1 > 0 && params.k1 <= 100)) return Status::ValidationError("bm25_k1", "must be in (0, 100]");
+  if (!(params.b >= 0 && params.b <= 1)) return Status::ValidationError("bm25_b", "must be in [0, 1]");
+  std::unique_ptr<TextIndex> index(new TextIndex(db, params));
+  MNEMO_RETURN_IF_ERROR(index->Load());
+  return index;
+}
+
+Status TextIndex::Load() {
+  Status decoded;
+  storage::ScanRange terms;
+  terms.prefix = keys::TextTermPrefix();
+  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, terms, [&](std::string_view key, std::string_view value) {
+    uint64_t id = 0;
+    if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX) {
+      decoded = Status::Internal("corrupt text term entry");
+      return false;
+    }
+    dictionary_->Restore(key.substr(terms.prefix.size()), static_cast<uint32_t>(id));
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+
+  storage::ScanRange rows;
+  rows.prefix = keys::TextRowPrefix();
+  std::string current_key;
+  std::shared_ptr<UserIndex> current;
+  std::string user_id;
+  TermCounts counts;
+  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, rows, [&](std::string_view key, std::string_view value) {
+    uint8_t kind = 0;
+    uint32_t month = 0;
+    uint64_t label = 0;
+    if (!keys::ParseTextRowKey(key, &kind, &user_id, &month, &label)) {
+      decoded = Status::Internal("corrupt text row key");
+      return false;
+    }
+    uint32_t length = 0;
+    decoded = DecodeTextRow(value, &length, &counts);
+    if (!decoded.ok()) return false;
+    // Keys are grouped by (kind, user): one lookup per user.
+    const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
+    if (!current || user_key != current_key) {
+      current = FindOrCreate(static_cast<RowKind>(kind), user_id);
+      current_key = user_key;
+    }
+    current->Add(label, length, counts, key.size() + value.size());
+    return true;
+  }));
+  return decoded;
+}
+
+std::shared_ptr<TextIndex::UserIndex> TextIndex::Find(RowKind kind, std::string_view user_id) const {
+  std::shared_lock lock(users_mutex_);
+  auto it = users_.find(UserKey(kind, user_id));
+  return it == users_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind, std::string_view user_id) {
+  if (auto found = Find(kind, user_id)) return found;
+  std::unique_lock lock(users_mutex_);
+  auto& slot = users_[UserKey(kind, user_id)];
+  if (!slot) slot = std::make_shared<UserIndex>();
+  return slot;
+}
+
+Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                           const std::vector<TextRow>& rows) {
+  std::vector<PendingRow> pending;
+  pending.reserve(rows.size());
+  std::vector<std::string> new_terms;  // dictionary entries this write stores
+  Analysis analysis;
+  for (const TextRow& row : rows) {
+    analysis.terms.clear();
+    MNEMO_RETURN_IF_ERROR(Analyze(row.text, &analysis));
+    if (analysis.terms.empty()) continue;
+    std::sort(analysis.terms.begin(), analysis.terms.end());
+    PendingRow staged{row.label, static_cast<uint32_t>(analysis.terms.size()), {}, 0};
+    for (size_t i = 0; i < analysis.terms.size();) {
+      size_t j = i + 1;
+      while (j < analysis.terms.size() && analysis.terms[j] == analysis.terms[i]) ++j;
+      const Dictionary::Lookup term = dictionary_->Intern(analysis.terms[i]);
+      if (!term.durable) {
+        std::string id;
+        coding::PutVarint64(&id, term.id);
+        txn.Put(Cf::kIndex, keys::TextTermKey(analysis.terms[i]), std::move(id));
+        new_terms.push_back(analysis.terms[i]);
+      }
+      staged.terms.emplace_back(term.id, static_cast<uint32_t>(j - i));
+      i = j;
+    }
+    std::sort(staged.terms.begin(), staged.terms.end());
+    std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
+    std::string value = EncodeTextRow(staged.length, staged.terms);
+    staged.stored_bytes = key.size() + value.size();
+    txn.Put(Cf::kIndex, key, std::move(value));
+    pending.push_back(std::move(staged));
+  }
+  if (pending.empty()) return Status::Ok();
+  txn.OnCommit([this, kind, user = std::string(user_id), pending = std::move(pending),
+                new_terms = std::move(new_terms)] {
+    if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
+    std::shared_ptr<UserIndex> index = FindOrCreate(kind, user);
+    for (const PendingRow& row : pending) index->Add(row.label, row.length, row.terms, row.stored_bytes);
+  });
+  return Status::Ok();
+}
+
+Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                              const std::vector<RowRef>& rows) {
+  std::vector<PendingRow> removed;
+  std::string value;
+  for (const RowRef& row : rows) {
+    const std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
+    Status found = txn.Get(Cf::kIndex, key, &value);
+    if (found.IsNotFound()) continue;  // a row without terms
+    MNEMO_RETURN_IF_ERROR(found);
+    PendingRow pending{row.label, 0, {}, key.size() + value.size()};
+    MNEMO_RETURN_IF_ERROR(DecodeTextRow(value, &pending.length, &pending.terms));
+    txn.Delete(Cf::kIndex, key);
+    removed.push_back(std::move(pending));
+  }
+  if (removed.empty()) return Status::Ok();
+  txn.OnCommit([this, kind, user = std::string(user_id), removed = std::move(removed)] {
+    std::shared_ptr<UserIndex> index = Find(kind, user);
+    if (!index) return;
+    for (const PendingRow& row : removed) index->Remove(row.label, row.terms, row.stored_bytes);
+  });
+  return Status::Ok();
+}
+
+Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id, const std::vector<std::string>& terms,
+                                     size_t k, const std::function<bool(uint64_t label)>& admit) const {
+  std::vector<std::pair<std::string, std::optional<uint32_t>>> resolved;
+  resolved.reserve(terms.size());
+  for (const std::string& term : terms) resolved.emplace_back(term, dictionary_->Find(term));
+  std::shared_ptr<UserIndex> index = Find(kind, user_id);
+  if (!index) {
+    TextAnswer answer;
+    answer.unknown_terms = terms;
+    return answer;
+  }
+  return index->Search(resolved, k, params_, admit);
+}
+
+TextIndexStats TextIndex::Stats() const {
+  TextIndexStats stats;
+  stats.terms = dictionary_->size();
+  std::vector<std::shared_ptr<UserIndex>> users;
+  {
+    std::shared_lock lock(users_mutex_);
+    for (const auto& [key, index] : users_) users.push_back(index);
+  }
+  for (const auto& index : users) index->AddStats(&stats);
+  return stats;
+}
+
+}  // namespace mnemo::text

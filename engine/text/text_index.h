@@ -1,0 +1,131 @@
+// TextIndex: BM25 keyword search over rows of text, per user and per row kind.
+//
+// Each indexed row is known by its label (unique in the store, the same label the vector layer
+// uses), so a caller filters text hits with the same per-row state it filters vector hits with.
+// The index does not know what a row is beyond (kind, user, month, label, text).
+//
+// Stored, in the caller's WriteTxn (so a row's terms commit with the row and are deleted with it;
+// key layouts in storage/key_codec.h):
+//   term dictionary  [0x50][term]                             -> term id varint
+//   row terms        [0x51][kind][user][month u32][label u64] -> text row v1 (below)
+//   text row v1: analyzer version u8 | row length varint | term count varint |
+//                per term, ids ascending: varint((id - previous id) << 1 | (tf > 1)),
+//                                          then varint(tf) when tf > 1
+// A row whose text yields no term (empty, punctuation, stop words only) stores nothing and is
+// not part of its user's collection.  Term ids are shared by all users: the dictionary holds
+// each distinct term once however many users write it; no statistic is shared.
+//
+// In memory, per (kind, user): posting lists by term id (text/postings.h), row lengths, each
+// term's df, the row count N and the summed length, rebuilt from the stored rows on open.  A
+// search touches only its user's structures, so other users' rows never change its scores or
+// its cost.  Removed rows leave dead postings that searches skip; the user's lists are rebuilt
+// without them when they outnumber the live rows.
+//
+// Thread-safety: thread-safe.  Stage* REQUIRE the caller to hold the user's write lock until the
+// transaction commits (rows of one user are published in commit order).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+#include "text/bm25.h"
+
+namespace mnemo::text {
+
+// What a row is.  FROZEN: stored in keys.
+enum class RowKind : uint8_t { kChunk = 1, kMessage = 2 };
+
+struct TextRow {
+  uint64_t label = 0;
+  uint32_t month = 0;
+  std::string_view text;  // borrowed for the Stage call
+};
+
+struct RowRef {
+  uint32_t month = 0;
+  uint64_t label = 0;
+};
+
+// A query's terms after analysis (ParseQuery).
+struct ParsedQuery {
+  std::vector<std::string> terms;  // distinct, in query order
+  size_t stopwords = 0;
+};
+
+// Validates and analyzes a query text; errors name `field`.  VALIDATION_ERROR for invalid
+// UTF-8, an empty or blank text, more than kMaxTextQueryBytes bytes or more than
+// kMaxTextQueryTerms distinct terms.  A query of stop words only is valid (no terms).
+Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* out);
+
+struct TextHit {
+  uint64_t label = 0;
+  double score = 0;
+};
+
+struct TextAnswer {
+  std::vector<TextHit> hits;               // best first
+  std::vector<std::string> unknown_terms;  // query terms no row of this user holds
+  uint64_t rows = 0;                       // N: the user's rows with terms
+  uint64_t postings = 0;                   // postings in the query terms' lists
+  uint64_t rows_scored = 0;                // rows whose score was computed
+};
+
+struct TextIndexStats {
+  uint64_t rows = 0;            // live rows with terms, all users
+  uint64_t terms = 0;           // dictionary size
+  uint64_t postings = 0;        // live and dead postings in memory
+  uint64_t stored_bytes = 0;    // keys + values of the stored row terms (before compression)
+  uint64_t memory_bytes = 0;    // posting lists and per-row arrays
+};
+
+class TextIndex {
+ public:
+  // Loads the dictionary and every stored row.  `db` must outlive the index.
+  static Result<std::unique_ptr<TextIndex>> Open(storage::Db& db, const Bm25Params& params);
+  ~TextIndex();
+  TextIndex(const TextIndex&) = delete;
+  TextIndex& operator=(const TextIndex&) = delete;
+
+  const Bm25Params& params() const { return params_; }
+
+  // Stages the terms of new rows; they become searchable when txn commits.
+  // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
+  Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id, const std::vector<TextRow>& rows);
+  // Stages the removal of rows' terms (rows without stored terms are skipped).
+  Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id, const std::vector<RowRef>& rows);
+
+  // The `k` best rows of the user for the terms (ParseQuery's), best first.  `admit(label)` is
+  // called only for rows that would enter the top k, under the user's read lock: it must not
+  // call back into this index.
+  Result<TextAnswer> Search(RowKind kind, std::string_view user_id, const std::vector<std::string>& terms, size_t k,
+                            const std::function<bool(uint64_t label)>& admit) const;
+
+  TextIndexStats Stats() const;
+
+ private:
+  class UserIndex;
+  class Dictionary;
+  struct PendingRow;
+
+  TextIndex(storage::Db& db, const Bm25Params& params);
+  Status Load();
+  std::shared_ptr<UserIndex> Find(RowKind kind, std::string_view user_id) const;
+  std::shared_ptr<UserIndex> FindOrCreate(RowKind kind, std::string_view user_id);
+
+  storage::Db& db_;
+  const Bm25Params params_;
+  std::unique_ptr<Dictionary> dictionary_;
+  mutable std::shared_mutex users_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<UserIndex>> users_;  // by kind byte + user id
+};
+
+}  // namespace mnemo::text
