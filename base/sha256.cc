@@ -34,7 +34,8 @@ Sha256::Sha256() : state_(kInitialState) {}
 void Sha256::ProcessBlock(const uint8_t* block) {
   uint32_t w[64];
   for (int t = 0; t < 16; ++t) {
-    w[t] = static_cast<uint32_t>(block[4 * t]) << 24 | static_cast<uint32_t>(block[4 * t + 1]) << 16 |
+    w[t] = static_cast<uint32_t>(block[4 * t]) << 24 |
+           static_cast<uint32_t>(block[4 * t + 1]) << 16 |
            static_cast<uint32_t>(block[4 * t + 2]) << 8 | static_cast<uint32_t>(block[4 * t + 3]);
   }
   for (int t = 16; t < 64; ++t) {

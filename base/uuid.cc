@@ -29,10 +29,10 @@ Uuid Uuid::Generate() {
     std::random_device device;
     return (static_cast<uint64_t>(device()) << 32) ^ device();
   }());
-  const uint64_t millis = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t millis =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   const uint64_t random_a = rng();
   const uint64_t random_b = rng();
   // RFC 9562 §5.7: 48-bit unix_ts_ms | version 7 | 12 random bits | variant 0b10 | 62 random bits.

@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <type_traits>
+#include <vector>
 
 #include "maintenance/retention.h"
+#include "mnemo/file_system.h"
 #include "storage/db.h"
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
@@ -28,8 +30,14 @@ const Status& StatusOf(const Result<T>& result) {
 }  // namespace
 
 struct Engine::Impl {
-  explicit Impl(std::unique_ptr<storage::Db> opened)
-      : db(std::move(opened)), conversations(*db), messages(*db, conversations), documents(*db) {}
+  Impl(std::unique_ptr<storage::Db> opened, std::shared_ptr<FileSystem> fs)
+      : file_system(std::move(fs)),
+        db(std::move(opened)),
+        conversations(*db),
+        messages(*db, conversations),
+        documents(*db) {}
+
+  FileSystem& fs() const { return file_system ? *file_system : PosixFileSystem(); }
 
   // Runs `fn(txn)` under the user's write lock and commits what it staged when it succeeds.
   template <typename Fn>
@@ -72,6 +80,7 @@ struct Engine::Impl {
         op);
   }
 
+  std::shared_ptr<FileSystem> file_system;  // null: PosixFileSystem(); outlives `vectors`
   std::unique_ptr<storage::Db> db;
   storage::LockTable locks;
   tables::ConversationStore conversations;
@@ -98,10 +107,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.dimension = options.dimension;
   db_options.sync_writes = options.sync_writes;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.file_system = options.rocksdb_file_system;
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<storage::Db> db, storage::Db::Open(db_options));
-  auto impl = std::make_unique<Impl>(std::move(db));
+  auto impl = std::make_unique<Impl>(std::move(db), options.file_system);
   vector::VectorOptions vector_options;
   vector_options.index_dir = (std::filesystem::path(options.data_dir) / "hnsw").string();
+  vector_options.file_system = impl->file_system.get();
   vector_options.m = options.hnsw_m;
   vector_options.ef_construction = options.hnsw_ef_construction;
   vector_options.default_ef = options.default_ef;
@@ -141,11 +152,9 @@ Status Engine::CreateBackup(const std::string& path) {
   // filtered out on open; rows added in between are caught up from the checkpoint).
   MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
   MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
-  const auto graphs = std::filesystem::path(impl_->db->path()) / "hnsw";
-  std::filesystem::copy(graphs, std::filesystem::path(path) / "hnsw",
-                        std::filesystem::copy_options::recursive, ec);
-  if (ec) return Status::Unavailable("copying graphs into backup " + path + ": " + ec.message());
-  return Status::Ok();
+  // The saved graphs, copied and synced like the checkpoint's own files.
+  MNEMO_RETURN_IF_ERROR(impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
+  return impl_->fs().SyncDir(path);
 }
 
 Status Engine::Close() {

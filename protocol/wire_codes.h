@@ -26,9 +26,7 @@ namespace mnemo::protocol {
 static_assert(static_cast<size_t>(wire::StatusCode::MAX) + 1 == kStatusCodeCount,
               "mnemo.fbs and error_codes.def hold different numbers of status codes");
 
-constexpr wire::StatusCode ToWire(StatusCode code) {
-  return static_cast<wire::StatusCode>(code);
-}
+constexpr wire::StatusCode ToWire(StatusCode code) { return static_cast<wire::StatusCode>(code); }
 // nullopt for a value this build does not know (a newer peer's code).
 constexpr std::optional<StatusCode> FromWire(wire::StatusCode code) {
   return StatusCodeFromValue(static_cast<uint8_t>(code));

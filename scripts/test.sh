@@ -6,10 +6,12 @@
 #      hardening tests shortened), then every fuzz target for 30 s (tests/fuzz/run_fuzzers.sh)
 #      with a fixed seed, so a green run stays green on the same code;
 #   3. ThreadSanitizer build of the server and its tests: the server's unit tests, the
-#      integration tests that drive mnemod (itself built with TSan) over sockets, and a 15 s soak
-#      against TSan-built mnemod and mnemo-rest (suppressions: tests/hardening/tsan.supp).
+#      integration tests that drive mnemod (itself built with TSan) over sockets, a 15 s soak
+#      against TSan-built mnemod and mnemo-rest, and 5 rounds of crash torture (a kill, a clean
+#      stop, a settled graph check) with TSan on both sides (suppressions: tests/hardening/tsan.supp).
 # Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
+# Every build treats warnings as errors (-DMNEMO_WERROR=ON).
 # One CI run (2 cores, empty ccache) must stay under 30 minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,14 +47,14 @@ fi
 sanitizer_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
-stage "Release build" "$root/scripts/build.sh" "$root/build"
+stage "Release build" "$root/scripts/build.sh" "$root/build" -DMNEMO_WERROR=ON
 stage "Tests (Release, all labels)" \
   ctest --test-dir "$root/build" --output-on-failure --parallel "$jobs" --timeout 900
 
 if [ "$run_asan" -eq 1 ]; then
   stage "ASan+UBSan build (clang, libFuzzer instrumentation)" \
     env CC=clang CXX=clang++ "$root/scripts/build.sh" "$root/build-fuzz" \
-      -DMNEMO_FUZZ=ON -DMNEMO_BUILD_BENCH=OFF
+      -DMNEMO_FUZZ=ON -DMNEMO_BUILD_BENCH=OFF -DMNEMO_WERROR=ON
   # The hardening tests run shorter here: the Release stage already ran them in full.
   stage "Tests (ASan+UBSan, all labels)" \
     env "${sanitizer_env[@]}" MNEMO_TORTURE_ROUNDS="${MNEMO_TORTURE_ROUNDS:-5}" \
@@ -62,19 +64,21 @@ if [ "$run_asan" -eq 1 ]; then
 fi
 
 if [ "$run_tsan" -eq 1 ]; then
-  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test"
+  tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
+                crash_torture_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
-      -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF
+      -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF -DMNEMO_WERROR=ON
   # The soak drives a TSan-built mnemod (and mnemo-rest) with 128 connections: races in the
   # server's threading show up there; a TSan report makes mnemod exit 66 and the test fail.
   tsan_tests() {
     local binary status=0
     export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/hardening/tsan.supp"
     for binary in server/mnemo_server_test server/integration_tests/mnemo_server_integration_test \
-                  server/integration_tests/mnemo_cli_integration_test tests/hardening/soak_test; do
+                  server/integration_tests/mnemo_cli_integration_test tests/hardening/soak_test \
+                  tests/hardening/crash_torture_test; do
       echo "-- $binary"
-      MNEMO_SOAK_SECONDS=15 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
+      MNEMO_SOAK_SECONDS=15 MNEMO_TORTURE_ROUNDS=5 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
     done
     return $status
   }

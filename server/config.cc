@@ -69,12 +69,19 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   int64_t idle_seconds = config.idle_timeout.count();
   int64_t shutdown_seconds = config.shutdown_timeout.count();
   uint32_t dimension = 0;
+  uint32_t hnsw_m = 0;
+  uint32_t hnsw_ef_construction = 0;
   app.add_option("--data", config.data_dir, "data directory (created on first run)")->capture_default_str();
   app.add_option("--listen", listen, "address to listen on, host:port (port 0: ephemeral)")
       ->capture_default_str();
   app.add_option("--port-file", config.port_file, "write the bound port to this file once listening");
   app.add_option("--dimension", dimension, "embedding dimension of a new data directory (default 1536)")
       ->check(CLI::Range(1u, 65536u));
+  app.add_option("--hnsw-m", hnsw_m, "HNSW links per node of new graphs (default: the engine's, 16)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--hnsw-ef-construction", hnsw_ef_construction,
+                 "HNSW build beam width of new graphs (default: the engine's, 64)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--sync-writes", config.sync_writes, "sync the WAL before acknowledging a write")
       ->capture_default_str();
   app.add_option("--log-level", config.log_level, "trace|debug|info|warn|error|critical|off")
@@ -171,6 +178,8 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   config.idle_timeout = std::chrono::seconds(idle_seconds);
   config.shutdown_timeout = std::chrono::seconds(shutdown_seconds);
   if (dimension != 0) config.dimension = dimension;
+  if (hnsw_m != 0) config.hnsw_m = hnsw_m;
+  if (hnsw_ef_construction != 0) config.hnsw_ef_construction = hnsw_ef_construction;
   outcome.config = std::move(config);
   return outcome;
 }

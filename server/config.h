@@ -57,6 +57,10 @@ struct ServerConfig {
   uint32_t io_threads = 0;  // 0 = number of cores (set by parsing)
   uint32_t workers = 0;     // 0 = number of cores (set by parsing)
   uint32_t worker_queue = 4096;  // engine requests waiting for a worker; beyond: UNAVAILABLE
+  // HNSW graph parameters for new graphs (EngineOptions::hnsw_m, hnsw_ef_construction); unset:
+  // the engine's defaults.  The engine checks the range when it opens.
+  std::optional<uint32_t> hnsw_m;
+  std::optional<uint32_t> hnsw_ef_construction;
 };
 
 // Outcome of ParseServerConfig: either a config to run with, or an exit (help, version or an

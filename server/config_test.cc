@@ -33,12 +33,15 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config.max_frame_bytes, protocol::kDefaultMaxFrameBytes);
   EXPECT_TRUE(config.sync_writes);
   EXPECT_FALSE(config.dimension);
+  EXPECT_FALSE(config.hnsw_m);
+  EXPECT_FALSE(config.hnsw_ef_construction);
 }
 
 TEST(ConfigTest, Flags) {
   auto outcome = Parse({"--data", "/tmp/x", "--listen", "0.0.0.0:9000", "--io-threads", "3", "--workers", "5",
                         "--max-in-flight", "8", "--idle-timeout", "7", "--sync-writes", "false", "--dimension", "16",
-                        "--max-frame-bytes", "4096", "--port-file", "/tmp/p"});
+                        "--max-frame-bytes", "4096", "--port-file", "/tmp/p", "--hnsw-m", "32",
+                        "--hnsw-ef-construction", "200"});
   ASSERT_TRUE(outcome.config) << outcome.output;
   const ServerConfig& config = *outcome.config;
   EXPECT_EQ(config.data_dir, "/tmp/x");
@@ -52,6 +55,8 @@ TEST(ConfigTest, Flags) {
   EXPECT_EQ(config.dimension, 16u);
   EXPECT_EQ(config.max_frame_bytes, 4096u);
   EXPECT_EQ(config.port_file, "/tmp/p");
+  EXPECT_EQ(config.hnsw_m, 32u);
+  EXPECT_EQ(config.hnsw_ef_construction, 200u);
 }
 
 TEST(ConfigTest, ConfigFile) {
@@ -88,6 +93,9 @@ TEST(ConfigTest, BadInputIsAUsageError) {
                                              {"--workers", "0"},
                                              {"--max-frame-bytes", "10"},
                                              {"--log-level", "loud"},
+                                             {"--hnsw-m", "0"},
+                                             {"--hnsw-m", "many"},
+                                             {"--hnsw-ef-construction", "-5"},
                                              {"--no-such-flag"}}) {
     auto outcome = Parse(args);
     EXPECT_FALSE(outcome.config) << args[0];

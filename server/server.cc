@@ -39,6 +39,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.data_dir = config.data_dir;
   options.dimension = config.dimension;
   options.sync_writes = config.sync_writes;
+  if (config.hnsw_m) options.hnsw_m = *config.hnsw_m;
+  if (config.hnsw_ef_construction) options.hnsw_ef_construction = *config.hnsw_ef_construction;
   options.keyword_search = config.keyword_search;
   options.bm25_k1 = config.bm25_k1;
   options.bm25_b = config.bm25_b;

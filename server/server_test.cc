@@ -244,6 +244,24 @@ TEST(ServerTest, RefusesNonLoopbackWithoutKeys) {
   EXPECT_NE(created.status().message().find("no API keys"), std::string_view::npos);
 }
 
+// --hnsw-m / --hnsw-ef-construction reach the engine: out-of-range values are refused when it
+// opens, naming the parameter; valid ones open.
+TEST(ServerTest, HnswParametersReachTheEngine) {
+  mnemo::testing::TempDir dir;
+  ServerConfig config = TestConfig(dir.Sub("data"));
+  config.hnsw_m = 1;
+  auto refused = Server::Create(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsValidationError());
+  EXPECT_EQ(refused.status().field(), "m") << refused.status().ToString();
+  config.hnsw_m = 1000;
+  EXPECT_FALSE(Server::Create(config).ok());
+  config.hnsw_m = 32;
+  config.hnsw_ef_construction = 200;
+  auto created = Server::Create(config);
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+}
+
 // Stop() with requests in flight: every request the server took is answered before its
 // connection closes, and none is applied without an answer (the ones it never read are neither).
 // Each batch creates kPerBatch conversations atomically, so the stopped server's data directory

@@ -42,8 +42,13 @@ def main():
             problems.append("wire search had errors")
     if not results.get("filtered", {}).get("buckets"):
         problems.append("no filtered buckets")
-    for name in ("mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"):
-        need(results.get("inprocess", {}).get(name, {}), "points", list, f"inprocess.{name}")
+    for name in ("mnemo-engine", "mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"):
+        peer = results.get("inprocess", {}).get(name, {})
+        need(peer, "points", list, f"inprocess.{name}")
+        need(peer, "simd", str, f"inprocess.{name}")
+        if any(point.get("errors", 0) for point in peer.get("points", [])):
+            problems.append(f"inprocess.{name} searches had errors")
+    need(results.get("machine", {}), "faiss_simd", str, "machine")
     need(results.get("restart", {}), "first_search_s", (int, float), "restart")
     mnemo_conv = results.get("conversations", {}).get("mnemo", {})
     for kind in ("get_conversation", "list_recent", "last_messages", "append_message"):

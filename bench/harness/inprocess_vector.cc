@@ -7,12 +7,26 @@
 
 #include "bench_systems.h"
 #include "faiss_peer.h"
+#include "hnswlib_peer.h"
+#include "kernels/distance.h"
 
 namespace mnemo::bench {
 namespace {
 
 constexpr size_t kBuildThreads = 2;
 constexpr size_t kFlatQueries = 200;
+
+// What each peer is and the SIMD level its distance code runs at, for the report.
+nlohmann::json Describe(const std::string& name) {
+  if (name == "mnemo") {
+    return {{"label", "mnemo HNSW index alone (no engine, no storage)"},
+            {"simd", std::string(kernels::SimdLevelName(kernels::ActiveSimdLevel()))}};
+  }
+  if (name == "hnswlib") return {{"label", "hnswlib"}, {"simd", HnswlibPeer::SimdName()}};
+  if (name == "faiss-hnsw") return {{"label", "FAISS IndexHNSWFlat"}, {"simd", FaissSimdLevel()}};
+  if (name == "faiss-flat") return {{"label", "FAISS IndexFlatIP (exact scan)"}, {"simd", FaissSimdLevel()}};
+  return {{"label", name}};
+}
 
 std::unique_ptr<BenchSystem> MakeSystem(const std::string& name, const BuildParams& params) {
   if (name == "mnemo") return std::make_unique<MnemoSystem>(params);
@@ -62,8 +76,10 @@ nlohmann::json RunInProcessPeers(const BenchOptions& options, const Dataset& dat
       results[name] = {{"skipped", "time budget"}};
       continue;
     }
+    if (name == "mnemo-engine") continue;  // the harness runs it (it needs the wire line's layout)
     if (name == "faiss-flat") {
       results[name] = RunFlat(data, options.k, truth);
+      results[name].update(Describe(name));
       continue;
     }
     std::unique_ptr<BenchSystem> system = MakeSystem(name, params);
@@ -71,7 +87,7 @@ nlohmann::json RunInProcessPeers(const BenchOptions& options, const Dataset& dat
       std::fprintf(stderr, "in-process: unknown peer %s skipped\n", name.c_str());
       continue;
     }
-    nlohmann::json entry;
+    nlohmann::json entry = Describe(name);
     {
       Progress progress("in-process " + name + " build", 1);
       const double start = NowSeconds();

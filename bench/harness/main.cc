@@ -8,7 +8,8 @@
 //   3. search over the wire: recall@10, QPS, latency percentiles per ef and client threads
 //   4. per-user (filtered) search by selectivity bucket, on a second mnemod whose rows have
 //      Zipf-skewed owners
-//   5. in-process peers on the same data: mnemo's HNSW, hnswlib, FAISS HNSW, FAISS exact scan
+//   5. in-process on the same data: mnemo::Engine (the wire line's rows and layout, through
+//      Engine::Search), mnemo's bare HNSW index, hnswlib, FAISS HNSW, FAISS exact scan
 //   6. restart: mnemod start to first search answered; RSS per vector
 //   7. the conversation workload against mnemod and PostgreSQL 15
 //   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
@@ -17,6 +18,7 @@
 // See bench/README.md for what each figure means.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -29,6 +31,8 @@
 
 #include "bench_data.h"
 #include "conversation_workload.h"
+#include "engine_vector.h"
+#include "faiss_peer.h"
 #include "ground_truth.h"
 #include "inprocess_vector.h"
 #include "mnemo/client/client.h"
@@ -129,6 +133,12 @@ class Harness {
     if (options_.PhaseEnabled("filtered")) Note(FilteredPhase(), "filtered phase");
     if (options_.PhaseEnabled("inprocess")) {
       results_["inprocess"] = RunInProcessPeers(options_, bench_.data, truth_, budget_);
+      if (std::find(options_.peers.begin(), options_.peers.end(), "mnemo-engine") != options_.peers.end()) {
+        fs::create_directories(work_dir_ + "/engine");
+        const IngestPlan plan = SingleOwnerPlan(bench_.data.size(), options_.batch, kCorpusUser);
+        results_["inprocess"]["mnemo-engine"] =
+            RunEngineInProcess(options_, bench_, plan, truth_, work_dir_ + "/engine/data", budget_);
+      }
     }
     if (options_.PhaseEnabled("conversations")) Note(ConversationPhase(), "conversation phase");
     if (options_.PhaseEnabled("text")) {
@@ -186,7 +196,7 @@ class Harness {
   std::string CorpusPhases() {
     std::string error;
     fs::create_directories(work_dir_ + "/corpus");
-    MnemodProcess server(MnemodBinary(), work_dir_ + "/corpus", bench_.data.dim);
+    MnemodProcess server(MnemodBinary(), work_dir_ + "/corpus", bench_.data.dim, options_);
     if (!server.Start(kStartTimeoutS, &error)) return error;
     size_t max_threads = 1;
     for (const size_t threads : options_.client_threads) max_threads = std::max(max_threads, threads);
@@ -244,7 +254,7 @@ class Harness {
   std::string FilteredPhase() {
     std::string error;
     fs::create_directories(work_dir_ + "/users");
-    MnemodProcess server(MnemodBinary(), work_dir_ + "/users", bench_.data.dim);
+    MnemodProcess server(MnemodBinary(), work_dir_ + "/users", bench_.data.dim, options_);
     if (!server.Start(kStartTimeoutS, &error)) return error;
     auto client = Connect(server.port(), 2, &error);
     if (client == nullptr) return error;
@@ -296,7 +306,7 @@ class Harness {
     std::string error;
     {
       fs::create_directories(work_dir_ + "/conversations");
-      MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim);
+      MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim, options_);
       if (!server.Start(kStartTimeoutS, &error)) return error;
       auto store = MakeMnemoConversationStore(server.port());
       results_["conversations"]["mnemo"] =
@@ -353,7 +363,7 @@ int Main(int argc, char** argv) {
   results["command"] = command;
   results["options"] = OptionsJson(*options);
   results["machine"] = {{"cpu", CpuName()}, {"cores", static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))},
-                        {"memory_gb", MemoryGb()}};
+                        {"memory_gb", MemoryGb()}, {"faiss_simd", FaissSimdNote()}};
   results["date"] = UtcNow();
   results["commit"] = GitCommit();
   results["notes"] = json::array();

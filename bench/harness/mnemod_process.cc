@@ -49,8 +49,13 @@ std::string FileTail(const std::string& path, size_t bytes) {
   return text.size() <= bytes ? text : text.substr(text.size() - bytes);
 }
 
-MnemodProcess::MnemodProcess(std::string binary, std::string work_dir, size_t dimension)
-    : binary_(std::move(binary)), work_dir_(std::move(work_dir)), dimension_(dimension) {}
+MnemodProcess::MnemodProcess(std::string binary, std::string work_dir, size_t dimension,
+                             const BenchOptions& options)
+    : binary_(std::move(binary)),
+      work_dir_(std::move(work_dir)),
+      dimension_(dimension),
+      hnsw_m_(options.m),
+      hnsw_ef_construction_(options.ef_construction) {}
 
 MnemodProcess::~MnemodProcess() {
   if (!running()) return;
@@ -64,7 +69,9 @@ bool MnemodProcess::Start(double timeout_s, std::string* error) {
   std::filesystem::remove(port_file, ignored);
   std::vector<std::string> argv = {binary_, "--data", data_dir(), "--listen", "127.0.0.1:0",
                                    "--port-file", port_file, "--dimension",
-                                   std::to_string(dimension_), "--log-level", "warn"};
+                                   std::to_string(dimension_), "--log-level", "warn",
+                                   "--hnsw-m", std::to_string(hnsw_m_),
+                                   "--hnsw-ef-construction", std::to_string(hnsw_ef_construction_)};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

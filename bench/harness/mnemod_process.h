@@ -1,6 +1,7 @@
 // MnemodProcess: runs one mnemod for the benchmark on 127.0.0.1 with an ephemeral port (learned
-// through --port-file), durable writes (the default), its log in `work_dir`/mnemod.log.  Also:
-// its resident memory, and TempDir (a directory removed when it goes away).
+// through --port-file), durable writes (the default), the run's HNSW parameters (--M, --efc ->
+// --hnsw-m, --hnsw-ef-construction), its log in `work_dir`/mnemod.log.  Also: its resident
+// memory, and TempDir (a directory removed when it goes away).
 //
 // Thread-safety: not thread-safe; the harness's main thread drives it.
 #pragma once
@@ -12,12 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "options.h"
+
 namespace mnemo::bench {
 
 class MnemodProcess {
  public:
-  // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log.
-  MnemodProcess(std::string binary, std::string work_dir, size_t dimension);
+  // `binary`: the mnemod executable; `work_dir`: holds "data", the port file and the log;
+  // `options`: the run's HNSW parameters.
+  MnemodProcess(std::string binary, std::string work_dir, size_t dimension, const BenchOptions& options);
   ~MnemodProcess();  // kills a running server
   MnemodProcess(const MnemodProcess&) = delete;
   MnemodProcess& operator=(const MnemodProcess&) = delete;
@@ -40,6 +44,8 @@ class MnemodProcess {
   std::string binary_;
   std::string work_dir_;
   size_t dimension_;
+  size_t hnsw_m_;
+  size_t hnsw_ef_construction_;
   std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;

@@ -31,7 +31,7 @@ struct BenchOptions {
   size_t ef_construction = 64;
   size_t batch = 1000;            // chunks per atomic ingest batch
   size_t filtered_queries = 300;  // queries per selectivity bucket
-  std::vector<std::string> peers{"mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"};
+  std::vector<std::string> peers{"mnemo-engine", "mnemo", "hnswlib", "faiss-hnsw", "faiss-flat"};
 
   // ---- seed shape (the `seed` phase) ----
   std::vector<size_t> seed_months{6, 12, 24};  // one store per month count, same rows

@@ -94,7 +94,7 @@ json RunStore(const SeedPhaseInput& input, const std::string& name, const std::v
   json result = {{"months", month_count}};
   const std::string dir = input.work_dir + "/" + name;
   std::filesystem::create_directories(dir);
-  MnemodProcess server(input.mnemod_binary, dir, data.dim);
+  MnemodProcess server(input.mnemod_binary, dir, data.dim, options);
   std::string error;
   if (!server.Start(kStartTimeoutS, &error)) return {{"error", error}};
   client::ClientOptions client_options;

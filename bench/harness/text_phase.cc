@@ -366,8 +366,8 @@ json RunTextPhase(const TextPhaseInput& input) {
 
   fs::create_directories(input.work_dir + "/on");
   fs::create_directories(input.work_dir + "/off");
-  MnemodProcess on(input.mnemod_binary, input.work_dir + "/on", data.dim);
-  MnemodProcess off(input.mnemod_binary, input.work_dir + "/off", data.dim);
+  MnemodProcess on(input.mnemod_binary, input.work_dir + "/on", data.dim, *input.options);
+  MnemodProcess off(input.mnemod_binary, input.work_dir + "/off", data.dim, *input.options);
   off.set_extra_args({"--keyword-search", "false"});
   if (!on.Start(kStartTimeoutS, &error) || !off.Start(kStartTimeoutS, &error)) return {{"error", error}};
   auto client_on = Connect(on.port(), &error);

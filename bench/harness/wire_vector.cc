@@ -19,25 +19,12 @@ constexpr double kFreshnessTimeoutS = 30;
 
 client::Batch MakeBatch(const BenchData& bench, const std::vector<uint32_t>& months,
                         const std::vector<uint32_t>& rows, size_t index) {
-  client::Batch batch;
   client::NewDocument document;
-  document.id = client::Uuid::Generate();
-  document.filename = "bench-" + std::to_string(index) + ".txt";
-  document.file_type = "txt";
-  document.content = "benchmark document";
-  const client::Uuid document_id = *document.id;
+  std::vector<client::NewChunk> chunks;
+  FillBatch(bench, months, rows, index, &document, &chunks);
+  client::Batch batch;
   batch.CreateDocument(std::move(document));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const uint32_t row = rows[i];
-    client::NewChunk chunk;
-    chunk.document_id = document_id;
-    chunk.chunk_index = static_cast<int64_t>(i);
-    chunk.chunk_text = std::to_string(row);
-    const auto vector = bench.data.Row(row);
-    chunk.embedding.assign(vector.begin(), vector.end());
-    chunk.created_at = CreatedAt(months[row], row);
-    batch.AddChunk(std::move(chunk));
-  }
+  for (client::NewChunk& chunk : chunks) batch.AddChunk(std::move(chunk));
   return batch;
 }
 

@@ -91,6 +91,30 @@ SearchRun RunPlannedSearches(client::Client& client, const Dataset& data, const 
 // into later years), plus a per-row offset spread over its first 27 days.
 client::Timestamp CreatedAt(uint32_t month, uint32_t row);
 
+// One ingest batch as every mnemo line writes it: a new document, and per row a chunk whose text
+// is the row number, whose created_at falls in the row's month bucket.  Fills the caller's
+// document and chunk types (the client's or the engine's, which have the same fields).
+template <typename NewDocumentT, typename NewChunkT>
+void FillBatch(const BenchData& bench, const std::vector<uint32_t>& months,
+               const std::vector<uint32_t>& rows, size_t index, NewDocumentT* document,
+               std::vector<NewChunkT>* chunks) {
+  document->id = Uuid::Generate();
+  document->filename = "bench-" + std::to_string(index) + ".txt";
+  document->file_type = "txt";
+  document->content = "benchmark document";
+  chunks->resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const uint32_t row = rows[i];
+    NewChunkT& chunk = (*chunks)[i];
+    chunk.document_id = *document->id;
+    chunk.chunk_index = static_cast<int64_t>(i);
+    chunk.chunk_text = std::to_string(row);
+    const auto vector = bench.data.Row(row);
+    chunk.embedding.assign(vector.begin(), vector.end());
+    chunk.created_at = CreatedAt(months[row], row);
+  }
+}
+
 nlohmann::json ToJson(const IngestResult& result);
 nlohmann::json ToJson(const SearchRun& run, bool with_cdf);
 

@@ -3,11 +3,27 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/utils/distances.h>
+#include <faiss/utils/utils.h>
 #include <omp.h>
 
 namespace mnemo::bench {
 
 void SetFaissThreads(int threads) { omp_set_num_threads(threads); }
+
+std::string FaissSimdLevel() {
+  std::string options = faiss::get_compile_options();
+  while (!options.empty() && options.back() == ' ') options.pop_back();
+  return options;
+}
+
+std::string FaissSimdNote() {
+  const std::string level = FaissSimdLevel();
+  if (level.find("GENERIC") != std::string::npos) {
+    return level + ": a generic build (x86-64 baseline, SSE2 only; no AVX2/AVX-512 kernels), as Debian "
+                   "12 ships libfaiss";
+  }
+  return level;
+}
 
 struct FaissHnswPeer::Impl {
   Impl(size_t dim, size_t m) : index(static_cast<int>(dim), static_cast<int>(m),

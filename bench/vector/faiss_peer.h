@@ -7,12 +7,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace mnemo::bench {
 
 // Sets FAISS's OpenMP thread count for the calls that follow.
 void SetFaissThreads(int threads);
+
+// How the linked FAISS was compiled (faiss::get_compile_options(), e.g. "OPTIMIZE GENERIC" or
+// "OPTIMIZE AVX2"): its SIMD level.
+std::string FaissSimdLevel();
+// FaissSimdLevel(), explained for a report: Debian 12's libfaiss is the generic build (x86-64
+// baseline: SSE2 only, no AVX2/AVX-512 kernels), which says so.
+std::string FaissSimdNote();
 
 class FaissHnswPeer {
  public:

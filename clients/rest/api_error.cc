@@ -3,6 +3,11 @@
 
 namespace mnemo::rest {
 
+ApiError ErrorOf(StatusCode code, std::string message, nlohmann::json details) {
+  return ApiError{HttpStatusOf(code), std::string(StatusCodeName(code)), std::move(message),
+                  std::move(details)};
+}
+
 ApiError ValidationError(std::string_view field, std::string_view message) {
   ApiError error{HttpStatusOf(StatusCode::kValidationError),
                  std::string(StatusCodeName(StatusCode::kValidationError)), std::string(message),

@@ -21,6 +21,9 @@ struct ApiError {
   nlohmann::json details = nlohmann::json::object();
 };
 
+// The answer for a SPEC §4 code: its HTTP status and name from mnemo_base's table.
+ApiError ErrorOf(StatusCode code, std::string message, nlohmann::json details = nlohmann::json::object());
+
 // 422 VALIDATION_ERROR naming the offending field (details.field), e.g. "title" or
 // "chunks[2].embedding".
 ApiError ValidationError(std::string_view field, std::string_view message);

@@ -49,7 +49,7 @@ struct Visitor {
   std::string_view user;
 
   ExecOutcome operator()(const MetaCall&) const {
-    return {0, std::nullopt, ApiError{500, "INTERNAL_ERROR", "meta route reached the executor", {}}};
+    return {0, std::nullopt, ErrorOf(StatusCode::kInternalError, "meta route reached the executor")};
   }
   ExecOutcome operator()(const CreateConversationCall& c) const {
     return Render(client.CreateConversation(user, c.input), 201, ConversationJson);

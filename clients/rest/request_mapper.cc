@@ -508,7 +508,7 @@ std::variant<MappedCall, ApiError> MapRequest(std::string_view method, std::stri
   const RouteLookup lookup = FindRoute(method, path);
   if (lookup.route == nullptr) {
     if (lookup.allowed_methods.empty()) {
-      return ApiError{404, "NOT_FOUND", "no route for " + std::string(path), nlohmann::json::object()};
+      return ErrorOf(StatusCode::kNotFound, "no route for " + std::string(path));
     }
     ApiError error{405, "METHOD_NOT_ALLOWED",
                    std::string(method) + " is not allowed on " + std::string(path),

@@ -161,38 +161,37 @@ void RestHandler::Handle(HttpRequest request, Done done) {
         !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
                                                 std::tolower(static_cast<unsigned char>(b)); })) {
-      return Finish(*ctx, ErrorReply(*ctx, ApiError{401, "AUTHENTICATION_ERROR",
-                                                    "Authorization must be \"Bearer <token>\"", {}}));
+      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                                   "Authorization must be \"Bearer <token>\"")));
     }
     if (options_.jwt_secret.empty()) {
-      return Finish(*ctx, ErrorReply(*ctx, ApiError{401, "AUTHENTICATION_ERROR",
-                                                    "bearer tokens are not accepted: no JWT secret configured", {}}));
+      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                                   "bearer tokens are not accepted: no JWT secret configured")));
     }
     auto verified = VerifyJwtHs256(authorization.substr(kBearer.size()), options_.jwt_secret, NowSeconds());
     if (auto* rejection = std::get_if<JwtRejection>(&verified)) {
-      return Finish(*ctx, ErrorReply(*ctx, ApiError{401, "AUTHENTICATION_ERROR", rejection->reason, {}}));
+      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError, rejection->reason)));
     }
     ctx->user = std::move(std::get<JwtClaims>(verified).subject);
   } else if (options_.dev_user_header && !req.Header("x-user-id").empty()) {
     const std::string_view user = req.Header("x-user-id");
     if (user.size() > kMaxUserIdBytes) {
-      return Finish(*ctx, ErrorReply(*ctx, ApiError{401, "AUTHENTICATION_ERROR", "X-User-ID is too long", {}}));
+      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError, "X-User-ID is too long")));
     }
     ctx->user = std::string(user);
   } else {
-    return Finish(*ctx, ErrorReply(*ctx, ApiError{401, "AUTHENTICATION_ERROR",
-                                                  options_.dev_user_header
-                                                      ? "missing Authorization: Bearer <token> (or X-User-ID)"
-                                                      : "missing Authorization: Bearer <token>",
-                                                  {}}));
+    return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                                 options_.dev_user_header
+                                                     ? "missing Authorization: Bearer <token> (or X-User-ID)"
+                                                     : "missing Authorization: Bearer <token>")));
   }
 
   // ---- rate limit ----
   const auto decision = limiter_.Acquire(ctx->user, static_cast<uint8_t>(lookup.route->id), lookup.route->rate_class,
                                          SteadyClock::now());
   if (!decision.allowed) {
-    HttpReply reply = ErrorReply(*ctx, ApiError{429, "RATE_LIMITED", "rate limit exceeded; retry later",
-                                                {{"retry_after_seconds", decision.retry_after_seconds}}});
+    HttpReply reply = ErrorReply(*ctx, ErrorOf(StatusCode::kRateLimited, "rate limit exceeded; retry later",
+                                               {{"retry_after_seconds", decision.retry_after_seconds}}));
     reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int64_t>(decision.retry_after_seconds) + 1));
     return Finish(*ctx, std::move(reply));
   }
@@ -200,7 +199,7 @@ void RestHandler::Handle(HttpRequest request, Done done) {
   // ---- admission ----
   if (pending_.fetch_add(1) >= options_.max_pending) {
     pending_.fetch_sub(1);
-    return Finish(*ctx, ErrorReply(*ctx, ApiError{503, "UNAVAILABLE", "too many requests in flight", {}}));
+    return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kUnavailable, "too many requests in flight")));
   }
   ctx->admitted = true;
   boost::asio::post(workers_, [this, ctx] { RunApi(ctx); });

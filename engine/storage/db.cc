@@ -1,6 +1,8 @@
 #include "storage/db.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
@@ -106,6 +108,37 @@ bool HoldsOnlyForeignEntries(const fs::path& dir, const std::vector<std::string>
   return !ec;
 }
 
+// `path` made absolute, without "." / ".." components or a trailing slash.
+fs::path Normalized(const fs::path& path) {
+  std::error_code ec;
+  fs::path normal = fs::absolute(path, ec).lexically_normal();
+  return normal.has_filename() ? normal : normal.parent_path();
+}
+
+Status SyncDirectory(rocksdb::FileSystem& file_system, const std::string& path) {
+  std::unique_ptr<rocksdb::FSDirectory> directory;
+  const rocksdb::IOOptions io;
+  MNEMO_RETURN_IF_ERROR(FromRocks(file_system.NewDirectory(path, io, &directory, nullptr), "opening " + path));
+  return FromRocks(directory->Fsync(io, nullptr), "syncing " + path);
+}
+
+// Creates `dir` and its missing parents, durably: each new entry's parent directory is synced
+// (RocksDB does not sync the parent of the directory it creates).
+Status CreateDirectoriesDurably(rocksdb::FileSystem& file_system, const fs::path& dir) {
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (fs::path path = Normalized(dir); !path.empty() && !fs::exists(path, ec); path = path.parent_path()) {
+    missing.push_back(path);
+  }
+  const rocksdb::IOOptions io;
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    MNEMO_RETURN_IF_ERROR(FromRocks(file_system.CreateDirIfMissing(it->string(), io, nullptr),
+                                    "cannot create data directory " + dir.string()));
+    MNEMO_RETURN_IF_ERROR(SyncDirectory(file_system, it->parent_path().string()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
@@ -131,12 +164,16 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     return Status::NotFound("data directory " + options.path + " does not exist");
   }
   const bool fresh = !has_current;
-  if (fresh) {
-    fs::create_directories(dir, ec);
-    if (ec) return Status::Unavailable("cannot create data directory " + options.path + ": " + ec.message());
-  }
+  const std::shared_ptr<rocksdb::FileSystem> file_system =
+      options.file_system ? options.file_system : rocksdb::FileSystem::Default();
+  if (fresh && !exists) MNEMO_RETURN_IF_ERROR(CreateDirectoriesDurably(*file_system, dir));
 
   rocksdb::DBOptions db_options;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
   db_options.create_if_missing = fresh;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
@@ -172,6 +209,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   std::unique_ptr<Db> db(new Db());
   db->path_ = options.path;
   db->sync_writes_ = options.sync_writes;
+  db->env_ = std::move(env);
   db->completions_ = std::move(completions);
   db->db_.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) {
@@ -206,7 +244,10 @@ Status Db::CheckOrWriteFormat(const DbOptions& options, bool fresh) {
     coding::PutFixed32(&record, dimension_);
     rocksdb::WriteBatch batch;
     batch.Put(handle(Cf::kMeta), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), record);
-    return Write(&batch);
+    // Synced whatever sync_writes says: without it a power cut leaves a directory no one opens.
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return FromRocks(db_->Write(synced, &batch), "writing the format record");
   }
   MNEMO_RETURN_IF_ERROR(found);
 
@@ -319,7 +360,10 @@ Status Db::Checkpoint(const std::string& path) {
   rocksdb::Checkpoint* raw = nullptr;
   MNEMO_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return FromRocks(checkpoint->CreateCheckpoint(path), "creating checkpoint " + path);
+  MNEMO_RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(path), "creating checkpoint " + path));
+  // The checkpoint syncs its files and directory, then renames that directory into place; the
+  // rename is durable only once the parent directory is synced.
+  return SyncDirectory(*db_->GetFileSystem(), Normalized(path).parent_path().string());
 }
 
 ReadView::ReadView(ReadView&& other) noexcept : db_(other.db_), snapshot_(other.snapshot_) {

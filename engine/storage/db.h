@@ -24,7 +24,9 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
 class EventListener;
+class FileSystem;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -58,6 +60,8 @@ struct DbOptions {
   // Sync the WAL before a write is acknowledged (durable; SPEC §6 default).
   bool sync_writes = true;
   size_t block_cache_bytes = size_t{256} << 20;
+  // The file system RocksDB runs on; null is RocksDB's default.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // Calls fn(key, value) for each key; returning false stops the scan.  The views are valid only
@@ -103,7 +107,8 @@ class Db {
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
   Status Flush();
-  // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist.
+  // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist,
+  // durably: its files and its entry in the parent directory are synced when this returns.
   Status Checkpoint(const std::string& path);
   // RocksDB's figures for `metrics`: its families, running compactions and the flushes and
   // compactions completed since open.
@@ -126,6 +131,7 @@ class Db {
   std::string path_;
   uint32_t dimension_ = 0;
   bool sync_writes_ = true;
+  std::unique_ptr<rocksdb::Env> env_;  // wraps DbOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
   std::shared_ptr<rocksdb::EventListener> completions_;  // counts flushes and compactions

@@ -1,5 +1,4 @@
 // VectorStore's partition administration: archive, drop, re-attach.
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -23,7 +22,7 @@ Status ParseMonthArgument(std::string_view text, uint32_t* month) {
 Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name, const std::string& path) const {
   uint32_t month = 0;
   MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
-  return WriteArchive(db_, month, path);
+  return WriteArchive(db_, month, path, fs());
 }
 
 // A stored row of a month: live (payload under the live tag) or soft-deleted.
@@ -137,7 +136,7 @@ Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& arch
     rows.push_back(std::move(row));
   }));
   if (!archive_path.empty()) {
-    MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, dim_, month, live, archive_path).status());
+    MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, dim_, month, live, archive_path, fs()).status());
   }
   return DropMonthRows(month, rows, locks, documents);
 }
@@ -165,7 +164,7 @@ Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
 
 Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage::LockTable& locks,
                                                 const tables::DocumentStore& documents) {
-  MNEMO_ASSIGN_OR_RETURN(Archive archive, ReadArchive(path, dim_));
+  MNEMO_ASSIGN_OR_RETURN(Archive archive, ReadArchive(path, dim_, fs()));
   std::map<std::string, std::vector<NewChunk>> by_user;
   for (auto& row : archive.rows) by_user[row.user_id].push_back(std::move(row.chunk));
 

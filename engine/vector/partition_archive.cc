@@ -1,13 +1,5 @@
 #include "vector/partition_archive.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "common/coding.h"
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
@@ -25,19 +17,21 @@ Status Invalid(const std::string& path, std::string_view why) {
   return Status::ValidationError("path", path + " is not a usable partition archive: " + std::string(why));
 }
 
-// Appends to a file through stdio, tracking the running checksum.
+// Appends to a file, tracking the running checksum.  The first failure sticks.
 class ArchiveWriter {
  public:
-  explicit ArchiveWriter(FILE* file) : file_(file) {}
-  bool Write(std::string_view bytes) {
+  explicit ArchiveWriter(WritableFile& file) : file_(file) {}
+  void Write(std::string_view bytes) {
     crc_ = Crc32cExtend(crc_, bytes.data(), bytes.size());
-    return std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size();
+    if (status_.ok()) status_ = file_.Append(bytes);
   }
   uint32_t crc() const { return crc_; }
+  const Status& status() const { return status_; }
 
  private:
-  FILE* file_;
+  WritableFile& file_;
   uint32_t crc_ = 0;
+  Status status_;
 };
 
 }  // namespace
@@ -55,7 +49,7 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
   return true;
 }
 
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path) {
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path, FileSystem& fs) {
   const storage::ReadView view = db.Snapshot();
   std::vector<std::pair<uint64_t, ChunkPayload>> rows;
   Status status;
@@ -75,31 +69,34 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
     return true;
   }));
   MNEMO_RETURN_IF_ERROR(status);
-  return WriteArchiveRows(view, db.dimension(), month, rows, path);
+  return WriteArchiveRows(view, db.dimension(), month, rows, path, fs);
 }
 
 Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
                                  const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
-                                 const std::string& path) {
+                                 const std::string& path, FileSystem& fs) {
   const std::string temp = path + ".tmp";
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) return Status::Unavailable("cannot create " + temp + ": " + std::strerror(errno));
-  ArchiveWriter writer(file);
+  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.NewWritableFile(temp));
+  ArchiveWriter writer(*file);
+  const auto discard = [&](Status status) {
+    file.reset();
+    fs.Remove(temp).IgnoreError();
+    return status;
+  };
   std::string header(kMagic);
   coding::PutFixed32(&header, kVersion);
   coding::PutFixed32(&header, dim);
   coding::PutFixed32(&header, month);
   coding::PutFixed64(&header, static_cast<uint64_t>(rows.size()));
-  bool ok = writer.Write(header);
+  writer.Write(header);
 
-  Status status;
   for (const auto& [label, payload] : rows) {
     ChunkRow chunk;
     std::string chunk_value, vector_bytes;
-    status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
+    Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
     if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
     if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
-    if (!status.ok()) break;
+    if (!status.ok()) return discard(status);
     std::string record;
     coding::PutLengthPrefixed(&record, payload.user_id);
     record.append(payload.chunk_id.bytes());
@@ -111,31 +108,29 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, ui
     record.append(vector_bytes);
     std::string length;
     coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
-    ok = ok && writer.Write(length) && writer.Write(record);
-  }
-  if (!status.ok()) {
-    std::fclose(file);
-    std::remove(temp.c_str());
-    return status;
+    writer.Write(length);
+    writer.Write(record);
   }
   std::string trailer;
   coding::PutFixed32(&trailer, writer.crc());
-  ok = ok && std::fwrite(trailer.data(), 1, trailer.size(), file) == trailer.size();
-  ok = ok && std::fflush(file) == 0 && ::fsync(::fileno(file)) == 0;
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    return Status::Unavailable("cannot write archive " + path + ": " + std::strerror(errno));
-  }
+  writer.Write(trailer);
+  Status status = writer.status();
+  if (status.ok()) status = file->Sync();
+  if (status.ok()) status = file->Close();
+  if (status.ok()) status = fs.Rename(temp, path);
+  if (!status.ok()) return discard(status);
+  // The archive must outlive a power cut before anyone drops the partition it copies.
+  MNEMO_RETURN_IF_ERROR(fs.SyncDir(ParentDir(path)));
   return static_cast<int64_t>(rows.size());
 }
 
-Result<Archive> ReadArchive(const std::string& path, uint32_t dim) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::NotFound("archive " + path + " does not exist");
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  const std::string data = buffer.str();
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& fs) {
+  auto read = ReadWholeFile(fs, path);
+  if (!read.ok()) {
+    if (read.status().IsNotFound()) return Status::NotFound("archive " + path + " does not exist");
+    return read.status();
+  }
+  const std::string data = std::move(read).value();
   if (data.size() < kHeaderSize + kTrailerSize || !std::string_view(data).starts_with(kMagic)) {
     return Invalid(path, "bad magic or too short");
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
@@ -34,17 +35,19 @@ struct Archive {
 // Parses "YYYY-MM"; false on anything else.
 bool ParseMonth(std::string_view text, uint32_t* month);
 
-// Writes every live row of `month` to `path` atomically (temp file, fsync, rename).
-// Returns the number of rows.  Errors: UNAVAILABLE for I/O failures.
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path);
+// Writes every live row of `month` to `path` through `fs`, atomically and durably (temp file,
+// fsync, rename, fsync of the directory).  Returns the number of rows.  Errors: UNAVAILABLE for
+// I/O failures.
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
+                             FileSystem& fs);
 // The same for given rows of `month` (label, payload), read through `view`.
 Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
                                  const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
-                                 const std::string& path);
+                                 const std::string& path, FileSystem& fs);
 
 // Reads and verifies an archive written for `dim`-dimensional vectors.  Errors: NOT_FOUND for a
 // missing file; VALIDATION_ERROR for a file that is not an archive, has another dimension, or
 // fails its checksum (the message says which).
-Result<Archive> ReadArchive(const std::string& path, uint32_t dim);
+Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& fs);
 
 }  // namespace mnemo::vector

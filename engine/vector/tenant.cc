@@ -306,7 +306,7 @@ bool Tenant::dirty() const {
   return version_ != saved_version_;
 }
 
-Status Tenant::Save(const std::string& path, uint64_t label_watermark) {
+Status Tenant::Save(const std::string& path, uint64_t label_watermark, FileSystem& fs) {
   std::shared_ptr<hnsw::HnswIndex> current;
   uint64_t version = 0;
   {
@@ -314,7 +314,7 @@ Status Tenant::Save(const std::string& path, uint64_t label_watermark) {
     current = graph_;
     version = version_;
   }
-  MNEMO_RETURN_IF_ERROR(current->Save(path, label_watermark));
+  MNEMO_RETURN_IF_ERROR(current->Save(path, label_watermark, fs));
   std::unique_lock lock(mutex_);
   // A change made while the file was written keeps the tenant dirty.
   if (graph_ == current) saved_version_ = std::max(saved_version_, version);

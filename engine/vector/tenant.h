@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "vector/hnsw/hnsw_index.h"
@@ -130,7 +131,7 @@ class Tenant {
 
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
-  Status Save(const std::string& path, uint64_t label_watermark);
+  Status Save(const std::string& path, uint64_t label_watermark, FileSystem& fs);
   // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`; true
   // when it did.
   Result<bool> CompactIfNeeded(double max_deleted_fraction);

@@ -82,10 +82,13 @@ VectorStore::VectorStore(storage::Db& db, const VectorOptions& options, text::Te
 
 Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options,
                                                        text::TextIndex* text) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(options.index_dir) / kTenantDir, ec);
-  if (ec) return Status::Unavailable("cannot create index directory " + options.index_dir + ": " + ec.message());
   std::unique_ptr<VectorStore> store(new VectorStore(db, options, text));
+  // Graph saves sync their own directory entries; the directories' entries are made durable here.
+  const std::string tenant_dir = (std::filesystem::path(options.index_dir) / kTenantDir).string();
+  MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(options.index_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(tenant_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(options.index_dir));
+  MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(ParentDir(options.index_dir)));
   {
     std::shared_lock lock(store->tenants_mutex_);
     MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
@@ -182,7 +185,7 @@ Status VectorStore::Load() {
   for (const auto& [user_id, rows] : rows_by_user) {
     std::unique_ptr<hnsw::HnswIndex> graph;
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources);
+    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources, fs());
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
@@ -485,17 +488,31 @@ std::vector<PartitionInfo> VectorStore::Partitions() const {
   return infos;
 }
 
+Status VectorStore::CopySavedGraphs(const std::string& dir) const {
+  const std::string tenants = (std::filesystem::path(dir) / kTenantDir).string();
+  MNEMO_RETURN_IF_ERROR(fs().CreateDir(dir));
+  MNEMO_RETURN_IF_ERROR(fs().CreateDir(tenants));
+  for (const auto& tenant : AllTenants()) {
+    const std::string from = GraphPath(tenant->user_id());
+    const Status copied =
+        CopyFile(fs(), from, (std::filesystem::path(tenants) / std::filesystem::path(from).filename()).string());
+    if (copied.IsNotFound()) continue;  // never saved: the tenant has no rows
+    MNEMO_RETURN_IF_ERROR(copied);
+  }
+  MNEMO_RETURN_IF_ERROR(fs().SyncDir(tenants));
+  return fs().SyncDir(dir);
+}
+
 Status VectorStore::SaveIndexes() {
   const uint64_t label_watermark = next_label_.load();
   for (const auto& tenant : AllTenants()) {
     const std::string path = GraphPath(tenant->user_id());
     if (tenant->rows() == 0) {
-      std::error_code ignored;
-      std::filesystem::remove(path, ignored);
+      fs().Remove(path).IgnoreError();  // absent when the graph was never saved
       continue;
     }
     if (!tenant->dirty() && std::filesystem::exists(path)) continue;
-    MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark));
+    MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark, fs()));
   }
   return Status::Ok();
 }

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
@@ -44,6 +45,9 @@ namespace mnemo::vector {
 struct VectorOptions {
   // Where tenant graphs are saved ("<dir>/tenants/<hash of user id>.hnsw").
   std::string index_dir;
+  // The file system graphs and archives go through; null means PosixFileSystem().  Must outlive
+  // the store.
+  FileSystem* file_system = nullptr;
   // Graph parameters for new tenant graphs (SPEC §3 defaults).
   uint32_t m = 16;
   uint32_t ef_construction = 64;
@@ -131,6 +135,9 @@ class VectorStore {
   // ---- maintenance ----
   // Saves every partition's graph.  Safe while serving.
   Status SaveIndexes();
+  // Copies the saved graph files into `dir` (created; laid out like index_dir), durably: files
+  // and the entries inside `dir` are synced (`dir`'s own entry is the caller's to sync).
+  Status CopySavedGraphs(const std::string& dir) const;
   // Links pending rows (up to VectorOptions::max_rows_linked_on_close), stops the indexer and
   // saves the graphs.  Rows still unlinked are caught up on the next open.
   Status Close();
@@ -172,6 +179,7 @@ class VectorStore {
   std::string GraphPath(std::string_view user_id) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
+  FileSystem& fs() const { return options_.file_system ? *options_.file_system : PosixFileSystem(); }
   void IndexerLoop();
   void NotifyIndexer();
   struct LocatedChunk;

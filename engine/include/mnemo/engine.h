@@ -164,7 +164,8 @@ class Engine {
 
   // Writes a consistent copy of the data directory to `path`, which must not exist yet: a RocksDB
   // checkpoint (hard links where the filesystem allows) plus the partitions' saved graphs.
-  // Restoring is opening that directory (or copying it into place).  Safe while serving.
+  // Restoring is opening that directory (or copying it into place).  Safe while serving.  The
+  // backup is durable when this returns (files and directory entries synced).
   // Errors: VALIDATION_ERROR when `path` exists; UNAVAILABLE for I/O failures.
   Status CreateBackup(const std::string& path);
 

@@ -4,13 +4,20 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mnemo/maintenance.h"
 
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
+
 namespace mnemo {
+
+class FileSystem;
 
 struct EngineOptions {
   // ---- behaviour ----
@@ -73,6 +80,14 @@ struct EngineOptions {
   // ---- performance ----
   // RocksDB block cache shared by all tables.
   size_t block_cache_bytes = size_t{256} << 20;
+
+  // ---- for tests and embedding ----
+  // The file system RocksDB keeps the database files on; null is RocksDB's default (POSIX).
+  // The power-loss test passes one that forgets what was not synced.
+  std::shared_ptr<rocksdb::FileSystem> rocksdb_file_system;
+  // The file system of mnemo's own files (saved graphs, partition archives, the graph copies of
+  // a backup); null is PosixFileSystem() (mnemo/file_system.h).
+  std::shared_ptr<FileSystem> file_system;
 };
 
 }  // namespace mnemo

@@ -81,6 +81,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mnemo/file_system.h"
 #include "mnemo/result.h"
 #include "mnemo/status.h"
 #include "vector/hnsw/cost_model.h"
@@ -180,10 +181,11 @@ class HnswIndex {
   // in-flight inserts.
   void AdoptQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer);
 
-  // Writes the index to `path` atomically: a temp file in the same directory, fsync, rename, fsync
-  // of the directory.  `applied_seqno` is stored verbatim.  Errors: Internal on I/O failure (the
-  // previous file at `path`, if any, is left intact).
-  Status Save(const std::string& path, uint64_t applied_seqno) const;
+  // Writes the index to `path` through `fs` atomically: a temp file in the same directory,
+  // fsync, rename, fsync of the directory.  `applied_seqno` is stored verbatim.  Errors: the file
+  // system's on I/O failure (the previous file at `path`, if any, is left intact).
+  Status Save(const std::string& path, uint64_t applied_seqno,
+              FileSystem& fs = PosixFileSystem()) const;
 
   // Reads a file written by Save().  The header is checked first, then the whole file's checksum
   // (one streaming pass), and only then is the index built, validating every count, id and level
@@ -192,7 +194,8 @@ class HnswIndex {
   // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
   // before checking it against the file's length.
   // `resources` as for Create(); a file without a quantizer section takes resources.quantizer.
-  static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {});
+  static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {},
+                                      FileSystem& fs = PosixFileSystem());
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;

@@ -1,12 +1,7 @@
 // HnswIndex persistence: Save() and Load().  The byte layout is documented in hnsw_index.h.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,21 +22,16 @@ constexpr uint32_t kNoEntryId = 0xFFFFFFFFu;
 constexpr uint8_t kFlagDeleted = 1;
 constexpr size_t kIoChunk = size_t{1} << 20;
 
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-// Buffered writer over a POSIX fd that checksums everything it writes.  The first failure sticks.
+// Buffered writer over a FileSystem file that checksums everything it writes.  The first failure
+// sticks.
 class FileWriter {
  public:
-  ~FileWriter() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  explicit FileWriter(FileSystem& fs) : fs_(fs) {}
 
   Status Open(const std::string& path) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) return Status::Internal(ErrnoText("cannot create", path));
+    auto file = fs_.NewWritableFile(path);
+    if (!file.ok()) return file.status();
+    file_ = std::move(file).value();
     buffer_.reserve(kIoChunk);
     return Status::Ok();
   }
@@ -62,36 +52,25 @@ class FileWriter {
     Put(&value, sizeof(value));
   }
 
-  // Appends the checksum trailer, then flushes, fsyncs and closes the file.
+  // Appends the checksum trailer, then flushes, syncs and closes the file.
   Status Finish() {
     const uint32_t crc = crc_;
     Put(&crc, sizeof(crc));
     Flush();
-    if (status_.ok() && ::fsync(fd_) != 0) status_ = Status::Internal(ErrnoText("fsync", path_));
-    if (::close(fd_) != 0 && status_.ok()) status_ = Status::Internal(ErrnoText("close", path_));
-    fd_ = -1;
+    if (status_.ok()) status_ = file_->Sync();
+    const Status closed = file_->Close();
+    if (status_.ok()) status_ = closed;
     return status_;
   }
 
  private:
   void Flush() {
-    const char* p = buffer_.data();
-    size_t left = buffer_.size();
-    while (status_.ok() && left > 0) {
-      const ssize_t written = ::write(fd_, p, left);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) {
-        status_ = Status::Internal(ErrnoText("write", path_));
-        break;
-      }
-      p += written;
-      left -= static_cast<size_t>(written);
-    }
+    if (status_.ok()) status_ = file_->Append(std::string_view(buffer_.data(), buffer_.size()));
     buffer_.clear();
   }
 
-  std::string path_;
-  int fd_ = -1;
+  FileSystem& fs_;
+  std::unique_ptr<WritableFile> file_;
   std::vector<char> buffer_;
   uint32_t crc_ = 0;
   Status status_;
@@ -101,20 +80,16 @@ class FileWriter {
 // file or an I/O error; status() tells which.
 class FileReader {
  public:
-  ~FileReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  explicit FileReader(FileSystem& fs) : fs_(fs) {}
 
   Status Open(const std::string& path) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      if (errno == ENOENT) return Status::NotFound("no hnsw index file at " + path);
-      return Status::Internal(ErrnoText("cannot open", path));
+    auto file = fs_.NewSequentialFile(path);
+    if (!file.ok()) {
+      if (file.status().IsNotFound()) return Status::NotFound("no hnsw index file at " + path);
+      return file.status();
     }
-    struct stat info;
-    if (::fstat(fd_, &info) != 0) return Status::Internal(ErrnoText("cannot stat", path));
-    size_ = static_cast<uint64_t>(info.st_size);
+    file_ = std::move(file).value();
+    size_ = file_->size();
     buffer_.resize(kIoChunk);
     return Status::Ok();
   }
@@ -146,19 +121,16 @@ class FileReader {
 
  private:
   bool Fill() {
-    for (;;) {
-      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) status_ = Status::Internal(ErrnoText("read", path_));
-      if (got <= 0) return false;
-      begin_ = 0;
-      end_ = static_cast<size_t>(got);
-      return true;
-    }
+    auto got = file_->Read(buffer_.data(), buffer_.size());
+    if (!got.ok()) status_ = got.status();
+    if (!got.ok() || *got == 0) return false;
+    begin_ = 0;
+    end_ = *got;
+    return true;
   }
 
-  std::string path_;
-  int fd_ = -1;
+  FileSystem& fs_;
+  std::unique_ptr<SequentialFile> file_;
   uint64_t size_ = 0;
   uint64_t consumed_ = 0;
   std::vector<char> buffer_;
@@ -168,24 +140,13 @@ class FileReader {
   Status status_;
 };
 
-Status SyncDirectoryOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::Internal(ErrnoText("cannot open directory", dir));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::Internal(ErrnoText("fsync of directory", dir));
-  return Status::Ok();
-}
-
 Status Corrupt(const std::string& path, const std::string& what) {
   return Status::Internal("corrupt hnsw index file " + path + ": " + what);
 }
 
 // Checks the CRC-32C trailer of the `size`-byte file at `path` in one streaming pass.
-Status VerifyChecksum(const std::string& path, uint64_t size) {
-  FileReader in;
+Status VerifyChecksum(FileSystem& fs, const std::string& path, uint64_t size) {
+  FileReader in(fs);
   MNEMO_RETURN_IF_ERROR(in.Open(path));
   if (in.size() != size) return Corrupt(path, "the file changed while being read");
   std::vector<char> chunk(kIoChunk);
@@ -205,14 +166,14 @@ Status VerifyChecksum(const std::string& path, uint64_t size) {
 
 }  // namespace
 
-Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno) const {
+Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSystem& fs) const {
   std::unique_lock structure(structure_mutex_);  // no insert or delete in flight
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   const NodeView view = store_.View();
   const uint32_t node_count = view.limit();
 
   const std::string temp = path + ".tmp";
-  FileWriter out;
+  FileWriter out(fs);
   Status status = out.Open(temp);
   if (status.ok()) {
     out.Put(kMagic, sizeof(kMagic));
@@ -253,18 +214,17 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno) const {
     }
     status = out.Finish();
   }
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = Status::Internal(ErrnoText("cannot rename to", path));
-  }
+  if (status.ok()) status = fs.Rename(temp, path);
   if (!status.ok()) {
-    ::unlink(temp.c_str());
+    fs.Remove(temp).IgnoreError();
     return status;
   }
-  return SyncDirectoryOf(path);
+  return fs.SyncDir(ParentDir(path));
 }
 
-Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResources& resources) {
-  FileReader in;
+Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResources& resources,
+                                        FileSystem& fs) {
+  FileReader in(fs);
   MNEMO_RETURN_IF_ERROR(in.Open(path));
   auto truncated = [&](const std::string& where) {
     if (!in.status().ok()) return in.status();
@@ -312,7 +272,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   }
   // Verify the checksum before building anything, so a damaged file is reported as such and the
   // parse below only ever sees bytes that Save() wrote.
-  MNEMO_RETURN_IF_ERROR(VerifyChecksum(path, in.size()));
+  MNEMO_RETURN_IF_ERROR(VerifyChecksum(fs, path, in.size()));
 
   std::optional<ScalarQuantizer> quantizer;
   if (version >= 2) {

@@ -41,7 +41,7 @@ unsigned DaysInMonth(int64_t year, unsigned month);
 
 // Month partitions: a month is numbered year * 12 + (month - 1), e.g. 2026-11 -> 24322.
 uint32_t MonthOf(Timestamp ts);
-Timestamp MonthStart(uint32_t month);  // first microsecond of the month, UTC
+Timestamp MonthStart(uint32_t month);   // first microsecond of the month, UTC
 std::string MonthName(uint32_t month);  // "YYYY-MM"
 
 }  // namespace mnemo
