@@ -72,6 +72,18 @@ Result<VectorStore::LocatedChunk> VectorStore::LocateChunk(const storage::WriteT
   return located;
 }
 
+Status VectorStore::StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id,
+                                     const tables::DocumentStore& documents, LocatedChunk& located) {
+  Document document = located.document;
+  document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
+  document.updated_at = tables::NextTimestamp(located.document.updated_at);
+  MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
+  const ChunkRow& row = located.row;
+  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
+  txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
+  return Status::Ok();
+}
+
 Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
                                                 const tables::DocumentStore& documents, const Uuid& chunk_id) {
   MNEMO_ASSIGN_OR_RETURN(LocatedChunk located, LocateChunk(txn, user_id, documents, chunk_id, false));
@@ -82,12 +94,7 @@ Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::str
   txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
   txn.Put(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label), EncodePayload(located.payload));
   txn.Put(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id), std::string(user_id));
-  Document document = located.document;
-  document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
-  document.updated_at = tables::NextTimestamp(located.document.updated_at);
-  MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
-  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
-  txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
+  MNEMO_RETURN_IF_ERROR(StageLeaveSearch(txn, user_id, documents, located));
   return ToChunk(row, located.payload);
 }
 
@@ -149,12 +156,7 @@ Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_
   if (row.deleted_at) {
     txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));
   } else {
-    Document document = located.document;
-    document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
-    document.updated_at = tables::NextTimestamp(located.document.updated_at);
-    MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
-    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
-    txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
+    MNEMO_RETURN_IF_ERROR(StageLeaveSearch(txn, user_id, documents, located));
   }
   return ToChunk(row, payload);
 }

@@ -186,6 +186,11 @@ class VectorStore {
   Result<LocatedChunk> LocateChunk(const storage::WriteTxn& txn, std::string_view user_id,
                                    const tables::DocumentStore& documents, const Uuid& chunk_id,
                                    bool allow_deleted_document) const;
+  // A live chunk stops counting and leaves search: its document's total_chunks drops by one,
+  // its terms leave the keyword index, and its label leaves the tenant when txn commits.
+  // `located` is the chunk as read before this write (its row's label and month).
+  Status StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id, const tables::DocumentStore& documents,
+                          LocatedChunk& located);
   Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows, storage::LockTable& locks,
                                 const tables::DocumentStore& documents);
   // Hides rows of `user_id` from search (soft or hard deletes, at commit).
