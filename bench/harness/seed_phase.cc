@@ -18,7 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr double kStartTimeoutS = 120;
-constexpr double kIndexWaitS = 1800;
 constexpr int64_t kDayUs = int64_t{86400} * 1'000'000;
 constexpr size_t kIngestThreads = 2;
 

@@ -14,7 +14,7 @@ TEST(StatusTest, CodesMessagesAndFields) {
   EXPECT_TRUE(s.IsValidationError());
   EXPECT_EQ(s.field(), "title");
   EXPECT_EQ(s.ToString(), "VALIDATION_ERROR: must not be empty (field: title)");
-  Status copy = s;
+  Status copy = s;  // NOLINT(performance-unnecessary-copy-initialization): the copy is under test
   EXPECT_EQ(copy.ToString(), s.ToString());
   EXPECT_EQ(StatusCodeName(StatusCode::kRateLimited), "RATE_LIMITED");
   EXPECT_TRUE(Status::FromCode(StatusCode::kOk, "ignored").ok());

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,38 @@ TEST(AnalyzerTest, IsStopword) {
   EXPECT_TRUE(IsStopword("的"));
   EXPECT_FALSE(IsStopword("search"));
   EXPECT_FALSE(IsStopword(""));
+}
+
+// ASCII text skips ICU; its terms must be exactly ICU's.  Random strings stress the word rules at
+// every kind of character boundary (letters, digits, '_', the joining marks, quotes, spaces,
+// controls); the sentences are ordinary prose and identifiers.
+void ExpectSameAsIcu(const std::string& text) {
+  Analysis fast;
+  Analysis icu;
+  ASSERT_TRUE(Analyze(text, &fast).ok());
+  ASSERT_TRUE(internal::AnalyzeWithIcu(text, &icu).ok());
+  ASSERT_EQ(fast.terms, icu.terms) << "text: \"" << text << "\"";
+  ASSERT_EQ(fast.stopwords, icu.stopwords) << "text: \"" << text << "\"";
+}
+
+TEST(AnalyzerTest, AsciiShortcutGivesIcusTerms) {
+  for (const char* text : {"The quick brown fox's tail, e.g. 3.14 or 1,000,000; ok?",
+                           "ERR_CONNECTION_REFUSED at 10.0.0.1:8080 (v1.2.3) __init__ a_b_ _x x__y",
+                           "don't can't it's 'quoted' \"double\" a.b. .a a..b 1..2 1.a a.1 1,a a:b 1:2",
+                           "Running runs RAN runner's C++ C# node.js foo-bar foo/bar x=1 y==2 #42 @user",
+                           "", " ", "_", "__", "a", "1", "'", ".", "a'", "'a", "1'2", "a'1"}) {
+    ExpectSameAsIcu(text);
+  }
+  std::string alphabet; for (int c = 0; c < 128; ++c) alphabet.push_back(static_cast<char>(c)); alphabet += "aZq09_@.,;:'aaa111";
+  std::mt19937 rng(20261202);
+  std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<size_t> length(1, 40);
+  for (int i = 0; i < 100000; ++i) {
+    std::string text(length(rng), ' ');
+    for (char& c : text) c = alphabet[pick(rng)];
+    ExpectSameAsIcu(text);
+    if (HasFatalFailure()) return;
+  }
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace c = mnemo::client;
 namespace enc = mnemo::client::internal;
+using namespace std::string_literals;
 
 constexpr uint32_t kDimension = 8;
 constexpr char kUser[] = "alice";
@@ -235,11 +236,11 @@ void WriteKeyCodecSeeds(const fs::path& dir) {
   Write(dir / "uuid_i64desc", std::string("\x03\x05\x03\x00", 4) + std::string(16, '\x7f') + std::string(8, '\x80') + "\x09" +
                                   "\x01" + std::string(8, '\x80') + "\x09" + "\x20" + std::string(16, '\x00') +
                                   keys::MessageKey(Uuid(), 3));
-  Write(dir / "user_time_key", std::string("\x05\x00\x04\x00\x03\x05", 6) + "\x10" "\x05" "alice" "\x00" +
+  Write(dir / "user_time_key", std::string("\x05\x00\x04\x00\x03\x05", 6) + "\x10" "\x05" "alice" "\x00"s +
                                    std::string(8, '\x00') + std::string(16, '\x11') + "\x02" "\x03" "bob" "\x01" +
                                    std::string(8, '\x00') + std::string(16, '\x11') + "\x0c" +
-                                   keys::UserTimeKey(keys::IndexTag::kConversationByCreated, "al\0ce", keys::Scope::kAll, 5, Uuid()));
-  Write(dir / "hex", std::string("\x01\x04\x08", 3) + "a\0b\xff\x01z\0\0" + "\x00\x03" + "0a1B" + "ff00");
+                                   keys::UserTimeKey(keys::IndexTag::kConversationByCreated, "al\0ce"s, keys::Scope::kAll, 5, Uuid()));
+  Write(dir / "hex", std::string("\x01\x04\x08", 3) + "a\0b\xff\x01z\0\0"s + "\x00\x03"s + "0a1B" + "ff00");
 }
 
 }  // namespace

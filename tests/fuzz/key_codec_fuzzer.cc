@@ -84,7 +84,7 @@ bool ReadBack(Kind kind, keys::KeyReader& reader, Value* value) {
   return false;
 }
 
-int Sign(auto ordering) { return ordering < 0 ? -1 : (ordering > 0 ? 1 : 0); }
+int Sign(auto ordering) { return std::is_lt(ordering) ? -1 : (std::is_gt(ordering) ? 1 : 0); }
 
 // The order the encoding must preserve: descending for I64Desc, bytewise for strings.
 int Compare(Kind kind, const Value& a, const Value& b) {
