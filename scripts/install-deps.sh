@@ -12,6 +12,7 @@ packages=(
   python3 python3-flatbuffers python3-pytest python3-numpy
   clang libclang-rt-14-dev clang-format clang-tidy
   python3-venv python3-pip python3-setuptools python3-wheel
+  python3-dev pybind11-dev python3-pybind11
   postgresql-15 libpq-dev python3-matplotlib
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-httpx
   python3-sqlalchemy python3-asyncpg

@@ -7,8 +7,9 @@
 #      with a fixed seed, so a green run stays green on the same code;
 #   3. ThreadSanitizer build of the server and its tests: the server's unit tests, the
 #      integration tests that drive mnemod (itself built with TSan) over sockets, a 15 s soak
-#      against TSan-built mnemod and mnemo-rest, and 5 rounds of crash torture (a kill, a clean
-#      stop, a settled graph check) with TSan on both sides (suppressions: tests/hardening/tsan.supp).
+#      against TSan-built mnemod and mnemo-rest, 5 rounds of crash torture (a kill, a clean
+#      stop, a settled graph check) with TSan on both sides (suppressions: tests/hardening/tsan.supp),
+#      and the threaded tests of the in-memory recent list and of the C++ client's transport.
 # Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
 # Every build treats warnings as errors (-DMNEMO_WERROR=ON).
@@ -65,7 +66,7 @@ fi
 
 if [ "$run_tsan" -eq 1 ]; then
   tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
-                crash_torture_test"
+                crash_torture_test mnemo_tables_test mnemo_client_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
       -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF -DMNEMO_WERROR=ON
@@ -80,6 +81,12 @@ if [ "$run_tsan" -eq 1 ]; then
       echo "-- $binary"
       MNEMO_SOAK_SECONDS=15 MNEMO_TORTURE_ROUNDS=5 "$root/build-tsan/$binary" --gtest_brief=1 || status=1
     done
+    # Threaded pieces beside the server: the in-memory recent list (writers vs readers) and the
+    # C++ client's transport (callers vs its I/O thread, both call paths).
+    echo "-- recency index, client transport"
+    "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
+    "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
+      --gtest_filter='DirectTransport*:TransportTest*' || status=1
     return $status
   }
   stage "Tests (TSan, server)" tsan_tests

@@ -1,8 +1,9 @@
 // InlineSlots: how many I/O threads may run a CPU-heavy request (a search, a single-row write)
 // themselves at once instead of handing it to the worker pool.  The hand-off costs two thread
 // wake-ups (I/O → worker → I/O, ~25 µs each on a small VM) — more than a small request takes.
-// The server grants io_threads − 1 slots, so at least one I/O thread is always free to serve
-// other connections: heavy work never starves them.  With one I/O thread there are no slots.
+// Each I/O thread owns its connections, so one running heavy work delays its other connections by
+// that one request; the server grants io_threads − 1 slots, so the connections of at least one
+// I/O thread are always served at once.  With one I/O thread there are no slots.
 //
 // Thread-safety: every member may be called from any thread.
 #pragma once

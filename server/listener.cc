@@ -8,11 +8,11 @@ namespace mnemo::server {
 
 namespace asio = boost::asio;
 
-Listener::Listener(asio::io_context& ioc, const SessionServices& services, uint32_t max_connections)
-    : ioc_(ioc),
-      strand_(asio::make_strand(ioc)),
-      acceptor_(strand_),
-      retry_(strand_),
+Listener::Listener(std::vector<asio::io_context*> contexts, const SessionServices& services,
+                   uint32_t max_connections)
+    : contexts_(std::move(contexts)),
+      acceptor_(*contexts_.front()),
+      retry_(*contexts_.front()),
       services_(services),
       max_connections_(max_connections) {}
 
@@ -39,11 +39,11 @@ Status Listener::Open(const ListenAddress& address) {
 uint16_t Listener::port() const { return port_; }
 
 void Listener::Start() {
-  asio::dispatch(strand_, [self = shared_from_this()] { self->DoAccept(); });
+  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->DoAccept(); });
 }
 
 void Listener::Stop() {
-  asio::dispatch(strand_, [self = shared_from_this()] {
+  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
     self->stopped_ = true;
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
@@ -53,7 +53,9 @@ void Listener::Stop() {
 
 void Listener::DoAccept() {
   if (stopped_) return;
-  acceptor_.async_accept(asio::make_strand(ioc_),
+  asio::io_context& owner = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  acceptor_.async_accept(owner,
                          [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
                            self->OnAccept(ec, std::move(socket));
                          });

@@ -1,6 +1,9 @@
-// Listener: accepts TCP connections and starts a Session for each, on a strand of its own.
-// Beyond `max_connections` live sessions, a new connection gets an UNAVAILABLE response and is
-// closed.  Accept errors (e.g. out of file descriptors) back off briefly instead of spinning.
+// Listener: accepts TCP connections and starts a Session for each.  Every I/O thread runs an
+// io_context of its own; each new connection is bound to the next one in turn (round robin), and
+// that thread alone runs all of the session's handlers — no strand, no hand-off between I/O
+// threads.  The acceptor itself lives on the first context.  Beyond `max_connections` live
+// sessions, a new connection gets an UNAVAILABLE response and is closed.  Accept errors (e.g. out
+// of file descriptors) back off briefly instead of spinning.
 //
 // Lifetime: shared_from_this, like the sessions.  Thread-safety: Start/Stop from any thread.
 #pragma once
@@ -8,8 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <memory>
+#include <vector>
 
 #include "mnemo/status.h"
 #include "server/config.h"
@@ -19,8 +22,10 @@ namespace mnemo::server {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  // `services` is borrowed and must outlive every session.
-  Listener(boost::asio::io_context& ioc, const SessionServices& services, uint32_t max_connections);
+  // `services` and the contexts are borrowed and must outlive every session.  REQUIRES:
+  // `contexts` is not empty; each is run by exactly one thread.
+  Listener(std::vector<boost::asio::io_context*> contexts, const SessionServices& services,
+           uint32_t max_connections);
 
   // Binds and listens (synchronously).  UNAVAILABLE with the reason when the address is taken.
   Status Open(const ListenAddress& address);
@@ -34,8 +39,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void DoAccept();
   void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  const std::vector<boost::asio::io_context*> contexts_;
+  size_t next_context_ = 0;  // the context the next accepted connection is bound to
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
   const SessionServices& services_;

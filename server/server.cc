@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +53,14 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   return Engine::Open(options);
 }
 
-Server::Server(const ServerConfig& config) : config_(config), signals_(ioc_, SIGINT, SIGTERM) {}
+Server::Server(const ServerConfig& config) : config_(config) {
+  // Concurrency hint 1: each context is run by one thread, so Asio never wakes another thread to
+  // run a completion and takes its internal locks uncontended.
+  for (uint32_t i = 0; i < std::max<uint32_t>(1, config.io_threads); ++i) {
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+  }
+  signals_ = std::make_unique<asio::signal_set>(*contexts_.front(), SIGINT, SIGTERM);
+}
 
 Server::~Server() {
   RequestStop();
@@ -95,14 +103,16 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
                                               *server->inline_slots_, server->stats_,
                                               server->registry_, hello, limits});
 
-  server->listener_ = std::make_shared<Listener>(server->ioc_, *server->services_, config.max_connections);
+  std::vector<asio::io_context*> contexts;
+  for (const auto& context : server->contexts_) contexts.push_back(context.get());
+  server->listener_ = std::make_shared<Listener>(std::move(contexts), *server->services_, config.max_connections);
   MNEMO_RETURN_IF_ERROR(server->listener_->Open(config.listen));
   if (!config.port_file.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
   }
   if (config.metrics_listen) {
     Server* raw = server.get();
-    server->metrics_ = std::make_shared<MetricsListener>(server->ioc_, [raw] {
+    server->metrics_ = std::make_shared<MetricsListener>(*server->contexts_.front(), [raw] {
       return RenderPrometheus(raw->engine_->GetMetrics(), raw->stats_, DirectoryBytes(raw->config_.data_dir));
     });
     MNEMO_RETURN_IF_ERROR(server->metrics_->Open(*config.metrics_listen));
@@ -148,16 +158,17 @@ void Server::RequestStop() {
 }
 
 int Server::Run() {
-  auto work = asio::make_work_guard(ioc_);
-  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  for (const auto& context : contexts_) work.push_back(asio::make_work_guard(*context));
+  signals_->async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     RequestStop();
   });
   listener_->Start();
   if (metrics_) metrics_->Start();
-  for (uint32_t i = 0; i < config_.io_threads; ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
+  for (const auto& context : contexts_) {
+    io_threads_.emplace_back([context = context.get()] { context->run(); });
   }
   {
     // Re-read the key file now and then, so keys created or revoked with the CLI take effect on
@@ -175,8 +186,8 @@ int Server::Run() {
     }
   }
   Shutdown();
-  work.reset();
-  ioc_.stop();
+  work.clear();
+  for (const auto& context : contexts_) context->stop();
   for (auto& thread : io_threads_) thread.join();
   io_threads_.clear();
 
@@ -192,7 +203,7 @@ int Server::Run() {
 void Server::Shutdown() {
   using Clock = std::chrono::steady_clock;
   boost::system::error_code ignored;
-  signals_.cancel(ignored);
+  signals_->cancel(ignored);
   listener_->Stop();
   if (metrics_) metrics_->Stop();
   const auto live = registry_.BeginShutdown();

@@ -57,10 +57,11 @@ class Server {
   std::unique_ptr<InlineSlots> inline_slots_;
   SessionRegistry registry_;
   std::unique_ptr<SessionServices> services_;
-  // Declared after everything sessions borrow: destroying the io_context destroys handlers that
-  // still own sessions, whose destructors touch the registry and stats.
-  boost::asio::io_context ioc_;
-  boost::asio::signal_set signals_;
+  // One io_context per I/O thread (each owns the connections bound to it; see listener.h).
+  // Declared after everything sessions borrow: destroying a context destroys handlers that still
+  // own sessions, whose destructors touch the registry and stats.
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::unique_ptr<boost::asio::signal_set> signals_;  // on contexts_[0]
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<MetricsListener> metrics_;  // null unless configured
   std::vector<std::thread> io_threads_;

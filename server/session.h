@@ -1,7 +1,7 @@
 // Session: one client connection.  It reads length-prefixed frames, verifies each payload,
 // answers the Hello itself, runs bounded reads (and, while an inline slot is free, searches and
 // single-row writes) on the I/O thread, and hands everything else to the worker pool; replies come
-// back to the session's strand and are written with one write in flight.  A session knows framing,
+// back to the I/O thread that owns the connection and are written with one write in flight.  A session knows framing,
 // limits and timeouts — not the engine.
 //
 // Lifetime: owned by the shared_ptrs its pending operations hold (STYLE §4); it ends when its
@@ -11,7 +11,7 @@
 // disconnected.  Fatal framing errors get one Response with id 0, then a clean close.
 //
 // Thread-safety: Start/BeginShutdown/ForceClose may be called from any thread; everything else
-// runs on the session's strand.
+// runs on the I/O thread that owns the connection.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -59,7 +59,8 @@ struct SessionServices {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `socket` must use a strand executor of its own (boost::asio::make_strand).
+  // `socket`'s executor is the io_context of one I/O thread, which runs every handler of the
+  // session (listener.h).
   Session(boost::asio::ip::tcp::socket socket, const SessionServices& services);
   ~Session();
 

@@ -24,7 +24,7 @@ def main():
 
     for key, kind in [("options", dict), ("machine", dict), ("data", dict), ("ingest", dict),
                       ("search", dict), ("filtered", dict), ("inprocess", dict),
-                      ("restart", dict), ("conversations", dict), ("targets", list),
+                      ("restart", dict), ("conversations", dict), ("clients", dict), ("targets", list),
                       ("notes", list), ("total_s", (int, float))]:
         need(results, key, kind, "results")
     ingest = results.get("ingest", {})
@@ -67,6 +67,20 @@ def main():
     for band in ("rare", "medium", "frequent", "chinese"):
         need(text.get("queries", {}).get(band, {}), "latency", dict, f"text.queries.{band}")
     need(text.get("hybrid", {}), "latency", dict, "text.hybrid")
+    clients = results.get("clients", {})
+    cells = need(clients, "cells", list, "clients") or []
+    for op in ("search", "get", "append"):
+        cpp = [c for c in cells if c.get("client") == "cpp" and c.get("op") == op]
+        if len(cpp) != 2:
+            problems.append(f"clients: expected 2 C++ {op} cells, got {len(cpp)}")
+        for cell in cpp:
+            need(cell, "qps", (int, float), "clients.cells[]")
+            need(cell, "cpu_us_per_call", (int, float), "clients.cells[]")
+            if "errors" in cell:
+                problems.append(f"clients: C++ {op} had errors: {cell['errors']}")
+    for cell in cells:
+        if cell.get("client") == "python" and "error" in cell:
+            problems.append(f"clients: Python {cell.get('op')} failed: {cell['error']}")
     for target in results.get("targets", []):
         need(target, "status", str, "targets[]")
     if problems:

@@ -13,6 +13,7 @@
 //   6. restart: mnemod start to first search answered; RSS per vector
 //   7. the conversation workload against mnemod and PostgreSQL 15
 //   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
+//   9. the Python client beside the C++ client on the same server and calls
 //
 // Output: Markdown on stdout, <out>/results.json, PNG plots via plot.py; progress on stderr.
 // See bench/README.md for what each figure means.
@@ -30,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_data.h"
+#include "client_compare.h"
 #include "conversation_workload.h"
 #include "engine_vector.h"
 #include "faiss_peer.h"
@@ -152,6 +154,7 @@ class Harness {
       results_["text"] = RunTextPhase(input);
       if (results_["text"].contains("error")) Note(results_["text"]["error"].get<std::string>(), "text phase");
     }
+    if (options_.PhaseEnabled("clients")) Note(ClientPhase(), "clients phase");
     if (budget_.Expired()) Note("time budget of " + std::to_string(options_.time_budget_s) +
                                 " s spent: later measurements were cut short", "");
     return true;
@@ -294,6 +297,29 @@ class Harness {
       bucket["selectivity"] = static_cast<double>(counts[user]) / static_cast<double>(bench_.data.size());
       results_["filtered"]["buckets"].push_back(bucket);
       progress.Advance();
+    }
+    return "";
+  }
+
+  std::string ClientPhase() {
+    ClientCompareOptions compare;
+    compare.mnemod = MnemodBinary();
+    compare.options = &options_;
+    compare.work_dir = work_dir_ + "/clients";
+    fs::create_directories(compare.work_dir);
+    compare.python = options_.python.empty() ? std::string(MNEMO_BENCH_PYTHON) : options_.python;
+    compare.script = MNEMO_BENCH_CLIENT_SCRIPT;
+    compare.seconds = options_.client_seconds;
+    compare.rounds = options_.client_rounds;
+    compare.warmup_seconds = std::min(0.5, options_.client_seconds);
+    if (options_.quick) {
+      compare.vectors = 2000;
+      compare.users = 20;
+    }
+    results_["clients"] = RunClientComparison(bench_, compare, budget_);
+    if (results_["clients"].contains("error")) return results_["clients"]["error"].get<std::string>();
+    if (results_["clients"]["python"].contains("error")) {
+      return results_["clients"]["python"]["error"].get<std::string>();
     }
     return "";
   }

@@ -32,9 +32,12 @@ class MnemodProcess {
   // SIGTERM and wait for the clean exit (SIGKILL after 60 s).  True on exit status 0.
   bool Stop();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
   // VmRSS of the server process; 0 when not running.
   size_t ResidentBytes() const;
+  // CPU time (user + system) the server process has used, in seconds; 0 when not running.
+  double CpuSeconds() const;
   std::string data_dir() const { return work_dir_ + "/data"; }
   std::string log_path() const { return work_dir_ + "/mnemod.log"; }
   // Flags added to mnemod's command line by the next Start().

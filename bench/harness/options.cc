@@ -19,7 +19,9 @@ constexpr char kUsage[] =
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
     "          --no-postgres\n"
     "text:     --text-chunks N --text-queries N\n"
-    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,text\n"
+    "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
+    "          --client-rounds 3\n"
+    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,text,clients\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -55,6 +57,8 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->ops_per_kind = 200;
   options->text_chunks = 3000;
   options->text_queries = 30;
+  options->client_seconds = 0.3;
+  options->client_rounds = 1;
   options->time_budget_s = 100;
 }
 
@@ -123,6 +127,9 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
       else if (arg == "--no-postgres") options.postgres = false;
       else if (arg == "--text-chunks") options.text_chunks = std::stoull(value);
       else if (arg == "--text-queries") options.text_queries = std::stoull(value);
+      else if (arg == "--python") options.python = value;
+      else if (arg == "--client-seconds") options.client_seconds = std::stod(value);
+      else if (arg == "--client-rounds") options.client_rounds = std::stoull(value);
       else if (arg == "--phases") options.phases = SplitList(value);
       else if (arg == "--time-budget") options.time_budget_s = std::stod(value);
       else if (arg == "--out") options.out_dir = value;
@@ -145,6 +152,7 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
                         !options.client_threads.empty() && options.conv_users > 0 &&
                         options.conv_per_user > 0 && options.messages_per_conv >= 1 &&
                         options.conv_threads > 0 && options.time_budget_s > 0 &&
+                        options.client_seconds > 0 && options.client_rounds > 0 &&
                         options.seed_users > 0 && options.seed_queries > 0 &&
                         options.seed_big_share >= 0 && options.seed_big_share < 1;
   const bool zero_in_list =

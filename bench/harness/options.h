@@ -50,6 +50,10 @@ struct BenchOptions {
   // ---- keyword search (the `text` phase) ----
   size_t text_chunks = 100000;  // chunks of Debian's own text (package descriptions, man pages)
   size_t text_queries = 300;    // keyword queries per term-frequency band, and hybrid queries
+  // ---- Python vs C++ client ----
+  std::string python;              // interpreter with mnemo installed; default: the test venv
+  double client_seconds = 3;       // measured per cell
+  size_t client_rounds = 3;        // cells measured per client and call (medians reported)
 
   // ---- run ----
   bool quick = false;
@@ -60,7 +64,7 @@ struct BenchOptions {
   std::string work_dir;         // default: a temp dir, removed at the end
   bool plots = true;
   std::vector<std::string> phases{"seed", "ingest", "search", "filtered", "inprocess", "restart",
-                                  "conversations", "text"};
+                                  "conversations", "text", "clients"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

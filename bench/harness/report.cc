@@ -54,6 +54,27 @@ json Target(const std::string& text, bool measured, bool met, const std::string&
           {"value", value}};
 }
 
+// The clients phase's cell of `client` for `op` at `concurrency`, or null.
+const json* ClientCell(const json& results, const std::string& client, const std::string& op, size_t concurrency) {
+  if (!results.contains("clients") || !results["clients"].contains("cells")) return nullptr;
+  for (const json& cell : results["clients"]["cells"]) {
+    if (cell.value("client", "") == client && cell.value("op", "") == op &&
+        cell.value("concurrency", size_t{0}) == concurrency && !cell.contains("error")) {
+      return &cell;
+    }
+  }
+  return nullptr;
+}
+
+// The concurrency of the clients phase's many-callers cells (0 when absent).
+size_t ManyCallers(const json& results) {
+  size_t many = 0;
+  if (results.contains("clients") && results["clients"].contains("cells")) {
+    for (const json& cell : results["clients"]["cells"]) many = std::max(many, cell.value("concurrency", size_t{0}));
+  }
+  return many;
+}
+
 }  // namespace
 
 void EvaluateTargets(json& results) {
@@ -118,6 +139,41 @@ void EvaluateTargets(json& results) {
   }
   targets.push_back(Target("conversation operations >= 2 x PostgreSQL throughput (each kind)",
                            conv_measured, conv_met, conv_value));
+  // Issue 16: >= 1.0 x PostgreSQL's throughput with a p99 no worse, for every kind.
+  bool parity_met = true;
+  std::string parity_value;
+  if (conv_measured) {
+    for (const auto& [kind, pg] : results["conversations"]["postgres"]["ops"].items()) {
+      const json& ours = results["conversations"]["mnemo"]["ops"][kind];
+      const double ratio = Num(pg, "ops_per_s") > 0 ? Num(ours, "ops_per_s") / Num(pg, "ops_per_s") : 0;
+      const double our_p99 = Num(ours["latency"], "p99_ms");
+      const double their_p99 = Num(pg["latency"], "p99_ms");
+      parity_met = parity_met && ratio >= 1 && our_p99 <= their_p99;
+      parity_value += kind + " " + Fmt("%.2fx", ratio) + " (p99 " + Fmt("%.2f", our_p99) + " vs " +
+                      Fmt("%.2f ms", their_p99) + "); ";
+    }
+  }
+  targets.push_back(Target("conversation operations >= 1.0 x PostgreSQL throughput, p99 no worse (each kind)",
+                           conv_measured, parity_met, parity_value));
+  // Issue 16: the Python client >= 0.8 x the C++ client's QPS for search and get.
+  bool clients_measured = ManyCallers(results) > 0;
+  bool clients_met = true;
+  std::string clients_value;
+  for (const char* op : {"search", "get"}) {
+    for (const size_t concurrency : {size_t{1}, ManyCallers(results)}) {
+      const json* cpp = ClientCell(results, "cpp", op, concurrency);
+      const json* python = ClientCell(results, "python", op, concurrency);
+      if (cpp == nullptr || python == nullptr || Num(*cpp, "qps") <= 0) {
+        clients_measured = false;
+        continue;
+      }
+      const double ratio = Num(*python, "qps") / Num(*cpp, "qps");
+      clients_met = clients_met && ratio >= 0.8;
+      clients_value += std::string(op) + " x" + std::to_string(concurrency) + " " + Fmt("%.2fx", ratio) + "; ";
+    }
+  }
+  targets.push_back(Target("Python client QPS >= 0.8 x C++ client (search, get; 1 and many callers)",
+                           clients_measured, clients_met, clients_value));
   if (results.contains("restart") && results["restart"].contains("first_search_s")) {
     const double seconds = Num(results["restart"], "first_search_s");
     const size_t n = results["options"]["n"].get<size_t>();
@@ -279,8 +335,35 @@ std::string MarkdownReport(const json& results) {
     }
     out << "\n";
   }
+  if (results.contains("clients") && results["clients"].contains("cells")) {
+    const json& clients = results["clients"];
+    out << "## Python client vs C++ client (" << Num(clients, "vectors") << " x " << Num(clients, "dimension")
+        << " corpus, top-" << Num(clients, "top_k") << "; " << Num(clients, "conversations")
+        << " conversations)\n\n"
+        << "| call | callers | C++ QPS | Python QPS | Python / C++ | client CPU us/call C++ / Python "
+        << "| server CPU us/call C++ / Python |\n|---|---|---|---|---|---|---|\n";
+    for (const char* op : {"search", "get", "append"}) {
+      for (const size_t concurrency : {size_t{1}, ManyCallers(results)}) {
+        const json* cpp = ClientCell(results, "cpp", op, concurrency);
+        const json* python = ClientCell(results, "python", op, concurrency);
+        if (cpp == nullptr) continue;
+        out << "| " << op << " | " << concurrency << (concurrency == 1 ? " thread" : " (threads / asyncio tasks)")
+            << " | " << Fmt("%.0f", Num(*cpp, "qps")) << " | "
+            << (python ? Fmt("%.0f", Num(*python, "qps")) : "-") << " | "
+            << (python && Num(*cpp, "qps") > 0 ? Fmt("%.2f", Num(*python, "qps") / Num(*cpp, "qps")) : "-") << " | "
+            << Fmt("%.1f", Num(*cpp, "cpu_us_per_call")) << " / "
+            << (python ? Fmt("%.1f", Num(*python, "cpu_us_per_call")) : "-") << " | "
+            << Fmt("%.1f", Num(*cpp, "server_cpu_us_per_call")) << " / "
+            << (python ? Fmt("%.1f", Num(*python, "server_cpu_us_per_call")) : "-") << " |\n";
+      }
+    }
+    if (clients.contains("python") && clients["python"].contains("error")) {
+      out << "\nPython half not run: " << clients["python"]["error"].get<std::string>() << "\n";
+    }
+    out << "\n";
+  }
   if (results.contains("targets")) {
-    out << "## Issue 7 targets\n\n| target | status | measured |\n|---|---|---|\n";
+    out << "## Targets\n\n| target | status | measured |\n|---|---|---|\n";
     for (const json& target : results["targets"]) {
       out << "| " << target["target"].get<std::string>() << " | " << target["status"].get<std::string>()
           << " | " << target["value"].get<std::string>() << " |\n";

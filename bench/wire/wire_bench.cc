@@ -1,8 +1,9 @@
-// mnemo_wire_bench: latency of the three hot operations over the wire (a real mnemod on
+// mnemo_wire_bench: latency of the hot operations over the wire (a real mnemod on
 // 127.0.0.1, driven by the C++ client) beside the same operations on an in-process Engine with
 // the same data — the cost of the protocol, the server and the loopback hop.
 //
-// Operations: get a conversation, list a user's 10 most recently updated, append a message (durable: the WAL is synced before the
+// Operations: get a conversation, list a user's 10 most recently updated, the last 50 messages of a
+// conversation (all of its 20), append a message (durable: the WAL is synced before the
 // acknowledgement), and a 1536-d top-10 cosine search over one user's chunks (graph path); the
 // load phase's 1000-chunk AddChunks calls are reported too (while the indexer runs beside them).
 // Each runs for --seconds with 1 and then 2 client threads; every call is timed, and the table
@@ -10,6 +11,7 @@
 //
 //   build/bench/wire/mnemo_wire_bench [--conversations 2000] [--chunks 20000] [--seconds 3]
 //                                     [--no-direct]  (the client's pipelined path only)
+//                                     [--ops get,list,last,append,search] [--threads 1,2]
 //
 // --batches N runs only the batch-write phase: N durable 1000-chunk AddChunks calls (rows cycle
 // through the --chunks generated vectors, chunk_index stays unique) per system, and reports
@@ -204,27 +206,38 @@ Row Measure(const std::string& name, const char* system, int threads, double sec
   return Row{name, system, threads, count / elapsed, Percentile(all, 0.50), Percentile(all, 0.99)};
 }
 
+// Which operations Run measures and on how many client threads.
+struct RunPlan {
+  std::vector<std::string> ops{"get", "list", "last", "append", "search"};
+  std::vector<int> threads{1, 2};
+  bool Wants(const std::string& op) const { return std::find(ops.begin(), ops.end(), op) != ops.end(); }
+};
+
 template <typename Api>
 void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data, double seconds,
-         std::vector<Row>* rows) {
+         const RunPlan& plan, std::vector<Row>* rows) {
   const double calls = static_cast<double>(loaded.add_chunks_us.size());
   rows->push_back(Row{"add " + std::to_string(kChunksPerCall) + " chunks (load)", Api::kName, 1,
                       calls / loaded.add_chunks_seconds, Percentile(loaded.add_chunks_us, 0.50),
                       Percentile(loaded.add_chunks_us, 0.99)});
   const size_t conversations = loaded.conversations.size();
-  for (int threads : {1, 2}) {
-    rows->push_back(Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+  for (int threads : plan.threads) {
+    if (plan.Wants("get")) rows->push_back(Measure("get conversation", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
       Must(target.GetConversation(UserName(c), loaded.conversations[c]), "get conversation");
     }));
-    rows->push_back(Measure("list 10 recent", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+    if (plan.Wants("list")) rows->push_back(Measure("list 10 recent", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
       typename Api::ConversationListOptions options;
       options.order = Api::ConversationOrder::kUpdatedDesc;
       options.limit = 10;
       Must(target.ListConversations(UserName(c), options), "list conversations");
     }));
-    rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+    if (plan.Wants("last")) rows->push_back(Measure("last 50 messages", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+      const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
+      Must(target.LastMessages(UserName(c), loaded.conversations[c], 50), "last messages");
+    }));
+    if (plan.Wants("append")) rows->push_back(Measure("append message", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       const size_t c = (i * 7919 + static_cast<uint64_t>(t) * 104729) % conversations;
       typename Api::NewMessage message;
       message.conversation_id = loaded.conversations[c];
@@ -233,7 +246,7 @@ void Run(typename Api::Target& target, Loaded<Api>& loaded, const Dataset& data,
       message.tokens_used = 9;
       Must(target.AppendMessage(UserName(c), message), "append message");
     }));
-    rows->push_back(Measure("search top-10", Api::kName, threads, seconds, [&](int t, uint64_t i) {
+    if (plan.Wants("search")) rows->push_back(Measure("search top-10", Api::kName, threads, seconds, [&](int t, uint64_t i) {
       typename Api::SearchRequest request;
       const auto query = data.Query((i * 2 + static_cast<uint64_t>(t)) % data.query_count());
       request.query.assign(query.begin(), query.end());
@@ -279,6 +292,7 @@ int main(int argc, char** argv) {
   size_t batches = 0;
   std::string system = "both";
   bool no_direct = false;
+  RunPlan plan;
   app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")->check(CLI::PositiveNumber);
   app.add_option("--chunks", chunks, "chunks (vectors) preloaded for one user")->check(CLI::PositiveNumber);
   app.add_option("--dimension", dimension, "embedding dimension")->check(CLI::Range(1, 4096));
@@ -289,6 +303,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"in-process", "wire", "both"}));
   app.add_flag("--no-direct", no_direct,
                "client: turn direct calls off (ClientOptions::direct_calls), every call pipelined");
+  app.add_option("--ops", plan.ops, "operations to measure (get, list, last, append, search)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"get", "list", "last", "append", "search"}));
+  app.add_option("--threads", plan.threads, "client thread counts, each measured in turn")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 256));
   CLI11_PARSE(app, argc, argv);
   const bool in_process = system != "wire";
   const bool wire = system != "in-process";
@@ -316,7 +336,7 @@ int main(int argc, char** argv) {
       auto loaded = Load<EngineApi>(*engine, conversations, data);
       WaitUntilIndexed(*engine);
       std::fprintf(stderr, "in-process: measuring\n");
-      Run<EngineApi>(*engine, loaded, data, seconds, &rows);
+      Run<EngineApi>(*engine, loaded, data, seconds, plan, &rows);
     }
   }
   if (wire) {
@@ -336,7 +356,7 @@ int main(int argc, char** argv) {
       auto loaded = Load<WireApi>(*client, conversations, data);
       WaitUntilIndexed(*client);
       std::fprintf(stderr, "wire: measuring\n");
-      Run<WireApi>(*client, loaded, data, seconds, &rows);
+      Run<WireApi>(*client, loaded, data, seconds, plan, &rows);
     }
     client.reset();
     server.Stop();

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 #include <optional>
 #include <set>
@@ -45,6 +46,11 @@ class WriteTxn {
   // write is searchable before it is acknowledged).  `fn` must not fail.  Dropped on failure.
   void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
 
+  // Keeps `resource` alive until the transaction is destroyed — after Commit() and its
+  // OnCommit() actions, or when it is abandoned — e.g. a lock that must be held until a commit's
+  // effects are published in memory.
+  void Retain(std::shared_ptr<void> resource) { retained_.push_back(std::move(resource)); }
+
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
   Status Commit();
@@ -62,6 +68,7 @@ class WriteTxn {
   // Staged deletes (nullopt above) to be written as SingleDelete.
   std::set<std::pair<Cf, std::string>, std::less<>> single_deletes_;
   std::vector<std::function<void()>> on_commit_;
+  std::vector<std::shared_ptr<void>> retained_;
 };
 
 }  // namespace mnemo::storage

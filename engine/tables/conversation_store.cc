@@ -71,8 +71,8 @@ namespace {
 
 struct IndexEntry {
   std::string value;
-  // The key embeds updated_at, which every change of the row moves forward (NextTimestamp): it
-  // is written once and deleted once, so its delete may be a SingleDelete.
+  // A by-updated entry.  Its key embeds updated_at, which every change of the row moves forward
+  // (NextTimestamp): it is written once and deleted once, so its delete may be a SingleDelete.
   bool written_once = false;
 };
 
@@ -98,17 +98,22 @@ void ConversationStore::StageIndexes(storage::WriteTxn& txn, const Conversation*
   // wade through thousands of tombstones.
   const auto before = old_row ? IndexEntries(*old_row) : std::map<std::string, IndexEntry>();
   const auto after = new_row ? IndexEntries(*new_row) : std::map<std::string, IndexEntry>();
+  const std::string_view user_id = new_row ? new_row->user_id : old_row->user_id;
   for (const auto& [key, entry] : before) {
     if (after.contains(key)) continue;
     if (entry.written_once) {
       txn.SingleDelete(Cf::kIndex, key);
+      recency_.Stage(txn, user_id, key, /*added=*/false);
     } else {
       txn.Delete(Cf::kIndex, key);
     }
   }
   for (const auto& [key, entry] : after) {
     auto it = before.find(key);
-    if (it == before.end() || it->second.value != entry.value) txn.Put(Cf::kIndex, key, entry.value);
+    if (it == before.end() || it->second.value != entry.value) {
+      txn.Put(Cf::kIndex, key, entry.value);
+      if (entry.written_once) recency_.Stage(txn, user_id, key, /*added=*/true);
+    }
   }
 }
 
@@ -359,9 +364,24 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   request.cursor = options.cursor;
   request.skip = options.skip;
   request.limit = options.limit;
-  storage::ReadView view = db_.Snapshot();
-  const EntryMatch match = scan.Match(view);
-  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
+  // The recent list (by updated, no condition) reads the in-memory mirror of the by-updated
+  // index when it can; otherwise (busy or uncached user, created order, a filter) it scans.
+  const bool recent_list = scan.Unfiltered() && options.order == ConversationOrder::kUpdatedDesc;
+  std::string start;
+  if (recent_list) {
+    MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
+  }
+  std::optional<RecencyIndex::CachedPage> cached =
+      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive, request, start)
+                  : std::nullopt;
+  EntryMatch match;
+  if (!cached) {
+    cached.emplace(RecencyIndex::CachedPage{db_.Snapshot(), {}});
+    match = scan.Match(cached->view);
+    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(cached->view, Cf::kIndex, request, match));
+  }
+  const storage::ReadView& view = cached->view;
+  IndexPage& page = cached->page;
   ConversationPage result;
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
   result.next_cursor = std::move(page.next_cursor);

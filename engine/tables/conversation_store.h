@@ -3,9 +3,10 @@
 // Index maintenance lives in one place, Save(): given a row's old and new state it stages the
 // row, every index entry and the user's counts in the caller's WriteTxn, so they always commit
 // together.  Write methods stage into a WriteTxn and REQUIRE the caller to hold the user's
-// LockTable stripe until the transaction commits.  Read methods use a snapshot.
+// LockTable stripe until the transaction ends (commits or is destroyed).  Read methods use a
+// snapshot.  The by-updated index is mirrored in memory (RecencyIndex) for the recent list.
 //
-// Thread-safety: thread-safe (stateless beyond the Db reference).
+// Thread-safety: thread-safe.
 #pragma once
 
 #include <optional>
@@ -15,14 +16,16 @@
 #include "mnemo/result.h"
 #include "storage/db.h"
 #include "storage/write_txn.h"
+#include "tables/recency_index.h"
 #include "tables/row_codec.h"
 
 namespace mnemo::tables {
 
 class ConversationStore {
  public:
-  // `db` must outlive the store.
-  explicit ConversationStore(storage::Db& db) : db_(db) {}
+  // `db` must outlive the store.  `recency` bounds the in-memory recent-list mirror.
+  explicit ConversationStore(storage::Db& db, RecencyIndex::Limits recency = {})
+      : db_(db), recency_(db, recency) {}
 
   // ---- writes (stage into txn) ----
   // Creates a conversation.  With a client-supplied id that this user already owns, returns the
@@ -67,12 +70,17 @@ class ConversationStore {
                         int64_t stop_at) const;
   Result<UserStats> Stats(std::string_view user_id) const;
 
+  RecencyIndex& TEST_recency() const { return recency_; }
+
  private:
   // Stages the index changes from `old_row` to `new_row` (either may be null).
   void StageIndexes(storage::WriteTxn& txn, const Conversation* old_row,
                     const Conversation* new_row) const;
 
   storage::Db& db_;
+  // Changed by the writes staged in StageIndexes (which are const: staging does not change the
+  // store until the transaction commits); internally synchronized.
+  mutable RecencyIndex recency_;
 };
 
 // A timestamp for a change to a row last changed at `previous`: now, but strictly later than

@@ -12,10 +12,7 @@ Result<storage::ScanRange> RangeOf(const PageRequest& request, bool use_cursor) 
   range.prefix = request.prefix;
   range.reverse = request.reverse;
   if (use_cursor && !request.cursor.empty()) {
-    if (!HexDecode(request.cursor, &range.start) || !range.start.starts_with(request.prefix) ||
-        range.start.size() <= request.prefix.size()) {
-      return Status::ValidationError("cursor", "is malformed or belongs to another listing");
-    }
+    MNEMO_ASSIGN_OR_RETURN(range.start, CursorStart(request));
     range.skip_start = true;
   } else if (!request.reverse && !request.first.empty()) {
     range.start = request.first;
@@ -39,6 +36,16 @@ bool PastEnd(const PageRequest& request, std::string_view key) {
 }
 
 }  // namespace
+
+Result<std::string> CursorStart(const PageRequest& request) {
+  std::string start;
+  if (request.cursor.empty()) return start;
+  if (!HexDecode(request.cursor, &start) || !start.starts_with(request.prefix) ||
+      start.size() <= request.prefix.size()) {
+    return Status::ValidationError("cursor", "is malformed or belongs to another listing");
+  }
+  return start;
+}
 
 Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
                            const PageRequest& request, const EntryMatch& match) {

@@ -41,6 +41,10 @@ struct IndexPage {
 // the caller (e.g. a row that cannot be read).  An empty function matches everything.
 using EntryMatch = std::function<Result<bool>(std::string_view key, std::string_view value)>;
 
+// The index key a request's cursor resumes after; empty without a cursor.  VALIDATION_ERROR
+// (field "cursor") for a malformed cursor or one of another listing.
+Result<std::string> CursorStart(const PageRequest& request);
+
 Result<IndexPage> ScanPage(const storage::ReadView& view, storage::Cf cf,
                            const PageRequest& request, const EntryMatch& match = {});
 

@@ -38,7 +38,7 @@ def error_response(request_id: int, code: int, message: str = "scripted", field:
     w_response.Start(b)
     w_response.AddId(b, request_id)
     w_response.AddError(b, error)
-    b.Finish(w_response.End(b))
+    b.Finish(w_response.End(b), b"MNEM")  # mnemod identifies its buffers
     return bytes(b.Output())
 
 
@@ -52,7 +52,7 @@ def user_stats_response(request_id: int, total: int) -> bytes:
     w_response.AddId(b, request_id)
     w_response.AddBodyType(b, ResponseBody.UserStats)
     w_response.AddBody(b, body)
-    b.Finish(w_response.End(b))
+    b.Finish(w_response.End(b), b"MNEM")  # mnemod identifies its buffers
     return bytes(b.Output())
 
 
@@ -72,7 +72,7 @@ def hello_response(request_id: int, max_in_flight: int, max_frame_bytes: int) ->
     w_response.AddId(b, request_id)
     w_response.AddBodyType(b, ResponseBody.HelloReply)
     w_response.AddBody(b, body)
-    b.Finish(w_response.End(b))
+    b.Finish(w_response.End(b), b"MNEM")  # mnemod identifies its buffers
     return bytes(b.Output())
 
 

@@ -20,6 +20,13 @@ endif()
 if(FLATC)
   set(ENV{FLATC} ${FLATC})
 endif()
+# The native core compiles ~15 C++ files: two at a time, through ccache when there is one.
+set(ENV{MNEMO_BUILD_JOBS} 2)
+find_program(CCACHE ccache)
+if(CCACHE)
+  set(ENV{CC} "${CCACHE} gcc")
+  set(ENV{CXX} "${CCACHE} g++")
+endif()
 execute_process(
   COMMAND ${VENV}/bin/python -m pip install --no-build-isolation --no-index
           --disable-pip-version-check --quiet ${PACKAGE}
@@ -29,7 +36,7 @@ if(NOT pip_result EQUAL 0)
 endif()
 
 execute_process(
-  COMMAND ${VENV}/bin/python -c "import mnemo, mnemo.wire.Request; print('mnemo', mnemo.__version__, 'installed')"
+  COMMAND ${VENV}/bin/python -c "import mnemo, mnemo._native, mnemo.wire.Request; print('mnemo', mnemo.__version__, 'installed')"
   RESULT_VARIABLE import_result)
 if(NOT import_result EQUAL 0)
   message(FATAL_ERROR "the installed package cannot be imported (${import_result})")

@@ -19,8 +19,7 @@ from mnemo.wire.UpdateMessageRequest import UpdateMessageRequest
 
 
 def _body(op: _ops.Op, body_type: int, cls: type):
-    frame = bytes(op.encode(1))
-    request = Request.GetRootAs(frame[4:], 0)
+    request = Request.GetRootAs(op.encode(1).payload, 0)
     assert request.BodyType() == body_type
     body = cls()
     body.Init(request.Body().Bytes, request.Body().Pos)

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,13 @@
 namespace mnemo::client::internal {
 
 // ---- encoding ---------------------------------------------------------------------------------
+
+// Float vectors the encoders read in place instead of the inputs' own std::vector: the Python
+// client passes its callers' numpy / array('f') buffers this way, so they are copied once,
+// straight into the request.  When not empty, views[i] is the i-th vector the request carries
+// (chunk i's embedding; query i; a hybrid search's query embedding; the embedding of the i-th
+// add-chunk op of a batch), and there must be exactly as many views as vectors.
+using VectorViews = std::vector<std::span<const float>>;
 
 std::string EncodeHello(uint64_t request_id, uint32_t protocol_version, std::string_view api_key,
                         std::string_view client_name);
@@ -99,7 +107,7 @@ std::string EncodeUpdateDocument(uint64_t request_id, std::string_view user_id, 
                                  const DocumentUpdate& update);
 
 std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
-                            const std::vector<NewChunk>& chunks);
+                            const std::vector<NewChunk>& chunks, const VectorViews& views = {});
 std::string EncodeGetChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
                            bool include_deleted);
 std::string EncodeListChunks(uint64_t request_id, std::string_view user_id,
@@ -108,14 +116,18 @@ std::string EncodeDeleteChunk(uint64_t request_id, std::string_view user_id, con
                               bool hard);
 std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, const Uuid& id);
 std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
-                                const Uuid& document_id, const std::vector<NewChunk>& chunks);
+                                const Uuid& document_id, const std::vector<NewChunk>& chunks,
+                                const VectorViews& views = {});
 std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
-                         const SearchRequest& request);
+                         const SearchRequest& request, const VectorViews& views = {});
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
-                              const std::vector<SearchRequest>& requests);
+                              const std::vector<SearchRequest>& requests,
+                              const VectorViews& views = {});
 std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, const TextSearchRequest& request);
-std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request);
-std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch);
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request,
+                               const VectorViews& views = {});
+std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
+                             const VectorViews& views = {});
 
 std::string EncodeGetStats(uint64_t request_id);
 std::string EncodeListPartitions(uint64_t request_id);

@@ -1,6 +1,7 @@
 // The encoders of codec.h: client values -> Request FlatBuffers.
 #include "codec.h"
 
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -15,6 +16,11 @@ namespace fb = flatbuffers;
 
 template <typename T>
 using Offset = fb::Offset<T>;
+
+// The i-th vector a request carries: views[i] when views are given, else the input's own.
+std::span<const float> VectorAt(const VectorViews& views, size_t i, const std::vector<float>& own) {
+  return views.empty() ? std::span<const float>(own) : views.at(i);
+}
 
 // Wraps a FlatBufferBuilder with the conversions every encoder needs.  Nested objects are built
 // before the table that refers to them, as FlatBuffers requires.
@@ -71,9 +77,10 @@ class Encoder {
                                    metadata);
   }
 
-  Offset<wire::NewChunk> NewChunk(const client::NewChunk& input) {
+  // `embedding` replaces input.embedding (VectorViews).
+  Offset<wire::NewChunk> NewChunk(const client::NewChunk& input, std::span<const float> embedding_view) {
     const auto chunk_text = Str(input.chunk_text);
-    const auto embedding = fbb_.CreateVector(input.embedding);
+    const auto embedding = fbb_.CreateVector(embedding_view.data(), embedding_view.size());
     const auto metadata = OptStr(input.metadata);
     const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
     const wire::Id document_id = UuidToWire(input.document_id);
@@ -81,15 +88,20 @@ class Encoder {
                                 chunk_text, embedding, metadata, OptScalar(input.created_at));
   }
 
-  Offset<fb::Vector<Offset<wire::NewChunk>>> Chunks(const std::vector<client::NewChunk>& chunks) {
+  // Chunk i's embedding is views[i] when views are given (VectorViews).
+  Offset<fb::Vector<Offset<wire::NewChunk>>> Chunks(const std::vector<client::NewChunk>& chunks,
+                                                     const VectorViews& views) {
     std::vector<Offset<wire::NewChunk>> items;
     items.reserve(chunks.size());
-    for (const client::NewChunk& chunk : chunks) items.push_back(NewChunk(chunk));
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      items.push_back(NewChunk(chunks[i], VectorAt(views, i, chunks[i].embedding)));
+    }
     return fbb_.CreateVector(items);
   }
 
-  Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request) {
-    const auto query = fbb_.CreateVector(request.query);
+  // `query_view` replaces request.query (VectorViews).
+  Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request, std::span<const float> query_view) {
+    const auto query = fbb_.CreateVector(query_view.data(), query_view.size());
     const auto filters = SearchFilters(request.filters);
     fb::Optional<float> min_similarity = fb::nullopt;
     if (request.min_similarity) min_similarity = *request.min_similarity;
@@ -180,9 +192,10 @@ class Encoder {
                                       metadata);
   }
 
-  Offset<wire::SearchHybridRequest> SearchHybrid(const HybridSearchRequest& request) {
+  Offset<wire::SearchHybridRequest> SearchHybrid(const HybridSearchRequest& request,
+                                                 std::span<const float> embedding_view) {
     const auto text = Str(request.query_text);
-    const auto embedding = fbb_.CreateVector(request.query_embedding);
+    const auto embedding = fbb_.CreateVector(embedding_view.data(), embedding_view.size());
     const auto filters = SearchFilters(request.filters);
     const wire::Fusion fusion = request.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
     fb::Optional<float> min_similarity = fb::nullopt;
@@ -537,36 +550,39 @@ std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, co
 }
 
 std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
-                                const Uuid& document_id, const std::vector<NewChunk>& chunks) {
+                                const Uuid& document_id, const std::vector<NewChunk>& chunks,
+                                const VectorViews& views) {
   Encoder e;
-  const auto vector = e.Chunks(chunks);
+  const auto vector = e.Chunks(chunks, views);
   const wire::Id wire_id = UuidToWire(document_id);
   const auto body = wire::CreateReplaceChunksRequest(e.fbb(), &wire_id, vector);
   return e.Finish(request_id, user_id, wire::RequestBody::ReplaceChunksRequest, body);
 }
 
 std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
-                            const std::vector<NewChunk>& chunks) {
+                            const std::vector<NewChunk>& chunks, const VectorViews& views) {
   Encoder e;
-  const auto vector = e.Chunks(chunks);
+  const auto vector = e.Chunks(chunks, views);
   const auto body = wire::CreateAddChunksRequest(e.fbb(), vector);
   return e.Finish(request_id, user_id, wire::RequestBody::AddChunksRequest, body);
 }
 
 std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
-                         const SearchRequest& request) {
+                         const SearchRequest& request, const VectorViews& views) {
   Encoder e;
-  const auto query = e.SearchQuery(request);
+  const auto query = e.SearchQuery(request, VectorAt(views, 0, request.query));
   const auto body = wire::CreateSearchRequest(e.fbb(), query);
   return e.Finish(request_id, user_id, wire::RequestBody::SearchRequest, body);
 }
 
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
-                              const std::vector<SearchRequest>& requests) {
+                              const std::vector<SearchRequest>& requests, const VectorViews& views) {
   Encoder e;
   std::vector<Offset<wire::SearchQuery>> queries;
   queries.reserve(requests.size());
-  for (const SearchRequest& request : requests) queries.push_back(e.SearchQuery(request));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    queries.push_back(e.SearchQuery(requests[i], VectorAt(views, i, requests[i].query)));
+  }
   const auto vector = e.fbb().CreateVector(queries);
   const auto body = wire::CreateSearchBatchRequest(e.fbb(), vector);
   return e.Finish(request_id, user_id, wire::RequestBody::SearchBatchRequest, body);
@@ -580,14 +596,17 @@ std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, cons
   return e.Finish(request_id, user_id, wire::RequestBody::SearchTextRequest, body);
 }
 
-std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request) {
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request,
+                               const VectorViews& views) {
   Encoder e;
-  const auto body = e.SearchHybrid(request);
+  const auto body = e.SearchHybrid(request, VectorAt(views, 0, request.query_embedding));
   return e.Finish(request_id, user_id, wire::RequestBody::SearchHybridRequest, body);
 }
 
-std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch) {
+std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
+                             const VectorViews& views) {
   Encoder e;
+  size_t chunks = 0;  // add-chunk ops so far: the index into views
   std::vector<Offset<wire::BatchOp>> ops;
   ops.reserve(batch.size());
   for (const Batch::Op& op : batch.ops()) {
@@ -611,7 +630,7 @@ std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, cons
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, input));
           } else {
             static_assert(std::is_same_v<T, Batch::AddChunkOp>);
-            const auto input = e.NewChunk(item.chunk);
+            const auto input = e.NewChunk(item.chunk, VectorAt(views, chunks++, item.chunk.embedding));
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, 0, input));
           }
         },

@@ -414,6 +414,55 @@ TEST(CodecRequestTest, ApplyBatchSetsExactlyOneFieldPerOp) {
   EXPECT_EQ(U(ops->Get(5)->add_chunk()->document_id()), kIdB);
 }
 
+std::vector<float> Floats(const fb::Vector<float>* vector) {
+  return vector ? std::vector<float>(vector->begin(), vector->end()) : std::vector<float>();
+}
+
+TEST(CodecRequestTest, VectorViewsReplaceTheInputsOwnVectors) {
+  const std::vector<float> first = {0.25f, -0.5f};
+  const std::vector<float> second = {1, 2, 3};
+  const VectorViews views = {first, second};
+
+  SearchRequest query;
+  query.query = {9, 9, 9, 9};  // ignored: the view is read instead
+  auto search = Verify(EncodeSearch(40, "u", query, {second}));
+  EXPECT_EQ(Floats(search.request->body_as_SearchRequest()->query()->query()), second);
+  auto batch = Verify(EncodeSearchBatch(41, "u", {query, query}, views));
+  const auto* queries = batch.request->body_as_SearchBatchRequest()->queries();
+  EXPECT_EQ(Floats(queries->Get(0)->query()), first);
+  EXPECT_EQ(Floats(queries->Get(1)->query()), second);
+
+  std::vector<NewChunk> chunks(2);
+  for (NewChunk& chunk : chunks) chunk.embedding = {7};
+  auto added = Verify(EncodeAddChunks(42, "u", chunks, views));
+  const auto* list = added.request->body_as_AddChunksRequest()->chunks();
+  EXPECT_EQ(Floats(list->Get(0)->embedding()), first);
+  EXPECT_EQ(Floats(list->Get(1)->embedding()), second);
+
+  // In a batch, the views go to the add-chunk ops in order, skipping the others.
+  Batch ops;
+  NewMessage message;
+  message.content = "m";
+  ops.AddChunk(chunks[0]).AppendMessage(message).AddChunk(chunks[1]);
+  auto applied = Verify(EncodeApplyBatch(43, "u", ops, views));
+  const auto* wire_ops = applied.request->body_as_ApplyBatchRequest()->ops();
+  EXPECT_EQ(Floats(wire_ops->Get(0)->add_chunk()->embedding()), first);
+  EXPECT_EQ(Floats(wire_ops->Get(2)->add_chunk()->embedding()), second);
+
+  HybridSearchRequest hybrid;
+  hybrid.query_text = "q";
+  hybrid.query_embedding = {9, 9};
+  auto fused = Verify(EncodeSearchHybrid(45, "u", hybrid, {second}));
+  EXPECT_EQ(Floats(fused.request->body_as_SearchHybridRequest()->query_embedding()), second);
+
+  // Without views, each input's own vector.
+  auto own = Verify(EncodeSearch(44, "u", query));
+  EXPECT_EQ(Floats(own.request->body_as_SearchRequest()->query()->query()), query.query);
+  auto own_fused = Verify(EncodeSearchHybrid(46, "u", hybrid));
+  EXPECT_EQ(Floats(own_fused.request->body_as_SearchHybridRequest()->query_embedding()),
+            hybrid.query_embedding);
+}
+
 TEST(CodecRequestTest, AdministrationNamesNoUser) {
   auto stats = Verify(EncodeGetStats(40));
   EXPECT_EQ(stats.request->body_type(), wire::RequestBody::GetStatsRequest);

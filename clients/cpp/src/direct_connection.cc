@@ -1,12 +1,16 @@
-// DirectConnection: plain POSIX sockets (non-blocking, waited on with poll(2) so every wait
-// honours the call's deadline).  See direct_connection.h.
+// DirectConnection: plain POSIX sockets.  Connecting and the handshake use a non-blocking socket
+// waited on with poll(2) (so every wait honours the deadline); then the socket turns blocking
+// with send/receive timeouts of request_timeout, so a call's first read is one recv(2) that
+// sleeps until the reply arrives (no poll(2) before it).  See direct_connection.h.
 #include "direct_connection.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +20,7 @@
 #include <utility>
 
 #include "codec.h"
+#include "timeouts.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
@@ -32,6 +37,10 @@ constexpr short kPollPeerClosed = 0;
 #endif
 
 constexpr size_t kReadChunkBytes = 64 * 1024;
+// A connection used this recently is not checked for a close by the server before the next call:
+// the server closes idle connections only after seconds (its idle timeout), and a close racing a
+// call fails that call as any connection loss does.
+constexpr auto kRecentlyUsed = std::chrono::milliseconds(1);
 constexpr size_t kKeepBufferBytes = 1 << 20;  // a larger buffer is released after its response
 
 // poll(2)'s timeout for `deadline`: milliseconds left, rounded up, at least 0.
@@ -144,11 +153,29 @@ Result<std::unique_ptr<DirectConnection>> DirectConnection::Open(const ClientOpt
   auto info = DecodeHelloReply(*flatbuffers::GetRoot<wire::Response>(reply->data()));
   if (!info.ok()) return info.error();
   connection->info_ = std::move(info).value();
+  if (auto error = connection->EnterBlockingMode()) return *error;
   return connection;
+}
+
+std::optional<Error> DirectConnection::EnterBlockingMode() {
+  const auto timeout = options_.request_timeout;
+  timeval limit{};
+  limit.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  limit.tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000);
+  if (limit.tv_sec == 0 && limit.tv_usec == 0) limit.tv_usec = 1;  // 0 would mean "no timeout"
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) != 0 ||
+      ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)) != 0) {
+    return Unavailable("cannot configure the connection to " + Address() + ": " + ErrnoText(errno));
+  }
+  blocking_ = true;
+  return std::nullopt;
 }
 
 bool DirectConnection::PeerClosed() {
   if (broken_ || buffered_ > 0) return true;
+  if (Clock::now() - last_used_ < kRecentlyUsed) return false;
   // Between calls nothing is expected: readable means closed (end of file), reset, or unasked.
   pollfd poll_fd{fd_, static_cast<short>(POLLIN | kPollPeerClosed), 0};
   return ::poll(&poll_fd, 1, 0) != 0;
@@ -158,8 +185,7 @@ Result<std::string> DirectConnection::Exchange(std::string_view frame, uint64_t 
                                                Clock::time_point deadline,
                                                bool* connection_lost) {
   *connection_lost = false;
-  const std::string timeout_message =
-      "request timed out after " + std::to_string(options_.request_timeout.count()) + " ms";
+  const std::string timeout_message = TimedOut(options_.request_timeout).message;
   bool timed_out = false;
   if (auto error = SendAll(frame, deadline, &timed_out)) {
     if (timed_out) return Fail(Error{Code::kUnavailable, timeout_message, ""});
@@ -168,6 +194,7 @@ Result<std::string> DirectConnection::Exchange(std::string_view frame, uint64_t 
   }
   auto response = ReadResponse(request_id, deadline, timeout_message, &timed_out);
   if (!response.ok() && !timed_out) *connection_lost = true;
+  last_used_ = Clock::now();
   return response;
 }
 
@@ -213,6 +240,7 @@ Result<std::string> DirectConnection::ReadResponse(uint64_t expected_id,
                                                    bool* timed_out) {
   *timed_out = false;
   std::string payload;
+  bool first_read = true;
   while (true) {
     std::string_view view;
     size_t consumed = 0;
@@ -238,17 +266,26 @@ Result<std::string> DirectConnection::ReadResponse(uint64_t expected_id,
     const size_t whole = announced != 0 ? protocol::kFrameHeaderBytes + announced : 0;
     const size_t want = std::max(buffered_ + kReadChunkBytes, whole);
     if (buffer_.size() < want) buffer_.resize(want);
-    const Wait wait = WaitFor(fd_, POLLIN, deadline);
-    if (wait == Wait::kTimedOut) {
-      *timed_out = true;
-      return Unavailable(timeout_message);
+    // The first read of a call on a blocking socket sleeps in recv itself (bounded by
+    // SO_RCVTIMEO = request_timeout); later reads of a long reply wait for the deadline first.
+    const bool sleep_in_recv = blocking_ && first_read;
+    first_read = false;
+    if (!sleep_in_recv) {
+      const Wait wait = WaitFor(fd_, POLLIN, deadline);
+      if (wait == Wait::kTimedOut) {
+        *timed_out = true;
+        return Unavailable(timeout_message);
+      }
+      if (wait == Wait::kFailed) return Unavailable("poll failed: " + ErrnoText(errno));
     }
-    if (wait == Wait::kFailed) return Unavailable("poll failed: " + ErrnoText(errno));
     const ssize_t n = ::recv(fd_, buffer_.data() + buffered_, buffer_.size() - buffered_, 0);
     if (n > 0) {
       buffered_ += static_cast<size_t>(n);
     } else if (n == 0) {
       return Unavailable("server closed the connection");
+    } else if (sleep_in_recv && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      *timed_out = true;  // SO_RCVTIMEO elapsed
+      return Unavailable(timeout_message);
     } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
       return Unavailable("connection to " + Address() + " broke: " + ErrnoText(errno));
     }

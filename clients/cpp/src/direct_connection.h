@@ -1,6 +1,7 @@
 // DirectConnection: one blocking TCP connection of the transport's direct call path.  The
-// calling thread writes its request with send() and reads its own response with poll()+recv(),
-// so a round trip costs 2 thread wake-ups (the pipelined path, through the I/O thread, costs 4).
+// calling thread writes its request with send() and sleeps in recv() until its response arrives
+// (send/receive timeouts of request_timeout bound both), so a round trip costs 2 thread wake-ups
+// and 2-3 system calls (the pipelined path, through the I/O thread, costs 4 wake-ups).
 // One request at a time: the only bytes the server sends on it are the answer to the request
 // just written.
 //
@@ -47,7 +48,8 @@ class DirectConnection {
   bool broken() const { return broken_; }
 
   // True when the server has closed the idle connection (idle timeout, restart) or sent
-  // something unasked.  One poll(2) with a zero timeout.  Also true when broken().
+  // something unasked.  One poll(2) with a zero timeout, skipped (false) for a connection whose
+  // last call ended less than a millisecond ago.  Also true when broken().
   bool PeerClosed();
 
   // Writes `frame` (length prefix + one Request payload carrying `request_id`) and reads the
@@ -65,6 +67,8 @@ class DirectConnection {
  private:
   DirectConnection(const ClientOptions& options, int fd);
 
+  // After the handshake: blocking mode with send and receive timeouts of request_timeout.
+  std::optional<Error> EnterBlockingMode();
   // Fails the connection: marks it broken and returns `error` (for `return Fail(...)`).
   Error Fail(Error error);
   Error Unavailable(std::string message);
@@ -81,6 +85,8 @@ class DirectConnection {
   const int fd_;
   ServerInfo info_;
   bool broken_ = false;
+  bool blocking_ = false;         // after the handshake (EnterBlockingMode)
+  Clock::time_point last_used_;   // when the last call on this connection ended
   std::vector<char> buffer_;  // received bytes not consumed yet: [0, buffered_)
   size_t buffered_ = 0;
 };

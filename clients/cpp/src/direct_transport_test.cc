@@ -26,16 +26,7 @@ using testing::Peer;
 using namespace std::chrono_literals;
 
 // pool_size 1: the pool's one connection is accepted at Connect, the direct one on first use.
-ClientOptions DirectOptionsFor(const FakeServer& server) {
-  ClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = server.port();
-  options.pool_size = 1;
-  options.request_timeout = 5s;
-  options.connect_timeout = 2s;
-  options.direct_calls = true;
-  return options;
-}
+ClientOptions DirectOptionsFor(const FakeServer& server) { return testing::FakeServerOptions(server, true); }
 
 // "u17" -> 17.
 int64_t UserNumber(const wire::Request& request) {

@@ -20,6 +20,7 @@
 
 #include "codec.h"
 #include "direct_connection.h"
+#include "timeouts.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
@@ -547,8 +548,7 @@ void Transport::SubmitAndWait(const std::shared_ptr<PendingCall>& call, Clock::t
   std::unique_lock lock(call->mu);
   if (call->cv.wait_until(lock, deadline, [&] { return call->done; })) return;
   call->done = true;  // late completions are ignored from now on
-  call->error = Unavailable("request timed out after " +
-                            std::to_string(options_.request_timeout.count()) + " ms");
+  call->error = TimedOut(options_.request_timeout);
   lock.unlock();
   asio::post(io_, [this, call] { Abandon(call); });
 }

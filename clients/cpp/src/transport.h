@@ -3,7 +3,7 @@
 // The direct path (options.direct_calls, the default): up to `pool_size` blocking connections
 // (DirectConnection, established lazily on first use, same handshake), kept in a free list.  A
 // call takes a free one, writes its request with send() on the calling thread and reads its own
-// response with poll()+recv() until its deadline: no hand-off to the I/O thread, so a round trip
+// response with recv() until its deadline: no hand-off to the I/O thread, so a round trip
 // costs 2 thread wake-ups instead of 4 (like libpq).  A connection the server closed while it sat idle is re-established
 // transparently before sending.  After a timeout or any broken/desynchronized reply that
 // connection is closed (a late reply would desync it) and the next call opens a new one.  When

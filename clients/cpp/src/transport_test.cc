@@ -30,16 +30,8 @@ using testing::MustConnect;
 using testing::Peer;
 using namespace std::chrono_literals;
 
-ClientOptions OptionsFor(const FakeServer& server) {
-  ClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = server.port();
-  options.pool_size = 1;
-  options.request_timeout = 5s;
-  options.connect_timeout = 2s;
-  options.direct_calls = false;  // these tests count the pool's connections
-  return options;
-}
+// direct_calls off: these tests count the pool's connections.
+ClientOptions OptionsFor(const FakeServer& server) { return testing::FakeServerOptions(server, false); }
 
 // Answers CountDocuments with total = the number in the user id ("u17" -> 17), everything else
 // with Done.

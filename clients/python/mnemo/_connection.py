@@ -1,10 +1,11 @@
-"""Connection: one TCP connection to mnemod, as an asyncio Protocol.
+"""Connection: one TCP connection to mnemod, as an asyncio Protocol (the AsyncClient's I/O runs
+on its event loop: no other thread, no hand-off per call).
 
 It performs the Hello handshake, then pipelines requests: each request carries an id and the
-reader hands every response frame to the future waiting for that id.  At most the server's
-announced max_in_flight requests are on the wire at once; more wait in the connection's queue
-(and while the socket's write buffer is full).  Frames are a u32 little-endian length followed
-by the FlatBuffer payload (protocol/frame.h).
+reader hands every response to the future waiting for that id.  At most the server's announced
+max_in_flight requests are on the wire at once; more wait in the connection's queue (and while
+the socket's write buffer is full).  Frames are split and verified by the native core
+(mnemo._native.split_frames), requests encoded and responses decoded by it too.
 
 When the connection breaks, every request it had sent fails with Broken(sent=True) (it may have
 been applied) and every queued one with Broken(sent=False) (safe to send elsewhere).  A request
@@ -22,8 +23,7 @@ import sys
 from collections import deque
 from typing import Any, Optional
 
-from . import _decode as dec
-from . import _encode as enc
+from ._native import Response, dec, enc, split_frames
 from .errors import MnemoError, RequestTimeoutError, UnavailableError
 from .models import ServerInfo
 from .options import PROTOCOL_VERSION, ClientOptions
@@ -53,10 +53,10 @@ class Connection(asyncio.Protocol):
         self._max_frame_bytes = max_frame_bytes
         self._transport: Optional[asyncio.Transport] = None
         self._buffer = bytearray()
-        self._sent: dict[int, asyncio.Future[bytes]] = {}
-        self._queued: deque[tuple[int, memoryview, asyncio.Future[bytes]]] = deque()
+        self._sent: dict[int, asyncio.Future[Response]] = {}
+        self._queued: deque[tuple[int, bytes, asyncio.Future[Response]]] = deque()
         self._limit = 1  # until the handshake announces max_in_flight: only the Hello
-        self._outgoing: list[memoryview] = []  # frames to write at the end of this loop turn
+        self._outgoing: list[bytes] = []  # frames to write at the end of this loop turn
         self._paused = False
         self._closed = False
         self.info: Optional[ServerInfo] = None
@@ -84,9 +84,9 @@ class Connection(asyncio.Protocol):
             raise UnavailableError(
                 f"cannot connect to {address}: {error.strerror or error}") from None
         try:
-            hello = enc.hello(request_id, PROTOCOL_VERSION, options.api_key, options.client_name)
-            payload = await connection.request(request_id, hello, deadline)
-            info = dec.hello_reply(payload)
+            hello = enc.hello(request_id, PROTOCOL_VERSION, options.api_key or "",
+                              options.client_name).frame
+            info = dec.hello_reply(await connection.request(request_id, hello, deadline))
         except Broken as broken:
             connection.close()
             raise broken.caller_error() from None
@@ -131,15 +131,15 @@ class Connection(asyncio.Protocol):
 
     # ---- requests ---------------------------------------------------------------------------
 
-    async def request(self, request_id: int, frame: memoryview, deadline: float) -> bytes:
-        """Sends one framed request and returns its response payload.
+    async def request(self, request_id: int, frame: bytes, deadline: float) -> Response:
+        """Sends one framed request and returns its (verified) response.
 
         Raises Broken when the connection breaks first, RequestTimeoutError at ``deadline``
         (the loop's clock).
         """
         if self._closed:
             raise Broken(UnavailableError(f"connection to {self._address} is closed"), sent=False)
-        future: asyncio.Future[bytes] = self._loop.create_future()
+        future: asyncio.Future[Response] = self._loop.create_future()
         if not self._queued and not self._paused and len(self._sent) < self._limit:
             self._sent[request_id] = future
             self._write(frame)
@@ -151,7 +151,7 @@ class Connection(asyncio.Protocol):
         finally:
             timer.cancel()
 
-    def _expire(self, future: asyncio.Future[bytes]) -> None:
+    def _expire(self, future: asyncio.Future[Response]) -> None:
         if not future.done():
             future.set_exception(RequestTimeoutError(
                 f"no response from {self._address} within the request timeout"))
@@ -166,7 +166,7 @@ class Connection(asyncio.Protocol):
             self._sent[request_id] = future
             self._write(frame)
 
-    def _write(self, frame: memoryview) -> None:
+    def _write(self, frame: bytes) -> None:
         """Queues a frame; all frames of one event-loop turn go out in one write (one syscall
         instead of one per request when many tasks send at once)."""
         if not self._outgoing:
@@ -202,49 +202,38 @@ class Connection(asyncio.Protocol):
         self._fail(UnavailableError(reason))
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        offset = 0
-        while len(buffer) - offset >= 4:
-            size = int.from_bytes(buffer[offset:offset + 4], "little")
-            if size == 0 or size > self._max_frame_bytes:
-                self._fail(UnavailableError(
-                    f"response frame of {size} bytes from {self._address} is empty or exceeds "
-                    f"max_frame_bytes ({self._max_frame_bytes})"))
-                return
-            end = offset + 4 + size
-            if len(buffer) < end:
-                break
-            payload = bytes(buffer[offset + 4:end])
-            offset = end
-            self._on_frame(payload)
+        if self._buffer:
+            self._buffer += data
+            data = self._buffer
+        responses, used, error = split_frames(data, self._max_frame_bytes)
+        for response in responses:
+            self._on_frame(response)
             if self._closed:
                 return
-        if offset:
-            del buffer[:offset]
+        if error is not None:
+            self._fail(UnavailableError(f"{error} (from {self._address})"))
+            return
+        if data is self._buffer:
+            del self._buffer[:used]
+        elif used < len(data):
+            self._buffer += data[used:]
 
     # ---- internals --------------------------------------------------------------------------
 
-    def _on_frame(self, payload: bytes) -> None:
-        try:
-            request_id = dec.response_id(payload)
-        except Exception:  # noqa: BLE001 - any unreadable buffer means a broken stream
-            self._fail(UnavailableError(f"malformed response from {self._address}"))
-            return
+    def _on_frame(self, response: Response) -> None:
+        request_id = response.id
         if request_id == 0:
             # The server could not read one of our frames and is closing the connection.
             try:
-                dec.raise_error(payload)
+                dec.done(response)
                 error: MnemoError = UnavailableError(f"{self._address} rejected a frame")
             except MnemoError as refused:
                 error = refused
-            except Exception:  # noqa: BLE001
-                error = UnavailableError(f"malformed response from {self._address}")
             self._fail(error)
             return
         future = self._sent.pop(request_id, None)
         if future is not None and not future.done():
-            future.set_result(payload)
+            future.set_result(response)
         if self._queued:
             self._pump()
 

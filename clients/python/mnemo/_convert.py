@@ -119,6 +119,15 @@ def from_json_object(text: Optional[bytes]) -> dict[str, Any]:
 # ---- vectors ----------------------------------------------------------------------------------
 
 
+_FLOAT32: list[Any] = []  # numpy.dtype("<f4"), made on first use (numpy is optional)
+
+
+def _float32_dtype(numpy: Any) -> Any:
+    if not _FLOAT32:
+        _FLOAT32.append(numpy.dtype("<f4"))
+    return _FLOAT32[0]
+
+
 def vector_bytes(vector: Any, field: str) -> memoryview:
     """The little-endian float32 bytes of an embedding, as a flat byte view.
 
@@ -130,7 +139,7 @@ def vector_bytes(vector: Any, field: str) -> memoryview:
     if numpy is not None and isinstance(vector, numpy.ndarray):
         if vector.ndim != 1:
             raise ValidationError(f"must be a 1-d array, got shape {vector.shape}", field)
-        if vector.dtype != numpy.dtype("<f4") or not vector.flags.c_contiguous:
+        if vector.dtype != _float32_dtype(numpy) or not vector.flags.c_contiguous:
             try:
                 vector = numpy.ascontiguousarray(vector, dtype="<f4")
             except (TypeError, ValueError) as error:

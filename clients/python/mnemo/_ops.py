@@ -2,21 +2,22 @@
 
 Each function validates its arguments, and returns an Op: how to encode the request for a given
 request id, how to decode the response, and whether the request is a read (safe to resend once
-when its connection broke) or a write (never resent).  The clients only add I/O around an Op,
-so both speak the protocol identically.  Seed-style variants (Optional/bool/list results) are
-built here from the same requests by wrapping the decoder.
+when its connection broke) or a write (never resent).  The encoders and decoders are the native
+core's (mnemo._native: the C++ client's codec), so Python and C++ clients speak the protocol
+identically; the clients only add I/O around an Op.  Seed-style variants (Optional/bool/list
+results) are built here from the same requests by wrapping the decoder.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from datetime import timedelta
 from typing import Any, Callable, Generic, Iterable, Optional, Sequence, TypeVar
 from uuid import UUID
 
 from . import _convert as conv
-from . import _decode as dec
-from . import _encode as enc
+from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
 from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
                      NewConversation, NewDocument, NewMessage, SearchFilters)
@@ -28,33 +29,84 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 _FLOAT32_MAX = 3.4e38
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 READ = True  # resent once on a fresh connection when the connection broke
 WRITE = False  # never resent: it may have been applied
+# FROZEN: the wire's Role values, in order.
+ROLE_NAMES = ("user", "assistant", "system", "tool")
 
 
 class Op(Generic[T]):
-    """One request: ``encode(request_id) -> frame``, ``decode(payload) -> T``, ``retry``."""
+    """One request: ``encode(request_id) -> Request``, ``decode(Response) -> T``, ``retry``."""
 
     __slots__ = ("encode", "decode", "retry")
 
-    def __init__(self, encode: Callable[[int], memoryview], decode: Callable[[bytes], T],
+    def __init__(self, encode: Callable[[int], Request], decode: Callable[[Response], T],
                  retry: bool) -> None:
         self.encode = encode
         self.decode = decode
         self.retry = retry
 
 
+class SearchSpec:
+    """One search query, already validated: vector bytes plus options (read by the encoder)."""
+
+    __slots__ = ("vector", "top_k", "min_similarity", "filters", "ef")
+
+    def __init__(self, vector: memoryview, top_k: int, min_similarity: Optional[float],
+                 filters: Optional[SearchFilters], ef: Optional[int]) -> None:
+        self.vector = vector
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.filters = filters
+        self.ef = ef
+
+
+class HybridSpec:
+    """One hybrid search, already validated (read by the encoder); ``fusion`` is the wire value."""
+
+    __slots__ = ("query_text", "vector", "top_k", "filters", "fusion", "rrf_k", "text_weight",
+                 "candidates", "min_similarity", "ef")
+
+    def __init__(self, query_text: str, vector: memoryview, top_k: int,
+                 filters: Optional[SearchFilters], fusion: int, rrf_k: Optional[float],
+                 text_weight: Optional[float], candidates: Optional[int],
+                 min_similarity: Optional[float], ef: Optional[int]) -> None:
+        self.query_text = query_text
+        self.vector = vector
+        self.top_k = top_k
+        self.filters = filters
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.text_weight = text_weight
+        self.candidates = candidates
+        self.min_similarity = min_similarity
+        self.ef = ef
+
+
+def check_int(value: Any, field: str) -> int:
+    """An int64 argument (int or e.g. numpy.int64, not bool), or ValidationError."""
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case, quickly
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"must be an integer, got {value!r}", field)
+    value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValidationError(f"is out of range: {value}", field)
+    return value
+
+
 # ---- decoder wrappers -------------------------------------------------------------------------
 
 
-def _then(decode: Callable[[bytes], T], convert: Callable[[T], U]) -> Callable[[bytes], U]:
+def _then(decode: Callable[[Response], T], convert: Callable[[T], U]) -> Callable[[Response], U]:
     return lambda payload: convert(decode(payload))
 
 
-def _or_none(decode: Callable[[bytes], T]) -> Callable[[bytes], Optional[T]]:
+def _or_none(decode: Callable[[Response], T]) -> Callable[[Response], Optional[T]]:
     """NOT_FOUND becomes None (the seeds' Optional results)."""
 
-    def run(payload: bytes) -> Optional[T]:
+    def run(payload: Response) -> Optional[T]:
         try:
             return decode(payload)
         except RecordNotFoundError:
@@ -63,10 +115,10 @@ def _or_none(decode: Callable[[bytes], T]) -> Callable[[bytes], Optional[T]]:
     return run
 
 
-def _found(decode: Callable[[bytes], Any]) -> Callable[[bytes], bool]:
+def _found(decode: Callable[[Response], Any]) -> Callable[[Response], bool]:
     """Success becomes True and NOT_FOUND False (the seeds' bool results)."""
 
-    def run(payload: bytes) -> bool:
+    def run(payload: Response) -> bool:
         try:
             decode(payload)
             return True
@@ -86,17 +138,33 @@ def _user(user_id: Any) -> str:
 
 
 def _role(role: Any) -> str:
-    if role not in dec.ROLE_NAMES:
-        raise ValidationError(f"must be one of {', '.join(dec.ROLE_NAMES)}, got {role!r}", "role")
+    if role not in ROLE_NAMES:
+        raise ValidationError(f"must be one of {', '.join(ROLE_NAMES)}, got {role!r}", "role")
     return role
 
 
-def _count(encode: Callable[[int], memoryview], exists_only: bool) -> Op[Any]:
-    """A count request's Op: the count, or (exists_only) whether it is above zero."""
-    return Op(encode, dec.exists if exists_only else dec.count, READ)
+def _opt_number(value: Any, field: str, limit: float = math.inf) -> Optional[float]:
+    """None, or a real number (not bool) within +-limit as a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not -limit <= value <= limit:
+        raise ValidationError(f"must be a number, got {value!r}", field)
+    return float(value)
+
+
+def _opt_int(value: Any, field: str) -> Optional[int]:
+    return None if value is None else check_int(value, field)
+
+
+def _filters(filters: Any) -> Optional[SearchFilters]:
+    if filters is not None and not isinstance(filters, SearchFilters):
+        raise ValidationError("must be a mnemo.SearchFilters", "filters")
+    return filters
 
 
 def _filter(value: Any, cls: type) -> Any:
+    """A list or count condition: None or an instance of ``cls`` (mnemo.ConversationFilter, ...)."""
     if value is not None and not isinstance(value, cls):
         raise ValidationError(f"must be a mnemo.{cls.__name__}", "filter")
     return value
@@ -109,6 +177,11 @@ def _message_filter(value: Any) -> Optional[MessageFilter]:
     return checked
 
 
+def _count(encode: Callable[[int], Request], exists_only: bool) -> Op[Any]:
+    """A count request's Op: the count, or (exists_only) whether it is above zero."""
+    return Op(encode, dec.exists if exists_only else dec.count, READ)
+
+
 def _new_chunks(chunks: Sequence[NewChunk]) -> list[NewChunk]:
     items = list(chunks)
     for index, item in enumerate(items):
@@ -117,18 +190,19 @@ def _new_chunks(chunks: Sequence[NewChunk]) -> list[NewChunk]:
     return items
 
 
+def _query_text(text: Any, field: str) -> str:
+    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
+    if not isinstance(text, str):
+        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
+    return text
+
+
 def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional[SearchFilters],
-                 ef: Any, field: str) -> enc.SearchSpec:
-    top = enc.check_int(top_k, "top_k")
-    if min_similarity is not None:
-        if isinstance(min_similarity, bool) or not isinstance(min_similarity, numbers.Real) \
-                or not -_FLOAT32_MAX <= min_similarity <= _FLOAT32_MAX:
-            raise ValidationError(f"must be a number, got {min_similarity!r}", "min_similarity")
-        min_similarity = float(min_similarity)
-    beam = None if ef is None else enc.check_int(ef, "ef")
-    if filters is not None and not isinstance(filters, SearchFilters):
-        raise ValidationError("must be a mnemo.SearchFilters", "filters")
-    return enc.SearchSpec(conv.vector_bytes(vector, field), top, min_similarity, filters, beam)
+                 ef: Any, field: str) -> SearchSpec:
+    top = check_int(top_k, "top_k")
+    similarity = _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX)
+    beam = _opt_int(ef, "ef")
+    return SearchSpec(conv.vector_bytes(vector, field), top, similarity, _filters(filters), beam)
 
 
 # ---- conversations ----------------------------------------------------------------------------
@@ -136,20 +210,19 @@ def _search_spec(vector: Any, top_k: Any, min_similarity: Any, filters: Optional
 
 def create_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
     user = _user(user_id)
-    return Op(lambda rid: enc.create_conversation(rid, user, item), dec.conversation, WRITE)
+    return Op(lambda rid: enc.create_conversation(rid, user, item, False), dec.conversation, WRITE)
 
 
 def upsert_conversation(user_id: str, item: NewConversation) -> Op[Conversation]:
     user = _user(user_id)
-    return Op(lambda rid: enc.create_conversation(rid, user, item, upsert=True),
-              dec.conversation, WRITE)
+    return Op(lambda rid: enc.create_conversation(rid, user, item, True), dec.conversation, WRITE)
 
 
 def get_conversation(user_id: str, conversation_id: Any,
                      include_deleted: bool = False) -> Op[Conversation]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.get_conversation(rid, user, cid, include_deleted), dec.conversation,
-              READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_conversation(rid, user, cid, include), dec.conversation, READ)
 
 
 def get_user_conversation(user_id: str, conversation_id: Any,
@@ -167,20 +240,20 @@ def list_conversations(user_id: str, *, skip: int = 0, limit: int = 20,
     if order_by not in ("created_at", "updated_at"):
         raise ValidationError("must be 'created_at' or 'updated_at'", "order_by")
     by_updated = order_by == "updated_at"
-    filters = _filter(filter, ConversationFilter)
-    return Op(lambda rid: enc.list_conversations(
-        rid, user, by_updated=by_updated, skip=skip, limit=limit, cursor=cursor,
-        include_deleted=include_deleted, title_contains=title_contains, filters=filters),
-        dec.conversation_page, READ)
+    include = bool(include_deleted)
+    chosen = _filter(filter, ConversationFilter)
+    return Op(lambda rid: enc.list_conversations(rid, user, by_updated, skip, limit, cursor, include,
+                                                 title_contains, chosen),
+              dec.conversation_page, READ)
 
 
 def count_conversations(user_id: str, *, include_deleted: bool = False,
                         filter: Optional[ConversationFilter] = None,
                         exists_only: bool = False) -> Op[Any]:
     """The matching conversations' count, or (exists_only) whether there is one."""
-    user, filters = _user(user_id), _filter(filter, ConversationFilter)
-    return _count(lambda rid: enc.count_conversations(rid, user, filters, bool(include_deleted),
-                                                      exists_only), exists_only)
+    user, chosen = _user(user_id), _filter(filter, ConversationFilter)
+    include, exists = bool(include_deleted), bool(exists_only)
+    return _count(lambda rid: enc.count_conversations(rid, user, chosen, include, exists), exists)
 
 
 def get_user_conversations(user_id: str, skip: int = 0, limit: int = 10,
@@ -216,9 +289,9 @@ def update_conversation(user_id: str, conversation_id: Any, *, title: Optional[s
                         system_prompt: Optional[str] = None,
                         metadata: Any = None) -> Op[Conversation]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.update_conversation(
-        rid, user, cid, title=title, summary=summary, model=model, system_prompt=system_prompt,
-        metadata=metadata), dec.conversation, WRITE)
+    return Op(lambda rid: enc.update_conversation(rid, user, cid, title, summary, model,
+                                                  system_prompt, metadata),
+              dec.conversation, WRITE)
 
 
 def update_title_and_summary(user_id: str, conversation_id: Any, title: Optional[str] = None,
@@ -251,12 +324,12 @@ def delete_conversation(user_id: str, conversation_id: Any) -> Op[None]:
 
 def create_message(user_id: str, item: NewMessage) -> Op[Message]:
     user = _user(user_id)
-    return Op(lambda rid: enc.append_message(rid, user, item), dec.message, WRITE)
+    return Op(lambda rid: enc.append_message(rid, user, item, False), dec.message, WRITE)
 
 
 def upsert_message(user_id: str, item: NewMessage) -> Op[Message]:
     user = _user(user_id)
-    return Op(lambda rid: enc.append_message(rid, user, item, upsert=True), dec.message, WRITE)
+    return Op(lambda rid: enc.append_message(rid, user, item, True), dec.message, WRITE)
 
 
 def get_message(user_id: str, message_id: Any) -> Op[Message]:
@@ -270,35 +343,37 @@ def list_messages(user_id: str, conversation_id: Any, *, descending: bool = Fals
                   filter: Optional[MessageFilter] = None) -> Op[Page[Message]]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
     role = None if role is None else _role(role)
-    filters = _message_filter(filter)
-    return Op(lambda rid: enc.list_messages(
-        rid, user, cid, descending=descending, skip=skip, limit=limit, cursor=cursor, role=role,
-        only_with_tool_calls=only_with_tool_calls, filters=filters), dec.message_page, READ)
+    order, tools = bool(descending), bool(only_with_tool_calls)
+    chosen = _message_filter(filter)
+    return Op(lambda rid: enc.list_messages(rid, user, cid, order, skip, limit, cursor, role, tools,
+                                            chosen),
+              dec.message_page, READ)
 
 
 def count_messages(user_id: str, conversation_id: Any, *, filter: Optional[MessageFilter] = None,
                    exists_only: bool = False) -> Op[Any]:
     """The conversation's matching messages' count, or (exists_only) whether there is one."""
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    filters = _message_filter(filter)
-    return _count(lambda rid: enc.count_messages(rid, user, cid, filters, exists_only),
-                  exists_only)
+    chosen, exists = _message_filter(filter), bool(exists_only)
+    return _count(lambda rid: enc.count_messages(rid, user, cid, chosen, exists), exists)
 
 
 def update_message(user_id: str, message_id: Any, *, role: Optional[str] = None,
                    content: Optional[str] = None, parts: Any = None, tool_calls: Any = None,
                    tool_results: Any = None, attachments: Any = None, tokens_used: Any = None,
                    metadata: Any = None) -> Op[Message]:
+    """None leaves a field unchanged; CLEAR sets parts, tool_calls, tool_results, attachments or
+    tokens_used to null."""
     user, mid = _user(user_id), conv.to_uuid(message_id, "message_id")
     role = None if role is None else _role(role)
     if metadata is CLEAR:
         raise ValidationError("cannot be cleared; pass {} for no metadata", "metadata")
     if tokens_used is not None and tokens_used is not CLEAR:
-        enc.check_int(tokens_used, "tokens_used")
-    return Op(lambda rid: enc.update_message(
-        rid, user, mid, role=role, content=content, parts=parts, tool_calls=tool_calls,
-        tool_results=tool_results, attachments=attachments, tokens_used=tokens_used,
-        metadata=metadata), dec.message, WRITE)
+        tokens_used = check_int(tokens_used, "tokens_used")
+    return Op(lambda rid: enc.update_message(rid, user, mid, role, content, parts, tool_calls,
+                                             tool_results, attachments, tokens_used, metadata,
+                                             CLEAR),
+              dec.message, WRITE)
 
 
 def delete_message(user_id: str, message_id: Any) -> Op[Message]:
@@ -341,8 +416,7 @@ def get_messages_with_tool_calls(user_id: str, conversation_id: Any, skip: int =
 
 def get_last_messages(user_id: str, conversation_id: Any, count: int = 50) -> Op[list[Message]]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
-    return Op(lambda rid: enc.last_messages(rid, user, cid, count),
-              _then(dec.message_page, lambda page: page.items), READ)
+    return Op(lambda rid: enc.last_messages(rid, user, cid, count), dec.messages, READ)
 
 
 def get_last_message_by_role(user_id: str, conversation_id: Any,
@@ -379,35 +453,39 @@ def create_document(user_id: str, item: NewDocument) -> Op[Document]:
 
 def get_document(user_id: str, document_id: Any, include_deleted: bool = False) -> Op[Document]:
     user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
-    return Op(lambda rid: enc.get_document(rid, user, did, include_deleted), dec.document, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_document(rid, user, did, include), dec.document, READ)
 
 
 def list_documents(user_id: str, *, skip: int = 0, limit: int = 20, cursor: Optional[str] = None,
                    include_deleted: bool = False,
                    filename_contains: Optional[str] = None,
                    filter: Optional[DocumentFilter] = None) -> Op[Page[Document]]:
-    user, filters = _user(user_id), _filter(filter, DocumentFilter)
-    return Op(lambda rid: enc.list_documents(
-        rid, user, skip=skip, limit=limit, cursor=cursor, include_deleted=include_deleted,
-        filename_contains=filename_contains, filters=filters), dec.document_page, READ)
+    user = _user(user_id)
+    include = bool(include_deleted)
+    chosen = _filter(filter, DocumentFilter)
+    return Op(lambda rid: enc.list_documents(rid, user, skip, limit, cursor, include,
+                                             filename_contains, chosen),
+              dec.document_page, READ)
 
 
 def count_matching_documents(user_id: str, *, include_deleted: bool = False,
                              filter: Optional[DocumentFilter] = None,
                              exists_only: bool = False) -> Op[Any]:
     """The matching documents' count, or (exists_only) whether there is one."""
-    user, filters = _user(user_id), _filter(filter, DocumentFilter)
-    return _count(lambda rid: enc.count_matching_documents(
-        rid, user, filters, bool(include_deleted), exists_only), exists_only)
+    user, chosen = _user(user_id), _filter(filter, DocumentFilter)
+    include, exists = bool(include_deleted), bool(exists_only)
+    return _count(lambda rid: enc.count_matching_documents(rid, user, chosen, include, exists),
+                  exists)
 
 
 def update_document(user_id: str, document_id: Any, *, filename: Optional[str] = None,
                     file_type: Optional[str] = None, content: Optional[str] = None,
                     metadata: Any = None) -> Op[Document]:
     user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
-    return Op(lambda rid: enc.update_document(rid, user, did, filename=filename,
-                                              file_type=file_type, content=content,
-                                              metadata=metadata), dec.document, WRITE)
+    return Op(lambda rid: enc.update_document(rid, user, did, filename, file_type, content,
+                                              metadata),
+              dec.document, WRITE)
 
 
 def get_user_documents(user_id: str, skip: int = 0, limit: int = 20,
@@ -465,19 +543,21 @@ def replace_chunks(user_id: str, document_id: Any, chunks: Sequence[NewChunk]) -
 
 def get_chunk(user_id: str, chunk_id: Any, include_deleted: bool = False) -> Op[Chunk]:
     user, cid = _user(user_id), conv.to_uuid(chunk_id, "chunk_id")
-    return Op(lambda rid: enc.get_chunk(rid, user, cid, bool(include_deleted)), dec.chunk, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_chunk(rid, user, cid, include), dec.chunk, READ)
 
 
 def list_chunks(user_id: str, document_id: Any, *, skip: int = 0, limit: int = 100,
                 cursor: Optional[str] = None, include_deleted: bool = False) -> Op[Page[Chunk]]:
     user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
-    return Op(lambda rid: enc.list_chunks(rid, user, did, skip=skip, limit=limit, cursor=cursor,
-                                          include_deleted=include_deleted), dec.chunk_page, READ)
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.list_chunks(rid, user, did, skip, limit, cursor, include),
+              dec.chunk_page, READ)
 
 
 def delete_chunk(user_id: str, chunk_id: Any, hard: bool) -> Op[Chunk]:
     user, cid = _user(user_id), conv.to_uuid(chunk_id, "chunk_id")
-    return Op(lambda rid: enc.delete_chunk(rid, user, cid, hard), dec.chunk, WRITE)
+    return Op(lambda rid: enc.delete_chunk(rid, user, cid, bool(hard)), dec.chunk, WRITE)
 
 
 def restore_chunk(user_id: str, chunk_id: Any) -> Op[Chunk]:
@@ -517,32 +597,11 @@ def search_similar_batch(user_id: str, query_embeddings: Iterable[Any], limit: i
     return Op(op.encode, _then(op.decode, lambda results: [r.hits for r in results]), READ)
 
 
-def _filters(filters: Any) -> Optional[SearchFilters]:
-    if filters is not None and not isinstance(filters, SearchFilters):
-        raise ValidationError("must be a mnemo.SearchFilters", "filters")
-    return filters
-
-
-def _query_text(text: Any, field: str) -> str:
-    """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
-    if not isinstance(text, str):
-        raise ValidationError(f"must be a string, got {type(text).__name__}", field)
-    return text
-
-
-def _opt_number(value: Any, field: str) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValidationError(f"must be a number, got {value!r}", field)
-    return float(value)
-
-
 def search_text(user_id: str, query: Any, top_k: int = 10,
                 filters: Optional[SearchFilters] = None) -> Op[RankedSearchResult]:
     user = _user(user_id)
     text = _query_text(query, "query")
-    top = enc.check_int(top_k, "top_k")
+    top = check_int(top_k, "top_k")
     chosen = _filters(filters)
     return Op(lambda rid: enc.search_text(rid, user, text, top, chosen), dec.ranked_search_result,
               READ)
@@ -557,17 +616,17 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
     if fusion not in dec.FUSION_NAMES:
         raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
                               "fusion")
-    spec = enc.HybridSpec(
+    spec = HybridSpec(
         _query_text(query_text, "query_text"),
         conv.vector_bytes(query_embedding, "query_embedding"),
-        enc.check_int(top_k, "top_k"),
+        check_int(top_k, "top_k"),
         _filters(filters),
         dec.FUSION_NAMES.index(fusion),
         _opt_number(rrf_k, "rrf_k"),
         _opt_number(text_weight, "text_weight"),
-        None if candidates is None else enc.check_int(candidates, "candidates"),
-        _opt_number(min_similarity, "min_similarity"),
-        None if ef is None else enc.check_int(ef, "ef"))
+        _opt_int(candidates, "candidates"),
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
+        _opt_int(ef, "ef"))
     return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
@@ -629,7 +688,8 @@ def create_backup(path: str) -> Op[None]:
 
 def apply_retention(keep_months: Optional[int] = None, archive_dir: Optional[str] = None,
                     purge_after: Optional[timedelta] = None) -> Op[RetentionReport]:
-    months = None if keep_months is None else enc.check_int(keep_months, "keep_months")
+    """All None: the server's configured policy; otherwise this one (parts left None are off)."""
+    months = None if keep_months is None else check_int(keep_months, "keep_months")
     if months is not None and not 0 <= months < (1 << 31):
         raise ValidationError(f"must be between 0 and 2^31-1, got {months}", "keep_months")
     seconds = None

@@ -8,7 +8,7 @@ Retry rules (as the C++ client): a request that was never sent is moved to anoth
 read whose connection broke after it was sent is sent once more; a write that was sent is never
 resent, because it may have been applied (give creates a client id to make retrying safe).
 
-Thread-safety: none; all methods run on one event loop (the Client runs one in its own thread).
+Thread-safety: none; all methods run on the AsyncClient's event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import itertools
 from typing import Optional
 
 from ._connection import Broken, Connection
+from ._native import Response
 from .errors import MnemoError, PayloadTooLargeError, RequestTimeoutError, UnavailableError
 from .models import ServerInfo
 from .options import ClientOptions
@@ -69,9 +70,9 @@ class Pool:
                 connection.close()
                 self._connections[slot] = None
 
-    async def call(self, request_id: int, frame: memoryview, retry: bool,
-                   timeout: Optional[float] = None) -> bytes:
-        """Sends one framed request and returns the response payload (see the module comment).
+    async def call(self, request_id: int, frame: bytes, retry: bool,
+                   timeout: Optional[float] = None) -> Response:
+        """Sends one framed request and returns the response (see the module comment).
 
         Raises UnavailableError (cannot connect, broke, closed), RequestTimeoutError,
         PayloadTooLargeError, or the handshake's error when a reconnect is refused.

@@ -4,14 +4,30 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "mnemo/client/client.h"
+#include "testing/fake_server.h"
 
 namespace mnemo::client::testing {
+
+// Options for a client of `server`: one pool connection, 5 s requests, 2 s connects, direct
+// calls as given.
+inline ClientOptions FakeServerOptions(const FakeServer& server, bool direct_calls) {
+  using namespace std::chrono_literals;
+  ClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = server.port();
+  options.pool_size = 1;
+  options.request_timeout = 5s;
+  options.connect_timeout = 2s;
+  options.direct_calls = direct_calls;
+  return options;
+}
 
 // Connects, failing the test (and returning nullptr) when it cannot.
 inline std::unique_ptr<Client> MustConnect(const ClientOptions& options) {
