@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "codec.h"
+#include "codec_test_util.h"
 #include "protocol/verify.h"
 
 namespace mnemo::client::internal {
@@ -11,22 +12,9 @@ namespace {
 
 namespace fb = flatbuffers;
 
-const Uuid kIdA = *Uuid::Parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
-
-struct Decoded {
-  std::string payload;
-  const wire::Request* request = nullptr;
-};
-
-Decoded Verify(std::string payload) {
-  Decoded out{std::move(payload)};
-  std::string why;
-  out.request = protocol::VerifyRequest(out.payload, &why);
-  EXPECT_NE(out.request, nullptr) << why;
-  return out;
-}
-
-std::string S(const fb::String* text) { return text ? text->str() : "<null>"; }
+using testing::kIdA;
+using testing::S;
+using testing::Verify;
 
 TEST(CodecEditsTest, FiltersAreAbsentWhenEmptyAndCarryEveryCondition) {
   auto plain = Verify(EncodeListConversations(1, "u", {}, std::nullopt));
