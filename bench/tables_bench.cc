@@ -9,6 +9,12 @@
 //   LastMessages             the last 50 messages of a conversation, oldest first
 //   ListRecentAfterChurn     ListRecentConversations for a user who just wrote 1000 messages, in
 //                            a store of its own that has not been flushed or compacted
+//   ListByModel              the user's 10 newest conversations of one model (every conversation
+//                            matches: each listed entry and the total load their row)
+//   CountConversations       the user's conversation count from the counts record
+//   CountByModel             the same count with a model filter (a scan of the user's rows)
+//   CountMessagesByRole      the assistant messages of a conversation (a scan of its messages)
+//   UpdateMessage            replace one message's content and tokens (by message id)
 //
 // items/s counts operations per second of wall time; p50_us / p99_us are per-operation
 // latencies taken with steady_clock around the Engine call alone.
@@ -227,6 +233,7 @@ class Store {
         }
         Result<BatchResult> applied = engine_->ApplyBatch(user_id, ops);
         if (!applied.ok()) return applied.status();
+        if (applied->ids.size() > 1) first_message_ids_.push_back(applied->ids[1]);
       }
     }
     const Clock::time_point loaded = Clock::now();
@@ -259,6 +266,15 @@ class Store {
   std::vector<std::string> contents_;
   std::vector<std::string> user_ids_;
   std::vector<Uuid> conversation_ids_;  // user u owns [u * conversations, (u + 1) * conversations)
+
+ public:
+  // The id of the first message of `conversation` (the batch that created it returned it).
+  const Uuid& FirstMessage(const Uuid* conversation) const {
+    return first_message_ids_[static_cast<size_t>(conversation - conversation_ids_.data())];
+  }
+
+ private:
+  std::vector<Uuid> first_message_ids_;  // by conversation, in conversation_ids_ order
 };
 
 // Process-wide state: the scale from main() and the store, built on first use.  Benchmarks run
@@ -378,6 +394,53 @@ void BM_LastMessages(benchmark::State& state) {
   });
 }
 
+void BM_ListByModel(benchmark::State& state) {
+  ConversationListOptions options;
+  options.limit = kRecentLimit;
+  options.filter.model = kDefaultModel;
+  RunOps(state, [&options](Store& store, const Store::Target& target, uint64_t) {
+    Result<ConversationPage> page = store.engine().ListConversations(*target.user_id, options);
+    if (!page.ok()) return page.status();
+    if (page->total != store.scale().conversations) return Status::Internal("ListByModel: wrong total");
+    return Status::Ok();
+  });
+}
+
+void BM_CountConversations(benchmark::State& state) {
+  RunOps(state, [](Store& store, const Store::Target& target, uint64_t) {
+    Result<int64_t> count = store.engine().CountConversations(*target.user_id, ConversationFilter{});
+    if (!count.ok()) return count.status();
+    return *count == store.scale().conversations ? Status::Ok() : Status::Internal("wrong count");
+  });
+}
+
+void BM_CountByModel(benchmark::State& state) {
+  ConversationFilter filter;
+  filter.model = kDefaultModel;
+  RunOps(state, [&filter](Store& store, const Store::Target& target, uint64_t) {
+    Result<int64_t> count = store.engine().CountConversations(*target.user_id, filter);
+    if (!count.ok()) return count.status();
+    return *count == store.scale().conversations ? Status::Ok() : Status::Internal("wrong count");
+  });
+}
+
+void BM_CountMessagesByRole(benchmark::State& state) {
+  MessageQuery query;
+  query.role = Role::kAssistant;
+  RunOps(state, [&query](Store& store, const Store::Target& target, uint64_t) {
+    return store.engine().CountMessages(*target.user_id, *target.conversation_id, query).status();
+  });
+}
+
+void BM_UpdateMessage(benchmark::State& state) {
+  RunOps(state, [](Store& store, const Store::Target& target, uint64_t i) {
+    MessageUpdate update;
+    update.content = store.Content(i);
+    update.tokens_used = static_cast<int64_t>(i % 100);
+    return store.engine().UpdateMessage(*target.user_id, store.FirstMessage(target.conversation_id), update).status();
+  });
+}
+
 // One user whose 20 conversations just received 50 messages each, conversation by conversation,
 // in a fresh store (no flush or compaction yet): every append moved the conversation's
 // by-updated index entry, so the user's index range holds ~2000 deleted entries in the memtable
@@ -428,6 +491,11 @@ BENCHMARK(BM_GetConversation)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ListRecentConversations)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LastMessages)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ListRecentAfterChurn)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ListByModel)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CountConversations)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CountByModel)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CountMessagesByRole)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_UpdateMessage)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mnemo

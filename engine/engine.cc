@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "maintenance/retention.h"
 #include "mnemo/file_system.h"
 #include "storage/db.h"
 #include "storage/lock_table.h"
@@ -87,6 +88,9 @@ struct Engine::Impl {
   tables::DocumentStore documents;
   std::unique_ptr<text::TextIndex> text;         // set by Open(); before vectors, which borrow it
   std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
+  std::unique_ptr<maintenance::Retention> retention;  // set by Open()
+  RetentionPolicy policy;
+  std::unique_ptr<maintenance::RetentionRunner> retention_runner;  // when the policy is enabled
   bool closed = false;
 };
 
@@ -122,6 +126,17 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
   }
   MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
+  impl->retention = std::make_unique<maintenance::Retention>(*impl->db, impl->locks, impl->conversations,
+                                                              impl->documents, *impl->vectors);
+  MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
+  impl->policy = options.retention;
+  if (options.retention.keep_months < 0 || options.retention.purge_after_seconds < 0) {
+    return Status::ValidationError("retention", "keep_months and purge_after_seconds must be >= 0");
+  }
+  if (options.retention.enabled()) {
+    impl->retention_runner = std::make_unique<maintenance::RetentionRunner>(*impl->retention, options.retention,
+                                                                           options.retention_interval);
+  }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -145,6 +160,7 @@ Status Engine::CreateBackup(const std::string& path) {
 Status Engine::Close() {
   if (impl_->closed) return Status::Ok();
   impl_->closed = true;
+  impl_->retention_runner.reset();
   Status saved = impl_->vectors->Close();
   Status flushed = impl_->db->Flush();
   return saved.ok() ? flushed : saved;
@@ -172,6 +188,11 @@ Result<ConversationPage> Engine::ListConversations(std::string_view user_id,
 Result<ConversationPage> Engine::SearchConversationsByTitle(std::string_view user_id, std::string_view query,
                                                             const ConversationListOptions& options) {
   return impl_->conversations.SearchByTitle(user_id, query, options);
+}
+
+Result<int64_t> Engine::CountConversations(std::string_view user_id, const ConversationFilter& filter,
+                                           bool include_deleted, int64_t stop_at) {
+  return impl_->conversations.Count(user_id, include_deleted, filter, stop_at);
 }
 
 Result<UserStats> Engine::GetUserStats(std::string_view user_id) { return impl_->conversations.Stats(user_id); }
@@ -210,6 +231,19 @@ Result<Message> Engine::GetMessage(std::string_view user_id, const Uuid& message
 Result<MessagePage> Engine::ListMessages(std::string_view user_id, const Uuid& conversation_id,
                                          const MessageQuery& query) {
   return impl_->messages.List(user_id, conversation_id, query);
+}
+
+Result<int64_t> Engine::CountMessages(std::string_view user_id, const Uuid& conversation_id,
+                                      const MessageQuery& query, int64_t stop_at) {
+  return impl_->messages.Count(user_id, conversation_id, query, stop_at);
+}
+
+Result<Message> Engine::UpdateMessage(std::string_view user_id, const Uuid& message_id, const MessageUpdate& update) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Update(txn, user_id, message_id, update); });
+}
+
+Result<Message> Engine::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Delete(txn, user_id, message_id); });
 }
 
 Result<std::vector<Message>> Engine::LastMessages(std::string_view user_id, const Uuid& conversation_id,
@@ -258,6 +292,19 @@ Result<DocumentPage> Engine::SearchDocumentsByFilename(std::string_view user_id,
 
 Result<DocumentCounts> Engine::CountDocuments(std::string_view user_id) { return impl_->documents.Count(user_id); }
 
+Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentFilter& filter, bool include_deleted,
+                                       int64_t stop_at) {
+  return impl_->documents.CountMatching(user_id, include_deleted, filter, stop_at);
+}
+
+Result<Document> Engine::UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
+    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.Update(txn, user_id, id, update));
+    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
+    return document;
+  });
+}
+
 Result<Document> Engine::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
     MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.SoftDelete(txn, user_id, id));
@@ -288,6 +335,52 @@ Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
 Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
     return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
+  });
+}
+
+Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const Uuid& document_id,
+                                                 const std::vector<NewChunk>& chunks) {
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].document_id != document_id) {
+      return Status::ValidationError("document_id", "chunk " + std::to_string(i) + ": names another document than " +
+                                                        document_id.ToString());
+    }
+  }
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
+    MNEMO_ASSIGN_OR_RETURN(const Document before, impl_->documents.LoadForWrite(txn, user_id, document_id, false));
+    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
+    Document emptied = before;
+    emptied.total_chunks = 0;
+    emptied.updated_at = tables::NextTimestamp(before.updated_at);
+    MNEMO_RETURN_IF_ERROR(impl_->documents.Save(txn, &before, emptied));
+    if (chunks.empty()) return std::vector<Chunk>();
+    return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
+  });
+}
+
+Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted) {
+  return impl_->vectors->GetChunk(user_id, impl_->documents, chunk_id, include_deleted);
+}
+
+Result<ChunkPage> Engine::ListChunks(std::string_view user_id, const Uuid& document_id, const ChunkListOptions& options) {
+  return impl_->vectors->ListChunks(user_id, impl_->documents, document_id, options);
+}
+
+Result<Chunk> Engine::SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->vectors->StageSoftDeleteChunk(txn, user_id, impl_->documents, chunk_id);
+  });
+}
+
+Result<Chunk> Engine::RestoreChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->vectors->StageRestoreChunk(txn, user_id, impl_->documents, chunk_id);
+  });
+}
+
+Result<Chunk> Engine::DeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->vectors->StageDeleteChunk(txn, user_id, impl_->documents, chunk_id);
   });
 }
 
@@ -350,6 +443,21 @@ Result<AttachResult> Engine::AttachArchive(const std::string& path) {
   return impl_->vectors->AttachArchive(path, impl_->locks, impl_->documents);
 }
 void Engine::WaitForIndexing() { impl_->vectors->WaitForIndexing(); }
+
+Result<RetentionReport> Engine::ApplyRetention(const RetentionPolicy& policy, Timestamp now) {
+  return impl_->retention->Apply(policy, now);
+}
+
+const RetentionPolicy& Engine::retention_policy() const { return impl_->policy; }
+
+EngineMetrics Engine::GetMetrics() {
+  EngineMetrics metrics;
+  metrics.partitions = impl_->vectors->Partitions();
+  impl_->db->FillMetrics(&metrics);
+  metrics.graph_compactions = impl_->vectors->graph_compactions();
+  impl_->retention->FillMetrics(&metrics);
+  return metrics;
+}
 
 // ---- batches ----
 

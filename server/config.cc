@@ -126,6 +126,25 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
 
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics at GET /metrics on PORT (127.0.0.1) or HOST:PORT; off when unset");
+  app.add_option("--metrics-port-file", config.metrics_port_file, "write the bound metrics port to this file");
+  app.add_option("--retention-months", config.retention_months,
+                 "keep the newest N calendar months of chunks; older months are retired (0 keeps all)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--retention-archive-dir", config.retention_archive_dir,
+                 "archive retired months here before deleting them (default: delete without archive)");
+  app.add_option("--purge-after-days", config.purge_after_days,
+                 "delete soft-deleted conversations, documents and chunks for good after N days (0 never)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  int64_t retention_interval_seconds = config.retention_interval.count();
+  app.add_option("--retention-interval", retention_interval_seconds, "seconds between retention runs")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400 * 30}));
+
   ConfigOutcome outcome;
   try {
     app.parse(argc, argv);
@@ -145,6 +164,17 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
     return outcome;
   }
   config.listen = *address;
+  if (!metrics_listen.empty()) {
+    const bool port_only = metrics_listen.find_first_not_of("0123456789") == std::string::npos;
+    auto metrics = ParseListenAddress(port_only ? "127.0.0.1:" + metrics_listen : metrics_listen, &error);
+    if (!metrics) {
+      outcome.exit_code = 2;
+      outcome.output = "mnemod: --metrics-listen: " + error + "\n";
+      return outcome;
+    }
+    config.metrics_listen = *metrics;
+  }
+  config.retention_interval = std::chrono::seconds(retention_interval_seconds);
   config.idle_timeout = std::chrono::seconds(idle_seconds);
   config.shutdown_timeout = std::chrono::seconds(shutdown_seconds);
   if (dimension != 0) config.dimension = dimension;

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "mnemo/maintenance.h"
+
 namespace mnemo::server {
 
 struct ListenAddress {
@@ -33,6 +35,15 @@ struct ServerConfig {
   bool keyword_search = true;         // EngineOptions::keyword_search
   double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
   double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
+  // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
+  std::optional<ListenAddress> metrics_listen;
+  std::string metrics_port_file;      // when set, the metrics port is written here after listen
+
+  // ---- retention (mnemo/maintenance.h), applied every retention_interval ----
+  int32_t retention_months = 0;       // keep this many newest months of chunks; 0 keeps all
+  std::string retention_archive_dir;  // retired months are archived here first; empty: not archived
+  int64_t purge_after_days = kDefaultPurgeAfterDays;  // soft-deleted rows are purged after this; 0 never
+  std::chrono::seconds retention_interval{3600};
 
   // ---- limits ----
   uint32_t max_connections = 1024;

@@ -13,21 +13,6 @@ namespace {
 namespace fs = std::filesystem;
 using B = wire::RequestBody;
 
-// Bytes of the regular files under `dir`; unreadable entries are skipped.
-uint64_t DirectoryBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) {
-      const auto size = it->file_size(size_ec);
-      if (!size_ec) total += size;
-    }
-  }
-  return total;
-}
-
 Result<std::string> Required(const flatbuffers::String* text, const char* field) {
   if (text == nullptr || text->size() == 0) return Status::ValidationError(field, std::string(field) + " is required");
   return text->str();
@@ -65,6 +50,28 @@ Result<Reply> Backup(Call& call, const AdminContext& admin, const std::string& p
   }
   spdlog::info("backup written to {}", path);
   return DoneReply(call.fbb);
+}
+
+Result<Reply> ApplyRetention(Call& call, const wire::ApplyRetentionRequest& in) {
+  RetentionPolicy policy = call.engine.retention_policy();
+  if (!in.configured()) {
+    policy.keep_months = in.keep_months();
+    policy.archive_dir = StringOf(in.archive_dir());
+    policy.purge_after_seconds = in.purge_after_seconds();
+  }
+  MNEMO_ASSIGN_OR_RETURN(const RetentionReport report, call.engine.ApplyRetention(policy, NowMicros()));
+  spdlog::info("retention requested by a client: {}", DescribeRetention(report));
+  Builder& fbb = call.fbb;
+  std::vector<flatbuffers::Offset<wire::RetiredMonth>> retired;
+  for (const auto& month : report.retired) {
+    retired.push_back(wire::CreateRetiredMonth(fbb, fbb.CreateString(month.month), month.rows,
+                                               fbb.CreateString(month.archive_path)));
+  }
+  const auto months = fbb.CreateVector(retired);
+  return MakeReply(wire::ResponseBody::RetentionReply,
+                   wire::CreateRetentionReply(fbb, report.now, report.month_cutoff, report.purge_cutoff, months,
+                                              report.conversations_purged, report.documents_purged,
+                                              report.chunks_purged));
 }
 
 }  // namespace
@@ -105,6 +112,8 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
       MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(request.body_as_CreateBackupRequest()->path(), "path"));
       return Backup(call, admin, path);
     }
+    case B::ApplyRetentionRequest:
+      return ApplyRetention(call, *request.body_as_ApplyRetentionRequest());
     default:
       return Status::Internal("not an admin request");
   }

@@ -28,11 +28,12 @@ Result<Reply> List(Call& call, const wire::ListConversationsRequest& in) {
   options.limit = in.limit();
   options.cursor = StringOf(in.cursor());
   options.include_deleted = in.include_deleted();
-  auto page = in.title_contains() != nullptr
-                  ? call.engine.SearchConversationsByTitle(call.user_id, in.title_contains()->string_view(), options)
-                  : call.engine.ListConversations(call.user_id, options);
-  if (!page.ok()) return page.status();
-  return PageReply(call.fbb, *page);
+  MNEMO_ASSIGN_OR_RETURN(options.filter, FromWire(in.filter()));
+  if (!options.filter.title_contains && in.title_contains() != nullptr) {
+    options.filter.title_contains = in.title_contains()->str();
+  }
+  MNEMO_ASSIGN_OR_RETURN(const ConversationPage page, call.engine.ListConversations(call.user_id, options));
+  return PageReply(call.fbb, page);
 }
 
 Result<Reply> Update(Call& call, const wire::UpdateConversationRequest& in) {
@@ -97,6 +98,14 @@ Result<Reply> Conversations(Call& call) {
       MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(request.body_as_RestoreConversationRequest()->id(), "id"));
       MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.UndeleteConversation(call.user_id, id));
       return ConversationReply(fbb, row);
+    }
+    case B::CountConversationsRequest: {
+      const auto* in = request.body_as_CountConversationsRequest();
+      MNEMO_ASSIGN_OR_RETURN(const ConversationFilter filter, FromWire(in->filter()));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t count,
+                             call.engine.CountConversations(call.user_id, filter, in->include_deleted(),
+                                                            in->exists_only() ? 1 : INT64_MAX));
+      return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, count));
     }
     default:
       return Status::Internal("not a conversation request");

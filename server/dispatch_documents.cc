@@ -17,9 +17,11 @@ Result<Reply> List(Call& call, const wire::ListDocumentsRequest& in) {
   options.limit = in.limit();
   options.cursor = StringOf(in.cursor());
   options.include_deleted = in.include_deleted();
-  auto page = in.filename_contains() != nullptr
-                  ? call.engine.SearchDocumentsByFilename(call.user_id, in.filename_contains()->string_view(), options)
-                  : call.engine.ListDocuments(call.user_id, options);
+  MNEMO_ASSIGN_OR_RETURN(options.filter, FromWire(in.filter()));
+  if (!options.filter.filename_contains && in.filename_contains() != nullptr) {
+    options.filter.filename_contains = in.filename_contains()->str();
+  }
+  auto page = call.engine.ListDocuments(call.user_id, options);
   if (!page.ok()) return page.status();
   std::vector<flatbuffers::Offset<wire::Document>> items;
   items.reserve(page->items.size());
@@ -69,6 +71,19 @@ Result<Reply> Documents(Call& call) {
     case B::RestoreDocumentRequest: {
       MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(request.body_as_RestoreDocumentRequest()->id(), "id"));
       MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.UndeleteDocument(call.user_id, id));
+      return DocumentReply(fbb, row);
+    }
+    case B::CountMatchingDocumentsRequest: {
+      const auto* in = request.body_as_CountMatchingDocumentsRequest();
+      MNEMO_ASSIGN_OR_RETURN(const DocumentFilter filter, FromWire(in->filter()));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t count, call.engine.CountDocuments(call.user_id, filter, in->include_deleted(),
+                                                                            in->exists_only() ? 1 : INT64_MAX));
+      return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, count));
+    }
+    case B::UpdateDocumentRequest: {
+      const auto* in = request.body_as_UpdateDocumentRequest();
+      MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(in->id(), "id"));
+      MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.UpdateDocument(call.user_id, id, FromWire(*in)));
       return DocumentReply(fbb, row);
     }
     default:

@@ -32,6 +32,7 @@ Result<Reply> List(Call& call, const wire::ListMessagesRequest& in) {
     MNEMO_ASSIGN_OR_RETURN(query.role, RoleFromString(in.role()->str()));
   }
   query.only_with_tool_calls = in.only_with_tool_calls();
+  MNEMO_RETURN_IF_ERROR(ApplyFilter(in.filter(), &query));
   MNEMO_ASSIGN_OR_RETURN(const MessagePage page, call.engine.ListMessages(call.user_id, conversation_id, query));
   return ListReply(call.fbb, page.items, page.total, page.next_cursor);
 }
@@ -105,6 +106,26 @@ Result<Reply> Messages(Call& call) {
                              RequireId(request.body_as_DeleteMessagesRequest()->conversation_id(), "conversation_id"));
       MNEMO_ASSIGN_OR_RETURN(const int64_t deleted, call.engine.DeleteAllMessages(call.user_id, conversation_id));
       return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, deleted));
+    }
+    case B::CountMessagesRequest: {
+      const auto* in = request.body_as_CountMessagesRequest();
+      MNEMO_ASSIGN_OR_RETURN(const Uuid conversation_id, RequireId(in->conversation_id(), "conversation_id"));
+      MessageQuery query;
+      MNEMO_RETURN_IF_ERROR(ApplyFilter(in->filter(), &query));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t count, call.engine.CountMessages(call.user_id, conversation_id, query,
+                                                                           in->exists_only() ? 1 : INT64_MAX));
+      return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, count));
+    }
+    case B::UpdateMessageRequest: {
+      const auto* in = request.body_as_UpdateMessageRequest();
+      MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(in->id(), "id"));
+      MNEMO_ASSIGN_OR_RETURN(const Message row, call.engine.UpdateMessage(call.user_id, id, FromWire(*in)));
+      return MessageReply(fbb, row);
+    }
+    case B::DeleteMessageRequest: {
+      MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(request.body_as_DeleteMessageRequest()->id(), "id"));
+      MNEMO_ASSIGN_OR_RETURN(const Message row, call.engine.DeleteMessage(call.user_id, id));
+      return MessageReply(fbb, row);
     }
     default:
       return Status::Internal("not a message request");

@@ -15,6 +15,7 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::UpdateConversationRequest:
     case B::DeleteConversationRequest:
     case B::RestoreConversationRequest:
+    case B::CountConversationsRequest:
       return OpGroup::kConversations;
     case B::AppendMessageRequest:
     case B::UpsertMessageRequest:
@@ -25,6 +26,9 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::SetToolResultsRequest:
     case B::GetTokenStatsRequest:
     case B::DeleteMessagesRequest:
+    case B::CountMessagesRequest:
+    case B::UpdateMessageRequest:
+    case B::DeleteMessageRequest:
       return OpGroup::kMessages;
     case B::CreateDocumentRequest:
     case B::GetDocumentRequest:
@@ -32,12 +36,19 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::CountDocumentsRequest:
     case B::DeleteDocumentRequest:
     case B::RestoreDocumentRequest:
+    case B::CountMatchingDocumentsRequest:
+    case B::UpdateDocumentRequest:
       return OpGroup::kDocuments;
     case B::AddChunksRequest:
     case B::SearchRequest:
     case B::SearchBatchRequest:
     case B::SearchTextRequest:
     case B::SearchHybridRequest:
+    case B::GetChunkRequest:
+    case B::ListChunksRequest:
+    case B::DeleteChunkRequest:
+    case B::RestoreChunkRequest:
+    case B::ReplaceChunksRequest:
       return OpGroup::kSearch;
     case B::ApplyBatchRequest:
       return OpGroup::kBatch;
@@ -48,6 +59,7 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DropPartitionRequest:
     case B::AttachArchiveRequest:
     case B::CreateBackupRequest:
+    case B::ApplyRetentionRequest:
       return OpGroup::kAdmin;
     case B::NONE:
       return OpGroup::kUnknown;
@@ -71,6 +83,7 @@ bool RunsOnIoThread(const wire::Request& request) {
     case B::GetMessageRequest:
     case B::GetDocumentRequest:
     case B::CountDocumentsRequest:
+    case B::GetChunkRequest:
       return true;
     case B::ListConversationsRequest: {
       const auto* list = request.body_as_ListConversationsRequest();
@@ -109,6 +122,11 @@ bool MayRunInline(const wire::Request& request) {
     case B::UpsertMessageRequest:
     case B::SetToolResultsRequest:
     case B::CreateDocumentRequest:
+    case B::UpdateMessageRequest:
+    case B::DeleteMessageRequest:
+    case B::UpdateDocumentRequest:
+    case B::DeleteChunkRequest:
+    case B::RestoreChunkRequest:
       return true;
     default:
       return false;

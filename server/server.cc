@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "kernels/distance.h"
+#include "server/metrics_text.h"
 
 namespace mnemo::server {
 namespace {
@@ -45,6 +46,10 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.bm25_k1 = config.bm25_k1;
   options.bm25_b = config.bm25_b;
   options.foreign_entries = {"auth"};  // the key store lives beside the engine's files
+  options.retention.keep_months = config.retention_months;
+  options.retention.archive_dir = config.retention_archive_dir;
+  options.retention.purge_after_seconds = config.purge_after_days * 24 * 3600;
+  options.retention_interval = config.retention_interval;
   return Engine::Open(options);
 }
 
@@ -105,6 +110,31 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   if (!config.port_file.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
   }
+  if (config.metrics_listen) {
+    Server* raw = server.get();
+    server->metrics_ = std::make_shared<MetricsListener>(*server->contexts_.front(), [raw] {
+      return RenderPrometheus(raw->engine_->GetMetrics(), raw->stats_, DirectoryBytes(raw->config_.data_dir));
+    });
+    MNEMO_RETURN_IF_ERROR(server->metrics_->Open(*config.metrics_listen));
+    ListenAddress bound_metrics = *config.metrics_listen;
+    bound_metrics.port = server->metrics_->port();
+    spdlog::info("metrics: GET http://{}/metrics", bound_metrics.ToString());
+    if (!bound_metrics.IsLoopback()) {
+      spdlog::warn("metrics listen on {}, not a loopback address: anyone who can reach it reads the metrics",
+                   bound_metrics.ToString());
+    }
+    if (!config.metrics_port_file.empty()) {
+      MNEMO_RETURN_IF_ERROR(WriteTextFile(config.metrics_port_file, std::to_string(server->metrics_port()) + "\n"));
+    }
+  }
+  const RetentionPolicy& retention = server->engine_->retention_policy();
+  if (retention.enabled()) {
+    spdlog::info("retention every {} s: keep {} month(s) of chunks{}{}; purge soft-deleted rows after {} day(s)",
+                 config.retention_interval.count(), retention.keep_months,
+                 retention.keep_months == 0 ? " (all)" : "",
+                 retention.archive_dir.empty() ? "" : ", archiving retired months to " + retention.archive_dir,
+                 config.purge_after_days);
+  }
 
   ListenAddress bound = config.listen;
   bound.port = server->port();
@@ -136,6 +166,7 @@ int Server::Run() {
     RequestStop();
   });
   listener_->Start();
+  if (metrics_) metrics_->Start();
   for (const auto& context : contexts_) {
     io_threads_.emplace_back([context = context.get()] { context->run(); });
   }
@@ -174,6 +205,7 @@ void Server::Shutdown() {
   boost::system::error_code ignored;
   signals_->cancel(ignored);
   listener_->Stop();
+  if (metrics_) metrics_->Stop();
   const auto live = registry_.BeginShutdown();
   spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests", live.size());
   for (const auto& session : live) session->BeginShutdown();

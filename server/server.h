@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/listener.h"
+#include "server/metrics_http.h"
 #include "server/session_registry.h"
 #include "server/stats.h"
 #include "server/worker_pool.h"
@@ -35,6 +36,8 @@ class Server {
   ~Server();
 
   uint16_t port() const { return listener_->port(); }
+  // The metrics listener's port; 0 when metrics are off.
+  uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
   // Serves until SIGTERM/SIGINT or RequestStop(), then shuts down.  Returns the process exit
   // code: 0 after a clean shutdown, 1 when closing the engine failed.
@@ -60,6 +63,7 @@ class Server {
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::unique_ptr<boost::asio::signal_set> signals_;  // on contexts_[0]
   std::shared_ptr<Listener> listener_;
+  std::shared_ptr<MetricsListener> metrics_;  // null unless configured
   std::vector<std::thread> io_threads_;
 
   std::mutex stop_mutex_;

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <filesystem>
 
 #include "server/op_table.h"
 
@@ -31,7 +32,16 @@ double LatencyHistogram::BucketUpper(int bucket) {
 
 void LatencyHistogram::Record(uint64_t micros) {
   buckets_[BucketOf(micros)].fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(micros, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t LatencyHistogram::CountBelow(uint64_t micros) const {
+  uint64_t below = 0;
+  for (int i = 0; i < kBuckets && BucketUpper(i) <= static_cast<double>(micros); ++i) {
+    below += buckets_[i].load(std::memory_order_relaxed);
+  }
+  return below;
 }
 
 double LatencyHistogram::Quantile(double q) const {
@@ -71,7 +81,7 @@ std::vector<OpSnapshot> ServerStats::Snapshot() const {
     const Op& op = ops_[i];
     if (op.latency.count() == 0) continue;
     OpSnapshot snapshot;
-    snapshot.name = std::string(OpName(static_cast<wire::RequestBody>(i)));
+    snapshot.name = OpNameOf(i);
     snapshot.count = op.latency.count();
     snapshot.errors = op.errors.load(std::memory_order_relaxed);
     snapshot.p50_us = op.latency.Quantile(0.50);
@@ -79,6 +89,25 @@ std::vector<OpSnapshot> ServerStats::Snapshot() const {
     out.push_back(std::move(snapshot));
   }
   return out;
+}
+
+std::string ServerStats::OpNameOf(size_t index) {
+  return std::string(OpName(static_cast<wire::RequestBody>(index)));
+}
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
 }
 
 }  // namespace mnemo::server

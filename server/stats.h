@@ -23,6 +23,9 @@ class LatencyHistogram {
 
   void Record(uint64_t micros);
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t sum_micros() const { return sum_micros_.load(std::memory_order_relaxed); }
+  // Samples below `micros` (exact when `micros` is a bucket's lower bound, e.g. a power of two).
+  uint64_t CountBelow(uint64_t micros) const;
   // The q-quantile (0 < q <= 1) in microseconds; 0 when empty.
   double Quantile(double q) const;
 
@@ -34,6 +37,7 @@ class LatencyHistogram {
  private:
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
   std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_micros_{0};
 };
 
 struct OpSnapshot {
@@ -56,9 +60,18 @@ class ServerStats {
   uint64_t uptime_seconds() const;
   // The operations seen at least once, in RequestBody order.
   std::vector<OpSnapshot> Snapshot() const;
+  // Calls fn(name, latency, errors) for each operation seen at least once, in RequestBody order.
+  template <typename Fn>
+  void ForEachOp(Fn&& fn) const {
+    for (size_t i = 0; i < kOps; ++i) {
+      if (ops_[i].latency.count() == 0) continue;
+      fn(OpNameOf(i), ops_[i].latency, ops_[i].errors.load(std::memory_order_relaxed));
+    }
+  }
 
  private:
   static constexpr size_t kOps = static_cast<size_t>(wire::RequestBody::MAX) + 1;
+  static std::string OpNameOf(size_t index);
   struct Op {
     std::atomic<uint64_t> errors{0};
     LatencyHistogram latency;
@@ -68,5 +81,8 @@ class ServerStats {
   std::atomic<uint32_t> connections_{0};
   std::array<Op, kOps> ops_;
 };
+
+// Bytes of the regular files under `dir` (unreadable entries are skipped).
+uint64_t DirectoryBytes(const std::string& dir);
 
 }  // namespace mnemo::server

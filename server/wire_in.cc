@@ -103,25 +103,94 @@ Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field
   out.top_k = input->top_k();
   out.min_similarity = input->min_similarity();
   out.ef = input->ef();
-  if (const wire::SearchFilters* filters = input->filters()) {
-    if (filters->document_ids()) {
-      for (const wire::Id* id : *filters->document_ids()) out.filters.document_ids.push_back(FromWireId(*id));
+  MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input->filters()));
+  return out;
+}
+
+Result<MetadataEquals> MetadataFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
+                                        const char* field) {
+  MetadataEquals out;
+  if (items == nullptr) return out;
+  for (const wire::MetadataEquals* pair : *items) {
+    if (pair == nullptr || pair->key() == nullptr || pair->value() == nullptr) {
+      return Status::ValidationError(field, std::string(field) + " entries need a key and a value");
     }
-    if (filters->file_types()) {
-      for (const flatbuffers::String* type : *filters->file_types()) {
-        out.filters.file_types.push_back(StringOf(type));
-      }
-    }
-    out.filters.created_from = filters->created_from();
-    out.filters.created_until = filters->created_until();
-    if (filters->metadata_equals()) {
-      for (const wire::MetadataEquals* pair : *filters->metadata_equals()) {
-        if (pair == nullptr || pair->key() == nullptr || pair->value() == nullptr) {
-          return Status::ValidationError("metadata_equals", "metadata_equals entries need a key and a value");
-        }
-        out.filters.metadata_equals.emplace_back(pair->key()->str(), pair->value()->str());
-      }
-    }
+    out.emplace_back(pair->key()->str(), pair->value()->str());
+  }
+  return out;
+}
+
+Result<ConversationFilter> FromWire(const wire::ConversationFilter* input) {
+  ConversationFilter out;
+  if (input == nullptr) return out;
+  out.created_from = input->created_from();
+  out.created_until = input->created_until();
+  out.updated_from = input->updated_from();
+  out.updated_until = input->updated_until();
+  out.model = OptionalString(input->model());
+  out.title_contains = OptionalString(input->title_contains());
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  return out;
+}
+
+Result<DocumentFilter> FromWire(const wire::DocumentFilter* input) {
+  DocumentFilter out;
+  if (input == nullptr) return out;
+  out.created_from = input->created_from();
+  out.created_until = input->created_until();
+  if (input->file_types() != nullptr) {
+    for (const flatbuffers::String* type : *input->file_types()) out.file_types.push_back(StringOf(type));
+  }
+  out.filename_contains = OptionalString(input->filename_contains());
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  return out;
+}
+
+Status ApplyFilter(const wire::MessageFilter* input, MessageQuery* query) {
+  if (input == nullptr) return Status::Ok();
+  if (input->role() != nullptr) {
+    MNEMO_ASSIGN_OR_RETURN(query->role, RoleFromString(input->role()->str()));
+  }
+  query->only_with_tool_calls = query->only_with_tool_calls || input->only_with_tool_calls();
+  query->created_from = input->created_from();
+  query->created_until = input->created_until();
+  MNEMO_ASSIGN_OR_RETURN(query->metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  return Status::Ok();
+}
+
+MessageUpdate FromWire(const wire::UpdateMessageRequest& input) {
+  MessageUpdate out;
+  out.role = OptionalString(input.role());
+  out.content = OptionalString(input.content());
+  out.parts = OptionalString(input.parts());
+  out.tool_calls = OptionalString(input.tool_calls());
+  out.tool_results = OptionalString(input.tool_results());
+  out.attachments = OptionalString(input.attachments());
+  out.tokens_used = input.tokens_used();
+  out.clear_tokens_used = input.clear_tokens_used();
+  out.metadata = OptionalString(input.metadata());
+  return out;
+}
+
+DocumentUpdate FromWire(const wire::UpdateDocumentRequest& input) {
+  DocumentUpdate out;
+  out.filename = OptionalString(input.filename());
+  out.file_type = OptionalString(input.file_type());
+  out.content = OptionalString(input.content());
+  out.metadata = OptionalString(input.metadata());
+  return out;
+}
+
+Result<std::vector<NewChunk>> ChunksFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks) {
+  std::vector<NewChunk> out;
+  if (chunks == nullptr) return out;
+  if (chunks->size() > kMaxChunksPerWrite) {
+    return Status::ValidationError("chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per request");
+  }
+  out.reserve(chunks->size());
+  for (const wire::NewChunk* chunk : *chunks) {
+    MNEMO_ASSIGN_OR_RETURN(NewChunk input, FromWire(chunk, "chunks"));
+    out.push_back(std::move(input));
   }
   return out;
 }
@@ -169,14 +238,7 @@ Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input) {
   }
   out.created_from = input->created_from();
   out.created_until = input->created_until();
-  if (input->metadata_equals()) {
-    for (const wire::MetadataEquals* pair : *input->metadata_equals()) {
-      if (pair == nullptr || pair->key() == nullptr || pair->value() == nullptr) {
-        return Status::ValidationError("metadata_equals", "metadata_equals entries need a key and a value");
-      }
-      out.metadata_equals.emplace_back(pair->key()->str(), pair->value()->str());
-    }
-  }
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
   return out;
 }
 

@@ -54,7 +54,7 @@ flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row) {
   const wire::Id id = ToWireId(row.id);
   const wire::Id document_id = ToWireId(row.document_id);
   return wire::CreateChunk(fbb, &id, &document_id, row.chunk_index, fbb.CreateString(row.chunk_text),
-                           fbb.CreateString(row.metadata), row.created_at);
+                           fbb.CreateString(row.metadata), row.created_at, row.is_deleted, row.deleted_at);
 }
 
 flatbuffers::Offset<wire::SearchHit> BuildSearchHit(Builder& fbb, const SearchHit& hit) {

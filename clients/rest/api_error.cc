@@ -23,6 +23,12 @@ ApiError FromClientError(const client::Error& error) {
   return out;
 }
 
+std::string_view SeedCodeName(std::string_view code) {
+  if (code == "NOT_FOUND") return "RECORD_NOT_FOUND";
+  if (code == "INTERNAL_ERROR") return "INTERNAL_SERVER_ERROR";
+  return code;
+}
+
 nlohmann::json ErrorBody(const ApiError& error, std::string_view request_id) {
   return {{"error",
            {{"code", error.code},

@@ -31,6 +31,10 @@ ApiError ValidationError(std::string_view field, std::string_view message);
 // The answer for a client error: HttpStatusOf(code), the code's name, details.field when set.
 ApiError FromClientError(const client::Error& error);
 
+// The spelling of a SPEC code in the backend mnemo replaces: RECORD_NOT_FOUND for NOT_FOUND,
+// INTERNAL_SERVER_ERROR for INTERNAL_ERROR, every other code unchanged.
+std::string_view SeedCodeName(std::string_view code);
+
 // The response body for `error`.
 nlohmann::json ErrorBody(const ApiError& error, std::string_view request_id);
 

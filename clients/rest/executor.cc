@@ -1,6 +1,8 @@
 // One client call per ApiCall alternative.
 #include "executor.h"
 
+#include <algorithm>
+
 #include "json_view.h"
 
 namespace mnemo::rest {
@@ -19,6 +21,21 @@ ExecOutcome Render(const mc::Result<T>& result, int status, Renderer render) {
 ExecOutcome NoContent(const mc::Result<void>& result) {
   if (!result.ok()) return Fail(result.error());
   return {204, std::nullopt, std::nullopt};
+}
+
+nlohmann::json CountJson(int64_t count) { return {{"count", count}}; }
+nlohmann::json ExistsJson(bool exists) { return {{"exists", exists}}; }
+
+nlohmann::json MessagesJson(const std::vector<mc::Message>& messages) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& m : messages) items.push_back(MessageJson(m));
+  return items;
+}
+
+nlohmann::json ChunksJson(const std::vector<mc::Chunk>& chunks) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : chunks) items.push_back(ChunkJson(c));
+  return items;
 }
 
 nlohmann::json ConversationPageJson(const mc::ConversationPage& page, const mc::ConversationListOptions& o) {
@@ -48,6 +65,10 @@ struct Visitor {
   ExecOutcome operator()(const ConversationStatsCall&) const {
     return Render(client.GetUserStats(user), 200, UserStatsJson);
   }
+  ExecOutcome operator()(const CountConversationsCall& c) const {
+    if (c.exists) return Render(client.ConversationsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
+    return Render(client.CountConversations(user, c.filter, c.include_deleted), 200, CountJson);
+  }
   ExecOutcome operator()(const GetConversationCall& c) const {
     return Render(client.GetConversation(user, c.id, c.include_deleted), 200, ConversationJson);
   }
@@ -74,6 +95,42 @@ struct Visitor {
   ExecOutcome operator()(const AppendMessageCall& c) const {
     return Render(client.AppendMessage(user, c.input), 201, MessageJson);
   }
+  ExecOutcome operator()(const DeleteMessagesCall& c) const {
+    return Render(client.DeleteAllMessages(user, c.conversation_id), 200,
+                  [](int64_t deleted) { return nlohmann::json{{"deleted", deleted}}; });
+  }
+  ExecOutcome operator()(const LastMessagesCall& c) const {
+    const auto as_items = [](const std::vector<mc::Message>& messages) {
+      return nlohmann::json{{"items", MessagesJson(messages)}, {"total", messages.size()}};
+    };
+    if (!c.role) return Render(client.LastMessages(user, c.conversation_id, c.count), 200, as_items);
+    // The newest `count` of one role, returned oldest first.
+    mc::MessageQuery query;
+    query.order = mc::SortOrder::kDescending;
+    query.limit = c.count;
+    query.role = c.role;
+    auto page = client.ListMessages(user, c.conversation_id, query);
+    if (!page.ok()) return Fail(page.error());
+    std::reverse(page->items.begin(), page->items.end());
+    return {200, as_items(page->items), std::nullopt};
+  }
+  ExecOutcome operator()(const CountMessagesCall& c) const {
+    if (c.exists) return Render(client.MessagesExist(user, c.conversation_id, c.filter), 200, ExistsJson);
+    return Render(client.CountMessages(user, c.conversation_id, c.filter), 200, CountJson);
+  }
+  ExecOutcome operator()(const GetMessageCall& c) const {
+    return Render(client.GetMessage(user, c.id), 200, MessageJson);
+  }
+  ExecOutcome operator()(const UpdateMessageCall& c) const {
+    return Render(client.UpdateMessage(user, c.id, c.update), 200, MessageJson);
+  }
+  ExecOutcome operator()(const DeleteMessageCall& c) const {
+    const auto result = client.DeleteMessage(user, c.id);
+    return result.ok() ? ExecOutcome{204, std::nullopt, std::nullopt} : Fail(result.error());
+  }
+  ExecOutcome operator()(const SetToolResultsCall& c) const {
+    return Render(client.SetToolResults(user, c.id, c.tool_results), 200, MessageJson);
+  }
   ExecOutcome operator()(const TokenStatsCall& c) const {
     return Render(client.GetTokenStats(user, c.conversation_id), 200, TokenStatsJson);
   }
@@ -94,13 +151,54 @@ struct Visitor {
     return {201, std::move(body), std::nullopt};
   }
   ExecOutcome operator()(const ListDocumentsCall& c) const {
-    const auto page = c.filename_query ? client.SearchDocumentsByFilename(user, *c.filename_query, c.options)
-                                       : client.ListDocuments(user, c.options);
-    return Render(page, 200, [&](const mc::DocumentPage& p) {
+    return Render(client.ListDocuments(user, c.options), 200, [&](const mc::DocumentPage& p) {
       nlohmann::json items = nlohmann::json::array();
       for (const auto& d : p.items) items.push_back(DocumentJson(d, /*include_content=*/false));
       return PageJson(std::move(items), p.total, c.options.skip, c.options.limit, p.next_cursor);
     });
+  }
+  ExecOutcome operator()(const CountDocumentsCall& c) const {
+    if (c.exists) return Render(client.DocumentsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
+    return Render(client.CountDocuments(user, c.filter, c.include_deleted), 200, CountJson);
+  }
+  ExecOutcome operator()(const UpdateDocumentCall& c) const {
+    return Render(client.UpdateDocument(user, c.id, c.update), 200,
+                  [](const mc::Document& d) { return DocumentJson(d, /*include_content=*/true); });
+  }
+  ExecOutcome operator()(const RestoreDocumentCall& c) const {
+    return Render(client.RestoreDocument(user, c.id), 200,
+                  [](const mc::Document& d) { return DocumentJson(d, /*include_content=*/true); });
+  }
+  ExecOutcome operator()(const SearchDocumentsBatchCall& c) const {
+    return Render(client.SearchBatch(user, c.requests), 200, [&](const std::vector<mc::SearchResponse>& responses) {
+      nlohmann::json results = nlohmann::json::array();
+      for (size_t i = 0; i < responses.size(); ++i) results.push_back(SearchResponseJson(responses[i], c.requests[i].top_k));
+      return nlohmann::json{{"results", std::move(results)}};
+    });
+  }
+  ExecOutcome operator()(const ListChunksCall& c) const {
+    return Render(client.ListChunks(user, c.document_id, c.options), 200, [&](const mc::ChunkPage& page) {
+      return PageJson(ChunksJson(page.items), page.total, c.options.skip, c.options.limit, page.next_cursor);
+    });
+  }
+  ExecOutcome operator()(const WriteChunksCall& c) const {
+    const auto written = c.replace ? client.ReplaceChunks(user, c.document_id, c.chunks)
+                                   : client.AddChunks(user, c.chunks);
+    return Render(written, c.replace ? 200 : 201, [](const std::vector<mc::Chunk>& chunks) {
+      nlohmann::json items = nlohmann::json::array();
+      for (const auto& chunk : chunks) items.push_back({{"id", chunk.id.ToString()}, {"chunk_index", chunk.chunk_index}});
+      return nlohmann::json{{"items", std::move(items)}, {"total", chunks.size()}};
+    });
+  }
+  ExecOutcome operator()(const GetChunkCall& c) const {
+    return Render(client.GetChunk(user, c.id, c.include_deleted), 200, ChunkJson);
+  }
+  ExecOutcome operator()(const DeleteChunkCall& c) const {
+    const auto result = c.hard ? client.DeleteChunk(user, c.id) : client.SoftDeleteChunk(user, c.id);
+    return result.ok() ? ExecOutcome{204, std::nullopt, std::nullopt} : Fail(result.error());
+  }
+  ExecOutcome operator()(const RestoreChunkCall& c) const {
+    return Render(client.RestoreChunk(user, c.id), 200, ChunkJson);
   }
   ExecOutcome operator()(const GetDocumentCall& c) const {
     return Render(client.GetDocument(user, c.id, c.include_deleted), 200,

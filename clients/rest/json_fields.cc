@@ -29,6 +29,11 @@ std::string JsonObject::Path(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
+bool JsonObject::IsNull(std::string_view key) const {
+  const auto it = node_->find(key);
+  return it != node_->end() && it->is_null();
+}
+
 const nlohmann::json* JsonObject::Find(std::string_view key) const {
   const auto it = node_->find(key);
   if (it == node_->end() || it->is_null()) return nullptr;

@@ -41,6 +41,10 @@ class JsonObject {
 
   // The path of `key` inside this object, e.g. "filters.metadata".
   std::string Path(std::string_view key) const;
+  // True when `key` is present with the value null (absent and null read alike elsewhere).
+  bool IsNull(std::string_view key) const;
+  // True when `key` is present (null included).
+  bool Has(std::string_view key) const { return node_->contains(key); }
 
   std::string RequiredString(std::string_view key) const;
   std::optional<std::string> OptionalString(std::string_view key) const;

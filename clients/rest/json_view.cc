@@ -76,6 +76,19 @@ nlohmann::json DocumentJson(const mc::Document& d, bool include_content) {
   return out;
 }
 
+nlohmann::json ChunkJson(const mc::Chunk& c) {
+  return {
+      {"id", c.id.ToString()},
+      {"document_id", c.document_id.ToString()},
+      {"chunk_index", c.chunk_index},
+      {"chunk_text", c.chunk_text},
+      {"metadata", c.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(c.metadata)},
+      {"created_at", FormatTimestamp(c.created_at)},
+      {"is_deleted", c.is_deleted},
+      {"deleted_at", OptionalTime(c.deleted_at)},
+  };
+}
+
 nlohmann::json UserStatsJson(const mc::UserStats& s) {
   return {{"total", s.total},
           {"active", s.active},

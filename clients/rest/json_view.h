@@ -19,6 +19,7 @@ nlohmann::json ConversationJson(const mnemo::client::Conversation& c);
 nlohmann::json MessageJson(const mnemo::client::Message& m);
 // include_content: false in lists (a document's text can be large).
 nlohmann::json DocumentJson(const mnemo::client::Document& d, bool include_content);
+nlohmann::json ChunkJson(const mnemo::client::Chunk& c);
 nlohmann::json UserStatsJson(const mnemo::client::UserStats& s);
 nlohmann::json TokenStatsJson(const mnemo::client::TokenStats& s);
 // {items, total, top_k, exact, ef_used, fewer_than_top_k, partitions_searched}.

@@ -83,12 +83,19 @@ int main(int argc, char** argv) {
       ->envname("MNEMO_REST_DEV_USER_HEADER");
   app.add_option("--cors-origins", cors, "comma-separated allowed CORS origins ('*' = any)")
       ->envname("MNEMO_REST_CORS_ORIGINS")->capture_default_str();
-  app.add_option("--rate-create", rate_create, "per-user limit of creates (POST conversations/messages/documents): N/s, N/min, N/h, N/<sec>s or off")
+  app.add_option("--rate-create", rate_create,
+                 "per-user, per-route limit of creates (POST conversations, messages, documents, chunks): "
+                 "N/s, N/min, N/h, N/<sec>s or off")
       ->envname("MNEMO_REST_RATE_CREATE")->capture_default_str();
-  app.add_option("--rate-read", rate_read, "per-user limit of reads (GETs and document search)")
+  app.add_option("--rate-read", rate_read, "per-user, per-route limit of reads (GETs and document searches)")
       ->envname("MNEMO_REST_RATE_READ")->capture_default_str();
-  app.add_option("--rate-other", rate_other, "per-user limit of other calls (PATCH, DELETE, restore)")
+  app.add_option("--rate-other", rate_other, "per-user, per-route limit of other calls (PATCH, PUT, DELETE, restore)")
       ->envname("MNEMO_REST_RATE_OTHER")->capture_default_str();
+  std::string error_codes = "mnemo";
+  app.add_option("--error-codes", error_codes,
+                 "spelling of error codes: mnemo (SPEC), or seed (RECORD_NOT_FOUND and INTERNAL_SERVER_ERROR "
+                 "for NOT_FOUND and INTERNAL_ERROR, as the backend mnemo replaces)")
+      ->envname("MNEMO_REST_ERROR_CODES")->capture_default_str()->check(CLI::IsMember({"mnemo", "seed"}));
   app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body; larger gets 413")
       ->envname("MNEMO_REST_MAX_BODY_BYTES")->capture_default_str();
   app.add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
@@ -140,6 +147,7 @@ int main(int argc, char** argv) {
     options.rate_limits[i] = *limit;
   }
   options.cors_origins = SplitList(cors);
+  options.seed_error_codes = error_codes == "seed";
   options.upstream_timeout = std::chrono::milliseconds(upstream_timeout_ms);
   if (options.jwt_secret.empty() && !options.dev_user_header) {
     spdlog::warn("no --jwt-secret and no --dev-user-header: every /api/v1 request will get 401");

@@ -127,6 +127,49 @@ json Schemas() {
                      {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
                       {"chunk_text", Str()}, {"filename", Str()}, {"similarity", {{"type", "number"}}},
                       {"created_at", Time()}}}};
+  s["Chunk"] = {{"type", "object"},
+                {"properties",
+                 {{"id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()}, {"chunk_text", Str()},
+                  {"metadata", Obj()}, {"created_at", Time()}, {"is_deleted", {{"type", "boolean"}}},
+                  {"deleted_at", Time()}}}};
+  s["ChunkPage"] = Page("Chunk");
+  s["ChunksWrite"] = {{"type", "object"},
+                      {"required", {"chunks"}},
+                      {"properties", {{"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
+  s["ChunkIds"] = {{"type", "object"},
+                   {"properties",
+                    {{"items",
+                      {{"type", "array"},
+                       {"items", {{"type", "object"}, {"properties", {{"id", Uuid()}, {"chunk_index", Int()}}}}}}},
+                     {"total", Int()}}}};
+  s["Count"] = {{"type", "object"},
+                {"description", "{\"count\": n}, or {\"exists\": bool} with ?exists=true"},
+                {"properties", {{"count", Int()}, {"exists", {{"type", "boolean"}}}}}};
+  s["Deleted"] = {{"type", "object"}, {"properties", {{"deleted", Int()}}}};
+  s["MessageList"] = {{"type", "object"},
+                      {"properties", {{"items", {{"type", "array"}, {"items", Ref("Message")}}}, {"total", Int()}}}};
+  s["MessageUpdate"] = {{"type", "object"},
+                        {"description", "fields left out are unchanged; null clears parts, tool_calls, tool_results, "
+                                        "attachments and tokens_used"},
+                        {"properties",
+                         {{"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+                          {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}, {"nullable", true}}},
+                          {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
+                          {"tokens_used", {{"type", "integer"}, {"nullable", true}}}, {"metadata", Obj()}}}};
+  s["ToolResults"] = {{"type", "object"},
+                      {"required", {"tool_results"}},
+                      {"properties", {{"tool_results", {{"description", "any JSON value; null clears it"}}}}}};
+  s["DocumentUpdate"] = {{"type", "object"},
+                         {"properties",
+                          {{"filename", Str()},
+                           {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
+                           {"content", Str()}, {"metadata", Obj()}}}};
+  s["SearchBatchRequest"] = {{"type", "object"},
+                             {"required", {"queries"}},
+                             {"properties", {{"queries", {{"type", "array"}, {"items", Ref("SearchRequest")},
+                                                          {"minItems", 1}, {"maxItems", kMaxSearchBatchQueries}}}}}};
+  s["SearchBatchResponse"] = {{"type", "object"},
+                              {"properties", {{"results", {{"type", "array"}, {"items", Ref("SearchResponse")}}}}}};
   s["RankedSearchHit"] = {{"type", "object"},
                           {"properties",
                            {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
@@ -170,18 +213,36 @@ std::pair<std::string, std::string> BodyAndResponse(RouteId id) {
     case kListConversations:
     case kSearchConversations: return {"", "ConversationPage"};
     case kConversationStats: return {"", "UserStats"};
+    case kCountConversations:
+    case kCountMessages:
+    case kCountDocuments: return {"", "Count"};
     case kGetConversation:
     case kRestoreConversation: return {"", "Conversation"};
     case kUpdateConversation: return {"ConversationUpdate", "Conversation"};
     case kListMessages: return {"", "MessagePage"};
     case kAppendMessage: return {"MessageCreate", "Message"};
     case kTokenStats: return {"", "TokenStats"};
+    case kDeleteMessages: return {"", "Deleted"};
+    case kLastMessages: return {"", "MessageList"};
+    case kGetMessage: return {"", "Message"};
+    case kUpdateMessage: return {"MessageUpdate", "Message"};
+    case kSetToolResults: return {"ToolResults", "Message"};
+    case kUpdateDocument: return {"DocumentUpdate", "Document"};
+    case kRestoreDocument: return {"", "Document"};
+    case kSearchDocumentsBatch: return {"SearchBatchRequest", "SearchBatchResponse"};
+    case kListChunks: return {"", "ChunkPage"};
+    case kAddChunks:
+    case kReplaceChunks: return {"ChunksWrite", "ChunkIds"};
+    case kGetChunk:
+    case kRestoreChunk: return {"", "Chunk"};
     case kCreateDocument: return {"DocumentCreate", "Document"};
     case kListDocuments: return {"", "DocumentPage"};
     case kSearchDocuments: return {"SearchRequest", "SearchResponse"};
     case kGetDocument: return {"", "Document"};
     case kDeleteConversation:
     case kDeleteDocument:
+    case kDeleteMessage:
+    case kDeleteChunk:
     case kHealth:
     case kReady:
     case kMetrics:
@@ -195,30 +256,61 @@ json QueryParam(const std::string& name, json schema, const std::string& descrip
           {"description", description}};
 }
 
+// Appends `more` to `params`.
+json With(json params, std::initializer_list<json> more) {
+  for (const json& p : more) params.push_back(p);
+  return params;
+}
+
 json QueryParams(RouteId id) {
   using enum RouteId;
   const json skip = QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
   const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxConversationPageSize}, {"default", kDefaultListLimit}}, "page size");
   const json cursor = QueryParam("cursor", Str(), "a previous page's next_cursor");
   const json deleted = QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
+  const json exists = QueryParam("exists", {{"type", "boolean"}}, "answer {\"exists\": bool}, stopping at the first match");
+  const json hard = QueryParam("hard", {{"type", "boolean"}}, "delete for good");
+  const json created_from = QueryParam("created_from", Time(), "created at or after (ISO-8601 with a zone)");
+  const json created_until = QueryParam("created_until", Time(), "created before");
+  const json metadata = QueryParam("metadata", Str(), "JSON object of top-level metadata values to match, e.g. {\"team\":\"red\"}");
+  const json conversation_filters = {
+      created_from, created_until, QueryParam("updated_from", Time(), "updated at or after"),
+      QueryParam("updated_until", Time(), "updated before"), QueryParam("model", Str(), "exact model"), metadata};
+  const json role = QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}, "only this role");
+  const json message_filters = {role, QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls"),
+                                created_from, created_until, metadata};
+  const json document_filters = {QueryParam("q", Str(), "filename substring"),
+                                 QueryParam("file_type", Str(), "comma-separated file types, e.g. pdf,md"),
+                                 created_from, created_until, metadata};
   switch (id) {
     case kListConversations:
-      return {skip, limit, cursor, deleted,
-              QueryParam("order", {{"type", "string"}, {"enum", {"created", "updated"}}}, "newest first by")};
+      return With(conversation_filters,
+                  {skip, limit, cursor, deleted,
+                   QueryParam("order", {{"type", "string"}, {"enum", {"created", "updated"}}}, "newest first by")});
     case kSearchConversations:
-      return {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted};
+      return With(conversation_filters, {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted});
+    case kCountConversations: return With(conversation_filters, {deleted, exists});
     case kGetConversation:
-    case kGetDocument: return json::array({deleted});  // not {x}: clang would copy x, not wrap it
+    case kGetDocument:
+    case kGetChunk: return json::array({deleted});  // not {x}: clang would copy x, not wrap it
     case kDeleteConversation:
-    case kDeleteDocument: return json::array({QueryParam("hard", {{"type", "boolean"}}, "delete for good")});
+    case kDeleteDocument:
+    case kDeleteChunk: return json::array({hard});
     case kListMessages:
+      return With(message_filters,
+                  {skip,
+                   QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultMessagePageSize}}, "page size"),
+                   cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first")});
+    case kCountMessages: return With(message_filters, {exists});
+    case kLastMessages:
+      return {QueryParam("count", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultLastMessages}}, "how many"),
+              role};
+    case kListDocuments: return With(document_filters, {skip, limit, cursor, deleted});
+    case kCountDocuments: return With(document_filters, {deleted, exists});
+    case kListChunks:
       return {skip,
-              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultMessagePageSize}}, "page size"),
-              cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first"),
-              QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}, "only this role"),
-              QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls")};
-    case kListDocuments:
-      return {skip, limit, cursor, deleted, QueryParam("q", Str(), "filename substring")};
+              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxChunkPageSize}, {"default", kDefaultChunkPageSize}}, "page size"),
+              cursor, QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted chunks")};
     default: return json::array();
   }
 }
@@ -270,7 +362,10 @@ json OpenApiDocument() {
         {"description",
          "REST sidecar of mnemo (SPEC §5). Identity: Authorization: Bearer <HS256 JWT, sub = user id>; "
          "X-User-ID only when mnemo-rest runs with --dev-user-header. Errors: "
-         "{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}."}}},
+         "{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}. Codes are SPEC §4's; two are spelt "
+         "differently in the seeds' backend: NOT_FOUND is its RECORD_NOT_FOUND and INTERNAL_ERROR its "
+         "INTERNAL_SERVER_ERROR (mnemo-rest --error-codes seed answers with the seeds' spellings). Rate limits are "
+         "per user and per route."}}},
       {"paths", paths},
       {"components",
        {{"schemas", Schemas()},

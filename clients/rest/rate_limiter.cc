@@ -1,4 +1,4 @@
-// Token buckets keyed by (class, user), refilled lazily on access.
+// Token buckets keyed by (class, bucket, user), refilled lazily on access.
 #include "rate_limiter.h"
 
 #include <algorithm>
@@ -44,7 +44,7 @@ std::optional<RateLimit> ParseRateLimit(std::string_view text) {
 
 RateLimiter::RateLimiter(const std::array<RateLimit, kRateClassCount>& limits) : limits_(limits) {}
 
-RateLimiter::Decision RateLimiter::Acquire(std::string_view user, RateClass rate_class,
+RateLimiter::Decision RateLimiter::Acquire(std::string_view user, uint8_t bucket_id, RateClass rate_class,
                                            Clock::time_point now) {
   const RateLimit& limit = limits_[static_cast<size_t>(rate_class)];
   if (limit.requests == 0) return {};
@@ -52,6 +52,7 @@ RateLimiter::Decision RateLimiter::Acquire(std::string_view user, RateClass rate
   const double refill_per_second = capacity / limit.period_seconds;
 
   std::string key(1, static_cast<char>(rate_class));
+  key += static_cast<char>(bucket_id);
   key += user;
   std::lock_guard<std::mutex> lock(mu_);
   if (++acquires_since_sweep_ >= kSweepEvery && buckets_.size() > kSweepAboveBuckets) {

@@ -1,5 +1,6 @@
 // Per-user token-bucket rate limits (seed 001: create 10/min, read 30/min, everything else
-// 100/min).  Each (user, class) pair owns a bucket holding up to `requests` tokens that refills
+// 100/min), each route limited on its own as the backend mnemo replaces limits each endpoint.  Each (user,
+// route) pair owns a bucket holding up to its class's `requests` tokens that refills
 // continuously at requests/period; a request takes one token or is refused with the time until
 // the next token.  State is per process: behind a load balancer each sidecar limits on its own.
 //
@@ -39,8 +40,9 @@ class RateLimiter {
 
   explicit RateLimiter(const std::array<RateLimit, kRateClassCount>& limits);
 
-  // Takes one token from user's bucket of `rate_class` at time `now`.
-  Decision Acquire(std::string_view user, RateClass rate_class, Clock::time_point now);
+  // Takes one token from the user's bucket `bucket` (a route), limited by `rate_class`, at time
+  // `now`.
+  Decision Acquire(std::string_view user, uint8_t bucket, RateClass rate_class, Clock::time_point now);
 
  private:
   struct Bucket {
@@ -52,7 +54,7 @@ class RateLimiter {
 
   const std::array<RateLimit, kRateClassCount> limits_;
   std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mu_); key: class byte + user
+  std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mu_); key: class, bucket, user
   uint64_t acquires_since_sweep_ = 0;                // GUARDED_BY(mu_)
 };
 

@@ -52,6 +52,46 @@ class Query {
     const std::string* text = Find(key);
     return text == nullptr ? std::string() : *text;
   }
+  std::optional<std::string> OptionalText(std::string_view key) const {
+    const std::string* text = Find(key);
+    if (text == nullptr) return std::nullopt;
+    return *text;
+  }
+  std::optional<int64_t> Time(std::string_view key) const {
+    const std::string* text = Find(key);
+    if (text == nullptr) return std::nullopt;
+    const auto micros = ParseTimestamp(*text);
+    if (!micros) throw FieldError(std::string(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
+    return micros;
+  }
+  // `key` holds a JSON object of top-level metadata values to match, e.g. {"team":"red"}.
+  std::vector<mc::MetadataEquals> Metadata(std::string_view key) const {
+    std::vector<mc::MetadataEquals> out;
+    const std::string* text = Find(key);
+    if (text == nullptr) return out;
+    const auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      throw FieldError(std::string(key), "must be a JSON object of metadata values, e.g. {\"team\":\"red\"}");
+    }
+    for (const auto& [name, value] : parsed.items()) out.push_back({name, value.dump()});
+    return out;
+  }
+  // A comma-separated list ("pdf,md"); empty items are refused.
+  std::vector<std::string> List(std::string_view key) const {
+    std::vector<std::string> out;
+    const std::string* text = Find(key);
+    if (text == nullptr) return out;
+    std::string_view rest(*text);
+    while (true) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      if (item.empty()) throw FieldError(std::string(key), "must be a comma-separated list without empty items");
+      out.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return out;
+  }
 
  private:
   QueryParams params_;
@@ -63,8 +103,20 @@ mc::Uuid PathId(const std::string& text) {
   return *id;
 }
 
+mc::ConversationFilter ConversationFilterFrom(const Query& query) {
+  mc::ConversationFilter filter;
+  filter.created_from = query.Time("created_from");
+  filter.created_until = query.Time("created_until");
+  filter.updated_from = query.Time("updated_from");
+  filter.updated_until = query.Time("updated_until");
+  filter.model = query.OptionalText("model");
+  filter.metadata_equals = query.Metadata("metadata");
+  return filter;
+}
+
 mc::ConversationListOptions ConversationListFrom(const Query& query) {
   mc::ConversationListOptions options;
+  options.filter = ConversationFilterFrom(query);
   options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
   options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxConversationPageSize);
   options.include_deleted = query.Bool("include_deleted");
@@ -105,12 +157,28 @@ mc::ConversationUpdate ConversationUpdateFrom(const JsonObject& body) {
   return update;
 }
 
+std::optional<mc::Role> RoleFrom(const Query& query) {
+  const std::string* role = query.Find("role");
+  if (role == nullptr) return std::nullopt;
+  auto parsed = mc::ParseRole(*role);
+  if (!parsed) throw FieldError("role", "must be one of user, assistant, system, tool");
+  return parsed;
+}
+
+// The filter fields of a message list or count.
+void MessageFilterFrom(const Query& query, mc::MessageQuery* out) {
+  out->only_with_tool_calls = query.Bool("tool_calls_only");
+  out->role = RoleFrom(query);
+  out->created_from = query.Time("created_from");
+  out->created_until = query.Time("created_until");
+  out->metadata_equals = query.Metadata("metadata");
+}
+
 mc::MessageQuery MessageQueryFrom(const Query& query) {
   mc::MessageQuery out;
   out.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
   out.limit = query.Int("limit", kDefaultMessagePageSize, 1, kMaxMessagePageSize);
   out.cursor = query.Text("cursor");
-  out.only_with_tool_calls = query.Bool("tool_calls_only");
   const std::string order = query.Text("order");
   if (order.empty() || order == "asc") {
     out.order = mc::SortOrder::kAscending;
@@ -119,10 +187,7 @@ mc::MessageQuery MessageQueryFrom(const Query& query) {
   } else {
     throw FieldError("order", "must be \"asc\" or \"desc\"");
   }
-  if (const std::string* role = query.Find("role")) {
-    out.role = mc::ParseRole(*role);
-    if (!out.role) throw FieldError("role", "must be one of user, assistant, system, tool");
-  }
+  MessageFilterFrom(query, &out);
   return out;
 }
 
@@ -144,12 +209,82 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
   return input;
 }
 
+// A JSON field of an update: absent = unchanged, null = cleared ("null"), else its JSON text.
+std::optional<std::string> UpdatedJson(const JsonObject& body, std::string_view key) {
+  if (body.IsNull(key)) return std::string("null");
+  return body.OptionalJsonText(key);
+}
+
+mc::MessageUpdate MessageUpdateFrom(const JsonObject& body) {
+  mc::MessageUpdate update;
+  update.role = body.OptionalString("role");
+  if (update.role && !mc::ParseRole(*update.role)) {
+    throw FieldError(body.Path("role"), "must be one of user, assistant, system, tool");
+  }
+  update.content = body.OptionalString("content");
+  update.parts = body.IsNull("parts") ? std::optional<std::string>("null") : body.OptionalArrayText("parts");
+  update.tool_calls = UpdatedJson(body, "tool_calls");
+  update.tool_results = UpdatedJson(body, "tool_results");
+  update.attachments = UpdatedJson(body, "attachments");
+  update.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int32_t>::max());
+  update.clear_tokens_used = body.IsNull("tokens_used");
+  update.metadata = body.OptionalObjectText("metadata");
+  if (!update.role && !update.content && !update.parts && !update.tool_calls && !update.tool_results &&
+      !update.attachments && !update.tokens_used && !update.clear_tokens_used && !update.metadata) {
+    throw FieldError("body", "no updatable field given (role, content, parts, tool_calls, tool_results, "
+                             "attachments, tokens_used, metadata)");
+  }
+  return update;
+}
+
+mc::DocumentUpdate DocumentUpdateFrom(const JsonObject& body) {
+  mc::DocumentUpdate update;
+  update.filename = body.OptionalString("filename");
+  update.file_type = body.OptionalString("file_type");
+  update.content = body.OptionalString("content");
+  update.metadata = body.OptionalObjectText("metadata");
+  if (!update.filename && !update.file_type && !update.content && !update.metadata) {
+    throw FieldError("body", "no updatable field given (filename, file_type, content, metadata)");
+  }
+  return update;
+}
+
+mc::DocumentFilter DocumentFilterFrom(const Query& query) {
+  mc::DocumentFilter filter;
+  filter.created_from = query.Time("created_from");
+  filter.created_until = query.Time("created_until");
+  filter.file_types = query.List("file_type");
+  if (const std::string* q = query.Find("q"); q != nullptr && !q->empty()) filter.filename_contains = *q;
+  filter.metadata_equals = query.Metadata("metadata");
+  return filter;
+}
+
 std::optional<int64_t> OptionalTimestamp(const JsonObject& body, std::string_view key) {
   const auto text = body.OptionalString(key);
   if (!text) return std::nullopt;
   const auto micros = ParseTimestamp(*text);
   if (!micros) throw FieldError(body.Path(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
   return micros;
+}
+
+// The chunks of `array` for `document`; a chunk without chunk_index gets its position.
+std::vector<mc::NewChunk> ChunksFrom(const JsonArray& array, const mc::Uuid& document, const MapContext& context) {
+  std::vector<mc::NewChunk> chunks;
+  chunks.reserve(array.size());
+  for (size_t i = 0; i < array.size(); ++i) {
+    const JsonObject chunk = array.ObjectAt(i);
+    mc::NewChunk out;
+    out.id = chunk.OptionalUuid("id");
+    out.document_id = document;
+    out.chunk_index = chunk.OptionalInt("chunk_index", 0, std::numeric_limits<int32_t>::max())
+                          .value_or(static_cast<int64_t>(i));
+    out.chunk_text = chunk.RequiredString("chunk_text");
+    out.embedding = chunk.RequiredVector("embedding", context.dimension);
+    out.metadata = chunk.OptionalObjectText("metadata");
+    out.created_at = OptionalTimestamp(chunk, "created_at");
+    chunks.push_back(std::move(out));
+  }
+  return chunks;
 }
 
 CreateDocumentCall CreateDocumentFrom(const JsonObject& body, const MapContext& context) {
@@ -159,23 +294,16 @@ CreateDocumentCall CreateDocumentFrom(const JsonObject& body, const MapContext& 
   call.document.file_type = body.RequiredString("file_type");
   call.document.content = body.OptionalString("content").value_or("");
   call.document.metadata = body.OptionalObjectText("metadata");
-  const auto chunks = body.OptionalArray("chunks");
-  if (!chunks) return call;
-  call.chunks.reserve(chunks->size());
-  for (size_t i = 0; i < chunks->size(); ++i) {
-    const JsonObject chunk = chunks->ObjectAt(i);
-    mc::NewChunk out;
-    out.id = chunk.OptionalUuid("id");
-    out.document_id = *call.document.id;
-    out.chunk_index = chunk.OptionalInt("chunk_index", 0, std::numeric_limits<int32_t>::max())
-                          .value_or(static_cast<int64_t>(i));
-    out.chunk_text = chunk.RequiredString("chunk_text");
-    out.embedding = chunk.RequiredVector("embedding", context.dimension);
-    out.metadata = chunk.OptionalObjectText("metadata");
-    out.created_at = OptionalTimestamp(chunk, "created_at");
-    call.chunks.push_back(std::move(out));
-  }
+  if (const auto chunks = body.OptionalArray("chunks")) call.chunks = ChunksFrom(*chunks, *call.document.id, context);
   return call;
+}
+
+WriteChunksCall WriteChunksFrom(const mc::Uuid& document, const JsonObject& body, bool replace,
+                                const MapContext& context) {
+  const auto chunks = body.OptionalArray("chunks");
+  if (!chunks) throw FieldError(body.Path("chunks"), "is required");
+  if (!replace && chunks->size() == 0) throw FieldError(body.Path("chunks"), "must hold at least one chunk");
+  return WriteChunksCall{document, ChunksFrom(*chunks, document, context), replace};
 }
 
 mc::SearchFilters SearchFiltersFrom(const JsonObject& body) {
@@ -269,6 +397,8 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       return SearchConversationsCall{std::move(q), ConversationListFrom(query)};
     }
     case kConversationStats: return ConversationStatsCall{};
+    case kCountConversations:
+      return CountConversationsCall{ConversationFilterFrom(query), query.Bool("include_deleted"), query.Bool("exists")};
     case kGetConversation: return GetConversationCall{PathId(path_id), query.Bool("include_deleted")};
     case kUpdateConversation: {
       const mc::Uuid id = PathId(path_id);
@@ -284,7 +414,29 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       const mc::Uuid id = PathId(path_id);
       return AppendMessageCall{NewMessageFrom(id, body())};
     }
+    case kDeleteMessages: return DeleteMessagesCall{PathId(path_id)};
+    case kLastMessages: {
+      const mc::Uuid id = PathId(path_id);
+      return LastMessagesCall{id, query.Int("count", kDefaultLastMessages, 1, kMaxMessagePageSize), RoleFrom(query)};
+    }
+    case kCountMessages: {
+      CountMessagesCall call{PathId(path_id), {}, query.Bool("exists")};
+      MessageFilterFrom(query, &call.filter);
+      return call;
+    }
     case kTokenStats: return TokenStatsCall{PathId(path_id)};
+    case kGetMessage: return GetMessageCall{PathId(path_id)};
+    case kUpdateMessage: {
+      const mc::Uuid id = PathId(path_id);
+      return UpdateMessageCall{id, MessageUpdateFrom(body())};
+    }
+    case kDeleteMessage: return DeleteMessageCall{PathId(path_id)};
+    case kSetToolResults: {
+      const mc::Uuid id = PathId(path_id);
+      const JsonObject parsed = body();
+      if (!parsed.Has("tool_results")) throw FieldError("tool_results", "is required (null clears it)");
+      return SetToolResultsCall{id, parsed.IsNull("tool_results") ? "null" : *parsed.OptionalJsonText("tool_results")};
+    }
     case kCreateDocument: return CreateDocumentFrom(body(), context);
     case kListDocuments: {
       ListDocumentsCall call;
@@ -292,12 +444,46 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       call.options.limit = query.Int("limit", kDefaultListLimit, 1, kMaxDocumentPageSize);
       call.options.include_deleted = query.Bool("include_deleted");
       call.options.cursor = query.Text("cursor");
-      if (const std::string* q = query.Find("q"); q != nullptr && !q->empty()) call.filename_query = *q;
+      call.options.filter = DocumentFilterFrom(query);
       return call;
     }
+    case kCountDocuments:
+      return CountDocumentsCall{DocumentFilterFrom(query), query.Bool("include_deleted"), query.Bool("exists")};
     case kSearchDocuments: return DocumentSearchFrom(body(), context);
+    case kSearchDocumentsBatch: {
+      const JsonObject parsed = body();
+      const auto queries = parsed.OptionalArray("queries");
+      if (!queries) throw FieldError("queries", "is required");
+      if (queries->size() == 0 || queries->size() > kMaxSearchBatchQueries) {
+        throw FieldError("queries", "must hold 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
+      }
+      SearchDocumentsBatchCall call;
+      for (size_t i = 0; i < queries->size(); ++i) call.requests.push_back(SearchRequestFrom(queries->ObjectAt(i), context));
+      return call;
+    }
     case kGetDocument: return GetDocumentCall{PathId(path_id), query.Bool("include_deleted")};
+    case kUpdateDocument: {
+      const mc::Uuid id = PathId(path_id);
+      return UpdateDocumentCall{id, DocumentUpdateFrom(body())};
+    }
     case kDeleteDocument: return DeleteDocumentCall{PathId(path_id), query.Bool("hard")};
+    case kRestoreDocument: return RestoreDocumentCall{PathId(path_id)};
+    case kListChunks: {
+      ListChunksCall call{PathId(path_id), {}};
+      call.options.skip = query.Int("skip", 0, 0, std::numeric_limits<int32_t>::max());
+      call.options.limit = query.Int("limit", kDefaultChunkPageSize, 1, kMaxChunkPageSize);
+      call.options.cursor = query.Text("cursor");
+      call.options.include_deleted = query.Bool("include_deleted");
+      return call;
+    }
+    case kAddChunks:
+    case kReplaceChunks: {
+      const mc::Uuid id = PathId(path_id);
+      return WriteChunksFrom(id, body(), route.id == kReplaceChunks, context);
+    }
+    case kGetChunk: return GetChunkCall{PathId(path_id), query.Bool("include_deleted")};
+    case kDeleteChunk: return DeleteChunkCall{PathId(path_id), query.Bool("hard")};
+    case kRestoreChunk: return RestoreChunkCall{PathId(path_id)};
     case kHealth:
     case kReady:
     case kMetrics:
@@ -308,8 +494,9 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
 
 bool TakesBody(RouteId id) {
   using enum RouteId;
-  return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage ||
-         id == kCreateDocument || id == kSearchDocuments;
+  return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage || id == kUpdateMessage ||
+         id == kSetToolResults || id == kCreateDocument || id == kUpdateDocument || id == kSearchDocuments ||
+         id == kSearchDocumentsBatch || id == kAddChunks || id == kReplaceChunks;
 }
 
 }  // namespace

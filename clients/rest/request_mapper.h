@@ -25,6 +25,8 @@ namespace mnemo::rest {
 // The page size of the list endpoints (conversations, documents) when no limit is given: 10, as
 // in the seeds' FastAPI app, fewer than the engine's default.
 inline constexpr int64_t kDefaultListLimit = 10;
+// Messages GET .../messages/last returns when no count is given.
+inline constexpr int64_t kDefaultLastMessages = 20;
 
 struct MapContext {
   // The embedding dimension of mnemod's data directory; 0 = unknown (the length is then left to

@@ -75,6 +75,16 @@ RestHandler::RestHandler(const RestOptions& options, Upstream& upstream, Metrics
       limiter_(options.rate_limits) {}
 
 HttpReply RestHandler::ErrorReply(const Context& ctx, const ApiError& error) const {
+  // Only answers about a matched route speak of records: an unknown path stays NOT_FOUND.
+  if (options_.seed_error_codes && ctx.route != nullptr) {
+    ApiError seed = error;
+    seed.code = std::string(SeedCodeName(error.code));
+    return ErrorReplyAs(ctx, seed);
+  }
+  return ErrorReplyAs(ctx, error);
+}
+
+HttpReply RestHandler::ErrorReplyAs(const Context& ctx, const ApiError& error) const {
   HttpReply reply = JsonReply(error.status, ErrorBody(error, ctx.request_id));
   if (error.status == 405 && error.details.contains("allow")) {
     std::string allow;
@@ -177,7 +187,8 @@ void RestHandler::Handle(HttpRequest request, Done done) {
   }
 
   // ---- rate limit ----
-  const auto decision = limiter_.Acquire(ctx->user, lookup.route->rate_class, SteadyClock::now());
+  const auto decision = limiter_.Acquire(ctx->user, static_cast<uint8_t>(lookup.route->id), lookup.route->rate_class,
+                                         SteadyClock::now());
   if (!decision.allowed) {
     HttpReply reply = ErrorReply(*ctx, ErrorOf(StatusCode::kRateLimited, "rate limit exceeded; retry later",
                                                {{"retry_after_seconds", decision.retry_after_seconds}}));

@@ -53,6 +53,7 @@ class RestHandler {
   void RunApi(const std::shared_ptr<Context>& ctx);
   void RunHealth(const std::shared_ptr<Context>& ctx);
   HttpReply ErrorReply(const Context& ctx, const ApiError& error) const;
+  HttpReply ErrorReplyAs(const Context& ctx, const ApiError& error) const;
   void Finish(Context& ctx, HttpReply reply);
 
   const RestOptions options_;

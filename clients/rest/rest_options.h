@@ -25,6 +25,9 @@ struct RestOptions {
   std::string service_key;      // empty: protected-mode mnemod on loopback accepts us as service
   std::string jwt_secret;       // empty: bearer tokens are refused (401)
   bool dev_user_header = false; // accept X-User-ID (development only)
+  // Answer mnemod's NOT_FOUND and INTERNAL_ERROR as RECORD_NOT_FOUND and INTERNAL_SERVER_ERROR,
+  // for front ends written against the backend mnemo replaces.
+  bool seed_error_codes = false;
   // Origins allowed by CORS; "*" allows any.  Seed 001's default.
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:8000"};
   // Seed 001: create 10/min, read 30/min, default 100/min.  Indexed by RateClass.

@@ -21,18 +21,36 @@ enum class RouteId : uint8_t {
   kListConversations,
   kSearchConversations,
   kConversationStats,
+  kCountConversations,
   kGetConversation,
   kUpdateConversation,
   kDeleteConversation,
   kRestoreConversation,
   kListMessages,
   kAppendMessage,
+  kDeleteMessages,
+  kLastMessages,
+  kCountMessages,
   kTokenStats,
+  kGetMessage,
+  kUpdateMessage,
+  kDeleteMessage,
+  kSetToolResults,
   kCreateDocument,
   kListDocuments,
+  kCountDocuments,
   kSearchDocuments,
+  kSearchDocumentsBatch,
   kGetDocument,
+  kUpdateDocument,
   kDeleteDocument,
+  kRestoreDocument,
+  kListChunks,
+  kAddChunks,
+  kReplaceChunks,
+  kGetChunk,
+  kDeleteChunk,
+  kRestoreChunk,
   kHealth,
   kReady,
   kMetrics,
@@ -41,9 +59,9 @@ enum class RouteId : uint8_t {
 
 struct RouteInfo {
   RouteId id;
-  std::string_view method;   // "GET", "POST", "PATCH", "DELETE"
+  std::string_view method;   // "GET", "POST", "PUT", "PATCH", "DELETE"
   std::string_view pattern;  // path with at most one "{id}" segment
-  RateClass rate_class;
+  RateClass rate_class;      // the limit; every route has its own bucket per user
   bool needs_user;           // false for /health, /ready, /metrics, /api/openapi.json
   int success_status;        // 200, 201 or 204
   std::string_view tag;      // OpenAPI tag

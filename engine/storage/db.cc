@@ -4,6 +4,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -12,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -82,6 +84,19 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name, const std::sha
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
+
+// Counts the flushes and compactions RocksDB completes (for metrics).
+class CompletionCounter final : public rocksdb::EventListener {
+ public:
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    flushes.fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
+    compactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::atomic<uint64_t> flushes{0};
+  std::atomic<uint64_t> compactions{0};
+};
 
 // True when every entry of `dir` is one of `foreign` (so the directory is empty for the engine).
 bool HoldsOnlyForeignEntries(const fs::path& dir, const std::vector<std::string>& foreign) {
@@ -169,6 +184,9 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   // durable write waits for (the batch-write p99).  Files are still synced when complete.
   db_options.bytes_per_sync = uint64_t{1} << 20;
 
+  auto completions = std::make_shared<CompletionCounter>();
+  db_options.listeners.push_back(completions);
+
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<std::string> names;
   for (const char* name : kColumnFamilyNames) names.emplace_back(name);
@@ -192,6 +210,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   db->path_ = options.path;
   db->sync_writes_ = options.sync_writes;
   db->env_ = std::move(env);
+  db->completions_ = std::move(completions);
   db->db_.reset(raw);
   for (size_t i = 0; i < handles.size(); ++i) {
     if (i < static_cast<size_t>(Cf::kCount)) {
@@ -353,6 +372,33 @@ ReadView::ReadView(ReadView&& other) noexcept : db_(other.db_), snapshot_(other.
 
 ReadView::~ReadView() {
   if (snapshot_ != nullptr) db_->db_->ReleaseSnapshot(snapshot_);
+}
+
+}  // namespace mnemo::storage
+
+namespace mnemo::storage {
+
+void Db::FillMetrics(EngineMetrics* metrics) const {
+  const auto property = [&](rocksdb::ColumnFamilyHandle* family, const std::string& name) {
+    uint64_t value = 0;
+    const bool found = family != nullptr ? db_->GetIntProperty(family, name, &value) : db_->GetIntProperty(name, &value);
+    return found ? value : 0;
+  };
+  for (size_t i = 1; i < static_cast<size_t>(Cf::kCount); ++i) {  // family 0 holds the format record
+    StorageFamilyMetrics family;
+    family.name = kColumnFamilyNames[i];
+    family.estimated_keys = property(handles_[i], rocksdb::DB::Properties::kEstimateNumKeys);
+    family.sst_bytes = property(handles_[i], rocksdb::DB::Properties::kTotalSstFilesSize);
+    family.memtable_bytes = property(handles_[i], rocksdb::DB::Properties::kCurSizeAllMemTables);
+    metrics->families.push_back(std::move(family));
+  }
+  metrics->running_compactions = property(nullptr, rocksdb::DB::Properties::kNumRunningCompactions);
+  for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) {
+    metrics->pending_compaction_bytes += property(handles_[i], rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  }
+  const auto* counter = static_cast<const CompletionCounter*>(completions_.get());
+  metrics->storage_compactions = counter->compactions.load(std::memory_order_relaxed);
+  metrics->storage_flushes = counter->flushes.load(std::memory_order_relaxed);
 }
 
 }  // namespace mnemo::storage

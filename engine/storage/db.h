@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/maintenance.h"
 #include "mnemo/result.h"
 #include "mnemo/status.h"
 
@@ -24,6 +25,7 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Env;
+class EventListener;
 class FileSystem;
 class Snapshot;
 class WriteBatch;
@@ -108,6 +110,9 @@ class Db {
   // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist,
   // durably: its files and its entry in the parent directory are synced when this returns.
   Status Checkpoint(const std::string& path);
+  // RocksDB's figures for `metrics`: its families, running compactions and the flushes and
+  // compactions completed since open.
+  void FillMetrics(EngineMetrics* metrics) const;
 
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
   rocksdb::DB* raw() const { return db_.get(); }
@@ -129,6 +134,7 @@ class Db {
   std::unique_ptr<rocksdb::Env> env_;  // wraps DbOptions::file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
+  std::shared_ptr<rocksdb::EventListener> completions_;  // counts flushes and compactions
 };
 
 // A snapshot of the Db; reads through it see one consistent state.

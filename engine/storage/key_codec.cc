@@ -193,6 +193,40 @@ std::string VectorKey(uint32_t month, uint64_t label) {
   return VectorPrefix(month) + KeyBuilder().U64(label).Release();
 }
 
+std::string DeletedPayloadPrefix(uint32_t month) {
+  return std::string(1, static_cast<char>(IndexTag::kDeletedChunkPayload)) + U32BigEndian(month);
+}
+
+std::string DeletedPayloadKey(uint32_t month, uint64_t label) {
+  return DeletedPayloadPrefix(month) + KeyBuilder().U64(label).Release();
+}
+
+std::string PurgeQueuePrefix() { return std::string(1, static_cast<char>(IndexTag::kPurgeQueue)); }
+
+std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id) {
+  return KeyBuilder()
+      .Byte(static_cast<uint8_t>(IndexTag::kPurgeQueue))
+      .I64(deleted_at)
+      .Byte(static_cast<uint8_t>(kind))
+      .Id(id)
+      .Release();
+}
+
+bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id) {
+  KeyReader reader(key);
+  uint8_t tag = 0;
+  uint8_t kind_byte = 0;
+  if (!reader.Byte(&tag) || tag != static_cast<uint8_t>(IndexTag::kPurgeQueue) || !reader.I64(deleted_at) ||
+      !reader.Byte(&kind_byte) || !reader.Id(id) || !reader.done()) {
+    return false;
+  }
+  if (kind_byte < static_cast<uint8_t>(PurgeKind::kConversation) || kind_byte > static_cast<uint8_t>(PurgeKind::kChunk)) {
+    return false;
+  }
+  *kind = static_cast<PurgeKind>(kind_byte);
+  return true;
+}
+
 std::string TextTermPrefix() { return std::string(1, static_cast<char>(IndexTag::kTextTerm)); }
 
 std::string TextTermKey(std::string_view term) {

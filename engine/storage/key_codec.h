@@ -23,6 +23,10 @@
 //                     [0x30][document uuid][chunk_index u64]   -> chunk uuid
 //                     [0x31][month u32][label u64]             -> chunk payload (owner, ids,
 //                                                                 created_at, metadata)
+//                     [0x32][month u32][label u64]             -> chunk payload of a
+//                                                                 soft-deleted chunk
+//                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
+//                                                                 soft-deleted rows, oldest first
 //                     [0x50][term bytes]                       -> term id varint (text index
 //                                                                 dictionary, all users)
 //                     [0x51][kind][user][month u32][label u64] -> a row's terms (text row,
@@ -86,9 +90,14 @@ enum class IndexTag : uint8_t {
   kUserDocumentCounts = 0x21,
   kChunkByDocument = 0x30,
   kChunkPayload = 0x31,
+  kDeletedChunkPayload = 0x32,
+  kPurgeQueue = 0x40,
   kTextTerm = 0x50,
   kTextRow = 0x51,
 };
+
+// The kind of row a purge-queue entry names.  FROZEN: stored in keys.
+enum class PurgeKind : uint8_t { kConversation = 1, kDocument = 2, kChunk = 3 };
 
 enum class Scope : uint8_t { kActive = 0x00, kAll = 0x01 };
 
@@ -115,6 +124,14 @@ std::string PayloadTagPrefix();
 // Splits a payload key; false when it is not one.
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 std::string VectorPrefix(uint32_t month);
+// Payload keys of soft-deleted chunks (same layout as PayloadKey under their own tag).
+std::string DeletedPayloadKey(uint32_t month, uint64_t label);
+std::string DeletedPayloadPrefix(uint32_t month);
+
+std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
+std::string PurgeQueuePrefix();
+// Splits a purge-queue key; false when it is not one.
+bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id);
 
 // Text index keys; `kind` is text::RowKind's byte.
 std::string TextTermKey(std::string_view term);

@@ -6,8 +6,10 @@
 #include "common/utf8.h"
 #include "storage/key_codec.h"
 #include "tables/counts.h"
+#include "tables/filters.h"
 #include "tables/index_pager.h"
 #include "tables/message_store.h"
+#include "tables/purge_queue.h"
 #include "tables/validation.h"
 
 namespace mnemo::tables {
@@ -127,6 +129,7 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
     txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   }
   StageIndexes(txn, old_row ? &old_row->conversation : nullptr, &c);
+  StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr, &c);
   txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
   return Status::Ok();
 }
@@ -228,6 +231,7 @@ Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view us
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, row.conversation, -1);
   StageIndexes(txn, &row.conversation, nullptr);
+  StagePurgeEntry<Conversation>(txn, keys::PurgeKind::kConversation, &row.conversation, nullptr);
   txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Delete(Cf::kConversations, keys::ConversationKey(id));
   return Status::Ok();
@@ -272,16 +276,81 @@ Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const 
   return items;
 }
 
-PageRequest MakeRequest(std::string_view user_id, const ConversationListOptions& options,
-                        IndexTag tag) {
-  PageRequest request;
-  request.prefix = keys::UserScopePrefix(tag, user_id,
-                                         options.include_deleted ? Scope::kAll : Scope::kActive);
-  request.cursor = options.cursor;
-  request.skip = options.skip;
-  request.limit = options.limit;
-  return request;
-}
+// How one list or count walks an index: the prefix and time bounds of the order's index, and
+// the conditions checked per entry.  Conditions on the order's own timestamp and (by created) on
+// the title are read from the index entry; the rest load the row.
+class ConversationScan {
+ public:
+  static Result<ConversationScan> Plan(std::string_view user_id, ConversationOrder order, bool include_deleted,
+                                       const ConversationFilter& filter) {
+    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", filter.created_from, filter.created_until));
+    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("updated_until", filter.updated_from, filter.updated_until));
+    if (filter.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *filter.model, kMaxModelChars));
+    if (filter.title_contains) MNEMO_RETURN_IF_ERROR(ValidateText("title_contains", *filter.title_contains));
+    ConversationScan scan;
+    MNEMO_ASSIGN_OR_RETURN(scan.metadata_, MetadataMatcher::Parse(filter.metadata_equals));
+    scan.filter_ = filter;
+    scan.by_updated_ = order == ConversationOrder::kUpdatedDesc;
+    const IndexTag tag = scan.by_updated_ ? IndexTag::kConversationByUpdated : IndexTag::kConversationByCreated;
+    scan.request_.prefix = keys::UserScopePrefix(tag, user_id, include_deleted ? Scope::kAll : Scope::kActive);
+    if (scan.by_updated_) {
+      SetTimeBounds(filter.updated_from, filter.updated_until, &scan.request_);
+    } else {
+      SetTimeBounds(filter.created_from, filter.created_until, &scan.request_);
+    }
+    if (filter.title_contains) scan.needle_ = utf8::FoldCase(*filter.title_contains);
+    return scan;
+  }
+
+  // True when the user's counts record answers the count (no condition at all).
+  bool Unfiltered() const {
+    const ConversationFilter& f = filter_;
+    return !f.created_from && !f.created_until && !f.updated_from && !f.updated_until && !f.model &&
+           !f.title_contains && metadata_.empty();
+  }
+  PageRequest& request() { return request_; }
+
+  // The per-entry condition; empty when Unfiltered().  Borrows this scan and `view`.
+  EntryMatch Match(const storage::ReadView& view) const {
+    if (Unfiltered()) return {};
+    return [this, &view](std::string_view key, std::string_view value) -> Result<bool> {
+      return Matches(view, key, value);
+    };
+  }
+
+ private:
+  Result<bool> Matches(const storage::ReadView& view, std::string_view key, std::string_view value) const {
+    const ConversationFilter& f = filter_;
+    keys::KeyReader reader(key.substr(request_.prefix.size()));
+    Timestamp keyed_at = 0;
+    if (!reader.I64Desc(&keyed_at)) return Status::Internal("corrupt conversation index key");
+    if (by_updated_ ? !InTimeRange(keyed_at, f.updated_from, f.updated_until)
+                    : !InTimeRange(keyed_at, f.created_from, f.created_until)) {
+      return false;
+    }
+    if (!by_updated_ && f.title_contains && !utf8::ContainsFolded(value, needle_)) return false;
+    const bool needs_row = f.model || !metadata_.empty() || (by_updated_ && f.title_contains) ||
+                           (by_updated_ ? (f.created_from || f.created_until) : (f.updated_from || f.updated_until));
+    if (!needs_row) return true;
+    const Uuid id = TrailingId(key);
+    std::string encoded;
+    MNEMO_RETURN_IF_ERROR(view.Get(Cf::kConversations, keys::ConversationKey(id), &encoded));
+    ConversationRow row;
+    MNEMO_RETURN_IF_ERROR(DecodeConversation(encoded, id, &row));
+    const Conversation& c = row.conversation;
+    if (!InTimeRange(c.created_at, f.created_from, f.created_until)) return false;
+    if (!InTimeRange(c.updated_at, f.updated_from, f.updated_until)) return false;
+    if (f.model && c.model != *f.model) return false;
+    if (by_updated_ && f.title_contains && !utf8::ContainsFolded(utf8::FoldCase(c.title), needle_)) return false;
+    return metadata_.Matches(c.metadata);
+  }
+
+  ConversationFilter filter_;
+  MetadataMatcher metadata_;
+  bool by_updated_ = false;
+  std::string needle_;
+  PageRequest request_;
+};
 
 }  // namespace
 
@@ -289,54 +358,64 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
                                                  const ConversationListOptions& options) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxConversationPageSize));
-  const IndexTag tag = options.order == ConversationOrder::kUpdatedDesc
-                           ? IndexTag::kConversationByUpdated
-                           : IndexTag::kConversationByCreated;
-  const PageRequest request = MakeRequest(user_id, options, tag);
-  MNEMO_ASSIGN_OR_RETURN(const std::string start, CursorStart(request));
-  // The recent list reads the in-memory mirror of the by-updated index when it can; otherwise
-  // (busy or uncached user, created order) it scans.
+  MNEMO_ASSIGN_OR_RETURN(ConversationScan scan,
+                         ConversationScan::Plan(user_id, options.order, options.include_deleted, options.filter));
+  PageRequest& request = scan.request();
+  request.cursor = options.cursor;
+  request.skip = options.skip;
+  request.limit = options.limit;
+  // The recent list (by updated, no condition) reads the in-memory mirror of the by-updated
+  // index when it can; otherwise (busy or uncached user, created order, a filter) it scans.
+  const bool recent_list = scan.Unfiltered() && options.order == ConversationOrder::kUpdatedDesc;
+  std::string start;
+  if (recent_list) {
+    MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
+  }
   std::optional<RecencyIndex::CachedPage> cached =
-      tag == IndexTag::kConversationByUpdated
-          ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive, request, start)
-          : std::nullopt;
+      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive, request, start)
+                  : std::nullopt;
+  EntryMatch match;
   if (!cached) {
-    storage::ReadView snapshot = db_.Snapshot();
-    MNEMO_ASSIGN_OR_RETURN(IndexPage scanned, ScanPage(snapshot, Cf::kIndex, request));
-    cached.emplace(RecencyIndex::CachedPage{std::move(snapshot), std::move(scanned)});
+    cached.emplace(RecencyIndex::CachedPage{db_.Snapshot(), {}});
+    match = scan.Match(cached->view);
+    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(cached->view, Cf::kIndex, request, match));
   }
   const storage::ReadView& view = cached->view;
   IndexPage& page = cached->page;
   ConversationPage result;
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
   result.next_cursor = std::move(page.next_cursor);
-  MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
-  result.total = options.include_deleted ? counts.total : counts.active;
+  if (scan.Unfiltered()) {
+    MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+    result.total = options.include_deleted ? counts.total : counts.active;
+  } else {
+    MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request, match));
+  }
   return result;
 }
 
 Result<ConversationPage> ConversationStore::SearchByTitle(
     std::string_view user_id, std::string_view query,
     const ConversationListOptions& options) const {
-  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
-  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxConversationPageSize));
+  ConversationListOptions with_title = options;
+  with_title.filter.title_contains = std::string(query);
   MNEMO_RETURN_IF_ERROR(ValidateText("query", query));
-  if (options.order != ConversationOrder::kCreatedDesc) {
-    return Status::ValidationError("order", "title search returns newest first by created_at only");
-  }
-  const std::string needle = utf8::FoldCase(query);
-  const ValueMatch match = [&](std::string_view folded_title) {
-    return utf8::ContainsFolded(folded_title, needle);
-  };
+  return List(user_id, with_title);
+}
+
+Result<int64_t> ConversationStore::Count(std::string_view user_id, bool include_deleted,
+                                         const ConversationFilter& filter, int64_t stop_at) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_ASSIGN_OR_RETURN(ConversationScan scan,
+                         ConversationScan::Plan(user_id, ConversationOrder::kCreatedDesc, include_deleted, filter));
   storage::ReadView view = db_.Snapshot();
-  const PageRequest request = MakeRequest(user_id, options, IndexTag::kConversationByCreated);
-  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
-  ConversationPage result;
-  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
-  result.next_cursor = std::move(page.next_cursor);
-  MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request.prefix, match));
-  return result;
+  if (scan.Unfiltered()) {
+    MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+    return std::min(include_deleted ? counts.total : counts.active, stop_at);
+  }
+  return CountMatches(view, Cf::kIndex, scan.request(), scan.Match(view), stop_at);
 }
 
 Result<UserStats> ConversationStore::Stats(std::string_view user_id) const {
@@ -348,8 +427,9 @@ Result<UserStats> ConversationStore::Stats(std::string_view user_id) const {
   stats.total = counts.total;
   stats.active = counts.active;
   stats.deleted = counts.deleted;
+  // The newest entry of the active scope: soft-deleted conversations are not activity.
   storage::ScanRange newest;
-  newest.prefix = keys::UserScopePrefix(IndexTag::kConversationByUpdated, user_id, Scope::kAll);
+  newest.prefix = keys::UserScopePrefix(IndexTag::kConversationByUpdated, user_id, Scope::kActive);
   MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kIndex, newest, [&](std::string_view key, std::string_view) {
     keys::KeyReader reader(key.substr(newest.prefix.size()));
     Timestamp updated_at = 0;

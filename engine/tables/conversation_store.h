@@ -58,11 +58,16 @@ class ConversationStore {
 
   // ---- reads ----
   Result<Conversation> Get(std::string_view user_id, const Uuid& id, bool include_deleted) const;
+  // A page of the user's conversations matching options.filter, newest first by the order's
+  // timestamp; total counts every match.
   Result<ConversationPage> List(std::string_view user_id,
                                 const ConversationListOptions& options) const;
-  // Case-insensitive (UTF-8) substring match on the title; newest first by created_at.
+  // List() with filter.title_contains = query.
   Result<ConversationPage> SearchByTitle(std::string_view user_id, std::string_view query,
                                          const ConversationListOptions& options) const;
+  // The number of the user's conversations matching `filter`, counting at most `stop_at`.
+  Result<int64_t> Count(std::string_view user_id, bool include_deleted, const ConversationFilter& filter,
+                        int64_t stop_at) const;
   Result<UserStats> Stats(std::string_view user_id) const;
 
   RecencyIndex& TEST_recency() const { return recency_; }

@@ -1,10 +1,14 @@
 #include "tables/document_store.h"
 
+#include <algorithm>
+
 #include "common/utf8.h"
 #include "storage/key_codec.h"
 #include "tables/conversation_store.h"
 #include "tables/counts.h"
+#include "tables/filters.h"
 #include "tables/index_pager.h"
+#include "tables/purge_queue.h"
 #include "tables/row_codec.h"
 #include "tables/validation.h"
 
@@ -76,6 +80,7 @@ Status DocumentStore::Save(storage::WriteTxn& txn, const Document* old,
     Tally(&counts, document, +1);
     txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   }
+  StagePurgeEntry(txn, keys::PurgeKind::kDocument, old, &document);
   txn.Put(Cf::kDocuments, keys::DocumentKey(document.id), EncodeDocument(document));
   return Status::Ok();
 }
@@ -106,6 +111,26 @@ Result<Document> DocumentStore::Create(storage::WriteTxn& txn, std::string_view 
   d.metadata = input.metadata.value_or("{}");
   d.created_at = d.updated_at = NowMicros();
   MNEMO_RETURN_IF_ERROR(Save(txn, nullptr, d));
+  return d;
+}
+
+Result<Document> DocumentStore::Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
+                                       const DocumentUpdate& update) const {
+  if (update.filename) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("filename", *update.filename, kMaxFilenameChars));
+  if (update.file_type) MNEMO_RETURN_IF_ERROR(ValidateFileType(*update.file_type));
+  if (update.content) MNEMO_RETURN_IF_ERROR(ValidateText("content", *update.content));
+  if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
+  if (!update.filename && !update.file_type && !update.content && !update.metadata) {
+    return Status::ValidationError("update", "names no field to change");
+  }
+  MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, false));
+  Document d = old;
+  if (update.filename) d.filename = *update.filename;
+  if (update.file_type) d.file_type = *update.file_type;
+  if (update.content) d.content = *update.content;
+  if (update.metadata) d.metadata = *update.metadata;
+  d.updated_at = NextTimestamp(old.updated_at);
+  MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
   return d;
 }
 
@@ -140,6 +165,7 @@ Result<Document> DocumentStore::HardDelete(storage::WriteTxn& txn, std::string_v
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, old, -1);
   StageIndexes(txn, old, /*add=*/false);
+  StagePurgeEntry<Document>(txn, keys::PurgeKind::kDocument, &old, nullptr);
   txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Delete(Cf::kDocuments, keys::DocumentKey(id));
   return old;
@@ -174,15 +200,63 @@ Result<DocumentPage> LoadPage(const storage::ReadView& view, IndexPage page) {
   return result;
 }
 
-PageRequest MakeRequest(std::string_view user_id, const DocumentListOptions& options) {
-  PageRequest request;
-  request.prefix = keys::UserScopePrefix(IndexTag::kDocumentByCreated, user_id,
-                                         options.include_deleted ? Scope::kAll : Scope::kActive);
-  request.cursor = options.cursor;
-  request.skip = options.skip;
-  request.limit = options.limit;
-  return request;
-}
+// How one list or count walks the user's newest-first document index: its prefix, the
+// created_at bounds, and the per-entry conditions (filename from the index entry; file type and
+// metadata from the row).
+class DocumentScan {
+ public:
+  static Result<DocumentScan> Plan(std::string_view user_id, bool include_deleted, const DocumentFilter& filter) {
+    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", filter.created_from, filter.created_until));
+    for (const std::string& type : filter.file_types) {
+      Status valid = ValidateFileType(type);
+      if (!valid.ok()) return Status::ValidationError("file_types", valid.message());
+    }
+    if (filter.filename_contains) MNEMO_RETURN_IF_ERROR(ValidateText("filename_contains", *filter.filename_contains));
+    DocumentScan scan;
+    MNEMO_ASSIGN_OR_RETURN(scan.metadata_, MetadataMatcher::Parse(filter.metadata_equals));
+    scan.filter_ = filter;
+    if (filter.filename_contains) scan.needle_ = utf8::FoldCase(*filter.filename_contains);
+    scan.request_.prefix = keys::UserScopePrefix(IndexTag::kDocumentByCreated, user_id,
+                                                 include_deleted ? Scope::kAll : Scope::kActive);
+    SetTimeBounds(filter.created_from, filter.created_until, &scan.request_);
+    return scan;
+  }
+
+  bool Unfiltered() const {
+    return !filter_.created_from && !filter_.created_until && filter_.file_types.empty() &&
+           !filter_.filename_contains && metadata_.empty();
+  }
+  PageRequest& request() { return request_; }
+
+  // Borrows this scan and `view`; empty when Unfiltered().
+  EntryMatch Match(const storage::ReadView& view) const {
+    if (Unfiltered()) return {};
+    return [this, &view](std::string_view key, std::string_view value) -> Result<bool> {
+      keys::KeyReader reader(key.substr(request_.prefix.size()));
+      Timestamp created_at = 0;
+      if (!reader.I64Desc(&created_at)) return Status::Internal("corrupt document index key");
+      if (!InTimeRange(created_at, filter_.created_from, filter_.created_until)) return false;
+      if (filter_.filename_contains && !utf8::ContainsFolded(value, needle_)) return false;
+      if (filter_.file_types.empty() && metadata_.empty()) return true;
+      const Uuid id = TrailingId(key);
+      std::string encoded;
+      MNEMO_RETURN_IF_ERROR(view.Get(Cf::kDocuments, keys::DocumentKey(id), &encoded));
+      Document d;
+      MNEMO_RETURN_IF_ERROR(DecodeDocument(encoded, id, &d));
+      if (!filter_.file_types.empty() &&
+          std::find(filter_.file_types.begin(), filter_.file_types.end(), d.file_type) == filter_.file_types.end()) {
+        return false;
+      }
+      return metadata_.Matches(d.metadata);
+    };
+  }
+
+ private:
+  DocumentFilter filter_;
+  MetadataMatcher metadata_;
+  std::string needle_;
+  PageRequest request_;
+};
 
 }  // namespace
 
@@ -190,29 +264,45 @@ Result<DocumentPage> DocumentStore::List(std::string_view user_id,
                                          const DocumentListOptions& options) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxDocumentPageSize));
+  MNEMO_ASSIGN_OR_RETURN(DocumentScan scan, DocumentScan::Plan(user_id, options.include_deleted, options.filter));
+  PageRequest& request = scan.request();
+  request.cursor = options.cursor;
+  request.skip = options.skip;
+  request.limit = options.limit;
   storage::ReadView view = db_.Snapshot();
-  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, MakeRequest(user_id, options)));
+  const EntryMatch match = scan.Match(view);
+  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
   MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
-  MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
-  result.total = options.include_deleted ? counts.total : counts.active;
+  if (scan.Unfiltered()) {
+    MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
+    result.total = options.include_deleted ? counts.total : counts.active;
+  } else {
+    MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request, match));
+  }
   return result;
 }
 
 Result<DocumentPage> DocumentStore::SearchByFilename(std::string_view user_id,
                                                      std::string_view query,
                                                      const DocumentListOptions& options) const {
-  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
-  MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxDocumentPageSize));
   MNEMO_RETURN_IF_ERROR(ValidateText("query", query));
-  const std::string needle = utf8::FoldCase(query);
-  const ValueMatch match = [&](std::string_view folded) { return utf8::ContainsFolded(folded, needle); };
+  DocumentListOptions with_name = options;
+  with_name.filter.filename_contains = std::string(query);
+  return List(user_id, with_name);
+}
+
+Result<int64_t> DocumentStore::CountMatching(std::string_view user_id, bool include_deleted,
+                                             const DocumentFilter& filter, int64_t stop_at) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  MNEMO_ASSIGN_OR_RETURN(DocumentScan scan, DocumentScan::Plan(user_id, include_deleted, filter));
   storage::ReadView view = db_.Snapshot();
-  const PageRequest request = MakeRequest(user_id, options);
-  MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
-  MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
-  MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request.prefix, match));
-  return result;
+  if (scan.Unfiltered()) {
+    MNEMO_ASSIGN_OR_RETURN(Counts counts,
+                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
+    return std::min(include_deleted ? counts.total : counts.active, stop_at);
+  }
+  return CountMatches(view, Cf::kIndex, scan.request(), scan.Match(view), stop_at);
 }
 
 Result<DocumentCounts> DocumentStore::Count(std::string_view user_id) const {

@@ -25,6 +25,10 @@ class DocumentStore {
   // an id owned by another user is DUPLICATE_RECORD.
   Result<Document> Create(storage::WriteTxn& txn, std::string_view user_id,
                           const NewDocument& input) const;
+  // Changes the fields set in `update` of a live document.  The caller publishes the new
+  // filename and file type to search in the same transaction.
+  Result<Document> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
+                          const DocumentUpdate& update) const;
   Result<Document> SoftDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
   Result<Document> Undelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
   // Removes the row and its index entries.  The caller removes the document's chunks in the
@@ -40,11 +44,15 @@ class DocumentStore {
 
   // ---- reads ----
   Result<Document> Get(std::string_view user_id, const Uuid& id, bool include_deleted) const;
+  // A page of the user's documents matching options.filter, newest first.
   Result<DocumentPage> List(std::string_view user_id, const DocumentListOptions& options) const;
-  // Case-insensitive (UTF-8) substring match on the filename, newest first.
+  // List() with filter.filename_contains = query.
   Result<DocumentPage> SearchByFilename(std::string_view user_id, std::string_view query,
                                         const DocumentListOptions& options) const;
   Result<DocumentCounts> Count(std::string_view user_id) const;
+  // The number of the user's documents matching `filter`, counting at most `stop_at`.
+  Result<int64_t> CountMatching(std::string_view user_id, bool include_deleted, const DocumentFilter& filter,
+                                int64_t stop_at) const;
 
  private:
   void StageIndexes(storage::WriteTxn& txn, const Document& d, bool add) const;

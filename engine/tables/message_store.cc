@@ -4,6 +4,7 @@
 
 #include "common/coding.h"
 #include "storage/key_codec.h"
+#include "tables/filters.h"
 #include "tables/index_pager.h"
 #include "tables/validation.h"
 
@@ -14,24 +15,27 @@ using storage::Cf;
 
 constexpr char kEmptyObject[] = "{}";
 
-// JSON spellings that mean "no tool calls"; stored as absent so queries need not parse.
-bool IsEmptyJson(std::string_view json) {
-  const auto first = json.find_first_not_of(" \t\r\n");
-  const auto last = json.find_last_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return true;
-  json = json.substr(first, last - first + 1);
-  if (json == "null") return true;
-  if (json.size() < 2) return false;
-  const std::string_view inner = json.substr(1, json.size() - 2);
-  const bool blank_inner = inner.find_first_not_of(" \t\r\n") == std::string_view::npos;
-  return blank_inner && ((json.front() == '[' && json.back() == ']') ||
-                         (json.front() == '{' && json.back() == '}'));
+Status ValidateRole(std::string_view role) {
+  if (!ParseRole(role)) return Status::ValidationError("role", "must be one of user, assistant, system, tool");
+  return Status::Ok();
+}
+
+Status ValidateTokens(int64_t tokens) {
+  if (tokens < 0) return Status::ValidationError("tokens_used", "must be >= 0");
+  if (tokens > kMaxTokensUsed) {
+    return Status::ValidationError("tokens_used", "must be <= " + std::to_string(kMaxTokensUsed));
+  }
+  return Status::Ok();
+}
+
+// The rules every stored message meets: content unless parts.
+Status ValidateContent(const Message& m) {
+  if (m.content.empty() && !m.parts) return Status::ValidationError("content", "is required unless parts is given");
+  return Status::Ok();
 }
 
 Status ValidateNew(const NewMessage& input) {
-  if (!ParseRole(input.role)) {
-    return Status::ValidationError("role", "must be one of user, assistant, system, tool");
-  }
+  MNEMO_RETURN_IF_ERROR(ValidateRole(input.role));
   if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
   MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
   if (input.parts) MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *input.parts));
@@ -41,26 +45,66 @@ Status ValidateNew(const NewMessage& input) {
   if (input.tool_calls) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_calls", *input.tool_calls));
   if (input.tool_results) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *input.tool_results));
   if (input.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *input.attachments));
-  if (input.tokens_used && *input.tokens_used < 0) {
-    return Status::ValidationError("tokens_used", "must be >= 0");
-  }
-  if (input.tokens_used && *input.tokens_used > kMaxTokensUsed) {
-    return Status::ValidationError("tokens_used", "must be <= " + std::to_string(kMaxTokensUsed));
-  }
+  if (input.tokens_used) MNEMO_RETURN_IF_ERROR(ValidateTokens(*input.tokens_used));
   if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
   return Status::Ok();
+}
+
+bool IsJsonNull(std::string_view json) {
+  const auto first = json.find_first_not_of(" \t\r\n");
+  const auto last = json.find_last_not_of(" \t\r\n");
+  return first != std::string_view::npos && json.substr(first, last - first + 1) == "null";
+}
+
+// A JSON field as stored: JSON null is absent; anything else (an empty array too) as given.
+std::optional<std::string> StoredJson(const std::optional<std::string>& json) {
+  if (!json || IsJsonNull(*json)) return std::nullopt;
+  return json;
 }
 
 void ApplyFields(const NewMessage& input, Message* m) {
   m->role = *ParseRole(input.role);
   m->content = input.content;
-  m->parts = input.parts;
-  m->tool_calls = input.tool_calls && !IsEmptyJson(*input.tool_calls) ? input.tool_calls : std::nullopt;
-  m->tool_results = input.tool_results;
-  m->attachments = input.attachments;
+  m->parts = StoredJson(input.parts);
+  m->tool_calls = StoredJson(input.tool_calls);
+  m->tool_results = StoredJson(input.tool_results);
+  m->attachments = StoredJson(input.attachments);
   m->tokens_used = input.tokens_used;
   m->metadata = input.metadata.value_or(kEmptyObject);
 }
+
+Status ValidateUpdate(const MessageUpdate& update) {
+  if (update.role) MNEMO_RETURN_IF_ERROR(ValidateRole(*update.role));
+  if (update.content) MNEMO_RETURN_IF_ERROR(ValidateText("content", *update.content));
+  if (update.parts && !IsJsonNull(*update.parts)) MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *update.parts));
+  if (update.tool_calls) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_calls", *update.tool_calls));
+  if (update.tool_results) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *update.tool_results));
+  if (update.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *update.attachments));
+  if (update.tokens_used) MNEMO_RETURN_IF_ERROR(ValidateTokens(*update.tokens_used));
+  if (update.tokens_used && update.clear_tokens_used) {
+    return Status::ValidationError("tokens_used", "cannot be set and cleared in one update");
+  }
+  if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
+  if (!update.role && !update.content && !update.parts && !update.tool_calls && !update.tool_results &&
+      !update.attachments && !update.tokens_used && !update.clear_tokens_used && !update.metadata) {
+    return Status::ValidationError("update", "names no field to change");
+  }
+  return Status::Ok();
+}
+
+void ApplyUpdate(const MessageUpdate& update, Message* m) {
+  if (update.role) m->role = *ParseRole(*update.role);
+  if (update.content) m->content = *update.content;
+  if (update.parts) m->parts = StoredJson(update.parts);
+  if (update.tool_calls) m->tool_calls = StoredJson(update.tool_calls);
+  if (update.tool_results) m->tool_results = StoredJson(update.tool_results);
+  if (update.attachments) m->attachments = StoredJson(update.attachments);
+  if (update.tokens_used) m->tokens_used = update.tokens_used;
+  if (update.clear_tokens_used) m->tokens_used.reset();
+  if (update.metadata) m->metadata = *update.metadata;
+}
+
+bool HasToolCalls(const Message& m) { return m.tool_calls && !IsEmptyJson(*m.tool_calls); }
 
 // The message-id index value: conversation id (16 bytes) | seq fixed64.
 std::string EncodeLocation(const Uuid& conversation_id, uint64_t seq) {
@@ -175,10 +219,54 @@ Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string
   MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", tool_results));
   MNEMO_ASSIGN_OR_RETURN(Located located, LocateForWrite(txn, user_id, message_id));
   Message m = located.message;
-  m.tool_results = std::string(tool_results);
+  m.tool_results = StoredJson(std::string(tool_results));
   ConversationRow row = located.conversation;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
   txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
+  return m;
+}
+
+Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id,
+                                     const MessageUpdate& update) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUpdate(update));
+  MNEMO_ASSIGN_OR_RETURN(Located located, LocateForWrite(txn, user_id, message_id));
+  Message m = located.message;
+  ApplyUpdate(update, &m);
+  MNEMO_RETURN_IF_ERROR(ValidateContent(m));
+  ConversationRow row = located.conversation;
+  row.conversation.total_tokens += m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
+  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
+  MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
+  return m;
+}
+
+Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view user_id,
+                                     const Uuid& message_id) const {
+  MNEMO_ASSIGN_OR_RETURN(Located located, LocateForWrite(txn, user_id, message_id));
+  const Message& m = located.message;
+  ConversationRow row = located.conversation;
+  Conversation& c = row.conversation;
+  c.message_count -= 1;
+  c.total_tokens -= m.tokens_used.value_or(0);
+  // last_message_at follows the newest message that remains.
+  storage::ScanRange newest;
+  newest.prefix = keys::MessagePrefix(m.conversation_id);
+  newest.reverse = true;
+  c.last_message_at.reset();
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(txn.db().Scan(Cf::kMessages, newest, [&](std::string_view key, std::string_view value) {
+    if (key == keys::MessageKey(m.conversation_id, located.seq)) return true;
+    Message remaining;
+    decoded = DecodeMessage(value, m.conversation_id, &remaining);
+    if (decoded.ok()) c.last_message_at = remaining.created_at;
+    return false;
+  }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  c.updated_at = NextTimestamp(c.updated_at);
+  txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
+  txn.Delete(Cf::kIndex, keys::MessageByIdKey(m.id));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -263,22 +351,34 @@ Result<Message> MessageStore::Get(std::string_view user_id, const Uuid& message_
   return message;
 }
 
+namespace {
+
+// The per-message conditions of a query; empty when the query has none.
+Result<EntryMatch> MessageMatch(const MessageQuery& query, const Uuid& conversation_id) {
+  MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", query.created_from, query.created_until));
+  MNEMO_ASSIGN_OR_RETURN(MetadataMatcher metadata, MetadataMatcher::Parse(query.metadata_equals));
+  const bool needs_row = query.only_with_tool_calls || query.created_from || query.created_until || !metadata.empty();
+  if (!query.role && !needs_row) return EntryMatch();
+  return EntryMatch([role = query.role, tool_calls = query.only_with_tool_calls, from = query.created_from,
+                     until = query.created_until, metadata = std::move(metadata), needs_row,
+                     conversation_id](std::string_view, std::string_view value) -> Result<bool> {
+    if (role && PeekMessageRole(value) != role) return false;
+    if (!needs_row) return true;
+    Message m;
+    MNEMO_RETURN_IF_ERROR(DecodeMessage(value, conversation_id, &m));
+    return (!tool_calls || HasToolCalls(m)) && InTimeRange(m.created_at, from, until) && metadata.Matches(m.metadata);
+  });
+}
+
+}  // namespace
+
 Result<MessagePage> MessageStore::List(std::string_view user_id, const Uuid& conversation_id,
                                        const MessageQuery& query) const {
   MNEMO_RETURN_IF_ERROR(ValidatePaging(query.skip, query.limit, kMaxMessagePageSize));
+  MNEMO_ASSIGN_OR_RETURN(const EntryMatch match, MessageMatch(query, conversation_id));
   storage::ReadView view = db_.Snapshot();
   MNEMO_ASSIGN_OR_RETURN(Conversation conversation,
                          VisibleConversation(view, user_id, conversation_id));
-  const bool filtered = query.role.has_value() || query.only_with_tool_calls;
-  ValueMatch match;
-  if (filtered) {
-    match = [&query, &conversation_id](std::string_view value) {
-      if (query.role && PeekMessageRole(value) != query.role) return false;
-      if (!query.only_with_tool_calls) return true;
-      Message m;
-      return DecodeMessage(value, conversation_id, &m).ok() && m.tool_calls.has_value();
-    };
-  }
 
   PageRequest request;
   request.prefix = keys::MessagePrefix(conversation_id);
@@ -296,12 +396,23 @@ Result<MessagePage> MessageStore::List(std::string_view user_id, const Uuid& con
     result.items.push_back(std::move(m));
   }
   result.next_cursor = std::move(page.next_cursor);
-  if (filtered) {
-    MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kMessages, request.prefix, match));
+  if (match) {
+    MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kMessages, request, match));
   } else {
     result.total = conversation.message_count;
   }
   return result;
+}
+
+Result<int64_t> MessageStore::Count(std::string_view user_id, const Uuid& conversation_id,
+                                    const MessageQuery& query, int64_t stop_at) const {
+  MNEMO_ASSIGN_OR_RETURN(const EntryMatch match, MessageMatch(query, conversation_id));
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(Conversation conversation, VisibleConversation(view, user_id, conversation_id));
+  if (!match) return std::min(conversation.message_count, stop_at);
+  PageRequest request;
+  request.prefix = keys::MessagePrefix(conversation_id);
+  return CountMatches(view, Cf::kMessages, request, match, stop_at);
 }
 
 Result<std::vector<Message>> MessageStore::Last(std::string_view user_id,

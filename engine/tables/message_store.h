@@ -39,6 +39,12 @@ class MessageStore {
                          const NewMessage& input) const;
   Result<Message> SetToolResults(storage::WriteTxn& txn, std::string_view user_id,
                                  const Uuid& message_id, std::string_view tool_results) const;
+  // Changes the fields set in `update`; the conversation's total_tokens and updated_at follow.
+  Result<Message> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id,
+                         const MessageUpdate& update) const;
+  // Deletes one message; the conversation's message_count, total_tokens, last_message_at (the
+  // newest remaining message's time) and updated_at follow.  Returns the deleted message.
+  Result<Message> Delete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id) const;
   // Deletes every message of the conversation and resets its counters; returns how many.
   Result<int64_t> DeleteAll(storage::WriteTxn& txn, std::string_view user_id,
                             const Uuid& conversation_id) const;
@@ -47,6 +53,10 @@ class MessageStore {
   Result<Message> Get(std::string_view user_id, const Uuid& message_id) const;
   Result<MessagePage> List(std::string_view user_id, const Uuid& conversation_id,
                            const MessageQuery& query) const;
+  // The number of the conversation's messages matching the query's filters (paging ignored),
+  // counting at most `stop_at`.
+  Result<int64_t> Count(std::string_view user_id, const Uuid& conversation_id, const MessageQuery& query,
+                        int64_t stop_at) const;
   // The last `count` (1..200) messages, returned oldest first.
   Result<std::vector<Message>> Last(std::string_view user_id, const Uuid& conversation_id,
                                     int64_t count) const;

@@ -163,7 +163,12 @@ TEST_F(MessageTest, RoleAndToolCallFilters) {
   NewMessage empty_calls = Input("assistant", "no calls");
   empty_calls.tool_calls = "[]";
   const Message without = Unwrap(engine_->AppendMessage("alice", empty_calls));
-  EXPECT_FALSE(without.tool_calls.has_value());
+  // Stored as given (an empty array comes back as one), but it is not a tool call.
+  EXPECT_EQ(without.tool_calls, "[]");
+  EXPECT_EQ(Unwrap(engine_->GetMessage("alice", without.id)).tool_calls, "[]");
+  NewMessage null_calls = Input("assistant", "null calls");
+  null_calls.tool_calls = " null ";
+  EXPECT_FALSE(Unwrap(engine_->AppendMessage("alice", null_calls)).tool_calls.has_value());
   Append("alice", conversation_, "tool", "result");
   Append("alice", conversation_, "user", "q2");
 
@@ -178,6 +183,7 @@ TEST_F(MessageTest, RoleAndToolCallFilters) {
   query.only_with_tool_calls = true;
   page = Unwrap(engine_->ListMessages("alice", conversation_, query));
   EXPECT_EQ(page.total, 1);
+  EXPECT_EQ(Unwrap(engine_->CountMessages("alice", conversation_, query)), 1);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].id, with_call.id);
 }

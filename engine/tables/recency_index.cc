@@ -224,7 +224,7 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
   if (!lock.owns_lock()) return std::nullopt;
   if (!entry->loaded && (entry->too_large || !Load(*entry, user_id))) return std::nullopt;
   const std::string& prefix = entry->prefixes[ScopeIndex(scope)];
-  if (request.reverse || request.prefix != prefix) return std::nullopt;
+  if (request.reverse || request.prefix != prefix || !request.first.empty() || !request.end.empty()) return std::nullopt;
 
   std::optional<CachedPage> out(CachedPage{db_.Snapshot(), {}});
   const std::vector<Suffix>& keys = entry->scopes[ScopeIndex(scope)];

@@ -68,7 +68,7 @@ class RecencyIndex {
 
   // Reader side: the page ScanPage(view, kIndex, request) would return for a by-updated listing
   // of `user_id` in `scope` (request.prefix must be that listing's prefix; forward order; no
-  // value match), together with the snapshot it describes.  nullopt when the entry is busy or
+  // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is busy or
   // too large to cache; the caller then scans.  `start` is the request's decoded cursor
   // (CursorStart), empty for the first page.
   struct CachedPage {

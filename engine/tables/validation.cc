@@ -94,11 +94,18 @@ Status ValidateJsonValue(std::string_view field, std::string_view json) {
 }
 
 Status ValidateFileType(std::string_view file_type) {
-  for (auto allowed : kFileTypes) {
-    if (file_type == allowed) return Status::Ok();
-  }
+  if (FileTypeCode(file_type)) return Status::Ok();
   return Status::ValidationError("file_type", "must be one of pdf, txt, docx, md, html");
 }
+
+std::optional<uint8_t> FileTypeCode(std::string_view file_type) {
+  for (size_t i = 0; i < kFileTypes.size(); ++i) {
+    if (file_type == kFileTypes[i]) return static_cast<uint8_t>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view FileTypeName(uint8_t code) { return code < kFileTypes.size() ? kFileTypes[code] : ""; }
 
 Status ValidatePaging(int64_t skip, int64_t limit, int64_t max_limit) {
   if (skip < 0) return Status::ValidationError("skip", "must be >= 0");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "mnemo/base/limits.h"
@@ -18,6 +19,10 @@ Status ValidateJsonObject(std::string_view field, std::string_view json);
 Status ValidateJsonArray(std::string_view field, std::string_view json);
 Status ValidateJsonValue(std::string_view field, std::string_view json);
 Status ValidateFileType(std::string_view file_type);
+// The file types as small codes (for compact in-memory state): nullopt for an invalid type;
+// FileTypeName of an unknown code is "".
+std::optional<uint8_t> FileTypeCode(std::string_view file_type);
+std::string_view FileTypeName(uint8_t code);
 // skip >= 0 and 1 <= limit <= max_limit.
 Status ValidatePaging(int64_t skip, int64_t limit, int64_t max_limit);
 

@@ -2,6 +2,8 @@
 //
 //   chunk row v1   (cf chunks, by chunk id):   version | label varint | month varint |
 //                                              chunk_text LP
+//   chunk row v2:                              v1 fields | deleted_at OPT(varsint)
+//                                              (written by this version; v1 reads as live)
 //   payload v1     (cf index, by month+label): version | user LP | chunk id 16 | document id 16 |
 //                                              chunk_index varint | created_at varsint |
 //                                              metadata LP
@@ -9,9 +11,12 @@
 //
 // The payload is what search needs in memory for every row (owner, ids, time, metadata); it is
 // small so that opening a data directory rebuilds the in-memory tables with one short scan.
+// A soft-deleted chunk keeps its row (with deleted_at), its vector and its payload, but the
+// payload moves to the deleted-payload key (key_codec.h, tag 0x32), out of that scan.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +30,7 @@ struct ChunkRow {
   uint64_t label = 0;
   uint32_t month = 0;
   std::string chunk_text;
+  std::optional<Timestamp> deleted_at;  // set while the chunk is soft-deleted
 };
 
 struct ChunkPayload {

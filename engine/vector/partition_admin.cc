@@ -1,5 +1,7 @@
 // VectorStore's partition administration: archive, drop, re-attach.
+#include <functional>
 #include <map>
+#include <set>
 
 #include "storage/key_codec.h"
 #include "tables/conversation_store.h"
@@ -23,43 +25,79 @@ Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name, const
   return WriteArchive(db_, month, path, fs());
 }
 
-Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage::LockTable& locks,
-                                           const tables::DocumentStore& documents) {
-  uint32_t month = 0;
-  MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
-  struct Row {
-    uint64_t label;
-    ChunkPayload payload;
-  };
-  std::map<std::string, std::vector<Row>> by_user;
-  storage::ScanRange range;
-  range.prefix = keys::PayloadPrefix(month);
+// A stored row of a month: live (payload under the live tag) or soft-deleted.
+struct MonthRow {
+  uint64_t label = 0;
+  ChunkPayload payload;
+  bool deleted = false;
+};
+
+namespace {
+
+// Every row of `month` in `view`, live rows first.
+Status CollectMonth(const storage::ReadView& view, uint32_t month, const std::function<void(MonthRow)>& add) {
   Status decoded;
-  MNEMO_RETURN_IF_ERROR(db_.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-    Row row;
-    uint32_t key_month = 0;
-    if (!keys::ParsePayloadKey(key, &key_month, &row.label)) {
-      decoded = Status::Internal("corrupt chunk payload key");
-      return false;
-    }
-    decoded = DecodePayload(value, &row.payload);
-    if (!decoded.ok()) return false;
-    by_user[row.payload.user_id].push_back(std::move(row));
-    return true;
-  }));
-  MNEMO_RETURN_IF_ERROR(decoded);
+  for (const bool deleted : {false, true}) {
+    storage::ScanRange range;
+    range.prefix = deleted ? keys::DeletedPayloadPrefix(month) : keys::PayloadPrefix(month);
+    MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+      MonthRow row;
+      row.deleted = deleted;
+      // Both tags share the layout [tag][month][label].
+      std::string live_key(key);
+      live_key[0] = keys::PayloadTagPrefix()[0];
+      uint32_t key_month = 0;
+      if (!keys::ParsePayloadKey(live_key, &key_month, &row.label)) {
+        decoded = Status::Internal("corrupt chunk payload key");
+        return false;
+      }
+      decoded = DecodePayload(value, &row.payload);
+      if (!decoded.ok()) return false;
+      add(std::move(row));
+      return true;
+    }));
+    MNEMO_RETURN_IF_ERROR(decoded);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows,
+                                           storage::LockTable& locks, const tables::DocumentStore& documents) {
+  std::map<std::string, std::vector<const MonthRow*>> by_user;
+  for (const MonthRow& row : rows) by_user[row.payload.user_id].push_back(&row);
 
   int64_t dropped = 0;
-  for (const auto& [user_id, rows] : by_user) {
+  for (const auto& [user_id, user_rows] : by_user) {
     auto guard = locks.LockUser(user_id);
     storage::WriteTxn txn(db_);
     std::map<Uuid, std::pair<Document, Document>> changed;  // before, after
-    for (const Row& row : rows) {
-      const ChunkPayload& p = row.payload;
+    std::vector<uint64_t> labels;
+    for (const MonthRow* row : user_rows) {
+      const ChunkPayload& p = row->payload;
+      // The rows were read from a snapshot: skip any deleted, soft-deleted or restored since.
+      const std::string payload_key =
+          row->deleted ? keys::DeletedPayloadKey(month, row->label) : keys::PayloadKey(month, row->label);
+      std::string still;
+      Status present = txn.Get(storage::Cf::kIndex, payload_key, &still);
+      if (present.IsNotFound()) continue;
+      MNEMO_RETURN_IF_ERROR(present);
       txn.Delete(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id));
       txn.Delete(storage::Cf::kIndex, keys::ChunkByDocumentKey(p.document_id, static_cast<uint64_t>(p.chunk_index)));
-      txn.Delete(storage::Cf::kIndex, keys::PayloadKey(month, row.label));
-      txn.Delete(storage::Cf::kVectors, keys::VectorKey(month, row.label));
+      txn.Delete(storage::Cf::kIndex, payload_key);
+      txn.Delete(storage::Cf::kVectors, keys::VectorKey(month, row->label));
+      ++dropped;
+      if (row->deleted) {
+        std::string chunk_value;
+        ChunkRow chunk;
+        if (txn.Get(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id), &chunk_value).ok() &&
+            DecodeChunkRow(chunk_value, &chunk).ok() && chunk.deleted_at) {
+          txn.Delete(storage::Cf::kIndex, keys::PurgeKey(*chunk.deleted_at, keys::PurgeKind::kChunk, p.chunk_id));
+        }
+        continue;  // not counted in total_chunks, not in search
+      }
+      labels.push_back(row->label);
       auto it = changed.find(p.document_id);
       if (it == changed.end()) {
         auto loaded = documents.LoadForWrite(txn, user_id, p.document_id, /*allow_deleted=*/true);
@@ -72,24 +110,56 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
       change.second.updated_at = tables::NextTimestamp(change.first.updated_at);
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
-    std::vector<uint64_t> labels;
     std::vector<text::RowRef> text_rows;
-    for (const Row& row : rows) {
-      labels.push_back(row.label);
-      text_rows.push_back(text::RowRef{month, row.label});
-    }
+    for (uint64_t label : labels) text_rows.push_back(text::RowRef{month, label});
     if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
-    txn.OnCommit([this, user = user_id, labels = std::move(labels)] {
-      uint32_t user_ref = 0;
-      if (!users_.Find(user, &user_ref)) return;
-      if (auto tenant = FindTenant(user_ref)) {
-        for (uint64_t label : labels) tenant->Remove(label);
-      }
-    });
+    txn.OnCommit([this, user = user_id, labels = std::move(labels)] { RemoveRows(user, labels); });
     MNEMO_RETURN_IF_ERROR(txn.Commit());
-    dropped += static_cast<int64_t>(rows.size());
   }
   return dropped;
+}
+
+Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage::LockTable& locks,
+                                           const tables::DocumentStore& documents) {
+  uint32_t month = 0;
+  MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
+  return RetireMonth(month, /*archive_path=*/"", locks, documents);
+}
+
+Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& archive_path, storage::LockTable& locks,
+                                         const tables::DocumentStore& documents) {
+  const storage::ReadView view = db_.Snapshot();
+  std::vector<MonthRow> rows;
+  std::vector<std::pair<uint64_t, ChunkPayload>> live;
+  MNEMO_RETURN_IF_ERROR(CollectMonth(view, month, [&](MonthRow row) {
+    if (!row.deleted && !archive_path.empty()) live.emplace_back(row.label, row.payload);
+    rows.push_back(std::move(row));
+  }));
+  if (!archive_path.empty()) {
+    MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, dim_, month, live, archive_path, fs()).status());
+  }
+  return DropMonthRows(month, rows, locks, documents);
+}
+
+Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
+  std::set<uint32_t> months;
+  for (const auto& tenant : AllTenants()) {
+    for (const auto& [month, stats] : tenant->MonthStats()) {
+      if (stats.rows > 0) months.insert(month);
+    }
+  }
+  // Soft-deleted rows are in no tenant: their months come from storage.
+  storage::ScanRange range;
+  range.prefix = std::string(1, static_cast<char>(keys::IndexTag::kDeletedChunkPayload));
+  MNEMO_RETURN_IF_ERROR(db_.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {
+    std::string live_key(key);
+    live_key[0] = keys::PayloadTagPrefix()[0];
+    uint32_t month = 0;
+    uint64_t label = 0;
+    if (keys::ParsePayloadKey(live_key, &month, &label)) months.insert(month);
+    return true;
+  }));
+  return std::vector<uint32_t>(months.begin(), months.end());
 }
 
 Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage::LockTable& locks,

@@ -49,8 +49,32 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
   return true;
 }
 
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
-                             FileSystem& fs) {
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path, FileSystem& fs) {
+  const storage::ReadView view = db.Snapshot();
+  std::vector<std::pair<uint64_t, ChunkPayload>> rows;
+  Status status;
+  storage::ScanRange range;
+  range.prefix = keys::PayloadPrefix(month);
+  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+    uint32_t key_month = 0;
+    uint64_t label = 0;
+    ChunkPayload payload;
+    if (!keys::ParsePayloadKey(key, &key_month, &label)) {
+      status = Status::Internal("corrupt chunk payload key");
+    } else {
+      status = DecodePayload(value, &payload);
+    }
+    if (!status.ok()) return false;
+    rows.emplace_back(label, std::move(payload));
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(status);
+  return WriteArchiveRows(view, db.dimension(), month, rows, path, fs);
+}
+
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+                                 const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
+                                 const std::string& path, FileSystem& fs) {
   const std::string temp = path + ".tmp";
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs.NewWritableFile(temp));
   ArchiveWriter writer(*file);
@@ -59,40 +83,20 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
     fs.Remove(temp).IgnoreError();
     return status;
   };
-
-  // One snapshot for both passes: the header's count matches the records that follow.
-  const storage::ReadView view = db.Snapshot();
-  int64_t rows = 0;
-  storage::ScanRange range;
-  range.prefix = keys::PayloadPrefix(month);
-  Status counted = view.Scan(storage::Cf::kIndex, range, [&](std::string_view, std::string_view) {
-    ++rows;
-    return true;
-  });
-  if (!counted.ok()) return discard(counted);
   std::string header(kMagic);
   coding::PutFixed32(&header, kVersion);
-  coding::PutFixed32(&header, db.dimension());
+  coding::PutFixed32(&header, dim);
   coding::PutFixed32(&header, month);
-  coding::PutFixed64(&header, static_cast<uint64_t>(rows));
+  coding::PutFixed64(&header, static_cast<uint64_t>(rows.size()));
   writer.Write(header);
 
-  Status status;
-  int64_t written = 0;
-  Status scanned = view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-    uint32_t key_month = 0;
-    uint64_t label = 0;
-    ChunkPayload payload;
+  for (const auto& [label, payload] : rows) {
     ChunkRow chunk;
     std::string chunk_value, vector_bytes;
-    if (!keys::ParsePayloadKey(key, &key_month, &label)) {
-      status = Status::Internal("corrupt chunk payload key");
-    } else if (status = DecodePayload(value, &payload); status.ok()) {
-      status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
-      if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
-      if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
-    }
-    if (!status.ok()) return false;
+    Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
+    if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
+    if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    if (!status.ok()) return discard(status);
     std::string record;
     coding::PutLengthPrefixed(&record, payload.user_id);
     record.append(payload.chunk_id.bytes());
@@ -106,23 +110,18 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
     coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
     writer.Write(length);
     writer.Write(record);
-    ++written;
-    return true;
-  });
-  if (!scanned.ok()) return discard(scanned);
-  if (!status.ok()) return discard(status);
-  if (written != rows) return discard(Status::Internal("archive row count changed under a snapshot"));
+  }
   std::string trailer;
   coding::PutFixed32(&trailer, writer.crc());
   writer.Write(trailer);
-  status = writer.status();
+  Status status = writer.status();
   if (status.ok()) status = file->Sync();
   if (status.ok()) status = file->Close();
   if (status.ok()) status = fs.Rename(temp, path);
   if (!status.ok()) return discard(status);
   // The archive must outlive a power cut before anyone drops the partition it copies.
   MNEMO_RETURN_IF_ERROR(fs.SyncDir(ParentDir(path)));
-  return rows;
+  return static_cast<int64_t>(rows.size());
 }
 
 Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& fs) {

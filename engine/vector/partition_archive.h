@@ -18,6 +18,7 @@
 #include "mnemo/records.h"
 #include "mnemo/result.h"
 #include "storage/db.h"
+#include "vector/chunk_rows.h"
 
 namespace mnemo::vector {
 
@@ -34,11 +35,15 @@ struct Archive {
 // Parses "YYYY-MM"; false on anything else.
 bool ParseMonth(std::string_view text, uint32_t* month);
 
-// Writes every stored row of `month` to `path` through `fs`, atomically and durably (temp file,
+// Writes every live row of `month` to `path` through `fs`, atomically and durably (temp file,
 // fsync, rename, fsync of the directory).  Returns the number of rows.  Errors: UNAVAILABLE for
 // I/O failures.
 Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
                              FileSystem& fs);
+// The same for given rows of `month` (label, payload), read through `view`.
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+                                 const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
+                                 const std::string& path, FileSystem& fs);
 
 // Reads and verifies an archive written for `dim`-dimensional vectors.  Errors: NOT_FOUND for a
 // missing file; VALIDATION_ERROR for a file that is not an archive, has another dimension, or

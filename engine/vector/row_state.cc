@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "tables/validation.h"
+
 namespace mnemo::vector {
 
 uint32_t UserRegistry::Intern(std::string_view user_id) {
@@ -23,6 +25,21 @@ bool UserRegistry::Find(std::string_view user_id, uint32_t* ref) const {
   return true;
 }
 
+std::shared_ptr<const nlohmann::json> ParseChunkMetadata(std::string_view metadata) {
+  auto parsed = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) return nullptr;
+  return std::make_shared<const nlohmann::json>(std::move(parsed));
+}
+
+std::string_view DocumentState::file_type() const {
+  return tables::FileTypeName(file_type_.load(std::memory_order_acquire));
+}
+
+void DocumentState::SetNames(std::string_view file_type, std::string_view filename) {
+  file_type_.store(tables::FileTypeCode(file_type).value_or(0), std::memory_order_release);
+  filename_.store(std::make_shared<const std::string>(filename), std::memory_order_release);
+}
+
 std::shared_ptr<DocumentState> DocumentRegistry::Upsert(const Uuid& id, std::string_view file_type,
                                                         std::string_view filename, bool deleted) {
   std::unique_lock lock(mutex_);
@@ -30,9 +47,8 @@ std::shared_ptr<DocumentState> DocumentRegistry::Upsert(const Uuid& id, std::str
   if (!state) {
     state = std::make_shared<DocumentState>();
     state->id = id;
-    state->file_type = std::string(file_type);
-    state->filename = std::string(filename);
   }
+  state->SetNames(file_type, filename);
   state->deleted.store(deleted, std::memory_order_release);
   return state;
 }

@@ -1,8 +1,9 @@
 // In-memory state that search needs for every stored chunk, so filters never touch RocksDB:
 // the owner (interned), the document's live state, time and metadata.
 //
-// Thread-safety: DocumentState::deleted is atomic (a soft delete hides chunks from searches
-// already running); the rest of DocumentState and RowState never change after construction.
+// Thread-safety: DocumentState's deleted flag, file type and filename are atomic (a soft delete
+// hides chunks from searches already running; a document update renames or retypes it); the
+// rest of DocumentState and RowState never change after construction.
 #pragma once
 
 #include <atomic>
@@ -19,9 +20,17 @@ namespace mnemo::vector {
 
 struct DocumentState {
   Uuid id;
-  std::string file_type;
-  std::string filename;
   std::atomic<bool> deleted{false};
+
+  // One of the SPEC's file types ("pdf", "md", ...).
+  std::string_view file_type() const;
+  std::shared_ptr<const std::string> filename() const { return filename_.load(std::memory_order_acquire); }
+  // REQUIRES: `file_type` is valid (tables::ValidateFileType).
+  void SetNames(std::string_view file_type, std::string_view filename);
+
+ private:
+  std::atomic<uint8_t> file_type_{0};  // index into the file-type list
+  std::atomic<std::shared_ptr<const std::string>> filename_{std::make_shared<const std::string>()};
 };
 
 struct RowState {
@@ -33,6 +42,9 @@ struct RowState {
   // Parsed metadata object, or null when it is {} (most rows): only metadata filters read it.
   std::shared_ptr<const nlohmann::json> metadata;
 };
+
+// A chunk's metadata parsed for filters, or null when it is {} or not an object.
+std::shared_ptr<const nlohmann::json> ParseChunkMetadata(std::string_view metadata);
 
 // Interns user ids to small integers so per-row state stays compact.  Thread-safe.
 class UserRegistry {
@@ -50,8 +62,7 @@ class UserRegistry {
 // Documents by id, shared by the rows that belong to them.  Thread-safe.
 class DocumentRegistry {
  public:
-  // The state of `id`, created (from the given fields) when unknown; known entries get the
-  // given fields' deletion flag.
+  // The state of `id`, created when unknown; either way it takes the given fields.
   std::shared_ptr<DocumentState> Upsert(const Uuid& id, std::string_view file_type,
                                         std::string_view filename, bool deleted);
   std::shared_ptr<DocumentState> Find(const Uuid& id) const;

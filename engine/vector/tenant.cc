@@ -68,7 +68,7 @@ bool RowPredicate::Matches(const RowState& row) const {
     return false;
   }
   if (!file_types.empty() &&
-      std::find(file_types.begin(), file_types.end(), row.document->file_type) == file_types.end()) {
+      std::find(file_types.begin(), file_types.end(), row.document->file_type()) == file_types.end()) {
     return false;
   }
   for (const auto& [key, value] : metadata_equals) {
@@ -321,13 +321,14 @@ Status Tenant::Save(const std::string& path, uint64_t label_watermark, FileSyste
   return Status::Ok();
 }
 
-Status Tenant::CompactIfNeeded(double max_deleted_fraction) {
+Result<bool> Tenant::CompactIfNeeded(double max_deleted_fraction) {
   std::shared_ptr<hnsw::HnswIndex> current = graph();
   const double total = static_cast<double>(current->size() + current->deleted_count());
   if (total == 0 || static_cast<double>(current->deleted_count()) <= max_deleted_fraction * total) {
-    return Status::Ok();
+    return false;
   }
-  return Rebuild();
+  MNEMO_RETURN_IF_ERROR(Rebuild());
+  return true;
 }
 
 Status Tenant::Rebuild() {

@@ -132,8 +132,9 @@ class Tenant {
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
   Status Save(const std::string& path, uint64_t label_watermark, FileSystem& fs);
-  // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`.
-  Status CompactIfNeeded(double max_deleted_fraction);
+  // Replaces the graph by a compacted copy when tombstones exceed `max_deleted_fraction`; true
+  // when it did.
+  Result<bool> CompactIfNeeded(double max_deleted_fraction);
   // Rebuilds the graph from the live rows (online: searches continue on the old graph).
   Status Rebuild();
   // Rows in the graph (linked, live).

@@ -35,12 +35,6 @@ constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
 // it runs at full speed; under contention it gets about a third of a request thread's share.
 constexpr int kIndexerNice = 5;
 
-std::shared_ptr<const nlohmann::json> ParseMetadata(const std::string& metadata) {
-  auto parsed = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) return nullptr;
-  return std::make_shared<const nlohmann::json>(std::move(parsed));
-}
-
 // The error of item `index` ("chunk 3: ..." or, in a batch, "op 7: ...").
 Status ItemError(std::string_view name, size_t index, const Status& status) {
   return Status::FromCode(status.code(),
@@ -178,7 +172,7 @@ Status VectorStore::Load() {
     row.chunk_index = payload.chunk_index;
     row.chunk_id = payload.chunk_id;
     row.document = std::move(document);
-    row.metadata = ParseMetadata(payload.metadata);
+    row.metadata = ParseChunkMetadata(payload.metadata);
     max_label = std::max(max_label, label);
     rows_by_user[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
     return true;
@@ -354,7 +348,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     payload.metadata = input.metadata.value_or("{}");
     const uint32_t month = MonthOf(payload.created_at);
 
-    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(ChunkRow{label, month, input.chunk_text}));
+    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(ChunkRow{label, month, input.chunk_text, std::nullopt}));
     txn.Put(Cf::kIndex, by_document, std::string(chunk_id.bytes()));
     txn.Put(Cf::kIndex, keys::PayloadKey(month, label), EncodePayload(payload));
     txn.Put(Cf::kVectors, keys::VectorKey(month, label), EncodeVector(unit.data(), dim_));
@@ -403,7 +397,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
       row.chunk_index = staged.payload.chunk_index;
       row.chunk_id = staged.payload.chunk_id;
       row.document = states.at(staged.document_id);
-      row.metadata = ParseMetadata(staged.payload.metadata);
+      row.metadata = ParseChunkMetadata(staged.payload.metadata);
       fresh.push_back(Tenant::FreshRow{staged.label, std::move(row), std::move(staged.unit)});
     }
     TenantFor(user)->InsertBatch(std::move(fresh));
@@ -430,20 +424,27 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
     txn.Delete(Cf::kIndex, index_key);
     txn.Delete(Cf::kChunks, keys::ChunkKey(chunk_id));
-    txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
+    if (row.deleted_at) {  // soft-deleted: its payload sits under the deleted tag, not in search
+      txn.Delete(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label));
+      txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));
+      continue;
+    }
+    txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
     removed.push_back(row.label);
     text_rows.push_back(text::RowRef{row.month, row.label});
   }
   if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
-  txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] {
-    uint32_t user_ref = 0;
-    if (!users_.Find(user, &user_ref)) return;
-    if (auto tenant = FindTenant(user_ref)) {
-      for (uint64_t label : removed) tenant->Remove(label);
-    }
-  });
+  txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] { RemoveRows(user, removed); });
   return Status::Ok();
+}
+
+void VectorStore::RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels) {
+  uint32_t user_ref = 0;
+  if (!users_.Find(user_id, &user_ref)) return;
+  if (auto tenant = FindTenant(user_ref)) {
+    for (uint64_t label : labels) tenant->Remove(label);
+  }
 }
 
 void VectorStore::StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased) {
@@ -542,6 +543,7 @@ Status VectorStore::RebuildPartition(std::string_view month_name) {
     if (it == stats.end() || it->second.rows == 0) continue;
     found = true;
     MNEMO_RETURN_IF_ERROR(tenant->Rebuild());
+    graph_compactions_.fetch_add(1, std::memory_order_relaxed);
   }
   if (!found) return Status::NotFound("no partition " + std::string(month_name));
   return Status::Ok();
@@ -612,8 +614,12 @@ void VectorStore::IndexerLoop() {
     MaybeFitQuantizer();
     if (linked > 0) continue;
     for (const auto& tenant : AllTenants()) {
-      Status compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
-      if (!compacted.ok()) spdlog::warn("graph of a user: compaction failed: {}", compacted.ToString());
+      Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
+      if (!compacted.ok()) {
+        spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());
+      } else if (*compacted) {
+        graph_compactions_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     std::unique_lock lock(indexer_mutex_);
     indexer_idle_.notify_all();

@@ -65,6 +65,8 @@ struct VectorOptions {
   size_t max_rows_linked_on_close = 200'000;
 };
 
+struct MonthRow;  // a stored row of one month (partition_admin.cc)
+
 class VectorStore {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
@@ -88,20 +90,47 @@ class VectorStore {
                                             const tables::DocumentStore& documents,
                                             const std::vector<NewChunk>& chunks,
                                             std::string_view name = "chunk", size_t first_index = 0);
-  // Stages the removal of every chunk of `user_id`'s document (hard delete).
+  // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
+  // or the first half of a replacement).
   Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id, const Uuid& document_id);
   // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
   // or erased by a hard delete).
   void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased);
 
+  // ---- single chunks (chunk_ops.cc) ----
+  // Chunks belong to the user's documents; a chunk of another user's document is NOT_FOUND.
+  // Writes REQUIRE a live document unless said otherwise, and keep its total_chunks equal to
+  // its number of live chunks.
+  //
+  // Soft delete: hidden from search when txn commits; keeps its text, vector and chunk_index
+  // (the index stays taken).  Deleting a soft-deleted chunk again returns it unchanged.
+  Result<Chunk> StageSoftDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
+                                     const tables::DocumentStore& documents, const Uuid& chunk_id);
+  // Undoes a soft delete: searchable again when txn commits.  Restoring a live chunk returns it.
+  Result<Chunk> StageRestoreChunk(storage::WriteTxn& txn, std::string_view user_id,
+                                  const tables::DocumentStore& documents, const Uuid& chunk_id);
+  // Removes one chunk for good, live or soft-deleted, with its vector.  With
+  // allow_deleted_document the chunk's document may be soft-deleted (purging).
+  Result<Chunk> StageDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
+                                 const tables::DocumentStore& documents, const Uuid& chunk_id,
+                                 bool allow_deleted_document = false);
+
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
+  // One chunk of a live document of the user; a soft-deleted chunk only with include_deleted.
+  Result<Chunk> GetChunk(std::string_view user_id, const tables::DocumentStore& documents, const Uuid& chunk_id,
+                         bool include_deleted) const;
+  // A page of a live document's chunks in chunk_index order.
+  Result<ChunkPage> ListChunks(std::string_view user_id, const tables::DocumentStore& documents,
+                               const Uuid& document_id, const ChunkListOptions& options) const;
   // BM25 keyword search over the user's chunks, with the same filters as Search (text_search.cc).
   // UNAVAILABLE when the store was opened without a text index.
   Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request) const;
   // Keyword and vector search fused into one ranking.
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) const;
   std::vector<PartitionInfo> Partitions() const;
+  // Graph compactions (tombstone clean-ups and rebuilds) since open.
+  uint64_t graph_compactions() const { return graph_compactions_.load(std::memory_order_relaxed); }
 
   // ---- maintenance ----
   // Saves every partition's graph.  Safe while serving.
@@ -123,6 +152,14 @@ class VectorStore {
   // total_chunks follow.  Each owner's rows go in one atomic write under that owner's lock.
   Result<int64_t> DropPartition(std::string_view month, storage::LockTable& locks,
                                 const tables::DocumentStore& documents);
+  // Retires one month for retention: writes its live rows to `archive_path` first when it is
+  // set, then deletes the month's rows (live and soft-deleted) as DropPartition does.  Both
+  // steps work from one snapshot, so every row deleted was archived; rows written to the month
+  // after the snapshot stay (the next run retires them).  Returns the rows deleted.
+  Result<int64_t> RetireMonth(uint32_t month, const std::string& archive_path, storage::LockTable& locks,
+                              const tables::DocumentStore& documents);
+  // Months holding rows (live or soft-deleted), oldest first.
+  Result<std::vector<uint32_t>> StoredMonths() const;
   // Re-adds an archive's rows with their original ids.  Rows whose document no longer exists
   // (or was soft-deleted), or whose id or (document, chunk_index) is taken now, are skipped.
   Result<AttachResult> AttachArchive(const std::string& path, storage::LockTable& locks,
@@ -145,6 +182,19 @@ class VectorStore {
   FileSystem& fs() const { return options_.file_system ? *options_.file_system : PosixFileSystem(); }
   void IndexerLoop();
   void NotifyIndexer();
+  struct LocatedChunk;
+  Result<LocatedChunk> LocateChunk(const storage::WriteTxn& txn, std::string_view user_id,
+                                   const tables::DocumentStore& documents, const Uuid& chunk_id,
+                                   bool allow_deleted_document) const;
+  // A live chunk stops counting and leaves search: its document's total_chunks drops by one,
+  // its terms leave the keyword index, and its label leaves the tenant when txn commits.
+  // `located` is the chunk as read before this write (its row's label and month).
+  Status StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id, const tables::DocumentStore& documents,
+                          LocatedChunk& located);
+  Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows, storage::LockTable& locks,
+                                const tables::DocumentStore& documents);
+  // Hides rows of `user_id` from search (soft or hard deletes, at commit).
+  void RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels);
   // The text leg: validates the query, runs it over the user's rows that `predicate` admits.
   struct TextLeg;
   Result<TextLeg> RunTextLeg(std::string_view user_id, std::string_view field, std::string_view query,
@@ -160,6 +210,7 @@ class VectorStore {
   UserRegistry users_;
   DocumentRegistry documents_;
   std::atomic<uint64_t> next_label_{1};
+  std::atomic<uint64_t> graph_compactions_{0};
   mutable hnsw::CostModel costs_;
   const std::shared_ptr<hnsw::ScratchPool<hnsw::internal::SearchScratch>> scratch_;
 

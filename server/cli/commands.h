@@ -23,5 +23,18 @@ struct ServerAddress {
 int Stats(const ServerAddress& address);
 int Partitions(const ServerAddress& address);
 int Backup(const ServerAddress& address, const std::string& path);
+// Partition administration (paths are on the server's machine).
+int Archive(const ServerAddress& address, const std::string& month, const std::string& path);
+int Drop(const ServerAddress& address, const std::string& month);
+int Attach(const ServerAddress& address, const std::string& path);
+int Rebuild(const ServerAddress& address, const std::string& month);
+// Runs retention once: the server's configured policy when `policy_given` is false.
+struct RetentionArgs {
+  bool policy_given = false;
+  int32_t keep_months = 0;
+  std::string archive_dir;
+  int64_t purge_after_days = 0;
+};
+int Retention(const ServerAddress& address, const RetentionArgs& args);
 
 }  // namespace mnemo::cli

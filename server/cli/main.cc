@@ -4,6 +4,9 @@
 //   mnemo keys revoke --data DIR ID
 //   mnemo restore --backup PATH --data DIR
 //   mnemo stats | partitions | backup PATH   [--server HOST:PORT] [--api-key KEY]
+//   mnemo archive MONTH PATH | drop MONTH --yes | attach PATH | rebuild MONTH
+//   mnemo retention [--keep-months N] [--archive-dir DIR] [--purge-after-days D]
+//   mnemo purge --older-than-days D
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
@@ -56,6 +59,57 @@ int main(int argc, char** argv) {
   add_server_options(backup);
   backup->add_option("path", target, "backup directory; must not exist")->required();
   backup->callback([&] { exit_code = mnemo::cli::Backup(address, target); });
+
+  std::string month;
+  std::string archive_path;
+  auto* archive = app.add_subcommand("archive", "write a month's chunks to an archive file (the partition stays)");
+  add_server_options(archive);
+  archive->add_option("month", month, "YYYY-MM")->required();
+  archive->add_option("path", archive_path, "archive file to write, on the server's machine")->required();
+  archive->callback([&] { exit_code = mnemo::cli::Archive(address, month, archive_path); });
+  bool confirmed = false;
+  auto* drop = app.add_subcommand("drop", "delete a month's chunks (live and soft-deleted) for good");
+  add_server_options(drop);
+  drop->add_option("month", month, "YYYY-MM")->required();
+  drop->add_flag("--yes", confirmed, "confirm: the rows are gone unless archived before")->required();
+  drop->callback([&] { exit_code = mnemo::cli::Drop(address, month); });
+  auto* attach = app.add_subcommand("attach", "re-attach an archive written by archive or retention");
+  add_server_options(attach);
+  attach->add_option("path", archive_path, "archive file, on the server's machine")->required();
+  attach->callback([&] { exit_code = mnemo::cli::Attach(address, archive_path); });
+  auto* rebuild = app.add_subcommand("rebuild", "rebuild a month's vector graph online");
+  add_server_options(rebuild);
+  rebuild->add_option("month", month, "YYYY-MM")->required();
+  rebuild->callback([&] { exit_code = mnemo::cli::Rebuild(address, month); });
+
+  mnemo::cli::RetentionArgs retention_args;
+  auto* retention = app.add_subcommand(
+      "retention", "run retention once: the server's configured policy, or the one given by the options");
+  add_server_options(retention);
+  auto* keep = retention->add_option("--keep-months", retention_args.keep_months,
+                                     "keep the newest N calendar months of chunks (0 keeps all)")
+                   ->check(CLI::Range(0, 100000));
+  auto* archive_dir = retention->add_option("--archive-dir", retention_args.archive_dir,
+                                            "archive retired months here first (server's machine)");
+  auto* purge_days = retention->add_option("--purge-after-days", retention_args.purge_after_days,
+                                           "purge rows soft-deleted more than D days ago (0 never)")
+                         ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  retention->callback([&] {
+    retention_args.policy_given = keep->count() > 0 || archive_dir->count() > 0 || purge_days->count() > 0;
+    exit_code = mnemo::cli::Retention(address, retention_args);
+  });
+  int64_t older_than_days = 0;
+  auto* purge = app.add_subcommand("purge", "delete rows soft-deleted more than D days ago, for good");
+  add_server_options(purge);
+  purge->add_option("--older-than-days", older_than_days, "purge age in days (the seeds use 30)")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  purge->callback([&] {
+    mnemo::cli::RetentionArgs args;
+    args.policy_given = true;
+    args.purge_after_days = older_than_days;
+    exit_code = mnemo::cli::Retention(address, args);
+  });
 
   try {
     app.parse(argc, argv);

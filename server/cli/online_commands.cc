@@ -1,8 +1,10 @@
-// `mnemo stats|partitions|backup`: ask a running mnemod, through the C++ client library.
+// `mnemo stats|partitions|backup|archive|drop|attach|rebuild|retention|purge`: ask a running
+// mnemod, through the C++ client library.
 #include <cstdio>
 #include <string>
 
 #include "mnemo/client/client.h"
+#include "mnemo/types.h"
 #include "server/cli/commands.h"
 
 namespace mnemo::cli {
@@ -85,6 +87,71 @@ int Backup(const ServerAddress& address, const std::string& path) {
   auto done = (*connected)->CreateBackup(path);
   if (!done.ok()) return Fail(done.error());
   std::printf("backup written to %s (on the server's machine)\n", path.c_str());
+  return 0;
+}
+
+int Archive(const ServerAddress& address, const std::string& month, const std::string& path) {
+  auto connected = ConnectTo(address);
+  if (!connected.ok()) return Fail(connected.error());
+  auto rows = (*connected)->ArchivePartition(month, path);
+  if (!rows.ok()) return Fail(rows.error());
+  std::printf("archived %lld chunk(s) of %s to %s (on the server's machine); the partition stays\n",
+              static_cast<long long>(*rows), month.c_str(), path.c_str());
+  return 0;
+}
+
+int Drop(const ServerAddress& address, const std::string& month) {
+  auto connected = ConnectTo(address);
+  if (!connected.ok()) return Fail(connected.error());
+  auto rows = (*connected)->DropPartition(month);
+  if (!rows.ok()) return Fail(rows.error());
+  std::printf("dropped %lld chunk(s) of %s\n", static_cast<long long>(*rows), month.c_str());
+  return 0;
+}
+
+int Attach(const ServerAddress& address, const std::string& path) {
+  auto connected = ConnectTo(address);
+  if (!connected.ok()) return Fail(connected.error());
+  auto attached = (*connected)->AttachArchive(path);
+  if (!attached.ok()) return Fail(attached.error());
+  std::printf("attached %lld chunk(s) from %s; skipped %lld (document gone, or id or chunk_index taken)\n",
+              static_cast<long long>(attached->attached), path.c_str(), static_cast<long long>(attached->skipped));
+  return 0;
+}
+
+int Rebuild(const ServerAddress& address, const std::string& month) {
+  auto connected = ConnectTo(address);
+  if (!connected.ok()) return Fail(connected.error());
+  auto done = (*connected)->RebuildPartition(month);
+  if (!done.ok()) return Fail(done.error());
+  std::printf("rebuilt the graph of %s\n", month.c_str());
+  return 0;
+}
+
+int Retention(const ServerAddress& address, const RetentionArgs& args) {
+  std::optional<client::RetentionPolicy> policy;
+  if (args.policy_given) {
+    policy.emplace();
+    policy->keep_months = args.keep_months;
+    policy->archive_dir = args.archive_dir;
+    policy->purge_after_seconds = args.purge_after_days * 24 * 3600;
+  }
+  auto connected = ConnectTo(address);
+  if (!connected.ok()) return Fail(connected.error());
+  auto report = (*connected)->ApplyRetention(policy);
+  if (!report.ok()) return Fail(report.error());
+  for (const auto& month : report->retired) {
+    std::printf("retired %s: %lld chunk row(s) deleted%s%s\n", month.month.c_str(), static_cast<long long>(month.rows),
+                month.archive_path.empty() ? " (not archived)" : ", archived to ",
+                month.archive_path.c_str());
+  }
+  std::printf("%zu month(s) retired", report->retired.size());
+  if (report->month_cutoff != 0) std::printf(" (cut-off %s)", FormatTimestamp(report->month_cutoff).c_str());
+  std::printf("; purged %lld conversation(s), %lld document(s), %lld chunk(s)",
+              static_cast<long long>(report->conversations_purged), static_cast<long long>(report->documents_purged),
+              static_cast<long long>(report->chunks_purged));
+  if (report->purge_cutoff != 0) std::printf(" deleted before %s", FormatTimestamp(report->purge_cutoff).c_str());
+  std::printf("\n");
   return 0;
 }
 

@@ -85,6 +85,24 @@ std::optional<std::string> RawConnection::ReadFrame(std::chrono::milliseconds ti
   return payload;
 }
 
+std::optional<std::string> RawConnection::ReadSome(std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return std::nullopt;
+  const auto deadline = Clock::now() + timeout;
+  char buffer[16 << 10];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    pollfd poll_fd{fd_, POLLIN, 0};
+    const int ready = ::poll(&poll_fd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
+    const ssize_t got = ::recv(fd_, buffer, sizeof(buffer), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::nullopt;
+    return std::string(buffer, static_cast<size_t>(got));
+  }
+}
+
 bool RawConnection::WaitForClose(std::chrono::milliseconds timeout) {
   if (fd_ < 0) return true;
   const auto deadline = Clock::now() + timeout;

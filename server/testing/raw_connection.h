@@ -24,6 +24,8 @@ class RawConnection {
   bool SendFrame(std::string_view payload);
   // One frame's payload; nullopt on EOF, error or timeout.
   std::optional<std::string> ReadFrame(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The bytes available next (at least one); nullopt on EOF, error or timeout.
+  std::optional<std::string> ReadSome(std::chrono::milliseconds timeout);
   // Reads and discards until the server closes; false if it is still open after `timeout`.
   bool WaitForClose(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   void ShutdownSend();

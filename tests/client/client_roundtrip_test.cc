@@ -15,71 +15,7 @@
 namespace mnemo::client::testing {
 namespace {
 
-class RoundTripTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new MnemodProcess(dir_->path());
-    std::string error;
-    if (!server_->Start(0, &error)) {
-      start_error_ = error;
-      return;
-    }
-    auto client = Client::Connect(LocalOptions(server_->port()));
-    if (!client.ok()) {
-      start_error_ = client.error().ToString();
-      return;
-    }
-    client_ = std::move(client).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete client_;
-    client_ = nullptr;
-    if (server_->running()) {
-      EXPECT_EQ(server_->Stop(), 0) << "mnemod did not exit cleanly";
-    }
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override {
-    ASSERT_NE(client_, nullptr) << "mnemod did not start: " << start_error_;
-  }
-
-  Client& client() { return *client_; }
-  // A user id of its own for each test.
-  std::string User() {
-    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
-
-  Conversation NewConv(const std::string& user, const std::string& title) {
-    NewConversation input;
-    input.title = title;
-    auto row = client().CreateConversation(user, input);
-    EXPECT_TRUE(row.ok()) << row.error().ToString();
-    return row.ok() ? *row : Conversation{};
-  }
-  Message Append(const std::string& user, const Uuid& conversation, const std::string& role,
-                 const std::string& content, std::optional<int64_t> tokens = std::nullopt) {
-    NewMessage input;
-    input.conversation_id = conversation;
-    input.role = role;
-    input.content = content;
-    input.tokens_used = tokens;
-    auto row = client().AppendMessage(user, input);
-    EXPECT_TRUE(row.ok()) << row.error().ToString();
-    return row.ok() ? *row : Message{};
-  }
-
-  static TempDir* dir_;
-  static MnemodProcess* server_;
-  static Client* client_;
-  static std::string start_error_;
-};
-
-TempDir* RoundTripTest::dir_ = nullptr;
-MnemodProcess* RoundTripTest::server_ = nullptr;
-Client* RoundTripTest::client_ = nullptr;
-std::string RoundTripTest::start_error_;
+using RoundTripTest = LiveServerTest;
 
 TEST_F(RoundTripTest, HandshakeReportsTheServer) {
   const ServerInfo& info = client().server_info();

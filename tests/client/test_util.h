@@ -55,4 +55,62 @@ inline ClientOptions LocalOptions(uint16_t port, const std::string& api_key = ""
     ASSERT_TRUE(_result.ok()) << #rexpr << ": " << _result.error().ToString(); \
   } while (0)
 
+// A test suite sharing one mnemod (protected mode: the client acts as a service principal) and
+// one Client; each test gets a user id of its own (User()).
+class LiveServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    server_ = new MnemodProcess(dir_->path());
+    std::string error;
+    if (!server_->Start(0, &error)) {
+      start_error_ = error;
+      return;
+    }
+    auto client = Client::Connect(LocalOptions(server_->port()));
+    if (!client.ok()) {
+      start_error_ = client.error().ToString();
+      return;
+    }
+    client_ = std::move(client).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    client_ = nullptr;
+    if (server_->running()) {
+      EXPECT_EQ(server_->Stop(), 0) << "mnemod did not exit cleanly";
+    }
+    delete server_;
+    delete dir_;
+  }
+  void SetUp() override { ASSERT_NE(client_, nullptr) << "mnemod did not start: " << start_error_; }
+
+  Client& client() { return *client_; }
+  std::string User() { return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+
+  Conversation NewConv(const std::string& user, const std::string& title) {
+    NewConversation input;
+    input.title = title;
+    auto row = client().CreateConversation(user, input);
+    EXPECT_TRUE(row.ok()) << row.error().ToString();
+    return row.ok() ? *row : Conversation{};
+  }
+  Message Append(const std::string& user, const Uuid& conversation, const std::string& role,
+                 const std::string& content, std::optional<int64_t> tokens = std::nullopt) {
+    NewMessage input;
+    input.conversation_id = conversation;
+    input.role = role;
+    input.content = content;
+    input.tokens_used = tokens;
+    auto row = client().AppendMessage(user, input);
+    EXPECT_TRUE(row.ok()) << row.error().ToString();
+    return row.ok() ? *row : Message{};
+  }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline MnemodProcess* server_ = nullptr;
+  static inline Client* client_ = nullptr;
+  static inline std::string start_error_;
+};
+
 }  // namespace mnemo::client::testing

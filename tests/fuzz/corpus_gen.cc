@@ -103,6 +103,37 @@ std::vector<std::pair<std::string, std::string>> Requests() {
   huge_message.tokens_used = std::numeric_limits<int64_t>::max();
   huge_tokens.CreateConversation(huge_conversation).AppendMessage(huge_message).AppendMessage(huge_message);
 
+  c::ConversationFilter conversation_filter;
+  conversation_filter.model = "claude-sonnet-4-5-20250929";
+  conversation_filter.created_from = 0;
+  conversation_filter.metadata_equals = {{"topic", "\"weather\""}};
+  c::ConversationListOptions filtered_list;
+  filtered_list.order = c::ConversationOrder::kUpdatedDesc;
+  filtered_list.filter = conversation_filter;
+  filtered_list.filter.title_contains = "berlin";
+  c::MessageQuery message_filter;
+  message_filter.role = c::Role::kUser;
+  message_filter.created_from = 0;
+  message_filter.metadata_equals = {{"k", "1"}};
+  c::MessageUpdate message_update;
+  message_update.content = "How cold is it?";
+  message_update.tool_calls = "[]";
+  message_update.tokens_used = 9;
+  c::DocumentFilter document_filter;
+  document_filter.file_types = {"md", "pdf"};
+  document_filter.filename_contains = "notes";
+  c::DocumentListOptions filtered_documents;
+  filtered_documents.filter = document_filter;
+  c::DocumentUpdate document_update;
+  document_update.filename = "renamed.md";
+  c::ChunkListOptions chunk_list;
+  chunk_list.include_deleted = true;
+  c::NewChunk replacement = second_chunk;
+  replacement.id = Id(10);
+  c::RetentionPolicy retention;
+  retention.keep_months = 600;
+  retention.purge_after_seconds = 86400;
+
   uint64_t id = 1;
   return {
       {"hello", enc::EncodeHello(id++, 1, "", "corpus")},
@@ -127,6 +158,22 @@ std::vector<std::pair<std::string, std::string>> Requests() {
       {"search_filenames", enc::EncodeListDocuments(id++, kUser, {}, "notes")},
       {"count_documents", enc::EncodeCountDocuments(id++, kUser)},
       {"add_chunks", enc::EncodeAddChunks(id++, kUser, {new_chunk, second_chunk})},
+      {"count_conversations", enc::EncodeCountConversations(id++, kUser, conversation_filter, false, false)},
+      {"list_conversations_filtered", enc::EncodeListConversations(id++, kUser, filtered_list, std::nullopt)},
+      {"count_messages", enc::EncodeCountMessages(id++, kUser, conversation, message_filter, true)},
+      {"list_messages_filtered", enc::EncodeListMessages(id++, kUser, conversation, message_filter)},
+      {"update_message", enc::EncodeUpdateMessage(id++, kUser, message, message_update)},
+      {"count_matching_documents", enc::EncodeCountMatchingDocuments(id++, kUser, document_filter, true, false)},
+      {"list_documents_filtered", enc::EncodeListDocuments(id++, kUser, filtered_documents, std::nullopt)},
+      {"update_document", enc::EncodeUpdateDocument(id++, kUser, document, document_update)},
+      {"get_chunk", enc::EncodeGetChunk(id++, kUser, chunk, false)},
+      {"list_chunks", enc::EncodeListChunks(id++, kUser, document, chunk_list)},
+      {"soft_delete_chunk", enc::EncodeDeleteChunk(id++, kUser, chunk, false)},
+      {"restore_chunk", enc::EncodeRestoreChunk(id++, kUser, chunk)},
+      {"replace_chunks", enc::EncodeReplaceChunks(id++, kUser, document, {new_chunk, replacement})},
+      {"delete_chunk", enc::EncodeDeleteChunk(id++, kUser, Id(10), true)},
+      {"apply_retention_configured", enc::EncodeApplyRetention(id++, std::nullopt)},
+      {"apply_retention", enc::EncodeApplyRetention(id++, retention)},
       {"search", enc::EncodeSearch(id++, kUser, search)},
       {"search_batch", enc::EncodeSearchBatch(id++, kUser, {search, search})},
       {"apply_batch", enc::EncodeApplyBatch(id++, kUser, batch)},
@@ -137,6 +184,7 @@ std::vector<std::pair<std::string, std::string>> Requests() {
       {"drop_partition", enc::EncodeDropPartition(id++, "1999-01")},
       {"delete_document", enc::EncodeDeleteDocument(id++, kUser, document, false)},
       {"restore_document", enc::EncodeRestoreDocument(id++, kUser, document)},
+      {"delete_message", enc::EncodeDeleteMessage(id++, kUser, message)},
       {"delete_messages", enc::EncodeDeleteMessages(id++, kUser, conversation)},
       {"delete_conversation", enc::EncodeDeleteConversation(id++, kUser, conversation, false)},
       {"restore_conversation", enc::EncodeRestoreConversation(id++, kUser, conversation)},

@@ -7,7 +7,7 @@
 // against a key store holding one service and one user key.  Properties: a verified request
 // always gets a reply that verifies as a Response, echoes the request id, and carries exactly
 // one of error / body; a rejected payload says why.  Requests naming a path on this machine
-// (backup, archive, attach) are not dispatched: the fuzzer must not write where it likes.
+// (backup, archive, attach, retention with an archive directory) are not dispatched: the fuzzer must not write where it likes.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -78,7 +78,12 @@ World& TheWorld() {
   return world;
 }
 
-bool TouchesTheFileSystem(RequestBody type) {
+bool TouchesTheFileSystem(const wire::Request& request) {
+  const RequestBody type = request.body_type();
+  if (type == RequestBody::ApplyRetentionRequest) {  // only when it names an archive directory
+    const auto* retention = request.body_as_ApplyRetentionRequest();
+    return retention == nullptr || retention->archive_dir() != nullptr;
+  }
   return type == RequestBody::CreateBackupRequest || type == RequestBody::ArchivePartitionRequest ||
          type == RequestBody::AttachArchiveRequest;
 }
@@ -106,7 +111,7 @@ void Run(uint8_t selector, std::string_view payload) {
     CheckReply(outcome.response, request->id());
     return;
   }
-  if (TouchesTheFileSystem(request->body_type())) return;
+  if (TouchesTheFileSystem(*request)) return;
   static const Principal kPrincipals[] = {
       {KeyKind::kService, "", "svc0000000000000"},
       {KeyKind::kUser, "alice", "alice00000000000"},

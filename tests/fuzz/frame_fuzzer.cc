@@ -41,6 +41,10 @@ void DecodeEverything(const wire::Response& response) {
   (void)client::DecodeDocumentPage(response);
   (void)client::DecodeDocumentCounts(response);
   (void)client::DecodeChunks(response);
+  (void)client::DecodeChunk(response);
+  (void)client::DecodeChunkPage(response);
+  (void)client::DecodeExists(response);
+  (void)client::DecodeRetention(response);
   (void)client::DecodeSearch(response);
   (void)client::DecodeSearchBatch(response);
   (void)client::DecodeBatchIds(response);

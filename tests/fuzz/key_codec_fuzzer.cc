@@ -8,7 +8,9 @@
 //   - canonical: raw bytes that read cleanly as the schema re-encode to the same bytes;
 //   - hex: FromHex(ToHex(k)) == k, and bad hex is refused;
 //   - PrefixSuccessor(p), when not empty, is greater than every key starting with p;
-//   - ParsePayloadKey agrees with PayloadKey.
+//   - ParsePayloadKey agrees with PayloadKey;
+//   - ParsePurgeKey agrees with PurgeKey, purge keys sort by deleted_at first (the queue is read
+//     oldest first), and a deleted chunk's payload key stays under its month's prefix.
 #include <algorithm>
 #include <array>
 #include <compare>
@@ -164,6 +166,28 @@ void CheckPayloadKey(uint32_t month, uint64_t label, std::string_view raw) {
   }
 }
 
+void CheckPurgeAndDeletedKeys(int64_t at_a, int64_t at_b, uint8_t kind_byte, const Uuid& id, uint32_t month,
+                              uint64_t label, std::string_view raw) {
+  const auto kind = static_cast<keys::PurgeKind>(1 + kind_byte % 3);
+  const std::string key = keys::PurgeKey(at_a, kind, id);
+  Timestamp at = 0;
+  keys::PurgeKind parsed_kind{};
+  Uuid parsed_id;
+  FUZZ_CHECK(keys::ParsePurgeKey(key, &at, &parsed_kind, &parsed_id));
+  FUZZ_CHECK(at == at_a && parsed_kind == kind && parsed_id == id);
+  FUZZ_CHECK(key.starts_with(keys::PurgeQueuePrefix()));
+  if (at_a != at_b) {
+    // The smallest kind and id at at_b: the order must come from deleted_at alone.
+    FUZZ_CHECK((key < keys::PurgeKey(at_b, keys::PurgeKind::kConversation, Uuid())) == (at_a < at_b));
+  }
+  if (keys::ParsePurgeKey(raw, &at, &parsed_kind, &parsed_id)) {
+    FUZZ_CHECK(keys::PurgeKey(at, parsed_kind, parsed_id) == raw);
+  }
+  const std::string deleted = keys::DeletedPayloadKey(month, label);
+  FUZZ_CHECK(deleted.starts_with(keys::DeletedPayloadPrefix(month)));
+  FUZZ_CHECK(deleted != keys::PayloadKey(month, label));
+}
+
 }  // namespace
 }  // namespace mnemo::fuzz
 
@@ -180,6 +204,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t cut = input.Byte();
   const uint32_t month = static_cast<uint32_t>(input.U64());
   const uint64_t label = input.U64();
+  const int64_t deleted_at_a = input.I64();
+  const int64_t deleted_at_b = input.I64();
+  const uint8_t purge_kind = input.Byte();
+  const mnemo::Uuid purge_id = ReadUuid(input);
 
   const std::string key_a = Encode(schema, a);
   const std::string key_b = Encode(schema, b);
@@ -189,5 +217,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckCanonical(schema, input.Rest());
   CheckHexAndSuccessor(key_a, input.Rest(), cut);
   CheckPayloadKey(month, label, input.Rest());
+  CheckPurgeAndDeletedKeys(deleted_at_a, deleted_at_b, purge_kind, purge_id, month, label, input.Rest());
   return 0;
 }

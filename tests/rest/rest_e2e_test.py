@@ -562,24 +562,46 @@ class Service(unittest.TestCase):
         user = new_user()
         conv = create_conversation(user)
         doc_row = create_document(user, n_chunks=1, seed=11)
-        cid, did = conv["id"], doc_row["id"]
-        # One valid request per operation; {id} is the conversation's or the document's id.
+        cid, did, kid = conv["id"], doc_row["id"], doc_row["chunks"][0]["id"]
+        mid = MAIN.request("POST", f"/api/v1/conversations/{cid}/messages", {"role": "user", "content": "q"},
+                           user=user)[2]["id"]
+        # One valid request per operation; {cid}, {did}, {mid}, {kid}: a conversation's, document's,
+        # message's and chunk's id.
         requests = {
             ("post", "/api/v1/conversations"): {"title": "t"},
             ("get", "/api/v1/conversations"): None,
             ("get", "/api/v1/conversations/search?q=trip"): None,
             ("get", "/api/v1/conversations/stats"): None,
+            ("get", "/api/v1/conversations/count"): None,
             ("get", "/api/v1/conversations/{cid}"): None,
             ("patch", "/api/v1/conversations/{cid}"): {"summary": "x"},
             ("post", "/api/v1/conversations/{cid}/restore"): None,
             ("get", "/api/v1/conversations/{cid}/messages"): None,
             ("post", "/api/v1/conversations/{cid}/messages"): {"role": "user", "content": "hi"},
+            ("get", "/api/v1/conversations/{cid}/messages/last"): None,
+            ("get", "/api/v1/conversations/{cid}/messages/count"): None,
             ("get", "/api/v1/conversations/{cid}/messages/stats"): None,
+            ("get", "/api/v1/messages/{mid}"): None,
+            ("patch", "/api/v1/messages/{mid}"): {"content": "edited"},
+            ("put", "/api/v1/messages/{mid}/tool_results"): {"tool_results": {"ok": True}},
             ("post", "/api/v1/documents"): {"filename": "b.txt", "file_type": "txt"},
             ("get", "/api/v1/documents"): None,
+            ("get", "/api/v1/documents/count"): None,
             ("post", "/api/v1/documents/search"): {"embedding": unit_vector(3)},
+            ("post", "/api/v1/documents/search/batch"): {"queries": [{"embedding": unit_vector(3)}]},
             ("get", "/api/v1/documents/{did}"): None,
+            ("patch", "/api/v1/documents/{did}"): {"filename": "renamed.md"},
+            ("get", "/api/v1/documents/{did}/chunks"): None,
+            ("post", "/api/v1/documents/{did}/chunks"): {"chunks": [{"chunk_index": 5, "chunk_text": "more",
+                                                                     "embedding": unit_vector(12)}]},
+            ("get", "/api/v1/chunks/{kid}"): None,
+            ("delete", "/api/v1/chunks/{kid}"): None,
+            ("post", "/api/v1/chunks/{kid}/restore"): None,
+            ("put", "/api/v1/documents/{did}/chunks"): {"chunks": []},
+            ("delete", "/api/v1/messages/{mid}"): None,
+            ("delete", "/api/v1/conversations/{cid}/messages"): None,
             ("delete", "/api/v1/documents/{did}"): None,
+            ("post", "/api/v1/documents/{did}/restore"): None,
             ("delete", "/api/v1/conversations/{cid}"): None,
             ("get", "/health"): None,
             ("get", "/ready"): None,
@@ -588,14 +610,17 @@ class Service(unittest.TestCase):
         }
 
         def template(path):
-            return path.split("?")[0].replace("{cid}", "{id}").replace("{did}", "{id}")
+            path = path.split("?")[0]
+            for placeholder in ("{cid}", "{did}", "{mid}", "{kid}"):
+                path = path.replace(placeholder, "{id}")
+            return path
 
         documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
         self.assertEqual(documented, {(m, template(p)) for m, p in requests})
         for (method, path), body in requests.items():  # dict order: deletes come last
             op = doc["paths"][template(path)][method]
             success = {int(code) for code in op["responses"] if code.startswith("2")}
-            url = path.replace("{cid}", cid).replace("{did}", did)
+            url = path.replace("{cid}", cid).replace("{did}", did).replace("{mid}", mid).replace("{kid}", kid)
             if op.get("requestBody") and body is None:
                 self.fail(f"{method} {path} needs a body")
             status, _, resp = MAIN.request(method.upper(), url, body, user=user)

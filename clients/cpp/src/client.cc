@@ -88,6 +88,22 @@ Result<UserStats> Client::GetUserStats(std::string_view user_id) {
       internal::DecodeUserStats);
 }
 
+Result<int64_t> Client::CountConversations(std::string_view user_id, const ConversationFilter& filter,
+                                           bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountConversations(id, user_id, filter, include_deleted, false); },
+      internal::DecodeCount);
+}
+
+Result<bool> Client::ConversationsExist(std::string_view user_id, const ConversationFilter& filter,
+                                        bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountConversations(id, user_id, filter, include_deleted, true); },
+      internal::DecodeExists);
+}
+
 Result<Conversation> Client::UpdateConversation(std::string_view user_id, const Uuid& id,
                                                 const ConversationUpdate& update) {
   return Invoke(
@@ -146,6 +162,36 @@ Result<MessagePage> Client::ListMessages(std::string_view user_id, const Uuid& c
       *transport_, kRead,
       [&](uint64_t id) { return internal::EncodeListMessages(id, user_id, conversation_id, query); },
       internal::DecodeMessagePage);
+}
+
+Result<int64_t> Client::CountMessages(std::string_view user_id, const Uuid& conversation_id,
+                                      const MessageQuery& filter) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountMessages(id, user_id, conversation_id, filter, false); },
+      internal::DecodeCount);
+}
+
+Result<bool> Client::MessagesExist(std::string_view user_id, const Uuid& conversation_id,
+                                   const MessageQuery& filter) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountMessages(id, user_id, conversation_id, filter, true); },
+      internal::DecodeExists);
+}
+
+Result<Message> Client::UpdateMessage(std::string_view user_id, const Uuid& message_id,
+                                      const MessageUpdate& update) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeUpdateMessage(id, user_id, message_id, update); },
+      internal::DecodeMessage);
+}
+
+Result<Message> Client::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteMessage(id, user_id, message_id); },
+      internal::DecodeMessage);
 }
 
 Result<std::vector<Message>> Client::LastMessages(std::string_view user_id,
@@ -230,6 +276,28 @@ Result<DocumentCounts> Client::CountDocuments(std::string_view user_id) {
       internal::DecodeDocumentCounts);
 }
 
+Result<int64_t> Client::CountDocuments(std::string_view user_id, const DocumentFilter& filter,
+                                       bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, false); },
+      internal::DecodeCount);
+}
+
+Result<bool> Client::DocumentsExist(std::string_view user_id, const DocumentFilter& filter, bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, true); },
+      internal::DecodeExists);
+}
+
+Result<Document> Client::UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t rid) { return internal::EncodeUpdateDocument(rid, user_id, id, update); },
+      internal::DecodeDocument);
+}
+
 Result<Document> Client::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
   return Invoke(
       *transport_, kWrite,
@@ -258,6 +326,47 @@ Result<std::vector<Chunk>> Client::AddChunks(std::string_view user_id,
   return Invoke(
       *transport_, kWrite,
       [&](uint64_t id) { return internal::EncodeAddChunks(id, user_id, chunks); },
+      internal::DecodeChunks);
+}
+
+Result<Chunk> Client::GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeGetChunk(id, user_id, chunk_id, include_deleted); },
+      internal::DecodeChunk);
+}
+
+Result<ChunkPage> Client::ListChunks(std::string_view user_id, const Uuid& document_id,
+                                     const ChunkListOptions& options) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeListChunks(id, user_id, document_id, options); },
+      internal::DecodeChunkPage);
+}
+
+Result<Chunk> Client::SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, false); },
+      internal::DecodeChunk);
+}
+
+Result<Chunk> Client::RestoreChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeRestoreChunk(id, user_id, chunk_id); },
+      internal::DecodeChunk);
+}
+
+Result<Chunk> Client::DeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, true); },
+      internal::DecodeChunk);
+}
+
+Result<std::vector<Chunk>> Client::ReplaceChunks(std::string_view user_id, const Uuid& document_id,
+                                                 const std::vector<NewChunk>& chunks) {
+  return Invoke(
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeReplaceChunks(id, user_id, document_id, chunks); },
       internal::DecodeChunks);
 }
 
@@ -339,6 +448,12 @@ Result<void> Client::CreateBackup(std::string_view path) {
   return Invoke(
       *transport_, kWrite, [&](uint64_t id) { return internal::EncodeCreateBackup(id, path); },
       internal::DecodeDone);
+}
+
+Result<RetentionReport> Client::ApplyRetention(const std::optional<RetentionPolicy>& policy) {
+  return Invoke(
+      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeApplyRetention(id, policy); },
+      internal::DecodeRetention);
 }
 
 }  // namespace mnemo::client

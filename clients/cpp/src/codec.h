@@ -52,6 +52,9 @@ std::string EncodeListConversations(uint64_t request_id, std::string_view user_i
                                     const ConversationListOptions& options,
                                     std::optional<std::string_view> title_contains);
 std::string EncodeGetUserStats(uint64_t request_id, std::string_view user_id);
+std::string EncodeCountConversations(uint64_t request_id, std::string_view user_id,
+                                     const ConversationFilter& filter, bool include_deleted,
+                                     bool exists_only);
 std::string EncodeUpdateConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
                                      const ConversationUpdate& update);
 std::string EncodeDeleteConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
@@ -76,6 +79,14 @@ std::string EncodeGetTokenStats(uint64_t request_id, std::string_view user_id,
                                 const Uuid& conversation_id);
 std::string EncodeDeleteMessages(uint64_t request_id, std::string_view user_id,
                                  const Uuid& conversation_id);
+// The filter fields of `filter` (its paging is ignored).
+std::string EncodeCountMessages(uint64_t request_id, std::string_view user_id,
+                                const Uuid& conversation_id, const MessageQuery& filter,
+                                bool exists_only);
+std::string EncodeUpdateMessage(uint64_t request_id, std::string_view user_id,
+                                const Uuid& message_id, const MessageUpdate& update);
+std::string EncodeDeleteMessage(uint64_t request_id, std::string_view user_id,
+                                const Uuid& message_id);
 
 std::string EncodeCreateDocument(uint64_t request_id, std::string_view user_id,
                                  const NewDocument& input);
@@ -89,9 +100,24 @@ std::string EncodeCountDocuments(uint64_t request_id, std::string_view user_id);
 std::string EncodeDeleteDocument(uint64_t request_id, std::string_view user_id, const Uuid& id,
                                  bool hard);
 std::string EncodeRestoreDocument(uint64_t request_id, std::string_view user_id, const Uuid& id);
+std::string EncodeCountMatchingDocuments(uint64_t request_id, std::string_view user_id,
+                                         const DocumentFilter& filter, bool include_deleted,
+                                         bool exists_only);
+std::string EncodeUpdateDocument(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                 const DocumentUpdate& update);
 
 std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
                             const std::vector<NewChunk>& chunks, const VectorViews& views = {});
+std::string EncodeGetChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                           bool include_deleted);
+std::string EncodeListChunks(uint64_t request_id, std::string_view user_id,
+                             const Uuid& document_id, const ChunkListOptions& options);
+std::string EncodeDeleteChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                              bool hard);
+std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, const Uuid& id);
+std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
+                                const Uuid& document_id, const std::vector<NewChunk>& chunks,
+                                const VectorViews& views = {});
 std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
                          const SearchRequest& request, const VectorViews& views = {});
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
@@ -111,6 +137,8 @@ std::string EncodeArchivePartition(uint64_t request_id, std::string_view month,
 std::string EncodeDropPartition(uint64_t request_id, std::string_view month);
 std::string EncodeAttachArchive(uint64_t request_id, std::string_view path);
 std::string EncodeCreateBackup(uint64_t request_id, std::string_view path);
+// nullopt: the server's configured policy.
+std::string EncodeApplyRetention(uint64_t request_id, const std::optional<RetentionPolicy>& policy);
 
 // ---- decoding ---------------------------------------------------------------------------------
 
@@ -137,6 +165,11 @@ Result<Document> DecodeDocument(const wire::Response& response);
 Result<DocumentPage> DecodeDocumentPage(const wire::Response& response);
 Result<DocumentCounts> DecodeDocumentCounts(const wire::Response& response);
 Result<std::vector<Chunk>> DecodeChunks(const wire::Response& response);
+Result<Chunk> DecodeChunk(const wire::Response& response);
+Result<ChunkPage> DecodeChunkPage(const wire::Response& response);
+// CountReply as a yes/no (count > 0).
+Result<bool> DecodeExists(const wire::Response& response);
+Result<RetentionReport> DecodeRetention(const wire::Response& response);
 Result<SearchResponse> DecodeSearch(const wire::Response& response);
 Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& response);
 Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response);

@@ -91,6 +91,8 @@ Chunk ToChunk(const wire::Chunk& in) {
   out.chunk_text = Str(in.chunk_text());
   out.metadata = Str(in.metadata());
   out.created_at = in.created_at();
+  out.is_deleted = in.is_deleted();
+  out.deleted_at = OptScalar(in.deleted_at());
   return out;
 }
 
@@ -334,6 +336,46 @@ Result<std::vector<Chunk>> DecodeChunks(const wire::Response& response) {
   auto body = BodyOf<wire::ChunkList>(response);
   if (!body.ok()) return body.error();
   return ToVector<Chunk>((*body)->chunks(), ToChunk);
+}
+
+Result<Chunk> DecodeChunk(const wire::Response& response) {
+  auto body = BodyOf<wire::ChunkReply>(response);
+  if (!body.ok()) return body.error();
+  if ((*body)->chunk() == nullptr) return Error{Code::kInternalError, "ChunkReply without a chunk", ""};
+  return ToChunk(*(*body)->chunk());
+}
+
+Result<ChunkPage> DecodeChunkPage(const wire::Response& response) {
+  auto body = BodyOf<wire::ChunkPage>(response);
+  if (!body.ok()) return body.error();
+  ChunkPage out;
+  out.items = ToVector<Chunk>((*body)->items(), ToChunk);
+  out.total = (*body)->total();
+  out.next_cursor = Str((*body)->next_cursor());
+  return out;
+}
+
+Result<bool> DecodeExists(const wire::Response& response) {
+  auto count = DecodeCount(response);
+  if (!count.ok()) return count.error();
+  return *count > 0;
+}
+
+Result<RetentionReport> DecodeRetention(const wire::Response& response) {
+  auto body = BodyOf<wire::RetentionReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::RetentionReply& in = **body;
+  RetentionReport out;
+  out.now = in.now();
+  out.month_cutoff = in.month_cutoff();
+  out.purge_cutoff = in.purge_cutoff();
+  out.retired = ToVector<RetiredMonth>(in.retired(), [](const wire::RetiredMonth& month) {
+    return RetiredMonth{Str(month.month()), month.rows(), Str(month.archive_path())};
+  });
+  out.conversations_purged = in.conversations_purged();
+  out.documents_purged = in.documents_purged();
+  out.chunks_purged = in.chunks_purged();
+  return out;
 }
 
 Result<SearchResponse> DecodeSearch(const wire::Response& response) {

@@ -17,6 +17,11 @@ namespace fb = flatbuffers;
 template <typename T>
 using Offset = fb::Offset<T>;
 
+// The i-th vector a request carries: views[i] when views are given, else the input's own.
+std::span<const float> VectorAt(const VectorViews& views, size_t i, const std::vector<float>& own) {
+  return views.empty() ? std::span<const float>(own) : views.at(i);
+}
+
 // Wraps a FlatBufferBuilder with the conversions every encoder needs.  Nested objects are built
 // before the table that refers to them, as FlatBuffers requires.
 class Encoder {
@@ -83,6 +88,17 @@ class Encoder {
                                 chunk_text, embedding, metadata, OptScalar(input.created_at));
   }
 
+  // Chunk i's embedding is views[i] when views are given (VectorViews).
+  Offset<fb::Vector<Offset<wire::NewChunk>>> Chunks(const std::vector<client::NewChunk>& chunks,
+                                                     const VectorViews& views) {
+    std::vector<Offset<wire::NewChunk>> items;
+    items.reserve(chunks.size());
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      items.push_back(NewChunk(chunks[i], VectorAt(views, i, chunks[i].embedding)));
+    }
+    return fbb_.CreateVector(items);
+  }
+
   // `query_view` replaces request.query (VectorViews).
   Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request, std::span<const float> query_view) {
     const auto query = fbb_.CreateVector(query_view.data(), query_view.size());
@@ -112,19 +128,68 @@ class Encoder {
       for (const std::string& type : filters.file_types) types.push_back(Str(type));
       file_types = fbb_.CreateVector(types);
     }
-    Offset<fb::Vector<Offset<wire::MetadataEquals>>> metadata_equals;
-    if (!filters.metadata_equals.empty()) {
-      std::vector<Offset<wire::MetadataEquals>> items;
-      for (const MetadataEquals& item : filters.metadata_equals) {
-        const auto key = Str(item.key);
-        const auto value = Str(item.value);
-        items.push_back(wire::CreateMetadataEquals(fbb_, key, value));
-      }
-      metadata_equals = fbb_.CreateVector(items);
-    }
+    const auto metadata_equals = Metadata(filters.metadata_equals);
     return wire::CreateSearchFilters(fbb_, document_ids, file_types,
                                      OptScalar(filters.created_from),
                                      OptScalar(filters.created_until), metadata_equals);
+  }
+
+  // Absent when empty.
+  Offset<fb::Vector<Offset<wire::MetadataEquals>>> Metadata(const std::vector<MetadataEquals>& conditions) {
+    if (conditions.empty()) return {};
+    std::vector<Offset<wire::MetadataEquals>> items;
+    items.reserve(conditions.size());
+    for (const MetadataEquals& item : conditions) {
+      const auto key = Str(item.key);
+      const auto value = Str(item.value);
+      items.push_back(wire::CreateMetadataEquals(fbb_, key, value));
+    }
+    return fbb_.CreateVector(items);
+  }
+
+  Offset<fb::Vector<Offset<fb::String>>> Strings(const std::vector<std::string>& texts) {
+    if (texts.empty()) return {};
+    std::vector<Offset<fb::String>> items;
+    items.reserve(texts.size());
+    for (const std::string& text : texts) items.push_back(Str(text));
+    return fbb_.CreateVector(items);
+  }
+
+  // Absent when no condition is set.
+  Offset<wire::ConversationFilter> ConversationFilter(const client::ConversationFilter& f) {
+    if (!f.created_from && !f.created_until && !f.updated_from && !f.updated_until && !f.model &&
+        !f.title_contains && f.metadata_equals.empty()) {
+      return {};
+    }
+    const auto model = OptStr(f.model);
+    const auto title = OptStr(f.title_contains);
+    const auto metadata = Metadata(f.metadata_equals);
+    return wire::CreateConversationFilter(fbb_, OptScalar(f.created_from), OptScalar(f.created_until),
+                                          OptScalar(f.updated_from), OptScalar(f.updated_until), model, title,
+                                          metadata);
+  }
+
+  // The filter fields of a message query; absent when none is set.
+  Offset<wire::MessageFilter> MessageFilter(const MessageQuery& q) {
+    if (!q.role && !q.only_with_tool_calls && !q.created_from && !q.created_until && q.metadata_equals.empty()) {
+      return {};
+    }
+    const auto role = q.role ? Str(RoleName(*q.role)) : Offset<fb::String>();
+    const auto metadata = Metadata(q.metadata_equals);
+    return wire::CreateMessageFilter(fbb_, role, q.only_with_tool_calls, OptScalar(q.created_from),
+                                     OptScalar(q.created_until), metadata);
+  }
+
+  Offset<wire::DocumentFilter> DocumentFilter(const client::DocumentFilter& f) {
+    if (!f.created_from && !f.created_until && f.file_types.empty() && !f.filename_contains &&
+        f.metadata_equals.empty()) {
+      return {};
+    }
+    const auto types = Strings(f.file_types);
+    const auto name = OptStr(f.filename_contains);
+    const auto metadata = Metadata(f.metadata_equals);
+    return wire::CreateDocumentFilter(fbb_, OptScalar(f.created_from), OptScalar(f.created_until), types, name,
+                                      metadata);
   }
 
   Offset<wire::SearchHybridRequest> SearchHybrid(const HybridSearchRequest& request,
@@ -164,11 +229,6 @@ class Encoder {
 
   fb::FlatBufferBuilder fbb_{1024};
 };
-
-// The i-th vector a request carries: views[i] when views are given, else the input's own.
-std::span<const float> VectorAt(const VectorViews& views, size_t i, const std::vector<float>& own) {
-  return views.empty() ? std::span<const float>(own) : views.at(i);
-}
 
 }  // namespace
 
@@ -211,11 +271,15 @@ std::string EncodeListConversations(uint64_t request_id, std::string_view user_i
                                     const ConversationListOptions& options,
                                     std::optional<std::string_view> title_contains) {
   Encoder e;
+  ConversationFilter filter = options.filter;
+  if (title_contains) filter.title_contains = std::string(*title_contains);
+  // The title also travels in the request's own field, which servers without filter tables read.
   const auto cursor = e.NonEmptyStr(options.cursor);
-  const auto title = e.OptStr(title_contains);
+  const auto title = e.OptStr(filter.title_contains);
+  const auto wire_filter = e.ConversationFilter(filter);
   const auto body = wire::CreateListConversationsRequest(
       e.fbb(), static_cast<wire::ConversationOrder>(options.order), options.skip, options.limit,
-      cursor, options.include_deleted, title);
+      cursor, options.include_deleted, title, wire_filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListConversationsRequest, body);
 }
 
@@ -223,6 +287,15 @@ std::string EncodeGetUserStats(uint64_t request_id, std::string_view user_id) {
   Encoder e;
   const auto body = wire::CreateGetUserStatsRequest(e.fbb());
   return e.Finish(request_id, user_id, wire::RequestBody::GetUserStatsRequest, body);
+}
+
+std::string EncodeCountConversations(uint64_t request_id, std::string_view user_id,
+                                     const ConversationFilter& filter, bool include_deleted,
+                                     bool exists_only) {
+  Encoder e;
+  const auto wire_filter = e.ConversationFilter(filter);
+  const auto body = wire::CreateCountConversationsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
+  return e.Finish(request_id, user_id, wire::RequestBody::CountConversationsRequest, body);
 }
 
 std::string EncodeUpdateConversation(uint64_t request_id, std::string_view user_id, const Uuid& id,
@@ -282,11 +355,13 @@ std::string EncodeListMessages(uint64_t request_id, std::string_view user_id,
                                const Uuid& conversation_id, const MessageQuery& query) {
   Encoder e;
   const auto cursor = e.NonEmptyStr(query.cursor);
+  // Role and tool-call filters also travel in the request's own fields (older servers).
   const auto role = query.role ? e.Str(RoleName(*query.role)) : Offset<fb::String>();
+  const auto filter = e.MessageFilter(query);
   const wire::Id wire_id = UuidToWire(conversation_id);
   const auto body = wire::CreateListMessagesRequest(
       e.fbb(), &wire_id, static_cast<wire::SortOrder>(query.order), query.skip, query.limit,
-      cursor, role, query.only_with_tool_calls);
+      cursor, role, query.only_with_tool_calls, filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListMessagesRequest, body);
 }
 
@@ -332,6 +407,43 @@ std::string EncodeDeleteMessages(uint64_t request_id, std::string_view user_id,
   return e.Finish(request_id, user_id, wire::RequestBody::DeleteMessagesRequest, body);
 }
 
+std::string EncodeCountMessages(uint64_t request_id, std::string_view user_id,
+                                const Uuid& conversation_id, const MessageQuery& filter,
+                                bool exists_only) {
+  Encoder e;
+  const auto wire_filter = e.MessageFilter(filter);
+  const wire::Id wire_id = UuidToWire(conversation_id);
+  const auto body = wire::CreateCountMessagesRequest(e.fbb(), &wire_id, wire_filter, exists_only);
+  return e.Finish(request_id, user_id, wire::RequestBody::CountMessagesRequest, body);
+}
+
+std::string EncodeUpdateMessage(uint64_t request_id, std::string_view user_id,
+                                const Uuid& message_id, const MessageUpdate& update) {
+  Encoder e;
+  const auto role = e.OptStr(update.role);
+  const auto content = e.OptStr(update.content);
+  const auto parts = e.OptStr(update.parts);
+  const auto tool_calls = e.OptStr(update.tool_calls);
+  const auto tool_results = e.OptStr(update.tool_results);
+  const auto attachments = e.OptStr(update.attachments);
+  const auto metadata = e.OptStr(update.metadata);
+  fb::Optional<int64_t> tokens = fb::nullopt;
+  if (update.tokens_used) tokens = *update.tokens_used;
+  const wire::Id wire_id = UuidToWire(message_id);
+  const auto body = wire::CreateUpdateMessageRequest(e.fbb(), &wire_id, role, content, parts, tool_calls,
+                                                     tool_results, attachments, tokens,
+                                                     update.clear_tokens_used, metadata);
+  return e.Finish(request_id, user_id, wire::RequestBody::UpdateMessageRequest, body);
+}
+
+std::string EncodeDeleteMessage(uint64_t request_id, std::string_view user_id,
+                                const Uuid& message_id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(message_id);
+  const auto body = wire::CreateDeleteMessageRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::DeleteMessageRequest, body);
+}
+
 std::string EncodeCreateDocument(uint64_t request_id, std::string_view user_id,
                                  const NewDocument& input) {
   Encoder e;
@@ -352,10 +464,13 @@ std::string EncodeListDocuments(uint64_t request_id, std::string_view user_id,
                                 const DocumentListOptions& options,
                                 std::optional<std::string_view> filename_contains) {
   Encoder e;
+  DocumentFilter filter = options.filter;
+  if (filename_contains) filter.filename_contains = std::string(*filename_contains);
   const auto cursor = e.NonEmptyStr(options.cursor);
-  const auto filename = e.OptStr(filename_contains);
+  const auto filename = e.OptStr(filter.filename_contains);  // also in its own field (older servers)
+  const auto wire_filter = e.DocumentFilter(filter);
   const auto body = wire::CreateListDocumentsRequest(e.fbb(), options.skip, options.limit, cursor,
-                                                     options.include_deleted, filename);
+                                                     options.include_deleted, filename, wire_filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListDocumentsRequest, body);
 }
 
@@ -380,15 +495,74 @@ std::string EncodeRestoreDocument(uint64_t request_id, std::string_view user_id,
   return e.Finish(request_id, user_id, wire::RequestBody::RestoreDocumentRequest, body);
 }
 
+std::string EncodeCountMatchingDocuments(uint64_t request_id, std::string_view user_id,
+                                         const DocumentFilter& filter, bool include_deleted,
+                                         bool exists_only) {
+  Encoder e;
+  const auto wire_filter = e.DocumentFilter(filter);
+  const auto body = wire::CreateCountMatchingDocumentsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
+  return e.Finish(request_id, user_id, wire::RequestBody::CountMatchingDocumentsRequest, body);
+}
+
+std::string EncodeUpdateDocument(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                                 const DocumentUpdate& update) {
+  Encoder e;
+  const auto filename = e.OptStr(update.filename);
+  const auto file_type = e.OptStr(update.file_type);
+  const auto content = e.OptStr(update.content);
+  const auto metadata = e.OptStr(update.metadata);
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateUpdateDocumentRequest(e.fbb(), &wire_id, filename, file_type, content, metadata);
+  return e.Finish(request_id, user_id, wire::RequestBody::UpdateDocumentRequest, body);
+}
+
+std::string EncodeGetChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                           bool include_deleted) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateGetChunkRequest(e.fbb(), &wire_id, include_deleted);
+  return e.Finish(request_id, user_id, wire::RequestBody::GetChunkRequest, body);
+}
+
+std::string EncodeListChunks(uint64_t request_id, std::string_view user_id,
+                             const Uuid& document_id, const ChunkListOptions& options) {
+  Encoder e;
+  const auto cursor = e.NonEmptyStr(options.cursor);
+  const wire::Id wire_id = UuidToWire(document_id);
+  const auto body = wire::CreateListChunksRequest(e.fbb(), &wire_id, options.skip, options.limit, cursor,
+                                                  options.include_deleted);
+  return e.Finish(request_id, user_id, wire::RequestBody::ListChunksRequest, body);
+}
+
+std::string EncodeDeleteChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
+                              bool hard) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateDeleteChunkRequest(e.fbb(), &wire_id, hard);
+  return e.Finish(request_id, user_id, wire::RequestBody::DeleteChunkRequest, body);
+}
+
+std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, const Uuid& id) {
+  Encoder e;
+  const wire::Id wire_id = UuidToWire(id);
+  const auto body = wire::CreateRestoreChunkRequest(e.fbb(), &wire_id);
+  return e.Finish(request_id, user_id, wire::RequestBody::RestoreChunkRequest, body);
+}
+
+std::string EncodeReplaceChunks(uint64_t request_id, std::string_view user_id,
+                                const Uuid& document_id, const std::vector<NewChunk>& chunks,
+                                const VectorViews& views) {
+  Encoder e;
+  const auto vector = e.Chunks(chunks, views);
+  const wire::Id wire_id = UuidToWire(document_id);
+  const auto body = wire::CreateReplaceChunksRequest(e.fbb(), &wire_id, vector);
+  return e.Finish(request_id, user_id, wire::RequestBody::ReplaceChunksRequest, body);
+}
+
 std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
                             const std::vector<NewChunk>& chunks, const VectorViews& views) {
   Encoder e;
-  std::vector<Offset<wire::NewChunk>> items;
-  items.reserve(chunks.size());
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    items.push_back(e.NewChunk(chunks[i], VectorAt(views, i, chunks[i].embedding)));
-  }
-  const auto vector = e.fbb().CreateVector(items);
+  const auto vector = e.Chunks(chunks, views);
   const auto body = wire::CreateAddChunksRequest(e.fbb(), vector);
   return e.Finish(request_id, user_id, wire::RequestBody::AddChunksRequest, body);
 }
@@ -514,6 +688,15 @@ std::string EncodeCreateBackup(uint64_t request_id, std::string_view path) {
   const auto p = e.Str(path);
   const auto body = wire::CreateCreateBackupRequest(e.fbb(), p);
   return e.Finish(request_id, {}, wire::RequestBody::CreateBackupRequest, body);
+}
+
+std::string EncodeApplyRetention(uint64_t request_id, const std::optional<RetentionPolicy>& policy) {
+  Encoder e;
+  const auto dir = policy ? e.NonEmptyStr(policy->archive_dir) : Offset<fb::String>();
+  const auto body = policy ? wire::CreateApplyRetentionRequest(e.fbb(), false, policy->keep_months, dir,
+                                                               policy->purge_after_seconds)
+                           : wire::CreateApplyRetentionRequest(e.fbb(), true);
+  return e.Finish(request_id, {}, wire::RequestBody::ApplyRetentionRequest, body);
 }
 
 }  // namespace mnemo::client::internal

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
+#include "codec_test_util.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
 
@@ -13,24 +14,10 @@ namespace {
 
 namespace fb = flatbuffers;
 
-const Uuid kIdA = *Uuid::Parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
-const Uuid kIdB = *Uuid::Parse("11111111-2222-7333-8444-555555555555");
-
-// Holds an encoded request and its verified root.
-struct Decoded {
-  std::string payload;
-  const wire::Request* request = nullptr;
-};
-
-Decoded Verify(std::string payload) {
-  Decoded out{std::move(payload)};
-  std::string why;
-  out.request = protocol::VerifyRequest(out.payload, &why);
-  EXPECT_NE(out.request, nullptr) << why;
-  return out;
-}
-
-std::string S(const fb::String* text) { return text ? text->str() : "<null>"; }
+using testing::kIdA;
+using testing::kIdB;
+using testing::S;
+using testing::Verify;
 Uuid U(const wire::Id* id) { return id ? UuidFromWire(*id) : Uuid(); }
 
 // ---- requests ---------------------------------------------------------------------------------

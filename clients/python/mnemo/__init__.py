@@ -21,26 +21,27 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
                      InternalError, MnemoError, PayloadTooLargeError, RateLimitedError,
                      RecordNotFoundError, RepositoryError, RequestTimeoutError, TransactionError,
                      UnavailableError, ValidationError)
-from .inputs import (DEFAULT_MODEL, NewChunk, NewConversation, NewDocument, NewMessage,
-                     SearchFilters)
+from .inputs import (CLEAR, DEFAULT_MODEL, ConversationFilter, DocumentFilter, MessageFilter,
+                     NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RoleTokens,
-                     SearchHit, SearchResult, ServerInfo, ServerStats, TextLegInfo, TokenStats,
-                     UserStats, VectorLegInfo)
+                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RetentionReport,
+                     RetiredMonth, RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats,
+                     TextLegInfo, TokenStats, UserStats, VectorLegInfo)
 from .options import PROTOCOL_VERSION, ClientOptions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient", "Client", "ClientOptions", "Batch", "new_id", "PROTOCOL_VERSION",
-    "DEFAULT_MODEL",
+    "DEFAULT_MODEL", "CLEAR",
     # inputs
     "NewConversation", "NewMessage", "NewDocument", "NewChunk", "SearchFilters",
+    "ConversationFilter", "MessageFilter", "DocumentFilter",
     # records and answers
     "Conversation", "Message", "Document", "Chunk", "Page", "UserStats", "RoleTokens",
     "TokenStats", "DocumentCounts", "SearchHit", "SearchResult", "ServerInfo", "PartitionInfo",
     "OpStats", "ServerStats", "AttachResult", "RankedHit", "RankedSearchResult", "TextLegInfo",
-    "VectorLegInfo",
+    "VectorLegInfo", "RetiredMonth", "RetentionReport",
     # errors
     "MnemoError", "RepositoryError", "ValidationError", "RecordNotFoundError",
     "DuplicateRecordError", "ConflictError", "TransactionError", "AuthenticationError",

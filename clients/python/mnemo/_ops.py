@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import math
 import numbers
+from datetime import timedelta
 from typing import Any, Callable, Generic, Iterable, Optional, Sequence, TypeVar
 from uuid import UUID
 
 from . import _convert as conv
 from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
-from .inputs import NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters
+from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
+                     NewConversation, NewDocument, NewMessage, SearchFilters)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RankedSearchResult, SearchHit, SearchResult, ServerStats,
-                     TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
+                     ServerStats, TokenStats, UserStats)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -161,6 +163,33 @@ def _filters(filters: Any) -> Optional[SearchFilters]:
     return filters
 
 
+def _filter(value: Any, cls: type) -> Any:
+    """A list or count condition: None or an instance of ``cls`` (mnemo.ConversationFilter, ...)."""
+    if value is not None and not isinstance(value, cls):
+        raise ValidationError(f"must be a mnemo.{cls.__name__}", "filter")
+    return value
+
+
+def _message_filter(value: Any) -> Optional[MessageFilter]:
+    checked = _filter(value, MessageFilter)
+    if checked is not None and checked.role is not None:
+        _role(checked.role)
+    return checked
+
+
+def _count(encode: Callable[[int], Request], exists_only: bool) -> Op[Any]:
+    """A count request's Op: the count, or (exists_only) whether it is above zero."""
+    return Op(encode, dec.exists if exists_only else dec.count, READ)
+
+
+def _new_chunks(chunks: Sequence[NewChunk]) -> list[NewChunk]:
+    items = list(chunks)
+    for index, item in enumerate(items):
+        if not isinstance(item, NewChunk):
+            raise ValidationError("must be a mnemo.NewChunk", f"chunks[{index}]")
+    return items
+
+
 def _query_text(text: Any, field: str) -> str:
     """A query text; its own rules (not blank, at most 4096 bytes, UTF-8) are the server's."""
     if not isinstance(text, str):
@@ -205,15 +234,26 @@ def get_user_conversation(user_id: str, conversation_id: Any,
 def list_conversations(user_id: str, *, skip: int = 0, limit: int = 20,
                        cursor: Optional[str] = None, include_deleted: bool = False,
                        order_by: str = "created_at",
-                       title_contains: Optional[str] = None) -> Op[Page[Conversation]]:
+                       title_contains: Optional[str] = None,
+                       filter: Optional[ConversationFilter] = None) -> Op[Page[Conversation]]:
     user = _user(user_id)
     if order_by not in ("created_at", "updated_at"):
         raise ValidationError("must be 'created_at' or 'updated_at'", "order_by")
     by_updated = order_by == "updated_at"
     include = bool(include_deleted)
+    chosen = _filter(filter, ConversationFilter)
     return Op(lambda rid: enc.list_conversations(rid, user, by_updated, skip, limit, cursor, include,
-                                                 title_contains),
+                                                 title_contains, chosen),
               dec.conversation_page, READ)
+
+
+def count_conversations(user_id: str, *, include_deleted: bool = False,
+                        filter: Optional[ConversationFilter] = None,
+                        exists_only: bool = False) -> Op[Any]:
+    """The matching conversations' count, or (exists_only) whether there is one."""
+    user, chosen = _user(user_id), _filter(filter, ConversationFilter)
+    include, exists = bool(include_deleted), bool(exists_only)
+    return _count(lambda rid: enc.count_conversations(rid, user, chosen, include, exists), exists)
 
 
 def get_user_conversations(user_id: str, skip: int = 0, limit: int = 10,
@@ -299,12 +339,46 @@ def get_message(user_id: str, message_id: Any) -> Op[Message]:
 
 def list_messages(user_id: str, conversation_id: Any, *, descending: bool = False, skip: int = 0,
                   limit: int = 50, cursor: Optional[str] = None, role: Optional[str] = None,
-                  only_with_tool_calls: bool = False) -> Op[Page[Message]]:
+                  only_with_tool_calls: bool = False,
+                  filter: Optional[MessageFilter] = None) -> Op[Page[Message]]:
     user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
     role = None if role is None else _role(role)
     order, tools = bool(descending), bool(only_with_tool_calls)
-    return Op(lambda rid: enc.list_messages(rid, user, cid, order, skip, limit, cursor, role, tools),
+    chosen = _message_filter(filter)
+    return Op(lambda rid: enc.list_messages(rid, user, cid, order, skip, limit, cursor, role, tools,
+                                            chosen),
               dec.message_page, READ)
+
+
+def count_messages(user_id: str, conversation_id: Any, *, filter: Optional[MessageFilter] = None,
+                   exists_only: bool = False) -> Op[Any]:
+    """The conversation's matching messages' count, or (exists_only) whether there is one."""
+    user, cid = _user(user_id), conv.to_uuid(conversation_id, "conversation_id")
+    chosen, exists = _message_filter(filter), bool(exists_only)
+    return _count(lambda rid: enc.count_messages(rid, user, cid, chosen, exists), exists)
+
+
+def update_message(user_id: str, message_id: Any, *, role: Optional[str] = None,
+                   content: Optional[str] = None, parts: Any = None, tool_calls: Any = None,
+                   tool_results: Any = None, attachments: Any = None, tokens_used: Any = None,
+                   metadata: Any = None) -> Op[Message]:
+    """None leaves a field unchanged; CLEAR sets parts, tool_calls, tool_results, attachments or
+    tokens_used to null."""
+    user, mid = _user(user_id), conv.to_uuid(message_id, "message_id")
+    role = None if role is None else _role(role)
+    if metadata is CLEAR:
+        raise ValidationError("cannot be cleared; pass {} for no metadata", "metadata")
+    if tokens_used is not None and tokens_used is not CLEAR:
+        tokens_used = check_int(tokens_used, "tokens_used")
+    return Op(lambda rid: enc.update_message(rid, user, mid, role, content, parts, tool_calls,
+                                             tool_results, attachments, tokens_used, metadata,
+                                             CLEAR),
+              dec.message, WRITE)
+
+
+def delete_message(user_id: str, message_id: Any) -> Op[Message]:
+    user, mid = _user(user_id), conv.to_uuid(message_id, "message_id")
+    return Op(lambda rid: enc.delete_message(rid, user, mid), dec.message, WRITE)
 
 
 def _items_of(op: Op[Page[T]], reverse: bool = False) -> Op[list[T]]:
@@ -385,12 +459,33 @@ def get_document(user_id: str, document_id: Any, include_deleted: bool = False) 
 
 def list_documents(user_id: str, *, skip: int = 0, limit: int = 20, cursor: Optional[str] = None,
                    include_deleted: bool = False,
-                   filename_contains: Optional[str] = None) -> Op[Page[Document]]:
+                   filename_contains: Optional[str] = None,
+                   filter: Optional[DocumentFilter] = None) -> Op[Page[Document]]:
     user = _user(user_id)
     include = bool(include_deleted)
+    chosen = _filter(filter, DocumentFilter)
     return Op(lambda rid: enc.list_documents(rid, user, skip, limit, cursor, include,
-                                             filename_contains),
+                                             filename_contains, chosen),
               dec.document_page, READ)
+
+
+def count_matching_documents(user_id: str, *, include_deleted: bool = False,
+                             filter: Optional[DocumentFilter] = None,
+                             exists_only: bool = False) -> Op[Any]:
+    """The matching documents' count, or (exists_only) whether there is one."""
+    user, chosen = _user(user_id), _filter(filter, DocumentFilter)
+    include, exists = bool(include_deleted), bool(exists_only)
+    return _count(lambda rid: enc.count_matching_documents(rid, user, chosen, include, exists),
+                  exists)
+
+
+def update_document(user_id: str, document_id: Any, *, filename: Optional[str] = None,
+                    file_type: Optional[str] = None, content: Optional[str] = None,
+                    metadata: Any = None) -> Op[Document]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    return Op(lambda rid: enc.update_document(rid, user, did, filename, file_type, content,
+                                              metadata),
+              dec.document, WRITE)
 
 
 def get_user_documents(user_id: str, skip: int = 0, limit: int = 20,
@@ -436,12 +531,38 @@ def delete_document(user_id: str, document_id: Any) -> Op[None]:
 
 
 def add_chunks(user_id: str, chunks: Sequence[NewChunk]) -> Op[list[Chunk]]:
-    user = _user(user_id)
-    items = list(chunks)
-    for index, item in enumerate(items):
-        if not isinstance(item, NewChunk):
-            raise ValidationError("must be a mnemo.NewChunk", f"chunks[{index}]")
+    user, items = _user(user_id), _new_chunks(chunks)
     return Op(lambda rid: enc.add_chunks(rid, user, items), dec.chunks, WRITE)
+
+
+def replace_chunks(user_id: str, document_id: Any, chunks: Sequence[NewChunk]) -> Op[list[Chunk]]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    items = _new_chunks(chunks)
+    return Op(lambda rid: enc.replace_chunks(rid, user, did, items), dec.chunks, WRITE)
+
+
+def get_chunk(user_id: str, chunk_id: Any, include_deleted: bool = False) -> Op[Chunk]:
+    user, cid = _user(user_id), conv.to_uuid(chunk_id, "chunk_id")
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.get_chunk(rid, user, cid, include), dec.chunk, READ)
+
+
+def list_chunks(user_id: str, document_id: Any, *, skip: int = 0, limit: int = 100,
+                cursor: Optional[str] = None, include_deleted: bool = False) -> Op[Page[Chunk]]:
+    user, did = _user(user_id), conv.to_uuid(document_id, "document_id")
+    include = bool(include_deleted)
+    return Op(lambda rid: enc.list_chunks(rid, user, did, skip, limit, cursor, include),
+              dec.chunk_page, READ)
+
+
+def delete_chunk(user_id: str, chunk_id: Any, hard: bool) -> Op[Chunk]:
+    user, cid = _user(user_id), conv.to_uuid(chunk_id, "chunk_id")
+    return Op(lambda rid: enc.delete_chunk(rid, user, cid, bool(hard)), dec.chunk, WRITE)
+
+
+def restore_chunk(user_id: str, chunk_id: Any) -> Op[Chunk]:
+    user, cid = _user(user_id), conv.to_uuid(chunk_id, "chunk_id")
+    return Op(lambda rid: enc.restore_chunk(rid, user, cid), dec.chunk, WRITE)
 
 
 def search(user_id: str, query: Any, top_k: int = 10, *, min_similarity: Optional[float] = None,
@@ -563,3 +684,18 @@ def attach_archive(path: str) -> Op[AttachResult]:
 
 def create_backup(path: str) -> Op[None]:
     return Op(lambda rid: enc.create_backup(rid, path), dec.done, WRITE)
+
+
+def apply_retention(keep_months: Optional[int] = None, archive_dir: Optional[str] = None,
+                    purge_after: Optional[timedelta] = None) -> Op[RetentionReport]:
+    """All None: the server's configured policy; otherwise this one (parts left None are off)."""
+    months = None if keep_months is None else check_int(keep_months, "keep_months")
+    if months is not None and not 0 <= months < (1 << 31):
+        raise ValidationError(f"must be between 0 and 2^31-1, got {months}", "keep_months")
+    seconds = None
+    if purge_after is not None:
+        if not isinstance(purge_after, timedelta):
+            raise ValidationError("must be a datetime.timedelta", "purge_after")
+        seconds = int(purge_after.total_seconds())
+    return Op(lambda rid: enc.apply_retention(rid, months, archive_dir, seconds), dec.retention,
+              WRITE)

@@ -9,16 +9,17 @@ the same methods, signatures and docstrings, and the annotations name what the c
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar, Union
 from uuid import UUID
 
 from . import _ops
 from .batch import Batch
-from .inputs import (IdLike, NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters,
-                     Vector)
+from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter, NewChunk,
+                     NewConversation, NewDocument, NewMessage, SearchFilters, Vector)
 from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RankedSearchResult, SearchHit, SearchResult, ServerStats,
-                     TokenStats, UserStats)
+                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
+                     ServerStats, TokenStats, UserStats)
 
 __all__ = ["surface"]
 
@@ -94,10 +95,11 @@ class Operations:
         cursor: Optional[str] = None,
         include_deleted: bool = False,
         order_by: str = "created_at",
+        filter: Optional[ConversationFilter] = None,
     ) -> Page[Conversation]:
         """A page of the user's conversations, newest first by ``order_by`` ("created_at" or
         "updated_at"); ``limit`` <= 100.  ``total`` counts all matches; pass ``next_cursor`` back as
-        ``cursor`` for stable paging.
+        ``cursor`` for stable paging.  ``filter`` keeps only the matching conversations.
         """
         return _ops.list_conversations(
             user_id,
@@ -106,7 +108,30 @@ class Operations:
             cursor=cursor,
             include_deleted=include_deleted,
             order_by=order_by,
+            filter=filter,
         )
+
+    def count_conversations(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[ConversationFilter] = None,
+    ) -> int:
+        """How many of the user's conversations match ``filter`` (all of them without one)."""
+        return _ops.count_conversations(user_id, include_deleted=include_deleted, filter=filter)
+
+    def conversations_exist(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[ConversationFilter] = None,
+    ) -> bool:
+        """Whether any conversation of the user matches ``filter`` (the server stops at the first).
+        """
+        return _ops.count_conversations(user_id, include_deleted=include_deleted, filter=filter,
+                                        exists_only=True)
 
     def get_user_conversations(
         self,
@@ -233,9 +258,11 @@ class Operations:
         cursor: Optional[str] = None,
         role: Optional[str] = None,
         only_with_tool_calls: bool = False,
+        filter: Optional[MessageFilter] = None,
     ) -> Page[Message]:
         """A page of a conversation's messages, oldest first (or newest first with ``descending``),
-        optionally of one role or only those with tool calls; ``limit`` <= 200.
+        optionally of one role or only those with tool calls; ``limit`` <= 200.  ``filter`` adds
+        conditions (its role and only_with_tool_calls win when set).
         """
         return _ops.list_messages(
             user_id,
@@ -246,7 +273,65 @@ class Operations:
             cursor=cursor,
             role=role,
             only_with_tool_calls=only_with_tool_calls,
+            filter=filter,
         )
+
+    def count_messages(
+        self,
+        user_id: str,
+        conversation_id: IdLike,
+        *,
+        filter: Optional[MessageFilter] = None,
+    ) -> int:
+        """How many of the conversation's messages match ``filter`` (all of them without one)."""
+        return _ops.count_messages(user_id, conversation_id, filter=filter)
+
+    def messages_exist(
+        self,
+        user_id: str,
+        conversation_id: IdLike,
+        *,
+        filter: Optional[MessageFilter] = None,
+    ) -> bool:
+        """Whether any message of the conversation matches ``filter``."""
+        return _ops.count_messages(user_id, conversation_id, filter=filter, exists_only=True)
+
+    def update_message(
+        self,
+        user_id: str,
+        message_id: IdLike,
+        *,
+        role: Optional[str] = None,
+        content: Optional[str] = None,
+        parts: Any = None,
+        tool_calls: Any = None,
+        tool_results: Any = None,
+        attachments: Any = None,
+        tokens_used: Any = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Message:
+        """Changes the given fields of a message (None = unchanged; mnemo.CLEAR sets parts,
+        tool_calls, tool_results, attachments or tokens_used to null); the conversation's
+        total_tokens follows.  Returns the message after the change.
+        """
+        return _ops.update_message(
+            user_id,
+            message_id,
+            role=role,
+            content=content,
+            parts=parts,
+            tool_calls=tool_calls,
+            tool_results=tool_results,
+            attachments=attachments,
+            tokens_used=tokens_used,
+            metadata=metadata,
+        )
+
+    def delete_message(self, user_id: str, message_id: IdLike) -> Message:
+        """Deletes one message for good; the conversation's counters follow.  Returns the deleted
+        message (RecordNotFoundError when missing).
+        """
+        return _ops.delete_message(user_id, message_id)
 
     def get_conversation_messages(
         self,
@@ -381,15 +466,57 @@ class Operations:
         limit: int = 20,
         cursor: Optional[str] = None,
         include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
     ) -> Page[Document]:
-        """A page of the user's documents, newest first; ``limit`` <= 100."""
+        """A page of the user's documents, newest first; ``limit`` <= 100.  ``filter`` keeps only
+        the matching documents.
+        """
         return _ops.list_documents(
             user_id,
             skip=skip,
             limit=limit,
             cursor=cursor,
             include_deleted=include_deleted,
+            filter=filter,
         )
+
+    def count_matching_documents(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
+    ) -> int:
+        """How many of the user's documents match ``filter`` (all of them without one)."""
+        return _ops.count_matching_documents(user_id, include_deleted=include_deleted,
+                                             filter=filter)
+
+    def documents_exist(
+        self,
+        user_id: str,
+        *,
+        include_deleted: bool = False,
+        filter: Optional[DocumentFilter] = None,
+    ) -> bool:
+        """Whether any document of the user matches ``filter``."""
+        return _ops.count_matching_documents(user_id, include_deleted=include_deleted,
+                                             filter=filter, exists_only=True)
+
+    def update_document(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        *,
+        filename: Optional[str] = None,
+        file_type: Optional[str] = None,
+        content: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Document:
+        """Changes the given fields of a live document (None = unchanged); search shows a new
+        filename or file type at once.  Returns the document after the change.
+        """
+        return _ops.update_document(user_id, document_id, filename=filename, file_type=file_type,
+                                    content=content, metadata=metadata)
 
     def get_user_documents(
         self,
@@ -440,6 +567,55 @@ class Operations:
         They are searchable when this returns.
         """
         return _ops.add_chunks(user_id, chunks)
+
+    def replace_chunks(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        chunks: Sequence[NewChunk],
+    ) -> list[Chunk]:
+        """Replaces every chunk of a live document (soft-deleted ones too) by ``chunks``,
+        atomically; an empty list removes them all.  Returns the new chunks.
+        """
+        return _ops.replace_chunks(user_id, document_id, chunks)
+
+    def get_chunk(
+        self,
+        user_id: str,
+        chunk_id: IdLike,
+        *,
+        include_deleted: bool = False,
+    ) -> Chunk:
+        """One chunk (without its vector); a soft-deleted one only with ``include_deleted``."""
+        return _ops.get_chunk(user_id, chunk_id, include_deleted)
+
+    def list_chunks(
+        self,
+        user_id: str,
+        document_id: IdLike,
+        *,
+        skip: int = 0,
+        limit: int = 100,
+        cursor: Optional[str] = None,
+        include_deleted: bool = False,
+    ) -> Page[Chunk]:
+        """A page of a live document's chunks in chunk_index order; ``limit`` <= 1000."""
+        return _ops.list_chunks(user_id, document_id, skip=skip, limit=limit, cursor=cursor,
+                                include_deleted=include_deleted)
+
+    def soft_delete_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Hides a chunk from search at once; it keeps its chunk_index until restored or deleted
+        for good.  Returns the chunk as deleted.
+        """
+        return _ops.delete_chunk(user_id, chunk_id, False)
+
+    def restore_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Makes a soft-deleted chunk searchable again; returns the restored chunk."""
+        return _ops.restore_chunk(user_id, chunk_id)
+
+    def delete_chunk(self, user_id: str, chunk_id: IdLike) -> Chunk:
+        """Removes a chunk (live or soft-deleted) and its vector for good; returns it."""
+        return _ops.delete_chunk(user_id, chunk_id, True)
 
     def search(
         self,
@@ -619,3 +795,18 @@ class Operations:
     def create_backup(self, path: str) -> None:
         """Writes an online backup to ``path`` (which must not exist) on the server's machine."""
         return _ops.create_backup(path)
+
+    def apply_retention(
+        self,
+        *,
+        keep_months: Optional[int] = None,
+        archive_dir: Optional[str] = None,
+        purge_after: Optional[timedelta] = None,
+    ) -> RetentionReport:
+        """Runs retention once.  Without arguments: the server's configured policy (mnemod's
+        --retention-* flags).  Otherwise this policy, with the parts left None off: keep the newest
+        ``keep_months`` calendar months of chunks (older months are archived into
+        ``archive_dir`` on the server's machine when given, then dropped), and purge the rows
+        soft-deleted more than ``purge_after`` ago.
+        """
+        return _ops.apply_retention(keep_months, archive_dir, purge_after)

@@ -28,6 +28,10 @@ __all__ = [
     "NewDocument",
     "NewChunk",
     "SearchFilters",
+    "ConversationFilter",
+    "MessageFilter",
+    "DocumentFilter",
+    "CLEAR",
     "DEFAULT_MODEL",
 ]
 
@@ -111,3 +115,61 @@ class SearchFilters:
     def is_empty(self) -> bool:
         return not (self.document_ids or self.file_types or self.created_from is not None
                     or self.created_until is not None or self.metadata_equals)
+
+
+@dataclass(slots=True)
+class ConversationFilter:
+    """Conditions of conversation lists and counts; unset ones match all.
+
+    Time ranges are ``[from, until)``; ``model`` matches exactly, ``title_contains``
+    case-insensitively; ``metadata_equals`` as in SearchFilters.
+    """
+
+    created_from: Optional[TimeLike] = None
+    created_until: Optional[TimeLike] = None
+    updated_from: Optional[TimeLike] = None
+    updated_until: Optional[TimeLike] = None
+    model: Optional[str] = None
+    title_contains: Optional[str] = None
+    metadata_equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MessageFilter:
+    """Conditions of message lists and counts; unset ones match all.
+
+    ``only_with_tool_calls`` keeps messages whose tool_calls is present and not empty.
+    """
+
+    role: Optional[str] = None
+    only_with_tool_calls: bool = False
+    created_from: Optional[TimeLike] = None
+    created_until: Optional[TimeLike] = None
+    metadata_equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DocumentFilter:
+    """Conditions of document lists and counts; unset ones match all.
+
+    ``file_types`` matches any of the listed types; ``filename_contains`` case-insensitively.
+    """
+
+    created_from: Optional[TimeLike] = None
+    created_until: Optional[TimeLike] = None
+    file_types: Sequence[str] = field(default_factory=tuple)
+    filename_contains: Optional[str] = None
+    metadata_equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Clear:
+    """The type of CLEAR."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "mnemo.CLEAR"
+
+
+# Passed for a field of update_message, it sets the field to null (None means "unchanged").
+CLEAR = _Clear()

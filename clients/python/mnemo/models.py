@@ -29,6 +29,8 @@ __all__ = [
     "OpStats",
     "ServerStats",
     "AttachResult",
+    "RetiredMonth",
+    "RetentionReport",
 ]
 
 T = TypeVar("T")
@@ -90,7 +92,11 @@ class Document:
 
 @dataclass(slots=True)
 class Chunk:
-    """A stored chunk (the seeds' ``embeddings`` row) without its vector."""
+    """A stored chunk (the seeds' ``embeddings`` row) without its vector.
+
+    A soft-deleted chunk (``is_deleted``) is hidden from search and keeps its chunk_index until
+    it is restored or deleted for good.
+    """
 
     id: UUID
     document_id: UUID
@@ -98,6 +104,8 @@ class Chunk:
     chunk_text: str
     metadata: dict[str, Any]
     created_at: datetime
+    is_deleted: bool = False
+    deleted_at: Optional[datetime] = None
 
 
 @dataclass(slots=True)
@@ -313,3 +321,28 @@ class AttachResult:
 
     attached: int
     skipped: int
+
+
+@dataclass(slots=True)
+class RetiredMonth:
+    """A month partition retention removed; ``archive_path`` is None when it was not archived."""
+
+    month: str
+    rows: int
+    archive_path: Optional[str]
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    """What one retention run did.  The cut-offs are None when that part of the policy is off:
+    months ending at or before ``month_cutoff`` were retired, rows soft-deleted before
+    ``purge_cutoff`` purged.
+    """
+
+    now: datetime
+    month_cutoff: Optional[datetime]
+    purge_cutoff: Optional[datetime]
+    retired: list[RetiredMonth]
+    conversations_purged: int
+    documents_purged: int
+    chunks_purged: int

@@ -87,6 +87,8 @@ py::object FromChunk(const client::Chunk& in) {
   Set(out, MNEMO_FIELD("Chunk", "chunk_text"), PyText(in.chunk_text));
   Set(out, MNEMO_FIELD("Chunk", "metadata"), PyJsonObject(in.metadata));
   Set(out, MNEMO_FIELD("Chunk", "created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Chunk", "is_deleted"), py::bool_(in.is_deleted));
+  Set(out, MNEMO_FIELD("Chunk", "deleted_at"), PyOptTime(in.deleted_at));
   return out;
 }
 
@@ -269,6 +271,30 @@ void DefineDecoders(py::module_& dec) {
     return out;
   });
   dec.def("chunks", [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
+  dec.def("chunk", [](const Response& r) { return FromChunk(Take(codec::DecodeChunk(Root(r)))); });
+  dec.def("chunk_page", [](const Response& r) { return PageOf(Take(codec::DecodeChunkPage(Root(r))), FromChunk); });
+  dec.def("exists", [](const Response& r) { return Take(codec::DecodeExists(Root(r))); });
+  dec.def("retention", [](const Response& r) {
+    const client::RetentionReport in = Take(codec::DecodeRetention(Root(r)));
+    // 0 is "that part of the policy is off" on the wire.
+    const auto cutoff = [](client::Timestamp micros) -> py::object { return micros == 0 ? py::none() : PyTime(micros); };
+    py::object out = NewModel(MNEMO_MODEL("RetentionReport"));
+    Set(out, MNEMO_FIELD("RetentionReport", "now"), PyTime(in.now));
+    Set(out, MNEMO_FIELD("RetentionReport", "month_cutoff"), cutoff(in.month_cutoff));
+    Set(out, MNEMO_FIELD("RetentionReport", "purge_cutoff"), cutoff(in.purge_cutoff));
+    Set(out, MNEMO_FIELD("RetentionReport", "retired"), ListOf(in.retired, [](const client::RetiredMonth& month) {
+          py::object item = NewModel(MNEMO_MODEL("RetiredMonth"));
+          Set(item, MNEMO_FIELD("RetiredMonth", "month"), PyText(month.month));
+          Set(item, MNEMO_FIELD("RetiredMonth", "rows"), py::int_(month.rows));
+          Set(item, MNEMO_FIELD("RetiredMonth", "archive_path"),
+              month.archive_path.empty() ? py::none() : PyText(month.archive_path));
+          return item;
+        }));
+    Set(out, MNEMO_FIELD("RetentionReport", "conversations_purged"), py::int_(in.conversations_purged));
+    Set(out, MNEMO_FIELD("RetentionReport", "documents_purged"), py::int_(in.documents_purged));
+    Set(out, MNEMO_FIELD("RetentionReport", "chunks_purged"), py::int_(in.chunks_purged));
+    return out;
+  });
   dec.def("search_result", [](const Response& r) { return FromSearch(Take(codec::DecodeSearch(Root(r)))); });
   dec.def("search_results", [](const Response& r) {
     return ListOf(Take(codec::DecodeSearchBatch(Root(r))), FromSearch);

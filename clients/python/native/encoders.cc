@@ -76,22 +76,97 @@ client::NewChunk NewChunk(py::handle item, const std::string& prefix, std::vecto
   return out;
 }
 
+// {key: JSON value} as metadata conditions; `field` names the mapping in errors.
+std::vector<client::MetadataEquals> MetadataEquals(py::handle values, const std::string& field) {
+  std::vector<client::MetadataEquals> out;
+  if (values.is_none() || PyObject_Not(values.ptr()) == 1) return out;
+  if (!py::hasattr(values, "items")) RaiseValidation("must be a mapping of metadata keys to values", field);
+  for (py::handle pair : py::iter(values.attr("items")())) {
+    const py::tuple key_value = py::reinterpret_borrow<py::tuple>(pair);
+    out.push_back({Text(key_value[0], field), Json(key_value[1], field)});
+  }
+  return out;
+}
+
+// A mnemo.ConversationFilter (None: no condition).
+client::ConversationFilter ConversationFilter(py::handle filter) {
+  client::ConversationFilter out;
+  if (filter.is_none()) return out;
+  out.created_from = OptMicros(filter.attr("created_from"), "filter.created_from");
+  out.created_until = OptMicros(filter.attr("created_until"), "filter.created_until");
+  out.updated_from = OptMicros(filter.attr("updated_from"), "filter.updated_from");
+  out.updated_until = OptMicros(filter.attr("updated_until"), "filter.updated_until");
+  out.model = OptText(filter.attr("model"), "filter.model");
+  out.title_contains = OptText(filter.attr("title_contains"), "filter.title_contains");
+  out.metadata_equals = MetadataEquals(filter.attr("metadata_equals"), "filter.metadata_equals");
+  return out;
+}
+
+// A role name as the wire's Role; `field` names it in errors.
+client::Role RoleOf(py::handle role, const std::string& field) {
+  const auto parsed = client::ParseRole(Text(role, field));
+  if (!parsed) RaiseValidation("must be one of user, assistant, system, tool", field);
+  return *parsed;
+}
+
+// Sets the conditions of a mnemo.MessageFilter (None: none) on `query`; its role and
+// only_with_tool_calls win over the query's when set.
+void ApplyMessageFilter(py::handle filter, client::MessageQuery* query) {
+  if (filter.is_none()) return;
+  if (const py::object role = filter.attr("role"); !role.is_none()) query->role = RoleOf(role, "filter.role");
+  if (PyObject_IsTrue(filter.attr("only_with_tool_calls").ptr()) == 1) query->only_with_tool_calls = true;
+  query->created_from = OptMicros(filter.attr("created_from"), "filter.created_from");
+  query->created_until = OptMicros(filter.attr("created_until"), "filter.created_until");
+  query->metadata_equals = MetadataEquals(filter.attr("metadata_equals"), "filter.metadata_equals");
+}
+
+// A list of file types (not a single string); `field` names it in errors.
+std::vector<std::string> FileTypes(py::handle values, const std::string& field) {
+  std::vector<std::string> out;
+  if (values.is_none()) return out;
+  if (PyUnicode_Check(values.ptr())) RaiseValidation("must be a list of file types", field);
+  for (py::handle type : py::iter(values)) out.push_back(Text(type, field));
+  return out;
+}
+
+// A mnemo.DocumentFilter (None: no condition).
+client::DocumentFilter DocumentFilter(py::handle filter) {
+  client::DocumentFilter out;
+  if (filter.is_none()) return out;
+  out.created_from = OptMicros(filter.attr("created_from"), "filter.created_from");
+  out.created_until = OptMicros(filter.attr("created_until"), "filter.created_until");
+  out.file_types = FileTypes(filter.attr("file_types"), "filter.file_types");
+  out.filename_contains = OptText(filter.attr("filename_contains"), "filter.filename_contains");
+  out.metadata_equals = MetadataEquals(filter.attr("metadata_equals"), "filter.metadata_equals");
+  return out;
+}
+
+// A field of update_message: None leaves it (nullopt), mnemo.CLEAR sets it to null ("null").
+std::optional<std::string> UpdateJson(py::handle value, py::handle clear, const std::string& field) {
+  if (value.is(clear)) return std::string("null");
+  return OptJson(value, field);
+}
+
+// The chunks of a write; their embeddings go to `views` (read in place).
+std::vector<client::NewChunk> NewChunks(py::list items, std::vector<FloatView>* held, VectorViews* views) {
+  held->reserve(items.size());
+  std::vector<client::NewChunk> chunks;
+  chunks.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    chunks.push_back(NewChunk(items[i], "chunks[" + std::to_string(i) + "]", held, views));
+  }
+  return chunks;
+}
+
 client::SearchFilters Filters(py::handle filters) {
   client::SearchFilters out;
   if (filters.is_none() || filters.attr("is_empty")().cast<bool>()) return out;
   const py::handle document_ids = filters.attr("document_ids");
   for (py::handle id : py::iter(document_ids)) out.document_ids.push_back(Id(id, "filters.document_ids"));
-  const py::object file_types = filters.attr("file_types");
-  if (PyUnicode_Check(file_types.ptr())) RaiseValidation("must be a list of file types", "filters.file_types");
-  for (py::handle type : py::iter(file_types)) out.file_types.push_back(Text(type, "filters.file_types"));
+  out.file_types = FileTypes(filters.attr("file_types"), "filters.file_types");
   out.created_from = OptMicros(filters.attr("created_from"), "filters.created_from");
   out.created_until = OptMicros(filters.attr("created_until"), "filters.created_until");
-  const py::object metadata = filters.attr("metadata_equals");
-  for (py::handle pair : py::iter(metadata.attr("items")())) {
-    const py::tuple key_value = py::reinterpret_borrow<py::tuple>(pair);
-    out.metadata_equals.push_back(
-        {Text(key_value[0], "filters.metadata_equals"), Json(key_value[1], "filters.metadata_equals")});
-  }
+  out.metadata_equals = MetadataEquals(filters.attr("metadata_equals"), "filters.metadata_equals");
   return out;
 }
 
@@ -157,8 +232,9 @@ void DefineEncoders(py::module_& enc) {
   });
   enc.def("list_conversations", [](Rid rid, const std::string& user, bool by_updated, py::handle skip,
                                    py::handle limit, py::handle cursor, bool include_deleted,
-                                   py::handle title_contains) {
+                                   py::handle title_contains, py::handle filter) {
     client::ConversationListOptions options;
+    options.filter = ConversationFilter(filter);
     options.order = by_updated ? client::ConversationOrder::kUpdatedDesc : client::ConversationOrder::kCreatedDesc;
     options.skip = Int(skip, "skip");
     options.limit = Int(limit, "limit");
@@ -197,28 +273,23 @@ void DefineEncoders(py::module_& enc) {
   });
   enc.def("list_messages", [](Rid rid, const std::string& user, py::handle conversation_id, bool descending,
                               py::handle skip, py::handle limit, py::handle cursor, py::handle role,
-                              bool only_with_tool_calls) {
+                              bool only_with_tool_calls, py::handle filter) {
     client::MessageQuery query;
     query.order = descending ? client::SortOrder::kDescending : client::SortOrder::kAscending;
     query.skip = Int(skip, "skip");
     query.limit = Int(limit, "limit");
     query.cursor = OptText(cursor, "cursor").value_or("");
-    if (!role.is_none()) {
-      const auto parsed = client::ParseRole(Text(role, "role"));
-      if (!parsed) RaiseValidation("must be one of user, assistant, system, tool", "role");
-      query.role = *parsed;
-    }
+    if (!role.is_none()) query.role = RoleOf(role, "role");
     query.only_with_tool_calls = only_with_tool_calls;
+    ApplyMessageFilter(filter, &query);
     return Request{rid, codec::EncodeListMessages(rid, user, Id(conversation_id, "conversation_id"), query)};
   });
   enc.def("last_messages", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle count) {
     return Request{rid, codec::EncodeLastMessages(rid, user, Id(conversation_id, "conversation_id"), Int(count, "count"))};
   });
-  enc.def("last_message_by_role", [](Rid rid, const std::string& user, py::handle conversation_id,
-                                     const std::string& role) {
-    const auto parsed = client::ParseRole(role);
-    if (!parsed) RaiseValidation("must be one of user, assistant, system, tool", "role");
-    return Request{rid, codec::EncodeLastMessageByRole(rid, user, Id(conversation_id, "conversation_id"), *parsed)};
+  enc.def("last_message_by_role", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle role) {
+    return Request{rid, codec::EncodeLastMessageByRole(rid, user, Id(conversation_id, "conversation_id"),
+                                                       RoleOf(role, "role"))};
   });
   enc.def("set_tool_results", [](Rid rid, const std::string& user, py::handle message_id, py::handle results) {
     return Request{rid, codec::EncodeSetToolResults(rid, user, Id(message_id, "message_id"), Json(results, "tool_results"))};
@@ -237,8 +308,10 @@ void DefineEncoders(py::module_& enc) {
     return Request{rid, codec::EncodeGetDocument(rid, user, Id(id, "document_id"), include_deleted)};
   });
   enc.def("list_documents", [](Rid rid, const std::string& user, py::handle skip, py::handle limit,
-                               py::handle cursor, bool include_deleted, py::handle filename_contains) {
+                               py::handle cursor, bool include_deleted, py::handle filename_contains,
+                               py::handle filter) {
     client::DocumentListOptions options;
+    options.filter = DocumentFilter(filter);
     options.skip = Int(skip, "skip");
     options.limit = Int(limit, "limit");
     options.cursor = OptText(cursor, "cursor").value_or("");
@@ -258,13 +331,83 @@ void DefineEncoders(py::module_& enc) {
 
   enc.def("add_chunks", [](Rid rid, const std::string& user, py::list items) {
     std::vector<FloatView> held;
-    held.reserve(items.size());
     VectorViews views;
-    std::vector<client::NewChunk> chunks;
-    for (size_t i = 0; i < items.size(); ++i) {
-      chunks.push_back(NewChunk(items[i], "chunks[" + std::to_string(i) + "]", &held, &views));
-    }
+    const std::vector<client::NewChunk> chunks = NewChunks(items, &held, &views);
     return Request{rid, codec::EncodeAddChunks(rid, user, chunks, views)};
+  });
+  enc.def("count_conversations", [](Rid rid, const std::string& user, py::handle filter, bool include_deleted,
+                                    bool exists_only) {
+    return Request{rid, codec::EncodeCountConversations(rid, user, ConversationFilter(filter), include_deleted,
+                                                        exists_only)};
+  });
+  enc.def("count_messages", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle filter,
+                               bool exists_only) {
+    client::MessageQuery query;
+    ApplyMessageFilter(filter, &query);
+    return Request{rid, codec::EncodeCountMessages(rid, user, Id(conversation_id, "conversation_id"), query,
+                                                   exists_only)};
+  });
+  // Fields passed None are left unchanged; `clear` (mnemo.CLEAR) sets a JSON field or
+  // tokens_used to null.
+  enc.def("update_message", [](Rid rid, const std::string& user, py::handle id, py::handle role, py::handle content,
+                               py::handle parts, py::handle tool_calls, py::handle tool_results,
+                               py::handle attachments, py::handle tokens_used, py::handle metadata,
+                               py::handle clear) {
+    client::MessageUpdate update;
+    if (!role.is_none()) update.role = std::string(client::RoleName(RoleOf(role, "role")));
+    update.content = OptText(content, "content");
+    update.parts = UpdateJson(parts, clear, "parts");
+    update.tool_calls = UpdateJson(tool_calls, clear, "tool_calls");
+    update.tool_results = UpdateJson(tool_results, clear, "tool_results");
+    update.attachments = UpdateJson(attachments, clear, "attachments");
+    if (tokens_used.is(clear)) {
+      update.clear_tokens_used = true;
+    } else {
+      update.tokens_used = OptInt(tokens_used, "tokens_used");
+    }
+    update.metadata = OptJson(metadata, "metadata");
+    return Request{rid, codec::EncodeUpdateMessage(rid, user, Id(id, "message_id"), update)};
+  });
+  enc.def("delete_message", [](Rid rid, const std::string& user, py::handle id) {
+    return Request{rid, codec::EncodeDeleteMessage(rid, user, Id(id, "message_id"))};
+  });
+  enc.def("count_matching_documents", [](Rid rid, const std::string& user, py::handle filter, bool include_deleted,
+                                         bool exists_only) {
+    return Request{rid, codec::EncodeCountMatchingDocuments(rid, user, DocumentFilter(filter), include_deleted,
+                                                            exists_only)};
+  });
+  enc.def("update_document", [](Rid rid, const std::string& user, py::handle id, py::handle filename,
+                                py::handle file_type, py::handle content, py::handle metadata) {
+    client::DocumentUpdate update;
+    update.filename = OptText(filename, "filename");
+    update.file_type = OptText(file_type, "file_type");
+    update.content = OptText(content, "content");
+    update.metadata = OptJson(metadata, "metadata");
+    return Request{rid, codec::EncodeUpdateDocument(rid, user, Id(id, "document_id"), update)};
+  });
+  enc.def("replace_chunks", [](Rid rid, const std::string& user, py::handle document_id, py::list items) {
+    std::vector<FloatView> held;
+    VectorViews views;
+    const std::vector<client::NewChunk> chunks = NewChunks(items, &held, &views);
+    return Request{rid, codec::EncodeReplaceChunks(rid, user, Id(document_id, "document_id"), chunks, views)};
+  });
+  enc.def("get_chunk", [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
+    return Request{rid, codec::EncodeGetChunk(rid, user, Id(id, "chunk_id"), include_deleted)};
+  });
+  enc.def("list_chunks", [](Rid rid, const std::string& user, py::handle document_id, py::handle skip,
+                            py::handle limit, py::handle cursor, bool include_deleted) {
+    client::ChunkListOptions options;
+    options.skip = Int(skip, "skip");
+    options.limit = Int(limit, "limit");
+    options.cursor = OptText(cursor, "cursor").value_or("");
+    options.include_deleted = include_deleted;
+    return Request{rid, codec::EncodeListChunks(rid, user, Id(document_id, "document_id"), options)};
+  });
+  enc.def("delete_chunk", [](Rid rid, const std::string& user, py::handle id, bool hard) {
+    return Request{rid, codec::EncodeDeleteChunk(rid, user, Id(id, "chunk_id"), hard)};
+  });
+  enc.def("restore_chunk", [](Rid rid, const std::string& user, py::handle id) {
+    return Request{rid, codec::EncodeRestoreChunk(rid, user, Id(id, "chunk_id"))};
   });
   enc.def("search", [](Rid rid, const std::string& user, py::handle spec) {
     std::vector<FloatView> held;
@@ -338,6 +481,18 @@ void DefineEncoders(py::module_& enc) {
   });
   enc.def("create_backup", [](Rid rid, py::handle path) {
     return Request{rid, codec::EncodeCreateBackup(rid, Text(path, "path"))};
+  });
+  // All None: the server's configured policy; otherwise this one (parts left None are off).
+  enc.def("apply_retention", [](Rid rid, py::handle keep_months, py::handle archive_dir,
+                                py::handle purge_after_seconds) {
+    if (keep_months.is_none() && archive_dir.is_none() && purge_after_seconds.is_none()) {
+      return Request{rid, codec::EncodeApplyRetention(rid, std::nullopt)};
+    }
+    client::RetentionPolicy policy;
+    policy.keep_months = static_cast<int32_t>(OptInt(keep_months, "keep_months").value_or(0));
+    policy.archive_dir = OptText(archive_dir, "archive_dir").value_or("");
+    policy.purge_after_seconds = OptInt(purge_after_seconds, "purge_after").value_or(0);
+    return Request{rid, codec::EncodeApplyRetention(rid, policy)};
   });
 }
 

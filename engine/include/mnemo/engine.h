@@ -10,12 +10,14 @@
 // one user are serialized; different users write in parallel.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "mnemo/batch.h"
+#include "mnemo/maintenance.h"
 #include "mnemo/options.h"
 #include "mnemo/records.h"
 #include "mnemo/result.h"
@@ -44,6 +46,10 @@ class Engine {
   Result<ConversationPage> SearchConversationsByTitle(std::string_view user_id,
                                                       std::string_view query,
                                                       const ConversationListOptions& options);
+  // The number of the user's conversations matching `filter`; counting stops at `stop_at`
+  // (1 answers "does any exist").
+  Result<int64_t> CountConversations(std::string_view user_id, const ConversationFilter& filter,
+                                     bool include_deleted = false, int64_t stop_at = INT64_MAX);
   Result<UserStats> GetUserStats(std::string_view user_id);
   Result<Conversation> UpdateConversation(std::string_view user_id, const Uuid& id,
                                           const ConversationUpdate& update);
@@ -58,6 +64,15 @@ class Engine {
   Result<Message> GetMessage(std::string_view user_id, const Uuid& message_id);
   Result<MessagePage> ListMessages(std::string_view user_id, const Uuid& conversation_id,
                                    const MessageQuery& query);
+  // The number of the conversation's messages matching the query's filters (its paging is
+  // ignored); counting stops at `stop_at`.
+  Result<int64_t> CountMessages(std::string_view user_id, const Uuid& conversation_id,
+                                const MessageQuery& query, int64_t stop_at = INT64_MAX);
+  // Changes the fields set in `update`; the conversation's total_tokens and updated_at follow.
+  Result<Message> UpdateMessage(std::string_view user_id, const Uuid& message_id,
+                                const MessageUpdate& update);
+  // Deletes one message for good; the conversation's counters follow.  Returns the message.
+  Result<Message> DeleteMessage(std::string_view user_id, const Uuid& message_id);
   // The last `count` messages in chronological order.
   Result<std::vector<Message>> LastMessages(std::string_view user_id, const Uuid& conversation_id,
                                             int64_t count);
@@ -77,6 +92,12 @@ class Engine {
   Result<DocumentPage> SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
                                                  const DocumentListOptions& options);
   Result<DocumentCounts> CountDocuments(std::string_view user_id);
+  // The number of the user's documents matching `filter`; counting stops at `stop_at`.
+  Result<int64_t> CountDocuments(std::string_view user_id, const DocumentFilter& filter,
+                                 bool include_deleted = false, int64_t stop_at = INT64_MAX);
+  // Changes the fields set in `update` of a live document; a new filename or file type shows in
+  // search at once.
+  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update);
   Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
   Result<Document> UndeleteDocument(std::string_view user_id, const Uuid& id);
   Status HardDeleteDocument(std::string_view user_id, const Uuid& id);
@@ -85,6 +106,22 @@ class Engine {
   // Adds chunks (with embeddings) to the user's live documents, atomically: all or none.  The
   // chunks are searchable when this returns.
   Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  // Replaces every chunk of a live document (soft-deleted ones too) by `chunks`, atomically: a
+  // search sees the old set or the new one.  An empty list removes them all.
+  Result<std::vector<Chunk>> ReplaceChunks(std::string_view user_id, const Uuid& document_id,
+                                           const std::vector<NewChunk>& chunks);
+  // One chunk of a live document; a soft-deleted chunk only with include_deleted.
+  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted = false);
+  // A live document's chunks in chunk_index order.
+  Result<ChunkPage> ListChunks(std::string_view user_id, const Uuid& document_id,
+                               const ChunkListOptions& options = {});
+  // Hides a chunk from search (its chunk_index stays taken); the document's total_chunks counts
+  // live chunks.  Deleting a deleted chunk returns it unchanged.
+  Result<Chunk> SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id);
+  // Undoes a soft delete; restoring a live chunk returns it unchanged.
+  Result<Chunk> RestoreChunk(std::string_view user_id, const Uuid& chunk_id);
+  // Removes a chunk (live or soft-deleted) and its vector for good.  Returns it.
+  Result<Chunk> DeleteChunk(std::string_view user_id, const Uuid& chunk_id);
   // Cosine top-k over the user's chunks of live documents (SPEC §3).
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request);
   // Several searches in one call; fails as a whole on the first invalid request.
@@ -107,6 +144,13 @@ class Engine {
   Result<int64_t> DropPartition(std::string_view month);
   // Re-attaches an archive: rows come back with their ids where their document still exists.
   Result<AttachResult> AttachArchive(const std::string& path);
+  // Applies a retention policy once, as of `now` (EngineOptions::retention runs in the
+  // background).  See mnemo/maintenance.h.
+  Result<RetentionReport> ApplyRetention(const RetentionPolicy& policy, Timestamp now);
+  // The retention policy the engine was opened with.
+  const RetentionPolicy& retention_policy() const;
+  // Rows, bytes, partitions, pending rows, compactions and retention counters.
+  EngineMetrics GetMetrics();
   // Saves every partition's graph so the next open does not re-link rows.
   Status SaveIndexes();
   // Blocks until every written chunk is linked into its graph.  Search never needs this (rows

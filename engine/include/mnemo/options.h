@@ -1,12 +1,15 @@
 // EngineOptions: how a data directory is opened.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "mnemo/maintenance.h"
 
 namespace rocksdb {
 class FileSystem;
@@ -67,6 +70,12 @@ struct EngineOptions {
   // a long chunk's score is normalised by its length (0.75; 0 = not at all).
   double bm25_k1 = 1.2;
   double bm25_b = 0.75;
+
+  // ---- retention ----
+  // Applied in the background every retention_interval while the engine is open (nothing runs
+  // when the policy is disabled).  Engine::ApplyRetention runs any policy on demand.
+  RetentionPolicy retention;
+  std::chrono::seconds retention_interval{3600};
 
   // ---- performance ----
   // RocksDB block cache shared by all tables.

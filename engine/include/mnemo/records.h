@@ -7,12 +7,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mnemo/base/limits.h"
 #include "mnemo/types.h"
 
 namespace mnemo {
+
+// Top-level metadata keys that must equal the given JSON values, e.g. {"lang", "\"en\""} (an
+// object key with a JSON-text value).  Used by list, count and search filters.
+using MetadataEquals = std::vector<std::pair<std::string, std::string>>;
 
 // ---- conversations ----------------------------------------------------------------------------
 
@@ -53,12 +58,25 @@ struct ConversationUpdate {
 
 enum class ConversationOrder : uint8_t { kCreatedDesc = 0, kUpdatedDesc = 1 };
 
+// Conditions a conversation must meet to be listed or counted; unset conditions match all.
+// Time ranges are [from, until) in microseconds.
+struct ConversationFilter {
+  std::optional<Timestamp> created_from;
+  std::optional<Timestamp> created_until;
+  std::optional<Timestamp> updated_from;
+  std::optional<Timestamp> updated_until;
+  std::optional<std::string> model;           // exact match
+  std::optional<std::string> title_contains;  // case-insensitive (UTF-8) substring
+  MetadataEquals metadata_equals;
+};
+
 struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
   int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
   std::string cursor;      // from a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
+  ConversationFilter filter;
 };
 
 struct ConversationPage {
@@ -71,7 +89,8 @@ struct UserStats {
   int64_t total = 0;
   int64_t active = 0;
   int64_t deleted = 0;
-  std::optional<Timestamp> last_activity;  // newest updated_at among the user's conversations
+  // Newest updated_at among the user's active conversations (soft-deleted ones do not count).
+  std::optional<Timestamp> last_activity;
 };
 
 // ---- messages ---------------------------------------------------------------------------------
@@ -110,6 +129,20 @@ struct NewMessage {
   std::optional<std::string> metadata;
 };
 
+// Changes to one message; fields left unset are not changed.  A JSON field set to the text
+// "null" is cleared (tool_calls, tool_results, attachments, parts).
+struct MessageUpdate {
+  std::optional<std::string> role;
+  std::optional<std::string> content;
+  std::optional<std::string> parts;
+  std::optional<std::string> tool_calls;
+  std::optional<std::string> tool_results;
+  std::optional<std::string> attachments;
+  std::optional<int64_t> tokens_used;
+  bool clear_tokens_used = false;  // sets tokens_used to null (tokens_used must be unset)
+  std::optional<std::string> metadata;
+};
+
 enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
 
 struct MessageQuery {
@@ -117,8 +150,12 @@ struct MessageQuery {
   int64_t skip = 0;
   int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
   std::string cursor;   // from a previous page's next_cursor
+  // ---- filters (also used by counts) ----
   std::optional<Role> role;          // only this role
-  bool only_with_tool_calls = false;
+  bool only_with_tool_calls = false;  // tool_calls present and not an empty array/object
+  std::optional<Timestamp> created_from;   // [from, until)
+  std::optional<Timestamp> created_until;
+  MetadataEquals metadata_equals;
 };
 
 struct MessagePage {
@@ -164,11 +201,30 @@ struct NewDocument {
   std::optional<std::string> metadata;
 };
 
+// Changes to a document; fields left unset are not changed.  A new filename or file_type
+// shows in search hits and file_type filters at once.
+struct DocumentUpdate {
+  std::optional<std::string> filename;
+  std::optional<std::string> file_type;
+  std::optional<std::string> content;
+  std::optional<std::string> metadata;
+};
+
+// Conditions a document must meet to be listed or counted; unset conditions match all.
+struct DocumentFilter {
+  std::optional<Timestamp> created_from;  // [from, until)
+  std::optional<Timestamp> created_until;
+  std::vector<std::string> file_types;    // any of these; empty = any type
+  std::optional<std::string> filename_contains;  // case-insensitive (UTF-8) substring
+  MetadataEquals metadata_equals;
+};
+
 struct DocumentListOptions {
   int64_t skip = 0;
   int64_t limit = kDefaultDocumentPageSize;  // 1..kMaxDocumentPageSize
   std::string cursor;
   bool include_deleted = false;
+  DocumentFilter filter;
 };
 
 struct DocumentPage {
@@ -202,6 +258,24 @@ struct Chunk {
   std::string chunk_text;
   std::string metadata;
   Timestamp created_at = 0;
+  // A soft-deleted chunk is hidden from search and keeps its chunk_index until it is restored
+  // or deleted for good.
+  bool is_deleted = false;
+  std::optional<Timestamp> deleted_at;
+};
+
+struct ChunkListOptions {
+  int64_t skip = 0;
+  int64_t limit = 100;  // 1..1000
+  std::string cursor;
+  bool include_deleted = false;
+};
+
+// A document's chunks in chunk_index order.
+struct ChunkPage {
+  std::vector<Chunk> items;
+  int64_t total = 0;  // chunks matching (live, or all with include_deleted)
+  std::string next_cursor;
 };
 
 struct SearchFilters {
@@ -209,8 +283,7 @@ struct SearchFilters {
   std::vector<std::string> file_types;  // empty = any type
   std::optional<Timestamp> created_from;   // inclusive
   std::optional<Timestamp> created_until;  // exclusive
-  // Top-level metadata keys that must equal the given JSON values (e.g. {"lang", "\"en\""}).
-  std::vector<std::pair<std::string, std::string>> metadata_equals;
+  MetadataEquals metadata_equals;
 };
 
 struct SearchRequest {

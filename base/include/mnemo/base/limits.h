@@ -38,6 +38,9 @@ inline constexpr int64_t kDefaultMessagePageSize = 50;
 inline constexpr int64_t kMaxMessagePageSize = 200;
 inline constexpr int64_t kDefaultDocumentPageSize = 20;
 inline constexpr int64_t kMaxDocumentPageSize = 100;
+// A document's chunks (ListChunks).
+inline constexpr int64_t kDefaultChunkPageSize = 100;
+inline constexpr int64_t kMaxChunkPageSize = 1000;
 
 // ---- fields ------------------------------------------------------------------------------------
 inline constexpr size_t kMaxUserIdBytes = 255;

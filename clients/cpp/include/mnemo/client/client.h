@@ -92,6 +92,12 @@ class Client {
   Result<ConversationPage> SearchConversationsByTitle(std::string_view user_id,
                                                       std::string_view query,
                                                       const ConversationListOptions& options = {});
+  // The number of the user's conversations matching `filter`.
+  Result<int64_t> CountConversations(std::string_view user_id, const ConversationFilter& filter = {},
+                                     bool include_deleted = false);
+  // Whether any conversation of the user matches `filter` (stops at the first).
+  Result<bool> ConversationsExist(std::string_view user_id, const ConversationFilter& filter = {},
+                                  bool include_deleted = false);
   // Counts of the user's conversations (total, active, deleted) and the last activity.
   Result<UserStats> GetUserStats(std::string_view user_id);
   // Changes the fields set in `update`; returns the row after the change.
@@ -114,6 +120,16 @@ class Client {
   // filters).
   Result<MessagePage> ListMessages(std::string_view user_id, const Uuid& conversation_id,
                                    const MessageQuery& query = {});
+  // The number of the conversation's messages matching the query's filters (paging ignored).
+  Result<int64_t> CountMessages(std::string_view user_id, const Uuid& conversation_id,
+                                const MessageQuery& filter = {});
+  Result<bool> MessagesExist(std::string_view user_id, const Uuid& conversation_id,
+                             const MessageQuery& filter = {});
+  // Changes the fields set in `update`; the conversation's total_tokens follows.
+  Result<Message> UpdateMessage(std::string_view user_id, const Uuid& message_id,
+                                const MessageUpdate& update);
+  // Deletes one message for good; the conversation's counters follow.  Returns the message.
+  Result<Message> DeleteMessage(std::string_view user_id, const Uuid& message_id);
   // The last `count` messages in chronological order.
   Result<std::vector<Message>> LastMessages(std::string_view user_id, const Uuid& conversation_id,
                                             int64_t count);
@@ -138,6 +154,14 @@ class Client {
   Result<DocumentPage> SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
                                                  const DocumentListOptions& options = {});
   Result<DocumentCounts> CountDocuments(std::string_view user_id);
+  // The number of the user's documents matching `filter`.
+  Result<int64_t> CountDocuments(std::string_view user_id, const DocumentFilter& filter,
+                                 bool include_deleted = false);
+  Result<bool> DocumentsExist(std::string_view user_id, const DocumentFilter& filter = {},
+                              bool include_deleted = false);
+  // Changes the fields set in `update` of a live document; search shows a new filename or file
+  // type at once.
+  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update);
   // Soft delete: the document and its chunks disappear from gets, lists and searches at once.
   // Returns the row as deleted.
   Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
@@ -149,6 +173,19 @@ class Client {
   // Adds chunks (with embeddings) to the user's live documents, all or none.  The chunks are
   // searchable when this returns.
   Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  // One chunk; a soft-deleted one only with include_deleted.
+  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted = false);
+  // A live document's chunks in chunk_index order.
+  Result<ChunkPage> ListChunks(std::string_view user_id, const Uuid& document_id,
+                               const ChunkListOptions& options = {});
+  // Hides a chunk from search; it keeps its chunk_index until restored or deleted for good.
+  Result<Chunk> SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id);
+  Result<Chunk> RestoreChunk(std::string_view user_id, const Uuid& chunk_id);
+  // Removes a chunk (live or soft-deleted) and its vector for good.
+  Result<Chunk> DeleteChunk(std::string_view user_id, const Uuid& chunk_id);
+  // Replaces every chunk of a live document by `chunks` atomically (empty: removes them all).
+  Result<std::vector<Chunk>> ReplaceChunks(std::string_view user_id, const Uuid& document_id,
+                                           const std::vector<NewChunk>& chunks);
   // Cosine top-k over the user's chunks of live documents (SPEC §3).
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request);
   // Several searches in one round trip; answers in request order.
@@ -178,6 +215,8 @@ class Client {
   Result<AttachResult> AttachArchive(std::string_view path);
   // Writes an online backup to `path` (which must not exist) on the server's machine.
   Result<void> CreateBackup(std::string_view path);
+  // Runs retention once with `policy`, or with the server's configured policy when nullopt.
+  Result<RetentionReport> ApplyRetention(const std::optional<RetentionPolicy>& policy);
 
  private:
   explicit Client(std::unique_ptr<internal::Transport> transport);

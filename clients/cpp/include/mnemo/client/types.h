@@ -72,12 +72,30 @@ struct ConversationUpdate {
 
 enum class ConversationOrder : uint8_t { kCreatedDesc = 0, kUpdatedDesc = 1 };
 
+struct MetadataEquals {
+  std::string key;    // a top-level metadata key
+  std::string value;  // a JSON value, e.g. "\"en\"" or "3"
+};
+
+// Conditions of conversation lists and counts; unset conditions match all.  Time ranges are
+// [from, until).
+struct ConversationFilter {
+  std::optional<Timestamp> created_from;
+  std::optional<Timestamp> created_until;
+  std::optional<Timestamp> updated_from;
+  std::optional<Timestamp> updated_until;
+  std::optional<std::string> model;           // exact
+  std::optional<std::string> title_contains;  // case-insensitive substring
+  std::vector<MetadataEquals> metadata_equals;
+};
+
 struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
   int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
   std::string cursor;   // a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
+  ConversationFilter filter;
 };
 
 struct ConversationPage {
@@ -131,6 +149,20 @@ struct NewMessage {
   std::optional<std::string> metadata;  // JSON object, default {}
 };
 
+// Changes to one message; unset fields are not changed.  A JSON field set to "null" is
+// cleared; clear_tokens_used sets tokens_used to null.
+struct MessageUpdate {
+  std::optional<std::string> role;
+  std::optional<std::string> content;
+  std::optional<std::string> parts;
+  std::optional<std::string> tool_calls;
+  std::optional<std::string> tool_results;
+  std::optional<std::string> attachments;
+  std::optional<int64_t> tokens_used;
+  bool clear_tokens_used = false;
+  std::optional<std::string> metadata;
+};
+
 enum class SortOrder : uint8_t { kAscending = 0, kDescending = 1 };
 
 struct MessageQuery {
@@ -138,8 +170,12 @@ struct MessageQuery {
   int64_t skip = 0;
   int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
   std::string cursor;  // a previous page's next_cursor
+  // ---- filters (also used by CountMessages) ----
   std::optional<Role> role;  // only this role
-  bool only_with_tool_calls = false;
+  bool only_with_tool_calls = false;  // tool_calls present and not empty
+  std::optional<Timestamp> created_from;   // [from, until)
+  std::optional<Timestamp> created_until;
+  std::vector<MetadataEquals> metadata_equals;
 };
 
 struct MessagePage {
@@ -185,11 +221,29 @@ struct NewDocument {
   std::optional<std::string> metadata;  // JSON object, default {}
 };
 
+// Changes to a document; unset fields are not changed.
+struct DocumentUpdate {
+  std::optional<std::string> filename;
+  std::optional<std::string> file_type;
+  std::optional<std::string> content;
+  std::optional<std::string> metadata;
+};
+
+// Conditions of document lists and counts; unset conditions match all.
+struct DocumentFilter {
+  std::optional<Timestamp> created_from;  // [from, until)
+  std::optional<Timestamp> created_until;
+  std::vector<std::string> file_types;    // any of these
+  std::optional<std::string> filename_contains;  // case-insensitive substring
+  std::vector<MetadataEquals> metadata_equals;
+};
+
 struct DocumentListOptions {
   int64_t skip = 0;
   int64_t limit = kDefaultDocumentPageSize;  // 1..kMaxDocumentPageSize
   std::string cursor;
   bool include_deleted = false;
+  DocumentFilter filter;
 };
 
 struct DocumentPage {
@@ -223,11 +277,22 @@ struct Chunk {
   std::string chunk_text;
   std::string metadata;
   Timestamp created_at = 0;
+  bool is_deleted = false;  // soft-deleted: hidden from search, chunk_index kept
+  std::optional<Timestamp> deleted_at;
 };
 
-struct MetadataEquals {
-  std::string key;    // a top-level metadata key
-  std::string value;  // a JSON value, e.g. "\"en\"" or "3"
+struct ChunkListOptions {
+  int64_t skip = 0;
+  int64_t limit = 100;  // 1..1000
+  std::string cursor;
+  bool include_deleted = false;
+};
+
+// A document's chunks in chunk_index order.
+struct ChunkPage {
+  std::vector<Chunk> items;
+  int64_t total = 0;
+  std::string next_cursor;
 };
 
 struct SearchFilters {
@@ -342,6 +407,29 @@ struct PartitionInfo {
 struct AttachResult {
   int64_t attached = 0;
   int64_t skipped = 0;
+};
+
+// A retention policy to run once (Client::ApplyRetention); see mnemod's --retention-* flags.
+struct RetentionPolicy {
+  int32_t keep_months = 0;         // keep the newest N calendar months of chunks; 0 keeps all
+  std::string archive_dir;         // on the server's machine; empty: retired months not archived
+  int64_t purge_after_seconds = 0;  // purge soft-deleted rows deleted this long ago; 0 never
+};
+
+struct RetiredMonth {
+  std::string month;  // "YYYY-MM"
+  int64_t rows = 0;
+  std::string archive_path;  // empty when not archived
+};
+
+struct RetentionReport {
+  Timestamp now = 0;
+  Timestamp month_cutoff = 0;  // 0: no month retention
+  Timestamp purge_cutoff = 0;  // 0: no purge
+  std::vector<RetiredMonth> retired;
+  int64_t conversations_purged = 0;
+  int64_t documents_purged = 0;
+  int64_t chunks_purged = 0;
 };
 
 struct OpStats {
