@@ -75,9 +75,9 @@ constexpr auto kMaxSettle = std::chrono::seconds(300);
 constexpr uint64_t kPreloadSeed = 20251123;
 constexpr uint64_t kWorkloadSeed = 7;
 constexpr std::string_view kWords[] = {
-    "the",    "model",   "returns", "a",        "summary", "of",     "this",     "document",
-    "please", "explain", "how",     "vector",   "search",  "works",  "in",       "practice",
-    "with",   "latency", "budget",  "for",      "each",    "query",  "and",      "index",
+    "the",    "model",   "returns", "a",        "summary", "of",     "this",      "document",
+    "please", "explain", "how",     "vector",   "search",  "works",  "in",        "practice",
+    "with",   "latency", "budget",  "for",      "each",    "query",  "and",       "index",
     "token",  "context", "window",  "response", "user",    "prompt", "assistant", "storage",
 };
 
@@ -105,15 +105,12 @@ Result<Scale> ScaleFromEnv() {
   MNEMO_ASSIGN_OR_RETURN(scale.conversations,
                          EnvCount("MNEMO_BENCH_CONVERSATIONS", kDefaultConversations, kMaxScale));
   // One batch holds the conversation and all its messages.
-  MNEMO_ASSIGN_OR_RETURN(scale.messages,
-                         EnvCount("MNEMO_BENCH_MESSAGES", kDefaultMessages,
-                                  static_cast<int64_t>(kMaxBatchOps) - 1));
+  MNEMO_ASSIGN_OR_RETURN(scale.messages, EnvCount("MNEMO_BENCH_MESSAGES", kDefaultMessages,
+                                                  static_cast<int64_t>(kMaxBatchOps) - 1));
   return scale;
 }
 
-double Seconds(Clock::duration elapsed) {
-  return std::chrono::duration<double>(elapsed).count();
-}
+double Seconds(Clock::duration elapsed) { return std::chrono::duration<double>(elapsed).count(); }
 
 // CPU time (user + system) this process has used so far, over all its threads.
 Clock::duration ProcessCpuTime() {
@@ -251,8 +248,7 @@ class Store {
                  "%.2f s (%.0f messages/s, sync_writes=false); flush + reopen with "
                  "sync_writes=true: %.2f s; background compaction settled after %.2f s; "
                  "data dir %s\n",
-                 static_cast<long long>(scale_.users),
-                 static_cast<long long>(scale_.conversations),
+                 static_cast<long long>(scale_.users), static_cast<long long>(scale_.conversations),
                  static_cast<long long>(scale_.messages),
                  static_cast<unsigned long long>(message_index), load_seconds,
                  static_cast<double>(message_index) / load_seconds, Seconds(reopened - loaded),
@@ -401,14 +397,16 @@ void BM_ListByModel(benchmark::State& state) {
   RunOps(state, [&options](Store& store, const Store::Target& target, uint64_t) {
     Result<ConversationPage> page = store.engine().ListConversations(*target.user_id, options);
     if (!page.ok()) return page.status();
-    if (page->total != store.scale().conversations) return Status::Internal("ListByModel: wrong total");
+    if (page->total != store.scale().conversations)
+      return Status::Internal("ListByModel: wrong total");
     return Status::Ok();
   });
 }
 
 void BM_CountConversations(benchmark::State& state) {
   RunOps(state, [](Store& store, const Store::Target& target, uint64_t) {
-    Result<int64_t> count = store.engine().CountConversations(*target.user_id, ConversationFilter{});
+    Result<int64_t> count =
+        store.engine().CountConversations(*target.user_id, ConversationFilter{});
     if (!count.ok()) return count.status();
     return *count == store.scale().conversations ? Status::Ok() : Status::Internal("wrong count");
   });
@@ -437,7 +435,9 @@ void BM_UpdateMessage(benchmark::State& state) {
     MessageUpdate update;
     update.content = store.Content(i);
     update.tokens_used = static_cast<int64_t>(i % 100);
-    return store.engine().UpdateMessage(*target.user_id, store.FirstMessage(target.conversation_id), update).status();
+    return store.engine()
+        .UpdateMessage(*target.user_id, store.FirstMessage(target.conversation_id), update)
+        .status();
   });
 }
 
@@ -447,7 +447,8 @@ void BM_UpdateMessage(benchmark::State& state) {
 // — the state of a user who is chatting right now.  Measures listing the 10 most recent.
 void BM_ListRecentAfterChurn(benchmark::State& state) {
   std::error_code ec;
-  const fs::path dir = fs::temp_directory_path(ec) / ("mnemo-tables-churn-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path(ec) / ("mnemo-tables-churn-" + std::to_string(::getpid()));
   fs::remove_all(dir, ec);
   EngineOptions options;
   options.data_dir = dir.string();

@@ -41,7 +41,8 @@ struct Engine::Impl {
 
   // Runs `fn(txn)` under the user's write lock and commits what it staged when it succeeds.
   template <typename Fn>
-  auto Write(std::string_view user_id, Fn&& fn) -> decltype(fn(std::declval<storage::WriteTxn&>())) {
+  auto Write(std::string_view user_id, Fn&& fn)
+      -> decltype(fn(std::declval<storage::WriteTxn&>())) {
     MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
     auto guard = locks.LockUser(user_id);
     storage::WriteTxn txn(*db);
@@ -125,17 +126,18 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (options.keyword_search) {
     MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
   }
-  MNEMO_ASSIGN_OR_RETURN(impl->vectors, vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
-  impl->retention = std::make_unique<maintenance::Retention>(*impl->db, impl->locks, impl->conversations,
-                                                              impl->documents, *impl->vectors);
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors,
+                         vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
+  impl->retention = std::make_unique<maintenance::Retention>(
+      *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
   impl->policy = options.retention;
   if (options.retention.keep_months < 0 || options.retention.purge_after_seconds < 0) {
     return Status::ValidationError("retention", "keep_months and purge_after_seconds must be >= 0");
   }
   if (options.retention.enabled()) {
-    impl->retention_runner = std::make_unique<maintenance::RetentionRunner>(*impl->retention, options.retention,
-                                                                           options.retention_interval);
+    impl->retention_runner = std::make_unique<maintenance::RetentionRunner>(
+        *impl->retention, options.retention, options.retention_interval);
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -146,14 +148,16 @@ Status Engine::Flush() { return impl_->db->Flush(); }
 Status Engine::CreateBackup(const std::string& path) {
   std::error_code ec;
   if (path.empty() || std::filesystem::exists(path, ec)) {
-    return Status::ValidationError("path", "backup path must name a directory that does not exist yet");
+    return Status::ValidationError("path",
+                                   "backup path must name a directory that does not exist yet");
   }
   // Graphs first: they then cover no row the checkpoint lacks (rows deleted in between are
   // filtered out on open; rows added in between are caught up from the checkpoint).
   MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
   MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
   // The saved graphs, copied and synced like the checkpoint's own files.
-  MNEMO_RETURN_IF_ERROR(impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
+  MNEMO_RETURN_IF_ERROR(
+      impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
   return impl_->fs().SyncDir(path);
 }
 
@@ -168,15 +172,22 @@ Status Engine::Close() {
 
 // ---- conversations ----
 
-Result<Conversation> Engine::CreateConversation(std::string_view user_id, const NewConversation& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Create(txn, user_id, input); });
+Result<Conversation> Engine::CreateConversation(std::string_view user_id,
+                                                const NewConversation& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.Create(txn, user_id, input);
+  });
 }
 
-Result<Conversation> Engine::UpsertConversation(std::string_view user_id, const NewConversation& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Upsert(txn, user_id, input); });
+Result<Conversation> Engine::UpsertConversation(std::string_view user_id,
+                                                const NewConversation& input) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.Upsert(txn, user_id, input);
+  });
 }
 
-Result<Conversation> Engine::GetConversation(std::string_view user_id, const Uuid& id, bool include_deleted) {
+Result<Conversation> Engine::GetConversation(std::string_view user_id, const Uuid& id,
+                                             bool include_deleted) {
   return impl_->conversations.Get(user_id, id, include_deleted);
 }
 
@@ -185,43 +196,56 @@ Result<ConversationPage> Engine::ListConversations(std::string_view user_id,
   return impl_->conversations.List(user_id, options);
 }
 
-Result<ConversationPage> Engine::SearchConversationsByTitle(std::string_view user_id, std::string_view query,
-                                                            const ConversationListOptions& options) {
+Result<ConversationPage> Engine::SearchConversationsByTitle(
+    std::string_view user_id, std::string_view query, const ConversationListOptions& options) {
   return impl_->conversations.SearchByTitle(user_id, query, options);
 }
 
-Result<int64_t> Engine::CountConversations(std::string_view user_id, const ConversationFilter& filter,
-                                           bool include_deleted, int64_t stop_at) {
+Result<int64_t> Engine::CountConversations(std::string_view user_id,
+                                           const ConversationFilter& filter, bool include_deleted,
+                                           int64_t stop_at) {
   return impl_->conversations.Count(user_id, include_deleted, filter, stop_at);
 }
 
-Result<UserStats> Engine::GetUserStats(std::string_view user_id) { return impl_->conversations.Stats(user_id); }
+Result<UserStats> Engine::GetUserStats(std::string_view user_id) {
+  return impl_->conversations.Stats(user_id);
+}
 
 Result<Conversation> Engine::UpdateConversation(std::string_view user_id, const Uuid& id,
                                                 const ConversationUpdate& update) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Update(txn, user_id, id, update); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.Update(txn, user_id, id, update);
+  });
 }
 
 Result<Conversation> Engine::SoftDeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.SoftDelete(txn, user_id, id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.SoftDelete(txn, user_id, id);
+  });
 }
 
 Result<Conversation> Engine::UndeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.Undelete(txn, user_id, id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.Undelete(txn, user_id, id);
+  });
 }
 
 Status Engine::HardDeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->conversations.HardDelete(txn, user_id, id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->conversations.HardDelete(txn, user_id, id);
+  });
 }
 
 // ---- messages ----
 
 Result<Message> Engine::AppendMessage(std::string_view user_id, const NewMessage& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Append(txn, user_id, input); });
+  return impl_->Write(
+      user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Append(txn, user_id, input); });
 }
 
 Result<Message> Engine::UpsertMessage(std::string_view user_id, const NewMessage& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Upsert(txn, user_id, input); });
+  return impl_->Write(
+      user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Upsert(txn, user_id, input); });
 }
 
 Result<Message> Engine::GetMessage(std::string_view user_id, const Uuid& message_id) {
@@ -238,21 +262,26 @@ Result<int64_t> Engine::CountMessages(std::string_view user_id, const Uuid& conv
   return impl_->messages.Count(user_id, conversation_id, query, stop_at);
 }
 
-Result<Message> Engine::UpdateMessage(std::string_view user_id, const Uuid& message_id, const MessageUpdate& update) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Update(txn, user_id, message_id, update); });
+Result<Message> Engine::UpdateMessage(std::string_view user_id, const Uuid& message_id,
+                                      const MessageUpdate& update) {
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->messages.Update(txn, user_id, message_id, update);
+  });
 }
 
 Result<Message> Engine::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Delete(txn, user_id, message_id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->messages.Delete(txn, user_id, message_id);
+  });
 }
 
-Result<std::vector<Message>> Engine::LastMessages(std::string_view user_id, const Uuid& conversation_id,
-                                                  int64_t count) {
+Result<std::vector<Message>> Engine::LastMessages(std::string_view user_id,
+                                                  const Uuid& conversation_id, int64_t count) {
   return impl_->messages.Last(user_id, conversation_id, count);
 }
 
-Result<std::optional<Message>> Engine::LastMessageByRole(std::string_view user_id, const Uuid& conversation_id,
-                                                         Role role) {
+Result<std::optional<Message>> Engine::LastMessageByRole(std::string_view user_id,
+                                                         const Uuid& conversation_id, Role role) {
   return impl_->messages.LastByRole(user_id, conversation_id, role);
 }
 
@@ -268,36 +297,46 @@ Result<TokenStats> Engine::GetTokenStats(std::string_view user_id, const Uuid& c
 }
 
 Result<int64_t> Engine::DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->messages.DeleteAll(txn, user_id, conversation_id); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->messages.DeleteAll(txn, user_id, conversation_id);
+  });
 }
 
 // ---- documents ----
 
 Result<Document> Engine::CreateDocument(std::string_view user_id, const NewDocument& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) { return impl_->documents.Create(txn, user_id, input); });
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->documents.Create(txn, user_id, input);
+  });
 }
 
-Result<Document> Engine::GetDocument(std::string_view user_id, const Uuid& id, bool include_deleted) {
+Result<Document> Engine::GetDocument(std::string_view user_id, const Uuid& id,
+                                     bool include_deleted) {
   return impl_->documents.Get(user_id, id, include_deleted);
 }
 
-Result<DocumentPage> Engine::ListDocuments(std::string_view user_id, const DocumentListOptions& options) {
+Result<DocumentPage> Engine::ListDocuments(std::string_view user_id,
+                                           const DocumentListOptions& options) {
   return impl_->documents.List(user_id, options);
 }
 
-Result<DocumentPage> Engine::SearchDocumentsByFilename(std::string_view user_id, std::string_view query,
+Result<DocumentPage> Engine::SearchDocumentsByFilename(std::string_view user_id,
+                                                       std::string_view query,
                                                        const DocumentListOptions& options) {
   return impl_->documents.SearchByFilename(user_id, query, options);
 }
 
-Result<DocumentCounts> Engine::CountDocuments(std::string_view user_id) { return impl_->documents.Count(user_id); }
+Result<DocumentCounts> Engine::CountDocuments(std::string_view user_id) {
+  return impl_->documents.Count(user_id);
+}
 
-Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentFilter& filter, bool include_deleted,
-                                       int64_t stop_at) {
+Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentFilter& filter,
+                                       bool include_deleted, int64_t stop_at) {
   return impl_->documents.CountMatching(user_id, include_deleted, filter, stop_at);
 }
 
-Result<Document> Engine::UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update) {
+Result<Document> Engine::UpdateDocument(std::string_view user_id, const Uuid& id,
+                                        const DocumentUpdate& update) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
     MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.Update(txn, user_id, id, update));
     impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
@@ -332,7 +371,8 @@ Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
 
 // ---- chunks and vector search ----
 
-Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks) {
+Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id,
+                                             const std::vector<NewChunk>& chunks) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
     return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
   });
@@ -342,12 +382,14 @@ Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const
                                                  const std::vector<NewChunk>& chunks) {
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (chunks[i].document_id != document_id) {
-      return Status::ValidationError("document_id", "chunk " + std::to_string(i) + ": names another document than " +
-                                                        document_id.ToString());
+      return Status::ValidationError(
+          "document_id",
+          "chunk " + std::to_string(i) + ": names another document than " + document_id.ToString());
     }
   }
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
-    MNEMO_ASSIGN_OR_RETURN(const Document before, impl_->documents.LoadForWrite(txn, user_id, document_id, false));
+    MNEMO_ASSIGN_OR_RETURN(const Document before,
+                           impl_->documents.LoadForWrite(txn, user_id, document_id, false));
     MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
     Document emptied = before;
     emptied.total_chunks = 0;
@@ -358,11 +400,13 @@ Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const
   });
 }
 
-Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted) {
+Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id,
+                               bool include_deleted) {
   return impl_->vectors->GetChunk(user_id, impl_->documents, chunk_id, include_deleted);
 }
 
-Result<ChunkPage> Engine::ListChunks(std::string_view user_id, const Uuid& document_id, const ChunkListOptions& options) {
+Result<ChunkPage> Engine::ListChunks(std::string_view user_id, const Uuid& document_id,
+                                     const ChunkListOptions& options) {
   return impl_->vectors->ListChunks(user_id, impl_->documents, document_id, options);
 }
 
@@ -388,11 +432,12 @@ Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequ
   return impl_->vectors->Search(user_id, request);
 }
 
-Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id,
-                                                        const std::vector<SearchRequest>& requests) {
+Result<std::vector<SearchResponse>> Engine::SearchBatch(
+    std::string_view user_id, const std::vector<SearchRequest>& requests) {
   if (requests.empty() || requests.size() > kMaxSearchBatchQueries) {
     return Status::ValidationError(
-        "requests", "a batch search holds 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
+        "requests",
+        "a batch search holds 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
   }
   std::vector<SearchResponse> responses;
   responses.reserve(requests.size());
@@ -400,18 +445,21 @@ Result<std::vector<SearchResponse>> Engine::SearchBatch(std::string_view user_id
     auto response = impl_->vectors->Search(user_id, requests[i]);
     if (!response.ok()) {
       const Status& s = response.status();
-      return Status::FromCode(s.code(), "query " + std::to_string(i) + ": " + std::string(s.message()), s.field());
+      return Status::FromCode(
+          s.code(), "query " + std::to_string(i) + ": " + std::string(s.message()), s.field());
     }
     responses.push_back(std::move(response).value());
   }
   return responses;
 }
 
-Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id, const TextSearchRequest& request) {
+Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id,
+                                                const TextSearchRequest& request) {
   return impl_->vectors->SearchText(user_id, request);
 }
 
-Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
+Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id,
+                                                  const HybridSearchRequest& request) {
   return impl_->vectors->SearchHybrid(user_id, request);
 }
 
@@ -428,7 +476,9 @@ std::optional<TextIndexInfo> Engine::TextIndexStats() {
 }
 
 std::vector<PartitionInfo> Engine::ListPartitions() { return impl_->vectors->Partitions(); }
-Status Engine::RebuildPartition(std::string_view month) { return impl_->vectors->RebuildPartition(month); }
+Status Engine::RebuildPartition(std::string_view month) {
+  return impl_->vectors->RebuildPartition(month);
+}
 Status Engine::SaveIndexes() { return impl_->vectors->SaveIndexes(); }
 
 Result<int64_t> Engine::ArchivePartition(std::string_view month, const std::string& path) {
@@ -464,7 +514,8 @@ EngineMetrics Engine::GetMetrics() {
 Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops) {
   if (ops.empty()) return Status::ValidationError("ops", "a batch needs at least one op");
   if (ops.size() > kMaxBatchOps) {
-    return Status::ValidationError("ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
+    return Status::ValidationError(
+        "ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
   }
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<BatchResult> {
     BatchResult result;
@@ -478,8 +529,9 @@ Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vect
         for (; end < ops.size() && std::holds_alternative<AddChunkOp>(ops[end]); ++end) {
           chunks.push_back(std::get<AddChunkOp>(ops[end]).chunk);
         }
-        MNEMO_ASSIGN_OR_RETURN(std::vector<Chunk> added,
-                               impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks, "op", i));
+        MNEMO_ASSIGN_OR_RETURN(
+            std::vector<Chunk> added,
+            impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks, "op", i));
         for (const Chunk& chunk : added) result.ids.push_back(chunk.id);
         i = end - 1;
         continue;
@@ -487,7 +539,8 @@ Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vect
       Result<Uuid> applied = impl_->ApplyOp(txn, user_id, ops[i]);
       if (!applied.ok()) {
         const Status& s = applied.status();
-        return Status::FromCode(s.code(), "op " + std::to_string(i) + ": " + std::string(s.message()), s.field());
+        return Status::FromCode(
+            s.code(), "op " + std::to_string(i) + ": " + std::string(s.message()), s.field());
       }
       result.ids.push_back(applied.value());
     }

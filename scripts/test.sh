@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing, build, and run every test.  Stages (each timed):
+#   0. formatting: every tracked C++ file as clang-format makes it (scripts/check-format.sh);
 #   1. Release build, full ctest suite: unit, integration and hardening (crash torture 20 rounds,
 #      backup/restore proof, disk faults, soak 30 s);
 #   2. clang ASan+UBSan build with libFuzzer instrumentation: the full ctest suite again (the
@@ -48,6 +49,7 @@ fi
 sanitizer_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
+stage "Formatting (clang-format drift)" "$root/scripts/check-format.sh"
 stage "Release build" "$root/scripts/build.sh" "$root/build" -DMNEMO_WERROR=ON
 stage "Tests (Release, all labels)" \
   ctest --test-dir "$root/build" --output-on-failure --parallel "$jobs" --timeout 900

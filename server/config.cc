@@ -1,9 +1,10 @@
 #include "server/config.h"
 
-#include <CLI/CLI.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <sstream>
 #include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include "protocol/version.h"
 
@@ -62,7 +63,8 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   config.workers = cores;
   config.max_frame_bytes = protocol::kDefaultMaxFrameBytes;
 
-  CLI::App app{"mnemod: the mnemo storage server (conversations, messages, documents, vector search)"};
+  CLI::App app{
+      "mnemod: the mnemo storage server (conversations, messages, documents, vector search)"};
   app.set_config("--config", "", "read settings from this file (INI/TOML: key = value)");
   app.set_version_flag("--version", "mnemod " MNEMO_SERVER_VERSION);
   std::string listen = config.listen.ToString();
@@ -71,13 +73,17 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   uint32_t dimension = 0;
   uint32_t hnsw_m = 0;
   uint32_t hnsw_ef_construction = 0;
-  app.add_option("--data", config.data_dir, "data directory (created on first run)")->capture_default_str();
+  app.add_option("--data", config.data_dir, "data directory (created on first run)")
+      ->capture_default_str();
   app.add_option("--listen", listen, "address to listen on, host:port (port 0: ephemeral)")
       ->capture_default_str();
-  app.add_option("--port-file", config.port_file, "write the bound port to this file once listening");
-  app.add_option("--dimension", dimension, "embedding dimension of a new data directory (default 1536)")
+  app.add_option("--port-file", config.port_file,
+                 "write the bound port to this file once listening");
+  app.add_option("--dimension", dimension,
+                 "embedding dimension of a new data directory (default 1536)")
       ->check(CLI::Range(1u, 65536u));
-  app.add_option("--hnsw-m", hnsw_m, "HNSW links per node of new graphs (default: the engine's, 16)")
+  app.add_option("--hnsw-m", hnsw_m,
+                 "HNSW links per node of new graphs (default: the engine's, 16)")
       ->check(CLI::PositiveNumber);
   app.add_option("--hnsw-ef-construction", hnsw_ef_construction,
                  "HNSW build beam width of new graphs (default: the engine's, 64)")
@@ -116,32 +122,41 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
                  "seconds to let in-flight requests finish on SIGTERM/SIGINT")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{3600}));
-  app.add_option("--keyword-search", config.keyword_search,
-                 "index chunk texts for keyword and hybrid search (false: for measuring its write cost)")
+  app.add_option(
+         "--keyword-search", config.keyword_search,
+         "index chunk texts for keyword and hybrid search (false: for measuring its write cost)")
       ->capture_default_str();
-  app.add_option("--bm25-k1", config.bm25_k1, "keyword search: BM25 k1, how much repeated terms add")
+  app.add_option("--bm25-k1", config.bm25_k1,
+                 "keyword search: BM25 k1, how much repeated terms add")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 100.0));
-  app.add_option("--bm25-b", config.bm25_b, "keyword search: BM25 b, how strongly long chunks are normalised")
+  app.add_option("--bm25-b", config.bm25_b,
+                 "keyword search: BM25 b, how strongly long chunks are normalised")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
 
   std::string metrics_listen;
-  app.add_option("--metrics-listen", metrics_listen,
-                 "serve Prometheus metrics at GET /metrics on PORT (127.0.0.1) or HOST:PORT; off when unset");
-  app.add_option("--metrics-port-file", config.metrics_port_file, "write the bound metrics port to this file");
-  app.add_option("--retention-months", config.retention_months,
-                 "keep the newest N calendar months of chunks; older months are retired (0 keeps all)")
+  app.add_option(
+      "--metrics-listen", metrics_listen,
+      "serve Prometheus metrics at GET /metrics on PORT (127.0.0.1) or HOST:PORT; off when unset");
+  app.add_option("--metrics-port-file", config.metrics_port_file,
+                 "write the bound metrics port to this file");
+  app.add_option(
+         "--retention-months", config.retention_months,
+         "keep the newest N calendar months of chunks; older months are retired (0 keeps all)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  app.add_option("--retention-archive-dir", config.retention_archive_dir,
-                 "archive retired months here before deleting them (default: delete without archive)");
-  app.add_option("--purge-after-days", config.purge_after_days,
-                 "delete soft-deleted conversations, documents and chunks for good after N days (0 never)")
+  app.add_option(
+      "--retention-archive-dir", config.retention_archive_dir,
+      "archive retired months here before deleting them (default: delete without archive)");
+  app.add_option(
+         "--purge-after-days", config.purge_after_days,
+         "delete soft-deleted conversations, documents and chunks for good after N days (0 never)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100000}));
   int64_t retention_interval_seconds = config.retention_interval.count();
-  app.add_option("--retention-interval", retention_interval_seconds, "seconds between retention runs")
+  app.add_option("--retention-interval", retention_interval_seconds,
+                 "seconds between retention runs")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{86400 * 30}));
 
@@ -166,7 +181,8 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   config.listen = *address;
   if (!metrics_listen.empty()) {
     const bool port_only = metrics_listen.find_first_not_of("0123456789") == std::string::npos;
-    auto metrics = ParseListenAddress(port_only ? "127.0.0.1:" + metrics_listen : metrics_listen, &error);
+    auto metrics =
+        ParseListenAddress(port_only ? "127.0.0.1:" + metrics_listen : metrics_listen, &error);
     if (!metrics) {
       outcome.exit_code = 2;
       outcome.output = "mnemod: --metrics-listen: " + error + "\n";

@@ -15,7 +15,7 @@
 namespace mnemo::server {
 
 struct ListenAddress {
-  std::string host;  // an IPv4/IPv6 literal ("localhost" is read as 127.0.0.1)
+  std::string host;   // an IPv4/IPv6 literal ("localhost" is read as 127.0.0.1)
   uint16_t port = 0;  // 0: an ephemeral port (see ServerConfig::port_file)
   bool IsLoopback() const;
   std::string ToString() const;  // "127.0.0.1:7420", "[::1]:7420"
@@ -37,25 +37,27 @@ struct ServerConfig {
   double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
   // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
   std::optional<ListenAddress> metrics_listen;
-  std::string metrics_port_file;      // when set, the metrics port is written here after listen
+  std::string metrics_port_file;  // when set, the metrics port is written here after listen
 
   // ---- retention (mnemo/maintenance.h), applied every retention_interval ----
   int32_t retention_months = 0;       // keep this many newest months of chunks; 0 keeps all
   std::string retention_archive_dir;  // retired months are archived here first; empty: not archived
-  int64_t purge_after_days = kDefaultPurgeAfterDays;  // soft-deleted rows are purged after this; 0 never
+  int64_t purge_after_days =
+      kDefaultPurgeAfterDays;  // soft-deleted rows are purged after this; 0 never
   std::chrono::seconds retention_interval{3600};
 
   // ---- limits ----
   uint32_t max_connections = 1024;
-  uint32_t max_in_flight = 64;        // per connection; reading pauses at the limit
-  size_t max_queued_bytes = size_t{16} << 20;  // per connection's unsent replies; reading pauses above
-  uint32_t max_frame_bytes = 0;       // 0 = protocol::kDefaultMaxFrameBytes (set by parsing)
+  uint32_t max_in_flight = 64;  // per connection; reading pauses at the limit
+  size_t max_queued_bytes = size_t{16}
+                            << 20;  // per connection's unsent replies; reading pauses above
+  uint32_t max_frame_bytes = 0;     // 0 = protocol::kDefaultMaxFrameBytes (set by parsing)
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds shutdown_timeout{10};
 
   // ---- performance ----
-  uint32_t io_threads = 0;  // 0 = number of cores (set by parsing)
-  uint32_t workers = 0;     // 0 = number of cores (set by parsing)
+  uint32_t io_threads = 0;       // 0 = number of cores (set by parsing)
+  uint32_t workers = 0;          // 0 = number of cores (set by parsing)
   uint32_t worker_queue = 4096;  // engine requests waiting for a worker; beyond: UNAVAILABLE
   // HNSW graph parameters for new graphs (EngineOptions::hnsw_m, hnsw_ef_construction); unset:
   // the engine's defaults.  The engine checks the range when it opens.

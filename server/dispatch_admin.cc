@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 using B = wire::RequestBody;
 
 Result<std::string> Required(const flatbuffers::String* text, const char* field) {
-  if (text == nullptr || text->size() == 0) return Status::ValidationError(field, std::string(field) + " is required");
+  if (text == nullptr || text->size() == 0)
+    return Status::ValidationError(field, std::string(field) + " is required");
   return text->str();
 }
 
@@ -23,17 +24,19 @@ Result<Reply> Stats(Call& call, const AdminContext& admin) {
   const auto partitions = BuildPartitionInfos(fbb, call.engine.ListPartitions());
   std::vector<flatbuffers::Offset<wire::OpStats>> ops;
   for (const OpSnapshot& op : admin.stats.Snapshot()) {
-    ops.push_back(wire::CreateOpStats(fbb, fbb.CreateString(op.name), op.count, op.errors, op.p50_us, op.p99_us));
+    ops.push_back(wire::CreateOpStats(fbb, fbb.CreateString(op.name), op.count, op.errors,
+                                      op.p50_us, op.p99_us));
   }
   const auto op_vector = fbb.CreateVector(ops);
   flatbuffers::Offset<wire::TextIndexInfo> text;
   if (const std::optional<TextIndexInfo> info = call.engine.TextIndexStats()) {
-    text = wire::CreateTextIndexInfo(fbb, info->rows, info->terms, info->postings, info->stored_bytes,
-                                     info->memory_bytes);
+    text = wire::CreateTextIndexInfo(fbb, info->rows, info->terms, info->postings,
+                                     info->stored_bytes, info->memory_bytes);
   }
-  return MakeReply(wire::ResponseBody::StatsReply,
-                   wire::CreateStatsReply(fbb, admin.stats.uptime_seconds(), admin.stats.connections(), partitions,
-                                          op_vector, DirectoryBytes(admin.data_dir), text));
+  return MakeReply(
+      wire::ResponseBody::StatsReply,
+      wire::CreateStatsReply(fbb, admin.stats.uptime_seconds(), admin.stats.connections(),
+                             partitions, op_vector, DirectoryBytes(admin.data_dir), text));
 }
 
 // The engine's backup holds the database and graphs; the API keys go along, so that a restored
@@ -46,7 +49,9 @@ Result<Reply> Backup(Call& call, const AdminContext& admin, const std::string& p
     const fs::path target = KeyStore::PathFor(path);
     fs::create_directories(target.parent_path(), ec);
     if (!ec) fs::copy_file(keys, target, fs::copy_options::overwrite_existing, ec);
-    if (ec) return Status::Unavailable("backup written, but copying the key file failed: " + ec.message());
+    if (ec)
+      return Status::Unavailable("backup written, but copying the key file failed: " +
+                                 ec.message());
   }
   spdlog::info("backup written to {}", path);
   return DoneReply(call.fbb);
@@ -59,7 +64,8 @@ Result<Reply> ApplyRetention(Call& call, const wire::ApplyRetentionRequest& in) 
     policy.archive_dir = StringOf(in.archive_dir());
     policy.purge_after_seconds = in.purge_after_seconds();
   }
-  MNEMO_ASSIGN_OR_RETURN(const RetentionReport report, call.engine.ApplyRetention(policy, NowMicros()));
+  MNEMO_ASSIGN_OR_RETURN(const RetentionReport report,
+                         call.engine.ApplyRetention(policy, NowMicros()));
   spdlog::info("retention requested by a client: {}", DescribeRetention(report));
   Builder& fbb = call.fbb;
   std::vector<flatbuffers::Offset<wire::RetiredMonth>> retired;
@@ -69,9 +75,9 @@ Result<Reply> ApplyRetention(Call& call, const wire::ApplyRetentionRequest& in) 
   }
   const auto months = fbb.CreateVector(retired);
   return MakeReply(wire::ResponseBody::RetentionReply,
-                   wire::CreateRetentionReply(fbb, report.now, report.month_cutoff, report.purge_cutoff, months,
-                                              report.conversations_purged, report.documents_purged,
-                                              report.chunks_purged));
+                   wire::CreateRetentionReply(
+                       fbb, report.now, report.month_cutoff, report.purge_cutoff, months,
+                       report.conversations_purged, report.documents_purged, report.chunks_purged));
 }
 
 }  // namespace
@@ -80,14 +86,15 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
   const wire::Request& request = call.request;
   Builder& fbb = call.fbb;
   switch (request.body_type()) {
-    case B::GetStatsRequest:
-      return Stats(call, admin);
+    case B::GetStatsRequest: return Stats(call, admin);
     case B::ListPartitionsRequest: {
       const auto partitions = BuildPartitionInfos(fbb, call.engine.ListPartitions());
-      return MakeReply(wire::ResponseBody::PartitionList, wire::CreatePartitionList(fbb, partitions));
+      return MakeReply(wire::ResponseBody::PartitionList,
+                       wire::CreatePartitionList(fbb, partitions));
     }
     case B::RebuildPartitionRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const std::string month, Required(request.body_as_RebuildPartitionRequest()->month(), "month"));
+      MNEMO_ASSIGN_OR_RETURN(const std::string month,
+                             Required(request.body_as_RebuildPartitionRequest()->month(), "month"));
       MNEMO_RETURN_IF_ERROR(call.engine.RebuildPartition(month));
       return DoneReply(fbb);
     }
@@ -99,23 +106,26 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
       return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, rows));
     }
     case B::DropPartitionRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const std::string month, Required(request.body_as_DropPartitionRequest()->month(), "month"));
+      MNEMO_ASSIGN_OR_RETURN(const std::string month,
+                             Required(request.body_as_DropPartitionRequest()->month(), "month"));
       MNEMO_ASSIGN_OR_RETURN(const int64_t rows, call.engine.DropPartition(month));
       return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, rows));
     }
     case B::AttachArchiveRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(request.body_as_AttachArchiveRequest()->path(), "path"));
+      MNEMO_ASSIGN_OR_RETURN(const std::string path,
+                             Required(request.body_as_AttachArchiveRequest()->path(), "path"));
       MNEMO_ASSIGN_OR_RETURN(const AttachResult result, call.engine.AttachArchive(path));
-      return MakeReply(wire::ResponseBody::AttachReply, wire::CreateAttachReply(fbb, result.attached, result.skipped));
+      return MakeReply(wire::ResponseBody::AttachReply,
+                       wire::CreateAttachReply(fbb, result.attached, result.skipped));
     }
     case B::CreateBackupRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(request.body_as_CreateBackupRequest()->path(), "path"));
+      MNEMO_ASSIGN_OR_RETURN(const std::string path,
+                             Required(request.body_as_CreateBackupRequest()->path(), "path"));
       return Backup(call, admin, path);
     }
     case B::ApplyRetentionRequest:
       return ApplyRetention(call, *request.body_as_ApplyRetentionRequest());
-    default:
-      return Status::Internal("not an admin request");
+    default: return Status::Internal("not an admin request");
   }
 }
 

@@ -8,7 +8,8 @@ namespace {
 using B = wire::RequestBody;
 
 Reply ConversationReply(Builder& fbb, const Conversation& row) {
-  return MakeReply(wire::ResponseBody::ConversationReply, wire::CreateConversationReply(fbb, BuildConversation(fbb, row)));
+  return MakeReply(wire::ResponseBody::ConversationReply,
+                   wire::CreateConversationReply(fbb, BuildConversation(fbb, row)));
 }
 
 Reply PageReply(Builder& fbb, const ConversationPage& page) {
@@ -17,13 +18,15 @@ Reply PageReply(Builder& fbb, const ConversationPage& page) {
   for (const auto& row : page.items) items.push_back(BuildConversation(fbb, row));
   const auto vector = fbb.CreateVector(items);
   const auto cursor = fbb.CreateString(page.next_cursor);
-  return MakeReply(wire::ResponseBody::ConversationPage, wire::CreateConversationPage(fbb, vector, page.total, cursor));
+  return MakeReply(wire::ResponseBody::ConversationPage,
+                   wire::CreateConversationPage(fbb, vector, page.total, cursor));
 }
 
 Result<Reply> List(Call& call, const wire::ListConversationsRequest& in) {
   ConversationListOptions options;
-  options.order = in.order() == wire::ConversationOrder::updated_desc ? ConversationOrder::kUpdatedDesc
-                                                                      : ConversationOrder::kCreatedDesc;
+  options.order = in.order() == wire::ConversationOrder::updated_desc
+                      ? ConversationOrder::kUpdatedDesc
+                      : ConversationOrder::kCreatedDesc;
   options.skip = in.skip();
   options.limit = in.limit();
   options.cursor = StringOf(in.cursor());
@@ -32,7 +35,8 @@ Result<Reply> List(Call& call, const wire::ListConversationsRequest& in) {
   if (!options.filter.title_contains && in.title_contains() != nullptr) {
     options.filter.title_contains = in.title_contains()->str();
   }
-  MNEMO_ASSIGN_OR_RETURN(const ConversationPage page, call.engine.ListConversations(call.user_id, options));
+  MNEMO_ASSIGN_OR_RETURN(const ConversationPage page,
+                         call.engine.ListConversations(call.user_id, options));
   return PageReply(call.fbb, page);
 }
 
@@ -44,7 +48,8 @@ Result<Reply> Update(Call& call, const wire::UpdateConversationRequest& in) {
   update.model = OptionalString(in.model());
   update.system_prompt = OptionalString(in.system_prompt());
   update.metadata = OptionalString(in.metadata());
-  MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.UpdateConversation(call.user_id, id, update));
+  MNEMO_ASSIGN_OR_RETURN(const Conversation row,
+                         call.engine.UpdateConversation(call.user_id, id, update));
   return ConversationReply(call.fbb, row);
 }
 
@@ -54,7 +59,8 @@ Result<Reply> Delete(Call& call, const wire::DeleteConversationRequest& in) {
     MNEMO_RETURN_IF_ERROR(call.engine.HardDeleteConversation(call.user_id, id));
     return DoneReply(call.fbb);
   }
-  MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.SoftDeleteConversation(call.user_id, id));
+  MNEMO_ASSIGN_OR_RETURN(const Conversation row,
+                         call.engine.SoftDeleteConversation(call.user_id, id));
   return ConversationReply(call.fbb, row);
 }
 
@@ -65,15 +71,19 @@ Result<Reply> Conversations(Call& call) {
   Builder& fbb = call.fbb;
   switch (request.body_type()) {
     case B::CreateConversationRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const NewConversation input,
-                             FromWire(request.body_as_CreateConversationRequest()->conversation(), "conversation"));
-      MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.CreateConversation(call.user_id, input));
+      MNEMO_ASSIGN_OR_RETURN(
+          const NewConversation input,
+          FromWire(request.body_as_CreateConversationRequest()->conversation(), "conversation"));
+      MNEMO_ASSIGN_OR_RETURN(const Conversation row,
+                             call.engine.CreateConversation(call.user_id, input));
       return ConversationReply(fbb, row);
     }
     case B::UpsertConversationRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const NewConversation input,
-                             FromWire(request.body_as_UpsertConversationRequest()->conversation(), "conversation"));
-      MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.UpsertConversation(call.user_id, input));
+      MNEMO_ASSIGN_OR_RETURN(
+          const NewConversation input,
+          FromWire(request.body_as_UpsertConversationRequest()->conversation(), "conversation"));
+      MNEMO_ASSIGN_OR_RETURN(const Conversation row,
+                             call.engine.UpsertConversation(call.user_id, input));
       return ConversationReply(fbb, row);
     }
     case B::GetConversationRequest: {
@@ -88,27 +98,29 @@ Result<Reply> Conversations(Call& call) {
     case B::GetUserStatsRequest: {
       MNEMO_ASSIGN_OR_RETURN(const UserStats stats, call.engine.GetUserStats(call.user_id));
       return MakeReply(wire::ResponseBody::UserStats,
-                       wire::CreateUserStats(fbb, stats.total, stats.active, stats.deleted, stats.last_activity));
+                       wire::CreateUserStats(fbb, stats.total, stats.active, stats.deleted,
+                                             stats.last_activity));
     }
     case B::UpdateConversationRequest:
       return Update(call, *request.body_as_UpdateConversationRequest());
     case B::DeleteConversationRequest:
       return Delete(call, *request.body_as_DeleteConversationRequest());
     case B::RestoreConversationRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(request.body_as_RestoreConversationRequest()->id(), "id"));
-      MNEMO_ASSIGN_OR_RETURN(const Conversation row, call.engine.UndeleteConversation(call.user_id, id));
+      MNEMO_ASSIGN_OR_RETURN(const Uuid id,
+                             RequireId(request.body_as_RestoreConversationRequest()->id(), "id"));
+      MNEMO_ASSIGN_OR_RETURN(const Conversation row,
+                             call.engine.UndeleteConversation(call.user_id, id));
       return ConversationReply(fbb, row);
     }
     case B::CountConversationsRequest: {
       const auto* in = request.body_as_CountConversationsRequest();
       MNEMO_ASSIGN_OR_RETURN(const ConversationFilter filter, FromWire(in->filter()));
-      MNEMO_ASSIGN_OR_RETURN(const int64_t count,
-                             call.engine.CountConversations(call.user_id, filter, in->include_deleted(),
-                                                            in->exists_only() ? 1 : INT64_MAX));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t count, call.engine.CountConversations(
+                                                      call.user_id, filter, in->include_deleted(),
+                                                      in->exists_only() ? 1 : INT64_MAX));
       return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, count));
     }
-    default:
-      return Status::Internal("not a conversation request");
+    default: return Status::Internal("not a conversation request");
   }
 }
 

@@ -8,7 +8,8 @@ namespace {
 using B = wire::RequestBody;
 
 Reply DocumentReply(Builder& fbb, const Document& row) {
-  return MakeReply(wire::ResponseBody::DocumentReply, wire::CreateDocumentReply(fbb, BuildDocument(fbb, row)));
+  return MakeReply(wire::ResponseBody::DocumentReply,
+                   wire::CreateDocumentReply(fbb, BuildDocument(fbb, row)));
 }
 
 Result<Reply> List(Call& call, const wire::ListDocumentsRequest& in) {
@@ -28,7 +29,8 @@ Result<Reply> List(Call& call, const wire::ListDocumentsRequest& in) {
   for (const auto& row : page->items) items.push_back(BuildDocument(call.fbb, row));
   const auto vector = call.fbb.CreateVector(items);
   const auto cursor = call.fbb.CreateString(page->next_cursor);
-  return MakeReply(wire::ResponseBody::DocumentPage, wire::CreateDocumentPage(call.fbb, vector, page->total, cursor));
+  return MakeReply(wire::ResponseBody::DocumentPage,
+                   wire::CreateDocumentPage(call.fbb, vector, page->total, cursor));
 }
 
 Result<Reply> Delete(Call& call, const wire::DeleteDocumentRequest& in) {
@@ -48,46 +50,49 @@ Result<Reply> Documents(Call& call) {
   Builder& fbb = call.fbb;
   switch (request.body_type()) {
     case B::CreateDocumentRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const NewDocument input,
-                             FromWire(request.body_as_CreateDocumentRequest()->document(), "document"));
+      MNEMO_ASSIGN_OR_RETURN(
+          const NewDocument input,
+          FromWire(request.body_as_CreateDocumentRequest()->document(), "document"));
       MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.CreateDocument(call.user_id, input));
       return DocumentReply(fbb, row);
     }
     case B::GetDocumentRequest: {
       const auto* in = request.body_as_GetDocumentRequest();
       MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(in->id(), "id"));
-      MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.GetDocument(call.user_id, id, in->include_deleted()));
+      MNEMO_ASSIGN_OR_RETURN(const Document row,
+                             call.engine.GetDocument(call.user_id, id, in->include_deleted()));
       return DocumentReply(fbb, row);
     }
-    case B::ListDocumentsRequest:
-      return List(call, *request.body_as_ListDocumentsRequest());
+    case B::ListDocumentsRequest: return List(call, *request.body_as_ListDocumentsRequest());
     case B::CountDocumentsRequest: {
       MNEMO_ASSIGN_OR_RETURN(const DocumentCounts counts, call.engine.CountDocuments(call.user_id));
-      return MakeReply(wire::ResponseBody::DocumentCounts,
-                       wire::CreateDocumentCounts(fbb, counts.total, counts.active, counts.deleted));
+      return MakeReply(
+          wire::ResponseBody::DocumentCounts,
+          wire::CreateDocumentCounts(fbb, counts.total, counts.active, counts.deleted));
     }
-    case B::DeleteDocumentRequest:
-      return Delete(call, *request.body_as_DeleteDocumentRequest());
+    case B::DeleteDocumentRequest: return Delete(call, *request.body_as_DeleteDocumentRequest());
     case B::RestoreDocumentRequest: {
-      MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(request.body_as_RestoreDocumentRequest()->id(), "id"));
+      MNEMO_ASSIGN_OR_RETURN(const Uuid id,
+                             RequireId(request.body_as_RestoreDocumentRequest()->id(), "id"));
       MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.UndeleteDocument(call.user_id, id));
       return DocumentReply(fbb, row);
     }
     case B::CountMatchingDocumentsRequest: {
       const auto* in = request.body_as_CountMatchingDocumentsRequest();
       MNEMO_ASSIGN_OR_RETURN(const DocumentFilter filter, FromWire(in->filter()));
-      MNEMO_ASSIGN_OR_RETURN(const int64_t count, call.engine.CountDocuments(call.user_id, filter, in->include_deleted(),
-                                                                            in->exists_only() ? 1 : INT64_MAX));
+      MNEMO_ASSIGN_OR_RETURN(const int64_t count,
+                             call.engine.CountDocuments(call.user_id, filter, in->include_deleted(),
+                                                        in->exists_only() ? 1 : INT64_MAX));
       return MakeReply(wire::ResponseBody::CountReply, wire::CreateCountReply(fbb, count));
     }
     case B::UpdateDocumentRequest: {
       const auto* in = request.body_as_UpdateDocumentRequest();
       MNEMO_ASSIGN_OR_RETURN(const Uuid id, RequireId(in->id(), "id"));
-      MNEMO_ASSIGN_OR_RETURN(const Document row, call.engine.UpdateDocument(call.user_id, id, FromWire(*in)));
+      MNEMO_ASSIGN_OR_RETURN(const Document row,
+                             call.engine.UpdateDocument(call.user_id, id, FromWire(*in)));
       return DocumentReply(fbb, row);
     }
-    default:
-      return Status::Internal("not a document request");
+    default: return Status::Internal("not a document request");
   }
 }
 

@@ -29,7 +29,8 @@ class DispatchEditsTest : public ::testing::Test {
     options.sync_writes = false;
     options.retention.purge_after_seconds = 86400;  // the "configured" policy
     engine_ = std::move(Engine::Open(options)).value();
-    dispatcher_ = std::make_unique<Dispatcher>(*engine_, stats_, DispatcherOptions{options.data_dir, 1u << 20});
+    dispatcher_ = std::make_unique<Dispatcher>(*engine_, stats_,
+                                               DispatcherOptions{options.data_dir, 1u << 20});
     NewConversation conversation;
     conversation.title = "c";
     conversation.model = "gpt";
@@ -74,7 +75,8 @@ class DispatchEditsTest : public ::testing::Test {
   static flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>> Meta(
       Builder& fbb, std::string_view key, std::string_view value) {
     const auto k = key.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(key);
-    return fbb.CreateVector(std::vector{wire::CreateMetadataEquals(fbb, k, fbb.CreateString(value))});
+    return fbb.CreateVector(
+        std::vector{wire::CreateMetadataEquals(fbb, k, fbb.CreateString(value))});
   }
 
   mnemo::testing::TempDir dir_;
@@ -90,15 +92,17 @@ TEST_F(DispatchEditsTest, MessageEditsAndCounts) {
   const wire::Id id = ToWireId(message_);
   const wire::Id conversation = ToWireId(conversation_);
   auto updated = Ok(Request([&](Builder& fbb) {
-    return Body(B::UpdateMessageRequest, wire::CreateUpdateMessageRequest(fbb, &id, 0, fbb.CreateString("edited"), 0,
-                                                                          fbb.CreateString("[]"), 0, 0, 9));
+    return Body(B::UpdateMessageRequest,
+                wire::CreateUpdateMessageRequest(fbb, &id, 0, fbb.CreateString("edited"), 0,
+                                                 fbb.CreateString("[]"), 0, 0, 9));
   }));
   ASSERT_EQ(updated->body_type(), wire::ResponseBody::MessageReply);
   EXPECT_EQ(updated->body_as_MessageReply()->message()->content()->str(), "edited");
   EXPECT_EQ(updated->body_as_MessageReply()->message()->tool_calls()->str(), "[]");
   EXPECT_EQ(engine_->GetConversation("alice", conversation_)->total_tokens, 9);
   ExpectError(Request([](Builder& fbb) {
-                return Body(B::UpdateMessageRequest, wire::CreateUpdateMessageRequest(fbb, nullptr, 0, fbb.CreateString("x")));
+                return Body(B::UpdateMessageRequest, wire::CreateUpdateMessageRequest(
+                                                         fbb, nullptr, 0, fbb.CreateString("x")));
               }),
               StatusCode::VALIDATION_ERROR, "id");
   ExpectError(Request([&](Builder& fbb) {
@@ -109,27 +113,31 @@ TEST_F(DispatchEditsTest, MessageEditsAndCounts) {
   const auto count = [&](std::string_view role, bool exists_only) {
     return Request([&](Builder& fbb) {
       const auto filter = wire::CreateMessageFilter(fbb, role.empty() ? 0 : fbb.CreateString(role));
-      return Body(B::CountMessagesRequest, wire::CreateCountMessagesRequest(fbb, &conversation, filter, exists_only));
+      return Body(B::CountMessagesRequest,
+                  wire::CreateCountMessagesRequest(fbb, &conversation, filter, exists_only));
     });
   };
   EXPECT_EQ(Ok(count("", false))->body_as_CountReply()->count(), 1);
   EXPECT_EQ(Ok(count("assistant", true))->body_as_CountReply()->count(), 0);
   ExpectError(count("robot", false), StatusCode::VALIDATION_ERROR, "role");
   ExpectError(Request([](Builder& fbb) {
-                return Body(B::CountMessagesRequest, wire::CreateCountMessagesRequest(fbb, nullptr));
+                return Body(B::CountMessagesRequest,
+                            wire::CreateCountMessagesRequest(fbb, nullptr));
               }),
               StatusCode::VALIDATION_ERROR, "conversation_id");
   ExpectError(Request([&](Builder& fbb) {
-                const auto filter = wire::CreateMessageFilter(fbb, 0, false, flatbuffers::nullopt, flatbuffers::nullopt,
-                                                              Meta(fbb, "", "1"));
-                return Body(B::CountMessagesRequest, wire::CreateCountMessagesRequest(fbb, &conversation, filter));
+                const auto filter = wire::CreateMessageFilter(
+                    fbb, 0, false, flatbuffers::nullopt, flatbuffers::nullopt, Meta(fbb, "", "1"));
+                return Body(B::CountMessagesRequest,
+                            wire::CreateCountMessagesRequest(fbb, &conversation, filter));
               }),
               StatusCode::VALIDATION_ERROR, "metadata_equals");
   // The list takes the same filter table.
   auto listed = Ok(Request([&](Builder& fbb) {
     const auto filter = wire::CreateMessageFilter(fbb, 0, false, 0, flatbuffers::nullopt);
     return Body(B::ListMessagesRequest,
-                wire::CreateListMessagesRequest(fbb, &conversation, wire::SortOrder::ascending, 0, 50, 0, 0, false, filter));
+                wire::CreateListMessagesRequest(fbb, &conversation, wire::SortOrder::ascending, 0,
+                                                50, 0, 0, false, filter));
   }));
   EXPECT_EQ(listed->body_as_MessageList()->total(), 1);
 
@@ -142,7 +150,8 @@ TEST_F(DispatchEditsTest, MessageEditsAndCounts) {
             })).code(),
             StatusCode::NOT_FOUND);
   ExpectError(Request([](Builder& fbb) {
-                return Body(B::DeleteMessageRequest, wire::CreateDeleteMessageRequest(fbb, nullptr));
+                return Body(B::DeleteMessageRequest,
+                            wire::CreateDeleteMessageRequest(fbb, nullptr));
               }),
               StatusCode::VALIDATION_ERROR, "id");
 }
@@ -150,10 +159,11 @@ TEST_F(DispatchEditsTest, MessageEditsAndCounts) {
 TEST_F(DispatchEditsTest, ConversationAndDocumentFiltersAndCounts) {
   const auto count_conversations = [&](std::string_view model) {
     return Request([&](Builder& fbb) {
-      const auto filter = wire::CreateConversationFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt,
-                                                         flatbuffers::nullopt, flatbuffers::nullopt,
-                                                         fbb.CreateString(model));
-      return Body(B::CountConversationsRequest, wire::CreateCountConversationsRequest(fbb, false, filter));
+      const auto filter = wire::CreateConversationFilter(
+          fbb, flatbuffers::nullopt, flatbuffers::nullopt, flatbuffers::nullopt,
+          flatbuffers::nullopt, fbb.CreateString(model));
+      return Body(B::CountConversationsRequest,
+                  wire::CreateCountConversationsRequest(fbb, false, filter));
     });
   };
   EXPECT_EQ(Ok(count_conversations("gpt"))->body_as_CountReply()->count(), 1);
@@ -161,51 +171,58 @@ TEST_F(DispatchEditsTest, ConversationAndDocumentFiltersAndCounts) {
   ExpectError(count_conversations(""), StatusCode::VALIDATION_ERROR, "model");
   ExpectError(Request([](Builder& fbb) {
                 const auto filter = wire::CreateConversationFilter(fbb, 10, 5);
-                return Body(B::ListConversationsRequest,
-                            wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0, 20, 0,
-                                                                 false, 0, filter));
+                return Body(
+                    B::ListConversationsRequest,
+                    wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc,
+                                                         0, 20, 0, false, 0, filter));
               }),
               StatusCode::VALIDATION_ERROR, "created_until");
   // The legacy title field still works and the filter's title wins over it.
   auto titled = Ok(Request([](Builder& fbb) {
-    const auto filter = wire::CreateConversationFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt,
-                                                       flatbuffers::nullopt, flatbuffers::nullopt, 0,
-                                                       fbb.CreateString("nomatch"));
+    const auto filter = wire::CreateConversationFilter(
+        fbb, flatbuffers::nullopt, flatbuffers::nullopt, flatbuffers::nullopt, flatbuffers::nullopt,
+        0, fbb.CreateString("nomatch"));
     return Body(B::ListConversationsRequest,
-                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0, 20, 0, false,
-                                                     fbb.CreateString("c"), filter));
+                wire::CreateListConversationsRequest(fbb, wire::ConversationOrder::created_desc, 0,
+                                                     20, 0, false, fbb.CreateString("c"), filter));
   }));
   EXPECT_EQ(titled->body_as_ConversationPage()->total(), 0);
 
   const wire::Id document = ToWireId(document_);
   auto updated = Ok(Request([&](Builder& fbb) {
     return Body(B::UpdateDocumentRequest,
-                wire::CreateUpdateDocumentRequest(fbb, &document, fbb.CreateString("b.pdf"), fbb.CreateString("pdf")));
+                wire::CreateUpdateDocumentRequest(fbb, &document, fbb.CreateString("b.pdf"),
+                                                  fbb.CreateString("pdf")));
   }));
   EXPECT_EQ(updated->body_as_DocumentReply()->document()->filename()->str(), "b.pdf");
   ExpectError(Request([&](Builder& fbb) {
-                return Body(B::UpdateDocumentRequest,
-                            wire::CreateUpdateDocumentRequest(fbb, &document, 0, fbb.CreateString("exe")));
+                return Body(
+                    B::UpdateDocumentRequest,
+                    wire::CreateUpdateDocumentRequest(fbb, &document, 0, fbb.CreateString("exe")));
               }),
               StatusCode::VALIDATION_ERROR, "file_type");
   ExpectError(Request([](Builder& fbb) {
-                return Body(B::UpdateDocumentRequest, wire::CreateUpdateDocumentRequest(fbb, nullptr));
+                return Body(B::UpdateDocumentRequest,
+                            wire::CreateUpdateDocumentRequest(fbb, nullptr));
               }),
               StatusCode::VALIDATION_ERROR, "id");
   const auto count_documents = [&](std::string_view type) {
     return Request([&](Builder& fbb) {
       const auto types = fbb.CreateVector(std::vector{fbb.CreateString(type)});
-      const auto filter = wire::CreateDocumentFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt, types);
-      return Body(B::CountMatchingDocumentsRequest, wire::CreateCountMatchingDocumentsRequest(fbb, false, filter));
+      const auto filter =
+          wire::CreateDocumentFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt, types);
+      return Body(B::CountMatchingDocumentsRequest,
+                  wire::CreateCountMatchingDocumentsRequest(fbb, false, filter));
     });
   };
   EXPECT_EQ(Ok(count_documents("pdf"))->body_as_CountReply()->count(), 1);
   EXPECT_EQ(Ok(count_documents("md"))->body_as_CountReply()->count(), 0);
   ExpectError(count_documents("zip"), StatusCode::VALIDATION_ERROR, "file_types");
   auto listed = Ok(Request([](Builder& fbb) {
-    const auto filter = wire::CreateDocumentFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt, 0,
-                                                   fbb.CreateString("B."));
-    return Body(B::ListDocumentsRequest, wire::CreateListDocumentsRequest(fbb, 0, 20, 0, false, 0, filter));
+    const auto filter = wire::CreateDocumentFilter(fbb, flatbuffers::nullopt, flatbuffers::nullopt,
+                                                   0, fbb.CreateString("B."));
+    return Body(B::ListDocumentsRequest,
+                wire::CreateListDocumentsRequest(fbb, 0, 20, 0, false, 0, filter));
   }));
   EXPECT_EQ(listed->body_as_DocumentPage()->total(), 1);
 }
@@ -214,14 +231,18 @@ TEST_F(DispatchEditsTest, ChunkOperations) {
   const wire::Id chunk = ToWireId(chunk_);
   const wire::Id document = ToWireId(document_);
   const auto delete_chunk = [&](bool hard) {
-    return Request([&](Builder& fbb) { return Body(B::DeleteChunkRequest, wire::CreateDeleteChunkRequest(fbb, &chunk, hard)); });
+    return Request([&](Builder& fbb) {
+      return Body(B::DeleteChunkRequest, wire::CreateDeleteChunkRequest(fbb, &chunk, hard));
+    });
   };
   auto soft = Ok(delete_chunk(false));
   ASSERT_EQ(soft->body_type(), wire::ResponseBody::ChunkReply);
   EXPECT_TRUE(soft->body_as_ChunkReply()->chunk()->is_deleted());
   EXPECT_TRUE(soft->body_as_ChunkReply()->chunk()->deleted_at().has_value());
   const auto get = [&](bool include_deleted) {
-    return Request([&](Builder& fbb) { return Body(B::GetChunkRequest, wire::CreateGetChunkRequest(fbb, &chunk, include_deleted)); });
+    return Request([&](Builder& fbb) {
+      return Body(B::GetChunkRequest, wire::CreateGetChunkRequest(fbb, &chunk, include_deleted));
+    });
   };
   EXPECT_EQ(Call(get(false)).code(), StatusCode::NOT_FOUND);
   EXPECT_EQ(Ok(get(true))->body_as_ChunkReply()->chunk()->chunk_text()->str(), "t");
@@ -235,25 +256,32 @@ TEST_F(DispatchEditsTest, ChunkOperations) {
   ASSERT_EQ(page->body_type(), wire::ResponseBody::ChunkPage);
   EXPECT_EQ(page->body_as_ChunkPage()->total(), 1);
   ExpectError(Request([&](Builder& fbb) {
-                return Body(B::ListChunksRequest, wire::CreateListChunksRequest(fbb, &document, 0, 0));
+                return Body(B::ListChunksRequest,
+                            wire::CreateListChunksRequest(fbb, &document, 0, 0));
               }),
               StatusCode::VALIDATION_ERROR, "limit");
-  ExpectError(Request([](Builder& fbb) { return Body(B::ListChunksRequest, wire::CreateListChunksRequest(fbb)); }),
+  ExpectError(Request([](Builder& fbb) {
+                return Body(B::ListChunksRequest, wire::CreateListChunksRequest(fbb));
+              }),
               StatusCode::VALIDATION_ERROR, "document_id");
 
   const auto replace = [&](std::vector<float> embedding) {
     return Request([&](Builder& fbb) {
       const auto chunks = fbb.CreateVector(std::vector{wire::CreateNewChunk(
           fbb, nullptr, &document, 3, fbb.CreateString("new"), fbb.CreateVector(embedding))});
-      return Body(B::ReplaceChunksRequest, wire::CreateReplaceChunksRequest(fbb, &document, chunks));
+      return Body(B::ReplaceChunksRequest,
+                  wire::CreateReplaceChunksRequest(fbb, &document, chunks));
     });
   };
   ExpectError(replace({1, 2}), StatusCode::VALIDATION_ERROR, "embedding");
   auto replaced = Ok(replace({0, 1, 0, 0}));
   ASSERT_EQ(replaced->body_as_ChunkList()->chunks()->size(), 1u);
   EXPECT_EQ(replaced->body_as_ChunkList()->chunks()->Get(0)->chunk_index(), 3);
-  EXPECT_EQ(Call(get(true)).code(), StatusCode::NOT_FOUND);  // the old chunk went with the replacement
-  ExpectError(Request([](Builder& fbb) { return Body(B::ReplaceChunksRequest, wire::CreateReplaceChunksRequest(fbb)); }),
+  EXPECT_EQ(Call(get(true)).code(),
+            StatusCode::NOT_FOUND);  // the old chunk went with the replacement
+  ExpectError(Request([](Builder& fbb) {
+                return Body(B::ReplaceChunksRequest, wire::CreateReplaceChunksRequest(fbb));
+              }),
               StatusCode::VALIDATION_ERROR, "document_id");
   const wire::Id new_chunk = *replaced->body_as_ChunkList()->chunks()->Get(0)->id();
   auto hard = Ok(Request([&](Builder& fbb) {
@@ -275,7 +303,7 @@ TEST_F(DispatchEditsTest, RetentionNeedsAServicePrincipal) {
   auto configured = Call(retention(true, 0, 0), &service_);
   ASSERT_TRUE(configured.ok()) << configured.message();
   ASSERT_EQ(configured->body_type(), wire::ResponseBody::RetentionReply);
-  EXPECT_GT(configured->body_as_RetentionReply()->purge_cutoff(), 0);       // 1 day before now
+  EXPECT_GT(configured->body_as_RetentionReply()->purge_cutoff(), 0);          // 1 day before now
   EXPECT_EQ(configured->body_as_RetentionReply()->conversations_purged(), 0);  // deleted just now
   auto given = Call(retention(false, 2, 0), &service_);
   ASSERT_TRUE(given.ok());

@@ -19,7 +19,8 @@ constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
 // One connection: read one request, answer it, close.
 class MetricsSession : public std::enable_shared_from_this<MetricsSession> {
  public:
-  MetricsSession(asio::ip::tcp::socket socket, std::shared_ptr<const MetricsListener::Render> render,
+  MetricsSession(asio::ip::tcp::socket socket,
+                 std::shared_ptr<const MetricsListener::Render> render,
                  std::shared_ptr<std::atomic<int>> active)
       : stream_(std::move(socket)), render_(std::move(render)), active_(std::move(active)) {
     parser_.header_limit(kMaxHeaderBytes);
@@ -29,8 +30,9 @@ class MetricsSession : public std::enable_shared_from_this<MetricsSession> {
 
   void Start() {
     stream_.expires_after(kReadTimeout);
-    http::async_read(stream_, buffer_, parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
@@ -93,7 +95,9 @@ Status MetricsListener::Open(const ListenAddress& address) {
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::Unavailable("cannot listen for metrics on " + address.ToString() + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot listen for metrics on " + address.ToString() + ": " +
+                               ec.message());
   port_ = acceptor_.local_endpoint(ec).port();
   return Status::Ok();
 }
@@ -113,25 +117,26 @@ void MetricsListener::Stop() {
 
 void MetricsListener::DoAccept() {
   if (stopped_) return;
-  acceptor_.async_accept(
-      asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-        if (self->stopped_) return;
-        if (ec) {
-          // E.g. out of file descriptors: try again shortly instead of spinning.
-          spdlog::debug("metrics listener: accept failed: {}", ec.message());
-          self->retry_.expires_after(std::chrono::milliseconds(100));
-          self->retry_.async_wait([self](boost::system::error_code wait_ec) {
-            if (!wait_ec) self->DoAccept();
-          });
-          return;
-        }
-        if (self->active_->fetch_add(1) >= kMaxConnections) {
-          self->active_->fetch_sub(1);  // over the limit: the socket closes as it goes out of scope
-        } else {
-          std::make_shared<MetricsSession>(std::move(socket), self->render_, self->active_)->Start();
-        }
-        self->DoAccept();
+  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](
+                                                      boost::system::error_code ec,
+                                                      asio::ip::tcp::socket socket) {
+    if (self->stopped_) return;
+    if (ec) {
+      // E.g. out of file descriptors: try again shortly instead of spinning.
+      spdlog::debug("metrics listener: accept failed: {}", ec.message());
+      self->retry_.expires_after(std::chrono::milliseconds(100));
+      self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+        if (!wait_ec) self->DoAccept();
       });
+      return;
+    }
+    if (self->active_->fetch_add(1) >= kMaxConnections) {
+      self->active_->fetch_sub(1);  // over the limit: the socket closes as it goes out of scope
+    } else {
+      std::make_shared<MetricsSession>(std::move(socket), self->render_, self->active_)->Start();
+    }
+    self->DoAccept();
+  });
 }
 
 }  // namespace mnemo::server

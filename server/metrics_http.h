@@ -11,13 +11,14 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <functional>
-#include <memory>
-#include <string>
 
 #include "mnemo/status.h"
 #include "server/config.h"

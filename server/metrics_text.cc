@@ -8,8 +8,8 @@ namespace {
 
 // Histogram bucket bounds: below 2^n microseconds for n in [kFirstPower, kLastPower], written as
 // "le = (2^n - 1) us" (latencies are whole microseconds, so both mean the same samples).
-constexpr int kFirstPower = 3;   // 7 us
-constexpr int kLastPower = 25;   // 33.5 s
+constexpr int kFirstPower = 3;  // 7 us
+constexpr int kLastPower = 25;  // 33.5 s
 
 // Appends one family at a time: HELP, TYPE, then its samples.
 class Writer {
@@ -70,19 +70,22 @@ void RequestFamilies(const ServerStats& stats, Writer& w) {
   stats.ForEachOp([&](const std::string& op, const LatencyHistogram& latency, uint64_t) {
     w.Sample("requests_total", Label("op", op), latency.count());
   });
-  w.Family("request_errors_total", "counter", "Requests answered with an error, by protocol operation.");
+  w.Family("request_errors_total", "counter",
+           "Requests answered with an error, by protocol operation.");
   stats.ForEachOp([&](const std::string& op, const LatencyHistogram&, uint64_t errors) {
     w.Sample("request_errors_total", Label("op", op), errors);
   });
   w.Family("request_duration_seconds", "histogram",
-           "Time from a request's arrival at a worker or I/O thread to its reply, by protocol operation.");
+           "Time from a request's arrival at a worker or I/O thread to its reply, by protocol "
+           "operation.");
   stats.ForEachOp([&](const std::string& op, const LatencyHistogram& latency, uint64_t) {
     const std::string op_label = Label("op", op);
     // Counts only grow and each bucket is read after the ones below it, so the series stays
     // cumulative while requests are recorded; +Inf and _count are at least the last bucket.
     for (int power = kFirstPower; power <= kLastPower; ++power) {
       const uint64_t bound = uint64_t{1} << power;
-      w.Sample("request_duration_seconds_bucket", op_label + "," + Label("le", Seconds(static_cast<double>(bound - 1))),
+      w.Sample("request_duration_seconds_bucket",
+               op_label + "," + Label("le", Seconds(static_cast<double>(bound - 1))),
                latency.CountBelow(bound));
     }
     const uint64_t count = latency.count();
@@ -96,19 +99,27 @@ void RequestFamilies(const ServerStats& stats, Writer& w) {
 }
 
 void StorageFamilies(const EngineMetrics& m, uint64_t data_dir_bytes, Writer& w) {
-  w.Family("storage_keys_estimated", "gauge", "RocksDB's estimate of the keys in each column family.");
-  for (const auto& f : m.families) w.Sample("storage_keys_estimated", Label("family", f.name), f.estimated_keys);
+  w.Family("storage_keys_estimated", "gauge",
+           "RocksDB's estimate of the keys in each column family.");
+  for (const auto& f : m.families)
+    w.Sample("storage_keys_estimated", Label("family", f.name), f.estimated_keys);
   w.Family("storage_sst_bytes", "gauge", "Bytes of table files of each column family.");
-  for (const auto& f : m.families) w.Sample("storage_sst_bytes", Label("family", f.name), f.sst_bytes);
-  w.Family("storage_memtable_bytes", "gauge", "Bytes of unflushed memtables of each column family.");
-  for (const auto& f : m.families) w.Sample("storage_memtable_bytes", Label("family", f.name), f.memtable_bytes);
+  for (const auto& f : m.families)
+    w.Sample("storage_sst_bytes", Label("family", f.name), f.sst_bytes);
+  w.Family("storage_memtable_bytes", "gauge",
+           "Bytes of unflushed memtables of each column family.");
+  for (const auto& f : m.families)
+    w.Sample("storage_memtable_bytes", Label("family", f.name), f.memtable_bytes);
   w.Gauge("data_dir_bytes", "Bytes of the files under the data directory.", data_dir_bytes);
   w.Gauge("storage_compactions_running", "Storage compactions in progress.", m.running_compactions);
-  w.Gauge("storage_pending_compaction_bytes", "RocksDB's estimate of the bytes compactions still have to rewrite.",
+  w.Gauge("storage_pending_compaction_bytes",
+          "RocksDB's estimate of the bytes compactions still have to rewrite.",
           m.pending_compaction_bytes);
-  w.Counter("storage_compactions_total", "Storage compactions completed since start.", m.storage_compactions);
+  w.Counter("storage_compactions_total", "Storage compactions completed since start.",
+            m.storage_compactions);
   w.Counter("storage_flushes_total", "Memtable flushes completed since start.", m.storage_flushes);
-  w.Counter("index_compactions_total", "Vector graph compactions and rebuilds since start.", m.graph_compactions);
+  w.Counter("index_compactions_total", "Vector graph compactions and rebuilds since start.",
+            m.graph_compactions);
 }
 
 void PartitionFamilies(const EngineMetrics& m, Writer& w) {
@@ -120,7 +131,8 @@ void PartitionFamilies(const EngineMetrics& m, Writer& w) {
   }
   w.Gauge("partitions", "Month partitions of the vector store.", m.partitions.size());
   w.Gauge("chunks", "Live chunks in all partitions.", chunks);
-  w.Gauge("pending_rows", "Chunks written but not yet linked into their partition's graph (searched exactly).",
+  w.Gauge("pending_rows",
+          "Chunks written but not yet linked into their partition's graph (searched exactly).",
           pending);
   struct Column {
     const char* name;
@@ -129,26 +141,34 @@ void PartitionFamilies(const EngineMetrics& m, Writer& w) {
   };
   const Column columns[] = {
       {"partition_rows", "Live chunks of a month partition.", &PartitionInfo::rows},
-      {"partition_vector_bytes", "Stored vector bytes of a month partition.", &PartitionInfo::vector_bytes},
-      {"partition_index_bytes", "In-memory graph bytes of a month partition.", &PartitionInfo::index_bytes},
-      {"partition_pending_rows", "Chunks of a month partition not yet in its graph.", &PartitionInfo::pending_rows},
+      {"partition_vector_bytes", "Stored vector bytes of a month partition.",
+       &PartitionInfo::vector_bytes},
+      {"partition_index_bytes", "In-memory graph bytes of a month partition.",
+       &PartitionInfo::index_bytes},
+      {"partition_pending_rows", "Chunks of a month partition not yet in its graph.",
+       &PartitionInfo::pending_rows},
       {"partition_deleted_in_index", "Graph tombstones of a month partition awaiting compaction.",
        &PartitionInfo::deleted_in_index},
   };
   for (const Column& column : columns) {
     w.Family(column.name, "gauge", column.help);
     for (const auto& p : m.partitions) {
-      w.Sample(column.name, Label("month", p.month), static_cast<uint64_t>(std::max<int64_t>(0, p.*column.field)));
+      w.Sample(column.name, Label("month", p.month),
+               static_cast<uint64_t>(std::max<int64_t>(0, p.*column.field)));
     }
   }
 }
 
 void RetentionFamilies(const EngineMetrics& m, Writer& w) {
   w.Counter("retention_runs_total", "Retention runs since start.", m.retention_runs);
-  w.Counter("retention_failures_total", "Retention runs that stopped on an error.", m.retention_failures);
-  w.Counter("retention_months_retired_total", "Month partitions retired by retention.", m.months_retired);
-  w.Counter("retention_rows_retired_total", "Chunk rows deleted by retiring months.", m.rows_retired);
-  w.Family("purged_rows_total", "counter", "Soft-deleted rows deleted for good after the purge age, by kind.");
+  w.Counter("retention_failures_total", "Retention runs that stopped on an error.",
+            m.retention_failures);
+  w.Counter("retention_months_retired_total", "Month partitions retired by retention.",
+            m.months_retired);
+  w.Counter("retention_rows_retired_total", "Chunk rows deleted by retiring months.",
+            m.rows_retired);
+  w.Family("purged_rows_total", "counter",
+           "Soft-deleted rows deleted for good after the purge age, by kind.");
   w.Sample("purged_rows_total", Label("kind", "conversation"), m.conversations_purged);
   w.Sample("purged_rows_total", Label("kind", "document"), m.documents_purged);
   w.Sample("purged_rows_total", Label("kind", "chunk"), m.chunks_purged);
@@ -173,7 +193,8 @@ std::string EscapeLabelValue(std::string_view value) {
   return out;
 }
 
-std::string RenderPrometheus(const EngineMetrics& engine, const ServerStats& stats, uint64_t data_dir_bytes) {
+std::string RenderPrometheus(const EngineMetrics& engine, const ServerStats& stats,
+                             uint64_t data_dir_bytes) {
   Writer w;
   w.Gauge("uptime_seconds", "Seconds since mnemod started.", stats.uptime_seconds());
   w.Gauge("connections", "Open protocol connections.", stats.connections());

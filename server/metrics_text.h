@@ -29,7 +29,8 @@
 
 namespace mnemo::server {
 
-std::string RenderPrometheus(const EngineMetrics& engine, const ServerStats& stats, uint64_t data_dir_bytes);
+std::string RenderPrometheus(const EngineMetrics& engine, const ServerStats& stats,
+                             uint64_t data_dir_bytes);
 
 // Escapes a label value: backslash, double quote and newline.
 std::string EscapeLabelValue(std::string_view value);

@@ -41,11 +41,15 @@ EngineMetrics SampleEngineMetrics() {
 TEST(MetricsTextTest, ParsesStrictlyAndCarriesTheFigures) {
   ServerStats stats;
   stats.ConnectionOpened();
-  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(7), false);    // le 7 us
-  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(8), false);    // above 7 us
+  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(7),
+                      false);  // le 7 us
+  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(8),
+                      false);  // above 7 us
   stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::microseconds(900), true);
-  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::seconds(100), false);      // only +Inf
-  stats.RecordRequest(wire::RequestBody::CreateConversationRequest, std::chrono::microseconds(40), false);
+  stats.RecordRequest(wire::RequestBody::SearchRequest, std::chrono::seconds(100),
+                      false);  // only +Inf
+  stats.RecordRequest(wire::RequestBody::CreateConversationRequest, std::chrono::microseconds(40),
+                      false);
   const std::string text = RenderPrometheus(SampleEngineMetrics(), stats, 123456);
 
   PrometheusDocument doc;
@@ -55,13 +59,23 @@ TEST(MetricsTextTest, ParsesStrictlyAndCarriesTheFigures) {
   EXPECT_EQ(doc.Value("mnemo_requests_total", {{"op", "Search"}}), 4);
   EXPECT_EQ(doc.Value("mnemo_request_errors_total", {{"op", "Search"}}), 1);
   EXPECT_EQ(doc.Value("mnemo_request_errors_total", {{"op", "CreateConversation"}}), 0);
-  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.000007"}}), 1);
-  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.000015"}}), 2);
-  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.001023"}}), 3);
-  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "33.554431"}}), 3);
-  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "+Inf"}}), 4);
+  EXPECT_EQ(
+      doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.000007"}}),
+      1);
+  EXPECT_EQ(
+      doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.000015"}}),
+      2);
+  EXPECT_EQ(
+      doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "0.001023"}}),
+      3);
+  EXPECT_EQ(
+      doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "33.554431"}}),
+      3);
+  EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_bucket", {{"op", "Search"}, {"le", "+Inf"}}),
+            4);
   EXPECT_EQ(doc.Value("mnemo_request_duration_seconds_count", {{"op", "Search"}}), 4);
-  EXPECT_NEAR(doc.Value("mnemo_request_duration_seconds_sum", {{"op", "Search"}}), 100.000915, 1e-6);
+  EXPECT_NEAR(doc.Value("mnemo_request_duration_seconds_sum", {{"op", "Search"}}), 100.000915,
+              1e-6);
   EXPECT_EQ(doc.Value("mnemo_connections"), 1);
   EXPECT_EQ(doc.Value("mnemo_data_dir_bytes"), 123456);
   EXPECT_EQ(doc.Value("mnemo_storage_keys_estimated", {{"family", "messages"}}), 500);
@@ -83,7 +97,8 @@ TEST(MetricsTextTest, StaysValidWhileRequestsAreRecorded) {
   std::atomic<bool> stop{false};
   std::thread recorder([&] {
     for (uint64_t i = 0; !stop.load(); ++i) {
-      stats.RecordRequest(wire::RequestBody::GetMessageRequest, std::chrono::microseconds(i % 5000), i % 7 == 0);
+      stats.RecordRequest(wire::RequestBody::GetMessageRequest, std::chrono::microseconds(i % 5000),
+                          i % 7 == 0);
     }
   });
   for (int i = 0; i < 200; ++i) {
@@ -128,16 +143,20 @@ TEST(PrometheusParserTest, RefusesMalformedDocuments) {
   refuses("# TYPE a gauge\n# TYPE a gauge\na 1\n", "TYPE repeats");
   refuses("# TYPE a meter\na 1\n", "unknown type");
   refuses("# TYPE a counter\na -1\n", "counter");
-  refuses("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n", "cumulative");
-  refuses("# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-          "increase");
+  refuses("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
+          "cumulative");
+  refuses(
+      "# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} "
+      "1\nh_sum 1\nh_count 1\n",
+      "increase");
   refuses("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", "+Inf");
   refuses("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 2\n", "+Inf");
   refuses("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n", "_sum");
   PrometheusDocument doc;
   std::string error;
-  EXPECT_TRUE(ParsePrometheusText("# a comment\n# HELP a the a\n# TYPE a gauge\na{x=\"\\\"\"} -Inf 1700000000\n\n",
-                                  &doc, &error))
+  EXPECT_TRUE(ParsePrometheusText(
+      "# a comment\n# HELP a the a\n# TYPE a gauge\na{x=\"\\\"\"} -Inf 1700000000\n\n", &doc,
+      &error))
       << error;
   EXPECT_TRUE(std::isinf(doc.Value("a", {{"x", "\""}})));
 }

@@ -5,8 +5,7 @@ namespace mnemo::server {
 OpGroup GroupOf(wire::RequestBody body) {
   using B = wire::RequestBody;
   switch (body) {
-    case B::Hello:
-      return OpGroup::kHello;
+    case B::Hello: return OpGroup::kHello;
     case B::CreateConversationRequest:
     case B::UpsertConversationRequest:
     case B::GetConversationRequest:
@@ -15,8 +14,7 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::UpdateConversationRequest:
     case B::DeleteConversationRequest:
     case B::RestoreConversationRequest:
-    case B::CountConversationsRequest:
-      return OpGroup::kConversations;
+    case B::CountConversationsRequest: return OpGroup::kConversations;
     case B::AppendMessageRequest:
     case B::UpsertMessageRequest:
     case B::GetMessageRequest:
@@ -28,8 +26,7 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DeleteMessagesRequest:
     case B::CountMessagesRequest:
     case B::UpdateMessageRequest:
-    case B::DeleteMessageRequest:
-      return OpGroup::kMessages;
+    case B::DeleteMessageRequest: return OpGroup::kMessages;
     case B::CreateDocumentRequest:
     case B::GetDocumentRequest:
     case B::ListDocumentsRequest:
@@ -37,8 +34,7 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DeleteDocumentRequest:
     case B::RestoreDocumentRequest:
     case B::CountMatchingDocumentsRequest:
-    case B::UpdateDocumentRequest:
-      return OpGroup::kDocuments;
+    case B::UpdateDocumentRequest: return OpGroup::kDocuments;
     case B::AddChunksRequest:
     case B::SearchRequest:
     case B::SearchBatchRequest:
@@ -48,10 +44,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::ListChunksRequest:
     case B::DeleteChunkRequest:
     case B::RestoreChunkRequest:
-    case B::ReplaceChunksRequest:
-      return OpGroup::kSearch;
-    case B::ApplyBatchRequest:
-      return OpGroup::kBatch;
+    case B::ReplaceChunksRequest: return OpGroup::kSearch;
+    case B::ApplyBatchRequest: return OpGroup::kBatch;
     case B::GetStatsRequest:
     case B::ListPartitionsRequest:
     case B::RebuildPartitionRequest:
@@ -59,10 +53,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DropPartitionRequest:
     case B::AttachArchiveRequest:
     case B::CreateBackupRequest:
-    case B::ApplyRetentionRequest:
-      return OpGroup::kAdmin;
-    case B::NONE:
-      return OpGroup::kUnknown;
+    case B::ApplyRetentionRequest: return OpGroup::kAdmin;
+    case B::NONE: return OpGroup::kUnknown;
   }
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
 }
@@ -83,15 +75,16 @@ bool RunsOnIoThread(const wire::Request& request) {
     case B::GetMessageRequest:
     case B::GetDocumentRequest:
     case B::CountDocumentsRequest:
-    case B::GetChunkRequest:
-      return true;
+    case B::GetChunkRequest: return true;
     case B::ListConversationsRequest: {
       const auto* list = request.body_as_ListConversationsRequest();
-      return list != nullptr && list->title_contains() == nullptr && SmallPage(list->skip(), list->limit());
+      return list != nullptr && list->title_contains() == nullptr &&
+             SmallPage(list->skip(), list->limit());
     }
     case B::ListDocumentsRequest: {
       const auto* list = request.body_as_ListDocumentsRequest();
-      return list != nullptr && list->filename_contains() == nullptr && SmallPage(list->skip(), list->limit());
+      return list != nullptr && list->filename_contains() == nullptr &&
+             SmallPage(list->skip(), list->limit());
     }
     case B::ListMessagesRequest: {
       const auto* list = request.body_as_ListMessagesRequest();
@@ -102,8 +95,7 @@ bool RunsOnIoThread(const wire::Request& request) {
       const auto* last = request.body_as_LastMessagesRequest();
       return last != nullptr && SmallPage(0, last->count());
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -126,10 +118,8 @@ bool MayRunInline(const wire::Request& request) {
     case B::DeleteMessageRequest:
     case B::UpdateDocumentRequest:
     case B::DeleteChunkRequest:
-    case B::RestoreChunkRequest:
-      return true;
-    default:
-      return false;
+    case B::RestoreChunkRequest: return true;
+    default: return false;
   }
 }
 

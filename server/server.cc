@@ -2,11 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "kernels/distance.h"
 #include "server/metrics_text.h"
@@ -76,18 +77,20 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   if (!has_keys.ok()) return Status::ValidationError("keys", has_keys.status().message());
   const bool loopback = config.listen.IsLoopback();
   if (!*has_keys && !loopback) {
-    return Status::ValidationError(
-        "listen", "refusing to listen on " + config.listen.ToString() +
-                      ": no API keys exist, and without keys (protected mode) mnemod only listens on a loopback "
-                      "address; create one with `mnemo keys create --data " + config.data_dir +
-                      " --kind service` or listen on 127.0.0.1");
+    return Status::ValidationError("listen",
+                                   "refusing to listen on " + config.listen.ToString() +
+                                       ": no API keys exist, and without keys (protected mode) "
+                                       "mnemod only listens on a loopback "
+                                       "address; create one with `mnemo keys create --data " +
+                                       config.data_dir + " --kind service` or listen on 127.0.0.1");
   }
 
   MNEMO_ASSIGN_OR_RETURN(server->engine_, OpenEngine(config));
   server->dispatcher_ = std::make_unique<Dispatcher>(
       *server->engine_, server->stats_, DispatcherOptions{config.data_dir, config.max_frame_bytes});
   server->workers_ = std::make_unique<WorkerPool>(config.workers, config.worker_queue);
-  server->inline_slots_ = std::make_unique<InlineSlots>(config.io_threads > 0 ? config.io_threads - 1 : 0);
+  server->inline_slots_ =
+      std::make_unique<InlineSlots>(config.io_threads > 0 ? config.io_threads - 1 : 0);
 
   HelloSettings hello;
   hello.max_frame_bytes = config.max_frame_bytes;
@@ -99,13 +102,14 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   limits.max_in_flight = config.max_in_flight;
   limits.max_queued_bytes = config.max_queued_bytes;
   limits.idle_timeout = config.idle_timeout;
-  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_, *server->workers_,
-                                              *server->inline_slots_, server->stats_,
-                                              server->registry_, hello, limits});
+  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_,
+                                              *server->workers_, *server->inline_slots_,
+                                              server->stats_, server->registry_, hello, limits});
 
   std::vector<asio::io_context*> contexts;
   for (const auto& context : server->contexts_) contexts.push_back(context.get());
-  server->listener_ = std::make_shared<Listener>(std::move(contexts), *server->services_, config.max_connections);
+  server->listener_ =
+      std::make_shared<Listener>(std::move(contexts), *server->services_, config.max_connections);
   MNEMO_RETURN_IF_ERROR(server->listener_->Open(config.listen));
   if (!config.port_file.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
@@ -113,38 +117,46 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   if (config.metrics_listen) {
     Server* raw = server.get();
     server->metrics_ = std::make_shared<MetricsListener>(*server->contexts_.front(), [raw] {
-      return RenderPrometheus(raw->engine_->GetMetrics(), raw->stats_, DirectoryBytes(raw->config_.data_dir));
+      return RenderPrometheus(raw->engine_->GetMetrics(), raw->stats_,
+                              DirectoryBytes(raw->config_.data_dir));
     });
     MNEMO_RETURN_IF_ERROR(server->metrics_->Open(*config.metrics_listen));
     ListenAddress bound_metrics = *config.metrics_listen;
     bound_metrics.port = server->metrics_->port();
     spdlog::info("metrics: GET http://{}/metrics", bound_metrics.ToString());
     if (!bound_metrics.IsLoopback()) {
-      spdlog::warn("metrics listen on {}, not a loopback address: anyone who can reach it reads the metrics",
-                   bound_metrics.ToString());
+      spdlog::warn(
+          "metrics listen on {}, not a loopback address: anyone who can reach it reads the metrics",
+          bound_metrics.ToString());
     }
     if (!config.metrics_port_file.empty()) {
-      MNEMO_RETURN_IF_ERROR(WriteTextFile(config.metrics_port_file, std::to_string(server->metrics_port()) + "\n"));
+      MNEMO_RETURN_IF_ERROR(
+          WriteTextFile(config.metrics_port_file, std::to_string(server->metrics_port()) + "\n"));
     }
   }
   const RetentionPolicy& retention = server->engine_->retention_policy();
   if (retention.enabled()) {
-    spdlog::info("retention every {} s: keep {} month(s) of chunks{}{}; purge soft-deleted rows after {} day(s)",
-                 config.retention_interval.count(), retention.keep_months,
-                 retention.keep_months == 0 ? " (all)" : "",
-                 retention.archive_dir.empty() ? "" : ", archiving retired months to " + retention.archive_dir,
-                 config.purge_after_days);
+    spdlog::info(
+        "retention every {} s: keep {} month(s) of chunks{}{}; purge soft-deleted rows after {} "
+        "day(s)",
+        config.retention_interval.count(), retention.keep_months,
+        retention.keep_months == 0 ? " (all)" : "",
+        retention.archive_dir.empty() ? ""
+                                      : ", archiving retired months to " + retention.archive_dir,
+        config.purge_after_days);
   }
 
   ListenAddress bound = config.listen;
   bound.port = server->port();
-  spdlog::info("mnemod {} listening on {}; data {}; dimension {}; simd {}; {} io threads, {} workers",
-               MNEMO_SERVER_VERSION, bound.ToString(), config.data_dir, server->engine_->dimension(),
-               kernels::SimdLevelName(kernels::ActiveSimdLevel()), config.io_threads, config.workers);
+  spdlog::info(
+      "mnemod {} listening on {}; data {}; dimension {}; simd {}; {} io threads, {} workers",
+      MNEMO_SERVER_VERSION, bound.ToString(), config.data_dir, server->engine_->dimension(),
+      kernels::SimdLevelName(kernels::ActiveSimdLevel()), config.io_threads, config.workers);
   if (!*has_keys) {
-    spdlog::warn("protected mode: no API keys exist, so unauthenticated loopback clients act as a service "
-                 "principal; create a key with `mnemo keys create --data {} --kind service`",
-                 config.data_dir);
+    spdlog::warn(
+        "protected mode: no API keys exist, so unauthenticated loopback clients act as a service "
+        "principal; create a key with `mnemo keys create --data {} --kind service`",
+        config.data_dir);
   }
   return server;
 }
@@ -179,7 +191,8 @@ int Server::Run() {
       lock.unlock();
       const Status refreshed = keys_->Refresh();
       const std::string problem = refreshed.ok() ? "" : refreshed.ToString();
-      if (problem != last_problem && !problem.empty()) spdlog::warn("key file: {} (requests fail closed)", problem);
+      if (problem != last_problem && !problem.empty())
+        spdlog::warn("key file: {} (requests fail closed)", problem);
       if (problem != last_problem && problem.empty()) spdlog::info("key file readable again");
       last_problem = problem;
       lock.lock();
@@ -207,11 +220,13 @@ void Server::Shutdown() {
   listener_->Stop();
   if (metrics_) metrics_->Stop();
   const auto live = registry_.BeginShutdown();
-  spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests", live.size());
+  spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests",
+               live.size());
   for (const auto& session : live) session->BeginShutdown();
 
   const auto wait_until = [&](Clock::time_point deadline) {
-    while (registry_.size() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (registry_.size() > 0 && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return registry_.size() == 0;
   };
   if (!wait_until(Clock::now() + config_.shutdown_timeout)) {

@@ -6,13 +6,14 @@
 // Thread-safety: Create and Run from one thread; RequestStop from any thread.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "mnemo/engine.h"
 #include "mnemo/result.h"

@@ -56,14 +56,16 @@ double LatencyHistogram::Quantile(double q) const {
   uint64_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += counts[i];
-    if (static_cast<double>(seen) >= rank) return (BucketLower(i) + BucketUpper(i)) / 2;  // mid-bucket
+    if (static_cast<double>(seen) >= rank)
+      return (BucketLower(i) + BucketUpper(i)) / 2;  // mid-bucket
   }
   return BucketUpper(kBuckets - 1);
 }
 
 ServerStats::ServerStats() : started_(std::chrono::steady_clock::now()) {}
 
-void ServerStats::RecordRequest(wire::RequestBody op, std::chrono::microseconds latency, bool error) {
+void ServerStats::RecordRequest(wire::RequestBody op, std::chrono::microseconds latency,
+                                bool error) {
   const auto index = static_cast<size_t>(op);
   if (index >= kOps) return;
   ops_[index].latency.Record(static_cast<uint64_t>(std::max<int64_t>(0, latency.count())));
@@ -72,7 +74,8 @@ void ServerStats::RecordRequest(wire::RequestBody op, std::chrono::microseconds 
 
 uint64_t ServerStats::uptime_seconds() const {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count());
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count());
 }
 
 std::vector<OpSnapshot> ServerStats::Snapshot() const {
@@ -99,7 +102,8 @@ uint64_t DirectoryBytes(const std::string& dir) {
   namespace fs = std::filesystem;
   uint64_t total = 0;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec),
+       end;
        !ec && it != end; it.increment(ec)) {
     std::error_code size_ec;
     if (it->is_regular_file(size_ec)) {

@@ -40,7 +40,8 @@ std::optional<std::string> OptionalString(const flatbuffers::String* text) {
 
 Result<Role> RoleFromString(const std::string& name) {
   auto role = ParseRole(name);
-  if (!role) return Status::ValidationError("role", "role must be one of user, assistant, system, tool");
+  if (!role)
+    return Status::ValidationError("role", "role must be one of user, assistant, system, tool");
   return *role;
 }
 
@@ -60,7 +61,8 @@ Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field) {
   if (input == nullptr) return Missing(field);
   NewMessage out;
   out.id = OptionalId(input->id());
-  MNEMO_ASSIGN_OR_RETURN(out.conversation_id, RequireId(input->conversation_id(), "conversation_id"));
+  MNEMO_ASSIGN_OR_RETURN(out.conversation_id,
+                         RequireId(input->conversation_id(), "conversation_id"));
   out.role = StringOf(input->role());
   out.content = StringOf(input->content());
   out.parts = OptionalString(input->parts());
@@ -107,8 +109,9 @@ Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field
   return out;
 }
 
-Result<MetadataEquals> MetadataFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
-                                        const char* field) {
+Result<MetadataEquals> MetadataFromWire(
+    const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
+    const char* field) {
   MetadataEquals out;
   if (items == nullptr) return out;
   for (const wire::MetadataEquals* pair : *items) {
@@ -129,7 +132,8 @@ Result<ConversationFilter> FromWire(const wire::ConversationFilter* input) {
   out.updated_until = input->updated_until();
   out.model = OptionalString(input->model());
   out.title_contains = OptionalString(input->title_contains());
-  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals,
+                         MetadataFromWire(input->metadata_equals(), "metadata_equals"));
   return out;
 }
 
@@ -139,10 +143,12 @@ Result<DocumentFilter> FromWire(const wire::DocumentFilter* input) {
   out.created_from = input->created_from();
   out.created_until = input->created_until();
   if (input->file_types() != nullptr) {
-    for (const flatbuffers::String* type : *input->file_types()) out.file_types.push_back(StringOf(type));
+    for (const flatbuffers::String* type : *input->file_types())
+      out.file_types.push_back(StringOf(type));
   }
   out.filename_contains = OptionalString(input->filename_contains());
-  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals,
+                         MetadataFromWire(input->metadata_equals(), "metadata_equals"));
   return out;
 }
 
@@ -154,7 +160,8 @@ Status ApplyFilter(const wire::MessageFilter* input, MessageQuery* query) {
   query->only_with_tool_calls = query->only_with_tool_calls || input->only_with_tool_calls();
   query->created_from = input->created_from();
   query->created_until = input->created_until();
-  MNEMO_ASSIGN_OR_RETURN(query->metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  MNEMO_ASSIGN_OR_RETURN(query->metadata_equals,
+                         MetadataFromWire(input->metadata_equals(), "metadata_equals"));
   return Status::Ok();
 }
 
@@ -181,11 +188,13 @@ DocumentUpdate FromWire(const wire::UpdateDocumentRequest& input) {
   return out;
 }
 
-Result<std::vector<NewChunk>> ChunksFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks) {
+Result<std::vector<NewChunk>> ChunksFromWire(
+    const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks) {
   std::vector<NewChunk> out;
   if (chunks == nullptr) return out;
   if (chunks->size() > kMaxChunksPerWrite) {
-    return Status::ValidationError("chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per request");
+    return Status::ValidationError(
+        "chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per request");
   }
   out.reserve(chunks->size());
   for (const wire::NewChunk* chunk : *chunks) {
@@ -197,18 +206,21 @@ Result<std::vector<NewChunk>> ChunksFromWire(const flatbuffers::Vector<flatbuffe
 
 Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field) {
   if (input == nullptr) return Missing(field);
-  const int set = (input->create_conversation() != nullptr) + (input->upsert_conversation() != nullptr) +
-                  (input->append_message() != nullptr) + (input->upsert_message() != nullptr) +
-                  (input->create_document() != nullptr) + (input->add_chunk() != nullptr);
+  const int set = (input->create_conversation() != nullptr) +
+                  (input->upsert_conversation() != nullptr) + (input->append_message() != nullptr) +
+                  (input->upsert_message() != nullptr) + (input->create_document() != nullptr) +
+                  (input->add_chunk() != nullptr);
   if (set != 1) {
     return Status::ValidationError(field, std::string(field) + " must set exactly one operation");
   }
   if (input->create_conversation()) {
-    MNEMO_ASSIGN_OR_RETURN(NewConversation value, FromWire(input->create_conversation(), "create_conversation"));
+    MNEMO_ASSIGN_OR_RETURN(NewConversation value,
+                           FromWire(input->create_conversation(), "create_conversation"));
     return WriteOp(CreateConversationOp{std::move(value)});
   }
   if (input->upsert_conversation()) {
-    MNEMO_ASSIGN_OR_RETURN(NewConversation value, FromWire(input->upsert_conversation(), "upsert_conversation"));
+    MNEMO_ASSIGN_OR_RETURN(NewConversation value,
+                           FromWire(input->upsert_conversation(), "upsert_conversation"));
     return WriteOp(UpsertConversationOp{std::move(value)});
   }
   if (input->append_message()) {
@@ -220,7 +232,8 @@ Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field) {
     return WriteOp(UpsertMessageOp{std::move(value)});
   }
   if (input->create_document()) {
-    MNEMO_ASSIGN_OR_RETURN(NewDocument value, FromWire(input->create_document(), "create_document"));
+    MNEMO_ASSIGN_OR_RETURN(NewDocument value,
+                           FromWire(input->create_document(), "create_document"));
     return WriteOp(CreateDocumentOp{std::move(value)});
   }
   MNEMO_ASSIGN_OR_RETURN(NewChunk value, FromWire(input->add_chunk(), "add_chunk"));
@@ -234,11 +247,13 @@ Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input) {
     for (const wire::Id* id : *input->document_ids()) out.document_ids.push_back(FromWireId(*id));
   }
   if (input->file_types()) {
-    for (const flatbuffers::String* type : *input->file_types()) out.file_types.push_back(StringOf(type));
+    for (const flatbuffers::String* type : *input->file_types())
+      out.file_types.push_back(StringOf(type));
   }
   out.created_from = input->created_from();
   out.created_until = input->created_until();
-  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals, MetadataFromWire(input->metadata_equals(), "metadata_equals"));
+  MNEMO_ASSIGN_OR_RETURN(out.metadata_equals,
+                         MetadataFromWire(input->metadata_equals(), "metadata_equals"));
   return out;
 }
 
@@ -257,14 +272,9 @@ Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
   out.top_k = input.top_k();
   MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
   switch (input.fusion()) {
-    case wire::Fusion::rrf:
-      out.fusion = Fusion::kRrf;
-      break;
-    case wire::Fusion::weighted:
-      out.fusion = Fusion::kWeighted;
-      break;
-    default:
-      return Status::ValidationError("fusion", "must be rrf or weighted");
+    case wire::Fusion::rrf: out.fusion = Fusion::kRrf; break;
+    case wire::Fusion::weighted: out.fusion = Fusion::kWeighted; break;
+    default: return Status::ValidationError("fusion", "must be rrf or weighted");
   }
   out.rrf_k = input.rrf_k();
   out.text_weight = input.text_weight();

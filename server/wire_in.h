@@ -33,8 +33,8 @@ Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input);
 Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input);
 Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input);
 // Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.
-Result<MetadataEquals> MetadataFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items,
-                                        const char* field);
+Result<MetadataEquals> MetadataFromWire(
+    const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items, const char* field);
 // Filters: an absent table is the empty filter.
 Result<ConversationFilter> FromWire(const wire::ConversationFilter* input);
 Result<DocumentFilter> FromWire(const wire::DocumentFilter* input);
@@ -43,7 +43,8 @@ Status ApplyFilter(const wire::MessageFilter* input, MessageQuery* query);
 MessageUpdate FromWire(const wire::UpdateMessageRequest& input);
 DocumentUpdate FromWire(const wire::UpdateDocumentRequest& input);
 // A list of chunks of a request; at most kMaxChunksPerWrite.
-Result<std::vector<NewChunk>> ChunksFromWire(const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks);
+Result<std::vector<NewChunk>> ChunksFromWire(
+    const flatbuffers::Vector<flatbuffers::Offset<wire::NewChunk>>* chunks);
 // Exactly one field of a BatchOp must be set.
 Result<WriteOp> FromWire(const wire::BatchOp* input, const char* field);
 

@@ -18,7 +18,8 @@ wire::Role ToWireRole(Role role) {
 
 namespace {
 
-flatbuffers::Offset<flatbuffers::String> OptionalString(Builder& fbb, const std::optional<std::string>& text) {
+flatbuffers::Offset<flatbuffers::String> OptionalString(Builder& fbb,
+                                                        const std::optional<std::string>& text) {
   return text ? fbb.CreateString(*text) : flatbuffers::Offset<flatbuffers::String>();
 }
 
@@ -26,45 +27,51 @@ flatbuffers::Offset<flatbuffers::String> OptionalString(Builder& fbb, const std:
 
 flatbuffers::Offset<wire::Conversation> BuildConversation(Builder& fbb, const Conversation& row) {
   const wire::Id id = ToWireId(row.id);
-  return wire::CreateConversation(fbb, &id, fbb.CreateString(row.user_id), fbb.CreateString(row.title),
-                                  OptionalString(fbb, row.summary), fbb.CreateString(row.model),
-                                  fbb.CreateString(row.system_prompt), fbb.CreateString(row.metadata),
-                                  row.is_deleted, row.deleted_at, row.created_at, row.updated_at,
-                                  row.message_count, row.total_tokens, row.last_message_at);
+  return wire::CreateConversation(fbb, &id, fbb.CreateString(row.user_id),
+                                  fbb.CreateString(row.title), OptionalString(fbb, row.summary),
+                                  fbb.CreateString(row.model), fbb.CreateString(row.system_prompt),
+                                  fbb.CreateString(row.metadata), row.is_deleted, row.deleted_at,
+                                  row.created_at, row.updated_at, row.message_count,
+                                  row.total_tokens, row.last_message_at);
 }
 
 flatbuffers::Offset<wire::Message> BuildMessage(Builder& fbb, const Message& row) {
   const wire::Id id = ToWireId(row.id);
   const wire::Id conversation_id = ToWireId(row.conversation_id);
-  return wire::CreateMessage(fbb, &id, &conversation_id, ToWireRole(row.role), fbb.CreateString(row.content),
-                             OptionalString(fbb, row.parts), OptionalString(fbb, row.tool_calls),
-                             OptionalString(fbb, row.tool_results), OptionalString(fbb, row.attachments),
-                             row.tokens_used, fbb.CreateString(row.metadata), row.created_at);
+  return wire::CreateMessage(
+      fbb, &id, &conversation_id, ToWireRole(row.role), fbb.CreateString(row.content),
+      OptionalString(fbb, row.parts), OptionalString(fbb, row.tool_calls),
+      OptionalString(fbb, row.tool_results), OptionalString(fbb, row.attachments), row.tokens_used,
+      fbb.CreateString(row.metadata), row.created_at);
 }
 
 flatbuffers::Offset<wire::Document> BuildDocument(Builder& fbb, const Document& row) {
   const wire::Id id = ToWireId(row.id);
-  return wire::CreateDocument(fbb, &id, fbb.CreateString(row.user_id), fbb.CreateString(row.filename),
-                              fbb.CreateString(row.file_type), fbb.CreateString(row.content), row.total_chunks,
-                              fbb.CreateString(row.metadata), row.is_deleted, row.deleted_at, row.created_at,
-                              row.updated_at);
+  return wire::CreateDocument(fbb, &id, fbb.CreateString(row.user_id),
+                              fbb.CreateString(row.filename), fbb.CreateString(row.file_type),
+                              fbb.CreateString(row.content), row.total_chunks,
+                              fbb.CreateString(row.metadata), row.is_deleted, row.deleted_at,
+                              row.created_at, row.updated_at);
 }
 
 flatbuffers::Offset<wire::Chunk> BuildChunk(Builder& fbb, const Chunk& row) {
   const wire::Id id = ToWireId(row.id);
   const wire::Id document_id = ToWireId(row.document_id);
-  return wire::CreateChunk(fbb, &id, &document_id, row.chunk_index, fbb.CreateString(row.chunk_text),
-                           fbb.CreateString(row.metadata), row.created_at, row.is_deleted, row.deleted_at);
+  return wire::CreateChunk(fbb, &id, &document_id, row.chunk_index,
+                           fbb.CreateString(row.chunk_text), fbb.CreateString(row.metadata),
+                           row.created_at, row.is_deleted, row.deleted_at);
 }
 
 flatbuffers::Offset<wire::SearchHit> BuildSearchHit(Builder& fbb, const SearchHit& hit) {
   const wire::Id chunk_id = ToWireId(hit.chunk_id);
   const wire::Id document_id = ToWireId(hit.document_id);
-  return wire::CreateSearchHit(fbb, &chunk_id, &document_id, hit.chunk_index, fbb.CreateString(hit.chunk_text),
-                               fbb.CreateString(hit.filename), hit.similarity, hit.created_at);
+  return wire::CreateSearchHit(fbb, &chunk_id, &document_id, hit.chunk_index,
+                               fbb.CreateString(hit.chunk_text), fbb.CreateString(hit.filename),
+                               hit.similarity, hit.created_at);
 }
 
-flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const SearchResponse& response) {
+flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb,
+                                                        const SearchResponse& response) {
   std::vector<flatbuffers::Offset<wire::SearchHit>> hits;
   hits.reserve(response.hits.size());
   for (const SearchHit& hit : response.hits) hits.push_back(BuildSearchHit(fbb, hit));
@@ -72,34 +79,39 @@ flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb, const Sear
                                  response.fewer_than_top_k, response.partitions_searched);
 }
 
-flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(Builder& fbb, const RankedSearchResponse& response) {
+flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
+    Builder& fbb, const RankedSearchResponse& response) {
   std::vector<flatbuffers::Offset<wire::RankedHit>> hits;
   hits.reserve(response.hits.size());
   for (const RankedHit& ranked : response.hits) {
     const auto hit = BuildSearchHit(fbb, ranked.hit);
-    hits.push_back(wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity, ranked.text_rank,
-                                         ranked.vector_rank));
+    hits.push_back(wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity,
+                                         ranked.text_rank, ranked.vector_rank));
   }
   const auto hit_vector = fbb.CreateVector(hits);
   const TextLegInfo& text = response.text;
   const auto terms = fbb.CreateVectorOfStrings(text.terms);
   const auto unknown = fbb.CreateVectorOfStrings(text.unknown_terms);
-  const auto text_info = wire::CreateTextLegInfo(fbb, text.ran, terms, text.stopwords_ignored, unknown, text.candidates,
-                                                 text.rows, text.postings, text.rows_scored, text.exact);
+  const auto text_info = wire::CreateTextLegInfo(fbb, text.ran, terms, text.stopwords_ignored,
+                                                 unknown, text.candidates, text.rows, text.postings,
+                                                 text.rows_scored, text.exact);
   const VectorLegInfo& vector = response.vector;
   const auto vector_info = wire::CreateVectorLegInfo(fbb, vector.ran, vector.exact, vector.ef_used,
                                                      vector.partitions_searched, vector.candidates);
-  const wire::Fusion fusion = response.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
-  return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k, fusion, text_info, vector_info);
+  const wire::Fusion fusion =
+      response.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+  return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k, fusion,
+                                       text_info, vector_info);
 }
 
-flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb, const PartitionInfo& info) {
+flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,
+                                                            const PartitionInfo& info) {
   return wire::CreatePartitionInfo(fbb, fbb.CreateString(info.month), info.rows, info.vector_bytes,
                                    info.index_bytes, info.pending_rows, info.deleted_in_index);
 }
 
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>> BuildPartitionInfos(
-    Builder& fbb, const std::vector<PartitionInfo>& infos) {
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>>
+BuildPartitionInfos(Builder& fbb, const std::vector<PartitionInfo>& infos) {
   std::vector<flatbuffers::Offset<wire::PartitionInfo>> out;
   out.reserve(infos.size());
   for (const auto& info : infos) out.push_back(BuildPartitionInfo(fbb, info));
@@ -116,7 +128,8 @@ std::string ErrorResponse(uint64_t id, const Status& status) {
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
-std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type, flatbuffers::Offset<void> body) {
+std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type,
+                           flatbuffers::Offset<void> body) {
   fbb.Finish(wire::CreateResponse(fbb, id, 0, type, body), wire::RequestIdentifier());
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }

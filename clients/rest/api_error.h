@@ -22,7 +22,8 @@ struct ApiError {
 };
 
 // The answer for a SPEC §4 code: its HTTP status and name from mnemo_base's table.
-ApiError ErrorOf(StatusCode code, std::string message, nlohmann::json details = nlohmann::json::object());
+ApiError ErrorOf(StatusCode code, std::string message,
+                 nlohmann::json details = nlohmann::json::object());
 
 // 422 VALIDATION_ERROR naming the offending field (details.field), e.g. "title" or
 // "chunks[2].embedding".

@@ -38,7 +38,8 @@ nlohmann::json ChunksJson(const std::vector<mc::Chunk>& chunks) {
   return items;
 }
 
-nlohmann::json ConversationPageJson(const mc::ConversationPage& page, const mc::ConversationListOptions& o) {
+nlohmann::json ConversationPageJson(const mc::ConversationPage& page,
+                                    const mc::ConversationListOptions& o) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& c : page.items) items.push_back(ConversationJson(c));
   return PageJson(std::move(items), page.total, o.skip, o.limit, page.next_cursor);
@@ -49,24 +50,28 @@ struct Visitor {
   std::string_view user;
 
   ExecOutcome operator()(const MetaCall&) const {
-    return {0, std::nullopt, ErrorOf(StatusCode::kInternalError, "meta route reached the executor")};
+    return {0, std::nullopt,
+            ErrorOf(StatusCode::kInternalError, "meta route reached the executor")};
   }
   ExecOutcome operator()(const CreateConversationCall& c) const {
     return Render(client.CreateConversation(user, c.input), 201, ConversationJson);
   }
   ExecOutcome operator()(const ListConversationsCall& c) const {
-    return Render(client.ListConversations(user, c.options), 200,
-                  [&](const mc::ConversationPage& p) { return ConversationPageJson(p, c.options); });
+    return Render(
+        client.ListConversations(user, c.options), 200,
+        [&](const mc::ConversationPage& p) { return ConversationPageJson(p, c.options); });
   }
   ExecOutcome operator()(const SearchConversationsCall& c) const {
-    return Render(client.SearchConversationsByTitle(user, c.query, c.options), 200,
-                  [&](const mc::ConversationPage& p) { return ConversationPageJson(p, c.options); });
+    return Render(
+        client.SearchConversationsByTitle(user, c.query, c.options), 200,
+        [&](const mc::ConversationPage& p) { return ConversationPageJson(p, c.options); });
   }
   ExecOutcome operator()(const ConversationStatsCall&) const {
     return Render(client.GetUserStats(user), 200, UserStatsJson);
   }
   ExecOutcome operator()(const CountConversationsCall& c) const {
-    if (c.exists) return Render(client.ConversationsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
+    if (c.exists)
+      return Render(client.ConversationsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
     return Render(client.CountConversations(user, c.filter, c.include_deleted), 200, CountJson);
   }
   ExecOutcome operator()(const GetConversationCall& c) const {
@@ -96,14 +101,16 @@ struct Visitor {
     return Render(client.AppendMessage(user, c.input), 201, MessageJson);
   }
   ExecOutcome operator()(const DeleteMessagesCall& c) const {
-    return Render(client.DeleteAllMessages(user, c.conversation_id), 200,
-                  [](int64_t deleted) { return nlohmann::json{{"deleted", deleted}}; });
+    return Render(client.DeleteAllMessages(user, c.conversation_id), 200, [](int64_t deleted) {
+      return nlohmann::json{{"deleted", deleted}};
+    });
   }
   ExecOutcome operator()(const LastMessagesCall& c) const {
     const auto as_items = [](const std::vector<mc::Message>& messages) {
       return nlohmann::json{{"items", MessagesJson(messages)}, {"total", messages.size()}};
     };
-    if (!c.role) return Render(client.LastMessages(user, c.conversation_id, c.count), 200, as_items);
+    if (!c.role)
+      return Render(client.LastMessages(user, c.conversation_id, c.count), 200, as_items);
     // The newest `count` of one role, returned oldest first.
     mc::MessageQuery query;
     query.order = mc::SortOrder::kDescending;
@@ -115,7 +122,8 @@ struct Visitor {
     return {200, as_items(page->items), std::nullopt};
   }
   ExecOutcome operator()(const CountMessagesCall& c) const {
-    if (c.exists) return Render(client.MessagesExist(user, c.conversation_id, c.filter), 200, ExistsJson);
+    if (c.exists)
+      return Render(client.MessagesExist(user, c.conversation_id, c.filter), 200, ExistsJson);
     return Render(client.CountMessages(user, c.conversation_id, c.filter), 200, CountJson);
   }
   ExecOutcome operator()(const GetMessageCall& c) const {
@@ -145,7 +153,8 @@ struct Visitor {
     nlohmann::json body = DocumentJson(*document, /*include_content=*/true);
     nlohmann::json chunks = nlohmann::json::array();
     for (size_t i = 0; i < c.chunks.size() && i + 1 < ids->size(); ++i) {
-      chunks.push_back({{"id", (*ids)[i + 1].ToString()}, {"chunk_index", c.chunks[i].chunk_index}});
+      chunks.push_back(
+          {{"id", (*ids)[i + 1].ToString()}, {"chunk_index", c.chunks[i].chunk_index}});
     }
     body["chunks"] = std::move(chunks);
     return {201, std::move(body), std::nullopt};
@@ -158,7 +167,8 @@ struct Visitor {
     });
   }
   ExecOutcome operator()(const CountDocumentsCall& c) const {
-    if (c.exists) return Render(client.DocumentsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
+    if (c.exists)
+      return Render(client.DocumentsExist(user, c.filter, c.include_deleted), 200, ExistsJson);
     return Render(client.CountDocuments(user, c.filter, c.include_deleted), 200, CountJson);
   }
   ExecOutcome operator()(const UpdateDocumentCall& c) const {
@@ -170,23 +180,28 @@ struct Visitor {
                   [](const mc::Document& d) { return DocumentJson(d, /*include_content=*/true); });
   }
   ExecOutcome operator()(const SearchDocumentsBatchCall& c) const {
-    return Render(client.SearchBatch(user, c.requests), 200, [&](const std::vector<mc::SearchResponse>& responses) {
-      nlohmann::json results = nlohmann::json::array();
-      for (size_t i = 0; i < responses.size(); ++i) results.push_back(SearchResponseJson(responses[i], c.requests[i].top_k));
-      return nlohmann::json{{"results", std::move(results)}};
-    });
+    return Render(client.SearchBatch(user, c.requests), 200,
+                  [&](const std::vector<mc::SearchResponse>& responses) {
+                    nlohmann::json results = nlohmann::json::array();
+                    for (size_t i = 0; i < responses.size(); ++i)
+                      results.push_back(SearchResponseJson(responses[i], c.requests[i].top_k));
+                    return nlohmann::json{{"results", std::move(results)}};
+                  });
   }
   ExecOutcome operator()(const ListChunksCall& c) const {
-    return Render(client.ListChunks(user, c.document_id, c.options), 200, [&](const mc::ChunkPage& page) {
-      return PageJson(ChunksJson(page.items), page.total, c.options.skip, c.options.limit, page.next_cursor);
-    });
+    return Render(client.ListChunks(user, c.document_id, c.options), 200,
+                  [&](const mc::ChunkPage& page) {
+                    return PageJson(ChunksJson(page.items), page.total, c.options.skip,
+                                    c.options.limit, page.next_cursor);
+                  });
   }
   ExecOutcome operator()(const WriteChunksCall& c) const {
     const auto written = c.replace ? client.ReplaceChunks(user, c.document_id, c.chunks)
                                    : client.AddChunks(user, c.chunks);
     return Render(written, c.replace ? 200 : 201, [](const std::vector<mc::Chunk>& chunks) {
       nlohmann::json items = nlohmann::json::array();
-      for (const auto& chunk : chunks) items.push_back({{"id", chunk.id.ToString()}, {"chunk_index", chunk.chunk_index}});
+      for (const auto& chunk : chunks)
+        items.push_back({{"id", chunk.id.ToString()}, {"chunk_index", chunk.chunk_index}});
       return nlohmann::json{{"items", std::move(items)}, {"total", chunks.size()}};
     });
   }
@@ -194,7 +209,8 @@ struct Visitor {
     return Render(client.GetChunk(user, c.id, c.include_deleted), 200, ChunkJson);
   }
   ExecOutcome operator()(const DeleteChunkCall& c) const {
-    const auto result = c.hard ? client.DeleteChunk(user, c.id) : client.SoftDeleteChunk(user, c.id);
+    const auto result =
+        c.hard ? client.DeleteChunk(user, c.id) : client.SoftDeleteChunk(user, c.id);
     return result.ok() ? ExecOutcome{204, std::nullopt, std::nullopt} : Fail(result.error());
   }
   ExecOutcome operator()(const RestoreChunkCall& c) const {
@@ -220,9 +236,10 @@ struct Visitor {
     });
   }
   ExecOutcome operator()(const HybridSearchDocumentsCall& c) const {
-    return Render(client.SearchHybrid(user, c.request), 200, [&](const mc::RankedSearchResponse& r) {
-      return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/true);
-    });
+    return Render(client.SearchHybrid(user, c.request), 200,
+                  [&](const mc::RankedSearchResponse& r) {
+                    return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/true);
+                  });
   }
 };
 

@@ -61,7 +61,8 @@ std::optional<mnemo::client::Uuid> JsonObject::OptionalUuid(std::string_view key
   return id;
 }
 
-std::optional<int64_t> JsonObject::OptionalInt(std::string_view key, int64_t min, int64_t max) const {
+std::optional<int64_t> JsonObject::OptionalInt(std::string_view key, int64_t min,
+                                               int64_t max) const {
   const nlohmann::json* v = Find(key);
   if (v == nullptr) return std::nullopt;
   if (!v->is_number_integer()) throw FieldError(Path(key), Expected("an integer", *v));
@@ -70,7 +71,8 @@ std::optional<int64_t> JsonObject::OptionalInt(std::string_view key, int64_t min
   }
   const int64_t value = v->get<int64_t>();
   if (value < min || value > max) {
-    throw FieldError(Path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    throw FieldError(Path(key),
+                     "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return value;
 }

@@ -67,7 +67,8 @@ class JsonObject {
 
  private:
   friend class JsonArray;
-  JsonObject(std::shared_ptr<const nlohmann::json> root, const nlohmann::json* node, std::string path)
+  JsonObject(std::shared_ptr<const nlohmann::json> root, const nlohmann::json* node,
+             std::string path)
       : root_(std::move(root)), node_(node), path_(std::move(path)) {}
   // The member `key`, or null when absent or JSON null.
   const nlohmann::json* Find(std::string_view key) const;
@@ -87,7 +88,8 @@ class JsonArray {
 
  private:
   friend class JsonObject;
-  JsonArray(std::shared_ptr<const nlohmann::json> root, const nlohmann::json* node, std::string path)
+  JsonArray(std::shared_ptr<const nlohmann::json> root, const nlohmann::json* node,
+            std::string path)
       : root_(std::move(root)), node_(node), path_(std::move(path)) {}
   std::string PathAt(size_t i) const { return path_ + "[" + std::to_string(i) + "]"; }
 

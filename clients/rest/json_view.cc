@@ -100,7 +100,8 @@ nlohmann::json TokenStatsJson(const mc::TokenStats& s) {
   nlohmann::json per_role = nlohmann::json::object();
   for (size_t i = 0; i < s.per_role.size(); ++i) {
     per_role[std::string(mc::RoleName(static_cast<mc::Role>(i)))] = {
-        {"message_count", s.per_role[i].message_count}, {"total_tokens", s.per_role[i].total_tokens}};
+        {"message_count", s.per_role[i].message_count},
+        {"total_tokens", s.per_role[i].total_tokens}};
   }
   return {{"message_count", s.message_count},
           {"messages_with_tokens", s.messages_with_tokens},
@@ -130,8 +131,11 @@ nlohmann::json SearchResponseJson(const mc::SearchResponse& r, int64_t top_k) {
           {"partitions_searched", r.partitions_searched}};
 }
 
-nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k, bool hybrid) {
-  const auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k,
+                                        bool hybrid) {
+  const auto optional = [](const auto& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+  };
   nlohmann::json items = nlohmann::json::array();
   for (const mc::RankedHit& ranked : r.hits) {
     const mc::SearchHit& h = ranked.hit;
@@ -176,11 +180,12 @@ nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64
 
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor) {
-  return {{"items", std::move(items)},
-          {"total", total},
-          {"skip", skip},
-          {"limit", limit},
-          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+  return {
+      {"items", std::move(items)},
+      {"total", total},
+      {"skip", skip},
+      {"limit", limit},
+      {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
 }
 
 }  // namespace mnemo::rest

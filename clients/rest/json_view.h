@@ -27,7 +27,8 @@ nlohmann::json SearchResponseJson(const mnemo::client::SearchResponse& r, int64_
 // Keyword or hybrid search: {mode ("keyword" | "hybrid"), items (each a search hit plus score,
 // bm25, text_rank, vector_rank; similarity null when the vector leg did not return the row),
 // total, top_k, fewer_than_top_k, text {...}, and for hybrid fusion and vector {...}}.
-nlohmann::json RankedSearchResponseJson(const mnemo::client::RankedSearchResponse& r, int64_t top_k, bool hybrid);
+nlohmann::json RankedSearchResponseJson(const mnemo::client::RankedSearchResponse& r, int64_t top_k,
+                                        bool hybrid);
 // {items, total, skip, limit, next_cursor (null on the last page)}.
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor);

@@ -1,17 +1,19 @@
 // mnemo-rest: the REST sidecar of mnemo (SPEC §5).  Parses the command line (flags or
 // MNEMO_REST_* environment variables), starts the HTTP server, the worker pools and the lazy
 // upstream client, and runs until SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <spdlog/spdlog.h>
-#include <sstream>
-#include <thread>
-#include <vector>
 
 #include "http_server.h"
 #include "jwt.h"
@@ -65,52 +67,80 @@ int main(int argc, char** argv) {
   int64_t token_ttl = 3600;
   int64_t upstream_timeout_ms = options.upstream_timeout.count();
 
-  CLI::App app{"mnemo-rest: the REST/JSON sidecar of mnemod (SPEC §5). Every flag can also be set "
-               "by the environment variable shown."};
+  CLI::App app{
+      "mnemo-rest: the REST/JSON sidecar of mnemod (SPEC §5). Every flag can also be set "
+      "by the environment variable shown."};
   app.add_option("--listen", listen, "HTTP address HOST:PORT (port 0 = ephemeral)")
-      ->envname("MNEMO_REST_LISTEN")->capture_default_str();
-  app.add_option("--port-file", options.port_file, "write the bound HTTP port to this file once listening");
+      ->envname("MNEMO_REST_LISTEN")
+      ->capture_default_str();
+  app.add_option("--port-file", options.port_file,
+                 "write the bound HTTP port to this file once listening");
   app.add_option("--upstream", upstream, "mnemod address HOST:PORT")
-      ->envname("MNEMO_REST_UPSTREAM")->capture_default_str();
+      ->envname("MNEMO_REST_UPSTREAM")
+      ->capture_default_str();
   app.add_option("--service-key", options.service_key,
-                 "mnemod service API key (empty: a protected-mode mnemod on loopback accepts us as service)")
+                 "mnemod service API key (empty: a protected-mode mnemod on loopback accepts us as "
+                 "service)")
       ->envname("MNEMO_REST_SERVICE_KEY");
   app.add_option("--jwt-secret", options.jwt_secret,
-                 "HS256 secret of the bearer JWTs (sub = user id, exp required); empty: bearer tokens refused")
+                 "HS256 secret of the bearer JWTs (sub = user id, exp required); empty: bearer "
+                 "tokens refused")
       ->envname("MNEMO_REST_JWT_SECRET");
-  app.add_flag("--dev-user-header", options.dev_user_header,
-               "DEVELOPMENT ONLY: accept X-User-ID as the identity when no Authorization header is sent")
+  app.add_flag(
+         "--dev-user-header", options.dev_user_header,
+         "DEVELOPMENT ONLY: accept X-User-ID as the identity when no Authorization header is sent")
       ->envname("MNEMO_REST_DEV_USER_HEADER");
   app.add_option("--cors-origins", cors, "comma-separated allowed CORS origins ('*' = any)")
-      ->envname("MNEMO_REST_CORS_ORIGINS")->capture_default_str();
-  app.add_option("--rate-create", rate_create,
-                 "per-user, per-route limit of creates (POST conversations, messages, documents, chunks): "
-                 "N/s, N/min, N/h, N/<sec>s or off")
-      ->envname("MNEMO_REST_RATE_CREATE")->capture_default_str();
-  app.add_option("--rate-read", rate_read, "per-user, per-route limit of reads (GETs and document searches)")
-      ->envname("MNEMO_REST_RATE_READ")->capture_default_str();
-  app.add_option("--rate-other", rate_other, "per-user, per-route limit of other calls (PATCH, PUT, DELETE, restore)")
-      ->envname("MNEMO_REST_RATE_OTHER")->capture_default_str();
+      ->envname("MNEMO_REST_CORS_ORIGINS")
+      ->capture_default_str();
+  app.add_option(
+         "--rate-create", rate_create,
+         "per-user, per-route limit of creates (POST conversations, messages, documents, chunks): "
+         "N/s, N/min, N/h, N/<sec>s or off")
+      ->envname("MNEMO_REST_RATE_CREATE")
+      ->capture_default_str();
+  app.add_option("--rate-read", rate_read,
+                 "per-user, per-route limit of reads (GETs and document searches)")
+      ->envname("MNEMO_REST_RATE_READ")
+      ->capture_default_str();
+  app.add_option("--rate-other", rate_other,
+                 "per-user, per-route limit of other calls (PATCH, PUT, DELETE, restore)")
+      ->envname("MNEMO_REST_RATE_OTHER")
+      ->capture_default_str();
   std::string error_codes = "mnemo";
   app.add_option("--error-codes", error_codes,
-                 "spelling of error codes: mnemo (SPEC), or seed (RECORD_NOT_FOUND and INTERNAL_SERVER_ERROR "
+                 "spelling of error codes: mnemo (SPEC), or seed (RECORD_NOT_FOUND and "
+                 "INTERNAL_SERVER_ERROR "
                  "for NOT_FOUND and INTERNAL_ERROR, as the backend mnemo replaces)")
-      ->envname("MNEMO_REST_ERROR_CODES")->capture_default_str()->check(CLI::IsMember({"mnemo", "seed"}));
-  app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body; larger gets 413")
-      ->envname("MNEMO_REST_MAX_BODY_BYTES")->capture_default_str();
-  app.add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+      ->envname("MNEMO_REST_ERROR_CODES")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mnemo", "seed"}));
+  app.add_option("--max-body-bytes", options.max_body_bytes,
+                 "largest request body; larger gets 413")
+      ->envname("MNEMO_REST_MAX_BODY_BYTES")
+      ->capture_default_str();
+  app.add_option("--io-threads", options.io_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.add_option("--worker-threads", options.worker_threads, "threads running mnemod calls")
-      ->capture_default_str()->check(CLI::Range(1, 256));
-  app.add_option("--max-pending", options.max_pending, "API requests queued or running before 503")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--max-pending", options.max_pending, "API requests queued or running before 503")
+      ->capture_default_str();
   app.add_option("--upstream-connections", options.upstream_connections,
                  "pipelined TCP connections to mnemod (as many direct ones open on demand)")
-      ->capture_default_str()->check(CLI::Range(1, 64));
-  app.add_option("--upstream-timeout-ms", upstream_timeout_ms, "timeout of one mnemod call")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--upstream-timeout-ms", upstream_timeout_ms, "timeout of one mnemod call")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
-      ->envname("MNEMO_REST_LOG_LEVEL")->capture_default_str();
-  app.add_option("--issue-token", issue_token,
-                 "print a JWT for this user id signed with --jwt-secret, then exit (development aid)");
-  app.add_option("--token-ttl", token_ttl, "lifetime of --issue-token tokens, seconds")->capture_default_str();
+      ->envname("MNEMO_REST_LOG_LEVEL")
+      ->capture_default_str();
+  app.add_option(
+      "--issue-token", issue_token,
+      "print a JWT for this user id signed with --jwt-secret, then exit (development aid)");
+  app.add_option("--token-ttl", token_ttl, "lifetime of --issue-token tokens, seconds")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (!issue_token.empty()) {
@@ -119,7 +149,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     const nlohmann::json payload = {{"sub", issue_token}, {"iat", now}, {"exp", now + token_ttl}};
     std::printf("%s\n", SignJwtHs256(payload.dump(), options.jwt_secret).c_str());
     return 0;
@@ -134,14 +165,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--upstream must be HOST:PORT, got '%s'\n", upstream.c_str());
     return 2;
   }
-  const std::pair<const char*, std::string*> rates[] = {{"--rate-create", &rate_create},
-                                                        {"--rate-read", &rate_read},
-                                                        {"--rate-other", &rate_other}};
+  const std::pair<const char*, std::string*> rates[] = {
+      {"--rate-create", &rate_create}, {"--rate-read", &rate_read}, {"--rate-other", &rate_other}};
   for (size_t i = 0; i < kRateClassCount; ++i) {
     const auto limit = ParseRateLimit(*rates[i].second);
     if (!limit) {
-      std::fprintf(stderr, "%s: expected N/s, N/min, N/h, N/<sec>s or off, got '%s'\n", rates[i].first,
-                   rates[i].second->c_str());
+      std::fprintf(stderr, "%s: expected N/s, N/min, N/h, N/<sec>s or off, got '%s'\n",
+                   rates[i].first, rates[i].second->c_str());
       return 2;
     }
     options.rate_limits[i] = *limit;
@@ -152,7 +182,8 @@ int main(int argc, char** argv) {
   if (options.jwt_secret.empty() && !options.dev_user_header) {
     spdlog::warn("no --jwt-secret and no --dev-user-header: every /api/v1 request will get 401");
   }
-  if (options.dev_user_header) spdlog::warn("--dev-user-header: X-User-ID is trusted (development only)");
+  if (options.dev_user_header)
+    spdlog::warn("--dev-user-header: X-User-ID is trusted (development only)");
 
   mnemo::client::ClientOptions client_options;
   client_options.host = options.upstream_host;

@@ -33,175 +33,283 @@ json Page(const std::string& item) {
 
 json Schemas() {
   json s;
-  s["Error"] = {{"type", "object"},
-                {"properties",
-                 {{"error",
-                   {{"type", "object"},
-                    {"properties",
-                     {{"code", Str()}, {"message", Str()}, {"request_id", Str()}, {"details", Obj()}}}}}}}};
+  s["Error"] = {
+      {"type", "object"},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"properties",
+           {{"code", Str()}, {"message", Str()}, {"request_id", Str()}, {"details", Obj()}}}}}}}};
   s["Conversation"] = {{"type", "object"},
                        {"properties",
-                        {{"id", Uuid()}, {"user_id", Str()}, {"title", Str()}, {"summary", NullableStr()},
-                         {"model", Str()}, {"system_prompt", Str()}, {"metadata", Obj()},
-                         {"is_deleted", {{"type", "boolean"}}}, {"deleted_at", Time()},
-                         {"created_at", Time()}, {"updated_at", Time()}, {"message_count", Int()},
-                         {"total_tokens", Int()}, {"last_message_at", Time()}}}};
+                        {{"id", Uuid()},
+                         {"user_id", Str()},
+                         {"title", Str()},
+                         {"summary", NullableStr()},
+                         {"model", Str()},
+                         {"system_prompt", Str()},
+                         {"metadata", Obj()},
+                         {"is_deleted", {{"type", "boolean"}}},
+                         {"deleted_at", Time()},
+                         {"created_at", Time()},
+                         {"updated_at", Time()},
+                         {"message_count", Int()},
+                         {"total_tokens", Int()},
+                         {"last_message_at", Time()}}}};
   s["ConversationCreate"] = {{"type", "object"},
                              {"required", {"title"}},
                              {"properties",
-                              {{"id", Uuid()}, {"title", Str()}, {"summary", Str()}, {"model", Str()},
-                               {"system_prompt", Str()}, {"metadata", Obj()}}}};
+                              {{"id", Uuid()},
+                               {"title", Str()},
+                               {"summary", Str()},
+                               {"model", Str()},
+                               {"system_prompt", Str()},
+                               {"metadata", Obj()}}}};
   s["ConversationUpdate"] = {{"type", "object"},
                              {"properties",
-                              {{"title", Str()}, {"summary", Str()}, {"model", Str()},
-                               {"system_prompt", Str()}, {"metadata", Obj()}}}};
+                              {{"title", Str()},
+                               {"summary", Str()},
+                               {"model", Str()},
+                               {"system_prompt", Str()},
+                               {"metadata", Obj()}}}};
   s["ConversationPage"] = Page("Conversation");
-  s["UserStats"] = {{"type", "object"},
-                    {"properties",
-                     {{"total", Int()}, {"active", Int()}, {"deleted", Int()}, {"last_activity", Time()}}}};
-  s["Message"] = {{"type", "object"},
-                  {"properties",
-                   {{"id", Uuid()}, {"conversation_id", Uuid()},
-                    {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
-                    {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}}},
-                    {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
-                    {"tokens_used", Int()}, {"metadata", Obj()}, {"created_at", Time()}}}};
-  s["MessageCreate"] = {{"type", "object"},
-                        {"required", {"role"}},
-                        {"properties",
-                         {{"id", Uuid()},
-                          {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
-                          {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}}},
-                          {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
-                          {"tokens_used", Int()}, {"metadata", Obj()}}}};
+  s["UserStats"] = {
+      {"type", "object"},
+      {"properties",
+       {{"total", Int()}, {"active", Int()}, {"deleted", Int()}, {"last_activity", Time()}}}};
+  s["Message"] = {
+      {"type", "object"},
+      {"properties",
+       {{"id", Uuid()},
+        {"conversation_id", Uuid()},
+        {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+        {"content", Str()},
+        {"parts", {{"type", "array"}, {"items", Obj()}}},
+        {"tool_calls", {}},
+        {"tool_results", {}},
+        {"attachments", {}},
+        {"tokens_used", Int()},
+        {"metadata", Obj()},
+        {"created_at", Time()}}}};
+  s["MessageCreate"] = {
+      {"type", "object"},
+      {"required", {"role"}},
+      {"properties",
+       {{"id", Uuid()},
+        {"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+        {"content", Str()},
+        {"parts", {{"type", "array"}, {"items", Obj()}}},
+        {"tool_calls", {}},
+        {"tool_results", {}},
+        {"attachments", {}},
+        {"tokens_used", Int()},
+        {"metadata", Obj()}}}};
   s["MessagePage"] = Page("Message");
   s["TokenStats"] = {{"type", "object"},
                      {"properties",
-                      {{"message_count", Int()}, {"messages_with_tokens", Int()}, {"total_tokens", Int()},
-                       {"average_tokens", {{"type", "number"}}}, {"per_role", Obj()}}}};
-  s["Document"] = {{"type", "object"},
-                   {"properties",
-                    {{"id", Uuid()}, {"user_id", Str()}, {"filename", Str()},
-                     {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
-                     {"content", Str()}, {"total_chunks", Int()}, {"metadata", Obj()},
-                     {"is_deleted", {{"type", "boolean"}}}, {"deleted_at", Time()},
-                     {"created_at", Time()}, {"updated_at", Time()}}}};
+                      {{"message_count", Int()},
+                       {"messages_with_tokens", Int()},
+                       {"total_tokens", Int()},
+                       {"average_tokens", {{"type", "number"}}},
+                       {"per_role", Obj()}}}};
+  s["Document"] = {
+      {"type", "object"},
+      {"properties",
+       {{"id", Uuid()},
+        {"user_id", Str()},
+        {"filename", Str()},
+        {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
+        {"content", Str()},
+        {"total_chunks", Int()},
+        {"metadata", Obj()},
+        {"is_deleted", {{"type", "boolean"}}},
+        {"deleted_at", Time()},
+        {"created_at", Time()},
+        {"updated_at", Time()}}}};
   s["ChunkCreate"] = {{"type", "object"},
                       {"required", {"chunk_text", "embedding"}},
                       {"properties",
-                       {{"id", Uuid()}, {"chunk_index", Int()}, {"chunk_text", Str()},
-                        {"embedding", Vec()}, {"metadata", Obj()}, {"created_at", Time()}}}};
+                       {{"id", Uuid()},
+                        {"chunk_index", Int()},
+                        {"chunk_text", Str()},
+                        {"embedding", Vec()},
+                        {"metadata", Obj()},
+                        {"created_at", Time()}}}};
   s["DocumentCreate"] = {{"type", "object"},
                          {"required", {"filename", "file_type"}},
                          {"properties",
-                          {{"id", Uuid()}, {"filename", Str()}, {"file_type", Str()}, {"content", Str()},
+                          {{"id", Uuid()},
+                           {"filename", Str()},
+                           {"file_type", Str()},
+                           {"content", Str()},
                            {"metadata", Obj()},
                            {"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
   s["DocumentPage"] = Page("Document");
-  s["SearchRequest"] = {{"type", "object"},
-                        {"description",
-                         "embedding alone: vector search; query alone: BM25 keyword search; both: hybrid search "
-                         "(the two rankings fused, reciprocal rank fusion by default). One of them is required."},
-                        {"properties",
-                         {{"embedding", Vec()},
-                          {"query", {{"type", "string"}, {"minLength", 1}, {"maxLength", kMaxTextQueryBytes},
-                                     {"description", "keyword query (UTF-8 bytes; not blank)"}}},
-                          {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}, {"default", "rrf"}}},
-                          {"text_weight", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"default", 0.5},
-                                           {"description", "weighted fusion: the keyword leg's share"}}},
-                          {"rrf_k", {{"type", "number"}, {"exclusiveMinimum", 0}, {"default", 60}}},
-                          {"candidates", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK},
-                                          {"description", "rows each leg hands to fusion (>= top_k; default max(top_k, 50))"}}},
-                          {"top_k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
-                          {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
-                          {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
-                          {"filters",
-                           {{"type", "object"},
-                            {"properties",
-                             {{"document_ids", {{"type", "array"}, {"items", Uuid()}}},
-                              {"file_types", {{"type", "array"}, {"items", Str()}}},
-                              {"created_from", Time()}, {"created_until", Time()},
-                              {"metadata", Obj()}}}}}}}};
+  s["SearchRequest"] = {
+      {"type", "object"},
+      {"description",
+       "embedding alone: vector search; query alone: BM25 keyword search; both: hybrid search "
+       "(the two rankings fused, reciprocal rank fusion by default). One of them is required."},
+      {"properties",
+       {{"embedding", Vec()},
+        {"query",
+         {{"type", "string"},
+          {"minLength", 1},
+          {"maxLength", kMaxTextQueryBytes},
+          {"description", "keyword query (UTF-8 bytes; not blank)"}}},
+        {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}, {"default", "rrf"}}},
+        {"text_weight",
+         {{"type", "number"},
+          {"minimum", 0},
+          {"maximum", 1},
+          {"default", 0.5},
+          {"description", "weighted fusion: the keyword leg's share"}}},
+        {"rrf_k", {{"type", "number"}, {"exclusiveMinimum", 0}, {"default", 60}}},
+        {"candidates",
+         {{"type", "integer"},
+          {"minimum", 1},
+          {"maximum", kMaxTopK},
+          {"description", "rows each leg hands to fusion (>= top_k; default max(top_k, 50))"}}},
+        {"top_k",
+         {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
+        {"threshold", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
+        {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
+        {"filters",
+         {{"type", "object"},
+          {"properties",
+           {{"document_ids", {{"type", "array"}, {"items", Uuid()}}},
+            {"file_types", {{"type", "array"}, {"items", Str()}}},
+            {"created_from", Time()},
+            {"created_until", Time()},
+            {"metadata", Obj()}}}}}}}};
   s["SearchHit"] = {{"type", "object"},
                     {"properties",
-                     {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
-                      {"chunk_text", Str()}, {"filename", Str()}, {"similarity", {{"type", "number"}}},
+                     {{"chunk_id", Uuid()},
+                      {"document_id", Uuid()},
+                      {"chunk_index", Int()},
+                      {"chunk_text", Str()},
+                      {"filename", Str()},
+                      {"similarity", {{"type", "number"}}},
                       {"created_at", Time()}}}};
   s["Chunk"] = {{"type", "object"},
                 {"properties",
-                 {{"id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()}, {"chunk_text", Str()},
-                  {"metadata", Obj()}, {"created_at", Time()}, {"is_deleted", {{"type", "boolean"}}},
+                 {{"id", Uuid()},
+                  {"document_id", Uuid()},
+                  {"chunk_index", Int()},
+                  {"chunk_text", Str()},
+                  {"metadata", Obj()},
+                  {"created_at", Time()},
+                  {"is_deleted", {{"type", "boolean"}}},
                   {"deleted_at", Time()}}}};
   s["ChunkPage"] = Page("Chunk");
-  s["ChunksWrite"] = {{"type", "object"},
-                      {"required", {"chunks"}},
-                      {"properties", {{"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
-  s["ChunkIds"] = {{"type", "object"},
-                   {"properties",
-                    {{"items",
-                      {{"type", "array"},
-                       {"items", {{"type", "object"}, {"properties", {{"id", Uuid()}, {"chunk_index", Int()}}}}}}},
-                     {"total", Int()}}}};
+  s["ChunksWrite"] = {
+      {"type", "object"},
+      {"required", {"chunks"}},
+      {"properties", {{"chunks", {{"type", "array"}, {"items", Ref("ChunkCreate")}}}}}};
+  s["ChunkIds"] = {
+      {"type", "object"},
+      {"properties",
+       {{"items",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"}, {"properties", {{"id", Uuid()}, {"chunk_index", Int()}}}}}}},
+        {"total", Int()}}}};
   s["Count"] = {{"type", "object"},
                 {"description", "{\"count\": n}, or {\"exists\": bool} with ?exists=true"},
                 {"properties", {{"count", Int()}, {"exists", {{"type", "boolean"}}}}}};
   s["Deleted"] = {{"type", "object"}, {"properties", {{"deleted", Int()}}}};
-  s["MessageList"] = {{"type", "object"},
-                      {"properties", {{"items", {{"type", "array"}, {"items", Ref("Message")}}}, {"total", Int()}}}};
-  s["MessageUpdate"] = {{"type", "object"},
-                        {"description", "fields left out are unchanged; null clears parts, tool_calls, tool_results, "
-                                        "attachments and tokens_used"},
-                        {"properties",
-                         {{"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
-                          {"content", Str()}, {"parts", {{"type", "array"}, {"items", Obj()}, {"nullable", true}}},
-                          {"tool_calls", {}}, {"tool_results", {}}, {"attachments", {}},
-                          {"tokens_used", {{"type", "integer"}, {"nullable", true}}}, {"metadata", Obj()}}}};
-  s["ToolResults"] = {{"type", "object"},
-                      {"required", {"tool_results"}},
-                      {"properties", {{"tool_results", {{"description", "any JSON value; null clears it"}}}}}};
-  s["DocumentUpdate"] = {{"type", "object"},
-                         {"properties",
-                          {{"filename", Str()},
-                           {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
-                           {"content", Str()}, {"metadata", Obj()}}}};
+  s["MessageList"] = {
+      {"type", "object"},
+      {"properties",
+       {{"items", {{"type", "array"}, {"items", Ref("Message")}}}, {"total", Int()}}}};
+  s["MessageUpdate"] = {
+      {"type", "object"},
+      {"description",
+       "fields left out are unchanged; null clears parts, tool_calls, tool_results, "
+       "attachments and tokens_used"},
+      {"properties",
+       {{"role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}},
+        {"content", Str()},
+        {"parts", {{"type", "array"}, {"items", Obj()}, {"nullable", true}}},
+        {"tool_calls", {}},
+        {"tool_results", {}},
+        {"attachments", {}},
+        {"tokens_used", {{"type", "integer"}, {"nullable", true}}},
+        {"metadata", Obj()}}}};
+  s["ToolResults"] = {
+      {"type", "object"},
+      {"required", {"tool_results"}},
+      {"properties", {{"tool_results", {{"description", "any JSON value; null clears it"}}}}}};
+  s["DocumentUpdate"] = {
+      {"type", "object"},
+      {"properties",
+       {{"filename", Str()},
+        {"file_type", {{"type", "string"}, {"enum", {"pdf", "txt", "docx", "md", "html"}}}},
+        {"content", Str()},
+        {"metadata", Obj()}}}};
   s["SearchBatchRequest"] = {{"type", "object"},
                              {"required", {"queries"}},
-                             {"properties", {{"queries", {{"type", "array"}, {"items", Ref("SearchRequest")},
-                                                          {"minItems", 1}, {"maxItems", kMaxSearchBatchQueries}}}}}};
-  s["SearchBatchResponse"] = {{"type", "object"},
-                              {"properties", {{"results", {{"type", "array"}, {"items", Ref("SearchResponse")}}}}}};
-  s["RankedSearchHit"] = {{"type", "object"},
-                          {"properties",
-                           {{"chunk_id", Uuid()}, {"document_id", Uuid()}, {"chunk_index", Int()},
-                            {"chunk_text", Str()}, {"filename", Str()}, {"created_at", Time()},
-                            {"score", {{"type", "number"}, {"description", "BM25 (keyword) or the fused score (hybrid)"}}},
-                            {"bm25", {{"type", "number"}, {"nullable", true}}},
-                            {"similarity", {{"type", "number"}, {"nullable", true}}},
-                            {"text_rank", Int()}, {"vector_rank", Int()}}}};
-  s["SearchResponse"] = {{"type", "object"},
-                         {"description",
-                          "vector search: items are SearchHit and exact/ef_used/partitions_searched describe the "
-                          "graph search; keyword and hybrid search (mode): items are RankedSearchHit, text (and "
-                          "vector) say how each leg ran"},
-                         {"properties",
-                          {{"items", {{"type", "array"}, {"items", {{"oneOf", {Ref("SearchHit"), Ref("RankedSearchHit")}}}}}},
-                           {"total", Int()}, {"top_k", Int()}, {"exact", {{"type", "boolean"}}},
-                           {"ef_used", Int()}, {"fewer_than_top_k", {{"type", "boolean"}}},
-                           {"partitions_searched", Int()},
-                           {"mode", {{"type", "string"}, {"enum", {"keyword", "hybrid"}}}},
-                           {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}}},
-                           {"text",
-                            {{"type", "object"},
                              {"properties",
-                              {{"ran", {{"type", "boolean"}}}, {"terms", {{"type", "array"}, {"items", Str()}}},
-                               {"stopwords_ignored", Int()}, {"unknown_terms", {{"type", "array"}, {"items", Str()}}},
-                               {"candidates", Int()}, {"rows", Int()}, {"postings", Int()}, {"rows_scored", Int()},
-                               {"exact", {{"type", "boolean"}}}}}}},
-                           {"vector",
-                            {{"type", "object"},
-                             {"properties",
-                              {{"ran", {{"type", "boolean"}}}, {"exact", {{"type", "boolean"}}}, {"ef_used", Int()},
-                               {"partitions_searched", Int()}, {"candidates", Int()}}}}}}}};
+                              {{"queries",
+                                {{"type", "array"},
+                                 {"items", Ref("SearchRequest")},
+                                 {"minItems", 1},
+                                 {"maxItems", kMaxSearchBatchQueries}}}}}};
+  s["SearchBatchResponse"] = {
+      {"type", "object"},
+      {"properties", {{"results", {{"type", "array"}, {"items", Ref("SearchResponse")}}}}}};
+  s["RankedSearchHit"] = {
+      {"type", "object"},
+      {"properties",
+       {{"chunk_id", Uuid()},
+        {"document_id", Uuid()},
+        {"chunk_index", Int()},
+        {"chunk_text", Str()},
+        {"filename", Str()},
+        {"created_at", Time()},
+        {"score",
+         {{"type", "number"}, {"description", "BM25 (keyword) or the fused score (hybrid)"}}},
+        {"bm25", {{"type", "number"}, {"nullable", true}}},
+        {"similarity", {{"type", "number"}, {"nullable", true}}},
+        {"text_rank", Int()},
+        {"vector_rank", Int()}}}};
+  s["SearchResponse"] = {
+      {"type", "object"},
+      {"description",
+       "vector search: items are SearchHit and exact/ef_used/partitions_searched describe the "
+       "graph search; keyword and hybrid search (mode): items are RankedSearchHit, text (and "
+       "vector) say how each leg ran"},
+      {"properties",
+       {{"items",
+         {{"type", "array"}, {"items", {{"oneOf", {Ref("SearchHit"), Ref("RankedSearchHit")}}}}}},
+        {"total", Int()},
+        {"top_k", Int()},
+        {"exact", {{"type", "boolean"}}},
+        {"ef_used", Int()},
+        {"fewer_than_top_k", {{"type", "boolean"}}},
+        {"partitions_searched", Int()},
+        {"mode", {{"type", "string"}, {"enum", {"keyword", "hybrid"}}}},
+        {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}}},
+        {"text",
+         {{"type", "object"},
+          {"properties",
+           {{"ran", {{"type", "boolean"}}},
+            {"terms", {{"type", "array"}, {"items", Str()}}},
+            {"stopwords_ignored", Int()},
+            {"unknown_terms", {{"type", "array"}, {"items", Str()}}},
+            {"candidates", Int()},
+            {"rows", Int()},
+            {"postings", Int()},
+            {"rows_scored", Int()},
+            {"exact", {{"type", "boolean"}}}}}}},
+        {"vector",
+         {{"type", "object"},
+          {"properties",
+           {{"ran", {{"type", "boolean"}}},
+            {"exact", {{"type", "boolean"}}},
+            {"ef_used", Int()},
+            {"partitions_searched", Int()},
+            {"candidates", Int()}}}}}}}};
   return s;
 }
 
@@ -252,7 +360,10 @@ std::pair<std::string, std::string> BodyAndResponse(RouteId id) {
 }
 
 json QueryParam(const std::string& name, json schema, const std::string& description) {
-  return {{"name", name}, {"in", "query"}, {"required", false}, {"schema", std::move(schema)},
+  return {{"name", name},
+          {"in", "query"},
+          {"required", false},
+          {"schema", std::move(schema)},
           {"description", description}};
 }
 
@@ -264,31 +375,51 @@ json With(json params, std::initializer_list<json> more) {
 
 json QueryParams(RouteId id) {
   using enum RouteId;
-  const json skip = QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
-  const json limit = QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxConversationPageSize}, {"default", kDefaultListLimit}}, "page size");
+  const json skip =
+      QueryParam("skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}, "rows to skip");
+  const json limit = QueryParam("limit",
+                                {{"type", "integer"},
+                                 {"minimum", 1},
+                                 {"maximum", kMaxConversationPageSize},
+                                 {"default", kDefaultListLimit}},
+                                "page size");
   const json cursor = QueryParam("cursor", Str(), "a previous page's next_cursor");
-  const json deleted = QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
-  const json exists = QueryParam("exists", {{"type", "boolean"}}, "answer {\"exists\": bool}, stopping at the first match");
+  const json deleted =
+      QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted rows");
+  const json exists = QueryParam("exists", {{"type", "boolean"}},
+                                 "answer {\"exists\": bool}, stopping at the first match");
   const json hard = QueryParam("hard", {{"type", "boolean"}}, "delete for good");
-  const json created_from = QueryParam("created_from", Time(), "created at or after (ISO-8601 with a zone)");
+  const json created_from =
+      QueryParam("created_from", Time(), "created at or after (ISO-8601 with a zone)");
   const json created_until = QueryParam("created_until", Time(), "created before");
-  const json metadata = QueryParam("metadata", Str(), "JSON object of top-level metadata values to match, e.g. {\"team\":\"red\"}");
-  const json conversation_filters = {
-      created_from, created_until, QueryParam("updated_from", Time(), "updated at or after"),
-      QueryParam("updated_until", Time(), "updated before"), QueryParam("model", Str(), "exact model"), metadata};
-  const json role = QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}, "only this role");
-  const json message_filters = {role, QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls"),
-                                created_from, created_until, metadata};
-  const json document_filters = {QueryParam("q", Str(), "filename substring"),
-                                 QueryParam("file_type", Str(), "comma-separated file types, e.g. pdf,md"),
-                                 created_from, created_until, metadata};
+  const json metadata =
+      QueryParam("metadata", Str(),
+                 "JSON object of top-level metadata values to match, e.g. {\"team\":\"red\"}");
+  const json conversation_filters = {created_from,
+                                     created_until,
+                                     QueryParam("updated_from", Time(), "updated at or after"),
+                                     QueryParam("updated_until", Time(), "updated before"),
+                                     QueryParam("model", Str(), "exact model"),
+                                     metadata};
+  const json role =
+      QueryParam("role", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}},
+                 "only this role");
+  const json message_filters = {
+      role, QueryParam("tool_calls_only", {{"type", "boolean"}}, "only messages with tool calls"),
+      created_from, created_until, metadata};
+  const json document_filters = {
+      QueryParam("q", Str(), "filename substring"),
+      QueryParam("file_type", Str(), "comma-separated file types, e.g. pdf,md"), created_from,
+      created_until, metadata};
   switch (id) {
     case kListConversations:
       return With(conversation_filters,
                   {skip, limit, cursor, deleted,
-                   QueryParam("order", {{"type", "string"}, {"enum", {"created", "updated"}}}, "newest first by")});
+                   QueryParam("order", {{"type", "string"}, {"enum", {"created", "updated"}}},
+                              "newest first by")});
     case kSearchConversations:
-      return With(conversation_filters, {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted});
+      return With(conversation_filters,
+                  {QueryParam("q", Str(), "title substring (required)"), skip, limit, deleted});
     case kCountConversations: return With(conversation_filters, {deleted, exists});
     case kGetConversation:
     case kGetDocument:
@@ -299,18 +430,36 @@ json QueryParams(RouteId id) {
     case kListMessages:
       return With(message_filters,
                   {skip,
-                   QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultMessagePageSize}}, "page size"),
-                   cursor, QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}}, "oldest (asc) or newest first")});
+                   QueryParam("limit",
+                              {{"type", "integer"},
+                               {"minimum", 1},
+                               {"maximum", kMaxMessagePageSize},
+                               {"default", kDefaultMessagePageSize}},
+                              "page size"),
+                   cursor,
+                   QueryParam("order", {{"type", "string"}, {"enum", {"asc", "desc"}}},
+                              "oldest (asc) or newest first")});
     case kCountMessages: return With(message_filters, {exists});
     case kLastMessages:
-      return {QueryParam("count", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxMessagePageSize}, {"default", kDefaultLastMessages}}, "how many"),
+      return {QueryParam("count",
+                         {{"type", "integer"},
+                          {"minimum", 1},
+                          {"maximum", kMaxMessagePageSize},
+                          {"default", kDefaultLastMessages}},
+                         "how many"),
               role};
     case kListDocuments: return With(document_filters, {skip, limit, cursor, deleted});
     case kCountDocuments: return With(document_filters, {deleted, exists});
     case kListChunks:
       return {skip,
-              QueryParam("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxChunkPageSize}, {"default", kDefaultChunkPageSize}}, "page size"),
-              cursor, QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted chunks")};
+              QueryParam("limit",
+                         {{"type", "integer"},
+                          {"minimum", 1},
+                          {"maximum", kMaxChunkPageSize},
+                          {"default", kDefaultChunkPageSize}},
+                         "page size"),
+              cursor,
+              QueryParam("include_deleted", {{"type", "boolean"}}, "include soft-deleted chunks")};
     default: return json::array();
   }
 }
@@ -337,7 +486,8 @@ json Operation(const RouteInfo& route) {
                       {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
   if (route.needs_user) {
     op["security"] = {{{"bearerAuth", json::array()}}, {{"devUserHeader", json::array()}}};
-    for (const char* status : {"401", "404", "409", "413", "422", "429", "503"}) responses[status] = error;
+    for (const char* status : {"401", "404", "409", "413", "422", "429", "503"})
+      responses[status] = error;
   } else if (route.id == RouteId::kHealth) {
     responses["503"] = {{"description", "mnemod unreachable"}};
   }
@@ -360,11 +510,15 @@ json OpenApiDocument() {
        {{"title", "mnemo REST API"},
         {"version", "1.0.0"},
         {"description",
-         "REST sidecar of mnemo (SPEC §5). Identity: Authorization: Bearer <HS256 JWT, sub = user id>; "
+         "REST sidecar of mnemo (SPEC §5). Identity: Authorization: Bearer <HS256 JWT, sub = user "
+         "id>; "
          "X-User-ID only when mnemo-rest runs with --dev-user-header. Errors: "
-         "{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}. Codes are SPEC §4's; two are spelt "
-         "differently in the seeds' backend: NOT_FOUND is its RECORD_NOT_FOUND and INTERNAL_ERROR its "
-         "INTERNAL_SERVER_ERROR (mnemo-rest --error-codes seed answers with the seeds' spellings). Rate limits are "
+         "{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}. Codes are SPEC §4's; "
+         "two are spelt "
+         "differently in the seeds' backend: NOT_FOUND is its RECORD_NOT_FOUND and INTERNAL_ERROR "
+         "its "
+         "INTERNAL_SERVER_ERROR (mnemo-rest --error-codes seed answers with the seeds' spellings). "
+         "Rate limits are "
          "per user and per route."}}},
       {"paths", paths},
       {"components",

@@ -44,8 +44,8 @@ std::optional<RateLimit> ParseRateLimit(std::string_view text) {
 
 RateLimiter::RateLimiter(const std::array<RateLimit, kRateClassCount>& limits) : limits_(limits) {}
 
-RateLimiter::Decision RateLimiter::Acquire(std::string_view user, uint8_t bucket_id, RateClass rate_class,
-                                           Clock::time_point now) {
+RateLimiter::Decision RateLimiter::Acquire(std::string_view user, uint8_t bucket_id,
+                                           RateClass rate_class, Clock::time_point now) {
   const RateLimit& limit = limits_[static_cast<size_t>(rate_class)];
   if (limit.requests == 0) return {};
   const double capacity = static_cast<double>(limit.requests);
@@ -61,7 +61,8 @@ RateLimiter::Decision RateLimiter::Acquire(std::string_view user, uint8_t bucket
   auto [it, inserted] = buckets_.try_emplace(std::move(key), Bucket{capacity, now});
   Bucket& bucket = it->second;
   if (!inserted && now > bucket.updated) {
-    bucket.tokens = std::min(capacity, bucket.tokens + Seconds(now - bucket.updated) * refill_per_second);
+    bucket.tokens =
+        std::min(capacity, bucket.tokens + Seconds(now - bucket.updated) * refill_per_second);
     bucket.updated = now;
   }
   if (bucket.tokens >= 1) {

@@ -1,6 +1,6 @@
 // Per-user token-bucket rate limits (seed 001: create 10/min, read 30/min, everything else
-// 100/min), each route limited on its own as the backend mnemo replaces limits each endpoint.  Each (user,
-// route) pair owns a bucket holding up to its class's `requests` tokens that refills
+// 100/min), each route limited on its own as the backend mnemo replaces limits each endpoint.  Each
+// (user, route) pair owns a bucket holding up to its class's `requests` tokens that refills
 // continuously at requests/period; a request takes one token or is refused with the time until
 // the next token.  State is per process: behind a load balancer each sidecar limits on its own.
 //
@@ -22,8 +22,8 @@ enum class RateClass : uint8_t { kCreate = 0, kRead = 1, kOther = 2 };
 inline constexpr size_t kRateClassCount = 3;
 
 struct RateLimit {
-  int64_t requests = 0;         // bucket size; 0 = unlimited
-  double period_seconds = 60;   // time to refill a whole bucket
+  int64_t requests = 0;        // bucket size; 0 = unlimited
+  double period_seconds = 60;  // time to refill a whole bucket
 };
 
 // Parses "N/s", "N/min", "N/h", "N/<seconds>s" (e.g. "5/10s") or "0"/"off" (unlimited).
@@ -42,7 +42,8 @@ class RateLimiter {
 
   // Takes one token from the user's bucket `bucket` (a route), limited by `rate_class`, at time
   // `now`.
-  Decision Acquire(std::string_view user, uint8_t bucket, RateClass rate_class, Clock::time_point now);
+  Decision Acquire(std::string_view user, uint8_t bucket, RateClass rate_class,
+                   Clock::time_point now);
 
  private:
   struct Bucket {

@@ -15,7 +15,6 @@
 namespace mnemo::rest {
 namespace {
 
-
 // Query parameters of one request, with typed, validated accessors (throw FieldError).
 class Query {
  public:
@@ -36,8 +35,8 @@ class Query {
       throw FieldError(std::string(key), "must be an integer");
     }
     if (value < min || value > max) {
-      throw FieldError(std::string(key), "must be between " + std::to_string(min) + " and " +
-                                             std::to_string(max));
+      throw FieldError(std::string(key),
+                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return value;
   }
@@ -61,7 +60,9 @@ class Query {
     const std::string* text = Find(key);
     if (text == nullptr) return std::nullopt;
     const auto micros = ParseTimestamp(*text);
-    if (!micros) throw FieldError(std::string(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
+    if (!micros)
+      throw FieldError(std::string(key),
+                       "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
     return micros;
   }
   // `key` holds a JSON object of top-level metadata values to match, e.g. {"team":"red"}.
@@ -71,7 +72,8 @@ class Query {
     if (text == nullptr) return out;
     const auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded() || !parsed.is_object()) {
-      throw FieldError(std::string(key), "must be a JSON object of metadata values, e.g. {\"team\":\"red\"}");
+      throw FieldError(std::string(key),
+                       "must be a JSON object of metadata values, e.g. {\"team\":\"red\"}");
     }
     for (const auto& [name, value] : parsed.items()) out.push_back({name, value.dump()});
     return out;
@@ -85,7 +87,8 @@ class Query {
     while (true) {
       const size_t comma = rest.find(',');
       const std::string_view item = rest.substr(0, comma);
-      if (item.empty()) throw FieldError(std::string(key), "must be a comma-separated list without empty items");
+      if (item.empty())
+        throw FieldError(std::string(key), "must be a comma-separated list without empty items");
       out.emplace_back(item);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
@@ -152,7 +155,8 @@ mc::ConversationUpdate ConversationUpdateFrom(const JsonObject& body) {
   update.metadata = body.OptionalObjectText("metadata");
   if (!update.title && !update.summary && !update.model && !update.system_prompt &&
       !update.metadata) {
-    throw FieldError("body", "no updatable field given (title, summary, model, system_prompt, metadata)");
+    throw FieldError("body",
+                     "no updatable field given (title, summary, model, system_prompt, metadata)");
   }
   return update;
 }
@@ -222,17 +226,20 @@ mc::MessageUpdate MessageUpdateFrom(const JsonObject& body) {
     throw FieldError(body.Path("role"), "must be one of user, assistant, system, tool");
   }
   update.content = body.OptionalString("content");
-  update.parts = body.IsNull("parts") ? std::optional<std::string>("null") : body.OptionalArrayText("parts");
+  update.parts =
+      body.IsNull("parts") ? std::optional<std::string>("null") : body.OptionalArrayText("parts");
   update.tool_calls = UpdatedJson(body, "tool_calls");
   update.tool_results = UpdatedJson(body, "tool_results");
   update.attachments = UpdatedJson(body, "attachments");
   update.tokens_used = body.OptionalInt("tokens_used", 0, std::numeric_limits<int32_t>::max());
   update.clear_tokens_used = body.IsNull("tokens_used");
   update.metadata = body.OptionalObjectText("metadata");
-  if (!update.role && !update.content && !update.parts && !update.tool_calls && !update.tool_results &&
-      !update.attachments && !update.tokens_used && !update.clear_tokens_used && !update.metadata) {
-    throw FieldError("body", "no updatable field given (role, content, parts, tool_calls, tool_results, "
-                             "attachments, tokens_used, metadata)");
+  if (!update.role && !update.content && !update.parts && !update.tool_calls &&
+      !update.tool_results && !update.attachments && !update.tokens_used &&
+      !update.clear_tokens_used && !update.metadata) {
+    throw FieldError("body",
+                     "no updatable field given (role, content, parts, tool_calls, tool_results, "
+                     "attachments, tokens_used, metadata)");
   }
   return update;
 }
@@ -254,7 +261,8 @@ mc::DocumentFilter DocumentFilterFrom(const Query& query) {
   filter.created_from = query.Time("created_from");
   filter.created_until = query.Time("created_until");
   filter.file_types = query.List("file_type");
-  if (const std::string* q = query.Find("q"); q != nullptr && !q->empty()) filter.filename_contains = *q;
+  if (const std::string* q = query.Find("q"); q != nullptr && !q->empty())
+    filter.filename_contains = *q;
   filter.metadata_equals = query.Metadata("metadata");
   return filter;
 }
@@ -263,12 +271,15 @@ std::optional<int64_t> OptionalTimestamp(const JsonObject& body, std::string_vie
   const auto text = body.OptionalString(key);
   if (!text) return std::nullopt;
   const auto micros = ParseTimestamp(*text);
-  if (!micros) throw FieldError(body.Path(key), "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
+  if (!micros)
+    throw FieldError(body.Path(key),
+                     "must be an ISO-8601 timestamp with a zone, e.g. 2025-11-17T09:30:00Z");
   return micros;
 }
 
 // The chunks of `array` for `document`; a chunk without chunk_index gets its position.
-std::vector<mc::NewChunk> ChunksFrom(const JsonArray& array, const mc::Uuid& document, const MapContext& context) {
+std::vector<mc::NewChunk> ChunksFrom(const JsonArray& array, const mc::Uuid& document,
+                                     const MapContext& context) {
   std::vector<mc::NewChunk> chunks;
   chunks.reserve(array.size());
   for (size_t i = 0; i < array.size(); ++i) {
@@ -294,7 +305,8 @@ CreateDocumentCall CreateDocumentFrom(const JsonObject& body, const MapContext& 
   call.document.file_type = body.RequiredString("file_type");
   call.document.content = body.OptionalString("content").value_or("");
   call.document.metadata = body.OptionalObjectText("metadata");
-  if (const auto chunks = body.OptionalArray("chunks")) call.chunks = ChunksFrom(*chunks, *call.document.id, context);
+  if (const auto chunks = body.OptionalArray("chunks"))
+    call.chunks = ChunksFrom(*chunks, *call.document.id, context);
   return call;
 }
 
@@ -302,7 +314,8 @@ WriteChunksCall WriteChunksFrom(const mc::Uuid& document, const JsonObject& body
                                 const MapContext& context) {
   const auto chunks = body.OptionalArray("chunks");
   if (!chunks) throw FieldError(body.Path("chunks"), "is required");
-  if (!replace && chunks->size() == 0) throw FieldError(body.Path("chunks"), "must hold at least one chunk");
+  if (!replace && chunks->size() == 0)
+    throw FieldError(body.Path("chunks"), "must hold at least one chunk");
   return WriteChunksCall{document, ChunksFrom(*chunks, document, context), replace};
 }
 
@@ -319,7 +332,8 @@ mc::SearchFilters SearchFiltersFrom(const JsonObject& body) {
   out.created_from = OptionalTimestamp(*filters, "created_from");
   out.created_until = OptionalTimestamp(*filters, "created_until");
   if (const auto metadata = filters->OptionalObject("metadata")) {
-    for (const auto& [key, value] : metadata->items()) out.metadata_equals.push_back({key, value.dump()});
+    for (const auto& [key, value] : metadata->items())
+      out.metadata_equals.push_back({key, value.dump()});
   }
   return out;
 }
@@ -329,7 +343,8 @@ mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& co
   request.query = body.RequiredVector("embedding", context.dimension);
   request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
   if (const auto threshold = body.OptionalNumber("threshold")) {
-    if (*threshold < -1 || *threshold > 1) throw FieldError(body.Path("threshold"), "must be in [-1, 1]");
+    if (*threshold < -1 || *threshold > 1)
+      throw FieldError(body.Path("threshold"), "must be in [-1, 1]");
     request.min_similarity = static_cast<float>(*threshold);
   }
   request.ef = body.OptionalInt("ef", 1, kMaxEf);
@@ -377,7 +392,8 @@ bool IsJsonContentType(std::string_view content_type) {
   const std::string_view media = content_type.substr(0, content_type.find(';'));
   std::string lower;
   for (const char c : media) {
-    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return lower.empty() || lower == "application/json" ||
          (lower.starts_with("application/") && lower.ends_with("+json"));
@@ -398,8 +414,10 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     }
     case kConversationStats: return ConversationStatsCall{};
     case kCountConversations:
-      return CountConversationsCall{ConversationFilterFrom(query), query.Bool("include_deleted"), query.Bool("exists")};
-    case kGetConversation: return GetConversationCall{PathId(path_id), query.Bool("include_deleted")};
+      return CountConversationsCall{ConversationFilterFrom(query), query.Bool("include_deleted"),
+                                    query.Bool("exists")};
+    case kGetConversation:
+      return GetConversationCall{PathId(path_id), query.Bool("include_deleted")};
     case kUpdateConversation: {
       const mc::Uuid id = PathId(path_id);
       return UpdateConversationCall{id, ConversationUpdateFrom(body())};
@@ -417,7 +435,8 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kDeleteMessages: return DeleteMessagesCall{PathId(path_id)};
     case kLastMessages: {
       const mc::Uuid id = PathId(path_id);
-      return LastMessagesCall{id, query.Int("count", kDefaultLastMessages, 1, kMaxMessagePageSize), RoleFrom(query)};
+      return LastMessagesCall{id, query.Int("count", kDefaultLastMessages, 1, kMaxMessagePageSize),
+                              RoleFrom(query)};
     }
     case kCountMessages: {
       CountMessagesCall call{PathId(path_id), {}, query.Bool("exists")};
@@ -434,8 +453,10 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     case kSetToolResults: {
       const mc::Uuid id = PathId(path_id);
       const JsonObject parsed = body();
-      if (!parsed.Has("tool_results")) throw FieldError("tool_results", "is required (null clears it)");
-      return SetToolResultsCall{id, parsed.IsNull("tool_results") ? "null" : *parsed.OptionalJsonText("tool_results")};
+      if (!parsed.Has("tool_results"))
+        throw FieldError("tool_results", "is required (null clears it)");
+      return SetToolResultsCall{
+          id, parsed.IsNull("tool_results") ? "null" : *parsed.OptionalJsonText("tool_results")};
     }
     case kCreateDocument: return CreateDocumentFrom(body(), context);
     case kListDocuments: {
@@ -448,17 +469,20 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       return call;
     }
     case kCountDocuments:
-      return CountDocumentsCall{DocumentFilterFrom(query), query.Bool("include_deleted"), query.Bool("exists")};
+      return CountDocumentsCall{DocumentFilterFrom(query), query.Bool("include_deleted"),
+                                query.Bool("exists")};
     case kSearchDocuments: return DocumentSearchFrom(body(), context);
     case kSearchDocumentsBatch: {
       const JsonObject parsed = body();
       const auto queries = parsed.OptionalArray("queries");
       if (!queries) throw FieldError("queries", "is required");
       if (queries->size() == 0 || queries->size() > kMaxSearchBatchQueries) {
-        throw FieldError("queries", "must hold 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
+        throw FieldError("queries",
+                         "must hold 1.." + std::to_string(kMaxSearchBatchQueries) + " queries");
       }
       SearchDocumentsBatchCall call;
-      for (size_t i = 0; i < queries->size(); ++i) call.requests.push_back(SearchRequestFrom(queries->ObjectAt(i), context));
+      for (size_t i = 0; i < queries->size(); ++i)
+        call.requests.push_back(SearchRequestFrom(queries->ObjectAt(i), context));
       return call;
     }
     case kGetDocument: return GetDocumentCall{PathId(path_id), query.Bool("include_deleted")};
@@ -494,16 +518,17 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
 
 bool TakesBody(RouteId id) {
   using enum RouteId;
-  return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage || id == kUpdateMessage ||
-         id == kSetToolResults || id == kCreateDocument || id == kUpdateDocument || id == kSearchDocuments ||
-         id == kSearchDocumentsBatch || id == kAddChunks || id == kReplaceChunks;
+  return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage ||
+         id == kUpdateMessage || id == kSetToolResults || id == kCreateDocument ||
+         id == kUpdateDocument || id == kSearchDocuments || id == kSearchDocumentsBatch ||
+         id == kAddChunks || id == kReplaceChunks;
 }
 
 }  // namespace
 
 std::variant<MappedCall, ApiError> MapRequest(std::string_view method, std::string_view target,
-                                              std::string_view content_type,
-                                              std::string_view body, const MapContext& context) {
+                                              std::string_view content_type, std::string_view body,
+                                              const MapContext& context) {
   const auto [path, query_text] = SplitTarget(target);
   const RouteLookup lookup = FindRoute(method, path);
   if (lookup.route == nullptr) {
@@ -523,8 +548,8 @@ std::variant<MappedCall, ApiError> MapRequest(std::string_view method, std::stri
   auto params = ParseQuery(query_text);
   if (!params) return ValidationError("query", "malformed percent-escape in the query string");
   try {
-    return MappedCall{lookup.route,
-                      BuildCall(*lookup.route, lookup.path_id, Query(std::move(*params)), body, context)};
+    return MappedCall{lookup.route, BuildCall(*lookup.route, lookup.path_id,
+                                              Query(std::move(*params)), body, context)};
   } catch (const FieldError& e) {
     return ValidationError(e.field(), e.field() + " " + e.what());
   }

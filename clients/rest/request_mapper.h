@@ -40,7 +40,7 @@ struct MappedCall {
 };
 
 std::variant<MappedCall, ApiError> MapRequest(std::string_view method, std::string_view target,
-                                              std::string_view content_type,
-                                              std::string_view body, const MapContext& context);
+                                              std::string_view content_type, std::string_view body,
+                                              const MapContext& context);
 
 }  // namespace mnemo::rest

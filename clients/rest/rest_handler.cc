@@ -1,17 +1,19 @@
 // The request pipeline: identity, limits, dispatch to workers, headers, metrics, logging.
 #include "rest_handler.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 #include <variant>
 
+#include <boost/asio/post.hpp>
+
 #include "executor.h"
-#include "mnemo/base/limits.h"
 #include "jwt.h"
+#include "mnemo/base/limits.h"
 #include "openapi.h"
 #include "query_string.h"
 #include "request_mapper.h"
@@ -88,7 +90,8 @@ HttpReply RestHandler::ErrorReplyAs(const Context& ctx, const ApiError& error) c
   HttpReply reply = JsonReply(error.status, ErrorBody(error, ctx.request_id));
   if (error.status == 405 && error.details.contains("allow")) {
     std::string allow;
-    for (const auto& m : error.details["allow"]) allow += (allow.empty() ? "" : ", ") + m.get<std::string>();
+    for (const auto& m : error.details["allow"])
+      allow += (allow.empty() ? "" : ", ") + m.get<std::string>();
     reply.headers.emplace_back("Allow", allow);
   }
   return reply;
@@ -97,9 +100,10 @@ HttpReply RestHandler::ErrorReplyAs(const Context& ctx, const ApiError& error) c
 HttpReply RestHandler::Reject(int status, std::string code, std::string message,
                               std::string_view request_id_header) {
   const std::string request_id = RequestIdFrom(request_id_header);
-  HttpReply reply = JsonReply(status, ErrorBody(ApiError{status, std::move(code), std::move(message),
-                                                         nlohmann::json::object()},
-                                                request_id));
+  HttpReply reply = JsonReply(
+      status,
+      ErrorBody(ApiError{status, std::move(code), std::move(message), nlohmann::json::object()},
+                request_id));
   reply.headers.emplace_back("X-Request-ID", request_id);
   metrics_.RecordRequest("unmatched", "-", status, 0);
   return reply;
@@ -115,8 +119,10 @@ void RestHandler::Handle(HttpRequest request, Done done) {
 
   if (req.method == "OPTIONS" && !req.Header("access-control-request-method").empty()) {
     if (!cors_.Allows(req.Header("origin"))) {
-      return Finish(*ctx, ErrorReply(*ctx, ApiError{403, "CORS_ORIGIN_NOT_ALLOWED",
-                                                    "origin not allowed by the CORS policy", {}}));
+      return Finish(*ctx, ErrorReply(*ctx, ApiError{403,
+                                                    "CORS_ORIGIN_NOT_ALLOWED",
+                                                    "origin not allowed by the CORS policy",
+                                                    {}}));
     }
     ctx->route_label = "preflight";
     return Finish(*ctx, cors_.Preflight(req));
@@ -134,7 +140,9 @@ void RestHandler::Handle(HttpRequest request, Done done) {
 
   switch (lookup.route->id) {
     case RouteId::kReady:
-      return Finish(*ctx, JsonReply(200, {{"ready", true}, {"version", "1.0.0"}, {"request_id", ctx->request_id}}));
+      return Finish(
+          *ctx,
+          JsonReply(200, {{"ready", true}, {"version", "1.0.0"}, {"request_id", ctx->request_id}}));
     case RouteId::kMetrics: {
       HttpReply reply;
       reply.content_type = "text/plain; version=0.0.4";
@@ -147,9 +155,7 @@ void RestHandler::Handle(HttpRequest request, Done done) {
       reply.body = document;
       return Finish(*ctx, std::move(reply));
     }
-    case RouteId::kHealth:
-      boost::asio::post(probes_, [this, ctx] { RunHealth(ctx); });
-      return;
+    case RouteId::kHealth: boost::asio::post(probes_, [this, ctx] { RunHealth(ctx); }); return;
     default: break;
   }
 
@@ -158,48 +164,58 @@ void RestHandler::Handle(HttpRequest request, Done done) {
   if (!authorization.empty()) {
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization.size() <= kBearer.size() ||
-        !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                std::tolower(static_cast<unsigned char>(b)); })) {
+        !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
       return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
                                                    "Authorization must be \"Bearer <token>\"")));
     }
     if (options_.jwt_secret.empty()) {
-      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
-                                                   "bearer tokens are not accepted: no JWT secret configured")));
+      return Finish(
+          *ctx,
+          ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                   "bearer tokens are not accepted: no JWT secret configured")));
     }
-    auto verified = VerifyJwtHs256(authorization.substr(kBearer.size()), options_.jwt_secret, NowSeconds());
+    auto verified =
+        VerifyJwtHs256(authorization.substr(kBearer.size()), options_.jwt_secret, NowSeconds());
     if (auto* rejection = std::get_if<JwtRejection>(&verified)) {
-      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError, rejection->reason)));
+      return Finish(*ctx,
+                    ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError, rejection->reason)));
     }
     ctx->user = std::move(std::get<JwtClaims>(verified).subject);
   } else if (options_.dev_user_header && !req.Header("x-user-id").empty()) {
     const std::string_view user = req.Header("x-user-id");
     if (user.size() > kMaxUserIdBytes) {
-      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError, "X-User-ID is too long")));
+      return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                                   "X-User-ID is too long")));
     }
     ctx->user = std::string(user);
   } else {
-    return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
-                                                 options_.dev_user_header
-                                                     ? "missing Authorization: Bearer <token> (or X-User-ID)"
-                                                     : "missing Authorization: Bearer <token>")));
+    return Finish(
+        *ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kAuthenticationError,
+                                       options_.dev_user_header
+                                           ? "missing Authorization: Bearer <token> (or X-User-ID)"
+                                           : "missing Authorization: Bearer <token>")));
   }
 
   // ---- rate limit ----
-  const auto decision = limiter_.Acquire(ctx->user, static_cast<uint8_t>(lookup.route->id), lookup.route->rate_class,
-                                         SteadyClock::now());
+  const auto decision = limiter_.Acquire(ctx->user, static_cast<uint8_t>(lookup.route->id),
+                                         lookup.route->rate_class, SteadyClock::now());
   if (!decision.allowed) {
-    HttpReply reply = ErrorReply(*ctx, ErrorOf(StatusCode::kRateLimited, "rate limit exceeded; retry later",
-                                               {{"retry_after_seconds", decision.retry_after_seconds}}));
-    reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int64_t>(decision.retry_after_seconds) + 1));
+    HttpReply reply =
+        ErrorReply(*ctx, ErrorOf(StatusCode::kRateLimited, "rate limit exceeded; retry later",
+                                 {{"retry_after_seconds", decision.retry_after_seconds}}));
+    reply.headers.emplace_back(
+        "Retry-After", std::to_string(static_cast<int64_t>(decision.retry_after_seconds) + 1));
     return Finish(*ctx, std::move(reply));
   }
 
   // ---- admission ----
   if (pending_.fetch_add(1) >= options_.max_pending) {
     pending_.fetch_sub(1);
-    return Finish(*ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kUnavailable, "too many requests in flight")));
+    return Finish(
+        *ctx, ErrorReply(*ctx, ErrorOf(StatusCode::kUnavailable, "too many requests in flight")));
   }
   ctx->admitted = true;
   boost::asio::post(workers_, [this, ctx] { RunApi(ctx); });
@@ -222,7 +238,8 @@ void RestHandler::RunApi(const std::shared_ptr<Context>& ctx) {
     outcome = Execute(**client, ctx->user, call.call);
   }
   ctx->upstream_seconds = SecondsSince(upstream_start);
-  metrics_.RecordUpstream(ctx->route_label, outcome.error ? outcome.error->code : "ok", ctx->upstream_seconds);
+  metrics_.RecordUpstream(ctx->route_label, outcome.error ? outcome.error->code : "ok",
+                          ctx->upstream_seconds);
   if (outcome.error) return Finish(*ctx, ErrorReply(*ctx, *outcome.error));
   HttpReply reply;
   reply.status = outcome.status;
@@ -240,7 +257,8 @@ void RestHandler::RunHealth(const std::shared_ptr<Context>& ctx) {
   mc::Result<mc::UserStats> probe = client.ok() ? (*client)->GetUserStats(kHealthUser)
                                                 : mc::Result<mc::UserStats>(client.error());
   ctx->upstream_seconds = SecondsSince(upstream_start);
-  metrics_.RecordUpstream(ctx->route_label, probe.ok() ? "ok" : std::string(mc::CodeName(probe.error().code)),
+  metrics_.RecordUpstream(ctx->route_label,
+                          probe.ok() ? "ok" : std::string(mc::CodeName(probe.error().code)),
                           ctx->upstream_seconds);
   if (!probe.ok()) {
     return Finish(*ctx, JsonReply(503, {{"status", "unhealthy"},
@@ -250,7 +268,8 @@ void RestHandler::RunHealth(const std::shared_ptr<Context>& ctx) {
   Finish(*ctx, JsonReply(200, {{"status", "healthy"},
                                {"service", "mnemo-rest"},
                                {"version", "1.0.0"},
-                               {"upstream", options_.upstream_host + ":" + std::to_string(options_.upstream_port)},
+                               {"upstream", options_.upstream_host + ":" +
+                                                std::to_string(options_.upstream_port)},
                                {"request_id", ctx->request_id}}));
 }
 

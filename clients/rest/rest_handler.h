@@ -46,7 +46,8 @@ class RestHandler {
 
   // The reply for a request the HTTP layer rejects before it is complete (e.g. 413 for a body
   // over the limit, 400 for a malformed request).  Carries a request id and the error body.
-  HttpReply Reject(int status, std::string code, std::string message, std::string_view request_id_header);
+  HttpReply Reject(int status, std::string code, std::string message,
+                   std::string_view request_id_header);
 
  private:
   struct Context;

@@ -22,9 +22,9 @@ struct RestOptions {
   std::string port_file;        // when set, the bound port is written here once listening
   std::string upstream_host = "127.0.0.1";
   uint16_t upstream_port = 7420;
-  std::string service_key;      // empty: protected-mode mnemod on loopback accepts us as service
-  std::string jwt_secret;       // empty: bearer tokens are refused (401)
-  bool dev_user_header = false; // accept X-User-ID (development only)
+  std::string service_key;       // empty: protected-mode mnemod on loopback accepts us as service
+  std::string jwt_secret;        // empty: bearer tokens are refused (401)
+  bool dev_user_header = false;  // accept X-User-ID (development only)
   // Answer mnemod's NOT_FOUND and INTERNAL_ERROR as RECORD_NOT_FOUND and INTERNAL_SERVER_ERROR,
   // for front ends written against the backend mnemo replaces.
   bool seed_error_codes = false;
@@ -32,7 +32,7 @@ struct RestOptions {
   std::vector<std::string> cors_origins = {"http://localhost:3000", "http://localhost:8000"};
   // Seed 001: create 10/min, read 30/min, default 100/min.  Indexed by RateClass.
   std::array<RateLimit, kRateClassCount> rate_limits = {RateLimit{10, 60}, RateLimit{30, 60},
-                                                         RateLimit{100, 60}};
+                                                        RateLimit{100, 60}};
 
   // ---- performance and limits ----
   size_t max_body_bytes = 32u << 20;  // larger bodies get 413

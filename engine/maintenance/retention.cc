@@ -25,7 +25,8 @@ constexpr char kArchiveSuffix[] = ".mnemoarc";
 Result<std::string> ArchivePathFor(const std::string& dir, uint32_t month) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::Unavailable("cannot create archive directory " + dir + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot create archive directory " + dir + ": " + ec.message());
   const std::string base = (fs::path(dir) / MonthName(month)).string();
   std::string path = base + kArchiveSuffix;
   for (int n = 1; fs::exists(path, ec); ++n) path = base + "." + std::to_string(n) + kArchiveSuffix;
@@ -56,35 +57,39 @@ Status Retention::EnsurePurgeQueue() {
     txn.Put(Cf::kIndex, keys::PurgeKey(*deleted_at, kind, id), std::string(user));
     ++staged;
   };
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kConversations, {}, [&](std::string_view key, std::string_view value) {
-    tables::ConversationRow row;
-    decoded = tables::DecodeConversation(value, Uuid::FromBytes(key), &row);
-    if (!decoded.ok()) return false;
-    const Conversation& c = row.conversation;
-    stage(c.user_id, c.is_deleted, c.deleted_at, keys::PurgeKind::kConversation, c.id);
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kConversations, {}, [&](std::string_view key, std::string_view value) {
+        tables::ConversationRow row;
+        decoded = tables::DecodeConversation(value, Uuid::FromBytes(key), &row);
+        if (!decoded.ok()) return false;
+        const Conversation& c = row.conversation;
+        stage(c.user_id, c.is_deleted, c.deleted_at, keys::PurgeKind::kConversation, c.id);
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kDocuments, {}, [&](std::string_view key, std::string_view value) {
-    Document d;
-    decoded = tables::DecodeDocument(value, Uuid::FromBytes(key), &d);
-    if (!decoded.ok()) return false;
-    stage(d.user_id, d.is_deleted, d.deleted_at, keys::PurgeKind::kDocument, d.id);
-    if (staged >= kBackfillCommitEvery) {
-      decoded = txn.Commit();
-      staged = 0;
-    }
-    return decoded.ok();
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kDocuments, {}, [&](std::string_view key, std::string_view value) {
+        Document d;
+        decoded = tables::DecodeDocument(value, Uuid::FromBytes(key), &d);
+        if (!decoded.ok()) return false;
+        stage(d.user_id, d.is_deleted, d.deleted_at, keys::PurgeKind::kDocument, d.id);
+        if (staged >= kBackfillCommitEvery) {
+          decoded = txn.Commit();
+          staged = 0;
+        }
+        return decoded.ok();
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
-  if (staged > 0) spdlog::info("purge queue: recorded {} soft-deleted rows of an older data directory", staged);
+  if (staged > 0)
+    spdlog::info("purge queue: recorded {} soft-deleted rows of an older data directory", staged);
   txn.Put(Cf::kMeta, kPurgeQueueMarker, "1");
   return txn.Commit();
 }
 
 Result<RetentionReport> Retention::Apply(const RetentionPolicy& policy, Timestamp now) {
   if (policy.keep_months < 0) return Status::ValidationError("keep_months", "must be >= 0");
-  if (policy.purge_after_seconds < 0) return Status::ValidationError("purge_after_seconds", "must be >= 0");
+  if (policy.purge_after_seconds < 0)
+    return Status::ValidationError("purge_after_seconds", "must be >= 0");
   std::lock_guard one_run_at_a_time(run_mutex_);
   runs_.fetch_add(1, std::memory_order_relaxed);
   RetentionReport report;
@@ -116,7 +121,8 @@ Status Retention::RetireMonths(const RetentionPolicy& policy, RetentionReport* r
     if (!policy.archive_dir.empty()) {
       MNEMO_ASSIGN_OR_RETURN(retired.archive_path, ArchivePathFor(policy.archive_dir, month));
     }
-    MNEMO_ASSIGN_OR_RETURN(retired.rows, vectors_.RetireMonth(month, retired.archive_path, locks_, documents_));
+    MNEMO_ASSIGN_OR_RETURN(retired.rows,
+                           vectors_.RetireMonth(month, retired.archive_path, locks_, documents_));
     months_retired_.fetch_add(1, std::memory_order_relaxed);
     rows_retired_.fetch_add(static_cast<uint64_t>(retired.rows), std::memory_order_relaxed);
     report->retired.push_back(std::move(retired));
@@ -131,18 +137,19 @@ Status Retention::Purge(RetentionReport* report) {
   while (true) {
     std::vector<QueueEntry> batch;
     Status parsed;
-    MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-      QueueEntry entry;
-      if (!keys::ParsePurgeKey(key, &entry.deleted_at, &entry.kind, &entry.id)) {
-        parsed = Status::Internal("corrupt purge queue key");
-        return false;
-      }
-      if (entry.deleted_at >= cutoff) return false;  // the queue is oldest first
-      entry.key = std::string(key);
-      entry.user_id = std::string(value);
-      batch.push_back(std::move(entry));
-      return batch.size() < kPurgeBatch;
-    }));
+    MNEMO_RETURN_IF_ERROR(
+        db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+          QueueEntry entry;
+          if (!keys::ParsePurgeKey(key, &entry.deleted_at, &entry.kind, &entry.id)) {
+            parsed = Status::Internal("corrupt purge queue key");
+            return false;
+          }
+          if (entry.deleted_at >= cutoff) return false;  // the queue is oldest first
+          entry.key = std::string(key);
+          entry.user_id = std::string(value);
+          batch.push_back(std::move(entry));
+          return batch.size() < kPurgeBatch;
+        }));
     MNEMO_RETURN_IF_ERROR(parsed);
     for (const QueueEntry& entry : batch) {
       MNEMO_RETURN_IF_ERROR(PurgeOne(entry.kind, entry.id, entry.user_id, cutoff, report));
@@ -153,8 +160,8 @@ Status Retention::Purge(RetentionReport* report) {
   }
 }
 
-Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::string& user_id, Timestamp cutoff,
-                           RetentionReport* report) {
+Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::string& user_id,
+                           Timestamp cutoff, RetentionReport* report) {
   auto guard = locks_.LockUser(user_id);
   storage::WriteTxn txn(db_);
   // The row's state now, under the owner's lock: purge only what is still deleted from before
@@ -167,7 +174,8 @@ Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::stri
       auto row = conversations_.LoadForWrite(txn, user_id, id, /*allow_deleted=*/true);
       if (row.status().IsNotFound()) return Status::Ok();  // deleted meanwhile
       MNEMO_RETURN_IF_ERROR(row.status());
-      if (!purgeable(row->conversation.is_deleted, row->conversation.deleted_at)) return Status::Ok();
+      if (!purgeable(row->conversation.is_deleted, row->conversation.deleted_at))
+        return Status::Ok();
       MNEMO_RETURN_IF_ERROR(conversations_.HardDelete(txn, user_id, id));
       MNEMO_RETURN_IF_ERROR(txn.Commit());
       ++report->conversations_purged;
@@ -195,7 +203,8 @@ Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::stri
       vector::ChunkRow row;
       MNEMO_RETURN_IF_ERROR(vector::DecodeChunkRow(value, &row));
       if (!purgeable(row.deleted_at.has_value(), row.deleted_at)) return Status::Ok();
-      auto deleted = vectors_.StageDeleteChunk(txn, user_id, documents_, id, /*allow_deleted_document=*/true);
+      auto deleted =
+          vectors_.StageDeleteChunk(txn, user_id, documents_, id, /*allow_deleted_document=*/true);
       if (deleted.status().IsNotFound()) return Status::Ok();
       MNEMO_RETURN_IF_ERROR(deleted.status());
       MNEMO_RETURN_IF_ERROR(txn.Commit());
@@ -217,8 +226,11 @@ void Retention::FillMetrics(EngineMetrics* metrics) const {
   metrics->chunks_purged = chunks_purged_.load(std::memory_order_relaxed);
 }
 
-RetentionRunner::RetentionRunner(Retention& retention, RetentionPolicy policy, std::chrono::seconds interval)
-    : retention_(retention), policy_(std::move(policy)), interval_(std::max(interval, std::chrono::seconds(1))) {
+RetentionRunner::RetentionRunner(Retention& retention, RetentionPolicy policy,
+                                 std::chrono::seconds interval)
+    : retention_(retention),
+      policy_(std::move(policy)),
+      interval_(std::max(interval, std::chrono::seconds(1))) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -238,8 +250,9 @@ void RetentionRunner::Loop() {
     auto report = retention_.Apply(policy_, NowMicros());
     if (!report.ok()) {
       spdlog::warn("retention run failed: {}", report.status().ToString());
-    } else if (!report->retired.empty() || report->conversations_purged + report->documents_purged +
-                                                   report->chunks_purged > 0) {
+    } else if (!report->retired.empty() ||
+               report->conversations_purged + report->documents_purged + report->chunks_purged >
+                   0) {
       spdlog::info("{}", DescribeRetention(*report));
     } else {
       spdlog::debug("{}", DescribeRetention(*report));
@@ -255,15 +268,17 @@ namespace mnemo {
 std::string DescribeRetention(const RetentionReport& report) {
   std::string text;
   for (const auto& month : report.retired) {
-    text += "retired month " + month.month + ": " + std::to_string(month.rows) + " chunk rows deleted";
-    text += month.archive_path.empty() ? " (not archived)\n" : ", archived to " + month.archive_path + "\n";
+    text +=
+        "retired month " + month.month + ": " + std::to_string(month.rows) + " chunk rows deleted";
+    text += month.archive_path.empty() ? " (not archived)\n"
+                                       : ", archived to " + month.archive_path + "\n";
   }
-  text += "retention as of " + FormatTimestamp(report.now) + ": " + std::to_string(report.retired.size()) +
-          " month(s) retired";
+  text += "retention as of " + FormatTimestamp(report.now) + ": " +
+          std::to_string(report.retired.size()) + " month(s) retired";
   if (report.month_cutoff != 0) text += " (cut-off " + FormatTimestamp(report.month_cutoff) + ")";
   text += "; purged " + std::to_string(report.conversations_purged) + " conversation(s), " +
-          std::to_string(report.documents_purged) + " document(s), " + std::to_string(report.chunks_purged) +
-          " chunk(s)";
+          std::to_string(report.documents_purged) + " document(s), " +
+          std::to_string(report.chunks_purged) + " chunk(s)";
   if (report.purge_cutoff != 0) text += " deleted before " + FormatTimestamp(report.purge_cutoff);
   return text;
 }

@@ -35,9 +35,14 @@ namespace mnemo::maintenance {
 class Retention {
  public:
   // Every reference must outlive the Retention.
-  Retention(storage::Db& db, storage::LockTable& locks, const tables::ConversationStore& conversations,
-            const tables::DocumentStore& documents, vector::VectorStore& vectors)
-      : db_(db), locks_(locks), conversations_(conversations), documents_(documents), vectors_(vectors) {}
+  Retention(storage::Db& db, storage::LockTable& locks,
+            const tables::ConversationStore& conversations, const tables::DocumentStore& documents,
+            vector::VectorStore& vectors)
+      : db_(db),
+        locks_(locks),
+        conversations_(conversations),
+        documents_(documents),
+        vectors_(vectors) {}
 
   // Adds the purge-queue entries of rows soft-deleted before the queue existed (once per data
   // directory; a marker in the meta family records that it ran).
@@ -54,8 +59,8 @@ class Retention {
   Status RetireMonths(const RetentionPolicy& policy, RetentionReport* report);
   Status Purge(RetentionReport* report);
   // Purges one queue entry if its row is still soft-deleted since before `cutoff`; counts it.
-  Status PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::string& user_id, Timestamp cutoff,
-                  RetentionReport* report);
+  Status PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::string& user_id,
+                  Timestamp cutoff, RetentionReport* report);
 
   storage::Db& db_;
   storage::LockTable& locks_;

@@ -42,7 +42,8 @@ class RetentionTest : public testing::EngineTest {
     Reopen(options);
   }
 
-  Chunk AddAt(const Uuid& document, int64_t index, Timestamp created_at, const std::string& user = "alice") {
+  Chunk AddAt(const Uuid& document, int64_t index, Timestamp created_at,
+              const std::string& user = "alice") {
     NewChunk chunk;
     chunk.document_id = document;
     chunk.chunk_index = index;
@@ -88,16 +89,19 @@ TEST_F(RetentionTest, RetiresOnlyMonthsThatEndByTheCutoff) {
   policy.keep_months = 0;
   EXPECT_TRUE(Unwrap(engine_->ApplyRetention(policy, March15() + 365 * kDay)).retired.empty());
   policy.keep_months = 1;
-  const RetentionReport next = Unwrap(engine_->ApplyRetention(policy, *ParseTimestamp("2026-03-01T00:00:00Z")));
+  const RetentionReport next =
+      Unwrap(engine_->ApplyRetention(policy, *ParseTimestamp("2026-03-01T00:00:00Z")));
   ASSERT_EQ(next.retired.size(), 1u);
   EXPECT_EQ(next.retired[0].month, "2026-02");
   EXPECT_TRUE(engine_->GetChunk("alice", march.id).ok());
 
   policy.keep_months = -1;
-  EXPECT_STATUS(engine_->ApplyRetention(policy, March15()), StatusCode::kValidationError, "keep_months");
+  EXPECT_STATUS(engine_->ApplyRetention(policy, March15()), StatusCode::kValidationError,
+                "keep_months");
   policy = {};
   policy.purge_after_seconds = -5;
-  EXPECT_STATUS(engine_->ApplyRetention(policy, March15()), StatusCode::kValidationError, "purge_after_seconds");
+  EXPECT_STATUS(engine_->ApplyRetention(policy, March15()), StatusCode::kValidationError,
+                "purge_after_seconds");
 }
 
 TEST_F(RetentionTest, ArchivesBeforeRetiringAndTheArchiveReattaches) {
@@ -133,9 +137,11 @@ TEST_F(RetentionTest, PurgesOnlyRowsDeletedLongerAgoThanThePurgeAge) {
   const Document live = MakeDocument("alice", "live.md");
   const Chunk loose = AddAt(live.id, 0, NowMicros());
 
-  const Timestamp deleted_at = *Unwrap(engine_->SoftDeleteConversation("alice", conversation.id)).deleted_at;
+  const Timestamp deleted_at =
+      *Unwrap(engine_->SoftDeleteConversation("alice", conversation.id)).deleted_at;
   Unwrap(engine_->SoftDeleteDocument("alice", doc.id));
-  const Timestamp chunk_deleted_at = *Unwrap(engine_->SoftDeleteChunk("alice", loose.id)).deleted_at;
+  const Timestamp chunk_deleted_at =
+      *Unwrap(engine_->SoftDeleteChunk("alice", loose.id)).deleted_at;
   // Deleted and restored: never purged.
   Unwrap(engine_->SoftDeleteConversation("alice", kept.id));
   Unwrap(engine_->UndeleteConversation("alice", kept.id));
@@ -152,7 +158,8 @@ TEST_F(RetentionTest, PurgesOnlyRowsDeletedLongerAgoThanThePurgeAge) {
   EXPECT_EQ(report.documents_purged, 1);
   EXPECT_EQ(report.chunks_purged, 1);
   EXPECT_EQ(report.purge_cutoff, chunk_deleted_at + 1);
-  EXPECT_STATUS(engine_->GetConversation("alice", conversation.id, true), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->GetConversation("alice", conversation.id, true), StatusCode::kNotFound,
+                "");
   EXPECT_STATUS(engine_->GetDocument("alice", doc.id, true), StatusCode::kNotFound, "");
   EXPECT_STATUS(engine_->GetChunk("alice", chunk.id, true), StatusCode::kNotFound, "");
   EXPECT_STATUS(engine_->GetChunk("alice", loose.id, true), StatusCode::kNotFound, "");
@@ -187,11 +194,13 @@ TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicyAndLogsIt) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_STATUS(engine_->GetConversation("alice", conversation.id, true), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->GetConversation("alice", conversation.id, true), StatusCode::kNotFound,
+                "");
   EXPECT_GE(engine_->GetMetrics().retention_runs, 1u);
   engine_.reset();  // stops the runner before the log is read
   spdlog::set_default_logger(previous);
-  EXPECT_NE(log.str().find("purged 1 conversation(s), 0 document(s), 0 chunk(s) deleted before"), std::string::npos)
+  EXPECT_NE(log.str().find("purged 1 conversation(s), 0 document(s), 0 chunk(s) deleted before"),
+            std::string::npos)
       << log.str();
   EngineOptions invalid;
   invalid.retention.keep_months = -2;
@@ -204,7 +213,8 @@ TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicyAndLogsIt) {
 // entries; opening it records them.
 TEST_F(RetentionTest, OpeningAnOlderDirectoryFillsThePurgeQueue) {
   const Conversation conversation = MakeConversation("alice");
-  const Timestamp deleted_at = *Unwrap(engine_->SoftDeleteConversation("alice", conversation.id)).deleted_at;
+  const Timestamp deleted_at =
+      *Unwrap(engine_->SoftDeleteConversation("alice", conversation.id)).deleted_at;
   engine_.reset();
   {
     storage::DbOptions options;
@@ -212,13 +222,15 @@ TEST_F(RetentionTest, OpeningAnOlderDirectoryFillsThePurgeQueue) {
     auto db = Unwrap(storage::Db::Open(options));
     storage::WriteTxn txn(*db);
     txn.Delete(storage::Cf::kMeta, "purge_queue_v1");
-    txn.Delete(storage::Cf::kIndex, keys::PurgeKey(deleted_at, keys::PurgeKind::kConversation, conversation.id));
+    txn.Delete(storage::Cf::kIndex,
+               keys::PurgeKey(deleted_at, keys::PurgeKind::kConversation, conversation.id));
     ASSERT_TRUE(txn.Commit().ok());
   }
   ReopenWith({});
   RetentionPolicy policy;
   policy.purge_after_seconds = 60;
-  EXPECT_EQ(Unwrap(engine_->ApplyRetention(policy, deleted_at + 61'000'000)).conversations_purged, 1);
+  EXPECT_EQ(Unwrap(engine_->ApplyRetention(policy, deleted_at + 61'000'000)).conversations_purged,
+            1);
 }
 
 // Writers keep adding chunks to the current month (and back-filling old months) and deleting
@@ -234,8 +246,9 @@ TEST_F(RetentionTest, UnderWriteLoadNoRowNewerThanTheCutoffIsRemoved) {
   for (int w = 0; w < kWriters; ++w) documents.push_back(MakeDocument("user" + std::to_string(w)));
 
   std::mutex mutex;
-  std::vector<std::pair<std::string, Chunk>> kept;          // acknowledged, at or after the cut-off
-  std::vector<std::pair<std::string, Chunk>> soft_deleted;  // deleted just now: within the purge age
+  std::vector<std::pair<std::string, Chunk>> kept;  // acknowledged, at or after the cut-off
+  std::vector<std::pair<std::string, Chunk>>
+      soft_deleted;  // deleted just now: within the purge age
   std::atomic<int> writers_done{0};
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
@@ -248,8 +261,8 @@ TEST_F(RetentionTest, UnderWriteLoadNoRowNewerThanTheCutoffIsRemoved) {
       std::mt19937 rng(static_cast<uint32_t>(w));
       for (int i = 0; i < kChunksPerWriter; ++i) {
         const bool backfill = i % 4 == 3;
-        const Timestamp created_at = backfill ? MonthStart(current - 1 - static_cast<uint32_t>(rng() % 3)) + i
-                                              : NowMicros();
+        const Timestamp created_at =
+            backfill ? MonthStart(current - 1 - static_cast<uint32_t>(rng() % 3)) + i : NowMicros();
         NewChunk chunk;
         chunk.document_id = documents[static_cast<size_t>(w)].id;
         chunk.chunk_index = i;
@@ -278,7 +291,8 @@ TEST_F(RetentionTest, UnderWriteLoadNoRowNewerThanTheCutoffIsRemoved) {
   policy.purge_after_seconds = 3600;
   int runs = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while ((writers_done.load() < kWriters || runs < 3) && std::chrono::steady_clock::now() < deadline) {
+  while ((writers_done.load() < kWriters || runs < 3) &&
+         std::chrono::steady_clock::now() < deadline) {
     const RetentionReport report = Unwrap(engine_->ApplyRetention(policy, NowMicros()));
     EXPECT_EQ(report.month_cutoff, MonthStart(current));
     for (const auto& retired : report.retired) EXPECT_LT(retired.month, MonthName(current));
@@ -289,7 +303,8 @@ TEST_F(RetentionTest, UnderWriteLoadNoRowNewerThanTheCutoffIsRemoved) {
   Unwrap(engine_->ApplyRetention(policy, NowMicros()));
 
   for (const auto& [user, chunk] : kept) {
-    EXPECT_TRUE(engine_->GetChunk(user, chunk.id).ok()) << "acknowledged chunk " << chunk.id.ToString() << " is gone";
+    EXPECT_TRUE(engine_->GetChunk(user, chunk.id).ok())
+        << "acknowledged chunk " << chunk.id.ToString() << " is gone";
   }
   for (const auto& [user, chunk] : soft_deleted) {
     const auto stored = engine_->GetChunk(user, chunk.id, /*include_deleted=*/true);

@@ -68,11 +68,13 @@ Status CheckDiskReserve(const std::string& path) {
   const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   const uint64_t reserve = std::min(kDiskReserveCap, size / kDiskReserveShare);
   if (free >= reserve) return Status::Ok();
-  return Status::Unavailable("disk full: " + std::to_string(free) + " bytes free on the filesystem of " + path +
-                             ", writes resume above " + std::to_string(reserve));
+  return Status::Unavailable("disk full: " + std::to_string(free) +
+                             " bytes free on the filesystem of " + path + ", writes resume above " +
+                             std::to_string(reserve));
 }
 
-rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name, const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name,
+                                           const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   // Unit float32 vectors do not compress: Snappy would only spend CPU on every flush,
   // compaction and the full scan that loads them at open.
@@ -118,7 +120,8 @@ fs::path Normalized(const fs::path& path) {
 Status SyncDirectory(rocksdb::FileSystem& file_system, const std::string& path) {
   std::unique_ptr<rocksdb::FSDirectory> directory;
   const rocksdb::IOOptions io;
-  MNEMO_RETURN_IF_ERROR(FromRocks(file_system.NewDirectory(path, io, &directory, nullptr), "opening " + path));
+  MNEMO_RETURN_IF_ERROR(
+      FromRocks(file_system.NewDirectory(path, io, &directory, nullptr), "opening " + path));
   return FromRocks(directory->Fsync(io, nullptr), "syncing " + path);
 }
 
@@ -127,7 +130,8 @@ Status SyncDirectory(rocksdb::FileSystem& file_system, const std::string& path) 
 Status CreateDirectoriesDurably(rocksdb::FileSystem& file_system, const fs::path& dir) {
   std::vector<fs::path> missing;
   std::error_code ec;
-  for (fs::path path = Normalized(dir); !path.empty() && !fs::exists(path, ec); path = path.parent_path()) {
+  for (fs::path path = Normalized(dir); !path.empty() && !fs::exists(path, ec);
+       path = path.parent_path()) {
     missing.push_back(path);
   }
   const rocksdb::IOOptions io;
@@ -142,10 +146,12 @@ Status CreateDirectoriesDurably(rocksdb::FileSystem& file_system, const fs::path
 }  // namespace
 
 Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
-  if (options.path.empty()) return Status::ValidationError("data_dir", "data directory path is empty");
+  if (options.path.empty())
+    return Status::ValidationError("data_dir", "data directory path is empty");
   const uint32_t wanted_dimension = options.dimension.value_or(kDefaultDimension);
   if (wanted_dimension == 0 || wanted_dimension > kMaxDimension) {
-    return Status::ValidationError("dimension", "dimension must be in 1.." + std::to_string(kMaxDimension));
+    return Status::ValidationError("dimension",
+                                   "dimension must be in 1.." + std::to_string(kMaxDimension));
   }
 
   std::error_code ec;
@@ -158,7 +164,8 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   const bool empty = !exists || HoldsOnlyForeignEntries(dir, options.foreign_entries);
   if (!has_current && !empty) {
     return Status::ValidationError(
-        "data_dir", options.path + " is not empty and is not a mnemo data directory (no RocksDB CURRENT file)");
+        "data_dir",
+        options.path + " is not empty and is not a mnemo data directory (no RocksDB CURRENT file)");
   }
   if (!has_current && !options.create_if_missing) {
     return Status::NotFound("data directory " + options.path + " does not exist");
@@ -236,7 +243,9 @@ Status Db::CheckOrWriteFormat(const DbOptions& options, bool fresh) {
   Status found = Get(Cf::kMeta, kFormatKey, &record);
   if (found.IsNotFound()) {
     if (!fresh) {
-      return Status::ValidationError("data_dir", path_ + " is a RocksDB directory but not a mnemo data directory (no format record)");
+      return Status::ValidationError(
+          "data_dir",
+          path_ + " is a RocksDB directory but not a mnemo data directory (no format record)");
     }
     dimension_ = options.dimension.value_or(kDefaultDimension);
     record.assign(kMagic);
@@ -255,16 +264,18 @@ Status Db::CheckOrWriteFormat(const DbOptions& options, bool fresh) {
   uint32_t version = 0;
   uint32_t dimension = 0;
   if (!input.starts_with(kMagic)) {
-    return Status::ValidationError("data_dir", path_ + " is not a mnemo data directory (bad format magic)");
+    return Status::ValidationError("data_dir",
+                                   path_ + " is not a mnemo data directory (bad format magic)");
   }
   input.remove_prefix(kMagic.size());
   if (!coding::GetFixed32(&input, &version) || !coding::GetFixed32(&input, &dimension)) {
     return Status::Unavailable("data corruption: format record of " + path_ + " is truncated");
   }
   if (version != kSchemaVersion) {
-    return Status::ValidationError(
-        "data_dir", path_ + " was created with schema version " + std::to_string(version) +
-                        "; this build of mnemo reads schema version " + std::to_string(kSchemaVersion));
+    return Status::ValidationError("data_dir", path_ + " was created with schema version " +
+                                                   std::to_string(version) +
+                                                   "; this build of mnemo reads schema version " +
+                                                   std::to_string(kSchemaVersion));
   }
   if (options.dimension && *options.dimension != dimension) {
     return Status::ValidationError(
@@ -288,7 +299,8 @@ Status Db::GetAt(const rocksdb::Snapshot* snapshot, Cf cf, std::string_view key,
   return FromRocks(status, "read");
 }
 
-Status Db::MultiGetAt(const rocksdb::Snapshot* snapshot, Cf cf, const std::vector<std::string>& keys,
+Status Db::MultiGetAt(const rocksdb::Snapshot* snapshot, Cf cf,
+                      const std::vector<std::string>& keys,
                       std::vector<std::optional<std::string>>* values) const {
   values->clear();
   if (keys.empty()) return Status::Ok();
@@ -297,7 +309,8 @@ Status Db::MultiGetAt(const rocksdb::Snapshot* snapshot, Cf cf, const std::vecto
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> found(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(read_options, handle(cf), keys.size(), slices.data(), found.data(), statuses.data());
+  db_->MultiGet(read_options, handle(cf), keys.size(), slices.data(), found.data(),
+                statuses.data());
   values->reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) {
@@ -360,7 +373,8 @@ Status Db::Checkpoint(const std::string& path) {
   rocksdb::Checkpoint* raw = nullptr;
   MNEMO_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  MNEMO_RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(path), "creating checkpoint " + path));
+  MNEMO_RETURN_IF_ERROR(
+      FromRocks(checkpoint->CreateCheckpoint(path), "creating checkpoint " + path));
   // The checkpoint syncs its files and directory, then renames that directory into place; the
   // rename is durable only once the parent directory is synced.
   return SyncDirectory(*db_->GetFileSystem(), Normalized(path).parent_path().string());
@@ -381,10 +395,12 @@ namespace mnemo::storage {
 void Db::FillMetrics(EngineMetrics* metrics) const {
   const auto property = [&](rocksdb::ColumnFamilyHandle* family, const std::string& name) {
     uint64_t value = 0;
-    const bool found = family != nullptr ? db_->GetIntProperty(family, name, &value) : db_->GetIntProperty(name, &value);
+    const bool found = family != nullptr ? db_->GetIntProperty(family, name, &value)
+                                         : db_->GetIntProperty(name, &value);
     return found ? value : 0;
   };
-  for (size_t i = 1; i < static_cast<size_t>(Cf::kCount); ++i) {  // family 0 holds the format record
+  for (size_t i = 1; i < static_cast<size_t>(Cf::kCount);
+       ++i) {  // family 0 holds the format record
     StorageFamilyMetrics family;
     family.name = kColumnFamilyNames[i];
     family.estimated_keys = property(handles_[i], rocksdb::DB::Properties::kEstimateNumKeys);
@@ -394,7 +410,8 @@ void Db::FillMetrics(EngineMetrics* metrics) const {
   }
   metrics->running_compactions = property(nullptr, rocksdb::DB::Properties::kNumRunningCompactions);
   for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) {
-    metrics->pending_compaction_bytes += property(handles_[i], rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+    metrics->pending_compaction_bytes +=
+        property(handles_[i], rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
   }
   const auto* counter = static_cast<const CompletionCounter*>(completions_.get());
   metrics->storage_compactions = counter->compactions.load(std::memory_order_relaxed);

@@ -69,11 +69,11 @@ struct DbOptions {
 using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
 
 struct ScanRange {
-  std::string prefix;        // only keys starting with this
-  std::string start;         // first key to visit (forward: >= start; reverse: <= start);
-                             // empty = the prefix's first (forward) or last (reverse) key
+  std::string prefix;  // only keys starting with this
+  std::string start;   // first key to visit (forward: >= start; reverse: <= start);
+                       // empty = the prefix's first (forward) or last (reverse) key
   bool reverse = false;
-  bool skip_start = false;   // do not visit a key equal to `start` (cursor pagination)
+  bool skip_start = false;  // do not visit a key equal to `start` (cursor pagination)
 };
 
 class ReadView;

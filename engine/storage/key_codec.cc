@@ -9,7 +9,8 @@ constexpr char kEscapedZero = '\xff';
 constexpr char kTerminator = '\x01';
 
 void AppendBigEndian(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
 }  // namespace
@@ -125,7 +126,9 @@ std::string MessageKey(const Uuid& conversation_id, uint64_t seq) {
   return KeyBuilder().Id(conversation_id).U64(seq).Release();
 }
 
-std::string MessagePrefix(const Uuid& conversation_id) { return std::string(conversation_id.bytes()); }
+std::string MessagePrefix(const Uuid& conversation_id) {
+  return std::string(conversation_id.bytes());
+}
 
 std::string MessageByIdKey(const Uuid& message_id) {
   return KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kMessageById)).Id(message_id).Release();
@@ -155,7 +158,10 @@ std::string UserCountsKey(IndexTag tag, std::string_view user_id) {
 std::string ChunkKey(const Uuid& id) { return std::string(id.bytes()); }
 
 std::string ChunkByDocumentPrefix(const Uuid& document_id) {
-  return KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kChunkByDocument)).Id(document_id).Release();
+  return KeyBuilder()
+      .Byte(static_cast<uint8_t>(IndexTag::kChunkByDocument))
+      .Id(document_id)
+      .Release();
 }
 
 std::string ChunkByDocumentKey(const Uuid& document_id, uint64_t chunk_index) {
@@ -172,13 +178,16 @@ std::string U32BigEndian(uint32_t value) {
 
 std::string VectorPrefix(uint32_t month) { return U32BigEndian(month); }
 
-std::string PayloadTagPrefix() { return std::string(1, static_cast<char>(IndexTag::kChunkPayload)); }
+std::string PayloadTagPrefix() {
+  return std::string(1, static_cast<char>(IndexTag::kChunkPayload));
+}
 
 std::string PayloadPrefix(uint32_t month) { return PayloadTagPrefix() + U32BigEndian(month); }
 
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
   constexpr size_t kPayloadKeySize = 1 + 4 + 8;
-  if (key.size() != kPayloadKeySize || key[0] != static_cast<char>(IndexTag::kChunkPayload)) return false;
+  if (key.size() != kPayloadKeySize || key[0] != static_cast<char>(IndexTag::kChunkPayload))
+    return false;
   uint32_t value = 0;
   for (size_t i = 1; i < 5; ++i) value = (value << 8) | static_cast<uint8_t>(key[i]);
   *month = value;
@@ -216,11 +225,12 @@ bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind,
   KeyReader reader(key);
   uint8_t tag = 0;
   uint8_t kind_byte = 0;
-  if (!reader.Byte(&tag) || tag != static_cast<uint8_t>(IndexTag::kPurgeQueue) || !reader.I64(deleted_at) ||
-      !reader.Byte(&kind_byte) || !reader.Id(id) || !reader.done()) {
+  if (!reader.Byte(&tag) || tag != static_cast<uint8_t>(IndexTag::kPurgeQueue) ||
+      !reader.I64(deleted_at) || !reader.Byte(&kind_byte) || !reader.Id(id) || !reader.done()) {
     return false;
   }
-  if (kind_byte < static_cast<uint8_t>(PurgeKind::kConversation) || kind_byte > static_cast<uint8_t>(PurgeKind::kChunk)) {
+  if (kind_byte < static_cast<uint8_t>(PurgeKind::kConversation) ||
+      kind_byte > static_cast<uint8_t>(PurgeKind::kChunk)) {
     return false;
   }
   *kind = static_cast<PurgeKind>(kind_byte);
@@ -238,13 +248,18 @@ std::string TextTermKey(std::string_view term) {
 std::string TextRowPrefix() { return std::string(1, static_cast<char>(IndexTag::kTextRow)); }
 
 std::string TextRowKey(uint8_t kind, std::string_view user_id, uint32_t month, uint64_t label) {
-  std::string key = KeyBuilder().Byte(static_cast<uint8_t>(IndexTag::kTextRow)).Byte(kind).String(user_id).Release();
+  std::string key = KeyBuilder()
+                        .Byte(static_cast<uint8_t>(IndexTag::kTextRow))
+                        .Byte(kind)
+                        .String(user_id)
+                        .Release();
   key += U32BigEndian(month);
   key += KeyBuilder().U64(label).key();
   return key;
 }
 
-bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month, uint64_t* label) {
+bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month,
+                     uint64_t* label) {
   KeyReader reader(key);
   uint8_t tag = 0;
   if (!reader.Byte(&tag) || tag != static_cast<uint8_t>(IndexTag::kTextRow)) return false;

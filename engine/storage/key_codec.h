@@ -139,6 +139,7 @@ std::string TextTermPrefix();
 std::string TextRowKey(uint8_t kind, std::string_view user_id, uint32_t month, uint64_t label);
 std::string TextRowPrefix();
 // Splits a text row key; false when it is not one.
-bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month, uint64_t* label);
+bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, uint32_t* month,
+                     uint64_t* label);
 
 }  // namespace mnemo::keys

@@ -15,27 +15,32 @@
 namespace mnemo::tables {
 namespace {
 
-using storage::Cf;
 using keys::IndexTag;
 using keys::Scope;
+using storage::Cf;
 
 constexpr char kEmptyObject[] = "{}";
 
 Status ValidateNew(const NewConversation& input) {
   MNEMO_RETURN_IF_ERROR(ValidateRequiredText("title", input.title, kMaxTitleChars));
   if (input.summary) MNEMO_RETURN_IF_ERROR(ValidateText("summary", *input.summary));
-  if (input.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *input.model, kMaxModelChars));
+  if (input.model)
+    MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *input.model, kMaxModelChars));
   MNEMO_RETURN_IF_ERROR(ValidateText("system_prompt", input.system_prompt));
   if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
-  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  if (input.id && input.id->IsNil())
+    return Status::ValidationError("id", "must not be the nil UUID");
   return Status::Ok();
 }
 
 Status ValidateUpdate(const ConversationUpdate& update) {
-  if (update.title) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("title", *update.title, kMaxTitleChars));
+  if (update.title)
+    MNEMO_RETURN_IF_ERROR(ValidateRequiredText("title", *update.title, kMaxTitleChars));
   if (update.summary) MNEMO_RETURN_IF_ERROR(ValidateText("summary", *update.summary));
-  if (update.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *update.model, kMaxModelChars));
-  if (update.system_prompt) MNEMO_RETURN_IF_ERROR(ValidateText("system_prompt", *update.system_prompt));
+  if (update.model)
+    MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *update.model, kMaxModelChars));
+  if (update.system_prompt)
+    MNEMO_RETURN_IF_ERROR(ValidateText("system_prompt", *update.system_prompt));
   if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
   return Status::Ok();
 }
@@ -82,8 +87,10 @@ std::map<std::string, IndexEntry> IndexEntries(const Conversation& c) {
   const std::string folded_title = utf8::FoldCase(c.title);
   for (Scope scope : {Scope::kActive, Scope::kAll}) {
     if (scope == Scope::kActive && c.is_deleted) continue;
-    entries[keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at, c.id)] = {folded_title};
-    entries[keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at, c.id)] = {"", true};
+    entries[keys::UserTimeKey(IndexTag::kConversationByCreated, c.user_id, scope, c.created_at,
+                              c.id)] = {folded_title};
+    entries[keys::UserTimeKey(IndexTag::kConversationByUpdated, c.user_id, scope, c.updated_at,
+                              c.id)] = {"", true};
   }
   return entries;
 }
@@ -129,7 +136,8 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
     txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   }
   StageIndexes(txn, old_row ? &old_row->conversation : nullptr, &c);
-  StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr, &c);
+  StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr,
+                  &c);
   txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
   return Status::Ok();
 }
@@ -172,7 +180,8 @@ Result<Conversation> ConversationStore::Upsert(storage::WriteTxn& txn, std::stri
   ConversationRow old_row;
   MNEMO_RETURN_IF_ERROR(DecodeConversation(existing, *input.id, &old_row));
   if (old_row.conversation.user_id != user_id) {
-    return Status::DuplicateRecord("conversation id " + input.id->ToString() + " is already in use");
+    return Status::DuplicateRecord("conversation id " + input.id->ToString() +
+                                   " is already in use");
   }
   ConversationRow row = old_row;
   ApplyFields(input, &row.conversation);
@@ -198,8 +207,7 @@ Result<Conversation> ConversationStore::Update(storage::WriteTxn& txn, std::stri
   return c;
 }
 
-Result<Conversation> ConversationStore::SoftDelete(storage::WriteTxn& txn,
-                                                   std::string_view user_id,
+Result<Conversation> ConversationStore::SoftDelete(storage::WriteTxn& txn, std::string_view user_id,
                                                    const Uuid& id) const {
   MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row, LoadForWrite(txn, user_id, id, true));
   if (old_row.conversation.is_deleted) return old_row.conversation;
@@ -268,7 +276,8 @@ Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const 
   std::vector<Conversation> items;
   items.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (!row_values[i]) return Status::Internal("index entry without conversation row " + ids[i].ToString());
+    if (!row_values[i])
+      return Status::Internal("index entry without conversation row " + ids[i].ToString());
     ConversationRow row;
     MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[i], ids[i], &row));
     items.push_back(std::move(row.conversation));
@@ -281,18 +290,24 @@ Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const 
 // the title are read from the index entry; the rest load the row.
 class ConversationScan {
  public:
-  static Result<ConversationScan> Plan(std::string_view user_id, ConversationOrder order, bool include_deleted,
-                                       const ConversationFilter& filter) {
-    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", filter.created_from, filter.created_until));
-    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("updated_until", filter.updated_from, filter.updated_until));
-    if (filter.model) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *filter.model, kMaxModelChars));
-    if (filter.title_contains) MNEMO_RETURN_IF_ERROR(ValidateText("title_contains", *filter.title_contains));
+  static Result<ConversationScan> Plan(std::string_view user_id, ConversationOrder order,
+                                       bool include_deleted, const ConversationFilter& filter) {
+    MNEMO_RETURN_IF_ERROR(
+        ValidateTimeRange("created_until", filter.created_from, filter.created_until));
+    MNEMO_RETURN_IF_ERROR(
+        ValidateTimeRange("updated_until", filter.updated_from, filter.updated_until));
+    if (filter.model)
+      MNEMO_RETURN_IF_ERROR(ValidateRequiredText("model", *filter.model, kMaxModelChars));
+    if (filter.title_contains)
+      MNEMO_RETURN_IF_ERROR(ValidateText("title_contains", *filter.title_contains));
     ConversationScan scan;
     MNEMO_ASSIGN_OR_RETURN(scan.metadata_, MetadataMatcher::Parse(filter.metadata_equals));
     scan.filter_ = filter;
     scan.by_updated_ = order == ConversationOrder::kUpdatedDesc;
-    const IndexTag tag = scan.by_updated_ ? IndexTag::kConversationByUpdated : IndexTag::kConversationByCreated;
-    scan.request_.prefix = keys::UserScopePrefix(tag, user_id, include_deleted ? Scope::kAll : Scope::kActive);
+    const IndexTag tag =
+        scan.by_updated_ ? IndexTag::kConversationByUpdated : IndexTag::kConversationByCreated;
+    scan.request_.prefix =
+        keys::UserScopePrefix(tag, user_id, include_deleted ? Scope::kAll : Scope::kActive);
     if (scan.by_updated_) {
       SetTimeBounds(filter.updated_from, filter.updated_until, &scan.request_);
     } else {
@@ -319,7 +334,8 @@ class ConversationScan {
   }
 
  private:
-  Result<bool> Matches(const storage::ReadView& view, std::string_view key, std::string_view value) const {
+  Result<bool> Matches(const storage::ReadView& view, std::string_view key,
+                       std::string_view value) const {
     const ConversationFilter& f = filter_;
     keys::KeyReader reader(key.substr(request_.prefix.size()));
     Timestamp keyed_at = 0;
@@ -329,8 +345,9 @@ class ConversationScan {
       return false;
     }
     if (!by_updated_ && f.title_contains && !utf8::ContainsFolded(value, needle_)) return false;
-    const bool needs_row = f.model || !metadata_.empty() || (by_updated_ && f.title_contains) ||
-                           (by_updated_ ? (f.created_from || f.created_until) : (f.updated_from || f.updated_until));
+    const bool needs_row =
+        f.model || !metadata_.empty() || (by_updated_ && f.title_contains) ||
+        (by_updated_ ? (f.created_from || f.created_until) : (f.updated_from || f.updated_until));
     if (!needs_row) return true;
     const Uuid id = TrailingId(key);
     std::string encoded;
@@ -341,7 +358,8 @@ class ConversationScan {
     if (!InTimeRange(c.created_at, f.created_from, f.created_until)) return false;
     if (!InTimeRange(c.updated_at, f.updated_from, f.updated_until)) return false;
     if (f.model && c.model != *f.model) return false;
-    if (by_updated_ && f.title_contains && !utf8::ContainsFolded(utf8::FoldCase(c.title), needle_)) return false;
+    if (by_updated_ && f.title_contains && !utf8::ContainsFolded(utf8::FoldCase(c.title), needle_))
+      return false;
     return metadata_.Matches(c.metadata);
   }
 
@@ -358,8 +376,9 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
                                                  const ConversationListOptions& options) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxConversationPageSize));
-  MNEMO_ASSIGN_OR_RETURN(ConversationScan scan,
-                         ConversationScan::Plan(user_id, options.order, options.include_deleted, options.filter));
+  MNEMO_ASSIGN_OR_RETURN(
+      ConversationScan scan,
+      ConversationScan::Plan(user_id, options.order, options.include_deleted, options.filter));
   PageRequest& request = scan.request();
   request.cursor = options.cursor;
   request.skip = options.skip;
@@ -372,7 +391,8 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
     MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
   }
   std::optional<RecencyIndex::CachedPage> cached =
-      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive, request, start)
+      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive,
+                                  request, start)
                   : std::nullopt;
   EntryMatch match;
   if (!cached) {
@@ -386,8 +406,9 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
   result.next_cursor = std::move(page.next_cursor);
   if (scan.Unfiltered()) {
-    MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+    MNEMO_ASSIGN_OR_RETURN(
+        Counts counts,
+        ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
     result.total = options.include_deleted ? counts.total : counts.active;
   } else {
     MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request, match));
@@ -407,12 +428,14 @@ Result<ConversationPage> ConversationStore::SearchByTitle(
 Result<int64_t> ConversationStore::Count(std::string_view user_id, bool include_deleted,
                                          const ConversationFilter& filter, int64_t stop_at) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
-  MNEMO_ASSIGN_OR_RETURN(ConversationScan scan,
-                         ConversationScan::Plan(user_id, ConversationOrder::kCreatedDesc, include_deleted, filter));
+  MNEMO_ASSIGN_OR_RETURN(
+      ConversationScan scan,
+      ConversationScan::Plan(user_id, ConversationOrder::kCreatedDesc, include_deleted, filter));
   storage::ReadView view = db_.Snapshot();
   if (scan.Unfiltered()) {
-    MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+    MNEMO_ASSIGN_OR_RETURN(
+        Counts counts,
+        ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
     return std::min(include_deleted ? counts.total : counts.active, stop_at);
   }
   return CountMatches(view, Cf::kIndex, scan.request(), scan.Match(view), stop_at);
@@ -422,8 +445,9 @@ Result<UserStats> ConversationStore::Stats(std::string_view user_id) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   storage::ReadView view = db_.Snapshot();
   UserStats stats;
-  MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
+  MNEMO_ASSIGN_OR_RETURN(
+      Counts counts,
+      ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));
   stats.total = counts.total;
   stats.active = counts.active;
   stats.deleted = counts.deleted;

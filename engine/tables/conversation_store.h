@@ -66,8 +66,8 @@ class ConversationStore {
   Result<ConversationPage> SearchByTitle(std::string_view user_id, std::string_view query,
                                          const ConversationListOptions& options) const;
   // The number of the user's conversations matching `filter`, counting at most `stop_at`.
-  Result<int64_t> Count(std::string_view user_id, bool include_deleted, const ConversationFilter& filter,
-                        int64_t stop_at) const;
+  Result<int64_t> Count(std::string_view user_id, bool include_deleted,
+                        const ConversationFilter& filter, int64_t stop_at) const;
   Result<UserStats> Stats(std::string_view user_id) const;
 
   RecencyIndex& TEST_recency() const { return recency_; }

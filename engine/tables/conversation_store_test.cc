@@ -48,10 +48,11 @@ TEST_F(ConversationTest, OtherUsersRowsAreNotFound) {
 
 TEST_F(ConversationTest, TitleRulesAtTheBoundaries) {
   NewConversation input;
-  for (const std::string& bad : {std::string(""), std::string("   "), std::string(256, 'x'),
-                                 std::string("\xC3\x28")}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("   "), std::string(256, 'x'), std::string("\xC3\x28")}) {
     input.title = bad;
-    EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError, "title");
+    EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError,
+                  "title");
   }
   input.title = std::string(255, 'x');
   EXPECT_TRUE(engine_->CreateConversation("alice", input).ok());
@@ -75,15 +76,18 @@ TEST_F(ConversationTest, OtherFieldRules) {
   input.model.reset();
   for (const char* bad : {"{", "[1,2]", "\"text\"", "null", "{\"a\":}"}) {
     input.metadata = bad;
-    EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError, "metadata");
+    EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError,
+                  "metadata");
   }
   input.metadata = std::string(100, '[') + std::string(100, ']');
-  EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError, "metadata");
+  EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError,
+                "metadata");
   input.metadata = R"({"tags": ["a", "b"], "nested": {"x": 1}})";
   EXPECT_EQ(Unwrap(engine_->CreateConversation("alice", input)).metadata, *input.metadata);
   input.metadata.reset();
   input.summary = "\xFF";
-  EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError, "summary");
+  EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError,
+                "summary");
   input.summary.reset();
   input.id = Uuid();
   EXPECT_STATUS(engine_->CreateConversation("alice", input), StatusCode::kValidationError, "id");
@@ -93,7 +97,8 @@ TEST_F(ConversationTest, UserIdRules) {
   NewConversation input;
   input.title = "ok";
   EXPECT_STATUS(engine_->CreateConversation("", input), StatusCode::kValidationError, "user_id");
-  EXPECT_STATUS(engine_->CreateConversation(std::string(256, 'u'), input), StatusCode::kValidationError, "user_id");
+  EXPECT_STATUS(engine_->CreateConversation(std::string(256, 'u'), input),
+                StatusCode::kValidationError, "user_id");
   EXPECT_TRUE(engine_->CreateConversation(std::string(255, 'u'), input).ok());
   EXPECT_STATUS(engine_->ListConversations("", {}), StatusCode::kValidationError, "user_id");
 }
@@ -141,11 +146,14 @@ TEST_F(ConversationTest, UpdateChangesOnlyGivenFieldsAndMovesUpdatedAt) {
 
   ConversationUpdate bad;
   bad.title = "";
-  EXPECT_STATUS(engine_->UpdateConversation("alice", c.id, bad), StatusCode::kValidationError, "title");
+  EXPECT_STATUS(engine_->UpdateConversation("alice", c.id, bad), StatusCode::kValidationError,
+                "title");
   bad.title.reset();
   bad.metadata = "[]";
-  EXPECT_STATUS(engine_->UpdateConversation("alice", c.id, bad), StatusCode::kValidationError, "metadata");
-  EXPECT_EQ(Unwrap(engine_->GetConversation("alice", c.id)).updated_at, u1.updated_at);  // unchanged
+  EXPECT_STATUS(engine_->UpdateConversation("alice", c.id, bad), StatusCode::kValidationError,
+                "metadata");
+  EXPECT_EQ(Unwrap(engine_->GetConversation("alice", c.id)).updated_at,
+            u1.updated_at);  // unchanged
 
   update = {};
   update.title = "New title";
@@ -184,7 +192,8 @@ TEST_F(ConversationTest, ListNewestFirstWithSkipLimitAndTotal) {
   for (int64_t bad_limit : {0, -1, 101}) {
     options = {};
     options.limit = bad_limit;
-    EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "limit");
+    EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                  "limit");
   }
   options = {};
   options.skip = -1;
@@ -223,12 +232,14 @@ TEST_F(ConversationTest, BadCursorsAreValidationErrors) {
   ASSERT_FALSE(cursor.empty());
   for (const std::string& bad : {std::string("zz"), std::string("abc"), std::string("00")}) {
     options.cursor = bad;
-    EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "cursor");
+    EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                  "cursor");
   }
   options.cursor = cursor;
   EXPECT_STATUS(engine_->ListConversations("bob", options), StatusCode::kValidationError, "cursor");
   options.order = ConversationOrder::kUpdatedDesc;
-  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "cursor");
+  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                "cursor");
 }
 
 TEST_F(ConversationTest, OrderByUpdatedFollowsNewMessages) {
@@ -416,7 +427,8 @@ TEST_F(ConversationTest, TitleSearchIsCaseInsensitiveAndUtf8Safe) {
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].title, "Python tips");
   EXPECT_TRUE(page.next_cursor.empty());
-  EXPECT_STATUS(engine_->SearchConversationsByTitle("alice", "\xC3", {}), StatusCode::kValidationError, "query");
+  EXPECT_STATUS(engine_->SearchConversationsByTitle("alice", "\xC3", {}),
+                StatusCode::kValidationError, "query");
 }
 
 TEST_F(ConversationTest, EmptyUserHasZeroStats) {

@@ -15,12 +15,13 @@
 namespace mnemo::tables {
 namespace {
 
-using storage::Cf;
 using keys::IndexTag;
 using keys::Scope;
+using storage::Cf;
 
 Status ValidateNew(const NewDocument& input) {
-  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  if (input.id && input.id->IsNil())
+    return Status::ValidationError("id", "must not be the nil UUID");
   MNEMO_RETURN_IF_ERROR(ValidateRequiredText("filename", input.filename, kMaxFilenameChars));
   MNEMO_RETURN_IF_ERROR(ValidateFileType(input.file_type));
   MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
@@ -40,9 +41,8 @@ Result<Document> DecodeFound(std::string_view value, const Uuid& id, std::string
 
 }  // namespace
 
-Result<Document> DocumentStore::LoadForWrite(const storage::WriteTxn& txn,
-                                             std::string_view user_id, const Uuid& id,
-                                             bool allow_deleted) const {
+Result<Document> DocumentStore::LoadForWrite(const storage::WriteTxn& txn, std::string_view user_id,
+                                             const Uuid& id, bool allow_deleted) const {
   std::string value;
   Status status = txn.Get(Cf::kDocuments, keys::DocumentKey(id), &value);
   if (status.IsNotFound()) return Status::NotFound("document " + id.ToString() + " not found");
@@ -68,9 +68,11 @@ Status DocumentStore::Save(storage::WriteTxn& txn, const Document* old,
   // Index entries and counts depend only on these fields; a chunk write that bumps
   // total_chunks rewrites the row alone.
   const bool listing_changes = old == nullptr || old->is_deleted != document.is_deleted ||
-                               old->filename != document.filename || old->created_at != document.created_at;
+                               old->filename != document.filename ||
+                               old->created_at != document.created_at;
   if (listing_changes) {
-    const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, document.user_id);
+    const std::string counts_key =
+        keys::UserCountsKey(IndexTag::kUserDocumentCounts, document.user_id);
     MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
     if (old != nullptr) {
       StageIndexes(txn, *old, /*add=*/false);
@@ -114,9 +116,10 @@ Result<Document> DocumentStore::Create(storage::WriteTxn& txn, std::string_view 
   return d;
 }
 
-Result<Document> DocumentStore::Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
-                                       const DocumentUpdate& update) const {
-  if (update.filename) MNEMO_RETURN_IF_ERROR(ValidateRequiredText("filename", *update.filename, kMaxFilenameChars));
+Result<Document> DocumentStore::Update(storage::WriteTxn& txn, std::string_view user_id,
+                                       const Uuid& id, const DocumentUpdate& update) const {
+  if (update.filename)
+    MNEMO_RETURN_IF_ERROR(ValidateRequiredText("filename", *update.filename, kMaxFilenameChars));
   if (update.file_type) MNEMO_RETURN_IF_ERROR(ValidateFileType(*update.file_type));
   if (update.content) MNEMO_RETURN_IF_ERROR(ValidateText("content", *update.content));
   if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
@@ -190,7 +193,8 @@ Result<DocumentPage> LoadPage(const storage::ReadView& view, IndexPage page) {
     const Uuid id = TrailingId(key);
     std::string row;
     Status status = view.Get(Cf::kDocuments, keys::DocumentKey(id), &row);
-    if (status.IsNotFound()) return Status::Internal("index entry without document row " + id.ToString());
+    if (status.IsNotFound())
+      return Status::Internal("index entry without document row " + id.ToString());
     MNEMO_RETURN_IF_ERROR(status);
     Document d;
     MNEMO_RETURN_IF_ERROR(DecodeDocument(row, id, &d));
@@ -205,13 +209,16 @@ Result<DocumentPage> LoadPage(const storage::ReadView& view, IndexPage page) {
 // metadata from the row).
 class DocumentScan {
  public:
-  static Result<DocumentScan> Plan(std::string_view user_id, bool include_deleted, const DocumentFilter& filter) {
-    MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", filter.created_from, filter.created_until));
+  static Result<DocumentScan> Plan(std::string_view user_id, bool include_deleted,
+                                   const DocumentFilter& filter) {
+    MNEMO_RETURN_IF_ERROR(
+        ValidateTimeRange("created_until", filter.created_from, filter.created_until));
     for (const std::string& type : filter.file_types) {
       Status valid = ValidateFileType(type);
       if (!valid.ok()) return Status::ValidationError("file_types", valid.message());
     }
-    if (filter.filename_contains) MNEMO_RETURN_IF_ERROR(ValidateText("filename_contains", *filter.filename_contains));
+    if (filter.filename_contains)
+      MNEMO_RETURN_IF_ERROR(ValidateText("filename_contains", *filter.filename_contains));
     DocumentScan scan;
     MNEMO_ASSIGN_OR_RETURN(scan.metadata_, MetadataMatcher::Parse(filter.metadata_equals));
     scan.filter_ = filter;
@@ -244,7 +251,8 @@ class DocumentScan {
       Document d;
       MNEMO_RETURN_IF_ERROR(DecodeDocument(encoded, id, &d));
       if (!filter_.file_types.empty() &&
-          std::find(filter_.file_types.begin(), filter_.file_types.end(), d.file_type) == filter_.file_types.end()) {
+          std::find(filter_.file_types.begin(), filter_.file_types.end(), d.file_type) ==
+              filter_.file_types.end()) {
         return false;
       }
       return metadata_.Matches(d.metadata);
@@ -264,7 +272,8 @@ Result<DocumentPage> DocumentStore::List(std::string_view user_id,
                                          const DocumentListOptions& options) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidatePaging(options.skip, options.limit, kMaxDocumentPageSize));
-  MNEMO_ASSIGN_OR_RETURN(DocumentScan scan, DocumentScan::Plan(user_id, options.include_deleted, options.filter));
+  MNEMO_ASSIGN_OR_RETURN(DocumentScan scan,
+                         DocumentScan::Plan(user_id, options.include_deleted, options.filter));
   PageRequest& request = scan.request();
   request.cursor = options.cursor;
   request.skip = options.skip;
@@ -274,8 +283,9 @@ Result<DocumentPage> DocumentStore::List(std::string_view user_id,
   MNEMO_ASSIGN_OR_RETURN(IndexPage page, ScanPage(view, Cf::kIndex, request, match));
   MNEMO_ASSIGN_OR_RETURN(DocumentPage result, LoadPage(view, std::move(page)));
   if (scan.Unfiltered()) {
-    MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
+    MNEMO_ASSIGN_OR_RETURN(
+        Counts counts,
+        ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
     result.total = options.include_deleted ? counts.total : counts.active;
   } else {
     MNEMO_ASSIGN_OR_RETURN(result.total, CountMatches(view, Cf::kIndex, request, match));
@@ -298,8 +308,9 @@ Result<int64_t> DocumentStore::CountMatching(std::string_view user_id, bool incl
   MNEMO_ASSIGN_OR_RETURN(DocumentScan scan, DocumentScan::Plan(user_id, include_deleted, filter));
   storage::ReadView view = db_.Snapshot();
   if (scan.Unfiltered()) {
-    MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                           ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
+    MNEMO_ASSIGN_OR_RETURN(
+        Counts counts,
+        ReadCounts(view, keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
     return std::min(include_deleted ? counts.total : counts.active, stop_at);
   }
   return CountMatches(view, Cf::kIndex, scan.request(), scan.Match(view), stop_at);
@@ -307,8 +318,9 @@ Result<int64_t> DocumentStore::CountMatching(std::string_view user_id, bool incl
 
 Result<DocumentCounts> DocumentStore::Count(std::string_view user_id) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
-  MNEMO_ASSIGN_OR_RETURN(Counts counts,
-                         ReadCounts(db_.Snapshot(), keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
+  MNEMO_ASSIGN_OR_RETURN(
+      Counts counts,
+      ReadCounts(db_.Snapshot(), keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id)));
   DocumentCounts result;
   result.total = counts.total;
   result.active = counts.active;

@@ -29,11 +29,13 @@ class DocumentStore {
   // filename and file type to search in the same transaction.
   Result<Document> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
                           const DocumentUpdate& update) const;
-  Result<Document> SoftDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+  Result<Document> SoftDelete(storage::WriteTxn& txn, std::string_view user_id,
+                              const Uuid& id) const;
   Result<Document> Undelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
   // Removes the row and its index entries.  The caller removes the document's chunks in the
   // same transaction.
-  Result<Document> HardDelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
+  Result<Document> HardDelete(storage::WriteTxn& txn, std::string_view user_id,
+                              const Uuid& id) const;
 
   // NOT_FOUND for a missing row, another user's, or (unless allow_deleted) a soft-deleted one.
   Result<Document> LoadForWrite(const storage::WriteTxn& txn, std::string_view user_id,
@@ -51,8 +53,8 @@ class DocumentStore {
                                         const DocumentListOptions& options) const;
   Result<DocumentCounts> Count(std::string_view user_id) const;
   // The number of the user's documents matching `filter`, counting at most `stop_at`.
-  Result<int64_t> CountMatching(std::string_view user_id, bool include_deleted, const DocumentFilter& filter,
-                                int64_t stop_at) const;
+  Result<int64_t> CountMatching(std::string_view user_id, bool include_deleted,
+                                const DocumentFilter& filter, int64_t stop_at) const;
 
  private:
   void StageIndexes(storage::WriteTxn& txn, const Document& d, bool add) const;

@@ -7,12 +7,14 @@ constexpr size_t kMaxConditionValueBytes = 4096;
 
 }  // namespace
 
-Result<MetadataMatcher> MetadataMatcher::Parse(const MetadataEquals& conditions, std::string_view field) {
+Result<MetadataMatcher> MetadataMatcher::Parse(const MetadataEquals& conditions,
+                                               std::string_view field) {
   MetadataMatcher matcher;
   for (const auto& [key, json_value] : conditions) {
     auto value = nlohmann::json::parse(json_value, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded() || json_value.size() > kMaxConditionValueBytes) {
-      return Status::ValidationError(field, "value of \"" + key + "\" is not valid JSON (at most 4 KiB)");
+      return Status::ValidationError(field,
+                                     "value of \"" + key + "\" is not valid JSON (at most 4 KiB)");
     }
     matcher.conditions_.emplace_back(key, std::move(value));
   }

@@ -5,12 +5,13 @@
 // Thread-safety: MetadataMatcher is immutable after Parse (safe to share between threads).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "mnemo/records.h"
 #include "mnemo/result.h"
@@ -22,7 +23,8 @@ class MetadataMatcher {
  public:
   // Parses the conditions' JSON values.  VALIDATION_ERROR on `field` for a value that is not
   // JSON (or longer than 4 KiB).
-  static Result<MetadataMatcher> Parse(const MetadataEquals& conditions, std::string_view field = "metadata");
+  static Result<MetadataMatcher> Parse(const MetadataEquals& conditions,
+                                       std::string_view field = "metadata");
 
   bool empty() const { return conditions_.empty(); }
   // True when `metadata_json` is an object holding every key with an equal value.
@@ -35,7 +37,8 @@ class MetadataMatcher {
 // [from, until): VALIDATION_ERROR on `until_field` unless from < until when both are set.
 Status ValidateTimeRange(std::string_view until_field, std::optional<Timestamp> from,
                          std::optional<Timestamp> until);
-inline bool InTimeRange(Timestamp ts, std::optional<Timestamp> from, std::optional<Timestamp> until) {
+inline bool InTimeRange(Timestamp ts, std::optional<Timestamp> from,
+                        std::optional<Timestamp> until) {
   return (!from || ts >= *from) && (!until || ts < *until);
 }
 

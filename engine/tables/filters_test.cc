@@ -26,7 +26,8 @@ std::vector<std::string> Titles(const ConversationPage& page) {
 
 class FilterTest : public EngineTest {
  protected:
-  Conversation Make(const std::string& title, const std::string& model, const std::string& metadata) {
+  Conversation Make(const std::string& title, const std::string& model,
+                    const std::string& metadata) {
     NewConversation input;
     input.title = title;
     input.model = model;
@@ -59,7 +60,8 @@ TEST_F(FilterTest, ConversationsByTimeRangeModelAndMetadata) {
   EXPECT_EQ(Unwrap(engine_->ListConversations("alice", options)).total, 3);
   options = {};
   options.filter.created_until = t1;
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"alpha"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"alpha"}));
 
   options = {};
   options.filter.model = "claude";
@@ -72,7 +74,8 @@ TEST_F(FilterTest, ConversationsByTimeRangeModelAndMetadata) {
   EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
             std::vector<std::string>({"gamma", "alpha"}));
   options.filter.metadata_equals = {{"team", "\"red\""}, {"n", "2"}};
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"gamma"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"gamma"}));
 
   // Combined with paging: total counts every match, pages hold limit.
   options = {};
@@ -83,7 +86,8 @@ TEST_F(FilterTest, ConversationsByTimeRangeModelAndMetadata) {
   EXPECT_EQ(page.total, 3);
   ASSERT_FALSE(page.next_cursor.empty());
   options.cursor = page.next_cursor;
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"gamma"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"gamma"}));
 
   // Updated-at range on the by-updated order: touch b only.
   const Timestamp t3 = After(NowMicros());
@@ -93,15 +97,18 @@ TEST_F(FilterTest, ConversationsByTimeRangeModelAndMetadata) {
   options = {};
   options.order = ConversationOrder::kUpdatedDesc;
   options.filter.updated_from = t3;
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"beta"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"beta"}));
   // ... and by created order (checked on the row).
   options.order = ConversationOrder::kCreatedDesc;
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"beta"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"beta"}));
   // Title search with the by-updated order (checked on the row).
   options = {};
   options.order = ConversationOrder::kUpdatedDesc;
   options.filter.title_contains = "AMM";
-  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))), std::vector<std::string>({"gamma"}));
+  EXPECT_EQ(Titles(Unwrap(engine_->ListConversations("alice", options))),
+            std::vector<std::string>({"gamma"}));
 
   // Counts and existence.
   ConversationFilter filter;
@@ -123,18 +130,23 @@ TEST_F(FilterTest, ConversationFilterErrorsNameTheField) {
   ConversationListOptions options;
   options.filter.created_from = 100;
   options.filter.created_until = 100;
-  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "created_until");
+  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                "created_until");
   options = {};
   options.filter.updated_from = 5;
   options.filter.updated_until = 1;
-  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "updated_until");
+  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                "updated_until");
   options = {};
   options.filter.model = "";
-  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "model");
+  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                "model");
   options = {};
   options.filter.metadata_equals = {{"k", "{not json"}};
-  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError, "metadata");
-  EXPECT_STATUS(engine_->CountConversations("alice", options.filter), StatusCode::kValidationError, "metadata");
+  EXPECT_STATUS(engine_->ListConversations("alice", options), StatusCode::kValidationError,
+                "metadata");
+  EXPECT_STATUS(engine_->CountConversations("alice", options.filter), StatusCode::kValidationError,
+                "metadata");
   EXPECT_STATUS(engine_->CountConversations("", {}), StatusCode::kValidationError, "user_id");
 }
 
@@ -177,13 +189,16 @@ TEST_F(FilterTest, MessagesByTimeRangeAndMetadata) {
   query = {};
   query.created_from = t2;
   query.created_until = t1;
-  EXPECT_STATUS(engine_->ListMessages("alice", conversation, query), StatusCode::kValidationError, "created_until");
-  EXPECT_STATUS(engine_->CountMessages("alice", conversation, query), StatusCode::kValidationError, "created_until");
+  EXPECT_STATUS(engine_->ListMessages("alice", conversation, query), StatusCode::kValidationError,
+                "created_until");
+  EXPECT_STATUS(engine_->CountMessages("alice", conversation, query), StatusCode::kValidationError,
+                "created_until");
   EXPECT_STATUS(engine_->CountMessages("bob", conversation, {}), StatusCode::kNotFound, "");
 }
 
 TEST_F(FilterTest, DocumentsByFileTypeTimeAndMetadata) {
-  const auto make = [&](const std::string& name, const std::string& type, const std::string& metadata) {
+  const auto make = [&](const std::string& name, const std::string& type,
+                        const std::string& metadata) {
     NewDocument input;
     input.filename = name;
     input.file_type = type;
@@ -219,14 +234,17 @@ TEST_F(FilterTest, DocumentsByFileTypeTimeAndMetadata) {
   EXPECT_EQ(Unwrap(engine_->CountDocuments("alice", DocumentFilter{})), 4);
   EXPECT_EQ(Unwrap(engine_->CountDocuments("alice", DocumentFilter{}, false, 1)), 1);
   filter.file_types = {"exe"};
-  EXPECT_STATUS(engine_->CountDocuments("alice", filter), StatusCode::kValidationError, "file_types");
+  EXPECT_STATUS(engine_->CountDocuments("alice", filter), StatusCode::kValidationError,
+                "file_types");
   options = {};
   options.filter.file_types = {"docx", "zip"};
-  EXPECT_STATUS(engine_->ListDocuments("alice", options), StatusCode::kValidationError, "file_types");
+  EXPECT_STATUS(engine_->ListDocuments("alice", options), StatusCode::kValidationError,
+                "file_types");
   options = {};
   options.filter.created_from = 10;
   options.filter.created_until = 9;
-  EXPECT_STATUS(engine_->ListDocuments("alice", options), StatusCode::kValidationError, "created_until");
+  EXPECT_STATUS(engine_->ListDocuments("alice", options), StatusCode::kValidationError,
+                "created_until");
   EXPECT_EQ(Unwrap(engine_->CountDocuments("bob", DocumentFilter{})), 0);
 }
 

@@ -90,7 +90,8 @@ Result<int64_t> CountMatches(const storage::ReadView& view, storage::Cf cf,
   return count;
 }
 
-void SetTimeBounds(std::optional<Timestamp> from, std::optional<Timestamp> until, PageRequest* request) {
+void SetTimeBounds(std::optional<Timestamp> from, std::optional<Timestamp> until,
+                   PageRequest* request) {
   // Newest first: the latest admitted time (until - 1) has the smallest key, and every key of a
   // time >= from sorts before the first key of time from - 1.
   if (until && *until > kMinTimestamp && *until <= kMaxTimestamp) {
@@ -101,6 +102,8 @@ void SetTimeBounds(std::optional<Timestamp> from, std::optional<Timestamp> until
   }
 }
 
-Uuid TrailingId(std::string_view key) { return Uuid::FromBytes(key.substr(key.size() - Uuid::kSize)); }
+Uuid TrailingId(std::string_view key) {
+  return Uuid::FromBytes(key.substr(key.size() - Uuid::kSize));
+}
 
 }  // namespace mnemo::tables

@@ -56,7 +56,8 @@ Result<int64_t> CountMatches(const storage::ReadView& view, storage::Cf cf,
 
 // Bounds of [from, until) over a newest-first time index ([prefix][time desc][...]): sets
 // request->first and request->end.  Unset ends leave that side unbounded.
-void SetTimeBounds(std::optional<Timestamp> from, std::optional<Timestamp> until, PageRequest* request);
+void SetTimeBounds(std::optional<Timestamp> from, std::optional<Timestamp> until,
+                   PageRequest* request);
 
 // The trailing id of a [..][uuid] index key.  REQUIRES: key.size() >= 16.
 Uuid TrailingId(std::string_view key);

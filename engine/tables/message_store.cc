@@ -16,7 +16,8 @@ using storage::Cf;
 constexpr char kEmptyObject[] = "{}";
 
 Status ValidateRole(std::string_view role) {
-  if (!ParseRole(role)) return Status::ValidationError("role", "must be one of user, assistant, system, tool");
+  if (!ParseRole(role))
+    return Status::ValidationError("role", "must be one of user, assistant, system, tool");
   return Status::Ok();
 }
 
@@ -30,21 +31,25 @@ Status ValidateTokens(int64_t tokens) {
 
 // The rules every stored message meets: content unless parts.
 Status ValidateContent(const Message& m) {
-  if (m.content.empty() && !m.parts) return Status::ValidationError("content", "is required unless parts is given");
+  if (m.content.empty() && !m.parts)
+    return Status::ValidationError("content", "is required unless parts is given");
   return Status::Ok();
 }
 
 Status ValidateNew(const NewMessage& input) {
   MNEMO_RETURN_IF_ERROR(ValidateRole(input.role));
-  if (input.id && input.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  if (input.id && input.id->IsNil())
+    return Status::ValidationError("id", "must not be the nil UUID");
   MNEMO_RETURN_IF_ERROR(ValidateText("content", input.content));
   if (input.parts) MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *input.parts));
   if (input.content.empty() && !input.parts) {
     return Status::ValidationError("content", "is required unless parts is given");
   }
   if (input.tool_calls) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_calls", *input.tool_calls));
-  if (input.tool_results) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *input.tool_results));
-  if (input.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *input.attachments));
+  if (input.tool_results)
+    MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *input.tool_results));
+  if (input.attachments)
+    MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *input.attachments));
   if (input.tokens_used) MNEMO_RETURN_IF_ERROR(ValidateTokens(*input.tokens_used));
   if (input.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *input.metadata));
   return Status::Ok();
@@ -76,17 +81,21 @@ void ApplyFields(const NewMessage& input, Message* m) {
 Status ValidateUpdate(const MessageUpdate& update) {
   if (update.role) MNEMO_RETURN_IF_ERROR(ValidateRole(*update.role));
   if (update.content) MNEMO_RETURN_IF_ERROR(ValidateText("content", *update.content));
-  if (update.parts && !IsJsonNull(*update.parts)) MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *update.parts));
+  if (update.parts && !IsJsonNull(*update.parts))
+    MNEMO_RETURN_IF_ERROR(ValidateJsonArray("parts", *update.parts));
   if (update.tool_calls) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_calls", *update.tool_calls));
-  if (update.tool_results) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *update.tool_results));
-  if (update.attachments) MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *update.attachments));
+  if (update.tool_results)
+    MNEMO_RETURN_IF_ERROR(ValidateJsonValue("tool_results", *update.tool_results));
+  if (update.attachments)
+    MNEMO_RETURN_IF_ERROR(ValidateJsonValue("attachments", *update.attachments));
   if (update.tokens_used) MNEMO_RETURN_IF_ERROR(ValidateTokens(*update.tokens_used));
   if (update.tokens_used && update.clear_tokens_used) {
     return Status::ValidationError("tokens_used", "cannot be set and cleared in one update");
   }
   if (update.metadata) MNEMO_RETURN_IF_ERROR(ValidateJsonObject("metadata", *update.metadata));
-  if (!update.role && !update.content && !update.parts && !update.tool_calls && !update.tool_results &&
-      !update.attachments && !update.tokens_used && !update.clear_tokens_used && !update.metadata) {
+  if (!update.role && !update.content && !update.parts && !update.tool_calls &&
+      !update.tool_results && !update.attachments && !update.tokens_used &&
+      !update.clear_tokens_used && !update.metadata) {
     return Status::ValidationError("update", "names no field to change");
   }
   return Status::Ok();
@@ -120,7 +129,6 @@ bool DecodeLocation(std::string_view value, Uuid* conversation_id, uint64_t* seq
   return coding::GetFixed64(&value, seq);
 }
 
-
 }  // namespace
 
 Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteTxn& txn,
@@ -141,7 +149,8 @@ Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteT
   MNEMO_RETURN_IF_ERROR(conversation.status());
   located.conversation = std::move(conversation).value();
   std::string row;
-  MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kMessages, keys::MessageKey(conversation_id, located.seq), &row));
+  MNEMO_RETURN_IF_ERROR(
+      txn.Get(Cf::kMessages, keys::MessageKey(conversation_id, located.seq), &row));
   MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message));
   return located;
 }
@@ -227,15 +236,16 @@ Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string
   return m;
 }
 
-Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id,
-                                     const MessageUpdate& update) const {
+Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view user_id,
+                                     const Uuid& message_id, const MessageUpdate& update) const {
   MNEMO_RETURN_IF_ERROR(ValidateUpdate(update));
   MNEMO_ASSIGN_OR_RETURN(Located located, LocateForWrite(txn, user_id, message_id));
   Message m = located.message;
   ApplyUpdate(update, &m);
   MNEMO_RETURN_IF_ERROR(ValidateContent(m));
   ConversationRow row = located.conversation;
-  row.conversation.total_tokens += m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
+  row.conversation.total_tokens +=
+      m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
   txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
@@ -256,13 +266,14 @@ Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view us
   newest.reverse = true;
   c.last_message_at.reset();
   Status decoded;
-  MNEMO_RETURN_IF_ERROR(txn.db().Scan(Cf::kMessages, newest, [&](std::string_view key, std::string_view value) {
-    if (key == keys::MessageKey(m.conversation_id, located.seq)) return true;
-    Message remaining;
-    decoded = DecodeMessage(value, m.conversation_id, &remaining);
-    if (decoded.ok()) c.last_message_at = remaining.created_at;
-    return false;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      txn.db().Scan(Cf::kMessages, newest, [&](std::string_view key, std::string_view value) {
+        if (key == keys::MessageKey(m.conversation_id, located.seq)) return true;
+        Message remaining;
+        decoded = DecodeMessage(value, m.conversation_id, &remaining);
+        if (decoded.ok()) c.last_message_at = remaining.created_at;
+        return false;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
   c.updated_at = NextTimestamp(c.updated_at);
   txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
@@ -292,17 +303,19 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conve
   Status corrupt;
   std::vector<std::string> message_keys;
   std::vector<Uuid> message_ids;
-  MNEMO_RETURN_IF_ERROR(txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
-    auto id = PeekMessageId(value);
-    if (!id) {
-      corrupt = Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
-      return false;
-    }
-    message_keys.emplace_back(key);
-    message_ids.push_back(*id);
-    ++count;
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
+        auto id = PeekMessageId(value);
+        if (!id) {
+          corrupt =
+              Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
+          return false;
+        }
+        message_keys.emplace_back(key);
+        message_ids.push_back(*id);
+        ++count;
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(corrupt);
   for (size_t i = 0; i < message_keys.size(); ++i) {
     txn.Delete(Cf::kMessages, message_keys[i]);
@@ -355,18 +368,22 @@ namespace {
 
 // The per-message conditions of a query; empty when the query has none.
 Result<EntryMatch> MessageMatch(const MessageQuery& query, const Uuid& conversation_id) {
-  MNEMO_RETURN_IF_ERROR(ValidateTimeRange("created_until", query.created_from, query.created_until));
+  MNEMO_RETURN_IF_ERROR(
+      ValidateTimeRange("created_until", query.created_from, query.created_until));
   MNEMO_ASSIGN_OR_RETURN(MetadataMatcher metadata, MetadataMatcher::Parse(query.metadata_equals));
-  const bool needs_row = query.only_with_tool_calls || query.created_from || query.created_until || !metadata.empty();
+  const bool needs_row =
+      query.only_with_tool_calls || query.created_from || query.created_until || !metadata.empty();
   if (!query.role && !needs_row) return EntryMatch();
-  return EntryMatch([role = query.role, tool_calls = query.only_with_tool_calls, from = query.created_from,
-                     until = query.created_until, metadata = std::move(metadata), needs_row,
+  return EntryMatch([role = query.role, tool_calls = query.only_with_tool_calls,
+                     from = query.created_from, until = query.created_until,
+                     metadata = std::move(metadata), needs_row,
                      conversation_id](std::string_view, std::string_view value) -> Result<bool> {
     if (role && PeekMessageRole(value) != role) return false;
     if (!needs_row) return true;
     Message m;
     MNEMO_RETURN_IF_ERROR(DecodeMessage(value, conversation_id, &m));
-    return (!tool_calls || HasToolCalls(m)) && InTimeRange(m.created_at, from, until) && metadata.Matches(m.metadata);
+    return (!tool_calls || HasToolCalls(m)) && InTimeRange(m.created_at, from, until) &&
+           metadata.Matches(m.metadata);
   });
 }
 
@@ -408,7 +425,8 @@ Result<int64_t> MessageStore::Count(std::string_view user_id, const Uuid& conver
                                     const MessageQuery& query, int64_t stop_at) const {
   MNEMO_ASSIGN_OR_RETURN(const EntryMatch match, MessageMatch(query, conversation_id));
   storage::ReadView view = db_.Snapshot();
-  MNEMO_ASSIGN_OR_RETURN(Conversation conversation, VisibleConversation(view, user_id, conversation_id));
+  MNEMO_ASSIGN_OR_RETURN(Conversation conversation,
+                         VisibleConversation(view, user_id, conversation_id));
   if (!match) return std::min(conversation.message_count, stop_at);
   PageRequest request;
   request.prefix = keys::MessagePrefix(conversation_id);
@@ -438,12 +456,13 @@ Result<std::optional<Message>> MessageStore::LastByRole(std::string_view user_id
   range.reverse = true;
   std::optional<Message> found;
   Status decoded;
-  MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-    if (PeekMessageRole(value) != role) return true;
-    found.emplace();
-    decoded = DecodeMessage(value, conversation_id, &*found);
-    return false;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        if (PeekMessageRole(value) != role) return true;
+        found.emplace();
+        decoded = DecodeMessage(value, conversation_id, &*found);
+        return false;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
   return found;
 }
@@ -456,23 +475,25 @@ Result<TokenStats> MessageStore::TokenUsage(std::string_view user_id,
   range.prefix = keys::MessagePrefix(conversation_id);
   TokenStats stats;
   Status decoded;
-  MNEMO_RETURN_IF_ERROR(view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-    Message m;
-    decoded = DecodeMessage(value, conversation_id, &m);
-    if (!decoded.ok()) return false;
-    RoleTokenStats& role = stats.per_role[static_cast<size_t>(m.role)];
-    ++stats.message_count;
-    ++role.message_count;
-    if (m.tokens_used) {
-      ++stats.messages_with_tokens;
-      stats.total_tokens += *m.tokens_used;
-      role.total_tokens += *m.tokens_used;
-    }
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        Message m;
+        decoded = DecodeMessage(value, conversation_id, &m);
+        if (!decoded.ok()) return false;
+        RoleTokenStats& role = stats.per_role[static_cast<size_t>(m.role)];
+        ++stats.message_count;
+        ++role.message_count;
+        if (m.tokens_used) {
+          ++stats.messages_with_tokens;
+          stats.total_tokens += *m.tokens_used;
+          role.total_tokens += *m.tokens_used;
+        }
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
   if (stats.messages_with_tokens > 0) {
-    stats.average_tokens = static_cast<double>(stats.total_tokens) / static_cast<double>(stats.messages_with_tokens);
+    stats.average_tokens =
+        static_cast<double>(stats.total_tokens) / static_cast<double>(stats.messages_with_tokens);
   }
   return stats;
 }

@@ -44,7 +44,8 @@ class MessageStore {
                          const MessageUpdate& update) const;
   // Deletes one message; the conversation's message_count, total_tokens, last_message_at (the
   // newest remaining message's time) and updated_at follow.  Returns the deleted message.
-  Result<Message> Delete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id) const;
+  Result<Message> Delete(storage::WriteTxn& txn, std::string_view user_id,
+                         const Uuid& message_id) const;
   // Deletes every message of the conversation and resets its counters; returns how many.
   Result<int64_t> DeleteAll(storage::WriteTxn& txn, std::string_view user_id,
                             const Uuid& conversation_id) const;
@@ -55,14 +56,14 @@ class MessageStore {
                            const MessageQuery& query) const;
   // The number of the conversation's messages matching the query's filters (paging ignored),
   // counting at most `stop_at`.
-  Result<int64_t> Count(std::string_view user_id, const Uuid& conversation_id, const MessageQuery& query,
-                        int64_t stop_at) const;
+  Result<int64_t> Count(std::string_view user_id, const Uuid& conversation_id,
+                        const MessageQuery& query, int64_t stop_at) const;
   // The last `count` (1..200) messages, returned oldest first.
   Result<std::vector<Message>> Last(std::string_view user_id, const Uuid& conversation_id,
                                     int64_t count) const;
   // The newest message with `role`, or nullopt when there is none.
-  Result<std::optional<Message>> LastByRole(std::string_view user_id,
-                                            const Uuid& conversation_id, Role role) const;
+  Result<std::optional<Message>> LastByRole(std::string_view user_id, const Uuid& conversation_id,
+                                            Role role) const;
   Result<TokenStats> TokenUsage(std::string_view user_id, const Uuid& conversation_id) const;
 
  private:
@@ -73,8 +74,8 @@ class MessageStore {
   };
   Result<Located> LocateForWrite(const storage::WriteTxn& txn, std::string_view user_id,
                                  const Uuid& message_id) const;
-  Result<Conversation> VisibleConversation(const storage::ReadView& view,
-                                           std::string_view user_id, const Uuid& id) const;
+  Result<Conversation> VisibleConversation(const storage::ReadView& view, std::string_view user_id,
+                                           const Uuid& id) const;
 
   storage::Db& db_;
   const ConversationStore& conversations_;

@@ -63,23 +63,28 @@ TEST_F(MessageTest, FieldRules) {
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "parts");
   input = Input("user", "x");
   input.tokens_used = -1;
-  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError,
+                "tokens_used");
   input.tokens_used = 0;
   EXPECT_TRUE(engine_->AppendMessage("alice", input).ok());
   // Found by the dispatch fuzzer: an unbounded count overflowed the conversation's total.
   input.tokens_used = std::numeric_limits<int64_t>::max();
-  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError,
+                "tokens_used");
   input.tokens_used = 2147483648;
-  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tokens_used");
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError,
+                "tokens_used");
   input = Input("assistant", "x");
   input.tool_calls = "[{";
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tool_calls");
   input.tool_calls.reset();
   input.tool_results = "nope";
-  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "tool_results");
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError,
+                "tool_results");
   input.tool_results.reset();
   input.attachments = "{";
-  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "attachments");
+  EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError,
+                "attachments");
   input.attachments.reset();
   input.metadata = "[]";
   EXPECT_STATUS(engine_->AppendMessage("alice", input), StatusCode::kValidationError, "metadata");
@@ -107,7 +112,9 @@ TEST_F(MessageTest, ConversationMustExistBelongToUserAndBeActive) {
 
 TEST_F(MessageTest, PagingBothDirectionsWithSkipLimitAndCursor) {
   std::vector<Uuid> ids;
-  for (int i = 0; i < 30; ++i) ids.push_back(Append("alice", conversation_, i % 2 ? "assistant" : "user", "m" + std::to_string(i)).id);
+  for (int i = 0; i < 30; ++i)
+    ids.push_back(
+        Append("alice", conversation_, i % 2 ? "assistant" : "user", "m" + std::to_string(i)).id);
   MessageQuery query;
   query.limit = 10;
   MessagePage page = Unwrap(engine_->ListMessages("alice", conversation_, query));
@@ -139,11 +146,13 @@ TEST_F(MessageTest, PagingBothDirectionsWithSkipLimitAndCursor) {
   }
   query = {};
   query.limit = 201;
-  EXPECT_STATUS(engine_->ListMessages("alice", conversation_, query), StatusCode::kValidationError, "limit");
+  EXPECT_STATUS(engine_->ListMessages("alice", conversation_, query), StatusCode::kValidationError,
+                "limit");
   query.limit = 200;
   EXPECT_EQ(Unwrap(engine_->ListMessages("alice", conversation_, query)).items.size(), 30u);
   query.cursor = "not-hex";
-  EXPECT_STATUS(engine_->ListMessages("alice", conversation_, query), StatusCode::kValidationError, "cursor");
+  EXPECT_STATUS(engine_->ListMessages("alice", conversation_, query), StatusCode::kValidationError,
+                "cursor");
 }
 
 TEST_F(MessageTest, DeepSkipIsAnsweredNotRefused) {
@@ -190,27 +199,33 @@ TEST_F(MessageTest, RoleAndToolCallFilters) {
 
 TEST_F(MessageTest, LastMessagesAndLastByRole) {
   EXPECT_FALSE(Unwrap(engine_->LastMessageByRole("alice", conversation_, Role::kUser)).has_value());
-  for (int i = 0; i < 8; ++i) Append("alice", conversation_, i % 2 ? "assistant" : "user", "m" + std::to_string(i));
+  for (int i = 0; i < 8; ++i)
+    Append("alice", conversation_, i % 2 ? "assistant" : "user", "m" + std::to_string(i));
   const std::vector<Message> last = Unwrap(engine_->LastMessages("alice", conversation_, 3));
   ASSERT_EQ(last.size(), 3u);
   EXPECT_EQ(last[0].content, "m5");  // chronological
   EXPECT_EQ(last[2].content, "m7");
   EXPECT_EQ(Unwrap(engine_->LastMessages("alice", conversation_, 50)).size(), 8u);
-  EXPECT_STATUS(engine_->LastMessages("alice", conversation_, 0), StatusCode::kValidationError, "limit");
+  EXPECT_STATUS(engine_->LastMessages("alice", conversation_, 0), StatusCode::kValidationError,
+                "limit");
   EXPECT_EQ(Unwrap(engine_->LastMessageByRole("alice", conversation_, Role::kUser))->content, "m6");
-  EXPECT_EQ(Unwrap(engine_->LastMessageByRole("alice", conversation_, Role::kAssistant))->content, "m7");
+  EXPECT_EQ(Unwrap(engine_->LastMessageByRole("alice", conversation_, Role::kAssistant))->content,
+            "m7");
   EXPECT_FALSE(Unwrap(engine_->LastMessageByRole("alice", conversation_, Role::kTool)).has_value());
 }
 
 TEST_F(MessageTest, SetToolResults) {
   const Message m = Append("alice", conversation_, "assistant", "calling");
   const Conversation before = Unwrap(engine_->GetConversation("alice", conversation_));
-  const Message updated = Unwrap(engine_->SetToolResults("alice", m.id, R"([{"id":"c1","ok":true}])"));
+  const Message updated =
+      Unwrap(engine_->SetToolResults("alice", m.id, R"([{"id":"c1","ok":true}])"));
   EXPECT_EQ(updated.tool_results, R"([{"id":"c1","ok":true}])");
   EXPECT_EQ(Unwrap(engine_->GetMessage("alice", m.id)).tool_results, updated.tool_results);
   EXPECT_GT(Unwrap(engine_->GetConversation("alice", conversation_)).updated_at, before.updated_at);
-  EXPECT_STATUS(engine_->SetToolResults("alice", m.id, "{bad"), StatusCode::kValidationError, "tool_results");
-  EXPECT_STATUS(engine_->SetToolResults("alice", Uuid::Generate(), "{}"), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->SetToolResults("alice", m.id, "{bad"), StatusCode::kValidationError,
+                "tool_results");
+  EXPECT_STATUS(engine_->SetToolResults("alice", Uuid::Generate(), "{}"), StatusCode::kNotFound,
+                "");
 }
 
 TEST_F(MessageTest, TokenStats) {
@@ -279,7 +294,8 @@ TEST_F(MessageTest, UpsertReplacesAndAdjustsTokens) {
 
 TEST_F(MessageTest, OrderIsInsertionOrderEvenWithinOneMicrosecond) {
   std::vector<Uuid> ids;
-  for (int i = 0; i < 200; ++i) ids.push_back(Append("alice", conversation_, "user", std::to_string(i)).id);
+  for (int i = 0; i < 200; ++i)
+    ids.push_back(Append("alice", conversation_, "user", std::to_string(i)).id);
   MessageQuery query;
   query.limit = 200;
   const MessagePage page = Unwrap(engine_->ListMessages("alice", conversation_, query));

@@ -13,7 +13,8 @@ namespace mnemo::tables {
 // Stages the purge-queue change of a row going from `old_row` to `new_row` (either may be null:
 // created, or removed for good).  Row: Conversation or Document.
 template <typename Row>
-void StagePurgeEntry(storage::WriteTxn& txn, keys::PurgeKind kind, const Row* old_row, const Row* new_row) {
+void StagePurgeEntry(storage::WriteTxn& txn, keys::PurgeKind kind, const Row* old_row,
+                     const Row* new_row) {
   const auto entry = [](const Row* row) -> std::optional<Timestamp> {
     if (row == nullptr || !row->is_deleted || !row->deleted_at) return std::nullopt;
     return row->deleted_at;

@@ -59,13 +59,15 @@ struct RecencyIndex::Entry {
   bool Apply(std::string_view key, bool added, size_t max_user_keys) {
     if (!loaded) return true;
     for (size_t s = 0; s < 2; ++s) {
-      if (!key.starts_with(prefixes[s]) || key.size() != prefixes[s].size() + kSuffixBytes) continue;
+      if (!key.starts_with(prefixes[s]) || key.size() != prefixes[s].size() + kSuffixBytes)
+        continue;
       Suffix suffix;
       std::memcpy(suffix.data(), key.data() + prefixes[s].size(), kSuffixBytes);
       std::vector<Suffix>& keys = scopes[s];
       // Descending order: the position of the first key not greater than `suffix`.
-      const auto at = std::lower_bound(keys.begin(), keys.end(), suffix,
-                                       [](const Suffix& a, const Suffix& b) { return View(b) < View(a); });
+      const auto at =
+          std::lower_bound(keys.begin(), keys.end(), suffix,
+                           [](const Suffix& a, const Suffix& b) { return View(b) < View(a); });
       const bool present = at != keys.end() && *at == suffix;
       if (added && !present) {
         if (keys.size() >= max_user_keys) break;
@@ -86,8 +88,8 @@ struct RecencyIndex::Entry {
   const std::string prefixes[2];  // by-updated prefixes of the active and the all scope
   std::mutex mu;
   std::atomic<const storage::WriteTxn*> holder{nullptr};  // the transaction holding mu, if any
-  std::atomic<std::thread::id> holder_thread{};            // the thread running it
-  Hold* hold = nullptr;  // its Hold; used only by the thread running that transaction
+  std::atomic<std::thread::id> holder_thread{};           // the thread running it
+  Hold* hold = nullptr;    // its Hold; used only by the thread running that transaction
   bool loaded = false;     // GUARDED_BY(mu)
   bool too_large = false;  // GUARDED_BY(mu)
   // GUARDED_BY(mu): the suffixes of each scope, in reverse index order (newest last).
@@ -171,16 +173,18 @@ bool RecencyIndex::Load(Entry& entry, std::string_view /*user_id*/) {
     storage::ScanRange range;
     range.prefix = entry.prefixes[s];
     bool fits = true;
-    const Status scanned = view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {
-      if (key.size() != range.prefix.size() + kSuffixBytes || loaded[s].size() >= limits_.max_user_keys) {
-        fits = false;
-        return false;
-      }
-      Suffix suffix;
-      std::memcpy(suffix.data(), key.data() + range.prefix.size(), kSuffixBytes);
-      loaded[s].push_back(suffix);
-      return true;
-    });
+    const Status scanned =
+        view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {
+          if (key.size() != range.prefix.size() + kSuffixBytes ||
+              loaded[s].size() >= limits_.max_user_keys) {
+            fits = false;
+            return false;
+          }
+          Suffix suffix;
+          std::memcpy(suffix.data(), key.data() + range.prefix.size(), kSuffixBytes);
+          loaded[s].push_back(suffix);
+          return true;
+        });
     if (!scanned.ok()) return false;  // the caller scans, and reports the error
     if (!fits) {
       entry.too_large = true;
@@ -219,17 +223,20 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
                                                            std::string_view start) {
   std::shared_ptr<Entry> entry = Acquire(user_id);
   // A read inside one of this thread's own write transactions must not try the lock it holds.
-  if (entry->holder_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) return std::nullopt;
+  if (entry->holder_thread.load(std::memory_order_acquire) == std::this_thread::get_id())
+    return std::nullopt;
   std::unique_lock lock(entry->mu, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
   if (!entry->loaded && (entry->too_large || !Load(*entry, user_id))) return std::nullopt;
   const std::string& prefix = entry->prefixes[ScopeIndex(scope)];
-  if (request.reverse || request.prefix != prefix || !request.first.empty() || !request.end.empty()) return std::nullopt;
+  if (request.reverse || request.prefix != prefix || !request.first.empty() || !request.end.empty())
+    return std::nullopt;
 
   std::optional<CachedPage> out(CachedPage{db_.Snapshot(), {}});
   const std::vector<Suffix>& keys = entry->scopes[ScopeIndex(scope)];
   auto it = keys.rbegin();  // index order
-  if (!start.empty()) it = std::upper_bound(keys.rbegin(), keys.rend(), start.substr(prefix.size()), IndexOrder());
+  if (!start.empty())
+    it = std::upper_bound(keys.rbegin(), keys.rend(), start.substr(prefix.size()), IndexOrder());
   const auto skip = std::min<int64_t>(std::max<int64_t>(request.skip, 0), keys.rend() - it);
   it += skip;
   IndexPage& page = out->page;
@@ -237,7 +244,8 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
     page.entries.emplace_back(prefix + std::string(View(*it)), std::string());
     ++it;
   }
-  if (it != keys.rend() && !page.entries.empty()) page.next_cursor = HexEncode(page.entries.back().first);
+  if (it != keys.rend() && !page.entries.empty())
+    page.next_cursor = HexEncode(page.entries.back().first);
   return out;
 }
 

@@ -52,7 +52,7 @@ class RecencyIndex {
   struct Limits {
     size_t max_keys = size_t{1} << 18;  // all users together (~6 MB of keys)
     size_t max_users = size_t{1} << 14;
-    size_t max_user_keys = 4096;        // per user and scope
+    size_t max_user_keys = 4096;  // per user and scope
   };
 
   // `db` must outlive the index.
@@ -68,8 +68,8 @@ class RecencyIndex {
 
   // Reader side: the page ScanPage(view, kIndex, request) would return for a by-updated listing
   // of `user_id` in `scope` (request.prefix must be that listing's prefix; forward order; no
-  // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is busy or
-  // too large to cache; the caller then scans.  `start` is the request's decoded cursor
+  // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is
+  // busy or too large to cache; the caller then scans.  `start` is the request's decoded cursor
   // (CursorStart), empty for the first page.
   struct CachedPage {
     storage::ReadView view;

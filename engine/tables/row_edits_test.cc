@@ -32,7 +32,7 @@ TEST_F(RowEditTest, UpdateMessageChangesFieldsAndTokenTotal) {
   EXPECT_EQ(edited.content, "hello, edited");
   EXPECT_EQ(edited.tokens_used, 7);
   EXPECT_EQ(edited.tool_calls, R"([{"id":"c1"}])");
-  EXPECT_EQ(edited.role, Role::kAssistant);        // unchanged
+  EXPECT_EQ(edited.role, Role::kAssistant);         // unchanged
   EXPECT_EQ(edited.created_at, second.created_at);  // unchanged
   EXPECT_EQ(Unwrap(engine_->GetMessage("alice", second.id)).metadata, R"({"edited":true})");
 
@@ -55,31 +55,40 @@ TEST_F(RowEditTest, UpdateMessageChangesFieldsAndTokenTotal) {
 TEST_F(RowEditTest, UpdateMessageRejectsBadInputAndKeepsTheRow) {
   const Message m = Append("alice", conversation_, "user", "hi", 3);
   MessageUpdate update;
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "update");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "update");
   update.role = "robot";
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "role");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "role");
   update = {};
   update.content = "";  // no parts either: a message needs content
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "content");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "content");
   update = {};
   update.tokens_used = -1;
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "tokens_used");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "tokens_used");
   update.tokens_used = 5;
   update.clear_tokens_used = true;
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "tokens_used");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "tokens_used");
   update = {};
   update.tool_results = "{nope";
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "tool_results");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "tool_results");
   update = {};
   update.metadata = "[]";
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "metadata");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "metadata");
   update = {};
   update.parts = "{}";
-  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError, "parts");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", m.id, update), StatusCode::kValidationError,
+                "parts");
   update = {};
   update.content = "x";
   EXPECT_STATUS(engine_->UpdateMessage("bob", m.id, update), StatusCode::kNotFound, "");
-  EXPECT_STATUS(engine_->UpdateMessage("alice", Uuid::Generate(), update), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->UpdateMessage("alice", Uuid::Generate(), update), StatusCode::kNotFound,
+                "");
   // Nothing stored changed.
   const Message stored = Unwrap(engine_->GetMessage("alice", m.id));
   EXPECT_EQ(stored.content, "hi");
@@ -151,15 +160,19 @@ TEST_F(RowEditTest, UpdateDocumentRenamesAndValidates) {
   EXPECT_EQ(Unwrap(engine_->ListDocuments("alice", {})).total, 1);
 
   DocumentUpdate bad;
-  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError, "update");
+  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError,
+                "update");
   bad.file_type = "exe";
-  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError, "file_type");
+  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError,
+                "file_type");
   bad = {};
   bad.filename = "  ";
-  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError, "filename");
+  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError,
+                "filename");
   bad = {};
   bad.metadata = "1";
-  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError, "metadata");
+  EXPECT_STATUS(engine_->UpdateDocument("alice", d.id, bad), StatusCode::kValidationError,
+                "metadata");
   update = {};
   update.content = "x";
   EXPECT_STATUS(engine_->UpdateDocument("bob", d.id, update), StatusCode::kNotFound, "");

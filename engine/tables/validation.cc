@@ -1,8 +1,9 @@
 #include "tables/validation.h"
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "common/utf8.h"
 #include "mnemo/records.h"
@@ -43,7 +44,8 @@ enum class JsonKind { kAny, kObject, kArray };
 
 Status ValidateJson(std::string_view field, std::string_view json, JsonKind kind) {
   if (NestingDepth(json) > kMaxJsonDepth) {
-    return Status::ValidationError(field, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return Status::ValidationError(
+        field, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   const auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::ValidationError(field, "is not valid JSON");
@@ -71,7 +73,8 @@ Status ValidateRequiredText(std::string_view field, std::string_view value, size
   if (!utf8::IsValid(value)) return Status::ValidationError(field, "is not valid UTF-8");
   if (utf8::IsBlank(value)) return Status::ValidationError(field, "must not be empty or blank");
   if (utf8::CountCodePoints(value) > max_chars) {
-    return Status::ValidationError(field, "must be at most " + std::to_string(max_chars) + " characters");
+    return Status::ValidationError(field,
+                                   "must be at most " + std::to_string(max_chars) + " characters");
   }
   return Status::Ok();
 }
@@ -105,7 +108,9 @@ std::optional<uint8_t> FileTypeCode(std::string_view file_type) {
   return std::nullopt;
 }
 
-std::string_view FileTypeName(uint8_t code) { return code < kFileTypes.size() ? kFileTypes[code] : ""; }
+std::string_view FileTypeName(uint8_t code) {
+  return code < kFileTypes.size() ? kFileTypes[code] : "";
+}
 
 Status ValidatePaging(int64_t skip, int64_t limit, int64_t max_limit) {
   if (skip < 0) return Status::ValidationError("skip", "must be >= 0");

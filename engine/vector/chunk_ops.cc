@@ -17,10 +17,13 @@ namespace {
 
 using storage::Cf;
 
-Status ChunkNotFound(const Uuid& id) { return Status::NotFound("chunk " + id.ToString() + " not found"); }
+Status ChunkNotFound(const Uuid& id) {
+  return Status::NotFound("chunk " + id.ToString() + " not found");
+}
 
 std::string PayloadKeyOf(const ChunkRow& row) {
-  return row.deleted_at ? keys::DeletedPayloadKey(row.month, row.label) : keys::PayloadKey(row.month, row.label);
+  return row.deleted_at ? keys::DeletedPayloadKey(row.month, row.label)
+                        : keys::PayloadKey(row.month, row.label);
 }
 
 Chunk ToChunk(const ChunkRow& row, const ChunkPayload& payload) {
@@ -45,7 +48,8 @@ Status ReadChunk(const Getter& get, const Uuid& chunk_id, ChunkRow* row, ChunkPa
   MNEMO_RETURN_IF_ERROR(found);
   MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, row));
   Status payload_found = get(Cf::kIndex, PayloadKeyOf(*row), &value);
-  if (payload_found.IsNotFound()) return Status::Internal("chunk " + chunk_id.ToString() + " has no payload");
+  if (payload_found.IsNotFound())
+    return Status::Internal("chunk " + chunk_id.ToString() + " has no payload");
   MNEMO_RETURN_IF_ERROR(payload_found);
   return DecodePayload(value, payload);
 }
@@ -58,14 +62,19 @@ struct VectorStore::LocatedChunk {
   Document document;
 };
 
-Result<VectorStore::LocatedChunk> VectorStore::LocateChunk(const storage::WriteTxn& txn, std::string_view user_id,
+Result<VectorStore::LocatedChunk> VectorStore::LocateChunk(const storage::WriteTxn& txn,
+                                                           std::string_view user_id,
                                                            const tables::DocumentStore& documents,
-                                                           const Uuid& chunk_id, bool allow_deleted_document) const {
+                                                           const Uuid& chunk_id,
+                                                           bool allow_deleted_document) const {
   LocatedChunk located;
-  const auto get = [&txn](Cf cf, std::string_view key, std::string* value) { return txn.Get(cf, key, value); };
+  const auto get = [&txn](Cf cf, std::string_view key, std::string* value) {
+    return txn.Get(cf, key, value);
+  };
   MNEMO_RETURN_IF_ERROR(ReadChunk(get, chunk_id, &located.row, &located.payload));
   if (located.payload.user_id != user_id) return ChunkNotFound(chunk_id);
-  auto document = documents.LoadForWrite(txn, user_id, located.payload.document_id, allow_deleted_document);
+  auto document =
+      documents.LoadForWrite(txn, user_id, located.payload.document_id, allow_deleted_document);
   if (document.status().IsNotFound()) return ChunkNotFound(chunk_id);
   MNEMO_RETURN_IF_ERROR(document.status());
   located.document = std::move(document).value();
@@ -73,38 +82,49 @@ Result<VectorStore::LocatedChunk> VectorStore::LocateChunk(const storage::WriteT
 }
 
 Status VectorStore::StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id,
-                                     const tables::DocumentStore& documents, LocatedChunk& located) {
+                                     const tables::DocumentStore& documents,
+                                     LocatedChunk& located) {
   Document document = located.document;
   document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
   const ChunkRow& row = located.row;
-  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
-  txn.OnCommit([this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
+  if (text_)
+    MNEMO_RETURN_IF_ERROR(
+        text_->StageRemove(txn, text::RowKind::kChunk, user_id, {{row.month, row.label}}));
+  txn.OnCommit(
+      [this, user = std::string(user_id), label = row.label] { RemoveRows(user, {label}); });
   return Status::Ok();
 }
 
 Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                                const tables::DocumentStore& documents, const Uuid& chunk_id) {
-  MNEMO_ASSIGN_OR_RETURN(LocatedChunk located, LocateChunk(txn, user_id, documents, chunk_id, false));
+                                                const tables::DocumentStore& documents,
+                                                const Uuid& chunk_id) {
+  MNEMO_ASSIGN_OR_RETURN(LocatedChunk located,
+                         LocateChunk(txn, user_id, documents, chunk_id, false));
   if (located.row.deleted_at) return ToChunk(located.row, located.payload);
   ChunkRow row = located.row;
   row.deleted_at = NowMicros();
   txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(row));
   txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
-  txn.Put(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label), EncodePayload(located.payload));
-  txn.Put(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id), std::string(user_id));
+  txn.Put(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label),
+          EncodePayload(located.payload));
+  txn.Put(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id),
+          std::string(user_id));
   MNEMO_RETURN_IF_ERROR(StageLeaveSearch(txn, user_id, documents, located));
   return ToChunk(row, located.payload);
 }
 
 Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                             const tables::DocumentStore& documents, const Uuid& chunk_id) {
-  MNEMO_ASSIGN_OR_RETURN(LocatedChunk located, LocateChunk(txn, user_id, documents, chunk_id, false));
+                                             const tables::DocumentStore& documents,
+                                             const Uuid& chunk_id) {
+  MNEMO_ASSIGN_OR_RETURN(LocatedChunk located,
+                         LocateChunk(txn, user_id, documents, chunk_id, false));
   if (!located.row.deleted_at) return ToChunk(located.row, located.payload);
   const ChunkRow& old = located.row;
   std::string vector_bytes;
-  MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kVectors, keys::VectorKey(old.month, old.label), &vector_bytes));
+  MNEMO_RETURN_IF_ERROR(
+      txn.Get(Cf::kVectors, keys::VectorKey(old.month, old.label), &vector_bytes));
   std::vector<float> unit;
   MNEMO_RETURN_IF_ERROR(DecodeVector(vector_bytes, dim_, &unit));
 
@@ -122,35 +142,38 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
   if (text_) {
-    MNEMO_RETURN_IF_ERROR(
-        text_->StageAdd(txn, text::RowKind::kChunk, user_id, {text::TextRow{row.label, row.month, row.chunk_text}}));
+    MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id,
+                                          {text::TextRow{row.label, row.month, row.chunk_text}}));
   }
-  txn.OnCommit([this, row, payload = located.payload, fields = document, unit = std::move(unit)]() mutable {
-    std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
-    RowState state;
-    state.user_ref = tenant->user_ref();
-    state.created_at = payload.created_at;
-    state.chunk_index = payload.chunk_index;
-    state.chunk_id = payload.chunk_id;
-    state.document = documents_.Upsert(fields.id, fields.file_type, fields.filename, fields.is_deleted);
-    state.metadata = ParseChunkMetadata(payload.metadata);
-    std::vector<Tenant::FreshRow> rows;
-    rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit)});
-    tenant->InsertBatch(std::move(rows));
-    NotifyIndexer();
-  });
+  txn.OnCommit(
+      [this, row, payload = located.payload, fields = document, unit = std::move(unit)]() mutable {
+        std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
+        RowState state;
+        state.user_ref = tenant->user_ref();
+        state.created_at = payload.created_at;
+        state.chunk_index = payload.chunk_index;
+        state.chunk_id = payload.chunk_id;
+        state.document =
+            documents_.Upsert(fields.id, fields.file_type, fields.filename, fields.is_deleted);
+        state.metadata = ParseChunkMetadata(payload.metadata);
+        std::vector<Tenant::FreshRow> rows;
+        rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit)});
+        tenant->InsertBatch(std::move(rows));
+        NotifyIndexer();
+      });
   return ToChunk(row, located.payload);
 }
 
 Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                            const tables::DocumentStore& documents, const Uuid& chunk_id,
-                                            bool allow_deleted_document) {
+                                            const tables::DocumentStore& documents,
+                                            const Uuid& chunk_id, bool allow_deleted_document) {
   MNEMO_ASSIGN_OR_RETURN(LocatedChunk located,
                          LocateChunk(txn, user_id, documents, chunk_id, allow_deleted_document));
   const ChunkRow& row = located.row;
   const ChunkPayload& payload = located.payload;
   txn.Delete(Cf::kChunks, keys::ChunkKey(chunk_id));
-  txn.Delete(Cf::kIndex, keys::ChunkByDocumentKey(payload.document_id, static_cast<uint64_t>(payload.chunk_index)));
+  txn.Delete(Cf::kIndex, keys::ChunkByDocumentKey(payload.document_id,
+                                                  static_cast<uint64_t>(payload.chunk_index)));
   txn.Delete(Cf::kIndex, PayloadKeyOf(row));
   txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
   if (row.deleted_at) {
@@ -163,26 +186,33 @@ Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_
 
 // ---- reads ----------------------------------------------------------------------------------
 
-Result<Chunk> VectorStore::GetChunk(std::string_view user_id, const tables::DocumentStore& documents,
-                                    const Uuid& chunk_id, bool include_deleted) const {
+Result<Chunk> VectorStore::GetChunk(std::string_view user_id,
+                                    const tables::DocumentStore& documents, const Uuid& chunk_id,
+                                    bool include_deleted) const {
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   const storage::ReadView view = db_.Snapshot();
-  const auto get = [&view](Cf cf, std::string_view key, std::string* value) { return view.Get(cf, key, value); };
+  const auto get = [&view](Cf cf, std::string_view key, std::string* value) {
+    return view.Get(cf, key, value);
+  };
   ChunkRow row;
   ChunkPayload payload;
   MNEMO_RETURN_IF_ERROR(ReadChunk(get, chunk_id, &row, &payload));
-  if (payload.user_id != user_id || (row.deleted_at && !include_deleted)) return ChunkNotFound(chunk_id);
+  if (payload.user_id != user_id || (row.deleted_at && !include_deleted))
+    return ChunkNotFound(chunk_id);
   auto document = documents.Get(user_id, payload.document_id, /*include_deleted=*/false);
   if (document.status().IsNotFound()) return ChunkNotFound(chunk_id);
   MNEMO_RETURN_IF_ERROR(document.status());
   return ToChunk(row, payload);
 }
 
-Result<ChunkPage> VectorStore::ListChunks(std::string_view user_id, const tables::DocumentStore& documents,
-                                          const Uuid& document_id, const ChunkListOptions& options) const {
+Result<ChunkPage> VectorStore::ListChunks(std::string_view user_id,
+                                          const tables::DocumentStore& documents,
+                                          const Uuid& document_id,
+                                          const ChunkListOptions& options) const {
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(tables::ValidatePaging(options.skip, options.limit, kMaxChunkPageSize));
-  MNEMO_ASSIGN_OR_RETURN(const Document document, documents.Get(user_id, document_id, /*include_deleted=*/false));
+  MNEMO_ASSIGN_OR_RETURN(const Document document,
+                         documents.Get(user_id, document_id, /*include_deleted=*/false));
   const storage::ReadView view = db_.Snapshot();
   tables::PageRequest request;
   request.prefix = keys::ChunkByDocumentPrefix(document_id);
@@ -194,14 +224,18 @@ Result<ChunkPage> VectorStore::ListChunks(std::string_view user_id, const tables
     live_only = [&view](std::string_view, std::string_view chunk_id) -> Result<bool> {
       if (chunk_id.size() != Uuid::kSize) return Status::Internal("corrupt chunk index entry");
       std::string value;
-      MNEMO_RETURN_IF_ERROR(view.Get(Cf::kChunks, keys::ChunkKey(Uuid::FromBytes(chunk_id)), &value));
+      MNEMO_RETURN_IF_ERROR(
+          view.Get(Cf::kChunks, keys::ChunkKey(Uuid::FromBytes(chunk_id)), &value));
       ChunkRow row;
       MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
       return !row.deleted_at.has_value();
     };
   }
-  MNEMO_ASSIGN_OR_RETURN(tables::IndexPage page, tables::ScanPage(view, Cf::kIndex, request, live_only));
-  const auto get = [&view](Cf cf, std::string_view key, std::string* value) { return view.Get(cf, key, value); };
+  MNEMO_ASSIGN_OR_RETURN(tables::IndexPage page,
+                         tables::ScanPage(view, Cf::kIndex, request, live_only));
+  const auto get = [&view](Cf cf, std::string_view key, std::string* value) {
+    return view.Get(cf, key, value);
+  };
   ChunkPage result;
   result.items.reserve(page.entries.size());
   for (const auto& [key, value] : page.entries) {

@@ -41,7 +41,8 @@ class ChunkOpsTest : public testing::EngineTest {
     return {doc, Unwrap(engine_->AddChunks(user, chunks))};
   }
 
-  static NewChunk NewChunkAt(const Uuid& document, int64_t index, int basis, std::optional<Timestamp> created_at = {}) {
+  static NewChunk NewChunkAt(const Uuid& document, int64_t index, int basis,
+                             std::optional<Timestamp> created_at = {}) {
     NewChunk chunk;
     chunk.document_id = document;
     chunk.chunk_index = index;
@@ -96,15 +97,19 @@ TEST_F(ChunkOpsTest, ListAndGetInChunkIndexOrder) {
   EXPECT_STATUS(engine_->ListChunks("alice", Uuid::Generate()), StatusCode::kNotFound, "");
   options = {};
   options.limit = 0;
-  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError, "limit");
+  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError,
+                "limit");
   options.limit = kMaxChunkPageSize + 1;
-  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError, "limit");
+  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError,
+                "limit");
   options = {};
   options.skip = -1;
-  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError, "skip");
+  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError,
+                "skip");
   options = {};
   options.cursor = "zz";
-  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError, "cursor");
+  EXPECT_STATUS(engine_->ListChunks("alice", doc.id, options), StatusCode::kValidationError,
+                "cursor");
   EXPECT_STATUS(engine_->GetChunk("", chunks[0].id), StatusCode::kValidationError, "user_id");
   // A soft-deleted document hides its chunks.
   Unwrap(engine_->SoftDeleteDocument("alice", doc.id));
@@ -143,7 +148,8 @@ TEST_F(ChunkOpsTest, SoftDeleteHidesAndRestoreReturnsThroughGraphAndReopen) {
   ASSERT_EQ(with_deleted.items.size(), 6u);
   EXPECT_TRUE(with_deleted.items[2].is_deleted);
   // Its chunk_index stays taken; deleting again changes nothing; other users cannot touch it.
-  EXPECT_STATUS(engine_->AddChunks("alice", {NewChunkAt(doc.id, 2, 9)}), StatusCode::kDuplicateRecord, "chunk_index");
+  EXPECT_STATUS(engine_->AddChunks("alice", {NewChunkAt(doc.id, 2, 9)}),
+                StatusCode::kDuplicateRecord, "chunk_index");
   EXPECT_EQ(Unwrap(engine_->SoftDeleteChunk("alice", chunks[2].id)).deleted_at, deleted.deleted_at);
   EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 5);
   EXPECT_STATUS(engine_->SoftDeleteChunk("bob", chunks[2].id), StatusCode::kNotFound, "");
@@ -215,8 +221,10 @@ TEST_F(ChunkOpsTest, ReplaceChunksIsAtomic) {
   EXPECT_TRUE(ExactHits("alice", 10).empty());
   EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 2);
   std::vector<NewChunk> elsewhere = {NewChunkAt(Uuid::Generate(), 0, 10)};
-  EXPECT_STATUS(engine_->ReplaceChunks("alice", doc.id, elsewhere), StatusCode::kValidationError, "document_id");
-  EXPECT_STATUS(engine_->ReplaceChunks("bob", doc.id, {NewChunkAt(doc.id, 0, 10)}), StatusCode::kNotFound, "");
+  EXPECT_STATUS(engine_->ReplaceChunks("alice", doc.id, elsewhere), StatusCode::kValidationError,
+                "document_id");
+  EXPECT_STATUS(engine_->ReplaceChunks("bob", doc.id, {NewChunkAt(doc.id, 0, 10)}),
+                StatusCode::kNotFound, "");
 
   // Chunk indexes of the old set (even soft-deleted ones) are free in the new one.
   std::vector<NewChunk> fresh = {NewChunkAt(doc.id, 0, 10), NewChunkAt(doc.id, 2, 12)};
@@ -231,7 +239,8 @@ TEST_F(ChunkOpsTest, ReplaceChunksIsAtomic) {
   const ChunkPage page = Unwrap(engine_->ListChunks("alice", doc.id, all));
   ASSERT_EQ(page.items.size(), 2u);
   EXPECT_EQ(page.items[1].chunk_index, 2);
-  for (const Chunk& old : chunks) EXPECT_STATUS(engine_->GetChunk("alice", old.id, true), StatusCode::kNotFound, "");
+  for (const Chunk& old : chunks)
+    EXPECT_STATUS(engine_->GetChunk("alice", old.id, true), StatusCode::kNotFound, "");
 
   // Reusing a replaced chunk's id is allowed; an empty replacement removes every chunk.
   NewChunk reuse = NewChunkAt(doc.id, 0, 13);
@@ -272,7 +281,8 @@ TEST_F(ChunkOpsTest, DocumentHardDeleteAndPartitionDropTakeSoftDeletedChunks) {
   const std::string month = MonthName(MonthOf(old_month));
   // Dropping the month removes live and soft-deleted rows alike.
   EXPECT_EQ(Unwrap(engine_->DropPartition(month)), 3);
-  for (const Chunk& chunk : chunks) EXPECT_STATUS(engine_->GetChunk("alice", chunk.id, true), StatusCode::kNotFound, "");
+  for (const Chunk& chunk : chunks)
+    EXPECT_STATUS(engine_->GetChunk("alice", chunk.id, true), StatusCode::kNotFound, "");
   EXPECT_EQ(Unwrap(engine_->GetDocument("alice", doc.id)).total_chunks, 0);
   for (const auto& partition : engine_->ListPartitions()) EXPECT_NE(partition.month, month);
 
@@ -283,7 +293,8 @@ TEST_F(ChunkOpsTest, DocumentHardDeleteAndPartitionDropTakeSoftDeletedChunks) {
   // No purge-queue entry outlives its chunk.
   RetentionPolicy purge_all;
   purge_all.purge_after_seconds = 1;
-  const RetentionReport report = Unwrap(engine_->ApplyRetention(purge_all, NowMicros() + 3600'000'000LL));
+  const RetentionReport report =
+      Unwrap(engine_->ApplyRetention(purge_all, NowMicros() + 3600'000'000LL));
   EXPECT_EQ(report.chunks_purged, 0);
 }
 
@@ -299,7 +310,8 @@ class ChunkTextTest : public ChunkOpsTest {
   std::vector<Chunk> Add(const Uuid& document, const std::vector<std::string>& texts, int basis = 0,
                          std::optional<Timestamp> created_at = std::nullopt) {
     std::vector<NewChunk> chunks;
-    for (size_t i = 0; i < texts.size(); ++i) chunks.push_back(Make(document, texts[i], basis + static_cast<int>(i), created_at));
+    for (size_t i = 0; i < texts.size(); ++i)
+      chunks.push_back(Make(document, texts[i], basis + static_cast<int>(i), created_at));
     return Unwrap(engine_->AddChunks("alice", chunks));
   }
 
@@ -320,7 +332,8 @@ class ChunkTextTest : public ChunkOpsTest {
     request.query = query;
     request.top_k = 50;
     std::set<Uuid> ids;
-    for (const RankedHit& hit : Unwrap(engine_->SearchText("alice", request)).hits) ids.insert(hit.hit.chunk_id);
+    for (const RankedHit& hit : Unwrap(engine_->SearchText("alice", request)).hits)
+      ids.insert(hit.hit.chunk_id);
     return ids;
   }
 
@@ -331,7 +344,8 @@ class ChunkTextTest : public ChunkOpsTest {
     request.query_embedding = Basis(basis);
     request.top_k = 50;
     std::set<Uuid> ids;
-    for (const RankedHit& hit : Unwrap(engine_->SearchHybrid("alice", request)).hits) ids.insert(hit.hit.chunk_id);
+    for (const RankedHit& hit : Unwrap(engine_->SearchHybrid("alice", request)).hits)
+      ids.insert(hit.hit.chunk_id);
     return ids;
   }
 
@@ -421,14 +435,15 @@ TEST_F(ChunkTextTest, ReplacedChunksAreFoundByTheirNewTextOnly) {
   // A failed replacement leaves the old terms.
   std::vector<NewChunk> bad = {Make(doc.id, "pumice", 3), Make(doc.id, "pumice", 4)};
   bad[1].embedding.pop_back();
-  EXPECT_STATUS(engine_->ReplaceChunks("alice", doc.id, bad), StatusCode::kValidationError, "embedding");
+  EXPECT_STATUS(engine_->ReplaceChunks("alice", doc.id, bad), StatusCode::kValidationError,
+                "embedding");
   EXPECT_TRUE(TextHits("pumice").empty());
   EXPECT_EQ(TextHits("marble").size(), 2u);
   ExpectIndexed(3, 6, "failed replacement");
 
   next_index_[doc.id] = 0;
-  const std::vector<Chunk> fresh =
-      Unwrap(engine_->ReplaceChunks("alice", doc.id, {Make(doc.id, "pumice tuff", 3), Make(doc.id, "marble", 4)}));
+  const std::vector<Chunk> fresh = Unwrap(engine_->ReplaceChunks(
+      "alice", doc.id, {Make(doc.id, "pumice tuff", 3), Make(doc.id, "marble", 4)}));
   ASSERT_EQ(fresh.size(), 2u);
   EXPECT_EQ(TextHits("pumice"), (std::set<Uuid>{fresh[0].id}));
   EXPECT_EQ(TextHits("marble"), (std::set<Uuid>{fresh[1].id}));
@@ -473,7 +488,8 @@ TEST_F(ChunkTextTest, DocumentEditsAndDeletesReachTheTextLeg) {
   request.query = "falcon";
   request.filters.file_types = {"pdf"};
   std::set<Uuid> pdf;
-  for (const RankedHit& hit : Unwrap(engine_->SearchText("alice", request)).hits) pdf.insert(hit.hit.chunk_id);
+  for (const RankedHit& hit : Unwrap(engine_->SearchText("alice", request)).hits)
+    pdf.insert(hit.hit.chunk_id);
   EXPECT_EQ(pdf, (std::set<Uuid>{chunks[0].id, chunks[1].id}));
   ExpectIndexed(3, 5, "document updated");
 
@@ -525,7 +541,8 @@ TEST_F(ChunkTextTest, RetiredMonthsLeaveNoTermsAndAttachBringsThemBack) {
   const Timestamp now = NowMicros();
   const Timestamp old_month = MonthStart(MonthOf(now) - 3) + 1000;
   const Document doc = MakeDocument("alice");
-  const std::vector<Chunk> old_chunks = Add(doc.id, {"copper brass", "copper", "bronze pewter"}, 0, old_month);
+  const std::vector<Chunk> old_chunks =
+      Add(doc.id, {"copper brass", "copper", "bronze pewter"}, 0, old_month);
   const std::vector<Chunk> new_chunks = Add(doc.id, {"copper iron"}, 4);
   Unwrap(engine_->SoftDeleteChunk("alice", old_chunks[2].id));
   ExpectIndexed(3, 5, "before retirement");

@@ -12,7 +12,9 @@ constexpr uint8_t kChunkRowV1 = 1;
 constexpr uint8_t kChunkRowV2 = 2;
 constexpr uint8_t kPayloadV1 = 1;
 
-Status Corrupt(std::string_view what) { return Status::Internal("corrupt " + std::string(what) + " row"); }
+Status Corrupt(std::string_view what) {
+  return Status::Internal("corrupt " + std::string(what) + " row");
+}
 
 }  // namespace
 

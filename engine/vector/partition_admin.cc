@@ -19,7 +19,8 @@ Status ParseMonthArgument(std::string_view text, uint32_t* month) {
 
 }  // namespace
 
-Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name, const std::string& path) const {
+Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name,
+                                              const std::string& path) const {
   uint32_t month = 0;
   MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
   return WriteArchive(db_, month, path, fs());
@@ -35,27 +36,29 @@ struct MonthRow {
 namespace {
 
 // Every row of `month` in `view`, live rows first.
-Status CollectMonth(const storage::ReadView& view, uint32_t month, const std::function<void(MonthRow)>& add) {
+Status CollectMonth(const storage::ReadView& view, uint32_t month,
+                    const std::function<void(MonthRow)>& add) {
   Status decoded;
   for (const bool deleted : {false, true}) {
     storage::ScanRange range;
     range.prefix = deleted ? keys::DeletedPayloadPrefix(month) : keys::PayloadPrefix(month);
-    MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-      MonthRow row;
-      row.deleted = deleted;
-      // Both tags share the layout [tag][month][label].
-      std::string live_key(key);
-      live_key[0] = keys::PayloadTagPrefix()[0];
-      uint32_t key_month = 0;
-      if (!keys::ParsePayloadKey(live_key, &key_month, &row.label)) {
-        decoded = Status::Internal("corrupt chunk payload key");
-        return false;
-      }
-      decoded = DecodePayload(value, &row.payload);
-      if (!decoded.ok()) return false;
-      add(std::move(row));
-      return true;
-    }));
+    MNEMO_RETURN_IF_ERROR(
+        view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+          MonthRow row;
+          row.deleted = deleted;
+          // Both tags share the layout [tag][month][label].
+          std::string live_key(key);
+          live_key[0] = keys::PayloadTagPrefix()[0];
+          uint32_t key_month = 0;
+          if (!keys::ParsePayloadKey(live_key, &key_month, &row.label)) {
+            decoded = Status::Internal("corrupt chunk payload key");
+            return false;
+          }
+          decoded = DecodePayload(value, &row.payload);
+          if (!decoded.ok()) return false;
+          add(std::move(row));
+          return true;
+        }));
     MNEMO_RETURN_IF_ERROR(decoded);
   }
   return Status::Ok();
@@ -64,7 +67,8 @@ Status CollectMonth(const storage::ReadView& view, uint32_t month, const std::fu
 }  // namespace
 
 Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows,
-                                           storage::LockTable& locks, const tables::DocumentStore& documents) {
+                                           storage::LockTable& locks,
+                                           const tables::DocumentStore& documents) {
   std::map<std::string, std::vector<const MonthRow*>> by_user;
   for (const MonthRow& row : rows) by_user[row.payload.user_id].push_back(&row);
 
@@ -77,14 +81,15 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
     for (const MonthRow* row : user_rows) {
       const ChunkPayload& p = row->payload;
       // The rows were read from a snapshot: skip any deleted, soft-deleted or restored since.
-      const std::string payload_key =
-          row->deleted ? keys::DeletedPayloadKey(month, row->label) : keys::PayloadKey(month, row->label);
+      const std::string payload_key = row->deleted ? keys::DeletedPayloadKey(month, row->label)
+                                                   : keys::PayloadKey(month, row->label);
       std::string still;
       Status present = txn.Get(storage::Cf::kIndex, payload_key, &still);
       if (present.IsNotFound()) continue;
       MNEMO_RETURN_IF_ERROR(present);
       txn.Delete(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id));
-      txn.Delete(storage::Cf::kIndex, keys::ChunkByDocumentKey(p.document_id, static_cast<uint64_t>(p.chunk_index)));
+      txn.Delete(storage::Cf::kIndex,
+                 keys::ChunkByDocumentKey(p.document_id, static_cast<uint64_t>(p.chunk_index)));
       txn.Delete(storage::Cf::kIndex, payload_key);
       txn.Delete(storage::Cf::kVectors, keys::VectorKey(month, row->label));
       ++dropped;
@@ -93,7 +98,8 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
         ChunkRow chunk;
         if (txn.Get(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id), &chunk_value).ok() &&
             DecodeChunkRow(chunk_value, &chunk).ok() && chunk.deleted_at) {
-          txn.Delete(storage::Cf::kIndex, keys::PurgeKey(*chunk.deleted_at, keys::PurgeKind::kChunk, p.chunk_id));
+          txn.Delete(storage::Cf::kIndex,
+                     keys::PurgeKey(*chunk.deleted_at, keys::PurgeKind::kChunk, p.chunk_id));
         }
         continue;  // not counted in total_chunks, not in search
       }
@@ -112,7 +118,8 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
     }
     std::vector<text::RowRef> text_rows;
     for (uint64_t label : labels) text_rows.push_back(text::RowRef{month, label});
-    if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
+    if (text_)
+      MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
     txn.OnCommit([this, user = user_id, labels = std::move(labels)] { RemoveRows(user, labels); });
     MNEMO_RETURN_IF_ERROR(txn.Commit());
   }
@@ -126,7 +133,8 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
   return RetireMonth(month, /*archive_path=*/"", locks, documents);
 }
 
-Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& archive_path, storage::LockTable& locks,
+Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& archive_path,
+                                         storage::LockTable& locks,
                                          const tables::DocumentStore& documents) {
   const storage::ReadView view = db_.Snapshot();
   std::vector<MonthRow> rows;
@@ -151,14 +159,15 @@ Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
   // Soft-deleted rows are in no tenant: their months come from storage.
   storage::ScanRange range;
   range.prefix = std::string(1, static_cast<char>(keys::IndexTag::kDeletedChunkPayload));
-  MNEMO_RETURN_IF_ERROR(db_.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {
-    std::string live_key(key);
-    live_key[0] = keys::PayloadTagPrefix()[0];
-    uint32_t month = 0;
-    uint64_t label = 0;
-    if (keys::ParsePayloadKey(live_key, &month, &label)) months.insert(month);
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view) {
+        std::string live_key(key);
+        live_key[0] = keys::PayloadTagPrefix()[0];
+        uint32_t month = 0;
+        uint64_t label = 0;
+        if (keys::ParsePayloadKey(live_key, &month, &label)) months.insert(month);
+        return true;
+      }));
   return std::vector<uint32_t>(months.begin(), months.end());
 }
 
@@ -175,10 +184,14 @@ Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage
     std::vector<NewChunk> accepted;
     for (auto& chunk : chunks) {
       std::string ignored;
-      const bool document_live = documents.LoadForWrite(txn, user_id, chunk.document_id, false).ok();
+      const bool document_live =
+          documents.LoadForWrite(txn, user_id, chunk.document_id, false).ok();
       const bool slot_free =
-          txn.Get(storage::Cf::kIndex, keys::ChunkByDocumentKey(chunk.document_id, static_cast<uint64_t>(chunk.chunk_index)),
-                  &ignored).IsNotFound() &&
+          txn.Get(storage::Cf::kIndex,
+                  keys::ChunkByDocumentKey(chunk.document_id,
+                                           static_cast<uint64_t>(chunk.chunk_index)),
+                  &ignored)
+              .IsNotFound() &&
           txn.Get(storage::Cf::kChunks, keys::ChunkKey(*chunk.id), &ignored).IsNotFound();
       if (document_live && slot_free) {
         accepted.push_back(std::move(chunk));
@@ -189,8 +202,9 @@ Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage
     // Each slice is one atomic write; a slice never exceeds the per-write chunk limit.
     for (size_t begin = 0; begin < accepted.size(); begin += kMaxChunksPerWrite) {
       const size_t end = std::min(accepted.size(), begin + kMaxChunksPerWrite);
-      std::vector<NewChunk> slice(std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(begin)),
-                                  std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(end)));
+      std::vector<NewChunk> slice(
+          std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(begin)),
+          std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(end)));
       MNEMO_RETURN_IF_ERROR(StageAddChunks(txn, user_id, documents, slice).status());
       MNEMO_RETURN_IF_ERROR(txn.Commit());
       result.attached += static_cast<int64_t>(slice.size());

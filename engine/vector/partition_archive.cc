@@ -14,7 +14,8 @@ constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 8;
 constexpr size_t kTrailerSize = 4;
 
 Status Invalid(const std::string& path, std::string_view why) {
-  return Status::ValidationError("path", path + " is not a usable partition archive: " + std::string(why));
+  return Status::ValidationError("path",
+                                 path + " is not a usable partition archive: " + std::string(why));
 }
 
 // Appends to a file, tracking the running checksum.  The first failure sticks.
@@ -42,32 +43,35 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
   for (size_t i = 0; i < 7; ++i) {
     if (i == 4) continue;
     if (text[i] < '0' || text[i] > '9') return false;
-    (i < 4 ? year : month_of_year) = (i < 4 ? year : month_of_year) * 10 + static_cast<uint32_t>(text[i] - '0');
+    (i < 4 ? year : month_of_year) =
+        (i < 4 ? year : month_of_year) * 10 + static_cast<uint32_t>(text[i] - '0');
   }
   if (month_of_year < 1 || month_of_year > 12) return false;
   *month = year * 12 + month_of_year - 1;
   return true;
 }
 
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path, FileSystem& fs) {
+Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
+                             FileSystem& fs) {
   const storage::ReadView view = db.Snapshot();
   std::vector<std::pair<uint64_t, ChunkPayload>> rows;
   Status status;
   storage::ScanRange range;
   range.prefix = keys::PayloadPrefix(month);
-  MNEMO_RETURN_IF_ERROR(view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-    uint32_t key_month = 0;
-    uint64_t label = 0;
-    ChunkPayload payload;
-    if (!keys::ParsePayloadKey(key, &key_month, &label)) {
-      status = Status::Internal("corrupt chunk payload key");
-    } else {
-      status = DecodePayload(value, &payload);
-    }
-    if (!status.ok()) return false;
-    rows.emplace_back(label, std::move(payload));
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(storage::Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+        uint32_t key_month = 0;
+        uint64_t label = 0;
+        ChunkPayload payload;
+        if (!keys::ParsePayloadKey(key, &key_month, &label)) {
+          status = Status::Internal("corrupt chunk payload key");
+        } else {
+          status = DecodePayload(value, &payload);
+        }
+        if (!status.ok()) return false;
+        rows.emplace_back(label, std::move(payload));
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(status);
   return WriteArchiveRows(view, db.dimension(), month, rows, path, fs);
 }
@@ -95,7 +99,8 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, ui
     std::string chunk_value, vector_bytes;
     Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
     if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
-    if (status.ok()) status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    if (status.ok())
+      status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
     if (!status.ok()) return discard(status);
     std::string record;
     coding::PutLengthPrefixed(&record, payload.user_id);
@@ -137,7 +142,8 @@ Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& f
   std::string_view trailer(data.data() + data.size() - kTrailerSize, kTrailerSize);
   uint32_t stored_crc = 0;
   coding::GetFixed32(&trailer, &stored_crc);
-  if (Crc32c(data.data(), data.size() - kTrailerSize) != stored_crc) return Invalid(path, "checksum mismatch");
+  if (Crc32c(data.data(), data.size() - kTrailerSize) != stored_crc)
+    return Invalid(path, "checksum mismatch");
 
   std::string_view input(data.data() + kMagic.size(), data.size() - kMagic.size() - kTrailerSize);
   uint32_t version = 0, file_dim = 0, month = 0;
@@ -148,27 +154,31 @@ Result<Archive> ReadArchive(const std::string& path, uint32_t dim, FileSystem& f
   coding::GetFixed64(&input, &rows);
   if (version != kVersion) return Invalid(path, "unsupported version " + std::to_string(version));
   if (file_dim != dim) {
-    return Invalid(path, "holds " + std::to_string(file_dim) + "-dimensional vectors, this data directory " +
-                             std::to_string(dim));
+    return Invalid(path, "holds " + std::to_string(file_dim) +
+                             "-dimensional vectors, this data directory " + std::to_string(dim));
   }
   Archive archive;
   archive.month = month;
   for (uint64_t i = 0; i < rows; ++i) {
     uint32_t length = 0;
-    if (!coding::GetFixed32(&input, &length) || length > input.size()) return Invalid(path, "truncated record");
+    if (!coding::GetFixed32(&input, &length) || length > input.size())
+      return Invalid(path, "truncated record");
     std::string_view record = input.substr(0, length);
     input.remove_prefix(length);
     ArchivedRow row;
     std::string_view user, metadata, text;
     uint64_t chunk_index = 0;
     int64_t created_at = 0;
-    if (!coding::GetLengthPrefixed(&record, &user) || record.size() < 2 * Uuid::kSize) return Invalid(path, "bad record");
+    if (!coding::GetLengthPrefixed(&record, &user) || record.size() < 2 * Uuid::kSize)
+      return Invalid(path, "bad record");
     row.user_id.assign(user);
     row.chunk.id = Uuid::FromBytes(record.substr(0, Uuid::kSize));
     row.chunk.document_id = Uuid::FromBytes(record.substr(Uuid::kSize, Uuid::kSize));
     record.remove_prefix(2 * Uuid::kSize);
-    if (!coding::GetVarint64(&record, &chunk_index) || !coding::GetVarsint64(&record, &created_at) ||
-        !coding::GetLengthPrefixed(&record, &metadata) || !coding::GetLengthPrefixed(&record, &text) ||
+    if (!coding::GetVarint64(&record, &chunk_index) ||
+        !coding::GetVarsint64(&record, &created_at) ||
+        !coding::GetLengthPrefixed(&record, &metadata) ||
+        !coding::GetLengthPrefixed(&record, &text) ||
         !DecodeVector(record, dim, &row.chunk.embedding).ok()) {
       return Invalid(path, "bad record");
     }

@@ -9,10 +9,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include "mnemo/types.h"
 
@@ -24,7 +25,9 @@ struct DocumentState {
 
   // One of the SPEC's file types ("pdf", "md", ...).
   std::string_view file_type() const;
-  std::shared_ptr<const std::string> filename() const { return filename_.load(std::memory_order_acquire); }
+  std::shared_ptr<const std::string> filename() const {
+    return filename_.load(std::memory_order_acquire);
+  }
   // REQUIRES: `file_type` is valid (tables::ValidateFileType).
   void SetNames(std::string_view file_type, std::string_view filename);
 

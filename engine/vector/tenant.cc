@@ -8,9 +8,7 @@
 #include "kernels/distance.h"
 
 namespace mnemo::vector {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 // Admits the tenant's rows that match the query's predicate.  The per-month row lists let the
 // index answer a time-filtered query by scanning only the months the filter selects.  One filter
@@ -19,7 +17,10 @@ class RowFilter final : public hnsw::LabelFilter {
  public:
   RowFilter(const Tenant& tenant, const RowPredicate& predicate,
             std::vector<const std::vector<Tenant::MonthEntry>*> month_lists, size_t count_hint)
-      : tenant_(tenant), predicate_(predicate), month_lists_(std::move(month_lists)), count_hint_(count_hint) {}
+      : tenant_(tenant),
+        predicate_(predicate),
+        month_lists_(std::move(month_lists)),
+        count_hint_(count_hint) {}
 
   bool Allows(uint64_t label) const override {
     const RowState* row = tenant_.FindRow(label);
@@ -67,8 +68,8 @@ bool RowPredicate::Matches(const RowState& row) const {
       !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
     return false;
   }
-  if (!file_types.empty() &&
-      std::find(file_types.begin(), file_types.end(), row.document->file_type()) == file_types.end()) {
+  if (!file_types.empty() && std::find(file_types.begin(), file_types.end(),
+                                       row.document->file_type()) == file_types.end()) {
     return false;
   }
   for (const auto& [key, value] : metadata_equals) {
@@ -92,7 +93,8 @@ double RowPredicate::MonthFraction(uint32_t month) const {
   return static_cast<double>(until - from) / static_cast<double>(end - begin);
 }
 
-Tenant::Tenant(std::string user_id, uint32_t user_ref, uint32_t dim, std::unique_ptr<hnsw::HnswIndex> graph)
+Tenant::Tenant(std::string user_id, uint32_t user_ref, uint32_t dim,
+               std::unique_ptr<hnsw::HnswIndex> graph)
     : user_id_(std::move(user_id)), user_ref_(user_ref), dim_(dim), graph_(std::move(graph)) {}
 
 std::shared_ptr<hnsw::HnswIndex> Tenant::graph() const {
@@ -163,7 +165,8 @@ bool Tenant::Remove(uint64_t label) {
 
 void Tenant::PruneMonthList(uint32_t month) {
   std::vector<MonthEntry>& entries = month_rows_[month];
-  std::erase_if(entries, [&](const MonthEntry& entry) { return slot_labels_[entry.slot] != entry.label; });
+  std::erase_if(entries,
+                [&](const MonthEntry& entry) { return slot_labels_[entry.slot] != entry.label; });
   month_stale_[month] = 0;
   if (entries.empty()) {
     month_rows_.erase(month);
@@ -233,7 +236,8 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   const RowPredicate& predicate = *query.predicate;
   std::shared_lock lock(mutex_);
   // Months the filter lets in; a search without a time range takes every month.
-  const bool time_filtered = predicate.created_from != kMinTimestamp || predicate.created_until != kMaxTimestamp;
+  const bool time_filtered =
+      predicate.created_from != kMinTimestamp || predicate.created_until != kMaxTimestamp;
   std::vector<const std::vector<MonthEntry>*> lists;
   double admitted = 0;  // rows the time range admits, estimated
   for (const auto& [month, labels] : month_rows_) {
@@ -243,7 +247,8 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
     ++answer.months_searched;
   }
   if (lists.empty()) return answer;
-  const size_t count_hint = time_filtered ? static_cast<size_t>(std::ceil(admitted)) : slots_.size();
+  const size_t count_hint =
+      time_filtered ? static_cast<size_t>(std::ceil(admitted)) : slots_.size();
   RowFilter filter(*this, predicate, std::move(lists), count_hint);
 
   hnsw::SearchOptions options;
@@ -256,7 +261,8 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   options.costs = query.costs;
   hnsw::SearchResult result;
   if (graph_->size() > 0) {
-    MNEMO_RETURN_IF_ERROR(graph_->Search(std::span<const float>(query.unit_query, dim_), options, &result));
+    MNEMO_RETURN_IF_ERROR(
+        graph_->Search(std::span<const float>(query.unit_query, dim_), options, &result));
     answer.exact = result.stats.exact;
     answer.ef_used = result.stats.ef_used;
   }
@@ -274,8 +280,9 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   }
   std::sort(answer.hits.begin(), answer.hits.end(), BetterHit);
   // A row being linked sits in both the graph and the fresh buffer for a moment.
-  auto last = std::unique(answer.hits.begin(), answer.hits.end(),
-                          [](const TenantHit& a, const TenantHit& b) { return a.label == b.label; });
+  auto last =
+      std::unique(answer.hits.begin(), answer.hits.end(),
+                  [](const TenantHit& a, const TenantHit& b) { return a.label == b.label; });
   answer.hits.erase(last, answer.hits.end());
   if (answer.hits.size() > query.k) answer.hits.resize(query.k);
   return answer;

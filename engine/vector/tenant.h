@@ -36,8 +36,8 @@ namespace mnemo::vector {
 // A row's filter conditions beyond ownership, resolved once per query.
 struct RowPredicate {
   uint32_t user_ref = 0;
-  std::vector<Uuid> document_ids;        // sorted; empty = any
-  std::vector<std::string> file_types;   // empty = any
+  std::vector<Uuid> document_ids;       // sorted; empty = any
+  std::vector<std::string> file_types;  // empty = any
   Timestamp created_from = kMinTimestamp;
   Timestamp created_until = kMaxTimestamp;  // exclusive
   std::vector<std::pair<std::string, nlohmann::json>> metadata_equals;
@@ -88,7 +88,8 @@ struct TenantMonthStats {
 
 class Tenant {
  public:
-  Tenant(std::string user_id, uint32_t user_ref, uint32_t dim, std::unique_ptr<hnsw::HnswIndex> graph);
+  Tenant(std::string user_id, uint32_t user_ref, uint32_t dim,
+         std::unique_ptr<hnsw::HnswIndex> graph);
 
   const std::string& user_id() const { return user_id_; }
   uint32_t user_ref() const { return user_ref_; }
@@ -173,7 +174,7 @@ class Tenant {
   std::vector<RowState> slot_rows_;
   std::vector<uint64_t> slot_labels_;  // 0: a free slot
   std::vector<uint32_t> free_slots_;
-  hnsw::LabelIndex slots_;             // label -> slot
+  hnsw::LabelIndex slots_;  // label -> slot
   std::unordered_map<uint64_t, std::vector<float>> fresh_;
   // Rows per month; may hold rows removed since (pruned when they pile up).
   std::map<uint32_t, std::vector<MonthEntry>> month_rows_;

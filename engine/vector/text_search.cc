@@ -13,7 +13,8 @@ namespace mnemo::vector {
 namespace {
 
 Status ValidateTopK(int64_t top_k) {
-  if (top_k < 1 || top_k > kMaxTopK) return Status::ValidationError("top_k", "must be in 1.." + std::to_string(kMaxTopK));
+  if (top_k < 1 || top_k > kMaxTopK)
+    return Status::ValidationError("top_k", "must be in 1.." + std::to_string(kMaxTopK));
   return Status::Ok();
 }
 
@@ -35,8 +36,9 @@ struct VectorStore::TextLeg {
   std::vector<std::pair<RowState, double>> hits;  // best first
 };
 
-Result<VectorStore::TextLeg> VectorStore::RunTextLeg(std::string_view user_id, std::string_view field,
-                                                     std::string_view query, size_t depth,
+Result<VectorStore::TextLeg> VectorStore::RunTextLeg(std::string_view user_id,
+                                                     std::string_view field, std::string_view query,
+                                                     size_t depth,
                                                      const RowPredicate& predicate) const {
   text::ParsedQuery parsed;
   MNEMO_RETURN_IF_ERROR(text::ParseQuery(field, query, &parsed));
@@ -51,9 +53,10 @@ Result<VectorStore::TextLeg> VectorStore::RunTextLeg(std::string_view user_id, s
     leg.info.unknown_terms = parsed.terms;
     return leg;
   }
-  MNEMO_ASSIGN_OR_RETURN(text::TextAnswer answer,
-                         text_->Search(text::RowKind::kChunk, user_id, parsed.terms, depth,
-                                       [&](uint64_t label) { return tenant->Admits(label, predicate); }));
+  MNEMO_ASSIGN_OR_RETURN(
+      text::TextAnswer answer,
+      text_->Search(text::RowKind::kChunk, user_id, parsed.terms, depth,
+                    [&](uint64_t label) { return tenant->Admits(label, predicate); }));
   leg.info.unknown_terms = std::move(answer.unknown_terms);
   leg.info.rows = static_cast<int64_t>(answer.rows);
   leg.info.postings = static_cast<int64_t>(answer.postings);
@@ -97,7 +100,8 @@ Status VectorStore::LoadChunkTexts(std::vector<RankedHit>* hits) const {
   return Status::Ok();
 }
 
-Result<RankedSearchResponse> VectorStore::SearchText(std::string_view user_id, const TextSearchRequest& request) const {
+Result<RankedSearchResponse> VectorStore::SearchText(std::string_view user_id,
+                                                     const TextSearchRequest& request) const {
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidateTopK(request.top_k));
   if (!text_) return Status::Unavailable("keyword search is not enabled on this store");
@@ -105,8 +109,8 @@ Result<RankedSearchResponse> VectorStore::SearchText(std::string_view user_id, c
   users_.Find(user_id, &user_ref);
   RowPredicate predicate;
   MNEMO_RETURN_IF_ERROR(BuildRowPredicate(request.filters, user_ref, &predicate));
-  MNEMO_ASSIGN_OR_RETURN(TextLeg leg,
-                         RunTextLeg(user_id, "query", request.query, static_cast<size_t>(request.top_k), predicate));
+  MNEMO_ASSIGN_OR_RETURN(TextLeg leg, RunTextLeg(user_id, "query", request.query,
+                                                 static_cast<size_t>(request.top_k), predicate));
   RankedSearchResponse response;
   response.hits.reserve(leg.hits.size());
   for (size_t i = 0; i < leg.hits.size(); ++i) {
@@ -127,14 +131,17 @@ Result<RankedSearchResponse> VectorStore::SearchHybrid(std::string_view user_id,
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidateTopK(request.top_k));
   if (!text_) return Status::Unavailable("keyword search is not enabled on this store");
-  const int64_t depth = request.candidates.value_or(std::max(request.top_k, kDefaultHybridCandidates));
+  const int64_t depth =
+      request.candidates.value_or(std::max(request.top_k, kDefaultHybridCandidates));
   if (depth < request.top_k || depth > kMaxTopK) {
     return Status::ValidationError("candidates", "must be in top_k.." + std::to_string(kMaxTopK));
   }
   const double rrf_k = request.rrf_k.value_or(text::kDefaultRrfK);
-  if (!(std::isfinite(rrf_k) && rrf_k > 0)) return Status::ValidationError("rrf_k", "must be a finite number > 0");
+  if (!(std::isfinite(rrf_k) && rrf_k > 0))
+    return Status::ValidationError("rrf_k", "must be a finite number > 0");
   const double text_weight = request.text_weight.value_or(text::kDefaultTextWeight);
-  if (!(text_weight >= 0 && text_weight <= 1)) return Status::ValidationError("text_weight", "must be in [0, 1]");
+  if (!(text_weight >= 0 && text_weight <= 1))
+    return Status::ValidationError("text_weight", "must be in [0, 1]");
   if (request.fusion != Fusion::kRrf && request.fusion != Fusion::kWeighted) {
     return Status::ValidationError("fusion", "must be rrf or weighted");
   }
@@ -142,8 +149,8 @@ Result<RankedSearchResponse> VectorStore::SearchHybrid(std::string_view user_id,
   users_.Find(user_id, &user_ref);
   RowPredicate predicate;
   MNEMO_RETURN_IF_ERROR(BuildRowPredicate(request.filters, user_ref, &predicate));
-  MNEMO_ASSIGN_OR_RETURN(TextLeg text_leg,
-                         RunTextLeg(user_id, "query_text", request.query_text, static_cast<size_t>(depth), predicate));
+  MNEMO_ASSIGN_OR_RETURN(TextLeg text_leg, RunTextLeg(user_id, "query_text", request.query_text,
+                                                      static_cast<size_t>(depth), predicate));
 
   SearchRequest vector_request;
   vector_request.query = request.query_embedding;
@@ -155,18 +162,22 @@ Result<RankedSearchResponse> VectorStore::SearchHybrid(std::string_view user_id,
   if (!vector_leg.ok()) {
     const Status& s = vector_leg.status();
     // The vector request's "query" is the hybrid request's "query_embedding".
-    if (s.field() == "query") return Status::FromCode(s.code(), std::string(s.message()), "query_embedding");
+    if (s.field() == "query")
+      return Status::FromCode(s.code(), std::string(s.message()), "query_embedding");
     return s;
   }
 
   std::vector<text::LegHit> text_hits;
-  for (const auto& [row, score] : text_leg.hits) text_hits.push_back(text::LegHit{row.chunk_id, score});
+  for (const auto& [row, score] : text_leg.hits)
+    text_hits.push_back(text::LegHit{row.chunk_id, score});
   std::vector<text::LegHit> vector_hits;
-  for (const SearchHit& hit : vector_leg->hits) vector_hits.push_back(text::LegHit{hit.chunk_id, hit.similarity});
+  for (const SearchHit& hit : vector_leg->hits)
+    vector_hits.push_back(text::LegHit{hit.chunk_id, hit.similarity});
   const size_t top_k = static_cast<size_t>(request.top_k);
-  const std::vector<text::FusedHit> fused = request.fusion == Fusion::kRrf
-                                                ? text::FuseRrf(text_hits, vector_hits, rrf_k, top_k)
-                                                : text::FuseWeighted(text_hits, vector_hits, text_weight, top_k);
+  const std::vector<text::FusedHit> fused =
+      request.fusion == Fusion::kRrf
+          ? text::FuseRrf(text_hits, vector_hits, rrf_k, top_k)
+          : text::FuseWeighted(text_hits, vector_hits, text_weight, top_k);
 
   RankedSearchResponse response;
   response.fusion = request.fusion;

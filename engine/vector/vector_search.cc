@@ -28,7 +28,8 @@ Status BuildRowPredicate(const SearchFilters& filters, uint32_t user_ref, RowPre
   for (const auto& [key, json_value] : filters.metadata_equals) {
     auto value = nlohmann::json::parse(json_value, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded() || json_value.size() > 4096) {
-      return Status::ValidationError("filters.metadata", "value of \"" + key + "\" is not valid JSON");
+      return Status::ValidationError("filters.metadata",
+                                     "value of \"" + key + "\" is not valid JSON");
     }
     predicate->metadata_equals.emplace_back(key, std::move(value));
   }
@@ -43,23 +44,26 @@ size_t DefaultEf(size_t base, size_t rows) {
   constexpr double kEfGrowthStart = 10000;
   constexpr double kEfGrowthCap = 4;
   if (static_cast<double>(rows) <= kEfGrowthStart) return base;
-  const double factor = std::min(kEfGrowthCap, 1 + 0.5 * std::log2(static_cast<double>(rows) / kEfGrowthStart));
+  const double factor =
+      std::min(kEfGrowthCap, 1 + 0.5 * std::log2(static_cast<double>(rows) / kEfGrowthStart));
   return static_cast<size_t>(static_cast<double>(base) * factor);
 }
 
 }  // namespace
 
-Result<SearchResponse> VectorStore::Search(std::string_view user_id, const SearchRequest& request) const {
+Result<SearchResponse> VectorStore::Search(std::string_view user_id,
+                                           const SearchRequest& request) const {
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   if (request.top_k < 1 || request.top_k > kMaxTopK) {
     return Status::ValidationError("top_k", "must be in 1.." + std::to_string(kMaxTopK));
   }
   if (request.query.size() != dim_) {
     return Status::ValidationError("query", "has " + std::to_string(request.query.size()) +
-                                                " values; this data directory stores " + std::to_string(dim_) +
-                                                "-dimensional embeddings");
+                                                " values; this data directory stores " +
+                                                std::to_string(dim_) + "-dimensional embeddings");
   }
-  if (request.min_similarity && !(*request.min_similarity >= -1.0f && *request.min_similarity <= 1.0f)) {
+  if (request.min_similarity &&
+      !(*request.min_similarity >= -1.0f && *request.min_similarity <= 1.0f)) {
     return Status::ValidationError("min_similarity", "must be in [-1, 1]");
   }
   if (request.ef && (*request.ef < 1 || *request.ef > kMaxEf)) {
@@ -88,8 +92,9 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id, const Searc
   TenantQuery query;
   query.unit_query = unit.data();
   query.k = static_cast<size_t>(request.top_k);
-  query.ef = std::max<size_t>(
-      request.ef ? static_cast<size_t>(*request.ef) : DefaultEf(options_.default_ef, tenant->graph_rows()), query.k);
+  query.ef = std::max<size_t>(request.ef ? static_cast<size_t>(*request.ef)
+                                         : DefaultEf(options_.default_ef, tenant->graph_rows()),
+                              query.k);
   query.min_similarity = request.min_similarity.value_or(-1.0f);
   query.compressed = options_.compressed_search;
   query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);

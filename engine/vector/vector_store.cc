@@ -10,11 +10,11 @@
 #include <unordered_map>
 
 #include "kernels/distance.h"
+#include "mnemo/base/sha256.h"
 #include "storage/key_codec.h"
 #include "tables/conversation_store.h"
 #include "tables/row_codec.h"
 #include "tables/validation.h"
-#include "mnemo/base/sha256.h"
 #include "vector/chunk_rows.h"
 #include "vector/partition_archive.h"
 
@@ -37,19 +37,23 @@ constexpr int kIndexerNice = 5;
 
 // The error of item `index` ("chunk 3: ..." or, in a batch, "op 7: ...").
 Status ItemError(std::string_view name, size_t index, const Status& status) {
-  return Status::FromCode(status.code(),
-                          std::string(name) + " " + std::to_string(index) + ": " + std::string(status.message()),
-                          status.field());
+  return Status::FromCode(
+      status.code(),
+      std::string(name) + " " + std::to_string(index) + ": " + std::string(status.message()),
+      status.field());
 }
 
 // Field rules of one chunk; the embedding is checked (and normalised) by the caller.
 Status ValidateChunk(const NewChunk& chunk) {
-  if (chunk.id && chunk.id->IsNil()) return Status::ValidationError("id", "must not be the nil UUID");
+  if (chunk.id && chunk.id->IsNil())
+    return Status::ValidationError("id", "must not be the nil UUID");
   if (chunk.chunk_index < 0) return Status::ValidationError("chunk_index", "must be >= 0");
   MNEMO_RETURN_IF_ERROR(tables::ValidateText("chunk_text", chunk.chunk_text));
   if (chunk.chunk_text.empty()) return Status::ValidationError("chunk_text", "must not be empty");
-  if (chunk.metadata) MNEMO_RETURN_IF_ERROR(tables::ValidateJsonObject("metadata", *chunk.metadata));
-  if (chunk.created_at && (*chunk.created_at < kMinTimestamp || *chunk.created_at > kMaxTimestamp)) {
+  if (chunk.metadata)
+    MNEMO_RETURN_IF_ERROR(tables::ValidateJsonObject("metadata", *chunk.metadata));
+  if (chunk.created_at &&
+      (*chunk.created_at < kMinTimestamp || *chunk.created_at > kMaxTimestamp)) {
     return Status::ValidationError("created_at", "must be between 1970 and 9999");
   }
   return Status::Ok();
@@ -80,7 +84,8 @@ VectorStore::VectorStore(storage::Db& db, const VectorOptions& options, text::Te
       costs_(db.dimension()),
       scratch_(std::make_shared<hnsw::ScratchPool<hnsw::internal::SearchScratch>>()) {}
 
-Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db, const VectorOptions& options,
+Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
+                                                       const VectorOptions& options,
                                                        text::TextIndex* text) {
   std::unique_ptr<VectorStore> store(new VectorStore(db, options, text));
   // Graph saves sync their own directory entries; the directories' entries are made durable here.
@@ -132,13 +137,14 @@ std::string VectorStore::GraphPath(std::string_view user_id) const {
 Status VectorStore::Load() {
   // Documents first: rows point at their document's shared state.
   Status decoded;
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kDocuments, {}, [&](std::string_view key, std::string_view value) {
-    Document d;
-    decoded = tables::DecodeDocument(value, Uuid::FromBytes(key), &d);
-    if (!decoded.ok()) return false;
-    documents_.Upsert(d.id, d.file_type, d.filename, d.is_deleted);
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kDocuments, {}, [&](std::string_view key, std::string_view value) {
+        Document d;
+        decoded = tables::DecodeDocument(value, Uuid::FromBytes(key), &d);
+        if (!decoded.ok()) return false;
+        documents_.Upsert(d.id, d.file_type, d.filename, d.is_deleted);
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
 
   // Then every row's payload, grouped by owner.
@@ -151,32 +157,33 @@ Status VectorStore::Load() {
   uint64_t max_label = 0;
   storage::ScanRange payloads;
   payloads.prefix = keys::PayloadTagPrefix();
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, payloads, [&](std::string_view key, std::string_view value) {
-    uint32_t month = 0;
-    uint64_t label = 0;
-    if (!keys::ParsePayloadKey(key, &month, &label)) {
-      decoded = Status::Internal("corrupt chunk payload key");
-      return false;
-    }
-    ChunkPayload payload;
-    decoded = DecodePayload(value, &payload);
-    if (!decoded.ok()) return false;
-    auto document = documents_.Find(payload.document_id);
-    if (!document) {
-      decoded = Status::Internal("chunk " + payload.chunk_id.ToString() + " has no document");
-      return false;
-    }
-    RowState row;
-    row.user_ref = users_.Intern(payload.user_id);
-    row.created_at = payload.created_at;
-    row.chunk_index = payload.chunk_index;
-    row.chunk_id = payload.chunk_id;
-    row.document = std::move(document);
-    row.metadata = ParseChunkMetadata(payload.metadata);
-    max_label = std::max(max_label, label);
-    rows_by_user[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kIndex, payloads, [&](std::string_view key, std::string_view value) {
+        uint32_t month = 0;
+        uint64_t label = 0;
+        if (!keys::ParsePayloadKey(key, &month, &label)) {
+          decoded = Status::Internal("corrupt chunk payload key");
+          return false;
+        }
+        ChunkPayload payload;
+        decoded = DecodePayload(value, &payload);
+        if (!decoded.ok()) return false;
+        auto document = documents_.Find(payload.document_id);
+        if (!document) {
+          decoded = Status::Internal("chunk " + payload.chunk_id.ToString() + " has no document");
+          return false;
+        }
+        RowState row;
+        row.user_ref = users_.Intern(payload.user_id);
+        row.created_at = payload.created_at;
+        row.chunk_index = payload.chunk_index;
+        row.chunk_id = payload.chunk_id;
+        row.document = std::move(document);
+        row.metadata = ParseChunkMetadata(payload.metadata);
+        max_label = std::max(max_label, label);
+        rows_by_user[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(decoded);
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
@@ -192,8 +199,8 @@ Status VectorStore::Load() {
       next_label = std::max(next_label, loaded->applied_seqno);
     } else {
       if (!loaded.ok() && !loaded.status().IsNotFound()) {
-        spdlog::warn("user graph {}: saved graph unusable ({}); re-linking from storage", GraphPath(user_id),
-                     loaded.status().ToString());
+        spdlog::warn("user graph {}: saved graph unusable ({}); re-linking from storage",
+                     GraphPath(user_id), loaded.status().ToString());
       }
       MNEMO_ASSIGN_OR_RETURN(graph, NewGraph());
     }
@@ -261,14 +268,18 @@ std::vector<std::shared_ptr<Tenant>> VectorStore::AllTenants() const {
 
 // ---- writes -----------------------------------------------------------------------------------
 
-Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
+Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
+                                                       std::string_view user_id,
                                                        const tables::DocumentStore& documents,
                                                        const std::vector<NewChunk>& chunks,
                                                        std::string_view name, size_t first_index) {
-  const auto ChunkError = [&](size_t i, const Status& status) { return ItemError(name, first_index + i, status); };
+  const auto ChunkError = [&](size_t i, const Status& status) {
+    return ItemError(name, first_index + i, status);
+  };
   if (chunks.empty()) return Status::ValidationError("chunks", "at least one chunk is required");
   if (chunks.size() > kMaxChunksPerWrite) {
-    return Status::ValidationError("chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per write");
+    return Status::ValidationError(
+        "chunks", "at most " + std::to_string(kMaxChunksPerWrite) + " chunks per write");
   }
   struct DocumentChange {
     Document before;
@@ -296,24 +307,28 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     Status valid = ValidateChunk(input);
     if (!valid.ok()) return ChunkError(i, valid);
     if (input.embedding.size() != dim_) {
-      return ChunkError(i, Status::ValidationError("embedding", "has " + std::to_string(input.embedding.size()) +
-                                                                    " values; this data directory stores " +
-                                                                    std::to_string(dim_) + "-dimensional embeddings"));
+      return ChunkError(i, Status::ValidationError(
+                               "embedding", "has " + std::to_string(input.embedding.size()) +
+                                                " values; this data directory stores " +
+                                                std::to_string(dim_) + "-dimensional embeddings"));
     }
     std::vector<float> unit(input.embedding);
     if (!kernels::Normalize(unit.data(), unit.size())) {
-      return ChunkError(i, Status::ValidationError("embedding", "must be finite and have a non-zero norm"));
+      return ChunkError(
+          i, Status::ValidationError("embedding", "must be finite and have a non-zero norm"));
     }
 
     auto doc_it = changed.find(input.document_id);
     if (doc_it == changed.end()) {
-      auto loaded = documents.LoadForWrite(txn, user_id, input.document_id, /*allow_deleted=*/false);
+      auto loaded =
+          documents.LoadForWrite(txn, user_id, input.document_id, /*allow_deleted=*/false);
       if (!loaded.ok()) return ChunkError(i, loaded.status());
       doc_it = changed.emplace(input.document_id, DocumentChange{*loaded, *loaded}).first;
     }
 
     // Uniqueness of the chunk id and of (document, chunk_index).
-    const std::string by_document = keys::ChunkByDocumentKey(input.document_id, static_cast<uint64_t>(input.chunk_index));
+    const std::string by_document =
+        keys::ChunkByDocumentKey(input.document_id, static_cast<uint64_t>(input.chunk_index));
     std::string existing_id;
     Status slot = txn.Get(Cf::kIndex, by_document, &existing_id);
     if (slot.ok()) {
@@ -326,7 +341,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
         continue;
       }
       return ChunkError(i, Status::FromCode(StatusCode::kDuplicateRecord,
-                                            "document already has chunk_index " + std::to_string(input.chunk_index),
+                                            "document already has chunk_index " +
+                                                std::to_string(input.chunk_index),
                                             "chunk_index"));
     }
     if (!slot.IsNotFound()) return ChunkError(i, slot);
@@ -334,7 +350,9 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     if (input.id) {
       std::string ignored;
       Status taken = txn.Get(Cf::kChunks, keys::ChunkKey(chunk_id), &ignored);
-      if (taken.ok()) return ChunkError(i, Status::DuplicateRecord("chunk id " + chunk_id.ToString() + " is already in use"));
+      if (taken.ok())
+        return ChunkError(
+            i, Status::DuplicateRecord("chunk id " + chunk_id.ToString() + " is already in use"));
       if (!taken.IsNotFound()) return ChunkError(i, taken);
     }
 
@@ -348,7 +366,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     payload.metadata = input.metadata.value_or("{}");
     const uint32_t month = MonthOf(payload.created_at);
 
-    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(ChunkRow{label, month, input.chunk_text, std::nullopt}));
+    txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id),
+            EncodeChunkRow(ChunkRow{label, month, input.chunk_text, std::nullopt}));
     txn.Put(Cf::kIndex, by_document, std::string(chunk_id.bytes()));
     txn.Put(Cf::kIndex, keys::PayloadKey(month, label), EncodePayload(payload));
     txn.Put(Cf::kVectors, keys::VectorKey(month, label), EncodeVector(unit.data(), dim_));
@@ -362,7 +381,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     chunk.metadata = payload.metadata;
     chunk.created_at = payload.created_at;
     written.push_back(std::move(chunk));
-    staged_rows.push_back(StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
+    staged_rows.push_back(
+        StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
     text_rows.push_back(text::TextRow{label, month, input.chunk_text});
   }
   // The hook keeps only what the row state needs of each document (not its content).
@@ -386,7 +406,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn, s
     const uint32_t user_ref = TenantFor(user)->user_ref();
     std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> states;
     for (const auto& [id, fields] : document_fields) {
-      states.emplace(id, documents_.Upsert(id, fields.file_type, fields.filename, fields.is_deleted));
+      states.emplace(id,
+                     documents_.Upsert(id, fields.file_type, fields.filename, fields.is_deleted));
     }
     std::vector<Tenant::FreshRow> fresh;
     fresh.reserve(staged_rows.size());
@@ -411,10 +432,12 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
   storage::ScanRange range;
   range.prefix = keys::ChunkByDocumentPrefix(document_id);
   std::vector<std::pair<std::string, Uuid>> entries;
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-    if (value.size() == Uuid::kSize) entries.emplace_back(std::string(key), Uuid::FromBytes(value));
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+        if (value.size() == Uuid::kSize)
+          entries.emplace_back(std::string(key), Uuid::FromBytes(value));
+        return true;
+      }));
   std::vector<uint64_t> removed;
   std::vector<text::RowRef> text_rows;
   for (const auto& [index_key, chunk_id] : entries) {
@@ -434,8 +457,11 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     removed.push_back(row.label);
     text_rows.push_back(text::RowRef{row.month, row.label});
   }
-  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
-  txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] { RemoveRows(user, removed); });
+  if (text_)
+    MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
+  txn.OnCommit([this, user = std::string(user_id), removed = std::move(removed)] {
+    RemoveRows(user, removed);
+  });
   return Status::Ok();
 }
 
@@ -447,7 +473,8 @@ void VectorStore::RemoveRows(std::string_view user_id, const std::vector<uint64_
   }
 }
 
-void VectorStore::StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased) {
+void VectorStore::StageDocumentState(storage::WriteTxn& txn, const Document& document,
+                                     bool erased) {
   txn.OnCommit([this, document, erased] {
     if (erased) {
       documents_.Erase(document.id);
@@ -494,8 +521,9 @@ Status VectorStore::CopySavedGraphs(const std::string& dir) const {
   MNEMO_RETURN_IF_ERROR(fs().CreateDir(tenants));
   for (const auto& tenant : AllTenants()) {
     const std::string from = GraphPath(tenant->user_id());
-    const Status copied =
-        CopyFile(fs(), from, (std::filesystem::path(tenants) / std::filesystem::path(from).filename()).string());
+    const Status copied = CopyFile(
+        fs(), from,
+        (std::filesystem::path(tenants) / std::filesystem::path(from).filename()).string());
     if (copied.IsNotFound()) continue;  // never saved: the tenant has no rows
     MNEMO_RETURN_IF_ERROR(copied);
   }
@@ -566,8 +594,8 @@ void VectorStore::MaybeFitQuantizer() {
   }
   const size_t count = sample.size() / dim_;
   if (count == 0) return;
-  auto quantizer = std::make_shared<const hnsw::ScalarQuantizer>(hnsw::ScalarQuantizer::Fit(
-      dim_, count, [&](size_t j) { return sample.data() + j * dim_; }));
+  auto quantizer = std::make_shared<const hnsw::ScalarQuantizer>(
+      hnsw::ScalarQuantizer::Fit(dim_, count, [&](size_t j) { return sample.data() + j * dim_; }));
   std::vector<std::shared_ptr<Tenant>> all;
   {
     // Tenants created from now on get the quantizer from NewGraph(); those that exist now adopt it.

@@ -20,12 +20,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "mnemo/file_system.h"
@@ -37,8 +37,8 @@
 #include "tables/document_store.h"
 #include "text/text_index.h"
 #include "vector/hnsw/cost_model.h"
-#include "vector/tenant.h"
 #include "vector/row_state.h"
+#include "vector/tenant.h"
 
 namespace mnemo::vector {
 
@@ -89,10 +89,12 @@ class VectorStore {
   Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
                                             const tables::DocumentStore& documents,
                                             const std::vector<NewChunk>& chunks,
-                                            std::string_view name = "chunk", size_t first_index = 0);
+                                            std::string_view name = "chunk",
+                                            size_t first_index = 0);
   // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
   // or the first half of a replacement).
-  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id, const Uuid& document_id);
+  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                   const Uuid& document_id);
   // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
   // or erased by a hard delete).
   void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased);
@@ -118,16 +120,18 @@ class VectorStore {
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
   // One chunk of a live document of the user; a soft-deleted chunk only with include_deleted.
-  Result<Chunk> GetChunk(std::string_view user_id, const tables::DocumentStore& documents, const Uuid& chunk_id,
-                         bool include_deleted) const;
+  Result<Chunk> GetChunk(std::string_view user_id, const tables::DocumentStore& documents,
+                         const Uuid& chunk_id, bool include_deleted) const;
   // A page of a live document's chunks in chunk_index order.
   Result<ChunkPage> ListChunks(std::string_view user_id, const tables::DocumentStore& documents,
                                const Uuid& document_id, const ChunkListOptions& options) const;
   // BM25 keyword search over the user's chunks, with the same filters as Search (text_search.cc).
   // UNAVAILABLE when the store was opened without a text index.
-  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request) const;
+  Result<RankedSearchResponse> SearchText(std::string_view user_id,
+                                          const TextSearchRequest& request) const;
   // Keyword and vector search fused into one ranking.
-  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) const;
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
+                                            const HybridSearchRequest& request) const;
   std::vector<PartitionInfo> Partitions() const;
   // Graph compactions (tombstone clean-ups and rebuilds) since open.
   uint64_t graph_compactions() const { return graph_compactions_.load(std::memory_order_relaxed); }
@@ -156,8 +160,8 @@ class VectorStore {
   // set, then deletes the month's rows (live and soft-deleted) as DropPartition does.  Both
   // steps work from one snapshot, so every row deleted was archived; rows written to the month
   // after the snapshot stay (the next run retires them).  Returns the rows deleted.
-  Result<int64_t> RetireMonth(uint32_t month, const std::string& archive_path, storage::LockTable& locks,
-                              const tables::DocumentStore& documents);
+  Result<int64_t> RetireMonth(uint32_t month, const std::string& archive_path,
+                              storage::LockTable& locks, const tables::DocumentStore& documents);
   // Months holding rows (live or soft-deleted), oldest first.
   Result<std::vector<uint32_t>> StoredMonths() const;
   // Re-adds an archive's rows with their original ids.  Rows whose document no longer exists
@@ -179,7 +183,9 @@ class VectorStore {
   std::string GraphPath(std::string_view user_id) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
-  FileSystem& fs() const { return options_.file_system ? *options_.file_system : PosixFileSystem(); }
+  FileSystem& fs() const {
+    return options_.file_system ? *options_.file_system : PosixFileSystem();
+  }
   void IndexerLoop();
   void NotifyIndexer();
   struct LocatedChunk;
@@ -189,16 +195,17 @@ class VectorStore {
   // A live chunk stops counting and leaves search: its document's total_chunks drops by one,
   // its terms leave the keyword index, and its label leaves the tenant when txn commits.
   // `located` is the chunk as read before this write (its row's label and month).
-  Status StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id, const tables::DocumentStore& documents,
-                          LocatedChunk& located);
-  Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows, storage::LockTable& locks,
-                                const tables::DocumentStore& documents);
+  Status StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id,
+                          const tables::DocumentStore& documents, LocatedChunk& located);
+  Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows,
+                                storage::LockTable& locks, const tables::DocumentStore& documents);
   // Hides rows of `user_id` from search (soft or hard deletes, at commit).
   void RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels);
   // The text leg: validates the query, runs it over the user's rows that `predicate` admits.
   struct TextLeg;
-  Result<TextLeg> RunTextLeg(std::string_view user_id, std::string_view field, std::string_view query,
-                             size_t depth, const RowPredicate& predicate) const;
+  Result<TextLeg> RunTextLeg(std::string_view user_id, std::string_view field,
+                             std::string_view query, size_t depth,
+                             const RowPredicate& predicate) const;
   // Chunk rows for hits: fills each hit's chunk_text from storage; drops hits whose row is gone.
   Status LoadChunkTexts(std::vector<RankedHit>* hits) const;
 
@@ -216,7 +223,7 @@ class VectorStore {
 
   mutable std::shared_mutex tenants_mutex_;
   std::unordered_map<uint32_t, std::shared_ptr<Tenant>> tenants_;  // by user ref
-  std::shared_ptr<const hnsw::ScalarQuantizer> quantizer_;          // shared by tenant graphs
+  std::shared_ptr<const hnsw::ScalarQuantizer> quantizer_;         // shared by tenant graphs
 
   std::mutex indexer_mutex_;
   std::condition_variable indexer_wake_;

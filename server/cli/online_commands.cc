@@ -22,7 +22,8 @@ client::Result<std::unique_ptr<client::Client>> ConnectTo(const ServerAddress& a
     return client::Error{client::Code::kValidationError, "--server must be host:port", "server"};
   }
   options.host = address.server.substr(0, colon);
-  if (options.host.size() >= 2 && options.host.front() == '[') options.host = options.host.substr(1, options.host.size() - 2);
+  if (options.host.size() >= 2 && options.host.front() == '[')
+    options.host = options.host.substr(1, options.host.size() - 2);
   try {
     const int port = std::stoi(address.server.substr(colon + 1));
     if (port <= 0 || port > 65535) throw std::out_of_range("port");
@@ -42,11 +43,13 @@ void PrintPartitions(const std::vector<client::PartitionInfo>& partitions) {
     std::printf("no partitions\n");
     return;
   }
-  std::printf("%-8s %12s %14s %14s %10s %10s\n", "MONTH", "ROWS", "VECTOR_BYTES", "INDEX_BYTES", "PENDING", "DELETED");
+  std::printf("%-8s %12s %14s %14s %10s %10s\n", "MONTH", "ROWS", "VECTOR_BYTES", "INDEX_BYTES",
+              "PENDING", "DELETED");
   for (const auto& p : partitions) {
-    std::printf("%-8s %12lld %14lld %14lld %10lld %10lld\n", p.month.c_str(), static_cast<long long>(p.rows),
-                static_cast<long long>(p.vector_bytes), static_cast<long long>(p.index_bytes),
-                static_cast<long long>(p.pending_rows), static_cast<long long>(p.deleted_in_index));
+    std::printf("%-8s %12lld %14lld %14lld %10lld %10lld\n", p.month.c_str(),
+                static_cast<long long>(p.rows), static_cast<long long>(p.vector_bytes),
+                static_cast<long long>(p.index_bytes), static_cast<long long>(p.pending_rows),
+                static_cast<long long>(p.deleted_in_index));
   }
 }
 
@@ -59,13 +62,15 @@ int Stats(const ServerAddress& address) {
   if (!stats.ok()) return Fail(stats.error());
   const auto& info = (*connected)->server_info();
   std::printf("mnemod %s, dimension %u, up %llu s, %u connection(s), %llu bytes on disk\n",
-              info.server_version.c_str(), info.dimension, static_cast<unsigned long long>(stats->uptime_seconds),
-              stats->connections, static_cast<unsigned long long>(stats->data_bytes));
+              info.server_version.c_str(), info.dimension,
+              static_cast<unsigned long long>(stats->uptime_seconds), stats->connections,
+              static_cast<unsigned long long>(stats->data_bytes));
   PrintPartitions(stats->partitions);
   if (!stats->ops.empty()) {
     std::printf("%-24s %10s %8s %12s %12s\n", "OPERATION", "COUNT", "ERRORS", "P50_US", "P99_US");
     for (const auto& op : stats->ops) {
-      std::printf("%-24s %10llu %8llu %12.1f %12.1f\n", op.name.c_str(), static_cast<unsigned long long>(op.count),
+      std::printf("%-24s %10llu %8llu %12.1f %12.1f\n", op.name.c_str(),
+                  static_cast<unsigned long long>(op.count),
                   static_cast<unsigned long long>(op.errors), op.p50_us, op.p99_us);
     }
   }
@@ -114,8 +119,10 @@ int Attach(const ServerAddress& address, const std::string& path) {
   if (!connected.ok()) return Fail(connected.error());
   auto attached = (*connected)->AttachArchive(path);
   if (!attached.ok()) return Fail(attached.error());
-  std::printf("attached %lld chunk(s) from %s; skipped %lld (document gone, or id or chunk_index taken)\n",
-              static_cast<long long>(attached->attached), path.c_str(), static_cast<long long>(attached->skipped));
+  std::printf(
+      "attached %lld chunk(s) from %s; skipped %lld (document gone, or id or chunk_index taken)\n",
+      static_cast<long long>(attached->attached), path.c_str(),
+      static_cast<long long>(attached->skipped));
   return 0;
 }
 
@@ -141,16 +148,20 @@ int Retention(const ServerAddress& address, const RetentionArgs& args) {
   auto report = (*connected)->ApplyRetention(policy);
   if (!report.ok()) return Fail(report.error());
   for (const auto& month : report->retired) {
-    std::printf("retired %s: %lld chunk row(s) deleted%s%s\n", month.month.c_str(), static_cast<long long>(month.rows),
+    std::printf("retired %s: %lld chunk row(s) deleted%s%s\n", month.month.c_str(),
+                static_cast<long long>(month.rows),
                 month.archive_path.empty() ? " (not archived)" : ", archived to ",
                 month.archive_path.c_str());
   }
   std::printf("%zu month(s) retired", report->retired.size());
-  if (report->month_cutoff != 0) std::printf(" (cut-off %s)", FormatTimestamp(report->month_cutoff).c_str());
+  if (report->month_cutoff != 0)
+    std::printf(" (cut-off %s)", FormatTimestamp(report->month_cutoff).c_str());
   std::printf("; purged %lld conversation(s), %lld document(s), %lld chunk(s)",
-              static_cast<long long>(report->conversations_purged), static_cast<long long>(report->documents_purged),
+              static_cast<long long>(report->conversations_purged),
+              static_cast<long long>(report->documents_purged),
               static_cast<long long>(report->chunks_purged));
-  if (report->purge_cutoff != 0) std::printf(" deleted before %s", FormatTimestamp(report->purge_cutoff).c_str());
+  if (report->purge_cutoff != 0)
+    std::printf(" deleted before %s", FormatTimestamp(report->purge_cutoff).c_str());
   std::printf("\n");
   return 0;
 }

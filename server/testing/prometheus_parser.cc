@@ -40,7 +40,8 @@ bool IsInteger(std::string_view token) {
 }
 
 // Reads `{name="value",...}` at the front of *rest.
-bool ParseLabels(std::string_view* rest, std::map<std::string, std::string>* labels, std::string* why) {
+bool ParseLabels(std::string_view* rest, std::map<std::string, std::string>* labels,
+                 std::string* why) {
   std::string_view in = *rest;
   in.remove_prefix(1);  // '{'
   while (true) {
@@ -113,13 +114,15 @@ bool ParseLabels(std::string_view* rest, std::map<std::string, std::string>* lab
 }
 
 // The family a sample belongs to: a histogram or summary owns its suffixed series.
-std::string FamilyOf(const std::string& sample, const std::map<std::string, PrometheusFamily>& families) {
+std::string FamilyOf(const std::string& sample,
+                     const std::map<std::string, PrometheusFamily>& families) {
   for (const char* suffix : {"_bucket", "_sum", "_count"}) {
     const std::string_view s(suffix);
     if (sample.size() > s.size() && sample.ends_with(s)) {
       const std::string base = sample.substr(0, sample.size() - s.size());
       auto it = families.find(base);
-      if (it != families.end() && (it->second.type == "histogram" || (it->second.type == "summary" && s != "_bucket"))) {
+      if (it != families.end() &&
+          (it->second.type == "histogram" || (it->second.type == "summary" && s != "_bucket"))) {
         return base;
       }
     }
@@ -181,7 +184,8 @@ bool CheckHistogram(const PrometheusFamily& family, std::string* why) {
 
 }  // namespace
 
-double PrometheusDocument::Value(const std::string& name, const std::map<std::string, std::string>& labels) const {
+double PrometheusDocument::Value(const std::string& name,
+                                 const std::map<std::string, std::string>& labels) const {
   for (const auto& [family_name, family] : families) {
     for (const auto& sample : family.samples) {
       if (sample.name == name && sample.labels == labels) return sample.value;
@@ -220,14 +224,17 @@ bool ParsePrometheusText(std::string_view text, PrometheusDocument* document, st
       if (!IsMetricName(name)) return fail("bad metric name \"" + name + "\"");
       PrometheusFamily& family = document->families[name];
       family.name = name;
-      if (!family.samples.empty() || finished.contains(name)) return fail(name + ": HELP/TYPE after its samples");
+      if (!family.samples.empty() || finished.contains(name))
+        return fail(name + ": HELP/TYPE after its samples");
       if (help) {
         if (!family.help.empty()) return fail(name + ": HELP repeats");
         family.help = std::string(body);
         if (family.help.empty()) return fail(name + ": empty HELP");
       } else {
-        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary", "untyped"};
-        if (!kTypes.contains(std::string(body))) return fail(name + ": unknown type \"" + std::string(body) + "\"");
+        static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
+                                                     "untyped"};
+        if (!kTypes.contains(std::string(body)))
+          return fail(name + ": unknown type \"" + std::string(body) + "\"");
         if (!typed.insert(name).second) return fail(name + ": TYPE repeats");
         family.type = std::string(body);
       }
@@ -247,7 +254,8 @@ bool ParsePrometheusText(std::string_view text, PrometheusDocument* document, st
     if (rest.empty() || rest.front() != ' ') return fail("no space before the value");
     rest.remove_prefix(1);
     const size_t value_end = rest.find(' ');
-    if (!ParseValue(rest.substr(0, value_end), &sample.value)) return fail("bad value in \"" + std::string(line) + "\"");
+    if (!ParseValue(rest.substr(0, value_end), &sample.value))
+      return fail("bad value in \"" + std::string(line) + "\"");
     if (value_end != std::string_view::npos && !IsInteger(rest.substr(value_end + 1))) {
       return fail("bad timestamp in \"" + std::string(line) + "\"");
     }
@@ -257,13 +265,15 @@ bool ParsePrometheusText(std::string_view text, PrometheusDocument* document, st
       if (finished.contains(family_name)) return fail(family_name + ": samples are not contiguous");
       current = family_name;
     }
-    if (!seen_series.emplace(sample.name, sample.labels).second) return fail("series repeats: " + std::string(line));
+    if (!seen_series.emplace(sample.name, sample.labels).second)
+      return fail("series repeats: " + std::string(line));
     PrometheusFamily& family = document->families[family_name];
     family.name = family_name;
     if (family.type == "counter" && (sample.name != family_name || !(sample.value >= 0))) {
       return fail(family_name + ": counter sample must be named like its family and be >= 0");
     }
-    if (family.type == "gauge" && sample.name != family_name) return fail(family_name + ": gauge sample name differs");
+    if (family.type == "gauge" && sample.name != family_name)
+      return fail(family_name + ": gauge sample name differs");
     family.samples.push_back(std::move(sample));
   }
   for (const auto& [name, family] : document->families) {

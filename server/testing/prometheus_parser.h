@@ -35,7 +35,8 @@ struct PrometheusFamily {
 struct PrometheusDocument {
   std::map<std::string, PrometheusFamily> families;
   // The value of the sample `name` with exactly `labels`; NaN when absent.
-  double Value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
+  double Value(const std::string& name,
+               const std::map<std::string, std::string>& labels = {}) const;
 };
 
 // Parses `text`; on the first violation returns false with "line N: reason" in *error.

@@ -59,7 +59,8 @@ bool RawConnection::SendFrame(std::string_view payload) {
 
 bool RawConnection::ReadExactly(char* out, size_t size, Clock::time_point deadline) {
   while (size > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd poll_fd{fd_, POLLIN, 0};
     const int ready = ::poll(&poll_fd, 1, static_cast<int>(left));
@@ -79,7 +80,8 @@ std::optional<std::string> RawConnection::ReadFrame(std::chrono::milliseconds ti
   const auto deadline = Clock::now() + timeout;
   unsigned char header[4];
   if (!ReadExactly(reinterpret_cast<char*>(header), 4, deadline)) return std::nullopt;
-  const uint32_t length = header[0] | header[1] << 8 | header[2] << 16 | static_cast<uint32_t>(header[3]) << 24;
+  const uint32_t length =
+      header[0] | header[1] << 8 | header[2] << 16 | static_cast<uint32_t>(header[3]) << 24;
   std::string payload(length, '\0');
   if (!ReadExactly(payload.data(), length, deadline)) return std::nullopt;
   return payload;
@@ -90,7 +92,8 @@ std::optional<std::string> RawConnection::ReadSome(std::chrono::milliseconds tim
   const auto deadline = Clock::now() + timeout;
   char buffer[16 << 10];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return std::nullopt;
     pollfd poll_fd{fd_, POLLIN, 0};
     const int ready = ::poll(&poll_fd, 1, static_cast<int>(left));
@@ -108,7 +111,8 @@ bool RawConnection::WaitForClose(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   char sink[64 << 10];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd poll_fd{fd_, POLLIN, 0};
     const int ready = ::poll(&poll_fd, 1, static_cast<int>(left));

@@ -23,7 +23,8 @@ class RawConnection {
   bool SendBytes(std::string_view bytes);
   bool SendFrame(std::string_view payload);
   // One frame's payload; nullopt on EOF, error or timeout.
-  std::optional<std::string> ReadFrame(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<std::string> ReadFrame(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The bytes available next (at least one); nullopt on EOF, error or timeout.
   std::optional<std::string> ReadSome(std::chrono::milliseconds timeout);
   // Reads and discards until the server closes; false if it is still open after `timeout`.

@@ -39,7 +39,8 @@ TEST_F(EditsTest, MessageUpdateDeleteAndCounts) {
   MNEMO_ASSERT_OK_AND_ASSIGN(const Message edited, client().UpdateMessage(user, second.id, update));
   EXPECT_EQ(edited.content, "hi there");
   EXPECT_EQ(edited.tool_calls, "[]");  // an empty array round-trips as itself
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after_edit, client().GetConversation(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after_edit,
+                             client().GetConversation(user, conversation.id));
   EXPECT_EQ(after_edit.total_tokens, 14);
 
   auto bad = client().UpdateMessage(user, second.id, MessageUpdate{});
@@ -47,31 +48,37 @@ TEST_F(EditsTest, MessageUpdateDeleteAndCounts) {
   ExpectError(bad.error(), Code::kValidationError, "update");
   update = {};
   update.role = "robot";
-  ExpectError(client().UpdateMessage(user, second.id, update).error(), Code::kValidationError, "role");
+  ExpectError(client().UpdateMessage(user, second.id, update).error(), Code::kValidationError,
+              "role");
   update.role = "user";
-  ExpectError(client().UpdateMessage("someone-else", second.id, update).error(), Code::kNotFound, "");
+  ExpectError(client().UpdateMessage("someone-else", second.id, update).error(), Code::kNotFound,
+              "");
 
   MessageQuery assistants;
   assistants.role = Role::kAssistant;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t count, client().CountMessages(user, conversation.id, assistants));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t count,
+                             client().CountMessages(user, conversation.id, assistants));
   EXPECT_EQ(count, 1);
   MessageQuery tool_calls;
   tool_calls.only_with_tool_calls = true;  // an empty array is no tool call
-  MNEMO_ASSERT_OK_AND_ASSIGN(const bool any_calls, client().MessagesExist(user, conversation.id, tool_calls));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const bool any_calls,
+                             client().MessagesExist(user, conversation.id, tool_calls));
   EXPECT_FALSE(any_calls);
   MessageQuery by_time;
   by_time.created_from = second.created_at;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage recent, client().ListMessages(user, conversation.id, by_time));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage recent,
+                             client().ListMessages(user, conversation.id, by_time));
   ASSERT_EQ(recent.items.size(), 1u);
   EXPECT_EQ(recent.items[0].id, second.id);
   by_time.created_until = second.created_at;
-  ExpectError(client().CountMessages(user, conversation.id, by_time).error(), Code::kValidationError,
-              "created_until");
+  ExpectError(client().CountMessages(user, conversation.id, by_time).error(),
+              Code::kValidationError, "created_until");
   ExpectError(client().CountMessages(user, Uuid::Generate()).error(), Code::kNotFound, "");
 
   MNEMO_ASSERT_OK_AND_ASSIGN(const Message deleted, client().DeleteMessage(user, first.id));
   EXPECT_EQ(deleted.content, "hello");
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after_delete, client().GetConversation(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after_delete,
+                             client().GetConversation(user, conversation.id));
   EXPECT_EQ(after_delete.message_count, 1);
   EXPECT_EQ(after_delete.total_tokens, 9);
   ExpectError(client().DeleteMessage(user, first.id).error(), Code::kNotFound, "");
@@ -93,16 +100,19 @@ TEST_F(EditsTest, ConversationAndDocumentFiltersCountsAndUpdates) {
   EXPECT_EQ(gpt, 1);
   ConversationListOptions options;
   options.filter.metadata_equals = {{"tag", "\"travel\""}};
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage travel, client().ListConversations(user, options));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage travel,
+                             client().ListConversations(user, options));
   ASSERT_EQ(travel.items.size(), 1u);
   EXPECT_EQ(travel.items[0].id, kyoto.id);
   EXPECT_EQ(travel.total, 1);
   options.filter = {};
   options.filter.created_from = kyoto.created_at + 1;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage later, client().ListConversations(user, options));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage later,
+                             client().ListConversations(user, options));
   ASSERT_EQ(later.items.size(), 1u);
   EXPECT_EQ(later.items[0].title, "Groceries");
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage titled, client().SearchConversationsByTitle(user, "KYOTO"));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage titled,
+                             client().SearchConversationsByTitle(user, "KYOTO"));
   EXPECT_EQ(titled.total, 1);
   ConversationFilter nothing;
   nothing.model = "none";
@@ -110,7 +120,8 @@ TEST_F(EditsTest, ConversationAndDocumentFiltersCountsAndUpdates) {
   EXPECT_FALSE(exists);
   options.filter = {};
   options.filter.metadata_equals = {{"tag", "{bad"}};
-  ExpectError(client().ListConversations(user, options).error(), Code::kValidationError, "metadata");
+  ExpectError(client().ListConversations(user, options).error(), Code::kValidationError,
+              "metadata");
 
   NewDocument document;
   document.filename = "notes.md";
@@ -126,18 +137,21 @@ TEST_F(EditsTest, ConversationAndDocumentFiltersCountsAndUpdates) {
   DocumentUpdate rename;
   rename.filename = "notes.pdf";
   rename.file_type = "pdf";
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Document renamed, client().UpdateDocument(user, notes.id, rename));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Document renamed,
+                             client().UpdateDocument(user, notes.id, rename));
   EXPECT_EQ(renamed.file_type, "pdf");
   DocumentListOptions list;
   list.filter.file_types = {"pdf"};
   MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage pdf_page, client().ListDocuments(user, list));
   EXPECT_EQ(pdf_page.total, 2);
-  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage named, client().SearchDocumentsByFilename(user, "PAPER"));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage named,
+                             client().SearchDocumentsByFilename(user, "PAPER"));
   ASSERT_EQ(named.items.size(), 1u);
   EXPECT_EQ(named.items[0].id, paper.id);
   rename = {};
   rename.file_type = "exe";
-  ExpectError(client().UpdateDocument(user, notes.id, rename).error(), Code::kValidationError, "file_type");
+  ExpectError(client().UpdateDocument(user, notes.id, rename).error(), Code::kValidationError,
+              "file_type");
   pdfs.file_types = {"exe"};
   ExpectError(client().DocumentsExist(user, pdfs).error(), Code::kValidationError, "file_types");
 }
@@ -192,7 +206,8 @@ TEST_F(EditsTest, ChunkOperationsAndSearch) {
   ExpectError(client().GetChunk(user, added[2].id, true).error(), Code::kNotFound, "");
   ChunkListOptions bad_limit;
   bad_limit.limit = 0;
-  ExpectError(client().ListChunks(user, doc.id, bad_limit).error(), Code::kValidationError, "limit");
+  ExpectError(client().ListChunks(user, doc.id, bad_limit).error(), Code::kValidationError,
+              "limit");
   ExpectError(client().SoftDeleteChunk("intruder", added[0].id).error(), Code::kNotFound, "");
 
   // Replace: the new set or the old one, never a mix; a bad set changes nothing.
@@ -201,9 +216,11 @@ TEST_F(EditsTest, ChunkOperationsAndSearch) {
   replacement[0].embedding = Basis(5);
   std::vector<NewChunk> broken = replacement;
   broken[0].embedding.pop_back();
-  ExpectError(client().ReplaceChunks(user, doc.id, broken).error(), Code::kValidationError, "embedding");
+  ExpectError(client().ReplaceChunks(user, doc.id, broken).error(), Code::kValidationError,
+              "embedding");
   EXPECT_EQ(top_hit(0), added[0].id);
-  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<Chunk> replaced, client().ReplaceChunks(user, doc.id, replacement));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<Chunk> replaced,
+                             client().ReplaceChunks(user, doc.id, replacement));
   ASSERT_EQ(replaced.size(), 1u);
   EXPECT_EQ(top_hit(0), std::nullopt);
   EXPECT_EQ(top_hit(5), replaced[0].id);
@@ -234,15 +251,18 @@ TEST_F(EditsTest, RetentionRunsOnTheServer) {
   EXPECT_EQ(report.retired[0].archive_path, policy.archive_dir + "/2019-06.mnemoarc");
   EXPECT_GT(report.month_cutoff, chunk.created_at.value());
   ExpectError(client().GetChunk(user, added[0].id).error(), Code::kNotFound, "");
-  MNEMO_ASSERT_OK_AND_ASSIGN(const AttachResult attached, client().AttachArchive(report.retired[0].archive_path));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const AttachResult attached,
+                             client().AttachArchive(report.retired[0].archive_path));
   EXPECT_EQ(attached.attached, 1);
   // The configured policy of this server: the default purge age (30 days) and no month limit.
-  MNEMO_ASSERT_OK_AND_ASSIGN(const RetentionReport configured, client().ApplyRetention(std::nullopt));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const RetentionReport configured,
+                             client().ApplyRetention(std::nullopt));
   EXPECT_EQ(configured.month_cutoff, 0);
   EXPECT_EQ(configured.now - configured.purge_cutoff, int64_t{30} * 24 * 3600 * 1'000'000);
   policy = {};
   policy.purge_after_seconds = -1;
-  ExpectError(client().ApplyRetention(policy).error(), Code::kValidationError, "purge_after_seconds");
+  ExpectError(client().ApplyRetention(policy).error(), Code::kValidationError,
+              "purge_after_seconds");
 }
 
 }  // namespace

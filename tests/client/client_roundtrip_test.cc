@@ -1,12 +1,12 @@
 // Every operation of the protocol, through the C++ client, against a real mnemod in protected
 // mode (no keys: unauthenticated loopback clients act as a service principal).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "mnemod_process.h"
@@ -65,7 +65,8 @@ TEST_F(RoundTripTest, ConversationLifecycle) {
   MNEMO_ASSERT_OK(client().UpsertConversation(user, upsert));
   upsert.title = "v2";
   upsert.model = "other-model";
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation replaced, client().UpsertConversation(user, upsert));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation replaced,
+                             client().UpsertConversation(user, upsert));
   EXPECT_EQ(replaced.title, "v2");
   EXPECT_EQ(replaced.model, "other-model");
 
@@ -88,12 +89,14 @@ TEST_F(RoundTripTest, ConversationLifecycle) {
   EXPECT_EQ(page.items[0].id, third.id);
   ConversationListOptions first_page;
   first_page.limit = 2;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage p1, client().ListConversations(user, first_page));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage p1,
+                             client().ListConversations(user, first_page));
   ASSERT_EQ(p1.items.size(), 2u);
   ASSERT_FALSE(p1.next_cursor.empty());
   ConversationListOptions second_page = first_page;
   second_page.cursor = p1.next_cursor;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage p2, client().ListConversations(user, second_page));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage p2,
+                             client().ListConversations(user, second_page));
   ASSERT_EQ(p2.items.size(), 1u);
   EXPECT_TRUE(p2.next_cursor.empty());
   std::set<Uuid> seen = {p1.items[0].id, p1.items[1].id, p2.items[0].id};
@@ -128,7 +131,8 @@ TEST_F(RoundTripTest, ConversationLifecycle) {
   EXPECT_EQ(active.total, 2);
   ConversationListOptions with_deleted;
   with_deleted.include_deleted = true;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage all, client().ListConversations(user, with_deleted));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ConversationPage all,
+                             client().ListConversations(user, with_deleted));
   EXPECT_EQ(all.total, 3);
 
   MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation restored,
@@ -186,7 +190,8 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
   const Message m3 = Append(user, conversation.id, "tool", R"({"temp":21})");
   const Message m4 = Append(user, conversation.id, "assistant", "It is 21 degrees.", 9);
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation counted, client().GetConversation(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation counted,
+                             client().GetConversation(user, conversation.id));
   EXPECT_EQ(counted.message_count, 4);
   EXPECT_EQ(counted.total_tokens, 36);
   EXPECT_EQ(counted.last_message_at, m4.created_at);
@@ -205,18 +210,21 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
   MessageQuery newest;
   newest.order = SortOrder::kDescending;
   newest.limit = 3;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage desc, client().ListMessages(user, conversation.id, newest));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage desc,
+                             client().ListMessages(user, conversation.id, newest));
   ASSERT_EQ(desc.items.size(), 3u);
   EXPECT_EQ(desc.items[0].id, m4.id);
   ASSERT_FALSE(desc.next_cursor.empty());
   newest.cursor = desc.next_cursor;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage rest, client().ListMessages(user, conversation.id, newest));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage rest,
+                             client().ListMessages(user, conversation.id, newest));
   ASSERT_EQ(rest.items.size(), 1u);
   EXPECT_EQ(rest.items[0].id, m1.id);
   MessageQuery skip;
   skip.skip = 1;
   skip.limit = 2;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage skipped, client().ListMessages(user, conversation.id, skip));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage skipped,
+                             client().ListMessages(user, conversation.id, skip));
   ASSERT_EQ(skipped.items.size(), 2u);
   EXPECT_EQ(skipped.items[0].id, m2.id);
   MessageQuery assistants;
@@ -231,7 +239,8 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
   ASSERT_EQ(with_calls.items.size(), 1u);
   EXPECT_EQ(with_calls.items[0].id, m2.id);
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<Message> last, client().LastMessages(user, conversation.id, 2));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<Message> last,
+                             client().LastMessages(user, conversation.id, 2));
   ASSERT_EQ(last.size(), 2u);
   EXPECT_EQ(last[0].id, m3.id);  // chronological
   EXPECT_EQ(last[1].id, m4.id);
@@ -244,8 +253,9 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
                              client().LastMessageByRole(user, conversation.id, Role::kSystem));
   EXPECT_FALSE(no_system.has_value());
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Message with_results,
-                             client().SetToolResults(user, m2.id, R"([{"id":"call_1","result":21}])"));
+  MNEMO_ASSERT_OK_AND_ASSIGN(
+      const Message with_results,
+      client().SetToolResults(user, m2.id, R"([{"id":"call_1","result":21}])"));
   EXPECT_EQ(with_results.tool_results, R"([{"id":"call_1","result":21}])");
 
   // Upsert by id replaces the message and adjusts the tokens.
@@ -258,7 +268,8 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
   MNEMO_ASSERT_OK_AND_ASSIGN(const Message replaced, client().UpsertMessage(user, upsert));
   EXPECT_EQ(replaced.content, "It is 22 degrees.");
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const TokenStats tokens, client().GetTokenStats(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const TokenStats tokens,
+                             client().GetTokenStats(user, conversation.id));
   EXPECT_EQ(tokens.message_count, 4);
   EXPECT_EQ(tokens.messages_with_tokens, 3);
   EXPECT_EQ(tokens.total_tokens, 37);
@@ -275,11 +286,13 @@ TEST_F(RoundTripTest, MessagesAndCounters) {
   auto rejected = client().AppendMessage(user, bad_role);
   EXPECT_EQ(rejected.code(), Code::kValidationError);
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t removed, client().DeleteAllMessages(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t removed,
+                             client().DeleteAllMessages(user, conversation.id));
   EXPECT_EQ(removed, 4);
   MNEMO_ASSERT_OK_AND_ASSIGN(const MessagePage none, client().ListMessages(user, conversation.id));
   EXPECT_EQ(none.total, 0);
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation reset, client().GetConversation(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation reset,
+                             client().GetConversation(user, conversation.id));
   EXPECT_EQ(reset.message_count, 0);
 }
 
@@ -373,7 +386,8 @@ TEST_F(RoundTripTest, DocumentsChunksAndSearch) {
     batch[i].query = vectors[i + 2];
     batch[i].top_k = 1;
   }
-  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<SearchResponse> answers, client().SearchBatch(user, batch));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<SearchResponse> answers,
+                             client().SearchBatch(user, batch));
   ASSERT_EQ(answers.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(answers[i].hits.size(), 1u);
@@ -394,7 +408,8 @@ TEST_F(RoundTripTest, DocumentsChunksAndSearch) {
   EXPECT_EQ(listed.total, 2);
   ASSERT_EQ(listed.items.size(), 2u);
   EXPECT_EQ(listed.items[0].id, notes.id);  // newest first
-  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage by_name, client().SearchDocumentsByFilename(user, "handbook"));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage by_name,
+                             client().SearchDocumentsByFilename(user, "handbook"));
   ASSERT_EQ(by_name.items.size(), 1u);
   EXPECT_EQ(by_name.items[0].id, pdf.id);
 
@@ -412,7 +427,8 @@ TEST_F(RoundTripTest, DocumentsChunksAndSearch) {
   EXPECT_EQ(counts.deleted, 1);
   DocumentListOptions with_deleted;
   with_deleted.include_deleted = true;
-  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage all_docs, client().ListDocuments(user, with_deleted));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const DocumentPage all_docs,
+                             client().ListDocuments(user, with_deleted));
   EXPECT_EQ(all_docs.total, 2);
   MNEMO_ASSERT_OK_AND_ASSIGN(const Document restored, client().RestoreDocument(user, pdf.id));
   EXPECT_FALSE(restored.is_deleted);
@@ -458,7 +474,8 @@ TEST_F(RoundTripTest, AtomicBatchAllOrNothing) {
   ASSERT_EQ(ids.size(), 6u);
   EXPECT_EQ(ids[0], conversation_id);
   EXPECT_EQ(ids[4], document_id);
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation stored, client().GetConversation(user, conversation_id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation stored,
+                             client().GetConversation(user, conversation_id));
   EXPECT_EQ(stored.message_count, 3);
   EXPECT_EQ(stored.total_tokens, 15);
   MNEMO_ASSERT_OK(client().GetMessage(user, ids[2]));
@@ -507,7 +524,8 @@ TEST_F(RoundTripTest, AdministrationPartitionsAndBackup) {
   }
   MNEMO_ASSERT_OK(client().AddChunks(user, chunks));
 
-  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<PartitionInfo> partitions, client().ListPartitions());
+  MNEMO_ASSERT_OK_AND_ASSIGN(const std::vector<PartitionInfo> partitions,
+                             client().ListPartitions());
   const auto march = std::find_if(partitions.begin(), partitions.end(),
                                   [](const PartitionInfo& p) { return p.month == "2024-03"; });
   ASSERT_NE(march, partitions.end());
@@ -574,7 +592,8 @@ TEST_F(RoundTripTest, ConcurrentCallersShareOneClient) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after, client().GetConversation(user, conversation.id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation after,
+                             client().GetConversation(user, conversation.id));
   EXPECT_EQ(after.message_count, kThreads * kPerThread);
   EXPECT_EQ(after.total_tokens, kThreads * kPerThread);
 }

@@ -1,14 +1,14 @@
 // Helpers shared by the client integration tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <memory>
 #include <ostream>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "mnemo/client/client.h"
 #include "mnemod_process.h"
@@ -40,18 +40,18 @@ inline ClientOptions LocalOptions(uint16_t port, const std::string& api_key = ""
 }
 
 // Unwraps a Result in a test, failing it with the error's text otherwise.
-#define MNEMO_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                         \
+#define MNEMO_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   MNEMO_ASSERT_OK_AND_ASSIGN_IMPL(MNEMO_TEST_CONCAT(_r, __LINE__), lhs, rexpr)
 #define MNEMO_TEST_CONCAT_INNER(a, b) a##b
 #define MNEMO_TEST_CONCAT(a, b) MNEMO_TEST_CONCAT_INNER(a, b)
-#define MNEMO_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)                      \
-  auto tmp = (rexpr);                                                         \
-  ASSERT_TRUE(tmp.ok()) << #rexpr << ": " << tmp.error().ToString();          \
+#define MNEMO_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)             \
+  auto tmp = (rexpr);                                                \
+  ASSERT_TRUE(tmp.ok()) << #rexpr << ": " << tmp.error().ToString(); \
   lhs = std::move(tmp).value()
 
-#define MNEMO_ASSERT_OK(rexpr)                                                \
-  do {                                                                        \
-    auto _result = (rexpr);                                                   \
+#define MNEMO_ASSERT_OK(rexpr)                                                 \
+  do {                                                                         \
+    auto _result = (rexpr);                                                    \
     ASSERT_TRUE(_result.ok()) << #rexpr << ": " << _result.error().ToString(); \
   } while (0)
 
@@ -86,7 +86,9 @@ class LiveServerTest : public ::testing::Test {
   void SetUp() override { ASSERT_NE(client_, nullptr) << "mnemod did not start: " << start_error_; }
 
   Client& client() { return *client_; }
-  std::string User() { return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
+  std::string User() {
+    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
 
   Conversation NewConv(const std::string& user, const std::string& title) {
     NewConversation input;

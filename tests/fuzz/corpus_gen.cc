@@ -3,6 +3,8 @@
 // them.  Run by hand when the schema grows; the outputs are committed (small, deterministic up
 // to the timestamps and generated ids inside replies).
 //   mnemo_fuzz_corpus_gen tests/fuzz/corpus
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -11,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "codec.h"  // clients/cpp/src: the client's private encoders
 #include "mnemo/engine.h"
@@ -33,7 +33,10 @@ using namespace std::string_literals;
 constexpr uint32_t kDimension = 8;
 constexpr char kUser[] = "alice";
 
-c::Uuid Id(uint64_t n) { return *c::Uuid::Parse("0190a000-0000-7000-8000-" + std::string(12 - std::to_string(n).size(), '0') + std::to_string(n)); }
+c::Uuid Id(uint64_t n) {
+  return *c::Uuid::Parse("0190a000-0000-7000-8000-" +
+                         std::string(12 - std::to_string(n).size(), '0') + std::to_string(n));
+}
 
 std::vector<float> Vec(float seed) {
   std::vector<float> v(kDimension);
@@ -101,7 +104,9 @@ std::vector<std::pair<std::string, std::string>> Requests() {
   c::NewMessage huge_message = new_message;
   huge_message.conversation_id = Id(9);
   huge_message.tokens_used = std::numeric_limits<int64_t>::max();
-  huge_tokens.CreateConversation(huge_conversation).AppendMessage(huge_message).AppendMessage(huge_message);
+  huge_tokens.CreateConversation(huge_conversation)
+      .AppendMessage(huge_message)
+      .AppendMessage(huge_message);
 
   c::ConversationFilter conversation_filter;
   conversation_filter.model = "claude-sonnet-4-5-20250929";
@@ -158,13 +163,18 @@ std::vector<std::pair<std::string, std::string>> Requests() {
       {"search_filenames", enc::EncodeListDocuments(id++, kUser, {}, "notes")},
       {"count_documents", enc::EncodeCountDocuments(id++, kUser)},
       {"add_chunks", enc::EncodeAddChunks(id++, kUser, {new_chunk, second_chunk})},
-      {"count_conversations", enc::EncodeCountConversations(id++, kUser, conversation_filter, false, false)},
-      {"list_conversations_filtered", enc::EncodeListConversations(id++, kUser, filtered_list, std::nullopt)},
+      {"count_conversations",
+       enc::EncodeCountConversations(id++, kUser, conversation_filter, false, false)},
+      {"list_conversations_filtered",
+       enc::EncodeListConversations(id++, kUser, filtered_list, std::nullopt)},
       {"count_messages", enc::EncodeCountMessages(id++, kUser, conversation, message_filter, true)},
-      {"list_messages_filtered", enc::EncodeListMessages(id++, kUser, conversation, message_filter)},
+      {"list_messages_filtered",
+       enc::EncodeListMessages(id++, kUser, conversation, message_filter)},
       {"update_message", enc::EncodeUpdateMessage(id++, kUser, message, message_update)},
-      {"count_matching_documents", enc::EncodeCountMatchingDocuments(id++, kUser, document_filter, true, false)},
-      {"list_documents_filtered", enc::EncodeListDocuments(id++, kUser, filtered_documents, std::nullopt)},
+      {"count_matching_documents",
+       enc::EncodeCountMatchingDocuments(id++, kUser, document_filter, true, false)},
+      {"list_documents_filtered",
+       enc::EncodeListDocuments(id++, kUser, filtered_documents, std::nullopt)},
       {"update_document", enc::EncodeUpdateDocument(id++, kUser, document, document_update)},
       {"get_chunk", enc::EncodeGetChunk(id++, kUser, chunk, false)},
       {"list_chunks", enc::EncodeListChunks(id++, kUser, document, chunk_list)},
@@ -231,16 +241,33 @@ std::vector<std::string> Replies(const std::vector<std::pair<std::string, std::s
 
 void WriteKeyCodecSeeds(const fs::path& dir) {
   // schema length, kinds, A's values, shared count, B's values, cut, month, label, raw bytes
-  Write(dir / "u64_string", std::string("\x02\x01\x04", 3) + std::string(8, '\x01') + "\x03" "abc" "\x01" "\x02" "ab" +
-                                std::string("\x05", 1) + std::string(16, '\x02') + keys::PayloadKey(202501, 7));
-  Write(dir / "uuid_i64desc", std::string("\x03\x05\x03\x00", 4) + std::string(16, '\x7f') + std::string(8, '\x80') + "\x09" +
-                                  "\x01" + std::string(8, '\x80') + "\x09" + "\x20" + std::string(16, '\x00') +
-                                  keys::MessageKey(Uuid(), 3));
-  Write(dir / "user_time_key", std::string("\x05\x00\x04\x00\x03\x05", 6) + "\x10" "\x05" "alice" "\x00"s +
-                                   std::string(8, '\x00') + std::string(16, '\x11') + "\x02" "\x03" "bob" "\x01" +
+  Write(dir / "u64_string", std::string("\x02\x01\x04", 3) + std::string(8, '\x01') +
+                                "\x03"
+                                "abc"
+                                "\x01"
+                                "\x02"
+                                "ab" +
+                                std::string("\x05", 1) + std::string(16, '\x02') +
+                                keys::PayloadKey(202501, 7));
+  Write(dir / "uuid_i64desc", std::string("\x03\x05\x03\x00", 4) + std::string(16, '\x7f') +
+                                  std::string(8, '\x80') + "\x09" + "\x01" +
+                                  std::string(8, '\x80') + "\x09" + "\x20" +
+                                  std::string(16, '\x00') + keys::MessageKey(Uuid(), 3));
+  Write(dir / "user_time_key", std::string("\x05\x00\x04\x00\x03\x05", 6) +
+                                   "\x10"
+                                   "\x05"
+                                   "alice"
+                                   "\x00"s +
+                                   std::string(8, '\x00') + std::string(16, '\x11') +
+                                   "\x02"
+                                   "\x03"
+                                   "bob"
+                                   "\x01" +
                                    std::string(8, '\x00') + std::string(16, '\x11') + "\x0c" +
-                                   keys::UserTimeKey(keys::IndexTag::kConversationByCreated, "al\0ce"s, keys::Scope::kAll, 5, Uuid()));
-  Write(dir / "hex", std::string("\x01\x04\x08", 3) + "a\0b\xff\x01z\0\0"s + "\x00\x03"s + "0a1B" + "ff00");
+                                   keys::UserTimeKey(keys::IndexTag::kConversationByCreated,
+                                                     "al\0ce"s, keys::Scope::kAll, 5, Uuid()));
+  Write(dir / "hex",
+        std::string("\x01\x04\x08", 3) + "a\0b\xff\x01z\0\0"s + "\x00\x03"s + "0a1B" + "ff00");
 }
 
 }  // namespace
@@ -254,7 +281,8 @@ int main(int argc, char** argv) {
   }
   const fs::path root(argv[1]);
   spdlog::set_level(spdlog::level::warn);  // the dispatcher logs every request
-  for (const char* target : {"frame", "dispatch", "key_codec"}) fs::create_directories(root / target);
+  for (const char* target : {"frame", "dispatch", "key_codec"})
+    fs::create_directories(root / target);
   const fs::path scratch = fs::temp_directory_path() / "mnemo-fuzz-corpus-gen";
   fs::remove_all(scratch);
 
@@ -268,7 +296,8 @@ int main(int argc, char** argv) {
     Write(root / "frame" / ("resp_" + name), std::string(1, '\x01') + replies[i]);
     mnemo::protocol::AppendFrame(payload, &stream);
   }
-  Write(root / "dispatch" / "as_alice_create_conversation", std::string(1, '\x01') + requests[1].second);
+  Write(root / "dispatch" / "as_alice_create_conversation",
+        std::string(1, '\x01') + requests[1].second);
   Write(root / "dispatch" / "as_bob_get_conversation", std::string(1, '\x02') + requests[3].second);
   Write(root / "frame" / "stream_of_requests", std::string(1, '\x00') + stream.substr(0, 4096));
   Write(root / "frame" / "stream_empty_frame", std::string(1, '\x00') + std::string(4, '\x00'));

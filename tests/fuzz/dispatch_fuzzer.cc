@@ -7,16 +7,17 @@
 // against a key store holding one service and one user key.  Properties: a verified request
 // always gets a reply that verifies as a Response, echoes the request id, and carries exactly
 // one of error / body; a rejected payload says why.  Requests naming a path on this machine
-// (backup, archive, attach, retention with an archive directory) are not dispatched: the fuzzer must not write where it likes.
+// (backup, archive, attach, retention with an archive directory) are not dispatched: the fuzzer
+// must not write where it likes.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "fuzz_support.h"
 #include "mnemo/engine.h"
@@ -46,7 +47,8 @@ struct World {
 
   World() {
     spdlog::set_level(spdlog::level::critical);  // the dispatcher logs every request
-    dir = std::filesystem::temp_directory_path() / ("mnemo-fuzz-dispatch-" + std::to_string(::getpid()));
+    dir = std::filesystem::temp_directory_path() /
+          ("mnemo-fuzz-dispatch-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     EngineOptions options;
@@ -60,10 +62,11 @@ struct World {
       std::abort();
     }
     engine = std::move(opened).value();
-    dispatcher = std::make_unique<server::Dispatcher>(*engine, stats,
-                                                       server::DispatcherOptions{options.data_dir, 1u << 20});
+    dispatcher = std::make_unique<server::Dispatcher>(
+        *engine, stats, server::DispatcherOptions{options.data_dir, 1u << 20});
     keys = std::make_unique<server::KeyStore>((dir / "keys.json").string());
-    if (!keys->Create(KeyKind::kService, "").ok() || !keys->Create(KeyKind::kUser, "alice").ok()) std::abort();
+    if (!keys->Create(KeyKind::kService, "").ok() || !keys->Create(KeyKind::kUser, "alice").ok())
+      std::abort();
   }
   ~World() {
     dispatcher.reset();

@@ -75,20 +75,16 @@ void CheckFrames(std::string_view stream) {
     std::string_view payload;
     size_t consumed = 0;
     uint32_t announced = 0;
-    const FrameResult result = protocol::ParseFrame(stream, kMaxFrameBytes, &payload, &consumed, &announced);
+    const FrameResult result =
+        protocol::ParseFrame(stream, kMaxFrameBytes, &payload, &consumed, &announced);
     switch (result) {
       case FrameResult::kNeedMore:
         FUZZ_CHECK(stream.size() < protocol::kFrameHeaderBytes ||
                    stream.size() < protocol::kFrameHeaderBytes + announced);
         return;
-      case FrameResult::kTooLarge:
-        FUZZ_CHECK(announced > kMaxFrameBytes);
-        return;
-      case FrameResult::kEmpty:
-        FUZZ_CHECK(announced == 0);
-        return;
-      case FrameResult::kFrame:
-        break;
+      case FrameResult::kTooLarge: FUZZ_CHECK(announced > kMaxFrameBytes); return;
+      case FrameResult::kEmpty: FUZZ_CHECK(announced == 0); return;
+      case FrameResult::kFrame: break;
     }
     FUZZ_CHECK(announced > 0 && announced <= kMaxFrameBytes);
     FUZZ_CHECK(payload.size() == announced);

@@ -100,9 +100,7 @@ int Compare(Kind kind, const Value& a, const Value& b) {
   return 0;
 }
 
-bool Equal(Kind kind, const Value& a, const Value& b) {
-  return Compare(kind, a, b) == 0;
-}
+bool Equal(Kind kind, const Value& a, const Value& b) { return Compare(kind, a, b) == 0; }
 
 std::string Encode(const std::vector<Kind>& schema, const std::vector<Value>& values) {
   keys::KeyBuilder builder;
@@ -110,7 +108,8 @@ std::string Encode(const std::vector<Kind>& schema, const std::vector<Value>& va
   return builder.Release();
 }
 
-void CheckRoundTrip(const std::vector<Kind>& schema, const std::vector<Value>& values, const std::string& key) {
+void CheckRoundTrip(const std::vector<Kind>& schema, const std::vector<Value>& values,
+                    const std::string& key) {
   keys::KeyReader reader(key);
   for (size_t i = 0; i < schema.size(); ++i) {
     Value read;
@@ -120,10 +119,11 @@ void CheckRoundTrip(const std::vector<Kind>& schema, const std::vector<Value>& v
   FUZZ_CHECK(reader.done());
 }
 
-void CheckOrder(const std::vector<Kind>& schema, const std::vector<Value>& a, const std::vector<Value>& b,
-                const std::string& key_a, const std::string& key_b) {
+void CheckOrder(const std::vector<Kind>& schema, const std::vector<Value>& a,
+                const std::vector<Value>& b, const std::string& key_a, const std::string& key_b) {
   int expected = 0;
-  for (size_t i = 0; i < schema.size() && expected == 0; ++i) expected = Compare(schema[i], a[i], b[i]);
+  for (size_t i = 0; i < schema.size() && expected == 0; ++i)
+    expected = Compare(schema[i], a[i], b[i]);
   FUZZ_CHECK(Sign(key_a.compare(key_b) <=> 0) == expected);
 }
 
@@ -148,7 +148,8 @@ void CheckHexAndSuccessor(const std::string& key, std::string_view raw, uint8_t 
   const std::string prefix = key.substr(0, std::min<size_t>(cut, key.size()));
   const std::string successor = keys::PrefixSuccessor(prefix);
   if (successor.empty()) {
-    FUZZ_CHECK(std::all_of(prefix.begin(), prefix.end(), [](char c) { return static_cast<uint8_t>(c) == 0xff; }));
+    FUZZ_CHECK(std::all_of(prefix.begin(), prefix.end(),
+                           [](char c) { return static_cast<uint8_t>(c) == 0xff; }));
   } else {
     FUZZ_CHECK(prefix < successor);
     FUZZ_CHECK(key < successor);
@@ -166,8 +167,8 @@ void CheckPayloadKey(uint32_t month, uint64_t label, std::string_view raw) {
   }
 }
 
-void CheckPurgeAndDeletedKeys(int64_t at_a, int64_t at_b, uint8_t kind_byte, const Uuid& id, uint32_t month,
-                              uint64_t label, std::string_view raw) {
+void CheckPurgeAndDeletedKeys(int64_t at_a, int64_t at_b, uint8_t kind_byte, const Uuid& id,
+                              uint32_t month, uint64_t label, std::string_view raw) {
   const auto kind = static_cast<keys::PurgeKind>(1 + kind_byte % 3);
   const std::string key = keys::PurgeKey(at_a, kind, id);
   Timestamp at = 0;
@@ -178,7 +179,8 @@ void CheckPurgeAndDeletedKeys(int64_t at_a, int64_t at_b, uint8_t kind_byte, con
   FUZZ_CHECK(key.starts_with(keys::PurgeQueuePrefix()));
   if (at_a != at_b) {
     // The smallest kind and id at at_b: the order must come from deleted_at alone.
-    FUZZ_CHECK((key < keys::PurgeKey(at_b, keys::PurgeKind::kConversation, Uuid())) == (at_a < at_b));
+    FUZZ_CHECK((key < keys::PurgeKey(at_b, keys::PurgeKind::kConversation, Uuid())) ==
+               (at_a < at_b));
   }
   if (keys::ParsePurgeKey(raw, &at, &parsed_kind, &parsed_id)) {
     FUZZ_CHECK(keys::PurgeKey(at, parsed_kind, parsed_id) == raw);
@@ -195,12 +197,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mnemo::fuzz;
   FuzzInput input(data, size);
   std::vector<Kind> schema(1 + input.Byte() % kMaxComponents);
-  for (Kind& kind : schema) kind = static_cast<Kind>(input.Byte() % static_cast<uint8_t>(Kind::kCount));
+  for (Kind& kind : schema)
+    kind = static_cast<Kind>(input.Byte() % static_cast<uint8_t>(Kind::kCount));
 
   std::vector<Value> a, b;
   for (Kind kind : schema) a.push_back(ReadValue(kind, input));
   const size_t shared = input.Byte() % (schema.size() + 1);  // B copies A's first components
-  for (size_t i = 0; i < schema.size(); ++i) b.push_back(i < shared ? a[i] : ReadValue(schema[i], input));
+  for (size_t i = 0; i < schema.size(); ++i)
+    b.push_back(i < shared ? a[i] : ReadValue(schema[i], input));
   const uint8_t cut = input.Byte();
   const uint32_t month = static_cast<uint32_t>(input.U64());
   const uint64_t label = input.U64();
@@ -217,6 +221,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckCanonical(schema, input.Rest());
   CheckHexAndSuccessor(key_a, input.Rest(), cut);
   CheckPayloadKey(month, label, input.Rest());
-  CheckPurgeAndDeletedKeys(deleted_at_a, deleted_at_b, purge_kind, purge_id, month, label, input.Rest());
+  CheckPurgeAndDeletedKeys(deleted_at_a, deleted_at_b, purge_kind, purge_id, month, label,
+                           input.Rest());
   return 0;
 }

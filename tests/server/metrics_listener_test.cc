@@ -52,12 +52,13 @@ uint16_t ReadPort(const std::string& path) {
 TEST(MetricsListenerTest, ServesStrictPrometheusTextOnLoopback) {
   mnemo::testing::TempDir dir;
   const std::string port_file = dir.Sub("metrics.port");
-  auto server = MnemodProcess::Start(dir.Sub("data"), {"--log-level", "info", "--metrics-listen", "0",
-                                                       "--metrics-port-file", port_file});
+  auto server = MnemodProcess::Start(dir.Sub("data"), {"--log-level", "info", "--metrics-listen",
+                                                       "0", "--metrics-port-file", port_file});
   ASSERT_TRUE(server) << "mnemod did not start";
   const uint16_t metrics_port = ReadPort(port_file);
   ASSERT_NE(metrics_port, 0);
-  EXPECT_NE(server->Log().find("metrics: GET http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics"),
+  EXPECT_NE(server->Log().find("metrics: GET http://127.0.0.1:" + std::to_string(metrics_port) +
+                               "/metrics"),
             std::string::npos)
       << server->Log();
 
@@ -69,11 +70,13 @@ TEST(MetricsListenerTest, ServesStrictPrometheusTextOnLoopback) {
       ASSERT_TRUE(connection.SendFrame(CreateConversationRequest(id, "alice", "metrics")));
       ASSERT_TRUE(connection.ReadFrame());
     }
-    ASSERT_TRUE(connection.SendFrame(CreateConversationRequest(12, "alice", "")));  // a validation error
+    ASSERT_TRUE(
+        connection.SendFrame(CreateConversationRequest(12, "alice", "")));  // a validation error
     ASSERT_TRUE(connection.ReadFrame());
   }
 
-  const std::string answer = HttpExchange(metrics_port, "GET /metrics HTTP/1.1\r\nHost: mnemo\r\n\r\n");
+  const std::string answer =
+      HttpExchange(metrics_port, "GET /metrics HTTP/1.1\r\nHost: mnemo\r\n\r\n");
   ASSERT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer.substr(0, 200);
   EXPECT_NE(answer.find("text/plain; version=0.0.4"), std::string::npos);
   PrometheusDocument doc;
@@ -88,14 +91,19 @@ TEST(MetricsListenerTest, ServesStrictPrometheusTextOnLoopback) {
   EXPECT_EQ(doc.families.at("mnemo_purged_rows_total").type, "counter");
 
   // Only GET /metrics.
-  EXPECT_TRUE(HttpExchange(metrics_port, "GET /other HTTP/1.1\r\nHost: m\r\n\r\n").starts_with("HTTP/1.1 404"));
-  const std::string post = HttpExchange(metrics_port, "POST /metrics HTTP/1.1\r\nHost: m\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_TRUE(HttpExchange(metrics_port, "GET /other HTTP/1.1\r\nHost: m\r\n\r\n")
+                  .starts_with("HTTP/1.1 404"));
+  const std::string post =
+      HttpExchange(metrics_port, "POST /metrics HTTP/1.1\r\nHost: m\r\nContent-Length: 0\r\n\r\n");
   EXPECT_TRUE(post.starts_with("HTTP/1.1 405")) << post;
   EXPECT_NE(post.find("Allow: GET, HEAD"), std::string::npos);
   // Garbage and oversized headers are dropped without an answer; the listener keeps serving.
   EXPECT_EQ(HttpExchange(metrics_port, "\x01\x02 not http\r\n\r\n"), "");
-  EXPECT_EQ(HttpExchange(metrics_port, "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n"), "");
-  EXPECT_TRUE(HttpExchange(metrics_port, "GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200"));
+  EXPECT_EQ(HttpExchange(metrics_port,
+                         "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n"),
+            "");
+  EXPECT_TRUE(
+      HttpExchange(metrics_port, "GET /metrics HTTP/1.0\r\n\r\n").starts_with("HTTP/1.0 200"));
   EXPECT_EQ(server->Stop(SIGTERM, 30s), 0) << server->Log();
 }
 
@@ -106,9 +114,10 @@ TEST(MetricsListenerTest, OffUnlessConfiguredAndBadAddressesRefused) {
   EXPECT_EQ(server->Log().find("metrics:"), std::string::npos);
   EXPECT_EQ(server->Stop(SIGTERM, 30s), 0);
   std::string output;
-  EXPECT_EQ(MnemodProcess::RunToExit(MNEMOD_PATH, {"--data", dir.Sub("data2"), "--metrics-listen", "nohost:12"}, 30s,
-                                     &output),
-            2);
+  EXPECT_EQ(
+      MnemodProcess::RunToExit(
+          MNEMOD_PATH, {"--data", dir.Sub("data2"), "--metrics-listen", "nohost:12"}, 30s, &output),
+      2);
   EXPECT_NE(output.find("--metrics-listen"), std::string::npos) << output;
 }
 

@@ -51,7 +51,9 @@ TEST(MnemoCliTest, KeysBackupAndRestore) {
     EXPECT_EQ(RoundTrip(anonymous, HelloRequest(1)).code(), StatusCode::AUTHENTICATION_ERROR);
   }
   // A user key created while mnemod runs works at once; revoking it bites at once.
-  ASSERT_EQ(Cli({"keys", "create", "--data", data, "--kind", "user", "--user", "alice"}, &output), 0) << output;
+  ASSERT_EQ(Cli({"keys", "create", "--data", data, "--kind", "user", "--user", "alice"}, &output),
+            0)
+      << output;
   const std::string alice_key = KeyIn(output);
   {
     RawConnection alice(server->port());
@@ -66,18 +68,22 @@ TEST(MnemoCliTest, KeysBackupAndRestore) {
   ASSERT_EQ(Cli({"keys", "revoke", "--data", data, alice_id}, &output), 0) << output;
   {
     RawConnection alice(server->port());
-    EXPECT_EQ(RoundTrip(alice, HelloRequest(1, alice_key)).code(), StatusCode::AUTHENTICATION_ERROR);
+    EXPECT_EQ(RoundTrip(alice, HelloRequest(1, alice_key)).code(),
+              StatusCode::AUTHENTICATION_ERROR);
   }
 
   EXPECT_EQ(Cli({"stats", "--server", address, "--api-key", service_key}, &output), 0) << output;
   EXPECT_NE(output.find("CreateConversation"), std::string::npos) << output;
-  EXPECT_EQ(Cli({"partitions", "--server", address, "--api-key", service_key}, &output), 0) << output;
+  EXPECT_EQ(Cli({"partitions", "--server", address, "--api-key", service_key}, &output), 0)
+      << output;
   EXPECT_NE(Cli({"stats", "--server", address}, &output), 0);  // no key: refused
   const std::string backup = dir.Sub("backup");
-  ASSERT_EQ(Cli({"backup", backup, "--server", address, "--api-key", service_key}, &output), 0) << output;
+  ASSERT_EQ(Cli({"backup", backup, "--server", address, "--api-key", service_key}, &output), 0)
+      << output;
   EXPECT_EQ(server->Stop(SIGTERM, 30s), 0) << server->Log();
 
-  EXPECT_EQ(Cli({"restore", "--backup", backup, "--data", data}, &output), 2) << output;  // not empty
+  EXPECT_EQ(Cli({"restore", "--backup", backup, "--data", data}, &output), 2)
+      << output;  // not empty
   const std::string restored = dir.Sub("restored");
   ASSERT_EQ(Cli({"restore", "--backup", backup, "--data", restored}, &output), 0) << output;
   auto second = MnemodProcess::Start(restored, {"--log-level", "warn"});
@@ -90,7 +96,8 @@ TEST(MnemoCliTest, KeysBackupAndRestore) {
                           }));
   ASSERT_TRUE(listed.ok()) << listed.message();
   ASSERT_EQ(listed->body_as_ConversationPage()->total(), 1);
-  EXPECT_EQ(listed->body_as_ConversationPage()->items()->Get(0)->title()->str(), "kept in the backup");
+  EXPECT_EQ(listed->body_as_ConversationPage()->items()->Get(0)->title()->str(),
+            "kept in the backup");
   EXPECT_EQ(second->Stop(SIGTERM, 30s), 0) << second->Log();
 }
 
@@ -104,8 +111,9 @@ TEST(MnemoCliTest, PartitionAdministrationRetentionAndPurge) {
   RawConnection connection(server->port());
   ASSERT_TRUE(RoundTrip(connection, HelloRequest(1)).ok());
   auto document = RoundTrip(connection, BuildRequest(2, "alice", [](Builder& fbb) {
-                              const auto input = wire::CreateNewDocument(fbb, nullptr, fbb.CreateString("old.md"),
-                                                                         fbb.CreateString("md"), fbb.CreateString("x"));
+                              const auto input = wire::CreateNewDocument(
+                                  fbb, nullptr, fbb.CreateString("old.md"), fbb.CreateString("md"),
+                                  fbb.CreateString("x"));
                               return Body(wire::RequestBody::CreateDocumentRequest,
                                           wire::CreateCreateDocumentRequest(fbb, input));
                             }));
@@ -117,9 +125,9 @@ TEST(MnemoCliTest, PartitionAdministrationRetentionAndPurge) {
                            for (int64_t i = 0; i < 2; ++i) {
                              std::vector<float> embedding(8, 0.1f);
                              embedding[static_cast<size_t>(i)] = 1.0f;
-                             chunks.push_back(wire::CreateNewChunk(fbb, nullptr, &document_id, i,
-                                                                   fbb.CreateString("old text"),
-                                                                   fbb.CreateVector(embedding), 0, kMarch2020));
+                             chunks.push_back(wire::CreateNewChunk(
+                                 fbb, nullptr, &document_id, i, fbb.CreateString("old text"),
+                                 fbb.CreateVector(embedding), 0, kMarch2020));
                            }
                            return Body(wire::RequestBody::AddChunksRequest,
                                        wire::CreateAddChunksRequest(fbb, fbb.CreateVector(chunks)));
@@ -135,7 +143,8 @@ TEST(MnemoCliTest, PartitionAdministrationRetentionAndPurge) {
   EXPECT_EQ(Cli({"rebuild", "2020-03", "--server", address}, &output), 0) << output;
   EXPECT_EQ(Cli({"rebuild", "1999-01", "--server", address}, &output), 1) << output;
   EXPECT_NE(output.find("NOT_FOUND"), std::string::npos) << output;
-  EXPECT_EQ(Cli({"drop", "2020-03", "--server", address}, &output), 2) << output;  // --yes is required
+  EXPECT_EQ(Cli({"drop", "2020-03", "--server", address}, &output), 2)
+      << output;  // --yes is required
   ASSERT_EQ(Cli({"drop", "2020-03", "--yes", "--server", address}, &output), 0) << output;
   EXPECT_NE(output.find("dropped 2 chunk(s)"), std::string::npos) << output;
   ASSERT_EQ(Cli({"attach", archive, "--server", address}, &output), 0) << output;
@@ -147,25 +156,35 @@ TEST(MnemoCliTest, PartitionAdministrationRetentionAndPurge) {
   // Retention with a given policy archives and retires the old month; the configured policy
   // (mnemod's defaults: purge after 30 days, keep every month) retires nothing.
   const std::string archives = dir.Sub("archives");
-  ASSERT_EQ(Cli({"retention", "--keep-months", "12", "--archive-dir", archives, "--server", address}, &output), 0)
+  ASSERT_EQ(
+      Cli({"retention", "--keep-months", "12", "--archive-dir", archives, "--server", address},
+          &output),
+      0)
       << output;
-  EXPECT_NE(output.find("retired 2020-03: 2 chunk row(s) deleted, archived to " + archives + "/2020-03.mnemoarc"),
+  EXPECT_NE(output.find("retired 2020-03: 2 chunk row(s) deleted, archived to " + archives +
+                        "/2020-03.mnemoarc"),
             std::string::npos)
       << output;
   EXPECT_TRUE(std::filesystem::exists(archives + "/2020-03.mnemoarc"));
   ASSERT_EQ(Cli({"retention", "--server", address}, &output), 0) << output;
-  EXPECT_NE(output.find("0 month(s) retired; purged 0 conversation(s)"), std::string::npos) << output;
+  EXPECT_NE(output.find("0 month(s) retired; purged 0 conversation(s)"), std::string::npos)
+      << output;
   EXPECT_EQ(Cli({"retention", "--keep-months", "-1", "--server", address}, &output), 2) << output;
 
   auto conversation = RoundTrip(connection, CreateConversationRequest(4, "alice", "to purge"));
   ASSERT_TRUE(conversation.ok());
   const wire::Id conversation_id = *conversation->body_as_ConversationReply()->conversation()->id();
-  ASSERT_TRUE(RoundTrip(connection, BuildRequest(5, "alice", [&](Builder& fbb) {
-                return Body(wire::RequestBody::DeleteConversationRequest,
-                            wire::CreateDeleteConversationRequest(fbb, &conversation_id));
-              })).ok());
+  ASSERT_TRUE(RoundTrip(connection, BuildRequest(5, "alice",
+                                                 [&](Builder& fbb) {
+                                                   return Body(
+                                                       wire::RequestBody::DeleteConversationRequest,
+                                                       wire::CreateDeleteConversationRequest(
+                                                           fbb, &conversation_id));
+                                                 }))
+                  .ok());
   ASSERT_EQ(Cli({"purge", "--older-than-days", "1", "--server", address}, &output), 0) << output;
-  EXPECT_NE(output.find("purged 0 conversation(s)"), std::string::npos) << output;  // deleted just now
+  EXPECT_NE(output.find("purged 0 conversation(s)"), std::string::npos)
+      << output;  // deleted just now
   EXPECT_EQ(Cli({"purge", "--server", address}, &output), 2) << output;
   EXPECT_EQ(Cli({"purge", "--older-than-days", "0", "--server", address}, &output), 2) << output;
   EXPECT_EQ(server->Stop(SIGTERM, 30s), 0) << server->Log();

@@ -59,7 +59,9 @@ Result<Conversation> Client::GetConversation(std::string_view user_id, const Uui
                                              bool include_deleted) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t rid) { return internal::EncodeGetConversation(rid, user_id, id, include_deleted); },
+      [&](uint64_t rid) {
+        return internal::EncodeGetConversation(rid, user_id, id, include_deleted);
+      },
       internal::DecodeConversation);
 }
 
@@ -73,9 +75,8 @@ Result<ConversationPage> Client::ListConversations(std::string_view user_id,
       internal::DecodeConversationPage);
 }
 
-Result<ConversationPage> Client::SearchConversationsByTitle(std::string_view user_id,
-                                                            std::string_view query,
-                                                            const ConversationListOptions& options) {
+Result<ConversationPage> Client::SearchConversationsByTitle(
+    std::string_view user_id, std::string_view query, const ConversationListOptions& options) {
   return Invoke(
       *transport_, kRead,
       [&](uint64_t id) { return internal::EncodeListConversations(id, user_id, options, query); },
@@ -88,11 +89,13 @@ Result<UserStats> Client::GetUserStats(std::string_view user_id) {
       internal::DecodeUserStats);
 }
 
-Result<int64_t> Client::CountConversations(std::string_view user_id, const ConversationFilter& filter,
-                                           bool include_deleted) {
+Result<int64_t> Client::CountConversations(std::string_view user_id,
+                                           const ConversationFilter& filter, bool include_deleted) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountConversations(id, user_id, filter, include_deleted, false); },
+      [&](uint64_t id) {
+        return internal::EncodeCountConversations(id, user_id, filter, include_deleted, false);
+      },
       internal::DecodeCount);
 }
 
@@ -100,7 +103,9 @@ Result<bool> Client::ConversationsExist(std::string_view user_id, const Conversa
                                         bool include_deleted) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountConversations(id, user_id, filter, include_deleted, true); },
+      [&](uint64_t id) {
+        return internal::EncodeCountConversations(id, user_id, filter, include_deleted, true);
+      },
       internal::DecodeExists);
 }
 
@@ -160,7 +165,9 @@ Result<MessagePage> Client::ListMessages(std::string_view user_id, const Uuid& c
                                          const MessageQuery& query) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeListMessages(id, user_id, conversation_id, query); },
+      [&](uint64_t id) {
+        return internal::EncodeListMessages(id, user_id, conversation_id, query);
+      },
       internal::DecodeMessagePage);
 }
 
@@ -168,7 +175,9 @@ Result<int64_t> Client::CountMessages(std::string_view user_id, const Uuid& conv
                                       const MessageQuery& filter) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountMessages(id, user_id, conversation_id, filter, false); },
+      [&](uint64_t id) {
+        return internal::EncodeCountMessages(id, user_id, conversation_id, filter, false);
+      },
       internal::DecodeCount);
 }
 
@@ -176,7 +185,9 @@ Result<bool> Client::MessagesExist(std::string_view user_id, const Uuid& convers
                                    const MessageQuery& filter) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountMessages(id, user_id, conversation_id, filter, true); },
+      [&](uint64_t id) {
+        return internal::EncodeCountMessages(id, user_id, conversation_id, filter, true);
+      },
       internal::DecodeExists);
 }
 
@@ -190,7 +201,8 @@ Result<Message> Client::UpdateMessage(std::string_view user_id, const Uuid& mess
 
 Result<Message> Client::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteMessage(id, user_id, message_id); },
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeDeleteMessage(id, user_id, message_id); },
       internal::DecodeMessage);
 }
 
@@ -198,7 +210,9 @@ Result<std::vector<Message>> Client::LastMessages(std::string_view user_id,
                                                   const Uuid& conversation_id, int64_t count) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeLastMessages(id, user_id, conversation_id, count); },
+      [&](uint64_t id) {
+        return internal::EncodeLastMessages(id, user_id, conversation_id, count);
+      },
       internal::DecodeMessages);
 }
 
@@ -257,7 +271,9 @@ Result<DocumentPage> Client::ListDocuments(std::string_view user_id,
                                            const DocumentListOptions& options) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeListDocuments(id, user_id, options, std::nullopt); },
+      [&](uint64_t id) {
+        return internal::EncodeListDocuments(id, user_id, options, std::nullopt);
+      },
       internal::DecodeDocumentPage);
 }
 
@@ -280,18 +296,24 @@ Result<int64_t> Client::CountDocuments(std::string_view user_id, const DocumentF
                                        bool include_deleted) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, false); },
+      [&](uint64_t id) {
+        return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, false);
+      },
       internal::DecodeCount);
 }
 
-Result<bool> Client::DocumentsExist(std::string_view user_id, const DocumentFilter& filter, bool include_deleted) {
+Result<bool> Client::DocumentsExist(std::string_view user_id, const DocumentFilter& filter,
+                                    bool include_deleted) {
   return Invoke(
       *transport_, kRead,
-      [&](uint64_t id) { return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, true); },
+      [&](uint64_t id) {
+        return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, true);
+      },
       internal::DecodeExists);
 }
 
-Result<Document> Client::UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update) {
+Result<Document> Client::UpdateDocument(std::string_view user_id, const Uuid& id,
+                                        const DocumentUpdate& update) {
   return Invoke(
       *transport_, kWrite,
       [&](uint64_t rid) { return internal::EncodeUpdateDocument(rid, user_id, id, update); },
@@ -329,7 +351,8 @@ Result<std::vector<Chunk>> Client::AddChunks(std::string_view user_id,
       internal::DecodeChunks);
 }
 
-Result<Chunk> Client::GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted) {
+Result<Chunk> Client::GetChunk(std::string_view user_id, const Uuid& chunk_id,
+                               bool include_deleted) {
   return Invoke(
       *transport_, kRead,
       [&](uint64_t id) { return internal::EncodeGetChunk(id, user_id, chunk_id, include_deleted); },
@@ -346,19 +369,22 @@ Result<ChunkPage> Client::ListChunks(std::string_view user_id, const Uuid& docum
 
 Result<Chunk> Client::SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, false); },
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, false); },
       internal::DecodeChunk);
 }
 
 Result<Chunk> Client::RestoreChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeRestoreChunk(id, user_id, chunk_id); },
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeRestoreChunk(id, user_id, chunk_id); },
       internal::DecodeChunk);
 }
 
 Result<Chunk> Client::DeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, true); },
+      *transport_, kWrite,
+      [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, true); },
       internal::DecodeChunk);
 }
 
@@ -376,23 +402,27 @@ Result<SearchResponse> Client::Search(std::string_view user_id, const SearchRequ
       internal::DecodeSearch);
 }
 
-Result<std::vector<SearchResponse>> Client::SearchBatch(std::string_view user_id,
-                                                        const std::vector<SearchRequest>& requests) {
+Result<std::vector<SearchResponse>> Client::SearchBatch(
+    std::string_view user_id, const std::vector<SearchRequest>& requests) {
   return Invoke(
       *transport_, kRead,
       [&](uint64_t id) { return internal::EncodeSearchBatch(id, user_id, requests); },
       internal::DecodeSearchBatch);
 }
 
-Result<RankedSearchResponse> Client::SearchText(std::string_view user_id, const TextSearchRequest& request) {
+Result<RankedSearchResponse> Client::SearchText(std::string_view user_id,
+                                                const TextSearchRequest& request) {
   return Invoke(
-      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearchText(id, user_id, request); },
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeSearchText(id, user_id, request); },
       internal::DecodeRankedSearch);
 }
 
-Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id, const HybridSearchRequest& request) {
+Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id,
+                                                  const HybridSearchRequest& request) {
   return Invoke(
-      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearchHybrid(id, user_id, request); },
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeSearchHybrid(id, user_id, request); },
       internal::DecodeRankedSearch);
 }
 

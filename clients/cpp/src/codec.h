@@ -110,8 +110,8 @@ std::string EncodeAddChunks(uint64_t request_id, std::string_view user_id,
                             const std::vector<NewChunk>& chunks, const VectorViews& views = {});
 std::string EncodeGetChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
                            bool include_deleted);
-std::string EncodeListChunks(uint64_t request_id, std::string_view user_id,
-                             const Uuid& document_id, const ChunkListOptions& options);
+std::string EncodeListChunks(uint64_t request_id, std::string_view user_id, const Uuid& document_id,
+                             const ChunkListOptions& options);
 std::string EncodeDeleteChunk(uint64_t request_id, std::string_view user_id, const Uuid& id,
                               bool hard);
 std::string EncodeRestoreChunk(uint64_t request_id, std::string_view user_id, const Uuid& id);
@@ -123,9 +123,10 @@ std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
                               const std::vector<SearchRequest>& requests,
                               const VectorViews& views = {});
-std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, const TextSearchRequest& request);
-std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request,
-                               const VectorViews& views = {});
+std::string EncodeSearchText(uint64_t request_id, std::string_view user_id,
+                             const TextSearchRequest& request);
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
+                               const HybridSearchRequest& request, const VectorViews& views = {});
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
                              const VectorViews& views = {});
 

@@ -1,8 +1,7 @@
 // The decoders of codec.h: verified Response FlatBuffers -> client values.
-#include "codec.h"
-
 #include <utility>
 
+#include "codec.h"
 #include "flatbuffers/flatbuffers.h"
 #include "protocol/wire_codes.h"
 
@@ -341,7 +340,8 @@ Result<std::vector<Chunk>> DecodeChunks(const wire::Response& response) {
 Result<Chunk> DecodeChunk(const wire::Response& response) {
   auto body = BodyOf<wire::ChunkReply>(response);
   if (!body.ok()) return body.error();
-  if ((*body)->chunk() == nullptr) return Error{Code::kInternalError, "ChunkReply without a chunk", ""};
+  if ((*body)->chunk() == nullptr)
+    return Error{Code::kInternalError, "ChunkReply without a chunk", ""};
   return ToChunk(*(*body)->chunk());
 }
 
@@ -474,7 +474,8 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
   });
   out.data_bytes = in.data_bytes();
   if (const wire::TextIndexInfo* text = in.text()) {
-    out.text = TextIndexInfo{text->rows(), text->terms(), text->postings(), text->stored_bytes(), text->memory_bytes()};
+    out.text = TextIndexInfo{text->rows(), text->terms(), text->postings(), text->stored_bytes(),
+                             text->memory_bytes()};
   }
   return out;
 }

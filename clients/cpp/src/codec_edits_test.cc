@@ -57,7 +57,8 @@ TEST(CodecEditsTest, FiltersAreAbsentWhenEmptyAndCarryEveryCondition) {
   DocumentFilter documents;
   documents.file_types = {"pdf", "md"};
   auto docs = Verify(EncodeCountMatchingDocuments(6, "u", documents, false, false));
-  ASSERT_EQ(docs.request->body_as_CountMatchingDocumentsRequest()->filter()->file_types()->size(), 2u);
+  ASSERT_EQ(docs.request->body_as_CountMatchingDocumentsRequest()->filter()->file_types()->size(),
+            2u);
   auto no_filter = Verify(EncodeCountMatchingDocuments(7, "u", {}, false, false));
   EXPECT_EQ(no_filter.request->body_as_CountMatchingDocumentsRequest()->filter(), nullptr);
 }
@@ -75,7 +76,10 @@ TEST(CodecEditsTest, UpdatesSendOnlyTheFieldsGiven) {
   EXPECT_TRUE(m->clear_tokens_used());
   update = {};
   update.tokens_used = 0;
-  EXPECT_EQ(Verify(EncodeUpdateMessage(2, "u", kIdA, update)).request->body_as_UpdateMessageRequest()->tokens_used(), 0);
+  EXPECT_EQ(Verify(EncodeUpdateMessage(2, "u", kIdA, update))
+                .request->body_as_UpdateMessageRequest()
+                ->tokens_used(),
+            0);
 
   DocumentUpdate document;
   document.file_type = "pdf";
@@ -100,7 +104,10 @@ TEST(CodecEditsTest, ChunkRequestsAndRetention) {
   chunk.embedding = {1, 2};
   auto replace = Verify(EncodeReplaceChunks(3, "u", kIdA, {chunk}));
   EXPECT_EQ(replace.request->body_as_ReplaceChunksRequest()->chunks()->size(), 1u);
-  EXPECT_EQ(Verify(EncodeReplaceChunks(4, "u", kIdA, {})).request->body_as_ReplaceChunksRequest()->chunks()->size(),
+  EXPECT_EQ(Verify(EncodeReplaceChunks(4, "u", kIdA, {}))
+                .request->body_as_ReplaceChunksRequest()
+                ->chunks()
+                ->size(),
             0u);
 
   auto configured = Verify(EncodeApplyRetention(5, std::nullopt));
@@ -140,7 +147,8 @@ class Reply {
 TEST(CodecEditsTest, RepliesDecode) {
   const wire::Id id = UuidToWire(kIdA);
   const Reply chunk_reply(wire::ResponseBody::ChunkReply, [&](fb::FlatBufferBuilder& fbb) {
-    const auto chunk = wire::CreateChunk(fbb, &id, &id, 3, fbb.CreateString("text"), fbb.CreateString("{}"), 7, true, 8);
+    const auto chunk = wire::CreateChunk(fbb, &id, &id, 3, fbb.CreateString("text"),
+                                         fbb.CreateString("{}"), 7, true, 8);
     return wire::CreateChunkReply(fbb, chunk).Union();
   });
   auto chunk = DecodeChunk(*chunk_reply);
@@ -149,8 +157,9 @@ TEST(CodecEditsTest, RepliesDecode) {
   EXPECT_TRUE(chunk->is_deleted);
   EXPECT_EQ(chunk->deleted_at, 8);
 
-  const Reply empty_reply(wire::ResponseBody::ChunkReply,
-                          [](fb::FlatBufferBuilder& fbb) { return wire::CreateChunkReply(fbb).Union(); });
+  const Reply empty_reply(wire::ResponseBody::ChunkReply, [](fb::FlatBufferBuilder& fbb) {
+    return wire::CreateChunkReply(fbb).Union();
+  });
   EXPECT_EQ(DecodeChunk(*empty_reply).error().code, Code::kInternalError);
   EXPECT_EQ(DecodeChunkPage(*empty_reply).error().code, Code::kInternalError);  // wrong body type
 
@@ -167,16 +176,18 @@ TEST(CodecEditsTest, RepliesDecode) {
   EXPECT_EQ(page->total, 4);
   EXPECT_EQ(page->next_cursor, "next");
 
-  const Reply count_reply(wire::ResponseBody::CountReply,
-                          [](fb::FlatBufferBuilder& fbb) { return wire::CreateCountReply(fbb, 1).Union(); });
+  const Reply count_reply(wire::ResponseBody::CountReply, [](fb::FlatBufferBuilder& fbb) {
+    return wire::CreateCountReply(fbb, 1).Union();
+  });
   EXPECT_TRUE(*DecodeExists(*count_reply));
-  const Reply zero_reply(wire::ResponseBody::CountReply,
-                         [](fb::FlatBufferBuilder& fbb) { return wire::CreateCountReply(fbb, 0).Union(); });
+  const Reply zero_reply(wire::ResponseBody::CountReply, [](fb::FlatBufferBuilder& fbb) {
+    return wire::CreateCountReply(fbb, 0).Union();
+  });
   EXPECT_FALSE(*DecodeExists(*zero_reply));
 
   const Reply retention_reply(wire::ResponseBody::RetentionReply, [](fb::FlatBufferBuilder& fbb) {
-    std::vector<fb::Offset<wire::RetiredMonth>> months = {
-        wire::CreateRetiredMonth(fbb, fbb.CreateString("2025-01"), 12, fbb.CreateString("/a/2025-01.mnemoarc"))};
+    std::vector<fb::Offset<wire::RetiredMonth>> months = {wire::CreateRetiredMonth(
+        fbb, fbb.CreateString("2025-01"), 12, fbb.CreateString("/a/2025-01.mnemoarc"))};
     const auto vector = fbb.CreateVector(months);
     return wire::CreateRetentionReply(fbb, 100, 90, 80, vector, 1, 2, 3).Union();
   });

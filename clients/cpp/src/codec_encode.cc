@@ -1,11 +1,10 @@
 // The encoders of codec.h: client values -> Request FlatBuffers.
-#include "codec.h"
-
 #include <span>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
+#include "codec.h"
 #include "flatbuffers/flatbuffers.h"
 #include "trace_id.h"
 
@@ -78,7 +77,8 @@ class Encoder {
   }
 
   // `embedding` replaces input.embedding (VectorViews).
-  Offset<wire::NewChunk> NewChunk(const client::NewChunk& input, std::span<const float> embedding_view) {
+  Offset<wire::NewChunk> NewChunk(const client::NewChunk& input,
+                                  std::span<const float> embedding_view) {
     const auto chunk_text = Str(input.chunk_text);
     const auto embedding = fbb_.CreateVector(embedding_view.data(), embedding_view.size());
     const auto metadata = OptStr(input.metadata);
@@ -90,7 +90,7 @@ class Encoder {
 
   // Chunk i's embedding is views[i] when views are given (VectorViews).
   Offset<fb::Vector<Offset<wire::NewChunk>>> Chunks(const std::vector<client::NewChunk>& chunks,
-                                                     const VectorViews& views) {
+                                                    const VectorViews& views) {
     std::vector<Offset<wire::NewChunk>> items;
     items.reserve(chunks.size());
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -100,7 +100,8 @@ class Encoder {
   }
 
   // `query_view` replaces request.query (VectorViews).
-  Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request, std::span<const float> query_view) {
+  Offset<wire::SearchQuery> SearchQuery(const SearchRequest& request,
+                                        std::span<const float> query_view) {
     const auto query = fbb_.CreateVector(query_view.data(), query_view.size());
     const auto filters = SearchFilters(request.filters);
     fb::Optional<float> min_similarity = fb::nullopt;
@@ -135,7 +136,8 @@ class Encoder {
   }
 
   // Absent when empty.
-  Offset<fb::Vector<Offset<wire::MetadataEquals>>> Metadata(const std::vector<MetadataEquals>& conditions) {
+  Offset<fb::Vector<Offset<wire::MetadataEquals>>> Metadata(
+      const std::vector<MetadataEquals>& conditions) {
     if (conditions.empty()) return {};
     std::vector<Offset<wire::MetadataEquals>> items;
     items.reserve(conditions.size());
@@ -164,14 +166,15 @@ class Encoder {
     const auto model = OptStr(f.model);
     const auto title = OptStr(f.title_contains);
     const auto metadata = Metadata(f.metadata_equals);
-    return wire::CreateConversationFilter(fbb_, OptScalar(f.created_from), OptScalar(f.created_until),
-                                          OptScalar(f.updated_from), OptScalar(f.updated_until), model, title,
-                                          metadata);
+    return wire::CreateConversationFilter(fbb_, OptScalar(f.created_from),
+                                          OptScalar(f.created_until), OptScalar(f.updated_from),
+                                          OptScalar(f.updated_until), model, title, metadata);
   }
 
   // The filter fields of a message query; absent when none is set.
   Offset<wire::MessageFilter> MessageFilter(const MessageQuery& q) {
-    if (!q.role && !q.only_with_tool_calls && !q.created_from && !q.created_until && q.metadata_equals.empty()) {
+    if (!q.role && !q.only_with_tool_calls && !q.created_from && !q.created_until &&
+        q.metadata_equals.empty()) {
       return {};
     }
     const auto role = q.role ? Str(RoleName(*q.role)) : Offset<fb::String>();
@@ -188,8 +191,8 @@ class Encoder {
     const auto types = Strings(f.file_types);
     const auto name = OptStr(f.filename_contains);
     const auto metadata = Metadata(f.metadata_equals);
-    return wire::CreateDocumentFilter(fbb_, OptScalar(f.created_from), OptScalar(f.created_until), types, name,
-                                      metadata);
+    return wire::CreateDocumentFilter(fbb_, OptScalar(f.created_from), OptScalar(f.created_until),
+                                      types, name, metadata);
   }
 
   Offset<wire::SearchHybridRequest> SearchHybrid(const HybridSearchRequest& request,
@@ -197,15 +200,17 @@ class Encoder {
     const auto text = Str(request.query_text);
     const auto embedding = fbb_.CreateVector(embedding_view.data(), embedding_view.size());
     const auto filters = SearchFilters(request.filters);
-    const wire::Fusion fusion = request.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+    const wire::Fusion fusion =
+        request.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
     fb::Optional<float> min_similarity = fb::nullopt;
     if (request.min_similarity) min_similarity = *request.min_similarity;
     fb::Optional<double> rrf_k = fb::nullopt;
     if (request.rrf_k) rrf_k = *request.rrf_k;
     fb::Optional<double> text_weight = fb::nullopt;
     if (request.text_weight) text_weight = *request.text_weight;
-    return wire::CreateSearchHybridRequest(fbb_, text, embedding, request.top_k, filters, fusion, rrf_k, text_weight,
-                                           OptScalar(request.candidates), min_similarity, OptScalar(request.ef));
+    return wire::CreateSearchHybridRequest(fbb_, text, embedding, request.top_k, filters, fusion,
+                                           rrf_k, text_weight, OptScalar(request.candidates),
+                                           min_similarity, OptScalar(request.ef));
   }
 
   // Finishes the Request and returns its bytes.
@@ -294,7 +299,8 @@ std::string EncodeCountConversations(uint64_t request_id, std::string_view user_
                                      bool exists_only) {
   Encoder e;
   const auto wire_filter = e.ConversationFilter(filter);
-  const auto body = wire::CreateCountConversationsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
+  const auto body =
+      wire::CreateCountConversationsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
   return e.Finish(request_id, user_id, wire::RequestBody::CountConversationsRequest, body);
 }
 
@@ -360,8 +366,8 @@ std::string EncodeListMessages(uint64_t request_id, std::string_view user_id,
   const auto filter = e.MessageFilter(query);
   const wire::Id wire_id = UuidToWire(conversation_id);
   const auto body = wire::CreateListMessagesRequest(
-      e.fbb(), &wire_id, static_cast<wire::SortOrder>(query.order), query.skip, query.limit,
-      cursor, role, query.only_with_tool_calls, filter);
+      e.fbb(), &wire_id, static_cast<wire::SortOrder>(query.order), query.skip, query.limit, cursor,
+      role, query.only_with_tool_calls, filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListMessagesRequest, body);
 }
 
@@ -430,8 +436,8 @@ std::string EncodeUpdateMessage(uint64_t request_id, std::string_view user_id,
   fb::Optional<int64_t> tokens = fb::nullopt;
   if (update.tokens_used) tokens = *update.tokens_used;
   const wire::Id wire_id = UuidToWire(message_id);
-  const auto body = wire::CreateUpdateMessageRequest(e.fbb(), &wire_id, role, content, parts, tool_calls,
-                                                     tool_results, attachments, tokens,
+  const auto body = wire::CreateUpdateMessageRequest(e.fbb(), &wire_id, role, content, parts,
+                                                     tool_calls, tool_results, attachments, tokens,
                                                      update.clear_tokens_used, metadata);
   return e.Finish(request_id, user_id, wire::RequestBody::UpdateMessageRequest, body);
 }
@@ -467,10 +473,11 @@ std::string EncodeListDocuments(uint64_t request_id, std::string_view user_id,
   DocumentFilter filter = options.filter;
   if (filename_contains) filter.filename_contains = std::string(*filename_contains);
   const auto cursor = e.NonEmptyStr(options.cursor);
-  const auto filename = e.OptStr(filter.filename_contains);  // also in its own field (older servers)
+  const auto filename =
+      e.OptStr(filter.filename_contains);  // also in its own field (older servers)
   const auto wire_filter = e.DocumentFilter(filter);
-  const auto body = wire::CreateListDocumentsRequest(e.fbb(), options.skip, options.limit, cursor,
-                                                     options.include_deleted, filename, wire_filter);
+  const auto body = wire::CreateListDocumentsRequest(
+      e.fbb(), options.skip, options.limit, cursor, options.include_deleted, filename, wire_filter);
   return e.Finish(request_id, user_id, wire::RequestBody::ListDocumentsRequest, body);
 }
 
@@ -500,7 +507,8 @@ std::string EncodeCountMatchingDocuments(uint64_t request_id, std::string_view u
                                          bool exists_only) {
   Encoder e;
   const auto wire_filter = e.DocumentFilter(filter);
-  const auto body = wire::CreateCountMatchingDocumentsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
+  const auto body =
+      wire::CreateCountMatchingDocumentsRequest(e.fbb(), include_deleted, wire_filter, exists_only);
   return e.Finish(request_id, user_id, wire::RequestBody::CountMatchingDocumentsRequest, body);
 }
 
@@ -512,7 +520,8 @@ std::string EncodeUpdateDocument(uint64_t request_id, std::string_view user_id, 
   const auto content = e.OptStr(update.content);
   const auto metadata = e.OptStr(update.metadata);
   const wire::Id wire_id = UuidToWire(id);
-  const auto body = wire::CreateUpdateDocumentRequest(e.fbb(), &wire_id, filename, file_type, content, metadata);
+  const auto body =
+      wire::CreateUpdateDocumentRequest(e.fbb(), &wire_id, filename, file_type, content, metadata);
   return e.Finish(request_id, user_id, wire::RequestBody::UpdateDocumentRequest, body);
 }
 
@@ -524,13 +533,13 @@ std::string EncodeGetChunk(uint64_t request_id, std::string_view user_id, const 
   return e.Finish(request_id, user_id, wire::RequestBody::GetChunkRequest, body);
 }
 
-std::string EncodeListChunks(uint64_t request_id, std::string_view user_id,
-                             const Uuid& document_id, const ChunkListOptions& options) {
+std::string EncodeListChunks(uint64_t request_id, std::string_view user_id, const Uuid& document_id,
+                             const ChunkListOptions& options) {
   Encoder e;
   const auto cursor = e.NonEmptyStr(options.cursor);
   const wire::Id wire_id = UuidToWire(document_id);
-  const auto body = wire::CreateListChunksRequest(e.fbb(), &wire_id, options.skip, options.limit, cursor,
-                                                  options.include_deleted);
+  const auto body = wire::CreateListChunksRequest(e.fbb(), &wire_id, options.skip, options.limit,
+                                                  cursor, options.include_deleted);
   return e.Finish(request_id, user_id, wire::RequestBody::ListChunksRequest, body);
 }
 
@@ -576,7 +585,8 @@ std::string EncodeSearch(uint64_t request_id, std::string_view user_id,
 }
 
 std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
-                              const std::vector<SearchRequest>& requests, const VectorViews& views) {
+                              const std::vector<SearchRequest>& requests,
+                              const VectorViews& views) {
   Encoder e;
   std::vector<Offset<wire::SearchQuery>> queries;
   queries.reserve(requests.size());
@@ -588,7 +598,8 @@ std::string EncodeSearchBatch(uint64_t request_id, std::string_view user_id,
   return e.Finish(request_id, user_id, wire::RequestBody::SearchBatchRequest, body);
 }
 
-std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, const TextSearchRequest& request) {
+std::string EncodeSearchText(uint64_t request_id, std::string_view user_id,
+                             const TextSearchRequest& request) {
   Encoder e;
   const auto query = e.Str(request.query);
   const auto filters = e.SearchFilters(request.filters);
@@ -596,8 +607,8 @@ std::string EncodeSearchText(uint64_t request_id, std::string_view user_id, cons
   return e.Finish(request_id, user_id, wire::RequestBody::SearchTextRequest, body);
 }
 
-std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id, const HybridSearchRequest& request,
-                               const VectorViews& views) {
+std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
+                               const HybridSearchRequest& request, const VectorViews& views) {
   Encoder e;
   const auto body = e.SearchHybrid(request, VectorAt(views, 0, request.query_embedding));
   return e.Finish(request_id, user_id, wire::RequestBody::SearchHybridRequest, body);
@@ -630,7 +641,8 @@ std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, cons
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, input));
           } else {
             static_assert(std::is_same_v<T, Batch::AddChunkOp>);
-            const auto input = e.NewChunk(item.chunk, VectorAt(views, chunks++, item.chunk.embedding));
+            const auto input =
+                e.NewChunk(item.chunk, VectorAt(views, chunks++, item.chunk.embedding));
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, 0, 0, input));
           }
         },
@@ -690,11 +702,12 @@ std::string EncodeCreateBackup(uint64_t request_id, std::string_view path) {
   return e.Finish(request_id, {}, wire::RequestBody::CreateBackupRequest, body);
 }
 
-std::string EncodeApplyRetention(uint64_t request_id, const std::optional<RetentionPolicy>& policy) {
+std::string EncodeApplyRetention(uint64_t request_id,
+                                 const std::optional<RetentionPolicy>& policy) {
   Encoder e;
   const auto dir = policy ? e.NonEmptyStr(policy->archive_dir) : Offset<fb::String>();
-  const auto body = policy ? wire::CreateApplyRetentionRequest(e.fbb(), false, policy->keep_months, dir,
-                                                               policy->purge_after_seconds)
+  const auto body = policy ? wire::CreateApplyRetentionRequest(e.fbb(), false, policy->keep_months,
+                                                               dir, policy->purge_after_seconds)
                            : wire::CreateApplyRetentionRequest(e.fbb(), true);
   return e.Finish(request_id, {}, wire::RequestBody::ApplyRetentionRequest, body);
 }

@@ -1,11 +1,10 @@
 // The encoders against the schema: every request the client encodes passes the server's
 // verifier and carries the fields given.
-#include "codec.h"
-
 #include <gtest/gtest.h>
 
-#include "mnemo/client/client.h"
+#include "codec.h"
 #include "codec_test_util.h"
+#include "mnemo/client/client.h"
 #include "protocol/verify.h"
 #include "protocol/version.h"
 
@@ -41,13 +40,15 @@ TEST(CodecRequestTest, TraceIdOfTheScopeIsAttachedAndTruncated) {
   EXPECT_EQ(Verify(EncodeGetConversation(1, "alice", kIdA, false)).request->trace_id(), nullptr);
   {
     ScopedTraceId outer("req-outer");
-    EXPECT_EQ(S(Verify(EncodeGetConversation(2, "alice", kIdA, false)).request->trace_id()), "req-outer");
+    EXPECT_EQ(S(Verify(EncodeGetConversation(2, "alice", kIdA, false)).request->trace_id()),
+              "req-outer");
     {
       ScopedTraceId inner(std::string(500, 'x'));
       EXPECT_EQ(S(Verify(EncodeGetConversation(3, "alice", kIdA, false)).request->trace_id()),
                 std::string(ScopedTraceId::kMaxTraceIdBytes, 'x'));
     }
-    EXPECT_EQ(S(Verify(EncodeGetConversation(4, "alice", kIdA, false)).request->trace_id()), "req-outer");
+    EXPECT_EQ(S(Verify(EncodeGetConversation(4, "alice", kIdA, false)).request->trace_id()),
+              "req-outer");
   }
   EXPECT_EQ(Verify(EncodeGetConversation(5, "alice", kIdA, false)).request->trace_id(), nullptr);
 }

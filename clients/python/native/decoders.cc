@@ -124,7 +124,8 @@ py::object PyOptFloat(const std::optional<T>& value) {
 // The schema's Fusion names by wire value ("rrf", "weighted"): mnemo._native.dec.FUSION_NAMES.
 py::tuple FusionNames() {
   py::list names;
-  for (const auto value : wire::EnumValuesFusion()) names.append(py::str(wire::EnumNameFusion(value)));
+  for (const auto value : wire::EnumValuesFusion())
+    names.append(py::str(wire::EnumNameFusion(value)));
   return py::tuple(names);
 }
 
@@ -160,9 +161,11 @@ py::object FromRankedSearch(const client::RankedSearchResponse& in) {
   Set(vector, MNEMO_FIELD("VectorLegInfo", "ran"), py::bool_(in.vector.ran));
   Set(vector, MNEMO_FIELD("VectorLegInfo", "exact"), py::bool_(in.vector.exact));
   Set(vector, MNEMO_FIELD("VectorLegInfo", "ef_used"), py::int_(in.vector.ef_used));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "partitions_searched"), py::int_(in.vector.partitions_searched));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "partitions_searched"),
+      py::int_(in.vector.partitions_searched));
   Set(vector, MNEMO_FIELD("VectorLegInfo", "candidates"), py::int_(in.vector.candidates));
-  const wire::Fusion fusion = in.fusion == client::Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+  const wire::Fusion fusion =
+      in.fusion == client::Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
   py::object out = NewModel(MNEMO_MODEL("RankedSearchResult"));
   Set(out, MNEMO_FIELD("RankedSearchResult", "hits"), std::move(hits));
   Set(out, MNEMO_FIELD("RankedSearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
@@ -195,7 +198,8 @@ py::object PageOf(const PageT& in, Convert convert) {
   py::object out = NewModel(MNEMO_MODEL("Page"));
   Set(out, MNEMO_FIELD("Page", "items"), ListOf(in.items, convert));
   Set(out, MNEMO_FIELD("Page", "total"), py::int_(in.total));
-  Set(out, MNEMO_FIELD("Page", "next_cursor"), in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
+  Set(out, MNEMO_FIELD("Page", "next_cursor"),
+      in.next_cursor.empty() ? py::none() : PyText(in.next_cursor));
   return out;
 }
 
@@ -213,7 +217,9 @@ py::object DecodeServerInfo(const client::ServerInfo& in) {
 }
 
 void DefineDecoders(py::module_& dec) {
-  dec.def("hello_reply", [](const Response& r) { return DecodeServerInfo(Take(codec::DecodeHelloReply(Root(r)))); });
+  dec.def("hello_reply", [](const Response& r) {
+    return DecodeServerInfo(Take(codec::DecodeHelloReply(Root(r))));
+  });
   dec.def("conversation", [](const Response& r) {
     return FromConversation(Take(codec::DecodeConversation(Root(r))));
   });
@@ -229,7 +235,8 @@ void DefineDecoders(py::module_& dec) {
     Set(out, MNEMO_FIELD("UserStats", "last_activity"), PyOptTime(in.last_activity));
     return out;
   });
-  dec.def("message", [](const Response& r) { return FromMessage(Take(codec::DecodeMessage(Root(r)))); });
+  dec.def("message",
+          [](const Response& r) { return FromMessage(Take(codec::DecodeMessage(Root(r)))); });
   dec.def("optional_message", [](const Response& r) -> py::object {
     const auto found = Take(codec::DecodeOptionalMessage(Root(r)));
     return found ? FromMessage(*found) : py::none();
@@ -245,8 +252,10 @@ void DefineDecoders(py::module_& dec) {
     py::dict per_role;
     for (size_t role = 0; role < in.per_role.size(); ++role) {
       py::object tokens = NewModel(MNEMO_MODEL("RoleTokens"));
-      Set(tokens, MNEMO_FIELD("RoleTokens", "message_count"), py::int_(in.per_role[role].message_count));
-      Set(tokens, MNEMO_FIELD("RoleTokens", "total_tokens"), py::int_(in.per_role[role].total_tokens));
+      Set(tokens, MNEMO_FIELD("RoleTokens", "message_count"),
+          py::int_(in.per_role[role].message_count));
+      Set(tokens, MNEMO_FIELD("RoleTokens", "total_tokens"),
+          py::int_(in.per_role[role].total_tokens));
       per_role[py::str(std::string(client::RoleName(static_cast<client::Role>(role))))] = tokens;
     }
     py::object out = NewModel(MNEMO_MODEL("TokenStats"));
@@ -258,7 +267,8 @@ void DefineDecoders(py::module_& dec) {
     return out;
   });
   dec.def("count", [](const Response& r) { return Take(codec::DecodeCount(Root(r))); });
-  dec.def("document", [](const Response& r) { return FromDocument(Take(codec::DecodeDocument(Root(r)))); });
+  dec.def("document",
+          [](const Response& r) { return FromDocument(Take(codec::DecodeDocument(Root(r)))); });
   dec.def("document_page", [](const Response& r) {
     return PageOf(Take(codec::DecodeDocumentPage(Root(r))), FromDocument);
   });
@@ -270,19 +280,25 @@ void DefineDecoders(py::module_& dec) {
     Set(out, MNEMO_FIELD("DocumentCounts", "deleted"), py::int_(in.deleted));
     return out;
   });
-  dec.def("chunks", [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
+  dec.def("chunks",
+          [](const Response& r) { return ListOf(Take(codec::DecodeChunks(Root(r))), FromChunk); });
   dec.def("chunk", [](const Response& r) { return FromChunk(Take(codec::DecodeChunk(Root(r)))); });
-  dec.def("chunk_page", [](const Response& r) { return PageOf(Take(codec::DecodeChunkPage(Root(r))), FromChunk); });
+  dec.def("chunk_page", [](const Response& r) {
+    return PageOf(Take(codec::DecodeChunkPage(Root(r))), FromChunk);
+  });
   dec.def("exists", [](const Response& r) { return Take(codec::DecodeExists(Root(r))); });
   dec.def("retention", [](const Response& r) {
     const client::RetentionReport in = Take(codec::DecodeRetention(Root(r)));
     // 0 is "that part of the policy is off" on the wire.
-    const auto cutoff = [](client::Timestamp micros) -> py::object { return micros == 0 ? py::none() : PyTime(micros); };
+    const auto cutoff = [](client::Timestamp micros) -> py::object {
+      return micros == 0 ? py::none() : PyTime(micros);
+    };
     py::object out = NewModel(MNEMO_MODEL("RetentionReport"));
     Set(out, MNEMO_FIELD("RetentionReport", "now"), PyTime(in.now));
     Set(out, MNEMO_FIELD("RetentionReport", "month_cutoff"), cutoff(in.month_cutoff));
     Set(out, MNEMO_FIELD("RetentionReport", "purge_cutoff"), cutoff(in.purge_cutoff));
-    Set(out, MNEMO_FIELD("RetentionReport", "retired"), ListOf(in.retired, [](const client::RetiredMonth& month) {
+    Set(out, MNEMO_FIELD("RetentionReport", "retired"),
+        ListOf(in.retired, [](const client::RetiredMonth& month) {
           py::object item = NewModel(MNEMO_MODEL("RetiredMonth"));
           Set(item, MNEMO_FIELD("RetiredMonth", "month"), PyText(month.month));
           Set(item, MNEMO_FIELD("RetiredMonth", "rows"), py::int_(month.rows));
@@ -290,12 +306,14 @@ void DefineDecoders(py::module_& dec) {
               month.archive_path.empty() ? py::none() : PyText(month.archive_path));
           return item;
         }));
-    Set(out, MNEMO_FIELD("RetentionReport", "conversations_purged"), py::int_(in.conversations_purged));
+    Set(out, MNEMO_FIELD("RetentionReport", "conversations_purged"),
+        py::int_(in.conversations_purged));
     Set(out, MNEMO_FIELD("RetentionReport", "documents_purged"), py::int_(in.documents_purged));
     Set(out, MNEMO_FIELD("RetentionReport", "chunks_purged"), py::int_(in.chunks_purged));
     return out;
   });
-  dec.def("search_result", [](const Response& r) { return FromSearch(Take(codec::DecodeSearch(Root(r)))); });
+  dec.def("search_result",
+          [](const Response& r) { return FromSearch(Take(codec::DecodeSearch(Root(r)))); });
   dec.def("search_results", [](const Response& r) {
     return ListOf(Take(codec::DecodeSearchBatch(Root(r))), FromSearch);
   });
@@ -303,7 +321,8 @@ void DefineDecoders(py::module_& dec) {
     return FromRankedSearch(Take(codec::DecodeRankedSearch(Root(r))));
   });
   dec.attr("FUSION_NAMES") = FusionNames();
-  dec.def("batch_ids", [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
+  dec.def("batch_ids",
+          [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
   dec.def("partitions", [](const Response& r) {
     return ListOf(Take(codec::DecodePartitions(Root(r))), FromPartition);
   });

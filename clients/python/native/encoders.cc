@@ -4,7 +4,8 @@
 // Each function takes the request id, the user id and the operation's arguments as mnemo._ops
 // passes them (ids as uuid.UUID or text, inputs as mnemo.inputs dataclasses, vector and hybrid
 // search queries as mnemo._ops.SearchSpec / HybridSpec) and returns a Request.  Wrong types raise
-// mnemo.ValidationError naming the field.  Embeddings are read in place from the callers' buffers (VectorViews).
+// mnemo.ValidationError naming the field.  Embeddings are read in place from the callers' buffers
+// (VectorViews).
 #include <pybind11/stl.h>
 
 #include <string>
@@ -80,7 +81,8 @@ client::NewChunk NewChunk(py::handle item, const std::string& prefix, std::vecto
 std::vector<client::MetadataEquals> MetadataEquals(py::handle values, const std::string& field) {
   std::vector<client::MetadataEquals> out;
   if (values.is_none() || PyObject_Not(values.ptr()) == 1) return out;
-  if (!py::hasattr(values, "items")) RaiseValidation("must be a mapping of metadata keys to values", field);
+  if (!py::hasattr(values, "items"))
+    RaiseValidation("must be a mapping of metadata keys to values", field);
   for (py::handle pair : py::iter(values.attr("items")())) {
     const py::tuple key_value = py::reinterpret_borrow<py::tuple>(pair);
     out.push_back({Text(key_value[0], field), Json(key_value[1], field)});
@@ -113,8 +115,10 @@ client::Role RoleOf(py::handle role, const std::string& field) {
 // only_with_tool_calls win over the query's when set.
 void ApplyMessageFilter(py::handle filter, client::MessageQuery* query) {
   if (filter.is_none()) return;
-  if (const py::object role = filter.attr("role"); !role.is_none()) query->role = RoleOf(role, "filter.role");
-  if (PyObject_IsTrue(filter.attr("only_with_tool_calls").ptr()) == 1) query->only_with_tool_calls = true;
+  if (const py::object role = filter.attr("role"); !role.is_none())
+    query->role = RoleOf(role, "filter.role");
+  if (PyObject_IsTrue(filter.attr("only_with_tool_calls").ptr()) == 1)
+    query->only_with_tool_calls = true;
   query->created_from = OptMicros(filter.attr("created_from"), "filter.created_from");
   query->created_until = OptMicros(filter.attr("created_until"), "filter.created_until");
   query->metadata_equals = MetadataEquals(filter.attr("metadata_equals"), "filter.metadata_equals");
@@ -142,13 +146,15 @@ client::DocumentFilter DocumentFilter(py::handle filter) {
 }
 
 // A field of update_message: None leaves it (nullopt), mnemo.CLEAR sets it to null ("null").
-std::optional<std::string> UpdateJson(py::handle value, py::handle clear, const std::string& field) {
+std::optional<std::string> UpdateJson(py::handle value, py::handle clear,
+                                      const std::string& field) {
   if (value.is(clear)) return std::string("null");
   return OptJson(value, field);
 }
 
 // The chunks of a write; their embeddings go to `views` (read in place).
-std::vector<client::NewChunk> NewChunks(py::list items, std::vector<FloatView>* held, VectorViews* views) {
+std::vector<client::NewChunk> NewChunks(py::list items, std::vector<FloatView>* held,
+                                        VectorViews* views) {
   held->reserve(items.size());
   std::vector<client::NewChunk> chunks;
   chunks.reserve(items.size());
@@ -162,7 +168,8 @@ client::SearchFilters Filters(py::handle filters) {
   client::SearchFilters out;
   if (filters.is_none() || filters.attr("is_empty")().cast<bool>()) return out;
   const py::handle document_ids = filters.attr("document_ids");
-  for (py::handle id : py::iter(document_ids)) out.document_ids.push_back(Id(id, "filters.document_ids"));
+  for (py::handle id : py::iter(document_ids))
+    out.document_ids.push_back(Id(id, "filters.document_ids"));
   out.file_types = FileTypes(filters.attr("file_types"), "filters.file_types");
   out.created_from = OptMicros(filters.attr("created_from"), "filters.created_from");
   out.created_until = OptMicros(filters.attr("created_until"), "filters.created_until");
@@ -185,7 +192,8 @@ client::SearchRequest Search(py::handle spec, std::vector<FloatView>* held, Vect
 }
 
 // A validated mnemo._ops.HybridSpec; its embedding goes to `views`.
-client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held, VectorViews* views) {
+client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held,
+                                   VectorViews* views) {
   client::HybridSearchRequest out;
   out.query_text = Text(spec.attr("query_text"), "query_text");
   held->emplace_back(spec.attr("vector"));
@@ -200,7 +208,8 @@ client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held
   };
   out.rrf_k = opt_double("rrf_k");
   out.text_weight = opt_double("text_weight");
-  if (const auto min_similarity = opt_double("min_similarity")) out.min_similarity = static_cast<float>(*min_similarity);
+  if (const auto min_similarity = opt_double("min_similarity"))
+    out.min_similarity = static_cast<float>(*min_similarity);
   const py::object candidates = spec.attr("candidates");
   if (!candidates.is_none()) out.candidates = candidates.cast<int64_t>();
   const py::object ef = spec.attr("ef");
@@ -219,46 +228,54 @@ using Rid = uint64_t;
 }  // namespace
 
 void DefineEncoders(py::module_& enc) {
-  enc.def("hello", [](Rid rid, uint32_t protocol_version, const std::string& api_key, const std::string& client_name) {
+  enc.def("hello", [](Rid rid, uint32_t protocol_version, const std::string& api_key,
+                      const std::string& client_name) {
     return Request{rid, codec::EncodeHello(rid, protocol_version, api_key, client_name)};
   });
-  enc.def("create_conversation", [](Rid rid, const std::string& user, py::handle item, bool upsert) {
-    const client::NewConversation input = NewConversation(item, "");
-    return Request{rid, upsert ? codec::EncodeUpsertConversation(rid, user, input)
-                          : codec::EncodeCreateConversation(rid, user, input)};
-  });
-  enc.def("get_conversation", [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
-    return Request{rid, codec::EncodeGetConversation(rid, user, Id(id, "conversation_id"), include_deleted)};
-  });
-  enc.def("list_conversations", [](Rid rid, const std::string& user, bool by_updated, py::handle skip,
-                                   py::handle limit, py::handle cursor, bool include_deleted,
-                                   py::handle title_contains, py::handle filter) {
-    client::ConversationListOptions options;
-    options.filter = ConversationFilter(filter);
-    options.order = by_updated ? client::ConversationOrder::kUpdatedDesc : client::ConversationOrder::kCreatedDesc;
-    options.skip = Int(skip, "skip");
-    options.limit = Int(limit, "limit");
-    options.cursor = OptText(cursor, "cursor").value_or("");
-    options.include_deleted = include_deleted;
-    const auto title = OptText(title_contains, "search_term");
-    return Request{rid, codec::EncodeListConversations(rid, user, options, OptView(title))};
-  });
+  enc.def("create_conversation",
+          [](Rid rid, const std::string& user, py::handle item, bool upsert) {
+            const client::NewConversation input = NewConversation(item, "");
+            return Request{rid, upsert ? codec::EncodeUpsertConversation(rid, user, input)
+                                       : codec::EncodeCreateConversation(rid, user, input)};
+          });
+  enc.def("get_conversation",
+          [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
+            return Request{rid, codec::EncodeGetConversation(rid, user, Id(id, "conversation_id"),
+                                                             include_deleted)};
+          });
+  enc.def(
+      "list_conversations",
+      [](Rid rid, const std::string& user, bool by_updated, py::handle skip, py::handle limit,
+         py::handle cursor, bool include_deleted, py::handle title_contains, py::handle filter) {
+        client::ConversationListOptions options;
+        options.filter = ConversationFilter(filter);
+        options.order = by_updated ? client::ConversationOrder::kUpdatedDesc
+                                   : client::ConversationOrder::kCreatedDesc;
+        options.skip = Int(skip, "skip");
+        options.limit = Int(limit, "limit");
+        options.cursor = OptText(cursor, "cursor").value_or("");
+        options.include_deleted = include_deleted;
+        const auto title = OptText(title_contains, "search_term");
+        return Request{rid, codec::EncodeListConversations(rid, user, options, OptView(title))};
+      });
   enc.def("get_user_stats", [](Rid rid, const std::string& user) {
     return Request{rid, codec::EncodeGetUserStats(rid, user)};
   });
-  enc.def("update_conversation", [](Rid rid, const std::string& user, py::handle id, py::handle title,
-                                    py::handle summary, py::handle model, py::handle system_prompt,
-                                    py::handle metadata) {
-    client::ConversationUpdate update;
-    update.title = OptText(title, "title");
-    update.summary = OptText(summary, "summary");
-    update.model = OptText(model, "model");
-    update.system_prompt = OptText(system_prompt, "system_prompt");
-    update.metadata = OptJson(metadata, "metadata");
-    return Request{rid, codec::EncodeUpdateConversation(rid, user, Id(id, "conversation_id"), update)};
-  });
+  enc.def("update_conversation",
+          [](Rid rid, const std::string& user, py::handle id, py::handle title, py::handle summary,
+             py::handle model, py::handle system_prompt, py::handle metadata) {
+            client::ConversationUpdate update;
+            update.title = OptText(title, "title");
+            update.summary = OptText(summary, "summary");
+            update.model = OptText(model, "model");
+            update.system_prompt = OptText(system_prompt, "system_prompt");
+            update.metadata = OptJson(metadata, "metadata");
+            return Request{
+                rid, codec::EncodeUpdateConversation(rid, user, Id(id, "conversation_id"), update)};
+          });
   enc.def("delete_conversation", [](Rid rid, const std::string& user, py::handle id, bool hard) {
-    return Request{rid, codec::EncodeDeleteConversation(rid, user, Id(id, "conversation_id"), hard)};
+    return Request{rid,
+                   codec::EncodeDeleteConversation(rid, user, Id(id, "conversation_id"), hard)};
   });
   enc.def("restore_conversation", [](Rid rid, const std::string& user, py::handle id) {
     return Request{rid, codec::EncodeRestoreConversation(rid, user, Id(id, "conversation_id"))};
@@ -266,14 +283,15 @@ void DefineEncoders(py::module_& enc) {
 
   enc.def("append_message", [](Rid rid, const std::string& user, py::handle item, bool upsert) {
     const client::NewMessage input = NewMessage(item, "");
-    return Request{rid, upsert ? codec::EncodeUpsertMessage(rid, user, input) : codec::EncodeAppendMessage(rid, user, input)};
+    return Request{rid, upsert ? codec::EncodeUpsertMessage(rid, user, input)
+                               : codec::EncodeAppendMessage(rid, user, input)};
   });
   enc.def("get_message", [](Rid rid, const std::string& user, py::handle id) {
     return Request{rid, codec::EncodeGetMessage(rid, user, Id(id, "message_id"))};
   });
-  enc.def("list_messages", [](Rid rid, const std::string& user, py::handle conversation_id, bool descending,
-                              py::handle skip, py::handle limit, py::handle cursor, py::handle role,
-                              bool only_with_tool_calls, py::handle filter) {
+  enc.def("list_messages", [](Rid rid, const std::string& user, py::handle conversation_id,
+                              bool descending, py::handle skip, py::handle limit, py::handle cursor,
+                              py::handle role, bool only_with_tool_calls, py::handle filter) {
     client::MessageQuery query;
     query.order = descending ? client::SortOrder::kDescending : client::SortOrder::kAscending;
     query.skip = Int(skip, "skip");
@@ -282,43 +300,54 @@ void DefineEncoders(py::module_& enc) {
     if (!role.is_none()) query.role = RoleOf(role, "role");
     query.only_with_tool_calls = only_with_tool_calls;
     ApplyMessageFilter(filter, &query);
-    return Request{rid, codec::EncodeListMessages(rid, user, Id(conversation_id, "conversation_id"), query)};
+    return Request{
+        rid, codec::EncodeListMessages(rid, user, Id(conversation_id, "conversation_id"), query)};
   });
-  enc.def("last_messages", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle count) {
-    return Request{rid, codec::EncodeLastMessages(rid, user, Id(conversation_id, "conversation_id"), Int(count, "count"))};
+  enc.def("last_messages", [](Rid rid, const std::string& user, py::handle conversation_id,
+                              py::handle count) {
+    return Request{rid, codec::EncodeLastMessages(rid, user, Id(conversation_id, "conversation_id"),
+                                                  Int(count, "count"))};
   });
-  enc.def("last_message_by_role", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle role) {
-    return Request{rid, codec::EncodeLastMessageByRole(rid, user, Id(conversation_id, "conversation_id"),
-                                                       RoleOf(role, "role"))};
-  });
-  enc.def("set_tool_results", [](Rid rid, const std::string& user, py::handle message_id, py::handle results) {
-    return Request{rid, codec::EncodeSetToolResults(rid, user, Id(message_id, "message_id"), Json(results, "tool_results"))};
-  });
+  enc.def("last_message_by_role",
+          [](Rid rid, const std::string& user, py::handle conversation_id, py::handle role) {
+            return Request{
+                rid, codec::EncodeLastMessageByRole(
+                         rid, user, Id(conversation_id, "conversation_id"), RoleOf(role, "role"))};
+          });
+  enc.def("set_tool_results",
+          [](Rid rid, const std::string& user, py::handle message_id, py::handle results) {
+            return Request{rid, codec::EncodeSetToolResults(rid, user, Id(message_id, "message_id"),
+                                                            Json(results, "tool_results"))};
+          });
   enc.def("get_token_stats", [](Rid rid, const std::string& user, py::handle conversation_id) {
-    return Request{rid, codec::EncodeGetTokenStats(rid, user, Id(conversation_id, "conversation_id"))};
+    return Request{rid,
+                   codec::EncodeGetTokenStats(rid, user, Id(conversation_id, "conversation_id"))};
   });
   enc.def("delete_messages", [](Rid rid, const std::string& user, py::handle conversation_id) {
-    return Request{rid, codec::EncodeDeleteMessages(rid, user, Id(conversation_id, "conversation_id"))};
+    return Request{rid,
+                   codec::EncodeDeleteMessages(rid, user, Id(conversation_id, "conversation_id"))};
   });
 
   enc.def("create_document", [](Rid rid, const std::string& user, py::handle item) {
     return Request{rid, codec::EncodeCreateDocument(rid, user, NewDocument(item, ""))};
   });
-  enc.def("get_document", [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
-    return Request{rid, codec::EncodeGetDocument(rid, user, Id(id, "document_id"), include_deleted)};
-  });
-  enc.def("list_documents", [](Rid rid, const std::string& user, py::handle skip, py::handle limit,
-                               py::handle cursor, bool include_deleted, py::handle filename_contains,
-                               py::handle filter) {
-    client::DocumentListOptions options;
-    options.filter = DocumentFilter(filter);
-    options.skip = Int(skip, "skip");
-    options.limit = Int(limit, "limit");
-    options.cursor = OptText(cursor, "cursor").value_or("");
-    options.include_deleted = include_deleted;
-    const auto filename = OptText(filename_contains, "search_term");
-    return Request{rid, codec::EncodeListDocuments(rid, user, options, OptView(filename))};
-  });
+  enc.def("get_document",
+          [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
+            return Request{
+                rid, codec::EncodeGetDocument(rid, user, Id(id, "document_id"), include_deleted)};
+          });
+  enc.def("list_documents",
+          [](Rid rid, const std::string& user, py::handle skip, py::handle limit, py::handle cursor,
+             bool include_deleted, py::handle filename_contains, py::handle filter) {
+            client::DocumentListOptions options;
+            options.filter = DocumentFilter(filter);
+            options.skip = Int(skip, "skip");
+            options.limit = Int(limit, "limit");
+            options.cursor = OptText(cursor, "cursor").value_or("");
+            options.include_deleted = include_deleted;
+            const auto filename = OptText(filename_contains, "search_term");
+            return Request{rid, codec::EncodeListDocuments(rid, user, options, OptView(filename))};
+          });
   enc.def("count_documents", [](Rid rid, const std::string& user) {
     return Request{rid, codec::EncodeCountDocuments(rid, user)};
   });
@@ -335,24 +364,24 @@ void DefineEncoders(py::module_& enc) {
     const std::vector<client::NewChunk> chunks = NewChunks(items, &held, &views);
     return Request{rid, codec::EncodeAddChunks(rid, user, chunks, views)};
   });
-  enc.def("count_conversations", [](Rid rid, const std::string& user, py::handle filter, bool include_deleted,
-                                    bool exists_only) {
-    return Request{rid, codec::EncodeCountConversations(rid, user, ConversationFilter(filter), include_deleted,
-                                                        exists_only)};
+  enc.def("count_conversations", [](Rid rid, const std::string& user, py::handle filter,
+                                    bool include_deleted, bool exists_only) {
+    return Request{rid, codec::EncodeCountConversations(rid, user, ConversationFilter(filter),
+                                                        include_deleted, exists_only)};
   });
-  enc.def("count_messages", [](Rid rid, const std::string& user, py::handle conversation_id, py::handle filter,
-                               bool exists_only) {
+  enc.def("count_messages", [](Rid rid, const std::string& user, py::handle conversation_id,
+                               py::handle filter, bool exists_only) {
     client::MessageQuery query;
     ApplyMessageFilter(filter, &query);
-    return Request{rid, codec::EncodeCountMessages(rid, user, Id(conversation_id, "conversation_id"), query,
-                                                   exists_only)};
+    return Request{rid, codec::EncodeCountMessages(
+                            rid, user, Id(conversation_id, "conversation_id"), query, exists_only)};
   });
   // Fields passed None are left unchanged; `clear` (mnemo.CLEAR) sets a JSON field or
   // tokens_used to null.
-  enc.def("update_message", [](Rid rid, const std::string& user, py::handle id, py::handle role, py::handle content,
-                               py::handle parts, py::handle tool_calls, py::handle tool_results,
-                               py::handle attachments, py::handle tokens_used, py::handle metadata,
-                               py::handle clear) {
+  enc.def("update_message", [](Rid rid, const std::string& user, py::handle id, py::handle role,
+                               py::handle content, py::handle parts, py::handle tool_calls,
+                               py::handle tool_results, py::handle attachments,
+                               py::handle tokens_used, py::handle metadata, py::handle clear) {
     client::MessageUpdate update;
     if (!role.is_none()) update.role = std::string(client::RoleName(RoleOf(role, "role")));
     update.content = OptText(content, "content");
@@ -371,38 +400,43 @@ void DefineEncoders(py::module_& enc) {
   enc.def("delete_message", [](Rid rid, const std::string& user, py::handle id) {
     return Request{rid, codec::EncodeDeleteMessage(rid, user, Id(id, "message_id"))};
   });
-  enc.def("count_matching_documents", [](Rid rid, const std::string& user, py::handle filter, bool include_deleted,
-                                         bool exists_only) {
-    return Request{rid, codec::EncodeCountMatchingDocuments(rid, user, DocumentFilter(filter), include_deleted,
-                                                            exists_only)};
+  enc.def("count_matching_documents", [](Rid rid, const std::string& user, py::handle filter,
+                                         bool include_deleted, bool exists_only) {
+    return Request{rid, codec::EncodeCountMatchingDocuments(rid, user, DocumentFilter(filter),
+                                                            include_deleted, exists_only)};
   });
-  enc.def("update_document", [](Rid rid, const std::string& user, py::handle id, py::handle filename,
-                                py::handle file_type, py::handle content, py::handle metadata) {
-    client::DocumentUpdate update;
-    update.filename = OptText(filename, "filename");
-    update.file_type = OptText(file_type, "file_type");
-    update.content = OptText(content, "content");
-    update.metadata = OptJson(metadata, "metadata");
-    return Request{rid, codec::EncodeUpdateDocument(rid, user, Id(id, "document_id"), update)};
-  });
-  enc.def("replace_chunks", [](Rid rid, const std::string& user, py::handle document_id, py::list items) {
-    std::vector<FloatView> held;
-    VectorViews views;
-    const std::vector<client::NewChunk> chunks = NewChunks(items, &held, &views);
-    return Request{rid, codec::EncodeReplaceChunks(rid, user, Id(document_id, "document_id"), chunks, views)};
-  });
+  enc.def(
+      "update_document", [](Rid rid, const std::string& user, py::handle id, py::handle filename,
+                            py::handle file_type, py::handle content, py::handle metadata) {
+        client::DocumentUpdate update;
+        update.filename = OptText(filename, "filename");
+        update.file_type = OptText(file_type, "file_type");
+        update.content = OptText(content, "content");
+        update.metadata = OptJson(metadata, "metadata");
+        return Request{rid, codec::EncodeUpdateDocument(rid, user, Id(id, "document_id"), update)};
+      });
+  enc.def("replace_chunks",
+          [](Rid rid, const std::string& user, py::handle document_id, py::list items) {
+            std::vector<FloatView> held;
+            VectorViews views;
+            const std::vector<client::NewChunk> chunks = NewChunks(items, &held, &views);
+            return Request{rid, codec::EncodeReplaceChunks(
+                                    rid, user, Id(document_id, "document_id"), chunks, views)};
+          });
   enc.def("get_chunk", [](Rid rid, const std::string& user, py::handle id, bool include_deleted) {
     return Request{rid, codec::EncodeGetChunk(rid, user, Id(id, "chunk_id"), include_deleted)};
   });
-  enc.def("list_chunks", [](Rid rid, const std::string& user, py::handle document_id, py::handle skip,
-                            py::handle limit, py::handle cursor, bool include_deleted) {
-    client::ChunkListOptions options;
-    options.skip = Int(skip, "skip");
-    options.limit = Int(limit, "limit");
-    options.cursor = OptText(cursor, "cursor").value_or("");
-    options.include_deleted = include_deleted;
-    return Request{rid, codec::EncodeListChunks(rid, user, Id(document_id, "document_id"), options)};
-  });
+  enc.def("list_chunks",
+          [](Rid rid, const std::string& user, py::handle document_id, py::handle skip,
+             py::handle limit, py::handle cursor, bool include_deleted) {
+            client::ChunkListOptions options;
+            options.skip = Int(skip, "skip");
+            options.limit = Int(limit, "limit");
+            options.cursor = OptText(cursor, "cursor").value_or("");
+            options.include_deleted = include_deleted;
+            return Request{
+                rid, codec::EncodeListChunks(rid, user, Id(document_id, "document_id"), options)};
+          });
   enc.def("delete_chunk", [](Rid rid, const std::string& user, py::handle id, bool hard) {
     return Request{rid, codec::EncodeDeleteChunk(rid, user, Id(id, "chunk_id"), hard)};
   });
@@ -423,7 +457,8 @@ void DefineEncoders(py::module_& enc) {
     for (py::handle spec : specs) requests.push_back(Search(spec, &held, &views));
     return Request{rid, codec::EncodeSearchBatch(rid, user, requests, views)};
   });
-  enc.def("search_text", [](Rid rid, const std::string& user, py::handle query, py::handle top_k, py::handle filters) {
+  enc.def("search_text", [](Rid rid, const std::string& user, py::handle query, py::handle top_k,
+                            py::handle filters) {
     client::TextSearchRequest request;
     request.query = Text(query, "query");
     request.top_k = Int(top_k, "top_k");
@@ -466,12 +501,15 @@ void DefineEncoders(py::module_& enc) {
   });
 
   enc.def("get_stats", [](Rid rid) { return Request{rid, codec::EncodeGetStats(rid)}; });
-  enc.def("list_partitions", [](Rid rid) { return Request{rid, codec::EncodeListPartitions(rid)}; });
+  enc.def("list_partitions", [](Rid rid) {
+    return Request{rid, codec::EncodeListPartitions(rid)};
+  });
   enc.def("rebuild_partition", [](Rid rid, py::handle month) {
     return Request{rid, codec::EncodeRebuildPartition(rid, Text(month, "month"))};
   });
   enc.def("archive_partition", [](Rid rid, py::handle month, py::handle path) {
-    return Request{rid, codec::EncodeArchivePartition(rid, Text(month, "month"), Text(path, "path"))};
+    return Request{rid,
+                   codec::EncodeArchivePartition(rid, Text(month, "month"), Text(path, "path"))};
   });
   enc.def("drop_partition", [](Rid rid, py::handle month) {
     return Request{rid, codec::EncodeDropPartition(rid, Text(month, "month"))};

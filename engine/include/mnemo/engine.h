@@ -97,7 +97,8 @@ class Engine {
                                  bool include_deleted = false, int64_t stop_at = INT64_MAX);
   // Changes the fields set in `update` of a live document; a new filename or file type shows in
   // search at once.
-  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update);
+  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id,
+                                  const DocumentUpdate& update);
   Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
   Result<Document> UndeleteDocument(std::string_view user_id, const Uuid& id);
   Status HardDeleteDocument(std::string_view user_id, const Uuid& id);
@@ -105,13 +106,15 @@ class Engine {
   // ---- chunks and vector search ----
   // Adds chunks (with embeddings) to the user's live documents, atomically: all or none.  The
   // chunks are searchable when this returns.
-  Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  Result<std::vector<Chunk>> AddChunks(std::string_view user_id,
+                                       const std::vector<NewChunk>& chunks);
   // Replaces every chunk of a live document (soft-deleted ones too) by `chunks`, atomically: a
   // search sees the old set or the new one.  An empty list removes them all.
   Result<std::vector<Chunk>> ReplaceChunks(std::string_view user_id, const Uuid& document_id,
                                            const std::vector<NewChunk>& chunks);
   // One chunk of a live document; a soft-deleted chunk only with include_deleted.
-  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted = false);
+  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id,
+                         bool include_deleted = false);
   // A live document's chunks in chunk_index order.
   Result<ChunkPage> ListChunks(std::string_view user_id, const Uuid& document_id,
                                const ChunkListOptions& options = {});
@@ -130,9 +133,11 @@ class Engine {
   // BM25 keyword search over the user's chunks of live documents, with the same filters as
   // Search.  A query of stop words only, or of terms the user's chunks never hold, is an empty
   // answer whose `text` says why; a blank query is VALIDATION_ERROR.
-  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request);
+  Result<RankedSearchResponse> SearchText(std::string_view user_id,
+                                          const TextSearchRequest& request);
   // Keyword and vector search fused (reciprocal rank fusion by default) in one call.
-  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request);
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
+                                            const HybridSearchRequest& request);
   std::vector<PartitionInfo> ListPartitions();
   // The keyword index's size; nullopt when keyword search is off (EngineOptions::keyword_search).
   std::optional<TextIndexInfo> TextIndexStats();
@@ -172,8 +177,9 @@ class Engine {
   // Flushes memtables to disk (faster next open; not needed for durability).
   Status Flush();
   // Stops background work (after linking pending rows, up to
-  // EngineOptions::max_rows_linked_on_close), saves the graphs and flushes.  Called by the destructor when not
-  // called before; calling it lets the caller see errors.  No other call may follow.
+  // EngineOptions::max_rows_linked_on_close), saves the graphs and flushes.  Called by the
+  // destructor when not called before; calling it lets the caller see errors.  No other call may
+  // follow.
   Status Close();
 
  private:

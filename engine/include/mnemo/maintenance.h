@@ -55,20 +55,20 @@ std::string DescribeRetention(const RetentionReport& report);
 
 // RocksDB's view of one column family.
 struct StorageFamilyMetrics {
-  std::string name;              // "conversations", "messages", "documents", "index", ...
-  uint64_t estimated_keys = 0;   // RocksDB's estimate (exact counts are per user)
-  uint64_t sst_bytes = 0;        // table files on disk
-  uint64_t memtable_bytes = 0;   // not yet flushed
+  std::string name;             // "conversations", "messages", "documents", "index", ...
+  uint64_t estimated_keys = 0;  // RocksDB's estimate (exact counts are per user)
+  uint64_t sst_bytes = 0;       // table files on disk
+  uint64_t memtable_bytes = 0;  // not yet flushed
 };
 
 struct EngineMetrics {
   std::vector<PartitionInfo> partitions;
   std::vector<StorageFamilyMetrics> families;
-  uint64_t running_compactions = 0;      // storage compactions in progress
+  uint64_t running_compactions = 0;       // storage compactions in progress
   uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes still to compact
-  uint64_t storage_compactions = 0;      // storage compactions completed since open
-  uint64_t storage_flushes = 0;          // memtable flushes completed since open
-  uint64_t graph_compactions = 0;        // HNSW graph compactions and rebuilds since open
+  uint64_t storage_compactions = 0;       // storage compactions completed since open
+  uint64_t storage_flushes = 0;           // memtable flushes completed since open
+  uint64_t graph_compactions = 0;         // HNSW graph compactions and rebuilds since open
   // Retention since open.
   uint64_t retention_runs = 0;
   uint64_t retention_failures = 0;

@@ -42,7 +42,7 @@ struct NewConversation {
   std::optional<Uuid> id;  // client-supplied id makes create idempotent
   std::string title;
   std::optional<std::string> summary;
-  std::optional<std::string> model;     // default kDefaultModel
+  std::optional<std::string> model;  // default kDefaultModel
   std::string system_prompt;
   std::optional<std::string> metadata;  // default "{}"
 };
@@ -74,7 +74,7 @@ struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
   int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
-  std::string cursor;      // from a previous page's next_cursor; empty = from the start
+  std::string cursor;  // from a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
   ConversationFilter filter;
 };
@@ -149,11 +149,11 @@ struct MessageQuery {
   SortOrder order = SortOrder::kAscending;  // oldest first
   int64_t skip = 0;
   int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
-  std::string cursor;   // from a previous page's next_cursor
+  std::string cursor;                       // from a previous page's next_cursor
   // ---- filters (also used by counts) ----
-  std::optional<Role> role;          // only this role
-  bool only_with_tool_calls = false;  // tool_calls present and not an empty array/object
-  std::optional<Timestamp> created_from;   // [from, until)
+  std::optional<Role> role;               // only this role
+  bool only_with_tool_calls = false;      // tool_calls present and not an empty array/object
+  std::optional<Timestamp> created_from;  // [from, until)
   std::optional<Timestamp> created_until;
   MetadataEquals metadata_equals;
 };
@@ -173,7 +173,7 @@ struct TokenStats {
   int64_t message_count = 0;
   int64_t messages_with_tokens = 0;  // tokens_used not null
   int64_t total_tokens = 0;
-  double average_tokens = 0;  // over messages_with_tokens; 0 when none
+  double average_tokens = 0;            // over messages_with_tokens; 0 when none
   RoleTokenStats per_role[kRoleCount];  // indexed by Role
 };
 
@@ -214,7 +214,7 @@ struct DocumentUpdate {
 struct DocumentFilter {
   std::optional<Timestamp> created_from;  // [from, until)
   std::optional<Timestamp> created_until;
-  std::vector<std::string> file_types;    // any of these; empty = any type
+  std::vector<std::string> file_types;           // any of these; empty = any type
   std::optional<std::string> filename_contains;  // case-insensitive (UTF-8) substring
   MetadataEquals metadata_equals;
 };
@@ -244,9 +244,9 @@ struct DocumentCounts {
 struct NewChunk {
   std::optional<Uuid> id;  // client-supplied id: re-adding the same chunk is idempotent
   Uuid document_id;
-  int64_t chunk_index = 0;  // >= 0, unique per document
-  std::string chunk_text;   // non-empty
-  std::vector<float> embedding;  // the data directory's dimension; finite, non-zero norm
+  int64_t chunk_index = 0;              // >= 0, unique per document
+  std::string chunk_text;               // non-empty
+  std::vector<float> embedding;         // the data directory's dimension; finite, non-zero norm
   std::optional<std::string> metadata;  // JSON object, default {}
   std::optional<Timestamp> created_at;  // for back-fills; default now.  Picks the month partition.
 };
@@ -279,16 +279,16 @@ struct ChunkPage {
 };
 
 struct SearchFilters {
-  std::vector<Uuid> document_ids;       // empty = any document
-  std::vector<std::string> file_types;  // empty = any type
+  std::vector<Uuid> document_ids;          // empty = any document
+  std::vector<std::string> file_types;     // empty = any type
   std::optional<Timestamp> created_from;   // inclusive
   std::optional<Timestamp> created_until;  // exclusive
   MetadataEquals metadata_equals;
 };
 
 struct SearchRequest {
-  std::vector<float> query;  // the data directory's dimension
-  int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
+  std::vector<float> query;             // the data directory's dimension
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
   std::optional<float> min_similarity;  // in [-1, 1]
   SearchFilters filters;
   std::optional<int64_t> ef;  // graph beam width; default adaptive
@@ -306,9 +306,9 @@ struct SearchHit {
 
 // How an answer was produced (SPEC §3 "honesty").
 struct SearchResponse {
-  std::vector<SearchHit> hits;  // best first
-  bool exact = true;           // every allowed row was scored (no graph approximation)
-  uint32_t ef_used = 0;        // the largest beam width used by a graph search, 0 if none
+  std::vector<SearchHit> hits;    // best first
+  bool exact = true;              // every allowed row was scored (no graph approximation)
+  uint32_t ef_used = 0;           // the largest beam width used by a graph search, 0 if none
   bool fewer_than_top_k = false;  // fewer matching rows exist than top_k asked for
   int32_t partitions_searched = 0;
 };
@@ -316,7 +316,7 @@ struct SearchResponse {
 // ---- keyword (BM25) and hybrid search (SPEC §8) ---------------------------------------------
 
 struct TextSearchRequest {
-  std::string query;  // 1..kMaxTextQueryBytes bytes of UTF-8, not blank
+  std::string query;             // 1..kMaxTextQueryBytes bytes of UTF-8, not blank
   int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
   SearchFilters filters;
 };
@@ -325,13 +325,14 @@ struct TextSearchRequest {
 enum class Fusion : uint8_t { kRrf = 0, kWeighted = 1 };
 
 struct HybridSearchRequest {
-  std::string query_text;               // as TextSearchRequest::query
-  std::vector<float> query_embedding;   // as SearchRequest::query
-  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
-  SearchFilters filters;                // applied to both legs
+  std::string query_text;              // as TextSearchRequest::query
+  std::vector<float> query_embedding;  // as SearchRequest::query
+  int64_t top_k = kDefaultTopK;        // 1..kMaxTopK
+  SearchFilters filters;               // applied to both legs
   Fusion fusion = Fusion::kRrf;
-  std::optional<double> rrf_k;          // RRF constant, > 0; default 60
-  std::optional<double> text_weight;    // weighted fusion: the text leg's share in [0, 1]; default 0.5
+  std::optional<double> rrf_k;  // RRF constant, > 0; default 60
+  std::optional<double>
+      text_weight;  // weighted fusion: the text leg's share in [0, 1]; default 0.5
   // Rows each leg hands to fusion: top_k..kMaxTopK; default max(top_k, kDefaultHybridCandidates).
   std::optional<int64_t> candidates;
   std::optional<float> min_similarity;  // vector leg, as SearchRequest
@@ -339,23 +340,23 @@ struct HybridSearchRequest {
 };
 
 struct RankedHit {
-  SearchHit hit;  // hit.similarity: the cosine when the vector leg returned the row, else 0
+  SearchHit hit;     // hit.similarity: the cosine when the vector leg returned the row, else 0
   double score = 0;  // the order: the BM25 score (text search) or the fused score (hybrid)
   std::optional<double> bm25;       // absent: the text leg did not return the row
   std::optional<float> similarity;  // absent: the vector leg did not return the row
-  int32_t text_rank = 0;    // 1-based rank in the text leg; 0 = not returned by it
-  int32_t vector_rank = 0;  // 1-based rank in the vector leg; 0 = not returned by it
+  int32_t text_rank = 0;            // 1-based rank in the text leg; 0 = not returned by it
+  int32_t vector_rank = 0;          // 1-based rank in the vector leg; 0 = not returned by it
 };
 
 // How the text leg ran.
 struct TextLegInfo {
-  bool ran = false;  // false: the query has no terms after analysis (stop words only)
-  std::vector<std::string> terms;          // the query's index terms (normalised, stemmed)
+  bool ran = false;                // false: the query has no terms after analysis (stop words only)
+  std::vector<std::string> terms;  // the query's index terms (normalised, stemmed)
   int32_t stopwords_ignored = 0;
   std::vector<std::string> unknown_terms;  // terms that no row of this user holds
-  int64_t candidates = 0;   // rows the leg returned
-  int64_t rows = 0;         // the user's rows with terms (BM25's N)
-  int64_t postings = 0;     // postings in the query terms' lists
+  int64_t candidates = 0;                  // rows the leg returned
+  int64_t rows = 0;                        // the user's rows with terms (BM25's N)
+  int64_t postings = 0;                    // postings in the query terms' lists
   int64_t rows_scored = 0;  // rows whose BM25 score was computed (the rest were pruned)
   bool exact = true;        // always: pruning never changes the top k
 };
@@ -387,12 +388,12 @@ struct TextIndexInfo {
 };
 
 struct PartitionInfo {
-  std::string month;  // "YYYY-MM"
-  int64_t rows = 0;             // live chunks
-  int64_t vector_bytes = 0;     // stored vector bytes
-  int64_t index_bytes = 0;      // in-memory HNSW bytes
-  int64_t pending_rows = 0;     // written, not yet in the graph (searched exactly meanwhile)
-  int64_t deleted_in_index = 0; // tombstones awaiting compaction
+  std::string month;             // "YYYY-MM"
+  int64_t rows = 0;              // live chunks
+  int64_t vector_bytes = 0;      // stored vector bytes
+  int64_t index_bytes = 0;       // in-memory HNSW bytes
+  int64_t pending_rows = 0;      // written, not yet in the graph (searched exactly meanwhile)
+  int64_t deleted_in_index = 0;  // tombstones awaiting compaction
 };
 
 struct AttachResult {

@@ -93,7 +93,8 @@ class Client {
                                                       std::string_view query,
                                                       const ConversationListOptions& options = {});
   // The number of the user's conversations matching `filter`.
-  Result<int64_t> CountConversations(std::string_view user_id, const ConversationFilter& filter = {},
+  Result<int64_t> CountConversations(std::string_view user_id,
+                                     const ConversationFilter& filter = {},
                                      bool include_deleted = false);
   // Whether any conversation of the user matches `filter` (stops at the first).
   Result<bool> ConversationsExist(std::string_view user_id, const ConversationFilter& filter = {},
@@ -161,7 +162,8 @@ class Client {
                               bool include_deleted = false);
   // Changes the fields set in `update` of a live document; search shows a new filename or file
   // type at once.
-  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id, const DocumentUpdate& update);
+  Result<Document> UpdateDocument(std::string_view user_id, const Uuid& id,
+                                  const DocumentUpdate& update);
   // Soft delete: the document and its chunks disappear from gets, lists and searches at once.
   // Returns the row as deleted.
   Result<Document> SoftDeleteDocument(std::string_view user_id, const Uuid& id);
@@ -172,9 +174,11 @@ class Client {
   // ---- chunks and vector search ----
   // Adds chunks (with embeddings) to the user's live documents, all or none.  The chunks are
   // searchable when this returns.
-  Result<std::vector<Chunk>> AddChunks(std::string_view user_id, const std::vector<NewChunk>& chunks);
+  Result<std::vector<Chunk>> AddChunks(std::string_view user_id,
+                                       const std::vector<NewChunk>& chunks);
   // One chunk; a soft-deleted one only with include_deleted.
-  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id, bool include_deleted = false);
+  Result<Chunk> GetChunk(std::string_view user_id, const Uuid& chunk_id,
+                         bool include_deleted = false);
   // A live document's chunks in chunk_index order.
   Result<ChunkPage> ListChunks(std::string_view user_id, const Uuid& document_id,
                                const ChunkListOptions& options = {});
@@ -193,9 +197,11 @@ class Client {
                                                   const std::vector<SearchRequest>& requests);
   // BM25 keyword search over the user's chunks (same filters as Search).  A query of stop words
   // only, or of terms no chunk holds, is an empty answer whose `text` says why.
-  Result<RankedSearchResponse> SearchText(std::string_view user_id, const TextSearchRequest& request);
+  Result<RankedSearchResponse> SearchText(std::string_view user_id,
+                                          const TextSearchRequest& request);
   // Keyword and vector search fused into one ranking in one round trip.
-  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id, const HybridSearchRequest& request);
+  Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
+                                            const HybridSearchRequest& request);
 
   // ---- atomic batches ----
   // Applies every op of `batch` or none.  Returns the id of the row each op created or changed,

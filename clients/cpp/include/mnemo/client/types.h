@@ -56,7 +56,7 @@ struct NewConversation {
   std::optional<Uuid> id;  // client-supplied: create is idempotent, upsert needs one
   std::string title;       // 1..255 characters, not blank
   std::optional<std::string> summary;
-  std::optional<std::string> model;     // default kDefaultModel
+  std::optional<std::string> model;  // default kDefaultModel
   std::string system_prompt;
   std::optional<std::string> metadata;  // JSON object, default {}
 };
@@ -93,7 +93,7 @@ struct ConversationListOptions {
   ConversationOrder order = ConversationOrder::kCreatedDesc;
   int64_t skip = 0;
   int64_t limit = kDefaultConversationPageSize;  // 1..kMaxConversationPageSize
-  std::string cursor;   // a previous page's next_cursor; empty = from the start
+  std::string cursor;  // a previous page's next_cursor; empty = from the start
   bool include_deleted = false;
   ConversationFilter filter;
 };
@@ -169,11 +169,11 @@ struct MessageQuery {
   SortOrder order = SortOrder::kAscending;  // oldest first
   int64_t skip = 0;
   int64_t limit = kDefaultMessagePageSize;  // 1..kMaxMessagePageSize
-  std::string cursor;  // a previous page's next_cursor
+  std::string cursor;                       // a previous page's next_cursor
   // ---- filters (also used by CountMessages) ----
-  std::optional<Role> role;  // only this role
-  bool only_with_tool_calls = false;  // tool_calls present and not empty
-  std::optional<Timestamp> created_from;   // [from, until)
+  std::optional<Role> role;               // only this role
+  bool only_with_tool_calls = false;      // tool_calls present and not empty
+  std::optional<Timestamp> created_from;  // [from, until)
   std::optional<Timestamp> created_until;
   std::vector<MetadataEquals> metadata_equals;
 };
@@ -193,7 +193,7 @@ struct TokenStats {
   int64_t message_count = 0;
   int64_t messages_with_tokens = 0;  // tokens_used not null
   int64_t total_tokens = 0;
-  double average_tokens = 0;  // over messages_with_tokens; 0 when none
+  double average_tokens = 0;                 // over messages_with_tokens; 0 when none
   std::array<RoleTokenStats, 4> per_role{};  // indexed by static_cast<size_t>(Role)
 };
 
@@ -233,7 +233,7 @@ struct DocumentUpdate {
 struct DocumentFilter {
   std::optional<Timestamp> created_from;  // [from, until)
   std::optional<Timestamp> created_until;
-  std::vector<std::string> file_types;    // any of these
+  std::vector<std::string> file_types;           // any of these
   std::optional<std::string> filename_contains;  // case-insensitive substring
   std::vector<MetadataEquals> metadata_equals;
 };
@@ -263,9 +263,9 @@ struct DocumentCounts {
 struct NewChunk {
   std::optional<Uuid> id;  // client-supplied: re-adding the same chunk is idempotent
   Uuid document_id;
-  int64_t chunk_index = 0;       // >= 0, unique per document
-  std::string chunk_text;        // non-empty
-  std::vector<float> embedding;  // the server's dimension (ServerInfo::dimension)
+  int64_t chunk_index = 0;              // >= 0, unique per document
+  std::string chunk_text;               // non-empty
+  std::vector<float> embedding;         // the server's dimension (ServerInfo::dimension)
   std::optional<std::string> metadata;  // JSON object, default {}
   std::optional<Timestamp> created_at;  // back-fills; picks the month partition.  Default now.
 };
@@ -304,8 +304,8 @@ struct SearchFilters {
 };
 
 struct SearchRequest {
-  std::vector<float> query;  // the server's dimension
-  int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
+  std::vector<float> query;             // the server's dimension
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
   std::optional<float> min_similarity;  // in [-1, 1]
   SearchFilters filters;
   std::optional<int64_t> ef;  // graph beam width; default adaptive
@@ -333,7 +333,7 @@ struct SearchResponse {
 // ---- keyword (BM25) and hybrid search ---------------------------------------------------------
 
 struct TextSearchRequest {
-  std::string query;  // 1..kMaxTextQueryBytes bytes of UTF-8, not blank
+  std::string query;             // 1..kMaxTextQueryBytes bytes of UTF-8, not blank
   int64_t top_k = kDefaultTopK;  // 1..kMaxTopK
   SearchFilters filters;
 };
@@ -345,28 +345,29 @@ struct HybridSearchRequest {
   std::string query_text;              // as TextSearchRequest::query
   std::vector<float> query_embedding;  // as SearchRequest::query
   int64_t top_k = kDefaultTopK;
-  SearchFilters filters;               // applied to both legs
-  Fusion fusion = Fusion::kRrf;        // reciprocal rank fusion, or min-max normalised weights
-  std::optional<double> rrf_k;         // RRF constant, > 0; server default 60
-  std::optional<double> text_weight;   // weighted fusion: the text leg's share in [0, 1]; default 0.5
-  std::optional<int64_t> candidates;   // rows each leg hands to fusion; default max(top_k, 50)
+  SearchFilters filters;         // applied to both legs
+  Fusion fusion = Fusion::kRrf;  // reciprocal rank fusion, or min-max normalised weights
+  std::optional<double> rrf_k;   // RRF constant, > 0; server default 60
+  std::optional<double>
+      text_weight;  // weighted fusion: the text leg's share in [0, 1]; default 0.5
+  std::optional<int64_t> candidates;    // rows each leg hands to fusion; default max(top_k, 50)
   std::optional<float> min_similarity;  // vector leg
   std::optional<int64_t> ef;            // vector leg
 };
 
 struct RankedHit {
-  SearchHit hit;      // hit.similarity: the cosine when the vector leg returned the row, else 0
-  double score = 0;   // the order: BM25 (keyword search) or the fused score (hybrid)
+  SearchHit hit;     // hit.similarity: the cosine when the vector leg returned the row, else 0
+  double score = 0;  // the order: BM25 (keyword search) or the fused score (hybrid)
   std::optional<double> bm25;       // absent: the text leg did not return the row
   std::optional<float> similarity;  // absent: the vector leg did not return the row
-  int32_t text_rank = 0;    // 1-based; 0 = not returned by the text leg
-  int32_t vector_rank = 0;  // 1-based; 0 = not returned by the vector leg
+  int32_t text_rank = 0;            // 1-based; 0 = not returned by the text leg
+  int32_t vector_rank = 0;          // 1-based; 0 = not returned by the vector leg
 };
 
 // How the keyword leg ran.
 struct TextLegInfo {
-  bool ran = false;  // false: the query has no terms after analysis (stop words only)
-  std::vector<std::string> terms;          // the query's index terms (normalised, stemmed)
+  bool ran = false;                // false: the query has no terms after analysis (stop words only)
+  std::vector<std::string> terms;  // the query's index terms (normalised, stemmed)
   int32_t stopwords_ignored = 0;
   std::vector<std::string> unknown_terms;  // terms no row of this user holds
   int64_t candidates = 0;                  // rows the leg returned
@@ -411,8 +412,8 @@ struct AttachResult {
 
 // A retention policy to run once (Client::ApplyRetention); see mnemod's --retention-* flags.
 struct RetentionPolicy {
-  int32_t keep_months = 0;         // keep the newest N calendar months of chunks; 0 keeps all
-  std::string archive_dir;         // on the server's machine; empty: retired months not archived
+  int32_t keep_months = 0;          // keep the newest N calendar months of chunks; 0 keeps all
+  std::string archive_dir;          // on the server's machine; empty: retired months not archived
   int64_t purge_after_seconds = 0;  // purge soft-deleted rows deleted this long ago; 0 never
 };
 
