@@ -154,6 +154,18 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+Status CreateDirs(FileSystem& fs, const std::string& path) {
+  Status created = fs.CreateDir(path);
+  if (created.IsNotFound()) {  // a parent is missing
+    const std::string parent = ParentDir(path);
+    if (parent == path) return created;
+    MNEMO_RETURN_IF_ERROR(CreateDirs(fs, parent));
+    created = fs.CreateDir(path);
+  }
+  MNEMO_RETURN_IF_ERROR(created);
+  return fs.SyncDir(ParentDir(path));
+}
+
 Status CopyFile(FileSystem& fs, const std::string& from, const std::string& to) {
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> in, fs.NewSequentialFile(from));
   MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, fs.NewWritableFile(to));

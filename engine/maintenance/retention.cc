@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <set>
 
 #include "storage/key_codec.h"
 #include "storage/write_txn.h"
@@ -21,16 +22,18 @@ constexpr size_t kPurgeBatch = 1000;
 constexpr size_t kBackfillCommitEvery = 10000;
 constexpr char kArchiveSuffix[] = ".mnemoarc";
 
-// A fresh archive path for `month` in `dir`: "YYYY-MM.mnemoarc", else "YYYY-MM.N.mnemoarc".
-Result<std::string> ArchivePathFor(const std::string& dir, uint32_t month) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return Status::Unavailable("cannot create archive directory " + dir + ": " + ec.message());
-  const std::string base = (fs::path(dir) / MonthName(month)).string();
-  std::string path = base + kArchiveSuffix;
-  for (int n = 1; fs::exists(path, ec); ++n) path = base + "." + std::to_string(n) + kArchiveSuffix;
-  return path;
+// A fresh archive path for `month` in `dir` (created durably when missing): "YYYY-MM.mnemoarc",
+// else "YYYY-MM.N.mnemoarc".
+Result<std::string> ArchivePathFor(FileSystem& file_system, const std::string& dir,
+                                   uint32_t month) {
+  MNEMO_RETURN_IF_ERROR(CreateDirs(file_system, dir));
+  MNEMO_ASSIGN_OR_RETURN(const std::vector<std::string> names, file_system.ListDir(dir));
+  const std::set<std::string> taken(names.begin(), names.end());
+  const std::string base = MonthName(month);
+  std::string name = base + kArchiveSuffix;
+  for (int n = 1; taken.count(name) > 0; ++n)
+    name = base + "." + std::to_string(n) + kArchiveSuffix;
+  return (fs::path(dir) / name).string();
 }
 
 struct QueueEntry {
@@ -119,7 +122,8 @@ Status Retention::RetireMonths(const RetentionPolicy& policy, RetentionReport* r
     RetentionReport::RetiredMonth retired;
     retired.month = MonthName(month);
     if (!policy.archive_dir.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(retired.archive_path, ArchivePathFor(policy.archive_dir, month));
+      MNEMO_ASSIGN_OR_RETURN(retired.archive_path,
+                             ArchivePathFor(vectors_.fs(), policy.archive_dir, month));
     }
     MNEMO_ASSIGN_OR_RETURN(retired.rows,
                            vectors_.RetireMonth(month, retired.archive_path, locks_, documents_));

@@ -77,6 +77,10 @@ class VectorStore {
                                                    text::TextIndex* text = nullptr);
   // Stops the indexer.  Does not save graphs: call Close() first for a fast next open.
   ~VectorStore();
+  // The file system the store's own files (graphs, archives) go through.
+  FileSystem& fs() const {
+    return options_.file_system ? *options_.file_system : PosixFileSystem();
+  }
   VectorStore(const VectorStore&) = delete;
   VectorStore& operator=(const VectorStore&) = delete;
 
@@ -183,9 +187,6 @@ class VectorStore {
   std::string GraphPath(std::string_view user_id) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
-  FileSystem& fs() const {
-    return options_.file_system ? *options_.file_system : PosixFileSystem();
-  }
   void IndexerLoop();
   void NotifyIndexer();
   struct LocatedChunk;

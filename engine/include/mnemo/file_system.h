@@ -73,6 +73,9 @@ FileSystem& PosixFileSystem();
 
 // The directory holding `path` ("." when it names none).
 std::string ParentDir(const std::string& path);
+// Creates directory `path` and its missing parents; each created entry is made durable (its
+// parent directory synced).  OK when `path` already exists.
+Status CreateDirs(FileSystem& fs, const std::string& path);
 // Copies file `from` to `to` (created or truncated) and syncs it; the new entry is durable after
 // SyncDir() of its directory.
 Status CopyFile(FileSystem& fs, const std::string& from, const std::string& to);
