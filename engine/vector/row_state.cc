@@ -37,7 +37,13 @@ std::string_view DocumentState::file_type() const {
 
 void DocumentState::SetNames(std::string_view file_type, std::string_view filename) {
   file_type_.store(tables::FileTypeCode(file_type).value_or(0), std::memory_order_release);
-  filename_.store(std::make_shared<const std::string>(filename), std::memory_order_release);
+  std::lock_guard lock(filename_mutex_);
+  filename_.assign(filename);
+}
+
+std::string DocumentState::filename() const {
+  std::lock_guard lock(filename_mutex_);
+  return filename_;
 }
 
 std::shared_ptr<DocumentState> DocumentRegistry::Upsert(const Uuid& id, std::string_view file_type,

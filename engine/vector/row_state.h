@@ -1,14 +1,15 @@
 // In-memory state that search needs for every stored chunk, so filters never touch RocksDB:
 // the owner (interned), the document's live state, time and metadata.
 //
-// Thread-safety: DocumentState's deleted flag, file type and filename are atomic (a soft delete
-// hides chunks from searches already running; a document update renames or retypes it); the
-// rest of DocumentState and RowState never change after construction.
+// Thread-safety: DocumentState's deleted flag and file type are atomic and its filename is
+// guarded by a mutex (a soft delete hides chunks from searches already running; a document update
+// renames or retypes it); the rest of DocumentState and RowState never change after construction.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -25,15 +26,16 @@ struct DocumentState {
 
   // One of the SPEC's file types ("pdf", "md", ...).
   std::string_view file_type() const;
-  std::shared_ptr<const std::string> filename() const {
-    return filename_.load(std::memory_order_acquire);
-  }
+  std::string filename() const;
   // REQUIRES: `file_type` is valid (tables::ValidateFileType).
   void SetNames(std::string_view file_type, std::string_view filename);
 
  private:
   std::atomic<uint8_t> file_type_{0};  // index into the file-type list
-  std::atomic<std::shared_ptr<const std::string>> filename_{std::make_shared<const std::string>()};
+  // Not std::atomic<std::shared_ptr>: libstdc++ 12 releases its internal lock after a load with
+  // relaxed ordering, which ThreadSanitizer reports as a race with the next store.
+  mutable std::mutex filename_mutex_;
+  std::string filename_;
 };
 
 struct RowState {

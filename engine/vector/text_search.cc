@@ -24,7 +24,7 @@ RankedHit FromRow(const RowState& row) {
   ranked.hit.chunk_id = row.chunk_id;
   ranked.hit.document_id = row.document->id;
   ranked.hit.chunk_index = row.chunk_index;
-  ranked.hit.filename = *row.document->filename();
+  ranked.hit.filename = row.document->filename();
   ranked.hit.created_at = row.created_at;
   return ranked;
 }

@@ -123,7 +123,7 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
     out.document_id = hit.row.document->id;
     out.chunk_index = hit.row.chunk_index;
     out.chunk_text = std::move(row.chunk_text);
-    out.filename = *hit.row.document->filename();
+    out.filename = hit.row.document->filename();
     out.similarity = std::clamp(hit.similarity, -1.0f, 1.0f);
     out.created_at = hit.row.created_at;
     response.hits.push_back(std::move(out));

@@ -148,6 +148,16 @@ int MnemodProcess::Stop() {
   return status;
 }
 
+std::string MnemodProcess::Diagnosis(size_t bytes) const {
+  const std::string log = ReadFile(log_path());
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:"}) {
+    const size_t at = log.find(marker);
+    if (at != std::string::npos) return log.substr(at, bytes);
+  }
+  return Tail(log, bytes);
+}
+
 void MnemodProcess::Kill() {
   if (!running()) return;
   ::kill(pid_, SIGKILL);

@@ -56,6 +56,9 @@ class MnemodProcess {
   uint16_t port() const { return port_; }
   std::string data_dir() const { return work_dir_ + "/data"; }
   std::string log_path() const { return work_dir_ + "/mnemod.log"; }
+  // What to show when the server failed: its log from the first sanitizer report on, or else
+  // the log's last `bytes`.
+  std::string Diagnosis(size_t bytes = 8000) const;
 
  private:
   std::string work_dir_;

@@ -303,7 +303,7 @@ TEST(SoakTest, MixedLoadOn64ConnectionsLeaksNothing) {
   EXPECT_LT(rss_end, 2 * rss_warm + (int64_t{256} << 20))
       << "mnemod's memory grows far beyond its warm-up size";
   rest.reset();
-  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_EQ(server.Stop(), 0) << "mnemod's log:\n" << server.Diagnosis();
 }
 
 }  // namespace

@@ -148,6 +148,13 @@ class PowerLossTest : public ::testing::Test {
                                   << "):" << Describe(problems);
   }
 
+  // A test that stops at a failed assertion leaves its writers running: they are joined before
+  // the engine they write to goes away.
+  ~PowerLossTest() override {
+    StopWriters();
+    engine_.reset();
+  }
+
   TempDir dir_;
   const std::string root_;
   const std::string data_;  // created by the engine: its entry must be made durable too
@@ -164,12 +171,14 @@ class PowerLossTest : public ::testing::Test {
     acknowledged_.fetch_add(1);
     return true;
   };
+  std::unique_ptr<Engine> engine_;  // the tests' engine; declared last, so destroyed first
 };
 
 // Appends, atomic batches (a conversation with its messages, a document with its chunks), chunk
 // batches, soft and hard deletes; the power fails at a random point.
 TEST_F(PowerLossTest, AcknowledgedWritesSurviveACut) {
-  auto engine = Open(Options(data_));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   StartWriters(*engine);
   std::mt19937_64 rng(BaseSeed());
@@ -191,13 +200,20 @@ TEST_F(PowerLossTest, AcknowledgedWritesSurviveACut) {
 // is durable at that moment, no graph file is left torn, and recovery from "saved graph + later
 // writes" loses nothing.
 TEST_F(PowerLossTest, GraphSavesDuringWrites) {
-  auto engine = Open(Options(data_));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   StartWriters(*engine, /*max_writes=*/100000);
-  WaitForAcknowledged(60);
-  ASSERT_TRUE(engine->SaveIndexes().ok());
-  const std::vector<std::string> saved = GraphFiles(data_);
-  ASSERT_FALSE(saved.empty());
+  // The writers' random mix may not have left a live chunk yet (and a user without one has no
+  // graph file): save again after more writes until a graph exists.
+  std::vector<std::string> saved;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (saved.empty() && std::chrono::steady_clock::now() < deadline) {
+    WaitForAcknowledged(acknowledged_.load() + 30);
+    ASSERT_TRUE(engine->SaveIndexes().ok());
+    saved = GraphFiles(data_);
+  }
+  ASSERT_FALSE(saved.empty()) << "no user had a chunk within 30 s of writes";
   for (const std::string& path : saved)
     EXPECT_TRUE(cut_->IsDurable(path)) << path << ": saved, not durable";
   std::atomic<bool> saving{true};
@@ -219,7 +235,8 @@ TEST_F(PowerLossTest, GraphSavesDuringWrites) {
 // Flushes turn memtables into SST files and enough of them start a compaction, which deletes its
 // inputs; the power fails after that.
 TEST_F(PowerLossTest, FlushesAndCompaction) {
-  auto engine = Open(Options(data_));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   StartWriters(*engine, /*max_writes=*/100000);
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -240,7 +257,8 @@ TEST_F(PowerLossTest, FlushesAndCompaction) {
 // A backup taken during the writes, then the power fails.  The data directory holds every
 // acknowledged write, and the backup every write acknowledged before it started.
 TEST_F(PowerLossTest, BackupDuringWrites) {
-  auto engine = Open(Options(data_));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   StartWriters(*engine);
   WaitForAcknowledged(60);
@@ -269,7 +287,8 @@ TEST_F(PowerLossTest, BackupDuringWrites) {
 // A partition archived and then dropped, and the power fails: the archive must have been
 // durable before the drop, or the rows are gone.  Attaching it brings every row back.
 TEST_F(PowerLossTest, ArchiveThenDrop) {
-  auto engine = Open(Options(data_));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_));
   ASSERT_TRUE(engine);
   StartWriters(*engine);
   WaitForAcknowledged(100);
@@ -298,7 +317,8 @@ TEST_F(PowerLossTest, ArchiveThenDrop) {
 // The same load without syncing the WAL: the check must find acknowledged writes lost.  This
 // is what makes the tests above worth something.
 TEST_F(PowerLossTest, WithoutSyncWritesTheCheckFindsLosses) {
-  auto engine = Open(Options(data_, /*sync_writes=*/false));
+  std::unique_ptr<Engine>& engine = engine_;
+  engine = Open(Options(data_, /*sync_writes=*/false));
   ASSERT_TRUE(engine);
   StartWriters(*engine);
   WaitForAcknowledged(80);
