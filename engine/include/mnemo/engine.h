@@ -162,6 +162,15 @@ class Engine {
   // are searchable at once); tests and benchmarks use it to measure the graph path.
   void WaitForIndexing();
 
+  // ---- context assembly ----
+  // The conversation, its most recent messages and the relevant chunks within a token budget
+  // (ContextRequest says how the budget is spent; EngineOptions::token_estimate how text without
+  // tokens_used is counted).  Errors: NOT_FOUND for a conversation that is not the user's or is
+  // soft-deleted; VALIDATION_ERROR naming the field for bad input, and for a budget smaller than
+  // the system prompt (field token_budget: the answer is never silently truncated);
+  // UNAVAILABLE for query_text when keyword search is off.
+  Result<ContextResponse> AssembleContext(std::string_view user_id, const ContextRequest& request);
+
   // ---- atomic batches ----
   // Applies up to kMaxBatchOps writes atomically.  On failure nothing is written; the Status
   // is the failing op's, with its message prefixed by "op N: ".

@@ -19,6 +19,17 @@ namespace mnemo {
 
 class FileSystem;
 
+// The token estimate for text without a measured count: ceil(ascii_bytes / ascii_bytes_per_token
+// + other_chars * tokens_per_other_char) + per_text_overhead.  The defaults follow common BPE
+// tokenizers: about 4 bytes of English per token, and about one token per CJK character (other
+// non-ASCII code points are counted the same way).  Set tokens_used on messages for exact
+// budgets.
+struct TokenEstimate {
+  double ascii_bytes_per_token = 4.0;  // > 0
+  double tokens_per_other_char = 1.0;  // >= 0
+  int64_t per_text_overhead = 0;       // >= 0; e.g. 4 for a chat format's per-message framing
+};
+
 struct EngineOptions {
   // ---- behaviour ----
   // The data directory; created when missing (unless create_if_missing is false).
@@ -70,6 +81,11 @@ struct EngineOptions {
   // a long chunk's score is normalised by its length (0.75; 0 = not at all).
   double bm25_k1 = 1.2;
   double bm25_b = 0.75;
+
+  // ---- context assembly ----
+  // How Engine::AssembleContext counts the tokens of a text that carries no count of its own
+  // (a message without tokens_used, a system prompt, a chunk).
+  TokenEstimate token_estimate;
 
   // ---- retention ----
   // Applied in the background every retention_interval while the engine is open (nothing runs

@@ -22,6 +22,13 @@ inline constexpr size_t kMaxTextQueryTerms = 64;
 // Hybrid search: candidates each leg (text, vector) hands to fusion, unless the request says.
 inline constexpr int64_t kDefaultHybridCandidates = 50;
 
+// Context assembly: the recent messages considered (newest first) and the chunks retrieved.
+inline constexpr int64_t kDefaultContextMessages = 20;
+inline constexpr int64_t kMaxContextMessages = 1000;
+inline constexpr int64_t kDefaultContextChunks = 5;
+// A context's token budget.
+inline constexpr int64_t kMaxContextTokens = 10'000'000;
+
 // ---- writes ------------------------------------------------------------------------------------
 // Chunks in one AddChunks / create-document call.
 inline constexpr size_t kMaxChunksPerWrite = 10000;
