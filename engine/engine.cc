@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "context/assemble.h"
 #include "maintenance/retention.h"
 #include "mnemo/file_system.h"
 #include "storage/db.h"
@@ -91,6 +92,7 @@ struct Engine::Impl {
   std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
   std::unique_ptr<maintenance::Retention> retention;  // set by Open()
   RetentionPolicy policy;
+  TokenEstimate token_estimate;
   std::unique_ptr<maintenance::RetentionRunner> retention_runner;  // when the policy is enabled
   bool closed = false;
 };
@@ -132,6 +134,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
   impl->policy = options.retention;
+  MNEMO_RETURN_IF_ERROR(context::ValidateTokenEstimate(options.token_estimate));
+  impl->token_estimate = options.token_estimate;
   if (options.retention.keep_months < 0 || options.retention.purge_after_seconds < 0) {
     return Status::ValidationError("retention", "keep_months and purge_after_seconds must be >= 0");
   }
@@ -461,6 +465,13 @@ Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id,
 Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id,
                                                   const HybridSearchRequest& request) {
   return impl_->vectors->SearchHybrid(user_id, request);
+}
+
+Result<ContextResponse> Engine::AssembleContext(std::string_view user_id,
+                                                const ContextRequest& request) {
+  const context::Sources sources{impl_->messages, *impl_->vectors, impl_->db->dimension(),
+                                 impl_->token_estimate};
+  return context::Assemble(sources, user_id, request);
 }
 
 std::optional<TextIndexInfo> Engine::TextIndexStats() {

@@ -467,6 +467,30 @@ Result<std::optional<Message>> MessageStore::LastByRole(std::string_view user_id
   return found;
 }
 
+Result<Conversation> MessageStore::ScanRecent(std::string_view user_id, const Uuid& conversation_id,
+                                              int64_t max_messages,
+                                              const std::function<bool(Message&&)>& visit) const {
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(Conversation conversation,
+                         VisibleConversation(view, user_id, conversation_id));
+  if (max_messages <= 0) return conversation;
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  range.reverse = true;
+  int64_t visited = 0;
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        Message m;
+        decoded = DecodeMessage(value, conversation_id, &m);
+        if (!decoded.ok()) return false;
+        ++visited;
+        return visit(std::move(m)) && visited < max_messages;
+      }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  return conversation;
+}
+
 Result<TokenStats> MessageStore::TokenUsage(std::string_view user_id,
                                             const Uuid& conversation_id) const {
   storage::ReadView view = db_.Snapshot();

@@ -9,6 +9,7 @@
 // Thread-safety: thread-safe (stateless beyond its references).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,11 @@ class MessageStore {
   Result<std::optional<Message>> LastByRole(std::string_view user_id, const Uuid& conversation_id,
                                             Role role) const;
   Result<TokenStats> TokenUsage(std::string_view user_id, const Uuid& conversation_id) const;
+  // The conversation and up to `max_messages` of its messages newest first, read from one
+  // snapshot; `visit` returns false to stop early.
+  Result<Conversation> ScanRecent(std::string_view user_id, const Uuid& conversation_id,
+                                  int64_t max_messages,
+                                  const std::function<bool(Message&&)>& visit) const;
 
  private:
   struct Located {

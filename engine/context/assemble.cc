@@ -1,0 +1,220 @@
+#include "context/assemble.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tables/validation.h"
+
+namespace mnemo::context {
+namespace {
+
+// The chunk searches name their own fields ("query", "top_k"); a context request names them
+// differently.
+Status RenameSearchField(Status status, std::string_view query_field) {
+  if (!status.IsValidationError()) return status;
+  if (status.field() == "query") {
+    return Status::ValidationError(query_field, status.message());
+  }
+  if (status.field() == "top_k") return Status::ValidationError("k_chunks", status.message());
+  return status;
+}
+
+Status ValidateRequest(const ContextRequest& request, uint32_t dimension) {
+  if (request.token_budget < 1 || request.token_budget > kMaxContextTokens) {
+    return Status::ValidationError("token_budget",
+                                   "must be in 1.." + std::to_string(kMaxContextTokens));
+  }
+  if (request.max_messages < 0 || request.max_messages > kMaxContextMessages) {
+    return Status::ValidationError("max_messages",
+                                   "must be in 0.." + std::to_string(kMaxContextMessages));
+  }
+  if (request.k_chunks < 0 || request.k_chunks > kMaxTopK) {
+    return Status::ValidationError("k_chunks", "must be in 0.." + std::to_string(kMaxTopK));
+  }
+  if (!request.query_embedding.empty() && request.query_embedding.size() != dimension) {
+    return Status::ValidationError(
+        "query_embedding", "has " + std::to_string(request.query_embedding.size()) +
+                               " values; this data directory stores " + std::to_string(dimension) +
+                               "-dimensional embeddings");
+  }
+  return Status::Ok();
+}
+
+ContextChunk FromVectorHit(SearchHit hit, int32_t rank) {
+  ContextChunk chunk;
+  chunk.hit.score = hit.similarity;
+  chunk.hit.similarity = hit.similarity;
+  chunk.hit.vector_rank = rank;
+  chunk.hit.hit = std::move(hit);
+  return chunk;
+}
+
+// The chunks the request asks for, best first, and how they were found.
+Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_view user_id,
+                                           const ContextRequest& request,
+                                           ContextRetrieval* retrieval) {
+  std::vector<ContextChunk> chunks;
+  const bool by_vector = !request.query_embedding.empty();
+  const bool by_text = !request.query_text.empty();
+  if (request.k_chunks == 0 || (!by_vector && !by_text)) {
+    *retrieval = ContextRetrieval::kNone;
+    return chunks;
+  }
+  if (by_vector && !by_text) {
+    *retrieval = ContextRetrieval::kVector;
+    SearchRequest search;
+    search.query = request.query_embedding;
+    search.top_k = request.k_chunks;
+    search.min_similarity = request.min_similarity;
+    search.filters = request.chunk_filters;
+    auto found = sources.vectors.Search(user_id, search);
+    if (!found.ok()) return RenameSearchField(found.status(), "query_embedding");
+    int32_t rank = 0;
+    for (SearchHit& hit : found->hits) chunks.push_back(FromVectorHit(std::move(hit), ++rank));
+    return chunks;
+  }
+  Result<RankedSearchResponse> found = Status::Ok();
+  if (!by_vector) {
+    *retrieval = ContextRetrieval::kKeyword;
+    if (request.min_similarity) {
+      return Status::ValidationError("min_similarity",
+                                     "applies to the vector leg: set query_embedding too");
+    }
+    TextSearchRequest search;
+    search.query = request.query_text;
+    search.top_k = request.k_chunks;
+    search.filters = request.chunk_filters;
+    found = sources.vectors.SearchText(user_id, search);
+  } else {
+    *retrieval = ContextRetrieval::kHybrid;
+    HybridSearchRequest search;
+    search.query_text = request.query_text;
+    search.query_embedding = request.query_embedding;
+    search.top_k = request.k_chunks;
+    search.min_similarity = request.min_similarity;
+    search.filters = request.chunk_filters;
+    found = sources.vectors.SearchHybrid(user_id, search);
+  }
+  if (!found.ok()) return RenameSearchField(found.status(), "query_text");
+  for (RankedHit& hit : found->hits) {
+    ContextChunk chunk;
+    chunk.hit = std::move(hit);
+    chunks.push_back(std::move(chunk));
+  }
+  return chunks;
+}
+
+}  // namespace
+
+Status ValidateTokenEstimate(const TokenEstimate& estimate) {
+  if (!(estimate.ascii_bytes_per_token > 0) || !std::isfinite(estimate.ascii_bytes_per_token)) {
+    return Status::ValidationError("token_estimate", "ascii_bytes_per_token must be > 0");
+  }
+  if (!(estimate.tokens_per_other_char >= 0) || !std::isfinite(estimate.tokens_per_other_char)) {
+    return Status::ValidationError("token_estimate", "tokens_per_other_char must be >= 0");
+  }
+  if (estimate.per_text_overhead < 0 || estimate.per_text_overhead > kMaxTokensUsed) {
+    return Status::ValidationError("token_estimate", "per_text_overhead must be >= 0");
+  }
+  return Status::Ok();
+}
+
+int64_t EstimateTokens(std::string_view text, const TokenEstimate& estimate) {
+  if (text.empty()) return 0;
+  size_t ascii = 0;
+  size_t other = 0;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      ++ascii;
+    } else if ((byte & 0xC0) != 0x80) {  // a lead byte (or a stray byte): one character
+      ++other;
+    }
+  }
+  const double tokens = static_cast<double>(ascii) / estimate.ascii_bytes_per_token +
+                        static_cast<double>(other) * estimate.tokens_per_other_char;
+  return static_cast<int64_t>(std::ceil(tokens)) + estimate.per_text_overhead;
+}
+
+int64_t MessageTokens(const Message& message, const TokenEstimate& estimate, TokenSource* source) {
+  if (message.tokens_used) {
+    *source = TokenSource::kMeasured;
+    return *message.tokens_used;
+  }
+  *source = TokenSource::kEstimated;
+  int64_t tokens = EstimateTokens(message.content, estimate);
+  // The per-text overhead is the message's framing: counted once.
+  if (message.tool_calls) tokens += EstimateTokens(*message.tool_calls, estimate);
+  if (message.tool_results) tokens += EstimateTokens(*message.tool_results, estimate);
+  if (message.tool_calls) tokens -= estimate.per_text_overhead;
+  if (message.tool_results) tokens -= estimate.per_text_overhead;
+  return tokens;
+}
+
+Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_id,
+                                 const ContextRequest& request) {
+  MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
+  MNEMO_RETURN_IF_ERROR(ValidateRequest(request, sources.dimension));
+
+  ContextResponse response;
+  ContextBudget& budget = response.budget;
+  budget.budget = request.token_budget;
+  // Messages are read newest first in the snapshot that also yields the conversation (and so
+  // its system prompt); which of them fit is decided once the prompt's cost is known.
+  std::vector<ContextMessage> newest_first;
+  int64_t spent = 0;
+  MNEMO_ASSIGN_OR_RETURN(
+      response.conversation,
+      sources.messages.ScanRecent(
+          user_id, request.conversation_id, request.max_messages, [&](Message&& message) {
+            ContextMessage item;
+            item.tokens = MessageTokens(message, sources.estimate, &item.token_source);
+            item.message = std::move(message);
+            newest_first.push_back(std::move(item));
+            spent += newest_first.back().tokens;
+            // Reading stops once the messages alone exceed the budget: no older one can fit.
+            return spent <= request.token_budget;
+          }));
+
+  budget.system_prompt_tokens =
+      EstimateTokens(response.conversation.system_prompt, sources.estimate);
+  if (budget.system_prompt_tokens > request.token_budget) {
+    return Status::ValidationError("token_budget",
+                                   "is " + std::to_string(request.token_budget) +
+                                       " tokens; the conversation's system prompt alone needs " +
+                                       std::to_string(budget.system_prompt_tokens));
+  }
+  int64_t remaining = request.token_budget - budget.system_prompt_tokens;
+  size_t kept = 0;
+  for (; kept < newest_first.size(); ++kept) {
+    if (newest_first[kept].tokens > remaining) break;
+    remaining -= newest_first[kept].tokens;
+    budget.message_tokens += newest_first[kept].tokens;
+  }
+  newest_first.resize(kept);
+  response.messages.assign(std::make_move_iterator(newest_first.rbegin()),
+                           std::make_move_iterator(newest_first.rend()));
+  budget.messages_left_out = std::min(request.max_messages, response.conversation.message_count) -
+                             static_cast<int64_t>(kept);
+  budget.messages_left_out = std::max<int64_t>(budget.messages_left_out, 0);
+
+  MNEMO_ASSIGN_OR_RETURN(std::vector<ContextChunk> chunks,
+                         Retrieve(sources, user_id, request, &response.retrieval));
+  for (ContextChunk& chunk : chunks) {
+    chunk.tokens = EstimateTokens(chunk.hit.hit.chunk_text, sources.estimate);
+    if (chunk.tokens > remaining) {
+      ++budget.chunks_left_out;
+      continue;
+    }
+    remaining -= chunk.tokens;
+    budget.chunk_tokens += chunk.tokens;
+    response.chunks.push_back(std::move(chunk));
+  }
+  budget.remaining = remaining;
+  return response;
+}
+
+}  // namespace mnemo::context
