@@ -114,6 +114,7 @@ Result<Reply> Search(Call& call) {
     case B::SearchBatchRequest: return SearchBatch(call, *request.body_as_SearchBatchRequest());
     case B::SearchTextRequest:
     case B::SearchHybridRequest: return TextSearch(call);
+    case B::AssembleContextRequest: return Context(call);
     default: return Status::Internal("not a search request");
   }
 }

@@ -44,7 +44,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::ListChunksRequest:
     case B::DeleteChunkRequest:
     case B::RestoreChunkRequest:
-    case B::ReplaceChunksRequest: return OpGroup::kSearch;
+    case B::ReplaceChunksRequest:
+    case B::AssembleContextRequest: return OpGroup::kSearch;
     case B::ApplyBatchRequest: return OpGroup::kBatch;
     case B::GetStatsRequest:
     case B::ListPartitionsRequest:
@@ -105,6 +106,7 @@ bool MayRunInline(const wire::Request& request) {
     case B::SearchRequest:
     case B::SearchTextRequest:
     case B::SearchHybridRequest:
+    case B::AssembleContextRequest:
     case B::CreateConversationRequest:
     case B::UpsertConversationRequest:
     case B::UpdateConversationRequest:

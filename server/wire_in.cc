@@ -284,4 +284,18 @@ Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
   return out;
 }
 
+Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input) {
+  ContextRequest out;
+  MNEMO_ASSIGN_OR_RETURN(out.conversation_id,
+                         RequireId(input.conversation_id(), "conversation_id"));
+  out.token_budget = input.token_budget();
+  out.max_messages = input.max_messages();
+  out.query_embedding = FloatsOf(input.query_embedding());
+  out.query_text = StringOf(input.query_text());
+  out.k_chunks = input.k_chunks();
+  MNEMO_ASSIGN_OR_RETURN(out.chunk_filters, FiltersFromWire(input.filters()));
+  out.min_similarity = input.min_similarity();
+  return out;
+}
+
 }  // namespace mnemo::server

@@ -32,6 +32,8 @@ Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field
 Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input);
 Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input);
 Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input);
+// conversation_id is required; the budget, counts and query are the engine's to validate.
+Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input);
 // Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.
 Result<MetadataEquals> MetadataFromWire(
     const flatbuffers::Vector<flatbuffers::Offset<wire::MetadataEquals>>* items, const char* field);

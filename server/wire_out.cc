@@ -4,6 +4,20 @@
 
 namespace mnemo::server {
 
+// The engine's context enums travel as their values.
+static_assert(static_cast<uint8_t>(TokenSource::kMeasured) ==
+              static_cast<uint8_t>(wire::TokenSource::measured));
+static_assert(static_cast<uint8_t>(TokenSource::kEstimated) ==
+              static_cast<uint8_t>(wire::TokenSource::estimated));
+static_assert(static_cast<uint8_t>(ContextRetrieval::kNone) ==
+              static_cast<uint8_t>(wire::ContextRetrieval::none));
+static_assert(static_cast<uint8_t>(ContextRetrieval::kVector) ==
+              static_cast<uint8_t>(wire::ContextRetrieval::vector));
+static_assert(static_cast<uint8_t>(ContextRetrieval::kKeyword) ==
+              static_cast<uint8_t>(wire::ContextRetrieval::keyword));
+static_assert(static_cast<uint8_t>(ContextRetrieval::kHybrid) ==
+              static_cast<uint8_t>(wire::ContextRetrieval::hybrid));
+
 wire::Id ToWireId(const Uuid& id) { return protocol::ToWire(id); }
 
 wire::Role ToWireRole(Role role) {
@@ -79,15 +93,17 @@ flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb,
                                  response.fewer_than_top_k, response.partitions_searched);
 }
 
+flatbuffers::Offset<wire::RankedHit> BuildRankedHit(Builder& fbb, const RankedHit& ranked) {
+  const auto hit = BuildSearchHit(fbb, ranked.hit);
+  return wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity,
+                               ranked.text_rank, ranked.vector_rank);
+}
+
 flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
     Builder& fbb, const RankedSearchResponse& response) {
   std::vector<flatbuffers::Offset<wire::RankedHit>> hits;
   hits.reserve(response.hits.size());
-  for (const RankedHit& ranked : response.hits) {
-    const auto hit = BuildSearchHit(fbb, ranked.hit);
-    hits.push_back(wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity,
-                                         ranked.text_rank, ranked.vector_rank));
-  }
+  for (const RankedHit& ranked : response.hits) hits.push_back(BuildRankedHit(fbb, ranked));
   const auto hit_vector = fbb.CreateVector(hits);
   const TextLegInfo& text = response.text;
   const auto terms = fbb.CreateVectorOfStrings(text.terms);
@@ -102,6 +118,32 @@ flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
       response.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
   return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k, fusion,
                                        text_info, vector_info);
+}
+
+flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
+                                                          const ContextResponse& response) {
+  const auto conversation = BuildConversation(fbb, response.conversation);
+  std::vector<flatbuffers::Offset<wire::ContextMessage>> messages;
+  messages.reserve(response.messages.size());
+  for (const ContextMessage& item : response.messages) {
+    const auto message = BuildMessage(fbb, item.message);
+    messages.push_back(wire::CreateContextMessage(
+        fbb, message, item.tokens, static_cast<wire::TokenSource>(item.token_source)));
+  }
+  const auto message_vector = fbb.CreateVector(messages);
+  std::vector<flatbuffers::Offset<wire::ContextChunk>> chunks;
+  chunks.reserve(response.chunks.size());
+  for (const ContextChunk& item : response.chunks) {
+    const auto hit = BuildRankedHit(fbb, item.hit);
+    chunks.push_back(wire::CreateContextChunk(fbb, hit, item.tokens));
+  }
+  const auto chunk_vector = fbb.CreateVector(chunks);
+  const ContextBudget& b = response.budget;
+  const auto budget = wire::CreateContextBudget(fbb, b.budget, b.system_prompt_tokens,
+                                                b.message_tokens, b.chunk_tokens, b.remaining,
+                                                b.messages_left_out, b.chunks_left_out);
+  return wire::CreateContextReply(fbb, conversation, message_vector, chunk_vector,
+                                  static_cast<wire::ContextRetrieval>(response.retrieval), budget);
 }
 
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,

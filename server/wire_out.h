@@ -28,6 +28,9 @@ flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb,
                                                         const SearchResponse& response);
 flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
     Builder& fbb, const RankedSearchResponse& response);
+flatbuffers::Offset<wire::RankedHit> BuildRankedHit(Builder& fbb, const RankedHit& ranked);
+flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
+                                                          const ContextResponse& response);
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,
                                                             const PartitionInfo& info);
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>>

@@ -1,0 +1,16 @@
+// Context assembly: the conversation, its recent messages and the relevant chunks in one reply.
+#include "server/dispatch_internal.h"
+#include "server/wire_in.h"
+
+namespace mnemo::server::dispatch {
+
+Result<Reply> Context(Call& call) {
+  const wire::AssembleContextRequest* in = call.request.body_as_AssembleContextRequest();
+  if (in == nullptr) return Status::Internal("not a context request");
+  MNEMO_ASSIGN_OR_RETURN(const ContextRequest input, FromWire(*in));
+  MNEMO_ASSIGN_OR_RETURN(const ContextResponse response,
+                         call.engine.AssembleContext(call.user_id, input));
+  return MakeReply(wire::ResponseBody::ContextReply, BuildContextReply(call.fbb, response));
+}
+
+}  // namespace mnemo::server::dispatch
