@@ -426,6 +426,16 @@ Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id,
       internal::DecodeRankedSearch);
 }
 
+// ---- context assembly ----
+
+Result<ContextResponse> Client::AssembleContext(std::string_view user_id,
+                                                const ContextRequest& request) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeAssembleContext(id, user_id, request); },
+      internal::DecodeContext);
+}
+
 // ---- atomic batches ----
 
 Result<std::vector<Uuid>> Client::ApplyBatch(std::string_view user_id, const Batch& batch) {

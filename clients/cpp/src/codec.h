@@ -34,8 +34,8 @@ namespace mnemo::client::internal {
 // Float vectors the encoders read in place instead of the inputs' own std::vector: the Python
 // client passes its callers' numpy / array('f') buffers this way, so they are copied once,
 // straight into the request.  When not empty, views[i] is the i-th vector the request carries
-// (chunk i's embedding; query i; a hybrid search's query embedding; the embedding of the i-th
-// add-chunk op of a batch), and there must be exactly as many views as vectors.
+// (chunk i's embedding; query i; a hybrid search's or a context's query embedding; the embedding
+// of the i-th add-chunk op of a batch), and there must be exactly as many views as vectors.
 using VectorViews = std::vector<std::span<const float>>;
 
 std::string EncodeHello(uint64_t request_id, uint32_t protocol_version, std::string_view api_key,
@@ -127,6 +127,8 @@ std::string EncodeSearchText(uint64_t request_id, std::string_view user_id,
                              const TextSearchRequest& request);
 std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
                                const HybridSearchRequest& request, const VectorViews& views = {});
+std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
+                                  const ContextRequest& request, const VectorViews& views = {});
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
                              const VectorViews& views = {});
 
@@ -174,6 +176,7 @@ Result<RetentionReport> DecodeRetention(const wire::Response& response);
 Result<SearchResponse> DecodeSearch(const wire::Response& response);
 Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& response);
 Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response);
+Result<ContextResponse> DecodeContext(const wire::Response& response);
 Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response);
 Result<std::vector<PartitionInfo>> DecodePartitions(const wire::Response& response);
 Result<AttachResult> DecodeAttach(const wire::Response& response);

@@ -15,6 +15,15 @@ using Offset = fb::Offset<T>;
 
 // ---- decoding helpers -------------------------------------------------------------------------
 
+static_assert(static_cast<uint8_t>(ContextRetrieval::kNone) ==
+                  static_cast<uint8_t>(wire::ContextRetrieval::none) &&
+              static_cast<uint8_t>(ContextRetrieval::kVector) ==
+                  static_cast<uint8_t>(wire::ContextRetrieval::vector) &&
+              static_cast<uint8_t>(ContextRetrieval::kKeyword) ==
+                  static_cast<uint8_t>(wire::ContextRetrieval::keyword) &&
+              static_cast<uint8_t>(ContextRetrieval::kHybrid) ==
+                  static_cast<uint8_t>(wire::ContextRetrieval::hybrid));
+
 std::string Str(const fb::String* text) { return text ? text->str() : std::string(); }
 std::optional<std::string> OptStr(const fb::String* text) {
   if (text == nullptr) return std::nullopt;
@@ -105,6 +114,17 @@ SearchHit ToSearchHit(const wire::SearchHit& hit) {
   h.similarity = hit.similarity();
   h.created_at = hit.created_at();
   return h;
+}
+
+RankedHit ToRankedHit(const wire::RankedHit& in) {
+  RankedHit out;
+  if (in.hit() != nullptr) out.hit = ToSearchHit(*in.hit());
+  out.score = in.score();
+  if (in.bm25()) out.bm25 = *in.bm25();
+  if (in.similarity()) out.similarity = *in.similarity();
+  out.text_rank = in.text_rank();
+  out.vector_rank = in.vector_rank();
+  return out;
 }
 
 SearchResponse ToSearchResponse(const wire::SearchReply& in) {
@@ -404,15 +424,7 @@ Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response) 
   if (in.hits() != nullptr) {
     out.hits.reserve(in.hits()->size());
     for (const wire::RankedHit* hit : *in.hits()) {
-      if (hit == nullptr) continue;
-      RankedHit h;
-      if (hit->hit() != nullptr) h.hit = ToSearchHit(*hit->hit());
-      h.score = hit->score();
-      if (hit->bm25()) h.bm25 = *hit->bm25();
-      if (hit->similarity()) h.similarity = *hit->similarity();
-      h.text_rank = hit->text_rank();
-      h.vector_rank = hit->vector_rank();
-      out.hits.push_back(std::move(h));
+      if (hit != nullptr) out.hits.push_back(ToRankedHit(*hit));
     }
   }
   out.fewer_than_top_k = in.fewer_than_top_k();
@@ -434,6 +446,41 @@ Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response) 
     out.vector.ef_used = vector->ef_used();
     out.vector.partitions_searched = vector->partitions_searched();
     out.vector.candidates = vector->candidates();
+  }
+  return out;
+}
+
+Result<ContextResponse> DecodeContext(const wire::Response& response) {
+  auto body = BodyOf<wire::ContextReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::ContextReply& in = **body;
+  ContextResponse out;
+  if (in.conversation() != nullptr) out.conversation = ToConversation(*in.conversation());
+  out.messages = ToVector<ContextMessage>(in.messages(), [](const wire::ContextMessage& item) {
+    ContextMessage m;
+    if (item.message() != nullptr) m.message = ToMessage(*item.message());
+    m.tokens = item.tokens();
+    // A source this client does not know was not a measured count.
+    m.token_source = item.token_source() == wire::TokenSource::measured ? TokenSource::kMeasured
+                                                                        : TokenSource::kEstimated;
+    return m;
+  });
+  out.chunks = ToVector<ContextChunk>(in.chunks(), [](const wire::ContextChunk& item) {
+    ContextChunk c;
+    if (item.hit() != nullptr) c.hit = ToRankedHit(*item.hit());
+    c.tokens = item.tokens();
+    return c;
+  });
+  // Kept as sent: a value past kHybrid is a retrieval kind newer than this client.
+  out.retrieval = static_cast<ContextRetrieval>(in.retrieval());
+  if (const wire::ContextBudget* budget = in.budget()) {
+    out.budget.budget = budget->budget();
+    out.budget.system_prompt_tokens = budget->system_prompt_tokens();
+    out.budget.message_tokens = budget->message_tokens();
+    out.budget.chunk_tokens = budget->chunk_tokens();
+    out.budget.remaining = budget->remaining();
+    out.budget.messages_left_out = budget->messages_left_out();
+    out.budget.chunks_left_out = budget->chunks_left_out();
   }
   return out;
 }

@@ -614,6 +614,25 @@ std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
   return e.Finish(request_id, user_id, wire::RequestBody::SearchHybridRequest, body);
 }
 
+std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
+                                  const ContextRequest& request, const VectorViews& views) {
+  Encoder e;
+  const std::span<const float> embedding_view = VectorAt(views, 0, request.query_embedding);
+  // Empty embedding and text are sent absent: "no vector / keyword leg".
+  const auto embedding = embedding_view.empty()
+                             ? Offset<fb::Vector<float>>()
+                             : e.fbb().CreateVector(embedding_view.data(), embedding_view.size());
+  const auto text = e.NonEmptyStr(request.query_text);
+  const auto filters = e.SearchFilters(request.chunk_filters);
+  fb::Optional<float> min_similarity = fb::nullopt;
+  if (request.min_similarity) min_similarity = *request.min_similarity;
+  const wire::Id conversation_id = UuidToWire(request.conversation_id);
+  const auto body = wire::CreateAssembleContextRequest(
+      e.fbb(), &conversation_id, request.token_budget, request.max_messages, embedding, text,
+      request.k_chunks, filters, min_similarity);
+  return e.Finish(request_id, user_id, wire::RequestBody::AssembleContextRequest, body);
+}
+
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
                              const VectorViews& views) {
   Encoder e;

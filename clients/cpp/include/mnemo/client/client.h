@@ -203,6 +203,16 @@ class Client {
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
                                             const HybridSearchRequest& request);
 
+  // ---- context assembly ----
+  // The conversation, its most recent messages that fit request.token_budget (chronological) and
+  // the top request.k_chunks chunks (vector, keyword or hybrid retrieval), with each item's token
+  // count and how the budget was spent, in one round trip.  Errors: NOT_FOUND for a conversation
+  // that is missing, another user's or soft-deleted; VALIDATION_ERROR naming the field for bad
+  // input (token_budget, max_messages, k_chunks, query_embedding's dimension, query_text,
+  // min_similarity, filters) and for a budget smaller than the system prompt (token_budget);
+  // UNAVAILABLE for query_text when the server's keyword search is off.
+  Result<ContextResponse> AssembleContext(std::string_view user_id, const ContextRequest& request);
+
   // ---- atomic batches ----
   // Applies every op of `batch` or none.  Returns the id of the row each op created or changed,
   // in op order.

@@ -394,6 +394,63 @@ struct RankedSearchResponse {
   VectorLegInfo vector;  // hybrid only
 };
 
+// ---- context assembly -------------------------------------------------------------------------
+
+// What one chat turn needs, in one call (Client::AssembleContext).  The server spends the budget
+// in this order: the system prompt, then the most recent messages (newest first, stopping at the
+// first that does not fit, so the window is an unbroken tail of the conversation), then the
+// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried).
+struct ContextRequest {
+  Uuid conversation_id;
+  int64_t token_budget = 0;  // 1..kMaxContextTokens; must cover the system prompt
+  int64_t max_messages = kDefaultContextMessages;  // 0..kMaxContextMessages
+  // Chunk retrieval: by vector when query_embedding is set, by keyword when query_text is, hybrid
+  // (RRF) when both are; none when neither is or k_chunks is 0.
+  std::vector<float> query_embedding;        // empty, or the server's dimension
+  std::string query_text;                    // empty, or as TextSearchRequest::query
+  int64_t k_chunks = kDefaultContextChunks;  // 0..kMaxTopK
+  SearchFilters chunk_filters;
+  std::optional<float> min_similarity;  // vector leg, in [-1, 1]
+};
+
+// How a context item's tokens were counted.  FROZEN: the numbers equal the wire's.
+enum class TokenSource : uint8_t { kMeasured = 0, kEstimated = 1 };
+
+struct ContextMessage {
+  Message message;
+  int64_t tokens = 0;
+  TokenSource token_source = TokenSource::kMeasured;  // measured = the message's tokens_used
+};
+
+struct ContextChunk {
+  RankedHit hit;       // hit.score orders them (the cosine, BM25 or fused score)
+  int64_t tokens = 0;  // always estimated
+};
+
+// How the chunks were retrieved.  FROZEN: the numbers equal the wire's; a reply from a newer
+// server may carry a value past kHybrid.
+enum class ContextRetrieval : uint8_t { kNone = 0, kVector = 1, kKeyword = 2, kHybrid = 3 };
+
+// How the budget was spent.
+struct ContextBudget {
+  int64_t budget = 0;
+  int64_t system_prompt_tokens = 0;
+  int64_t message_tokens = 0;
+  int64_t chunk_tokens = 0;
+  int64_t remaining = 0;  // budget - the three above
+  // Messages among the max_messages most recent that did not fit (with every older one).
+  int64_t messages_left_out = 0;
+  int64_t chunks_left_out = 0;  // retrieved chunks that did not fit
+};
+
+struct ContextResponse {
+  Conversation conversation;
+  std::vector<ContextMessage> messages;  // chronological (oldest first)
+  std::vector<ContextChunk> chunks;      // best first
+  ContextRetrieval retrieval = ContextRetrieval::kNone;
+  ContextBudget budget;
+};
+
 // ---- administration ---------------------------------------------------------------------------
 
 struct PartitionInfo {
