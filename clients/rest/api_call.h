@@ -66,6 +66,10 @@ struct LastMessagesCall {
   int64_t count = 20;
   std::optional<mc::Role> role;
 };
+// The conversation, its recent messages within a budget and retrieved chunks (one round trip).
+struct AssembleContextCall {
+  mc::ContextRequest request;
+};
 struct CountMessagesCall {
   mc::Uuid conversation_id;
   mc::MessageQuery filter;
@@ -162,6 +166,6 @@ using ApiCall =
                  CountDocumentsCall, GetDocumentCall, UpdateDocumentCall, DeleteDocumentCall,
                  RestoreDocumentCall, SearchDocumentsCall, SearchDocumentsBatchCall, ListChunksCall,
                  WriteChunksCall, GetChunkCall, DeleteChunkCall, RestoreChunkCall,
-                 TextSearchDocumentsCall, HybridSearchDocumentsCall>;
+                 TextSearchDocumentsCall, HybridSearchDocumentsCall, AssembleContextCall>;
 
 }  // namespace mnemo::rest

@@ -235,6 +235,9 @@ struct Visitor {
       return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/false);
     });
   }
+  ExecOutcome operator()(const AssembleContextCall& c) const {
+    return Render(client.AssembleContext(user, c.request), 200, ContextResponseJson);
+  }
   ExecOutcome operator()(const HybridSearchDocumentsCall& c) const {
     return Render(client.SearchHybrid(user, c.request), 200,
                   [&](const mc::RankedSearchResponse& r) {

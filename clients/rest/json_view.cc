@@ -131,26 +131,32 @@ nlohmann::json SearchResponseJson(const mc::SearchResponse& r, int64_t top_k) {
           {"partitions_searched", r.partitions_searched}};
 }
 
-nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k,
-                                        bool hybrid) {
+namespace {
+
+nlohmann::json RankedHitJson(const mc::RankedHit& ranked) {
   const auto optional = [](const auto& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   };
+  const mc::SearchHit& h = ranked.hit;
+  return {{"chunk_id", h.chunk_id.ToString()},
+          {"document_id", h.document_id.ToString()},
+          {"chunk_index", h.chunk_index},
+          {"chunk_text", h.chunk_text},
+          {"filename", h.filename},
+          {"created_at", FormatTimestamp(h.created_at)},
+          {"score", ranked.score},
+          {"bm25", optional(ranked.bm25)},
+          {"similarity", optional(ranked.similarity)},
+          {"text_rank", ranked.text_rank},
+          {"vector_rank", ranked.vector_rank}};
+}
+
+}  // namespace
+
+nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k,
+                                        bool hybrid) {
   nlohmann::json items = nlohmann::json::array();
-  for (const mc::RankedHit& ranked : r.hits) {
-    const mc::SearchHit& h = ranked.hit;
-    items.push_back({{"chunk_id", h.chunk_id.ToString()},
-                     {"document_id", h.document_id.ToString()},
-                     {"chunk_index", h.chunk_index},
-                     {"chunk_text", h.chunk_text},
-                     {"filename", h.filename},
-                     {"created_at", FormatTimestamp(h.created_at)},
-                     {"score", ranked.score},
-                     {"bm25", optional(ranked.bm25)},
-                     {"similarity", optional(ranked.similarity)},
-                     {"text_rank", ranked.text_rank},
-                     {"vector_rank", ranked.vector_rank}});
-  }
+  for (const mc::RankedHit& ranked : r.hits) items.push_back(RankedHitJson(ranked));
   const auto total = static_cast<int64_t>(items.size());
   nlohmann::json out = {{"mode", hybrid ? "hybrid" : "keyword"},
                         {"items", std::move(items)},
@@ -176,6 +182,43 @@ nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64
                      {"candidates", r.vector.candidates}};
   }
   return out;
+}
+
+nlohmann::json ContextResponseJson(const mc::ContextResponse& r) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const mc::ContextMessage& item : r.messages) {
+    nlohmann::json message = MessageJson(item.message);
+    message["tokens"] = item.tokens;
+    message["token_source"] =
+        item.token_source == mc::TokenSource::kMeasured ? "measured" : "estimated";
+    messages.push_back(std::move(message));
+  }
+  nlohmann::json chunks = nlohmann::json::array();
+  for (const mc::ContextChunk& item : r.chunks) {
+    nlohmann::json chunk = RankedHitJson(item.hit);
+    chunk["tokens"] = item.tokens;
+    chunks.push_back(std::move(chunk));
+  }
+  const char* retrieval = "none";
+  switch (r.retrieval) {
+    case mc::ContextRetrieval::kNone: retrieval = "none"; break;
+    case mc::ContextRetrieval::kVector: retrieval = "vector"; break;
+    case mc::ContextRetrieval::kKeyword: retrieval = "keyword"; break;
+    case mc::ContextRetrieval::kHybrid: retrieval = "hybrid"; break;
+  }
+  const mc::ContextBudget& b = r.budget;
+  return {{"conversation", ConversationJson(r.conversation)},
+          {"messages", std::move(messages)},
+          {"chunks", std::move(chunks)},
+          {"retrieval", retrieval},
+          {"budget",
+           {{"budget", b.budget},
+            {"system_prompt_tokens", b.system_prompt_tokens},
+            {"message_tokens", b.message_tokens},
+            {"chunk_tokens", b.chunk_tokens},
+            {"remaining", b.remaining},
+            {"messages_left_out", b.messages_left_out},
+            {"chunks_left_out", b.chunks_left_out}}}};
 }
 
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,

@@ -29,6 +29,11 @@ nlohmann::json SearchResponseJson(const mnemo::client::SearchResponse& r, int64_
 // total, top_k, fewer_than_top_k, text {...}, and for hybrid fusion and vector {...}}.
 nlohmann::json RankedSearchResponseJson(const mnemo::client::RankedSearchResponse& r, int64_t top_k,
                                         bool hybrid);
+// {conversation, messages (each a message plus tokens and token_source "measured" |
+// "estimated"; oldest first), chunks (each a ranked search hit plus tokens; best first),
+// retrieval ("none" | "vector" | "keyword" | "hybrid"), budget {budget, system_prompt_tokens,
+// message_tokens, chunk_tokens, remaining, messages_left_out, chunks_left_out}}.
+nlohmann::json ContextResponseJson(const mnemo::client::ContextResponse& r);
 // {items, total, skip, limit, next_cursor (null on the last page)}.
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor);

@@ -310,6 +310,62 @@ json Schemas() {
             {"ef_used", Int()},
             {"partitions_searched", Int()},
             {"candidates", Int()}}}}}}}};
+  s["ContextRequest"] = {
+      {"type", "object"},
+      {"required", {"token_budget"}},
+      {"description",
+       "The budget goes to the system prompt, then to the newest of the last max_messages "
+       "messages (stopping at the first that does not fit), then to the retrieved chunks, best "
+       "first (one that does not fit is skipped). Chunks are found by vector with "
+       "query_embedding, by keyword with query_text, hybrid (RRF) with both, not at all with "
+       "neither or k_chunks 0. A budget below the system prompt's tokens is a 422 on "
+       "token_budget."},
+      {"properties",
+       {{"token_budget", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxContextTokens}}},
+        {"max_messages",
+         {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", kMaxContextMessages},
+          {"default", kDefaultContextMessages}}},
+        {"query_embedding", Vec()},
+        {"query_text",
+         {{"type", "string"},
+          {"maxLength", kMaxTextQueryBytes},
+          {"description", "keyword query (UTF-8 bytes; not blank)"}}},
+        {"k_chunks",
+         {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", kMaxTopK},
+          {"default", kDefaultContextChunks}}},
+        {"min_similarity",
+         {{"type", "number"},
+          {"minimum", -1},
+          {"maximum", 1},
+          {"description", "vector leg only: needs query_embedding"}}},
+        {"filters", s["SearchRequest"]["properties"]["filters"]}}}};
+  json context_message = s["Message"];
+  context_message["properties"]["tokens"] = Int();
+  context_message["properties"]["token_source"] = {{"type", "string"},
+                                                   {"enum", {"measured", "estimated"}}};
+  json context_chunk = s["RankedSearchHit"];
+  context_chunk["properties"]["tokens"] = Int();
+  s["ContextResponse"] = {
+      {"type", "object"},
+      {"properties",
+       {{"conversation", Ref("Conversation")},
+        {"messages", {{"type", "array"}, {"items", context_message}}},
+        {"chunks", {{"type", "array"}, {"items", context_chunk}}},
+        {"retrieval", {{"type", "string"}, {"enum", {"none", "vector", "keyword", "hybrid"}}}},
+        {"budget",
+         {{"type", "object"},
+          {"properties",
+           {{"budget", Int()},
+            {"system_prompt_tokens", Int()},
+            {"message_tokens", Int()},
+            {"chunk_tokens", Int()},
+            {"remaining", Int()},
+            {"messages_left_out", Int()},
+            {"chunks_left_out", Int()}}}}}}}};
   return s;
 }
 
@@ -332,6 +388,7 @@ std::pair<std::string, std::string> BodyAndResponse(RouteId id) {
     case kTokenStats: return {"", "TokenStats"};
     case kDeleteMessages: return {"", "Deleted"};
     case kLastMessages: return {"", "MessageList"};
+    case kAssembleContext: return {"ContextRequest", "ContextResponse"};
     case kGetMessage: return {"", "Message"};
     case kUpdateMessage: return {"MessageUpdate", "Message"};
     case kSetToolResults: return {"ToolResults", "Message"};

@@ -388,6 +388,32 @@ ApiCall DocumentSearchFrom(const JsonObject& body, const MapContext& context) {
   return HybridSearchDocumentsCall{std::move(request)};
 }
 
+// POST /api/v1/conversations/{id}/context.  The ranges are checked here (422 before a round
+// trip); the embedding's dimension, a blank query_text and a budget below the system prompt are
+// mnemod's to refuse (422 naming the same fields).
+AssembleContextCall ContextFrom(const mc::Uuid& conversation_id, const JsonObject& body,
+                                const MapContext& context) {
+  AssembleContextCall call;
+  mc::ContextRequest& request = call.request;
+  request.conversation_id = conversation_id;
+  const auto budget = body.OptionalInt("token_budget", 1, kMaxContextTokens);
+  if (!budget) throw FieldError(body.Path("token_budget"), "is required");
+  request.token_budget = *budget;
+  request.max_messages =
+      body.OptionalInt("max_messages", 0, kMaxContextMessages).value_or(kDefaultContextMessages);
+  request.k_chunks = body.OptionalInt("k_chunks", 0, kMaxTopK).value_or(kDefaultContextChunks);
+  if (body.OptionalArray("query_embedding"))
+    request.query_embedding = body.RequiredVector("query_embedding", context.dimension);
+  request.query_text = body.OptionalString("query_text").value_or("");
+  request.chunk_filters = SearchFiltersFrom(body);
+  if (const auto similarity = body.OptionalNumber("min_similarity")) {
+    if (*similarity < -1 || *similarity > 1)
+      throw FieldError(body.Path("min_similarity"), "must be in [-1, 1]");
+    request.min_similarity = static_cast<float>(*similarity);
+  }
+  return call;
+}
+
 bool IsJsonContentType(std::string_view content_type) {
   const std::string_view media = content_type.substr(0, content_type.find(';'));
   std::string lower;
@@ -437,6 +463,10 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       const mc::Uuid id = PathId(path_id);
       return LastMessagesCall{id, query.Int("count", kDefaultLastMessages, 1, kMaxMessagePageSize),
                               RoleFrom(query)};
+    }
+    case kAssembleContext: {
+      const mc::Uuid id = PathId(path_id);
+      return ContextFrom(id, body(), context);
     }
     case kCountMessages: {
       CountMessagesCall call{PathId(path_id), {}, query.Bool("exists")};
@@ -521,7 +551,7 @@ bool TakesBody(RouteId id) {
   return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage ||
          id == kUpdateMessage || id == kSetToolResults || id == kCreateDocument ||
          id == kUpdateDocument || id == kSearchDocuments || id == kSearchDocumentsBatch ||
-         id == kAddChunks || id == kReplaceChunks;
+         id == kAddChunks || id == kReplaceChunks || id == kAssembleContext;
 }
 
 }  // namespace

@@ -42,6 +42,10 @@ constexpr std::array kRoutes = {
               "Messages", "Delete every message of a conversation"},
     RouteInfo{kLastMessages, "GET", "/api/v1/conversations/{id}/messages/last", kR, true, 200,
               "Messages", "The last N messages (optionally of one role), oldest first"},
+    RouteInfo{kAssembleContext, "POST", "/api/v1/conversations/{id}/context", kR, true, 200,
+              "Conversations",
+              "The conversation, its recent messages within a token budget and the relevant "
+              "chunks, in one call"},
     RouteInfo{kCountMessages, "GET", "/api/v1/conversations/{id}/messages/count", kR, true, 200,
               "Messages", "Count the messages matching the list filters"},
     RouteInfo{kTokenStats, "GET", "/api/v1/conversations/{id}/messages/stats", kR, true, 200,

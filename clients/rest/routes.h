@@ -30,6 +30,7 @@ enum class RouteId : uint8_t {
   kAppendMessage,
   kDeleteMessages,
   kLastMessages,
+  kAssembleContext,
   kCountMessages,
   kTokenStats,
   kGetMessage,
