@@ -23,10 +23,11 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
                      UnavailableError, ValidationError)
 from .inputs import (CLEAR, DEFAULT_MODEL, ConversationFilter, DocumentFilter, MessageFilter,
                      NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters)
-from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message,
-                     OpStats, Page, PartitionInfo, RankedHit, RankedSearchResult, RetentionReport,
-                     RetiredMonth, RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats,
-                     TextLegInfo, TokenStats, UserStats, VectorLegInfo)
+from .models import (AttachResult, Chunk, ContextBudget, ContextChunk, ContextMessage,
+                     ContextResult, Conversation, Document, DocumentCounts, Message, OpStats, Page,
+                     PartitionInfo, RankedHit, RankedSearchResult, RetentionReport, RetiredMonth,
+                     RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats, TextLegInfo,
+                     TokenStats, UserStats, VectorLegInfo)
 from .options import PROTOCOL_VERSION, ClientOptions
 
 __version__ = "0.1.0"
@@ -41,7 +42,8 @@ __all__ = [
     "Conversation", "Message", "Document", "Chunk", "Page", "UserStats", "RoleTokens",
     "TokenStats", "DocumentCounts", "SearchHit", "SearchResult", "ServerInfo", "PartitionInfo",
     "OpStats", "ServerStats", "AttachResult", "RankedHit", "RankedSearchResult", "TextLegInfo",
-    "VectorLegInfo", "RetiredMonth", "RetentionReport",
+    "VectorLegInfo", "RetiredMonth", "RetentionReport", "ContextResult", "ContextMessage",
+    "ContextChunk", "ContextBudget",
     # errors
     "MnemoError", "RepositoryError", "ValidationError", "RecordNotFoundError",
     "DuplicateRecordError", "ConflictError", "TransactionError", "AuthenticationError",

@@ -21,9 +21,9 @@ from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
 from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
                      NewConversation, NewDocument, NewMessage, SearchFilters)
-from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
-                     ServerStats, TokenStats, UserStats)
+from .models import (AttachResult, Chunk, ContextResult, Conversation, Document, DocumentCounts,
+                     Message, Page, PartitionInfo, RankedSearchResult, RetentionReport, SearchHit,
+                     SearchResult, ServerStats, TokenStats, UserStats)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -82,6 +82,26 @@ class HybridSpec:
         self.candidates = candidates
         self.min_similarity = min_similarity
         self.ef = ef
+
+
+class ContextSpec:
+    """One context assembly, already validated (read by the encoder); ``vector`` is None without
+    a vector leg, ``query_text`` empty without a keyword leg."""
+
+    __slots__ = ("conversation_id", "token_budget", "max_messages", "vector", "query_text",
+                 "k_chunks", "filters", "min_similarity")
+
+    def __init__(self, conversation_id: UUID, token_budget: int, max_messages: int,
+                 vector: Optional[memoryview], query_text: str, k_chunks: int,
+                 filters: Optional[SearchFilters], min_similarity: Optional[float]) -> None:
+        self.conversation_id = conversation_id
+        self.token_budget = token_budget
+        self.max_messages = max_messages
+        self.vector = vector
+        self.query_text = query_text
+        self.k_chunks = k_chunks
+        self.filters = filters
+        self.min_similarity = min_similarity
 
 
 def check_int(value: Any, field: str) -> int:
@@ -628,6 +648,28 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
         _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
         _opt_int(ef, "ef"))
     return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
+
+
+# ---- context assembly -------------------------------------------------------------------------
+
+
+def assemble_context(user_id: str, conversation_id: Any, token_budget: int,
+                     query_embedding: Any = None, query_text: Any = None, k_chunks: int = 5,
+                     max_messages: int = 20, filters: Optional[SearchFilters] = None,
+                     min_similarity: Optional[float] = None) -> Op[ContextResult]:
+    """Types are checked here; ranges, the dimension and the budget against the system prompt
+    are the server's (ValidationError naming the field either way)."""
+    user = _user(user_id)
+    spec = ContextSpec(
+        conv.to_uuid(conversation_id, "conversation_id"),
+        check_int(token_budget, "token_budget"),
+        check_int(max_messages, "max_messages"),
+        None if query_embedding is None else conv.vector_bytes(query_embedding, "query_embedding"),
+        "" if query_text is None else _query_text(query_text, "query_text"),
+        check_int(k_chunks, "k_chunks"),
+        _filters(filters),
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX))
+    return Op(lambda rid: enc.assemble_context(rid, user, spec), dec.context, READ)
 
 
 # ---- atomic batches ---------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from . import _ops
 from .batch import Batch
 from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter, NewChunk,
                      NewConversation, NewDocument, NewMessage, SearchFilters, Vector)
-from .models import (AttachResult, Chunk, Conversation, Document, DocumentCounts, Message, Page,
-                     PartitionInfo, RankedSearchResult, RetentionReport, SearchHit, SearchResult,
-                     ServerStats, TokenStats, UserStats)
+from .models import (AttachResult, Chunk, ContextResult, Conversation, Document, DocumentCounts,
+                     Message, Page, PartitionInfo, RankedSearchResult, RetentionReport, SearchHit,
+                     SearchResult, ServerStats, TokenStats, UserStats)
 
 __all__ = ["surface"]
 
@@ -705,6 +705,44 @@ class Operations:
             candidates=candidates,
             min_similarity=min_similarity,
             ef=ef,
+        )
+
+    def assemble_context(
+        self,
+        user_id: str,
+        conversation_id: IdLike,
+        token_budget: int,
+        query_embedding: Optional[Vector] = None,
+        query_text: Optional[str] = None,
+        k_chunks: int = 5,
+        max_messages: int = 20,
+        filters: Optional[SearchFilters] = None,
+        min_similarity: Optional[float] = None,
+    ) -> ContextResult:
+        """What one chat turn needs, in one round trip: the conversation, its most recent
+        messages that fit ``token_budget`` (oldest first) and the ``k_chunks`` chunks most
+        relevant to the query, with each item's tokens and how the budget was spent.  The budget
+        goes to the system prompt, then to the newest of the last ``max_messages`` messages
+        (stopping at the first that does not fit), then to the chunks, best first (one that does
+        not fit is skipped).  Chunks are found by vector with ``query_embedding``, by keyword
+        with ``query_text``, by both fused (RRF) with both, not at all with neither or
+        ``k_chunks`` 0; ``filters`` and ``min_similarity`` apply as in search().
+        RecordNotFoundError for a conversation that is missing, another user's or soft-deleted;
+        ValidationError naming the field for a budget outside 1..10,000,000 or smaller than the
+        system prompt (``token_budget``), ``max_messages`` outside 0..1000, ``k_chunks`` outside
+        0..1000, an embedding of the wrong dimension, a blank ``query_text``;
+        UnavailableError for ``query_text`` when mnemod's keyword search is off.
+        """
+        return _ops.assemble_context(
+            user_id,
+            conversation_id,
+            token_budget,
+            query_embedding,
+            query_text,
+            k_chunks,
+            max_messages,
+            filters,
+            min_similarity,
         )
 
     def search_batch(

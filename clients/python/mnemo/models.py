@@ -270,6 +270,56 @@ class RankedSearchResult:
 
 
 @dataclass(slots=True)
+class ContextMessage:
+    """One message of an assembled context and its token count.  ``token_source`` is
+    "measured" (the message's ``tokens_used``) or "estimated" (the server's estimate of its text).
+    """
+
+    message: Message
+    tokens: int
+    token_source: str
+
+
+@dataclass(slots=True)
+class ContextChunk:
+    """One retrieved chunk of an assembled context; ``hit.score`` orders them (the cosine, BM25 or
+    fused score) and ``tokens`` is always the server's estimate."""
+
+    hit: RankedHit
+    tokens: int
+
+
+@dataclass(slots=True)
+class ContextBudget:
+    """How a context's token budget was spent: ``remaining`` = ``budget`` minus the system prompt,
+    message and chunk tokens.  ``messages_left_out``: messages among the ``max_messages`` most
+    recent that did not fit (with every older one); ``chunks_left_out``: retrieved chunks that did
+    not fit."""
+
+    budget: int
+    system_prompt_tokens: int
+    message_tokens: int
+    chunk_tokens: int
+    remaining: int
+    messages_left_out: int
+    chunks_left_out: int
+
+
+@dataclass(slots=True)
+class ContextResult:
+    """What one chat turn needs (assemble_context): the conversation (its ``system_prompt``
+    included), the most recent messages that fit, oldest first, and the retrieved chunks, best
+    first.  ``retrieval`` says how the chunks were found: "none", "vector", "keyword" or "hybrid".
+    """
+
+    conversation: Conversation
+    messages: list[ContextMessage]
+    chunks: list[ContextChunk]
+    retrieval: str
+    budget: ContextBudget
+
+
+@dataclass(slots=True)
 class ServerInfo:
     """What the server announced in its handshake reply."""
 

@@ -129,19 +129,20 @@ py::tuple FusionNames() {
   return py::tuple(names);
 }
 
+py::object FromRankedHit(const client::RankedHit& hit) {
+  py::object out = NewModel(MNEMO_MODEL("RankedHit"));
+  Set(out, MNEMO_FIELD("RankedHit", "hit"), FromSearchHit(hit.hit));
+  Set(out, MNEMO_FIELD("RankedHit", "score"), py::float_(hit.score));
+  Set(out, MNEMO_FIELD("RankedHit", "bm25"), PyOptFloat(hit.bm25));
+  Set(out, MNEMO_FIELD("RankedHit", "similarity"), PyOptFloat(hit.similarity));
+  Set(out, MNEMO_FIELD("RankedHit", "text_rank"), py::int_(hit.text_rank));
+  Set(out, MNEMO_FIELD("RankedHit", "vector_rank"), py::int_(hit.vector_rank));
+  return out;
+}
+
 py::object FromRankedSearch(const client::RankedSearchResponse& in) {
   py::list hits(in.hits.size());
-  for (size_t i = 0; i < in.hits.size(); ++i) {
-    const client::RankedHit& hit = in.hits[i];
-    py::object out = NewModel(MNEMO_MODEL("RankedHit"));
-    Set(out, MNEMO_FIELD("RankedHit", "hit"), FromSearchHit(hit.hit));
-    Set(out, MNEMO_FIELD("RankedHit", "score"), py::float_(hit.score));
-    Set(out, MNEMO_FIELD("RankedHit", "bm25"), PyOptFloat(hit.bm25));
-    Set(out, MNEMO_FIELD("RankedHit", "similarity"), PyOptFloat(hit.similarity));
-    Set(out, MNEMO_FIELD("RankedHit", "text_rank"), py::int_(hit.text_rank));
-    Set(out, MNEMO_FIELD("RankedHit", "vector_rank"), py::int_(hit.vector_rank));
-    hits[i] = std::move(out);
-  }
+  for (size_t i = 0; i < in.hits.size(); ++i) hits[i] = FromRankedHit(in.hits[i]);
   const auto texts = [](const std::vector<std::string>& items) {
     py::list out(items.size());
     for (size_t i = 0; i < items.size(); ++i) out[i] = PyText(items[i]);
@@ -172,6 +173,54 @@ py::object FromRankedSearch(const client::RankedSearchResponse& in) {
   Set(out, MNEMO_FIELD("RankedSearchResult", "fusion"), py::str(wire::EnumNameFusion(fusion)));
   Set(out, MNEMO_FIELD("RankedSearchResult", "text"), std::move(text));
   Set(out, MNEMO_FIELD("RankedSearchResult", "vector"), std::move(vector));
+  return out;
+}
+
+// The schema's names of the context enums ("measured", "hybrid", ...); a value past the known
+// ones (a newer server) reads as its number.
+py::str TokenSourceName(client::TokenSource source) {
+  const char* name = wire::EnumNameTokenSource(static_cast<wire::TokenSource>(source));
+  return py::str(*name != '\0' ? std::string(name) : std::to_string(static_cast<int>(source)));
+}
+py::str RetrievalName(client::ContextRetrieval retrieval) {
+  const char* name = wire::EnumNameContextRetrieval(static_cast<wire::ContextRetrieval>(retrieval));
+  return py::str(*name != '\0' ? std::string(name) : std::to_string(static_cast<int>(retrieval)));
+}
+
+py::object FromContext(const client::ContextResponse& in) {
+  py::list messages(in.messages.size());
+  for (size_t i = 0; i < in.messages.size(); ++i) {
+    const client::ContextMessage& item = in.messages[i];
+    py::object out = NewModel(MNEMO_MODEL("ContextMessage"));
+    Set(out, MNEMO_FIELD("ContextMessage", "message"), FromMessage(item.message));
+    Set(out, MNEMO_FIELD("ContextMessage", "tokens"), py::int_(item.tokens));
+    Set(out, MNEMO_FIELD("ContextMessage", "token_source"), TokenSourceName(item.token_source));
+    messages[i] = std::move(out);
+  }
+  py::list chunks(in.chunks.size());
+  for (size_t i = 0; i < in.chunks.size(); ++i) {
+    const client::ContextChunk& item = in.chunks[i];
+    py::object out = NewModel(MNEMO_MODEL("ContextChunk"));
+    Set(out, MNEMO_FIELD("ContextChunk", "hit"), FromRankedHit(item.hit));
+    Set(out, MNEMO_FIELD("ContextChunk", "tokens"), py::int_(item.tokens));
+    chunks[i] = std::move(out);
+  }
+  const client::ContextBudget& b = in.budget;
+  py::object budget = NewModel(MNEMO_MODEL("ContextBudget"));
+  Set(budget, MNEMO_FIELD("ContextBudget", "budget"), py::int_(b.budget));
+  Set(budget, MNEMO_FIELD("ContextBudget", "system_prompt_tokens"),
+      py::int_(b.system_prompt_tokens));
+  Set(budget, MNEMO_FIELD("ContextBudget", "message_tokens"), py::int_(b.message_tokens));
+  Set(budget, MNEMO_FIELD("ContextBudget", "chunk_tokens"), py::int_(b.chunk_tokens));
+  Set(budget, MNEMO_FIELD("ContextBudget", "remaining"), py::int_(b.remaining));
+  Set(budget, MNEMO_FIELD("ContextBudget", "messages_left_out"), py::int_(b.messages_left_out));
+  Set(budget, MNEMO_FIELD("ContextBudget", "chunks_left_out"), py::int_(b.chunks_left_out));
+  py::object out = NewModel(MNEMO_MODEL("ContextResult"));
+  Set(out, MNEMO_FIELD("ContextResult", "conversation"), FromConversation(in.conversation));
+  Set(out, MNEMO_FIELD("ContextResult", "messages"), std::move(messages));
+  Set(out, MNEMO_FIELD("ContextResult", "chunks"), std::move(chunks));
+  Set(out, MNEMO_FIELD("ContextResult", "retrieval"), RetrievalName(in.retrieval));
+  Set(out, MNEMO_FIELD("ContextResult", "budget"), std::move(budget));
   return out;
 }
 
@@ -321,6 +370,8 @@ void DefineDecoders(py::module_& dec) {
     return FromRankedSearch(Take(codec::DecodeRankedSearch(Root(r))));
   });
   dec.attr("FUSION_NAMES") = FusionNames();
+  dec.def("context",
+          [](const Response& r) { return FromContext(Take(codec::DecodeContext(Root(r)))); });
   dec.def("batch_ids",
           [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
   dec.def("partitions", [](const Response& r) {

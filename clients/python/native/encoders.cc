@@ -3,9 +3,9 @@
 //
 // Each function takes the request id, the user id and the operation's arguments as mnemo._ops
 // passes them (ids as uuid.UUID or text, inputs as mnemo.inputs dataclasses, vector and hybrid
-// search queries as mnemo._ops.SearchSpec / HybridSpec) and returns a Request.  Wrong types raise
-// mnemo.ValidationError naming the field.  Embeddings are read in place from the callers' buffers
-// (VectorViews).
+// search queries and context assemblies as mnemo._ops.SearchSpec / HybridSpec / ContextSpec) and
+// returns a Request.  Wrong types raise mnemo.ValidationError naming the field.  Embeddings are
+// read in place from the callers' buffers (VectorViews).
 #include <pybind11/stl.h>
 
 #include <string>
@@ -214,6 +214,25 @@ client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held
   if (!candidates.is_none()) out.candidates = candidates.cast<int64_t>();
   const py::object ef = spec.attr("ef");
   if (!ef.is_none()) out.ef = ef.cast<int64_t>();
+  return out;
+}
+
+// A validated mnemo._ops.ContextSpec; its embedding, when there is one, goes to `views`.
+client::ContextRequest Context(py::handle spec, std::vector<FloatView>* held, VectorViews* views) {
+  client::ContextRequest out;
+  out.conversation_id = Id(spec.attr("conversation_id"), "conversation_id");
+  out.token_budget = spec.attr("token_budget").cast<int64_t>();
+  out.max_messages = spec.attr("max_messages").cast<int64_t>();
+  const py::object vector = spec.attr("vector");
+  if (!vector.is_none()) {
+    held->emplace_back(vector);
+    views->push_back(held->back().floats());
+  }
+  out.query_text = Text(spec.attr("query_text"), "query_text");
+  out.k_chunks = spec.attr("k_chunks").cast<int64_t>();
+  out.chunk_filters = Filters(spec.attr("filters"));
+  const py::object min_similarity = spec.attr("min_similarity");
+  if (!min_similarity.is_none()) out.min_similarity = min_similarity.cast<float>();
   return out;
 }
 
@@ -470,6 +489,12 @@ void DefineEncoders(py::module_& enc) {
     VectorViews views;
     const client::HybridSearchRequest request = Hybrid(spec, &held, &views);
     return Request{rid, codec::EncodeSearchHybrid(rid, user, request, views)};
+  });
+  enc.def("assemble_context", [](Rid rid, const std::string& user, py::handle spec) {
+    std::vector<FloatView> held;
+    VectorViews views;
+    const client::ContextRequest request = Context(spec, &held, &views);
+    return Request{rid, codec::EncodeAssembleContext(rid, user, request, views)};
   });
   enc.def("apply_batch", [](Rid rid, const std::string& user, py::list ops) {
     std::vector<FloatView> held;
