@@ -581,6 +581,8 @@ class Service(unittest.TestCase):
             ("get", "/api/v1/conversations/{cid}/messages/last"): None,
             ("get", "/api/v1/conversations/{cid}/messages/count"): None,
             ("get", "/api/v1/conversations/{cid}/messages/stats"): None,
+            ("post", "/api/v1/conversations/{cid}/context"): {"token_budget": 1000,
+                                                              "query_embedding": unit_vector(3)},
             ("get", "/api/v1/messages/{mid}"): None,
             ("patch", "/api/v1/messages/{mid}"): {"content": "edited"},
             ("put", "/api/v1/messages/{mid}/tool_results"): {"tool_results": {"ok": True}},
