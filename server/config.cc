@@ -135,19 +135,6 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
 
-  app.add_option("--context-ascii-bytes-per-token", config.token_estimate.ascii_bytes_per_token,
-                 "context assembly: ASCII bytes per token when a text has no measured count")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 1000.0));
-  app.add_option("--context-tokens-per-other-char", config.token_estimate.tokens_per_other_char,
-                 "context assembly: tokens per non-ASCII character (CJK, ...) of such a text")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--context-text-overhead", config.token_estimate.per_text_overhead,
-                 "context assembly: tokens added to each estimated text (a chat format's framing)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
-
   std::string metrics_listen;
   app.add_option(
       "--metrics-listen", metrics_listen,

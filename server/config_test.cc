@@ -105,20 +105,6 @@ TEST(ConfigTest, ConfigFile) {
   EXPECT_EQ(missing.exit_code, 2);
 }
 
-TEST(ConfigTest, TokenEstimateForContextAssembly) {
-  auto defaults = Parse({});
-  ASSERT_TRUE(defaults.config) << defaults.output;
-  EXPECT_EQ(defaults.config->token_estimate.ascii_bytes_per_token, 4.0);
-  EXPECT_EQ(defaults.config->token_estimate.tokens_per_other_char, 1.0);
-  EXPECT_EQ(defaults.config->token_estimate.per_text_overhead, 0);
-  auto outcome = Parse({"--context-ascii-bytes-per-token", "3.5", "--context-tokens-per-other-char",
-                        "0.5", "--context-text-overhead", "4"});
-  ASSERT_TRUE(outcome.config) << outcome.output;
-  EXPECT_EQ(outcome.config->token_estimate.ascii_bytes_per_token, 3.5);
-  EXPECT_EQ(outcome.config->token_estimate.tokens_per_other_char, 0.5);
-  EXPECT_EQ(outcome.config->token_estimate.per_text_overhead, 4);
-}
-
 TEST(ConfigTest, BadInputIsAUsageError) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"--listen", "nonsense"},
@@ -130,9 +116,6 @@ TEST(ConfigTest, BadInputIsAUsageError) {
                                              {"--hnsw-m", "0"},
                                              {"--hnsw-m", "many"},
                                              {"--hnsw-ef-construction", "-5"},
-                                             {"--context-ascii-bytes-per-token", "0"},
-                                             {"--context-tokens-per-other-char", "-1"},
-                                             {"--context-text-overhead", "-4"},
                                              {"--no-such-flag"}}) {
     auto outcome = Parse(args);
     EXPECT_FALSE(outcome.config) << args[0];
