@@ -134,6 +134,18 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
                  "keyword search: BM25 b, how strongly long chunks are normalised")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--token-ascii-bytes", config.token_estimate.ascii_bytes_per_token,
+                 "context assembly: ASCII bytes per token for texts without tokens_used")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1000.0));
+  app.add_option("--token-other-chars", config.token_estimate.tokens_per_other_char,
+                 "context assembly: tokens per non-ASCII character (CJK: about 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--token-overhead", config.token_estimate.per_text_overhead,
+                 "context assembly: tokens added per message, prompt or chunk (framing)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1000}));
 
   std::string metrics_listen;
   app.add_option(

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mnemo/maintenance.h"
+#include "mnemo/options.h"
 
 namespace mnemo::server {
 
@@ -35,6 +36,7 @@ struct ServerConfig {
   bool keyword_search = true;         // EngineOptions::keyword_search
   double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
   double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
+  TokenEstimate token_estimate;       // context assembly (EngineOptions::token_estimate)
   // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
   std::optional<ListenAddress> metrics_listen;
   std::string metrics_port_file;  // when set, the metrics port is written here after listen

@@ -61,7 +61,13 @@ TEST(ConfigTest, Flags) {
                         "--hnsw-m",
                         "32",
                         "--hnsw-ef-construction",
-                        "200"});
+                        "200",
+                        "--token-ascii-bytes",
+                        "3.5",
+                        "--token-other-chars",
+                        "1.5",
+                        "--token-overhead",
+                        "4"});
   ASSERT_TRUE(outcome.config) << outcome.output;
   const ServerConfig& config = *outcome.config;
   EXPECT_EQ(config.data_dir, "/tmp/x");
@@ -77,6 +83,9 @@ TEST(ConfigTest, Flags) {
   EXPECT_EQ(config.port_file, "/tmp/p");
   EXPECT_EQ(config.hnsw_m, 32u);
   EXPECT_EQ(config.hnsw_ef_construction, 200u);
+  EXPECT_EQ(config.token_estimate.ascii_bytes_per_token, 3.5);
+  EXPECT_EQ(config.token_estimate.tokens_per_other_char, 1.5);
+  EXPECT_EQ(config.token_estimate.per_text_overhead, 4);
 }
 
 TEST(ConfigTest, ConfigFile) {
@@ -116,6 +125,9 @@ TEST(ConfigTest, BadInputIsAUsageError) {
                                              {"--hnsw-m", "0"},
                                              {"--hnsw-m", "many"},
                                              {"--hnsw-ef-construction", "-5"},
+                                             {"--token-ascii-bytes", "0"},
+                                             {"--token-other-chars", "-1"},
+                                             {"--token-overhead", "-2"},
                                              {"--no-such-flag"}}) {
     auto outcome = Parse(args);
     EXPECT_FALSE(outcome.config) << args[0];

@@ -46,6 +46,7 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.keyword_search = config.keyword_search;
   options.bm25_k1 = config.bm25_k1;
   options.bm25_b = config.bm25_b;
+  options.token_estimate = config.token_estimate;
   options.foreign_entries = {"auth"};  // the key store lives beside the engine's files
   options.retention.keep_months = config.retention_months;
   options.retention.archive_dir = config.retention_archive_dir;
