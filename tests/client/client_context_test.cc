@@ -150,5 +150,37 @@ TEST_F(ContextClientTest, RefusalsCarryTheCodeAndField) {
   EXPECT_EQ(budget.error().field, "token_budget");
 }
 
+// mnemod's --token-* flags reach the engine's estimate: 2 bytes per token and 3 tokens of
+// framing per estimated text.
+TEST(ContextClientFlagsTest, TheServersTokenEstimateCountsTexts) {
+  TempDir dir;
+  MnemodProcess server(dir.path());
+  server.set_extra_args({"--token-ascii-bytes", "2", "--token-overhead", "3"});
+  std::string error;
+  ASSERT_TRUE(server.Start(0, &error)) << error;
+  auto connected = Client::Connect(LocalOptions(server.port()));
+  ASSERT_TRUE(connected.ok()) << connected.error().ToString();
+  std::unique_ptr<Client> client = std::move(connected).value();
+  NewConversation conversation;
+  conversation.title = "t";
+  conversation.system_prompt = "12345678";  // 8 bytes: 4 + 3
+  MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation created,
+                             client->CreateConversation("u", conversation));
+  NewMessage message;
+  message.conversation_id = created.id;
+  message.content = "abcd";  // 4 bytes: 2 + 3
+  MNEMO_ASSERT_OK(client->AppendMessage("u", message));
+  ContextRequest request;
+  request.conversation_id = created.id;
+  request.token_budget = 100;
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ContextResponse context, client->AssembleContext("u", request));
+  EXPECT_EQ(context.budget.system_prompt_tokens, 7);
+  ASSERT_EQ(context.messages.size(), 1u);
+  EXPECT_EQ(context.messages[0].tokens, 5);
+  EXPECT_EQ(context.messages[0].token_source, TokenSource::kEstimated);
+  client.reset();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace mnemo::client::testing
