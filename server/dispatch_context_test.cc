@@ -32,6 +32,7 @@ struct ContextArgs {
   int64_t k_chunks = 5;
   std::vector<std::string> file_types;  // the chunk filter; empty: no filter
   std::optional<float> min_similarity;
+  std::optional<int64_t> message_budget;
 };
 
 class DispatchContextTest : public ::testing::Test {
@@ -90,11 +91,14 @@ class DispatchContextTest : public ::testing::Test {
       }
       flatbuffers::Optional<float> min_similarity = flatbuffers::nullopt;
       if (args.min_similarity) min_similarity = *args.min_similarity;
+      flatbuffers::Optional<int64_t> message_budget = flatbuffers::nullopt;
+      if (args.message_budget) message_budget = *args.message_budget;
       const wire::Id id = args.conversation_id ? ToWireId(*args.conversation_id) : wire::Id();
       return Body(B::AssembleContextRequest,
-                  wire::CreateAssembleContextRequest(
-                      fbb, args.conversation_id ? &id : nullptr, args.token_budget,
-                      args.max_messages, embedding, text, args.k_chunks, filters, min_similarity));
+                  wire::CreateAssembleContextRequest(fbb, args.conversation_id ? &id : nullptr,
+                                                     args.token_budget, args.max_messages,
+                                                     embedding, text, args.k_chunks, filters,
+                                                     min_similarity, message_budget));
     });
   }
 
@@ -179,6 +183,27 @@ TEST_F(DispatchContextTest, RoundTripCarriesMessagesChunksAndTheBudget) {
   EXPECT_EQ(budget->remaining(), 5);
   EXPECT_EQ(budget->messages_left_out(), 1);
   EXPECT_EQ(budget->chunks_left_out(), 0);
+}
+
+TEST_F(DispatchContextTest, MessageBudgetCapsTheWindow) {
+  ContextArgs args = Args();
+  args.token_budget = 1000;  // every message would fit without a message budget
+  args.message_budget = 9;   // the newest (3) fits, the next (7) would make 10
+  ParsedResponse response = Call(Request(args));
+  const wire::ContextReply* reply = Ok(response);
+  ASSERT_NE(reply, nullptr);
+  ASSERT_NE(reply->messages(), nullptr);
+  ASSERT_EQ(reply->messages()->size(), 1u);
+  EXPECT_EQ(FromWireId(*reply->messages()->Get(0)->message()->id()), messages_[2]);
+  EXPECT_EQ(reply->budget()->message_tokens(), 3);
+  EXPECT_EQ(reply->budget()->messages_left_out(), 2);
+  args.message_budget = 10;
+  response = Call(Request(args));
+  reply = Ok(response);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->messages()->size(), 2u);
+  args.message_budget = -1;
+  ExpectError(args, StatusCode::VALIDATION_ERROR, "message_budget");
 }
 
 TEST_F(DispatchContextTest, KeywordHybridAndNoRetrievalAreReported) {

@@ -295,6 +295,7 @@ Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input) {
   out.k_chunks = input.k_chunks();
   MNEMO_ASSIGN_OR_RETURN(out.chunk_filters, FiltersFromWire(input.filters()));
   out.min_similarity = input.min_similarity();
+  out.message_budget = input.message_budget();
   return out;
 }
 

@@ -315,7 +315,8 @@ json Schemas() {
       {"required", {"token_budget"}},
       {"description",
        "The budget goes to the system prompt, then to the newest of the last max_messages "
-       "messages (stopping at the first that does not fit), then to the retrieved chunks, best "
+       "messages (stopping at the first that does not fit, or at message_budget), then to the "
+       "retrieved chunks, best "
        "first (one that does not fit is skipped). Chunks are found by vector with "
        "query_embedding, by keyword with query_text, hybrid (RRF) with both, not at all with "
        "neither or k_chunks 0. A budget below the system prompt's tokens is a 422 on "
@@ -327,6 +328,13 @@ json Schemas() {
           {"minimum", 0},
           {"maximum", kMaxContextMessages},
           {"default", kDefaultContextMessages}}},
+        {"message_budget",
+         {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", kMaxContextTokens},
+          {"description",
+           "the most tokens the recent messages may take, leaving the rest for the chunks; "
+           "default: whatever the system prompt leaves"}}},
         {"query_embedding", Vec()},
         {"query_text",
          {{"type", "string"},

@@ -401,6 +401,7 @@ AssembleContextCall ContextFrom(const mc::Uuid& conversation_id, const JsonObjec
   request.token_budget = *budget;
   request.max_messages =
       body.OptionalInt("max_messages", 0, kMaxContextMessages).value_or(kDefaultContextMessages);
+  request.message_budget = body.OptionalInt("message_budget", 0, kMaxContextTokens);
   request.k_chunks = body.OptionalInt("k_chunks", 0, kMaxTopK).value_or(kDefaultContextChunks);
   if (body.OptionalArray("query_embedding"))
     request.query_embedding = body.RequiredVector("query_embedding", context.dimension);

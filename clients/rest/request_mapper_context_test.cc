@@ -52,7 +52,7 @@ TEST(MapContext, TheRouteIsAPostOnAConversation) {
 TEST(MapContext, EveryFieldReachesTheRequest) {
   const mc::ContextRequest request =
       RequestOf(Map(R"({"token_budget": 4096, "max_messages": 0, "query_embedding": [1, 0.5, 0],
-              "query_text": "kyoto", "k_chunks": 3, "min_similarity": -0.25,
+              "query_text": "kyoto", "k_chunks": 3, "min_similarity": -0.25, "message_budget": 512,
               "filters": {"file_types": ["md"], "created_from": "2026-01-01T00:00:00Z"}})",
                     3));
   EXPECT_EQ(request.conversation_id.ToString(), kId);
@@ -62,6 +62,7 @@ TEST(MapContext, EveryFieldReachesTheRequest) {
   EXPECT_EQ(request.query_text, "kyoto");
   EXPECT_EQ(request.k_chunks, 3);
   EXPECT_EQ(request.min_similarity, -0.25f);
+  EXPECT_EQ(request.message_budget, 512);
   EXPECT_EQ(request.chunk_filters.file_types, std::vector<std::string>{"md"});
   EXPECT_TRUE(request.chunk_filters.created_from.has_value());
 }
@@ -75,6 +76,7 @@ TEST(MapContext, DefaultsAndNullsMeanAbsent) {
   EXPECT_TRUE(request.query_embedding.empty());
   EXPECT_TRUE(request.query_text.empty());
   EXPECT_FALSE(request.min_similarity.has_value());
+  EXPECT_FALSE(request.message_budget.has_value());
 }
 
 TEST(MapContext, BadValuesNameTheirField) {
@@ -88,6 +90,9 @@ TEST(MapContext, BadValuesNameTheirField) {
   EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "k_chunks": 1001})")), "k_chunks");
   EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "max_messages": -1})")), "max_messages");
   EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "max_messages": 1001})")), "max_messages");
+  EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "message_budget": -1})")), "message_budget");
+  EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "message_budget": 10000001})")), "message_budget");
+  EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "message_budget": "9"})")), "message_budget");
   EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "query_embedding": [1, 2]})", 3)),
             "query_embedding");
   EXPECT_EQ(FieldOf(Map(R"({"token_budget": 100, "query_embedding": []})", 3)), "query_embedding");

@@ -31,6 +31,11 @@ Status ValidateRequest(const ContextRequest& request, uint32_t dimension) {
     return Status::ValidationError("max_messages",
                                    "must be in 0.." + std::to_string(kMaxContextMessages));
   }
+  if (request.message_budget &&
+      (*request.message_budget < 0 || *request.message_budget > kMaxContextTokens)) {
+    return Status::ValidationError("message_budget",
+                                   "must be in 0.." + std::to_string(kMaxContextTokens));
+  }
   if (request.k_chunks < 0 || request.k_chunks > kMaxTopK) {
     return Status::ValidationError("k_chunks", "must be in 0.." + std::to_string(kMaxTopK));
   }
@@ -166,6 +171,8 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
   // its system prompt); which of them fit is decided once the prompt's cost is known.
   std::vector<ContextMessage> newest_first;
   int64_t spent = 0;
+  const int64_t message_limit =
+      std::min(request.token_budget, request.message_budget.value_or(request.token_budget));
   MNEMO_ASSIGN_OR_RETURN(
       response.conversation,
       sources.messages.ScanRecent(
@@ -176,7 +183,7 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
             newest_first.push_back(std::move(item));
             spent += newest_first.back().tokens;
             // Reading stops once the messages alone exceed the budget: no older one can fit.
-            return spent <= request.token_budget;
+            return spent <= message_limit;
           }));
 
   budget.system_prompt_tokens =
@@ -188,12 +195,13 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
                                        std::to_string(budget.system_prompt_tokens));
   }
   int64_t remaining = request.token_budget - budget.system_prompt_tokens;
+  const int64_t message_room = std::min(remaining, message_limit);
   size_t kept = 0;
   for (; kept < newest_first.size(); ++kept) {
-    if (newest_first[kept].tokens > remaining) break;
-    remaining -= newest_first[kept].tokens;
+    if (budget.message_tokens + newest_first[kept].tokens > message_room) break;
     budget.message_tokens += newest_first[kept].tokens;
   }
+  remaining -= budget.message_tokens;
   newest_first.resize(kept);
   response.messages.assign(std::make_move_iterator(newest_first.rbegin()),
                            std::make_move_iterator(newest_first.rend()));

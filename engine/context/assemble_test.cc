@@ -178,6 +178,43 @@ TEST_F(AssembleContextTest, BudgetEdges) {
   EXPECT_NE(too_small.status().message().find("needs 10"), std::string::npos);
 }
 
+TEST_F(AssembleContextTest, MessageBudgetLeavesRoomForChunks) {
+  const Conversation conv = WithPrompt("alice", 10);
+  AppendAll("alice", conv.id, std::vector<int64_t>(10, 100));
+  DocumentWith("alice", {std::string(200, 'c'), std::string(200, 'd')});  // 50 tokens each
+  ContextRequest request = Request(conv.id, 1000);
+  request.query_embedding = Basis(0);
+  request.k_chunks = 2;
+  // Without a message budget the messages take everything the prompt leaves.
+  ContextResponse context = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_EQ(context.messages.size(), 9u);
+  EXPECT_EQ(context.chunks.size(), 1u);  // 90 tokens left: one 50-token chunk fits
+  EXPECT_EQ(context.budget.chunks_left_out, 1);
+  // With one, the newest messages stop at it and the chunks get the rest.
+  request.message_budget = 850;
+  context = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_EQ(context.messages.size(), 8u);
+  EXPECT_EQ(context.budget.message_tokens, 800);
+  EXPECT_EQ(context.messages.back().message.content, "message 9");
+  EXPECT_EQ(context.chunks.size(), 2u);
+  EXPECT_EQ(context.budget.chunk_tokens, 100);
+  EXPECT_EQ(context.budget.remaining, 1000 - 10 - 800 - 100);
+  EXPECT_EQ(context.budget.messages_left_out, 2);
+  // A message budget larger than what the prompt leaves changes nothing.
+  request.message_budget = 5000;
+  context = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_EQ(context.messages.size(), 9u);
+  // Zero: no messages, all the room for chunks.
+  request.message_budget = 0;
+  context = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_TRUE(context.messages.empty());
+  EXPECT_EQ(context.chunks.size(), 2u);
+  request.message_budget = -1;
+  auto bad = engine_->AssembleContext("alice", request);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "message_budget");
+}
+
 TEST_F(AssembleContextTest, MaxMessagesBoundsTheWindow) {
   const Conversation conv = WithPrompt("alice", 0);
   AppendAll("alice", conv.id, std::vector<int64_t>(30, 1));

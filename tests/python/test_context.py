@@ -79,6 +79,26 @@ def test_keyword_hybrid_and_no_retrieval(client, user_id):
     assert plain.budget.remaining == 1000 - 4 - 4
 
 
+def test_message_budget_leaves_room_for_chunks(client, user_id):
+    conversation, messages, chunks = _conversation(client, user_id)
+    query = unit_vector(901)
+    # Without it the three messages (50 + 6 + 4) fit in 70 and leave 6: one chunk of 4 fits.
+    full = client.assemble_context(user_id, conversation.id, 70, query_embedding=query,
+                                   k_chunks=2)
+    assert len(full.messages) == 3 and len(full.chunks) == 1
+    # With 10 for the messages, the two newest fit and both chunks (4 + 5) get the rest.
+    capped = client.assemble_context(user_id, conversation.id, 70, query_embedding=query,
+                                     k_chunks=2, message_budget=10)
+    assert [m.message.id for m in capped.messages] == [messages[1].id, messages[2].id]
+    assert [c.hit.hit.chunk_id for c in capped.chunks] == [chunks[0].id, chunks[1].id]
+    assert capped.budget.message_tokens == 10 and capped.budget.messages_left_out == 1
+    assert capped.budget.remaining == 70 - 4 - 10 - 9
+    for bad in (-1, 10_000_001):
+        with pytest.raises(mnemo.ValidationError) as raised:
+            client.assemble_context(user_id, conversation.id, 70, message_budget=bad)
+        assert raised.value.field == "message_budget"
+
+
 def test_refusals_name_the_field(client, user_id):
     conversation, _, _ = _conversation(client, user_id)
     cid = conversation.id
@@ -137,7 +157,8 @@ def test_the_encoded_request_reads_back():
     vector = numpy.arange(8, dtype=numpy.float32)[::2]  # not contiguous: converted once
     op = _ops.assemble_context("ü-user", cid, 4096, query_embedding=vector, query_text="kyoto",
                                k_chunks=3, max_messages=0,
-                               filters=mnemo.SearchFilters(file_types=["md"]), min_similarity=0.0)
+                               filters=mnemo.SearchFilters(file_types=["md"]), min_similarity=0.0,
+                               message_budget=300)
     assert op.retry  # a read: resent once when its connection broke
     request, body = _request(op)
     assert request.Id() == 7 and request.UserId() == "ü-user".encode()
@@ -145,7 +166,9 @@ def test_the_encoded_request_reads_back():
     assert body.QueryEmbeddingAsNumpy().tolist() == [0.0, 2.0, 4.0, 6.0]
     assert body.QueryText() == b"kyoto" and body.Filters().FileTypes(0) == b"md"
     assert body.MinSimilarity() == 0.0  # zero is present, not absent
+    assert body.MessageBudget() == 300
     _, defaults = _request(_ops.assemble_context("u", cid, 1))
     assert (defaults.MaxMessages(), defaults.KChunks()) == (20, 5)
     assert defaults.QueryEmbeddingIsNone() and defaults.QueryText() is None
     assert defaults.Filters() is None and defaults.MinSimilarity() is None
+    assert defaults.MessageBudget() is None

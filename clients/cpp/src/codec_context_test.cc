@@ -34,6 +34,7 @@ TEST(CodecContextTest, EveryRequestFieldReachesTheWire) {
   request.chunk_filters.file_types = {"md"};
   request.chunk_filters.created_from = 100;
   request.min_similarity = 0.25f;
+  request.message_budget = 300;
   auto d = Verify(EncodeAssembleContext(51, "alice", request));
   ASSERT_NE(d.request, nullptr);
   EXPECT_EQ(d.request->id(), 51u);
@@ -54,6 +55,8 @@ TEST(CodecContextTest, EveryRequestFieldReachesTheWire) {
   EXPECT_EQ(in->filters()->created_from(), 100);
   ASSERT_TRUE(in->min_similarity().has_value());
   EXPECT_FLOAT_EQ(*in->min_similarity(), 0.25f);
+  ASSERT_TRUE(in->message_budget().has_value());
+  EXPECT_EQ(*in->message_budget(), 300);
 }
 
 TEST(CodecContextTest, DefaultsAndEmptyQueriesStayAbsent) {
@@ -68,6 +71,7 @@ TEST(CodecContextTest, DefaultsAndEmptyQueriesStayAbsent) {
   EXPECT_EQ(in->query_text(), nullptr);       // no keyword leg
   EXPECT_EQ(in->filters(), nullptr);
   EXPECT_FALSE(in->min_similarity().has_value());
+  EXPECT_FALSE(in->message_budget().has_value());
 
   // Zero and negative values are sent as given: the server validates them.
   request.max_messages = 0;

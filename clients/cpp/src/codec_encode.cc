@@ -626,10 +626,12 @@ std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
   const auto filters = e.SearchFilters(request.chunk_filters);
   fb::Optional<float> min_similarity = fb::nullopt;
   if (request.min_similarity) min_similarity = *request.min_similarity;
+  fb::Optional<int64_t> message_budget = fb::nullopt;
+  if (request.message_budget) message_budget = *request.message_budget;
   const wire::Id conversation_id = UuidToWire(request.conversation_id);
   const auto body = wire::CreateAssembleContextRequest(
       e.fbb(), &conversation_id, request.token_budget, request.max_messages, embedding, text,
-      request.k_chunks, filters, min_similarity);
+      request.k_chunks, filters, min_similarity, message_budget);
   return e.Finish(request_id, user_id, wire::RequestBody::AssembleContextRequest, body);
 }
 

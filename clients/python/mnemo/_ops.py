@@ -89,11 +89,12 @@ class ContextSpec:
     a vector leg, ``query_text`` empty without a keyword leg."""
 
     __slots__ = ("conversation_id", "token_budget", "max_messages", "vector", "query_text",
-                 "k_chunks", "filters", "min_similarity")
+                 "k_chunks", "filters", "min_similarity", "message_budget")
 
     def __init__(self, conversation_id: UUID, token_budget: int, max_messages: int,
                  vector: Optional[memoryview], query_text: str, k_chunks: int,
-                 filters: Optional[SearchFilters], min_similarity: Optional[float]) -> None:
+                 filters: Optional[SearchFilters], min_similarity: Optional[float],
+                 message_budget: Optional[int]) -> None:
         self.conversation_id = conversation_id
         self.token_budget = token_budget
         self.max_messages = max_messages
@@ -102,6 +103,7 @@ class ContextSpec:
         self.k_chunks = k_chunks
         self.filters = filters
         self.min_similarity = min_similarity
+        self.message_budget = message_budget
 
 
 def check_int(value: Any, field: str) -> int:
@@ -656,7 +658,8 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
 def assemble_context(user_id: str, conversation_id: Any, token_budget: int,
                      query_embedding: Any = None, query_text: Any = None, k_chunks: int = 5,
                      max_messages: int = 20, filters: Optional[SearchFilters] = None,
-                     min_similarity: Optional[float] = None) -> Op[ContextResult]:
+                     min_similarity: Optional[float] = None,
+                     message_budget: Optional[int] = None) -> Op[ContextResult]:
     """Types are checked here; ranges, the dimension and the budget against the system prompt
     are the server's (ValidationError naming the field either way)."""
     user = _user(user_id)
@@ -668,7 +671,8 @@ def assemble_context(user_id: str, conversation_id: Any, token_budget: int,
         "" if query_text is None else _query_text(query_text, "query_text"),
         check_int(k_chunks, "k_chunks"),
         _filters(filters),
-        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX))
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
+        _opt_int(message_budget, "message_budget"))
     return Op(lambda rid: enc.assemble_context(rid, user, spec), dec.context, READ)
 
 

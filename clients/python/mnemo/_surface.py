@@ -718,18 +718,21 @@ class Operations:
         max_messages: int = 20,
         filters: Optional[SearchFilters] = None,
         min_similarity: Optional[float] = None,
+        message_budget: Optional[int] = None,
     ) -> ContextResult:
         """What one chat turn needs, in one round trip: the conversation, its most recent
         messages that fit ``token_budget`` (oldest first) and the ``k_chunks`` chunks most
         relevant to the query, with each item's tokens and how the budget was spent.  The budget
         goes to the system prompt, then to the newest of the last ``max_messages`` messages
-        (stopping at the first that does not fit), then to the chunks, best first (one that does
+        (stopping at the first that does not fit, or that would take the messages past
+        ``message_budget`` tokens when it is set), then to the chunks, best first (one that does
         not fit is skipped).  Chunks are found by vector with ``query_embedding``, by keyword
         with ``query_text``, by both fused (RRF) with both, not at all with neither or
         ``k_chunks`` 0; ``filters`` and ``min_similarity`` apply as in search().
         RecordNotFoundError for a conversation that is missing, another user's or soft-deleted;
         ValidationError naming the field for a budget outside 1..10,000,000 or smaller than the
-        system prompt (``token_budget``), ``max_messages`` outside 0..1000, ``k_chunks`` outside
+        system prompt (``token_budget``), ``message_budget`` outside 0..10,000,000,
+        ``max_messages`` outside 0..1000, ``k_chunks`` outside
         0..1000, an embedding of the wrong dimension, a blank ``query_text``;
         UnavailableError for ``query_text`` when mnemod's keyword search is off.
         """
@@ -743,6 +746,7 @@ class Operations:
             max_messages,
             filters,
             min_similarity,
+            message_budget,
         )
 
     def search_batch(

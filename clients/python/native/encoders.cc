@@ -233,6 +233,8 @@ client::ContextRequest Context(py::handle spec, std::vector<FloatView>* held, Ve
   out.chunk_filters = Filters(spec.attr("filters"));
   const py::object min_similarity = spec.attr("min_similarity");
   if (!min_similarity.is_none()) out.min_similarity = min_similarity.cast<float>();
+  const py::object message_budget = spec.attr("message_budget");
+  if (!message_budget.is_none()) out.message_budget = message_budget.cast<int64_t>();
   return out;
 }
 

@@ -381,13 +381,16 @@ struct RankedSearchResponse {
 // ---- context assembly (SPEC §8) ----------------------------------------------------------------
 
 // What one chat turn needs, in one call.  The budget is spent in this order: the system prompt,
-// then the most recent messages (newest first, stopping at the first that does not fit, so the
-// window is an unbroken tail of the conversation), then the retrieved chunks, best first (a chunk
-// that does not fit is left out and the next one tried).
+// then the most recent messages (newest first, stopping at the first that does not fit in what is
+// left or in message_budget, so the window is an unbroken tail of the conversation), then the
+// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried).
 struct ContextRequest {
   Uuid conversation_id;
   int64_t token_budget = 0;  // 1..kMaxContextTokens; must cover the system prompt
   int64_t max_messages = kDefaultContextMessages;  // 0..kMaxContextMessages
+  // The most tokens the recent messages may take (0..kMaxContextTokens), so that the rest of the
+  // budget stays for the chunks; unset: whatever the system prompt leaves.
+  std::optional<int64_t> message_budget;
   // Chunk retrieval: by vector when query_embedding is set, by keyword when query_text is, hybrid
   // (RRF) when both are; none when neither is or k_chunks is 0.
   std::vector<float> query_embedding;        // empty, or the data directory's dimension

@@ -404,6 +404,9 @@ struct ContextRequest {
   Uuid conversation_id;
   int64_t token_budget = 0;  // 1..kMaxContextTokens; must cover the system prompt
   int64_t max_messages = kDefaultContextMessages;  // 0..kMaxContextMessages
+  // The most tokens the recent messages may take (0..kMaxContextTokens), leaving the rest of the
+  // budget for the chunks; unset: whatever the system prompt leaves.
+  std::optional<int64_t> message_budget;
   // Chunk retrieval: by vector when query_embedding is set, by keyword when query_text is, hybrid
   // (RRF) when both are; none when neither is or k_chunks is 0.
   std::vector<float> query_embedding;        // empty, or the server's dimension
