@@ -24,7 +24,8 @@ def main():
 
     for key, kind in [("options", dict), ("machine", dict), ("data", dict), ("ingest", dict),
                       ("search", dict), ("filtered", dict), ("inprocess", dict),
-                      ("restart", dict), ("conversations", dict), ("clients", dict), ("targets", list),
+                      ("restart", dict), ("conversations", dict), ("chat-turn", dict),
+                      ("clients", dict), ("targets", list),
                       ("notes", list), ("total_s", (int, float))]:
         need(results, key, kind, "results")
     ingest = results.get("ingest", {})
@@ -58,6 +59,13 @@ def main():
     postgres = results.get("conversations", {}).get("postgres", {})
     if "ops" not in postgres and "error" not in postgres:
         problems.append("conversations.postgres has neither ops nor an error")
+    turn = results.get("chat-turn", {})
+    for kind in ("chat_turn", "turn_context"):
+        op = need(turn.get("mnemo", {}).get("ops", {}), kind, dict, "chat-turn.mnemo.ops")
+        if op is not None and op.get("errors", 1) != 0:
+            problems.append(f"mnemo {kind} had errors: {op.get('first_error')}")
+    if "ops" not in turn.get("postgres", {}) and "error" not in turn.get("postgres", {}):
+        problems.append("chat-turn.postgres has neither ops nor an error")
     text = need(results, "text", dict, "results") or {}
     if "error" in text:
         problems.append(f"text phase: {text['error']}")

@@ -15,9 +15,18 @@ constexpr size_t kContentBytes = 200;
 constexpr char kFiller[] =
     "The quick brown fox jumps over the lazy dog while the assistant explains retrieval "
     "augmented generation, vector indexes and durable storage to a curious user who asked. ";
-const char* const kKinds[] = {"get_conversation", "list_recent", "last_messages", "append_message"};
-
 }  // namespace
+
+const std::vector<std::string>& ConversationKinds() {
+  static const std::vector<std::string> kinds{"get_conversation", "list_recent", "last_messages",
+                                              "append_message"};
+  return kinds;
+}
+
+const std::vector<std::string>& ChatTurnKinds() {
+  static const std::vector<std::string> kinds{"chat_turn", "turn_context"};
+  return kinds;
+}
 
 std::string ConversationUser(size_t user) { return "cu" + std::to_string(user); }
 
@@ -33,8 +42,8 @@ const char* MessageRole(size_t index) { return index % 2 == 0 ? "user" : "assist
 int64_t MessageTokens(size_t index) { return 20 + static_cast<int64_t>(index * 37 % 380); }
 
 nlohmann::json RunConversationWorkload(ConversationStore& store, const ConversationShape& shape,
-                                       size_t ops_per_kind, size_t threads,
-                                       const TimeBudget& budget) {
+                                       const std::vector<std::string>& kinds, size_t ops_per_kind,
+                                       size_t threads, const TimeBudget& budget) {
   nlohmann::json out;
   std::vector<std::vector<std::string>> ids;
   std::string error;
@@ -49,15 +58,17 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
     sessions.push_back(std::move(session));
   }
   std::atomic<size_t> append_index{shape.messages_per_conversation};
-  for (size_t kind = 0; kind < std::size(kKinds); ++kind) {
+  const Dataset* embeddings = shape.embeddings;
+  for (size_t kind_index = 0; kind_index < kinds.size(); ++kind_index) {
+    const std::string& kind = kinds[kind_index];
     std::vector<std::vector<double>> latencies(threads);
     std::atomic<size_t> next{0};
     std::atomic<size_t> errors{0};
     std::mutex error_mutex;
     std::string first_error;
-    Progress progress(store.name() + " " + kKinds[kind], ops_per_kind);
+    Progress progress(store.name() + " " + kind, ops_per_kind);
     auto worker = [&](size_t t) {
-      std::mt19937_64 rng(1000 * kind + t + 1);
+      std::mt19937_64 rng(1000 * kind_index + t + 1);
       ConversationSession& session = *sessions[t];
       while (next.fetch_add(1) < ops_per_kind && !budget.Expired()) {
         const size_t user = rng() % ids.size();
@@ -65,11 +76,20 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
         const std::string user_id = ConversationUser(user);
         const double start = NowSeconds();
         bool ok = false;
-        switch (kind) {
-          case 0: ok = session.GetConversation(user_id, id); break;
-          case 1: ok = session.ListRecent(user_id); break;
-          case 2: ok = session.LastMessages(user_id, id); break;
-          default: ok = session.AppendMessage(user_id, id, append_index.fetch_add(1)); break;
+        if (kind == "get_conversation") {
+          ok = session.GetConversation(user_id, id);
+        } else if (kind == "list_recent") {
+          ok = session.ListRecent(user_id);
+        } else if (kind == "last_messages") {
+          ok = session.LastMessages(user_id, id);
+        } else if (kind == "append_message") {
+          ok = session.AppendMessage(user_id, id, append_index.fetch_add(1));
+        } else {
+          const size_t index = append_index.fetch_add(1);
+          std::span<const float> query;
+          if (embeddings != nullptr && embeddings->query_count() > 0)
+            query = embeddings->Query(index % embeddings->query_count());
+          ok = session.ChatTurn(user_id, id, index, query, kind == "chat_turn");
         }
         latencies[t].push_back(NowSeconds() - start);
         if (!ok && errors.fetch_add(1) == 0) {
@@ -87,13 +107,12 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
     const double elapsed = NowSeconds() - start;
     std::vector<double> all;
     for (const auto& part : latencies) all.insert(all.end(), part.begin(), part.end());
-    out["ops"][kKinds[kind]] = {
-        {"ops", all.size()},
-        {"errors", errors.load()},
-        {"first_error", first_error},
-        {"ops_per_s", elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0},
-        {"latency", ToJson(Summarize(all))},
-        {"latency_cdf", LatencyCdf(all, 100)}};
+    out["ops"][kind] = {{"ops", all.size()},
+                        {"errors", errors.load()},
+                        {"first_error", first_error},
+                        {"ops_per_s", elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0},
+                        {"latency", ToJson(Summarize(all))},
+                        {"latency_cdf", LatencyCdf(all, 100)}};
   }
   return out;
 }

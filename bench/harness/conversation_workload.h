@@ -8,6 +8,17 @@
 //   append_message     append a ~200-byte message; the conversation's updated_at (and, in mnemo,
 //                      its counters) moves in the same durable write
 //
+// and, in the chat-turn phase, one kind that is a whole chat turn:
+//
+//   chat_turn          append the user's message, then gather what the model needs: in mnemo one
+//                      AssembleContext call (the last kTurnMessages messages within
+//                      kTurnMessageBudget tokens and the top kTurnChunks of the user's chunks by
+//                      vector, in a context of kTurnBudget tokens); in
+//                      PostgreSQL the relational part only, as the seeds do it (insert, select the
+//                      conversation, select the last messages), since Debian's PostgreSQL has no
+//                      vector extension
+//   turn_context       the same turn without its append: what gathering the context costs
+//
 // The same driver runs against mnemod (over the wire) and PostgreSQL (libpq), through the
 // ConversationStore interface, so both see identical operation sequences.
 //
@@ -17,11 +28,13 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "dataset.h"
 #include "progress.h"
 
 namespace mnemo::bench {
@@ -30,10 +43,22 @@ struct ConversationShape {
   size_t users = 1000;
   size_t conversations_per_user = 20;
   size_t messages_per_conversation = 50;
+  // Chunks per user, each with a row of `embeddings` (cycled) as its vector; 0 = none.  Stores
+  // without vector search ignore them.
+  size_t chunks_per_user = 0;
+  const Dataset* embeddings = nullptr;
 };
 
 inline constexpr size_t kRecentConversations = 10;
 inline constexpr size_t kLastMessages = 50;
+inline constexpr int64_t kTurnMessages = 20;
+inline constexpr int64_t kTurnMessageBudget = 4000;  // the recent messages' share
+inline constexpr int64_t kTurnBudget = 8000;         // the whole context's
+inline constexpr int64_t kTurnChunks = 5;
+
+// The kinds of the conversation phase, and of the chat-turn phase.
+const std::vector<std::string>& ConversationKinds();
+const std::vector<std::string>& ChatTurnKinds();
 
 // "cu<index>".
 std::string ConversationUser(size_t user);
@@ -52,6 +77,10 @@ class ConversationSession {
   virtual bool ListRecent(const std::string& user) = 0;
   virtual bool LastMessages(const std::string& user, const std::string& id) = 0;
   virtual bool AppendMessage(const std::string& user, const std::string& id, size_t index) = 0;
+  // Appends message `index` (unless `append` is false: the read half of a turn alone) and
+  // gathers the turn's context; `query` is the turn's embedding.
+  virtual bool ChatTurn(const std::string& user, const std::string& id, size_t index,
+                        std::span<const float> query, bool append) = 0;
   virtual std::string last_error() const = 0;
 };
 
@@ -66,10 +95,10 @@ class ConversationStore {
   virtual std::unique_ptr<ConversationSession> OpenSession(std::string* error) = 0;
 };
 
-// Runs `ops_per_kind` operations of each kind on `threads` threads.  Returns
+// Runs `ops_per_kind` operations of each of `kinds` on `threads` threads.  Returns
 // {preload_s, ops: {kind: {ops, errors, first_error, ops_per_s, latency}}} or {error}.
 nlohmann::json RunConversationWorkload(ConversationStore& store, const ConversationShape& shape,
-                                       size_t ops_per_kind, size_t threads,
-                                       const TimeBudget& budget);
+                                       const std::vector<std::string>& kinds, size_t ops_per_kind,
+                                       size_t threads, const TimeBudget& budget);
 
 }  // namespace mnemo::bench

@@ -100,6 +100,7 @@ json OptionsJson(const BenchOptions& options) {
           {"messages", options.messages_per_conv},
           {"ops", options.ops_per_kind},
           {"conv_threads", options.conv_threads},
+          {"turn_chunks", options.turn_chunks_per_user},
           {"quick", options.quick},
           {"seed_months", options.seed_months},
           {"seed_users", options.seed_users},
@@ -161,6 +162,7 @@ class Harness {
       }
     }
     if (options_.PhaseEnabled("conversations")) Note(ConversationPhase(), "conversation phase");
+    if (options_.PhaseEnabled("chat-turn")) Note(ChatTurnPhase(), "chat-turn phase");
     if (options_.PhaseEnabled("text")) {
       TextPhaseInput input;
       input.options = &options_;
@@ -356,32 +358,45 @@ class Harness {
   }
 
   std::string ConversationPhase() {
+    return RunConversationPhase("conversations", ConversationKinds(), /*chunks_per_user=*/0);
+  }
+
+  // One chat turn (conversation_workload.h): the conversation phase's data plus chunks per user.
+  std::string ChatTurnPhase() {
+    return RunConversationPhase("chat-turn", ChatTurnKinds(), options_.turn_chunks_per_user);
+  }
+
+  std::string RunConversationPhase(const std::string& phase, const std::vector<std::string>& kinds,
+                                   size_t chunks_per_user) {
     ConversationShape shape;
     shape.users = options_.conv_users;
     shape.conversations_per_user = options_.conv_per_user;
     shape.messages_per_conversation = options_.messages_per_conv;
+    shape.chunks_per_user = chunks_per_user;
+    shape.embeddings = &bench_.data;
+    nlohmann::json& results = results_[phase];
     std::string error;
     {
-      fs::create_directories(work_dir_ + "/conversations");
-      MnemodProcess server(MnemodBinary(), work_dir_ + "/conversations", bench_.data.dim, options_);
+      fs::create_directories(work_dir_ + "/" + phase);
+      MnemodProcess server(MnemodBinary(), work_dir_ + "/" + phase, bench_.data.dim, options_);
       if (!server.Start(kStartTimeoutS, &error)) return error;
       auto store = MakeMnemoConversationStore(server.port());
-      results_["conversations"]["mnemo"] = RunConversationWorkload(
-          *store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
+      results["mnemo"] = RunConversationWorkload(*store, shape, kinds, options_.ops_per_kind,
+                                                 options_.conv_threads, budget_);
     }
     if (!options_.postgres) {
-      results_["conversations"]["postgres"] = {{"error", "disabled with --no-postgres"}};
+      results["postgres"] = {{"error", "disabled with --no-postgres"}};
       return "";
     }
     std::string version;
     auto store = StartPostgresConversationStore(&version, &error);
     if (store == nullptr) {
-      results_["conversations"]["postgres"] = {{"error", error}};
+      results["postgres"] = {{"error", error}};
       return "PostgreSQL not measured: " + error;
     }
-    results_["conversations"]["postgres"] = RunConversationWorkload(
-        *store, shape, options_.ops_per_kind, options_.conv_threads, budget_);
-    results_["conversations"]["postgres"]["version"] = version;
+    results["postgres"] = RunConversationWorkload(*store, shape, kinds, options_.ops_per_kind,
+                                                  options_.conv_threads, budget_);
+    results["postgres"]["version"] = version;
     return "";
   }
 

@@ -28,9 +28,18 @@ std::unique_ptr<Client> Connect(uint16_t port, int pool_size, std::string* error
   return std::move(client).value();
 }
 
+// ~150 tokens of text (by mnemo's default estimate) for chunk `index`.
+std::string ChunkText(size_t index) {
+  std::string text = "chunk " + std::to_string(index) + ": ";
+  while (text.size() < 600) text += MessageContent(index);
+  text.resize(600);
+  return text;
+}
+
 class MnemoSession final : public ConversationSession {
  public:
-  explicit MnemoSession(std::unique_ptr<Client> client) : client_(std::move(client)) {}
+  MnemoSession(std::unique_ptr<Client> client, bool expect_chunks)
+      : client_(std::move(client)), expect_chunks_(expect_chunks) {}
 
   bool GetConversation(const std::string& user, const std::string& id) override {
     return Check(client_->GetConversation(user, *Uuid::Parse(id)));
@@ -53,6 +62,33 @@ class MnemoSession final : public ConversationSession {
     message.tokens_used = MessageTokens(index);
     return Check(client_->AppendMessage(user, message));
   }
+  bool ChatTurn(const std::string& user, const std::string& id, size_t index,
+                std::span<const float> query, bool append) override {
+    const Uuid conversation = *Uuid::Parse(id);
+    if (append) {
+      client::NewMessage message;
+      message.conversation_id = conversation;
+      message.role = "user";
+      message.content = MessageContent(index);
+      message.tokens_used = MessageTokens(index);
+      if (!Check(client_->AppendMessage(user, message))) return false;
+    }
+    client::ContextRequest request;
+    request.conversation_id = conversation;
+    request.token_budget = kTurnBudget;
+    request.message_budget = kTurnMessageBudget;
+    request.max_messages = kTurnMessages;
+    request.k_chunks = kTurnChunks;
+    request.query_embedding.assign(query.begin(), query.end());
+    auto context = client_->AssembleContext(user, request);
+    if (!Check(context)) return false;
+    // A turn without chunks or messages measured less than a turn: count it as an error.
+    if (context->messages.empty() || (expect_chunks_ && context->chunks.empty())) {
+      last_error_ = "a context came back without messages or chunks";
+      return false;
+    }
+    return true;
+  }
   std::string last_error() const override { return last_error_; }
 
  private:
@@ -63,6 +99,7 @@ class MnemoSession final : public ConversationSession {
   }
 
   std::unique_ptr<Client> client_;
+  const bool expect_chunks_;
   std::string last_error_;
 };
 
@@ -111,9 +148,12 @@ class MnemoStore final : public ConversationStore {
           batch.AppendMessage(std::move(message));
         }
         auto result = client->ApplyBatch(ConversationUser(user), batch);
-        if (!result.ok()) {
+        std::string failure = result.ok() ? "" : result.error().ToString();
+        if (failure.empty() && i % shape.conversations_per_user == 0)
+          failure = AddUserChunks(*client, shape, user);
+        if (!failure.empty()) {
           std::lock_guard lock(error_mutex);
-          *error = result.error().ToString();
+          *error = failure;
           failed = true;
           return;
         }
@@ -124,17 +164,44 @@ class MnemoStore final : public ConversationStore {
     for (size_t t = 1; t < kPreloadThreads; ++t) pool.emplace_back(worker);
     worker();
     for (std::thread& thread : pool) thread.join();
+    chunks_ = shape.chunks_per_user > 0 && shape.embeddings != nullptr;
     return !failed;
+  }
+
+  // One document of `user` holding shape.chunks_per_user chunks; "" or the error.
+  static std::string AddUserChunks(Client& client, const ConversationShape& shape, size_t user) {
+    if (shape.chunks_per_user == 0 || shape.embeddings == nullptr) return "";
+    const Dataset& rows = *shape.embeddings;
+    client::NewDocument document;
+    document.filename = "notes-" + std::to_string(user) + ".md";
+    document.file_type = "md";
+    document.content = "# notes";
+    auto created = client.CreateDocument(ConversationUser(user), document);
+    if (!created.ok()) return created.error().ToString();
+    std::vector<client::NewChunk> chunks;
+    for (size_t c = 0; c < shape.chunks_per_user; ++c) {
+      const size_t row = (user * shape.chunks_per_user + c) % rows.size();
+      client::NewChunk chunk;
+      chunk.document_id = created->id;
+      chunk.chunk_index = static_cast<int64_t>(c);
+      chunk.chunk_text = ChunkText(row);
+      const std::span<const float> embedding = rows.Row(row);
+      chunk.embedding.assign(embedding.begin(), embedding.end());
+      chunks.push_back(std::move(chunk));
+    }
+    auto added = client.AddChunks(ConversationUser(user), chunks);
+    return added.ok() ? "" : added.error().ToString();
   }
 
   std::unique_ptr<ConversationSession> OpenSession(std::string* error) override {
     auto client = Connect(port_, 1, error);
     if (client == nullptr) return nullptr;
-    return std::make_unique<MnemoSession>(std::move(client));
+    return std::make_unique<MnemoSession>(std::move(client), chunks_);
   }
 
  private:
   uint16_t port_;
+  bool chunks_ = false;  // the preload stored chunks: every turn must retrieve some
 };
 
 }  // namespace

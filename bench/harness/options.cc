@@ -17,11 +17,12 @@ constexpr char kUsage[] =
     "          (--M and --efc build every graph: mnemod's, the Engine's and the peers')\n"
     "seed:     --seed-months 6,12,24 --seed-users 200 --seed-share 0.5 --seed-queries 500\n"
     "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
-    "          --no-postgres\n"
+    "          --no-postgres --turn-chunks N (chunks per user in the chat-turn phase)\n"
     "text:     --text-chunks N --text-queries N\n"
     "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
     "          --client-rounds 3\n"
-    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,text,clients\n"
+    "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,chat-turn,\n"
+    "          text,clients\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n";
 
@@ -55,6 +56,7 @@ void ApplyQuickPreset(BenchOptions* options) {
   options->conv_per_user = 5;
   options->messages_per_conv = 20;
   options->ops_per_kind = 200;
+  options->turn_chunks_per_user = 20;
   options->text_chunks = 3000;
   options->text_queries = 30;
   options->client_seconds = 0.3;
@@ -151,6 +153,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
         options.conv_threads = std::stoull(value);
       else if (arg == "--no-postgres")
         options.postgres = false;
+      else if (arg == "--turn-chunks")
+        options.turn_chunks_per_user = std::stoull(value);
       else if (arg == "--text-chunks")
         options.text_chunks = std::stoull(value);
       else if (arg == "--text-queries")

@@ -46,6 +46,8 @@ struct BenchOptions {
   size_t ops_per_kind = 4000;  // operations per kind and system (spread over the client threads)
   size_t conv_threads = 2;
   bool postgres = true;
+  // The chat-turn phase: the conversation shape plus this many chunks per user.
+  size_t turn_chunks_per_user = 100;
 
   // ---- keyword search (the `text` phase) ----
   size_t text_chunks = 100000;  // chunks of Debian's own text (package descriptions, man pages)
@@ -63,8 +65,8 @@ struct BenchOptions {
   std::string mnemod_path;  // default: the mnemod built next to this binary
   std::string work_dir;     // default: a temp dir, removed at the end
   bool plots = true;
-  std::vector<std::string> phases{"seed",    "ingest",        "search", "filtered", "inprocess",
-                                  "restart", "conversations", "text",   "clients"};
+  std::vector<std::string> phases{"seed",    "ingest",        "search",    "filtered", "inprocess",
+                                  "restart", "conversations", "chat-turn", "text",     "clients"};
 
   bool PhaseEnabled(const std::string& phase) const;
 };

@@ -100,6 +100,18 @@ SELECT * FROM (
   ORDER BY m.created_at DESC LIMIT 50) recent
 ORDER BY created_at ASC)SQL";
 
+// A chat turn's window: the last $3 messages.
+constexpr char kTurnWindowSql[] = R"SQL(
+SELECT * FROM (
+  SELECT m.id, m.conversation_id, m.role, m.content, m.tool_calls, m.tool_results,
+         m.tokens_used, m.metadata, m.created_at
+  FROM messages m
+  WHERE m.conversation_id = $1
+    AND EXISTS (SELECT 1 FROM conversations c
+                WHERE c.id = $1 AND c.user_id = $2 AND c.is_deleted = false)
+  ORDER BY m.created_at DESC LIMIT $3::int) recent
+ORDER BY created_at ASC)SQL";
+
 // One statement, one transaction: the conversation must be the user's and live; its updated_at
 // moves with the insert.
 constexpr char kAppend[] = R"SQL(
@@ -153,8 +165,11 @@ class PgSession final : public ConversationSession {
   explicit PgSession(PgConn conn) : conn_(std::move(conn)) {}
 
   bool Prepare(std::string* error) {
-    const std::pair<const char*, const char*> statements[] = {
-        {"get", kGet}, {"list", kListRecent}, {"last", kLastMessages}, {"append", kAppend}};
+    const std::pair<const char*, const char*> statements[] = {{"get", kGet},
+                                                              {"list", kListRecent},
+                                                              {"last", kLastMessages},
+                                                              {"append", kAppend},
+                                                              {"turn_last", kTurnWindowSql}};
     for (const auto& [name, sql] : statements) {
       PgResult result(PQprepare(conn_.get(), name, sql, 0, nullptr));
       if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
@@ -178,6 +193,20 @@ class PgSession final : public ConversationSession {
     return Run("append",
                {id.c_str(), user.c_str(), MessageRole(index), content.c_str(), tokens.c_str()},
                true);
+  }
+  // The seeds' turn: three statements, three round trips.  No chunk retrieval: Debian's
+  // PostgreSQL has no vector extension.
+  bool ChatTurn(const std::string& user, const std::string& id, size_t index,
+                std::span<const float>, bool append) override {
+    const std::string content = MessageContent(index);
+    const std::string tokens = std::to_string(MessageTokens(index));
+    const std::string limit = std::to_string(kTurnMessages);
+    if (append &&
+        !Run("append", {id.c_str(), user.c_str(), "user", content.c_str(), tokens.c_str()}, true)) {
+      return false;
+    }
+    return Run("get", {id.c_str(), user.c_str()}, true) &&
+           Run("turn_last", {id.c_str(), user.c_str(), limit.c_str()}, true);
   }
   std::string last_error() const override { return last_error_; }
 
