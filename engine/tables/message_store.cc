@@ -329,6 +329,13 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conve
 Result<Conversation> MessageStore::VisibleConversation(const storage::ReadView& view,
                                                        std::string_view user_id,
                                                        const Uuid& id) const {
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow row, VisibleConversationRow(view, user_id, id));
+  return std::move(row.conversation);
+}
+
+Result<ConversationRow> MessageStore::VisibleConversationRow(const storage::ReadView& view,
+                                                             std::string_view user_id,
+                                                             const Uuid& id) const {
   MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
   std::string value;
   Status status = view.Get(Cf::kConversations, keys::ConversationKey(id), &value);
@@ -339,7 +346,47 @@ Result<Conversation> MessageStore::VisibleConversation(const storage::ReadView& 
   if (row.conversation.user_id != user_id || row.conversation.is_deleted) {
     return Status::NotFound("conversation " + id.ToString() + " not found");
   }
-  return std::move(row.conversation);
+  return row;
+}
+
+Status MessageStore::ReadTail(const storage::ReadView& view, const Uuid& conversation_id,
+                              uint64_t last_seq, int64_t count,
+                              std::vector<Message>* oldest_first) const {
+  oldest_first->clear();
+  if (count <= 0 || last_seq == 0) return Status::Ok();
+  const auto wanted = static_cast<uint64_t>(count);
+  const uint64_t first_seq = last_seq >= wanted ? last_seq - wanted + 1 : 1;
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  range.start = keys::MessageKey(conversation_id, first_seq);
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        Message m;
+        decoded = DecodeMessage(value, conversation_id, &m);
+        if (!decoded.ok()) return false;
+        oldest_first->push_back(std::move(m));
+        return static_cast<int64_t>(oldest_first->size()) < count;
+      }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  if (static_cast<int64_t>(oldest_first->size()) >= count || first_seq == 1) return Status::Ok();
+  // Deleted messages left gaps in the range: the rest comes from before it, newest first.
+  std::vector<Message> older;
+  const int64_t missing = count - static_cast<int64_t>(oldest_first->size());
+  range.reverse = true;
+  range.skip_start = true;
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        Message m;
+        decoded = DecodeMessage(value, conversation_id, &m);
+        if (!decoded.ok()) return false;
+        older.push_back(std::move(m));
+        return static_cast<int64_t>(older.size()) < missing;
+      }));
+  MNEMO_RETURN_IF_ERROR(decoded);
+  oldest_first->insert(oldest_first->begin(), std::make_move_iterator(older.rbegin()),
+                       std::make_move_iterator(older.rend()));
+  return Status::Ok();
 }
 
 Result<Message> MessageStore::Get(std::string_view user_id, const Uuid& message_id) const {
@@ -438,12 +485,12 @@ Result<std::vector<Message>> MessageStore::Last(std::string_view user_id,
   if (count < 1 || count > kMaxMessagePageSize) {
     return Status::ValidationError("limit", "must be in 1.." + std::to_string(kMaxMessagePageSize));
   }
-  MessageQuery query;
-  query.order = SortOrder::kDescending;
-  query.limit = count;
-  MNEMO_ASSIGN_OR_RETURN(MessagePage page, List(user_id, conversation_id, query));
-  std::reverse(page.items.begin(), page.items.end());
-  return std::move(page.items);
+  storage::ReadView view = db_.Snapshot();
+  MNEMO_ASSIGN_OR_RETURN(const ConversationRow row,
+                         VisibleConversationRow(view, user_id, conversation_id));
+  std::vector<Message> messages;
+  MNEMO_RETURN_IF_ERROR(ReadTail(view, conversation_id, row.last_seq, count, &messages));
+  return messages;
 }
 
 Result<std::optional<Message>> MessageStore::LastByRole(std::string_view user_id,
@@ -471,24 +518,16 @@ Result<Conversation> MessageStore::ScanRecent(std::string_view user_id, const Uu
                                               int64_t max_messages,
                                               const std::function<bool(Message&&)>& visit) const {
   storage::ReadView view = db_.Snapshot();
-  MNEMO_ASSIGN_OR_RETURN(Conversation conversation,
-                         VisibleConversation(view, user_id, conversation_id));
-  if (max_messages <= 0) return conversation;
-  storage::ScanRange range;
-  range.prefix = keys::MessagePrefix(conversation_id);
-  range.reverse = true;
-  int64_t visited = 0;
-  Status decoded;
-  MNEMO_RETURN_IF_ERROR(
-      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-        Message m;
-        decoded = DecodeMessage(value, conversation_id, &m);
-        if (!decoded.ok()) return false;
-        ++visited;
-        return visit(std::move(m)) && visited < max_messages;
-      }));
-  MNEMO_RETURN_IF_ERROR(decoded);
-  return conversation;
+  MNEMO_ASSIGN_OR_RETURN(ConversationRow row,
+                         VisibleConversationRow(view, user_id, conversation_id));
+  std::vector<Message> messages;
+  MNEMO_RETURN_IF_ERROR(ReadTail(view, conversation_id, row.last_seq,
+                                 std::min(max_messages, row.conversation.message_count),
+                                 &messages));
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (!visit(std::move(*it))) break;
+  }
+  return std::move(row.conversation);
 }
 
 Result<TokenStats> MessageStore::TokenUsage(std::string_view user_id,

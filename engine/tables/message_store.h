@@ -82,6 +82,13 @@ class MessageStore {
                                  const Uuid& message_id) const;
   Result<Conversation> VisibleConversation(const storage::ReadView& view, std::string_view user_id,
                                            const Uuid& id) const;
+  Result<ConversationRow> VisibleConversationRow(const storage::ReadView& view,
+                                                 std::string_view user_id, const Uuid& id) const;
+  // The conversation's last `count` messages, oldest first.  Reads forward from the sequence
+  // number they hold when none was deleted (a reverse scan costs a skip-list search per step in
+  // RocksDB's memtable), and backward only for what deletions left missing.
+  Status ReadTail(const storage::ReadView& view, const Uuid& conversation_id, uint64_t last_seq,
+                  int64_t count, std::vector<Message>* oldest_first) const;
 
   storage::Db& db_;
   const ConversationStore& conversations_;

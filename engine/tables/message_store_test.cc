@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <thread>
@@ -195,6 +196,45 @@ TEST_F(MessageTest, RoleAndToolCallFilters) {
   EXPECT_EQ(Unwrap(engine_->CountMessages("alice", conversation_, query)), 1);
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].id, with_call.id);
+}
+
+// The tail is read forward from the sequence numbers it would hold without deletions, and
+// backward for what deletions left missing: every count, before and after deletes (at the end, in
+// the middle, a whole run), must equal the newest-first listing.
+TEST_F(MessageTest, LastMessagesMatchTheListingAcrossDeletions) {
+  std::vector<Message> appended;
+  for (int i = 0; i < 40; ++i)
+    appended.push_back(
+        Unwrap(engine_->AppendMessage("alice", Input("user", "m" + std::to_string(i)))));
+  const auto expect_tail = [&](const std::string& when) {
+    MessageQuery query;
+    query.order = SortOrder::kDescending;
+    query.limit = kMaxMessagePageSize;
+    std::vector<Message> listed =
+        Unwrap(engine_->ListMessages("alice", conversation_, query)).items;
+    std::reverse(listed.begin(), listed.end());
+    for (int64_t count = 1; count <= 45; ++count) {
+      const std::vector<Message> tail =
+          Unwrap(engine_->LastMessages("alice", conversation_, count));
+      const size_t expected = std::min<size_t>(static_cast<size_t>(count), listed.size());
+      ASSERT_EQ(tail.size(), expected) << when << ", count " << count;
+      for (size_t i = 0; i < expected; ++i)
+        ASSERT_EQ(tail[i].id, listed[listed.size() - expected + i].id)
+            << when << ", count " << count;
+    }
+  };
+  expect_tail("no deletions");
+  Unwrap(engine_->DeleteMessage("alice", appended[39].id));  // the newest
+  expect_tail("newest deleted");
+  for (int i : {30, 31, 32, 33, 20, 5}) Unwrap(engine_->DeleteMessage("alice", appended[i].id));
+  expect_tail("gaps");
+  Unwrap(engine_->AppendMessage("alice", Input("assistant", "after the gaps")));
+  expect_tail("appended after the gaps");
+  for (int i = 0; i < 39; ++i) {
+    if (i == 5 || i == 20 || (i >= 30 && i <= 33)) continue;
+    Unwrap(engine_->DeleteMessage("alice", appended[i].id));
+  }
+  expect_tail("one message left");
 }
 
 TEST_F(MessageTest, LastMessagesAndLastByRole) {
