@@ -43,13 +43,15 @@ int64_t MessageTokens(size_t index) { return 20 + static_cast<int64_t>(index * 3
 
 nlohmann::json RunConversationWorkload(ConversationStore& store, const ConversationShape& shape,
                                        const std::vector<std::string>& kinds, size_t ops_per_kind,
-                                       size_t threads, const TimeBudget& budget) {
+                                       size_t threads, const TimeBudget& budget,
+                                       const std::function<double()>& settle) {
   nlohmann::json out;
   std::vector<std::vector<std::string>> ids;
   std::string error;
   const double preload_start = NowSeconds();
   if (!store.Preload(shape, budget, &ids, &error)) return {{"error", "preload: " + error}};
   out["preload_s"] = NowSeconds() - preload_start;
+  if (settle) out["settle_s"] = settle();
 
   std::vector<std::unique_ptr<ConversationSession>> sessions;
   for (size_t t = 0; t < threads; ++t) {

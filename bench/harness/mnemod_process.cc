@@ -134,6 +134,21 @@ bool MnemodProcess::Stop() {
   return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+double MnemodProcess::WaitUntilIdle(double max_s) const {
+  const double start = NowSeconds();
+  constexpr double kWindowS = 0.5;
+  int quiet_windows = 0;
+  double before = CpuSeconds();
+  while (running() && NowSeconds() - start < max_s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(kWindowS * 1000)));
+    const double after = CpuSeconds();
+    quiet_windows = after - before <= 0.05 * kWindowS ? quiet_windows + 1 : 0;
+    if (quiet_windows >= 2) return NowSeconds() - start;
+    before = after;
+  }
+  return -1;
+}
+
 size_t MnemodProcess::ResidentBytes() const {
   if (!running()) return 0;
   std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
