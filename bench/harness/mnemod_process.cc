@@ -135,16 +135,32 @@ bool MnemodProcess::Stop() {
 }
 
 double MnemodProcess::WaitUntilIdle(double max_s) const {
+  // Bytes the process has caused to be written to storage (/proc/<pid>/io), -1 when unknown.
+  const auto written = [this]() -> double {
+    std::ifstream io("/proc/" + std::to_string(pid_) + "/io");
+    for (std::string line; std::getline(io, line);) {
+      if (line.rfind("write_bytes:", 0) == 0) return std::stod(line.substr(12));
+    }
+    return -1;
+  };
   const double start = NowSeconds();
   constexpr double kWindowS = 0.5;
+  // A compaction can be bound by the disk rather than the CPU: both must be quiet.
+  constexpr double kQuietCpuS = 0.05 * kWindowS;
+  constexpr double kQuietBytes = 1 << 20;
   int quiet_windows = 0;
-  double before = CpuSeconds();
+  double cpu_before = CpuSeconds();
+  double bytes_before = written();
   while (running() && NowSeconds() - start < max_s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(kWindowS * 1000)));
-    const double after = CpuSeconds();
-    quiet_windows = after - before <= 0.05 * kWindowS ? quiet_windows + 1 : 0;
+    const double cpu_after = CpuSeconds();
+    const double bytes_after = written();
+    const bool quiet = cpu_after - cpu_before <= kQuietCpuS &&
+                       (bytes_before < 0 || bytes_after - bytes_before <= kQuietBytes);
+    quiet_windows = quiet ? quiet_windows + 1 : 0;
     if (quiet_windows >= 2) return NowSeconds() - start;
-    before = after;
+    cpu_before = cpu_after;
+    bytes_before = bytes_after;
   }
   return -1;
 }

@@ -38,8 +38,8 @@ class MnemodProcess {
   // VmRSS of the server process; 0 when not running.
   size_t ResidentBytes() const;
   // Waits until mnemod's background work (flushes, compactions, graph linking) has settled: its
-  // CPU use stays under 5% of a core for two half-second windows in a row.  Returns the seconds
-  // waited, or -1 after `max_s`.
+  // CPU use stays under 5% of a core and its writes under 1 MiB for two half-second windows in a
+  // row.  Returns the seconds waited, or -1 after `max_s`.
   double WaitUntilIdle(double max_s) const;
   // CPU time (user + system) the server process has used, in seconds; 0 when not running.
   double CpuSeconds() const;
