@@ -89,19 +89,8 @@ SELECT id, user_id, title, summary, model, system_prompt, metadata, is_deleted, 
 FROM conversations WHERE user_id = $1 AND is_deleted = false
 ORDER BY updated_at DESC LIMIT 10)SQL";
 
-constexpr char kLastMessages[] = R"SQL(
-SELECT * FROM (
-  SELECT m.id, m.conversation_id, m.role, m.content, m.tool_calls, m.tool_results,
-         m.tokens_used, m.metadata, m.created_at
-  FROM messages m
-  WHERE m.conversation_id = $1
-    AND EXISTS (SELECT 1 FROM conversations c
-                WHERE c.id = $1 AND c.user_id = $2 AND c.is_deleted = false)
-  ORDER BY m.created_at DESC LIMIT 50) recent
-ORDER BY created_at ASC)SQL";
-
-// A chat turn's window: the last $3 messages.
-constexpr char kTurnWindowSql[] = R"SQL(
+// The last $3 messages, oldest first.
+constexpr char kLastMessagesSql[] = R"SQL(
 SELECT * FROM (
   SELECT m.id, m.conversation_id, m.role, m.content, m.tool_calls, m.tool_results,
          m.tokens_used, m.metadata, m.created_at
@@ -165,11 +154,8 @@ class PgSession final : public ConversationSession {
   explicit PgSession(PgConn conn) : conn_(std::move(conn)) {}
 
   bool Prepare(std::string* error) {
-    const std::pair<const char*, const char*> statements[] = {{"get", kGet},
-                                                              {"list", kListRecent},
-                                                              {"last", kLastMessages},
-                                                              {"append", kAppend},
-                                                              {"turn_last", kTurnWindowSql}};
+    const std::pair<const char*, const char*> statements[] = {
+        {"get", kGet}, {"list", kListRecent}, {"last", kLastMessagesSql}, {"append", kAppend}};
     for (const auto& [name, sql] : statements) {
       PgResult result(PQprepare(conn_.get(), name, sql, 0, nullptr));
       if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
@@ -185,7 +171,8 @@ class PgSession final : public ConversationSession {
   }
   bool ListRecent(const std::string& user) override { return Run("list", {user.c_str()}, true); }
   bool LastMessages(const std::string& user, const std::string& id) override {
-    return Run("last", {id.c_str(), user.c_str()}, true);
+    const std::string limit = std::to_string(kLastMessages);
+    return Run("last", {id.c_str(), user.c_str(), limit.c_str()}, true);
   }
   bool AppendMessage(const std::string& user, const std::string& id, size_t index) override {
     const std::string content = MessageContent(index);
@@ -206,7 +193,7 @@ class PgSession final : public ConversationSession {
       return false;
     }
     return Run("get", {id.c_str(), user.c_str()}, true) &&
-           Run("turn_last", {id.c_str(), user.c_str(), limit.c_str()}, true);
+           Run("last", {id.c_str(), user.c_str(), limit.c_str()}, true);
   }
   std::string last_error() const override { return last_error_; }
 

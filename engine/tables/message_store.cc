@@ -129,6 +129,19 @@ bool DecodeLocation(std::string_view value, Uuid* conversation_id, uint64_t* seq
   return coding::GetFixed64(&value, seq);
 }
 
+// Visits the conversation's messages in `range`, decoded; `visit` returns false to stop.
+Status ScanMessages(const storage::ReadView& view, const Uuid& conversation_id,
+                    const storage::ScanRange& range, const std::function<bool(Message&&)>& visit) {
+  Status decoded;
+  MNEMO_RETURN_IF_ERROR(
+      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
+        Message m;
+        decoded = DecodeMessage(value, conversation_id, &m);
+        return decoded.ok() && visit(std::move(m));
+      }));
+  return decoded;
+}
+
 }  // namespace
 
 Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteTxn& txn,
@@ -359,31 +372,20 @@ Status MessageStore::ReadTail(const storage::ReadView& view, const Uuid& convers
   storage::ScanRange range;
   range.prefix = keys::MessagePrefix(conversation_id);
   range.start = keys::MessageKey(conversation_id, first_seq);
-  Status decoded;
-  MNEMO_RETURN_IF_ERROR(
-      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-        Message m;
-        decoded = DecodeMessage(value, conversation_id, &m);
-        if (!decoded.ok()) return false;
-        oldest_first->push_back(std::move(m));
-        return static_cast<int64_t>(oldest_first->size()) < count;
-      }));
-  MNEMO_RETURN_IF_ERROR(decoded);
+  MNEMO_RETURN_IF_ERROR(ScanMessages(view, conversation_id, range, [&](Message&& m) {
+    oldest_first->push_back(std::move(m));
+    return static_cast<int64_t>(oldest_first->size()) < count;
+  }));
   if (static_cast<int64_t>(oldest_first->size()) >= count || first_seq == 1) return Status::Ok();
   // Deleted messages left gaps in the range: the rest comes from before it, newest first.
   std::vector<Message> older;
   const int64_t missing = count - static_cast<int64_t>(oldest_first->size());
   range.reverse = true;
   range.skip_start = true;
-  MNEMO_RETURN_IF_ERROR(
-      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-        Message m;
-        decoded = DecodeMessage(value, conversation_id, &m);
-        if (!decoded.ok()) return false;
-        older.push_back(std::move(m));
-        return static_cast<int64_t>(older.size()) < missing;
-      }));
-  MNEMO_RETURN_IF_ERROR(decoded);
+  MNEMO_RETURN_IF_ERROR(ScanMessages(view, conversation_id, range, [&](Message&& m) {
+    older.push_back(std::move(m));
+    return static_cast<int64_t>(older.size()) < missing;
+  }));
   oldest_first->insert(oldest_first->begin(), std::make_move_iterator(older.rbegin()),
                        std::make_move_iterator(older.rend()));
   return Status::Ok();
@@ -537,23 +539,17 @@ Result<TokenStats> MessageStore::TokenUsage(std::string_view user_id,
   storage::ScanRange range;
   range.prefix = keys::MessagePrefix(conversation_id);
   TokenStats stats;
-  Status decoded;
-  MNEMO_RETURN_IF_ERROR(
-      view.Scan(Cf::kMessages, range, [&](std::string_view, std::string_view value) {
-        Message m;
-        decoded = DecodeMessage(value, conversation_id, &m);
-        if (!decoded.ok()) return false;
-        RoleTokenStats& role = stats.per_role[static_cast<size_t>(m.role)];
-        ++stats.message_count;
-        ++role.message_count;
-        if (m.tokens_used) {
-          ++stats.messages_with_tokens;
-          stats.total_tokens += *m.tokens_used;
-          role.total_tokens += *m.tokens_used;
-        }
-        return true;
-      }));
-  MNEMO_RETURN_IF_ERROR(decoded);
+  MNEMO_RETURN_IF_ERROR(ScanMessages(view, conversation_id, range, [&](Message&& m) {
+    RoleTokenStats& role = stats.per_role[static_cast<size_t>(m.role)];
+    ++stats.message_count;
+    ++role.message_count;
+    if (m.tokens_used) {
+      ++stats.messages_with_tokens;
+      stats.total_tokens += *m.tokens_used;
+      role.total_tokens += *m.tokens_used;
+    }
+    return true;
+  }));
   if (stats.messages_with_tokens > 0) {
     stats.average_tokens =
         static_cast<double>(stats.total_tokens) / static_cast<double>(stats.messages_with_tokens);
