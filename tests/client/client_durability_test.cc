@@ -127,6 +127,9 @@ bool ChunkPresent(Client& client, const std::string& user, const Uuid& document,
   SearchRequest request;
   request.query = vector;
   request.top_k = 1;
+  // The widest beam: the walk then reaches every row, so a miss means the row is gone, not that
+  // an approximate search passed it by.
+  request.ef = kMaxEf;
   request.filters.document_ids = {document};
   auto found = client.Search(user, request);
   if (!found.ok()) {

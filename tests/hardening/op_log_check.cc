@@ -70,6 +70,9 @@ class Checker {
     client::SearchRequest request;
     request.query = vector;
     request.top_k = 1;
+    // The widest beam: the walk then reaches every row, so a miss means the row is gone, not that
+    // an approximate search passed it by.
+    request.ef = kMaxEf;
     request.filters.document_ids = {document};
     auto found = client_.Search(log_->user, request);
     if (!found.ok()) {
