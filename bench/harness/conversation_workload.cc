@@ -24,7 +24,7 @@ const std::vector<std::string>& ConversationKinds() {
 }
 
 const std::vector<std::string>& ChatTurnKinds() {
-  static const std::vector<std::string> kinds{"chat_turn", "turn_context"};
+  static const std::vector<std::string> kinds{"chat_turn", "turn_context", "append_message"};
   return kinds;
 }
 

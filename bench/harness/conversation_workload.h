@@ -18,6 +18,7 @@
 //                      conversation, select the last messages), since Debian's PostgreSQL has no
 //                      vector extension
 //   turn_context       the same turn without its append: what gathering the context costs
+//   append_message     the append alone, as in the conversation phase, on this phase's data
 //
 // The same driver runs against mnemod (over the wire) and PostgreSQL (libpq), through the
 // ConversationStore interface, so both see identical operation sequences.
