@@ -103,6 +103,11 @@ Engine::~Engine() {
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  // Options are checked before anything is opened.
+  if (options.retention.keep_months < 0 || options.retention.purge_after_seconds < 0) {
+    return Status::ValidationError("retention", "keep_months and purge_after_seconds must be >= 0");
+  }
+  MNEMO_RETURN_IF_ERROR(context::ValidateTokenEstimate(options.token_estimate));
   storage::DbOptions db_options;
   db_options.path = options.data_dir;
   db_options.create_if_missing = options.create_if_missing;
@@ -134,11 +139,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
   impl->policy = options.retention;
-  MNEMO_RETURN_IF_ERROR(context::ValidateTokenEstimate(options.token_estimate));
   impl->token_estimate = options.token_estimate;
-  if (options.retention.keep_months < 0 || options.retention.purge_after_seconds < 0) {
-    return Status::ValidationError("retention", "keep_months and purge_after_seconds must be >= 0");
-  }
   if (options.retention.enabled()) {
     impl->retention_runner = std::make_unique<maintenance::RetentionRunner>(
         *impl->retention, options.retention, options.retention_interval);

@@ -54,7 +54,6 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
   const double preload_start = NowSeconds();
   if (!store.Preload(shape, budget, &ids, &error)) return {{"error", "preload: " + error}};
   out["preload_s"] = NowSeconds() - preload_start;
-  if (settle) out["settle_s"] = settle();
 
   std::vector<std::unique_ptr<ConversationSession>> sessions;
   for (size_t t = 0; t < threads; ++t) {
@@ -91,7 +90,7 @@ nlohmann::json RunConversationWorkload(ConversationStore& store, const Conversat
       for (size_t i = 0; i < std::min<size_t>(ops_per_kind, kWarmupOpsPerKind); ++i)
         run_op(kind, *sessions[0], rng);
     }
-    if (settle) out["settle_after_warmup_s"] = settle();
+    if (settle) out["settle_s"] = settle();
   }
   for (size_t kind_index = 0; kind_index < kinds.size(); ++kind_index) {
     const std::string& kind = kinds[kind_index];

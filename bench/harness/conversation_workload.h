@@ -97,10 +97,10 @@ class ConversationStore {
   virtual std::unique_ptr<ConversationSession> OpenSession(std::string* error) = 0;
 };
 
-// Runs `ops_per_kind` operations of each of `kinds` on `threads` threads, after `settle` (when
-// given: waits for the server's background work after the preload; returns the seconds waited,
-// or < 0 when it did not settle).  Returns {preload_s, settle_s, ops: {kind: {ops, errors,
-// first_error, ops_per_s, latency}}} or {error}.
+// Runs `ops_per_kind` operations of each of `kinds` on `threads` threads, after an untimed pass
+// of every kind and `settle` (when given: waits for the server's background work; returns the
+// seconds waited, or < 0 when it did not settle).  Returns {preload_s, settle_s, ops: {kind:
+// {ops, errors, first_error, ops_per_s, latency}}} or {error}.
 nlohmann::json RunConversationWorkload(ConversationStore& store, const ConversationShape& shape,
                                        const std::vector<std::string>& kinds, size_t ops_per_kind,
                                        size_t threads, const TimeBudget& budget,

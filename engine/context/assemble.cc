@@ -81,28 +81,28 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
     for (SearchHit& hit : found->hits) chunks.push_back(FromVectorHit(std::move(hit), ++rank));
     return chunks;
   }
-  Result<RankedSearchResponse> found = Status::Ok();
-  if (!by_vector) {
-    *retrieval = ContextRetrieval::kKeyword;
-    if (request.min_similarity) {
-      return Status::ValidationError("min_similarity",
-                                     "applies to the vector leg: set query_embedding too");
+  if (!by_vector && request.min_similarity) {
+    return Status::ValidationError("min_similarity",
+                                   "applies to the vector leg: set query_embedding too");
+  }
+  *retrieval = by_vector ? ContextRetrieval::kHybrid : ContextRetrieval::kKeyword;
+  const auto ranked = [&]() -> Result<RankedSearchResponse> {
+    if (!by_vector) {
+      TextSearchRequest search;
+      search.query = request.query_text;
+      search.top_k = request.k_chunks;
+      search.filters = request.chunk_filters;
+      return sources.vectors.SearchText(user_id, search);
     }
-    TextSearchRequest search;
-    search.query = request.query_text;
-    search.top_k = request.k_chunks;
-    search.filters = request.chunk_filters;
-    found = sources.vectors.SearchText(user_id, search);
-  } else {
-    *retrieval = ContextRetrieval::kHybrid;
     HybridSearchRequest search;
     search.query_text = request.query_text;
     search.query_embedding = request.query_embedding;
     search.top_k = request.k_chunks;
     search.min_similarity = request.min_similarity;
     search.filters = request.chunk_filters;
-    found = sources.vectors.SearchHybrid(user_id, search);
-  }
+    return sources.vectors.SearchHybrid(user_id, search);
+  };
+  auto found = ranked();
   if (!found.ok()) return RenameSearchField(found.status(), "query_text");
   for (RankedHit& hit : found->hits) {
     ContextChunk chunk;
@@ -112,23 +112,8 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
   return chunks;
 }
 
-}  // namespace
-
-Status ValidateTokenEstimate(const TokenEstimate& estimate) {
-  if (!(estimate.ascii_bytes_per_token > 0) || !std::isfinite(estimate.ascii_bytes_per_token)) {
-    return Status::ValidationError("token_estimate", "ascii_bytes_per_token must be > 0");
-  }
-  if (!(estimate.tokens_per_other_char >= 0) || !std::isfinite(estimate.tokens_per_other_char)) {
-    return Status::ValidationError("token_estimate", "tokens_per_other_char must be >= 0");
-  }
-  if (estimate.per_text_overhead < 0 || estimate.per_text_overhead > kMaxTokensUsed) {
-    return Status::ValidationError("token_estimate", "per_text_overhead must be >= 0");
-  }
-  return Status::Ok();
-}
-
-int64_t EstimateTokens(std::string_view text, const TokenEstimate& estimate) {
-  if (text.empty()) return 0;
+// The estimate of `text` without the per-text overhead.
+int64_t TextTokens(std::string_view text, const TokenEstimate& estimate) {
   size_t ascii = 0;
   size_t other = 0;
   for (const char c : text) {
@@ -141,7 +126,27 @@ int64_t EstimateTokens(std::string_view text, const TokenEstimate& estimate) {
   }
   const double tokens = static_cast<double>(ascii) / estimate.ascii_bytes_per_token +
                         static_cast<double>(other) * estimate.tokens_per_other_char;
-  return static_cast<int64_t>(std::ceil(tokens)) + estimate.per_text_overhead;
+  return static_cast<int64_t>(std::ceil(tokens));
+}
+
+}  // namespace
+
+Status ValidateTokenEstimate(const TokenEstimate& estimate) {
+  if (!(estimate.ascii_bytes_per_token > 0) || !std::isfinite(estimate.ascii_bytes_per_token)) {
+    return Status::ValidationError("token_estimate", "ascii_bytes_per_token must be > 0");
+  }
+  if (!(estimate.tokens_per_other_char >= 0) || !std::isfinite(estimate.tokens_per_other_char)) {
+    return Status::ValidationError("token_estimate", "tokens_per_other_char must be >= 0");
+  }
+  if (estimate.per_text_overhead < 0 || estimate.per_text_overhead > kMaxTokensUsed) {
+    return Status::ValidationError(
+        "token_estimate", "per_text_overhead must be in 0.." + std::to_string(kMaxTokensUsed));
+  }
+  return Status::Ok();
+}
+
+int64_t EstimateTokens(std::string_view text, const TokenEstimate& estimate) {
+  return text.empty() ? 0 : TextTokens(text, estimate) + estimate.per_text_overhead;
 }
 
 int64_t MessageTokens(const Message& message, const TokenEstimate& estimate, TokenSource* source) {
@@ -150,13 +155,10 @@ int64_t MessageTokens(const Message& message, const TokenEstimate& estimate, Tok
     return *message.tokens_used;
   }
   *source = TokenSource::kEstimated;
-  int64_t tokens = EstimateTokens(message.content, estimate);
-  // The per-text overhead is the message's framing: counted once.
-  if (message.tool_calls) tokens += EstimateTokens(*message.tool_calls, estimate);
-  if (message.tool_results) tokens += EstimateTokens(*message.tool_results, estimate);
-  if (message.tool_calls) tokens -= estimate.per_text_overhead;
-  if (message.tool_results) tokens -= estimate.per_text_overhead;
-  return tokens;
+  // The per-text overhead is the message's framing: counted once for the message.
+  return TextTokens(message.content, estimate) +
+         TextTokens(message.tool_calls.value_or(""), estimate) +
+         TextTokens(message.tool_results.value_or(""), estimate) + estimate.per_text_overhead;
 }
 
 Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_id,
@@ -167,25 +169,11 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
   ContextResponse response;
   ContextBudget& budget = response.budget;
   budget.budget = request.token_budget;
-  // Messages are read newest first in the snapshot that also yields the conversation (and so
-  // its system prompt); which of them fit is decided once the prompt's cost is known.
-  std::vector<ContextMessage> newest_first;
-  int64_t spent = 0;
-  const int64_t message_limit =
-      std::min(request.token_budget, request.message_budget.value_or(request.token_budget));
+  // The conversation (and so its system prompt) and its recent messages come from one snapshot.
+  std::vector<Message> recent;
   MNEMO_ASSIGN_OR_RETURN(
       response.conversation,
-      sources.messages.ScanRecent(
-          user_id, request.conversation_id, request.max_messages, [&](Message&& message) {
-            ContextMessage item;
-            item.tokens = MessageTokens(message, sources.estimate, &item.token_source);
-            item.message = std::move(message);
-            newest_first.push_back(std::move(item));
-            spent += newest_first.back().tokens;
-            // Reading stops once the messages alone exceed the budget: no older one can fit.
-            return spent <= message_limit;
-          }));
-
+      sources.messages.ReadRecent(user_id, request.conversation_id, request.max_messages, &recent));
   budget.system_prompt_tokens =
       EstimateTokens(response.conversation.system_prompt, sources.estimate);
   if (budget.system_prompt_tokens > request.token_budget) {
@@ -195,19 +183,23 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
                                        std::to_string(budget.system_prompt_tokens));
   }
   int64_t remaining = request.token_budget - budget.system_prompt_tokens;
-  const int64_t message_room = std::min(remaining, message_limit);
-  size_t kept = 0;
-  for (; kept < newest_first.size(); ++kept) {
-    if (budget.message_tokens + newest_first[kept].tokens > message_room) break;
-    budget.message_tokens += newest_first[kept].tokens;
+  const int64_t message_room = std::min(remaining, request.message_budget.value_or(remaining));
+  // Newest first, stopping at the first message that does not fit.
+  size_t first_kept = recent.size();
+  std::vector<ContextMessage> kept;
+  while (first_kept > 0) {
+    ContextMessage item;
+    item.tokens = MessageTokens(recent[first_kept - 1], sources.estimate, &item.token_source);
+    if (budget.message_tokens + item.tokens > message_room) break;
+    budget.message_tokens += item.tokens;
+    --first_kept;
+    item.message = std::move(recent[first_kept]);
+    kept.push_back(std::move(item));
   }
   remaining -= budget.message_tokens;
-  newest_first.resize(kept);
-  response.messages.assign(std::make_move_iterator(newest_first.rbegin()),
-                           std::make_move_iterator(newest_first.rend()));
-  budget.messages_left_out = std::min(request.max_messages, response.conversation.message_count) -
-                             static_cast<int64_t>(kept);
-  budget.messages_left_out = std::max<int64_t>(budget.messages_left_out, 0);
+  response.messages.assign(std::make_move_iterator(kept.rbegin()),
+                           std::make_move_iterator(kept.rend()));
+  budget.messages_left_out = static_cast<int64_t>(first_kept);
 
   MNEMO_ASSIGN_OR_RETURN(std::vector<ContextChunk> chunks,
                          Retrieve(sources, user_id, request, &response.retrieval));

@@ -516,19 +516,14 @@ Result<std::optional<Message>> MessageStore::LastByRole(std::string_view user_id
   return found;
 }
 
-Result<Conversation> MessageStore::ScanRecent(std::string_view user_id, const Uuid& conversation_id,
+Result<Conversation> MessageStore::ReadRecent(std::string_view user_id, const Uuid& conversation_id,
                                               int64_t max_messages,
-                                              const std::function<bool(Message&&)>& visit) const {
+                                              std::vector<Message>* messages) const {
   storage::ReadView view = db_.Snapshot();
   MNEMO_ASSIGN_OR_RETURN(ConversationRow row,
                          VisibleConversationRow(view, user_id, conversation_id));
-  std::vector<Message> messages;
   MNEMO_RETURN_IF_ERROR(ReadTail(view, conversation_id, row.last_seq,
-                                 std::min(max_messages, row.conversation.message_count),
-                                 &messages));
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    if (!visit(std::move(*it))) break;
-  }
+                                 std::min(max_messages, row.conversation.message_count), messages));
   return std::move(row.conversation);
 }
 

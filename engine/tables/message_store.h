@@ -9,7 +9,6 @@
 // Thread-safety: thread-safe (stateless beyond its references).
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -66,11 +65,10 @@ class MessageStore {
   Result<std::optional<Message>> LastByRole(std::string_view user_id, const Uuid& conversation_id,
                                             Role role) const;
   Result<TokenStats> TokenUsage(std::string_view user_id, const Uuid& conversation_id) const;
-  // The conversation and up to `max_messages` of its messages newest first, read from one
-  // snapshot; `visit` returns false to stop early.
-  Result<Conversation> ScanRecent(std::string_view user_id, const Uuid& conversation_id,
-                                  int64_t max_messages,
-                                  const std::function<bool(Message&&)>& visit) const;
+  // The conversation and its last `max_messages` messages (oldest first, in *messages), read
+  // from one snapshot.
+  Result<Conversation> ReadRecent(std::string_view user_id, const Uuid& conversation_id,
+                                  int64_t max_messages, std::vector<Message>* messages) const;
 
  private:
   struct Located {
