@@ -138,6 +138,11 @@ class Engine {
   // Keyword and vector search fused (reciprocal rank fusion by default) in one call.
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
                                             const HybridSearchRequest& request);
+  // The user's messages stored with an embedding, nearest to request.query first, with the
+  // guarantees of Search (SPEC §3).  VALIDATION_ERROR names the field (query, top_k, ef,
+  // min_similarity, filters.created_until).
+  Result<MessageSearchResponse> SearchMessages(std::string_view user_id,
+                                               const MessageSearchRequest& request);
   std::vector<PartitionInfo> ListPartitions();
   // The keyword index's size; nullopt when keyword search is off (EngineOptions::keyword_search).
   std::optional<TextIndexInfo> TextIndexStats();

@@ -114,6 +114,9 @@ struct Message {
   std::optional<int64_t> tokens_used;
   std::string metadata;  // JSON object
   Timestamp created_at = 0;
+  // An embedding is stored with the message (SearchMessages finds it); the vector itself is not
+  // returned.
+  bool has_embedding = false;
 };
 
 struct NewMessage {
@@ -127,6 +130,10 @@ struct NewMessage {
   std::optional<std::string> attachments;
   std::optional<int64_t> tokens_used;
   std::optional<std::string> metadata;
+  // Empty, or the data directory's dimension (finite, non-zero): written atomically with the
+  // message and deleted with it, it makes the message searchable by SearchMessages.  An upsert
+  // replaces the stored embedding with this one (none: the stored one is removed).
+  std::vector<float> embedding;
 };
 
 // Changes to one message; fields left unset are not changed.  A JSON field set to the text
@@ -313,6 +320,37 @@ struct SearchResponse {
   int32_t partitions_searched = 0;
 };
 
+// ---- message search (SPEC §8) ------------------------------------------------------------------
+
+struct MessageSearchFilters {
+  std::vector<Uuid> conversation_ids;      // empty = any conversation
+  std::vector<Role> roles;                 // empty = any role
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+};
+
+// The user's messages that carry an embedding, nearest first.  Messages of soft-deleted
+// conversations are not found.
+struct MessageSearchRequest {
+  std::vector<float> query;             // the data directory's dimension
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
+  std::optional<float> min_similarity;  // in [-1, 1]
+  MessageSearchFilters filters;
+  std::optional<int64_t> ef;  // graph beam width; default adaptive
+};
+
+struct MessageHit {
+  Message message;
+  float similarity = 0;  // cosine in [-1, 1]
+};
+
+struct MessageSearchResponse {
+  std::vector<MessageHit> hits;   // best first
+  bool exact = true;              // as SearchResponse
+  uint32_t ef_used = 0;           // as SearchResponse
+  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k asked for
+};
+
 // ---- keyword (BM25) and hybrid search (SPEC §8) ---------------------------------------------
 
 struct TextSearchRequest {
@@ -398,6 +436,11 @@ struct ContextRequest {
   int64_t k_chunks = kDefaultContextChunks;  // 0..kMaxTopK
   SearchFilters chunk_filters;
   std::optional<float> min_similarity;  // vector leg, as SearchRequest
+  // Memories: the user's past messages nearest to query_embedding (any of the user's live
+  // conversations, this one included), leaving out the messages of the recent window.  Needs
+  // query_embedding; none without it or when k_memories is 0.
+  int64_t k_memories = kDefaultContextMemories;  // 0..kMaxTopK
+  MessageSearchFilters memory_filters;
 };
 
 // How a context item's tokens were counted.
@@ -414,6 +457,13 @@ struct ContextChunk {
   int64_t tokens = 0;  // always estimated
 };
 
+struct ContextMemory {
+  Message message;
+  float similarity = 0;
+  int64_t tokens = 0;
+  TokenSource token_source = TokenSource::kMeasured;
+};
+
 enum class ContextRetrieval : uint8_t {
   kNone = 0,
   kVector = 1,
@@ -427,16 +477,19 @@ struct ContextBudget {
   int64_t system_prompt_tokens = 0;
   int64_t message_tokens = 0;
   int64_t chunk_tokens = 0;
-  int64_t remaining = 0;  // budget - the three above
+  int64_t memory_tokens = 0;
+  int64_t remaining = 0;  // budget - the four above
   // Messages among the max_messages most recent that did not fit (with every older one).
   int64_t messages_left_out = 0;
-  int64_t chunks_left_out = 0;  // retrieved chunks that did not fit
+  int64_t chunks_left_out = 0;    // retrieved chunks that did not fit
+  int64_t memories_left_out = 0;  // retrieved memories that did not fit
 };
 
 struct ContextResponse {
   Conversation conversation;
   std::vector<ContextMessage> messages;  // chronological (oldest first)
   std::vector<ContextChunk> chunks;      // best first
+  std::vector<ContextMemory> memories;   // best first
   ContextRetrieval retrieval = ContextRetrieval::kNone;
   ContextBudget budget;
 };

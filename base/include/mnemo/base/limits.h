@@ -26,6 +26,8 @@ inline constexpr int64_t kDefaultHybridCandidates = 50;
 inline constexpr int64_t kDefaultContextMessages = 20;
 inline constexpr int64_t kMaxContextMessages = 1000;
 inline constexpr int64_t kDefaultContextChunks = 5;
+// Past messages (memories) retrieved into a context.
+inline constexpr int64_t kDefaultContextMemories = 5;
 // A context's token budget.
 inline constexpr int64_t kMaxContextTokens = 10'000'000;
 
