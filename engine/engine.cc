@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "context/assemble.h"
+#include "context/message_search.h"
 #include "maintenance/retention.h"
 #include "mnemo/file_system.h"
 #include "storage/db.h"
@@ -135,6 +136,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   MNEMO_ASSIGN_OR_RETURN(impl->vectors,
                          vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
+  // Message embeddings are written and deleted with their rows, through the vector layer.
+  impl->messages.set_vectors(impl->vectors.get());
+  impl->conversations.set_message_vectors(impl->vectors.get());
   impl->retention = std::make_unique<maintenance::Retention>(
       *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
@@ -466,6 +470,11 @@ Result<RankedSearchResponse> Engine::SearchText(std::string_view user_id,
 Result<RankedSearchResponse> Engine::SearchHybrid(std::string_view user_id,
                                                   const HybridSearchRequest& request) {
   return impl_->vectors->SearchHybrid(user_id, request);
+}
+
+Result<MessageSearchResponse> Engine::SearchMessages(std::string_view user_id,
+                                                     const MessageSearchRequest& request) {
+  return context::SearchMessages(impl_->messages, *impl_->vectors, user_id, request);
 }
 
 Result<ContextResponse> Engine::AssembleContext(std::string_view user_id,

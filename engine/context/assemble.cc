@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "context/message_search.h"
 #include "tables/validation.h"
 
 namespace mnemo::context {
@@ -38,6 +39,9 @@ Status ValidateRequest(const ContextRequest& request, uint32_t dimension) {
   }
   if (request.k_chunks < 0 || request.k_chunks > kMaxTopK) {
     return Status::ValidationError("k_chunks", "must be in 0.." + std::to_string(kMaxTopK));
+  }
+  if (request.k_memories < 0 || request.k_memories > kMaxTopK) {
+    return Status::ValidationError("k_memories", "must be in 0.." + std::to_string(kMaxTopK));
   }
   if (!request.query_embedding.empty() && request.query_embedding.size() != dimension) {
     return Status::ValidationError(
@@ -110,6 +114,44 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
     chunks.push_back(std::move(chunk));
   }
   return chunks;
+}
+
+// The memories the request asks for, best first: the user's messages nearest to the query
+// embedding that are not in the recent window.
+Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
+                                                    std::string_view user_id,
+                                                    const ContextRequest& request,
+                                                    const std::vector<ContextMessage>& window) {
+  std::vector<ContextMemory> memories;
+  if (request.k_memories == 0 || request.query_embedding.empty()) return memories;
+  MessageSearchRequest search;
+  search.query = request.query_embedding;
+  // Window messages may rank first: ask for enough that k_memories remain without them.
+  search.top_k =
+      std::min<int64_t>(kMaxTopK, request.k_memories + static_cast<int64_t>(window.size()));
+  search.filters = request.memory_filters;
+  auto found = SearchMessages(sources.messages, sources.vectors, user_id, search);
+  if (!found.ok()) {
+    const Status& status = found.status();
+    if (!status.IsValidationError()) return status;
+    if (status.field() == "query")
+      return Status::ValidationError("query_embedding", status.message());
+    if (status.field().starts_with("filters."))
+      return Status::ValidationError("memory_" + std::string(status.field()), status.message());
+    return status;
+  }
+  for (MessageHit& hit : found->hits) {
+    if (static_cast<int64_t>(memories.size()) == request.k_memories) break;
+    const bool in_window = std::any_of(window.begin(), window.end(), [&](const ContextMessage& m) {
+      return m.message.id == hit.message.id;
+    });
+    if (in_window) continue;
+    ContextMemory memory;
+    memory.message = std::move(hit.message);
+    memory.similarity = hit.similarity;
+    memories.push_back(std::move(memory));
+  }
+  return memories;
 }
 
 // The estimate of `text` without the per-text overhead.
@@ -212,6 +254,18 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
     remaining -= chunk.tokens;
     budget.chunk_tokens += chunk.tokens;
     response.chunks.push_back(std::move(chunk));
+  }
+  MNEMO_ASSIGN_OR_RETURN(std::vector<ContextMemory> memories,
+                         RetrieveMemories(sources, user_id, request, response.messages));
+  for (ContextMemory& memory : memories) {
+    memory.tokens = MessageTokens(memory.message, sources.estimate, &memory.token_source);
+    if (memory.tokens > remaining) {
+      ++budget.memories_left_out;
+      continue;
+    }
+    remaining -= memory.tokens;
+    budget.memory_tokens += memory.tokens;
+    response.memories.push_back(std::move(memory));
   }
   budget.remaining = remaining;
   return response;

@@ -1,5 +1,5 @@
-// Context assembly: what one chat turn sends to a model (the conversation, the recent messages
-// and the retrieved chunks) chosen within a token budget, in one call (SPEC §8).
+// Context assembly: what one chat turn sends to a model (the conversation, the recent messages,
+// the retrieved chunks and past messages) chosen within a token budget, in one call (SPEC §8).
 //
 // Thread-safety: stateless functions over thread-safe stores.
 #pragma once

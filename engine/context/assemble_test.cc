@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -376,6 +377,115 @@ TEST_F(AssembleContextTest, BadInputNamesTheField) {
   request.chunk_filters.file_types = {"exe"};
   EXPECT_FALSE(field_of(request).empty());
   EXPECT_TRUE(engine_->AssembleContext("alice", Request(conv.id, 100)).ok());
+}
+
+// Appends a message costing `tokens` (measured) with an embedding.
+Message AppendEmbedded(Engine& engine, const std::string& user, const Uuid& conversation,
+                       const std::string& content, int64_t tokens, std::vector<float> embedding) {
+  NewMessage input;
+  input.conversation_id = conversation;
+  input.role = "user";
+  input.content = content;
+  input.tokens_used = tokens;
+  input.embedding = std::move(embedding);
+  return Unwrap(engine.AppendMessage(user, input));
+}
+
+TEST_F(AssembleContextTest, MemoriesComeFromOutsideTheRecentWindow) {
+  const Conversation conv = WithPrompt("alice", 0);
+  const Conversation other = WithPrompt("alice", 0);
+  // The window's turns are the nearest to the query, so only leaving them out lets others in.
+  std::vector<float> near = Basis(0);
+  near[1] = 0.2f;
+  for (int i = 0; i < 6; ++i) {
+    AppendEmbedded(*engine_, "alice", conv.id, "turn " + std::to_string(i), 10,
+                   i < 3 ? near : Basis(0));
+  }
+  AppendEmbedded(*engine_, "alice", other.id, "elsewhere", 10, near);
+  AppendEmbedded(*engine_, "alice", other.id, "unrelated", 10, Basis(5));
+  AppendEmbedded(*engine_, "bob", WithPrompt("bob", 0).id, "bob's", 10, Basis(0));
+  ContextRequest request = Request(conv.id, 1000);
+  request.message_budget = 30;  // the window: turns 3, 4 and 5
+  request.query_embedding = Basis(0);
+  request.k_chunks = 0;
+  request.k_memories = 3;
+  const ContextResponse context = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_EQ(Contents(context), (std::vector<std::string>{"turn 3", "turn 4", "turn 5"}));
+  ASSERT_EQ(context.memories.size(), 3u);
+  std::vector<std::string> memories;
+  for (const ContextMemory& memory : context.memories) {
+    memories.push_back(memory.message.content);
+    EXPECT_LT(memory.similarity, 0.99f);
+    EXPECT_EQ(memory.tokens, 10);
+    EXPECT_EQ(memory.token_source, TokenSource::kMeasured);
+  }
+  // Never a message of the window, nor another user's: three of the four others, all as near.
+  for (const std::string& content : memories) {
+    EXPECT_TRUE(content == "elsewhere" || content == "turn 0" || content == "turn 1" ||
+                content == "turn 2")
+        << content;
+  }
+  EXPECT_EQ(context.budget.memory_tokens, 30);
+  EXPECT_EQ(context.budget.remaining, 1000 - 30 - 30);
+
+  // Filters narrow the memories; a soft-deleted conversation gives none.
+  request.memory_filters.conversation_ids = {other.id};
+  ContextResponse filtered = Unwrap(engine_->AssembleContext("alice", request));
+  ASSERT_EQ(filtered.memories.size(), 2u);
+  EXPECT_EQ(filtered.memories[0].message.content, "elsewhere");
+  EXPECT_EQ(filtered.memories[1].message.content, "unrelated");
+  Unwrap(engine_->SoftDeleteConversation("alice", other.id));
+  filtered = Unwrap(engine_->AssembleContext("alice", request));
+  EXPECT_TRUE(filtered.memories.empty());
+}
+
+TEST_F(AssembleContextTest, MemoriesFitTheRestOfTheBudget) {
+  const Conversation conv = WithPrompt("alice", 10);
+  const Conversation old = WithPrompt("alice", 0);
+  AppendEmbedded(*engine_, "alice", conv.id, "now", 10, Basis(7));
+  AppendEmbedded(*engine_, "alice", old.id, "big", 50, Basis(0));
+  std::vector<float> near = Basis(0);
+  near[1] = 0.3f;
+  AppendEmbedded(*engine_, "alice", old.id, "small", 5, near);
+  DocumentWith("alice", {std::string(80, 'c')});  // a 20-token chunk on Basis(0)
+  ContextRequest request = Request(conv.id, 10 + 10 + 20 + 5);
+  request.query_embedding = Basis(0);
+  request.k_chunks = 1;
+  request.k_memories = 2;
+  const ContextResponse context = Unwrap(engine_->AssembleContext("alice", request));
+  // Prompt, window and chunk first; the big memory does not fit, the next one does.
+  EXPECT_EQ(context.chunks.size(), 1u);
+  ASSERT_EQ(context.memories.size(), 1u);
+  EXPECT_EQ(context.memories[0].message.content, "small");
+  EXPECT_EQ(context.budget.memories_left_out, 1);
+  EXPECT_EQ(context.budget.memory_tokens, 5);
+  EXPECT_EQ(context.budget.remaining, 0);
+
+  // Without an embedding, or with k_memories 0, there are no memories.
+  request.query_embedding.clear();
+  request.query_text = "cccc";
+  EXPECT_TRUE(Unwrap(engine_->AssembleContext("alice", request)).memories.empty());
+  request.query_text.clear();
+  request.query_embedding = Basis(0);
+  request.k_memories = 0;
+  EXPECT_TRUE(Unwrap(engine_->AssembleContext("alice", request)).memories.empty());
+}
+
+TEST_F(AssembleContextTest, BadMemoryFieldsAreNamed) {
+  const Conversation conv = WithPrompt("alice", 0);
+  ContextRequest request = Request(conv.id, 100);
+  request.k_memories = -1;
+  EXPECT_EQ(engine_->AssembleContext("alice", request).status().field(), "k_memories");
+  request.k_memories = kMaxTopK + 1;
+  EXPECT_EQ(engine_->AssembleContext("alice", request).status().field(), "k_memories");
+  request.k_memories = 5;
+  request.k_chunks = 0;
+  request.query_embedding = Basis(0);
+  request.memory_filters.roles = {static_cast<Role>(9)};
+  EXPECT_EQ(engine_->AssembleContext("alice", request).status().field(), "memory_filters.roles");
+  request.memory_filters.roles.clear();
+  request.query_embedding = std::vector<float>(kDim, 0.0f);
+  EXPECT_EQ(engine_->AssembleContext("alice", request).status().field(), "query_embedding");
 }
 
 }  // namespace

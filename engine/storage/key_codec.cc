@@ -184,14 +184,34 @@ std::string PayloadTagPrefix() {
 
 std::string PayloadPrefix(uint32_t month) { return PayloadTagPrefix() + U32BigEndian(month); }
 
-bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
+namespace {
+
+// Splits a [tag][month u32][label u64] key.
+bool ParseMonthLabelKey(std::string_view key, IndexTag tag, uint32_t* month, uint64_t* label) {
   constexpr size_t kPayloadKeySize = 1 + 4 + 8;
-  if (key.size() != kPayloadKeySize || key[0] != static_cast<char>(IndexTag::kChunkPayload))
-    return false;
+  if (key.size() != kPayloadKeySize || key[0] != static_cast<char>(tag)) return false;
   uint32_t value = 0;
   for (size_t i = 1; i < 5; ++i) value = (value << 8) | static_cast<uint8_t>(key[i]);
   *month = value;
   return KeyReader(key.substr(5)).U64(label);
+}
+
+}  // namespace
+
+bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
+  return ParseMonthLabelKey(key, IndexTag::kChunkPayload, month, label);
+}
+
+std::string MessagePayloadTagPrefix() {
+  return std::string(1, static_cast<char>(IndexTag::kMessagePayload));
+}
+
+std::string MessagePayloadKey(uint32_t month, uint64_t label) {
+  return MessagePayloadTagPrefix() + U32BigEndian(month) + KeyBuilder().U64(label).Release();
+}
+
+bool ParseMessagePayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
+  return ParseMonthLabelKey(key, IndexTag::kMessagePayload, month, label);
 }
 
 std::string PayloadKey(uint32_t month, uint64_t label) {

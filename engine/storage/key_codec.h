@@ -25,6 +25,9 @@
 //                                                                 created_at, metadata)
 //                     [0x32][month u32][label u64]             -> chunk payload of a
 //                                                                 soft-deleted chunk
+//                     [0x33][month u32][label u64]             -> message vector payload (owner,
+//                                                                 message, conversation, role,
+//                                                                 created_at)
 //                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
 //                                                                 soft-deleted rows, oldest first
 //                     [0x50][term bytes]                       -> term id varint (text index
@@ -32,7 +35,8 @@
 //                     [0x51][kind][user][month u32][label u64] -> a row's terms (text row,
 //                                                                 text/text_index.h)
 //   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
-//   cf vectors        [month u32][label u64]                   -> unit float32 vector
+//   cf vectors        [month u32][label u64]                   -> unit float32 vector (of a chunk
+//                                                                 or a message: labels are unique)
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
 //   a soft-deleted row only in "all", so either list is a plain prefix scan.
 #pragma once
@@ -91,6 +95,7 @@ enum class IndexTag : uint8_t {
   kChunkByDocument = 0x30,
   kChunkPayload = 0x31,
   kDeletedChunkPayload = 0x32,
+  kMessagePayload = 0x33,
   kPurgeQueue = 0x40,
   kTextTerm = 0x50,
   kTextRow = 0x51,
@@ -127,6 +132,10 @@ std::string VectorPrefix(uint32_t month);
 // Payload keys of soft-deleted chunks (same layout as PayloadKey under their own tag).
 std::string DeletedPayloadKey(uint32_t month, uint64_t label);
 std::string DeletedPayloadPrefix(uint32_t month);
+// Payload keys of message vectors (same layout as PayloadKey under their own tag).
+std::string MessagePayloadKey(uint32_t month, uint64_t label);
+std::string MessagePayloadTagPrefix();
+bool ParseMessagePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 
 std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
 std::string PurgeQueuePrefix();

@@ -134,6 +134,8 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
     if (old_row != nullptr) Tally(&counts, old_row->conversation, -1);
     Tally(&counts, c, +1);
     txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
+    if (old_row != nullptr && message_vectors_ != nullptr)
+      message_vectors_->StageConversationState(txn, c.id, c.is_deleted);
   }
   StageIndexes(txn, old_row ? &old_row->conversation : nullptr, &c);
   StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr,
@@ -234,7 +236,7 @@ Result<Conversation> ConversationStore::Undelete(storage::WriteTxn& txn, std::st
 Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view user_id,
                                      const Uuid& id) const {
   MNEMO_ASSIGN_OR_RETURN(ConversationRow row, LoadForWrite(txn, user_id, id, true));
-  MNEMO_RETURN_IF_ERROR(StageDeleteAllMessages(txn, id).status());
+  MNEMO_RETURN_IF_ERROR(StageDeleteAllMessages(txn, user_id, id, message_vectors_).status());
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id);
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, row.conversation, -1);

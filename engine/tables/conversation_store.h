@@ -16,6 +16,7 @@
 #include "mnemo/result.h"
 #include "storage/db.h"
 #include "storage/write_txn.h"
+#include "tables/message_vectors.h"
 #include "tables/recency_index.h"
 #include "tables/row_codec.h"
 
@@ -26,6 +27,9 @@ class ConversationStore {
   // `db` must outlive the store.  `recency` bounds the in-memory recent-list mirror.
   explicit ConversationStore(storage::Db& db, RecencyIndex::Limits recency = {})
       : db_(db), recency_(db, recency) {}
+  // Where message vectors are removed and conversation states published (hard and soft
+  // deletes); must outlive the store.  Null: no vector layer.
+  void set_message_vectors(MessageVectors* vectors) { message_vectors_ = vectors; }
 
   // ---- writes (stage into txn) ----
   // Creates a conversation.  With a client-supplied id that this user already owns, returns the
@@ -81,6 +85,7 @@ class ConversationStore {
   // Changed by the writes staged in StageIndexes (which are const: staging does not change the
   // store until the transaction commits); internally synchronized.
   mutable RecencyIndex recency_;
+  MessageVectors* message_vectors_ = nullptr;
 };
 
 // A timestamp for a change to a row last changed at `previous`: now, but strictly later than

@@ -164,8 +164,24 @@ Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteT
   std::string row;
   MNEMO_RETURN_IF_ERROR(
       txn.Get(Cf::kMessages, keys::MessageKey(conversation_id, located.seq), &row));
-  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message));
+  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message, &located.vector));
+  if (located.vector && !vectors_) {
+    return Status::Internal("message " + message_id.ToString() +
+                            " has a vector but no vector layer is attached");
+  }
   return located;
+}
+
+Result<std::optional<VectorRef>> MessageStore::StageEmbedding(storage::WriteTxn& txn,
+                                                              std::string_view user_id,
+                                                              const NewMessage& input,
+                                                              Message* m) const {
+  m->has_embedding = false;
+  if (input.embedding.empty()) return std::optional<VectorRef>();
+  if (!vectors_) return Status::Unavailable("message embeddings are not available");
+  MNEMO_ASSIGN_OR_RETURN(VectorRef ref, vectors_->StagePut(txn, user_id, *m, input.embedding));
+  m->has_embedding = true;
+  return std::optional<VectorRef>(ref);
 }
 
 Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view user_id,
@@ -199,8 +215,10 @@ Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view us
   c.total_tokens += m.tokens_used.value_or(0);
   c.last_message_at = m.created_at;
   c.updated_at = std::max(m.created_at, NextTimestamp(c.updated_at));
+  MNEMO_ASSIGN_OR_RETURN(const std::optional<VectorRef> vector,
+                         StageEmbedding(txn, user_id, input, &m));
 
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, seq), EncodeMessage(m));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, seq), EncodeMessage(m, vector));
   txn.Put(Cf::kIndex, keys::MessageByIdKey(m.id), EncodeLocation(m.conversation_id, seq));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &old_row, row));
   return m;
@@ -230,7 +248,11 @@ Result<Message> MessageStore::Upsert(storage::WriteTxn& txn, std::string_view us
   ConversationRow row = located->conversation;
   row.conversation.total_tokens += m.tokens_used.value_or(0) - old_tokens;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq), EncodeMessage(m));
+  if (located->vector) vectors_->StageRemove(txn, user_id, *located->vector);
+  MNEMO_ASSIGN_OR_RETURN(const std::optional<VectorRef> vector,
+                         StageEmbedding(txn, user_id, input, &m));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq),
+          EncodeMessage(m, vector));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located->conversation, row));
   return m;
 }
@@ -244,7 +266,8 @@ Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string
   m.tool_results = StoredJson(std::string(tool_results));
   ConversationRow row = located.conversation;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq),
+          EncodeMessage(m, located.vector));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -260,7 +283,13 @@ Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view us
   row.conversation.total_tokens +=
       m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m));
+  std::optional<VectorRef> vector = located.vector;
+  if (vector && m.role != located.message.role) {
+    // Search filters on the role, so the vector's search state follows it.
+    MNEMO_ASSIGN_OR_RETURN(vector, vectors_->StageMove(txn, user_id, m, *vector));
+  }
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq),
+          EncodeMessage(m, vector));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -291,6 +320,7 @@ Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view us
   c.updated_at = NextTimestamp(c.updated_at);
   txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
   txn.Delete(Cf::kIndex, keys::MessageByIdKey(m.id));
+  if (located.vector) vectors_->StageRemove(txn, user_id, *located.vector);
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -299,7 +329,8 @@ Result<int64_t> MessageStore::DeleteAll(storage::WriteTxn& txn, std::string_view
                                         const Uuid& conversation_id) const {
   MNEMO_ASSIGN_OR_RETURN(ConversationRow old_row,
                          conversations_.LoadForWrite(txn, user_id, conversation_id, false));
-  MNEMO_ASSIGN_OR_RETURN(int64_t deleted, StageDeleteAllMessages(txn, conversation_id));
+  MNEMO_ASSIGN_OR_RETURN(int64_t deleted,
+                         StageDeleteAllMessages(txn, user_id, conversation_id, vectors_));
   ConversationRow row = old_row;
   row.conversation.message_count = 0;
   row.conversation.total_tokens = 0;
@@ -309,31 +340,37 @@ Result<int64_t> MessageStore::DeleteAll(storage::WriteTxn& txn, std::string_view
   return deleted;
 }
 
-Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conversation_id) {
+Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view user_id,
+                                       const Uuid& conversation_id, MessageVectors* vectors) {
   storage::ScanRange range;
   range.prefix = keys::MessagePrefix(conversation_id);
   int64_t count = 0;
   Status corrupt;
   std::vector<std::string> message_keys;
   std::vector<Uuid> message_ids;
+  std::vector<VectorRef> vector_refs;
   MNEMO_RETURN_IF_ERROR(
       txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
-        auto id = PeekMessageId(value);
-        if (!id) {
-          corrupt =
-              Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
-          return false;
-        }
+        Message m;
+        std::optional<VectorRef> vector;
+        corrupt = DecodeMessage(value, conversation_id, &m, &vector);
+        if (!corrupt.ok()) return false;
         message_keys.emplace_back(key);
-        message_ids.push_back(*id);
+        message_ids.push_back(m.id);
+        if (vector) vector_refs.push_back(*vector);
         ++count;
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(corrupt);
+  if (!vector_refs.empty() && !vectors) {
+    return Status::Internal("conversation " + conversation_id.ToString() +
+                            " has message vectors but no vector layer is attached");
+  }
   for (size_t i = 0; i < message_keys.size(); ++i) {
     txn.Delete(Cf::kMessages, message_keys[i]);
     txn.Delete(Cf::kIndex, keys::MessageByIdKey(message_ids[i]));
   }
+  for (const VectorRef& ref : vector_refs) vectors->StageRemove(txn, user_id, ref);
   return count;
 }
 

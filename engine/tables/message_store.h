@@ -18,6 +18,7 @@
 #include "storage/db.h"
 #include "storage/write_txn.h"
 #include "tables/conversation_store.h"
+#include "tables/message_vectors.h"
 
 namespace mnemo::tables {
 
@@ -26,6 +27,9 @@ class MessageStore {
   // Both references must outlive the store.
   MessageStore(storage::Db& db, const ConversationStore& conversations)
       : db_(db), conversations_(conversations) {}
+  // Where message embeddings go; must outlive the store.  Until it is set, a message with an
+  // embedding is refused (UNAVAILABLE).
+  void set_vectors(MessageVectors* vectors) { vectors_ = vectors; }
 
   // ---- writes (stage into txn) ----
   // Appends to an existing, non-deleted conversation of the user.  A client-supplied id that
@@ -33,13 +37,14 @@ class MessageStore {
   // used elsewhere is DUPLICATE_RECORD.
   Result<Message> Append(storage::WriteTxn& txn, std::string_view user_id,
                          const NewMessage& input) const;
-  // Appends input.id (required) or replaces its role, content, parts, tool data, tokens and
-  // metadata; the conversation's total_tokens follows the change.
+  // Appends input.id (required) or replaces its role, content, parts, tool data, tokens,
+  // metadata and embedding; the conversation's total_tokens follows the change.
   Result<Message> Upsert(storage::WriteTxn& txn, std::string_view user_id,
                          const NewMessage& input) const;
   Result<Message> SetToolResults(storage::WriteTxn& txn, std::string_view user_id,
                                  const Uuid& message_id, std::string_view tool_results) const;
   // Changes the fields set in `update`; the conversation's total_tokens and updated_at follow.
+  // The embedding is kept (an upsert replaces it).
   Result<Message> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& message_id,
                          const MessageUpdate& update) const;
   // Deletes one message; the conversation's message_count, total_tokens, last_message_at (the
@@ -74,8 +79,12 @@ class MessageStore {
   struct Located {
     ConversationRow conversation;
     Message message;
+    std::optional<VectorRef> vector;
     uint64_t seq = 0;
   };
+  // Stages input's embedding for `m` when it has one; sets m->has_embedding.
+  Result<std::optional<VectorRef>> StageEmbedding(storage::WriteTxn& txn, std::string_view user_id,
+                                                  const NewMessage& input, Message* m) const;
   Result<Located> LocateForWrite(const storage::WriteTxn& txn, std::string_view user_id,
                                  const Uuid& message_id) const;
   Result<Conversation> VisibleConversation(const storage::ReadView& view, std::string_view user_id,
@@ -90,10 +99,13 @@ class MessageStore {
 
   storage::Db& db_;
   const ConversationStore& conversations_;
+  MessageVectors* vectors_ = nullptr;
 };
 
-// Stages the deletion of every committed message of a conversation and their id-index entries.
+// Stages the deletion of every committed message of a conversation, their id-index entries and
+// their vectors (through `vectors`, which may be null when no vector layer is attached).
 // Returns the number of messages.
-Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, const Uuid& conversation_id);
+Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view user_id,
+                                       const Uuid& conversation_id, MessageVectors* vectors);
 
 }  // namespace mnemo::tables

@@ -8,8 +8,14 @@ namespace {
 // FROZEN format version bytes.
 constexpr uint8_t kConversationV1 = 1;
 constexpr uint8_t kMessageV1 = 1;
+constexpr uint8_t kMessageV2 = 2;
 constexpr uint8_t kDocumentV1 = 1;
 constexpr uint8_t kCountsV1 = 1;
+
+bool IsMessageVersion(char byte) {
+  const auto version = static_cast<uint8_t>(byte);
+  return version == kMessageV1 || version == kMessageV2;
+}
 
 void PutOptionalString(std::string* dst, const std::optional<std::string>& value) {
   dst->push_back(value ? 1 : 0);
@@ -26,14 +32,26 @@ class RowReader {
  public:
   RowReader(std::string_view data, std::string_view what) : input_(data), what_(what) {}
 
-  void Version(uint8_t expected) {
+  void Version(uint8_t expected) { Version(expected, expected); }
+  // Reads a version in [oldest, newest]; returns it (0 on failure).
+  uint8_t Version(uint8_t oldest, uint8_t newest) {
     uint8_t version = 0;
     if (!coding::GetByte(&input_, &version)) {
       ok_ = false;
-    } else if (version != expected) {
+      return 0;
+    }
+    if (version < oldest || version > newest) {
       ok_ = false;
       detail_ = "unknown row version " + std::to_string(version);
+      return 0;
     }
+    return version;
+  }
+  // True (and the OPT marker consumed) when an optional field is present.
+  bool Present() {
+    bool present = false;
+    Bool(&present);
+    return ok_ && present;
   }
   void String(std::string* out) {
     std::string_view view;
@@ -91,12 +109,6 @@ class RowReader {
   }
 
  private:
-  bool Present() {
-    bool present = false;
-    Bool(&present);
-    return ok_ && present;
-  }
-
   std::string_view input_;
   std::string_view what_;
   std::string detail_;
@@ -148,9 +160,9 @@ Status DecodeConversation(std::string_view data, const Uuid& id, ConversationRow
   return reader.status();
 }
 
-std::string EncodeMessage(const Message& m) {
+std::string EncodeMessage(const Message& m, const std::optional<VectorRef>& vector) {
   std::string out;
-  out.push_back(static_cast<char>(kMessageV1));
+  out.push_back(static_cast<char>(vector ? kMessageV2 : kMessageV1));
   out.append(m.id.bytes());
   out.push_back(static_cast<char>(m.role));
   coding::PutLengthPrefixed(&out, m.content);
@@ -161,13 +173,19 @@ std::string EncodeMessage(const Message& m) {
   PutOptionalInt(&out, m.tokens_used);
   coding::PutLengthPrefixed(&out, m.metadata);
   coding::PutVarsint64(&out, m.created_at);
+  if (vector) {
+    out.push_back(1);
+    coding::PutVarint64(&out, vector->label);
+    coding::PutVarint64(&out, vector->month);
+  }
   return out;
 }
 
-Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* m) {
+Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* m,
+                     std::optional<VectorRef>* vector) {
   m->conversation_id = conversation_id;
   RowReader reader(data, "message");
-  reader.Version(kMessageV1);
+  const uint8_t version = reader.Version(kMessageV1, kMessageV2);
   std::string_view id;
   reader.Raw(Uuid::kSize, &id);
   if (id.size() == Uuid::kSize) m->id = Uuid::FromBytes(id);
@@ -182,6 +200,16 @@ Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message
   reader.OptionalInt(&m->tokens_used);
   reader.String(&m->metadata);
   reader.Int(&m->created_at);
+  std::optional<VectorRef> ref;
+  if (version == kMessageV2 && reader.Present()) {
+    uint64_t label = 0, month = 0;
+    reader.Uint(&label);
+    reader.Uint(&month);
+    if (month > UINT32_MAX) return Status::Internal("corrupt message row: bad vector month");
+    ref = VectorRef{label, static_cast<uint32_t>(month)};
+  }
+  m->has_embedding = ref.has_value();
+  if (vector) *vector = ref;
   Status status = reader.status();
   if (status.ok() && role >= kRoleCount) return Status::Internal("corrupt message row: bad role");
   return status;
@@ -244,14 +272,12 @@ namespace mnemo::tables {
 
 // A v1 message starts with: version byte | id (16 bytes) | role byte.
 std::optional<Uuid> PeekMessageId(std::string_view data) {
-  if (data.size() < 1 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1)
-    return std::nullopt;
+  if (data.size() < 1 + Uuid::kSize || !IsMessageVersion(data[0])) return std::nullopt;
   return Uuid::FromBytes(data.substr(1, Uuid::kSize));
 }
 
 std::optional<Role> PeekMessageRole(std::string_view data) {
-  if (data.size() < 2 + Uuid::kSize || static_cast<uint8_t>(data[0]) != kMessageV1)
-    return std::nullopt;
+  if (data.size() < 2 + Uuid::kSize || !IsMessageVersion(data[0])) return std::nullopt;
   const auto role = static_cast<uint8_t>(data[1 + Uuid::kSize]);
   if (role >= kRoleCount) return std::nullopt;
   return static_cast<Role>(role);

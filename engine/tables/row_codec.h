@@ -9,6 +9,8 @@
 //   message v1:      id 16 bytes | role byte | content LP | parts OPT(LP) | tool_calls OPT(LP) |
 //                    tool_results OPT(LP) | attachments OPT(LP) | tokens_used OPT(varsint) |
 //                    metadata LP | created_at varsint          (conversation id is in the key)
+//   message v2:      v1 fields | vector OPT(label varint | month varint)   (written without a
+//                    vector as v1, so rows stay readable by earlier versions)
 //   document v1:     user LP | filename LP | file_type LP | content LP | total_chunks varint |
 //                    metadata LP | is_deleted byte | deleted_at OPT(varsint) | created_at varsint |
 //                    updated_at varsint
@@ -23,6 +25,7 @@
 
 #include "mnemo/records.h"
 #include "mnemo/status.h"
+#include "tables/message_vectors.h"
 
 namespace mnemo::tables {
 
@@ -41,8 +44,10 @@ struct Counts {
 std::string EncodeConversation(const ConversationRow& row);
 Status DecodeConversation(std::string_view data, const Uuid& id, ConversationRow* row);
 
-std::string EncodeMessage(const Message& message);
-Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* message);
+// `vector`, when set, is where the message's embedding is stored (message->has_embedding).
+std::string EncodeMessage(const Message& message, const std::optional<VectorRef>& vector = {});
+Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* message,
+                     std::optional<VectorRef>* vector = nullptr);
 
 std::string EncodeDocument(const Document& document);
 Status DecodeDocument(std::string_view data, const Uuid& id, Document* document);

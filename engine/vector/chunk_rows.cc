@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/coding.h"
+#include "mnemo/records.h"
 
 namespace mnemo::vector {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 constexpr uint8_t kChunkRowV1 = 1;
 constexpr uint8_t kChunkRowV2 = 2;
 constexpr uint8_t kPayloadV1 = 1;
+constexpr uint8_t kMessagePayloadV1 = 1;
 
 Status Corrupt(std::string_view what) {
   return Status::Internal("corrupt " + std::string(what) + " row");
@@ -82,6 +84,33 @@ Status DecodePayload(std::string_view data, ChunkPayload* p) {
   p->user_id.assign(user);
   p->chunk_index = static_cast<int64_t>(chunk_index);
   p->metadata.assign(metadata);
+  return Status::Ok();
+}
+
+std::string EncodeMessagePayload(const MessagePayload& p) {
+  std::string out(1, static_cast<char>(kMessagePayloadV1));
+  coding::PutLengthPrefixed(&out, p.user_id);
+  out.append(p.message_id.bytes());
+  out.append(p.conversation_id.bytes());
+  out.push_back(static_cast<char>(p.role));
+  coding::PutVarsint64(&out, p.created_at);
+  return out;
+}
+
+Status DecodeMessagePayload(std::string_view data, MessagePayload* p) {
+  uint8_t version = 0;
+  std::string_view user;
+  if (!coding::GetByte(&data, &version) || version != kMessagePayloadV1 ||
+      !coding::GetLengthPrefixed(&data, &user) || data.size() < 2 * Uuid::kSize + 1) {
+    return Corrupt("message payload");
+  }
+  p->message_id = Uuid::FromBytes(data.substr(0, Uuid::kSize));
+  p->conversation_id = Uuid::FromBytes(data.substr(Uuid::kSize, Uuid::kSize));
+  p->role = static_cast<uint8_t>(data[2 * Uuid::kSize]);
+  data.remove_prefix(2 * Uuid::kSize + 1);
+  if (!coding::GetVarsint64(&data, &p->created_at) || !data.empty() || p->role >= kRoleCount)
+    return Corrupt("message payload");
+  p->user_id.assign(user);
   return Status::Ok();
 }
 

@@ -65,6 +65,22 @@ std::shared_ptr<DocumentState> DocumentRegistry::Find(const Uuid& id) const {
   return it == documents_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<DocumentState> DocumentRegistry::FindOrAdd(const Uuid& id, bool deleted) {
+  if (auto found = Find(id)) return found;
+  std::unique_lock lock(mutex_);
+  auto& state = documents_[id];
+  if (!state) {
+    state = std::make_shared<DocumentState>();
+    state->id = id;
+    state->deleted.store(deleted, std::memory_order_release);
+  }
+  return state;
+}
+
+void DocumentRegistry::SetDeleted(const Uuid& id, bool deleted) {
+  if (auto found = Find(id)) found->deleted.store(deleted, std::memory_order_release);
+}
+
 void DocumentRegistry::Erase(const Uuid& id) {
   std::unique_lock lock(mutex_);
   auto it = documents_.find(id);

@@ -20,6 +20,11 @@
 
 namespace mnemo::vector {
 
+// Who owns a vector row.  A message row's RowState reuses the chunk fields: chunk_id is the
+// message id, chunk_index its Role, and document its conversation's state (id and deleted flag).
+enum class OwnerKind : uint8_t { kChunk = 0, kMessage = 1 };
+
+// The live state of a row's owner: a document, or for message rows a conversation.
 struct DocumentState {
   Uuid id;
   std::atomic<bool> deleted{false};
@@ -71,6 +76,10 @@ class DocumentRegistry {
   std::shared_ptr<DocumentState> Upsert(const Uuid& id, std::string_view file_type,
                                         std::string_view filename, bool deleted);
   std::shared_ptr<DocumentState> Find(const Uuid& id) const;
+  // The state of `id`; created with `deleted` when unknown, else returned unchanged.
+  std::shared_ptr<DocumentState> FindOrAdd(const Uuid& id, bool deleted);
+  // Sets the deleted flag of a known id; a no-op for an unknown one.
+  void SetDeleted(const Uuid& id, bool deleted);
   void Erase(const Uuid& id);
 
  private:

@@ -64,6 +64,10 @@ bool RowPredicate::Matches(const RowState& row) const {
   if (row.created_at < created_from || row.created_at >= created_until) return false;
   if (row.user_ref != user_ref) return false;
   if (row.document->deleted.load(std::memory_order_acquire)) return false;
+  if (role_mask != 0 && (row.chunk_index < 0 || row.chunk_index >= 32 ||
+                         ((role_mask >> row.chunk_index) & 1u) == 0)) {
+    return false;
+  }
   if (!document_ids.empty() &&
       !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
     return false;
@@ -94,8 +98,12 @@ double RowPredicate::MonthFraction(uint32_t month) const {
 }
 
 Tenant::Tenant(std::string user_id, uint32_t user_ref, uint32_t dim,
-               std::unique_ptr<hnsw::HnswIndex> graph)
-    : user_id_(std::move(user_id)), user_ref_(user_ref), dim_(dim), graph_(std::move(graph)) {}
+               std::unique_ptr<hnsw::HnswIndex> graph, OwnerKind kind)
+    : user_id_(std::move(user_id)),
+      user_ref_(user_ref),
+      dim_(dim),
+      kind_(kind),
+      graph_(std::move(graph)) {}
 
 std::shared_ptr<hnsw::HnswIndex> Tenant::graph() const {
   std::shared_lock lock(mutex_);

@@ -41,6 +41,8 @@ struct RowPredicate {
   Timestamp created_from = kMinTimestamp;
   Timestamp created_until = kMaxTimestamp;  // exclusive
   std::vector<std::pair<std::string, nlohmann::json>> metadata_equals;
+  // Message rows: bit r set admits Role r (RowState::chunk_index); 0 admits every role.
+  uint32_t role_mask = 0;
 
   bool Matches(const RowState& row) const;
   // True when rows of `month` may fall inside [created_from, created_until).
@@ -89,9 +91,10 @@ struct TenantMonthStats {
 class Tenant {
  public:
   Tenant(std::string user_id, uint32_t user_ref, uint32_t dim,
-         std::unique_ptr<hnsw::HnswIndex> graph);
+         std::unique_ptr<hnsw::HnswIndex> graph, OwnerKind kind = OwnerKind::kChunk);
 
   const std::string& user_id() const { return user_id_; }
+  OwnerKind kind() const { return kind_; }
   uint32_t user_ref() const { return user_ref_; }
 
   // A committed row for InsertBatch.
@@ -163,6 +166,7 @@ class Tenant {
   const std::string user_id_;
   const uint32_t user_ref_;
   const uint32_t dim_;
+  const OwnerKind kind_;
 
   // Serialises graph maintenance (linking fresh rows, rebuilds) so no link lands in a graph that
   // is being replaced.

@@ -51,28 +51,43 @@ size_t DefaultEf(size_t base, size_t rows) {
 
 }  // namespace
 
-Result<SearchResponse> VectorStore::Search(std::string_view user_id,
-                                           const SearchRequest& request) const {
-  MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
-  if (request.top_k < 1 || request.top_k > kMaxTopK) {
+Status VectorStore::ValidateVectorQuery(const std::vector<float>& query, int64_t top_k,
+                                        const std::optional<float>& min_similarity,
+                                        const std::optional<int64_t>& ef,
+                                        std::vector<float>* unit) const {
+  if (top_k < 1 || top_k > kMaxTopK) {
     return Status::ValidationError("top_k", "must be in 1.." + std::to_string(kMaxTopK));
   }
-  if (request.query.size() != dim_) {
-    return Status::ValidationError("query", "has " + std::to_string(request.query.size()) +
+  if (query.size() != dim_) {
+    return Status::ValidationError("query", "has " + std::to_string(query.size()) +
                                                 " values; this data directory stores " +
                                                 std::to_string(dim_) + "-dimensional embeddings");
   }
-  if (request.min_similarity &&
-      !(*request.min_similarity >= -1.0f && *request.min_similarity <= 1.0f)) {
+  if (min_similarity && !(*min_similarity >= -1.0f && *min_similarity <= 1.0f)) {
     return Status::ValidationError("min_similarity", "must be in [-1, 1]");
   }
-  if (request.ef && (*request.ef < 1 || *request.ef > kMaxEf)) {
+  if (ef && (*ef < 1 || *ef > kMaxEf)) {
     return Status::ValidationError("ef", "must be in 1.." + std::to_string(kMaxEf));
   }
-  std::vector<float> unit(request.query);
-  if (!kernels::Normalize(unit.data(), unit.size())) {
+  *unit = query;
+  if (!kernels::Normalize(unit->data(), unit->size())) {
     return Status::ValidationError("query", "must be finite and have a non-zero norm");
   }
+  return Status::Ok();
+}
+
+size_t VectorStore::QueryEf(const Tenant& tenant, const std::optional<int64_t>& ef,
+                            size_t k) const {
+  return std::max<size_t>(
+      ef ? static_cast<size_t>(*ef) : DefaultEf(options_.default_ef, tenant.graph_rows()), k);
+}
+
+Result<SearchResponse> VectorStore::Search(std::string_view user_id,
+                                           const SearchRequest& request) const {
+  MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
+  std::vector<float> unit;
+  MNEMO_RETURN_IF_ERROR(
+      ValidateVectorQuery(request.query, request.top_k, request.min_similarity, request.ef, &unit));
 
   SearchResponse response;
   uint32_t user_ref = 0;
@@ -92,9 +107,7 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
   TenantQuery query;
   query.unit_query = unit.data();
   query.k = static_cast<size_t>(request.top_k);
-  query.ef = std::max<size_t>(request.ef ? static_cast<size_t>(*request.ef)
-                                         : DefaultEf(options_.default_ef, tenant->graph_rows()),
-                              query.k);
+  query.ef = QueryEf(*tenant, request.ef, query.k);
   query.min_similarity = request.min_similarity.value_or(-1.0f);
   query.compressed = options_.compressed_search;
   query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);

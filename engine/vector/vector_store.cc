@@ -128,9 +128,10 @@ Result<std::unique_ptr<hnsw::HnswIndex>> VectorStore::NewGraph() const {
   return hnsw::HnswIndex::Create(params, GraphResources());
 }
 
-std::string VectorStore::GraphPath(std::string_view user_id) const {
+std::string VectorStore::GraphPath(std::string_view user_id, OwnerKind kind) const {
   // User ids are arbitrary bytes up to 255 long: the file is named by a hash of the id.
-  const std::string name = Sha256Hex(user_id).substr(0, 32) + ".hnsw";
+  const std::string name =
+      Sha256Hex(user_id).substr(0, 32) + (kind == OwnerKind::kMessage ? ".messages.hnsw" : ".hnsw");
   return (std::filesystem::path(options_.index_dir) / kTenantDir / name).string();
 }
 
@@ -148,12 +149,7 @@ Status VectorStore::Load() {
   MNEMO_RETURN_IF_ERROR(decoded);
 
   // Then every row's payload, grouped by owner.
-  struct LoadedRow {
-    uint64_t label;
-    uint32_t month;
-    RowState row;
-  };
-  std::map<std::string, std::vector<LoadedRow>, std::less<>> rows_by_user;
+  RowsByUser rows_by_user;
   uint64_t max_label = 0;
   storage::ScanRange payloads;
   payloads.prefix = keys::PayloadTagPrefix();
@@ -185,44 +181,56 @@ Status VectorStore::Load() {
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
+  RowsByUser message_rows_by_user;
+  MNEMO_RETURN_IF_ERROR(LoadMessageRows(&message_rows_by_user, &max_label));
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
-  uint64_t next_label = max_label + 1;
-  std::vector<std::unique_ptr<hnsw::HnswIndex>> graphs;
-  for (const auto& [user_id, rows] : rows_by_user) {
+  struct LoadedTenant {
+    OwnerKind kind;
+    const std::string* user_id;
+    std::vector<LoadedRow>* rows;
     std::unique_ptr<hnsw::HnswIndex> graph;
+  };
+  std::vector<LoadedTenant> loaded_tenants;
+  for (auto& [user_id, rows] : rows_by_user)
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kChunk, &user_id, &rows, nullptr});
+  for (auto& [user_id, rows] : message_rows_by_user)
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kMessage, &user_id, &rows, nullptr});
+  uint64_t next_label = max_label + 1;
+  for (LoadedTenant& loading : loaded_tenants) {
+    const std::string path = GraphPath(*loading.user_id, loading.kind);
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(GraphPath(user_id), resources, fs());
+    auto loaded = hnsw::HnswIndex::Load(path, resources, fs());
     if (loaded.ok() && loaded->index->params().dim == dim_) {
-      graph = std::move(loaded->index);
+      loading.graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
       next_label = std::max(next_label, loaded->applied_seqno);
     } else {
       if (!loaded.ok() && !loaded.status().IsNotFound()) {
-        spdlog::warn("user graph {}: saved graph unusable ({}); re-linking from storage",
-                     GraphPath(user_id), loaded.status().ToString());
+        spdlog::warn("user graph {}: saved graph unusable ({}); re-linking from storage", path,
+                     loaded.status().ToString());
       }
-      MNEMO_ASSIGN_OR_RETURN(graph, NewGraph());
+      MNEMO_ASSIGN_OR_RETURN(loading.graph, NewGraph());
     }
-    graphs.push_back(std::move(graph));
   }
   // The quantizer every graph shares: the one of the largest saved graph that has one.
   size_t largest = 0;
-  for (const auto& graph : graphs) {
+  for (const LoadedTenant& loading : loaded_tenants) {
+    const auto& graph = loading.graph;
     if (graph->has_quantizer() && (!quantizer_ || graph->size() > largest)) {
       quantizer_ = graph->shared_quantizer();
       largest = graph->size();
     }
   }
-  size_t graph_index = 0;
-  for (auto& [user_id, rows] : rows_by_user) {
-    std::unique_ptr<hnsw::HnswIndex> graph = std::move(graphs[graph_index++]);
+  for (LoadedTenant& loading : loaded_tenants) {
+    std::unique_ptr<hnsw::HnswIndex> graph = std::move(loading.graph);
     if (quantizer_) graph->AdoptQuantizer(quantizer_);
-    const uint32_t user_ref = users_.Intern(user_id);
-    auto tenant = std::make_shared<Tenant>(user_id, user_ref, dim_, std::move(graph));
+    const uint32_t user_ref = users_.Intern(*loading.user_id);
+    auto tenant =
+        std::make_shared<Tenant>(*loading.user_id, user_ref, dim_, std::move(graph), loading.kind);
     std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
-    for (auto& [label, month, row] : rows) {
+    for (auto& [label, month, row] : *loading.rows) {
       if (tenant->Indexed(label)) {
         tenant->Restore(label, std::move(row));
         continue;
@@ -233,28 +241,29 @@ Status VectorStore::Load() {
       fresh.push_back(Tenant::FreshRow{label, std::move(row), vector});
     }
     tenant->InsertBatch(std::move(fresh));
-    tenants_[user_ref] = std::move(tenant);
+    tenants_[TenantKey(loading.kind, user_ref)] = std::move(tenant);
   }
   next_label_.store(next_label);
   RemoveMonthGraphFiles(options_.index_dir);
   return Status::Ok();
 }
 
-std::shared_ptr<Tenant> VectorStore::TenantFor(std::string_view user_id) {
+std::shared_ptr<Tenant> VectorStore::TenantFor(std::string_view user_id, OwnerKind kind) {
   const uint32_t user_ref = users_.Intern(user_id);
-  if (auto tenant = FindTenant(user_ref)) return tenant;
+  if (auto tenant = FindTenant(user_ref, kind)) return tenant;
   std::unique_lock lock(tenants_mutex_);
-  auto& slot = tenants_[user_ref];
+  auto& slot = tenants_[TenantKey(kind, user_ref)];
   if (!slot) {
     auto graph = NewGraph();  // parameters were validated in Open()
-    slot = std::make_shared<Tenant>(std::string(user_id), user_ref, dim_, std::move(graph).value());
+    slot = std::make_shared<Tenant>(std::string(user_id), user_ref, dim_, std::move(graph).value(),
+                                    kind);
   }
   return slot;
 }
 
-std::shared_ptr<Tenant> VectorStore::FindTenant(uint32_t user_ref) const {
+std::shared_ptr<Tenant> VectorStore::FindTenant(uint32_t user_ref, OwnerKind kind) const {
   std::shared_lock lock(tenants_mutex_);
-  auto it = tenants_.find(user_ref);
+  auto it = tenants_.find(TenantKey(kind, user_ref));
   return it == tenants_.end() ? nullptr : it->second;
 }
 
@@ -262,7 +271,17 @@ std::vector<std::shared_ptr<Tenant>> VectorStore::AllTenants() const {
   std::shared_lock lock(tenants_mutex_);
   std::vector<std::shared_ptr<Tenant>> all;
   all.reserve(tenants_.size());
-  for (const auto& [user_ref, tenant] : tenants_) all.push_back(tenant);
+  for (const auto& [key, tenant] : tenants_) {
+    if (tenant->kind() == OwnerKind::kChunk) all.push_back(tenant);
+  }
+  return all;
+}
+
+std::vector<std::shared_ptr<Tenant>> VectorStore::EveryTenant() const {
+  std::shared_lock lock(tenants_mutex_);
+  std::vector<std::shared_ptr<Tenant>> all;
+  all.reserve(tenants_.size());
+  for (const auto& [key, tenant] : tenants_) all.push_back(tenant);
   return all;
 }
 
@@ -519,8 +538,8 @@ Status VectorStore::CopySavedGraphs(const std::string& dir) const {
   const std::string tenants = (std::filesystem::path(dir) / kTenantDir).string();
   MNEMO_RETURN_IF_ERROR(fs().CreateDir(dir));
   MNEMO_RETURN_IF_ERROR(fs().CreateDir(tenants));
-  for (const auto& tenant : AllTenants()) {
-    const std::string from = GraphPath(tenant->user_id());
+  for (const auto& tenant : EveryTenant()) {
+    const std::string from = GraphPath(tenant->user_id(), tenant->kind());
     const Status copied = CopyFile(
         fs(), from,
         (std::filesystem::path(tenants) / std::filesystem::path(from).filename()).string());
@@ -533,8 +552,8 @@ Status VectorStore::CopySavedGraphs(const std::string& dir) const {
 
 Status VectorStore::SaveIndexes() {
   const uint64_t label_watermark = next_label_.load();
-  for (const auto& tenant : AllTenants()) {
-    const std::string path = GraphPath(tenant->user_id());
+  for (const auto& tenant : EveryTenant()) {
+    const std::string path = GraphPath(tenant->user_id(), tenant->kind());
     if (tenant->rows() == 0) {
       fs().Remove(path).IgnoreError();  // absent when the graph was never saved
       continue;
@@ -547,7 +566,7 @@ Status VectorStore::SaveIndexes() {
 
 Status VectorStore::Close() {
   size_t pending = 0;
-  for (const auto& tenant : AllTenants()) pending += tenant->pending();
+  for (const auto& tenant : EveryTenant()) pending += tenant->pending();
   if (pending > 0 && pending <= options_.max_rows_linked_on_close) {
     spdlog::info("linking {} pending rows into their graphs before saving", pending);
     WaitForIndexing();
@@ -582,7 +601,7 @@ void VectorStore::MaybeFitQuantizer() {
     std::shared_lock lock(tenants_mutex_);
     if (quantizer_) return;
   }
-  const std::vector<std::shared_ptr<Tenant>> tenants = AllTenants();
+  const std::vector<std::shared_ptr<Tenant>> tenants = EveryTenant();
   size_t rows = 0;
   for (const auto& tenant : tenants) rows += tenant->rows();
   if (rows < hnsw::HnswIndex::kQuantizerMinNodes) return;
@@ -619,7 +638,7 @@ void VectorStore::WaitForIndexing() {
   std::unique_lock lock(indexer_mutex_);
   indexer_idle_.wait(lock, [&] {
     if (stop_) return true;
-    for (const auto& tenant : AllTenants()) {
+    for (const auto& tenant : EveryTenant()) {
       if (tenant->pending() > 0) return false;
     }
     return !work_signalled_;
@@ -638,10 +657,10 @@ void VectorStore::IndexerLoop() {
       work_signalled_ = false;
     }
     size_t linked = 0;
-    for (const auto& tenant : AllTenants()) linked += tenant->IndexPending(kIndexBatch);
+    for (const auto& tenant : EveryTenant()) linked += tenant->IndexPending(kIndexBatch);
     MaybeFitQuantizer();
     if (linked > 0) continue;
-    for (const auto& tenant : AllTenants()) {
+    for (const auto& tenant : EveryTenant()) {
       Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
       if (!compacted.ok()) {
         spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());

@@ -35,6 +35,7 @@
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
 #include "tables/document_store.h"
+#include "tables/message_vectors.h"
 #include "text/text_index.h"
 #include "vector/hnsw/cost_model.h"
 #include "vector/row_state.h"
@@ -67,7 +68,24 @@ struct VectorOptions {
 
 struct MonthRow;  // a stored row of one month (partition_admin.cc)
 
-class VectorStore {
+// A message found by SearchMessages; the caller reads the message row.
+struct MessageVectorHit {
+  Uuid message_id;
+  Uuid conversation_id;
+  float similarity = 0;
+};
+
+struct MessageVectorAnswer {
+  std::vector<MessageVectorHit> hits;  // best first
+  bool exact = true;
+  uint32_t ef_used = 0;
+};
+
+// Message vectors (message_vectors.cc) live in tenants of their own, one per user beside the
+// user's chunk tenant, saved as "<hash of user>.messages.hnsw": a chunk search never walks
+// messages, nor a message search chunks.  They are not in month partitions: archive, drop and
+// retention of months concern the document corpus; a message's vector goes with its message.
+class VectorStore : public tables::MessageVectors {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
   // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
@@ -76,7 +94,7 @@ class VectorStore {
   static Result<std::unique_ptr<VectorStore>> Open(storage::Db& db, const VectorOptions& options,
                                                    text::TextIndex* text = nullptr);
   // Stops the indexer.  Does not save graphs: call Close() first for a fast next open.
-  ~VectorStore();
+  ~VectorStore() override;
   // The file system the store's own files (graphs, archives) go through.
   FileSystem& fs() const {
     return options_.file_system ? *options_.file_system : PosixFileSystem();
@@ -120,6 +138,21 @@ class VectorStore {
   Result<Chunk> StageDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
                                  const tables::DocumentStore& documents, const Uuid& chunk_id,
                                  bool allow_deleted_document = false);
+
+  // ---- message vectors (tables::MessageVectors; message_vectors.cc) ----
+  Result<tables::VectorRef> StagePut(storage::WriteTxn& txn, std::string_view user_id,
+                                     const Message& message,
+                                     const std::vector<float>& embedding) override;
+  Result<tables::VectorRef> StageMove(storage::WriteTxn& txn, std::string_view user_id,
+                                      const Message& message,
+                                      const tables::VectorRef& ref) override;
+  void StageRemove(storage::WriteTxn& txn, std::string_view user_id,
+                   const tables::VectorRef& ref) override;
+  void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
+                              bool deleted) override;
+  // The user's message vectors nearest to request.query; validation as Search.
+  Result<MessageVectorAnswer> SearchMessageVectors(std::string_view user_id,
+                                                   const MessageSearchRequest& request) const;
 
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
@@ -176,15 +209,35 @@ class VectorStore {
  private:
   VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text);
   Status Load();
+  // Message payloads: rows grouped by user, for Load().
+  struct LoadedRow {
+    uint64_t label;
+    uint32_t month;
+    RowState row;
+  };
+  using RowsByUser = std::map<std::string, std::vector<LoadedRow>, std::less<>>;
+  Status LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label);
   // The tenant of `user_id` (interning the user), created with an empty graph when new.
-  std::shared_ptr<Tenant> TenantFor(std::string_view user_id);
+  std::shared_ptr<Tenant> TenantFor(std::string_view user_id, OwnerKind kind = OwnerKind::kChunk);
   // The tenant of a known user ref, or null.
-  std::shared_ptr<Tenant> FindTenant(uint32_t user_ref) const;
+  std::shared_ptr<Tenant> FindTenant(uint32_t user_ref, OwnerKind kind = OwnerKind::kChunk) const;
+  // Chunk tenants (the month partitions' rows).
   std::vector<std::shared_ptr<Tenant>> AllTenants() const;
+  // Chunk and message tenants (graph upkeep: linking, saving, the quantizer).
+  std::vector<std::shared_ptr<Tenant>> EveryTenant() const;
+  static uint64_t TenantKey(OwnerKind kind, uint32_t user_ref) {
+    return (static_cast<uint64_t>(kind) << 32) | user_ref;
+  }
   // REQUIRES: tenants_mutex_ held (the shared quantizer is read under it).
   Result<std::unique_ptr<hnsw::HnswIndex>> NewGraph() const;
   hnsw::HnswResources GraphResources() const;
-  std::string GraphPath(std::string_view user_id) const;
+  std::string GraphPath(std::string_view user_id, OwnerKind kind = OwnerKind::kChunk) const;
+  // Checks a query's top_k, dimension, min_similarity and ef; *unit gets it normalised.
+  Status ValidateVectorQuery(const std::vector<float>& query, int64_t top_k,
+                             const std::optional<float>& min_similarity,
+                             const std::optional<int64_t>& ef, std::vector<float>* unit) const;
+  // The beam width for `tenant` when a request names `ef` (or none), at least k.
+  size_t QueryEf(const Tenant& tenant, const std::optional<int64_t>& ef, size_t k) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
   void IndexerLoop();
@@ -217,13 +270,14 @@ class VectorStore {
 
   UserRegistry users_;
   DocumentRegistry documents_;
+  DocumentRegistry conversations_;  // the states of conversations with message vectors
   std::atomic<uint64_t> next_label_{1};
   std::atomic<uint64_t> graph_compactions_{0};
   mutable hnsw::CostModel costs_;
   const std::shared_ptr<hnsw::ScratchPool<hnsw::internal::SearchScratch>> scratch_;
 
   mutable std::shared_mutex tenants_mutex_;
-  std::unordered_map<uint32_t, std::shared_ptr<Tenant>> tenants_;  // by user ref
+  std::unordered_map<uint64_t, std::shared_ptr<Tenant>> tenants_;  // by TenantKey
   std::shared_ptr<const hnsw::ScalarQuantizer> quantizer_;         // shared by tenant graphs
 
   std::mutex indexer_mutex_;

@@ -421,7 +421,8 @@ struct RankedSearchResponse {
 // What one chat turn needs, in one call.  The budget is spent in this order: the system prompt,
 // then the most recent messages (newest first, stopping at the first that does not fit in what is
 // left or in message_budget, so the window is an unbroken tail of the conversation), then the
-// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried).
+// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried),
+// then the memories, best first, the same way.
 struct ContextRequest {
   Uuid conversation_id;
   int64_t token_budget = 0;  // 1..kMaxContextTokens; must cover the system prompt

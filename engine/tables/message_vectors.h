@@ -1,0 +1,46 @@
+// MessageVectors: what the message and conversation stores need of the vector layer, so that
+// a message's embedding is written and deleted in the same transaction as the message.
+//
+// The stores own the rows; the vector layer owns only the vectors, keyed by (owner kind, label),
+// and the search state it publishes when a transaction commits.  A message row stores its
+// vector's VectorRef.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/records.h"
+#include "mnemo/result.h"
+#include "storage/write_txn.h"
+
+namespace mnemo::tables {
+
+// Where a row's vector is stored: its label and the month its key sits in.
+struct VectorRef {
+  uint64_t label = 0;
+  uint32_t month = 0;
+};
+
+class MessageVectors {
+ public:
+  virtual ~MessageVectors() = default;
+  // Validates `embedding` (field "embedding": the store's dimension, finite, non-zero) and
+  // stages it for `message` (its id, conversation, role and created_at are what search filters
+  // on); searchable when txn commits.
+  virtual Result<VectorRef> StagePut(storage::WriteTxn& txn, std::string_view user_id,
+                                     const Message& message,
+                                     const std::vector<float>& embedding) = 0;
+  // Stages the stored vector of `ref` again for `message`, whose role changed.
+  virtual Result<VectorRef> StageMove(storage::WriteTxn& txn, std::string_view user_id,
+                                      const Message& message, const VectorRef& ref) = 0;
+  // Stages the removal of a vector; it leaves search when txn commits.
+  virtual void StageRemove(storage::WriteTxn& txn, std::string_view user_id,
+                           const VectorRef& ref) = 0;
+  // A conversation was soft-deleted or restored: its messages leave or rejoin search when txn
+  // commits.
+  virtual void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
+                                      bool deleted) = 0;
+};
+
+}  // namespace mnemo::tables
