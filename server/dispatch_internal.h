@@ -38,8 +38,9 @@ Result<Reply> Documents(Call& call);
 Result<Reply> Search(Call& call);
 // Keyword and hybrid search (dispatch_text.cc), reached through Search.
 Result<Reply> TextSearch(Call& call);
-// Context assembly (dispatch_context.cc), reached through Search.
+// Context assembly and message search (dispatch_context.cc), reached through Search.
 Result<Reply> Context(Call& call);
+Result<Reply> MessageSearch(Call& call);
 Result<Reply> Batch(Call& call);
 
 struct AdminContext {

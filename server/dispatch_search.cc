@@ -115,6 +115,7 @@ Result<Reply> Search(Call& call) {
     case B::SearchTextRequest:
     case B::SearchHybridRequest: return TextSearch(call);
     case B::AssembleContextRequest: return Context(call);
+    case B::SearchMessagesRequest: return MessageSearch(call);
     default: return Status::Internal("not a search request");
   }
 }

@@ -45,7 +45,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DeleteChunkRequest:
     case B::RestoreChunkRequest:
     case B::ReplaceChunksRequest:
-    case B::AssembleContextRequest: return OpGroup::kSearch;
+    case B::AssembleContextRequest:
+    case B::SearchMessagesRequest: return OpGroup::kSearch;
     case B::ApplyBatchRequest: return OpGroup::kBatch;
     case B::GetStatsRequest:
     case B::ListPartitionsRequest:
@@ -107,6 +108,7 @@ bool MayRunInline(const wire::Request& request) {
     case B::SearchTextRequest:
     case B::SearchHybridRequest:
     case B::AssembleContextRequest:
+    case B::SearchMessagesRequest:
     case B::CreateConversationRequest:
     case B::UpsertConversationRequest:
     case B::UpdateConversationRequest:

@@ -17,7 +17,7 @@ enum class OpGroup : uint8_t {
   kConversations,
   kMessages,
   kDocuments,
-  kSearch,  // chunks, vector, keyword and hybrid search, context assembly
+  kSearch,  // chunks, vector, keyword, hybrid and message search, context assembly
   kBatch,
   kAdmin,  // needs a service principal; not scoped to a user
 };

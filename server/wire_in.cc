@@ -71,6 +71,7 @@ Result<NewMessage> FromWire(const wire::NewMessage* input, const char* field) {
   out.attachments = OptionalString(input->attachments());
   out.tokens_used = input->tokens_used();
   out.metadata = OptionalString(input->metadata());
+  out.embedding = FloatsOf(input->embedding());
   return out;
 }
 
@@ -284,6 +285,41 @@ Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
   return out;
 }
 
+Result<MessageSearchFilters> MessageFiltersFromWire(const wire::MessageSearchFilters* input,
+                                                    const char* field) {
+  MessageSearchFilters out;
+  if (input == nullptr) return out;
+  if (input->conversation_ids() != nullptr) {
+    for (const wire::Id* id : *input->conversation_ids())
+      out.conversation_ids.push_back(FromWireId(*id));
+  }
+  if (input->roles() != nullptr) {
+    for (const flatbuffers::String* name : *input->roles()) {
+      const auto role = ParseRole(StringOf(name));
+      if (!role) {
+        return Status::ValidationError(
+            std::string(field) + ".roles",
+            "roles must each be one of user, assistant, system, tool; got '" + StringOf(name) +
+                "'");
+      }
+      out.roles.push_back(*role);
+    }
+  }
+  out.created_from = input->created_from();
+  out.created_until = input->created_until();
+  return out;
+}
+
+Result<MessageSearchRequest> FromWire(const wire::SearchMessagesRequest& input) {
+  MessageSearchRequest out;
+  out.query = FloatsOf(input.query());
+  out.top_k = input.top_k();
+  out.min_similarity = input.min_similarity();
+  MNEMO_ASSIGN_OR_RETURN(out.filters, MessageFiltersFromWire(input.filters(), "filters"));
+  out.ef = input.ef();
+  return out;
+}
+
 Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input) {
   ContextRequest out;
   MNEMO_ASSIGN_OR_RETURN(out.conversation_id,
@@ -296,6 +332,9 @@ Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input) {
   MNEMO_ASSIGN_OR_RETURN(out.chunk_filters, FiltersFromWire(input.filters()));
   out.min_similarity = input.min_similarity();
   out.message_budget = input.message_budget();
+  out.k_memories = input.k_memories();
+  MNEMO_ASSIGN_OR_RETURN(out.memory_filters,
+                         MessageFiltersFromWire(input.memory_filters(), "memory_filters"));
   return out;
 }
 

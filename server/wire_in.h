@@ -32,6 +32,12 @@ Result<SearchRequest> FromWire(const wire::SearchQuery* input, const char* field
 Result<SearchFilters> FiltersFromWire(const wire::SearchFilters* input);
 Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input);
 Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input);
+// Message-search filters; an absent table matches all.  A role that is not one of user,
+// assistant, system, tool is VALIDATION_ERROR naming `<field>.roles`.
+Result<MessageSearchFilters> MessageFiltersFromWire(const wire::MessageSearchFilters* input,
+                                                    const char* field);
+// The query, top_k, min_similarity and ef are the engine's to validate.
+Result<MessageSearchRequest> FromWire(const wire::SearchMessagesRequest& input);
 // conversation_id is required; the budget, counts and query are the engine's to validate.
 Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input);
 // Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.

@@ -56,7 +56,7 @@ flatbuffers::Offset<wire::Message> BuildMessage(Builder& fbb, const Message& row
       fbb, &id, &conversation_id, ToWireRole(row.role), fbb.CreateString(row.content),
       OptionalString(fbb, row.parts), OptionalString(fbb, row.tool_calls),
       OptionalString(fbb, row.tool_results), OptionalString(fbb, row.attachments), row.tokens_used,
-      fbb.CreateString(row.metadata), row.created_at);
+      fbb.CreateString(row.metadata), row.created_at, row.has_embedding);
 }
 
 flatbuffers::Offset<wire::Document> BuildDocument(Builder& fbb, const Document& row) {
@@ -138,12 +138,35 @@ flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
     chunks.push_back(wire::CreateContextChunk(fbb, hit, item.tokens));
   }
   const auto chunk_vector = fbb.CreateVector(chunks);
+  std::vector<flatbuffers::Offset<wire::ContextMemory>> memories;
+  memories.reserve(response.memories.size());
+  for (const ContextMemory& item : response.memories) {
+    const auto message = BuildMessage(fbb, item.message);
+    memories.push_back(
+        wire::CreateContextMemory(fbb, message, item.similarity, item.tokens,
+                                  static_cast<wire::TokenSource>(item.token_source)));
+  }
+  const auto memory_vector = fbb.CreateVector(memories);
   const ContextBudget& b = response.budget;
-  const auto budget = wire::CreateContextBudget(fbb, b.budget, b.system_prompt_tokens,
-                                                b.message_tokens, b.chunk_tokens, b.remaining,
-                                                b.messages_left_out, b.chunks_left_out);
+  const auto budget = wire::CreateContextBudget(
+      fbb, b.budget, b.system_prompt_tokens, b.message_tokens, b.chunk_tokens, b.remaining,
+      b.messages_left_out, b.chunks_left_out, b.memory_tokens, b.memories_left_out);
   return wire::CreateContextReply(fbb, conversation, message_vector, chunk_vector,
-                                  static_cast<wire::ContextRetrieval>(response.retrieval), budget);
+                                  static_cast<wire::ContextRetrieval>(response.retrieval), budget,
+                                  memory_vector);
+}
+
+flatbuffers::Offset<wire::MessageSearchReply> BuildMessageSearchReply(
+    Builder& fbb, const MessageSearchResponse& response) {
+  std::vector<flatbuffers::Offset<wire::MessageHit>> hits;
+  hits.reserve(response.hits.size());
+  for (const MessageHit& hit : response.hits) {
+    const auto message = BuildMessage(fbb, hit.message);
+    hits.push_back(wire::CreateMessageHit(fbb, message, hit.similarity));
+  }
+  const auto hit_vector = fbb.CreateVector(hits);
+  return wire::CreateMessageSearchReply(fbb, hit_vector, response.exact, response.ef_used,
+                                        response.fewer_than_top_k);
 }
 
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,

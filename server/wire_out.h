@@ -31,6 +31,8 @@ flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
 flatbuffers::Offset<wire::RankedHit> BuildRankedHit(Builder& fbb, const RankedHit& ranked);
 flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
                                                           const ContextResponse& response);
+flatbuffers::Offset<wire::MessageSearchReply> BuildMessageSearchReply(
+    Builder& fbb, const MessageSearchResponse& response);
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,
                                                             const PartitionInfo& info);
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PartitionInfo>>>

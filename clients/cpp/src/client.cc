@@ -426,6 +426,14 @@ Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id,
       internal::DecodeRankedSearch);
 }
 
+Result<MessageSearchResponse> Client::SearchMessages(std::string_view user_id,
+                                                     const MessageSearchRequest& request) {
+  return Invoke(
+      *transport_, kRead,
+      [&](uint64_t id) { return internal::EncodeSearchMessages(id, user_id, request); },
+      internal::DecodeMessageSearch);
+}
+
 // ---- context assembly ----
 
 Result<ContextResponse> Client::AssembleContext(std::string_view user_id,

@@ -34,8 +34,10 @@ namespace mnemo::client::internal {
 // Float vectors the encoders read in place instead of the inputs' own std::vector: the Python
 // client passes its callers' numpy / array('f') buffers this way, so they are copied once,
 // straight into the request.  When not empty, views[i] is the i-th vector the request carries
-// (chunk i's embedding; query i; a hybrid search's or a context's query embedding; the embedding
-// of the i-th add-chunk op of a batch), and there must be exactly as many views as vectors.
+// (chunk i's embedding; query i; a hybrid search's, a message search's or a context's query
+// embedding; an appended or upserted message's embedding; the embedding of the i-th add-chunk op
+// of a batch), and there must be exactly as many views as vectors.  An empty view is "no
+// embedding" for a message.
 using VectorViews = std::vector<std::span<const float>>;
 
 std::string EncodeHello(uint64_t request_id, uint32_t protocol_version, std::string_view api_key,
@@ -63,9 +65,9 @@ std::string EncodeRestoreConversation(uint64_t request_id, std::string_view user
                                       const Uuid& id);
 
 std::string EncodeAppendMessage(uint64_t request_id, std::string_view user_id,
-                                const NewMessage& input);
+                                const NewMessage& input, const VectorViews& views = {});
 std::string EncodeUpsertMessage(uint64_t request_id, std::string_view user_id,
-                                const NewMessage& input);
+                                const NewMessage& input, const VectorViews& views = {});
 std::string EncodeGetMessage(uint64_t request_id, std::string_view user_id, const Uuid& id);
 std::string EncodeListMessages(uint64_t request_id, std::string_view user_id,
                                const Uuid& conversation_id, const MessageQuery& query);
@@ -127,10 +129,15 @@ std::string EncodeSearchText(uint64_t request_id, std::string_view user_id,
                              const TextSearchRequest& request);
 std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
                                const HybridSearchRequest& request, const VectorViews& views = {});
+std::string EncodeSearchMessages(uint64_t request_id, std::string_view user_id,
+                                 const MessageSearchRequest& request,
+                                 const VectorViews& views = {});
 std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
                                   const ContextRequest& request, const VectorViews& views = {});
+// `message_views`, when not empty, holds the embedding of each append-message and upsert-message
+// op of the batch, in op order (VectorViews; an empty view: none).
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
-                             const VectorViews& views = {});
+                             const VectorViews& views = {}, const VectorViews& message_views = {});
 
 std::string EncodeGetStats(uint64_t request_id);
 std::string EncodeListPartitions(uint64_t request_id);
@@ -177,6 +184,7 @@ Result<SearchResponse> DecodeSearch(const wire::Response& response);
 Result<std::vector<SearchResponse>> DecodeSearchBatch(const wire::Response& response);
 Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response);
 Result<ContextResponse> DecodeContext(const wire::Response& response);
+Result<MessageSearchResponse> DecodeMessageSearch(const wire::Response& response);
 Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response);
 Result<std::vector<PartitionInfo>> DecodePartitions(const wire::Response& response);
 Result<AttachResult> DecodeAttach(const wire::Response& response);

@@ -72,6 +72,7 @@ Message ToMessage(const wire::Message& in) {
   out.tokens_used = OptScalar(in.tokens_used());
   out.metadata = Str(in.metadata());
   out.created_at = in.created_at();
+  out.has_embedding = in.has_embedding();
   return out;
 }
 
@@ -481,7 +482,35 @@ Result<ContextResponse> DecodeContext(const wire::Response& response) {
     out.budget.remaining = budget->remaining();
     out.budget.messages_left_out = budget->messages_left_out();
     out.budget.chunks_left_out = budget->chunks_left_out();
+    out.budget.memory_tokens = budget->memory_tokens();
+    out.budget.memories_left_out = budget->memories_left_out();
   }
+  out.memories = ToVector<ContextMemory>(in.memories(), [](const wire::ContextMemory& item) {
+    ContextMemory m;
+    if (item.message() != nullptr) m.message = ToMessage(*item.message());
+    m.similarity = item.similarity();
+    m.tokens = item.tokens();
+    m.token_source = item.token_source() == wire::TokenSource::measured ? TokenSource::kMeasured
+                                                                        : TokenSource::kEstimated;
+    return m;
+  });
+  return out;
+}
+
+Result<MessageSearchResponse> DecodeMessageSearch(const wire::Response& response) {
+  auto body = BodyOf<wire::MessageSearchReply>(response);
+  if (!body.ok()) return body.error();
+  const wire::MessageSearchReply& in = **body;
+  MessageSearchResponse out;
+  out.hits = ToVector<MessageHit>(in.hits(), [](const wire::MessageHit& item) {
+    MessageHit hit;
+    if (item.message() != nullptr) hit.message = ToMessage(*item.message());
+    hit.similarity = item.similarity();
+    return hit;
+  });
+  out.exact = in.exact();
+  out.ef_used = in.ef_used();
+  out.fewer_than_top_k = in.fewer_than_top_k();
   return out;
 }
 

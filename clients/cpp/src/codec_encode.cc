@@ -51,7 +51,9 @@ class Encoder {
                                        system_prompt, metadata);
   }
 
-  Offset<wire::NewMessage> NewMessage(const client::NewMessage& input) {
+  // `embedding_view` replaces input.embedding (VectorViews); empty: sent absent (none).
+  Offset<wire::NewMessage> NewMessage(const client::NewMessage& input,
+                                      std::span<const float> embedding_view) {
     const auto role = Str(input.role);
     const auto content = Str(input.content);
     const auto parts = OptStr(input.parts);
@@ -59,11 +61,12 @@ class Encoder {
     const auto tool_results = OptStr(input.tool_results);
     const auto attachments = OptStr(input.attachments);
     const auto metadata = OptStr(input.metadata);
+    const auto embedding = OptFloats(embedding_view);
     const wire::Id id = input.id ? UuidToWire(*input.id) : wire::Id();
     const wire::Id conversation_id = UuidToWire(input.conversation_id);
     return wire::CreateNewMessage(fbb_, input.id ? &id : nullptr, &conversation_id, role, content,
                                   parts, tool_calls, tool_results, attachments,
-                                  OptScalar(input.tokens_used), metadata);
+                                  OptScalar(input.tokens_used), metadata, embedding);
   }
 
   Offset<wire::NewDocument> NewDocument(const client::NewDocument& input) {
@@ -133,6 +136,29 @@ class Encoder {
     return wire::CreateSearchFilters(fbb_, document_ids, file_types,
                                      OptScalar(filters.created_from),
                                      OptScalar(filters.created_until), metadata_equals);
+  }
+
+  // Absent when empty.
+  Offset<fb::Vector<float>> OptFloats(std::span<const float> values) {
+    if (values.empty()) return {};
+    return fbb_.CreateVector(values.data(), values.size());
+  }
+
+  // Absent when no filter is set.
+  Offset<wire::MessageSearchFilters> MessageSearchFilters(const client::MessageSearchFilters& f) {
+    if (f.conversation_ids.empty() && f.roles.empty() && !f.created_from && !f.created_until) {
+      return {};
+    }
+    Offset<fb::Vector<const wire::Id*>> conversation_ids;
+    if (!f.conversation_ids.empty()) {
+      std::vector<wire::Id> ids;
+      ids.reserve(f.conversation_ids.size());
+      for (const Uuid& id : f.conversation_ids) ids.push_back(UuidToWire(id));
+      conversation_ids = fbb_.CreateVectorOfStructs(ids);
+    }
+    const auto roles = Strings(f.roles);
+    return wire::CreateMessageSearchFilters(fbb_, conversation_ids, roles,
+                                            OptScalar(f.created_from), OptScalar(f.created_until));
   }
 
   // Absent when empty.
@@ -335,17 +361,17 @@ std::string EncodeRestoreConversation(uint64_t request_id, std::string_view user
 }
 
 std::string EncodeAppendMessage(uint64_t request_id, std::string_view user_id,
-                                const NewMessage& input) {
+                                const NewMessage& input, const VectorViews& views) {
   Encoder e;
-  const auto message = e.NewMessage(input);
+  const auto message = e.NewMessage(input, VectorAt(views, 0, input.embedding));
   const auto body = wire::CreateAppendMessageRequest(e.fbb(), message);
   return e.Finish(request_id, user_id, wire::RequestBody::AppendMessageRequest, body);
 }
 
 std::string EncodeUpsertMessage(uint64_t request_id, std::string_view user_id,
-                                const NewMessage& input) {
+                                const NewMessage& input, const VectorViews& views) {
   Encoder e;
-  const auto message = e.NewMessage(input);
+  const auto message = e.NewMessage(input, VectorAt(views, 0, input.embedding));
   const auto body = wire::CreateUpsertMessageRequest(e.fbb(), message);
   return e.Finish(request_id, user_id, wire::RequestBody::UpsertMessageRequest, body);
 }
@@ -614,6 +640,21 @@ std::string EncodeSearchHybrid(uint64_t request_id, std::string_view user_id,
   return e.Finish(request_id, user_id, wire::RequestBody::SearchHybridRequest, body);
 }
 
+std::string EncodeSearchMessages(uint64_t request_id, std::string_view user_id,
+                                 const MessageSearchRequest& request, const VectorViews& views) {
+  Encoder e;
+  const std::span<const float> query_view = VectorAt(views, 0, request.query);
+  const auto query = e.fbb().CreateVector(query_view.data(), query_view.size());
+  const auto filters = e.MessageSearchFilters(request.filters);
+  fb::Optional<float> min_similarity = fb::nullopt;
+  if (request.min_similarity) min_similarity = *request.min_similarity;
+  fb::Optional<int64_t> ef = fb::nullopt;
+  if (request.ef) ef = *request.ef;
+  const auto body =
+      wire::CreateSearchMessagesRequest(e.fbb(), query, request.top_k, min_similarity, filters, ef);
+  return e.Finish(request_id, user_id, wire::RequestBody::SearchMessagesRequest, body);
+}
+
 std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
                                   const ContextRequest& request, const VectorViews& views) {
   Encoder e;
@@ -624,6 +665,7 @@ std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
                              : e.fbb().CreateVector(embedding_view.data(), embedding_view.size());
   const auto text = e.NonEmptyStr(request.query_text);
   const auto filters = e.SearchFilters(request.chunk_filters);
+  const auto memory_filters = e.MessageSearchFilters(request.memory_filters);
   fb::Optional<float> min_similarity = fb::nullopt;
   if (request.min_similarity) min_similarity = *request.min_similarity;
   fb::Optional<int64_t> message_budget = fb::nullopt;
@@ -631,14 +673,16 @@ std::string EncodeAssembleContext(uint64_t request_id, std::string_view user_id,
   const wire::Id conversation_id = UuidToWire(request.conversation_id);
   const auto body = wire::CreateAssembleContextRequest(
       e.fbb(), &conversation_id, request.token_budget, request.max_messages, embedding, text,
-      request.k_chunks, filters, min_similarity, message_budget);
+      request.k_chunks, filters, min_similarity, message_budget, request.k_memories,
+      memory_filters);
   return e.Finish(request_id, user_id, wire::RequestBody::AssembleContextRequest, body);
 }
 
 std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, const Batch& batch,
-                             const VectorViews& views) {
+                             const VectorViews& views, const VectorViews& message_views) {
   Encoder e;
-  size_t chunks = 0;  // add-chunk ops so far: the index into views
+  size_t chunks = 0;    // add-chunk ops so far: the index into views
+  size_t messages = 0;  // message ops so far: the index into message_views
   std::vector<Offset<wire::BatchOp>> ops;
   ops.reserve(batch.size());
   for (const Batch::Op& op : batch.ops()) {
@@ -652,10 +696,12 @@ std::string EncodeApplyBatch(uint64_t request_id, std::string_view user_id, cons
             const auto input = e.NewConversation(item.conversation);
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, input));
           } else if constexpr (std::is_same_v<T, Batch::AppendMessageOp>) {
-            const auto input = e.NewMessage(item.message);
+            const auto input = e.NewMessage(
+                item.message, VectorAt(message_views, messages++, item.message.embedding));
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, input));
           } else if constexpr (std::is_same_v<T, Batch::UpsertMessageOp>) {
-            const auto input = e.NewMessage(item.message);
+            const auto input = e.NewMessage(
+                item.message, VectorAt(message_views, messages++, item.message.embedding));
             ops.push_back(wire::CreateBatchOp(e.fbb(), 0, 0, 0, input));
           } else if constexpr (std::is_same_v<T, Batch::CreateDocumentOp>) {
             const auto input = e.NewDocument(item.document);

@@ -112,9 +112,12 @@ class Client {
   Result<Conversation> RestoreConversation(std::string_view user_id, const Uuid& id);
 
   // ---- messages ----
-  // Appends a message; the conversation's counters and updated_at move in the same write.
+  // Appends a message; the conversation's counters and updated_at move in the same write.  An
+  // input.embedding is stored with it (VALIDATION_ERROR naming embedding when its dimension is
+  // not the server's or a value is not finite).
   Result<Message> AppendMessage(std::string_view user_id, const NewMessage& input);
-  // Inserts or replaces the message with input.id (REQUIRES: input.id is set).
+  // Inserts or replaces the message with input.id (REQUIRES: input.id is set), its embedding
+  // included (an empty one removes the stored one).
   Result<Message> UpsertMessage(std::string_view user_id, const NewMessage& input);
   Result<Message> GetMessage(std::string_view user_id, const Uuid& message_id);
   // A page of a conversation's messages (oldest or newest first, optional role / tool-call
@@ -203,13 +206,21 @@ class Client {
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
                                             const HybridSearchRequest& request);
 
+  // The user's messages stored with an embedding, nearest to request.query first, with how the
+  // answer was produced (as Search).  VALIDATION_ERROR naming the field: query (dimension),
+  // top_k, min_similarity, ef, filters.roles (an unknown role name), filters.created_until.
+  Result<MessageSearchResponse> SearchMessages(std::string_view user_id,
+                                               const MessageSearchRequest& request);
+
   // ---- context assembly ----
   // The conversation, its most recent messages that fit request.token_budget (chronological) and
-  // the top request.k_chunks chunks (vector, keyword or hybrid retrieval), with each item's token
-  // count and how the budget was spent, in one round trip.  Errors: NOT_FOUND for a conversation
-  // that is missing, another user's or soft-deleted; VALIDATION_ERROR naming the field for bad
-  // input (token_budget, max_messages, k_chunks, query_embedding's dimension, query_text,
-  // min_similarity, filters) and for a budget smaller than the system prompt (token_budget);
+  // the top request.k_chunks chunks (vector, keyword or hybrid retrieval) and request.k_memories
+  // past messages nearest to the query embedding, with each item's token count and how the
+  // budget was spent, in one round trip.  Errors: NOT_FOUND for a conversation that is missing,
+  // another user's or soft-deleted; VALIDATION_ERROR naming the field for bad input
+  // (token_budget, max_messages, k_chunks, k_memories, query_embedding's dimension, query_text,
+  // min_similarity, filters, memory_filters.roles) and for a budget smaller than the system
+  // prompt (token_budget);
   // UNAVAILABLE for query_text when the server's keyword search is off.
   Result<ContextResponse> AssembleContext(std::string_view user_id, const ContextRequest& request);
 

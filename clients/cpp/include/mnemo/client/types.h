@@ -133,6 +133,9 @@ struct Message {
   std::optional<int64_t> tokens_used;
   std::string metadata;  // JSON object
   Timestamp created_at = 0;
+  // An embedding is stored with the message (Client::SearchMessages finds it); the vector itself
+  // is not returned.  Always false from a server older than message embeddings.
+  bool has_embedding = false;
 };
 
 struct NewMessage {
@@ -147,6 +150,10 @@ struct NewMessage {
   std::optional<std::string> attachments;
   std::optional<int64_t> tokens_used;   // 0 ≤ n ≤ 2147483647 (a PostgreSQL INTEGER)
   std::optional<std::string> metadata;  // JSON object, default {}
+  // Empty (none), or the server's dimension: stored with the message, it makes the message
+  // searchable by Client::SearchMessages.  An upsert replaces the stored embedding (empty: the
+  // stored one is removed).
+  std::vector<float> embedding;
 };
 
 // Changes to one message; unset fields are not changed.  A JSON field set to "null" is
@@ -330,6 +337,41 @@ struct SearchResponse {
   int32_t partitions_searched = 0;
 };
 
+// ---- message search ---------------------------------------------------------------------------
+
+// Which messages a message search (or context assembly's memories) may return; every set
+// condition must match.
+struct MessageSearchFilters {
+  std::vector<Uuid> conversation_ids;  // empty = any conversation
+  // Empty = any role.  Role names (RoleName), validated by the server: another name is
+  // VALIDATION_ERROR naming filters.roles (memory_filters.roles).
+  std::vector<std::string> roles;
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+};
+
+// The user's messages stored with an embedding, nearest first.  Messages of soft-deleted
+// conversations are not found.
+struct MessageSearchRequest {
+  std::vector<float> query;             // the server's dimension
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
+  std::optional<float> min_similarity;  // in [-1, 1]
+  MessageSearchFilters filters;
+  std::optional<int64_t> ef;  // graph beam width; default adaptive
+};
+
+struct MessageHit {
+  Message message;
+  float similarity = 0;  // cosine in [-1, 1]
+};
+
+struct MessageSearchResponse {
+  std::vector<MessageHit> hits;   // best first
+  bool exact = true;              // every allowed row was scored
+  uint32_t ef_used = 0;           // the largest graph beam width used, 0 if no graph search
+  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k
+};
+
 // ---- keyword (BM25) and hybrid search ---------------------------------------------------------
 
 struct TextSearchRequest {
@@ -399,7 +441,8 @@ struct RankedSearchResponse {
 // What one chat turn needs, in one call (Client::AssembleContext).  The server spends the budget
 // in this order: the system prompt, then the most recent messages (newest first, stopping at the
 // first that does not fit, so the window is an unbroken tail of the conversation), then the
-// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried).
+// retrieved chunks, best first (a chunk that does not fit is left out and the next one tried),
+// then the memories, best first (likewise).
 struct ContextRequest {
   Uuid conversation_id;
   int64_t token_budget = 0;  // 1..kMaxContextTokens; must cover the system prompt
@@ -414,6 +457,11 @@ struct ContextRequest {
   int64_t k_chunks = kDefaultContextChunks;  // 0..kMaxTopK
   SearchFilters chunk_filters;
   std::optional<float> min_similarity;  // vector leg, in [-1, 1]
+  // Memories: the user's past messages nearest to query_embedding (any of the user's live
+  // conversations, this one included), leaving out the messages of the recent window.  None
+  // without query_embedding or with k_memories 0.
+  int64_t k_memories = kDefaultContextMemories;  // 0..kMaxTopK
+  MessageSearchFilters memory_filters;
 };
 
 // How a context item's tokens were counted.  FROZEN: the numbers equal the wire's.
@@ -430,6 +478,13 @@ struct ContextChunk {
   int64_t tokens = 0;  // always estimated
 };
 
+struct ContextMemory {
+  Message message;
+  float similarity = 0;  // cosine to the query embedding
+  int64_t tokens = 0;
+  TokenSource token_source = TokenSource::kMeasured;  // measured = the message's tokens_used
+};
+
 // How the chunks were retrieved.  FROZEN: the numbers equal the wire's; a reply from a newer
 // server may carry a value past kHybrid.
 enum class ContextRetrieval : uint8_t { kNone = 0, kVector = 1, kKeyword = 2, kHybrid = 3 };
@@ -440,16 +495,19 @@ struct ContextBudget {
   int64_t system_prompt_tokens = 0;
   int64_t message_tokens = 0;
   int64_t chunk_tokens = 0;
-  int64_t remaining = 0;  // budget - the three above
+  int64_t memory_tokens = 0;
+  int64_t remaining = 0;  // budget - the four above
   // Messages among the max_messages most recent that did not fit (with every older one).
   int64_t messages_left_out = 0;
-  int64_t chunks_left_out = 0;  // retrieved chunks that did not fit
+  int64_t chunks_left_out = 0;    // retrieved chunks that did not fit
+  int64_t memories_left_out = 0;  // retrieved memories that did not fit
 };
 
 struct ContextResponse {
   Conversation conversation;
   std::vector<ContextMessage> messages;  // chronological (oldest first)
   std::vector<ContextChunk> chunks;      // best first
+  std::vector<ContextMemory> memories;   // best first
   ContextRetrieval retrieval = ContextRetrieval::kNone;
   ContextBudget budget;
 };
