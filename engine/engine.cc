@@ -136,8 +136,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   MNEMO_ASSIGN_OR_RETURN(impl->vectors,
                          vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
-  // Message embeddings are written and deleted with their rows, through the vector layer.
+  // The stores that own the rows stage what search sees through the vector layer.
   impl->messages.set_vectors(impl->vectors.get());
+  impl->documents.set_vectors(impl->vectors.get());
   impl->conversations.set_message_vectors(impl->vectors.get());
   impl->retention = std::make_unique<maintenance::Retention>(
       *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
@@ -347,34 +348,25 @@ Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentF
 Result<Document> Engine::UpdateDocument(std::string_view user_id, const Uuid& id,
                                         const DocumentUpdate& update) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.Update(txn, user_id, id, update));
-    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
-    return document;
+    return impl_->documents.Update(txn, user_id, id, update);
   });
 }
 
 Result<Document> Engine::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.SoftDelete(txn, user_id, id));
-    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
-    return document;
+    return impl_->documents.SoftDelete(txn, user_id, id);
   });
 }
 
 Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.Undelete(txn, user_id, id));
-    impl_->vectors->StageDocumentState(txn, document, /*erased=*/false);
-    return document;
+    return impl_->documents.Undelete(txn, user_id, id);
   });
 }
 
 Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Status {
-    MNEMO_ASSIGN_OR_RETURN(Document document, impl_->documents.HardDelete(txn, user_id, id));
-    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, id));
-    impl_->vectors->StageDocumentState(txn, document, /*erased=*/true);
-    return Status::Ok();
+    return impl_->documents.HardDelete(txn, user_id, id).status();
   });
 }
 

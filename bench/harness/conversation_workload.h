@@ -12,8 +12,9 @@
 //
 //   chat_turn          append the user's message, then gather what the model needs: in mnemo one
 //                      AssembleContext call (the last kTurnMessages messages within
-//                      kTurnMessageBudget tokens and the top kTurnChunks of the user's chunks by
-//                      vector, in a context of kTurnBudget tokens); in
+//                      kTurnMessageBudget tokens, the top kTurnChunks of the user's chunks and the
+//                      top kTurnMemories of the user's past messages by vector, in a context of
+//                      kTurnBudget tokens; the appended message carries the turn's embedding); in
 //                      PostgreSQL the relational part only, as the seeds do it (insert, select the
 //                      conversation, select the last messages), since Debian's PostgreSQL has no
 //                      vector extension
@@ -48,6 +49,9 @@ struct ConversationShape {
   // Chunks per user, each with a row of `embeddings` (cycled) as its vector; 0 = none.  Stores
   // without vector search ignore them.
   size_t chunks_per_user = 0;
+  // Every n-th message of a conversation (index % n == 0) carries a row of `embeddings` as its
+  // vector; 0 = none.
+  size_t message_embedding_every = 0;
   const Dataset* embeddings = nullptr;
 };
 
@@ -57,6 +61,9 @@ inline constexpr int64_t kTurnMessages = 20;
 inline constexpr int64_t kTurnMessageBudget = 4000;  // the recent messages' share
 inline constexpr int64_t kTurnBudget = 8000;         // the whole context's
 inline constexpr int64_t kTurnChunks = 5;
+inline constexpr int64_t kTurnMemories = 5;
+// Half of the chat-turn phase's messages carry embeddings.
+inline constexpr size_t kTurnMessageEmbeddingEvery = 2;
 
 // The kinds of the conversation phase, and of the chat-turn phase.
 const std::vector<std::string>& ConversationKinds();

@@ -374,6 +374,7 @@ class Harness {
     shape.conversations_per_user = options_.conv_per_user;
     shape.messages_per_conversation = options_.messages_per_conv;
     shape.chunks_per_user = chunks_per_user;
+    if (phase == "chat-turn") shape.message_embedding_every = kTurnMessageEmbeddingEvery;
     shape.embeddings = &bench_.data;
     nlohmann::json& results = results_[phase];
     std::string error;

@@ -39,8 +39,10 @@ std::string ChunkText(size_t index) {
 
 class MnemoSession final : public ConversationSession {
  public:
-  MnemoSession(std::unique_ptr<Client> client, bool expect_chunks)
-      : client_(std::move(client)), expect_chunks_(expect_chunks) {}
+  MnemoSession(std::unique_ptr<Client> client, bool expect_chunks, bool expect_memories)
+      : client_(std::move(client)),
+        expect_chunks_(expect_chunks),
+        expect_memories_(expect_memories) {}
 
   bool GetConversation(const std::string& user, const std::string& id) override {
     return Check(client_->GetConversation(user, *Uuid::Parse(id)));
@@ -72,6 +74,7 @@ class MnemoSession final : public ConversationSession {
       message.role = "user";
       message.content = MessageContent(index);
       message.tokens_used = MessageTokens(index);
+      if (expect_memories_) message.embedding.assign(query.begin(), query.end());
       if (!Check(client_->AppendMessage(user, message))) return false;
     }
     client::ContextRequest request;
@@ -80,12 +83,15 @@ class MnemoSession final : public ConversationSession {
     request.message_budget = kTurnMessageBudget;
     request.max_messages = kTurnMessages;
     request.k_chunks = kTurnChunks;
+    request.k_memories = expect_memories_ ? kTurnMemories : 0;
     request.query_embedding.assign(query.begin(), query.end());
     auto context = client_->AssembleContext(user, request);
     if (!Check(context)) return false;
-    // A turn without chunks or messages measured less than a turn: count it as an error.
-    if (context->messages.empty() || (expect_chunks_ && context->chunks.empty())) {
-      last_error_ = "a context came back without messages or chunks";
+    // A turn without chunks, memories or messages measured less than a turn: count it as an
+    // error.
+    if (context->messages.empty() || (expect_chunks_ && context->chunks.empty()) ||
+        (expect_memories_ && context->memories.empty())) {
+      last_error_ = "a context came back without messages, chunks or memories";
       return false;
     }
     return true;
@@ -101,6 +107,7 @@ class MnemoSession final : public ConversationSession {
 
   std::unique_ptr<Client> client_;
   const bool expect_chunks_;
+  const bool expect_memories_;
   std::string last_error_;
 };
 
@@ -146,6 +153,12 @@ class MnemoStore final : public ConversationStore {
           message.role = MessageRole(m);
           message.content = MessageContent(m);
           message.tokens_used = MessageTokens(m);
+          if (shape.message_embedding_every > 0 && m % shape.message_embedding_every == 0 &&
+              shape.embeddings != nullptr) {
+            const Dataset& rows = *shape.embeddings;
+            const std::span<const float> embedding = rows.Row((i * 7919 + m) % rows.size());
+            message.embedding.assign(embedding.begin(), embedding.end());
+          }
           batch.AppendMessage(std::move(message));
         }
         auto result = client->ApplyBatch(ConversationUser(user), batch);
@@ -166,6 +179,7 @@ class MnemoStore final : public ConversationStore {
     worker();
     for (std::thread& thread : pool) thread.join();
     chunks_ = shape.chunks_per_user > 0 && shape.embeddings != nullptr;
+    memories_ = shape.message_embedding_every > 0 && shape.embeddings != nullptr;
     // Turns are measured on linked graphs, not beside the indexer's catch-up after the preload.
     if (!failed && chunks_ && WaitUntilIndexed(*client, budget, 1800) < 0) {
       *error = "the chunks were not linked into their graphs within 30 minutes";
@@ -202,12 +216,13 @@ class MnemoStore final : public ConversationStore {
   std::unique_ptr<ConversationSession> OpenSession(std::string* error) override {
     auto client = Connect(port_, 1, error);
     if (client == nullptr) return nullptr;
-    return std::make_unique<MnemoSession>(std::move(client), chunks_);
+    return std::make_unique<MnemoSession>(std::move(client), chunks_, memories_);
   }
 
  private:
   uint16_t port_;
-  bool chunks_ = false;  // the preload stored chunks: every turn must retrieve some
+  bool chunks_ = false;    // the preload stored chunks: every turn must retrieve some
+  bool memories_ = false;  // the preload stored message embeddings: likewise memories
 };
 
 }  // namespace

@@ -191,9 +191,7 @@ Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::stri
       if (document.status().IsNotFound()) return Status::Ok();
       MNEMO_RETURN_IF_ERROR(document.status());
       if (!purgeable(document->is_deleted, document->deleted_at)) return Status::Ok();
-      MNEMO_ASSIGN_OR_RETURN(const Document removed, documents_.HardDelete(txn, user_id, id));
-      MNEMO_RETURN_IF_ERROR(vectors_.StageDeleteDocumentChunks(txn, user_id, id));
-      vectors_.StageDocumentState(txn, removed, /*erased=*/true);
+      MNEMO_RETURN_IF_ERROR(documents_.HardDelete(txn, user_id, id).status());
       MNEMO_RETURN_IF_ERROR(txn.Commit());
       ++report->documents_purged;
       documents_purged_.fetch_add(1, std::memory_order_relaxed);

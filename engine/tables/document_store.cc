@@ -84,6 +84,12 @@ Status DocumentStore::Save(storage::WriteTxn& txn, const Document* old,
   }
   StagePurgeEntry(txn, keys::PurgeKind::kDocument, old, &document);
   txn.Put(Cf::kDocuments, keys::DocumentKey(document.id), EncodeDocument(document));
+  // A new document has no chunks yet: its first chunks publish its state.
+  const bool search_state_changes = old != nullptr && (old->is_deleted != document.is_deleted ||
+                                                       old->filename != document.filename ||
+                                                       old->file_type != document.file_type);
+  if (vectors_ != nullptr && search_state_changes)
+    vectors_->StageDocumentState(txn, document, /*erased=*/false);
   return Status::Ok();
 }
 
@@ -164,6 +170,10 @@ Result<Document> DocumentStore::Undelete(storage::WriteTxn& txn, std::string_vie
 Result<Document> DocumentStore::HardDelete(storage::WriteTxn& txn, std::string_view user_id,
                                            const Uuid& id) const {
   MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, true));
+  if (vectors_ != nullptr) {
+    MNEMO_RETURN_IF_ERROR(vectors_->StageDeleteDocumentChunks(txn, user_id, id));
+    vectors_->StageDocumentState(txn, old, /*erased=*/true);
+  }
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id);
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, old, -1);

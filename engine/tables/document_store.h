@@ -1,9 +1,11 @@
 // DocumentStore: the RAG corpus's documents (SPEC §2), their per-user index and counts.
 //
-// Like ConversationStore, all index and count maintenance goes through Save().  Chunks and
-// their vectors are owned by the vector engine; it adjusts total_chunks through Save() in the
-// same WriteTxn as the chunk write.  Write methods REQUIRE the caller to hold the user's
-// LockTable stripe until commit.  Thread-safety: thread-safe.
+// Like ConversationStore, all index and count maintenance goes through Save(), which also
+// publishes a changed name, type or deletion state to search (DocumentVectors).  Chunks and their
+// vectors are owned by the vector engine; it adjusts total_chunks through Save() in the same
+// WriteTxn as the chunk write, and HardDelete() removes them through DocumentVectors.  Write
+// methods REQUIRE the caller to hold the user's LockTable stripe until commit.  Thread-safety:
+// thread-safe.
 #pragma once
 
 #include <string_view>
@@ -12,6 +14,7 @@
 #include "mnemo/result.h"
 #include "storage/db.h"
 #include "storage/write_txn.h"
+#include "tables/message_vectors.h"
 
 namespace mnemo::tables {
 
@@ -19,21 +22,22 @@ class DocumentStore {
  public:
   // `db` must outlive the store.
   explicit DocumentStore(storage::Db& db) : db_(db) {}
+  // Where document states go and erased documents' chunks are removed; must outlive the store.
+  // Null (tests of this store alone): no vector layer.
+  void set_vectors(DocumentVectors* vectors) { vectors_ = vectors; }
 
   // ---- writes (stage into txn) ----
   // A client-supplied id this user already owns returns the existing row (idempotent retry);
   // an id owned by another user is DUPLICATE_RECORD.
   Result<Document> Create(storage::WriteTxn& txn, std::string_view user_id,
                           const NewDocument& input) const;
-  // Changes the fields set in `update` of a live document.  The caller publishes the new
-  // filename and file type to search in the same transaction.
+  // Changes the fields set in `update` of a live document.
   Result<Document> Update(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id,
                           const DocumentUpdate& update) const;
   Result<Document> SoftDelete(storage::WriteTxn& txn, std::string_view user_id,
                               const Uuid& id) const;
   Result<Document> Undelete(storage::WriteTxn& txn, std::string_view user_id, const Uuid& id) const;
-  // Removes the row and its index entries.  The caller removes the document's chunks in the
-  // same transaction.
+  // Removes the row, its index entries and its chunks.
   Result<Document> HardDelete(storage::WriteTxn& txn, std::string_view user_id,
                               const Uuid& id) const;
 
@@ -60,6 +64,7 @@ class DocumentStore {
   void StageIndexes(storage::WriteTxn& txn, const Document& d, bool add) const;
 
   storage::Db& db_;
+  DocumentVectors* vectors_ = nullptr;
 };
 
 }  // namespace mnemo::tables

@@ -1,9 +1,11 @@
-// MessageVectors: what the message and conversation stores need of the vector layer, so that
-// a message's embedding is written and deleted in the same transaction as the message.
+// What the table stores need of the vector layer, so that every change to a row that search
+// sees is staged in the same transaction as the row.
 //
-// The stores own the rows; the vector layer owns only the vectors, keyed by (owner kind, label),
-// and the search state it publishes when a transaction commits.  A message row stores its
-// vector's VectorRef.
+// The stores own the rows; the vector layer owns the vectors, keyed by (owner kind, label), and
+// the search state it publishes when a transaction commits.  A message row stores its vector's
+// VectorRef.
+//   MessageVectors   messages' embeddings and their conversations' states
+//   DocumentVectors  documents' states and, when a document is erased, its chunks
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,18 @@ class MessageVectors {
   // commits.
   virtual void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
                                       bool deleted) = 0;
+};
+
+class DocumentVectors {
+ public:
+  virtual ~DocumentVectors() = default;
+  // A document was created, renamed, retyped, soft-deleted or restored (erased = false), or
+  // hard-deleted (erased = true): its chunks' search state follows when txn commits.
+  virtual void StageDocumentState(storage::WriteTxn& txn, const Document& document,
+                                  bool erased) = 0;
+  // Stages the removal of every chunk of the document, live or soft-deleted, with its vector.
+  virtual Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                           const Uuid& document_id) = 0;
 };
 
 }  // namespace mnemo::tables

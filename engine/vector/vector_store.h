@@ -85,7 +85,7 @@ struct MessageVectorAnswer {
 // user's chunk tenant, saved as "<hash of user>.messages.hnsw": a chunk search never walks
 // messages, nor a message search chunks.  They are not in month partitions: archive, drop and
 // retention of months concern the document corpus; a message's vector goes with its message.
-class VectorStore : public tables::MessageVectors {
+class VectorStore : public tables::MessageVectors, public tables::DocumentVectors {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
   // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
@@ -116,10 +116,10 @@ class VectorStore : public tables::MessageVectors {
   // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
   // or the first half of a replacement).
   Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
-                                   const Uuid& document_id);
+                                   const Uuid& document_id) override;
   // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
   // or erased by a hard delete).
-  void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased);
+  void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased) override;
 
   // ---- single chunks (chunk_ops.cc) ----
   // Chunks belong to the user's documents; a chunk of another user's document is NOT_FOUND.

@@ -76,6 +76,7 @@ class Writer {
     input.role = rng_() % 2 ? "user" : "assistant";
     input.content = "message " + std::to_string(rng_());
     input.tokens_used = static_cast<int64_t>(rng_() % 500);
+    input.embedding = RandomVector(rng_, options_.dimension);
     return input;
   }
   NewChunk Chunk(const Uuid& id, const Uuid& document) {
@@ -217,13 +218,41 @@ class Observed {
   }
 
   const std::string& error() const { return error_; }
+
+  // The messages a search restricted to `conversation` finds (each carries an embedding).
+  const std::set<Uuid>& SearchableMessages(const Uuid& conversation) {
+    auto [it, inserted] = messages_.try_emplace(conversation);
+    if (!inserted) return it->second;
+    MessageSearchRequest request;
+    request.query = std::vector<float>(engine_.dimension(), 0.0f);
+    request.query[0] = 1.0f;
+    request.top_k = kMaxTopK;
+    request.ef = kMaxEf;
+    request.filters.conversation_ids = {conversation};
+    auto found = engine_.SearchMessages(user_, request);
+    if (!found.ok()) {
+      error_ = "message search failed: " + found.status().ToString();
+      return it->second;
+    }
+    for (const MessageHit& hit : found->hits) it->second.insert(hit.message.id);
+    return it->second;
+  }
   const std::map<Uuid, Uuid>& chunks() const { return chunks_; }
 
   bool Present(const Row& row) {
     switch (row.type) {
       case Type::kConversation:
         return engine_.GetConversation(user_, row.id, /*include_deleted=*/true).ok();
-      case Type::kMessage: return engine_.GetMessage(user_, row.id).ok();
+      case Type::kMessage: {
+        // The row, and its vector: searchable within its conversation.
+        auto message = engine_.GetMessage(user_, row.id);
+        if (!message.ok()) return false;
+        if (!message->has_embedding) {
+          error_ = "message " + row.id.ToString() + " lost its embedding";
+          return false;
+        }
+        return SearchableMessages(row.parent).contains(row.id);
+      }
       case Type::kDocument:
         return engine_.GetDocument(user_, row.id, /*include_deleted=*/true).ok();
       case Type::kChunk: return chunks_.contains(row.id);
@@ -234,7 +263,8 @@ class Observed {
  private:
   Engine& engine_;
   const std::string user_;
-  std::map<Uuid, Uuid> chunks_;  // chunk id -> document id
+  std::map<Uuid, Uuid> chunks_;              // chunk id -> document id
+  std::map<Uuid, std::set<Uuid>> messages_;  // conversation -> searchable messages
   std::string error_;
 };
 
@@ -348,6 +378,7 @@ std::vector<std::string> CheckAgainstLedgers(Engine& engine, const std::vector<L
         }
       }
     }
+    if (!observed.error().empty()) problems.push_back(ledger.user + ": " + observed.error());
   }
   return problems;
 }

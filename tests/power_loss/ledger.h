@@ -38,9 +38,10 @@ struct Ledger {
   std::vector<LedgerWrite> writes;
 };
 
-// Issues random writes for `ledger.user` (appends, atomic batches, chunk batches, soft and hard
-// deletes) until `stop` is set or `max_writes` were issued.  A write counts as acknowledged when
-// the engine returned OK and `still_up()` was true afterwards (the power had not been cut).
+// Issues random writes for `ledger.user` (appends of messages with embeddings, atomic batches,
+// chunk batches, soft and hard deletes) until `stop` is set or `max_writes` were issued.  A write
+// counts as acknowledged when the engine returned OK and `still_up()` was true afterwards (the
+// power had not been cut).
 struct WorkloadOptions {
   uint32_t dimension = 8;
   size_t max_writes = 400;
