@@ -81,10 +81,10 @@ class DispatchMessageSearchTest : public ::testing::Test {
     return BuildRequest(3, "alice", [&](Builder& fbb) {
       const wire::Id conversation_id = ToWireId(conversation);
       const wire::Id message_id = id ? ToWireId(*id) : wire::Id();
-      const auto message = wire::CreateNewMessage(
-          fbb, id ? &message_id : nullptr, &conversation_id, fbb.CreateString(role),
-          fbb.CreateString(content), 0, 0, 0, 0, flatbuffers::nullopt, 0,
-          OptFloats(fbb, embedding));
+      const auto message =
+          wire::CreateNewMessage(fbb, id ? &message_id : nullptr, &conversation_id,
+                                 fbb.CreateString(role), fbb.CreateString(content), 0, 0, 0, 0,
+                                 flatbuffers::nullopt, 0, OptFloats(fbb, embedding));
       if (id) {
         return Body(B::UpsertMessageRequest, wire::CreateUpsertMessageRequest(fbb, message));
       }
@@ -108,9 +108,8 @@ class DispatchMessageSearchTest : public ::testing::Test {
       const auto filters = BuildFilters(fbb, args.filters);
       flatbuffers::Optional<float> min_similarity = flatbuffers::nullopt;
       if (args.min_similarity) min_similarity = *args.min_similarity;
-      return Body(B::SearchMessagesRequest,
-                  wire::CreateSearchMessagesRequest(fbb, query, args.top_k, min_similarity,
-                                                    filters));
+      return Body(B::SearchMessagesRequest, wire::CreateSearchMessagesRequest(
+                                                fbb, query, args.top_k, min_similarity, filters));
     });
   }
 
@@ -234,8 +233,8 @@ TEST_F(DispatchMessageSearchTest, UpsertsAndBatchesCarryTheEmbedding) {
   const std::string batch = BuildRequest(9, "alice", [&](Builder& fbb) {
     const wire::Id conversation_id = ToWireId(trip_);
     const auto message = wire::CreateNewMessage(
-        fbb, nullptr, &conversation_id, fbb.CreateString("user"), fbb.CreateString("batched"), 0,
-        0, 0, 0, flatbuffers::nullopt, 0, fbb.CreateVector(std::vector<float>{0, 1, 0, 0}));
+        fbb, nullptr, &conversation_id, fbb.CreateString("user"), fbb.CreateString("batched"), 0, 0,
+        0, 0, flatbuffers::nullopt, 0, fbb.CreateVector(std::vector<float>{0, 1, 0, 0}));
     const std::vector<flatbuffers::Offset<wire::BatchOp>> ops = {
         wire::CreateBatchOp(fbb, 0, 0, message)};
     return Body(B::ApplyBatchRequest, wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
