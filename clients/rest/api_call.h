@@ -66,6 +66,10 @@ struct LastMessagesCall {
   int64_t count = 20;
   std::optional<mc::Role> role;
 };
+// The user's messages stored with an embedding, nearest first.
+struct SearchMessagesCall {
+  mc::MessageSearchRequest request;
+};
 // The conversation, its recent messages within a budget and retrieved chunks (one round trip).
 struct AssembleContextCall {
   mc::ContextRequest request;
@@ -156,16 +160,15 @@ struct RestoreChunkCall {
   mc::Uuid id;
 };
 
-using ApiCall =
-    std::variant<MetaCall, CreateConversationCall, ListConversationsCall, SearchConversationsCall,
-                 ConversationStatsCall, CountConversationsCall, GetConversationCall,
-                 UpdateConversationCall, DeleteConversationCall, RestoreConversationCall,
-                 ListMessagesCall, AppendMessageCall, DeleteMessagesCall, LastMessagesCall,
-                 CountMessagesCall, TokenStatsCall, GetMessageCall, UpdateMessageCall,
-                 DeleteMessageCall, SetToolResultsCall, CreateDocumentCall, ListDocumentsCall,
-                 CountDocumentsCall, GetDocumentCall, UpdateDocumentCall, DeleteDocumentCall,
-                 RestoreDocumentCall, SearchDocumentsCall, SearchDocumentsBatchCall, ListChunksCall,
-                 WriteChunksCall, GetChunkCall, DeleteChunkCall, RestoreChunkCall,
-                 TextSearchDocumentsCall, HybridSearchDocumentsCall, AssembleContextCall>;
+using ApiCall = std::variant<
+    MetaCall, CreateConversationCall, ListConversationsCall, SearchConversationsCall,
+    ConversationStatsCall, CountConversationsCall, GetConversationCall, UpdateConversationCall,
+    DeleteConversationCall, RestoreConversationCall, ListMessagesCall, AppendMessageCall,
+    DeleteMessagesCall, LastMessagesCall, CountMessagesCall, TokenStatsCall, GetMessageCall,
+    UpdateMessageCall, DeleteMessageCall, SetToolResultsCall, CreateDocumentCall, ListDocumentsCall,
+    CountDocumentsCall, GetDocumentCall, UpdateDocumentCall, DeleteDocumentCall,
+    RestoreDocumentCall, SearchDocumentsCall, SearchDocumentsBatchCall, ListChunksCall,
+    WriteChunksCall, GetChunkCall, DeleteChunkCall, RestoreChunkCall, TextSearchDocumentsCall,
+    HybridSearchDocumentsCall, AssembleContextCall, SearchMessagesCall>;
 
 }  // namespace mnemo::rest

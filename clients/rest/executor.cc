@@ -235,6 +235,16 @@ struct Visitor {
       return RankedSearchResponseJson(r, c.request.top_k, /*hybrid=*/false);
     });
   }
+  ExecOutcome operator()(const SearchMessagesCall& c) const {
+    auto result = client.SearchMessages(user, c.request);
+    // mnemod names the query `query`; this route's body calls it `embedding`.
+    if (!result.ok() && result.error().field == "query") {
+      mc::Error error = result.error();
+      error.field = "embedding";
+      return Fail(error);
+    }
+    return Render(result, 200, MessageSearchResponseJson);
+  }
   ExecOutcome operator()(const AssembleContextCall& c) const {
     return Render(client.AssembleContext(user, c.request), 200, ContextResponseJson);
   }

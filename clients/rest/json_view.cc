@@ -56,6 +56,7 @@ nlohmann::json MessageJson(const mc::Message& m) {
       {"tokens_used", m.tokens_used ? nlohmann::json(*m.tokens_used) : nlohmann::json(nullptr)},
       {"metadata", m.metadata.empty() ? nlohmann::json::object() : EmbeddedJson(m.metadata)},
       {"created_at", FormatTimestamp(m.created_at)},
+      {"has_embedding", m.has_embedding},
   };
 }
 
@@ -206,19 +207,46 @@ nlohmann::json ContextResponseJson(const mc::ContextResponse& r) {
     case mc::ContextRetrieval::kKeyword: retrieval = "keyword"; break;
     case mc::ContextRetrieval::kHybrid: retrieval = "hybrid"; break;
   }
+  nlohmann::json memories = nlohmann::json::array();
+  for (const mc::ContextMemory& item : r.memories) {
+    nlohmann::json memory = MessageJson(item.message);
+    memory["similarity"] = item.similarity;
+    memory["tokens"] = item.tokens;
+    memory["token_source"] =
+        item.token_source == mc::TokenSource::kMeasured ? "measured" : "estimated";
+    memories.push_back(std::move(memory));
+  }
   const mc::ContextBudget& b = r.budget;
   return {{"conversation", ConversationJson(r.conversation)},
           {"messages", std::move(messages)},
           {"chunks", std::move(chunks)},
+          {"memories", std::move(memories)},
           {"retrieval", retrieval},
           {"budget",
            {{"budget", b.budget},
             {"system_prompt_tokens", b.system_prompt_tokens},
             {"message_tokens", b.message_tokens},
             {"chunk_tokens", b.chunk_tokens},
+            {"memory_tokens", b.memory_tokens},
             {"remaining", b.remaining},
             {"messages_left_out", b.messages_left_out},
-            {"chunks_left_out", b.chunks_left_out}}}};
+            {"chunks_left_out", b.chunks_left_out},
+            {"memories_left_out", b.memories_left_out}}}};
+}
+
+nlohmann::json MessageSearchResponseJson(const mc::MessageSearchResponse& r) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const mc::MessageHit& hit : r.hits) {
+    nlohmann::json item = MessageJson(hit.message);
+    item["similarity"] = hit.similarity;
+    items.push_back(std::move(item));
+  }
+  const auto total = static_cast<int64_t>(items.size());
+  return {{"items", std::move(items)},
+          {"total", total},
+          {"exact", r.exact},
+          {"ef_used", r.ef_used},
+          {"fewer_than_top_k", r.fewer_than_top_k}};
 }
 
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,

@@ -90,7 +90,10 @@ json Schemas() {
         {"attachments", {}},
         {"tokens_used", Int()},
         {"metadata", Obj()},
-        {"created_at", Time()}}}};
+        {"created_at", Time()},
+        {"has_embedding",
+         {{"type", "boolean"},
+          {"description", "an embedding is stored with the message (not returned)"}}}}}};
   s["MessageCreate"] = {
       {"type", "object"},
       {"required", {"role"}},
@@ -103,8 +106,42 @@ json Schemas() {
         {"tool_results", {}},
         {"attachments", {}},
         {"tokens_used", Int()},
-        {"metadata", Obj()}}}};
+        {"metadata", Obj()},
+        {"embedding",
+         {{"type", "array"},
+          {"items", {{"type", "number"}, {"format", "float"}}},
+          {"description",
+           "optional: stored with the message, it makes the message searchable "
+           "(POST /api/v1/messages/search, context memories)"}}}}}};
   s["MessagePage"] = Page("Message");
+  s["MessageSearchFilters"] = {
+      {"type", "object"},
+      {"properties",
+       {{"conversation_ids", {{"type", "array"}, {"items", Uuid()}}},
+        {"roles",
+         {{"type", "array"},
+          {"items", {{"type", "string"}, {"enum", {"user", "assistant", "system", "tool"}}}}}},
+        {"created_from", Time()},
+        {"created_until", Time()}}}};
+  s["MessageSearchRequest"] = {
+      {"type", "object"},
+      {"required", {"embedding"}},
+      {"properties",
+       {{"embedding", Vec()},
+        {"top_k",
+         {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
+        {"min_similarity", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
+        {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
+        {"filters", Ref("MessageSearchFilters")}}}};
+  json message_hit = s["Message"];
+  message_hit["properties"]["similarity"] = {{"type", "number"}};
+  s["MessageSearchResponse"] = {{"type", "object"},
+                                {"properties",
+                                 {{"items", {{"type", "array"}, {"items", message_hit}}},
+                                  {"total", Int()},
+                                  {"exact", {{"type", "boolean"}}},
+                                  {"ef_used", Int()},
+                                  {"fewer_than_top_k", {{"type", "boolean"}}}}}};
   s["TokenStats"] = {{"type", "object"},
                      {"properties",
                       {{"message_count", Int()},
@@ -350,19 +387,31 @@ json Schemas() {
           {"minimum", -1},
           {"maximum", 1},
           {"description", "vector leg only: needs query_embedding"}}},
-        {"filters", s["SearchRequest"]["properties"]["filters"]}}}};
+        {"filters", s["SearchRequest"]["properties"]["filters"]},
+        {"k_memories",
+         {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", kMaxTopK},
+          {"default", kDefaultContextMemories},
+          {"description",
+           "past messages stored with an embedding, nearest to query_embedding, outside the "
+           "recent window; spent after the chunks"}}},
+        {"memory_filters", Ref("MessageSearchFilters")}}}};
   json context_message = s["Message"];
   context_message["properties"]["tokens"] = Int();
   context_message["properties"]["token_source"] = {{"type", "string"},
                                                    {"enum", {"measured", "estimated"}}};
   json context_chunk = s["RankedSearchHit"];
   context_chunk["properties"]["tokens"] = Int();
+  json context_memory = context_message;
+  context_memory["properties"]["similarity"] = {{"type", "number"}};
   s["ContextResponse"] = {
       {"type", "object"},
       {"properties",
        {{"conversation", Ref("Conversation")},
         {"messages", {{"type", "array"}, {"items", context_message}}},
         {"chunks", {{"type", "array"}, {"items", context_chunk}}},
+        {"memories", {{"type", "array"}, {"items", context_memory}}},
         {"retrieval", {{"type", "string"}, {"enum", {"none", "vector", "keyword", "hybrid"}}}},
         {"budget",
          {{"type", "object"},
@@ -371,9 +420,11 @@ json Schemas() {
             {"system_prompt_tokens", Int()},
             {"message_tokens", Int()},
             {"chunk_tokens", Int()},
+            {"memory_tokens", Int()},
             {"remaining", Int()},
             {"messages_left_out", Int()},
-            {"chunks_left_out", Int()}}}}}}}};
+            {"chunks_left_out", Int()},
+            {"memories_left_out", Int()}}}}}}}};
   return s;
 }
 
@@ -397,6 +448,7 @@ std::pair<std::string, std::string> BodyAndResponse(RouteId id) {
     case kDeleteMessages: return {"", "Deleted"};
     case kLastMessages: return {"", "MessageList"};
     case kAssembleContext: return {"ContextRequest", "ContextResponse"};
+    case kSearchMessages: return {"MessageSearchRequest", "MessageSearchResponse"};
     case kGetMessage: return {"", "Message"};
     case kUpdateMessage: return {"MessageUpdate", "Message"};
     case kSetToolResults: return {"ToolResults", "Message"};

@@ -195,7 +195,8 @@ mc::MessageQuery MessageQueryFrom(const Query& query) {
   return out;
 }
 
-mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject& body) {
+mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject& body,
+                              const MapContext& context) {
   mc::NewMessage input;
   input.conversation_id = conversation_id;
   input.id = body.OptionalUuid("id");
@@ -210,6 +211,10 @@ mc::NewMessage NewMessageFrom(const mc::Uuid& conversation_id, const JsonObject&
   input.attachments = body.OptionalJsonText("attachments");
   input.tokens_used = body.OptionalInt("tokens_used", 0, kMaxTokensUsed);
   input.metadata = body.OptionalObjectText("metadata");
+  // Absent: no embedding.  Its dimension is checked here when mnemod's is known, else by mnemod
+  // (422 naming embedding either way).
+  if (body.OptionalArray("embedding"))
+    input.embedding = body.RequiredVector("embedding", context.dimension);
   return input;
 }
 
@@ -338,6 +343,49 @@ mc::SearchFilters SearchFiltersFrom(const JsonObject& body) {
   return out;
 }
 
+// The message-search filters under `key` (filters, memory_filters); absent: none.  Role names
+// are checked here (422 naming <key>.roles), as mnemod checks them again.
+mc::MessageSearchFilters MessageSearchFiltersFrom(const JsonObject& body, std::string_view key) {
+  mc::MessageSearchFilters out;
+  const auto filters = body.OptionalObject(key);
+  if (!filters) return out;
+  if (const auto ids = filters->OptionalArray("conversation_ids")) {
+    for (size_t i = 0; i < ids->size(); ++i) out.conversation_ids.push_back(ids->UuidAt(i));
+  }
+  if (const auto roles = filters->OptionalArray("roles")) {
+    for (size_t i = 0; i < roles->size(); ++i) {
+      std::string role = roles->StringAt(i);
+      if (!mc::ParseRole(role)) {
+        throw FieldError(filters->Path("roles"),
+                         "must each be one of user, assistant, system, tool; got \"" + role + "\"");
+      }
+      out.roles.push_back(std::move(role));
+    }
+  }
+  out.created_from = OptionalTimestamp(*filters, "created_from");
+  out.created_until = OptionalTimestamp(*filters, "created_until");
+  return out;
+}
+
+std::optional<float> MinSimilarityFrom(const JsonObject& body, std::string_view key) {
+  const auto similarity = body.OptionalNumber(key);
+  if (!similarity) return std::nullopt;
+  if (*similarity < -1 || *similarity > 1) throw FieldError(body.Path(key), "must be in [-1, 1]");
+  return static_cast<float>(*similarity);
+}
+
+// POST /api/v1/messages/search.  Ranges are checked here (422 before a round trip).
+SearchMessagesCall SearchMessagesFrom(const JsonObject& body, const MapContext& context) {
+  SearchMessagesCall call;
+  mc::MessageSearchRequest& request = call.request;
+  request.query = body.RequiredVector("embedding", context.dimension);
+  request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
+  request.min_similarity = MinSimilarityFrom(body, "min_similarity");
+  request.ef = body.OptionalInt("ef", 1, kMaxEf);
+  request.filters = MessageSearchFiltersFrom(body, "filters");
+  return call;
+}
+
 mc::SearchRequest SearchRequestFrom(const JsonObject& body, const MapContext& context) {
   mc::SearchRequest request;
   request.query = body.RequiredVector("embedding", context.dimension);
@@ -407,11 +455,10 @@ AssembleContextCall ContextFrom(const mc::Uuid& conversation_id, const JsonObjec
     request.query_embedding = body.RequiredVector("query_embedding", context.dimension);
   request.query_text = body.OptionalString("query_text").value_or("");
   request.chunk_filters = SearchFiltersFrom(body);
-  if (const auto similarity = body.OptionalNumber("min_similarity")) {
-    if (*similarity < -1 || *similarity > 1)
-      throw FieldError(body.Path("min_similarity"), "must be in [-1, 1]");
-    request.min_similarity = static_cast<float>(*similarity);
-  }
+  request.min_similarity = MinSimilarityFrom(body, "min_similarity");
+  request.k_memories =
+      body.OptionalInt("k_memories", 0, kMaxTopK).value_or(kDefaultContextMemories);
+  request.memory_filters = MessageSearchFiltersFrom(body, "memory_filters");
   return call;
 }
 
@@ -457,7 +504,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
     }
     case kAppendMessage: {
       const mc::Uuid id = PathId(path_id);
-      return AppendMessageCall{NewMessageFrom(id, body())};
+      return AppendMessageCall{NewMessageFrom(id, body(), context)};
     }
     case kDeleteMessages: return DeleteMessagesCall{PathId(path_id)};
     case kLastMessages: {
@@ -503,6 +550,7 @@ ApiCall BuildCall(const RouteInfo& route, const std::string& path_id, const Quer
       return CountDocumentsCall{DocumentFilterFrom(query), query.Bool("include_deleted"),
                                 query.Bool("exists")};
     case kSearchDocuments: return DocumentSearchFrom(body(), context);
+    case kSearchMessages: return SearchMessagesFrom(body(), context);
     case kSearchDocumentsBatch: {
       const JsonObject parsed = body();
       const auto queries = parsed.OptionalArray("queries");
@@ -552,7 +600,8 @@ bool TakesBody(RouteId id) {
   return id == kCreateConversation || id == kUpdateConversation || id == kAppendMessage ||
          id == kUpdateMessage || id == kSetToolResults || id == kCreateDocument ||
          id == kUpdateDocument || id == kSearchDocuments || id == kSearchDocumentsBatch ||
-         id == kAddChunks || id == kReplaceChunks || id == kAssembleContext;
+         id == kAddChunks || id == kReplaceChunks || id == kAssembleContext ||
+         id == kSearchMessages;
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ enum class RouteId : uint8_t {
   kAssembleContext,
   kCountMessages,
   kTokenStats,
+  kSearchMessages,
   kGetMessage,
   kUpdateMessage,
   kDeleteMessage,

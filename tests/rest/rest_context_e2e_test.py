@@ -86,7 +86,8 @@ class Context(unittest.TestCase):
         self.assertAlmostEqual(chunk["similarity"], 1.0, places=4)
         self.assertEqual(answer["budget"], {"budget": 20, "system_prompt_tokens": 4,
                                             "message_tokens": 11, "chunk_tokens": 4, "remaining": 1,
-                                            "messages_left_out": 1, "chunks_left_out": 1})
+                                            "messages_left_out": 1, "chunks_left_out": 1,
+                                            "memory_tokens": 0, "memories_left_out": 0})
         keyword = ok("POST", self.path, {"token_budget": 1000, "query_text": "osaka",
                                          "max_messages": 1, "filters": {"file_types": ["md"]}},
                      self.user)

@@ -583,6 +583,7 @@ class Service(unittest.TestCase):
             ("get", "/api/v1/conversations/{cid}/messages/stats"): None,
             ("post", "/api/v1/conversations/{cid}/context"): {"token_budget": 1000,
                                                               "query_embedding": unit_vector(3)},
+            ("post", "/api/v1/messages/search"): {"embedding": unit_vector(3)},
             ("get", "/api/v1/messages/{mid}"): None,
             ("patch", "/api/v1/messages/{mid}"): {"content": "edited"},
             ("put", "/api/v1/messages/{mid}/tool_results"): {"tool_results": {"ok": True}},

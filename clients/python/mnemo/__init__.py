@@ -22,9 +22,11 @@ from .errors import (AuthenticationError, AuthorizationError, ConflictError, Dup
                      RecordNotFoundError, RepositoryError, RequestTimeoutError, TransactionError,
                      UnavailableError, ValidationError)
 from .inputs import (CLEAR, DEFAULT_MODEL, ConversationFilter, DocumentFilter, MessageFilter,
-                     NewChunk, NewConversation, NewDocument, NewMessage, SearchFilters)
-from .models import (AttachResult, Chunk, ContextBudget, ContextChunk, ContextMessage,
-                     ContextResult, Conversation, Document, DocumentCounts, Message, OpStats, Page,
+                     MessageSearchFilters, NewChunk, NewConversation, NewDocument, NewMessage,
+                     SearchFilters)
+from .models import (AttachResult, Chunk, ContextBudget, ContextChunk, ContextMemory,
+                     ContextMessage, ContextResult, Conversation, Document, DocumentCounts,
+                     Message, MessageHit, MessageSearchResult, OpStats, Page,
                      PartitionInfo, RankedHit, RankedSearchResult, RetentionReport, RetiredMonth,
                      RoleTokens, SearchHit, SearchResult, ServerInfo, ServerStats, TextLegInfo,
                      TokenStats, UserStats, VectorLegInfo)
@@ -37,13 +39,13 @@ __all__ = [
     "DEFAULT_MODEL", "CLEAR",
     # inputs
     "NewConversation", "NewMessage", "NewDocument", "NewChunk", "SearchFilters",
-    "ConversationFilter", "MessageFilter", "DocumentFilter",
+    "ConversationFilter", "MessageFilter", "MessageSearchFilters", "DocumentFilter",
     # records and answers
     "Conversation", "Message", "Document", "Chunk", "Page", "UserStats", "RoleTokens",
     "TokenStats", "DocumentCounts", "SearchHit", "SearchResult", "ServerInfo", "PartitionInfo",
     "OpStats", "ServerStats", "AttachResult", "RankedHit", "RankedSearchResult", "TextLegInfo",
     "VectorLegInfo", "RetiredMonth", "RetentionReport", "ContextResult", "ContextMessage",
-    "ContextChunk", "ContextBudget",
+    "ContextChunk", "ContextBudget", "ContextMemory", "MessageHit", "MessageSearchResult",
     # errors
     "MnemoError", "RepositoryError", "ValidationError", "RecordNotFoundError",
     "DuplicateRecordError", "ConflictError", "TransactionError", "AuthenticationError",

@@ -19,11 +19,12 @@ from uuid import UUID
 from . import _convert as conv
 from ._native import Request, Response, dec, enc
 from .errors import RecordNotFoundError, ValidationError
-from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter, NewChunk,
-                     NewConversation, NewDocument, NewMessage, SearchFilters)
+from .inputs import (CLEAR, ConversationFilter, DocumentFilter, MessageFilter,
+                     MessageSearchFilters, NewChunk, NewConversation, NewDocument, NewMessage,
+                     SearchFilters)
 from .models import (AttachResult, Chunk, ContextResult, Conversation, Document, DocumentCounts,
-                     Message, Page, PartitionInfo, RankedSearchResult, RetentionReport, SearchHit,
-                     SearchResult, ServerStats, TokenStats, UserStats)
+                     Message, MessageSearchResult, Page, PartitionInfo, RankedSearchResult,
+                     RetentionReport, SearchHit, SearchResult, ServerStats, TokenStats, UserStats)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -89,12 +90,14 @@ class ContextSpec:
     a vector leg, ``query_text`` empty without a keyword leg."""
 
     __slots__ = ("conversation_id", "token_budget", "max_messages", "vector", "query_text",
-                 "k_chunks", "filters", "min_similarity", "message_budget")
+                 "k_chunks", "filters", "min_similarity", "message_budget", "k_memories",
+                 "memory_filters")
 
     def __init__(self, conversation_id: UUID, token_budget: int, max_messages: int,
                  vector: Optional[memoryview], query_text: str, k_chunks: int,
                  filters: Optional[SearchFilters], min_similarity: Optional[float],
-                 message_budget: Optional[int]) -> None:
+                 message_budget: Optional[int], k_memories: int,
+                 memory_filters: Optional[MessageSearchFilters]) -> None:
         self.conversation_id = conversation_id
         self.token_budget = token_budget
         self.max_messages = max_messages
@@ -104,6 +107,8 @@ class ContextSpec:
         self.filters = filters
         self.min_similarity = min_similarity
         self.message_budget = message_budget
+        self.k_memories = k_memories
+        self.memory_filters = memory_filters
 
 
 def check_int(value: Any, field: str) -> int:
@@ -150,6 +155,21 @@ def _found(decode: Callable[[Response], Any]) -> Callable[[Response], bool]:
     return run
 
 
+def _renamed(decode: Callable[[Response], T], server: str,
+             argument: str) -> Callable[[Response], T]:
+    """A ValidationError naming the server's field ``server`` names the argument instead."""
+
+    def run(payload: Response) -> T:
+        try:
+            return decode(payload)
+        except ValidationError as error:
+            if error.field != server:
+                raise
+            raise ValidationError(error.message, argument) from error
+
+    return run
+
+
 # ---- argument checks --------------------------------------------------------------------------
 
 
@@ -182,6 +202,22 @@ def _opt_int(value: Any, field: str) -> Optional[int]:
 def _filters(filters: Any) -> Optional[SearchFilters]:
     if filters is not None and not isinstance(filters, SearchFilters):
         raise ValidationError("must be a mnemo.SearchFilters", "filters")
+    return filters
+
+
+def _message_search_filters(filters: Any, field: str) -> Optional[MessageSearchFilters]:
+    """None or a mnemo.MessageSearchFilters whose roles are known (``<field>.roles``); the rest
+    is checked by the encoder (ids, timestamps) and the server (the time range)."""
+    if filters is None:
+        return None
+    if not isinstance(filters, MessageSearchFilters):
+        raise ValidationError("must be a mnemo.MessageSearchFilters", field)
+    if isinstance(filters.roles, str):
+        raise ValidationError("must be a list of roles", f"{field}.roles")
+    for role in filters.roles:
+        if role not in ROLE_NAMES:
+            raise ValidationError(f"must each be one of {', '.join(ROLE_NAMES)}, got {role!r}",
+                                  f"{field}.roles")
     return filters
 
 
@@ -652,6 +688,22 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
     return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
+def search_messages(user_id: str, query_embedding: Any, top_k: int = 10,
+                    filters: Optional[MessageSearchFilters] = None,
+                    min_similarity: Optional[float] = None,
+                    ef: Optional[int] = None) -> Op[MessageSearchResult]:
+    """Types and role names are checked here; ranges and the dimension are the server's."""
+    user = _user(user_id)
+    chosen = _message_search_filters(filters, "filters")
+    spec = SearchSpec(conv.vector_bytes(query_embedding, "query_embedding"),
+                      check_int(top_k, "top_k"),
+                      _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX), None,
+                      _opt_int(ef, "ef"))
+    # mnemod names the query `query`; here it is the argument query_embedding.
+    return Op(lambda rid: enc.search_messages(rid, user, spec, chosen),
+              _renamed(dec.message_search_result, "query", "query_embedding"), READ)
+
+
 # ---- context assembly -------------------------------------------------------------------------
 
 
@@ -659,7 +711,8 @@ def assemble_context(user_id: str, conversation_id: Any, token_budget: int,
                      query_embedding: Any = None, query_text: Any = None, k_chunks: int = 5,
                      max_messages: int = 20, filters: Optional[SearchFilters] = None,
                      min_similarity: Optional[float] = None,
-                     message_budget: Optional[int] = None) -> Op[ContextResult]:
+                     message_budget: Optional[int] = None, k_memories: int = 5,
+                     memory_filters: Optional[MessageSearchFilters] = None) -> Op[ContextResult]:
     """Types are checked here; ranges, the dimension and the budget against the system prompt
     are the server's (ValidationError naming the field either way)."""
     user = _user(user_id)
@@ -672,7 +725,9 @@ def assemble_context(user_id: str, conversation_id: Any, token_budget: int,
         check_int(k_chunks, "k_chunks"),
         _filters(filters),
         _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
-        _opt_int(message_budget, "message_budget"))
+        _opt_int(message_budget, "message_budget"),
+        check_int(k_memories, "k_memories"),
+        _message_search_filters(memory_filters, "memory_filters"))
     return Op(lambda rid: enc.assemble_context(rid, user, spec), dec.context, READ)
 
 

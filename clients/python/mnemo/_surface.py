@@ -15,11 +15,12 @@ from uuid import UUID
 
 from . import _ops
 from .batch import Batch
-from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter, NewChunk,
-                     NewConversation, NewDocument, NewMessage, SearchFilters, Vector)
+from .inputs import (ConversationFilter, DocumentFilter, IdLike, MessageFilter,
+                     MessageSearchFilters, NewChunk, NewConversation, NewDocument, NewMessage,
+                     SearchFilters, Vector)
 from .models import (AttachResult, Chunk, ContextResult, Conversation, Document, DocumentCounts,
-                     Message, Page, PartitionInfo, RankedSearchResult, RetentionReport, SearchHit,
-                     SearchResult, ServerStats, TokenStats, UserStats)
+                     Message, MessageSearchResult, Page, PartitionInfo, RankedSearchResult,
+                     RetentionReport, SearchHit, SearchResult, ServerStats, TokenStats, UserStats)
 
 __all__ = ["surface"]
 
@@ -233,14 +234,18 @@ class Operations:
         attachments: Any = None,
         tokens_used: Optional[int] = None,
         metadata: Optional[Mapping[str, Any]] = None,
+        embedding: Optional[Vector] = None,
     ) -> Message:
         """Appends a message to a live conversation of the user; its counters and updated_at move in
         the same write.  ``role`` is user, assistant, system or tool; JSON fields take Python
-        values.
+        values.  An ``embedding`` (the server's dimension; float32 arrays are sent without a copy)
+        is stored with the message and makes it searchable (search_messages, the memories of
+        assemble_context); ValidationError naming ``embedding`` for a wrong dimension or a zero
+        or non-finite vector.
         """
         item = NewMessage(conversation_id, role, content, id=id, parts=parts, tool_calls=tool_calls,
                           tool_results=tool_results, attachments=attachments,
-                          tokens_used=tokens_used, metadata=metadata)
+                          tokens_used=tokens_used, metadata=metadata, embedding=embedding)
         return _ops.create_message(user_id, item)
 
     def get_message(self, user_id: str, message_id: IdLike) -> Message:
@@ -707,6 +712,24 @@ class Operations:
             ef=ef,
         )
 
+    def search_messages(
+        self,
+        user_id: str,
+        query_embedding: Vector,
+        top_k: int = 10,
+        filters: Optional[MessageSearchFilters] = None,
+        min_similarity: Optional[float] = None,
+        ef: Optional[int] = None,
+    ) -> MessageSearchResult:
+        """The user's messages stored with an embedding, nearest to ``query_embedding`` first, each
+        with its cosine ``similarity``, and how the answer was produced (as search()).  Messages
+        of soft-deleted conversations are not found.  ``filters`` keeps conversation ids, roles
+        and a creation-time range.  ValidationError naming the field for an embedding of the
+        wrong dimension (``query_embedding``), ``top_k`` outside 1..1000, an unknown role
+        (``filters.roles``), an empty time range (``filters.created_until``).
+        """
+        return _ops.search_messages(user_id, query_embedding, top_k, filters, min_similarity, ef)
+
     def assemble_context(
         self,
         user_id: str,
@@ -719,6 +742,8 @@ class Operations:
         filters: Optional[SearchFilters] = None,
         min_similarity: Optional[float] = None,
         message_budget: Optional[int] = None,
+        k_memories: int = 5,
+        memory_filters: Optional[MessageSearchFilters] = None,
     ) -> ContextResult:
         """What one chat turn needs, in one round trip: the conversation, its most recent
         messages that fit ``token_budget`` (oldest first) and the ``k_chunks`` chunks most
@@ -728,12 +753,16 @@ class Operations:
         ``message_budget`` tokens when it is set), then to the chunks, best first (one that does
         not fit is skipped).  Chunks are found by vector with ``query_embedding``, by keyword
         with ``query_text``, by both fused (RRF) with both, not at all with neither or
-        ``k_chunks`` 0; ``filters`` and ``min_similarity`` apply as in search().
+        ``k_chunks`` 0; ``filters`` and ``min_similarity`` apply as in search().  Then the
+        ``k_memories`` memories: the user's past messages nearest to ``query_embedding`` (none
+        without it), outside the recent window, kept by ``memory_filters``, best first (one that
+        does not fit is skipped).
         RecordNotFoundError for a conversation that is missing, another user's or soft-deleted;
         ValidationError naming the field for a budget outside 1..10,000,000 or smaller than the
         system prompt (``token_budget``), ``message_budget`` outside 0..10,000,000,
-        ``max_messages`` outside 0..1000, ``k_chunks`` outside
-        0..1000, an embedding of the wrong dimension, a blank ``query_text``;
+        ``max_messages`` outside 0..1000, ``k_chunks`` or ``k_memories`` outside
+        0..1000, an embedding of the wrong dimension, a blank ``query_text``, an unknown role
+        (``memory_filters.roles``);
         UnavailableError for ``query_text`` when mnemod's keyword search is off.
         """
         return _ops.assemble_context(
@@ -747,6 +776,8 @@ class Operations:
             filters,
             min_similarity,
             message_budget,
+            k_memories,
+            memory_filters,
         )
 
     def search_batch(

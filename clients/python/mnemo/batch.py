@@ -59,12 +59,14 @@ class Batch:
                        id: Optional[IdLike] = None, parts: Any = None, tool_calls: Any = None,
                        tool_results: Any = None, attachments: Any = None,
                        tokens_used: Optional[int] = None,
-                       metadata: Optional[Mapping[str, Any]] = None) -> UUID:
-        """Appends a message (counters move with it); returns its id."""
+                       metadata: Optional[Mapping[str, Any]] = None,
+                       embedding: Optional[Vector] = None) -> UUID:
+        """Appends a message (counters move with it), with its embedding when given; returns its
+        id."""
         return self._add("append_message", NewMessage(
             conversation_id, role, content, id=id, parts=parts, tool_calls=tool_calls,
             tool_results=tool_results, attachments=attachments, tokens_used=tokens_used,
-            metadata=metadata))
+            metadata=metadata, embedding=embedding))
 
     def upsert_message(self, message: NewMessage) -> UUID:
         """Inserts or replaces the message with ``message.id``; returns the id."""

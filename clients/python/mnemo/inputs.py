@@ -30,6 +30,7 @@ __all__ = [
     "SearchFilters",
     "ConversationFilter",
     "MessageFilter",
+    "MessageSearchFilters",
     "DocumentFilter",
     "CLEAR",
     "DEFAULT_MODEL",
@@ -69,6 +70,9 @@ class NewMessage:
     attachments: Any = None
     tokens_used: Optional[int] = None
     metadata: Optional[Mapping[str, Any]] = None
+    # None: no embedding.  Else the server's dimension: stored with the message, it makes the
+    # message searchable (search_messages, context memories); an upsert replaces the stored one.
+    embedding: Optional[Vector] = None
 
 
 @dataclass(slots=True)
@@ -146,6 +150,20 @@ class MessageFilter:
     created_from: Optional[TimeLike] = None
     created_until: Optional[TimeLike] = None
     metadata_equals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MessageSearchFilters:
+    """Restricts a message search (or a context's memories); every set filter must match.
+
+    ``roles``: any of user, assistant, system, tool; ``created_from`` is inclusive,
+    ``created_until`` exclusive.
+    """
+
+    conversation_ids: Sequence[IdLike] = field(default_factory=tuple)
+    roles: Sequence[str] = field(default_factory=tuple)
+    created_from: Optional[TimeLike] = None
+    created_until: Optional[TimeLike] = None
 
 
 @dataclass(slots=True)

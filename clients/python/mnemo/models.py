@@ -71,6 +71,9 @@ class Message:
     tokens_used: Optional[int]
     metadata: dict[str, Any]
     created_at: datetime
+    # An embedding is stored with the message (search_messages finds it); the vector itself is
+    # not returned.
+    has_embedding: bool = False
 
 
 @dataclass(slots=True)
@@ -209,6 +212,24 @@ class SearchResult:
 
 
 @dataclass(slots=True)
+class MessageHit:
+    """One message search result: the message and its cosine similarity to the query."""
+
+    message: Message
+    similarity: float
+
+
+@dataclass(slots=True)
+class MessageSearchResult:
+    """The answer to search_messages, best hit first, and how it was produced (as SearchResult)."""
+
+    hits: list[MessageHit]
+    exact: bool
+    ef_used: int
+    fewer_than_top_k: bool
+
+
+@dataclass(slots=True)
 class RankedHit:
     """One keyword or hybrid search result.
 
@@ -290,11 +311,22 @@ class ContextChunk:
 
 
 @dataclass(slots=True)
+class ContextMemory:
+    """One memory of an assembled context: a past message stored with an embedding, its cosine
+    similarity to the query embedding and its token count (``token_source`` as ContextMessage)."""
+
+    message: Message
+    similarity: float
+    tokens: int
+    token_source: str
+
+
+@dataclass(slots=True)
 class ContextBudget:
     """How a context's token budget was spent: ``remaining`` = ``budget`` minus the system prompt,
-    message and chunk tokens.  ``messages_left_out``: messages among the ``max_messages`` most
-    recent that did not fit (with every older one); ``chunks_left_out``: retrieved chunks that did
-    not fit."""
+    message, chunk and memory tokens.  ``messages_left_out``: messages among the ``max_messages``
+    most recent that did not fit (with every older one); ``chunks_left_out`` /
+    ``memories_left_out``: retrieved chunks / memories that did not fit."""
 
     budget: int
     system_prompt_tokens: int
@@ -303,6 +335,8 @@ class ContextBudget:
     remaining: int
     messages_left_out: int
     chunks_left_out: int
+    memory_tokens: int = 0
+    memories_left_out: int = 0
 
 
 @dataclass(slots=True)
@@ -310,6 +344,8 @@ class ContextResult:
     """What one chat turn needs (assemble_context): the conversation (its ``system_prompt``
     included), the most recent messages that fit, oldest first, and the retrieved chunks, best
     first.  ``retrieval`` says how the chunks were found: "none", "vector", "keyword" or "hybrid".
+    ``memories``: past messages nearest to the query embedding, outside the recent window, best
+    first.
     """
 
     conversation: Conversation
@@ -317,6 +353,7 @@ class ContextResult:
     chunks: list[ContextChunk]
     retrieval: str
     budget: ContextBudget
+    memories: list[ContextMemory] = field(default_factory=list)
 
 
 @dataclass(slots=True)

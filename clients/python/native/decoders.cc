@@ -60,6 +60,7 @@ py::object FromMessage(const client::Message& in) {
   Set(out, MNEMO_FIELD("Message", "tokens_used"), PyOptInt(in.tokens_used));
   Set(out, MNEMO_FIELD("Message", "metadata"), PyJsonObject(in.metadata));
   Set(out, MNEMO_FIELD("Message", "created_at"), PyTime(in.created_at));
+  Set(out, MNEMO_FIELD("Message", "has_embedding"), py::bool_(in.has_embedding));
   return out;
 }
 
@@ -215,12 +216,41 @@ py::object FromContext(const client::ContextResponse& in) {
   Set(budget, MNEMO_FIELD("ContextBudget", "remaining"), py::int_(b.remaining));
   Set(budget, MNEMO_FIELD("ContextBudget", "messages_left_out"), py::int_(b.messages_left_out));
   Set(budget, MNEMO_FIELD("ContextBudget", "chunks_left_out"), py::int_(b.chunks_left_out));
+  Set(budget, MNEMO_FIELD("ContextBudget", "memory_tokens"), py::int_(b.memory_tokens));
+  Set(budget, MNEMO_FIELD("ContextBudget", "memories_left_out"), py::int_(b.memories_left_out));
+  py::list memories(in.memories.size());
+  for (size_t i = 0; i < in.memories.size(); ++i) {
+    const client::ContextMemory& item = in.memories[i];
+    py::object memory = NewModel(MNEMO_MODEL("ContextMemory"));
+    Set(memory, MNEMO_FIELD("ContextMemory", "message"), FromMessage(item.message));
+    Set(memory, MNEMO_FIELD("ContextMemory", "similarity"), py::float_(item.similarity));
+    Set(memory, MNEMO_FIELD("ContextMemory", "tokens"), py::int_(item.tokens));
+    Set(memory, MNEMO_FIELD("ContextMemory", "token_source"), TokenSourceName(item.token_source));
+    memories[i] = std::move(memory);
+  }
   py::object out = NewModel(MNEMO_MODEL("ContextResult"));
   Set(out, MNEMO_FIELD("ContextResult", "conversation"), FromConversation(in.conversation));
   Set(out, MNEMO_FIELD("ContextResult", "messages"), std::move(messages));
   Set(out, MNEMO_FIELD("ContextResult", "chunks"), std::move(chunks));
   Set(out, MNEMO_FIELD("ContextResult", "retrieval"), RetrievalName(in.retrieval));
   Set(out, MNEMO_FIELD("ContextResult", "budget"), std::move(budget));
+  Set(out, MNEMO_FIELD("ContextResult", "memories"), std::move(memories));
+  return out;
+}
+
+py::object FromMessageSearch(const client::MessageSearchResponse& in) {
+  py::list hits(in.hits.size());
+  for (size_t i = 0; i < in.hits.size(); ++i) {
+    py::object hit = NewModel(MNEMO_MODEL("MessageHit"));
+    Set(hit, MNEMO_FIELD("MessageHit", "message"), FromMessage(in.hits[i].message));
+    Set(hit, MNEMO_FIELD("MessageHit", "similarity"), py::float_(in.hits[i].similarity));
+    hits[i] = std::move(hit);
+  }
+  py::object out = NewModel(MNEMO_MODEL("MessageSearchResult"));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "hits"), std::move(hits));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "exact"), py::bool_(in.exact));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "ef_used"), py::int_(in.ef_used));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
   return out;
 }
 
@@ -372,6 +402,9 @@ void DefineDecoders(py::module_& dec) {
   dec.attr("FUSION_NAMES") = FusionNames();
   dec.def("context",
           [](const Response& r) { return FromContext(Take(codec::DecodeContext(Root(r)))); });
+  dec.def("message_search_result", [](const Response& r) {
+    return FromMessageSearch(Take(codec::DecodeMessageSearch(Root(r))));
+  });
   dec.def("batch_ids",
           [](const Response& r) { return ListOf(Take(codec::DecodeBatchIds(Root(r))), PyUuid); });
   dec.def("partitions", [](const Response& r) {

@@ -37,7 +37,10 @@ client::NewConversation NewConversation(py::handle item, const std::string& pref
   return out;
 }
 
-client::NewMessage NewMessage(py::handle item, const std::string& prefix) {
+// A message without its embedding, which is appended to `views` (read in place; an empty view
+// when it has none).
+client::NewMessage NewMessage(py::handle item, const std::string& prefix,
+                              std::vector<FloatView>* held, VectorViews* views) {
   client::NewMessage out;
   out.conversation_id = Id(item.attr("conversation_id"), Prefixed(prefix, "conversation_id"));
   out.role = Text(item.attr("role"), Prefixed(prefix, "role"));
@@ -49,6 +52,13 @@ client::NewMessage NewMessage(py::handle item, const std::string& prefix) {
   out.attachments = OptJson(item.attr("attachments"), Prefixed(prefix, "attachments"));
   out.tokens_used = OptInt(item.attr("tokens_used"), Prefixed(prefix, "tokens_used"));
   out.metadata = OptJson(item.attr("metadata"), Prefixed(prefix, "metadata"));
+  const py::object embedding = item.attr("embedding");
+  if (embedding.is_none()) {
+    views->emplace_back();
+  } else {
+    held->emplace_back(ToVectorBytes(embedding, Prefixed(prefix, "embedding")));
+    views->push_back(held->back().floats());
+  }
   return out;
 }
 
@@ -217,6 +227,20 @@ client::HybridSearchRequest Hybrid(py::handle spec, std::vector<FloatView>* held
   return out;
 }
 
+// A mnemo.MessageSearchFilters (None: no condition); its role names were checked by mnemo._ops
+// and are checked again by the server.
+client::MessageSearchFilters MessageFilters(py::handle filters, const std::string& field) {
+  client::MessageSearchFilters out;
+  if (filters.is_none()) return out;
+  for (py::handle id : py::iter(filters.attr("conversation_ids")))
+    out.conversation_ids.push_back(Id(id, field + ".conversation_ids"));
+  for (py::handle role : py::iter(filters.attr("roles")))
+    out.roles.push_back(Text(role, field + ".roles"));
+  out.created_from = OptMicros(filters.attr("created_from"), field + ".created_from");
+  out.created_until = OptMicros(filters.attr("created_until"), field + ".created_until");
+  return out;
+}
+
 // A validated mnemo._ops.ContextSpec; its embedding, when there is one, goes to `views`.
 client::ContextRequest Context(py::handle spec, std::vector<FloatView>* held, VectorViews* views) {
   client::ContextRequest out;
@@ -235,6 +259,8 @@ client::ContextRequest Context(py::handle spec, std::vector<FloatView>* held, Ve
   if (!min_similarity.is_none()) out.min_similarity = min_similarity.cast<float>();
   const py::object message_budget = spec.attr("message_budget");
   if (!message_budget.is_none()) out.message_budget = message_budget.cast<int64_t>();
+  out.k_memories = spec.attr("k_memories").cast<int64_t>();
+  out.memory_filters = MessageFilters(spec.attr("memory_filters"), "memory_filters");
   return out;
 }
 
@@ -303,9 +329,11 @@ void DefineEncoders(py::module_& enc) {
   });
 
   enc.def("append_message", [](Rid rid, const std::string& user, py::handle item, bool upsert) {
-    const client::NewMessage input = NewMessage(item, "");
-    return Request{rid, upsert ? codec::EncodeUpsertMessage(rid, user, input)
-                               : codec::EncodeAppendMessage(rid, user, input)};
+    std::vector<FloatView> held;
+    VectorViews views;
+    const client::NewMessage input = NewMessage(item, "", &held, &views);
+    return Request{rid, upsert ? codec::EncodeUpsertMessage(rid, user, input, views)
+                               : codec::EncodeAppendMessage(rid, user, input, views)};
   });
   enc.def("get_message", [](Rid rid, const std::string& user, py::handle id) {
     return Request{rid, codec::EncodeGetMessage(rid, user, Id(id, "message_id"))};
@@ -492,6 +520,20 @@ void DefineEncoders(py::module_& enc) {
     const client::HybridSearchRequest request = Hybrid(spec, &held, &views);
     return Request{rid, codec::EncodeSearchHybrid(rid, user, request, views)};
   });
+  // `spec` is a validated mnemo._ops.SearchSpec (its filters unused); `filters` a
+  // mnemo.MessageSearchFilters or None.
+  enc.def("search_messages",
+          [](Rid rid, const std::string& user, py::handle spec, py::handle filters) {
+            std::vector<FloatView> held;
+            VectorViews views;
+            const client::SearchRequest search = Search(spec, &held, &views);
+            client::MessageSearchRequest request;
+            request.top_k = search.top_k;
+            request.min_similarity = search.min_similarity;
+            request.ef = search.ef;
+            request.filters = MessageFilters(filters, "filters");
+            return Request{rid, codec::EncodeSearchMessages(rid, user, request, views)};
+          });
   enc.def("assemble_context", [](Rid rid, const std::string& user, py::handle spec) {
     std::vector<FloatView> held;
     VectorViews views;
@@ -501,7 +543,8 @@ void DefineEncoders(py::module_& enc) {
   enc.def("apply_batch", [](Rid rid, const std::string& user, py::list ops) {
     std::vector<FloatView> held;
     held.reserve(ops.size());
-    VectorViews views;
+    VectorViews views;          // the add-chunk ops' embeddings
+    VectorViews message_views;  // the message ops' embeddings (empty: none)
     client::Batch batch;
     for (size_t i = 0; i < ops.size(); ++i) {
       const py::tuple op = py::reinterpret_borrow<py::tuple>(ops[i]);
@@ -513,9 +556,9 @@ void DefineEncoders(py::module_& enc) {
       } else if (kind == "upsert_conversation") {
         batch.UpsertConversation(NewConversation(item, prefix));
       } else if (kind == "append_message") {
-        batch.AppendMessage(NewMessage(item, prefix));
+        batch.AppendMessage(NewMessage(item, prefix, &held, &message_views));
       } else if (kind == "upsert_message") {
-        batch.UpsertMessage(NewMessage(item, prefix));
+        batch.UpsertMessage(NewMessage(item, prefix, &held, &message_views));
       } else if (kind == "create_document") {
         batch.CreateDocument(NewDocument(item, prefix));
       } else if (kind == "add_chunk") {
@@ -524,7 +567,7 @@ void DefineEncoders(py::module_& enc) {
         RaiseValidation("unknown batch op " + kind, prefix);
       }
     }
-    return Request{rid, codec::EncodeApplyBatch(rid, user, batch, views)};
+    return Request{rid, codec::EncodeApplyBatch(rid, user, batch, views, message_views)};
   });
 
   enc.def("get_stats", [](Rid rid) { return Request{rid, codec::EncodeGetStats(rid)}; });
