@@ -126,11 +126,13 @@ Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
   if (request.k_memories == 0 || request.query_embedding.empty()) return memories;
   MessageSearchRequest search;
   search.query = request.query_embedding;
-  // Window messages may rank first: ask for enough that k_memories remain without them.
-  search.top_k =
-      std::min<int64_t>(kMaxTopK, request.k_memories + static_cast<int64_t>(window.size()));
+  search.top_k = request.k_memories;
   search.filters = request.memory_filters;
-  auto found = SearchMessages(sources.messages, sources.vectors, user_id, search);
+  std::vector<Uuid> in_window;
+  in_window.reserve(window.size());
+  for (const ContextMessage& m : window) in_window.push_back(m.message.id);
+  auto found =
+      SearchMessages(sources.messages, sources.vectors, user_id, search, std::move(in_window));
   if (!found.ok()) {
     const Status& status = found.status();
     if (!status.IsValidationError()) return status;
@@ -141,11 +143,6 @@ Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
     return status;
   }
   for (MessageHit& hit : found->hits) {
-    if (static_cast<int64_t>(memories.size()) == request.k_memories) break;
-    const bool in_window = std::any_of(window.begin(), window.end(), [&](const ContextMessage& m) {
-      return m.message.id == hit.message.id;
-    });
-    if (in_window) continue;
     ContextMemory memory;
     memory.message = std::move(hit.message);
     memory.similarity = hit.similarity;

@@ -13,10 +13,12 @@
 
 namespace mnemo::context {
 
-// Engine::SearchMessages.  A message deleted between ranking and reading is left out.
+// Engine::SearchMessages; `excluded` names messages never returned (they do not take a place
+// of the top k).  A message deleted between ranking and reading is left out.
 Result<MessageSearchResponse> SearchMessages(const tables::MessageStore& messages,
                                              const vector::VectorStore& vectors,
                                              std::string_view user_id,
-                                             const MessageSearchRequest& request);
+                                             const MessageSearchRequest& request,
+                                             std::vector<Uuid> excluded = {});
 
 }  // namespace mnemo::context

@@ -1,6 +1,7 @@
 #include "tables/message_store.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/coding.h"
 #include "storage/key_codec.h"
@@ -448,6 +449,51 @@ Result<Message> MessageStore::Get(std::string_view user_id, const Uuid& message_
   Message message;
   MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &message));
   return message;
+}
+
+Status MessageStore::GetMany(std::string_view user_id, const std::vector<Uuid>& message_ids,
+                             std::vector<std::optional<Message>>* messages) const {
+  MNEMO_RETURN_IF_ERROR(ValidateUserId(user_id));
+  messages->assign(message_ids.size(), std::nullopt);
+  if (message_ids.empty()) return Status::Ok();
+  const storage::ReadView view = db_.Snapshot();
+  std::vector<std::string> index_keys;
+  index_keys.reserve(message_ids.size());
+  for (const Uuid& id : message_ids) index_keys.push_back(keys::MessageByIdKey(id));
+  std::vector<std::optional<std::string>> locations;
+  MNEMO_RETURN_IF_ERROR(view.MultiGet(Cf::kIndex, index_keys, &locations));
+  // Each conversation's visibility is read once.
+  std::unordered_map<Uuid, bool, UuidHash> visible;
+  std::vector<size_t> found;
+  std::vector<Uuid> conversation_of;
+  std::vector<std::string> row_keys;
+  for (size_t i = 0; i < message_ids.size(); ++i) {
+    if (!locations[i]) continue;
+    Uuid conversation_id;
+    uint64_t seq = 0;
+    if (!DecodeLocation(*locations[i], &conversation_id, &seq)) {
+      return Status::Internal("corrupt message index entry for " + message_ids[i].ToString());
+    }
+    auto [it, inserted] = visible.try_emplace(conversation_id, false);
+    if (inserted) {
+      auto conversation = VisibleConversationRow(view, user_id, conversation_id);
+      if (!conversation.ok() && !conversation.status().IsNotFound()) return conversation.status();
+      it->second = conversation.ok();
+    }
+    if (!it->second) continue;
+    found.push_back(i);
+    conversation_of.push_back(conversation_id);
+    row_keys.push_back(keys::MessageKey(conversation_id, seq));
+  }
+  std::vector<std::optional<std::string>> rows;
+  MNEMO_RETURN_IF_ERROR(view.MultiGet(Cf::kMessages, row_keys, &rows));
+  for (size_t j = 0; j < found.size(); ++j) {
+    if (!rows[j]) continue;
+    Message message;
+    MNEMO_RETURN_IF_ERROR(DecodeMessage(*rows[j], conversation_of[j], &message));
+    (*messages)[found[j]] = std::move(message);
+  }
+  return Status::Ok();
 }
 
 namespace {

@@ -57,6 +57,9 @@ class MessageStore {
 
   // ---- reads ----
   Result<Message> Get(std::string_view user_id, const Uuid& message_id) const;
+  // Get() of each id from one snapshot; (*messages)[i] is empty where Get would be NOT_FOUND.
+  Status GetMany(std::string_view user_id, const std::vector<Uuid>& message_ids,
+                 std::vector<std::optional<Message>>* messages) const;
   Result<MessagePage> List(std::string_view user_id, const Uuid& conversation_id,
                            const MessageQuery& query) const;
   // The number of the conversation's messages matching the query's filters (paging ignored),

@@ -146,8 +146,9 @@ Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_labe
   return failed;
 }
 
-Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(
-    std::string_view user_id, const MessageSearchRequest& request) const {
+Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view user_id,
+                                                              const MessageSearchRequest& request,
+                                                              std::vector<Uuid> excluded) const {
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   std::vector<float> unit;
   MNEMO_RETURN_IF_ERROR(
@@ -162,6 +163,8 @@ Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(
       return Status::ValidationError("filters.roles", "unknown role " + std::to_string(code));
     predicate.role_mask |= 1u << code;
   }
+  predicate.excluded_rows = std::move(excluded);
+  std::sort(predicate.excluded_rows.begin(), predicate.excluded_rows.end());
   predicate.created_from = filters.created_from.value_or(kMinTimestamp);
   predicate.created_until = filters.created_until.value_or(kMaxTimestamp);
   if (predicate.created_from >= predicate.created_until) {

@@ -68,6 +68,10 @@ bool RowPredicate::Matches(const RowState& row) const {
                          ((role_mask >> row.chunk_index) & 1u) == 0)) {
     return false;
   }
+  if (!excluded_rows.empty() &&
+      std::binary_search(excluded_rows.begin(), excluded_rows.end(), row.chunk_id)) {
+    return false;
+  }
   if (!document_ids.empty() &&
       !std::binary_search(document_ids.begin(), document_ids.end(), row.document->id)) {
     return false;

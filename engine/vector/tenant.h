@@ -43,6 +43,7 @@ struct RowPredicate {
   std::vector<std::pair<std::string, nlohmann::json>> metadata_equals;
   // Message rows: bit r set admits Role r (RowState::chunk_index); 0 admits every role.
   uint32_t role_mask = 0;
+  std::vector<Uuid> excluded_rows;  // sorted RowState::chunk_id values never admitted
 
   bool Matches(const RowState& row) const;
   // True when rows of `month` may fall inside [created_from, created_until).

@@ -150,9 +150,11 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
                    const tables::VectorRef& ref) override;
   void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
                               bool deleted) override;
-  // The user's message vectors nearest to request.query; validation as Search.
+  // The user's message vectors nearest to request.query, leaving out the messages `excluded`
+  // names; validation as Search.
   Result<MessageVectorAnswer> SearchMessageVectors(std::string_view user_id,
-                                                   const MessageSearchRequest& request) const;
+                                                   const MessageSearchRequest& request,
+                                                   std::vector<Uuid> excluded = {}) const;
 
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
