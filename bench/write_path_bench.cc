@@ -145,6 +145,14 @@ class WritePath {
   std::string payload_;
 };
 
+// p50_ms and p99_ms of the batches' wall times, and rows per second.
+void Report(benchmark::State& state, std::vector<double>* ms) {
+  std::sort(ms->begin(), ms->end());
+  state.counters["p50_ms"] = (*ms)[ms->size() / 2];
+  state.counters["p99_ms"] = (*ms)[std::min(ms->size() - 1, ms->size() * 99 / 100)];
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows));
+}
+
 template <typename Fn>
 void Run(benchmark::State& state, bool sync, Fn&& write, bool preallocate = false) {
   WritePath path(sync);
@@ -162,10 +170,7 @@ void Run(benchmark::State& state, bool sync, Fn&& write, bool preallocate = fals
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
-  std::sort(ms.begin(), ms.end());
-  state.counters["p50_ms"] = ms[ms.size() / 2];
-  state.counters["p99_ms"] = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows));
+  Report(state, &ms);
 }
 
 void VectorsInWal(benchmark::State& state) {
@@ -223,10 +228,7 @@ void EngineAddChunks(benchmark::State& state) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
-  std::sort(ms.begin(), ms.end());
-  state.counters["p50_ms"] = ms[ms.size() / 2];
-  state.counters["p99_ms"] = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows));
+  Report(state, &ms);
   engine.reset();
   std::filesystem::remove_all(dir);
 }

@@ -20,11 +20,7 @@ using testing::Unwrap;
 
 constexpr uint32_t kDim = 8;
 
-std::vector<float> Basis(int i) {
-  std::vector<float> v(kDim, 0.0f);
-  v[static_cast<size_t>(i) % kDim] = 1.0f;
-  return v;
-}
+std::vector<float> Basis(int i) { return testing::BasisVector(kDim, i); }
 
 class MessageSearchTest : public testing::EngineTest {
  protected:

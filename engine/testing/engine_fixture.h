@@ -6,11 +6,19 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mnemo/engine.h"
 #include "testing/temp_dir.h"
 
 namespace mnemo::testing {
+
+// The unit vector along axis i % dim: queries and rows whose nearest neighbours a test knows.
+inline std::vector<float> BasisVector(uint32_t dim, int i) {
+  std::vector<float> v(dim, 0.0f);
+  v[static_cast<size_t>(i) % dim] = 1.0f;
+  return v;
+}
 
 // Unwraps a Result in a test, failing with its status when it is an error.
 template <typename T>

@@ -17,11 +17,7 @@ constexpr uint32_t kDim = 16;
 constexpr int64_t kDay = int64_t{24} * 3600 * 1'000'000;
 
 // The i-th basis vector: chunk i is the only exact match of query i.
-std::vector<float> Basis(int i) {
-  std::vector<float> v(kDim, 0.0f);
-  v[static_cast<size_t>(i) % kDim] = 1.0f;
-  return v;
-}
+std::vector<float> Basis(int i) { return testing::BasisVector(kDim, i); }
 
 class ChunkOpsTest : public testing::EngineTest {
  protected:

@@ -177,16 +177,9 @@ Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view u
   predicate.user_ref = user_ref;
   auto tenant = FindTenant(user_ref, OwnerKind::kMessage);
   if (!tenant) return answer;
-  TenantQuery query;
-  query.unit_query = unit.data();
-  query.k = static_cast<size_t>(request.top_k);
-  query.ef = QueryEf(*tenant, request.ef, query.k);
-  query.min_similarity = request.min_similarity.value_or(-1.0f);
-  query.compressed = options_.compressed_search;
-  query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);
-  query.predicate = &predicate;
-  query.costs = &costs_;
-  MNEMO_ASSIGN_OR_RETURN(TenantAnswer found, tenant->Search(query));
+  MNEMO_ASSIGN_OR_RETURN(TenantAnswer found,
+                         tenant->Search(QueryFor(*tenant, unit, request.top_k, request.ef,
+                                                 request.min_similarity, predicate)));
   answer.exact = found.exact;
   answer.ef_used = found.ef_used;
   answer.hits.reserve(found.hits.size());

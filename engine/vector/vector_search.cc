@@ -76,10 +76,21 @@ Status VectorStore::ValidateVectorQuery(const std::vector<float>& query, int64_t
   return Status::Ok();
 }
 
-size_t VectorStore::QueryEf(const Tenant& tenant, const std::optional<int64_t>& ef,
-                            size_t k) const {
-  return std::max<size_t>(
-      ef ? static_cast<size_t>(*ef) : DefaultEf(options_.default_ef, tenant.graph_rows()), k);
+TenantQuery VectorStore::QueryFor(const Tenant& tenant, const std::vector<float>& unit,
+                                  int64_t top_k, const std::optional<int64_t>& ef,
+                                  const std::optional<float>& min_similarity,
+                                  const RowPredicate& predicate) const {
+  TenantQuery query;
+  query.unit_query = unit.data();
+  query.k = static_cast<size_t>(top_k);
+  query.ef = std::max<size_t>(
+      ef ? static_cast<size_t>(*ef) : DefaultEf(options_.default_ef, tenant.graph_rows()), query.k);
+  query.min_similarity = min_similarity.value_or(-1.0f);
+  query.compressed = options_.compressed_search;
+  query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);
+  query.predicate = &predicate;
+  query.costs = &costs_;
+  return query;
 }
 
 Result<SearchResponse> VectorStore::Search(std::string_view user_id,
@@ -104,16 +115,8 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
     response.fewer_than_top_k = true;
     return response;
   }
-  TenantQuery query;
-  query.unit_query = unit.data();
-  query.k = static_cast<size_t>(request.top_k);
-  query.ef = QueryEf(*tenant, request.ef, query.k);
-  query.min_similarity = request.min_similarity.value_or(-1.0f);
-  query.compressed = options_.compressed_search;
-  query.rerank_factor = std::max<size_t>(options_.rerank_factor, 1);
-  query.predicate = &predicate;
-  query.costs = &costs_;
-
+  const TenantQuery query =
+      QueryFor(*tenant, unit, request.top_k, request.ef, request.min_similarity, predicate);
   MNEMO_ASSIGN_OR_RETURN(TenantAnswer answer, tenant->Search(query));
   response.partitions_searched = answer.months_searched;
   response.exact = answer.exact;

@@ -238,8 +238,12 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   Status ValidateVectorQuery(const std::vector<float>& query, int64_t top_k,
                              const std::optional<float>& min_similarity,
                              const std::optional<int64_t>& ef, std::vector<float>* unit) const;
-  // The beam width for `tenant` when a request names `ef` (or none), at least k.
-  size_t QueryEf(const Tenant& tenant, const std::optional<int64_t>& ef, size_t k) const;
+  // A search of `tenant` for the top_k rows nearest to `unit` that `predicate` admits, with the
+  // store's search options; the beam is `ef`, or the default for the graph's size, at least
+  // top_k.  `unit` and `predicate` must outlive the query.
+  TenantQuery QueryFor(const Tenant& tenant, const std::vector<float>& unit, int64_t top_k,
+                       const std::optional<int64_t>& ef, const std::optional<float>& min_similarity,
+                       const RowPredicate& predicate) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
   void IndexerLoop();
