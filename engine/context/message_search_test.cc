@@ -176,6 +176,19 @@ TEST_F(MessageSearchTest, VectorsGoWithTheirMessages) {
   EXPECT_TRUE(Search("alice", Basis(2)).hits.empty());
 }
 
+TEST_F(MessageSearchTest, AConversationIdReusedAfterAHardDeleteStartsLive) {
+  NewConversation input;
+  input.id = Uuid::Generate();
+  input.title = "reused";
+  Unwrap(engine_->CreateConversation("alice", input));
+  AppendWith("alice", *input.id, "user", "first life", Basis(0));
+  Unwrap(engine_->SoftDeleteConversation("alice", *input.id));
+  ASSERT_TRUE(engine_->HardDeleteConversation("alice", *input.id).ok());
+  Unwrap(engine_->CreateConversation("alice", input));
+  AppendWith("alice", *input.id, "user", "second life", Basis(0));
+  EXPECT_EQ(Contents(Search("alice", Basis(0))), (std::vector<std::string>{"second life"}));
+}
+
 TEST_F(MessageSearchTest, UpsertReplacesTheEmbeddingAndUpdatesKeepIt) {
   const Conversation conv = MakeConversation("alice");
   const Message m = AppendWith("alice", conv.id, "user", "text", Basis(0));

@@ -237,6 +237,7 @@ Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view us
                                      const Uuid& id) const {
   MNEMO_ASSIGN_OR_RETURN(ConversationRow row, LoadForWrite(txn, user_id, id, true));
   MNEMO_RETURN_IF_ERROR(StageDeleteAllMessages(txn, user_id, id, message_vectors_).status());
+  if (message_vectors_ != nullptr) message_vectors_->StageConversationErased(txn, id);
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id);
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, row.conversation, -1);

@@ -43,6 +43,9 @@ class MessageVectors {
   // commits.
   virtual void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
                                       bool deleted) = 0;
+  // A conversation was hard-deleted (its messages' vectors are removed by StageRemove): its
+  // state is forgotten when txn commits.
+  virtual void StageConversationErased(storage::WriteTxn& txn, const Uuid& conversation_id) = 0;
 };
 
 class DocumentVectors {

@@ -97,6 +97,10 @@ void VectorStore::StageConversationState(storage::WriteTxn& txn, const Uuid& con
       [this, conversation_id, deleted] { conversations_.SetDeleted(conversation_id, deleted); });
 }
 
+void VectorStore::StageConversationErased(storage::WriteTxn& txn, const Uuid& conversation_id) {
+  txn.OnCommit([this, conversation_id] { conversations_.Erase(conversation_id); });
+}
+
 Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label) {
   // The deleted flag of each conversation with message vectors comes from its row.
   std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> states;

@@ -150,6 +150,7 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
                    const tables::VectorRef& ref) override;
   void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
                               bool deleted) override;
+  void StageConversationErased(storage::WriteTxn& txn, const Uuid& conversation_id) override;
   // The user's message vectors nearest to request.query, leaving out the messages `excluded`
   // names; validation as Search.
   Result<MessageVectorAnswer> SearchMessageVectors(std::string_view user_id,
