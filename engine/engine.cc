@@ -516,6 +516,7 @@ const RetentionPolicy& Engine::retention_policy() const { return impl_->policy; 
 EngineMetrics Engine::GetMetrics() {
   EngineMetrics metrics;
   metrics.partitions = impl_->vectors->Partitions();
+  impl_->vectors->MessageVectorCounts(&metrics.message_vectors, &metrics.message_vectors_pending);
   impl_->db->FillMetrics(&metrics);
   metrics.graph_compactions = impl_->vectors->graph_compactions();
   impl_->retention->FillMetrics(&metrics);

@@ -134,6 +134,11 @@ void PartitionFamilies(const EngineMetrics& m, Writer& w) {
   w.Gauge("pending_rows",
           "Chunks written but not yet linked into their partition's graph (searched exactly).",
           pending);
+  w.Gauge("message_vectors", "Messages stored with an embedding.",
+          static_cast<uint64_t>(m.message_vectors));
+  w.Gauge("message_vectors_pending",
+          "Message embeddings not yet linked into their user's graph (searched exactly).",
+          static_cast<uint64_t>(m.message_vectors_pending));
   struct Column {
     const char* name;
     const char* help;

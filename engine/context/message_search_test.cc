@@ -79,6 +79,8 @@ TEST_F(MessageSearchTest, FindsMessagesWithEmbeddingsNearestFirst) {
   EXPECT_EQ(found.hits[0].message.conversation_id, conv.id);
   EXPECT_TRUE(found.exact);
   EXPECT_TRUE(found.fewer_than_top_k);  // three messages carry embeddings, ten were asked for
+  EXPECT_EQ(engine_->GetMetrics().message_vectors, 3);
+  EXPECT_TRUE(engine_->GetMetrics().partitions.empty());  // messages are in no partition
   EXPECT_EQ(Search("alice", Basis(0), 2).hits.size(), 2u);
   EXPECT_FALSE(Search("alice", Basis(0), 2).fewer_than_top_k);
 }

@@ -101,6 +101,16 @@ void VectorStore::StageConversationErased(storage::WriteTxn& txn, const Uuid& co
   txn.OnCommit([this, conversation_id] { conversations_.Erase(conversation_id); });
 }
 
+void VectorStore::MessageVectorCounts(int64_t* rows, int64_t* pending) const {
+  *rows = 0;
+  *pending = 0;
+  for (const auto& tenant : EveryTenant()) {
+    if (tenant->kind() != OwnerKind::kMessage) continue;
+    *rows += static_cast<int64_t>(tenant->rows());
+    *pending += static_cast<int64_t>(tenant->pending());
+  }
+}
+
 Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label) {
   // The deleted flag of each conversation with message vectors comes from its row.
   std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> states;

@@ -173,6 +173,8 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
                                             const HybridSearchRequest& request) const;
   std::vector<PartitionInfo> Partitions() const;
+  // Message vectors in all users' message tenants, and those not yet linked.
+  void MessageVectorCounts(int64_t* rows, int64_t* pending) const;
   // Graph compactions (tombstone clean-ups and rebuilds) since open.
   uint64_t graph_compactions() const { return graph_compactions_.load(std::memory_order_relaxed); }
 

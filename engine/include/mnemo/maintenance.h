@@ -63,6 +63,10 @@ struct StorageFamilyMetrics {
 
 struct EngineMetrics {
   std::vector<PartitionInfo> partitions;
+  // Messages stored with an embedding (they are in no partition), and those of them not yet
+  // linked into their user's graph (searched exactly meanwhile).
+  int64_t message_vectors = 0;
+  int64_t message_vectors_pending = 0;
   std::vector<StorageFamilyMetrics> families;
   uint64_t running_compactions = 0;       // storage compactions in progress
   uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes still to compact
