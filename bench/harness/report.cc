@@ -379,12 +379,13 @@ std::string MarkdownReport(const json& results) {
       out << ", " << options["turn_chunks"].get<size_t>() << " chunks per user";
     out << "; " << options["conv_threads"].get<size_t>() << " client threads)\n\n";
     if (std::string(phase) == "chat-turn") {
-      out << "mnemo: append + AssembleContext (last " << kTurnMessages << " messages within "
-          << kTurnMessageBudget << " tokens, top " << kTurnChunks << " chunks by vector, "
-          << kTurnBudget
-          << " tokens in all). PostgreSQL: the relational part only (insert, select the "
-             "conversation, select the last messages; Debian's PostgreSQL has no vector "
-             "extension).\n\n";
+      out << "mnemo: append (the message with its embedding) + AssembleContext (last "
+          << kTurnMessages << " messages within " << kTurnMessageBudget << " tokens, top "
+          << kTurnChunks << " chunks and top " << kTurnMemories << " past messages by vector, "
+          << kTurnBudget << " tokens in all); one message in " << kTurnMessageEmbeddingEvery
+          << " of the preload carries an embedding. PostgreSQL: the relational part only "
+             "(insert, select the conversation, select the last messages; Debian's PostgreSQL "
+             "has no vector extension).\n\n";
     }
     out << "| operation | system | ops/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n";
     for (const char* system : {"mnemo", "postgres"}) {
