@@ -12,15 +12,36 @@
 namespace mnemo::context {
 namespace {
 
-// The chunk searches name their own fields ("query", "top_k"); a context request names them
-// differently.
-Status RenameSearchField(Status status, std::string_view query_field) {
+// The searches name their own fields ("query", "top_k", "filters.*"); a context request names
+// them differently.  An empty `filters_prefix` leaves filter fields as they are.
+Status RenameSearchField(Status status, std::string_view query_field, std::string_view top_k_field,
+                         std::string_view filters_prefix = {}) {
   if (!status.IsValidationError()) return status;
-  if (status.field() == "query") {
-    return Status::ValidationError(query_field, status.message());
+  if (status.field() == "query") return Status::ValidationError(query_field, status.message());
+  if (status.field() == "top_k") return Status::ValidationError(top_k_field, status.message());
+  if (!filters_prefix.empty() && status.field().starts_with("filters.")) {
+    return Status::ValidationError(std::string(filters_prefix) + std::string(status.field()),
+                                   status.message());
   }
-  if (status.field() == "top_k") return Status::ValidationError("k_chunks", status.message());
   return status;
+}
+
+// Keeps the items (their tokens counted) that fit in *remaining, in order, skipping one that
+// does not for the next; adds what they spend to *spent and counts the skipped in *left_out.
+template <typename Item>
+std::vector<Item> KeepWhatFits(std::vector<Item> items, int64_t* remaining, int64_t* spent,
+                               int64_t* left_out) {
+  std::vector<Item> kept;
+  for (Item& item : items) {
+    if (item.tokens > *remaining) {
+      ++*left_out;
+      continue;
+    }
+    *remaining -= item.tokens;
+    *spent += item.tokens;
+    kept.push_back(std::move(item));
+  }
+  return kept;
 }
 
 Status ValidateRequest(const ContextRequest& request, uint32_t dimension) {
@@ -80,7 +101,7 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
     search.min_similarity = request.min_similarity;
     search.filters = request.chunk_filters;
     auto found = sources.vectors.Search(user_id, search);
-    if (!found.ok()) return RenameSearchField(found.status(), "query_embedding");
+    if (!found.ok()) return RenameSearchField(found.status(), "query_embedding", "k_chunks");
     int32_t rank = 0;
     for (SearchHit& hit : found->hits) chunks.push_back(FromVectorHit(std::move(hit), ++rank));
     return chunks;
@@ -107,7 +128,7 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
     return sources.vectors.SearchHybrid(user_id, search);
   };
   auto found = ranked();
-  if (!found.ok()) return RenameSearchField(found.status(), "query_text");
+  if (!found.ok()) return RenameSearchField(found.status(), "query_text", "k_chunks");
   for (RankedHit& hit : found->hits) {
     ContextChunk chunk;
     chunk.hit = std::move(hit);
@@ -134,13 +155,7 @@ Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
   auto found =
       SearchMessages(sources.messages, sources.vectors, user_id, search, std::move(in_window));
   if (!found.ok()) {
-    const Status& status = found.status();
-    if (!status.IsValidationError()) return status;
-    if (status.field() == "query")
-      return Status::ValidationError("query_embedding", status.message());
-    if (status.field().starts_with("filters."))
-      return Status::ValidationError("memory_" + std::string(status.field()), status.message());
-    return status;
+    return RenameSearchField(found.status(), "query_embedding", "k_memories", "memory_");
   }
   for (MessageHit& hit : found->hits) {
     ContextMemory memory;
@@ -242,28 +257,16 @@ Result<ContextResponse> Assemble(const Sources& sources, std::string_view user_i
 
   MNEMO_ASSIGN_OR_RETURN(std::vector<ContextChunk> chunks,
                          Retrieve(sources, user_id, request, &response.retrieval));
-  for (ContextChunk& chunk : chunks) {
+  for (ContextChunk& chunk : chunks)
     chunk.tokens = EstimateTokens(chunk.hit.hit.chunk_text, sources.estimate);
-    if (chunk.tokens > remaining) {
-      ++budget.chunks_left_out;
-      continue;
-    }
-    remaining -= chunk.tokens;
-    budget.chunk_tokens += chunk.tokens;
-    response.chunks.push_back(std::move(chunk));
-  }
+  response.chunks =
+      KeepWhatFits(std::move(chunks), &remaining, &budget.chunk_tokens, &budget.chunks_left_out);
   MNEMO_ASSIGN_OR_RETURN(std::vector<ContextMemory> memories,
                          RetrieveMemories(sources, user_id, request, response.messages));
-  for (ContextMemory& memory : memories) {
+  for (ContextMemory& memory : memories)
     memory.tokens = MessageTokens(memory.message, sources.estimate, &memory.token_source);
-    if (memory.tokens > remaining) {
-      ++budget.memories_left_out;
-      continue;
-    }
-    remaining -= memory.tokens;
-    budget.memory_tokens += memory.tokens;
-    response.memories.push_back(std::move(memory));
-  }
+  response.memories = KeepWhatFits(std::move(memories), &remaining, &budget.memory_tokens,
+                                   &budget.memories_left_out);
   budget.remaining = remaining;
   return response;
 }

@@ -352,13 +352,22 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
   std::vector<VectorRef> vector_refs;
   MNEMO_RETURN_IF_ERROR(
       txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
-        Message m;
-        std::optional<VectorRef> vector;
-        corrupt = DecodeMessage(value, conversation_id, &m, &vector);
-        if (!corrupt.ok()) return false;
+        const std::optional<Uuid> id = PeekMessageId(value);
+        if (!id) {
+          corrupt =
+              Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
+          return false;
+        }
+        // Only a row that may hold a vector is decoded whole, to find where the vector is.
+        if (MessageMayHaveVector(value)) {
+          Message m;
+          std::optional<VectorRef> vector;
+          corrupt = DecodeMessage(value, conversation_id, &m, &vector);
+          if (!corrupt.ok()) return false;
+          if (vector) vector_refs.push_back(*vector);
+        }
         message_keys.emplace_back(key);
-        message_ids.push_back(m.id);
-        if (vector) vector_refs.push_back(*vector);
+        message_ids.push_back(*id);
         ++count;
         return true;
       }));

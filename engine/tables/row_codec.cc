@@ -276,6 +276,10 @@ std::optional<Uuid> PeekMessageId(std::string_view data) {
   return Uuid::FromBytes(data.substr(1, Uuid::kSize));
 }
 
+bool MessageMayHaveVector(std::string_view data) {
+  return !data.empty() && static_cast<uint8_t>(data[0]) == kMessageV2;
+}
+
 std::optional<Role> PeekMessageRole(std::string_view data) {
   if (data.size() < 2 + Uuid::kSize || !IsMessageVersion(data[0])) return std::nullopt;
   const auto role = static_cast<uint8_t>(data[1 + Uuid::kSize]);

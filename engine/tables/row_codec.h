@@ -62,4 +62,6 @@ namespace mnemo::tables {
 std::optional<Role> PeekMessageRole(std::string_view data);
 // The id of an encoded message; nullopt when malformed.
 std::optional<Uuid> PeekMessageId(std::string_view data);
+// False when the encoded message certainly has no vector (a v1 row); true when it may have one.
+bool MessageMayHaveVector(std::string_view data);
 }  // namespace mnemo::tables
