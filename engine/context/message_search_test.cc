@@ -92,14 +92,18 @@ TEST_F(MessageSearchTest, ChunkAndMessageSearchesDoNotSeeEachOther) {
   chunks.query = Basis(3);
   EXPECT_TRUE(Unwrap(engine_->Search("alice", chunks)).hits.empty());
 
+  // Each search's top 1 is its own kind, even when a row of the other kind is nearer.
   const Document doc = MakeDocument("alice");
   NewChunk chunk;
   chunk.document_id = doc.id;
   chunk.chunk_text = "a chunk";
-  chunk.embedding = Basis(3);
+  chunk.embedding = Basis(4);
   Unwrap(engine_->AddChunks("alice", {chunk}));
-  EXPECT_EQ(Contents(Search("alice", Basis(3))), (std::vector<std::string>{"a message"}));
-  ASSERT_EQ(Unwrap(engine_->Search("alice", chunks)).hits.size(), 1u);
+  EXPECT_EQ(Contents(Search("alice", Basis(4), 1)), (std::vector<std::string>{"a message"}));
+  chunks.top_k = 1;
+  const SearchResponse found = Unwrap(engine_->Search("alice", chunks));
+  ASSERT_EQ(found.hits.size(), 1u);
+  EXPECT_EQ(found.hits[0].chunk_text, "a chunk");
 }
 
 TEST_F(MessageSearchTest, FiltersByConversationRoleAndTime) {
