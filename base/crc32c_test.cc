@@ -41,5 +41,20 @@ TEST(Crc32cTest, DetectsSingleBitFlips) {
   }
 }
 
+TEST(Crc32cTest, HardwareAndPortableAgree) {
+  // Unaligned starts and every tail length of the eight-byte loop.
+  std::vector<uint8_t> data(4099);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + (i >> 7));
+  const std::string check = "123456789";
+  EXPECT_EQ(Crc32cExtendPortable(0, check.data(), check.size()), 0xE3069283u);
+  for (size_t start : {0, 1, 3, 8}) {
+    for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 1000, 4091}) {
+      EXPECT_EQ(Crc32cExtend(0x1234u, data.data() + start, n),
+                Crc32cExtendPortable(0x1234u, data.data() + start, n))
+          << start << " " << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mnemo

@@ -128,6 +128,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   vector_options.compressed_search = options.compressed_vector_search;
   vector_options.rerank_factor = options.vector_rerank_factor;
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
+  vector_options.vector_dir = (std::filesystem::path(options.data_dir) / "vectors").string();
+  vector_options.segment_bytes = options.vector_segment_bytes;
+  vector_options.sync_writes = options.sync_writes;
   text::Bm25Params bm25;
   bm25.k1 = options.bm25_k1;
   bm25.b = options.bm25_b;
@@ -164,10 +167,15 @@ Status Engine::CreateBackup(const std::string& path) {
   // Graphs first: they then cover no row the checkpoint lacks (rows deleted in between are
   // filtered out on open; rows added in between are caught up from the checkpoint).
   MNEMO_RETURN_IF_ERROR(impl_->vectors->SaveIndexes());
+  // Vector segments stay in place from before the checkpoint until they are copied, so every
+  // pointer the checkpoint holds names a record the copy has.
+  vector::VectorLog& vectors = impl_->vectors->vector_log();
+  const std::shared_ptr<void> pin = vectors.Pin();
   MNEMO_RETURN_IF_ERROR(impl_->db->Checkpoint(path));
-  // The saved graphs, copied and synced like the checkpoint's own files.
+  // The saved graphs and the segments, copied and synced like the checkpoint's own files.
   MNEMO_RETURN_IF_ERROR(
       impl_->vectors->CopySavedGraphs((std::filesystem::path(path) / "hnsw").string()));
+  MNEMO_RETURN_IF_ERROR(vectors.CopySegments((std::filesystem::path(path) / "vectors").string()));
   return impl_->fs().SyncDir(path);
 }
 

@@ -78,6 +78,51 @@ class PosixSequentialFile final : public SequentialFile {
   uint64_t size_;
 };
 
+class PosixRandomRWFile final : public RandomRWFile {
+ public:
+  PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomRWFile() override { ::close(fd_); }
+
+  Status Write(uint64_t offset, std::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t wrote = ::pwrite(fd_, data.data() + done, data.size() - done,
+                                     static_cast<off_t>(offset + done));
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote < 0) return ErrnoStatus("write", path_, errno);
+      done += static_cast<size_t>(wrote);
+    }
+    return Status::Ok();
+  }
+  Status Read(uint64_t offset, size_t n, char* out) const override {
+    size_t done = 0;
+    while (done < n) {
+      const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return ErrnoStatus("read", path_, errno);
+      if (got == 0) {
+        return Status::Unavailable("short read of " + path_ + " at offset " +
+                                   std::to_string(offset + done));
+      }
+      done += static_cast<size_t>(got);
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() const override {
+    struct stat info;
+    if (::fstat(fd_, &info) != 0) return ErrnoStatus("cannot stat", path_, errno);
+    return static_cast<uint64_t>(info.st_size);
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
 class PosixFs final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -97,6 +142,13 @@ class PosixFs final : public FileSystem {
     }
     return std::unique_ptr<SequentialFile>(
         new PosixSequentialFile(path, fd, static_cast<uint64_t>(info.st_size)));
+  }
+
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRWFile(const std::string& path,
+                                                         bool create) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) return ErrnoStatus(create ? "cannot create" : "cannot open", path, errno);
+    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, fd));
   }
 
   Status Rename(const std::string& from, const std::string& to) override {

@@ -369,6 +369,8 @@ Status Db::Flush() {
   return FromRocks(db_->Flush(flush_options, all), "flush");
 }
 
+Status Db::SyncWal() { return FromRocks(db_->SyncWAL(), "WAL sync"); }
+
 Status Db::Checkpoint(const std::string& path) {
   rocksdb::Checkpoint* raw = nullptr;
   MNEMO_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));

@@ -107,6 +107,8 @@ class Db {
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
   Status Flush();
+  // Makes every write so far durable (a WAL sync), whatever DbOptions::sync_writes says.
+  Status SyncWal();
   // Creates a RocksDB checkpoint (a consistent, openable copy) at `path`, which must not exist,
   // durably: its files and its entry in the parent directory are synced when this returns.
   Status Checkpoint(const std::string& path);

@@ -37,6 +37,8 @@ void WriteTxn::SingleDelete(Cf cf, std::string_view key) {
 }
 
 Status WriteTxn::Commit() {
+  for (auto& [key, fn] : before_write_) MNEMO_RETURN_IF_ERROR(fn());
+  before_write_.clear();
   MNEMO_RETURN_IF_ERROR(WriteStaged());
   for (auto& fn : on_commit_) fn();
   on_commit_.clear();

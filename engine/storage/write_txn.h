@@ -46,6 +46,16 @@ class WriteTxn {
   // write is searchable before it is acknowledged).  `fn` must not fail.  Dropped on failure.
   void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
 
+  // Registers `fn` to run before the batch is written; Commit() fails with its error, writing
+  // nothing, when it fails (e.g. syncing bytes the batch will point at).  A second registration
+  // with the same `key` is ignored.
+  void BeforeWrite(const void* key, std::function<Status()> fn) {
+    for (const auto& [existing, unused] : before_write_) {
+      if (existing == key) return;
+    }
+    before_write_.emplace_back(key, std::move(fn));
+  }
+
   // Keeps `resource` alive until the transaction is destroyed — after Commit() and its
   // OnCommit() actions, or when it is abandoned — e.g. a lock that must be held until a commit's
   // effects are published in memory.
@@ -67,6 +77,7 @@ class WriteTxn {
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> staged_;
   // Staged deletes (nullopt above) to be written as SingleDelete.
   std::set<std::pair<Cf, std::string>, std::less<>> single_deletes_;
+  std::vector<std::pair<const void*, std::function<Status()>>> before_write_;
   std::vector<std::function<void()>> on_commit_;
   std::vector<std::shared_ptr<void>> retained_;
 };

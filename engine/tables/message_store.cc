@@ -249,7 +249,7 @@ Result<Message> MessageStore::Upsert(storage::WriteTxn& txn, std::string_view us
   ConversationRow row = located->conversation;
   row.conversation.total_tokens += m.tokens_used.value_or(0) - old_tokens;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  if (located->vector) vectors_->StageRemove(txn, user_id, *located->vector);
+  if (located->vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *located->vector));
   MNEMO_ASSIGN_OR_RETURN(const std::optional<VectorRef> vector,
                          StageEmbedding(txn, user_id, input, &m));
   txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq),
@@ -321,7 +321,7 @@ Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view us
   c.updated_at = NextTimestamp(c.updated_at);
   txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
   txn.Delete(Cf::kIndex, keys::MessageByIdKey(m.id));
-  if (located.vector) vectors_->StageRemove(txn, user_id, *located.vector);
+  if (located.vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *located.vector));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -380,7 +380,8 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
     txn.Delete(Cf::kMessages, message_keys[i]);
     txn.Delete(Cf::kIndex, keys::MessageByIdKey(message_ids[i]));
   }
-  for (const VectorRef& ref : vector_refs) vectors->StageRemove(txn, user_id, ref);
+  for (const VectorRef& ref : vector_refs)
+    MNEMO_RETURN_IF_ERROR(vectors->StageRemove(txn, user_id, ref));
   return count;
 }
 

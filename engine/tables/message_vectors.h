@@ -37,7 +37,7 @@ class MessageVectors {
   virtual Result<VectorRef> StageMove(storage::WriteTxn& txn, std::string_view user_id,
                                       const Message& message, const VectorRef& ref) = 0;
   // Stages the removal of a vector; it leaves search when txn commits.
-  virtual void StageRemove(storage::WriteTxn& txn, std::string_view user_id,
+  virtual Status StageRemove(storage::WriteTxn& txn, std::string_view user_id,
                            const VectorRef& ref) = 0;
   // A conversation was soft-deleted or restored: its messages leave or rejoin search when txn
   // commits.

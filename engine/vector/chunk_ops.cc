@@ -122,11 +122,8 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
                          LocateChunk(txn, user_id, documents, chunk_id, false));
   if (!located.row.deleted_at) return ToChunk(located.row, located.payload);
   const ChunkRow& old = located.row;
-  std::string vector_bytes;
-  MNEMO_RETURN_IF_ERROR(
-      txn.Get(Cf::kVectors, keys::VectorKey(old.month, old.label), &vector_bytes));
   std::vector<float> unit;
-  MNEMO_RETURN_IF_ERROR(DecodeVector(vector_bytes, dim_, &unit));
+  MNEMO_RETURN_IF_ERROR(log_->Get(txn, old.month, old.label, &unit));
 
   ChunkRow row = old;
   row.deleted_at.reset();
@@ -135,8 +132,10 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   txn.Delete(Cf::kIndex, keys::DeletedPayloadKey(old.month, old.label));
   txn.Delete(Cf::kIndex, keys::PurgeKey(*old.deleted_at, keys::PurgeKind::kChunk, chunk_id));
   txn.Put(Cf::kIndex, keys::PayloadKey(row.month, row.label), EncodePayload(located.payload));
-  txn.Delete(Cf::kVectors, keys::VectorKey(old.month, old.label));
-  txn.Put(Cf::kVectors, keys::VectorKey(row.month, row.label), std::move(vector_bytes));
+  // The record names its (month, label): a new label takes a new record.
+  MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, old.month, old.label));
+  const VectorLog::NewVector moved{row.month, row.label, unit.data()};
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&moved, 1)));
   Document document = located.document;
   document.total_chunks += 1;
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
@@ -175,7 +174,7 @@ Result<Chunk> VectorStore::StageDeleteChunk(storage::WriteTxn& txn, std::string_
   txn.Delete(Cf::kIndex, keys::ChunkByDocumentKey(payload.document_id,
                                                   static_cast<uint64_t>(payload.chunk_index)));
   txn.Delete(Cf::kIndex, PayloadKeyOf(row));
-  txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
+  MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, row.month, row.label));
   if (row.deleted_at) {
     txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));
   } else {

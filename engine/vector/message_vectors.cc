@@ -50,7 +50,8 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
   const tables::VectorRef ref{next_label_.fetch_add(1), MonthOf(message.created_at)};
   MessagePayload payload = PayloadOf(user_id, message);
   txn.Put(Cf::kIndex, keys::MessagePayloadKey(ref.month, ref.label), EncodeMessagePayload(payload));
-  txn.Put(Cf::kVectors, keys::VectorKey(ref.month, ref.label), EncodeVector(unit.data(), dim_));
+  const VectorLog::NewVector stored{ref.month, ref.label, unit.data()};
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&stored, 1)));
   txn.OnCommit([this, ref, payload = std::move(payload), unit = std::move(unit)]() mutable {
     std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id, OwnerKind::kMessage);
     RowState state;
@@ -71,24 +72,23 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
 Result<tables::VectorRef> VectorStore::StageMove(storage::WriteTxn& txn, std::string_view user_id,
                                                  const Message& message,
                                                  const tables::VectorRef& ref) {
-  std::string bytes;
-  MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kVectors, keys::VectorKey(ref.month, ref.label), &bytes));
   std::vector<float> unit;
-  MNEMO_RETURN_IF_ERROR(DecodeVector(bytes, dim_, &unit));
-  StageRemove(txn, user_id, ref);
+  MNEMO_RETURN_IF_ERROR(log_->Get(txn, ref.month, ref.label, &unit));
+  MNEMO_RETURN_IF_ERROR(StageRemove(txn, user_id, ref));
   // Stored vectors are unit already: StagePut's normalisation leaves them as they are.
   return StagePut(txn, user_id, message, unit);
 }
 
-void VectorStore::StageRemove(storage::WriteTxn& txn, std::string_view user_id,
-                              const tables::VectorRef& ref) {
+Status VectorStore::StageRemove(storage::WriteTxn& txn, std::string_view user_id,
+                                const tables::VectorRef& ref) {
   txn.Delete(Cf::kIndex, keys::MessagePayloadKey(ref.month, ref.label));
-  txn.Delete(Cf::kVectors, keys::VectorKey(ref.month, ref.label));
+  MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, ref.month, ref.label));
   txn.OnCommit([this, user = std::string(user_id), label = ref.label] {
     uint32_t user_ref = 0;
     if (!users_.Find(user, &user_ref)) return;
     if (auto tenant = FindTenant(user_ref, OwnerKind::kMessage)) tenant->Remove(label);
   });
+  return Status::Ok();
 }
 
 void VectorStore::StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,

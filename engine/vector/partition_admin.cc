@@ -23,7 +23,8 @@ Result<int64_t> VectorStore::ArchivePartition(std::string_view month_name,
                                               const std::string& path) const {
   uint32_t month = 0;
   MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
-  return WriteArchive(db_, month, path, fs());
+  const std::shared_ptr<void> pin = log_->Pin();
+  return WriteArchive(db_, *log_, month, path, fs());
 }
 
 // A stored row of a month: live (payload under the live tag) or soft-deleted.
@@ -91,7 +92,7 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
       txn.Delete(storage::Cf::kIndex,
                  keys::ChunkByDocumentKey(p.document_id, static_cast<uint64_t>(p.chunk_index)));
       txn.Delete(storage::Cf::kIndex, payload_key);
-      txn.Delete(storage::Cf::kVectors, keys::VectorKey(month, row->label));
+      MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, month, row->label));
       ++dropped;
       if (row->deleted) {
         std::string chunk_value;
@@ -136,6 +137,7 @@ Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage:
 Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& archive_path,
                                          storage::LockTable& locks,
                                          const tables::DocumentStore& documents) {
+  const std::shared_ptr<void> pin = log_->Pin();
   const storage::ReadView view = db_.Snapshot();
   std::vector<MonthRow> rows;
   std::vector<std::pair<uint64_t, ChunkPayload>> live;
@@ -144,7 +146,8 @@ Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& arch
     rows.push_back(std::move(row));
   }));
   if (!archive_path.empty()) {
-    MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, dim_, month, live, archive_path, fs()).status());
+    MNEMO_RETURN_IF_ERROR(
+        WriteArchiveRows(view, *log_, month, live, archive_path, fs()).status());
   }
   return DropMonthRows(month, rows, locks, documents);
 }

@@ -51,8 +51,8 @@ bool ParseMonth(std::string_view text, uint32_t* month) {
   return true;
 }
 
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
-                             FileSystem& fs) {
+Result<int64_t> WriteArchive(const storage::Db& db, const VectorLog& vectors, uint32_t month,
+                             const std::string& path, FileSystem& fs) {
   const storage::ReadView view = db.Snapshot();
   std::vector<std::pair<uint64_t, ChunkPayload>> rows;
   Status status;
@@ -73,10 +73,11 @@ Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::s
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(status);
-  return WriteArchiveRows(view, db.dimension(), month, rows, path, fs);
+  return WriteArchiveRows(view, vectors, month, rows, path, fs);
 }
 
-Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, const VectorLog& vectors,
+                                 uint32_t month,
                                  const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
                                  const std::string& path, FileSystem& fs) {
   const std::string temp = path + ".tmp";
@@ -89,7 +90,7 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, ui
   };
   std::string header(kMagic);
   coding::PutFixed32(&header, kVersion);
-  coding::PutFixed32(&header, dim);
+  coding::PutFixed32(&header, vectors.dim());
   coding::PutFixed32(&header, month);
   coding::PutFixed64(&header, static_cast<uint64_t>(rows.size()));
   writer.Write(header);
@@ -97,10 +98,12 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, ui
   for (const auto& [label, payload] : rows) {
     ChunkRow chunk;
     std::string chunk_value, vector_bytes;
+    std::vector<float> unit;
     Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
     if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
     if (status.ok())
       status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
+    if (status.ok()) status = vectors.Decode(vector_bytes, month, label, &unit);
     if (!status.ok()) return discard(status);
     std::string record;
     coding::PutLengthPrefixed(&record, payload.user_id);
@@ -110,7 +113,7 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, ui
     coding::PutVarsint64(&record, payload.created_at);
     coding::PutLengthPrefixed(&record, payload.metadata);
     coding::PutLengthPrefixed(&record, chunk.chunk_text);
-    record.append(vector_bytes);
+    record.append(EncodeVector(unit.data(), unit.size()));
     std::string length;
     coding::PutFixed32(&length, static_cast<uint32_t>(record.size()));
     writer.Write(length);

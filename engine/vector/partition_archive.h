@@ -19,6 +19,7 @@
 #include "mnemo/result.h"
 #include "storage/db.h"
 #include "vector/chunk_rows.h"
+#include "vector/vector_log.h"
 
 namespace mnemo::vector {
 
@@ -38,10 +39,13 @@ bool ParseMonth(std::string_view text, uint32_t* month);
 // Writes every live row of `month` to `path` through `fs`, atomically and durably (temp file,
 // fsync, rename, fsync of the directory).  Returns the number of rows.  Errors: UNAVAILABLE for
 // I/O failures.
-Result<int64_t> WriteArchive(const storage::Db& db, uint32_t month, const std::string& path,
-                             FileSystem& fs);
+// Vectors are read through `vectors`, whose segments the caller keeps (VectorLog::Pin) while
+// the archive is written.
+Result<int64_t> WriteArchive(const storage::Db& db, const VectorLog& vectors, uint32_t month,
+                             const std::string& path, FileSystem& fs);
 // The same for given rows of `month` (label, payload), read through `view`.
-Result<int64_t> WriteArchiveRows(const storage::ReadView& view, uint32_t dim, uint32_t month,
+Result<int64_t> WriteArchiveRows(const storage::ReadView& view, const VectorLog& vectors,
+                                 uint32_t month,
                                  const std::vector<std::pair<uint64_t, ChunkPayload>>& rows,
                                  const std::string& path, FileSystem& fs);
 

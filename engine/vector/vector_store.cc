@@ -94,6 +94,15 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
   MNEMO_RETURN_IF_ERROR(store->fs().CreateDir(tenant_dir));
   MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(options.index_dir));
   MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(ParentDir(options.index_dir)));
+  VectorLogOptions log_options;
+  log_options.dir = options.vector_dir.empty()
+                        ? (std::filesystem::path(options.index_dir).parent_path() / "vectors").string()
+                        : options.vector_dir;
+  log_options.dim = store->dim_;
+  log_options.segment_bytes = options.segment_bytes;
+  log_options.sync = options.sync_writes;
+  log_options.file_system = &store->fs();
+  MNEMO_ASSIGN_OR_RETURN(store->log_, VectorLog::Open(db, log_options));
   {
     std::shared_lock lock(store->tenants_mutex_);
     MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
@@ -237,7 +246,7 @@ Status VectorStore::Load() {
       }
       std::string bytes;
       MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kVectors, keys::VectorKey(month, label), &bytes));
-      MNEMO_RETURN_IF_ERROR(DecodeVector(bytes, dim_, &vector));
+      MNEMO_RETURN_IF_ERROR(log_->Decode(bytes, month, label, &vector));
       fresh.push_back(Tenant::FreshRow{label, std::move(row), vector});
     }
     tenant->InsertBatch(std::move(fresh));
@@ -389,7 +398,6 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
             EncodeChunkRow(ChunkRow{label, month, input.chunk_text, std::nullopt}));
     txn.Put(Cf::kIndex, by_document, std::string(chunk_id.bytes()));
     txn.Put(Cf::kIndex, keys::PayloadKey(month, label), EncodePayload(payload));
-    txn.Put(Cf::kVectors, keys::VectorKey(month, label), EncodeVector(unit.data(), dim_));
     doc_it->second.after.total_chunks += 1;
 
     Chunk chunk;
@@ -419,6 +427,11 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.before, change.after));
   }
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry
+  std::vector<VectorLog::NewVector> vectors;
+  vectors.reserve(staged_rows.size());
+  for (const StagedRow& staged : staged_rows)
+    vectors.push_back(VectorLog::NewVector{staged.month, staged.label, staged.unit.data()});
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, vectors));
   if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
@@ -466,7 +479,7 @@ Status VectorStore::StageDeleteDocumentChunks(storage::WriteTxn& txn, std::strin
     MNEMO_RETURN_IF_ERROR(DecodeChunkRow(value, &row));
     txn.Delete(Cf::kIndex, index_key);
     txn.Delete(Cf::kChunks, keys::ChunkKey(chunk_id));
-    txn.Delete(Cf::kVectors, keys::VectorKey(row.month, row.label));
+    MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, row.month, row.label));
     if (row.deleted_at) {  // soft-deleted: its payload sits under the deleted tag, not in search
       txn.Delete(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label));
       txn.Delete(Cf::kIndex, keys::PurgeKey(*row.deleted_at, keys::PurgeKind::kChunk, chunk_id));

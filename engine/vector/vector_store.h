@@ -40,12 +40,19 @@
 #include "vector/hnsw/cost_model.h"
 #include "vector/row_state.h"
 #include "vector/tenant.h"
+#include "vector/vector_log.h"
 
 namespace mnemo::vector {
 
 struct VectorOptions {
   // Where tenant graphs are saved ("<dir>/tenants/<hash of user id>.hnsw").
   std::string index_dir;
+  // Where the vectors' segment files are (VectorLog); empty: "<index_dir>/../vectors".
+  std::string vector_dir;
+  // Bytes per vector segment file (VectorLogOptions::segment_bytes).
+  uint64_t segment_bytes = uint64_t{64} << 20;
+  // Sync vectors before the write pointing at them (EngineOptions::sync_writes).
+  bool sync_writes = true;
   // The file system graphs and archives go through; null means PosixFileSystem().  Must outlive
   // the store.
   FileSystem* file_system = nullptr;
@@ -146,8 +153,8 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   Result<tables::VectorRef> StageMove(storage::WriteTxn& txn, std::string_view user_id,
                                       const Message& message,
                                       const tables::VectorRef& ref) override;
-  void StageRemove(storage::WriteTxn& txn, std::string_view user_id,
-                   const tables::VectorRef& ref) override;
+  Status StageRemove(storage::WriteTxn& txn, std::string_view user_id,
+                     const tables::VectorRef& ref) override;
   void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,
                               bool deleted) override;
   void StageConversationErased(storage::WriteTxn& txn, const Uuid& conversation_id) override;
@@ -184,6 +191,9 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   // Copies the saved graph files into `dir` (created; laid out like index_dir), durably: files
   // and the entries inside `dir` are synced (`dir`'s own entry is the caller's to sync).
   Status CopySavedGraphs(const std::string& dir) const;
+  // The vector segment files, for backups: Pin() before the checkpoint whose pointers the copy
+  // must cover, CopySegments() after it.
+  VectorLog& vector_log() const { return *log_; }
   // Links pending rows (up to VectorOptions::max_rows_linked_on_close), stops the indexer and
   // saves the graphs.  Rows still unlinked are caught up on the next open.
   Status Close();
@@ -274,6 +284,7 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
 
   storage::Db& db_;
   const VectorOptions options_;
+  std::unique_ptr<VectorLog> log_;  // every stored vector (cf vectors holds pointers into it)
   text::TextIndex* const text_;  // borrowed, may be null
   const uint32_t dim_;
 

@@ -271,6 +271,32 @@ class TrackedFile final : public WritableFile {
   uint64_t offset_ = 0;
 };
 
+class TrackedRWFile final : public RandomRWFile {
+ public:
+  TrackedRWFile(std::unique_ptr<RandomRWFile> file, std::string path, std::shared_ptr<PowerCut> cut)
+      : file_(std::move(file)), path_(std::move(path)), cut_(std::move(cut)) {}
+
+  Status Write(uint64_t offset, std::string_view data) override {
+    MNEMO_RETURN_IF_ERROR(file_->Write(offset, data));
+    cut_->FileWritten(path_, offset, data);
+    return Status::Ok();
+  }
+  Status Read(uint64_t offset, size_t n, char* out) const override {
+    return file_->Read(offset, n, out);
+  }
+  Status Sync() override {
+    MNEMO_RETURN_IF_ERROR(file_->Sync());
+    cut_->FileSynced(path_);
+    return Status::Ok();
+  }
+  Result<uint64_t> Size() const override { return file_->Size(); }
+
+ private:
+  const std::unique_ptr<RandomRWFile> file_;
+  const std::string path_;
+  const std::shared_ptr<PowerCut> cut_;
+};
+
 class PowerCutMnemoFs final : public FileSystem {
  public:
   explicit PowerCutMnemoFs(std::shared_ptr<PowerCut> cut) : cut_(std::move(cut)) {}
@@ -282,6 +308,19 @@ class PowerCutMnemoFs final : public FileSystem {
   }
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     return real().NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRWFile(const std::string& path,
+                                                         bool create) override {
+    std::error_code ec;
+    const bool existed = fs::exists(path, ec);
+    MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<RandomRWFile> file,
+                           real().OpenRandomRWFile(path, create));
+    if (existed) {
+      cut_->FileOpened(path);
+    } else {
+      cut_->FileCreated(path);
+    }
+    return std::unique_ptr<RandomRWFile>(new TrackedRWFile(std::move(file), path, cut_));
   }
   Status Rename(const std::string& from, const std::string& to) override {
     MNEMO_RETURN_IF_ERROR(real().Rename(from, to));

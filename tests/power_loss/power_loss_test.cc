@@ -60,6 +60,8 @@ class PowerLossTest : public ::testing::Test {
     options.dimension = kDimension;
     options.sync_writes = sync_writes;
     options.block_cache_bytes = size_t{8} << 20;
+    // 256 vectors per segment: cuts land during segment roll-overs and removals too.
+    options.vector_segment_bytes = 16 << 10;
     options.rocksdb_file_system = cut_->RocksDbFileSystem();
     options.file_system = cut_->MnemoFileSystem();
     return options;

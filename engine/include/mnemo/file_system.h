@@ -11,7 +11,7 @@
 // message names the path and the reason).
 //
 // Thread-safety: a FileSystem is thread-safe.  A WritableFile or SequentialFile is used by one
-// thread at a time.
+// thread at a time; a RandomRWFile by several (see there).
 #pragma once
 
 #include <cstddef>
@@ -47,6 +47,21 @@ class SequentialFile {
   virtual uint64_t size() const = 0;
 };
 
+// A file read and written in place at any offset (fixed-size files filled front to back, such
+// as vector segments).  Thread-safe: writes and reads of disjoint ranges may run concurrently,
+// and Sync() with either.
+class RandomRWFile {
+ public:
+  virtual ~RandomRWFile() = default;
+  virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Reads exactly `n` bytes at `offset`; UNAVAILABLE on a short read.
+  virtual Status Read(uint64_t offset, size_t n, char* out) const = 0;
+  // Makes every write so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  // The file's size now.
+  virtual Result<uint64_t> Size() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -54,6 +69,10 @@ class FileSystem {
   // Creates `path`, or truncates it when it exists.  The entry is durable after SyncDir().
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  // Opens `path` for reading and writing in place; with `create`, a missing file is created
+  // empty (its entry is durable after SyncDir()).  NOT_FOUND when missing and not `create`.
+  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRWFile(const std::string& path,
+                                                                 bool create) = 0;
   // Atomically replaces `to` (when it exists) with `from`.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // Removes a file; NOT_FOUND when it does not exist.

@@ -46,6 +46,10 @@ struct EngineOptions {
   // survives kill -9 and power loss.  false trades that for latency (survives process crashes
   // only).
   bool sync_writes = true;
+  // Vectors are stored in segment files of this many bytes under data_dir/vectors (about 10,000
+  // 1536-d vectors each); a segment's file is removed once none of its vectors is stored any
+  // more.
+  uint64_t vector_segment_bytes = uint64_t{64} << 20;
 
   // ---- vector search ----
   // HNSW parameters for new user graphs (SPEC §3 defaults).

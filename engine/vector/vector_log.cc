@@ -1,0 +1,590 @@
+#include "vector/vector_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "mnemo/base/crc32c.h"
+#include "storage/key_codec.h"
+#include "vector/chunk_rows.h"
+
+namespace mnemo::vector {
+namespace {
+
+using storage::Cf;
+
+constexpr uint32_t kMagic = 0x4345564Du;  // "MVEC" little-endian
+constexpr uint8_t kPointerFormat = 1;
+constexpr size_t kHeaderBytes = 32;
+constexpr size_t kCrcOffset = 4;
+constexpr size_t kSegmentOffset = 8;
+constexpr size_t kCoveredFrom = 12;  // the checksum covers [12, record) and then the segment id
+constexpr size_t kZeroPiece = size_t{1} << 20;
+constexpr char kSuffix[] = ".vseg";
+
+void Put32(char* out, uint32_t value) { std::memcpy(out, &value, 4); }
+void Put64(char* out, uint64_t value) { std::memcpy(out, &value, 8); }
+uint32_t Get32(const char* in) {
+  uint32_t value;
+  std::memcpy(&value, in, 4);
+  return value;
+}
+uint64_t Get64(const char* in) {
+  uint64_t value;
+  std::memcpy(&value, in, 8);
+  return value;
+}
+
+// The checksum of a record whose body checksum (of [12, record)) is `body_crc`, in segment `id`.
+uint32_t FinishCrc(uint32_t body_crc, uint32_t segment) {
+  char id[4];
+  Put32(id, segment);
+  return Crc32cExtend(body_crc, id, sizeof(id));
+}
+
+bool ParseSegmentName(const std::string& name, uint32_t* id) {
+  constexpr size_t kDigits = 8;
+  if (name.size() != kDigits + sizeof(kSuffix) - 1 || !name.ends_with(kSuffix)) return false;
+  uint32_t value = 0;
+  for (size_t i = 0; i < kDigits; ++i) {
+    const char c = name[i];
+    uint32_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint32_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    value = value * 16 + digit;
+  }
+  *id = value;
+  return true;
+}
+
+Status Damaged(uint32_t segment, uint64_t offset, const std::string& what) {
+  return Status::Internal("vector segment " + std::to_string(segment) + " at offset " +
+                          std::to_string(offset) + ": " + what);
+}
+
+}  // namespace
+
+struct VectorLog::Segment {
+  uint32_t id = 0;
+  std::unique_ptr<RandomRWFile> file;
+  std::atomic<int64_t> live{0};
+};
+
+// Records a transaction appended; released unless the transaction commits.
+struct PendingRecords {
+  std::vector<VectorPointer> pointers;
+  std::function<void(const VectorPointer&)> release;
+  bool committed = false;
+  ~PendingRecords() {
+    if (committed) return;
+    for (const VectorPointer& pointer : pointers) release(pointer);
+  }
+};
+
+std::string EncodeVectorPointer(const VectorPointer& pointer) {
+  std::string out(kVectorPointerBytes, '\0');
+  out[0] = static_cast<char>(kPointerFormat);
+  Put32(out.data() + 1, pointer.segment);
+  Put64(out.data() + 5, pointer.offset);
+  return out;
+}
+
+bool DecodeVectorPointer(std::string_view value, VectorPointer* pointer) {
+  if (value.size() != kVectorPointerBytes || static_cast<uint8_t>(value[0]) != kPointerFormat)
+    return false;
+  pointer->segment = Get32(value.data() + 1);
+  pointer->offset = Get64(value.data() + 5);
+  return true;
+}
+
+VectorLog::VectorLog(storage::Db& db, const VectorLogOptions& options)
+    : db_(db),
+      options_(options),
+      record_bytes_((kHeaderBytes + size_t{4} * options.dim + 63) / 64 * 64),
+      fs_(options.file_system ? *options.file_system : PosixFileSystem()) {}
+
+Result<std::unique_ptr<VectorLog>> VectorLog::Open(storage::Db& db,
+                                                   const VectorLogOptions& options) {
+  if (options.dim == 0) return Status::Internal("vector log: dimension 0");
+  std::unique_ptr<VectorLog> log(new VectorLog(db, options));
+  MNEMO_RETURN_IF_ERROR(CreateDirs(log->fs_, options.dir));
+  MNEMO_RETURN_IF_ERROR(log->Recover());
+  MNEMO_RETURN_IF_ERROR(log->CountLive());
+  log->background_ = std::thread([raw = log.get()] { raw->BackgroundLoop(); });
+  return log;
+}
+
+VectorLog::~VectorLog() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (background_.joinable()) background_.join();
+}
+
+std::string VectorLog::SegmentPath(uint32_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%08x%s", id, kSuffix);
+  return options_.dir + "/" + name;
+}
+
+Status VectorLog::Recover() {
+  MNEMO_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.ListDir(options_.dir));
+  for (const std::string& name : names) {
+    uint32_t id = 0;
+    if (!ParseSegmentName(name, &id)) continue;
+    auto segment = std::make_shared<Segment>();
+    segment->id = id;
+    MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), false));
+    segments_.emplace(id, std::move(segment));
+  }
+  // The newest segment holding a valid first record is the one appends went to; the end of its
+  // valid records is where they resume.  Segments after it were prepared and never used.
+  std::string record(record_bytes_, '\0');
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    Segment& segment = *it->second;
+    MNEMO_ASSIGN_OR_RETURN(const uint64_t size, segment.file->Size());
+    uint64_t end = 0;
+    while (end + record_bytes_ <= size) {
+      MNEMO_RETURN_IF_ERROR(segment.file->Read(end, record_bytes_, record.data()));
+      if (Get32(record.data()) != kMagic || Get32(record.data() + kSegmentOffset) != segment.id)
+        break;
+      const uint32_t body = Crc32c(record.data() + kCoveredFrom, record_bytes_ - kCoveredFrom);
+      if (FinishCrc(body, segment.id) != Get32(record.data() + kCrcOffset)) break;
+      end += record_bytes_;
+    }
+    if (end == 0 && std::next(it) != segments_.rend()) continue;
+    // Records past the end are torn or were never referenced: zero them, so that a later scan
+    // cannot take a stale record for the end of this one's successors.
+    const std::string zeros(record_bytes_, '\0');
+    bool zeroed = false;
+    for (uint64_t offset = end; offset + kHeaderBytes <= size; offset += record_bytes_) {
+      char header[kHeaderBytes];
+      MNEMO_RETURN_IF_ERROR(segment.file->Read(offset, kHeaderBytes, header));
+      if (Get32(header) == 0) continue;
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(record_bytes_, size - offset));
+      MNEMO_RETURN_IF_ERROR(segment.file->Write(offset, std::string_view(zeros.data(), n)));
+      zeroed = true;
+    }
+    if (zeroed) {
+      MNEMO_RETURN_IF_ERROR(segment.file->Sync());
+      spdlog::warn("vector segment {}: discarded an unfinished tail after offset {}",
+                   SegmentPath(segment.id), end);
+    }
+    active_ = it->second;
+    append_end_ = end;
+    zeroed_end_ = end;
+    break;
+  }
+  // Segments after the active one were prepared and never took a record: removed, so that the
+  // next roll creates its successor afresh.
+  bool removed = false;
+  while (active_ && segments_.rbegin()->first > active_->id) {
+    const uint32_t id = segments_.rbegin()->first;
+    segments_.erase(id);
+    MNEMO_RETURN_IF_ERROR(fs_.Remove(SegmentPath(id)));
+    removed = true;
+  }
+  if (removed) MNEMO_RETURN_IF_ERROR(fs_.SyncDir(options_.dir));
+  return Status::Ok();
+}
+
+Status VectorLog::CountLive() {
+  Status status;
+  uint64_t referenced_end = 0;
+  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kVectors, {}, [&](std::string_view, std::string_view value) {
+    VectorPointer pointer;
+    if (!DecodeVectorPointer(value, &pointer)) return true;  // a vector stored before the log
+    auto it = segments_.find(pointer.segment);
+    if (it == segments_.end()) {
+      status = Status::Internal("a stored vector points into segment " +
+                                std::to_string(pointer.segment) + ", which is missing from " +
+                                options_.dir);
+      return false;
+    }
+    it->second->live.fetch_add(1, std::memory_order_relaxed);
+    if (it->second == active_)
+      referenced_end = std::max(referenced_end, pointer.offset + record_bytes_);
+    return true;
+  }));
+  MNEMO_RETURN_IF_ERROR(status);
+  if (referenced_end > append_end_) {
+    // Only possible when records were not synced before their pointers (sync off): never
+    // overwrite what a row points at.
+    spdlog::warn("vector log {}: rows point past the recovered end ({} > {})", options_.dir,
+                 referenced_end, append_end_);
+    append_end_ = referenced_end;
+    zeroed_end_ = referenced_end;
+  }
+  removal_due_ = true;  // segments left empty by deletes before the last shutdown
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id,
+                                                                     uint64_t zeroed_bytes) {
+  auto segment = std::make_shared<Segment>();
+  segment->id = id;
+  MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), true));
+  const std::string zeros(kZeroPiece, '\0');
+  for (uint64_t offset = 0; offset < zeroed_bytes; offset += kZeroPiece) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, zeroed_bytes - offset));
+    MNEMO_RETURN_IF_ERROR(segment->file->Write(offset, std::string_view(zeros.data(), n)));
+  }
+  MNEMO_RETURN_IF_ERROR(segment->file->Sync());
+  MNEMO_RETURN_IF_ERROR(fs_.SyncDir(options_.dir));
+  std::unique_lock lock(segments_mutex_);
+  segments_.emplace(id, segment);
+  return segment;
+}
+
+std::shared_ptr<VectorLog::Segment> VectorLog::FindSegment(uint32_t id) const {
+  std::shared_lock lock(segments_mutex_);
+  auto it = segments_.find(id);
+  return it == segments_.end() ? nullptr : it->second;
+}
+
+void VectorLog::EncodeRecord(uint32_t month, uint64_t label, const float* unit, char* out) const {
+  std::memset(out, 0, record_bytes_);
+  Put32(out, kMagic);
+  Put32(out + 12, month);
+  Put64(out + 16, label);
+  std::memcpy(out + kHeaderBytes, unit, size_t{4} * options_.dim);
+  // The body's checksum; Append() extends it with the segment id once it knows the segment.
+  Put32(out + kCrcOffset, Crc32c(out + kCoveredFrom, record_bytes_ - kCoveredFrom));
+}
+
+Status VectorLog::Append(std::string_view bytes, std::vector<VectorPointer>* pointers) {
+  const uint64_t capacity = std::max<uint64_t>(
+      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+  std::string records(bytes);
+  std::unique_lock lock(mu_);
+  size_t done = 0;
+  while (done < records.size()) {
+    if (!active_ || append_end_ + record_bytes_ > capacity) {
+      // Roll: take the prepared segment (waiting for one being prepared), else create one now.
+      // Every wait re-reads the state: another writer may have appended or rolled meanwhile.
+      if (preparing_) {
+        changed_.wait(lock);
+        continue;
+      }
+      std::shared_ptr<Segment> next = std::move(prepared_);
+      prepared_.reset();
+      uint64_t zeroed = prepared_zeroed_;
+      if (!next) {
+        const uint32_t id = active_ ? active_->id + 1 : 1;
+        MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id, 0));
+        zeroed = 0;
+      }
+      if (active_ && active_->live.load(std::memory_order_acquire) == 0) removal_due_ = true;
+      active_ = std::move(next);
+      append_end_ = 0;
+      zeroed_end_ = zeroed;
+    }
+    const uint64_t room = (capacity - append_end_) / record_bytes_;
+    const size_t count =
+        static_cast<size_t>(std::min<uint64_t>(room, (records.size() - done) / record_bytes_));
+    const uint64_t begin = append_end_;
+    const uint64_t end = begin + count * record_bytes_;
+    // Never write where the background thread is writing zeros.
+    if (filling_ && fill_segment_ == active_ && end > fill_begin_) {
+      changed_.wait(lock);
+      continue;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      char* record = records.data() + done + i * record_bytes_;
+      Put32(record + kSegmentOffset, active_->id);
+      Put32(record + kCrcOffset, FinishCrc(Get32(record + kCrcOffset), active_->id));
+      pointers->push_back(VectorPointer{active_->id, begin + i * record_bytes_});
+    }
+    MNEMO_RETURN_IF_ERROR(active_->file->Write(
+        begin, std::string_view(records.data() + done, static_cast<size_t>(end - begin))));
+    active_->live.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed);
+    append_end_ = end;
+    if (std::find(unsynced_.begin(), unsynced_.end(), active_) == unsynced_.end())
+      unsynced_.push_back(active_);
+    done += count * record_bytes_;
+  }
+  ++appended_;
+  wake_.notify_one();  // the background thread fills ahead and prepares the next segment
+  return Status::Ok();
+}
+
+Status VectorLog::Sync() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = appended_;
+  while (synced_ < target) {
+    if (syncing_) {
+      changed_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const uint64_t upto = appended_;
+    std::vector<std::shared_ptr<Segment>> files = std::move(unsynced_);
+    unsynced_.clear();
+    lock.unlock();
+    Status status;
+    for (const auto& segment : files) {
+      status = segment->file->Sync();
+      if (!status.ok()) break;
+    }
+    lock.lock();
+    syncing_ = false;
+    if (status.ok()) {
+      synced_ = std::max(synced_, upto);
+    } else {
+      for (auto& segment : files) {
+        if (std::find(unsynced_.begin(), unsynced_.end(), segment) == unsynced_.end())
+          unsynced_.push_back(segment);
+      }
+    }
+    changed_.notify_all();
+    MNEMO_RETURN_IF_ERROR(status);
+  }
+  return Status::Ok();
+}
+
+void VectorLog::Release(const VectorPointer& pointer) {
+  std::shared_ptr<Segment> segment = FindSegment(pointer.segment);
+  if (!segment) return;
+  if (segment->live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  {
+    std::lock_guard lock(mu_);
+    removal_due_ = true;
+  }
+  wake_.notify_one();
+}
+
+Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors) {
+  if (vectors.empty()) return Status::Ok();
+  std::string records(vectors.size() * record_bytes_, '\0');
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    EncodeRecord(vectors[i].month, vectors[i].label, vectors[i].unit,
+                 records.data() + i * record_bytes_);
+  }
+  auto pending = std::make_shared<PendingRecords>();
+  pending->pointers.reserve(vectors.size());
+  pending->release = [this](const VectorPointer& pointer) { Release(pointer); };
+  // Registered first, so records appended before a failure are released with the transaction.
+  txn.Retain(pending);
+  MNEMO_RETURN_IF_ERROR(Append(records, &pending->pointers));
+  txn.OnCommit([pending] { pending->committed = true; });
+  if (options_.sync) txn.BeforeWrite(this, [this] { return Sync(); });
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    txn.Put(Cf::kVectors, keys::VectorKey(vectors[i].month, vectors[i].label),
+            EncodeVectorPointer(pending->pointers[i]));
+  }
+  return Status::Ok();
+}
+
+Status VectorLog::StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t label) {
+  const std::string key = keys::VectorKey(month, label);
+  std::string value;
+  Status found = txn.Get(Cf::kVectors, key, &value);
+  if (found.IsNotFound()) return Status::Ok();
+  MNEMO_RETURN_IF_ERROR(found);
+  txn.Delete(Cf::kVectors, key);
+  VectorPointer pointer;
+  if (DecodeVectorPointer(value, &pointer)) txn.OnCommit([this, pointer] { Release(pointer); });
+  return Status::Ok();
+}
+
+Status VectorLog::Get(const storage::WriteTxn& txn, uint32_t month, uint64_t label,
+                      std::vector<float>* unit) const {
+  std::string value;
+  MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kVectors, keys::VectorKey(month, label), &value));
+  return Decode(value, month, label, unit);
+}
+
+Status VectorLog::Decode(std::string_view value, uint32_t month, uint64_t label,
+                         std::vector<float>* unit) const {
+  if (value.size() == size_t{4} * options_.dim) return DecodeVector(value, options_.dim, unit);
+  VectorPointer pointer;
+  if (!DecodeVectorPointer(value, &pointer)) {
+    return Status::Internal("stored vector of label " + std::to_string(label) +
+                            " is neither a vector nor a pointer (" + std::to_string(value.size()) +
+                            " bytes)");
+  }
+  std::shared_ptr<Segment> segment = FindSegment(pointer.segment);
+  if (!segment) return Damaged(pointer.segment, pointer.offset, "segment file is missing");
+  std::string record(record_bytes_, '\0');
+  MNEMO_RETURN_IF_ERROR(segment->file->Read(pointer.offset, record_bytes_, record.data()));
+  if (Get32(record.data()) != kMagic || Get32(record.data() + kSegmentOffset) != segment->id)
+    return Damaged(pointer.segment, pointer.offset, "no record there");
+  if (Get32(record.data() + 12) != month || Get64(record.data() + 16) != label) {
+    return Damaged(pointer.segment, pointer.offset,
+                   "record is of label " + std::to_string(Get64(record.data() + 16)) +
+                       ", not " + std::to_string(label));
+  }
+  const uint32_t body = Crc32c(record.data() + kCoveredFrom, record_bytes_ - kCoveredFrom);
+  if (FinishCrc(body, segment->id) != Get32(record.data() + kCrcOffset))
+    return Damaged(pointer.segment, pointer.offset, "checksum mismatch");
+  unit->resize(options_.dim);
+  std::memcpy(unit->data(), record.data() + kHeaderBytes, size_t{4} * options_.dim);
+  return Status::Ok();
+}
+
+std::shared_ptr<void> VectorLog::Pin() {
+  {
+    std::lock_guard lock(mu_);
+    ++pins_;
+  }
+  return std::shared_ptr<void>(nullptr, [this](void*) {
+    {
+      std::lock_guard lock(mu_);
+      --pins_;
+      removal_due_ = true;
+    }
+    wake_.notify_one();
+  });
+}
+
+Status VectorLog::CopySegments(const std::string& dir) const {
+  MNEMO_RETURN_IF_ERROR(CreateDirs(fs_, dir));
+  std::vector<uint32_t> ids;
+  {
+    std::shared_lock lock(segments_mutex_);
+    for (const auto& [id, segment] : segments_) ids.push_back(id);
+  }
+  char name[32];
+  for (uint32_t id : ids) {
+    std::snprintf(name, sizeof(name), "%08x%s", id, kSuffix);
+    MNEMO_RETURN_IF_ERROR(CopyFile(fs_, SegmentPath(id), dir + "/" + name));
+  }
+  return fs_.SyncDir(dir);
+}
+
+VectorLogStats VectorLog::Stats() const {
+  VectorLogStats stats;
+  std::shared_lock lock(segments_mutex_);
+  for (const auto& [id, segment] : segments_) {
+    ++stats.segments;
+    stats.live_records += segment->live.load(std::memory_order_relaxed);
+    auto size = segment->file->Size();
+    if (size.ok()) stats.file_bytes += static_cast<int64_t>(*size);
+  }
+  stats.removed_segments = removed_segments_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void VectorLog::WaitForBackground() {
+  std::unique_lock lock(mu_);
+  wake_.notify_one();
+  changed_.wait(lock, [&] { return !background_busy_ && !removal_due_ && !BackgroundDue(); });
+}
+
+bool VectorLog::BackgroundDue() const {
+  if (!active_) return false;
+  const uint64_t capacity = std::max<uint64_t>(
+      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+  const bool fill = !filling_ && zeroed_end_ < capacity &&
+                    zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
+  const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
+  return fill || prepare;
+}
+
+void VectorLog::BackgroundLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (!removal_due_ && !BackgroundDue()) {
+      changed_.notify_all();
+      wake_.wait(lock);
+      continue;
+    }
+    background_busy_ = true;
+    BackgroundStep(lock);
+    background_busy_ = false;
+    changed_.notify_all();
+  }
+}
+
+void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
+  const uint64_t capacity = std::max<uint64_t>(
+      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+  if (active_ && !filling_ && zeroed_end_ < capacity &&
+      zeroed_end_ < append_end_ + options_.fill_ahead_bytes) {
+    // Zero the region the next records go to, so that syncing them writes data blocks only.
+    std::shared_ptr<Segment> segment = active_;
+    const uint64_t begin = std::max(zeroed_end_, append_end_);
+    const uint64_t end = std::min(capacity, begin + options_.fill_ahead_bytes);
+    filling_ = true;
+    fill_segment_ = segment;
+    fill_begin_ = begin;
+    lock.unlock();
+    const std::string zeros(kZeroPiece, '\0');
+    Status status;
+    for (uint64_t offset = begin; offset < end && status.ok(); offset += kZeroPiece) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, end - offset));
+      status = segment->file->Write(offset, std::string_view(zeros.data(), n));
+    }
+    if (status.ok()) status = segment->file->Sync();
+    lock.lock();
+    filling_ = false;
+    fill_segment_.reset();
+    if (!status.ok()) {
+      spdlog::warn("vector log: zero-filling {} failed: {}", SegmentPath(segment->id),
+                   status.ToString());
+      zeroed_end_ = capacity;  // stop trying; appends extend the file themselves
+    } else if (active_ == segment) {
+      zeroed_end_ = end;
+    }
+    return;
+  }
+  if (active_ && !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3) {
+    const uint32_t id = active_->id + 1;
+    preparing_ = true;
+    lock.unlock();
+    auto created = CreateSegment(id, std::min(capacity, options_.fill_ahead_bytes));
+    lock.lock();
+    preparing_ = false;
+    if (created.ok()) {
+      prepared_ = std::move(created).value();
+      prepared_zeroed_ = std::min(capacity, options_.fill_ahead_bytes);
+    } else {
+      spdlog::warn("vector log: preparing segment {} failed: {}", id,
+                   created.status().ToString());
+    }
+    return;
+  }
+  if (removal_due_) {
+    removal_due_ = false;
+    if (pins_ > 0) return;  // the unpin sets it again
+    std::vector<std::shared_ptr<Segment>> dead;
+    {
+      std::shared_lock segments(segments_mutex_);
+      for (const auto& [id, segment] : segments_) {
+        if (segment != active_ && segment != prepared_ &&
+            segment->live.load(std::memory_order_acquire) == 0)
+          dead.push_back(segment);
+      }
+    }
+    if (dead.empty()) return;
+    lock.unlock();
+    // The deletes that emptied these segments must not be undone by a crash.
+    Status status = options_.sync ? Status::Ok() : db_.SyncWal();
+    for (const auto& segment : dead) {
+      if (!status.ok()) break;
+      {
+        std::unique_lock segments(segments_mutex_);
+        // A record appended since (into the active segment only) cannot be here; recheck the
+        // count all the same under the map's lock.
+        if (segment->live.load(std::memory_order_acquire) != 0) continue;
+        segments_.erase(segment->id);
+      }
+      status = fs_.Remove(SegmentPath(segment->id));
+      if (status.ok()) removed_segments_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (status.ok()) status = fs_.SyncDir(options_.dir);
+    if (!status.ok()) spdlog::warn("vector log: removing segments: {}", status.ToString());
+    lock.lock();
+  }
+}
+
+}  // namespace mnemo::vector

@@ -1,0 +1,184 @@
+// VectorLog: the unit vectors of chunks and messages, stored in segment files outside RocksDB.
+//
+// A vector is a fixed-size record in a segment file ("<dir>/<id>.vseg", id in 8 hex digits);
+// the vectors column family maps the row's key (month, label) to a pointer to its record.  The
+// 6 KB of a 1536-d vector thus never passes through RocksDB's write-ahead log, memtable or
+// compactions, which cost more than the disk write itself.
+//
+// Durability order: a transaction's records are written and synced (fdatasync) before the
+// RocksDB batch carrying their pointers is written (WriteTxn::BeforeWrite), so a committed row
+// never points at bytes that did not reach disk.  The region a segment's next records go to is
+// filled with zeros and synced ahead of them by a background thread, so the sync that makes a
+// batch durable writes data blocks only, not file-system metadata (on ext4 that is about 4 ms
+// for 6 MB instead of 20).  A crash can leave torn or unreferenced records at the end of the
+// newest segment: Open() finds the end of its valid records (magic, segment id and checksum),
+// zeroes the records after it that are not zero, and appends from there.
+//
+// Record (record_bytes = 32 + 4 * dim, rounded up to 64, so each vector starts on a cache line):
+//   0   u32 magic ("MVEC")          4   u32 crc32c of bytes [8, record_bytes)
+//   8   u32 segment id              12  u32 month
+//   16  u64 label                   24  8 zero bytes
+//   32  float32[dim], unit norm, then zero padding
+// Pointer (the value under the row's key): u8 format (1) | u32 segment id | u64 byte offset,
+// little-endian: 13 bytes, a length no vector value can have (4 * dim).  Data directories from
+// before the log keep the vector itself as the value; both read (Decode).
+//
+// Space: each segment counts its live records (committed pointers, and records appended by
+// transactions that have not finished).  A segment with none left, other than the one being
+// appended to, is removed in the background once the deletes that emptied it are durable and no
+// backup is copying segments (Pin).  Live records are never moved: a segment keeps its file
+// while any of its records is live.
+//
+// Thread-safety: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mnemo/file_system.h"
+#include "mnemo/result.h"
+#include "storage/db.h"
+#include "storage/write_txn.h"
+
+namespace mnemo::vector {
+
+struct VectorPointer {
+  uint32_t segment = 0;
+  uint64_t offset = 0;
+  bool operator==(const VectorPointer&) const = default;
+};
+
+inline constexpr size_t kVectorPointerBytes = 13;
+std::string EncodeVectorPointer(const VectorPointer& pointer);
+// False when `value` is not a pointer (a vector stored before the log, or damage).
+bool DecodeVectorPointer(std::string_view value, VectorPointer* pointer);
+
+struct VectorLogOptions {
+  std::string dir;
+  uint32_t dim = 0;
+  // A segment takes records until it holds this many bytes (at least one record).
+  uint64_t segment_bytes = uint64_t{64} << 20;
+  // Zeros written ahead of the append position, in steps of this many bytes; the next segment is
+  // prepared when the active one is three quarters full.
+  uint64_t fill_ahead_bytes = uint64_t{16} << 20;
+  // Sync records before the batch pointing at them (EngineOptions::sync_writes).
+  bool sync = true;
+  FileSystem* file_system = nullptr;  // null: PosixFileSystem()
+};
+
+struct VectorLogStats {
+  int64_t segments = 0;
+  int64_t live_records = 0;
+  int64_t file_bytes = 0;     // the segments' sizes, zero-filled space ahead included
+  int64_t removed_segments = 0;  // since open
+};
+
+class VectorLog {
+ public:
+  // Opens the log in options.dir (created when missing), recovers the newest segment's end and
+  // counts live records from the pointers in `db`.  Errors: UNAVAILABLE for I/O, INTERNAL for a
+  // pointer naming a segment that is missing.
+  static Result<std::unique_ptr<VectorLog>> Open(storage::Db& db, const VectorLogOptions& options);
+  ~VectorLog();
+  VectorLog(const VectorLog&) = delete;
+  VectorLog& operator=(const VectorLog&) = delete;
+
+  uint32_t dim() const { return options_.dim; }
+  size_t record_bytes() const { return record_bytes_; }
+
+  struct NewVector {
+    uint32_t month = 0;
+    uint64_t label = 0;
+    const float* unit = nullptr;  // dim floats, unit norm
+  };
+  // Appends the vectors' records and stages their pointers in `txn`.  The records are synced
+  // before txn's batch is written; when txn does not commit they are released.
+  Status StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors);
+  // Stages the removal of (month, label)'s vector; its record is released when txn commits.
+  // OK when none is stored.
+  Status StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t label);
+  // The vector of (month, label) as `txn` sees it.  NOT_FOUND when none is stored.
+  Status Get(const storage::WriteTxn& txn, uint32_t month, uint64_t label,
+             std::vector<float>* unit) const;
+  // The vector a stored value names: read from its record (whose header must name
+  // (month, label) and whose checksum must hold), or the value itself for a vector stored
+  // before the log.  INTERNAL for a damaged record or value.
+  Status Decode(std::string_view value, uint32_t month, uint64_t label,
+                std::vector<float>* unit) const;
+
+  // Keeps every segment file in place while the returned guard lives (a backup copies them).
+  std::shared_ptr<void> Pin();
+  // Copies the segment files into `dir` (created), durably: files and the entries of `dir` are
+  // synced.  REQUIRES: a Pin() guard held from before the pointers being backed up were read.
+  Status CopySegments(const std::string& dir) const;
+
+  VectorLogStats Stats() const;
+  // Blocks until the background thread has nothing left to do (tests).
+  void WaitForBackground();
+
+ private:
+  struct Segment;
+  VectorLog(storage::Db& db, const VectorLogOptions& options);
+  Status Recover();
+  Status CountLive();
+  std::string SegmentPath(uint32_t id) const;
+  // Creates segment `id` with its first fill-ahead region zeroed and synced, and makes its entry
+  // durable.
+  Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id, uint64_t zeroed_bytes);
+  // Appends records (a whole number of them in `bytes`), rolling to the next segment as needed;
+  // *pointers gets one per record.
+  Status Append(std::string_view bytes, std::vector<VectorPointer>* pointers);
+  // Makes every record appended before the call durable; concurrent callers share syncs.
+  Status Sync();
+  void Release(const VectorPointer& pointer);
+  std::shared_ptr<Segment> FindSegment(uint32_t id) const;
+  void BackgroundLoop();
+  // True when the active segment needs zeros ahead or a successor.  REQUIRES: mu_ held.
+  bool BackgroundDue() const;
+  // One piece of background work; releases `lock` (mu_) while it does I/O.
+  void BackgroundStep(std::unique_lock<std::mutex>& lock);
+  // A record without its segment id, its checksum covering the body only (Append finishes it).
+  void EncodeRecord(uint32_t month, uint64_t label, const float* unit, char* out) const;
+
+  storage::Db& db_;
+  const VectorLogOptions options_;
+  const size_t record_bytes_;
+  FileSystem& fs_;
+
+  mutable std::shared_mutex segments_mutex_;
+  std::map<uint32_t, std::shared_ptr<Segment>> segments_;  // by id
+
+  std::mutex mu_;  // the append position, syncs, background work
+  std::shared_ptr<Segment> active_;
+  std::shared_ptr<Segment> prepared_;  // the next segment, created ahead
+  uint64_t prepared_zeroed_ = 0;       // prepared_ is zero-filled and synced below this
+  bool preparing_ = false;             // the background thread is creating the next segment
+  uint64_t append_end_ = 0;            // next record's offset in active_
+  uint64_t zeroed_end_ = 0;            // active_ is zero-filled and synced below this
+  bool filling_ = false;               // the background thread is zero-filling fill_segment_
+  std::shared_ptr<Segment> fill_segment_;
+  uint64_t fill_begin_ = 0;  // ... from this offset on
+  uint64_t appended_ = 0;              // appends so far
+  uint64_t synced_ = 0;                // appends known durable
+  bool syncing_ = false;
+  std::vector<std::shared_ptr<Segment>> unsynced_;  // segments written since their last sync
+  std::condition_variable changed_;                 // fills, syncs and background work finished
+  std::condition_variable wake_;                    // background work to do
+  bool removal_due_ = false;
+  int pins_ = 0;
+  bool stop_ = false;
+  bool background_busy_ = false;
+  std::atomic<int64_t> removed_segments_{0};
+  std::thread background_;
+};
+
+}  // namespace mnemo::vector
