@@ -60,6 +60,15 @@ class WriteTxn {
   // OnCommit() actions, or when it is abandoned — e.g. a lock that must be held until a commit's
   // effects are published in memory.
   void Retain(std::shared_ptr<void> resource) { retained_.push_back(std::move(resource)); }
+  // True the first time it is called with `key` in this transaction (e.g. to take a shared lock
+  // once however many rows a store stages).
+  bool FirstUse(const void* key) {
+    for (const void* used : used_keys_) {
+      if (used == key) return false;
+    }
+    used_keys_.push_back(key);
+    return true;
+  }
 
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
@@ -80,6 +89,7 @@ class WriteTxn {
   std::vector<std::pair<const void*, std::function<Status()>>> before_write_;
   std::vector<std::function<void()>> on_commit_;
   std::vector<std::shared_ptr<void>> retained_;
+  std::vector<const void*> used_keys_;
 };
 
 }  // namespace mnemo::storage

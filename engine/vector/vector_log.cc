@@ -224,7 +224,9 @@ Status VectorLog::CountLive() {
     append_end_ = referenced_end;
     zeroed_end_ = referenced_end;
   }
-  removal_due_ = true;  // segments left empty by deletes before the last shutdown
+  // Segments left empty or sparse by deletes before the last shutdown.
+  removal_due_ = true;
+  compaction_due_ = true;
   return Status::Ok();
 }
 
@@ -261,10 +263,18 @@ void VectorLog::EncodeRecord(uint32_t month, uint64_t label, const float* unit, 
   Put32(out + kCrcOffset, Crc32c(out + kCoveredFrom, record_bytes_ - kCoveredFrom));
 }
 
-Status VectorLog::Append(std::string_view bytes, std::vector<VectorPointer>* pointers) {
-  const uint64_t capacity = std::max<uint64_t>(
-      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
-  std::string records(bytes);
+uint64_t VectorLog::Capacity() const {
+  return std::max<uint64_t>(record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+}
+
+bool VectorLog::Sparse(const Segment& segment) const {
+  const int64_t live = segment.live.load(std::memory_order_acquire);
+  return &segment != active_.get() && &segment != prepared_.get() && live > 0 &&
+         static_cast<uint64_t>(live) * 2 <= Capacity() / record_bytes_;
+}
+
+Status VectorLog::Append(std::string& records, std::vector<VectorPointer>* pointers) {
+  const uint64_t capacity = Capacity();
   std::unique_lock lock(mu_);
   size_t done = 0;
   while (done < records.size()) {
@@ -283,7 +293,10 @@ Status VectorLog::Append(std::string_view bytes, std::vector<VectorPointer>* poi
         MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id, 0));
         zeroed = 0;
       }
-      if (active_ && active_->live.load(std::memory_order_acquire) == 0) removal_due_ = true;
+      if (active_) {  // the segment it leaves may be empty or sparse already
+        removal_due_ = true;
+        compaction_due_ = true;
+      }
       active_ = std::move(next);
       append_end_ = 0;
       zeroed_end_ = zeroed;
@@ -354,10 +367,16 @@ Status VectorLog::Sync() {
 void VectorLog::Release(const VectorPointer& pointer) {
   std::shared_ptr<Segment> segment = FindSegment(pointer.segment);
   if (!segment) return;
-  if (segment->live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const int64_t live = segment->live.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  const int64_t half = static_cast<int64_t>(Capacity() / record_bytes_ / 2);
+  if (live != 0 && live != half) return;  // nothing changed class
   {
     std::lock_guard lock(mu_);
-    removal_due_ = true;
+    if (live == 0) {
+      removal_due_ = true;
+    } else {
+      compaction_due_ = true;
+    }
   }
   wake_.notify_one();
 }
@@ -369,6 +388,7 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
     EncodeRecord(vectors[i].month, vectors[i].label, vectors[i].unit,
                  records.data() + i * record_bytes_);
   }
+  EnterGate(txn);
   auto pending = std::make_shared<PendingRecords>();
   pending->pointers.reserve(vectors.size());
   pending->release = [this](const VectorPointer& pointer) { Release(pointer); };
@@ -385,6 +405,7 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
 }
 
 Status VectorLog::StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t label) {
+  EnterGate(txn);
   const std::string key = keys::VectorKey(month, label);
   std::string value;
   Status found = txn.Get(Cf::kVectors, key, &value);
@@ -396,8 +417,9 @@ Status VectorLog::StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t l
   return Status::Ok();
 }
 
-Status VectorLog::Get(const storage::WriteTxn& txn, uint32_t month, uint64_t label,
-                      std::vector<float>* unit) const {
+Status VectorLog::Get(storage::WriteTxn& txn, uint32_t month, uint64_t label,
+                      std::vector<float>* unit) {
+  EnterGate(txn);
   std::string value;
   MNEMO_RETURN_IF_ERROR(txn.Get(Cf::kVectors, keys::VectorKey(month, label), &value));
   return Decode(value, month, label, unit);
@@ -471,6 +493,7 @@ VectorLogStats VectorLog::Stats() const {
     if (size.ok()) stats.file_bytes += static_cast<int64_t>(*size);
   }
   stats.removed_segments = removed_segments_.load(std::memory_order_relaxed);
+  stats.moved_records = moved_records_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -481,9 +504,9 @@ void VectorLog::WaitForBackground() {
 }
 
 bool VectorLog::BackgroundDue() const {
+  if (compaction_due_ && pins_ == 0) return true;
   if (!active_) return false;
-  const uint64_t capacity = std::max<uint64_t>(
-      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+  const uint64_t capacity = Capacity();
   const bool fill = !filling_ && zeroed_end_ < capacity &&
                     zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
   const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
@@ -506,8 +529,7 @@ void VectorLog::BackgroundLoop() {
 }
 
 void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
-  const uint64_t capacity = std::max<uint64_t>(
-      record_bytes_, options_.segment_bytes / record_bytes_ * record_bytes_);
+  const uint64_t capacity = Capacity();
   if (active_ && !filling_ && zeroed_end_ < capacity &&
       zeroed_end_ < append_end_ + options_.fill_ahead_bytes) {
     // Zero the region the next records go to, so that syncing them writes data blocks only.
@@ -553,6 +575,27 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
     }
     return;
   }
+  if (compaction_due_ && pins_ == 0) {
+    compaction_due_ = false;
+    std::vector<std::shared_ptr<Segment>> sparse;
+    {
+      std::shared_lock segments(segments_mutex_);
+      for (const auto& [id, segment] : segments_) {
+        if (Sparse(*segment)) sparse.push_back(segment);
+      }
+    }
+    lock.unlock();
+    for (const auto& segment : sparse) {
+      auto moved = CompactSegment(segment);
+      if (!moved.ok()) {
+        spdlog::warn("vector log: compacting {}: {}", SegmentPath(segment->id),
+                     moved.status().ToString());
+        break;
+      }
+    }
+    lock.lock();
+    return;
+  }
   if (removal_due_) {
     removal_due_ = false;
     if (pins_ > 0) return;  // the unpin sets it again
@@ -585,6 +628,91 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
     if (!status.ok()) spdlog::warn("vector log: removing segments: {}", status.ToString());
     lock.lock();
   }
+}
+
+void VectorLog::EnterGate(storage::WriteTxn& txn) {
+  if (!txn.FirstUse(&gate_)) return;
+  gate_.lock_shared();
+  txn.Retain(std::shared_ptr<void>(nullptr, [this](void*) { gate_.unlock_shared(); }));
+}
+
+Result<int64_t> VectorLog::Compact() {
+  std::vector<std::shared_ptr<Segment>> sparse;
+  {
+    std::lock_guard lock(mu_);
+    if (pins_ > 0) return int64_t{0};
+    std::shared_lock segments(segments_mutex_);
+    for (const auto& [id, segment] : segments_) {
+      if (Sparse(*segment)) sparse.push_back(segment);
+    }
+  }
+  int64_t moved = 0;
+  for (const auto& segment : sparse) {
+    MNEMO_ASSIGN_OR_RETURN(const int64_t n, CompactSegment(segment));
+    moved += n;
+  }
+  return moved;
+}
+
+Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segment) {
+  // The records are immutable once written: read them before excluding writers.
+  MNEMO_ASSIGN_OR_RETURN(const uint64_t size, segment->file->Size());
+  const uint64_t used = std::min(size, Capacity()) / record_bytes_ * record_bytes_;
+  std::string bytes(used, '\0');
+  MNEMO_RETURN_IF_ERROR(segment->file->Read(0, used, bytes.data()));
+  struct Candidate {
+    uint64_t offset;
+    std::string key;
+  };
+  std::vector<Candidate> candidates;
+  for (uint64_t offset = 0; offset < used; offset += record_bytes_) {
+    const char* record = bytes.data() + offset;
+    if (Get32(record) != kMagic || Get32(record + kSegmentOffset) != segment->id) continue;
+    candidates.push_back({offset, keys::VectorKey(Get32(record + 12), Get64(record + 16))});
+  }
+
+  std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
+  {
+    std::lock_guard lock(mu_);
+    if (pins_ > 0) return int64_t{0};
+  }
+  std::vector<std::string> live_keys;
+  std::vector<uint64_t> live_offsets;
+  std::string records;
+  for (const Candidate& candidate : candidates) {
+    std::string value;
+    Status found = db_.Get(Cf::kVectors, candidate.key, &value);
+    if (found.IsNotFound()) continue;
+    MNEMO_RETURN_IF_ERROR(found);
+    VectorPointer pointer;
+    if (!DecodeVectorPointer(value, &pointer) ||
+        !(pointer == VectorPointer{segment->id, candidate.offset}))
+      continue;  // the row's vector is another record
+    const char* record = bytes.data() + candidate.offset;
+    const uint32_t body = Crc32c(record + kCoveredFrom, record_bytes_ - kCoveredFrom);
+    if (FinishCrc(body, segment->id) != Get32(record + kCrcOffset))
+      return Damaged(segment->id, candidate.offset, "checksum mismatch");
+    const size_t at = records.size();
+    records.append(record, record_bytes_);
+    Put32(records.data() + at + kCrcOffset, body);  // Append() finishes it for the new segment
+    live_keys.push_back(candidate.key);
+    live_offsets.push_back(candidate.offset);
+  }
+  if (live_keys.empty()) return int64_t{0};
+  std::vector<VectorPointer> moved;
+  MNEMO_RETURN_IF_ERROR(Append(records, &moved));
+  storage::WriteTxn txn(db_);
+  for (size_t i = 0; i < live_keys.size(); ++i)
+    txn.Put(Cf::kVectors, live_keys[i], EncodeVectorPointer(moved[i]));
+  Status status = Sync();
+  if (status.ok()) status = txn.Commit();
+  if (!status.ok()) {
+    for (const VectorPointer& pointer : moved) Release(pointer);
+    return status;
+  }
+  for (const uint64_t offset : live_offsets) Release(VectorPointer{segment->id, offset});
+  moved_records_.fetch_add(static_cast<int64_t>(moved.size()), std::memory_order_relaxed);
+  return static_cast<int64_t>(moved.size());
 }
 
 }  // namespace mnemo::vector

@@ -26,8 +26,10 @@
 // Space: each segment counts its live records (committed pointers, and records appended by
 // transactions that have not finished).  A segment with none left, other than the one being
 // appended to, is removed in the background once the deletes that emptied it are durable and no
-// backup is copying segments (Pin).  Live records are never moved: a segment keeps its file
-// while any of its records is live.
+// backup is copying segments (Pin).  A segment whose live records fill half of it or less is
+// compacted in the background: its live records are copied to the active segment and their
+// pointers rewritten, which empties it.  Compaction excludes vector writes while it rewrites
+// pointers: every transaction that stages or reads vectors holds a shared gate until it ends.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -80,6 +82,7 @@ struct VectorLogStats {
   int64_t live_records = 0;
   int64_t file_bytes = 0;     // the segments' sizes, zero-filled space ahead included
   int64_t removed_segments = 0;  // since open
+  int64_t moved_records = 0;     // by compaction, since open
 };
 
 class VectorLog {
@@ -107,16 +110,19 @@ class VectorLog {
   // OK when none is stored.
   Status StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t label);
   // The vector of (month, label) as `txn` sees it.  NOT_FOUND when none is stored.
-  Status Get(const storage::WriteTxn& txn, uint32_t month, uint64_t label,
-             std::vector<float>* unit) const;
+  Status Get(storage::WriteTxn& txn, uint32_t month, uint64_t label, std::vector<float>* unit);
   // The vector a stored value names: read from its record (whose header must name
   // (month, label) and whose checksum must hold), or the value itself for a vector stored
   // before the log.  INTERNAL for a damaged record or value.
   Status Decode(std::string_view value, uint32_t month, uint64_t label,
                 std::vector<float>* unit) const;
 
-  // Keeps every segment file in place while the returned guard lives (a backup copies them).
+  // Keeps every segment file in place, and every record where it is, while the returned guard
+  // lives (a backup or an archive reads them).
   std::shared_ptr<void> Pin();
+  // Compacts every segment that is at most half live (see above); returns the records moved.
+  // The background thread does this by itself after deletes.
+  Result<int64_t> Compact();
   // Copies the segment files into `dir` (created), durably: files and the entries of `dir` are
   // synced.  REQUIRES: a Pin() guard held from before the pointers being backed up were read.
   Status CopySegments(const std::string& dir) const;
@@ -134,12 +140,19 @@ class VectorLog {
   // Creates segment `id` with its first fill-ahead region zeroed and synced, and makes its entry
   // durable.
   Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id, uint64_t zeroed_bytes);
-  // Appends records (a whole number of them in `bytes`), rolling to the next segment as needed;
-  // *pointers gets one per record.
-  Status Append(std::string_view bytes, std::vector<VectorPointer>* pointers);
+  // Appends `records` (EncodeRecord's, finished here with their segment ids), rolling to the
+  // next segment as needed; *pointers gets one per record.
+  Status Append(std::string& records, std::vector<VectorPointer>* pointers);
   // Makes every record appended before the call durable; concurrent callers share syncs.
   Status Sync();
   void Release(const VectorPointer& pointer);
+  // Takes the shared gate for the rest of txn (once per transaction).
+  void EnterGate(storage::WriteTxn& txn);
+  uint64_t Capacity() const;
+  // True when `segment` is at most half live and not being appended to.  REQUIRES: mu_ held.
+  bool Sparse(const Segment& segment) const;
+  // Moves the live records of `segment` to the active segment.
+  Result<int64_t> CompactSegment(const std::shared_ptr<Segment>& segment);
   std::shared_ptr<Segment> FindSegment(uint32_t id) const;
   void BackgroundLoop();
   // True when the active segment needs zeros ahead or a successor.  REQUIRES: mu_ held.
@@ -175,9 +188,12 @@ class VectorLog {
   std::condition_variable wake_;                    // background work to do
   bool removal_due_ = false;
   int pins_ = 0;
+  bool compaction_due_ = false;
+  std::shared_mutex gate_;  // shared: transactions with vector writes; exclusive: compaction
   bool stop_ = false;
   bool background_busy_ = false;
   std::atomic<int64_t> removed_segments_{0};
+  std::atomic<int64_t> moved_records_{0};
   std::thread background_;
 };
 

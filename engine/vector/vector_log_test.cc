@@ -151,6 +151,33 @@ TEST_F(VectorLogTest, EmptiedSegmentsAreRemovedUnlessPinned) {
   EXPECT_EQ(log_->Stats().live_records, 4);
 }
 
+TEST_F(VectorLogTest, SparseSegmentsAreCompactedAway) {
+  Put(1, 12);  // segments 1-3, four records each
+  log_->WaitForBackground();
+  {
+    const std::shared_ptr<void> pin = log_->Pin();  // compaction waits for the pin too
+    Delete(1, 3);  // segment 1 keeps label 4
+    Delete(6, 3);  // segment 2 keeps label 5
+    log_->WaitForBackground();
+    EXPECT_EQ(log_->Stats().moved_records, 0);
+    ASSERT_TRUE(log_->Compact().ok());
+    EXPECT_EQ(log_->Stats().moved_records, 0);
+  }
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().moved_records, 2);
+  EXPECT_EQ(log_->Stats().removed_segments, 2);
+  EXPECT_EQ(log_->Stats().live_records, 6);
+  for (uint64_t label : {4, 5, 9, 10, 11, 12}) ExpectStored(label);
+  // The moved records carry their rows' keys: a later delete releases the new copy.
+  Delete(4, 2);
+  EXPECT_EQ(log_->Stats().live_records, 4);
+  Reopen();
+  for (uint64_t label : {9, 10, 11, 12}) ExpectStored(label);
+  EXPECT_EQ(log_->Stats().live_records, 4);
+  std::vector<float> unit;
+  EXPECT_TRUE(Read(4, &unit).IsNotFound());
+}
+
 TEST_F(VectorLogTest, TornTailIsZeroedAndOverwritten) {
   Reopen(/*segment_bytes=*/1024);
   Put(1, 2);
