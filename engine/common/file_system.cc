@@ -86,8 +86,8 @@ class PosixRandomRWFile final : public RandomRWFile {
   Status Write(uint64_t offset, std::string_view data) override {
     size_t done = 0;
     while (done < data.size()) {
-      const ssize_t wrote = ::pwrite(fd_, data.data() + done, data.size() - done,
-                                     static_cast<off_t>(offset + done));
+      const ssize_t wrote =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (wrote < 0 && errno == EINTR) continue;
       if (wrote < 0) return ErrnoStatus("write", path_, errno);
       done += static_cast<size_t>(wrote);

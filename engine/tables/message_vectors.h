@@ -38,7 +38,7 @@ class MessageVectors {
                                       const Message& message, const VectorRef& ref) = 0;
   // Stages the removal of a vector; it leaves search when txn commits.
   virtual Status StageRemove(storage::WriteTxn& txn, std::string_view user_id,
-                           const VectorRef& ref) = 0;
+                             const VectorRef& ref) = 0;
   // A conversation was soft-deleted or restored: its messages leave or rejoin search when txn
   // commits.
   virtual void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,

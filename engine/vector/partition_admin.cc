@@ -146,8 +146,7 @@ Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& arch
     rows.push_back(std::move(row));
   }));
   if (!archive_path.empty()) {
-    MNEMO_RETURN_IF_ERROR(
-        WriteArchiveRows(view, *log_, month, live, archive_path, fs()).status());
+    MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, *log_, month, live, archive_path, fs()).status());
   }
   return DropMonthRows(month, rows, locks, documents);
 }

@@ -442,8 +442,8 @@ Status VectorLog::Decode(std::string_view value, uint32_t month, uint64_t label,
     return Damaged(pointer.segment, pointer.offset, "no record there");
   if (Get32(record.data() + 12) != month || Get64(record.data() + 16) != label) {
     return Damaged(pointer.segment, pointer.offset,
-                   "record is of label " + std::to_string(Get64(record.data() + 16)) +
-                       ", not " + std::to_string(label));
+                   "record is of label " + std::to_string(Get64(record.data() + 16)) + ", not " +
+                       std::to_string(label));
   }
   const uint32_t body = Crc32c(record.data() + kCoveredFrom, record_bytes_ - kCoveredFrom);
   if (FinishCrc(body, segment->id) != Get32(record.data() + kCrcOffset))
@@ -507,8 +507,8 @@ bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
-  const bool fill = !filling_ && zeroed_end_ < capacity &&
-                    zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
+  const bool fill =
+      !filling_ && zeroed_end_ < capacity && zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
   const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
   return fill || prepare;
 }
@@ -570,8 +570,7 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
       prepared_ = std::move(created).value();
       prepared_zeroed_ = std::min(capacity, options_.fill_ahead_bytes);
     } else {
-      spdlog::warn("vector log: preparing segment {} failed: {}", id,
-                   created.status().ToString());
+      spdlog::warn("vector log: preparing segment {} failed: {}", id, created.status().ToString());
     }
     return;
   }

@@ -80,7 +80,7 @@ struct VectorLogOptions {
 struct VectorLogStats {
   int64_t segments = 0;
   int64_t live_records = 0;
-  int64_t file_bytes = 0;     // the segments' sizes, zero-filled space ahead included
+  int64_t file_bytes = 0;        // the segments' sizes, zero-filled space ahead included
   int64_t removed_segments = 0;  // since open
   int64_t moved_records = 0;     // by compaction, since open
 };
@@ -180,8 +180,8 @@ class VectorLog {
   bool filling_ = false;               // the background thread is zero-filling fill_segment_
   std::shared_ptr<Segment> fill_segment_;
   uint64_t fill_begin_ = 0;  // ... from this offset on
-  uint64_t appended_ = 0;              // appends so far
-  uint64_t synced_ = 0;                // appends known durable
+  uint64_t appended_ = 0;    // appends so far
+  uint64_t synced_ = 0;      // appends known durable
   bool syncing_ = false;
   std::vector<std::shared_ptr<Segment>> unsynced_;  // segments written since their last sync
   std::condition_variable changed_;                 // fills, syncs and background work finished

@@ -156,8 +156,8 @@ TEST_F(VectorLogTest, SparseSegmentsAreCompactedAway) {
   log_->WaitForBackground();
   {
     const std::shared_ptr<void> pin = log_->Pin();  // compaction waits for the pin too
-    Delete(1, 3);  // segment 1 keeps label 4
-    Delete(6, 3);  // segment 2 keeps label 5
+    Delete(1, 3);                                   // segment 1 keeps label 4
+    Delete(6, 3);                                   // segment 2 keeps label 5
     log_->WaitForBackground();
     EXPECT_EQ(log_->Stats().moved_records, 0);
     ASSERT_TRUE(log_->Compact().ok());

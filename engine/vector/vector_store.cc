@@ -95,9 +95,10 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
   MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(options.index_dir));
   MNEMO_RETURN_IF_ERROR(store->fs().SyncDir(ParentDir(options.index_dir)));
   VectorLogOptions log_options;
-  log_options.dir = options.vector_dir.empty()
-                        ? (std::filesystem::path(options.index_dir).parent_path() / "vectors").string()
-                        : options.vector_dir;
+  log_options.dir =
+      options.vector_dir.empty()
+          ? (std::filesystem::path(options.index_dir).parent_path() / "vectors").string()
+          : options.vector_dir;
   log_options.dim = store->dim_;
   log_options.segment_bytes = options.segment_bytes;
   log_options.sync = options.sync_writes;

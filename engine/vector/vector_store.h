@@ -285,7 +285,7 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   storage::Db& db_;
   const VectorOptions options_;
   std::unique_ptr<VectorLog> log_;  // every stored vector (cf vectors holds pointers into it)
-  text::TextIndex* const text_;  // borrowed, may be null
+  text::TextIndex* const text_;     // borrowed, may be null
   const uint32_t dim_;
 
   UserRegistry users_;
