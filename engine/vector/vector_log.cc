@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
@@ -42,6 +43,24 @@ uint32_t FinishCrc(uint32_t body_crc, uint32_t segment) {
   char id[4];
   Put32(id, segment);
   return Crc32cExtend(body_crc, id, sizeof(id));
+}
+
+// True when `record` starts with a record header of segment `segment`.
+bool HasHeader(const char* record, uint32_t segment) {
+  return Get32(record) == kMagic && Get32(record + kSegmentOffset) == segment;
+}
+
+// True when the checksum of a `record_bytes` record of `segment` holds; *body gets the checksum
+// of its body alone (what Append() extends for another segment).
+bool ChecksumHolds(const char* record, size_t record_bytes, uint32_t segment, uint32_t* body) {
+  *body = Crc32c(record + kCoveredFrom, record_bytes - kCoveredFrom);
+  return FinishCrc(*body, segment) == Get32(record + kCrcOffset);
+}
+
+std::string SegmentName(uint32_t id) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%08x%s", id, kSuffix);
+  return name;
 }
 
 bool ParseSegmentName(const std::string& name, uint32_t* id) {
@@ -131,9 +150,7 @@ VectorLog::~VectorLog() {
 }
 
 std::string VectorLog::SegmentPath(uint32_t id) const {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%08x%s", id, kSuffix);
-  return options_.dir + "/" + name;
+  return options_.dir + "/" + SegmentName(id);
 }
 
 Status VectorLog::Recover() {
@@ -155,10 +172,10 @@ Status VectorLog::Recover() {
     uint64_t end = 0;
     while (end + record_bytes_ <= size) {
       MNEMO_RETURN_IF_ERROR(segment.file->Read(end, record_bytes_, record.data()));
-      if (Get32(record.data()) != kMagic || Get32(record.data() + kSegmentOffset) != segment.id)
+      uint32_t body;
+      if (!HasHeader(record.data(), segment.id) ||
+          !ChecksumHolds(record.data(), record_bytes_, segment.id, &body))
         break;
-      const uint32_t body = Crc32c(record.data() + kCoveredFrom, record_bytes_ - kCoveredFrom);
-      if (FinishCrc(body, segment.id) != Get32(record.data() + kCrcOffset)) break;
       end += record_bytes_;
     }
     if (end == 0 && std::next(it) != segments_.rend()) continue;
@@ -438,15 +455,15 @@ Status VectorLog::Decode(std::string_view value, uint32_t month, uint64_t label,
   if (!segment) return Damaged(pointer.segment, pointer.offset, "segment file is missing");
   std::string record(record_bytes_, '\0');
   MNEMO_RETURN_IF_ERROR(segment->file->Read(pointer.offset, record_bytes_, record.data()));
-  if (Get32(record.data()) != kMagic || Get32(record.data() + kSegmentOffset) != segment->id)
+  if (!HasHeader(record.data(), segment->id))
     return Damaged(pointer.segment, pointer.offset, "no record there");
   if (Get32(record.data() + 12) != month || Get64(record.data() + 16) != label) {
     return Damaged(pointer.segment, pointer.offset,
                    "record is of label " + std::to_string(Get64(record.data() + 16)) + ", not " +
                        std::to_string(label));
   }
-  const uint32_t body = Crc32c(record.data() + kCoveredFrom, record_bytes_ - kCoveredFrom);
-  if (FinishCrc(body, segment->id) != Get32(record.data() + kCrcOffset))
+  uint32_t body;
+  if (!ChecksumHolds(record.data(), record_bytes_, segment->id, &body))
     return Damaged(pointer.segment, pointer.offset, "checksum mismatch");
   unit->resize(options_.dim);
   std::memcpy(unit->data(), record.data() + kHeaderBytes, size_t{4} * options_.dim);
@@ -475,11 +492,8 @@ Status VectorLog::CopySegments(const std::string& dir) const {
     std::shared_lock lock(segments_mutex_);
     for (const auto& [id, segment] : segments_) ids.push_back(id);
   }
-  char name[32];
-  for (uint32_t id : ids) {
-    std::snprintf(name, sizeof(name), "%08x%s", id, kSuffix);
-    MNEMO_RETURN_IF_ERROR(CopyFile(fs_, SegmentPath(id), dir + "/" + name));
-  }
+  for (uint32_t id : ids)
+    MNEMO_RETURN_IF_ERROR(CopyFile(fs_, SegmentPath(id), dir + "/" + SegmentName(id)));
   return fs_.SyncDir(dir);
 }
 
@@ -576,22 +590,9 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
   }
   if (compaction_due_ && pins_ == 0) {
     compaction_due_ = false;
-    std::vector<std::shared_ptr<Segment>> sparse;
-    {
-      std::shared_lock segments(segments_mutex_);
-      for (const auto& [id, segment] : segments_) {
-        if (Sparse(*segment)) sparse.push_back(segment);
-      }
-    }
     lock.unlock();
-    for (const auto& segment : sparse) {
-      auto moved = CompactSegment(segment);
-      if (!moved.ok()) {
-        spdlog::warn("vector log: compacting {}: {}", SegmentPath(segment->id),
-                     moved.status().ToString());
-        break;
-      }
-    }
+    auto moved = Compact();
+    if (!moved.ok()) spdlog::warn("vector log: compaction: {}", moved.status().ToString());
     lock.lock();
     return;
   }
@@ -659,15 +660,13 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
   const uint64_t used = std::min(size, Capacity()) / record_bytes_ * record_bytes_;
   std::string bytes(used, '\0');
   MNEMO_RETURN_IF_ERROR(segment->file->Read(0, used, bytes.data()));
-  struct Candidate {
-    uint64_t offset;
-    std::string key;
-  };
-  std::vector<Candidate> candidates;
+  std::vector<uint64_t> offsets;
+  std::vector<std::string> row_keys;
   for (uint64_t offset = 0; offset < used; offset += record_bytes_) {
     const char* record = bytes.data() + offset;
-    if (Get32(record) != kMagic || Get32(record + kSegmentOffset) != segment->id) continue;
-    candidates.push_back({offset, keys::VectorKey(Get32(record + 12), Get64(record + 16))});
+    if (!HasHeader(record, segment->id)) continue;
+    offsets.push_back(offset);
+    row_keys.push_back(keys::VectorKey(Get32(record + 12), Get64(record + 16)));
   }
 
   std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
@@ -675,27 +674,26 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
     std::lock_guard lock(mu_);
     if (pins_ > 0) return int64_t{0};
   }
+  // One batched lookup: writers wait while the gate is held.
+  std::vector<std::optional<std::string>> values;
+  MNEMO_RETURN_IF_ERROR(db_.MultiGet(Cf::kVectors, row_keys, &values));
   std::vector<std::string> live_keys;
   std::vector<uint64_t> live_offsets;
   std::string records;
-  for (const Candidate& candidate : candidates) {
-    std::string value;
-    Status found = db_.Get(Cf::kVectors, candidate.key, &value);
-    if (found.IsNotFound()) continue;
-    MNEMO_RETURN_IF_ERROR(found);
+  for (size_t i = 0; i < row_keys.size(); ++i) {
     VectorPointer pointer;
-    if (!DecodeVectorPointer(value, &pointer) ||
-        !(pointer == VectorPointer{segment->id, candidate.offset}))
-      continue;  // the row's vector is another record
-    const char* record = bytes.data() + candidate.offset;
-    const uint32_t body = Crc32c(record + kCoveredFrom, record_bytes_ - kCoveredFrom);
-    if (FinishCrc(body, segment->id) != Get32(record + kCrcOffset))
-      return Damaged(segment->id, candidate.offset, "checksum mismatch");
+    if (!values[i] || !DecodeVectorPointer(*values[i], &pointer) ||
+        !(pointer == VectorPointer{segment->id, offsets[i]}))
+      continue;  // the row is gone, or its vector is another record
+    const char* record = bytes.data() + offsets[i];
+    uint32_t body;
+    if (!ChecksumHolds(record, record_bytes_, segment->id, &body))
+      return Damaged(segment->id, offsets[i], "checksum mismatch");
     const size_t at = records.size();
     records.append(record, record_bytes_);
     Put32(records.data() + at + kCrcOffset, body);  // Append() finishes it for the new segment
-    live_keys.push_back(candidate.key);
-    live_offsets.push_back(candidate.offset);
+    live_keys.push_back(std::move(row_keys[i]));
+    live_offsets.push_back(offsets[i]);
   }
   if (live_keys.empty()) return int64_t{0};
   std::vector<VectorPointer> moved;
