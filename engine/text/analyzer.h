@@ -17,9 +17,10 @@
 // (kAnalyzerVersion, recorded with every stored row).
 //
 // ASCII text takes a shortcut that gives ICU's output without ICU (tested equal on random and
-// real text).
+// real text).  Each thread remembers the outcome of the tokens it has seen (stop word, or which
+// term), so a repeated word costs one hash probe.
 //
-// Thread-safety: thread-safe (each thread uses its own ICU break iterator and stemmer).
+// Thread-safety: thread-safe (each thread uses its own ICU break iterator, stemmer and cache).
 #pragma once
 
 #include <cstddef>
@@ -42,9 +43,19 @@ struct Analysis {
   size_t stopwords = 0;            // tokens dropped as stop words
 };
 
-// Analyzes `utf8`.  Invalid UTF-8 sequences are treated as U+FFFD (callers validate first and
+// Analyzes `utf8`, appending its terms to out->terms and adding its stop words to
+// out->stopwords.  Invalid UTF-8 sequences are treated as U+FFFD (callers validate first and
 // reject them with the field named).  INTERNAL_ERROR only if ICU fails.
 Status Analyze(std::string_view utf8, Analysis* out);
+
+struct TermViews {
+  std::vector<std::string_view> terms;  // in text order, repeats included
+  size_t stopwords = 0;                 // tokens dropped as stop words
+};
+
+// Analyze without copying the terms: replaces out->terms with views of the thread's own copies,
+// valid until this thread's next call to an Analyze function; adds to out->stopwords.
+Status AnalyzeInPlace(std::string_view utf8, TermViews* out);
 
 // True when `term` (already normalized) is a stop word.
 bool IsStopword(std::string_view term);

@@ -11,6 +11,7 @@
 #include "storage/key_codec.h"
 #include "text/analyzer.h"
 #include "text/postings.h"
+#include "text/string_table.h"
 #include "text/top_k.h"
 
 namespace mnemo::text {
@@ -122,16 +123,29 @@ class TextIndex::Dictionary {
     return it->second.id;
   }
 
-  Lookup Intern(std::string_view term) {
+  // The lookups of every string of `terms`, by number (interning those that are new).
+  void InternAll(const StringTable& terms, std::vector<Lookup>* out) {
+    out->resize(terms.size());
+    std::vector<uint32_t> missing;
     {
       std::shared_lock lock(mutex_);
-      auto it = entries_.find(term);
-      if (it != entries_.end()) return Lookup{it->second.id, it->second.durable};
+      for (uint32_t number = 0; number < terms.size(); ++number) {
+        auto it = entries_.find(terms.at(number));
+        if (it == entries_.end()) {
+          missing.push_back(number);
+        } else {
+          (*out)[number] = Lookup{it->second.id, it->second.durable};
+        }
+      }
     }
+    if (missing.empty()) return;
     std::unique_lock lock(mutex_);
-    auto [it, inserted] = entries_.try_emplace(std::string(term), Entry{next_id_, false});
-    if (inserted) ++next_id_;
-    return Lookup{it->second.id, it->second.durable};
+    for (const uint32_t number : missing) {
+      auto [it, inserted] =
+          entries_.try_emplace(std::string(terms.at(number)), Entry{next_id_, false});
+      if (inserted) ++next_id_;
+      (*out)[number] = Lookup{it->second.id, it->second.durable};
+    }
   }
 
   void MarkDurable(const std::vector<std::string>& terms) {
@@ -397,37 +411,55 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
 
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows) {
+  // Each row's terms by their number among the batch's distinct terms, so that the dictionary is
+  // asked once per distinct term of the batch, not once per row that holds it.
+  StringTable batch_terms;
+  std::vector<uint32_t> numbers;          // all rows' terms, row after row
+  std::vector<size_t> ends(rows.size());  // rows[i]'s terms end at numbers[ends[i]]
+  TermViews analysis;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    MNEMO_RETURN_IF_ERROR(AnalyzeInPlace(rows[i].text, &analysis));
+    bool added = false;
+    for (const std::string_view term : analysis.terms)
+      numbers.push_back(batch_terms.Add(term, &added));
+    ends[i] = numbers.size();
+  }
+  if (numbers.empty()) return Status::Ok();
+
+  std::vector<Dictionary::Lookup> lookups;
+  dictionary_->InternAll(batch_terms, &lookups);
+  std::vector<std::string> new_terms;  // dictionary entries this write stores
+  for (uint32_t number = 0; number < lookups.size(); ++number) {
+    if (lookups[number].durable) continue;
+    std::string id;
+    coding::PutVarint64(&id, lookups[number].id);
+    const std::string_view term = batch_terms.at(number);
+    txn.Put(Cf::kIndex, keys::TextTermKey(term), std::move(id));
+    new_terms.emplace_back(term);
+  }
+
   std::vector<PendingRow> pending;
   pending.reserve(rows.size());
-  std::vector<std::string> new_terms;  // dictionary entries this write stores
-  Analysis analysis;
-  for (const TextRow& row : rows) {
-    analysis.terms.clear();
-    MNEMO_RETURN_IF_ERROR(Analyze(row.text, &analysis));
-    if (analysis.terms.empty()) continue;
-    std::sort(analysis.terms.begin(), analysis.terms.end());
-    PendingRow staged{row.label, static_cast<uint32_t>(analysis.terms.size()), {}, 0};
-    for (size_t i = 0; i < analysis.terms.size();) {
-      size_t j = i + 1;
-      while (j < analysis.terms.size() && analysis.terms[j] == analysis.terms[i]) ++j;
-      const Dictionary::Lookup term = dictionary_->Intern(analysis.terms[i]);
-      if (!term.durable) {
-        std::string id;
-        coding::PutVarint64(&id, term.id);
-        txn.Put(Cf::kIndex, keys::TextTermKey(analysis.terms[i]), std::move(id));
-        new_terms.push_back(analysis.terms[i]);
-      }
-      staged.terms.emplace_back(term.id, static_cast<uint32_t>(j - i));
-      i = j;
+  std::vector<uint32_t> ids;
+  for (size_t i = 0, begin = 0; i < rows.size(); begin = ends[i], ++i) {
+    if (ends[i] == begin) continue;
+    const TextRow& row = rows[i];
+    ids.clear();
+    for (size_t t = begin; t < ends[i]; ++t) ids.push_back(lookups[numbers[t]].id);
+    std::sort(ids.begin(), ids.end());
+    PendingRow staged{row.label, static_cast<uint32_t>(ids.size()), {}, 0};
+    for (size_t t = 0; t < ids.size();) {
+      size_t next = t + 1;
+      while (next < ids.size() && ids[next] == ids[t]) ++next;
+      staged.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
+      t = next;
     }
-    std::sort(staged.terms.begin(), staged.terms.end());
     std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
     std::string value = EncodeTextRow(staged.length, staged.terms);
     staged.stored_bytes = key.size() + value.size();
     txn.Put(Cf::kIndex, key, std::move(value));
     pending.push_back(std::move(staged));
   }
-  if (pending.empty()) return Status::Ok();
   txn.OnCommit([this, kind, user = std::string(user_id), pending = std::move(pending),
                 new_terms = std::move(new_terms)] {
     if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
