@@ -1,6 +1,7 @@
 #include "text/text_index.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <unordered_set>
@@ -15,6 +16,9 @@
 #include "text/top_k.h"
 
 namespace mnemo::text {
+
+using TermCounts = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), ids ascending
+
 namespace {
 
 using storage::Cf;
@@ -23,7 +27,14 @@ using storage::Cf;
 // and at least this many.
 constexpr size_t kMinDeadForCompaction = 256;
 
-using TermCounts = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), ids ascending
+// Rows a text row group holds at most: a removal rewrites its row's group, so this bounds
+// what removing one row costs, while a 1000-row write stores a few values, not a thousand.
+constexpr size_t kRowsPerGroup = 64;
+// Set in the first byte of a text row value that holds a group (beside the analyzer version).
+constexpr uint8_t kRowGroupFlag = 0x80;
+static_assert(kAnalyzerVersion < kRowGroupFlag, "the flag must not collide with a version");
+// First byte of a dictionary group's value.
+constexpr uint8_t kTermGroupV1 = 1;
 
 std::string UserKey(RowKind kind, std::string_view user_id) {
   std::string key(1, static_cast<char>(kind));
@@ -31,48 +42,123 @@ std::string UserKey(RowKind kind, std::string_view user_id) {
   return key;
 }
 
-std::string EncodeTextRow(uint32_t length, const TermCounts& terms) {
-  std::string out;
-  out.reserve(3 + terms.size() * 3);
-  out.push_back(static_cast<char>(kAnalyzerVersion));
-  coding::PutVarint64(&out, length);
-  coding::PutVarint64(&out, terms.size());
+// A row's terms in a stored value: row length varint | term count varint | per term, ids
+// ascending: varint((id - previous id) << 1 | (tf > 1)), then varint(tf) when tf > 1.
+void PutRowTerms(std::string* out, uint32_t length, const TermCounts& terms) {
+  coding::PutVarint64(out, length);
+  coding::PutVarint64(out, terms.size());
   uint32_t previous = 0;
   for (const auto& [id, tf] : terms) {
-    coding::PutVarint64(&out, (static_cast<uint64_t>(id - previous) << 1) | (tf > 1 ? 1 : 0));
-    if (tf > 1) coding::PutVarint64(&out, tf);
+    coding::PutVarint64(out, (static_cast<uint64_t>(id - previous) << 1) | (tf > 1 ? 1 : 0));
+    if (tf > 1) coding::PutVarint64(out, tf);
     previous = id;
   }
-  return out;
 }
 
-Status DecodeTextRow(std::string_view data, uint32_t* length, TermCounts* terms) {
+// Consumes one row's terms from the front of *data.
+Status GetRowTerms(std::string_view* data, uint32_t* length, TermCounts* terms) {
   const Status corrupt = Status::Internal("corrupt text row");
-  uint8_t version = 0;
   uint64_t value = 0;
   uint64_t count = 0;
-  if (!coding::GetByte(&data, &version) || version != kAnalyzerVersion) {
-    return Status::Internal("text row of analyzer version " + std::to_string(version) +
-                            "; this build reads " + std::to_string(kAnalyzerVersion));
-  }
-  if (!coding::GetVarint64(&data, &value) || value > UINT32_MAX) return corrupt;
+  if (!coding::GetVarint64(data, &value) || value > UINT32_MAX) return corrupt;
   *length = static_cast<uint32_t>(value);
-  if (!coding::GetVarint64(&data, &count) || count > data.size()) return corrupt;
+  if (!coding::GetVarint64(data, &count) || count > data->size()) return corrupt;
   terms->clear();
   terms->reserve(count);
   uint64_t id = 0;
   uint64_t sum = 0;
   for (uint64_t i = 0; i < count; ++i) {
-    if (!coding::GetVarint64(&data, &value)) return corrupt;
+    if (!coding::GetVarint64(data, &value)) return corrupt;
     id += value >> 1;
     uint64_t tf = 1;
-    if ((value & 1) && (!coding::GetVarint64(&data, &tf) || tf < 2)) return corrupt;
+    if ((value & 1) && (!coding::GetVarint64(data, &tf) || tf < 2)) return corrupt;
     if (id > UINT32_MAX || tf > UINT32_MAX || (i > 0 && (value >> 1) == 0)) return corrupt;
     terms->emplace_back(static_cast<uint32_t>(id), static_cast<uint32_t>(tf));
     sum += tf;
   }
-  if (!data.empty() || sum != *length || count == 0) return corrupt;
+  if (sum != *length || count == 0) return corrupt;
   return Status::Ok();
+}
+
+Status WrongAnalyzer(uint8_t version) {
+  return Status::Internal("text row of analyzer version " + std::to_string(version) +
+                          "; this build reads " + std::to_string(kAnalyzerVersion));
+}
+
+// A stored row as the index reads and writes it.
+struct StoredRow {
+  uint64_t label;
+  uint64_t group;  // the label in its key
+  uint32_t length;
+  TermCounts terms;
+  size_t stored_bytes;  // its share of its key and value
+};
+
+// Encodes `rows` (one month's, at least one) as a text row group stored under the key of label
+// `group`, and sets each row's stored_bytes: its part of the value, the first also the key's
+// size and the group's header.
+std::string EncodeRowGroup(uint64_t group, size_t key_size, std::vector<StoredRow*>& rows) {
+  std::string out;
+  out.push_back(static_cast<char>(kRowGroupFlag | kAnalyzerVersion));
+  coding::PutVarint64(&out, rows.size());
+  size_t header = out.size();
+  uint64_t previous = group;
+  for (StoredRow* row : rows) {
+    const size_t begin = out.size();
+    coding::PutVarsint64(&out, static_cast<int64_t>(row->label - previous));
+    PutRowTerms(&out, row->length, row->terms);
+    row->group = group;
+    row->stored_bytes = out.size() - begin + header;
+    header = 0;
+    previous = row->label;
+  }
+  rows.front()->stored_bytes += key_size;
+  return out;
+}
+
+// Decodes the value stored under the text row key of label `key_label` (`key_size` bytes): one
+// row (text row v1) or a group.  Appends its rows to *rows.
+Status DecodeTextValue(uint64_t key_label, size_t key_size, std::string_view data,
+                       std::vector<StoredRow>* rows) {
+  const Status corrupt = Status::Internal("corrupt text row");
+  const size_t value_size = data.size();
+  uint8_t first = 0;
+  if (!coding::GetByte(&data, &first)) return corrupt;
+  if ((first & kRowGroupFlag) == 0) {  // text row v1: one row, its key's label
+    if (first != kAnalyzerVersion) return WrongAnalyzer(first);
+    StoredRow row{key_label, key_label, 0, {}, key_size + value_size};
+    MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
+    if (!data.empty()) return corrupt;
+    rows->push_back(std::move(row));
+    return Status::Ok();
+  }
+  if ((first & ~kRowGroupFlag) != kAnalyzerVersion) return WrongAnalyzer(first & ~kRowGroupFlag);
+  uint64_t count = 0;
+  if (!coding::GetVarint64(&data, &count) || count == 0 || count > data.size()) return corrupt;
+  size_t header = value_size - data.size();
+  uint64_t previous = key_label;
+  for (uint64_t i = 0; i < count; ++i) {
+    const size_t begin = data.size();
+    int64_t delta = 0;
+    if (!coding::GetVarsint64(&data, &delta)) return corrupt;
+    StoredRow row{previous + static_cast<uint64_t>(delta), key_label, 0, {}, 0};
+    MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
+    row.stored_bytes = begin - data.size() + header + (i == 0 ? key_size : 0);
+    header = 0;
+    previous = row.label;
+    rows->push_back(std::move(row));
+  }
+  if (!data.empty()) return corrupt;
+  return Status::Ok();
+}
+
+// A group of dictionary entries: [0x50][0x00][group u64 big-endian].  No term starts with a
+// 0x00 byte (the analyzer never makes one of U+0000), so these keys never meet a term's.
+std::string TermGroupKey(uint64_t group) {
+  std::string key = keys::TextTermPrefix();
+  key.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(group >> shift));
+  return key;
 }
 
 }  // namespace
@@ -162,6 +248,36 @@ class TextIndex::Dictionary {
     next_id_ = std::max(next_id_, id + 1);
   }
 
+  // Loading: a stored group of entries (`number`: its key after the 0x00 byte).
+  Status RestoreGroup(std::string_view number, std::string_view value) {
+    const Status corrupt = Status::Internal("corrupt text term group");
+    if (number.size() != 8) return corrupt;
+    uint64_t group = 0;
+    for (const char byte : number) group = (group << 8) | static_cast<uint8_t>(byte);
+    uint8_t version = 0;
+    uint64_t count = 0;
+    if (!coding::GetByte(&value, &version) || version != kTermGroupV1) return corrupt;
+    if (!coding::GetVarint64(&value, &count) || count == 0 || count > value.size()) return corrupt;
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t id = 0;
+      std::string_view term;
+      if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX ||
+          !coding::GetLengthPrefixed(&value, &term) || term.empty()) {
+        return corrupt;
+      }
+      Restore(term, static_cast<uint32_t>(id));
+    }
+    if (!value.empty()) return corrupt;
+    next_group_ = std::max(next_group_, group + 1);
+    return Status::Ok();
+  }
+
+  // A number for a new group of entries, never used before in this data directory.
+  uint64_t NewGroup() {
+    std::unique_lock lock(mutex_);
+    return next_group_++;
+  }
+
   size_t size() const {
     std::shared_lock lock(mutex_);
     return entries_.size();
@@ -179,6 +295,7 @@ class TextIndex::Dictionary {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
   uint32_t next_id_ = 1;
+  uint64_t next_group_ = 0;
 };
 
 // ---- UserIndex --------------------------------------------------------------------------------
@@ -186,35 +303,35 @@ class TextIndex::Dictionary {
 // One user's rows of one kind.
 class TextIndex::UserIndex {
  public:
-  // `stored_bytes`: the row's key and value sizes in storage.
-  void Add(uint64_t label, uint32_t length, const TermCounts& terms, size_t stored_bytes) {
+  void Add(const StoredRow& row) {
     std::unique_lock lock(mutex_);
-    const uint32_t doc = static_cast<uint32_t>(labels_.size());
-    labels_.push_back(label);
-    lengths_.push_back(length);
-    docs_[label] = doc;
-    ++live_;
-    total_length_ += length;
-    stored_bytes_ += stored_bytes;
-    for (const auto& [id, tf] : terms) {
-      Term& term = terms_[id];
-      term.postings.Append(doc, tf, length);
-      ++term.df;
-    }
+    AddLocked(row);
+  }
+  void Add(const std::vector<StoredRow>& rows) {
+    std::unique_lock lock(mutex_);
+    for (const StoredRow& row : rows) AddLocked(row);
   }
 
-  void Remove(uint64_t label, const TermCounts& terms, size_t stored_bytes) {
-    std::unique_lock lock(mutex_);
+  // The label in the key of the group that holds row `label`, if the row is indexed.
+  std::optional<uint64_t> GroupOf(uint64_t label) const {
+    std::shared_lock lock(mutex_);
     auto it = docs_.find(label);
+    if (it == docs_.end()) return std::nullopt;
+    return groups_[it->second];
+  }
+
+  void Remove(const StoredRow& row) {
+    std::unique_lock lock(mutex_);
+    auto it = docs_.find(row.label);
     if (it == docs_.end()) return;
-    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, stored_bytes);
+    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, row.stored_bytes);
     const uint32_t doc = it->second;
     docs_.erase(it);
     total_length_ -= lengths_[doc];
     lengths_[doc] = 0;
     --live_;
     ++dead_;
-    for (const auto& [id, tf] : terms) {
+    for (const auto& [id, tf] : row.terms) {
       auto term = terms_.find(id);
       if (term != terms_.end() && term->second.df > 0) --term->second.df;
     }
@@ -262,7 +379,7 @@ class TextIndex::UserIndex {
       stats->postings += term.postings.size();
       stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
     }
-    stats->memory_bytes += labels_.capacity() * sizeof(uint64_t) +
+    stats->memory_bytes += (labels_.capacity() + groups_.capacity()) * sizeof(uint64_t) +
                            lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
   }
@@ -273,19 +390,39 @@ class TextIndex::UserIndex {
     uint32_t df = 0;  // live rows holding the term
   };
 
+  // REQUIRES: mutex_ held exclusively.
+  void AddLocked(const StoredRow& row) {
+    const uint32_t doc = static_cast<uint32_t>(labels_.size());
+    labels_.push_back(row.label);
+    groups_.push_back(row.group);
+    lengths_.push_back(row.length);
+    docs_[row.label] = doc;
+    ++live_;
+    total_length_ += row.length;
+    stored_bytes_ += row.stored_bytes;
+    for (const auto& [id, tf] : row.terms) {
+      Term& term = terms_[id];
+      term.postings.Append(doc, tf, row.length);
+      ++term.df;
+    }
+  }
+
   // Renumbers the live rows densely and rebuilds every list without the removed rows.
   // REQUIRES: mutex_ held exclusively.
   void CompactLocked() {
     std::vector<uint32_t> renumbered(labels_.size(), kEndDoc);
     std::vector<uint64_t> labels;
+    std::vector<uint64_t> groups;
     std::vector<uint32_t> lengths;
     labels.reserve(live_);
+    groups.reserve(live_);
     lengths.reserve(live_);
     for (uint32_t doc = 0; doc < labels_.size(); ++doc) {
       if (lengths_[doc] == 0) continue;
       renumbered[doc] = static_cast<uint32_t>(labels.size());
       docs_[labels_[doc]] = renumbered[doc];
       labels.push_back(labels_[doc]);
+      groups.push_back(groups_[doc]);
       lengths.push_back(lengths_[doc]);
     }
     uint32_t docs[PostingList::kBlockSize];
@@ -308,6 +445,7 @@ class TextIndex::UserIndex {
       ++it;
     }
     labels_ = std::move(labels);
+    groups_ = std::move(groups);
     lengths_ = std::move(lengths);
     dead_ = 0;
   }
@@ -315,6 +453,7 @@ class TextIndex::UserIndex {
   mutable std::shared_mutex mutex_;
   std::unordered_map<uint32_t, Term> terms_;
   std::vector<uint64_t> labels_;                 // by doc
+  std::vector<uint64_t> groups_;                 // by doc: the label in its stored key
   std::vector<uint32_t> lengths_;                // by doc; 0 = removed
   std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
   uint64_t live_ = 0;
@@ -324,13 +463,6 @@ class TextIndex::UserIndex {
 };
 
 // ---- TextIndex --------------------------------------------------------------------------------
-
-struct TextIndex::PendingRow {
-  uint64_t label;
-  uint32_t length;
-  TermCounts terms;
-  size_t stored_bytes;  // key + value
-};
 
 TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
     : db_(db), params_(params), dictionary_(std::make_unique<Dictionary>()) {}
@@ -353,12 +485,17 @@ Status TextIndex::Load() {
   terms.prefix = keys::TextTermPrefix();
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, terms, [&](std::string_view key, std::string_view value) {
+        const std::string_view term = key.substr(terms.prefix.size());
+        if (!term.empty() && term[0] == '\0') {
+          decoded = dictionary_->RestoreGroup(term.substr(1), value);
+          return decoded.ok();
+        }
         uint64_t id = 0;
         if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX) {
           decoded = Status::Internal("corrupt text term entry");
           return false;
         }
-        dictionary_->Restore(key.substr(terms.prefix.size()), static_cast<uint32_t>(id));
+        dictionary_->Restore(term, static_cast<uint32_t>(id));
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
@@ -368,7 +505,7 @@ Status TextIndex::Load() {
   std::string current_key;
   std::shared_ptr<UserIndex> current;
   std::string user_id;
-  TermCounts counts;
+  std::vector<StoredRow> stored;
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, rows, [&](std::string_view key, std::string_view value) {
         uint8_t kind = 0;
@@ -378,8 +515,8 @@ Status TextIndex::Load() {
           decoded = Status::Internal("corrupt text row key");
           return false;
         }
-        uint32_t length = 0;
-        decoded = DecodeTextRow(value, &length, &counts);
+        stored.clear();
+        decoded = DecodeTextValue(label, key.size(), value, &stored);
         if (!decoded.ok()) return false;
         // Keys are grouped by (kind, user): one lookup per user.
         const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
@@ -387,7 +524,7 @@ Status TextIndex::Load() {
           current = FindOrCreate(static_cast<RowKind>(kind), user_id);
           current_key = user_key;
         }
-        current->Add(label, length, counts, key.size() + value.size());
+        current->Add(stored);
         return true;
       }));
   return decoded;
@@ -429,67 +566,116 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
   std::vector<Dictionary::Lookup> lookups;
   dictionary_->InternAll(batch_terms, &lookups);
   std::vector<std::string> new_terms;  // dictionary entries this write stores
+  std::string entries;
   for (uint32_t number = 0; number < lookups.size(); ++number) {
     if (lookups[number].durable) continue;
-    std::string id;
-    coding::PutVarint64(&id, lookups[number].id);
-    const std::string_view term = batch_terms.at(number);
-    txn.Put(Cf::kIndex, keys::TextTermKey(term), std::move(id));
-    new_terms.emplace_back(term);
+    coding::PutVarint64(&entries, lookups[number].id);
+    coding::PutLengthPrefixed(&entries, batch_terms.at(number));
+    new_terms.emplace_back(batch_terms.at(number));
+  }
+  if (!new_terms.empty()) {
+    std::string value(1, static_cast<char>(kTermGroupV1));
+    coding::PutVarint64(&value, new_terms.size());
+    value += entries;
+    txn.Put(Cf::kIndex, TermGroupKey(dictionary_->NewGroup()), std::move(value));
   }
 
-  std::vector<PendingRow> pending;
-  pending.reserve(rows.size());
+  std::vector<StoredRow> staged;
+  std::vector<uint32_t> months;  // by staged row
+  staged.reserve(rows.size());
+  months.reserve(rows.size());
   std::vector<uint32_t> ids;
   for (size_t i = 0, begin = 0; i < rows.size(); begin = ends[i], ++i) {
     if (ends[i] == begin) continue;
-    const TextRow& row = rows[i];
     ids.clear();
     for (size_t t = begin; t < ends[i]; ++t) ids.push_back(lookups[numbers[t]].id);
     std::sort(ids.begin(), ids.end());
-    PendingRow staged{row.label, static_cast<uint32_t>(ids.size()), {}, 0};
+    StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}, 0};
     for (size_t t = 0; t < ids.size();) {
       size_t next = t + 1;
       while (next < ids.size() && ids[next] == ids[t]) ++next;
-      staged.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
+      row.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
       t = next;
     }
-    std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
-    std::string value = EncodeTextRow(staged.length, staged.terms);
-    staged.stored_bytes = key.size() + value.size();
-    txn.Put(Cf::kIndex, key, std::move(value));
-    pending.push_back(std::move(staged));
+    staged.push_back(std::move(row));
+    months.push_back(rows[i].month);
   }
-  txn.OnCommit([this, kind, user = std::string(user_id), pending = std::move(pending),
+
+  // Runs of rows of one month, kRowsPerGroup at most, each stored as one value under the key of
+  // its first row.
+  std::vector<StoredRow> existing;
+  std::vector<StoredRow*> group;
+  std::string value;
+  for (size_t begin = 0; begin < staged.size();) {
+    size_t end = begin + 1;
+    while (end < staged.size() && end - begin < kRowsPerGroup && months[end] == months[begin])
+      ++end;
+    const uint64_t label = staged[begin].label;
+    const std::string key =
+        keys::TextRowKey(static_cast<uint8_t>(kind), user_id, months[begin], label);
+    // Labels are never reused, so the key is new; should one be, its rows are kept.
+    existing.clear();
+    Status found = txn.Get(Cf::kIndex, key, &value);
+    if (!found.IsNotFound()) {
+      MNEMO_RETURN_IF_ERROR(found);
+      MNEMO_RETURN_IF_ERROR(DecodeTextValue(label, key.size(), value, &existing));
+    }
+    group.clear();
+    for (StoredRow& row : existing) group.push_back(&row);
+    for (size_t i = begin; i < end; ++i) group.push_back(&staged[i]);
+    txn.Put(Cf::kIndex, key, EncodeRowGroup(label, key.size(), group));
+    begin = end;
+  }
+  txn.OnCommit([this, kind, user = std::string(user_id), staged = std::move(staged),
                 new_terms = std::move(new_terms)] {
     if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
-    std::shared_ptr<UserIndex> index = FindOrCreate(kind, user);
-    for (const PendingRow& row : pending)
-      index->Add(row.label, row.length, row.terms, row.stored_bytes);
+    FindOrCreate(kind, user)->Add(staged);
   });
   return Status::Ok();
 }
 
 Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                               const std::vector<RowRef>& rows) {
-  std::vector<PendingRow> removed;
-  std::string value;
+  // The groups holding the rows, each read and rewritten (or deleted) once.
+  std::shared_ptr<UserIndex> index = Find(kind, user_id);
+  std::map<std::pair<uint32_t, uint64_t>, std::unordered_set<uint64_t>> groups;
   for (const RowRef& row : rows) {
-    const std::string key =
-        keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
+    std::optional<uint64_t> group;
+    if (index) group = index->GroupOf(row.label);
+    groups[{row.month, group.value_or(row.label)}].insert(row.label);
+  }
+  std::vector<StoredRow> removed;
+  std::vector<StoredRow> stored;
+  std::vector<StoredRow*> kept;
+  std::string value;
+  for (const auto& [where, labels] : groups) {
+    const auto& [month, group] = where;
+    const std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, month, group);
     Status found = txn.Get(Cf::kIndex, key, &value);
-    if (found.IsNotFound()) continue;  // a row without terms
+    if (found.IsNotFound()) continue;  // rows without terms
     MNEMO_RETURN_IF_ERROR(found);
-    PendingRow pending{row.label, 0, {}, key.size() + value.size()};
-    MNEMO_RETURN_IF_ERROR(DecodeTextRow(value, &pending.length, &pending.terms));
-    txn.Delete(Cf::kIndex, key);
-    removed.push_back(std::move(pending));
+    stored.clear();
+    MNEMO_RETURN_IF_ERROR(DecodeTextValue(group, key.size(), value, &stored));
+    kept.clear();
+    for (StoredRow& row : stored) {
+      if (labels.count(row.label) != 0) {
+        removed.push_back(row);
+      } else {
+        kept.push_back(&row);
+      }
+    }
+    if (kept.size() == stored.size()) continue;
+    if (kept.empty()) {
+      txn.Delete(Cf::kIndex, key);
+    } else {
+      txn.Put(Cf::kIndex, key, EncodeRowGroup(group, key.size(), kept));
+    }
   }
   if (removed.empty()) return Status::Ok();
   txn.OnCommit([this, kind, user = std::string(user_id), removed = std::move(removed)] {
     std::shared_ptr<UserIndex> index = Find(kind, user);
     if (!index) return;
-    for (const PendingRow& row : removed) index->Remove(row.label, row.terms, row.stored_bytes);
+    for (const StoredRow& row : removed) index->Remove(row);
   });
   return Status::Ok();
 }
