@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,7 @@ struct ThreadState {
   StringTable terms;               // the terms outcomes name
   std::string token;               // scratch: the key of the token being read
   std::vector<uint32_t> found;     // scratch: the current text's terms, by number
+  uint64_t table = 0;              // numbers the state of `terms` (NextTable)
   ~ThreadState() {
     if (stemmer != nullptr) sb_stemmer_delete(stemmer);
   }
@@ -95,15 +97,30 @@ bool IsStopword(std::string_view term) {
 
 namespace {
 
-ThreadState* State(Status* status) {
+// A number no thread's term table had before.
+uint64_t NextTable() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+ThreadState& Thread() {
   thread_local ThreadState state;
-  if (!state.words) *status = Init(&state);
+  return state;
+}
+
+ThreadState* State(Status* status) {
+  ThreadState& state = Thread();
+  if (!state.words) {
+    *status = Init(&state);
+    state.table = NextTable();
+  }
   if (!status->ok()) return nullptr;
   state.found.clear();
   if (state.tokens.size() >= kTokenCacheWords) {
     state.tokens.Clear();
     state.outcomes.clear();
     state.terms.Clear();
+    state.table = NextTable();
   }
   return &state;
 }
@@ -244,13 +261,6 @@ Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, size_t* stopwor
   return Status::Ok();
 }
 
-// The terms state.found numbers, as views into the thread's cache.
-void FoundTerms(const ThreadState& state, std::vector<std::string_view>* terms) {
-  terms->clear();
-  terms->reserve(state.found.size());
-  for (const uint32_t number : state.found) terms->push_back(state.terms.at(number));
-}
-
 void CopyTerms(const ThreadState& state, Analysis* out) {
   out->terms.reserve(out->terms.size() + state.found.size());
   for (const uint32_t number : state.found) out->terms.emplace_back(state.terms.at(number));
@@ -258,7 +268,7 @@ void CopyTerms(const ThreadState& state, Analysis* out) {
 
 }  // namespace
 
-Status AnalyzeInPlace(std::string_view utf8, TermViews* out) {
+Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out) {
   Status status;
   ThreadState* state = State(&status);
   if (state == nullptr) return status;
@@ -267,9 +277,12 @@ Status AnalyzeInPlace(std::string_view utf8, TermViews* out) {
   } else {
     MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
   }
-  FoundTerms(*state, &out->terms);
+  out->numbers.swap(state->found);
+  out->table = state->table;
   return Status::Ok();
 }
+
+std::string_view NumberedTerm(uint32_t number) { return Thread().terms.at(number); }
 
 Status Analyze(std::string_view utf8, Analysis* out) {
   Status status;

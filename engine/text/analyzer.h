@@ -48,14 +48,20 @@ struct Analysis {
 // reject them with the field named).  INTERNAL_ERROR only if ICU fails.
 Status Analyze(std::string_view utf8, Analysis* out);
 
-struct TermViews {
-  std::vector<std::string_view> terms;  // in text order, repeats included
-  size_t stopwords = 0;                 // tokens dropped as stop words
+// A text's terms as numbers in the calling thread's table of terms (AnalyzeNumbered).
+struct TermNumbers {
+  std::vector<uint32_t> numbers;  // in text order, repeats included
+  // The table's state: within one thread, calls that give the same `table` number terms the
+  // same way (the table starts over, under a new number, when it grows too large).
+  uint64_t table = 0;
+  size_t stopwords = 0;  // tokens dropped as stop words (added to)
 };
 
-// Analyze without copying the terms: replaces out->terms with views of the thread's own copies,
-// valid until this thread's next call to an Analyze function; adds to out->stopwords.
-Status AnalyzeInPlace(std::string_view utf8, TermViews* out);
+// Analyze without copying the terms: replaces out->numbers and out->table.
+Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out);
+// The term numbered `number` by this thread's last AnalyzeNumbered; valid until the thread's
+// next call to an Analyze function.
+std::string_view NumberedTerm(uint32_t number);
 
 // True when `term` (already normalized) is a stop word.
 bool IsStopword(std::string_view term);

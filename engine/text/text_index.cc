@@ -1,6 +1,7 @@
 #include "text/text_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -192,11 +193,21 @@ Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* o
 
 // ---- Dictionary -------------------------------------------------------------------------------
 
+namespace {
+uint64_t NextDictionarySerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 // Term -> id.  An id is assigned in memory when a row first uses the term; its dictionary entry
 // is staged by every write that uses the term until one of them commits ("durable"), so a
 // stored row never names an id whose entry is not stored.
 class TextIndex::Dictionary {
  public:
+  // Different for every dictionary the process creates.
+  uint64_t serial() const { return serial_; }
+
   struct Lookup {
     uint32_t id;
     bool durable;
@@ -296,6 +307,7 @@ class TextIndex::Dictionary {
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
   uint32_t next_id_ = 1;
   uint64_t next_group_ = 0;
+  const uint64_t serial_ = NextDictionarySerial();
 };
 
 // ---- UserIndex --------------------------------------------------------------------------------
@@ -546,29 +558,75 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
   return slot;
 }
 
+namespace {
+
+// Marks a term code that is not a dictionary id yet (StageAdd).
+constexpr uint64_t kUnresolved = uint64_t{1} << 32;
+
+// Per thread: the dictionary ids of the terms of one state of the thread's analyzer term table
+// (TermNumbers::table), for one dictionary; 0 where not known or not durable yet.  Ids never
+// change and durable entries stay durable, so a remembered id is always right.
+struct IdCache {
+  uint64_t dictionary = 0;
+  uint64_t table = 0;
+  std::vector<uint32_t> ids;  // by analyzer term number
+};
+
+IdCache& ThreadIdCache() {
+  thread_local IdCache cache;
+  return cache;
+}
+
+}  // namespace
+
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows) {
-  // Each row's terms by their number among the batch's distinct terms, so that the dictionary is
-  // asked once per distinct term of the batch, not once per row that holds it.
+  // Each term of each row as its dictionary id when this thread knows it to be durable, else as
+  // kUnresolved | its number among the batch's other such terms, looked up once per batch.
+  IdCache& cache = ThreadIdCache();
   StringTable batch_terms;
-  std::vector<uint32_t> numbers;          // all rows' terms, row after row
-  std::vector<size_t> ends(rows.size());  // rows[i]'s terms end at numbers[ends[i]]
-  TermViews analysis;
+  struct Source {  // where a batch term came from, to remember its id
+    uint64_t table;
+    uint32_t number;
+  };
+  std::vector<Source> sources;            // by batch term
+  std::vector<uint64_t> codes;            // all rows' terms, row after row
+  std::vector<size_t> ends(rows.size());  // rows[i]'s terms end at codes[ends[i]]
+  TermNumbers analysis;
   for (size_t i = 0; i < rows.size(); ++i) {
-    MNEMO_RETURN_IF_ERROR(AnalyzeInPlace(rows[i].text, &analysis));
-    bool added = false;
-    for (const std::string_view term : analysis.terms)
-      numbers.push_back(batch_terms.Add(term, &added));
-    ends[i] = numbers.size();
+    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(rows[i].text, &analysis));
+    if (cache.dictionary != dictionary_->serial() || cache.table != analysis.table) {
+      cache.dictionary = dictionary_->serial();
+      cache.table = analysis.table;
+      cache.ids.clear();
+    }
+    for (const uint32_t number : analysis.numbers) {
+      if (number < cache.ids.size() && cache.ids[number] != 0) {
+        codes.push_back(cache.ids[number]);
+        continue;
+      }
+      bool added = false;
+      const uint32_t batch_number = batch_terms.Add(NumberedTerm(number), &added);
+      if (added) sources.push_back(Source{analysis.table, number});
+      codes.push_back(kUnresolved | batch_number);
+    }
+    ends[i] = codes.size();
   }
-  if (numbers.empty()) return Status::Ok();
+  if (codes.empty()) return Status::Ok();
 
   std::vector<Dictionary::Lookup> lookups;
   dictionary_->InternAll(batch_terms, &lookups);
   std::vector<std::string> new_terms;  // dictionary entries this write stores
   std::string entries;
   for (uint32_t number = 0; number < lookups.size(); ++number) {
-    if (lookups[number].durable) continue;
+    if (lookups[number].durable) {
+      const Source& source = sources[number];
+      if (source.table == cache.table) {
+        if (source.number >= cache.ids.size()) cache.ids.resize(source.number + 1, 0);
+        cache.ids[source.number] = lookups[number].id;
+      }
+      continue;
+    }
     coding::PutVarint64(&entries, lookups[number].id);
     coding::PutLengthPrefixed(&entries, batch_terms.at(number));
     new_terms.emplace_back(batch_terms.at(number));
@@ -579,6 +637,9 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
     value += entries;
     txn.Put(Cf::kIndex, TermGroupKey(dictionary_->NewGroup()), std::move(value));
   }
+  for (uint64_t& code : codes) {
+    if (code & kUnresolved) code = lookups[code & ~kUnresolved].id;
+  }
 
   std::vector<StoredRow> staged;
   std::vector<uint32_t> months;  // by staged row
@@ -588,7 +649,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
   for (size_t i = 0, begin = 0; i < rows.size(); begin = ends[i], ++i) {
     if (ends[i] == begin) continue;
     ids.clear();
-    for (size_t t = begin; t < ends[i]; ++t) ids.push_back(lookups[numbers[t]].id);
+    for (size_t t = begin; t < ends[i]; ++t) ids.push_back(static_cast<uint32_t>(codes[t]));
     std::sort(ids.begin(), ids.end());
     StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}, 0};
     for (size_t t = 0; t < ids.size();) {
