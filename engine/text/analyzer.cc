@@ -58,12 +58,11 @@ constexpr char kOtherKey = 'N';
 struct ThreadState {
   std::unique_ptr<icu::BreakIterator> words;
   sb_stemmer* stemmer = nullptr;
-  StringTable tokens;              // kind key + token as segmented and folded
-  std::vector<uint32_t> outcomes;  // by token number
-  StringTable terms;               // the terms outcomes name
-  std::string token;               // scratch: the key of the token being read
-  std::vector<uint32_t> found;     // scratch: the current text's terms, by number
-  uint64_t table = 0;              // numbers the state of `terms` (NextTable)
+  StringTable tokens;           // kind key + token as segmented and folded; value: its outcome
+  StringTable terms;            // the terms outcomes name
+  std::string token;            // scratch: the key of the token being read
+  std::vector<uint32_t> found;  // scratch: the current text's terms, by number
+  uint64_t table = 0;           // numbers the state of `terms` (NextTable)
   ~ThreadState() {
     if (stemmer != nullptr) sb_stemmer_delete(stemmer);
   }
@@ -118,7 +117,6 @@ ThreadState* State(Status* status) {
   state.found.clear();
   if (state.tokens.size() >= kTokenCacheWords) {
     state.tokens.Clear();
-    state.outcomes.clear();
     state.terms.Clear();
     state.table = NextTable();
   }
@@ -151,10 +149,10 @@ void AddToken(ThreadState& state, size_t* stopwords) {
   bool added = false;
   const uint32_t number = state.tokens.Add(state.token, &added);
   if (added) {
-    state.outcomes.push_back(
-        Outcome(state, std::string_view(state.token).substr(1), state.token[0] == kLetterKey));
+    state.tokens.value(number) =
+        Outcome(state, std::string_view(state.token).substr(1), state.token[0] == kLetterKey);
   }
-  const uint32_t outcome = state.outcomes[number];
+  const uint32_t outcome = state.tokens.value(number);
   if (outcome == kStopword) {
     ++*stopwords;
   } else if (outcome != kNoTerm) {

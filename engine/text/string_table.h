@@ -1,9 +1,10 @@
 // StringTable: a set of byte strings, each numbered densely in the order it was first added.
 //
-// Built for the hot loops of indexing, where a text's tokens are looked up one by one: open
-// addressing over a flat slot array (linear probing, at most half full), the strings' bytes in
-// one buffer, each string's hash kept beside it so a probe compares bytes only on an equal hash.
-// No per-string allocation; Clear keeps the memory.
+// Built for the hot loops of indexing, where a text's tokens are looked up one by one, mostly
+// found, in a table too large for the nearest caches: open addressing over a flat slot array
+// (linear probing, at most half full) whose slots keep hash bits, so a probe reads an entry only
+// when they match; an entry holds a short string's bytes itself, so a hit reads two cache lines.
+// No per-string allocation for strings up to 24 bytes; Clear keeps the memory.
 //
 // Thread-safety: not thread-safe.
 #pragma once
@@ -47,79 +48,104 @@ class StringTable {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
-  // The number of `bytes`, adding it if new (then *added is true).
-  uint32_t Add(std::string_view bytes, bool* added) { return Add(bytes, HashBytes(bytes), added); }
-  // The same, with `hash` = HashBytes(bytes) computed by the caller.
-  uint32_t Add(std::string_view bytes, uint64_t hash, bool* added) {
+  // The number of `bytes`, adding it if new (then *added is true, and its value is 0).
+  uint32_t Add(std::string_view bytes, bool* added) {
     if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
+    const uint64_t hash = HashBytes(bytes);
+    const uint32_t tag = Tag(hash);
     size_t slot = hash & (slots_.size() - 1);
     for (;; slot = (slot + 1) & (slots_.size() - 1)) {
-      const uint32_t index = slots_[slot];
-      if (index == kNone) break;
-      if (Matches(entries_[index], bytes, hash)) {
+      const Slot& probe = slots_[slot];
+      if (probe.index == kNone) break;
+      if (probe.tag == tag && Matches(entries_[probe.index], bytes)) {
         *added = false;
-        return index;
+        return probe.index;
       }
     }
     const uint32_t index = static_cast<uint32_t>(entries_.size());
-    entries_.push_back(
-        Entry{hash, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(bytes.size())});
-    bytes_.append(bytes);
-    slots_[slot] = index;
+    Entry& entry = entries_.emplace_back();
+    entry.length = static_cast<uint32_t>(bytes.size());
+    if (bytes.size() <= kInlineBytes) {
+      if (!bytes.empty()) std::memcpy(entry.bytes, bytes.data(), bytes.size());
+    } else {
+      entry.offset = static_cast<uint32_t>(long_bytes_.size());
+      long_bytes_.append(bytes);
+    }
+    slots_[slot] = Slot{tag, index};
     *added = true;
     return index;
   }
 
   // The number of `bytes`, kNone if absent.
-  uint32_t Find(std::string_view bytes) const { return Find(bytes, HashBytes(bytes)); }
-  uint32_t Find(std::string_view bytes, uint64_t hash) const {
+  uint32_t Find(std::string_view bytes) const {
     if (slots_.empty()) return kNone;
+    const uint64_t hash = HashBytes(bytes);
+    const uint32_t tag = Tag(hash);
     for (size_t slot = hash & (slots_.size() - 1);; slot = (slot + 1) & (slots_.size() - 1)) {
-      const uint32_t index = slots_[slot];
-      if (index == kNone) return kNone;
-      if (Matches(entries_[index], bytes, hash)) return index;
+      const Slot& probe = slots_[slot];
+      if (probe.index == kNone) return kNone;
+      if (probe.tag == tag && Matches(entries_[probe.index], bytes)) return probe.index;
     }
   }
 
   // The string numbered `index`; valid until the next Add or Clear.
-  std::string_view at(uint32_t index) const {
-    const Entry& entry = entries_[index];
-    return {bytes_.data() + entry.offset, entry.length};
-  }
+  std::string_view at(uint32_t index) const { return View(entries_[index]); }
+  // A number the owner keeps with the string numbered `index` (0 until set).
+  uint32_t& value(uint32_t index) { return entries_[index].value; }
+  uint32_t value(uint32_t index) const { return entries_[index].value; }
   size_t size() const { return entries_.size(); }
-  size_t byte_size() const { return bytes_.size(); }
 
   void Clear() {
-    std::fill(slots_.begin(), slots_.end(), kNone);
+    std::fill(slots_.begin(), slots_.end(), Slot{});
     entries_.clear();
-    bytes_.clear();
+    long_bytes_.clear();
   }
 
  private:
-  struct Entry {
-    uint64_t hash;
-    uint32_t offset;  // in bytes_
-    uint32_t length;
-  };
+  // Strings up to this long are kept in their entry (one cache line holds the entry whole).
+  static constexpr size_t kInlineBytes = 24;
 
-  bool Matches(const Entry& entry, std::string_view bytes, uint64_t hash) const {
-    return entry.hash == hash && entry.length == bytes.size() &&
-           std::memcmp(bytes_.data() + entry.offset, bytes.data(), bytes.size()) == 0;
+  struct Slot {
+    uint32_t tag = 0;  // bits of the string's hash (Tag), checked before the entry is read
+    uint32_t index = kNone;
+  };
+  struct Entry {
+    uint32_t length = 0;
+    uint32_t value = 0;
+    union {
+      char bytes[kInlineBytes];  // length <= kInlineBytes
+      uint32_t offset;           // in long_bytes_, otherwise
+    };
+  };
+  static_assert(sizeof(Entry) == 32, "an entry fills half a cache line");
+
+  // The hash bits a slot keeps: not those that pick the slot.
+  static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+
+  std::string_view View(const Entry& entry) const {
+    if (entry.length <= kInlineBytes) return {entry.bytes, entry.length};
+    return {long_bytes_.data() + entry.offset, entry.length};
+  }
+
+  bool Matches(const Entry& entry, std::string_view bytes) const {
+    return entry.length == bytes.size() &&
+           std::memcmp(View(entry).data(), bytes.data(), bytes.size()) == 0;
   }
 
   void Grow() {
     const size_t capacity = slots_.empty() ? 64 : slots_.size() * 2;
-    slots_.assign(capacity, kNone);
+    slots_.assign(capacity, Slot{});
     for (uint32_t index = 0; index < entries_.size(); ++index) {
-      size_t slot = entries_[index].hash & (capacity - 1);
-      while (slots_[slot] != kNone) slot = (slot + 1) & (capacity - 1);
-      slots_[slot] = index;
+      const uint64_t hash = HashBytes(View(entries_[index]));
+      size_t slot = hash & (capacity - 1);
+      while (slots_[slot].index != kNone) slot = (slot + 1) & (capacity - 1);
+      slots_[slot] = Slot{Tag(hash), index};
     }
   }
 
-  std::vector<uint32_t> slots_;  // entry index, kNone when empty; size a power of two
+  std::vector<Slot> slots_;  // size a power of two, at most half used
   std::vector<Entry> entries_;
-  std::string bytes_;
+  std::string long_bytes_;
 };
 
 }  // namespace mnemo::text
