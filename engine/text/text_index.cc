@@ -312,6 +312,40 @@ class TextIndex::Dictionary {
 
 // ---- UserIndex --------------------------------------------------------------------------------
 
+namespace {
+
+// One posting of a batch of rows: a term id, the row's position in the batch, its tf.
+struct BatchPosting {
+  uint32_t id;
+  uint32_t row;
+  uint32_t tf;
+};
+
+// Sorts by id, keeping the order of equal ids (rows stay ascending within a term): a least
+// significant digit radix sort, 11 bits a pass.
+void SortById(std::vector<BatchPosting>* postings) {
+  constexpr int kBits = 11;
+  constexpr uint32_t kBuckets = 1U << kBits;
+  uint32_t largest = 0;
+  for (const BatchPosting& p : *postings) largest = std::max(largest, p.id);
+  std::vector<BatchPosting> scratch(postings->size());
+  std::vector<uint32_t> counts(kBuckets);
+  for (int shift = 0; shift < 32 && (largest >> shift) != 0; shift += kBits) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (const BatchPosting& p : *postings) ++counts[(p.id >> shift) & (kBuckets - 1)];
+    uint32_t sum = 0;
+    for (uint32_t& count : counts) {
+      const uint32_t here = count;
+      count = sum;
+      sum += here;
+    }
+    for (const BatchPosting& p : *postings) scratch[counts[(p.id >> shift) & (kBuckets - 1)]++] = p;
+    postings->swap(scratch);
+  }
+}
+
+}  // namespace
+
 // One user's rows of one kind.
 class TextIndex::UserIndex {
  public:
@@ -319,9 +353,25 @@ class TextIndex::UserIndex {
     std::unique_lock lock(mutex_);
     AddLocked(row);
   }
+  // Adds rows term by term rather than row by row: a batch's postings of one term are appended
+  // together, so each list is reached once per batch, not once per row that holds the term.
   void Add(const std::vector<StoredRow>& rows) {
+    std::vector<BatchPosting> postings;
+    for (uint32_t row = 0; row < rows.size(); ++row) {
+      for (const auto& [id, tf] : rows[row].terms) postings.push_back(BatchPosting{id, row, tf});
+    }
+    SortById(&postings);
     std::unique_lock lock(mutex_);
-    for (const StoredRow& row : rows) AddLocked(row);
+    const uint32_t first_doc = static_cast<uint32_t>(labels_.size());
+    for (const StoredRow& row : rows) AddRowLocked(row);
+    for (size_t i = 0; i < postings.size();) {
+      Term& term = terms_[postings[i].id];
+      for (const uint32_t id = postings[i].id; i < postings.size() && postings[i].id == id; ++i) {
+        const uint32_t doc = first_doc + postings[i].row;
+        term.postings.Append(doc, postings[i].tf, lengths_[doc]);
+        ++term.df;
+      }
+    }
   }
 
   // The label in the key of the group that holds row `label`, if the row is indexed.
@@ -404,6 +454,17 @@ class TextIndex::UserIndex {
 
   // REQUIRES: mutex_ held exclusively.
   void AddLocked(const StoredRow& row) {
+    const uint32_t doc = AddRowLocked(row);
+    for (const auto& [id, tf] : row.terms) {
+      Term& term = terms_[id];
+      term.postings.Append(doc, tf, row.length);
+      ++term.df;
+    }
+  }
+
+  // The row's doc number and per-row state, without its postings.
+  // REQUIRES: mutex_ held exclusively.
+  uint32_t AddRowLocked(const StoredRow& row) {
     const uint32_t doc = static_cast<uint32_t>(labels_.size());
     labels_.push_back(row.label);
     groups_.push_back(row.group);
@@ -412,11 +473,7 @@ class TextIndex::UserIndex {
     ++live_;
     total_length_ += row.length;
     stored_bytes_ += row.stored_bytes;
-    for (const auto& [id, tf] : row.terms) {
-      Term& term = terms_[id];
-      term.postings.Append(doc, tf, row.length);
-      ++term.df;
-    }
+    return doc;
   }
 
   // Renumbers the live rows densely and rebuilds every list without the removed rows.
