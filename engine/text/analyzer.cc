@@ -58,9 +58,16 @@ constexpr char kOtherKey = 'N';
 struct ThreadState {
   std::unique_ptr<icu::BreakIterator> words;
   sb_stemmer* stemmer = nullptr;
-  StringTable tokens;           // kind key + token as segmented and folded; value: its outcome
-  StringTable terms;            // the terms outcomes name
-  std::string token;            // scratch: the key of the token being read
+  StringTable tokens;  // kind key + token as segmented and folded; value: its outcome
+  StringTable terms;   // the terms outcomes name
+  std::string token;   // scratch: the key of the token being read (ICU)
+  std::string keys;    // scratch: the keys of a text's tokens, one after another (ASCII)
+  struct Key {
+    uint32_t offset;  // in keys
+    uint32_t length;
+    uint64_t hash;
+  };
+  std::vector<Key> key_list;    // scratch: where each token's key is
   std::vector<uint32_t> found;  // scratch: the current text's terms, by number
   uint64_t table = 0;           // numbers the state of `terms` (NextTable)
   ~ThreadState() {
@@ -144,13 +151,13 @@ uint32_t Outcome(ThreadState& state, std::string_view token, bool letters) {
   return state.terms.Add(term, &added);
 }
 
-// Adds the token in state.token (its kind key, then its bytes) to the text's terms or stop words.
-void AddToken(ThreadState& state, size_t* stopwords) {
+// Adds the token of key `key` (its kind key, then its bytes; `hash` = HashBytes(key)) to the
+// text's terms or stop words.
+void AddToken(ThreadState& state, std::string_view key, uint64_t hash, size_t* stopwords) {
   bool added = false;
-  const uint32_t number = state.tokens.Add(state.token, &added);
+  const uint32_t number = state.tokens.Add(key, hash, &added);
   if (added) {
-    state.tokens.value(number) =
-        Outcome(state, std::string_view(state.token).substr(1), state.token[0] == kLetterKey);
+    state.tokens.value(number) = Outcome(state, key.substr(1), key[0] == kLetterKey);
   }
   const uint32_t outcome = state.tokens.value(number);
   if (outcome == kStopword) {
@@ -200,15 +207,20 @@ bool Joins(std::string_view text, size_t i) {
   return false;
 }
 
+// Reads every token first, then looks them up, so that the cache lines the lookups need are all
+// being loaded at once rather than one after another.
 void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) {
-  std::string& token = state.token;
+  std::string& keys = state.keys;
+  keys.clear();
+  state.key_list.clear();
   size_t i = 0;
   while (i < text.size()) {
     if (kAsciiClasses[static_cast<uint8_t>(text[i])] == AsciiClass::kOther) {
       ++i;
       continue;
     }
-    token.assign(1, kOtherKey);
+    const size_t begin = keys.size();
+    keys.push_back(kOtherKey);
     bool letters = false;
     bool digits = false;
     for (; i < text.size(); ++i) {
@@ -216,16 +228,27 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) 
       const AsciiClass cls = kAsciiClasses[static_cast<uint8_t>(c)];
       if (cls == AsciiClass::kOther) {
         if (!Joins(text, i)) break;
-        token.push_back(c);
+        keys.push_back(c);
         continue;
       }
       letters |= cls == AsciiClass::kLetter;
       digits |= cls == AsciiClass::kDigit;
-      token.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+      keys.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
     }
-    if (!letters && !digits && token.size() < 3) continue;  // a lone '_' is not a word
-    if (letters || !digits) token[0] = kLetterKey;
-    AddToken(state, stopwords);
+    if (!letters && !digits && keys.size() - begin < 3) {  // a lone '_' is not a word
+      keys.resize(begin);
+      continue;
+    }
+    if (letters || !digits) keys[begin] = kLetterKey;
+    const std::string_view key(keys.data() + begin, keys.size() - begin);
+    const uint64_t hash = HashBytes(key);
+    state.tokens.PrefetchSlot(hash);
+    state.key_list.push_back(
+        ThreadState::Key{static_cast<uint32_t>(begin), static_cast<uint32_t>(key.size()), hash});
+  }
+  for (const ThreadState::Key& key : state.key_list) state.tokens.PrefetchEntry(key.hash);
+  for (const ThreadState::Key& key : state.key_list) {
+    AddToken(state, std::string_view(keys.data() + key.offset, key.length), key.hash, stopwords);
   }
 }
 
@@ -254,7 +277,7 @@ Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, size_t* stopwor
     token.assign(
         1, rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT ? kLetterKey : kOtherKey);
     normalized.tempSubStringBetween(start, end).toUTF8String(token);
-    AddToken(state, stopwords);
+    AddToken(state, token, HashBytes(token), stopwords);
   }
   return Status::Ok();
 }

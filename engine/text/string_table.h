@@ -49,9 +49,10 @@ class StringTable {
   static constexpr uint32_t kNone = UINT32_MAX;
 
   // The number of `bytes`, adding it if new (then *added is true, and its value is 0).
-  uint32_t Add(std::string_view bytes, bool* added) {
+  uint32_t Add(std::string_view bytes, bool* added) { return Add(bytes, HashBytes(bytes), added); }
+  // The same, with `hash` = HashBytes(bytes) computed by the caller.
+  uint32_t Add(std::string_view bytes, uint64_t hash, bool* added) {
     if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
-    const uint64_t hash = HashBytes(bytes);
     const uint32_t tag = Tag(hash);
     size_t slot = hash & (slots_.size() - 1);
     for (;; slot = (slot + 1) & (slots_.size() - 1)) {
@@ -74,6 +75,18 @@ class StringTable {
     slots_[slot] = Slot{tag, index};
     *added = true;
     return index;
+  }
+
+  // Hints that strings of hash `hash` will be looked up soon: starts loading the slot they probe
+  // first, then (once that slot is loaded, so call again later) the entry it names.  Lookups of
+  // many strings go faster when each step is issued for all of them before the next.
+  void PrefetchSlot(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  void PrefetchEntry(uint64_t hash) const {
+    if (slots_.empty()) return;
+    const uint32_t index = slots_[hash & (slots_.size() - 1)].index;
+    if (index != kNone) __builtin_prefetch(&entries_[index]);
   }
 
   // The number of `bytes`, kNone if absent.
