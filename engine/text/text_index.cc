@@ -92,42 +92,33 @@ struct StoredRow {
   uint64_t group;  // the label in its key
   uint32_t length;
   TermCounts terms;
-  size_t stored_bytes;  // its share of its key and value
 };
 
 // Encodes `rows` (one month's, at least one) as a text row group stored under the key of label
-// `group`, and sets each row's stored_bytes: its part of the value, the first also the key's
-// size and the group's header.
-std::string EncodeRowGroup(uint64_t group, size_t key_size, std::vector<StoredRow*>& rows) {
+// `group`, and sets their group.
+std::string EncodeRowGroup(uint64_t group, const std::vector<StoredRow*>& rows) {
   std::string out;
   out.push_back(static_cast<char>(kRowGroupFlag | kAnalyzerVersion));
   coding::PutVarint64(&out, rows.size());
-  size_t header = out.size();
   uint64_t previous = group;
   for (StoredRow* row : rows) {
-    const size_t begin = out.size();
     coding::PutVarsint64(&out, static_cast<int64_t>(row->label - previous));
     PutRowTerms(&out, row->length, row->terms);
     row->group = group;
-    row->stored_bytes = out.size() - begin + header;
-    header = 0;
     previous = row->label;
   }
-  rows.front()->stored_bytes += key_size;
   return out;
 }
 
-// Decodes the value stored under the text row key of label `key_label` (`key_size` bytes): one
-// row (text row v1) or a group.  Appends its rows to *rows.
-Status DecodeTextValue(uint64_t key_label, size_t key_size, std::string_view data,
-                       std::vector<StoredRow>* rows) {
+// Decodes the value stored under the text row key of label `key_label`: one row (text row v1) or
+// a group.  Appends its rows to *rows.
+Status DecodeTextValue(uint64_t key_label, std::string_view data, std::vector<StoredRow>* rows) {
   const Status corrupt = Status::Internal("corrupt text row");
-  const size_t value_size = data.size();
   uint8_t first = 0;
   if (!coding::GetByte(&data, &first)) return corrupt;
   if ((first & kRowGroupFlag) == 0) {  // text row v1: one row, its key's label
     if (first != kAnalyzerVersion) return WrongAnalyzer(first);
-    StoredRow row{key_label, key_label, 0, {}, key_size + value_size};
+    StoredRow row{key_label, key_label, 0, {}};
     MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
     if (!data.empty()) return corrupt;
     rows->push_back(std::move(row));
@@ -136,16 +127,12 @@ Status DecodeTextValue(uint64_t key_label, size_t key_size, std::string_view dat
   if ((first & ~kRowGroupFlag) != kAnalyzerVersion) return WrongAnalyzer(first & ~kRowGroupFlag);
   uint64_t count = 0;
   if (!coding::GetVarint64(&data, &count) || count == 0 || count > data.size()) return corrupt;
-  size_t header = value_size - data.size();
   uint64_t previous = key_label;
   for (uint64_t i = 0; i < count; ++i) {
-    const size_t begin = data.size();
     int64_t delta = 0;
     if (!coding::GetVarsint64(&data, &delta)) return corrupt;
-    StoredRow row{previous + static_cast<uint64_t>(delta), key_label, 0, {}, 0};
+    StoredRow row{previous + static_cast<uint64_t>(delta), key_label, 0, {}};
     MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
-    row.stored_bytes = begin - data.size() + header + (i == 0 ? key_size : 0);
-    header = 0;
     previous = row.label;
     rows->push_back(std::move(row));
   }
@@ -349,19 +336,17 @@ void SortById(std::vector<BatchPosting>* postings) {
 // One user's rows of one kind.
 class TextIndex::UserIndex {
  public:
-  void Add(const StoredRow& row) {
-    std::unique_lock lock(mutex_);
-    AddLocked(row);
-  }
   // Adds rows term by term rather than row by row: a batch's postings of one term are appended
   // together, so each list is reached once per batch, not once per row that holds the term.
-  void Add(const std::vector<StoredRow>& rows) {
+  // `stored_delta`: what the write changed the size of the user's stored keys and values by.
+  void Add(const std::vector<StoredRow>& rows, int64_t stored_delta) {
     std::vector<BatchPosting> postings;
     for (uint32_t row = 0; row < rows.size(); ++row) {
       for (const auto& [id, tf] : rows[row].terms) postings.push_back(BatchPosting{id, row, tf});
     }
     SortById(&postings);
     std::unique_lock lock(mutex_);
+    ChangeStoredBytesLocked(stored_delta);
     const uint32_t first_doc = static_cast<uint32_t>(labels_.size());
     for (const StoredRow& row : rows) AddRowLocked(row);
     for (size_t i = 0; i < postings.size();) {
@@ -382,11 +367,15 @@ class TextIndex::UserIndex {
     return groups_[it->second];
   }
 
+  void ChangeStoredBytes(int64_t delta) {
+    std::unique_lock lock(mutex_);
+    ChangeStoredBytesLocked(delta);
+  }
+
   void Remove(const StoredRow& row) {
     std::unique_lock lock(mutex_);
     auto it = docs_.find(row.label);
     if (it == docs_.end()) return;
-    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, row.stored_bytes);
     const uint32_t doc = it->second;
     docs_.erase(it);
     total_length_ -= lengths_[doc];
@@ -453,13 +442,9 @@ class TextIndex::UserIndex {
   };
 
   // REQUIRES: mutex_ held exclusively.
-  void AddLocked(const StoredRow& row) {
-    const uint32_t doc = AddRowLocked(row);
-    for (const auto& [id, tf] : row.terms) {
-      Term& term = terms_[id];
-      term.postings.Append(doc, tf, row.length);
-      ++term.df;
-    }
+  void ChangeStoredBytesLocked(int64_t delta) {
+    stored_bytes_ =
+        static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stored_bytes_) + delta));
   }
 
   // The row's doc number and per-row state, without its postings.
@@ -472,7 +457,6 @@ class TextIndex::UserIndex {
     docs_[row.label] = doc;
     ++live_;
     total_length_ += row.length;
-    stored_bytes_ += row.stored_bytes;
     return doc;
   }
 
@@ -585,7 +569,7 @@ Status TextIndex::Load() {
           return false;
         }
         stored.clear();
-        decoded = DecodeTextValue(label, key.size(), value, &stored);
+        decoded = DecodeTextValue(label, value, &stored);
         if (!decoded.ok()) return false;
         // Keys are grouped by (kind, user): one lookup per user.
         const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
@@ -593,7 +577,7 @@ Status TextIndex::Load() {
           current = FindOrCreate(static_cast<RowKind>(kind), user_id);
           current_key = user_key;
         }
-        current->Add(stored);
+        current->Add(stored, static_cast<int64_t>(key.size() + value.size()));
         return true;
       }));
   return decoded;
@@ -708,7 +692,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
     ids.clear();
     for (size_t t = begin; t < ends[i]; ++t) ids.push_back(static_cast<uint32_t>(codes[t]));
     std::sort(ids.begin(), ids.end());
-    StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}, 0};
+    StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}};
     for (size_t t = 0; t < ids.size();) {
       size_t next = t + 1;
       while (next < ids.size() && ids[next] == ids[t]) ++next;
@@ -724,6 +708,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
   std::vector<StoredRow> existing;
   std::vector<StoredRow*> group;
   std::string value;
+  int64_t stored_delta = 0;
   for (size_t begin = 0; begin < staged.size();) {
     size_t end = begin + 1;
     while (end < staged.size() && end - begin < kRowsPerGroup && months[end] == months[begin])
@@ -736,18 +721,21 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
     Status found = txn.Get(Cf::kIndex, key, &value);
     if (!found.IsNotFound()) {
       MNEMO_RETURN_IF_ERROR(found);
-      MNEMO_RETURN_IF_ERROR(DecodeTextValue(label, key.size(), value, &existing));
+      MNEMO_RETURN_IF_ERROR(DecodeTextValue(label, value, &existing));
+      stored_delta -= static_cast<int64_t>(key.size() + value.size());
     }
     group.clear();
     for (StoredRow& row : existing) group.push_back(&row);
     for (size_t i = begin; i < end; ++i) group.push_back(&staged[i]);
-    txn.Put(Cf::kIndex, key, EncodeRowGroup(label, key.size(), group));
+    std::string encoded = EncodeRowGroup(label, group);
+    stored_delta += static_cast<int64_t>(key.size() + encoded.size());
+    txn.Put(Cf::kIndex, key, std::move(encoded));
     begin = end;
   }
   txn.OnCommit([this, kind, user = std::string(user_id), staged = std::move(staged),
-                new_terms = std::move(new_terms)] {
+                new_terms = std::move(new_terms), stored_delta] {
     if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
-    FindOrCreate(kind, user)->Add(staged);
+    FindOrCreate(kind, user)->Add(staged, stored_delta);
   });
   return Status::Ok();
 }
@@ -764,6 +752,7 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
   }
   std::vector<StoredRow> removed;
   std::vector<StoredRow> stored;
+  int64_t stored_delta = 0;
   std::vector<StoredRow*> kept;
   std::string value;
   for (const auto& [where, labels] : groups) {
@@ -773,7 +762,7 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
     if (found.IsNotFound()) continue;  // rows without terms
     MNEMO_RETURN_IF_ERROR(found);
     stored.clear();
-    MNEMO_RETURN_IF_ERROR(DecodeTextValue(group, key.size(), value, &stored));
+    MNEMO_RETURN_IF_ERROR(DecodeTextValue(group, value, &stored));
     kept.clear();
     for (StoredRow& row : stored) {
       if (labels.count(row.label) != 0) {
@@ -783,18 +772,23 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
       }
     }
     if (kept.size() == stored.size()) continue;
+    stored_delta -= static_cast<int64_t>(key.size() + value.size());
     if (kept.empty()) {
       txn.Delete(Cf::kIndex, key);
     } else {
-      txn.Put(Cf::kIndex, key, EncodeRowGroup(group, key.size(), kept));
+      std::string encoded = EncodeRowGroup(group, kept);
+      stored_delta += static_cast<int64_t>(key.size() + encoded.size());
+      txn.Put(Cf::kIndex, key, std::move(encoded));
     }
   }
   if (removed.empty()) return Status::Ok();
-  txn.OnCommit([this, kind, user = std::string(user_id), removed = std::move(removed)] {
-    std::shared_ptr<UserIndex> index = Find(kind, user);
-    if (!index) return;
-    for (const StoredRow& row : removed) index->Remove(row);
-  });
+  txn.OnCommit(
+      [this, kind, user = std::string(user_id), removed = std::move(removed), stored_delta] {
+        std::shared_ptr<UserIndex> index = Find(kind, user);
+        if (!index) return;
+        for (const StoredRow& row : removed) index->Remove(row);
+        index->ChangeStoredBytes(stored_delta);
+      });
   return Status::Ok();
 }
 
