@@ -210,8 +210,12 @@ bool Joins(std::string_view text, size_t i) {
 // Reads every token first, then looks them up, so that the cache lines the lookups need are all
 // being loaded at once rather than one after another.
 void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) {
+  // Each token's key is its bytes after one kind byte, and tokens are separated in the text, so
+  // the keys fit in text.size() + 1 bytes.
   std::string& keys = state.keys;
-  keys.clear();
+  keys.resize(text.size() + 1);
+  char* const out = keys.data();
+  size_t size = 0;
   state.key_list.clear();
   size_t i = 0;
   while (i < text.size()) {
@@ -219,8 +223,8 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) 
       ++i;
       continue;
     }
-    const size_t begin = keys.size();
-    keys.push_back(kOtherKey);
+    const size_t begin = size;
+    out[size++] = kOtherKey;
     bool letters = false;
     bool digits = false;
     for (; i < text.size(); ++i) {
@@ -228,19 +232,19 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) 
       const AsciiClass cls = kAsciiClasses[static_cast<uint8_t>(c)];
       if (cls == AsciiClass::kOther) {
         if (!Joins(text, i)) break;
-        keys.push_back(c);
+        out[size++] = c;
         continue;
       }
       letters |= cls == AsciiClass::kLetter;
       digits |= cls == AsciiClass::kDigit;
-      keys.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+      out[size++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
-    if (!letters && !digits && keys.size() - begin < 3) {  // a lone '_' is not a word
-      keys.resize(begin);
+    if (!letters && !digits && size - begin < 3) {  // a lone '_' is not a word
+      size = begin;
       continue;
     }
-    if (letters || !digits) keys[begin] = kLetterKey;
-    const std::string_view key(keys.data() + begin, keys.size() - begin);
+    if (letters || !digits) out[begin] = kLetterKey;
+    const std::string_view key(out + begin, size - begin);
     const uint64_t hash = HashBytes(key);
     state.tokens.PrefetchSlot(hash);
     state.key_list.push_back(
@@ -248,7 +252,7 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) 
   }
   for (const ThreadState::Key& key : state.key_list) state.tokens.PrefetchEntry(key.hash);
   for (const ThreadState::Key& key : state.key_list) {
-    AddToken(state, std::string_view(keys.data() + key.offset, key.length), key.hash, stopwords);
+    AddToken(state, std::string_view(out + key.offset, key.length), key.hash, stopwords);
   }
 }
 
