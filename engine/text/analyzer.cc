@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <vector>
+
+#include "text/string_table.h"
 
 namespace mnemo::text {
 namespace {
@@ -36,16 +39,37 @@ constexpr size_t LongestStopword() {
 }
 constexpr size_t kLongestStopword = LongestStopword();
 
-// Words stemmed per thread before the cache starts over.  Text repeats a small vocabulary (a few
-// thousand words cover most tokens), so nearly every word after the first few chunks is a hit,
-// and Snowball costs several times a lookup.
-constexpr size_t kStemCacheWords = 1 << 15;
+// Distinct tokens a thread remembers the outcome of before its cache starts over (checked when an
+// analysis starts).  Text repeats a small vocabulary (a few thousand words cover most tokens), so
+// nearly every token after the first few chunks is a hit, and a hit costs one probe where a miss
+// costs stop-word checks, Snowball and a copy.
+constexpr size_t kTokenCacheWords = 1 << 15;
 
-// Per-thread ICU and Snowball state: neither a BreakIterator nor an sb_stemmer may be shared.
+// A cached token's outcome: a term (its number in ThreadState::terms) or one of these.
+constexpr uint32_t kStopword = UINT32_MAX;
+constexpr uint32_t kNoTerm = UINT32_MAX - 1;  // stemmed to nothing
+
+// Token keys begin with one of these: whether the token is a word of letters (stemmed) or not.
+constexpr char kLetterKey = 'L';
+constexpr char kOtherKey = 'N';
+
+// Per-thread ICU and Snowball state (neither a BreakIterator nor an sb_stemmer may be shared)
+// and the token cache.
 struct ThreadState {
   std::unique_ptr<icu::BreakIterator> words;
   sb_stemmer* stemmer = nullptr;
-  std::unordered_map<std::string, std::string> stems;  // word -> Snowball's stem of it
+  StringTable tokens;  // kind key + token as segmented and folded; value: its outcome
+  StringTable terms;   // the terms outcomes name
+  std::string token;   // scratch: the key of the token being read (ICU)
+  std::string keys;    // scratch: the keys of a text's tokens, one after another (ASCII)
+  struct Key {
+    uint32_t offset;  // in keys
+    uint32_t length;
+    uint64_t hash;
+  };
+  std::vector<Key> key_list;    // scratch: where each token's key is
+  std::vector<uint32_t> found;  // scratch: the current text's terms, by number
+  uint64_t table = 0;           // numbers the state of `terms` (NextTable)
   ~ThreadState() {
     if (stemmer != nullptr) sb_stemmer_delete(stemmer);
   }
@@ -70,22 +94,6 @@ void Truncate(std::string* term) {
   term->resize(end);
 }
 
-// The stem of `word` (a token of letters), through the thread's cache.
-const std::string& Stem(ThreadState& state, const std::string& word) {
-  const auto found = state.stems.find(word);
-  if (found != state.stems.end()) return found->second;
-  if (state.stems.size() >= kStemCacheWords) state.stems.clear();
-  std::string stem = word;
-  const sb_symbol* stemmed =
-      sb_stemmer_stem(state.stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
-                      static_cast<int>(word.size()));
-  if (stemmed != nullptr) {
-    stem.assign(reinterpret_cast<const char*>(stemmed),
-                static_cast<size_t>(sb_stemmer_length(state.stemmer)));
-  }
-  return state.stems.emplace(word, std::move(stem)).first->second;
-}
-
 }  // namespace
 
 bool IsStopword(std::string_view term) {
@@ -95,29 +103,68 @@ bool IsStopword(std::string_view term) {
 
 namespace {
 
-ThreadState* State(Status* status) {
-  thread_local ThreadState state;
-  if (!state.words) *status = Init(&state);
-  return status->ok() ? &state : nullptr;
+// A number no thread's term table had before.
+uint64_t NextTable() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Stop words, stemming and truncation of one word token.  `letters`: the token is a word of
-// letters (ICU's UBRK_WORD_LETTER), which is stemmed; numbers and ideographs are not.
-void AddToken(ThreadState& state, std::string& token, bool letters, Analysis* out) {
-  if (IsStopword(token)) {
-    ++out->stopwords;
-    return;
+ThreadState& Thread() {
+  thread_local ThreadState state;
+  return state;
+}
+
+ThreadState* State(Status* status) {
+  ThreadState& state = Thread();
+  if (!state.words) {
+    *status = Init(&state);
+    state.table = NextTable();
   }
+  if (!status->ok()) return nullptr;
+  state.found.clear();
+  if (state.tokens.size() >= kTokenCacheWords) {
+    state.tokens.Clear();
+    state.terms.Clear();
+    state.table = NextTable();
+  }
+  return &state;
+}
+
+// Stop words, stemming and truncation of one token.  `letters`: the token is a word of letters
+// (ICU's UBRK_WORD_LETTER), which is stemmed; numbers and ideographs are not.
+uint32_t Outcome(ThreadState& state, std::string_view token, bool letters) {
+  if (IsStopword(token)) return kStopword;
+  std::string term(token);
   if (letters) {
-    token = Stem(state, token);
-    if (token.empty()) return;
-    if (IsStopword(token)) {  // "it's" -> "it"
-      ++out->stopwords;
-      return;
+    const sb_symbol* stemmed =
+        sb_stemmer_stem(state.stemmer, reinterpret_cast<const sb_symbol*>(term.data()),
+                        static_cast<int>(term.size()));
+    if (stemmed != nullptr) {
+      term.assign(reinterpret_cast<const char*>(stemmed),
+                  static_cast<size_t>(sb_stemmer_length(state.stemmer)));
     }
+    if (term.empty()) return kNoTerm;
+    if (IsStopword(term)) return kStopword;  // "it's" -> "it"
   }
-  Truncate(&token);
-  out->terms.push_back(token);
+  Truncate(&term);
+  bool added = false;
+  return state.terms.Add(term, &added);
+}
+
+// Adds the token of key `key` (its kind key, then its bytes; `hash` = HashBytes(key)) to the
+// text's terms or stop words.
+void AddToken(ThreadState& state, std::string_view key, uint64_t hash, size_t* stopwords) {
+  bool added = false;
+  const uint32_t number = state.tokens.Add(key, hash, &added);
+  if (added) {
+    state.tokens.value(number) = Outcome(state, key.substr(1), key[0] == kLetterKey);
+  }
+  const uint32_t outcome = state.tokens.value(number);
+  if (outcome == kStopword) {
+    ++*stopwords;
+  } else if (outcome != kNoTerm) {
+    state.found.push_back(outcome);
+  }
 }
 
 // ---- ASCII text without ICU ----
@@ -160,15 +207,24 @@ bool Joins(std::string_view text, size_t i) {
   return false;
 }
 
-void AnalyzeAscii(ThreadState& state, std::string_view text, Analysis* out) {
-  std::string token;
+// Reads every token first, then looks them up, so that the cache lines the lookups need are all
+// being loaded at once rather than one after another.
+void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) {
+  // Each token's key is its bytes after one kind byte, and tokens are separated in the text, so
+  // the keys fit in text.size() + 1 bytes.
+  std::string& keys = state.keys;
+  keys.resize(text.size() + 1);
+  char* const out = keys.data();
+  size_t size = 0;
+  state.key_list.clear();
   size_t i = 0;
   while (i < text.size()) {
     if (kAsciiClasses[static_cast<uint8_t>(text[i])] == AsciiClass::kOther) {
       ++i;
       continue;
     }
-    token.clear();
+    const size_t begin = size;
+    out[size++] = kOtherKey;
     bool letters = false;
     bool digits = false;
     for (; i < text.size(); ++i) {
@@ -176,19 +232,31 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, Analysis* out) {
       const AsciiClass cls = kAsciiClasses[static_cast<uint8_t>(c)];
       if (cls == AsciiClass::kOther) {
         if (!Joins(text, i)) break;
-        token.push_back(c);
+        out[size++] = c;
         continue;
       }
       letters |= cls == AsciiClass::kLetter;
       digits |= cls == AsciiClass::kDigit;
-      token.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+      out[size++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
-    if (!letters && !digits && token.size() < 2) continue;  // a lone '_' is not a word
-    AddToken(state, token, letters || !digits, out);
+    if (!letters && !digits && size - begin < 3) {  // a lone '_' is not a word
+      size = begin;
+      continue;
+    }
+    if (letters || !digits) out[begin] = kLetterKey;
+    const std::string_view key(out + begin, size - begin);
+    const uint64_t hash = HashBytes(key);
+    state.tokens.PrefetchSlot(hash);
+    state.key_list.push_back(
+        ThreadState::Key{static_cast<uint32_t>(begin), static_cast<uint32_t>(key.size()), hash});
+  }
+  for (const ThreadState::Key& key : state.key_list) state.tokens.PrefetchEntry(key.hash);
+  for (const ThreadState::Key& key : state.key_list) {
+    AddToken(state, std::string_view(out + key.offset, key.length), key.hash, stopwords);
   }
 }
 
-Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, Analysis* out) {
+Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, size_t* stopwords) {
   UErrorCode error = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFKCCasefoldInstance(error);
   if (U_FAILURE(error))
@@ -204,30 +272,54 @@ Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, Analysis* out) 
 
   icu::BreakIterator& words = *state.words;
   words.setText(normalized);
-  std::string token;
+  std::string& token = state.token;
   int32_t start = words.first();
   for (int32_t end = words.next(); end != icu::BreakIterator::DONE;
        start = end, end = words.next()) {
     const int32_t rule = words.getRuleStatus();
     if (rule >= UBRK_WORD_NONE && rule < UBRK_WORD_NONE_LIMIT) continue;  // spaces, punctuation
-    token.clear();
+    token.assign(
+        1, rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT ? kLetterKey : kOtherKey);
     normalized.tempSubStringBetween(start, end).toUTF8String(token);
-    AddToken(state, token, rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT, out);
+    AddToken(state, token, HashBytes(token), stopwords);
   }
   return Status::Ok();
 }
 
+void CopyTerms(const ThreadState& state, Analysis* out) {
+  out->terms.reserve(out->terms.size() + state.found.size());
+  for (const uint32_t number : state.found) out->terms.emplace_back(state.terms.at(number));
+}
+
 }  // namespace
+
+Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out) {
+  Status status;
+  ThreadState* state = State(&status);
+  if (state == nullptr) return status;
+  if (IsAscii(utf8)) {
+    AnalyzeAscii(*state, utf8, &out->stopwords);
+  } else {
+    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
+  }
+  out->numbers.swap(state->found);
+  out->table = state->table;
+  return Status::Ok();
+}
+
+std::string_view NumberedTerm(uint32_t number) { return Thread().terms.at(number); }
 
 Status Analyze(std::string_view utf8, Analysis* out) {
   Status status;
   ThreadState* state = State(&status);
   if (state == nullptr) return status;
   if (IsAscii(utf8)) {
-    AnalyzeAscii(*state, utf8, out);
-    return Status::Ok();
+    AnalyzeAscii(*state, utf8, &out->stopwords);
+  } else {
+    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
   }
-  return AnalyzeIcuWith(*state, utf8, out);
+  CopyTerms(*state, out);
+  return Status::Ok();
 }
 
 namespace internal {
@@ -236,7 +328,9 @@ Status AnalyzeWithIcu(std::string_view utf8, Analysis* out) {
   Status status;
   ThreadState* state = State(&status);
   if (state == nullptr) return status;
-  return AnalyzeIcuWith(*state, utf8, out);
+  MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
+  CopyTerms(*state, out);
+  return Status::Ok();
 }
 
 }  // namespace internal

@@ -17,9 +17,10 @@
 // (kAnalyzerVersion, recorded with every stored row).
 //
 // ASCII text takes a shortcut that gives ICU's output without ICU (tested equal on random and
-// real text).
+// real text).  Each thread remembers the outcome of the tokens it has seen (stop word, or which
+// term), so a repeated word costs one hash probe.
 //
-// Thread-safety: thread-safe (each thread uses its own ICU break iterator and stemmer).
+// Thread-safety: thread-safe (each thread uses its own ICU break iterator, stemmer and cache).
 #pragma once
 
 #include <cstddef>
@@ -42,9 +43,25 @@ struct Analysis {
   size_t stopwords = 0;            // tokens dropped as stop words
 };
 
-// Analyzes `utf8`.  Invalid UTF-8 sequences are treated as U+FFFD (callers validate first and
+// Analyzes `utf8`, appending its terms to out->terms and adding its stop words to
+// out->stopwords.  Invalid UTF-8 sequences are treated as U+FFFD (callers validate first and
 // reject them with the field named).  INTERNAL_ERROR only if ICU fails.
 Status Analyze(std::string_view utf8, Analysis* out);
+
+// A text's terms as numbers in the calling thread's table of terms (AnalyzeNumbered).
+struct TermNumbers {
+  std::vector<uint32_t> numbers;  // in text order, repeats included
+  // The table's state: within one thread, calls that give the same `table` number terms the
+  // same way (the table starts over, under a new number, when it grows too large).
+  uint64_t table = 0;
+  size_t stopwords = 0;  // tokens dropped as stop words (added to)
+};
+
+// Analyze without copying the terms: replaces out->numbers and out->table.
+Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out);
+// The term numbered `number` by this thread's last AnalyzeNumbered; valid until the thread's
+// next call to an Analyze function.
+std::string_view NumberedTerm(uint32_t number);
 
 // True when `term` (already normalized) is a stop word.
 bool IsStopword(std::string_view term);

@@ -24,11 +24,11 @@ uint64_t GetVarint(const uint8_t** p) {
 }
 
 // Adds (tf, length) to the impacts in (*impacts)[begin, end) unless one of them beats or
-// equals it in both; drops those it beats.
-void AddImpact(std::vector<PostingList::Impact>* impacts, size_t begin, uint32_t tf,
+// equals it in both; drops those it beats.  Returns whether it was added.
+bool AddImpact(std::vector<PostingList::Impact>* impacts, size_t begin, uint32_t tf,
                uint32_t length) {
   for (size_t i = begin; i < impacts->size(); ++i) {
-    if ((*impacts)[i].tf >= tf && (*impacts)[i].length <= length) return;
+    if ((*impacts)[i].tf >= tf && (*impacts)[i].length <= length) return false;
   }
   auto first = impacts->begin() + static_cast<std::ptrdiff_t>(begin);
   impacts->erase(std::remove_if(first, impacts->end(),
@@ -37,6 +37,7 @@ void AddImpact(std::vector<PostingList::Impact>* impacts, size_t begin, uint32_t
                                 }),
                  impacts->end());
   impacts->push_back(PostingList::Impact{tf, length});
+  return true;
 }
 
 }  // namespace
@@ -57,9 +58,12 @@ void PostingList::Append(uint32_t doc, uint32_t tf, uint32_t length) {
   PutVarint(&bytes_, (delta << 1) | (tf > 1 ? 1 : 0));
   if (tf > 1) PutVarint(&bytes_, tf);
   block.last_doc = doc;
-  AddImpact(&impacts_, block.impact_begin, tf, length);
-  block.impact_count = static_cast<uint32_t>(impacts_.size() - block.impact_begin);
-  AddImpact(&list_impacts_, 0, tf, length);
+  // A posting beaten within its block is beaten in the list: the list's impacts beat or equal
+  // every impact a block ever had.
+  if (AddImpact(&impacts_, block.impact_begin, tf, length)) {
+    block.impact_count = static_cast<uint32_t>(impacts_.size() - block.impact_begin);
+    AddImpact(&list_impacts_, 0, tf, length);
+  }
   ++size_;
 }
 

@@ -1,6 +1,8 @@
 #include "text/text_index.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <unordered_set>
@@ -11,9 +13,13 @@
 #include "storage/key_codec.h"
 #include "text/analyzer.h"
 #include "text/postings.h"
+#include "text/string_table.h"
 #include "text/top_k.h"
 
 namespace mnemo::text {
+
+using TermCounts = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), ids ascending
+
 namespace {
 
 using storage::Cf;
@@ -22,7 +28,14 @@ using storage::Cf;
 // and at least this many.
 constexpr size_t kMinDeadForCompaction = 256;
 
-using TermCounts = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), ids ascending
+// Rows a text row group holds at most: a removal rewrites its row's group, so this bounds
+// what removing one row costs, while a 1000-row write stores a few values, not a thousand.
+constexpr size_t kRowsPerGroup = 64;
+// Set in the first byte of a text row value that holds a group (beside the analyzer version).
+constexpr uint8_t kRowGroupFlag = 0x80;
+static_assert(kAnalyzerVersion < kRowGroupFlag, "the flag must not collide with a version");
+// First byte of a dictionary group's value.
+constexpr uint8_t kTermGroupV1 = 1;
 
 std::string UserKey(RowKind kind, std::string_view user_id) {
   std::string key(1, static_cast<char>(kind));
@@ -30,48 +43,110 @@ std::string UserKey(RowKind kind, std::string_view user_id) {
   return key;
 }
 
-std::string EncodeTextRow(uint32_t length, const TermCounts& terms) {
-  std::string out;
-  out.reserve(3 + terms.size() * 3);
-  out.push_back(static_cast<char>(kAnalyzerVersion));
-  coding::PutVarint64(&out, length);
-  coding::PutVarint64(&out, terms.size());
+// A row's terms in a stored value: row length varint | term count varint | per term, ids
+// ascending: varint((id - previous id) << 1 | (tf > 1)), then varint(tf) when tf > 1.
+void PutRowTerms(std::string* out, uint32_t length, const TermCounts& terms) {
+  coding::PutVarint64(out, length);
+  coding::PutVarint64(out, terms.size());
   uint32_t previous = 0;
   for (const auto& [id, tf] : terms) {
-    coding::PutVarint64(&out, (static_cast<uint64_t>(id - previous) << 1) | (tf > 1 ? 1 : 0));
-    if (tf > 1) coding::PutVarint64(&out, tf);
+    coding::PutVarint64(out, (static_cast<uint64_t>(id - previous) << 1) | (tf > 1 ? 1 : 0));
+    if (tf > 1) coding::PutVarint64(out, tf);
     previous = id;
   }
-  return out;
 }
 
-Status DecodeTextRow(std::string_view data, uint32_t* length, TermCounts* terms) {
+// Consumes one row's terms from the front of *data.
+Status GetRowTerms(std::string_view* data, uint32_t* length, TermCounts* terms) {
   const Status corrupt = Status::Internal("corrupt text row");
-  uint8_t version = 0;
   uint64_t value = 0;
   uint64_t count = 0;
-  if (!coding::GetByte(&data, &version) || version != kAnalyzerVersion) {
-    return Status::Internal("text row of analyzer version " + std::to_string(version) +
-                            "; this build reads " + std::to_string(kAnalyzerVersion));
-  }
-  if (!coding::GetVarint64(&data, &value) || value > UINT32_MAX) return corrupt;
+  if (!coding::GetVarint64(data, &value) || value > UINT32_MAX) return corrupt;
   *length = static_cast<uint32_t>(value);
-  if (!coding::GetVarint64(&data, &count) || count > data.size()) return corrupt;
+  if (!coding::GetVarint64(data, &count) || count > data->size()) return corrupt;
   terms->clear();
   terms->reserve(count);
   uint64_t id = 0;
   uint64_t sum = 0;
   for (uint64_t i = 0; i < count; ++i) {
-    if (!coding::GetVarint64(&data, &value)) return corrupt;
+    if (!coding::GetVarint64(data, &value)) return corrupt;
     id += value >> 1;
     uint64_t tf = 1;
-    if ((value & 1) && (!coding::GetVarint64(&data, &tf) || tf < 2)) return corrupt;
+    if ((value & 1) && (!coding::GetVarint64(data, &tf) || tf < 2)) return corrupt;
     if (id > UINT32_MAX || tf > UINT32_MAX || (i > 0 && (value >> 1) == 0)) return corrupt;
     terms->emplace_back(static_cast<uint32_t>(id), static_cast<uint32_t>(tf));
     sum += tf;
   }
-  if (!data.empty() || sum != *length || count == 0) return corrupt;
+  if (sum != *length || count == 0) return corrupt;
   return Status::Ok();
+}
+
+Status WrongAnalyzer(uint8_t version) {
+  return Status::Internal("text row of analyzer version " + std::to_string(version) +
+                          "; this build reads " + std::to_string(kAnalyzerVersion));
+}
+
+// A stored row as the index reads and writes it.
+struct StoredRow {
+  uint64_t label;
+  uint64_t group;  // the label in its key
+  uint32_t length;
+  TermCounts terms;
+};
+
+// Encodes `rows` (one month's, at least one) as a text row group stored under the key of label
+// `group`, and sets their group.
+std::string EncodeRowGroup(uint64_t group, const std::vector<StoredRow*>& rows) {
+  std::string out;
+  out.push_back(static_cast<char>(kRowGroupFlag | kAnalyzerVersion));
+  coding::PutVarint64(&out, rows.size());
+  uint64_t previous = group;
+  for (StoredRow* row : rows) {
+    coding::PutVarsint64(&out, static_cast<int64_t>(row->label - previous));
+    PutRowTerms(&out, row->length, row->terms);
+    row->group = group;
+    previous = row->label;
+  }
+  return out;
+}
+
+// Decodes the value stored under the text row key of label `key_label`: one row (text row v1) or
+// a group.  Appends its rows to *rows.
+Status DecodeTextValue(uint64_t key_label, std::string_view data, std::vector<StoredRow>* rows) {
+  const Status corrupt = Status::Internal("corrupt text row");
+  uint8_t first = 0;
+  if (!coding::GetByte(&data, &first)) return corrupt;
+  if ((first & kRowGroupFlag) == 0) {  // text row v1: one row, its key's label
+    if (first != kAnalyzerVersion) return WrongAnalyzer(first);
+    StoredRow row{key_label, key_label, 0, {}};
+    MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
+    if (!data.empty()) return corrupt;
+    rows->push_back(std::move(row));
+    return Status::Ok();
+  }
+  if ((first & ~kRowGroupFlag) != kAnalyzerVersion) return WrongAnalyzer(first & ~kRowGroupFlag);
+  uint64_t count = 0;
+  if (!coding::GetVarint64(&data, &count) || count == 0 || count > data.size()) return corrupt;
+  uint64_t previous = key_label;
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t delta = 0;
+    if (!coding::GetVarsint64(&data, &delta)) return corrupt;
+    StoredRow row{previous + static_cast<uint64_t>(delta), key_label, 0, {}};
+    MNEMO_RETURN_IF_ERROR(GetRowTerms(&data, &row.length, &row.terms));
+    previous = row.label;
+    rows->push_back(std::move(row));
+  }
+  if (!data.empty()) return corrupt;
+  return Status::Ok();
+}
+
+// A group of dictionary entries: [0x50][0x00][group u64 big-endian].  No term starts with a
+// 0x00 byte (the analyzer never makes one of U+0000), so these keys never meet a term's.
+std::string TermGroupKey(uint64_t group) {
+  std::string key = keys::TextTermPrefix();
+  key.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(group >> shift));
+  return key;
 }
 
 }  // namespace
@@ -105,11 +180,21 @@ Status ParseQuery(std::string_view field, std::string_view query, ParsedQuery* o
 
 // ---- Dictionary -------------------------------------------------------------------------------
 
+namespace {
+uint64_t NextDictionarySerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 // Term -> id.  An id is assigned in memory when a row first uses the term; its dictionary entry
 // is staged by every write that uses the term until one of them commits ("durable"), so a
 // stored row never names an id whose entry is not stored.
 class TextIndex::Dictionary {
  public:
+  // Different for every dictionary the process creates.
+  uint64_t serial() const { return serial_; }
+
   struct Lookup {
     uint32_t id;
     bool durable;
@@ -122,16 +207,29 @@ class TextIndex::Dictionary {
     return it->second.id;
   }
 
-  Lookup Intern(std::string_view term) {
+  // The lookups of every string of `terms`, by number (interning those that are new).
+  void InternAll(const StringTable& terms, std::vector<Lookup>* out) {
+    out->resize(terms.size());
+    std::vector<uint32_t> missing;
     {
       std::shared_lock lock(mutex_);
-      auto it = entries_.find(term);
-      if (it != entries_.end()) return Lookup{it->second.id, it->second.durable};
+      for (uint32_t number = 0; number < terms.size(); ++number) {
+        auto it = entries_.find(terms.at(number));
+        if (it == entries_.end()) {
+          missing.push_back(number);
+        } else {
+          (*out)[number] = Lookup{it->second.id, it->second.durable};
+        }
+      }
     }
+    if (missing.empty()) return;
     std::unique_lock lock(mutex_);
-    auto [it, inserted] = entries_.try_emplace(std::string(term), Entry{next_id_, false});
-    if (inserted) ++next_id_;
-    return Lookup{it->second.id, it->second.durable};
+    for (const uint32_t number : missing) {
+      auto [it, inserted] =
+          entries_.try_emplace(std::string(terms.at(number)), Entry{next_id_, false});
+      if (inserted) ++next_id_;
+      (*out)[number] = Lookup{it->second.id, it->second.durable};
+    }
   }
 
   void MarkDurable(const std::vector<std::string>& terms) {
@@ -146,6 +244,36 @@ class TextIndex::Dictionary {
   void Restore(std::string_view term, uint32_t id) {
     entries_.insert_or_assign(std::string(term), Entry{id, true});
     next_id_ = std::max(next_id_, id + 1);
+  }
+
+  // Loading: a stored group of entries (`number`: its key after the 0x00 byte).
+  Status RestoreGroup(std::string_view number, std::string_view value) {
+    const Status corrupt = Status::Internal("corrupt text term group");
+    if (number.size() != 8) return corrupt;
+    uint64_t group = 0;
+    for (const char byte : number) group = (group << 8) | static_cast<uint8_t>(byte);
+    uint8_t version = 0;
+    uint64_t count = 0;
+    if (!coding::GetByte(&value, &version) || version != kTermGroupV1) return corrupt;
+    if (!coding::GetVarint64(&value, &count) || count == 0 || count > value.size()) return corrupt;
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t id = 0;
+      std::string_view term;
+      if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX ||
+          !coding::GetLengthPrefixed(&value, &term) || term.empty()) {
+        return corrupt;
+      }
+      Restore(term, static_cast<uint32_t>(id));
+    }
+    if (!value.empty()) return corrupt;
+    next_group_ = std::max(next_group_, group + 1);
+    return Status::Ok();
+  }
+
+  // A number for a new group of entries, never used before in this data directory.
+  uint64_t NewGroup() {
+    std::unique_lock lock(mutex_);
+    return next_group_++;
   }
 
   size_t size() const {
@@ -165,42 +293,96 @@ class TextIndex::Dictionary {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
   uint32_t next_id_ = 1;
+  uint64_t next_group_ = 0;
+  const uint64_t serial_ = NextDictionarySerial();
 };
 
 // ---- UserIndex --------------------------------------------------------------------------------
 
+namespace {
+
+// One posting of a batch of rows: a term id, the row's position in the batch, its tf.
+struct BatchPosting {
+  uint32_t id;
+  uint32_t row;
+  uint32_t tf;
+};
+
+// Sorts by id, keeping the order of equal ids (rows stay ascending within a term): a least
+// significant digit radix sort, 11 bits a pass.
+void SortById(std::vector<BatchPosting>* postings) {
+  constexpr int kBits = 11;
+  constexpr uint32_t kBuckets = 1U << kBits;
+  uint32_t largest = 0;
+  for (const BatchPosting& p : *postings) largest = std::max(largest, p.id);
+  std::vector<BatchPosting> scratch(postings->size());
+  std::vector<uint32_t> counts(kBuckets);
+  for (int shift = 0; shift < 32 && (largest >> shift) != 0; shift += kBits) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (const BatchPosting& p : *postings) ++counts[(p.id >> shift) & (kBuckets - 1)];
+    uint32_t sum = 0;
+    for (uint32_t& count : counts) {
+      const uint32_t here = count;
+      count = sum;
+      sum += here;
+    }
+    for (const BatchPosting& p : *postings) scratch[counts[(p.id >> shift) & (kBuckets - 1)]++] = p;
+    postings->swap(scratch);
+  }
+}
+
+}  // namespace
+
 // One user's rows of one kind.
 class TextIndex::UserIndex {
  public:
-  // `stored_bytes`: the row's key and value sizes in storage.
-  void Add(uint64_t label, uint32_t length, const TermCounts& terms, size_t stored_bytes) {
+  // Adds rows term by term rather than row by row: a batch's postings of one term are appended
+  // together, so each list is reached once per batch, not once per row that holds the term.
+  // `stored_delta`: what the write changed the size of the user's stored keys and values by.
+  void Add(const std::vector<StoredRow>& rows, int64_t stored_delta) {
+    std::vector<BatchPosting> postings;
+    for (uint32_t row = 0; row < rows.size(); ++row) {
+      for (const auto& [id, tf] : rows[row].terms) postings.push_back(BatchPosting{id, row, tf});
+    }
+    SortById(&postings);
     std::unique_lock lock(mutex_);
-    const uint32_t doc = static_cast<uint32_t>(labels_.size());
-    labels_.push_back(label);
-    lengths_.push_back(length);
-    docs_[label] = doc;
-    ++live_;
-    total_length_ += length;
-    stored_bytes_ += stored_bytes;
-    for (const auto& [id, tf] : terms) {
-      Term& term = terms_[id];
-      term.postings.Append(doc, tf, length);
-      ++term.df;
+    ChangeStoredBytesLocked(stored_delta);
+    const uint32_t first_doc = static_cast<uint32_t>(labels_.size());
+    for (const StoredRow& row : rows) AddRowLocked(row);
+    for (size_t i = 0; i < postings.size();) {
+      Term& term = terms_[postings[i].id];
+      for (const uint32_t id = postings[i].id; i < postings.size() && postings[i].id == id; ++i) {
+        const uint32_t doc = first_doc + postings[i].row;
+        term.postings.Append(doc, postings[i].tf, lengths_[doc]);
+        ++term.df;
+      }
     }
   }
 
-  void Remove(uint64_t label, const TermCounts& terms, size_t stored_bytes) {
-    std::unique_lock lock(mutex_);
+  // The label in the key of the group that holds row `label`, if the row is indexed.
+  std::optional<uint64_t> GroupOf(uint64_t label) const {
+    std::shared_lock lock(mutex_);
     auto it = docs_.find(label);
+    if (it == docs_.end()) return std::nullopt;
+    return groups_[it->second];
+  }
+
+  void ChangeStoredBytes(int64_t delta) {
+    std::unique_lock lock(mutex_);
+    ChangeStoredBytesLocked(delta);
+  }
+
+  void Remove(const StoredRow& row) {
+    std::unique_lock lock(mutex_);
+    auto it = docs_.find(row.label);
     if (it == docs_.end()) return;
-    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, stored_bytes);
     const uint32_t doc = it->second;
     docs_.erase(it);
     total_length_ -= lengths_[doc];
     lengths_[doc] = 0;
     --live_;
     ++dead_;
-    for (const auto& [id, tf] : terms) {
+    for (const auto& [id, tf] : row.terms) {
       auto term = terms_.find(id);
       if (term != terms_.end() && term->second.df > 0) --term->second.df;
     }
@@ -248,7 +430,7 @@ class TextIndex::UserIndex {
       stats->postings += term.postings.size();
       stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
     }
-    stats->memory_bytes += labels_.capacity() * sizeof(uint64_t) +
+    stats->memory_bytes += (labels_.capacity() + groups_.capacity()) * sizeof(uint64_t) +
                            lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
   }
@@ -259,19 +441,41 @@ class TextIndex::UserIndex {
     uint32_t df = 0;  // live rows holding the term
   };
 
+  // REQUIRES: mutex_ held exclusively.
+  void ChangeStoredBytesLocked(int64_t delta) {
+    stored_bytes_ =
+        static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stored_bytes_) + delta));
+  }
+
+  // The row's doc number and per-row state, without its postings.
+  // REQUIRES: mutex_ held exclusively.
+  uint32_t AddRowLocked(const StoredRow& row) {
+    const uint32_t doc = static_cast<uint32_t>(labels_.size());
+    labels_.push_back(row.label);
+    groups_.push_back(row.group);
+    lengths_.push_back(row.length);
+    docs_[row.label] = doc;
+    ++live_;
+    total_length_ += row.length;
+    return doc;
+  }
+
   // Renumbers the live rows densely and rebuilds every list without the removed rows.
   // REQUIRES: mutex_ held exclusively.
   void CompactLocked() {
     std::vector<uint32_t> renumbered(labels_.size(), kEndDoc);
     std::vector<uint64_t> labels;
+    std::vector<uint64_t> groups;
     std::vector<uint32_t> lengths;
     labels.reserve(live_);
+    groups.reserve(live_);
     lengths.reserve(live_);
     for (uint32_t doc = 0; doc < labels_.size(); ++doc) {
       if (lengths_[doc] == 0) continue;
       renumbered[doc] = static_cast<uint32_t>(labels.size());
       docs_[labels_[doc]] = renumbered[doc];
       labels.push_back(labels_[doc]);
+      groups.push_back(groups_[doc]);
       lengths.push_back(lengths_[doc]);
     }
     uint32_t docs[PostingList::kBlockSize];
@@ -294,6 +498,7 @@ class TextIndex::UserIndex {
       ++it;
     }
     labels_ = std::move(labels);
+    groups_ = std::move(groups);
     lengths_ = std::move(lengths);
     dead_ = 0;
   }
@@ -301,6 +506,7 @@ class TextIndex::UserIndex {
   mutable std::shared_mutex mutex_;
   std::unordered_map<uint32_t, Term> terms_;
   std::vector<uint64_t> labels_;                 // by doc
+  std::vector<uint64_t> groups_;                 // by doc: the label in its stored key
   std::vector<uint32_t> lengths_;                // by doc; 0 = removed
   std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
   uint64_t live_ = 0;
@@ -310,13 +516,6 @@ class TextIndex::UserIndex {
 };
 
 // ---- TextIndex --------------------------------------------------------------------------------
-
-struct TextIndex::PendingRow {
-  uint64_t label;
-  uint32_t length;
-  TermCounts terms;
-  size_t stored_bytes;  // key + value
-};
 
 TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
     : db_(db), params_(params), dictionary_(std::make_unique<Dictionary>()) {}
@@ -339,12 +538,17 @@ Status TextIndex::Load() {
   terms.prefix = keys::TextTermPrefix();
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, terms, [&](std::string_view key, std::string_view value) {
+        const std::string_view term = key.substr(terms.prefix.size());
+        if (!term.empty() && term[0] == '\0') {
+          decoded = dictionary_->RestoreGroup(term.substr(1), value);
+          return decoded.ok();
+        }
         uint64_t id = 0;
         if (!coding::GetVarint64(&value, &id) || id == 0 || id > UINT32_MAX) {
           decoded = Status::Internal("corrupt text term entry");
           return false;
         }
-        dictionary_->Restore(key.substr(terms.prefix.size()), static_cast<uint32_t>(id));
+        dictionary_->Restore(term, static_cast<uint32_t>(id));
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
@@ -354,7 +558,7 @@ Status TextIndex::Load() {
   std::string current_key;
   std::shared_ptr<UserIndex> current;
   std::string user_id;
-  TermCounts counts;
+  std::vector<StoredRow> stored;
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, rows, [&](std::string_view key, std::string_view value) {
         uint8_t kind = 0;
@@ -364,8 +568,8 @@ Status TextIndex::Load() {
           decoded = Status::Internal("corrupt text row key");
           return false;
         }
-        uint32_t length = 0;
-        decoded = DecodeTextRow(value, &length, &counts);
+        stored.clear();
+        decoded = DecodeTextValue(label, value, &stored);
         if (!decoded.ok()) return false;
         // Keys are grouped by (kind, user): one lookup per user.
         const std::string user_key = UserKey(static_cast<RowKind>(kind), user_id);
@@ -373,7 +577,7 @@ Status TextIndex::Load() {
           current = FindOrCreate(static_cast<RowKind>(kind), user_id);
           current_key = user_key;
         }
-        current->Add(label, length, counts, key.size() + value.size());
+        current->Add(stored, static_cast<int64_t>(key.size() + value.size()));
         return true;
       }));
   return decoded;
@@ -395,70 +599,196 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
   return slot;
 }
 
+namespace {
+
+// Marks a term code that is not a dictionary id yet (StageAdd).
+constexpr uint64_t kUnresolved = uint64_t{1} << 32;
+
+// Per thread: the dictionary ids of the terms of one state of the thread's analyzer term table
+// (TermNumbers::table), for one dictionary; 0 where not known or not durable yet.  Ids never
+// change and durable entries stay durable, so a remembered id is always right.
+struct IdCache {
+  uint64_t dictionary = 0;
+  uint64_t table = 0;
+  std::vector<uint32_t> ids;  // by analyzer term number
+};
+
+IdCache& ThreadIdCache() {
+  thread_local IdCache cache;
+  return cache;
+}
+
+}  // namespace
+
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows) {
-  std::vector<PendingRow> pending;
-  pending.reserve(rows.size());
-  std::vector<std::string> new_terms;  // dictionary entries this write stores
-  Analysis analysis;
-  for (const TextRow& row : rows) {
-    analysis.terms.clear();
-    MNEMO_RETURN_IF_ERROR(Analyze(row.text, &analysis));
-    if (analysis.terms.empty()) continue;
-    std::sort(analysis.terms.begin(), analysis.terms.end());
-    PendingRow staged{row.label, static_cast<uint32_t>(analysis.terms.size()), {}, 0};
-    for (size_t i = 0; i < analysis.terms.size();) {
-      size_t j = i + 1;
-      while (j < analysis.terms.size() && analysis.terms[j] == analysis.terms[i]) ++j;
-      const Dictionary::Lookup term = dictionary_->Intern(analysis.terms[i]);
-      if (!term.durable) {
-        std::string id;
-        coding::PutVarint64(&id, term.id);
-        txn.Put(Cf::kIndex, keys::TextTermKey(analysis.terms[i]), std::move(id));
-        new_terms.push_back(analysis.terms[i]);
-      }
-      staged.terms.emplace_back(term.id, static_cast<uint32_t>(j - i));
-      i = j;
+  // Each term of each row as its dictionary id when this thread knows it to be durable, else as
+  // kUnresolved | its number among the batch's other such terms, looked up once per batch.
+  IdCache& cache = ThreadIdCache();
+  StringTable batch_terms;
+  struct Source {  // where a batch term came from, to remember its id
+    uint64_t table;
+    uint32_t number;
+  };
+  std::vector<Source> sources;            // by batch term
+  std::vector<uint64_t> codes;            // all rows' terms, row after row
+  std::vector<size_t> ends(rows.size());  // rows[i]'s terms end at codes[ends[i]]
+  TermNumbers analysis;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(rows[i].text, &analysis));
+    if (cache.dictionary != dictionary_->serial() || cache.table != analysis.table) {
+      cache.dictionary = dictionary_->serial();
+      cache.table = analysis.table;
+      cache.ids.clear();
     }
-    std::sort(staged.terms.begin(), staged.terms.end());
-    std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
-    std::string value = EncodeTextRow(staged.length, staged.terms);
-    staged.stored_bytes = key.size() + value.size();
-    txn.Put(Cf::kIndex, key, std::move(value));
-    pending.push_back(std::move(staged));
+    for (const uint32_t number : analysis.numbers) {
+      if (number < cache.ids.size() && cache.ids[number] != 0) {
+        codes.push_back(cache.ids[number]);
+        continue;
+      }
+      bool added = false;
+      const uint32_t batch_number = batch_terms.Add(NumberedTerm(number), &added);
+      if (added) sources.push_back(Source{analysis.table, number});
+      codes.push_back(kUnresolved | batch_number);
+    }
+    ends[i] = codes.size();
   }
-  if (pending.empty()) return Status::Ok();
-  txn.OnCommit([this, kind, user = std::string(user_id), pending = std::move(pending),
-                new_terms = std::move(new_terms)] {
+  if (codes.empty()) return Status::Ok();
+
+  std::vector<Dictionary::Lookup> lookups;
+  dictionary_->InternAll(batch_terms, &lookups);
+  std::vector<std::string> new_terms;  // dictionary entries this write stores
+  std::string entries;
+  for (uint32_t number = 0; number < lookups.size(); ++number) {
+    if (lookups[number].durable) {
+      const Source& source = sources[number];
+      if (source.table == cache.table) {
+        if (source.number >= cache.ids.size()) cache.ids.resize(source.number + 1, 0);
+        cache.ids[source.number] = lookups[number].id;
+      }
+      continue;
+    }
+    coding::PutVarint64(&entries, lookups[number].id);
+    coding::PutLengthPrefixed(&entries, batch_terms.at(number));
+    new_terms.emplace_back(batch_terms.at(number));
+  }
+  if (!new_terms.empty()) {
+    std::string value(1, static_cast<char>(kTermGroupV1));
+    coding::PutVarint64(&value, new_terms.size());
+    value += entries;
+    txn.Put(Cf::kIndex, TermGroupKey(dictionary_->NewGroup()), std::move(value));
+  }
+  for (uint64_t& code : codes) {
+    if (code & kUnresolved) code = lookups[code & ~kUnresolved].id;
+  }
+
+  std::vector<StoredRow> staged;
+  std::vector<uint32_t> months;  // by staged row
+  staged.reserve(rows.size());
+  months.reserve(rows.size());
+  std::vector<uint32_t> ids;
+  for (size_t i = 0, begin = 0; i < rows.size(); begin = ends[i], ++i) {
+    if (ends[i] == begin) continue;
+    ids.clear();
+    for (size_t t = begin; t < ends[i]; ++t) ids.push_back(static_cast<uint32_t>(codes[t]));
+    std::sort(ids.begin(), ids.end());
+    StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}};
+    for (size_t t = 0; t < ids.size();) {
+      size_t next = t + 1;
+      while (next < ids.size() && ids[next] == ids[t]) ++next;
+      row.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
+      t = next;
+    }
+    staged.push_back(std::move(row));
+    months.push_back(rows[i].month);
+  }
+
+  // Runs of rows of one month, kRowsPerGroup at most, each stored as one value under the key of
+  // its first row.
+  std::vector<StoredRow> existing;
+  std::vector<StoredRow*> group;
+  std::string value;
+  int64_t stored_delta = 0;
+  for (size_t begin = 0; begin < staged.size();) {
+    size_t end = begin + 1;
+    while (end < staged.size() && end - begin < kRowsPerGroup && months[end] == months[begin])
+      ++end;
+    const uint64_t label = staged[begin].label;
+    const std::string key =
+        keys::TextRowKey(static_cast<uint8_t>(kind), user_id, months[begin], label);
+    // Labels are never reused, so the key is new; should one be, its rows are kept.
+    existing.clear();
+    Status found = txn.Get(Cf::kIndex, key, &value);
+    if (!found.IsNotFound()) {
+      MNEMO_RETURN_IF_ERROR(found);
+      MNEMO_RETURN_IF_ERROR(DecodeTextValue(label, value, &existing));
+      stored_delta -= static_cast<int64_t>(key.size() + value.size());
+    }
+    group.clear();
+    for (StoredRow& row : existing) group.push_back(&row);
+    for (size_t i = begin; i < end; ++i) group.push_back(&staged[i]);
+    std::string encoded = EncodeRowGroup(label, group);
+    stored_delta += static_cast<int64_t>(key.size() + encoded.size());
+    txn.Put(Cf::kIndex, key, std::move(encoded));
+    begin = end;
+  }
+  txn.OnCommit([this, kind, user = std::string(user_id), staged = std::move(staged),
+                new_terms = std::move(new_terms), stored_delta] {
     if (!new_terms.empty()) dictionary_->MarkDurable(new_terms);
-    std::shared_ptr<UserIndex> index = FindOrCreate(kind, user);
-    for (const PendingRow& row : pending)
-      index->Add(row.label, row.length, row.terms, row.stored_bytes);
+    FindOrCreate(kind, user)->Add(staged, stored_delta);
   });
   return Status::Ok();
 }
 
 Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                               const std::vector<RowRef>& rows) {
-  std::vector<PendingRow> removed;
-  std::string value;
+  // The groups holding the rows, each read and rewritten (or deleted) once.
+  std::shared_ptr<UserIndex> index = Find(kind, user_id);
+  std::map<std::pair<uint32_t, uint64_t>, std::unordered_set<uint64_t>> groups;
   for (const RowRef& row : rows) {
-    const std::string key =
-        keys::TextRowKey(static_cast<uint8_t>(kind), user_id, row.month, row.label);
+    std::optional<uint64_t> group;
+    if (index) group = index->GroupOf(row.label);
+    groups[{row.month, group.value_or(row.label)}].insert(row.label);
+  }
+  std::vector<StoredRow> removed;
+  std::vector<StoredRow> stored;
+  int64_t stored_delta = 0;
+  std::vector<StoredRow*> kept;
+  std::string value;
+  for (const auto& [where, labels] : groups) {
+    const auto& [month, group] = where;
+    const std::string key = keys::TextRowKey(static_cast<uint8_t>(kind), user_id, month, group);
     Status found = txn.Get(Cf::kIndex, key, &value);
-    if (found.IsNotFound()) continue;  // a row without terms
+    if (found.IsNotFound()) continue;  // rows without terms
     MNEMO_RETURN_IF_ERROR(found);
-    PendingRow pending{row.label, 0, {}, key.size() + value.size()};
-    MNEMO_RETURN_IF_ERROR(DecodeTextRow(value, &pending.length, &pending.terms));
-    txn.Delete(Cf::kIndex, key);
-    removed.push_back(std::move(pending));
+    stored.clear();
+    MNEMO_RETURN_IF_ERROR(DecodeTextValue(group, value, &stored));
+    kept.clear();
+    for (StoredRow& row : stored) {
+      if (labels.count(row.label) != 0) {
+        removed.push_back(row);
+      } else {
+        kept.push_back(&row);
+      }
+    }
+    if (kept.size() == stored.size()) continue;
+    stored_delta -= static_cast<int64_t>(key.size() + value.size());
+    if (kept.empty()) {
+      txn.Delete(Cf::kIndex, key);
+    } else {
+      std::string encoded = EncodeRowGroup(group, kept);
+      stored_delta += static_cast<int64_t>(key.size() + encoded.size());
+      txn.Put(Cf::kIndex, key, std::move(encoded));
+    }
   }
   if (removed.empty()) return Status::Ok();
-  txn.OnCommit([this, kind, user = std::string(user_id), removed = std::move(removed)] {
-    std::shared_ptr<UserIndex> index = Find(kind, user);
-    if (!index) return;
-    for (const PendingRow& row : removed) index->Remove(row.label, row.terms, row.stored_bytes);
-  });
+  txn.OnCommit(
+      [this, kind, user = std::string(user_id), removed = std::move(removed), stored_delta] {
+        std::shared_ptr<UserIndex> index = Find(kind, user);
+        if (!index) return;
+        for (const StoredRow& row : removed) index->Remove(row);
+        index->ChangeStoredBytes(stored_delta);
+      });
   return Status::Ok();
 }
 

@@ -6,11 +6,22 @@
 //
 // Stored, in the caller's WriteTxn (so a row's terms commit with the row and are deleted with it;
 // key layouts in storage/key_codec.h):
-//   term dictionary  [0x50][term]                             -> term id varint
-//   row terms        [0x51][kind][user][month u32][label u64] -> text row v1 (below)
-//   text row v1: analyzer version u8 | row length varint | term count varint |
-//                per term, ids ascending: varint((id - previous id) << 1 | (tf > 1)),
-//                                          then varint(tf) when tf > 1
+//   term dictionary  [0x50][0x00][group u64 BE]               -> term group v1 (below)
+//                    [0x50][term]                             -> term id varint (earlier builds)
+//   row terms        [0x51][kind][user][month u32][label u64] -> row group (below), or text
+//                                                                row v1 (earlier builds)
+//   term group v1: 0x01 | entry count varint | per entry: term id varint, term length varint,
+//                  term bytes.  A write stores its new terms as one group; group numbers are
+//                  never reused (no term starts with 0x00, so the keys never meet a term's).
+//   row terms of one row: row length varint | term count varint |
+//                         per term, ids ascending: varint((id - previous id) << 1 | (tf > 1)),
+//                                                  then varint(tf) when tf > 1
+//   row group: (0x80 | analyzer version) u8 | row count varint |
+//              per row: zig-zag varint(label - previous label), its row terms;
+//              the previous label of the first row is the key's label.  A write stores its rows
+//              as groups of up to 64 rows of one month, each under its first row's label;
+//              removing rows rewrites their group without them (or deletes it when empty).
+//   text row v1: analyzer version u8 | row terms of its one row (the key's label)
 // A row whose text yields no term (empty, punctuation, stop words only) stores nothing and is
 // not part of its user's collection.  Term ids are shared by all users: the dictionary holds
 // each distinct term once however many users write it; no statistic is shared.
@@ -102,6 +113,7 @@ class TextIndex {
   Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                   const std::vector<TextRow>& rows);
   // Stages the removal of rows' terms (rows without stored terms are skipped).
+  // REQUIRES: the rows were added by transactions committed before this one.
   Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                      const std::vector<RowRef>& rows);
 
@@ -117,7 +129,6 @@ class TextIndex {
  private:
   class UserIndex;
   class Dictionary;
-  struct PendingRow;
 
   TextIndex(storage::Db& db, const Bm25Params& params);
   Status Load();
