@@ -245,6 +245,7 @@ Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view us
   StagePurgeEntry<Conversation>(txn, keys::PurgeKind::kConversation, &row.conversation, nullptr);
   txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Delete(Cf::kConversations, keys::ConversationKey(id));
+  txn.OnCommit([this, id] { rows_.Forget(id); });
   return Status::Ok();
 }
 
@@ -265,25 +266,40 @@ Result<Conversation> ConversationStore::Get(std::string_view user_id, const Uuid
 
 namespace {
 
-Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page) {
-  std::vector<Uuid> ids;
+// The rows of `page`'s entries, in order, read from `view`.  With `cache`, the entries are
+// by-updated ones (key: `prefix_size` bytes of prefix, then [updated desc][uuid]), which name the
+// row version in `view`: rows cached at that version are taken from `cache`, and the others are
+// read and cached (`epoch` was read from the cache before `view` was taken).
+Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page,
+                                           RowVersionCache* cache, size_t prefix_size,
+                                           uint64_t epoch) {
+  std::vector<Conversation> items(page.entries.size());
+  std::vector<size_t> missing;
   std::vector<std::string> row_keys;
-  ids.reserve(page.entries.size());
-  row_keys.reserve(page.entries.size());
-  for (const auto& [key, value] : page.entries) {
-    ids.push_back(TrailingId(key));
-    row_keys.push_back(keys::ConversationKey(ids.back()));
+  for (size_t i = 0; i < page.entries.size(); ++i) {
+    const std::string& key = page.entries[i].first;
+    const Uuid id = TrailingId(key);
+    if (cache != nullptr) {
+      keys::KeyReader reader(std::string_view(key).substr(prefix_size));
+      Timestamp updated_at = 0;
+      if (!reader.I64Desc(&updated_at)) return Status::Internal("corrupt conversation index key");
+      if (cache->Find(id, updated_at, &items[i])) continue;
+    }
+    items[i].id = id;
+    missing.push_back(i);
+    row_keys.push_back(keys::ConversationKey(id));
   }
+  if (missing.empty()) return items;
   std::vector<std::optional<std::string>> row_values;
   MNEMO_RETURN_IF_ERROR(view.MultiGet(Cf::kConversations, row_keys, &row_values));
-  std::vector<Conversation> items;
-  items.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!row_values[i])
-      return Status::Internal("index entry without conversation row " + ids[i].ToString());
+  for (size_t m = 0; m < missing.size(); ++m) {
+    Conversation& item = items[missing[m]];
+    if (!row_values[m])
+      return Status::Internal("index entry without conversation row " + item.id.ToString());
     ConversationRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[i], ids[i], &row));
-    items.push_back(std::move(row.conversation));
+    MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[m], item.id, &row));
+    if (cache != nullptr) cache->Fill(row.conversation, epoch);
+    item = std::move(row.conversation);
   }
   return items;
 }
@@ -327,6 +343,7 @@ class ConversationScan {
            !f.title_contains && metadata_.empty();
   }
   PageRequest& request() { return request_; }
+  bool by_updated() const { return by_updated_; }
 
   // The per-entry condition; empty when Unfiltered().  Borrows this scan and `view`.
   EntryMatch Match(const storage::ReadView& view) const {
@@ -393,10 +410,13 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   if (recent_list) {
     MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
   }
+  const uint64_t epoch = rows_.epoch();  // before the snapshot the rows are read from
   std::optional<RecencyIndex::CachedPage> cached =
       recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive,
                                   request, start)
                   : std::nullopt;
+  // The mirror counts the scope's entries as it builds the page.
+  const bool counted = cached.has_value();
   EntryMatch match;
   if (!cached) {
     cached.emplace(RecencyIndex::CachedPage{db_.Snapshot(), {}});
@@ -406,9 +426,12 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   const storage::ReadView& view = cached->view;
   IndexPage& page = cached->page;
   ConversationPage result;
-  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
+  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page, scan.by_updated() ? &rows_ : nullptr,
+                                                request.prefix.size(), epoch));
   result.next_cursor = std::move(page.next_cursor);
-  if (scan.Unfiltered()) {
+  if (counted) {
+    result.total = cached->total;
+  } else if (scan.Unfiltered()) {
     MNEMO_ASSIGN_OR_RETURN(
         Counts counts,
         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));

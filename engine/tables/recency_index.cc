@@ -234,6 +234,7 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
 
   std::optional<CachedPage> out(CachedPage{db_.Snapshot(), {}});
   const std::vector<Suffix>& keys = entry->scopes[ScopeIndex(scope)];
+  out->total = static_cast<int64_t>(keys.size());
   auto it = keys.rbegin();  // index order
   if (!start.empty())
     it = std::upper_bound(keys.rbegin(), keys.rend(), start.substr(prefix.size()), IndexOrder());

@@ -70,10 +70,12 @@ class RecencyIndex {
   // of `user_id` in `scope` (request.prefix must be that listing's prefix; forward order; no
   // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is
   // busy or too large to cache; the caller then scans.  `start` is the request's decoded cursor
-  // (CursorStart), empty for the first page.
+  // (CursorStart), empty for the first page.  `total` is the number of entries in the scope (the
+  // user's conversations, or active ones, in that snapshot).
   struct CachedPage {
     storage::ReadView view;
     IndexPage page;
+    int64_t total = 0;
   };
   std::optional<CachedPage> Page(std::string_view user_id, keys::Scope scope,
                                  const PageRequest& request, std::string_view start);

@@ -98,7 +98,18 @@ class RecencyIndexTest : public ::testing::Test {
     return expected;
   }
 
-  // Every page shape of the user's recent list (both scopes) equals the scan's.
+  // Every field of a row, as text.
+  static std::string RowText(const Conversation& c) {
+    return c.id.ToString() + "|" + c.user_id + "|" + c.title + "|" + c.summary.value_or("-") +
+           "|" + c.model + "|" + c.system_prompt + "|" + c.metadata + "|" +
+           std::to_string(c.is_deleted) + "|" + std::to_string(c.deleted_at.value_or(-1)) + "|" +
+           std::to_string(c.created_at) + "|" + std::to_string(c.updated_at) + "|" +
+           std::to_string(c.message_count) + "|" + std::to_string(c.total_tokens) + "|" +
+           std::to_string(c.last_message_at.value_or(-1));
+  }
+
+  // Every page shape of the user's recent list (both scopes) equals the scan's, and every listed
+  // row equals the stored row, field by field (the rows may come from the row cache).
   void ExpectSameAsScan(const std::string& user) {
     for (bool include_deleted : {false, true}) {
       for (int64_t limit : {1, 3, 100}) {
@@ -114,7 +125,12 @@ class RecencyIndexTest : public ::testing::Test {
             auto listed = store_->List(user, options);
             ASSERT_TRUE(listed.ok()) << listed.status().ToString();
             std::vector<Uuid> ids;
-            for (const Conversation& c : listed->items) ids.push_back(c.id);
+            for (const Conversation& c : listed->items) {
+              ids.push_back(c.id);
+              auto stored = store_->Get(user, c.id, /*include_deleted=*/true);
+              ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+              ASSERT_EQ(RowText(c), RowText(*stored));
+            }
             ASSERT_EQ(ids, expected.ids)
                 << user << " deleted=" << include_deleted << " limit=" << limit << " skip=" << skip
                 << " page=" << page_number;
@@ -210,6 +226,47 @@ TEST_F(RecencyIndexTest, RandomHistoryListsExactlyWhatTheIndexScanFinds) {
   }
   for (const auto& user : users) ExpectSameAsScan(user);
   EXPECT_GT(store_->TEST_recency().cached_keys(), 0u);  // the lists came from memory
+}
+
+TEST_F(RecencyIndexTest, ListedRowsFollowUpdatesDeletesAndReCreatesOfCachedRows) {
+  const Uuid id = Create("ann");
+  const Uuid other = Create("ann");
+  ExpectSameAsScan("ann");  // caches both rows
+  EXPECT_GE(store_->TEST_rows().rows(), 2u);
+  ConversationUpdate update;
+  update.title = "renamed";
+  update.metadata = R"({"k":1})";
+  ASSERT_TRUE(
+      Write("ann", [&](storage::WriteTxn& txn) { return store_->Update(txn, "ann", id, update); })
+          .ok());
+  Append("ann", other);
+  ExpectSameAsScan("ann");
+  ConversationListOptions options;
+  options.order = ConversationOrder::kUpdatedDesc;
+  auto listed = store_->List("ann", options);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 2u);
+  EXPECT_EQ(listed->items[0].id, other);
+  EXPECT_EQ(listed->items[0].message_count, 1);
+  EXPECT_EQ(listed->items[1].title, "renamed");
+  // Hard delete, then the same id again with another title: the old row never comes back.
+  ASSERT_TRUE(Write("ann", [&](storage::WriteTxn& txn) -> Result<bool> {
+                MNEMO_RETURN_IF_ERROR(store_->HardDelete(txn, "ann", id));
+                return true;
+              }).ok());
+  ExpectSameAsScan("ann");
+  NewConversation again;
+  again.id = id;
+  again.title = "again";
+  ASSERT_TRUE(
+      Write("ann", [&](storage::WriteTxn& txn) { return store_->Create(txn, "ann", again); })
+          .ok());
+  ExpectSameAsScan("ann");
+  listed = store_->List("ann", options);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 2u);
+  EXPECT_EQ(listed->items[0].title, "again");
+  EXPECT_EQ(listed->total, 2);
 }
 
 TEST_F(RecencyIndexTest, AReadDuringAWriteOfTheSameUserFallsBackToTheScan) {
