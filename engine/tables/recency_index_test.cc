@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -343,6 +344,51 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
   }
   for (auto& thread : threads) thread.join();
   EXPECT_GT(pages.load(), 0);
+  ExpectSameAsScan("ann");
+}
+
+TEST_F(RecencyIndexTest, ConcurrentListsShowOneStatePerRowVersion) {
+  constexpr int kConversations = 8;
+  constexpr int kAppendsPerWriter = 300;
+  std::vector<Uuid> ids;
+  for (int i = 0; i < kConversations; ++i) ids.push_back(Create("ann"));
+  std::atomic<int> writers_left{2};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kAppendsPerWriter; ++i) Append("ann", ids[(i * 3 + w) % kConversations]);
+      --writers_left;
+    });
+  }
+  // (id, updated_at) -> message_count, as every reader saw it.
+  std::mutex seen_mutex;
+  std::map<std::pair<Uuid, Timestamp>, int64_t> seen;
+  std::atomic<int> pages{0};
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      ConversationListOptions options;
+      options.order = ConversationOrder::kUpdatedDesc;
+      while (writers_left > 0) {
+        auto listed = store_->List("ann", options);
+        ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+        ASSERT_EQ(listed->items.size(), static_cast<size_t>(kConversations));
+        ASSERT_EQ(listed->total, kConversations);
+        std::lock_guard lock(seen_mutex);
+        for (size_t i = 0; i < listed->items.size(); ++i) {
+          const Conversation& c = listed->items[i];
+          if (i > 0) {
+            ASSERT_GT(listed->items[i - 1].updated_at, c.updated_at) << "not newest first";
+          }
+          auto [at, inserted] = seen.try_emplace({c.id, c.updated_at}, c.message_count);
+          ASSERT_EQ(at->second, c.message_count) << "two states under one version";
+        }
+        ++pages;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_GT(pages.load(), 0);
+  EXPECT_GT(store_->TEST_rows().rows(), 0u);
   ExpectSameAsScan("ann");
 }
 
