@@ -101,12 +101,11 @@ class RecencyIndexTest : public ::testing::Test {
 
   // Every field of a row, as text.
   static std::string RowText(const Conversation& c) {
-    return c.id.ToString() + "|" + c.user_id + "|" + c.title + "|" + c.summary.value_or("-") +
-           "|" + c.model + "|" + c.system_prompt + "|" + c.metadata + "|" +
-           std::to_string(c.is_deleted) + "|" + std::to_string(c.deleted_at.value_or(-1)) + "|" +
-           std::to_string(c.created_at) + "|" + std::to_string(c.updated_at) + "|" +
-           std::to_string(c.message_count) + "|" + std::to_string(c.total_tokens) + "|" +
-           std::to_string(c.last_message_at.value_or(-1));
+    return c.id.ToString() + "|" + c.user_id + "|" + c.title + "|" + c.summary.value_or("-") + "|" +
+           c.model + "|" + c.system_prompt + "|" + c.metadata + "|" + std::to_string(c.is_deleted) +
+           "|" + std::to_string(c.deleted_at.value_or(-1)) + "|" + std::to_string(c.created_at) +
+           "|" + std::to_string(c.updated_at) + "|" + std::to_string(c.message_count) + "|" +
+           std::to_string(c.total_tokens) + "|" + std::to_string(c.last_message_at.value_or(-1));
   }
 
   // Every page shape of the user's recent list (both scopes) equals the scan's, and every listed
@@ -237,9 +236,9 @@ TEST_F(RecencyIndexTest, ListedRowsFollowUpdatesDeletesAndReCreatesOfCachedRows)
   ConversationUpdate update;
   update.title = "renamed";
   update.metadata = R"({"k":1})";
-  ASSERT_TRUE(
-      Write("ann", [&](storage::WriteTxn& txn) { return store_->Update(txn, "ann", id, update); })
-          .ok());
+  ASSERT_TRUE(Write("ann", [&](storage::WriteTxn& txn) {
+                return store_->Update(txn, "ann", id, update);
+              }).ok());
   Append("ann", other);
   ExpectSameAsScan("ann");
   ConversationListOptions options;
@@ -260,8 +259,7 @@ TEST_F(RecencyIndexTest, ListedRowsFollowUpdatesDeletesAndReCreatesOfCachedRows)
   again.id = id;
   again.title = "again";
   ASSERT_TRUE(
-      Write("ann", [&](storage::WriteTxn& txn) { return store_->Create(txn, "ann", again); })
-          .ok());
+      Write("ann", [&](storage::WriteTxn& txn) { return store_->Create(txn, "ann", again); }).ok());
   ExpectSameAsScan("ann");
   listed = store_->List("ann", options);
   ASSERT_TRUE(listed.ok());
