@@ -141,6 +141,8 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
   StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr,
                   &c);
   txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
+  // The committed row is the newest version: a list that names it next finds it in memory.
+  txn.OnCommit([this, row = c] { rows_.Fill(row, rows_.epoch()); });
   return Status::Ok();
 }
 

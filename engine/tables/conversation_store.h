@@ -93,8 +93,8 @@ class ConversationStore {
   // Changed by the writes staged in StageIndexes (which are const: staging does not change the
   // store until the transaction commits); internally synchronized.
   mutable RecencyIndex recency_;
-  // Filled by by-updated lists, which name the row versions they need; a hard delete forgets
-  // its row.  Internally synchronized.
+  // Filled by committed writes and by by-updated lists, which name the row versions they need;
+  // a hard delete forgets its row.  Internally synchronized.
   mutable RowVersionCache rows_;
   MessageVectors* message_vectors_ = nullptr;
 };

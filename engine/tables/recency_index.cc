@@ -209,7 +209,10 @@ void RecencyIndex::Stage(storage::WriteTxn& txn, std::string_view user_id, std::
     hold = fresh.get();
     txn.Retain(std::move(fresh));
   }
-  if (!entry->loaded) return;  // a later load reads the committed state from storage
+  // Loaded now, before this transaction commits, the entry holds the committed state that the
+  // changes queued below apply to (every earlier writer of the user has committed: the caller
+  // holds the user's lock).  So a user who writes is listed from memory from then on.
+  if (!entry->loaded && (entry->too_large || !Load(*entry, user_id))) return;
   ++hold->pending;
   const size_t max_user_keys = limits_.max_user_keys;
   txn.OnCommit([hold, key = std::string(key), added, max_user_keys] {

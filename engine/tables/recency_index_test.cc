@@ -268,6 +268,23 @@ TEST_F(RecencyIndexTest, ListedRowsFollowUpdatesDeletesAndReCreatesOfCachedRows)
   EXPECT_EQ(listed->total, 2);
 }
 
+TEST_F(RecencyIndexTest, WritesLoadTheMirrorAndCacheTheRowsTheyCommit) {
+  const Uuid first = Create("ann");
+  const Uuid second = Create("ann");
+  // Nothing was listed: the writes loaded ann's entry and cached both rows.
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 4u);  // two conversations, two scopes
+  EXPECT_EQ(store_->TEST_rows().rows(), 2u);
+  Append("ann", first);
+  ExpectSameAsScan("ann");
+  // Reopened, the first write of a user loads what was committed before it.
+  Open({});
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 0u);
+  Append("ann", second);
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 4u);
+  EXPECT_EQ(store_->TEST_rows().rows(), 1u);
+  ExpectSameAsScan("ann");
+}
+
 TEST_F(RecencyIndexTest, AReadDuringAWriteOfTheSameUserFallsBackToTheScan) {
   const Uuid older = Create("ann");
   const Uuid newer = Create("ann");

@@ -6,7 +6,8 @@
 // ([0x11][user][scope][updated desc][uuid]), so a by-updated entry read from a snapshot names
 // exactly one state of the row: the one in that snapshot.  Find() answers only for that version;
 // an older cached state is never returned in place of a newer one, so the cache needs no
-// invalidation on updates and readers may fill it from any snapshot.
+// invalidation on updates, readers may fill it from any snapshot, and writers fill it with the
+// versions they commit.
 //
 // The one way two states could share a version is a hard delete followed by a re-create with the
 // same id and the same microsecond.  Forget() (called when a hard delete commits) drops the row
