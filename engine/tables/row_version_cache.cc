@@ -19,21 +19,31 @@ struct RowVersionCache::Shard {
   struct Item {
     Conversation row;
     size_t bytes = 0;
+    bool found = false;  // by Find() since the row was filled or last given a second chance
     std::list<Uuid>::iterator lru;
   };
 
-  // Drops least recently used rows until `bytes` fits `max_bytes`.  REQUIRES: mu held.
+  // Drops rows, oldest first, until `bytes` fits `max_bytes`; a row found since it was last
+  // passed over gets a second chance (moved to the front), so Find() need not reorder the list.
+  // REQUIRES: mu held.
   void Trim(size_t max_bytes) {
     while (bytes > max_bytes && !lru.empty()) {
       auto found = items.find(lru.back());
-      bytes -= found->second.bytes;
+      Item& item = found->second;
+      if (item.found) {
+        item.found = false;
+        lru.splice(lru.begin(), lru, item.lru);
+        continue;
+      }
+      bytes -= item.bytes;
       items.erase(found);
       lru.pop_back();
     }
   }
 
   mutable std::mutex mu;
-  // GUARDED_BY(mu): the rows, and their ids most recently used first.
+  // GUARDED_BY(mu): the rows, and their ids most recently filled (or given a second chance)
+  // first.
   std::unordered_map<Uuid, Item, UuidHash> items;
   std::list<Uuid> lru;
   size_t bytes = 0;  // GUARDED_BY(mu)
@@ -54,7 +64,7 @@ bool RowVersionCache::Find(const Uuid& id, Timestamp updated_at, Conversation* o
   std::lock_guard lock(shard.mu);
   auto found = shard.items.find(id);
   if (found == shard.items.end() || found->second.row.updated_at != updated_at) return false;
-  shard.lru.splice(shard.lru.begin(), shard.lru, found->second.lru);
+  found->second.found = true;
   *out = found->second.row;
   return true;
 }
@@ -78,6 +88,7 @@ void RowVersionCache::Fill(const Conversation& row, uint64_t epoch) {
   }
   item.row = row;
   item.bytes = row_bytes;
+  item.found = false;
   shard.bytes += row_bytes;
   shard.Trim(max_shard_bytes_);
 }

@@ -14,8 +14,9 @@
 // and moves the epoch on; a Fill() whose snapshot may predate that (its epoch, read before the
 // snapshot was taken, is older) is ignored.
 //
-// Memory: at most `max_bytes` (an estimate of the rows' heap use); beyond it the least recently
-// filled or found rows of a shard are dropped.  Zero disables the cache.
+// Memory: at most `max_bytes` (an estimate of the rows' heap use); beyond it a shard drops its
+// oldest rows, sparing once those found since they were filled (second chance).  Zero disables
+// the cache.
 //
 // Thread-safety: thread-safe.
 #pragma once

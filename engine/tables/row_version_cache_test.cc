@@ -97,5 +97,32 @@ TEST(RowVersionCacheTest, StaysWithinItsBudgetAndKeepsTheLatestRows) {
   EXPECT_EQ(off.rows(), 0u);
 }
 
+TEST(RowVersionCacheTest, ARowFoundSinceItWasFilledOutlivesALaterUnusedOne) {
+  // Rows of ~1.4 KB with 4 KB per shard: a shard holds two.  The three ids share a shard (the
+  // cache spreads rows over 16 shards by UuidHash).
+  constexpr size_t kShards = 16;
+  RowVersionCache cache(kShards * 4096);
+  const auto same_shard_as = [&](const Uuid& id) {
+    for (;;) {
+      const Uuid other = Uuid::Generate();
+      if (UuidHash()(other) % kShards == UuidHash()(id) % kShards) return other;
+    }
+  };
+  const std::string title(1000, 'x');
+  const Uuid used = Uuid::Generate();
+  const Uuid unused = same_shard_as(used);
+  const Uuid last = same_shard_as(used);
+  Conversation found;
+  cache.Fill(Row(used, 1, title), cache.epoch());
+  ASSERT_TRUE(cache.Find(used, 1, &found));
+  cache.Fill(Row(unused, 1, title), cache.epoch());
+  ASSERT_EQ(cache.rows(), 2u);
+  cache.Fill(Row(last, 1, title), cache.epoch());  // one must go: not the one found
+  EXPECT_EQ(cache.rows(), 2u);
+  EXPECT_TRUE(cache.Find(used, 1, &found));
+  EXPECT_FALSE(cache.Find(unused, 1, &found));
+  EXPECT_TRUE(cache.Find(last, 1, &found));
+}
+
 }  // namespace
 }  // namespace mnemo::tables
