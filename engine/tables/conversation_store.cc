@@ -306,6 +306,24 @@ Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const 
   return items;
 }
 
+// The rows of `page`'s by-updated entries (key: `prefix_size` bytes of prefix, then
+// [updated desc][uuid]) when `cache` holds each at the version its entry names; nullopt when one
+// is missing.
+Result<std::optional<std::vector<Conversation>>> CachedRows(const IndexPage& page,
+                                                            const RowVersionCache& cache,
+                                                            size_t prefix_size) {
+  std::vector<Conversation> items(page.entries.size());
+  for (size_t i = 0; i < page.entries.size(); ++i) {
+    const std::string& key = page.entries[i].first;
+    keys::KeyReader reader(std::string_view(key).substr(prefix_size));
+    Timestamp updated_at = 0;
+    if (!reader.I64Desc(&updated_at)) return Status::Internal("corrupt conversation index key");
+    if (!cache.Find(TrailingId(key), updated_at, &items[i]))
+      return std::optional<std::vector<Conversation>>();
+  }
+  return std::optional<std::vector<Conversation>>(std::move(items));
+}
+
 // How one list or count walks an index: the prefix and time bounds of the order's index, and
 // the conditions checked per entry.  Conditions on the order's own timestamp and (by created) on
 // the title are read from the index entry; the rest load the row.
@@ -412,22 +430,39 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   if (recent_list) {
     MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
   }
+  const Scope scope = options.include_deleted ? Scope::kAll : Scope::kActive;
   const uint64_t epoch = rows_.epoch();  // before the snapshot the rows are read from
-  std::optional<RecencyIndex::CachedPage> cached =
-      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive,
-                                  request, start)
-                  : std::nullopt;
+  std::optional<RecencyIndex::CachedPage> cached;
+  ConversationPage result;
+  if (recent_list) {
+    // From memory alone when it can: the mirror's page names the versions of its rows, and when
+    // the row cache holds them all no snapshot is needed.
+    std::optional<RecencyIndex::CachedPage> quick =
+        recency_.Page(user_id, scope, request, start, /*with_view=*/false);
+    if (quick) {
+      MNEMO_ASSIGN_OR_RETURN(std::optional<std::vector<Conversation>> items,
+                             CachedRows(quick->page, rows_, request.prefix.size()));
+      if (items) {
+        result.items = std::move(*items);
+        result.next_cursor = std::move(quick->page.next_cursor);
+        result.total = quick->total;
+        return result;
+      }
+      if (auto full = recency_.Page(user_id, scope, request, start))
+        cached.emplace(std::move(*full));
+    }
+  }
   // The mirror counts the scope's entries as it builds the page.
   const bool counted = cached.has_value();
   EntryMatch match;
   if (!cached) {
-    cached.emplace(RecencyIndex::CachedPage{db_.Snapshot(), {}});
-    match = scan.Match(cached->view);
-    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(cached->view, Cf::kIndex, request, match));
+    cached.emplace();
+    cached->view.emplace(db_.Snapshot());
+    match = scan.Match(*cached->view);
+    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(*cached->view, Cf::kIndex, request, match));
   }
-  const storage::ReadView& view = cached->view;
+  const storage::ReadView& view = *cached->view;
   IndexPage& page = cached->page;
-  ConversationPage result;
   MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page, scan.by_updated() ? &rows_ : nullptr,
                                                 request.prefix.size(), epoch));
   result.next_cursor = std::move(page.next_cursor);

@@ -223,7 +223,7 @@ void RecencyIndex::Stage(storage::WriteTxn& txn, std::string_view user_id, std::
 
 std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user_id, Scope scope,
                                                            const PageRequest& request,
-                                                           std::string_view start) {
+                                                           std::string_view start, bool with_view) {
   std::shared_ptr<Entry> entry = Acquire(user_id);
   // A read inside one of this thread's own write transactions must not try the lock it holds.
   if (entry->holder_thread.load(std::memory_order_acquire) == std::this_thread::get_id())
@@ -235,7 +235,8 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
   if (request.reverse || request.prefix != prefix || !request.first.empty() || !request.end.empty())
     return std::nullopt;
 
-  std::optional<CachedPage> out(CachedPage{db_.Snapshot(), {}});
+  std::optional<CachedPage> out(CachedPage{});
+  if (with_view) out->view.emplace(db_.Snapshot());
   const std::vector<Suffix>& keys = entry->scopes[ScopeIndex(scope)];
   out->total = static_cast<int64_t>(keys.size());
   auto it = keys.rbegin();  // index order

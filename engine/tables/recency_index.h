@@ -70,17 +70,19 @@ class RecencyIndex {
 
   // Reader side: the page ScanPage(view, kIndex, request) would return for a by-updated listing
   // of `user_id` in `scope` (request.prefix must be that listing's prefix; forward order; no
-  // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is
-  // busy or too large to cache; the caller then scans.  `start` is the request's decoded cursor
-  // (CursorStart), empty for the first page.  `total` is the number of entries in the scope (the
-  // user's conversations, or active ones, in that snapshot).
+  // bounds, no entry match), together with the snapshot it describes when `with_view` (without
+  // it, the page describes the committed state at some moment during the call).  nullopt when
+  // the entry is busy or too large to cache; the caller then scans.  `start` is the request's
+  // decoded cursor (CursorStart), empty for the first page.  `total` is the number of entries
+  // in the scope (the user's conversations, or active ones, in that state).
   struct CachedPage {
-    storage::ReadView view;
+    std::optional<storage::ReadView> view;
     IndexPage page;
     int64_t total = 0;
   };
   std::optional<CachedPage> Page(std::string_view user_id, keys::Scope scope,
-                                 const PageRequest& request, std::string_view start);
+                                 const PageRequest& request, std::string_view start,
+                                 bool with_view = true);
 
   // How many users and keys are cached (for tests).
   size_t cached_users() const;

@@ -347,7 +347,7 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
           const Uuid id = TrailingId(key);
           std::string row_bytes;
           ASSERT_TRUE(
-              cached->view.Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes)
+              cached->view->Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes)
                   .ok());
           ConversationRow row;
           ASSERT_TRUE(DecodeConversation(row_bytes, id, &row).ok());
