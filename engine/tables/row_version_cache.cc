@@ -5,9 +5,10 @@
 namespace mnemo::tables {
 namespace {
 
-// Heap bytes of a cached row: the struct, its strings and the map and list nodes around it.
+// Heap bytes of a cached row: the struct, its strings, its control block and the map and list
+// nodes around it.
 size_t EstimateBytes(const Conversation& row) {
-  constexpr size_t kNodeBytes = 96;
+  constexpr size_t kNodeBytes = 128;  // with the shared_ptr control block
   return sizeof(Conversation) + kNodeBytes + row.user_id.size() + row.title.size() +
          (row.summary ? row.summary->size() : 0) + row.model.size() + row.system_prompt.size() +
          row.metadata.size();
@@ -17,7 +18,8 @@ size_t EstimateBytes(const Conversation& row) {
 
 struct RowVersionCache::Shard {
   struct Item {
-    Conversation row;
+    // Shared so that Find() copies the row after releasing the shard's lock.
+    std::shared_ptr<const Conversation> row;
     size_t bytes = 0;
     bool found = false;  // by Find() since the row was filled or last given a second chance
     std::list<Uuid>::iterator lru;
@@ -61,17 +63,22 @@ RowVersionCache::Shard& RowVersionCache::ShardOf(const Uuid& id) const {
 
 bool RowVersionCache::Find(const Uuid& id, Timestamp updated_at, Conversation* out) const {
   Shard& shard = ShardOf(id);
-  std::lock_guard lock(shard.mu);
-  auto found = shard.items.find(id);
-  if (found == shard.items.end() || found->second.row.updated_at != updated_at) return false;
-  found->second.found = true;
-  *out = found->second.row;
+  std::shared_ptr<const Conversation> row;
+  {
+    std::lock_guard lock(shard.mu);
+    auto found = shard.items.find(id);
+    if (found == shard.items.end() || found->second.row->updated_at != updated_at) return false;
+    found->second.found = true;
+    row = found->second.row;
+  }
+  *out = *row;
   return true;
 }
 
 void RowVersionCache::Fill(const Conversation& row, uint64_t epoch) {
   const size_t row_bytes = EstimateBytes(row);
   if (row_bytes > max_shard_bytes_) return;
+  auto copy = std::make_shared<const Conversation>(row);
   Shard& shard = ShardOf(row.id);
   std::lock_guard lock(shard.mu);
   // Checked under the shard's lock, which Forget() holds while it moves the epoch on.
@@ -82,11 +89,11 @@ void RowVersionCache::Fill(const Conversation& row, uint64_t epoch) {
     shard.lru.push_front(row.id);
     item.lru = shard.lru.begin();
   } else {
-    if (item.row.updated_at >= row.updated_at) return;  // as new or newer already
+    if (item.row->updated_at >= row.updated_at) return;  // as new or newer already
     shard.lru.splice(shard.lru.begin(), shard.lru, item.lru);
     shard.bytes -= item.bytes;
   }
-  item.row = row;
+  item.row = std::move(copy);
   item.bytes = row_bytes;
   item.found = false;
   shard.bytes += row_bytes;
