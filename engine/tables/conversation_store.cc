@@ -141,6 +141,8 @@ Status ConversationStore::Save(storage::WriteTxn& txn, const ConversationRow* ol
   StagePurgeEntry(txn, keys::PurgeKind::kConversation, old_row ? &old_row->conversation : nullptr,
                   &c);
   txn.Put(Cf::kConversations, keys::ConversationKey(c.id), EncodeConversation(new_row));
+  // The committed row is the newest version: a list that names it next finds it in memory.
+  txn.OnCommit([this, row = c] { rows_.Fill(row, rows_.epoch()); });
   return Status::Ok();
 }
 
@@ -245,6 +247,7 @@ Status ConversationStore::HardDelete(storage::WriteTxn& txn, std::string_view us
   StagePurgeEntry<Conversation>(txn, keys::PurgeKind::kConversation, &row.conversation, nullptr);
   txn.Put(Cf::kIndex, counts_key, EncodeCounts(counts));
   txn.Delete(Cf::kConversations, keys::ConversationKey(id));
+  txn.OnCommit([this, id] { rows_.Forget(id); });
   return Status::Ok();
 }
 
@@ -265,27 +268,60 @@ Result<Conversation> ConversationStore::Get(std::string_view user_id, const Uuid
 
 namespace {
 
-Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page) {
-  std::vector<Uuid> ids;
+// The rows of `page`'s entries, in order, read from `view`.  With `cache`, the entries are
+// by-updated ones (key: `prefix_size` bytes of prefix, then [updated desc][uuid]), which name the
+// row version in `view`: rows cached at that version are taken from `cache`, and the others are
+// read and cached (`epoch` was read from the cache before `view` was taken).
+Result<std::vector<Conversation>> LoadRows(const storage::ReadView& view, const IndexPage& page,
+                                           RowVersionCache* cache, size_t prefix_size,
+                                           uint64_t epoch) {
+  std::vector<Conversation> items(page.entries.size());
+  std::vector<size_t> missing;
   std::vector<std::string> row_keys;
-  ids.reserve(page.entries.size());
-  row_keys.reserve(page.entries.size());
-  for (const auto& [key, value] : page.entries) {
-    ids.push_back(TrailingId(key));
-    row_keys.push_back(keys::ConversationKey(ids.back()));
+  for (size_t i = 0; i < page.entries.size(); ++i) {
+    const std::string& key = page.entries[i].first;
+    const Uuid id = TrailingId(key);
+    if (cache != nullptr) {
+      keys::KeyReader reader(std::string_view(key).substr(prefix_size));
+      Timestamp updated_at = 0;
+      if (!reader.I64Desc(&updated_at)) return Status::Internal("corrupt conversation index key");
+      if (cache->Find(id, updated_at, &items[i])) continue;
+    }
+    items[i].id = id;
+    missing.push_back(i);
+    row_keys.push_back(keys::ConversationKey(id));
   }
+  if (missing.empty()) return items;
   std::vector<std::optional<std::string>> row_values;
   MNEMO_RETURN_IF_ERROR(view.MultiGet(Cf::kConversations, row_keys, &row_values));
-  std::vector<Conversation> items;
-  items.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!row_values[i])
-      return Status::Internal("index entry without conversation row " + ids[i].ToString());
+  for (size_t m = 0; m < missing.size(); ++m) {
+    Conversation& item = items[missing[m]];
+    if (!row_values[m])
+      return Status::Internal("index entry without conversation row " + item.id.ToString());
     ConversationRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[i], ids[i], &row));
-    items.push_back(std::move(row.conversation));
+    MNEMO_RETURN_IF_ERROR(DecodeConversation(*row_values[m], item.id, &row));
+    if (cache != nullptr) cache->Fill(row.conversation, epoch);
+    item = std::move(row.conversation);
   }
   return items;
+}
+
+// The rows of `page`'s by-updated entries (key: `prefix_size` bytes of prefix, then
+// [updated desc][uuid]) when `cache` holds each at the version its entry names; nullopt when one
+// is missing.
+Result<std::optional<std::vector<Conversation>>> CachedRows(const IndexPage& page,
+                                                            const RowVersionCache& cache,
+                                                            size_t prefix_size) {
+  std::vector<Conversation> items(page.entries.size());
+  for (size_t i = 0; i < page.entries.size(); ++i) {
+    const std::string& key = page.entries[i].first;
+    keys::KeyReader reader(std::string_view(key).substr(prefix_size));
+    Timestamp updated_at = 0;
+    if (!reader.I64Desc(&updated_at)) return Status::Internal("corrupt conversation index key");
+    if (!cache.Find(TrailingId(key), updated_at, &items[i]))
+      return std::optional<std::vector<Conversation>>();
+  }
+  return std::optional<std::vector<Conversation>>(std::move(items));
 }
 
 // How one list or count walks an index: the prefix and time bounds of the order's index, and
@@ -327,6 +363,7 @@ class ConversationScan {
            !f.title_contains && metadata_.empty();
   }
   PageRequest& request() { return request_; }
+  bool by_updated() const { return by_updated_; }
 
   // The per-entry condition; empty when Unfiltered().  Borrows this scan and `view`.
   EntryMatch Match(const storage::ReadView& view) const {
@@ -393,22 +430,45 @@ Result<ConversationPage> ConversationStore::List(std::string_view user_id,
   if (recent_list) {
     MNEMO_ASSIGN_OR_RETURN(start, CursorStart(request));
   }
-  std::optional<RecencyIndex::CachedPage> cached =
-      recent_list ? recency_.Page(user_id, options.include_deleted ? Scope::kAll : Scope::kActive,
-                                  request, start)
-                  : std::nullopt;
+  const Scope scope = options.include_deleted ? Scope::kAll : Scope::kActive;
+  const uint64_t epoch = rows_.epoch();  // before the snapshot the rows are read from
+  std::optional<RecencyIndex::CachedPage> cached;
+  ConversationPage result;
+  if (recent_list) {
+    // From memory alone when it can: the mirror's page names the versions of its rows, and when
+    // the row cache holds them all no snapshot is needed.
+    std::optional<RecencyIndex::CachedPage> quick =
+        recency_.Page(user_id, scope, request, start, /*with_view=*/false);
+    if (quick) {
+      MNEMO_ASSIGN_OR_RETURN(std::optional<std::vector<Conversation>> items,
+                             CachedRows(quick->page, rows_, request.prefix.size()));
+      if (items) {
+        result.items = std::move(*items);
+        result.next_cursor = std::move(quick->page.next_cursor);
+        result.total = quick->total;
+        return result;
+      }
+      if (auto full = recency_.Page(user_id, scope, request, start))
+        cached.emplace(std::move(*full));
+    }
+  }
+  // The mirror counts the scope's entries as it builds the page.
+  const bool counted = cached.has_value();
   EntryMatch match;
   if (!cached) {
-    cached.emplace(RecencyIndex::CachedPage{db_.Snapshot(), {}});
-    match = scan.Match(cached->view);
-    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(cached->view, Cf::kIndex, request, match));
+    cached.emplace();
+    cached->view.emplace(db_.Snapshot());
+    match = scan.Match(*cached->view);
+    MNEMO_ASSIGN_OR_RETURN(cached->page, ScanPage(*cached->view, Cf::kIndex, request, match));
   }
-  const storage::ReadView& view = cached->view;
+  const storage::ReadView& view = *cached->view;
   IndexPage& page = cached->page;
-  ConversationPage result;
-  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page));
+  MNEMO_ASSIGN_OR_RETURN(result.items, LoadRows(view, page, scan.by_updated() ? &rows_ : nullptr,
+                                                request.prefix.size(), epoch));
   result.next_cursor = std::move(page.next_cursor);
-  if (scan.Unfiltered()) {
+  if (counted) {
+    result.total = cached->total;
+  } else if (scan.Unfiltered()) {
     MNEMO_ASSIGN_OR_RETURN(
         Counts counts,
         ReadCounts(view, keys::UserCountsKey(IndexTag::kUserConversationCounts, user_id)));

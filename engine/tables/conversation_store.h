@@ -4,7 +4,8 @@
 // row, every index entry and the user's counts in the caller's WriteTxn, so they always commit
 // together.  Write methods stage into a WriteTxn and REQUIRE the caller to hold the user's
 // LockTable stripe until the transaction ends (commits or is destroyed).  Read methods use a
-// snapshot.  The by-updated index is mirrored in memory (RecencyIndex) for the recent list.
+// snapshot.  The by-updated index is mirrored in memory (RecencyIndex) for the recent list, and
+// the rows it lists are cached by version (RowVersionCache).
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -19,14 +20,20 @@
 #include "tables/message_vectors.h"
 #include "tables/recency_index.h"
 #include "tables/row_codec.h"
+#include "tables/row_version_cache.h"
 
 namespace mnemo::tables {
 
 class ConversationStore {
  public:
-  // `db` must outlive the store.  `recency` bounds the in-memory recent-list mirror.
-  explicit ConversationStore(storage::Db& db, RecencyIndex::Limits recency = {})
-      : db_(db), recency_(db, recency) {}
+  // Rows cached for by-updated lists, at most (RowVersionCache).
+  static constexpr size_t kDefaultRowCacheBytes = size_t{32} << 20;
+
+  // `db` must outlive the store.  `recency` bounds the in-memory recent-list mirror,
+  // `row_cache_bytes` the rows kept in memory for by-updated lists (0: none).
+  explicit ConversationStore(storage::Db& db, RecencyIndex::Limits recency = {},
+                             size_t row_cache_bytes = kDefaultRowCacheBytes)
+      : db_(db), recency_(db, recency), rows_(row_cache_bytes) {}
   // Where message vectors are removed and conversation states published (hard and soft
   // deletes); must outlive the store.  Null: no vector layer.
   void set_message_vectors(MessageVectors* vectors) { message_vectors_ = vectors; }
@@ -75,6 +82,7 @@ class ConversationStore {
   Result<UserStats> Stats(std::string_view user_id) const;
 
   RecencyIndex& TEST_recency() const { return recency_; }
+  RowVersionCache& TEST_rows() const { return rows_; }
 
  private:
   // Stages the index changes from `old_row` to `new_row` (either may be null).
@@ -85,6 +93,9 @@ class ConversationStore {
   // Changed by the writes staged in StageIndexes (which are const: staging does not change the
   // store until the transaction commits); internally synchronized.
   mutable RecencyIndex recency_;
+  // Filled by committed writes and by by-updated lists, which name the row versions they need;
+  // a hard delete forgets its row.  Internally synchronized.
+  mutable RowVersionCache rows_;
   MessageVectors* message_vectors_ = nullptr;
 };
 

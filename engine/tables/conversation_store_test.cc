@@ -286,7 +286,15 @@ TEST_F(ConversationTest, RecentListStaysExactThroughChurnFlushesAndReopen) {
       for (size_t i = 0; i < page.items.size(); ++i) {
         const Conversation& c = page.items[i];
         EXPECT_TRUE(seen.insert(c.id).second) << "listed twice: " << c.id.ToString();
-        EXPECT_EQ(c.updated_at, Unwrap(engine_->GetConversation("alice", c.id, true)).updated_at);
+        // Every field as a point read finds it (listed rows may come from the row cache).
+        const Conversation stored = Unwrap(engine_->GetConversation("alice", c.id, true));
+        EXPECT_EQ(c.updated_at, stored.updated_at);
+        EXPECT_EQ(c.title, stored.title);
+        EXPECT_EQ(c.is_deleted, stored.is_deleted);
+        EXPECT_EQ(c.deleted_at, stored.deleted_at);
+        EXPECT_EQ(c.created_at, stored.created_at);
+        EXPECT_EQ(c.message_count, stored.message_count);
+        EXPECT_EQ(c.last_message_at, stored.last_message_at);
         if (i > 0) {
           EXPECT_GE(page.items[i - 1].updated_at, c.updated_at);
         }

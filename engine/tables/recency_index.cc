@@ -209,7 +209,10 @@ void RecencyIndex::Stage(storage::WriteTxn& txn, std::string_view user_id, std::
     hold = fresh.get();
     txn.Retain(std::move(fresh));
   }
-  if (!entry->loaded) return;  // a later load reads the committed state from storage
+  // Loaded now, before this transaction commits, the entry holds the committed state that the
+  // changes queued below apply to (every earlier writer of the user has committed: the caller
+  // holds the user's lock).  So a user who writes is listed from memory from then on.
+  if (!entry->loaded && (entry->too_large || !Load(*entry, user_id))) return;
   ++hold->pending;
   const size_t max_user_keys = limits_.max_user_keys;
   txn.OnCommit([hold, key = std::string(key), added, max_user_keys] {
@@ -220,7 +223,7 @@ void RecencyIndex::Stage(storage::WriteTxn& txn, std::string_view user_id, std::
 
 std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user_id, Scope scope,
                                                            const PageRequest& request,
-                                                           std::string_view start) {
+                                                           std::string_view start, bool with_view) {
   std::shared_ptr<Entry> entry = Acquire(user_id);
   // A read inside one of this thread's own write transactions must not try the lock it holds.
   if (entry->holder_thread.load(std::memory_order_acquire) == std::this_thread::get_id())
@@ -232,8 +235,10 @@ std::optional<RecencyIndex::CachedPage> RecencyIndex::Page(std::string_view user
   if (request.reverse || request.prefix != prefix || !request.first.empty() || !request.end.empty())
     return std::nullopt;
 
-  std::optional<CachedPage> out(CachedPage{db_.Snapshot(), {}});
+  std::optional<CachedPage> out(CachedPage{});
+  if (with_view) out->view.emplace(db_.Snapshot());
   const std::vector<Suffix>& keys = entry->scopes[ScopeIndex(scope)];
+  out->total = static_cast<int64_t>(keys.size());
   auto it = keys.rbegin();  // index order
   if (!start.empty())
     it = std::upper_bound(keys.rbegin(), keys.rend(), start.substr(prefix.size()), IndexOrder());

@@ -5,7 +5,8 @@
 // its SingleDelete until the next flush, so a scan for a user who is chatting walks two dead
 // entries per message written since the flush.  The array holds only live entries.
 //
-// Exactness.  A user's entry is loaded from a snapshot on first use and from then on changed by
+// Exactness.  A user's entry is loaded from a snapshot on first use (a list, or a write's first
+// Stage(), which loads the state committed before its transaction) and from then on changed by
 // every committed write that moves one of the user's by-updated index entries;
 // ConversationStore::StageIndexes is the only place that writes them, and it calls Stage() for
 // each.  A writer locks the user's entry from its first Stage() until its transaction ends and
@@ -63,20 +64,25 @@ class RecencyIndex {
 
   // Writer side: `txn` puts (added) or deletes (!added) the by-updated index entry `key` of
   // `user_id`.  Locks the user's entry for the rest of the transaction (the first call per
-  // transaction and user) and queues the change to be applied when `txn` commits.
+  // transaction and user), loads it if it is not loaded, and queues the change to be applied
+  // when `txn` commits.
   void Stage(storage::WriteTxn& txn, std::string_view user_id, std::string_view key, bool added);
 
   // Reader side: the page ScanPage(view, kIndex, request) would return for a by-updated listing
   // of `user_id` in `scope` (request.prefix must be that listing's prefix; forward order; no
-  // bounds, no entry match), together with the snapshot it describes.  nullopt when the entry is
-  // busy or too large to cache; the caller then scans.  `start` is the request's decoded cursor
-  // (CursorStart), empty for the first page.
+  // bounds, no entry match), together with the snapshot it describes when `with_view` (without
+  // it, the page describes the committed state at some moment during the call).  nullopt when
+  // the entry is busy or too large to cache; the caller then scans.  `start` is the request's
+  // decoded cursor (CursorStart), empty for the first page.  `total` is the number of entries
+  // in the scope (the user's conversations, or active ones, in that state).
   struct CachedPage {
-    storage::ReadView view;
+    std::optional<storage::ReadView> view;
     IndexPage page;
+    int64_t total = 0;
   };
   std::optional<CachedPage> Page(std::string_view user_id, keys::Scope scope,
-                                 const PageRequest& request, std::string_view start);
+                                 const PageRequest& request, std::string_view start,
+                                 bool with_view = true);
 
   // How many users and keys are cached (for tests).
   size_t cached_users() const;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -98,7 +99,17 @@ class RecencyIndexTest : public ::testing::Test {
     return expected;
   }
 
-  // Every page shape of the user's recent list (both scopes) equals the scan's.
+  // Every field of a row, as text.
+  static std::string RowText(const Conversation& c) {
+    return c.id.ToString() + "|" + c.user_id + "|" + c.title + "|" + c.summary.value_or("-") + "|" +
+           c.model + "|" + c.system_prompt + "|" + c.metadata + "|" + std::to_string(c.is_deleted) +
+           "|" + std::to_string(c.deleted_at.value_or(-1)) + "|" + std::to_string(c.created_at) +
+           "|" + std::to_string(c.updated_at) + "|" + std::to_string(c.message_count) + "|" +
+           std::to_string(c.total_tokens) + "|" + std::to_string(c.last_message_at.value_or(-1));
+  }
+
+  // Every page shape of the user's recent list (both scopes) equals the scan's, and every listed
+  // row equals the stored row, field by field (the rows may come from the row cache).
   void ExpectSameAsScan(const std::string& user) {
     for (bool include_deleted : {false, true}) {
       for (int64_t limit : {1, 3, 100}) {
@@ -114,7 +125,12 @@ class RecencyIndexTest : public ::testing::Test {
             auto listed = store_->List(user, options);
             ASSERT_TRUE(listed.ok()) << listed.status().ToString();
             std::vector<Uuid> ids;
-            for (const Conversation& c : listed->items) ids.push_back(c.id);
+            for (const Conversation& c : listed->items) {
+              ids.push_back(c.id);
+              auto stored = store_->Get(user, c.id, /*include_deleted=*/true);
+              ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+              ASSERT_EQ(RowText(c), RowText(*stored));
+            }
             ASSERT_EQ(ids, expected.ids)
                 << user << " deleted=" << include_deleted << " limit=" << limit << " skip=" << skip
                 << " page=" << page_number;
@@ -212,6 +228,63 @@ TEST_F(RecencyIndexTest, RandomHistoryListsExactlyWhatTheIndexScanFinds) {
   EXPECT_GT(store_->TEST_recency().cached_keys(), 0u);  // the lists came from memory
 }
 
+TEST_F(RecencyIndexTest, ListedRowsFollowUpdatesDeletesAndReCreatesOfCachedRows) {
+  const Uuid id = Create("ann");
+  const Uuid other = Create("ann");
+  ExpectSameAsScan("ann");  // caches both rows
+  EXPECT_GE(store_->TEST_rows().rows(), 2u);
+  ConversationUpdate update;
+  update.title = "renamed";
+  update.metadata = R"({"k":1})";
+  ASSERT_TRUE(Write("ann", [&](storage::WriteTxn& txn) {
+                return store_->Update(txn, "ann", id, update);
+              }).ok());
+  Append("ann", other);
+  ExpectSameAsScan("ann");
+  ConversationListOptions options;
+  options.order = ConversationOrder::kUpdatedDesc;
+  auto listed = store_->List("ann", options);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 2u);
+  EXPECT_EQ(listed->items[0].id, other);
+  EXPECT_EQ(listed->items[0].message_count, 1);
+  EXPECT_EQ(listed->items[1].title, "renamed");
+  // Hard delete, then the same id again with another title: the old row never comes back.
+  ASSERT_TRUE(Write("ann", [&](storage::WriteTxn& txn) -> Result<bool> {
+                MNEMO_RETURN_IF_ERROR(store_->HardDelete(txn, "ann", id));
+                return true;
+              }).ok());
+  ExpectSameAsScan("ann");
+  NewConversation again;
+  again.id = id;
+  again.title = "again";
+  ASSERT_TRUE(
+      Write("ann", [&](storage::WriteTxn& txn) { return store_->Create(txn, "ann", again); }).ok());
+  ExpectSameAsScan("ann");
+  listed = store_->List("ann", options);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 2u);
+  EXPECT_EQ(listed->items[0].title, "again");
+  EXPECT_EQ(listed->total, 2);
+}
+
+TEST_F(RecencyIndexTest, WritesLoadTheMirrorAndCacheTheRowsTheyCommit) {
+  const Uuid first = Create("ann");
+  const Uuid second = Create("ann");
+  // Nothing was listed: the writes loaded ann's entry and cached both rows.
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 4u);  // two conversations, two scopes
+  EXPECT_EQ(store_->TEST_rows().rows(), 2u);
+  Append("ann", first);
+  ExpectSameAsScan("ann");
+  // Reopened, the first write of a user loads what was committed before it.
+  Open({});
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 0u);
+  Append("ann", second);
+  EXPECT_EQ(store_->TEST_recency().cached_keys(), 4u);
+  EXPECT_EQ(store_->TEST_rows().rows(), 1u);
+  ExpectSameAsScan("ann");
+}
+
 TEST_F(RecencyIndexTest, AReadDuringAWriteOfTheSameUserFallsBackToTheScan) {
   const Uuid older = Create("ann");
   const Uuid newer = Create("ann");
@@ -274,7 +347,7 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
           const Uuid id = TrailingId(key);
           std::string row_bytes;
           ASSERT_TRUE(
-              cached->view.Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes)
+              cached->view->Get(storage::Cf::kConversations, keys::ConversationKey(id), &row_bytes)
                   .ok());
           ConversationRow row;
           ASSERT_TRUE(DecodeConversation(row_bytes, id, &row).ok());
@@ -286,6 +359,51 @@ TEST_F(RecencyIndexTest, ConcurrentReadersGetPagesOfTheSnapshotTheyReadRowsFrom)
   }
   for (auto& thread : threads) thread.join();
   EXPECT_GT(pages.load(), 0);
+  ExpectSameAsScan("ann");
+}
+
+TEST_F(RecencyIndexTest, ConcurrentListsShowOneStatePerRowVersion) {
+  constexpr int kConversations = 8;
+  constexpr int kAppendsPerWriter = 300;
+  std::vector<Uuid> ids;
+  for (int i = 0; i < kConversations; ++i) ids.push_back(Create("ann"));
+  std::atomic<int> writers_left{2};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kAppendsPerWriter; ++i) Append("ann", ids[(i * 3 + w) % kConversations]);
+      --writers_left;
+    });
+  }
+  // (id, updated_at) -> message_count, as every reader saw it.
+  std::mutex seen_mutex;
+  std::map<std::pair<Uuid, Timestamp>, int64_t> seen;
+  std::atomic<int> pages{0};
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      ConversationListOptions options;
+      options.order = ConversationOrder::kUpdatedDesc;
+      while (writers_left > 0) {
+        auto listed = store_->List("ann", options);
+        ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+        ASSERT_EQ(listed->items.size(), static_cast<size_t>(kConversations));
+        ASSERT_EQ(listed->total, kConversations);
+        std::lock_guard lock(seen_mutex);
+        for (size_t i = 0; i < listed->items.size(); ++i) {
+          const Conversation& c = listed->items[i];
+          if (i > 0) {
+            ASSERT_GT(listed->items[i - 1].updated_at, c.updated_at) << "not newest first";
+          }
+          auto [at, inserted] = seen.try_emplace({c.id, c.updated_at}, c.message_count);
+          ASSERT_EQ(at->second, c.message_count) << "two states under one version";
+        }
+        ++pages;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_GT(pages.load(), 0);
+  EXPECT_GT(store_->TEST_rows().rows(), 0u);
   ExpectSameAsScan("ann");
 }
 
