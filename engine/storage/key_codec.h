@@ -30,13 +30,23 @@
 //                                                                 created_at)
 //                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
 //                                                                 soft-deleted rows, oldest first
-//                     [0x50][term bytes]                       -> term id varint (text index
+//                     [0x50][0x00][group u64]                  -> a group of new terms and
+//                                                                 their ids (text index
 //                                                                 dictionary, all users)
-//                     [0x51][kind][user][month u32][label u64] -> a row's terms (text row,
-//                                                                 text/text_index.h)
+//                     [0x50][term bytes]                       -> term id varint (dictionary
+//                                                                 entries of earlier builds)
+//                     [0x51][kind][user][month u32][label u64] -> the terms of a group of up to
+//                                                                 64 rows, under its first
+//                                                                 row's label (or one row's, in
+//                                                                 earlier builds); formats in
+//                                                                 text/text_index.h
 //   cf chunks         [chunk uuid]                             -> chunk row (text, label, ...)
-//   cf vectors        [month u32][label u64]                   -> unit float32 vector (of a chunk
-//                                                                 or a message: labels are unique)
+//   cf vectors        [month u32][label u64]                   -> where the unit float32 vector
+//                                                                 (of a chunk or a message: labels
+//                                                                 are unique) lies in a segment
+//                                                                 file (vector/vector_log.h), or
+//                                                                 the vector itself (earlier
+//                                                                 builds)
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
 //   a soft-deleted row only in "all", so either list is a plain prefix scan.
 #pragma once
