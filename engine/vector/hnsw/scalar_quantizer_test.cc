@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -53,6 +54,38 @@ TEST(ScalarQuantizerTest, OutOfRangeValuesClampToTheRangeEnds) {
   q.Decode(codes, decoded);
   EXPECT_NEAR(decoded[0], 0.1f, q.step()[0]);
   EXPECT_NEAR(decoded[1], 0.2f, q.step()[1]);
+}
+
+// Every dimension, in the vectorized blocks and in the tail (37 = 2 x 16 + 5), gets the level
+// nearest its clamped value, and the returned bound is the residual's norm, rounded up.
+TEST(ScalarQuantizerTest, EncodeChoosesNearestLevelsAndBoundsTheResidual) {
+  for (const size_t dim : {size_t{37}, size_t{1536}}) {
+    const testing::TestData data = testing::MakeClustered(500, 0, dim, 10, 3);
+    const ScalarQuantizer q = FitOn(data);
+    std::vector<float> row(dim);
+    std::vector<uint8_t> codes(dim);
+    for (size_t j = 0; j < data.size(); ++j) {
+      for (size_t i = 0; i < dim; ++i) row[i] = data.Row(j)[i];
+      // Some values far outside the fitted range, on both sides, in blocks and tail alike.
+      if (j % 7 == 0) {
+        row[j % dim] = 50.0f;
+        row[(j * 13 + 5) % dim] = -50.0f;
+      }
+      const float bound = q.Encode(row.data(), codes.data());
+      long double squared = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        const long double lo = q.lo()[i];
+        const long double step = q.step()[i];
+        const long double scaled = std::clamp((row[i] - lo) / step, 0.0L, 255.0L);
+        ASSERT_LE(std::fabs(scaled - codes[i]), 0.5L + 1e-4L) << "dim " << dim << " i " << i;
+        const long double residual = row[i] - (lo + step * codes[i]);
+        squared += residual * residual;
+      }
+      const long double norm = std::sqrt(squared);
+      ASSERT_GE(static_cast<long double>(bound), norm) << "dim " << dim << " row " << j;
+      ASSERT_LE(static_cast<long double>(bound), norm * (1 + 1e-5L) + 1e-12L);
+    }
+  }
 }
 
 TEST(ScalarQuantizerTest, ConstantDimensionGetsAPositiveStep) {
