@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mnemo/result.h"
 #include "text/string_table.h"
 
 namespace mnemo::text {
@@ -291,17 +292,24 @@ void CopyTerms(const ThreadState& state, Analysis* out) {
   for (const uint32_t number : state.found) out->terms.emplace_back(state.terms.at(number));
 }
 
-}  // namespace
-
-Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out) {
+// Analyzes `utf8` into the calling thread's state (its terms in state->found), adding its stop
+// words to *stopwords.
+Result<ThreadState*> AnalyzeIntoState(std::string_view utf8, size_t* stopwords) {
   Status status;
   ThreadState* state = State(&status);
   if (state == nullptr) return status;
   if (IsAscii(utf8)) {
-    AnalyzeAscii(*state, utf8, &out->stopwords);
+    AnalyzeAscii(*state, utf8, stopwords);
   } else {
-    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
+    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, stopwords));
   }
+  return state;
+}
+
+}  // namespace
+
+Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out) {
+  MNEMO_ASSIGN_OR_RETURN(ThreadState * state, AnalyzeIntoState(utf8, &out->stopwords));
   out->numbers.swap(state->found);
   out->table = state->table;
   return Status::Ok();
@@ -310,14 +318,7 @@ Status AnalyzeNumbered(std::string_view utf8, TermNumbers* out) {
 std::string_view NumberedTerm(uint32_t number) { return Thread().terms.at(number); }
 
 Status Analyze(std::string_view utf8, Analysis* out) {
-  Status status;
-  ThreadState* state = State(&status);
-  if (state == nullptr) return status;
-  if (IsAscii(utf8)) {
-    AnalyzeAscii(*state, utf8, &out->stopwords);
-  } else {
-    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, &out->stopwords));
-  }
+  MNEMO_ASSIGN_OR_RETURN(ThreadState * state, AnalyzeIntoState(utf8, &out->stopwords));
   CopyTerms(*state, out);
   return Status::Ok();
 }
