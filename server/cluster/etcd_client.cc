@@ -113,7 +113,7 @@ std::string PrefixEnd(std::string_view prefix) {
   return std::string(1, '\0');  // every byte is 0xff: read to the end of the key space
 }
 
-// gRPC status codes (the gateway's "code") onto SPEC §4 codes.
+// gRPC status codes (the gateway's "code") onto mnemo's (error_codes.def).
 StatusCode FromGrpcCode(int64_t code) {
   switch (code) {
     case 3: return StatusCode::kValidationError;       // INVALID_ARGUMENT
