@@ -17,6 +17,7 @@ packages=(
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools python3-httpx
   python3-sqlalchemy python3-asyncpg
   libicu-dev libstemmer-dev libxapian-dev manpages manpages-zh
+  etcd-server etcd-client
 )
 
 missing=()

@@ -10,7 +10,8 @@
 #      integration tests that drive mnemod (itself built with TSan) over sockets, a 15 s soak
 #      against TSan-built mnemod and mnemo-rest, 5 rounds of crash torture (a kill, a clean
 #      stop, a settled graph check) with TSan on both sides (suppressions: tests/hardening/tsan.supp),
-#      and the threaded tests of the in-memory recent list and of the C++ client's transport.
+#      the threaded tests of the in-memory recent list and of the C++ client's transport, and the
+#      etcd coordination tests (the election's keep-alive thread against real etcd).
 # Options: --long   torture 100 rounds, soak 300 s, fuzzing 300 s per target from a random seed
 #          --skip-tsan / --skip-asan   leave a stage out (local use; CI runs everything)
 # Every build treats warnings as errors (-DMNEMO_WERROR=ON).
@@ -68,7 +69,8 @@ fi
 
 if [ "$run_tsan" -eq 1 ]; then
   tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
-                crash_torture_test mnemo_tables_test mnemo_client_test"
+                crash_torture_test mnemo_tables_test mnemo_client_test mnemo_cluster_test
+                mnemo_cluster_integration_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
       -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF -DMNEMO_WERROR=ON
@@ -89,6 +91,10 @@ if [ "$run_tsan" -eq 1 ]; then
     "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
     "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
       --gtest_filter='DirectTransport*:TransportTest*' || status=1
+    # The primary election's keep-alive thread against its callers, with real etcd members.
+    echo "-- etcd coordination"
+    "$root/build-tsan/server/cluster/mnemo_cluster_test" --gtest_brief=1 || status=1
+    "$root/build-tsan/server/cluster/mnemo_cluster_integration_test" --gtest_brief=1 || status=1
     return $status
   }
   stage "Tests (TSan, server)" tsan_tests
