@@ -127,11 +127,13 @@ VectorLog::VectorLog(storage::Db& db, const VectorLogOptions& options)
     : db_(db),
       options_(options),
       record_bytes_((kHeaderBytes + size_t{4} * options.dim + 63) / 64 * 64),
-      fs_(options.file_system ? *options.file_system : PosixFileSystem()) {}
+      fs_(options.file_system ? *options.file_system : PosixFileSystem()),
+      zeros_(static_cast<size_t>(std::min(options.fill_piece_bytes, Capacity())), '\0') {}
 
 Result<std::unique_ptr<VectorLog>> VectorLog::Open(storage::Db& db,
                                                    const VectorLogOptions& options) {
   if (options.dim == 0) return Status::Internal("vector log: dimension 0");
+  if (options.fill_piece_bytes == 0) return Status::Internal("vector log: fill pieces of 0 bytes");
   std::unique_ptr<VectorLog> log(new VectorLog(db, options));
   MNEMO_RETURN_IF_ERROR(CreateDirs(log->fs_, options.dir));
   MNEMO_RETURN_IF_ERROR(log->Recover());
@@ -317,14 +319,18 @@ Status VectorLog::Append(std::string& records, std::vector<VectorPointer>* point
       active_ = std::move(next);
       append_end_ = 0;
       zeroed_end_ = zeroed;
+      wanted_end_ = 0;
     }
     const uint64_t room = (capacity - append_end_) / record_bytes_;
     const size_t count =
         static_cast<size_t>(std::min<uint64_t>(room, (records.size() - done) / record_bytes_));
     const uint64_t begin = append_end_;
     const uint64_t end = begin + count * record_bytes_;
-    // Never write where the background thread is writing zeros.
-    if (filling_ && fill_segment_ == active_ && end > fill_begin_) {
+    // Never write where the background thread is writing zeros: wait for that piece, and have
+    // the next one start past these records, so that it cannot hold them up again.
+    if (fill_segment_ == active_ && begin < fill_end_ && end > fill_begin_) {
+      wanted_end_ = std::max(wanted_end_, end);
+      fill_waits_.fetch_add(1, std::memory_order_relaxed);
       changed_.wait(lock);
       continue;
     }
@@ -508,6 +514,7 @@ VectorLogStats VectorLog::Stats() const {
   }
   stats.removed_segments = removed_segments_.load(std::memory_order_relaxed);
   stats.moved_records = moved_records_.load(std::memory_order_relaxed);
+  stats.fill_waits = fill_waits_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -517,12 +524,13 @@ void VectorLog::WaitForBackground() {
   changed_.wait(lock, [&] { return !background_busy_ && !removal_due_ && !BackgroundDue(); });
 }
 
+uint64_t VectorLog::FillFrom() const { return std::max({zeroed_end_, append_end_, wanted_end_}); }
+
 bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
-  const bool fill =
-      !filling_ && zeroed_end_ < capacity && zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
+  const bool fill = FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes);
   const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
   return fill || prepare;
 }
@@ -542,34 +550,41 @@ void VectorLog::BackgroundLoop() {
   }
 }
 
+Status VectorLog::FillPiece(std::unique_lock<std::mutex>& lock,
+                            const std::shared_ptr<Segment>& segment, uint64_t begin, uint64_t end) {
+  fill_segment_ = segment;
+  fill_begin_ = begin;
+  fill_end_ = end;
+  lock.unlock();
+  Status status = segment->file->Write(begin, std::string_view(zeros_.data(), end - begin));
+  lock.lock();
+  fill_segment_.reset();
+  changed_.notify_all();  // writers waiting for the piece
+  if (!status.ok()) return status;
+  // Synced before the next piece is written: a batch's sync (fdatasync) flushes every dirty page
+  // of the file, and would otherwise write the zeros ahead of it too.  Records may go into the
+  // piece meanwhile.
+  lock.unlock();
+  status = segment->file->Sync();
+  lock.lock();
+  return status;
+}
+
 void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
   const uint64_t capacity = Capacity();
-  if (active_ && !filling_ && zeroed_end_ < capacity &&
-      zeroed_end_ < append_end_ + options_.fill_ahead_bytes) {
+  if (active_ && FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes)) {
     // Zero the region the next records go to, so that syncing them writes data blocks only.
     std::shared_ptr<Segment> segment = active_;
-    const uint64_t begin = std::max(zeroed_end_, append_end_);
-    const uint64_t end = std::min(capacity, begin + options_.fill_ahead_bytes);
-    filling_ = true;
-    fill_segment_ = segment;
-    fill_begin_ = begin;
-    lock.unlock();
-    const std::string zeros(kZeroPiece, '\0');
-    Status status;
-    for (uint64_t offset = begin; offset < end && status.ok(); offset += kZeroPiece) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, end - offset));
-      status = segment->file->Write(offset, std::string_view(zeros.data(), n));
-    }
-    if (status.ok()) status = segment->file->Sync();
-    lock.lock();
-    filling_ = false;
-    fill_segment_.reset();
+    const uint64_t begin = FillFrom();
+    const uint64_t end = std::min<uint64_t>(capacity, begin + zeros_.size());
+    const Status status = FillPiece(lock, segment, begin, end);
+    if (active_ != segment) return;
     if (!status.ok()) {
       spdlog::warn("vector log: zero-filling {} failed: {}", SegmentPath(segment->id),
                    status.ToString());
       zeroed_end_ = capacity;  // stop trying; appends extend the file themselves
-    } else if (active_ == segment) {
-      zeroed_end_ = end;
+    } else {
+      zeroed_end_ = std::max(zeroed_end_, end);
     }
     return;
   }
