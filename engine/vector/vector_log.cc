@@ -22,7 +22,6 @@ constexpr size_t kHeaderBytes = 32;
 constexpr size_t kCrcOffset = 4;
 constexpr size_t kSegmentOffset = 8;
 constexpr size_t kCoveredFrom = 12;  // the checksum covers [12, record) and then the segment id
-constexpr size_t kZeroPiece = size_t{1} << 20;
 constexpr char kSuffix[] = ".vseg";
 
 void Put32(char* out, uint32_t value) { std::memcpy(out, &value, 4); }
@@ -249,17 +248,10 @@ Status VectorLog::CountLive() {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id,
-                                                                     uint64_t zeroed_bytes) {
+Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id) {
   auto segment = std::make_shared<Segment>();
   segment->id = id;
   MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), true));
-  const std::string zeros(kZeroPiece, '\0');
-  for (uint64_t offset = 0; offset < zeroed_bytes; offset += kZeroPiece) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, zeroed_bytes - offset));
-    MNEMO_RETURN_IF_ERROR(segment->file->Write(offset, std::string_view(zeros.data(), n)));
-  }
-  MNEMO_RETURN_IF_ERROR(segment->file->Sync());
   MNEMO_RETURN_IF_ERROR(fs_.SyncDir(options_.dir));
   std::unique_lock lock(segments_mutex_);
   segments_.emplace(id, segment);
@@ -309,7 +301,7 @@ Status VectorLog::Append(std::string& records, std::vector<VectorPointer>* point
       uint64_t zeroed = prepared_zeroed_;
       if (!next) {
         const uint32_t id = active_ ? active_->id + 1 : 1;
-        MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id, 0));
+        MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id));
         zeroed = 0;
       }
       if (active_) {  // the segment it leaves may be empty or sparse already
@@ -530,7 +522,8 @@ bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
-  const bool fill = FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes);
+  const bool fill = FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes) ||
+                    (prepared_ && prepared_zeroed_ < std::min(capacity, options_.fill_ahead_bytes));
   const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
   return fill || prepare;
 }
@@ -572,32 +565,46 @@ Status VectorLog::FillPiece(std::unique_lock<std::mutex>& lock,
 
 void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
   const uint64_t capacity = Capacity();
+  // Zero the region the next records go to, so that syncing them writes data blocks only: ahead
+  // of the records in the active segment, else the start of the next one.
+  std::shared_ptr<Segment> segment;
+  uint64_t begin = 0;
   if (active_ && FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes)) {
-    // Zero the region the next records go to, so that syncing them writes data blocks only.
-    std::shared_ptr<Segment> segment = active_;
-    const uint64_t begin = FillFrom();
+    segment = active_;
+    begin = FillFrom();
+  } else if (prepared_ && prepared_zeroed_ < std::min(capacity, options_.fill_ahead_bytes)) {
+    segment = prepared_;
+    begin = prepared_zeroed_;
+  }
+  if (segment) {
     const uint64_t end = std::min<uint64_t>(capacity, begin + zeros_.size());
     const Status status = FillPiece(lock, segment, begin, end);
-    if (active_ != segment) return;
+    // On failure stop trying: appends extend the file themselves.
+    const uint64_t zeroed = status.ok() ? end : capacity;
     if (!status.ok()) {
       spdlog::warn("vector log: zero-filling {} failed: {}", SegmentPath(segment->id),
                    status.ToString());
-      zeroed_end_ = capacity;  // stop trying; appends extend the file themselves
-    } else {
-      zeroed_end_ = std::max(zeroed_end_, end);
+    }
+    // A roll may have made the prepared segment the active one meanwhile.
+    if (segment == active_) {
+      zeroed_end_ = std::max(zeroed_end_, zeroed);
+    } else if (segment == prepared_) {
+      prepared_zeroed_ = zeroed;
     }
     return;
   }
   if (active_ && !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3) {
+    // Only the file and its entry: its zeros follow in pieces like the active segment's, so that
+    // a roll never waits for more than one.
     const uint32_t id = active_->id + 1;
     preparing_ = true;
     lock.unlock();
-    auto created = CreateSegment(id, std::min(capacity, options_.fill_ahead_bytes));
+    auto created = CreateSegment(id);
     lock.lock();
     preparing_ = false;
     if (created.ok()) {
       prepared_ = std::move(created).value();
-      prepared_zeroed_ = std::min(capacity, options_.fill_ahead_bytes);
+      prepared_zeroed_ = 0;
     } else {
       spdlog::warn("vector log: preparing segment {} failed: {}", id, created.status().ToString());
     }

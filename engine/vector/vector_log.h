@@ -146,9 +146,8 @@ class VectorLog {
   Status Recover();
   Status CountLive();
   std::string SegmentPath(uint32_t id) const;
-  // Creates segment `id` with its first fill-ahead region zeroed and synced, and makes its entry
-  // durable.
-  Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id, uint64_t zeroed_bytes);
+  // Creates segment `id`, empty, and makes its entry durable.
+  Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id);
   // Appends `records` (EncodeRecord's, finished here with their segment ids), rolling to the
   // next segment as needed; *pointers gets one per record.
   Status Append(std::string& records, std::vector<VectorPointer>* pointers);
@@ -166,7 +165,8 @@ class VectorLog {
   void BackgroundLoop();
   // Where the next piece of zeros in active_ starts.  REQUIRES: mu_ held.
   uint64_t FillFrom() const;
-  // True when the active segment needs zeros ahead or a successor.  REQUIRES: mu_ held.
+  // True when the active or the prepared segment needs zeros ahead, or the active one a
+  // successor (or compaction is due).  REQUIRES: mu_ held.
   bool BackgroundDue() const;
   // One piece of background work; releases `lock` (mu_) while it does I/O.
   void BackgroundStep(std::unique_lock<std::mutex>& lock);

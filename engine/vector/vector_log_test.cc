@@ -503,6 +503,31 @@ TEST_F(VectorLogTest, AppendIntoThePieceBeingZeroedWaitsForThatPieceAlone) {
   for (uint64_t label = 1; label <= 9; ++label) ExpectStored(label);
 }
 
+// The next segment, prepared while the active one fills, gets its zeros in pieces too: a roll into
+// it waits for none of them but the one its records reach.
+TEST_F(VectorLogTest, RollDoesNotWaitForTheNextSegmentsZeros) {
+  fs_.Hold("00000002.vseg", /*past=*/128);
+  ASSERT_NO_FATAL_FAILURE(
+      Reopen(/*segment_bytes=*/1024, /*fill_ahead_bytes=*/512, /*fill_piece_bytes=*/128));
+  Put(1, 12);  // three quarters of segment 1: segment 2 is prepared, its zeros held at [128, 256)
+  ASSERT_TRUE(fs_.WaitUntilHeld());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Put(13, 6);  // the rest of segment 1, then [0, 128) of segment 2
+    done = true;
+  });
+  const bool finished = Eventually([&] { return done.load(); });
+  fs_.Release();
+  writer.join();
+  EXPECT_TRUE(finished) << "the roll waited for the next segment's zeros";
+  EXPECT_EQ(log_->Stats().fill_waits, 0);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.collisions(), 0) << "zeros and records met";
+  for (uint64_t label = 1; label <= 18; ++label) ExpectStored(label);
+  ASSERT_NO_FATAL_FAILURE(Reopen(1024, 512, 128));
+  for (uint64_t label = 1; label <= 18; ++label) ExpectStored(label);
+}
+
 // Writers racing the fill (in pieces of one record, so that they reach the piece being written
 // and run ahead of the zeros often) lose no byte to it: every record reads back, the segments hold
 // records and then zeros only, which is what recovery takes for their end, and a reopen finds every
