@@ -22,7 +22,6 @@ constexpr size_t kHeaderBytes = 32;
 constexpr size_t kCrcOffset = 4;
 constexpr size_t kSegmentOffset = 8;
 constexpr size_t kCoveredFrom = 12;  // the checksum covers [12, record) and then the segment id
-constexpr size_t kZeroPiece = size_t{1} << 20;
 constexpr char kSuffix[] = ".vseg";
 
 void Put32(char* out, uint32_t value) { std::memcpy(out, &value, 4); }
@@ -127,11 +126,13 @@ VectorLog::VectorLog(storage::Db& db, const VectorLogOptions& options)
     : db_(db),
       options_(options),
       record_bytes_((kHeaderBytes + size_t{4} * options.dim + 63) / 64 * 64),
-      fs_(options.file_system ? *options.file_system : PosixFileSystem()) {}
+      fs_(options.file_system ? *options.file_system : PosixFileSystem()),
+      zeros_(static_cast<size_t>(std::min(options.fill_piece_bytes, Capacity())), '\0') {}
 
 Result<std::unique_ptr<VectorLog>> VectorLog::Open(storage::Db& db,
                                                    const VectorLogOptions& options) {
   if (options.dim == 0) return Status::Internal("vector log: dimension 0");
+  if (options.fill_piece_bytes == 0) return Status::Internal("vector log: fill pieces of 0 bytes");
   std::unique_ptr<VectorLog> log(new VectorLog(db, options));
   MNEMO_RETURN_IF_ERROR(CreateDirs(log->fs_, options.dir));
   MNEMO_RETURN_IF_ERROR(log->Recover());
@@ -247,17 +248,10 @@ Status VectorLog::CountLive() {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id,
-                                                                     uint64_t zeroed_bytes) {
+Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id) {
   auto segment = std::make_shared<Segment>();
   segment->id = id;
   MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), true));
-  const std::string zeros(kZeroPiece, '\0');
-  for (uint64_t offset = 0; offset < zeroed_bytes; offset += kZeroPiece) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, zeroed_bytes - offset));
-    MNEMO_RETURN_IF_ERROR(segment->file->Write(offset, std::string_view(zeros.data(), n)));
-  }
-  MNEMO_RETURN_IF_ERROR(segment->file->Sync());
   MNEMO_RETURN_IF_ERROR(fs_.SyncDir(options_.dir));
   std::unique_lock lock(segments_mutex_);
   segments_.emplace(id, segment);
@@ -307,7 +301,7 @@ Status VectorLog::Append(std::string& records, std::vector<VectorPointer>* point
       uint64_t zeroed = prepared_zeroed_;
       if (!next) {
         const uint32_t id = active_ ? active_->id + 1 : 1;
-        MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id, 0));
+        MNEMO_ASSIGN_OR_RETURN(next, CreateSegment(id));
         zeroed = 0;
       }
       if (active_) {  // the segment it leaves may be empty or sparse already
@@ -317,14 +311,18 @@ Status VectorLog::Append(std::string& records, std::vector<VectorPointer>* point
       active_ = std::move(next);
       append_end_ = 0;
       zeroed_end_ = zeroed;
+      wanted_end_ = 0;
     }
     const uint64_t room = (capacity - append_end_) / record_bytes_;
     const size_t count =
         static_cast<size_t>(std::min<uint64_t>(room, (records.size() - done) / record_bytes_));
     const uint64_t begin = append_end_;
     const uint64_t end = begin + count * record_bytes_;
-    // Never write where the background thread is writing zeros.
-    if (filling_ && fill_segment_ == active_ && end > fill_begin_) {
+    // Never write where the background thread is writing zeros: wait for that piece, and have
+    // the next one start past these records, so that it cannot hold them up again.
+    if (fill_segment_ == active_ && begin < fill_end_ && end > fill_begin_) {
+      wanted_end_ = std::max(wanted_end_, end);
+      fill_waits_.fetch_add(1, std::memory_order_relaxed);
       changed_.wait(lock);
       continue;
     }
@@ -508,6 +506,7 @@ VectorLogStats VectorLog::Stats() const {
   }
   stats.removed_segments = removed_segments_.load(std::memory_order_relaxed);
   stats.moved_records = moved_records_.load(std::memory_order_relaxed);
+  stats.fill_waits = fill_waits_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -517,12 +516,14 @@ void VectorLog::WaitForBackground() {
   changed_.wait(lock, [&] { return !background_busy_ && !removal_due_ && !BackgroundDue(); });
 }
 
+uint64_t VectorLog::FillFrom() const { return std::max({zeroed_end_, append_end_, wanted_end_}); }
+
 bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
-  const bool fill =
-      !filling_ && zeroed_end_ < capacity && zeroed_end_ < append_end_ + options_.fill_ahead_bytes;
+  const bool fill = FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes) ||
+                    (prepared_ && prepared_zeroed_ < std::min(capacity, options_.fill_ahead_bytes));
   const bool prepare = !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3;
   return fill || prepare;
 }
@@ -542,47 +543,68 @@ void VectorLog::BackgroundLoop() {
   }
 }
 
+Status VectorLog::FillPiece(std::unique_lock<std::mutex>& lock,
+                            const std::shared_ptr<Segment>& segment, uint64_t begin, uint64_t end) {
+  fill_segment_ = segment;
+  fill_begin_ = begin;
+  fill_end_ = end;
+  lock.unlock();
+  Status status = segment->file->Write(begin, std::string_view(zeros_.data(), end - begin));
+  lock.lock();
+  fill_segment_.reset();
+  changed_.notify_all();  // writers waiting for the piece
+  if (!status.ok()) return status;
+  // Synced before the next piece is written: a batch's sync (fdatasync) flushes every dirty page
+  // of the file, and would otherwise write the zeros ahead of it too.  Records may go into the
+  // piece meanwhile.
+  lock.unlock();
+  status = segment->file->Sync();
+  lock.lock();
+  return status;
+}
+
 void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
   const uint64_t capacity = Capacity();
-  if (active_ && !filling_ && zeroed_end_ < capacity &&
-      zeroed_end_ < append_end_ + options_.fill_ahead_bytes) {
-    // Zero the region the next records go to, so that syncing them writes data blocks only.
-    std::shared_ptr<Segment> segment = active_;
-    const uint64_t begin = std::max(zeroed_end_, append_end_);
-    const uint64_t end = std::min(capacity, begin + options_.fill_ahead_bytes);
-    filling_ = true;
-    fill_segment_ = segment;
-    fill_begin_ = begin;
-    lock.unlock();
-    const std::string zeros(kZeroPiece, '\0');
-    Status status;
-    for (uint64_t offset = begin; offset < end && status.ok(); offset += kZeroPiece) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroPiece, end - offset));
-      status = segment->file->Write(offset, std::string_view(zeros.data(), n));
-    }
-    if (status.ok()) status = segment->file->Sync();
-    lock.lock();
-    filling_ = false;
-    fill_segment_.reset();
+  // Zero the region the next records go to, so that syncing them writes data blocks only: ahead
+  // of the records in the active segment, else the start of the next one.
+  std::shared_ptr<Segment> segment;
+  uint64_t begin = 0;
+  if (active_ && FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes)) {
+    segment = active_;
+    begin = FillFrom();
+  } else if (prepared_ && prepared_zeroed_ < std::min(capacity, options_.fill_ahead_bytes)) {
+    segment = prepared_;
+    begin = prepared_zeroed_;
+  }
+  if (segment) {
+    const uint64_t end = std::min<uint64_t>(capacity, begin + zeros_.size());
+    const Status status = FillPiece(lock, segment, begin, end);
+    // On failure stop trying: appends extend the file themselves.
+    const uint64_t zeroed = status.ok() ? end : capacity;
     if (!status.ok()) {
       spdlog::warn("vector log: zero-filling {} failed: {}", SegmentPath(segment->id),
                    status.ToString());
-      zeroed_end_ = capacity;  // stop trying; appends extend the file themselves
-    } else if (active_ == segment) {
-      zeroed_end_ = end;
+    }
+    // A roll may have made the prepared segment the active one meanwhile.
+    if (segment == active_) {
+      zeroed_end_ = std::max(zeroed_end_, zeroed);
+    } else if (segment == prepared_) {
+      prepared_zeroed_ = zeroed;
     }
     return;
   }
   if (active_ && !prepared_ && !preparing_ && append_end_ >= capacity / 4 * 3) {
+    // Only the file and its entry: its zeros follow in pieces like the active segment's, so that
+    // a roll never waits for more than one.
     const uint32_t id = active_->id + 1;
     preparing_ = true;
     lock.unlock();
-    auto created = CreateSegment(id, std::min(capacity, options_.fill_ahead_bytes));
+    auto created = CreateSegment(id);
     lock.lock();
     preparing_ = false;
     if (created.ok()) {
       prepared_ = std::move(created).value();
-      prepared_zeroed_ = std::min(capacity, options_.fill_ahead_bytes);
+      prepared_zeroed_ = 0;
     } else {
       spdlog::warn("vector log: preparing segment {} failed: {}", id, created.status().ToString());
     }

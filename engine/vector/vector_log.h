@@ -10,9 +10,13 @@
 // never points at bytes that did not reach disk.  The region a segment's next records go to is
 // filled with zeros and synced ahead of them by a background thread, so the sync that makes a
 // batch durable writes data blocks only, not file-system metadata (on ext4 that is about 4 ms
-// for 6 MB instead of 20).  A crash can leave torn or unreferenced records at the end of the
-// newest segment: Open() finds the end of its valid records (magic, segment id and checksum),
-// zeroes the records after it that are not zero, and appends from there.
+// for 6 MB instead of 20).  The thread writes and syncs one piece at a time, each starting at or
+// after the append position: an append reaching the piece being written waits for that write
+// alone, and one running ahead of the zeros writes its records into unfilled space (the thread
+// then continues after them).  Zeros thus never land on a record.  A crash can leave torn or
+// unreferenced records at the end of the newest segment: Open() finds the end of its valid records
+// (magic, segment id and checksum), zeroes the records after it that are not zero, and appends from
+// there.
 //
 // Record (record_bytes = 32 + 4 * dim, rounded up to 64, so each vector starts on a cache line):
 //   0   u32 magic ("MVEC")          4   u32 crc32c of bytes [8, record_bytes)
@@ -69,9 +73,13 @@ struct VectorLogOptions {
   uint32_t dim = 0;
   // A segment takes records until it holds this many bytes (at least one record).
   uint64_t segment_bytes = uint64_t{64} << 20;
-  // Zeros written ahead of the append position, in steps of this many bytes; the next segment is
+  // Zeros kept written and synced this far ahead of the append position; the next segment is
   // prepared when the active one is three quarters full.
   uint64_t fill_ahead_bytes = uint64_t{16} << 20;
+  // The zeros are written and synced this many bytes at a time.  An append that reaches the piece
+  // being written waits for that write (not its sync, nor the rest of the fill); smaller pieces
+  // shorten that wait and cost more syncs.  At least 1.
+  uint64_t fill_piece_bytes = uint64_t{1} << 20;
   // Sync records before the batch pointing at them (EngineOptions::sync_writes).
   bool sync = true;
   FileSystem* file_system = nullptr;  // null: PosixFileSystem()
@@ -83,6 +91,7 @@ struct VectorLogStats {
   int64_t file_bytes = 0;        // the segments' sizes, zero-filled space ahead included
   int64_t removed_segments = 0;  // since open
   int64_t moved_records = 0;     // by compaction, since open
+  int64_t fill_waits = 0;        // appends that waited for a piece of zeros, since open
 };
 
 class VectorLog {
@@ -137,9 +146,8 @@ class VectorLog {
   Status Recover();
   Status CountLive();
   std::string SegmentPath(uint32_t id) const;
-  // Creates segment `id` with its first fill-ahead region zeroed and synced, and makes its entry
-  // durable.
-  Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id, uint64_t zeroed_bytes);
+  // Creates segment `id`, empty, and makes its entry durable.
+  Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id);
   // Appends `records` (EncodeRecord's, finished here with their segment ids), rolling to the
   // next segment as needed; *pointers gets one per record.
   Status Append(std::string& records, std::vector<VectorPointer>* pointers);
@@ -155,10 +163,18 @@ class VectorLog {
   Result<int64_t> CompactSegment(const std::shared_ptr<Segment>& segment);
   std::shared_ptr<Segment> FindSegment(uint32_t id) const;
   void BackgroundLoop();
-  // True when the active segment needs zeros ahead or a successor.  REQUIRES: mu_ held.
+  // Where the next piece of zeros in active_ starts.  REQUIRES: mu_ held.
+  uint64_t FillFrom() const;
+  // True when the active or the prepared segment needs zeros ahead, or the active one a
+  // successor (or compaction is due).  REQUIRES: mu_ held.
   bool BackgroundDue() const;
   // One piece of background work; releases `lock` (mu_) while it does I/O.
   void BackgroundStep(std::unique_lock<std::mutex>& lock);
+  // Writes zeros over [begin, end) of `segment` and syncs them; appends reaching the range wait
+  // until the zeros are written.  Releases `lock` (mu_) while it does I/O.
+  // REQUIRES: no record at or after `begin` in `segment`.
+  Status FillPiece(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Segment>& segment,
+                   uint64_t begin, uint64_t end);
   // A record without its segment id, its checksum covering the body only (Append finishes it).
   void EncodeRecord(uint32_t month, uint64_t label, const float* unit, char* out) const;
 
@@ -166,6 +182,7 @@ class VectorLog {
   const VectorLogOptions options_;
   const size_t record_bytes_;
   FileSystem& fs_;
+  const std::string zeros_;  // one piece of zero-fill
 
   mutable std::shared_mutex segments_mutex_;
   std::map<uint32_t, std::shared_ptr<Segment>> segments_;  // by id
@@ -177,9 +194,11 @@ class VectorLog {
   bool preparing_ = false;             // the background thread is creating the next segment
   uint64_t append_end_ = 0;            // next record's offset in active_
   uint64_t zeroed_end_ = 0;            // active_ is zero-filled and synced below this
-  bool filling_ = false;               // the background thread is zero-filling fill_segment_
+  // The piece of zeros being written: [fill_begin_, fill_end_) of fill_segment_ (null: none).
   std::shared_ptr<Segment> fill_segment_;
-  uint64_t fill_begin_ = 0;  // ... from this offset on
+  uint64_t fill_begin_ = 0;
+  uint64_t fill_end_ = 0;
+  uint64_t wanted_end_ = 0;  // appends waiting for that piece need active_ up to here
   uint64_t appended_ = 0;    // appends so far
   uint64_t synced_ = 0;      // appends known durable
   bool syncing_ = false;
@@ -194,6 +213,7 @@ class VectorLog {
   bool background_busy_ = false;
   std::atomic<int64_t> removed_segments_{0};
   std::atomic<int64_t> moved_records_{0};
+  std::atomic<int64_t> fill_waits_{0};
   std::thread background_;
 };
 

@@ -1,13 +1,19 @@
 // VectorLog: records survive reopening, are released with their rows, and a damaged or torn
-// record is never taken for a vector.
+// record is never taken for a vector; appends wait for no more of the zero-fill ahead of them
+// than the piece they reach, and zeros never land on a record.
 #include "vector/vector_log.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -22,6 +28,154 @@ using storage::Cf;
 using testing::TempDir;
 
 constexpr uint32_t kDim = 8;
+// How long a test waits for something that must happen before it gives up (never what it
+// asserts: a correct log gets there at once).
+constexpr auto kPatience = std::chrono::seconds(20);
+
+// Polls `done` until it holds, at most for kPatience; its final value.
+template <typename Fn>
+bool Eventually(Fn done) {
+  constexpr auto kPoll = std::chrono::milliseconds(1);
+  for (int i = 0; i < kPatience / kPoll && !done(); ++i) std::this_thread::sleep_for(kPoll);
+  return done();
+}
+
+// The POSIX file system, watching the segments' writes.  A write of zeros (the background fill;
+// no record is all zeros) can be held until Release(), and every collision of zeros with a
+// record is counted: zeros over bytes a record was written to before, or a record written while
+// zeros are being written to the same bytes.
+class WatchedFileSystem final : public FileSystem {
+ public:
+  // Holds the next write of zeros to file `name` that reaches past byte `past`, until Release().
+  void Hold(const std::string& name, uint64_t past) {
+    std::lock_guard lock(mu_);
+    hold_name_ = name;
+    hold_past_ = past;
+    holding_ = true;
+    held_ = false;
+  }
+  // True once the held write is waiting; false when none came within kPatience.
+  bool WaitUntilHeld() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, kPatience, [&] { return held_; });
+  }
+  // Lets the held write, and every later one, through.  Idempotent.
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      holding_ = false;
+    }
+    changed_.notify_all();
+  }
+  int64_t collisions() const {
+    std::lock_guard lock(mu_);
+    return collisions_;
+  }
+  int64_t zero_writes() const {
+    std::lock_guard lock(mu_);
+    return zero_writes_;
+  }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return real().NewWritableFile(path);
+  }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    return real().NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRWFile(const std::string& path,
+                                                         bool create) override {
+    MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<RandomRWFile> file,
+                           real().OpenRandomRWFile(path, create));
+    return std::unique_ptr<RandomRWFile>(
+        new WatchedFile(*this, std::move(file), std::filesystem::path(path).filename()));
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return real().Rename(from, to);
+  }
+  Status Remove(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    ranges_.erase(std::filesystem::path(path).filename());
+    return real().Remove(path);
+  }
+  Status CreateDir(const std::string& path) override { return real().CreateDir(path); }
+  Status SyncDir(const std::string& path) override { return real().SyncDir(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& path) override {
+    return real().ListDir(path);
+  }
+
+ private:
+  static FileSystem& real() { return PosixFileSystem(); }
+
+  struct Range {
+    uint64_t begin;
+    uint64_t end;
+    bool zeros;
+    bool done;  // the write finished
+  };
+  // The writes to one file so far (a new file of the same name starts afresh).
+  using Ranges = std::vector<Range>;
+
+  class WatchedFile final : public RandomRWFile {
+   public:
+    WatchedFile(WatchedFileSystem& fs, std::unique_ptr<RandomRWFile> file, std::string name)
+        : fs_(fs), file_(std::move(file)), name_(std::move(name)) {}
+    Status Write(uint64_t offset, std::string_view data) override {
+      const size_t at = fs_.Begin(name_, offset, data);
+      Status status = file_->Write(offset, data);
+      fs_.End(name_, at);
+      return status;
+    }
+    Status Read(uint64_t offset, size_t n, char* out) const override {
+      return file_->Read(offset, n, out);
+    }
+    Status Sync() override { return file_->Sync(); }
+    Result<uint64_t> Size() const override { return file_->Size(); }
+
+   private:
+    WatchedFileSystem& fs_;
+    const std::unique_ptr<RandomRWFile> file_;
+    const std::string name_;
+  };
+
+  // Checks a write about to start against the others, holds it when asked to; its index.
+  size_t Begin(const std::string& name, uint64_t offset, std::string_view data) {
+    const bool zeros = std::all_of(data.begin(), data.end(), [](char c) { return c == '\0'; });
+    const Range range{offset, offset + data.size(), zeros, false};
+    std::unique_lock lock(mu_);
+    Ranges& ranges = ranges_[name];
+    for (const Range& other : ranges) {
+      const bool overlap = other.begin < range.end && range.begin < other.end;
+      // Zeros over a record, or a record over zeros still being written.
+      if (overlap && ((zeros && !other.zeros) || (!zeros && other.zeros && !other.done)))
+        ++collisions_;
+    }
+    ranges.push_back(range);
+    if (zeros) ++zero_writes_;
+    if (zeros && holding_ && !held_ && name == hold_name_ && range.end > hold_past_) {
+      held_ = true;
+      changed_.notify_all();
+      // Bounded (well past any test's patience), so that a failing test cannot hang in the log's
+      // destructor.
+      changed_.wait_for(lock, 3 * kPatience, [&] { return !holding_; });
+    }
+    return ranges.size() - 1;
+  }
+  void End(const std::string& name, size_t at) {
+    std::lock_guard lock(mu_);
+    auto it = ranges_.find(name);
+    if (it != ranges_.end() && at < it->second.size()) it->second[at].done = true;
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::map<std::string, Ranges> ranges_;
+  std::string hold_name_;
+  uint64_t hold_past_ = 0;
+  bool holding_ = false;
+  bool held_ = false;
+  int64_t collisions_ = 0;
+  int64_t zero_writes_ = 0;
+};
 
 std::vector<float> UnitVector(uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -46,14 +200,23 @@ class VectorLogTest : public ::testing::Test {
     Reopen();
   }
 
-  // record_bytes is 64 at dim 8: four records per 256-byte segment.
-  void Reopen(uint64_t segment_bytes = 256) {
+  void TearDown() override {
+    fs_.Release();
+    log_.reset();
+  }
+
+  // record_bytes is 64 at dim 8: four records per 256-byte segment.  Zeros go ahead one record
+  // at a time unless told otherwise.
+  void Reopen(uint64_t segment_bytes = 256, uint64_t fill_ahead_bytes = 128,
+              uint64_t fill_piece_bytes = 64) {
     log_.reset();
     VectorLogOptions options;
     options.dir = dir_.Sub("vectors");
     options.dim = kDim;
     options.segment_bytes = segment_bytes;
-    options.fill_ahead_bytes = 128;
+    options.fill_ahead_bytes = fill_ahead_bytes;
+    options.fill_piece_bytes = fill_piece_bytes;
+    options.file_system = &fs_;
     auto opened = VectorLog::Open(*db_, options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     log_ = std::move(opened).value();
@@ -97,6 +260,7 @@ class VectorLogTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  WatchedFileSystem fs_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<VectorLog> log_;
 };
@@ -284,6 +448,136 @@ TEST_F(VectorLogTest, ConcurrentWritersWithBackgroundFilling) {
   Reopen(4096);
   for (uint64_t label = 1; label <= kThreads * kPerThread; ++label) ExpectStored(label);
   EXPECT_EQ(log_->Stats().live_records, static_cast<int64_t>(kThreads * kPerThread));
+}
+
+// The fill ahead of the records, held in its second piece: an append inside the fill but before
+// that piece goes ahead, however long the piece takes.  (A fill that excluded appends from all of
+// its region until it finished made every such batch wait for the whole region's write and sync.)
+TEST_F(VectorLogTest, AppendBeforeThePieceBeingZeroedDoesNotWaitForIt) {
+  fs_.Hold("00000001.vseg", /*past=*/192);
+  ASSERT_NO_FATAL_FAILURE(
+      Reopen(/*segment_bytes=*/4096, /*fill_ahead_bytes=*/1024, /*fill_piece_bytes=*/128));
+  Put(1, 1);  // [0, 64); zeros then go to [64, 192), and are held at [192, 320)
+  ASSERT_TRUE(fs_.WaitUntilHeld());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Put(2, 2);  // [64, 192)
+    done = true;
+  });
+  const bool finished = Eventually([&] { return done.load(); });
+  fs_.Release();
+  writer.join();
+  EXPECT_TRUE(finished) << "the append waited for zeros past its records";
+  EXPECT_EQ(log_->Stats().fill_waits, 0);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.collisions(), 0);
+  for (uint64_t label = 1; label <= 3; ++label) ExpectStored(label);
+}
+
+// An append reaching the piece being zeroed waits for that write, and the fill resumes after
+// its records instead of overwriting them.
+TEST_F(VectorLogTest, AppendIntoThePieceBeingZeroedWaitsForThatPieceAlone) {
+  fs_.Hold("00000001.vseg", /*past=*/192);
+  ASSERT_NO_FATAL_FAILURE(
+      Reopen(/*segment_bytes=*/4096, /*fill_ahead_bytes=*/1024, /*fill_piece_bytes=*/128));
+  Put(1, 1);
+  ASSERT_TRUE(fs_.WaitUntilHeld());  // zeros being written to [192, 320)
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Put(2, 8);  // [64, 576): through the held piece and past it
+    done = true;
+  });
+  const bool waiting = Eventually([&] { return log_->Stats().fill_waits == 1 || done.load(); }) &&
+                       log_->Stats().fill_waits == 1;
+  const bool finished_early = done.load();
+  fs_.Release();
+  writer.join();
+  EXPECT_TRUE(waiting) << "the append did not wait for the zeros under its records";
+  EXPECT_FALSE(finished_early);
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(log_->Stats().fill_waits, 1);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.collisions(), 0) << "zeros and records met";
+  for (uint64_t label = 1; label <= 9; ++label) ExpectStored(label);
+  ASSERT_NO_FATAL_FAILURE(Reopen(4096, 1024, 128));
+  for (uint64_t label = 1; label <= 9; ++label) ExpectStored(label);
+}
+
+// The next segment, prepared while the active one fills, gets its zeros in pieces too: a roll into
+// it waits for none of them but the one its records reach.
+TEST_F(VectorLogTest, RollDoesNotWaitForTheNextSegmentsZeros) {
+  fs_.Hold("00000002.vseg", /*past=*/128);
+  ASSERT_NO_FATAL_FAILURE(
+      Reopen(/*segment_bytes=*/1024, /*fill_ahead_bytes=*/512, /*fill_piece_bytes=*/128));
+  Put(1, 12);  // three quarters of segment 1: segment 2 is prepared, its zeros held at [128, 256)
+  ASSERT_TRUE(fs_.WaitUntilHeld());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    Put(13, 6);  // the rest of segment 1, then [0, 128) of segment 2
+    done = true;
+  });
+  const bool finished = Eventually([&] { return done.load(); });
+  fs_.Release();
+  writer.join();
+  EXPECT_TRUE(finished) << "the roll waited for the next segment's zeros";
+  EXPECT_EQ(log_->Stats().fill_waits, 0);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.collisions(), 0) << "zeros and records met";
+  for (uint64_t label = 1; label <= 18; ++label) ExpectStored(label);
+  ASSERT_NO_FATAL_FAILURE(Reopen(1024, 512, 128));
+  for (uint64_t label = 1; label <= 18; ++label) ExpectStored(label);
+}
+
+// Writers racing the fill (in pieces of one record, so that they reach the piece being written
+// and run ahead of the zeros often) lose no byte to it: every record reads back, the segments hold
+// records and then zeros only, which is what recovery takes for their end, and a reopen finds every
+// record.
+TEST_F(VectorLogTest, ZerosAheadNeverLandOnRecords) {
+  constexpr uint64_t kSegmentBytes = 8192;  // 128 records
+  ASSERT_NO_FATAL_FAILURE(Reopen(kSegmentBytes, /*fill_ahead_bytes=*/256, /*fill_piece_bytes=*/64));
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 40;
+  constexpr uint64_t kMaxBatch = 9;
+  std::vector<uint64_t> counts(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<uint32_t>(t));
+      uint64_t next = 1 + static_cast<uint64_t>(t) * kBatches * kMaxBatch;
+      for (int b = 0; b < kBatches; ++b) {
+        const uint64_t n = 1 + rng() % kMaxBatch;
+        Put(next, n);
+        next += n;
+        counts[t] += n;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  int64_t total = 0;
+  for (uint64_t count : counts) total += static_cast<int64_t>(count);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.collisions(), 0) << "zeros and records met";
+  EXPECT_GT(fs_.zero_writes(), 0);
+  auto expect_all = [&] {
+    for (int t = 0; t < kThreads; ++t) {
+      const uint64_t first = 1 + static_cast<uint64_t>(t) * kBatches * kMaxBatch;
+      for (uint64_t label = first; label < first + counts[t]; ++label) ExpectStored(label);
+    }
+  };
+  expect_all();
+  for (const std::string& name : SegmentFiles()) {
+    std::ifstream file(dir_.Sub("vectors") + "/" + name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
+    size_t end = 0;
+    while (end + 64 <= bytes.size() && bytes.compare(end, 4, "MVEC") == 0) end += 64;
+    EXPECT_EQ(bytes.find_first_not_of('\0', end), std::string::npos)
+        << name << ": bytes other than zeros after the records, from offset " << end;
+  }
+  EXPECT_EQ(log_->Stats().live_records, total);
+  ASSERT_NO_FATAL_FAILURE(Reopen(kSegmentBytes, 256, 64));
+  expect_all();
+  EXPECT_EQ(log_->Stats().live_records, total);
 }
 
 }  // namespace
