@@ -309,8 +309,15 @@ struct BatchPosting {
 };
 
 // Sorts by id, keeping the order of equal ids (rows stay ascending within a term): a least
-// significant digit radix sort, 11 bits a pass.
+// significant digit radix sort, 11 bits a pass, or a comparison sort for a few postings (one
+// row's, as a single message append stages), where clearing the radix buckets would cost more.
 void SortById(std::vector<BatchPosting>* postings) {
+  constexpr size_t kComparisonSortBelow = 512;
+  if (postings->size() < kComparisonSortBelow) {
+    std::stable_sort(postings->begin(), postings->end(),
+                     [](const BatchPosting& a, const BatchPosting& b) { return a.id < b.id; });
+    return;
+  }
   constexpr int kBits = 11;
   constexpr uint32_t kBuckets = 1U << kBits;
   uint32_t largest = 0;
