@@ -126,8 +126,8 @@ TEST(MapMessageSearch, QueryAloneIsAKeywordSearchAndBothAHybrid) {
   EXPECT_EQ(keyword.request.top_k, 3);
   EXPECT_EQ(keyword.request.filters.roles, (std::vector<std::string>{"user"}));
   // A blank text is mnemod's to refuse (422 naming query), so it travels as given.
-  const auto blank = CallOf<SearchMessagesCall>(Map(kSearch, R"({"query": "  "})", 3),
-                                                RouteId::kSearchMessages);
+  const auto blank =
+      CallOf<SearchMessagesCall>(Map(kSearch, R"({"query": "  "})", 3), RouteId::kSearchMessages);
   EXPECT_EQ(blank.request.query_text, "  ");
 
   const auto hybrid = CallOf<SearchMessagesCall>(
@@ -170,8 +170,7 @@ TEST(MapMessageSearch, BadSearchValuesNameTheirField) {
       {R"({"query": "x", "embedding": [1, 0, 0], "fusion": "max"})", "fusion"},
       {R"({"query": "x", "embedding": [1, 0, 0], "text_weight": 2})", "text_weight"},
       {R"({"query": "x", "embedding": [1, 0, 0], "rrf_k": 0})", "rrf_k"},
-      {R"({"query": "x", "embedding": [1, 0, 0], "top_k": 10, "candidates": 5})",
-       "candidates"},
+      {R"({"query": "x", "embedding": [1, 0, 0], "top_k": 10, "candidates": 5})", "candidates"},
   };
   for (const auto& [body, field] : cases) EXPECT_EQ(FieldOf(Map(kSearch, body, 3)), field) << body;
 }
