@@ -1,8 +1,10 @@
 // TextIndex: BM25 keyword search over rows of text, per user and per row kind.
 //
-// Each indexed row is known by its label (unique in the store, the same label the vector layer
-// uses), so a caller filters text hits with the same per-row state it filters vector hits with.
-// The index does not know what a row is beyond (kind, user, month, label, text).
+// Each indexed row is known by its label, unique in the store and drawn from the vector layer's
+// counter: a chunk's is its vector's label, so a caller filters text hits with the same per-row
+// state it filters vector hits with; a message's is a label of its own (its vector, when it has
+// one, may be replaced on its own).  The index does not know what a row is beyond (kind, user,
+// month, label, text).
 //
 // Stored, in the caller's WriteTxn (so a row's terms commit with the row and are deleted with it;
 // key layouts in storage/key_codec.h):
