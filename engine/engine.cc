@@ -8,6 +8,7 @@
 
 #include "context/assemble.h"
 #include "context/message_search.h"
+#include "maintenance/message_text_backfill.h"
 #include "maintenance/retention.h"
 #include "mnemo/file_system.h"
 #include "storage/db.h"
@@ -95,6 +96,9 @@ struct Engine::Impl {
   RetentionPolicy policy;
   TokenEstimate token_estimate;
   std::unique_ptr<maintenance::RetentionRunner> retention_runner;  // when the policy is enabled
+  // Set when keyword search is on; the runner while its background pass runs.
+  std::unique_ptr<maintenance::MessageTextBackfill> backfill;
+  std::unique_ptr<maintenance::MessageTextBackfillRunner> backfill_runner;
   bool closed = false;
 };
 
@@ -146,6 +150,18 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   impl->retention = std::make_unique<maintenance::Retention>(
       *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
+  if (impl->text) {
+    impl->backfill = std::make_unique<maintenance::MessageTextBackfill>(
+        *impl->db, impl->locks, impl->conversations, impl->messages);
+    MNEMO_RETURN_IF_ERROR(impl->backfill->Init());
+    if (!impl->backfill->done() && options.backfill_message_terms) {
+      impl->backfill_runner =
+          std::make_unique<maintenance::MessageTextBackfillRunner>(*impl->backfill);
+    }
+  } else {
+    // Messages written now store no terms: a later open with keyword search backfills them.
+    MNEMO_RETURN_IF_ERROR(maintenance::MessageTextBackfill::Reset(*impl->db));
+  }
   impl->policy = options.retention;
   impl->token_estimate = options.token_estimate;
   if (options.retention.enabled()) {
@@ -183,6 +199,7 @@ Status Engine::Close() {
   if (impl_->closed) return Status::Ok();
   impl_->closed = true;
   impl_->retention_runner.reset();
+  impl_->backfill_runner.reset();
   Status saved = impl_->vectors->Close();
   Status flushed = impl_->db->Flush();
   return saved.ok() ? flushed : saved;
@@ -489,6 +506,7 @@ std::optional<TextIndexInfo> Engine::TextIndexStats() {
   const text::TextIndexStats stats = impl_->text->Stats();
   TextIndexInfo info;
   info.rows = static_cast<int64_t>(stats.rows);
+  info.message_rows = static_cast<int64_t>(stats.message_rows);
   info.terms = static_cast<int64_t>(stats.terms);
   info.postings = static_cast<int64_t>(stats.postings);
   info.stored_bytes = static_cast<int64_t>(stats.stored_bytes);
@@ -515,6 +533,18 @@ Result<AttachResult> Engine::AttachArchive(const std::string& path) {
 }
 void Engine::WaitForIndexing() { impl_->vectors->WaitForIndexing(); }
 
+Result<bool> Engine::BackfillMessageTerms(std::optional<size_t> max_steps) {
+  if (!impl_->backfill) return Status::Unavailable("keyword search is not enabled on this store");
+  if (!max_steps) {
+    MNEMO_RETURN_IF_ERROR(impl_->backfill->Finish());
+    return true;
+  }
+  bool done = impl_->backfill->done();
+  for (size_t step = 0; step < *max_steps && !done; ++step)
+    MNEMO_RETURN_IF_ERROR(impl_->backfill->Step(&done));
+  return done;
+}
+
 Result<RetentionReport> Engine::ApplyRetention(const RetentionPolicy& policy, Timestamp now) {
   return impl_->retention->Apply(policy, now);
 }
@@ -525,6 +555,11 @@ EngineMetrics Engine::GetMetrics() {
   EngineMetrics metrics;
   metrics.partitions = impl_->vectors->Partitions();
   impl_->vectors->MessageVectorCounts(&metrics.message_vectors, &metrics.message_vectors_pending);
+  metrics.message_terms = impl_->vectors->message_texts();
+  if (impl_->backfill) {
+    metrics.message_terms_backfill_done = impl_->backfill->done();
+    metrics.message_terms_backfilled = impl_->backfill->indexed();
+  }
   impl_->db->FillMetrics(&metrics);
   metrics.graph_compactions = impl_->vectors->graph_compactions();
   impl_->retention->FillMetrics(&metrics);

@@ -31,7 +31,7 @@ Result<Reply> Stats(Call& call, const AdminContext& admin) {
   flatbuffers::Offset<wire::TextIndexInfo> text;
   if (const std::optional<TextIndexInfo> info = call.engine.TextIndexStats()) {
     text = wire::CreateTextIndexInfo(fbb, info->rows, info->terms, info->postings,
-                                     info->stored_bytes, info->memory_bytes);
+                                     info->stored_bytes, info->memory_bytes, info->message_rows);
   }
   return MakeReply(
       wire::ResponseBody::StatsReply,

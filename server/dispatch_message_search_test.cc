@@ -1,7 +1,8 @@
 // Message embeddings, SearchMessages and context memories at the wire level, against a real
 // engine: appends and upserts (single and batched) carry the embedding and replies say
-// has_embedding, a search reply carries each hit's message and similarity, context replies carry
-// memories and their budget, and every refusal names its field.
+// has_embedding, a search reply carries each hit's message and similarity (and, by keyword or
+// hybrid, its BM25, ranks and which legs ran), context replies carry memories and their budget,
+// and every refusal names its field.
 #include <gtest/gtest.h>
 
 #include "server/dispatcher.h"
@@ -55,6 +56,8 @@ struct SearchArgs {
   int64_t top_k = 10;
   std::optional<float> min_similarity;
   FilterArgs filters;
+  std::optional<std::string> query_text;  // absent when unset
+  wire::Fusion fusion = wire::Fusion::rrf;
 };
 
 class DispatchMessageSearchTest : public ::testing::Test {
@@ -108,20 +111,26 @@ class DispatchMessageSearchTest : public ::testing::Test {
       const auto filters = BuildFilters(fbb, args.filters);
       flatbuffers::Optional<float> min_similarity = flatbuffers::nullopt;
       if (args.min_similarity) min_similarity = *args.min_similarity;
-      return Body(B::SearchMessagesRequest, wire::CreateSearchMessagesRequest(
-                                                fbb, query, args.top_k, min_similarity, filters));
+      const auto text = args.query_text ? fbb.CreateString(*args.query_text)
+                                        : flatbuffers::Offset<flatbuffers::String>();
+      return Body(B::SearchMessagesRequest,
+                  wire::CreateSearchMessagesRequest(fbb, query, args.top_k, min_similarity, filters,
+                                                    flatbuffers::nullopt, text, args.fusion));
     });
   }
 
   std::string ContextRequest(const std::vector<float>& embedding, int64_t token_budget,
-                             int64_t max_messages, int64_t k_memories, const FilterArgs& filters) {
+                             int64_t max_messages, int64_t k_memories, const FilterArgs& filters,
+                             const std::string& query_text = "") {
     return BuildRequest(7, "alice", [&](Builder& fbb) {
       const auto query = OptFloats(fbb, embedding);
       const auto memory_filters = BuildFilters(fbb, filters);
+      const auto text = query_text.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                                           : fbb.CreateString(query_text);
       const wire::Id id = ToWireId(trip_);
       return Body(B::AssembleContextRequest,
                   wire::CreateAssembleContextRequest(
-                      fbb, &id, token_budget, max_messages, query, 0, /*k_chunks=*/0, 0,
+                      fbb, &id, token_budget, max_messages, query, text, /*k_chunks=*/0, 0,
                       flatbuffers::nullopt, flatbuffers::nullopt, k_memories, memory_filters));
     });
   }
@@ -281,6 +290,81 @@ TEST_F(DispatchMessageSearchTest, ContextRepliesCarryMemoriesAndTheirBudget) {
   ParsedResponse filtered = Call(ContextRequest({1, 0, 0, 0}, 1000, 20, 5, assistants));
   ASSERT_TRUE(filtered.ok());
   EXPECT_EQ(filtered->body_as_ContextReply()->memories()->size(), 0u);
+}
+
+TEST_F(DispatchMessageSearchTest, KeywordAndHybridSearchesTravelTheWire) {
+  const Uuid kyoto = Append(trip_, "user", "Temples of Kyoto in spring", {1, 0, 0, 0});
+  const Uuid plain = Append(food_, "user", "Kyoto tofu without an embedding", {});
+  Append(food_, "assistant", "ramen", {0, 1, 0, 0});
+
+  SearchArgs text;
+  text.query.clear();
+  text.query_text = "kyoto";
+  ParsedResponse by_text = Call(SearchRequest(text));
+  const wire::MessageSearchReply* reply = Found(by_text);
+  ASSERT_NE(reply, nullptr);
+  ASSERT_EQ(reply->hits()->size(), 2u);
+  for (const wire::MessageHit* hit : *reply->hits()) {
+    ASSERT_TRUE(hit->bm25().has_value());
+    EXPECT_DOUBLE_EQ(hit->score(), *hit->bm25());
+    EXPECT_EQ(hit->vector_rank(), 0);
+  }
+  EXPECT_EQ(reply->hits()->Get(0)->text_rank(), 1);
+  ASSERT_NE(reply->text(), nullptr);
+  EXPECT_TRUE(reply->text()->ran());
+  EXPECT_EQ(reply->text()->terms()->Get(0)->str(), "kyoto");
+  EXPECT_EQ(reply->text()->rows(), 3);
+  ASSERT_NE(reply->vector(), nullptr);
+  EXPECT_FALSE(reply->vector()->ran());
+
+  SearchArgs both = text;
+  both.query = {1, 0, 0, 0};
+  both.fusion = wire::Fusion::weighted;
+  ParsedResponse hybrid = Call(SearchRequest(both));
+  reply = Found(hybrid);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->fusion(), wire::Fusion::weighted);
+  EXPECT_TRUE(reply->text()->ran());
+  EXPECT_TRUE(reply->vector()->ran());
+  EXPECT_EQ(FromWireId(*reply->hits()->Get(0)->message()->id()), kyoto);  // first in both legs
+  EXPECT_GT(reply->hits()->Get(0)->vector_rank(), 0);
+  EXPECT_GT(reply->hits()->Get(0)->text_rank(), 0);
+  bool plain_found = false;
+  for (const wire::MessageHit* hit : *reply->hits()) {
+    if (FromWireId(*hit->message()->id()) != plain) continue;
+    plain_found = true;
+    EXPECT_EQ(hit->vector_rank(), 0);
+    EXPECT_TRUE(hit->bm25().has_value());
+  }
+  EXPECT_TRUE(plain_found);
+
+  // Vector only (an older client's request): the reply says the vector leg ran.
+  ParsedResponse by_vector = Call(SearchRequest(SearchArgs{}));
+  reply = Found(by_vector);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_TRUE(reply->vector()->ran());
+  EXPECT_FALSE(reply->text()->ran());
+  EXPECT_FALSE(reply->hits()->Get(0)->bm25().has_value());
+
+  // Context memories by keyword alone.
+  ParsedResponse context = Call(ContextRequest({}, 1000, 0, 5, {}, "tofu"));
+  ASSERT_TRUE(context.ok()) << context.message();
+  const auto* memories = context->body_as_ContextReply()->memories();
+  ASSERT_EQ(memories->size(), 1u);
+  EXPECT_EQ(FromWireId(*memories->Get(0)->message()->id()), plain);
+  ASSERT_TRUE(memories->Get(0)->bm25().has_value());
+  EXPECT_DOUBLE_EQ(memories->Get(0)->score(), *memories->Get(0)->bm25());
+
+  SearchArgs blank;
+  blank.query.clear();
+  blank.query_text = "  ";
+  ExpectError(SearchRequest(blank), StatusCode::VALIDATION_ERROR, "query_text");
+  SearchArgs neither;
+  neither.query.clear();
+  ExpectError(SearchRequest(neither), StatusCode::VALIDATION_ERROR, "query");
+  SearchArgs bad_fusion = both;
+  bad_fusion.fusion = static_cast<wire::Fusion>(7);
+  ExpectError(SearchRequest(bad_fusion), StatusCode::VALIDATION_ERROR, "fusion");
 }
 
 TEST_F(DispatchMessageSearchTest, BadInputIsAValidationErrorNamingTheField) {

@@ -139,6 +139,12 @@ void PartitionFamilies(const EngineMetrics& m, Writer& w) {
   w.Gauge("message_vectors_pending",
           "Message embeddings not yet linked into their user's graph (searched exactly).",
           static_cast<uint64_t>(m.message_vectors_pending));
+  w.Gauge("message_terms", "Messages whose content terms are in the keyword index.",
+          static_cast<uint64_t>(m.message_terms));
+  w.Gauge("message_terms_backfill_done",
+          "1 when every message stored without terms has been given them (0 while the backfill "
+          "runs, or with keyword search off).",
+          m.message_terms_backfill_done ? 1 : 0);
   struct Column {
     const char* name;
     const char* help;

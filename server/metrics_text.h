@@ -13,6 +13,8 @@
 //   storage_compactions_total, storage_flushes_total, index_compactions_total  counters
 //   partitions, chunks, pending_rows           gauges (chunks: live chunks in all partitions)
 //   message_vectors, message_vectors_pending   gauges (messages stored with an embedding)
+//   message_terms, message_terms_backfill_done gauges (messages with keyword-index terms; 1 when
+//                                              the backfill of older messages has ended)
 //   partition_rows, partition_vector_bytes, partition_index_bytes,
 //   partition_pending_rows, partition_deleted_in_index     gauges by month ("YYYY-MM")
 //   retention_runs_total, retention_failures_total, retention_months_retired_total,

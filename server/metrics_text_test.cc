@@ -29,6 +29,8 @@ EngineMetrics SampleEngineMetrics() {
   m.partitions.push_back(p);
   m.message_vectors = 40;
   m.message_vectors_pending = 6;
+  m.message_terms = 55;
+  m.message_terms_backfill_done = true;
   m.families.push_back({"conversations", 10, 4096, 100});
   m.families.push_back({"messages", 500, 65536, 200});
   m.running_compactions = 1;
@@ -87,6 +89,8 @@ TEST(MetricsTextTest, ParsesStrictlyAndCarriesTheFigures) {
   EXPECT_EQ(doc.Value("mnemo_pending_rows"), 12);
   EXPECT_EQ(doc.Value("mnemo_message_vectors"), 40);
   EXPECT_EQ(doc.Value("mnemo_message_vectors_pending"), 6);
+  EXPECT_EQ(doc.Value("mnemo_message_terms"), 55);
+  EXPECT_EQ(doc.Value("mnemo_message_terms_backfill_done"), 1);
   EXPECT_EQ(doc.Value("mnemo_partition_rows", {{"month", "2026-03"}}), 120);
   EXPECT_EQ(doc.Value("mnemo_partition_deleted_in_index", {{"month", "2026-03"}}), 3);
   EXPECT_EQ(doc.Value("mnemo_storage_compactions_total"), 4);

@@ -266,17 +266,21 @@ Result<TextSearchRequest> FromWire(const wire::SearchTextRequest& input) {
   return out;
 }
 
+Result<Fusion> FusionFromWire(wire::Fusion fusion) {
+  switch (fusion) {
+    case wire::Fusion::rrf: return Fusion::kRrf;
+    case wire::Fusion::weighted: return Fusion::kWeighted;
+    default: return Status::ValidationError("fusion", "must be rrf or weighted");
+  }
+}
+
 Result<HybridSearchRequest> FromWire(const wire::SearchHybridRequest& input) {
   HybridSearchRequest out;
   out.query_text = StringOf(input.query_text());
   out.query_embedding = FloatsOf(input.query_embedding());
   out.top_k = input.top_k();
   MNEMO_ASSIGN_OR_RETURN(out.filters, FiltersFromWire(input.filters()));
-  switch (input.fusion()) {
-    case wire::Fusion::rrf: out.fusion = Fusion::kRrf; break;
-    case wire::Fusion::weighted: out.fusion = Fusion::kWeighted; break;
-    default: return Status::ValidationError("fusion", "must be rrf or weighted");
-  }
+  MNEMO_ASSIGN_OR_RETURN(out.fusion, FusionFromWire(input.fusion()));
   out.rrf_k = input.rrf_k();
   out.text_weight = input.text_weight();
   out.candidates = input.candidates();
@@ -317,6 +321,11 @@ Result<MessageSearchRequest> FromWire(const wire::SearchMessagesRequest& input) 
   out.min_similarity = input.min_similarity();
   MNEMO_ASSIGN_OR_RETURN(out.filters, MessageFiltersFromWire(input.filters(), "filters"));
   out.ef = input.ef();
+  if (input.query_text() != nullptr) out.query_text = StringOf(input.query_text());
+  MNEMO_ASSIGN_OR_RETURN(out.fusion, FusionFromWire(input.fusion()));
+  out.rrf_k = input.rrf_k();
+  out.text_weight = input.text_weight();
+  out.candidates = input.candidates();
   return out;
 }
 

@@ -38,6 +38,8 @@ Result<MessageSearchFilters> MessageFiltersFromWire(const wire::MessageSearchFil
                                                     const char* field);
 // The query, top_k, min_similarity and ef are the engine's to validate.
 Result<MessageSearchRequest> FromWire(const wire::SearchMessagesRequest& input);
+// VALIDATION_ERROR ("fusion") for a value this build does not know.
+Result<Fusion> FusionFromWire(wire::Fusion fusion);
 // conversation_id is required; the budget, counts and query are the engine's to validate.
 Result<ContextRequest> FromWire(const wire::AssembleContextRequest& input);
 // Metadata conditions; an entry without key or value is VALIDATION_ERROR naming `field`.

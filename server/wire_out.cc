@@ -93,6 +93,28 @@ flatbuffers::Offset<wire::SearchReply> BuildSearchReply(Builder& fbb,
                                  response.fewer_than_top_k, response.partitions_searched);
 }
 
+namespace {
+
+wire::Fusion FusionToWire(Fusion fusion) {
+  return fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+}
+
+flatbuffers::Offset<wire::TextLegInfo> BuildTextLegInfo(Builder& fbb, const TextLegInfo& text) {
+  const auto terms = fbb.CreateVectorOfStrings(text.terms);
+  const auto unknown = fbb.CreateVectorOfStrings(text.unknown_terms);
+  return wire::CreateTextLegInfo(fbb, text.ran, terms, text.stopwords_ignored, unknown,
+                                 text.candidates, text.rows, text.postings, text.rows_scored,
+                                 text.exact);
+}
+
+flatbuffers::Offset<wire::VectorLegInfo> BuildVectorLegInfo(Builder& fbb,
+                                                            const VectorLegInfo& vector) {
+  return wire::CreateVectorLegInfo(fbb, vector.ran, vector.exact, vector.ef_used,
+                                   vector.partitions_searched, vector.candidates);
+}
+
+}  // namespace
+
 flatbuffers::Offset<wire::RankedHit> BuildRankedHit(Builder& fbb, const RankedHit& ranked) {
   const auto hit = BuildSearchHit(fbb, ranked.hit);
   return wire::CreateRankedHit(fbb, hit, ranked.score, ranked.bm25, ranked.similarity,
@@ -105,19 +127,10 @@ flatbuffers::Offset<wire::RankedSearchReply> BuildRankedSearchReply(
   hits.reserve(response.hits.size());
   for (const RankedHit& ranked : response.hits) hits.push_back(BuildRankedHit(fbb, ranked));
   const auto hit_vector = fbb.CreateVector(hits);
-  const TextLegInfo& text = response.text;
-  const auto terms = fbb.CreateVectorOfStrings(text.terms);
-  const auto unknown = fbb.CreateVectorOfStrings(text.unknown_terms);
-  const auto text_info = wire::CreateTextLegInfo(fbb, text.ran, terms, text.stopwords_ignored,
-                                                 unknown, text.candidates, text.rows, text.postings,
-                                                 text.rows_scored, text.exact);
-  const VectorLegInfo& vector = response.vector;
-  const auto vector_info = wire::CreateVectorLegInfo(fbb, vector.ran, vector.exact, vector.ef_used,
-                                                     vector.partitions_searched, vector.candidates);
-  const wire::Fusion fusion =
-      response.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
-  return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k, fusion,
-                                       text_info, vector_info);
+  const auto text_info = BuildTextLegInfo(fbb, response.text);
+  const auto vector_info = BuildVectorLegInfo(fbb, response.vector);
+  return wire::CreateRankedSearchReply(fbb, hit_vector, response.fewer_than_top_k,
+                                       FusionToWire(response.fusion), text_info, vector_info);
 }
 
 flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
@@ -142,9 +155,9 @@ flatbuffers::Offset<wire::ContextReply> BuildContextReply(Builder& fbb,
   memories.reserve(response.memories.size());
   for (const ContextMemory& item : response.memories) {
     const auto message = BuildMessage(fbb, item.message);
-    memories.push_back(
-        wire::CreateContextMemory(fbb, message, item.similarity, item.tokens,
-                                  static_cast<wire::TokenSource>(item.token_source)));
+    memories.push_back(wire::CreateContextMemory(fbb, message, item.similarity, item.tokens,
+                                                 static_cast<wire::TokenSource>(item.token_source),
+                                                 item.score, item.bm25));
   }
   const auto memory_vector = fbb.CreateVector(memories);
   const ContextBudget& b = response.budget;
@@ -162,11 +175,15 @@ flatbuffers::Offset<wire::MessageSearchReply> BuildMessageSearchReply(
   hits.reserve(response.hits.size());
   for (const MessageHit& hit : response.hits) {
     const auto message = BuildMessage(fbb, hit.message);
-    hits.push_back(wire::CreateMessageHit(fbb, message, hit.similarity));
+    hits.push_back(wire::CreateMessageHit(fbb, message, hit.similarity, hit.score, hit.bm25,
+                                          hit.text_rank, hit.vector_rank));
   }
   const auto hit_vector = fbb.CreateVector(hits);
+  const auto text_info = BuildTextLegInfo(fbb, response.text);
+  const auto vector_info = BuildVectorLegInfo(fbb, response.vector);
   return wire::CreateMessageSearchReply(fbb, hit_vector, response.exact, response.ef_used,
-                                        response.fewer_than_top_k);
+                                        response.fewer_than_top_k, FusionToWire(response.fusion),
+                                        text_info, vector_info);
 }
 
 flatbuffers::Offset<wire::PartitionInfo> BuildPartitionInfo(Builder& fbb,

@@ -1,6 +1,7 @@
 // What keyword indexing adds to a durable chunk write, in process: AddChunks of 1000-chunk
 // batches (one new document each, one user) into an engine with keyword search on and off, the
-// same texts and vectors in both.
+// same texts and vectors in both.  And what indexing message content adds to appending messages
+// (no embedding, as most chat turns): batches of 1000 appends, and single appends.
 //
 // Text: the corpus mnemo-bench's text phase caches, from MNEMO_TEXT_CORPUS (one chunk per line),
 // else a built-in sample repeated.  Vectors: MNEMO_BENCH_DIM dimensions (default 1536), random
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "mnemo/batch.h"
 #include "mnemo/engine.h"
 
 namespace mnemo {
@@ -101,6 +103,66 @@ void BM_AddChunks(benchmark::State& state) {
   engine.reset();
   fs::remove_all(dir, ec);
 }
+
+// Appends messages with the corpus texts as content into one conversation: `batch` appends
+// per durable write (one ApplyBatch, or one AppendMessage when 1).
+void BM_AppendMessages(benchmark::State& state) {
+  const bool keyword = state.range(0) == 1;
+  const auto batch = static_cast<size_t>(state.range(1));
+  std::error_code ec;
+  const fs::path dir =
+      fs::temp_directory_path(ec) / ("mnemo-message-bench-" + std::to_string(::getpid()) +
+                                     (keyword ? "-on-" : "-off-") + std::to_string(batch));
+  fs::remove_all(dir, ec);
+  EngineOptions options;
+  options.data_dir = dir.string();
+  options.dimension = 8;
+  options.keyword_search = keyword;
+  auto opened = Engine::Open(options);
+  if (!opened.ok()) return state.SkipWithError(opened.status().ToString().c_str());
+  std::unique_ptr<Engine> engine = std::move(opened).value();
+  NewConversation conversation;
+  conversation.title = "bench";
+  auto created = engine->CreateConversation("bench-user", conversation);
+  if (!created.ok()) return state.SkipWithError(created.status().ToString().c_str());
+  const std::vector<std::string>& texts = Texts();
+  size_t next_text = 0;
+  std::vector<WriteOp> ops(batch);
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (WriteOp& op : ops) {
+      NewMessage message;
+      message.conversation_id = created->id;
+      message.role = "user";
+      message.content = texts[next_text++ % texts.size()];
+      op = AppendMessageOp{std::move(message)};
+    }
+    state.ResumeTiming();
+    const Status status =
+        batch == 1 ? engine->AppendMessage("bench-user", std::get<AppendMessageOp>(ops[0]).message)
+                         .status()
+                   : engine->ApplyBatch("bench-user", ops).status();
+    if (!status.ok()) return state.SkipWithError(status.ToString().c_str());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  engine.reset();
+  fs::remove_all(dir, ec);
+}
+
+BENCHMARK(BM_AppendMessages)
+    ->Args({0, 1000})
+    ->Args({1, 1000})
+    ->ArgNames({"keyword", "batch"})
+    ->Iterations(30)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AppendMessages)
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->ArgNames({"keyword", "batch"})
+    ->Iterations(2000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_AddChunks)
     ->Arg(0)

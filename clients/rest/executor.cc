@@ -237,13 +237,17 @@ struct Visitor {
   }
   ExecOutcome operator()(const SearchMessagesCall& c) const {
     auto result = client.SearchMessages(user, c.request);
-    // mnemod names the query `query`; this route's body calls it `embedding`.
-    if (!result.ok() && result.error().field == "query") {
+    // mnemod names the embedding `query` and the keyword query `query_text`; this route's body
+    // calls them `embedding` and `query`.
+    if (!result.ok() && (result.error().field == "query" || result.error().field == "query_text")) {
       mc::Error error = result.error();
-      error.field = "embedding";
+      error.field = error.field == "query" ? "embedding" : "query";
       return Fail(error);
     }
-    return Render(result, 200, MessageSearchResponseJson);
+    return Render(result, 200, [&](const mc::MessageSearchResponse& r) {
+      return MessageSearchResponseJson(r, c.request.query_text.has_value(),
+                                       !c.request.query.empty());
+    });
   }
   ExecOutcome operator()(const AssembleContextCall& c) const {
     return Render(client.AssembleContext(user, c.request), 200, ContextResponseJson);

@@ -154,6 +154,38 @@ nlohmann::json RankedHitJson(const mc::RankedHit& ranked) {
 
 }  // namespace
 
+namespace {
+
+nlohmann::json TextLegJson(const mc::TextLegInfo& text) {
+  return {{"ran", text.ran},
+          {"terms", text.terms},
+          {"stopwords_ignored", text.stopwords_ignored},
+          {"unknown_terms", text.unknown_terms},
+          {"candidates", text.candidates},
+          {"rows", text.rows},
+          {"postings", text.postings},
+          {"rows_scored", text.rows_scored},
+          {"exact", text.exact}};
+}
+
+nlohmann::json VectorLegJson(const mc::VectorLegInfo& vector) {
+  return {{"ran", vector.ran},
+          {"exact", vector.exact},
+          {"ef_used", vector.ef_used},
+          {"partitions_searched", vector.partitions_searched},
+          {"candidates", vector.candidates}};
+}
+
+const char* FusionName(mc::Fusion fusion) {
+  return fusion == mc::Fusion::kWeighted ? "weighted" : "rrf";
+}
+
+nlohmann::json OptionalNumber(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
 nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64_t top_k,
                                         bool hybrid) {
   nlohmann::json items = nlohmann::json::array();
@@ -164,23 +196,10 @@ nlohmann::json RankedSearchResponseJson(const mc::RankedSearchResponse& r, int64
                         {"total", total},
                         {"top_k", top_k},
                         {"fewer_than_top_k", r.fewer_than_top_k},
-                        {"text",
-                         {{"ran", r.text.ran},
-                          {"terms", r.text.terms},
-                          {"stopwords_ignored", r.text.stopwords_ignored},
-                          {"unknown_terms", r.text.unknown_terms},
-                          {"candidates", r.text.candidates},
-                          {"rows", r.text.rows},
-                          {"postings", r.text.postings},
-                          {"rows_scored", r.text.rows_scored},
-                          {"exact", r.text.exact}}}};
+                        {"text", TextLegJson(r.text)}};
   if (hybrid) {
-    out["fusion"] = r.fusion == mc::Fusion::kWeighted ? "weighted" : "rrf";
-    out["vector"] = {{"ran", r.vector.ran},
-                     {"exact", r.vector.exact},
-                     {"ef_used", r.vector.ef_used},
-                     {"partitions_searched", r.vector.partitions_searched},
-                     {"candidates", r.vector.candidates}};
+    out["fusion"] = FusionName(r.fusion);
+    out["vector"] = VectorLegJson(r.vector);
   }
   return out;
 }
@@ -211,6 +230,8 @@ nlohmann::json ContextResponseJson(const mc::ContextResponse& r) {
   for (const mc::ContextMemory& item : r.memories) {
     nlohmann::json memory = MessageJson(item.message);
     memory["similarity"] = item.similarity;
+    memory["score"] = item.score;
+    memory["bm25"] = OptionalNumber(item.bm25);
     memory["tokens"] = item.tokens;
     memory["token_source"] =
         item.token_source == mc::TokenSource::kMeasured ? "measured" : "estimated";
@@ -234,19 +255,30 @@ nlohmann::json ContextResponseJson(const mc::ContextResponse& r) {
             {"memories_left_out", b.memories_left_out}}}};
 }
 
-nlohmann::json MessageSearchResponseJson(const mc::MessageSearchResponse& r) {
+nlohmann::json MessageSearchResponseJson(const mc::MessageSearchResponse& r, bool by_text,
+                                         bool by_vector) {
   nlohmann::json items = nlohmann::json::array();
   for (const mc::MessageHit& hit : r.hits) {
     nlohmann::json item = MessageJson(hit.message);
     item["similarity"] = hit.similarity;
+    item["score"] = hit.score;
+    item["bm25"] = OptionalNumber(hit.bm25);
+    item["text_rank"] = hit.text_rank;
+    item["vector_rank"] = hit.vector_rank;
     items.push_back(std::move(item));
   }
   const auto total = static_cast<int64_t>(items.size());
-  return {{"items", std::move(items)},
-          {"total", total},
-          {"exact", r.exact},
-          {"ef_used", r.ef_used},
-          {"fewer_than_top_k", r.fewer_than_top_k}};
+  const char* mode = !by_text ? "vector" : by_vector ? "hybrid" : "keyword";
+  nlohmann::json out = {{"mode", mode},
+                        {"items", std::move(items)},
+                        {"total", total},
+                        {"exact", r.exact},
+                        {"ef_used", r.ef_used},
+                        {"fewer_than_top_k", r.fewer_than_top_k},
+                        {"text", TextLegJson(r.text)},
+                        {"vector", VectorLegJson(r.vector)}};
+  if (by_text && by_vector) out["fusion"] = FusionName(r.fusion);
+  return out;
 }
 
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,

@@ -34,9 +34,12 @@ nlohmann::json RankedSearchResponseJson(const mnemo::client::RankedSearchRespons
 // retrieval ("none" | "vector" | "keyword" | "hybrid"), budget {budget, system_prompt_tokens,
 // message_tokens, chunk_tokens, remaining, messages_left_out, chunks_left_out}}.
 nlohmann::json ContextResponseJson(const mnemo::client::ContextResponse& r);
-// {items (each a message plus similarity; best first), total, exact, ef_used,
-// fewer_than_top_k}.
-nlohmann::json MessageSearchResponseJson(const mnemo::client::MessageSearchResponse& r);
+// {mode ("vector" | "keyword" | "hybrid": which queries the request had), items (each a message
+// plus similarity, score, bm25 (null: not returned by the text leg), text_rank, vector_rank; best
+// first), total, exact, ef_used, fewer_than_top_k, text and vector (how each leg ran), fusion
+// (hybrid only)}.
+nlohmann::json MessageSearchResponseJson(const mnemo::client::MessageSearchResponse& r,
+                                         bool by_text, bool by_vector);
 // {items, total, skip, limit, next_cursor (null on the last page)}.
 nlohmann::json PageJson(nlohmann::json items, int64_t total, int64_t skip, int64_t limit,
                         const std::string& next_cursor);

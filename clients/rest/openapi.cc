@@ -125,23 +125,60 @@ json Schemas() {
         {"created_until", Time()}}}};
   s["MessageSearchRequest"] = {
       {"type", "object"},
-      {"required", {"embedding"}},
+      {"description",
+       "embedding alone: the messages stored with an embedding, nearest first; query alone: BM25 "
+       "keyword search over every message's content; both: hybrid search (the two rankings "
+       "fused, reciprocal rank fusion by default). One of them is required."},
       {"properties",
        {{"embedding", Vec()},
+        {"query",
+         {{"type", "string"},
+          {"minLength", 1},
+          {"maxLength", kMaxTextQueryBytes},
+          {"description", "keyword query (UTF-8 bytes; not blank)"}}},
+        {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}, {"default", "rrf"}}},
+        {"text_weight",
+         {{"type", "number"},
+          {"minimum", 0},
+          {"maximum", 1},
+          {"default", 0.5},
+          {"description", "weighted fusion: the keyword leg's share"}}},
+        {"rrf_k", {{"type", "number"}, {"exclusiveMinimum", 0}, {"default", 60}}},
+        {"candidates",
+         {{"type", "integer"},
+          {"minimum", 1},
+          {"maximum", kMaxTopK},
+          {"description", "rows each leg hands to fusion (>= top_k; default max(top_k, 50))"}}},
         {"top_k",
          {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxTopK}, {"default", kDefaultTopK}}},
-        {"min_similarity", {{"type", "number"}, {"minimum", -1}, {"maximum", 1}}},
+        {"min_similarity",
+         {{"type", "number"},
+          {"minimum", -1},
+          {"maximum", 1},
+          {"description", "vector leg; needs embedding"}}},
         {"ef", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxEf}}},
         {"filters", Ref("MessageSearchFilters")}}}};
   json message_hit = s["Message"];
-  message_hit["properties"]["similarity"] = {{"type", "number"}};
-  s["MessageSearchResponse"] = {{"type", "object"},
-                                {"properties",
-                                 {{"items", {{"type", "array"}, {"items", message_hit}}},
-                                  {"total", Int()},
-                                  {"exact", {{"type", "boolean"}}},
-                                  {"ef_used", Int()},
-                                  {"fewer_than_top_k", {{"type", "boolean"}}}}}};
+  message_hit["properties"]["similarity"] = {
+      {"type", "number"}, {"description", "cosine when the vector leg returned it, else 0"}};
+  message_hit["properties"]["score"] = {
+      {"type", "number"},
+      {"description", "the order: cosine (vector), BM25 (keyword) or the fused score (hybrid)"}};
+  message_hit["properties"]["bm25"] = {{"type", "number"}, {"nullable", true}};
+  message_hit["properties"]["text_rank"] = Int();
+  message_hit["properties"]["vector_rank"] = Int();
+  s["MessageSearchResponse"] = {
+      {"type", "object"},
+      {"properties",
+       {{"mode", {{"type", "string"}, {"enum", {"vector", "keyword", "hybrid"}}}},
+        {"items", {{"type", "array"}, {"items", message_hit}}},
+        {"total", Int()},
+        {"exact", {{"type", "boolean"}}},
+        {"ef_used", Int()},
+        {"fewer_than_top_k", {{"type", "boolean"}}},
+        {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}}},
+        {"text", Ref("TextLegInfo")},
+        {"vector", Ref("VectorLegInfo")}}}};
   s["TokenStats"] = {{"type", "object"},
                      {"properties",
                       {{"message_count", Int()},
@@ -327,26 +364,28 @@ json Schemas() {
         {"partitions_searched", Int()},
         {"mode", {{"type", "string"}, {"enum", {"keyword", "hybrid"}}}},
         {"fusion", {{"type", "string"}, {"enum", {"rrf", "weighted"}}}},
-        {"text",
-         {{"type", "object"},
-          {"properties",
-           {{"ran", {{"type", "boolean"}}},
-            {"terms", {{"type", "array"}, {"items", Str()}}},
-            {"stopwords_ignored", Int()},
-            {"unknown_terms", {{"type", "array"}, {"items", Str()}}},
-            {"candidates", Int()},
-            {"rows", Int()},
-            {"postings", Int()},
-            {"rows_scored", Int()},
-            {"exact", {{"type", "boolean"}}}}}}},
-        {"vector",
-         {{"type", "object"},
-          {"properties",
-           {{"ran", {{"type", "boolean"}}},
-            {"exact", {{"type", "boolean"}}},
-            {"ef_used", Int()},
-            {"partitions_searched", Int()},
-            {"candidates", Int()}}}}}}}};
+        {"text", Ref("TextLegInfo")},
+        {"vector", Ref("VectorLegInfo")}}}};
+  s["TextLegInfo"] = {{"type", "object"},
+                      {"description", "how the keyword leg ran"},
+                      {"properties",
+                       {{"ran", {{"type", "boolean"}}},
+                        {"terms", {{"type", "array"}, {"items", Str()}}},
+                        {"stopwords_ignored", Int()},
+                        {"unknown_terms", {{"type", "array"}, {"items", Str()}}},
+                        {"candidates", Int()},
+                        {"rows", Int()},
+                        {"postings", Int()},
+                        {"rows_scored", Int()},
+                        {"exact", {{"type", "boolean"}}}}}};
+  s["VectorLegInfo"] = {{"type", "object"},
+                        {"description", "how the vector leg ran"},
+                        {"properties",
+                         {{"ran", {{"type", "boolean"}}},
+                          {"exact", {{"type", "boolean"}}},
+                          {"ef_used", Int()},
+                          {"partitions_searched", Int()},
+                          {"candidates", Int()}}}};
   s["ContextRequest"] = {
       {"type", "object"},
       {"required", {"token_budget"}},
@@ -394,8 +433,8 @@ json Schemas() {
           {"maximum", kMaxTopK},
           {"default", kDefaultContextMemories},
           {"description",
-           "past messages stored with an embedding, nearest to query_embedding, outside the "
-           "recent window; spent after the chunks"}}},
+           "past messages nearest to query_embedding, best matching query_text, or both "
+           "fused (RRF), outside the recent window; spent after the chunks"}}},
         {"memory_filters", Ref("MessageSearchFilters")}}}};
   json context_message = s["Message"];
   context_message["properties"]["tokens"] = Int();
@@ -405,6 +444,8 @@ json Schemas() {
   context_chunk["properties"]["tokens"] = Int();
   json context_memory = context_message;
   context_memory["properties"]["similarity"] = {{"type", "number"}};
+  context_memory["properties"]["score"] = {{"type", "number"}};
+  context_memory["properties"]["bm25"] = {{"type", "number"}, {"nullable", true}};
   s["ContextResponse"] = {
       {"type", "object"},
       {"properties",

@@ -374,15 +374,54 @@ std::optional<float> MinSimilarityFrom(const JsonObject& body, std::string_view 
   return static_cast<float>(*similarity);
 }
 
-// POST /api/v1/messages/search.  Ranges are checked here (422 before a round trip).
+// The fusion settings of a hybrid search body (fusion, text_weight, rrf_k, candidates), checked
+// here (422 before a round trip).  `top_k` is the request's.
+struct FusionFields {
+  mc::Fusion fusion = mc::Fusion::kRrf;
+  std::optional<double> text_weight;
+  std::optional<double> rrf_k;
+  std::optional<int64_t> candidates;
+};
+
+FusionFields FusionFrom(const JsonObject& body, int64_t top_k) {
+  FusionFields out;
+  const std::string fusion = body.OptionalString("fusion").value_or("rrf");
+  if (fusion == "weighted") {
+    out.fusion = mc::Fusion::kWeighted;
+  } else if (fusion != "rrf") {
+    throw FieldError(body.Path("fusion"), "must be \"rrf\" or \"weighted\"");
+  }
+  out.text_weight = body.OptionalNumber("text_weight");
+  if (out.text_weight && !(*out.text_weight >= 0 && *out.text_weight <= 1)) {
+    throw FieldError(body.Path("text_weight"), "must be in [0, 1]");
+  }
+  out.rrf_k = body.OptionalNumber("rrf_k");
+  if (out.rrf_k && !(*out.rrf_k > 0)) throw FieldError(body.Path("rrf_k"), "must be > 0");
+  out.candidates = body.OptionalInt("candidates", top_k, kMaxTopK);
+  return out;
+}
+
+// POST /api/v1/messages/search: `embedding` alone is vector search, `query` alone keyword
+// search, both a hybrid search.  Ranges are checked here (422 before a round trip); the query
+// text's own rules (not blank, length) are mnemod's.
 SearchMessagesCall SearchMessagesFrom(const JsonObject& body, const MapContext& context) {
   SearchMessagesCall call;
   mc::MessageSearchRequest& request = call.request;
-  request.query = body.RequiredVector("embedding", context.dimension);
+  request.query_text = body.OptionalString("query");
+  // Without a keyword query the embedding is required (422 naming it, as before).
+  if (!request.query_text || body.OptionalArray("embedding"))
+    request.query = body.RequiredVector("embedding", context.dimension);
   request.top_k = body.OptionalInt("top_k", 1, kMaxTopK).value_or(kDefaultTopK);
   request.min_similarity = MinSimilarityFrom(body, "min_similarity");
   request.ef = body.OptionalInt("ef", 1, kMaxEf);
   request.filters = MessageSearchFiltersFrom(body, "filters");
+  if (request.query_text && !request.query.empty()) {
+    const FusionFields fusion = FusionFrom(body, request.top_k);
+    request.fusion = fusion.fusion;
+    request.text_weight = fusion.text_weight;
+    request.rrf_k = fusion.rrf_k;
+    request.candidates = fusion.candidates;
+  }
   return call;
 }
 
@@ -420,19 +459,11 @@ ApiCall DocumentSearchFrom(const JsonObject& body, const MapContext& context) {
   request.filters = vector.filters;
   request.min_similarity = vector.min_similarity;
   request.ef = vector.ef;
-  const std::string fusion = body.OptionalString("fusion").value_or("rrf");
-  if (fusion == "weighted") {
-    request.fusion = mc::Fusion::kWeighted;
-  } else if (fusion != "rrf") {
-    throw FieldError(body.Path("fusion"), "must be \"rrf\" or \"weighted\"");
-  }
-  request.text_weight = body.OptionalNumber("text_weight");
-  if (request.text_weight && !(*request.text_weight >= 0 && *request.text_weight <= 1)) {
-    throw FieldError(body.Path("text_weight"), "must be in [0, 1]");
-  }
-  request.rrf_k = body.OptionalNumber("rrf_k");
-  if (request.rrf_k && !(*request.rrf_k > 0)) throw FieldError(body.Path("rrf_k"), "must be > 0");
-  request.candidates = body.OptionalInt("candidates", request.top_k, kMaxTopK);
+  const FusionFields fusion = FusionFrom(body, request.top_k);
+  request.fusion = fusion.fusion;
+  request.text_weight = fusion.text_weight;
+  request.rrf_k = fusion.rrf_k;
+  request.candidates = fusion.candidates;
   return HybridSearchDocumentsCall{std::move(request)};
 }
 

@@ -117,6 +117,37 @@ TEST(MapMessageSearch, AbsentFieldsTakeTheirDefaults) {
   EXPECT_FALSE(call.request.filters.created_from.has_value());
 }
 
+TEST(MapMessageSearch, QueryAloneIsAKeywordSearchAndBothAHybrid) {
+  const auto keyword = CallOf<SearchMessagesCall>(
+      Map(kSearch, R"({"query": "kyoto temples", "top_k": 3, "filters": {"roles": ["user"]}})", 3),
+      RouteId::kSearchMessages);
+  EXPECT_EQ(keyword.request.query_text, "kyoto temples");
+  EXPECT_TRUE(keyword.request.query.empty());
+  EXPECT_EQ(keyword.request.top_k, 3);
+  EXPECT_EQ(keyword.request.filters.roles, (std::vector<std::string>{"user"}));
+  // A blank text is mnemod's to refuse (422 naming query), so it travels as given.
+  const auto blank =
+      CallOf<SearchMessagesCall>(Map(kSearch, R"({"query": "  "})", 3), RouteId::kSearchMessages);
+  EXPECT_EQ(blank.request.query_text, "  ");
+
+  const auto hybrid = CallOf<SearchMessagesCall>(
+      Map(kSearch,
+          R"({"query": "kyoto", "embedding": [1, 0, 0], "fusion": "weighted",
+              "text_weight": 0.25, "rrf_k": 30, "candidates": 80, "top_k": 5})",
+          3),
+      RouteId::kSearchMessages);
+  EXPECT_EQ(hybrid.request.query_text, "kyoto");
+  EXPECT_EQ(hybrid.request.query, (std::vector<float>{1, 0, 0}));
+  EXPECT_EQ(hybrid.request.fusion, mc::Fusion::kWeighted);
+  EXPECT_EQ(hybrid.request.text_weight, 0.25);
+  EXPECT_EQ(hybrid.request.rrf_k, 30);
+  EXPECT_EQ(hybrid.request.candidates, 80);
+  const auto plain = CallOf<SearchMessagesCall>(Map(kSearch, R"({"embedding": [1, 0, 0]})", 3),
+                                                RouteId::kSearchMessages);
+  EXPECT_FALSE(plain.request.query_text.has_value());
+  EXPECT_EQ(plain.request.fusion, mc::Fusion::kRrf);
+}
+
 TEST(MapMessageSearch, BadSearchValuesNameTheirField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({})", "embedding"},
@@ -134,6 +165,12 @@ TEST(MapMessageSearch, BadSearchValuesNameTheirField) {
        "filters.conversation_ids[0]"},
       {R"({"embedding": [1, 0, 0], "filters": {"created_from": "yesterday"}})",
        "filters.created_from"},
+      {R"({"query": 5})", "query"},
+      {R"({"query": "x", "embedding": [1, 0]})", "embedding"},
+      {R"({"query": "x", "embedding": [1, 0, 0], "fusion": "max"})", "fusion"},
+      {R"({"query": "x", "embedding": [1, 0, 0], "text_weight": 2})", "text_weight"},
+      {R"({"query": "x", "embedding": [1, 0, 0], "rrf_k": 0})", "rrf_k"},
+      {R"({"query": "x", "embedding": [1, 0, 0], "top_k": 10, "candidates": 5})", "candidates"},
   };
   for (const auto& [body, field] : cases) EXPECT_EQ(FieldOf(Map(kSearch, body, 3)), field) << body;
 }

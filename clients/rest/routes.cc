@@ -51,7 +51,7 @@ constexpr std::array kRoutes = {
     RouteInfo{kTokenStats, "GET", "/api/v1/conversations/{id}/messages/stats", kR, true, 200,
               "Messages", "Token usage of a conversation"},
     RouteInfo{kSearchMessages, "POST", "/api/v1/messages/search", kR, true, 200, "Messages",
-              "The user's messages stored with an embedding, nearest to the query first"},
+              "The user's messages by embedding, by keyword (BM25) or both fused"},
     RouteInfo{kGetMessage, "GET", "/api/v1/messages/{id}", kR, true, 200, "Messages",
               "Get one message"},
     RouteInfo{kUpdateMessage, "PATCH", "/api/v1/messages/{id}", kO, true, 200, "Messages",

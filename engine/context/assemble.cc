@@ -137,16 +137,19 @@ Result<std::vector<ContextChunk>> Retrieve(const Sources& sources, std::string_v
   return chunks;
 }
 
-// The memories the request asks for, best first: the user's messages nearest to the query
-// embedding that are not in the recent window.
+// The memories the request asks for, best first: the user's messages not in the recent window
+// nearest to the query embedding, best matching the query text, or both fused (RRF).
 Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
                                                     std::string_view user_id,
                                                     const ContextRequest& request,
                                                     const std::vector<ContextMessage>& window) {
   std::vector<ContextMemory> memories;
-  if (request.k_memories == 0 || request.query_embedding.empty()) return memories;
+  const bool by_vector = !request.query_embedding.empty();
+  const bool by_text = !request.query_text.empty();
+  if (request.k_memories == 0 || (!by_vector && !by_text)) return memories;
   MessageSearchRequest search;
   search.query = request.query_embedding;
+  if (by_text) search.query_text = request.query_text;
   search.top_k = request.k_memories;
   search.filters = request.memory_filters;
   std::vector<Uuid> in_window;
@@ -161,6 +164,8 @@ Result<std::vector<ContextMemory>> RetrieveMemories(const Sources& sources,
     ContextMemory memory;
     memory.message = std::move(hit.message);
     memory.similarity = hit.similarity;
+    memory.score = hit.score;
+    memory.bm25 = hit.bm25;
     memories.push_back(std::move(memory));
   }
   return memories;

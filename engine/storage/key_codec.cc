@@ -214,6 +214,18 @@ bool ParseMessagePayloadKey(std::string_view key, uint32_t* month, uint64_t* lab
   return ParseMonthLabelKey(key, IndexTag::kMessagePayload, month, label);
 }
 
+std::string MessageTextPayloadTagPrefix() {
+  return std::string(1, static_cast<char>(IndexTag::kMessageTextPayload));
+}
+
+std::string MessageTextPayloadKey(uint32_t month, uint64_t label) {
+  return MessageTextPayloadTagPrefix() + U32BigEndian(month) + KeyBuilder().U64(label).Release();
+}
+
+bool ParseMessageTextPayloadKey(std::string_view key, uint32_t* month, uint64_t* label) {
+  return ParseMonthLabelKey(key, IndexTag::kMessageTextPayload, month, label);
+}
+
 std::string PayloadKey(uint32_t month, uint64_t label) {
   return PayloadPrefix(month) + KeyBuilder().U64(label).Release();
 }

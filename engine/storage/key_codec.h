@@ -28,6 +28,9 @@
 //                     [0x33][month u32][label u64]             -> message vector payload (owner,
 //                                                                 message, conversation, role,
 //                                                                 created_at)
+//                     [0x34][month u32][label u64]             -> message terms payload (as
+//                                                                 0x33's, for the label of a
+//                                                                 message's content terms)
 //                     [0x40][deleted_at i64][kind][uuid]       -> user id: the purge queue of
 //                                                                 soft-deleted rows, oldest first
 //                     [0x50][0x00][group u64]                  -> a group of new terms and
@@ -106,6 +109,7 @@ enum class IndexTag : uint8_t {
   kChunkPayload = 0x31,
   kDeletedChunkPayload = 0x32,
   kMessagePayload = 0x33,
+  kMessageTextPayload = 0x34,
   kPurgeQueue = 0x40,
   kTextTerm = 0x50,
   kTextRow = 0x51,
@@ -146,6 +150,10 @@ std::string DeletedPayloadPrefix(uint32_t month);
 std::string MessagePayloadKey(uint32_t month, uint64_t label);
 std::string MessagePayloadTagPrefix();
 bool ParseMessagePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
+// Payload keys of messages' content terms (same layout as PayloadKey under their own tag).
+std::string MessageTextPayloadKey(uint32_t month, uint64_t label);
+std::string MessageTextPayloadTagPrefix();
+bool ParseMessageTextPayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 
 std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
 std::string PurgeQueuePrefix();

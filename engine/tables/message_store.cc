@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "common/coding.h"
+#include "common/utf8.h"
 #include "storage/key_codec.h"
 #include "tables/filters.h"
 #include "tables/index_pager.h"
@@ -165,10 +166,10 @@ Result<MessageStore::Located> MessageStore::LocateForWrite(const storage::WriteT
   std::string row;
   MNEMO_RETURN_IF_ERROR(
       txn.Get(Cf::kMessages, keys::MessageKey(conversation_id, located.seq), &row));
-  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message, &located.vector));
-  if (located.vector && !vectors_) {
+  MNEMO_RETURN_IF_ERROR(DecodeMessage(row, conversation_id, &located.message, &located.refs));
+  if ((located.refs.vector || located.refs.text) && !vectors_) {
     return Status::Internal("message " + message_id.ToString() +
-                            " has a vector but no vector layer is attached");
+                            " has search entries but no vector layer is attached");
   }
   return located;
 }
@@ -183,6 +184,24 @@ Result<std::optional<VectorRef>> MessageStore::StageEmbedding(storage::WriteTxn&
   MNEMO_ASSIGN_OR_RETURN(VectorRef ref, vectors_->StagePut(txn, user_id, *m, input.embedding));
   m->has_embedding = true;
   return std::optional<VectorRef>(ref);
+}
+
+Result<std::optional<TextRef>> MessageStore::StageText(storage::WriteTxn& txn,
+                                                       std::string_view user_id,
+                                                       const Message& m) const {
+  if (!vectors_ || utf8::IsBlank(m.content)) return std::optional<TextRef>();
+  return vectors_->StageTextPut(txn, user_id, m);
+}
+
+Result<std::optional<TextRef>> MessageStore::RestageText(storage::WriteTxn& txn,
+                                                         std::string_view user_id,
+                                                         const Message& before,
+                                                         const Message& after,
+                                                         const std::optional<TextRef>& ref) const {
+  // Hits are filtered on the role, so a new role re-stages the terms as a new content does.
+  if (before.content == after.content && before.role == after.role) return ref;
+  if (ref) MNEMO_RETURN_IF_ERROR(vectors_->StageTextRemove(txn, user_id, *ref));
+  return StageText(txn, user_id, after);
 }
 
 Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view user_id,
@@ -216,10 +235,11 @@ Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view us
   c.total_tokens += m.tokens_used.value_or(0);
   c.last_message_at = m.created_at;
   c.updated_at = std::max(m.created_at, NextTimestamp(c.updated_at));
-  MNEMO_ASSIGN_OR_RETURN(const std::optional<VectorRef> vector,
-                         StageEmbedding(txn, user_id, input, &m));
+  MessageRefs refs;
+  MNEMO_ASSIGN_OR_RETURN(refs.vector, StageEmbedding(txn, user_id, input, &m));
+  MNEMO_ASSIGN_OR_RETURN(refs.text, StageText(txn, user_id, m));
 
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, seq), EncodeMessage(m, vector));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, seq), EncodeMessage(m, refs));
   txn.Put(Cf::kIndex, keys::MessageByIdKey(m.id), EncodeLocation(m.conversation_id, seq));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &old_row, row));
   return m;
@@ -249,11 +269,13 @@ Result<Message> MessageStore::Upsert(storage::WriteTxn& txn, std::string_view us
   ConversationRow row = located->conversation;
   row.conversation.total_tokens += m.tokens_used.value_or(0) - old_tokens;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  if (located->vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *located->vector));
-  MNEMO_ASSIGN_OR_RETURN(const std::optional<VectorRef> vector,
-                         StageEmbedding(txn, user_id, input, &m));
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq),
-          EncodeMessage(m, vector));
+  const std::optional<VectorRef>& old_vector = located->refs.vector;
+  if (old_vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *old_vector));
+  MessageRefs refs;
+  MNEMO_ASSIGN_OR_RETURN(refs.vector, StageEmbedding(txn, user_id, input, &m));
+  MNEMO_ASSIGN_OR_RETURN(refs.text,
+                         RestageText(txn, user_id, located->message, m, located->refs.text));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located->seq), EncodeMessage(m, refs));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located->conversation, row));
   return m;
 }
@@ -268,7 +290,7 @@ Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string
   ConversationRow row = located.conversation;
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
   txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq),
-          EncodeMessage(m, located.vector));
+          EncodeMessage(m, located.refs));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -284,13 +306,14 @@ Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view us
   row.conversation.total_tokens +=
       m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
   row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
-  std::optional<VectorRef> vector = located.vector;
-  if (vector && m.role != located.message.role) {
+  MessageRefs refs = located.refs;
+  if (refs.vector && m.role != located.message.role) {
     // Search filters on the role, so the vector's search state follows it.
-    MNEMO_ASSIGN_OR_RETURN(vector, vectors_->StageMove(txn, user_id, m, *vector));
+    MNEMO_ASSIGN_OR_RETURN(refs.vector, vectors_->StageMove(txn, user_id, m, *refs.vector));
   }
-  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq),
-          EncodeMessage(m, vector));
+  MNEMO_ASSIGN_OR_RETURN(refs.text,
+                         RestageText(txn, user_id, located.message, m, located.refs.text));
+  txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq), EncodeMessage(m, refs));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -321,7 +344,10 @@ Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view us
   c.updated_at = NextTimestamp(c.updated_at);
   txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
   txn.Delete(Cf::kIndex, keys::MessageByIdKey(m.id));
-  if (located.vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *located.vector));
+  if (located.refs.vector)
+    MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *located.refs.vector));
+  if (located.refs.text)
+    MNEMO_RETURN_IF_ERROR(vectors_->StageTextRemove(txn, user_id, *located.refs.text));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
   return m;
 }
@@ -350,6 +376,7 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
   std::vector<std::string> message_keys;
   std::vector<Uuid> message_ids;
   std::vector<VectorRef> vector_refs;
+  std::vector<TextRef> text_refs;
   MNEMO_RETURN_IF_ERROR(
       txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
         const std::optional<Uuid> id = PeekMessageId(value);
@@ -358,13 +385,14 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
               Status::Internal("corrupt message row in conversation " + conversation_id.ToString());
           return false;
         }
-        // Only a row that may hold a vector is decoded whole, to find where the vector is.
-        if (MessageMayHaveVector(value)) {
+        // Only a row that may hold search entries is decoded whole, to find where they are.
+        if (MessageMayHaveRefs(value)) {
           Message m;
-          std::optional<VectorRef> vector;
-          corrupt = DecodeMessage(value, conversation_id, &m, &vector);
+          MessageRefs refs;
+          corrupt = DecodeMessage(value, conversation_id, &m, &refs);
           if (!corrupt.ok()) return false;
-          if (vector) vector_refs.push_back(*vector);
+          if (refs.vector) vector_refs.push_back(*refs.vector);
+          if (refs.text) text_refs.push_back(*refs.text);
         }
         message_keys.emplace_back(key);
         message_ids.push_back(*id);
@@ -372,9 +400,9 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(corrupt);
-  if (!vector_refs.empty() && !vectors) {
+  if ((!vector_refs.empty() || !text_refs.empty()) && !vectors) {
     return Status::Internal("conversation " + conversation_id.ToString() +
-                            " has message vectors but no vector layer is attached");
+                            " has message search entries but no vector layer is attached");
   }
   for (size_t i = 0; i < message_keys.size(); ++i) {
     txn.Delete(Cf::kMessages, message_keys[i]);
@@ -382,7 +410,45 @@ Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view 
   }
   for (const VectorRef& ref : vector_refs)
     MNEMO_RETURN_IF_ERROR(vectors->StageRemove(txn, user_id, ref));
+  for (const TextRef& ref : text_refs)
+    MNEMO_RETURN_IF_ERROR(vectors->StageTextRemove(txn, user_id, ref));
   return count;
+}
+
+Status MessageStore::StageMissingTerms(storage::WriteTxn& txn, std::string_view user_id,
+                                       const Uuid& conversation_id, bool conversation_deleted,
+                                       std::string_view after, size_t max_rows,
+                                       std::string* last_key, int64_t* indexed) const {
+  last_key->clear();
+  *indexed = 0;
+  storage::ScanRange range;
+  range.prefix = keys::MessagePrefix(conversation_id);
+  range.start = std::string(after);
+  range.skip_start = !after.empty();
+  size_t read = 0;
+  Status failed;
+  MNEMO_RETURN_IF_ERROR(
+      txn.db().Scan(Cf::kMessages, range, [&](std::string_view key, std::string_view value) {
+        last_key->assign(key);
+        Message m;
+        MessageRefs refs;
+        failed = DecodeMessage(value, conversation_id, &m, &refs);
+        if (!failed.ok()) return false;
+        if (!refs.text && !utf8::IsBlank(m.content) && vectors_) {
+          auto staged = vectors_->StageTextPut(txn, user_id, m, conversation_deleted);
+          if (!staged.ok()) {
+            failed = staged.status();
+            return false;
+          }
+          refs.text = *staged;
+          if (refs.text) {
+            txn.Put(Cf::kMessages, key, EncodeMessage(m, refs));
+            ++*indexed;
+          }
+        }
+        return ++read < max_rows;
+      }));
+  return failed;
 }
 
 // ---- reads ----------------------------------------------------------------------------------

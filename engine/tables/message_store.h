@@ -19,6 +19,7 @@
 #include "storage/write_txn.h"
 #include "tables/conversation_store.h"
 #include "tables/message_vectors.h"
+#include "tables/row_codec.h"
 
 namespace mnemo::tables {
 
@@ -55,6 +56,16 @@ class MessageStore {
   Result<int64_t> DeleteAll(storage::WriteTxn& txn, std::string_view user_id,
                             const Uuid& conversation_id) const;
 
+  // Backfill of terms: stages the terms of the conversation's messages that have none (stored
+  // before their content was indexed), at most `max_rows` rows read, starting after the message
+  // key `after` (empty: from the first).  *last_key gets the key of the last row read, or empty
+  // when the conversation has no row after `after`; *indexed counts the rows given terms.
+  // REQUIRES: the conversation's user's write lock; the conversation exists (deleted: its state).
+  Status StageMissingTerms(storage::WriteTxn& txn, std::string_view user_id,
+                           const Uuid& conversation_id, bool conversation_deleted,
+                           std::string_view after, size_t max_rows, std::string* last_key,
+                           int64_t* indexed) const;
+
   // ---- reads ----
   Result<Message> Get(std::string_view user_id, const Uuid& message_id) const;
   // Get() of each id from one snapshot; (*messages)[i] is empty where Get would be NOT_FOUND.
@@ -82,12 +93,20 @@ class MessageStore {
   struct Located {
     ConversationRow conversation;
     Message message;
-    std::optional<VectorRef> vector;
+    MessageRefs refs;
     uint64_t seq = 0;
   };
   // Stages input's embedding for `m` when it has one; sets m->has_embedding.
   Result<std::optional<VectorRef>> StageEmbedding(storage::WriteTxn& txn, std::string_view user_id,
                                                   const NewMessage& input, Message* m) const;
+  // Stages the terms of `m`'s content when it has any; returns where they are stored.
+  Result<std::optional<TextRef>> StageText(storage::WriteTxn& txn, std::string_view user_id,
+                                           const Message& m) const;
+  // The terms' ref of `after`, a new version of `before` whose terms are at `ref`: re-staged when
+  // its content or role changed, else `ref`.
+  Result<std::optional<TextRef>> RestageText(storage::WriteTxn& txn, std::string_view user_id,
+                                             const Message& before, const Message& after,
+                                             const std::optional<TextRef>& ref) const;
   Result<Located> LocateForWrite(const storage::WriteTxn& txn, std::string_view user_id,
                                  const Uuid& message_id) const;
   Result<Conversation> VisibleConversation(const storage::ReadView& view, std::string_view user_id,
@@ -105,9 +124,9 @@ class MessageStore {
   MessageVectors* vectors_ = nullptr;
 };
 
-// Stages the deletion of every committed message of a conversation, their id-index entries and
-// their vectors (through `vectors`, which may be null when no vector layer is attached).
-// Returns the number of messages.
+// Stages the deletion of every committed message of a conversation, their id-index entries,
+// their vectors and their terms (through `vectors`, which may be null when no vector layer is
+// attached). Returns the number of messages.
 Result<int64_t> StageDeleteAllMessages(storage::WriteTxn& txn, std::string_view user_id,
                                        const Uuid& conversation_id, MessageVectors* vectors);
 

@@ -1,10 +1,10 @@
 // What the table stores need of the vector layer, so that every change to a row that search
 // sees is staged in the same transaction as the row.
 //
-// The stores own the rows; the vector layer owns the vectors, keyed by (owner kind, label), and
-// the search state it publishes when a transaction commits.  A message row stores its vector's
-// VectorRef.
-//   MessageVectors   messages' embeddings and their conversations' states
+// The stores own the rows; the vector layer owns the vectors and the keyword-index terms of
+// messages, each keyed by (owner kind, label), and the search state it publishes when a
+// transaction commits.  A message row stores its vector's VectorRef and its terms' TextRef.
+//   MessageVectors   messages' embeddings and content terms, and their conversations' states
 //   DocumentVectors  documents' states and, when a document is erased, its chunks
 #pragma once
 
@@ -24,6 +24,10 @@ struct VectorRef {
   uint32_t month = 0;
 };
 
+// Where a message's keyword-index terms are stored: a label of its own (never its vector's) and
+// the month of its created_at.
+using TextRef = VectorRef;
+
 class MessageVectors {
  public:
   virtual ~MessageVectors() = default;
@@ -39,6 +43,17 @@ class MessageVectors {
   // Stages the removal of a vector; it leaves search when txn commits.
   virtual Status StageRemove(storage::WriteTxn& txn, std::string_view user_id,
                              const VectorRef& ref) = 0;
+  // Stages the keyword-index terms of `message`'s content (and the state its hits are filtered
+  // on: id, conversation, role, created_at); searchable when txn commits.  `conversation_deleted`
+  // is the conversation's state in this transaction.  Returns where they are stored, or nullopt
+  // when nothing is: the content yields no term, or keyword search is off.
+  virtual Result<std::optional<TextRef>> StageTextPut(storage::WriteTxn& txn,
+                                                      std::string_view user_id,
+                                                      const Message& message,
+                                                      bool conversation_deleted = false) = 0;
+  // Stages the removal of a message's terms; they leave search when txn commits.
+  virtual Status StageTextRemove(storage::WriteTxn& txn, std::string_view user_id,
+                                 const TextRef& ref) = 0;
   // A conversation was soft-deleted or restored: its messages leave or rejoin search when txn
   // commits.
   virtual void StageConversationState(storage::WriteTxn& txn, const Uuid& conversation_id,

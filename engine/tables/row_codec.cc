@@ -9,12 +9,13 @@ namespace {
 constexpr uint8_t kConversationV1 = 1;
 constexpr uint8_t kMessageV1 = 1;
 constexpr uint8_t kMessageV2 = 2;
+constexpr uint8_t kMessageV3 = 3;
 constexpr uint8_t kDocumentV1 = 1;
 constexpr uint8_t kCountsV1 = 1;
 
 bool IsMessageVersion(char byte) {
   const auto version = static_cast<uint8_t>(byte);
-  return version == kMessageV1 || version == kMessageV2;
+  return version >= kMessageV1 && version <= kMessageV3;
 }
 
 void PutOptionalString(std::string* dst, const std::optional<std::string>& value) {
@@ -160,9 +161,34 @@ Status DecodeConversation(std::string_view data, const Uuid& id, ConversationRow
   return reader.status();
 }
 
-std::string EncodeMessage(const Message& m, const std::optional<VectorRef>& vector) {
+namespace {
+
+void PutOptionalRef(std::string* dst, const std::optional<VectorRef>& ref) {
+  dst->push_back(ref ? 1 : 0);
+  if (!ref) return;
+  coding::PutVarint64(dst, ref->label);
+  coding::PutVarint64(dst, ref->month);
+}
+
+// Reads an OPT(label varint | month varint); `what` names it in the error.
+Status ReadOptionalRef(RowReader* reader, std::string_view what, std::optional<VectorRef>* ref) {
+  ref->reset();
+  if (!reader->Present()) return Status::Ok();
+  uint64_t label = 0, month = 0;
+  reader->Uint(&label);
+  reader->Uint(&month);
+  if (month > UINT32_MAX)
+    return Status::Internal("corrupt message row: bad " + std::string(what) + " month");
+  *ref = VectorRef{label, static_cast<uint32_t>(month)};
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EncodeMessage(const Message& m, const MessageRefs& refs) {
   std::string out;
-  out.push_back(static_cast<char>(vector ? kMessageV2 : kMessageV1));
+  const uint8_t version = refs.text ? kMessageV3 : refs.vector ? kMessageV2 : kMessageV1;
+  out.push_back(static_cast<char>(version));
   out.append(m.id.bytes());
   out.push_back(static_cast<char>(m.role));
   coding::PutLengthPrefixed(&out, m.content);
@@ -173,19 +199,16 @@ std::string EncodeMessage(const Message& m, const std::optional<VectorRef>& vect
   PutOptionalInt(&out, m.tokens_used);
   coding::PutLengthPrefixed(&out, m.metadata);
   coding::PutVarsint64(&out, m.created_at);
-  if (vector) {
-    out.push_back(1);
-    coding::PutVarint64(&out, vector->label);
-    coding::PutVarint64(&out, vector->month);
-  }
+  if (version >= kMessageV2) PutOptionalRef(&out, refs.vector);
+  if (version >= kMessageV3) PutOptionalRef(&out, refs.text);
   return out;
 }
 
 Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* m,
-                     std::optional<VectorRef>* vector) {
+                     MessageRefs* refs) {
   m->conversation_id = conversation_id;
   RowReader reader(data, "message");
-  const uint8_t version = reader.Version(kMessageV1, kMessageV2);
+  const uint8_t version = reader.Version(kMessageV1, kMessageV3);
   std::string_view id;
   reader.Raw(Uuid::kSize, &id);
   if (id.size() == Uuid::kSize) m->id = Uuid::FromBytes(id);
@@ -200,16 +223,12 @@ Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message
   reader.OptionalInt(&m->tokens_used);
   reader.String(&m->metadata);
   reader.Int(&m->created_at);
-  std::optional<VectorRef> ref;
-  if (version == kMessageV2 && reader.Present()) {
-    uint64_t label = 0, month = 0;
-    reader.Uint(&label);
-    reader.Uint(&month);
-    if (month > UINT32_MAX) return Status::Internal("corrupt message row: bad vector month");
-    ref = VectorRef{label, static_cast<uint32_t>(month)};
-  }
-  m->has_embedding = ref.has_value();
-  if (vector) *vector = ref;
+  MessageRefs read;
+  if (version >= kMessageV2)
+    MNEMO_RETURN_IF_ERROR(ReadOptionalRef(&reader, "vector", &read.vector));
+  if (version >= kMessageV3) MNEMO_RETURN_IF_ERROR(ReadOptionalRef(&reader, "terms", &read.text));
+  m->has_embedding = read.vector.has_value();
+  if (refs) *refs = read;
   Status status = reader.status();
   if (status.ok() && role >= kRoleCount) return Status::Internal("corrupt message row: bad role");
   return status;
@@ -276,8 +295,9 @@ std::optional<Uuid> PeekMessageId(std::string_view data) {
   return Uuid::FromBytes(data.substr(1, Uuid::kSize));
 }
 
-bool MessageMayHaveVector(std::string_view data) {
-  return !data.empty() && static_cast<uint8_t>(data[0]) == kMessageV2;
+bool MessageMayHaveRefs(std::string_view data) {
+  return !data.empty() && static_cast<uint8_t>(data[0]) >= kMessageV2 &&
+         static_cast<uint8_t>(data[0]) <= kMessageV3;
 }
 
 std::optional<Role> PeekMessageRole(std::string_view data) {

@@ -9,8 +9,12 @@
 //   message v1:      id 16 bytes | role byte | content LP | parts OPT(LP) | tool_calls OPT(LP) |
 //                    tool_results OPT(LP) | attachments OPT(LP) | tokens_used OPT(varsint) |
 //                    metadata LP | created_at varsint          (conversation id is in the key)
-//   message v2:      v1 fields | vector OPT(label varint | month varint)   (written without a
-//                    vector as v1, so rows stay readable by earlier versions)
+//   message v2:      v1 fields | vector OPT(label varint | month varint)
+//   message v3:      v2 fields | terms OPT(label varint | month varint)  (where the content's
+//                    keyword-index terms are stored)
+//                    A message is written in the oldest version that holds what it has (v1
+//                    without a vector or terms, v2 with a vector only), so rows stay readable by
+//                    earlier versions where they can.
 //   document v1:     user LP | filename LP | file_type LP | content LP | total_chunks varint |
 //                    metadata LP | is_deleted byte | deleted_at OPT(varsint) | created_at varsint |
 //                    updated_at varsint
@@ -44,10 +48,15 @@ struct Counts {
 std::string EncodeConversation(const ConversationRow& row);
 Status DecodeConversation(std::string_view data, const Uuid& id, ConversationRow* row);
 
-// `vector`, when set, is where the message's embedding is stored (message->has_embedding).
-std::string EncodeMessage(const Message& message, const std::optional<VectorRef>& vector = {});
+// Where a message's search entries are stored, when it has them.
+struct MessageRefs {
+  std::optional<VectorRef> vector;  // its embedding (message->has_embedding)
+  std::optional<TextRef> text;      // its content's keyword-index terms
+};
+
+std::string EncodeMessage(const Message& message, const MessageRefs& refs = {});
 Status DecodeMessage(std::string_view data, const Uuid& conversation_id, Message* message,
-                     std::optional<VectorRef>* vector = nullptr);
+                     MessageRefs* refs = nullptr);
 
 std::string EncodeDocument(const Document& document);
 Status DecodeDocument(std::string_view data, const Uuid& id, Document* document);
@@ -62,6 +71,7 @@ namespace mnemo::tables {
 std::optional<Role> PeekMessageRole(std::string_view data);
 // The id of an encoded message; nullopt when malformed.
 std::optional<Uuid> PeekMessageId(std::string_view data);
-// False when the encoded message certainly has no vector (a v1 row); true when it may have one.
-bool MessageMayHaveVector(std::string_view data);
+// False when the encoded message certainly has no vector and no terms (a v1 row); true when it
+// may have either.
+bool MessageMayHaveRefs(std::string_view data);
 }  // namespace mnemo::tables

@@ -1,6 +1,8 @@
 #include "text/fusion.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <unordered_map>
 
 namespace mnemo::text {
@@ -72,6 +74,33 @@ std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text,
   return Merge(text, vector, top_k, [&](int which, size_t index) {
     return which == 0 ? text_weight * text_norm[index] : (1 - text_weight) * vector_norm[index];
   });
+}
+
+Status PlanFusion(Fusion fusion, const std::optional<double>& rrf_k,
+                  const std::optional<double>& text_weight,
+                  const std::optional<int64_t>& candidates, int64_t top_k, FusionPlan* plan) {
+  const int64_t depth = candidates.value_or(std::max(top_k, kDefaultHybridCandidates));
+  if (depth < top_k || depth > kMaxTopK) {
+    return Status::ValidationError("candidates", "must be in top_k.." + std::to_string(kMaxTopK));
+  }
+  plan->depth = static_cast<size_t>(depth);
+  plan->rrf_k = rrf_k.value_or(kDefaultRrfK);
+  if (!(std::isfinite(plan->rrf_k) && plan->rrf_k > 0))
+    return Status::ValidationError("rrf_k", "must be a finite number > 0");
+  plan->text_weight = text_weight.value_or(kDefaultTextWeight);
+  if (!(plan->text_weight >= 0 && plan->text_weight <= 1))
+    return Status::ValidationError("text_weight", "must be in [0, 1]");
+  if (fusion != Fusion::kRrf && fusion != Fusion::kWeighted) {
+    return Status::ValidationError("fusion", "must be rrf or weighted");
+  }
+  plan->fusion = fusion;
+  return Status::Ok();
+}
+
+std::vector<FusedHit> Fuse(const FusionPlan& plan, const std::vector<LegHit>& text,
+                           const std::vector<LegHit>& vector, size_t top_k) {
+  return plan.fusion == Fusion::kRrf ? FuseRrf(text, vector, plan.rrf_k, top_k)
+                                     : FuseWeighted(text, vector, plan.text_weight, top_k);
 }
 
 }  // namespace mnemo::text

@@ -11,8 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "mnemo/records.h"
+#include "mnemo/status.h"
 #include "mnemo/types.h"
 
 namespace mnemo::text {
@@ -40,5 +43,24 @@ std::vector<FusedHit> FuseRrf(const std::vector<LegHit>& text, const std::vector
 std::vector<FusedHit> FuseWeighted(const std::vector<LegHit>& text,
                                    const std::vector<LegHit>& vector, double text_weight,
                                    size_t top_k);
+
+// A hybrid request's fusion, resolved: its defaults applied and its values checked.
+struct FusionPlan {
+  Fusion fusion = Fusion::kRrf;
+  double rrf_k = kDefaultRrfK;
+  double text_weight = kDefaultTextWeight;
+  size_t depth = 0;  // rows each leg hands to fusion
+};
+
+// VALIDATION_ERROR naming "candidates" (outside top_k..kMaxTopK; default max(top_k,
+// kDefaultHybridCandidates)), "rrf_k" (not finite and > 0), "text_weight" (outside [0, 1]) or
+// "fusion" (unknown).  REQUIRES: top_k in 1..kMaxTopK.
+Status PlanFusion(Fusion fusion, const std::optional<double>& rrf_k,
+                  const std::optional<double>& text_weight,
+                  const std::optional<int64_t>& candidates, int64_t top_k, FusionPlan* plan);
+
+// The two legs fused as `plan` says; at most `top_k` rows, best first.
+std::vector<FusedHit> Fuse(const FusionPlan& plan, const std::vector<LegHit>& text,
+                           const std::vector<LegHit>& vector, size_t top_k);
 
 }  // namespace mnemo::text

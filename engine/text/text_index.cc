@@ -309,8 +309,15 @@ struct BatchPosting {
 };
 
 // Sorts by id, keeping the order of equal ids (rows stay ascending within a term): a least
-// significant digit radix sort, 11 bits a pass.
+// significant digit radix sort, 11 bits a pass, or a comparison sort for a few postings (one
+// row's, as a single message append stages), where clearing the radix buckets would cost more.
 void SortById(std::vector<BatchPosting>* postings) {
+  constexpr size_t kComparisonSortBelow = 512;
+  if (postings->size() < kComparisonSortBelow) {
+    std::stable_sort(postings->begin(), postings->end(),
+                     [](const BatchPosting& a, const BatchPosting& b) { return a.id < b.id; });
+    return;
+  }
   constexpr int kBits = 11;
   constexpr uint32_t kBuckets = 1U << kBits;
   uint32_t largest = 0;
@@ -621,7 +628,8 @@ IdCache& ThreadIdCache() {
 }  // namespace
 
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
-                           const std::vector<TextRow>& rows) {
+                           const std::vector<TextRow>& rows, size_t* rows_stored) {
+  if (rows_stored) *rows_stored = 0;
   // Each term of each row as its dictionary id when this thread knows it to be durable, else as
   // kUnresolved | its number among the batch's other such terms, looked up once per batch.
   IdCache& cache = ThreadIdCache();
@@ -702,6 +710,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
     staged.push_back(std::move(row));
     months.push_back(rows[i].month);
   }
+  if (rows_stored) *rows_stored = staged.size();
 
   // Runs of rows of one month, kRowsPerGroup at most, each stored as one value under the key of
   // its first row.
@@ -810,12 +819,17 @@ Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id,
 TextIndexStats TextIndex::Stats() const {
   TextIndexStats stats;
   stats.terms = dictionary_->size();
-  std::vector<std::shared_ptr<UserIndex>> users;
+  std::vector<std::pair<RowKind, std::shared_ptr<UserIndex>>> users;
   {
     std::shared_lock lock(users_mutex_);
-    for (const auto& [key, index] : users_) users.push_back(index);
+    for (const auto& [key, index] : users_)
+      users.emplace_back(static_cast<RowKind>(key.front()), index);
   }
-  for (const auto& index : users) index->AddStats(&stats);
+  for (const auto& [kind, index] : users) {
+    const uint64_t rows_before = stats.rows;
+    index->AddStats(&stats);
+    if (kind == RowKind::kMessage) stats.message_rows += stats.rows - rows_before;
+  }
   return stats;
 }
 

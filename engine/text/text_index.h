@@ -1,8 +1,10 @@
 // TextIndex: BM25 keyword search over rows of text, per user and per row kind.
 //
-// Each indexed row is known by its label (unique in the store, the same label the vector layer
-// uses), so a caller filters text hits with the same per-row state it filters vector hits with.
-// The index does not know what a row is beyond (kind, user, month, label, text).
+// Each indexed row is known by its label, unique in the store and drawn from the vector layer's
+// counter: a chunk's is its vector's label, so a caller filters text hits with the same per-row
+// state it filters vector hits with; a message's is a label of its own (its vector, when it has
+// one, may be replaced on its own).  The index does not know what a row is beyond (kind, user,
+// month, label, text).
 //
 // Stored, in the caller's WriteTxn (so a row's terms commit with the row and are deleted with it;
 // key layouts in storage/key_codec.h):
@@ -91,7 +93,8 @@ struct TextAnswer {
 };
 
 struct TextIndexStats {
-  uint64_t rows = 0;          // live rows with terms, all users
+  uint64_t rows = 0;          // live rows with terms, all users and kinds
+  uint64_t message_rows = 0;  // of them, RowKind::kMessage rows
   uint64_t terms = 0;         // dictionary size
   uint64_t postings = 0;      // live and dead postings in memory
   uint64_t stored_bytes = 0;  // keys + values of the stored row terms (before compression)
@@ -108,10 +111,11 @@ class TextIndex {
 
   const Bm25Params& params() const { return params_; }
 
-  // Stages the terms of new rows; they become searchable when txn commits.
+  // Stages the terms of new rows; they become searchable when txn commits.  *rows_stored, when
+  // given, is set to the number of rows that hold a term (the others store nothing).
   // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
   Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
-                  const std::vector<TextRow>& rows);
+                  const std::vector<TextRow>& rows, size_t* rows_stored = nullptr);
   // Stages the removal of rows' terms (rows without stored terms are skipped).
   // REQUIRES: the rows were added by transactions committed before this one.
   Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,

@@ -1,10 +1,12 @@
-// VectorStore's message vectors: the tables::MessageVectors side the message and conversation
-// stores write through, the open-time load of message payloads, and message search.
+// VectorStore's message search entries: the tables::MessageVectors side the message and
+// conversation stores write through (vectors and content terms), their open-time load, and the
+// two legs of message search.
 //
 // A message vector is stored like a chunk's (cf vectors, by month and label) with a small payload
 // under its own index tag, so opening a data directory rebuilds each user's message tenant with
-// one scan.  The message row keeps the label and month; its store stages every change here in the
-// same transaction.
+// one scan.  A message's content terms are keyword-index rows (text/text_index.h) under a label
+// of their own, with the same payload under another tag (MessageTexts).  The message row keeps
+// both labels and months; its store stages every change here in the same transaction.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -111,20 +113,19 @@ void VectorStore::MessageVectorCounts(int64_t* rows, int64_t* pending) const {
   }
 }
 
+Result<std::shared_ptr<DocumentState>> VectorStore::LoadedConversationState(
+    const Uuid& conversation_id) {
+  if (auto known = conversations_.Find(conversation_id)) return known;
+  // The deleted flag comes from the conversation's row.
+  std::string value;
+  MNEMO_RETURN_IF_ERROR(
+      db_.Get(Cf::kConversations, keys::ConversationKey(conversation_id), &value));
+  tables::ConversationRow row;
+  MNEMO_RETURN_IF_ERROR(tables::DecodeConversation(value, conversation_id, &row));
+  return conversations_.FindOrAdd(conversation_id, row.conversation.is_deleted);
+}
+
 Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label) {
-  // The deleted flag of each conversation with message vectors comes from its row.
-  std::unordered_map<Uuid, std::shared_ptr<DocumentState>, UuidHash> states;
-  const auto conversation_state = [&](const Uuid& id) -> Result<std::shared_ptr<DocumentState>> {
-    auto it = states.find(id);
-    if (it != states.end()) return it->second;
-    std::string value;
-    MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kConversations, keys::ConversationKey(id), &value));
-    tables::ConversationRow row;
-    MNEMO_RETURN_IF_ERROR(tables::DecodeConversation(value, id, &row));
-    auto state = conversations_.FindOrAdd(id, row.conversation.is_deleted);
-    states.emplace(id, state);
-    return state;
-  };
   Status failed;
   storage::ScanRange range;
   range.prefix = keys::MessagePayloadTagPrefix();
@@ -139,7 +140,7 @@ Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_labe
         MessagePayload payload;
         failed = DecodeMessagePayload(value, &payload);
         if (!failed.ok()) return false;
-        auto state = conversation_state(payload.conversation_id);
+        auto state = LoadedConversationState(payload.conversation_id);
         if (!state.ok()) {
           failed = state.status().IsNotFound()
                        ? Status::Internal("message " + payload.message_id.ToString() +
@@ -160,6 +161,27 @@ Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_labe
   return failed;
 }
 
+Status VectorStore::BuildMessagePredicate(const MessageSearchFilters& filters, uint32_t user_ref,
+                                          std::vector<Uuid> excluded, RowPredicate* predicate) {
+  predicate->user_ref = user_ref;
+  predicate->document_ids = filters.conversation_ids;
+  std::sort(predicate->document_ids.begin(), predicate->document_ids.end());
+  for (Role role : filters.roles) {
+    const auto code = static_cast<uint32_t>(role);
+    if (code >= static_cast<uint32_t>(kRoleCount))
+      return Status::ValidationError("filters.roles", "unknown role " + std::to_string(code));
+    predicate->role_mask |= 1u << code;
+  }
+  predicate->excluded_rows = std::move(excluded);
+  std::sort(predicate->excluded_rows.begin(), predicate->excluded_rows.end());
+  predicate->created_from = filters.created_from.value_or(kMinTimestamp);
+  predicate->created_until = filters.created_until.value_or(kMaxTimestamp);
+  if (predicate->created_from >= predicate->created_until) {
+    return Status::ValidationError("filters.created_until", "must be later than created_from");
+  }
+  return Status::Ok();
+}
+
 Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view user_id,
                                                               const MessageSearchRequest& request,
                                                               std::vector<Uuid> excluded) const {
@@ -167,28 +189,13 @@ Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view u
   std::vector<float> unit;
   MNEMO_RETURN_IF_ERROR(
       ValidateVectorQuery(request.query, request.top_k, request.min_similarity, request.ef, &unit));
-  const MessageSearchFilters& filters = request.filters;
-  RowPredicate predicate;
-  predicate.document_ids = filters.conversation_ids;
-  std::sort(predicate.document_ids.begin(), predicate.document_ids.end());
-  for (Role role : filters.roles) {
-    const auto code = static_cast<uint32_t>(role);
-    if (code >= static_cast<uint32_t>(kRoleCount))
-      return Status::ValidationError("filters.roles", "unknown role " + std::to_string(code));
-    predicate.role_mask |= 1u << code;
-  }
-  predicate.excluded_rows = std::move(excluded);
-  std::sort(predicate.excluded_rows.begin(), predicate.excluded_rows.end());
-  predicate.created_from = filters.created_from.value_or(kMinTimestamp);
-  predicate.created_until = filters.created_until.value_or(kMaxTimestamp);
-  if (predicate.created_from >= predicate.created_until) {
-    return Status::ValidationError("filters.created_until", "must be later than created_from");
-  }
-
-  MessageVectorAnswer answer;
   uint32_t user_ref = 0;
-  if (!users_.Find(user_id, &user_ref)) return answer;
-  predicate.user_ref = user_ref;
+  const bool known = users_.Find(user_id, &user_ref);
+  RowPredicate predicate;
+  MNEMO_RETURN_IF_ERROR(
+      BuildMessagePredicate(request.filters, user_ref, std::move(excluded), &predicate));
+  MessageVectorAnswer answer;
+  if (!known) return answer;
   auto tenant = FindTenant(user_ref, OwnerKind::kMessage);
   if (!tenant) return answer;
   MNEMO_ASSIGN_OR_RETURN(TenantAnswer found,
@@ -201,6 +208,158 @@ Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view u
     answer.hits.push_back(MessageVectorHit{hit.row.chunk_id, hit.row.document->id,
                                            std::clamp(hit.similarity, -1.0f, 1.0f)});
   }
+  return answer;
+}
+
+}  // namespace mnemo::vector
+
+// ---- message content terms ------------------------------------------------------------------
+
+namespace mnemo::vector {
+
+void MessageTexts::Put(uint64_t label, RowState row) {
+  std::unique_lock lock(mutex_);
+  rows_.insert_or_assign(label, std::move(row));
+}
+
+void MessageTexts::Remove(uint64_t label) {
+  std::unique_lock lock(mutex_);
+  rows_.erase(label);
+}
+
+bool MessageTexts::Admits(uint64_t label, const RowPredicate& predicate) const {
+  std::shared_lock lock(mutex_);
+  auto it = rows_.find(label);
+  return it != rows_.end() && predicate.Matches(it->second);
+}
+
+bool MessageTexts::Copy(uint64_t label, RowState* row) const {
+  std::shared_lock lock(mutex_);
+  auto it = rows_.find(label);
+  if (it == rows_.end()) return false;
+  *row = it->second;
+  return true;
+}
+
+size_t MessageTexts::size() const {
+  std::shared_lock lock(mutex_);
+  return rows_.size();
+}
+
+Result<std::optional<tables::TextRef>> VectorStore::StageTextPut(storage::WriteTxn& txn,
+                                                                 std::string_view user_id,
+                                                                 const Message& message,
+                                                                 bool conversation_deleted) {
+  if (!text_) return std::optional<tables::TextRef>();
+  const tables::TextRef ref{next_label_.fetch_add(1), MonthOf(message.created_at)};
+  size_t stored = 0;
+  MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kMessage, user_id,
+                                        {text::TextRow{ref.label, ref.month, message.content}},
+                                        &stored));
+  // A content without terms stores nothing, so no stored row ever names an unused label (the
+  // label counter restarts above the largest stored one).
+  if (stored == 0) return std::optional<tables::TextRef>();
+  MessagePayload payload = PayloadOf(user_id, message);
+  txn.Put(Cf::kIndex, keys::MessageTextPayloadKey(ref.month, ref.label),
+          EncodeMessagePayload(payload));
+  txn.OnCommit([this, label = ref.label, payload = std::move(payload), conversation_deleted] {
+    RowState state;
+    state.user_ref = users_.Intern(payload.user_id);
+    state.created_at = payload.created_at;
+    state.chunk_index = payload.role;
+    state.chunk_id = payload.message_id;
+    state.document = conversations_.FindOrAdd(payload.conversation_id, conversation_deleted);
+    message_texts_.Put(label, std::move(state));
+  });
+  return std::optional<tables::TextRef>(ref);
+}
+
+Status VectorStore::StageTextRemove(storage::WriteTxn& txn, std::string_view user_id,
+                                    const tables::TextRef& ref) {
+  txn.Delete(Cf::kIndex, keys::MessageTextPayloadKey(ref.month, ref.label));
+  // Without the index (keyword search off) the stored terms stay, as chunks' do.
+  if (text_) {
+    MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kMessage, user_id,
+                                             {text::RowRef{ref.month, ref.label}}));
+  }
+  txn.OnCommit([this, label = ref.label] { message_texts_.Remove(label); });
+  return Status::Ok();
+}
+
+Status VectorStore::LoadMessageTexts(uint64_t* max_label) {
+  Status failed;
+  storage::ScanRange range;
+  range.prefix = keys::MessageTextPayloadTagPrefix();
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
+        uint32_t month = 0;
+        uint64_t label = 0;
+        if (!keys::ParseMessageTextPayloadKey(key, &month, &label)) {
+          failed = Status::Internal("corrupt message terms payload key");
+          return false;
+        }
+        MessagePayload payload;
+        failed = DecodeMessagePayload(value, &payload);
+        if (!failed.ok()) return false;
+        auto state = LoadedConversationState(payload.conversation_id);
+        if (!state.ok()) {
+          failed = state.status().IsNotFound()
+                       ? Status::Internal("message " + payload.message_id.ToString() +
+                                          " has terms but no conversation")
+                       : state.status();
+          return false;
+        }
+        RowState row;
+        row.user_ref = users_.Intern(payload.user_id);
+        row.created_at = payload.created_at;
+        row.chunk_index = payload.role;
+        row.chunk_id = payload.message_id;
+        row.document = std::move(state).value();
+        *max_label = std::max(*max_label, label);
+        message_texts_.Put(label, std::move(row));
+        return true;
+      }));
+  return failed;
+}
+
+Result<MessageTextAnswer> VectorStore::SearchMessageText(std::string_view user_id,
+                                                         std::string_view field,
+                                                         std::string_view query, size_t depth,
+                                                         const MessageSearchFilters& filters,
+                                                         std::vector<Uuid> excluded) const {
+  MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
+  if (!text_) return Status::Unavailable("keyword search is not enabled on this store");
+  uint32_t user_ref = 0;
+  const bool known = users_.Find(user_id, &user_ref);
+  RowPredicate predicate;
+  MNEMO_RETURN_IF_ERROR(BuildMessagePredicate(filters, user_ref, std::move(excluded), &predicate));
+  text::ParsedQuery parsed;
+  MNEMO_RETURN_IF_ERROR(text::ParseQuery(field, query, &parsed));
+  MessageTextAnswer answer;
+  TextLegInfo& info = answer.info;
+  info.terms = parsed.terms;
+  info.stopwords_ignored = static_cast<int32_t>(parsed.stopwords);
+  if (parsed.terms.empty()) return answer;  // nothing to search for: the leg does not run
+  info.ran = true;
+  if (!known) {
+    info.unknown_terms = parsed.terms;
+    return answer;
+  }
+  MNEMO_ASSIGN_OR_RETURN(
+      text::TextAnswer found,
+      text_->Search(text::RowKind::kMessage, user_id, parsed.terms, depth,
+                    [&](uint64_t label) { return message_texts_.Admits(label, predicate); }));
+  info.unknown_terms = std::move(found.unknown_terms);
+  info.rows = static_cast<int64_t>(found.rows);
+  info.postings = static_cast<int64_t>(found.postings);
+  info.rows_scored = static_cast<int64_t>(found.rows_scored);
+  answer.hits.reserve(found.hits.size());
+  for (const text::TextHit& hit : found.hits) {
+    RowState row;
+    if (!message_texts_.Copy(hit.label, &row)) continue;  // removed since it was scored
+    answer.hits.push_back(MessageTextHit{row.chunk_id, row.document->id, hit.score});
+  }
+  info.candidates = static_cast<int64_t>(answer.hits.size());
   return answer;
 }
 

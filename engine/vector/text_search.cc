@@ -1,7 +1,6 @@
 // VectorStore's keyword and hybrid search: the text leg runs in the text index (text/), filtered
 // by the same per-row state as vector search; hybrid fuses it with the vector leg (Search).
 #include <algorithm>
-#include <cmath>
 
 #include "storage/key_codec.h"
 #include "tables/validation.h"
@@ -131,20 +130,10 @@ Result<RankedSearchResponse> VectorStore::SearchHybrid(std::string_view user_id,
   MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
   MNEMO_RETURN_IF_ERROR(ValidateTopK(request.top_k));
   if (!text_) return Status::Unavailable("keyword search is not enabled on this store");
-  const int64_t depth =
-      request.candidates.value_or(std::max(request.top_k, kDefaultHybridCandidates));
-  if (depth < request.top_k || depth > kMaxTopK) {
-    return Status::ValidationError("candidates", "must be in top_k.." + std::to_string(kMaxTopK));
-  }
-  const double rrf_k = request.rrf_k.value_or(text::kDefaultRrfK);
-  if (!(std::isfinite(rrf_k) && rrf_k > 0))
-    return Status::ValidationError("rrf_k", "must be a finite number > 0");
-  const double text_weight = request.text_weight.value_or(text::kDefaultTextWeight);
-  if (!(text_weight >= 0 && text_weight <= 1))
-    return Status::ValidationError("text_weight", "must be in [0, 1]");
-  if (request.fusion != Fusion::kRrf && request.fusion != Fusion::kWeighted) {
-    return Status::ValidationError("fusion", "must be rrf or weighted");
-  }
+  text::FusionPlan plan;
+  MNEMO_RETURN_IF_ERROR(text::PlanFusion(request.fusion, request.rrf_k, request.text_weight,
+                                         request.candidates, request.top_k, &plan));
+  const auto depth = static_cast<int64_t>(plan.depth);
   uint32_t user_ref = 0;
   users_.Find(user_id, &user_ref);
   RowPredicate predicate;
@@ -174,10 +163,7 @@ Result<RankedSearchResponse> VectorStore::SearchHybrid(std::string_view user_id,
   for (const SearchHit& hit : vector_leg->hits)
     vector_hits.push_back(text::LegHit{hit.chunk_id, hit.similarity});
   const size_t top_k = static_cast<size_t>(request.top_k);
-  const std::vector<text::FusedHit> fused =
-      request.fusion == Fusion::kRrf
-          ? text::FuseRrf(text_hits, vector_hits, rrf_k, top_k)
-          : text::FuseWeighted(text_hits, vector_hits, text_weight, top_k);
+  const std::vector<text::FusedHit> fused = text::Fuse(plan, text_hits, vector_hits, top_k);
 
   RankedSearchResponse response;
   response.fusion = request.fusion;

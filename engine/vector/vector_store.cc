@@ -193,6 +193,7 @@ Status VectorStore::Load() {
   MNEMO_RETURN_IF_ERROR(decoded);
   RowsByUser message_rows_by_user;
   MNEMO_RETURN_IF_ERROR(LoadMessageRows(&message_rows_by_user, &max_label));
+  MNEMO_RETURN_IF_ERROR(LoadMessageTexts(&max_label));
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
   struct LoadedTenant {

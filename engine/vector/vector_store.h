@@ -38,6 +38,7 @@
 #include "tables/message_vectors.h"
 #include "text/text_index.h"
 #include "vector/hnsw/cost_model.h"
+#include "vector/message_texts.h"
 #include "vector/row_state.h"
 #include "vector/tenant.h"
 #include "vector/vector_log.h"
@@ -88,10 +89,24 @@ struct MessageVectorAnswer {
   uint32_t ef_used = 0;
 };
 
+// A message found by SearchMessageText; the caller reads the message row.
+struct MessageTextHit {
+  Uuid message_id;
+  Uuid conversation_id;
+  double bm25 = 0;
+};
+
+struct MessageTextAnswer {
+  std::vector<MessageTextHit> hits;  // best first
+  TextLegInfo info;
+};
+
 // Message vectors (message_vectors.cc) live in tenants of their own, one per user beside the
 // user's chunk tenant, saved as "<hash of user>.messages.hnsw": a chunk search never walks
-// messages, nor a message search chunks.  They are not in month partitions: archive, drop and
-// retention of months concern the document corpus; a message's vector goes with its message.
+// messages, nor a message search chunks.  Messages' content terms (message_vectors.cc too) are
+// in the keyword index as RowKind::kMessage rows under labels of their own.  Neither is in month
+// partitions: archive, drop and retention of months concern the document corpus; a message's
+// vector and terms go with its message (deleted with it, purged with its conversation).
 class VectorStore : public tables::MessageVectors, public tables::DocumentVectors {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
@@ -164,6 +179,25 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
                                                    const MessageSearchRequest& request,
                                                    std::vector<Uuid> excluded = {}) const;
 
+  // ---- message content terms (tables::MessageVectors; message_vectors.cc) ----
+  Result<std::optional<tables::TextRef>> StageTextPut(storage::WriteTxn& txn,
+                                                      std::string_view user_id,
+                                                      const Message& message,
+                                                      bool conversation_deleted) override;
+  Status StageTextRemove(storage::WriteTxn& txn, std::string_view user_id,
+                         const tables::TextRef& ref) override;
+  // The `depth` messages of the user best matching `query` by BM25, filtered as
+  // SearchMessageVectors (`excluded` too).  Query errors name `field` (text::ParseQuery): a query
+  // of stop words only is no error (info.ran is false).  UNAVAILABLE when the store was opened
+  // without a text index.
+  Result<MessageTextAnswer> SearchMessageText(std::string_view user_id, std::string_view field,
+                                              std::string_view query, size_t depth,
+                                              const MessageSearchFilters& filters,
+                                              std::vector<Uuid> excluded = {}) const;
+  // Messages whose content terms are indexed, all users.
+  int64_t message_texts() const { return static_cast<int64_t>(message_texts_.size()); }
+  bool keyword_search() const { return text_ != nullptr; }
+
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
   // One chunk of a live document of the user; a soft-deleted chunk only with include_deleted.
@@ -232,6 +266,13 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   };
   using RowsByUser = std::map<std::string, std::vector<LoadedRow>, std::less<>>;
   Status LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label);
+  // The search state of every message's content terms, for Load().
+  Status LoadMessageTexts(uint64_t* max_label);
+  // For Load(): the state of a conversation with message search entries, read from its row once.
+  Result<std::shared_ptr<DocumentState>> LoadedConversationState(const Uuid& conversation_id);
+  // Resolves message search filters for `user_ref`; VALIDATION_ERROR names the filter field.
+  static Status BuildMessagePredicate(const MessageSearchFilters& filters, uint32_t user_ref,
+                                      std::vector<Uuid> excluded, RowPredicate* predicate);
   // The tenant of `user_id` (interning the user), created with an empty graph when new.
   std::shared_ptr<Tenant> TenantFor(std::string_view user_id, OwnerKind kind = OwnerKind::kChunk);
   // The tenant of a known user ref, or null.
@@ -290,7 +331,8 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
 
   UserRegistry users_;
   DocumentRegistry documents_;
-  DocumentRegistry conversations_;  // the states of conversations with message vectors
+  DocumentRegistry conversations_;  // the states of conversations with message search entries
+  MessageTexts message_texts_;      // the search state of messages' content terms
   std::atomic<uint64_t> next_label_{1};
   std::atomic<uint64_t> graph_compactions_{0};
   mutable hnsw::CostModel costs_;

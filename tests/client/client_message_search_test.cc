@@ -1,6 +1,7 @@
 // Message embeddings through the C++ client against a real mnemod: appends, upserts and batches
 // store the embedding (has_embedding says so), SearchMessages finds the messages nearest first,
-// AssembleContext returns memories, and refusals come back with the field the server chose.
+// by keyword (every message) or both fused, AssembleContext returns memories, and refusals come
+// back with the field the server chose.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -129,6 +130,45 @@ TEST_F(MessageSearchClientTest, ContextsCarryMemories) {
   EXPECT_TRUE(none.memories.empty());
 }
 
+TEST_F(MessageSearchClientTest, KeywordAndHybridSearchFindEveryMessage) {
+  const std::vector<float> kyoto_vector = RandomVector(rng_);
+  MNEMO_ASSERT_OK_AND_ASSIGN(
+      const client::Message kyoto,
+      client_->AppendMessage("u", Message(trip_, "user", "Temples of Kyoto", kyoto_vector)));
+  MNEMO_ASSERT_OK_AND_ASSIGN(
+      const client::Message plain,
+      client_->AppendMessage("u", Message(food_, "user", "Kyoto tofu, 京都の豆腐", {})));
+  MessageSearchRequest request;
+  request.query_text = "kyoto";
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessageSearchResponse by_text,
+                             client_->SearchMessages("u", request));
+  ASSERT_EQ(by_text.hits.size(), 2u);  // with or without an embedding
+  EXPECT_TRUE(by_text.text.ran);
+  EXPECT_FALSE(by_text.vector.ran);
+  EXPECT_TRUE(by_text.hits[0].bm25.has_value());
+  request.query_text = "豆腐";
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessageSearchResponse chinese,
+                             client_->SearchMessages("u", request));
+  ASSERT_EQ(chinese.hits.size(), 1u);
+  EXPECT_EQ(chinese.hits[0].message.id, plain.id);
+
+  request.query_text = "kyoto";
+  request.query = kyoto_vector;
+  MNEMO_ASSERT_OK_AND_ASSIGN(const MessageSearchResponse hybrid,
+                             client_->SearchMessages("u", request));
+  EXPECT_TRUE(hybrid.text.ran);
+  EXPECT_TRUE(hybrid.vector.ran);
+  EXPECT_EQ(hybrid.fusion, Fusion::kRrf);
+  ASSERT_EQ(hybrid.hits.size(), 2u);
+  EXPECT_EQ(hybrid.hits[0].message.id, kyoto.id);  // in both legs
+  EXPECT_GT(hybrid.hits[0].vector_rank, 0);
+  EXPECT_GT(hybrid.hits[0].text_rank, 0);
+
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ServerStats stats, client_->GetStats());
+  ASSERT_TRUE(stats.text.has_value());
+  EXPECT_EQ(stats.text->message_rows, 2);
+}
+
 TEST_F(MessageSearchClientTest, RefusalsNameTheField) {
   const auto field_of = [](const auto& result) {
     EXPECT_FALSE(result.ok());
@@ -148,6 +188,12 @@ TEST_F(MessageSearchClientTest, RefusalsNameTheField) {
   request.filters.roles.clear();
   request.query = {1, 2};
   EXPECT_EQ(field_of(client_->SearchMessages("u", request)), "query");
+  request.query.clear();
+  EXPECT_EQ(field_of(client_->SearchMessages("u", request)), "query");  // neither query
+  request.query_text = " ";
+  EXPECT_EQ(field_of(client_->SearchMessages("u", request)), "query_text");
+  request.query_text = std::string(kMaxTextQueryBytes + 1, 'x');
+  EXPECT_EQ(field_of(client_->SearchMessages("u", request)), "query_text");
   ContextRequest context;
   context.conversation_id = trip_;
   context.token_budget = 100;

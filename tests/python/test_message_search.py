@@ -1,8 +1,9 @@
 """Message embeddings, search_messages and the memories of assemble_context, sync and async: the
 embedding stored with create_message / batches (numpy float32 read in place), has_embedding on
-the answers, hits with their message and similarity, memories and their budget, the requests the
-native encoder writes read back with flatc's generated readers, and every refusal naming its
-field."""
+the answers, hits with their message and similarity, keyword (query_text) and hybrid message
+search with each leg's scores and ranks (RRF checked by hand), memories by keyword, memories and
+their budget, the requests the native encoder writes read back with flatc's generated readers,
+and every refusal naming its field."""
 
 from __future__ import annotations
 
@@ -210,3 +211,123 @@ def test_the_encoded_requests_read_back():
     absent = _body(_ops.assemble_context("u", cid, 100), RequestBody.AssembleContextRequest,
                    AssembleContextRequest)
     assert absent.KMemories() == 5 and absent.MemoryFilters() is None
+
+
+def _texts(client, user_id):
+    trip = client.create_conversation(user_id, "Trip")
+    food = client.create_conversation(user_id, "Food")
+    temples = client.create_message(user_id, trip.id, "user", "Temples of Kyoto in spring",
+                                    embedding=unit_vector(11))
+    tofu = client.create_message(user_id, food.id, "assistant", "Kyoto tofu, 京都の豆腐料理")
+    noodles = client.create_message(user_id, food.id, "user", "我想吃拉面和饺子",
+                                    embedding=unit_vector(12))
+    return trip, food, temples, tofu, noodles
+
+
+def test_keyword_message_search_finds_every_message(client, user_id):
+    trip, food, temples, tofu, noodles = _texts(client, user_id)
+    result = client.search_messages(user_id, query_text="kyoto")
+    assert {h.message.id for h in result.hits} == {temples.id, tofu.id}  # embedding or not
+    assert result.text.ran and not result.vector.ran
+    assert result.text.terms == ["kyoto"] and result.text.rows == 3
+    for rank, hit in enumerate(result.hits, start=1):
+        assert hit.bm25 is not None and hit.score == hit.bm25 and hit.bm25 > 0
+        assert hit.text_rank == rank and hit.vector_rank == 0 and hit.similarity == 0.0
+    assert [h.message.id for h in client.search_messages(user_id, query_text="拉面").hits] == \
+        [noodles.id]
+    assert [h.message.id for h in client.search_messages(user_id, query_text="豆腐").hits] == \
+        [tofu.id]
+    by_role = client.search_messages(user_id, query_text="kyoto",
+                                     filters=mnemo.MessageSearchFilters(roles=["assistant"]))
+    assert [h.message.id for h in by_role.hits] == [tofu.id]
+    # The brief's call form, keywords throughout.
+    keywords = client.search_messages(user_id, query_embedding=None, top_k=1, filters=None,
+                                      query_text="kyoto", fusion="rrf")
+    assert len(keywords.hits) == 1 and not keywords.fewer_than_top_k
+    stop = client.search_messages(user_id, query_text="the and of")
+    assert stop.hits == [] and not stop.text.ran and stop.text.stopwords_ignored == 3
+    unknown = client.search_messages(user_id, query_text="zyzzyva")
+    assert unknown.hits == [] and unknown.text.unknown_terms == ["zyzzyva"]
+    assert client.search_messages(user_id + "-other", query_text="kyoto").hits == []
+    # Edits and deletes reach the index at once.
+    client.update_message(user_id, tofu.id, content="Osaka tofu")
+    assert [h.message.id for h in client.search_messages(user_id, query_text="kyoto").hits] == \
+        [temples.id]
+    client.delete_conversation(user_id, trip.id)
+    assert client.search_messages(user_id, query_text="kyoto").hits == []
+
+
+def test_hybrid_message_search_fuses_both_legs(client, user_id):
+    _, _, temples, tofu, noodles = _texts(client, user_id)
+    query = blend(unit_vector(12), unit_vector(11), 0.3)
+    text = client.search_messages(user_id, query_text="kyoto")
+    vector = client.search_messages(user_id, query)
+    assert vector.vector.ran and not vector.text.ran
+    both = client.search_messages(user_id, query, query_text="kyoto")
+    assert both.fusion == "rrf" and both.text.ran and both.vector.ran
+    expected = {}
+    for leg in (text, vector):
+        for rank, hit in enumerate(leg.hits, start=1):
+            expected[hit.message.id] = expected.get(hit.message.id, 0.0) + 1.0 / (60 + rank)
+    assert [h.message.id for h in both.hits] == sorted(expected, key=lambda i: -expected[i])
+    for hit in both.hits:
+        assert math.isclose(hit.score, expected[hit.message.id], rel_tol=1e-12)
+    by_id = {h.message.id: h for h in both.hits}
+    assert by_id[tofu.id].vector_rank == 0 and by_id[tofu.id].bm25 is not None
+    assert by_id[noodles.id].text_rank == 0 and by_id[noodles.id].bm25 is None
+    weighted = client.search_messages(user_id, query, query_text="kyoto", fusion="weighted",
+                                      text_weight=1.0)
+    assert weighted.fusion == "weighted"
+    assert weighted.hits[0].message.id == text.hits[0].message.id
+    assert weighted.hits[0].score == 1.0
+
+
+def test_context_memories_by_keyword(client, user_id):
+    past = client.create_conversation(user_id, "Past")
+    now = client.create_conversation(user_id, "Now")
+    dog = client.create_message(user_id, past.id, "user", "my dog is called biscuit")
+    client.create_message(user_id, now.id, "user", "what does biscuit like?")
+    context = client.assemble_context(user_id, now.id, 10_000, query_text="biscuit", k_chunks=0)
+    assert [m.message.id for m in context.memories] == [dog.id]  # the recent window is left out
+    assert context.memories[0].bm25 is not None
+    assert context.memories[0].score == context.memories[0].bm25
+
+
+def test_keyword_refusals_name_the_field(client, user_id):
+    query = unit_vector(1)
+    cases = [
+        (lambda: client.search_messages(user_id), "query_embedding"),
+        (lambda: client.search_messages(user_id, query_text="   "), "query_text"),
+        (lambda: client.search_messages(user_id, query_text=""), "query_text"),
+        (lambda: client.search_messages(user_id, query_text=123), "query_text"),
+        (lambda: client.search_messages(user_id, query_text="x" * 4097), "query_text"),
+        (lambda: client.search_messages(user_id, query_text="bad \udcff"), "query_text"),
+        (lambda: client.search_messages(user_id, query_text="kyoto", min_similarity=0.5),
+         "min_similarity"),
+        (lambda: client.search_messages(user_id, query, query_text="kyoto", fusion="max"),
+         "fusion"),
+        (lambda: client.search_messages(user_id, query, query_text="kyoto", rrf_k=0), "rrf_k"),
+        (lambda: client.search_messages(user_id, query, query_text="kyoto", text_weight=2),
+         "text_weight"),
+        (lambda: client.search_messages(user_id, query, query_text="kyoto", candidates=1),
+         "candidates"),
+        (lambda: client.search_messages(user_id, [1.0, 2.0], query_text="kyoto"),
+         "query_embedding"),
+    ]
+    for call, field in cases:
+        with pytest.raises(mnemo.ValidationError) as info:
+            call()
+        assert info.value.field == field, (field, info.value)
+
+
+def test_the_encoded_keyword_requests_read_back():
+    text = _body(_ops.search_messages("u", query_text="kyoto temples", fusion="weighted",
+                                      rrf_k=30, text_weight=0.25, candidates=80),
+                 RequestBody.SearchMessagesRequest, SearchMessagesRequest)
+    assert text.QueryText() == "kyoto temples".encode() and text.QueryIsNone()
+    assert text.Fusion() == 1 and text.RrfK() == 30 and text.TextWeight() == 0.25
+    assert text.Candidates() == 80
+    vector = _body(_ops.search_messages("u", [1.0]), RequestBody.SearchMessagesRequest,
+                   SearchMessagesRequest)
+    assert vector.QueryText() is None and vector.Fusion() == 0
+    assert vector.RrfK() is None and vector.TextWeight() is None and vector.Candidates() is None

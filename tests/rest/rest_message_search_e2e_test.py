@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """End-to-end test of mnemo-rest's message embeddings: `embedding` on message creation,
-POST /api/v1/messages/search and the memories of POST /api/v1/conversations/{id}/context, with a
+POST /api/v1/messages/search (by `embedding`, by keyword `query`, or both fused) and the memories
+of POST /api/v1/conversations/{id}/context, with a
 live mnemod and mnemo-rest on 127.0.0.1 ephemeral ports, over http.client (stdlib only).  Helpers
 come from rest_e2e_test.py.
 
@@ -103,6 +104,34 @@ class MessageSearch(unittest.TestCase):
         self.assertEqual(ok("POST", SEARCH, {"embedding": unit_vector(71)}, new_user())["items"],
                          [])
 
+    def test_keyword_and_hybrid_search(self):
+        answer = ok("POST", SEARCH, {"query": "kyoto"}, self.user)
+        self.assertEqual(answer["mode"], "keyword")
+        self.assertEqual([i["id"] for i in answer["items"]], [self.kyoto["id"]])
+        top = answer["items"][0]
+        self.assertGreater(top["bm25"], 0)
+        self.assertEqual((top["score"], top["text_rank"], top["vector_rank"]),
+                         (top["bm25"], 1, 0))
+        self.assertTrue(answer["text"]["ran"])
+        self.assertFalse(answer["vector"]["ran"])
+        # Messages without an embedding are found by keyword too.
+        plain = ok("POST", SEARCH, {"query": "embedding"}, self.user)
+        self.assertEqual([i["id"] for i in plain["items"]], [self.plain["id"]])
+        hybrid = ok("POST", SEARCH, {"query": "kyoto", "embedding": unit_vector(72),
+                                     "fusion": "weighted"}, self.user)
+        self.assertEqual((hybrid["mode"], hybrid["fusion"]), ("hybrid", "weighted"))
+        self.assertTrue(hybrid["text"]["ran"] and hybrid["vector"]["ran"])
+        by_id = {i["id"]: i for i in hybrid["items"]}
+        self.assertEqual(by_id[self.kyoto["id"]]["text_rank"], 1)
+        self.assertIsNone(by_id[self.osaka["id"]]["bm25"])
+        vector = ok("POST", SEARCH, {"embedding": unit_vector(71)}, self.user)
+        self.assertEqual(vector["mode"], "vector")
+        memories = ok("POST", f"/api/v1/conversations/{self.food}/context",
+                      {"token_budget": 1000, "query_text": "osaka", "k_chunks": 0,
+                       "max_messages": 0}, self.user)["memories"]
+        self.assertEqual([m["id"] for m in memories], [self.osaka["id"]])
+        self.assertEqual(memories[0]["score"], memories[0]["bm25"])
+
     def test_context_memories(self):
         path = f"/api/v1/conversations/{self.trip}/context"
         answer = ok("POST", path, {"token_budget": 1000, "query_embedding": unit_vector(73),
@@ -134,6 +163,10 @@ class MessageSearch(unittest.TestCase):
              "embedding"),
             (messages, {"role": "user", "content": "x", "embedding": [0.0] * 1536}, "embedding"),
             (SEARCH, {"embedding": [1.0, 2.0]}, "embedding"),
+            (SEARCH, {}, "embedding"),
+            (SEARCH, {"query": "   "}, "query"),
+            (SEARCH, {"query": "x" * 4097}, "query"),
+            (SEARCH, {"query": "kyoto", "embedding": unit_vector(1), "fusion": "max"}, "fusion"),
             (SEARCH, {"embedding": unit_vector(1), "top_k": 0}, "top_k"),
             (SEARCH, {"embedding": unit_vector(1), "top_k": 1001}, "top_k"),
             (SEARCH, {"embedding": unit_vector(1), "filters": {"roles": ["robot"]}},

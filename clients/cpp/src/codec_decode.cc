@@ -128,6 +128,42 @@ RankedHit ToRankedHit(const wire::RankedHit& in) {
   return out;
 }
 
+// A fusion this client does not know is reported as the default.
+Fusion ToFusion(wire::Fusion fusion) {
+  return fusion == wire::Fusion::weighted ? Fusion::kWeighted : Fusion::kRrf;
+}
+
+std::vector<std::string> Strings(const fb::Vector<Offset<fb::String>>* items) {
+  std::vector<std::string> out;
+  if (items == nullptr) return out;
+  for (const fb::String* item : *items) out.push_back(Str(item));
+  return out;
+}
+
+TextLegInfo ToTextLegInfo(const wire::TextLegInfo& text) {
+  TextLegInfo out;
+  out.ran = text.ran();
+  out.terms = Strings(text.terms());
+  out.stopwords_ignored = text.stopwords_ignored();
+  out.unknown_terms = Strings(text.unknown_terms());
+  out.candidates = text.candidates();
+  out.rows = text.rows();
+  out.postings = text.postings();
+  out.rows_scored = text.rows_scored();
+  out.exact = text.exact();
+  return out;
+}
+
+VectorLegInfo ToVectorLegInfo(const wire::VectorLegInfo& vector) {
+  VectorLegInfo out;
+  out.ran = vector.ran();
+  out.exact = vector.exact();
+  out.ef_used = vector.ef_used();
+  out.partitions_searched = vector.partitions_searched();
+  out.candidates = vector.candidates();
+  return out;
+}
+
 SearchResponse ToSearchResponse(const wire::SearchReply& in) {
   SearchResponse out;
   if (in.hits() != nullptr) {
@@ -415,12 +451,6 @@ Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response) 
   auto body = BodyOf<wire::RankedSearchReply>(response);
   if (!body.ok()) return body.error();
   const wire::RankedSearchReply& in = **body;
-  const auto strings = [](const fb::Vector<Offset<fb::String>>* items) {
-    std::vector<std::string> out;
-    if (items == nullptr) return out;
-    for (const fb::String* item : *items) out.push_back(Str(item));
-    return out;
-  };
   RankedSearchResponse out;
   if (in.hits() != nullptr) {
     out.hits.reserve(in.hits()->size());
@@ -429,25 +459,9 @@ Result<RankedSearchResponse> DecodeRankedSearch(const wire::Response& response) 
     }
   }
   out.fewer_than_top_k = in.fewer_than_top_k();
-  out.fusion = in.fusion() == wire::Fusion::weighted ? Fusion::kWeighted : Fusion::kRrf;
-  if (const wire::TextLegInfo* text = in.text()) {
-    out.text.ran = text->ran();
-    out.text.terms = strings(text->terms());
-    out.text.stopwords_ignored = text->stopwords_ignored();
-    out.text.unknown_terms = strings(text->unknown_terms());
-    out.text.candidates = text->candidates();
-    out.text.rows = text->rows();
-    out.text.postings = text->postings();
-    out.text.rows_scored = text->rows_scored();
-    out.text.exact = text->exact();
-  }
-  if (const wire::VectorLegInfo* vector = in.vector()) {
-    out.vector.ran = vector->ran();
-    out.vector.exact = vector->exact();
-    out.vector.ef_used = vector->ef_used();
-    out.vector.partitions_searched = vector->partitions_searched();
-    out.vector.candidates = vector->candidates();
-  }
+  out.fusion = ToFusion(in.fusion());
+  if (in.text() != nullptr) out.text = ToTextLegInfo(*in.text());
+  if (in.vector() != nullptr) out.vector = ToVectorLegInfo(*in.vector());
   return out;
 }
 
@@ -489,6 +503,8 @@ Result<ContextResponse> DecodeContext(const wire::Response& response) {
     ContextMemory m;
     if (item.message() != nullptr) m.message = ToMessage(*item.message());
     m.similarity = item.similarity();
+    m.score = item.score();
+    if (item.bm25()) m.bm25 = *item.bm25();
     m.tokens = item.tokens();
     m.token_source = item.token_source() == wire::TokenSource::measured ? TokenSource::kMeasured
                                                                         : TokenSource::kEstimated;
@@ -506,11 +522,26 @@ Result<MessageSearchResponse> DecodeMessageSearch(const wire::Response& response
     MessageHit hit;
     if (item.message() != nullptr) hit.message = ToMessage(*item.message());
     hit.similarity = item.similarity();
+    hit.score = item.score();
+    if (item.bm25()) hit.bm25 = *item.bm25();
+    hit.text_rank = item.text_rank();
+    hit.vector_rank = item.vector_rank();
     return hit;
   });
   out.exact = in.exact();
   out.ef_used = in.ef_used();
   out.fewer_than_top_k = in.fewer_than_top_k();
+  out.fusion = ToFusion(in.fusion());
+  if (in.text() != nullptr) out.text = ToTextLegInfo(*in.text());
+  if (in.vector() != nullptr) {
+    out.vector = ToVectorLegInfo(*in.vector());
+  } else {
+    // A server before keyword message search ran the vector leg only.
+    out.vector.ran = true;
+    out.vector.exact = out.exact;
+    out.vector.ef_used = out.ef_used;
+    out.vector.candidates = static_cast<int64_t>(out.hits.size());
+  }
   return out;
 }
 
@@ -550,8 +581,8 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
   });
   out.data_bytes = in.data_bytes();
   if (const wire::TextIndexInfo* text = in.text()) {
-    out.text = TextIndexInfo{text->rows(), text->terms(), text->postings(), text->stored_bytes(),
-                             text->memory_bytes()};
+    out.text = TextIndexInfo{text->rows(),         text->terms(),        text->postings(),
+                             text->stored_bytes(), text->memory_bytes(), text->message_rows()};
   }
   return out;
 }

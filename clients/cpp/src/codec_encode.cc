@@ -21,6 +21,20 @@ std::span<const float> VectorAt(const VectorViews& views, size_t i, const std::v
   return views.empty() ? std::span<const float>(own) : views.at(i);
 }
 
+fb::Optional<int64_t> OptScalar(const std::optional<int64_t>& value) {
+  if (value) return *value;
+  return fb::nullopt;
+}
+
+fb::Optional<double> OptDouble(const std::optional<double>& value) {
+  if (value) return *value;
+  return fb::nullopt;
+}
+
+wire::Fusion FusionToWire(Fusion fusion) {
+  return fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
+}
+
 // Wraps a FlatBufferBuilder with the conversions every encoder needs.  Nested objects are built
 // before the table that refers to them, as FlatBuffers requires.
 class Encoder {
@@ -226,17 +240,12 @@ class Encoder {
     const auto text = Str(request.query_text);
     const auto embedding = fbb_.CreateVector(embedding_view.data(), embedding_view.size());
     const auto filters = SearchFilters(request.filters);
-    const wire::Fusion fusion =
-        request.fusion == Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
     fb::Optional<float> min_similarity = fb::nullopt;
     if (request.min_similarity) min_similarity = *request.min_similarity;
-    fb::Optional<double> rrf_k = fb::nullopt;
-    if (request.rrf_k) rrf_k = *request.rrf_k;
-    fb::Optional<double> text_weight = fb::nullopt;
-    if (request.text_weight) text_weight = *request.text_weight;
-    return wire::CreateSearchHybridRequest(fbb_, text, embedding, request.top_k, filters, fusion,
-                                           rrf_k, text_weight, OptScalar(request.candidates),
-                                           min_similarity, OptScalar(request.ef));
+    return wire::CreateSearchHybridRequest(
+        fbb_, text, embedding, request.top_k, filters, FusionToWire(request.fusion),
+        OptDouble(request.rrf_k), OptDouble(request.text_weight), OptScalar(request.candidates),
+        min_similarity, OptScalar(request.ef));
   }
 
   // Finishes the Request and returns its bytes.
@@ -253,11 +262,6 @@ class Encoder {
   fb::FlatBufferBuilder& fbb() { return fbb_; }
 
  private:
-  static fb::Optional<int64_t> OptScalar(const std::optional<int64_t>& value) {
-    if (value) return *value;
-    return fb::nullopt;
-  }
-
   fb::FlatBufferBuilder fbb_{1024};
 };
 
@@ -644,14 +648,21 @@ std::string EncodeSearchMessages(uint64_t request_id, std::string_view user_id,
                                  const MessageSearchRequest& request, const VectorViews& views) {
   Encoder e;
   const std::span<const float> query_view = VectorAt(views, 0, request.query);
-  const auto query = e.fbb().CreateVector(query_view.data(), query_view.size());
+  // Absent without an embedding (a keyword search).
+  Offset<fb::Vector<float>> query = 0;
+  if (!query_view.empty()) query = e.fbb().CreateVector(query_view.data(), query_view.size());
   const auto filters = e.MessageSearchFilters(request.filters);
   fb::Optional<float> min_similarity = fb::nullopt;
   if (request.min_similarity) min_similarity = *request.min_similarity;
   fb::Optional<int64_t> ef = fb::nullopt;
   if (request.ef) ef = *request.ef;
-  const auto body =
-      wire::CreateSearchMessagesRequest(e.fbb(), query, request.top_k, min_similarity, filters, ef);
+  // Absent when unset; an empty text is sent (and refused by the server as blank).
+  Offset<fb::String> text = 0;
+  if (request.query_text) text = e.fbb().CreateString(*request.query_text);
+  const auto body = wire::CreateSearchMessagesRequest(
+      e.fbb(), query, request.top_k, min_similarity, filters, ef, text,
+      FusionToWire(request.fusion), OptDouble(request.rrf_k), OptDouble(request.text_weight),
+      OptScalar(request.candidates));
   return e.Finish(request_id, user_id, wire::RequestBody::SearchMessagesRequest, body);
 }
 

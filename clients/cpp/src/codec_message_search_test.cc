@@ -123,6 +123,27 @@ TEST(CodecMessageSearchTest, EverySearchFieldReachesTheWire) {
   EXPECT_EQ(filters->created_until(), 200);
 }
 
+TEST(CodecMessageSearchTest, KeywordAndFusionFieldsReachTheWire) {
+  MessageSearchRequest request;
+  request.query_text = "kyoto temples";
+  request.fusion = Fusion::kWeighted;
+  request.rrf_k = 30;
+  request.text_weight = 0.25;
+  request.candidates = 80;
+  auto d = Verify(EncodeSearchMessages(12, "alice", request));
+  const auto* in = d.request->body_as_SearchMessagesRequest();
+  EXPECT_EQ(S(in->query_text()), "kyoto temples");
+  EXPECT_EQ(in->query(), nullptr);  // text only: no embedding
+  EXPECT_EQ(in->fusion(), wire::Fusion::weighted);
+  EXPECT_DOUBLE_EQ(*in->rrf_k(), 30);
+  EXPECT_DOUBLE_EQ(*in->text_weight(), 0.25);
+  EXPECT_EQ(*in->candidates(), 80);
+  // An empty text is sent (the server refuses it as blank), not dropped.
+  request.query_text = "";
+  auto e = Verify(EncodeSearchMessages(13, "alice", request));
+  ASSERT_NE(e.request->body_as_SearchMessagesRequest()->query_text(), nullptr);
+}
+
 TEST(CodecMessageSearchTest, SearchDefaultsStayAbsentAndRolesAreSentAsGiven) {
   MessageSearchRequest request;
   request.query = {1};
@@ -132,6 +153,11 @@ TEST(CodecMessageSearchTest, SearchDefaultsStayAbsentAndRolesAreSentAsGiven) {
   EXPECT_FALSE(in->min_similarity().has_value());
   EXPECT_FALSE(in->ef().has_value());
   EXPECT_EQ(in->filters(), nullptr);
+  EXPECT_EQ(in->query_text(), nullptr);
+  EXPECT_EQ(in->fusion(), wire::Fusion::rrf);
+  EXPECT_FALSE(in->rrf_k().has_value());
+  EXPECT_FALSE(in->text_weight().has_value());
+  EXPECT_FALSE(in->candidates().has_value());
   // An unknown role is the server's to refuse (filters.roles), so it travels unchanged.
   request.filters.roles = {"robot"};
   request.top_k = 0;
@@ -240,6 +266,52 @@ TEST(CodecMessageSearchTest, SearchReplyDecodesFieldByField) {
   EXPECT_FALSE(out.exact);
   EXPECT_EQ(out.ef_used, 80u);
   EXPECT_TRUE(out.fewer_than_top_k);
+  // A reply without leg info (an older server) was a vector search.
+  EXPECT_TRUE(out.vector.ran);
+  EXPECT_FALSE(out.vector.exact);
+  EXPECT_EQ(out.vector.candidates, 2);
+  EXPECT_FALSE(out.text.ran);
+  EXPECT_FALSE(out.hits[0].bm25.has_value());
+}
+
+TEST(CodecMessageSearchTest, HybridReplyDecodesRanksScoresAndLegs) {
+  fb::FlatBufferBuilder fbb;
+  std::vector<fb::Offset<wire::MessageHit>> hits;
+  hits.push_back(
+      wire::CreateMessageHit(fbb, WireMessage(fbb, kIdB, "both", true), 0.9f, 0.032, 4.5, 1, 2));
+  hits.push_back(wire::CreateMessageHit(fbb, WireMessage(fbb, kIdA, "text only", false), 0.0f,
+                                        0.016, 2.25, 2, 0));
+  const auto hit_vector = fbb.CreateVector(hits);
+  const auto terms = fbb.CreateVectorOfStrings({"kyoto"});
+  const auto unknown = fbb.CreateVectorOfStrings({"zzz"});
+  const auto text = wire::CreateTextLegInfo(fbb, true, terms, 1, unknown, 2, 40, 7, 5, true);
+  const auto vector = wire::CreateVectorLegInfo(fbb, true, true, 0, 0, 3);
+  const std::string payload =
+      Finish(fbb, wire::ResponseBody::MessageSearchReply,
+             wire::CreateMessageSearchReply(fbb, hit_vector, true, 0, false, wire::Fusion::weighted,
+                                            text, vector)
+                 .Union());
+  const Result<MessageSearchResponse> decoded = DecodeMessageSearch(VerifiedResponse(payload));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const MessageSearchResponse& out = decoded.value();
+  ASSERT_EQ(out.hits.size(), 2u);
+  EXPECT_DOUBLE_EQ(out.hits[0].score, 0.032);
+  EXPECT_DOUBLE_EQ(*out.hits[0].bm25, 4.5);
+  EXPECT_EQ(out.hits[0].text_rank, 1);
+  EXPECT_EQ(out.hits[0].vector_rank, 2);
+  EXPECT_EQ(out.hits[1].vector_rank, 0);
+  EXPECT_FLOAT_EQ(out.hits[1].similarity, 0.0f);
+  EXPECT_EQ(out.fusion, Fusion::kWeighted);
+  EXPECT_TRUE(out.text.ran);
+  EXPECT_EQ(out.text.terms, (std::vector<std::string>{"kyoto"}));
+  EXPECT_EQ(out.text.unknown_terms, (std::vector<std::string>{"zzz"}));
+  EXPECT_EQ(out.text.stopwords_ignored, 1);
+  EXPECT_EQ(out.text.candidates, 2);
+  EXPECT_EQ(out.text.rows, 40);
+  EXPECT_EQ(out.text.postings, 7);
+  EXPECT_EQ(out.text.rows_scored, 5);
+  EXPECT_TRUE(out.vector.ran);
+  EXPECT_EQ(out.vector.candidates, 3);
 }
 
 TEST(CodecMessageSearchTest, SearchRefusalsKeepTheirFieldAndOtherBodiesAreErrors) {
@@ -276,7 +348,7 @@ std::string ContextReply(bool old_server) {
   } else {
     std::vector<fb::Offset<wire::ContextMemory>> items;
     items.push_back(wire::CreateContextMemory(fbb, WireMessage(fbb, kIdB, "we chose Kyoto", true),
-                                              0.8f, 12, wire::TokenSource::measured));
+                                              0.8f, 12, wire::TokenSource::measured, 0.031, 3.5));
     items.push_back(wire::CreateContextMemory(fbb, WireMessage(fbb, kIdA, "temples", true), 0.5f, 2,
                                               wire::TokenSource::estimated));
     memories = fbb.CreateVector(items);
@@ -299,6 +371,9 @@ TEST(CodecMessageSearchTest, ContextMemoriesAndTheirBudgetDecode) {
   EXPECT_FLOAT_EQ(out.memories[0].similarity, 0.8f);
   EXPECT_EQ(out.memories[0].tokens, 12);
   EXPECT_EQ(out.memories[0].token_source, TokenSource::kMeasured);
+  EXPECT_DOUBLE_EQ(out.memories[0].score, 0.031);
+  EXPECT_DOUBLE_EQ(*out.memories[0].bm25, 3.5);
+  EXPECT_FALSE(out.memories[1].bm25.has_value());
   EXPECT_EQ(out.memories[1].message.id, kIdA);
   EXPECT_FLOAT_EQ(out.memories[1].similarity, 0.5f);
   EXPECT_EQ(out.memories[1].tokens, 2);

@@ -85,6 +85,29 @@ class HybridSpec:
         self.ef = ef
 
 
+class MessageSearchSpec:
+    """One message search, already validated (read by the encoder); ``vector`` is None without a
+    vector leg, ``query_text`` None without a text leg; ``fusion`` is the wire value."""
+
+    __slots__ = ("vector", "query_text", "top_k", "min_similarity", "filters", "ef", "fusion",
+                 "rrf_k", "text_weight", "candidates")
+
+    def __init__(self, vector: Optional[memoryview], query_text: Optional[str], top_k: int,
+                 min_similarity: Optional[float], filters: Optional[MessageSearchFilters],
+                 ef: Optional[int], fusion: int, rrf_k: Optional[float],
+                 text_weight: Optional[float], candidates: Optional[int]) -> None:
+        self.vector = vector
+        self.query_text = query_text
+        self.top_k = top_k
+        self.min_similarity = min_similarity
+        self.filters = filters
+        self.ef = ef
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.text_weight = text_weight
+        self.candidates = candidates
+
+
 class ContextSpec:
     """One context assembly, already validated (read by the encoder); ``vector`` is None without
     a vector leg, ``query_text`` empty without a keyword leg."""
@@ -665,21 +688,26 @@ def search_text(user_id: str, query: Any, top_k: int = 10,
               READ)
 
 
+def _fusion(fusion: Any) -> int:
+    """The wire value of a fusion name ("rrf" or "weighted")."""
+    if fusion not in dec.FUSION_NAMES:
+        raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
+                              "fusion")
+    return dec.FUSION_NAMES.index(fusion)
+
+
 def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: int = 10,
                   filters: Optional[SearchFilters] = None, fusion: str = "rrf", *,
                   text_weight: Optional[float] = None, rrf_k: Optional[float] = None,
                   candidates: Optional[int] = None, min_similarity: Optional[float] = None,
                   ef: Optional[int] = None) -> Op[RankedSearchResult]:
     user = _user(user_id)
-    if fusion not in dec.FUSION_NAMES:
-        raise ValidationError(f"must be one of {', '.join(dec.FUSION_NAMES)}, got {fusion!r}",
-                              "fusion")
     spec = HybridSpec(
         _query_text(query_text, "query_text"),
         conv.vector_bytes(query_embedding, "query_embedding"),
         check_int(top_k, "top_k"),
         _filters(filters),
-        dec.FUSION_NAMES.index(fusion),
+        _fusion(fusion),
         _opt_number(rrf_k, "rrf_k"),
         _opt_number(text_weight, "text_weight"),
         _opt_int(candidates, "candidates"),
@@ -688,19 +716,30 @@ def search_hybrid(user_id: str, query_text: Any, query_embedding: Any, top_k: in
     return Op(lambda rid: enc.search_hybrid(rid, user, spec), dec.ranked_search_result, READ)
 
 
-def search_messages(user_id: str, query_embedding: Any, top_k: int = 10,
+def search_messages(user_id: str, query_embedding: Any = None, top_k: int = 10,
                     filters: Optional[MessageSearchFilters] = None,
-                    min_similarity: Optional[float] = None,
-                    ef: Optional[int] = None) -> Op[MessageSearchResult]:
-    """Types and role names are checked here; ranges and the dimension are the server's."""
+                    min_similarity: Optional[float] = None, ef: Optional[int] = None,
+                    query_text: Any = None, fusion: str = "rrf", *,
+                    text_weight: Optional[float] = None, rrf_k: Optional[float] = None,
+                    candidates: Optional[int] = None) -> Op[MessageSearchResult]:
+    """Types and role names are checked here; ranges, the dimension and the text's rules are
+    the server's."""
     user = _user(user_id)
-    chosen = _message_search_filters(filters, "filters")
-    spec = SearchSpec(conv.vector_bytes(query_embedding, "query_embedding"),
-                      check_int(top_k, "top_k"),
-                      _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX), None,
-                      _opt_int(ef, "ef"))
+    if query_embedding is None and query_text is None:
+        raise ValidationError("needs query_embedding, query_text or both", "query_embedding")
+    spec = MessageSearchSpec(
+        None if query_embedding is None else conv.vector_bytes(query_embedding, "query_embedding"),
+        None if query_text is None else _query_text(query_text, "query_text"),
+        check_int(top_k, "top_k"),
+        _opt_number(min_similarity, "min_similarity", _FLOAT32_MAX),
+        _message_search_filters(filters, "filters"),
+        _opt_int(ef, "ef"),
+        _fusion(fusion),
+        _opt_number(rrf_k, "rrf_k"),
+        _opt_number(text_weight, "text_weight"),
+        _opt_int(candidates, "candidates"))
     # mnemod names the query `query`; here it is the argument query_embedding.
-    return Op(lambda rid: enc.search_messages(rid, user, spec, chosen),
+    return Op(lambda rid: enc.search_messages(rid, user, spec),
               _renamed(dec.message_search_result, "query", "query_embedding"), READ)
 
 

@@ -715,20 +715,44 @@ class Operations:
     def search_messages(
         self,
         user_id: str,
-        query_embedding: Vector,
+        query_embedding: Optional[Vector] = None,
         top_k: int = 10,
         filters: Optional[MessageSearchFilters] = None,
         min_similarity: Optional[float] = None,
         ef: Optional[int] = None,
+        query_text: Optional[str] = None,
+        fusion: str = "rrf",
+        *,
+        text_weight: Optional[float] = None,
+        rrf_k: Optional[float] = None,
+        candidates: Optional[int] = None,
     ) -> MessageSearchResult:
-        """The user's messages stored with an embedding, nearest to ``query_embedding`` first, each
-        with its cosine ``similarity``, and how the answer was produced (as search()).  Messages
-        of soft-deleted conversations are not found.  ``filters`` keeps conversation ids, roles
-        and a creation-time range.  ValidationError naming the field for an embedding of the
-        wrong dimension (``query_embedding``), ``top_k`` outside 1..1000, an unknown role
-        (``filters.roles``), an empty time range (``filters.created_until``).
+        """The user's past messages: stored with an embedding and nearest to ``query_embedding``
+        (the vector leg, as search()), best matching ``query_text`` by BM25 over every message's
+        content (the text leg, as search_text()), or both fused into one ranking as
+        search_hybrid() does (``fusion``, ``text_weight``, ``rrf_k``, ``candidates``).  Each hit
+        has its ``score``, cosine ``similarity``, ``bm25`` and ranks; ``text`` / ``vector`` say
+        how each leg ran.  Messages of soft-deleted conversations are not found.  ``filters``
+        keeps conversation ids, roles and a creation-time range (both legs); ``min_similarity``
+        and ``ef`` apply to the vector leg.  ValidationError naming the field for neither query
+        (``query_embedding``), an embedding of the wrong dimension (``query_embedding``), a
+        blank query text or one over 4096 bytes (``query_text``; stop words only is an empty
+        answer whose ``text`` says so), ``top_k`` outside 1..1000, an unknown role (``filters.roles``), an empty time range
+        (``filters.created_until``).
         """
-        return _ops.search_messages(user_id, query_embedding, top_k, filters, min_similarity, ef)
+        return _ops.search_messages(
+            user_id,
+            query_embedding,
+            top_k,
+            filters,
+            min_similarity,
+            ef,
+            query_text,
+            fusion,
+            text_weight=text_weight,
+            rrf_k=rrf_k,
+            candidates=candidates,
+        )
 
     def assemble_context(
         self,
@@ -754,9 +778,9 @@ class Operations:
         not fit is skipped).  Chunks are found by vector with ``query_embedding``, by keyword
         with ``query_text``, by both fused (RRF) with both, not at all with neither or
         ``k_chunks`` 0; ``filters`` and ``min_similarity`` apply as in search().  Then the
-        ``k_memories`` memories: the user's past messages nearest to ``query_embedding`` (none
-        without it), outside the recent window, kept by ``memory_filters``, best first (one that
-        does not fit is skipped).
+        ``k_memories`` memories: the user's past messages nearest to ``query_embedding``, best
+        matching ``query_text``, or both fused (RRF) (none without either), outside the recent
+        window, kept by ``memory_filters``, best first (one that does not fit is skipped).
         RecordNotFoundError for a conversation that is missing, another user's or soft-deleted;
         ValidationError naming the field for a budget outside 1..10,000,000 or smaller than the
         system prompt (``token_budget``), ``message_budget`` outside 0..10,000,000,

@@ -213,20 +213,33 @@ class SearchResult:
 
 @dataclass(slots=True)
 class MessageHit:
-    """One message search result: the message and its cosine similarity to the query."""
+    """One message search result.  ``score`` orders the answer: the cosine (embedding only), the
+    BM25 score (``query_text`` only) or the fused score (both).  ``similarity`` is the cosine when
+    the vector leg returned the message, else 0; ``bm25`` the text leg's score, None when it did
+    not return it; ``text_rank`` / ``vector_rank`` its 1-based rank in each leg (0 = not
+    returned)."""
 
     message: Message
     similarity: float
+    score: float
+    bm25: Optional[float]
+    text_rank: int
+    vector_rank: int
 
 
 @dataclass(slots=True)
 class MessageSearchResult:
-    """The answer to search_messages, best hit first, and how it was produced (as SearchResult)."""
+    """The answer to search_messages, best hit first, and how it was produced: ``exact`` and
+    ``ef_used`` as SearchResult (the vector leg's), ``text`` / ``vector`` how each leg ran
+    (``ran`` False when it did not), ``fusion`` ("rrf" or "weighted") when both ran."""
 
     hits: list[MessageHit]
     exact: bool
     ef_used: int
     fewer_than_top_k: bool
+    fusion: str
+    text: TextLegInfo
+    vector: VectorLegInfo
 
 
 @dataclass(slots=True)
@@ -312,13 +325,17 @@ class ContextChunk:
 
 @dataclass(slots=True)
 class ContextMemory:
-    """One memory of an assembled context: a past message stored with an embedding, its cosine
-    similarity to the query embedding and its token count (``token_source`` as ContextMessage)."""
+    """One memory of an assembled context: a past message, its cosine similarity to the query
+    embedding (0 when the vector leg did not return it), its BM25 score for the query text (None
+    when the text leg did not return it), the ``score`` memories are ordered by (as
+    MessageHit.score) and its token count (``token_source`` as ContextMessage)."""
 
     message: Message
     similarity: float
     tokens: int
     token_source: str
+    score: float
+    bm25: Optional[float]
 
 
 @dataclass(slots=True)

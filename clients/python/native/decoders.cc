@@ -141,39 +141,51 @@ py::object FromRankedHit(const client::RankedHit& hit) {
   return out;
 }
 
+py::list Texts(const std::vector<std::string>& items) {
+  py::list out(items.size());
+  for (size_t i = 0; i < items.size(); ++i) out[i] = PyText(items[i]);
+  return out;
+}
+
+py::object FromTextLeg(const client::TextLegInfo& in) {
+  py::object text = NewModel(MNEMO_MODEL("TextLegInfo"));
+  Set(text, MNEMO_FIELD("TextLegInfo", "ran"), py::bool_(in.ran));
+  Set(text, MNEMO_FIELD("TextLegInfo", "terms"), Texts(in.terms));
+  Set(text, MNEMO_FIELD("TextLegInfo", "stopwords_ignored"), py::int_(in.stopwords_ignored));
+  Set(text, MNEMO_FIELD("TextLegInfo", "unknown_terms"), Texts(in.unknown_terms));
+  Set(text, MNEMO_FIELD("TextLegInfo", "candidates"), py::int_(in.candidates));
+  Set(text, MNEMO_FIELD("TextLegInfo", "rows"), py::int_(in.rows));
+  Set(text, MNEMO_FIELD("TextLegInfo", "postings"), py::int_(in.postings));
+  Set(text, MNEMO_FIELD("TextLegInfo", "rows_scored"), py::int_(in.rows_scored));
+  Set(text, MNEMO_FIELD("TextLegInfo", "exact"), py::bool_(in.exact));
+  return text;
+}
+
+py::object FromVectorLeg(const client::VectorLegInfo& in) {
+  py::object vector = NewModel(MNEMO_MODEL("VectorLegInfo"));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "ran"), py::bool_(in.ran));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "exact"), py::bool_(in.exact));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "ef_used"), py::int_(in.ef_used));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "partitions_searched"),
+      py::int_(in.partitions_searched));
+  Set(vector, MNEMO_FIELD("VectorLegInfo", "candidates"), py::int_(in.candidates));
+  return vector;
+}
+
+py::str FusionName(client::Fusion fusion) {
+  return py::str(wire::EnumNameFusion(fusion == client::Fusion::kWeighted ? wire::Fusion::weighted
+                                                                          : wire::Fusion::rrf));
+}
+
 py::object FromRankedSearch(const client::RankedSearchResponse& in) {
   py::list hits(in.hits.size());
   for (size_t i = 0; i < in.hits.size(); ++i) hits[i] = FromRankedHit(in.hits[i]);
-  const auto texts = [](const std::vector<std::string>& items) {
-    py::list out(items.size());
-    for (size_t i = 0; i < items.size(); ++i) out[i] = PyText(items[i]);
-    return out;
-  };
-  py::object text = NewModel(MNEMO_MODEL("TextLegInfo"));
-  Set(text, MNEMO_FIELD("TextLegInfo", "ran"), py::bool_(in.text.ran));
-  Set(text, MNEMO_FIELD("TextLegInfo", "terms"), texts(in.text.terms));
-  Set(text, MNEMO_FIELD("TextLegInfo", "stopwords_ignored"), py::int_(in.text.stopwords_ignored));
-  Set(text, MNEMO_FIELD("TextLegInfo", "unknown_terms"), texts(in.text.unknown_terms));
-  Set(text, MNEMO_FIELD("TextLegInfo", "candidates"), py::int_(in.text.candidates));
-  Set(text, MNEMO_FIELD("TextLegInfo", "rows"), py::int_(in.text.rows));
-  Set(text, MNEMO_FIELD("TextLegInfo", "postings"), py::int_(in.text.postings));
-  Set(text, MNEMO_FIELD("TextLegInfo", "rows_scored"), py::int_(in.text.rows_scored));
-  Set(text, MNEMO_FIELD("TextLegInfo", "exact"), py::bool_(in.text.exact));
-  py::object vector = NewModel(MNEMO_MODEL("VectorLegInfo"));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "ran"), py::bool_(in.vector.ran));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "exact"), py::bool_(in.vector.exact));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "ef_used"), py::int_(in.vector.ef_used));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "partitions_searched"),
-      py::int_(in.vector.partitions_searched));
-  Set(vector, MNEMO_FIELD("VectorLegInfo", "candidates"), py::int_(in.vector.candidates));
-  const wire::Fusion fusion =
-      in.fusion == client::Fusion::kWeighted ? wire::Fusion::weighted : wire::Fusion::rrf;
   py::object out = NewModel(MNEMO_MODEL("RankedSearchResult"));
   Set(out, MNEMO_FIELD("RankedSearchResult", "hits"), std::move(hits));
   Set(out, MNEMO_FIELD("RankedSearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
-  Set(out, MNEMO_FIELD("RankedSearchResult", "fusion"), py::str(wire::EnumNameFusion(fusion)));
-  Set(out, MNEMO_FIELD("RankedSearchResult", "text"), std::move(text));
-  Set(out, MNEMO_FIELD("RankedSearchResult", "vector"), std::move(vector));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "fusion"), FusionName(in.fusion));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "text"), FromTextLeg(in.text));
+  Set(out, MNEMO_FIELD("RankedSearchResult", "vector"), FromVectorLeg(in.vector));
   return out;
 }
 
@@ -224,6 +236,8 @@ py::object FromContext(const client::ContextResponse& in) {
     py::object memory = NewModel(MNEMO_MODEL("ContextMemory"));
     Set(memory, MNEMO_FIELD("ContextMemory", "message"), FromMessage(item.message));
     Set(memory, MNEMO_FIELD("ContextMemory", "similarity"), py::float_(item.similarity));
+    Set(memory, MNEMO_FIELD("ContextMemory", "score"), py::float_(item.score));
+    Set(memory, MNEMO_FIELD("ContextMemory", "bm25"), PyOptFloat(item.bm25));
     Set(memory, MNEMO_FIELD("ContextMemory", "tokens"), py::int_(item.tokens));
     Set(memory, MNEMO_FIELD("ContextMemory", "token_source"), TokenSourceName(item.token_source));
     memories[i] = std::move(memory);
@@ -244,6 +258,10 @@ py::object FromMessageSearch(const client::MessageSearchResponse& in) {
     py::object hit = NewModel(MNEMO_MODEL("MessageHit"));
     Set(hit, MNEMO_FIELD("MessageHit", "message"), FromMessage(in.hits[i].message));
     Set(hit, MNEMO_FIELD("MessageHit", "similarity"), py::float_(in.hits[i].similarity));
+    Set(hit, MNEMO_FIELD("MessageHit", "score"), py::float_(in.hits[i].score));
+    Set(hit, MNEMO_FIELD("MessageHit", "bm25"), PyOptFloat(in.hits[i].bm25));
+    Set(hit, MNEMO_FIELD("MessageHit", "text_rank"), py::int_(in.hits[i].text_rank));
+    Set(hit, MNEMO_FIELD("MessageHit", "vector_rank"), py::int_(in.hits[i].vector_rank));
     hits[i] = std::move(hit);
   }
   py::object out = NewModel(MNEMO_MODEL("MessageSearchResult"));
@@ -251,6 +269,9 @@ py::object FromMessageSearch(const client::MessageSearchResponse& in) {
   Set(out, MNEMO_FIELD("MessageSearchResult", "exact"), py::bool_(in.exact));
   Set(out, MNEMO_FIELD("MessageSearchResult", "ef_used"), py::int_(in.ef_used));
   Set(out, MNEMO_FIELD("MessageSearchResult", "fewer_than_top_k"), py::bool_(in.fewer_than_top_k));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "fusion"), FusionName(in.fusion));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "text"), FromTextLeg(in.text));
+  Set(out, MNEMO_FIELD("MessageSearchResult", "vector"), FromVectorLeg(in.vector));
   return out;
 }
 

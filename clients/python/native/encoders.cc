@@ -242,6 +242,33 @@ client::MessageSearchFilters MessageFilters(py::handle filters, const std::strin
 }
 
 // A validated mnemo._ops.ContextSpec; its embedding, when there is one, goes to `views`.
+// A validated mnemo._ops.MessageSearchSpec; its embedding, when it has one, goes to `views`.
+client::MessageSearchRequest MessageSearch(py::handle spec, std::vector<FloatView>* held,
+                                           VectorViews* views) {
+  client::MessageSearchRequest out;
+  const py::object vector = spec.attr("vector");
+  if (!vector.is_none()) {
+    held->emplace_back(vector);
+    views->push_back(held->back().floats());
+  }
+  const py::object text = spec.attr("query_text");
+  if (!text.is_none()) out.query_text = Text(text, "query_text");
+  out.top_k = spec.attr("top_k").cast<int64_t>();
+  const py::object min_similarity = spec.attr("min_similarity");
+  if (!min_similarity.is_none()) out.min_similarity = min_similarity.cast<float>();
+  out.filters = MessageFilters(spec.attr("filters"), "filters");
+  const py::object ef = spec.attr("ef");
+  if (!ef.is_none()) out.ef = ef.cast<int64_t>();
+  out.fusion = static_cast<client::Fusion>(spec.attr("fusion").cast<uint8_t>());
+  const py::object rrf_k = spec.attr("rrf_k");
+  if (!rrf_k.is_none()) out.rrf_k = rrf_k.cast<double>();
+  const py::object text_weight = spec.attr("text_weight");
+  if (!text_weight.is_none()) out.text_weight = text_weight.cast<double>();
+  const py::object candidates = spec.attr("candidates");
+  if (!candidates.is_none()) out.candidates = candidates.cast<int64_t>();
+  return out;
+}
+
 client::ContextRequest Context(py::handle spec, std::vector<FloatView>* held, VectorViews* views) {
   client::ContextRequest out;
   out.conversation_id = Id(spec.attr("conversation_id"), "conversation_id");
@@ -520,20 +547,12 @@ void DefineEncoders(py::module_& enc) {
     const client::HybridSearchRequest request = Hybrid(spec, &held, &views);
     return Request{rid, codec::EncodeSearchHybrid(rid, user, request, views)};
   });
-  // `spec` is a validated mnemo._ops.SearchSpec (its filters unused); `filters` a
-  // mnemo.MessageSearchFilters or None.
-  enc.def("search_messages",
-          [](Rid rid, const std::string& user, py::handle spec, py::handle filters) {
-            std::vector<FloatView> held;
-            VectorViews views;
-            const client::SearchRequest search = Search(spec, &held, &views);
-            client::MessageSearchRequest request;
-            request.top_k = search.top_k;
-            request.min_similarity = search.min_similarity;
-            request.ef = search.ef;
-            request.filters = MessageFilters(filters, "filters");
-            return Request{rid, codec::EncodeSearchMessages(rid, user, request, views)};
-          });
+  enc.def("search_messages", [](Rid rid, const std::string& user, py::handle spec) {
+    std::vector<FloatView> held;
+    VectorViews views;
+    const client::MessageSearchRequest request = MessageSearch(spec, &held, &views);
+    return Request{rid, codec::EncodeSearchMessages(rid, user, request, views)};
+  });
   enc.def("assemble_context", [](Rid rid, const std::string& user, py::handle spec) {
     std::vector<FloatView> held;
     VectorViews views;

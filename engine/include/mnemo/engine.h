@@ -138,9 +138,14 @@ class Engine {
   // Keyword and vector search fused (reciprocal rank fusion by default) in one call.
   Result<RankedSearchResponse> SearchHybrid(std::string_view user_id,
                                             const HybridSearchRequest& request);
-  // The user's messages stored with an embedding, nearest to request.query first, with the
-  // guarantees of Search (SPEC §3).  VALIDATION_ERROR names the field (query, top_k, ef,
-  // min_similarity, filters.created_until).
+  // The user's messages stored with an embedding nearest to request.query (the vector leg, with
+  // the guarantees of Search, SPEC §3), the user's messages best matching request.query_text by
+  // BM25 over their content (the text leg, as SearchText), or both fused as SearchHybrid does;
+  // the response's `text` and `vector` say which legs ran.  VALIDATION_ERROR names the field
+  // (query, query_text, top_k, ef, min_similarity, filters.*, fusion, rrf_k, text_weight,
+  // candidates); UNAVAILABLE for query_text when keyword search is off.  Messages stored before
+  // their content was indexed are found by keyword once the backfill reached them
+  // (BackfillMessageTerms).
   Result<MessageSearchResponse> SearchMessages(std::string_view user_id,
                                                const MessageSearchRequest& request);
   std::vector<PartitionInfo> ListPartitions();
@@ -163,6 +168,12 @@ class Engine {
   EngineMetrics GetMetrics();
   // Saves every partition's graph so the next open does not re-link rows.
   Status SaveIndexes();
+  // Gives messages stored without terms (by earlier builds, or with keyword_search off) their
+  // content's terms: the backfill that EngineOptions::backfill_message_terms otherwise runs in
+  // the background (both may run at once; their steps take turns).  Runs at most `max_steps`
+  // steps of at most 256 messages each (unset: until the pass ends); returns whether the pass
+  // has ended.  UNAVAILABLE when keyword search is off.
+  Result<bool> BackfillMessageTerms(std::optional<size_t> max_steps = std::nullopt);
   // Blocks until every written chunk is linked into its graph.  Search never needs this (rows
   // are searchable at once); tests and benchmarks use it to measure the graph path.
   void WaitForIndexing();

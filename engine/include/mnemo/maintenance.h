@@ -67,6 +67,12 @@ struct EngineMetrics {
   // linked into their user's graph (searched exactly meanwhile).
   int64_t message_vectors = 0;
   int64_t message_vectors_pending = 0;
+  // Messages whose content terms are in the keyword index; whether every message stored without
+  // terms has been given them (EngineOptions::backfill_message_terms; false when keyword search
+  // is off), and how many the backfill indexed since open.
+  int64_t message_terms = 0;
+  bool message_terms_backfill_done = false;
+  int64_t message_terms_backfilled = 0;
   std::vector<StorageFamilyMetrics> families;
   uint64_t running_compactions = 0;       // storage compactions in progress
   uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes still to compact

@@ -75,11 +75,16 @@ struct EngineOptions {
   size_t max_rows_linked_on_close = 200'000;
 
   // ---- keyword search ----
-  // Index chunk texts for keyword and hybrid search.  false: no index is kept or loaded (stored
-  // row terms stay untouched), and keyword and hybrid searches answer UNAVAILABLE.  For
-  // measuring what indexing costs a write; a store must not switch it off and on again, since
-  // chunks written meanwhile have no terms.
+  // Index chunk texts and message contents for keyword and hybrid search.  false: no index is kept
+  // or loaded (stored row terms stay untouched), and keyword and hybrid searches answer
+  // UNAVAILABLE.  For measuring what indexing costs a write; a store must not switch it off and on
+  // again, since chunks written meanwhile have no terms (messages get theirs from the backfill).
   bool keyword_search = true;
+  // Messages' content is indexed as it is written.  Messages stored without terms (by builds
+  // before message content was indexed, or with keyword_search off) get theirs from a backfill:
+  // true runs it on a background thread after open (resuming where an earlier open stopped);
+  // false leaves it to Engine::BackfillMessageTerms.  Progress: EngineMetrics.
+  bool backfill_message_terms = true;
   // BM25 parameters (text/bm25.h): k1 in (0, 100] sets how much repeated occurrences of a term
   // add (1.2: the third occurrence adds a fifth of the first's weight); b in [0, 1] how strongly
   // a long chunk's score is normalised by its length (0.75; 0 = not at all).

@@ -320,37 +320,6 @@ struct SearchResponse {
   int32_t partitions_searched = 0;
 };
 
-// ---- message search (SPEC §8) ------------------------------------------------------------------
-
-struct MessageSearchFilters {
-  std::vector<Uuid> conversation_ids;      // empty = any conversation
-  std::vector<Role> roles;                 // empty = any role
-  std::optional<Timestamp> created_from;   // inclusive
-  std::optional<Timestamp> created_until;  // exclusive
-};
-
-// The user's messages that carry an embedding, nearest first.  Messages of soft-deleted
-// conversations are not found.
-struct MessageSearchRequest {
-  std::vector<float> query;             // the data directory's dimension
-  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
-  std::optional<float> min_similarity;  // in [-1, 1]
-  MessageSearchFilters filters;
-  std::optional<int64_t> ef;  // graph beam width; default adaptive
-};
-
-struct MessageHit {
-  Message message;
-  float similarity = 0;  // cosine in [-1, 1]
-};
-
-struct MessageSearchResponse {
-  std::vector<MessageHit> hits;   // best first
-  bool exact = true;              // as SearchResponse
-  uint32_t ef_used = 0;           // as SearchResponse
-  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k asked for
-};
-
 // ---- keyword (BM25) and hybrid search (SPEC §8) ---------------------------------------------
 
 struct TextSearchRequest {
@@ -416,6 +385,52 @@ struct RankedSearchResponse {
   VectorLegInfo vector;
 };
 
+// ---- message search (SPEC §8) ------------------------------------------------------------------
+
+struct MessageSearchFilters {
+  std::vector<Uuid> conversation_ids;      // empty = any conversation
+  std::vector<Role> roles;                 // empty = any role
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+};
+
+// The user's messages nearest to an embedding (the vector leg: messages stored with one), best
+// matching a keyword query (the text leg: BM25 over every message's content), or both fused into
+// one ranking.  Messages of soft-deleted conversations are not found.
+struct MessageSearchRequest {
+  std::vector<float> query;  // empty, or the data directory's dimension
+  // Unset, or as TextSearchRequest::query.  At least one of query and query_text is set.
+  std::optional<std::string> query_text;
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
+  std::optional<float> min_similarity;  // vector leg, in [-1, 1]
+  MessageSearchFilters filters;         // both legs
+  std::optional<int64_t> ef;            // vector leg: graph beam width; default adaptive
+  // With both legs, as HybridSearchRequest: how they are fused, and how many rows each hands on.
+  Fusion fusion = Fusion::kRrf;
+  std::optional<double> rrf_k;
+  std::optional<double> text_weight;
+  std::optional<int64_t> candidates;
+};
+
+struct MessageHit {
+  Message message;
+  float similarity = 0;  // cosine in [-1, 1] when the vector leg returned it, else 0
+  double score = 0;      // the order: the cosine (vector only), BM25 (text only) or fused score
+  std::optional<double> bm25;  // absent: the text leg did not return it
+  int32_t text_rank = 0;       // 1-based rank in the text leg; 0 = not returned by it
+  int32_t vector_rank = 0;     // 1-based rank in the vector leg; 0 = not returned by it
+};
+
+struct MessageSearchResponse {
+  std::vector<MessageHit> hits;   // best first
+  bool exact = true;              // the vector leg's, as SearchResponse (true without it)
+  uint32_t ef_used = 0;           // the vector leg's, as SearchResponse
+  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k asked for
+  Fusion fusion = Fusion::kRrf;   // with both legs
+  TextLegInfo text;               // text.ran: the text leg ran (query_text had terms)
+  VectorLegInfo vector;           // vector.ran: the vector leg ran (query was set)
+};
+
 // ---- context assembly (SPEC §8) ----------------------------------------------------------------
 
 // What one chat turn needs, in one call.  The budget is spent in this order: the system prompt,
@@ -437,9 +452,9 @@ struct ContextRequest {
   int64_t k_chunks = kDefaultContextChunks;  // 0..kMaxTopK
   SearchFilters chunk_filters;
   std::optional<float> min_similarity;  // vector leg, as SearchRequest
-  // Memories: the user's past messages nearest to query_embedding (any of the user's live
-  // conversations, this one included), leaving out the messages of the recent window.  Needs
-  // query_embedding; none without it or when k_memories is 0.
+  // Memories: the user's past messages (any of the user's live conversations, this one
+  // included) nearest to query_embedding, best matching query_text, or both fused (RRF), leaving
+  // out the messages of the recent window.  None without either query or when k_memories is 0.
   int64_t k_memories = kDefaultContextMemories;  // 0..kMaxTopK
   MessageSearchFilters memory_filters;
 };
@@ -460,7 +475,9 @@ struct ContextChunk {
 
 struct ContextMemory {
   Message message;
-  float similarity = 0;
+  float similarity = 0;        // cosine when the vector leg returned it, else 0
+  double score = 0;            // the order: the cosine, BM25 or fused score (MessageHit::score)
+  std::optional<double> bm25;  // absent: the text leg did not return it
   int64_t tokens = 0;
   TokenSource token_source = TokenSource::kMeasured;
 };
@@ -497,7 +514,8 @@ struct ContextResponse {
 
 // The keyword index's size, all users.
 struct TextIndexInfo {
-  int64_t rows = 0;          // chunks with terms
+  int64_t rows = 0;          // chunks and messages with terms
+  int64_t message_rows = 0;  // of them, messages
   int64_t terms = 0;         // distinct terms
   int64_t postings = 0;      // postings in memory
   int64_t stored_bytes = 0;  // keys + values of the stored row terms, before compression

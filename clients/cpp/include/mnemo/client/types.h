@@ -337,41 +337,6 @@ struct SearchResponse {
   int32_t partitions_searched = 0;
 };
 
-// ---- message search ---------------------------------------------------------------------------
-
-// Which messages a message search (or context assembly's memories) may return; every set
-// condition must match.
-struct MessageSearchFilters {
-  std::vector<Uuid> conversation_ids;  // empty = any conversation
-  // Empty = any role.  Role names (RoleName), validated by the server: another name is
-  // VALIDATION_ERROR naming filters.roles (memory_filters.roles).
-  std::vector<std::string> roles;
-  std::optional<Timestamp> created_from;   // inclusive
-  std::optional<Timestamp> created_until;  // exclusive
-};
-
-// The user's messages stored with an embedding, nearest first.  Messages of soft-deleted
-// conversations are not found.
-struct MessageSearchRequest {
-  std::vector<float> query;             // the server's dimension
-  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
-  std::optional<float> min_similarity;  // in [-1, 1]
-  MessageSearchFilters filters;
-  std::optional<int64_t> ef;  // graph beam width; default adaptive
-};
-
-struct MessageHit {
-  Message message;
-  float similarity = 0;  // cosine in [-1, 1]
-};
-
-struct MessageSearchResponse {
-  std::vector<MessageHit> hits;   // best first
-  bool exact = true;              // every allowed row was scored
-  uint32_t ef_used = 0;           // the largest graph beam width used, 0 if no graph search
-  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k
-};
-
 // ---- keyword (BM25) and hybrid search ---------------------------------------------------------
 
 struct TextSearchRequest {
@@ -436,6 +401,57 @@ struct RankedSearchResponse {
   VectorLegInfo vector;  // hybrid only
 };
 
+// ---- message search ---------------------------------------------------------------------------
+
+// Which messages a message search (or context assembly's memories) may return; every set
+// condition must match.
+struct MessageSearchFilters {
+  std::vector<Uuid> conversation_ids;  // empty = any conversation
+  // Empty = any role.  Role names (RoleName), validated by the server: another name is
+  // VALIDATION_ERROR naming filters.roles (memory_filters.roles).
+  std::vector<std::string> roles;
+  std::optional<Timestamp> created_from;   // inclusive
+  std::optional<Timestamp> created_until;  // exclusive
+};
+
+// The user's messages stored with an embedding nearest to `query` (the vector leg), the user's
+// messages best matching `query_text` by BM25 over their content (the text leg), or both fused
+// into one ranking as HybridSearchRequest.  At least one of query and query_text.  Messages of
+// soft-deleted conversations are not found.
+struct MessageSearchRequest {
+  std::vector<float> query;             // empty, or the server's dimension
+  int64_t top_k = kDefaultTopK;         // 1..kMaxTopK
+  std::optional<float> min_similarity;  // vector leg, in [-1, 1]
+  MessageSearchFilters filters;         // both legs
+  std::optional<int64_t> ef;            // vector leg: graph beam width; default adaptive
+  // Unset, or as TextSearchRequest::query (set and blank: VALIDATION_ERROR naming query_text).
+  std::optional<std::string> query_text;
+  // Both legs, as HybridSearchRequest.
+  Fusion fusion = Fusion::kRrf;
+  std::optional<double> rrf_k;
+  std::optional<double> text_weight;
+  std::optional<int64_t> candidates;
+};
+
+struct MessageHit {
+  Message message;
+  float similarity = 0;        // cosine in [-1, 1] when the vector leg returned it, else 0
+  double score = 0;            // the order: cosine (vector only), BM25 (text only) or fused score
+  std::optional<double> bm25;  // absent: the text leg did not return it
+  int32_t text_rank = 0;       // 1-based; 0 = not returned by the text leg
+  int32_t vector_rank = 0;     // 1-based; 0 = not returned by the vector leg
+};
+
+struct MessageSearchResponse {
+  std::vector<MessageHit> hits;   // best first
+  bool exact = true;              // the vector leg scored every allowed row (true without it)
+  uint32_t ef_used = 0;           // the largest graph beam width used, 0 if no graph search
+  bool fewer_than_top_k = false;  // fewer matching messages exist than top_k
+  Fusion fusion = Fusion::kRrf;   // with both legs
+  TextLegInfo text;               // text.ran: the text leg ran
+  VectorLegInfo vector;           // vector.ran: the vector leg ran
+};
+
 // ---- context assembly -------------------------------------------------------------------------
 
 // What one chat turn needs, in one call (Client::AssembleContext).  The server spends the budget
@@ -480,7 +496,9 @@ struct ContextChunk {
 
 struct ContextMemory {
   Message message;
-  float similarity = 0;  // cosine to the query embedding
+  float similarity = 0;  // cosine to the query embedding when the vector leg returned it, else 0
+  double score = 0;      // the order: cosine, BM25 or fused score
+  std::optional<double> bm25;  // absent: the text leg did not return it
   int64_t tokens = 0;
   TokenSource token_source = TokenSource::kMeasured;  // measured = the message's tokens_used
 };
@@ -561,11 +579,12 @@ struct OpStats {
 
 // The keyword index's size, all users.
 struct TextIndexInfo {
-  int64_t rows = 0;          // chunks with terms
+  int64_t rows = 0;          // chunks and messages with terms
   int64_t terms = 0;         // distinct terms
   int64_t postings = 0;      // postings in memory
   int64_t stored_bytes = 0;  // keys + values of the stored row terms, before compression
   int64_t memory_bytes = 0;  // posting lists and per-row arrays
+  int64_t message_rows = 0;  // of the rows, messages (0 from servers before message terms)
 };
 
 struct ServerStats {
