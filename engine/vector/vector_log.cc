@@ -507,6 +507,7 @@ VectorLogStats VectorLog::Stats() const {
   stats.removed_segments = removed_segments_.load(std::memory_order_relaxed);
   stats.moved_records = moved_records_.load(std::memory_order_relaxed);
   stats.fill_waits = fill_waits_.load(std::memory_order_relaxed);
+  stats.early_syncs = early_syncs_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -518,8 +519,13 @@ void VectorLog::WaitForBackground() {
 
 uint64_t VectorLog::FillFrom() const { return std::max({zeroed_end_, append_end_, wanted_end_}); }
 
+bool VectorLog::EarlySyncDue() const {
+  return options_.sync && !syncing_ && synced_ < appended_ && early_sync_from_ < appended_;
+}
+
 bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
+  if (EarlySyncDue()) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
   const bool fill = FillFrom() < std::min(capacity, append_end_ + options_.fill_ahead_bytes) ||
@@ -564,6 +570,17 @@ Status VectorLog::FillPiece(std::unique_lock<std::mutex>& lock,
 }
 
 void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
+  if (EarlySyncDue()) {
+    // First: a transaction is waiting, or about to wait, for these records.  A failure is left
+    // for that transaction's own sync to retry and report.
+    early_syncs_.fetch_add(1, std::memory_order_relaxed);
+    early_sync_from_ = appended_;  // after a failure, not again before the next append
+    lock.unlock();
+    const Status status = Sync();
+    lock.lock();
+    if (!status.ok()) spdlog::warn("vector log: early sync failed: {}", status.ToString());
+    return;
+  }
   const uint64_t capacity = Capacity();
   // Zero the region the next records go to, so that syncing them writes data blocks only: ahead
   // of the records in the active segment, else the start of the next one.

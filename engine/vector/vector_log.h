@@ -18,6 +18,10 @@
 // (magic, segment id and checksum), zeroes the records after it that are not zero, and appends from
 // there.
 //
+// Early sync: as soon as records are appended, the background thread starts syncing them, while
+// the appending transaction goes on staging its other writes (rows, keyword terms); its own sync
+// before the batch then finds them durable, or waits for the sync already under way.
+//
 // Record (record_bytes = 32 + 4 * dim, rounded up to 64, so each vector starts on a cache line):
 //   0   u32 magic ("MVEC")          4   u32 crc32c of bytes [8, record_bytes)
 //   8   u32 segment id              12  u32 month
@@ -92,6 +96,7 @@ struct VectorLogStats {
   int64_t removed_segments = 0;  // since open
   int64_t moved_records = 0;     // by compaction, since open
   int64_t fill_waits = 0;        // appends that waited for a piece of zeros, since open
+  int64_t early_syncs = 0;       // syncs the background thread started for appends, since open
 };
 
 class VectorLog {
@@ -168,6 +173,8 @@ class VectorLog {
   // True when the active or the prepared segment needs zeros ahead, or the active one a
   // successor (or compaction is due).  REQUIRES: mu_ held.
   bool BackgroundDue() const;
+  // Appends are not synced yet, and the background thread has not tried to sync them.
+  bool EarlySyncDue() const;
   // One piece of background work; releases `lock` (mu_) while it does I/O.
   void BackgroundStep(std::unique_lock<std::mutex>& lock);
   // Writes zeros over [begin, end) of `segment` and syncs them; appends reaching the range wait
@@ -202,6 +209,7 @@ class VectorLog {
   uint64_t appended_ = 0;    // appends so far
   uint64_t synced_ = 0;      // appends known durable
   bool syncing_ = false;
+  uint64_t early_sync_from_ = 0;  // appended_ when the background thread last started a sync
   std::vector<std::shared_ptr<Segment>> unsynced_;  // segments written since their last sync
   std::condition_variable changed_;                 // fills, syncs and background work finished
   std::condition_variable wake_;                    // background work to do
@@ -214,6 +222,7 @@ class VectorLog {
   std::atomic<int64_t> removed_segments_{0};
   std::atomic<int64_t> moved_records_{0};
   std::atomic<int64_t> fill_waits_{0};
+  std::atomic<int64_t> early_syncs_{0};
   std::thread background_;
 };
 

@@ -75,6 +75,10 @@ class WatchedFileSystem final : public FileSystem {
     std::lock_guard lock(mu_);
     return zero_writes_;
   }
+  int64_t syncs() const {
+    std::lock_guard lock(mu_);
+    return syncs_;
+  }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     return real().NewWritableFile(path);
@@ -128,7 +132,10 @@ class WatchedFileSystem final : public FileSystem {
     Status Read(uint64_t offset, size_t n, char* out) const override {
       return file_->Read(offset, n, out);
     }
-    Status Sync() override { return file_->Sync(); }
+    Status Sync() override {
+      fs_.CountSync();
+      return file_->Sync();
+    }
     Result<uint64_t> Size() const override { return file_->Size(); }
 
    private:
@@ -160,6 +167,10 @@ class WatchedFileSystem final : public FileSystem {
     }
     return ranges.size() - 1;
   }
+  void CountSync() {
+    std::lock_guard lock(mu_);
+    ++syncs_;
+  }
   void End(const std::string& name, size_t at) {
     std::lock_guard lock(mu_);
     auto it = ranges_.find(name);
@@ -175,6 +186,7 @@ class WatchedFileSystem final : public FileSystem {
   bool held_ = false;
   int64_t collisions_ = 0;
   int64_t zero_writes_ = 0;
+  int64_t syncs_ = 0;  // of segment files
 };
 
 std::vector<float> UnitVector(uint64_t seed) {
@@ -280,6 +292,23 @@ TEST_F(VectorLogTest, VectorsReadBackAcrossSegmentsAndReopen) {
   std::string value;
   ASSERT_TRUE(db_->Get(Cf::kVectors, keys::VectorKey(1, 12), &value).ok());
   EXPECT_EQ(value.size(), kVectorPointerBytes);
+}
+
+TEST_F(VectorLogTest, RecordsAreSyncedWhileTheirTransactionIsStillOpen) {
+  Reopen(256, /*fill_ahead_bytes=*/0);  // no zeros ahead: every sync is one of records
+  const int64_t syncs_before = fs_.syncs();
+  const std::vector<float> a = UnitVector(1);
+  const std::vector<float> b = UnitVector(2);
+  const VectorLog::NewVector vectors[] = {{1, 1, a.data()}, {1, 2, b.data()}};
+  storage::WriteTxn txn(*db_);
+  ASSERT_TRUE(log_->StagePut(txn, vectors).ok());
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.syncs() - syncs_before, 1) << "the records were not synced before the commit";
+  EXPECT_EQ(log_->Stats().early_syncs, 1);
+  ASSERT_TRUE(txn.Commit().ok());
+  EXPECT_EQ(fs_.syncs() - syncs_before, 1) << "the commit synced the same records again";
+  ExpectStored(1);
+  ExpectStored(2);
 }
 
 TEST_F(VectorLogTest, AbandonedTransactionReleasesItsRecords) {
