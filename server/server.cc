@@ -135,6 +135,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
           WriteTextFile(config.metrics_port_file, std::to_string(server->metrics_port()) + "\n"));
     }
   }
+  if (config.cluster.enabled()) {
+    ListenAddress bound = config.listen;
+    bound.port = server->port();
+    std::string advertise =
+        config.cluster.advertise.empty() ? bound.ToString() : config.cluster.advertise;
+    MNEMO_ASSIGN_OR_RETURN(server->cluster_,
+                           ClusterNode::Start(config.cluster, std::move(advertise)));
+    server->dispatcher_->AttachCluster(server->cluster_.get());
+  }
   const RetentionPolicy& retention = server->engine_->retention_policy();
   if (retention.enabled()) {
     spdlog::info(
@@ -220,6 +229,9 @@ void Server::Shutdown() {
   signals_->cancel(ignored);
   listener_->Stop();
   if (metrics_) metrics_->Stop();
+  // Give up the primary's lease first, so that another node can take over while this one drains;
+  // from here on this node applies no new write.
+  if (cluster_) cluster_->Resign();
   const auto live = registry_.BeginShutdown();
   spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests",
                live.size());

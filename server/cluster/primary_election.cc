@@ -114,6 +114,10 @@ Result<std::unique_ptr<PrimaryElection>> PrimaryElection::Start(GatewayOptions e
       new PrimaryElection(std::move(client), std::move(options), lease, sent));
 }
 
+Status PrimaryElection::CheckOptions(ElectionOptions options) {
+  return Resolve(std::move(options)).status();
+}
+
 PrimaryElection::PrimaryElection(EtcdClient client, ElectionOptions options, Lease lease,
                                  Clock::time_point sent)
     : client_(std::move(client)),

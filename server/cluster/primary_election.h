@@ -143,6 +143,9 @@ class PrimaryElection {
   // if this process were stalled.
   void TEST_PauseKeepAlive(bool paused);
 
+  // The checks Start makes on `options`, without etcd: OK, or VALIDATION_ERROR naming the field.
+  static Status CheckOptions(ElectionOptions options);
+
   static std::string PrimaryKey(std::string_view cluster);
   static std::string EpochKey(std::string_view cluster);
 

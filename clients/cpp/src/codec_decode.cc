@@ -208,6 +208,10 @@ Code CodeFromWire(wire::StatusCode code) {
 
 Error ErrorFromWire(const wire::Error& error) {
   Error out{CodeFromWire(error.code()), Str(error.message()), Str(error.field())};
+  if (out.code == Code::kNotPrimary) {
+    out.primary_address = Str(error.primary_address());
+    out.primary_epoch = error.primary_epoch();
+  }
   if (out.code == Code::kOk) {
     // An error table that says OK is a broken response, not a success.
     out.code = Code::kInternalError;
