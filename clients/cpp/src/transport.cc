@@ -608,10 +608,9 @@ Result<std::string> Transport::CallDirect(std::unique_ptr<DirectConnection>& slo
   return response;
 }
 
-Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Retry retry) {
+Result<std::string> Transport::Call(uint64_t request_id, std::string_view payload, Retry retry) {
   const auto deadline = Clock::now() + options_.request_timeout;
   const auto frame = Framed(payload);
-  payload.clear();
   for (int attempt = 0;; ++attempt) {
     bool connection_lost = false;
     std::unique_ptr<DirectConnection> slot;

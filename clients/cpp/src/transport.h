@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -80,7 +81,7 @@ class Transport {
   // already verified with protocol::VerifyResponse.  Errors: UNAVAILABLE (cannot connect,
   // connection broke, timed out), PAYLOAD_TOO_LARGE (larger than the server accepts), or the
   // handshake's error when a reconnect is refused.
-  Result<std::string> Call(uint64_t request_id, std::string payload, Retry retry);
+  Result<std::string> Call(uint64_t request_id, std::string_view payload, Retry retry);
 
   // The handshake reply of the first connection.  Stable after Open.
   const ServerInfo& server_info() const { return server_info_; }

@@ -27,6 +27,10 @@ using Code = ::mnemo::StatusCode;
 constexpr std::string_view CodeName(Code code) { return StatusCodeName(code); }
 
 struct Error {
+  Error() = default;
+  Error(Code code_in, std::string message_in, std::string field_in = {})
+      : code(code_in), message(std::move(message_in)), field(std::move(field_in)) {}
+
   Code code = Code::kInternalError;
   std::string message;
   std::string field;  // the offending input field; empty when there is none
