@@ -172,5 +172,31 @@ TEST_F(ClusterTest, AFencedPrimaryRefusesWritesAndStillServesReads) {
   EXPECT_GE(rows, 1);
 }
 
+TEST_F(ClusterTest, CliStatusShowsThePrimaryAndEachNodesRole) {
+  if (MnemoCliPath().empty()) GTEST_SKIP() << "mnemo-cli is not built";
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ClusterInfo info_a, InfoOf(a()));
+  std::string out;
+  const int status = RunCommand({MnemoCliPath(), "cluster", "status", "--etcd", etcd_->ClientUrl(0),
+                                 "--cluster", "test", "--nodes", Address(a()) + "," + Address(b())},
+                                &out);
+  EXPECT_EQ(status, 0) << out;
+  const std::string epoch = std::to_string(info_a.epoch);
+  EXPECT_NE(out.find("primary: a at " + Address(a()) + ", epoch " + epoch), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("epoch: " + epoch), std::string::npos) << out;
+  const auto row = [&out](const std::string& address) {
+    const size_t at = out.find("\n" + address);
+    return at == std::string::npos ? "" : out.substr(at + 1, out.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_NE(row(Address(a())).find(" primary "), std::string::npos) << out;
+  EXPECT_NE(row(Address(b())).find(" follower "), std::string::npos) << out;
+  EXPECT_NE(row(Address(b())).find("n/a"), std::string::npos) << out;
+
+  // A node that is down is reported, and the exit code says so.
+  b().Kill();
+  EXPECT_EQ(RunCommand({MnemoCliPath(), "cluster", "status", "--nodes", Address(b())}, &out), 1);
+  EXPECT_NE(out.find("unreachable"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace mnemo::client::testing
