@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -121,8 +122,8 @@ std::optional<std::string> CheckClusterConfig(const ClusterConfig& config,
   election.lease_ttl = config.lease_ttl;
   const Status checked = cluster::PrimaryElection::CheckOptions(election);
   if (!checked.ok()) {
-    const std::string flag =
-        checked.field() == "node_id" ? "--node-id" : "--" + std::string(checked.field());
+    std::string flag = "--" + std::string(checked.field());  // node_id -> --node-id
+    std::replace(flag.begin(), flag.end(), '_', '-');
     return flag + ": " + std::string(checked.message());
   }
   return std::nullopt;
