@@ -127,6 +127,29 @@ TEST_F(ClusterTest, ClientGivenTheFollowerWritesToThePrimary) {
   EXPECT_EQ(found.title, "redirected");
 }
 
+TEST_F(ClusterTest, ConcurrentCallersFollowTheRedirectTogether) {
+  ClientOptions options = To({Address(b())});
+  options.pool_size = 2;
+  MNEMO_ASSERT_OK_AND_ASSIGN(auto client, Client::Connect(options));
+  constexpr int kThreads = 4;
+  constexpr int kWrites = 5;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        if (!client->CreateConversation("u", Titled("concurrent")).ok()) ++failures[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+  EXPECT_EQ(client->current_address(), Address(a()));
+  MNEMO_ASSERT_OK_AND_ASSIGN(auto on_a, Client::Connect(To({Address(a())}, false)));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t rows, on_a->CountConversations("u", {}, true));
+  EXPECT_EQ(rows, kThreads * kWrites);
+}
+
 TEST_F(ClusterTest, KillingThePrimaryElectsTheFollowerWithAHigherEpoch) {
   MNEMO_ASSERT_OK_AND_ASSIGN(const ClusterInfo before, InfoOf(a()));
   ASSERT_EQ(before.role, Role::kPrimary);
