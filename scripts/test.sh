@@ -90,7 +90,7 @@ if [ "$run_tsan" -eq 1 ]; then
     echo "-- recency index, client transport"
     "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
     "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
-      --gtest_filter='DirectTransport*:TransportTest*' || status=1
+      --gtest_filter='DirectTransport*:TransportTest*:RouterTest*' || status=1
     # The primary election's keep-alive thread against its callers, with real etcd members.
     echo "-- etcd coordination"
     "$root/build-tsan/server/cluster/mnemo_cluster_test" --gtest_brief=1 || status=1
