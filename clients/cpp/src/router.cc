@@ -122,7 +122,8 @@ Result<std::string> Router::Call(uint64_t request_id, std::string payload, Trans
     auto transport = Current();
     if (!transport.ok()) return transport.error();
     const std::shared_ptr<Transport> used = *transport;
-    auto result = used->Call(request_id, payload, retry);
+    bool not_sent = false;
+    auto result = used->Call(request_id, payload, retry, &not_sent);
     if (!result.ok()) {
       if (result.error().code != Code::kUnavailable) return result;
       // Several nodes (or a redirect away from the one configured): try another next time.
@@ -133,7 +134,9 @@ Result<std::string> Router::Call(uint64_t request_id, std::string payload, Trans
       }
       if (!elsewhere) return result;
       Drop(used);
-      if (retry != Transport::Retry::kIfBroken || failed_over) return result;
+      // A read may be sent again anywhere; a write only when it never left the client.
+      const bool may_resend = retry == Transport::Retry::kIfBroken || not_sent;
+      if (!may_resend || failed_over) return result;
       failed_over = true;
       continue;
     }

@@ -6,9 +6,10 @@
 //     address and sends the same request there once.  Writes included: the error proves the first
 //     attempt changed nothing.  A second NOT_PRIMARY is returned to the caller.
 //   - A transport failure (cannot connect, connection lost, timeout) with several addresses
-//     configured: the router drops the Transport, so the next call connects to the next address.
-//     A read (Retry::kIfBroken) is sent once more right away; a write is not, because it may
-//     have been applied, and returns the failure.
+//     configured: the router drops the Transport and connects to the next address.  The request
+//     is sent there once more when that is safe: a read (Retry::kIfBroken) always, a write only
+//     when the failure proves it never left the client (the node could not be connected to).  A
+//     write that may have reached the failed node returns the failure: it may have been applied.
 //
 // With one address and no NOT_PRIMARY the router only forwards to its Transport.
 //

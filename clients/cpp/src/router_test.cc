@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -140,6 +141,36 @@ TEST(RouterTest, AnUnreachableAddressIsSkipped) {
   auto client = testing::MustConnect(To({dead, AddressOf(primary.server)}));
   EXPECT_EQ(client->current_address(), AddressOf(primary.server));
   EXPECT_TRUE(client->HardDeleteConversation("u", Uuid::Generate()).ok());
+}
+
+TEST(RouterTest, AWriteThatCouldNotBeSentGoesToTheNextNode) {
+  auto first = std::make_unique<Primary>();
+  Primary second;
+  auto client = testing::MustConnect(To({AddressOf(first->server), AddressOf(second.server)}));
+  EXPECT_TRUE(client->HardDeleteConversation("u", Uuid::Generate()).ok());
+  EXPECT_EQ(first->requests.load(), 1);
+  first.reset();  // closes its connections and stops listening
+  EXPECT_TRUE(client->HardDeleteConversation("u", Uuid::Generate()).ok());
+  EXPECT_EQ(second.requests.load(), 1);
+  EXPECT_EQ(client->current_address(), AddressOf(second.server));
+}
+
+TEST(RouterTest, AWriteThatMayHaveBeenAppliedIsNotResent) {
+  Primary second;
+  std::atomic<int> first_requests{0};
+  // Takes the write, then drops the connection without answering.
+  FakeServer first([&](const std::shared_ptr<Peer>& peer, const wire::Request&) {
+    ++first_requests;
+    peer->Shutdown();
+  });
+  auto client = testing::MustConnect(To({AddressOf(first), AddressOf(second.server)}));
+  const auto result = client->HardDeleteConversation("u", Uuid::Generate());
+  EXPECT_EQ(result.code(), Code::kUnavailable);
+  EXPECT_EQ(first_requests.load(), 1);
+  EXPECT_EQ(second.requests.load(), 0);
+  // The next call goes to the next node.
+  EXPECT_TRUE(client->HardDeleteConversation("u", Uuid::Generate()).ok());
+  EXPECT_EQ(second.requests.load(), 1);
 }
 
 }  // namespace

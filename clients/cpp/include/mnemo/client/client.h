@@ -17,13 +17,14 @@
 // server unchanged.
 //
 // Clusters.  ClientOptions::addresses may list several nodes of a cluster.  The client uses one
-// node at a time: the first that answers, then the next one after a node fails (the failing call
-// itself is retried on the next node only if it is a read).  Only the cluster's primary applies
-// writes; any other node answers a write NOT_PRIMARY, naming the primary when it knows it.  That
-// answer proves the write was not applied, so the client reconnects to the named primary and
-// sends the write there once; if that fails too, the caller gets the error (NOT_PRIMARY carries
-// Error::primary_address and primary_epoch).  Reads are served by every node; until the write
-// stream is replicated, a follower answers them from its own data.
+// node at a time: the first that answers, then the next one after a node fails.  The failing
+// call itself is sent to the next node if it is a read, or a write that never left the client
+// (the failed node could not be connected to); a write that may have reached it is not resent. Only
+// the cluster's primary applies writes; any other node answers a write NOT_PRIMARY, naming the
+// primary when it knows it.  That answer proves the write was not applied, so the client reconnects
+// to the named primary and sends the write there once; if that fails too, the caller gets the error
+// (NOT_PRIMARY carries Error::primary_address and primary_epoch).  Reads are served by every node;
+// until the write stream is replicated, a follower answers them from its own data.
 //
 // Threading.  All sockets are driven by one I/O thread owned by the Client (Boost.Asio,
 // asynchronous operations on one io_context); calling threads only encode, hand the request to
