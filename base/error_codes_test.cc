@@ -21,8 +21,10 @@ TEST(StatusCodeTest, NamesFollowTheSpec) {
   EXPECT_EQ(StatusCodeName(StatusCode::kPayloadTooLarge), "PAYLOAD_TOO_LARGE");
   EXPECT_EQ(StatusCodeName(StatusCode::kUnavailable), "UNAVAILABLE");
   EXPECT_EQ(StatusCodeName(StatusCode::kInternalError), "INTERNAL_ERROR");
+  EXPECT_EQ(StatusCodeName(StatusCode::kNotPrimary), "NOT_PRIMARY");
+  EXPECT_EQ(static_cast<int>(StatusCode::kNotPrimary), 12);
   EXPECT_EQ(StatusCodeName(static_cast<StatusCode>(200)), "UNKNOWN");
-  EXPECT_EQ(kStatusCodeCount, 12u);
+  EXPECT_EQ(kStatusCodeCount, 13u);
 }
 
 TEST(StatusCodeTest, HttpStatusesOfTheRestSidecar) {
@@ -38,6 +40,7 @@ TEST(StatusCodeTest, HttpStatusesOfTheRestSidecar) {
   EXPECT_EQ(HttpStatusOf(StatusCode::kPayloadTooLarge), 413);
   EXPECT_EQ(HttpStatusOf(StatusCode::kUnavailable), 503);
   EXPECT_EQ(HttpStatusOf(StatusCode::kInternalError), 500);
+  EXPECT_EQ(HttpStatusOf(StatusCode::kNotPrimary), 503);
   EXPECT_EQ(HttpStatusOf(static_cast<StatusCode>(200)), 500);
 }
 

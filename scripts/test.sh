@@ -70,7 +70,7 @@ fi
 if [ "$run_tsan" -eq 1 ]; then
   tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
                 crash_torture_test mnemo_tables_test mnemo_client_test mnemo_cluster_test
-                mnemo_cluster_integration_test"
+                mnemo_cluster_integration_test mnemo_client_cluster_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
       -DMNEMO_SANITIZE_THREAD=ON -DMNEMO_BUILD_BENCH=OFF -DMNEMO_WERROR=ON
@@ -90,11 +90,14 @@ if [ "$run_tsan" -eq 1 ]; then
     echo "-- recency index, client transport"
     "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
     "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
-      --gtest_filter='DirectTransport*:TransportTest*' || status=1
+      --gtest_filter='DirectTransport*:TransportTest*:RouterTest*' || status=1
     # The primary election's keep-alive thread against its callers, with real etcd members.
     echo "-- etcd coordination"
     "$root/build-tsan/server/cluster/mnemo_cluster_test" --gtest_brief=1 || status=1
     "$root/build-tsan/server/cluster/mnemo_cluster_integration_test" --gtest_brief=1 || status=1
+    # Cluster mode: TSan-built mnemod nodes (election watcher vs dispatcher) and the client's
+    # router shared by several callers while it follows NOT_PRIMARY.
+    "$root/build-tsan/clients/cpp/integration/mnemo_client_cluster_test" --gtest_brief=1 || status=1
     return $status
   }
   stage "Tests (TSan, server)" tsan_tests

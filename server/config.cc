@@ -1,11 +1,14 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "cluster/gateway_transport.h"
+#include "cluster/primary_election.h"
 #include "protocol/version.h"
 
 namespace mnemo::server {
@@ -54,6 +57,76 @@ std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::st
   }
   out.port = static_cast<uint16_t>(value);
   return out;
+}
+
+std::optional<std::vector<std::string>> ParseEtcdEndpoints(const std::string& text,
+                                                           std::string* error) {
+  std::vector<std::string> endpoints;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    const size_t first = item.find_first_not_of(" \t");
+    const size_t last = item.find_last_not_of(" \t");
+    item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+    if (!item.empty()) endpoints.push_back(std::move(item));
+    start = end + 1;
+  }
+  if (endpoints.empty()) {
+    *error = "--etcd: no etcd endpoint given (cluster mode needs at least one)";
+    return std::nullopt;
+  }
+  // The etcd client's own parser decides what an endpoint is.
+  cluster::GatewayOptions options;
+  options.endpoints = endpoints;
+  auto transport = cluster::GatewayTransport::Create(options);
+  if (!transport.ok()) {
+    *error = "--etcd: " + std::string(transport.status().message());
+    return std::nullopt;
+  }
+  return endpoints;
+}
+
+std::optional<std::string> CheckClusterConfig(const ClusterConfig& config,
+                                              const ListenAddress& listen) {
+  if (config.lease_ttl.count() < kMinLeaseTtlSeconds ||
+      config.lease_ttl.count() > kMaxLeaseTtlSeconds) {
+    return "--lease-ttl: " + std::to_string(config.lease_ttl.count()) + " is not a number of " +
+           "seconds in " + std::to_string(kMinLeaseTtlSeconds) + ".." +
+           std::to_string(kMaxLeaseTtlSeconds);
+  }
+  if (config.cluster.empty()) return std::string("--cluster is required with --etcd");
+  if (config.node_id.empty()) return std::string("--node-id is required with --etcd");
+  if (config.advertise.empty()) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(listen.host, ec);
+    if (!ec && address.is_unspecified()) {
+      return "--advertise is required when listening on " + listen.ToString() +
+             ": clients cannot reach a wildcard address";
+    }
+  } else {
+    const size_t colon = config.advertise.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : config.advertise.substr(colon + 1);
+    const bool port_ok = !port.empty() && port.size() <= 5 &&
+                         port.find_first_not_of("0123456789") == std::string::npos &&
+                         std::stoul(port) >= 1 && std::stoul(port) <= 65535;
+    if (colon == 0 || !port_ok) {
+      return "--advertise: \"" + config.advertise + "\" is not host:port (port 1..65535)";
+    }
+  }
+  cluster::ElectionOptions election;
+  election.cluster = config.cluster;
+  election.node_id = config.node_id;
+  election.address = config.advertise.empty() ? listen.ToString() : config.advertise;
+  election.lease_ttl = config.lease_ttl;
+  const Status checked = cluster::PrimaryElection::CheckOptions(election);
+  if (!checked.ok()) {
+    std::string flag = "--" + std::string(checked.field());  // node_id -> --node-id
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag + ": " + std::string(checked.message());
+  }
+  return std::nullopt;
 }
 
 ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
@@ -172,6 +245,25 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{86400 * 30}));
 
+  std::string etcd;
+  int64_t lease_ttl_seconds = config.cluster.lease_ttl.count();
+  auto* etcd_option =
+      app.add_option("--etcd", etcd,
+                     "cluster mode: etcd client URLs, comma-separated (http://host:port); unset: "
+                     "single-node, no etcd");
+  app.add_option("--cluster", config.cluster.cluster,
+                 "cluster mode: the cluster's name (letters, digits, '.', '_', '-')");
+  app.add_option("--node-id", config.cluster.node_id,
+                 "cluster mode: this node's id, unique within the cluster");
+  app.add_option("--advertise", config.cluster.advertise,
+                 "cluster mode: host:port clients use to reach this node (default: the listen "
+                 "address with the bound port)");
+  auto* lease_ttl_option =
+      app.add_option("--lease-ttl", lease_ttl_seconds,
+                     "cluster mode: seconds of the etcd lease; a primary that cannot renew it "
+                     "stops accepting writes before it lapses")
+          ->capture_default_str();
+
   ConfigOutcome outcome;
   try {
     app.parse(argc, argv);
@@ -201,6 +293,28 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       return outcome;
     }
     config.metrics_listen = *metrics;
+  }
+  const bool cluster_flags = !config.cluster.cluster.empty() || !config.cluster.node_id.empty() ||
+                             !config.cluster.advertise.empty() || lease_ttl_option->count() > 0;
+  config.cluster.lease_ttl = std::chrono::seconds(lease_ttl_seconds);
+  const bool etcd_given = etcd_option->count() > 0;
+  if (!etcd_given && cluster_flags) {
+    outcome.exit_code = 2;
+    outcome.output = "mnemod: --cluster, --node-id, --advertise and --lease-ttl need --etcd\n";
+    return outcome;
+  }
+  if (etcd_given) {
+    auto endpoints = ParseEtcdEndpoints(etcd, &error);
+    if (endpoints) {
+      config.cluster.etcd = std::move(*endpoints);
+      std::optional<std::string> problem = CheckClusterConfig(config.cluster, config.listen);
+      if (problem) error = *problem;
+    }
+    if (!error.empty()) {
+      outcome.exit_code = 2;
+      outcome.output = "mnemod: " + error + "\n";
+      return outcome;
+    }
   }
   config.retention_interval = std::chrono::seconds(retention_interval_seconds);
   config.idle_timeout = std::chrono::seconds(idle_seconds);

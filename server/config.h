@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mnemo/maintenance.h"
 #include "mnemo/options.h"
@@ -24,6 +25,21 @@ struct ListenAddress {
 
 // Parses "host:port" or "[v6]:port".  nullopt with a reason in *error on anything else.
 std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error);
+
+// Cluster mode (server/cluster_node.h).  Without etcd endpoints mnemod runs alone, as before,
+// and needs no etcd.  With them, the node takes part in electing its cluster's primary; only the
+// primary accepts writes.  Replication of the write stream does not exist yet: a follower serves
+// reads from its own data directory, which the primary's writes do not reach.
+struct ClusterConfig {
+  std::vector<std::string> etcd;  // client URLs of etcd members; empty: single-node (the default)
+  std::string cluster;            // names the etcd keys /mnemo/<cluster>/...; required with etcd
+  std::string node_id;            // unique within the cluster; required with etcd
+  // "host:port" clients are redirected to while this node is primary; empty: the listen address
+  // with the bound port (which must then not be a wildcard address).
+  std::string advertise;
+  std::chrono::seconds lease_ttl{5};  // the etcd lease; writes stop when it may have lapsed
+  bool enabled() const { return !etcd.empty(); }
+};
 
 struct ServerConfig {
   // ---- behaviour ----
@@ -65,7 +81,24 @@ struct ServerConfig {
   // the engine's defaults.  The engine checks the range when it opens.
   std::optional<uint32_t> hnsw_m;
   std::optional<uint32_t> hnsw_ef_construction;
+
+  // ---- cluster ----
+  ClusterConfig cluster;
 };
+
+// The lease TTLs --lease-ttl accepts, in seconds.
+inline constexpr int64_t kMinLeaseTtlSeconds = 1;
+inline constexpr int64_t kMaxLeaseTtlSeconds = 3600;
+
+// Splits --etcd's comma-separated list (blanks around items ignored) and checks each endpoint
+// with the etcd client's parser.  nullopt with a reason in *error when there is none or one is
+// bad.
+std::optional<std::vector<std::string>> ParseEtcdEndpoints(const std::string& text,
+                                                           std::string* error);
+// The cluster settings' checks beyond the endpoints: names, TTL, advertise address.  The reason
+// (naming the flag) when they are wrong; nullopt when they are fine.  REQUIRES: config.enabled().
+std::optional<std::string> CheckClusterConfig(const ClusterConfig& config,
+                                              const ListenAddress& listen);
 
 // Outcome of ParseServerConfig: either a config to run with, or an exit (help, version or an
 // error) with the text to print.

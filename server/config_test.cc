@@ -154,5 +154,66 @@ TEST(ConfigTest, ListenAddressParsing) {
   EXPECT_FALSE(ParseListenAddress("127.0.0.1:-1", &error));
 }
 
+TEST(ConfigTest, SingleNodeWithoutEtcd) {
+  auto outcome = Parse({});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  EXPECT_FALSE(outcome.config->cluster.enabled());
+}
+
+TEST(ConfigTest, ClusterFlags) {
+  auto outcome = Parse({"--etcd", "http://127.0.0.1:2379, 127.0.0.2:2379", "--cluster", "prod",
+                        "--node-id", "n-1", "--advertise", "db1.example:7420", "--lease-ttl", "2"});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  const ClusterConfig& cluster = outcome.config->cluster;
+  EXPECT_TRUE(cluster.enabled());
+  EXPECT_EQ(cluster.etcd, (std::vector<std::string>{"http://127.0.0.1:2379", "127.0.0.2:2379"}));
+  EXPECT_EQ(cluster.cluster, "prod");
+  EXPECT_EQ(cluster.node_id, "n-1");
+  EXPECT_EQ(cluster.advertise, "db1.example:7420");
+  EXPECT_EQ(cluster.lease_ttl, std::chrono::seconds(2));
+}
+
+TEST(ConfigTest, ClusterKeysInTheConfigFile) {
+  mnemo::testing::TempDir dir;
+  const std::string path = dir.Sub("mnemod.toml");
+  std::ofstream(path) << "etcd = \"127.0.0.1:2379\"\ncluster = \"c\"\nnode-id = \"a\"\n";
+  auto outcome = Parse({"--config", path});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  EXPECT_EQ(outcome.config->cluster.etcd, std::vector<std::string>{"127.0.0.1:2379"});
+  EXPECT_EQ(outcome.config->cluster.node_id, "a");
+  EXPECT_EQ(outcome.config->cluster.lease_ttl, std::chrono::seconds(5));
+}
+
+TEST(ConfigTest, BadClusterSettingsAreRejectedWithTheirFlag) {
+  const std::vector<std::string> named = {"--cluster", "c", "--node-id", "a"};
+  const auto rejected = [&](std::vector<std::string> args, const std::string& expected) {
+    auto outcome = Parse(std::move(args));
+    EXPECT_FALSE(outcome.config);
+    EXPECT_EQ(outcome.exit_code, 2);
+    EXPECT_NE(outcome.output.find(expected), std::string::npos) << outcome.output;
+  };
+  const auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), named.begin(), named.end());
+    return args;
+  };
+  rejected(with({"--etcd", ""}), "--etcd: no etcd endpoint");
+  rejected(with({"--etcd", " , "}), "--etcd: no etcd endpoint");
+  rejected(with({"--etcd", "https://127.0.0.1:2379"}), "--etcd");
+  rejected(with({"--etcd", "127.0.0.1"}), "--etcd");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--lease-ttl", "0"}), "--lease-ttl: 0");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--lease-ttl", "-3"}), "--lease-ttl: -3");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--lease-ttl", "100000"}), "--lease-ttl: 100000");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--advertise", "nohost"}), "--advertise");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--advertise", "h:70000"}), "--advertise");
+  rejected({"--etcd", "127.0.0.1:2379", "--node-id", "a"}, "--cluster is required");
+  rejected({"--etcd", "127.0.0.1:2379", "--cluster", "c"}, "--node-id is required");
+  rejected({"--etcd", "127.0.0.1:2379", "--cluster", "c/d", "--node-id", "a"}, "--cluster: ");
+  rejected({"--etcd", "127.0.0.1:2379", "--cluster", "c", "--node-id", "a b"}, "--node-id: ");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--listen", "0.0.0.0:7420"}),
+           "--advertise is required");
+  rejected({"--node-id", "a"}, "need --etcd");
+  rejected({"--lease-ttl", "3"}, "need --etcd");
+}
+
 }  // namespace
 }  // namespace mnemo::server

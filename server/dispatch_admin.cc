@@ -19,6 +19,19 @@ Result<std::string> Required(const flatbuffers::String* text, const char* field)
   return text->str();
 }
 
+flatbuffers::Offset<wire::ClusterInfo> BuildClusterInfo(Builder& fbb, const ClusterNode* node) {
+  if (node == nullptr) return wire::CreateClusterInfo(fbb, wire::NodeRole::standalone);
+  const ClusterStatus status = node->Describe();
+  const auto optional = [&fbb](const std::string& text) {
+    return text.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(text);
+  };
+  return wire::CreateClusterInfo(
+      fbb, status.primary ? wire::NodeRole::primary : wire::NodeRole::follower,
+      fbb.CreateString(status.cluster), fbb.CreateString(status.node_id),
+      fbb.CreateString(status.address), status.epoch, status.writable,
+      optional(status.primary_node_id), optional(status.primary_address), status.primary_epoch);
+}
+
 Result<Reply> Stats(Call& call, const AdminContext& admin) {
   Builder& fbb = call.fbb;
   const auto partitions = BuildPartitionInfos(fbb, call.engine.ListPartitions());
@@ -36,7 +49,8 @@ Result<Reply> Stats(Call& call, const AdminContext& admin) {
   return MakeReply(
       wire::ResponseBody::StatsReply,
       wire::CreateStatsReply(fbb, admin.stats.uptime_seconds(), admin.stats.connections(),
-                             partitions, op_vector, DirectoryBytes(admin.data_dir), text));
+                             partitions, op_vector, DirectoryBytes(admin.data_dir), text,
+                             BuildClusterInfo(fbb, admin.cluster)));
 }
 
 // The engine's backup holds the database and graphs; the API keys go along, so that a restored

@@ -7,6 +7,7 @@
 #include "mnemo/engine.h"
 #include "mnemo/result.h"
 #include "mnemo/wire/mnemo_generated.h"
+#include "server/cluster_node.h"
 #include "server/stats.h"
 #include "server/wire_out.h"
 
@@ -46,6 +47,7 @@ Result<Reply> Batch(Call& call);
 struct AdminContext {
   ServerStats& stats;
   const std::string& data_dir;
+  const ClusterNode* cluster;  // null: single-node
 };
 Result<Reply> Admin(Call& call, const AdminContext& admin);
 

@@ -87,6 +87,16 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     if (!resolved.ok()) return fail(resolved.status());
     user_id = std::move(resolved).value();
   }
+  // The one place writes meet the cluster: a follower or a fenced primary applies none.
+  if (cluster_ != nullptr && IsWrite(type)) {
+    if (std::optional<NotPrimary> refused = cluster_->CheckWrite()) {
+      *failed = true;
+      spdlog::info("request {} {} ({}): NOT_PRIMARY: {}", RequestLabel(request), op,
+                   principal.Describe(), refused->message);
+      return NotPrimaryResponse(id, refused->message, refused->primary_address,
+                                refused->primary_epoch);
+    }
+  }
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request {} {} ({}){}{}", RequestLabel(request), op, principal.Describe(),
                   user_id.empty() ? "" : " user ", user_id);
@@ -102,7 +112,7 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     case OpGroup::kSearch: reply = dispatch::Search(call); break;
     case OpGroup::kBatch: reply = dispatch::Batch(call); break;
     case OpGroup::kAdmin:
-      reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir});
+      reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir, cluster_});
       break;
     case OpGroup::kUnknown:
     case OpGroup::kHello: break;

@@ -11,6 +11,7 @@
 #include "mnemo/engine.h"
 #include "mnemo/wire/mnemo_generated.h"
 #include "server/auth/principal.h"
+#include "server/cluster_node.h"
 #include "server/stats.h"
 
 namespace mnemo::server {
@@ -30,12 +31,18 @@ class Dispatcher {
   // request in the stats and logs it.  Never throws.
   std::string Handle(const Principal& principal, const wire::Request& request);
 
+  // Cluster mode: from now on every write request asks `cluster` first and is answered
+  // NOT_PRIMARY when it says no.  `cluster` is borrowed and must outlive the dispatcher.
+  // REQUIRES: no request is being handled (call before serving).
+  void AttachCluster(const ClusterNode* cluster) { cluster_ = cluster; }
+
  private:
   std::string Run(const Principal& principal, const wire::Request& request, bool* failed);
 
   Engine& engine_;
   ServerStats& stats_;
   const DispatcherOptions options_;
+  const ClusterNode* cluster_ = nullptr;  // null: single-node
 };
 
 }  // namespace mnemo::server

@@ -127,6 +127,66 @@ bool MayRunInline(const wire::Request& request) {
   }
 }
 
+bool IsWrite(wire::RequestBody body) {
+  using B = wire::RequestBody;
+  // No default: a new request kind must be classified here (-Wswitch).
+  switch (body) {
+    case B::CreateConversationRequest:
+    case B::UpsertConversationRequest:
+    case B::UpdateConversationRequest:
+    case B::DeleteConversationRequest:
+    case B::RestoreConversationRequest:
+    case B::AppendMessageRequest:
+    case B::UpsertMessageRequest:
+    case B::SetToolResultsRequest:
+    case B::DeleteMessagesRequest:
+    case B::UpdateMessageRequest:
+    case B::DeleteMessageRequest:
+    case B::CreateDocumentRequest:
+    case B::DeleteDocumentRequest:
+    case B::RestoreDocumentRequest:
+    case B::UpdateDocumentRequest:
+    case B::AddChunksRequest:
+    case B::DeleteChunkRequest:
+    case B::RestoreChunkRequest:
+    case B::ReplaceChunksRequest:
+    case B::ApplyBatchRequest:
+    case B::ArchivePartitionRequest:
+    case B::DropPartitionRequest:
+    case B::AttachArchiveRequest:
+    case B::ApplyRetentionRequest: return true;
+    case B::NONE:
+    case B::Hello:
+    case B::GetConversationRequest:
+    case B::ListConversationsRequest:
+    case B::GetUserStatsRequest:
+    case B::CountConversationsRequest:
+    case B::GetMessageRequest:
+    case B::ListMessagesRequest:
+    case B::LastMessagesRequest:
+    case B::LastMessageByRoleRequest:
+    case B::GetTokenStatsRequest:
+    case B::CountMessagesRequest:
+    case B::GetDocumentRequest:
+    case B::ListDocumentsRequest:
+    case B::CountDocumentsRequest:
+    case B::CountMatchingDocumentsRequest:
+    case B::GetChunkRequest:
+    case B::ListChunksRequest:
+    case B::SearchRequest:
+    case B::SearchBatchRequest:
+    case B::SearchTextRequest:
+    case B::SearchHybridRequest:
+    case B::AssembleContextRequest:
+    case B::SearchMessagesRequest:
+    case B::GetStatsRequest:
+    case B::ListPartitionsRequest:
+    case B::RebuildPartitionRequest:
+    case B::CreateBackupRequest: return false;
+  }
+  return false;  // a value beyond the known ones: answered VALIDATION_ERROR anyway
+}
+
 std::string_view OpName(wire::RequestBody body) {
   if (GroupOf(body) == OpGroup::kUnknown) return "unknown";
   std::string_view name = wire::EnumNameRequestBody(body);

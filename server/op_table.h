@@ -34,6 +34,9 @@ bool RunsOnIoThread(const wire::Request& request);
 // empty; otherwise they go to the workers.  Batches, bulk inserts, scans, deep pages and admin
 // work (backups, rebuilds) always go to the workers.
 bool MayRunInline(const wire::Request& request);
+// Requests that change stored data: in a cluster only the primary runs them (cluster_node.h).
+// Reads, searches, stats, backups and index rebuilds (the same rows, a new graph) are not writes.
+bool IsWrite(wire::RequestBody body);
 // "CreateConversation", "Search", ...; "unknown" for kUnknown bodies.
 std::string_view OpName(wire::RequestBody body);
 

@@ -116,5 +116,19 @@ TEST(InlineSlotsTest, GrantsAtMostCapacityAndLeasesGiveBack) {
   slots.Release();
 }
 
+TEST(OpTableTest, WritesAreTheRequestsThatChangeData) {
+  using B = wire::RequestBody;
+  for (const B write : {B::CreateConversationRequest, B::AppendMessageRequest,
+                        B::DeleteDocumentRequest, B::AddChunksRequest, B::ApplyBatchRequest,
+                        B::DropPartitionRequest, B::ApplyRetentionRequest}) {
+    EXPECT_TRUE(IsWrite(write)) << OpName(write);
+  }
+  for (const B read : {B::Hello, B::GetConversationRequest, B::ListMessagesRequest,
+                       B::SearchRequest, B::AssembleContextRequest, B::GetStatsRequest,
+                       B::CreateBackupRequest, B::RebuildPartitionRequest, B::NONE}) {
+    EXPECT_FALSE(IsWrite(read)) << OpName(read);
+  }
+}
+
 }  // namespace
 }  // namespace mnemo::server

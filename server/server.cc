@@ -112,6 +112,16 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   server->listener_ =
       std::make_shared<Listener>(std::move(contexts), *server->services_, config.max_connections);
   MNEMO_RETURN_IF_ERROR(server->listener_->Open(config.listen));
+  // Before the port file: once it exists, the node has its role.
+  if (config.cluster.enabled()) {
+    ListenAddress bound = config.listen;
+    bound.port = server->port();
+    std::string advertise =
+        config.cluster.advertise.empty() ? bound.ToString() : config.cluster.advertise;
+    MNEMO_ASSIGN_OR_RETURN(server->cluster_,
+                           ClusterNode::Start(config.cluster, std::move(advertise)));
+    server->dispatcher_->AttachCluster(server->cluster_.get());
+  }
   if (!config.port_file.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
   }
@@ -220,6 +230,9 @@ void Server::Shutdown() {
   signals_->cancel(ignored);
   listener_->Stop();
   if (metrics_) metrics_->Stop();
+  // Give up the primary's lease first, so that another node can take over while this one drains;
+  // from here on this node applies no new write.
+  if (cluster_) cluster_->Resign();
   const auto live = registry_.BeginShutdown();
   spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests",
                live.size());

@@ -18,6 +18,7 @@
 #include "mnemo/engine.h"
 #include "mnemo/result.h"
 #include "server/auth/key_store.h"
+#include "server/cluster_node.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "server/listener.h"
@@ -30,7 +31,8 @@ namespace mnemo::server {
 
 class Server {
  public:
-  // Checks the key store, opens the engine and binds the listen address.  VALIDATION_ERROR for
+  // Checks the key store, opens the engine, binds the listen address and, in cluster mode, joins
+  // the cluster (campaigns once; UNAVAILABLE when etcd cannot be reached).  VALIDATION_ERROR for
   // configuration problems (e.g. a non-loopback address without keys, a corrupt key file, a data
   // directory of another dimension); UNAVAILABLE for I/O problems (address in use, ...).
   static Result<std::unique_ptr<Server>> Create(const ServerConfig& config);
@@ -53,6 +55,7 @@ class Server {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<Engine> engine_;
   ServerStats stats_;
+  std::unique_ptr<ClusterNode> cluster_;  // null: single-node
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<InlineSlots> inline_slots_;

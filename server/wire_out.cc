@@ -210,6 +210,18 @@ std::string ErrorResponse(uint64_t id, const Status& status) {
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
+std::string NotPrimaryResponse(uint64_t id, const std::string& message,
+                               const std::string& primary_address, uint64_t primary_epoch) {
+  Builder fbb(256);
+  const auto text = fbb.CreateString(message);
+  const auto address = primary_address.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                                               : fbb.CreateString(primary_address);
+  const auto error =
+      wire::CreateError(fbb, wire::StatusCode::NOT_PRIMARY, text, 0, address, primary_epoch);
+  fbb.Finish(wire::CreateResponse(fbb, id, error), wire::RequestIdentifier());
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
 std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type,
                            flatbuffers::Offset<void> body) {
   fbb.Finish(wire::CreateResponse(fbb, id, 0, type, body), wire::RequestIdentifier());

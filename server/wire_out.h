@@ -41,6 +41,10 @@ BuildPartitionInfos(Builder& fbb, const std::vector<PartitionInfo>& infos);
 // A finished Response payload (not framed) carrying an error.  `id` 0 is for frames that could
 // not be read as a request.
 std::string ErrorResponse(uint64_t id, const Status& status);
+// A NOT_PRIMARY error Response carrying where the primary is (`primary_address` empty: none
+// known) and its epoch.
+std::string NotPrimaryResponse(uint64_t id, const std::string& message,
+                               const std::string& primary_address, uint64_t primary_epoch);
 // Finishes `fbb` with a successful Response around `body` and returns the payload bytes.
 std::string FinishResponse(Builder& fbb, uint64_t id, wire::ResponseBody type,
                            flatbuffers::Offset<void> body);

@@ -136,8 +136,8 @@ class BuildNative(build_ext):
 # facts they use (base/).
 CPP_SOURCES = [
     ROOT / "clients" / "cpp" / "src" / name
-    for name in ("codec_decode.cc", "codec_encode.cc", "direct_connection.cc", "trace_id.cc",
-                 "transport.cc", "types.cc")
+    for name in ("codec_decode.cc", "codec_encode.cc", "direct_connection.cc", "router.cc",
+                 "trace_id.cc", "transport.cc", "types.cc")
 ] + [ROOT / "protocol" / "frame.cc", ROOT / "protocol" / "verify.cc"] + [
     ROOT / "base" / name for name in ("hex.cc", "time.cc", "uuid.cc")
 ]

@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--port-file", options.port_file,
                  "write the bound HTTP port to this file once listening");
-  app.add_option("--upstream", upstream, "mnemod address HOST:PORT")
+  app.add_option("--upstream", upstream,
+                 "mnemod address HOST:PORT, or several nodes of a cluster comma-separated")
       ->envname("MNEMO_REST_UPSTREAM")
       ->capture_default_str();
   app.add_option("--service-key", options.service_key,
@@ -161,10 +162,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--listen must be HOST:PORT, got '%s'\n", listen.c_str());
     return 2;
   }
-  if (!SplitHostPort(upstream, &options.upstream_host, &options.upstream_port)) {
-    std::fprintf(stderr, "--upstream must be HOST:PORT, got '%s'\n", upstream.c_str());
+  const std::vector<std::string> upstreams = SplitList(upstream);
+  for (const std::string& node : upstreams) {
+    std::string host;
+    uint16_t port = 0;
+    if (!SplitHostPort(node, &host, &port) || port == 0) {
+      std::fprintf(stderr, "--upstream must be HOST:PORT[,HOST:PORT...], got '%s'\n",
+                   upstream.c_str());
+      return 2;
+    }
+  }
+  if (upstreams.empty() ||
+      !SplitHostPort(upstreams.front(), &options.upstream_host, &options.upstream_port)) {
+    std::fprintf(stderr, "--upstream must be HOST:PORT[,HOST:PORT...], got '%s'\n",
+                 upstream.c_str());
     return 2;
   }
+  if (upstreams.size() > 1) options.upstream_addresses = upstreams;
   const std::pair<const char*, std::string*> rates[] = {
       {"--rate-create", &rate_create}, {"--rate-read", &rate_read}, {"--rate-other", &rate_other}};
   for (size_t i = 0; i < kRateClassCount; ++i) {
@@ -188,6 +202,7 @@ int main(int argc, char** argv) {
   mnemo::client::ClientOptions client_options;
   client_options.host = options.upstream_host;
   client_options.port = options.upstream_port;
+  client_options.addresses = options.upstream_addresses;
   client_options.api_key = options.service_key;
   client_options.client_name = "mnemo-rest";
   client_options.pool_size = options.upstream_connections;

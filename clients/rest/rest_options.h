@@ -22,6 +22,9 @@ struct RestOptions {
   std::string port_file;        // when set, the bound port is written here once listening
   std::string upstream_host = "127.0.0.1";
   uint16_t upstream_port = 7420;
+  // Every mnemod node given to --upstream ("host:port"), when more than one: the client uses one
+  // at a time and follows NOT_PRIMARY to the cluster's primary (clients/cpp client.h).
+  std::vector<std::string> upstream_addresses;
   std::string service_key;       // empty: protected-mode mnemod on loopback accepts us as service
   std::string jwt_secret;        // empty: bearer tokens are refused (401)
   bool dev_user_header = false;  // accept X-User-ID (development only)

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mnemo::cli {
 
@@ -36,5 +37,16 @@ struct RetentionArgs {
   int64_t purge_after_days = 0;
 };
 int Retention(const ServerAddress& address, const RetentionArgs& args);
+
+// ---- cluster ----
+// Prints the primary and epoch from etcd (with `etcd` and `cluster`) and each node's role as the
+// node reports it (with `nodes`).  Exit code 1 when etcd or a node cannot be asked.
+struct ClusterStatusArgs {
+  std::string etcd;                // comma-separated etcd endpoints
+  std::string cluster;             // the cluster's name
+  std::vector<std::string> nodes;  // mnemod addresses, host:port
+  std::string api_key;             // a service key for the nodes' stats
+};
+int ClusterStatus(const ClusterStatusArgs& args);
 
 }  // namespace mnemo::cli

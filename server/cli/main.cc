@@ -7,6 +7,7 @@
 //   mnemo archive MONTH PATH | drop MONTH --yes | attach PATH | rebuild MONTH
 //   mnemo retention [--keep-months N] [--archive-dir DIR] [--purge-after-days D]
 //   mnemo purge --older-than-days D
+//   mnemo cluster status [--etcd URLS --cluster NAME] [--nodes HOST:PORT,...] [--api-key KEY]
 #include <cstdlib>
 
 #include <CLI/CLI.hpp>
@@ -128,6 +129,23 @@ int main(int argc, char** argv) {
     args.policy_given = true;
     args.purge_after_days = older_than_days;
     exit_code = mnemo::cli::Retention(address, args);
+  });
+
+  mnemo::cli::ClusterStatusArgs cluster_args;
+  auto* cluster = app.add_subcommand("cluster", "cluster mode (etcd): who is primary");
+  cluster->require_subcommand(1);
+  auto* cluster_status = cluster->add_subcommand(
+      "status", "the primary and epoch from etcd, and each node's role as it reports it");
+  cluster_status->add_option("--etcd", cluster_args.etcd,
+                             "etcd client URLs, comma-separated (http://host:port)");
+  cluster_status->add_option("--cluster", cluster_args.cluster, "the cluster's name");
+  cluster_status->add_option("--nodes", cluster_args.nodes, "mnemod addresses host:port to ask")
+      ->delimiter(',');
+  cluster_status->add_option("--api-key", address.api_key,
+                             "service API key for the nodes (default: $MNEMO_API_KEY)");
+  cluster_status->callback([&] {
+    cluster_args.api_key = address.api_key;
+    exit_code = mnemo::cli::ClusterStatus(cluster_args);
   });
 
   try {

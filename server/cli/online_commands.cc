@@ -65,6 +65,17 @@ int Stats(const ServerAddress& address) {
               info.server_version.c_str(), info.dimension,
               static_cast<unsigned long long>(stats->uptime_seconds), stats->connections,
               static_cast<unsigned long long>(stats->data_bytes));
+  const client::ClusterInfo& cluster = stats->cluster;
+  if (cluster.role != client::ClusterInfo::Role::kStandalone) {
+    const bool primary = cluster.role == client::ClusterInfo::Role::kPrimary;
+    std::printf("cluster %s: node %s is %s%s; primary %s (epoch %llu)\n", cluster.cluster.c_str(),
+                cluster.node_id.c_str(), primary ? "primary" : "a follower",
+                primary && !cluster.writable ? " (fenced: refusing writes)" : "",
+                cluster.primary_node_id.empty()
+                    ? "unknown"
+                    : (cluster.primary_node_id + " at " + cluster.primary_address).c_str(),
+                static_cast<unsigned long long>(cluster.primary_epoch));
+  }
   PrintPartitions(stats->partitions);
   if (!stats->ops.empty()) {
     std::printf("%-24s %10s %8s %12s %12s\n", "OPERATION", "COUNT", "ERRORS", "P50_US", "P99_US");

@@ -114,6 +114,10 @@ Result<std::unique_ptr<PrimaryElection>> PrimaryElection::Start(GatewayOptions e
       new PrimaryElection(std::move(client), std::move(options), lease, sent));
 }
 
+Status PrimaryElection::CheckOptions(ElectionOptions options) {
+  return Resolve(std::move(options)).status();
+}
+
 PrimaryElection::PrimaryElection(EtcdClient client, ElectionOptions options, Lease lease,
                                  Clock::time_point sent)
     : client_(std::move(client)),
@@ -129,9 +133,22 @@ PrimaryElection::PrimaryElection(EtcdClient client, ElectionOptions options, Lea
 PrimaryElection::~PrimaryElection() { Resign().IgnoreError(); }
 
 Result<PrimaryElection::ClusterRead> PrimaryElection::Read() const {
+  return ReadKeys(client_, primary_key_, epoch_key_);
+}
+
+Result<ClusterView> PrimaryElection::ReadCluster(const EtcdClient& client,
+                                                 std::string_view cluster) {
+  MNEMO_ASSIGN_OR_RETURN(ClusterRead read,
+                         ReadKeys(client, PrimaryKey(cluster), EpochKey(cluster)));
+  return std::move(read.view);
+}
+
+Result<PrimaryElection::ClusterRead> PrimaryElection::ReadKeys(const EtcdClient& client,
+                                                               const std::string& primary_key,
+                                                               const std::string& epoch_key) {
   TxnRequest read;
-  read.success = {TxnOp::Get(primary_key_), TxnOp::Get(epoch_key_)};
-  MNEMO_ASSIGN_OR_RETURN(const TxnResult result, client_.Txn(read));
+  read.success = {TxnOp::Get(primary_key), TxnOp::Get(epoch_key)};
+  MNEMO_ASSIGN_OR_RETURN(const TxnResult result, client.Txn(read));
   if (result.ranges.size() != 2) {
     return Status::Internal("etcd answered a two-read transaction with " +
                             std::to_string(result.ranges.size()) + " results");

@@ -117,6 +117,8 @@ class PrimaryElection {
   // Reads both keys from etcd (one transaction).  INTERNAL_ERROR when a key holds something this
   // version cannot parse.
   Result<ClusterView> ReadCluster() const;
+  // The same read for anyone with an etcd client, no lease needed (e.g. `mnemo cluster status`).
+  static Result<ClusterView> ReadCluster(const EtcdClient& client, std::string_view cluster);
 
   // Primary from a won campaign until the node learns it lost the key (lease gone, key changed,
   // Resign).  A primary may still be fenced: see MayAcceptWrites.
@@ -143,6 +145,9 @@ class PrimaryElection {
   // if this process were stalled.
   void TEST_PauseKeepAlive(bool paused);
 
+  // The checks Start makes on `options`, without etcd: OK, or VALIDATION_ERROR naming the field.
+  static Status CheckOptions(ElectionOptions options);
+
   static std::string PrimaryKey(std::string_view cluster);
   static std::string EpochKey(std::string_view cluster);
 
@@ -151,6 +156,8 @@ class PrimaryElection {
   PrimaryElection(EtcdClient client, ElectionOptions options, Lease lease, Clock::time_point sent);
 
   Result<ClusterRead> Read() const;
+  static Result<ClusterRead> ReadKeys(const EtcdClient& client, const std::string& primary_key,
+                                      const std::string& epoch_key);
   // Becomes primary with `info` if `lease` is still the one held; false otherwise.
   bool Adopt(const PrimaryInfo& info, int64_t lease);
   void Run();

@@ -25,6 +25,7 @@ CODES = [
     (9, mnemo.PayloadTooLargeError),
     (10, mnemo.UnavailableError),
     (11, mnemo.InternalError),
+    (12, mnemo.NotPrimaryError),
 ]
 
 
@@ -57,7 +58,7 @@ def test_every_status_code_raises_its_exception(connect, code, error_class):
     assert str(error) == f"{error.code}: scripted failure [the_field]"
 
 
-@pytest.mark.parametrize("code", [0, 12, 255])
+@pytest.mark.parametrize("code", [0, 13, 255])
 def test_unknown_or_ok_codes_in_an_error_are_internal_errors(connect, code):
     with FakeServer(lambda rid, _: error_response(rid, code)) as fake:
         with pytest.raises(mnemo.InternalError):

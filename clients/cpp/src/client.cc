@@ -3,18 +3,19 @@
 #include <utility>
 
 #include "codec.h"
-#include "transport.h"
+#include "router.h"
 
 namespace mnemo::client {
 namespace {
 
+using internal::Router;
 using internal::Transport;
 constexpr auto kRead = Transport::Retry::kIfBroken;
 constexpr auto kWrite = Transport::Retry::kNever;
 
 // Sends one encoded request and decodes its response with `decode`.
 template <typename Encode, typename Decode>
-auto Invoke(Transport& transport, Transport::Retry retry, Encode encode, Decode decode)
+auto Invoke(Router& transport, Transport::Retry retry, Encode encode, Decode decode)
     -> decltype(decode(std::declval<const wire::Response&>())) {
   const uint64_t id = transport.NextRequestId();
   auto payload = transport.Call(id, encode(id), retry);
@@ -26,23 +27,25 @@ auto Invoke(Transport& transport, Transport::Retry retry, Encode encode, Decode 
 
 }  // namespace
 
-Client::Client(std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {}
+Client::Client(std::unique_ptr<Router> router) : router_(std::move(router)) {}
 Client::~Client() = default;
 
 Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
-  auto transport = Transport::Open(options);
-  if (!transport.ok()) return transport.error();
-  return std::unique_ptr<Client>(new Client(std::move(transport).value()));
+  auto router = Router::Open(options);
+  if (!router.ok()) return router.error();
+  return std::unique_ptr<Client>(new Client(std::move(router).value()));
 }
 
-const ServerInfo& Client::server_info() const { return transport_->server_info(); }
+ServerInfo Client::server_info() const { return router_->server_info(); }
+
+std::string Client::current_address() const { return router_->current_address(); }
 
 // ---- conversations ----
 
 Result<Conversation> Client::CreateConversation(std::string_view user_id,
                                                 const NewConversation& input) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeCreateConversation(id, user_id, input); },
       internal::DecodeConversation);
 }
@@ -50,7 +53,7 @@ Result<Conversation> Client::CreateConversation(std::string_view user_id,
 Result<Conversation> Client::UpsertConversation(std::string_view user_id,
                                                 const NewConversation& input) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeUpsertConversation(id, user_id, input); },
       internal::DecodeConversation);
 }
@@ -58,7 +61,7 @@ Result<Conversation> Client::UpsertConversation(std::string_view user_id,
 Result<Conversation> Client::GetConversation(std::string_view user_id, const Uuid& id,
                                              bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t rid) {
         return internal::EncodeGetConversation(rid, user_id, id, include_deleted);
       },
@@ -68,7 +71,7 @@ Result<Conversation> Client::GetConversation(std::string_view user_id, const Uui
 Result<ConversationPage> Client::ListConversations(std::string_view user_id,
                                                    const ConversationListOptions& options) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeListConversations(id, user_id, options, std::nullopt);
       },
@@ -78,21 +81,21 @@ Result<ConversationPage> Client::ListConversations(std::string_view user_id,
 Result<ConversationPage> Client::SearchConversationsByTitle(
     std::string_view user_id, std::string_view query, const ConversationListOptions& options) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeListConversations(id, user_id, options, query); },
       internal::DecodeConversationPage);
 }
 
 Result<UserStats> Client::GetUserStats(std::string_view user_id) {
   return Invoke(
-      *transport_, kRead, [&](uint64_t id) { return internal::EncodeGetUserStats(id, user_id); },
+      *router_, kRead, [&](uint64_t id) { return internal::EncodeGetUserStats(id, user_id); },
       internal::DecodeUserStats);
 }
 
 Result<int64_t> Client::CountConversations(std::string_view user_id,
                                            const ConversationFilter& filter, bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountConversations(id, user_id, filter, include_deleted, false);
       },
@@ -102,7 +105,7 @@ Result<int64_t> Client::CountConversations(std::string_view user_id,
 Result<bool> Client::ConversationsExist(std::string_view user_id, const ConversationFilter& filter,
                                         bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountConversations(id, user_id, filter, include_deleted, true);
       },
@@ -112,28 +115,28 @@ Result<bool> Client::ConversationsExist(std::string_view user_id, const Conversa
 Result<Conversation> Client::UpdateConversation(std::string_view user_id, const Uuid& id,
                                                 const ConversationUpdate& update) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeUpdateConversation(rid, user_id, id, update); },
       internal::DecodeConversation);
 }
 
 Result<Conversation> Client::SoftDeleteConversation(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeDeleteConversation(rid, user_id, id, false); },
       internal::DecodeConversation);
 }
 
 Result<void> Client::HardDeleteConversation(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeDeleteConversation(rid, user_id, id, true); },
       internal::DecodeDone);
 }
 
 Result<Conversation> Client::RestoreConversation(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeRestoreConversation(rid, user_id, id); },
       internal::DecodeConversation);
 }
@@ -142,21 +145,21 @@ Result<Conversation> Client::RestoreConversation(std::string_view user_id, const
 
 Result<Message> Client::AppendMessage(std::string_view user_id, const NewMessage& input) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeAppendMessage(id, user_id, input); },
       internal::DecodeMessage);
 }
 
 Result<Message> Client::UpsertMessage(std::string_view user_id, const NewMessage& input) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeUpsertMessage(id, user_id, input); },
       internal::DecodeMessage);
 }
 
 Result<Message> Client::GetMessage(std::string_view user_id, const Uuid& message_id) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeGetMessage(id, user_id, message_id); },
       internal::DecodeMessage);
 }
@@ -164,7 +167,7 @@ Result<Message> Client::GetMessage(std::string_view user_id, const Uuid& message
 Result<MessagePage> Client::ListMessages(std::string_view user_id, const Uuid& conversation_id,
                                          const MessageQuery& query) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeListMessages(id, user_id, conversation_id, query);
       },
@@ -174,7 +177,7 @@ Result<MessagePage> Client::ListMessages(std::string_view user_id, const Uuid& c
 Result<int64_t> Client::CountMessages(std::string_view user_id, const Uuid& conversation_id,
                                       const MessageQuery& filter) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountMessages(id, user_id, conversation_id, filter, false);
       },
@@ -184,7 +187,7 @@ Result<int64_t> Client::CountMessages(std::string_view user_id, const Uuid& conv
 Result<bool> Client::MessagesExist(std::string_view user_id, const Uuid& conversation_id,
                                    const MessageQuery& filter) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountMessages(id, user_id, conversation_id, filter, true);
       },
@@ -194,14 +197,14 @@ Result<bool> Client::MessagesExist(std::string_view user_id, const Uuid& convers
 Result<Message> Client::UpdateMessage(std::string_view user_id, const Uuid& message_id,
                                       const MessageUpdate& update) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeUpdateMessage(id, user_id, message_id, update); },
       internal::DecodeMessage);
 }
 
 Result<Message> Client::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeDeleteMessage(id, user_id, message_id); },
       internal::DecodeMessage);
 }
@@ -209,7 +212,7 @@ Result<Message> Client::DeleteMessage(std::string_view user_id, const Uuid& mess
 Result<std::vector<Message>> Client::LastMessages(std::string_view user_id,
                                                   const Uuid& conversation_id, int64_t count) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeLastMessages(id, user_id, conversation_id, count);
       },
@@ -219,7 +222,7 @@ Result<std::vector<Message>> Client::LastMessages(std::string_view user_id,
 Result<std::optional<Message>> Client::LastMessageByRole(std::string_view user_id,
                                                          const Uuid& conversation_id, Role role) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeLastMessageByRole(id, user_id, conversation_id, role);
       },
@@ -229,7 +232,7 @@ Result<std::optional<Message>> Client::LastMessageByRole(std::string_view user_i
 Result<Message> Client::SetToolResults(std::string_view user_id, const Uuid& message_id,
                                        std::string_view tool_results_json) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) {
         return internal::EncodeSetToolResults(id, user_id, message_id, tool_results_json);
       },
@@ -238,14 +241,14 @@ Result<Message> Client::SetToolResults(std::string_view user_id, const Uuid& mes
 
 Result<TokenStats> Client::GetTokenStats(std::string_view user_id, const Uuid& conversation_id) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeGetTokenStats(id, user_id, conversation_id); },
       internal::DecodeTokenStats);
 }
 
 Result<int64_t> Client::DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeDeleteMessages(id, user_id, conversation_id); },
       internal::DecodeCount);
 }
@@ -254,7 +257,7 @@ Result<int64_t> Client::DeleteAllMessages(std::string_view user_id, const Uuid& 
 
 Result<Document> Client::CreateDocument(std::string_view user_id, const NewDocument& input) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeCreateDocument(id, user_id, input); },
       internal::DecodeDocument);
 }
@@ -262,7 +265,7 @@ Result<Document> Client::CreateDocument(std::string_view user_id, const NewDocum
 Result<Document> Client::GetDocument(std::string_view user_id, const Uuid& id,
                                      bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t rid) { return internal::EncodeGetDocument(rid, user_id, id, include_deleted); },
       internal::DecodeDocument);
 }
@@ -270,7 +273,7 @@ Result<Document> Client::GetDocument(std::string_view user_id, const Uuid& id,
 Result<DocumentPage> Client::ListDocuments(std::string_view user_id,
                                            const DocumentListOptions& options) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeListDocuments(id, user_id, options, std::nullopt);
       },
@@ -281,21 +284,21 @@ Result<DocumentPage> Client::SearchDocumentsByFilename(std::string_view user_id,
                                                        std::string_view query,
                                                        const DocumentListOptions& options) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeListDocuments(id, user_id, options, query); },
       internal::DecodeDocumentPage);
 }
 
 Result<DocumentCounts> Client::CountDocuments(std::string_view user_id) {
   return Invoke(
-      *transport_, kRead, [&](uint64_t id) { return internal::EncodeCountDocuments(id, user_id); },
+      *router_, kRead, [&](uint64_t id) { return internal::EncodeCountDocuments(id, user_id); },
       internal::DecodeDocumentCounts);
 }
 
 Result<int64_t> Client::CountDocuments(std::string_view user_id, const DocumentFilter& filter,
                                        bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, false);
       },
@@ -305,7 +308,7 @@ Result<int64_t> Client::CountDocuments(std::string_view user_id, const DocumentF
 Result<bool> Client::DocumentsExist(std::string_view user_id, const DocumentFilter& filter,
                                     bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) {
         return internal::EncodeCountMatchingDocuments(id, user_id, filter, include_deleted, true);
       },
@@ -315,28 +318,28 @@ Result<bool> Client::DocumentsExist(std::string_view user_id, const DocumentFilt
 Result<Document> Client::UpdateDocument(std::string_view user_id, const Uuid& id,
                                         const DocumentUpdate& update) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeUpdateDocument(rid, user_id, id, update); },
       internal::DecodeDocument);
 }
 
 Result<Document> Client::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeDeleteDocument(rid, user_id, id, false); },
       internal::DecodeDocument);
 }
 
 Result<void> Client::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeDeleteDocument(rid, user_id, id, true); },
       internal::DecodeDone);
 }
 
 Result<Document> Client::RestoreDocument(std::string_view user_id, const Uuid& id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t rid) { return internal::EncodeRestoreDocument(rid, user_id, id); },
       internal::DecodeDocument);
 }
@@ -346,15 +349,14 @@ Result<Document> Client::RestoreDocument(std::string_view user_id, const Uuid& i
 Result<std::vector<Chunk>> Client::AddChunks(std::string_view user_id,
                                              const std::vector<NewChunk>& chunks) {
   return Invoke(
-      *transport_, kWrite,
-      [&](uint64_t id) { return internal::EncodeAddChunks(id, user_id, chunks); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeAddChunks(id, user_id, chunks); },
       internal::DecodeChunks);
 }
 
 Result<Chunk> Client::GetChunk(std::string_view user_id, const Uuid& chunk_id,
                                bool include_deleted) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeGetChunk(id, user_id, chunk_id, include_deleted); },
       internal::DecodeChunk);
 }
@@ -362,28 +364,28 @@ Result<Chunk> Client::GetChunk(std::string_view user_id, const Uuid& chunk_id,
 Result<ChunkPage> Client::ListChunks(std::string_view user_id, const Uuid& document_id,
                                      const ChunkListOptions& options) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeListChunks(id, user_id, document_id, options); },
       internal::DecodeChunkPage);
 }
 
 Result<Chunk> Client::SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, false); },
       internal::DecodeChunk);
 }
 
 Result<Chunk> Client::RestoreChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeRestoreChunk(id, user_id, chunk_id); },
       internal::DecodeChunk);
 }
 
 Result<Chunk> Client::DeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeDeleteChunk(id, user_id, chunk_id, true); },
       internal::DecodeChunk);
 }
@@ -391,21 +393,21 @@ Result<Chunk> Client::DeleteChunk(std::string_view user_id, const Uuid& chunk_id
 Result<std::vector<Chunk>> Client::ReplaceChunks(std::string_view user_id, const Uuid& document_id,
                                                  const std::vector<NewChunk>& chunks) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeReplaceChunks(id, user_id, document_id, chunks); },
       internal::DecodeChunks);
 }
 
 Result<SearchResponse> Client::Search(std::string_view user_id, const SearchRequest& request) {
   return Invoke(
-      *transport_, kRead, [&](uint64_t id) { return internal::EncodeSearch(id, user_id, request); },
+      *router_, kRead, [&](uint64_t id) { return internal::EncodeSearch(id, user_id, request); },
       internal::DecodeSearch);
 }
 
 Result<std::vector<SearchResponse>> Client::SearchBatch(
     std::string_view user_id, const std::vector<SearchRequest>& requests) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeSearchBatch(id, user_id, requests); },
       internal::DecodeSearchBatch);
 }
@@ -413,7 +415,7 @@ Result<std::vector<SearchResponse>> Client::SearchBatch(
 Result<RankedSearchResponse> Client::SearchText(std::string_view user_id,
                                                 const TextSearchRequest& request) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeSearchText(id, user_id, request); },
       internal::DecodeRankedSearch);
 }
@@ -421,7 +423,7 @@ Result<RankedSearchResponse> Client::SearchText(std::string_view user_id,
 Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id,
                                                   const HybridSearchRequest& request) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeSearchHybrid(id, user_id, request); },
       internal::DecodeRankedSearch);
 }
@@ -429,7 +431,7 @@ Result<RankedSearchResponse> Client::SearchHybrid(std::string_view user_id,
 Result<MessageSearchResponse> Client::SearchMessages(std::string_view user_id,
                                                      const MessageSearchRequest& request) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeSearchMessages(id, user_id, request); },
       internal::DecodeMessageSearch);
 }
@@ -439,7 +441,7 @@ Result<MessageSearchResponse> Client::SearchMessages(std::string_view user_id,
 Result<ContextResponse> Client::AssembleContext(std::string_view user_id,
                                                 const ContextRequest& request) {
   return Invoke(
-      *transport_, kRead,
+      *router_, kRead,
       [&](uint64_t id) { return internal::EncodeAssembleContext(id, user_id, request); },
       internal::DecodeContext);
 }
@@ -448,8 +450,7 @@ Result<ContextResponse> Client::AssembleContext(std::string_view user_id,
 
 Result<std::vector<Uuid>> Client::ApplyBatch(std::string_view user_id, const Batch& batch) {
   return Invoke(
-      *transport_, kWrite,
-      [&](uint64_t id) { return internal::EncodeApplyBatch(id, user_id, batch); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeApplyBatch(id, user_id, batch); },
       internal::DecodeBatchIds);
 }
 
@@ -457,50 +458,50 @@ Result<std::vector<Uuid>> Client::ApplyBatch(std::string_view user_id, const Bat
 
 Result<ServerStats> Client::GetStats() {
   return Invoke(
-      *transport_, kRead, [](uint64_t id) { return internal::EncodeGetStats(id); },
+      *router_, kRead, [](uint64_t id) { return internal::EncodeGetStats(id); },
       internal::DecodeStats);
 }
 
 Result<std::vector<PartitionInfo>> Client::ListPartitions() {
   return Invoke(
-      *transport_, kRead, [](uint64_t id) { return internal::EncodeListPartitions(id); },
+      *router_, kRead, [](uint64_t id) { return internal::EncodeListPartitions(id); },
       internal::DecodePartitions);
 }
 
 Result<void> Client::RebuildPartition(std::string_view month) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeRebuildPartition(id, month); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeRebuildPartition(id, month); },
       internal::DecodeDone);
 }
 
 Result<int64_t> Client::ArchivePartition(std::string_view month, std::string_view path) {
   return Invoke(
-      *transport_, kWrite,
+      *router_, kWrite,
       [&](uint64_t id) { return internal::EncodeArchivePartition(id, month, path); },
       internal::DecodeCount);
 }
 
 Result<int64_t> Client::DropPartition(std::string_view month) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeDropPartition(id, month); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeDropPartition(id, month); },
       internal::DecodeCount);
 }
 
 Result<AttachResult> Client::AttachArchive(std::string_view path) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeAttachArchive(id, path); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeAttachArchive(id, path); },
       internal::DecodeAttach);
 }
 
 Result<void> Client::CreateBackup(std::string_view path) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeCreateBackup(id, path); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeCreateBackup(id, path); },
       internal::DecodeDone);
 }
 
 Result<RetentionReport> Client::ApplyRetention(const std::optional<RetentionPolicy>& policy) {
   return Invoke(
-      *transport_, kWrite, [&](uint64_t id) { return internal::EncodeApplyRetention(id, policy); },
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeApplyRetention(id, policy); },
       internal::DecodeRetention);
 }
 

@@ -24,6 +24,13 @@ static_assert(static_cast<uint8_t>(ContextRetrieval::kNone) ==
               static_cast<uint8_t>(ContextRetrieval::kHybrid) ==
                   static_cast<uint8_t>(wire::ContextRetrieval::hybrid));
 
+static_assert(static_cast<uint8_t>(ClusterInfo::Role::kStandalone) ==
+                  static_cast<uint8_t>(wire::NodeRole::standalone) &&
+              static_cast<uint8_t>(ClusterInfo::Role::kFollower) ==
+                  static_cast<uint8_t>(wire::NodeRole::follower) &&
+              static_cast<uint8_t>(ClusterInfo::Role::kPrimary) ==
+                  static_cast<uint8_t>(wire::NodeRole::primary));
+
 std::string Str(const fb::String* text) { return text ? text->str() : std::string(); }
 std::optional<std::string> OptStr(const fb::String* text) {
   if (text == nullptr) return std::nullopt;
@@ -244,6 +251,10 @@ Code CodeFromWire(wire::StatusCode code) {
 
 Error ErrorFromWire(const wire::Error& error) {
   Error out{CodeFromWire(error.code()), Str(error.message()), Str(error.field())};
+  if (out.code == Code::kNotPrimary) {
+    out.primary_address = Str(error.primary_address());
+    out.primary_epoch = error.primary_epoch();
+  }
   if (out.code == Code::kOk) {
     // An error table that says OK is a broken response, not a success.
     out.code = Code::kInternalError;
@@ -583,6 +594,18 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
   if (const wire::TextIndexInfo* text = in.text()) {
     out.text = TextIndexInfo{text->rows(),         text->terms(),        text->postings(),
                              text->stored_bytes(), text->memory_bytes(), text->message_rows()};
+  }
+  if (const wire::ClusterInfo* cluster = in.cluster()) {
+    out.cluster.role = static_cast<ClusterInfo::Role>(cluster->role());
+    if (cluster->role() > wire::NodeRole::MAX) out.cluster.role = ClusterInfo::Role::kStandalone;
+    out.cluster.cluster = Str(cluster->cluster());
+    out.cluster.node_id = Str(cluster->node_id());
+    out.cluster.address = Str(cluster->address());
+    out.cluster.epoch = cluster->epoch();
+    out.cluster.writable = cluster->writable();
+    out.cluster.primary_node_id = Str(cluster->primary_node_id());
+    out.cluster.primary_address = Str(cluster->primary_address());
+    out.cluster.primary_epoch = cluster->primary_epoch();
   }
   return out;
 }

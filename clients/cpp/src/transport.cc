@@ -608,10 +608,11 @@ Result<std::string> Transport::CallDirect(std::unique_ptr<DirectConnection>& slo
   return response;
 }
 
-Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Retry retry) {
+Result<std::string> Transport::Call(uint64_t request_id, std::string_view payload, Retry retry,
+                                    bool* not_sent) {
+  if (not_sent != nullptr) *not_sent = false;
   const auto deadline = Clock::now() + options_.request_timeout;
   const auto frame = Framed(payload);
-  payload.clear();
   for (int attempt = 0;; ++attempt) {
     bool connection_lost = false;
     std::unique_ptr<DirectConnection> slot;
@@ -632,7 +633,15 @@ Result<std::string> Transport::Call(uint64_t request_id, std::string payload, Re
     if (result.ok()) return result;
     const bool retry_now =
         connection_lost && retry == Retry::kIfBroken && attempt == 0 && Clock::now() < deadline;
-    if (!retry_now) return result;
+    if (!retry_now) {
+      // Requests that were written fail marked connection_lost, and a timed-out one may have been
+      // written; any other UNAVAILABLE comes from a connection that never came up.
+      if (not_sent != nullptr && attempt == 0 && !connection_lost &&
+          result.error().code == Code::kUnavailable && !IsTimeout(result.error())) {
+        *not_sent = true;
+      }
+      return result;
+    }
   }
 }
 

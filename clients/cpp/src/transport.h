@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -79,8 +80,12 @@ class Transport {
   // that id.  Returns the response payload in its own std::string (8-byte aligned storage),
   // already verified with protocol::VerifyResponse.  Errors: UNAVAILABLE (cannot connect,
   // connection broke, timed out), PAYLOAD_TOO_LARGE (larger than the server accepts), or the
-  // handshake's error when a reconnect is refused.
-  Result<std::string> Call(uint64_t request_id, std::string payload, Retry retry);
+  // handshake's error when a reconnect is refused.  *not_sent (when given) is set on an
+  // UNAVAILABLE failure that proves the request never left the client (no connection could be
+  // established); it stays false when the request may have reached the server (sent before the
+  // connection broke, or timed out).
+  Result<std::string> Call(uint64_t request_id, std::string_view payload, Retry retry,
+                           bool* not_sent = nullptr);
 
   // The handshake reply of the first connection.  Stable after Open.
   const ServerInfo& server_info() const { return server_info_; }

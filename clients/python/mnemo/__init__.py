@@ -18,7 +18,8 @@ from .aio import AsyncClient
 from .batch import Batch
 from .client import Client
 from .errors import (AuthenticationError, AuthorizationError, ConflictError, DuplicateRecordError,
-                     InternalError, MnemoError, PayloadTooLargeError, RateLimitedError,
+                     InternalError, MnemoError, NotPrimaryError, PayloadTooLargeError,
+                     RateLimitedError,
                      RecordNotFoundError, RepositoryError, RequestTimeoutError, TransactionError,
                      UnavailableError, ValidationError)
 from .inputs import (CLEAR, DEFAULT_MODEL, ConversationFilter, DocumentFilter, MessageFilter,
@@ -50,5 +51,5 @@ __all__ = [
     "MnemoError", "RepositoryError", "ValidationError", "RecordNotFoundError",
     "DuplicateRecordError", "ConflictError", "TransactionError", "AuthenticationError",
     "AuthorizationError", "RateLimitedError", "PayloadTooLargeError", "UnavailableError",
-    "RequestTimeoutError", "InternalError",
+    "RequestTimeoutError", "InternalError", "NotPrimaryError",
 ]

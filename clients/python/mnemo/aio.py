@@ -31,6 +31,7 @@ from ._ops import Op
 from ._pool import Pool
 from ._surface import surface
 from .batch import AsyncBatchBlock
+from .errors import ValidationError
 from .models import ServerInfo
 from .options import DEFAULT_PORT, ClientOptions
 
@@ -71,6 +72,9 @@ class AsyncClient:
             host=host, port=port, api_key=api_key, client_name=client_name, pool_size=pool_size,
             request_timeout=request_timeout, connect_timeout=connect_timeout,
             max_frame_bytes=max_frame_bytes)
+        if self._options.addresses:
+            raise ValidationError("the asyncio client connects to one node (host, port); "
+                                  "use the blocking Client for several addresses", "addresses")
         self._pool = Pool(self._options)
 
     # ---- lifetime ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ done.  REQUIRES: no call is in progress on another thread when close() is called
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from ._native import Transport
 from ._ops import Op
@@ -63,13 +63,18 @@ class Client:
         connect_timeout: float = 5.0,
         max_frame_bytes: int = 64 << 20,
         client_name: str = "mnemo-python",
+        addresses: Sequence[str] = (),
         options: Optional[ClientOptions] = None,
     ) -> None:
-        """Prepares the client (nothing is connected yet); ``options`` overrides the others."""
+        """Prepares the client (nothing is connected yet); ``options`` overrides the others.
+
+        ``addresses``: several cluster nodes ("host:port" each) instead of host and port; see
+        ClientOptions.addresses.
+        """
         self._options = options or ClientOptions(
             host=host, port=port, api_key=api_key, client_name=client_name, pool_size=pool_size,
             request_timeout=request_timeout, connect_timeout=connect_timeout,
-            max_frame_bytes=max_frame_bytes)
+            max_frame_bytes=max_frame_bytes, addresses=tuple(addresses))
         self._transport = _transport_for(self._options, direct_calls=True)
         # Request ids: unique per client (next() on a count is atomic under the GIL).  The
         # native pool numbers its handshakes apart; ids only have to differ among a connection's
@@ -123,4 +128,4 @@ def _transport_for(options: ClientOptions, direct_calls: bool) -> Transport:
     """The native pool for ``options`` (not connected yet)."""
     return Transport(options.host, options.port, options.api_key or "", options.client_name,
                      options.pool_size, options.request_timeout, options.connect_timeout,
-                     options.max_frame_bytes, direct_calls)
+                     options.max_frame_bytes, direct_calls, list(options.addresses))

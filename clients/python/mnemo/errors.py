@@ -31,6 +31,7 @@ __all__ = [
     "UnavailableError",
     "RequestTimeoutError",
     "InternalError",
+    "NotPrimaryError",
     "RepositoryError",
     "error_for_code",
 ]
@@ -131,6 +132,25 @@ class InternalError(MnemoError):
     code = "INTERNAL_ERROR"
 
 
+class NotPrimaryError(MnemoError):
+    """A write reached a cluster node that is not the primary (or a primary that is fenced).
+
+    The write was not applied.  The client already followed the redirect once (to the address
+    the node named) before raising this.  Attributes, when the node knew them:
+
+        primary_address: "host:port" of the primary, or None.
+        primary_epoch: the primary's epoch, or 0.
+    """
+
+    code = "NOT_PRIMARY"
+
+    def __init__(self, message: str, field: Optional[str] = None,
+                 primary_address: Optional[str] = None, primary_epoch: int = 0) -> None:
+        super().__init__(message, field)
+        self.primary_address = primary_address or None
+        self.primary_epoch = primary_epoch
+
+
 # The seeds' base-class name, for code that catches ``RepositoryError``.
 RepositoryError = MnemoError
 
@@ -146,6 +166,7 @@ _ERROR_CLASSES: tuple[type[MnemoError], ...] = (
     PayloadTooLargeError,
     UnavailableError,
     InternalError,
+    NotPrimaryError,
 )
 
 
@@ -163,9 +184,15 @@ def _classes_by_wire_value() -> dict[int, type[MnemoError]]:
 _BY_WIRE_CODE = _classes_by_wire_value()
 
 
-def error_for_code(code: int, message: str, field: Optional[str] = None) -> MnemoError:
-    """The exception for a wire status code; an unknown (or OK) code becomes InternalError."""
+def error_for_code(code: int, message: str, field: Optional[str] = None,
+                   primary_address: Optional[str] = None, primary_epoch: int = 0) -> MnemoError:
+    """The exception for a wire status code; an unknown (or OK) code becomes InternalError.
+
+    ``primary_address`` and ``primary_epoch`` are NOT_PRIMARY's details (ignored otherwise).
+    """
     cls = _BY_WIRE_CODE.get(code)
     if cls is None:
         return InternalError(f"unexpected status code {code}: {message}", field)
+    if cls is NotPrimaryError:
+        return NotPrimaryError(message, field, primary_address, primary_epoch)
     return cls(message, field)

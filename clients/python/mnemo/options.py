@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from .errors import ValidationError
 
@@ -20,6 +20,10 @@ class ClientOptions:
 
     Attributes:
         host, port: the server's address; a host name is resolved on each (re)connect.
+        addresses: several nodes of a cluster, "host:port" each; when given it replaces host
+            and port (blocking Client only).  The client uses the first node that answers and
+            moves to the next after a node fails; a write answered NOT_PRIMARY is sent once more
+            to the primary the error names (NOT_PRIMARY proves it was not applied).
         api_key: sent in the handshake.  None: no key, which the server accepts only in
             protected mode (no keys created yet) on a loopback address, as a service principal.
         client_name: reported to the server in the handshake (shows up in its logs).
@@ -40,8 +44,14 @@ class ClientOptions:
     request_timeout: float = 30.0
     connect_timeout: float = 5.0
     max_frame_bytes: int = 64 << 20
+    addresses: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.addresses, str) or not all(
+                isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
+                for a in self.addresses):
+            raise ValidationError("must be a list of \"host:port\" strings", "addresses")
+        object.__setattr__(self, "addresses", tuple(self.addresses))
         if not isinstance(self.host, str) or not self.host:
             raise ValidationError("must be a non-empty host name or address", "host")
         if not _is_int(self.port) or not 0 < self.port < 65536:

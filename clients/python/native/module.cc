@@ -1,8 +1,10 @@
 // mnemo._native: the native core of the Python client.  It puts the C++ client's transport and
 // codec (clients/cpp/src) under mnemo.Client and mnemo.AsyncClient:
 //
-//   Transport     the C++ connection pool, for the blocking mnemo.Client: call() writes and reads
-//                 on a direct connection with the GIL released (or waits for the pipelined pool).
+//   Transport     the C++ connection pool behind the C++ client's router (one node at a time,
+//                 NOT_PRIMARY redirects, several addresses), for the blocking mnemo.Client: call()
+//                 writes and reads on a direct connection with the GIL released (or waits for the
+//                 pipelined pool).
 //   enc / dec     the encoders and decoders (encoders.cc, decoders.cc), for both clients.
 //   split_frames  splits and verifies the responses an AsyncClient's connection received (its
 //                 sockets are the event loop's own: mnemo._connection).
@@ -21,12 +23,13 @@
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "py_values.h"
-#include "transport.h"
+#include "router.h"
 
 namespace mnemo::python {
 
 namespace {
 
+using client::internal::Router;
 using client::internal::Transport;
 
 client::Error ClosedError() {
@@ -49,11 +52,11 @@ class PyTransport {
       if (is_closed()) {
         failed = ClosedError();
       } else if (!Current()) {
-        auto opened = Transport::Open(options_);
+        auto opened = Router::Open(options_);
         if (!opened.ok()) {
           failed = opened.error();
         } else {
-          std::shared_ptr<Transport> fresh(std::move(opened).value());
+          std::shared_ptr<Router> fresh(std::move(opened).value());
           std::lock_guard lock(ptr_mu_);
           if (closed_) {
             failed = ClosedError();  // `fresh` closes as it goes out of scope
@@ -104,7 +107,7 @@ class PyTransport {
   }
 
  private:
-  std::shared_ptr<Transport> Current() {
+  std::shared_ptr<Router> Current() {
     std::lock_guard lock(ptr_mu_);
     return transport_;
   }
@@ -114,7 +117,7 @@ class PyTransport {
   }
 
   void ReleaseTransport() {
-    std::shared_ptr<Transport> transport;
+    std::shared_ptr<Router> transport;
     {
       std::lock_guard lock(ptr_mu_);
       closed_ = true;
@@ -126,15 +129,16 @@ class PyTransport {
   const client::ClientOptions options_;
   std::mutex open_mu_;  // serializes Open(); held while connecting, never with the GIL
   std::mutex ptr_mu_;   // guards the two below; held only briefly
-  std::shared_ptr<Transport> transport_;  // GUARDED_BY(ptr_mu_)
-  bool closed_ = false;                   // GUARDED_BY(ptr_mu_)
-  uint64_t fallback_ids_ = 1;             // ids before the pool is open (never sent)
+  std::shared_ptr<Router> transport_;  // GUARDED_BY(ptr_mu_)
+  bool closed_ = false;                // GUARDED_BY(ptr_mu_)
+  uint64_t fallback_ids_ = 1;          // ids before the pool is open (never sent)
 };
 
 client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const std::string& api_key,
                                 const std::string& client_name, int pool_size,
                                 double request_timeout, double connect_timeout,
-                                uint32_t max_frame_bytes, bool direct_calls) {
+                                uint32_t max_frame_bytes, bool direct_calls,
+                                std::vector<std::string> addresses) {
   using std::chrono::milliseconds;
   client::ClientOptions options;
   options.host = host;
@@ -146,6 +150,7 @@ client::ClientOptions OptionsOf(const std::string& host, uint16_t port, const st
   options.connect_timeout = milliseconds(static_cast<int64_t>(connect_timeout * 1000));
   options.max_frame_bytes = max_frame_bytes;
   options.direct_calls = direct_calls;
+  options.addresses = std::move(addresses);
   return options;
 }
 
@@ -230,14 +235,18 @@ PYBIND11_MODULE(_native, m) {
   py::class_<PyTransport>(m, "Transport")
       .def(py::init([](const std::string& host, uint16_t port, const std::string& api_key,
                        const std::string& client_name, int pool_size, double request_timeout,
-                       double connect_timeout, uint32_t max_frame_bytes, bool direct_calls) {
+                       double connect_timeout, uint32_t max_frame_bytes, bool direct_calls,
+                       const py::list& addresses) {
+             std::vector<std::string> nodes;
+             for (const py::handle address : addresses)
+               nodes.push_back(py::cast<std::string>(address));
              return std::make_unique<PyTransport>(
                  OptionsOf(host, port, api_key, client_name, pool_size, request_timeout,
-                           connect_timeout, max_frame_bytes, direct_calls));
+                           connect_timeout, max_frame_bytes, direct_calls, std::move(nodes)));
            }),
            py::arg("host"), py::arg("port"), py::arg("api_key"), py::arg("client_name"),
            py::arg("pool_size"), py::arg("request_timeout"), py::arg("connect_timeout"),
-           py::arg("max_frame_bytes"), py::arg("direct_calls"))
+           py::arg("max_frame_bytes"), py::arg("direct_calls"), py::arg("addresses") = py::list())
       .def("open", &PyTransport::Open)
       .def("close", &PyTransport::Close)
       .def_property_readonly("is_open", &PyTransport::is_open)

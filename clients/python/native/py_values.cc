@@ -74,7 +74,10 @@ py::object ErrorObject(const client::Error& error) {
     return errors.attr("RequestTimeoutError")(error.message);
   }
   py::object field = error.field.empty() ? py::none() : py::object(py::str(error.field));
-  return errors.attr("error_for_code")(static_cast<int>(error.code), error.message, field);
+  py::object primary_address =
+      error.primary_address.empty() ? py::none() : py::object(py::str(error.primary_address));
+  return errors.attr("error_for_code")(static_cast<int>(error.code), error.message, field,
+                                       primary_address, error.primary_epoch);
 }
 
 void Raise(const client::Error& error) { Throw(ErrorObject(error)); }

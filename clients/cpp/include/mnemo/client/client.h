@@ -16,6 +16,16 @@
 // id (Uuid::Generate()) to make retrying them yourself safe.  Every other code comes from the
 // server unchanged.
 //
+// Clusters.  ClientOptions::addresses may list several nodes of a cluster.  The client uses one
+// node at a time: the first that answers, then the next one after a node fails.  The failing
+// call itself is sent to the next node if it is a read, or a write that never left the client
+// (the failed node could not be connected to); a write that may have reached it is not resent. Only
+// the cluster's primary applies writes; any other node answers a write NOT_PRIMARY, naming the
+// primary when it knows it.  That answer proves the write was not applied, so the client reconnects
+// to the named primary and sends the write there once; if that fails too, the caller gets the error
+// (NOT_PRIMARY carries Error::primary_address and primary_epoch).  Reads are served by every node;
+// until the write stream is replicated, a follower answers them from its own data.
+//
 // Threading.  All sockets are driven by one I/O thread owned by the Client (Boost.Asio,
 // asynchronous operations on one io_context); calling threads only encode, hand the request to
 // that thread and wait for their own response.  Thread-safety: a Client is fully thread-safe;
@@ -42,7 +52,7 @@
 namespace mnemo::client {
 
 namespace internal {
-class Transport;
+class Router;
 }
 
 // Tags every call the current thread makes while it lives with `trace_id` (e.g. an HTTP
@@ -72,8 +82,10 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // The handshake reply of the pool's first connection.
-  const ServerInfo& server_info() const;
+  // The handshake reply of the node in use (of the pool's first connection).
+  ServerInfo server_info() const;
+  // "host:port" of the node in use; empty between a node's failure and the next call.
+  std::string current_address() const;
 
   // ---- conversations ----
   // Creates a conversation.  With a client-supplied id, creating it again returns the existing
@@ -246,8 +258,8 @@ class Client {
   Result<RetentionReport> ApplyRetention(const std::optional<RetentionPolicy>& policy);
 
  private:
-  explicit Client(std::unique_ptr<internal::Transport> transport);
-  std::unique_ptr<internal::Transport> transport_;
+  explicit Client(std::unique_ptr<internal::Router> router);
+  std::unique_ptr<internal::Router> router_;
 };
 
 }  // namespace mnemo::client

@@ -2,9 +2,9 @@
 // client API; a failure is a value.
 //
 // An Error carries one of the SPEC §4 codes, a human message and, for validation errors, the
-// offending input field.  Codes other than UNAVAILABLE come from the server as it sent them;
-// UNAVAILABLE is also produced by the client itself when it cannot connect, the connection
-// breaks, or a request times out.
+// offending input field; NOT_PRIMARY also carries where the cluster's primary is.  Codes other than
+// UNAVAILABLE come from the server as it sent them; UNAVAILABLE is also produced by the client
+// itself when it cannot connect, the connection breaks, or a request times out.
 //
 // Thread-safety: value types; distinct objects may be used from different threads.
 #pragma once
@@ -27,9 +27,17 @@ using Code = ::mnemo::StatusCode;
 constexpr std::string_view CodeName(Code code) { return StatusCodeName(code); }
 
 struct Error {
+  Error() = default;
+  Error(Code code_in, std::string message_in, std::string field_in = {})
+      : code(code_in), message(std::move(message_in)), field(std::move(field_in)) {}
+
   Code code = Code::kInternalError;
   std::string message;
   std::string field;  // the offending input field; empty when there is none
+  // NOT_PRIMARY only: the cluster's primary ("host:port") and its epoch as the answering node
+  // knew them; empty / 0 when it knew of none.  A write answered NOT_PRIMARY was not applied.
+  std::string primary_address;
+  uint64_t primary_epoch = 0;
 
   // "NOT_FOUND: conversation not found" (plus " [field]" when a field is named).
   std::string ToString() const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mnemo::client {
 
@@ -14,6 +15,13 @@ struct ClientOptions {
   // The server's address.  A host name is resolved on each (re)connect.
   std::string host = "127.0.0.1";
   uint16_t port = 7420;
+  // Several nodes of a cluster ("host:port" or "[v6]:port" each); when not empty it replaces
+  // host and port.  The client connects to the first that answers, and moves on to the next after
+  // a node fails (cannot connect, connection lost, timeout).  Whichever node it reaches, a write
+  // answered NOT_PRIMARY is sent once more to the primary that error names (see client.h).
+  std::vector<std::string> addresses;
+  // Follow NOT_PRIMARY to the primary it names (once per call).  false: return it to the caller.
+  bool follow_primary = true;
   // The API key sent in the handshake.  Empty: no key, which the server accepts only in
   // protected mode (no keys created yet) on a loopback address, as a service principal.
   std::string api_key;

@@ -587,6 +587,20 @@ struct TextIndexInfo {
   int64_t message_rows = 0;  // of the rows, messages (0 from servers before message terms)
 };
 
+// A node's place in its cluster, as the node reports it (GetStats).
+struct ClusterInfo {
+  enum class Role : uint8_t { kStandalone = 0, kFollower = 1, kPrimary = 2 };
+  Role role = Role::kStandalone;  // kStandalone: no etcd configured (or an older server)
+  std::string cluster;
+  std::string node_id;
+  std::string address;          // what the node advertises
+  uint64_t epoch = 0;           // the epoch the node won; 0 unless primary
+  bool writable = false;        // primary and not fenced: it accepts writes now
+  std::string primary_node_id;  // the primary the node knows of; empty: none
+  std::string primary_address;
+  uint64_t primary_epoch = 0;
+};
+
 struct ServerStats {
   uint64_t uptime_seconds = 0;
   uint32_t connections = 0;
@@ -594,6 +608,7 @@ struct ServerStats {
   std::vector<OpStats> ops;
   uint64_t data_bytes = 0;
   std::optional<TextIndexInfo> text;  // absent: keyword search is off
+  ClusterInfo cluster;
 };
 
 // What the server said in its handshake reply.

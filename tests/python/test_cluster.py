@@ -1,0 +1,113 @@
+"""Cluster mode from Python: one real etcd member, two mnemod nodes, the blocking Client given
+several addresses.  Every wait is bounded and waits for an event."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import mnemo
+from mnemod_process import MnemodProcess
+
+WAIT_S = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Etcd:
+    """One etcd member on 127.0.0.1 in a temporary directory."""
+
+    def __init__(self, work_dir: Path) -> None:
+        binary = shutil.which("etcd")
+        if binary is None:
+            raise RuntimeError("etcd is not installed (scripts/install-deps.sh installs it)")
+        client, peer = _free_port(), _free_port()
+        self.url = f"http://127.0.0.1:{client}"
+        peer_url = f"http://127.0.0.1:{peer}"
+        log = open(work_dir / "etcd.log", "ab")
+        self._process = subprocess.Popen(
+            [binary, "--name=m", f"--data-dir={work_dir / 'etcd'}",
+             f"--listen-client-urls={self.url}", f"--advertise-client-urls={self.url}",
+             f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
+             f"--initial-cluster=m={peer_url}", "--heartbeat-interval=100",
+             "--election-timeout=1000"], stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as answer:
+                    if b'"true"' in answer.read():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("etcd did not become healthy")
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(10)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[Etcd, MnemodProcess, MnemodProcess]]:
+    etcd = Etcd(tmp_path)
+    nodes = []
+    try:
+        for node_id in ("a", "b"):  # a starts first and becomes primary
+            (tmp_path / node_id).mkdir()
+            node = MnemodProcess(tmp_path / node_id, ("--etcd", etcd.url, "--cluster", "py",
+                                                      "--node-id", node_id, "--lease-ttl", "2"))
+            node.start()
+            nodes.append(node)
+        yield etcd, nodes[0], nodes[1]
+    finally:
+        for node in nodes:
+            node.kill()
+        etcd.kill()
+
+
+def test_a_client_given_the_follower_writes_to_the_primary(cluster):
+    _, a, b = cluster
+    with mnemo.Client(addresses=[f"127.0.0.1:{b.port}"]) as client:
+        created = client.create_conversation("u", title="redirected")
+    with mnemo.Client(port=a.port) as on_a:
+        assert on_a.get_conversation("u", created.id).title == "redirected"
+    with mnemo.Client(port=b.port) as on_b:  # the follower's data is its own (no replication)
+        assert on_b.count_conversations("u") == 0
+
+
+def test_a_fenced_primary_raises_not_primary_with_its_epoch(cluster):
+    etcd, a, _ = cluster
+    with mnemo.Client(port=a.port) as client:
+        client.create_conversation("u", title="before")
+        etcd.kill()
+        deadline = time.monotonic() + WAIT_S
+        with pytest.raises(mnemo.NotPrimaryError) as info:
+            while time.monotonic() < deadline:
+                client.create_conversation("u", title="while etcd is down")
+                time.sleep(0.05)
+    assert info.value.code == "NOT_PRIMARY"
+    assert info.value.primary_address is None
+    assert info.value.primary_epoch >= 1
+
+
+def test_addresses_are_checked():
+    with pytest.raises(mnemo.ValidationError):
+        mnemo.Client(addresses=["no-port"])
+    with pytest.raises(mnemo.ValidationError):
+        mnemo.Client(addresses="127.0.0.1:7420")  # a string, not a list
+    with pytest.raises(mnemo.ValidationError):
+        mnemo.AsyncClient(options=mnemo.ClientOptions(addresses=("127.0.0.1:1", "127.0.0.1:2")))
