@@ -117,16 +117,16 @@ float ScalarQuantizer::Encode(const float* vector, uint8_t* codes) const {
       const __m128 v = _mm_loadu_ps(vector + at);
       const __m128 l = _mm_loadu_ps(lo + at);
       const __m128 st = _mm_loadu_ps(step + at);
-      for (int half_index = 0; half_index < 2; ++half_index) {
-        const int shift = half_index == 0 ? 0 : 8;
-        const __m128 v2 = _mm_castsi128_ps(_mm_srli_si128(_mm_castps_si128(v), shift));
-        const __m128 l2 = _mm_castsi128_ps(_mm_srli_si128(_mm_castps_si128(l), shift));
-        const __m128 s2 = _mm_castsi128_ps(_mm_srli_si128(_mm_castps_si128(st), shift));
-        const __m128 c2 = _mm_castsi128_ps(_mm_srli_si128(_mm_castps_si128(chosen), shift));
+      // The low two dimensions, then the high two (moved down).
+      const __m128 halves[2][4] = {{v, l, st, chosen},
+                                   {_mm_movehl_ps(v, v), _mm_movehl_ps(l, l), _mm_movehl_ps(st, st),
+                                    _mm_movehl_ps(chosen, chosen)}};
+      for (int h = 0; h < 2; ++h) {
         const __m128d decoded =
-            _mm_add_pd(_mm_cvtps_pd(l2), _mm_mul_pd(_mm_cvtps_pd(s2), _mm_cvtps_pd(c2)));
-        const __m128d residual = _mm_sub_pd(_mm_cvtps_pd(v2), decoded);
-        sums[half_index] = _mm_add_pd(sums[half_index], _mm_mul_pd(residual, residual));
+            _mm_add_pd(_mm_cvtps_pd(halves[h][1]),
+                       _mm_mul_pd(_mm_cvtps_pd(halves[h][2]), _mm_cvtps_pd(halves[h][3])));
+        const __m128d residual = _mm_sub_pd(_mm_cvtps_pd(halves[h][0]), decoded);
+        sums[h] = _mm_add_pd(sums[h], _mm_mul_pd(residual, residual));
       }
     }
     // Codes are 0..255: the saturating packs keep them as they are.
