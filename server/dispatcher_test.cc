@@ -47,6 +47,8 @@ class DispatcherTest : public ::testing::Test {
     options.data_dir = dir_.Sub("data");
     options.dimension = kDim;
     options.sync_writes = false;
+    // No background thread may log: some tests replace the process's logger while they run.
+    options.backfill_message_terms = false;
     auto opened = Engine::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(opened).value();
