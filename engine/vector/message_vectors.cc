@@ -125,16 +125,19 @@ Result<std::shared_ptr<DocumentState>> VectorStore::LoadedConversationState(
   return conversations_.FindOrAdd(conversation_id, row.conversation.is_deleted);
 }
 
-Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label) {
+Status VectorStore::ScanMessagePayloads(
+    std::string_view prefix, bool (*parse)(std::string_view, uint32_t*, uint64_t*),
+    std::string_view holds, uint64_t* max_label,
+    const std::function<void(LoadedRow&& loaded, const std::string& user_id)>& add) {
   Status failed;
   storage::ScanRange range;
-  range.prefix = keys::MessagePayloadTagPrefix();
+  range.prefix = std::string(prefix);
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-        uint32_t month = 0;
-        uint64_t label = 0;
-        if (!keys::ParseMessagePayloadKey(key, &month, &label)) {
-          failed = Status::Internal("corrupt message payload key");
+        LoadedRow loaded{};
+        if (!parse(key, &loaded.month, &loaded.label)) {
+          failed =
+              Status::Internal("corrupt payload key of a message that has " + std::string(holds));
           return false;
         }
         MessagePayload payload;
@@ -143,22 +146,29 @@ Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_labe
         auto state = LoadedConversationState(payload.conversation_id);
         if (!state.ok()) {
           failed = state.status().IsNotFound()
-                       ? Status::Internal("message " + payload.message_id.ToString() +
-                                          " has a vector but no conversation")
+                       ? Status::Internal("message " + payload.message_id.ToString() + " has " +
+                                          std::string(holds) + " but no conversation")
                        : state.status();
           return false;
         }
-        RowState row;
-        row.user_ref = users_.Intern(payload.user_id);
-        row.created_at = payload.created_at;
-        row.chunk_index = payload.role;
-        row.chunk_id = payload.message_id;
-        row.document = std::move(state).value();
-        *max_label = std::max(*max_label, label);
-        (*rows_by_user)[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
+        loaded.row.user_ref = users_.Intern(payload.user_id);
+        loaded.row.created_at = payload.created_at;
+        loaded.row.chunk_index = payload.role;
+        loaded.row.chunk_id = payload.message_id;
+        loaded.row.document = std::move(state).value();
+        *max_label = std::max(*max_label, loaded.label);
+        add(std::move(loaded), payload.user_id);
         return true;
       }));
   return failed;
+}
+
+Status VectorStore::LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label) {
+  return ScanMessagePayloads(keys::MessagePayloadTagPrefix(), keys::ParseMessagePayloadKey,
+                             "a vector", max_label,
+                             [&](LoadedRow&& loaded, const std::string& user_id) {
+                               (*rows_by_user)[user_id].push_back(std::move(loaded));
+                             });
 }
 
 Status VectorStore::BuildMessagePredicate(const MessageSearchFilters& filters, uint32_t user_ref,
@@ -287,39 +297,10 @@ Status VectorStore::StageTextRemove(storage::WriteTxn& txn, std::string_view use
 }
 
 Status VectorStore::LoadMessageTexts(uint64_t* max_label) {
-  Status failed;
-  storage::ScanRange range;
-  range.prefix = keys::MessageTextPayloadTagPrefix();
-  MNEMO_RETURN_IF_ERROR(
-      db_.Scan(Cf::kIndex, range, [&](std::string_view key, std::string_view value) {
-        uint32_t month = 0;
-        uint64_t label = 0;
-        if (!keys::ParseMessageTextPayloadKey(key, &month, &label)) {
-          failed = Status::Internal("corrupt message terms payload key");
-          return false;
-        }
-        MessagePayload payload;
-        failed = DecodeMessagePayload(value, &payload);
-        if (!failed.ok()) return false;
-        auto state = LoadedConversationState(payload.conversation_id);
-        if (!state.ok()) {
-          failed = state.status().IsNotFound()
-                       ? Status::Internal("message " + payload.message_id.ToString() +
-                                          " has terms but no conversation")
-                       : state.status();
-          return false;
-        }
-        RowState row;
-        row.user_ref = users_.Intern(payload.user_id);
-        row.created_at = payload.created_at;
-        row.chunk_index = payload.role;
-        row.chunk_id = payload.message_id;
-        row.document = std::move(state).value();
-        *max_label = std::max(*max_label, label);
-        message_texts_.Put(label, std::move(row));
-        return true;
-      }));
-  return failed;
+  return ScanMessagePayloads(keys::MessageTextPayloadTagPrefix(), keys::ParseMessageTextPayloadKey,
+                             "terms", max_label, [&](LoadedRow&& loaded, const std::string&) {
+                               message_texts_.Put(loaded.label, std::move(loaded.row));
+                             });
 }
 
 Result<MessageTextAnswer> VectorStore::SearchMessageText(std::string_view user_id,

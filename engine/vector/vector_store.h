@@ -19,11 +19,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -266,6 +268,12 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   };
   using RowsByUser = std::map<std::string, std::vector<LoadedRow>, std::less<>>;
   Status LoadMessageRows(RowsByUser* rows_by_user, uint64_t* max_label);
+  // Scans the message payloads under `prefix` (keys parsed by `parse`), giving `add` each row
+  // and its user and raising *max_label; `holds` names what the payloads are for in errors.
+  Status ScanMessagePayloads(
+      std::string_view prefix, bool (*parse)(std::string_view, uint32_t*, uint64_t*),
+      std::string_view holds, uint64_t* max_label,
+      const std::function<void(LoadedRow&& loaded, const std::string& user_id)>& add);
   // The search state of every message's content terms, for Load().
   Status LoadMessageTexts(uint64_t* max_label);
   // For Load(): the state of a conversation with message search entries, read from its row once.
