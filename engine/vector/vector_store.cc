@@ -101,6 +101,7 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
           : options.vector_dir;
   log_options.dim = store->dim_;
   log_options.segment_bytes = options.segment_bytes;
+  log_options.inline_max_bytes = options.inline_max_bytes;
   log_options.sync = options.sync_writes;
   log_options.file_system = &store->fs();
   MNEMO_ASSIGN_OR_RETURN(store->log_, VectorLog::Open(db, log_options));
