@@ -28,7 +28,7 @@ constexpr size_t kChunkMax = 800;       // bytes: or here, at a character bounda
 constexpr size_t kChunkMin = 40;        // shorter pieces are dropped
 constexpr size_t kBatch = 1000;         // chunks per durable AddChunks batch
 constexpr size_t kCompareBatches = 20;  // batches alternating between keyword search off and on
-constexpr double kLinkWaitS = 30;        // longest wait for the other server's graph linking
+constexpr double kLinkWaitS = 30;       // longest wait for the other server's graph linking
 constexpr double kStartTimeoutS = 120;
 constexpr const char* kUser = "kb";
 

@@ -126,8 +126,8 @@ class VectorLog {
     const float* unit = nullptr;  // dim floats, unit norm
   };
   // Appends the vectors' records and stages their pointers in `txn`, or stages the vectors
-  // inline when they fit txn's inline budget (inline_max_bytes).  The records are synced before txn's batch is
-  // written; when txn does not commit they are released.
+  // inline when they fit txn's inline budget (inline_max_bytes).  The records are synced before
+  // txn's batch is written; when txn does not commit they are released.
   Status StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors);
   // Stages the removal of (month, label)'s vector; its record is released when txn commits.
   // OK when none is stored.

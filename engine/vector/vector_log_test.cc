@@ -495,8 +495,7 @@ TEST_F(VectorLogTest, VectorsPastATransactionsInlineBudgetGoToTheSegments) {
   }
   EXPECT_GE(fs_.syncs() - syncs_before, 1) << "records were committed without a sync";
   for (uint64_t label = 1; label <= 6; ++label) {
-    EXPECT_EQ(StoredValueBytes(*db_, label), label <= 2 ? 4 * kDim : kVectorPointerBytes)
-        << label;
+    EXPECT_EQ(StoredValueBytes(*db_, label), label <= 2 ? 4 * kDim : kVectorPointerBytes) << label;
     ExpectStored(label);
   }
   EXPECT_EQ(log_->Stats().live_records, 4);
