@@ -20,6 +20,26 @@ namespace fs = std::filesystem;
 
 constexpr auto kKeyRefreshInterval = std::chrono::seconds(1);
 
+// Runs `context` until it is stopped.  With a non-zero `spin`, a thread that runs out of ready
+// handlers keeps polling its sockets (epoll_wait with no timeout) for up to `spin` before it
+// sleeps: a connection's next request usually arrives within a few microseconds of the last
+// reply, and picking it up while awake saves the wake-up (on a VM, an idle vCPU's wake-up costs
+// tens of microseconds).
+void RunIoThread(asio::io_context& context, std::chrono::microseconds spin) {
+  using Clock = std::chrono::steady_clock;
+  if (spin.count() == 0) {
+    context.run();
+    return;
+  }
+  while (!context.stopped()) {
+    if (context.poll() > 0) continue;
+    const auto until = Clock::now() + spin;
+    bool ran = false;
+    while (!ran && !context.stopped() && Clock::now() < until) ran = context.poll() > 0;
+    if (!ran) context.run_one();
+  }
+}
+
 }  // namespace
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
@@ -191,7 +211,8 @@ int Server::Run() {
   listener_->Start();
   if (metrics_) metrics_->Start();
   for (const auto& context : contexts_) {
-    io_threads_.emplace_back([context = context.get()] { context->run(); });
+    io_threads_.emplace_back(
+        [context = context.get(), spin = config_.io_spin] { RunIoThread(*context, spin); });
   }
   {
     // Re-read the key file now and then, so keys created or revoked with the CLI take effect on
