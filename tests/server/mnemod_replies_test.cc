@@ -180,7 +180,9 @@ TEST(MnemodRepliesTest, RequestsReadBeyondTheQueuedBytesLimitAreAnswered) {
     ASSERT_TRUE(connection.SendBytes(burst));  // one write: the server reads it all at once
     if (eof) connection.ShutdownSend();
     ExpectListReplies(connection, 100, kLists, kRows);
-    if (eof) EXPECT_TRUE(connection.WaitForClose(10s));
+    if (eof) {
+      EXPECT_TRUE(connection.WaitForClose(10s));
+    }
   }
   EXPECT_EQ(server->Stop(SIGTERM, 30s), 0) << server->Log();
 }
