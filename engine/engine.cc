@@ -134,6 +134,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
   vector_options.vector_dir = (std::filesystem::path(options.data_dir) / "vectors").string();
   vector_options.segment_bytes = options.vector_segment_bytes;
+  vector_options.inline_max_bytes = options.vector_inline_max_bytes;
   vector_options.sync_writes = options.sync_writes;
   text::Bm25Params bm25;
   bm25.k1 = options.bm25_k1;

@@ -3,18 +3,17 @@
 #include "server/dispatcher.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <sstream>
 
 #include "server/hello.h"
 #include "server/testing/wire_helpers.h"
 #include "server/wire_in.h"
 #include "server/wire_out.h"
+#include "testing/log_capture.h"
 #include "testing/temp_dir.h"
 
 namespace mnemo::server {
@@ -40,6 +39,9 @@ std::vector<float> Vec(float seed) {
   return v;
 }
 
+// Before any engine thread starts: tests capture the log while those threads run.
+[[maybe_unused]] const auto kLogDistributor = mnemo::testing::InstallLogDistributor();
+
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -47,8 +49,6 @@ class DispatcherTest : public ::testing::Test {
     options.data_dir = dir_.Sub("data");
     options.dimension = kDim;
     options.sync_writes = false;
-    // No background thread may log: some tests replace the process's logger while they run.
-    options.backfill_message_terms = false;
     auto opened = Engine::Open(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(opened).value();
@@ -159,10 +159,7 @@ class DispatcherTest : public ::testing::Test {
 };
 
 TEST_F(DispatcherTest, TraceIdAppearsInTheLogSanitized) {
-  std::ostringstream captured;
-  const auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  mnemo::testing::LogCapture capture;
   spdlog::set_level(spdlog::level::info);
   const std::string blank_title = BuildRequest(
       77, "alice",
@@ -173,10 +170,10 @@ TEST_F(DispatcherTest, TraceIdAppearsInTheLogSanitized) {
       },
       "req-42\nforged line");
   EXPECT_EQ(Call(alice_, blank_title).code(), StatusCode::VALIDATION_ERROR);
-  spdlog::set_default_logger(previous);
-  EXPECT_NE(captured.str().find("request 77 [trace req-42?forged line] CreateConversation"),
+  const std::string captured = capture.Stop();
+  EXPECT_NE(captured.find("request 77 [trace req-42?forged line] CreateConversation"),
             std::string::npos)
-      << captured.str();
+      << captured;
 }
 
 TEST_F(DispatcherTest, ConversationsRoundTrip) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -241,6 +243,9 @@ class Harness {
       Note("ingest: " + std::to_string(ingest.failed_batches) +
                " batches failed, first: " + ingest.first_error,
            "");
+    // Once its backlog is linked, the server returns freed heap pages to the system: give it a
+    // moment, so that the figure is the resident size it keeps, not one caught mid-way.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     const size_t rss_after_ingest = server.ResidentBytes();
 
     if (options_.PhaseEnabled("search")) {

@@ -1,20 +1,19 @@
 // Retention: retiring months (with and without archives), purging soft-deleted rows after the
 // purge age, the background runner, the purge-queue backfill, and retention under write load.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "storage/db.h"
 #include "storage/key_codec.h"
 #include "storage/write_txn.h"
 #include "testing/engine_fixture.h"
+#include "testing/log_capture.h"
 
 namespace mnemo {
 namespace {
@@ -33,6 +32,9 @@ std::vector<float> Vector(int seed) {
 
 // 2026-03-15T12:00:00Z.
 Timestamp March15() { return *ParseTimestamp("2026-03-15T12:00:00Z"); }
+
+// Before any engine thread starts: a test captures the log while those threads run.
+[[maybe_unused]] const auto kLogDistributor = testing::InstallLogDistributor();
 
 class RetentionTest : public testing::EngineTest {
  protected:
@@ -177,10 +179,7 @@ TEST_F(RetentionTest, PurgesOnlyRowsDeletedLongerAgoThanThePurgeAge) {
 }
 
 TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicyAndLogsIt) {
-  std::ostringstream log;
-  const auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  mnemo::testing::LogCapture capture;
   spdlog::set_level(spdlog::level::info);
   EngineOptions options;
   options.retention.purge_after_seconds = 1;
@@ -198,10 +197,10 @@ TEST_F(RetentionTest, BackgroundRunnerPurgesWithTheConfiguredPolicyAndLogsIt) {
                 "");
   EXPECT_GE(engine_->GetMetrics().retention_runs, 1u);
   engine_.reset();  // stops the runner before the log is read
-  spdlog::set_default_logger(previous);
-  EXPECT_NE(log.str().find("purged 1 conversation(s), 0 document(s), 0 chunk(s) deleted before"),
+  const std::string log = capture.Stop();
+  EXPECT_NE(log.find("purged 1 conversation(s), 0 document(s), 0 chunk(s) deleted before"),
             std::string::npos)
-      << log.str();
+      << log;
   EngineOptions invalid;
   invalid.retention.keep_months = -2;
   invalid.dimension = kDim;

@@ -70,6 +70,15 @@ class WriteTxn {
     return true;
   }
 
+  // A counter of this transaction's own under `key`, zero at first (e.g. bytes a store has
+  // staged so far, against a per-transaction budget).
+  uint64_t& Tally(const void* key) {
+    for (auto& [existing, count] : tallies_) {
+      if (existing == key) return count;
+    }
+    return tallies_.emplace_back(key, 0).second;
+  }
+
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
   Status Commit();
@@ -90,6 +99,7 @@ class WriteTxn {
   std::vector<std::function<void()>> on_commit_;
   std::vector<std::shared_ptr<void>> retained_;
   std::vector<const void*> used_keys_;
+  std::vector<std::pair<const void*, uint64_t>> tallies_;
 };
 
 }  // namespace mnemo::storage

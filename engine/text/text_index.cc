@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <thread>
 #include <unordered_set>
 
 #include "common/coding.h"
@@ -524,8 +527,161 @@ class TextIndex::UserIndex {
 
 // ---- TextIndex --------------------------------------------------------------------------------
 
+namespace {
+
+// Marks a term code that is not a dictionary id yet (StageAdd).
+constexpr uint64_t kUnresolved = uint64_t{1} << 32;
+// A batch of at least this many rows is analyzed on two threads.
+constexpr size_t kParallelRows = 128;
+
+// Per thread: the dictionary ids of the terms of one state of the thread's analyzer term table
+// (TermNumbers::table), for one dictionary; 0 where not known or not durable yet.  Ids never
+// change and durable entries stay durable, so a remembered id is always right.
+struct IdCache {
+  uint64_t dictionary = 0;
+  uint64_t table = 0;
+  std::vector<uint32_t> ids;  // by analyzer term number
+};
+
+IdCache& ThreadIdCache() {
+  thread_local IdCache cache;
+  return cache;
+}
+
+// The terms of consecutive rows of a batch, analyzed on one thread.
+struct AnalyzedRows {
+  StringTable terms;  // terms not resolved from the thread's IdCache
+  struct Source {     // where an entry of `terms` came from, to remember its id
+    uint64_t table;   // 0: remember nothing
+    uint32_t number;
+  };
+  std::vector<Source> sources;  // by entry of `terms`
+  // Each row's terms, row after row: a dictionary id the thread knew to be durable, or
+  // kUnresolved | its entry in `terms`.
+  std::vector<uint64_t> codes;
+  std::vector<size_t> ends;  // row i's terms end at codes[ends[i]]
+};
+
+// Analyzes `rows` into *out.  With `cache`, terms the calling thread's IdCache knows are resolved
+// at once, and the others' sources are recorded so that the caller can remember their ids; the
+// cache may only be used on the thread that owns it.
+Status AnalyzeRows(std::span<const TextRow> rows, uint64_t dictionary_serial, bool cache,
+                   AnalyzedRows* out) {
+  IdCache* ids = cache ? &ThreadIdCache() : nullptr;
+  TermNumbers analysis;
+  out->ends.resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(rows[i].text, &analysis));
+    if (ids && (ids->dictionary != dictionary_serial || ids->table != analysis.table)) {
+      ids->dictionary = dictionary_serial;
+      ids->table = analysis.table;
+      ids->ids.clear();
+    }
+    for (const uint32_t number : analysis.numbers) {
+      if (ids && number < ids->ids.size() && ids->ids[number] != 0) {
+        out->codes.push_back(ids->ids[number]);
+        continue;
+      }
+      bool added = false;
+      const uint32_t entry = out->terms.Add(NumberedTerm(number), &added);
+      if (added) out->sources.push_back({ids ? analysis.table : 0, number});
+      out->codes.push_back(kUnresolved | entry);
+    }
+    out->ends[i] = out->codes.size();
+  }
+  return Status::Ok();
+}
+
+// Appends `part` (later rows of the same batch, analyzed without a cache) to `into`.
+void MergeAnalyzed(const AnalyzedRows& part, AnalyzedRows* into) {
+  std::vector<uint32_t> entries(part.terms.size());
+  for (uint32_t entry = 0; entry < part.terms.size(); ++entry) {
+    bool added = false;
+    entries[entry] = into->terms.Add(part.terms.at(entry), &added);
+    if (added) into->sources.push_back({0, 0});
+  }
+  const size_t offset = into->codes.size();
+  for (const uint64_t code : part.codes)
+    into->codes.push_back(code & kUnresolved ? kUnresolved | entries[code & ~kUnresolved] : code);
+  for (const size_t end : part.ends) into->ends.push_back(offset + end);
+}
+
+}  // namespace
+
+// Analyzes part of a batch while the caller analyzes the rest.  A long-lived thread, so that its
+// analyzer state (ICU iterator, token cache) stays warm from batch to batch.
+class TextIndex::AnalysisThread {
+ public:
+  AnalysisThread() : thread_([this] { Loop(); }) {}
+  ~AnalysisThread() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  AnalysisThread(const AnalysisThread&) = delete;
+  AnalysisThread& operator=(const AnalysisThread&) = delete;
+
+  // Starts analyzing `rows` (borrowed until Finish) into *out; false when another batch holds the
+  // thread.  REQUIRES: Finish() follows every start that returned true.
+  bool TryStart(std::span<const TextRow> rows, uint64_t dictionary_serial, AnalyzedRows* out) {
+    std::lock_guard lock(mu_);
+    if (taken_) return false;
+    taken_ = true;
+    job_ = Job{rows, dictionary_serial, out};
+    status_ = Status::Ok();
+    done_ = false;
+    changed_.notify_all();
+    return true;
+  }
+  // Waits for the started part; its analysis status.
+  Status Finish() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return done_; });
+    taken_ = false;
+    return status_;
+  }
+
+ private:
+  struct Job {
+    std::span<const TextRow> rows;
+    uint64_t dictionary_serial = 0;
+    AnalyzedRows* out = nullptr;
+  };
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      changed_.wait(lock, [&] { return stop_ || job_.has_value(); });
+      if (stop_) return;
+      const Job job = *job_;
+      job_.reset();
+      lock.unlock();
+      Status status = AnalyzeRows(job.rows, job.dictionary_serial, /*cache=*/false, job.out);
+      lock.lock();
+      status_ = std::move(status);
+      done_ = true;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool stop_ = false;
+  bool taken_ = false;  // a batch started a part and has not finished it
+  bool done_ = false;
+  std::optional<Job> job_;
+  Status status_;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
-    : db_(db), params_(params), dictionary_(std::make_unique<Dictionary>()) {}
+    : db_(db),
+      params_(params),
+      dictionary_(std::make_unique<Dictionary>()),
+      analysis_thread_(std::make_unique<AnalysisThread>()) {}
 
 TextIndex::~TextIndex() = default;
 
@@ -606,61 +762,33 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
   return slot;
 }
 
-namespace {
-
-// Marks a term code that is not a dictionary id yet (StageAdd).
-constexpr uint64_t kUnresolved = uint64_t{1} << 32;
-
-// Per thread: the dictionary ids of the terms of one state of the thread's analyzer term table
-// (TermNumbers::table), for one dictionary; 0 where not known or not durable yet.  Ids never
-// change and durable entries stay durable, so a remembered id is always right.
-struct IdCache {
-  uint64_t dictionary = 0;
-  uint64_t table = 0;
-  std::vector<uint32_t> ids;  // by analyzer term number
-};
-
-IdCache& ThreadIdCache() {
-  thread_local IdCache cache;
-  return cache;
-}
-
-}  // namespace
-
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows, size_t* rows_stored) {
   if (rows_stored) *rows_stored = 0;
   // Each term of each row as its dictionary id when this thread knows it to be durable, else as
-  // kUnresolved | its number among the batch's other such terms, looked up once per batch.
-  IdCache& cache = ThreadIdCache();
-  StringTable batch_terms;
-  struct Source {  // where a batch term came from, to remember its id
-    uint64_t table;
-    uint32_t number;
-  };
-  std::vector<Source> sources;            // by batch term
-  std::vector<uint64_t> codes;            // all rows' terms, row after row
-  std::vector<size_t> ends(rows.size());  // rows[i]'s terms end at codes[ends[i]]
-  TermNumbers analysis;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(rows[i].text, &analysis));
-    if (cache.dictionary != dictionary_->serial() || cache.table != analysis.table) {
-      cache.dictionary = dictionary_->serial();
-      cache.table = analysis.table;
-      cache.ids.clear();
-    }
-    for (const uint32_t number : analysis.numbers) {
-      if (number < cache.ids.size() && cache.ids[number] != 0) {
-        codes.push_back(cache.ids[number]);
-        continue;
-      }
-      bool added = false;
-      const uint32_t batch_number = batch_terms.Add(NumberedTerm(number), &added);
-      if (added) sources.push_back(Source{analysis.table, number});
-      codes.push_back(kUnresolved | batch_number);
-    }
-    ends[i] = codes.size();
+  // kUnresolved | its entry among the batch's other such terms, looked up once per batch.  A large
+  // batch's second half goes to the analysis thread when it is free.
+  const uint64_t dictionary_serial = dictionary_->serial();
+  const std::span<const TextRow> all(rows);
+  size_t mine = rows.size();
+  AnalyzedRows analyzed;
+  AnalyzedRows other;
+  if (rows.size() >= kParallelRows &&
+      analysis_thread_->TryStart(all.subspan(rows.size() / 2), dictionary_serial, &other)) {
+    mine = rows.size() / 2;
   }
+  Status status = AnalyzeRows(all.first(mine), dictionary_serial, /*cache=*/true, &analyzed);
+  if (mine < rows.size()) {
+    Status other_status = analysis_thread_->Finish();
+    if (status.ok()) status = std::move(other_status);
+    if (status.ok()) MergeAnalyzed(other, &analyzed);
+  }
+  MNEMO_RETURN_IF_ERROR(status);
+  IdCache& cache = ThreadIdCache();
+  const StringTable& batch_terms = analyzed.terms;
+  const std::vector<AnalyzedRows::Source>& sources = analyzed.sources;
+  std::vector<uint64_t>& codes = analyzed.codes;
+  const std::vector<size_t>& ends = analyzed.ends;
   if (codes.empty()) return Status::Ok();
 
   std::vector<Dictionary::Lookup> lookups;
@@ -669,8 +797,8 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
   std::string entries;
   for (uint32_t number = 0; number < lookups.size(); ++number) {
     if (lookups[number].durable) {
-      const Source& source = sources[number];
-      if (source.table == cache.table) {
+      const AnalyzedRows::Source& source = sources[number];
+      if (source.table != 0 && source.table == cache.table) {
         if (source.number >= cache.ids.size()) cache.ids.resize(source.number + 1, 0);
         cache.ids[source.number] = lookups[number].id;
       }

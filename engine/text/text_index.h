@@ -112,7 +112,9 @@ class TextIndex {
   const Bm25Params& params() const { return params_; }
 
   // Stages the terms of new rows; they become searchable when txn commits.  *rows_stored, when
-  // given, is set to the number of rows that hold a term (the others store nothing).
+  // given, is set to the number of rows that hold a term (the others store nothing).  A large
+  // batch's texts are analyzed on two threads: the caller's and the index's analysis thread,
+  // which takes one batch at a time (a caller finding it busy analyzes everything itself).
   // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
   Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                   const std::vector<TextRow>& rows, size_t* rows_stored = nullptr);
@@ -133,6 +135,7 @@ class TextIndex {
  private:
   class UserIndex;
   class Dictionary;
+  class AnalysisThread;
 
   TextIndex(storage::Db& db, const Bm25Params& params);
   Status Load();
@@ -142,6 +145,7 @@ class TextIndex {
   storage::Db& db_;
   const Bm25Params params_;
   std::unique_ptr<Dictionary> dictionary_;
+  std::unique_ptr<AnalysisThread> analysis_thread_;
   mutable std::shared_mutex users_mutex_;
   std::unordered_map<std::string, std::shared_ptr<UserIndex>> users_;  // by kind byte + user id
 };

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/coding.h"
@@ -38,10 +39,23 @@ class TextIndexTest : public ::testing::Test {
     index_ = std::move(opened).value();
   }
 
-  void Add(const std::vector<TextRow>& rows) {
+  void Add(const std::vector<TextRow>& rows, const std::string& user = "u") {
     storage::WriteTxn txn(*db_);
-    ASSERT_TRUE(index_->StageAdd(txn, RowKind::kChunk, "u", rows).ok());
+    ASSERT_TRUE(index_->StageAdd(txn, RowKind::kChunk, user, rows).ok());
     ASSERT_TRUE(txn.Commit().ok());
+  }
+
+  // The user's hits for `terms`, as (label, score) pairs ordered by label.
+  std::vector<std::pair<uint64_t, double>> Hits(const std::string& user,
+                                                const std::vector<std::string>& terms) {
+    auto answer =
+        index_->Search(RowKind::kChunk, user, terms, 100000, [](uint64_t) { return true; });
+    EXPECT_TRUE(answer.ok());
+    std::vector<std::pair<uint64_t, double>> hits;
+    if (!answer.ok()) return hits;
+    for (const TextHit& hit : answer->hits) hits.emplace_back(hit.label, hit.score);
+    std::sort(hits.begin(), hits.end());
+    return hits;
   }
 
   void Remove(const std::vector<RowRef>& rows) {
@@ -129,6 +143,75 @@ TEST_F(TextIndexTest, ABatchIsStoredInGroupsThatShrinkAsRowsGo) {
   EXPECT_EQ(index_->Stats().stored_bytes, 0u);
   Open();
   EXPECT_TRUE(Holding("common").empty());
+}
+
+// Texts with repeated, shared, rare and Chinese words, some with none at all.
+std::vector<std::string> MixedTexts(size_t n, size_t salt) {
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t k = i + salt;
+    std::string text = "common word" + std::to_string(k % 37) + " word" + std::to_string(k % 11) +
+                       " row" + std::to_string(k);
+    if (k % 3 == 0) text += " 机器学习 word" + std::to_string(k % 37);
+    if (k % 5 == 0) text += " Searching SEARCHES searched";
+    if (k % 7 == 0) text = "the of and";  // stop words only: no terms
+    texts.push_back(std::move(text));
+  }
+  return texts;
+}
+
+TEST_F(TextIndexTest, LargeBatchesIndexAsTheirRowsOneByOne) {
+  // "u" gets the rows in batches large enough to be analyzed on two threads, "v" one row per
+  // write; twice, so that the second batches meet terms the threads have seen before.
+  std::vector<std::string> texts = MixedTexts(300, 0);
+  const std::vector<std::string> more = MixedTexts(300, 1000);
+  texts.insert(texts.end(), more.begin(), more.end());
+  for (size_t half = 0; half < 2; ++half) {
+    std::vector<TextRow> batch;
+    for (size_t i = half * 300; i < (half + 1) * 300; ++i) {
+      batch.push_back(TextRow{i + 1, kMonth, texts[i]});
+      Add({TextRow{i + 1, kMonth, texts[i]}}, "v");
+    }
+    Add(batch, "u");
+  }
+  size_t compared = 0;
+  for (const char* term : {"common", "word3", "word5", "row17", "row1299", "机器", "search"}) {
+    const auto batched = Hits("u", {term});
+    EXPECT_FALSE(batched.empty()) << term;
+    EXPECT_EQ(batched, Hits("v", {term})) << term;
+    compared += batched.size();
+  }
+  EXPECT_GT(compared, 600u);
+  EXPECT_EQ(Hits("u", {"word7", "row1007", "学习"}), Hits("v", {"word7", "row1007", "学习"}));
+  Open();  // and as stored
+  EXPECT_EQ(Hits("u", {"common", "word9"}), Hits("v", {"common", "word9"}));
+}
+
+TEST_F(TextIndexTest, ConcurrentLargeBatchesOfDifferentUsers) {
+  // Three writers: at most one batch at a time gets the analysis thread, the others analyze alone.
+  constexpr size_t kRounds = 6;
+  constexpr size_t kRows = 200;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([this, w] {
+      const std::string user = "w" + std::to_string(w);
+      for (size_t round = 0; round < kRounds; ++round) {
+        const std::vector<std::string> texts = MixedTexts(kRows, round * kRows);
+        std::vector<TextRow> batch;
+        for (size_t i = 0; i < kRows; ++i)
+          batch.push_back(TextRow{round * kRows + i + 1, kMonth, texts[i]});
+        storage::WriteTxn txn(*db_);
+        EXPECT_TRUE(index_->StageAdd(txn, RowKind::kChunk, user, batch).ok());
+        EXPECT_TRUE(txn.Commit().ok());
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  // Every row but the stop-word ones holds "common"; the users' rows are the same texts.
+  const size_t rows = kRounds * kRows - (kRounds * kRows + 6) / 7;
+  const auto first = Hits("w0", {"common", "row77", "机器"});
+  EXPECT_EQ(Hits("w0", {"common"}).size(), rows);
+  for (const char* user : {"w1", "w2"}) EXPECT_EQ(Hits(user, {"common", "row77", "机器"}), first);
 }
 
 TEST_F(TextIndexTest, RowsOfTwoMonthsGoToSeparateGroups) {

@@ -398,12 +398,24 @@ void VectorLog::Release(const VectorPointer& pointer) {
 
 Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors) {
   if (vectors.empty()) return Status::Ok();
+  // Inline vectors take the compaction gate too: compaction must not rewrite a key that this
+  // transaction overwrites.
+  EnterGate(txn);
+  uint64_t& inline_bytes = txn.Tally(&options_.inline_max_bytes);
+  const uint64_t bytes = vectors.size() * sizeof(float) * options_.dim;
+  if (inline_bytes + bytes <= options_.inline_max_bytes) {
+    inline_bytes += bytes;
+    for (const NewVector& vector : vectors) {
+      txn.Put(Cf::kVectors, keys::VectorKey(vector.month, vector.label),
+              EncodeVector(vector.unit, options_.dim));
+    }
+    return Status::Ok();
+  }
   std::string records(vectors.size() * record_bytes_, '\0');
   for (size_t i = 0; i < vectors.size(); ++i) {
     EncodeRecord(vectors[i].month, vectors[i].label, vectors[i].unit,
                  records.data() + i * record_bytes_);
   }
-  EnterGate(txn);
   auto pending = std::make_shared<PendingRecords>();
   pending->pointers.reserve(vectors.size());
   pending->release = [this](const VectorPointer& pointer) { Release(pointer); };

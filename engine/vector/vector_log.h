@@ -2,8 +2,8 @@
 //
 // A vector is a fixed-size record in a segment file ("<dir>/<id>.vseg", id in 8 hex digits);
 // the vectors column family maps the row's key (month, label) to a pointer to its record.  The
-// 6 KB of a 1536-d vector thus never passes through RocksDB's write-ahead log, memtable or
-// compactions, which cost more than the disk write itself.
+// 6 MB of float32 in a batch of 1000 1536-d vectors thus never passes through RocksDB's
+// write-ahead log, memtable or compactions, which cost more than the disk write itself.
 //
 // Durability order: a transaction's records are written and synced (fdatasync) before the
 // RocksDB batch carrying their pointers is written (WriteTxn::BeforeWrite), so a committed row
@@ -28,8 +28,14 @@
 //   16  u64 label                   24  8 zero bytes
 //   32  float32[dim], unit norm, then zero padding
 // Pointer (the value under the row's key): u8 format (1) | u32 segment id | u64 byte offset,
-// little-endian: 13 bytes, a length no vector value can have (4 * dim).  Data directories from
-// before the log keep the vector itself as the value; both read (Decode).
+// little-endian: 13 bytes, a length no vector value can have (4 * dim).
+//
+// Inline vectors: while a transaction's vectors take at most inline_max_bytes in all, each is
+// stored as the value itself (float32[dim], little-endian), with no record; the ones past that
+// budget go to the segments.  An inline vector is as durable as its batch, so a message appended
+// with its embedding costs one sync instead of two; the few KB it adds to RocksDB's log cost less
+// than a second sync.  Data directories from before the log store every vector that way.  Both
+// forms read (Decode); compaction, space accounting and segment removal concern records only.
 //
 // Space: each segment counts its live records (committed pointers, and records appended by
 // transactions that have not finished).  A segment with none left, other than the one being
@@ -84,6 +90,8 @@ struct VectorLogOptions {
   // being written waits for that write (not its sync, nor the rest of the fill); smaller pieces
   // shorten that wait and cost more syncs.  At least 1.
   uint64_t fill_piece_bytes = uint64_t{1} << 20;
+  // Vector bytes a transaction may store inline (see above); 0: none.
+  uint64_t inline_max_bytes = uint64_t{64} << 10;
   // Sync records before the batch pointing at them (EngineOptions::sync_writes).
   bool sync = true;
   FileSystem* file_system = nullptr;  // null: PosixFileSystem()
@@ -117,8 +125,9 @@ class VectorLog {
     uint64_t label = 0;
     const float* unit = nullptr;  // dim floats, unit norm
   };
-  // Appends the vectors' records and stages their pointers in `txn`.  The records are synced
-  // before txn's batch is written; when txn does not commit they are released.
+  // Appends the vectors' records and stages their pointers in `txn`, or stages the vectors
+  // inline when they fit txn's inline budget (inline_max_bytes).  The records are synced before
+  // txn's batch is written; when txn does not commit they are released.
   Status StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors);
   // Stages the removal of (month, label)'s vector; its record is released when txn commits.
   // OK when none is stored.

@@ -218,9 +218,9 @@ class VectorLogTest : public ::testing::Test {
   }
 
   // record_bytes is 64 at dim 8: four records per 256-byte segment.  Zeros go ahead one record
-  // at a time unless told otherwise.
+  // at a time unless told otherwise.  Every vector goes to the segments unless told otherwise.
   void Reopen(uint64_t segment_bytes = 256, uint64_t fill_ahead_bytes = 128,
-              uint64_t fill_piece_bytes = 64) {
+              uint64_t fill_piece_bytes = 64, uint64_t inline_max_bytes = 0) {
     log_.reset();
     VectorLogOptions options;
     options.dir = dir_.Sub("vectors");
@@ -228,6 +228,7 @@ class VectorLogTest : public ::testing::Test {
     options.segment_bytes = segment_bytes;
     options.fill_ahead_bytes = fill_ahead_bytes;
     options.fill_piece_bytes = fill_piece_bytes;
+    options.inline_max_bytes = inline_max_bytes;
     options.file_system = &fs_;
     auto opened = VectorLog::Open(*db_, options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -447,6 +448,64 @@ TEST_F(VectorLogTest, VectorsStoredBeforeTheLogStillRead) {
   EXPECT_TRUE(Read(7, &read).IsNotFound());
 }
 
+// The value stored under (month 1, label): its size tells a vector from a pointer.
+size_t StoredValueBytes(storage::Db& db, uint64_t label) {
+  std::string value;
+  Status status = db.Get(Cf::kVectors, keys::VectorKey(1, label), &value);
+  return status.ok() ? value.size() : 0;
+}
+
+TEST_F(VectorLogTest, SmallTransactionsKeepTheirVectorsInTheBatchWithoutASync) {
+  // Three vectors' bytes inline per transaction; no zeros ahead, so every sync is one of records.
+  Reopen(256, /*fill_ahead_bytes=*/0, 64, /*inline_max_bytes=*/3 * 4 * kDim);
+  const int64_t syncs_before = fs_.syncs();
+  Put(1, 1);
+  Put(2, 3);
+  log_->WaitForBackground();
+  EXPECT_EQ(fs_.syncs() - syncs_before, 0) << "an inline write synced the segments";
+  EXPECT_EQ(log_->Stats().live_records, 0);
+  for (uint64_t label = 1; label <= 4; ++label) {
+    EXPECT_EQ(StoredValueBytes(*db_, label), 4 * kDim) << label;
+    ExpectStored(label);
+  }
+  Reopen(256, 0, 64, 3 * 4 * kDim);
+  for (uint64_t label = 1; label <= 4; ++label) ExpectStored(label);
+  Delete(1, 2);
+  std::vector<float> read;
+  EXPECT_TRUE(Read(1, &read).IsNotFound());
+  EXPECT_TRUE(Read(2, &read).IsNotFound());
+  ExpectStored(3);
+  EXPECT_EQ(log_->Stats().live_records, 0);
+}
+
+TEST_F(VectorLogTest, VectorsPastATransactionsInlineBudgetGoToTheSegments) {
+  Reopen(256, /*fill_ahead_bytes=*/0, 64, /*inline_max_bytes=*/3 * 4 * kDim);
+  std::vector<std::vector<float>> units;
+  for (uint64_t label = 1; label <= 6; ++label) units.push_back(UnitVector(label));
+  const int64_t syncs_before = fs_.syncs();
+  {
+    storage::WriteTxn txn(*db_);
+    // Two fit the budget, the next two would pass it, and so would the last two.
+    for (uint64_t first : {1, 3, 5}) {
+      const VectorLog::NewVector vectors[] = {{1, first, units[first - 1].data()},
+                                              {1, first + 1, units[first].data()}};
+      ASSERT_TRUE(log_->StagePut(txn, vectors).ok());
+    }
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  EXPECT_GE(fs_.syncs() - syncs_before, 1) << "records were committed without a sync";
+  for (uint64_t label = 1; label <= 6; ++label) {
+    EXPECT_EQ(StoredValueBytes(*db_, label), label <= 2 ? 4 * kDim : kVectorPointerBytes) << label;
+    ExpectStored(label);
+  }
+  EXPECT_EQ(log_->Stats().live_records, 4);
+  // A batch larger than the whole budget goes to the segments at once.
+  Put(7, 4);
+  for (uint64_t label = 7; label <= 10; ++label)
+    EXPECT_EQ(StoredValueBytes(*db_, label), kVectorPointerBytes) << label;
+  EXPECT_EQ(log_->Stats().live_records, 8);
+}
+
 TEST_F(VectorLogTest, MissingSegmentFailsOpenWithItsName) {
   Put(1, 6);
   log_.reset();
@@ -455,6 +514,7 @@ TEST_F(VectorLogTest, MissingSegmentFailsOpenWithItsName) {
   options.dir = dir_.Sub("vectors");
   options.dim = kDim;
   options.segment_bytes = 256;
+  options.inline_max_bytes = 0;
   auto opened = VectorLog::Open(*db_, options);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kInternalError);

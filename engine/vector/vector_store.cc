@@ -1,5 +1,6 @@
 #include "vector/vector_store.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -34,6 +35,19 @@ constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
 // writes and searches being answered (fresh rows are searchable without it).  On an idle core
 // it runs at full speed; under contention it gets about a third of a request thread's share.
 constexpr int kIndexerNice = 5;
+// The float copies of rows waiting to be linked, and the request buffers that carried them, are
+// freed in small pieces among long-lived allocations, and glibc keeps such free pages mapped: after
+// an ingest of 1536-d vectors about 4 KB per vector stayed resident.  Once the indexer has linked
+// this many bytes of vectors since it last did, it returns free heap pages to the system when its
+// backlog is gone.
+constexpr size_t kReleaseAfterLinkedBytes = size_t{64} << 20;
+
+// Returns free heap pages to the system (best effort; a no-op without glibc).
+void ReleaseFreeHeapPages() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
 
 // The error of item `index` ("chunk 3: ..." or, in a batch, "op 7: ...").
 Status ItemError(std::string_view name, size_t index, const Status& status) {
@@ -101,6 +115,7 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
           : options.vector_dir;
   log_options.dim = store->dim_;
   log_options.segment_bytes = options.segment_bytes;
+  log_options.inline_max_bytes = options.inline_max_bytes;
   log_options.sync = options.sync_writes;
   log_options.file_system = &store->fs();
   MNEMO_ASSIGN_OR_RETURN(store->log_, VectorLog::Open(db, log_options));
@@ -665,6 +680,7 @@ void VectorStore::IndexerLoop() {
   if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kIndexerNice) != 0) {
     spdlog::debug("indexer: cannot lower its priority: errno {}", errno);
   }
+  size_t linked_since_release = 0;
   while (true) {
     {
       std::lock_guard lock(indexer_mutex_);
@@ -674,7 +690,12 @@ void VectorStore::IndexerLoop() {
     size_t linked = 0;
     for (const auto& tenant : EveryTenant()) linked += tenant->IndexPending(kIndexBatch);
     MaybeFitQuantizer();
+    linked_since_release += linked;
     if (linked > 0) continue;
+    if (linked_since_release * dim_ * sizeof(float) >= kReleaseAfterLinkedBytes) {
+      ReleaseFreeHeapPages();
+      linked_since_release = 0;
+    }
     for (const auto& tenant : EveryTenant()) {
       Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
       if (!compacted.ok()) {

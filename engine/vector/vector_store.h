@@ -54,6 +54,8 @@ struct VectorOptions {
   std::string vector_dir;
   // Bytes per vector segment file (VectorLogOptions::segment_bytes).
   uint64_t segment_bytes = uint64_t{64} << 20;
+  // VectorLogOptions::inline_max_bytes.
+  uint64_t inline_max_bytes = uint64_t{64} << 10;
   // Sync vectors before the write pointing at them (EngineOptions::sync_writes).
   bool sync_writes = true;
   // The file system graphs and archives go through; null means PosixFileSystem().  Must outlive

@@ -50,6 +50,11 @@ struct EngineOptions {
   // 1536-d vectors each); a segment's file is removed once none of its vectors is stored any
   // more.
   uint64_t vector_segment_bytes = uint64_t{64} << 20;
+  // A write whose vectors take at most this many bytes (10 vectors of 1536-d) keeps them in the
+  // RocksDB batch with its rows instead of the segment files, so it costs one sync, not two (the
+  // segment records' and the batch's).  Larger writes go to the segments, where their bytes
+  // skip RocksDB's log and memtable.  0 sends every vector to the segments.
+  uint64_t vector_inline_max_bytes = uint64_t{64} << 10;
 
   // ---- vector search ----
   // HNSW parameters for new user graphs (SPEC §3 defaults).
