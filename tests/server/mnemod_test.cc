@@ -529,7 +529,9 @@ class MnemodRepliesTest : public ::testing::Test {
     return *connection_;
   }
   void TearDown() override {
-    if (server_) EXPECT_EQ(server_->Stop(SIGTERM, 30s), 0) << server_->Log();
+    if (server_) {
+      EXPECT_EQ(server_->Stop(SIGTERM, 30s), 0) << server_->Log();
+    }
   }
 
   mnemo::testing::TempDir dir_;
