@@ -143,6 +143,7 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   std::string listen = config.listen.ToString();
   int64_t idle_seconds = config.idle_timeout.count();
   int64_t shutdown_seconds = config.shutdown_timeout.count();
+  int64_t io_spin_us = config.io_spin.count();
   uint32_t dimension = 0;
   uint32_t hnsw_m = 0;
   uint32_t hnsw_ef_construction = 0;
@@ -170,6 +171,11 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       ->check(CLI::Range(1u, 1024u));
   app.add_option("--workers", config.workers, "engine worker threads (default: cores)")
       ->check(CLI::Range(1u, 1024u));
+  app.add_option("--io-spin-us", io_spin_us,
+                 "microseconds an idle I/O thread keeps polling (yielding to other threads) before it "
+                 "sleeps; 0: sleeps at once")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10000}));
   app.add_option("--worker-queue", config.worker_queue,
                  "requests waiting for a worker before the server answers UNAVAILABLE")
       ->capture_default_str()
@@ -319,6 +325,7 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   config.retention_interval = std::chrono::seconds(retention_interval_seconds);
   config.idle_timeout = std::chrono::seconds(idle_seconds);
   config.shutdown_timeout = std::chrono::seconds(shutdown_seconds);
+  config.io_spin = std::chrono::microseconds(io_spin_us);
   if (dimension != 0) config.dimension = dimension;
   if (hnsw_m != 0) config.hnsw_m = hnsw_m;
   if (hnsw_ef_construction != 0) config.hnsw_ef_construction = hnsw_ef_construction;

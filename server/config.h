@@ -77,6 +77,10 @@ struct ServerConfig {
   uint32_t io_threads = 0;       // 0 = number of cores (set by parsing)
   uint32_t workers = 0;          // 0 = number of cores (set by parsing)
   uint32_t worker_queue = 4096;  // engine requests waiting for a worker; beyond: UNAVAILABLE
+  // How long an I/O thread with nothing to do keeps polling its sockets (yielding its core to
+  // any other thread that wants it) before it sleeps in epoll_wait; 0: sleeps at once.  See
+  // RunIoThread in server.cc.
+  std::chrono::microseconds io_spin{50};
   // HNSW graph parameters for new graphs (EngineOptions::hnsw_m, hnsw_ef_construction); unset:
   // the engine's defaults.  The engine checks the range when it opens.
   std::optional<uint32_t> hnsw_m;

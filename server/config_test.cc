@@ -32,6 +32,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config.idle_timeout, std::chrono::seconds(300));
   EXPECT_EQ(config.max_frame_bytes, protocol::kDefaultMaxFrameBytes);
   EXPECT_TRUE(config.sync_writes);
+  EXPECT_EQ(config.io_spin, std::chrono::microseconds(50));
   EXPECT_FALSE(config.dimension);
   EXPECT_FALSE(config.hnsw_m);
   EXPECT_FALSE(config.hnsw_ef_construction);
@@ -44,6 +45,8 @@ TEST(ConfigTest, Flags) {
                         "0.0.0.0:9000",
                         "--io-threads",
                         "3",
+                        "--io-spin-us",
+                        "0",
                         "--workers",
                         "5",
                         "--max-in-flight",
@@ -74,6 +77,7 @@ TEST(ConfigTest, Flags) {
   EXPECT_EQ(config.listen.port, 9000);
   EXPECT_FALSE(config.listen.IsLoopback());
   EXPECT_EQ(config.io_threads, 3u);
+  EXPECT_EQ(config.io_spin, std::chrono::microseconds(0));
   EXPECT_EQ(config.workers, 5u);
   EXPECT_EQ(config.max_in_flight, 8u);
   EXPECT_EQ(config.idle_timeout, std::chrono::seconds(7));
@@ -120,6 +124,9 @@ TEST(ConfigTest, BadInputIsAUsageError) {
                                              {"--listen", "127.0.0.1:99999"},
                                              {"--listen", "example.com:80"},
                                              {"--workers", "0"},
+                                             {"--io-spin-us", "-1"},
+                                             {"--io-spin-us", "10001"},
+                                             {"--io-spin-us", "soon"},
                                              {"--max-frame-bytes", "10"},
                                              {"--log-level", "loud"},
                                              {"--hnsw-m", "0"},

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -60,6 +61,9 @@ void Session::Start(Status reject) {
     self->services_.stats.ConnectionOpened();
     boost::system::error_code ignored;
     self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // Replies are first written with a write that must not block (Flush); asynchronous
+    // operations work the same on a non-blocking socket.
+    self->socket_.non_blocking(true, ignored);
     spdlog::debug("connection from {}", self->peer_);
     self->Touch();
     self->ArmTimer(self->deadline_);
@@ -93,13 +97,15 @@ bool Session::WantRead() const {
 void Session::MaybeRead() {
   if (!WantRead()) return;
   if (closing_) {
-    inbuf_.clear();
+    inbuf_len_ = 0;
     inbuf_pos_ = 0;
   } else if (inbuf_pos_ > 0) {
-    inbuf_.erase(0, inbuf_pos_);
+    std::memmove(inbuf_.data(), inbuf_.data() + inbuf_pos_, inbuf_len_ - inbuf_pos_);
+    inbuf_len_ -= inbuf_pos_;
     inbuf_pos_ = 0;
   }
-  if (inbuf_.empty() && inbuf_.capacity() > kShrinkAbove) {
+  if (inbuf_len_ == 0 && inbuf_.size() > kShrinkAbove) {
+    inbuf_.clear();
     inbuf_.shrink_to_fit();
   }
   // Read the rest of a large frame in big steps, anything else in small ones.
@@ -108,16 +114,16 @@ void Session::MaybeRead() {
   std::string_view payload;
   size_t consumed = 0;
   if (!closing_ &&
-      protocol::ParseFrame(inbuf_, services_.limits.max_frame_bytes, &payload, &consumed,
+      protocol::ParseFrame(std::string_view(inbuf_.data(), inbuf_len_),
+                           services_.limits.max_frame_bytes, &payload, &consumed,
                            &announced) == protocol::FrameResult::kNeedMore &&
       announced > 0) {
-    const size_t missing = protocol::kFrameHeaderBytes + announced - inbuf_.size();
+    const size_t missing = protocol::kFrameHeaderBytes + announced - inbuf_len_;
     want = std::clamp(missing, kReadChunk, kMaxReadChunk);
   }
-  read_base_ = inbuf_.size();
-  inbuf_.resize(read_base_ + want);
+  if (inbuf_.size() < inbuf_len_ + want) inbuf_.resize(inbuf_len_ + want);
   reading_ = true;
-  socket_.async_read_some(asio::buffer(inbuf_.data() + read_base_, want),
+  socket_.async_read_some(asio::buffer(inbuf_.data() + inbuf_len_, want),
                           [self = shared_from_this()](boost::system::error_code ec, size_t bytes) {
                             self->OnRead(ec, bytes);
                           });
@@ -125,7 +131,7 @@ void Session::MaybeRead() {
 
 void Session::OnRead(boost::system::error_code ec, size_t bytes) {
   reading_ = false;
-  inbuf_.resize(read_base_ + (ec ? 0 : bytes));
+  if (!ec) inbuf_len_ += bytes;
   if (closed_) return;
   if (ec == asio::error::eof) {
     peer_closed_ = true;
@@ -146,27 +152,51 @@ void Session::OnRead(boost::system::error_code ec, size_t bytes) {
 
 void Session::ProcessFrames() {
   if (reading_ || closed_) return;  // a pending read owns the tail of inbuf_
-  while (!closing_ && in_flight_ < services_.limits.max_in_flight &&
-         out_bytes_ <= services_.limits.max_queued_bytes) {
-    std::string_view payload;
-    size_t consumed = 0;
-    uint32_t announced = 0;
-    const auto result =
-        protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_),
-                             services_.limits.max_frame_bytes, &payload, &consumed, &announced);
-    if (result == protocol::FrameResult::kNeedMore) break;
-    if (result == protocol::FrameResult::kTooLarge) {
-      return SendFatal(Status::FromCode(
-          StatusCode::kPayloadTooLarge,
-          "frame of " + std::to_string(announced) + " bytes exceeds the limit of " +
-              std::to_string(services_.limits.max_frame_bytes) + " bytes"));
+  for (;;) {
+    // The replies to the requests answered here go out together, in one write.
+    batching_ = true;
+    Status fatal;
+    bool complete_frames_left = false;
+    while (!closing_ && !closed_) {
+      if (in_flight_ >= services_.limits.max_in_flight ||
+          out_bytes_ > services_.limits.max_queued_bytes) {
+        complete_frames_left = true;  // maybe: looked at again once the replies drain
+        break;
+      }
+      std::string_view payload;
+      size_t consumed = 0;
+      uint32_t announced = 0;
+      const auto result = protocol::ParseFrame(
+          std::string_view(inbuf_.data() + inbuf_pos_, inbuf_len_ - inbuf_pos_),
+          services_.limits.max_frame_bytes, &payload, &consumed, &announced);
+      if (result == protocol::FrameResult::kNeedMore) break;
+      if (result == protocol::FrameResult::kTooLarge) {
+        fatal = Status::FromCode(StatusCode::kPayloadTooLarge,
+                                 "frame of " + std::to_string(announced) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(services_.limits.max_frame_bytes) + " bytes");
+        break;
+      }
+      if (result == protocol::FrameResult::kEmpty) {
+        fatal = Status::ValidationError("frame", "zero-length frame");
+        break;
+      }
+      std::string copy(payload);  // its own allocation: 8-byte aligned for the verifier
+      inbuf_pos_ += consumed;
+      HandleFrame(std::move(copy));
     }
-    if (result == protocol::FrameResult::kEmpty) {
-      return SendFatal(Status::ValidationError("frame", "zero-length frame"));
+    batching_ = false;
+    if (!fatal.ok()) return SendFatal(fatal);
+    Flush();
+    if (closed_) return;
+    // Stopped by the queued-bytes limit and the write took everything at once: no write
+    // completion will come to resume, so go on here.
+    if (complete_frames_left && !closing_ && !writing_ &&
+        in_flight_ < services_.limits.max_in_flight &&
+        out_bytes_ <= services_.limits.max_queued_bytes) {
+      continue;
     }
-    std::string copy(payload);  // its own allocation: 8-byte aligned for the verifier
-    inbuf_pos_ += consumed;
-    HandleFrame(std::move(copy));
+    break;
   }
   if (peer_closed_) return MaybeFinish();
   MaybeRead();
@@ -268,7 +298,7 @@ void Session::Send(const std::string& payload) {
   protocol::AppendFrame(payload, &frame);
   out_bytes_ += frame.size();
   outq_.push_back(std::move(frame));
-  if (!writing_) DoWrite();
+  if (!batching_) Flush();
 }
 
 void Session::SendFatal(const Status& status) {
@@ -277,16 +307,53 @@ void Session::SendFatal(const Status& status) {
   FinishAndClose();
 }
 
+void Session::Flush() {
+  // While an asynchronous write is in flight it owns the order: OnWrite sends the rest.
+  if (writing_ || closed_) return;
+  bool wrote = false;
+  while (!outq_.empty()) {
+    gather_.clear();
+    for (auto it = outq_.begin(); it != outq_.end() && gather_.size() < kMaxWriteBatch; ++it)
+      gather_.push_back(asio::buffer(*it));
+    gather_.front() += outq_front_written_;
+    boost::system::error_code ec;
+    size_t written = socket_.write_some(gather_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) {
+      spdlog::debug("write to {} failed: {}", peer_, ec.message());
+      return Close("write error");
+    }
+    wrote = wrote || written > 0;
+    while (written > 0) {
+      const size_t left = outq_.front().size() - outq_front_written_;
+      if (written < left) {
+        outq_front_written_ += written;
+        break;
+      }
+      written -= left;
+      out_bytes_ -= outq_.front().size();
+      outq_.pop_front();
+      outq_front_written_ = 0;
+    }
+    if (!outq_.empty() && outq_front_written_ > 0) break;  // the socket buffer is full
+  }
+  if (wrote) Touch();
+  if (!outq_.empty()) return DoWrite();
+  if (closing_) MaybeFinish();
+}
+
 void Session::DoWrite() {
   writing_ = true;
   writing_batch_.clear();
-  std::vector<asio::const_buffer> buffers;
   while (!outq_.empty() && writing_batch_.size() < kMaxWriteBatch) {
     writing_batch_.push_back(std::move(outq_.front()));
     outq_.pop_front();
   }
+  std::vector<asio::const_buffer> buffers;
   buffers.reserve(writing_batch_.size());
   for (const auto& frame : writing_batch_) buffers.push_back(asio::buffer(frame));
+  buffers.front() += outq_front_written_;  // what a non-blocking write already sent
+  outq_front_written_ = 0;
   asio::async_write(socket_, buffers,
                     [self = shared_from_this()](boost::system::error_code ec, size_t bytes) {
                       self->OnWrite(ec, bytes);
@@ -326,8 +393,8 @@ void Session::MaybeFinish() {
     if (!closing_) {
       std::string_view payload;
       size_t consumed = 0;
-      if (protocol::ParseFrame(std::string_view(inbuf_).substr(inbuf_pos_),
-                               services_.limits.max_frame_bytes, &payload,
+      const std::string_view rest(inbuf_.data() + inbuf_pos_, inbuf_len_ - inbuf_pos_);
+      if (protocol::ParseFrame(rest, services_.limits.max_frame_bytes, &payload,
                                &consumed) == protocol::FrameResult::kFrame) {
         return;  // ProcessFrames will run again as replies drain
       }

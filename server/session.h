@@ -1,8 +1,10 @@
 // Session: one client connection.  It reads length-prefixed frames, verifies each payload,
 // answers the Hello itself, runs bounded reads (and, while an inline slot is free, searches and
 // single-row writes) on the I/O thread, and hands everything else to the worker pool; replies come
-// back to the I/O thread that owns the connection and are written with one write in flight.  A
-// session knows framing, limits and timeouts — not the engine.
+// back to the I/O thread that owns the connection.  Replies are written at once with a
+// non-blocking write (the replies to the requests of one read together), and only what the socket
+// does not take then waits for an asynchronous write, with one write in flight.  A session knows
+// framing, limits and timeouts — not the engine.
 //
 // Lifetime: owned by the shared_ptrs its pending operations hold (STYLE §4); it ends when its
 // last handler returns.  Backpressure: reading pauses while `max_in_flight` requests are
@@ -84,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReply(std::string response);
   void Send(const std::string& payload);
   void SendFatal(const Status& status);
+  void Flush();
   void DoWrite();
   void OnWrite(boost::system::error_code ec, size_t bytes);
   void FinishAndClose();
@@ -99,18 +102,23 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_;
   uint64_t registry_id_ = 0;
 
-  // Input: bytes read; frames start at inbuf_pos_.
+  // Input: bytes read are inbuf_[0, inbuf_len_); frames start at inbuf_pos_.  Bytes past
+  // inbuf_len_ are room for the next read (inbuf_ only grows while in use, so a read does not
+  // clear the room it reads into).
   std::string inbuf_;
+  size_t inbuf_len_ = 0;
   size_t inbuf_pos_ = 0;
-  size_t read_base_ = 0;  // where the pending read writes into inbuf_
   bool reading_ = false;
   bool peer_closed_ = false;  // EOF seen
 
   // Output: framed replies waiting, and the batch being written.
   std::deque<std::string> outq_;
+  size_t outq_front_written_ = 0;  // bytes of outq_.front() a non-blocking write already sent
   std::vector<std::string> writing_batch_;
+  std::vector<boost::asio::const_buffer> gather_;  // reused for each write
   size_t out_bytes_ = 0;  // queued + being written
-  bool writing_ = false;
+  bool writing_ = false;  // an asynchronous write is in flight
+  bool batching_ = false;  // replies wait in outq_ until the frames of one read are handled
 
   uint32_t in_flight_ = 0;              // requests at the workers
   std::optional<Principal> principal_;  // set by a successful Hello

@@ -12,6 +12,8 @@
 //   build/bench/wire/mnemo_wire_bench [--conversations 2000] [--chunks 20000] [--seconds 3]
 //                                     [--no-direct]  (the client's pipelined path only)
 //                                     [--ops get,list,last,append,search] [--threads 1,2]
+//                                     [--no-sync]  (writes not synced: the CPU part of a write)
+//                                     [--server-arg=--io-spin-us --server-arg=30]  (mnemod flags)
 //
 // --batches N runs only the batch-write phase: N durable 1000-chunk AddChunks calls (rows cycle
 // through the --chunks generated vectors, chunk_index stays unique) per system, and reports
@@ -313,6 +315,8 @@ int main(int argc, char** argv) {
   size_t batches = 0;
   std::string system = "both";
   bool no_direct = false;
+  bool no_sync = false;
+  std::vector<std::string> server_args;
   RunPlan plan;
   app.add_option("--conversations", conversations, "conversations preloaded (20 messages each)")
       ->check(CLI::PositiveNumber);
@@ -328,6 +332,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"in-process", "wire", "both"}));
   app.add_flag("--no-direct", no_direct,
                "client: turn direct calls off (ClientOptions::direct_calls), every call pipelined");
+  app.add_flag("--no-sync", no_sync,
+               "both systems: acknowledge writes without syncing the WAL (what a write costs "
+               "besides its fsync)");
+  app.add_option("--server-arg", server_args, "an extra mnemod flag or value (repeatable)");
   app.add_option("--ops", plan.ops, "operations to measure (get, list, last, append, search)")
       ->delimiter(',')
       ->check(CLI::IsMember({"get", "list", "last", "append", "search"}));
@@ -353,6 +361,7 @@ int main(int argc, char** argv) {
     mnemo::EngineOptions options;
     options.data_dir = work.path() + "/engine";
     options.dimension = static_cast<uint32_t>(dimension);
+    options.sync_writes = !no_sync;
     if (batches > 0)
       options.max_rows_linked_on_close = 0;  // the batch phase ends at the last write
     auto engine = Must(mnemo::Engine::Open(options), "open engine");
@@ -369,6 +378,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wire: starting mnemod and loading\n");
     MnemodProcess server(work.path());
     server.set_dimension(static_cast<uint32_t>(dimension));
+    if (no_sync) server_args.insert(server_args.end(), {"--sync-writes", "false"});
+    server.set_extra_args(server_args);
     std::string error;
     if (!server.Start(0, &error)) Die(error);
     mnemo::client::ClientOptions options;
