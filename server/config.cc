@@ -171,9 +171,10 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       ->check(CLI::Range(1u, 1024u));
   app.add_option("--workers", config.workers, "engine worker threads (default: cores)")
       ->check(CLI::Range(1u, 1024u));
-  app.add_option("--io-spin-us", io_spin_us,
-                 "microseconds an idle I/O thread keeps polling (yielding to other threads) before it "
-                 "sleeps; 0: sleeps at once")
+  app.add_option(
+         "--io-spin-us", io_spin_us,
+         "microseconds an idle I/O thread keeps polling (yielding to other threads) before it "
+         "sleeps; 0: sleeps at once")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{10000}));
   app.add_option("--worker-queue", config.worker_queue,

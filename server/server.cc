@@ -1,10 +1,9 @@
 #include "server/server.h"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <sched.h>
-
 #include <csignal>
 #include <filesystem>
 #include <fstream>

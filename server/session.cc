@@ -394,8 +394,8 @@ void Session::MaybeFinish() {
       std::string_view payload;
       size_t consumed = 0;
       const std::string_view rest(inbuf_.data() + inbuf_pos_, inbuf_len_ - inbuf_pos_);
-      if (protocol::ParseFrame(rest, services_.limits.max_frame_bytes, &payload,
-                               &consumed) == protocol::FrameResult::kFrame) {
+      if (protocol::ParseFrame(rest, services_.limits.max_frame_bytes, &payload, &consumed) ==
+          protocol::FrameResult::kFrame) {
         return;  // ProcessFrames will run again as replies drain
       }
     }

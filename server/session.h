@@ -116,8 +116,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t outq_front_written_ = 0;  // bytes of outq_.front() a non-blocking write already sent
   std::vector<std::string> writing_batch_;
   std::vector<boost::asio::const_buffer> gather_;  // reused for each write
-  size_t out_bytes_ = 0;  // queued + being written
-  bool writing_ = false;  // an asynchronous write is in flight
+  size_t out_bytes_ = 0;                           // queued + being written
+  bool writing_ = false;                           // an asynchronous write is in flight
   bool batching_ = false;  // replies wait in outq_ until the frames of one read are handled
 
   uint32_t in_flight_ = 0;              // requests at the workers

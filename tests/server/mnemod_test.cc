@@ -495,19 +495,19 @@ std::string GetConversation(uint64_t id, std::string_view user, const wire::Id& 
 // Creates `count` conversations of `user` with titles "<i>:aaa…" (kTitleBytes) and summaries of
 // kSummaryBytes, in one batch; returns their ids in creation order.
 std::vector<wire::Id> CreateLarge(RawConnection& connection, std::string_view user, int count) {
-  auto batch = RoundTrip(connection, BuildRequest(2, user, [&](Builder& fbb) {
-                           std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
-                           for (int i = 0; i < count; ++i) {
-                             std::string title = std::to_string(i) + ":";
-                             title.resize(kTitleBytes, 'a');
-                             ops.push_back(wire::CreateBatchOp(
-                                 fbb, wire::CreateNewConversation(
-                                          fbb, nullptr, fbb.CreateString(title),
-                                          fbb.CreateString(std::string(kSummaryBytes, 's')))));
-                           }
-                           return Body(B::ApplyBatchRequest,
-                                       wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
-                         }));
+  auto batch = RoundTrip(
+      connection, BuildRequest(2, user, [&](Builder& fbb) {
+        std::vector<flatbuffers::Offset<wire::BatchOp>> ops;
+        for (int i = 0; i < count; ++i) {
+          std::string title = std::to_string(i) + ":";
+          title.resize(kTitleBytes, 'a');
+          ops.push_back(wire::CreateBatchOp(
+              fbb, wire::CreateNewConversation(fbb, nullptr, fbb.CreateString(title),
+                                               fbb.CreateString(std::string(kSummaryBytes, 's')))));
+        }
+        return Body(B::ApplyBatchRequest,
+                    wire::CreateApplyBatchRequest(fbb, fbb.CreateVector(ops)));
+      }));
   EXPECT_TRUE(batch.ok()) << batch.message();
   std::vector<wire::Id> ids;
   if (!batch.ok()) return ids;
@@ -595,7 +595,8 @@ TEST_F(MnemodRepliesTest, LargeRepliesToALateReaderArriveWhole) {
 
   constexpr int kLists = 40;  // ~10 MB of replies
   std::string burst;
-  for (int i = 0; i < kLists; ++i) protocol::AppendFrame(ListConversations(100 + i, "big", kRows), &burst);
+  for (int i = 0; i < kLists; ++i)
+    protocol::AppendFrame(ListConversations(100 + i, "big", kRows), &burst);
   ASSERT_TRUE(connection.SendBytes(burst));
   std::this_thread::sleep_for(300ms);  // the server fills the socket buffers meanwhile
   ExpectListReplies(connection, 100, kLists, kRows);
