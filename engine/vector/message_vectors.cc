@@ -34,6 +34,19 @@ MessagePayload PayloadOf(std::string_view user_id, const Message& message) {
   return payload;
 }
 
+// The search state of a message's vector or terms: its role stands where a chunk's index does,
+// its conversation where a chunk's document does.
+RowState MessageRowState(const MessagePayload& payload, uint32_t user_ref,
+                         std::shared_ptr<DocumentState> conversation) {
+  RowState state;
+  state.user_ref = user_ref;
+  state.created_at = payload.created_at;
+  state.chunk_index = payload.role;
+  state.chunk_id = payload.message_id;
+  state.document = std::move(conversation);
+  return state;
+}
+
 }  // namespace
 
 Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::string_view user_id,
@@ -56,13 +69,10 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
   MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&stored, 1)));
   txn.OnCommit([this, ref, payload = std::move(payload), unit = std::move(unit)]() mutable {
     std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id, OwnerKind::kMessage);
-    RowState state;
-    state.user_ref = tenant->user_ref();
-    state.created_at = payload.created_at;
-    state.chunk_index = payload.role;
-    state.chunk_id = payload.message_id;
     // Messages are only appended to live conversations, so a new state starts live.
-    state.document = conversations_.FindOrAdd(payload.conversation_id, /*deleted=*/false);
+    RowState state =
+        MessageRowState(payload, tenant->user_ref(),
+                        conversations_.FindOrAdd(payload.conversation_id, /*deleted=*/false));
     std::vector<Tenant::FreshRow> rows;
     rows.push_back(Tenant::FreshRow{ref.label, std::move(state), std::move(unit)});
     tenant->InsertBatch(std::move(rows));
@@ -151,11 +161,8 @@ Status VectorStore::ScanMessagePayloads(
                        : state.status();
           return false;
         }
-        loaded.row.user_ref = users_.Intern(payload.user_id);
-        loaded.row.created_at = payload.created_at;
-        loaded.row.chunk_index = payload.role;
-        loaded.row.chunk_id = payload.message_id;
-        loaded.row.document = std::move(state).value();
+        loaded.row =
+            MessageRowState(payload, users_.Intern(payload.user_id), std::move(state).value());
         *max_label = std::max(*max_label, loaded.label);
         add(std::move(loaded), payload.user_id);
         return true;
@@ -273,13 +280,9 @@ Result<std::optional<tables::TextRef>> VectorStore::StageTextPut(storage::WriteT
   txn.Put(Cf::kIndex, keys::MessageTextPayloadKey(ref.month, ref.label),
           EncodeMessagePayload(payload));
   txn.OnCommit([this, label = ref.label, payload = std::move(payload), conversation_deleted] {
-    RowState state;
-    state.user_ref = users_.Intern(payload.user_id);
-    state.created_at = payload.created_at;
-    state.chunk_index = payload.role;
-    state.chunk_id = payload.message_id;
-    state.document = conversations_.FindOrAdd(payload.conversation_id, conversation_deleted);
-    message_texts_.Put(label, std::move(state));
+    message_texts_.Put(label, MessageRowState(payload, users_.Intern(payload.user_id),
+                                              conversations_.FindOrAdd(payload.conversation_id,
+                                                                       conversation_deleted)));
   });
   return std::optional<tables::TextRef>(ref);
 }
