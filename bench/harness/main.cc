@@ -246,7 +246,7 @@ class Harness {
     // Once its backlog is linked, the server returns freed heap pages to the system: give it a
     // moment, so that the figure is the resident size it keeps, not one caught mid-way.
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    const size_t rss_after_ingest = server.ResidentBytes();
+    const MnemodProcess::Resident rss_after_ingest = server.ResidentMemory();
 
     if (options_.PhaseEnabled("search")) {
       results_["search"]["runs"] = json::array();
@@ -278,14 +278,23 @@ class Harness {
     const double first_search = NowSeconds() - start;
     progress.Advance();
     if (!answer.ok()) return "restart: first search failed: " + answer.error().ToString();
+    const MnemodProcess::Resident rss_after_restart = server.ResidentMemory();
     const double rows = static_cast<double>(std::max<size_t>(1, ingest.rows));
     results_["restart"] = {
         {"first_search_s", first_search},
         {"first_search_hits", answer->hits.size()},
-        {"rss_bytes_after_ingest", rss_after_ingest},
-        {"rss_bytes_per_vector_after_ingest", static_cast<double>(rss_after_ingest) / rows},
-        {"rss_bytes_after_restart", server.ResidentBytes()},
-        {"rss_bytes_per_vector_after_restart", static_cast<double>(server.ResidentBytes()) / rows},
+        {"rss_bytes_after_ingest", rss_after_ingest.total},
+        {"rss_bytes_per_vector_after_ingest", static_cast<double>(rss_after_ingest.total) / rows},
+        {"rss_anon_bytes_per_vector_after_ingest",
+         static_cast<double>(rss_after_ingest.anon) / rows},
+        {"rss_file_bytes_per_vector_after_ingest",
+         static_cast<double>(rss_after_ingest.file) / rows},
+        {"rss_bytes_after_restart", rss_after_restart.total},
+        {"rss_bytes_per_vector_after_restart", static_cast<double>(rss_after_restart.total) / rows},
+        {"rss_anon_bytes_per_vector_after_restart",
+         static_cast<double>(rss_after_restart.anon) / rows},
+        {"rss_file_bytes_per_vector_after_restart",
+         static_cast<double>(rss_after_restart.file) / rows},
         {"raw_vector_bytes", bench_.data.dim * sizeof(float)}};
     return "";
   }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -165,13 +166,22 @@ double MnemodProcess::WaitUntilIdle(double max_s) const {
   return -1;
 }
 
-size_t MnemodProcess::ResidentBytes() const {
-  if (!running()) return 0;
+size_t MnemodProcess::ResidentBytes() const { return ResidentMemory().total; }
+
+MnemodProcess::Resident MnemodProcess::ResidentMemory() const {
+  Resident resident;
+  if (!running()) return resident;
   std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  const auto kib = [](const std::string& line, const char* name, size_t* out) {
+    const size_t length = std::strlen(name);
+    if (line.compare(0, length, name) == 0) *out = std::stoull(line.substr(length)) * 1024;
+  };
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    kib(line, "VmRSS:", &resident.total);
+    kib(line, "RssAnon:", &resident.anon);
+    kib(line, "RssFile:", &resident.file);
   }
-  return 0;
+  return resident;
 }
 
 double MnemodProcess::CpuSeconds() const {

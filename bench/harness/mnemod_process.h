@@ -37,6 +37,15 @@ class MnemodProcess {
   uint16_t port() const { return port_; }
   // VmRSS of the server process; 0 when not running.
   size_t ResidentBytes() const;
+  // Its resident memory by kind (/proc/PID/status): anonymous (heap, stacks) and file-backed
+  // (mapped files read through the page cache: the vector segments, libraries).  Zeros when
+  // not running.
+  struct Resident {
+    size_t total = 0;
+    size_t anon = 0;
+    size_t file = 0;
+  };
+  Resident ResidentMemory() const;
   // Waits until mnemod's background work (flushes, compactions, graph linking) has settled: its
   // CPU use stays under 5% of a core and its writes under 1 MiB for two half-second windows in a
   // row.  Returns the seconds waited, or -1 after `max_s`.

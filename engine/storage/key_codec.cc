@@ -234,6 +234,14 @@ std::string VectorKey(uint32_t month, uint64_t label) {
   return VectorPrefix(month) + KeyBuilder().U64(label).Release();
 }
 
+bool ParseVectorKey(std::string_view key, uint32_t* month, uint64_t* label) {
+  if (key.size() != 4 + 8) return false;
+  uint32_t value = 0;
+  for (size_t i = 0; i < 4; ++i) value = (value << 8) | static_cast<uint8_t>(key[i]);
+  *month = value;
+  return KeyReader(key.substr(4)).U64(label);
+}
+
 std::string DeletedPayloadPrefix(uint32_t month) {
   return std::string(1, static_cast<char>(IndexTag::kDeletedChunkPayload)) + U32BigEndian(month);
 }

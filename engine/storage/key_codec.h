@@ -143,6 +143,8 @@ std::string PayloadTagPrefix();
 // Splits a payload key; false when it is not one.
 bool ParsePayloadKey(std::string_view key, uint32_t* month, uint64_t* label);
 std::string VectorPrefix(uint32_t month);
+// Splits a VectorKey; false when it is not one.
+bool ParseVectorKey(std::string_view key, uint32_t* month, uint64_t* label);
 // Payload keys of soft-deleted chunks (same layout as PayloadKey under their own tag).
 std::string DeletedPayloadKey(uint32_t month, uint64_t label);
 std::string DeletedPayloadPrefix(uint32_t month);

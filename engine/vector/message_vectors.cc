@@ -215,9 +215,12 @@ Result<MessageVectorAnswer> VectorStore::SearchMessageVectors(std::string_view u
   if (!known) return answer;
   auto tenant = FindTenant(user_ref, OwnerKind::kMessage);
   if (!tenant) return answer;
-  MNEMO_ASSIGN_OR_RETURN(TenantAnswer found,
-                         tenant->Search(QueryFor(*tenant, unit, request.top_k, request.ef,
-                                                 request.min_similarity, predicate)));
+  Result<TenantAnswer> searched = [&] {
+    const auto gate = log_->ReadGate();  // the graph reads vectors in place
+    return tenant->Search(
+        QueryFor(*tenant, unit, request.top_k, request.ef, request.min_similarity, predicate));
+  }();
+  MNEMO_ASSIGN_OR_RETURN(TenantAnswer found, std::move(searched));
   answer.exact = found.exact;
   answer.ef_used = found.ef_used;
   answer.hits.reserve(found.hits.size());

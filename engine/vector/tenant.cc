@@ -188,26 +188,37 @@ void Tenant::PruneMonthList(uint32_t month) {
   }
 }
 
-size_t Tenant::IndexPending(size_t max_rows) {
+size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
   std::lock_guard maintenance(maintenance_mutex_);
-  std::vector<std::pair<uint64_t, std::vector<float>>> batch;
+  struct Pending {
+    uint64_t label;
+    uint32_t month;
+    std::vector<float> vector;
+  };
+  std::vector<Pending> batch;
   std::shared_ptr<hnsw::HnswIndex> graph;
   {
     std::shared_lock lock(mutex_);
     graph = graph_;
     for (const auto& [label, vector] : fresh_) {
       if (batch.size() == max_rows) break;
-      batch.emplace_back(label, vector);
+      const RowState* row = FindRow(label);
+      batch.push_back(Pending{label, row ? MonthOf(row->created_at) : 0, vector});
     }
   }
   if (batch.empty()) return 0;
-  for (const auto& [label, vector] : batch) {
+  for (const Pending& pending : batch) {
     // DuplicateRecord (already linked) is fine; other errors cannot happen for validated rows.
-    graph->Add(label, vector).IgnoreError();
+    const float* stored = locate ? locate(pending.label, pending.month) : nullptr;
+    if (stored != nullptr) {
+      graph->AddExternal(pending.label, stored).IgnoreError();
+    } else {
+      graph->Add(pending.label, pending.vector).IgnoreError();
+    }
   }
   std::unique_lock lock(mutex_);
   ++version_;
-  for (const auto& [label, vector] : batch) {
+  for (const auto& [label, month, vector] : batch) {
     const RowState* row = FindRow(label);
     if (row == nullptr) {
       // Removed while we were linking it: tombstone it so it never routes as live.
@@ -217,6 +228,11 @@ size_t Tenant::IndexPending(size_t max_rows) {
     if (fresh_.erase(label) > 0) --month_stats_[MonthOf(row->created_at)].pending;
   }
   return batch.size();
+}
+
+void Tenant::RepointVector(uint64_t label, const float* unit) {
+  std::shared_lock lock(mutex_);
+  graph_->RepointVector(label, unit);
 }
 
 bool Tenant::Admits(uint64_t label, const RowPredicate& predicate) const {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,8 +112,17 @@ class Tenant {
   // Hides a row at once; its graph node becomes a tombstone.  False when the row is not here.
   bool Remove(uint64_t label);
 
-  // Links up to `max_rows` fresh rows into the graph; returns how many were linked.
-  size_t IndexPending(size_t max_rows);
+  // Where a row's stored vector can be read in place (hnsw::HnswIndex::AddExternal), by label
+  // and month; null when it cannot (the graph then keeps a copy).
+  using VectorLocator = std::function<const float*(uint64_t label, uint32_t month)>;
+  // Links up to `max_rows` fresh rows into the graph; returns how many were linked.  A row whose
+  // vector `locate` finds is linked to it in place, any other with a copy of its fresh vector.
+  // REQUIRES: the addresses `locate` gives stay valid while the graph may read them (the caller
+  // holds vector moves off until RepointVector can reach the new nodes).
+  size_t IndexPending(size_t max_rows, const VectorLocator& locate = nullptr);
+  // The graph's node of `label` now reads its vector at `unit` (a move of the stored vector).
+  // REQUIRES: no Rebuild() in progress (the caller holds vector moves off during rebuilds).
+  void RepointVector(uint64_t label, const float* unit);
   size_t pending() const;
   size_t rows() const;
 

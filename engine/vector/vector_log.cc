@@ -1,8 +1,12 @@
 #include "vector/vector_log.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -93,6 +97,7 @@ struct VectorLog::Segment {
   uint32_t id = 0;
   std::unique_ptr<RandomRWFile> file;
   std::atomic<int64_t> live{0};
+  const char* map = nullptr;  // Capacity() bytes of the file (MapSegment)
 };
 
 // Records a transaction appended; released unless the transaction commits.
@@ -148,6 +153,53 @@ VectorLog::~VectorLog() {
   }
   wake_.notify_all();
   if (background_.joinable()) background_.join();
+  for (const auto& [address, bytes] : maps_) ::munmap(address, bytes);
+}
+
+Status VectorLog::MapSegment(Segment& segment) {
+  const std::string path = SegmentPath(segment.id);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::Unavailable("cannot open " + path + " to map it: errno " +
+                               std::to_string(errno));
+  void* address = ::mmap(nullptr, Capacity(), PROT_READ, MAP_SHARED, fd, 0);
+  const int error = errno;
+  ::close(fd);
+  if (address == MAP_FAILED)
+    return Status::Unavailable("cannot map " + path + ": errno " + std::to_string(error));
+  {
+    std::lock_guard lock(maps_mutex_);
+    maps_.emplace_back(address, Capacity());
+  }
+  segment.map = static_cast<const char*>(address);
+  return Status::Ok();
+}
+
+void VectorLog::RetireMapping(Segment& segment) {
+  // MAP_FIXED replaces the file's pages by anonymous zero pages in one step: the range stays
+  // readable, and the file's space is freed once it is unlinked.
+  void* address = const_cast<char*>(segment.map);
+  if (::mmap(address, Capacity(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+      MAP_FAILED) {
+    spdlog::warn("vector segment {}: cannot release its mapping (errno {})", segment.id, errno);
+  }
+}
+
+const float* VectorLog::Address(std::string_view value, uint32_t month, uint64_t label,
+                                bool check_record) const {
+  VectorPointer pointer;
+  if (!DecodeVectorPointer(value, &pointer)) return nullptr;
+  std::shared_ptr<Segment> segment = FindSegment(pointer.segment);
+  if (!segment || pointer.offset % record_bytes_ != 0 ||
+      pointer.offset + record_bytes_ > Capacity()) {
+    return nullptr;
+  }
+  const char* record = segment->map + pointer.offset;
+  if (check_record && (!HasHeader(record, segment->id) || Get32(record + 12) != month ||
+                       Get64(record + 16) != label)) {
+    return nullptr;
+  }
+  return reinterpret_cast<const float*>(record + kHeaderBytes);
 }
 
 std::string VectorLog::SegmentPath(uint32_t id) const {
@@ -162,6 +214,7 @@ Status VectorLog::Recover() {
     auto segment = std::make_shared<Segment>();
     segment->id = id;
     MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), false));
+    MNEMO_RETURN_IF_ERROR(MapSegment(*segment));
     segments_.emplace(id, std::move(segment));
   }
   // The newest segment holding a valid first record is the one appends went to; the end of its
@@ -207,6 +260,7 @@ Status VectorLog::Recover() {
   bool removed = false;
   while (active_ && segments_.rbegin()->first > active_->id) {
     const uint32_t id = segments_.rbegin()->first;
+    RetireMapping(*segments_.rbegin()->second);  // no reader yet: the log is opening
     segments_.erase(id);
     MNEMO_RETURN_IF_ERROR(fs_.Remove(SegmentPath(id)));
     removed = true;
@@ -253,6 +307,7 @@ Result<std::shared_ptr<VectorLog::Segment>> VectorLog::CreateSegment(uint32_t id
   segment->id = id;
   MNEMO_ASSIGN_OR_RETURN(segment->file, fs_.OpenRandomRWFile(SegmentPath(id), true));
   MNEMO_RETURN_IF_ERROR(fs_.SyncDir(options_.dir));
+  MNEMO_RETURN_IF_ERROR(MapSegment(*segment));
   std::unique_lock lock(segments_mutex_);
   segments_.emplace(id, segment);
   return segment;
@@ -672,6 +727,10 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
         if (segment->live.load(std::memory_order_acquire) != 0) continue;
         segments_.erase(segment->id);
       }
+      {
+        std::unique_lock gate(gate_);  // readers of its vectors are done
+        RetireMapping(*segment);
+      }
       status = fs_.Remove(SegmentPath(segment->id));
       if (status.ok()) removed_segments_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -760,6 +819,14 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
   }
   for (const uint64_t offset : live_offsets) Release(VectorPointer{segment->id, offset});
   moved_records_.fetch_add(static_cast<int64_t>(moved.size()), std::memory_order_relaxed);
+  if (options_.on_move) {
+    for (size_t i = 0; i < live_offsets.size(); ++i) {
+      const char* record = bytes.data() + live_offsets[i];
+      const uint32_t month = Get32(record + 12);
+      const uint64_t label = Get64(record + 16);
+      options_.on_move(month, label, Address(EncodeVectorPointer(moved[i]), month, label, false));
+    }
+  }
   return static_cast<int64_t>(moved.size());
 }
 

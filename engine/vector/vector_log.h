@@ -45,12 +45,23 @@
 // pointers rewritten, which empties it.  Compaction excludes vector writes while it rewrites
 // pointers: every transaction that stages or reads vectors holds a shared gate until it ends.
 //
+// Reading in place: each segment file is also mapped into memory, read-only and shared with the
+// page cache, so a search graph can point at the vectors instead of holding copies (Address).  The
+// mapping is made with mmap(2) on the file's path, beside the FileSystem the log writes through
+// (every FileSystem here stores real files).  Two things change an address: compaction moves a
+// record (the move listener hears of each move, with the exclusive gate held, after the pointer
+// rewrite committed), and a segment's removal.  A removed segment's mapping is replaced by zero
+// pages, never unmapped while the log lives, so a stale address reads zeros instead of faulting;
+// the replacement waits for every holder of ReadGate(), so a reader that holds it reads the
+// record it resolved.
+//
 // Thread-safety: thread-safe.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -95,6 +106,10 @@ struct VectorLogOptions {
   // Sync records before the batch pointing at them (EngineOptions::sync_writes).
   bool sync = true;
   FileSystem* file_system = nullptr;  // null: PosixFileSystem()
+  // Told of every record compaction moves, by (month, label) and the vector's new address.  Called
+  // on the log's background thread with the exclusive gate held: it must not wait for anything that
+  // holds the gate (ReadGate, a transaction staging vectors).
+  std::function<void(uint32_t month, uint64_t label, const float* unit)> on_move;
 };
 
 struct VectorLogStats {
@@ -110,8 +125,8 @@ struct VectorLogStats {
 class VectorLog {
  public:
   // Opens the log in options.dir (created when missing), recovers the newest segment's end and
-  // counts live records from the pointers in `db`.  Errors: UNAVAILABLE for I/O, INTERNAL for a
-  // pointer naming a segment that is missing.
+  // counts live records from the pointers in `db`.  Errors: UNAVAILABLE for I/O (or a segment
+  // that cannot be mapped), INTERNAL for a pointer naming a segment that is missing.
   static Result<std::unique_ptr<VectorLog>> Open(storage::Db& db, const VectorLogOptions& options);
   ~VectorLog();
   VectorLog(const VectorLog&) = delete;
@@ -140,6 +155,18 @@ class VectorLog {
   Status Decode(std::string_view value, uint32_t month, uint64_t label,
                 std::vector<float>* unit) const;
 
+  // The vector a stored value names, in place: the address of its floats in the segment's
+  // mapping.  With `check_record`, only once the record's header there is seen to be
+  // (month, label)'s (which reads its page); without, the pointer is trusted (a committed pointer
+  // names a synced record).  Null for a vector stored inline (or before the log), or a pointer
+  // to no record.  The address stays valid while the log lives (see the header comment
+  // for what it reads after a move).
+  const float* Address(std::string_view value, uint32_t month, uint64_t label,
+                       bool check_record) const;
+  // While the returned lock is held, no record moves and no segment's mapping is replaced: an
+  // address resolved under it reads its record until the lock is released.
+  std::shared_lock<std::shared_mutex> ReadGate() const { return std::shared_lock(gate_); }
+
   // Keeps every segment file in place, and every record where it is, while the returned guard
   // lives (a backup or an archive reads them).
   std::shared_ptr<void> Pin();
@@ -162,6 +189,11 @@ class VectorLog {
   std::string SegmentPath(uint32_t id) const;
   // Creates segment `id`, empty, and makes its entry durable.
   Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id);
+  // Maps `segment`'s file (Capacity() bytes).  UNAVAILABLE when that fails.
+  Status MapSegment(Segment& segment);
+  // Replaces the mapping of a removed segment by zero pages.  REQUIRES: the gate held
+  // exclusively.
+  void RetireMapping(Segment& segment);
   // Appends `records` (EncodeRecord's, finished here with their segment ids), rolling to the
   // next segment as needed; *pointers gets one per record.
   Status Append(std::string& records, std::vector<VectorPointer>* pointers);
@@ -225,7 +257,11 @@ class VectorLog {
   bool removal_due_ = false;
   int pins_ = 0;
   bool compaction_due_ = false;
-  std::shared_mutex gate_;  // shared: transactions with vector writes; exclusive: compaction
+  // Shared: transactions with vector writes, readers of mapped vectors; exclusive: compaction,
+  // retiring mappings.
+  mutable std::shared_mutex gate_;
+  std::mutex maps_mutex_;
+  std::vector<std::pair<void*, size_t>> maps_;  // every mapping made, unmapped on destruction
   bool stop_ = false;
   bool background_busy_ = false;
   std::atomic<int64_t> removed_segments_{0};

@@ -230,6 +230,10 @@ class VectorLogTest : public ::testing::Test {
     options.fill_piece_bytes = fill_piece_bytes;
     options.inline_max_bytes = inline_max_bytes;
     options.file_system = &fs_;
+    options.on_move = [this](uint32_t month, uint64_t label, const float* unit) {
+      std::lock_guard lock(moves_mutex_);
+      moves_[label] = {month, unit};
+    };
     auto opened = VectorLog::Open(*db_, options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     log_ = std::move(opened).value();
@@ -272,11 +276,22 @@ class VectorLogTest : public ::testing::Test {
     return names;
   }
 
+  // Where label's vector reads in place (null when it does not).
+  const float* AddressOf(uint64_t label, bool check_record = true) {
+    std::string value;
+    if (!db_->Get(Cf::kVectors, keys::VectorKey(1, label), &value).ok()) return nullptr;
+    return log_->Address(value, 1, label, check_record);
+  }
+
   TempDir dir_;
   WatchedFileSystem fs_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<VectorLog> log_;
+  std::mutex moves_mutex_;
+  std::map<uint64_t, std::pair<uint32_t, const float*>> moves_;  // by label, from on_move
 };
+
+std::vector<float> ReadAt(const float* unit) { return std::vector<float>(unit, unit + kDim); }
 
 TEST_F(VectorLogTest, VectorsReadBackAcrossSegmentsAndReopen) {
   Put(1, 3);
@@ -370,6 +385,45 @@ TEST_F(VectorLogTest, SparseSegmentsAreCompactedAway) {
   EXPECT_EQ(log_->Stats().live_records, 4);
   std::vector<float> unit;
   EXPECT_TRUE(Read(4, &unit).IsNotFound());
+}
+
+TEST_F(VectorLogTest, VectorsReadInPlaceFollowMovesAndRemovedSegmentsReadZeros) {
+  Put(1, 12);  // segments 1-3, four records each
+  log_->WaitForBackground();
+  std::map<uint64_t, const float*> before;
+  for (uint64_t label = 1; label <= 12; ++label) {
+    before[label] = AddressOf(label);
+    ASSERT_NE(before[label], nullptr) << label;
+    EXPECT_EQ(ReadAt(before[label]), UnitVector(label)) << label;
+  }
+  // The record's header must name the row asked for; an inline vector has no address.
+  std::string value;
+  ASSERT_TRUE(db_->Get(Cf::kVectors, keys::VectorKey(1, 1), &value).ok());
+  EXPECT_EQ(log_->Address(value, 1, 2, /*check_record=*/true), nullptr);
+  EXPECT_EQ(log_->Address(value, 2, 1, /*check_record=*/true), nullptr);
+  EXPECT_EQ(log_->Address(EncodeVector(UnitVector(1).data(), kDim), 1, 1, true), nullptr);
+
+  Delete(1, 3);  // segment 1 keeps label 4
+  Delete(6, 3);  // segment 2 keeps label 5
+  log_->WaitForBackground();
+  ASSERT_EQ(log_->Stats().moved_records, 2);
+  ASSERT_EQ(log_->Stats().removed_segments, 2);
+  std::map<uint64_t, std::pair<uint32_t, const float*>> moves;
+  {
+    std::lock_guard lock(moves_mutex_);
+    moves = moves_;
+  }
+  ASSERT_EQ(moves.size(), 2u);
+  for (uint64_t label : {4, 5}) {
+    ASSERT_TRUE(moves.contains(label)) << label;
+    EXPECT_EQ(moves[label].first, 1u);
+    EXPECT_EQ(moves[label].second, AddressOf(label)) << label;  // where the row points now
+    EXPECT_EQ(ReadAt(moves[label].second), UnitVector(label)) << label;
+    // The removed segment's old address still reads, as zeros.
+    EXPECT_EQ(ReadAt(before[label]), std::vector<float>(kDim, 0.0f)) << label;
+  }
+  // Records that did not move read where they were.
+  for (uint64_t label = 9; label <= 12; ++label) EXPECT_EQ(AddressOf(label), before[label]);
 }
 
 TEST_F(VectorLogTest, TornTailIsZeroedAndOverwritten) {

@@ -117,7 +117,11 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
   }
   const TenantQuery query =
       QueryFor(*tenant, unit, request.top_k, request.ef, request.min_similarity, predicate);
-  MNEMO_ASSIGN_OR_RETURN(TenantAnswer answer, tenant->Search(query));
+  Result<TenantAnswer> searched = [&] {
+    const auto gate = log_->ReadGate();  // the graph reads vectors in place
+    return tenant->Search(query);
+  }();
+  MNEMO_ASSIGN_OR_RETURN(TenantAnswer answer, std::move(searched));
   response.partitions_searched = answer.months_searched;
   response.exact = answer.exact;
   response.ef_used = answer.ef_used;

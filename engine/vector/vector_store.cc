@@ -118,6 +118,9 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
   log_options.inline_max_bytes = options.inline_max_bytes;
   log_options.sync = options.sync_writes;
   log_options.file_system = &store->fs();
+  log_options.on_move = [raw = store.get()](uint32_t month, uint64_t label, const float* unit) {
+    raw->OnVectorMoved(month, label, unit);
+  };
   MNEMO_ASSIGN_OR_RETURN(store->log_, VectorLog::Open(db, log_options));
   {
     std::shared_lock lock(store->tenants_mutex_);
@@ -160,7 +163,38 @@ std::string VectorStore::GraphPath(std::string_view user_id, OwnerKind kind) con
   return (std::filesystem::path(options_.index_dir) / kTenantDir / name).string();
 }
 
+const float* VectorStore::LocateVector(uint64_t label, uint32_t month) const {
+  std::string value;
+  if (!db_.Get(Cf::kVectors, keys::VectorKey(month, label), &value).ok()) return nullptr;
+  return log_->Address(value, month, label, /*check_record=*/true);
+}
+
+void VectorStore::OnVectorMoved(uint32_t month, uint64_t label, const float* unit) {
+  if (unit == nullptr) return;  // not reachable: a moved record is in a mapped segment
+  // The row's payload names its user: a chunk's, or else a message's.
+  std::string value;
+  std::string user_id;
+  OwnerKind kind = OwnerKind::kChunk;
+  if (db_.Get(Cf::kIndex, keys::PayloadKey(month, label), &value).ok()) {
+    ChunkPayload payload;
+    if (!DecodePayload(value, &payload).ok()) return;
+    user_id = std::move(payload.user_id);
+  } else if (db_.Get(Cf::kIndex, keys::MessagePayloadKey(month, label), &value).ok()) {
+    MessagePayload payload;
+    if (!DecodeMessagePayload(value, &payload).ok()) return;
+    user_id = std::move(payload.user_id);
+    kind = OwnerKind::kMessage;
+  } else {
+    return;  // a soft-deleted chunk: its graph node, if any, is a tombstone
+  }
+  uint32_t user_ref = 0;
+  if (!users_.Find(user_id, &user_ref)) return;
+  if (auto tenant = FindTenant(user_ref, kind)) tenant->RepointVector(label, unit);
+}
+
 Status VectorStore::Load() {
+  // Vector moves wait until every loaded graph can follow them.
+  const auto gate = log_->ReadGate();
   // Documents first: rows point at their document's shared state.
   Status decoded;
   MNEMO_RETURN_IF_ERROR(
@@ -210,6 +244,22 @@ Status VectorStore::Load() {
   MNEMO_RETURN_IF_ERROR(LoadMessageRows(&message_rows_by_user, &max_label));
   MNEMO_RETURN_IF_ERROR(LoadMessageTexts(&max_label));
 
+  // Where each stored vector reads in place, for graphs saved with their vectors external.
+  std::unordered_map<uint64_t, const float*> in_place;
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kVectors, {}, [&](std::string_view key, std::string_view value) {
+        uint32_t month = 0;
+        uint64_t label = 0;
+        if (!keys::ParseVectorKey(key, &month, &label)) return true;
+        if (const float* unit = log_->Address(value, month, label, /*check_record=*/false))
+          in_place.emplace(label, unit);
+        return true;
+      }));
+  const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) -> const float* {
+    auto it = in_place.find(label);
+    return it == in_place.end() ? nullptr : it->second;
+  };
+
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
   struct LoadedTenant {
     OwnerKind kind;
@@ -226,7 +276,7 @@ Status VectorStore::Load() {
   for (LoadedTenant& loading : loaded_tenants) {
     const std::string path = GraphPath(*loading.user_id, loading.kind);
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(path, resources, fs());
+    auto loaded = hnsw::HnswIndex::Load(path, resources, fs(), find_in_place);
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       loading.graph = std::move(loaded->index);
       // Every label in a saved graph is below the label counter it was saved with.
@@ -619,6 +669,7 @@ Status VectorStore::RebuildPartition(std::string_view month_name) {
     auto it = stats.find(month);
     if (it == stats.end() || it->second.rows == 0) continue;
     found = true;
+    const auto gate = log_->ReadGate();  // as in the indexer's rebuilds
     MNEMO_RETURN_IF_ERROR(tenant->Rebuild());
     graph_compactions_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -635,6 +686,8 @@ void VectorStore::MaybeFitQuantizer() {
   size_t rows = 0;
   for (const auto& tenant : tenants) rows += tenant->rows();
   if (rows < hnsw::HnswIndex::kQuantizerMinNodes) return;
+  // Graphs read their vectors (sampling, then encoding them): no vector may move meanwhile.
+  const auto gate = log_->ReadGate();
   // A sample spread over the tenants: each gives its share of kQuantizerSample rows (at least one).
   std::vector<float> sample;
   for (const auto& tenant : tenants) {
@@ -688,7 +741,14 @@ void VectorStore::IndexerLoop() {
       work_signalled_ = false;
     }
     size_t linked = 0;
-    for (const auto& tenant : EveryTenant()) linked += tenant->IndexPending(kIndexBatch);
+    const Tenant::VectorLocator locate = [this](uint64_t label, uint32_t month) {
+      return LocateVector(label, month);
+    };
+    for (const auto& tenant : EveryTenant()) {
+      // Held per tenant: vector moves wait until the new nodes can follow them.
+      const auto gate = log_->ReadGate();
+      linked += tenant->IndexPending(kIndexBatch, locate);
+    }
     MaybeFitQuantizer();
     linked_since_release += linked;
     if (linked > 0) continue;
@@ -697,6 +757,8 @@ void VectorStore::IndexerLoop() {
       linked_since_release = 0;
     }
     for (const auto& tenant : EveryTenant()) {
+      // A rebuild copies the graph's vector addresses: no vector may move meanwhile.
+      const auto gate = log_->ReadGate();
       Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
       if (!compacted.ok()) {
         spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());

@@ -488,9 +488,12 @@ TEST_F(VectorTest, CloseLinksPendingRowsIntoTheSavedGraph) {
     graphs.push_back(entry.path());
   }
   ASSERT_EQ(graphs.size(), 1u);  // one graph: alice's
-  auto loaded = hnsw::HnswIndex::Load(graphs[0].string());
+  // The graph points at the vectors in the segment files (they read as zeros here).
+  auto loaded = hnsw::HnswIndex::Load(graphs[0].string(), {}, PosixFileSystem(),
+                                      [](uint64_t) -> const float* { return nullptr; });
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  EXPECT_EQ(loaded->index->size(), 2000u);  // every row linked before the save
+  EXPECT_EQ(loaded->index->size(), 2000u);        // every row linked before the save
+  EXPECT_EQ(loaded->index->owned_vectors(), 0u);  // and none of their vectors copied into it
 }
 
 TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {
@@ -658,6 +661,68 @@ TEST_F(VectorTest, TombstonesAboveTheThresholdAreCompactedInTheBackground) {
   EXPECT_EQ(deleted, 0);
   EXPECT_EQ(engine_->ListPartitions()[0].rows, 120);
   for (int i = 0; i < 120; i += 13) EXPECT_EQ(Search("alice", kept[i], 1).hits[0].chunk_index, i);
+}
+
+// Graphs read the vectors in place, in the segment files: when compaction moves a record, its
+// node follows; a removed segment's vectors are never read for a live row.
+TEST_F(VectorTest, GraphsFollowVectorsThatCompactionMoves) {
+  constexpr uint64_t kRecordBytes = 192;  // 32-byte header + 32 floats, on a cache line
+  constexpr int kPerSegment = 64;
+  EngineOptions options;
+  options.dimension = kDim;
+  options.vector_segment_bytes = kRecordBytes * kPerSegment;
+  options.vector_inline_max_bytes = 0;  // every vector in the segments
+  Reopen(options);
+  const Document first = Doc("alice");
+  const Document second = Doc("alice");
+  const Document third = Doc("alice");
+  AddRandom("alice", first.id, kPerSegment);                          // segment 1
+  const auto kept = AddRandom("alice", second.id, kPerSegment);       // segment 2
+  const auto others = AddRandom("alice", third.id, kPerSegment / 2);  // segment 3, active
+  engine_->WaitForIndexing();
+  const auto segment_files = [&] {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.Sub("data") + "/vectors"))
+      names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  ASSERT_EQ(segment_files().front(), "00000001.vseg");
+
+  // Segment 1 empties; segment 2 keeps 24 of its 64 records, which moves them.
+  ASSERT_TRUE(engine_->HardDeleteDocument("alice", first.id).ok());
+  const ChunkPage page = Unwrap(engine_->ListChunks("alice", second.id));
+  std::map<int64_t, Uuid> ids;
+  for (const Chunk& chunk : page.items) ids[chunk.chunk_index] = chunk.id;
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kPerSegment));
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(engine_->DeleteChunk("alice", ids[i]).ok());
+  bool compacted = false;
+  for (int attempt = 0; attempt < 200 && !compacted; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto names = segment_files();
+    compacted = std::find(names.begin(), names.end(), "00000001.vseg") == names.end() &&
+                std::find(names.begin(), names.end(), "00000002.vseg") == names.end();
+  }
+  ASSERT_TRUE(compacted) << "segments 1 and 2 were not compacted away";
+
+  const auto expect_exact = [&] {
+    for (int i = 40; i < kPerSegment; ++i) {
+      const SearchResponse response = Search("alice", kept[i], 1);
+      ASSERT_EQ(response.hits.size(), 1u) << i;
+      EXPECT_EQ(response.hits[0].chunk_index, i);
+      EXPECT_NEAR(response.hits[0].similarity, 1.0f, 1e-5) << i;
+    }
+    for (int i = 0; i < kPerSegment / 2; i += 5) {
+      const SearchResponse response = Search("alice", others[i], 1);
+      ASSERT_EQ(response.hits.size(), 1u) << i;
+      EXPECT_NEAR(response.hits[0].similarity, 1.0f, 1e-5) << i;
+    }
+  };
+  expect_exact();
+  ASSERT_TRUE(engine_->Close().ok());
+  Reopen(options);  // the saved graph finds the moved vectors where the rows point now
+  EXPECT_EQ(engine_->ListPartitions()[0].pending_rows, 0);
+  expect_exact();
 }
 
 }  // namespace

@@ -241,17 +241,45 @@ void Reseal(std::string* bytes) {
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kVersionOffset = 8;
 
+// Rewrites a file of the current format (owned vectors only) in format 2 (no codes in the node
+// records) or 1 (no quantizer section either), with a valid checksum.
+std::string Downgrade(const std::string& bytes, uint32_t version, uint32_t dim) {
+  auto u32 = [&](size_t at) {
+    uint32_t value;
+    std::memcpy(&value, bytes.data() + at, 4);
+    return value;
+  };
+  std::string out = bytes.substr(0, kHeaderBytes);
+  std::memcpy(out.data() + kVersionOffset, &version, 4);
+  size_t at = kHeaderBytes;
+  const bool quantizer = u32(at) == 1;
+  const size_t section = 8 + (quantizer ? 3 * sizeof(float) * dim : 0);
+  if (version >= 2) out += bytes.substr(at, section);
+  at += section;
+  constexpr size_t kNodeCountOffset = 40;
+  const uint32_t nodes = u32(kNodeCountOffset);
+  for (uint32_t node = 0; node < nodes; ++node) {
+    const size_t begin = at;
+    const uint8_t level = static_cast<uint8_t>(bytes[at + 9]);
+    EXPECT_EQ(bytes[at + 8] & 2, 0) << "external vectors have no older format";
+    at += 12;
+    for (int l = 0; l <= level; ++l) at += 4 + 4 * size_t{u32(at)};
+    out += bytes.substr(begin, at - begin);
+    if (quantizer) at += 4 + dim;  // the code error bound and the code
+    out += bytes.substr(at, sizeof(float) * dim);
+    at += sizeof(float) * dim;
+  }
+  EXPECT_EQ(at + 4, bytes.size());
+  out += std::string(4, '\0');
+  Reseal(&out);
+  return out;
+}
+
 TEST_F(HnswCompressedTest, VersionOneFilesLoadAndGetAQuantizer) {
   auto index = testing::BuildIndex(Data(), Params());
   const std::string path = PathOf("index.hnsw");
   ASSERT_TRUE(index->Save(path, 9).ok());
-  // Rewrite as format 1: drop the quantizer section, set the version, fix the checksum.
-  std::string bytes = ReadAll(path);
-  bytes.erase(kHeaderBytes, 8 + 3 * sizeof(float) * kDim);
-  const uint32_t v1 = 1;
-  std::memcpy(bytes.data() + kVersionOffset, &v1, 4);
-  Reseal(&bytes);
-  WriteAll(path, bytes);
+  WriteAll(path, Downgrade(ReadAll(path), 1, kDim));
 
   auto loaded = HnswIndex::Load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -259,11 +287,29 @@ TEST_F(HnswCompressedTest, VersionOneFilesLoadAndGetAQuantizer) {
   EXPECT_EQ(loaded->applied_seqno, 9u);
   ASSERT_TRUE(copy.has_quantizer());  // fitted at load
   EXPECT_GE(MeanRecall(copy, Data(), true), MeanRecall(copy, Data(), false) - 0.01);
-  // Saved again, it is a format 2 file.
+  // Saved again, it is a file of the current format.
   ASSERT_TRUE(copy.Save(path, 9).ok());
   uint32_t version;
   std::memcpy(&version, ReadAll(path).data() + kVersionOffset, 4);
   EXPECT_EQ(version, HnswIndex::kFormatVersion);
+}
+
+TEST_F(HnswCompressedTest, VersionTwoFilesLoadWithTheirQuantizerAndCodes) {
+  auto index = testing::BuildIndex(Data(), Params());
+  ASSERT_TRUE(index->has_quantizer());
+  const std::string path = PathOf("index.hnsw");
+  ASSERT_TRUE(index->Save(path, 9).ok());
+  WriteAll(path, Downgrade(ReadAll(path), 2, kDim));
+  auto loaded = HnswIndex::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  // The codes are encoded at load with the stored quantizer: the same answers as the original.
+  for (size_t q = 0; q < Data().query_count(); ++q) {
+    auto a = index->Search(Data().Query(q), kK, kEf);
+    auto b = loaded->index->Search(Data().Query(q), kK, kEf);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->hits.size(), b->hits.size());
+    for (size_t i = 0; i < a->hits.size(); ++i) EXPECT_EQ(a->hits[i].label, b->hits[i].label);
+  }
 }
 
 TEST_F(HnswCompressedTest, SmallIndexesSaveWithoutAQuantizer) {

@@ -81,13 +81,42 @@ Status HnswIndex::Add(uint64_t label, std::span<const float> vector) {
   Status status;
   {
     std::shared_lock structure(structure_mutex_);
-    status = AddNormalized(label, lease->query.data(), *lease);
+    status = AddNormalized(label, lease->query.data(), /*external=*/false, *lease);
   }
   if (status.ok() && fit_own_quantizer_ && quantizer_.load(std::memory_order_relaxed) == nullptr &&
       store_.allocated() >= kQuantizerMinNodes) {
     FitQuantizer(/*force=*/false);
   }
   return status;
+}
+
+Status HnswIndex::AddExternal(uint64_t label, const float* unit) {
+  auto lease = scratch_pool_->Acquire();
+  Status status;
+  {
+    std::shared_lock structure(structure_mutex_);
+    status = AddNormalized(label, unit, /*external=*/true, *lease);
+  }
+  if (status.ok() && fit_own_quantizer_ && quantizer_.load(std::memory_order_relaxed) == nullptr &&
+      store_.allocated() >= kQuantizerMinNodes) {
+    FitQuantizer(/*force=*/false);
+  }
+  return status;
+}
+
+bool HnswIndex::RepointVector(uint64_t label, const float* unit) {
+  std::shared_lock labels(label_mutex_);
+  const uint32_t id = label_to_id_.Find(label);
+  if (id == LabelIndex::kMissing) return false;
+  const NodeView view = store_.View();
+  // A node being initialised has its label registered already; it is not external until
+  // InitNode() says so, and its caller passes the address it resolved after this move.
+  if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) == 0 ||
+      !view.Meta(id).external) {
+    return false;
+  }
+  view.SetVector(id, unit);
+  return true;
 }
 
 void HnswIndex::FitQuantizer(bool force) {
@@ -116,6 +145,10 @@ void HnswIndex::InstallQuantizer(std::shared_ptr<const ScalarQuantizer> quantize
   for (uint32_t id = 0; id < view.limit(); ++id) {
     view.Meta(id).code_error = quantizer->Encode(view.Vector(id), view.MutableCode(id));
   }
+  PublishQuantizer(std::move(quantizer));
+}
+
+void HnswIndex::PublishQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer) {
   owned_quantizer_ = std::move(quantizer);
   quantizer_.store(owned_quantizer_.get(), std::memory_order_release);
 }
@@ -126,7 +159,8 @@ std::shared_ptr<const ScalarQuantizer> HnswIndex::shared_quantizer() const {
   return owned_quantizer_;
 }
 
-Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scratch) {
+Status HnswIndex::AddNormalized(uint64_t label, const float* unit, bool external,
+                                Scratch& scratch) {
   uint32_t id;
   {
     std::unique_lock labels(label_mutex_);
@@ -154,7 +188,7 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, Scratch& scra
     code_error = quantizer->Encode(unit, scratch.code.data());
     code = scratch.code.data();
   }
-  store_.InitNode(id, label, level, unit, code, code_error);
+  store_.InitNode(id, label, level, unit, external, code, code_error);
   Insert(id, unit, level, scratch);
   return Status::Ok();
 }
@@ -210,6 +244,7 @@ void HnswIndex::Reserve(size_t nodes) {
   std::unique_lock labels(label_mutex_);
   store_.Reserve(nodes);
   label_to_id_.Reserve(nodes);
+  store_.ReserveOwnedVectors(nodes > store_.allocated() ? nodes - store_.allocated() : 0);
 }
 
 Status HnswIndex::MarkDeleted(uint64_t label) {
@@ -274,10 +309,19 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
   const NodeView view = store_.View();
   std::vector<uint32_t> live;
   live.reserve(size());
+  size_t owned = 0;
   for (uint32_t id = 0; id < view.limit(); ++id) {
-    if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) live.push_back(id);
+    if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) {
+      live.push_back(id);
+      owned += view.Meta(id).external ? 0 : 1;
+    }
   }
-  fresh->Reserve(live.size());
+  {
+    std::unique_lock labels(fresh->label_mutex_);
+    fresh->store_.Reserve(live.size());
+    fresh->label_to_id_.Reserve(live.size());
+    fresh->store_.ReserveOwnedVectors(owned);
+  }
   // Refit on the live nodes (the old quantizer saw only the first nodes, and deleted ones).
   if (live.size() >= kQuantizerMinNodes) {
     fresh->InstallQuantizer(std::make_shared<const ScalarQuantizer>(ScalarQuantizer::Fit(
@@ -293,7 +337,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
     auto lease = fresh->scratch_pool_->Acquire();
     for (size_t i = next.fetch_add(1); i < live.size(); i = next.fetch_add(1)) {
       const uint32_t id = live[i];
-      Status status = fresh->AddNormalized(view.Meta(id).label, view.Vector(id), *lease);
+      const NodeMeta& meta = view.Meta(id);
+      Status status = fresh->AddNormalized(meta.label, view.Vector(id), meta.external, *lease);
       if (!status.ok()) {
         std::lock_guard guard(error_mutex);
         if (first_error.ok()) first_error = std::move(status);

@@ -22,12 +22,11 @@
 // (HnswResources); such an index never fits a quantizer of its own until Compact() finds it large
 // enough, and takes the shared one through AdoptQuantizer().
 //
-// Full-precision vectors stay in RAM (in each node's record) because inserts, Compact(), exact
-// scans and Save() read them too.  Seam for keeping them in storage instead (not implemented):
-// a `VectorSource` (label -> float32 vector, batched, e.g. a RocksDB multi-get of the chunk rows)
-// passed at Create()/Load(); records then omit the vector region (NodeStore's layout already
-// separates it), Rerank() and ExactScan() fetch the pool's vectors from the source, inserts use
-// the caller's vector plus codes for their neighbours, and Compact()/Save() stream from it.
+// Full-precision vectors are read by inserts, Compact(), exact scans and re-ranks.  Add() copies
+// them into the index's memory; AddExternal() only points at a vector the caller keeps (in a
+// memory-mapped file, say), so such an index holds links and codes in RAM but no floats, and
+// RepointVector() follows the caller when it moves one.  Save() writes the owned vectors and the
+// codes, not the external vectors: Load() asks the caller where they are.
 //
 // Graph: level-0 links (up to 2*m per node) sit with the vector in one cache-aligned record;
 // levels >= 1 hold up to m links.  New nodes pick m neighbours per level with the HNSW heuristic
@@ -50,7 +49,7 @@
 // File format (Save/Load), all integers little-endian:
 //   header, 64 bytes:
 //     u64 magic "MNEMOHNS" (bytes 4D 4E 45 4D 4F 48 4E 53)
-//     u32 format version (kFormatVersion = 2; version 1 files, which lack the quantizer section,
+//     u32 format version (kFormatVersion = 3; version 1 files, which lack the quantizer section,
 //         still load and get a quantizer fitted on their nodes)
 //     u32 dim, u32 m, u32 ef_construction, u64 seed
 //     u64 applied_seqno (opaque to the index: the caller's log position the file reflects)
@@ -61,11 +60,13 @@
 //     u32 present (0 or 1), u32 reserved (0)
 //     when present: dim f32 lo, dim f32 step, dim f32 mean code (ScalarQuantizer parameters)
 //   node_count node records, in id order:
-//     u64 label, u8 flags (bit 0: deleted), u8 level, u16 reserved (0)
+//     u64 label, u8 flags (bit 0: deleted; bit 1, version >= 3: external vector), u8 level,
+//     u16 reserved (0)
 //     for each level 0..level: u32 count, then count u32 neighbour ids
-//     dim f32: the unit vector
+//     version >= 3 with a quantizer: f32 code error bound, dim u8 code
+//     unless the vector is external: dim f32, the unit vector
 //   trailer: u32 CRC-32C of every preceding byte.
-// Codes are not stored: Load() re-encodes the vectors with the stored quantizer.
+// Versions 1 and 2 store no codes: Load() encodes the vectors with the stored quantizer.
 // FROZEN: the magic, the field order and the flag bits never change meaning; a new layout gets a
 // new format version.
 #pragma once
@@ -73,6 +74,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -116,7 +118,7 @@ struct LoadedHnswIndex {
 
 class HnswIndex {
  public:
-  static constexpr uint32_t kFormatVersion = 2;
+  static constexpr uint32_t kFormatVersion = 3;
   static constexpr uint32_t kOldestFormatVersion = 1;
   // The quantizer is fitted when the index first holds this many nodes.  Smaller indexes are
   // searched by exact scan for most beams anyway (see SearchOptions::strategy).
@@ -135,9 +137,17 @@ class HnswIndex {
   // is live in the index (a label whose node was MarkDeleted() may be added again: the new node
   // replaces it); Unavailable when the index holds 2^32 - 1 nodes.
   Status Add(uint64_t label, std::span<const float> vector);
+  // Inserts the unit vector at `unit` (dim floats, unit norm: not checked, nor copied) under
+  // `label`, as Add() does.  REQUIRES: the floats stay readable and unchanged at that address
+  // while the node is in this index or in a Compact() copy of it, or until RepointVector() names
+  // another address (and then until no call that started before can still read the old one).
+  Status AddExternal(uint64_t label, const float* unit);
+  // The vector of `label`'s node (live or deleted) is now the one at `unit`, which holds the same
+  // values.  False when the label has no node or its vector is not external.
+  bool RepointVector(uint64_t label, const float* unit);
 
-  // Pre-allocates room for `nodes` nodes in total (optional): a build of known size then grows in
-  // one step and holds no growth slack.  Thread-safe.
+  // Pre-allocates room for `nodes` nodes in total, with owned vectors (optional): a build of known
+  // size with Add() then grows in one step and holds no growth slack.  Thread-safe.
   void Reserve(size_t nodes);
 
   // Tombstones the node of `label`: it is never returned again but keeps routing searches until
@@ -194,8 +204,14 @@ class HnswIndex {
   // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
   // before checking it against the file's length.
   // `resources` as for Create(); a file without a quantizer section takes resources.quantizer.
+  // `external` gives the address of an external vector (as AddExternal() requires) by label, or
+  // null when it has none: such a node reads as a zero vector (only a deleted row's vector can be
+  // gone).  A file with external vectors and no `external` is an error.  A vector the file holds
+  // is not copied when `external` finds it (the node becomes external).
+  using ExternalVectors = std::function<const float*(uint64_t label)>;
   static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {},
-                                      FileSystem& fs = PosixFileSystem());
+                                      FileSystem& fs = PosixFileSystem(),
+                                      const ExternalVectors& external = nullptr);
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
@@ -209,12 +225,14 @@ class HnswIndex {
   // Bytes held by the index (vectors, links, metadata, label map), approximate; excludes the
   // per-thread search scratch (about 2 bytes per node for each thread that has searched).
   size_t memory_bytes() const;
-  // Per-node bytes of the compact code and of the float32 vector (each padded to a cache line;
-  // both are held in RAM for every node).
+  // Per-node bytes of the compact code and of an owned float32 vector (each padded to a cache
+  // line); external vectors take none of the index's memory.
   struct MemoryPerVector {
     size_t code_bytes = 0;
     size_t vector_bytes = 0;
   };
+  // Nodes whose float32 vector the index holds (Add), as opposed to external ones.
+  size_t owned_vectors() const { return store_.owned_vectors(); }
   MemoryPerVector memory_per_vector() const;
   // True once the quantizer is fitted: searches may then walk on the compact codes.
   bool has_quantizer() const { return quantizer_.load(std::memory_order_acquire) != nullptr; }
@@ -237,8 +255,12 @@ class HnswIndex {
   // exclusively (or the index not yet shared), no quantizer set.
   void InstallQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer);
 
-  // Reserves an id for `label`, writes the node and links it.  `unit` is already normalised.
-  Status AddNormalized(uint64_t label, const float* unit, Scratch& scratch);
+  // Reserves an id for `label`, writes the node and links it.  `unit` is already normalised;
+  // with `external` the node points at it instead of copying it.
+  Status AddNormalized(uint64_t label, const float* unit, bool external, Scratch& scratch);
+  // Publishes `quantizer` for nodes whose codes are already written (Load).  REQUIRES: as
+  // InstallQuantizer.
+  void PublishQuantizer(std::shared_ptr<const ScalarQuantizer> quantizer);
   // Links node `id` (written by InitNode) into the graph.
   void Insert(uint32_t id, const float* unit, int level, Scratch& scratch);
   int DrawLevel(uint64_t label) const;

@@ -1,5 +1,6 @@
 // HnswIndex persistence: Save() and Load().  The byte layout is documented in hnsw_index.h.
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@ constexpr size_t kHeaderBytes = 64;
 constexpr size_t kTrailerBytes = 4;
 constexpr uint32_t kNoEntryId = 0xFFFFFFFFu;
 constexpr uint8_t kFlagDeleted = 1;
+constexpr uint8_t kFlagExternal = 2;  // version >= 3
 constexpr size_t kIoChunk = size_t{1} << 20;
 
 // Buffered writer over a FileSystem file that checksums everything it writes.  The first failure
@@ -164,6 +166,12 @@ Status VerifyChecksum(FileSystem& fs, const std::string& path, uint64_t size) {
   return Status::Ok();
 }
 
+// Zeros for any dimension, shared by every node whose external vector is gone.  Not const, so it
+// is zero-filled at start instead of stored in the binary; never written, so its pages stay the
+// kernel's shared zero page.
+alignas(64) float zeros_of_gone_vectors[HnswParams::kMaxDim];
+const float* ZeroVector() { return zeros_of_gone_vectors; }
+
 }  // namespace
 
 Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSystem& fs) const {
@@ -201,7 +209,7 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSyst
       const NodeMeta& meta = view.Meta(id);
       out.PutValue<uint64_t>(meta.label);
       const bool deleted = (meta.state.load(std::memory_order_acquire) & kNodeDeleted) != 0;
-      out.PutValue<uint8_t>(deleted ? kFlagDeleted : 0);
+      out.PutValue<uint8_t>((deleted ? kFlagDeleted : 0) | (meta.external ? kFlagExternal : 0));
       out.PutValue<uint8_t>(meta.level);
       out.PutValue<uint16_t>(0);
       for (int level = 0; level <= meta.level; ++level) {
@@ -210,7 +218,11 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSyst
         out.PutValue<uint32_t>(count);
         for (uint32_t i = 1; i <= count; ++i) out.PutValue<uint32_t>(LoadSlot(list + i));
       }
-      out.Put(view.Vector(id), sizeof(float) * params_.dim);
+      if (quantizer != nullptr) {
+        out.PutValue<float>(meta.code_error);
+        out.Put(view.Code(id), params_.dim);
+      }
+      if (!meta.external) out.Put(view.Vector(id), sizeof(float) * params_.dim);
     }
     status = out.Finish();
   }
@@ -223,7 +235,7 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSyst
 }
 
 Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResources& resources,
-                                        FileSystem& fs) {
+                                        FileSystem& fs, const ExternalVectors& external) {
   FileReader in(fs);
   MNEMO_RETURN_IF_ERROR(in.Open(path));
   auto truncated = [&](const std::string& where) {
@@ -256,7 +268,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   }
   // Every node record takes at least this many bytes, so a count the file cannot hold is caught
   // before anything is allocated for it.  (The quantizer section is checked as it is read.)
-  const uint64_t min_record = 8 + 4 + 4 + uint64_t{4} * params.dim;
+  const uint64_t min_record = 8 + 4 + 4 + (version >= 3 ? 0 : uint64_t{4} * params.dim);
   const uint64_t min_quantizer_section = version >= 2 ? 8 : 0;
   if (in.size() - kHeaderBytes - kTrailerBytes < min_quantizer_section ||
       uint64_t{node_count} * min_record >
@@ -298,6 +310,11 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   NodeStore& store = index->store_;
   store.Reserve(node_count);
   std::vector<float> vector(params.dim);
+  std::vector<uint8_t> code(params.dim);
+  // Version 3 stores the codes when it stores a quantizer; earlier versions have them encoded.
+  const bool stored_codes = version >= 3 && quantizer.has_value();
+  const uint8_t known_flags = version >= 3 ? kFlagDeleted | kFlagExternal : kFlagDeleted;
+
   std::vector<uint32_t> links;  // all levels of one node, each as [count, ids...]
   std::vector<uint8_t> levels(node_count);
   uint32_t deleted_seen = 0;
@@ -310,7 +327,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
         !in.ReadValue(&pad)) {
       return truncated(where);
     }
-    if ((flags & ~kFlagDeleted) != 0 || pad != 0 || level > kMaxLevel) {
+    if ((flags & ~known_flags) != 0 || pad != 0 || level > kMaxLevel) {
       return Corrupt(path, where + ": bad flags or level");
     }
     links.clear();
@@ -326,10 +343,33 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
         if (links[i] >= node_count) return Corrupt(path, where + ": link to a missing node");
       }
     }
-    if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
+    float code_error = 0;
+    if (stored_codes) {
+      if (!in.ReadValue(&code_error) || !in.Read(code.data(), params.dim)) return truncated(where);
+      if (!std::isfinite(code_error) || code_error < 0)
+        return Corrupt(path, where + ": bad code error bound");
+    }
+    bool is_external = (flags & kFlagExternal) != 0;
+    const float* unit = vector.data();
+    if (is_external) {
+      if (!external) return Corrupt(path, where + ": external vector, and none given to find it");
+      unit = external(label);
+      // Routing only: a vector is gone only with its row.
+      if (unit == nullptr) unit = ZeroVector();
+    } else {
+      if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
+      // A vector the caller now keeps (a file saved before it did) is not copied.
+      if (external) {
+        if (const float* kept = external(label)) {
+          unit = kept;
+          is_external = true;
+        }
+      }
+    }
 
     if (store.Allocate() != id) return Status::Internal("hnsw load: id allocation out of step");
-    store.InitNode(id, label, level, vector.data(), /*code=*/nullptr, /*code_error=*/0);
+    store.InitNode(id, label, level, unit, is_external, stored_codes ? code.data() : nullptr,
+                   code_error);
     levels[id] = level;
     const NodeView view = store.View();
     size_t pos = 0;
@@ -387,7 +427,9 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   index->deleted_count_.store(deleted_count, std::memory_order_relaxed);
   // Codes are derived data: encode them with the stored quantizer, or fit one now for a file
   // written before quantization existed (version 1) that is large enough.
-  if (quantizer) {
+  if (quantizer && stored_codes) {
+    index->PublishQuantizer(std::make_shared<const ScalarQuantizer>(std::move(*quantizer)));
+  } else if (quantizer) {
     index->InstallQuantizer(std::make_shared<const ScalarQuantizer>(std::move(*quantizer)));
   } else if (resources.quantizer && resources.quantizer->dim() == params.dim) {
     index->InstallQuantizer(resources.quantizer);

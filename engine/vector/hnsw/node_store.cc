@@ -63,11 +63,13 @@ NodeLock::NodeLock(uint32_t* word) : word_(word) {
 
 NodeLock::~NodeLock() { std::atomic_ref<uint32_t>(*word_).store(0, std::memory_order_release); }
 
-NodeStore::NodeStore(uint32_t dim, uint32_t m) : dim_(dim), m_(m) {
-  const size_t header = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));
-  code_offset_ = RoundUp(header, kLine);
-  vector_offset_ = code_offset_ + RoundUp(dim, kLine);
-  stride_ = RoundUp(vector_offset_ + sizeof(float) * static_cast<size_t>(dim), kLine);
+NodeStore::NodeStore(uint32_t dim, uint32_t m)
+    : dim_(dim),
+      m_(m),
+      vector_slot_bytes_(RoundUp(sizeof(float) * static_cast<size_t>(dim), kLine)) {
+  vector_offset_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));  // a multiple of 8
+  code_offset_ = RoundUp(vector_offset_ + sizeof(const float*), kLine);
+  stride_ = code_offset_ + RoundUp(dim, kLine);
   chunk_shift_ = 0;
   while (chunk_shift_ < kMaxChunkShift && (stride_ << (chunk_shift_ + 1)) <= kChunkBytes) {
     ++chunk_shift_;
@@ -120,16 +122,49 @@ uint32_t NodeStore::Allocate() {
   return id;
 }
 
-void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector,
+void NodeStore::AddArenaBlock(size_t slots) {
+  arena_blocks_.push_back(
+      std::make_unique_for_overwrite<CacheLine[]>(slots * vector_slot_bytes_ / kLine));
+  arena_block_slots_ = slots;
+  arena_free_ = slots;
+  arena_bytes_.fetch_add(slots * vector_slot_bytes_, std::memory_order_relaxed);
+}
+
+void NodeStore::ReserveOwnedVectors(size_t vectors) {
+  std::lock_guard lock(arena_mutex_);
+  if (vectors > arena_free_) AddArenaBlock(vectors);
+}
+
+const float* NodeStore::CopyToArena(const float* vector) {
+  std::byte* slot;
+  {
+    std::lock_guard lock(arena_mutex_);
+    if (arena_free_ == 0) {
+      // Blocks grow with the arena (each as large as all before it), from 16 slots to 32 MiB.
+      const size_t held = arena_bytes_.load(std::memory_order_relaxed) / vector_slot_bytes_;
+      AddArenaBlock(
+          std::clamp<size_t>(held, 16, std::max<size_t>(16, kMaxBlockBytes / vector_slot_bytes_)));
+    }
+    slot = reinterpret_cast<std::byte*>(arena_blocks_.back().get()) +
+           (arena_block_slots_ - arena_free_) * vector_slot_bytes_;
+    --arena_free_;
+  }
+  std::memcpy(slot, vector, sizeof(float) * dim_);
+  owned_vectors_.fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<const float*>(slot);
+}
+
+void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector, bool external,
                          const uint8_t* code, float code_error) {
   assert(level >= 0 && level <= kMaxLevel);  // invariant: levels are drawn capped
   const NodeView view = View();
   assert(id < view.limit());  // invariant: id came from Allocate()
   std::byte* record = view.Record(id);
-  std::memset(record, 0, sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m_)));
-  std::memcpy(view.MutableVector(id), vector, sizeof(float) * dim_);
+  std::memset(record, 0, vector_offset_);
+  view.SetVector(id, external ? vector : CopyToArena(vector));
   if (code != nullptr) std::memcpy(view.MutableCode(id), code, dim_);
   NodeMeta& meta = view.Meta(id);
+  meta.external = external;
   meta.label = label;
   meta.code_error = code_error;
   meta.level = static_cast<uint8_t>(level);
@@ -160,7 +195,8 @@ NodeView NodeStore::View() const {
 size_t NodeStore::memory_bytes() const {
   return block_bytes_.load(std::memory_order_relaxed) +
          table_bytes_.load(std::memory_order_relaxed) +
-         upper_bytes_.load(std::memory_order_relaxed);
+         upper_bytes_.load(std::memory_order_relaxed) +
+         arena_bytes_.load(std::memory_order_relaxed);
 }
 
 }  // namespace mnemo::hnsw

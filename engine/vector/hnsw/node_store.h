@@ -3,14 +3,21 @@
 // Each node has one fixed-stride record holding, in this order:
 //   offset 0   uint32 lock word (NodeLock)
 //   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
+//   offset P   const float* to the node's float32 vector (P = 8 + 8*m, 8-byte aligned)
 //   offset C   uint8 code[dim] (the scalar-quantized vector the compressed traversal reads),
 //              C = the header rounded up to 64 bytes (cache-line aligned)
-//   offset V   float32 vector[dim], V = C + dim rounded up to 64 bytes
-// The stride is rounded up to 64 bytes, so every code and vector starts on a cache line.  A walk
-// reads a node's links and code, which sit together at the front of its record; the float vector
-// is read only for exact similarities (re-ranking, inserts, exact scans).  Codes are written by
-// InitNode() when the owner already has a quantizer, otherwise by the owner (EncodeCodes) before
-// it publishes its quantizer.
+// The stride is C + dim rounded up to 64 bytes, so every code starts on a cache line.  A walk
+// reads a node's links and code, which sit together in its record; the float vector is read only
+// for exact similarities (re-ranking, inserts, exact scans).  Codes are written by InitNode() when
+// the owner already has a quantizer, otherwise by the owner (EncodeCodes) before it publishes its
+// quantizer.
+//
+// Float vectors live outside the records.  An owned vector is copied into the store's vector
+// arena (cache-line aligned slots, allocated in growing blocks, freed with the store).  An
+// external vector stays where the owner keeps it (a memory-mapped file): the record only points at
+// it, so a graph over vectors kept on disk holds links and codes in RAM and no floats.  The owner
+// may move an external vector (SetVector) while readers run: a reader uses whichever address it
+// loaded, so both copies must stay readable until no reader can hold the old one.
 //
 // Records live in blocks allocated as the store grows: each new block doubles the capacity, up to
 // 32 MiB per block, so small indexes stay small and large ones need few allocations (Reserve()
@@ -42,6 +49,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace mnemo::hnsw {
@@ -50,7 +58,8 @@ inline constexpr uint32_t kInvalidId = std::numeric_limits<uint32_t>::max();
 inline constexpr uint32_t kMaxNodes = kInvalidId;  // ids 0 .. kMaxNodes - 1
 inline constexpr int kMaxLevel = 16;
 
-// NodeMeta::state bits.  A node is live iff state == kNodeReady.
+// NodeMeta::state bits.  A node is live iff state == kNodeReady.  (Whether its vector is owned
+// or external is NodeMeta::external.)
 inline constexpr uint8_t kNodeReady = 1;    // vector and label written; exact scans may use it
 inline constexpr uint8_t kNodeDeleted = 2;  // tombstone: traversable, never returned
 
@@ -63,6 +72,7 @@ struct NodeMeta {
   float code_error = 0;
   std::atomic<uint8_t> state{0};
   uint8_t level = 0;
+  bool external = false;  // the vector is the owner's (InitNode), not a copy in the arena
 };
 
 // Atomic access to one link slot (count or id).  A store releases and a load acquires, so a
@@ -100,11 +110,13 @@ class NodeView {
   std::byte* Record(uint32_t id) const {
     return table_[id >> shift_].records + static_cast<size_t>(id & mask_) * stride_;
   }
+  // The node's unit vector (dim floats).  REQUIRES: the node is initialised (InitNode).
   const float* Vector(uint32_t id) const {
-    return reinterpret_cast<const float*>(Record(id) + vector_offset_);
+    return std::atomic_ref<const float*>(*VectorSlot(id)).load(std::memory_order_acquire);
   }
-  float* MutableVector(uint32_t id) const {
-    return reinterpret_cast<float*>(Record(id) + vector_offset_);
+  // Makes the node's vector the one at `vector` (see the header comment on moving vectors).
+  void SetVector(uint32_t id, const float* vector) const {
+    std::atomic_ref<const float*>(*VectorSlot(id)).store(vector, std::memory_order_release);
   }
   const uint8_t* Code(uint32_t id) const {
     return reinterpret_cast<const uint8_t*>(Record(id) + code_offset_);
@@ -114,6 +126,9 @@ class NodeView {
   }
   uint32_t* LockWord(uint32_t id) const { return reinterpret_cast<uint32_t*>(Record(id)); }
   NodeMeta& Meta(uint32_t id) const { return table_[id >> shift_].meta[id & mask_]; }
+  const float** VectorSlot(uint32_t id) const {
+    return reinterpret_cast<const float**>(Record(id) + vector_offset_);
+  }
   // The link list [count, ids...] of `id` on `level`.  REQUIRES: level <= Meta(id).level.
   uint32_t* Links(uint32_t id, int level) const {
     if (level == 0) return reinterpret_cast<uint32_t*>(Record(id) + sizeof(uint32_t));
@@ -135,7 +150,7 @@ class NodeView {
   uint32_t mask_ = 0;
   size_t stride_ = 0;
   size_t code_offset_ = 0;
-  size_t vector_offset_ = 0;
+  size_t vector_offset_ = 0;  // of the vector pointer
   size_t upper_list_size_ = 0;
   size_t links_bytes_ = 0;  // lock word, count and level-0 links
 };
@@ -155,25 +170,34 @@ class NodeStore {
   // Reserves the next id, growing the storage when needed; returns kInvalidId when full.  The
   // node is not usable until InitNode().  REQUIRES: calls serialised by the owner.
   uint32_t Allocate();
-  // Writes a reserved node: vector (dim floats, copied), code (dim bytes, copied; nullptr leaves
-  // the code unset) and its error bound, label, level, empty link lists; then marks it ready.
-  // REQUIRES: id was returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel.  Safe
+  // Writes a reserved node: vector (dim floats: copied into the arena, or with `external` only
+  // pointed at), code (dim bytes, copied; nullptr leaves the code unset) and its error bound,
+  // label, level, empty link lists; then marks it ready.
+  // REQUIRES: id was returned by Allocate() and not initialised yet; 0 <= level <= kMaxLevel; an
+  // external vector stays readable while the node can be read (or until SetVector moves it).  Safe
   // to run concurrently for distinct ids.
-  void InitNode(uint32_t id, uint64_t label, int level, const float* vector, const uint8_t* code,
-                float code_error);
+  void InitNode(uint32_t id, uint64_t label, int level, const float* vector, bool external,
+                const uint8_t* code, float code_error);
 
   // Makes room for `nodes` nodes in total with one allocation (no-op when already there), so a
   // build of known size wastes no growth slack.  REQUIRES: serialised with Allocate().
   void Reserve(size_t nodes);
+  // Makes room for `vectors` more owned vectors in the arena with one allocation (a build that
+  // knows how many it copies).  Thread-safe.
+  void ReserveOwnedVectors(size_t vectors);
 
   // Number of ids allocated (including nodes still being initialised).
   uint32_t allocated() const { return allocated_.load(std::memory_order_acquire); }
   NodeView View() const;
-  // Bytes held: blocks, link storage of upper levels, block tables.
+  // Bytes held: blocks, link storage of upper levels, block tables, the vector arena (external
+  // vectors are not counted).
   size_t memory_bytes() const;
-  // Bytes of one record's code and float vector regions (each padded to a cache line).
-  size_t code_bytes_per_node() const { return vector_offset_ - code_offset_; }
-  size_t vector_bytes_per_node() const { return stride_ - vector_offset_; }
+  // Bytes of one record's code region, and of one owned vector's arena slot (each padded to a
+  // cache line).
+  size_t code_bytes_per_node() const { return stride_ - code_offset_; }
+  size_t vector_bytes_per_node() const { return vector_slot_bytes_; }
+  // Nodes whose vector is in the arena.
+  size_t owned_vectors() const { return owned_vectors_.load(std::memory_order_relaxed); }
 
  private:
   struct alignas(64) CacheLine {
@@ -186,6 +210,10 @@ class NodeStore {
 
   // Appends a block of `chunks` chunks and publishes it in the reader table.
   void AddBlock(size_t chunks);
+  // A fresh slot of the vector arena, holding a copy of `vector`.
+  const float* CopyToArena(const float* vector);
+  // Starts a new arena block of `slots` slots.  REQUIRES: arena_mutex_ held.
+  void AddArenaBlock(size_t slots);
 
   const uint32_t dim_;
   const uint32_t m_;
@@ -200,6 +228,15 @@ class NodeStore {
   size_t capacity_ = 0;                              // nodes covered by blocks_
   std::vector<std::unique_ptr<BlockRef[]>> tables_;  // back() is current; older ones kept alive
   size_t table_capacity_ = 0;                        // chunks the current table can address
+
+  // The vector arena (owned vectors): slots are handed out in order from the newest block.
+  size_t vector_slot_bytes_;
+  std::mutex arena_mutex_;
+  std::vector<std::unique_ptr<CacheLine[]>> arena_blocks_;
+  size_t arena_block_slots_ = 0;  // slots of arena_blocks_.back()
+  size_t arena_free_ = 0;         // of which are not handed out yet
+  std::atomic<size_t> arena_bytes_{0};
+  std::atomic<size_t> owned_vectors_{0};
 
   // Reader side.
   std::atomic<const BlockRef*> table_{nullptr};
