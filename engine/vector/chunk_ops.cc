@@ -135,7 +135,10 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   // The record names its (month, label): a new label takes a new record.
   MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, old.month, old.label));
   const VectorLog::NewVector moved{row.month, row.label, unit.data()};
-  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&moved, 1)));
+  std::vector<const float*> addresses;
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&moved, 1), &addresses));
+  const float* in_place = addresses[0];
+  if (in_place != nullptr) unit = {};
   Document document = located.document;
   document.total_chunks += 1;
   document.updated_at = tables::NextTimestamp(located.document.updated_at);
@@ -144,22 +147,22 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
     MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id,
                                           {text::TextRow{row.label, row.month, row.chunk_text}}));
   }
-  txn.OnCommit(
-      [this, row, payload = located.payload, fields = document, unit = std::move(unit)]() mutable {
-        std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
-        RowState state;
-        state.user_ref = tenant->user_ref();
-        state.created_at = payload.created_at;
-        state.chunk_index = payload.chunk_index;
-        state.chunk_id = payload.chunk_id;
-        state.document =
-            documents_.Upsert(fields.id, fields.file_type, fields.filename, fields.is_deleted);
-        state.metadata = ParseChunkMetadata(payload.metadata);
-        std::vector<Tenant::FreshRow> rows;
-        rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit)});
-        tenant->InsertBatch(std::move(rows));
-        NotifyIndexer();
-      });
+  txn.OnCommit([this, row, payload = located.payload, fields = document, unit = std::move(unit),
+                in_place]() mutable {
+    std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id);
+    RowState state;
+    state.user_ref = tenant->user_ref();
+    state.created_at = payload.created_at;
+    state.chunk_index = payload.chunk_index;
+    state.chunk_id = payload.chunk_id;
+    state.document =
+        documents_.Upsert(fields.id, fields.file_type, fields.filename, fields.is_deleted);
+    state.metadata = ParseChunkMetadata(payload.metadata);
+    std::vector<Tenant::FreshRow> rows;
+    rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit), in_place});
+    tenant->InsertBatch(std::move(rows));
+    NotifyIndexer();
+  });
   return ToChunk(row, located.payload);
 }
 

@@ -66,15 +66,18 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
   MessagePayload payload = PayloadOf(user_id, message);
   txn.Put(Cf::kIndex, keys::MessagePayloadKey(ref.month, ref.label), EncodeMessagePayload(payload));
   const VectorLog::NewVector stored{ref.month, ref.label, unit.data()};
-  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&stored, 1)));
-  txn.OnCommit([this, ref, payload = std::move(payload), unit = std::move(unit)]() mutable {
+  std::vector<const float*> addresses;
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&stored, 1), &addresses));
+  if (addresses[0] != nullptr) unit = {};  // read in place
+  txn.OnCommit([this, ref, payload = std::move(payload), unit = std::move(unit),
+                in_place = addresses[0]]() mutable {
     std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id, OwnerKind::kMessage);
     // Messages are only appended to live conversations, so a new state starts live.
     RowState state =
         MessageRowState(payload, tenant->user_ref(),
                         conversations_.FindOrAdd(payload.conversation_id, /*deleted=*/false));
     std::vector<Tenant::FreshRow> rows;
-    rows.push_back(Tenant::FreshRow{ref.label, std::move(state), std::move(unit)});
+    rows.push_back(Tenant::FreshRow{ref.label, std::move(state), std::move(unit), in_place});
     tenant->InsertBatch(std::move(rows));
     NotifyIndexer();
   });

@@ -144,7 +144,7 @@ void Tenant::InsertBatch(std::vector<FreshRow> rows) {
   for (FreshRow& fresh : rows) {
     ++month_stats_[MonthOf(fresh.row.created_at)].pending;
     AddRow(fresh.label, std::move(fresh.row));
-    fresh_[fresh.label] = std::move(fresh.unit_vector);
+    fresh_[fresh.label] = FreshVector{std::move(fresh.unit_vector), fresh.stored};
   }
 }
 
@@ -193,7 +193,7 @@ size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
   struct Pending {
     uint64_t label;
     uint32_t month;
-    std::vector<float> vector;
+    FreshVector vector;
   };
   std::vector<Pending> batch;
   std::shared_ptr<hnsw::HnswIndex> graph;
@@ -209,11 +209,12 @@ size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
   if (batch.empty()) return 0;
   for (const Pending& pending : batch) {
     // DuplicateRecord (already linked) is fine; other errors cannot happen for validated rows.
-    const float* stored = locate ? locate(pending.label, pending.month) : nullptr;
+    const float* stored = pending.vector.stored;
+    if (stored == nullptr && locate) stored = locate(pending.label, pending.month);
     if (stored != nullptr) {
       graph->AddExternal(pending.label, stored).IgnoreError();
     } else {
-      graph->Add(pending.label, pending.vector).IgnoreError();
+      graph->Add(pending.label, pending.vector.copy).IgnoreError();
     }
   }
   std::unique_lock lock(mutex_);
@@ -231,7 +232,9 @@ size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
 }
 
 void Tenant::RepointVector(uint64_t label, const float* unit) {
-  std::shared_lock lock(mutex_);
+  std::unique_lock lock(mutex_);
+  auto it = fresh_.find(label);
+  if (it != fresh_.end() && it->second.stored != nullptr) it->second.stored = unit;
   graph_->RepointVector(label, unit);
 }
 
@@ -405,7 +408,8 @@ void Tenant::SampleVectors(size_t max_rows, std::vector<float>* out) const {
   graph_->CopyVectors(max_rows, out);
   size_t copied = out->size() / dim_ - before;
   for (auto it = fresh_.begin(); it != fresh_.end() && copied < max_rows; ++it, ++copied) {
-    out->insert(out->end(), it->second.begin(), it->second.end());
+    const float* vector = it->second.data();
+    out->insert(out->end(), vector, vector + dim_);
   }
 }
 

@@ -99,11 +99,13 @@ class Tenant {
   OwnerKind kind() const { return kind_; }
   uint32_t user_ref() const { return user_ref_; }
 
-  // A committed row for InsertBatch.
+  // A committed row for InsertBatch: its unit vector (dim floats) where it is stored, in place
+  // (VectorLog::Address), or else a copy.
   struct FreshRow {
     uint64_t label;
     RowState row;
-    std::vector<float> unit_vector;  // dim floats
+    std::vector<float> unit_vector;  // empty when `stored` is set
+    const float* stored = nullptr;
   };
   // Makes committed rows searchable (fresh buffer), under one acquisition of the lock.
   void InsertBatch(std::vector<FreshRow> rows);
@@ -115,13 +117,15 @@ class Tenant {
   // Where a row's stored vector can be read in place (hnsw::HnswIndex::AddExternal), by label
   // and month; null when it cannot (the graph then keeps a copy).
   using VectorLocator = std::function<const float*(uint64_t label, uint32_t month)>;
-  // Links up to `max_rows` fresh rows into the graph; returns how many were linked.  A row whose
-  // vector `locate` finds is linked to it in place, any other with a copy of its fresh vector.
-  // REQUIRES: the addresses `locate` gives stay valid while the graph may read them (the caller
-  // holds vector moves off until RepointVector can reach the new nodes).
+  // Links up to `max_rows` fresh rows into the graph; returns how many were linked.  A row read in
+  // place, or whose vector `locate` finds, is linked to it in place; any other gets a copy of its
+  // vector in the graph.
+  // REQUIRES: in-place vectors stay where they are while the graph may read them (the caller holds
+  // vector moves off until RepointVector can reach the new nodes).
   size_t IndexPending(size_t max_rows, const VectorLocator& locate = nullptr);
-  // The graph's node of `label` now reads its vector at `unit` (a move of the stored vector).
-  // REQUIRES: no Rebuild() in progress (the caller holds vector moves off during rebuilds).
+  // The row `label` (fresh, or its graph node) now reads its vector at `unit` (a move of the stored
+  // vector).  REQUIRES: no Rebuild() in progress (the caller holds vector moves off during
+  // rebuilds).
   void RepointVector(uint64_t label, const float* unit);
   size_t pending() const;
   size_t rows() const;
@@ -190,7 +194,13 @@ class Tenant {
   std::vector<uint64_t> slot_labels_;  // 0: a free slot
   std::vector<uint32_t> free_slots_;
   hnsw::LabelIndex slots_;  // label -> slot
-  std::unordered_map<uint64_t, std::vector<float>> fresh_;
+  // Rows not linked yet, with their vectors: in place, or a copy.
+  struct FreshVector {
+    std::vector<float> copy;
+    const float* stored = nullptr;
+    const float* data() const { return stored != nullptr ? stored : copy.data(); }
+  };
+  std::unordered_map<uint64_t, FreshVector> fresh_;
   // Rows per month; may hold rows removed since (pruned when they pile up).
   std::map<uint32_t, std::vector<MonthEntry>> month_rows_;
   std::map<uint32_t, TenantMonthStats> month_stats_;

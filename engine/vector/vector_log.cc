@@ -451,7 +451,9 @@ void VectorLog::Release(const VectorPointer& pointer) {
   wake_.notify_one();
 }
 
-Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors) {
+Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors,
+                           std::vector<const float*>* addresses) {
+  if (addresses != nullptr) addresses->assign(vectors.size(), nullptr);
   if (vectors.empty()) return Status::Ok();
   // Inline vectors take the compaction gate too: compaction must not rewrite a key that this
   // transaction overwrites.
@@ -479,9 +481,17 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
   MNEMO_RETURN_IF_ERROR(Append(records, &pending->pointers));
   txn.OnCommit([pending] { pending->committed = true; });
   if (options_.sync) txn.BeforeWrite(this, [this] { return Sync(); });
+  std::shared_ptr<Segment> segment;  // of the previous record: most share one
   for (size_t i = 0; i < vectors.size(); ++i) {
+    const VectorPointer& pointer = pending->pointers[i];
     txn.Put(Cf::kVectors, keys::VectorKey(vectors[i].month, vectors[i].label),
-            EncodeVectorPointer(pending->pointers[i]));
+            EncodeVectorPointer(pointer));
+    if (addresses == nullptr) continue;
+    if (!segment || segment->id != pointer.segment) segment = FindSegment(pointer.segment);
+    if (segment) {
+      (*addresses)[i] =
+          reinterpret_cast<const float*>(segment->map + pointer.offset + kHeaderBytes);
+    }
   }
   return Status::Ok();
 }

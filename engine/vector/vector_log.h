@@ -142,8 +142,10 @@ class VectorLog {
   };
   // Appends the vectors' records and stages their pointers in `txn`, or stages the vectors
   // inline when they fit txn's inline budget (inline_max_bytes).  The records are synced before
-  // txn's batch is written; when txn does not commit they are released.
-  Status StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors);
+  // txn's batch is written; when txn does not commit they are released.  `addresses`, when
+  // given, gets each vector's address in place (as Address() gives it; null when inline).
+  Status StagePut(storage::WriteTxn& txn, std::span<const NewVector> vectors,
+                  std::vector<const float*>* addresses = nullptr);
   // Stages the removal of (month, label)'s vector; its record is released when txn commits.
   // OK when none is stored.
   Status StageDelete(storage::WriteTxn& txn, uint32_t month, uint64_t label);

@@ -311,6 +311,10 @@ Status VectorStore::Load() {
         tenant->Restore(label, std::move(row));
         continue;
       }
+      if (const float* stored = find_in_place(label)) {
+        fresh.push_back(Tenant::FreshRow{label, std::move(row), {}, stored});
+        continue;
+      }
       std::string bytes;
       MNEMO_RETURN_IF_ERROR(db_.Get(Cf::kVectors, keys::VectorKey(month, label), &bytes));
       MNEMO_RETURN_IF_ERROR(log_->Decode(bytes, month, label, &vector));
@@ -390,7 +394,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     uint32_t month;
     Uuid document_id;
     ChunkPayload payload;
-    std::vector<float> unit;
+    std::vector<float> unit;        // freed once the vector is stored in place
+    const float* stored = nullptr;  // in place (VectorLog::StagePut)
   };
   std::vector<StagedRow> staged_rows;
   staged_rows.reserve(chunks.size());
@@ -498,7 +503,13 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   vectors.reserve(staged_rows.size());
   for (const StagedRow& staged : staged_rows)
     vectors.push_back(VectorLog::NewVector{staged.month, staged.label, staged.unit.data()});
-  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, vectors));
+  std::vector<const float*> addresses;
+  MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, vectors, &addresses));
+  for (size_t i = 0; i < staged_rows.size(); ++i) {
+    if (addresses[i] == nullptr) continue;
+    staged_rows[i].stored = addresses[i];
+    staged_rows[i].unit = {};  // fresh rows read it in place
+  }
   if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
@@ -518,7 +529,8 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
       row.chunk_id = staged.payload.chunk_id;
       row.document = states.at(staged.document_id);
       row.metadata = ParseChunkMetadata(staged.payload.metadata);
-      fresh.push_back(Tenant::FreshRow{staged.label, std::move(row), std::move(staged.unit)});
+      fresh.push_back(
+          Tenant::FreshRow{staged.label, std::move(row), std::move(staged.unit), staged.stored});
     }
     TenantFor(user)->InsertBatch(std::move(fresh));
     NotifyIndexer();
