@@ -138,7 +138,7 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   std::vector<const float*> addresses;
   MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&moved, 1), &addresses));
   const float* in_place = addresses[0];
-  if (in_place != nullptr) unit = {};
+  if (in_place != nullptr) std::vector<float>().swap(unit);  // read in place: freed
   Document document = located.document;
   document.total_chunks += 1;
   document.updated_at = tables::NextTimestamp(located.document.updated_at);

@@ -68,7 +68,7 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
   const VectorLog::NewVector stored{ref.month, ref.label, unit.data()};
   std::vector<const float*> addresses;
   MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, std::span(&stored, 1), &addresses));
-  if (addresses[0] != nullptr) unit = {};  // read in place
+  if (addresses[0] != nullptr) std::vector<float>().swap(unit);  // read in place: freed
   txn.OnCommit([this, ref, payload = std::move(payload), unit = std::move(unit),
                 in_place = addresses[0]]() mutable {
     std::shared_ptr<Tenant> tenant = TenantFor(payload.user_id, OwnerKind::kMessage);

@@ -508,7 +508,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   for (size_t i = 0; i < staged_rows.size(); ++i) {
     if (addresses[i] == nullptr) continue;
     staged_rows[i].stored = addresses[i];
-    staged_rows[i].unit = {};  // fresh rows read it in place
+    std::vector<float>().swap(staged_rows[i].unit);  // fresh rows read it in place: freed
   }
   if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
