@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mnemo/batch.h"
@@ -310,6 +313,41 @@ TEST_F(MessageSearchTest, MatchesABruteForceRanking) {
       EXPECT_NEAR(found.hits[i].similarity, expected[i].first, 1e-4);
     }
   }
+}
+
+// Each append stores its vector inline in its batch; the vector log later moves them to its
+// segment files, and the message graph reads them there.  Answers stay exact throughout.
+TEST_F(MessageSearchTest, VectorsMovedOutOfTheirBatchesStayExact) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  const Conversation conv = MakeConversation("alice");
+  std::vector<std::vector<float>> vectors;
+  for (int i = 0; i < 130; ++i) {
+    std::vector<float> v(kDim);
+    for (float& x : v) x = normal(rng);
+    AppendWith("alice", conv.id, "user", "m" + std::to_string(i), v);
+    vectors.push_back(std::move(v));
+  }
+  engine_->WaitForIndexing();
+  const std::string segments = dir_.Sub("data") + "/vectors";
+  bool moved = false;
+  for (int attempt = 0; attempt < 200 && !moved; ++attempt) {
+    for (const auto& entry : std::filesystem::directory_iterator(segments))
+      moved = moved || std::filesystem::file_size(entry.path()) > 0;
+    if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(moved) << "no vector was moved to the segments";
+  const auto expect_exact = [&] {
+    for (int i = 0; i < 130; i += 9) {
+      const MessageSearchResponse found = Search("alice", vectors[i], 1);
+      ASSERT_EQ(found.hits.size(), 1u) << i;
+      EXPECT_EQ(found.hits[0].message.content, "m" + std::to_string(i));
+      EXPECT_NEAR(found.hits[0].similarity, 1.0f, 1e-5) << i;
+    }
+  };
+  expect_exact();
+  Reopen(Options());  // the rest move at open
+  expect_exact();
 }
 
 TEST_F(MessageSearchTest, BadEmbeddingsAreRefusedAndNothingIsStored) {

@@ -234,7 +234,10 @@ size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
 void Tenant::RepointVector(uint64_t label, const float* unit) {
   std::unique_lock lock(mutex_);
   auto it = fresh_.find(label);
-  if (it != fresh_.end() && it->second.stored != nullptr) it->second.stored = unit;
+  if (it != fresh_.end()) {
+    it->second.stored = unit;
+    std::vector<float>().swap(it->second.copy);  // a copy is no longer needed
+  }
   graph_->RepointVector(label, unit);
 }
 

@@ -124,8 +124,8 @@ class Tenant {
   // vector moves off until RepointVector can reach the new nodes).
   size_t IndexPending(size_t max_rows, const VectorLocator& locate = nullptr);
   // The row `label` (fresh, or its graph node) now reads its vector at `unit` (a move of the stored
-  // vector).  REQUIRES: no Rebuild() in progress (the caller holds vector moves off during
-  // rebuilds).
+  // vector, or an inline one moved to the segments: its copy is freed).  REQUIRES: no Rebuild() in
+  // progress and no reader of the row's vector (the caller holds vector readers off).
   void RepointVector(uint64_t label, const float* unit);
   size_t pending() const;
   size_t rows() const;

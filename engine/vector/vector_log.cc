@@ -272,21 +272,29 @@ Status VectorLog::Recover() {
 Status VectorLog::CountLive() {
   Status status;
   uint64_t referenced_end = 0;
-  MNEMO_RETURN_IF_ERROR(db_.Scan(Cf::kVectors, {}, [&](std::string_view, std::string_view value) {
-    VectorPointer pointer;
-    if (!DecodeVectorPointer(value, &pointer)) return true;  // a vector stored before the log
-    auto it = segments_.find(pointer.segment);
-    if (it == segments_.end()) {
-      status = Status::Internal("a stored vector points into segment " +
-                                std::to_string(pointer.segment) + ", which is missing from " +
-                                options_.dir);
-      return false;
-    }
-    it->second->live.fetch_add(1, std::memory_order_relaxed);
-    if (it->second == active_)
-      referenced_end = std::max(referenced_end, pointer.offset + record_bytes_);
-    return true;
-  }));
+  MNEMO_RETURN_IF_ERROR(
+      db_.Scan(Cf::kVectors, {}, [&](std::string_view key, std::string_view value) {
+        VectorPointer pointer;
+        if (!DecodeVectorPointer(value, &pointer)) {
+          // Inline (or stored before the log): moved to the segments in the background.
+          uint32_t month = 0;
+          uint64_t label = 0;
+          if (options_.spill_min_vectors > 0 && keys::ParseVectorKey(key, &month, &label))
+            inline_keys_.emplace_back(month, label);
+          return true;
+        }
+        auto it = segments_.find(pointer.segment);
+        if (it == segments_.end()) {
+          status = Status::Internal("a stored vector points into segment " +
+                                    std::to_string(pointer.segment) + ", which is missing from " +
+                                    options_.dir);
+          return false;
+        }
+        it->second->live.fetch_add(1, std::memory_order_relaxed);
+        if (it->second == active_)
+          referenced_end = std::max(referenced_end, pointer.offset + record_bytes_);
+        return true;
+      }));
   MNEMO_RETURN_IF_ERROR(status);
   if (referenced_end > append_end_) {
     // Only possible when records were not synced before their pointers (sync off): never
@@ -299,6 +307,7 @@ Status VectorLog::CountLive() {
   // Segments left empty or sparse by deletes before the last shutdown.
   removal_due_ = true;
   compaction_due_ = true;
+  spill_due_ = !inline_keys_.empty();
   return Status::Ok();
 }
 
@@ -462,9 +471,23 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
   const uint64_t bytes = vectors.size() * sizeof(float) * options_.dim;
   if (inline_bytes + bytes <= options_.inline_max_bytes) {
     inline_bytes += bytes;
+    std::vector<std::pair<uint32_t, uint64_t>> stored;
     for (const NewVector& vector : vectors) {
       txn.Put(Cf::kVectors, keys::VectorKey(vector.month, vector.label),
               EncodeVector(vector.unit, options_.dim));
+      stored.emplace_back(vector.month, vector.label);
+    }
+    if (options_.spill_min_vectors > 0) {
+      txn.OnCommit([this, stored = std::move(stored)] {
+        bool due;
+        {
+          std::lock_guard lock(mu_);
+          inline_keys_.insert(inline_keys_.end(), stored.begin(), stored.end());
+          due = inline_keys_.size() >= options_.spill_min_vectors;
+          spill_due_ = spill_due_ || due;
+        }
+        if (due) wake_.notify_one();
+      });
     }
     return Status::Ok();
   }
@@ -585,6 +608,7 @@ VectorLogStats VectorLog::Stats() const {
   stats.moved_records = moved_records_.load(std::memory_order_relaxed);
   stats.fill_waits = fill_waits_.load(std::memory_order_relaxed);
   stats.early_syncs = early_syncs_.load(std::memory_order_relaxed);
+  stats.spilled = spilled_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -602,6 +626,7 @@ bool VectorLog::EarlySyncDue() const {
 
 bool VectorLog::BackgroundDue() const {
   if (compaction_due_ && pins_ == 0) return true;
+  if (spill_due_) return true;
   if (EarlySyncDue()) return true;
   if (!active_) return false;
   const uint64_t capacity = Capacity();
@@ -709,6 +734,15 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     auto moved = Compact();
     if (!moved.ok()) spdlog::warn("vector log: compaction: {}", moved.status().ToString());
+    lock.lock();
+    return;
+  }
+  if (spill_due_) {
+    spill_due_ = false;
+    lock.unlock();
+    auto spilled = SpillInline();
+    if (!spilled.ok())
+      spdlog::warn("vector log: moving inline vectors: {}", spilled.status().ToString());
     lock.lock();
     return;
   }
@@ -838,6 +872,70 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
     }
   }
   return static_cast<int64_t>(moved.size());
+}
+
+Result<int64_t> VectorLog::SpillInline() {
+  // A few MB of records per round: writers wait while the gate is held.
+  constexpr size_t kSpillBatch = 1024;
+  int64_t spilled = 0;
+  while (true) {
+    std::vector<std::pair<uint32_t, uint64_t>> batch;
+    {
+      std::lock_guard lock(mu_);
+      const size_t take = std::min(kSpillBatch, inline_keys_.size());
+      batch.assign(inline_keys_.end() - static_cast<std::ptrdiff_t>(take), inline_keys_.end());
+      inline_keys_.resize(inline_keys_.size() - take);
+    }
+    if (batch.empty()) return spilled;
+    // On failure the batch stays pending, for the next round.
+    const auto keep = [&](const Status& status) {
+      std::lock_guard lock(mu_);
+      inline_keys_.insert(inline_keys_.end(), batch.begin(), batch.end());
+      return status;
+    };
+    std::vector<std::string> row_keys;
+    row_keys.reserve(batch.size());
+    for (const auto& [month, label] : batch) row_keys.push_back(keys::VectorKey(month, label));
+
+    std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
+    std::vector<std::optional<std::string>> values;
+    if (Status read = db_.MultiGet(Cf::kVectors, row_keys, &values); !read.ok()) return keep(read);
+    std::string records;
+    std::vector<size_t> taken;  // indexes into batch
+    std::vector<float> unit(options_.dim);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      // Gone since, or already a pointer (a later write of the same row).
+      if (!values[i] || values[i]->size() != sizeof(float) * options_.dim) continue;
+      std::memcpy(unit.data(), values[i]->data(), values[i]->size());
+      const size_t at = records.size();
+      records.resize(at + record_bytes_);
+      EncodeRecord(batch[i].first, batch[i].second, unit.data(), records.data() + at);
+      taken.push_back(i);
+    }
+    if (taken.empty()) continue;
+    std::vector<VectorPointer> moved;
+    if (Status appended = Append(records, &moved); !appended.ok()) {
+      for (const VectorPointer& pointer : moved) Release(pointer);
+      return keep(appended);
+    }
+    storage::WriteTxn txn(db_);
+    for (size_t j = 0; j < taken.size(); ++j)
+      txn.Put(Cf::kVectors, row_keys[taken[j]], EncodeVectorPointer(moved[j]));
+    Status status = Sync();
+    if (status.ok()) status = txn.Commit();
+    if (!status.ok()) {
+      for (const VectorPointer& pointer : moved) Release(pointer);
+      return keep(status);
+    }
+    spilled += static_cast<int64_t>(taken.size());
+    spilled_.fetch_add(static_cast<int64_t>(taken.size()), std::memory_order_relaxed);
+    if (options_.on_move) {
+      for (size_t j = 0; j < taken.size(); ++j) {
+        const auto [month, label] = batch[taken[j]];
+        options_.on_move(month, label, Address(EncodeVectorPointer(moved[j]), month, label, false));
+      }
+    }
+  }
 }
 
 }  // namespace mnemo::vector

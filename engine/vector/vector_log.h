@@ -36,6 +36,10 @@
 // with its embedding costs one sync instead of two; the few KB it adds to RocksDB's log cost less
 // than a second sync.  Data directories from before the log store every vector that way.  Both
 // forms read (Decode); compaction, space accounting and segment removal concern records only.
+// Inline vectors do not stay inline: once spill_min_vectors of them have committed (and at open),
+// the background thread moves them to the segments (SpillInline: records appended and synced,
+// then the values rewritten as pointers, like a compaction's move, with the move listener told),
+// so that they too can be read in place instead of held in memory.
 //
 // Space: each segment counts its live records (committed pointers, and records appended by
 // transactions that have not finished).  A segment with none left, other than the one being
@@ -103,10 +107,14 @@ struct VectorLogOptions {
   uint64_t fill_piece_bytes = uint64_t{1} << 20;
   // Vector bytes a transaction may store inline (see above); 0: none.
   uint64_t inline_max_bytes = uint64_t{64} << 10;
+  // Inline vectors moved to the segments once this many have committed since the last move; 0:
+  // never moved.
+  uint64_t spill_min_vectors = 64;
   // Sync records before the batch pointing at them (EngineOptions::sync_writes).
   bool sync = true;
   FileSystem* file_system = nullptr;  // null: PosixFileSystem()
-  // Told of every record compaction moves, by (month, label) and the vector's new address.  Called
+  // Told of every vector moved (by compaction, or from inline to the segments), by (month, label)
+  // and the vector's new address.  Called
   // on the log's background thread with the exclusive gate held: it must not wait for anything that
   // holds the gate (ReadGate, a transaction staging vectors).
   std::function<void(uint32_t month, uint64_t label, const float* unit)> on_move;
@@ -120,6 +128,7 @@ struct VectorLogStats {
   int64_t moved_records = 0;     // by compaction, since open
   int64_t fill_waits = 0;        // appends that waited for a piece of zeros, since open
   int64_t early_syncs = 0;       // syncs the background thread started for appends, since open
+  int64_t spilled = 0;           // inline vectors moved to the segments, since open
 };
 
 class VectorLog {
@@ -175,6 +184,9 @@ class VectorLog {
   // Compacts every segment that is at most half live (see above); returns the records moved.
   // The background thread does this by itself after deletes.
   Result<int64_t> Compact();
+  // Moves every inline vector committed since open (or found inline at open) to the segments;
+  // returns how many moved.  The background thread does this by itself (spill_min_vectors).
+  Result<int64_t> SpillInline();
   // Copies the segment files into `dir` (created), durably: files and the entries of `dir` are
   // synced.  REQUIRES: a Pin() guard held from before the pointers being backed up were read.
   Status CopySegments(const std::string& dir) const;
@@ -259,6 +271,9 @@ class VectorLog {
   bool removal_due_ = false;
   int pins_ = 0;
   bool compaction_due_ = false;
+  // Inline vectors committed and not moved to the segments yet, by (month, label).
+  std::vector<std::pair<uint32_t, uint64_t>> inline_keys_;
+  bool spill_due_ = false;
   // Shared: transactions with vector writes, readers of mapped vectors; exclusive: compaction,
   // retiring mappings.
   mutable std::shared_mutex gate_;
@@ -270,6 +285,7 @@ class VectorLog {
   std::atomic<int64_t> moved_records_{0};
   std::atomic<int64_t> fill_waits_{0};
   std::atomic<int64_t> early_syncs_{0};
+  std::atomic<int64_t> spilled_{0};
   std::thread background_;
 };
 

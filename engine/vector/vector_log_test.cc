@@ -220,7 +220,8 @@ class VectorLogTest : public ::testing::Test {
   // record_bytes is 64 at dim 8: four records per 256-byte segment.  Zeros go ahead one record
   // at a time unless told otherwise.  Every vector goes to the segments unless told otherwise.
   void Reopen(uint64_t segment_bytes = 256, uint64_t fill_ahead_bytes = 128,
-              uint64_t fill_piece_bytes = 64, uint64_t inline_max_bytes = 0) {
+              uint64_t fill_piece_bytes = 64, uint64_t inline_max_bytes = 0,
+              uint64_t spill_min_vectors = 0) {
     log_.reset();
     VectorLogOptions options;
     options.dir = dir_.Sub("vectors");
@@ -229,6 +230,7 @@ class VectorLogTest : public ::testing::Test {
     options.fill_ahead_bytes = fill_ahead_bytes;
     options.fill_piece_bytes = fill_piece_bytes;
     options.inline_max_bytes = inline_max_bytes;
+    options.spill_min_vectors = spill_min_vectors;
     options.file_system = &fs_;
     options.on_move = [this](uint32_t month, uint64_t label, const float* unit) {
       std::lock_guard lock(moves_mutex_);
@@ -424,6 +426,54 @@ TEST_F(VectorLogTest, VectorsReadInPlaceFollowMovesAndRemovedSegmentsReadZeros) 
   }
   // Records that did not move read where they were.
   for (uint64_t label = 9; label <= 12; ++label) EXPECT_EQ(AddressOf(label), before[label]);
+}
+
+TEST_F(VectorLogTest, InlineVectorsMoveToTheSegmentsOnceEnoughHaveCommitted) {
+  Reopen(256, 128, 64, /*inline_max_bytes=*/1024, /*spill_min_vectors=*/4);
+  const auto value_of = [&](uint64_t label) {
+    std::string value;
+    EXPECT_TRUE(db_->Get(Cf::kVectors, keys::VectorKey(1, label), &value).ok()) << label;
+    return value;
+  };
+  Put(1, 2);
+  Put(3, 1);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().spilled, 0);  // three: below the threshold
+  EXPECT_EQ(value_of(1).size(), sizeof(float) * kDim);
+  EXPECT_EQ(AddressOf(1), nullptr);
+  Put(4, 1);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().spilled, 4);
+  std::map<uint64_t, std::pair<uint32_t, const float*>> moves;
+  {
+    std::lock_guard lock(moves_mutex_);
+    moves = moves_;
+  }
+  ASSERT_EQ(moves.size(), 4u);
+  for (uint64_t label = 1; label <= 4; ++label) {
+    EXPECT_EQ(value_of(label).size(), kVectorPointerBytes) << label;
+    ASSERT_NE(AddressOf(label), nullptr) << label;
+    EXPECT_EQ(moves[label].second, AddressOf(label)) << label;
+    EXPECT_EQ(ReadAt(AddressOf(label)), UnitVector(label)) << label;
+    ExpectStored(label);
+  }
+  EXPECT_EQ(log_->Stats().live_records, 4);
+
+  // Written inline while nothing moves them, they move at the next open that may.
+  Reopen(256, 128, 64, 1024, /*spill_min_vectors=*/0);
+  Put(5, 2);
+  log_->WaitForBackground();
+  EXPECT_EQ(value_of(5).size(), sizeof(float) * kDim);
+  Reopen(256, 128, 64, 1024, /*spill_min_vectors=*/100);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().spilled, 2);
+  for (uint64_t label = 1; label <= 6; ++label) ExpectStored(label);
+  EXPECT_EQ(value_of(6).size(), kVectorPointerBytes);
+  // A row deleted before its move is not moved.
+  Put(7, 1);
+  Delete(7, 1);
+  ASSERT_TRUE(log_->SpillInline().ok());
+  EXPECT_EQ(log_->Stats().spilled, 2);
 }
 
 TEST_F(VectorLogTest, TornTailIsZeroedAndOverwritten) {

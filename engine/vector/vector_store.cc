@@ -651,6 +651,7 @@ Status VectorStore::SaveIndexes() {
       continue;
     }
     if (!tenant->dirty() && std::filesystem::exists(path)) continue;
+    const auto gate = log_->ReadGate();  // Save reads the graph's own copies of vectors
     MNEMO_RETURN_IF_ERROR(tenant->Save(path, label_watermark, fs()));
   }
   return Status::Ok();

@@ -86,8 +86,34 @@ TEST_F(HnswExternalTest, RepointedVectorsAreTheOnesSearchesRead) {
   EXPECT_NEAR(exact.hits[0].similarity, 1.0f, 1e-5);
 
   EXPECT_FALSE(index->RepointVector(Data().size() + 1, moved.data()));  // no such node
-  auto owned = testing::BuildIndex(Data(), Params(), 10);
-  EXPECT_FALSE(owned->RepointVector(3, moved.data()));  // its own copy: nothing to follow
+}
+
+TEST_F(HnswExternalTest, ACopyMovedOutIsFreedForTheNextCopy) {
+  auto index = testing::BuildIndex(Data(), Params(), 20);
+  EXPECT_EQ(index->owned_vectors(), 20u);
+  std::vector<float> row(Data().Row(3).begin(), Data().Row(3).end());
+  ASSERT_TRUE(index->RepointVector(3, row.data()));
+  EXPECT_EQ(index->owned_vectors(), 19u);
+  SearchResult exact;
+  ASSERT_TRUE(index->ExactSearch(Data().Row(3), 1, nullptr, &exact).ok());
+  ASSERT_EQ(exact.hits.size(), 1u);
+  EXPECT_EQ(exact.hits[0].label, 3u);
+  // The next copy takes the freed slot, and node 3 reads the moved vector, not the slot's new
+  // contents.
+  ASSERT_TRUE(index->Add(20, Data().Row(20)).ok());
+  EXPECT_EQ(index->owned_vectors(), 20u);
+  std::fill(row.begin(), row.end(), 0.0f);
+  row[0] = 1.0f;
+  std::vector<float> axis(Data().dim, 0.0f);
+  axis[0] = 1.0f;
+  ASSERT_TRUE(index->ExactSearch(axis, 21, nullptr, &exact).ok());
+  bool seen = false;
+  for (const SearchHit& hit : exact.hits) {
+    if (hit.label != 3) continue;
+    seen = true;
+    EXPECT_NEAR(hit.similarity, 1.0f, 1e-5);
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(HnswExternalTest, CompactionKeepsVectorsExternal) {

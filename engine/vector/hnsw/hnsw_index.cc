@@ -108,14 +108,11 @@ bool HnswIndex::RepointVector(uint64_t label, const float* unit) {
   std::shared_lock labels(label_mutex_);
   const uint32_t id = label_to_id_.Find(label);
   if (id == LabelIndex::kMissing) return false;
-  const NodeView view = store_.View();
-  // A node being initialised has its label registered already; it is not external until
-  // InitNode() says so, and its caller passes the address it resolved after this move.
-  if ((view.Meta(id).state.load(std::memory_order_acquire) & kNodeReady) == 0 ||
-      !view.Meta(id).external) {
+  // A node being initialised has its label registered already: its caller resolved its vector
+  // after this move.
+  if ((store_.View().Meta(id).state.load(std::memory_order_acquire) & kNodeReady) == 0)
     return false;
-  }
-  view.SetVector(id, unit);
+  store_.MakeExternal(id, unit);
   return true;
 }
 
@@ -313,7 +310,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
   for (uint32_t id = 0; id < view.limit(); ++id) {
     if (view.Meta(id).state.load(std::memory_order_acquire) == kNodeReady) {
       live.push_back(id);
-      owned += view.Meta(id).external ? 0 : 1;
+      owned += view.Meta(id).external.load(std::memory_order_relaxed) ? 0 : 1;
     }
   }
   {
@@ -338,7 +335,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Compact(size_t threads) const {
     for (size_t i = next.fetch_add(1); i < live.size(); i = next.fetch_add(1)) {
       const uint32_t id = live[i];
       const NodeMeta& meta = view.Meta(id);
-      Status status = fresh->AddNormalized(meta.label, view.Vector(id), meta.external, *lease);
+      Status status = fresh->AddNormalized(meta.label, view.Vector(id),
+                                           meta.external.load(std::memory_order_acquire), *lease);
       if (!status.ok()) {
         std::lock_guard guard(error_mutex);
         if (first_error.ok()) first_error = std::move(status);

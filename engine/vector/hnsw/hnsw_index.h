@@ -143,7 +143,9 @@ class HnswIndex {
   // another address (and then until no call that started before can still read the old one).
   Status AddExternal(uint64_t label, const float* unit);
   // The vector of `label`'s node (live or deleted) is now the one at `unit`, which holds the same
-  // values.  False when the label has no node or its vector is not external.
+  // values, with AddExternal()'s requirements; a copy the index held is given up (its memory is
+  // reused by later copies).  False when the label has no node.
+  // REQUIRES: no call that may read the node's old vector is in flight when it was a copy.
   bool RepointVector(uint64_t label, const float* unit);
 
   // Pre-allocates room for `nodes` nodes in total, with owned vectors (optional): a build of known

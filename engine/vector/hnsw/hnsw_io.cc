@@ -209,7 +209,8 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSyst
       const NodeMeta& meta = view.Meta(id);
       out.PutValue<uint64_t>(meta.label);
       const bool deleted = (meta.state.load(std::memory_order_acquire) & kNodeDeleted) != 0;
-      out.PutValue<uint8_t>((deleted ? kFlagDeleted : 0) | (meta.external ? kFlagExternal : 0));
+      const bool external = meta.external.load(std::memory_order_acquire);
+      out.PutValue<uint8_t>((deleted ? kFlagDeleted : 0) | (external ? kFlagExternal : 0));
       out.PutValue<uint8_t>(meta.level);
       out.PutValue<uint16_t>(0);
       for (int level = 0; level <= meta.level; ++level) {
@@ -222,7 +223,7 @@ Status HnswIndex::Save(const std::string& path, uint64_t applied_seqno, FileSyst
         out.PutValue<float>(meta.code_error);
         out.Put(view.Code(id), params_.dim);
       }
-      if (!meta.external) out.Put(view.Vector(id), sizeof(float) * params_.dim);
+      if (!external) out.Put(view.Vector(id), sizeof(float) * params_.dim);
     }
     status = out.Finish();
   }

@@ -139,19 +139,35 @@ const float* NodeStore::CopyToArena(const float* vector) {
   std::byte* slot;
   {
     std::lock_guard lock(arena_mutex_);
-    if (arena_free_ == 0) {
-      // Blocks grow with the arena (each as large as all before it), from 16 slots to 32 MiB.
-      const size_t held = arena_bytes_.load(std::memory_order_relaxed) / vector_slot_bytes_;
-      AddArenaBlock(
-          std::clamp<size_t>(held, 16, std::max<size_t>(16, kMaxBlockBytes / vector_slot_bytes_)));
+    if (!released_slots_.empty()) {
+      slot = reinterpret_cast<std::byte*>(const_cast<float*>(released_slots_.back()));
+      released_slots_.pop_back();
+    } else {
+      if (arena_free_ == 0) {
+        // Blocks grow with the arena (each as large as all before it), from 16 slots to 32 MiB.
+        const size_t held = arena_bytes_.load(std::memory_order_relaxed) / vector_slot_bytes_;
+        AddArenaBlock(std::clamp<size_t>(
+            held, 16, std::max<size_t>(16, kMaxBlockBytes / vector_slot_bytes_)));
+      }
+      slot = reinterpret_cast<std::byte*>(arena_blocks_.back().get()) +
+             (arena_block_slots_ - arena_free_) * vector_slot_bytes_;
+      --arena_free_;
     }
-    slot = reinterpret_cast<std::byte*>(arena_blocks_.back().get()) +
-           (arena_block_slots_ - arena_free_) * vector_slot_bytes_;
-    --arena_free_;
   }
   std::memcpy(slot, vector, sizeof(float) * dim_);
   owned_vectors_.fetch_add(1, std::memory_order_relaxed);
   return reinterpret_cast<const float*>(slot);
+}
+
+void NodeStore::MakeExternal(uint32_t id, const float* vector) {
+  const NodeView view = View();
+  NodeMeta& meta = view.Meta(id);
+  const float* old = view.Vector(id);
+  view.SetVector(id, vector);
+  if (meta.external.exchange(true, std::memory_order_acq_rel)) return;
+  std::lock_guard lock(arena_mutex_);
+  released_slots_.push_back(old);
+  owned_vectors_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* vector, bool external,
@@ -164,7 +180,7 @@ void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* ve
   view.SetVector(id, external ? vector : CopyToArena(vector));
   if (code != nullptr) std::memcpy(view.MutableCode(id), code, dim_);
   NodeMeta& meta = view.Meta(id);
-  meta.external = external;
+  meta.external.store(external, std::memory_order_relaxed);
   meta.label = label;
   meta.code_error = code_error;
   meta.level = static_cast<uint8_t>(level);

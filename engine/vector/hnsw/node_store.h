@@ -72,7 +72,8 @@ struct NodeMeta {
   float code_error = 0;
   std::atomic<uint8_t> state{0};
   uint8_t level = 0;
-  bool external = false;  // the vector is the owner's (InitNode), not a copy in the arena
+  // The vector is the owner's (InitNode, or moved there by the owner), not a copy in the arena.
+  std::atomic<bool> external{false};
 };
 
 // Atomic access to one link slot (count or id).  A store releases and a load acquires, so a
@@ -198,6 +199,10 @@ class NodeStore {
   size_t vector_bytes_per_node() const { return vector_slot_bytes_; }
   // Nodes whose vector is in the arena.
   size_t owned_vectors() const { return owned_vectors_.load(std::memory_order_relaxed); }
+  // Node `id`'s vector is now the owner's, at `vector`: an owned one's arena slot is reused by
+  // later copies.  REQUIRES: the node is initialised; no reader of its old vector is in flight
+  // when it was owned (its slot may be overwritten at once).
+  void MakeExternal(uint32_t id, const float* vector);
 
  private:
   struct alignas(64) CacheLine {
@@ -233,8 +238,9 @@ class NodeStore {
   size_t vector_slot_bytes_;
   std::mutex arena_mutex_;
   std::vector<std::unique_ptr<CacheLine[]>> arena_blocks_;
-  size_t arena_block_slots_ = 0;  // slots of arena_blocks_.back()
-  size_t arena_free_ = 0;         // of which are not handed out yet
+  size_t arena_block_slots_ = 0;              // slots of arena_blocks_.back()
+  size_t arena_free_ = 0;                     // of which are not handed out yet
+  std::vector<const float*> released_slots_;  // handed out once, free again (MakeExternal)
   std::atomic<size_t> arena_bytes_{0};
   std::atomic<size_t> owned_vectors_{0};
 
