@@ -199,9 +199,9 @@ class HnswIndex {
   Status Save(const std::string& path, uint64_t applied_seqno,
               FileSystem& fs = PosixFileSystem()) const;
 
-  // Reads a file written by Save().  The header is checked first, then the whole file's checksum
-  // (one streaming pass), and only then is the index built, validating every count, id and level
-  // against the header.  Errors: NotFound when the file does not exist; Internal with a message
+  // Reads a file written by Save().  The header is checked first; then one streaming pass builds
+  // the index, validating every count, id and level against the header, and checksums the bytes;
+  // the index is returned only if the checksum then holds.  Errors: NotFound when the file does not exist; Internal with a message
   // naming the problem for anything else (bad magic, unsupported version, bad params, truncation,
   // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
   // before checking it against the file's length.

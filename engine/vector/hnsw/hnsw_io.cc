@@ -146,26 +146,6 @@ Status Corrupt(const std::string& path, const std::string& what) {
   return Status::Internal("corrupt hnsw index file " + path + ": " + what);
 }
 
-// Checks the CRC-32C trailer of the `size`-byte file at `path` in one streaming pass.
-Status VerifyChecksum(FileSystem& fs, const std::string& path, uint64_t size) {
-  FileReader in(fs);
-  MNEMO_RETURN_IF_ERROR(in.Open(path));
-  if (in.size() != size) return Corrupt(path, "the file changed while being read");
-  std::vector<char> chunk(kIoChunk);
-  for (uint64_t left = size - kTrailerBytes; left > 0;) {
-    const size_t take = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
-    if (!in.Read(chunk.data(), take)) {
-      return in.status().ok() ? Corrupt(path, "truncated") : in.status();
-    }
-    left -= take;
-  }
-  const uint32_t computed = in.crc();
-  uint32_t stored;
-  if (!in.ReadValue(&stored)) return in.status().ok() ? Corrupt(path, "truncated") : in.status();
-  if (stored != computed) return Corrupt(path, "checksum mismatch");
-  return Status::Ok();
-}
-
 // Zeros for any dimension, shared by every node whose external vector is gone.  Not const, so it
 // is zero-filled at start instead of stored in the binary; never written, so its pages stay the
 // kernel's shared zero page.
@@ -281,9 +261,8 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
       (entry_id != kNoEntryId && entry_id >= node_count) || max_level > kMaxLevel) {
     return Corrupt(path, "inconsistent header counts");
   }
-  // Verify the checksum before building anything, so a damaged file is reported as such and the
-  // parse below only ever sees bytes that Save() wrote.
-  MNEMO_RETURN_IF_ERROR(VerifyChecksum(fs, path, in.size()));
+  // One pass: the parse below checks every size and id it reads (a damaged file fails it, or
+  // the checksum compared at the end), so the file is read once, not once more to checksum it.
 
   std::optional<ScalarQuantizer> quantizer;
   if (version >= 2) {
