@@ -201,15 +201,15 @@ class HnswIndex {
 
   // Reads a file written by Save().  The header is checked first; then one streaming pass builds
   // the index, validating every count, id and level against the header, and checksums the bytes;
-  // the index is returned only if the checksum then holds.  Errors: NotFound when the file does not exist; Internal with a message
-  // naming the problem for anything else (bad magic, unsupported version, bad params, truncation,
-  // checksum mismatch, inconsistent structure, I/O error).  Never trusts a size from the file
-  // before checking it against the file's length.
-  // `resources` as for Create(); a file without a quantizer section takes resources.quantizer.
-  // `external` gives the address of an external vector (as AddExternal() requires) by label, or
-  // null when it has none: such a node reads as a zero vector (only a deleted row's vector can be
-  // gone).  A file with external vectors and no `external` is an error.  A vector the file holds
-  // is not copied when `external` finds it (the node becomes external).
+  // the index is returned only if the checksum then holds.  Errors: NotFound when the file does not
+  // exist; Internal with a message naming the problem for anything else (bad magic, unsupported
+  // version, bad params, truncation, checksum mismatch, inconsistent structure, I/O error).  Never
+  // trusts a size from the file before checking it against the file's length. `resources` as for
+  // Create(); a file without a quantizer section takes resources.quantizer. `external` gives the
+  // address of an external vector (as AddExternal() requires) by label, or null when it has none:
+  // such a node reads as a zero vector (only a deleted row's vector can be gone).  A file with
+  // external vectors and no `external` is an error.  A vector the file holds is not copied when
+  // `external` finds it (the node becomes external).
   using ExternalVectors = std::function<const float*(uint64_t label)>;
   static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {},
                                       FileSystem& fs = PosixFileSystem(),
