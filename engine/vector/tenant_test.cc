@@ -8,22 +8,14 @@
 #include <random>
 #include <vector>
 
+#include "testing/vectors.h"
+
 namespace mnemo::vector {
 namespace {
 
 constexpr uint32_t kDim = 16;
 
-std::vector<float> UnitVector(std::mt19937& rng) {
-  std::normal_distribution<float> normal;
-  std::vector<float> v(kDim);
-  float norm = 0;
-  for (float& x : v) {
-    x = normal(rng);
-    norm += x * x;
-  }
-  for (float& x : v) x /= std::sqrt(norm);
-  return v;
-}
+std::vector<float> UnitVector(std::mt19937& rng) { return testing::RandomUnitVector(kDim, rng); }
 
 class TenantTest : public ::testing::Test {
  protected:

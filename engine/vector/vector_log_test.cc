@@ -19,6 +19,7 @@
 
 #include "storage/key_codec.h"
 #include "testing/temp_dir.h"
+#include "testing/vectors.h"
 #include "vector/chunk_rows.h"
 
 namespace mnemo::vector {
@@ -191,15 +192,7 @@ class WatchedFileSystem final : public FileSystem {
 
 std::vector<float> UnitVector(uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(kDim);
-  float norm = 0;
-  for (float& x : v) {
-    x = normal(rng);
-    norm += x * x;
-  }
-  for (float& x : v) x /= std::sqrt(norm);
-  return v;
+  return testing::RandomUnitVector(kDim, rng);
 }
 
 class VectorLogTest : public ::testing::Test {
