@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <unordered_map>
 
@@ -195,6 +196,16 @@ void VectorStore::OnVectorMoved(uint32_t month, uint64_t label, const float* uni
 Status VectorStore::Load() {
   // Vector moves wait until every loaded graph can follow them.
   const auto gate = log_->ReadGate();
+  // Where opening a large store spends its time, in the log.
+  const auto started = std::chrono::steady_clock::now();
+  auto last = started;
+  std::string phases;
+  const auto phase_done = [&](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    phases += fmt::format("{}{} {:.2f} s", phases.empty() ? "" : ", ", name,
+                          std::chrono::duration<double>(now - last).count());
+    last = now;
+  };
   // Documents first: rows point at their document's shared state.
   Status decoded;
   MNEMO_RETURN_IF_ERROR(
@@ -243,6 +254,7 @@ Status VectorStore::Load() {
   RowsByUser message_rows_by_user;
   MNEMO_RETURN_IF_ERROR(LoadMessageRows(&message_rows_by_user, &max_label));
   MNEMO_RETURN_IF_ERROR(LoadMessageTexts(&max_label));
+  phase_done("rows");
 
   // Where each stored vector reads in place, for graphs saved with their vectors external.
   std::unordered_map<uint64_t, const float*> in_place;
@@ -255,6 +267,7 @@ Status VectorStore::Load() {
           in_place.emplace(label, unit);
         return true;
       }));
+  phase_done("vector addresses");
   const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) -> const float* {
     auto it = in_place.find(label);
     return it == in_place.end() ? nullptr : it->second;
@@ -289,6 +302,7 @@ Status VectorStore::Load() {
       MNEMO_ASSIGN_OR_RETURN(loading.graph, NewGraph());
     }
   }
+  phase_done("graphs");
   // The quantizer every graph shares: the one of the largest saved graph that has one.
   size_t largest = 0;
   for (const LoadedTenant& loading : loaded_tenants) {
@@ -325,6 +339,10 @@ Status VectorStore::Load() {
   }
   next_label_.store(next_label);
   RemoveMonthGraphFiles(options_.index_dir);
+  phase_done("catch-up");
+  spdlog::info("vector store: {} graphs opened in {:.2f} s ({})", loaded_tenants.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+               phases);
   return Status::Ok();
 }
 
