@@ -136,11 +136,17 @@ class TextIndex {
   class UserIndex;
   class Dictionary;
   class AnalysisThread;
+  struct BatchTerms;
+  struct SliceWork;
 
   TextIndex(storage::Db& db, const Bm25Params& params);
   Status Load();
   std::shared_ptr<UserIndex> Find(RowKind kind, std::string_view user_id) const;
   std::shared_ptr<UserIndex> FindOrCreate(RowKind kind, std::string_view user_id);
+  // Takes slices of `batch` until none is left, analyzing each into batch.stored; the first
+  // failure ends every thread's work on the batch and is left in work->status.
+  void AnalyzeSlices(BatchTerms& batch, SliceWork* work);
+  Status AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, SliceWork* work);
 
   storage::Db& db_;
   const Bm25Params params_;
