@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -341,6 +342,61 @@ void SortById(std::vector<BatchPosting>* postings) {
   }
 }
 
+// Term id -> a position: open addressing (linear probing, at most half full) over slots that
+// hold both, so a batch can start loading the slots of the terms it reaches next (Prefetch)
+// where a node-based map would make it wait for each.  Ids are never 0 (the dictionary's start
+// at 1), so 0 marks an empty slot.
+class TermPositions {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  uint32_t Find(uint32_t id) const {
+    if (slots_.empty()) return kNone;
+    for (size_t slot = Slot(id);; slot = (slot + 1) & (slots_.size() - 1)) {
+      if (slots_[slot].id == id) return slots_[slot].position;
+      if (slots_[slot].id == 0) return kNone;
+    }
+  }
+  // REQUIRES: id != 0 and not present.
+  void Insert(uint32_t id, uint32_t position) {
+    if ((count_ + 1) * 2 > slots_.size()) Grow();
+    size_t slot = Slot(id);
+    while (slots_[slot].id != 0) slot = (slot + 1) & (slots_.size() - 1);
+    slots_[slot] = Entry{id, position};
+    ++count_;
+  }
+  void Prefetch(uint32_t id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Slot(id)]);
+  }
+  void Clear() {
+    slots_.clear();
+    count_ = 0;
+  }
+  size_t memory_bytes() const { return slots_.capacity() * sizeof(Entry); }
+
+ private:
+  struct Entry {
+    uint32_t id = 0;
+    uint32_t position = 0;
+  };
+  size_t Slot(uint32_t id) const {
+    return static_cast<size_t>((id * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  void Grow() {
+    std::vector<Entry> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Entry{});
+    shift_ = 64 - std::countr_zero(slots_.size());
+    count_ = 0;
+    for (const Entry& entry : old) {
+      if (entry.id != 0) Insert(entry.id, entry.position);
+    }
+  }
+
+  std::vector<Entry> slots_;
+  size_t count_ = 0;
+  int shift_ = 64;
+};
+
 }  // namespace
 
 // One user's rows of one kind.
@@ -350,18 +406,47 @@ class TextIndex::UserIndex {
   // together, so each list is reached once per batch, not once per row that holds the term.
   // `stored_delta`: what the write changed the size of the user's stored keys and values by.
   void Add(const std::vector<StoredRow>& rows, int64_t stored_delta) {
+    size_t count = 0;
+    for (const StoredRow& row : rows) count += row.terms.size();
     std::vector<BatchPosting> postings;
+    postings.reserve(count);
     for (uint32_t row = 0; row < rows.size(); ++row) {
       for (const auto& [id, tf] : rows[row].terms) postings.push_back(BatchPosting{id, row, tf});
     }
     SortById(&postings);
+    std::vector<uint32_t> starts;  // where each term's postings begin, then postings.size()
+    for (size_t i = 0; i < postings.size(); ++i) {
+      if (i == 0 || postings[i].id != postings[i - 1].id)
+        starts.push_back(static_cast<uint32_t>(i));
+    }
+    const size_t distinct = starts.size();
+    starts.push_back(static_cast<uint32_t>(postings.size()));
+
     std::unique_lock lock(mutex_);
     ChangeStoredBytesLocked(stored_delta);
     const uint32_t first_doc = static_cast<uint32_t>(labels_.size());
     for (const StoredRow& row : rows) AddRowLocked(row);
-    for (size_t i = 0; i < postings.size();) {
-      Term& term = terms_[postings[i].id];
-      for (const uint32_t id = postings[i].id; i < postings.size() && postings[i].id == id; ++i) {
+    // The terms' positions (new terms get one), then their postings.  Each step starts loading
+    // what a later term will need (its slot, then its list), since nearly every term is a cache
+    // miss away.
+    constexpr size_t kAhead = 8;
+    std::vector<uint32_t> positions(distinct);
+    for (size_t t = 0; t < distinct; ++t) {
+      if (t + kAhead < distinct) positions_.Prefetch(postings[starts[t + kAhead]].id);
+      const uint32_t id = postings[starts[t]].id;
+      uint32_t position = positions_.Find(id);
+      if (position == TermPositions::kNone) {
+        position = static_cast<uint32_t>(terms_.size());
+        terms_.emplace_back().id = id;
+        positions_.Insert(id, position);
+      }
+      positions[t] = position;
+    }
+    for (size_t t = 0; t < distinct; ++t) {
+      if (t + kAhead < distinct) __builtin_prefetch(&terms_[positions[t + kAhead]]);
+      if (t + kAhead / 2 < distinct) terms_[positions[t + kAhead / 2]].postings.PrefetchAppend();
+      Term& term = terms_[positions[t]];
+      for (size_t i = starts[t]; i < starts[t + 1]; ++i) {
         const uint32_t doc = first_doc + postings[i].row;
         term.postings.Append(doc, postings[i].tf, lengths_[doc]);
         ++term.df;
@@ -393,8 +478,8 @@ class TextIndex::UserIndex {
     --live_;
     ++dead_;
     for (const auto& [id, tf] : row.terms) {
-      auto term = terms_.find(id);
-      if (term != terms_.end() && term->second.df > 0) --term->second.df;
+      const uint32_t position = positions_.Find(id);
+      if (position != TermPositions::kNone && terms_[position].df > 0) --terms_[position].df;
     }
     if (dead_ >= kMinDeadForCompaction && dead_ > live_) CompactLocked();
   }
@@ -409,8 +494,8 @@ class TextIndex::UserIndex {
     for (const auto& [text, id] : terms) {
       const Term* term = nullptr;
       if (id) {
-        auto it = terms_.find(*id);
-        if (it != terms_.end() && it->second.df > 0) term = &it->second;
+        const uint32_t position = positions_.Find(*id);
+        if (position != TermPositions::kNone && terms_[position].df > 0) term = &terms_[position];
       }
       if (term == nullptr) {
         answer.unknown_terms.push_back(text);
@@ -436,10 +521,11 @@ class TextIndex::UserIndex {
     std::shared_lock lock(mutex_);
     stats->rows += live_;
     stats->stored_bytes += stored_bytes_;
-    for (const auto& [id, term] : terms_) {
+    for (const Term& term : terms_) {
       stats->postings += term.postings.size();
-      stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
+      stats->memory_bytes += term.postings.memory_bytes();
     }
+    stats->memory_bytes += terms_.capacity() * sizeof(Term) + positions_.memory_bytes();
     stats->memory_bytes += (labels_.capacity() + groups_.capacity()) * sizeof(uint64_t) +
                            lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
@@ -447,8 +533,9 @@ class TextIndex::UserIndex {
 
  private:
   struct Term {
-    PostingList postings;
+    uint32_t id = 0;
     uint32_t df = 0;  // live rows holding the term
+    PostingList postings;
   };
 
   // REQUIRES: mutex_ held exclusively.
@@ -490,23 +577,25 @@ class TextIndex::UserIndex {
     }
     uint32_t docs[PostingList::kBlockSize];
     uint32_t tfs[PostingList::kBlockSize];
-    for (auto it = terms_.begin(); it != terms_.end();) {
-      if (it->second.df == 0) {
-        it = terms_.erase(it);
-        continue;
-      }
-      PostingList rebuilt;
-      const PostingList& old = it->second.postings;
+    std::vector<Term> terms;
+    positions_.Clear();
+    for (Term& term : terms_) {
+      if (term.df == 0) continue;
+      Term& kept = terms.emplace_back();
+      kept.id = term.id;
+      kept.df = term.df;
+      const PostingList& old = term.postings;
       for (size_t block = 0; block < old.blocks().size(); ++block) {
         const uint32_t count = old.DecodeBlock(block, docs, tfs);
         for (uint32_t i = 0; i < count; ++i) {
           const uint32_t doc = renumbered[docs[i]];
-          if (doc != kEndDoc) rebuilt.Append(doc, tfs[i], lengths[doc]);
+          if (doc != kEndDoc) kept.postings.Append(doc, tfs[i], lengths[doc]);
         }
       }
-      it->second.postings = std::move(rebuilt);
-      ++it;
+      term = Term{};
+      positions_.Insert(kept.id, static_cast<uint32_t>(terms.size() - 1));
     }
+    terms_ = std::move(terms);
     labels_ = std::move(labels);
     groups_ = std::move(groups);
     lengths_ = std::move(lengths);
@@ -514,9 +603,10 @@ class TextIndex::UserIndex {
   }
 
   mutable std::shared_mutex mutex_;
-  std::unordered_map<uint32_t, Term> terms_;
-  std::vector<uint64_t> labels_;                 // by doc
-  std::vector<uint64_t> groups_;                 // by doc: the label in its stored key
+  std::vector<Term> terms_;       // in the order the user's rows first held them (compaction aside)
+  TermPositions positions_;       // term id -> its position in terms_
+  std::vector<uint64_t> labels_;  // by doc
+  std::vector<uint64_t> groups_;  // by doc: the label in its stored key
   std::vector<uint32_t> lengths_;                // by doc; 0 = removed
   std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
   uint64_t live_ = 0;
