@@ -43,8 +43,10 @@ constexpr size_t kLongestStopword = LongestStopword();
 // Distinct tokens a thread remembers the outcome of before its cache starts over (checked when an
 // analysis starts).  Text repeats a small vocabulary (a few thousand words cover most tokens), so
 // nearly every token after the first few chunks is a hit, and a hit costs one probe where a miss
-// costs stop-word checks, Snowball and a copy.
-constexpr size_t kTokenCacheWords = 1 << 15;
+// costs stop-word checks, Snowball and a copy.  Names, numbers and identifiers keep adding tokens
+// (Debian's text: some 2000 new ones per 1000 chunks), and each start-over makes the next texts
+// miss; 64k tokens cost a thread about 6 MB.
+constexpr size_t kTokenCacheWords = 1 << 16;
 
 // A cached token's outcome: a term (its number in ThreadState::terms) or one of these.
 constexpr uint32_t kStopword = UINT32_MAX;
