@@ -4,6 +4,7 @@
 #include <atomic>
 #include <bit>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -525,7 +526,7 @@ class TextIndex::UserIndex {
       stats->postings += term.postings.size();
       stats->memory_bytes += term.postings.memory_bytes();
     }
-    stats->memory_bytes += terms_.capacity() * sizeof(Term) + positions_.memory_bytes();
+    stats->memory_bytes += terms_.size() * sizeof(Term) + positions_.memory_bytes();
     stats->memory_bytes += (labels_.capacity() + groups_.capacity()) * sizeof(uint64_t) +
                            lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
@@ -577,7 +578,7 @@ class TextIndex::UserIndex {
     }
     uint32_t docs[PostingList::kBlockSize];
     uint32_t tfs[PostingList::kBlockSize];
-    std::vector<Term> terms;
+    std::deque<Term> terms;
     positions_.Clear();
     for (Term& term : terms_) {
       if (term.df == 0) continue;
@@ -603,10 +604,12 @@ class TextIndex::UserIndex {
   }
 
   mutable std::shared_mutex mutex_;
-  std::vector<Term> terms_;       // in the order the user's rows first held them (compaction aside)
-  TermPositions positions_;       // term id -> its position in terms_
-  std::vector<uint64_t> labels_;  // by doc
-  std::vector<uint64_t> groups_;  // by doc: the label in its stored key
+  // In the order the user's rows first held them (compaction aside); a deque grows without
+  // moving them or holding spare room for as many again.
+  std::deque<Term> terms_;
+  TermPositions positions_;                      // term id -> its position in terms_
+  std::vector<uint64_t> labels_;                 // by doc
+  std::vector<uint64_t> groups_;                 // by doc: the label in its stored key
   std::vector<uint32_t> lengths_;                // by doc; 0 = removed
   std::unordered_map<uint64_t, uint32_t> docs_;  // live rows: label -> doc
   uint64_t live_ = 0;
