@@ -746,6 +746,9 @@ Status TextIndex::AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, Slic
     row.label = batch.rows[i].label;
     row.group = row.label;
     row.length = static_cast<uint32_t>(ids.size());
+    size_t distinct = 1;
+    for (size_t t = 1; t < ids.size(); ++t) distinct += ids[t] != ids[t - 1];
+    row.terms.reserve(distinct);
     for (size_t t = 0; t < ids.size();) {
       size_t next = t + 1;
       while (next < ids.size() && ids[next] == ids[t]) ++next;
