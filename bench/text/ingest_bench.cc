@@ -5,10 +5,8 @@
 //
 // Text: the corpus mnemo-bench's text phase caches, from MNEMO_TEXT_CORPUS (one chunk per line),
 // else a built-in sample repeated.  Vectors: MNEMO_BENCH_DIM dimensions (default 1536), random
-// unit vectors.  Writes are durable (sync_writes, the production setting).  cpu_ms: the process's
-// CPU per chunk batch, its graph linking included; keyword on minus off is what indexing costs.
+// unit vectors.  Writes are durable (sync_writes, the production setting).
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -48,14 +46,6 @@ const std::vector<std::string>& Texts() {
   return texts;
 }
 
-// CPU seconds this process has used, all threads (the engine's background work included).
-double ProcessCpuSeconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 uint32_t Dimension() {
   const char* text = std::getenv("MNEMO_BENCH_DIM");
   return text != nullptr ? static_cast<uint32_t>(std::strtoul(text, nullptr, 10)) : 1536;
@@ -90,7 +80,6 @@ void BM_AddChunks(benchmark::State& state) {
   }
   const std::vector<std::string>& texts = Texts();
   size_t next_text = 0;
-  const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
     state.PauseTiming();
     NewDocument document;
@@ -110,12 +99,8 @@ void BM_AddChunks(benchmark::State& state) {
     auto added = engine->AddChunks("bench-user", chunks);
     if (!added.ok()) return state.SkipWithError(added.status().ToString().c_str());
   }
-  // The CPU the batches cost the process, their graph linking included (what is left of it is
-  // done at close): the difference between keyword search on and off is what indexing costs.
-  engine.reset();
-  state.counters["cpu_ms"] =
-      1e3 * (ProcessCpuSeconds() - cpu_start) / static_cast<double>(state.iterations());
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+  engine.reset();
   fs::remove_all(dir, ec);
 }
 
