@@ -43,8 +43,10 @@ constexpr size_t kLongestStopword = LongestStopword();
 // Distinct tokens a thread remembers the outcome of before its cache starts over (checked when an
 // analysis starts).  Text repeats a small vocabulary (a few thousand words cover most tokens), so
 // nearly every token after the first few chunks is a hit, and a hit costs one probe where a miss
-// costs stop-word checks, Snowball and a copy.
-constexpr size_t kTokenCacheWords = 1 << 15;
+// costs stop-word checks, Snowball and a copy.  Names, numbers and identifiers keep adding tokens
+// (Debian's text: some 2000 new ones per 1000 chunks), and each start-over makes the next texts
+// miss; 64k tokens cost a thread about 6 MB.
+constexpr size_t kTokenCacheWords = 1 << 16;
 
 // A cached token's outcome: a term (its number in ThreadState::terms) or one of these.
 constexpr uint32_t kStopword = UINT32_MAX;
@@ -59,10 +61,18 @@ constexpr char kOtherKey = 'N';
 struct ThreadState {
   std::unique_ptr<icu::BreakIterator> words;
   sb_stemmer* stemmer = nullptr;
-  StringTable tokens;  // kind key + token as segmented and folded; value: its outcome
-  StringTable terms;   // the terms outcomes name
-  std::string token;   // scratch: the key of the token being read (ICU)
-  std::string keys;    // scratch: the keys of a text's tokens, one after another (ASCII)
+  StringTable tokens;             // kind key + token as segmented and folded; value: its outcome
+  StringTable terms;              // the terms outcomes name
+  std::string token;              // scratch: the key of the token being read (ICU)
+  icu::UnicodeString normalized;  // scratch: the text ICU breaks into words
+  struct Run {                    // a run of text that goes one way (AnalyzeMixed)
+    uint32_t begin;
+    uint32_t end;
+    bool ascii;
+    int32_t normalized_end;  // not ASCII: where its text ends in `normalized`
+  };
+  std::vector<Run> runs;  // scratch
+  std::string keys;       // scratch: the keys of a text's tokens, one after another (ASCII)
   struct Key {
     uint32_t offset;  // in keys
     uint32_t length;
@@ -257,32 +267,113 @@ void AnalyzeAscii(ThreadState& state, std::string_view text, size_t* stopwords) 
   }
 }
 
-Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, size_t* stopwords) {
+Status Normalizer(const icu::Normalizer2** normalizer) {
   UErrorCode error = U_ZERO_ERROR;
-  const icu::Normalizer2* normalizer = icu::Normalizer2::getNFKCCasefoldInstance(error);
+  *normalizer = icu::Normalizer2::getNFKCCasefoldInstance(error);
   if (U_FAILURE(error))
     return Status::Internal(std::string("ICU NFKC_Casefold: ") + u_errorName(error));
-  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
-  icu::UnicodeString normalized = normalizer->normalize(source, error);
-  if (U_FAILURE(error))
-    return Status::Internal(std::string("ICU normalization: ") + u_errorName(error));
-  // The typographic apostrophe is the ASCII one for the stemmer ("it’s" stems like "it's").
-  normalized.findAndReplace(icu::UnicodeString(static_cast<UChar>(0x2019)),
-                            icu::UnicodeString(u'\''));
+  return Status::Ok();
+}
 
+// Sets the thread's break iterator on state.normalized, after the step that follows
+// normalization: the typographic apostrophe becomes the ASCII one for the stemmer ("it’s" stems
+// like "it's").  *start and *end: the first word's bounds.
+void StartWords(ThreadState& state, int32_t* start, int32_t* end) {
+  state.normalized.findAndReplace(icu::UnicodeString(static_cast<UChar>(0x2019)),
+                                  icu::UnicodeString(u'\''));
   icu::BreakIterator& words = *state.words;
-  words.setText(normalized);
+  words.setText(state.normalized);
+  *start = words.first();
+  *end = words.next();
+}
+
+// Adds the words of state.normalized that start before `limit` (UTF-16 offset), resuming at the
+// word [*start, *end) and leaving them at the first word not added.
+void AddIcuWords(ThreadState& state, int32_t limit, int32_t* start, int32_t* end,
+                 size_t* stopwords) {
+  icu::BreakIterator& words = *state.words;
   std::string& token = state.token;
-  int32_t start = words.first();
-  for (int32_t end = words.next(); end != icu::BreakIterator::DONE;
-       start = end, end = words.next()) {
+  for (; *end != icu::BreakIterator::DONE && *start < limit; *start = *end, *end = words.next()) {
     const int32_t rule = words.getRuleStatus();
     if (rule >= UBRK_WORD_NONE && rule < UBRK_WORD_NONE_LIMIT) continue;  // spaces, punctuation
     token.assign(
         1, rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT ? kLetterKey : kOtherKey);
-    normalized.tempSubStringBetween(start, end).toUTF8String(token);
+    state.normalized.tempSubStringBetween(*start, *end).toUTF8String(token);
     AddToken(state, token, HashBytes(token), stopwords);
+  }
+}
+
+Status AnalyzeIcuWith(ThreadState& state, std::string_view utf8, size_t* stopwords) {
+  const icu::Normalizer2* normalizer = nullptr;
+  MNEMO_RETURN_IF_ERROR(Normalizer(&normalizer));
+  const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  UErrorCode error = U_ZERO_ERROR;
+  state.normalized = normalizer->normalize(source, error);
+  if (U_FAILURE(error))
+    return Status::Internal(std::string("ICU normalization: ") + u_errorName(error));
+  int32_t start = 0;
+  int32_t end = 0;
+  StartWords(state, &start, &end);
+  AddIcuWords(state, INT32_MAX, &start, &end, stopwords);
+  return Status::Ok();
+}
+
+// ---- Text with ASCII words between others ----
+// A space followed by an ASCII character is a boundary for both of ICU's steps, whatever
+// surrounds it: every ASCII character starts a normalization segment (a test holds that true of
+// NFKC_Casefold), and in the word rules (UAX #29) a space joins no neighbour but another space
+// or a combining mark after it, and no rule looks past a space.  So the text is cut after such
+// spaces, and its runs of ASCII words go the ASCII way.  The other runs go through ICU as one
+// text, their pieces joined at the same kind of boundary (each run but the last ends with a
+// space, each but the first starts with an ASCII character): one normalization and one break
+// iteration for the whole text, their words taken in text order between the ASCII runs'.
+// internal::AnalyzeWithIcu is the reference: a test holds the two equal.
+Status AnalyzeMixed(ThreadState& state, std::string_view text, size_t* stopwords) {
+  std::vector<ThreadState::Run>& runs = state.runs;
+  runs.clear();
+  bool high = false;  // the current piece holds a non-ASCII byte
+  size_t begin = 0;
+  for (size_t p = 0; p <= text.size(); ++p) {
+    if (p < text.size() &&
+        (p == 0 || text[p - 1] != ' ' || static_cast<uint8_t>(text[p]) >= 0x80)) {
+      high |= static_cast<uint8_t>(text[p]) >= 0x80;
+      continue;
+    }
+    if (p == begin) continue;
+    if (!runs.empty() && runs.back().ascii == !high) {
+      runs.back().end = static_cast<uint32_t>(p);
+    } else {
+      runs.push_back(
+          ThreadState::Run{static_cast<uint32_t>(begin), static_cast<uint32_t>(p), !high, 0});
+    }
+    begin = p;
+    high = p < text.size() && static_cast<uint8_t>(text[p]) >= 0x80;
+  }
+  if (runs.size() <= 1) return AnalyzeIcuWith(state, text, stopwords);
+
+  const icu::Normalizer2* normalizer = nullptr;
+  MNEMO_RETURN_IF_ERROR(Normalizer(&normalizer));
+  state.normalized.remove();
+  for (ThreadState::Run& run : runs) {
+    if (run.ascii) continue;
+    const icu::UnicodeString source = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(text.data() + run.begin, static_cast<int32_t>(run.end - run.begin)));
+    UErrorCode error = U_ZERO_ERROR;
+    normalizer->normalizeSecondAndAppend(state.normalized, source, error);
+    if (U_FAILURE(error))
+      return Status::Internal(std::string("ICU normalization: ") + u_errorName(error));
+    run.normalized_end = state.normalized.length();
+  }
+  int32_t start = 0;
+  int32_t end = 0;
+  StartWords(state, &start, &end);
+  for (const ThreadState::Run& run : runs) {
+    if (run.ascii) {
+      AnalyzeAscii(state, text.substr(run.begin, run.end - run.begin), stopwords);
+    } else {
+      AddIcuWords(state, run.normalized_end, &start, &end, stopwords);
+    }
   }
   return Status::Ok();
 }
@@ -301,7 +392,7 @@ Result<ThreadState*> AnalyzeIntoState(std::string_view utf8, size_t* stopwords) 
   if (IsAscii(utf8)) {
     AnalyzeAscii(*state, utf8, stopwords);
   } else {
-    MNEMO_RETURN_IF_ERROR(AnalyzeIcuWith(*state, utf8, stopwords));
+    MNEMO_RETURN_IF_ERROR(AnalyzeMixed(*state, utf8, stopwords));
   }
   return state;
 }

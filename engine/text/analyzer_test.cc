@@ -3,6 +3,7 @@
 #include "text/analyzer.h"
 
 #include <gtest/gtest.h>
+#include <unicode/normalizer2.h>
 
 #include <random>
 #include <string>
@@ -116,6 +117,54 @@ TEST(AnalyzerTest, AsciiShortcutGivesIcusTerms) {
   for (int i = 0; i < 100000; ++i) {
     std::string text(length(rng), ' ');
     for (char& c : text) c = alphabet[pick(rng)];
+    ExpectSameAsIcu(text);
+    if (HasFatalFailure()) return;
+  }
+}
+
+// Text with non-ASCII words takes its ASCII words the ASCII way, which relies on every ASCII
+// character starting a normalization segment.
+TEST(AnalyzerTest, AsciiCharactersStartNormalizationSegments) {
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = icu::Normalizer2::getNFKCCasefoldInstance(error);
+  ASSERT_TRUE(U_SUCCESS(error));
+  for (UChar32 c = 0; c < 0x80; ++c) EXPECT_TRUE(normalizer->hasBoundaryBefore(c)) << c;
+}
+
+// Mixed text: its terms must be exactly ICU's, in the same order.  Random words from pieces that
+// meet the word rules and normalization at their edges (combining marks, joiners, ignorables,
+// full-width and compatibility forms, apostrophes, kana, Hangul jamo, emoji, flags), joined by
+// one or two spaces or by none.
+TEST(AnalyzerTest, MixedTextGivesIcusTerms) {
+  for (const char* text : {"access \\- 确定文件是否可以存取访问 SYNOPSIS(总览) access -mode file",
+                           "如果 file 可以在特定模式下存取访问,那么成功退出. mode 为 rwx 中的一个",
+                           "Ｆｕｌｌ width ＡＢＣ and ﬁle ligatures, Straße STRASSE",
+                           "it’s Müller's café, naïve résumé",
+                           "e \u0301x a \u200dz \u00ad soft hy\u00adphen ‘quoted’ “double” 3,14 ٣٤",
+                           "日本語のテキスト カタカナ ｶﾀｶﾅ 한국어 텍스트 \u1100\u1161 x",
+                           "emoji 👍🏽 x 🇩🇪🇫🇷 y a\u200db", "x \u0301", "\u0301 x",
+                           "é", " é ", "a é b", "中 ab  文", "١,9 ٢.9 é.a a.é é'a a’é 中,a"}) {
+    ExpectSameAsIcu(text);
+  }
+  const std::vector<std::string> pieces = {
+      "a",      "Z",      "0",  "9",  "_",      ".",      ",",      "'",      ":",
+      ";",      "@",      "-",  "(",  ")",      "é",      "É",      "ß",      "ﬁ",
+      "Ａ",     "１",     "，", "。", "’",      "‘",      "\u0301", "\u0308", "\u200d",
+      "\u200b", "\u00ad", "中", "文", "学",     "习",     "机",     "器",     "的",
+      "の",     "カ",     "ｶ",  "한", "\u1100", "\u1161", "👍",      "🏽",   "🇩",
+      "🇪",      "α",      "Σ",  "ς",  "ا",      "١"};
+  std::mt19937 rng(20261203);
+  std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> word_length(1, 5);
+  std::uniform_int_distribution<int> words(1, 8);
+  std::uniform_int_distribution<int> gap(0, 5);  // 0: no space, 5: two, else one
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (int w = words(rng); w > 0; --w) {
+      for (int c = word_length(rng); c > 0; --c) text += pieces[pick(rng)];
+      const int spaces = gap(rng);
+      text += spaces == 0 ? "" : spaces == 5 ? "  " : " ";
+    }
     ExpectSameAsIcu(text);
     if (HasFatalFailure()) return;
   }

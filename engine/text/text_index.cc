@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -341,6 +343,61 @@ void SortById(std::vector<BatchPosting>* postings) {
   }
 }
 
+// Term id -> a position: open addressing (linear probing, at most half full) over slots that
+// hold both, so a batch can start loading the slots of the terms it reaches next (Prefetch)
+// where a node-based map would make it wait for each.  Ids are never 0 (the dictionary's start
+// at 1), so 0 marks an empty slot.
+class TermPositions {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  uint32_t Find(uint32_t id) const {
+    if (slots_.empty()) return kNone;
+    for (size_t slot = Slot(id);; slot = (slot + 1) & (slots_.size() - 1)) {
+      if (slots_[slot].id == id) return slots_[slot].position;
+      if (slots_[slot].id == 0) return kNone;
+    }
+  }
+  // REQUIRES: id != 0 and not present.
+  void Insert(uint32_t id, uint32_t position) {
+    if ((count_ + 1) * 2 > slots_.size()) Grow();
+    size_t slot = Slot(id);
+    while (slots_[slot].id != 0) slot = (slot + 1) & (slots_.size() - 1);
+    slots_[slot] = Entry{id, position};
+    ++count_;
+  }
+  void Prefetch(uint32_t id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Slot(id)]);
+  }
+  void Clear() {
+    slots_.clear();
+    count_ = 0;
+  }
+  size_t memory_bytes() const { return slots_.capacity() * sizeof(Entry); }
+
+ private:
+  struct Entry {
+    uint32_t id = 0;
+    uint32_t position = 0;
+  };
+  size_t Slot(uint32_t id) const {
+    return static_cast<size_t>((id * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  void Grow() {
+    std::vector<Entry> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Entry{});
+    shift_ = 64 - std::countr_zero(slots_.size());
+    count_ = 0;
+    for (const Entry& entry : old) {
+      if (entry.id != 0) Insert(entry.id, entry.position);
+    }
+  }
+
+  std::vector<Entry> slots_;
+  size_t count_ = 0;
+  int shift_ = 64;
+};
+
 }  // namespace
 
 // One user's rows of one kind.
@@ -350,18 +407,47 @@ class TextIndex::UserIndex {
   // together, so each list is reached once per batch, not once per row that holds the term.
   // `stored_delta`: what the write changed the size of the user's stored keys and values by.
   void Add(const std::vector<StoredRow>& rows, int64_t stored_delta) {
+    size_t count = 0;
+    for (const StoredRow& row : rows) count += row.terms.size();
     std::vector<BatchPosting> postings;
+    postings.reserve(count);
     for (uint32_t row = 0; row < rows.size(); ++row) {
       for (const auto& [id, tf] : rows[row].terms) postings.push_back(BatchPosting{id, row, tf});
     }
     SortById(&postings);
+    std::vector<uint32_t> starts;  // where each term's postings begin, then postings.size()
+    for (size_t i = 0; i < postings.size(); ++i) {
+      if (i == 0 || postings[i].id != postings[i - 1].id)
+        starts.push_back(static_cast<uint32_t>(i));
+    }
+    const size_t distinct = starts.size();
+    starts.push_back(static_cast<uint32_t>(postings.size()));
+
     std::unique_lock lock(mutex_);
     ChangeStoredBytesLocked(stored_delta);
     const uint32_t first_doc = static_cast<uint32_t>(labels_.size());
     for (const StoredRow& row : rows) AddRowLocked(row);
-    for (size_t i = 0; i < postings.size();) {
-      Term& term = terms_[postings[i].id];
-      for (const uint32_t id = postings[i].id; i < postings.size() && postings[i].id == id; ++i) {
+    // The terms' positions (new terms get one), then their postings.  Each step starts loading
+    // what a later term will need (its slot, then its list), since nearly every term is a cache
+    // miss away.
+    constexpr size_t kAhead = 8;
+    std::vector<uint32_t> positions(distinct);
+    for (size_t t = 0; t < distinct; ++t) {
+      if (t + kAhead < distinct) positions_.Prefetch(postings[starts[t + kAhead]].id);
+      const uint32_t id = postings[starts[t]].id;
+      uint32_t position = positions_.Find(id);
+      if (position == TermPositions::kNone) {
+        position = static_cast<uint32_t>(terms_.size());
+        terms_.emplace_back().id = id;
+        positions_.Insert(id, position);
+      }
+      positions[t] = position;
+    }
+    for (size_t t = 0; t < distinct; ++t) {
+      if (t + kAhead < distinct) __builtin_prefetch(&terms_[positions[t + kAhead]]);
+      if (t + kAhead / 2 < distinct) terms_[positions[t + kAhead / 2]].postings.PrefetchAppend();
+      Term& term = terms_[positions[t]];
+      for (size_t i = starts[t]; i < starts[t + 1]; ++i) {
         const uint32_t doc = first_doc + postings[i].row;
         term.postings.Append(doc, postings[i].tf, lengths_[doc]);
         ++term.df;
@@ -393,8 +479,8 @@ class TextIndex::UserIndex {
     --live_;
     ++dead_;
     for (const auto& [id, tf] : row.terms) {
-      auto term = terms_.find(id);
-      if (term != terms_.end() && term->second.df > 0) --term->second.df;
+      const uint32_t position = positions_.Find(id);
+      if (position != TermPositions::kNone && terms_[position].df > 0) --terms_[position].df;
     }
     if (dead_ >= kMinDeadForCompaction && dead_ > live_) CompactLocked();
   }
@@ -409,8 +495,8 @@ class TextIndex::UserIndex {
     for (const auto& [text, id] : terms) {
       const Term* term = nullptr;
       if (id) {
-        auto it = terms_.find(*id);
-        if (it != terms_.end() && it->second.df > 0) term = &it->second;
+        const uint32_t position = positions_.Find(*id);
+        if (position != TermPositions::kNone && terms_[position].df > 0) term = &terms_[position];
       }
       if (term == nullptr) {
         answer.unknown_terms.push_back(text);
@@ -436,10 +522,11 @@ class TextIndex::UserIndex {
     std::shared_lock lock(mutex_);
     stats->rows += live_;
     stats->stored_bytes += stored_bytes_;
-    for (const auto& [id, term] : terms_) {
+    for (const Term& term : terms_) {
       stats->postings += term.postings.size();
-      stats->memory_bytes += term.postings.memory_bytes() + sizeof(Term) + sizeof(id);
+      stats->memory_bytes += term.postings.memory_bytes();
     }
+    stats->memory_bytes += terms_.size() * sizeof(Term) + positions_.memory_bytes();
     stats->memory_bytes += (labels_.capacity() + groups_.capacity()) * sizeof(uint64_t) +
                            lengths_.capacity() * sizeof(uint32_t) +
                            docs_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + sizeof(void*));
@@ -447,8 +534,9 @@ class TextIndex::UserIndex {
 
  private:
   struct Term {
-    PostingList postings;
+    uint32_t id = 0;
     uint32_t df = 0;  // live rows holding the term
+    PostingList postings;
   };
 
   // REQUIRES: mutex_ held exclusively.
@@ -490,23 +578,25 @@ class TextIndex::UserIndex {
     }
     uint32_t docs[PostingList::kBlockSize];
     uint32_t tfs[PostingList::kBlockSize];
-    for (auto it = terms_.begin(); it != terms_.end();) {
-      if (it->second.df == 0) {
-        it = terms_.erase(it);
-        continue;
-      }
-      PostingList rebuilt;
-      const PostingList& old = it->second.postings;
+    std::deque<Term> terms;
+    positions_.Clear();
+    for (Term& term : terms_) {
+      if (term.df == 0) continue;
+      Term& kept = terms.emplace_back();
+      kept.id = term.id;
+      kept.df = term.df;
+      const PostingList& old = term.postings;
       for (size_t block = 0; block < old.blocks().size(); ++block) {
         const uint32_t count = old.DecodeBlock(block, docs, tfs);
         for (uint32_t i = 0; i < count; ++i) {
           const uint32_t doc = renumbered[docs[i]];
-          if (doc != kEndDoc) rebuilt.Append(doc, tfs[i], lengths[doc]);
+          if (doc != kEndDoc) kept.postings.Append(doc, tfs[i], lengths[doc]);
         }
       }
-      it->second.postings = std::move(rebuilt);
-      ++it;
+      term = Term{};
+      positions_.Insert(kept.id, static_cast<uint32_t>(terms.size() - 1));
     }
+    terms_ = std::move(terms);
     labels_ = std::move(labels);
     groups_ = std::move(groups);
     lengths_ = std::move(lengths);
@@ -514,7 +604,10 @@ class TextIndex::UserIndex {
   }
 
   mutable std::shared_mutex mutex_;
-  std::unordered_map<uint32_t, Term> terms_;
+  // In the order the user's rows first held them (compaction aside); a deque grows without
+  // moving them or holding spare room for as many again.
+  std::deque<Term> terms_;
+  TermPositions positions_;                      // term id -> its position in terms_
   std::vector<uint64_t> labels_;                 // by doc
   std::vector<uint64_t> groups_;                 // by doc: the label in its stored key
   std::vector<uint32_t> lengths_;                // by doc; 0 = removed
@@ -529,10 +622,14 @@ class TextIndex::UserIndex {
 
 namespace {
 
-// Marks a term code that is not a dictionary id yet (StageAdd).
+// Marks a term code that is not a dictionary id yet (AnalyzeSlice).
 constexpr uint64_t kUnresolved = uint64_t{1} << 32;
 // A batch of at least this many rows is analyzed on two threads.
 constexpr size_t kParallelRows = 128;
+// Rows a thread takes from a batch at a time: few enough that the two threads finish close
+// together wherever the costly (non-ASCII) texts fall, enough that a slice's one round of
+// dictionary lookups costs little.
+constexpr size_t kSliceRows = 32;
 
 // Per thread: the dictionary ids of the terms of one state of the thread's analyzer term table
 // (TermNumbers::table), for one dictionary; 0 where not known or not durable yet.  Ids never
@@ -548,68 +645,123 @@ IdCache& ThreadIdCache() {
   return cache;
 }
 
-// The terms of consecutive rows of a batch, analyzed on one thread.
-struct AnalyzedRows {
-  StringTable terms;  // terms not resolved from the thread's IdCache
-  struct Source {     // where an entry of `terms` came from, to remember its id
-    uint64_t table;   // 0: remember nothing
-    uint32_t number;
-  };
-  std::vector<Source> sources;  // by entry of `terms`
-  // Each row's terms, row after row: a dictionary id the thread knew to be durable, or
-  // kUnresolved | its entry in `terms`.
-  std::vector<uint64_t> codes;
-  std::vector<size_t> ends;  // row i's terms end at codes[ends[i]]
+}  // namespace
+
+// A batch being staged: its rows, taken kSliceRows at a time by the threads that analyze them,
+// and each row's terms as dictionary ids.
+struct TextIndex::BatchTerms {
+  explicit BatchTerms(std::span<const TextRow> batch) : rows(batch), stored(batch.size()) {}
+  std::span<const TextRow> rows;
+  std::vector<StoredRow> stored;  // by row; no terms when the row has none
+  std::atomic<size_t> next{0};    // the first row no thread has taken
+  std::atomic<bool> failed{false};
 };
 
-// Analyzes `rows` into *out.  With `cache`, terms the calling thread's IdCache knows are resolved
-// at once, and the others' sources are recorded so that the caller can remember their ids; the
-// cache may only be used on the thread that owns it.
-Status AnalyzeRows(std::span<const TextRow> rows, uint64_t dictionary_serial, bool cache,
-                   AnalyzedRows* out) {
-  IdCache* ids = cache ? &ThreadIdCache() : nullptr;
+// What one thread found in the slices of a batch it analyzed, and its scratch space.
+struct TextIndex::SliceWork {
+  std::vector<std::pair<uint32_t, std::string>> new_terms;  // (id, term) of entries not durable
+  Status status;
+  StringTable unresolved;  // a slice's terms the thread's IdCache did not know
+  struct Source {          // where an entry of `unresolved` came from, to remember its id
+    uint64_t table;
+    uint32_t number;
+  };
+  std::vector<Source> sources;  // by entry of `unresolved`
+  // The slice's terms, row after row: a dictionary id, or kUnresolved | its entry in
+  // `unresolved`.
+  std::vector<uint64_t> codes;
+  std::vector<size_t> ends;  // the slice's i-th row's terms end at codes[ends[i]]
+  std::vector<Dictionary::Lookup> lookups;
+  std::vector<uint32_t> ids;
+};
+
+void TextIndex::AnalyzeSlices(BatchTerms& batch, SliceWork* work) {
+  while (!batch.failed.load(std::memory_order_relaxed)) {
+    const size_t begin = batch.next.fetch_add(kSliceRows, std::memory_order_relaxed);
+    if (begin >= batch.rows.size()) return;
+    const size_t end = std::min(batch.rows.size(), begin + kSliceRows);
+    work->status = AnalyzeSlice(batch, begin, end, work);
+    if (!work->status.ok()) {
+      batch.failed.store(true, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+Status TextIndex::AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, SliceWork* work) {
+  IdCache& cache = ThreadIdCache();
+  const uint64_t dictionary_serial = dictionary_->serial();
+  work->unresolved.Clear();
+  work->sources.clear();
+  work->codes.clear();
+  work->ends.clear();
   TermNumbers analysis;
-  out->ends.resize(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(rows[i].text, &analysis));
-    if (ids && (ids->dictionary != dictionary_serial || ids->table != analysis.table)) {
-      ids->dictionary = dictionary_serial;
-      ids->table = analysis.table;
-      ids->ids.clear();
+  for (size_t i = begin; i < end; ++i) {
+    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(batch.rows[i].text, &analysis));
+    if (cache.dictionary != dictionary_serial || cache.table != analysis.table) {
+      cache.dictionary = dictionary_serial;
+      cache.table = analysis.table;
+      cache.ids.clear();
     }
     for (const uint32_t number : analysis.numbers) {
-      if (ids && number < ids->ids.size() && ids->ids[number] != 0) {
-        out->codes.push_back(ids->ids[number]);
+      if (number < cache.ids.size() && cache.ids[number] != 0) {
+        work->codes.push_back(cache.ids[number]);
         continue;
       }
       bool added = false;
-      const uint32_t entry = out->terms.Add(NumberedTerm(number), &added);
-      if (added) out->sources.push_back({ids ? analysis.table : 0, number});
-      out->codes.push_back(kUnresolved | entry);
+      const uint32_t entry = work->unresolved.Add(NumberedTerm(number), &added);
+      if (added) work->sources.push_back({analysis.table, number});
+      work->codes.push_back(kUnresolved | entry);
     }
-    out->ends[i] = out->codes.size();
+    work->ends.push_back(work->codes.size());
+  }
+
+  // One round of dictionary lookups for the slice; durable ids are remembered for later texts.
+  dictionary_->InternAll(work->unresolved, &work->lookups);
+  for (uint32_t entry = 0; entry < work->lookups.size(); ++entry) {
+    const Dictionary::Lookup& lookup = work->lookups[entry];
+    if (!lookup.durable) {
+      work->new_terms.emplace_back(lookup.id, work->unresolved.at(entry));
+      continue;
+    }
+    const SliceWork::Source& source = work->sources[entry];
+    if (source.table != cache.table) continue;
+    if (source.number >= cache.ids.size()) cache.ids.resize(source.number + 1, 0);
+    cache.ids[source.number] = lookup.id;
+  }
+
+  // Each row's terms as (id, tf), ids ascending.
+  std::vector<uint32_t>& ids = work->ids;
+  for (size_t i = begin, first = 0; i < end; first = work->ends[i - begin], ++i) {
+    const size_t last = work->ends[i - begin];
+    if (last == first) continue;
+    ids.clear();
+    for (size_t t = first; t < last; ++t) {
+      const uint64_t code = work->codes[t];
+      ids.push_back(code & kUnresolved ? work->lookups[code & ~kUnresolved].id
+                                       : static_cast<uint32_t>(code));
+    }
+    std::sort(ids.begin(), ids.end());
+    StoredRow& row = batch.stored[i];
+    row.label = batch.rows[i].label;
+    row.group = row.label;
+    row.length = static_cast<uint32_t>(ids.size());
+    size_t distinct = 1;
+    for (size_t t = 1; t < ids.size(); ++t) distinct += ids[t] != ids[t - 1];
+    row.terms.reserve(distinct);
+    for (size_t t = 0; t < ids.size();) {
+      size_t next = t + 1;
+      while (next < ids.size() && ids[next] == ids[t]) ++next;
+      row.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
+      t = next;
+    }
   }
   return Status::Ok();
 }
 
-// Appends `part` (later rows of the same batch, analyzed without a cache) to `into`.
-void MergeAnalyzed(const AnalyzedRows& part, AnalyzedRows* into) {
-  std::vector<uint32_t> entries(part.terms.size());
-  for (uint32_t entry = 0; entry < part.terms.size(); ++entry) {
-    bool added = false;
-    entries[entry] = into->terms.Add(part.terms.at(entry), &added);
-    if (added) into->sources.push_back({0, 0});
-  }
-  const size_t offset = into->codes.size();
-  for (const uint64_t code : part.codes)
-    into->codes.push_back(code & kUnresolved ? kUnresolved | entries[code & ~kUnresolved] : code);
-  for (const size_t end : part.ends) into->ends.push_back(offset + end);
-}
-
-}  // namespace
-
-// Analyzes part of a batch while the caller analyzes the rest.  A long-lived thread, so that its
-// analyzer state (ICU iterator, token cache) stays warm from batch to batch.
+// Helps analyze batches: runs one batch's share of the work at a time while the caller runs
+// the rest.  A long-lived thread, so that its analyzer state (ICU iterator, token cache) and
+// its remembered dictionary ids stay warm from batch to batch.
 class TextIndex::AnalysisThread {
  public:
   AnalysisThread() : thread_([this] { Loop(); }) {}
@@ -624,44 +776,35 @@ class TextIndex::AnalysisThread {
   AnalysisThread(const AnalysisThread&) = delete;
   AnalysisThread& operator=(const AnalysisThread&) = delete;
 
-  // Starts analyzing `rows` (borrowed until Finish) into *out; false when another batch holds the
-  // thread.  REQUIRES: Finish() follows every start that returned true.
-  bool TryStart(std::span<const TextRow> rows, uint64_t dictionary_serial, AnalyzedRows* out) {
+  // Starts running `work` (whose captures are borrowed until Finish); false when another batch
+  // holds the thread.  REQUIRES: Finish() follows every start that returned true.
+  bool TryStart(std::function<void()> work) {
     std::lock_guard lock(mu_);
     if (taken_) return false;
     taken_ = true;
-    job_ = Job{rows, dictionary_serial, out};
-    status_ = Status::Ok();
+    job_ = std::move(work);
     done_ = false;
     changed_.notify_all();
     return true;
   }
-  // Waits for the started part; its analysis status.
-  Status Finish() {
+  // Waits for the started work to return.
+  void Finish() {
     std::unique_lock lock(mu_);
     changed_.wait(lock, [&] { return done_; });
     taken_ = false;
-    return status_;
   }
 
  private:
-  struct Job {
-    std::span<const TextRow> rows;
-    uint64_t dictionary_serial = 0;
-    AnalyzedRows* out = nullptr;
-  };
-
   void Loop() {
     std::unique_lock lock(mu_);
     while (true) {
-      changed_.wait(lock, [&] { return stop_ || job_.has_value(); });
+      changed_.wait(lock, [&] { return stop_ || job_ != nullptr; });
       if (stop_) return;
-      const Job job = *job_;
-      job_.reset();
+      const std::function<void()> job = std::move(job_);
+      job_ = nullptr;
       lock.unlock();
-      Status status = AnalyzeRows(job.rows, job.dictionary_serial, /*cache=*/false, job.out);
+      job();
       lock.lock();
-      status_ = std::move(status);
       done_ = true;
       changed_.notify_all();
     }
@@ -670,10 +813,9 @@ class TextIndex::AnalysisThread {
   std::mutex mu_;
   std::condition_variable changed_;
   bool stop_ = false;
-  bool taken_ = false;  // a batch started a part and has not finished it
+  bool taken_ = false;  // a batch started work and has not finished it
   bool done_ = false;
-  std::optional<Job> job_;
-  Status status_;
+  std::function<void()> job_;
   std::thread thread_;  // last: starts once the members above exist
 };
 
@@ -765,77 +907,48 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows, size_t* rows_stored) {
   if (rows_stored) *rows_stored = 0;
-  // Each term of each row as its dictionary id when this thread knows it to be durable, else as
-  // kUnresolved | its entry among the batch's other such terms, looked up once per batch.  A large
-  // batch's second half goes to the analysis thread when it is free.
-  const uint64_t dictionary_serial = dictionary_->serial();
-  const std::span<const TextRow> all(rows);
-  size_t mine = rows.size();
-  AnalyzedRows analyzed;
-  AnalyzedRows other;
-  if (rows.size() >= kParallelRows &&
-      analysis_thread_->TryStart(all.subspan(rows.size() / 2), dictionary_serial, &other)) {
-    mine = rows.size() / 2;
-  }
-  Status status = AnalyzeRows(all.first(mine), dictionary_serial, /*cache=*/true, &analyzed);
-  if (mine < rows.size()) {
-    Status other_status = analysis_thread_->Finish();
-    if (status.ok()) status = std::move(other_status);
-    if (status.ok()) MergeAnalyzed(other, &analyzed);
-  }
-  MNEMO_RETURN_IF_ERROR(status);
-  IdCache& cache = ThreadIdCache();
-  const StringTable& batch_terms = analyzed.terms;
-  const std::vector<AnalyzedRows::Source>& sources = analyzed.sources;
-  std::vector<uint64_t>& codes = analyzed.codes;
-  const std::vector<size_t>& ends = analyzed.ends;
-  if (codes.empty()) return Status::Ok();
+  // The rows are analyzed and their terms looked up in the dictionary slice by slice, on this
+  // thread and, for a large batch, on the analysis thread when it is free.
+  BatchTerms batch(rows);
+  SliceWork mine;
+  SliceWork other;
+  const bool shared =
+      rows.size() >= kParallelRows &&
+      analysis_thread_->TryStart([this, &batch, &other] { AnalyzeSlices(batch, &other); });
+  AnalyzeSlices(batch, &mine);
+  if (shared) analysis_thread_->Finish();
+  MNEMO_RETURN_IF_ERROR(mine.status);
+  MNEMO_RETURN_IF_ERROR(other.status);
 
-  std::vector<Dictionary::Lookup> lookups;
-  dictionary_->InternAll(batch_terms, &lookups);
-  std::vector<std::string> new_terms;  // dictionary entries this write stores
-  std::string entries;
-  for (uint32_t number = 0; number < lookups.size(); ++number) {
-    if (lookups[number].durable) {
-      const AnalyzedRows::Source& source = sources[number];
-      if (source.table != 0 && source.table == cache.table) {
-        if (source.number >= cache.ids.size()) cache.ids.resize(source.number + 1, 0);
-        cache.ids[source.number] = lookups[number].id;
-      }
-      continue;
-    }
-    coding::PutVarint64(&entries, lookups[number].id);
-    coding::PutLengthPrefixed(&entries, batch_terms.at(number));
-    new_terms.emplace_back(batch_terms.at(number));
-  }
-  if (!new_terms.empty()) {
+  // The dictionary entries this write stores: terms no committed write has stored yet (a slice
+  // may share one with another slice).
+  std::vector<std::pair<uint32_t, std::string>>& fresh = mine.new_terms;
+  for (auto& term : other.new_terms) fresh.push_back(std::move(term));
+  std::sort(fresh.begin(), fresh.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  fresh.erase(std::unique(fresh.begin(), fresh.end(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; }),
+              fresh.end());
+  std::vector<std::string> new_terms;
+  if (!fresh.empty()) {
     std::string value(1, static_cast<char>(kTermGroupV1));
-    coding::PutVarint64(&value, new_terms.size());
-    value += entries;
+    coding::PutVarint64(&value, fresh.size());
+    new_terms.reserve(fresh.size());
+    for (auto& [id, term] : fresh) {
+      coding::PutVarint64(&value, id);
+      coding::PutLengthPrefixed(&value, term);
+      new_terms.push_back(std::move(term));
+    }
     txn.Put(Cf::kIndex, TermGroupKey(dictionary_->NewGroup()), std::move(value));
-  }
-  for (uint64_t& code : codes) {
-    if (code & kUnresolved) code = lookups[code & ~kUnresolved].id;
   }
 
   std::vector<StoredRow> staged;
   std::vector<uint32_t> months;  // by staged row
   staged.reserve(rows.size());
   months.reserve(rows.size());
-  std::vector<uint32_t> ids;
-  for (size_t i = 0, begin = 0; i < rows.size(); begin = ends[i], ++i) {
-    if (ends[i] == begin) continue;
-    ids.clear();
-    for (size_t t = begin; t < ends[i]; ++t) ids.push_back(static_cast<uint32_t>(codes[t]));
-    std::sort(ids.begin(), ids.end());
-    StoredRow row{rows[i].label, rows[i].label, static_cast<uint32_t>(ids.size()), {}};
-    for (size_t t = 0; t < ids.size();) {
-      size_t next = t + 1;
-      while (next < ids.size() && ids[next] == ids[t]) ++next;
-      row.terms.emplace_back(ids[t], static_cast<uint32_t>(next - t));
-      t = next;
-    }
-    staged.push_back(std::move(row));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (batch.stored[i].terms.empty()) continue;
+    staged.push_back(std::move(batch.stored[i]));
     months.push_back(rows[i].month);
   }
   if (rows_stored) *rows_stored = staged.size();

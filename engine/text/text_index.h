@@ -113,8 +113,10 @@ class TextIndex {
 
   // Stages the terms of new rows; they become searchable when txn commits.  *rows_stored, when
   // given, is set to the number of rows that hold a term (the others store nothing).  A large
-  // batch's texts are analyzed on two threads: the caller's and the index's analysis thread,
-  // which takes one batch at a time (a caller finding it busy analyzes everything itself).
+  // batch's texts are analyzed on two threads, each taking a few rows at a time until none is
+  // left: the caller's and the index's analysis thread, which helps one batch at a time (a
+  // caller finding it busy analyzes everything itself, as it does the rows the thread has no CPU
+  // to take).
   // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
   Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                   const std::vector<TextRow>& rows, size_t* rows_stored = nullptr);
@@ -136,11 +138,17 @@ class TextIndex {
   class UserIndex;
   class Dictionary;
   class AnalysisThread;
+  struct BatchTerms;
+  struct SliceWork;
 
   TextIndex(storage::Db& db, const Bm25Params& params);
   Status Load();
   std::shared_ptr<UserIndex> Find(RowKind kind, std::string_view user_id) const;
   std::shared_ptr<UserIndex> FindOrCreate(RowKind kind, std::string_view user_id);
+  // Takes slices of `batch` until none is left, analyzing each into batch.stored; the first
+  // failure ends every thread's work on the batch and is left in work->status.
+  void AnalyzeSlices(BatchTerms& batch, SliceWork* work);
+  Status AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, SliceWork* work);
 
   storage::Db& db_;
   const Bm25Params params_;

@@ -187,6 +187,40 @@ TEST_F(TextIndexTest, LargeBatchesIndexAsTheirRowsOneByOne) {
   EXPECT_EQ(Hits("u", {"common", "word9"}), Hits("v", {"common", "word9"}));
 }
 
+TEST_F(TextIndexTest, RemovingMostRowsRebuildsTheListsWithTheSameAnswers) {
+  // "u" loses 400 of its 600 rows, more than enough dead rows to rebuild its lists; "v" only
+  // ever held the 200 that stay.  Then both get the same new rows, terms old and new.
+  const std::vector<std::string> texts = MixedTexts(600, 0);
+  std::vector<TextRow> all;
+  std::vector<TextRow> kept;
+  std::vector<RowRef> gone;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const TextRow row{i + 1, kMonth, texts[i]};
+    all.push_back(row);
+    if (i % 3 == 0) {
+      kept.push_back(row);
+    } else {
+      gone.push_back(RowRef{kMonth, row.label});
+    }
+  }
+  Add(all, "u");
+  const uint64_t u_postings = index_->Stats().postings;
+  Add(kept, "v");
+  const uint64_t v_postings = index_->Stats().postings - u_postings;
+  Remove(gone);
+  EXPECT_LT(index_->Stats().postings, u_postings + v_postings);  // rebuilt without dead ones
+  const std::vector<TextRow> later = {{1001, kMonth, "common word3 fresh"},
+                                      {1002, kMonth, "fresh 机器学习 row3"}};
+  Add(later, "u");
+  Add(later, "v");
+  for (const std::vector<std::string>& terms : std::vector<std::vector<std::string>>{
+           {"common"}, {"word3", "word5"}, {"row3"}, {"row4"}, {"机器"}, {"search"}, {"fresh"}}) {
+    EXPECT_EQ(Hits("u", terms), Hits("v", terms)) << terms[0];
+  }
+  EXPECT_TRUE(Hits("u", {"row4"}).empty());
+  EXPECT_EQ(Hits("u", {"fresh"}).size(), 2u);
+}
+
 TEST_F(TextIndexTest, ConcurrentLargeBatchesOfDifferentUsers) {
   // Three writers: at most one batch at a time gets the analysis thread, the others analyze alone.
   constexpr size_t kRounds = 6;
