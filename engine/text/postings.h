@@ -47,7 +47,7 @@ class PostingList {
   void Append(uint32_t doc, uint32_t tf, uint32_t length);
   // Hints that Append will be called soon: starts loading the memory it touches.
   void PrefetchAppend() const {
-    if (blocks_.empty()) return;
+    if (blocks_.empty() || impacts_.empty()) return;
     __builtin_prefetch(&blocks_.back(), 1);
     __builtin_prefetch(bytes_.data() + bytes_.size() - 1, 1);
     __builtin_prefetch(&impacts_.back(), 1);
