@@ -261,7 +261,8 @@ void SeedSection(const json& seed, std::ostringstream& out) {
                store.contains("months") ? std::to_string(store["months"].get<size_t>()) : "?");
   }
   out << "\nIngest and memory per store:\n\n| months | vectors/s | batch p50 ms | batch p99 ms | "
-         "all rows in the graphs after | RSS bytes/vector |\n|---|---|---|---|---|---|\n";
+         "all rows in the graphs after | RSS bytes/vector (of which anonymous) |\n"
+         "|---|---|---|---|---|---|\n";
   auto ingest_row = [&](const json& store, const std::string& label) {
     if (!store.contains("ingest")) return;
     const json& ingest = store["ingest"];
@@ -269,7 +270,8 @@ void SeedSection(const json& seed, std::ostringstream& out) {
         << Fmt("%.1f", Num(ingest["batch_latency"], "p50_ms")) << " | "
         << Fmt("%.1f", Num(ingest["batch_latency"], "p99_ms")) << " | "
         << Fmt("%.1f s", Num(ingest, "indexed_s")) << " | "
-        << Fmt("%.0f", Num(store, "rss_bytes_per_vector")) << " |\n";
+        << Fmt("%.0f", Num(store, "rss_bytes_per_vector")) << " ("
+        << Fmt("%.0f", Num(store, "rss_anon_bytes_per_vector")) << ") |\n";
   };
   if (seed.contains("reference")) ingest_row(seed["reference"], "1 (one tenant)");
   for (const json& store : seed["stores"]) {

@@ -140,8 +140,10 @@ json RunStore(const SeedPhaseInput& input, const std::string& name,
   result["ingest"] = ToJson(ingest);
   result["ingest"].erase("batch_latency_cdf");
   if (ingest.failed_batches > 0) return {{"error", "ingest failed: " + ingest.first_error}};
-  result["rss_bytes_per_vector"] = static_cast<double>(server.ResidentBytes()) /
-                                   static_cast<double>(std::max<size_t>(ingest.rows, 1));
+  const MnemodProcess::Resident resident = server.ResidentMemory();
+  const double rows = static_cast<double>(std::max<size_t>(ingest.rows, 1));
+  result["rss_bytes_per_vector"] = static_cast<double>(resident.total) / rows;
+  result["rss_anon_bytes_per_vector"] = static_cast<double>(resident.anon) / rows;
 
   std::vector<client::Timestamp> created(owners.size());
   client::Timestamp newest = 0;
