@@ -188,11 +188,10 @@ void Tenant::PruneMonthList(uint32_t month) {
   }
 }
 
-size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
+size_t Tenant::IndexPending(size_t max_rows) {
   std::lock_guard maintenance(maintenance_mutex_);
   struct Pending {
     uint64_t label;
-    uint32_t month;
     FreshVector vector;
   };
   std::vector<Pending> batch;
@@ -202,24 +201,21 @@ size_t Tenant::IndexPending(size_t max_rows, const VectorLocator& locate) {
     graph = graph_;
     for (const auto& [label, vector] : fresh_) {
       if (batch.size() == max_rows) break;
-      const RowState* row = FindRow(label);
-      batch.push_back(Pending{label, row ? MonthOf(row->created_at) : 0, vector});
+      batch.push_back(Pending{label, vector});
     }
   }
   if (batch.empty()) return 0;
   for (const Pending& pending : batch) {
     // DuplicateRecord (already linked) is fine; other errors cannot happen for validated rows.
-    const float* stored = pending.vector.stored;
-    if (stored == nullptr && locate) stored = locate(pending.label, pending.month);
-    if (stored != nullptr) {
-      graph->AddExternal(pending.label, stored).IgnoreError();
+    if (pending.vector.stored != nullptr) {
+      graph->AddExternal(pending.label, pending.vector.stored).IgnoreError();
     } else {
       graph->Add(pending.label, pending.vector.copy).IgnoreError();
     }
   }
   std::unique_lock lock(mutex_);
   ++version_;
-  for (const auto& [label, month, vector] : batch) {
+  for (const auto& [label, vector] : batch) {
     const RowState* row = FindRow(label);
     if (row == nullptr) {
       // Removed while we were linking it: tombstone it so it never routes as live.

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -114,15 +113,11 @@ class Tenant {
   // Hides a row at once; its graph node becomes a tombstone.  False when the row is not here.
   bool Remove(uint64_t label);
 
-  // Where a row's stored vector can be read in place (hnsw::HnswIndex::AddExternal), by label
-  // and month; null when it cannot (the graph then keeps a copy).
-  using VectorLocator = std::function<const float*(uint64_t label, uint32_t month)>;
   // Links up to `max_rows` fresh rows into the graph; returns how many were linked.  A row read in
-  // place, or whose vector `locate` finds, is linked to it in place; any other gets a copy of its
-  // vector in the graph.
+  // place is linked to its vector there; any other gets a copy of its vector in the graph.
   // REQUIRES: in-place vectors stay where they are while the graph may read them (the caller holds
   // vector moves off until RepointVector can reach the new nodes).
-  size_t IndexPending(size_t max_rows, const VectorLocator& locate = nullptr);
+  size_t IndexPending(size_t max_rows);
   // The row `label` (fresh, or its graph node) now reads its vector at `unit` (a move of the stored
   // vector, or an inline one moved to the segments: its copy is freed).  REQUIRES: no Rebuild() in
   // progress and no reader of the row's vector (the caller holds vector readers off).

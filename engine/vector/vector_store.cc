@@ -164,12 +164,6 @@ std::string VectorStore::GraphPath(std::string_view user_id, OwnerKind kind) con
   return (std::filesystem::path(options_.index_dir) / kTenantDir / name).string();
 }
 
-const float* VectorStore::LocateVector(uint64_t label, uint32_t month) const {
-  std::string value;
-  if (!db_.Get(Cf::kVectors, keys::VectorKey(month, label), &value).ok()) return nullptr;
-  return log_->Address(value, month, label, /*check_record=*/true);
-}
-
 void VectorStore::OnVectorMoved(uint32_t month, uint64_t label, const float* unit) {
   if (unit == nullptr) return;  // not reachable: a moved record is in a mapped segment
   // The row's payload names its user: a chunk's, or else a message's.
@@ -772,13 +766,10 @@ void VectorStore::IndexerLoop() {
       work_signalled_ = false;
     }
     size_t linked = 0;
-    const Tenant::VectorLocator locate = [this](uint64_t label, uint32_t month) {
-      return LocateVector(label, month);
-    };
     for (const auto& tenant : EveryTenant()) {
       // Held per tenant: vector moves wait until the new nodes can follow them.
       const auto gate = log_->ReadGate();
-      linked += tenant->IndexPending(kIndexBatch, locate);
+      linked += tenant->IndexPending(kIndexBatch);
     }
     MaybeFitQuantizer();
     linked_since_release += linked;

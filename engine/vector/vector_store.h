@@ -310,8 +310,6 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
                        const RowPredicate& predicate) const;
   // Fits the shared quantizer once the store holds enough rows, and hands it to every tenant.
   void MaybeFitQuantizer();
-  // Where the stored vector of (month, label) reads in place (Tenant::VectorLocator), or null.
-  const float* LocateVector(uint64_t label, uint32_t month) const;
   // A stored vector moved (VectorLogOptions::on_move): its graph node follows.
   void OnVectorMoved(uint32_t month, uint64_t label, const float* unit);
   void IndexerLoop();
