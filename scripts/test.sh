@@ -69,7 +69,7 @@ fi
 
 if [ "$run_tsan" -eq 1 ]; then
   tsan_targets="mnemo_server_test mnemod mnemo-cli mnemo_server_integration_test mnemo_cli_integration_test soak_test
-                crash_torture_test mnemo_tables_test mnemo_client_test mnemo_cluster_test
+                crash_torture_test mnemo_recency_index_test mnemo_client_transport_test mnemo_cluster_test
                 mnemo_cluster_integration_test mnemo_client_cluster_test"
   stage "TSan build (server and its tests)" \
     env MNEMO_TARGETS="$tsan_targets" "$root/scripts/build.sh" "$root/build-tsan" \
@@ -88,9 +88,8 @@ if [ "$run_tsan" -eq 1 ]; then
     # Threaded pieces beside the server: the in-memory recent list (writers vs readers) and the
     # C++ client's transport (callers vs its I/O thread, both call paths).
     echo "-- recency index, client transport"
-    "$root/build-tsan/engine/mnemo_tables_test" --gtest_brief=1 --gtest_filter='RecencyIndex*' || status=1
-    "$root/build-tsan/clients/cpp/mnemo_client_test" --gtest_brief=1 \
-      --gtest_filter='DirectTransport*:TransportTest*:RouterTest*' || status=1
+    "$root/build-tsan/engine/mnemo_recency_index_test" --gtest_brief=1 || status=1
+    "$root/build-tsan/clients/cpp/mnemo_client_transport_test" --gtest_brief=1 || status=1
     # The primary election's keep-alive thread against its callers, with real etcd members.
     echo "-- etcd coordination"
     "$root/build-tsan/server/cluster/mnemo_cluster_test" --gtest_brief=1 || status=1
