@@ -650,9 +650,10 @@ IdCache& ThreadIdCache() {
 // A batch being staged: its rows, taken kSliceRows at a time by the threads that analyze them,
 // and each row's terms as dictionary ids.
 struct TextIndex::BatchTerms {
-  explicit BatchTerms(std::span<const TextRow> batch) : rows(batch), stored(batch.size()) {}
-  std::span<const TextRow> rows;
-  std::vector<StoredRow> stored;  // by row; no terms when the row has none
+  explicit BatchTerms(std::vector<std::string_view> batch_texts)
+      : texts(std::move(batch_texts)), stored(texts.size()) {}
+  std::vector<std::string_view> texts;
+  std::vector<StoredRow> stored;  // by text; no terms when it has none; labels set when staged
   std::atomic<size_t> next{0};    // the first row no thread has taken
   std::atomic<bool> failed{false};
 };
@@ -678,8 +679,8 @@ struct TextIndex::SliceWork {
 void TextIndex::AnalyzeSlices(BatchTerms& batch, SliceWork* work) {
   while (!batch.failed.load(std::memory_order_relaxed)) {
     const size_t begin = batch.next.fetch_add(kSliceRows, std::memory_order_relaxed);
-    if (begin >= batch.rows.size()) return;
-    const size_t end = std::min(batch.rows.size(), begin + kSliceRows);
+    if (begin >= batch.texts.size()) return;
+    const size_t end = std::min(batch.texts.size(), begin + kSliceRows);
     work->status = AnalyzeSlice(batch, begin, end, work);
     if (!work->status.ok()) {
       batch.failed.store(true, std::memory_order_relaxed);
@@ -697,7 +698,7 @@ Status TextIndex::AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, Slic
   work->ends.clear();
   TermNumbers analysis;
   for (size_t i = begin; i < end; ++i) {
-    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(batch.rows[i].text, &analysis));
+    MNEMO_RETURN_IF_ERROR(AnalyzeNumbered(batch.texts[i], &analysis));
     if (cache.dictionary != dictionary_serial || cache.table != analysis.table) {
       cache.dictionary = dictionary_serial;
       cache.table = analysis.table;
@@ -743,8 +744,6 @@ Status TextIndex::AnalyzeSlice(BatchTerms& batch, size_t begin, size_t end, Slic
     }
     std::sort(ids.begin(), ids.end());
     StoredRow& row = batch.stored[i];
-    row.label = batch.rows[i].label;
-    row.group = row.label;
     row.length = static_cast<uint32_t>(ids.size());
     size_t distinct = 1;
     for (size_t t = 1; t < ids.size(); ++t) distinct += ids[t] != ids[t - 1];
@@ -904,20 +903,72 @@ std::shared_ptr<TextIndex::UserIndex> TextIndex::FindOrCreate(RowKind kind,
   return slot;
 }
 
+// A batch's analysis, begun on the analysis thread before the rest of its transaction is staged.
+class TextIndex::Analysis {
+ public:
+  Analysis(TextIndex& index, std::vector<std::string_view> texts)
+      : index_(index), batch_(std::move(texts)) {}
+  ~Analysis() {
+    batch_.failed.store(true, std::memory_order_relaxed);  // never staged: the rest is not needed
+    Finish();
+  }
+  Analysis(const Analysis&) = delete;
+  Analysis& operator=(const Analysis&) = delete;
+
+  BatchTerms& batch() { return batch_; }
+  SliceWork& thread_work() { return thread_work_; }
+
+  // Starts the analysis thread on the batch, when it is free.
+  void Start() {
+    shared_ =
+        index_.analysis_thread_->TryStart([this] { index_.AnalyzeSlices(batch_, &thread_work_); });
+  }
+  // Waits for the thread's share, if it took one.
+  void Finish() {
+    if (!shared_) return;
+    index_.analysis_thread_->Finish();
+    shared_ = false;
+  }
+
+ private:
+  TextIndex& index_;
+  BatchTerms batch_;
+  SliceWork thread_work_;  // the analysis thread's
+  bool shared_ = false;    // the thread took part and has not been waited for
+};
+
+std::shared_ptr<TextIndex::Analysis> TextIndex::StartAnalysis(std::vector<std::string_view> texts) {
+  auto analysis = std::make_shared<Analysis>(*this, std::move(texts));
+  if (analysis->batch().texts.size() >= kParallelRows) analysis->Start();
+  return analysis;
+}
+
 Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                            const std::vector<TextRow>& rows, size_t* rows_stored) {
+  std::vector<std::string_view> texts;
+  texts.reserve(rows.size());
+  for (const TextRow& row : rows) texts.push_back(row.text);
+  std::vector<size_t> sources(rows.size());
+  for (size_t i = 0; i < sources.size(); ++i) sources[i] = i;
+  return StageAdd(txn, kind, user_id, rows, *StartAnalysis(std::move(texts)), sources, rows_stored);
+}
+
+Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                           const std::vector<TextRow>& rows, Analysis& analysis,
+                           std::span<const size_t> sources, size_t* rows_stored) {
   if (rows_stored) *rows_stored = 0;
+  if (sources.size() != rows.size()) {
+    return Status::Internal("text index: " + std::to_string(rows.size()) + " rows but " +
+                            std::to_string(sources.size()) + " sources");
+  }
   // The rows are analyzed and their terms looked up in the dictionary slice by slice, on this
   // thread and, for a large batch, on the analysis thread when it is free.
-  BatchTerms batch(rows);
+  BatchTerms& batch = analysis.batch();
   SliceWork mine;
-  SliceWork other;
-  const bool shared =
-      rows.size() >= kParallelRows &&
-      analysis_thread_->TryStart([this, &batch, &other] { AnalyzeSlices(batch, &other); });
   AnalyzeSlices(batch, &mine);
-  if (shared) analysis_thread_->Finish();
+  analysis.Finish();
   MNEMO_RETURN_IF_ERROR(mine.status);
+  SliceWork& other = analysis.thread_work();
   MNEMO_RETURN_IF_ERROR(other.status);
 
   // The dictionary entries this write stores: terms no committed write has stored yet (a slice
@@ -947,8 +998,16 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
   staged.reserve(rows.size());
   months.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (batch.stored[i].terms.empty()) continue;
-    staged.push_back(std::move(batch.stored[i]));
+    if (sources[i] >= batch.stored.size()) {
+      return Status::Internal("text index: row " + std::to_string(i) + " names text " +
+                              std::to_string(sources[i]) + " of " +
+                              std::to_string(batch.stored.size()));
+    }
+    StoredRow& row = batch.stored[sources[i]];
+    if (row.terms.empty()) continue;
+    row.label = rows[i].label;
+    row.group = row.label;
+    staged.push_back(std::move(row));
     months.push_back(rows[i].month);
   }
   if (rows_stored) *rows_stored = staged.size();

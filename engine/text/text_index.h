@@ -42,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -120,6 +121,20 @@ class TextIndex {
   // REQUIRES: labels not indexed yet; the texts are valid UTF-8.
   Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                   const std::vector<TextRow>& rows, size_t* rows_stored = nullptr);
+
+  // The analysis of a batch's texts, started before the writer stages the rest of its
+  // transaction so that the analysis thread works beside it (StartAnalysis).  Destroying it
+  // waits for the thread's share.
+  class Analysis;
+  // Starts analyzing `texts` (borrowed until the Analysis is destroyed) on the analysis thread
+  // when the batch is large and the thread is free; otherwise StageAdd analyzes them.
+  // REQUIRES: the texts are valid UTF-8.
+  std::shared_ptr<Analysis> StartAnalysis(std::vector<std::string_view> texts);
+  // As StageAdd above, with the terms of rows[i] those of texts[sources[i]] of `analysis`, whose
+  // remaining texts the caller analyzes now; each started text is staged at most once.
+  Status StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
+                  const std::vector<TextRow>& rows, Analysis& analysis,
+                  std::span<const size_t> sources, size_t* rows_stored = nullptr);
   // Stages the removal of rows' terms (rows without stored terms are skipped).
   // REQUIRES: the rows were added by transactions committed before this one.
   Status StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,

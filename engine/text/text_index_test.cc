@@ -187,6 +187,55 @@ TEST_F(TextIndexTest, LargeBatchesIndexAsTheirRowsOneByOne) {
   EXPECT_EQ(Hits("u", {"common", "word9"}), Hits("v", {"common", "word9"}));
 }
 
+TEST_F(TextIndexTest, AnalysisStartedAheadStagesTheRowsOfTheTextsTheyName) {
+  // 300 texts analyzed ahead of their transaction (on the analysis thread too); only every
+  // other one is staged, under labels in another order than the texts'.  "v" gets the same
+  // rows one per write.
+  const std::vector<std::string> texts = MixedTexts(300, 0);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::shared_ptr<TextIndex::Analysis> analysis = index_->StartAnalysis(views);
+  std::vector<TextRow> rows;
+  std::vector<size_t> sources;
+  for (size_t i = 0; i < texts.size(); i += 2) {
+    const uint64_t label = 1000 - i;
+    rows.push_back(TextRow{label, kMonth, texts[i]});
+    sources.push_back(i);
+    Add({TextRow{label, kMonth, texts[i]}}, "v");
+  }
+  {
+    storage::WriteTxn txn(*db_);
+    size_t stored = 0;
+    ASSERT_TRUE(
+        index_->StageAdd(txn, RowKind::kChunk, "u", rows, *analysis, sources, &stored).ok());
+    ASSERT_TRUE(txn.Commit().ok());
+    EXPECT_GT(stored, 100u);
+  }
+  for (const char* term : {"common", "word3", "row17", "row18", "row299", "机器", "search"}) {
+    EXPECT_EQ(Hits("u", {term}), Hits("v", {term})) << term;
+  }
+  EXPECT_TRUE(Hits("u", {"row17"}).empty());  // an odd text: analyzed, never staged
+  EXPECT_EQ(Hits("u", {"row18"}).size(), 1u);
+
+  // A source out of range is refused, staging nothing.
+  analysis = index_->StartAnalysis(views);
+  storage::WriteTxn bad(*db_);
+  const std::vector<size_t> out_of_range = {texts.size()};
+  EXPECT_EQ(index_
+                ->StageAdd(bad, RowKind::kChunk, "u", {TextRow{5000, kMonth, texts[0]}}, *analysis,
+                           out_of_range)
+                .code(),
+            StatusCode::kInternalError);
+
+  // An analysis dropped before staging (its writer failed) stops, and the next batch runs.
+  analysis = index_->StartAnalysis(views);
+  analysis.reset();
+  Add({TextRow{2000, kMonth, "qqq word3"}});
+  Add({TextRow{2000, kMonth, "qqq word3"}}, "v");
+  EXPECT_EQ(Hits("u", {"qqq"}).size(), 1u);
+  Open();  // and as stored
+  EXPECT_EQ(Hits("u", {"common", "word9"}), Hits("v", {"common", "word9"}));
+}
+
 TEST_F(TextIndexTest, RemovingMostRowsRebuildsTheListsWithTheSameAnswers) {
   // "u" loses 400 of its 600 rows, more than enough dead rows to rebuild its lists; "v" only
   // ever held the 200 that stay.  Then both get the same new rows, terms old and new.

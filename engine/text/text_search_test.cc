@@ -482,6 +482,55 @@ TEST_F(TextSearchTest, AFailedWriteLeavesNoPostings) {
   EXPECT_EQ(Text("u", "words").hits.size(), 2u);
 }
 
+TEST_F(TextSearchTest, LargeBatchesWithRetriedAndFailingChunksIndexEachRowOnce) {
+  // Batches large enough for the texts to be analyzed on the index's thread while the rows are
+  // staged: a retry of a stored batch with new chunks between its chunks, then a batch that
+  // fails at its last chunk.
+  const Document doc = Doc("u");
+  std::vector<NewChunk> first;
+  for (int i = 0; i < 200; ++i) {
+    NewChunk chunk;
+    chunk.id = Uuid::Generate();
+    chunk.document_id = doc.id;
+    chunk.chunk_index = 2 * i;
+    chunk.chunk_text = "stored tag" + std::to_string(i);
+    chunk.embedding = RandomVector(rng_);
+    first.push_back(std::move(chunk));
+  }
+  ASSERT_TRUE(engine_->AddChunks("u", first).ok());
+  std::vector<NewChunk> retry;
+  for (int i = 0; i < 200; ++i) {
+    retry.push_back(first[i]);
+    NewChunk fresh = first[i];
+    fresh.id.reset();
+    fresh.chunk_index = 2 * i + 1;
+    fresh.chunk_text = "fresh tag" + std::to_string(i);
+    retry.push_back(std::move(fresh));
+  }
+  ASSERT_TRUE(engine_->AddChunks("u", retry).ok());
+  EXPECT_EQ(Text("u", "stored", 1000).hits.size(), 200u);
+  EXPECT_EQ(Text("u", "fresh", 1000).hits.size(), 200u);
+  EXPECT_EQ(Text("u", "tag7", 10).hits.size(), 2u);  // the stored row and the fresh one
+
+  std::vector<NewChunk> failing;
+  for (int i = 0; i < 200; ++i) {
+    NewChunk chunk = first[i];
+    chunk.id.reset();
+    chunk.chunk_index = 1000 + i;
+    chunk.chunk_text = "phantom tag" + std::to_string(i);
+    failing.push_back(std::move(chunk));
+  }
+  failing.back().embedding.assign(kDim, 0.0f);  // zero norm: the whole write fails
+  EXPECT_FALSE(engine_->AddChunks("u", failing).ok());
+  EXPECT_TRUE(Text("u", "phantom").hits.empty());
+  failing.back().embedding = RandomVector(rng_);
+  ASSERT_TRUE(engine_->AddChunks("u", failing).ok());
+  EXPECT_EQ(Text("u", "phantom", 1000).hits.size(), 200u);
+  ReopenSame();
+  EXPECT_EQ(Text("u", "tag7", 10).hits.size(), 3u);
+  EXPECT_EQ(Text("u", "fresh", 1000).hits.size(), 200u);
+}
+
 // ---- bad input --------------------------------------------------------------------------------
 
 TEST_F(TextSearchTest, BadQueriesAreRejectedWithTheFieldNamed) {

@@ -411,13 +411,25 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   };
   std::vector<StagedRow> staged_rows;
   staged_rows.reserve(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    Status valid = ValidateChunk(chunks[i]);
+    if (!valid.ok()) return ChunkError(i, valid);
+  }
+  // The keyword index analyzes the texts on its own thread while this one stages the rows and
+  // vectors; text_sources[i] is the chunk of text_rows[i].
+  std::shared_ptr<text::TextIndex::Analysis> analysis;
+  if (text_) {
+    std::vector<std::string_view> texts;
+    texts.reserve(chunks.size());
+    for (const NewChunk& chunk : chunks) texts.push_back(chunk.chunk_text);
+    analysis = text_->StartAnalysis(std::move(texts));
+  }
   std::vector<text::TextRow> text_rows;  // the keyword index's view of the new rows
+  std::vector<size_t> text_sources;
   const Timestamp now = NowMicros();
 
   for (size_t i = 0; i < chunks.size(); ++i) {
     const NewChunk& input = chunks[i];
-    Status valid = ValidateChunk(input);
-    if (!valid.ok()) return ChunkError(i, valid);
     if (input.embedding.size() != dim_) {
       return ChunkError(i, Status::ValidationError(
                                "embedding", "has " + std::to_string(input.embedding.size()) +
@@ -495,6 +507,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     staged_rows.push_back(
         StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
     text_rows.push_back(text::TextRow{label, month, input.chunk_text});
+    text_sources.push_back(i);
   }
   // The hook keeps only what the row state needs of each document (not its content).
   struct DocumentFields {
@@ -522,7 +535,10 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     staged_rows[i].stored = addresses[i];
     std::vector<float>().swap(staged_rows[i].unit);  // fresh rows read it in place: freed
   }
-  if (text_) MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows));
+  if (text_) {
+    MNEMO_RETURN_IF_ERROR(
+        text_->StageAdd(txn, text::RowKind::kChunk, user_id, text_rows, *analysis, text_sources));
+  }
   txn.OnCommit([this, user = std::string(user_id), staged_rows = std::move(staged_rows),
                 document_fields = std::move(document_fields)]() mutable {
     const uint32_t user_ref = TenantFor(user)->user_ref();
