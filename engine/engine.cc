@@ -582,10 +582,10 @@ Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vect
       if (std::holds_alternative<AddChunkOp>(ops[i])) {
         // A run of chunk ops is staged in one call: the document row is read and rewritten once
         // per run instead of once per chunk (it may hold a large content text).
-        std::vector<NewChunk> chunks;
+        std::vector<const NewChunk*> chunks;
         size_t end = i;
         for (; end < ops.size() && std::holds_alternative<AddChunkOp>(ops[end]); ++end) {
-          chunks.push_back(std::get<AddChunkOp>(ops[end]).chunk);
+          chunks.push_back(&std::get<AddChunkOp>(ops[end]).chunk);
         }
         MNEMO_ASSIGN_OR_RETURN(
             std::vector<Chunk> added,

@@ -165,12 +165,21 @@ void DotGather(const float* query, const float* const* rows, size_t n, size_t d,
 
 float SquaredNorm(const float* v, size_t d) { return GetDispatcher().table().squared_norm(v, d); }
 
-bool Normalize(float* v, size_t d) {
-  const KernelTable& table = GetDispatcher().table();
+float UnitScale(const float* v, size_t d) {
   // A finite float sum of squares implies every component is finite (NaN and Inf propagate).
-  const float squared_norm = table.squared_norm(v, d);
+  const float squared_norm = GetDispatcher().table().squared_norm(v, d);
   if (std::isfinite(squared_norm) && squared_norm >= kMinFastSquaredNorm) {
-    table.scale(v, d, static_cast<float>(1.0 / std::sqrt(static_cast<double>(squared_norm))));
+    return static_cast<float>(1.0 / std::sqrt(static_cast<double>(squared_norm)));
+  }
+  return 0.0f;
+}
+
+void Scale(float* v, size_t d, float s) { GetDispatcher().table().scale(v, d, s); }
+
+bool Normalize(float* v, size_t d) {
+  const float scale = UnitScale(v, d);
+  if (scale != 0.0f) {
+    Scale(v, d, scale);
     return true;
   }
   return NormalizeSlow(v, d);

@@ -44,4 +44,12 @@ float SquaredNorm(const float* v, size_t d);
 // component is NaN/Inf.
 bool Normalize(float* v, size_t d);
 
+// The factor by which Normalize(v) multiplies every component when the norm is finite and not
+// tiny; 0 otherwise (Normalize then computes in double precision, or refuses).  Scale(copy, d,
+// UnitScale(v, d)) of a copy of v gives exactly what Normalize gives, so a writer can normalize
+// while copying v to where it goes.
+float UnitScale(const float* v, size_t d);
+// v[i] *= s for i in [0, d).
+void Scale(float* v, size_t d, float s);
+
 }  // namespace mnemo::kernels

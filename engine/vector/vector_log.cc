@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "kernels/distance.h"
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
 #include "vector/chunk_rows.h"
@@ -328,12 +329,17 @@ std::shared_ptr<VectorLog::Segment> VectorLog::FindSegment(uint32_t id) const {
   return it == segments_.end() ? nullptr : it->second;
 }
 
-void VectorLog::EncodeRecord(uint32_t month, uint64_t label, const float* unit, char* out) const {
-  std::memset(out, 0, record_bytes_);
+void VectorLog::EncodeRecord(uint32_t month, uint64_t label, const float* unit, float scale,
+                             char* out) const {
   Put32(out, kMagic);
   Put32(out + 12, month);
   Put64(out + 16, label);
   std::memcpy(out + kHeaderBytes, unit, size_t{4} * options_.dim);
+  if (scale != 1.0f) {
+    // In place, while the record is in cache (records lie in a malloc'ed string at multiples of
+    // 64 bytes, their bodies 32 bytes in: aligned for floats).
+    kernels::Scale(reinterpret_cast<float*>(out + kHeaderBytes), options_.dim, scale);
+  }
   // The body's checksum; Append() extends it with the segment id once it knows the segment.
   Put32(out + kCrcOffset, Crc32c(out + kCoveredFrom, record_bytes_ - kCoveredFrom));
 }
@@ -472,9 +478,16 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
   if (inline_bytes + bytes <= options_.inline_max_bytes) {
     inline_bytes += bytes;
     std::vector<std::pair<uint32_t, uint64_t>> stored;
+    std::vector<float> scaled;
     for (const NewVector& vector : vectors) {
+      const float* unit = vector.unit;
+      if (vector.scale != 1.0f) {
+        scaled.assign(vector.unit, vector.unit + options_.dim);
+        kernels::Scale(scaled.data(), scaled.size(), vector.scale);
+        unit = scaled.data();
+      }
       txn.Put(Cf::kVectors, keys::VectorKey(vector.month, vector.label),
-              EncodeVector(vector.unit, options_.dim));
+              EncodeVector(unit, options_.dim));
       stored.emplace_back(vector.month, vector.label);
     }
     if (options_.spill_min_vectors > 0) {
@@ -493,7 +506,7 @@ Status VectorLog::StagePut(storage::WriteTxn& txn, std::span<const NewVector> ve
   }
   std::string records(vectors.size() * record_bytes_, '\0');
   for (size_t i = 0; i < vectors.size(); ++i) {
-    EncodeRecord(vectors[i].month, vectors[i].label, vectors[i].unit,
+    EncodeRecord(vectors[i].month, vectors[i].label, vectors[i].unit, vectors[i].scale,
                  records.data() + i * record_bytes_);
   }
   auto pending = std::make_shared<PendingRecords>();
@@ -909,7 +922,7 @@ Result<int64_t> VectorLog::SpillInline() {
       std::memcpy(unit.data(), values[i]->data(), values[i]->size());
       const size_t at = records.size();
       records.resize(at + record_bytes_);
-      EncodeRecord(batch[i].first, batch[i].second, unit.data(), records.data() + at);
+      EncodeRecord(batch[i].first, batch[i].second, unit.data(), 1.0f, records.data() + at);
       taken.push_back(i);
     }
     if (taken.empty()) continue;

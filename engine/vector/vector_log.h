@@ -147,7 +147,10 @@ class VectorLog {
   struct NewVector {
     uint32_t month = 0;
     uint64_t label = 0;
-    const float* unit = nullptr;  // dim floats, unit norm
+    const float* unit = nullptr;  // dim floats; unit norm once multiplied by `scale`
+    // 1: `unit` is stored as it is.  Otherwise kernels::UnitScale(unit): the log stores the
+    // vector kernels::Normalize would make of it, scaling it as it copies it.
+    float scale = 1.0f;
   };
   // Appends the vectors' records and stages their pointers in `txn`, or stages the vectors
   // inline when they fit txn's inline budget (inline_max_bytes).  The records are synced before
@@ -238,7 +241,10 @@ class VectorLog {
   Status FillPiece(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Segment>& segment,
                    uint64_t begin, uint64_t end);
   // A record without its segment id, its checksum covering the body only (Append finishes it).
-  void EncodeRecord(uint32_t month, uint64_t label, const float* unit, char* out) const;
+  // Writes a record of unit * scale (scale 1: unit as it is) into out[0, record_bytes_), which
+  // holds zeros.
+  void EncodeRecord(uint32_t month, uint64_t label, const float* unit, float scale,
+                    char* out) const;
 
   storage::Db& db_;
   const VectorLogOptions options_;

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "kernels/distance.h"
 #include "storage/key_codec.h"
 #include "testing/temp_dir.h"
 #include "testing/vectors.h"
@@ -320,6 +321,46 @@ TEST_F(VectorLogTest, RecordsAreSyncedWhileTheirTransactionIsStillOpen) {
   EXPECT_EQ(fs_.syncs() - syncs_before, 1) << "the commit synced the same records again";
   ExpectStored(1);
   ExpectStored(2);
+}
+
+TEST_F(VectorLogTest, ScaledVectorsAreStoredAsNormalizeMakesThem) {
+  // Raw vectors with their UnitScale: the log stores exactly what Normalize gives, in a
+  // segment record (read in place and through Get) and inline.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<std::vector<float>> raw(4, std::vector<float>(kDim));
+  for (auto& v : raw)
+    for (float& x : v) x = normal(rng);
+  const auto expected = [&](size_t i) {
+    std::vector<float> unit = raw[i];
+    EXPECT_TRUE(kernels::Normalize(unit.data(), unit.size()));
+    return unit;
+  };
+  const auto put = [&](uint64_t label, size_t i) {
+    const VectorLog::NewVector vector{1, label, raw[i].data(),
+                                      kernels::UnitScale(raw[i].data(), kDim)};
+    ASSERT_NE(vector.scale, 0.0f);
+    storage::WriteTxn txn(*db_);
+    ASSERT_TRUE(log_->StagePut(txn, std::span(&vector, 1)).ok());
+    ASSERT_TRUE(txn.Commit().ok());
+  };
+  put(1, 0);
+  put(2, 1);
+  for (uint64_t label : {1, 2}) {
+    std::vector<float> unit;
+    ASSERT_TRUE(Read(label, &unit).ok());
+    EXPECT_EQ(unit, expected(label - 1));
+    ASSERT_NE(AddressOf(label), nullptr);
+    EXPECT_EQ(ReadAt(AddressOf(label)), expected(label - 1));  // the record's checksum held
+  }
+  Reopen(256, 128, 64, /*inline_max_bytes=*/1 << 20);
+  put(3, 2);
+  std::string value;
+  ASSERT_TRUE(db_->Get(Cf::kVectors, keys::VectorKey(1, 3), &value).ok());
+  EXPECT_EQ(value.size(), sizeof(float) * kDim);  // inline
+  std::vector<float> unit;
+  ASSERT_TRUE(Read(3, &unit).ok());
+  EXPECT_EQ(unit, expected(2));
 }
 
 TEST_F(VectorLogTest, AbandonedTransactionReleasesItsRecords) {

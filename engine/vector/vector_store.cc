@@ -384,6 +384,17 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
                                                        const tables::DocumentStore& documents,
                                                        const std::vector<NewChunk>& chunks,
                                                        std::string_view name, size_t first_index) {
+  std::vector<const NewChunk*> borrowed;
+  borrowed.reserve(chunks.size());
+  for (const NewChunk& chunk : chunks) borrowed.push_back(&chunk);
+  return StageAddChunks(txn, user_id, documents, borrowed, name, first_index);
+}
+
+Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
+                                                       std::string_view user_id,
+                                                       const tables::DocumentStore& documents,
+                                                       std::span<const NewChunk* const> chunks,
+                                                       std::string_view name, size_t first_index) {
   const auto ChunkError = [&](size_t i, const Status& status) {
     return ItemError(name, first_index + i, status);
   };
@@ -406,13 +417,17 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     uint32_t month;
     Uuid document_id;
     ChunkPayload payload;
-    std::vector<float> unit;        // freed once the vector is stored in place
+    // The vector as the log takes it (VectorLog::NewVector): the chunk's embedding and the
+    // factor that normalizes it, or `unit` (normalized in double precision) and 1.
+    const float* values;
+    float scale;
+    std::vector<float> unit;        // the fresh row's copy when the vector is not stored in place
     const float* stored = nullptr;  // in place (VectorLog::StagePut)
   };
   std::vector<StagedRow> staged_rows;
   staged_rows.reserve(chunks.size());
   for (size_t i = 0; i < chunks.size(); ++i) {
-    Status valid = ValidateChunk(chunks[i]);
+    Status valid = ValidateChunk(*chunks[i]);
     if (!valid.ok()) return ChunkError(i, valid);
   }
   // The keyword index analyzes the texts on its own thread while this one stages the rows and
@@ -421,7 +436,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   if (text_) {
     std::vector<std::string_view> texts;
     texts.reserve(chunks.size());
-    for (const NewChunk& chunk : chunks) texts.push_back(chunk.chunk_text);
+    for (const NewChunk* chunk : chunks) texts.push_back(chunk->chunk_text);
     analysis = text_->StartAnalysis(std::move(texts));
   }
   std::vector<text::TextRow> text_rows;  // the keyword index's view of the new rows
@@ -429,17 +444,22 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   const Timestamp now = NowMicros();
 
   for (size_t i = 0; i < chunks.size(); ++i) {
-    const NewChunk& input = chunks[i];
+    const NewChunk& input = *chunks[i];
     if (input.embedding.size() != dim_) {
       return ChunkError(i, Status::ValidationError(
                                "embedding", "has " + std::to_string(input.embedding.size()) +
                                                 " values; this data directory stores " +
                                                 std::to_string(dim_) + "-dimensional embeddings"));
     }
-    std::vector<float> unit(input.embedding);
-    if (!kernels::Normalize(unit.data(), unit.size())) {
-      return ChunkError(
-          i, Status::ValidationError("embedding", "must be finite and have a non-zero norm"));
+    // Normalized as the log copies it, unless the norm is tiny (done here, in double precision).
+    const float scale = kernels::UnitScale(input.embedding.data(), dim_);
+    std::vector<float> unit;
+    if (scale == 0.0f) {
+      unit = input.embedding;
+      if (!kernels::Normalize(unit.data(), unit.size())) {
+        return ChunkError(
+            i, Status::ValidationError("embedding", "must be finite and have a non-zero norm"));
+      }
     }
 
     auto doc_it = changed.find(input.document_id);
@@ -504,8 +524,10 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     chunk.metadata = payload.metadata;
     chunk.created_at = payload.created_at;
     written.push_back(std::move(chunk));
-    staged_rows.push_back(
-        StagedRow{label, month, input.document_id, std::move(payload), std::move(unit)});
+    StagedRow& staged = staged_rows.emplace_back(StagedRow{
+        label, month, input.document_id, std::move(payload), nullptr, 1.0f, std::move(unit)});
+    staged.values = staged.unit.empty() ? input.embedding.data() : staged.unit.data();
+    staged.scale = staged.unit.empty() ? scale : 1.0f;
     text_rows.push_back(text::TextRow{label, month, input.chunk_text});
     text_sources.push_back(i);
   }
@@ -526,14 +548,21 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry
   std::vector<VectorLog::NewVector> vectors;
   vectors.reserve(staged_rows.size());
-  for (const StagedRow& staged : staged_rows)
-    vectors.push_back(VectorLog::NewVector{staged.month, staged.label, staged.unit.data()});
+  for (const StagedRow& staged : staged_rows) {
+    vectors.push_back(
+        VectorLog::NewVector{staged.month, staged.label, staged.values, staged.scale});
+  }
   std::vector<const float*> addresses;
   MNEMO_RETURN_IF_ERROR(log_->StagePut(txn, vectors, &addresses));
   for (size_t i = 0; i < staged_rows.size(); ++i) {
-    if (addresses[i] == nullptr) continue;
-    staged_rows[i].stored = addresses[i];
-    std::vector<float>().swap(staged_rows[i].unit);  // fresh rows read it in place: freed
+    StagedRow& staged = staged_rows[i];
+    if (addresses[i] != nullptr) {
+      staged.stored = addresses[i];
+      std::vector<float>().swap(staged.unit);  // fresh rows read it in place: freed
+    } else if (staged.unit.empty()) {          // stored inline: the fresh row keeps a copy
+      staged.unit.assign(staged.values, staged.values + dim_);
+      kernels::Scale(staged.unit.data(), dim_, staged.scale);
+    }
   }
   if (text_) {
     MNEMO_RETURN_IF_ERROR(

@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -139,6 +140,11 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
                                             const std::vector<NewChunk>& chunks,
                                             std::string_view name = "chunk",
                                             size_t first_index = 0);
+  // The same, for chunks held elsewhere (a batch's ops): borrowed until the call returns.
+  Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                            const tables::DocumentStore& documents,
+                                            std::span<const NewChunk* const> chunks,
+                                            std::string_view name, size_t first_index);
   // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
   // or the first half of a replacement).
   Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
