@@ -120,6 +120,9 @@ void Session::MaybeRead() {
       announced > 0) {
     const size_t missing = protocol::kFrameHeaderBytes + announced - inbuf_len_;
     want = std::clamp(missing, kReadChunk, kMaxReadChunk);
+    // Room for the whole frame at once: growing by each read's size would move the bytes
+    // already read at every reallocation (7 MB of copies for a 6 MB batch).
+    if (inbuf_.size() < inbuf_len_ + missing) inbuf_.resize(inbuf_len_ + missing);
   }
   if (inbuf_.size() < inbuf_len_ + want) inbuf_.resize(inbuf_len_ + want);
   reading_ = true;
