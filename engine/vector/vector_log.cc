@@ -836,15 +836,11 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
     row_keys.push_back(keys::VectorKey(Get32(record + 12), Get64(record + 16)));
   }
 
-  std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
-  {
-    std::lock_guard lock(mu_);
-    if (pins_ > 0) return int64_t{0};
-  }
-  // One batched lookup: writers wait while the gate is held.
+  // Which records are live, copied to the active segment and synced, while writers go on.
   std::vector<std::optional<std::string>> values;
   MNEMO_RETURN_IF_ERROR(db_.MultiGet(Cf::kVectors, row_keys, &values));
   std::vector<std::string> live_keys;
+  std::vector<std::string> live_values;  // the pointers as read
   std::vector<uint64_t> live_offsets;
   std::string records;
   for (size_t i = 0; i < row_keys.size(); ++i) {
@@ -860,35 +856,74 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
     records.append(record, record_bytes_);
     Put32(records.data() + at + kCrcOffset, body);  // Append() finishes it for the new segment
     live_keys.push_back(std::move(row_keys[i]));
+    live_values.push_back(std::move(*values[i]));
     live_offsets.push_back(offsets[i]);
   }
   if (live_keys.empty()) return int64_t{0};
   std::vector<VectorPointer> moved;
   MNEMO_RETURN_IF_ERROR(Append(records, &moved));
+  if (Status synced = Sync(); !synced.ok()) {
+    for (const VectorPointer& pointer : moved) Release(pointer);
+    return synced;
+  }
+  if (options_.on_copied) options_.on_copied();
+
+  std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
+  {
+    std::lock_guard lock(mu_);
+    if (pins_ > 0) {  // a backup is copying segments: the pointers stay as they are
+      for (const VectorPointer& pointer : moved) Release(pointer);
+      return int64_t{0};
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(const std::vector<size_t> unchanged, Unchanged(live_keys, live_values));
   storage::WriteTxn txn(db_);
-  for (size_t i = 0; i < live_keys.size(); ++i)
+  for (const size_t i : unchanged)
     txn.Put(Cf::kVectors, live_keys[i], EncodeVectorPointer(moved[i]));
-  Status status = Sync();
-  if (status.ok()) status = txn.Commit();
-  if (!status.ok()) {
+  if (Status status = txn.Commit(); !status.ok()) {
     for (const VectorPointer& pointer : moved) Release(pointer);
     return status;
   }
-  for (const uint64_t offset : live_offsets) Release(VectorPointer{segment->id, offset});
-  moved_records_.fetch_add(static_cast<int64_t>(moved.size()), std::memory_order_relaxed);
+  ReleaseUnused(moved, unchanged);
+  for (const size_t i : unchanged) Release(VectorPointer{segment->id, live_offsets[i]});
+  moved_records_.fetch_add(static_cast<int64_t>(unchanged.size()), std::memory_order_relaxed);
   if (options_.on_move) {
-    for (size_t i = 0; i < live_offsets.size(); ++i) {
+    for (const size_t i : unchanged) {
       const char* record = bytes.data() + live_offsets[i];
       const uint32_t month = Get32(record + 12);
       const uint64_t label = Get64(record + 16);
       options_.on_move(month, label, Address(EncodeVectorPointer(moved[i]), month, label, false));
     }
   }
-  return static_cast<int64_t>(moved.size());
+  return static_cast<int64_t>(unchanged.size());
+}
+
+Result<std::vector<size_t>> VectorLog::Unchanged(const std::vector<std::string>& row_keys,
+                                                 const std::vector<std::string>& values) {
+  std::vector<std::optional<std::string>> now;
+  MNEMO_RETURN_IF_ERROR(db_.MultiGet(Cf::kVectors, row_keys, &now));
+  std::vector<size_t> unchanged;
+  unchanged.reserve(row_keys.size());
+  for (size_t i = 0; i < row_keys.size(); ++i) {
+    if (now[i] && *now[i] == values[i]) unchanged.push_back(i);
+  }
+  return unchanged;
+}
+
+void VectorLog::ReleaseUnused(const std::vector<VectorPointer>& moved,
+                              const std::vector<size_t>& used) {
+  size_t next = 0;  // used is ascending
+  for (size_t i = 0; i < moved.size(); ++i) {
+    if (next < used.size() && used[next] == i) {
+      ++next;
+      continue;
+    }
+    Release(moved[i]);  // its row changed after the copy: the copy is dead
+  }
 }
 
 Result<int64_t> VectorLog::SpillInline() {
-  // A few MB of records per round: writers wait while the gate is held.
+  // A few MB of records per round: their values are compared again under the gate.
   constexpr size_t kSpillBatch = 1024;
   int64_t spilled = 0;
   while (true) {
@@ -910,11 +945,13 @@ Result<int64_t> VectorLog::SpillInline() {
     row_keys.reserve(batch.size());
     for (const auto& [month, label] : batch) row_keys.push_back(keys::VectorKey(month, label));
 
-    std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
+    // Read, copied and synced while writers and searches go on.
     std::vector<std::optional<std::string>> values;
     if (Status read = db_.MultiGet(Cf::kVectors, row_keys, &values); !read.ok()) return keep(read);
     std::string records;
-    std::vector<size_t> taken;  // indexes into batch
+    std::vector<std::string> taken_keys;
+    std::vector<std::string> taken_values;  // the inline vectors as read
+    std::vector<std::pair<uint32_t, uint64_t>> taken_rows;
     std::vector<float> unit(options_.dim);
     for (size_t i = 0; i < batch.size(); ++i) {
       // Gone since, or already a pointer (a later write of the same row).
@@ -923,28 +960,41 @@ Result<int64_t> VectorLog::SpillInline() {
       const size_t at = records.size();
       records.resize(at + record_bytes_);
       EncodeRecord(batch[i].first, batch[i].second, unit.data(), 1.0f, records.data() + at);
-      taken.push_back(i);
+      taken_keys.push_back(std::move(row_keys[i]));
+      taken_values.push_back(std::move(*values[i]));
+      taken_rows.push_back(batch[i]);
     }
-    if (taken.empty()) continue;
+    if (taken_keys.empty()) continue;
     std::vector<VectorPointer> moved;
     if (Status appended = Append(records, &moved); !appended.ok()) {
       for (const VectorPointer& pointer : moved) Release(pointer);
       return keep(appended);
     }
+    if (Status synced = Sync(); !synced.ok()) {
+      for (const VectorPointer& pointer : moved) Release(pointer);
+      return keep(synced);
+    }
+    if (options_.on_copied) options_.on_copied();
+
+    std::unique_lock gate(gate_);  // no transaction stages or reads vectors from here on
+    Result<std::vector<size_t>> unchanged = Unchanged(taken_keys, taken_values);
+    Status status = unchanged.status();
     storage::WriteTxn txn(db_);
-    for (size_t j = 0; j < taken.size(); ++j)
-      txn.Put(Cf::kVectors, row_keys[taken[j]], EncodeVectorPointer(moved[j]));
-    Status status = Sync();
-    if (status.ok()) status = txn.Commit();
+    if (status.ok()) {
+      for (const size_t j : *unchanged)
+        txn.Put(Cf::kVectors, taken_keys[j], EncodeVectorPointer(moved[j]));
+      status = txn.Commit();
+    }
     if (!status.ok()) {
       for (const VectorPointer& pointer : moved) Release(pointer);
       return keep(status);
     }
-    spilled += static_cast<int64_t>(taken.size());
-    spilled_.fetch_add(static_cast<int64_t>(taken.size()), std::memory_order_relaxed);
+    ReleaseUnused(moved, *unchanged);
+    spilled += static_cast<int64_t>(unchanged->size());
+    spilled_.fetch_add(static_cast<int64_t>(unchanged->size()), std::memory_order_relaxed);
     if (options_.on_move) {
-      for (size_t j = 0; j < taken.size(); ++j) {
-        const auto [month, label] = batch[taken[j]];
+      for (const size_t j : *unchanged) {
+        const auto [month, label] = taken_rows[j];
         options_.on_move(month, label, Address(EncodeVectorPointer(moved[j]), month, label, false));
       }
     }

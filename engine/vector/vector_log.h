@@ -46,8 +46,14 @@
 // appended to, is removed in the background once the deletes that emptied it are durable and no
 // backup is copying segments (Pin).  A segment whose live records fill half of it or less is
 // compacted in the background: its live records are copied to the active segment and their
-// pointers rewritten, which empties it.  Compaction excludes vector writes while it rewrites
-// pointers: every transaction that stages or reads vectors holds a shared gate until it ends.
+// pointers rewritten, which empties it.
+//
+// Moves (compaction and spill) copy and sync the records without excluding anyone; only the
+// pointer rewrite excludes vector writes: every transaction that stages or reads vectors holds a
+// shared gate until it ends, and the move takes it exclusively to re-read the rows' values, keep
+// any a transaction changed since the copy (dropping that copy), and commit the others' new
+// pointers.  Writers and searches thus wait for a few key lookups and one small write, not for
+// the copy's I/O.
 //
 // Reading in place: each segment file is also mapped into memory, read-only and shared with the
 // page cache, so a search graph can point at the vectors instead of holding copies (Address).  The
@@ -118,6 +124,9 @@ struct VectorLogOptions {
   // on the log's background thread with the exclusive gate held: it must not wait for anything that
   // holds the gate (ReadGate, a transaction staging vectors).
   std::function<void(uint32_t month, uint64_t label, const float* unit)> on_move;
+  // Tests: called by a move once its copies are synced, before it takes the gate to rewrite the
+  // pointers (a transaction may run meanwhile).
+  std::function<void()> on_copied;
 };
 
 struct VectorLogStats {
@@ -224,6 +233,12 @@ class VectorLog {
   bool Sparse(const Segment& segment) const;
   // Moves the live records of `segment` to the active segment.
   Result<int64_t> CompactSegment(const std::shared_ptr<Segment>& segment);
+  // The indexes of the rows whose committed value is still values[i].  REQUIRES: the gate held
+  // exclusively (no transaction can change them until it is released).
+  Result<std::vector<size_t>> Unchanged(const std::vector<std::string>& row_keys,
+                                        const std::vector<std::string>& values);
+  // Releases the records of `moved` whose index is not in `used` (ascending).
+  void ReleaseUnused(const std::vector<VectorPointer>& moved, const std::vector<size_t>& used);
   std::shared_ptr<Segment> FindSegment(uint32_t id) const;
   void BackgroundLoop();
   // Where the next piece of zeros in active_ starts.  REQUIRES: mu_ held.

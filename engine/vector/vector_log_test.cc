@@ -230,6 +230,15 @@ class VectorLogTest : public ::testing::Test {
       std::lock_guard lock(moves_mutex_);
       moves_[label] = {month, unit};
     };
+    options.on_copied = [this] {
+      std::function<void()> once;
+      {
+        std::lock_guard lock(moves_mutex_);
+        once = std::move(on_copied_once_);
+        on_copied_once_ = nullptr;
+      }
+      if (once) once();
+    };
     auto opened = VectorLog::Open(*db_, options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     log_ = std::move(opened).value();
@@ -285,6 +294,7 @@ class VectorLogTest : public ::testing::Test {
   std::unique_ptr<VectorLog> log_;
   std::mutex moves_mutex_;
   std::map<uint64_t, std::pair<uint32_t, const float*>> moves_;  // by label, from on_move
+  std::function<void()> on_copied_once_;  // run by the next move, between copy and rewrite
 };
 
 std::vector<float> ReadAt(const float* unit) { return std::vector<float>(unit, unit + kDim); }
@@ -508,6 +518,69 @@ TEST_F(VectorLogTest, InlineVectorsMoveToTheSegmentsOnceEnoughHaveCommitted) {
   Delete(7, 1);
   ASSERT_TRUE(log_->SpillInline().ok());
   EXPECT_EQ(log_->Stats().spilled, 2);
+}
+
+TEST_F(VectorLogTest, RowsWrittenWhileASpillCopiesThemKeepTheirNewValues) {
+  Reopen(256, 128, 64, /*inline_max_bytes=*/1024, /*spill_min_vectors=*/100);
+  Put(1, 4);  // inline, not moved yet (below the threshold)
+  const std::vector<float> newer = UnitVector(102);
+  {
+    std::lock_guard lock(moves_mutex_);
+    on_copied_once_ = [&] {  // the spill has copied labels 1-4; then 2 is rewritten, 3 deleted
+      const VectorLog::NewVector vector{1, 2, newer.data()};
+      storage::WriteTxn txn(*db_);
+      ASSERT_TRUE(log_->StagePut(txn, std::span(&vector, 1)).ok());
+      ASSERT_TRUE(txn.Commit().ok());
+      Delete(3, 1);
+    };
+  }
+  ASSERT_TRUE(log_->SpillInline().ok());
+  std::vector<float> unit;
+  ASSERT_TRUE(Read(2, &unit).ok());
+  EXPECT_EQ(unit, newer);  // not the copy of the old value
+  EXPECT_TRUE(Read(3, &unit).IsNotFound());
+  ExpectStored(1);
+  ExpectStored(4);
+  // 1 and 4 moved in the first round, 2's newer value in the next; the copies of the old 2
+  // and of 3 are dead.
+  EXPECT_EQ(log_->Stats().spilled, 3);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().live_records, 3);
+  ASSERT_NE(AddressOf(2), nullptr);
+  EXPECT_EQ(ReadAt(AddressOf(2)), newer);
+  Reopen();
+  ASSERT_TRUE(Read(2, &unit).ok());
+  EXPECT_EQ(unit, newer);
+  EXPECT_TRUE(Read(3, &unit).IsNotFound());
+  log_->WaitForBackground();  // the compaction at open moves records: counts settle after it
+  EXPECT_EQ(log_->Stats().live_records, 3);
+}
+
+TEST_F(VectorLogTest, RowsWrittenWhileCompactionCopiesThemKeepTheirNewValues) {
+  Put(1, 8);  // segments 1-2, four records each
+  log_->WaitForBackground();
+  {
+    std::lock_guard lock(moves_mutex_);
+    on_copied_once_ = [&] { Delete(4, 1); };  // copied with label 3; deleted before the rewrite
+  }
+  {
+    const std::shared_ptr<void> pin = log_->Pin();
+    Delete(1, 2);  // segment 1 keeps labels 3 and 4: half live, compacted once unpinned
+  }
+  log_->WaitForBackground();
+  ASSERT_TRUE(log_->Compact().ok());
+  EXPECT_EQ(log_->Stats().moved_records, 1);  // label 3; the copy of 4 is dead
+  std::vector<float> unit;
+  EXPECT_TRUE(Read(4, &unit).IsNotFound());
+  ExpectStored(3);
+  for (uint64_t label = 5; label <= 8; ++label) ExpectStored(label);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().live_records, 5);
+  Reopen();
+  EXPECT_TRUE(Read(4, &unit).IsNotFound());
+  ExpectStored(3);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().live_records, 5);
 }
 
 TEST_F(VectorLogTest, TornTailIsZeroedAndOverwritten) {
