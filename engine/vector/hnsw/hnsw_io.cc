@@ -299,45 +299,47 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   std::vector<uint8_t> levels(node_count);
   uint32_t deleted_seen = 0;
   for (uint32_t id = 0; id < node_count; ++id) {
-    const std::string where = "node " + std::to_string(id);
+    // Built only for an error: a million nodes load without a million strings.
+    const auto where = [id] { return "node " + std::to_string(id); };
     uint64_t label;
     uint8_t flags, level;
     uint16_t pad;
     if (!in.ReadValue(&label) || !in.ReadValue(&flags) || !in.ReadValue(&level) ||
         !in.ReadValue(&pad)) {
-      return truncated(where);
+      return truncated(where());
     }
     if ((flags & ~known_flags) != 0 || pad != 0 || level > kMaxLevel) {
-      return Corrupt(path, where + ": bad flags or level");
+      return Corrupt(path, where() + ": bad flags or level");
     }
     links.clear();
     for (int l = 0; l <= level; ++l) {
       uint32_t count;
-      if (!in.ReadValue(&count)) return truncated(where);
-      if (count > store.Capacity(l)) return Corrupt(path, where + ": link list too long");
+      if (!in.ReadValue(&count)) return truncated(where());
+      if (count > store.Capacity(l)) return Corrupt(path, where() + ": link list too long");
       links.push_back(count);
       const size_t start = links.size();
       links.resize(start + count);
-      if (!in.Read(links.data() + start, sizeof(uint32_t) * count)) return truncated(where);
+      if (!in.Read(links.data() + start, sizeof(uint32_t) * count)) return truncated(where());
       for (size_t i = start; i < links.size(); ++i) {
-        if (links[i] >= node_count) return Corrupt(path, where + ": link to a missing node");
+        if (links[i] >= node_count) return Corrupt(path, where() + ": link to a missing node");
       }
     }
     float code_error = 0;
     if (stored_codes) {
-      if (!in.ReadValue(&code_error) || !in.Read(code.data(), params.dim)) return truncated(where);
+      if (!in.ReadValue(&code_error) || !in.Read(code.data(), params.dim))
+        return truncated(where());
       if (!std::isfinite(code_error) || code_error < 0)
-        return Corrupt(path, where + ": bad code error bound");
+        return Corrupt(path, where() + ": bad code error bound");
     }
     bool is_external = (flags & kFlagExternal) != 0;
     const float* unit = vector.data();
     if (is_external) {
-      if (!external) return Corrupt(path, where + ": external vector, and none given to find it");
+      if (!external) return Corrupt(path, where() + ": external vector, and none given to find it");
       unit = external(label);
       // Routing only: a vector is gone only with its row.
       if (unit == nullptr) unit = ZeroVector();
     } else {
-      if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where);
+      if (!in.Read(vector.data(), sizeof(float) * params.dim)) return truncated(where());
       // A vector the caller now keeps (a file saved before it did) is not copied.
       if (external) {
         if (const float* kept = external(label)) {
@@ -370,7 +372,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
         index->label_to_id_.Upsert(label, id);
     } else {
       if (!inserted && (view.Meta(earlier).state.load() & kNodeDeleted) == 0) {
-        return Corrupt(path, where + ": label " + std::to_string(label) + " is live twice");
+        return Corrupt(path, where() + ": label " + std::to_string(label) + " is live twice");
       }
       index->label_to_id_.Upsert(label, id);
       index->live_count_.fetch_add(1, std::memory_order_relaxed);
