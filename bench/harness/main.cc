@@ -1,4 +1,4 @@
-// mnemo-bench: the end-to-end benchmark harness (issue 7).  One command, one run:
+// mnemo-bench: the end-to-end benchmark harness.  One command, one run:
 //
 //   0. seed: per-user search on the seeds' shape (many users sharing month partitions; 6, 12 and
 //      24 months) beside the same rows in one month owned by one tenant
@@ -10,7 +10,9 @@
 //      Zipf-skewed owners
 //   5. in-process on the same data: mnemo::Engine (the wire line's rows and layout, through
 //      Engine::Search), mnemo's bare HNSW index, hnswlib, FAISS HNSW, FAISS exact scan
-//   6. restart: mnemod start to first search answered; RSS per vector
+//   6. restart: mnemod start to first search answered; RSS per vector; with --cold-restart
+//      (root), a restart from a dropped page cache and the query set twice: the first pass
+//      re-ranks from disk, the second from the page cache
 //   7. the conversation workload against mnemod and PostgreSQL 15
 //   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
 //   9. the Python client beside the C++ client on the same server and calls
@@ -105,6 +107,7 @@ json OptionsJson(const BenchOptions& options) {
           {"conv_threads", options.conv_threads},
           {"turn_chunks", options.turn_chunks_per_user},
           {"quick", options.quick},
+          {"cold_restart", options.cold_restart},
           {"seed_months", options.seed_months},
           {"seed_users", options.seed_users},
           {"seed_big_share", options.seed_big_share},
@@ -296,6 +299,45 @@ class Harness {
         {"rss_file_bytes_per_vector_after_restart",
          static_cast<double>(rss_after_restart.file) / rows},
         {"raw_vector_bytes", bench_.data.dim * sizeof(float)}};
+    return options_.cold_restart ? ColdRestart(server, rows) : "";
+  }
+
+  // A restart with the page cache dropped, then the query set twice at the sweep's first ef on
+  // one thread: the first pass reads the vectors it re-ranks from disk, the second from the page
+  // cache.  (Dropping the cache while mnemod runs would keep the pages it maps.)
+  std::string ColdRestart(MnemodProcess& server, double rows) {
+    if (!server.Stop()) Note("mnemod did not stop cleanly before the cold restart", "");
+    ::sync();
+    std::ofstream drop("/proc/sys/vm/drop_caches");
+    drop << "3\n";
+    drop.close();
+    if (!drop) {
+      results_["restart"]["cold"] = {{"dropped", false}};
+      Note("restart: the page cache could not be dropped (needs root); no cold re-rank figures",
+           "");
+      return "";
+    }
+    std::string error;
+    const double start = NowSeconds();
+    if (!server.Start(kStartTimeoutS, &error)) return "cold restart: " + error;
+    const double started = NowSeconds() - start;
+    auto client = Connect(server.port(), 1, &error);
+    if (client == nullptr) return "cold restart: " + error;
+    // ef 64 when the sweep has it (the default's middle), else the sweep's first.
+    size_t ef = options_.efs.empty() ? 64 : options_.efs.front();
+    if (std::find(options_.efs.begin(), options_.efs.end(), 64) != options_.efs.end()) ef = 64;
+    const size_t queries = bench_.data.query_count();
+    const SearchRun cold =
+        RunSearches(*client, bench_.data, kCorpusUser, queries, options_.k, ef, 1, truth_, budget_);
+    const MnemodProcess::Resident after_cold = server.ResidentMemory();
+    const SearchRun warm =
+        RunSearches(*client, bench_.data, kCorpusUser, queries, options_.k, ef, 1, truth_, budget_);
+    results_["restart"]["cold"] = {
+        {"dropped", true},
+        {"start_s", started},
+        {"from_disk", ToJson(cold, false)},
+        {"from_page_cache", ToJson(warm, false)},
+        {"rss_file_bytes_per_vector_after_cold_pass", static_cast<double>(after_cold.file) / rows}};
     return "";
   }
 

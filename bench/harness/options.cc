@@ -24,7 +24,9 @@ constexpr char kUsage[] =
     "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,chat-turn,\n"
     "          text,clients\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
-    "          --no-plots\n";
+    "          --no-plots\n"
+    "          --cold-restart (root: the restart phase drops the page cache, restarts and\n"
+    "          searches from disk, then from the cache)\n";
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> parts;
@@ -65,8 +67,8 @@ void ApplyQuickPreset(BenchOptions* options) {
 }
 
 bool IsFlag(const std::string& arg) {
-  return arg == "--quick" || arg == "--no-postgres" || arg == "--no-plots" || arg == "--help" ||
-         arg == "-h";
+  return arg == "--quick" || arg == "--no-postgres" || arg == "--no-plots" ||
+         arg == "--cold-restart" || arg == "--help" || arg == "-h";
 }
 
 }  // namespace
@@ -153,6 +155,8 @@ std::optional<BenchOptions> ParseBenchOptions(int argc, char** argv, int* exit_c
         options.conv_threads = std::stoull(value);
       else if (arg == "--no-postgres")
         options.postgres = false;
+      else if (arg == "--cold-restart")
+        options.cold_restart = true;
       else if (arg == "--turn-chunks")
         options.turn_chunks_per_user = std::stoull(value);
       else if (arg == "--text-chunks")

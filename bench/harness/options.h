@@ -46,6 +46,8 @@ struct BenchOptions {
   size_t ops_per_kind = 4000;  // operations per kind and system (spread over the client threads)
   size_t conv_threads = 2;
   bool postgres = true;
+  // The restart phase also restarts with the page cache dropped (a system-wide action: opt-in).
+  bool cold_restart = false;
   // The chat-turn phase: the conversation shape plus this many chunks per user.
   size_t turn_chunks_per_user = 100;
 
