@@ -77,7 +77,7 @@ class WalSyncFileSystem final : public rocksdb::FileSystemWrapper {
 
  private:
   rocksdb::IOStatus Track(const std::string& fname, rocksdb::IOStatus opened,
-                          std::unique_ptr<rocksdb::FSWritableFile>* result);
+                          std::unique_ptr<rocksdb::FSWritableFile>* result, bool zero_fill);
   void Untrack(const WalFile* file);
   Status SyncOne(WalFile& file);
   // Syncs `file` up to byte `upto` and, the first time, its directory.  REQUIRES: the caller

@@ -6,8 +6,11 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "power_cut.h"
 #include "storage/db.h"
@@ -174,6 +177,82 @@ TEST_F(WalSyncTest, DbWritesReturnWithTheirWalDurable) {
       }
     }
     EXPECT_EQ(all_durable, sync_writes);
+  }
+}
+
+// The live WAL of the data directory at `dir` (the one with the highest number).
+fs::path LiveWal(const fs::path& dir) {
+  fs::path live;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (WalSyncFileSystem::IsWalFileName(entry.path().string()) &&
+        (live.empty() || entry.path().filename() > live.filename())) {
+      live = entry.path();
+    }
+  }
+  return live;
+}
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A crash leaves the live WAL zero-filled past its last record, and perhaps with only the first
+// part of that record written.  Recovery must replay every complete record and stop quietly at
+// the zeros, whatever block boundaries the records cross.
+TEST(WalZeroFillTest, RecoveryReadsUpToTheZeros) {
+  TempDir dir;
+  const fs::path path = dir.Sub("data");
+  const fs::path whole = dir.Sub("whole");  // copies taken while the Db is open: a crash
+  const fs::path before_last = dir.Sub("before-last");
+  const std::string big(100 << 10, 'b');  // spans several 32 KiB WAL blocks
+  storage::DbOptions options;
+  options.path = path.string();
+  {
+    auto db = storage::Db::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto put = [&](const std::string& key, const std::string& value) {
+      rocksdb::WriteBatch batch;
+      ASSERT_TRUE(batch.Put((*db)->handle(storage::Cf::kMessages), key, value).ok());
+      ASSERT_TRUE((*db)->Write(&batch).ok());
+    };
+    for (int i = 0; i < 10; ++i) put("key" + std::to_string(i), i == 5 ? big : "small");
+    fs::copy(path, before_last, fs::copy_options::recursive);
+    put("last", big);
+    fs::copy(path, whole, fs::copy_options::recursive);
+  }
+  const fs::path wal = LiveWal(whole);
+  ASSERT_FALSE(wal.empty());
+  const std::string full = ReadAll(wal);
+  ASSERT_EQ(full.size() % (uint64_t{1} << 20), 0u) << "the live WAL is not zero-filled";
+  ASSERT_EQ(full.back(), '\0');
+
+  // The same WAL with the last record cut after its first 40 KiB, the rest zeros.
+  const std::string earlier = ReadAll(LiveWal(before_last));
+  size_t last_start = 0;
+  while (last_start < earlier.size() && earlier[last_start] == full[last_start]) ++last_start;
+  ASSERT_LT(last_start + (40 << 10), full.size());
+  const fs::path torn = dir.Sub("torn");
+  fs::copy(whole, torn, fs::copy_options::recursive);
+  {
+    std::string cut = full;
+    std::fill(cut.begin() + static_cast<std::ptrdiff_t>(last_start + (40 << 10)), cut.end(), '\0');
+    std::ofstream(torn / wal.filename(), std::ios::binary | std::ios::trunc) << cut;
+  }
+
+  for (const auto& [copy, has_last] : {std::pair{whole, true}, std::pair{torn, false}}) {
+    SCOPED_TRACE(copy.filename().string());
+    storage::DbOptions reopen;
+    reopen.path = copy.string();
+    reopen.create_if_missing = false;
+    auto db = storage::Db::Open(reopen);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    std::string value;
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE((*db)->Get(storage::Cf::kMessages, "key" + std::to_string(i), &value).ok());
+      EXPECT_EQ(value, i == 5 ? big : "small");
+    }
+    EXPECT_EQ((*db)->Get(storage::Cf::kMessages, "last", &value).ok(), has_last);
   }
 }
 
