@@ -20,6 +20,7 @@
 
 #include "common/coding.h"
 #include "storage/key_codec.h"
+#include "storage/wal_sync.h"
 
 namespace mnemo::storage {
 namespace {
@@ -176,11 +177,10 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   if (fresh && !exists) MNEMO_RETURN_IF_ERROR(CreateDirectoriesDurably(*file_system, dir));
 
   rocksdb::DBOptions db_options;
-  std::unique_ptr<rocksdb::Env> env;
-  if (options.file_system) {
-    env = rocksdb::NewCompositeEnv(options.file_system);
-    db_options.env = env.get();
-  }
+  // Every WAL file goes through WalSyncFileSystem, which Write() uses to sync the WAL itself.
+  auto wal_sync = std::make_shared<WalSyncFileSystem>(file_system);
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(wal_sync);
+  db_options.env = env.get();
   db_options.create_if_missing = fresh;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
@@ -216,6 +216,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   std::unique_ptr<Db> db(new Db());
   db->path_ = options.path;
   db->sync_writes_ = options.sync_writes;
+  db->wal_sync_ = std::move(wal_sync);
   db->env_ = std::move(env);
   db->completions_ = std::move(completions);
   db->db_.reset(raw);
@@ -356,9 +357,15 @@ Status Db::ScanAt(const rocksdb::Snapshot* snapshot, Cf cf, const ScanRange& ran
 
 Status Db::Write(rocksdb::WriteBatch* batch) {
   MNEMO_RETURN_IF_ERROR(CheckDiskReserve(path_));
+  // Not WriteOptions::sync: RocksDB would hold its write queue through the fdatasync, so a
+  // concurrent writer could neither write nor start its own sync until this one's finished.
+  // The record reaches the OS before RocksDB returns and SyncWals() makes it durable; recovery
+  // reads the same WAL either way (wal_sync.h).
+  // After a failed sync nothing more is applied: it could be seen but never acknowledged.
+  if (sync_writes_) MNEMO_RETURN_IF_ERROR(wal_sync_->failure());
   rocksdb::WriteOptions write_options;
-  write_options.sync = sync_writes_;
-  return FromRocks(db_->Write(write_options, batch), "write");
+  MNEMO_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "write"));
+  return sync_writes_ ? wal_sync_->SyncWals() : Status::Ok();
 }
 
 ReadView Db::Snapshot() const { return ReadView(this, db_->GetSnapshot()); }

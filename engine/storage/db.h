@@ -77,6 +77,7 @@ struct ScanRange {
 };
 
 class ReadView;
+class WalSyncFileSystem;
 
 class Db {
  public:
@@ -99,7 +100,8 @@ class Db {
     return MultiGetAt(nullptr, cf, keys, values);
   }
   Status Scan(Cf cf, const ScanRange& range, const ScanFn& fn) const;
-  // Applies the batch atomically, synced per DbOptions::sync_writes.  UNAVAILABLE ("disk full")
+  // Applies the batch atomically, synced per DbOptions::sync_writes (readers may see a synced
+  // write a moment before it is durable: see wal_sync.h).  UNAVAILABLE ("disk full")
   // without touching RocksDB when the data directory's filesystem has less free space than
   // kDiskReserve (see db.cc): RocksDB 7.8 (Debian 12) aborts on a write after a failed WAL
   // append, so writes stop before the disk is full and resume by themselves once space returns.
@@ -133,7 +135,8 @@ class Db {
   std::string path_;
   uint32_t dimension_ = 0;
   bool sync_writes_ = true;
-  std::unique_ptr<rocksdb::Env> env_;  // wraps DbOptions::file_system; outlives db_
+  std::shared_ptr<WalSyncFileSystem> wal_sync_;  // wraps DbOptions::file_system
+  std::unique_ptr<rocksdb::Env> env_;            // runs on wal_sync_; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
   std::shared_ptr<rocksdb::EventListener> completions_;  // counts flushes and compactions

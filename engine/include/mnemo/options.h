@@ -44,7 +44,8 @@ struct EngineOptions {
   std::optional<uint32_t> dimension;
   // Sync the write-ahead log before acknowledging a write.  Default true: an acknowledged write
   // survives kill -9 and power loss.  false trades that for latency (survives process crashes
-  // only).
+  // only).  A write is applied, then synced: concurrent readers may see it a moment before it
+  // is durable, and a power cut in that moment loses it (it was never acknowledged).
   bool sync_writes = true;
   // Vectors are stored in segment files of this many bytes under data_dir/vectors (about 10,000
   // 1536-d vectors each); a segment's file is removed once none of its vectors is stored any
