@@ -161,7 +161,7 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
     std::vector<Tenant::FreshRow> rows;
     rows.push_back(Tenant::FreshRow{row.label, std::move(state), std::move(unit), in_place});
     tenant->InsertBatch(std::move(rows));
-    NotifyIndexer();
+    NotifyIndexer(tenant);
   });
   return ToChunk(row, located.payload);
 }

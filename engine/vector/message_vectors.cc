@@ -79,7 +79,7 @@ Result<tables::VectorRef> VectorStore::StagePut(storage::WriteTxn& txn, std::str
     std::vector<Tenant::FreshRow> rows;
     rows.push_back(Tenant::FreshRow{ref.label, std::move(state), std::move(unit), in_place});
     tenant->InsertBatch(std::move(rows));
-    NotifyIndexer();
+    NotifyIndexer(tenant);
   });
   return ref;
 }

@@ -589,8 +589,9 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
       fresh.push_back(
           Tenant::FreshRow{staged.label, std::move(row), std::move(staged.unit), staged.stored});
     }
-    TenantFor(user)->InsertBatch(std::move(fresh));
-    NotifyIndexer();
+    std::shared_ptr<Tenant> tenant = TenantFor(user);
+    tenant->InsertBatch(std::move(fresh));
+    NotifyIndexer(std::move(tenant));
   });
   return written;
 }
@@ -779,10 +780,11 @@ void VectorStore::MaybeFitQuantizer() {
   spdlog::info("fitted the shared vector quantizer on {} rows", count);
 }
 
-void VectorStore::NotifyIndexer() {
+void VectorStore::NotifyIndexer(std::shared_ptr<Tenant> tenant) {
   {
     std::lock_guard lock(indexer_mutex_);
     work_signalled_ = true;
+    dirty_tenants_.push_back(std::move(tenant));
   }
   indexer_wake_.notify_one();
 }
@@ -804,33 +806,54 @@ void VectorStore::IndexerLoop() {
     spdlog::debug("indexer: cannot lower its priority: errno {}", errno);
   }
   size_t linked_since_release = 0;
+  // Every tenant is looked at first (rows caught up at open), then once per kIndexerIdlePoll;
+  // in between, only those that writes named.
+  auto next_sweep = std::chrono::steady_clock::now();
   while (true) {
+    std::vector<std::shared_ptr<Tenant>> tenants;
     {
       std::lock_guard lock(indexer_mutex_);
       if (stop_) break;
       work_signalled_ = false;
+      tenants.swap(dirty_tenants_);
+    }
+    const bool sweep = std::chrono::steady_clock::now() >= next_sweep;
+    if (sweep) {
+      tenants = EveryTenant();
+      next_sweep = std::chrono::steady_clock::now() + kIndexerIdlePoll;
+    } else {
+      std::sort(tenants.begin(), tenants.end());
+      tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
     }
     size_t linked = 0;
-    for (const auto& tenant : EveryTenant()) {
+    std::vector<std::shared_ptr<Tenant>> unfinished;
+    for (const auto& tenant : tenants) {
       // Held per tenant: vector moves wait until the new nodes can follow them.
       const auto gate = log_->ReadGate();
       linked += tenant->IndexPending(kIndexBatch);
+      if (tenant->pending() > 0) unfinished.push_back(tenant);
     }
     MaybeFitQuantizer();
     linked_since_release += linked;
+    if (!unfinished.empty()) {
+      std::lock_guard lock(indexer_mutex_);
+      dirty_tenants_.insert(dirty_tenants_.end(), unfinished.begin(), unfinished.end());
+    }
     if (linked > 0) continue;
     if (linked_since_release * dim_ * sizeof(float) >= kReleaseAfterLinkedBytes) {
       ReleaseFreeHeapPages();
       linked_since_release = 0;
     }
-    for (const auto& tenant : EveryTenant()) {
-      // A rebuild copies the graph's vector addresses: no vector may move meanwhile.
-      const auto gate = log_->ReadGate();
-      Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
-      if (!compacted.ok()) {
-        spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());
-      } else if (*compacted) {
-        graph_compactions_.fetch_add(1, std::memory_order_relaxed);
+    if (sweep) {
+      for (const auto& tenant : tenants) {
+        // A rebuild copies the graph's vector addresses: no vector may move meanwhile.
+        const auto gate = log_->ReadGate();
+        Result<bool> compacted = tenant->CompactIfNeeded(options_.compact_deleted_fraction);
+        if (!compacted.ok()) {
+          spdlog::warn("graph of a user: compaction failed: {}", compacted.status().ToString());
+        } else if (*compacted) {
+          graph_compactions_.fetch_add(1, std::memory_order_relaxed);
+        }
       }
     }
     std::unique_lock lock(indexer_mutex_);

@@ -319,7 +319,8 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   // A stored vector moved (VectorLogOptions::on_move): its graph node follows.
   void OnVectorMoved(uint32_t month, uint64_t label, const float* unit);
   void IndexerLoop();
-  void NotifyIndexer();
+  // `tenant` has fresh rows to link.
+  void NotifyIndexer(std::shared_ptr<Tenant> tenant);
   struct LocatedChunk;
   Result<LocatedChunk> LocateChunk(const storage::WriteTxn& txn, std::string_view user_id,
                                    const tables::DocumentStore& documents, const Uuid& chunk_id,
@@ -365,6 +366,10 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   std::condition_variable indexer_idle_;
   bool stop_ = false;
   bool work_signalled_ = false;
+  // Tenants given fresh rows since the indexer last looked (may repeat).  The indexer links these
+  // only, so a write costs it a look at one tenant, not at every tenant of the store; it looks at
+  // every tenant once per kIndexerIdlePoll (graph compaction, and anything missed).
+  std::vector<std::shared_ptr<Tenant>> dirty_tenants_;  // GUARDED_BY(indexer_mutex_)
   std::thread indexer_;
 };
 
