@@ -87,17 +87,11 @@ class TrackedWalFile final : public rocksdb::FSWritableFileWrapper {
     return Appended(target()->PositionedAppend(data, offset, options, info, dbg), data.size());
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    const uint64_t upto = state_->appended.load(std::memory_order_acquire);
-    rocksdb::IOStatus status = target()->Sync(options, dbg);
-    if (status.ok()) state_->MarkSynced(upto);
-    return status;
+    return SyncAndMark([&] { return target()->Sync(options, dbg); });
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
-    const uint64_t upto = state_->appended.load(std::memory_order_acquire);
-    rocksdb::IOStatus status = target()->Fsync(options, dbg);
-    if (status.ok()) state_->MarkSynced(upto);
-    return status;
+    return SyncAndMark([&] { return target()->Fsync(options, dbg); });
   }
   rocksdb::IOStatus Close(const rocksdb::IOOptions& options,
                           rocksdb::IODebugContext* dbg) override {
@@ -117,6 +111,14 @@ class TrackedWalFile final : public rocksdb::FSWritableFileWrapper {
   }
 
  private:
+  // Runs RocksDB's own sync of the file; what was appended before it is then durable.
+  template <typename SyncFn>
+  rocksdb::IOStatus SyncAndMark(SyncFn sync) {
+    const uint64_t upto = state_->appended.load(std::memory_order_acquire);
+    rocksdb::IOStatus status = sync();
+    if (status.ok()) state_->MarkSynced(upto);
+    return status;
+  }
   rocksdb::IOStatus Appended(rocksdb::IOStatus status, size_t bytes) {
     if (status.ok()) state_->appended.fetch_add(bytes, std::memory_order_release);
     return status;
@@ -224,23 +226,27 @@ void WalSyncFileSystem::Untrack(const WalFile* file) {
   std::erase_if(open_, [file](const std::shared_ptr<WalFile>& open) { return open.get() == file; });
 }
 
+Status WalSyncFileSystem::FailureLocked() const {
+  if (failure_.empty()) return Status::Ok();
+  return Status::Unavailable("WAL sync failed: " + failure_);
+}
+
 Status WalSyncFileSystem::Failed(const std::string& message) {
   std::lock_guard lock(mutex_);
   if (failure_.empty()) failure_ = message;
-  return Status::Unavailable("WAL sync failed: " + failure_);
+  return FailureLocked();
 }
 
 Status WalSyncFileSystem::failure() {
   std::lock_guard lock(mutex_);
-  if (failure_.empty()) return Status::Ok();
-  return Status::Unavailable("WAL sync failed: " + failure_);
+  return FailureLocked();
 }
 
 Status WalSyncFileSystem::SyncWals() {
   std::vector<std::shared_ptr<WalFile>> files;
   {
     std::lock_guard lock(mutex_);
-    if (!failure_.empty()) return Status::Unavailable("WAL sync failed: " + failure_);
+    MNEMO_RETURN_IF_ERROR(FailureLocked());
     files = open_;
   }
   for (const auto& file : files) MNEMO_RETURN_IF_ERROR(SyncOne(*file));

@@ -84,6 +84,8 @@ class WalSyncFileSystem final : public rocksdb::FileSystemWrapper {
   // holds file.lifetime (either way) and the file is not closed.
   rocksdb::IOStatus MakeDurable(WalFile& file, uint64_t upto);
   Status Failed(const std::string& message);
+  // The sticky failure as a status (OK: none).  REQUIRES: mutex_ held.
+  Status FailureLocked() const;
 
   std::mutex mutex_;
   std::vector<std::shared_ptr<WalFile>> open_;  // GUARDED_BY(mutex_)
