@@ -483,6 +483,9 @@ Status MessageStore::ReadTail(const storage::ReadView& view, const Uuid& convers
   if (count <= 0 || last_seq == 0) return Status::Ok();
   const auto wanted = static_cast<uint64_t>(count);
   const uint64_t first_seq = last_seq >= wanted ? last_seq - wanted + 1 : 1;
+  // A page's worth up front; longer reads (context assembly) grow as usual.
+  oldest_first->reserve(static_cast<size_t>(
+      std::min<uint64_t>({wanted, last_seq, static_cast<uint64_t>(kMaxMessagePageSize)})));
   storage::ScanRange range;
   range.prefix = keys::MessagePrefix(conversation_id);
   range.start = keys::MessageKey(conversation_id, first_seq);
