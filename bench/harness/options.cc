@@ -16,7 +16,7 @@ constexpr char kUsage[] =
     "          --filtered-queries 300 --peers mnemo-engine,mnemo,hnswlib,faiss-hnsw,faiss-flat\n"
     "          (--M and --efc build every graph: mnemod's, the Engine's and the peers')\n"
     "seed:     --seed-months 6,12,24 --seed-users 200 --seed-share 0.5 --seed-queries 500\n"
-    "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 4000 --conv-threads 2\n"
+    "conv:     --conv-users 1000 --conv-per-user 20 --messages 50 --ops 20000 --conv-threads 2\n"
     "          --no-postgres --turn-chunks N (chunks per user in the chat-turn phase)\n"
     "text:     --text-chunks N --text-queries N\n"
     "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
