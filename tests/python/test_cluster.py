@@ -1,8 +1,9 @@
-"""Cluster mode from Python: one real etcd member, two mnemod nodes, the blocking Client given
-several addresses.  Every wait is bounded and waits for an event."""
+"""Cluster mode from Python: one real etcd member, two mnemod nodes, the blocking Client and the
+AsyncClient given several addresses.  Every wait is bounded and waits for an event."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -104,10 +105,77 @@ def test_a_fenced_primary_raises_not_primary_with_its_epoch(cluster):
     assert info.value.primary_epoch >= 1
 
 
+def test_an_async_client_given_the_follower_writes_to_the_primary(cluster, loop):
+    _, a, b = cluster
+
+    async def scenario():
+        async with mnemo.AsyncClient(addresses=[f"127.0.0.1:{b.port}"]) as client:
+            created = await asyncio.gather(*(client.create_conversation("u", title=f"t{i}")
+                                             for i in range(8)))
+            # Reads follow the pool, which now sends to the primary.
+            return created, await client.count_conversations("u")
+
+    created, counted = loop.run_until_complete(asyncio.wait_for(scenario(), WAIT_S))
+    assert counted == 8
+    with mnemo.Client(port=a.port) as on_a:
+        assert sorted(on_a.get_conversation("u", c.id).title for c in created) == \
+            [f"t{i}" for i in range(8)]
+    with mnemo.Client(port=b.port) as on_b:
+        assert on_b.count_conversations("u") == 0
+
+
+def test_an_async_client_skips_an_unreachable_node_and_fails_over(cluster, loop):
+    etcd, a, b = cluster
+    dead = f"127.0.0.1:{_free_port()}"  # nothing listens there
+
+    async def scenario():
+        async with mnemo.AsyncClient(addresses=[dead, f"127.0.0.1:{a.port}",
+                                                f"127.0.0.1:{b.port}"],
+                                     connect_timeout=1.0, request_timeout=5.0) as client:
+            first = await client.create_conversation("u", title="on a")
+            a.kill()
+            # The old primary is gone: calls fail until b has taken over, then go to b.
+            deadline = time.monotonic() + WAIT_S
+            errors = set()
+            while time.monotonic() < deadline:
+                try:
+                    second = await client.create_conversation("u", title="on b")
+                    return first, second, errors
+                except (mnemo.UnavailableError, mnemo.NotPrimaryError,
+                        mnemo.RequestTimeoutError) as error:
+                    errors.add(type(error).__name__)
+                    await asyncio.sleep(0.1)
+            raise AssertionError(f"no write succeeded after the failover: {errors}")
+
+    first, second, _ = loop.run_until_complete(asyncio.wait_for(scenario(), 2 * WAIT_S))
+    with mnemo.Client(port=b.port) as on_b:
+        assert on_b.get_conversation("u", second.id).title == "on b"
+        with pytest.raises(mnemo.RecordNotFoundError):  # no replication: a's write stayed on a
+            on_b.get_conversation("u", first.id)
+
+
+def test_a_not_primary_without_an_address_reaches_the_async_caller(cluster, loop):
+    etcd, a, _ = cluster
+
+    async def scenario():
+        async with mnemo.AsyncClient(port=a.port) as client:
+            await client.create_conversation("u", title="before")
+            etcd.kill()
+            deadline = time.monotonic() + WAIT_S
+            while time.monotonic() < deadline:
+                await client.create_conversation("u", title="while etcd is down")
+                await asyncio.sleep(0.05)
+
+    with pytest.raises(mnemo.NotPrimaryError) as info:
+        loop.run_until_complete(asyncio.wait_for(scenario(), 2 * WAIT_S))
+    assert info.value.primary_address is None
+
+
 def test_addresses_are_checked():
-    with pytest.raises(mnemo.ValidationError):
-        mnemo.Client(addresses=["no-port"])
-    with pytest.raises(mnemo.ValidationError):
-        mnemo.Client(addresses="127.0.0.1:7420")  # a string, not a list
-    with pytest.raises(mnemo.ValidationError):
-        mnemo.AsyncClient(options=mnemo.ClientOptions(addresses=("127.0.0.1:1", "127.0.0.1:2")))
+    for make in (mnemo.Client, mnemo.AsyncClient):
+        with pytest.raises(mnemo.ValidationError):
+            make(addresses=["no-port"])
+        with pytest.raises(mnemo.ValidationError):
+            make(addresses="127.0.0.1:7420")  # a string, not a list
+        with pytest.raises(mnemo.ValidationError):
+            make(addresses=["127.0.0.1:70000"])

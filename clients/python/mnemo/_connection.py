@@ -59,24 +59,26 @@ class Connection(asyncio.Protocol):
         self._outgoing: list[bytes] = []  # frames to write at the end of this loop turn
         self._paused = False
         self._closed = False
+        self._retired: Optional[str] = None  # why the pool gave it up (see retire)
         self.info: Optional[ServerInfo] = None
 
     # ---- lifetime ---------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, options: ClientOptions, request_id: int, timeout: float) -> "Connection":
-        """Connects and completes the handshake within ``timeout`` seconds.
+    async def open(cls, options: ClientOptions, host: str, port: int, request_id: int,
+                   timeout: float) -> "Connection":
+        """Connects to host:port and completes the handshake within ``timeout`` seconds.
 
         Raises UnavailableError (cannot connect, timed out), AuthenticationError (key refused)
         or ValidationError (a protocol version the server does not speak).
         """
         loop = asyncio.get_running_loop()
-        address = f"{options.host}:{options.port}"
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         deadline = loop.time() + timeout
         try:
             _, connection = await asyncio.wait_for(
                 loop.create_connection(lambda: cls(loop, address, options.max_frame_bytes),
-                                       options.host, options.port), timeout)
+                                       host, port), timeout)
         except asyncio.TimeoutError:
             raise UnavailableError(
                 f"connecting to {address} timed out after {timeout:g} s") from None
@@ -101,6 +103,13 @@ class Connection(asyncio.Protocol):
     def close(self, reason: str = "client closed") -> None:
         """Closes the socket; requests still waiting fail with UnavailableError."""
         self._fail(UnavailableError(reason))
+
+    def retire(self, reason: str) -> None:
+        """Closes the connection once the requests it carries are answered (or fail); the pool
+        sends it no new ones."""
+        self._retired = reason
+        if not self._sent and not self._queued:
+            self.close(reason)
 
     @property
     def closed(self) -> bool:
@@ -236,6 +245,8 @@ class Connection(asyncio.Protocol):
             future.set_result(response)
         if self._queued:
             self._pump()
+        elif self._retired is not None and not self._sent:
+            self.close(self._retired)
 
     def _fail(self, error: MnemoError) -> None:
         if self._closed:

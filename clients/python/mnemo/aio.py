@@ -5,7 +5,8 @@ out, typed exceptions), as coroutines; both are generated from one table (mnemo.
 tasks may share one AsyncClient: requests are pipelined over a pool of ``pool_size`` connections
 (at most the server's max_in_flight per connection at once; more wait in the client).  Broken
 connections are re-established by the next call; a read whose connection broke is retried once;
-a write is never retried.
+a write is never retried.  Given several ``addresses`` (cluster nodes), it uses one at a time,
+moves on when a node fails and follows NOT_PRIMARY to the primary (mnemo._pool).
 
 The sockets are the event loop's own (mnemo._pool, mnemo._connection): a call encodes its request
 with the native core (mnemo._native), writes it at the end of the loop turn together with the
@@ -25,13 +26,12 @@ opened them.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from ._ops import Op
 from ._pool import Pool
 from ._surface import surface
 from .batch import AsyncBatchBlock
-from .errors import ValidationError
 from .models import ServerInfo
 from .options import DEFAULT_PORT, ClientOptions
 
@@ -65,16 +65,18 @@ class AsyncClient:
         connect_timeout: float = 5.0,
         max_frame_bytes: int = 64 << 20,
         client_name: str = "mnemo-python",
+        addresses: Sequence[str] = (),
         options: Optional[ClientOptions] = None,
     ) -> None:
-        """Prepares the client (nothing is connected yet); ``options`` overrides the others."""
+        """Prepares the client (nothing is connected yet); ``options`` overrides the others.
+
+        ``addresses``: several cluster nodes ("host:port" each) instead of host and port; see
+        ClientOptions.addresses.
+        """
         self._options = options or ClientOptions(
             host=host, port=port, api_key=api_key, client_name=client_name, pool_size=pool_size,
             request_timeout=request_timeout, connect_timeout=connect_timeout,
-            max_frame_bytes=max_frame_bytes)
-        if self._options.addresses:
-            raise ValidationError("the asyncio client connects to one node (host, port); "
-                                  "use the blocking Client for several addresses", "addresses")
+            max_frame_bytes=max_frame_bytes, addresses=tuple(addresses))
         self._pool = Pool(self._options)
 
     # ---- lifetime ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ class ClientOptions:
     Attributes:
         host, port: the server's address; a host name is resolved on each (re)connect.
         addresses: several nodes of a cluster, "host:port" each; when given it replaces host
-            and port (blocking Client only).  The client uses the first node that answers and
+            and port (Client and AsyncClient).  The client uses the first node that answers and
             moves to the next after a node fails; a write answered NOT_PRIMARY is sent once more
             to the primary the error names (NOT_PRIMARY proves it was not applied).
         api_key: sent in the handshake.  None: no key, which the server accepts only in
@@ -47,10 +47,13 @@ class ClientOptions:
     addresses: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.addresses, str) or not all(
-                isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
-                for a in self.addresses):
+        if isinstance(self.addresses, str) or not all(isinstance(a, str) for a in self.addresses):
             raise ValidationError("must be a list of \"host:port\" strings", "addresses")
+        for address in self.addresses:
+            try:
+                split_address(address)
+            except ValueError as error:
+                raise ValidationError(str(error), "addresses") from None
         object.__setattr__(self, "addresses", tuple(self.addresses))
         if not isinstance(self.host, str) or not self.host:
             raise ValidationError("must be a non-empty host name or address", "host")
@@ -68,3 +71,18 @@ class ClientOptions:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6]:port"; ValueError when it is neither."""
+    host, _, port = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"address \"{address}\" is not host:port (port 1..65535)")
+    return host, int(port)
+
+
+def join_address(host: str, port: int) -> str:
+    """The inverse of split_address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

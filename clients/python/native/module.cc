@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec.h"
 #include "protocol/frame.h"
 #include "protocol/verify.h"
 #include "py_values.h"
@@ -223,9 +224,25 @@ PYBIND11_MODULE(_native, m) {
           },
           "A verified Response from payload bytes (tests and tools).")
       .def_property_readonly("payload", [](const Response& r) { return py::bytes(r.payload); })
-      .def_property_readonly("id", [](const Response& r) {
-        return flatbuffers::GetRoot<mnemo::wire::Response>(r.payload.data())->id();
-      });
+      .def_property_readonly(
+          "id",
+          [](const Response& r) {
+            return flatbuffers::GetRoot<mnemo::wire::Response>(r.payload.data())->id();
+          })
+      .def_property_readonly(
+          "primary_redirect",
+          [](const Response& r) -> py::object {
+            const auto* error =
+                flatbuffers::GetRoot<mnemo::wire::Response>(r.payload.data())->error();
+            if (error == nullptr ||
+                mnemo::client::internal::CodeFromWire(error->code()) !=
+                    mnemo::client::Code::kNotPrimary ||
+                error->primary_address() == nullptr || error->primary_address()->size() == 0) {
+              return py::none();
+            }
+            return py::str(error->primary_address()->str());
+          },
+          "The primary's \"host:port\" when this is a NOT_PRIMARY error naming one, else None.");
 
   m.def("split_frames", &SplitFrames, py::arg("buffer"), py::arg("max_frame_bytes"),
         "The whole response frames at the front of `buffer` (bytes-like): (responses, bytes used,\n"
