@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "kernels/distance.h"
 #include "vector/hnsw/search_metric.h"
@@ -186,11 +187,12 @@ Status HnswIndex::AddNormalized(uint64_t label, const float* unit, bool external
     code = scratch.code.data();
   }
   store_.InitNode(id, label, level, unit, external, code, code_error);
-  Insert(id, unit, level, scratch);
+  Insert(id, unit, level, quantizer, scratch);
   return Status::Ok();
 }
 
-void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scratch) {
+void HnswIndex::Insert(uint32_t id, const float* unit, int level, const ScalarQuantizer* quantizer,
+                       Scratch& scratch) {
   uint64_t entry = entry_.load(std::memory_order_acquire);
   // A node that raises the top level holds entry_mutex_ for its whole insertion, so the entry point
   // only ever moves to a fully linked node.  This happens O(log n) times per index.
@@ -205,11 +207,26 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
     if (level <= EntryLevel(entry)) top_lock.unlock();
   }
 
+  if (quantizer != nullptr) {
+    quantizer->PrepareQuery(unit, &scratch.quantized_query);
+    LinkNode(id, unit, level, entry, internal::CodeMetric{&scratch.quantized_query, params_.dim},
+             scratch);
+  } else {
+    LinkNode(id, unit, level, entry, internal::FloatMetric{unit, params_.dim}, scratch);
+  }
+  if (top_lock.owns_lock() && level > EntryLevel(entry)) {
+    entry_.store(PackEntry(id, level), std::memory_order_release);
+  }
+}
+
+template <class Metric>
+void HnswIndex::LinkNode(uint32_t id, const float* unit, int level, uint64_t entry,
+                         const Metric& metric, Scratch& scratch) {
+  constexpr bool kEstimated = std::is_same_v<Metric, internal::CodeMetric>;
   const NodeView view = store_.View();
   const int top_level = EntryLevel(entry);
   SearchStats unused;
   const uint32_t entry_id = EntryId(entry);
-  const internal::FloatMetric metric{unit, params_.dim};
   Candidate current{-metric.One(view, entry_id), entry_id};
   GreedyDescend(view, metric, top_level, level + 1, &current, scratch, &unused);
 
@@ -220,10 +237,20 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
     scratch.results.assign(1, current);
     SearchLayer<false>(view, metric, l, params_.ef_construction,
                        std::numeric_limits<float>::infinity(), nullptr, scratch, &unused);
-    // The next level starts from the closest node found on this one.
     std::vector<Candidate>& found = scratch.results;
-    current = *std::min_element(found.begin(), found.end(), internal::NearerThan);
     std::erase_if(found, [id](const Candidate& c) { return c.id == id; });
+    if (found.empty()) continue;  // only this node on the level (a concurrent insert's entry)
+    if constexpr (kEstimated) {
+      // Exact similarities for the neighbour choice (and for the back links' distances).
+      scratch.ReserveBatch(found.size());
+      for (size_t j = 0; j < found.size(); ++j) scratch.batch_rows[j] = view.Vector(found[j].id);
+      kernels::DotGather(unit, scratch.batch_rows.data(), found.size(), params_.dim,
+                         scratch.batch_sims.data());
+      for (size_t j = 0; j < found.size(); ++j) found[j].dist = -scratch.batch_sims[j];
+    }
+    // The next level starts from the closest node found on this one.
+    current = *std::min_element(found.begin(), found.end(), internal::NearerThan);
+    if constexpr (kEstimated) current.dist = -metric.One(view, current.id);
     SelectNeighbors(view, found, params_.m, scratch);
     scratch.neighbors.assign(scratch.selected.begin(), scratch.selected.end());
     MergeLinks(id, l, scratch.neighbors, scratch);
@@ -231,9 +258,6 @@ void HnswIndex::Insert(uint32_t id, const float* unit, int level, Scratch& scrat
       const Candidate back_link{neighbor.dist, id};
       MergeLinks(neighbor.id, l, std::span<const Candidate>(&back_link, 1), scratch);
     }
-  }
-  if (top_lock.owns_lock() && level > top_level) {
-    entry_.store(PackEntry(id, level), std::memory_order_release);
   }
 }
 

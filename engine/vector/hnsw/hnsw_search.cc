@@ -237,6 +237,8 @@ void HnswIndex::GreedyDescend(const NodeView& view, const Metric& metric, int fr
 
 template void HnswIndex::GreedyDescend<FloatMetric>(const NodeView&, const FloatMetric&, int, int,
                                                     Candidate*, Scratch&, SearchStats*) const;
+template void HnswIndex::GreedyDescend<CodeMetric>(const NodeView&, const CodeMetric&, int, int,
+                                                   Candidate*, Scratch&, SearchStats*) const;
 
 template <bool kFiltered, class Metric>
 void HnswIndex::SearchLayer(const NodeView& view, const Metric& metric, int level, size_t ef,
@@ -314,6 +316,9 @@ void HnswIndex::SearchLayer(const NodeView& view, const Metric& metric, int leve
 template void HnswIndex::SearchLayer<false, FloatMetric>(const NodeView&, const FloatMetric&, int,
                                                          size_t, float, const LabelFilter*,
                                                          Scratch&, SearchStats*) const;
+template void HnswIndex::SearchLayer<false, CodeMetric>(const NodeView&, const CodeMetric&, int,
+                                                        size_t, float, const LabelFilter*, Scratch&,
+                                                        SearchStats*) const;
 
 template <class Metric>
 void HnswIndex::GraphSearch(uint64_t entry, const NodeView& view, const Metric& metric, size_t ef,
