@@ -1,16 +1,14 @@
-// Admin requests (service principals only): stats, partitions, archive/attach, backup.
+// Admin requests (service principals only): stats, partitions, archive/attach, backup, snapshots.
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
-#include "server/auth/key_store.h"
+#include "mnemo/base/crc32c.h"
 #include "server/dispatch_internal.h"
+#include "server/snapshots.h"
 #include "server/wire_in.h"
 
 namespace mnemo::server::dispatch {
 namespace {
 
-namespace fs = std::filesystem;
 using B = wire::RequestBody;
 
 Result<std::string> Required(const flatbuffers::String* text, const char* field) {
@@ -57,18 +55,35 @@ Result<Reply> Stats(Call& call, const AdminContext& admin) {
 // directory accepts the same keys.
 Result<Reply> Backup(Call& call, const AdminContext& admin, const std::string& path) {
   MNEMO_RETURN_IF_ERROR(call.engine.CreateBackup(path));
-  const fs::path keys = KeyStore::PathFor(admin.data_dir);
-  std::error_code ec;
-  if (fs::exists(keys, ec)) {
-    const fs::path target = KeyStore::PathFor(path);
-    fs::create_directories(target.parent_path(), ec);
-    if (!ec) fs::copy_file(keys, target, fs::copy_options::overwrite_existing, ec);
-    if (ec)
-      return Status::Unavailable("backup written, but copying the key file failed: " +
-                                 ec.message());
-  }
+  const Status keys = CopyKeyFile(admin.data_dir, path);
+  if (!keys.ok()) return Status::Unavailable("backup written, but " + std::string(keys.message()));
   spdlog::info("backup written to {}", path);
   return DoneReply(call.fbb);
+}
+
+Result<Reply> OpenSnapshot(Call& call, const AdminContext& admin) {
+  MNEMO_ASSIGN_OR_RETURN(const SnapshotStore::Manifest manifest, admin.snapshots.Open(call.engine));
+  Builder& fbb = call.fbb;
+  std::vector<flatbuffers::Offset<wire::SnapshotFile>> files;
+  files.reserve(manifest.files.size());
+  for (const SnapshotStore::File& file : manifest.files) {
+    files.push_back(wire::CreateSnapshotFile(fbb, fbb.CreateString(file.path), file.size));
+  }
+  const auto id = fbb.CreateString(manifest.id);
+  return MakeReply(wire::ResponseBody::SnapshotManifest,
+                   wire::CreateSnapshotManifest(fbb, id, fbb.CreateVector(files)));
+}
+
+Result<Reply> ReadSnapshot(Call& call, const AdminContext& admin,
+                           const wire::ReadSnapshotRequest& in) {
+  MNEMO_ASSIGN_OR_RETURN(const std::string id, Required(in.snapshot_id(), "snapshot_id"));
+  MNEMO_ASSIGN_OR_RETURN(const std::string path, Required(in.path(), "path"));
+  MNEMO_ASSIGN_OR_RETURN(const std::string data,
+                         admin.snapshots.Read(id, path, in.offset(), in.max_bytes()));
+  Builder& fbb = call.fbb;
+  const auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  return MakeReply(wire::ResponseBody::SnapshotChunk,
+                   wire::CreateSnapshotChunk(fbb, bytes, Crc32c(data.data(), data.size())));
 }
 
 Result<Reply> ApplyRetention(Call& call, const wire::ApplyRetentionRequest& in) {
@@ -139,6 +154,16 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
     }
     case B::ApplyRetentionRequest:
       return ApplyRetention(call, *request.body_as_ApplyRetentionRequest());
+    case B::OpenSnapshotRequest: return OpenSnapshot(call, admin);
+    case B::ReadSnapshotRequest:
+      return ReadSnapshot(call, admin, *request.body_as_ReadSnapshotRequest());
+    case B::CloseSnapshotRequest: {
+      MNEMO_ASSIGN_OR_RETURN(
+          const std::string id,
+          Required(request.body_as_CloseSnapshotRequest()->snapshot_id(), "snapshot_id"));
+      MNEMO_RETURN_IF_ERROR(admin.snapshots.Close(id));
+      return DoneReply(fbb);
+    }
     default: return Status::Internal("not an admin request");
   }
 }

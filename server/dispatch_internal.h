@@ -8,6 +8,7 @@
 #include "mnemo/result.h"
 #include "mnemo/wire/mnemo_generated.h"
 #include "server/cluster_node.h"
+#include "server/snapshots.h"
 #include "server/stats.h"
 #include "server/wire_out.h"
 
@@ -48,6 +49,7 @@ struct AdminContext {
   ServerStats& stats;
   const std::string& data_dir;
   const ClusterNode* cluster;  // null: single-node
+  SnapshotStore& snapshots;
 };
 Result<Reply> Admin(Call& call, const AdminContext& admin);
 

@@ -29,7 +29,7 @@ std::string RequestLabel(const wire::Request& request) {
 }  // namespace
 
 Dispatcher::Dispatcher(Engine& engine, ServerStats& stats, DispatcherOptions options)
-    : engine_(engine), stats_(stats), options_(std::move(options)) {}
+    : engine_(engine), stats_(stats), options_(std::move(options)), snapshots_(options_.data_dir) {}
 
 std::string Dispatcher::Handle(const Principal& principal, const wire::Request& request) {
   const auto started = std::chrono::steady_clock::now();
@@ -112,7 +112,8 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     case OpGroup::kSearch: reply = dispatch::Search(call); break;
     case OpGroup::kBatch: reply = dispatch::Batch(call); break;
     case OpGroup::kAdmin:
-      reply = dispatch::Admin(call, dispatch::AdminContext{stats_, options_.data_dir, cluster_});
+      reply = dispatch::Admin(
+          call, dispatch::AdminContext{stats_, options_.data_dir, cluster_, snapshots_});
       break;
     case OpGroup::kUnknown:
     case OpGroup::kHello: break;

@@ -12,12 +12,13 @@
 #include "mnemo/wire/mnemo_generated.h"
 #include "server/auth/principal.h"
 #include "server/cluster_node.h"
+#include "server/snapshots.h"
 #include "server/stats.h"
 
 namespace mnemo::server {
 
 struct DispatcherOptions {
-  std::string data_dir;          // for GetStats.data_bytes and backups of the key file
+  std::string data_dir;          // for GetStats.data_bytes, backups of the key file, snapshots
   uint32_t max_frame_bytes = 0;  // a reply larger than this becomes PAYLOAD_TOO_LARGE
 };
 
@@ -43,6 +44,7 @@ class Dispatcher {
   ServerStats& stats_;
   const DispatcherOptions options_;
   const ClusterNode* cluster_ = nullptr;  // null: single-node
+  SnapshotStore snapshots_;
 };
 
 }  // namespace mnemo::server

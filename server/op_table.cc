@@ -55,7 +55,10 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DropPartitionRequest:
     case B::AttachArchiveRequest:
     case B::CreateBackupRequest:
-    case B::ApplyRetentionRequest: return OpGroup::kAdmin;
+    case B::ApplyRetentionRequest:
+    case B::OpenSnapshotRequest:
+    case B::ReadSnapshotRequest:
+    case B::CloseSnapshotRequest: return OpGroup::kAdmin;
     case B::NONE: return OpGroup::kUnknown;
   }
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
@@ -182,7 +185,10 @@ bool IsWrite(wire::RequestBody body) {
     case B::GetStatsRequest:
     case B::ListPartitionsRequest:
     case B::RebuildPartitionRequest:
-    case B::CreateBackupRequest: return false;
+    case B::CreateBackupRequest:
+    case B::OpenSnapshotRequest:
+    case B::ReadSnapshotRequest:
+    case B::CloseSnapshotRequest: return false;
   }
   return false;  // a value beyond the known ones: answered VALIDATION_ERROR anyway
 }

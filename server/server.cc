@@ -74,7 +74,8 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   options.bm25_k1 = config.bm25_k1;
   options.bm25_b = config.bm25_b;
   options.token_estimate = config.token_estimate;
-  options.foreign_entries = {"auth"};  // the key store lives beside the engine's files
+  // The key store and the snapshots live beside the engine's files.
+  options.foreign_entries = {"auth", SnapshotStore::kDirName};
   options.retention.keep_months = config.retention_months;
   options.retention.archive_dir = config.retention_archive_dir;
   options.retention.purge_after_seconds = config.purge_after_days * 24 * 3600;

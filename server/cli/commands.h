@@ -24,6 +24,11 @@ struct ServerAddress {
 int Stats(const ServerAddress& address);
 int Partitions(const ServerAddress& address);
 int Backup(const ServerAddress& address, const std::string& path);
+// Copies a snapshot of the server's data (what `backup` writes, on the server's machine) over the
+// connection into `dir` on this machine, which must not exist: a directory that `restore` puts in
+// place or mnemod opens.  Each chunk's CRC-32C and each file's size are checked; the files are
+// synced, and `dir` appears under its name only once complete (it is written as DIR.partial).
+int SnapshotFetch(const ServerAddress& address, const std::string& dir);
 // Partition administration (paths are on the server's machine).
 int Archive(const ServerAddress& address, const std::string& month, const std::string& path);
 int Drop(const ServerAddress& address, const std::string& month);

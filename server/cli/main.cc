@@ -4,6 +4,7 @@
 //   mnemo keys revoke --data DIR ID
 //   mnemo restore --backup PATH --data DIR
 //   mnemo stats | partitions | backup PATH   [--server HOST:PORT] [--api-key KEY]
+//   mnemo snapshot fetch DIR                 [--server HOST:PORT] [--api-key KEY]
 //   mnemo archive MONTH PATH | drop MONTH --yes | attach PATH | rebuild MONTH
 //   mnemo retention [--keep-months N] [--archive-dir DIR] [--purge-after-days D]
 //   mnemo purge --older-than-days D
@@ -69,6 +70,14 @@ int main(int argc, char** argv) {
   add_server_options(backup);
   backup->add_option("path", target, "backup directory; must not exist")->required();
   backup->callback([&] { exit_code = mnemo::cli::Backup(address, target); });
+
+  auto* snapshot = app.add_subcommand("snapshot", "snapshots of a running mnemod's data");
+  snapshot->require_subcommand(1);
+  auto* fetch = snapshot->add_subcommand(
+      "fetch", "copy a consistent snapshot of a running mnemod over the connection into DIR");
+  add_server_options(fetch);
+  fetch->add_option("dir", target, "local directory to create; must not exist")->required();
+  fetch->callback([&] { exit_code = mnemo::cli::SnapshotFetch(address, target); });
 
   std::string month;
   std::string archive_path;

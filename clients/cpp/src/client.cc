@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "codec.h"
+#include "mnemo/base/crc32c.h"
 #include "router.h"
 
 namespace mnemo::client {
@@ -496,6 +497,36 @@ Result<AttachResult> Client::AttachArchive(std::string_view path) {
 Result<void> Client::CreateBackup(std::string_view path) {
   return Invoke(
       *router_, kWrite, [&](uint64_t id) { return internal::EncodeCreateBackup(id, path); },
+      internal::DecodeDone);
+}
+
+Result<SnapshotManifest> Client::OpenSnapshot() {
+  return Invoke(
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeOpenSnapshot(id); },
+      internal::DecodeSnapshotManifest);
+}
+
+Result<std::string> Client::ReadSnapshot(std::string_view snapshot_id, std::string_view path,
+                                         uint64_t offset, uint32_t max_bytes) {
+  auto chunk = Invoke(
+      *router_, kRead,
+      [&](uint64_t id) {
+        return internal::EncodeReadSnapshot(id, snapshot_id, path, offset, max_bytes);
+      },
+      internal::DecodeSnapshotChunk);
+  if (!chunk.ok()) return chunk.error();
+  if (Crc32c(chunk->data.data(), chunk->data.size()) != chunk->crc32c) {
+    return Error{Code::kUnavailable,
+                 "snapshot chunk of " + std::string(path) + " at offset " + std::to_string(offset) +
+                     " arrived damaged (CRC-32C mismatch)",
+                 ""};
+  }
+  return std::move(chunk->data);
+}
+
+Result<void> Client::CloseSnapshot(std::string_view snapshot_id) {
+  return Invoke(
+      *router_, kWrite, [&](uint64_t id) { return internal::EncodeCloseSnapshot(id, snapshot_id); },
       internal::DecodeDone);
 }
 

@@ -147,6 +147,10 @@ std::string EncodeArchivePartition(uint64_t request_id, std::string_view month,
 std::string EncodeDropPartition(uint64_t request_id, std::string_view month);
 std::string EncodeAttachArchive(uint64_t request_id, std::string_view path);
 std::string EncodeCreateBackup(uint64_t request_id, std::string_view path);
+std::string EncodeOpenSnapshot(uint64_t request_id);
+std::string EncodeReadSnapshot(uint64_t request_id, std::string_view snapshot_id,
+                               std::string_view path, uint64_t offset, uint32_t max_bytes);
+std::string EncodeCloseSnapshot(uint64_t request_id, std::string_view snapshot_id);
 // nullopt: the server's configured policy.
 std::string EncodeApplyRetention(uint64_t request_id, const std::optional<RetentionPolicy>& policy);
 
@@ -188,6 +192,13 @@ Result<MessageSearchResponse> DecodeMessageSearch(const wire::Response& response
 Result<std::vector<Uuid>> DecodeBatchIds(const wire::Response& response);
 Result<std::vector<PartitionInfo>> DecodePartitions(const wire::Response& response);
 Result<AttachResult> DecodeAttach(const wire::Response& response);
+Result<SnapshotManifest> DecodeSnapshotManifest(const wire::Response& response);
+// The chunk's bytes and the CRC-32C the server sent with them (not checked here).
+struct SnapshotChunkData {
+  std::string data;
+  uint32_t crc32c = 0;
+};
+Result<SnapshotChunkData> DecodeSnapshotChunk(const wire::Response& response);
 Result<ServerStats> DecodeStats(const wire::Response& response);
 // Success with any body (or none): the operation returns nothing the client needs.
 Result<void> DecodeDone(const wire::Response& response);

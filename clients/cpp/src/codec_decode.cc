@@ -579,6 +579,30 @@ Result<AttachResult> DecodeAttach(const wire::Response& response) {
   return AttachResult{(*body)->attached(), (*body)->skipped()};
 }
 
+Result<SnapshotManifest> DecodeSnapshotManifest(const wire::Response& response) {
+  auto body = BodyOf<wire::SnapshotManifest>(response);
+  if (!body.ok()) return body.error();
+  SnapshotManifest out{Str((*body)->snapshot_id()), {}};
+  if (const auto* files = (*body)->files()) {
+    out.files.reserve(files->size());
+    for (const wire::SnapshotFile* file : *files) {
+      out.files.push_back(SnapshotFile{Str(file->path()), file->size()});
+    }
+  }
+  return out;
+}
+
+Result<SnapshotChunkData> DecodeSnapshotChunk(const wire::Response& response) {
+  auto body = BodyOf<wire::SnapshotChunk>(response);
+  if (!body.ok()) return body.error();
+  SnapshotChunkData out;
+  if (const auto* data = (*body)->data()) {
+    out.data.assign(reinterpret_cast<const char*>(data->data()), data->size());
+  }
+  out.crc32c = (*body)->crc32c();
+  return out;
+}
+
 Result<ServerStats> DecodeStats(const wire::Response& response) {
   auto body = BodyOf<wire::StatsReply>(response);
   if (!body.ok()) return body.error();

@@ -780,6 +780,28 @@ std::string EncodeCreateBackup(uint64_t request_id, std::string_view path) {
   return e.Finish(request_id, {}, wire::RequestBody::CreateBackupRequest, body);
 }
 
+std::string EncodeOpenSnapshot(uint64_t request_id) {
+  Encoder e;
+  const auto body = wire::CreateOpenSnapshotRequest(e.fbb());
+  return e.Finish(request_id, {}, wire::RequestBody::OpenSnapshotRequest, body);
+}
+
+std::string EncodeReadSnapshot(uint64_t request_id, std::string_view snapshot_id,
+                               std::string_view path, uint64_t offset, uint32_t max_bytes) {
+  Encoder e;
+  const auto id = e.Str(snapshot_id);
+  const auto p = e.Str(path);
+  const auto body = wire::CreateReadSnapshotRequest(e.fbb(), id, p, offset, max_bytes);
+  return e.Finish(request_id, {}, wire::RequestBody::ReadSnapshotRequest, body);
+}
+
+std::string EncodeCloseSnapshot(uint64_t request_id, std::string_view snapshot_id) {
+  Encoder e;
+  const auto id = e.Str(snapshot_id);
+  const auto body = wire::CreateCloseSnapshotRequest(e.fbb(), id);
+  return e.Finish(request_id, {}, wire::RequestBody::CloseSnapshotRequest, body);
+}
+
 std::string EncodeApplyRetention(uint64_t request_id,
                                  const std::optional<RetentionPolicy>& policy) {
   Encoder e;

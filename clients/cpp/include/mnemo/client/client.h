@@ -256,6 +256,16 @@ class Client {
   Result<void> CreateBackup(std::string_view path);
   // Runs retention once with `policy`, or with the server's configured policy when nullopt.
   Result<RetentionReport> ApplyRetention(const std::optional<RetentionPolicy>& policy);
+  // Snapshots: a consistent copy of the server's data (what CreateBackup writes) made on the
+  // server and read over this connection in chunks; `mnemo snapshot fetch` uses them.  Open makes
+  // one (the server keeps at most two, and deletes one left idle for ten minutes); Read returns
+  // up to `max_bytes` (0: the server's chunk size, 4 MiB) of one of its files from `offset`,
+  // fewer only at the end, none past it; a chunk whose CRC-32C does not match its bytes is
+  // UNAVAILABLE.  Close deletes the snapshot.
+  Result<SnapshotManifest> OpenSnapshot();
+  Result<std::string> ReadSnapshot(std::string_view snapshot_id, std::string_view path,
+                                   uint64_t offset, uint32_t max_bytes = 0);
+  Result<void> CloseSnapshot(std::string_view snapshot_id);
 
  private:
   explicit Client(std::unique_ptr<internal::Router> router);

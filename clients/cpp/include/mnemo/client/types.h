@@ -546,6 +546,16 @@ struct AttachResult {
   int64_t skipped = 0;
 };
 
+// A snapshot of the server's data (Client::OpenSnapshot): its id and the files it holds.
+struct SnapshotFile {
+  std::string path;  // relative to the snapshot's root, '/'-separated
+  uint64_t size = 0;
+};
+struct SnapshotManifest {
+  std::string id;
+  std::vector<SnapshotFile> files;
+};
+
 // A retention policy to run once (Client::ApplyRetention); see mnemod's --retention-* flags.
 struct RetentionPolicy {
   int32_t keep_months = 0;          // keep the newest N calendar months of chunks; 0 keeps all
