@@ -86,14 +86,19 @@ class Pool:
         self._closed = True
         self._close_connections()
 
-    def _close_connections(self) -> None:
+    def _close_connections(self, retire: Optional[str] = None) -> None:
+        """Abandons the reconnects under way and closes every connection, or with ``retire``
+        (the reason) lets each finish the requests it carries first (Connection.retire)."""
         for slot, task in enumerate(self._connecting):
             if task is not None:
                 task.cancel()
                 self._connecting[slot] = None
         for slot, connection in enumerate(self._connections):
             if connection is not None:
-                connection.close()
+                if retire is None:
+                    connection.close()
+                else:
+                    connection.retire(retire)
                 self._connections[slot] = None
 
     async def call(self, request_id: int, frame: bytes, retry: bool,
@@ -168,19 +173,12 @@ class Pool:
         return self._nodes[self._node_index]
 
     def _move(self, node: tuple[str, int]) -> None:
-        """Sends everything to ``node`` from now on: closes every connection (calls waiting on
-        them fail over under the retry rules) and abandons the reconnects under way."""
+        """Sends every new request to ``node``: the old connections take none and close once
+        their requests are answered; the reconnects under way are abandoned."""
         if node in self._nodes:
             self._node_index = self._nodes.index(node)
         self._node = node
-        for slot, task in enumerate(self._connecting):
-            if task is not None:
-                task.cancel()
-                self._connecting[slot] = None
-        for slot, connection in enumerate(self._connections):
-            if connection is not None:
-                connection.retire("the client moved to " + join_address(*node))
-                self._connections[slot] = None
+        self._close_connections(retire="the client moved to " + join_address(*node))
 
     # ---- connections ------------------------------------------------------------------------
 
