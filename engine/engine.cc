@@ -30,6 +30,51 @@ const Status& StatusOf(const Result<T>& result) {
   return result.status();
 }
 
+// A missing id generated before anything is staged: every row a call creates is named by the
+// call, so making the same call again (on a replica) creates the same rows.
+template <typename T>
+T WithId(const T& input) {
+  T resolved = input;
+  if (!resolved.id) resolved.id = Uuid::Generate();
+  return resolved;
+}
+
+// `chunks` with every missing id generated; copies only when one is missing.
+const std::vector<NewChunk>& WithIds(const std::vector<NewChunk>& chunks,
+                                     std::vector<NewChunk>* storage) {
+  bool missing = false;
+  for (const NewChunk& chunk : chunks) missing = missing || !chunk.id;
+  if (!missing) return chunks;
+  storage->reserve(chunks.size());
+  for (const NewChunk& chunk : chunks) storage->push_back(WithId(chunk));
+  return *storage;
+}
+
+// A batch's create ops with their ids generated (upserts name theirs already).
+std::vector<WriteOp> WithIds(const std::vector<WriteOp>& ops) {
+  std::vector<WriteOp> resolved;
+  resolved.reserve(ops.size());
+  for (const WriteOp& op : ops) {
+    resolved.push_back(std::visit(
+        [](const auto& typed) -> WriteOp {
+          using T = std::decay_t<decltype(typed)>;
+          if constexpr (std::is_same_v<T, CreateConversationOp>) {
+            return CreateConversationOp{WithId(typed.conversation)};
+          } else if constexpr (std::is_same_v<T, AppendMessageOp>) {
+            return AppendMessageOp{WithId(typed.message)};
+          } else if constexpr (std::is_same_v<T, CreateDocumentOp>) {
+            return CreateDocumentOp{WithId(typed.document)};
+          } else if constexpr (std::is_same_v<T, AddChunkOp>) {
+            return AddChunkOp{WithId(typed.chunk)};
+          } else {
+            return typed;
+          }
+        },
+        op));
+  }
+  return resolved;
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -48,7 +93,7 @@ struct Engine::Impl {
       -> decltype(fn(std::declval<storage::WriteTxn&>())) {
     MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
     auto guard = locks.LockUser(user_id);
-    storage::WriteTxn txn(*db);
+    storage::WriteTxn txn(*db, NowMicros());
     auto result = fn(txn);
     if (!StatusOf(result).ok()) return result;
     MNEMO_RETURN_IF_ERROR(txn.Commit());
@@ -210,8 +255,9 @@ Status Engine::Close() {
 
 Result<Conversation> Engine::CreateConversation(std::string_view user_id,
                                                 const NewConversation& input) {
+  const NewConversation resolved = WithId(input);
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.Create(txn, user_id, input);
+    return impl_->conversations.Create(txn, user_id, resolved);
   });
 }
 
@@ -275,8 +321,10 @@ Status Engine::HardDeleteConversation(std::string_view user_id, const Uuid& id) 
 // ---- messages ----
 
 Result<Message> Engine::AppendMessage(std::string_view user_id, const NewMessage& input) {
-  return impl_->Write(
-      user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Append(txn, user_id, input); });
+  const NewMessage resolved = WithId(input);
+  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
+    return impl_->messages.Append(txn, user_id, resolved);
+  });
 }
 
 Result<Message> Engine::UpsertMessage(std::string_view user_id, const NewMessage& input) {
@@ -341,8 +389,9 @@ Result<int64_t> Engine::DeleteAllMessages(std::string_view user_id, const Uuid& 
 // ---- documents ----
 
 Result<Document> Engine::CreateDocument(std::string_view user_id, const NewDocument& input) {
+  const NewDocument resolved = WithId(input);
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->documents.Create(txn, user_id, input);
+    return impl_->documents.Create(txn, user_id, resolved);
   });
 }
 
@@ -399,28 +448,32 @@ Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
 // ---- chunks and vector search ----
 
 Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id,
-                                             const std::vector<NewChunk>& chunks) {
+                                             const std::vector<NewChunk>& input) {
+  std::vector<NewChunk> storage;
+  const std::vector<NewChunk>& chunks = WithIds(input, &storage);
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
     return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
   });
 }
 
 Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const Uuid& document_id,
-                                                 const std::vector<NewChunk>& chunks) {
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].document_id != document_id) {
+                                                 const std::vector<NewChunk>& input) {
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (input[i].document_id != document_id) {
       return Status::ValidationError(
           "document_id",
           "chunk " + std::to_string(i) + ": names another document than " + document_id.ToString());
     }
   }
+  std::vector<NewChunk> storage;
+  const std::vector<NewChunk>& chunks = WithIds(input, &storage);
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
     MNEMO_ASSIGN_OR_RETURN(const Document before,
                            impl_->documents.LoadForWrite(txn, user_id, document_id, false));
     MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
     Document emptied = before;
     emptied.total_chunks = 0;
-    emptied.updated_at = tables::NextTimestamp(before.updated_at);
+    emptied.updated_at = tables::NextTimestamp(txn.now(), before.updated_at);
     MNEMO_RETURN_IF_ERROR(impl_->documents.Save(txn, &before, emptied));
     if (chunks.empty()) return std::vector<Chunk>();
     return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
@@ -569,12 +622,14 @@ EngineMetrics Engine::GetMetrics() {
 
 // ---- batches ----
 
-Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops) {
-  if (ops.empty()) return Status::ValidationError("ops", "a batch needs at least one op");
-  if (ops.size() > kMaxBatchOps) {
+Result<BatchResult> Engine::ApplyBatch(std::string_view user_id,
+                                       const std::vector<WriteOp>& input) {
+  if (input.empty()) return Status::ValidationError("ops", "a batch needs at least one op");
+  if (input.size() > kMaxBatchOps) {
     return Status::ValidationError(
         "ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
   }
+  const std::vector<WriteOp> ops = WithIds(input);
   return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<BatchResult> {
     BatchResult result;
     result.ids.reserve(ops.size());

@@ -7,7 +7,11 @@
 // already changed.  Scans are not overlaid: they see committed data only.
 //
 // Isolation comes from the caller holding the user's LockTable stripe from the first read to
-// Commit().  Thread-safety: not thread-safe; one thread uses a WriteTxn.
+// Commit().
+//
+// A transaction reads the clock once: every timestamp its writes stage derives from now(), so
+// the same call with the same `now` stages the same rows.  Thread-safety: not thread-safe; one
+// thread uses a WriteTxn.
 #pragma once
 
 #include <functional>
@@ -20,14 +24,20 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/time.h"
 #include "storage/db.h"
 
 namespace mnemo::storage {
 
 class WriteTxn {
  public:
-  // `db` must outlive the transaction.
-  explicit WriteTxn(Db& db) : db_(db) {}
+  // `db` must outlive the transaction.  The first form reads the clock for now().
+  explicit WriteTxn(Db& db) : WriteTxn(db, NowMicros()) {}
+  WriteTxn(Db& db, Timestamp now) : db_(db), now_(now) {}
+
+  // The transaction's clock reading, taken once: stores stamp created_at, updated_at and
+  // deleted_at from it (through tables::NextTimestamp where a value must move forward).
+  Timestamp now() const { return now_; }
 
   // The staged value if this transaction wrote the key, else the committed one.
   // NOT_FOUND when absent or staged as deleted.
@@ -91,6 +101,7 @@ class WriteTxn {
   size_t BatchBytes() const;
 
   Db& db_;
+  const Timestamp now_;
   // Final state per key: a value, or nullopt for a delete.
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> staged_;
   // Staged deletes (nullopt above) to be written as SingleDelete.
