@@ -10,8 +10,8 @@
 // Commit().
 //
 // A transaction reads the clock once: every timestamp its writes stage derives from now(), so
-// the same call with the same `now` stages the same rows.  Thread-safety: not thread-safe; one
-// thread uses a WriteTxn.
+// the same call with the same `now` stages the same rows (what a replica replaying the
+// primary's write relies on).  Thread-safety: not thread-safe; one thread uses a WriteTxn.
 #pragma once
 
 #include <functional>
@@ -89,6 +89,16 @@ class WriteTxn {
     return tallies_.emplace_back(key, 0).second;
   }
 
+  // Makes Commit() write `record` into the replication log (Cf::kReplog) in the same batch as
+  // the staged writes, under the log's next sequence; a transaction that stages nothing then
+  // writes no record.  With `seq` (a replica applying its primary's record) the record is
+  // written under `seq` even if nothing else is, and Commit() fails, writing nothing, unless
+  // `seq` follows the log's last (Db::WriteLogged).
+  void Log(std::string record, std::optional<uint64_t> seq = std::nullopt) {
+    log_record_ = std::move(record);
+    log_seq_ = seq;
+  }
+
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
   Status Commit();
@@ -110,6 +120,8 @@ class WriteTxn {
   std::vector<std::function<void()>> on_commit_;
   std::vector<std::shared_ptr<void>> retained_;
   std::vector<const void*> used_keys_;
+  std::optional<std::string> log_record_;
+  std::optional<uint64_t> log_seq_;
   std::vector<std::pair<const void*, uint64_t>> tallies_;
 };
 
