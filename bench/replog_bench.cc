@@ -7,8 +7,11 @@
 //   chunks    AddChunks of 100 chunks of 1536-d vectors from one writer: the log carries the
 //             floats inline, so each batch writes ~600 KB more
 //
-// Usage: mnemo_replog_bench [rounds=5] [seconds per round and engine=2] [threads=4]
-// Prints ops/s per round and the median per engine; the data directories live under $TMPDIR.
+// Usage: mnemo_replog_bench append|chunks [rounds=20] [seconds per round and engine=0.5]
+//        [threads=4]
+// Prints ops/s per round, the median per engine and the median of the rounds' on/off ratios (a
+// round's two runs are adjacent in time, so their ratio is the least disturbed by other load);
+// the data directories live under $TMPDIR.
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,11 +129,13 @@ double Median(std::vector<double> values) {
 }
 
 int Main(int argc, char** argv) {
-  const int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
-  const double seconds = argc > 2 ? std::atof(argv[2]) : 2.0;
-  const int threads = argc > 3 ? std::atoi(argv[3]) : 4;
-  if (rounds < 1 || seconds <= 0 || threads < 1) {
-    std::fprintf(stderr, "usage: mnemo_replog_bench [rounds>=1] [seconds>0] [threads>=1]\n");
+  const std::string workload = argc > 1 ? argv[1] : "";
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 20;
+  const double seconds = argc > 3 ? std::atof(argv[3]) : 0.5;
+  const int threads = argc > 4 ? std::atoi(argv[4]) : 4;
+  if ((workload != "append" && workload != "chunks") || rounds < 1 || seconds <= 0 || threads < 1) {
+    std::fprintf(stderr,
+                 "usage: mnemo_replog_bench append|chunks [rounds>=1] [seconds>0] [threads>=1]\n");
     return 2;
   }
   const fs::path root =
@@ -139,28 +144,31 @@ int Main(int argc, char** argv) {
   Bench off = Open(root / "off", false, threads);
   Bench on = Open(root / "on", true, threads);
   std::mt19937 rng(7);
-  std::vector<double> append_off, append_on, chunks_off, chunks_on;
+  const auto run = [&](Bench& bench) {
+    return workload == "append" ? AppendRound(bench, seconds) : ChunkRound(bench, seconds, rng);
+  };
+  std::vector<double> with_off, with_on, ratios;
   for (int round = 0; round < rounds; ++round) {
     // Alternate which engine goes first, so neither always follows the other's flushes.
-    Bench& first = round % 2 == 0 ? off : on;
-    Bench& second = round % 2 == 0 ? on : off;
-    const double a1 = AppendRound(first, seconds), a2 = AppendRound(second, seconds);
-    const double c1 = ChunkRound(first, seconds, rng), c2 = ChunkRound(second, seconds, rng);
-    const double a_off = round % 2 == 0 ? a1 : a2, a_on = round % 2 == 0 ? a2 : a1;
-    const double c_off = round % 2 == 0 ? c1 : c2, c_on = round % 2 == 0 ? c2 : c1;
-    append_off.push_back(a_off);
-    append_on.push_back(a_on);
-    chunks_off.push_back(c_off);
-    chunks_on.push_back(c_on);
-    std::printf("round %d: append ops/s off %.0f on %.0f | 100-chunk batches/s off %.1f on %.1f\n",
-                round + 1, a_off, a_on, c_off, c_on);
+    double off_rate = 0, on_rate = 0;
+    if (round % 2 == 0) {
+      off_rate = run(off);
+      on_rate = run(on);
+    } else {
+      on_rate = run(on);
+      off_rate = run(off);
+    }
+    with_off.push_back(off_rate);
+    with_on.push_back(on_rate);
+    ratios.push_back(on_rate / off_rate);
+    std::printf("round %d: %s/s off %.1f on %.1f\n", round + 1,
+                workload == "append" ? "appends" : "100-chunk batches", off_rate, on_rate);
   }
   std::printf(
-      "median (%d threads): append ops/s off %.0f on %.0f (on/off %.3f) | "
-      "100-chunk batches/s off %.2f on %.2f (on/off %.3f)\n",
-      threads, Median(append_off), Median(append_on), Median(append_on) / Median(append_off),
-      Median(chunks_off), Median(chunks_on), Median(chunks_on) / Median(chunks_off));
-  std::printf("log: %llu records\n", static_cast<unsigned long long>(on.engine->LastLogSeq()));
+      "%s, %d thread(s), %d rounds of %.2f s: median off %.1f/s, on %.1f/s; "
+      "median on/off ratio %.3f\n",
+      workload.c_str(), workload == "append" ? threads : 1, rounds, seconds, Median(with_off),
+      Median(with_on), Median(ratios));
   off.engine.reset();
   on.engine.reset();
   fs::remove_all(root);
