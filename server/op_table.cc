@@ -55,7 +55,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::DropPartitionRequest:
     case B::AttachArchiveRequest:
     case B::CreateBackupRequest:
-    case B::ApplyRetentionRequest: return OpGroup::kAdmin;
+    case B::ApplyRetentionRequest:
+    case B::FollowRequest: return OpGroup::kAdmin;
     case B::NONE: return OpGroup::kUnknown;
   }
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
@@ -182,7 +183,8 @@ bool IsWrite(wire::RequestBody body) {
     case B::GetStatsRequest:
     case B::ListPartitionsRequest:
     case B::RebuildPartitionRequest:
-    case B::CreateBackupRequest: return false;
+    case B::CreateBackupRequest:
+    case B::FollowRequest: return false;
   }
   return false;  // a value beyond the known ones: answered VALIDATION_ERROR anyway
 }
