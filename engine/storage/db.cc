@@ -78,8 +78,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   // Unit float32 vectors do not compress: Snappy would only spend CPU on every flush,
-  // compaction and the full scan that loads them at open.
-  if (name == "vectors") options.compression = rocksdb::kNoCompression;
+  // compaction and the full scan that loads them at open.  Replication log records carry their
+  // writes' vectors inline, and are mostly vectors by size when a write has any.
+  if (name == "vectors" || name == "replog") options.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
