@@ -1,106 +1,16 @@
 // The Engine facade: validates the caller's user id, takes the user's write lock, and hands
-// each operation to the store that owns it.  No table logic lives here.
+// each operation to the store that owns it.  No table logic lives here.  The write calls and
+// the replication log are in engine_writes.cc.
 #include "mnemo/engine.h"
 
 #include <filesystem>
-#include <type_traits>
 #include <vector>
 
 #include "context/assemble.h"
 #include "context/message_search.h"
-#include "maintenance/message_text_backfill.h"
-#include "maintenance/retention.h"
-#include "mnemo/file_system.h"
-#include "storage/db.h"
-#include "storage/lock_table.h"
-#include "storage/write_txn.h"
-#include "tables/conversation_store.h"
-#include "tables/document_store.h"
-#include "tables/message_store.h"
-#include "tables/validation.h"
-#include "text/text_index.h"
-#include "vector/vector_store.h"
+#include "engine_impl.h"
 
 namespace mnemo {
-namespace {
-
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const Result<T>& result) {
-  return result.status();
-}
-
-}  // namespace
-
-struct Engine::Impl {
-  Impl(std::unique_ptr<storage::Db> opened, std::shared_ptr<FileSystem> fs)
-      : file_system(std::move(fs)),
-        db(std::move(opened)),
-        conversations(*db),
-        messages(*db, conversations),
-        documents(*db) {}
-
-  FileSystem& fs() const { return file_system ? *file_system : PosixFileSystem(); }
-
-  // Runs `fn(txn)` under the user's write lock and commits what it staged when it succeeds.
-  template <typename Fn>
-  auto Write(std::string_view user_id, Fn&& fn)
-      -> decltype(fn(std::declval<storage::WriteTxn&>())) {
-    MNEMO_RETURN_IF_ERROR(tables::ValidateUserId(user_id));
-    auto guard = locks.LockUser(user_id);
-    storage::WriteTxn txn(*db);
-    auto result = fn(txn);
-    if (!StatusOf(result).ok()) return result;
-    MNEMO_RETURN_IF_ERROR(txn.Commit());
-    return result;
-  }
-
-  // Applies one batch op; returns the id of the row it created or changed.
-  Result<Uuid> ApplyOp(storage::WriteTxn& txn, std::string_view user_id, const WriteOp& op) {
-    const auto id_of = [](const auto& result) -> Result<Uuid> {
-      if (!result.ok()) return result.status();
-      return result->id;
-    };
-    return std::visit(
-        [&](const auto& typed) -> Result<Uuid> {
-          using T = std::decay_t<decltype(typed)>;
-          if constexpr (std::is_same_v<T, CreateConversationOp>) {
-            return id_of(conversations.Create(txn, user_id, typed.conversation));
-          } else if constexpr (std::is_same_v<T, UpsertConversationOp>) {
-            return id_of(conversations.Upsert(txn, user_id, typed.conversation));
-          } else if constexpr (std::is_same_v<T, AppendMessageOp>) {
-            return id_of(messages.Append(txn, user_id, typed.message));
-          } else if constexpr (std::is_same_v<T, UpsertMessageOp>) {
-            return id_of(messages.Upsert(txn, user_id, typed.message));
-          } else if constexpr (std::is_same_v<T, CreateDocumentOp>) {
-            return id_of(documents.Create(txn, user_id, typed.document));
-          } else {
-            static_assert(std::is_same_v<T, AddChunkOp>, "unhandled WriteOp");
-            auto added = vectors->StageAddChunks(txn, user_id, documents, {typed.chunk});
-            if (!added.ok()) return added.status();
-            return added->front().id;
-          }
-        },
-        op);
-  }
-
-  std::shared_ptr<FileSystem> file_system;  // null: PosixFileSystem(); outlives `vectors`
-  std::unique_ptr<storage::Db> db;
-  storage::LockTable locks;
-  tables::ConversationStore conversations;
-  tables::MessageStore messages;
-  tables::DocumentStore documents;
-  std::unique_ptr<text::TextIndex> text;         // set by Open(); before vectors, which borrow it
-  std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
-  std::unique_ptr<maintenance::Retention> retention;  // set by Open()
-  RetentionPolicy policy;
-  TokenEstimate token_estimate;
-  std::unique_ptr<maintenance::RetentionRunner> retention_runner;  // when the policy is enabled
-  // Set when keyword search is on; the runner while its background pass runs.
-  std::unique_ptr<maintenance::MessageTextBackfill> backfill;
-  std::unique_ptr<maintenance::MessageTextBackfillRunner> backfill_runner;
-  bool closed = false;
-};
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() {
@@ -163,6 +73,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     // Messages written now store no terms: a later open with keyword search backfills them.
     MNEMO_RETURN_IF_ERROR(maintenance::MessageTextBackfill::Reset(*impl->db));
   }
+  impl->log_writes = options.replication_log;
+  if (impl->log_writes) MNEMO_RETURN_IF_ERROR(impl->ReadLogEpoch());
   impl->policy = options.retention;
   impl->token_estimate = options.token_estimate;
   if (options.retention.enabled()) {
@@ -208,20 +120,6 @@ Status Engine::Close() {
 
 // ---- conversations ----
 
-Result<Conversation> Engine::CreateConversation(std::string_view user_id,
-                                                const NewConversation& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.Create(txn, user_id, input);
-  });
-}
-
-Result<Conversation> Engine::UpsertConversation(std::string_view user_id,
-                                                const NewConversation& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.Upsert(txn, user_id, input);
-  });
-}
-
 Result<Conversation> Engine::GetConversation(std::string_view user_id, const Uuid& id,
                                              bool include_deleted) {
   return impl_->conversations.Get(user_id, id, include_deleted);
@@ -247,42 +145,7 @@ Result<UserStats> Engine::GetUserStats(std::string_view user_id) {
   return impl_->conversations.Stats(user_id);
 }
 
-Result<Conversation> Engine::UpdateConversation(std::string_view user_id, const Uuid& id,
-                                                const ConversationUpdate& update) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.Update(txn, user_id, id, update);
-  });
-}
-
-Result<Conversation> Engine::SoftDeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.SoftDelete(txn, user_id, id);
-  });
-}
-
-Result<Conversation> Engine::UndeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.Undelete(txn, user_id, id);
-  });
-}
-
-Status Engine::HardDeleteConversation(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->conversations.HardDelete(txn, user_id, id);
-  });
-}
-
 // ---- messages ----
-
-Result<Message> Engine::AppendMessage(std::string_view user_id, const NewMessage& input) {
-  return impl_->Write(
-      user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Append(txn, user_id, input); });
-}
-
-Result<Message> Engine::UpsertMessage(std::string_view user_id, const NewMessage& input) {
-  return impl_->Write(
-      user_id, [&](storage::WriteTxn& txn) { return impl_->messages.Upsert(txn, user_id, input); });
-}
 
 Result<Message> Engine::GetMessage(std::string_view user_id, const Uuid& message_id) {
   return impl_->messages.Get(user_id, message_id);
@@ -298,19 +161,6 @@ Result<int64_t> Engine::CountMessages(std::string_view user_id, const Uuid& conv
   return impl_->messages.Count(user_id, conversation_id, query, stop_at);
 }
 
-Result<Message> Engine::UpdateMessage(std::string_view user_id, const Uuid& message_id,
-                                      const MessageUpdate& update) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->messages.Update(txn, user_id, message_id, update);
-  });
-}
-
-Result<Message> Engine::DeleteMessage(std::string_view user_id, const Uuid& message_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->messages.Delete(txn, user_id, message_id);
-  });
-}
-
 Result<std::vector<Message>> Engine::LastMessages(std::string_view user_id,
                                                   const Uuid& conversation_id, int64_t count) {
   return impl_->messages.Last(user_id, conversation_id, count);
@@ -321,30 +171,11 @@ Result<std::optional<Message>> Engine::LastMessageByRole(std::string_view user_i
   return impl_->messages.LastByRole(user_id, conversation_id, role);
 }
 
-Result<Message> Engine::SetToolResults(std::string_view user_id, const Uuid& message_id,
-                                       std::string_view tool_results_json) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->messages.SetToolResults(txn, user_id, message_id, tool_results_json);
-  });
-}
-
 Result<TokenStats> Engine::GetTokenStats(std::string_view user_id, const Uuid& conversation_id) {
   return impl_->messages.TokenUsage(user_id, conversation_id);
 }
 
-Result<int64_t> Engine::DeleteAllMessages(std::string_view user_id, const Uuid& conversation_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->messages.DeleteAll(txn, user_id, conversation_id);
-  });
-}
-
 // ---- documents ----
-
-Result<Document> Engine::CreateDocument(std::string_view user_id, const NewDocument& input) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->documents.Create(txn, user_id, input);
-  });
-}
 
 Result<Document> Engine::GetDocument(std::string_view user_id, const Uuid& id,
                                      bool include_deleted) {
@@ -371,61 +202,7 @@ Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentF
   return impl_->documents.CountMatching(user_id, include_deleted, filter, stop_at);
 }
 
-Result<Document> Engine::UpdateDocument(std::string_view user_id, const Uuid& id,
-                                        const DocumentUpdate& update) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    return impl_->documents.Update(txn, user_id, id, update);
-  });
-}
-
-Result<Document> Engine::SoftDeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    return impl_->documents.SoftDelete(txn, user_id, id);
-  });
-}
-
-Result<Document> Engine::UndeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<Document> {
-    return impl_->documents.Undelete(txn, user_id, id);
-  });
-}
-
-Status Engine::HardDeleteDocument(std::string_view user_id, const Uuid& id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Status {
-    return impl_->documents.HardDelete(txn, user_id, id).status();
-  });
-}
-
 // ---- chunks and vector search ----
-
-Result<std::vector<Chunk>> Engine::AddChunks(std::string_view user_id,
-                                             const std::vector<NewChunk>& chunks) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
-  });
-}
-
-Result<std::vector<Chunk>> Engine::ReplaceChunks(std::string_view user_id, const Uuid& document_id,
-                                                 const std::vector<NewChunk>& chunks) {
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (chunks[i].document_id != document_id) {
-      return Status::ValidationError(
-          "document_id",
-          "chunk " + std::to_string(i) + ": names another document than " + document_id.ToString());
-    }
-  }
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
-    MNEMO_ASSIGN_OR_RETURN(const Document before,
-                           impl_->documents.LoadForWrite(txn, user_id, document_id, false));
-    MNEMO_RETURN_IF_ERROR(impl_->vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
-    Document emptied = before;
-    emptied.total_chunks = 0;
-    emptied.updated_at = tables::NextTimestamp(before.updated_at);
-    MNEMO_RETURN_IF_ERROR(impl_->documents.Save(txn, &before, emptied));
-    if (chunks.empty()) return std::vector<Chunk>();
-    return impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks);
-  });
-}
 
 Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id,
                                bool include_deleted) {
@@ -435,24 +212,6 @@ Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id,
 Result<ChunkPage> Engine::ListChunks(std::string_view user_id, const Uuid& document_id,
                                      const ChunkListOptions& options) {
   return impl_->vectors->ListChunks(user_id, impl_->documents, document_id, options);
-}
-
-Result<Chunk> Engine::SoftDeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->vectors->StageSoftDeleteChunk(txn, user_id, impl_->documents, chunk_id);
-  });
-}
-
-Result<Chunk> Engine::RestoreChunk(std::string_view user_id, const Uuid& chunk_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->vectors->StageRestoreChunk(txn, user_id, impl_->documents, chunk_id);
-  });
-}
-
-Result<Chunk> Engine::DeleteChunk(std::string_view user_id, const Uuid& chunk_id) {
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) {
-    return impl_->vectors->StageDeleteChunk(txn, user_id, impl_->documents, chunk_id);
-  });
 }
 
 Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequest& request) {
@@ -565,45 +324,6 @@ EngineMetrics Engine::GetMetrics() {
   metrics.graph_compactions = impl_->vectors->graph_compactions();
   impl_->retention->FillMetrics(&metrics);
   return metrics;
-}
-
-// ---- batches ----
-
-Result<BatchResult> Engine::ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops) {
-  if (ops.empty()) return Status::ValidationError("ops", "a batch needs at least one op");
-  if (ops.size() > kMaxBatchOps) {
-    return Status::ValidationError(
-        "ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
-  }
-  return impl_->Write(user_id, [&](storage::WriteTxn& txn) -> Result<BatchResult> {
-    BatchResult result;
-    result.ids.reserve(ops.size());
-    for (size_t i = 0; i < ops.size(); ++i) {
-      if (std::holds_alternative<AddChunkOp>(ops[i])) {
-        // A run of chunk ops is staged in one call: the document row is read and rewritten once
-        // per run instead of once per chunk (it may hold a large content text).
-        std::vector<const NewChunk*> chunks;
-        size_t end = i;
-        for (; end < ops.size() && std::holds_alternative<AddChunkOp>(ops[end]); ++end) {
-          chunks.push_back(&std::get<AddChunkOp>(ops[end]).chunk);
-        }
-        MNEMO_ASSIGN_OR_RETURN(
-            std::vector<Chunk> added,
-            impl_->vectors->StageAddChunks(txn, user_id, impl_->documents, chunks, "op", i));
-        for (const Chunk& chunk : added) result.ids.push_back(chunk.id);
-        i = end - 1;
-        continue;
-      }
-      Result<Uuid> applied = impl_->ApplyOp(txn, user_id, ops[i]);
-      if (!applied.ok()) {
-        const Status& s = applied.status();
-        return Status::FromCode(
-            s.code(), "op " + std::to_string(i) + ": " + std::string(s.message()), s.field());
-      }
-      result.ids.push_back(applied.value());
-    }
-    return result;
-  });
 }
 
 }  // namespace mnemo

@@ -206,6 +206,9 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
          "--keyword-search", config.keyword_search,
          "index chunk texts for keyword and hybrid search (false: for measuring its write cost)")
       ->capture_default_str();
+  app.add_option("--replication-log", config.replication_log,
+                 "log every write call for replicas to follow (FollowRequest)")
+      ->capture_default_str();
   app.add_option("--bm25-k1", config.bm25_k1,
                  "keyword search: BM25 k1, how much repeated terms add")
       ->capture_default_str()

@@ -50,6 +50,7 @@ struct ServerConfig {
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
   bool keyword_search = true;         // EngineOptions::keyword_search
+  bool replication_log = false;       // EngineOptions::replication_log (FollowRequest reads it)
   double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
   double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
   TokenEstimate token_estimate;       // context assembly (EngineOptions::token_estimate)

@@ -1,7 +1,11 @@
-// Admin requests (service principals only): stats, partitions, archive/attach, backup, snapshots.
+// Admin requests (service principals only): stats, partitions, archive/attach, backup, snapshots,
+// and the replication log a replica follows.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "mnemo/base/crc32c.h"
+#include "protocol/version.h"
 #include "server/dispatch_internal.h"
 #include "server/snapshots.h"
 #include "server/wire_in.h"
@@ -86,6 +90,42 @@ Result<Reply> ReadSnapshot(Call& call, const AdminContext& admin,
                    wire::CreateSnapshotChunk(fbb, bytes, Crc32c(data.data(), data.size())));
 }
 
+// The largest FollowRequest::max_records, and the reply's room for everything but the records.
+constexpr uint32_t kMaxFollowRecords = 4096;
+constexpr size_t kFollowReplyOverhead = 4096;
+
+Result<Reply> Follow(Call& call, const wire::FollowRequest& in) {
+  if (in.from() < 1) return Status::ValidationError("from", "must be >= 1");
+  if (in.max_records() < 1 || in.max_records() > kMaxFollowRecords) {
+    return Status::ValidationError("max_records",
+                                   "must be in 1.." + std::to_string(kMaxFollowRecords));
+  }
+  MNEMO_ASSIGN_OR_RETURN(const std::vector<LogRecord> records,
+                         call.engine.ReadLog(in.from(), in.max_records()));
+  const size_t max_bytes =
+      std::min<size_t>(in.max_bytes(), protocol::kDefaultMaxFrameBytes - kFollowReplyOverhead);
+  Builder& fbb = call.fbb;
+  std::vector<flatbuffers::Offset<wire::LogEntry>> entries;
+  size_t bytes = 0;
+  for (const LogRecord& record : records) {
+    bytes += record.record.size();
+    if (!entries.empty() && bytes > max_bytes) break;
+    if (bytes > max_bytes) {
+      return Status::FromCode(StatusCode::kPayloadTooLarge,
+                              "log record " + std::to_string(record.seq) + " takes " +
+                                  std::to_string(record.record.size()) +
+                                  " bytes, more than a reply may hold");
+    }
+    entries.push_back(wire::CreateLogEntry(
+        fbb, record.seq,
+        fbb.CreateVector(reinterpret_cast<const uint8_t*>(record.record.data()),
+                         record.record.size())));
+  }
+  const auto vector = fbb.CreateVector(entries);
+  return MakeReply(wire::ResponseBody::FollowReply,
+                   wire::CreateFollowReply(fbb, vector, call.engine.LastLogSeq()));
+}
+
 Result<Reply> ApplyRetention(Call& call, const wire::ApplyRetentionRequest& in) {
   RetentionPolicy policy = call.engine.retention_policy();
   if (!in.configured()) {
@@ -164,6 +204,7 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
       MNEMO_RETURN_IF_ERROR(admin.snapshots.Close(id));
       return DoneReply(fbb);
     }
+    case B::FollowRequest: return Follow(call, *request.body_as_FollowRequest());
     default: return Status::Internal("not an admin request");
   }
 }

@@ -58,7 +58,8 @@ OpGroup GroupOf(wire::RequestBody body) {
     case B::ApplyRetentionRequest:
     case B::OpenSnapshotRequest:
     case B::ReadSnapshotRequest:
-    case B::CloseSnapshotRequest: return OpGroup::kAdmin;
+    case B::CloseSnapshotRequest:
+    case B::FollowRequest: return OpGroup::kAdmin;
     case B::NONE: return OpGroup::kUnknown;
   }
   return OpGroup::kUnknown;  // a value beyond the known ones (a newer client)
@@ -188,7 +189,8 @@ bool IsWrite(wire::RequestBody body) {
     case B::CreateBackupRequest:
     case B::OpenSnapshotRequest:
     case B::ReadSnapshotRequest:
-    case B::CloseSnapshotRequest: return false;
+    case B::CloseSnapshotRequest:
+    case B::FollowRequest: return false;
   }
   return false;  // a value beyond the known ones: answered VALIDATION_ERROR anyway
 }

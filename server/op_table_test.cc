@@ -123,9 +123,10 @@ TEST(OpTableTest, WritesAreTheRequestsThatChangeData) {
                         B::DropPartitionRequest, B::ApplyRetentionRequest}) {
     EXPECT_TRUE(IsWrite(write)) << OpName(write);
   }
-  for (const B read : {B::Hello, B::GetConversationRequest, B::ListMessagesRequest,
-                       B::SearchRequest, B::AssembleContextRequest, B::GetStatsRequest,
-                       B::CreateBackupRequest, B::RebuildPartitionRequest, B::NONE}) {
+  for (const B read :
+       {B::Hello, B::GetConversationRequest, B::ListMessagesRequest, B::SearchRequest,
+        B::AssembleContextRequest, B::GetStatsRequest, B::CreateBackupRequest,
+        B::RebuildPartitionRequest, B::FollowRequest, B::NONE}) {
     EXPECT_FALSE(IsWrite(read)) << OpName(read);
   }
 }

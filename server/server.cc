@@ -71,6 +71,7 @@ Result<std::unique_ptr<Engine>> OpenEngine(const ServerConfig& config) {
   if (config.hnsw_m) options.hnsw_m = *config.hnsw_m;
   if (config.hnsw_ef_construction) options.hnsw_ef_construction = *config.hnsw_ef_construction;
   options.keyword_search = config.keyword_search;
+  options.replication_log = config.replication_log;
   options.bm25_k1 = config.bm25_k1;
   options.bm25_b = config.bm25_b;
   options.token_estimate = config.token_estimate;

@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 
 // FROZEN: on-disk names of the column families, indexed by Cf.
 constexpr const char* kColumnFamilyNames[] = {
-    "default", "conversations", "messages", "documents", "index", "chunks", "vectors",
+    "default", "conversations", "messages", "documents", "index", "chunks", "vectors", "replog",
 };
 static_assert(std::size(kColumnFamilyNames) == static_cast<size_t>(Cf::kCount));
 
@@ -78,8 +78,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name,
                                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   // Unit float32 vectors do not compress: Snappy would only spend CPU on every flush,
-  // compaction and the full scan that loads them at open.
-  if (name == "vectors") options.compression = rocksdb::kNoCompression;
+  // compaction and the full scan that loads them at open.  Replication log records carry their
+  // writes' vectors inline, and are mostly vectors by size when a write has any.
+  if (name == "vectors" || name == "replog") options.compression = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
@@ -228,6 +229,7 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     }
   }
   MNEMO_RETURN_IF_ERROR(db->CheckOrWriteFormat(options, fresh));
+  MNEMO_RETURN_IF_ERROR(db->ReadLastLogSeq());
   return db;
 }
 
@@ -355,17 +357,67 @@ Status Db::ScanAt(const rocksdb::Snapshot* snapshot, Cf cf, const ScanRange& ran
   return FromRocks(it->status(), "scan");
 }
 
-Status Db::Write(rocksdb::WriteBatch* batch) {
+Status Db::CheckWritable() const {
   MNEMO_RETURN_IF_ERROR(CheckDiskReserve(path_));
-  // Not WriteOptions::sync: RocksDB would hold its write queue through the fdatasync, so a
-  // concurrent writer could neither write nor start its own sync until this one's finished.
-  // The record reaches the OS before RocksDB returns and SyncWals() makes it durable; recovery
-  // reads the same WAL either way (wal_sync.h).
   // After a failed sync nothing more is applied: it could be seen but never acknowledged.
   if (sync_writes_) MNEMO_RETURN_IF_ERROR(wal_sync_->failure());
+  return Status::Ok();
+}
+
+// Not WriteOptions::sync: RocksDB would hold its write queue through the fdatasync, so a
+// concurrent writer could neither write nor start its own sync until this one's finished.
+// The record reaches the OS before RocksDB returns and SyncWals() makes it durable; recovery
+// reads the same WAL either way (wal_sync.h).
+Status Db::SyncIfDurable() { return sync_writes_ ? wal_sync_->SyncWals() : Status::Ok(); }
+
+Status Db::Write(rocksdb::WriteBatch* batch) {
+  MNEMO_RETURN_IF_ERROR(CheckWritable());
   rocksdb::WriteOptions write_options;
   MNEMO_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "write"));
-  return sync_writes_ ? wal_sync_->SyncWals() : Status::Ok();
+  return SyncIfDurable();
+}
+
+Result<uint64_t> Db::WriteLogged(rocksdb::WriteBatch* batch, std::string_view record,
+                                 std::optional<uint64_t> seq) {
+  MNEMO_RETURN_IF_ERROR(CheckWritable());
+  uint64_t written = 0;
+  {
+    // Held through RocksDB's write (not the sync): a later sequence never becomes visible
+    // before an earlier one, so a reader of the log never skips a record still to come.
+    std::lock_guard lock(log_mutex_);
+    written = last_log_seq_ + 1;
+    if (seq && *seq != written) {
+      return Status::ValidationError("seq", "record " + std::to_string(*seq) +
+                                                " does not follow the log's last record " +
+                                                std::to_string(last_log_seq_));
+    }
+    const std::string key = keys::LogKey(written);
+    rocksdb::Status staged =
+        batch->Put(handle(Cf::kReplog), key, rocksdb::Slice(record.data(), record.size()));
+    if (!staged.ok()) return Status::Internal("staging log record: " + staged.ToString());
+    rocksdb::WriteOptions write_options;
+    MNEMO_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "write"));
+    last_log_seq_ = written;
+  }
+  MNEMO_RETURN_IF_ERROR(SyncIfDurable());
+  return written;
+}
+
+Status Db::ReadLastLogSeq() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handle(Cf::kReplog)));
+  it->SeekToLast();
+  MNEMO_RETURN_IF_ERROR(FromRocks(it->status(), "reading the replication log"));
+  if (!it->Valid()) return Status::Ok();
+  const rocksdb::Slice key = it->key();
+  if (!keys::ParseLogKey(std::string_view(key.data(), key.size()), &last_log_seq_)) {
+    return Status::Unavailable("data corruption: bad replication log key");
+  }
+  return Status::Ok();
+}
+
+uint64_t Db::last_log_seq() const {
+  std::lock_guard lock(log_mutex_);
+  return last_log_seq_;
 }
 
 ReadView Db::Snapshot() const { return ReadView(this, db_->GetSnapshot()); }

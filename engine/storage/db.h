@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ enum class Cf : uint8_t {
   kIndex,
   kChunks,
   kVectors,
+  // The replication log: key = big-endian u64 sequence (1, 2, ...), value = a write record
+  // (replication/write_record.h), written in the batch of the write it describes.
+  kReplog,
   kCount,  // not a family
 };
 
@@ -106,6 +110,14 @@ class Db {
   // kDiskReserve (see db.cc): RocksDB 7.8 (Debian 12) aborts on a write after a failed WAL
   // append, so writes stop before the disk is full and resume by themselves once space returns.
   Status Write(rocksdb::WriteBatch* batch);
+  // Write() with `record` added to the batch under the next replication-log sequence, or under
+  // `seq` when set (a replica applying the primary's record): VALIDATION_ERROR (field "seq")
+  // when `seq` is not the one after the last, writing nothing.  Records reach the log in
+  // sequence order, the order their writes commit in.  Returns the sequence written.
+  Result<uint64_t> WriteLogged(rocksdb::WriteBatch* batch, std::string_view record,
+                               std::optional<uint64_t> seq);
+  // The highest sequence in the replication log; 0 when it is empty.
+  uint64_t last_log_seq() const;
   // A consistent point-in-time view for multi-key reads.
   ReadView Snapshot() const;
   Status Flush();
@@ -132,8 +144,15 @@ class Db {
   Status MultiGetAt(const rocksdb::Snapshot* snapshot, Cf cf, const std::vector<std::string>& keys,
                     std::vector<std::optional<std::string>>* values) const;
 
+  Status ReadLastLogSeq();
+  Status CheckWritable() const;
+  Status SyncIfDurable();
+
   std::string path_;
   uint32_t dimension_ = 0;
+  // Serializes logged writes, so that sequences commit in order.
+  mutable std::mutex log_mutex_;
+  uint64_t last_log_seq_ = 0;  // GUARDED_BY(log_mutex_)
   bool sync_writes_ = true;
   std::shared_ptr<WalSyncFileSystem> wal_sync_;  // wraps DbOptions::file_system
   std::unique_ptr<rocksdb::Env> env_;            // runs on wal_sync_; outlives db_

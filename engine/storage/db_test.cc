@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/coding.h"
+#include "storage/key_codec.h"
 #include "testing/temp_dir.h"
 
 namespace mnemo::storage {
@@ -210,6 +213,58 @@ TEST(DbTest, MultiGetAnswersEveryKeyInOrderFromItsSnapshot) {
                                                              "vk1", "vk3"}));
   ASSERT_TRUE(before.MultiGet(Cf::kIndex, {}, &values).ok());
   EXPECT_TRUE(values.empty());
+}
+
+TEST(DbTest, LoggedWritesTakeDenseSequencesInCommitOrder) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  constexpr int kThreads = 4;
+  constexpr int kWritesEach = 50;
+  {
+    auto db = OpenAt(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->last_log_seq(), 0u);
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+      writers.emplace_back([&, t] {
+        for (int i = 0; i < kWritesEach; ++i) {
+          rocksdb::WriteBatch batch;
+          const std::string key = "k" + std::to_string(t) + "-" + std::to_string(i);
+          ASSERT_TRUE(batch.Put((*db)->handle(Cf::kIndex), key, "v").ok());
+          auto seq = (*db)->WriteLogged(&batch, key, std::nullopt);
+          ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+        }
+      });
+    }
+    for (auto& writer : writers) writer.join();
+    EXPECT_EQ((*db)->last_log_seq(), uint64_t{kThreads * kWritesEach});
+
+    // A sequence that does not follow the last is refused, and nothing of its batch is written.
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.Put((*db)->handle(Cf::kIndex), "gap", "v").ok());
+    auto gap = (*db)->WriteLogged(&batch, "gap", uint64_t{kThreads * kWritesEach + 2});
+    EXPECT_EQ(gap.status().code(), StatusCode::kValidationError);
+    EXPECT_EQ(gap.status().field(), "seq");
+    std::string value;
+    EXPECT_TRUE((*db)->Get(Cf::kIndex, "gap", &value).IsNotFound());
+  }
+  auto db = OpenAt(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->last_log_seq(), uint64_t{kThreads * kWritesEach});
+  // Every sequence holds the record of a write that committed with it.
+  uint64_t expected = 1;
+  ASSERT_TRUE((*db)
+                  ->Scan(Cf::kReplog, {},
+                         [&](std::string_view key, std::string_view record) {
+                           uint64_t seq = 0;
+                           EXPECT_TRUE(keys::ParseLogKey(key, &seq));
+                           EXPECT_EQ(seq, expected++);
+                           std::string value;
+                           EXPECT_TRUE((*db)->Get(Cf::kIndex, record, &value).ok()) << record;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(expected, uint64_t{kThreads * kWritesEach + 1});
 }
 
 }  // namespace

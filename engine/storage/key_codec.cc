@@ -315,4 +315,11 @@ bool ParseTextRowKey(std::string_view key, uint8_t* kind, std::string* user_id, 
   return reader.U64(label) && reader.done();
 }
 
+std::string LogKey(uint64_t seq) { return KeyBuilder().U64(seq).Release(); }
+
+bool ParseLogKey(std::string_view key, uint64_t* seq) {
+  KeyReader reader(key);
+  return reader.U64(seq) && reader.done();
+}
+
 }  // namespace mnemo::keys

@@ -50,6 +50,8 @@
 //                                                                 file (vector/vector_log.h), or
 //                                                                 the vector itself (earlier
 //                                                                 builds)
+//   cf replog         [seq u64]                                -> a write record
+//                                                                 (replication/write_record.h)
 //   scope: 0x00 = active rows only, 0x01 = all rows.  An active row has an entry in both scopes,
 //   a soft-deleted row only in "all", so either list is a plain prefix scan.
 #pragma once
@@ -161,6 +163,11 @@ std::string PurgeKey(Timestamp deleted_at, PurgeKind kind, const Uuid& id);
 std::string PurgeQueuePrefix();
 // Splits a purge-queue key; false when it is not one.
 bool ParsePurgeKey(std::string_view key, Timestamp* deleted_at, PurgeKind* kind, Uuid* id);
+
+// Replication log keys.
+std::string LogKey(uint64_t seq);
+// False when `key` is not one.
+bool ParseLogKey(std::string_view key, uint64_t* seq);
 
 // Text index keys; `kind` is text::RowKind's byte.
 std::string TextTermKey(std::string_view term);

@@ -54,11 +54,14 @@ size_t WriteTxn::BatchBytes() const {
   for (const auto& [cf_key, value] : staged_) {
     bytes += kEntryOverhead + cf_key.second.size() + (value ? value->size() : 0);
   }
+  if (log_record_) bytes += kEntryOverhead + sizeof(uint64_t) + log_record_->size();
   return bytes;
 }
 
 Status WriteTxn::WriteStaged() {
-  if (staged_.empty()) return Status::Ok();
+  // A replica writes the primary's record even if its call staged nothing: its log keeps every
+  // sequence.
+  if (staged_.empty() && !(log_record_ && log_seq_)) return Status::Ok();
   // Sized once: a 1000-chunk write stages ~6 MB of vectors, and growing the batch by doubling
   // would copy them again at every step.
   rocksdb::WriteBatch batch(BatchBytes());
@@ -72,7 +75,10 @@ Status WriteTxn::WriteStaged() {
   }
   staged_.clear();
   single_deletes_.clear();
-  return db_.Write(&batch);
+  if (!log_record_) return db_.Write(&batch);
+  Result<uint64_t> logged = db_.WriteLogged(&batch, *log_record_, log_seq_);
+  log_record_.reset();
+  return logged.status();
 }
 
 }  // namespace mnemo::storage

@@ -7,7 +7,11 @@
 // already changed.  Scans are not overlaid: they see committed data only.
 //
 // Isolation comes from the caller holding the user's LockTable stripe from the first read to
-// Commit().  Thread-safety: not thread-safe; one thread uses a WriteTxn.
+// Commit().
+//
+// A transaction reads the clock once: every timestamp its writes stage derives from now(), so
+// the same call with the same `now` stages the same rows (what a replica replaying the
+// primary's write relies on).  Thread-safety: not thread-safe; one thread uses a WriteTxn.
 #pragma once
 
 #include <functional>
@@ -20,14 +24,20 @@
 #include <utility>
 #include <vector>
 
+#include "mnemo/base/time.h"
 #include "storage/db.h"
 
 namespace mnemo::storage {
 
 class WriteTxn {
  public:
-  // `db` must outlive the transaction.
-  explicit WriteTxn(Db& db) : db_(db) {}
+  // `db` must outlive the transaction.  The first form reads the clock for now().
+  explicit WriteTxn(Db& db) : WriteTxn(db, NowMicros()) {}
+  WriteTxn(Db& db, Timestamp now) : db_(db), now_(now) {}
+
+  // The transaction's clock reading, taken once: stores stamp created_at, updated_at and
+  // deleted_at from it (through tables::NextTimestamp where a value must move forward).
+  Timestamp now() const { return now_; }
 
   // The staged value if this transaction wrote the key, else the committed one.
   // NOT_FOUND when absent or staged as deleted.
@@ -79,6 +89,16 @@ class WriteTxn {
     return tallies_.emplace_back(key, 0).second;
   }
 
+  // Makes Commit() write `record` into the replication log (Cf::kReplog) in the same batch as
+  // the staged writes, under the log's next sequence; a transaction that stages nothing then
+  // writes no record.  With `seq` (a replica applying its primary's record) the record is
+  // written under `seq` even if nothing else is, and Commit() fails, writing nothing, unless
+  // `seq` follows the log's last (Db::WriteLogged).
+  void Log(std::string record, std::optional<uint64_t> seq = std::nullopt) {
+    log_record_ = std::move(record);
+    log_seq_ = seq;
+  }
+
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
   Status Commit();
@@ -91,6 +111,7 @@ class WriteTxn {
   size_t BatchBytes() const;
 
   Db& db_;
+  const Timestamp now_;
   // Final state per key: a value, or nullopt for a delete.
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> staged_;
   // Staged deletes (nullopt above) to be written as SingleDelete.
@@ -99,6 +120,8 @@ class WriteTxn {
   std::vector<std::function<void()>> on_commit_;
   std::vector<std::shared_ptr<void>> retained_;
   std::vector<const void*> used_keys_;
+  std::optional<std::string> log_record_;
+  std::optional<uint64_t> log_seq_;
   std::vector<std::pair<const void*, uint64_t>> tallies_;
 };
 

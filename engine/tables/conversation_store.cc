@@ -55,7 +55,7 @@ void ApplyFields(const NewConversation& input, Conversation* c) {
 
 }  // namespace
 
-Timestamp NextTimestamp(Timestamp previous) { return std::max(NowMicros(), previous + 1); }
+Timestamp NextTimestamp(Timestamp now, Timestamp previous) { return std::max(now, previous + 1); }
 
 Result<ConversationRow> ConversationStore::LoadForWrite(const storage::WriteTxn& txn,
                                                         std::string_view user_id, const Uuid& id,
@@ -168,7 +168,7 @@ Result<Conversation> ConversationStore::Create(storage::WriteTxn& txn, std::stri
   c.id = id;
   c.user_id = std::string(user_id);
   ApplyFields(input, &c);
-  c.created_at = c.updated_at = NowMicros();
+  c.created_at = c.updated_at = txn.now();
   MNEMO_RETURN_IF_ERROR(Save(txn, nullptr, row));
   return c;
 }
@@ -189,7 +189,7 @@ Result<Conversation> ConversationStore::Upsert(storage::WriteTxn& txn, std::stri
   }
   ConversationRow row = old_row;
   ApplyFields(input, &row.conversation);
-  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), old_row.conversation.updated_at);
   MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
   return row.conversation;
 }
@@ -206,7 +206,7 @@ Result<Conversation> ConversationStore::Update(storage::WriteTxn& txn, std::stri
   if (update.model) c.model = *update.model;
   if (update.system_prompt) c.system_prompt = *update.system_prompt;
   if (update.metadata) c.metadata = *update.metadata;
-  c.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  c.updated_at = NextTimestamp(txn.now(), old_row.conversation.updated_at);
   MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
   return c;
 }
@@ -217,7 +217,7 @@ Result<Conversation> ConversationStore::SoftDelete(storage::WriteTxn& txn, std::
   if (old_row.conversation.is_deleted) return old_row.conversation;
   ConversationRow row = old_row;
   row.conversation.is_deleted = true;
-  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), old_row.conversation.updated_at);
   row.conversation.deleted_at = row.conversation.updated_at;
   MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
   return row.conversation;
@@ -230,7 +230,7 @@ Result<Conversation> ConversationStore::Undelete(storage::WriteTxn& txn, std::st
   ConversationRow row = old_row;
   row.conversation.is_deleted = false;
   row.conversation.deleted_at.reset();
-  row.conversation.updated_at = NextTimestamp(old_row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), old_row.conversation.updated_at);
   MNEMO_RETURN_IF_ERROR(Save(txn, &old_row, row));
   return row.conversation;
 }

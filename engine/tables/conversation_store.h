@@ -99,8 +99,9 @@ class ConversationStore {
   MessageVectors* message_vectors_ = nullptr;
 };
 
-// A timestamp for a change to a row last changed at `previous`: now, but strictly later than
-// `previous` so updated_at always moves forward even if the clock steps back.
-Timestamp NextTimestamp(Timestamp previous);
+// A timestamp for a change to a row last changed at `previous`: `now` (the transaction's,
+// WriteTxn::now()), but strictly later than `previous` so updated_at always moves forward even
+// if the clock steps back.
+Timestamp NextTimestamp(Timestamp now, Timestamp previous);
 
 }  // namespace mnemo::tables

@@ -117,7 +117,7 @@ Result<Document> DocumentStore::Create(storage::WriteTxn& txn, std::string_view 
   d.file_type = input.file_type;
   d.content = input.content;
   d.metadata = input.metadata.value_or("{}");
-  d.created_at = d.updated_at = NowMicros();
+  d.created_at = d.updated_at = txn.now();
   MNEMO_RETURN_IF_ERROR(Save(txn, nullptr, d));
   return d;
 }
@@ -138,7 +138,7 @@ Result<Document> DocumentStore::Update(storage::WriteTxn& txn, std::string_view 
   if (update.file_type) d.file_type = *update.file_type;
   if (update.content) d.content = *update.content;
   if (update.metadata) d.metadata = *update.metadata;
-  d.updated_at = NextTimestamp(old.updated_at);
+  d.updated_at = NextTimestamp(txn.now(), old.updated_at);
   MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
   return d;
 }
@@ -149,7 +149,7 @@ Result<Document> DocumentStore::SoftDelete(storage::WriteTxn& txn, std::string_v
   if (old.is_deleted) return old;
   Document d = old;
   d.is_deleted = true;
-  d.updated_at = NextTimestamp(old.updated_at);
+  d.updated_at = NextTimestamp(txn.now(), old.updated_at);
   d.deleted_at = d.updated_at;
   MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
   return d;
@@ -162,7 +162,7 @@ Result<Document> DocumentStore::Undelete(storage::WriteTxn& txn, std::string_vie
   Document d = old;
   d.is_deleted = false;
   d.deleted_at.reset();
-  d.updated_at = NextTimestamp(old.updated_at);
+  d.updated_at = NextTimestamp(txn.now(), old.updated_at);
   MNEMO_RETURN_IF_ERROR(Save(txn, &old, d));
   return d;
 }

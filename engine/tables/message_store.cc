@@ -228,13 +228,13 @@ Result<Message> MessageStore::Append(storage::WriteTxn& txn, std::string_view us
   m.id = input.id.value_or(Uuid::Generate());
   m.conversation_id = input.conversation_id;
   ApplyFields(input, &m);
-  m.created_at = std::max(NowMicros(), c.last_message_at.value_or(0));
+  m.created_at = std::max(txn.now(), c.last_message_at.value_or(0));
   const uint64_t seq = ++row.last_seq;
 
   c.message_count += 1;
   c.total_tokens += m.tokens_used.value_or(0);
   c.last_message_at = m.created_at;
-  c.updated_at = std::max(m.created_at, NextTimestamp(c.updated_at));
+  c.updated_at = std::max(m.created_at, NextTimestamp(txn.now(), c.updated_at));
   MessageRefs refs;
   MNEMO_ASSIGN_OR_RETURN(refs.vector, StageEmbedding(txn, user_id, input, &m));
   MNEMO_ASSIGN_OR_RETURN(refs.text, StageText(txn, user_id, m));
@@ -268,7 +268,7 @@ Result<Message> MessageStore::Upsert(storage::WriteTxn& txn, std::string_view us
   ApplyFields(input, &m);
   ConversationRow row = located->conversation;
   row.conversation.total_tokens += m.tokens_used.value_or(0) - old_tokens;
-  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), row.conversation.updated_at);
   const std::optional<VectorRef>& old_vector = located->refs.vector;
   if (old_vector) MNEMO_RETURN_IF_ERROR(vectors_->StageRemove(txn, user_id, *old_vector));
   MessageRefs refs;
@@ -288,7 +288,7 @@ Result<Message> MessageStore::SetToolResults(storage::WriteTxn& txn, std::string
   Message m = located.message;
   m.tool_results = StoredJson(std::string(tool_results));
   ConversationRow row = located.conversation;
-  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), row.conversation.updated_at);
   txn.Put(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq),
           EncodeMessage(m, located.refs));
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &located.conversation, row));
@@ -305,7 +305,7 @@ Result<Message> MessageStore::Update(storage::WriteTxn& txn, std::string_view us
   ConversationRow row = located.conversation;
   row.conversation.total_tokens +=
       m.tokens_used.value_or(0) - located.message.tokens_used.value_or(0);
-  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), row.conversation.updated_at);
   MessageRefs refs = located.refs;
   if (refs.vector && m.role != located.message.role) {
     // Search filters on the role, so the vector's search state follows it.
@@ -341,7 +341,7 @@ Result<Message> MessageStore::Delete(storage::WriteTxn& txn, std::string_view us
         return false;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
-  c.updated_at = NextTimestamp(c.updated_at);
+  c.updated_at = NextTimestamp(txn.now(), c.updated_at);
   txn.Delete(Cf::kMessages, keys::MessageKey(m.conversation_id, located.seq));
   txn.Delete(Cf::kIndex, keys::MessageByIdKey(m.id));
   if (located.refs.vector)
@@ -362,7 +362,7 @@ Result<int64_t> MessageStore::DeleteAll(storage::WriteTxn& txn, std::string_view
   row.conversation.message_count = 0;
   row.conversation.total_tokens = 0;
   row.conversation.last_message_at.reset();
-  row.conversation.updated_at = NextTimestamp(row.conversation.updated_at);
+  row.conversation.updated_at = NextTimestamp(txn.now(), row.conversation.updated_at);
   MNEMO_RETURN_IF_ERROR(conversations_.Save(txn, &old_row, row));
   return deleted;
 }

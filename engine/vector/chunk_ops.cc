@@ -86,7 +86,7 @@ Status VectorStore::StageLeaveSearch(storage::WriteTxn& txn, std::string_view us
                                      LocatedChunk& located) {
   Document document = located.document;
   document.total_chunks = std::max<int64_t>(0, document.total_chunks - 1);
-  document.updated_at = tables::NextTimestamp(located.document.updated_at);
+  document.updated_at = tables::NextTimestamp(txn.now(), located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
   const ChunkRow& row = located.row;
   if (text_)
@@ -104,7 +104,7 @@ Result<Chunk> VectorStore::StageSoftDeleteChunk(storage::WriteTxn& txn, std::str
                          LocateChunk(txn, user_id, documents, chunk_id, false));
   if (located.row.deleted_at) return ToChunk(located.row, located.payload);
   ChunkRow row = located.row;
-  row.deleted_at = NowMicros();
+  row.deleted_at = txn.now();
   txn.Put(Cf::kChunks, keys::ChunkKey(chunk_id), EncodeChunkRow(row));
   txn.Delete(Cf::kIndex, keys::PayloadKey(row.month, row.label));
   txn.Put(Cf::kIndex, keys::DeletedPayloadKey(row.month, row.label),
@@ -141,7 +141,7 @@ Result<Chunk> VectorStore::StageRestoreChunk(storage::WriteTxn& txn, std::string
   if (in_place != nullptr) std::vector<float>().swap(unit);  // read in place: freed
   Document document = located.document;
   document.total_chunks += 1;
-  document.updated_at = tables::NextTimestamp(located.document.updated_at);
+  document.updated_at = tables::NextTimestamp(txn.now(), located.document.updated_at);
   MNEMO_RETURN_IF_ERROR(documents.Save(txn, &located.document, document));
   if (text_) {
     MNEMO_RETURN_IF_ERROR(text_->StageAdd(txn, text::RowKind::kChunk, user_id,

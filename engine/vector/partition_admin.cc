@@ -114,7 +114,7 @@ Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<Mon
       it->second.second.total_chunks = std::max<int64_t>(0, it->second.second.total_chunks - 1);
     }
     for (auto& [id, change] : changed) {
-      change.second.updated_at = tables::NextTimestamp(change.first.updated_at);
+      change.second.updated_at = tables::NextTimestamp(txn.now(), change.first.updated_at);
       MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
     }
     std::vector<text::RowRef> text_rows;

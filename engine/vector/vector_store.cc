@@ -441,7 +441,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
   }
   std::vector<text::TextRow> text_rows;  // the keyword index's view of the new rows
   std::vector<size_t> text_sources;
-  const Timestamp now = NowMicros();
+  const Timestamp now = txn.now();
 
   for (size_t i = 0; i < chunks.size(); ++i) {
     const NewChunk& input = *chunks[i];
@@ -542,7 +542,7 @@ Result<std::vector<Chunk>> VectorStore::StageAddChunks(storage::WriteTxn& txn,
     const Document& after = change.after;
     document_fields.emplace(id, DocumentFields{after.file_type, after.filename, after.is_deleted});
     if (after.total_chunks == change.before.total_chunks) continue;
-    change.after.updated_at = tables::NextTimestamp(change.before.updated_at);
+    change.after.updated_at = tables::NextTimestamp(txn.now(), change.before.updated_at);
     MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.before, change.after));
   }
   if (staged_rows.empty()) return written;  // every chunk was an idempotent retry

@@ -3,9 +3,10 @@
 // the power is cut: the process stops, the disk keeps only its durable state, and the engine is
 // reopened from it.  Every acknowledged write must be there, every write all or nothing.
 //
-// The scenarios add, during the writes: a graph save, flushes and compaction, a backup.  The
-// last test runs the same load with sync_writes = false and requires the check to catch losses,
-// which shows the harness can fail.  MNEMO_POWER_LOSS_SEED replays a run.
+// The scenarios add, during the writes: a graph save, flushes and compaction, a backup; one
+// rebuilds a replica from the replication log that survived.  The last test runs the same load
+// with sync_writes = false and requires the check to catch losses, which shows the harness can
+// fail.  MNEMO_POWER_LOSS_SEED replays a run.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -317,6 +318,59 @@ TEST_F(PowerLossTest, ArchiveThenDrop) {
                              << attached.status().ToString();
   EXPECT_EQ(attached->attached, *archived);
   ExpectEveryPromiseKept(*engine);
+}
+
+// With the replication log on, the log that survives a cut holds exactly the writes that did:
+// a replica built from it alone keeps every promise, and agrees with the primary.
+TEST_F(PowerLossTest, ReplicationLogHoldsExactlyTheWritesThatSurvive) {
+  std::unique_ptr<Engine>& engine = engine_;
+  EngineOptions options = Options(data_);
+  options.replication_log = true;
+  engine = Open(options);
+  ASSERT_TRUE(engine);
+  StartWriters(*engine);
+  std::mt19937_64 rng(BaseSeed());
+  WaitForAcknowledged(50 + rng() % 150);
+  CutPower(engine);
+  engine = Open(options);
+  ASSERT_TRUE(engine);
+  ExpectEveryPromiseKept(*engine);
+
+  EngineOptions replica_options;
+  replica_options.data_dir = dir_.Sub("replica");
+  replica_options.dimension = kDimension;
+  replica_options.replication_log = true;
+  replica_options.sync_writes = false;
+  std::unique_ptr<Engine> replica = Open(replica_options);
+  ASSERT_TRUE(replica);
+  for (uint64_t next = 1;;) {
+    auto records = engine->ReadLog(next, 256);
+    ASSERT_TRUE(records.ok()) << records.status().ToString();
+    if (records->empty()) break;
+    for (const LogRecord& record : *records) {
+      const Status applied = replica->ApplyLogged(record);
+      ASSERT_TRUE(applied.ok()) << "record " << record.seq << ": " << applied.ToString();
+      next = record.seq + 1;
+    }
+  }
+  EXPECT_EQ(replica->LastLogSeq(), engine->LastLogSeq());
+  ExpectEveryPromiseKept(*replica);
+  for (const Ledger& ledger : ledgers_) {
+    ConversationListOptions list;
+    list.include_deleted = true;
+    const auto on_primary = engine->ListConversations(ledger.user, list);
+    const auto on_replica = replica->ListConversations(ledger.user, list);
+    ASSERT_TRUE(on_primary.ok() && on_replica.ok());
+    EXPECT_EQ(on_primary->total, on_replica->total) << ledger.user;
+    const auto documents_primary = engine->CountDocuments(ledger.user);
+    const auto documents_replica = replica->CountDocuments(ledger.user);
+    ASSERT_TRUE(documents_primary.ok() && documents_replica.ok());
+    EXPECT_EQ(documents_primary->total, documents_replica->total) << ledger.user;
+    const auto stats_primary = engine->GetUserStats(ledger.user);
+    const auto stats_replica = replica->GetUserStats(ledger.user);
+    ASSERT_TRUE(stats_primary.ok() && stats_replica.ok());
+    EXPECT_EQ(stats_primary->last_activity, stats_replica->last_activity) << ledger.user;
+  }
 }
 
 // The same load without syncing the WAL: the check must find acknowledged writes lost.  This

@@ -192,6 +192,25 @@ class Engine {
   // is the failing op's, with its message prefixed by "op N: ".
   Result<BatchResult> ApplyBatch(std::string_view user_id, const std::vector<WriteOp>& ops);
 
+  // ---- replication log (EngineOptions::replication_log) ----
+  // Up to `max_records` records of the log, from sequence `from` on, in order; empty when the
+  // log holds none there.  UNAVAILABLE when the log is off.
+  Result<std::vector<LogRecord>> ReadLog(uint64_t from, size_t max_records);
+  // The highest sequence in the log; 0 when it is empty.
+  uint64_t LastLogSeq();
+  // The epoch written into records from now on (the primary's, from its election).
+  // VALIDATION_ERROR (field "epoch") below the highest epoch written or applied so far.
+  Status SetLogEpoch(uint64_t epoch);
+  // Applies a record of another engine's log (a replica following its primary): makes the call
+  // the record names with its arguments and the primary's clock reading, and writes the record
+  // into this engine's log under the same sequence, atomically with the call's writes, so both
+  // logs hold the same history.  Errors, with nothing written: VALIDATION_ERROR naming "seq" when
+  // `record.seq` does not follow this log's last sequence, "epoch" when the record's epoch is
+  // below the highest this engine has written or applied, "record" for an unknown version or
+  // kind or malformed bytes; UNAVAILABLE when the log is off; and the call's own error when it
+  // fails here (the replica has diverged from its primary).
+  Status ApplyLogged(const LogRecord& record);
+
   // Writes a consistent copy of the data directory to `path`, which must not exist yet: a RocksDB
   // checkpoint (hard links where the filesystem allows) plus the partitions' saved graphs.
   // Restoring is opening that directory (or copying it into place).  Safe while serving.  The

@@ -56,6 +56,11 @@ struct EngineOptions {
   // segment records' and the batch's).  Larger writes go to the segments, where their bytes
   // skip RocksDB's log and memtable.  0 sends every vector to the segments.
   uint64_t vector_inline_max_bytes = uint64_t{64} << 10;
+  // Write every committed write call into the replication log (the `replog` column family), in
+  // the same batch as the write, for replicas to apply (Engine::ReadLog, ApplyLogged).  Off by
+  // default: a single node pays nothing.  Records carry embeddings inline, so with the log on a
+  // vector is written twice (its segment and its record).
+  bool replication_log = false;
 
   // ---- vector search ----
   // HNSW parameters for new user graphs (SPEC §3 defaults).

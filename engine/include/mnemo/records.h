@@ -536,4 +536,11 @@ struct AttachResult {
   int64_t skipped = 0;  // document gone, or id / (document, chunk_index) taken since
 };
 
+// One record of the replication log: a committed write call, encoded as
+// engine/replication/write_record.h describes.
+struct LogRecord {
+  uint64_t seq = 0;
+  std::string record;
+};
+
 }  // namespace mnemo
