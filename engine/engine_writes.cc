@@ -1,7 +1,8 @@
-// The Engine facade's write calls and the replication log.  Each call resolves what the engine
-// would otherwise choose while staging (generated ids here, the clock in Impl::Write), so that
-// the record the commit logs names the call completely, and ApplyLogged, making the same call
+// The Engine facade's write calls and the replication log.  A logged call resolves what the
+// engine would otherwise choose while staging (generated ids here, the clock in Impl::Write), so
+// that the record the commit logs names the call completely, and ApplyLogged, making the same call
 // with the record's arguments on another engine, stages the same rows.
+#include <optional>
 #include <type_traits>
 #include <variant>
 
@@ -13,31 +14,44 @@ namespace {
 
 using replication::Kind;
 
-// A missing id generated: every row a call creates is named by the call.
+// Ids are generated here only when the call is logged: the record must then name every row the
+// call creates.  Otherwise the stores generate missing ids while staging, as they always did,
+// and the input is neither copied nor checked for a collision of a fresh id.
+
+// `input`, or with `resolve` and no id, a copy in *storage with a generated id.
 template <typename T>
-T WithId(const T& input) {
-  T resolved = input;
-  if (!resolved.id) resolved.id = Uuid::Generate();
-  return resolved;
+const T& WithId(const T& input, bool resolve, std::optional<T>* storage) {
+  if (!resolve || input.id) return input;
+  storage->emplace(input);
+  (*storage)->id = Uuid::Generate();
+  return **storage;
 }
 
-// `chunks` with every missing id generated; copies only when one is missing.
-const std::vector<NewChunk>& WithIds(const std::vector<NewChunk>& chunks,
+template <typename T>
+T WithId(const T& input) {
+  std::optional<T> storage;
+  return WithId(input, true, &storage);
+}
+
+// `chunks`, or with `resolve`, a copy in *storage when an id is missing.
+const std::vector<NewChunk>& WithIds(const std::vector<NewChunk>& chunks, bool resolve,
                                      std::vector<NewChunk>* storage) {
   bool missing = false;
   for (const NewChunk& chunk : chunks) missing = missing || !chunk.id;
-  if (!missing) return chunks;
+  if (!resolve || !missing) return chunks;
   storage->reserve(chunks.size());
   for (const NewChunk& chunk : chunks) storage->push_back(WithId(chunk));
   return *storage;
 }
 
-// A batch's create ops with their ids generated (upserts name theirs already).
-std::vector<WriteOp> WithIds(const std::vector<WriteOp>& ops) {
-  std::vector<WriteOp> resolved;
-  resolved.reserve(ops.size());
+// `ops`, or with `resolve`, a copy in *storage with the create ops' ids generated (upserts name
+// theirs already).
+const std::vector<WriteOp>& WithIds(const std::vector<WriteOp>& ops, bool resolve,
+                                    std::vector<WriteOp>* storage) {
+  if (!resolve) return ops;
+  storage->reserve(ops.size());
   for (const WriteOp& op : ops) {
-    resolved.push_back(std::visit(
+    storage->push_back(std::visit(
         [](const auto& typed) -> WriteOp {
           using T = std::decay_t<decltype(typed)>;
           if constexpr (std::is_same_v<T, CreateConversationOp>) {
@@ -54,7 +68,7 @@ std::vector<WriteOp> WithIds(const std::vector<WriteOp>& ops) {
         },
         op));
   }
-  return resolved;
+  return *storage;
 }
 
 // The body of a record that names one row.
@@ -69,7 +83,8 @@ auto IdBody(const Uuid& id) {
 Result<Conversation> Engine::Impl::CreateConversation(const Replay* replay,
                                                       std::string_view user_id,
                                                       const NewConversation& input) {
-  const NewConversation resolved = WithId(input);
+  std::optional<NewConversation> storage;
+  const NewConversation& resolved = WithId(input, log_writes, &storage);
   return Write(
       replay, Kind::kCreateConversation, user_id,
       [&](std::string* out) { replication::PutConversation(out, resolved); },
@@ -118,7 +133,8 @@ Status Engine::Impl::HardDeleteConversation(const Replay* replay, std::string_vi
 
 Result<Message> Engine::Impl::AppendMessage(const Replay* replay, std::string_view user_id,
                                             const NewMessage& input) {
-  const NewMessage resolved = WithId(input);
+  std::optional<NewMessage> storage;
+  const NewMessage& resolved = WithId(input, log_writes, &storage);
   return Write(
       replay, Kind::kAppendMessage, user_id,
       [&](std::string* out) { replication::PutMessage(out, resolved); },
@@ -173,7 +189,8 @@ Result<int64_t> Engine::Impl::DeleteAllMessages(const Replay* replay, std::strin
 
 Result<Document> Engine::Impl::CreateDocument(const Replay* replay, std::string_view user_id,
                                               const NewDocument& input) {
-  const NewDocument resolved = WithId(input);
+  std::optional<NewDocument> storage;
+  const NewDocument& resolved = WithId(input, log_writes, &storage);
   return Write(
       replay, Kind::kCreateDocument, user_id,
       [&](std::string* out) { replication::PutDocument(out, resolved); },
@@ -220,7 +237,7 @@ Status Engine::Impl::HardDeleteDocument(const Replay* replay, std::string_view u
 Result<std::vector<Chunk>> Engine::Impl::AddChunks(const Replay* replay, std::string_view user_id,
                                                    const std::vector<NewChunk>& input) {
   std::vector<NewChunk> storage;
-  const std::vector<NewChunk>& chunks = WithIds(input, &storage);
+  const std::vector<NewChunk>& chunks = WithIds(input, log_writes, &storage);
   return Write(
       replay, Kind::kAddChunks, user_id,
       [&](std::string* out) { replication::PutChunks(out, chunks); },
@@ -241,7 +258,7 @@ Result<std::vector<Chunk>> Engine::Impl::ReplaceChunks(const Replay* replay,
     }
   }
   std::vector<NewChunk> storage;
-  const std::vector<NewChunk>& chunks = WithIds(input, &storage);
+  const std::vector<NewChunk>& chunks = WithIds(input, log_writes, &storage);
   return Write(
       replay, Kind::kReplaceChunks, user_id,
       [&](std::string* out) {
@@ -319,7 +336,8 @@ Result<BatchResult> Engine::Impl::ApplyBatch(const Replay* replay, std::string_v
     return Status::ValidationError(
         "ops", "a batch holds at most " + std::to_string(kMaxBatchOps) + " ops");
   }
-  const std::vector<WriteOp> ops = WithIds(input);
+  std::vector<WriteOp> storage;
+  const std::vector<WriteOp>& ops = WithIds(input, log_writes, &storage);
   return Write(
       replay, Kind::kApplyBatch, user_id, [&](std::string* out) { replication::PutOps(out, ops); },
       [&](storage::WriteTxn& txn) -> Result<BatchResult> {
