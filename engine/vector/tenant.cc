@@ -392,6 +392,14 @@ Status Tenant::Rebuild() {
   return Status::Ok();
 }
 
+Status Tenant::CheckSavedGraph() {
+  const std::shared_ptr<hnsw::HnswIndex> current = graph();
+  Status checked = current->CheckRecords();
+  if (checked.ok()) return checked;
+  MNEMO_RETURN_IF_ERROR(Rebuild());
+  return checked;
+}
+
 size_t Tenant::graph_rows() const { return graph()->size(); }
 
 void Tenant::AdoptQuantizer(std::shared_ptr<const hnsw::ScalarQuantizer> quantizer) {

@@ -151,6 +151,11 @@ class Tenant {
   Result<bool> CompactIfNeeded(double max_deleted_fraction);
   // Rebuilds the graph from the live rows (online: searches continue on the old graph).
   Status Rebuild();
+  // Checks the records of a graph opened with its record check deferred
+  // (hnsw::HnswIndex::CheckRecords); when they are damaged, rebuilds the graph (its labels and
+  // vectors were checked at open) and returns the check's error.  OK when there was nothing to
+  // check or the records are sound.  REQUIRES: vector moves held off (as for Rebuild()).
+  Status CheckSavedGraph();
   // Rows in the graph (linked, live).
   size_t graph_rows() const;
   // Hands the store-wide quantizer to the graph (a no-op when it has one).

@@ -283,9 +283,16 @@ Status VectorStore::Load() {
   for (LoadedTenant& loading : loaded_tenants) {
     const std::string path = GraphPath(*loading.user_id, loading.kind);
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(path, resources, fs(), find_in_place);
+    // The records' checksums are checked by the indexer after open (a pass over the whole file),
+    // and a damaged graph rebuilt then; the rest of the file is checked here.
+    auto loaded =
+        hnsw::HnswIndex::Load(path, resources, fs(), find_in_place, {.defer_record_check = true});
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       loading.graph = std::move(loaded->index);
+      if (loading.graph->record_check_pending()) {
+        std::lock_guard lock(indexer_mutex_);
+        records_unchecked_ = true;
+      }
       // Every label in a saved graph is below the label counter it was saved with.
       next_label = std::max(next_label, loaded->applied_seqno);
     } else {
@@ -796,8 +803,26 @@ void VectorStore::WaitForIndexing() {
     for (const auto& tenant : EveryTenant()) {
       if (tenant->pending() > 0) return false;
     }
-    return !work_signalled_;
+    return !work_signalled_ && !records_unchecked_;
   });
+}
+
+void VectorStore::CheckSavedGraphs() {
+  {
+    std::lock_guard lock(indexer_mutex_);
+    if (!records_unchecked_) return;
+  }
+  for (const auto& tenant : EveryTenant()) {
+    // A rebuild copies the graph's vector addresses: no vector may move meanwhile.
+    const auto gate = log_->ReadGate();
+    const Status checked = tenant->CheckSavedGraph();
+    if (!checked.ok()) {
+      spdlog::error("graph of user {}: {}; rebuilt from its vectors", tenant->user_id(),
+                    checked.ToString());
+    }
+  }
+  std::lock_guard lock(indexer_mutex_);
+  records_unchecked_ = false;
 }
 
 void VectorStore::IndexerLoop() {
@@ -840,6 +865,7 @@ void VectorStore::IndexerLoop() {
       dirty_tenants_.insert(dirty_tenants_.end(), unfinished.begin(), unfinished.end());
     }
     if (linked > 0) continue;
+    CheckSavedGraphs();
     if (linked_since_release * dim_ * sizeof(float) >= kReleaseAfterLinkedBytes) {
       ReleaseFreeHeapPages();
       linked_since_release = 0;
