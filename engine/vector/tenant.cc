@@ -343,6 +343,11 @@ bool Tenant::dirty() const {
   return version_ != saved_version_;
 }
 
+void Tenant::MarkDirty() {
+  std::unique_lock lock(mutex_);
+  ++version_;
+}
+
 Status Tenant::Save(const std::string& path, uint64_t label_watermark, FileSystem& fs) {
   std::shared_ptr<hnsw::HnswIndex> current;
   uint64_t version = 0;

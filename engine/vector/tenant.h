@@ -142,6 +142,9 @@ class Tenant {
   size_t graph_bytes() const;
   // True when the graph changed since the last successful Save().
   bool dirty() const;
+  // Makes dirty() true, so that the next save writes the graph (e.g. one read from a file of an
+  // older format).
+  void MarkDirty();
 
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.

@@ -273,12 +273,13 @@ Status VectorStore::Load() {
     const std::string* user_id;
     std::vector<LoadedRow>* rows;
     std::unique_ptr<hnsw::HnswIndex> graph;
+    bool old_format = false;  // saved in a format read by a copy: rewritten at the next save
   };
   std::vector<LoadedTenant> loaded_tenants;
   for (auto& [user_id, rows] : rows_by_user)
-    loaded_tenants.push_back(LoadedTenant{OwnerKind::kChunk, &user_id, &rows, nullptr});
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kChunk, &user_id, &rows, nullptr, false});
   for (auto& [user_id, rows] : message_rows_by_user)
-    loaded_tenants.push_back(LoadedTenant{OwnerKind::kMessage, &user_id, &rows, nullptr});
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kMessage, &user_id, &rows, nullptr, false});
   uint64_t next_label = max_label + 1;
   for (LoadedTenant& loading : loaded_tenants) {
     const std::string path = GraphPath(*loading.user_id, loading.kind);
@@ -289,6 +290,11 @@ Status VectorStore::Load() {
         hnsw::HnswIndex::Load(path, resources, fs(), find_in_place, {.defer_record_check = true});
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       loading.graph = std::move(loaded->index);
+      if (loaded->format_version < hnsw::HnswIndex::kFormatVersion) {
+        loading.old_format = true;
+        spdlog::info("user graph {}: format {}, rewritten in format {} at the next save", path,
+                     loaded->format_version, hnsw::HnswIndex::kFormatVersion);
+      }
       if (loading.graph->record_check_pending()) {
         std::lock_guard lock(indexer_mutex_);
         records_unchecked_ = true;
@@ -319,6 +325,7 @@ Status VectorStore::Load() {
     const uint32_t user_ref = users_.Intern(*loading.user_id);
     auto tenant =
         std::make_shared<Tenant>(*loading.user_id, user_ref, dim_, std::move(graph), loading.kind);
+    if (loading.old_format) tenant->MarkDirty();
     std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
     for (auto& [label, month, row] : *loading.rows) {

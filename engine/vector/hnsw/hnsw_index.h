@@ -159,6 +159,9 @@ struct HnswLoadOptions {
 struct LoadedHnswIndex {
   std::unique_ptr<HnswIndex> index;
   uint64_t applied_seqno = 0;
+  // The file's format version: below HnswIndex::kFormatVersion the file was read by a copy, and
+  // saving the index again rewrites it in the current (mapped) format.
+  uint32_t format_version = 0;
 };
 
 class HnswIndex {

@@ -472,7 +472,7 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
   } else if (index->fit_own_quantizer_) {
     index->FitQuantizer(/*force=*/false);
   }
-  return LoadedHnswIndex{std::move(index), header.applied_seqno};
+  return LoadedHnswIndex{std::move(index), header.applied_seqno, header.version};
 }
 
 Status HnswIndex::LoadInPlace(const std::string& path, std::shared_ptr<const void> keep,
