@@ -458,6 +458,11 @@ Result<LoadedHnswIndex> HnswIndex::Load(const std::string& path, const HnswResou
         path, file.keep, file.data, file.size, in.consumed(), header, external,
         /*mapped=*/file.fd >= 0, options.defer_record_check && file.fd >= 0 ? &file.fd : nullptr));
   } else {
+#if defined(MADV_POPULATE_READ)
+    // Read once from front to back: filling the page tables in one call costs far less than a
+    // fault per page.  Best effort.
+    if (file.fd >= 0) ::madvise(file.data, file.size, MADV_POPULATE_READ);
+#endif
     MNEMO_RETURN_IF_ERROR(index->LoadCopied(path, in, header, external));
   }
   // Codes are derived data: encode them with the stored quantizer, or fit one now for a file
