@@ -343,6 +343,11 @@ bool Tenant::dirty() const {
   return version_ != saved_version_;
 }
 
+void Tenant::MarkDirty() {
+  std::unique_lock lock(mutex_);
+  ++version_;
+}
+
 Status Tenant::Save(const std::string& path, uint64_t label_watermark, FileSystem& fs) {
   std::shared_ptr<hnsw::HnswIndex> current;
   uint64_t version = 0;
@@ -390,6 +395,14 @@ Status Tenant::Rebuild() {
   graph_ = std::move(next);
   ++version_;
   return Status::Ok();
+}
+
+Status Tenant::CheckSavedGraph() {
+  const std::shared_ptr<hnsw::HnswIndex> current = graph();
+  Status checked = current->CheckRecords();
+  if (checked.ok()) return checked;
+  MNEMO_RETURN_IF_ERROR(Rebuild());
+  return checked;
 }
 
 size_t Tenant::graph_rows() const { return graph()->size(); }

@@ -142,6 +142,9 @@ class Tenant {
   size_t graph_bytes() const;
   // True when the graph changed since the last successful Save().
   bool dirty() const;
+  // Makes dirty() true, so that the next save writes the graph (e.g. one read from a file of an
+  // older format).
+  void MarkDirty();
 
   // Saves the graph (not the fresh buffer: those rows are caught up from storage on open).
   // `label_watermark` exceeds every label the graph holds; Open() resumes labels above it.
@@ -151,6 +154,11 @@ class Tenant {
   Result<bool> CompactIfNeeded(double max_deleted_fraction);
   // Rebuilds the graph from the live rows (online: searches continue on the old graph).
   Status Rebuild();
+  // Checks the records of a graph opened with its record check deferred
+  // (hnsw::HnswIndex::CheckRecords); when they are damaged, rebuilds the graph (its labels and
+  // vectors were checked at open) and returns the check's error.  OK when there was nothing to
+  // check or the records are sound.  REQUIRES: vector moves held off (as for Rebuild()).
+  Status CheckSavedGraph();
   // Rows in the graph (linked, live).
   size_t graph_rows() const;
   // Hands the store-wide quantizer to the graph (a no-op when it has one).

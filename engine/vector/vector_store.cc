@@ -273,19 +273,32 @@ Status VectorStore::Load() {
     const std::string* user_id;
     std::vector<LoadedRow>* rows;
     std::unique_ptr<hnsw::HnswIndex> graph;
+    bool old_format = false;  // saved in a format read by a copy: rewritten at the next save
   };
   std::vector<LoadedTenant> loaded_tenants;
   for (auto& [user_id, rows] : rows_by_user)
-    loaded_tenants.push_back(LoadedTenant{OwnerKind::kChunk, &user_id, &rows, nullptr});
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kChunk, &user_id, &rows, nullptr, false});
   for (auto& [user_id, rows] : message_rows_by_user)
-    loaded_tenants.push_back(LoadedTenant{OwnerKind::kMessage, &user_id, &rows, nullptr});
+    loaded_tenants.push_back(LoadedTenant{OwnerKind::kMessage, &user_id, &rows, nullptr, false});
   uint64_t next_label = max_label + 1;
   for (LoadedTenant& loading : loaded_tenants) {
     const std::string path = GraphPath(*loading.user_id, loading.kind);
     hnsw::HnswResources resources = GraphResources();
-    auto loaded = hnsw::HnswIndex::Load(path, resources, fs(), find_in_place);
+    // The records' checksums are checked by the indexer after open (a pass over the whole file),
+    // and a damaged graph rebuilt then; the rest of the file is checked here.
+    auto loaded =
+        hnsw::HnswIndex::Load(path, resources, fs(), find_in_place, {.defer_record_check = true});
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       loading.graph = std::move(loaded->index);
+      if (loaded->format_version < hnsw::HnswIndex::kFormatVersion) {
+        loading.old_format = true;
+        spdlog::info("user graph {}: format {}, rewritten in format {} at the next save", path,
+                     loaded->format_version, hnsw::HnswIndex::kFormatVersion);
+      }
+      if (loading.graph->record_check_pending()) {
+        std::lock_guard lock(indexer_mutex_);
+        records_unchecked_ = true;
+      }
       // Every label in a saved graph is below the label counter it was saved with.
       next_label = std::max(next_label, loaded->applied_seqno);
     } else {
@@ -312,6 +325,7 @@ Status VectorStore::Load() {
     const uint32_t user_ref = users_.Intern(*loading.user_id);
     auto tenant =
         std::make_shared<Tenant>(*loading.user_id, user_ref, dim_, std::move(graph), loading.kind);
+    if (loading.old_format) tenant->MarkDirty();
     std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
     for (auto& [label, month, row] : *loading.rows) {
@@ -796,8 +810,26 @@ void VectorStore::WaitForIndexing() {
     for (const auto& tenant : EveryTenant()) {
       if (tenant->pending() > 0) return false;
     }
-    return !work_signalled_;
+    return !work_signalled_ && !records_unchecked_;
   });
+}
+
+void VectorStore::CheckSavedGraphs() {
+  {
+    std::lock_guard lock(indexer_mutex_);
+    if (!records_unchecked_) return;
+  }
+  for (const auto& tenant : EveryTenant()) {
+    // A rebuild copies the graph's vector addresses: no vector may move meanwhile.
+    const auto gate = log_->ReadGate();
+    const Status checked = tenant->CheckSavedGraph();
+    if (!checked.ok()) {
+      spdlog::error("graph of user {}: {}; rebuilt from its vectors", tenant->user_id(),
+                    checked.ToString());
+    }
+  }
+  std::lock_guard lock(indexer_mutex_);
+  records_unchecked_ = false;
 }
 
 void VectorStore::IndexerLoop() {
@@ -840,6 +872,7 @@ void VectorStore::IndexerLoop() {
       dirty_tenants_.insert(dirty_tenants_.end(), unfinished.begin(), unfinished.end());
     }
     if (linked > 0) continue;
+    CheckSavedGraphs();
     if (linked_since_release * dim_ * sizeof(float) >= kReleaseAfterLinkedBytes) {
       ReleaseFreeHeapPages();
       linked_since_release = 0;

@@ -319,6 +319,9 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   // A stored vector moved (VectorLogOptions::on_move): its graph node follows.
   void OnVectorMoved(uint32_t month, uint64_t label, const float* unit);
   void IndexerLoop();
+  // The indexer's check of the graphs opened with their records unchecked (records_unchecked_):
+  // each is checked once, and rebuilt when damaged.
+  void CheckSavedGraphs();
   // `tenant` has fresh rows to link.
   void NotifyIndexer(std::shared_ptr<Tenant> tenant);
   struct LocatedChunk;
@@ -366,6 +369,9 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   std::condition_variable indexer_idle_;
   bool stop_ = false;
   bool work_signalled_ = false;
+  // Some graph was opened with its records' checksums not checked yet (Load); the indexer checks
+  // them once it has no rows to link.  GUARDED_BY(indexer_mutex_)
+  bool records_unchecked_ = false;
   // Tenants given fresh rows since the indexer last looked (may repeat).  The indexer links these
   // only, so a write costs it a look at one tenant, not at every tenant of the store; it looks at
   // every tenant once per kIndexerIdlePoll (graph compaction, and anything missed).

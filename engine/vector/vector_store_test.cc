@@ -517,6 +517,41 @@ TEST_F(VectorTest, CorruptOrMissingGraphIsRebuiltFromStorage) {
   EXPECT_EQ(engine_->ListPartitions()[0].pending_rows, 0);
 }
 
+TEST_F(VectorTest, DamagedGraphRecordsFoundAfterOpenAreRebuilt) {
+  const Document doc = Doc("alice");
+  const auto vectors = AddRandom("alice", doc.id, 300);
+  engine_->WaitForIndexing();
+  engine_.reset();  // saves graphs
+  const auto hnsw_dir = dir_.path() / "data" / "hnsw" / "tenants";
+  std::vector<std::filesystem::path> graphs;
+  for (const auto& entry : std::filesystem::directory_iterator(hnsw_dir))
+    graphs.push_back(entry.path());
+  ASSERT_EQ(graphs.size(), 1u);
+  // A byte in the node records (past the first page, before the range checksums): the open does
+  // not read it, the indexer's check after the open does.
+  const auto size = std::filesystem::file_size(graphs[0]);
+  ASSERT_GT(size, 3 * 4096u);
+  {
+    std::fstream file(graphs[0], std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(size / 2));
+    const char byte = static_cast<char>(file.get());
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    file.put(static_cast<char>(byte ^ 0x21));
+  }
+  ASSERT_FALSE(hnsw::HnswIndex::Load(graphs[0].string(), {}, PosixFileSystem(),
+                                     [](uint64_t) -> const float* { return nullptr; })
+                   .ok());
+  ReopenSame();
+  engine_->WaitForIndexing();  // includes the check, and the rebuild it calls for
+  for (int i = 0; i < 300; i += 37)
+    EXPECT_EQ(Search("alice", vectors[i], 1).hits[0].chunk_index, i);
+  engine_.reset();  // the rebuilt graph is saved: a sound file again
+  auto reloaded = hnsw::HnswIndex::Load(graphs[0].string(), {}, PosixFileSystem(),
+                                        [](uint64_t) -> const float* { return nullptr; });
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  EXPECT_EQ(reloaded->index->size(), 300u);
+}
+
 TEST_F(VectorTest, DeletedRowsStayHiddenAcrossReopenAndRebuild) {
   const Document keep = Doc("alice");
   const Document drop = Doc("alice");

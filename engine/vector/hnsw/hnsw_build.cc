@@ -60,14 +60,19 @@ void HnswIndex::MergeLinks(uint32_t node, int level, std::span<const Candidate> 
 
   // Overflow: re-select among the current links and the additions.
   scratch.ReserveBatch(count);
+  // An id past the view can only come from a damaged mapped record (see the store's protocol):
+  // dropped, like searches skip it.
+  uint32_t kept_count = 0;
   for (uint32_t i = 0; i < count; ++i) {
     const uint32_t id = LoadSlot(list + 1 + i);
-    scratch.batch_ids[i] = id;
-    scratch.batch_rows[i] = view.Vector(id);
+    if (id >= view.limit()) continue;
+    scratch.batch_ids[kept_count] = id;
+    scratch.batch_rows[kept_count] = view.Vector(id);
+    ++kept_count;
   }
-  kernels::DotGather(view.Vector(node), scratch.batch_rows.data(), count, params_.dim,
+  kernels::DotGather(view.Vector(node), scratch.batch_rows.data(), kept_count, params_.dim,
                      scratch.batch_sims.data());
-  for (uint32_t i = 0; i < count; ++i) {
+  for (uint32_t i = 0; i < kept_count; ++i) {
     merged.push_back(Candidate{-scratch.batch_sims[i], scratch.batch_ids[i]});
   }
   SelectNeighbors(view, merged, capacity, scratch);

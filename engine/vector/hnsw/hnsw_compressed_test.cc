@@ -241,8 +241,8 @@ void Reseal(std::string* bytes) {
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kVersionOffset = 8;
 
-// Rewrites a file of the current format (owned vectors only) in format 2 (no codes in the node
-// records) or 1 (no quantizer section either), with a valid checksum.
+// Rewrites a file of format 3 (owned vectors only) in format 2 (no codes in the node records) or
+// 1 (no quantizer section either), with a valid checksum.
 std::string Downgrade(const std::string& bytes, uint32_t version, uint32_t dim) {
   auto u32 = [&](size_t at) {
     uint32_t value;
@@ -279,7 +279,7 @@ TEST_F(HnswCompressedTest, VersionOneFilesLoadAndGetAQuantizer) {
   auto index = testing::BuildIndex(Data(), Params());
   const std::string path = PathOf("index.hnsw");
   ASSERT_TRUE(index->Save(path, 9).ok());
-  WriteAll(path, Downgrade(ReadAll(path), 1, kDim));
+  WriteAll(path, Downgrade(testing::ToVersion3(ReadAll(path)), 1, kDim));
 
   auto loaded = HnswIndex::Load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -299,7 +299,7 @@ TEST_F(HnswCompressedTest, VersionTwoFilesLoadWithTheirQuantizerAndCodes) {
   ASSERT_TRUE(index->has_quantizer());
   const std::string path = PathOf("index.hnsw");
   ASSERT_TRUE(index->Save(path, 9).ok());
-  WriteAll(path, Downgrade(ReadAll(path), 2, kDim));
+  WriteAll(path, Downgrade(testing::ToVersion3(ReadAll(path)), 2, kDim));
   auto loaded = HnswIndex::Load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   // The codes are encoded at load with the stored quantizer: the same answers as the original.

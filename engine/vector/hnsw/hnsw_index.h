@@ -28,6 +28,16 @@
 // RepointVector() follows the caller when it moves one.  Save() writes the owned vectors and the
 // codes, not the external vectors: Load() asks the caller where they are.
 //
+// Mapped graphs: a node record (node_store.h) holds no address, so Save() writes the records as
+// they are in memory, page-aligned, and Load() maps the file copy-on-write (MAP_PRIVATE) and
+// searches the records where they lie: opening a graph costs a pass over the small node table,
+// not a copy of the records, and untouched records stay page cache (file-backed) rather than
+// anonymous memory.  Writes after such a load (Add, MarkDeleted, Compact, Save) work as on any
+// index: the first write to a page gives the process its own copy, and the file never changes.
+// Save() always writes a new file and renames it over the old one, so a mapped file is never
+// modified in place; nothing else may write or truncate it while an index maps it.  Owned
+// vectors saved in the file are read in place too.
+//
 // Graph: level-0 links (up to 2*m per node) sit with the vector in one cache-aligned record;
 // levels >= 1 hold up to m links.  New nodes pick m neighbours per level with the HNSW heuristic
 // (keep a candidate only if it is closer to the new node than to every neighbour kept so far);
@@ -49,16 +59,40 @@
 // File format (Save/Load), all integers little-endian:
 //   header, 64 bytes:
 //     u64 magic "MNEMOHNS" (bytes 4D 4E 45 4D 4F 48 4E 53)
-//     u32 format version (kFormatVersion = 3; version 1 files, which lack the quantizer section,
-//         still load and get a quantizer fitted on their nodes)
+//     u32 format version (kFormatVersion = 4; versions 1 to 3 still load, by a copy into memory;
+//         version 1 files, which lack the quantizer section, get a quantizer fitted on their nodes)
 //     u32 dim, u32 m, u32 ef_construction, u64 seed
 //     u64 applied_seqno (opaque to the index: the caller's log position the file reflects)
 //     u32 node_count, u32 deleted_count
 //     u32 entry_point id (0xFFFFFFFF when empty), u32 max_level
-//     u32 reserved (0), u32 reserved (0)
+//     u32 record stride (version >= 4; reserved 0 before), u32 reserved (0)
 //   quantizer section (version >= 2):
 //     u32 present (0 or 1), u32 reserved (0)
 //     when present: dim f32 lo, dim f32 step, dim f32 mean code (ScalarQuantizer parameters)
+// Version 4, after the quantizer section:
+//   node table, node_count entries of 16 bytes in id order: u64 label, f32 code error bound (0
+//     without a quantizer), u8 flags (bit 0: deleted; bit 1: external vector), u8 level,
+//     u16 reserved (0)
+//   upper links: for each node of level >= 1 in id order, for each level 1..level: u32 count,
+//     then m u32 slots (the first count are neighbour ids, the rest 0)
+//   u32 CRC-32C of every preceding byte (the head)
+//   zero bytes up to a multiple of 4096
+//   node_count records of `stride` bytes, in NodeStore's record layout (node_store.h): u32 lock
+//     word (0), u32 level-0 count, 2*m u32 level-0 slots, zeros up to the code offset, dim u8
+//     code (0 without a quantizer), zeros up to the stride
+//   for each node without the external flag, in id order: dim f32 (the unit vector), zeros up to
+//     a multiple of 64 bytes
+//   range checksums: a u32 CRC-32C of each 1 MiB of the bytes from the head's CRC to here (the
+//     last range is shorter)
+//   trailer: u32 CRC-32C of the range checksums
+// So every byte is covered by a checksum.  Load() checks the head and the range checksums; the
+// ranges themselves (the records and vectors) it checks at once, or later on request
+// (HnswLoadOptions::defer_record_check, CheckRecords()).  A damaged record cannot make a search
+// read out of bounds (link counts are clamped to a list's capacity and ids past the node count are
+// skipped), only walk badly, and Compact() rebuilds every link and code from the vectors.
+// A crash cannot leave a torn file at the saved path (Save writes a temp file, syncs it and then
+// renames it); a damaged file is found by the checksums.
+// Versions 1 to 3, after the quantizer section:
 //   node_count node records, in id order:
 //     u64 label, u8 flags (bit 0: deleted; bit 1, version >= 3: external vector), u8 level,
 //     u16 reserved (0)
@@ -77,6 +111,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -98,6 +133,9 @@
 namespace mnemo::hnsw {
 
 class HnswIndex;
+namespace internal {
+class ByteReader;
+}  // namespace internal
 
 // What several indexes may share.  Every member is optional.
 struct HnswResources {
@@ -110,15 +148,25 @@ struct HnswResources {
   bool fit_own_quantizer = true;
 };
 
+// How HnswIndex::Load() opens a file.
+struct HnswLoadOptions {
+  // Leaves the records' checksums of a mapped file to CheckRecords(), so that opening costs no
+  // pass over them.  Ignored when the file is read into memory (checked at once).
+  bool defer_record_check = false;
+};
+
 // What Load() returns: the index and the applied_seqno passed to Save().
 struct LoadedHnswIndex {
   std::unique_ptr<HnswIndex> index;
   uint64_t applied_seqno = 0;
+  // The file's format version: below HnswIndex::kFormatVersion the file was read by a copy, and
+  // saving the index again rewrites it in the current (mapped) format.
+  uint32_t format_version = 0;
 };
 
 class HnswIndex {
  public:
-  static constexpr uint32_t kFormatVersion = 3;
+  static constexpr uint32_t kFormatVersion = 4;
   static constexpr uint32_t kOldestFormatVersion = 1;
   // The quantizer is fitted when the index first holds this many nodes.  Smaller indexes are
   // searched by exact scan for most beams anyway (see SearchOptions::strategy).
@@ -199,21 +247,36 @@ class HnswIndex {
   Status Save(const std::string& path, uint64_t applied_seqno,
               FileSystem& fs = PosixFileSystem()) const;
 
-  // Reads a file written by Save().  The header is checked first; then one streaming pass builds
-  // the index, validating every count, id and level against the header, and checksums the bytes;
-  // the index is returned only if the checksum then holds.  Errors: NotFound when the file does not
-  // exist; Internal with a message naming the problem for anything else (bad magic, unsupported
-  // version, bad params, truncation, checksum mismatch, inconsistent structure, I/O error).  Never
-  // trusts a size from the file before checking it against the file's length. `resources` as for
-  // Create(); a file without a quantizer section takes resources.quantizer. `external` gives the
-  // address of an external vector (as AddExternal() requires) by label, or null when it has none:
-  // such a node reads as a zero vector (only a deleted row's vector can be gone).  A file with
-  // external vectors and no `external` is an error.  A vector the file holds is not copied when
-  // `external` finds it (the node becomes external).
+  // Reads a file written by Save().  With the POSIX file system a version 4 file is mapped and its
+  // records used in place (see "Mapped graphs" above); through any other file system, and for
+  // older versions, the file is read into memory.  The header is checked first, then every count,
+  // id and level against it, and the checksums (the records' ones later with
+  // options.defer_record_check); the index is returned only if they hold.  Errors: NotFound when
+  // the file does not exist; Internal with a message naming the problem for anything else (bad
+  // magic, unsupported version, bad params, truncation, checksum mismatch, inconsistent
+  // structure); the file system's on an I/O error.  Never trusts a size from the file before
+  // checking it against the file's length. `resources` as for Create(); a file without a
+  // quantizer section takes resources.quantizer. `external` gives the address of an external
+  // vector (as AddExternal() requires) by label, or null when it has none: such a node reads as a
+  // zero vector (only a deleted row's vector can be gone).  A file with external vectors and no
+  // `external` is an error.  A vector the file holds is not read from there when `external` finds
+  // it (the node becomes external).
   using ExternalVectors = std::function<const float*(uint64_t label)>;
   static Result<LoadedHnswIndex> Load(const std::string& path, const HnswResources& resources = {},
                                       FileSystem& fs = PosixFileSystem(),
-                                      const ExternalVectors& external = nullptr);
+                                      const ExternalVectors& external = nullptr,
+                                      const HnswLoadOptions& options = {});
+
+  // Checks the records of the file this index was loaded from against their checksums, when
+  // Load() deferred it; reads them from the file (which never changes), not from memory (which
+  // writes since may have changed).  Runs once: later calls return OK.  Thread-safe, concurrent
+  // with every other call.  Internal naming the file and byte range on a mismatch or read failure:
+  // the index's links or codes may be damaged (searches stay memory-safe but may miss
+  // neighbours); its labels, levels and vectors were checked by Load(), so Compact() (or a
+  // rebuild from the rows) gives a sound index.
+  Status CheckRecords() const;
+  // True while a deferred record check has not run.
+  bool record_check_pending() const;
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
@@ -249,6 +312,35 @@ class HnswIndex {
   using Scratch = internal::SearchScratch;
 
   HnswIndex(const HnswParams& params, const HnswResources& resources);
+
+  // hnsw_io.cc
+  // What Load() parsed before the nodes.
+  struct FileHeader {
+    uint32_t version = 0;
+    HnswParams params;
+    uint64_t applied_seqno = 0;
+    uint32_t node_count = 0, deleted_count = 0, entry_id = 0, max_level = 0;
+    std::optional<ScalarQuantizer> quantizer;
+  };
+  // A deferred record check (HnswLoadOptions::defer_record_check).
+  struct PendingRecordCheck {
+    std::string path;
+    int fd = -1;  // the mapped file, closed by the destructor
+    uint64_t begin = 0, end = 0;
+    std::vector<uint32_t> range_crcs;
+    ~PendingRecordCheck();
+  };
+  // Version 4: builds the nodes over the file's bytes data[0, size) (owned by `keep`), the
+  // quantizer section ending at `offset`; `mapped` when they are a file mapping, not a buffer.
+  // With `defer_fd` the record checksums are left to CheckRecords(), which takes the descriptor.
+  // REQUIRES: a fresh index.
+  Status LoadInPlace(const std::string& path, std::shared_ptr<const void> keep, std::byte* data,
+                     uint64_t size, uint64_t offset, const FileHeader& header,
+                     const ExternalVectors& external, bool mapped, int* defer_fd);
+  // Versions 1 to 3: builds the nodes from the records `in` reads (positioned after the quantizer
+  // section), copying them.  REQUIRES: a fresh index.
+  Status LoadCopied(const std::string& path, internal::ByteReader& in, const FileHeader& header,
+                    const ExternalVectors& external);
 
   // Fits the quantizer on every ready node and encodes them, if not fitted yet.  Takes
   // structure_mutex_ exclusively.  No-op below kQuantizerMinNodes nodes unless `force`.
@@ -355,6 +447,9 @@ class HnswIndex {
 
   std::atomic<size_t> live_count_{0};
   std::atomic<size_t> deleted_count_{0};
+
+  mutable std::mutex record_check_mutex_;
+  mutable std::unique_ptr<PendingRecordCheck> pending_check_;  // guarded by record_check_mutex_
 };
 
 }  // namespace mnemo::hnsw

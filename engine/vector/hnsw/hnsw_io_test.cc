@@ -98,6 +98,190 @@ TEST_F(HnswIoTest, RoundTripGivesIdenticalResults) {
   ExpectSameResults(*loaded->index, *again->index, data);
 }
 
+// A file system that forwards to the POSIX one, so that Load() reads the file into memory
+// instead of mapping it (it maps only through PosixFileSystem()).
+class ForwardingFileSystem : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return PosixFileSystem().NewWritableFile(path);
+  }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    return PosixFileSystem().NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRWFile(const std::string& path,
+                                                         bool create) override {
+    return PosixFileSystem().OpenRandomRWFile(path, create);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return PosixFileSystem().Rename(from, to);
+  }
+  Status Remove(const std::string& path) override { return PosixFileSystem().Remove(path); }
+  Status CreateDir(const std::string& path) override { return PosixFileSystem().CreateDir(path); }
+  Status SyncDir(const std::string& path) override { return PosixFileSystem().SyncDir(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& path) override {
+    return PosixFileSystem().ListDir(path);
+  }
+};
+
+HnswParams MappedParams(uint32_t dim) {
+  HnswParams params;
+  params.dim = dim;
+  params.m = 8;
+  params.ef_construction = 40;
+  params.seed = 99;
+  return params;
+}
+
+// Rows [from, to) of `data` added in order, then every 7th of them deleted.
+void AddAndDelete(HnswIndex& index, const TestData& data, size_t from, size_t to) {
+  for (size_t row = from; row < to; ++row) {
+    const Status added = index.Add(row, data.Row(row));
+    ASSERT_TRUE(added.ok()) << "row " << row << ": " << added.ToString();
+  }
+  for (size_t row = from; row < to; row += 7) ASSERT_TRUE(index.MarkDeleted(row).ok());
+}
+
+TEST_F(HnswIoTest, MappedGraphModifiedAndSavedAgainEqualsOneNeverSaved) {
+  // Enough rows for the quantizer to be fitted before the save, and records spanning several
+  // chunks of the store.
+  const TestData data = testing::MakeClustered(4000, 30, 24, 20, 52);
+  auto first = std::move(HnswIndex::Create(MappedParams(static_cast<uint32_t>(data.dim)))).value();
+  AddAndDelete(*first, data, 0, 2500);
+  const std::string path = PathOf("mapped.hnsw");
+  ASSERT_TRUE(first->Save(path, 1).ok());
+  first.reset();
+
+  auto mapped = HnswIndex::Load(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  HnswIndex& graph = *mapped->index;
+  // Writes after a mapped load: inserts that re-link mapped records, deletes, a re-added label.
+  AddAndDelete(graph, data, 2500, 4000);
+  ASSERT_TRUE(graph.MarkDeleted(3).ok());
+  ASSERT_TRUE(graph.Add(3, data.Row(4)).ok());
+  const std::string resaved = PathOf("resaved.hnsw");
+  ASSERT_TRUE(graph.Save(resaved, 2).ok());
+
+  auto never_saved =
+      std::move(HnswIndex::Create(MappedParams(static_cast<uint32_t>(data.dim)))).value();
+  AddAndDelete(*never_saved, data, 0, 2500);
+  AddAndDelete(*never_saved, data, 2500, 4000);
+  ASSERT_TRUE(never_saved->MarkDeleted(3).ok());
+  ASSERT_TRUE(never_saved->Add(3, data.Row(4)).ok());
+  ExpectSameResults(*never_saved, graph, data);
+
+  // Byte for byte the file the never-saved graph writes, and it loads to the same answers.
+  const std::string reference = PathOf("reference.hnsw");
+  ASSERT_TRUE(never_saved->Save(reference, 2).ok());
+  EXPECT_TRUE(ReadAll(resaved) == ReadAll(reference));
+  auto reloaded = HnswIndex::Load(resaved);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  ExpectSameResults(*never_saved, *reloaded->index, data);
+  // The file the mapped graph came from was replaced, never written in place.
+  ASSERT_TRUE(graph.Save(path, 3).ok());
+  ExpectSameResults(*never_saved, graph, data);
+}
+
+TEST_F(HnswIoTest, MappedAndReadLoadsAnswerAlike) {
+  const TestData data = testing::MakeClustered(3000, 20, 16, 20, 53);
+  auto index = testing::BuildIndex(data, MappedParams(static_cast<uint32_t>(data.dim)));
+  const std::string path = PathOf("index.hnsw");
+  ASSERT_TRUE(index->Save(path, 7).ok());
+  ForwardingFileSystem other_fs;
+  auto read = HnswIndex::Load(path, {}, other_fs, nullptr, {.defer_record_check = true});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_FALSE(read->index->record_check_pending());  // read into memory: checked at once
+  auto mapped = HnswIndex::Load(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  ExpectSameResults(*index, *read->index, data);
+  ExpectSameResults(*index, *mapped->index, data);
+  // Only the read copy holds the records in the index's own memory.
+  EXPECT_GT(read->index->memory_bytes(), mapped->index->memory_bytes() + 3000 * 64);
+}
+
+TEST_F(HnswIoTest, FlippedRecordByteIsFoundAtLoadOrByTheDeferredCheck) {
+  const TestData data = testing::MakeClustered(3000, 10, 16, 20, 54);
+  auto index = testing::BuildIndex(data, MappedParams(static_cast<uint32_t>(data.dim)));
+  const std::string path = PathOf("index.hnsw");
+  ASSERT_TRUE(index->Save(path, 7).ok());
+  std::string bytes = ReadAll(path);
+  // A byte in the middle of the records: no structural check reads it.
+  bytes[bytes.size() / 2] ^= 0x04;
+  const std::string damaged = PathOf("damaged.hnsw");
+  WriteAll(damaged, bytes);
+
+  auto at_once = HnswIndex::Load(damaged);
+  ASSERT_FALSE(at_once.ok());
+  EXPECT_NE(at_once.status().message().find("checksum mismatch in bytes"), std::string::npos)
+      << at_once.status().ToString();
+
+  auto deferred =
+      HnswIndex::Load(damaged, {}, PosixFileSystem(), nullptr, {.defer_record_check = true});
+  ASSERT_TRUE(deferred.ok()) << deferred.status().ToString();
+  EXPECT_TRUE(deferred->index->record_check_pending());
+  // Searches are safe on the damaged records meanwhile.
+  for (size_t q = 0; q < data.query_count(); ++q)
+    EXPECT_TRUE(deferred->index->Search(data.Query(q), 10, 40).ok());
+  const Status checked = deferred->index->CheckRecords();
+  EXPECT_EQ(checked.code(), StatusCode::kInternalError);
+  EXPECT_NE(checked.message().find(damaged), std::string::npos) << checked.ToString();
+  EXPECT_NE(checked.message().find("checksum mismatch"), std::string::npos) << checked.ToString();
+  EXPECT_FALSE(deferred->index->record_check_pending());
+  EXPECT_TRUE(deferred->index->CheckRecords().ok());  // once only
+  // Compact() gives a sound graph from the checked labels and vectors.
+  auto rebuilt = deferred->index->Compact(1);
+  ASSERT_TRUE(rebuilt.ok());
+  ExpectSameResults(*index->Compact(1).value(), **rebuilt, data);
+}
+
+TEST_F(HnswIoTest, DeferredCheckReadsTheFileNotTheModifiedMemory) {
+  const TestData data = testing::MakeClustered(3000, 10, 16, 20, 55);
+  auto index = testing::BuildIndex(data, MappedParams(static_cast<uint32_t>(data.dim)), 2000);
+  const std::string path = PathOf("index.hnsw");
+  ASSERT_TRUE(index->Save(path, 7).ok());
+  auto deferred =
+      HnswIndex::Load(path, {}, PosixFileSystem(), nullptr, {.defer_record_check = true});
+  ASSERT_TRUE(deferred.ok()) << deferred.status().ToString();
+  // Inserts rewrite links of mapped records, and a save replaces the file meanwhile.
+  for (size_t row = 2000; row < 3000; ++row)
+    ASSERT_TRUE(deferred->index->Add(row, data.Row(row)).ok());
+  ASSERT_TRUE(deferred->index->Save(path, 8).ok());
+  EXPECT_TRUE(deferred->index->CheckRecords().ok());
+}
+
+TEST_F(HnswIoTest, VersionThreeFilesLoadAndSaveAsTheCurrentFormat) {
+  const TestData data = testing::MakeClustered(3000, 20, 16, 20, 56);
+  auto owned = testing::BuildIndex(data, MappedParams(static_cast<uint32_t>(data.dim)));
+  ASSERT_TRUE(owned->MarkDeleted(5).ok());
+  // And one whose vectors are the caller's, as the vector store saves them.
+  auto external =
+      std::move(HnswIndex::Create(MappedParams(static_cast<uint32_t>(data.dim)))).value();
+  for (size_t row = 0; row < data.size(); ++row)
+    ASSERT_TRUE(external->AddExternal(row, data.base.data() + row * data.dim).ok());
+  const HnswIndex::ExternalVectors find = [&](uint64_t label) -> const float* {
+    return data.base.data() + label * data.dim;
+  };
+  for (auto* index : {owned.get(), external.get()}) {
+    const std::string path = PathOf("old.hnsw");
+    ASSERT_TRUE(index->Save(path, 4).ok());
+    WriteAll(path, testing::ToVersion3(ReadAll(path)));
+    uint32_t version;
+    std::memcpy(&version, ReadAll(path).data() + 8, 4);
+    ASSERT_EQ(version, 3u);
+    auto loaded =
+        HnswIndex::Load(path, {}, PosixFileSystem(), index == external.get() ? find : nullptr);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->applied_seqno, 4u);
+    ExpectSameResults(*index, *loaded->index, data);
+    ASSERT_TRUE(loaded->index->Save(path, 4).ok());
+    std::memcpy(&version, ReadAll(path).data() + 8, 4);
+    EXPECT_EQ(version, HnswIndex::kFormatVersion);
+    auto again =
+        HnswIndex::Load(path, {}, PosixFileSystem(), index == external.get() ? find : nullptr);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    ExpectSameResults(*index, *again->index, data);
+  }
+}
+
 TEST_F(HnswIoTest, EmptyIndexRoundTrip) {
   HnswParams params;
   params.dim = 7;

@@ -67,8 +67,8 @@ NodeStore::NodeStore(uint32_t dim, uint32_t m)
     : dim_(dim),
       m_(m),
       vector_slot_bytes_(RoundUp(sizeof(float) * static_cast<size_t>(dim), kLine)) {
-  vector_offset_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));  // a multiple of 8
-  code_offset_ = RoundUp(vector_offset_ + sizeof(const float*), kLine);
+  links_bytes_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m));
+  code_offset_ = RoundUp(links_bytes_, kLine);
   stride_ = code_offset_ + RoundUp(dim, kLine);
   chunk_shift_ = 0;
   while (chunk_shift_ < kMaxChunkShift && (stride_ << (chunk_shift_ + 1)) <= kChunkBytes) {
@@ -77,11 +77,16 @@ NodeStore::NodeStore(uint32_t dim, uint32_t m)
   max_block_chunks_ = std::max<size_t>(1, kMaxBlockBytes / (stride_ << chunk_shift_));
 }
 
-void NodeStore::AddBlock(size_t chunks) {
+void NodeStore::AddBlock(size_t chunks, std::byte* records) {
   const size_t first_chunk = capacity_ >> chunk_shift_;
   const size_t nodes = chunks << chunk_shift_;
   Block block;
-  block.records = std::make_unique_for_overwrite<CacheLine[]>(nodes * stride_ / kLine);
+  if (records == nullptr) {
+    block.records = std::make_unique_for_overwrite<CacheLine[]>(nodes * stride_ / kLine);
+    records = reinterpret_cast<std::byte*>(block.records.get());
+    AdviseHugePages(records, nodes * stride_);
+    block_bytes_.fetch_add(nodes * stride_, std::memory_order_relaxed);
+  }
   block.meta = std::make_unique<NodeMeta[]>(nodes);
   if (first_chunk + chunks > table_capacity_) {
     // Grow the reader table by copying; the old table stays alive for readers still using it.
@@ -92,15 +97,13 @@ void NodeStore::AddBlock(size_t chunks) {
     table_capacity_ = capacity;
     table_bytes_.fetch_add(capacity * sizeof(BlockRef), std::memory_order_relaxed);
   }
-  auto* records = reinterpret_cast<std::byte*>(block.records.get());
-  AdviseHugePages(records, nodes * stride_);
   for (size_t c = 0; c < chunks; ++c) {
     tables_.back()[first_chunk + c] =
         BlockRef{records + ((c << chunk_shift_) * stride_), block.meta.get() + (c << chunk_shift_)};
   }
   blocks_.push_back(std::move(block));
   capacity_ += nodes;
-  block_bytes_.fetch_add(nodes * (stride_ + sizeof(NodeMeta)), std::memory_order_relaxed);
+  block_bytes_.fetch_add(nodes * sizeof(NodeMeta), std::memory_order_relaxed);
   table_.store(tables_.back().get(), std::memory_order_release);
 }
 
@@ -165,6 +168,8 @@ void NodeStore::MakeExternal(uint32_t id, const float* vector) {
   const float* old = view.Vector(id);
   view.SetVector(id, vector);
   if (meta.external.exchange(true, std::memory_order_acq_rel)) return;
+  const auto* old_bytes = reinterpret_cast<const std::byte*>(old);
+  if (old_bytes >= mapping_begin_ && old_bytes < mapping_end_) return;  // not an arena slot
   std::lock_guard lock(arena_mutex_);
   released_slots_.push_back(old);
   owned_vectors_.fetch_sub(1, std::memory_order_relaxed);
@@ -175,10 +180,46 @@ void NodeStore::InitNode(uint32_t id, uint64_t label, int level, const float* ve
   assert(level >= 0 && level <= kMaxLevel);  // invariant: levels are drawn capped
   const NodeView view = View();
   assert(id < view.limit());  // invariant: id came from Allocate()
-  std::byte* record = view.Record(id);
-  std::memset(record, 0, vector_offset_);
-  view.SetVector(id, external ? vector : CopyToArena(vector));
+  // All of it, padding included: Save() writes records as they are.
+  std::memset(view.Record(id), 0, stride_);
   if (code != nullptr) std::memcpy(view.MutableCode(id), code, dim_);
+  InitMeta(id, label, level, external ? vector : CopyToArena(vector), external, code_error);
+}
+
+void NodeStore::AdoptRecords(std::byte* records, uint32_t nodes,
+                             std::shared_ptr<const void> mapping, const std::byte* mapping_begin,
+                             const std::byte* mapping_end, bool heap) {
+  assert(capacity_ == 0 && nodes < kMaxNodes);  // invariant: Load adopts into a fresh store
+  mapping_ = std::move(mapping);
+  mapping_begin_ = mapping_begin;
+  mapping_end_ = mapping_end;
+  if (heap) block_bytes_.fetch_add(mapping_end - mapping_begin, std::memory_order_relaxed);
+  const size_t whole_chunks = nodes >> chunk_shift_;
+  if (whole_chunks > 0) AddBlock(whole_chunks, records);
+  const size_t adopted = whole_chunks << chunk_shift_;
+  adopted_bytes_ = adopted * stride_;
+  if (adopted < nodes) {
+    // The last chunk's records may end before a chunk does: copied, so that the chunk's tail,
+    // which the mapping may not hold, is ordinary memory for later nodes.
+    AddBlock(1);
+    std::memcpy(table_.load(std::memory_order_relaxed)[whole_chunks].records,
+                records + adopted * stride_, (nodes - adopted) * stride_);
+  }
+  allocated_.store(nodes, std::memory_order_release);
+}
+
+void NodeStore::InitAdoptedNode(uint32_t id, uint64_t label, int level, const float* vector,
+                                bool external, float code_error) {
+  InitMeta(id, label, level, vector, external, code_error);
+  if (!external) owned_vectors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void NodeStore::InitMeta(uint32_t id, uint64_t label, int level, const float* vector, bool external,
+                         float code_error) {
+  assert(level >= 0 && level <= kMaxLevel);  // invariant: levels are drawn capped
+  const NodeView view = View();
+  assert(id < view.limit());  // invariant: id came from Allocate() or AdoptRecords()
+  view.SetVector(id, vector);
   NodeMeta& meta = view.Meta(id);
   meta.external.store(external, std::memory_order_relaxed);
   meta.label = label;
@@ -202,9 +243,8 @@ NodeView NodeStore::View() const {
   view.mask_ = (uint32_t{1} << chunk_shift_) - 1;
   view.stride_ = stride_;
   view.code_offset_ = code_offset_;
-  view.vector_offset_ = vector_offset_;
   view.upper_list_size_ = 1 + static_cast<size_t>(m_);
-  view.links_bytes_ = sizeof(uint32_t) * (2 + 2 * static_cast<size_t>(m_));
+  view.links_bytes_ = links_bytes_;
   return view;
 }
 

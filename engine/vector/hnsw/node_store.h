@@ -3,21 +3,23 @@
 // Each node has one fixed-stride record holding, in this order:
 //   offset 0   uint32 lock word (NodeLock)
 //   offset 4   uint32 level-0 link count, then 2*m uint32 level-0 links
-//   offset P   const float* to the node's float32 vector (P = 8 + 8*m, 8-byte aligned)
 //   offset C   uint8 code[dim] (the scalar-quantized vector the compressed traversal reads),
-//              C = the header rounded up to 64 bytes (cache-line aligned)
-// The stride is C + dim rounded up to 64 bytes, so every code starts on a cache line.  A walk
-// reads a node's links and code, which sit together in its record; the float vector is read only
-// for exact similarities (re-ranking, inserts, exact scans).  Codes are written by InitNode() when
-// the owner already has a quantizer, otherwise by the owner (EncodeCodes) before it publishes its
-// quantizer.
+//              C = 8 + 8*m rounded up to 64 bytes (cache-line aligned)
+// The stride is C + dim rounded up to 64 bytes, so every code starts on a cache line; the bytes
+// between the links and the code, and after the code, are zero.  A record holds no address, so
+// its bytes mean the same wherever they sit: a saved graph file holds them as they are, and
+// Load() maps the file and uses them in place (AdoptRecords).  A walk reads a node's links and
+// code, which sit together in its record; the float vector is read only for exact similarities
+// (re-ranking, inserts, exact scans).  Codes are written by InitNode() when the owner already has
+// a quantizer, otherwise by the owner (EncodeCodes) before it publishes its quantizer.
 //
-// Float vectors live outside the records.  An owned vector is copied into the store's vector
-// arena (cache-line aligned slots, allocated in growing blocks, freed with the store).  An
-// external vector stays where the owner keeps it (a memory-mapped file): the record only points at
-// it, so a graph over vectors kept on disk holds links and codes in RAM and no floats.  The owner
-// may move an external vector (SetVector) while readers run: a reader uses whichever address it
-// loaded, so both copies must stay readable until no reader can hold the old one.
+// Float vectors live outside the records; NodeMeta::vector points at each.  An owned vector is
+// copied into the store's vector arena (cache-line aligned slots, allocated in growing blocks,
+// freed with the store), or read in place from an adopted mapping.  An external vector stays where
+// the owner keeps it (a memory-mapped file): the node only points at it, so a graph over vectors
+// kept on disk holds links and codes and no floats.  The owner may move an external vector
+// (SetVector) while readers run: a reader uses whichever address it loaded, so both copies must
+// stay readable until no reader can hold the old one.
 //
 // Records live in blocks allocated as the store grows: each new block doubles the capacity, up to
 // 32 MiB per block, so small indexes stay small and large ones need few allocations (Reserve()
@@ -25,8 +27,9 @@
 // removes most TLB misses from the random record accesses of a search.  A block never moves, so a
 // reader holding a node pointer stays valid while writers append.  Blocks are addressed through a
 // table of fixed-size chunks (a block spans one or more chunks), so finding a record is one shift,
-// one table load and one multiply.  Per-node metadata (label, level, state, links of levels >= 1)
-// sits in a parallel NodeMeta array, dense so exact scans read it cheaply.
+// one table load and one multiply.  The chunks of an adopted mapping are addressed the same way.
+// Per-node metadata (label, vector address, level, state, links of levels >= 1) sits in a
+// parallel NodeMeta array, dense so exact scans read it cheaply.
 // Link lists share one format: [count, id_1 .. id_count], capacity 2*m on level 0, m above.
 //
 // Concurrency protocol (the invariants that let readers run without locks):
@@ -38,8 +41,8 @@
 //    stores and read with acquire loads (StoreSlot/LoadSlot), without the lock.  A reader may see
 //    a list mid-update (some old ids, some new), which is harmless: every id it sees names a
 //    fully initialised node.
-//  * Ids >= the View()'s limit may appear in lists (nodes allocated after the snapshot); readers
-//    skip them.
+//  * Ids >= the View()'s limit may appear in lists (nodes allocated after the snapshot, or a
+//    damaged adopted record); readers skip them, and clamp a count to the list's capacity.
 //
 // Thread-safety: as above; View() and NodeView accessors are safe from any thread.
 #pragma once
@@ -65,6 +68,8 @@ inline constexpr uint8_t kNodeDeleted = 2;  // tombstone: traversable, never ret
 
 struct NodeMeta {
   uint64_t label = 0;
+  // The node's unit vector (dim floats): in the arena, in an adopted mapping, or the owner's.
+  std::atomic<const float*> vector{nullptr};
   // Links of levels 1..level, (1 + m) uint32 each: [count, ids...].  Null when level == 0.
   std::unique_ptr<uint32_t[]> upper;
   // Bound on the norm of (vector - decoded code) (ScalarQuantizer::Encode); meaningful once the
@@ -112,12 +117,10 @@ class NodeView {
     return table_[id >> shift_].records + static_cast<size_t>(id & mask_) * stride_;
   }
   // The node's unit vector (dim floats).  REQUIRES: the node is initialised (InitNode).
-  const float* Vector(uint32_t id) const {
-    return std::atomic_ref<const float*>(*VectorSlot(id)).load(std::memory_order_acquire);
-  }
+  const float* Vector(uint32_t id) const { return Meta(id).vector.load(std::memory_order_acquire); }
   // Makes the node's vector the one at `vector` (see the header comment on moving vectors).
   void SetVector(uint32_t id, const float* vector) const {
-    std::atomic_ref<const float*>(*VectorSlot(id)).store(vector, std::memory_order_release);
+    Meta(id).vector.store(vector, std::memory_order_release);
   }
   const uint8_t* Code(uint32_t id) const {
     return reinterpret_cast<const uint8_t*>(Record(id) + code_offset_);
@@ -127,9 +130,6 @@ class NodeView {
   }
   uint32_t* LockWord(uint32_t id) const { return reinterpret_cast<uint32_t*>(Record(id)); }
   NodeMeta& Meta(uint32_t id) const { return table_[id >> shift_].meta[id & mask_]; }
-  const float** VectorSlot(uint32_t id) const {
-    return reinterpret_cast<const float**>(Record(id) + vector_offset_);
-  }
   // The link list [count, ids...] of `id` on `level`.  REQUIRES: level <= Meta(id).level.
   uint32_t* Links(uint32_t id, int level) const {
     if (level == 0) return reinterpret_cast<uint32_t*>(Record(id) + sizeof(uint32_t));
@@ -151,7 +151,6 @@ class NodeView {
   uint32_t mask_ = 0;
   size_t stride_ = 0;
   size_t code_offset_ = 0;
-  size_t vector_offset_ = 0;  // of the vector pointer
   size_t upper_list_size_ = 0;
   size_t links_bytes_ = 0;  // lock word, count and level-0 links
 };
@@ -180,6 +179,26 @@ class NodeStore {
   void InitNode(uint32_t id, uint64_t label, int level, const float* vector, bool external,
                 const uint8_t* code, float code_error);
 
+  // Makes the first `nodes` records the ones at `records` (nodes * stride() bytes in this store's
+  // record layout, e.g. a graph file mapped MAP_PRIVATE), used in place rather than copied: whole
+  // chunks are addressed where they lie, a last partial chunk is copied into a block of its own.
+  // Writes (links, lock words) then go to those bytes.  `mapping` keeps them alive, and owned
+  // vectors inside [mapping_begin, mapping_end) are read in place and never reused as arena slots.
+  // `heap`: the bytes are ordinary memory (a file read into a buffer), counted by memory_bytes();
+  // otherwise a file mapping, which is page cache until written.  The nodes are allocated but
+  // not initialised: InitAdoptedNode() each.
+  // REQUIRES: the store is empty; `records` is 64-byte aligned and writable.
+  void AdoptRecords(std::byte* records, uint32_t nodes, std::shared_ptr<const void> mapping,
+                    const std::byte* mapping_begin, const std::byte* mapping_end, bool heap);
+  // InitNode() for an adopted node, whose record (links and code) is already in place: sets the
+  // vector (pointed at, never copied: `external` says whose it is), label, level, code error
+  // bound and empty upper link lists; then marks it ready.
+  void InitAdoptedNode(uint32_t id, uint64_t label, int level, const float* vector, bool external,
+                       float code_error);
+
+  // Bytes of one record.
+  size_t stride() const { return stride_; }
+
   // Makes room for `nodes` nodes in total with one allocation (no-op when already there), so a
   // build of known size wastes no growth slack.  REQUIRES: serialised with Allocate().
   void Reserve(size_t nodes);
@@ -191,8 +210,10 @@ class NodeStore {
   uint32_t allocated() const { return allocated_.load(std::memory_order_acquire); }
   NodeView View() const;
   // Bytes held: blocks, link storage of upper levels, block tables, the vector arena (external
-  // vectors are not counted).
+  // vectors and mapped records, which are the file's page cache until written, are not counted).
   size_t memory_bytes() const;
+  // Bytes of adopted records (AdoptRecords), in place in the owner's mapping.
+  size_t adopted_bytes() const { return adopted_bytes_; }
   // Bytes of one record's code region, and of one owned vector's arena slot (each padded to a
   // cache line).
   size_t code_bytes_per_node() const { return stride_ - code_offset_; }
@@ -213,8 +234,12 @@ class NodeStore {
     std::unique_ptr<NodeMeta[]> meta;
   };
 
-  // Appends a block of `chunks` chunks and publishes it in the reader table.
-  void AddBlock(size_t chunks);
+  // Appends a block of `chunks` chunks and publishes it in the reader table.  With `records` the
+  // chunks are those bytes (adopted, not allocated).
+  void AddBlock(size_t chunks, std::byte* records = nullptr);
+  // Writes the metadata of a node (not its record) and marks it ready.
+  void InitMeta(uint32_t id, uint64_t label, int level, const float* vector, bool external,
+                float code_error);
   // A fresh slot of the vector arena, holding a copy of `vector`.
   const float* CopyToArena(const float* vector);
   // Starts a new arena block of `slots` slots.  REQUIRES: arena_mutex_ held.
@@ -222,8 +247,8 @@ class NodeStore {
 
   const uint32_t dim_;
   const uint32_t m_;
+  size_t links_bytes_;  // lock word, count and level-0 links
   size_t code_offset_;
-  size_t vector_offset_;
   size_t stride_;
   uint32_t chunk_shift_;     // log2(nodes per chunk)
   size_t max_block_chunks_;  // growth cap, in chunks
@@ -243,6 +268,12 @@ class NodeStore {
   std::vector<const float*> released_slots_;  // handed out once, free again (MakeExternal)
   std::atomic<size_t> arena_bytes_{0};
   std::atomic<size_t> owned_vectors_{0};
+
+  // An adopted mapping (AdoptRecords); set before the store is shared, never changed.
+  std::shared_ptr<const void> mapping_;
+  const std::byte* mapping_begin_ = nullptr;
+  const std::byte* mapping_end_ = nullptr;
+  size_t adopted_bytes_ = 0;
 
   // Reader side.
   std::atomic<const BlockRef*> table_{nullptr};

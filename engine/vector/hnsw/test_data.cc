@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <unordered_set>
 
 #include "kernels/distance.h"
+#include "mnemo/base/crc32c.h"
 
 namespace mnemo::hnsw::testing {
 namespace {
@@ -83,6 +85,62 @@ std::unique_ptr<HnswIndex> BuildIndex(const TestData& data, HnswParams params, s
     EXPECT_TRUE(status.ok()) << status.ToString();
   }
   return index;
+}
+
+std::string ToVersion3(const std::string& bytes) {
+  auto u32 = [&](size_t at) {
+    uint32_t value;
+    std::memcpy(&value, bytes.data() + at, 4);
+    return value;
+  };
+  auto round_up = [](size_t value, size_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+  };
+  const uint32_t dim = u32(12);
+  const uint32_t m = u32(16);
+  const uint32_t nodes = u32(40);
+  const size_t stride = u32(56);
+  const size_t code_offset = round_up(8 + 8 * size_t{m}, 64);
+  std::string out = bytes.substr(0, 64);
+  const uint32_t version = 3;
+  std::memcpy(out.data() + 8, &version, 4);
+  std::memset(out.data() + 56, 0, 4);  // the stride is reserved (0) before version 4
+  const bool quantizer = u32(64) == 1;
+  const size_t section = 8 + (quantizer ? 3 * sizeof(float) * dim : 0);
+  out += bytes.substr(64, section);
+  const size_t table = 64 + section;
+  size_t upper = table + 16 * size_t{nodes};
+  size_t head_end = upper;
+  for (uint32_t id = 0; id < nodes; ++id)
+    head_end += 4 * size_t{static_cast<uint8_t>(bytes[table + 16 * id + 13])} * (1 + m);
+  const size_t records = round_up(head_end + 4, 4096);
+  size_t vector = records + stride * nodes;
+  for (uint32_t id = 0; id < nodes; ++id) {
+    const size_t entry = table + 16 * size_t{id};
+    const uint8_t flags = static_cast<uint8_t>(bytes[entry + 12]);
+    const uint8_t level = static_cast<uint8_t>(bytes[entry + 13]);
+    out += bytes.substr(entry, 8);       // label
+    out += bytes.substr(entry + 12, 2);  // flags, level
+    out += std::string(2, '\0');         // reserved
+    const size_t record = records + stride * id;
+    const uint32_t count = u32(record + 4);
+    out += bytes.substr(record + 4, 4 + 4 * size_t{count});
+    for (int l = 1; l <= level; ++l) {
+      out += bytes.substr(upper, 4 + 4 * size_t{u32(upper)});
+      upper += 4 * (1 + size_t{m});
+    }
+    if (quantizer) {
+      out += bytes.substr(entry + 8, 4);  // code error bound
+      out += bytes.substr(record + code_offset, dim);
+    }
+    if ((flags & 2) == 0) {
+      out += bytes.substr(vector, sizeof(float) * dim);
+      vector += round_up(sizeof(float) * dim, 64);
+    }
+  }
+  const uint32_t crc = Crc32c(out.data(), out.size());
+  out.append(reinterpret_cast<const char*>(&crc), 4);
+  return out;
 }
 
 }  // namespace mnemo::hnsw::testing

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "vector/hnsw/hnsw_index.h"
@@ -37,5 +38,9 @@ double Recall(const std::vector<SearchHit>& hits, const std::vector<uint64_t>& t
 
 // Creates an index with `params` (dim taken from data) and adds rows [0, n) of data.
 std::unique_ptr<HnswIndex> BuildIndex(const TestData& data, HnswParams params, size_t n = 0);
+
+// Rewrites the bytes of a file Save() wrote (format 4) in format 3, the last format read by a
+// copy into memory, with a valid checksum: how files written before mapped graphs look.
+std::string ToVersion3(const std::string& bytes);
 
 }  // namespace mnemo::hnsw::testing
