@@ -123,7 +123,9 @@ void EvaluateTargets(json& results) {
     targets.push_back(
         Target("filtered recall@10 >= 0.95 in every selectivity bucket", false, false, ""));
   }
-  if (results.contains("ingest")) {
+  // A phase the time budget cut before its first batch measured nothing: never "met".
+  const bool ingested = results.contains("ingest") && Num(results["ingest"], "batches") > 0;
+  if (ingested) {
     const double p99 = Num(results["ingest"]["batch_latency"], "p99_ms");
     targets.push_back(Target("durable batch p99 <= 20 ms (batch of " +
                                  std::to_string(results["options"]["batch"].get<size_t>()) + ")",
@@ -211,7 +213,10 @@ void EvaluateTargets(json& results) {
   targets.push_back(
       Target("Python client QPS >= 0.8 x C++ client (search, get; 1 and many callers)",
              clients_measured, clients_met, clients_value));
-  if (results.contains("restart") && results["restart"].contains("first_search_s")) {
+  // A restart of a server that holds nothing, or whose first search found nothing, says
+  // nothing about the target.
+  if (ingested && results.contains("restart") && results["restart"].contains("first_search_s") &&
+      Num(results["restart"], "first_search_hits") > 0) {
     const double seconds = Num(results["restart"], "first_search_s");
     const size_t n = results["options"]["n"].get<size_t>();
     const size_t d = results["options"]["d"].get<size_t>();
