@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "storage/key_codec.h"
+#include "tables/chunk_row.h"
 #include "tables/validation.h"
 #include "text/fusion.h"
 #include "vector/chunk_rows.h"
@@ -85,8 +86,8 @@ Status VectorStore::LoadChunkTexts(std::vector<RankedHit>* hits) const {
       gone[wanted[j]] = true;  // deleted after it was scored
       continue;
     }
-    ChunkRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[j], &row));
+    tables::ChunkRow row;
+    MNEMO_RETURN_IF_ERROR(tables::DecodeChunkRow(*values[j], &row));
     (*hits)[wanted[j]].hit.chunk_text = std::move(row.chunk_text);
   }
   size_t kept = 0;

@@ -5,6 +5,7 @@
 
 #include "kernels/distance.h"
 #include "storage/key_codec.h"
+#include "tables/chunk_row.h"
 #include "tables/validation.h"
 #include "vector/chunk_rows.h"
 #include "vector/vector_store.h"
@@ -135,8 +136,8 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
   for (size_t i = 0; i < merged.size(); ++i) {
     const TenantHit& hit = merged[i];
     if (!values[i]) continue;  // deleted after it was scored
-    ChunkRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[i], &row));
+    tables::ChunkRow row;
+    MNEMO_RETURN_IF_ERROR(tables::DecodeChunkRow(*values[i], &row));
     if (row.deleted_at) continue;  // soft-deleted after it was scored
     SearchHit out;
     out.chunk_id = hit.row.chunk_id;

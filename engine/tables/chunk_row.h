@@ -1,0 +1,33 @@
+// The stored chunk row (see storage/key_codec.h for the key), owned by ChunkStore.
+//
+//   chunk row v1   (cf chunks, by chunk id):   version | label varint | month varint |
+//                                              chunk_text LP
+//   chunk row v2:                              v1 fields | deleted_at OPT(varsint)
+//                                              (written by this version; v1 reads as live)
+//
+// (label, month) is the chunk's VectorRef: where the vector layer stores its vector, its search
+// payload (the chunk's other fields; vector/chunk_rows.h) and its keyword-index terms.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mnemo/status.h"
+#include "mnemo/types.h"
+
+namespace mnemo::tables {
+
+struct ChunkRow {
+  uint64_t label = 0;
+  uint32_t month = 0;
+  std::string chunk_text;
+  std::optional<Timestamp> deleted_at;  // set while the chunk is soft-deleted
+};
+
+std::string EncodeChunkRow(const ChunkRow& row);
+// INTERNAL_ERROR for a row that does not decode.
+Status DecodeChunkRow(std::string_view data, ChunkRow* row);
+
+}  // namespace mnemo::tables
