@@ -1,6 +1,7 @@
 #include "tables/chunk_row.h"
 
 #include "common/coding.h"
+#include "storage/key_codec.h"
 
 namespace mnemo::tables {
 namespace {
@@ -45,6 +46,22 @@ Status DecodeChunkRow(std::string_view data, ChunkRow* row) {
   if (!data.empty()) return Corrupt();
   row->month = static_cast<uint32_t>(month);
   row->chunk_text.assign(text);
+  return Status::Ok();
+}
+
+Status ReadChunkRows(const storage::Db& db, std::span<const Uuid> chunk_ids,
+                     std::vector<std::optional<ChunkRow>>* rows) {
+  std::vector<std::string> chunk_keys;
+  chunk_keys.reserve(chunk_ids.size());
+  for (const Uuid& id : chunk_ids) chunk_keys.push_back(keys::ChunkKey(id));
+  std::vector<std::optional<std::string>> values;
+  MNEMO_RETURN_IF_ERROR(db.MultiGet(storage::Cf::kChunks, chunk_keys, &values));
+  rows->clear();
+  rows->resize(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[i], &(*rows)[i].emplace()));
+  }
   return Status::Ok();
 }
 

@@ -11,11 +11,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/status.h"
 #include "mnemo/types.h"
+#include "storage/db.h"
 
 namespace mnemo::tables {
 
@@ -29,5 +32,9 @@ struct ChunkRow {
 std::string EncodeChunkRow(const ChunkRow& row);
 // INTERNAL_ERROR for a row that does not decode.
 Status DecodeChunkRow(std::string_view data, ChunkRow* row);
+// The rows of `chunk_ids`, read in one batch (search answers take their texts from them):
+// (*rows)[i] is nullopt for a chunk that is gone.
+Status ReadChunkRows(const storage::Db& db, std::span<const Uuid> chunk_ids,
+                     std::vector<std::optional<ChunkRow>>* rows);
 
 }  // namespace mnemo::tables
