@@ -49,6 +49,12 @@ Status DecodeChunkRow(std::string_view data, ChunkRow* row) {
   return Status::Ok();
 }
 
+Status ReadChunkRow(const storage::ReadView& view, const Uuid& chunk_id, ChunkRow* row) {
+  std::string value;
+  MNEMO_RETURN_IF_ERROR(view.Get(storage::Cf::kChunks, keys::ChunkKey(chunk_id), &value));
+  return DecodeChunkRow(value, row);
+}
+
 Status ReadChunkRows(const storage::Db& db, std::span<const Uuid> chunk_ids,
                      std::vector<std::optional<ChunkRow>>* rows) {
   std::vector<std::string> chunk_keys;

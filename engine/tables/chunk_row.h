@@ -32,6 +32,8 @@ struct ChunkRow {
 std::string EncodeChunkRow(const ChunkRow& row);
 // INTERNAL_ERROR for a row that does not decode.
 Status DecodeChunkRow(std::string_view data, ChunkRow* row);
+// The row of `chunk_id` as `view` sees it; NOT_FOUND for a missing row.
+Status ReadChunkRow(const storage::ReadView& view, const Uuid& chunk_id, ChunkRow* row);
 // The rows of `chunk_ids`, read in one batch (search answers take their texts from them):
 // (*rows)[i] is nullopt for a chunk that is gone.
 Status ReadChunkRows(const storage::Db& db, std::span<const Uuid> chunk_ids,

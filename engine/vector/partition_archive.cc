@@ -98,10 +98,9 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, const VectorLog&
 
   for (const auto& [label, payload] : rows) {
     tables::ChunkRow chunk;
-    std::string chunk_value, vector_bytes;
+    std::string vector_bytes;
     std::vector<float> unit;
-    Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
-    if (status.ok()) status = tables::DecodeChunkRow(chunk_value, &chunk);
+    Status status = tables::ReadChunkRow(view, payload.chunk_id, &chunk);
     if (status.ok())
       status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
     if (status.ok()) status = vectors.Decode(vector_bytes, month, label, &unit);
