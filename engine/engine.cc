@@ -57,9 +57,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   // The stores that own the rows stage what search sees through the vector layer.
   impl->messages.set_vectors(impl->vectors.get());
   impl->documents.set_vectors(impl->vectors.get());
+  impl->chunk_store.set_vectors(impl->vectors.get());
   impl->conversations.set_message_vectors(impl->vectors.get());
-  impl->retention = std::make_unique<maintenance::Retention>(
-      *impl->db, impl->locks, impl->conversations, impl->documents, *impl->vectors);
+  impl->retention =
+      std::make_unique<maintenance::Retention>(*impl->db, impl->locks, impl->conversations,
+                                               impl->documents, impl->chunk_store, *impl->vectors);
   MNEMO_RETURN_IF_ERROR(impl->retention->EnsurePurgeQueue());
   if (impl->text) {
     impl->backfill = std::make_unique<maintenance::MessageTextBackfill>(
@@ -206,12 +208,12 @@ Result<int64_t> Engine::CountDocuments(std::string_view user_id, const DocumentF
 
 Result<Chunk> Engine::GetChunk(std::string_view user_id, const Uuid& chunk_id,
                                bool include_deleted) {
-  return impl_->vectors->GetChunk(user_id, impl_->documents, chunk_id, include_deleted);
+  return impl_->chunk_store.Get(user_id, chunk_id, include_deleted);
 }
 
 Result<ChunkPage> Engine::ListChunks(std::string_view user_id, const Uuid& document_id,
                                      const ChunkListOptions& options) {
-  return impl_->vectors->ListChunks(user_id, impl_->documents, document_id, options);
+  return impl_->chunk_store.List(user_id, document_id, options);
 }
 
 Result<SearchResponse> Engine::Search(std::string_view user_id, const SearchRequest& request) {
@@ -285,11 +287,11 @@ Result<int64_t> Engine::ArchivePartition(std::string_view month, const std::stri
 }
 
 Result<int64_t> Engine::DropPartition(std::string_view month) {
-  return impl_->vectors->DropPartition(month, impl_->locks, impl_->documents);
+  return impl_->vectors->DropPartition(month, impl_->locks, impl_->chunk_store);
 }
 
 Result<AttachResult> Engine::AttachArchive(const std::string& path) {
-  return impl_->vectors->AttachArchive(path, impl_->locks, impl_->documents);
+  return impl_->vectors->AttachArchive(path, impl_->locks, impl_->chunk_store);
 }
 void Engine::WaitForIndexing() { impl_->vectors->WaitForIndexing(); }
 

@@ -18,6 +18,7 @@
 #include "storage/db.h"
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
+#include "tables/chunk_store.h"
 #include "tables/conversation_store.h"
 #include "tables/document_store.h"
 #include "tables/message_store.h"
@@ -51,7 +52,10 @@ struct Engine::Impl {
         db(std::move(opened)),
         conversations(*db),
         messages(*db, conversations),
-        documents(*db) {}
+        documents(*db),
+        chunk_store(*db, documents) {
+    documents.set_chunks(&chunk_store);
+  }
 
   FileSystem& fs() const { return file_system ? *file_system : PosixFileSystem(); }
 
@@ -141,6 +145,7 @@ struct Engine::Impl {
   tables::ConversationStore conversations;
   tables::MessageStore messages;
   tables::DocumentStore documents;
+  tables::ChunkStore chunk_store;                // its vector side is set by Open()
   std::unique_ptr<text::TextIndex> text;         // set by Open(); before vectors, which borrow it
   std::unique_ptr<vector::VectorStore> vectors;  // set by Open()
   std::unique_ptr<maintenance::Retention> retention;  // set by Open()

@@ -241,9 +241,7 @@ Result<std::vector<Chunk>> Engine::Impl::AddChunks(const Replay* replay, std::st
   return Write(
       replay, Kind::kAddChunks, user_id,
       [&](std::string* out) { replication::PutChunks(out, chunks); },
-      [&](storage::WriteTxn& txn) {
-        return vectors->StageAddChunks(txn, user_id, documents, chunks);
-      });
+      [&](storage::WriteTxn& txn) { return chunk_store.StageAdd(txn, user_id, chunks); });
 }
 
 Result<std::vector<Chunk>> Engine::Impl::ReplaceChunks(const Replay* replay,
@@ -268,35 +266,34 @@ Result<std::vector<Chunk>> Engine::Impl::ReplaceChunks(const Replay* replay,
       [&](storage::WriteTxn& txn) -> Result<std::vector<Chunk>> {
         MNEMO_ASSIGN_OR_RETURN(const Document before,
                                documents.LoadForWrite(txn, user_id, document_id, false));
-        MNEMO_RETURN_IF_ERROR(vectors->StageDeleteDocumentChunks(txn, user_id, document_id));
+        MNEMO_RETURN_IF_ERROR(chunk_store.StageDeleteDocumentChunks(txn, user_id, document_id));
         Document emptied = before;
         emptied.total_chunks = 0;
         emptied.updated_at = tables::NextTimestamp(txn.now(), before.updated_at);
         MNEMO_RETURN_IF_ERROR(documents.Save(txn, &before, emptied));
         if (chunks.empty()) return std::vector<Chunk>();
-        return vectors->StageAddChunks(txn, user_id, documents, chunks);
+        return chunk_store.StageAdd(txn, user_id, chunks);
       });
 }
 
 Result<Chunk> Engine::Impl::SoftDeleteChunk(const Replay* replay, std::string_view user_id,
                                             const Uuid& chunk_id) {
-  return Write(replay, Kind::kSoftDeleteChunk, user_id, IdBody(chunk_id),
-               [&](storage::WriteTxn& txn) {
-                 return vectors->StageSoftDeleteChunk(txn, user_id, documents, chunk_id);
-               });
+  return Write(
+      replay, Kind::kSoftDeleteChunk, user_id, IdBody(chunk_id),
+      [&](storage::WriteTxn& txn) { return chunk_store.StageSoftDelete(txn, user_id, chunk_id); });
 }
 
 Result<Chunk> Engine::Impl::RestoreChunk(const Replay* replay, std::string_view user_id,
                                          const Uuid& chunk_id) {
   return Write(replay, Kind::kRestoreChunk, user_id, IdBody(chunk_id), [&](storage::WriteTxn& txn) {
-    return vectors->StageRestoreChunk(txn, user_id, documents, chunk_id);
+    return chunk_store.StageRestore(txn, user_id, chunk_id);
   });
 }
 
 Result<Chunk> Engine::Impl::DeleteChunk(const Replay* replay, std::string_view user_id,
                                         const Uuid& chunk_id) {
   return Write(replay, Kind::kDeleteChunk, user_id, IdBody(chunk_id), [&](storage::WriteTxn& txn) {
-    return vectors->StageDeleteChunk(txn, user_id, documents, chunk_id);
+    return chunk_store.StageDelete(txn, user_id, chunk_id);
   });
 }
 
@@ -321,7 +318,7 @@ Result<Uuid> Engine::Impl::ApplyOp(storage::WriteTxn& txn, std::string_view user
           return id_of(documents.Create(txn, user_id, typed.document));
         } else {
           static_assert(std::is_same_v<T, AddChunkOp>, "unhandled WriteOp");
-          auto added = vectors->StageAddChunks(txn, user_id, documents, {typed.chunk});
+          auto added = chunk_store.StageAdd(txn, user_id, {typed.chunk});
           if (!added.ok()) return added.status();
           return added->front().id;
         }
@@ -352,9 +349,8 @@ Result<BatchResult> Engine::Impl::ApplyBatch(const Replay* replay, std::string_v
             for (; end < ops.size() && std::holds_alternative<AddChunkOp>(ops[end]); ++end) {
               chunks.push_back(&std::get<AddChunkOp>(ops[end]).chunk);
             }
-            MNEMO_ASSIGN_OR_RETURN(
-                std::vector<Chunk> added,
-                vectors->StageAddChunks(txn, user_id, documents, chunks, "op", i));
+            MNEMO_ASSIGN_OR_RETURN(std::vector<Chunk> added,
+                                   chunk_store.StageAdd(txn, user_id, chunks, "op", i));
             for (const Chunk& chunk : added) result.ids.push_back(chunk.id);
             i = end - 1;
             continue;

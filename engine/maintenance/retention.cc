@@ -8,7 +8,6 @@
 #include "storage/key_codec.h"
 #include "storage/write_txn.h"
 #include "tables/row_codec.h"
-#include "vector/chunk_rows.h"
 
 namespace mnemo::maintenance {
 namespace {
@@ -126,7 +125,7 @@ Status Retention::RetireMonths(const RetentionPolicy& policy, RetentionReport* r
                              ArchivePathFor(vectors_.fs(), policy.archive_dir, month));
     }
     MNEMO_ASSIGN_OR_RETURN(retired.rows,
-                           vectors_.RetireMonth(month, retired.archive_path, locks_, documents_));
+                           vectors_.RetireMonth(month, retired.archive_path, locks_, chunks_));
     months_retired_.fetch_add(1, std::memory_order_relaxed);
     rows_retired_.fetch_add(static_cast<uint64_t>(retired.rows), std::memory_order_relaxed);
     report->retired.push_back(std::move(retired));
@@ -198,15 +197,11 @@ Status Retention::PurgeOne(keys::PurgeKind kind, const Uuid& id, const std::stri
       return Status::Ok();
     }
     case keys::PurgeKind::kChunk: {
-      std::string value;
-      Status found = txn.Get(Cf::kChunks, keys::ChunkKey(id), &value);
-      if (found.IsNotFound()) return Status::Ok();
-      MNEMO_RETURN_IF_ERROR(found);
-      vector::ChunkRow row;
-      MNEMO_RETURN_IF_ERROR(vector::DecodeChunkRow(value, &row));
-      if (!purgeable(row.deleted_at.has_value(), row.deleted_at)) return Status::Ok();
-      auto deleted =
-          vectors_.StageDeleteChunk(txn, user_id, documents_, id, /*allow_deleted_document=*/true);
+      auto deleted_at = chunks_.DeletedAt(txn, id);
+      if (deleted_at.status().IsNotFound()) return Status::Ok();
+      MNEMO_RETURN_IF_ERROR(deleted_at.status());
+      if (!purgeable(deleted_at->has_value(), *deleted_at)) return Status::Ok();
+      auto deleted = chunks_.StageDelete(txn, user_id, id, /*allow_deleted_document=*/true);
       if (deleted.status().IsNotFound()) return Status::Ok();
       MNEMO_RETURN_IF_ERROR(deleted.status());
       MNEMO_RETURN_IF_ERROR(txn.Commit());

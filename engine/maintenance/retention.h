@@ -26,6 +26,7 @@
 #include "storage/db.h"
 #include "storage/key_codec.h"
 #include "storage/lock_table.h"
+#include "tables/chunk_store.h"
 #include "tables/conversation_store.h"
 #include "tables/document_store.h"
 #include "vector/vector_store.h"
@@ -37,11 +38,12 @@ class Retention {
   // Every reference must outlive the Retention.
   Retention(storage::Db& db, storage::LockTable& locks,
             const tables::ConversationStore& conversations, const tables::DocumentStore& documents,
-            vector::VectorStore& vectors)
+            const tables::ChunkStore& chunks, vector::VectorStore& vectors)
       : db_(db),
         locks_(locks),
         conversations_(conversations),
         documents_(documents),
+        chunks_(chunks),
         vectors_(vectors) {}
 
   // Adds the purge-queue entries of rows soft-deleted before the queue existed (once per data
@@ -66,6 +68,7 @@ class Retention {
   storage::LockTable& locks_;
   const tables::ConversationStore& conversations_;
   const tables::DocumentStore& documents_;
+  const tables::ChunkStore& chunks_;
   vector::VectorStore& vectors_;
 
   std::mutex run_mutex_;  // held by Apply

@@ -4,6 +4,7 @@
 
 #include "common/utf8.h"
 #include "storage/key_codec.h"
+#include "tables/chunk_store.h"
 #include "tables/conversation_store.h"
 #include "tables/counts.h"
 #include "tables/filters.h"
@@ -170,10 +171,9 @@ Result<Document> DocumentStore::Undelete(storage::WriteTxn& txn, std::string_vie
 Result<Document> DocumentStore::HardDelete(storage::WriteTxn& txn, std::string_view user_id,
                                            const Uuid& id) const {
   MNEMO_ASSIGN_OR_RETURN(Document old, LoadForWrite(txn, user_id, id, true));
-  if (vectors_ != nullptr) {
-    MNEMO_RETURN_IF_ERROR(vectors_->StageDeleteDocumentChunks(txn, user_id, id));
-    vectors_->StageDocumentState(txn, old, /*erased=*/true);
-  }
+  if (chunks_ != nullptr)
+    MNEMO_RETURN_IF_ERROR(chunks_->StageDeleteDocumentChunks(txn, user_id, id));
+  if (vectors_ != nullptr) vectors_->StageDocumentState(txn, old, /*erased=*/true);
   const std::string counts_key = keys::UserCountsKey(IndexTag::kUserDocumentCounts, user_id);
   MNEMO_ASSIGN_OR_RETURN(Counts counts, LoadCounts(txn, counts_key));
   Tally(&counts, old, -1);

@@ -1,9 +1,9 @@
 // DocumentStore: the RAG corpus's documents (SPEC §2), their per-user index and counts.
 //
 // Like ConversationStore, all index and count maintenance goes through Save(), which also
-// publishes a changed name, type or deletion state to search (DocumentVectors).  Chunks and their
-// vectors are owned by the vector engine; it adjusts total_chunks through Save() in the same
-// WriteTxn as the chunk write, and HardDelete() removes them through DocumentVectors.  Write
+// publishes a changed name, type or deletion state to search (DocumentVectors).  Chunks are
+// owned by the ChunkStore; it adjusts total_chunks through Save() in the same WriteTxn as the
+// chunk write, and HardDelete() removes them through it.  Write
 // methods REQUIRE the caller to hold the user's LockTable stripe until commit.  Thread-safety:
 // thread-safe.
 #pragma once
@@ -18,13 +18,18 @@
 
 namespace mnemo::tables {
 
+class ChunkStore;
+
 class DocumentStore {
  public:
   // `db` must outlive the store.
   explicit DocumentStore(storage::Db& db) : db_(db) {}
-  // Where document states go and erased documents' chunks are removed; must outlive the store.
-  // Null (tests of this store alone): no vector layer.
+  // Where document states go; must outlive the store.  Null (tests of this store alone): no
+  // vector layer.
   void set_vectors(DocumentVectors* vectors) { vectors_ = vectors; }
+  // Where erased documents' chunks are removed; must outlive the store.  Null (tests of this
+  // store alone): no chunks.
+  void set_chunks(const ChunkStore* chunks) { chunks_ = chunks; }
 
   // ---- writes (stage into txn) ----
   // A client-supplied id this user already owns returns the existing row (idempotent retry);
@@ -65,6 +70,7 @@ class DocumentStore {
 
   storage::Db& db_;
   DocumentVectors* vectors_ = nullptr;
+  const ChunkStore* chunks_ = nullptr;
 };
 
 }  // namespace mnemo::tables

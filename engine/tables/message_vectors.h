@@ -1,14 +1,18 @@
 // What the table stores need of the vector layer, so that every change to a row that search
 // sees is staged in the same transaction as the row.
 //
-// The stores own the rows; the vector layer owns the vectors and the keyword-index terms of
-// messages, each keyed by (owner kind, label), and the search state it publishes when a
-// transaction commits.  A message row stores its vector's VectorRef and its terms' TextRef.
+// The stores own the rows; the vector layer owns the vectors, the search payloads and the
+// keyword-index terms, each keyed by (owner kind, label), and the search state it publishes when
+// a transaction commits.  A message row stores its vector's VectorRef and its terms' TextRef; a
+// chunk row stores one VectorRef for its vector, payload and terms.
 //   MessageVectors   messages' embeddings and content terms, and their conversations' states
-//   DocumentVectors  documents' states and, when a document is erased, its chunks
+//   ChunkVectors     chunks' embeddings, search payloads and text terms
+//   DocumentVectors  documents' states
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -63,6 +67,55 @@ class MessageVectors {
   virtual void StageConversationErased(storage::WriteTxn& txn, const Uuid& conversation_id) = 0;
 };
 
+// What the chunk store (ChunkStore) needs of the vector layer.  A chunk's search payload is what
+// search filters on (user, chunk id, document, chunk_index, created_at, metadata); it is stored
+// at the chunk's VectorRef, under a hidden key while the chunk is soft-deleted.
+class ChunkVectors {
+ public:
+  virtual ~ChunkVectors() = default;
+
+  // The vectors of one write's new chunks.  The keyword analysis of their texts starts with the
+  // batch and runs while the chunk store checks the rows.
+  class NewChunks {
+   public:
+    virtual ~NewChunks() = default;
+    // Validates input i's embedding (field "embedding": the store's dimension, finite, non-zero
+    // norm).  REQUIRES: called once per input before Add(i).
+    virtual Status Check(size_t i) = 0;
+    // Input i, checked, is stored as `chunk` of `document`: returns where its vector, payload and
+    // terms go (a new label, the month of chunk.created_at).  `document` is borrowed until Stage
+    // returns; its type, name and state are what search filters on.
+    virtual VectorRef Add(size_t i, const Chunk& chunk, const Document& document) = 0;
+    // Stages the vectors, payloads and terms of the added inputs; searchable when txn commits.
+    // REQUIRES: called once, after the last Add (and not at all when nothing was added).
+    virtual Status Stage(storage::WriteTxn& txn) = 0;
+  };
+  // Starts a write of `inputs` (embeddings and texts, borrowed until Stage returns) for
+  // `user_id`.
+  virtual std::unique_ptr<NewChunks> StartChunks(std::string_view user_id,
+                                                 std::span<const NewChunk* const> inputs) = 0;
+
+  // A chunk stored at `ref`, live or hidden (soft-deleted).
+  struct StoredChunk {
+    VectorRef ref;
+    bool hidden = false;
+  };
+  // The live `chunk` of `user_id` stored at `ref` was soft-deleted: its payload is hidden and
+  // it leaves search (vector and terms) when txn commits; its vector stays stored.
+  virtual Status StageHide(storage::WriteTxn& txn, std::string_view user_id, const Chunk& chunk,
+                           const VectorRef& ref) = 0;
+  // The hidden `chunk` stored at `ref` was restored: its vector, payload and the terms of its
+  // chunk_text are staged under a new ref, returned; searchable when txn commits.  `document`
+  // is its (live) document.
+  virtual Result<VectorRef> StageShow(storage::WriteTxn& txn, std::string_view user_id,
+                                      const Chunk& chunk, const Document& document,
+                                      const VectorRef& ref) = 0;
+  // Stages the removal of chunks' vectors, payloads and (of live ones) terms; they leave search
+  // when txn commits.
+  virtual Status StageRemoveChunks(storage::WriteTxn& txn, std::string_view user_id,
+                                   std::span<const StoredChunk> chunks) = 0;
+};
+
 class DocumentVectors {
  public:
   virtual ~DocumentVectors() = default;
@@ -70,9 +123,6 @@ class DocumentVectors {
   // hard-deleted (erased = true): its chunks' search state follows when txn commits.
   virtual void StageDocumentState(storage::WriteTxn& txn, const Document& document,
                                   bool erased) = 0;
-  // Stages the removal of every chunk of the document, live or soft-deleted, with its vector.
-  virtual Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
-                                           const Uuid& document_id) = 0;
 };
 
 }  // namespace mnemo::tables

@@ -9,8 +9,6 @@ namespace mnemo::vector {
 namespace {
 
 // FROZEN format version bytes.
-constexpr uint8_t kChunkRowV1 = 1;
-constexpr uint8_t kChunkRowV2 = 2;
 constexpr uint8_t kPayloadV1 = 1;
 constexpr uint8_t kMessagePayloadV1 = 1;
 
@@ -19,41 +17,6 @@ Status Corrupt(std::string_view what) {
 }
 
 }  // namespace
-
-std::string EncodeChunkRow(const ChunkRow& row) {
-  std::string out(1, static_cast<char>(kChunkRowV2));
-  coding::PutVarint64(&out, row.label);
-  coding::PutVarint64(&out, row.month);
-  coding::PutLengthPrefixed(&out, row.chunk_text);
-  out.push_back(row.deleted_at ? 1 : 0);
-  if (row.deleted_at) coding::PutVarsint64(&out, *row.deleted_at);
-  return out;
-}
-
-Status DecodeChunkRow(std::string_view data, ChunkRow* row) {
-  uint8_t version = 0;
-  uint64_t month = 0;
-  std::string_view text;
-  if (!coding::GetByte(&data, &version) || (version != kChunkRowV1 && version != kChunkRowV2) ||
-      !coding::GetVarint64(&data, &row->label) || !coding::GetVarint64(&data, &month) ||
-      month > UINT32_MAX || !coding::GetLengthPrefixed(&data, &text)) {
-    return Corrupt("chunk");
-  }
-  row->deleted_at.reset();
-  if (version == kChunkRowV2) {
-    uint8_t present = 0;
-    if (!coding::GetByte(&data, &present) || present > 1) return Corrupt("chunk");
-    Timestamp deleted_at = 0;
-    if (present == 1) {
-      if (!coding::GetVarsint64(&data, &deleted_at)) return Corrupt("chunk");
-      row->deleted_at = deleted_at;
-    }
-  }
-  if (!data.empty()) return Corrupt("chunk");
-  row->month = static_cast<uint32_t>(month);
-  row->chunk_text.assign(text);
-  return Status::Ok();
-}
 
 std::string EncodePayload(const ChunkPayload& p) {
   std::string out(1, static_cast<char>(kPayloadV1));

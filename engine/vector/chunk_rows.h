@@ -1,9 +1,6 @@
-// Stored formats of chunks and their vectors (see storage/key_codec.h for the keys).
+// Stored formats of the vector layer: chunks' search payloads, message payloads and vectors
+// (see storage/key_codec.h for the keys; the chunk row itself is tables/chunk_row.h).
 //
-//   chunk row v1   (cf chunks, by chunk id):   version | label varint | month varint |
-//                                              chunk_text LP
-//   chunk row v2:                              v1 fields | deleted_at OPT(varsint)
-//                                              (written by this version; v1 reads as live)
 //   payload v1     (cf index, by month+label): version | user LP | chunk id 16 | document id 16 |
 //                                              chunk_index varint | created_at varsint |
 //                                              metadata LP
@@ -29,13 +26,6 @@
 
 namespace mnemo::vector {
 
-struct ChunkRow {
-  uint64_t label = 0;
-  uint32_t month = 0;
-  std::string chunk_text;
-  std::optional<Timestamp> deleted_at;  // set while the chunk is soft-deleted
-};
-
 struct ChunkPayload {
   std::string user_id;
   Uuid chunk_id;
@@ -55,8 +45,6 @@ struct MessagePayload {
   Timestamp created_at = 0;
 };
 
-std::string EncodeChunkRow(const ChunkRow& row);
-Status DecodeChunkRow(std::string_view data, ChunkRow* row);
 std::string EncodePayload(const ChunkPayload& payload);
 Status DecodePayload(std::string_view data, ChunkPayload* payload);
 std::string EncodeMessagePayload(const MessagePayload& payload);

@@ -4,7 +4,6 @@
 #include <set>
 
 #include "storage/key_codec.h"
-#include "tables/conversation_store.h"
 #include "vector/chunk_rows.h"
 #include "vector/partition_archive.h"
 #include "vector/vector_store.h"
@@ -69,74 +68,36 @@ Status CollectMonth(const storage::ReadView& view, uint32_t month,
 
 Result<int64_t> VectorStore::DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows,
                                            storage::LockTable& locks,
-                                           const tables::DocumentStore& documents) {
-  std::map<std::string, std::vector<const MonthRow*>> by_user;
-  for (const MonthRow& row : rows) by_user[row.payload.user_id].push_back(&row);
-
+                                           const tables::ChunkStore& chunks) {
+  std::map<std::string, std::vector<tables::ChunkStore::MonthChunk>> by_user;
+  for (const MonthRow& row : rows) {
+    const ChunkPayload& p = row.payload;
+    by_user[p.user_id].push_back(
+        tables::ChunkStore::MonthChunk{p.chunk_id, p.document_id, p.chunk_index,
+                                       tables::VectorRef{row.label, month}, row.deleted});
+  }
   int64_t dropped = 0;
-  for (const auto& [user_id, user_rows] : by_user) {
+  for (const auto& [user_id, user_chunks] : by_user) {
     auto guard = locks.LockUser(user_id);
     storage::WriteTxn txn(db_);
-    std::map<Uuid, std::pair<Document, Document>> changed;  // before, after
-    std::vector<uint64_t> labels;
-    for (const MonthRow* row : user_rows) {
-      const ChunkPayload& p = row->payload;
-      // The rows were read from a snapshot: skip any deleted, soft-deleted or restored since.
-      const std::string payload_key = row->deleted ? keys::DeletedPayloadKey(month, row->label)
-                                                   : keys::PayloadKey(month, row->label);
-      std::string still;
-      Status present = txn.Get(storage::Cf::kIndex, payload_key, &still);
-      if (present.IsNotFound()) continue;
-      MNEMO_RETURN_IF_ERROR(present);
-      txn.Delete(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id));
-      txn.Delete(storage::Cf::kIndex,
-                 keys::ChunkByDocumentKey(p.document_id, static_cast<uint64_t>(p.chunk_index)));
-      txn.Delete(storage::Cf::kIndex, payload_key);
-      MNEMO_RETURN_IF_ERROR(log_->StageDelete(txn, month, row->label));
-      ++dropped;
-      if (row->deleted) {
-        std::string chunk_value;
-        ChunkRow chunk;
-        if (txn.Get(storage::Cf::kChunks, keys::ChunkKey(p.chunk_id), &chunk_value).ok() &&
-            DecodeChunkRow(chunk_value, &chunk).ok() && chunk.deleted_at) {
-          txn.Delete(storage::Cf::kIndex,
-                     keys::PurgeKey(*chunk.deleted_at, keys::PurgeKind::kChunk, p.chunk_id));
-        }
-        continue;  // not counted in total_chunks, not in search
-      }
-      labels.push_back(row->label);
-      auto it = changed.find(p.document_id);
-      if (it == changed.end()) {
-        auto loaded = documents.LoadForWrite(txn, user_id, p.document_id, /*allow_deleted=*/true);
-        if (!loaded.ok()) continue;  // rows of a vanished document: just remove them
-        it = changed.emplace(p.document_id, std::make_pair(*loaded, *loaded)).first;
-      }
-      it->second.second.total_chunks = std::max<int64_t>(0, it->second.second.total_chunks - 1);
-    }
-    for (auto& [id, change] : changed) {
-      change.second.updated_at = tables::NextTimestamp(txn.now(), change.first.updated_at);
-      MNEMO_RETURN_IF_ERROR(documents.Save(txn, &change.first, change.second));
-    }
-    std::vector<text::RowRef> text_rows;
-    for (uint64_t label : labels) text_rows.push_back(text::RowRef{month, label});
-    if (text_)
-      MNEMO_RETURN_IF_ERROR(text_->StageRemove(txn, text::RowKind::kChunk, user_id, text_rows));
-    txn.OnCommit([this, user = user_id, labels = std::move(labels)] { RemoveRows(user, labels); });
+    MNEMO_ASSIGN_OR_RETURN(const int64_t removed,
+                           chunks.StageDeleteMonthChunks(txn, user_id, user_chunks));
     MNEMO_RETURN_IF_ERROR(txn.Commit());
+    dropped += removed;
   }
   return dropped;
 }
 
 Result<int64_t> VectorStore::DropPartition(std::string_view month_name, storage::LockTable& locks,
-                                           const tables::DocumentStore& documents) {
+                                           const tables::ChunkStore& chunks) {
   uint32_t month = 0;
   MNEMO_RETURN_IF_ERROR(ParseMonthArgument(month_name, &month));
-  return RetireMonth(month, /*archive_path=*/"", locks, documents);
+  return RetireMonth(month, /*archive_path=*/"", locks, chunks);
 }
 
 Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& archive_path,
                                          storage::LockTable& locks,
-                                         const tables::DocumentStore& documents) {
+                                         const tables::ChunkStore& chunks) {
   const std::shared_ptr<void> pin = log_->Pin();
   const storage::ReadView view = db_.Snapshot();
   std::vector<MonthRow> rows;
@@ -148,7 +109,7 @@ Result<int64_t> VectorStore::RetireMonth(uint32_t month, const std::string& arch
   if (!archive_path.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteArchiveRows(view, *log_, month, live, archive_path, fs()).status());
   }
-  return DropMonthRows(month, rows, locks, documents);
+  return DropMonthRows(month, rows, locks, chunks);
 }
 
 Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
@@ -174,40 +135,25 @@ Result<std::vector<uint32_t>> VectorStore::StoredMonths() const {
 }
 
 Result<AttachResult> VectorStore::AttachArchive(const std::string& path, storage::LockTable& locks,
-                                                const tables::DocumentStore& documents) {
+                                                const tables::ChunkStore& chunks) {
   MNEMO_ASSIGN_OR_RETURN(Archive archive, ReadArchive(path, dim_, fs()));
   std::map<std::string, std::vector<NewChunk>> by_user;
   for (auto& row : archive.rows) by_user[row.user_id].push_back(std::move(row.chunk));
 
   AttachResult result;
-  for (auto& [user_id, chunks] : by_user) {
+  for (auto& [user_id, user_chunks] : by_user) {
     auto guard = locks.LockUser(user_id);
     storage::WriteTxn txn(db_);
-    std::vector<NewChunk> accepted;
-    for (auto& chunk : chunks) {
-      std::string ignored;
-      const bool document_live =
-          documents.LoadForWrite(txn, user_id, chunk.document_id, false).ok();
-      const bool slot_free =
-          txn.Get(storage::Cf::kIndex,
-                  keys::ChunkByDocumentKey(chunk.document_id,
-                                           static_cast<uint64_t>(chunk.chunk_index)),
-                  &ignored)
-              .IsNotFound() &&
-          txn.Get(storage::Cf::kChunks, keys::ChunkKey(*chunk.id), &ignored).IsNotFound();
-      if (document_live && slot_free) {
-        accepted.push_back(std::move(chunk));
-      } else {
-        ++result.skipped;
-      }
-    }
+    std::vector<NewChunk> accepted = std::move(user_chunks);
+    MNEMO_ASSIGN_OR_RETURN(const int64_t skipped, chunks.KeepAttachable(txn, user_id, &accepted));
+    result.skipped += skipped;
     // Each slice is one atomic write; a slice never exceeds the per-write chunk limit.
     for (size_t begin = 0; begin < accepted.size(); begin += kMaxChunksPerWrite) {
       const size_t end = std::min(accepted.size(), begin + kMaxChunksPerWrite);
       std::vector<NewChunk> slice(
           std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(begin)),
           std::make_move_iterator(accepted.begin() + static_cast<std::ptrdiff_t>(end)));
-      MNEMO_RETURN_IF_ERROR(StageAddChunks(txn, user_id, documents, slice).status());
+      MNEMO_RETURN_IF_ERROR(chunks.StageAdd(txn, user_id, slice).status());
       MNEMO_RETURN_IF_ERROR(txn.Commit());
       result.attached += static_cast<int64_t>(slice.size());
     }

@@ -3,6 +3,7 @@
 #include "common/coding.h"
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
+#include "tables/chunk_row.h"
 #include "vector/chunk_rows.h"
 
 namespace mnemo::vector {
@@ -96,11 +97,10 @@ Result<int64_t> WriteArchiveRows(const storage::ReadView& view, const VectorLog&
   writer.Write(header);
 
   for (const auto& [label, payload] : rows) {
-    ChunkRow chunk;
-    std::string chunk_value, vector_bytes;
+    tables::ChunkRow chunk;
+    std::string vector_bytes;
     std::vector<float> unit;
-    Status status = view.Get(storage::Cf::kChunks, keys::ChunkKey(payload.chunk_id), &chunk_value);
-    if (status.ok()) status = DecodeChunkRow(chunk_value, &chunk);
+    Status status = tables::ReadChunkRow(view, payload.chunk_id, &chunk);
     if (status.ok())
       status = view.Get(storage::Cf::kVectors, keys::VectorKey(month, label), &vector_bytes);
     if (status.ok()) status = vectors.Decode(vector_bytes, month, label, &unit);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "storage/key_codec.h"
+#include "tables/chunk_row.h"
 #include "tables/validation.h"
 #include "text/fusion.h"
 #include "vector/chunk_rows.h"
@@ -70,24 +71,22 @@ Result<VectorStore::TextLeg> VectorStore::RunTextLeg(std::string_view user_id,
 
 Status VectorStore::LoadChunkTexts(std::vector<RankedHit>* hits) const {
   std::vector<size_t> wanted;
-  std::vector<std::string> chunk_keys;
+  std::vector<Uuid> chunk_ids;
   for (size_t i = 0; i < hits->size(); ++i) {
     if (!(*hits)[i].hit.chunk_text.empty()) continue;  // stored texts are never empty
     wanted.push_back(i);
-    chunk_keys.push_back(keys::ChunkKey((*hits)[i].hit.chunk_id));
+    chunk_ids.push_back((*hits)[i].hit.chunk_id);
   }
   if (wanted.empty()) return Status::Ok();
-  std::vector<std::optional<std::string>> values;
-  MNEMO_RETURN_IF_ERROR(db_.MultiGet(storage::Cf::kChunks, chunk_keys, &values));
+  std::vector<std::optional<tables::ChunkRow>> rows;
+  MNEMO_RETURN_IF_ERROR(tables::ReadChunkRows(db_, chunk_ids, &rows));
   std::vector<bool> gone(hits->size(), false);
   for (size_t j = 0; j < wanted.size(); ++j) {
-    if (!values[j]) {
+    if (!rows[j]) {
       gone[wanted[j]] = true;  // deleted after it was scored
       continue;
     }
-    ChunkRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[j], &row));
-    (*hits)[wanted[j]].hit.chunk_text = std::move(row.chunk_text);
+    (*hits)[wanted[j]].hit.chunk_text = std::move(rows[j]->chunk_text);
   }
   size_t kept = 0;
   for (size_t i = 0; i < hits->size(); ++i) {

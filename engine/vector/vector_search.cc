@@ -5,6 +5,7 @@
 
 #include "kernels/distance.h"
 #include "storage/key_codec.h"
+#include "tables/chunk_row.h"
 #include "tables/validation.h"
 #include "vector/chunk_rows.h"
 #include "vector/vector_store.h"
@@ -127,16 +128,15 @@ Result<SearchResponse> VectorStore::Search(std::string_view user_id,
   response.ef_used = answer.ef_used;
   std::vector<TenantHit>& merged = answer.hits;
 
-  std::vector<std::string> chunk_keys;
-  chunk_keys.reserve(merged.size());
-  for (const auto& hit : merged) chunk_keys.push_back(keys::ChunkKey(hit.row.chunk_id));
-  std::vector<std::optional<std::string>> values;
-  MNEMO_RETURN_IF_ERROR(db_.MultiGet(storage::Cf::kChunks, chunk_keys, &values));
+  std::vector<Uuid> chunk_ids;
+  chunk_ids.reserve(merged.size());
+  for (const auto& hit : merged) chunk_ids.push_back(hit.row.chunk_id);
+  std::vector<std::optional<tables::ChunkRow>> rows;
+  MNEMO_RETURN_IF_ERROR(tables::ReadChunkRows(db_, chunk_ids, &rows));
   for (size_t i = 0; i < merged.size(); ++i) {
     const TenantHit& hit = merged[i];
-    if (!values[i]) continue;  // deleted after it was scored
-    ChunkRow row;
-    MNEMO_RETURN_IF_ERROR(DecodeChunkRow(*values[i], &row));
+    if (!rows[i]) continue;  // deleted after it was scored
+    tables::ChunkRow& row = *rows[i];
     if (row.deleted_at) continue;  // soft-deleted after it was scored
     SearchHit out;
     out.chunk_id = hit.row.chunk_id;

@@ -1,17 +1,21 @@
-// VectorStore: chunks, their embeddings and the per-user indexes that search them (SPEC §3).
+// VectorStore: the embeddings of chunks and messages, their search state and the per-user
+// indexes that search them (SPEC §3).
 //
-// Storage is the truth: chunk rows, payloads and unit vectors are written in the caller's
-// WriteTxn (atomic with the document's total_chunks), keyed by month, so a month is the unit of
-// archive and drop.  Search structures are per user (Tenant): every search names one user, so it
-// touches only that user's rows, whatever the number of months and of other users.  When a write
-// commits, its rows go into their tenant's fresh buffer and are searchable before the write is
-// acknowledged.  A background indexer, at a lower CPU priority than request threads (nice 5),
-// links fresh rows into each tenant's HNSW graph.  Tenant graphs share one scratch pool and one
-// quantizer, fitted on a sample once the store holds hnsw::HnswIndex::kQuantizerMinNodes rows, so
-// a small tenant costs little memory and is scanned on codes.  Graphs are saved on Close() and by
-// SaveIndexes() (one file per user with a graph, "<index_dir>/tenants/<hash of user>.hnsw");
-// Open() loads them and catches up from storage (rows a saved graph lacks are re-linked, rows
-// deleted since are never returned).
+// The table stores own the rows (tables::ChunkStore chunks, tables::MessageStore messages); the
+// vector store owns what search needs of them, keyed by (owner kind, label): search payloads,
+// unit vectors and keyword-index terms, staged through the tables::ChunkVectors and
+// tables::MessageVectors interfaces in the store's WriteTxn (atomic with the rows).  Chunk
+// vectors are keyed by month, so a month is the unit of archive and drop (the chunk rows of a
+// dropped month go through the ChunkStore).  Search structures are per user (Tenant): every search
+// names one user, so it touches only that user's rows, whatever the number of months and of other
+// users.  When a write commits, its rows go into their tenant's fresh buffer and are searchable
+// before the write is acknowledged.  A background indexer, at a lower CPU priority than request
+// threads (nice 5), links fresh rows into each tenant's HNSW graph.  Tenant graphs share one
+// scratch pool and one quantizer, fitted on a sample once the store holds
+// hnsw::HnswIndex::kQuantizerMinNodes rows, so a small tenant costs little memory and is scanned on
+// codes.  Graphs are saved on Close() and by SaveIndexes() (one file per user with a graph,
+// "<index_dir>/tenants/<hash of user>.hnsw"); Open() loads them and catches up from storage (rows a
+// saved graph lacks are re-linked, rows deleted since are never returned).
 //
 // Thread-safety: thread-safe.  Stage* methods REQUIRE the caller to hold the user's LockTable
 // stripe until the transaction commits.
@@ -37,6 +41,7 @@
 #include "storage/db.h"
 #include "storage/lock_table.h"
 #include "storage/write_txn.h"
+#include "tables/chunk_store.h"
 #include "tables/document_store.h"
 #include "tables/message_vectors.h"
 #include "text/text_index.h"
@@ -112,7 +117,9 @@ struct MessageTextAnswer {
 // in the keyword index as RowKind::kMessage rows under labels of their own.  Neither is in month
 // partitions: archive, drop and retention of months concern the document corpus; a message's
 // vector and terms go with its message (deleted with it, purged with its conversation).
-class VectorStore : public tables::MessageVectors, public tables::DocumentVectors {
+class VectorStore : public tables::MessageVectors,
+                    public tables::ChunkVectors,
+                    public tables::DocumentVectors {
  public:
   // Loads saved graphs and catches up from storage; starts the indexer.  `db` must outlive the
   // store.  Errors: UNAVAILABLE / INTERNAL for unreadable storage (a bad graph file is not an
@@ -129,47 +136,18 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   VectorStore(const VectorStore&) = delete;
   VectorStore& operator=(const VectorStore&) = delete;
 
-  // ---- writes (stage into txn) ----
-  // Validates and stages chunks of the user's live documents, and the documents' new
-  // total_chunks.  A client-supplied chunk id that already names the same (document,
-  // chunk_index) returns the stored chunk (idempotent retry); any other reuse of an id or of a
-  // (document, chunk_index) pair is DUPLICATE_RECORD.  Errors name the chunk ("chunk 3: ...";
-  // a batch passes `name` "op" and the index of its first chunk op as `first_index`).
-  Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
-                                            const tables::DocumentStore& documents,
-                                            const std::vector<NewChunk>& chunks,
-                                            std::string_view name = "chunk",
-                                            size_t first_index = 0);
-  // The same, for chunks held elsewhere (a batch's ops): borrowed until the call returns.
-  Result<std::vector<Chunk>> StageAddChunks(storage::WriteTxn& txn, std::string_view user_id,
-                                            const tables::DocumentStore& documents,
-                                            std::span<const NewChunk* const> chunks,
-                                            std::string_view name, size_t first_index);
-  // Stages the removal of every chunk of `user_id`'s document, live or soft-deleted (hard delete,
-  // or the first half of a replacement).
-  Status StageDeleteDocumentChunks(storage::WriteTxn& txn, std::string_view user_id,
-                                   const Uuid& document_id) override;
-  // Publishes a document's state to search when txn commits (created, soft-deleted, restored,
-  // or erased by a hard delete).
+  // ---- chunk vectors (tables::ChunkVectors; chunk_vectors.cc) ----
+  std::unique_ptr<NewChunks> StartChunks(std::string_view user_id,
+                                         std::span<const NewChunk* const> inputs) override;
+  Status StageHide(storage::WriteTxn& txn, std::string_view user_id, const Chunk& chunk,
+                   const tables::VectorRef& ref) override;
+  Result<tables::VectorRef> StageShow(storage::WriteTxn& txn, std::string_view user_id,
+                                      const Chunk& chunk, const Document& document,
+                                      const tables::VectorRef& ref) override;
+  Status StageRemoveChunks(storage::WriteTxn& txn, std::string_view user_id,
+                           std::span<const StoredChunk> chunks) override;
+  // Publishes a document's state to search when txn commits (tables::DocumentVectors).
   void StageDocumentState(storage::WriteTxn& txn, const Document& document, bool erased) override;
-
-  // ---- single chunks (chunk_ops.cc) ----
-  // Chunks belong to the user's documents; a chunk of another user's document is NOT_FOUND.
-  // Writes REQUIRE a live document unless said otherwise, and keep its total_chunks equal to
-  // its number of live chunks.
-  //
-  // Soft delete: hidden from search when txn commits; keeps its text, vector and chunk_index
-  // (the index stays taken).  Deleting a soft-deleted chunk again returns it unchanged.
-  Result<Chunk> StageSoftDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                     const tables::DocumentStore& documents, const Uuid& chunk_id);
-  // Undoes a soft delete: searchable again when txn commits.  Restoring a live chunk returns it.
-  Result<Chunk> StageRestoreChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                  const tables::DocumentStore& documents, const Uuid& chunk_id);
-  // Removes one chunk for good, live or soft-deleted, with its vector.  With
-  // allow_deleted_document the chunk's document may be soft-deleted (purging).
-  Result<Chunk> StageDeleteChunk(storage::WriteTxn& txn, std::string_view user_id,
-                                 const tables::DocumentStore& documents, const Uuid& chunk_id,
-                                 bool allow_deleted_document = false);
 
   // ---- message vectors (tables::MessageVectors; message_vectors.cc) ----
   Result<tables::VectorRef> StagePut(storage::WriteTxn& txn, std::string_view user_id,
@@ -210,12 +188,6 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
 
   // ---- reads ----
   Result<SearchResponse> Search(std::string_view user_id, const SearchRequest& request) const;
-  // One chunk of a live document of the user; a soft-deleted chunk only with include_deleted.
-  Result<Chunk> GetChunk(std::string_view user_id, const tables::DocumentStore& documents,
-                         const Uuid& chunk_id, bool include_deleted) const;
-  // A page of a live document's chunks in chunk_index order.
-  Result<ChunkPage> ListChunks(std::string_view user_id, const tables::DocumentStore& documents,
-                               const Uuid& document_id, const ChunkListOptions& options) const;
   // BM25 keyword search over the user's chunks, with the same filters as Search (text_search.cc).
   // UNAVAILABLE when the store was opened without a text index.
   Result<RankedSearchResponse> SearchText(std::string_view user_id,
@@ -248,22 +220,24 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   Status RebuildPartition(std::string_view month);
   // Writes the month's rows to an archive file; the partition stays.  Returns the row count.
   Result<int64_t> ArchivePartition(std::string_view month, const std::string& path) const;
-  // Deletes every row of the month from storage and search, and its saved graph; documents'
-  // total_chunks follow.  Each owner's rows go in one atomic write under that owner's lock.
+  // Deletes every row of the month from storage and search, and its saved graph; the chunk rows
+  // (and documents' total_chunks) through `chunks`.  Each owner's rows go in one atomic write
+  // under that owner's lock.
   Result<int64_t> DropPartition(std::string_view month, storage::LockTable& locks,
-                                const tables::DocumentStore& documents);
+                                const tables::ChunkStore& chunks);
   // Retires one month for retention: writes its live rows to `archive_path` first when it is
   // set, then deletes the month's rows (live and soft-deleted) as DropPartition does.  Both
   // steps work from one snapshot, so every row deleted was archived; rows written to the month
   // after the snapshot stay (the next run retires them).  Returns the rows deleted.
   Result<int64_t> RetireMonth(uint32_t month, const std::string& archive_path,
-                              storage::LockTable& locks, const tables::DocumentStore& documents);
+                              storage::LockTable& locks, const tables::ChunkStore& chunks);
   // Months holding rows (live or soft-deleted), oldest first.
   Result<std::vector<uint32_t>> StoredMonths() const;
   // Re-adds an archive's rows with their original ids.  Rows whose document no longer exists
   // (or was soft-deleted), or whose id or (document, chunk_index) is taken now, are skipped.
+  // The chunks are written through `chunks`.
   Result<AttachResult> AttachArchive(const std::string& path, storage::LockTable& locks,
-                                     const tables::DocumentStore& documents);
+                                     const tables::ChunkStore& chunks);
 
  private:
   VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text);
@@ -324,17 +298,9 @@ class VectorStore : public tables::MessageVectors, public tables::DocumentVector
   void CheckSavedGraphs();
   // `tenant` has fresh rows to link.
   void NotifyIndexer(std::shared_ptr<Tenant> tenant);
-  struct LocatedChunk;
-  Result<LocatedChunk> LocateChunk(const storage::WriteTxn& txn, std::string_view user_id,
-                                   const tables::DocumentStore& documents, const Uuid& chunk_id,
-                                   bool allow_deleted_document) const;
-  // A live chunk stops counting and leaves search: its document's total_chunks drops by one,
-  // its terms leave the keyword index, and its label leaves the tenant when txn commits.
-  // `located` is the chunk as read before this write (its row's label and month).
-  Status StageLeaveSearch(storage::WriteTxn& txn, std::string_view user_id,
-                          const tables::DocumentStore& documents, LocatedChunk& located);
+  class NewChunkBatch;  // NewChunks (chunk_vectors.cc)
   Result<int64_t> DropMonthRows(uint32_t month, const std::vector<MonthRow>& rows,
-                                storage::LockTable& locks, const tables::DocumentStore& documents);
+                                storage::LockTable& locks, const tables::ChunkStore& chunks);
   // Hides rows of `user_id` from search (soft or hard deletes, at commit).
   void RemoveRows(std::string_view user_id, const std::vector<uint64_t>& labels);
   // The text leg: validates the query, runs it over the user's rows that `predicate` admits.
