@@ -556,6 +556,17 @@ struct SnapshotManifest {
   std::vector<SnapshotFile> files;
 };
 
+// Records of a server's replication log (Client::Follow): each a committed write call, encoded as
+// the engine's write record (a replica applies it with Engine::ApplyLogged).
+struct LogEntry {
+  uint64_t seq = 0;
+  std::string record;
+};
+struct FollowBatch {
+  std::vector<LogEntry> records;  // in sequence order; empty when none exists from `from` on
+  uint64_t last_seq = 0;          // the last sequence in the server's log
+};
+
 // A retention policy to run once (Client::ApplyRetention); see mnemod's --retention-* flags.
 struct RetentionPolicy {
   int32_t keep_months = 0;          // keep the newest N calendar months of chunks; 0 keeps all
