@@ -33,8 +33,10 @@ class ClusterTest : public ::testing::Test {
     for (const char* id : {"a", "b"}) {
       dirs_.push_back(std::make_unique<TempDir>());
       nodes_.push_back(std::make_unique<MnemodProcess>(dirs_.back()->path()));
+      // Async acknowledgements: these tests are about the election, and a lone survivor must
+      // take writes (client_replication_test.cc covers semi-sync).
       nodes_.back()->set_extra_args({"--etcd", etcd_->ClientUrl(0), "--cluster", "test",
-                                     "--node-id", id, "--lease-ttl", "2"});
+                                     "--node-id", id, "--lease-ttl", "2", "--ack-policy", "async"});
     }
     // A starts (and so campaigns) first: it wins.
     for (auto& node : nodes_) {

@@ -69,8 +69,11 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Etcd, MnemodProcess, MnemodProcess
     try:
         for node_id in ("a", "b"):  # a starts first and becomes primary
             (tmp_path / node_id).mkdir()
+            # Async acknowledgements: these tests are about the election, and a lone survivor
+            # must take writes.
             node = MnemodProcess(tmp_path / node_id, ("--etcd", etcd.url, "--cluster", "py",
-                                                      "--node-id", node_id, "--lease-ttl", "2"))
+                                                      "--node-id", node_id, "--lease-ttl", "2",
+                                                      "--ack-policy", "async"))
             node.start()
             nodes.append(node)
         yield etcd, nodes[0], nodes[1]

@@ -1,0 +1,94 @@
+// Replicator: a cluster follower's copy of its primary's data (server/cluster/
+// replication_design.md has the design, and "As built" what exists).
+//
+// Bootstrap.  PrepareReplicaData runs before the engine opens.  When the data directory holds no
+// data yet (missing, or only the key store and snapshot directories) and etcd names a primary
+// other than this node, it fetches a snapshot from that primary (Client::OpenSnapshot and
+// ReadSnapshot, CRC-checked chunks) into `<data>.bootstrap.partial`, syncs it and moves it into
+// place; the engine then opens the primary's data as of the snapshot, and its log's last record
+// is where following resumes.  A fresh node with no primary to copy starts empty.
+//
+// Following.  A thread asks the primary that ClusterNode knows (the address etcd holds, as the
+// NOT_PRIMARY redirect names) for its log from LastLogSeq() + 1, naming this node as the
+// follower, applies each record with Engine::ApplyLogged (which writes it, under the primary's
+// sequence, into this node's own log atomically with the write, synced as the engine syncs
+// writes) and asks again at once: the next request acknowledges what was applied, and the
+// primary holds it briefly when nothing is new (long poll).  Errors (primary unreachable,
+// connection lost, no primary known) back off from 50 ms up to 2 s and re-resolve the primary.
+// The loop does nothing while this node is primary: promotion (Promote) waits for a batch being
+// applied, then sets the engine's log epoch, and the same engine serves as primary.
+//
+// History check.  On each new connection to a primary the replicator compares its last record
+// with the primary's record of the same sequence.  When the primary's log no longer holds it (it
+// was trimmed), ends below it, or holds another record there (this node was a primary whose last
+// writes no replica acknowledged), or a record fails to apply, this node's data cannot follow:
+// the replicator writes `<data>.rebootstrap` with the reason, logs it and asks the server to exit
+// (code 3).  At the next start PrepareReplicaData moves the data directory aside to
+// `<data>.diverged-<unix seconds>` (kept for inspection) and bootstraps; a supervisor that
+// restarts mnemod completes the re-bootstrap.
+//
+// Thread-safety: Start, Stop from one thread; Promote from any.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "mnemo/engine.h"
+#include "mnemo/result.h"
+#include "server/cluster_node.h"
+#include "server/config.h"
+
+namespace mnemo::server {
+
+// The exit code of a node that must re-bootstrap.
+inline constexpr int kRebootstrapExitCode = 3;
+
+// See the header comment.  UNAVAILABLE when etcd cannot be read or the snapshot cannot be
+// fetched or put in place (mnemod does not start); OK otherwise.  REQUIRES: cluster mode.
+Status PrepareReplicaData(const ServerConfig& config);
+
+class Replicator {
+ public:
+  // `engine` is borrowed and must outlive the replicator; `request_exit` is called (from the
+  // replicator's thread) when this node must re-bootstrap.
+  Replicator(Engine& engine, const ServerConfig& config, std::function<void()> request_exit);
+  // Stop().
+  ~Replicator();
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  // Starts following whichever primary `cluster` knows.  `cluster` is borrowed and must outlive
+  // the replicator's Stop.
+  void Start(const ClusterNode& cluster);
+  // Ends the follow loop (a request in flight finishes first).  Idempotent.
+  void Stop();
+
+  // ClusterHooks::on_promoted: no record is applied from here on while this node is primary; the
+  // engine logs this node's writes under `epoch`.
+  Status Promote(uint64_t epoch);
+
+ private:
+  void Run();
+  // Waits `delay` or until Stop; false when stopping.
+  bool Sleep(std::chrono::milliseconds delay);
+  void Rebootstrap(const std::string& why);
+
+  Engine& engine_;
+  const std::string node_id_;
+  const std::string data_dir_;
+  const std::function<void()> request_exit_;
+  const ClusterNode* cluster_ = nullptr;
+
+  std::mutex apply_mutex_;  // held while a batch is applied, and by Promote
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace mnemo::server

@@ -1,0 +1,267 @@
+// Replication end to end: one real etcd member, mnemod processes in one cluster (lease TTL 2 s),
+// the C++ client.  A follower bootstraps from the primary's snapshot, follows its log and answers
+// reads as the primary does; semi-sync answers a write only once a replica holds it; after the
+// primary is killed, the most caught-up follower takes over with every acknowledged write.
+// Waits are bounded waits for an event, never timing assertions.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/testing/etcd_cluster.h"
+#include "test_util.h"
+
+namespace mnemo::client::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Role = ClusterInfo::Role;
+
+constexpr auto kWait = 20s;           // catching up, restarts: generous bounds for a loaded host
+constexpr auto kFailoverBound = 10s;  // lease TTL 2 s, a third of it between looks
+
+std::string Address(const MnemodProcess& node) {
+  return "127.0.0.1:" + std::to_string(node.port());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class ReplicaModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto etcd = cluster::testing::EtcdCluster::Start(1);
+    ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
+    etcd_ = std::move(etcd).value();
+  }
+
+  // Adds node `id` with `flags` and starts it; the first node started becomes primary.
+  MnemodProcess& StartNode(const std::string& id, std::vector<std::string> flags = {}) {
+    dirs_.push_back(std::make_unique<TempDir>());
+    nodes_.push_back(std::make_unique<MnemodProcess>(dirs_.back()->path()));
+    std::vector<std::string> args = {
+        "--etcd", etcd_->ClientUrl(0), "--cluster", "repl", "--node-id", id, "--lease-ttl", "2"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    nodes_.back()->set_extra_args(args);
+    std::string error;
+    EXPECT_TRUE(nodes_.back()->Start(0, &error)) << error;
+    return *nodes_.back();
+  }
+
+  static ClientOptions To(const std::vector<std::string>& addresses, bool follow = false) {
+    ClientOptions options = LocalOptions(0);
+    options.addresses = addresses;
+    options.follow_primary = follow;
+    options.request_timeout = 5s;
+    options.connect_timeout = 2s;
+    options.pool_size = 1;
+    return options;
+  }
+
+  static std::unique_ptr<Client> Connect(const MnemodProcess& node) {
+    auto client = Client::Connect(To({Address(node)}));
+    EXPECT_TRUE(client.ok()) << client.error().ToString();
+    return client.ok() ? std::move(client).value() : nullptr;
+  }
+
+  static Result<ClusterInfo> InfoOf(const MnemodProcess& node) {
+    auto client = Client::Connect(To({Address(node)}));
+    if (!client.ok()) return client.error();
+    auto stats = (*client)->GetStats();
+    if (!stats.ok()) return stats.error();
+    return stats->cluster;
+  }
+
+  // Polls (bounded by `bound`) until `node` counts `rows` conversations of `user`.
+  static bool AwaitCount(const MnemodProcess& node, const std::string& user, int64_t rows,
+                         std::chrono::seconds bound = kWait) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto client = Client::Connect(To({Address(node)}));
+      if (client.ok()) {
+        auto count = (*client)->CountConversations(user, {}, true);
+        if (count.ok() && *count == rows) return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  static NewConversation Titled(const std::string& title, std::optional<Uuid> id = {}) {
+    NewConversation input;
+    input.id = id;
+    input.title = title;
+    return input;
+  }
+
+  std::unique_ptr<cluster::testing::EtcdCluster> etcd_;
+  std::vector<std::unique_ptr<TempDir>> dirs_;
+  std::vector<std::unique_ptr<MnemodProcess>> nodes_;
+};
+
+TEST_F(ReplicaModeTest, AFollowerBootstrapsFollowsAndAnswersAsThePrimary) {
+  MnemodProcess& a = StartNode("a", {"--ack-policy", "async"});
+  auto on_a = Connect(a);
+  ASSERT_NE(on_a, nullptr);
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 5; ++i) {  // before the follower exists: it gets them from a snapshot
+    MNEMO_ASSERT_OK_AND_ASSIGN(const auto created,
+                               on_a->CreateConversation("u", Titled("early " + std::to_string(i))));
+    ids.push_back(created.id);
+  }
+  MnemodProcess& b = StartNode("b", {"--ack-policy", "async"});
+  EXPECT_NE(ReadFile(b.log_path()).find("bootstrapped from snapshot"), std::string::npos)
+      << b.Diagnosis();
+  for (int i = 0; i < 20; ++i) {
+    MNEMO_ASSERT_OK_AND_ASSIGN(const auto created,
+                               on_a->CreateConversation("u", Titled("late " + std::to_string(i))));
+    ids.push_back(created.id);
+    NewMessage message;
+    message.conversation_id = created.id;
+    message.content = "message " + std::to_string(i);
+    message.tokens_used = i;
+    MNEMO_ASSERT_OK(on_a->AppendMessage("u", message));
+  }
+  ConversationUpdate update;
+  update.title = "renamed";
+  MNEMO_ASSERT_OK(on_a->UpdateConversation("u", ids.front(), update));
+  MNEMO_ASSERT_OK(on_a->SoftDeleteConversation("u", ids.back()));
+
+  ASSERT_TRUE(AwaitCount(b, "u", 25)) << b.Diagnosis();
+  auto on_b = Connect(b);
+  ASSERT_NE(on_b, nullptr);
+  // The last write (the soft delete) is there too once the row shows it, and then every row
+  // reads the same on both nodes.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto last = on_b->GetConversation("u", ids.back(), true);
+    if (last.ok() && last->is_deleted) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  for (const Uuid& id : ids) {
+    MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation primary, on_a->GetConversation("u", id, true));
+    MNEMO_ASSERT_OK_AND_ASSIGN(const Conversation replica, on_b->GetConversation("u", id, true));
+    EXPECT_EQ(replica.title, primary.title);
+    EXPECT_EQ(replica.is_deleted, primary.is_deleted);
+    EXPECT_EQ(replica.created_at, primary.created_at);
+    EXPECT_EQ(replica.updated_at, primary.updated_at);
+    EXPECT_EQ(replica.message_count, primary.message_count);
+    EXPECT_EQ(replica.total_tokens, primary.total_tokens);
+  }
+  // The follower still refuses writes, naming the primary.
+  const auto refused = on_b->CreateConversation("u", Titled("refused"));
+  EXPECT_EQ(refused.code(), Code::kNotPrimary);
+  EXPECT_EQ(refused.error().primary_address, Address(a));
+}
+
+TEST_F(ReplicaModeTest, SemiSyncAnswersOnlyWhatAReplicaHolds) {
+  MnemodProcess& a = StartNode("a", {"--replica-ack-timeout-ms", "500"});
+  MnemodProcess& b = StartNode("b");
+  auto on_a = Connect(a);
+  ASSERT_NE(on_a, nullptr);
+  auto on_b = Connect(b);
+  ASSERT_NE(on_b, nullptr);
+  // An acknowledged write is on the replica when its answer arrives: no waiting needed.
+  for (int i = 0; i < 10; ++i) {
+    MNEMO_ASSERT_OK_AND_ASSIGN(const auto created,
+                               on_a->CreateConversation("u", Titled("acked " + std::to_string(i))));
+    MNEMO_ASSERT_OK_AND_ASSIGN(const auto replica, on_b->GetConversation("u", created.id));
+    EXPECT_EQ(replica.title, "acked " + std::to_string(i));
+  }
+
+  // Without a replica the write is applied on the primary but answered UNAVAILABLE.
+  b.Kill();
+  const auto alone = on_a->CreateConversation("u", Titled("unprotected"));
+  ASSERT_EQ(alone.code(), Code::kUnavailable);
+  EXPECT_NE(alone.error().message.find("applied on the primary"), std::string::npos)
+      << alone.error().ToString();
+  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t on_primary, on_a->CountConversations("u", {}, true));
+  EXPECT_EQ(on_primary, 11);
+
+  // The replica comes back, catches up, and writes are acknowledged again.
+  std::string error;
+  ASSERT_TRUE(b.Start(0, &error)) << error;
+  ASSERT_TRUE(AwaitCount(b, "u", 11)) << b.Diagnosis();
+  MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("protected again")));
+  auto again = Connect(b);
+  ASSERT_NE(again, nullptr);
+  MNEMO_ASSERT_OK_AND_ASSIGN(const int64_t on_replica, again->CountConversations("u", {}, true));
+  EXPECT_EQ(on_replica, 12);
+}
+
+TEST_F(ReplicaModeTest, KillingThePrimaryKeepsEveryAcknowledgedWrite) {
+  std::vector<MnemodProcess*> nodes;
+  for (const char* id : {"a", "b", "c"}) nodes.push_back(&StartNode(id));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ClusterInfo before, InfoOf(*nodes[0]));
+  ASSERT_EQ(before.role, Role::kPrimary);
+
+  // The ledger: every write the cluster acknowledged, written until told to stop.
+  std::mutex mutex;
+  std::vector<Uuid> acknowledged;
+  std::atomic<bool> stop{false};
+  std::atomic<int> attempts{0};
+  std::thread ledger([&] {
+    auto client = Client::Connect(
+        To({Address(*nodes[0]), Address(*nodes[1]), Address(*nodes[2])}, /*follow=*/true));
+    if (!client.ok()) return;
+    while (!stop) {
+      const Uuid id = Uuid::Generate();
+      ++attempts;
+      if ((*client)->CreateConversation("ledger", Titled("entry", id)).ok()) {
+        std::lock_guard lock(mutex);
+        acknowledged.push_back(id);
+      }
+    }
+  });
+  const auto acked = [&] {
+    std::lock_guard lock(mutex);
+    return acknowledged.size();
+  };
+  // Bounded: some writes are acknowledged before the kill.
+  for (int i = 0; i < 1000 && acked() < 30; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(acked(), 30u);
+
+  nodes[0]->Kill();  // SIGKILL
+  const auto killed_at = std::chrono::steady_clock::now();
+  MnemodProcess* primary = nullptr;
+  while (primary == nullptr && std::chrono::steady_clock::now() < killed_at + kFailoverBound) {
+    for (MnemodProcess* node : {nodes[1], nodes[2]}) {
+      auto info = InfoOf(*node);
+      if (info.ok() && info->role == Role::kPrimary && info->writable) primary = node;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(primary, nullptr) << "no follower became primary within the bound\n"
+                              << nodes[1]->Diagnosis(3000) << nodes[2]->Diagnosis(3000);
+  // The ledger goes on writing to the new primary for a while, then stops.
+  const size_t at_failover = acked();
+  for (int i = 0; i < 1000 && acked() < at_failover + 10; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  stop = true;
+  ledger.join();
+  EXPECT_GE(acked(), at_failover + 10) << "no write was acknowledged after the failover";
+
+  auto on_primary = Connect(*primary);
+  ASSERT_NE(on_primary, nullptr);
+  int missing = 0;
+  for (const Uuid& id : acknowledged) {
+    if (!on_primary->GetConversation("ledger", id).ok()) ++missing;
+  }
+  EXPECT_EQ(missing, 0) << "of " << acknowledged.size() << " acknowledged writes ("
+                        << attempts.load() << " attempted)";
+}
+
+}  // namespace
+}  // namespace mnemo::client::testing
