@@ -4,6 +4,7 @@
 // primary is killed, the most caught-up follower takes over with every acknowledged write.
 // Waits are bounded waits for an event, never timing assertions.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -261,6 +262,42 @@ TEST_F(ReplicaModeTest, KillingThePrimaryKeepsEveryAcknowledgedWrite) {
   }
   EXPECT_EQ(missing, 0) << "of " << acknowledged.size() << " acknowledged writes ("
                         << attempts.load() << " attempted)";
+}
+
+TEST_F(ReplicaModeTest, TheMostCaughtUpFollowerIsPromoted) {
+  MnemodProcess& a = StartNode("a");
+  MnemodProcess& b = StartNode("b");
+  MnemodProcess& c = StartNode("c");
+  auto on_a = Connect(a);
+  ASSERT_NE(on_a, nullptr);
+  MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("on every node")));
+  ASSERT_TRUE(AwaitCount(b, "u", 1)) << b.Diagnosis();
+  // B stops applying; C alone acknowledges the next writes, so C is ahead of B.
+  ASSERT_EQ(::kill(b.pid(), SIGSTOP), 0);
+  std::vector<Uuid> acknowledged;
+  for (int i = 0; i < 5; ++i) {
+    MNEMO_ASSERT_OK_AND_ASSIGN(const auto created,
+                               on_a->CreateConversation("u", Titled("only on c")));
+    acknowledged.push_back(created.id);
+  }
+  a.Kill();
+  ASSERT_EQ(::kill(b.pid(), SIGCONT), 0);
+  // B, the lower id, would win a tie; it must leave the campaign to C.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  Result<ClusterInfo> info = Error{Code::kUnavailable, "not asked yet"};
+  while (std::chrono::steady_clock::now() < deadline) {
+    info = InfoOf(c);
+    if (info.ok() && info->role == Role::kPrimary && info->writable) break;
+    auto on_b = InfoOf(b);
+    ASSERT_FALSE(on_b.ok() && on_b->role == Role::kPrimary) << "the lagging follower won";
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(info.ok() && info->role == Role::kPrimary) << c.Diagnosis(3000);
+  auto on_c = Connect(c);
+  ASSERT_NE(on_c, nullptr);
+  for (const Uuid& id : acknowledged) MNEMO_ASSERT_OK(on_c->GetConversation("u", id));
+  // B follows the new primary and catches up.
+  EXPECT_TRUE(AwaitCount(b, "u", 6)) << b.Diagnosis();
 }
 
 }  // namespace
