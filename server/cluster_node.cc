@@ -57,10 +57,9 @@ void ClusterNode::Resign() {
   }
 }
 
-std::string ClusterNode::CampaignBlocker(uint64_t applied) {
-  auto nodes = election_->ReadNodes();
-  if (!nodes.ok()) return "cannot read the live nodes: " + nodes.status().ToString();
-  for (const auto& [id, value] : *nodes) {
+std::string ClusterNode::CampaignBlocker(const std::map<std::string, std::string>& nodes,
+                                         uint64_t applied) {
+  for (const auto& [id, value] : nodes) {
     if (id == config_.node_id) continue;
     const json entry = json::parse(value, nullptr, /*allow_exceptions=*/false);
     const auto seq = entry.is_object() ? entry.find("applied_seq") : entry.end();
@@ -85,6 +84,10 @@ void ClusterNode::Observe() {
   std::string problem;
   std::string blocker;
   if (!published.ok()) problem = "publishing this node's entry: " + published.ToString();
+  auto nodes = election_->ReadNodes();
+  if (problem.empty() && !nodes.ok()) {
+    problem = "reading the live nodes: " + nodes.status().ToString();
+  }
   if (problem.empty() && election_->role() == cluster::Role::kPrimary) {
     primary = cluster::PrimaryInfo{config_.node_id, advertise_, election_->epoch(), 0};
   } else if (problem.empty()) {
@@ -93,7 +96,7 @@ void ClusterNode::Observe() {
       problem = view.status().ToString();
     } else if (view->primary) {
       primary = view->primary;
-    } else if (blocker = CampaignBlocker(applied); blocker.empty()) {
+    } else if (blocker = CampaignBlocker(*nodes, applied); blocker.empty()) {
       auto campaign = election_->Campaign();
       if (campaign.ok()) {
         primary = campaign->primary;
@@ -108,6 +111,10 @@ void ClusterNode::Observe() {
   {
     std::lock_guard lock(mutex_);
     promote = is_primary && ready_epoch_ != epoch;
+    if (nodes.ok()) {
+      live_nodes_.clear();
+      for (const auto& [id, value] : *nodes) live_nodes_.push_back(id);
+    }
     if (blocker != last_blocker_ && !blocker.empty()) {
       spdlog::info("cluster {}: node {} does not campaign: {}", config_.cluster, config_.node_id,
                    blocker);
@@ -188,6 +195,11 @@ std::optional<NotPrimary> ClusterNode::CheckWrite() const {
                         " at " + known_address_ + " (epoch " + std::to_string(known_epoch_) +
                         "); the write was not applied",
                     known_address_, known_epoch_};
+}
+
+std::vector<std::string> ClusterNode::LiveNodes() const {
+  std::lock_guard lock(mutex_);
+  return live_nodes_;
 }
 
 ClusterStatus ClusterNode::Describe() const {

@@ -32,11 +32,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "mnemo/result.h"
 #include "server/config.h"
@@ -93,6 +95,9 @@ class ClusterNode {
   // nullopt when this node may apply a write now; otherwise why not (the NOT_PRIMARY details).
   std::optional<NotPrimary> CheckWrite() const;
   ClusterStatus Describe() const;
+  // The node ids with an entry in etcd at the last look (this node included); empty before the
+  // first successful read.
+  std::vector<std::string> LiveNodes() const;
 
   // Stops the watcher and gives up the lease (a successor may be elected at once).  Afterwards
   // every write is refused.  Idempotent.
@@ -105,7 +110,7 @@ class ClusterNode {
   // none and the campaign rule allows, and promotes the node when it won.
   void Observe();
   // Empty when this node may campaign; otherwise the live node that should, and why.
-  std::string CampaignBlocker(uint64_t applied);
+  std::string CampaignBlocker(const std::map<std::string, std::string>& nodes, uint64_t applied);
   void Watch();
 
   const ClusterConfig config_;
@@ -122,9 +127,10 @@ class ClusterNode {
   bool was_primary_ = false;   // GUARDED_BY(mutex_): for logging role changes
   uint64_t ready_epoch_ = 0;   // GUARDED_BY(mutex_): the epoch on_promoted succeeded for
   std::string last_blocker_;   // GUARDED_BY(mutex_): the last campaign rule refusal logged
-  std::string last_problem_;   // GUARDED_BY(mutex_): the last etcd failure logged
-  bool stopping_ = false;      // GUARDED_BY(mutex_)
-  std::thread watcher_;        // started last, joined by the first Resign
+  std::vector<std::string> live_nodes_;  // GUARDED_BY(mutex_)
+  std::string last_problem_;             // GUARDED_BY(mutex_): the last etcd failure logged
+  bool stopping_ = false;                // GUARDED_BY(mutex_)
+  std::thread watcher_;                  // started last, joined by the first Resign
 };
 
 }  // namespace mnemo::server

@@ -286,6 +286,13 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
                      "cluster mode, semi-sync: milliseconds a write waits for a replica before "
                      "it is answered UNAVAILABLE (applied on the primary, not yet on a replica)")
           ->capture_default_str();
+  auto* log_keep_option =
+      app.add_option("--replication-log-keep", config.cluster.log_keep,
+                     "cluster mode: the newest log records always kept; older ones are deleted "
+                     "once every live replica has them, and beyond this bound in any case (a "
+                     "replica that needs a deleted record re-bootstraps)")
+          ->capture_default_str()
+          ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
 
   ConfigOutcome outcome;
   try {
@@ -319,14 +326,15 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   }
   const bool cluster_flags = !config.cluster.cluster.empty() || !config.cluster.node_id.empty() ||
                              !config.cluster.advertise.empty() || lease_ttl_option->count() > 0 ||
-                             ack_policy_option->count() > 0 || ack_timeout_option->count() > 0;
+                             ack_policy_option->count() > 0 || ack_timeout_option->count() > 0 ||
+                             log_keep_option->count() > 0;
   config.cluster.lease_ttl = std::chrono::seconds(lease_ttl_seconds);
   const bool etcd_given = etcd_option->count() > 0;
   if (!etcd_given && cluster_flags) {
     outcome.exit_code = 2;
     outcome.output =
-        "mnemod: --cluster, --node-id, --advertise, --lease-ttl, --ack-policy and "
-        "--replica-ack-timeout-ms need --etcd\n";
+        "mnemod: --cluster, --node-id, --advertise, --lease-ttl, --ack-policy, "
+        "--replica-ack-timeout-ms and --replication-log-keep need --etcd\n";
     return outcome;
   }
   if (ack_policy == "async") {

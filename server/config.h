@@ -46,6 +46,8 @@ struct ClusterConfig {
   std::chrono::seconds lease_ttl{5};  // the etcd lease; writes stop when it may have lapsed
   AckPolicy ack_policy = AckPolicy::kSemiSync;
   std::chrono::milliseconds replica_ack_timeout{1000};  // semi-sync: the longest wait for a replica
+  // The replication log keeps at most this many newest records (server/replicator.h: trimming).
+  uint64_t log_keep = 100'000;
   bool enabled() const { return !etcd.empty(); }
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include "cluster/etcd_client.h"
@@ -29,6 +30,8 @@ constexpr auto kMinBackoff = 50ms;
 constexpr auto kMaxBackoff = 2000ms;
 // How often a node with nothing to follow (it is primary, or knows no primary) looks again.
 constexpr auto kIdlePoll = 100ms;
+// How often the log is trimmed.
+constexpr auto kTrimInterval = 1000ms;
 
 fs::path Normalized(const std::string& data_dir) {
   fs::path path = fs::absolute(data_dir).lexically_normal();
@@ -216,12 +219,52 @@ Status PrepareReplicaData(const ServerConfig& config) {
   return Bootstrap(data, view->primary->address, node_id);
 }
 
-Replicator::Replicator(Engine& engine, const ServerConfig& config,
+Replicator::Replicator(Engine& engine, const ServerConfig& config, const ReplicaAcks& acks,
                        std::function<void()> request_exit)
     : engine_(engine),
       node_id_(config.cluster.node_id),
       data_dir_(config.data_dir),
-      request_exit_(std::move(request_exit)) {}
+      request_exit_(std::move(request_exit)),
+      acks_(acks),
+      log_keep_(config.cluster.log_keep) {}
+
+void Replicator::MaybeTrim(bool primary) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_trim_) return;
+  next_trim_ = now + kTrimInterval;
+  const uint64_t last = engine_.LastLogSeq();
+  uint64_t below = last + 1 > log_keep_ ? last + 1 - log_keep_ : 0;
+  if (primary) {
+    // Every live replica must have acknowledged something to this primary; until then only the
+    // bound applies.
+    std::map<std::string, uint64_t> acked;
+    for (const ReplicaAcks::Replica& replica : acks_.Replicas()) acked[replica.id] = replica.acked;
+    uint64_t lowest = last;
+    bool all_known = true;
+    for (const std::string& id : cluster_->LiveNodes()) {
+      if (id == node_id_) continue;
+      const auto found = acked.find(id);
+      if (found == acked.end()) {
+        all_known = false;
+        break;
+      }
+      lowest = std::min(lowest, found->second);
+    }
+    if (all_known) below = std::max(below, lowest);
+  }
+  if (below <= trimmed_below_ || below <= 1) return;
+  auto trimmed = engine_.TrimLog(below);
+  if (!trimmed.ok()) {
+    const std::string problem = trimmed.status().ToString();
+    if (problem != last_trim_problem_) {
+      spdlog::warn("replica {}: trimming the log: {}", node_id_, problem);
+    }
+    last_trim_problem_ = problem;
+    return;
+  }
+  last_trim_problem_.clear();
+  trimmed_below_ = *trimmed;
+}
 
 Replicator::~Replicator() { Stop(); }
 
@@ -287,6 +330,7 @@ void Replicator::Run() {
       if (stopping_) return;
     }
     const ClusterStatus status = cluster_->Describe();
+    MaybeTrim(status.primary);
     if (status.primary || status.primary_address.empty()) {
       client.reset();
       following.clear();

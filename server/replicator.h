@@ -27,9 +27,17 @@
 // `<data>.diverged-<unix seconds>` (kept for inspection) and bootstraps; a supervisor that
 // restarts mnemod completes the re-bootstrap.
 //
+// Trimming.  About once a second the same thread deletes old records of this node's log
+// (Engine::TrimLog): beyond the newest ClusterConfig::log_keep in any case, and on the primary
+// also every record below the lowest acknowledgement of the live replicas (the nodes with an
+// entry in etcd), once each of them has acknowledged something to this primary.  A replica
+// keeps its own log to the same bound (it may be promoted).  The record a replica applied last
+// is never deleted while it is live and within the bound, so its history check still finds it.
+//
 // Thread-safety: Start, Stop from one thread; Promote from any.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -41,6 +49,7 @@
 #include "mnemo/result.h"
 #include "server/cluster_node.h"
 #include "server/config.h"
+#include "server/replica_acks.h"
 
 namespace mnemo::server {
 
@@ -55,7 +64,9 @@ class Replicator {
  public:
   // `engine` is borrowed and must outlive the replicator; `request_exit` is called (from the
   // replicator's thread) when this node must re-bootstrap.
-  Replicator(Engine& engine, const ServerConfig& config, std::function<void()> request_exit);
+  // `acks` (the primary's view of its replicas) is borrowed and must outlive the replicator.
+  Replicator(Engine& engine, const ServerConfig& config, const ReplicaAcks& acks,
+             std::function<void()> request_exit);
   // Stop().
   ~Replicator();
   Replicator(const Replicator&) = delete;
@@ -76,12 +87,20 @@ class Replicator {
   // Waits `delay` or until Stop; false when stopping.
   bool Sleep(std::chrono::milliseconds delay);
   void Rebootstrap(const std::string& why);
+  // Trims the log when a second has passed since the last trim (see the header comment).
+  void MaybeTrim(bool primary);
 
   Engine& engine_;
   const std::string node_id_;
   const std::string data_dir_;
   const std::function<void()> request_exit_;
+  const ReplicaAcks& acks_;
+  const uint64_t log_keep_;
   const ClusterNode* cluster_ = nullptr;
+  // Used by the follow thread only.
+  std::chrono::steady_clock::time_point next_trim_{};
+  uint64_t trimmed_below_ = 0;
+  std::string last_trim_problem_;
 
   std::mutex apply_mutex_;  // held while a batch is applied, and by Promote
 

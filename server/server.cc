@@ -159,13 +159,14 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
     std::string advertise =
         config.cluster.advertise.empty() ? bound.ToString() : config.cluster.advertise;
     Server* raw = server.get();
-    server->replicator_ = std::make_unique<Replicator>(*server->engine_, config, [raw] {
-      {
-        std::lock_guard lock(raw->stop_mutex_);
-        raw->exit_code_ = kRebootstrapExitCode;
-      }
-      raw->RequestStop();
-    });
+    server->replicator_ = std::make_unique<Replicator>(*server->engine_, config,
+                                                       server->dispatcher_->replica_acks(), [raw] {
+                                                         {
+                                                           std::lock_guard lock(raw->stop_mutex_);
+                                                           raw->exit_code_ = kRebootstrapExitCode;
+                                                         }
+                                                         raw->RequestStop();
+                                                       });
     ClusterHooks hooks;
     hooks.applied_seq = [raw] { return raw->engine_->LastLogSeq(); };
     hooks.on_promoted = [raw](uint64_t epoch) { return raw->replicator_->Promote(epoch); };

@@ -5,6 +5,7 @@
 // Waits are bounded waits for an event, never timing assertions.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
@@ -298,6 +299,48 @@ TEST_F(ReplicaModeTest, TheMostCaughtUpFollowerIsPromoted) {
   for (const Uuid& id : acknowledged) MNEMO_ASSERT_OK(on_c->GetConversation("u", id));
   // B follows the new primary and catches up.
   EXPECT_TRUE(AwaitCount(b, "u", 6)) << b.Diagnosis();
+}
+
+TEST_F(ReplicaModeTest, AReplicaBehindTheTrimmedLogBootstrapsAgain) {
+  const std::vector<std::string> flags = {"--ack-policy", "async", "--replication-log-keep", "5"};
+  MnemodProcess& a = StartNode("a", flags);
+  MnemodProcess& b = StartNode("b", flags);
+  auto on_a = Connect(a);
+  ASSERT_NE(on_a, nullptr);
+  for (int i = 0; i < 3; ++i) MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("early")));
+  ASSERT_TRUE(AwaitCount(b, "u", 3)) << b.Diagnosis();
+  b.Kill();
+  for (int i = 0; i < 20; ++i) MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("late")));
+  // The primary keeps only its newest records once no live replica needs the older ones.
+  uint64_t first = 0;
+  for (int i = 0; i < 400 && first <= 3; ++i) {
+    auto log = on_a->Follow(1, 1, 1u << 20, "");
+    ASSERT_TRUE(log.ok()) << log.error().ToString();
+    ASSERT_FALSE(log->records.empty());
+    first = log->records.front().seq;
+    if (first <= 3) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(first, 3u) << "the log was not trimmed";
+
+  // B's last record is gone from the primary's log: it stops and asks for a re-bootstrap...
+  std::string error;
+  const bool started = b.Start(0, &error);
+  const std::string marker = b.data_dir() + ".rebootstrap";
+  for (int i = 0; i < 400 && !std::ifstream(marker).good(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_NE(ReadFile(marker).find("no longer holds record"), std::string::npos)
+      << ReadFile(marker) << b.Diagnosis();
+  if (started) {
+    const int status = b.Stop();  // a wait status
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << b.Diagnosis();
+  } else {
+    EXPECT_NE(error.find("status " + std::to_string(3 << 8)), std::string::npos) << error;
+  }
+  // ...which its next start does: the old data moves aside, a snapshot comes in, it follows.
+  ASSERT_TRUE(b.Start(0, &error)) << error;
+  EXPECT_FALSE(std::ifstream(marker).good());
+  ASSERT_TRUE(AwaitCount(b, "u", 23)) << b.Diagnosis();
+  MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("after the re-bootstrap")));
+  EXPECT_TRUE(AwaitCount(b, "u", 24)) << b.Diagnosis();
 }
 
 }  // namespace
