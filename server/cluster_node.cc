@@ -57,11 +57,14 @@ void ClusterNode::Resign() {
   }
 }
 
-std::string ClusterNode::CampaignBlocker(const std::map<std::string, std::string>& nodes,
-                                         uint64_t applied) {
-  for (const auto& [id, value] : nodes) {
+std::string ClusterNode::CampaignBlocker(const std::map<std::string, cluster::KeyValue>& nodes,
+                                         uint64_t applied, int64_t vacancy_revision) {
+  for (const auto& [id, kv] : nodes) {
     if (id == config_.node_id) continue;
-    const json entry = json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (kv.mod_revision <= vacancy_revision) {
+      return "node " + id + " has not reported its applied sequence since the primary left";
+    }
+    const json entry = json::parse(kv.value, nullptr, /*allow_exceptions=*/false);
     const auto seq = entry.is_object() ? entry.find("applied_seq") : entry.end();
     if (!entry.is_object() || seq == entry.end() || !seq->is_number_unsigned()) {
       // An entry this version cannot read (a newer node, a hand edit) does not stop anyone.
@@ -96,12 +99,19 @@ void ClusterNode::Observe() {
       problem = view.status().ToString();
     } else if (view->primary) {
       primary = view->primary;
-    } else if (blocker = CampaignBlocker(*nodes, applied); blocker.empty()) {
-      auto campaign = election_->Campaign();
-      if (campaign.ok()) {
-        primary = campaign->primary;
-      } else {
-        problem = campaign.status().ToString();
+      vacancy_revision_ = 0;
+    } else {
+      // Entries read before this revision predate it: with other live nodes, the first look at
+      // a vacancy never campaigns.
+      if (vacancy_revision_ == 0) vacancy_revision_ = view->revision;
+      blocker = CampaignBlocker(*nodes, applied, vacancy_revision_);
+      if (blocker.empty()) {
+        auto campaign = election_->Campaign();
+        if (campaign.ok()) {
+          primary = campaign->primary;
+        } else {
+          problem = campaign.status().ToString();
+        }
       }
     }
   }
@@ -210,6 +220,8 @@ ClusterStatus ClusterNode::Describe() const {
   out.cluster = config_.cluster;
   out.node_id = config_.node_id;
   out.address = advertise_;
+  if (hooks_.applied_seq) out.applied_seq = hooks_.applied_seq();
+  if (!out.primary && hooks_.lag) out.lag = hooks_.lag();
   std::lock_guard lock(mutex_);
   if (out.primary) {
     out.primary_node_id = config_.node_id;

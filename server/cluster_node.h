@@ -8,10 +8,12 @@
 // campaigns again, so a successor is elected within about one lease TTL after the primary dies.
 //
 // Campaign rule: a node campaigns only if no live node reports a higher applied sequence, or the
-// same one under a lower node id.  Every node publishes its own entry just before it looks, and
-// a follower's applied sequence no longer moves once its primary is gone, so within the lease
-// TTL the dead primary needs to expire the survivors' entries are final: the most caught-up one
-// wins, and it holds every write a replica acknowledged.
+// same one under a lower node id, and only once every other live node has published its entry
+// after this node first saw the primary key gone (etcd's mod_revision above the revision of that
+// read).  A follower's applied sequence no longer moves once its primary is gone (a fenced
+// primary applies nothing), so those entries are final: the most caught-up node wins, and it
+// holds every write a replica acknowledged.  The wait costs at most one look (a third of the
+// TTL); a node that stops publishing holds the campaign until its lease expires.
 //
 // Promotion: when the node wins, ClusterHooks::on_promoted(epoch) runs (it stops the follow loop
 // and sets the engine's log epoch) before the node accepts its first write.
@@ -45,7 +47,8 @@
 
 namespace mnemo::cluster {
 class PrimaryElection;
-}
+struct KeyValue;
+}  // namespace mnemo::cluster
 
 namespace mnemo::server {
 
@@ -56,6 +59,12 @@ struct NotPrimary {
   uint64_t primary_epoch = 0;
 };
 
+// A follower's distance from its primary (Replicator::Lag).
+struct ReplicaLag {
+  uint64_t records = 0;  // what it knew it lacked at its last answer from the primary
+  int64_t ms = -1;       // since it last held all the primary had; -1: unknown
+};
+
 // What the node asks of the rest of the server.  Both run on the watcher thread (and on the
 // thread calling Start) and must not call back into the ClusterNode.
 struct ClusterHooks {
@@ -64,6 +73,8 @@ struct ClusterHooks {
   // Makes the node ready to accept writes as primary of `epoch`.  On an error the node keeps
   // refusing writes and tries again at the next look.
   std::function<Status(uint64_t epoch)> on_promoted;
+  // For Describe on a follower; unset: unknown.
+  std::function<ReplicaLag()> lag;
 };
 
 // What a node says of itself (GetStats' cluster section).
@@ -78,6 +89,8 @@ struct ClusterStatus {
   std::string primary_node_id;
   std::string primary_address;
   uint64_t primary_epoch = 0;
+  uint64_t applied_seq = 0;  // ClusterHooks::applied_seq
+  ReplicaLag lag;            // ClusterHooks::lag; the defaults on a primary
 };
 
 class ClusterNode {
@@ -110,7 +123,9 @@ class ClusterNode {
   // none and the campaign rule allows, and promotes the node when it won.
   void Observe();
   // Empty when this node may campaign; otherwise the live node that should, and why.
-  std::string CampaignBlocker(const std::map<std::string, std::string>& nodes, uint64_t applied);
+  // `nodes` as ReadNodes returns them, read after the primary vanished at `vacancy_revision`.
+  std::string CampaignBlocker(const std::map<std::string, cluster::KeyValue>& nodes,
+                              uint64_t applied, int64_t vacancy_revision);
   void Watch();
 
   const ClusterConfig config_;
@@ -128,9 +143,12 @@ class ClusterNode {
   uint64_t ready_epoch_ = 0;   // GUARDED_BY(mutex_): the epoch on_promoted succeeded for
   std::string last_blocker_;   // GUARDED_BY(mutex_): the last campaign rule refusal logged
   std::vector<std::string> live_nodes_;  // GUARDED_BY(mutex_)
-  std::string last_problem_;             // GUARDED_BY(mutex_): the last etcd failure logged
-  bool stopping_ = false;                // GUARDED_BY(mutex_)
-  std::thread watcher_;                  // started last, joined by the first Resign
+  // The etcd revision at which this node first saw no primary; 0 while one exists.  Watcher
+  // thread only (and Start, before the watcher exists).
+  int64_t vacancy_revision_ = 0;
+  std::string last_problem_;  // GUARDED_BY(mutex_): the last etcd failure logged
+  bool stopping_ = false;     // GUARDED_BY(mutex_)
+  std::thread watcher_;       // started last, joined by the first Resign
 };
 
 }  // namespace mnemo::server

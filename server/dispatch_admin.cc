@@ -31,7 +31,8 @@ flatbuffers::Offset<wire::ClusterInfo> BuildClusterInfo(Builder& fbb, const Clus
       fbb, status.primary ? wire::NodeRole::primary : wire::NodeRole::follower,
       fbb.CreateString(status.cluster), fbb.CreateString(status.node_id),
       fbb.CreateString(status.address), status.epoch, status.writable,
-      optional(status.primary_node_id), optional(status.primary_address), status.primary_epoch);
+      optional(status.primary_node_id), optional(status.primary_address), status.primary_epoch,
+      status.applied_seq, status.lag.records, status.lag.ms);
 }
 
 Result<Reply> Stats(Call& call, const AdminContext& admin) {

@@ -39,6 +39,12 @@ fs::path Normalized(const std::string& data_dir) {
   return path;
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 fs::path MarkerPath(const fs::path& data) { return data.string() + ".rebootstrap"; }
 
 // Missing, or holding nothing but what exists before the engine first opens it.
@@ -290,6 +296,16 @@ Status Replicator::Promote(uint64_t epoch) {
   return Status::Ok();
 }
 
+ReplicaLag Replicator::Lag() const {
+  ReplicaLag lag;
+  const uint64_t primary_last = primary_last_seq_.load();
+  const uint64_t applied = engine_.LastLogSeq();
+  lag.records = primary_last > applied ? primary_last - applied : 0;
+  const int64_t caught_up_at = caught_up_at_ms_.load();
+  if (caught_up_at >= 0) lag.ms = std::max<int64_t>(0, NowMs() - caught_up_at);
+  return lag;
+}
+
 bool Replicator::Sleep(std::chrono::milliseconds delay) {
   std::unique_lock lock(mutex_);
   return !wake_.wait_for(lock, delay, [this] { return stopping_; });
@@ -401,6 +417,8 @@ void Replicator::Run() {
         }
       }
     }
+    primary_last_seq_ = batch->last_seq;
+    if (engine_.LastLogSeq() >= batch->last_seq) caught_up_at_ms_ = NowMs();
     if (!last_problem.empty()) spdlog::info("replica {}: following {} again", node_id_, following);
     last_problem.clear();
     backoff = kMinBackoff;

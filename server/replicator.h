@@ -37,6 +37,7 @@
 // Thread-safety: Start, Stop from one thread; Promote from any.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -81,6 +82,8 @@ class Replicator {
   // ClusterHooks::on_promoted: no record is applied from here on while this node is primary; the
   // engine logs this node's writes under `epoch`.
   Status Promote(uint64_t epoch);
+  // ClusterHooks::lag: from the last answer of the primary being followed.
+  ReplicaLag Lag() const;
 
  private:
   void Run();
@@ -103,6 +106,10 @@ class Replicator {
   std::string last_trim_problem_;
 
   std::mutex apply_mutex_;  // held while a batch is applied, and by Promote
+  // The primary's last sequence at its last answer, and when (system clock, ms since the epoch)
+  // this node last held all of it; -1: not since start.
+  std::atomic<uint64_t> primary_last_seq_{0};
+  std::atomic<int64_t> caught_up_at_ms_{-1};
 
   std::mutex mutex_;
   std::condition_variable wake_;

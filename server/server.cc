@@ -170,6 +170,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
     ClusterHooks hooks;
     hooks.applied_seq = [raw] { return raw->engine_->LastLogSeq(); };
     hooks.on_promoted = [raw](uint64_t epoch) { return raw->replicator_->Promote(epoch); };
+    hooks.lag = [raw] { return raw->replicator_->Lag(); };
     MNEMO_ASSIGN_OR_RETURN(server->cluster_,
                            ClusterNode::Start(config.cluster, std::move(advertise), hooks));
     server->dispatcher_->AttachCluster(server->cluster_.get(), config.cluster.ack_policy,

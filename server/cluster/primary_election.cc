@@ -113,11 +113,11 @@ Status PrimaryElection::PublishNode(std::string_view value) {
   return put.status();
 }
 
-Result<std::map<std::string, std::string>> PrimaryElection::ReadNodes() const {
+Result<std::map<std::string, KeyValue>> PrimaryElection::ReadNodes() const {
   const std::string prefix = NodesPrefix(options_.cluster);
   MNEMO_ASSIGN_OR_RETURN(const RangeResult range, client_.GetPrefix(prefix));
-  std::map<std::string, std::string> nodes;
-  for (const KeyValue& kv : range.kvs) nodes[kv.key.substr(prefix.size())] = kv.value;
+  std::map<std::string, KeyValue> nodes;
+  for (const KeyValue& kv : range.kvs) nodes[kv.key.substr(prefix.size())] = kv;
   return nodes;
 }
 

@@ -148,8 +148,8 @@ class PrimaryElection {
   // Writes this node's entry under NodesPrefix, attached to the lease now held.  UNAVAILABLE
   // between leases (the next call after a grant publishes it again).
   Status PublishNode(std::string_view value);
-  // Every live node's entry: node id -> value.
-  Result<std::map<std::string, std::string>> ReadNodes() const;
+  // Every live node's entry: node id -> the key as etcd holds it (value, mod_revision, ...).
+  Result<std::map<std::string, KeyValue>> ReadNodes() const;
 
   // Tests only: while paused, the background thread sends nothing (no keep-alive, no grant), as
   // if this process were stalled.

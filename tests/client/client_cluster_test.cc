@@ -210,7 +210,16 @@ TEST_F(ClusterTest, CliStatusShowsThePrimaryAndEachNodesRole) {
   };
   EXPECT_NE(row(Address(a())).find(" primary "), std::string::npos) << out;
   EXPECT_NE(row(Address(b())).find(" follower "), std::string::npos) << out;
-  EXPECT_NE(row(Address(b())).find("n/a"), std::string::npos) << out;
+  // The follower reports its lag once it has heard from the primary.
+  const auto deadline = std::chrono::steady_clock::now() + kFailoverWait;
+  while (row(Address(b())).find(" rec, ") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    RunCommand({MnemoCliPath(), "cluster", "status", "--nodes", Address(a()) + "," + Address(b())},
+               &out);
+  }
+  EXPECT_NE(row(Address(b())).find(" 0 rec, "), std::string::npos) << out;
+  EXPECT_NE(row(Address(a())).find(" -"), std::string::npos) << out;
 
   // A node that is down is reported, and the exit code says so.
   b().Kill();

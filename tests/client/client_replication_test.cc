@@ -161,6 +161,14 @@ TEST_F(ReplicaModeTest, AFollowerBootstrapsFollowsAndAnswersAsThePrimary) {
     EXPECT_EQ(replica.message_count, primary.message_count);
     EXPECT_EQ(replica.total_tokens, primary.total_tokens);
   }
+  // Both report the same applied sequence; the follower knows it lacks nothing.
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ClusterInfo primary_info, InfoOf(a));
+  MNEMO_ASSERT_OK_AND_ASSIGN(const ClusterInfo replica_info, InfoOf(b));
+  EXPECT_GT(primary_info.applied_seq, 0u);
+  EXPECT_EQ(replica_info.applied_seq, primary_info.applied_seq);
+  EXPECT_EQ(replica_info.lag_records, 0u);
+  EXPECT_TRUE(replica_info.lag.has_value());
+  EXPECT_FALSE(primary_info.lag.has_value());
   // The follower still refuses writes, naming the primary.
   const auto refused = on_b->CreateConversation("u", Titled("refused"));
   EXPECT_EQ(refused.code(), Code::kNotPrimary);
@@ -290,7 +298,10 @@ TEST_F(ReplicaModeTest, TheMostCaughtUpFollowerIsPromoted) {
     info = InfoOf(c);
     if (info.ok() && info->role == Role::kPrimary && info->writable) break;
     auto on_b = InfoOf(b);
-    ASSERT_FALSE(on_b.ok() && on_b->role == Role::kPrimary) << "the lagging follower won";
+    ASSERT_FALSE(on_b.ok() && on_b->role == Role::kPrimary)
+        << "the lagging follower won\n"
+        << b.Diagnosis(3000) << "\n---- c\n"
+        << c.Diagnosis(3000);
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(info.ok() && info->role == Role::kPrimary) << c.Diagnosis(3000);

@@ -649,6 +649,9 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
     out.cluster.primary_node_id = Str(cluster->primary_node_id());
     out.cluster.primary_address = Str(cluster->primary_address());
     out.cluster.primary_epoch = cluster->primary_epoch();
+    out.cluster.applied_seq = cluster->applied_seq();
+    out.cluster.lag_records = cluster->lag_records();
+    if (cluster->lag_ms() >= 0) out.cluster.lag = std::chrono::milliseconds(cluster->lag_ms());
   }
   return out;
 }

@@ -10,6 +10,7 @@
 // Thread-safety: plain value types.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -620,6 +621,12 @@ struct ClusterInfo {
   std::string primary_node_id;  // the primary the node knows of; empty: none
   std::string primary_address;
   uint64_t primary_epoch = 0;
+  uint64_t applied_seq = 0;  // the highest log sequence the node has applied
+  // A follower's lag behind its primary: the records it knew it lacked at its last answer from
+  // the primary, and the time since it last held everything the primary had (nullopt: unknown,
+  // or not a follower).
+  uint64_t lag_records = 0;
+  std::optional<std::chrono::milliseconds> lag;
 };
 
 struct ServerStats {
