@@ -298,10 +298,9 @@ TEST_F(ReplicaModeTest, TheMostCaughtUpFollowerIsPromoted) {
     info = InfoOf(c);
     if (info.ok() && info->role == Role::kPrimary && info->writable) break;
     auto on_b = InfoOf(b);
-    ASSERT_FALSE(on_b.ok() && on_b->role == Role::kPrimary)
-        << "the lagging follower won\n"
-        << b.Diagnosis(3000) << "\n---- c\n"
-        << c.Diagnosis(3000);
+    ASSERT_FALSE(on_b.ok() && on_b->role == Role::kPrimary) << "the lagging follower won\n"
+                                                            << b.Diagnosis(3000) << "\n---- c\n"
+                                                            << c.Diagnosis(3000);
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(info.ok() && info->role == Role::kPrimary) << c.Diagnosis(3000);
