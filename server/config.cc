@@ -294,6 +294,11 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
           ->capture_default_str()
           ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
 
+  auto* key_file_option = app.add_option(
+      "--replication-key-file", config.cluster.replication_key_file,
+      "cluster mode: a file holding the service API key this node presents to the primary when "
+      "it bootstraps and follows (unset: none; the primary must then have no keys)");
+
   ConfigOutcome outcome;
   try {
     app.parse(argc, argv);
@@ -327,14 +332,15 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
   const bool cluster_flags = !config.cluster.cluster.empty() || !config.cluster.node_id.empty() ||
                              !config.cluster.advertise.empty() || lease_ttl_option->count() > 0 ||
                              ack_policy_option->count() > 0 || ack_timeout_option->count() > 0 ||
-                             log_keep_option->count() > 0;
+                             log_keep_option->count() > 0 || key_file_option->count() > 0;
   config.cluster.lease_ttl = std::chrono::seconds(lease_ttl_seconds);
   const bool etcd_given = etcd_option->count() > 0;
   if (!etcd_given && cluster_flags) {
     outcome.exit_code = 2;
     outcome.output =
         "mnemod: --cluster, --node-id, --advertise, --lease-ttl, --ack-policy, "
-        "--replica-ack-timeout-ms and --replication-log-keep need --etcd\n";
+        "--replica-ack-timeout-ms, --replication-log-keep and --replication-key-file need "
+        "--etcd\n";
     return outcome;
   }
   if (ack_policy == "async") {

@@ -48,6 +48,9 @@ struct ClusterConfig {
   std::chrono::milliseconds replica_ack_timeout{1000};  // semi-sync: the longest wait for a replica
   // The replication log keeps at most this many newest records (server/replicator.h: trimming).
   uint64_t log_keep = 100'000;
+  // A file holding the API key (a service key) this node presents to the primary when it
+  // bootstraps and follows; empty: none, and the primary must be in protected mode.
+  std::string replication_key_file;
   bool enabled() const { return !etcd.empty(); }
 };
 

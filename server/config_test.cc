@@ -234,6 +234,7 @@ TEST(ConfigTest, BadClusterSettingsAreRejectedWithTheirFlag) {
   rejected({"--node-id", "a"}, "need --etcd");
   rejected({"--lease-ttl", "3"}, "need --etcd");
   rejected({"--ack-policy", "async"}, "need --etcd");
+  rejected({"--replication-key-file", "k"}, "need --etcd");
   rejected(with({"--etcd", "127.0.0.1:2379", "--ack-policy", "sync"}),
            "--ack-policy: \"sync\" is neither async nor semi-sync");
   rejected(with({"--etcd", "127.0.0.1:2379", "--replica-ack-timeout-ms", "0"}),

@@ -76,9 +76,11 @@ bool WriteAll(int fd, const std::string& bytes) {
   return true;
 }
 
-client::ClientOptions ClientTo(const std::string& address, std::chrono::milliseconds timeout) {
+client::ClientOptions ClientTo(const std::string& address, std::chrono::milliseconds timeout,
+                               const std::string& api_key) {
   client::ClientOptions options;
   options.addresses = {address};
+  options.api_key = api_key;
   options.follow_primary = false;
   options.pool_size = 1;
   options.direct_calls = false;
@@ -131,11 +133,12 @@ std::string FetchFiles(client::Client& client, const client::SnapshotManifest& m
 }
 
 // Fetches the primary's snapshot into `data` (see the header comment).
-Status Bootstrap(const fs::path& data, const std::string& primary, const std::string& node_id) {
+Status Bootstrap(const fs::path& data, const std::string& primary, const std::string& node_id,
+                 const std::string& api_key) {
   const fs::path partial = data.string() + ".bootstrap.partial";
   spdlog::info("replica {}: bootstrapping {} from the primary at {}", node_id, data.string(),
                primary);
-  auto connected = client::Client::Connect(ClientTo(primary, 60s));
+  auto connected = client::Client::Connect(ClientTo(primary, 60s, api_key));
   if (!connected.ok()) {
     return Status::Unavailable("bootstrap: cannot reach the primary at " + primary + ": " +
                                connected.error().ToString());
@@ -185,7 +188,19 @@ Status Bootstrap(const fs::path& data, const std::string& primary, const std::st
 
 }  // namespace
 
-Status PrepareReplicaData(const ServerConfig& config) {
+Result<std::string> ReadReplicationKey(const ClusterConfig& config) {
+  if (config.replication_key_file.empty()) return std::string();
+  std::ifstream in(config.replication_key_file);
+  std::string key;
+  if (!in || !(in >> key) || key.empty()) {
+    return Status::ValidationError(
+        "replication_key_file",
+        "--replication-key-file: cannot read an API key from " + config.replication_key_file);
+  }
+  return key;
+}
+
+Status PrepareReplicaData(const ServerConfig& config, const std::string& api_key) {
   const fs::path data = Normalized(config.data_dir);
   const std::string& node_id = config.cluster.node_id;
   std::error_code ec;
@@ -222,14 +237,15 @@ Status PrepareReplicaData(const ServerConfig& config) {
                  node_id);
     return Status::Ok();
   }
-  return Bootstrap(data, view->primary->address, node_id);
+  return Bootstrap(data, view->primary->address, node_id, api_key);
 }
 
-Replicator::Replicator(Engine& engine, const ServerConfig& config, const ReplicaAcks& acks,
-                       std::function<void()> request_exit)
+Replicator::Replicator(Engine& engine, const ServerConfig& config, std::string api_key,
+                       const ReplicaAcks& acks, std::function<void()> request_exit)
     : engine_(engine),
       node_id_(config.cluster.node_id),
       data_dir_(config.data_dir),
+      api_key_(std::move(api_key)),
       request_exit_(std::move(request_exit)),
       acks_(acks),
       log_keep_(config.cluster.log_keep) {}
@@ -354,7 +370,7 @@ void Replicator::Run() {
       continue;
     }
     if (status.primary_address != following) {
-      auto connected = client::Client::Connect(ClientTo(status.primary_address, 10s));
+      auto connected = client::Client::Connect(ClientTo(status.primary_address, 10s, api_key_));
       if (!connected.ok()) {
         if (!failed("cannot reach the primary " + status.primary_node_id + " at " +
                     status.primary_address + ": " + connected.error().ToString())) {

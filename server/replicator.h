@@ -57,17 +57,23 @@ namespace mnemo::server {
 // The exit code of a node that must re-bootstrap.
 inline constexpr int kRebootstrapExitCode = 3;
 
-// See the header comment.  UNAVAILABLE when etcd cannot be read or the snapshot cannot be
-// fetched or put in place (mnemod does not start); OK otherwise.  REQUIRES: cluster mode.
-Status PrepareReplicaData(const ServerConfig& config);
+// The key in ClusterConfig::replication_key_file (surrounding blanks dropped); empty when none is
+// configured.  VALIDATION_ERROR (field "replication_key_file") when the file cannot be read or
+// holds no key.
+Result<std::string> ReadReplicationKey(const ClusterConfig& config);
+
+// See the header comment; `api_key` is what ReadReplicationKey returned.  UNAVAILABLE when etcd
+// cannot be read or the snapshot cannot be fetched or put in place (mnemod does not start); OK
+// otherwise.  REQUIRES: cluster mode.
+Status PrepareReplicaData(const ServerConfig& config, const std::string& api_key);
 
 class Replicator {
  public:
   // `engine` is borrowed and must outlive the replicator; `request_exit` is called (from the
   // replicator's thread) when this node must re-bootstrap.
   // `acks` (the primary's view of its replicas) is borrowed and must outlive the replicator.
-  Replicator(Engine& engine, const ServerConfig& config, const ReplicaAcks& acks,
-             std::function<void()> request_exit);
+  Replicator(Engine& engine, const ServerConfig& config, std::string api_key,
+             const ReplicaAcks& acks, std::function<void()> request_exit);
   // Stop().
   ~Replicator();
   Replicator(const Replicator&) = delete;
@@ -96,6 +102,7 @@ class Replicator {
   Engine& engine_;
   const std::string node_id_;
   const std::string data_dir_;
+  const std::string api_key_;  // presented to the primary; empty: none
   const std::function<void()> request_exit_;
   const ReplicaAcks& acks_;
   const uint64_t log_keep_;

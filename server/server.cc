@@ -104,6 +104,12 @@ Server::~Server() {
 }
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
+  // A replica's data, its key store included, comes from its primary before anything opens it.
+  std::string replication_key;
+  if (config.cluster.enabled()) {
+    MNEMO_ASSIGN_OR_RETURN(replication_key, ReadReplicationKey(config.cluster));
+    MNEMO_RETURN_IF_ERROR(PrepareReplicaData(config, replication_key));
+  }
   std::unique_ptr<Server> server(new Server(config));
   server->keys_ = std::make_unique<KeyStore>(KeyStore::PathFor(config.data_dir));
   auto has_keys = server->keys_->HasKeys();
@@ -118,8 +124,6 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
                                        config.data_dir + " --kind service` or listen on 127.0.0.1");
   }
 
-  // A replica's data comes from its primary before the engine opens it.
-  if (config.cluster.enabled()) MNEMO_RETURN_IF_ERROR(PrepareReplicaData(config));
   MNEMO_ASSIGN_OR_RETURN(server->engine_, OpenEngine(config));
   server->dispatcher_ = std::make_unique<Dispatcher>(
       *server->engine_, server->stats_, DispatcherOptions{config.data_dir, config.max_frame_bytes});
@@ -159,14 +163,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
     std::string advertise =
         config.cluster.advertise.empty() ? bound.ToString() : config.cluster.advertise;
     Server* raw = server.get();
-    server->replicator_ = std::make_unique<Replicator>(*server->engine_, config,
-                                                       server->dispatcher_->replica_acks(), [raw] {
-                                                         {
-                                                           std::lock_guard lock(raw->stop_mutex_);
-                                                           raw->exit_code_ = kRebootstrapExitCode;
-                                                         }
-                                                         raw->RequestStop();
-                                                       });
+    server->replicator_ =
+        std::make_unique<Replicator>(*server->engine_, config, std::move(replication_key),
+                                     server->dispatcher_->replica_acks(), [raw] {
+                                       {
+                                         std::lock_guard lock(raw->stop_mutex_);
+                                         raw->exit_code_ = kRebootstrapExitCode;
+                                       }
+                                       raw->RequestStop();
+                                     });
     ClusterHooks hooks;
     hooks.applied_seq = [raw] { return raw->engine_->LastLogSeq(); };
     hooks.on_promoted = [raw](uint64_t epoch) { return raw->replicator_->Promote(epoch); };

@@ -33,6 +33,9 @@ std::string Address(const MnemodProcess& node) {
   return "127.0.0.1:" + std::to_string(node.port());
 }
 
+// The API key the test's clients present; empty: none (the nodes are in protected mode).
+std::string g_api_key;
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -46,11 +49,17 @@ class ReplicaModeTest : public ::testing::Test {
     auto etcd = cluster::testing::EtcdCluster::Start(1);
     ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
     etcd_ = std::move(etcd).value();
+    g_api_key.clear();
   }
 
   // Adds node `id` with `flags` and starts it; the first node started becomes primary.
   MnemodProcess& StartNode(const std::string& id, std::vector<std::string> flags = {}) {
-    dirs_.push_back(std::make_unique<TempDir>());
+    return StartNodeIn(std::make_unique<TempDir>(), id, std::move(flags));
+  }
+  // The same in `dir`, which may hold a data directory already.
+  MnemodProcess& StartNodeIn(std::unique_ptr<TempDir> dir, const std::string& id,
+                             std::vector<std::string> flags) {
+    dirs_.push_back(std::move(dir));
     nodes_.push_back(std::make_unique<MnemodProcess>(dirs_.back()->path()));
     std::vector<std::string> args = {
         "--etcd", etcd_->ClientUrl(0), "--cluster", "repl", "--node-id", id, "--lease-ttl", "2"};
@@ -62,7 +71,7 @@ class ReplicaModeTest : public ::testing::Test {
   }
 
   static ClientOptions To(const std::vector<std::string>& addresses, bool follow = false) {
-    ClientOptions options = LocalOptions(0);
+    ClientOptions options = LocalOptions(0, g_api_key);
     options.addresses = addresses;
     options.follow_primary = follow;
     options.request_timeout = 5s;
@@ -351,6 +360,40 @@ TEST_F(ReplicaModeTest, AReplicaBehindTheTrimmedLogBootstrapsAgain) {
   ASSERT_TRUE(AwaitCount(b, "u", 23)) << b.Diagnosis();
   MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("after the re-bootstrap")));
   EXPECT_TRUE(AwaitCount(b, "u", 24)) << b.Diagnosis();
+}
+
+TEST_F(ReplicaModeTest, ReplicasPresentTheirKeyToAPrimaryWithKeys) {
+  if (MnemoCliPath().empty()) GTEST_SKIP() << "mnemo-cli is not built";
+  // A has a service key before it starts, so it is not in protected mode.
+  auto a_dir = std::make_unique<TempDir>();
+  std::string key;
+  ASSERT_EQ(RunCommand({MnemoCliPath(), "keys", "create", "--data", a_dir->path() + "/data",
+                        "--kind", "service"},
+                       &key),
+            0)
+      << key;
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  const std::string key_file = a_dir->path() + "/replication.key";
+  std::ofstream(key_file) << key << "\n";
+  g_api_key = key;
+  MnemodProcess& a = StartNodeIn(std::move(a_dir), "a", {"--ack-policy", "async"});
+  auto on_a = Connect(a);
+  ASSERT_NE(on_a, nullptr);
+  MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("keyed")));
+
+  // With the key, B bootstraps and follows (and has A's key store, so clients use the same key).
+  MnemodProcess& b = StartNode("b", {"--ack-policy", "async", "--replication-key-file", key_file});
+  MNEMO_ASSERT_OK(on_a->CreateConversation("u", Titled("keyed, later")));
+  EXPECT_TRUE(AwaitCount(b, "u", 2)) << b.Diagnosis();
+
+  // Without it, C cannot copy A's data and does not start.
+  dirs_.push_back(std::make_unique<TempDir>());
+  MnemodProcess c(dirs_.back()->path());
+  c.set_extra_args({"--etcd", etcd_->ClientUrl(0), "--cluster", "repl", "--node-id", "c"});
+  std::string error;
+  EXPECT_FALSE(c.Start(0, &error));
+  EXPECT_NE(error.find("bootstrap"), std::string::npos) << error;
+  EXPECT_NE(error.find("AUTHENTICATION_ERROR"), std::string::npos) << error;
 }
 
 }  // namespace
