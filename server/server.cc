@@ -97,6 +97,9 @@ Server::Server(const ServerConfig& config) : config_(config) {
 }
 
 Server::~Server() {
+  // The follow loop reads cluster_, which is destroyed first (a Create that failed after starting
+  // both never ran Shutdown).
+  if (replicator_) replicator_->Stop();
   RequestStop();
   for (auto& thread : io_threads_) {
     if (thread.joinable()) thread.join();
