@@ -2,6 +2,9 @@
 // engine would otherwise choose while staging (generated ids here, the clock in Impl::Write), so
 // that the record the commit logs names the call completely, and ApplyLogged, making the same call
 // with the record's arguments on another engine, stages the same rows.
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
 #include <optional>
 #include <type_traits>
 #include <variant>
@@ -540,6 +543,18 @@ Status Engine::Impl::ReadLogEpoch() {
 }
 
 uint64_t Engine::LastLogSeq() { return impl_->db->last_log_seq(); }
+
+Result<uint64_t> Engine::TrimLog(uint64_t below) {
+  if (!impl_->log_writes) return Status::Unavailable("the replication log is off");
+  below = std::min(below, impl_->db->last_log_seq());
+  if (below <= 1) return uint64_t{1};
+  rocksdb::WriteBatch batch;
+  const rocksdb::Status staged = batch.DeleteRange(impl_->db->handle(storage::Cf::kReplog),
+                                                   keys::LogKey(0), keys::LogKey(below));
+  if (!staged.ok()) return Status::Internal("staging a log trim: " + staged.ToString());
+  MNEMO_RETURN_IF_ERROR(impl_->db->Write(&batch));
+  return below;
+}
 
 Status Engine::SetLogEpoch(uint64_t epoch) {
   std::lock_guard lock(impl_->epoch_mutex);

@@ -206,9 +206,11 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
          "--keyword-search", config.keyword_search,
          "index chunk texts for keyword and hybrid search (false: for measuring its write cost)")
       ->capture_default_str();
-  app.add_option("--replication-log", config.replication_log,
-                 "log every write call for replicas to follow (FollowRequest)")
-      ->capture_default_str();
+  auto* replication_log_option =
+      app.add_option("--replication-log", config.replication_log,
+                     "log every write call for replicas to follow (FollowRequest); always on in "
+                     "cluster mode")
+          ->capture_default_str();
   app.add_option("--bm25-k1", config.bm25_k1,
                  "keyword search: BM25 k1, how much repeated terms add")
       ->capture_default_str()
@@ -273,6 +275,29 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
                      "cluster mode: seconds of the etcd lease; a primary that cannot renew it "
                      "stops accepting writes before it lapses")
           ->capture_default_str();
+  std::string ack_policy;
+  auto* ack_policy_option = app.add_option(
+      "--ack-policy", ack_policy,
+      "cluster mode: when the primary answers a write: async (after its own commit) or semi-sync "
+      "(also after one replica acknowledged it; the default)");
+  int64_t replica_ack_timeout_ms = config.cluster.replica_ack_timeout.count();
+  auto* ack_timeout_option =
+      app.add_option("--replica-ack-timeout-ms", replica_ack_timeout_ms,
+                     "cluster mode, semi-sync: milliseconds a write waits for a replica before "
+                     "it is answered UNAVAILABLE (applied on the primary, not yet on a replica)")
+          ->capture_default_str();
+  auto* log_keep_option =
+      app.add_option("--replication-log-keep", config.cluster.log_keep,
+                     "cluster mode: the newest log records always kept; older ones are deleted "
+                     "once every live replica has them, and beyond this bound in any case (a "
+                     "replica that needs a deleted record re-bootstraps)")
+          ->capture_default_str()
+          ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+
+  auto* key_file_option = app.add_option(
+      "--replication-key-file", config.cluster.replication_key_file,
+      "cluster mode: a file holding the service API key this node presents to the primary when "
+      "it bootstraps and follows (unset: none; the primary must then have no keys)");
 
   ConfigOutcome outcome;
   try {
@@ -305,14 +330,39 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
     config.metrics_listen = *metrics;
   }
   const bool cluster_flags = !config.cluster.cluster.empty() || !config.cluster.node_id.empty() ||
-                             !config.cluster.advertise.empty() || lease_ttl_option->count() > 0;
+                             !config.cluster.advertise.empty() || lease_ttl_option->count() > 0 ||
+                             ack_policy_option->count() > 0 || ack_timeout_option->count() > 0 ||
+                             log_keep_option->count() > 0 || key_file_option->count() > 0;
   config.cluster.lease_ttl = std::chrono::seconds(lease_ttl_seconds);
   const bool etcd_given = etcd_option->count() > 0;
   if (!etcd_given && cluster_flags) {
     outcome.exit_code = 2;
-    outcome.output = "mnemod: --cluster, --node-id, --advertise and --lease-ttl need --etcd\n";
+    outcome.output =
+        "mnemod: --cluster, --node-id, --advertise, --lease-ttl, --ack-policy, "
+        "--replica-ack-timeout-ms, --replication-log-keep and --replication-key-file need "
+        "--etcd\n";
     return outcome;
   }
+  if (ack_policy == "async") {
+    config.cluster.ack_policy = AckPolicy::kAsync;
+  } else if (ack_policy == "semi-sync" || ack_policy.empty()) {
+    config.cluster.ack_policy = AckPolicy::kSemiSync;
+  } else {
+    outcome.exit_code = 2;
+    outcome.output =
+        "mnemod: --ack-policy: \"" + ack_policy + "\" is neither async nor semi-sync\n";
+    return outcome;
+  }
+  if (replica_ack_timeout_ms < kMinReplicaAckTimeoutMs ||
+      replica_ack_timeout_ms > kMaxReplicaAckTimeoutMs) {
+    outcome.exit_code = 2;
+    outcome.output = "mnemod: --replica-ack-timeout-ms: " + std::to_string(replica_ack_timeout_ms) +
+                     " is not a number of milliseconds in " +
+                     std::to_string(kMinReplicaAckTimeoutMs) + ".." +
+                     std::to_string(kMaxReplicaAckTimeoutMs) + "\n";
+    return outcome;
+  }
+  config.cluster.replica_ack_timeout = std::chrono::milliseconds(replica_ack_timeout_ms);
   if (etcd_given) {
     auto endpoints = ParseEtcdEndpoints(etcd, &error);
     if (endpoints) {
@@ -325,6 +375,15 @@ ConfigOutcome ParseServerConfig(int argc, const char* const* argv) {
       outcome.output = "mnemod: " + error + "\n";
       return outcome;
     }
+    // Replicas follow the log, and any node may become primary: cluster nodes always keep it.
+    if (replication_log_option->count() > 0 && !config.replication_log) {
+      outcome.exit_code = 2;
+      outcome.output =
+          "mnemod: --replication-log false: cluster nodes (--etcd) replicate through the log, "
+          "which is always on for them\n";
+      return outcome;
+    }
+    config.replication_log = true;
   }
   config.retention_interval = std::chrono::seconds(retention_interval_seconds);
   config.idle_timeout = std::chrono::seconds(idle_seconds);

@@ -26,10 +26,16 @@ struct ListenAddress {
 // Parses "host:port" or "[v6]:port".  nullopt with a reason in *error on anything else.
 std::optional<ListenAddress> ParseListenAddress(const std::string& text, std::string* error);
 
+// When the primary answers a write (server/replica_acks.h).
+enum class AckPolicy : uint8_t {
+  kAsync,     // after its own commit
+  kSemiSync,  // after its commit and one replica's acknowledgement, or UNAVAILABLE on timeout
+};
+
 // Cluster mode (server/cluster_node.h).  Without etcd endpoints mnemod runs alone, as before,
 // and needs no etcd.  With them, the node takes part in electing its cluster's primary; only the
-// primary accepts writes.  Replication of the write stream does not exist yet: a follower serves
-// reads from its own data directory, which the primary's writes do not reach.
+// primary accepts writes, and every other node replicates the primary's write stream
+// (server/replicator.h) and serves reads from its copy.
 struct ClusterConfig {
   std::vector<std::string> etcd;  // client URLs of etcd members; empty: single-node (the default)
   std::string cluster;            // names the etcd keys /mnemo/<cluster>/...; required with etcd
@@ -38,6 +44,13 @@ struct ClusterConfig {
   // with the bound port (which must then not be a wildcard address).
   std::string advertise;
   std::chrono::seconds lease_ttl{5};  // the etcd lease; writes stop when it may have lapsed
+  AckPolicy ack_policy = AckPolicy::kSemiSync;
+  std::chrono::milliseconds replica_ack_timeout{1000};  // semi-sync: the longest wait for a replica
+  // The replication log keeps at most this many newest records (server/replicator.h: trimming).
+  uint64_t log_keep = 100'000;
+  // A file holding the API key (a service key) this node presents to the primary when it
+  // bootstraps and follows; empty: none, and the primary must be in protected mode.
+  std::string replication_key_file;
   bool enabled() const { return !etcd.empty(); }
 };
 
@@ -50,10 +63,11 @@ struct ServerConfig {
   std::string log_level = "info";     // trace|debug|info|warn|error|critical|off
   std::string port_file;              // when set, the bound port is written here after listen
   bool keyword_search = true;         // EngineOptions::keyword_search
-  bool replication_log = false;       // EngineOptions::replication_log (FollowRequest reads it)
-  double bm25_k1 = 1.2;               // keyword search (EngineOptions::bm25_k1)
-  double bm25_b = 0.75;               // keyword search (EngineOptions::bm25_b)
-  TokenEstimate token_estimate;       // context assembly (EngineOptions::token_estimate)
+  // EngineOptions::replication_log (FollowRequest reads it); always on in cluster mode.
+  bool replication_log = false;
+  double bm25_k1 = 1.2;          // keyword search (EngineOptions::bm25_k1)
+  double bm25_b = 0.75;          // keyword search (EngineOptions::bm25_b)
+  TokenEstimate token_estimate;  // context assembly (EngineOptions::token_estimate)
   // Prometheus metrics over HTTP (GET /metrics); off unless set.  "PORT" means 127.0.0.1:PORT.
   std::optional<ListenAddress> metrics_listen;
   std::string metrics_port_file;  // when set, the metrics port is written here after listen
@@ -94,6 +108,9 @@ struct ServerConfig {
 // The lease TTLs --lease-ttl accepts, in seconds.
 inline constexpr int64_t kMinLeaseTtlSeconds = 1;
 inline constexpr int64_t kMaxLeaseTtlSeconds = 3600;
+// The replica acknowledgement timeouts --replica-ack-timeout-ms accepts.
+inline constexpr int64_t kMinReplicaAckTimeoutMs = 1;
+inline constexpr int64_t kMaxReplicaAckTimeoutMs = 600'000;
 
 // Splits --etcd's comma-separated list (blanks around items ignored) and checks each endpoint
 // with the etcd client's parser.  nullopt with a reason in *error when there is none or one is

@@ -178,6 +178,19 @@ TEST(ConfigTest, ClusterFlags) {
   EXPECT_EQ(cluster.node_id, "n-1");
   EXPECT_EQ(cluster.advertise, "db1.example:7420");
   EXPECT_EQ(cluster.lease_ttl, std::chrono::seconds(2));
+  // Cluster nodes keep the replication log and answer writes semi-sync unless told otherwise.
+  EXPECT_TRUE(outcome.config->replication_log);
+  EXPECT_EQ(cluster.ack_policy, AckPolicy::kSemiSync);
+  EXPECT_EQ(cluster.replica_ack_timeout, std::chrono::milliseconds(1000));
+}
+
+TEST(ConfigTest, AckPolicyFlags) {
+  auto outcome = Parse({"--etcd", "127.0.0.1:2379", "--cluster", "c", "--node-id", "a",
+                        "--ack-policy", "async", "--replica-ack-timeout-ms", "250"});
+  ASSERT_TRUE(outcome.config) << outcome.output;
+  EXPECT_EQ(outcome.config->cluster.ack_policy, AckPolicy::kAsync);
+  EXPECT_EQ(outcome.config->cluster.replica_ack_timeout, std::chrono::milliseconds(250));
+  EXPECT_FALSE(Parse({}).config->replication_log);  // single-node: off unless asked for
 }
 
 TEST(ConfigTest, ClusterKeysInTheConfigFile) {
@@ -220,6 +233,14 @@ TEST(ConfigTest, BadClusterSettingsAreRejectedWithTheirFlag) {
            "--advertise is required");
   rejected({"--node-id", "a"}, "need --etcd");
   rejected({"--lease-ttl", "3"}, "need --etcd");
+  rejected({"--ack-policy", "async"}, "need --etcd");
+  rejected({"--replication-key-file", "k"}, "need --etcd");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--ack-policy", "sync"}),
+           "--ack-policy: \"sync\" is neither async nor semi-sync");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--replica-ack-timeout-ms", "0"}),
+           "--replica-ack-timeout-ms: 0 is not");
+  rejected(with({"--etcd", "127.0.0.1:2379", "--replication-log", "false"}),
+           "--replication-log false: cluster nodes");
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ flatbuffers::Offset<wire::ClusterInfo> BuildClusterInfo(Builder& fbb, const Clus
       fbb, status.primary ? wire::NodeRole::primary : wire::NodeRole::follower,
       fbb.CreateString(status.cluster), fbb.CreateString(status.node_id),
       fbb.CreateString(status.address), status.epoch, status.writable,
-      optional(status.primary_node_id), optional(status.primary_address), status.primary_epoch);
+      optional(status.primary_node_id), optional(status.primary_address), status.primary_epoch,
+      status.applied_seq, status.lag.records, status.lag.ms);
 }
 
 Result<Reply> Stats(Call& call, const AdminContext& admin) {
@@ -93,15 +94,23 @@ Result<Reply> ReadSnapshot(Call& call, const AdminContext& admin,
 // The largest FollowRequest::max_records, and the reply's room for everything but the records.
 constexpr uint32_t kMaxFollowRecords = 4096;
 constexpr size_t kFollowReplyOverhead = 4096;
+// How long a replica's FollowRequest is held when no record is there yet (long poll).
+constexpr auto kFollowHold = std::chrono::milliseconds(100);
 
-Result<Reply> Follow(Call& call, const wire::FollowRequest& in) {
+Result<Reply> Follow(Call& call, const AdminContext& admin, const wire::FollowRequest& in) {
   if (in.from() < 1) return Status::ValidationError("from", "must be >= 1");
   if (in.max_records() < 1 || in.max_records() > kMaxFollowRecords) {
     return Status::ValidationError("max_records",
                                    "must be in 1.." + std::to_string(kMaxFollowRecords));
   }
-  MNEMO_ASSIGN_OR_RETURN(const std::vector<LogRecord> records,
+  const std::string follower = StringOf(in.follower_id());
+  if (!follower.empty()) admin.acks.Acknowledge(follower, in.from() - 1);
+  MNEMO_ASSIGN_OR_RETURN(std::vector<LogRecord> records,
                          call.engine.ReadLog(in.from(), in.max_records()));
+  if (records.empty() && !follower.empty()) {
+    admin.acks.WaitForCommit(in.from() - 1, kFollowHold);
+    MNEMO_ASSIGN_OR_RETURN(records, call.engine.ReadLog(in.from(), in.max_records()));
+  }
   const size_t max_bytes =
       std::min<size_t>(in.max_bytes(), protocol::kDefaultMaxFrameBytes - kFollowReplyOverhead);
   Builder& fbb = call.fbb;
@@ -204,7 +213,7 @@ Result<Reply> Admin(Call& call, const AdminContext& admin) {
       MNEMO_RETURN_IF_ERROR(admin.snapshots.Close(id));
       return DoneReply(fbb);
     }
-    case B::FollowRequest: return Follow(call, *request.body_as_FollowRequest());
+    case B::FollowRequest: return Follow(call, admin, *request.body_as_FollowRequest());
     default: return Status::Internal("not an admin request");
   }
 }

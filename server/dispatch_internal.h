@@ -8,6 +8,7 @@
 #include "mnemo/result.h"
 #include "mnemo/wire/mnemo_generated.h"
 #include "server/cluster_node.h"
+#include "server/replica_acks.h"
 #include "server/snapshots.h"
 #include "server/stats.h"
 #include "server/wire_out.h"
@@ -50,6 +51,7 @@ struct AdminContext {
   const std::string& data_dir;
   const ClusterNode* cluster;  // null: single-node
   SnapshotStore& snapshots;
+  ReplicaAcks& acks;
 };
 Result<Reply> Admin(Call& call, const AdminContext& admin);
 

@@ -113,12 +113,26 @@ std::string Dispatcher::Run(const Principal& principal, const wire::Request& req
     case OpGroup::kBatch: reply = dispatch::Batch(call); break;
     case OpGroup::kAdmin:
       reply = dispatch::Admin(
-          call, dispatch::AdminContext{stats_, options_.data_dir, cluster_, snapshots_});
+          call, dispatch::AdminContext{stats_, options_.data_dir, cluster_, snapshots_, acks_});
       break;
     case OpGroup::kUnknown:
     case OpGroup::kHello: break;
   }
   if (!reply.ok()) return fail(reply.status());
+  if (cluster_ != nullptr && IsWrite(type)) {
+    // The log's last sequence now covers this write (and maybe later ones: waiting for those
+    // too is safe).  A write that logged nothing waits for what is already logged, which may
+    // hold the original of a retried write.
+    const uint64_t seq = engine_.LastLogSeq();
+    acks_.Committed(seq);
+    if (ack_policy_ == AckPolicy::kSemiSync && !acks_.WaitForAck(seq, ack_timeout_)) {
+      stats_.RecordReplicaAckTimeout();
+      return fail(Status::Unavailable(
+          "the write was applied on the primary (log sequence " + std::to_string(seq) +
+          ") but no replica acknowledged it within " + std::to_string(ack_timeout_.count()) +
+          " ms; treat it like a timeout: it is not yet on a replica"));
+    }
+  }
   std::string payload = FinishResponse(fbb, id, reply->type, reply->body);
   if (options_.max_frame_bytes != 0 && payload.size() > options_.max_frame_bytes) {
     return fail(Status::FromCode(StatusCode::kPayloadTooLarge,

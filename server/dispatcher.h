@@ -5,6 +5,7 @@
 // Thread-safety: thread-safe (the engine and stats are); called from worker threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -12,6 +13,8 @@
 #include "mnemo/wire/mnemo_generated.h"
 #include "server/auth/principal.h"
 #include "server/cluster_node.h"
+#include "server/config.h"
+#include "server/replica_acks.h"
 #include "server/snapshots.h"
 #include "server/stats.h"
 
@@ -33,9 +36,18 @@ class Dispatcher {
   std::string Handle(const Principal& principal, const wire::Request& request);
 
   // Cluster mode: from now on every write request asks `cluster` first and is answered
-  // NOT_PRIMARY when it says no.  `cluster` is borrowed and must outlive the dispatcher.
+  // NOT_PRIMARY when it says no; a write that was applied reports its sequence to the
+  // acknowledgements (replica_acks()), and under semi-sync its answer waits until a replica
+  // acknowledged it, or is UNAVAILABLE after `ack_timeout` (the write stays applied on this
+  // node).  `cluster` is borrowed and must outlive the dispatcher.
   // REQUIRES: no request is being handled (call before serving).
-  void AttachCluster(const ClusterNode* cluster) { cluster_ = cluster; }
+  void AttachCluster(const ClusterNode* cluster, AckPolicy policy,
+                     std::chrono::milliseconds ack_timeout) {
+    cluster_ = cluster;
+    ack_policy_ = policy;
+    ack_timeout_ = ack_timeout;
+  }
+  ReplicaAcks& replica_acks() { return acks_; }
 
  private:
   std::string Run(const Principal& principal, const wire::Request& request, bool* failed);
@@ -44,6 +56,9 @@ class Dispatcher {
   ServerStats& stats_;
   const DispatcherOptions options_;
   const ClusterNode* cluster_ = nullptr;  // null: single-node
+  AckPolicy ack_policy_ = AckPolicy::kAsync;
+  std::chrono::milliseconds ack_timeout_{0};
+  ReplicaAcks acks_;
   SnapshotStore snapshots_;
 };
 

@@ -209,6 +209,9 @@ std::string RenderPrometheus(const EngineMetrics& engine, const ServerStats& sta
   Writer w;
   w.Gauge("uptime_seconds", "Seconds since mnemod started.", stats.uptime_seconds());
   w.Gauge("connections", "Open protocol connections.", stats.connections());
+  w.Counter("replica_ack_timeouts_total",
+            "Semi-sync writes answered UNAVAILABLE: applied here, no replica acknowledged in time.",
+            stats.replica_ack_timeouts());
   RequestFamilies(stats, w);
   StorageFamilies(engine, data_dir_bytes, w);
   PartitionFamilies(engine, w);

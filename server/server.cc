@@ -20,6 +20,9 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 constexpr auto kKeyRefreshInterval = std::chrono::seconds(1);
+// Threads that serve replicas' FollowRequests (each may be held up to 100 ms): one per replica
+// of a typical cluster, with room.
+constexpr size_t kFollowWorkers = 4;
 
 // Runs `context` until it is stopped.  With a non-zero `spin`, a thread that runs out of ready
 // handlers keeps polling its sockets (epoll_wait with a zero timeout, then sched_yield) for up to
@@ -94,6 +97,9 @@ Server::Server(const ServerConfig& config) : config_(config) {
 }
 
 Server::~Server() {
+  // The follow loop reads cluster_, which is destroyed first (a Create that failed after starting
+  // both never ran Shutdown).
+  if (replicator_) replicator_->Stop();
   RequestStop();
   for (auto& thread : io_threads_) {
     if (thread.joinable()) thread.join();
@@ -101,6 +107,12 @@ Server::~Server() {
 }
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
+  // A replica's data, its key store included, comes from its primary before anything opens it.
+  std::string replication_key;
+  if (config.cluster.enabled()) {
+    MNEMO_ASSIGN_OR_RETURN(replication_key, ReadReplicationKey(config.cluster));
+    MNEMO_RETURN_IF_ERROR(PrepareReplicaData(config, replication_key));
+  }
   std::unique_ptr<Server> server(new Server(config));
   server->keys_ = std::make_unique<KeyStore>(KeyStore::PathFor(config.data_dir));
   auto has_keys = server->keys_->HasKeys();
@@ -132,9 +144,15 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
   limits.max_in_flight = config.max_in_flight;
   limits.max_queued_bytes = config.max_queued_bytes;
   limits.idle_timeout = config.idle_timeout;
-  server->services_.reset(new SessionServices{*server->keys_, *server->dispatcher_,
-                                              *server->workers_, *server->inline_slots_,
-                                              server->stats_, server->registry_, hello, limits});
+  limits.inline_writes =
+      !config.cluster.enabled() || config.cluster.ack_policy == AckPolicy::kAsync;
+  if (config.cluster.enabled()) {
+    server->follow_workers_ =
+        std::make_unique<WorkerPool>(kFollowWorkers, kFollowWorkers * config.max_in_flight);
+  }
+  server->services_.reset(new SessionServices{
+      *server->keys_, *server->dispatcher_, *server->workers_, *server->inline_slots_,
+      server->stats_, server->registry_, hello, limits, server->follow_workers_.get()});
 
   std::vector<asio::io_context*> contexts;
   for (const auto& context : server->contexts_) contexts.push_back(context.get());
@@ -147,9 +165,25 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerConfig& config) {
     bound.port = server->port();
     std::string advertise =
         config.cluster.advertise.empty() ? bound.ToString() : config.cluster.advertise;
+    Server* raw = server.get();
+    server->replicator_ =
+        std::make_unique<Replicator>(*server->engine_, config, std::move(replication_key),
+                                     server->dispatcher_->replica_acks(), [raw] {
+                                       {
+                                         std::lock_guard lock(raw->stop_mutex_);
+                                         raw->exit_code_ = kRebootstrapExitCode;
+                                       }
+                                       raw->RequestStop();
+                                     });
+    ClusterHooks hooks;
+    hooks.applied_seq = [raw] { return raw->engine_->LastLogSeq(); };
+    hooks.on_promoted = [raw](uint64_t epoch) { return raw->replicator_->Promote(epoch); };
+    hooks.lag = [raw] { return raw->replicator_->Lag(); };
     MNEMO_ASSIGN_OR_RETURN(server->cluster_,
-                           ClusterNode::Start(config.cluster, std::move(advertise)));
-    server->dispatcher_->AttachCluster(server->cluster_.get());
+                           ClusterNode::Start(config.cluster, std::move(advertise), hooks));
+    server->dispatcher_->AttachCluster(server->cluster_.get(), config.cluster.ack_policy,
+                                       config.cluster.replica_ack_timeout);
+    server->replicator_->Start(*server->cluster_);
   }
   if (!config.port_file.empty()) {
     MNEMO_RETURN_IF_ERROR(WriteTextFile(config.port_file, std::to_string(server->port()) + "\n"));
@@ -251,7 +285,8 @@ int Server::Run() {
     return 1;
   }
   spdlog::info("shutdown complete");
-  return 0;
+  std::lock_guard lock(stop_mutex_);
+  return exit_code_;
 }
 
 void Server::Shutdown() {
@@ -263,6 +298,7 @@ void Server::Shutdown() {
   // Give up the primary's lease first, so that another node can take over while this one drains;
   // from here on this node applies no new write.
   if (cluster_) cluster_->Resign();
+  if (replicator_) replicator_->Stop();
   const auto live = registry_.BeginShutdown();
   spdlog::info("stopped accepting; waiting for {} connection(s) to finish their requests",
                live.size());
@@ -282,6 +318,7 @@ void Server::Shutdown() {
   // Requests of force-closed sessions may still be at the workers: let them finish (their
   // replies go nowhere) before the engine closes.
   workers_->Shutdown();
+  if (follow_workers_) follow_workers_->Shutdown();
 }
 
 }  // namespace mnemo::server

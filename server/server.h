@@ -23,6 +23,7 @@
 #include "server/dispatcher.h"
 #include "server/listener.h"
 #include "server/metrics_http.h"
+#include "server/replicator.h"
 #include "server/session_registry.h"
 #include "server/stats.h"
 #include "server/worker_pool.h"
@@ -43,7 +44,8 @@ class Server {
   uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
   // Serves until SIGTERM/SIGINT or RequestStop(), then shuts down.  Returns the process exit
-  // code: 0 after a clean shutdown, 1 when closing the engine failed.
+  // code: 0 after a clean shutdown, 1 when closing the engine failed, kRebootstrapExitCode (3)
+  // when a replica stopped because it must re-bootstrap (server/replicator.h).
   int Run();
   void RequestStop();
 
@@ -55,9 +57,11 @@ class Server {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<Engine> engine_;
   ServerStats stats_;
-  std::unique_ptr<ClusterNode> cluster_;  // null: single-node
+  std::unique_ptr<Replicator> replicator_;  // null: single-node
+  std::unique_ptr<ClusterNode> cluster_;    // null: single-node
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<WorkerPool> follow_workers_;  // cluster mode: replicas' FollowRequests
   std::unique_ptr<InlineSlots> inline_slots_;
   SessionRegistry registry_;
   std::unique_ptr<SessionServices> services_;
@@ -73,6 +77,7 @@ class Server {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stop_requested_ = false;  // GUARDED_BY(stop_mutex_)
+  int exit_code_ = 0;            // GUARDED_BY(stop_mutex_): Run's, unless closing fails
 };
 
 // Opens the engine for `config`.  The key store's "auth/" directory is declared a foreign entry,

@@ -255,7 +255,8 @@ void Session::HandleFrame(std::string payload) {
     return Send(ErrorResponse(id, status));
   }
   if (RunsOnIoThread(*request)) return Send(services_.dispatcher.Handle(*principal_, *request));
-  if (MayRunInline(*request) && services_.workers.queued() == 0) {
+  if (MayRunInline(*request) && services_.workers.queued() == 0 &&
+      (services_.limits.inline_writes || !IsWrite(type))) {
     if (InlineSlots::Lease lease(services_.inline_slots); lease) {
       return Send(services_.dispatcher.Handle(*principal_, *request));
     }
@@ -267,15 +268,19 @@ void Session::Submit(std::string payload, const Principal& principal, uint64_t r
                      uint8_t body_type) {
   ++in_flight_;
   auto shared_payload = std::make_shared<const std::string>(std::move(payload));
-  const bool queued =
-      services_.workers.TrySubmit([self = shared_from_this(), shared_payload, principal] {
-        // Verified on the I/O thread; the bytes are unchanged since.
-        const auto* request = flatbuffers::GetRoot<wire::Request>(shared_payload->data());
-        std::string response = self->services_.dispatcher.Handle(principal, *request);
-        asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
-          self->OnReply(std::move(response));
-        });
-      });
+  WorkerPool& pool =
+      services_.follow_workers != nullptr &&
+              static_cast<wire::RequestBody>(body_type) == wire::RequestBody::FollowRequest
+          ? *services_.follow_workers
+          : services_.workers;
+  const bool queued = pool.TrySubmit([self = shared_from_this(), shared_payload, principal] {
+    // Verified on the I/O thread; the bytes are unchanged since.
+    const auto* request = flatbuffers::GetRoot<wire::Request>(shared_payload->data());
+    std::string response = self->services_.dispatcher.Handle(principal, *request);
+    asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
+      self->OnReply(std::move(response));
+    });
+  });
   if (queued) return;
   --in_flight_;
   spdlog::warn("server busy: request {} from {} refused (worker queue full)", request_id, peer_);

@@ -46,6 +46,9 @@ struct SessionLimits {
   std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(300);
   // After the last reply of a closing session: how long to wait for the client's EOF.
   std::chrono::steady_clock::duration linger = std::chrono::seconds(1);
+  // false: writes never run on an I/O thread (under semi-sync their answer waits for a replica,
+  // whose FollowRequest may arrive on that very thread).
+  bool inline_writes = true;
 };
 
 // What every session borrows from the server; all of it outlives the sessions.
@@ -58,6 +61,9 @@ struct SessionServices {
   SessionRegistry& registry;
   HelloSettings hello;
   SessionLimits limits;
+  // Replicas' FollowRequests run here when set (cluster mode): a primary whose workers all wait
+  // for acknowledgements (semi-sync) must still serve the requests that carry them.
+  WorkerPool* follow_workers = nullptr;
 };
 
 class Session : public std::enable_shared_from_this<Session> {

@@ -55,6 +55,11 @@ class ServerStats {
   void RecordRequest(wire::RequestBody op, std::chrono::microseconds latency, bool error);
   void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
+  // A semi-sync write answered UNAVAILABLE because no replica acknowledged it in time.
+  void RecordReplicaAckTimeout() { replica_ack_timeouts_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t replica_ack_timeouts() const {
+    return replica_ack_timeouts_.load(std::memory_order_relaxed);
+  }
 
   uint32_t connections() const { return connections_.load(std::memory_order_relaxed); }
   uint64_t uptime_seconds() const;
@@ -79,6 +84,7 @@ class ServerStats {
 
   const std::chrono::steady_clock::time_point started_;
   std::atomic<uint32_t> connections_{0};
+  std::atomic<uint64_t> replica_ack_timeouts_{0};
   std::array<Op, kOps> ops_;
 };
 

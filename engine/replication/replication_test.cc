@@ -456,6 +456,36 @@ TEST(ReplicationTest, LogOffWritesNoRecords) {
   EXPECT_STATUS(engine->ApplyLogged(LogRecord{1, "x"}), StatusCode::kUnavailable, "");
 }
 
+TEST(ReplicationTest, TrimmingKeepsTheLastRecordAndItsEpoch) {
+  testing::TempDir dir;
+  auto engine = OpenEngine(dir.Sub("a"));
+  ASSERT_TRUE(engine->SetLogEpoch(3).ok());
+  Workload workload(*engine, 1);
+  for (int i = 0; i < 1000 && engine->LastLogSeq() < 10; ++i) workload.Step();
+  const uint64_t last = engine->LastLogSeq();
+  ASSERT_GE(last, 10u);
+  auto trimmed = engine->TrimLog(6);
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status().ToString();
+  EXPECT_EQ(*trimmed, 6u);
+  auto records = engine->ReadLog(1, 100);
+  ASSERT_TRUE(records.ok());
+  ASSERT_FALSE(records->empty());
+  EXPECT_EQ(records->front().seq, 6u);
+  EXPECT_EQ(records->back().seq, last);
+  // Asked to trim everything, the log keeps its last record: after a reopen the position and
+  // the epoch are still known.
+  ASSERT_TRUE(engine->TrimLog(last + 100).ok());
+  records = engine->ReadLog(1, 100);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ(records->front().seq, last);
+  ASSERT_TRUE(engine->Close().ok());
+  engine.reset();
+  engine = OpenEngine(dir.Sub("a"));
+  EXPECT_EQ(engine->LastLogSeq(), last);
+  EXPECT_STATUS(engine->SetLogEpoch(2), StatusCode::kValidationError, "epoch");
+}
+
 TEST(ReplicationTest, FailedAndNoOpCallsLogNothing) {
   testing::TempDir dir;
   auto engine = OpenEngine(dir.Sub("a"));

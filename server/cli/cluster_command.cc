@@ -1,5 +1,6 @@
-// `mnemo cluster status`: the cluster's election state as etcd holds it, and each node's role as
-// the node itself reports it (GetStats).  Replication does not exist yet, so replica lag is n/a.
+// `mnemo cluster status`: the cluster's election state as etcd holds it, and each node's role,
+// applied log sequence and, for a follower, its lag behind the primary as the node itself
+// reports it (GetStats).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -57,11 +58,22 @@ bool PrintEtcdView(const std::string& etcd, const std::string& cluster_name) {
   return true;
 }
 
+// "12 rec, 0.3 s" for a follower; "-" for a primary or a standalone node; "n/a" when unknown.
+std::string LagText(const client::ClusterInfo& info) {
+  if (info.role != client::ClusterInfo::Role::kFollower) return "-";
+  if (!info.lag) return "n/a";
+  char text[64];
+  std::snprintf(text, sizeof(text), "%llu rec, %.1f s",
+                static_cast<unsigned long long>(info.lag_records),
+                static_cast<double>(info.lag->count()) / 1000.0);
+  return text;
+}
+
 // Prints one row per node; false when a node could not be asked.
 bool PrintNodes(const std::vector<std::string>& nodes, const std::string& api_key) {
   bool all = true;
-  std::printf("%-22s %-10s %-12s %6s %-8s %-28s %s\n", "NODE", "ID", "ROLE", "EPOCH", "WRITES",
-              "PRIMARY (as the node sees it)", "REPLICA_LAG");
+  std::printf("%-22s %-10s %-12s %6s %-8s %-28s %10s  %s\n", "NODE", "ID", "ROLE", "EPOCH",
+              "WRITES", "PRIMARY (as the node sees it)", "APPLIED", "REPLICA_LAG");
   for (const std::string& node : nodes) {
     client::ClientOptions options;
     options.addresses = {node};
@@ -86,11 +98,11 @@ bool PrintNodes(const std::vector<std::string>& nodes, const std::string& api_ke
                 std::to_string(info.primary_epoch);
     }
     const bool standalone = info.role == client::ClusterInfo::Role::kStandalone;
-    std::printf("%-22s %-10s %-12s %6llu %-8s %-28s %s\n", node.c_str(),
+    std::printf("%-22s %-10s %-12s %6llu %-8s %-28s %10llu  %s\n", node.c_str(),
                 standalone ? "-" : info.node_id.c_str(), RoleName(info.role),
                 static_cast<unsigned long long>(info.epoch),
                 info.writable || standalone ? "yes" : "no", primary.c_str(),
-                "n/a (no replication yet)");
+                static_cast<unsigned long long>(info.applied_seq), LagText(info).c_str());
   }
   return all;
 }

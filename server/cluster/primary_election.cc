@@ -101,6 +101,26 @@ std::string PrimaryElection::EpochKey(std::string_view cluster) {
   return "/mnemo/" + std::string(cluster) + "/epoch";
 }
 
+std::string PrimaryElection::NodesPrefix(std::string_view cluster) {
+  return "/mnemo/" + std::string(cluster) + "/nodes/";
+}
+
+Status PrimaryElection::PublishNode(std::string_view value) {
+  const int64_t lease = lease_id();
+  if (lease == 0) return Status::Unavailable("no etcd lease to publish this node's entry on");
+  auto put = client_.Put(NodesPrefix(options_.cluster) + options_.node_id, value, lease);
+  if (put.status().IsNotFound()) return Status::Unavailable("the etcd lease expired");
+  return put.status();
+}
+
+Result<std::map<std::string, KeyValue>> PrimaryElection::ReadNodes() const {
+  const std::string prefix = NodesPrefix(options_.cluster);
+  MNEMO_ASSIGN_OR_RETURN(const RangeResult range, client_.GetPrefix(prefix));
+  std::map<std::string, KeyValue> nodes;
+  for (const KeyValue& kv : range.kvs) nodes[kv.key.substr(prefix.size())] = kv;
+  return nodes;
+}
+
 Result<std::unique_ptr<PrimaryElection>> PrimaryElection::Start(GatewayOptions etcd,
                                                                 ElectionOptions options) {
   MNEMO_ASSIGN_OR_RETURN(options, Resolve(std::move(options)));

@@ -9,6 +9,9 @@
 //                       It is attached to the primary's lease, so etcd deletes it when the
 //                       primary stops renewing the lease (crash, partition, pause) or revokes it
 //                       (Resign).  Readers ignore fields they do not know.
+//   /mnemo/<c>/nodes/<id>  what node <id> reports of itself (PublishNode; the cluster node
+//                       writes JSON with its address and applied sequence), on that node's lease:
+//                       the live nodes are the keys under /mnemo/<c>/nodes/.
 //
 // Epoch rule.  A node campaigns with one transaction: if `primary` does not exist
 // (create_revision == 0) and `epoch` has not changed since the node read it as E (mod_revision
@@ -42,6 +45,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -141,6 +145,12 @@ class PrimaryElection {
   // answer (a lease already gone is OK).
   Status Resign();
 
+  // Writes this node's entry under NodesPrefix, attached to the lease now held.  UNAVAILABLE
+  // between leases (the next call after a grant publishes it again).
+  Status PublishNode(std::string_view value);
+  // Every live node's entry: node id -> the key as etcd holds it (value, mod_revision, ...).
+  Result<std::map<std::string, KeyValue>> ReadNodes() const;
+
   // Tests only: while paused, the background thread sends nothing (no keep-alive, no grant), as
   // if this process were stalled.
   void TEST_PauseKeepAlive(bool paused);
@@ -150,6 +160,7 @@ class PrimaryElection {
 
   static std::string PrimaryKey(std::string_view cluster);
   static std::string EpochKey(std::string_view cluster);
+  static std::string NodesPrefix(std::string_view cluster);  // "/mnemo/<c>/nodes/"
 
  private:
   struct ClusterRead;

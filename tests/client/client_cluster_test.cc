@@ -33,8 +33,10 @@ class ClusterTest : public ::testing::Test {
     for (const char* id : {"a", "b"}) {
       dirs_.push_back(std::make_unique<TempDir>());
       nodes_.push_back(std::make_unique<MnemodProcess>(dirs_.back()->path()));
+      // Async acknowledgements: these tests are about the election, and a lone survivor must
+      // take writes (client_replication_test.cc covers semi-sync).
       nodes_.back()->set_extra_args({"--etcd", etcd_->ClientUrl(0), "--cluster", "test",
-                                     "--node-id", id, "--lease-ttl", "2"});
+                                     "--node-id", id, "--lease-ttl", "2", "--ack-policy", "async"});
     }
     // A starts (and so campaigns) first: it wins.
     for (auto& node : nodes_) {
@@ -208,7 +210,16 @@ TEST_F(ClusterTest, CliStatusShowsThePrimaryAndEachNodesRole) {
   };
   EXPECT_NE(row(Address(a())).find(" primary "), std::string::npos) << out;
   EXPECT_NE(row(Address(b())).find(" follower "), std::string::npos) << out;
-  EXPECT_NE(row(Address(b())).find("n/a"), std::string::npos) << out;
+  // The follower reports its lag once it has heard from the primary.
+  const auto deadline = std::chrono::steady_clock::now() + kFailoverWait;
+  while (row(Address(b())).find(" rec, ") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    RunCommand({MnemoCliPath(), "cluster", "status", "--nodes", Address(a()) + "," + Address(b())},
+               &out);
+  }
+  EXPECT_NE(row(Address(b())).find(" 0 rec, "), std::string::npos) << out;
+  EXPECT_NE(row(Address(a())).find(" -"), std::string::npos) << out;
 
   // A node that is down is reported, and the exit code says so.
   b().Kill();

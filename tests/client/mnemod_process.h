@@ -48,6 +48,7 @@ class MnemodProcess {
   // SIGKILL and reap.
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // -1 when not running
   // For the next Start(): the dimension of a new data directory (default kDimension) and extra
   // mnemod flags (e.g. {"--max-connections", "8"}).
   void set_dimension(uint32_t dimension) { dimension_ = dimension; }

@@ -530,6 +530,16 @@ Result<void> Client::CloseSnapshot(std::string_view snapshot_id) {
       internal::DecodeDone);
 }
 
+Result<FollowBatch> Client::Follow(uint64_t from, uint32_t max_records, uint32_t max_bytes,
+                                   std::string_view follower_id) {
+  return Invoke(
+      *router_, kWrite,
+      [&](uint64_t id) {
+        return internal::EncodeFollow(id, from, max_records, max_bytes, follower_id);
+      },
+      internal::DecodeFollow);
+}
+
 Result<RetentionReport> Client::ApplyRetention(const std::optional<RetentionPolicy>& policy) {
   return Invoke(
       *router_, kWrite, [&](uint64_t id) { return internal::EncodeApplyRetention(id, policy); },

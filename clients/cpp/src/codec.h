@@ -151,6 +151,8 @@ std::string EncodeOpenSnapshot(uint64_t request_id);
 std::string EncodeReadSnapshot(uint64_t request_id, std::string_view snapshot_id,
                                std::string_view path, uint64_t offset, uint32_t max_bytes);
 std::string EncodeCloseSnapshot(uint64_t request_id, std::string_view snapshot_id);
+std::string EncodeFollow(uint64_t request_id, uint64_t from, uint32_t max_records,
+                         uint32_t max_bytes, std::string_view follower_id);
 // nullopt: the server's configured policy.
 std::string EncodeApplyRetention(uint64_t request_id, const std::optional<RetentionPolicy>& policy);
 
@@ -199,6 +201,7 @@ struct SnapshotChunkData {
   uint32_t crc32c = 0;
 };
 Result<SnapshotChunkData> DecodeSnapshotChunk(const wire::Response& response);
+Result<FollowBatch> DecodeFollow(const wire::Response& response);
 Result<ServerStats> DecodeStats(const wire::Response& response);
 // Success with any body (or none): the operation returns nothing the client needs.
 Result<void> DecodeDone(const wire::Response& response);

@@ -603,6 +603,25 @@ Result<SnapshotChunkData> DecodeSnapshotChunk(const wire::Response& response) {
   return out;
 }
 
+Result<FollowBatch> DecodeFollow(const wire::Response& response) {
+  auto body = BodyOf<wire::FollowReply>(response);
+  if (!body.ok()) return body.error();
+  FollowBatch out;
+  out.last_seq = (*body)->last_seq();
+  if (const auto* records = (*body)->records()) {
+    out.records.reserve(records->size());
+    for (const wire::LogEntry* entry : *records) {
+      LogEntry record;
+      record.seq = entry->seq();
+      if (const auto* bytes = entry->record()) {
+        record.record.assign(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+      }
+      out.records.push_back(std::move(record));
+    }
+  }
+  return out;
+}
+
 Result<ServerStats> DecodeStats(const wire::Response& response) {
   auto body = BodyOf<wire::StatsReply>(response);
   if (!body.ok()) return body.error();
@@ -630,6 +649,9 @@ Result<ServerStats> DecodeStats(const wire::Response& response) {
     out.cluster.primary_node_id = Str(cluster->primary_node_id());
     out.cluster.primary_address = Str(cluster->primary_address());
     out.cluster.primary_epoch = cluster->primary_epoch();
+    out.cluster.applied_seq = cluster->applied_seq();
+    out.cluster.lag_records = cluster->lag_records();
+    if (cluster->lag_ms() >= 0) out.cluster.lag = std::chrono::milliseconds(cluster->lag_ms());
   }
   return out;
 }

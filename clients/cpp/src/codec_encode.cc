@@ -802,6 +802,14 @@ std::string EncodeCloseSnapshot(uint64_t request_id, std::string_view snapshot_i
   return e.Finish(request_id, {}, wire::RequestBody::CloseSnapshotRequest, body);
 }
 
+std::string EncodeFollow(uint64_t request_id, uint64_t from, uint32_t max_records,
+                         uint32_t max_bytes, std::string_view follower_id) {
+  Encoder e;
+  const auto follower = e.Str(follower_id);
+  const auto body = wire::CreateFollowRequest(e.fbb(), from, max_records, max_bytes, follower);
+  return e.Finish(request_id, {}, wire::RequestBody::FollowRequest, body);
+}
+
 std::string EncodeApplyRetention(uint64_t request_id,
                                  const std::optional<RetentionPolicy>& policy) {
   Encoder e;

@@ -198,6 +198,10 @@ class Engine {
   Result<std::vector<LogRecord>> ReadLog(uint64_t from, size_t max_records);
   // The highest sequence in the log; 0 when it is empty.
   uint64_t LastLogSeq();
+  // Deletes the log's records below sequence `below`, except the last record, which always
+  // stays (it carries the log's position and epoch).  A replica that needs a deleted record must
+  // re-bootstrap.  Returns the lowest sequence that may remain.  UNAVAILABLE when the log is off.
+  Result<uint64_t> TrimLog(uint64_t below);
   // The epoch written into records from now on (the primary's, from its election).
   // VALIDATION_ERROR (field "epoch") below the highest epoch written or applied so far.
   Status SetLogEpoch(uint64_t epoch);

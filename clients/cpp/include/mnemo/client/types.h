@@ -10,6 +10,7 @@
 // Thread-safety: plain value types.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -556,6 +557,17 @@ struct SnapshotManifest {
   std::vector<SnapshotFile> files;
 };
 
+// Records of a server's replication log (Client::Follow): each a committed write call, encoded as
+// the engine's write record (a replica applies it with Engine::ApplyLogged).
+struct LogEntry {
+  uint64_t seq = 0;
+  std::string record;
+};
+struct FollowBatch {
+  std::vector<LogEntry> records;  // in sequence order; empty when none exists from `from` on
+  uint64_t last_seq = 0;          // the last sequence in the server's log
+};
+
 // A retention policy to run once (Client::ApplyRetention); see mnemod's --retention-* flags.
 struct RetentionPolicy {
   int32_t keep_months = 0;          // keep the newest N calendar months of chunks; 0 keeps all
@@ -609,6 +621,12 @@ struct ClusterInfo {
   std::string primary_node_id;  // the primary the node knows of; empty: none
   std::string primary_address;
   uint64_t primary_epoch = 0;
+  uint64_t applied_seq = 0;  // the highest log sequence the node has applied
+  // A follower's lag behind its primary: the records it knew it lacked at its last answer from
+  // the primary, and the time since it last held everything the primary had (nullopt: unknown,
+  // or not a follower).
+  uint64_t lag_records = 0;
+  std::optional<std::chrono::milliseconds> lag;
 };
 
 struct ServerStats {
