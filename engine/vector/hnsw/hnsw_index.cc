@@ -230,13 +230,16 @@ void HnswIndex::LinkNode(uint32_t id, const float* unit, int level, uint64_t ent
   Candidate current{-metric.One(view, entry_id), entry_id};
   GreedyDescend(view, metric, top_level, level + 1, &current, scratch, &unused);
 
+  // Walking on int8 codes ranks candidates less exactly than floats: a wider beam gives the
+  // exact re-score below the neighbours a float walk would have found.
+  const size_t beam = kEstimated ? params_.ef_construction * 2 : params_.ef_construction;
   for (int l = std::min(level, top_level); l >= 0; --l) {
     scratch.visited.Reset(view.limit());
     scratch.visited.Visit(current.id);
     scratch.candidates.assign(1, current);
     scratch.results.assign(1, current);
-    SearchLayer<false>(view, metric, l, params_.ef_construction,
-                       std::numeric_limits<float>::infinity(), nullptr, scratch, &unused);
+    SearchLayer<false>(view, metric, l, beam, std::numeric_limits<float>::infinity(), nullptr,
+                       scratch, &unused);
     std::vector<Candidate>& found = scratch.results;
     std::erase_if(found, [id](const Candidate& c) { return c.id == id; });
     if (found.empty()) continue;  // only this node on the level (a concurrent insert's entry)
