@@ -505,7 +505,7 @@ Status HnswIndex::LoadInPlace(const std::string& path, std::shared_ptr<const voi
   };
   static_assert(sizeof(Entry) == kNodeEntryBytes);
   std::vector<Entry> entries(node_count);
-  std::memcpy(entries.data(), table, sizeof(Entry) * node_count);
+  if (node_count > 0) std::memcpy(entries.data(), table, sizeof(Entry) * node_count);
   uint64_t upper_slots = 0;
   uint64_t owned = 0;
   for (uint32_t id = 0; id < node_count; ++id) {
@@ -538,7 +538,8 @@ Status HnswIndex::LoadInPlace(const std::string& path, std::shared_ptr<const voi
   if (size < expected) return truncated("records");
   if (size > expected) return Corrupt(path, "unexpected bytes after the checksum");
   std::vector<uint32_t> range_crcs(range_count);
-  std::memcpy(range_crcs.data(), data + body_end, sizeof(uint32_t) * range_count);
+  if (range_count > 0)
+    std::memcpy(range_crcs.data(), data + body_end, sizeof(uint32_t) * range_count);
   uint32_t ranges_crc;
   std::memcpy(&ranges_crc, data + body_end + sizeof(uint32_t) * range_count, sizeof(ranges_crc));
   if (Crc32c(range_crcs.data(), sizeof(uint32_t) * range_count) != ranges_crc)
