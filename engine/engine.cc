@@ -4,6 +4,7 @@
 #include "mnemo/engine.h"
 
 #include <filesystem>
+#include <future>
 #include <vector>
 
 #include "context/assemble.h"
@@ -49,11 +50,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   text::Bm25Params bm25;
   bm25.k1 = options.bm25_k1;
   bm25.b = options.bm25_b;
+  // The keyword index and the vector store read different keys: they load side by side.  The
+  // vector store does not use the keyword index while it opens.
+  std::future<Status> text_loaded;
   if (options.keyword_search) {
-    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::Open(*impl->db, bm25));
+    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::OpenLoading(*impl->db, bm25, &text_loaded));
   }
-  MNEMO_ASSIGN_OR_RETURN(impl->vectors,
-                         vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
+  auto vectors = vector::VectorStore::Open(*impl->db, vector_options, impl->text.get());
+  const Status text_status = text_loaded.valid() ? text_loaded.get() : Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors, std::move(vectors));
+  MNEMO_RETURN_IF_ERROR(text_status);
   // The stores that own the rows stage what search sees through the vector layer.
   impl->messages.set_vectors(impl->vectors.get());
   impl->documents.set_vectors(impl->vectors.get());

@@ -827,12 +827,20 @@ TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
 TextIndex::~TextIndex() = default;
 
 Result<std::unique_ptr<TextIndex>> TextIndex::Open(storage::Db& db, const Bm25Params& params) {
+  std::future<Status> loaded;
+  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<TextIndex> index, OpenLoading(db, params, &loaded));
+  MNEMO_RETURN_IF_ERROR(loaded.get());
+  return index;
+}
+
+Result<std::unique_ptr<TextIndex>> TextIndex::OpenLoading(storage::Db& db, const Bm25Params& params,
+                                                          std::future<Status>* loaded) {
   if (!(params.k1 > 0 && params.k1 <= 100))
     return Status::ValidationError("bm25_k1", "must be in (0, 100]");
   if (!(params.b >= 0 && params.b <= 1))
     return Status::ValidationError("bm25_b", "must be in [0, 1]");
   std::unique_ptr<TextIndex> index(new TextIndex(db, params));
-  MNEMO_RETURN_IF_ERROR(index->Load());
+  *loaded = std::async(std::launch::async, [raw = index.get()] { return raw->Load(); });
   return index;
 }
 

@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <shared_mutex>
 #include <span>
@@ -106,6 +107,11 @@ class TextIndex {
  public:
   // Loads the dictionary and every stored row.  `db` must outlive the index.
   static Result<std::unique_ptr<TextIndex>> Open(storage::Db& db, const Bm25Params& params);
+  // Opens the index and starts loading it on a thread of its own, so that the caller can load
+  // other parts of the store meanwhile; `loaded` must be waited for (std::future::get) before the
+  // index is used or destroyed, and its error, if any, is the open's.
+  static Result<std::unique_ptr<TextIndex>> OpenLoading(storage::Db& db, const Bm25Params& params,
+                                                        std::future<Status>* loaded);
   ~TextIndex();
   TextIndex(const TextIndex&) = delete;
   TextIndex& operator=(const TextIndex&) = delete;

@@ -228,6 +228,10 @@ Status VectorStore::Load() {
 
   // Where each stored vector reads in place, for graphs saved with their vectors external.
   std::unordered_map<uint64_t, const float*> in_place;
+  size_t row_count = 0;
+  for (const auto& [user_id, rows] : rows_by_user) row_count += rows.size();
+  for (const auto& [user_id, rows] : message_rows_by_user) row_count += rows.size();
+  in_place.reserve(row_count);
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kVectors, {}, [&](std::string_view key, std::string_view value) {
         uint32_t month = 0;
