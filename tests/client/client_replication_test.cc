@@ -349,7 +349,8 @@ TEST_F(ReplicaModeTest, AReplicaBehindTheTrimmedLogBootstrapsAgain) {
   EXPECT_NE(ReadFile(marker).find("no longer holds record"), std::string::npos)
       << ReadFile(marker) << b.Diagnosis();
   if (started) {
-    const int status = b.Stop();  // a wait status
+    // It exits by itself (the marker is written just before): a SIGTERM now could race its exit.
+    const int status = b.AwaitExit(kWait);  // a wait status
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << b.Diagnosis();
   } else {
     EXPECT_NE(error.find("status " + std::to_string(3 << 8)), std::string::npos) << error;

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -45,6 +46,9 @@ class MnemodProcess {
   bool Start(uint16_t port = 0, std::string* error = nullptr);
   // SIGTERM, then waits for a clean exit (SIGKILL after 10 s).  Returns the exit status.
   int Stop();
+  // Waits (up to `timeout`) for the server to exit by itself; returns its exit status, or -1
+  // when it is still running then (it is left running).
+  int AwaitExit(std::chrono::milliseconds timeout);
   // SIGKILL and reap.
   void Kill();
   bool running() const { return pid_ > 0; }
