@@ -4,7 +4,6 @@
 #include "mnemo/engine.h"
 
 #include <filesystem>
-#include <future>
 #include <vector>
 
 #include "context/assemble.h"
@@ -50,16 +49,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   text::Bm25Params bm25;
   bm25.k1 = options.bm25_k1;
   bm25.b = options.bm25_b;
-  // The keyword index and the vector store read different keys: they load side by side.  The
-  // vector store does not use the keyword index while it opens.
-  std::future<Status> text_loaded;
+  // The keyword index loads on a thread of its own while the vector store opens (they read
+  // different keys, and the vector store does not use it while opening); what needs it waits for
+  // it, the rest is served meanwhile.
   if (options.keyword_search) {
-    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::OpenLoading(*impl->db, bm25, &text_loaded));
+    MNEMO_ASSIGN_OR_RETURN(impl->text, text::TextIndex::OpenLoading(*impl->db, bm25));
   }
-  auto vectors = vector::VectorStore::Open(*impl->db, vector_options, impl->text.get());
-  const Status text_status = text_loaded.valid() ? text_loaded.get() : Status::Ok();
-  MNEMO_ASSIGN_OR_RETURN(impl->vectors, std::move(vectors));
-  MNEMO_RETURN_IF_ERROR(text_status);
+  MNEMO_ASSIGN_OR_RETURN(impl->vectors,
+                         vector::VectorStore::Open(*impl->db, vector_options, impl->text.get()));
   // The stores that own the rows stage what search sees through the vector layer.
   impl->messages.set_vectors(impl->vectors.get());
   impl->documents.set_vectors(impl->vectors.get());

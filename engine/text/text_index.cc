@@ -1,8 +1,11 @@
 #include "text/text_index.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -827,20 +830,34 @@ TextIndex::TextIndex(storage::Db& db, const Bm25Params& params)
 TextIndex::~TextIndex() = default;
 
 Result<std::unique_ptr<TextIndex>> TextIndex::Open(storage::Db& db, const Bm25Params& params) {
-  std::future<Status> loaded;
-  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<TextIndex> index, OpenLoading(db, params, &loaded));
-  MNEMO_RETURN_IF_ERROR(loaded.get());
+  MNEMO_ASSIGN_OR_RETURN(std::unique_ptr<TextIndex> index, OpenLoading(db, params));
+  MNEMO_RETURN_IF_ERROR(index->AwaitLoad());
   return index;
 }
 
-Result<std::unique_ptr<TextIndex>> TextIndex::OpenLoading(storage::Db& db, const Bm25Params& params,
-                                                          std::future<Status>* loaded) {
+Result<std::unique_ptr<TextIndex>> TextIndex::OpenLoading(storage::Db& db,
+                                                          const Bm25Params& params) {
   if (!(params.k1 > 0 && params.k1 <= 100))
     return Status::ValidationError("bm25_k1", "must be in (0, 100]");
   if (!(params.b >= 0 && params.b <= 1))
     return Status::ValidationError("bm25_b", "must be in [0, 1]");
   std::unique_ptr<TextIndex> index(new TextIndex(db, params));
-  *loaded = std::async(std::launch::async, [raw = index.get()] { return raw->Load(); });
+  index->loaded_ =
+      std::async(std::launch::async, [raw = index.get()] {
+        const auto started = std::chrono::steady_clock::now();
+        Status loaded = raw->Load();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (!loaded.ok()) {
+          spdlog::error("keyword index: loading failed after {:.2f} s: {}", seconds,
+                        loaded.ToString());
+          return Status::FromCode(loaded.code(),
+                                  "keyword index did not load: " + std::string(loaded.message()));
+        }
+        spdlog::info("keyword index: {} terms loaded in {:.2f} s", raw->dictionary_->size(),
+                     seconds);
+        return loaded;
+      }).share();
   return index;
 }
 
@@ -947,7 +964,8 @@ class TextIndex::Analysis {
 
 std::shared_ptr<TextIndex::Analysis> TextIndex::StartAnalysis(std::vector<std::string_view> texts) {
   auto analysis = std::make_shared<Analysis>(*this, std::move(texts));
-  if (analysis->batch().texts.size() >= kParallelRows) analysis->Start();
+  // Analysis interns terms in the dictionary: not before it is loaded (StageAdd reports a failure).
+  if (AwaitLoad().ok() && analysis->batch().texts.size() >= kParallelRows) analysis->Start();
   return analysis;
 }
 
@@ -965,6 +983,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
                            const std::vector<TextRow>& rows, Analysis& analysis,
                            std::span<const size_t> sources, size_t* rows_stored) {
   if (rows_stored) *rows_stored = 0;
+  MNEMO_RETURN_IF_ERROR(AwaitLoad());
   if (sources.size() != rows.size()) {
     return Status::Internal("text index: " + std::to_string(rows.size()) + " rows but " +
                             std::to_string(sources.size()) + " sources");
@@ -1059,6 +1078,7 @@ Status TextIndex::StageAdd(storage::WriteTxn& txn, RowKind kind, std::string_vie
 
 Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_view user_id,
                               const std::vector<RowRef>& rows) {
+  MNEMO_RETURN_IF_ERROR(AwaitLoad());
   // The groups holding the rows, each read and rewritten (or deleted) once.
   std::shared_ptr<UserIndex> index = Find(kind, user_id);
   std::map<std::pair<uint32_t, uint64_t>, std::unordered_set<uint64_t>> groups;
@@ -1112,6 +1132,7 @@ Status TextIndex::StageRemove(storage::WriteTxn& txn, RowKind kind, std::string_
 Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id,
                                      const std::vector<std::string>& terms, size_t k,
                                      const std::function<bool(uint64_t label)>& admit) const {
+  MNEMO_RETURN_IF_ERROR(AwaitLoad());
   std::vector<std::pair<std::string, std::optional<uint32_t>>> resolved;
   resolved.reserve(terms.size());
   for (const std::string& term : terms) resolved.emplace_back(term, dictionary_->Find(term));
@@ -1126,6 +1147,7 @@ Result<TextAnswer> TextIndex::Search(RowKind kind, std::string_view user_id,
 
 TextIndexStats TextIndex::Stats() const {
   TextIndexStats stats;
+  if (!AwaitLoad().ok()) return stats;  // nothing loaded: the operations report the error
   stats.terms = dictionary_->size();
   std::vector<std::pair<RowKind, std::shared_ptr<UserIndex>>> users;
   {

@@ -107,11 +107,11 @@ class TextIndex {
  public:
   // Loads the dictionary and every stored row.  `db` must outlive the index.
   static Result<std::unique_ptr<TextIndex>> Open(storage::Db& db, const Bm25Params& params);
-  // Opens the index and starts loading it on a thread of its own, so that the caller can load
-  // other parts of the store meanwhile; `loaded` must be waited for (std::future::get) before the
-  // index is used or destroyed, and its error, if any, is the open's.
-  static Result<std::unique_ptr<TextIndex>> OpenLoading(storage::Db& db, const Bm25Params& params,
-                                                        std::future<Status>* loaded);
+  // The same, loading on a thread of its own: it returns at once, and every operation below
+  // waits until the load is done (an opening store serves what does not need this index
+  // meanwhile).  When the load fails, the operations fail with its error (INTERNAL for damage,
+  // UNAVAILABLE for I/O).  Destroying the index waits for the load.
+  static Result<std::unique_ptr<TextIndex>> OpenLoading(storage::Db& db, const Bm25Params& params);
   ~TextIndex();
   TextIndex(const TextIndex&) = delete;
   TextIndex& operator=(const TextIndex&) = delete;
@@ -164,6 +164,8 @@ class TextIndex {
 
   TextIndex(storage::Db& db, const Bm25Params& params);
   Status Load();
+  // The load's outcome, once it is done.
+  const Status& AwaitLoad() const { return loaded_.get(); }
   std::shared_ptr<UserIndex> Find(RowKind kind, std::string_view user_id) const;
   std::shared_ptr<UserIndex> FindOrCreate(RowKind kind, std::string_view user_id);
   // Takes slices of `batch` until none is left, analyzing each into batch.stored; the first
@@ -177,6 +179,8 @@ class TextIndex {
   std::unique_ptr<AnalysisThread> analysis_thread_;
   mutable std::shared_mutex users_mutex_;
   std::unordered_map<std::string, std::shared_ptr<UserIndex>> users_;  // by kind byte + user id
+  // Declared last, so destroyed first: destroying it waits for the load, which uses the rest.
+  std::shared_future<Status> loaded_;
 };
 
 }  // namespace mnemo::text

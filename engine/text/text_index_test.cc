@@ -362,5 +362,62 @@ TEST_F(TextIndexTest, RowsAndTermsStoredOnePerKeyStillReadAndRemove) {
   EXPECT_EQ(CountKeys(keys::TextRowPrefix()), 3u);  // 10, 12 and 20's group
 }
 
+TEST_F(TextIndexTest, ADamagedDictionaryFailsTheLoadAndEveryOperationOfALoadingIndex) {
+  Add({TextRow{1, kMonth, "alpha beta"}});
+  {
+    storage::WriteTxn txn(*db_);
+    txn.Put(Cf::kIndex, keys::TextTermPrefix() + "gamma", "\xff");  // a varint cut short
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  index_.reset();
+  // Opened and loaded at once: the open fails.
+  auto opened = TextIndex::Open(*db_, Bm25Params{});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kInternalError);
+  EXPECT_NE(opened.status().message().find("keyword index did not load: corrupt text term entry"),
+            std::string_view::npos)
+      << opened.status().ToString();
+
+  // Loading in the background: the open succeeds, every operation then reports the load's error.
+  auto loading = TextIndex::OpenLoading(*db_, Bm25Params{});
+  ASSERT_TRUE(loading.ok()) << loading.status().ToString();
+  TextIndex& index = **loading;
+  const auto damaged = [](const Status& status) {
+    return status.code() == StatusCode::kInternalError &&
+           status.message().find("corrupt text term entry") != std::string_view::npos;
+  };
+  auto search = index.Search(RowKind::kChunk, "u", {"alpha"}, 10, [](uint64_t) { return true; });
+  ASSERT_FALSE(search.ok());
+  EXPECT_TRUE(damaged(search.status())) << search.status().ToString();
+  storage::WriteTxn txn(*db_);
+  const Status added = index.StageAdd(txn, RowKind::kChunk, "u", {TextRow{2, kMonth, "alpha"}});
+  EXPECT_TRUE(damaged(added)) << added.ToString();
+  const Status removed = index.StageRemove(txn, RowKind::kChunk, "u", {{kMonth, 1}});
+  EXPECT_TRUE(damaged(removed)) << removed.ToString();
+  EXPECT_EQ(index.Stats().rows, 0u);
+}
+
+TEST_F(TextIndexTest, AnIndexLoadingInTheBackgroundAnswersAsOneLoadedAtOnce) {
+  std::vector<TextRow> rows;
+  std::vector<std::string> texts;
+  for (uint64_t label = 1; label <= 500; ++label)
+    texts.push_back("common word" + std::to_string(label % 37) + (label % 3 ? " third" : ""));
+  for (uint64_t label = 1; label <= 500; ++label)
+    rows.push_back(TextRow{label, kMonth, texts[label - 1]});
+  Add(rows);
+  const auto expected = Hits("u", {"common", "word5", "third"});
+  index_.reset();
+  auto loading = TextIndex::OpenLoading(*db_, Bm25Params{});
+  ASSERT_TRUE(loading.ok()) << loading.status().ToString();
+  index_ = std::move(loading).value();
+  // A write right away waits for the load, then takes the next term ids.
+  Add({TextRow{501, kMonth, "word5 fresh"}});
+  auto after = Hits("u", {"common", "word5", "third"});
+  ASSERT_EQ(after.size(), expected.size() + 1);
+  EXPECT_EQ(after.back().first, 501u);
+  EXPECT_EQ(Holding("fresh"), (std::vector<uint64_t>{501}));
+  EXPECT_EQ(Holding("common").size(), 500u);
+}
+
 }  // namespace
 }  // namespace mnemo::text

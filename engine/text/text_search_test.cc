@@ -11,6 +11,9 @@
 #include <random>
 #include <set>
 
+#include "storage/db.h"
+#include "storage/key_codec.h"
+#include "storage/write_txn.h"
 #include "testing/engine_fixture.h"
 #include "text/analyzer.h"
 #include "text/bm25.h"
@@ -602,6 +605,40 @@ TEST_F(TextSearchTest, IndexStatsCountRowsAndBytes) {
   ReopenSame();
   EXPECT_EQ(engine_->TextIndexStats()->rows, 0);
   EXPECT_GT(stored, 0);
+}
+
+TEST_F(TextSearchTest, ADamagedKeywordIndexFailsKeywordWorkNotTheRestOfTheStore) {
+  const Document doc = Doc("u");
+  Add("u", doc.id, {"alpha beta", "gamma"});
+  engine_.reset();
+  {
+    storage::DbOptions options;
+    options.path = dir_.Sub("data");
+    auto db = storage::Db::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    storage::WriteTxn txn(**db);
+    txn.Put(storage::Cf::kIndex, keys::TextTermPrefix() + "delta", "\xff");  // cut short
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  // The store opens (the keyword index loads beside it) and serves what does not need it.
+  ReopenSame();
+  SearchRequest vector;
+  vector.query = RandomVector(rng_);
+  EXPECT_EQ(Unwrap(engine_->Search("u", vector)).hits.size(), 2u);
+  MakeConversation("u");
+  // Keyword search and writes of keyword terms fail with the damage named; nothing is stored.
+  const auto search = engine_->SearchText("u", TextSearchRequest{"alpha", 10, {}});
+  ASSERT_FALSE(search.ok());
+  EXPECT_EQ(search.status().code(), StatusCode::kInternalError);
+  EXPECT_NE(search.status().message().find("keyword index did not load"), std::string_view::npos)
+      << search.status().ToString();
+  NewChunk chunk;
+  chunk.document_id = doc.id;
+  chunk.chunk_index = 99;
+  chunk.chunk_text = "epsilon";
+  chunk.embedding = RandomVector(rng_);
+  EXPECT_STATUS(engine_->AddChunks("u", {chunk}), StatusCode::kInternalError, "");
+  EXPECT_EQ(Unwrap(engine_->Search("u", vector)).hits.size(), 2u);
 }
 
 TEST_F(TextSearchTest, KeywordSearchOffAnswersUnavailable) {
