@@ -153,6 +153,13 @@ void Tenant::Restore(uint64_t label, RowState row) {
   AddRow(label, std::move(row));
 }
 
+void Tenant::Reserve(size_t rows) {
+  std::unique_lock lock(mutex_);
+  slot_rows_.reserve(rows);
+  slot_labels_.reserve(rows);
+  slots_.Reserve(rows);
+}
+
 bool Tenant::Remove(uint64_t label) {
   std::unique_lock lock(mutex_);
   const uint32_t slot = slots_.Find(label);

@@ -110,6 +110,8 @@ class Tenant {
   void InsertBatch(std::vector<FreshRow> rows);
   // Records a row's state without its vector, for a row the graph already holds (reopen).
   void Restore(uint64_t label, RowState row);
+  // Makes room for `rows` rows in all (reopen, before Restore and InsertBatch).
+  void Reserve(size_t rows);
   // Hides a row at once; its graph node becomes a tombstone.  False when the row is not here.
   bool Remove(uint64_t label);
 

@@ -306,6 +306,7 @@ Status VectorStore::Load() {
     auto tenant =
         std::make_shared<Tenant>(*loading.user_id, user_ref, dim_, std::move(graph), loading.kind);
     if (loading.old_format) tenant->MarkDirty();
+    tenant->Reserve(loading.rows->size());
     std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
     for (auto& [label, month, row] : *loading.rows) {
