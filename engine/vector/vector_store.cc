@@ -193,6 +193,13 @@ Status VectorStore::Load() {
   uint64_t max_label = 0;
   storage::ScanRange payloads;
   payloads.prefix = keys::PayloadTagPrefix();
+  // A batch's rows have consecutive labels and one user and document: the last ones found are
+  // kept for the next row.
+  ChunkPayload payload;
+  std::string last_user;
+  uint32_t last_user_ref = 0;
+  std::vector<LoadedRow>* last_rows = nullptr;
+  std::shared_ptr<DocumentState> last_document;
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, payloads, [&](std::string_view key, std::string_view value) {
         uint32_t month = 0;
@@ -201,23 +208,29 @@ Status VectorStore::Load() {
           decoded = Status::Internal("corrupt chunk payload key");
           return false;
         }
-        ChunkPayload payload;
         decoded = DecodePayload(value, &payload);
         if (!decoded.ok()) return false;
-        auto document = documents_.Find(payload.document_id);
-        if (!document) {
-          decoded = Status::Internal("chunk " + payload.chunk_id.ToString() + " has no document");
-          return false;
+        if (!last_document || last_document->id != payload.document_id) {
+          last_document = documents_.Find(payload.document_id);
+          if (!last_document) {
+            decoded = Status::Internal("chunk " + payload.chunk_id.ToString() + " has no document");
+            return false;
+          }
+        }
+        if (last_rows == nullptr || payload.user_id != last_user) {
+          last_user = payload.user_id;
+          last_user_ref = users_.Intern(last_user);
+          last_rows = &rows_by_user[last_user];
         }
         RowState row;
-        row.user_ref = users_.Intern(payload.user_id);
+        row.user_ref = last_user_ref;
         row.created_at = payload.created_at;
         row.chunk_index = payload.chunk_index;
         row.chunk_id = payload.chunk_id;
-        row.document = std::move(document);
+        row.document = last_document;
         row.metadata = ParseChunkMetadata(payload.metadata);
         max_label = std::max(max_label, label);
-        rows_by_user[payload.user_id].push_back(LoadedRow{label, month, std::move(row)});
+        last_rows->push_back(LoadedRow{label, month, std::move(row)});
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
