@@ -25,9 +25,12 @@
 #endif
 
 namespace mnemo::bench {
-namespace {
 
 using nlohmann::json;
+
+#ifdef MNEMO_BENCH_HAS_ETCD
+namespace {
+
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -233,8 +236,6 @@ json BatchLoad(client::Client& client, size_t dimension, double seconds) {
   return out;
 }
 
-#ifdef MNEMO_BENCH_HAS_ETCD
-
 using Nodes = std::vector<std::unique_ptr<MnemodProcess>>;
 
 // Starts `count` nodes of cluster `name` (n0 first: it becomes primary) and waits until every
@@ -377,15 +378,9 @@ json Failover(Nodes& nodes, size_t rounds, const TimeBudget& budget) {
   return out;
 }
 
-#endif  // MNEMO_BENCH_HAS_ETCD
-
 }  // namespace
 
 json RunReplicationPhase(const ReplicationPhaseInput& input) {
-#ifndef MNEMO_BENCH_HAS_ETCD
-  (void)input;
-  return {{"error", "built without the etcd test launcher (MNEMO_BUILD_TESTS=OFF)"}};
-#else
   fs::create_directories(input.work_dir);
   auto etcd = cluster::testing::EtcdCluster::Start(1);
   if (!etcd.ok()) return {{"error", "etcd: " + etcd.status().ToString()}};
@@ -419,8 +414,15 @@ json RunReplicationPhase(const ReplicationPhaseInput& input) {
   if (!last.empty()) out["failover"] = Failover(last, input.failover_rounds, *input.budget);
   progress.Advance();
   return out;
-#endif
 }
+
+#else
+
+json RunReplicationPhase(const ReplicationPhaseInput&) {
+  return {{"error", "built without the etcd test launcher (MNEMO_BUILD_TESTS=OFF)"}};
+}
+
+#endif  // MNEMO_BENCH_HAS_ETCD
 
 std::string ReplicationMarkdown(const json& results) {
   if (!results.contains("configs")) return "";
