@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -47,6 +48,9 @@ class MnemodProcess {
   int Stop();
   // SIGKILL and reap.
   void Kill();
+  // Waits up to `bound` for the server to exit by itself (e.g. asking for a re-bootstrap) and
+  // reaps it: its wait status, or -1 while it still runs (or when it is not running).
+  int AwaitExit(std::chrono::milliseconds bound);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }  // -1 when not running
   // For the next Start(): the dimension of a new data directory (default kDimension) and extra
