@@ -111,15 +111,18 @@ Result<Reply> Follow(Call& call, const AdminContext& admin, const wire::FollowRe
     admin.acks.WaitForCommit(in.from() - 1, kFollowHold);
     MNEMO_ASSIGN_OR_RETURN(records, call.engine.ReadLog(in.from(), in.max_records()));
   }
-  const size_t max_bytes =
-      std::min<size_t>(in.max_bytes(), protocol::kDefaultMaxFrameBytes - kFollowReplyOverhead);
+  // max_bytes bounds the records after the first; the first goes out whatever its size (a write
+  // of a 1000-chunk batch at 1536 dimensions is a 6 MB record), else a follower asking for less
+  // could never get past it.  Only the frame limit stops a record.
+  const size_t frame_bytes = protocol::kDefaultMaxFrameBytes - kFollowReplyOverhead;
+  const size_t max_bytes = std::min<size_t>(in.max_bytes(), frame_bytes);
   Builder& fbb = call.fbb;
   std::vector<flatbuffers::Offset<wire::LogEntry>> entries;
   size_t bytes = 0;
   for (const LogRecord& record : records) {
     bytes += record.record.size();
     if (!entries.empty() && bytes > max_bytes) break;
-    if (bytes > max_bytes) {
+    if (bytes > frame_bytes) {
       return Status::FromCode(StatusCode::kPayloadTooLarge,
                               "log record " + std::to_string(record.seq) + " takes " +
                                   std::to_string(record.record.size()) +

@@ -14,6 +14,7 @@
 #include "cluster/etcd_client.h"
 #include "cluster/primary_election.h"
 #include "mnemo/client/client.h"
+#include "mnemo/client/snapshot_fetch.h"
 #include "server/snapshots.h"
 
 namespace mnemo::server {
@@ -66,16 +67,6 @@ bool SyncPath(const fs::path& path) {
   return synced;
 }
 
-bool WriteAll(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 client::ClientOptions ClientTo(const std::string& address, std::chrono::milliseconds timeout,
                                const std::string& api_key) {
   client::ClientOptions options;
@@ -90,48 +81,6 @@ client::ClientOptions ClientTo(const std::string& address, std::chrono::millisec
   return options;
 }
 
-// Copies every file of the snapshot into `root`; an error message, or empty on success.
-std::string FetchFiles(client::Client& client, const client::SnapshotManifest& manifest,
-                       const fs::path& root) {
-  for (const client::SnapshotFile& file : manifest.files) {
-    const fs::path relative = fs::path(file.path).lexically_normal();
-    if (relative.empty() || relative.is_absolute() || *relative.begin() == "..") {
-      return "the primary named a file outside the snapshot: " + file.path;
-    }
-    const fs::path target = root / relative;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return "creating " + target.parent_path().string() + ": " + ec.message();
-    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return "creating " + target.string() + " failed";
-    uint64_t offset = 0;
-    std::string failure;
-    while (failure.empty()) {
-      auto chunk = client.ReadSnapshot(manifest.id, file.path, offset);
-      if (!chunk.ok()) {
-        failure = chunk.error().ToString();
-      } else if (chunk->empty()) {
-        break;
-      } else if (!WriteAll(fd, *chunk)) {
-        failure = "writing " + target.string() + " failed";
-      } else {
-        offset += chunk->size();
-      }
-    }
-    if (failure.empty() && offset != file.size) {
-      failure = file.path + ": received " + std::to_string(offset) + " bytes, the manifest says " +
-                std::to_string(file.size);
-    }
-    if (failure.empty() && ::fsync(fd) != 0) failure = "syncing " + target.string() + " failed";
-    ::close(fd);
-    if (!failure.empty()) return failure;
-  }
-  for (fs::recursive_directory_iterator it(root), end; it != end; ++it) {
-    if (it->is_directory() && !SyncPath(it->path())) return "syncing " + it->path().string();
-  }
-  return SyncPath(root) ? "" : "syncing " + root.string();
-}
-
 // Fetches the primary's snapshot into `data` (see the header comment).
 Status Bootstrap(const fs::path& data, const std::string& primary, const std::string& node_id,
                  const std::string& api_key) {
@@ -143,25 +92,21 @@ Status Bootstrap(const fs::path& data, const std::string& primary, const std::st
     return Status::Unavailable("bootstrap: cannot reach the primary at " + primary + ": " +
                                connected.error().ToString());
   }
-  client::Client& client = **connected;
-  auto manifest = client.OpenSnapshot();
-  if (!manifest.ok()) {
-    return Status::Unavailable("bootstrap: the primary at " + primary +
-                               " made no snapshot: " + manifest.error().ToString());
-  }
   std::error_code ec;
   fs::remove_all(partial, ec);
   fs::create_directories(partial, ec);
-  const std::string failure = ec ? "creating " + partial.string() + ": " + ec.message()
-                                 : FetchFiles(client, *manifest, partial);
-  auto closed = client.CloseSnapshot(manifest->id);  // the primary deletes its copy either way
-  if (!closed.ok()) {
-    spdlog::warn("replica {}: closing snapshot {} on the primary failed (it expires): {}", node_id,
-                 manifest->id, closed.error().ToString());
+  if (ec) {
+    return Status::Unavailable("bootstrap: creating " + partial.string() + ": " + ec.message());
   }
-  if (!failure.empty()) {
-    return Status::Unavailable("bootstrap from " + primary + " failed: " + failure +
+  auto fetched = client::FetchSnapshot(**connected, partial);
+  if (!fetched.ok()) {
+    return Status::Unavailable("bootstrap from " + primary +
+                               " failed: " + fetched.error().ToString() +
                                " (partial copy left in " + partial.string() + ")");
+  }
+  if (!fetched->close_problem.empty()) {
+    spdlog::warn("replica {}: closing snapshot {} on the primary failed (it expires): {}", node_id,
+                 fetched->id, fetched->close_problem);
   }
   // Into place: the whole directory, or next to what a not-yet-opened one holds (its own keys
   // win over the primary's copy).
@@ -181,8 +126,9 @@ Status Bootstrap(const fs::path& data, const std::string& primary, const std::st
                                " failed" + (ec ? ": " + ec.message() : ""));
   }
   // A warning: the node's whole data set was replaced, which an operator wants to see.
-  spdlog::warn("replica {}: {} bootstrapped from snapshot {} of the primary at {} ({} files)",
-               node_id, data.string(), manifest->id, primary, manifest->files.size());
+  spdlog::warn(
+      "replica {}: {} bootstrapped from snapshot {} of the primary at {} ({} files, {} bytes)",
+      node_id, data.string(), fetched->id, primary, fetched->files, fetched->bytes);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 //   7. the conversation workload against mnemod and PostgreSQL 15
 //   8. text: keyword and hybrid search over Debian's own text (text_phase.h)
 //   9. the Python client beside the C++ client on the same server and calls
+//  10. replication (opt-in): cluster mode with 0, 1 and 2 replicas, lag, failover time
 //
 // Output: Markdown on stdout, <out>/results.json, PNG plots via plot.py; progress on stderr.
 // See bench/README.md for what each figure means.
@@ -47,6 +48,7 @@
 #include "options.h"
 #include "postgres_conversations.h"
 #include "progress.h"
+#include "replication_phase.h"
 #include "report.h"
 #include "seed_phase.h"
 #include "text_phase.h"
@@ -182,6 +184,20 @@ class Harness {
         Note(results_["text"]["error"].get<std::string>(), "text phase");
     }
     if (options_.PhaseEnabled("clients")) Note(ClientPhase(), "clients phase");
+    if (options_.PhaseEnabled("replication")) {
+      ReplicationPhaseInput input;
+      input.options = &options_;
+      input.mnemod_binary = MnemodBinary();
+      input.work_dir = work_dir_ + "/replication";
+      input.budget = &budget_;
+      if (options_.quick) {
+        input.seconds = 2;
+        input.failover_rounds = 1;
+      }
+      results_["replication"] = RunReplicationPhase(input);
+      if (results_["replication"].contains("error"))
+        Note(results_["replication"]["error"].get<std::string>(), "replication phase");
+    }
     if (budget_.Expired())
       Note("time budget of " + std::to_string(options_.time_budget_s) +
                " s spent: later measurements were cut short",

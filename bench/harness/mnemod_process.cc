@@ -64,6 +64,20 @@ MnemodProcess::~MnemodProcess() {
   WaitFor(pid_, 10);
 }
 
+void MnemodProcess::Kill() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  WaitFor(pid_, 10);
+  pid_ = -1;
+}
+
+bool MnemodProcess::Exited() {
+  if (!running()) return true;
+  if (WaitFor(pid_, 0) == -1) return false;
+  pid_ = -1;
+  return true;
+}
+
 bool MnemodProcess::Start(double timeout_s, std::string* error) {
   const std::string port_file = work_dir_ + "/mnemod.port";
   std::error_code ignored;

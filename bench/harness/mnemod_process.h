@@ -32,6 +32,10 @@ class MnemodProcess {
   bool Start(double timeout_s, std::string* error);
   // SIGTERM and wait for the clean exit (SIGKILL after 60 s).  True on exit status 0.
   bool Stop();
+  // SIGKILL and reap.  Nothing when not running.
+  void Kill();
+  // True (and reaped) when the server has exited by itself; false while it runs.
+  bool Exited();
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }

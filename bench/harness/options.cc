@@ -22,7 +22,7 @@ constexpr char kUsage[] =
     "clients:  --python PATH (an interpreter that imports mnemo) --client-seconds 3\n"
     "          --client-rounds 3\n"
     "run:      --phases seed,ingest,search,filtered,inprocess,restart,conversations,chat-turn,\n"
-    "          text,clients\n"
+    "          text,clients (default), replication (opt-in: needs etcd)\n"
     "          --time-budget SECONDS --out DIR --cache-dir DIR --mnemod PATH --work-dir DIR\n"
     "          --no-plots\n"
     "          --cold-restart (root: the restart phase drops the page cache, restarts and\n"

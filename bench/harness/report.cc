@@ -8,6 +8,7 @@
 
 #include "conversation_workload.h"
 #include "latency.h"
+#include "replication_phase.h"
 #include "text_phase.h"
 
 namespace mnemo::bench {
@@ -478,6 +479,7 @@ std::string MarkdownReport(const json& results) {
     }
     out << "\n";
   }
+  if (results.contains("replication")) out << ReplicationMarkdown(results["replication"]);
   if (results.contains("notes") && !results["notes"].empty()) {
     out << "## Notes\n\n";
     for (const json& note : results["notes"]) out << "- " << note.get<std::string>() << "\n";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mnemo/client/client.h"
+#include "mnemo/client/snapshot_fetch.h"
 #include "mnemo/types.h"
 #include "server/cli/commands.h"
 
@@ -112,64 +113,12 @@ int Backup(const ServerAddress& address, const std::string& path) {
 
 namespace {
 
-// Writes all of `data` to `fd`.
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 bool SyncPath(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   return synced;
-}
-
-// Copies every file of `manifest` into `root`; an error message, or empty on success.
-std::string FetchFiles(client::Client& client, const client::SnapshotManifest& manifest,
-                       const std::filesystem::path& root, uint64_t* bytes) {
-  namespace fs = std::filesystem;
-  for (const client::SnapshotFile& file : manifest.files) {
-    const fs::path relative = fs::path(file.path).lexically_normal();
-    if (relative.empty() || relative.is_absolute() || *relative.begin() == "..") {
-      return "the server named a file outside the snapshot: " + file.path;
-    }
-    const fs::path target = root / relative;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return "creating " + target.parent_path().string() + ": " + ec.message();
-    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return "creating " + target.string() + " failed";
-    uint64_t offset = 0;
-    std::string failure;
-    while (failure.empty()) {
-      auto chunk = client.ReadSnapshot(manifest.id, file.path, offset);
-      if (!chunk.ok()) {
-        failure = chunk.error().ToString();
-      } else if (chunk->empty()) {
-        break;
-      } else if (!WriteAll(fd, *chunk)) {
-        failure = "writing " + target.string() + " failed";
-      } else {
-        offset += chunk->size();
-      }
-    }
-    if (failure.empty() && offset != file.size) {
-      failure = file.path + ": received " + std::to_string(offset) + " bytes, the manifest says " +
-                std::to_string(file.size);
-    }
-    if (failure.empty() && ::fsync(fd) != 0) failure = "syncing " + target.string() + " failed";
-    ::close(fd);
-    if (!failure.empty()) return failure;
-    *bytes += offset;
-  }
-  return "";
 }
 
 }  // namespace
@@ -185,39 +134,33 @@ int SnapshotFetch(const ServerAddress& address, const std::string& dir) {
   }
   auto connected = ConnectTo(address);
   if (!connected.ok()) return Fail(connected.error());
-  client::Client& client = **connected;
-  auto manifest = client.OpenSnapshot();
-  if (!manifest.ok()) return Fail(manifest.error());
   const fs::path partial = target.string() + ".partial";
   fs::remove_all(partial, ec);
   fs::create_directories(partial, ec);
-  uint64_t bytes = 0;
-  const std::string failure = ec ? "creating " + partial.string() + ": " + ec.message()
-                                 : FetchFiles(client, *manifest, partial, &bytes);
-  auto closed = client.CloseSnapshot(manifest->id);  // the server deletes its copy either way
-  if (!failure.empty()) {
-    std::fprintf(stderr, "mnemo: snapshot fetch failed: %s (partial copy left in %s)\n",
-                 failure.c_str(), partial.c_str());
+  if (ec) {
+    std::fprintf(stderr, "mnemo: creating %s: %s\n", partial.c_str(), ec.message().c_str());
     return 1;
   }
-  // Every directory the copy made, then the rename that publishes it.
-  for (fs::recursive_directory_iterator it(partial, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory(ec) && !SyncPath(it->path()))
-      ec = std::make_error_code(std::errc::io_error);
+  auto fetched = client::FetchSnapshot(**connected, partial);
+  if (!fetched.ok()) {
+    std::fprintf(stderr, "mnemo: snapshot fetch failed: %s (partial copy left in %s)\n",
+                 fetched.error().ToString().c_str(), partial.c_str());
+    return 1;
   }
-  if (!ec && SyncPath(partial)) fs::rename(partial, target, ec);
+  // FetchSnapshot synced the copy; the rename publishes it.
+  fs::rename(partial, target, ec);
   if (ec || !SyncPath(target.parent_path())) {
     std::fprintf(stderr, "mnemo: finishing %s failed: %s\n", target.c_str(),
                  ec ? ec.message().c_str() : "sync");
     return 1;
   }
-  if (!closed.ok()) {
+  if (!fetched->close_problem.empty()) {
     std::fprintf(stderr,
                  "mnemo: note: closing the snapshot on the server failed (%s); it expires\n",
-                 closed.error().ToString().c_str());
+                 fetched->close_problem.c_str());
   }
-  std::printf("snapshot %s: %zu files, %llu bytes written to %s\n", manifest->id.c_str(),
-              manifest->files.size(), static_cast<unsigned long long>(bytes), target.c_str());
+  std::printf("snapshot %s: %zu files, %llu bytes written to %s\n", fetched->id.c_str(),
+              fetched->files, static_cast<unsigned long long>(fetched->bytes), target.c_str());
   return 0;
 }
 

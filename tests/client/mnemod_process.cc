@@ -158,9 +158,9 @@ std::string MnemodProcess::Diagnosis(size_t bytes) const {
   return Tail(log, bytes);
 }
 
-int MnemodProcess::AwaitExit(std::chrono::milliseconds timeout) {
+int MnemodProcess::AwaitExit(std::chrono::milliseconds bound) {
   if (!running()) return -1;
-  const int status = WaitFor(pid_, timeout);
+  const int status = WaitFor(pid_, bound);
   if (status != -1) pid_ = -1;
   return status;
 }

@@ -46,11 +46,11 @@ class MnemodProcess {
   bool Start(uint16_t port = 0, std::string* error = nullptr);
   // SIGTERM, then waits for a clean exit (SIGKILL after 10 s).  Returns the exit status.
   int Stop();
-  // Waits (up to `timeout`) for the server to exit by itself; returns its exit status, or -1
-  // when it is still running then (it is left running).
-  int AwaitExit(std::chrono::milliseconds timeout);
   // SIGKILL and reap.
   void Kill();
+  // Waits up to `bound` for the server to exit by itself (e.g. asking for a re-bootstrap) and
+  // reaps it: its wait status, or -1 while it still runs (or when it is not running).
+  int AwaitExit(std::chrono::milliseconds bound);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }  // -1 when not running
   // For the next Start(): the dimension of a new data directory (default kDimension) and extra

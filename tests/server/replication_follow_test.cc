@@ -34,9 +34,10 @@ ParsedResponse RoundTrip(RawConnection& connection, const std::string& payload) 
 
 Uuid FromWire(const wire::Id& id) { return Uuid::FromHalves(id.hi(), id.lo()); }
 
-std::string Follow(uint64_t id, uint64_t from, uint32_t max_records) {
+std::string Follow(uint64_t id, uint64_t from, uint32_t max_records,
+                   uint32_t max_bytes = 4u << 20) {
   return BuildRequest(id, "", [&](Builder& fbb) {
-    return Body(B::FollowRequest, wire::CreateFollowRequest(fbb, from, max_records));
+    return Body(B::FollowRequest, wire::CreateFollowRequest(fbb, from, max_records, max_bytes));
   });
 }
 
@@ -160,6 +161,24 @@ TEST_F(FollowTest, ReplicaPullsAppliesAndResumes) {
   ASSERT_TRUE(idle.ok()) << idle.message();
   EXPECT_EQ(idle->body_as_FollowReply()->records()->size(), 0u);
   EXPECT_EQ(idle->body_as_FollowReply()->last_seq(), 26u);
+}
+
+TEST_F(FollowTest, ARecordLargerThanMaxBytesStillComesOneAtATime) {
+  // Each record (a conversation, a message) is far larger than 16 bytes.
+  auto created = RoundTrip(*connection_, CreateConversationRequest(next_id_++, kUser, "large"));
+  ASSERT_TRUE(created.ok()) << created.message();
+  const wire::Id conversation = *created->body_as_ConversationReply()->conversation()->id();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(RoundTrip(*connection_, AppendMessage(next_id_++, conversation, i)).ok());
+  }
+  for (uint64_t from = 1; from <= 4; ++from) {
+    auto reply = RoundTrip(*connection_, Follow(next_id_++, from, 10, 16));
+    ASSERT_TRUE(reply.ok()) << "record " << from << ": " << reply.message();
+    const wire::FollowReply* follow = reply->body_as_FollowReply();
+    ASSERT_EQ(follow->records()->size(), 1u) << "record " << from;
+    EXPECT_EQ(follow->records()->Get(0)->seq(), from);
+    EXPECT_GT(follow->records()->Get(0)->record()->size(), 16u);
+  }
 }
 
 TEST_F(FollowTest, BadFollowRequestsAreRefused) {

@@ -167,7 +167,7 @@ Status EtcdCluster::Launch(const std::string& binary, const std::string& token) 
     const std::string peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
     // The default heartbeat (100 ms) and election timeout (1 s), spelled out: they set etcd's
     // minimum lease TTL (2 s) and how long a lost leader goes unnoticed.
-    const std::vector<std::string> args = {
+    member.args = {
         binary,
         "--name=" + member.name,
         "--data-dir=" + directory_ + "/" + member.name,
@@ -183,7 +183,7 @@ Status EtcdCluster::Launch(const std::string& binary, const std::string& token) 
         "--logger=zap",
         "--log-outputs=stderr",
     };
-    member.pid = Spawn(args, LogPath(i));
+    member.pid = Spawn(member.args, LogPath(i));
     if (member.pid < 0) return Status::Internal("cannot start " + binary);
   }
   return Status::Ok();
@@ -263,6 +263,15 @@ void EtcdCluster::Kill(size_t index) {
   int status = 0;
   ::waitpid(member.pid, &status, 0);
   member.pid = -1;
+}
+
+Status EtcdCluster::Restart(size_t index) {
+  Member& member = members_[index];
+  if (member.pid > 0) return Status::Ok();
+  // With its data directory in place, etcd ignores the --initial-cluster flags and rejoins.
+  member.pid = Spawn(member.args, LogPath(index));
+  if (member.pid < 0) return Status::Internal("cannot start " + member.args.front());
+  return Status::Ok();
 }
 
 Result<size_t> EtcdCluster::LeaderIndex() const {

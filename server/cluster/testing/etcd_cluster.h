@@ -42,6 +42,9 @@ class EtcdCluster {
 
   // SIGKILLs member `index` and reaps it.  Idempotent.
   void Kill(size_t index);
+  // Starts killed member `index` again on its ports and data directory, so it rejoins the
+  // cluster with what it had; does not wait for it to answer.  OK when it runs already.
+  Status Restart(size_t index);
   bool Running(size_t index) const { return members_[index].pid > 0; }
   // The index of the member that is raft leader, as the running members report it.
   Result<size_t> LeaderIndex() const;
@@ -54,7 +57,8 @@ class EtcdCluster {
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
     pid_t pid = -1;
-    uint64_t id = 0;  // raft member id, learned once it answers
+    uint64_t id = 0;                // raft member id, learned once it answers
+    std::vector<std::string> args;  // how it was launched (args[0]: the binary)
   };
   explicit EtcdCluster(std::string directory) : directory_(std::move(directory)) {}
 

@@ -266,8 +266,9 @@ class Client {
   Result<std::string> ReadSnapshot(std::string_view snapshot_id, std::string_view path,
                                    uint64_t offset, uint32_t max_bytes = 0);
   Result<void> CloseSnapshot(std::string_view snapshot_id);
-  // Replication (mnemod's replicas use it): up to `max_records` records, and about `max_bytes`,
-  // of the server's log from sequence `from` (>= 1) on.  With a non-empty `follower_id` the call
+  // Replication (mnemod's replicas use it): up to `max_records` records, and about `max_bytes`
+  // (the first record comes whatever its size), of the server's log from sequence `from` (>= 1)
+  // on.  With a non-empty `follower_id` the call
   // acknowledges, for that replica, every record below `from` (semi-sync writes on the primary
   // wait for such acknowledgements) and may be held by the server about 100 ms when no record
   // exists yet.  UNAVAILABLE when the server's log is off; never retried (it acknowledges).
