@@ -231,8 +231,10 @@ void HnswIndex::LinkNode(uint32_t id, const float* unit, int level, uint64_t ent
   GreedyDescend(view, metric, top_level, level + 1, &current, scratch, &unused);
 
   // Walking on int8 codes ranks candidates less exactly than floats: a wider beam gives the
-  // exact re-score below the neighbours a float walk would have found.
-  const size_t beam = kEstimated ? params_.ef_construction * 2 : params_.ef_construction;
+  // exact re-score below the neighbours a float walk would have found.  Half again as wide is
+  // the compromise measured (30k x 1536, efc 64): inserts/s 6,066 / 4,444 / 3,518 and recall@10
+  // at ef 64 0.981 / 0.986 / 0.990 for the plain, this and a doubled beam.
+  const size_t beam = kEstimated ? params_.ef_construction * 3 / 2 : params_.ef_construction;
   for (int l = std::min(level, top_level); l >= 0; --l) {
     scratch.visited.Reset(view.limit());
     scratch.visited.Visit(current.id);
