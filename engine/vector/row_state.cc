@@ -26,6 +26,7 @@ bool UserRegistry::Find(std::string_view user_id, uint32_t* ref) const {
 }
 
 std::shared_ptr<const nlohmann::json> ParseChunkMetadata(std::string_view metadata) {
+  if (metadata == "{}") return nullptr;  // most rows: no parser needed
   auto parsed = nlohmann::json::parse(metadata, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object() || parsed.empty()) return nullptr;
   return std::make_shared<const nlohmann::json>(std::move(parsed));
