@@ -1,8 +1,6 @@
 #include "server/replicator.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +13,7 @@
 #include "cluster/primary_election.h"
 #include "mnemo/client/client.h"
 #include "mnemo/client/snapshot_fetch.h"
+#include "mnemo/file_system.h"
 #include "server/snapshots.h"
 
 namespace mnemo::server {
@@ -57,14 +56,6 @@ bool HoldsNoData(const fs::path& data) {
     if (name != "auth" && name != SnapshotStore::kDirName) return false;
   }
   return !ec;
-}
-
-bool SyncPath(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  return synced;
 }
 
 client::ClientOptions ClientTo(const std::string& address, std::chrono::milliseconds timeout,
@@ -121,7 +112,8 @@ Status Bootstrap(const fs::path& data, const std::string& primary, const std::st
     }
     if (!ec) fs::remove_all(partial, ec);
   }
-  if (ec || !SyncPath(data) || !SyncPath(data.parent_path())) {
+  if (ec || !PosixFileSystem().SyncDir(data.string()).ok() ||
+      !PosixFileSystem().SyncDir(data.parent_path().string()).ok()) {
     return Status::Unavailable("bootstrap: moving " + partial.string() + " to " + data.string() +
                                " failed" + (ec ? ": " + ec.message() : ""));
   }

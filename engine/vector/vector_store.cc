@@ -196,9 +196,8 @@ Status VectorStore::Load() {
   // A batch's rows have consecutive labels and one user and document: the last ones found are
   // kept for the next row.
   ChunkPayload payload;
-  std::string last_user;
+  auto last_user = rows_by_user.end();
   uint32_t last_user_ref = 0;
-  std::vector<LoadedRow>* last_rows = nullptr;
   std::shared_ptr<DocumentState> last_document;
   MNEMO_RETURN_IF_ERROR(
       db_.Scan(Cf::kIndex, payloads, [&](std::string_view key, std::string_view value) {
@@ -217,10 +216,9 @@ Status VectorStore::Load() {
             return false;
           }
         }
-        if (last_rows == nullptr || payload.user_id != last_user) {
-          last_user = payload.user_id;
-          last_user_ref = users_.Intern(last_user);
-          last_rows = &rows_by_user[last_user];
+        if (last_user == rows_by_user.end() || payload.user_id != last_user->first) {
+          last_user = rows_by_user.try_emplace(payload.user_id).first;
+          last_user_ref = users_.Intern(payload.user_id);
         }
         RowState row;
         row.user_ref = last_user_ref;
@@ -230,7 +228,7 @@ Status VectorStore::Load() {
         row.document = last_document;
         row.metadata = ParseChunkMetadata(payload.metadata);
         max_label = std::max(max_label, label);
-        last_rows->push_back(LoadedRow{label, month, std::move(row)});
+        last_user->second.push_back(LoadedRow{label, month, std::move(row)});
         return true;
       }));
   MNEMO_RETURN_IF_ERROR(decoded);
