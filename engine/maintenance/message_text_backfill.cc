@@ -1,12 +1,10 @@
 #include "maintenance/message_text_backfill.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <limits>
 
+#include "common/thread_priority.h"
 #include "storage/key_codec.h"
 #include "storage/write_txn.h"
 #include "tables/row_codec.h"
@@ -19,10 +17,6 @@ using storage::Cf;
 // Meta keys (FROZEN): the end-of-pass marker, and the last message key a step read.
 constexpr std::string_view kDoneKey = "message_terms_backfill_v1";
 constexpr std::string_view kCursorKey = "message_terms_backfill_cursor";
-
-// The backfill thread's nice value, as the vector indexer's: background work that must not take
-// CPU from the requests being answered.
-constexpr int kBackfillNice = 5;
 
 }  // namespace
 
@@ -143,10 +137,7 @@ MessageTextBackfillRunner::~MessageTextBackfillRunner() {
 }
 
 void MessageTextBackfillRunner::Loop() {
-  // Linux: PRIO_PROCESS with a thread id sets that thread's nice value.  Best effort.
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackfillNice) != 0) {
-    spdlog::debug("message terms backfill: cannot lower its priority: errno {}", errno);
-  }
+  RunAtBackgroundPriority("message terms backfill");
   // Each step moves the cursor forward or ends the pass.
   bool done = false;
   while (!done && !stop_.load(std::memory_order_acquire)) {

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "common/coding.h"
+#include "common/thread_priority.h"
 #include "common/utf8.h"
 #include "mnemo/base/limits.h"
 #include "storage/key_codec.h"
@@ -844,6 +845,8 @@ Result<std::unique_ptr<TextIndex>> TextIndex::OpenLoading(storage::Db& db,
   std::unique_ptr<TextIndex> index(new TextIndex(db, params));
   index->loaded_ =
       std::async(std::launch::async, [raw = index.get()] {
+        // Below the threads opening the rest of the store: only keyword work waits for this.
+        RunAtBackgroundPriority("keyword index load");
         const auto started = std::chrono::steady_clock::now();
         Status loaded = raw->Load();
         const double seconds =

@@ -148,16 +148,40 @@ void Tenant::InsertBatch(std::vector<FreshRow> rows) {
   }
 }
 
-void Tenant::Restore(uint64_t label, RowState row) {
+std::vector<size_t> Tenant::RestoreIndexed(std::span<const RestoredRow> rows) {
+  // Lookups this many rows ahead start loading their cache lines early.
+  constexpr size_t kPrefetch = 8;  // lookups started this many labels ahead
+  std::vector<uint64_t> labels;
+  labels.reserve(rows.size());
+  for (const RestoredRow& restored : rows) labels.push_back(restored.label);
   std::unique_lock lock(mutex_);
-  AddRow(label, std::move(row));
-}
+  std::vector<uint8_t> indexed;
+  graph_->ContainsEach(labels, &indexed);
 
-void Tenant::Reserve(size_t rows) {
-  std::unique_lock lock(mutex_);
-  slot_rows_.reserve(rows);
-  slot_labels_.reserve(rows);
-  slots_.Reserve(rows);
+  slot_rows_.reserve(slot_rows_.size() + rows.size());
+  slot_labels_.reserve(slot_labels_.size() + rows.size());
+  slots_.Reserve(slots_.size() + rows.size());
+  {
+    // Each month's list grows once, not by doubling.
+    std::map<uint32_t, size_t> month_counts;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (indexed[i]) ++month_counts[MonthOf(rows[i].row->created_at)];
+    }
+    for (const auto& [month, count] : month_counts) {
+      std::vector<MonthEntry>& entries = month_rows_[month];
+      entries.reserve(entries.size() + count);
+    }
+  }
+  std::vector<size_t> others;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i + kPrefetch < rows.size()) slots_.Prefetch(labels[i + kPrefetch]);
+    if (indexed[i]) {
+      AddRow(rows[i].label, std::move(*rows[i].row));
+    } else {
+      others.push_back(i);
+    }
+  }
+  return others;
 }
 
 bool Tenant::Remove(uint64_t label) {
@@ -324,8 +348,6 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   if (answer.hits.size() > query.k) answer.hits.resize(query.k);
   return answer;
 }
-
-bool Tenant::Indexed(uint64_t label) const { return graph()->Contains(label); }
 
 std::vector<uint64_t> Tenant::LabelsIn(uint32_t month) const {
   std::shared_lock lock(mutex_);

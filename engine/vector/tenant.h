@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -108,10 +109,15 @@ class Tenant {
   };
   // Makes committed rows searchable (fresh buffer), under one acquisition of the lock.
   void InsertBatch(std::vector<FreshRow> rows);
-  // Records a row's state without its vector, for a row the graph already holds (reopen).
-  void Restore(uint64_t label, RowState row);
-  // Makes room for `rows` rows in all (reopen, before Restore and InsertBatch).
-  void Reserve(size_t rows);
+  // A stored row at reopen: its state is moved from when the graph holds the row.
+  struct RestoredRow {
+    uint64_t label;
+    RowState* row;
+  };
+  // Records the states of the rows the graph already holds, without their vectors, under one
+  // acquisition of the lock (reopen); returns the indexes of the others, ascending, for
+  // InsertBatch.
+  std::vector<size_t> RestoreIndexed(std::span<const RestoredRow> rows);
   // Hides a row at once; its graph node becomes a tombstone.  False when the row is not here.
   bool Remove(uint64_t label);
 
@@ -133,9 +139,6 @@ class Tenant {
   bool Admits(uint64_t label, const RowPredicate& predicate) const;
   // Copies the state of row `label` into *row; false when the row is not here.
   bool CopyRow(uint64_t label, RowState* row) const;
-
-  // True when the graph holds a live node for `label`.
-  bool Indexed(uint64_t label) const;
   // Live rows of `month`.
   std::vector<uint64_t> LabelsIn(uint32_t month) const;
   // Per-month figures, for every month with rows or tombstones.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "testing/vectors.h"
+#include "vector/label_addresses.h"
 
 namespace mnemo::vector {
 namespace {
@@ -103,6 +104,22 @@ TEST_F(TenantTest, RowsWithACopyAreLinkedWithTheirCopy) {
   const auto [label, similarity] = Best(v);
   EXPECT_EQ(label, 9u);
   EXPECT_NEAR(similarity, 1.0f, 1e-5);
+}
+
+TEST(LabelAddressesTest, DenseLabelsGoToTheArrayAndFarOnesToTheMap) {
+  LabelAddresses addresses(/*slots_per_address=*/2, /*min_slots=*/8);
+  const std::vector<float> a(4), b(4), c(4), d(4);
+  addresses.Add(3, a.data());    // below 2 * 1 + 8: the array
+  addresses.Add(100, b.data());  // past 2 * 2 + 8: the map
+  addresses.Add(11, c.data());   // below 2 * 3 + 8
+  addresses.Add(0, d.data());
+  EXPECT_EQ(addresses.Find(3), a.data());
+  EXPECT_EQ(addresses.Find(100), b.data());
+  EXPECT_EQ(addresses.Find(11), c.data());
+  EXPECT_EQ(addresses.Find(0), d.data());
+  for (uint64_t never : {1, 4, 12, 99, 101, 1000000}) EXPECT_EQ(addresses.Find(never), nullptr);
+  EXPECT_LE(addresses.array_slots(), 2u * 4 + 8) << "the array grew past its bound";
+  EXPECT_GE(addresses.array_slots(), 12u);
 }
 
 }  // namespace

@@ -135,16 +135,20 @@ VectorLog::VectorLog(storage::Db& db, const VectorLogOptions& options)
       fs_(options.file_system ? *options.file_system : PosixFileSystem()),
       zeros_(static_cast<size_t>(std::min(options.fill_piece_bytes, Capacity())), '\0') {}
 
-Result<std::unique_ptr<VectorLog>> VectorLog::Open(storage::Db& db,
-                                                   const VectorLogOptions& options) {
+Result<std::unique_ptr<VectorLog>> VectorLog::Open(storage::Db& db, const VectorLogOptions& options,
+                                                   const OpenVisitor& visit) {
   if (options.dim == 0) return Status::Internal("vector log: dimension 0");
   if (options.fill_piece_bytes == 0) return Status::Internal("vector log: fill pieces of 0 bytes");
   std::unique_ptr<VectorLog> log(new VectorLog(db, options));
   MNEMO_RETURN_IF_ERROR(CreateDirs(log->fs_, options.dir));
   MNEMO_RETURN_IF_ERROR(log->Recover());
-  MNEMO_RETURN_IF_ERROR(log->CountLive());
-  log->background_ = std::thread([raw = log.get()] { raw->BackgroundLoop(); });
+  MNEMO_RETURN_IF_ERROR(log->CountLive(visit));
+  if (options.start_background) log->StartBackground();
   return log;
+}
+
+void VectorLog::StartBackground() {
+  if (!background_.joinable()) background_ = std::thread([this] { BackgroundLoop(); });
 }
 
 VectorLog::~VectorLog() {
@@ -191,16 +195,19 @@ const float* VectorLog::Address(std::string_view value, uint32_t month, uint64_t
   VectorPointer pointer;
   if (!DecodeVectorPointer(value, &pointer)) return nullptr;
   std::shared_ptr<Segment> segment = FindSegment(pointer.segment);
-  if (!segment || pointer.offset % record_bytes_ != 0 ||
-      pointer.offset + record_bytes_ > Capacity()) {
-    return nullptr;
-  }
-  const char* record = segment->map + pointer.offset;
+  const char* record = segment ? RecordIn(*segment, pointer) : nullptr;
+  if (record == nullptr) return nullptr;
   if (check_record && (!HasHeader(record, segment->id) || Get32(record + 12) != month ||
                        Get64(record + 16) != label)) {
     return nullptr;
   }
   return reinterpret_cast<const float*>(record + kHeaderBytes);
+}
+
+const char* VectorLog::RecordIn(const Segment& segment, const VectorPointer& pointer) const {
+  if (pointer.offset % record_bytes_ != 0 || pointer.offset + record_bytes_ > Capacity())
+    return nullptr;
+  return segment.map + pointer.offset;
 }
 
 std::string VectorLog::SegmentPath(uint32_t id) const {
@@ -270,7 +277,7 @@ Status VectorLog::Recover() {
   return Status::Ok();
 }
 
-Status VectorLog::CountLive() {
+Status VectorLog::CountLive(const OpenVisitor& visit) {
   Status status;
   uint64_t referenced_end = 0;
   MNEMO_RETURN_IF_ERROR(
@@ -292,6 +299,13 @@ Status VectorLog::CountLive() {
           return false;
         }
         it->second->live.fetch_add(1, std::memory_order_relaxed);
+        if (visit) {
+          uint32_t month = 0;
+          uint64_t label = 0;
+          const char* record = RecordIn(*it->second, pointer);
+          if (record != nullptr && keys::ParseVectorKey(key, &month, &label))
+            visit(month, label, reinterpret_cast<const float*>(record + kHeaderBytes));
+        }
         if (it->second == active_)
           referenced_end = std::max(referenced_end, pointer.offset + record_bytes_);
         return true;

@@ -118,6 +118,9 @@ struct VectorLogOptions {
   uint64_t spill_min_vectors = 64;
   // Sync records before the batch pointing at them (EngineOptions::sync_writes).
   bool sync = true;
+  // False: the background thread, and with it every move, starts at StartBackground() instead of
+  // at Open (for an owner that keeps addresses from Open until it can follow moves).
+  bool start_background = true;
   FileSystem* file_system = nullptr;  // null: PosixFileSystem()
   // Told of every vector moved (by compaction, or from inline to the segments), by (month, label)
   // and the vector's new address.  Called
@@ -145,7 +148,14 @@ class VectorLog {
   // Opens the log in options.dir (created when missing), recovers the newest segment's end and
   // counts live records from the pointers in `db`.  Errors: UNAVAILABLE for I/O (or a segment
   // that cannot be mapped), INTERNAL for a pointer naming a segment that is missing.
-  static Result<std::unique_ptr<VectorLog>> Open(storage::Db& db, const VectorLogOptions& options);
+  // `visit`, when given, is told of each stored vector's address in place while the live records
+  // are counted (as Address() gives it without check_record), on the opening thread: the owner of
+  // the rows learns them without a second scan of the pointers.
+  using OpenVisitor = std::function<void(uint32_t month, uint64_t label, const float* unit)>;
+  static Result<std::unique_ptr<VectorLog>> Open(storage::Db& db, const VectorLogOptions& options,
+                                                 const OpenVisitor& visit = {});
+  // Starts the background thread of a log opened with start_background false (once).
+  void StartBackground();
   ~VectorLog();
   VectorLog(const VectorLog&) = delete;
   VectorLog& operator=(const VectorLog&) = delete;
@@ -211,8 +221,11 @@ class VectorLog {
   struct Segment;
   VectorLog(storage::Db& db, const VectorLogOptions& options);
   Status Recover();
-  Status CountLive();
+  Status CountLive(const OpenVisitor& visit);
   std::string SegmentPath(uint32_t id) const;
+  // Where `pointer`'s record starts in `segment`'s mapping; null for an offset that cannot hold
+  // a record.
+  const char* RecordIn(const Segment& segment, const VectorPointer& pointer) const;
   // Creates segment `id`, empty, and makes its entry durable.
   Result<std::shared_ptr<Segment>> CreateSegment(uint32_t id);
   // Maps `segment`'s file (Capacity() bytes).  UNAVAILABLE when that fails.

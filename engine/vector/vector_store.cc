@@ -2,15 +2,14 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <unordered_map>
 
+#include "common/thread_priority.h"
 #include "kernels/distance.h"
 #include "mnemo/base/sha256.h"
 #include "storage/key_codec.h"
@@ -18,6 +17,7 @@
 #include "tables/row_codec.h"
 #include "tables/validation.h"
 #include "vector/chunk_rows.h"
+#include "vector/label_addresses.h"
 #include "vector/partition_archive.h"
 
 namespace mnemo::vector {
@@ -32,10 +32,6 @@ constexpr const char* kTenantDir = "tenants";
 // Rows the shared quantizer is fitted on.
 constexpr size_t kQuantizerSample = 16384;
 constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
-// The indexer's nice value: graph linking is background work that must not take CPU from the
-// writes and searches being answered (fresh rows are searchable without it).  On an idle core
-// it runs at full speed; under contention it gets about a third of a request thread's share.
-constexpr int kIndexerNice = 5;
 // The float copies of rows waiting to be linked, and the request buffers that carried them, are
 // freed in small pieces among long-lived allocations, and glibc keeps such free pages mapped: after
 // an ingest of 1536-d vectors about 4 KB per vector stayed resident.  Once the indexer has linked
@@ -98,12 +94,14 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
   log_options.on_move = [raw = store.get()](uint32_t month, uint64_t label, const float* unit) {
     raw->OnVectorMoved(month, label, unit);
   };
-  MNEMO_ASSIGN_OR_RETURN(store->log_, VectorLog::Open(db, log_options));
+  // Load() keeps addresses from the log's open: no vector moves until the graphs follow moves.
+  log_options.start_background = false;
   {
     std::shared_lock lock(store->tenants_mutex_);
     MNEMO_RETURN_IF_ERROR(store->NewGraph().status());  // parameters are valid
   }
-  MNEMO_RETURN_IF_ERROR(store->Load());
+  MNEMO_RETURN_IF_ERROR(store->Load(log_options));
+  store->log_->StartBackground();
   store->indexer_ = std::thread([raw = store.get()] { raw->IndexerLoop(); });
   return store;
 }
@@ -163,19 +161,31 @@ void VectorStore::OnVectorMoved(uint32_t month, uint64_t label, const float* uni
   if (auto tenant = FindTenant(user_ref, kind)) tenant->RepointVector(label, unit);
 }
 
-Status VectorStore::Load() {
-  // Vector moves wait until every loaded graph can follow them.
-  const auto gate = log_->ReadGate();
+Status VectorStore::Load(const VectorLogOptions& log_options) {
   // Where opening a large store spends its time, in the log.
   const auto started = std::chrono::steady_clock::now();
   auto last = started;
   std::string phases;
-  const auto phase_done = [&](const char* name) {
+  const auto phase_done = [&](std::string_view name) {
     const auto now = std::chrono::steady_clock::now();
     phases += fmt::format("{}{} {:.2f} s", phases.empty() ? "" : ", ", name,
                           std::chrono::duration<double>(now - last).count());
     last = now;
   };
+  // The vector log opens on a thread of its own while the rows are read: its count of live
+  // records is a scan of every vector pointer, which also says where each vector reads in place
+  // (for graphs saved with their vectors external).  No vector moves before StartBackground().
+  LabelAddresses in_place;
+  double log_open_seconds = 0;
+  auto log_opening = std::async(std::launch::async, [&]() -> Result<std::unique_ptr<VectorLog>> {
+    const auto log_started = std::chrono::steady_clock::now();
+    auto opened = VectorLog::Open(
+        db_, log_options,
+        [&in_place](uint32_t, uint64_t label, const float* unit) { in_place.Add(label, unit); });
+    log_open_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - log_started).count();
+    return opened;
+  });
   // Documents first: rows point at their document's shared state.
   Status decoded;
   MNEMO_RETURN_IF_ERROR(
@@ -235,27 +245,11 @@ Status VectorStore::Load() {
   RowsByUser message_rows_by_user;
   MNEMO_RETURN_IF_ERROR(LoadMessageRows(&message_rows_by_user, &max_label));
   MNEMO_RETURN_IF_ERROR(LoadMessageTexts(&max_label));
+  MNEMO_ASSIGN_OR_RETURN(log_, log_opening.get());
   phase_done("rows");
-
-  // Where each stored vector reads in place, for graphs saved with their vectors external.
-  std::unordered_map<uint64_t, const float*> in_place;
-  size_t row_count = 0;
-  for (const auto& [user_id, rows] : rows_by_user) row_count += rows.size();
-  for (const auto& [user_id, rows] : message_rows_by_user) row_count += rows.size();
-  in_place.reserve(row_count);
-  MNEMO_RETURN_IF_ERROR(
-      db_.Scan(Cf::kVectors, {}, [&](std::string_view key, std::string_view value) {
-        uint32_t month = 0;
-        uint64_t label = 0;
-        if (!keys::ParseVectorKey(key, &month, &label)) return true;
-        if (const float* unit = log_->Address(value, month, label, /*check_record=*/false))
-          in_place.emplace(label, unit);
-        return true;
-      }));
-  phase_done("vector addresses");
-  const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) -> const float* {
-    auto it = in_place.find(label);
-    return it == in_place.end() ? nullptr : it->second;
+  phases += fmt::format(" (vector log opened beside them in {:.2f} s)", log_open_seconds);
+  const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) {
+    return in_place.Find(label);
   };
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
@@ -317,15 +311,16 @@ Status VectorStore::Load() {
     auto tenant =
         std::make_shared<Tenant>(*loading.user_id, user_ref, dim_, std::move(graph), loading.kind);
     if (loading.old_format) tenant->MarkDirty();
-    tenant->Reserve(loading.rows->size());
     std::vector<Tenant::FreshRow> fresh;
     std::vector<float> vector;
-    for (auto& [label, month, row] : *loading.rows) {
-      if (tenant->Indexed(label)) {
-        tenant->Restore(label, std::move(row));
-        continue;
-      }
-      if (const float* stored = find_in_place(label)) {
+    // Rows the saved graph holds are restored in one pass; the others are linked as fresh rows.
+    std::vector<Tenant::RestoredRow> restored;
+    restored.reserve(loading.rows->size());
+    for (auto& [label, month, row] : *loading.rows)
+      restored.push_back(Tenant::RestoredRow{label, &row});
+    for (const size_t i : tenant->RestoreIndexed(restored)) {
+      auto& [label, month, row] = (*loading.rows)[i];
+      if (const float* stored = in_place.Find(label)) {
         fresh.push_back(Tenant::FreshRow{label, std::move(row), {}, stored});
         continue;
       }
@@ -570,10 +565,8 @@ void VectorStore::CheckSavedGraphs() {
 }
 
 void VectorStore::IndexerLoop() {
-  // Linux: PRIO_PROCESS with a thread id sets that thread's nice value.  Best effort.
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kIndexerNice) != 0) {
-    spdlog::debug("indexer: cannot lower its priority: errno {}", errno);
-  }
+  // Graph linking is background work: fresh rows are searchable without it.
+  RunAtBackgroundPriority("indexer");
   size_t linked_since_release = 0;
   // Every tenant is looked at first (rows caught up at open), then once per kIndexerIdlePoll;
   // in between, only those that writes named.

@@ -241,7 +241,7 @@ class VectorStore : public tables::MessageVectors,
 
  private:
   VectorStore(storage::Db& db, const VectorOptions& options, text::TextIndex* text);
-  Status Load();
+  Status Load(const VectorLogOptions& log_options);
   // Message payloads: rows grouped by user, for Load().
   struct LoadedRow {
     uint64_t label;

@@ -300,6 +300,19 @@ bool HnswIndex::Contains(uint64_t label) const {
   return (store_.View().Meta(id).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
 }
 
+void HnswIndex::ContainsEach(std::span<const uint64_t> labels, std::vector<uint8_t>* live) const {
+  live->assign(labels.size(), 0);
+  const NodeView view = store_.View();
+  std::shared_lock lock(label_mutex_);
+  constexpr size_t kPrefetch = 8;  // lookups started this many labels ahead
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i + kPrefetch < labels.size()) label_to_id_.Prefetch(labels[i + kPrefetch]);
+    const uint32_t id = label_to_id_.Find(labels[i]);
+    (*live)[i] = id != LabelIndex::kMissing &&
+                 (view.Meta(id).state.load(std::memory_order_acquire) & kNodeDeleted) == 0;
+  }
+}
+
 void HnswIndex::CopyVectors(size_t max_nodes, std::vector<float>* out) const {
   const NodeView view = store_.View();
   size_t copied = 0;

@@ -280,6 +280,9 @@ class HnswIndex {
 
   // True when `label` is live.
   bool Contains(uint64_t label) const;
+  // Contains() of each label, under one acquisition of the label map's lock: (*live)[i] for
+  // labels[i].
+  void ContainsEach(std::span<const uint64_t> labels, std::vector<uint8_t>* live) const;
   // Appends the unit vectors of up to `max_nodes` live nodes to `out` (row-major, dim floats
   // each), e.g. to fit a quantizer shared by several indexes.  Thread-safe.
   void CopyVectors(size_t max_nodes, std::vector<float>* out) const;
