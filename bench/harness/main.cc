@@ -524,6 +524,14 @@ int Main(int argc, char** argv) {
   fs::create_directories(options->out_dir, ignored);
   std::unique_ptr<TempDir> temp;
   std::string work_dir = options->work_dir;
+  // Every phase measures a store it creates: rows left by an earlier run would be measured too.
+  if (!work_dir.empty() && fs::exists(work_dir, ignored) && !fs::is_empty(work_dir, ignored)) {
+    std::fprintf(stderr,
+                 "mnemo-bench: --work-dir %s is not empty; it must be absent or empty, as every "
+                 "phase measures a store it creates (remove it or choose another directory)\n",
+                 work_dir.c_str());
+    return 2;
+  }
   if (work_dir.empty()) {
     temp = std::make_unique<TempDir>("mnemo-bench");
     work_dir = temp->path();
