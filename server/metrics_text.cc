@@ -110,6 +110,9 @@ void StorageFamilies(const EngineMetrics& m, uint64_t data_dir_bytes, Writer& w)
            "Bytes of unflushed memtables of each column family.");
   for (const auto& f : m.families)
     w.Sample("storage_memtable_bytes", Label("family", f.name), f.memtable_bytes);
+  w.Gauge("storage_block_cache_bytes",
+          "Bytes held by the storage block cache (data, index and filter blocks of every family).",
+          m.block_cache_bytes);
   w.Gauge("data_dir_bytes", "Bytes of the files under the data directory.", data_dir_bytes);
   w.Gauge("storage_compactions_running", "Storage compactions in progress.", m.running_compactions);
   w.Gauge("storage_pending_compaction_bytes",

@@ -34,6 +34,7 @@ EngineMetrics SampleEngineMetrics() {
   m.families.push_back({"conversations", 10, 4096, 100});
   m.families.push_back({"messages", 500, 65536, 200});
   m.running_compactions = 1;
+  m.block_cache_bytes = 8192;
   m.storage_compactions = 4;
   m.storage_flushes = 9;
   m.graph_compactions = 2;
@@ -84,6 +85,7 @@ TEST(MetricsTextTest, ParsesStrictlyAndCarriesTheFigures) {
   EXPECT_EQ(doc.Value("mnemo_data_dir_bytes"), 123456);
   EXPECT_EQ(doc.Value("mnemo_storage_keys_estimated", {{"family", "messages"}}), 500);
   EXPECT_EQ(doc.Value("mnemo_storage_sst_bytes", {{"family", "conversations"}}), 4096);
+  EXPECT_EQ(doc.Value("mnemo_storage_block_cache_bytes"), 8192);
   EXPECT_EQ(doc.Value("mnemo_partitions"), 2);
   EXPECT_EQ(doc.Value("mnemo_chunks"), 125);
   EXPECT_EQ(doc.Value("mnemo_pending_rows"), 12);

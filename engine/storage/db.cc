@@ -470,6 +470,8 @@ void Db::FillMetrics(EngineMetrics* metrics) const {
     metrics->families.push_back(std::move(family));
   }
   metrics->running_compactions = property(nullptr, rocksdb::DB::Properties::kNumRunningCompactions);
+  // One cache serves every family: any family's handle reports all of it.
+  metrics->block_cache_bytes = property(handles_[0], rocksdb::DB::Properties::kBlockCacheUsage);
   for (size_t i = 0; i < static_cast<size_t>(Cf::kCount); ++i) {
     metrics->pending_compaction_bytes +=
         property(handles_[i], rocksdb::DB::Properties::kEstimatePendingCompactionBytes);

@@ -76,6 +76,7 @@ struct EngineMetrics {
   std::vector<StorageFamilyMetrics> families;
   uint64_t running_compactions = 0;       // storage compactions in progress
   uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes still to compact
+  uint64_t block_cache_bytes = 0;         // held by the block cache all families share
   uint64_t storage_compactions = 0;       // storage compactions completed since open
   uint64_t storage_flushes = 0;           // memtable flushes completed since open
   uint64_t graph_compactions = 0;         // HNSW graph compactions and rebuilds since open
