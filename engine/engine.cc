@@ -42,6 +42,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   vector_options.compressed_search = options.compressed_vector_search;
   vector_options.rerank_factor = options.vector_rerank_factor;
   vector_options.max_rows_linked_on_close = options.max_rows_linked_on_close;
+  vector_options.release_after_linked_bytes = options.release_after_linked_bytes;
   vector_options.vector_dir = (std::filesystem::path(options.data_dir) / "vectors").string();
   vector_options.segment_bytes = options.vector_segment_bytes;
   vector_options.inline_max_bytes = options.vector_inline_max_bytes;

@@ -32,13 +32,6 @@ constexpr const char* kTenantDir = "tenants";
 // Rows the shared quantizer is fitted on.
 constexpr size_t kQuantizerSample = 16384;
 constexpr auto kIndexerIdlePoll = std::chrono::seconds(1);
-// The float copies of rows waiting to be linked, and the request buffers that carried them, are
-// freed in small pieces among long-lived allocations, and glibc keeps such free pages mapped: after
-// an ingest of 1536-d vectors about 4 KB per vector stayed resident.  Once the indexer has linked
-// this many bytes of vectors since it last did, it returns free heap pages to the system when its
-// backlog is gone.
-constexpr size_t kReleaseAfterLinkedBytes = size_t{64} << 20;
-
 // Returns free heap pages to the system (best effort; a no-op without glibc).
 void ReleaseFreeHeapPages() {
 #if defined(__GLIBC__)
@@ -603,7 +596,11 @@ void VectorStore::IndexerLoop() {
     }
     if (linked > 0) continue;
     CheckSavedGraphs();
-    if (linked_since_release * dim_ * sizeof(float) >= kReleaseAfterLinkedBytes) {
+    if (linked_since_release * dim_ * sizeof(float) >= options_.release_after_linked_bytes) {
+      // Without the flush, an ingest's last memtables stay resident until later writes fill them
+      // (at 100k x 1536 about 300 B per vector of the 3 KB after ingest).
+      const Status flushed = db_.Flush();
+      if (!flushed.ok()) spdlog::warn("indexer: memtable flush failed: {}", flushed.ToString());
       ReleaseFreeHeapPages();
       linked_since_release = 0;
     }

@@ -82,6 +82,8 @@ struct VectorOptions {
   // with complete graphs; a larger backlog is saved as is and linked by the next open's catch-up
   // (a quick shutdown matters more than a quick start then).
   size_t max_rows_linked_on_close = 200'000;
+  // EngineOptions::release_after_linked_bytes.
+  uint64_t release_after_linked_bytes = uint64_t{64} << 20;
 };
 
 struct MonthRow;  // a stored row of one month (partition_admin.cc)

@@ -417,6 +417,37 @@ TEST_F(VectorTest, BatchSearchAndBatchWritesWithDocuments) {
   for (const auto& hit : Search("alice", vectors[0], 30).hits) EXPECT_EQ(hit.document_id, doc_id);
 }
 
+// Bytes the memtables hold, all families together.
+uint64_t MemtableBytes(Engine& engine) {
+  uint64_t bytes = 0;
+  for (const StorageFamilyMetrics& family : engine.GetMetrics().families)
+    bytes += family.memtable_bytes;
+  return bytes;
+}
+
+TEST_F(VectorTest, TheIndexerFlushesTheMemtablesOnceALargeBacklogIsLinked) {
+  // Below the default threshold (64 MiB of vectors), the rows stay in the memtables.
+  AddRandom("alice", Doc("alice").id, 500);
+  engine_->WaitForIndexing();
+  const uint64_t held = MemtableBytes(*engine_);
+  ASSERT_GT(held, 64u << 10) << "the rows were expected in the memtables";
+
+  EngineOptions options;
+  options.dimension = kDim;
+  options.release_after_linked_bytes = 500 * kDim * sizeof(float);
+  Reopen(options);
+  AddRandom("alice", Doc("alice").id, 500);
+  engine_->WaitForIndexing();
+  // The flush follows the linking on the indexer's thread: waited for, within a bound.
+  uint64_t bytes = MemtableBytes(*engine_);
+  for (int i = 0; i < 200 && bytes >= held / 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bytes = MemtableBytes(*engine_);
+  }
+  EXPECT_LT(bytes, held / 4) << "memtables not flushed after the backlog was linked";
+  EXPECT_EQ(Search("alice", RandomVector(rng_), 10).hits.size(), 10u);
+}
+
 TEST_F(VectorTest, ReopenLoadsSavedGraphsWithoutRelinking) {
   const Document doc = Doc("alice");
   const auto vectors = AddRandom("alice", doc.id, 300);

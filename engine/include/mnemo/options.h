@@ -84,6 +84,12 @@ struct EngineOptions {
   // Close() links up to this many not-yet-indexed rows before saving the graphs (the next open
   // then needs no catch-up); a larger backlog is left to the next open.
   size_t max_rows_linked_on_close = 200'000;
+  // After a burst of writes, memory the writes used stays resident: memtables hold them until
+  // they fill, and glibc keeps freed heap pages (the float copies of rows waiting to be linked,
+  // the request buffers).  Once the indexer has linked this many bytes of vectors (rows x
+  // dimension x 4) since it last did and its backlog is gone, it flushes the memtables and
+  // returns free heap pages to the system.
+  uint64_t release_after_linked_bytes = uint64_t{64} << 20;
 
   // ---- keyword search ----
   // Index chunk texts and message contents for keyword and hybrid search.  false: no index is kept
