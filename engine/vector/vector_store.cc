@@ -170,13 +170,35 @@ Status VectorStore::Load(const VectorLogOptions& log_options) {
   // (for graphs saved with their vectors external).  No vector moves before StartBackground().
   LabelAddresses in_place;
   double log_open_seconds = 0;
+  // The saved graphs load on that thread too, once the addresses are known: every graph file
+  // there is, by path (the rows say later which user each belongs to; a file no rows name is
+  // dropped unread by anything else, as before).
+  const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) {
+    return in_place.Find(label);
+  };
+  const std::string tenant_dir = (std::filesystem::path(options_.index_dir) / kTenantDir).string();
+  std::map<std::string, Result<hnsw::LoadedHnswIndex>, std::less<>> saved_graphs;
+  double graphs_seconds = 0;
   auto log_opening = std::async(std::launch::async, [&]() -> Result<std::unique_ptr<VectorLog>> {
     const auto log_started = std::chrono::steady_clock::now();
     auto opened = VectorLog::Open(
         db_, log_options,
         [&in_place](uint32_t, uint64_t label, const float* unit) { in_place.Add(label, unit); });
-    log_open_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - log_started).count();
+    const auto graphs_started = std::chrono::steady_clock::now();
+    log_open_seconds = std::chrono::duration<double>(graphs_started - log_started).count();
+    if (!opened.ok()) return opened;
+    auto names = fs().ListDir(tenant_dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (!name.ends_with(".hnsw")) continue;
+      const std::string path = (std::filesystem::path(tenant_dir) / name).string();
+      // The records' checksums are checked by the indexer after open (a pass over the whole
+      // file), and a damaged graph rebuilt then; the rest of the file is checked here.
+      saved_graphs.emplace(path, hnsw::HnswIndex::Load(path, GraphResources(), fs(), find_in_place,
+                                                       {.defer_record_check = true}));
+    }
+    graphs_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - graphs_started).count();
     return opened;
   });
   // Documents first: rows point at their document's shared state.
@@ -240,10 +262,8 @@ Status VectorStore::Load(const VectorLogOptions& log_options) {
   MNEMO_RETURN_IF_ERROR(LoadMessageTexts(&max_label));
   MNEMO_ASSIGN_OR_RETURN(log_, log_opening.get());
   phase_done("rows");
-  phases += fmt::format(" (vector log opened beside them in {:.2f} s)", log_open_seconds);
-  const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) {
-    return in_place.Find(label);
-  };
+  phases += fmt::format(" (beside them: vector log opened in {:.2f} s, graphs in {:.2f} s)",
+                        log_open_seconds, graphs_seconds);
 
   // Saved graphs, then catch-up: rows a graph lacks go to the fresh buffer.
   struct LoadedTenant {
@@ -261,11 +281,10 @@ Status VectorStore::Load(const VectorLogOptions& log_options) {
   uint64_t next_label = max_label + 1;
   for (LoadedTenant& loading : loaded_tenants) {
     const std::string path = GraphPath(*loading.user_id, loading.kind);
-    hnsw::HnswResources resources = GraphResources();
-    // The records' checksums are checked by the indexer after open (a pass over the whole file),
-    // and a damaged graph rebuilt then; the rest of the file is checked here.
-    auto loaded =
-        hnsw::HnswIndex::Load(path, resources, fs(), find_in_place, {.defer_record_check = true});
+    auto saved = saved_graphs.find(path);
+    Result<hnsw::LoadedHnswIndex> loaded = saved != saved_graphs.end()
+                                               ? std::move(saved->second)
+                                               : Status::NotFound("no saved graph " + path);
     if (loaded.ok() && loaded->index->params().dim == dim_) {
       loading.graph = std::move(loaded->index);
       if (loaded->format_version < hnsw::HnswIndex::kFormatVersion) {
