@@ -171,8 +171,8 @@ Status VectorStore::Load(const VectorLogOptions& log_options) {
   LabelAddresses in_place;
   double log_open_seconds = 0;
   // The saved graphs load on that thread too, once the addresses are known: every graph file
-  // there is, by path (the rows say later which user each belongs to; a file no rows name is
-  // dropped unread by anything else, as before).
+  // there is, by path.  The rows say later which user each belongs to; a graph no rows name is
+  // dropped.
   const hnsw::HnswIndex::ExternalVectors find_in_place = [&](uint64_t label) {
     return in_place.Find(label);
   };
