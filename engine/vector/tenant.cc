@@ -149,8 +149,7 @@ void Tenant::InsertBatch(std::vector<FreshRow> rows) {
 }
 
 std::vector<size_t> Tenant::RestoreIndexed(std::span<const RestoredRow> rows) {
-  // Lookups this many rows ahead start loading their cache lines early.
-  constexpr size_t kPrefetch = 8;  // lookups started this many labels ahead
+  constexpr size_t kPrefetch = 8;  // lookups started this many rows ahead
   std::vector<uint64_t> labels;
   labels.reserve(rows.size());
   for (const RestoredRow& restored : rows) labels.push_back(restored.label);
@@ -161,17 +160,6 @@ std::vector<size_t> Tenant::RestoreIndexed(std::span<const RestoredRow> rows) {
   slot_rows_.reserve(slot_rows_.size() + rows.size());
   slot_labels_.reserve(slot_labels_.size() + rows.size());
   slots_.Reserve(slots_.size() + rows.size());
-  {
-    // Each month's list grows once, not by doubling.
-    std::map<uint32_t, size_t> month_counts;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (indexed[i]) ++month_counts[MonthOf(rows[i].row->created_at)];
-    }
-    for (const auto& [month, count] : month_counts) {
-      std::vector<MonthEntry>& entries = month_rows_[month];
-      entries.reserve(entries.size() + count);
-    }
-  }
   std::vector<size_t> others;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i + kPrefetch < rows.size()) slots_.Prefetch(labels[i + kPrefetch]);

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
-#include <unordered_map>
+#include <map>
 
 #include "common/thread_priority.h"
 #include "kernels/distance.h"
