@@ -1,6 +1,6 @@
-// Background threads (graph linking, backfills, loading the keyword index, the vector log's
-// zero-filling and compaction) run at a lower CPU priority than the threads answering requests:
-// on a node with few cores, the work a client waits for gets the cores first.
+// Background threads (graph linking, backfills, loading the keyword index) run at a lower CPU
+// priority than the threads answering requests: on a node with few cores, the work a client
+// waits for gets the cores first.
 #pragma once
 
 #include <string_view>

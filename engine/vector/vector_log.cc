@@ -11,7 +11,6 @@
 #include <cstring>
 #include <optional>
 
-#include "common/thread_priority.h"
 #include "kernels/distance.h"
 #include "mnemo/base/crc32c.h"
 #include "storage/key_codec.h"
@@ -665,7 +664,6 @@ bool VectorLog::BackgroundDue() const {
 }
 
 void VectorLog::BackgroundLoop() {
-  RunAtBackgroundPriority("vector log");
   std::unique_lock lock(mu_);
   while (!stop_) {
     if (!removal_due_ && !BackgroundDue()) {

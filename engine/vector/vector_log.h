@@ -10,10 +10,7 @@
 // never points at bytes that did not reach disk.  The region a segment's next records go to is
 // filled with zeros and synced ahead of them by a background thread, so the sync that makes a
 // batch durable writes data blocks only, not file-system metadata (on ext4 that is about 4 ms
-// for 6 MB instead of 20).  Those first writes into new blocks are the log's largest CPU cost
-// (new page-cache pages and new blocks: 250-290 MB/s on the 2-core VM the benchmarks run on,
-// against 4.4 GB/s over blocks already written), so the thread runs at the background threads'
-// priority.  The thread writes and syncs one piece at a time, each starting at or
+// for 6 MB instead of 20).  The thread writes and syncs one piece at a time, each starting at or
 // after the append position: an append reaching the piece being written waits for that write
 // alone, and one running ahead of the zeros writes its records into unfilled space (the thread
 // then continues after them).  Zeros thus never land on a record.  A crash can leave torn or
@@ -24,6 +21,8 @@
 // Early sync: as soon as records are appended, the background thread starts syncing them, while
 // the appending transaction goes on staging its other writes (rows, keyword terms); its own sync
 // before the batch then finds them durable, or waits for the sync already under way.
+// Requests thus wait on this thread (its syncs, and the gate a move holds), so it runs at the
+// request threads' CPU priority, not the background threads' lower one.
 //
 // Record (record_bytes = 32 + 4 * dim, rounded up to 64, so each vector starts on a cache line):
 //   0   u32 magic ("MVEC")          4   u32 crc32c of bytes [8, record_bytes)
