@@ -85,6 +85,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name,
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
   table.cache_index_and_filter_blocks = true;
+  // Filters and indexes in blocks of metadata_block_size, found through a small top-level
+  // block pinned with the table: the block cache cannot keep a block larger than one of its
+  // shards (256 MiB / 64), and a whole-table filter reaches that at ~3.4M keys, a size the index
+  // family's compactions produce; every read of such a table then re-read the whole filter.
+  table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.pin_top_level_index_and_filter = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
