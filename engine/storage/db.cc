@@ -7,9 +7,11 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "common/thread_priority.h"
 #include "storage/key_codec.h"
 #include "storage/wal_sync.h"
 
@@ -38,6 +41,10 @@ static_assert(std::size(kColumnFamilyNames) == static_cast<size_t>(Cf::kCount));
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kMagic = "MNEMO\x01";
 constexpr int kBloomBitsPerKey = 10;
+// A table written before filters were partitioned (FamilyOptions) holds one filter for all its
+// keys; past this size it may not fit a block-cache shard, so opening the directory has it
+// rewritten.  RocksDB's smallest default shard is 512 KiB.
+constexpr uint64_t kWholeFilterRewriteBytes = uint64_t{512} << 10;
 
 Status FromRocks(const rocksdb::Status& status, std::string_view context) {
   if (status.ok()) return Status::Ok();
@@ -237,10 +244,52 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   }
   MNEMO_RETURN_IF_ERROR(db->CheckOrWriteFormat(options, fresh));
   MNEMO_RETURN_IF_ERROR(db->ReadLastLogSeq());
+  db->StartRewritingWholeFilters();
   return db;
 }
 
+void Db::StartRewritingWholeFilters() {
+  struct OldTable {
+    rocksdb::ColumnFamilyHandle* family;
+    std::string name;
+    int level;
+  };
+  std::vector<OldTable> old_tables;
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    rocksdb::TablePropertiesCollection tables;
+    if (!db_->GetPropertiesOfAllTables(handle, &tables).ok()) continue;
+    for (const rocksdb::LiveFileMetaData& file : files) {
+      if (file.column_family_name != handle->GetName()) continue;
+      const auto found = tables.find(file.db_path + file.name);
+      if (found == tables.end()) continue;
+      const rocksdb::TableProperties& table = *found->second;
+      if (table.index_partitions > 0 || table.filter_size <= kWholeFilterRewriteBytes) continue;
+      old_tables.push_back(OldTable{handle, file.name, file.level});
+    }
+  }
+  if (old_tables.empty()) return;
+  spdlog::info("{}: rewriting {} tables with one filter over {} KiB in the background", path_,
+               old_tables.size(), kWholeFilterRewriteBytes >> 10);
+  filter_rewrite_ = std::thread([this, old_tables = std::move(old_tables)] {
+    RunAtBackgroundPriority("filter rewrite");
+    for (const OldTable& table : old_tables) {
+      if (closing_.load(std::memory_order_relaxed)) return;
+      // A table a compaction took meanwhile is refused here and rewritten by that compaction.
+      const auto rewritten =
+          db_->CompactFiles(rocksdb::CompactionOptions(), table.family, {table.name}, table.level);
+      if (!rewritten.ok()) {
+        spdlog::info("{}: table {} not rewritten here: {}", path_, table.name,
+                     rewritten.ToString());
+      }
+    }
+  });
+}
+
 Db::~Db() {
+  closing_.store(true, std::memory_order_relaxed);
+  if (filter_rewrite_.joinable()) filter_rewrite_.join();
   if (!db_) return;
   for (auto* handle : handles_) {
     if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle);

@@ -9,6 +9,7 @@
 // guarantees).  A ReadView must not outlive the Db that made it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "mnemo/maintenance.h"
@@ -145,6 +147,11 @@ class Db {
                     std::vector<std::optional<std::string>>* values) const;
 
   Status ReadLastLogSeq();
+  // Starts rewriting, on a thread of its own at background priority, the tables whose one
+  // whole-table filter may not fit a block-cache shard (written before filters were
+  // partitioned), each in place at its level with partitioned filters.  Reads go on meanwhile; ~Db
+  // waits for the table being rewritten and skips the rest.
+  void StartRewritingWholeFilters();
   Status CheckWritable() const;
   Status SyncIfDurable();
 
@@ -159,6 +166,8 @@ class Db {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[static_cast<size_t>(Cf::kCount)] = {};
   std::shared_ptr<rocksdb::EventListener> completions_;  // counts flushes and compactions
+  std::atomic<bool> closing_{false};
+  std::thread filter_rewrite_;  // StartRewritingWholeFilters' thread, if it had tables to rewrite
 };
 
 // A snapshot of the Db; reads through it see one consistent state.

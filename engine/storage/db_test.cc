@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/perf_context.h>
 #include <rocksdb/perf_level.h>
+#include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -259,6 +263,81 @@ TEST(DbTest, ReadsOfALargeTableDoNotRereadItsFilter) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   // Each read may fetch a data block, an index and a filter partition (a few KB each).
   EXPECT_LT(read_bytes, uint64_t{2 * kReads} * 64 * 1024) << "level-0 files: " << files;
+}
+
+// The tables of the index family, by whether their index (and filter) is partitioned.
+struct TableLayouts {
+  int whole = 0;
+  int partitioned = 0;
+};
+TableLayouts IndexFamilyTables(const Db& db) {
+  rocksdb::TablePropertiesCollection tables;
+  EXPECT_TRUE(db.raw()->GetPropertiesOfAllTables(db.handle(Cf::kIndex), &tables).ok());
+  TableLayouts layouts;
+  for (const auto& [path, table] : tables) {
+    ++(table->index_partitions > 0 ? layouts.partitioned : layouts.whole);
+  }
+  return layouts;
+}
+
+// A directory written before filters were partitioned: opening it has its large whole-filter
+// tables rewritten in the background, and their rows stay readable throughout.
+TEST(DbTest, OpeningRewritesOldTablesWithALargeWholeFilter) {
+  TempDir dir;
+  const std::string path = dir.Sub("data");
+  ASSERT_TRUE(OpenAt(path).ok());  // a mnemo directory, then closed
+  constexpr int kKeys = 500000;    // a ~600 KB filter at 10 bits per key
+  const auto key_of = [](int i) { return "key" + std::to_string(1000000 + i); };
+  {
+    rocksdb::DBOptions db_options;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok());
+    rocksdb::BlockBasedTableOptions old_layout;  // one filter and one index per table
+    old_layout.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) {
+      rocksdb::ColumnFamilyOptions family;
+      family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(old_layout));
+      families.emplace_back(name, family);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(db_options, path, families, &handles, &raw).ok());
+    rocksdb::ColumnFamilyHandle* index = nullptr;
+    for (auto* handle : handles) {
+      if (handle->GetName() == "index") index = handle;
+    }
+    ASSERT_NE(index, nullptr);
+    for (int start = 0; start < kKeys; start += 50000) {
+      rocksdb::WriteBatch batch;
+      for (int i = start; i < start + 50000; ++i) batch.Put(index, key_of(i), "v");
+      ASSERT_TRUE(raw->Write(rocksdb::WriteOptions(), &batch).ok());
+    }
+    ASSERT_TRUE(raw->Flush(rocksdb::FlushOptions(), index).ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    ASSERT_TRUE(raw->Close().ok());
+    delete raw;
+  }
+
+  auto db = OpenAt(path);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  const TableLayouts before = IndexFamilyTables(**db);
+  EXPECT_EQ(before.whole, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  TableLayouts now = before;
+  while (now.whole > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::string value;
+    ASSERT_TRUE((*db)->Get(Cf::kIndex, key_of(kKeys / 2), &value).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    now = IndexFamilyTables(**db);
+  }
+  EXPECT_EQ(now.whole, 0) << "the old table was not rewritten within 60 s";
+  EXPECT_GE(now.partitioned, 1);
+  for (int i = 0; i < kKeys; i += 49999) {
+    std::string value;
+    ASSERT_TRUE((*db)->Get(Cf::kIndex, key_of(i), &value).ok()) << i;
+    EXPECT_EQ(value, "v");
+  }
 }
 
 TEST(DbTest, LoggedWritesTakeDenseSequencesInCommitOrder) {
