@@ -427,10 +427,14 @@ Status Db::CheckWritable() const {
 Status Db::SyncIfDurable() { return sync_writes_ ? wal_sync_->SyncWals() : Status::Ok(); }
 
 Status Db::Write(rocksdb::WriteBatch* batch) {
+  MNEMO_RETURN_IF_ERROR(WriteWithoutSync(batch));
+  return SyncIfDurable();
+}
+
+Status Db::WriteWithoutSync(rocksdb::WriteBatch* batch) {
   MNEMO_RETURN_IF_ERROR(CheckWritable());
   rocksdb::WriteOptions write_options;
-  MNEMO_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "write"));
-  return SyncIfDurable();
+  return FromRocks(db_->Write(write_options, batch), "write");
 }
 
 Result<uint64_t> Db::WriteLogged(rocksdb::WriteBatch* batch, std::string_view record,

@@ -112,6 +112,9 @@ class Db {
   // kDiskReserve (see db.cc): RocksDB 7.8 (Debian 12) aborts on a write after a failed WAL
   // append, so writes stop before the disk is full and resume by themselves once space returns.
   Status Write(rocksdb::WriteBatch* batch);
+  // Write() without the sync: durable with the next synced write or SyncWal().  For writes a
+  // crash may undo without harm.
+  Status WriteWithoutSync(rocksdb::WriteBatch* batch);
   // Write() with `record` added to the batch under the next replication-log sequence, or under
   // `seq` when set (a replica applying the primary's record): VALIDATION_ERROR (field "seq")
   // when `seq` is not the one after the last, writing nothing.  Records reach the log in

@@ -75,7 +75,7 @@ Status WriteTxn::WriteStaged() {
   }
   staged_.clear();
   single_deletes_.clear();
-  if (!log_record_) return db_.Write(&batch);
+  if (!log_record_) return skip_sync_ ? db_.WriteWithoutSync(&batch) : db_.Write(&batch);
   Result<uint64_t> logged = db_.WriteLogged(&batch, *log_record_, log_seq_);
   log_record_.reset();
   return logged.status();

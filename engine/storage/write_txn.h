@@ -99,6 +99,10 @@ class WriteTxn {
     log_seq_ = seq;
   }
 
+  // Makes Commit() return without syncing the write (Db::WriteWithoutSync): for a write a crash
+  // may undo without harm.  Not with Log(): a logged write is always synced.
+  void SkipSync() { skip_sync_ = true; }
+
   // Applies every staged write atomically, then runs the OnCommit() actions in order; the
   // transaction is empty afterwards.
   Status Commit();
@@ -122,6 +126,7 @@ class WriteTxn {
   std::vector<const void*> used_keys_;
   std::optional<std::string> log_record_;
   std::optional<uint64_t> log_seq_;
+  bool skip_sync_ = false;
   std::vector<std::pair<const void*, uint64_t>> tallies_;
 };
 

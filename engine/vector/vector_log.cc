@@ -787,8 +787,8 @@ void VectorLog::BackgroundStep(std::unique_lock<std::mutex>& lock) {
     }
     if (dead.empty()) return;
     lock.unlock();
-    // The deletes that emptied these segments must not be undone by a crash.
-    Status status = options_.sync ? Status::Ok() : db_.SyncWal();
+    // The deletes and moves that emptied these segments must not be undone by a crash.
+    Status status = db_.SyncWal();
     for (const auto& segment : dead) {
       if (!status.ok()) break;
       {
@@ -892,6 +892,7 @@ Result<int64_t> VectorLog::CompactSegment(const std::shared_ptr<Segment>& segmen
   }
   MNEMO_ASSIGN_OR_RETURN(const std::vector<size_t> unchanged, Unchanged(live_keys, live_values));
   storage::WriteTxn txn(db_);
+  txn.SkipSync();  // see the header: moves are not synced
   for (const size_t i : unchanged)
     txn.Put(Cf::kVectors, live_keys[i], EncodeVectorPointer(moved[i]));
   if (Status status = txn.Commit(); !status.ok()) {
@@ -994,6 +995,7 @@ Result<int64_t> VectorLog::SpillInline() {
     Result<std::vector<size_t>> unchanged = Unchanged(taken_keys, taken_values);
     Status status = unchanged.status();
     storage::WriteTxn txn(db_);
+    txn.SkipSync();  // see the header: moves are not synced
     if (status.ok()) {
       for (const size_t j : *unchanged)
         txn.Put(Cf::kVectors, taken_keys[j], EncodeVectorPointer(moved[j]));

@@ -55,7 +55,9 @@
 // shared gate until it ends, and the move takes it exclusively to re-read the rows' values, keep
 // any a transaction changed since the copy (dropping that copy), and commit the others' new
 // pointers.  Writers and searches thus wait for a few key lookups and one small write, not for
-// the copy's I/O.
+// the copy's I/O.  That write is not synced: a crash that undoes it leaves the rows on their old
+// values, which stay readable (a segment is removed only after a WAL sync has made the moves
+// that emptied it durable), and the copies unreferenced; inline rows are queued again at open.
 //
 // Reading in place: each segment file is also mapped into memory, read-only and shared with the
 // page cache, so a search graph can point at the vectors instead of holding copies (Address).  The
