@@ -151,13 +151,17 @@ void VectorLog::StartBackground() {
   if (!background_.joinable()) background_ = std::thread([this] { BackgroundLoop(); });
 }
 
-VectorLog::~VectorLog() {
+void VectorLog::StopBackground() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
   if (background_.joinable()) background_.join();
+}
+
+VectorLog::~VectorLog() {
+  StopBackground();
   for (const auto& [address, bytes] : maps_) ::munmap(address, bytes);
 }
 
@@ -642,7 +646,8 @@ VectorLogStats VectorLog::Stats() const {
 void VectorLog::WaitForBackground() {
   std::unique_lock lock(mu_);
   wake_.notify_one();
-  changed_.wait(lock, [&] { return !background_busy_ && !removal_due_ && !BackgroundDue(); });
+  changed_.wait(lock,
+                [&] { return stop_ || (!background_busy_ && !removal_due_ && !BackgroundDue()); });
 }
 
 uint64_t VectorLog::FillFrom() const { return std::max({zeroed_end_, append_end_, wanted_end_}); }

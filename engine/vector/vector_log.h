@@ -160,6 +160,9 @@ class VectorLog {
                                                  const OpenVisitor& visit = {});
   // Starts the background thread of a log opened with start_background false (once).
   void StartBackground();
+  // Ends the background thread after its current step: no vector moves, and on_move is not called,
+  // once this returns.  Writes still work; their inline vectors stay inline.  Idempotent.
+  void StopBackground();
   ~VectorLog();
   VectorLog(const VectorLog&) = delete;
   VectorLog& operator=(const VectorLog&) = delete;

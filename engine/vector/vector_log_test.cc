@@ -482,6 +482,34 @@ TEST_F(VectorLogTest, OpenTellsWhereEachVectorReadsAndMovesNothingUntilStarted) 
   for (uint64_t label : {4, 5, 9, 10, 11, 12}) ExpectStored(label);
 }
 
+// Its owner stops the thread before it goes: after StopBackground() no move is made (on_move reads
+// the owner's state), waits for the background return, and writes still work.
+TEST_F(VectorLogTest, StoppedBackgroundMovesNothingAndWritesStillWork) {
+  Put(1, 12);
+  log_->WaitForBackground();
+  log_.reset();
+  {
+    storage::WriteTxn txn(*db_);
+    for (uint64_t label : {1, 2, 3, 6, 7, 8}) txn.Delete(Cf::kVectors, keys::VectorKey(1, label));
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  start_background_ = false;
+  Reopen();  // compaction is due, as in the test above
+  log_->StopBackground();
+  log_->StartBackground();  // a stopped log stays stopped
+  log_->WaitForBackground();
+  Put(13, 4);
+  log_->WaitForBackground();
+  EXPECT_EQ(log_->Stats().moved_records, 0);
+  EXPECT_EQ(log_->Stats().removed_segments, 0);
+  {
+    std::lock_guard lock(moves_mutex_);
+    EXPECT_TRUE(moves_.empty());
+  }
+  for (uint64_t label : {4, 5, 9, 10, 11, 12, 13, 14, 15, 16}) ExpectStored(label);
+  log_->StopBackground();  // idempotent
+}
+
 TEST_F(VectorLogTest, VectorsReadInPlaceFollowMovesAndRemovedSegmentsReadZeros) {
   Put(1, 12);  // segments 1-3, four records each
   log_->WaitForBackground();

@@ -106,6 +106,8 @@ VectorStore::~VectorStore() {
   }
   indexer_wake_.notify_all();
   if (indexer_.joinable()) indexer_.join();
+  // The log's moves call OnVectorMoved, which reads tenants_: they end before any member goes.
+  if (log_) log_->StopBackground();
 }
 
 hnsw::HnswResources VectorStore::GraphResources() const {
@@ -486,6 +488,7 @@ Status VectorStore::Close() {
   }
   indexer_wake_.notify_all();
   if (indexer_.joinable()) indexer_.join();
+  log_->StopBackground();  // a closed store moves no vector (the graphs are saved as they are)
   return SaveIndexes();
 }
 
