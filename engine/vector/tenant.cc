@@ -88,6 +88,12 @@ bool RowPredicate::Matches(const RowState& row) const {
   return true;
 }
 
+bool RowPredicate::OwnershipOnly() const {
+  return created_from == kMinTimestamp && created_until == kMaxTimestamp && role_mask == 0 &&
+         excluded_rows.empty() && document_ids.empty() && file_types.empty() &&
+         metadata_equals.empty();
+}
+
 bool RowPredicate::OverlapsMonth(uint32_t month) const {
   return MonthStart(month) < created_until && MonthStart(month + 1) > created_from;
 }
@@ -303,15 +309,27 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
   hnsw::SearchOptions options;
   options.k = query.k;
   options.ef = query.ef;
-  options.filter = &filter;
+  options.filter = predicate.OwnershipOnly() ? nullptr : &filter;
   options.min_similarity = query.min_similarity;
   options.compressed = query.compressed;
   options.rerank_factor = query.rerank_factor;
   options.costs = query.costs;
   hnsw::SearchResult result;
   if (graph_->size() > 0) {
-    MNEMO_RETURN_IF_ERROR(
-        graph_->Search(std::span<const float>(query.unit_query, dim_), options, &result));
+    const std::span<const float> unit_query(query.unit_query, dim_);
+    MNEMO_RETURN_IF_ERROR(graph_->Search(unit_query, options, &result));
+    // Unfiltered, a hit may be a row of a deleted document, or one removed while the indexer
+    // linked it (its node is tombstoned once the indexer sees that): walk again, filtered.
+    const auto admitted = [&](const hnsw::SearchHit& hit) {
+      const RowState* row = FindRow(hit.label);
+      return row != nullptr && predicate.Matches(*row);
+    };
+    if (options.filter == nullptr &&
+        !std::all_of(result.hits.begin(), result.hits.end(), admitted)) {
+      options.filter = &filter;
+      result = hnsw::SearchResult{};
+      MNEMO_RETURN_IF_ERROR(graph_->Search(unit_query, options, &result));
+    }
     answer.exact = result.stats.exact;
     answer.ef_used = result.stats.ef_used;
   }

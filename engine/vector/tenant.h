@@ -47,6 +47,9 @@ struct RowPredicate {
   std::vector<Uuid> excluded_rows;  // sorted RowState::chunk_id values never admitted
 
   bool Matches(const RowState& row) const;
+  // True when no condition but ownership and the deleted flags is set: Matches() then rejects only
+  // rows of deleted documents or conversations (and of other users, never in a tenant's graph).
+  bool OwnershipOnly() const;
   // True when rows of `month` may fall inside [created_from, created_until).
   bool OverlapsMonth(uint32_t month) const;
   // The fraction of `month`'s time span inside [created_from, created_until): with rows spread
@@ -133,6 +136,9 @@ class Tenant {
   size_t pending() const;
   size_t rows() const;
 
+  // A query with an ownership-only predicate walks the graph without a filter (most rows pass it,
+  // and the check costs a row lookup per candidate) and checks its hits afterwards; when a hit
+  // fails, it walks again with the filter.
   Result<TenantAnswer> Search(const TenantQuery& query) const;
 
   // True when the row `label` is here and matches `predicate` (the keyword leg's filter).

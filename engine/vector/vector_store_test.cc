@@ -257,8 +257,9 @@ TEST_F(VectorTest, SoftDeleteHidesAtOnceAndHardDeleteRemoves) {
 
   Unwrap(engine_->SoftDeleteDocument("alice", drop.id));
   for (int i = 0; i < 30; i += 5) {
-    for (const auto& hit : Search("alice", dropped[i], 40).hits)
-      EXPECT_EQ(hit.document_id, keep.id);
+    const SearchResponse found = Search("alice", dropped[i], 40);
+    EXPECT_EQ(found.hits.size(), 30u);  // every kept row, none of the deleted ones
+    for (const auto& hit : found.hits) EXPECT_EQ(hit.document_id, keep.id);
   }
   Unwrap(engine_->UndeleteDocument("alice", drop.id));
   EXPECT_EQ(Search("alice", dropped[3], 1).hits[0].document_id, drop.id);
@@ -270,6 +271,53 @@ TEST_F(VectorTest, SoftDeleteHidesAtOnceAndHardDeleteRemoves) {
   int64_t rows = 0;
   for (const auto& p : engine_->ListPartitions()) rows += p.rows;
   EXPECT_EQ(rows, 30);
+}
+
+// A search without filters walks the graph unfiltered and checks its hits; when the nearest rows
+// belong to a soft-deleted document it walks again, filtered, and still answers top_k live rows,
+// the nearest ones.
+TEST_F(VectorTest, UnfilteredGraphSearchSkipsSoftDeletedRowsAndStillFillsTopK) {
+  const Document keep = Doc("alice");
+  const Document drop = Doc("alice");
+  std::vector<std::vector<float>> kept;
+  for (int first = 0; first < 3000; first += 500) {
+    const auto added = AddRandom("alice", keep.id, 500, first);
+    kept.insert(kept.end(), added.begin(), added.end());
+  }
+  const auto dropped = AddRandom("alice", drop.id, 500);
+  engine_->WaitForIndexing();
+  Unwrap(engine_->SoftDeleteDocument("alice", drop.id));
+  const auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0, na = 0, nb = 0;
+    for (size_t d = 0; d < a.size(); ++d) {
+      dot += a[d] * b[d];
+      na += a[d] * a[d];
+      nb += b[d] * b[d];
+    }
+    return dot / std::sqrt(na * nb);
+  };
+  constexpr int kTopK = 10;
+  int found_true = 0;
+  int queries = 0;
+  for (int q = 0; q < 500; q += 25, ++queries) {
+    SearchRequest request;
+    request.query = dropped[q];
+    request.top_k = kTopK;
+    request.ef = 32;  // a walk cheaper than scanning the 3,500 rows
+    const SearchResponse found = Unwrap(engine_->Search("alice", request));
+    EXPECT_FALSE(found.exact) << "the graph path is what this test is about";
+    ASSERT_EQ(found.hits.size(), static_cast<size_t>(kTopK));
+    for (const auto& hit : found.hits) ASSERT_EQ(hit.document_id, keep.id);
+    std::vector<std::pair<double, int64_t>> truth;
+    for (size_t i = 0; i < kept.size(); ++i)
+      truth.emplace_back(-cosine(dropped[q], kept[i]), static_cast<int64_t>(i));
+    std::partial_sort(truth.begin(), truth.begin() + kTopK, truth.end());
+    for (const auto& hit : found.hits) {
+      for (int j = 0; j < kTopK; ++j) found_true += truth[j].second == hit.chunk_index ? 1 : 0;
+    }
+  }
+  // Approximate search: most of the true nearest live rows, not all.
+  EXPECT_GE(found_true, queries * kTopK * 8 / 10);
 }
 
 TEST_F(VectorTest, FiltersByDocumentTypeTimeAndMetadata) {
