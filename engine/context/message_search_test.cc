@@ -15,6 +15,7 @@
 
 #include "mnemo/batch.h"
 #include "testing/engine_fixture.h"
+#include "testing/vectors.h"
 
 namespace mnemo {
 namespace {
@@ -286,20 +287,12 @@ TEST_F(MessageSearchTest, MatchesABruteForceRanking) {
   }
   Unwrap(engine_->ApplyBatch("alice", ops));
   engine_->WaitForIndexing();
-  const auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
-    double dot = 0, na = 0, nb = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    return dot / std::sqrt(na * nb);
-  };
   for (int q = 0; q < 20; ++q) {
     std::vector<float> query(kDim);
     for (float& x : query) x = normal(rng);
     std::vector<std::pair<double, std::string>> expected;
-    for (const auto& [content, v] : stored) expected.emplace_back(cosine(query, v), content);
+    for (const auto& [content, v] : stored)
+      expected.emplace_back(testing::Cosine(query, v), content);
     std::sort(expected.rbegin(), expected.rend());
     MessageSearchRequest request;
     request.query = query;

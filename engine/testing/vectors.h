@@ -1,4 +1,5 @@
-// Test vectors: random unit vectors from a caller's generator.  Test-only.
+// Test vectors: random unit vectors from a caller's generator, and the exact cosine to check
+// search answers against.  Test-only.
 #pragma once
 
 #include <cmath>
@@ -20,6 +21,17 @@ std::vector<float> RandomUnitVector(uint32_t dim, Rng& rng) {
   }
   for (float& x : v) x /= std::sqrt(norm);
   return v;
+}
+
+// The cosine of two vectors of the same size, in double precision (the ground truth of a search).
+inline double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double dot = 0, norm_a = 0, norm_b = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    dot += static_cast<double>(a[i]) * b[i];
+    norm_a += static_cast<double>(a[i]) * a[i];
+    norm_b += static_cast<double>(b[i]) * b[i];
+  }
+  return dot / std::sqrt(norm_a * norm_b);
 }
 
 }  // namespace mnemo::testing

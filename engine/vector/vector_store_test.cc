@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "testing/engine_fixture.h"
+#include "testing/vectors.h"
 #include "vector/hnsw/hnsw_index.h"
 
 namespace mnemo {
@@ -287,15 +288,6 @@ TEST_F(VectorTest, UnfilteredGraphSearchSkipsSoftDeletedRowsAndStillFillsTopK) {
   const auto dropped = AddRandom("alice", drop.id, 500);
   engine_->WaitForIndexing();
   Unwrap(engine_->SoftDeleteDocument("alice", drop.id));
-  const auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
-    double dot = 0, na = 0, nb = 0;
-    for (size_t d = 0; d < a.size(); ++d) {
-      dot += a[d] * b[d];
-      na += a[d] * a[d];
-      nb += b[d] * b[d];
-    }
-    return dot / std::sqrt(na * nb);
-  };
   constexpr int kTopK = 10;
   int found_true = 0;
   int queries = 0;
@@ -310,7 +302,7 @@ TEST_F(VectorTest, UnfilteredGraphSearchSkipsSoftDeletedRowsAndStillFillsTopK) {
     for (const auto& hit : found.hits) ASSERT_EQ(hit.document_id, keep.id);
     std::vector<std::pair<double, int64_t>> truth;
     for (size_t i = 0; i < kept.size(); ++i)
-      truth.emplace_back(-cosine(dropped[q], kept[i]), static_cast<int64_t>(i));
+      truth.emplace_back(-testing::Cosine(dropped[q], kept[i]), static_cast<int64_t>(i));
     std::partial_sort(truth.begin(), truth.begin() + kTopK, truth.end());
     for (const auto& hit : found.hits) {
       for (int j = 0; j < kTopK; ++j) found_true += truth[j].second == hit.chunk_index ? 1 : 0;
