@@ -466,14 +466,18 @@ uint64_t MemtableBytes(Engine& engine) {
 }
 
 TEST_F(VectorTest, TheIndexerFlushesTheMemtablesOnceALargeBacklogIsLinked) {
+  // Every vector in the segments: 500 small vectors would otherwise be written inline and moved
+  // to the segments in the background, and a move landing after the flush refills a memtable.
+  EngineOptions options;
+  options.dimension = kDim;
+  options.vector_inline_max_bytes = 0;
+  Reopen(options);
   // Below the default threshold (64 MiB of vectors), the rows stay in the memtables.
   AddRandom("alice", Doc("alice").id, 500);
   engine_->WaitForIndexing();
   const uint64_t held = MemtableBytes(*engine_);
   ASSERT_GT(held, 64u << 10) << "the rows were expected in the memtables";
 
-  EngineOptions options;
-  options.dimension = kDim;
   options.release_after_linked_bytes = 500 * kDim * sizeof(float);
   Reopen(options);
   AddRandom("alice", Doc("alice").id, 500);
