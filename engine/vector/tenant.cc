@@ -320,12 +320,9 @@ Result<TenantAnswer> Tenant::Search(const TenantQuery& query) const {
     MNEMO_RETURN_IF_ERROR(graph_->Search(unit_query, options, &result));
     // Unfiltered, a hit may be a row of a deleted document, or one removed while the indexer
     // linked it (its node is tombstoned once the indexer sees that): walk again, filtered.
-    const auto admitted = [&](const hnsw::SearchHit& hit) {
-      const RowState* row = FindRow(hit.label);
-      return row != nullptr && predicate.Matches(*row);
-    };
     if (options.filter == nullptr &&
-        !std::all_of(result.hits.begin(), result.hits.end(), admitted)) {
+        !std::all_of(result.hits.begin(), result.hits.end(),
+                     [&](const hnsw::SearchHit& hit) { return filter.Allows(hit.label); })) {
       options.filter = &filter;
       result = hnsw::SearchResult{};
       MNEMO_RETURN_IF_ERROR(graph_->Search(unit_query, options, &result));

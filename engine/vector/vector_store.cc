@@ -99,14 +99,17 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Open(storage::Db& db,
   return store;
 }
 
-VectorStore::~VectorStore() {
+VectorStore::~VectorStore() { StopThreads(); }
+
+void VectorStore::StopThreads() {
   {
     std::lock_guard lock(indexer_mutex_);
     stop_ = true;
   }
   indexer_wake_.notify_all();
   if (indexer_.joinable()) indexer_.join();
-  // The log's moves call OnVectorMoved, which reads tenants_: they end before any member goes.
+  // The log's moves call OnVectorMoved, which reads tenants_: they end before any member goes,
+  // and a closed store moves no vector (its graphs are saved as they are).
   if (log_) log_->StopBackground();
 }
 
@@ -482,13 +485,7 @@ Status VectorStore::Close() {
     spdlog::info("linking {} pending rows into their graphs before saving", pending);
     WaitForIndexing();
   }
-  {
-    std::lock_guard lock(indexer_mutex_);
-    stop_ = true;
-  }
-  indexer_wake_.notify_all();
-  if (indexer_.joinable()) indexer_.join();
-  log_->StopBackground();  // a closed store moves no vector (the graphs are saved as they are)
+  StopThreads();
   return SaveIndexes();
 }
 

@@ -295,6 +295,8 @@ class VectorStore : public tables::MessageVectors,
   // A stored vector moved (VectorLogOptions::on_move): its graph node follows.
   void OnVectorMoved(uint32_t month, uint64_t label, const float* unit);
   void IndexerLoop();
+  // Ends the indexer, then the vector log's moves; idempotent.
+  void StopThreads();
   // The indexer's check of the graphs opened with their records unchecked (records_unchecked_):
   // each is checked once, and rebuilt when damaged.
   void CheckSavedGraphs();
